@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages strata needs to build, test and benchmark.
+# Idempotent: does nothing when every package is already present.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  librocksdb-dev libprotobuf-dev protobuf-compiler
+  libssl-dev libzstd-dev libabsl-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  restic
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO="sudo"
+fi
+
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

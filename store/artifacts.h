@@ -1,0 +1,107 @@
+// ArtifactStore: immutable, numbered versions of artifacts, and the aliases that
+// point at them.
+#ifndef STRATA_STORE_ARTIFACTS_H_
+#define STRATA_STORE_ARTIFACTS_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "store/digest.h"
+#include "store/ref.h"
+#include "store/store.pb.h"
+
+namespace strata {
+namespace internal {
+class Db;
+}
+
+// A version to commit. Its content must already be stored (ContentStore::Put).
+struct NewVersion {
+  ArtifactId artifact;
+  Digest content_id;
+  std::map<std::string, std::string> metadata;
+  std::vector<std::string> inputs;  // references, resolved to KIND/NAME@N at commit
+  std::string run_id;               // the run that produced it; empty for none
+  std::string message;
+  std::string creator;
+  std::string alias;  // when non-empty, pointed at the committed version
+};
+
+struct CommitResult {
+  store::Version version;
+  bool created = false;  // false: identical to the latest version, which is returned
+};
+
+struct ArtifactSummary {
+  ArtifactId artifact;
+  store::ArtifactHead head;
+  std::map<std::string, uint64_t> aliases;  // alias -> version
+};
+
+// Thread-safe. Every change is one RocksDB transaction, committed with sync.
+class ArtifactStore {
+ public:
+  // `db` must outlive this object.
+  explicit ArtifactStore(internal::Db* db) : db_(db) {}
+
+  // Commits a new version numbered latest + 1, with lineage edges from each input
+  // (and from the run), unless content, metadata, inputs and run equal the latest
+  // version's, in which case that version is returned (created = false). With
+  // `alias`, the alias is moved to the result and the move logged.
+  // Errors: InvalidArgument for a bad name, alias or metadata key; NotFound for an
+  // unknown input or run; FailedPrecondition when the content is not stored.
+  absl::StatusOr<CommitResult> Commit(const NewVersion& request);
+
+  // Errors: NotFound naming the artifact, version or alias that does not exist.
+  absl::StatusOr<store::Version> Resolve(const Ref& ref) const;
+
+  // All versions, oldest first. Errors: NotFound for an unknown artifact.
+  absl::StatusOr<std::vector<store::Version>> Versions(const ArtifactId& artifact) const;
+
+  // Every artifact, or those of one kind, sorted by kind and name.
+  absl::StatusOr<std::vector<ArtifactSummary>> List(std::optional<Kind> kind) const;
+
+  // Errors: NotFound for an unknown artifact.
+  absl::StatusOr<std::map<std::string, store::AliasTarget>> Aliases(
+      const ArtifactId& artifact) const;
+
+  // Points `alias` at `version`, compare-and-set: with `expect`, fails unless the
+  // alias now points at *expect (0: unless the alias does not exist). Logs the move
+  // with `who` and `reason`; a move to where the alias already points logs nothing.
+  // Errors: InvalidArgument for a bad alias; NotFound for an unknown artifact or
+  // version; FailedPrecondition when `expect` does not hold, saying where it points.
+  absl::StatusOr<store::AliasMove> SetAlias(const ArtifactId& artifact,
+                                            const std::string& alias, uint64_t version,
+                                            std::optional<uint64_t> expect,
+                                            const std::string& who,
+                                            const std::string& reason);
+
+  // Removes `alias`, compare-and-set as SetAlias; the move is logged with to = 0.
+  // Errors: NotFound when the alias does not exist; FailedPrecondition as SetAlias.
+  absl::StatusOr<store::AliasMove> RemoveAlias(const ArtifactId& artifact,
+                                               const std::string& alias,
+                                               std::optional<uint64_t> expect,
+                                               const std::string& who,
+                                               const std::string& reason);
+
+  // Every alias move of the artifact, oldest first. Errors: NotFound.
+  absl::StatusOr<std::vector<store::AliasMove>> AliasLog(const ArtifactId& artifact) const;
+
+ private:
+  absl::StatusOr<store::AliasMove> MoveAlias(const ArtifactId& artifact,
+                                             const std::string& alias, uint64_t version,
+                                             std::optional<uint64_t> expect,
+                                             const std::string& who,
+                                             const std::string& reason);
+  absl::StatusOr<store::ArtifactHead> Head(const ArtifactId& artifact) const;
+
+  internal::Db* db_;
+};
+
+}  // namespace strata
+
+#endif  // STRATA_STORE_ARTIFACTS_H_

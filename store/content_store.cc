@@ -1,0 +1,362 @@
+#include "store/content_store.h"
+
+#include <zstd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "rocksdb/write_batch.h"
+#include "store/internal/bounded_queue.h"
+#include "store/internal/db.h"
+#include "store/internal/rocks_status.h"
+#include "store/status_macros.h"
+#include "store/store.pb.h"
+
+namespace strata {
+namespace {
+
+using internal::Cf;
+
+// The first error of a pipeline; later ones are dropped.
+class FirstError {
+ public:
+  void Set(absl::Status s) {
+    std::lock_guard lock(mu_);
+    if (status_.ok()) status_ = std::move(s);
+    failed_.store(true, std::memory_order_release);
+  }
+  bool failed() const { return failed_.load(std::memory_order_acquire); }
+  absl::Status Get() {
+    std::lock_guard lock(mu_);
+    return status_;
+  }
+
+ private:
+  std::mutex mu_;
+  absl::Status status_;
+  std::atomic<bool> failed_{false};
+};
+
+struct ChunkTask {
+  std::string bytes;
+  Digest* id_out = nullptr;  // slot in the manifest, written by the worker
+};
+
+// Encodes chunk tasks and writes the new ones in batches. One per worker thread.
+class ChunkEncoder {
+ public:
+  ChunkEncoder(ChunkStore* store, const ContentStoreOptions& options,
+               std::mutex* claimed_mu, absl::flat_hash_set<Digest>* claimed)
+      : store_(store), options_(options), claimed_mu_(claimed_mu), claimed_(claimed),
+        cctx_(ZSTD_createCCtx()) {
+    ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, options.zstd_level);
+  }
+  ~ChunkEncoder() { ZSTD_freeCCtx(cctx_); }
+
+  absl::Status Encode(ChunkTask& task) {
+    const Digest id = Sha256::Of(task.bytes);
+    *task.id_out = id;
+    {
+      std::lock_guard lock(*claimed_mu_);
+      if (!claimed_->insert(id).second) return absl::OkStatus();  // earlier in this put
+    }
+    ASSIGN_OR_RETURN(bool present, store_->Contains(id));
+    if (present) return absl::OkStatus();
+
+    EncodedChunk chunk;
+    chunk.id = id;
+    chunk.raw_size = static_cast<uint32_t>(task.bytes.size());
+    chunk.payload.resize(ZSTD_compressBound(task.bytes.size()));
+    size_t n = ZSTD_compress2(cctx_, chunk.payload.data(), chunk.payload.size(),
+                              task.bytes.data(), task.bytes.size());
+    if (!ZSTD_isError(n) && n < task.bytes.size()) {
+      chunk.codec = ChunkCodec::kZstd;
+      chunk.payload.resize(n);
+    } else {
+      chunk.codec = ChunkCodec::kRaw;
+      chunk.payload = std::move(task.bytes);
+    }
+    new_chunks_++;
+    new_bytes_ += chunk.payload.size();
+    batch_bytes_ += chunk.payload.size();
+    batch_.push_back(std::move(chunk));
+    if (batch_bytes_ >= options_.write_batch_bytes) return Flush();
+    return absl::OkStatus();
+  }
+
+  absl::Status Flush() {
+    if (batch_.empty()) return absl::OkStatus();
+    absl::Status s = store_->PutMany(batch_);
+    batch_.clear();
+    batch_bytes_ = 0;
+    return s;
+  }
+
+  uint64_t new_chunks() const { return new_chunks_; }
+  uint64_t new_bytes() const { return new_bytes_; }
+
+ private:
+  ChunkStore* store_;
+  const ContentStoreOptions& options_;
+  std::mutex* claimed_mu_;
+  absl::flat_hash_set<Digest>* claimed_;
+  ZSTD_CCtx* cctx_;
+  std::vector<EncodedChunk> batch_;
+  size_t batch_bytes_ = 0;
+  uint64_t new_chunks_ = 0;
+  uint64_t new_bytes_ = 0;
+};
+
+absl::StatusOr<store::Manifest> LoadManifest(internal::Db* db, const Digest& id) {
+  ASSIGN_OR_RETURN(auto value, db->Get(Cf::kManifests, id.Raw()));
+  if (!value.has_value()) {
+    return absl::NotFoundError(absl::StrCat("no content sha256:", id.Hex()));
+  }
+  store::Manifest m;
+  if (!m.ParseFromString(*value) || m.chunk_ids().size() != 32 * size_t(m.chunk_sizes_size())) {
+    return absl::DataLossError(absl::StrCat("manifest of sha256:", id.Hex(), " is malformed"));
+  }
+  return m;
+}
+
+Digest ChunkIdAt(const store::Manifest& m, int i) {
+  Digest d;
+  std::memcpy(d.bytes.data(), m.chunk_ids().data() + 32 * size_t(i), 32);
+  return d;
+}
+
+}  // namespace
+
+ContentStore::ContentStore(internal::Db* db, ChunkStore* chunks,
+                           const ContentStoreOptions& options)
+    : db_(db), chunks_(chunks), options_(options), chunker_(options.chunker) {}
+
+int ContentStore::threads() const {
+  if (options_.threads > 0) return options_.threads;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+absl::StatusOr<PutStats> ContentStore::Put(ByteSource& source, const ProgressFn& progress) {
+  const int workers = threads();
+  internal::BoundedQueue<ChunkTask> queue(size_t(workers) * options_.queue_per_worker);
+  FirstError error;
+  std::mutex claimed_mu;
+  absl::flat_hash_set<Digest> claimed_ids;
+  std::atomic<uint64_t> new_chunks{0}, new_bytes{0};
+
+  std::vector<std::thread> pool;
+  pool.reserve(workers);
+  for (int w = 0; w < workers; ++w) {
+    pool.emplace_back([&] {
+      ChunkEncoder encoder(chunks_, options_, &claimed_mu, &claimed_ids);
+      ChunkTask task;
+      absl::Status s;
+      while (s.ok() && queue.Pop(&task)) s = encoder.Encode(task);
+      if (s.ok()) s = encoder.Flush();
+      if (!s.ok()) {
+        error.Set(s);
+        queue.Close(/*discard=*/true);
+      }
+      new_chunks += encoder.new_chunks();
+      new_bytes += encoder.new_bytes();
+    });
+  }
+
+  // Reader: fills a buffer, cuts chunks, hashes the whole stream, feeds the workers.
+  // std::deque keeps element addresses stable as it grows, so workers write ids in
+  // place while the reader appends.
+  std::deque<Digest> ids;
+  std::vector<uint32_t> sizes;
+  Sha256 whole;
+  uint64_t total = 0;
+  const size_t max_chunk = chunker_.max_size();
+  std::string buf(std::max<size_t>(8 << 20, 4 * max_chunk), '\0');
+  size_t begin = 0, end = 0;
+  bool eof = false;
+  while (!error.failed()) {
+    if (!eof && end - begin < max_chunk) {
+      std::memmove(buf.data(), buf.data() + begin, end - begin);
+      end -= begin;
+      begin = 0;
+      while (!eof && end < buf.size()) {
+        auto n = source.Read(buf.data() + end, buf.size() - end);
+        if (!n.ok()) {
+          error.Set(n.status());
+          break;
+        }
+        if (*n == 0) eof = true;
+        end += *n;
+      }
+      if (error.failed()) break;
+    }
+    if (begin == end) break;
+    const size_t cut = chunker_.NextCut(absl::string_view(buf.data() + begin, end - begin));
+    absl::string_view piece(buf.data() + begin, cut);
+    whole.Update(piece);
+    ChunkTask task{std::string(piece), &ids.emplace_back()};
+    sizes.push_back(static_cast<uint32_t>(cut));
+    begin += cut;
+    total += cut;
+    if (!queue.Push(std::move(task))) break;
+    if (progress) progress(total);
+  }
+  queue.Close();
+  for (auto& t : pool) t.join();
+  if (error.failed()) return error.Get();
+
+  PutStats stats;
+  stats.content_id = whole.Finish();
+  stats.size = total;
+  stats.chunks = sizes.size();
+  stats.new_chunks = new_chunks;
+  stats.new_stored_bytes = new_bytes;
+
+  store::Manifest manifest;
+  manifest.set_size(total);
+  std::string* id_bytes = manifest.mutable_chunk_ids();
+  id_bytes->reserve(ids.size() * 32);
+  for (const Digest& d : ids) id_bytes->append(d.Raw().data(), 32);
+  manifest.mutable_chunk_sizes()->Add(sizes.begin(), sizes.end());
+  rocksdb::WriteBatch batch;
+  batch.Put(db_->cf(Cf::kManifests), internal::ToSlice(stats.content_id.Raw()),
+            manifest.SerializeAsString());
+  RETURN_IF_ERROR(db_->WriteUnlocked(&batch, options_.sync));
+  return stats;
+}
+
+absl::StatusOr<ContentInfo> ContentStore::Stat(const Digest& content_id) {
+  ASSIGN_OR_RETURN(store::Manifest m, LoadManifest(db_, content_id));
+  return ContentInfo{content_id, m.size(), static_cast<uint64_t>(m.chunk_sizes_size())};
+}
+
+absl::Status ContentStore::Get(const Digest& content_id, ByteSink& sink,
+                               const ProgressFn& progress, uint64_t offset, uint64_t length) {
+  ASSIGN_OR_RETURN(store::Manifest m, LoadManifest(db_, content_id));
+  if (offset > m.size() || (offset == m.size() && m.size() > 0 && length > 0)) {
+    return absl::OutOfRangeError(
+        absl::StrCat("offset ", offset, " is past the end of a ", m.size(), "-byte content"));
+  }
+  const uint64_t stop = length > m.size() - offset ? m.size() : offset + length;
+  // Chunks [first, last) overlap [offset, stop).
+  int first = 0;
+  uint64_t first_start = 0;
+  while (first < m.chunk_sizes_size() && first_start + m.chunk_sizes(first) <= offset) {
+    first_start += m.chunk_sizes(first);
+    ++first;
+  }
+  int last = first;
+  for (uint64_t pos = first_start; last < m.chunk_sizes_size() && pos < stop; ++last) {
+    pos += m.chunk_sizes(last);
+  }
+  const int n = last - first;
+  if (n == 0) return absl::OkStatus();
+
+  // Workers fetch, decode and verify chunks into a ring of `window` slots; this
+  // thread writes them out in order.
+  struct Slot {
+    bool ready = false;
+    absl::Status status;
+    std::string bytes;
+  };
+  const int workers = std::min(threads(), n);
+  const int window = workers * 4;
+  std::vector<Slot> slots(window);
+  std::mutex mu;
+  std::condition_variable cv;
+  int next = 0, consumed = 0;
+  bool cancelled = false;
+
+  auto fetch = [&](int i, ZSTD_DCtx* dctx) -> absl::StatusOr<std::string> {
+    const int index = first + i;
+    const Digest id = ChunkIdAt(m, index);
+    auto where = [&] {
+      return absl::StrCat("chunk ", id.Hex(), " (", index + 1, " of ", m.chunk_sizes_size(),
+                          ") of content sha256:", content_id.Hex());
+    };
+    auto chunk = chunks_->Get(id);
+    if (absl::IsNotFound(chunk.status())) return absl::DataLossError(where() + " is missing");
+    if (!chunk.ok()) return chunk.status();
+    if (chunk->raw_size != m.chunk_sizes(index)) {
+      return absl::DataLossError(where() + " has the wrong size");
+    }
+    std::string raw;
+    if (chunk->codec == ChunkCodec::kRaw) {
+      raw = std::move(chunk->payload);
+    } else {
+      raw.resize(chunk->raw_size);
+      size_t got = ZSTD_decompressDCtx(dctx, raw.data(), raw.size(), chunk->payload.data(),
+                                       chunk->payload.size());
+      if (ZSTD_isError(got) || got != raw.size()) {
+        return absl::DataLossError(where() + " does not decompress");
+      }
+    }
+    if (Sha256::Of(raw) != id) return absl::DataLossError(where() + " is corrupt (hash mismatch)");
+    return raw;
+  };
+
+  std::vector<std::thread> pool;
+  for (int w = 0; w < workers; ++w) {
+    pool.emplace_back([&] {
+      ZSTD_DCtx* dctx = ZSTD_createDCtx();
+      while (true) {
+        int i;
+        {
+          std::unique_lock lock(mu);
+          cv.wait(lock, [&] { return cancelled || next >= n || next < consumed + window; });
+          if (cancelled || next >= n) break;
+          i = next++;
+        }
+        auto result = fetch(i, dctx);
+        std::lock_guard lock(mu);
+        Slot& slot = slots[i % window];
+        slot.status = result.status();
+        if (result.ok()) slot.bytes = std::move(*result);
+        slot.ready = true;
+        cv.notify_all();
+      }
+      ZSTD_freeDCtx(dctx);
+    });
+  }
+
+  absl::Status status;
+  uint64_t pos = first_start, done = 0;
+  for (int i = 0; i < n && status.ok(); ++i) {
+    std::string bytes;
+    {
+      std::unique_lock lock(mu);
+      Slot& slot = slots[i % window];
+      cv.wait(lock, [&] { return slot.ready; });
+      status = slot.status;
+      bytes = std::move(slot.bytes);
+      slot = Slot();
+      consumed = i + 1;
+      cv.notify_all();
+    }
+    if (!status.ok()) break;
+    absl::string_view view(bytes);
+    const uint64_t chunk_end = pos + view.size();
+    if (pos < offset) view.remove_prefix(offset - pos);
+    if (chunk_end > stop) view.remove_suffix(chunk_end - stop);
+    status = sink.Write(view);
+    pos = chunk_end;
+    done += view.size();
+    if (progress) progress(done);
+  }
+  {
+    std::lock_guard lock(mu);
+    cancelled = true;
+    cv.notify_all();
+  }
+  for (auto& t : pool) t.join();
+  return status;
+}
+
+}  // namespace strata

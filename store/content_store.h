@@ -1,0 +1,102 @@
+// ContentStore: streams content in and out of the store, content-addressed.
+//
+// Put cuts the stream into FastCDC chunks, hashes each (SHA-256) and compresses it
+// (zstd, kept raw when that does not shrink it) on a pool of worker threads, stores
+// each new chunk once, and records a manifest keyed by the SHA-256 of the whole
+// content. Get streams the chunks back in order and verifies every chunk's hash.
+// Memory is bounded by the options, never by the content's size.
+#ifndef STRATA_STORE_CONTENT_STORE_H_
+#define STRATA_STORE_CONTENT_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "store/chunk_store.h"
+#include "store/digest.h"
+#include "store/fastcdc.h"
+#include "store/io.h"
+
+namespace strata {
+namespace internal {
+class Db;
+}
+
+struct ContentStoreOptions {
+  // Worker threads hashing and compressing (put) or reading, decompressing and
+  // verifying (get). Default 0: one per hardware thread.
+  int threads = 0;
+  // zstd level per chunk. Default 3: about 3x on CSV at ~400 MB/s per core; 1 is
+  // ~30% faster and stores ~5% more; 19 stores ~20% less at a tenth of the speed.
+  int zstd_level = 3;
+  // Chunk boundaries. Changing them keeps old content readable but stops new puts
+  // from sharing chunks with old ones.
+  ChunkerOptions chunker;
+  // Chunks queued or in flight per worker. Default 4: memory is at most about
+  // threads * (queue_per_worker + 1) * max chunk size plus one write batch each.
+  int queue_per_worker = 4;
+  // Bytes of new chunks a worker gathers before one write. Default 4 MiB.
+  size_t write_batch_bytes = 4 << 20;
+  // Sync the manifest write (and with it every chunk written before). Default true.
+  bool sync = true;
+};
+
+// What a put stored.
+struct PutStats {
+  Digest content_id;       // SHA-256 of the whole content
+  uint64_t size = 0;       // bytes of content
+  uint64_t chunks = 0;     // chunks in the manifest
+  uint64_t new_chunks = 0;  // chunks that were not stored before
+  uint64_t new_stored_bytes = 0;  // bytes those new chunks take after compression
+};
+
+// A stored content's size and chunk count.
+struct ContentInfo {
+  Digest content_id;
+  uint64_t size = 0;
+  uint64_t chunks = 0;
+};
+
+// Called with the number of content bytes processed so far. May be called from the
+// calling thread only; must be cheap.
+using ProgressFn = std::function<void(uint64_t bytes_done)>;
+
+// Thread-safe: concurrent puts and gets are fine.
+class ContentStore {
+ public:
+  // `db` and `chunks` must outlive this object.
+  ContentStore(internal::Db* db, ChunkStore* chunks, const ContentStoreOptions& options);
+
+  // Stores everything `source` yields, then its manifest. The content is readable
+  // with Get once this returns OK.
+  // Errors: those of `source` (Unavailable on read errors), Unavailable or
+  // ResourceExhausted when the store cannot write. Chunks written before a failure
+  // stay as garbage for gc.
+  absl::StatusOr<PutStats> Put(ByteSource& source, const ProgressFn& progress = nullptr);
+
+  // Writes bytes [offset, offset + length) of the content to `sink` (clamped to the
+  // content's end), verifying every chunk read.
+  // Errors: NotFound when no content has this id; DataLoss naming the chunk when a
+  // chunk is missing or its bytes do not hash to its id; OutOfRange when offset is
+  // past the end; errors of `sink`.
+  absl::Status Get(const Digest& content_id, ByteSink& sink,
+                   const ProgressFn& progress = nullptr, uint64_t offset = 0,
+                   uint64_t length = std::numeric_limits<uint64_t>::max());
+
+  // Errors: NotFound when no content has this id; DataLoss for a malformed manifest.
+  absl::StatusOr<ContentInfo> Stat(const Digest& content_id);
+
+ private:
+  int threads() const;
+
+  internal::Db* db_;
+  ChunkStore* chunks_;
+  ContentStoreOptions options_;
+  FastCdc chunker_;
+};
+
+}  // namespace strata
+
+#endif  // STRATA_STORE_CONTENT_STORE_H_

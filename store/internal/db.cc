@@ -1,0 +1,196 @@
+#include "store/internal/db.h"
+
+#include <filesystem>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/table.h"
+#include "store/internal/keys.h"
+#include "store/internal/rocks_status.h"
+#include "store/status_macros.h"
+#include "store/store.pb.h"
+
+namespace strata::internal {
+namespace {
+
+constexpr std::array<absl::string_view, static_cast<int>(Cf::kCount)> kCfNames = {
+    "default",
+    kCfChunks,
+    kCfChunkMeta,
+    kCfManifests,
+    kCfArtifacts,
+    kCfVersions,
+    kCfAliases,
+    kCfAliasLog,
+    kCfRuns,
+    kCfEdges,
+};
+
+rocksdb::ColumnFamilyOptions MetadataCfOptions(const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions cf;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf.compression = rocksdb::kLZ4Compression;
+  cf.bottommost_compression = rocksdb::kZSTD;
+  cf.write_buffer_size = 16 << 20;
+  return cf;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& dir,
+                                             const DbOptions& options) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const bool exists = fs::exists(fs::path(dir) / "CURRENT", ec);
+  if (!exists && !options.create_if_missing) {
+    return absl::NotFoundError(
+        absl::StrCat("no strata store at ", dir, " (run `strata init` to create one)"));
+  }
+
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = options.create_if_missing;
+  db_options.max_background_jobs = 2;
+  db_options.bytes_per_sync = 1 << 20;
+  db_options.max_total_wal_size = 256 << 20;
+  db_options.keep_log_file_num = 3;
+  db_options.max_manifest_file_size = 64 << 20;
+  db_options.enable_pipelined_write = true;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (int i = 0; i < static_cast<int>(Cf::kCount); ++i) {
+    rocksdb::ColumnFamilyOptions cf = MetadataCfOptions(cache);
+    if (static_cast<Cf>(i) == Cf::kChunks) {
+      // Chunks are 16-256 KiB, already zstd-compressed by ContentStore: they go to
+      // integrated blob files so compaction moves only small blob indexes.
+      cf.enable_blob_files = true;
+      cf.min_blob_size = 1024;
+      cf.blob_compression_type = rocksdb::kNoCompression;
+      cf.enable_blob_garbage_collection = true;
+      cf.compression = rocksdb::kNoCompression;
+      cf.bottommost_compression = rocksdb::kDisableCompressionOption;
+      cf.write_buffer_size = options.chunk_write_buffer_bytes;
+      cf.max_write_buffer_number = 3;
+      cf.blob_file_size = 256 << 20;
+    }
+    descriptors.emplace_back(std::string(kCfNames[i]), cf);
+  }
+
+  rocksdb::TransactionDBOptions txn_options;
+  txn_options.transaction_lock_timeout = 30000;  // ms; commits queue behind fsyncs
+  txn_options.default_lock_timeout = 30000;
+
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::TransactionDB* raw = nullptr;
+  rocksdb::Options combined(db_options, rocksdb::ColumnFamilyOptions());
+  rocksdb::Status s =
+      rocksdb::TransactionDB::Open(combined, txn_options, dir, descriptors, &handles, &raw);
+  if (!s.ok()) {
+    if (s.IsIOError() && (absl::StrContains(s.ToString(), "lock") ||
+                          absl::StrContains(s.ToString(), "Resource temporarily"))) {
+      return absl::UnavailableError(
+          absl::StrCat("store ", dir, " is in use by another process"));
+    }
+    return FromRocks(s, absl::StrCat("opening store ", dir));
+  }
+
+  std::unique_ptr<Db> db(new Db());
+  db->dir_ = dir;
+  db->options_ = options;
+  db->db_ = raw;
+  for (size_t i = 0; i < handles.size(); ++i) db->handles_[i] = handles[i];
+
+  ASSIGN_OR_RETURN(auto format_value, db->Get(Cf::kDefault, kFormatKey));
+  if (!format_value.has_value()) {
+    store::FormatInfo info;
+    info.set_format_version(kFormatVersion);
+    info.set_created_us(absl::ToUnixMicros(absl::Now()));
+    rocksdb::WriteBatch batch;
+    batch.Put(db->cf(Cf::kDefault), std::string(kFormatKey), info.SerializeAsString());
+    RETURN_IF_ERROR(db->WriteUnlocked(&batch, /*sync=*/true));
+  } else {
+    store::FormatInfo info;
+    if (!info.ParseFromString(*format_value)) {
+      return absl::DataLossError(absl::StrCat("store ", dir, ": unreadable format record"));
+    }
+    if (info.format_version() != kFormatVersion) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("store ", dir, " has format version ", info.format_version(),
+                       "; this strata reads version ", kFormatVersion));
+    }
+  }
+  return db;
+}
+
+Db::~Db() {
+  if (db_ == nullptr) return;
+  for (auto* h : handles_) {
+    if (h != nullptr) db_->DestroyColumnFamilyHandle(h);
+  }
+  db_->Close();
+  delete db_;
+}
+
+absl::StatusOr<std::optional<std::string>> Db::Get(Cf which, absl::string_view key) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(which), ToSlice(key), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s, "read");
+  return value;
+}
+
+absl::Status Db::WriteUnlocked(rocksdb::WriteBatch* batch, bool sync) {
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  rocksdb::TransactionDBWriteOptimizations opt;
+  opt.skip_concurrency_control = true;
+  opt.skip_duplicate_key_check = true;
+  return FromRocks(db_->Write(wo, opt, batch), "write");
+}
+
+std::unique_ptr<rocksdb::Transaction> Db::Begin() const {
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync_commits;
+  rocksdb::TransactionOptions to;
+  to.deadlock_detect = true;
+  return std::unique_ptr<rocksdb::Transaction>(db_->BeginTransaction(wo, to));
+}
+
+absl::Status Db::PrefixIterator::status() const { return FromRocks(it_->status(), "scan"); }
+
+std::unique_ptr<Db::PrefixIterator> Db::Scan(Cf which, absl::string_view prefix) const {
+  auto out = std::unique_ptr<PrefixIterator>(new PrefixIterator());
+  out->upper_ = PrefixSuccessor(prefix);
+  rocksdb::ReadOptions ro;
+  if (!out->upper_.empty()) {
+    out->upper_slice_ = rocksdb::Slice(out->upper_);
+    ro.iterate_upper_bound = &out->upper_slice_;
+  }
+  out->it_.reset(db_->NewIterator(ro, cf(which)));
+  out->it_->Seek(ToSlice(prefix));
+  return out;
+}
+
+absl::Status Commit(rocksdb::Transaction* txn) { return FromRocks(txn->Commit(), "commit"); }
+
+absl::StatusOr<std::optional<std::string>> GetForUpdate(rocksdb::Transaction* txn,
+                                                        const Db& db, Cf cf,
+                                                        absl::string_view key) {
+  std::string value;
+  rocksdb::Status s = txn->GetForUpdate(rocksdb::ReadOptions(), db.cf(cf), ToSlice(key), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s, "read for update");
+  return value;
+}
+
+}  // namespace strata::internal

@@ -1,0 +1,108 @@
+// Db: the RocksDB TransactionDB behind a store, its column families and options.
+// Internal to store/; other modules reach the data through the public classes.
+#ifndef STRATA_STORE_INTERNAL_DB_H_
+#define STRATA_STORE_INTERNAL_DB_H_
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "rocksdb/utilities/transaction_db.h"
+
+namespace strata::internal {
+
+enum class Cf : int {
+  kDefault = 0,
+  kChunks,
+  kChunkMeta,
+  kManifests,
+  kArtifacts,
+  kVersions,
+  kAliases,
+  kAliasLog,
+  kRuns,
+  kEdges,
+  kCount,
+};
+
+struct DbOptions {
+  // Create the database when the directory holds none. Default false: opening a
+  // missing store is an error, so a typo in --store does not make an empty store.
+  bool create_if_missing = false;
+  // fsync the WAL on every metadata commit (versions, aliases, runs). Default true:
+  // an acknowledged write survives power loss. Tests may turn it off for speed.
+  bool sync_commits = true;
+  // Shared block cache for all column families. Default 32 MiB.
+  size_t block_cache_bytes = 32 << 20;
+  // Memtable size of the chunks CF; up to 3 may be alive at once, which bounds the
+  // memory a large put needs. Default 32 MiB.
+  size_t chunk_write_buffer_bytes = 32 << 20;
+};
+
+// Thread-safe: RocksDB handles are.
+class Db {
+ public:
+  // Opens (or creates) the database in `dir`.
+  // Errors: NotFound when there is no store and !create_if_missing; Unavailable
+  // "store ... is in use" when another process holds it; FailedPrecondition for an
+  // unsupported format version; DataLoss when RocksDB reports corruption.
+  static absl::StatusOr<std::unique_ptr<Db>> Open(const std::string& dir,
+                                                  const DbOptions& options);
+  ~Db();
+
+  rocksdb::TransactionDB* raw() const { return db_; }
+  rocksdb::ColumnFamilyHandle* cf(Cf which) const {
+    return handles_[static_cast<int>(which)];
+  }
+  const std::string& dir() const { return dir_; }
+
+  // Point read. Returns nullopt when the key is absent.
+  absl::StatusOr<std::optional<std::string>> Get(Cf cf, absl::string_view key) const;
+
+  // Writes `batch` without transaction locks: only for keys no transaction locks
+  // (content-addressed chunks and manifests, whose values never change).
+  absl::Status WriteUnlocked(rocksdb::WriteBatch* batch, bool sync);
+
+  // Begins a pessimistic transaction whose commit is synced per DbOptions.
+  std::unique_ptr<rocksdb::Transaction> Begin() const;
+
+  // An iterator over keys starting with `prefix` in `cf`, positioned at the first.
+  class PrefixIterator {
+   public:
+    bool Valid() const { return it_->Valid(); }
+    void Next() { it_->Next(); }
+    absl::string_view key() const { return {it_->key().data(), it_->key().size()}; }
+    absl::string_view value() const { return {it_->value().data(), it_->value().size()}; }
+    absl::Status status() const;
+
+   private:
+    friend class Db;
+    std::string upper_;
+    rocksdb::Slice upper_slice_;
+    std::unique_ptr<rocksdb::Iterator> it_;
+  };
+  std::unique_ptr<PrefixIterator> Scan(Cf cf, absl::string_view prefix) const;
+
+ private:
+  Db() = default;
+  std::string dir_;
+  DbOptions options_;
+  rocksdb::TransactionDB* db_ = nullptr;
+  std::array<rocksdb::ColumnFamilyHandle*, static_cast<int>(Cf::kCount)> handles_{};
+};
+
+// Commits `txn`. Errors: Aborted on a lock timeout or conflict (retryable).
+absl::Status Commit(rocksdb::Transaction* txn);
+
+// Reads `key` in `txn` and locks it until commit.
+absl::StatusOr<std::optional<std::string>> GetForUpdate(rocksdb::Transaction* txn,
+                                                        const Db& db, Cf cf,
+                                                        absl::string_view key);
+
+}  // namespace strata::internal
+
+#endif  // STRATA_STORE_INTERNAL_DB_H_

@@ -1,0 +1,52 @@
+// Key encodings of every column family: the one place they are built. docs/format.md
+// documents the same layouts.
+#ifndef STRATA_STORE_INTERNAL_KEYS_H_
+#define STRATA_STORE_INTERNAL_KEYS_H_
+
+#include <cstdint>
+#include <string>
+#include "absl/strings/string_view.h"
+
+namespace strata::internal {
+
+inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr absl::string_view kFormatKey = "format";
+
+// Column family names, in the order they are opened (default first).
+inline constexpr absl::string_view kCfChunks = "chunks";
+inline constexpr absl::string_view kCfChunkMeta = "chunk_meta";
+inline constexpr absl::string_view kCfManifests = "manifests";
+inline constexpr absl::string_view kCfArtifacts = "artifacts";
+inline constexpr absl::string_view kCfVersions = "versions";
+inline constexpr absl::string_view kCfAliases = "aliases";
+inline constexpr absl::string_view kCfAliasLog = "alias_log";
+inline constexpr absl::string_view kCfRuns = "runs";
+inline constexpr absl::string_view kCfEdges = "edges";
+
+void AppendBigEndian64(std::string* out, uint64_t v);
+uint64_t DecodeBigEndian64(absl::string_view in);  // REQUIRES: in.size() >= 8
+
+// "KIND/NAME": artifacts CF key, and the prefix of the per-artifact keys below.
+std::string ArtifactKey(absl::string_view kind, absl::string_view name);
+// ArtifactKey 0x00: the prefix of one artifact's versions, aliases and alias moves.
+std::string ArtifactPrefix(absl::string_view artifact_key);
+std::string VersionKey(absl::string_view artifact_key, uint64_t number);
+std::string AliasKey(absl::string_view artifact_key, absl::string_view alias);
+std::string AliasLogKey(absl::string_view artifact_key, uint64_t sequence);
+
+// Lineage node ids: "KIND/NAME@N" for versions, "run/ID" for runs.
+std::string VersionNode(absl::string_view kind, absl::string_view name, uint64_t number);
+std::string RunNode(absl::string_view run_id);
+
+enum class EdgeDirection : char { kDown = 'd', kUp = 'u' };
+// kDown: "d" FROM 0x00 TO; kUp: "u" TO 0x00 FROM.
+std::string EdgeKey(EdgeDirection dir, absl::string_view node, absl::string_view other);
+std::string EdgePrefix(EdgeDirection dir, absl::string_view node);
+
+// The smallest key greater than every key starting with `prefix`
+// (empty when there is none).
+std::string PrefixSuccessor(absl::string_view prefix);
+
+}  // namespace strata::internal
+
+#endif  // STRATA_STORE_INTERNAL_KEYS_H_

@@ -1,0 +1,66 @@
+// Lineage: walks the graph of versions and runs joined by edges
+// (input -> run -> output, input -> output), upstream or downstream.
+#ifndef STRATA_STORE_LINEAGE_H_
+#define STRATA_STORE_LINEAGE_H_
+
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "store/store.pb.h"
+
+namespace strata {
+namespace internal {
+class Db;
+}
+
+enum class LineageDirection { kUp, kDown, kBoth };
+
+struct LineageNode {
+  std::string id;  // "KIND/NAME@N" or "run/ID"
+  int depth = 0;   // edges from the root
+  std::optional<store::Version> version;  // for version nodes, when records are loaded
+  std::optional<store::Run> run;          // for run nodes, when records are loaded
+};
+
+struct LineageEdge {
+  std::string from;  // data flows from -> to
+  std::string to;
+  store::EdgeKind kind = store::EDGE_KIND_UNSPECIFIED;
+};
+
+struct LineageGraph {
+  std::string root;
+  std::vector<LineageNode> nodes;  // root first, then in breadth-first order
+  std::vector<LineageEdge> edges;  // each edge once
+};
+
+struct LineageOptions {
+  LineageDirection direction = LineageDirection::kUp;
+  // Edges followed from the root at most. Default: no limit (the walk still ends:
+  // each node is visited once).
+  int max_depth = std::numeric_limits<int>::max();
+  // Load each node's version or run record. Default true; false walks ids only.
+  bool load_records = true;
+};
+
+// Thread-safe; reads only.
+class Lineage {
+ public:
+  explicit Lineage(const internal::Db* db) : db_(db) {}
+
+  // Walks from node `root` ("KIND/NAME@N" or "run/ID"), breadth first, visiting each
+  // node once. Cost: one seek per node visited plus one step per edge.
+  // Errors: NotFound when `root` does not exist; DataLoss for unreadable records.
+  absl::StatusOr<LineageGraph> Walk(const std::string& root, const LineageOptions& options) const;
+
+ private:
+  absl::Status Load(LineageNode* node) const;
+  const internal::Db* db_;
+};
+
+}  // namespace strata
+
+#endif  // STRATA_STORE_LINEAGE_H_

@@ -1,0 +1,32 @@
+#include "store/store.h"
+
+#include "store/internal/db.h"
+#include "store/internal/rocks_chunk_store.h"
+#include "store/status_macros.h"
+
+namespace strata {
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir,
+                                                   const StoreOptions& options) {
+  internal::DbOptions db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.sync_commits = options.sync;
+  db_options.block_cache_bytes = options.block_cache_bytes;
+  std::unique_ptr<Store> store(new Store());
+  ASSIGN_OR_RETURN(store->db_, internal::Db::Open(dir, db_options));
+  store->chunks_ = internal::NewRocksChunkStore(store->db_.get());
+  ContentStoreOptions content = options.content;
+  content.sync = options.sync;
+  store->content_ =
+      std::make_unique<ContentStore>(store->db_.get(), store->chunks_.get(), content);
+  store->artifacts_ = std::make_unique<ArtifactStore>(store->db_.get());
+  store->runs_ = std::make_unique<RunStore>(store->db_.get(), store->artifacts_.get());
+  store->lineage_ = std::make_unique<Lineage>(store->db_.get());
+  return store;
+}
+
+Store::~Store() = default;
+
+const std::string& Store::dir() const { return db_->dir(); }
+
+}  // namespace strata

@@ -1,0 +1,67 @@
+// Store: one strata store on disk, and the entry point to everything in it.
+//
+//   auto store = Store::Open("/data/strata", {});
+//   auto stats = (*store)->content().Put(*source);
+//   (*store)->artifacts().Commit({.artifact = ..., .content_id = stats->content_id});
+#ifndef STRATA_STORE_STORE_H_
+#define STRATA_STORE_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "store/artifacts.h"
+#include "store/chunk_store.h"
+#include "store/content_store.h"
+#include "store/lineage.h"
+#include "store/runs.h"
+
+namespace strata {
+namespace internal {
+class Db;
+}
+
+struct StoreOptions {
+  // Create an empty store when `dir` holds none. Default false: opening a missing
+  // store is NotFound, so a mistyped path does not silently make a new one.
+  bool create_if_missing = false;
+  // fsync every commit. Default true: acknowledged writes survive power loss. Tests
+  // may set false to run faster; a process crash still loses nothing.
+  bool sync = true;
+  // Block cache shared by every column family. Default 32 MiB.
+  size_t block_cache_bytes = 32 << 20;
+  // Put/get pipeline settings; `content.sync` is overridden by `sync`.
+  ContentStoreOptions content;
+};
+
+// Thread-safe: one Store may serve many threads. Only one process may open a store
+// at a time.
+class Store {
+ public:
+  // Errors: NotFound when there is no store in `dir` and !create_if_missing;
+  // Unavailable "store ... is in use by another process"; FailedPrecondition when the
+  // store's format is newer than this build; DataLoss on corruption.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& dir,
+                                                     const StoreOptions& options);
+  ~Store();
+
+  ContentStore& content() { return *content_; }
+  ArtifactStore& artifacts() { return *artifacts_; }
+  RunStore& runs() { return *runs_; }
+  const Lineage& lineage() const { return *lineage_; }
+  ChunkStore& chunks() { return *chunks_; }
+  const std::string& dir() const;
+
+ private:
+  Store() = default;
+  std::unique_ptr<internal::Db> db_;
+  std::unique_ptr<ChunkStore> chunks_;
+  std::unique_ptr<ContentStore> content_;
+  std::unique_ptr<ArtifactStore> artifacts_;
+  std::unique_ptr<RunStore> runs_;
+  std::unique_ptr<Lineage> lineage_;
+};
+
+}  // namespace strata
+
+#endif  // STRATA_STORE_STORE_H_

@@ -1,0 +1,63 @@
+#include "tests/testing.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+
+#include "gtest/gtest.h"
+
+namespace strata::testing {
+
+ScratchDir::ScratchDir() {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern = std::string(tmp != nullptr ? tmp : "/tmp") + "/strata-test-XXXXXX";
+  char* made = ::mkdtemp(pattern.data());
+  if (made == nullptr) std::abort();
+  path_ = made;
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::unique_ptr<Store> OpenTestStore(const std::string& dir, bool sync) {
+  StoreOptions options;
+  options.create_if_missing = true;
+  options.sync = sync;
+  auto store = Store::Open(dir, options);
+  if (!store.ok()) {
+    ADD_FAILURE() << "opening test store: " << store.status();
+    std::abort();
+  }
+  return std::move(*store);
+}
+
+std::string RandomBytes(std::mt19937_64& rng, size_t n, bool compressible) {
+  std::string out(n, '\0');
+  size_t i = 0;
+  if (compressible) {
+    static constexpr char kAlphabet[] = "0123456789,.abcdef\n";
+    for (; i < n; ++i) out[i] = kAlphabet[rng() % (sizeof(kAlphabet) - 1)];
+    return out;
+  }
+  for (; i + 8 <= n; i += 8) {
+    uint64_t v = rng();
+    std::memcpy(out.data() + i, &v, 8);
+  }
+  for (; i < n; ++i) out[i] = static_cast<char>(rng());
+  return out;
+}
+
+uint64_t TestSeed() {
+  static const uint64_t seed = [] {
+    const char* env = std::getenv("STRATA_TEST_SEED");
+    uint64_t s = env != nullptr ? std::strtoull(env, nullptr, 10) : std::random_device{}();
+    std::cerr << "random seed: " << s << " (replay with STRATA_TEST_SEED=" << s << ")\n";
+    return s;
+  }();
+  return seed;
+}
+
+}  // namespace strata::testing

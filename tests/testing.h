@@ -1,0 +1,41 @@
+// Test helpers: scratch directories and stores that clean up after themselves.
+#ifndef STRATA_TESTS_TESTING_H_
+#define STRATA_TESTS_TESTING_H_
+
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "store/store.h"
+
+namespace strata::testing {
+
+// A fresh directory under $TMPDIR (or /tmp), removed with everything in it on
+// destruction.
+class ScratchDir {
+ public:
+  ScratchDir();
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Opens (creating) a store in `dir` without fsync, for speed; aborts the test on
+// failure.
+std::unique_ptr<Store> OpenTestStore(const std::string& dir, bool sync = false);
+
+// `n` pseudo-random bytes from `rng`; `compressible` draws from a small alphabet.
+std::string RandomBytes(std::mt19937_64& rng, size_t n, bool compressible = false);
+
+// A seed from $STRATA_TEST_SEED, else random; printed so a failure can be replayed.
+uint64_t TestSeed();
+
+}  // namespace strata::testing
+
+#endif  // STRATA_TESTS_TESTING_H_
