@@ -78,18 +78,13 @@ absl::StatusOr<store::Version> ArtifactStore::Resolve(const Ref& ref) const {
   return *version;
 }
 
-absl::StatusOr<CommitResult> ArtifactStore::Commit(const NewVersion& request) {
+absl::StatusOr<std::vector<std::string>> ArtifactStore::ResolveInputs(
+    const NewVersion& request) const {
   RETURN_IF_ERROR(ValidateArtifactName(request.artifact.name));
   RETURN_IF_ERROR(ValidateMetadata(request.metadata));
   if (!request.alias.empty()) RETURN_IF_ERROR(ValidateAliasName(request.alias));
-  ASSIGN_OR_RETURN(auto manifest, internal::ReadRecord<store::Manifest>(
-                                      *db_, Cf::kManifests, request.content_id.Raw(), "manifest"));
-  if (!manifest.has_value()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("content sha256:", request.content_id.Hex(), " is not stored"));
-  }
-  // Inputs are resolved before the transaction: versions are immutable, so a
-  // resolved KIND/NAME@N stays valid.
+  // Resolved outside any transaction: versions are immutable, so a resolved
+  // KIND/NAME@N stays valid.
   std::vector<std::string> inputs;
   for (const std::string& text : request.inputs) {
     ASSIGN_OR_RETURN(Ref ref, ParseRef(text));
@@ -98,6 +93,27 @@ absl::StatusOr<CommitResult> ArtifactStore::Commit(const NewVersion& request) {
   }
   std::sort(inputs.begin(), inputs.end());
   inputs.erase(std::unique(inputs.begin(), inputs.end()), inputs.end());
+  return inputs;
+}
+
+absl::Status ArtifactStore::Check(const NewVersion& request) const {
+  RETURN_IF_ERROR(ResolveInputs(request).status());
+  if (!request.run_id.empty()) {
+    ASSIGN_OR_RETURN(auto run, internal::ReadRecord<store::Run>(*db_, Cf::kRuns,
+                                                                request.run_id, "run"));
+    if (!run.has_value()) return absl::NotFoundError(absl::StrCat("no run ", request.run_id));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<CommitResult> ArtifactStore::Commit(const NewVersion& request) {
+  ASSIGN_OR_RETURN(std::vector<std::string> inputs, ResolveInputs(request));
+  ASSIGN_OR_RETURN(auto manifest, internal::ReadRecord<store::Manifest>(
+                                      *db_, Cf::kManifests, request.content_id.Raw(), "manifest"));
+  if (!manifest.has_value()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("content sha256:", request.content_id.Hex(), " is not stored"));
+  }
 
   const std::string key = Key(request.artifact);
   const std::string kind(KindName(request.artifact.kind));

@@ -56,6 +56,11 @@ class ArtifactStore {
   // unknown input or run; FailedPrecondition when the content is not stored.
   absl::StatusOr<CommitResult> Commit(const NewVersion& request);
 
+  // Checks everything Commit checks except the content, without writing: lets a
+  // caller refuse a bad request before streaming its content.
+  // Errors: as Commit.
+  absl::Status Check(const NewVersion& request) const;
+
   // Errors: NotFound naming the artifact, version or alias that does not exist.
   absl::StatusOr<store::Version> Resolve(const Ref& ref) const;
 
@@ -98,6 +103,8 @@ class ArtifactStore {
                                              const std::string& who,
                                              const std::string& reason);
   absl::StatusOr<store::ArtifactHead> Head(const ArtifactId& artifact) const;
+  // Validates names and metadata; returns the inputs resolved, sorted, deduplicated.
+  absl::StatusOr<std::vector<std::string>> ResolveInputs(const NewVersion& request) const;
 
   internal::Db* db_;
 };

@@ -1,0 +1,397 @@
+// init, put, get, show, log, ls, alias.
+#include <fcntl.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "store/render.h"
+#include "store/status_macros.h"
+#include "tools/commands.h"
+#include "tools/progress.h"
+
+namespace strata::cli {
+
+absl::StatusOr<std::unique_ptr<Store>> Context::OpenStore(bool create) const {
+  StoreOptions options;
+  options.create_if_missing = create;
+  return Store::Open(store_dir, options);
+}
+
+std::string Context::Creator() {
+  for (const char* var : {"STRATA_USER", "USER"}) {
+    const char* v = std::getenv(var);
+    if (v != nullptr && *v != '\0') return v;
+  }
+  if (const passwd* pw = ::getpwuid(::getuid()); pw != nullptr) return pw->pw_name;
+  return absl::StrCat("uid:", ::getuid());
+}
+
+absl::StatusOr<std::map<std::string, std::string>> ParsePairs(
+    const std::vector<std::string>& items, const std::string& flag) {
+  std::map<std::string, std::string> out;
+  for (const auto& item : items) {
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(flag, " expects KEY=VALUE, got '", item, "'"));
+    }
+    out[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  return out;
+}
+
+absl::Status Print(const std::string& text) {
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
+    return absl::UnavailableError("cannot write to standard output");
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// Aliases pointing at each version of an artifact.
+absl::StatusOr<std::map<uint64_t, std::vector<std::string>>> AliasesByVersion(
+    Store& store, const ArtifactId& artifact) {
+  ASSIGN_OR_RETURN(auto aliases, store.artifacts().Aliases(artifact));
+  std::map<uint64_t, std::vector<std::string>> out;
+  for (const auto& [name, target] : aliases) out[target.version()].push_back(name);
+  return out;
+}
+
+// Writes the content to `path` atomically: a temporary file in the same directory,
+// renamed into place only when every chunk verified.
+absl::Status GetToFile(Store& store, const store::Version& v, const std::string& path) {
+  namespace fs = std::filesystem;
+  fs::path target(path);
+  fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::string tmp = (dir / (".strata-get-" + target.filename().string() + ".XXXXXX")).string();
+  int fd = ::mkstemp(tmp.data());
+  if (fd < 0) {
+    return absl::UnavailableError(absl::StrCat("cannot create a file in ", dir.string(), ": ",
+                                               std::strerror(errno)));
+  }
+  auto digest = Digest::FromRaw(v.content_id());
+  absl::Status s = digest.status();
+  if (s.ok()) {
+    auto sink = FdSink(fd, path);
+    ProgressBar bar("get", v.size());
+    s = store.content().Get(*digest, *sink, [&](uint64_t done) { bar.Update(done); });
+    bar.Finish();
+  }
+  if (s.ok() && ::fsync(fd) != 0) s = absl::UnavailableError("fsync failed on " + path);
+  ::close(fd);
+  if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    s = absl::UnavailableError(absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));
+  }
+  if (!s.ok()) ::unlink(tmp.c_str());
+  return s;
+}
+
+absl::Status RunInit(const Context& ctx) {
+  const bool existed = std::filesystem::exists(std::filesystem::path(ctx.store_dir) / "CURRENT");
+  std::error_code ec;
+  std::filesystem::create_directories(ctx.store_dir, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create ", ctx.store_dir, ": ", ec.message()));
+  }
+  ASSIGN_OR_RETURN(auto store, ctx.OpenStore(/*create=*/true));
+  return Print(existed ? absl::StrCat("store at ", ctx.store_dir, " already initialized\n")
+                       : absl::StrCat("initialized empty store at ", ctx.store_dir, "\n"));
+}
+
+struct PutArgs {
+  std::string ref, file, run, message, alias;
+  std::vector<std::string> meta, inputs;
+};
+
+absl::Status RunPut(const Context& ctx, const PutArgs& a) {
+  NewVersion request;
+  ASSIGN_OR_RETURN(request.artifact, ParseArtifactId(a.ref));
+  ASSIGN_OR_RETURN(request.metadata, ParsePairs(a.meta, "--meta"));
+  request.inputs = a.inputs;
+  request.run_id = a.run;
+  request.message = a.message;
+  request.alias = a.alias;
+  request.creator = Context::Creator();
+  ASSIGN_OR_RETURN(auto source, OpenFileSource(a.file));
+  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
+  // Refuse a bad request before streaming any content.
+  RETURN_IF_ERROR(store->artifacts().Check(request));
+  ProgressBar bar("put", source->SizeHint());
+  ASSIGN_OR_RETURN(PutStats stats,
+                   store->content().Put(*source, [&](uint64_t done) { bar.Update(done); }));
+  bar.Finish();
+  request.content_id = stats.content_id;
+  ASSIGN_OR_RETURN(CommitResult result, store->artifacts().Commit(request));
+  return Print(absl::StrCat(VersionRef(result.version), " sha256:", stats.content_id.Hex(), "\n"));
+}
+
+struct GetArgs {
+  std::string ref, output;
+};
+
+absl::Status RunGet(const Context& ctx, const GetArgs& a) {
+  ASSIGN_OR_RETURN(Ref ref, ParseRef(a.ref));
+  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
+  ASSIGN_OR_RETURN(store::Version v, store->artifacts().Resolve(ref));
+  if (!a.output.empty() && a.output != "-") return GetToFile(*store, v, a.output);
+  ASSIGN_OR_RETURN(Digest id, Digest::FromRaw(v.content_id()));
+  auto sink = FdSink(STDOUT_FILENO, "standard output");
+  ProgressBar bar("get", v.size());
+  absl::Status s = store->content().Get(id, *sink, [&](uint64_t done) { bar.Update(done); });
+  bar.Finish();
+  return s;
+}
+
+struct ShowArgs {
+  std::string ref;
+  bool json = false;
+};
+
+std::string ShowText(const store::Version& v, const std::vector<std::string>& aliases) {
+  std::string out = absl::StrCat(VersionRef(v), "\n");
+  auto line = [&](absl::string_view k, absl::string_view value) {
+    absl::StrAppend(&out, absl::StrFormat("  %-9s %s\n", k, value));
+  };
+  line("content", absl::StrCat("sha256:", Digest::FromRaw(v.content_id())->Hex()));
+  line("size", absl::StrCat(FormatBytes(v.size()), " (", v.size(), " bytes)"));
+  line("created", absl::StrCat(FormatTimeShort(v.created_us()), " by ", v.creator()));
+  if (!v.message().empty()) line("message", v.message());
+  if (!aliases.empty()) line("aliases", absl::StrJoin(aliases, ", "));
+  if (!v.run_id().empty()) line("run", absl::StrCat("run/", v.run_id()));
+  if (v.inputs_size() > 0) line("inputs", absl::StrJoin(v.inputs(), ", "));
+  std::map<std::string, std::string> meta(v.metadata().begin(), v.metadata().end());
+  bool first = true;
+  for (const auto& [k, val] : meta) {
+    line(first ? "metadata" : "", absl::StrCat(k, "=", val));
+    first = false;
+  }
+  return out;
+}
+
+absl::Status RunShow(const Context& ctx, const ShowArgs& a) {
+  ASSIGN_OR_RETURN(Ref ref, ParseRef(a.ref));
+  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
+  ASSIGN_OR_RETURN(store::Version v, store->artifacts().Resolve(ref));
+  ASSIGN_OR_RETURN(auto aliases, AliasesByVersion(*store, ref.artifact));
+  const auto& mine = aliases[v.number()];
+  if (!a.json) return Print(ShowText(v, mine));
+  JsonWriter w;
+  WriteVersionJson(w, v, mine);
+  return Print(w.Take() + "\n");
+}
+
+struct LogArgs {
+  std::string artifact;
+  bool json = false;
+};
+
+absl::Status RunLog(const Context& ctx, const LogArgs& a) {
+  ASSIGN_OR_RETURN(ArtifactId artifact, ParseArtifactId(a.artifact));
+  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
+  ASSIGN_OR_RETURN(auto versions, store->artifacts().Versions(artifact));
+  ASSIGN_OR_RETURN(auto aliases, AliasesByVersion(*store, artifact));
+  std::reverse(versions.begin(), versions.end());  // newest first
+  if (a.json) {
+    JsonWriter w;
+    w.BeginArray();
+    for (const auto& v : versions) WriteVersionJson(w, v, aliases[v.number()]);
+    w.EndArray();
+    return Print(w.Take() + "\n");
+  }
+  std::string out;
+  for (const auto& v : versions) {
+    const auto& names = aliases[v.number()];
+    absl::StrAppend(&out, absl::StrFormat("@%-4d %s  %-10s %10s  sha256:%s", v.number(),
+                                          FormatTimeShort(v.created_us()), v.creator(),
+                                          FormatBytes(v.size()),
+                                          Digest::FromRaw(v.content_id())->Hex().substr(0, 12)));
+    if (!names.empty()) absl::StrAppend(&out, "  [", absl::StrJoin(names, ", "), "]");
+    if (!v.message().empty()) absl::StrAppend(&out, "  ", v.message());
+    out.push_back('\n');
+  }
+  return Print(out);
+}
+
+struct LsArgs {
+  std::string kind;
+  bool json = false;
+};
+
+absl::Status RunLs(const Context& ctx, const LsArgs& a) {
+  std::optional<Kind> kind;
+  if (!a.kind.empty()) {
+    ASSIGN_OR_RETURN(kind, ParseKind(a.kind));
+  }
+  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
+  ASSIGN_OR_RETURN(auto list, store->artifacts().List(kind));
+  if (a.json) {
+    JsonWriter w;
+    w.BeginArray();
+    for (const auto& s : list) {
+      w.BeginObject().Key("artifact").String(s.artifact.ToString());
+      w.Key("kind").String(KindName(s.artifact.kind)).Key("name").String(s.artifact.name);
+      w.Key("latest").Uint(s.head.latest_version());
+      w.Key("created").String(FormatTimeShort(s.head.created_us()));
+      w.Key("updated").String(FormatTimeShort(s.head.updated_us()));
+      w.Key("aliases").BeginObject();
+      for (const auto& [name, version] : s.aliases) w.Key(name).Uint(version);
+      w.EndObject().EndObject();
+    }
+    w.EndArray();
+    return Print(w.Take() + "\n");
+  }
+  std::string out;
+  for (const auto& s : list) {
+    std::vector<std::string> aliases;
+    for (const auto& [name, version] : s.aliases) aliases.push_back(absl::StrCat(name, "=@", version));
+    absl::StrAppend(&out, absl::StrFormat("%-40s @%-5d %s  %s\n", s.artifact.ToString(),
+                                          s.head.latest_version(), FormatTimeShort(s.head.updated_us()),
+                                          absl::StrJoin(aliases, " ")));
+  }
+  return Print(out);
+}
+
+absl::StatusOr<std::optional<uint64_t>> ParseExpect(const std::string& text) {
+  if (text.empty()) return std::optional<uint64_t>();
+  if (text == "none") return std::optional<uint64_t>(0);
+  uint64_t n = 0;
+  if (!absl::SimpleAtoi(text, &n)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--expect takes a version number or 'none', got '", text, "'"));
+  }
+  return std::optional<uint64_t>(n);
+}
+
+std::string MoveText(const ArtifactId& artifact, const store::AliasMove& m) {
+  auto v = [](uint64_t n) { return n == 0 ? std::string("(none)") : absl::StrCat("@", n); };
+  return absl::StrCat(artifact.ToString(), "@", m.alias(), ": ", v(m.from_version()), " -> ",
+                      v(m.to_version()), "\n");
+}
+
+struct AliasArgs {
+  std::string artifact, alias, version, expect, reason;
+  bool json = false;
+};
+
+absl::Status RunAliasSet(const Context& ctx, const AliasArgs& a) {
+  ASSIGN_OR_RETURN(ArtifactId artifact, ParseArtifactId(a.artifact));
+  uint64_t version = 0;
+  std::string number = a.version[0] == '@' ? a.version.substr(1) : a.version;
+  if (!absl::SimpleAtoi(number, &version) || version == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected a version number (1, 2, ...), got '", a.version, "'"));
+  }
+  ASSIGN_OR_RETURN(auto expect, ParseExpect(a.expect));
+  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
+  ASSIGN_OR_RETURN(auto move, store->artifacts().SetAlias(artifact, a.alias, version, expect,
+                                                          Context::Creator(), a.reason));
+  return Print(MoveText(artifact, move));
+}
+
+absl::Status RunAliasRm(const Context& ctx, const AliasArgs& a) {
+  ASSIGN_OR_RETURN(ArtifactId artifact, ParseArtifactId(a.artifact));
+  ASSIGN_OR_RETURN(auto expect, ParseExpect(a.expect));
+  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
+  ASSIGN_OR_RETURN(auto move, store->artifacts().RemoveAlias(artifact, a.alias, expect,
+                                                             Context::Creator(), a.reason));
+  return Print(MoveText(artifact, move));
+}
+
+absl::Status RunAliasLog(const Context& ctx, const AliasArgs& a) {
+  ASSIGN_OR_RETURN(ArtifactId artifact, ParseArtifactId(a.artifact));
+  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
+  ASSIGN_OR_RETURN(auto moves, store->artifacts().AliasLog(artifact));
+  if (a.json) {
+    JsonWriter w;
+    w.BeginArray();
+    for (const auto& m : moves) WriteAliasMoveJson(w, m);
+    w.EndArray();
+    return Print(w.Take() + "\n");
+  }
+  std::string out;
+  auto v = [](uint64_t n) { return n == 0 ? std::string("(none)") : absl::StrCat("@", n); };
+  for (const auto& m : moves) {
+    absl::StrAppend(&out, absl::StrFormat("#%-3d %s  %-10s %-12s %6s -> %-6s %s\n",
+                                          m.sequence(), FormatTimeShort(m.at_us()), m.who(),
+                                          m.alias(), v(m.from_version()), v(m.to_version()),
+                                          m.reason()));
+  }
+  return Print(out);
+}
+
+}  // namespace
+
+void AddArtifactCommands(CLI::App& app, Context& ctx) {
+  auto* init = app.add_subcommand("init", "Create an empty store (no-op if it exists)");
+  init->callback([&ctx] { ctx.action = [&ctx] { return RunInit(ctx); }; });
+
+  auto put = std::make_shared<PutArgs>();
+  auto* p = app.add_subcommand("put", "Store a file as a new version; prints KIND/NAME@N sha256:HEX");
+  p->add_option("ref", put->ref, "KIND/NAME, e.g. dataset/raw or model/team/churn")->required();
+  p->add_option("file", put->file, "File to store, or - for standard input")->required();
+  p->add_option("--meta", put->meta, "Metadata KEY=VALUE (repeatable)");
+  p->add_option("--input", put->inputs, "A version this one was made from (repeatable)");
+  p->add_option("--run", put->run, "The run that produced this version");
+  p->add_option("-m,--message", put->message, "What this version is");
+  p->add_option("--alias", put->alias, "Point this alias at the version");
+  p->callback([&ctx, put] { ctx.action = [&ctx, put] { return RunPut(ctx, *put); }; });
+
+  auto get = std::make_shared<GetArgs>();
+  auto* g = app.add_subcommand("get", "Write a version's content to stdout or a file");
+  g->add_option("ref", get->ref, "KIND/NAME[@N|@ALIAS]")->required();
+  g->add_option("-o,--output", get->output, "Output file (written atomically)");
+  g->callback([&ctx, get] { ctx.action = [&ctx, get] { return RunGet(ctx, *get); }; });
+
+  auto show = std::make_shared<ShowArgs>();
+  auto* s = app.add_subcommand("show", "Describe one version");
+  s->add_option("ref", show->ref, "KIND/NAME[@N|@ALIAS]")->required();
+  s->add_flag("--json", show->json, "Print JSON");
+  s->callback([&ctx, show] { ctx.action = [&ctx, show] { return RunShow(ctx, *show); }; });
+
+  auto log = std::make_shared<LogArgs>();
+  auto* l = app.add_subcommand("log", "List an artifact's versions, newest first");
+  l->add_option("artifact", log->artifact, "KIND/NAME")->required();
+  l->add_flag("--json", log->json, "Print JSON");
+  l->callback([&ctx, log] { ctx.action = [&ctx, log] { return RunLog(ctx, *log); }; });
+
+  auto ls = std::make_shared<LsArgs>();
+  auto* li = app.add_subcommand("ls", "List artifacts");
+  li->add_option("kind", ls->kind, "dataset, featureview, model or config");
+  li->add_flag("--json", ls->json, "Print JSON");
+  li->callback([&ctx, ls] { ctx.action = [&ctx, ls] { return RunLs(ctx, *ls); }; });
+
+  auto* alias = app.add_subcommand("alias", "Move, remove and audit aliases");
+  alias->require_subcommand(1);
+  auto set = std::make_shared<AliasArgs>();
+  auto* as = alias->add_subcommand("set", "Point ALIAS at version N (compare-and-set with --expect)");
+  as->add_option("artifact", set->artifact, "KIND/NAME")->required();
+  as->add_option("alias", set->alias, "Alias, e.g. production")->required();
+  as->add_option("version", set->version, "Version number")->required();
+  as->add_option("--expect", set->expect,
+                 "Fail unless the alias now points at this version ('none': does not exist)");
+  as->add_option("-m,--message", set->reason, "Why (kept in the alias log)");
+  as->callback([&ctx, set] { ctx.action = [&ctx, set] { return RunAliasSet(ctx, *set); }; });
+  auto rm = std::make_shared<AliasArgs>();
+  auto* ar = alias->add_subcommand("rm", "Remove an alias");
+  ar->add_option("artifact", rm->artifact, "KIND/NAME")->required();
+  ar->add_option("alias", rm->alias, "Alias")->required();
+  ar->add_option("--expect", rm->expect, "Fail unless the alias now points at this version");
+  ar->add_option("-m,--message", rm->reason, "Why (kept in the alias log)");
+  ar->callback([&ctx, rm] { ctx.action = [&ctx, rm] { return RunAliasRm(ctx, *rm); }; });
+  auto alog = std::make_shared<AliasArgs>();
+  auto* al = alias->add_subcommand("log", "Every alias move of an artifact: who, when, from, to, why");
+  al->add_option("artifact", alog->artifact, "KIND/NAME")->required();
+  al->add_flag("--json", alog->json, "Print JSON");
+  al->callback([&ctx, alog] { ctx.action = [&ctx, alog] { return RunAliasLog(ctx, *alog); }; });
+}
+
+}  // namespace strata::cli

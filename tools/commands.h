@@ -1,0 +1,40 @@
+// The `strata` command line: shared context and the registration of each command
+// group. Each command parses into the Context and leaves one action to run.
+#ifndef STRATA_TOOLS_COMMANDS_H_
+#define STRATA_TOOLS_COMMANDS_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/statusor.h"
+#include "store/store.h"
+
+namespace strata::cli {
+
+struct Context {
+  std::string store_dir;                  // --store, $STRATA_STORE, else ./.strata
+  std::function<absl::Status()> action;  // set by the chosen command
+
+  // Opens the store. Errors: as Store::Open.
+  absl::StatusOr<std::unique_ptr<Store>> OpenStore(bool create = false) const;
+  // Who is acting: $STRATA_USER, else $USER, else "uid:N".
+  static std::string Creator();
+};
+
+// Parses KEY=VALUE items. Errors: InvalidArgument naming `flag` and the bad item.
+absl::StatusOr<std::map<std::string, std::string>> ParsePairs(
+    const std::vector<std::string>& items, const std::string& flag);
+
+// Writes `text` to standard output. Errors: Unavailable when stdout is closed.
+absl::Status Print(const std::string& text);
+
+void AddArtifactCommands(CLI::App& app, Context& ctx);  // init put get show log ls alias
+void AddRunCommands(CLI::App& app, Context& ctx);       // run lineage
+
+}  // namespace strata::cli
+
+#endif  // STRATA_TOOLS_COMMANDS_H_

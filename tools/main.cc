@@ -1,0 +1,66 @@
+// strata: the command line. Parses arguments, runs one command, and turns its status
+// into the one-line error and exit code scripts rely on: 0 success, 2 bad input
+// (invalid arguments, unknown names), 1 any other failure.
+#include <cstdlib>
+#include <iostream>
+
+#include "absl/status/status.h"
+#include "tools/commands.h"
+
+namespace {
+
+int ExitCode(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kOk:
+      return 0;
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kOutOfRange:
+      return 2;
+    default:
+      return 1;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  strata::cli::Context ctx;
+  CLI::App app{"strata: a versioned artifact and feature store", "strata"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  const char* env_store = std::getenv("STRATA_STORE");
+  ctx.store_dir = env_store != nullptr && *env_store != '\0' ? env_store : ".strata";
+  app.add_option("--store", ctx.store_dir,
+                 "Store directory (default: $STRATA_STORE, else ./.strata)");
+  strata::cli::AddArtifactCommands(app, ctx);
+  strata::cli::AddRunCommands(app, ctx);
+
+  if (argc > 1 && argv[1][0] != '-' && app.get_subcommand_no_throw(argv[1]) == nullptr) {
+    std::cerr << "error: unknown command '" << argv[1] << "' (see strata --help)\n";
+    return 2;
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  }
+  if (!ctx.action) {
+    std::cerr << "error: no command given (see strata --help)\n";
+    return 2;
+  }
+  absl::Status status = ctx.action();
+  if (!status.ok()) {
+    std::cerr << "error: " << status.message() << "\n";
+    return ExitCode(status);
+  }
+  return 0;
+}
