@@ -3,6 +3,7 @@
 // (invalid arguments, unknown names), 1 any other failure.
 #include <cstdlib>
 #include <iostream>
+#include <string>
 
 #include "absl/status/status.h"
 #include "tools/commands.h"
@@ -23,6 +24,20 @@ int ExitCode(const absl::Status& s) {
   }
 }
 
+// The first argument that is not a global option, or null.
+const char* FirstCommand(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--store") {
+      ++i;
+      continue;
+    }
+    if (arg.rfind("-", 0) == 0) continue;
+    return argv[i];
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -37,9 +52,13 @@ int main(int argc, char** argv) {
   strata::cli::AddArtifactCommands(app, ctx);
   strata::cli::AddRunCommands(app, ctx);
 
-  if (argc > 1 && argv[1][0] != '-' && app.get_subcommand_no_throw(argv[1]) == nullptr) {
-    std::cerr << "error: unknown command '" << argv[1] << "' (see strata --help)\n";
-    return 2;
+  if (const char* command = FirstCommand(argc, argv); command != nullptr) {
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands({})) known = known || sub->get_name() == command;
+    if (!known) {
+      std::cerr << "error: unknown command '" << command << "' (see strata --help)\n";
+      return 2;
+    }
   }
   try {
     app.parse(argc, argv);
