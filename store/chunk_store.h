@@ -33,10 +33,27 @@ class ChunkStore {
   // Whether a chunk with `id` is stored. Errors: Unavailable on I/O failure.
   virtual absl::StatusOr<bool> Contains(const Digest& id) = 0;
 
+  // How a write reaches durable storage.
+  enum class Durability {
+    // Durable with the next synced metadata commit (a write-ahead log). Best for
+    // small writes.
+    kLogged,
+    // Skips the log, for bulk writes: durable only after Sync(). Halves the bytes
+    // written for large puts.
+    kDeferred,
+  };
+
   // Stores every chunk of `chunks`. Not atomic across chunks: after a failure some
   // may be stored, which is harmless (unreferenced chunks are garbage).
   // Errors: Unavailable or ResourceExhausted on I/O failure.
-  virtual absl::Status PutMany(const std::vector<EncodedChunk>& chunks) = 0;
+  virtual absl::Status PutMany(const std::vector<EncodedChunk>& chunks,
+                               Durability durability = Durability::kLogged) = 0;
+
+  // Makes every chunk that Contains() has reported, or that any PutMany has
+  // written, durable before it returns: call it before committing anything that
+  // references chunks. Cheap when no kDeferred write is pending.
+  // Errors: Unavailable or ResourceExhausted on I/O failure.
+  virtual absl::Status Sync() = 0;
 
   // Reads one chunk. Errors: NotFound when absent; DataLoss when the stored record
   // is malformed.
