@@ -1,0 +1,266 @@
+#include "store/artifacts.h"
+
+#include <set>
+#include <thread>
+
+#include "gtest/gtest.h"
+#include "store/store.h"
+#include "tests/testing.h"
+
+namespace strata {
+namespace {
+
+class ArtifactStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { store_ = testing::OpenTestStore(dir_.Sub("store")); }
+
+  Digest Content(absl::string_view data) {
+    auto source = StringSource(data);
+    auto stats = store_->content().Put(*source);
+    EXPECT_TRUE(stats.ok()) << stats.status();
+    return stats->content_id;
+  }
+
+  absl::StatusOr<CommitResult> Commit(const std::string& artifact, absl::string_view data,
+                                      std::map<std::string, std::string> metadata = {},
+                                      std::vector<std::string> inputs = {},
+                                      std::string alias = "", std::string run = "") {
+    NewVersion v;
+    v.artifact = *ParseArtifactId(artifact);
+    v.content_id = Content(data);
+    v.metadata = std::move(metadata);
+    v.inputs = std::move(inputs);
+    v.alias = std::move(alias);
+    v.run_id = std::move(run);
+    v.creator = "tester";
+    v.message = "test";
+    return store_->artifacts().Commit(v);
+  }
+
+  ArtifactStore& artifacts() { return store_->artifacts(); }
+
+  testing::ScratchDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(ArtifactStoreTest, VersionsAreNumberedFromOne) {
+  for (uint64_t i = 1; i <= 3; ++i) {
+    auto r = Commit("dataset/raw", "content " + std::to_string(i));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_TRUE(r->created);
+    EXPECT_EQ(r->version.number(), i);
+    EXPECT_EQ(r->version.creator(), "tester");
+    EXPECT_EQ(r->version.size(), 9u);
+  }
+  auto versions = artifacts().Versions(*ParseArtifactId("dataset/raw"));
+  ASSERT_TRUE(versions.ok());
+  ASSERT_EQ(versions->size(), 3u);
+  EXPECT_EQ((*versions)[0].number(), 1u);
+  EXPECT_EQ((*versions)[2].number(), 3u);
+  EXPECT_EQ(artifacts().Resolve(*ParseRef("dataset/raw"))->number(), 3u);
+  EXPECT_EQ(artifacts().Resolve(*ParseRef("dataset/raw@2"))->content_id(),
+            Sha256::Of("content 2").Raw());
+}
+
+TEST_F(ArtifactStoreTest, IdenticalPutReturnsTheLatestVersion) {
+  ASSERT_TRUE(Commit("model/m", "weights", {{"lr", "0.1"}}).ok());
+  auto again = Commit("model/m", "weights", {{"lr", "0.1"}});
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->version.number(), 1u);
+  // Different metadata, inputs or content make a new version.
+  EXPECT_EQ(Commit("model/m", "weights", {{"lr", "0.2"}})->version.number(), 2u);
+  ASSERT_TRUE(Commit("dataset/d", "rows").ok());
+  EXPECT_EQ(Commit("model/m", "weights", {{"lr", "0.2"}}, {"dataset/d"})->version.number(), 3u);
+  EXPECT_EQ(Commit("model/m", "weights", {{"lr", "0.2"}}, {"dataset/d@1"})->created, false);
+  // Going back to an older state is a new version: only the latest is compared.
+  EXPECT_EQ(Commit("model/m", "weights", {{"lr", "0.1"}})->version.number(), 4u);
+}
+
+TEST_F(ArtifactStoreTest, InputsAreResolvedToNumbersAndLinked) {
+  ASSERT_TRUE(Commit("dataset/raw", "a").ok());
+  ASSERT_TRUE(Commit("dataset/raw", "b", {}, {}, "golden").ok());
+  ASSERT_TRUE(Commit("dataset/raw", "c").ok());
+  auto r = Commit("dataset/clean", "clean", {}, {"dataset/raw@golden", "dataset/raw"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->version.inputs_size(), 2);
+  EXPECT_EQ(r->version.inputs(0), "dataset/raw@2");
+  EXPECT_EQ(r->version.inputs(1), "dataset/raw@3");
+}
+
+TEST_F(ArtifactStoreTest, BadRequestsWriteNothing) {
+  EXPECT_EQ(Commit("dataset/clean", "x", {}, {"dataset/missing"}).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(Commit("dataset/clean", "x", {{"", "v"}}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Commit("dataset/clean", "x", {}, {}, "Bad Alias").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Commit("dataset/clean", "x", {}, {}, "", "0123456789abcdef").status().code(),
+            absl::StatusCode::kNotFound);
+  NewVersion unstored;
+  unstored.artifact = *ParseArtifactId("dataset/clean");
+  unstored.content_id = Sha256::Of("never stored");
+  EXPECT_EQ(artifacts().Commit(unstored).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(artifacts().Resolve(*ParseRef("dataset/clean")).status().code(),
+            absl::StatusCode::kNotFound);
+  auto list = artifacts().List(std::nullopt);
+  ASSERT_TRUE(list.ok());
+  EXPECT_TRUE(list->empty());
+}
+
+TEST_F(ArtifactStoreTest, ResolveNamesWhatIsMissing) {
+  ASSERT_TRUE(Commit("model/m", "w").ok());
+  auto v = artifacts().Resolve(*ParseRef("model/m@7"));
+  EXPECT_EQ(v.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(v.status().message().find("no version 7 (latest is 1)"), absl::string_view::npos);
+  auto a = artifacts().Resolve(*ParseRef("model/m@production"));
+  EXPECT_NE(a.status().message().find("no alias 'production'"), absl::string_view::npos);
+}
+
+TEST_F(ArtifactStoreTest, AliasCompareAndSetAndLog) {
+  const ArtifactId m = *ParseArtifactId("model/m");
+  ASSERT_TRUE(Commit("model/m", "v1").ok());
+  ASSERT_TRUE(Commit("model/m", "v2").ok());
+  auto set = artifacts().SetAlias(m, "production", 1, /*expect=*/0, "alice", "first release");
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->from_version(), 0u);
+  EXPECT_EQ(set->to_version(), 1u);
+  EXPECT_EQ(artifacts().Resolve(*ParseRef("model/m@production"))->number(), 1u);
+
+  // A stale expectation fails and changes nothing.
+  auto stale = artifacts().SetAlias(m, "production", 2, /*expect=*/0, "bob", "race");
+  EXPECT_EQ(stale.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(stale.status().message().find("points to version 1"), absl::string_view::npos);
+  EXPECT_EQ(artifacts().Resolve(*ParseRef("model/m@production"))->number(), 1u);
+
+  ASSERT_TRUE(artifacts().SetAlias(m, "production", 2, 1, "bob", "better auc").ok());
+  EXPECT_EQ(artifacts().SetAlias(m, "production", 9, std::nullopt, "bob", "").status().code(),
+            absl::StatusCode::kNotFound);
+  // Setting it where it already points logs nothing.
+  ASSERT_TRUE(artifacts().SetAlias(m, "production", 2, std::nullopt, "bob", "noop").ok());
+  ASSERT_TRUE(artifacts().RemoveAlias(m, "production", 2, "carol", "retired").ok());
+  EXPECT_EQ(artifacts().RemoveAlias(m, "production", std::nullopt, "carol", "").status().code(),
+            absl::StatusCode::kNotFound);
+
+  auto log = artifacts().AliasLog(m);
+  ASSERT_TRUE(log.ok());
+  ASSERT_EQ(log->size(), 3u);
+  EXPECT_EQ((*log)[0].who(), "alice");
+  EXPECT_EQ((*log)[0].reason(), "first release");
+  EXPECT_EQ((*log)[1].from_version(), 1u);
+  EXPECT_EQ((*log)[1].to_version(), 2u);
+  EXPECT_EQ((*log)[2].to_version(), 0u);
+  EXPECT_EQ((*log)[2].who(), "carol");
+  for (size_t i = 0; i < log->size(); ++i) EXPECT_EQ((*log)[i].sequence(), i);
+}
+
+TEST_F(ArtifactStoreTest, PutWithAliasMovesItAtomically) {
+  ASSERT_TRUE(Commit("model/m", "v1", {}, {}, "staging").ok());
+  ASSERT_TRUE(Commit("model/m", "v2", {}, {}, "staging").ok());
+  EXPECT_EQ(artifacts().Resolve(*ParseRef("model/m@staging"))->number(), 2u);
+  auto log = artifacts().AliasLog(*ParseArtifactId("model/m"));
+  ASSERT_EQ(log->size(), 2u);
+  auto aliases = artifacts().Aliases(*ParseArtifactId("model/m"));
+  ASSERT_EQ(aliases->size(), 1u);
+  EXPECT_EQ(aliases->at("staging").version(), 2u);
+}
+
+TEST_F(ArtifactStoreTest, ListsByKind) {
+  ASSERT_TRUE(Commit("model/b", "1").ok());
+  ASSERT_TRUE(Commit("model/a", "2", {}, {}, "production").ok());
+  ASSERT_TRUE(Commit("dataset/a", "3").ok());
+  auto models = artifacts().List(Kind::kModel);
+  ASSERT_TRUE(models.ok());
+  ASSERT_EQ(models->size(), 2u);
+  EXPECT_EQ((*models)[0].artifact.name, "a");
+  EXPECT_EQ((*models)[0].aliases.at("production"), 1u);
+  EXPECT_EQ(artifacts().List(std::nullopt)->size(), 3u);
+}
+
+TEST_F(ArtifactStoreTest, ConcurrentWritersGetDistinctGapFreeNumbers) {
+  constexpr int kThreads = 8, kPerThread = 25;
+  std::vector<std::thread> threads;
+  std::vector<std::vector<uint64_t>> numbers(kThreads);
+  std::vector<absl::Status> errors(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto r = Commit("dataset/shared", "thread " + std::to_string(t) + " put " +
+                                              std::to_string(i));
+        if (!r.ok()) {
+          errors[t] = r.status();
+          return;
+        }
+        numbers[t].push_back(r->version.number());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<uint64_t> all;
+  for (int t = 0; t < kThreads; ++t) {
+    ASSERT_TRUE(errors[t].ok()) << errors[t];
+    // Each writer sees its own versions in increasing order.
+    EXPECT_TRUE(std::is_sorted(numbers[t].begin(), numbers[t].end()));
+    all.insert(numbers[t].begin(), numbers[t].end());
+  }
+  ASSERT_EQ(all.size(), size_t{kThreads * kPerThread});
+  EXPECT_EQ(*all.begin(), 1u);
+  EXPECT_EQ(*all.rbegin(), uint64_t{kThreads * kPerThread});
+  EXPECT_EQ(artifacts().Versions(*ParseArtifactId("dataset/shared"))->size(),
+            size_t{kThreads * kPerThread});
+}
+
+TEST_F(ArtifactStoreTest, RunsRecordParamsMetricsAndOutputs) {
+  ASSERT_TRUE(Commit("dataset/train", "rows").ok());
+  NewRun request{"train", {{"lr", "0.1"}}, {"dataset/train"}, "tester"};
+  auto run = store_->runs().Start(request);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->status(), store::RUN_STATUS_RUNNING);
+  EXPECT_EQ(run->inputs(0), "dataset/train@1");
+  ASSERT_TRUE(store_->runs().LogMetrics(run->id(), {{"auc", 0.7}}).ok());
+  ASSERT_TRUE(store_->runs().LogMetrics(run->id(), {{"auc", 0.8}, {"loss", 0.3}}).ok());
+  auto model = Commit("model/m", "weights", {}, {}, "", run->id());
+  ASSERT_TRUE(model.ok()) << model.status();
+  EXPECT_EQ(model->version.run_id(), run->id());
+  ASSERT_TRUE(store_->runs().Finish(run->id(), store::RUN_STATUS_OK).ok());
+
+  auto got = store_->runs().Get(run->id());
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->status(), store::RUN_STATUS_OK);
+  EXPECT_GT(got->end_us(), 0);
+  EXPECT_EQ(got->metrics().at("auc"), 0.8);
+  EXPECT_EQ(got->metric_history().at("auc").points_size(), 2);
+  ASSERT_EQ(got->outputs_size(), 1);
+  EXPECT_EQ(got->outputs(0), "model/m@1");
+
+  EXPECT_EQ(store_->runs().Finish(run->id(), store::RUN_STATUS_OK).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store_->runs().LogMetrics(run->id(), {{"auc", 1}}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store_->runs().LogMetrics(run->id(), {{"x", NAN}}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->runs().Get("0000000000000000").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->runs().Get("../etc").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->runs().Start({"", {}, {}, ""}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->runs().Start({"x", {}, {"dataset/none"}, ""}).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->runs().List()->size(), 1u);
+}
+
+TEST_F(ArtifactStoreTest, StoreInUseByAnotherOpenerIsUnavailable) {
+  StoreOptions options;
+  auto second = Store::Open(dir_.Sub("store"), options);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(second.status().message().find("in use"), absl::string_view::npos);
+}
+
+TEST_F(ArtifactStoreTest, MissingStoreIsNotFound) {
+  auto missing = Store::Open(dir_.Sub("nowhere"), StoreOptions());
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("strata init"), absl::string_view::npos);
+}
+
+}  // namespace
+}  // namespace strata

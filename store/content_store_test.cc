@@ -1,0 +1,203 @@
+#include "store/content_store.h"
+
+#include <cstring>
+#include <random>
+
+#include "gtest/gtest.h"
+#include "store/store.h"
+#include "tests/testing.h"
+
+namespace strata {
+namespace {
+
+class ContentStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { store_ = testing::OpenTestStore(dir_.Sub("store")); }
+
+  PutStats Put(absl::string_view data) {
+    auto source = StringSource(data);
+    auto stats = store_->content().Put(*source);
+    EXPECT_TRUE(stats.ok()) << stats.status();
+    return *stats;
+  }
+
+  absl::StatusOr<std::string> Get(const Digest& id, uint64_t offset = 0,
+                                  uint64_t length = UINT64_MAX) {
+    std::string out;
+    auto sink = StringSink(&out);
+    absl::Status s = store_->content().Get(id, *sink, nullptr, offset, length);
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  testing::ScratchDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(ContentStoreTest, RoundTripsAtChunkBoundaries) {
+  std::mt19937_64 rng(testing::TestSeed());
+  const size_t kMin = 16 * 1024, kMax = 256 * 1024;
+  for (size_t size : {size_t{0}, size_t{1}, kMin - 1, kMin, kMin + 1, size_t{64 * 1024},
+                      kMax - 1, kMax, kMax + 1, 2 * kMax, 3 * kMax + 17}) {
+    for (bool compressible : {false, true}) {
+      SCOPED_TRACE("size " + std::to_string(size) +
+                   (compressible ? " compressible" : " random"));
+      const std::string data = testing::RandomBytes(rng, size, compressible);
+      PutStats stats = Put(data);
+      EXPECT_EQ(stats.content_id, Sha256::Of(data));
+      EXPECT_EQ(stats.size, size);
+      auto back = Get(stats.content_id);
+      ASSERT_TRUE(back.ok()) << back.status();
+      EXPECT_TRUE(*back == data);
+    }
+  }
+}
+
+TEST_F(ContentStoreTest, RandomSizesRoundTrip) {
+  std::mt19937_64 rng(testing::TestSeed() + 7);
+  for (int i = 0; i < 20; ++i) {
+    const size_t size = rng() % (3 << 20);
+    const std::string data = testing::RandomBytes(rng, size, i % 2 == 0);
+    PutStats stats = Put(data);
+    auto back = Get(stats.content_id);
+    ASSERT_TRUE(back.ok()) << back.status();
+    ASSERT_TRUE(*back == data) << "size " << size;
+  }
+}
+
+TEST_F(ContentStoreTest, FiftyMegabytesRoundTripThroughTheBulkPath) {
+  std::mt19937_64 rng(testing::TestSeed() + 50);
+  std::string data = testing::RandomBytes(rng, 25 << 20, /*compressible=*/true);
+  data += testing::RandomBytes(rng, 25 << 20);  // past the 16 MiB bulk threshold
+  PutStats stats = Put(data);
+  EXPECT_EQ(stats.content_id, Sha256::Of(data));
+  EXPECT_GT(stats.chunks, 50 * 1024 * 1024 / (256 * 1024));
+  auto back = Get(stats.content_id);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_TRUE(*back == data);
+  // Reopening reads the same bytes: deferred chunk writes reached disk.
+  store_.reset();
+  store_ = testing::OpenTestStore(dir_.Sub("store"));
+  back = Get(stats.content_id);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_TRUE(*back == data);
+}
+
+TEST_F(ContentStoreTest, IdenticalContentIsStoredOnce) {
+  std::mt19937_64 rng(testing::TestSeed() + 2);
+  const std::string data = testing::RandomBytes(rng, 2 << 20);
+  PutStats first = Put(data);
+  EXPECT_EQ(first.new_chunks, first.chunks);
+  PutStats second = Put(data);
+  EXPECT_EQ(second.content_id, first.content_id);
+  EXPECT_EQ(second.new_chunks, 0u);
+  EXPECT_EQ(second.new_stored_bytes, 0u);
+}
+
+TEST_F(ContentStoreTest, AnEditStoresOnlyTheChunksAroundIt) {
+  std::mt19937_64 rng(testing::TestSeed() + 3);
+  std::string data = testing::RandomBytes(rng, 4 << 20);
+  PutStats first = Put(data);
+  data.insert(100, "a new row near the start\n");
+  PutStats second = Put(data);
+  EXPECT_GT(first.chunks, 30u);
+  EXPECT_LE(second.new_chunks, 2u) << "of " << second.chunks;
+}
+
+TEST_F(ContentStoreTest, RepeatedChunksWithinOnePutAreStoredOnce) {
+  // Uniform bytes never match the cut mask, so they are cut at exactly the maximum.
+  const std::string block(256 * 1024, '\0');
+  PutStats stats = Put(block + block + block);
+  EXPECT_EQ(stats.chunks, 3u);
+  EXPECT_EQ(stats.new_chunks, 1u);
+}
+
+TEST_F(ContentStoreTest, IncompressibleChunksAreKeptRaw) {
+  std::mt19937_64 rng(testing::TestSeed() + 5);
+  PutStats random = Put(testing::RandomBytes(rng, 1 << 20));
+  EXPECT_LE(random.new_stored_bytes, 1u << 20);
+  PutStats text = Put(std::string(1 << 20, 'a'));
+  EXPECT_LT(text.new_stored_bytes, 64u * 1024);
+}
+
+TEST_F(ContentStoreTest, RangeReads) {
+  std::mt19937_64 rng(testing::TestSeed() + 6);
+  const std::string data = testing::RandomBytes(rng, 1 << 20);
+  PutStats stats = Put(data);
+  for (auto [offset, length] : std::vector<std::pair<uint64_t, uint64_t>>{
+           {0, 10}, {5, 100000}, {300000, 1}, {1000, 700000}, {1048575, 1}, {1048000, 5000}}) {
+    auto part = Get(stats.content_id, offset, length);
+    ASSERT_TRUE(part.ok()) << part.status();
+    EXPECT_TRUE(*part == data.substr(offset, length)) << offset << "+" << length;
+  }
+  EXPECT_EQ(Get(stats.content_id, 2 << 20, 1).status().code(), absl::StatusCode::kOutOfRange);
+}
+
+TEST_F(ContentStoreTest, UnknownContentIsNotFound) {
+  EXPECT_EQ(Get(Sha256::Of("never stored")).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->content().Stat(Sha256::Of("never stored")).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(ContentStoreTest, CorruptChunkIsDataLossNamingIt) {
+  std::mt19937_64 rng(testing::TestSeed() + 8);
+  const std::string data = testing::RandomBytes(rng, 1 << 20, /*compressible=*/true);
+  PutStats stats = Put(data);
+  ASSERT_GT(stats.chunks, 2u);
+  // Find the second chunk's id and overwrite its stored bytes with other bytes of
+  // the same length.
+  FastCdc cdc;
+  const size_t first = cdc.NextCut(data);
+  const size_t second = cdc.NextCut(absl::string_view(data).substr(first));
+  const std::string chunk = data.substr(first, second);
+  const Digest id = Sha256::Of(chunk);
+  std::string flipped = chunk;
+  flipped[flipped.size() / 2] ^= 0x01;
+  ASSERT_TRUE(store_->chunks()
+                  .PutMany({EncodedChunk{id, static_cast<uint32_t>(flipped.size()),
+                                         ChunkCodec::kRaw, flipped}})
+                  .ok());
+  auto back = Get(stats.content_id);
+  ASSERT_EQ(back.status().code(), absl::StatusCode::kDataLoss) << back.status();
+  EXPECT_NE(back.status().message().find(id.Hex()), absl::string_view::npos);
+  EXPECT_NE(back.status().message().find("2 of"), absl::string_view::npos);
+  // Reads that avoid the chunk still succeed.
+  auto head = Get(stats.content_id, 0, first);
+  ASSERT_TRUE(head.ok()) << head.status();
+  EXPECT_TRUE(*head == data.substr(0, first));
+}
+
+TEST_F(ContentStoreTest, UndecodableChunkIsDataLoss) {
+  const std::string data(100 * 1024, 'z');
+  PutStats stats = Put(data);
+  const Digest id = Sha256::Of(data.substr(0, FastCdc().NextCut(data)));
+  ASSERT_TRUE(store_->chunks()
+                  .PutMany({EncodedChunk{id, static_cast<uint32_t>(FastCdc().NextCut(data)),
+                                         ChunkCodec::kZstd, "not a zstd frame"}})
+                  .ok());
+  EXPECT_EQ(Get(stats.content_id).status().code(), absl::StatusCode::kDataLoss);
+}
+
+class FailingSource : public ByteSource {
+ public:
+  absl::StatusOr<size_t> Read(char* buf, size_t n) override {
+    if (served_ >= 3 << 20) return absl::UnavailableError("disk went away");
+    n = std::min<size_t>(n, 1 << 20);
+    std::memset(buf, 'q', n);
+    served_ += n;
+    return n;
+  }
+
+ private:
+  size_t served_ = 0;
+};
+
+TEST_F(ContentStoreTest, SourceErrorsFailThePutAndStoreNoManifest) {
+  FailingSource source;
+  auto stats = store_->content().Put(source);
+  EXPECT_EQ(stats.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(stats.status().message().find("disk went away"), absl::string_view::npos);
+}
+
+}  // namespace
+}  // namespace strata
