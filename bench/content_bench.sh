@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# content_bench.sh BUILD_DIR: puts three versions of a ~136 MiB CSV into strata and
+# into restic, side by side, and reads them back.
+#
+# For each system and each of REPS repetitions: a fresh store (or repository), then
+# `sync` and a timed put of v1, v2, v3 in turn, and its size on disk after each put.
+# Then timed reads of version 1 and 3 into /dev/null, REPS times each. Every figure
+# is the median of the repetitions; stored bytes are those of the last repetition.
+# Inputs are in the page cache (just generated or hashed), and so are reads.
+#
+# Environment: BENCH_SCRATCH (default bench/out/content) holds the CSVs, stores and
+# repositories; BENCH_REPS (default 3). Builds nothing: uses BUILD_DIR/tools/strata
+# and BUILD_DIR/bench/gen_versions.
+set -euo pipefail
+
+if [ $# -ne 1 ]; then
+  echo "usage: $0 BUILD_DIR" >&2
+  exit 2
+fi
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+build=$(cd "$1" && pwd)
+STRATA=$build/tools/strata
+GEN=$build/bench/gen_versions
+REPS=${BENCH_REPS:-3}
+SCRATCH=${BENCH_SCRATCH:-$here/out/content}
+for bin in "$STRATA" "$GEN"; do
+  [ -x "$bin" ] || { echo "missing $bin: build first (make build BUILD=$1)" >&2; exit 1; }
+done
+command -v restic > /dev/null || { echo "restic is not installed (scripts/install-deps.sh)" >&2; exit 1; }
+mkdir -p "$SCRATCH"
+
+export RESTIC_PASSWORD=strata-bench
+export RESTIC_CACHE_DIR=$SCRATCH/restic-cache
+export STRATA_USER=bench
+
+bash "$here/machine.sh" "$SCRATCH"
+echo
+
+"$GEN" "$SCRATCH" > "$SCRATCH/gen.log"
+declare -A SIZE SHA ROWS
+for v in 1 2 3; do
+  f=$SCRATCH/v$v.csv
+  SIZE[$v]=$(stat -c %s "$f")
+  ROWS[$v]=$(($(wc -l < "$f") - 1))
+  SHA[$v]=$(sha256sum "$f" | cut -d' ' -f1)
+done
+echo "WORKLOAD"
+echo "  CSV id,int,float,word,timestamp from gen_versions (fixed seed), in $SCRATCH"
+for v in 1 2 3; do
+  printf '  v%s.csv  %9d rows  %10d bytes (%.1f MiB)  sha256 %.16s...\n' \
+    "$v" "${ROWS[$v]}" "${SIZE[$v]}" "$(awk -v b="${SIZE[$v]}" 'BEGIN {print b / 1048576}')" \
+    "${SHA[$v]}"
+done
+echo "  v2 = v1 with a 1% block edited, a 0.5% block deleted, 2% rows appended"
+echo "  v3 = v2 with 1% rows inserted after row 1000"
+echo "  each figure: median of $REPS runs; MB = 10^6 bytes; page cache warm"
+echo
+
+# --- measuring ---------------------------------------------------------------------
+
+# timed OUT: runs CMD < IN > OUT; sets ELAPSED (seconds) and PEAK_KB (max RSS).
+timed() {
+  local t0 t1
+  t0=$(date +%s.%N)
+  /usr/bin/time -f %M -o "$SCRATCH/rss" "${CMD[@]}" < "$IN" > "$1"
+  t1=$(date +%s.%N)
+  ELAPSED=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')
+  PEAK_KB=$(tail -1 "$SCRATCH/rss")
+}
+
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+mbps() { awk -v b="$1" -v s="$2" 'BEGIN {printf "%.0f", b / 1e6 / s}'; }
+
+# Each system provides SYS_init DIR; SYS_put DIR V and SYS_get DIR V, which set CMD
+# (and IN, its standard input) to the command to time; and SYS_check V REPORT, which
+# fails when the put's report (its standard output) is not what it should be.
+strata_init() { "$STRATA" --store "$1" init > /dev/null; }
+strata_put() { CMD=("$STRATA" --store "$1" put dataset/bench "$SCRATCH/v$2.csv") IN=/dev/null; }
+strata_check() {
+  local want="dataset/bench@$1 sha256:${SHA[$1]}"
+  [ "$(cat "$2")" = "$want" ] || { echo "strata put v$1 printed '$(cat "$2")', want '$want'" >&2; return 1; }
+}
+strata_get() { CMD=("$STRATA" --store "$1" get "dataset/bench@$2") IN=/dev/null; }
+
+declare -A SNAPSHOT
+restic_init() { restic -r "$1" init --repository-version 2 -q > /dev/null; }
+restic_put() {
+  CMD=(restic -r "$1" backup -q --json --stdin --stdin-filename bench.csv) IN=$SCRATCH/v$2.csv
+}
+restic_check() {
+  SNAPSHOT[$1]=$(grep -o '"snapshot_id":"[0-9a-f]*"' "$2" | cut -d'"' -f4)
+  grep -q "\"total_bytes_processed\":${SIZE[$1]}," "$2" ||
+    { echo "restic backup v$1 did not read ${SIZE[$1]} bytes: $(cat "$2")" >&2; return 1; }
+}
+restic_get() { CMD=(restic -r "$1" dump "${SNAPSHOT[$2]}" bench.csv) IN=/dev/null; }
+
+# R[SYS,what] holds the figures for the table; RUNS[SYS,what] every run's seconds.
+declare -A R RUNS
+bench_system() {
+  local sys=$1 dir=$SCRATCH/$1 rep v what got
+  for ((rep = 1; rep <= REPS; rep++)); do
+    rm -rf "$dir"
+    "${sys}_init" "$dir"
+    for v in 1 2 3; do
+      sync
+      "${sys}_put" "$dir" "$v"
+      timed "$SCRATCH/put.out"
+      "${sys}_check" "$v" "$SCRATCH/put.out"
+      RUNS[$sys,put$v]+=" $ELAPSED"
+      [ "$v" = 1 ] && R[$sys,rss_put]=$PEAK_KB
+      R[$sys,stored$v]=$(du -sb "$dir" | cut -f1)
+    done
+  done
+  sync
+  for v in 1 3; do
+    # Verified once, untimed: the timed reads return the right content.
+    "${sys}_get" "$dir" "$v"
+    got=$("${CMD[@]}" < "$IN" | sha256sum | cut -d' ' -f1)
+    [ "$got" = "${SHA[$v]}" ] || { echo "$sys get v$v returned sha256 $got" >&2; return 1; }
+    for ((rep = 1; rep <= REPS; rep++)); do
+      timed /dev/null
+      RUNS[$sys,get$v]+=" $ELAPSED"
+      [ "$v" = 1 ] && R[$sys,rss_get]=$PEAK_KB
+    done
+  done
+  for what in put1 put2 put3 get1 get3; do
+    # shellcheck disable=SC2086  # the runs are one word each
+    R[$sys,$what]=$(median ${RUNS[$sys,$what]})
+    echo "  $sys $what runs (s):${RUNS[$sys,$what]}"
+  done
+}
+
+echo "RUNS"
+bench_system strata
+bench_system restic
+echo
+
+# --- report ------------------------------------------------------------------------
+
+row() { printf '  %-26s %16s %16s\n' "$@"; }
+echo "RESULTS (strata vs restic $(restic version | awk '{print $2}'), median of $REPS)"
+row "" strata restic
+for v in 1 2 3; do
+  row "put v$v (s)" "${R[strata,put$v]}" "${R[restic,put$v]}"
+  row "put v$v (MB/s)" "$(mbps "${SIZE[$v]}" "${R[strata,put$v]}")" \
+    "$(mbps "${SIZE[$v]}" "${R[restic,put$v]}")"
+done
+for v in 1 2 3; do
+  row "stored bytes after v$v" "${R[strata,stored$v]}" "${R[restic,stored$v]}"
+done
+for v in 1 3; do
+  row "get v$v (s)" "${R[strata,get$v]}" "${R[restic,get$v]}"
+  row "get v$v (MB/s)" "$(mbps "${SIZE[$v]}" "${R[strata,get$v]}")" \
+    "$(mbps "${SIZE[$v]}" "${R[restic,get$v]}")"
+done
+row "peak RSS put v1 (MiB)" "$((R[strata,rss_put] / 1024))" "$((R[restic,rss_put] / 1024))"
+row "peak RSS get v1 (MiB)" "$((R[strata,rss_get] / 1024))" "$((R[restic,rss_get] / 1024))"
+echo
+
+verdict() { if awk "BEGIN {exit !($1)}"; then echo PASS; else echo MISS; fi; }
+echo "TARGETS"
+printf '  %-44s %-5s %s\n' \
+  "put v1 (136 MiB CSV) <= 0.5 s" "$(verdict "${R[strata,put1]} <= 0.5")" "${R[strata,put1]} s" \
+  "stored bytes after v3 <= restic's repository" \
+  "$(verdict "${R[strata,stored3]} <= ${R[restic,stored3]}")" \
+  "${R[strata,stored3]} vs ${R[restic,stored3]}"
+for v in 1 3; do
+  speed=$(mbps "${SIZE[$v]}" "${R[strata,get$v]}")
+  printf '  %-44s %-5s %s\n' "get v$v >= 1 GB/s" "$(verdict "$speed >= 1000")" "$speed MB/s"
+done
+printf '  %-44s %-5s %s\n' "peak RSS (bounded, not a numeric target)" "-" \
+  "put v1 $((R[strata,rss_put] / 1024)) MiB, get v1 $((R[strata,rss_get] / 1024)) MiB for a $((SIZE[1] >> 20)) MiB file"
