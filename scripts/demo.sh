@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# A scripted tour of strata on a fresh store in a temporary directory.
+#
+#   bash scripts/demo.sh STRATA_BINARY      (what `make demo` runs)
+#
+# The story: a raw customer export, a cleaned dataset derived from it, a training
+# config, two training runs with parameters and metrics, a model promoted from staging
+# to production with compare-and-set, a stale promotion that is refused, the alias
+# audit trail, lineage both ways, and a byte-exact round trip checked with sha256sum.
+#
+# Every command is printed ("$ strata ...") before its output. The script exits 0
+# when every step behaves as shown and non-zero at the first step that does not.
+# It needs no network; the data is generated with seq and awk, deterministically, so
+# the content ids are the same on every machine.
+#
+# Later work extends the tour: add a numbered section() and keep each section able
+# to run on the state the previous ones leave.
+set -euo pipefail
+
+if [ $# -ne 1 ] || [ ! -x "$1" ]; then
+  echo "usage: $0 STRATA_BINARY (for example build/tools/strata)" >&2
+  exit 2
+fi
+BIN="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/strata-demo.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+
+# A fresh store in the temporary directory, a fixed user for the audit trail, and no
+# progress bars (they only draw on a terminal anyway).
+export STRATA_STORE="$WORK/store"
+export STRATA_USER=alice
+export STRATA_NO_PROGRESS=1
+
+# --- helpers ---------------------------------------------------------------------
+
+section() { printf '\n=== %s ===\n\n' "$*"; }
+note() { printf '# %s\n' "$*"; }
+
+# Prints "$ strata ARGS...", quoting what the shell would need quoted, and naming
+# the user when it is not the default one.
+print_command() {
+  local line="\$ "
+  if [ "$STRATA_USER" != alice ]; then line+="STRATA_USER=$STRATA_USER "; fi
+  line+="strata"
+  local arg
+  for arg in "$@"; do
+    if [[ "$arg" =~ ^[A-Za-z0-9_./@=:,+-]+$ ]]; then
+      line+=" $arg"
+    elif [[ "$arg" != *"'"* ]]; then
+      line+=" '$arg'"
+    else
+      line+=" $(printf '%q' "$arg")"
+    fi
+  done
+  printf '%s\n' "$line"
+}
+
+# strata ARGS...: prints the command, then runs it (stderr shown inline).
+strata() {
+  print_command "$@"
+  "$BIN" "$@" 2>&1
+}
+
+# capture VAR ARGS...: as strata, and keeps its standard output in VAR.
+capture() {
+  local var="$1"
+  shift
+  print_command "$@"
+  local out
+  out="$("$BIN" "$@")"
+  printf '%s\n' "$out"
+  printf -v "$var" '%s' "$out"
+}
+
+# expect_failure CODE ARGS...: runs strata, which must fail with exit status CODE.
+expect_failure() {
+  local want="$1"
+  shift
+  print_command "$@"
+  local rc=0
+  "$BIN" "$@" 2>&1 || rc=$?
+  if [ "$rc" -ne "$want" ]; then
+    echo "demo: expected exit status $want, got $rc" >&2
+    exit 1
+  fi
+  printf '(exit status %d, as expected)\n' "$rc"
+}
+
+# shell COMMAND: prints and runs a shell command.
+shell() {
+  printf '$ %s\n' "$*"
+  bash -c "$*"
+}
+
+# same_digest WHAT A B: fails the demo unless the two digests are equal.
+same_digest() {
+  if [ "$2" != "$3" ]; then
+    echo "demo: $1: $2 != $3" >&2
+    exit 1
+  fi
+  printf 'ok: %s (%s)\n' "$1" "$2"
+}
+
+# "KIND/NAME@N sha256:HEX" (what put prints) -> HEX
+content_of() { printf '%s' "${1##*sha256:}"; }
+
+# --- the tour --------------------------------------------------------------------
+
+section "1. A fresh store"
+note "every command below uses \$STRATA_STORE=$STRATA_STORE"
+strata init
+
+section "2. Raw data: a CRM export"
+note "400 customers, generated with seq and awk (no network, same bytes everywhere);"
+note "every 23rd row lacks monthly_spend, every 37th has a negative tenure"
+seq 1 400 | awk '
+  BEGIN { print "customer_id,plan,tenure_months,monthly_spend,support_calls,churned" }
+  {
+    i = $1
+    plan = (i % 3 == 0) ? "pro" : ((i % 3 == 1) ? "basic" : "team")
+    tenure = (i * 7) % 60 + 1
+    if (i % 37 == 0) tenure = -tenure
+    spend = sprintf("%d.%02d", 20 + (i * 13) % 180, (i * 29) % 100)
+    if (i % 23 == 0) spend = ""
+    calls = (i * 11) % 9
+    churned = (calls >= 6 || tenure < 6) ? 1 : 0
+    printf "%d,%s,%d,%s,%d,%d\n", 1000 + i, plan, tenure, spend, calls, churned
+  }' > customers.csv
+shell "head -4 customers.csv"
+shell "sha256sum customers.csv"
+capture RAW_PUT put dataset/customers customers.csv -m "CRM export, November" \
+  --meta source=crm --meta rows=400
+RAW_ID="$(content_of "$RAW_PUT")"
+same_digest "strata's content id is the file's SHA-256" \
+  "$(sha256sum customers.csv | cut -d' ' -f1)" "$RAW_ID"
+note "putting the same bytes again is a no-op: it returns the existing version"
+strata put dataset/customers customers.csv -m "CRM export, November" \
+  --meta source=crm --meta rows=400
+strata show dataset/customers
+
+section "3. A cleaned dataset, derived from the raw one"
+awk -F, 'NR == 1 || ($4 != "" && $3 >= 0)' customers.csv > customers-clean.csv
+shell "wc -l customers.csv customers-clean.csv"
+CLEAN_ROWS=$(($(wc -l < customers-clean.csv) - 1))
+strata put dataset/customers-clean customers-clean.csv --input dataset/customers@1 \
+  -m "dropped rows without spend or with negative tenure" --meta rows="$CLEAN_ROWS"
+strata log dataset/customers-clean
+
+section "4. A training config"
+printf 'model: logistic-regression\nlearning_rate: 0.1\nepochs: 3\nfeatures: [tenure_months, monthly_spend, support_calls]\n' \
+  > train.yaml
+shell "cat train.yaml"
+strata put config/churn-train train.yaml -m "baseline"
+
+section "5. A training run: parameters, inputs, metrics, an output"
+capture RUN1 run start train-churn --param learning_rate=0.1 --param epochs=3 \
+  --input dataset/customers-clean --input config/churn-train
+strata run log-metric "$RUN1" loss=0.62
+strata run log-metric "$RUN1" loss=0.48
+strata run log-metric "$RUN1" loss=0.41 auc=0.81
+note "the \"model\": per-plan churn rates learned from the cleaned data"
+awk -F, 'NR > 1 { n[$2]++; c[$2] += $6 }
+  END { print "model: churn-by-plan v1"; for (p in n) printf "%s %.4f\n", p, c[p] / n[p] }' \
+  customers-clean.csv | sort > model.txt
+capture MODEL1_PUT put model/churn model.txt --run "$RUN1" --alias staging \
+  -m "baseline, auc 0.81"
+strata run finish "$RUN1"
+strata run show "$RUN1"
+
+section "6. Promotion to production, compare-and-set"
+note "--expect none: succeed only if nobody has set production yet"
+strata alias set model/churn production 1 --expect none -m "passed offline eval"
+strata show model/churn@production
+
+section "7. A second model version"
+printf 'model: logistic-regression\nlearning_rate: 0.05\nepochs: 5\nfeatures: [tenure_months, monthly_spend, support_calls]\n' \
+  > train.yaml
+strata put config/churn-train train.yaml -m "lower learning rate, more epochs"
+capture RUN2 run start train-churn --param learning_rate=0.05 --param epochs=5 \
+  --input dataset/customers-clean --input config/churn-train
+strata run log-metric "$RUN2" loss=0.37 auc=0.84
+printf 'model: churn-by-plan v2\n' > model.txt
+awk -F, 'NR > 1 { n[$2]++; c[$2] += $6 }
+  END { for (p in n) printf "%s %.4f\n", p, (c[p] + 1) / (n[p] + 2) }' \
+  customers-clean.csv | sort >> model.txt
+capture MODEL2_PUT put model/churn model.txt --run "$RUN2" --alias staging \
+  -m "lr 0.05, auc 0.84"
+strata run finish "$RUN2"
+note "promote @2 only if production still points at @1"
+STRATA_USER=bob strata alias set model/churn production 2 --expect 1 -m "auc 0.81 -> 0.84"
+
+section "8. A stale promotion is refused"
+note "carol still believes production is @1 and tries to pin it there; compare-and-set"
+note "fails (exit status 1) and nothing moves"
+STRATA_USER=carol expect_failure 1 alias set model/churn production 1 --expect 1 -m "rollback"
+strata show model/churn@production
+
+section "9. The audit trail"
+strata alias log model/churn
+strata log model/churn
+strata run ls
+strata ls
+
+section "10. Lineage"
+note "what is in production, and what was it made from?"
+strata lineage model/churn@production
+note "what was made from the raw export? (what breaks if it was wrong)"
+strata lineage dataset/customers@1 --down
+note "the same upstream graph as Mermaid, for a README or a wiki"
+strata lineage model/churn@production --format mermaid
+
+section "11. A byte-exact round trip"
+strata get model/churn@production -o model-production.txt
+shell "sha256sum model-production.txt"
+same_digest "model/churn@production is the bytes put as model/churn@2" \
+  "$(sha256sum model-production.txt | cut -d' ' -f1)" "$(content_of "$MODEL2_PUT")"
+printf '$ strata get dataset/customers@1 | sha256sum\n'
+GOT="$("$BIN" get dataset/customers@1 | sha256sum | cut -d' ' -f1)"
+printf '%s  -\n' "$GOT"
+same_digest "dataset/customers@1 streams back byte for byte" "$GOT" "$RAW_ID"
+
+section "Done"
+echo "the demo store was in $WORK and is removed on exit"
