@@ -39,8 +39,9 @@ struct DbOptions {
   // Shared block cache for all column families. Default 32 MiB.
   size_t block_cache_bytes = 32 << 20;
   // Memtable size of the chunks CF; up to 3 may be alive at once, which bounds the
-  // memory a large put needs. Default 32 MiB.
-  size_t chunk_write_buffer_bytes = 32 << 20;
+  // memory a large put needs. Default 16 MiB: a 2 GB put peaks near 170 MB RSS;
+  // larger buffers make fewer, larger blob files but cost memory.
+  size_t chunk_write_buffer_bytes = 16 << 20;
 };
 
 // Thread-safe: RocksDB handles are.

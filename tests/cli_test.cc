@@ -1,0 +1,273 @@
+// The `strata` command line, end to end: output formats, exit codes, errors.
+#include <fstream>
+#include <regex>
+
+#include "gtest/gtest.h"
+#include "store/digest.h"
+#include "store/store.h"
+#include "tests/subprocess.h"
+#include "tests/testing.h"
+
+namespace strata {
+namespace {
+
+using testing::ProcessResult;
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_dir_ = dir_.Sub("store");
+    ASSERT_EQ(Strata({"init"}).exit_code, 0);
+  }
+
+  ProcessResult Strata(std::vector<std::string> args, const std::string& stdin_data = "") {
+    std::vector<std::string> argv = {STRATA_BINARY, "--store", store_dir_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    testing::ProcessOptions options;
+    options.stdin_data = stdin_data;
+    options.env["STRATA_USER"] = "tester";
+    return testing::RunProcess(argv, options);
+  }
+
+  // Runs a command that must succeed; returns its stdout.
+  std::string Ok(std::vector<std::string> args, const std::string& stdin_data = "") {
+    ProcessResult r = Strata(args, stdin_data);
+    EXPECT_EQ(r.exit_code, 0) << "strata " << args[0] << ": " << r.err;
+    EXPECT_EQ(r.err, "");
+    return r.out;
+  }
+
+  std::string WriteFile(const std::string& name, const std::string& content) {
+    const std::string path = dir_.Sub(name);
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  }
+
+  static std::string ReadFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+  testing::ScratchDir dir_;
+  std::string store_dir_;
+};
+
+TEST_F(CliTest, PutPrintsRefAndSha256AndGetRoundTrips) {
+  std::mt19937_64 rng(testing::TestSeed());
+  const std::string content = testing::RandomBytes(rng, 700 * 1024);
+  const std::string file = WriteFile("data.bin", content);
+  const std::string out = Ok({"put", "dataset/raw", file, "-m", "first"});
+  EXPECT_EQ(out, "dataset/raw@1 sha256:" + Sha256::Of(content).Hex() + "\n");
+
+  EXPECT_TRUE(Ok({"get", "dataset/raw"}) == content);
+  const std::string copy = dir_.Sub("copy.bin");
+  EXPECT_EQ(Ok({"get", "dataset/raw@1", "-o", copy}), "");
+  EXPECT_TRUE(ReadFile(copy) == content);
+
+  // Standard input works too, and identical content returns the same version.
+  EXPECT_EQ(Ok({"put", "dataset/raw", "-"}, content), out);
+  EXPECT_EQ(Ok({"put", "dataset/raw", "-"}, "other"),
+            "dataset/raw@2 sha256:" + Sha256::Of("other").Hex() + "\n");
+  EXPECT_EQ(Ok({"put", "dataset/empty", "-"}, ""),
+            "dataset/empty@1 sha256:" + Sha256::Of("").Hex() + "\n");
+  EXPECT_EQ(Ok({"get", "dataset/empty"}), "");
+}
+
+TEST_F(CliTest, ShowLogAndLsAsJson) {
+  const std::string file = WriteFile("a.csv", "id,x\n1,2\n");
+  Ok({"put", "dataset/raw", file});
+  Ok({"put", "model/churn", "-", "--meta", "framework=sklearn", "--meta", "auc=0.91",
+      "--input", "dataset/raw", "-m", "baseline", "--alias", "staging"},
+     "weights");
+  const std::string show = Ok({"show", "model/churn@staging", "--json"});
+  const std::regex shape(
+      R"(\{"ref":"model/churn@1","kind":"model","name":"churn","version":1,)"
+      R"("content_id":"sha256:[0-9a-f]{64}","size":7,"created":"[0-9T:.Z-]+",)"
+      R"("creator":"tester","message":"baseline","metadata":\{"auc":"0.91","framework":"sklearn"\},)"
+      R"("inputs":\["dataset/raw@1"\],"run":null,"aliases":\["staging"\]\}\n)");
+  EXPECT_TRUE(std::regex_match(show, shape)) << show;
+
+  Ok({"put", "model/churn", "-"}, "weights v2");
+  const std::string log = Ok({"log", "model/churn", "--json"});
+  EXPECT_EQ(log.rfind("[{\"ref\":\"model/churn@2\"", 0), 0u) << log;
+  EXPECT_NE(log.find("{\"ref\":\"model/churn@1\""), std::string::npos);
+
+  const std::string ls = Ok({"ls", "model", "--json"});
+  EXPECT_EQ(ls.substr(0, ls.find("\"created\"")),
+            "[{\"artifact\":\"model/churn\",\"kind\":\"model\",\"name\":\"churn\",\"latest\":2,");
+  EXPECT_NE(ls.find("\"aliases\":{\"staging\":1}"), std::string::npos);
+  // Text forms mention the same facts.
+  EXPECT_NE(Ok({"show", "model/churn@1"}).find("framework=sklearn"), std::string::npos);
+  EXPECT_NE(Ok({"log", "model/churn"}).find("[staging]"), std::string::npos);
+  EXPECT_NE(Ok({"ls"}).find("dataset/raw"), std::string::npos);
+}
+
+TEST_F(CliTest, AliasCompareAndSetAndAuditLog) {
+  Ok({"put", "model/churn", "-"}, "v1");
+  Ok({"put", "model/churn", "-"}, "v2");
+  EXPECT_EQ(Ok({"alias", "set", "model/churn", "production", "1", "--expect", "none", "-m",
+                "launch"}),
+            "model/churn@production: (none) -> @1\n");
+  ProcessResult stale =
+      Strata({"alias", "set", "model/churn", "production", "2", "--expect", "2"});
+  EXPECT_EQ(stale.exit_code, 1);
+  EXPECT_EQ(stale.err, "error: model/churn@production points to version 1, expected version 2\n");
+  EXPECT_EQ(Ok({"alias", "set", "model/churn", "production", "2", "--expect", "1", "-m",
+                "better auc"}),
+            "model/churn@production: @1 -> @2\n");
+  const std::string log = Ok({"alias", "log", "model/churn", "--json"});
+  const std::regex shape(
+      R"(\[\{"sequence":0,"alias":"production","from":null,"to":1,"who":"tester","at":"[^"]+","reason":"launch"\},)"
+      R"(\{"sequence":1,"alias":"production","from":1,"to":2,"who":"tester","at":"[^"]+","reason":"better auc"\}\]\n)");
+  EXPECT_TRUE(std::regex_match(log, shape)) << log;
+  EXPECT_EQ(Ok({"alias", "rm", "model/churn", "production", "-m", "rollback"}),
+            "model/churn@production: @2 -> (none)\n");
+}
+
+TEST_F(CliTest, RunsAndLineage) {
+  Ok({"put", "dataset/raw", "-"}, "raw rows");
+  Ok({"put", "dataset/train", "-", "--input", "dataset/raw"}, "train rows");
+  std::string run_id = Ok({"run", "start", "train-churn", "--param", "lr=0.1", "--input",
+                           "dataset/train"});
+  ASSERT_FALSE(run_id.empty());
+  run_id.pop_back();  // newline
+  EXPECT_TRUE(std::regex_match(run_id, std::regex("[0-9a-f]{16}"))) << run_id;
+  Ok({"run", "log-metric", run_id, "auc=0.91", "loss=0.25"});
+  Ok({"put", "model/churn", "-", "--run", run_id}, "weights");
+  Ok({"run", "finish", run_id});
+  const std::string run = Ok({"run", "show", run_id, "--json"});
+  EXPECT_NE(run.find("\"status\":\"OK\""), std::string::npos) << run;
+  EXPECT_NE(run.find("\"metrics\":{\"auc\":0.91,\"loss\":0.25}"), std::string::npos) << run;
+  EXPECT_NE(run.find("\"outputs\":[\"model/churn@1\"]"), std::string::npos) << run;
+
+  const std::string json = Ok({"lineage", "model/churn", "--format", "json"});
+  EXPECT_EQ(json.rfind("{\"root\":\"model/churn@1\",\"nodes\":[{\"id\":\"model/churn@1\",\"kind\":\"model\"", 0), 0u) << json;
+  for (const std::string& edge :
+       {"{\"from\":\"run/" + run_id + "\",\"to\":\"model/churn@1\",\"kind\":\"output\"}",
+        "{\"from\":\"dataset/train@1\",\"to\":\"run/" + run_id + "\",\"kind\":\"input\"}",
+        std::string("{\"from\":\"dataset/raw@1\",\"to\":\"dataset/train@1\",\"kind\":\"derived\"}")}) {
+    EXPECT_NE(json.find(edge), std::string::npos) << edge << "\n" << json;
+  }
+  EXPECT_NE(json.find("{\"id\":\"run/" + run_id + "\",\"kind\":\"run\""), std::string::npos);
+
+  EXPECT_EQ(Ok({"lineage", "model/churn", "--depth", "1"}),
+            "model/churn@1\n└── run/" + run_id + " (train-churn, OK)\n");
+  const std::string down = Ok({"lineage", "dataset/raw", "--down", "--format", "mermaid"});
+  EXPECT_NE(down.find("model/churn@1"), std::string::npos) << down;
+  EXPECT_NE(Ok({"lineage", "run/" + run_id, "--both", "--format", "dot"}).find("digraph"),
+            std::string::npos);
+}
+
+struct BadCommand {
+  std::vector<std::string> args;
+  int exit_code;
+  std::string message_part;
+};
+
+TEST_F(CliTest, BadInputGetsOneLineErrorsAndWritesNothing) {
+  Ok({"put", "model/churn", "-"}, "v1");
+  const std::string file = WriteFile("f.txt", "content");
+  const std::string before = Ok({"ls", "--json"}) + Ok({"log", "model/churn", "--json"}) +
+                             Ok({"alias", "log", "model/churn", "--json"});
+  const std::vector<BadCommand> cases = {
+      {{"put", "Model/x", file}, 2, "unknown kind 'Model'"},
+      {{"put", "model/x", dir_.Sub("missing.txt")}, 2, "no such file"},
+      {{"put", "model/x", dir_.path()}, 2, "is a directory"},
+      {{"put", "model/x@3", file}, 2, "names a version"},
+      {{"put", "model/../x", file}, 2, "must start with"},
+      {{"put", "model/x", file, "--input", "dataset/missing"}, 2, "no artifact dataset/missing"},
+      {{"put", "model/x", file, "--meta", "novalue"}, 2, "--meta expects KEY=VALUE"},
+      {{"put", "model/x", file, "--run", "0123456789abcdef"}, 2, "no run"},
+      {{"put", "model/x", file, "--alias", "Prod"}, 2, "alias 'Prod'"},
+      {{"put", "model/x"}, 2, "file is required"},
+      {{"get", "model/none"}, 2, "no artifact model/none"},
+      {{"get", "model/churn@7"}, 2, "no version 7 (latest is 1)"},
+      {{"get", "model/churn@prod"}, 2, "no alias 'prod'"},
+      {{"show", "model/churn@0"}, 2, "numbered from 1"},
+      {{"log", "model/none"}, 2, "no artifact"},
+      {{"ls", "weights"}, 2, "unknown kind"},
+      {{"alias", "set", "model/churn", "production", "abc"}, 2, "expected a version number"},
+      {{"alias", "set", "model/churn", "production", "5"}, 2, "no version 5"},
+      {{"alias", "set", "model/churn", "latest", "1"}, 2, "reserved"},
+      {{"alias", "set", "model/churn", "production", "1", "--expect", "x"}, 2, "--expect"},
+      {{"alias", "rm", "model/churn", "production"}, 2, "no alias"},
+      {{"run", "log-metric", "0123456789abcdef", "auc=1"}, 2, "no run"},
+      {{"run", "log-metric", "0123456789abcdef", "auc=high"}, 2, "finite number"},
+      {{"run", "finish", "0123456789abcdef", "--status", "meh"}, 2, "ok or failed"},
+      {{"run", "show", "../../etc/passwd"}, 2, "not a run id"},
+      {{"run", "start", "x", "--input", "model/none"}, 2, "no artifact"},
+      {{"lineage", "model/churn", "--format", "svg"}, 2, "unknown lineage format"},
+      {{"lineage", "model/churn", "--depth", "0"}, 2, "at least 1"},
+      {{"lineage", "model/churn", "--up", "--down"}, 2, "at most one"},
+      {{"frobnicate"}, 2, "unknown command 'frobnicate'"},
+  };
+  for (const auto& c : cases) {
+    ProcessResult r = Strata(c.args);
+    std::string cmd;
+    for (const auto& a : c.args) cmd += a + " ";
+    EXPECT_EQ(r.exit_code, c.exit_code) << cmd << r.err;
+    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << cmd << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << cmd << r.err;
+    EXPECT_NE(r.err.find(c.message_part), std::string::npos) << cmd << r.err;
+    EXPECT_EQ(r.out, "") << cmd;
+  }
+  const std::string after = Ok({"ls", "--json"}) + Ok({"log", "model/churn", "--json"}) +
+                            Ok({"alias", "log", "model/churn", "--json"});
+  EXPECT_EQ(before, after);
+}
+
+TEST_F(CliTest, MissingStoreAndStoreInUse) {
+  testing::ProcessOptions options;
+  ProcessResult missing =
+      testing::RunProcess({STRATA_BINARY, "--store", dir_.Sub("nowhere"), "ls"}, options);
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("run `strata init`"), std::string::npos) << missing.err;
+
+  options.env["STRATA_STORE"] = store_dir_;
+  StoreOptions open_options;
+  auto held = Store::Open(store_dir_, open_options);
+  ASSERT_TRUE(held.ok()) << held.status();
+  ProcessResult busy = testing::RunProcess({STRATA_BINARY, "ls"}, options);
+  EXPECT_EQ(busy.exit_code, 1);
+  EXPECT_EQ(busy.err, "error: store " + store_dir_ + " is in use by another process\n");
+}
+
+TEST_F(CliTest, CorruptContentFailsGetAndLeavesNoFile) {
+  const std::string content(300 * 1024, 'c');
+  Ok({"put", "dataset/d", "-"}, content);
+  {
+    StoreOptions options;
+    auto store = Store::Open(store_dir_, options);
+    ASSERT_TRUE(store.ok());
+    const Digest first = Sha256::Of(content.substr(0, 256 * 1024));
+    ASSERT_TRUE((*store)->chunks().PutMany({EncodedChunk{first, 256 * 1024, ChunkCodec::kRaw,
+                                                         std::string(256 * 1024, 'X')}})
+                    .ok());
+  }
+  const std::string target = dir_.Sub("out.bin");
+  ProcessResult r = Strata({"get", "dataset/d", "-o", target});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("is corrupt (hash mismatch)"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::ifstream(target).good());
+}
+
+TEST_F(CliTest, QuietWhenNotATerminal) {
+  std::mt19937_64 rng(testing::TestSeed() + 9);
+  const std::string content = testing::RandomBytes(rng, 20 << 20);
+  ProcessResult put = Strata({"put", "dataset/big", "-"}, content);
+  EXPECT_EQ(put.exit_code, 0);
+  EXPECT_EQ(put.err, "");  // no progress bar on a pipe
+  ProcessResult get = Strata({"get", "dataset/big"});
+  EXPECT_EQ(get.err, "");
+  EXPECT_TRUE(get.out == content);
+}
+
+TEST_F(CliTest, InitIsIdempotentAndHelpWorks) {
+  EXPECT_EQ(Ok({"init"}), "store at " + store_dir_ + " already initialized\n");
+  ProcessResult help = Strata({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("lineage"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace strata

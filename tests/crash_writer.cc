@@ -1,0 +1,86 @@
+// crash_writer STORE SEED: writes to a store forever, printing one line per
+// acknowledged write, until it is killed. crash_test kills it at random moments.
+//
+//   ACK KIND/NAME@N HEX     a version committed (HEX: its content's sha256)
+//   ALIAS KIND/NAME ALIAS N an alias move committed
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+
+#include "store/store.h"
+
+namespace {
+
+std::string Content(std::mt19937_64& rng, size_t size) {
+  std::string out(size, '\0');
+  const bool text = rng() % 2 == 0;
+  for (size_t i = 0; i < size; ++i) {
+    out[i] = text ? "0123456789,\n"[rng() % 12] : static_cast<char>(rng());
+  }
+  return out;
+}
+
+void Check(const absl::Status& s) {
+  if (!s.ok()) {
+    std::fprintf(stderr, "crash_writer: %s\n", s.ToString().c_str());
+    std::exit(1);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: crash_writer STORE SEED\n");
+    return 2;
+  }
+  strata::StoreOptions options;
+  options.create_if_missing = true;
+  auto store = strata::Store::Open(argv[1], options);
+  Check(store.status());
+  std::mt19937_64 rng(std::strtoull(argv[2], nullptr, 10));
+  std::string previous;
+  for (uint64_t i = 0;; ++i) {
+    size_t size;
+    switch (rng() % 6) {
+      case 0:
+        size = rng() % 2;  // empty or one byte
+        break;
+      case 1:
+      case 2:
+        size = rng() % (100 << 10);
+        break;
+      case 3:
+      case 4:
+        size = rng() % (2 << 20);
+        break;
+      default:
+        size = (17 << 20) + rng() % (4 << 20);  // past the bulk threshold
+    }
+    std::string data = (rng() % 8 == 0 && !previous.empty()) ? previous : Content(rng, size);
+    auto source = strata::StringSource(data);
+    auto stats = (*store)->content().Put(*source);
+    Check(stats.status());
+    strata::NewVersion v;
+    v.artifact = *strata::ParseArtifactId(i % 3 == 0 ? "model/crash" : "dataset/crash");
+    v.content_id = stats->content_id;
+    v.metadata["i"] = std::to_string(i);
+    v.creator = "crash_writer";
+    auto committed = (*store)->artifacts().Commit(v);
+    Check(committed.status());
+    const auto& ver = committed->version;
+    std::printf("ACK %s/%s@%llu %s\n", ver.kind().c_str(), ver.name().c_str(),
+                static_cast<unsigned long long>(ver.number()), stats->content_id.Hex().c_str());
+    std::fflush(stdout);
+    if (i % 4 == 1) {
+      auto move = (*store)->artifacts().SetAlias(v.artifact, "production", ver.number(),
+                                                 std::nullopt, "crash_writer", "promote");
+      Check(move.status());
+      std::printf("ALIAS %s production %llu\n", v.artifact.ToString().c_str(),
+                  static_cast<unsigned long long>(ver.number()));
+      std::fflush(stdout);
+    }
+    previous = std::move(data);
+  }
+}
