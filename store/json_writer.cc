@@ -104,11 +104,49 @@ JsonWriter& JsonWriter::Null() {
   return *this;
 }
 
+namespace {
+
+// Length of the valid UTF-8 sequence starting at s[0] (1-4), or 0 when invalid.
+size_t Utf8SequenceLength(absl::string_view s) {
+  const auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  const auto cont = [&](size_t i) { return i < s.size() && (b(i) & 0xC0) == 0x80; };
+  const unsigned char c = b(0);
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!cont(1) || !cont(2)) return 0;
+    if (c == 0xE0 && b(1) < 0xA0) return 0;  // overlong
+    if (c == 0xED && b(1) >= 0xA0) return 0;  // surrogates
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!cont(1) || !cont(2) || !cont(3)) return 0;
+    if (c == 0xF0 && b(1) < 0x90) return 0;  // overlong
+    if (c == 0xF4 && b(1) >= 0x90) return 0;  // past U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+}  // namespace
+
 std::string JsonWriter::Quote(absl::string_view value) {
   std::string out;
   out.reserve(value.size() + 2);
   out.push_back('"');
-  for (unsigned char c : value) {
+  for (size_t i = 0; i < value.size();) {
+    const size_t len = Utf8SequenceLength(value.substr(i));
+    if (len == 0) {
+      out.append("\\ufffd");
+      ++i;
+      continue;
+    }
+    if (len > 1) {
+      out.append(value.data() + i, len);
+      i += len;
+      continue;
+    }
+    const unsigned char c = static_cast<unsigned char>(value[i++]);
     switch (c) {
       case '"':
         out.append("\\\"");

@@ -30,7 +30,8 @@ class JsonWriter {
   const std::string& str() const { return out_; }
   std::string Take() { return std::move(out_); }
 
-  // `value` as a quoted JSON string with escapes.
+  // `value` as a quoted JSON string with escapes. Bytes that are not valid UTF-8
+  // (metadata may hold anything) become U+FFFD, so the output is always valid JSON.
   static std::string Quote(absl::string_view value);
 
  private:
