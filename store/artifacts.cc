@@ -14,7 +14,9 @@ namespace {
 
 using internal::Cf;
 
-std::string Key(const ArtifactId& a) { return internal::ArtifactKey(KindName(a.kind), a.name); }
+std::string Key(const ArtifactId& a) {
+  return internal::ArtifactKey(KindName(a.kind), a.name);
+}
 
 absl::Status ValidateMetadata(const std::map<std::string, std::string>& metadata) {
   for (const auto& [k, v] : metadata) {
@@ -43,9 +45,11 @@ bool SameMetadata(const google::protobuf::Map<std::string, std::string>& a,
 
 }  // namespace
 
-absl::StatusOr<store::ArtifactHead> ArtifactStore::Head(const ArtifactId& artifact) const {
-  ASSIGN_OR_RETURN(auto head, internal::ReadRecord<store::ArtifactHead>(
-                                  *db_, Cf::kArtifacts, Key(artifact), artifact.ToString()));
+absl::StatusOr<store::ArtifactHead> ArtifactStore::Head(
+    const ArtifactId& artifact) const {
+  ASSIGN_OR_RETURN(auto head,
+                   internal::ReadRecord<store::ArtifactHead>(
+                       *db_, Cf::kArtifacts, Key(artifact), artifact.ToString()));
   if (!head.has_value()) {
     return absl::NotFoundError(absl::StrCat("no artifact ", artifact.ToString()));
   }
@@ -59,7 +63,8 @@ absl::StatusOr<store::Version> ArtifactStore::Resolve(const Ref& ref) const {
     number = head.latest_version();
   } else if (!ref.alias.empty()) {
     ASSIGN_OR_RETURN(auto target, internal::ReadRecord<store::AliasTarget>(
-                                      *db_, Cf::kAliases, internal::AliasKey(Key(ref.artifact), ref.alias),
+                                      *db_, Cf::kAliases,
+                                      internal::AliasKey(Key(ref.artifact), ref.alias),
                                       ref.ToString()));
     if (!target.has_value()) {
       return absl::NotFoundError(
@@ -69,11 +74,12 @@ absl::StatusOr<store::Version> ArtifactStore::Resolve(const Ref& ref) const {
   }
   ASSIGN_OR_RETURN(auto version,
                    internal::ReadRecord<store::Version>(
-                       *db_, Cf::kVersions, internal::VersionKey(Key(ref.artifact), number),
-                       ref.ToString()));
+                       *db_, Cf::kVersions,
+                       internal::VersionKey(Key(ref.artifact), number), ref.ToString()));
   if (!version.has_value()) {
-    return absl::NotFoundError(absl::StrCat(ref.artifact.ToString(), " has no version ", number,
-                                            " (latest is ", head.latest_version(), ")"));
+    return absl::NotFoundError(absl::StrCat(ref.artifact.ToString(), " has no version ",
+                                            number, " (latest is ", head.latest_version(),
+                                            ")"));
   }
   return *version;
 }
@@ -101,15 +107,17 @@ absl::Status ArtifactStore::Check(const NewVersion& request) const {
   if (!request.run_id.empty()) {
     ASSIGN_OR_RETURN(auto run, internal::ReadRecord<store::Run>(*db_, Cf::kRuns,
                                                                 request.run_id, "run"));
-    if (!run.has_value()) return absl::NotFoundError(absl::StrCat("no run ", request.run_id));
+    if (!run.has_value())
+      return absl::NotFoundError(absl::StrCat("no run ", request.run_id));
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<CommitResult> ArtifactStore::Commit(const NewVersion& request) {
   ASSIGN_OR_RETURN(std::vector<std::string> inputs, ResolveInputs(request));
-  ASSIGN_OR_RETURN(auto manifest, internal::ReadRecord<store::Manifest>(
-                                      *db_, Cf::kManifests, request.content_id.Raw(), "manifest"));
+  ASSIGN_OR_RETURN(auto manifest,
+                   internal::ReadRecord<store::Manifest>(
+                       *db_, Cf::kManifests, request.content_id.Raw(), "manifest"));
   if (!manifest.has_value()) {
     return absl::FailedPreconditionError(
         absl::StrCat("content sha256:", request.content_id.Hex(), " is not stored"));
@@ -117,92 +125,96 @@ absl::StatusOr<CommitResult> ArtifactStore::Commit(const NewVersion& request) {
 
   const std::string key = Key(request.artifact);
   const std::string kind(KindName(request.artifact.kind));
-  auto result = internal::InTransaction(*db_, [&](rocksdb::Transaction* txn)
-                                                  -> absl::StatusOr<CommitResult> {
-    const int64_t now = internal::NowMicros();
-    std::optional<store::Run> run;
-    if (!request.run_id.empty()) {
-      ASSIGN_OR_RETURN(run, internal::LockRecord<store::Run>(txn, *db_, Cf::kRuns,
-                                                              request.run_id, "run"));
-      if (!run.has_value()) return absl::NotFoundError(absl::StrCat("no run ", request.run_id));
-    }
-    ASSIGN_OR_RETURN(auto head, internal::LockRecord<store::ArtifactHead>(
-                                    txn, *db_, Cf::kArtifacts, key, key));
-    CommitResult out;
-    if (head.has_value()) {
-      ASSIGN_OR_RETURN(auto latest, internal::ReadRecord<store::Version>(
-                                        *db_, Cf::kVersions,
-                                        internal::VersionKey(key, head->latest_version()), key));
-      if (latest.has_value() && latest->content_id() == request.content_id.Raw() &&
-          SameMetadata(latest->metadata(), request.metadata) &&
-          std::equal(latest->inputs().begin(), latest->inputs().end(), inputs.begin(),
-                     inputs.end()) &&
-          latest->run_id() == request.run_id) {
-        out.version = *latest;
-        out.created = false;
-      }
-    } else {
-      head.emplace();
-      head->set_created_us(now);
-    }
-    if (out.version.number() == 0) {
-      store::Version& v = out.version;
-      v.set_kind(kind);
-      v.set_name(request.artifact.name);
-      v.set_number(head->latest_version() + 1);
-      v.set_content_id(std::string(request.content_id.Raw()));
-      v.set_size(manifest->size());
-      v.mutable_metadata()->insert(request.metadata.begin(), request.metadata.end());
-      v.set_message(request.message);
-      v.set_creator(request.creator);
-      v.set_created_us(now);
-      for (const auto& in : inputs) v.add_inputs(in);
-      v.set_run_id(request.run_id);
-      out.created = true;
-      head->set_latest_version(v.number());
-      head->set_updated_us(now);
-      RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kVersions,
-                                          internal::VersionKey(key, v.number()), v));
-      const std::string node = internal::VersionNode(kind, v.name(), v.number());
-      for (const auto& in : inputs) {
-        RETURN_IF_ERROR(
-            internal::PutEdge(txn, *db_, in, node, store::EDGE_KIND_DERIVED, now));
-      }
-      if (run.has_value()) {
-        RETURN_IF_ERROR(internal::PutEdge(txn, *db_, internal::RunNode(run->id()), node,
-                                          store::EDGE_KIND_OUTPUT, now));
-        run->add_outputs(node);
-        RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kRuns, run->id(), *run));
-      }
-    }
-    if (!request.alias.empty()) {
-      const std::string alias_key = internal::AliasKey(key, request.alias);
-      ASSIGN_OR_RETURN(auto target, internal::LockRecord<store::AliasTarget>(
-                                        txn, *db_, Cf::kAliases, alias_key, alias_key));
-      const uint64_t from = target.has_value() ? target->version() : 0;
-      if (from != out.version.number()) {
-        store::AliasTarget t;
-        t.set_version(out.version.number());
-        t.set_updated_by(request.creator);
-        t.set_updated_us(now);
-        store::AliasMove move;
-        move.set_alias(request.alias);
-        move.set_from_version(from);
-        move.set_to_version(out.version.number());
-        move.set_who(request.creator);
-        move.set_at_us(now);
-        move.set_reason(request.message.empty() ? "put" : request.message);
-        move.set_sequence(head->alias_moves());
-        head->set_alias_moves(head->alias_moves() + 1);
-        RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kAliases, alias_key, t));
-        RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kAliasLog,
-                                            internal::AliasLogKey(key, move.sequence()), move));
-        head->set_updated_us(now);
-      }
-    }
-    RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kArtifacts, key, *head));
-    return out;
-  });
+  auto result = internal::InTransaction(
+      *db_, [&](rocksdb::Transaction* txn) -> absl::StatusOr<CommitResult> {
+        const int64_t now = internal::NowMicros();
+        std::optional<store::Run> run;
+        if (!request.run_id.empty()) {
+          ASSIGN_OR_RETURN(run, internal::LockRecord<store::Run>(txn, *db_, Cf::kRuns,
+                                                                 request.run_id, "run"));
+          if (!run.has_value())
+            return absl::NotFoundError(absl::StrCat("no run ", request.run_id));
+        }
+        ASSIGN_OR_RETURN(auto head, internal::LockRecord<store::ArtifactHead>(
+                                        txn, *db_, Cf::kArtifacts, key, key));
+        CommitResult out;
+        if (head.has_value()) {
+          ASSIGN_OR_RETURN(auto latest,
+                           internal::ReadRecord<store::Version>(
+                               *db_, Cf::kVersions,
+                               internal::VersionKey(key, head->latest_version()), key));
+          if (latest.has_value() && latest->content_id() == request.content_id.Raw() &&
+              SameMetadata(latest->metadata(), request.metadata) &&
+              std::equal(latest->inputs().begin(), latest->inputs().end(), inputs.begin(),
+                         inputs.end()) &&
+              latest->run_id() == request.run_id) {
+            out.version = *latest;
+            out.created = false;
+          }
+        } else {
+          head.emplace();
+          head->set_created_us(now);
+        }
+        if (out.version.number() == 0) {
+          store::Version& v = out.version;
+          v.set_kind(kind);
+          v.set_name(request.artifact.name);
+          v.set_number(head->latest_version() + 1);
+          v.set_content_id(std::string(request.content_id.Raw()));
+          v.set_size(manifest->size());
+          v.mutable_metadata()->insert(request.metadata.begin(), request.metadata.end());
+          v.set_message(request.message);
+          v.set_creator(request.creator);
+          v.set_created_us(now);
+          for (const auto& in : inputs) v.add_inputs(in);
+          v.set_run_id(request.run_id);
+          out.created = true;
+          head->set_latest_version(v.number());
+          head->set_updated_us(now);
+          RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kVersions,
+                                              internal::VersionKey(key, v.number()), v));
+          const std::string node = internal::VersionNode(kind, v.name(), v.number());
+          for (const auto& in : inputs) {
+            RETURN_IF_ERROR(
+                internal::PutEdge(txn, *db_, in, node, store::EDGE_KIND_DERIVED, now));
+          }
+          if (run.has_value()) {
+            RETURN_IF_ERROR(internal::PutEdge(txn, *db_, internal::RunNode(run->id()),
+                                              node, store::EDGE_KIND_OUTPUT, now));
+            run->add_outputs(node);
+            RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kRuns, run->id(), *run));
+          }
+        }
+        if (!request.alias.empty()) {
+          const std::string alias_key = internal::AliasKey(key, request.alias);
+          ASSIGN_OR_RETURN(auto target,
+                           internal::LockRecord<store::AliasTarget>(
+                               txn, *db_, Cf::kAliases, alias_key, alias_key));
+          const uint64_t from = target.has_value() ? target->version() : 0;
+          if (from != out.version.number()) {
+            store::AliasTarget t;
+            t.set_version(out.version.number());
+            t.set_updated_by(request.creator);
+            t.set_updated_us(now);
+            store::AliasMove move;
+            move.set_alias(request.alias);
+            move.set_from_version(from);
+            move.set_to_version(out.version.number());
+            move.set_who(request.creator);
+            move.set_at_us(now);
+            move.set_reason(request.message.empty() ? "put" : request.message);
+            move.set_sequence(head->alias_moves());
+            head->set_alias_moves(head->alias_moves() + 1);
+            RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kAliases, alias_key, t));
+            RETURN_IF_ERROR(
+                internal::PutRecord(txn, *db_, Cf::kAliasLog,
+                                    internal::AliasLogKey(key, move.sequence()), move));
+            head->set_updated_us(now);
+          }
+        }
+        RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kArtifacts, key, *head));
+        return out;
+      });
   return result;
 }
 
@@ -212,7 +224,8 @@ absl::StatusOr<std::vector<store::Version>> ArtifactStore::Versions(
   std::vector<store::Version> out;
   auto it = db_->Scan(Cf::kVersions, internal::ArtifactPrefix(Key(artifact)));
   for (; it->Valid(); it->Next()) {
-    ASSIGN_OR_RETURN(auto v, internal::ParseRecord<store::Version>(it->value(), "version"));
+    ASSIGN_OR_RETURN(auto v,
+                     internal::ParseRecord<store::Version>(it->value(), "version"));
     out.push_back(std::move(v));
   }
   RETURN_IF_ERROR(it->status());
@@ -226,7 +239,8 @@ absl::StatusOr<std::map<std::string, store::AliasTarget>> ArtifactStore::Aliases
   const std::string prefix = internal::ArtifactPrefix(Key(artifact));
   auto it = db_->Scan(Cf::kAliases, prefix);
   for (; it->Valid(); it->Next()) {
-    ASSIGN_OR_RETURN(auto t, internal::ParseRecord<store::AliasTarget>(it->value(), "alias"));
+    ASSIGN_OR_RETURN(auto t,
+                     internal::ParseRecord<store::AliasTarget>(it->value(), "alias"));
     out.emplace(std::string(it->key().substr(prefix.size())), std::move(t));
   }
   RETURN_IF_ERROR(it->status());
@@ -241,7 +255,8 @@ absl::StatusOr<std::vector<ArtifactSummary>> ArtifactStore::List(
   for (; it->Valid(); it->Next()) {
     ArtifactSummary s;
     ASSIGN_OR_RETURN(s.artifact, ParseArtifactId(it->key()));
-    ASSIGN_OR_RETURN(s.head, internal::ParseRecord<store::ArtifactHead>(it->value(), it->key()));
+    ASSIGN_OR_RETURN(s.head,
+                     internal::ParseRecord<store::ArtifactHead>(it->value(), it->key()));
     ASSIGN_OR_RETURN(auto aliases, Aliases(s.artifact));
     for (const auto& [name, target] : aliases) s.aliases[name] = target.version();
     out.push_back(std::move(s));
@@ -270,55 +285,60 @@ absl::StatusOr<store::AliasMove> ArtifactStore::MoveAlias(
   RETURN_IF_ERROR(ValidateAliasName(alias));
   const std::string key = Key(artifact);
   const std::string alias_key = internal::AliasKey(key, alias);
-  return internal::InTransaction(*db_, [&](rocksdb::Transaction* txn)
-                                           -> absl::StatusOr<store::AliasMove> {
-    ASSIGN_OR_RETURN(auto head, internal::LockRecord<store::ArtifactHead>(
-                                    txn, *db_, Cf::kArtifacts, key, key));
-    if (!head.has_value()) {
-      return absl::NotFoundError(absl::StrCat("no artifact ", artifact.ToString()));
-    }
-    if (version > head->latest_version()) {
-      return absl::NotFoundError(absl::StrCat(artifact.ToString(), " has no version ", version,
-                                              " (latest is ", head->latest_version(), ")"));
-    }
-    ASSIGN_OR_RETURN(auto target, internal::LockRecord<store::AliasTarget>(
-                                      txn, *db_, Cf::kAliases, alias_key, alias_key));
-    const uint64_t from = target.has_value() ? target->version() : 0;
-    if (expect.has_value() && *expect != from) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          artifact.ToString(), "@", alias, " points to ",
-          from == 0 ? std::string("nothing") : absl::StrCat("version ", from), ", expected ",
-          *expect == 0 ? std::string("no alias") : absl::StrCat("version ", *expect)));
-    }
-    if (version == 0 && from == 0) {
-      return absl::NotFoundError(absl::StrCat(artifact.ToString(), " has no alias '", alias, "'"));
-    }
-    const int64_t now = internal::NowMicros();
-    store::AliasMove move;
-    move.set_alias(alias);
-    move.set_from_version(from);
-    move.set_to_version(version);
-    move.set_who(who);
-    move.set_at_us(now);
-    move.set_reason(reason);
-    if (from == version) return move;  // nothing moves, nothing is logged
-    move.set_sequence(head->alias_moves());
-    head->set_alias_moves(head->alias_moves() + 1);
-    head->set_updated_us(now);
-    if (version == 0) {
-      RETURN_IF_ERROR(internal::FromRocks(txn->Delete(db_->cf(Cf::kAliases), alias_key)));
-    } else {
-      store::AliasTarget t;
-      t.set_version(version);
-      t.set_updated_by(who);
-      t.set_updated_us(now);
-      RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kAliases, alias_key, t));
-    }
-    RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kAliasLog,
-                                        internal::AliasLogKey(key, move.sequence()), move));
-    RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kArtifacts, key, *head));
-    return move;
-  });
+  return internal::InTransaction(
+      *db_, [&](rocksdb::Transaction* txn) -> absl::StatusOr<store::AliasMove> {
+        ASSIGN_OR_RETURN(auto head, internal::LockRecord<store::ArtifactHead>(
+                                        txn, *db_, Cf::kArtifacts, key, key));
+        if (!head.has_value()) {
+          return absl::NotFoundError(absl::StrCat("no artifact ", artifact.ToString()));
+        }
+        if (version > head->latest_version()) {
+          return absl::NotFoundError(absl::StrCat(artifact.ToString(), " has no version ",
+                                                  version, " (latest is ",
+                                                  head->latest_version(), ")"));
+        }
+        ASSIGN_OR_RETURN(auto target, internal::LockRecord<store::AliasTarget>(
+                                          txn, *db_, Cf::kAliases, alias_key, alias_key));
+        const uint64_t from = target.has_value() ? target->version() : 0;
+        if (expect.has_value() && *expect != from) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              artifact.ToString(), "@", alias, " points to ",
+              from == 0 ? std::string("nothing") : absl::StrCat("version ", from),
+              ", expected ",
+              *expect == 0 ? std::string("no alias")
+                           : absl::StrCat("version ", *expect)));
+        }
+        if (version == 0 && from == 0) {
+          return absl::NotFoundError(
+              absl::StrCat(artifact.ToString(), " has no alias '", alias, "'"));
+        }
+        const int64_t now = internal::NowMicros();
+        store::AliasMove move;
+        move.set_alias(alias);
+        move.set_from_version(from);
+        move.set_to_version(version);
+        move.set_who(who);
+        move.set_at_us(now);
+        move.set_reason(reason);
+        if (from == version) return move;  // nothing moves, nothing is logged
+        move.set_sequence(head->alias_moves());
+        head->set_alias_moves(head->alias_moves() + 1);
+        head->set_updated_us(now);
+        if (version == 0) {
+          RETURN_IF_ERROR(
+              internal::FromRocks(txn->Delete(db_->cf(Cf::kAliases), alias_key)));
+        } else {
+          store::AliasTarget t;
+          t.set_version(version);
+          t.set_updated_by(who);
+          t.set_updated_us(now);
+          RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kAliases, alias_key, t));
+        }
+        RETURN_IF_ERROR(internal::PutRecord(
+            txn, *db_, Cf::kAliasLog, internal::AliasLogKey(key, move.sequence()), move));
+        RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kArtifacts, key, *head));
+        return move;
+      });
 }
 
 absl::StatusOr<std::vector<store::AliasMove>> ArtifactStore::AliasLog(
@@ -327,7 +347,8 @@ absl::StatusOr<std::vector<store::AliasMove>> ArtifactStore::AliasLog(
   std::vector<store::AliasMove> out;
   auto it = db_->Scan(Cf::kAliasLog, internal::ArtifactPrefix(Key(artifact)));
   for (; it->Valid(); it->Next()) {
-    ASSIGN_OR_RETURN(auto m, internal::ParseRecord<store::AliasMove>(it->value(), "alias move"));
+    ASSIGN_OR_RETURN(auto m,
+                     internal::ParseRecord<store::AliasMove>(it->value(), "alias move"));
     out.push_back(std::move(m));
   }
   RETURN_IF_ERROR(it->status());

@@ -94,7 +94,8 @@ class ArtifactStore {
                                                const std::string& reason);
 
   // Every alias move of the artifact, oldest first. Errors: NotFound.
-  absl::StatusOr<std::vector<store::AliasMove>> AliasLog(const ArtifactId& artifact) const;
+  absl::StatusOr<std::vector<store::AliasMove>> AliasLog(
+      const ArtifactId& artifact) const;
 
  private:
   absl::StatusOr<store::AliasMove> MoveAlias(const ArtifactId& artifact,

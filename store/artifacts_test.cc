@@ -71,8 +71,10 @@ TEST_F(ArtifactStoreTest, IdenticalPutReturnsTheLatestVersion) {
   // Different metadata, inputs or content make a new version.
   EXPECT_EQ(Commit("model/m", "weights", {{"lr", "0.2"}})->version.number(), 2u);
   ASSERT_TRUE(Commit("dataset/d", "rows").ok());
-  EXPECT_EQ(Commit("model/m", "weights", {{"lr", "0.2"}}, {"dataset/d"})->version.number(), 3u);
-  EXPECT_EQ(Commit("model/m", "weights", {{"lr", "0.2"}}, {"dataset/d@1"})->created, false);
+  EXPECT_EQ(
+      Commit("model/m", "weights", {{"lr", "0.2"}}, {"dataset/d"})->version.number(), 3u);
+  EXPECT_EQ(Commit("model/m", "weights", {{"lr", "0.2"}}, {"dataset/d@1"})->created,
+            false);
   // Going back to an older state is a new version: only the latest is compared.
   EXPECT_EQ(Commit("model/m", "weights", {{"lr", "0.1"}})->version.number(), 4u);
 }
@@ -100,7 +102,8 @@ TEST_F(ArtifactStoreTest, BadRequestsWriteNothing) {
   NewVersion unstored;
   unstored.artifact = *ParseArtifactId("dataset/clean");
   unstored.content_id = Sha256::Of("never stored");
-  EXPECT_EQ(artifacts().Commit(unstored).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(artifacts().Commit(unstored).status().code(),
+            absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(artifacts().Resolve(*ParseRef("dataset/clean")).status().code(),
             absl::StatusCode::kNotFound);
   auto list = artifacts().List(std::nullopt);
@@ -112,7 +115,8 @@ TEST_F(ArtifactStoreTest, ResolveNamesWhatIsMissing) {
   ASSERT_TRUE(Commit("model/m", "w").ok());
   auto v = artifacts().Resolve(*ParseRef("model/m@7"));
   EXPECT_EQ(v.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_NE(v.status().message().find("no version 7 (latest is 1)"), absl::string_view::npos);
+  EXPECT_NE(v.status().message().find("no version 7 (latest is 1)"),
+            absl::string_view::npos);
   auto a = artifacts().Resolve(*ParseRef("model/m@production"));
   EXPECT_NE(a.status().message().find("no alias 'production'"), absl::string_view::npos);
 }
@@ -121,7 +125,8 @@ TEST_F(ArtifactStoreTest, AliasCompareAndSetAndLog) {
   const ArtifactId m = *ParseArtifactId("model/m");
   ASSERT_TRUE(Commit("model/m", "v1").ok());
   ASSERT_TRUE(Commit("model/m", "v2").ok());
-  auto set = artifacts().SetAlias(m, "production", 1, /*expect=*/0, "alice", "first release");
+  auto set =
+      artifacts().SetAlias(m, "production", 1, /*expect=*/0, "alice", "first release");
   ASSERT_TRUE(set.ok()) << set.status();
   EXPECT_EQ(set->from_version(), 0u);
   EXPECT_EQ(set->to_version(), 1u);
@@ -130,17 +135,20 @@ TEST_F(ArtifactStoreTest, AliasCompareAndSetAndLog) {
   // A stale expectation fails and changes nothing.
   auto stale = artifacts().SetAlias(m, "production", 2, /*expect=*/0, "bob", "race");
   EXPECT_EQ(stale.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(stale.status().message().find("points to version 1"), absl::string_view::npos);
+  EXPECT_NE(stale.status().message().find("points to version 1"),
+            absl::string_view::npos);
   EXPECT_EQ(artifacts().Resolve(*ParseRef("model/m@production"))->number(), 1u);
 
   ASSERT_TRUE(artifacts().SetAlias(m, "production", 2, 1, "bob", "better auc").ok());
-  EXPECT_EQ(artifacts().SetAlias(m, "production", 9, std::nullopt, "bob", "").status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      artifacts().SetAlias(m, "production", 9, std::nullopt, "bob", "").status().code(),
+      absl::StatusCode::kNotFound);
   // Setting it where it already points logs nothing.
   ASSERT_TRUE(artifacts().SetAlias(m, "production", 2, std::nullopt, "bob", "noop").ok());
   ASSERT_TRUE(artifacts().RemoveAlias(m, "production", 2, "carol", "retired").ok());
-  EXPECT_EQ(artifacts().RemoveAlias(m, "production", std::nullopt, "carol", "").status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      artifacts().RemoveAlias(m, "production", std::nullopt, "carol", "").status().code(),
+      absl::StatusCode::kNotFound);
 
   auto log = artifacts().AliasLog(m);
   ASSERT_TRUE(log.ok());
@@ -185,8 +193,8 @@ TEST_F(ArtifactStoreTest, ConcurrentWritersGetDistinctGapFreeNumbers) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
-        auto r = Commit("dataset/shared", "thread " + std::to_string(t) + " put " +
-                                              std::to_string(i));
+        auto r = Commit("dataset/shared",
+                        "thread " + std::to_string(t) + " put " + std::to_string(i));
         if (!r.ok()) {
           errors[t] = r.status();
           return;
@@ -239,8 +247,10 @@ TEST_F(ArtifactStoreTest, RunsRecordParamsMetricsAndOutputs) {
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(store_->runs().LogMetrics(run->id(), {{"x", NAN}}).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(store_->runs().Get("0000000000000000").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store_->runs().Get("../etc").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->runs().Get("0000000000000000").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->runs().Get("../etc").status().code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(store_->runs().Start({"", {}, {}, ""}).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(store_->runs().Start({"x", {}, {"dataset/none"}, ""}).status().code(),

@@ -78,8 +78,12 @@ class ChunkEncoder {
   ChunkEncoder(ChunkStore* store, const ContentStoreOptions& options,
                std::mutex* claimed_mu, absl::flat_hash_set<Digest>* claimed,
                const std::atomic<bool>* bulk)
-      : store_(store), options_(options), claimed_mu_(claimed_mu), claimed_(claimed),
-        bulk_(bulk), cctx_(ZSTD_createCCtx()) {
+      : store_(store),
+        options_(options),
+        claimed_mu_(claimed_mu),
+        claimed_(claimed),
+        bulk_(bulk),
+        cctx_(ZSTD_createCCtx()) {
     ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, options.zstd_level);
   }
   ~ChunkEncoder() { ZSTD_freeCCtx(cctx_); }
@@ -150,8 +154,10 @@ absl::StatusOr<store::Manifest> LoadManifest(internal::Db* db, const Digest& id)
     return absl::NotFoundError(absl::StrCat("no content sha256:", id.Hex()));
   }
   store::Manifest m;
-  if (!m.ParseFromString(*value) || m.chunk_ids().size() != 32 * size_t(m.chunk_sizes_size())) {
-    return absl::DataLossError(absl::StrCat("manifest of sha256:", id.Hex(), " is malformed"));
+  if (!m.ParseFromString(*value) ||
+      m.chunk_ids().size() != 32 * size_t(m.chunk_sizes_size())) {
+    return absl::DataLossError(
+        absl::StrCat("manifest of sha256:", id.Hex(), " is malformed"));
   }
   return m;
 }
@@ -173,7 +179,8 @@ int ContentStore::threads() const {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-absl::StatusOr<PutStats> ContentStore::Put(ByteSource& source, const ProgressFn& progress) {
+absl::StatusOr<PutStats> ContentStore::Put(ByteSource& source,
+                                           const ProgressFn& progress) {
   const int workers = threads();
   internal::BoundedQueue<ChunkTask> queue(size_t(workers) * options_.queue_per_worker);
   FirstError error;
@@ -233,7 +240,8 @@ absl::StatusOr<PutStats> ContentStore::Put(ByteSource& source, const ProgressFn&
       if (error.failed()) break;
     }
     if (begin == end) break;
-    const size_t cut = chunker_.NextCut(absl::string_view(buf.get() + begin, end - begin));
+    const size_t cut =
+        chunker_.NextCut(absl::string_view(buf.get() + begin, end - begin));
     absl::string_view piece(buf.get() + begin, cut);
     whole.Update(piece);
     ChunkTask task{buffers.Take(), &ids.emplace_back()};
@@ -242,7 +250,8 @@ absl::StatusOr<PutStats> ContentStore::Put(ByteSource& source, const ProgressFn&
     sizes.push_back(static_cast<uint32_t>(cut));
     begin += cut;
     total += cut;
-    if (total > options_.bulk_threshold_bytes) bulk.store(true, std::memory_order_relaxed);
+    if (total > options_.bulk_threshold_bytes)
+      bulk.store(true, std::memory_order_relaxed);
     if (!queue.Push(std::move(task))) break;
     if (progress) progress(total);
   }
@@ -279,11 +288,12 @@ absl::StatusOr<ContentInfo> ContentStore::Stat(const Digest& content_id) {
 }
 
 absl::Status ContentStore::Get(const Digest& content_id, ByteSink& sink,
-                               const ProgressFn& progress, uint64_t offset, uint64_t length) {
+                               const ProgressFn& progress, uint64_t offset,
+                               uint64_t length) {
   ASSIGN_OR_RETURN(store::Manifest m, LoadManifest(db_, content_id));
   if (offset > m.size() || (offset == m.size() && m.size() > 0 && length > 0)) {
-    return absl::OutOfRangeError(
-        absl::StrCat("offset ", offset, " is past the end of a ", m.size(), "-byte content"));
+    return absl::OutOfRangeError(absl::StrCat("offset ", offset, " is past the end of a ",
+                                              m.size(), "-byte content"));
   }
   const uint64_t stop = length > m.size() - offset ? m.size() : offset + length;
   // Chunks [first, last) overlap [offset, stop).
@@ -319,11 +329,12 @@ absl::Status ContentStore::Get(const Digest& content_id, ByteSink& sink,
     const int index = first + i;
     const Digest id = ChunkIdAt(m, index);
     auto where = [&] {
-      return absl::StrCat("chunk ", id.Hex(), " (", index + 1, " of ", m.chunk_sizes_size(),
-                          ") of content sha256:", content_id.Hex());
+      return absl::StrCat("chunk ", id.Hex(), " (", index + 1, " of ",
+                          m.chunk_sizes_size(), ") of content sha256:", content_id.Hex());
     };
     auto chunk = chunks_->Get(id);
-    if (absl::IsNotFound(chunk.status())) return absl::DataLossError(where() + " is missing");
+    if (absl::IsNotFound(chunk.status()))
+      return absl::DataLossError(where() + " is missing");
     if (!chunk.ok()) return chunk.status();
     if (chunk->raw_size != m.chunk_sizes(index)) {
       return absl::DataLossError(where() + " has the wrong size");
@@ -333,13 +344,14 @@ absl::Status ContentStore::Get(const Digest& content_id, ByteSink& sink,
       raw = std::move(chunk->payload);
     } else {
       raw.resize(chunk->raw_size);
-      size_t got = ZSTD_decompressDCtx(dctx, raw.data(), raw.size(), chunk->payload.data(),
-                                       chunk->payload.size());
+      size_t got = ZSTD_decompressDCtx(dctx, raw.data(), raw.size(),
+                                       chunk->payload.data(), chunk->payload.size());
       if (ZSTD_isError(got) || got != raw.size()) {
         return absl::DataLossError(where() + " does not decompress");
       }
     }
-    if (Sha256::Of(raw) != id) return absl::DataLossError(where() + " is corrupt (hash mismatch)");
+    if (Sha256::Of(raw) != id)
+      return absl::DataLossError(where() + " is corrupt (hash mismatch)");
     return raw;
   };
 
@@ -351,7 +363,8 @@ absl::Status ContentStore::Get(const Digest& content_id, ByteSink& sink,
         int i;
         {
           std::unique_lock lock(mu);
-          cv.wait(lock, [&] { return cancelled || next >= n || next < consumed + window; });
+          cv.wait(lock,
+                  [&] { return cancelled || next >= n || next < consumed + window; });
           if (cancelled || next >= n) break;
           i = next++;
         }

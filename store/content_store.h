@@ -51,10 +51,10 @@ struct ContentStoreOptions {
 
 // What a put stored.
 struct PutStats {
-  Digest content_id;       // SHA-256 of the whole content
-  uint64_t size = 0;       // bytes of content
-  uint64_t chunks = 0;     // chunks in the manifest
-  uint64_t new_chunks = 0;  // chunks that were not stored before
+  Digest content_id;              // SHA-256 of the whole content
+  uint64_t size = 0;              // bytes of content
+  uint64_t chunks = 0;            // chunks in the manifest
+  uint64_t new_chunks = 0;        // chunks that were not stored before
   uint64_t new_stored_bytes = 0;  // bytes those new chunks take after compression
 };
 

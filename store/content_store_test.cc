@@ -124,13 +124,19 @@ TEST_F(ContentStoreTest, RangeReads) {
   std::mt19937_64 rng(testing::TestSeed() + 6);
   const std::string data = testing::RandomBytes(rng, 1 << 20);
   PutStats stats = Put(data);
-  for (auto [offset, length] : std::vector<std::pair<uint64_t, uint64_t>>{
-           {0, 10}, {5, 100000}, {300000, 1}, {1000, 700000}, {1048575, 1}, {1048000, 5000}}) {
+  for (auto [offset, length] :
+       std::vector<std::pair<uint64_t, uint64_t>>{{0, 10},
+                                                  {5, 100000},
+                                                  {300000, 1},
+                                                  {1000, 700000},
+                                                  {1048575, 1},
+                                                  {1048000, 5000}}) {
     auto part = Get(stats.content_id, offset, length);
     ASSERT_TRUE(part.ok()) << part.status();
     EXPECT_TRUE(*part == data.substr(offset, length)) << offset << "+" << length;
   }
-  EXPECT_EQ(Get(stats.content_id, 2 << 20, 1).status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(Get(stats.content_id, 2 << 20, 1).status().code(),
+            absl::StatusCode::kOutOfRange);
 }
 
 TEST_F(ContentStoreTest, UnknownContentIsNotFound) {
@@ -171,10 +177,11 @@ TEST_F(ContentStoreTest, UndecodableChunkIsDataLoss) {
   const std::string data(100 * 1024, 'z');
   PutStats stats = Put(data);
   const Digest id = Sha256::Of(data.substr(0, FastCdc().NextCut(data)));
-  ASSERT_TRUE(store_->chunks()
-                  .PutMany({EncodedChunk{id, static_cast<uint32_t>(FastCdc().NextCut(data)),
-                                         ChunkCodec::kZstd, "not a zstd frame"}})
-                  .ok());
+  ASSERT_TRUE(
+      store_->chunks()
+          .PutMany({EncodedChunk{id, static_cast<uint32_t>(FastCdc().NextCut(data)),
+                                 ChunkCodec::kZstd, "not a zstd frame"}})
+          .ok());
   EXPECT_EQ(Get(stats.content_id).status().code(), absl::StatusCode::kDataLoss);
 }
 

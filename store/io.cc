@@ -90,7 +90,8 @@ class StringSinkImpl : public ByteSink {
 
 absl::StatusOr<std::unique_ptr<ByteSource>> OpenFileSource(const std::string& path) {
   if (path == "-") {
-    return std::make_unique<FdSource>(STDIN_FILENO, false, "standard input", std::nullopt);
+    return std::make_unique<FdSource>(STDIN_FILENO, false, "standard input",
+                                      std::nullopt);
   }
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {

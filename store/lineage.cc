@@ -22,9 +22,10 @@ using internal::EdgeDirection;
 
 absl::Status Lineage::Load(LineageNode* node) const {
   if (absl::StartsWith(node->id, "run/")) {
-    ASSIGN_OR_RETURN(auto run, internal::ReadRecord<store::Run>(*db_, Cf::kRuns,
-                                                                node->id.substr(4), node->id));
-    if (!run.has_value()) return absl::NotFoundError(absl::StrCat("no run ", node->id.substr(4)));
+    ASSIGN_OR_RETURN(auto run, internal::ReadRecord<store::Run>(
+                                   *db_, Cf::kRuns, node->id.substr(4), node->id));
+    if (!run.has_value())
+      return absl::NotFoundError(absl::StrCat("no run ", node->id.substr(4)));
     node->run = std::move(*run);
     return absl::OkStatus();
   }
@@ -38,7 +39,8 @@ absl::Status Lineage::Load(LineageNode* node) const {
                    internal::ReadRecord<store::Version>(
                        *db_, Cf::kVersions,
                        internal::VersionKey(node->id.substr(0, at), number), node->id));
-  if (!version.has_value()) return absl::NotFoundError(absl::StrCat("no version ", node->id));
+  if (!version.has_value())
+    return absl::NotFoundError(absl::StrCat("no version ", node->id));
   node->version = std::move(*version);
   return absl::OkStatus();
 }
@@ -58,8 +60,10 @@ absl::StatusOr<LineageGraph> Lineage::Walk(const std::string& root,
   absl::flat_hash_map<std::string, size_t> index{{root, 0}};
   absl::flat_hash_set<std::pair<std::string, std::string>> seen_edges;
   std::vector<EdgeDirection> directions;
-  if (options.direction != LineageDirection::kDown) directions.push_back(EdgeDirection::kUp);
-  if (options.direction != LineageDirection::kUp) directions.push_back(EdgeDirection::kDown);
+  if (options.direction != LineageDirection::kDown)
+    directions.push_back(EdgeDirection::kUp);
+  if (options.direction != LineageDirection::kUp)
+    directions.push_back(EdgeDirection::kDown);
 
   for (EdgeDirection dir : directions) {
     // Each direction walks from the root on its own, so with kBoth a node's depth
@@ -74,7 +78,8 @@ absl::StatusOr<LineageGraph> Lineage::Walk(const std::string& root,
       auto it = db_->Scan(Cf::kEdges, prefix);
       for (; it->Valid(); it->Next()) {
         std::string other(it->key().substr(prefix.size()));
-        ASSIGN_OR_RETURN(auto edge, internal::ParseRecord<store::Edge>(it->value(), "edge"));
+        ASSIGN_OR_RETURN(auto edge,
+                         internal::ParseRecord<store::Edge>(it->value(), "edge"));
         std::string from = dir == EdgeDirection::kUp ? other : node;
         std::string to = dir == EdgeDirection::kUp ? node : other;
         if (seen_edges.emplace(from, to).second) {

@@ -19,8 +19,8 @@ class Db;
 enum class LineageDirection { kUp, kDown, kBoth };
 
 struct LineageNode {
-  std::string id;  // "KIND/NAME@N" or "run/ID"
-  int depth = 0;   // edges from the root
+  std::string id;                         // "KIND/NAME@N" or "run/ID"
+  int depth = 0;                          // edges from the root
   std::optional<store::Version> version;  // for version nodes, when records are loaded
   std::optional<store::Run> run;          // for run nodes, when records are loaded
 };
@@ -54,7 +54,8 @@ class Lineage {
   // Walks from node `root` ("KIND/NAME@N" or "run/ID"), breadth first, visiting each
   // node once. Cost: one seek per node visited plus one step per edge.
   // Errors: NotFound when `root` does not exist; DataLoss for unreadable records.
-  absl::StatusOr<LineageGraph> Walk(const std::string& root, const LineageOptions& options) const;
+  absl::StatusOr<LineageGraph> Walk(const std::string& root,
+                                    const LineageOptions& options) const;
 
  private:
   absl::Status Load(LineageNode* node) const;

@@ -21,20 +21,27 @@ class LineageTest : public ::testing::Test {
     Put("dataset/raw", "raw", {});
     Put("dataset/clean", "clean", {"dataset/raw"});
     Put("config/train", "cfg", {});
-    auto run = store_->runs().Start({"train", {}, {"dataset/clean", "config/train"}, "t"});
+    auto run =
+        store_->runs().Start({"train", {}, {"dataset/clean", "config/train"}, "t"});
     ASSERT_TRUE(run.ok());
     run_ = run->id();
     Put("model/churn", "weights", {"dataset/raw"}, run_);
     Put("dataset/report", "report", {"dataset/clean"});
   }
 
-  void Put(const std::string& artifact, absl::string_view data, std::vector<std::string> inputs,
-           std::string run = "") {
+  void Put(const std::string& artifact, absl::string_view data,
+           std::vector<std::string> inputs, std::string run = "") {
     auto source = StringSource(data);
     auto stats = store_->content().Put(*source);
     ASSERT_TRUE(stats.ok());
-    NewVersion v{*ParseArtifactId(artifact), stats->content_id, {}, std::move(inputs),
-                 std::move(run), "", "t", ""};
+    NewVersion v{*ParseArtifactId(artifact),
+                 stats->content_id,
+                 {},
+                 std::move(inputs),
+                 std::move(run),
+                 "",
+                 "t",
+                 ""};
     ASSERT_TRUE(store_->artifacts().Commit(v).ok());
   }
 
@@ -52,12 +59,14 @@ class LineageTest : public ::testing::Test {
 TEST_F(LineageTest, UpstreamOfTheModel) {
   auto g = store_->lineage().Walk("model/churn@1", {});
   ASSERT_TRUE(g.ok()) << g.status();
-  EXPECT_EQ(Ids(*g), (std::set<std::string>{"model/churn@1", "run/" + run_, "dataset/raw@1",
-                                            "dataset/clean@1", "config/train@1"}));
+  EXPECT_EQ(Ids(*g),
+            (std::set<std::string>{"model/churn@1", "run/" + run_, "dataset/raw@1",
+                                   "dataset/clean@1", "config/train@1"}));
   EXPECT_EQ(g->nodes[0].id, "model/churn@1");
   // Every node once, even though raw is reached twice.
   EXPECT_EQ(g->nodes.size(), 5u);
-  EXPECT_EQ(g->edges.size(), 5u);  // raw->model, run->model, clean->run, config->run, raw->clean
+  EXPECT_EQ(g->edges.size(),
+            5u);  // raw->model, run->model, clean->run, config->run, raw->clean
   for (const auto& n : g->nodes) {
     if (n.id == "dataset/raw@1") {
       EXPECT_EQ(n.depth, 1);
@@ -79,7 +88,8 @@ TEST_F(LineageTest, DepthLimit) {
   options.max_depth = 1;
   auto g = store_->lineage().Walk("model/churn@1", options);
   ASSERT_TRUE(g.ok());
-  EXPECT_EQ(Ids(*g), (std::set<std::string>{"model/churn@1", "run/" + run_, "dataset/raw@1"}));
+  EXPECT_EQ(Ids(*g),
+            (std::set<std::string>{"model/churn@1", "run/" + run_, "dataset/raw@1"}));
 }
 
 TEST_F(LineageTest, DownstreamAndBoth) {
@@ -87,8 +97,8 @@ TEST_F(LineageTest, DownstreamAndBoth) {
   down.direction = LineageDirection::kDown;
   auto g = store_->lineage().Walk("dataset/clean@1", down);
   ASSERT_TRUE(g.ok());
-  EXPECT_EQ(Ids(*g), (std::set<std::string>{"dataset/clean@1", "run/" + run_, "model/churn@1",
-                                            "dataset/report@1"}));
+  EXPECT_EQ(Ids(*g), (std::set<std::string>{"dataset/clean@1", "run/" + run_,
+                                            "model/churn@1", "dataset/report@1"}));
   LineageOptions both;
   both.direction = LineageDirection::kBoth;
   auto b = store_->lineage().Walk("dataset/clean@1", both);
@@ -123,7 +133,8 @@ TEST_F(LineageTest, RenderedFormats) {
                        0),
             0u)
       << json;
-  EXPECT_NE(json.find("{\"from\":\"run/" + run_ + "\",\"to\":\"model/churn@1\",\"kind\":\"output\"}"),
+  EXPECT_NE(json.find("{\"from\":\"run/" + run_ +
+                      "\",\"to\":\"model/churn@1\",\"kind\":\"output\"}"),
             std::string::npos);
   EXPECT_NE(json.find("\"kind\":\"run\",\"name\":\"train\""), std::string::npos);
   const std::string tree = RenderLineage(*g, LineageFormat::kTree, LineageDirection::kUp);
@@ -131,7 +142,8 @@ TEST_F(LineageTest, RenderedFormats) {
   EXPECT_NE(tree.find("(shown above)"), std::string::npos);  // raw appears twice
   const std::string dot = RenderLineage(*g, LineageFormat::kDot, LineageDirection::kUp);
   EXPECT_NE(dot.find("\"dataset/raw@1\" -> \"model/churn@1\""), std::string::npos);
-  const std::string mermaid = RenderLineage(*g, LineageFormat::kMermaid, LineageDirection::kUp);
+  const std::string mermaid =
+      RenderLineage(*g, LineageFormat::kMermaid, LineageDirection::kUp);
   EXPECT_EQ(mermaid.rfind("flowchart LR\n", 0), 0u);
   EXPECT_FALSE(ParseLineageFormat("svg").ok());
 }

@@ -42,8 +42,8 @@ absl::StatusOr<Kind> ParseKind(absl::string_view text) {
 absl::Status ValidateArtifactName(absl::string_view name) {
   if (name.empty()) return absl::InvalidArgumentError("artifact name is empty");
   if (name.size() > 200) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("artifact name is ", name.size(), " characters; at most 200 allowed"));
+    return absl::InvalidArgumentError(absl::StrCat("artifact name is ", name.size(),
+                                                   " characters; at most 200 allowed"));
   }
   for (absl::string_view segment : absl::StrSplit(name, '/')) {
     if (segment.empty()) {
@@ -83,12 +83,15 @@ absl::Status ValidateAliasName(absl::string_view alias) {
     }
   }
   if (alias == "latest") {
-    return absl::InvalidArgumentError("alias 'latest' is reserved for the newest version");
+    return absl::InvalidArgumentError(
+        "alias 'latest' is reserved for the newest version");
   }
   return absl::OkStatus();
 }
 
-std::string ArtifactId::ToString() const { return absl::StrCat(KindName(kind), "/", name); }
+std::string ArtifactId::ToString() const {
+  return absl::StrCat(KindName(kind), "/", name);
+}
 
 absl::StatusOr<ArtifactId> ParseArtifactId(absl::string_view text) {
   const size_t slash = text.find('/');

@@ -43,14 +43,14 @@ TEST_P(BadRefTest, IsInvalidArgumentNamingTheProblem) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, BadRefTest,
-    ::testing::Values(BadRef{"churn", "KIND/NAME"}, BadRef{"weights/churn", "unknown kind"},
-                      BadRef{"model/", "empty"}, BadRef{"model/Churn", "start with"},
-                      BadRef{"model/a//b", "empty '/' segment"},
-                      BadRef{"model/a b", "only a-z"}, BadRef{"model/../etc", "start with"},
-                      BadRef{"model/x@", "nothing after"}, BadRef{"model/x@0", "from 1"},
-                      BadRef{"model/x@1x", "from 1"}, BadRef{"model/x@Prod", "start with a letter"},
-                      BadRef{"model/x@a@b", "only a-z"},
-                      BadRef{"model/x@-1", "start with a letter"}),
+    ::testing::Values(
+        BadRef{"churn", "KIND/NAME"}, BadRef{"weights/churn", "unknown kind"},
+        BadRef{"model/", "empty"}, BadRef{"model/Churn", "start with"},
+        BadRef{"model/a//b", "empty '/' segment"}, BadRef{"model/a b", "only a-z"},
+        BadRef{"model/../etc", "start with"}, BadRef{"model/x@", "nothing after"},
+        BadRef{"model/x@0", "from 1"}, BadRef{"model/x@1x", "from 1"},
+        BadRef{"model/x@Prod", "start with a letter"}, BadRef{"model/x@a@b", "only a-z"},
+        BadRef{"model/x@-1", "start with a letter"}),
     [](const ::testing::TestParamInfo<BadRef>& info) {
       std::string name;
       for (char c : std::string(info.param.text)) name += std::isalnum(c) ? c : '_';

@@ -44,23 +44,29 @@ void WriteNodeJson(JsonWriter& w, const LineageNode& n) {
   w.BeginObject().Key("id").String(n.id);
   if (n.version.has_value()) {
     const auto& v = *n.version;
-    w.Key("kind").String(v.kind()).Key("name").String(v.name()).Key("version").Uint(v.number());
+    w.Key("kind").String(v.kind()).Key("name").String(v.name()).Key("version").Uint(
+        v.number());
     w.Key("content_id").String(ContentIdText(v.content_id())).Key("size").Uint(v.size());
-    w.Key("created").String(FormatTime(v.created_us())).Key("creator").String(v.creator());
+    w.Key("created")
+        .String(FormatTime(v.created_us()))
+        .Key("creator")
+        .String(v.creator());
   } else if (n.run.has_value()) {
     const auto& r = *n.run;
     w.Key("kind").String("run").Key("name").String(r.name());
     w.Key("status").String(RunStatusName(r.status()));
     w.Key("created").String(FormatTime(r.start_us())).Key("creator").String(r.creator());
   } else {
-    w.Key("kind").String(n.id.rfind("run/", 0) == 0 ? "run" : n.id.substr(0, n.id.find('/')));
+    w.Key("kind").String(n.id.rfind("run/", 0) == 0 ? "run"
+                                                    : n.id.substr(0, n.id.find('/')));
   }
   w.Key("depth").Int(n.depth).EndObject();
 }
 
 std::string NodeLabel(const LineageNode& n) {
   if (n.run.has_value()) {
-    return absl::StrCat(n.id, " (", n.run->name(), ", ", RunStatusName(n.run->status()), ")");
+    return absl::StrCat(n.id, " (", n.run->name(), ", ", RunStatusName(n.run->status()),
+                        ")");
   }
   return n.id;
 }
@@ -144,7 +150,8 @@ void WriteVersionJson(JsonWriter& w, const store::Version& v,
                       const std::vector<std::string>& aliases) {
   w.BeginObject();
   w.Key("ref").String(VersionRef(v));
-  w.Key("kind").String(v.kind()).Key("name").String(v.name()).Key("version").Uint(v.number());
+  w.Key("kind").String(v.kind()).Key("name").String(v.name()).Key("version").Uint(
+      v.number());
   w.Key("content_id").String(ContentIdText(v.content_id())).Key("size").Uint(v.size());
   w.Key("created").String(FormatTime(v.created_us())).Key("creator").String(v.creator());
   w.Key("message").String(v.message());
@@ -168,7 +175,10 @@ void WriteVersionJson(JsonWriter& w, const store::Version& v,
 void WriteRunJson(JsonWriter& w, const store::Run& run) {
   w.BeginObject();
   w.Key("id").String(run.id()).Key("name").String(run.name());
-  w.Key("status").String(RunStatusName(run.status())).Key("creator").String(run.creator());
+  w.Key("status")
+      .String(RunStatusName(run.status()))
+      .Key("creator")
+      .String(run.creator());
   w.Key("start").String(FormatTime(run.start_us())).Key("end");
   if (run.end_us() == 0) {
     w.Null();
@@ -233,16 +243,19 @@ std::string RenderLineage(const LineageGraph& g, LineageFormat format,
       return w.Take() + "\n";
     }
     case LineageFormat::kDot: {
-      std::string out = "digraph lineage {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n";
+      std::string out =
+          "digraph lineage {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n";
       for (const auto& n : g.nodes) {
         const bool run = n.id.rfind("run/", 0) == 0;
-        absl::StrAppend(&out, "  ", JsonWriter::Quote(n.id), " [label=",
-                        JsonWriter::Quote(NodeLabel(n)), ", shape=", run ? "ellipse" : "box",
+        absl::StrAppend(&out, "  ", JsonWriter::Quote(n.id),
+                        " [label=", JsonWriter::Quote(NodeLabel(n)),
+                        ", shape=", run ? "ellipse" : "box",
                         n.id == g.root ? ", style=bold" : "", "];\n");
       }
       for (const auto& e : g.edges) {
-        absl::StrAppend(&out, "  ", JsonWriter::Quote(e.from), " -> ", JsonWriter::Quote(e.to),
-                        " [label=\"", EdgeKindName(e.kind), "\"];\n");
+        absl::StrAppend(&out, "  ", JsonWriter::Quote(e.from), " -> ",
+                        JsonWriter::Quote(e.to), " [label=\"", EdgeKindName(e.kind),
+                        "\"];\n");
       }
       out.append("}\n");
       return out;

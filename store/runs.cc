@@ -31,7 +31,8 @@ std::string NewRunId(int64_t now_us) {
 }
 
 absl::Status ValidateRunId(const std::string& id) {
-  if (id.empty() || id.size() > 64 || id.find_first_not_of("0123456789abcdef") != std::string::npos) {
+  if (id.empty() || id.size() > 64 ||
+      id.find_first_not_of("0123456789abcdef") != std::string::npos) {
     return absl::InvalidArgumentError(absl::StrCat("'", id, "' is not a run id"));
   }
   return absl::OkStatus();
@@ -70,89 +71,94 @@ absl::StatusOr<store::Run> RunStore::Start(const NewRun& request) {
   std::sort(inputs.begin(), inputs.end());
   inputs.erase(std::unique(inputs.begin(), inputs.end()), inputs.end());
 
-  return internal::InTransaction(*db_, [&](rocksdb::Transaction* txn)
-                                           -> absl::StatusOr<store::Run> {
-    const int64_t now = internal::NowMicros();
-    std::string id;
-    for (int attempt = 0; attempt < 8 && id.empty(); ++attempt) {
-      std::string candidate = NewRunId(now);
-      ASSIGN_OR_RETURN(auto existing, internal::GetForUpdate(txn, *db_, Cf::kRuns, candidate));
-      if (!existing.has_value()) id = candidate;
-    }
-    if (id.empty()) return absl::AbortedError("could not allocate a run id");
-    store::Run run;
-    run.set_id(id);
-    run.set_name(request.name);
-    run.mutable_params()->insert(request.params.begin(), request.params.end());
-    run.set_status(store::RUN_STATUS_RUNNING);
-    run.set_start_us(now);
-    run.set_creator(request.creator);
-    for (const auto& in : inputs) {
-      run.add_inputs(in);
-      RETURN_IF_ERROR(internal::PutEdge(txn, *db_, in, internal::RunNode(id),
-                                        store::EDGE_KIND_INPUT, now));
-    }
-    RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kRuns, id, run));
-    return run;
-  });
+  return internal::InTransaction(
+      *db_, [&](rocksdb::Transaction* txn) -> absl::StatusOr<store::Run> {
+        const int64_t now = internal::NowMicros();
+        std::string id;
+        for (int attempt = 0; attempt < 8 && id.empty(); ++attempt) {
+          std::string candidate = NewRunId(now);
+          ASSIGN_OR_RETURN(auto existing,
+                           internal::GetForUpdate(txn, *db_, Cf::kRuns, candidate));
+          if (!existing.has_value()) id = candidate;
+        }
+        if (id.empty()) return absl::AbortedError("could not allocate a run id");
+        store::Run run;
+        run.set_id(id);
+        run.set_name(request.name);
+        run.mutable_params()->insert(request.params.begin(), request.params.end());
+        run.set_status(store::RUN_STATUS_RUNNING);
+        run.set_start_us(now);
+        run.set_creator(request.creator);
+        for (const auto& in : inputs) {
+          run.add_inputs(in);
+          RETURN_IF_ERROR(internal::PutEdge(txn, *db_, in, internal::RunNode(id),
+                                            store::EDGE_KIND_INPUT, now));
+        }
+        RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kRuns, id, run));
+        return run;
+      });
 }
 
-absl::StatusOr<store::Run> RunStore::LogMetrics(const std::string& run_id,
-                                                const std::map<std::string, double>& metrics) {
+absl::StatusOr<store::Run> RunStore::LogMetrics(
+    const std::string& run_id, const std::map<std::string, double>& metrics) {
   RETURN_IF_ERROR(ValidateRunId(run_id));
   for (const auto& [k, v] : metrics) {
     if (k.empty() || k.size() > 256) {
       return absl::InvalidArgumentError("a metric name has 1 to 256 characters");
     }
     if (!std::isfinite(v)) {
-      return absl::InvalidArgumentError(absl::StrCat("metric ", k, " is not a finite number"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("metric ", k, " is not a finite number"));
     }
   }
-  return internal::InTransaction(*db_, [&](rocksdb::Transaction* txn)
-                                           -> absl::StatusOr<store::Run> {
-    ASSIGN_OR_RETURN(auto run,
-                     internal::LockRecord<store::Run>(txn, *db_, Cf::kRuns, run_id, "run"));
-    if (!run.has_value()) return absl::NotFoundError(absl::StrCat("no run ", run_id));
-    if (run->status() != store::RUN_STATUS_RUNNING) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("run ", run_id, " has finished (", RunStatusName(run->status()), ")"));
-    }
-    const int64_t now = internal::NowMicros();
-    for (const auto& [k, v] : metrics) {
-      (*run->mutable_metrics())[k] = v;
-      auto* point = (*run->mutable_metric_history())[k].add_points();
-      point->set_value(v);
-      point->set_at_us(now);
-    }
-    RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kRuns, run_id, *run));
-    return *run;
-  });
+  return internal::InTransaction(
+      *db_, [&](rocksdb::Transaction* txn) -> absl::StatusOr<store::Run> {
+        ASSIGN_OR_RETURN(auto run, internal::LockRecord<store::Run>(txn, *db_, Cf::kRuns,
+                                                                    run_id, "run"));
+        if (!run.has_value()) return absl::NotFoundError(absl::StrCat("no run ", run_id));
+        if (run->status() != store::RUN_STATUS_RUNNING) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "run ", run_id, " has finished (", RunStatusName(run->status()), ")"));
+        }
+        const int64_t now = internal::NowMicros();
+        for (const auto& [k, v] : metrics) {
+          (*run->mutable_metrics())[k] = v;
+          auto* point = (*run->mutable_metric_history())[k].add_points();
+          point->set_value(v);
+          point->set_at_us(now);
+        }
+        RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kRuns, run_id, *run));
+        return *run;
+      });
 }
 
-absl::StatusOr<store::Run> RunStore::Finish(const std::string& run_id, store::RunStatus status) {
+absl::StatusOr<store::Run> RunStore::Finish(const std::string& run_id,
+                                            store::RunStatus status) {
   RETURN_IF_ERROR(ValidateRunId(run_id));
   if (status != store::RUN_STATUS_OK && status != store::RUN_STATUS_FAILED) {
     return absl::InvalidArgumentError("a run finishes with status ok or failed");
   }
-  return internal::InTransaction(*db_, [&](rocksdb::Transaction* txn)
-                                           -> absl::StatusOr<store::Run> {
-    ASSIGN_OR_RETURN(auto run,
-                     internal::LockRecord<store::Run>(txn, *db_, Cf::kRuns, run_id, "run"));
-    if (!run.has_value()) return absl::NotFoundError(absl::StrCat("no run ", run_id));
-    if (run->status() != store::RUN_STATUS_RUNNING) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "run ", run_id, " has already finished (", RunStatusName(run->status()), ")"));
-    }
-    run->set_status(status);
-    run->set_end_us(internal::NowMicros());
-    RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kRuns, run_id, *run));
-    return *run;
-  });
+  return internal::InTransaction(
+      *db_, [&](rocksdb::Transaction* txn) -> absl::StatusOr<store::Run> {
+        ASSIGN_OR_RETURN(auto run, internal::LockRecord<store::Run>(txn, *db_, Cf::kRuns,
+                                                                    run_id, "run"));
+        if (!run.has_value()) return absl::NotFoundError(absl::StrCat("no run ", run_id));
+        if (run->status() != store::RUN_STATUS_RUNNING) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("run ", run_id, " has already finished (",
+                           RunStatusName(run->status()), ")"));
+        }
+        run->set_status(status);
+        run->set_end_us(internal::NowMicros());
+        RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kRuns, run_id, *run));
+        return *run;
+      });
 }
 
 absl::StatusOr<store::Run> RunStore::Get(const std::string& run_id) const {
   RETURN_IF_ERROR(ValidateRunId(run_id));
-  ASSIGN_OR_RETURN(auto run, internal::ReadRecord<store::Run>(*db_, Cf::kRuns, run_id, "run"));
+  ASSIGN_OR_RETURN(auto run,
+                   internal::ReadRecord<store::Run>(*db_, Cf::kRuns, run_id, "run"));
   if (!run.has_value()) return absl::NotFoundError(absl::StrCat("no run ", run_id));
   return *run;
 }

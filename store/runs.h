@@ -27,7 +27,8 @@ struct NewRun {
 class RunStore {
  public:
   // `db` and `artifacts` must outlive this object.
-  RunStore(internal::Db* db, const ArtifactStore* artifacts) : db_(db), artifacts_(artifacts) {}
+  RunStore(internal::Db* db, const ArtifactStore* artifacts)
+      : db_(db), artifacts_(artifacts) {}
 
   // Starts a run (status RUNNING) with a new id, and edges input -> run.
   // Errors: InvalidArgument for an empty or overlong name or param key; NotFound for

@@ -20,7 +20,8 @@ class CliTest : public ::testing::Test {
     ASSERT_EQ(Strata({"init"}).exit_code, 0);
   }
 
-  ProcessResult Strata(std::vector<std::string> args, const std::string& stdin_data = "") {
+  ProcessResult Strata(std::vector<std::string> args,
+                       const std::string& stdin_data = "") {
     std::vector<std::string> argv = {STRATA_BINARY, "--store", store_dir_};
     argv.insert(argv.end(), args.begin(), args.end());
     testing::ProcessOptions options;
@@ -94,7 +95,8 @@ TEST_F(CliTest, ShowLogAndLsAsJson) {
 
   const std::string ls = Ok({"ls", "model", "--json"});
   EXPECT_EQ(ls.substr(0, ls.find("\"created\"")),
-            "[{\"artifact\":\"model/churn\",\"kind\":\"model\",\"name\":\"churn\",\"latest\":2,");
+            "[{\"artifact\":\"model/"
+            "churn\",\"kind\":\"model\",\"name\":\"churn\",\"latest\":2,");
   EXPECT_NE(ls.find("\"aliases\":{\"staging\":1}"), std::string::npos);
   // Text forms mention the same facts.
   EXPECT_NE(Ok({"show", "model/churn@1"}).find("framework=sklearn"), std::string::npos);
@@ -105,13 +107,14 @@ TEST_F(CliTest, ShowLogAndLsAsJson) {
 TEST_F(CliTest, AliasCompareAndSetAndAuditLog) {
   Ok({"put", "model/churn", "-"}, "v1");
   Ok({"put", "model/churn", "-"}, "v2");
-  EXPECT_EQ(Ok({"alias", "set", "model/churn", "production", "1", "--expect", "none", "-m",
-                "launch"}),
+  EXPECT_EQ(Ok({"alias", "set", "model/churn", "production", "1", "--expect", "none",
+                "-m", "launch"}),
             "model/churn@production: (none) -> @1\n");
   ProcessResult stale =
       Strata({"alias", "set", "model/churn", "production", "2", "--expect", "2"});
   EXPECT_EQ(stale.exit_code, 1);
-  EXPECT_EQ(stale.err, "error: model/churn@production points to version 1, expected version 2\n");
+  EXPECT_EQ(stale.err,
+            "error: model/churn@production points to version 1, expected version 2\n");
   EXPECT_EQ(Ok({"alias", "set", "model/churn", "production", "2", "--expect", "1", "-m",
                 "better auc"}),
             "model/churn@production: @1 -> @2\n");
@@ -127,8 +130,8 @@ TEST_F(CliTest, AliasCompareAndSetAndAuditLog) {
 TEST_F(CliTest, RunsAndLineage) {
   Ok({"put", "dataset/raw", "-"}, "raw rows");
   Ok({"put", "dataset/train", "-", "--input", "dataset/raw"}, "train rows");
-  std::string run_id = Ok({"run", "start", "train-churn", "--param", "lr=0.1", "--input",
-                           "dataset/train"});
+  std::string run_id = Ok(
+      {"run", "start", "train-churn", "--param", "lr=0.1", "--input", "dataset/train"});
   ASSERT_FALSE(run_id.empty());
   run_id.pop_back();  // newline
   EXPECT_TRUE(std::regex_match(run_id, std::regex("[0-9a-f]{16}"))) << run_id;
@@ -137,22 +140,30 @@ TEST_F(CliTest, RunsAndLineage) {
   Ok({"run", "finish", run_id});
   const std::string run = Ok({"run", "show", run_id, "--json"});
   EXPECT_NE(run.find("\"status\":\"OK\""), std::string::npos) << run;
-  EXPECT_NE(run.find("\"metrics\":{\"auc\":0.91,\"loss\":0.25}"), std::string::npos) << run;
+  EXPECT_NE(run.find("\"metrics\":{\"auc\":0.91,\"loss\":0.25}"), std::string::npos)
+      << run;
   EXPECT_NE(run.find("\"outputs\":[\"model/churn@1\"]"), std::string::npos) << run;
 
   const std::string json = Ok({"lineage", "model/churn", "--format", "json"});
-  EXPECT_EQ(json.rfind("{\"root\":\"model/churn@1\",\"nodes\":[{\"id\":\"model/churn@1\",\"kind\":\"model\"", 0), 0u) << json;
+  EXPECT_EQ(json.rfind("{\"root\":\"model/churn@1\",\"nodes\":[{\"id\":\"model/"
+                       "churn@1\",\"kind\":\"model\"",
+                       0),
+            0u)
+      << json;
   for (const std::string& edge :
        {"{\"from\":\"run/" + run_id + "\",\"to\":\"model/churn@1\",\"kind\":\"output\"}",
         "{\"from\":\"dataset/train@1\",\"to\":\"run/" + run_id + "\",\"kind\":\"input\"}",
-        std::string("{\"from\":\"dataset/raw@1\",\"to\":\"dataset/train@1\",\"kind\":\"derived\"}")}) {
+        std::string("{\"from\":\"dataset/raw@1\",\"to\":\"dataset/"
+                    "train@1\",\"kind\":\"derived\"}")}) {
     EXPECT_NE(json.find(edge), std::string::npos) << edge << "\n" << json;
   }
-  EXPECT_NE(json.find("{\"id\":\"run/" + run_id + "\",\"kind\":\"run\""), std::string::npos);
+  EXPECT_NE(json.find("{\"id\":\"run/" + run_id + "\",\"kind\":\"run\""),
+            std::string::npos);
 
   EXPECT_EQ(Ok({"lineage", "model/churn", "--depth", "1"}),
             "model/churn@1\n└── run/" + run_id + " (train-churn, OK)\n");
-  const std::string down = Ok({"lineage", "dataset/raw", "--down", "--format", "mermaid"});
+  const std::string down =
+      Ok({"lineage", "dataset/raw", "--down", "--format", "mermaid"});
   EXPECT_NE(down.find("model/churn@1"), std::string::npos) << down;
   EXPECT_NE(Ok({"lineage", "run/" + run_id, "--both", "--format", "dot"}).find("digraph"),
             std::string::npos);
@@ -175,7 +186,9 @@ TEST_F(CliTest, BadInputGetsOneLineErrorsAndWritesNothing) {
       {{"put", "model/x", dir_.path()}, 2, "is a directory"},
       {{"put", "model/x@3", file}, 2, "names a version"},
       {{"put", "model/../x", file}, 2, "must start with"},
-      {{"put", "model/x", file, "--input", "dataset/missing"}, 2, "no artifact dataset/missing"},
+      {{"put", "model/x", file, "--input", "dataset/missing"},
+       2,
+       "no artifact dataset/missing"},
       {{"put", "model/x", file, "--meta", "novalue"}, 2, "--meta expects KEY=VALUE"},
       {{"put", "model/x", file, "--run", "0123456789abcdef"}, 2, "no run"},
       {{"put", "model/x", file, "--alias", "Prod"}, 2, "alias 'Prod'"},
@@ -186,10 +199,14 @@ TEST_F(CliTest, BadInputGetsOneLineErrorsAndWritesNothing) {
       {{"show", "model/churn@0"}, 2, "numbered from 1"},
       {{"log", "model/none"}, 2, "no artifact"},
       {{"ls", "weights"}, 2, "unknown kind"},
-      {{"alias", "set", "model/churn", "production", "abc"}, 2, "expected a version number"},
+      {{"alias", "set", "model/churn", "production", "abc"},
+       2,
+       "expected a version number"},
       {{"alias", "set", "model/churn", "production", "5"}, 2, "no version 5"},
       {{"alias", "set", "model/churn", "latest", "1"}, 2, "reserved"},
-      {{"alias", "set", "model/churn", "production", "1", "--expect", "x"}, 2, "--expect"},
+      {{"alias", "set", "model/churn", "production", "1", "--expect", "x"},
+       2,
+       "--expect"},
       {{"alias", "rm", "model/churn", "production"}, 2, "no alias"},
       {{"run", "log-metric", "0123456789abcdef", "auc=1"}, 2, "no run"},
       {{"run", "log-metric", "0123456789abcdef", "auc=high"}, 2, "finite number"},
@@ -240,8 +257,10 @@ TEST_F(CliTest, CorruptContentFailsGetAndLeavesNoFile) {
     auto store = Store::Open(store_dir_, options);
     ASSERT_TRUE(store.ok());
     const Digest first = Sha256::Of(content.substr(0, 256 * 1024));
-    ASSERT_TRUE((*store)->chunks().PutMany({EncodedChunk{first, 256 * 1024, ChunkCodec::kRaw,
-                                                         std::string(256 * 1024, 'X')}})
+    ASSERT_TRUE((*store)
+                    ->chunks()
+                    .PutMany({EncodedChunk{first, 256 * 1024, ChunkCodec::kRaw,
+                                           std::string(256 * 1024, 'X')}})
                     .ok());
   }
   const std::string target = dir_.Sub("out.bin");

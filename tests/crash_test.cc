@@ -49,9 +49,10 @@ TEST(CrashTest, AcknowledgedWritesSurviveSigkill) {
     SCOPED_TRACE("round " + std::to_string(round) + " seed " + std::to_string(seed));
     {
       testing::ChildProcess writer(
-          {CRASH_WRITER, store_dir, std::to_string(seed * 1000 + static_cast<uint64_t>(round))});
-      const auto kill_at = std::chrono::steady_clock::now() +
-                           std::chrono::milliseconds(20 + rng() % 600);
+          {CRASH_WRITER, store_dir,
+           std::to_string(seed * 1000 + static_cast<uint64_t>(round))});
+      const auto kill_at =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(20 + rng() % 600);
       std::vector<std::string> lines;
       const bool still_running = writer.ReadLinesUntil(kill_at, &lines);
       ASSERT_TRUE(still_running) << "the writer exited on its own";
@@ -104,13 +105,15 @@ TEST(CrashTest, AcknowledgedWritesSurviveSigkill) {
         HashingSink sink;
         const Digest id = *Digest::FromRaw(v.content_id());
         absl::Status s = (*store)->content().Get(id, sink);
-        ASSERT_TRUE(s.ok()) << summary.artifact.ToString() << "@" << v.number() << ": " << s;
+        ASSERT_TRUE(s.ok()) << summary.artifact.ToString() << "@" << v.number() << ": "
+                            << s;
         EXPECT_EQ(sink.Finish(), id);
       }
     }
   }
-  std::cerr << "crash rounds: " << killed_mid_flight << ", acknowledged versions checked: "
-            << acked.size() << ", alias moves: " << alias_moves.size() << "\n";
+  std::cerr << "crash rounds: " << killed_mid_flight
+            << ", acknowledged versions checked: " << acked.size()
+            << ", alias moves: " << alias_moves.size() << "\n";
   EXPECT_GT(acked.size(), 0u);
 }
 

@@ -58,7 +58,8 @@ int main(int argc, char** argv) {
       default:
         size = (17 << 20) + rng() % (4 << 20);  // past the bulk threshold
     }
-    std::string data = (rng() % 8 == 0 && !previous.empty()) ? previous : Content(rng, size);
+    std::string data =
+        (rng() % 8 == 0 && !previous.empty()) ? previous : Content(rng, size);
     auto source = strata::StringSource(data);
     auto stats = (*store)->content().Put(*source);
     Check(stats.status());
@@ -71,7 +72,8 @@ int main(int argc, char** argv) {
     Check(committed.status());
     const auto& ver = committed->version;
     std::printf("ACK %s/%s@%llu %s\n", ver.kind().c_str(), ver.name().c_str(),
-                static_cast<unsigned long long>(ver.number()), stats->content_id.Hex().c_str());
+                static_cast<unsigned long long>(ver.number()),
+                stats->content_id.Hex().c_str());
     std::fflush(stdout);
     if (i % 4 == 1) {
       auto move = (*store)->artifacts().SetAlias(v.artifact, "production", ver.number(),

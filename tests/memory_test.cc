@@ -37,8 +37,8 @@ TEST(MemoryTest, OneGibPutAndGetStayBelow256MB) {
     produced += chunk->size();
     return true;
   };
-  auto put = testing::RunProcess({STRATA_BINARY, "--store", store, "put", "dataset/big", "-"},
-                                 put_options);
+  auto put = testing::RunProcess(
+      {STRATA_BINARY, "--store", store, "put", "dataset/big", "-"}, put_options);
   ASSERT_EQ(put.exit_code, 0) << put.err;
   EXPECT_EQ(put.out, "dataset/big@1 sha256:" + expected.Finish().Hex() + "\n");
   std::cerr << "put of 1 GiB: peak RSS " << put.max_rss_kb / 1024 << " MB\n";

@@ -14,18 +14,18 @@
 namespace strata::testing {
 
 struct ProcessResult {
-  int exit_code = -1;    // -1 when killed by a signal
-  int signal = 0;        // the signal that ended it, if any
-  std::string out;       // standard output (empty when discarded)
-  std::string err;       // standard error
-  long max_rss_kb = 0;   // peak resident set size of the child
+  int exit_code = -1;   // -1 when killed by a signal
+  int signal = 0;       // the signal that ended it, if any
+  std::string out;      // standard output (empty when discarded)
+  std::string err;      // standard error
+  long max_rss_kb = 0;  // peak resident set size of the child
 };
 
 struct ProcessOptions {
-  std::string stdin_data;                // written to the child's stdin, then closed
+  std::string stdin_data;  // written to the child's stdin, then closed
   // When set, called repeatedly to produce stdin; returns false at the end.
   std::function<bool(std::string* chunk)> stdin_producer;
-  bool discard_stdout = false;           // send stdout to /dev/null
+  bool discard_stdout = false;             // send stdout to /dev/null
   std::map<std::string, std::string> env;  // added to (or overriding) the environment
 };
 

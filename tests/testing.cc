@@ -11,7 +11,8 @@ namespace strata::testing {
 
 ScratchDir::ScratchDir() {
   const char* tmp = std::getenv("TMPDIR");
-  std::string pattern = std::string(tmp != nullptr ? tmp : "/tmp") + "/strata-test-XXXXXX";
+  std::string pattern =
+      std::string(tmp != nullptr ? tmp : "/tmp") + "/strata-test-XXXXXX";
   char* made = ::mkdtemp(pattern.data());
   if (made == nullptr) std::abort();
   path_ = made;
@@ -53,7 +54,8 @@ std::string RandomBytes(std::mt19937_64& rng, size_t n, bool compressible) {
 uint64_t TestSeed() {
   static const uint64_t seed = [] {
     const char* env = std::getenv("STRATA_TEST_SEED");
-    uint64_t s = env != nullptr ? std::strtoull(env, nullptr, 10) : std::random_device{}();
+    uint64_t s =
+        env != nullptr ? std::strtoull(env, nullptr, 10) : std::random_device{}();
     std::cerr << "random seed: " << s << " (replay with STRATA_TEST_SEED=" << s << ")\n";
     return s;
   }();

@@ -48,7 +48,8 @@ absl::StatusOr<std::map<std::string, std::string>> ParsePairs(
 }
 
 absl::Status Print(const std::string& text) {
-  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() ||
+      std::fflush(stdout) != 0) {
     return absl::UnavailableError("cannot write to standard output");
   }
   return absl::OkStatus();
@@ -71,11 +72,12 @@ absl::Status GetToFile(Store& store, const store::Version& v, const std::string&
   namespace fs = std::filesystem;
   fs::path target(path);
   fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::string tmp = (dir / (".strata-get-" + target.filename().string() + ".XXXXXX")).string();
+  std::string tmp =
+      (dir / (".strata-get-" + target.filename().string() + ".XXXXXX")).string();
   int fd = ::mkstemp(tmp.data());
   if (fd < 0) {
-    return absl::UnavailableError(absl::StrCat("cannot create a file in ", dir.string(), ": ",
-                                               std::strerror(errno)));
+    return absl::UnavailableError(absl::StrCat("cannot create a file in ", dir.string(),
+                                               ": ", std::strerror(errno)));
   }
   auto digest = Digest::FromRaw(v.content_id());
   absl::Status s = digest.status();
@@ -88,14 +90,16 @@ absl::Status GetToFile(Store& store, const store::Version& v, const std::string&
   if (s.ok() && ::fsync(fd) != 0) s = absl::UnavailableError("fsync failed on " + path);
   ::close(fd);
   if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    s = absl::UnavailableError(absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));
+    s = absl::UnavailableError(
+        absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));
   }
   if (!s.ok()) ::unlink(tmp.c_str());
   return s;
 }
 
 absl::Status RunInit(const Context& ctx) {
-  const bool existed = std::filesystem::exists(std::filesystem::path(ctx.store_dir) / "CURRENT");
+  const bool existed =
+      std::filesystem::exists(std::filesystem::path(ctx.store_dir) / "CURRENT");
   std::error_code ec;
   std::filesystem::create_directories(ctx.store_dir, ec);
   if (ec) {
@@ -103,8 +107,9 @@ absl::Status RunInit(const Context& ctx) {
         absl::StrCat("cannot create ", ctx.store_dir, ": ", ec.message()));
   }
   ASSIGN_OR_RETURN(auto store, ctx.OpenStore(/*create=*/true));
-  return Print(existed ? absl::StrCat("store at ", ctx.store_dir, " already initialized\n")
-                       : absl::StrCat("initialized empty store at ", ctx.store_dir, "\n"));
+  return Print(existed
+                   ? absl::StrCat("store at ", ctx.store_dir, " already initialized\n")
+                   : absl::StrCat("initialized empty store at ", ctx.store_dir, "\n"));
 }
 
 struct PutArgs {
@@ -126,12 +131,14 @@ absl::Status RunPut(const Context& ctx, const PutArgs& a) {
   // Refuse a bad request before streaming any content.
   RETURN_IF_ERROR(store->artifacts().Check(request));
   ProgressBar bar("put", source->SizeHint());
-  ASSIGN_OR_RETURN(PutStats stats,
-                   store->content().Put(*source, [&](uint64_t done) { bar.Update(done); }));
+  ASSIGN_OR_RETURN(PutStats stats, store->content().Put(*source, [&](uint64_t done) {
+    bar.Update(done);
+  }));
   bar.Finish();
   request.content_id = stats.content_id;
   ASSIGN_OR_RETURN(CommitResult result, store->artifacts().Commit(request));
-  return Print(absl::StrCat(VersionRef(result.version), " sha256:", stats.content_id.Hex(), "\n"));
+  return Print(
+      absl::StrCat(VersionRef(result.version), " sha256:", stats.content_id.Hex(), "\n"));
 }
 
 struct GetArgs {
@@ -146,7 +153,8 @@ absl::Status RunGet(const Context& ctx, const GetArgs& a) {
   ASSIGN_OR_RETURN(Digest id, Digest::FromRaw(v.content_id()));
   auto sink = FdSink(STDOUT_FILENO, "standard output");
   ProgressBar bar("get", v.size());
-  absl::Status s = store->content().Get(id, *sink, [&](uint64_t done) { bar.Update(done); });
+  absl::Status s =
+      store->content().Get(id, *sink, [&](uint64_t done) { bar.Update(done); });
   bar.Finish();
   return s;
 }
@@ -210,10 +218,11 @@ absl::Status RunLog(const Context& ctx, const LogArgs& a) {
   std::string out;
   for (const auto& v : versions) {
     const auto& names = aliases[v.number()];
-    absl::StrAppend(&out, absl::StrFormat("@%-4d %s  %-10s %10s  sha256:%s", v.number(),
-                                          FormatTimeShort(v.created_us()), v.creator(),
-                                          FormatBytes(v.size()),
-                                          Digest::FromRaw(v.content_id())->Hex().substr(0, 12)));
+    absl::StrAppend(
+        &out, absl::StrFormat("@%-4d %s  %-10s %10s  sha256:%s", v.number(),
+                              FormatTimeShort(v.created_us()), v.creator(),
+                              FormatBytes(v.size()),
+                              Digest::FromRaw(v.content_id())->Hex().substr(0, 12)));
     if (!names.empty()) absl::StrAppend(&out, "  [", absl::StrJoin(names, ", "), "]");
     if (!v.message().empty()) absl::StrAppend(&out, "  ", v.message());
     out.push_back('\n');
@@ -252,9 +261,11 @@ absl::Status RunLs(const Context& ctx, const LsArgs& a) {
   std::string out;
   for (const auto& s : list) {
     std::vector<std::string> aliases;
-    for (const auto& [name, version] : s.aliases) aliases.push_back(absl::StrCat(name, "=@", version));
+    for (const auto& [name, version] : s.aliases)
+      aliases.push_back(absl::StrCat(name, "=@", version));
     absl::StrAppend(&out, absl::StrFormat("%-40s @%-5d %s  %s\n", s.artifact.ToString(),
-                                          s.head.latest_version(), FormatTimeShort(s.head.updated_us()),
+                                          s.head.latest_version(),
+                                          FormatTimeShort(s.head.updated_us()),
                                           absl::StrJoin(aliases, " ")));
   }
   return Print(out);
@@ -272,9 +283,11 @@ absl::StatusOr<std::optional<uint64_t>> ParseExpect(const std::string& text) {
 }
 
 std::string MoveText(const ArtifactId& artifact, const store::AliasMove& m) {
-  auto v = [](uint64_t n) { return n == 0 ? std::string("(none)") : absl::StrCat("@", n); };
-  return absl::StrCat(artifact.ToString(), "@", m.alias(), ": ", v(m.from_version()), " -> ",
-                      v(m.to_version()), "\n");
+  auto v = [](uint64_t n) {
+    return n == 0 ? std::string("(none)") : absl::StrCat("@", n);
+  };
+  return absl::StrCat(artifact.ToString(), "@", m.alias(), ": ", v(m.from_version()),
+                      " -> ", v(m.to_version()), "\n");
 }
 
 struct AliasArgs {
@@ -292,8 +305,9 @@ absl::Status RunAliasSet(const Context& ctx, const AliasArgs& a) {
   }
   ASSIGN_OR_RETURN(auto expect, ParseExpect(a.expect));
   ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  ASSIGN_OR_RETURN(auto move, store->artifacts().SetAlias(artifact, a.alias, version, expect,
-                                                          Context::Creator(), a.reason));
+  ASSIGN_OR_RETURN(auto move,
+                   store->artifacts().SetAlias(artifact, a.alias, version, expect,
+                                               Context::Creator(), a.reason));
   return Print(MoveText(artifact, move));
 }
 
@@ -301,8 +315,9 @@ absl::Status RunAliasRm(const Context& ctx, const AliasArgs& a) {
   ASSIGN_OR_RETURN(ArtifactId artifact, ParseArtifactId(a.artifact));
   ASSIGN_OR_RETURN(auto expect, ParseExpect(a.expect));
   ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  ASSIGN_OR_RETURN(auto move, store->artifacts().RemoveAlias(artifact, a.alias, expect,
-                                                             Context::Creator(), a.reason));
+  ASSIGN_OR_RETURN(auto move,
+                   store->artifacts().RemoveAlias(artifact, a.alias, expect,
+                                                  Context::Creator(), a.reason));
   return Print(MoveText(artifact, move));
 }
 
@@ -318,12 +333,14 @@ absl::Status RunAliasLog(const Context& ctx, const AliasArgs& a) {
     return Print(w.Take() + "\n");
   }
   std::string out;
-  auto v = [](uint64_t n) { return n == 0 ? std::string("(none)") : absl::StrCat("@", n); };
+  auto v = [](uint64_t n) {
+    return n == 0 ? std::string("(none)") : absl::StrCat("@", n);
+  };
   for (const auto& m : moves) {
-    absl::StrAppend(&out, absl::StrFormat("#%-3d %s  %-10s %-12s %6s -> %-6s %s\n",
-                                          m.sequence(), FormatTimeShort(m.at_us()), m.who(),
-                                          m.alias(), v(m.from_version()), v(m.to_version()),
-                                          m.reason()));
+    absl::StrAppend(
+        &out, absl::StrFormat("#%-3d %s  %-10s %-12s %6s -> %-6s %s\n", m.sequence(),
+                              FormatTimeShort(m.at_us()), m.who(), m.alias(),
+                              v(m.from_version()), v(m.to_version()), m.reason()));
   }
   return Print(out);
 }
@@ -335,8 +352,10 @@ void AddArtifactCommands(CLI::App& app, Context& ctx) {
   init->callback([&ctx] { ctx.action = [&ctx] { return RunInit(ctx); }; });
 
   auto put = std::make_shared<PutArgs>();
-  auto* p = app.add_subcommand("put", "Store a file as a new version; prints KIND/NAME@N sha256:HEX");
-  p->add_option("ref", put->ref, "KIND/NAME, e.g. dataset/raw or model/team/churn")->required();
+  auto* p = app.add_subcommand(
+      "put", "Store a file as a new version; prints KIND/NAME@N sha256:HEX");
+  p->add_option("ref", put->ref, "KIND/NAME, e.g. dataset/raw or model/team/churn")
+      ->required();
   p->add_option("file", put->file, "File to store, or - for standard input")->required();
   p->add_option("--meta", put->meta, "Metadata KEY=VALUE (repeatable)");
   p->add_option("--input", put->inputs, "A version this one was made from (repeatable)");
@@ -355,7 +374,8 @@ void AddArtifactCommands(CLI::App& app, Context& ctx) {
   auto* s = app.add_subcommand("show", "Describe one version");
   s->add_option("ref", show->ref, "KIND/NAME[@N|@ALIAS]")->required();
   s->add_flag("--json", show->json, "Print JSON");
-  s->callback([&ctx, show] { ctx.action = [&ctx, show] { return RunShow(ctx, *show); }; });
+  s->callback(
+      [&ctx, show] { ctx.action = [&ctx, show] { return RunShow(ctx, *show); }; });
 
   auto log = std::make_shared<LogArgs>();
   auto* l = app.add_subcommand("log", "List an artifact's versions, newest first");
@@ -372,26 +392,32 @@ void AddArtifactCommands(CLI::App& app, Context& ctx) {
   auto* alias = app.add_subcommand("alias", "Move, remove and audit aliases");
   alias->require_subcommand(1);
   auto set = std::make_shared<AliasArgs>();
-  auto* as = alias->add_subcommand("set", "Point ALIAS at version N (compare-and-set with --expect)");
+  auto* as = alias->add_subcommand(
+      "set", "Point ALIAS at version N (compare-and-set with --expect)");
   as->add_option("artifact", set->artifact, "KIND/NAME")->required();
   as->add_option("alias", set->alias, "Alias, e.g. production")->required();
   as->add_option("version", set->version, "Version number")->required();
-  as->add_option("--expect", set->expect,
-                 "Fail unless the alias now points at this version ('none': does not exist)");
+  as->add_option(
+      "--expect", set->expect,
+      "Fail unless the alias now points at this version ('none': does not exist)");
   as->add_option("-m,--message", set->reason, "Why (kept in the alias log)");
-  as->callback([&ctx, set] { ctx.action = [&ctx, set] { return RunAliasSet(ctx, *set); }; });
+  as->callback(
+      [&ctx, set] { ctx.action = [&ctx, set] { return RunAliasSet(ctx, *set); }; });
   auto rm = std::make_shared<AliasArgs>();
   auto* ar = alias->add_subcommand("rm", "Remove an alias");
   ar->add_option("artifact", rm->artifact, "KIND/NAME")->required();
   ar->add_option("alias", rm->alias, "Alias")->required();
-  ar->add_option("--expect", rm->expect, "Fail unless the alias now points at this version");
+  ar->add_option("--expect", rm->expect,
+                 "Fail unless the alias now points at this version");
   ar->add_option("-m,--message", rm->reason, "Why (kept in the alias log)");
   ar->callback([&ctx, rm] { ctx.action = [&ctx, rm] { return RunAliasRm(ctx, *rm); }; });
   auto alog = std::make_shared<AliasArgs>();
-  auto* al = alias->add_subcommand("log", "Every alias move of an artifact: who, when, from, to, why");
+  auto* al = alias->add_subcommand(
+      "log", "Every alias move of an artifact: who, when, from, to, why");
   al->add_option("artifact", alog->artifact, "KIND/NAME")->required();
   al->add_flag("--json", alog->json, "Print JSON");
-  al->callback([&ctx, alog] { ctx.action = [&ctx, alog] { return RunAliasLog(ctx, *alog); }; });
+  al->callback(
+      [&ctx, alog] { ctx.action = [&ctx, alog] { return RunAliasLog(ctx, *alog); }; });
 }
 
 }  // namespace strata::cli

@@ -16,7 +16,7 @@
 namespace strata::cli {
 
 struct Context {
-  std::string store_dir;                  // --store, $STRATA_STORE, else ./.strata
+  std::string store_dir;                 // --store, $STRATA_STORE, else ./.strata
   std::function<absl::Status()> action;  // set by the chosen command
 
   // Opens the store. Errors: as Store::Open.

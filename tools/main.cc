@@ -54,7 +54,8 @@ int main(int argc, char** argv) {
 
   if (const char* command = FirstCommand(argc, argv); command != nullptr) {
     bool known = false;
-    for (const CLI::App* sub : app.get_subcommands({})) known = known || sub->get_name() == command;
+    for (const CLI::App* sub : app.get_subcommands({}))
+      known = known || sub->get_name() == command;
     if (!known) {
       std::cerr << "error: unknown command '" << command << "' (see strata --help)\n";
       return 2;

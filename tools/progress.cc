@@ -13,7 +13,8 @@ namespace strata::cli {
 ProgressBar::ProgressBar(std::string label, std::optional<uint64_t> total)
     : label_(std::move(label)),
       total_(total),
-      enabled_(::isatty(STDERR_FILENO) == 1 && std::getenv("STRATA_NO_PROGRESS") == nullptr),
+      enabled_(::isatty(STDERR_FILENO) == 1 &&
+               std::getenv("STRATA_NO_PROGRESS") == nullptr),
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_) {}
 
@@ -30,15 +31,18 @@ void ProgressBar::Update(uint64_t done) {
 void ProgressBar::Draw(uint64_t done) {
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  const std::string rate = secs > 0 ? FormatBytes(static_cast<uint64_t>(done / secs)) + "/s" : "";
+  const std::string rate =
+      secs > 0 ? FormatBytes(static_cast<uint64_t>(done / secs)) + "/s" : "";
   std::string line;
   if (total_.has_value() && *total_ > 0) {
-    const double frac = std::min(1.0, static_cast<double>(done) / static_cast<double>(*total_));
+    const double frac =
+        std::min(1.0, static_cast<double>(done) / static_cast<double>(*total_));
     const int width = 30;
     const int filled = static_cast<int>(frac * width);
-    line = absl::StrFormat("%s [%s%s] %3d%%  %s / %s  %s", label_, std::string(filled, '#'),
-                           std::string(width - filled, '.'), static_cast<int>(frac * 100),
-                           FormatBytes(done), FormatBytes(*total_), rate);
+    line =
+        absl::StrFormat("%s [%s%s] %3d%%  %s / %s  %s", label_, std::string(filled, '#'),
+                        std::string(width - filled, '.'), static_cast<int>(frac * 100),
+                        FormatBytes(done), FormatBytes(*total_), rate);
   } else {
     line = absl::StrFormat("%s %s  %s", label_, FormatBytes(done), rate);
   }

@@ -107,8 +107,9 @@ absl::Status RunLs(const Context& ctx, const RunArgs& a) {
   }
   std::string out;
   for (const auto& r : runs) {
-    absl::StrAppend(&out, absl::StrFormat("%s  %-8s %s  %s\n", r.id(), RunStatusName(r.status()),
-                                          FormatTimeShort(r.start_us()), r.name()));
+    absl::StrAppend(
+        &out, absl::StrFormat("%s  %-8s %s  %s\n", r.id(), RunStatusName(r.status()),
+                              FormatTimeShort(r.start_us()), r.name()));
   }
   return Print(out);
 }
@@ -149,7 +150,8 @@ absl::Status RunLineage(const Context& ctx, const LineageArgs& a) {
 }  // namespace
 
 void AddRunCommands(CLI::App& app, Context& ctx) {
-  auto* run = app.add_subcommand("run", "Record executions: parameters, metrics, inputs, outputs");
+  auto* run = app.add_subcommand(
+      "run", "Record executions: parameters, metrics, inputs, outputs");
   run->require_subcommand(1);
 
   auto start = std::make_shared<RunArgs>();
@@ -157,25 +159,31 @@ void AddRunCommands(CLI::App& app, Context& ctx) {
   s->add_option("name", start->name, "What the run does, e.g. train-churn")->required();
   s->add_option("--param", start->params, "Parameter KEY=VALUE (repeatable)");
   s->add_option("--input", start->inputs, "A version the run reads (repeatable)");
-  s->callback([&ctx, start] { ctx.action = [&ctx, start] { return RunStart(ctx, *start); }; });
+  s->callback(
+      [&ctx, start] { ctx.action = [&ctx, start] { return RunStart(ctx, *start); }; });
 
   auto metric = std::make_shared<RunArgs>();
   auto* m = run->add_subcommand("log-metric", "Record metric values KEY=NUMBER");
   m->add_option("run_id", metric->id, "Run id")->required();
   m->add_option("metrics", metric->metrics, "KEY=NUMBER ...")->required();
-  m->callback([&ctx, metric] { ctx.action = [&ctx, metric] { return RunLogMetric(ctx, *metric); }; });
+  m->callback([&ctx, metric] {
+    ctx.action = [&ctx, metric] { return RunLogMetric(ctx, *metric); };
+  });
 
   auto finish = std::make_shared<RunArgs>();
   auto* f = run->add_subcommand("finish", "Mark a run finished");
   f->add_option("run_id", finish->id, "Run id")->required();
   f->add_option("--status", finish->status, "ok (default) or failed");
-  f->callback([&ctx, finish] { ctx.action = [&ctx, finish] { return RunFinish(ctx, *finish); }; });
+  f->callback([&ctx, finish] {
+    ctx.action = [&ctx, finish] { return RunFinish(ctx, *finish); };
+  });
 
   auto show = std::make_shared<RunArgs>();
   auto* sh = run->add_subcommand("show", "Describe a run");
   sh->add_option("run_id", show->id, "Run id")->required();
   sh->add_flag("--json", show->json, "Print JSON");
-  sh->callback([&ctx, show] { ctx.action = [&ctx, show] { return RunShow(ctx, *show); }; });
+  sh->callback(
+      [&ctx, show] { ctx.action = [&ctx, show] { return RunShow(ctx, *show); }; });
 
   auto ls = std::make_shared<RunArgs>();
   auto* l = run->add_subcommand("ls", "List runs, oldest first");
@@ -183,14 +191,17 @@ void AddRunCommands(CLI::App& app, Context& ctx) {
   l->callback([&ctx, ls] { ctx.action = [&ctx, ls] { return RunLs(ctx, *ls); }; });
 
   auto lineage = std::make_shared<LineageArgs>();
-  auto* li = app.add_subcommand("lineage", "Trace what a version came from, or what came of it");
+  auto* li =
+      app.add_subcommand("lineage", "Trace what a version came from, or what came of it");
   li->add_option("ref", lineage->ref, "KIND/NAME[@N|@ALIAS] or run/ID")->required();
   li->add_flag("--up", lineage->up, "Upstream: what it was made from (default)");
   li->add_flag("--down", lineage->down, "Downstream: what was made from it");
   li->add_flag("--both", lineage->both, "Both directions");
   li->add_option("--depth", lineage->depth, "Follow at most N edges (default: all)");
   li->add_option("--format", lineage->format, "tree (default), json, dot or mermaid");
-  li->callback([&ctx, lineage] { ctx.action = [&ctx, lineage] { return RunLineage(ctx, *lineage); }; });
+  li->callback([&ctx, lineage] {
+    ctx.action = [&ctx, lineage] { return RunLineage(ctx, *lineage); };
+  });
 }
 
 }  // namespace strata::cli

@@ -18,19 +18,12 @@ namespace strata::internal {
 namespace {
 
 constexpr std::array<absl::string_view, static_cast<int>(Cf::kCount)> kCfNames = {
-    "default",
-    kCfChunks,
-    kCfChunkMeta,
-    kCfManifests,
-    kCfArtifacts,
-    kCfVersions,
-    kCfAliases,
-    kCfAliasLog,
-    kCfRuns,
-    kCfEdges,
+    "default",   kCfChunks,  kCfChunkMeta, kCfManifests, kCfArtifacts,
+    kCfVersions, kCfAliases, kCfAliasLog,  kCfRuns,      kCfEdges,
 };
 
-rocksdb::ColumnFamilyOptions MetadataCfOptions(const std::shared_ptr<rocksdb::Cache>& cache) {
+rocksdb::ColumnFamilyOptions MetadataCfOptions(
+    const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions cf;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
@@ -97,8 +90,8 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& dir,
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::TransactionDB* raw = nullptr;
   rocksdb::Options combined(db_options, rocksdb::ColumnFamilyOptions());
-  rocksdb::Status s =
-      rocksdb::TransactionDB::Open(combined, txn_options, dir, descriptors, &handles, &raw);
+  rocksdb::Status s = rocksdb::TransactionDB::Open(combined, txn_options, dir,
+                                                   descriptors, &handles, &raw);
   if (!s.ok()) {
     if (s.IsIOError() && (absl::StrContains(s.ToString(), "lock") ||
                           absl::StrContains(s.ToString(), "Resource temporarily"))) {
@@ -125,7 +118,8 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& dir,
   } else {
     store::FormatInfo info;
     if (!info.ParseFromString(*format_value)) {
-      return absl::DataLossError(absl::StrCat("store ", dir, ": unreadable format record"));
+      return absl::DataLossError(
+          absl::StrCat("store ", dir, ": unreadable format record"));
     }
     if (info.format_version() != kFormatVersion) {
       return absl::FailedPreconditionError(
@@ -151,7 +145,8 @@ Db::~Db() {
   delete db_;
 }
 
-absl::StatusOr<std::optional<std::string>> Db::Get(Cf which, absl::string_view key) const {
+absl::StatusOr<std::optional<std::string>> Db::Get(Cf which,
+                                                   absl::string_view key) const {
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(which), ToSlice(key), &value);
   if (s.IsNotFound()) return std::nullopt;
@@ -176,7 +171,9 @@ std::unique_ptr<rocksdb::Transaction> Db::Begin() const {
   return std::unique_ptr<rocksdb::Transaction>(db_->BeginTransaction(wo, to));
 }
 
-absl::Status Db::PrefixIterator::status() const { return FromRocks(it_->status(), "scan"); }
+absl::Status Db::PrefixIterator::status() const {
+  return FromRocks(it_->status(), "scan");
+}
 
 std::unique_ptr<Db::PrefixIterator> Db::Scan(Cf which, absl::string_view prefix) const {
   auto out = std::unique_ptr<PrefixIterator>(new PrefixIterator());
@@ -191,13 +188,16 @@ std::unique_ptr<Db::PrefixIterator> Db::Scan(Cf which, absl::string_view prefix)
   return out;
 }
 
-absl::Status Commit(rocksdb::Transaction* txn) { return FromRocks(txn->Commit(), "commit"); }
+absl::Status Commit(rocksdb::Transaction* txn) {
+  return FromRocks(txn->Commit(), "commit");
+}
 
 absl::StatusOr<std::optional<std::string>> GetForUpdate(rocksdb::Transaction* txn,
                                                         const Db& db, Cf cf,
                                                         absl::string_view key) {
   std::string value;
-  rocksdb::Status s = txn->GetForUpdate(rocksdb::ReadOptions(), db.cf(cf), ToSlice(key), &value);
+  rocksdb::Status s =
+      txn->GetForUpdate(rocksdb::ReadOptions(), db.cf(cf), ToSlice(key), &value);
   if (s.IsNotFound()) return std::nullopt;
   if (!s.ok()) return FromRocks(s, "read for update");
   return value;

@@ -5,9 +5,11 @@
 
 namespace strata::internal {
 
-absl::Status PutRecord(rocksdb::Transaction* txn, const Db& db, Cf cf, absl::string_view key,
+absl::Status PutRecord(rocksdb::Transaction* txn, const Db& db, Cf cf,
+                       absl::string_view key,
                        const google::protobuf::MessageLite& record) {
-  return FromRocks(txn->Put(db.cf(cf), ToSlice(key), record.SerializeAsString()), "write");
+  return FromRocks(txn->Put(db.cf(cf), ToSlice(key), record.SerializeAsString()),
+                   "write");
 }
 
 absl::Status PutEdge(rocksdb::Transaction* txn, const Db& db, absl::string_view from,
@@ -17,10 +19,11 @@ absl::Status PutEdge(rocksdb::Transaction* txn, const Db& db, absl::string_view 
   edge.set_created_us(now_us);
   const std::string value = edge.SerializeAsString();
   // Edge keys are unique to this pair and never rewritten: no lock needed.
-  rocksdb::Status s =
-      txn->PutUntracked(db.cf(Cf::kEdges), EdgeKey(EdgeDirection::kDown, from, to), value);
+  rocksdb::Status s = txn->PutUntracked(db.cf(Cf::kEdges),
+                                        EdgeKey(EdgeDirection::kDown, from, to), value);
   if (s.ok()) {
-    s = txn->PutUntracked(db.cf(Cf::kEdges), EdgeKey(EdgeDirection::kUp, to, from), value);
+    s = txn->PutUntracked(db.cf(Cf::kEdges), EdgeKey(EdgeDirection::kUp, to, from),
+                          value);
   }
   return FromRocks(s, "write edge");
 }

@@ -5,10 +5,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "store/internal/db.h"
 #include "store/store.pb.h"
@@ -41,8 +41,9 @@ absl::StatusOr<std::optional<T>> ReadRecord(const Db& db, Cf cf, absl::string_vi
 
 // As ReadRecord, locking the key in `txn` until it ends.
 template <typename T>
-absl::StatusOr<std::optional<T>> LockRecord(rocksdb::Transaction* txn, const Db& db, Cf cf,
-                                            absl::string_view key, absl::string_view what) {
+absl::StatusOr<std::optional<T>> LockRecord(rocksdb::Transaction* txn, const Db& db,
+                                            Cf cf, absl::string_view key,
+                                            absl::string_view what) {
   auto value = GetForUpdate(txn, db, cf, key);
   if (!value.ok()) return value.status();
   if (!value->has_value()) return std::optional<T>();
@@ -51,7 +52,8 @@ absl::StatusOr<std::optional<T>> LockRecord(rocksdb::Transaction* txn, const Db&
   return std::optional<T>(std::move(*parsed));
 }
 
-absl::Status PutRecord(rocksdb::Transaction* txn, const Db& db, Cf cf, absl::string_view key,
+absl::Status PutRecord(rocksdb::Transaction* txn, const Db& db, Cf cf,
+                       absl::string_view key,
                        const google::protobuf::MessageLite& record);
 
 // Writes the lineage edge from -> to, in both directions.

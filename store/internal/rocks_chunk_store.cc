@@ -54,8 +54,8 @@ class RocksChunkStore : public ChunkStore {
 
   absl::StatusOr<bool> Contains(const Digest& id) override {
     std::string value;
-    rocksdb::Status s =
-        db_->raw()->Get(rocksdb::ReadOptions(), db_->cf(Cf::kChunkMeta), ToSlice(id.Raw()), &value);
+    rocksdb::Status s = db_->raw()->Get(rocksdb::ReadOptions(), db_->cf(Cf::kChunkMeta),
+                                        ToSlice(id.Raw()), &value);
     if (s.IsNotFound()) return false;
     if (!s.ok()) return FromRocks(s, "chunk lookup");
     return true;
@@ -71,9 +71,11 @@ class RocksChunkStore : public ChunkStore {
     for (const auto& c : chunks) {
       char header[kHeader];
       header[0] = static_cast<char>(c.codec);
-      for (int i = 0; i < 4; ++i) header[1 + i] = static_cast<char>((c.raw_size >> (8 * i)) & 0xff);
+      for (int i = 0; i < 4; ++i)
+        header[1 + i] = static_cast<char>((c.raw_size >> (8 * i)) & 0xff);
       const rocksdb::Slice key = ToSlice(c.id.Raw());
-      const rocksdb::Slice value_parts[] = {rocksdb::Slice(header, kHeader), ToSlice(c.payload)};
+      const rocksdb::Slice value_parts[] = {rocksdb::Slice(header, kHeader),
+                                            ToSlice(c.payload)};
       store::ChunkInfo info;
       info.set_raw_size(c.raw_size);
       info.set_stored_size(static_cast<uint32_t>(c.payload.size()));
@@ -83,7 +85,8 @@ class RocksChunkStore : public ChunkStore {
                 rocksdb::SliceParts(value_parts, 2));
       batch.Put(db_->cf(Cf::kChunkMeta), key, info.SerializeAsString());
     }
-    if (durability == Durability::kLogged) return db_->WriteUnlocked(&batch, /*sync=*/false);
+    if (durability == Durability::kLogged)
+      return db_->WriteUnlocked(&batch, /*sync=*/false);
     std::shared_lock gate(gate_);
     rocksdb::WriteOptions wo;
     wo.disableWAL = true;
@@ -105,17 +108,21 @@ class RocksChunkStore : public ChunkStore {
     // a third of a get's CPU.
     rocksdb::ReadOptions read;
     read.verify_checksums = false;
-    rocksdb::Status s = db_->raw()->Get(read, db_->cf(Cf::kChunks), ToSlice(id.Raw()), &value);
-    if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat("chunk ", id.Hex(), " is missing"));
+    rocksdb::Status s =
+        db_->raw()->Get(read, db_->cf(Cf::kChunks), ToSlice(id.Raw()), &value);
+    if (s.IsNotFound())
+      return absl::NotFoundError(absl::StrCat("chunk ", id.Hex(), " is missing"));
     if (!s.ok()) return FromRocks(s, absl::StrCat("reading chunk ", id.Hex()));
     if (value.size() < kHeader || static_cast<uint8_t>(value.data()[0]) > 1) {
-      return absl::DataLossError(absl::StrCat("chunk ", id.Hex(), " has a malformed record"));
+      return absl::DataLossError(
+          absl::StrCat("chunk ", id.Hex(), " has a malformed record"));
     }
     EncodedChunk c;
     c.id = id;
     c.codec = static_cast<ChunkCodec>(value.data()[0]);
     for (int i = 0; i < 4; ++i) {
-      c.raw_size |= static_cast<uint32_t>(static_cast<uint8_t>(value.data()[1 + i])) << (8 * i);
+      c.raw_size |= static_cast<uint32_t>(static_cast<uint8_t>(value.data()[1 + i]))
+                    << (8 * i);
     }
     c.payload.assign(value.data() + kHeader, value.size() - kHeader);
     return c;

@@ -8,7 +8,8 @@ namespace strata::internal {
 
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view context) {
   if (s.ok()) return absl::OkStatus();
-  std::string msg = context.empty() ? s.ToString() : absl::StrCat(context, ": ", s.ToString());
+  std::string msg =
+      context.empty() ? s.ToString() : absl::StrCat(context, ": ", s.ToString());
   switch (s.code()) {
     case rocksdb::Status::kNotFound:
       return absl::NotFoundError(msg);
@@ -22,7 +23,8 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view context) {
     case rocksdb::Status::kTryAgain:
       return absl::AbortedError(msg);
     case rocksdb::Status::kIOError:
-      if (s.subcode() == rocksdb::Status::kNoSpace) return absl::ResourceExhaustedError(msg);
+      if (s.subcode() == rocksdb::Status::kNoSpace)
+        return absl::ResourceExhaustedError(msg);
       return absl::UnavailableError(msg);
     case rocksdb::Status::kShutdownInProgress:
     case rocksdb::Status::kAborted:

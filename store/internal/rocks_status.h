@@ -2,8 +2,6 @@
 #ifndef STRATA_STORE_INTERNAL_ROCKS_STATUS_H_
 #define STRATA_STORE_INTERNAL_ROCKS_STATUS_H_
 
-#include "absl/strings/string_view.h"
-
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "rocksdb/slice.h"
