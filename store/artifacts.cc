@@ -7,6 +7,7 @@
 #include "store/internal/keys.h"
 #include "store/internal/records.h"
 #include "store/internal/rocks_status.h"
+#include "store/runs.h"
 #include "store/status_macros.h"
 
 namespace strata {
@@ -89,6 +90,7 @@ absl::StatusOr<std::vector<std::string>> ArtifactStore::ResolveInputs(
   RETURN_IF_ERROR(ValidateArtifactName(request.artifact.name));
   RETURN_IF_ERROR(ValidateMetadata(request.metadata));
   if (!request.alias.empty()) RETURN_IF_ERROR(ValidateAliasName(request.alias));
+  if (!request.run_id.empty()) RETURN_IF_ERROR(ValidateRunId(request.run_id));
   // Resolved outside any transaction: versions are immutable, so a resolved
   // KIND/NAME@N stays valid.
   std::vector<std::string> inputs;

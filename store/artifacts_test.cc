@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "rocksdb/db.h"
 #include "store/store.h"
 #include "tests/testing.h"
 
@@ -264,6 +265,32 @@ TEST_F(ArtifactStoreTest, StoreInUseByAnotherOpenerIsUnavailable) {
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(second.status().message().find("in use"), absl::string_view::npos);
+}
+
+TEST(StoreOpenTest, AnInterruptedInitIsCompletedOnOpen) {
+  testing::ScratchDir dir;
+  {
+    // What a SIGKILL during `strata init` leaves: a database with only some of the
+    // column families and no format record.
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, dir.Sub("store"), &raw).ok());
+    rocksdb::ColumnFamilyHandle* chunks = nullptr;
+    ASSERT_TRUE(
+        raw->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), "chunks", &chunks).ok());
+    raw->DestroyColumnFamilyHandle(chunks);
+    delete raw;
+  }
+  auto store = Store::Open(dir.Sub("store"), StoreOptions());
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto source = StringSource("works");
+  auto stats = (*store)->content().Put(*source);
+  ASSERT_TRUE(stats.ok());
+  NewVersion v;
+  v.artifact = *ParseArtifactId("config/c");
+  v.content_id = stats->content_id;
+  EXPECT_TRUE((*store)->artifacts().Commit(v).ok());
 }
 
 TEST_F(ArtifactStoreTest, MissingStoreIsNotFound) {

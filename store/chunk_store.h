@@ -49,9 +49,11 @@ class ChunkStore {
   virtual absl::Status PutMany(const std::vector<EncodedChunk>& chunks,
                                Durability durability = Durability::kLogged) = 0;
 
-  // Makes every chunk that Contains() has reported, or that any PutMany has
-  // written, durable before it returns: call it before committing anything that
-  // references chunks. Cheap when no kDeferred write is pending.
+  // Makes every chunk written by a PutMany that returned before this call durable
+  // (kDeferred ones by flushing them), so Contains() reports them from now on.
+  // Contains() only ever reports durable chunks, so a caller that deduplicated
+  // against one needs nothing more. Call before committing anything that names
+  // chunks this thread wrote. Cheap when no kDeferred write is pending.
   // Errors: Unavailable or ResourceExhausted on I/O failure.
   virtual absl::Status Sync() = 0;
 

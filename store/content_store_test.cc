@@ -185,6 +185,24 @@ TEST_F(ContentStoreTest, UndecodableChunkIsDataLoss) {
   EXPECT_EQ(Get(stats.content_id).status().code(), absl::StatusCode::kDataLoss);
 }
 
+TEST_F(ContentStoreTest, DeferredChunksAreReportedOnlyOnceDurable) {
+  ChunkStore& chunks = store_->chunks();
+  const std::string bytes(1000, 'd');
+  const EncodedChunk chunk{Sha256::Of(bytes), 1000, ChunkCodec::kRaw, bytes};
+  ASSERT_TRUE(chunks.PutMany({chunk}, ChunkStore::Durability::kDeferred).ok());
+  // Written without the log: nothing may deduplicate against it yet.
+  EXPECT_FALSE(*chunks.Contains(chunk.id));
+  ASSERT_TRUE(chunks.Sync().ok());
+  EXPECT_TRUE(*chunks.Contains(chunk.id));
+  EXPECT_TRUE(chunks.Get(chunk.id)->payload == bytes);
+
+  const std::string logged_bytes(1000, 'l');
+  const EncodedChunk logged{Sha256::Of(logged_bytes), 1000, ChunkCodec::kRaw,
+                            logged_bytes};
+  ASSERT_TRUE(chunks.PutMany({logged}).ok());
+  EXPECT_TRUE(*chunks.Contains(logged.id));
+}
+
 class FailingSource : public ByteSource {
  public:
   absl::StatusOr<size_t> Read(char* buf, size_t n) override {

@@ -118,11 +118,8 @@ std::string RenderTree(const LineageGraph& g, LineageDirection direction) {
 }  // namespace
 
 std::string FormatTime(int64_t unix_micros) {
-  absl::Time t = absl::FromUnixMicros(unix_micros);
-  if (unix_micros % 1000000 == 0) {
-    return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
-  }
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::FromUnixMicros(unix_micros),
+                          absl::UTCTimeZone());
 }
 
 std::string FormatTimeShort(int64_t unix_micros) {
@@ -190,6 +187,19 @@ void WriteRunJson(JsonWriter& w, const store::Run& run) {
   w.Key("metrics").BeginObject();
   std::map<std::string, double> metrics(run.metrics().begin(), run.metrics().end());
   for (const auto& [k, v] : metrics) w.Key(k).Double(v);
+  w.EndObject();
+  w.Key("metric_history").BeginObject();
+  std::map<std::string, store::MetricHistory> history(run.metric_history().begin(),
+                                                      run.metric_history().end());
+  for (const auto& [k, h] : history) {
+    w.Key(k).BeginArray();
+    for (const auto& p : h.points()) {
+      w.BeginObject().Key("value").Double(p.value()).Key("at").String(
+          FormatTime(p.at_us()));
+      w.EndObject();
+    }
+    w.EndArray();
+  }
   w.EndObject();
   w.Key("inputs").BeginArray();
   for (const auto& in : run.inputs()) w.String(in);

@@ -16,7 +16,7 @@
 
 namespace strata {
 
-// RFC 3339 in UTC with microseconds when non-zero: "2026-11-22T10:00:00.5Z".
+// RFC 3339 in UTC with microseconds, always six digits: "2026-11-22T10:00:00.500000Z".
 std::string FormatTime(int64_t unix_micros);
 // RFC 3339 in UTC to the second, for text tables: "2026-11-22T10:00:00Z".
 std::string FormatTimeShort(int64_t unix_micros);
@@ -30,7 +30,7 @@ std::string VersionRef(const store::Version& v);
 void WriteVersionJson(JsonWriter& w, const store::Version& v,
                       const std::vector<std::string>& aliases);
 // {"id","name","status","creator","start","end"|null,"params":{},"metrics":{},
-//  "inputs":[],"outputs":[]}
+//  "metric_history":{"NAME":[{"value","at"}]},"inputs":[],"outputs":[]}
 void WriteRunJson(JsonWriter& w, const store::Run& run);
 // {"sequence","alias","from"|null,"to"|null,"who","at","reason"}
 void WriteAliasMoveJson(JsonWriter& w, const store::AliasMove& move);

@@ -30,15 +30,15 @@ std::string NewRunId(int64_t now_us) {
   return absl::StrCat(buf, hex.substr(0, 5));
 }
 
-absl::Status ValidateRunId(const std::string& id) {
+}  // namespace
+
+absl::Status ValidateRunId(absl::string_view id) {
   if (id.empty() || id.size() > 64 ||
-      id.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      id.find_first_not_of("0123456789abcdef") != absl::string_view::npos) {
     return absl::InvalidArgumentError(absl::StrCat("'", id, "' is not a run id"));
   }
   return absl::OkStatus();
 }
-
-}  // namespace
 
 absl::string_view RunStatusName(store::RunStatus status) {
   switch (status) {

@@ -57,6 +57,9 @@ class RunStore {
   const ArtifactStore* artifacts_;
 };
 
+// Run ids are lower-case hex, 1 to 64 characters. Errors: InvalidArgument.
+absl::Status ValidateRunId(absl::string_view id);
+
 // "RUNNING", "OK", "FAILED".
 absl::string_view RunStatusName(store::RunStatus status);
 

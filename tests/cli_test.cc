@@ -1,4 +1,6 @@
 // The `strata` command line, end to end: output formats, exit codes, errors.
+#include <sys/stat.h>
+
 #include <fstream>
 #include <regex>
 
@@ -62,8 +64,13 @@ TEST_F(CliTest, PutPrintsRefAndSha256AndGetRoundTrips) {
 
   EXPECT_TRUE(Ok({"get", "dataset/raw"}) == content);
   const std::string copy = dir_.Sub("copy.bin");
+  const mode_t old_mask = ::umask(022);
   EXPECT_EQ(Ok({"get", "dataset/raw@1", "-o", copy}), "");
+  ::umask(old_mask);
   EXPECT_TRUE(ReadFile(copy) == content);
+  struct stat st {};
+  ASSERT_EQ(::stat(copy.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);  // as a plain create under umask 022
 
   // Standard input works too, and identical content returns the same version.
   EXPECT_EQ(Ok({"put", "dataset/raw", "-"}, content), out);
@@ -115,7 +122,7 @@ TEST_F(CliTest, AliasCompareAndSetAndAuditLog) {
   EXPECT_EQ(stale.exit_code, 1);
   EXPECT_EQ(stale.err,
             "error: model/churn@production points to version 1, expected version 2\n");
-  EXPECT_EQ(Ok({"alias", "set", "model/churn", "production", "2", "--expect", "1", "-m",
+  EXPECT_EQ(Ok({"alias", "set", "model/churn", "production", "2", "--expect", "@1", "-m",
                 "better auc"}),
             "model/churn@production: @1 -> @2\n");
   const std::string log = Ok({"alias", "log", "model/churn", "--json"});
@@ -141,6 +148,9 @@ TEST_F(CliTest, RunsAndLineage) {
   const std::string run = Ok({"run", "show", run_id, "--json"});
   EXPECT_NE(run.find("\"status\":\"OK\""), std::string::npos) << run;
   EXPECT_NE(run.find("\"metrics\":{\"auc\":0.91,\"loss\":0.25}"), std::string::npos)
+      << run;
+  EXPECT_NE(run.find("\"metric_history\":{\"auc\":[{\"value\":0.91,\"at\":\""),
+            std::string::npos)
       << run;
   EXPECT_NE(run.find("\"outputs\":[\"model/churn@1\"]"), std::string::npos) << run;
 
@@ -191,6 +201,7 @@ TEST_F(CliTest, BadInputGetsOneLineErrorsAndWritesNothing) {
        "no artifact dataset/missing"},
       {{"put", "model/x", file, "--meta", "novalue"}, 2, "--meta expects KEY=VALUE"},
       {{"put", "model/x", file, "--run", "0123456789abcdef"}, 2, "no run"},
+      {{"put", "model/x", file, "--run", "XYZ"}, 2, "'XYZ' is not a run id"},
       {{"put", "model/x", file, "--alias", "Prod"}, 2, "alias 'Prod'"},
       {{"put", "model/x"}, 2, "file is required"},
       {{"get", "model/none"}, 2, "no artifact model/none"},

@@ -1,12 +1,14 @@
 // init, put, get, show, log, ls, alias.
 #include <fcntl.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -79,6 +81,18 @@ absl::Status GetToFile(Store& store, const store::Version& v, const std::string&
     return absl::UnavailableError(absl::StrCat("cannot create a file in ", dir.string(),
                                                ": ", std::strerror(errno)));
   }
+  // mkstemp makes 0600; give the file the mode a plain create would (0666 less the
+  // umask), or keep the mode of the file it replaces.
+  struct stat existing {};
+  mode_t mode;
+  if (::stat(path.c_str(), &existing) == 0) {
+    mode = existing.st_mode & 07777;
+  } else {
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    mode = 0666 & ~mask;
+  }
+  ::fchmod(fd, mode);
   auto digest = Digest::FromRaw(v.content_id());
   absl::Status s = digest.status();
   if (s.ok()) {
@@ -137,6 +151,10 @@ absl::Status RunPut(const Context& ctx, const PutArgs& a) {
   bar.Finish();
   request.content_id = stats.content_id;
   ASSIGN_OR_RETURN(CommitResult result, store->artifacts().Commit(request));
+  if (!result.created && ::isatty(STDERR_FILENO) == 1) {
+    std::fprintf(stderr,
+                 "note: identical to the latest version; nothing new was stored\n");
+  }
   return Print(
       absl::StrCat(VersionRef(result.version), " sha256:", stats.content_id.Hex(), "\n"));
 }
@@ -249,8 +267,8 @@ absl::Status RunLs(const Context& ctx, const LsArgs& a) {
       w.BeginObject().Key("artifact").String(s.artifact.ToString());
       w.Key("kind").String(KindName(s.artifact.kind)).Key("name").String(s.artifact.name);
       w.Key("latest").Uint(s.head.latest_version());
-      w.Key("created").String(FormatTimeShort(s.head.created_us()));
-      w.Key("updated").String(FormatTimeShort(s.head.updated_us()));
+      w.Key("created").String(FormatTime(s.head.created_us()));
+      w.Key("updated").String(FormatTime(s.head.updated_us()));
       w.Key("aliases").BeginObject();
       for (const auto& [name, version] : s.aliases) w.Key(name).Uint(version);
       w.EndObject().EndObject();
@@ -263,10 +281,10 @@ absl::Status RunLs(const Context& ctx, const LsArgs& a) {
     std::vector<std::string> aliases;
     for (const auto& [name, version] : s.aliases)
       aliases.push_back(absl::StrCat(name, "=@", version));
-    absl::StrAppend(&out, absl::StrFormat("%-40s @%-5d %s  %s\n", s.artifact.ToString(),
-                                          s.head.latest_version(),
-                                          FormatTimeShort(s.head.updated_us()),
-                                          absl::StrJoin(aliases, " ")));
+    const std::string line = absl::StrFormat(
+        "%-40s @%-5d %s  %s", s.artifact.ToString(), s.head.latest_version(),
+        FormatTimeShort(s.head.updated_us()), absl::StrJoin(aliases, " "));
+    absl::StrAppend(&out, absl::StripTrailingAsciiWhitespace(line), "\n");
   }
   return Print(out);
 }
@@ -275,7 +293,7 @@ absl::StatusOr<std::optional<uint64_t>> ParseExpect(const std::string& text) {
   if (text.empty()) return std::optional<uint64_t>();
   if (text == "none") return std::optional<uint64_t>(0);
   uint64_t n = 0;
-  if (!absl::SimpleAtoi(text, &n)) {
+  if (!absl::SimpleAtoi(text[0] == '@' ? text.substr(1) : text, &n)) {
     return absl::InvalidArgumentError(
         absl::StrCat("--expect takes a version number or 'none', got '", text, "'"));
   }

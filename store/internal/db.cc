@@ -52,7 +52,10 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& dir,
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing;
-  db_options.create_missing_column_families = options.create_if_missing;
+  // An existing store gets any column family it lacks: `init` creates them one by
+  // one, so a store whose init was interrupted is completed here, and a newer
+  // strata adding a family starts it empty.
+  db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
   db_options.bytes_per_sync = 1 << 20;
   db_options.max_total_wal_size = 256 << 20;

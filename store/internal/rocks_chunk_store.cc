@@ -1,8 +1,8 @@
 #include "store/internal/rocks_chunk_store.h"
 
-#include <algorithm>
 #include <mutex>
 #include <shared_mutex>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -17,39 +17,39 @@ namespace {
 // chunks CF value: codec (1 byte), raw size (4 bytes little-endian), payload.
 constexpr size_t kHeader = 5;
 
+// The invariant every path keeps: a chunk_meta record exists only for a chunk whose
+// bytes are durable, or will be with the same WAL sync. Contains() reads chunk_meta,
+// so nothing can deduplicate against bytes a crash could still lose.
+//
+// - Logged writes put bytes and meta in one WAL batch: both or neither survive.
+// - Deferred writes put only the bytes, without WAL; their meta records wait in
+//   `pending_meta_` until Sync() has flushed the chunks CF to blob and table files,
+//   and are then written through the WAL.
 class RocksChunkStore : public ChunkStore {
  public:
   explicit RocksChunkStore(Db* db) : db_(db) {}
 
-  // Deferred writes skip the WAL; Sync() flushes the chunk CFs so they reach blob
-  // and table files. The gate orders the two: deferred writes hold it shared while
-  // they run, and Sync() takes it exclusively, so every deferred write that
-  // finished before Sync() began (any chunk Contains() could have reported) is in
-  // the memtable that its flush persists.
   absl::Status Sync() override {
-    uint64_t target;
+    // Syncs run one at a time: a caller whose records another Sync took waits here
+    // until that Sync has flushed them and written their meta.
+    std::lock_guard sync(sync_mu_);
+    std::vector<std::pair<std::string, std::string>> meta;
     {
+      // Exclusive: every deferred write that began before this point has finished,
+      // so its bytes are in the memtable the flush below persists.
       std::unique_lock gate(gate_);
       std::lock_guard lock(mu_);
-      if (deferred_written_ == flushed_through_ && flush_started_ == flush_done_) {
-        return absl::OkStatus();
-      }
-      target = deferred_written_;
-      ++flush_started_;
+      meta.swap(pending_meta_);
     }
+    if (meta.empty()) return absl::OkStatus();
     rocksdb::FlushOptions options;
     options.wait = true;
     options.allow_write_stall = true;
-    // Deferred batches write chunk_meta too: both column families are flushed.
-    absl::Status s = FromRocks(
-        db_->raw()->Flush(options, {db_->cf(Cf::kChunks), db_->cf(Cf::kChunkMeta)}),
-        "flush chunks");
-    std::lock_guard lock(mu_);
-    ++flush_done_;
-    // A flush covers whatever was written before it began; concurrent Syncs may
-    // finish out of order, so only a completed flush advances the mark.
-    if (s.ok()) flushed_through_ = std::max(flushed_through_, target);
-    return s;
+    RETURN_IF_ERROR(
+        FromRocks(db_->raw()->Flush(options, db_->cf(Cf::kChunks)), "flush chunks"));
+    rocksdb::WriteBatch batch;
+    for (const auto& [key, value] : meta) batch.Put(db_->cf(Cf::kChunkMeta), key, value);
+    return db_->WriteUnlocked(&batch, /*sync=*/false);
   }
 
   absl::StatusOr<bool> Contains(const Digest& id) override {
@@ -67,38 +67,43 @@ class RocksChunkStore : public ChunkStore {
     // fresh multi-MB batch per call cost most of a put's page faults.
     thread_local rocksdb::WriteBatch batch;
     batch.Clear();
+    const bool logged = durability == Durability::kLogged;
+    std::vector<std::pair<std::string, std::string>> deferred_meta;
     const int64_t now = absl::ToUnixMicros(absl::Now());
     for (const auto& c : chunks) {
       char header[kHeader];
       header[0] = static_cast<char>(c.codec);
-      for (int i = 0; i < 4; ++i)
+      for (int i = 0; i < 4; ++i) {
         header[1 + i] = static_cast<char>((c.raw_size >> (8 * i)) & 0xff);
+      }
       const rocksdb::Slice key = ToSlice(c.id.Raw());
       const rocksdb::Slice value_parts[] = {rocksdb::Slice(header, kHeader),
                                             ToSlice(c.payload)};
+      batch.Put(db_->cf(Cf::kChunks), rocksdb::SliceParts(&key, 1),
+                rocksdb::SliceParts(value_parts, 2));
       store::ChunkInfo info;
       info.set_raw_size(c.raw_size);
       info.set_stored_size(static_cast<uint32_t>(c.payload.size()));
       info.set_codec(static_cast<store::ChunkCodec>(c.codec));
       info.set_created_us(now);
-      batch.Put(db_->cf(Cf::kChunks), rocksdb::SliceParts(&key, 1),
-                rocksdb::SliceParts(value_parts, 2));
-      batch.Put(db_->cf(Cf::kChunkMeta), key, info.SerializeAsString());
+      if (logged) {
+        batch.Put(db_->cf(Cf::kChunkMeta), key, info.SerializeAsString());
+      } else {
+        deferred_meta.emplace_back(std::string(c.id.Raw()), info.SerializeAsString());
+      }
     }
-    if (durability == Durability::kLogged)
-      return db_->WriteUnlocked(&batch, /*sync=*/false);
+    if (logged) return db_->WriteUnlocked(&batch, /*sync=*/false);
+
     std::shared_lock gate(gate_);
     rocksdb::WriteOptions wo;
     wo.disableWAL = true;
     rocksdb::TransactionDBWriteOptimizations opt;
     opt.skip_concurrency_control = true;
     opt.skip_duplicate_key_check = true;
-    {
-      // Counted before the write is visible, so a Sync that could see it flushes.
-      std::lock_guard lock(mu_);
-      ++deferred_written_;
-    }
-    return FromRocks(db_->raw()->Write(wo, opt, &batch), "write chunks");
+    RETURN_IF_ERROR(FromRocks(db_->raw()->Write(wo, opt, &batch), "write chunks"));
+    std::lock_guard lock(mu_);
+    for (auto& m : deferred_meta) pending_meta_.push_back(std::move(m));
+    return absl::OkStatus();
   }
 
   absl::StatusOr<EncodedChunk> Get(const Digest& id) override {
@@ -110,8 +115,9 @@ class RocksChunkStore : public ChunkStore {
     read.verify_checksums = false;
     rocksdb::Status s =
         db_->raw()->Get(read, db_->cf(Cf::kChunks), ToSlice(id.Raw()), &value);
-    if (s.IsNotFound())
+    if (s.IsNotFound()) {
       return absl::NotFoundError(absl::StrCat("chunk ", id.Hex(), " is missing"));
+    }
     if (!s.ok()) return FromRocks(s, absl::StrCat("reading chunk ", id.Hex()));
     if (value.size() < kHeader || static_cast<uint8_t>(value.data()[0]) > 1) {
       return absl::DataLossError(
@@ -130,12 +136,10 @@ class RocksChunkStore : public ChunkStore {
 
  private:
   Db* db_;
-  std::shared_mutex gate_;
-  std::mutex mu_;
-  uint64_t deferred_written_ = 0;  // deferred writes begun
-  uint64_t flushed_through_ = 0;   // deferred writes known flushed
-  uint64_t flush_started_ = 0;
-  uint64_t flush_done_ = 0;
+  std::mutex sync_mu_;      // one Sync at a time
+  std::shared_mutex gate_;  // deferred writes shared, Sync's hand-over exclusive
+  std::mutex mu_;           // guards pending_meta_
+  std::vector<std::pair<std::string, std::string>> pending_meta_;  // chunk id, ChunkInfo
 };
 
 }  // namespace
