@@ -20,18 +20,15 @@
 #include <string>
 #include <vector>
 
+#include "bench/splitmix64.h"
+
 namespace {
+
+using strata::bench::SplitMix64;
 
 constexpr uint64_t kSeed = 0x5354524154413031;  // "STRATA01"
 constexpr uint64_t kRows = 3'000'000;
 constexpr uint64_t kEpochStart = 1'672'531'200;  // 2023-01-01T00:00:00Z
-
-uint64_t SplitMix64(uint64_t* state) {
-  uint64_t z = (*state += 0x9e3779b97f4a7c15);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
-  return z ^ (z >> 31);
-}
 
 // ~1000 pronounceable words of 2-4 syllables, the same on every run.
 std::vector<std::string> MakeWords() {
