@@ -11,29 +11,24 @@
 # Environment: BENCH_SCRATCH (default bench/out/content) holds the CSVs, stores and
 # repositories; BENCH_REPS (default 3). Builds nothing: uses BUILD_DIR/tools/strata
 # and BUILD_DIR/bench/gen_versions.
-set -euo pipefail
-
-if [ $# -ne 1 ]; then
-  echo "usage: $0 BUILD_DIR" >&2
-  exit 2
-fi
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-build=$(cd "$1" && pwd)
-STRATA=$build/tools/strata
-GEN=$build/bench/gen_versions
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
+STRATA=$BUILD/tools/strata
+GEN=$BUILD/bench/gen_versions
 REPS=${BENCH_REPS:-3}
-SCRATCH=${BENCH_SCRATCH:-$here/out/content}
+SCRATCH=${BENCH_SCRATCH:-$BENCH/out/content}
 for bin in "$STRATA" "$GEN"; do
   [ -x "$bin" ] || { echo "missing $bin: build first (make build BUILD=$1)" >&2; exit 1; }
 done
 command -v restic > /dev/null || { echo "restic is not installed (scripts/install-deps.sh)" >&2; exit 1; }
 mkdir -p "$SCRATCH"
+echo "a,b" > "$SCRATCH/tiny.csv"
 
 export RESTIC_PASSWORD=strata-bench
 export RESTIC_CACHE_DIR=$SCRATCH/restic-cache
 export STRATA_USER=bench
 
-bash "$here/machine.sh" "$SCRATCH"
+bash "$BENCH/machine.sh" "$SCRATCH"
 echo
 
 "$GEN" "$SCRATCH" > "$SCRATCH/gen.log"
@@ -60,22 +55,20 @@ echo
 
 # timed OUT: runs CMD < IN > OUT; sets ELAPSED (seconds) and PEAK_KB (max RSS).
 timed() {
-  local t0 t1
+  local t0
   t0=$(date +%s.%N)
   /usr/bin/time -f %M -o "$SCRATCH/rss" "${CMD[@]}" < "$IN" > "$1"
-  t1=$(date +%s.%N)
-  ELAPSED=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')
+  ELAPSED=$(seconds_since "$t0")
   PEAK_KB=$(tail -1 "$SCRATCH/rss")
 }
 
-median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 mbps() { awk -v b="$1" -v s="$2" 'BEGIN {printf "%.0f", b / 1e6 / s}'; }
 
-# Each system provides SYS_init DIR; SYS_put DIR V and SYS_get DIR V, which set CMD
+# Each system provides SYS_init DIR; SYS_put DIR FILE and SYS_get DIR V, which set CMD
 # (and IN, its standard input) to the command to time; and SYS_check V REPORT, which
 # fails when the put's report (its standard output) is not what it should be.
 strata_init() { "$STRATA" --store "$1" init > /dev/null; }
-strata_put() { CMD=("$STRATA" --store "$1" put dataset/bench "$SCRATCH/v$2.csv") IN=/dev/null; }
+strata_put() { CMD=("$STRATA" --store "$1" put dataset/bench "$2") IN=/dev/null; }
 strata_check() {
   local want="dataset/bench@$1 sha256:${SHA[$1]}"
   [ "$(cat "$2")" = "$want" ] || { echo "strata put v$1 printed '$(cat "$2")', want '$want'" >&2; return 1; }
@@ -85,7 +78,7 @@ strata_get() { CMD=("$STRATA" --store "$1" get "dataset/bench@$2") IN=/dev/null;
 declare -A SNAPSHOT
 restic_init() { restic -r "$1" init --repository-version 2 -q > /dev/null; }
 restic_put() {
-  CMD=(restic -r "$1" backup -q --json --stdin --stdin-filename bench.csv) IN=$SCRATCH/v$2.csv
+  CMD=(restic -r "$1" backup -q --json --stdin --stdin-filename bench.csv) IN=$2
 }
 restic_check() {
   SNAPSHOT[$1]=$(grep -o '"snapshot_id":"[0-9a-f]*"' "$2" | cut -d'"' -f4)
@@ -103,13 +96,21 @@ bench_system() {
     "${sys}_init" "$dir"
     for v in 1 2 3; do
       sync
-      "${sys}_put" "$dir" "$v"
+      "${sys}_put" "$dir" "$SCRATCH/v$v.csv"
       timed "$SCRATCH/put.out"
       "${sys}_check" "$v" "$SCRATCH/put.out"
       RUNS[$sys,put$v]+=" $ELAPSED"
       [ "$v" = 1 ] && R[$sys,rss_put]=$PEAK_KB
       R[$sys,stored$v]=$(du -sb "$dir" | cut -f1)
     done
+  done
+  # The fixed cost of one put (process start, opening and closing the store): a
+  # 4-byte file, into the store holding v1..v3.
+  for ((rep = 1; rep <= REPS; rep++)); do
+    sync
+    "${sys}_put" "$dir" "$SCRATCH/tiny.csv"
+    timed /dev/null
+    RUNS[$sys,tiny]+=" $ELAPSED"
   done
   sync
   for v in 1 3; do
@@ -123,7 +124,7 @@ bench_system() {
       [ "$v" = 1 ] && R[$sys,rss_get]=$PEAK_KB
     done
   done
-  for what in put1 put2 put3 get1 get3; do
+  for what in put1 put2 put3 tiny get1 get3; do
     # shellcheck disable=SC2086  # the runs are one word each
     R[$sys,$what]=$(median ${RUNS[$sys,$what]})
     echo "  $sys $what runs (s):${RUNS[$sys,$what]}"
@@ -145,6 +146,7 @@ for v in 1 2 3; do
   row "put v$v (MB/s)" "$(mbps "${SIZE[$v]}" "${R[strata,put$v]}")" \
     "$(mbps "${SIZE[$v]}" "${R[restic,put$v]}")"
 done
+row "put of a 4-byte file (s)" "${R[strata,tiny]}" "${R[restic,tiny]}"
 for v in 1 2 3; do
   row "stored bytes after v$v" "${R[strata,stored$v]}" "${R[restic,stored$v]}"
 done

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# run_all.sh BUILD_DIR: every benchmark, its output kept in bench/out/results-DATE.txt.
+# `make bench` runs it after building. Builds nothing itself.
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
+mkdir -p "$BENCH/out"
+results=$BENCH/out/results-$(date -u +%Y-%m-%dT%H%M%SZ).txt
+lineage_store=$BENCH/out/lineage-store
+
+# A model version's depth-10 upstream walk through the CLI, process start included.
+cli_lineage() {
+  local ref=model/m-00042@50 runs=() t0 nodes
+  echo "CLI: strata lineage $ref --depth 10 --format json (3 runs, process start included)"
+  for _ in 1 2 3; do
+    t0=$(date +%s.%N)
+    nodes=$("$BUILD/tools/strata" --store "$lineage_store/store" lineage "$ref" --depth 10 \
+      --format json | grep -o '"id"' | wc -l)
+    runs+=("$(seconds_since "$t0")")
+  done
+  echo "  median $(median "${runs[@]}") s (runs: ${runs[*]}); $nodes nodes in the output"
+}
+
+{
+  echo "== content: strata vs restic (bench/content_bench.sh) =="
+  bash "$BENCH/content_bench.sh" "$BUILD"
+  echo
+  echo "== lineage (lineage_bench) =="
+  "$BUILD/bench/lineage_bench" --store "$lineage_store"
+  cli_lineage
+} 2>&1 | tee "$results"
+echo "results kept in $results"
