@@ -403,7 +403,8 @@ absl::Status Run(const Params& params, const fs::path& cache, const WalkPlan& pl
 
   rusage usage{};
   ::getrusage(RUSAGE_SELF, &usage);
-  std::printf("  peak RSS of this process: %ld MiB\n\n", usage.ru_maxrss / 1024);
+  std::printf("  peak RSS of this process (building the store included, when built): %ld MiB\n\n",
+              usage.ru_maxrss / 1024);
 
   std::printf("TARGETS\n");
   for (const auto& [label, t] : {std::pair{"ids only", ids_only}, std::pair{"records", records}}) {
