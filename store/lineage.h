@@ -52,13 +52,16 @@ class Lineage {
   explicit Lineage(const internal::Db* db) : db_(db) {}
 
   // Walks from node `root` ("KIND/NAME@N" or "run/ID"), breadth first, visiting each
-  // node once. Cost: one seek per node visited plus one step per edge.
+  // node once. Cost: one seek per node visited, one step per edge, and one batched
+  // read per column family for the records. A node whose record is missing (an
+  // edge to a deleted version) is returned without one.
   // Errors: NotFound when `root` does not exist; DataLoss for unreadable records.
   absl::StatusOr<LineageGraph> Walk(const std::string& root,
                                     const LineageOptions& options) const;
 
  private:
   absl::Status Load(LineageNode* node) const;
+  absl::Status LoadAll(std::vector<LineageNode>* nodes) const;
   const internal::Db* db_;
 };
 
