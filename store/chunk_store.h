@@ -57,9 +57,18 @@ class ChunkStore {
   // Errors: Unavailable or ResourceExhausted on I/O failure.
   virtual absl::Status Sync() = 0;
 
-  // Reads one chunk. Errors: NotFound when absent; DataLoss when the stored record
-  // is malformed.
-  virtual absl::StatusOr<EncodedChunk> Get(const Digest& id) = 0;
+  // Reads one chunk into `*out`, reusing its payload buffer (a reader of many
+  // chunks allocates once). Errors: NotFound when absent; DataLoss when the stored
+  // record is malformed.
+  virtual absl::Status Read(const Digest& id, EncodedChunk* out) = 0;
+
+  // As Read, into a new EncodedChunk.
+  absl::StatusOr<EncodedChunk> Get(const Digest& id) {
+    EncodedChunk chunk;
+    absl::Status s = Read(id, &chunk);
+    if (!s.ok()) return s;
+    return chunk;
+  }
 };
 
 }  // namespace strata

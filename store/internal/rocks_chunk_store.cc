@@ -106,7 +106,7 @@ class RocksChunkStore : public ChunkStore {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<EncodedChunk> Get(const Digest& id) override {
+  absl::Status Read(const Digest& id, EncodedChunk* out) override {
     rocksdb::PinnableSlice value;
     // ContentStore verifies every chunk's SHA-256, which catches everything a CRC
     // would; and Debian's RocksDB computes CRC32C in software (no SSE4.2), which cost
@@ -123,15 +123,15 @@ class RocksChunkStore : public ChunkStore {
       return absl::DataLossError(
           absl::StrCat("chunk ", id.Hex(), " has a malformed record"));
     }
-    EncodedChunk c;
-    c.id = id;
-    c.codec = static_cast<ChunkCodec>(value.data()[0]);
+    out->id = id;
+    out->codec = static_cast<ChunkCodec>(value.data()[0]);
+    out->raw_size = 0;
     for (int i = 0; i < 4; ++i) {
-      c.raw_size |= static_cast<uint32_t>(static_cast<uint8_t>(value.data()[1 + i]))
-                    << (8 * i);
+      out->raw_size |= static_cast<uint32_t>(static_cast<uint8_t>(value.data()[1 + i]))
+                       << (8 * i);
     }
-    c.payload.assign(value.data() + kHeader, value.size() - kHeader);
-    return c;
+    out->payload.assign(value.data() + kHeader, value.size() - kHeader);
+    return absl::OkStatus();
   }
 
  private:
