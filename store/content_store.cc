@@ -86,6 +86,9 @@ class ChunkEncoder {
         bulk_(bulk),
         cctx_(ZSTD_createCCtx()) {
     ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, options.zstd_level);
+    if (options.zstd_hash_log > 0) {
+      ZSTD_CCtx_setParameter(cctx_, ZSTD_c_hashLog, options.zstd_hash_log);
+    }
   }
   ~ChunkEncoder() { ZSTD_freeCCtx(cctx_); }
 

@@ -68,6 +68,9 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& dir,
   db_options.max_background_jobs = 2;
   db_options.bytes_per_sync = 1 << 20;
   db_options.max_total_wal_size = 256 << 20;
+  // Every CLI command opens the store: at INFO, RocksDB would write a 130 KB options
+  // dump to LOG each time. Warnings and errors still go there.
+  db_options.info_log_level = rocksdb::WARN_LEVEL;
   db_options.keep_log_file_num = 3;
   db_options.max_manifest_file_size = 64 << 20;
   db_options.enable_pipelined_write = true;
