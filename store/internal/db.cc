@@ -9,6 +9,7 @@
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
+#include "rocksdb/transaction_log.h"
 #include "store/internal/keys.h"
 #include "store/internal/rocks_status.h"
 #include "store/status_macros.h"
@@ -16,6 +17,9 @@
 
 namespace strata::internal {
 namespace {
+
+// Above this much write-ahead log, closing flushes so the next open need not replay.
+constexpr uint64_t kFlushOnCloseLogBytes = 4 << 20;
 
 constexpr std::array<absl::string_view, static_cast<int>(Cf::kCount)> kCfNames = {
     "default",   kCfChunks,  kCfChunkMeta, kCfManifests, kCfArtifacts,
@@ -156,12 +160,20 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& dir,
 
 Db::~Db() {
   if (db_ == nullptr) return;
-  // Flush every memtable so the WAL files can go: the next open then has no log to
-  // replay (a big put leaves tens of MB there) and disk usage is the data itself.
-  std::vector<rocksdb::ColumnFamilyHandle*> all(handles_.begin(), handles_.end());
-  rocksdb::FlushOptions flush;
-  flush.allow_write_stall = true;
-  db_->Flush(flush, all).PermitUncheckedError();
+  // A large log would make the next open slow (it is replayed): flush every
+  // memtable so it can go. A small one is cheaper to replay than to flush ten
+  // column families (an SST and fsyncs each), which a small command would pay.
+  rocksdb::VectorLogPtr logs;
+  uint64_t log_bytes = 0;
+  if (db_->GetSortedWalFiles(logs).ok()) {
+    for (const auto& log : logs) log_bytes += log->SizeFileBytes();
+  }
+  if (log_bytes > kFlushOnCloseLogBytes) {
+    std::vector<rocksdb::ColumnFamilyHandle*> all(handles_.begin(), handles_.end());
+    rocksdb::FlushOptions flush;
+    flush.allow_write_stall = true;
+    db_->Flush(flush, all).PermitUncheckedError();
+  }
   for (auto* h : handles_) {
     if (h != nullptr) db_->DestroyColumnFamilyHandle(h);
   }
