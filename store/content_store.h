@@ -49,9 +49,10 @@ struct ContentStoreOptions {
   bool sync = true;
   // Content past this many bytes is written as bulk: chunks skip the write-ahead
   // log and are flushed to blob files once, before the manifest commits. Default
-  // 16 MiB: small puts stay cheap (no flush, no small files), large ones write each
-  // byte once instead of twice.
-  uint64_t bulk_threshold_bytes = 16 << 20;
+  // 4 MiB: small puts stay cheap (no flush, no small files), large ones write each
+  // byte once instead of twice and leave a log small enough that closing the store
+  // need not flush it.
+  uint64_t bulk_threshold_bytes = 4 << 20;
 };
 
 // What a put stored.

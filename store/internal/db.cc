@@ -19,7 +19,8 @@ namespace strata::internal {
 namespace {
 
 // Above this much write-ahead log, closing flushes so the next open need not replay.
-constexpr uint64_t kFlushOnCloseLogBytes = 4 << 20;
+// (ContentStoreOptions::bulk_threshold_bytes keeps a large put's log below it.)
+constexpr uint64_t kFlushOnCloseLogBytes = 8 << 20;
 
 constexpr std::array<absl::string_view, static_cast<int>(Cf::kCount)> kCfNames = {
     "default",   kCfChunks,  kCfChunkMeta, kCfManifests, kCfArtifacts,
