@@ -11,16 +11,9 @@
 namespace strata {
 namespace {
 
-class ArtifactStoreTest : public ::testing::Test {
+class ArtifactStoreTest : public testing::StoreTest {
  protected:
-  void SetUp() override { store_ = testing::OpenTestStore(dir_.Sub("store")); }
-
-  Digest Content(absl::string_view data) {
-    auto source = StringSource(data);
-    auto stats = store_->content().Put(*source);
-    EXPECT_TRUE(stats.ok()) << stats.status();
-    return stats->content_id;
-  }
+  Digest Content(absl::string_view data) { return PutContent(data).content_id; }
 
   absl::StatusOr<CommitResult> Commit(const std::string& artifact, absl::string_view data,
                                       std::map<std::string, std::string> metadata = {},
@@ -39,9 +32,6 @@ class ArtifactStoreTest : public ::testing::Test {
   }
 
   ArtifactStore& artifacts() { return store_->artifacts(); }
-
-  testing::ScratchDir dir_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_F(ArtifactStoreTest, VersionsAreNumberedFromOne) {

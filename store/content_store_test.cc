@@ -10,16 +10,9 @@
 namespace strata {
 namespace {
 
-class ContentStoreTest : public ::testing::Test {
+class ContentStoreTest : public testing::StoreTest {
  protected:
-  void SetUp() override { store_ = testing::OpenTestStore(dir_.Sub("store")); }
-
-  PutStats Put(absl::string_view data) {
-    auto source = StringSource(data);
-    auto stats = store_->content().Put(*source);
-    EXPECT_TRUE(stats.ok()) << stats.status();
-    return *stats;
-  }
+  PutStats Put(absl::string_view data) { return PutContent(data); }
 
   absl::StatusOr<std::string> Get(const Digest& id, uint64_t offset = 0,
                                   uint64_t length = UINT64_MAX) {
@@ -29,9 +22,6 @@ class ContentStoreTest : public ::testing::Test {
     if (!s.ok()) return s;
     return out;
   }
-
-  testing::ScratchDir dir_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_F(ContentStoreTest, RoundTripsAtChunkBoundaries) {

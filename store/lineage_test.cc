@@ -14,10 +14,10 @@ namespace {
 // config@1 ----------> run(train)
 // clean@1 -> report@1 (direct)
 // raw@1 -> model@1 also (a diamond: raw reaches model two ways)
-class LineageTest : public ::testing::Test {
+class LineageTest : public testing::StoreTest {
  protected:
   void SetUp() override {
-    store_ = testing::OpenTestStore(dir_.Sub("store"));
+    StoreTest::SetUp();
     Put("dataset/raw", "raw", {});
     Put("dataset/clean", "clean", {"dataset/raw"});
     Put("config/train", "cfg", {});
@@ -51,8 +51,6 @@ class LineageTest : public ::testing::Test {
     return ids;
   }
 
-  testing::ScratchDir dir_;
-  std::unique_ptr<Store> store_;
   std::string run_;
 };
 

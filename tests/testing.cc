@@ -35,6 +35,13 @@ std::unique_ptr<Store> OpenTestStore(const std::string& dir, bool sync) {
   return std::move(*store);
 }
 
+PutStats StoreTest::PutContent(absl::string_view data) {
+  auto source = StringSource(data);
+  auto stats = store_->content().Put(*source);
+  EXPECT_TRUE(stats.ok()) << stats.status();
+  return stats.ok() ? *stats : PutStats();
+}
+
 std::string RandomBytes(std::mt19937_64& rng, size_t n, bool compressible) {
   std::string out(n, '\0');
   size_t i = 0;

@@ -7,6 +7,7 @@
 #include <random>
 #include <string>
 
+#include "gtest/gtest.h"
 #include "store/store.h"
 
 namespace strata::testing {
@@ -29,6 +30,17 @@ class ScratchDir {
 // Opens (creating) a store in `dir` without fsync, for speed; aborts the test on
 // failure.
 std::unique_ptr<Store> OpenTestStore(const std::string& dir, bool sync = false);
+
+// A fixture with a fresh store (no fsync) in a scratch directory.
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { store_ = OpenTestStore(dir_.Sub("store")); }
+  // Stores `data` as content; fails the test on error.
+  PutStats PutContent(absl::string_view data);
+
+  ScratchDir dir_;
+  std::unique_ptr<Store> store_;
+};
 
 // `n` pseudo-random bytes from `rng`; `compressible` draws from a small alphabet.
 std::string RandomBytes(std::mt19937_64& rng, size_t n, bool compressible = false);
