@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# content_bench.sh BUILD_DIR: puts three versions of a ~136 MiB CSV into strata and
+# content_bench.sh BUILD_DIR: puts three versions of a ~136 MB CSV into strata and
 # into restic, side by side, and reads them back.
 #
 # For each system and each of REPS repetitions: a fresh store (or repository), then
@@ -176,7 +176,7 @@ echo
 verdict() { if awk "BEGIN {exit !($1)}"; then echo PASS; else echo MISS; fi; }
 echo "TARGETS"
 printf '  %-44s %-5s %s\n' \
-  "put v1 (136 MiB CSV) <= 0.5 s" "$(verdict "${R[strata,put1]} <= 0.5")" "${R[strata,put1]} s" \
+  "put v1 (136 MB CSV) <= 0.5 s" "$(verdict "${R[strata,put1]} <= 0.5")" "${R[strata,put1]} s" \
   "stored bytes after v3 <= restic's repository" \
   "$(verdict "${R[strata,stored3]} <= ${R[restic,stored3]}")" \
   "${R[strata,stored3]} vs ${R[restic,stored3]}"

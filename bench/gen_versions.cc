@@ -77,7 +77,8 @@ char* FormatRow(char* p, uint64_t id, uint64_t revision, const std::vector<std::
   const uint64_t c = SplitMix64(&state);
   p = AppendUint(p, id);
   *p++ = ',';
-  p = AppendUint(p, a % 10'000'000'000);  // int: up to 10 digits
+  // int: up to 8 digits, which puts v1 at the issue's ~136 MB (10^6 bytes)
+  p = AppendUint(p, a % 100'000'000);
   *p++ = ',';
   const uint64_t micros = b % 1'000'000'000;  // float: [0, 1000) with 6 decimals
   p = AppendUint(p, micros / 1'000'000);
