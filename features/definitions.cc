@@ -1,0 +1,372 @@
+#include "features/definitions.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <initializer_list>
+#include <limits>
+#include <map>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "store/ref.h"
+#include "store/status_macros.h"
+
+namespace strata::features {
+namespace {
+
+constexpr absl::string_view kReservedColumns[] = {"event_timestamp", "created_timestamp"};
+
+// Reads one definitions file, remembering its name for error messages.
+class DefinitionsReader {
+ public:
+  explicit DefinitionsReader(absl::string_view source) : source_(source) {}
+
+  absl::StatusOr<Definitions> Read(const YAML::Node& root) {
+    if (!root.IsDefined() || root.IsNull()) return Error(root, "the file is empty");
+    RETURN_IF_ERROR(CheckKeys(root, {"entities", "feature_views"}, "the file"));
+    Definitions defs;
+    if (const YAML::Node entities = root["entities"]; entities) {
+      RETURN_IF_ERROR(CheckSequence(entities, "entities"));
+      for (const YAML::Node& node : entities) {
+        ASSIGN_OR_RETURN(Entity entity, ReadEntity(node));
+        if (!entity_nodes_.emplace(entity.name(), node).second) {
+          return Error(node,
+                       absl::StrCat("entity '", entity.name(), "' is defined twice"));
+        }
+        *defs.add_entities() = std::move(entity);
+      }
+    }
+    if (const YAML::Node views = root["feature_views"]; views) {
+      RETURN_IF_ERROR(CheckSequence(views, "feature_views"));
+      std::set<std::string> names;
+      for (const YAML::Node& node : views) {
+        ASSIGN_OR_RETURN(FeatureView view, ReadFeatureView(node, defs));
+        if (!names.insert(view.name()).second) {
+          return Error(node,
+                       absl::StrCat("feature view '", view.name(), "' is defined twice"));
+        }
+        *defs.add_feature_views() = std::move(view);
+      }
+    }
+    if (defs.entities_size() == 0 && defs.feature_views_size() == 0) {
+      return Error(root, "the file defines no entities and no feature views");
+    }
+    return defs;
+  }
+
+ private:
+  std::string Where(const YAML::Node& node) const {
+    const YAML::Mark mark = node.Mark();
+    if (mark.is_null()) return std::string(source_);
+    return absl::StrCat(source_, ":", mark.line + 1, ":", mark.column + 1);
+  }
+
+  absl::Status Error(const YAML::Node& node, absl::string_view message) const {
+    return absl::InvalidArgumentError(absl::StrCat(Where(node), ": ", message));
+  }
+
+  absl::Status CheckKeys(const YAML::Node& node,
+                         std::initializer_list<absl::string_view> allowed,
+                         absl::string_view what) const {
+    if (!node.IsMap()) return Error(node, absl::StrCat(what, " must be a mapping"));
+    for (const auto& item : node) {
+      const std::string key = item.first.Scalar();
+      bool known = false;
+      for (absl::string_view a : allowed) known = known || a == key;
+      if (!known) {
+        return Error(item.first,
+                     absl::StrCat("unknown key '", key, "' in ", what,
+                                  " (expected: ", absl::StrJoin(allowed, ", "), ")"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status CheckSequence(const YAML::Node& node, absl::string_view what) const {
+    if (!node.IsSequence())
+      return Error(node, absl::StrCat("'", what, "' must be a list"));
+    return absl::OkStatus();
+  }
+
+  // The scalar at `key` of `map`; an error when absent (if required) or not scalar.
+  absl::StatusOr<std::string> Scalar(const YAML::Node& map, absl::string_view key,
+                                     absl::string_view what, bool required) const {
+    const YAML::Node node = map[std::string(key)];
+    if (!node) {
+      if (!required) return std::string();
+      return Error(map, absl::StrCat(what, " has no '", key, "'"));
+    }
+    if (!node.IsScalar()) {
+      return Error(node,
+                   absl::StrCat("'", key, "' of ", what, " must be a single value"));
+    }
+    return node.Scalar();
+  }
+
+  // Column-like names: entities, join keys, features.
+  absl::Status CheckIdentifier(const YAML::Node& node, const std::string& name,
+                               absl::string_view what) const {
+    bool ok =
+        !name.empty() && name.size() <= 64 &&
+        (absl::ascii_islower(static_cast<unsigned char>(name[0])) || name[0] == '_');
+    for (char c : name) {
+      ok = ok && (absl::ascii_islower(static_cast<unsigned char>(c)) ||
+                  absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '_');
+    }
+    if (!ok) {
+      return Error(node,
+                   absl::StrCat(what, " name '", name,
+                                "' must match [a-z_][a-z0-9_]* (at most 64 characters)"));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<ValueType> Type(const YAML::Node& map, absl::string_view what) const {
+    ASSIGN_OR_RETURN(std::string text, Scalar(map, "type", what, /*required=*/true));
+    auto type = ParseValueType(text);
+    if (!type.ok()) return Error(map["type"], type.status().message());
+    return *type;
+  }
+
+  absl::StatusOr<Entity> ReadEntity(const YAML::Node& node) const {
+    RETURN_IF_ERROR(CheckKeys(node, {"name", "join_keys", "description"}, "an entity"));
+    Entity entity;
+    ASSIGN_OR_RETURN(*entity.mutable_name(), Scalar(node, "name", "an entity", true));
+    RETURN_IF_ERROR(CheckIdentifier(node["name"], entity.name(), "entity"));
+    const std::string what = absl::StrCat("entity '", entity.name(), "'");
+    ASSIGN_OR_RETURN(*entity.mutable_description(),
+                     Scalar(node, "description", what, false));
+    const YAML::Node keys = node["join_keys"];
+    if (!keys) return Error(node, absl::StrCat(what, " has no 'join_keys'"));
+    RETURN_IF_ERROR(CheckSequence(keys, "join_keys"));
+    if (keys.size() == 0)
+      return Error(keys, absl::StrCat(what, " needs at least one join key"));
+    std::set<std::string> names;
+    for (const YAML::Node& k : keys) {
+      RETURN_IF_ERROR(CheckKeys(k, {"name", "type"}, "a join key"));
+      JoinKey key;
+      ASSIGN_OR_RETURN(*key.mutable_name(), Scalar(k, "name", "a join key", true));
+      RETURN_IF_ERROR(CheckIdentifier(k["name"], key.name(), "join key"));
+      ASSIGN_OR_RETURN(ValueType type, Type(k, "a join key"));
+      if (type != VALUE_TYPE_INT64 && type != VALUE_TYPE_STRING) {
+        return Error(k["type"], absl::StrCat("join key '", key.name(),
+                                             "' must be int64 or string, not ",
+                                             ValueTypeName(type)));
+      }
+      key.set_type(type);
+      if (!names.insert(key.name()).second) {
+        return Error(k,
+                     absl::StrCat("join key '", key.name(), "' appears twice in ", what));
+      }
+      *entity.add_join_keys() = std::move(key);
+    }
+    return entity;
+  }
+
+  absl::StatusOr<FeatureView> ReadFeatureView(const YAML::Node& node,
+                                              const Definitions& defs) const {
+    RETURN_IF_ERROR(CheckKeys(
+        node, {"name", "entities", "ttl", "features", "description", "owner", "tags"},
+        "a feature view"));
+    FeatureView view;
+    ASSIGN_OR_RETURN(*view.mutable_name(), Scalar(node, "name", "a feature view", true));
+    if (absl::Status s = ValidateArtifactName(view.name()); !s.ok()) {
+      return Error(node["name"], absl::StrCat("feature view ", s.message()));
+    }
+    const std::string what = absl::StrCat("feature view '", view.name(), "'");
+    ASSIGN_OR_RETURN(*view.mutable_description(),
+                     Scalar(node, "description", what, false));
+    ASSIGN_OR_RETURN(*view.mutable_owner(), Scalar(node, "owner", what, false));
+    ASSIGN_OR_RETURN(std::string ttl, Scalar(node, "ttl", what, false));
+    if (!ttl.empty()) {
+      auto seconds = ParseDuration(ttl);
+      if (!seconds.ok()) return Error(node["ttl"], seconds.status().message());
+      view.set_ttl_seconds(*seconds);
+    }
+    if (const YAML::Node tags = node["tags"]; tags) {
+      if (!tags.IsMap())
+        return Error(tags, "'tags' must be a mapping of names to values");
+      for (const auto& item : tags) {
+        if (!item.second.IsScalar())
+          return Error(item.second, "a tag's value must be a single value");
+        (*view.mutable_tags())[item.first.Scalar()] = item.second.Scalar();
+      }
+    }
+
+    // Entities, by name, with their join keys; no join key may appear twice.
+    const YAML::Node entities = node["entities"];
+    if (!entities) return Error(node, absl::StrCat(what, " has no 'entities'"));
+    RETURN_IF_ERROR(CheckSequence(entities, "entities"));
+    if (entities.size() == 0)
+      return Error(entities, absl::StrCat(what, " needs an entity"));
+    std::set<std::string> columns(std::begin(kReservedColumns),
+                                  std::end(kReservedColumns));
+    for (const YAML::Node& e : entities) {
+      if (!e.IsScalar())
+        return Error(e, "an entity of a feature view is named by a single value");
+      const Entity* found = nullptr;
+      for (const Entity& entity : defs.entities()) {
+        if (entity.name() == e.Scalar()) found = &entity;
+      }
+      if (found == nullptr) {
+        return Error(e, absl::StrCat(what, " uses entity '", e.Scalar(),
+                                     "', which this file does not define"));
+      }
+      for (const JoinKey& key : found->join_keys()) {
+        if (!columns.insert(key.name()).second) {
+          return Error(e, absl::StrCat("join key '", key.name(), "' of entity '",
+                                       found->name(), "' is already a column of ", what));
+        }
+      }
+      *view.add_entities() = *found;
+    }
+
+    const YAML::Node features = node["features"];
+    if (!features) return Error(node, absl::StrCat(what, " has no 'features'"));
+    RETURN_IF_ERROR(CheckSequence(features, "features"));
+    if (features.size() == 0)
+      return Error(features, absl::StrCat(what, " needs a feature"));
+    for (const YAML::Node& f : features) {
+      RETURN_IF_ERROR(CheckKeys(f, {"name", "type", "description"}, "a feature"));
+      Feature feature;
+      ASSIGN_OR_RETURN(*feature.mutable_name(), Scalar(f, "name", "a feature", true));
+      RETURN_IF_ERROR(CheckIdentifier(f["name"], feature.name(), "feature"));
+      ASSIGN_OR_RETURN(ValueType type, Type(f, "a feature"));
+      feature.set_type(type);
+      ASSIGN_OR_RETURN(*feature.mutable_description(),
+                       Scalar(f, "description", "a feature", false));
+      if (!columns.insert(feature.name()).second) {
+        return Error(
+            f, absl::StrCat("feature '", feature.name(), "' of ", what,
+                            " clashes with a join key, a reserved column "
+                            "(event_timestamp, created_timestamp) or another feature"));
+      }
+      *view.add_features() = std::move(feature);
+    }
+    return view;
+  }
+
+  std::string source_;
+  std::map<std::string, YAML::Node> entity_nodes_;
+};
+
+}  // namespace
+
+absl::StatusOr<ValueType> ParseValueType(absl::string_view text) {
+  static const std::pair<absl::string_view, ValueType> kTypes[] = {
+      {"int64", VALUE_TYPE_INT64},   {"double", VALUE_TYPE_DOUBLE},
+      {"string", VALUE_TYPE_STRING}, {"bool", VALUE_TYPE_BOOL},
+      {"bytes", VALUE_TYPE_BYTES},   {"timestamp", VALUE_TYPE_TIMESTAMP}};
+  for (const auto& [name, type] : kTypes) {
+    if (text == name) return type;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown type '", text,
+                   "' (types: int64, double, string, bool, bytes, timestamp)"));
+}
+
+absl::string_view ValueTypeName(ValueType type) {
+  switch (type) {
+    case VALUE_TYPE_INT64:
+      return "int64";
+    case VALUE_TYPE_DOUBLE:
+      return "double";
+    case VALUE_TYPE_STRING:
+      return "string";
+    case VALUE_TYPE_BOOL:
+      return "bool";
+    case VALUE_TYPE_BYTES:
+      return "bytes";
+    case VALUE_TYPE_TIMESTAMP:
+      return "timestamp";
+    default:
+      return "unspecified";
+  }
+}
+
+absl::StatusOr<int64_t> ParseDuration(absl::string_view text) {
+  if (text == "0") return 0;
+  if (text.size() < 2) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("duration '", text,
+                     "' needs a number and a unit: s, m, h or d (for example 7d)"));
+  }
+  int64_t unit = 0;
+  switch (text.back()) {
+    case 's':
+      unit = 1;
+      break;
+    case 'm':
+      unit = 60;
+      break;
+    case 'h':
+      unit = 3600;
+      break;
+    case 'd':
+      unit = 86400;
+      break;
+    default:
+      return absl::InvalidArgumentError(absl::StrCat(
+          "duration '", text, "' needs a unit: s, m, h or d (for example 7d)"));
+  }
+  int64_t n = 0;
+  const absl::string_view digits = text.substr(0, text.size() - 1);
+  if (digits.find_first_not_of("0123456789") != absl::string_view::npos ||
+      !absl::SimpleAtoi(digits, &n) || n > std::numeric_limits<int64_t>::max() / unit) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "duration '", text, "' is not a whole, non-negative number of units"));
+  }
+  return n * unit;
+}
+
+absl::StatusOr<Definitions> ParseDefinitions(absl::string_view text,
+                                             absl::string_view source) {
+  // yaml-cpp reports through exceptions; they stop here.
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ":", e.mark.line + 1, ":", e.mark.column + 1, ": ", e.msg));
+  }
+  try {
+    return DefinitionsReader(source).Read(root);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": ", e.what()));
+  }
+}
+
+absl::Status CheckCompatible(const FeatureView& existing, const FeatureView& updated) {
+  auto keys = [](const FeatureView& v) {
+    std::vector<std::string> out;
+    for (const Entity& e : v.entities()) {
+      for (const JoinKey& k : e.join_keys()) {
+        out.push_back(
+            absl::StrCat(e.name(), ".", k.name(), ":", ValueTypeName(k.type())));
+      }
+    }
+    return out;
+  };
+  if (keys(existing) != keys(updated)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "feature view '", updated.name(), "' changes its entities or join keys (",
+        absl::StrJoin(keys(existing), ", "), " -> ", absl::StrJoin(keys(updated), ", "),
+        "); rows already ingested are keyed by them: define a new feature view instead"));
+  }
+  for (const Feature& now : updated.features()) {
+    for (const Feature& before : existing.features()) {
+      if (before.name() == now.name() && before.type() != now.type()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "feature '", now.name(), "' of feature view '", updated.name(), "' is ",
+            ValueTypeName(before.type()), "; changing it to ", ValueTypeName(now.type()),
+            " is refused: add a feature with a new name instead"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace strata::features

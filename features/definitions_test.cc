@@ -1,0 +1,245 @@
+#include "features/definitions.h"
+
+#include "gtest/gtest.h"
+
+namespace strata::features {
+namespace {
+
+constexpr absl::string_view kIssueExample = R"(
+entities:
+  - name: customer
+    join_keys:
+      - {name: customer_id, type: int64}
+feature_views:
+  - name: customer_stats
+    entities: [customer]
+    ttl: 7d
+    features:
+      - {name: spend_7d, type: double}
+      - {name: segment, type: string}
+)";
+
+TEST(DefinitionsTest, ParsesTheDocumentedShape) {
+  auto defs = ParseDefinitions(kIssueExample, "defs.yaml");
+  ASSERT_TRUE(defs.ok()) << defs.status();
+  ASSERT_EQ(defs->entities_size(), 1);
+  EXPECT_EQ(defs->entities(0).name(), "customer");
+  EXPECT_EQ(defs->entities(0).join_keys(0).type(), VALUE_TYPE_INT64);
+  ASSERT_EQ(defs->feature_views_size(), 1);
+  const FeatureView& view = defs->feature_views(0);
+  EXPECT_EQ(view.name(), "customer_stats");
+  EXPECT_EQ(view.ttl_seconds(), 7 * 86400);
+  ASSERT_EQ(view.entities_size(), 1);
+  EXPECT_EQ(view.entities(0).join_keys(0).name(), "customer_id");  // embedded
+  ASSERT_EQ(view.features_size(), 2);
+  EXPECT_EQ(view.features(1).name(), "segment");
+  EXPECT_EQ(view.features(1).type(), VALUE_TYPE_STRING);
+}
+
+TEST(DefinitionsTest, JsonIsAcceptedToo) {
+  auto defs = ParseDefinitions(R"({
+    "entities": [{"name": "driver", "join_keys": [{"name": "driver_id", "type": "string"}]},
+                 {"name": "city", "join_keys": [{"name": "city_id", "type": "int64"}]}],
+    "feature_views": [{
+      "name": "team/driver_city", "entities": ["driver", "city"], "ttl": "90m",
+      "description": "trips per driver and city", "owner": "ml-platform",
+      "tags": {"tier": "gold"},
+      "features": [{"name": "trips", "type": "int64"}, {"name": "active", "type": "bool"},
+                   {"name": "last_trip", "type": "timestamp"}, {"name": "blob", "type": "bytes"}]
+    }]
+  })",
+                               "defs.json");
+  ASSERT_TRUE(defs.ok()) << defs.status();
+  const FeatureView& view = defs->feature_views(0);
+  EXPECT_EQ(view.name(), "team/driver_city");
+  EXPECT_EQ(view.ttl_seconds(), 5400);
+  EXPECT_EQ(view.entities_size(), 2);
+  EXPECT_EQ(view.owner(), "ml-platform");
+  EXPECT_EQ(view.tags().at("tier"), "gold");
+  EXPECT_EQ(view.features(2).type(), VALUE_TYPE_TIMESTAMP);
+}
+
+TEST(DefinitionsTest, TtlDefaultsToUnbounded) {
+  auto defs = ParseDefinitions(R"(
+entities: [{name: e, join_keys: [{name: id, type: string}]}]
+feature_views: [{name: v, entities: [e], features: [{name: x, type: double}]}]
+)",
+                               "d.yaml");
+  ASSERT_TRUE(defs.ok()) << defs.status();
+  EXPECT_EQ(defs->feature_views(0).ttl_seconds(), 0);
+}
+
+struct BadDefinitions {
+  const char* name;
+  const char* text;
+  const char* message_part;  // what and where
+};
+
+class BadDefinitionsTest : public ::testing::TestWithParam<BadDefinitions> {};
+
+TEST_P(BadDefinitionsTest, IsInvalidArgumentSayingWhatAndWhere) {
+  auto defs = ParseDefinitions(GetParam().text, "defs.yaml");
+  ASSERT_FALSE(defs.ok());
+  EXPECT_EQ(defs.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(defs.status().message().find(GetParam().message_part),
+            absl::string_view::npos)
+      << defs.status().message();
+  EXPECT_EQ(defs.status().message().rfind("defs.yaml", 0), 0u) << defs.status().message();
+}
+
+constexpr char kEntity[] =
+    "entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n";
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, BadDefinitionsTest,
+    ::testing::Values(
+        BadDefinitions{"Empty", "", "the file is empty"},
+        BadDefinitions{"Malformed", "entities: [ {name: c", "defs.yaml:1:"},
+        BadDefinitions{"NotAMapping", "- a\n- b\n", "the file must be a mapping"},
+        BadDefinitions{"UnknownTopKey", "entites: []\n",
+                       "defs.yaml:1:1: unknown key 'entites'"},
+        BadDefinitions{"EntitiesNotList", "entities: {name: c}\n",
+                       "'entities' must be a list"},
+        BadDefinitions{"EntityNoName",
+                       "entities: [{join_keys: [{name: a, type: int64}]}]\n",
+                       "an entity has no 'name'"},
+        BadDefinitions{"EntityBadName", "entities: [{name: Cust, join_keys: []}]\n",
+                       "entity name 'Cust' must match"},
+        BadDefinitions{"NoJoinKeys", "entities: [{name: c}]\n", "has no 'join_keys'"},
+        BadDefinitions{"EmptyJoinKeys", "entities: [{name: c, join_keys: []}]\n",
+                       "at least one join key"},
+        BadDefinitions{
+            "JoinKeyDouble",
+            "entities: [{name: c, join_keys: [{name: k, type: double}]}]\n",
+            "defs.yaml:1:50: join key 'k' must be int64 or string, not double"},
+        BadDefinitions{"UnknownType",
+                       "entities: [{name: c, join_keys: [{name: k, type: long}]}]\n",
+                       "unknown type 'long'"},
+        BadDefinitions{"DuplicateEntity",
+                       "entities: [{name: c, join_keys: [{name: k, type: int64}]},"
+                       " {name: c, join_keys: [{name: k, type: int64}]}]\n",
+                       "entity 'c' is defined twice"},
+        BadDefinitions{
+            "UnknownViewKey",
+            "entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n"
+            "feature_views: [{name: v, entities: [c], ttl: 1d, featurs: []}]\n",
+            "defs.yaml:2:51: unknown key 'featurs' in a feature view"},
+        BadDefinitions{
+            "UnknownEntity",
+            "entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n"
+            "feature_views: [{name: v, entities: [d], features: [{name: x, type: "
+            "double}]}]\n",
+            "uses entity 'd', which this file does not define"},
+        BadDefinitions{
+            "BadTtlUnit",
+            "entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n"
+            "feature_views: [{name: v, entities: [c], ttl: 7w, features: [{name: x, "
+            "type: double}]}]\n",
+            "needs a unit: s, m, h or d"},
+        BadDefinitions{
+            "BareTtl",
+            "entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n"
+            "feature_views: [{name: v, entities: [c], ttl: 30, features: [{name: x, "
+            "type: double}]}]\n",
+            "needs a unit"},
+        BadDefinitions{
+            "NegativeTtl",
+            "entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n"
+            "feature_views: [{name: v, entities: [c], ttl: -1d, features: [{name: x, "
+            "type: double}]}]\n",
+            "not a whole, non-negative number"},
+        BadDefinitions{
+            "BadViewName",
+            "entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n"
+            "feature_views: [{name: ../x, entities: [c], features: [{name: x, type: "
+            "double}]}]\n",
+            "feature view artifact name '../x'"},
+        BadDefinitions{"NoFeatures",
+                       "entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n"
+                       "feature_views: [{name: v, entities: [c], features: []}]\n",
+                       "needs a feature"},
+        BadDefinitions{
+            "FeatureIsJoinKey",
+            "entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n"
+            "feature_views: [{name: v, entities: [c], features: [{name: cid, type: "
+            "double}]}]\n",
+            "feature 'cid' of feature view 'v' clashes"},
+        BadDefinitions{"FeatureIsReserved",
+                       "entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n"
+                       "feature_views: [{name: v, entities: [c], features: [{name: "
+                       "event_timestamp, type: timestamp}]}]\n",
+                       "clashes with a join key, a reserved column"},
+        BadDefinitions{
+            "DuplicateFeature",
+            "entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n"
+            "feature_views: [{name: v, entities: [c], features: [{name: x, type: "
+            "double}, {name: x, type: int64}]}]\n",
+            "feature 'x' of feature view 'v' clashes"},
+        BadDefinitions{
+            "SharedJoinKey",
+            "entities: [{name: a, join_keys: [{name: id, type: int64}]},"
+            " {name: b, join_keys: [{name: id, type: int64}]}]\n"
+            "feature_views: [{name: v, entities: [a, b], features: [{name: x, type: "
+            "double}]}]\n",
+            "join key 'id' of entity 'b' is already a column"},
+        BadDefinitions{
+            "FeatureTypeList",
+            "entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n"
+            "feature_views: [{name: v, entities: [c], features: [{name: x, type: "
+            "[double]}]}]\n",
+            "'type' of a feature must be a single value"},
+        BadDefinitions{
+            "DuplicateView",
+            "entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n"
+            "feature_views: [{name: v, entities: [c], features: [{name: x, type: "
+            "double}]}, {name: v, entities: [c], features: [{name: x, type: "
+            "double}]}]\n",
+            "feature view 'v' is defined twice"}),
+    [](const ::testing::TestParamInfo<BadDefinitions>& info) { return info.param.name; });
+
+TEST(DefinitionsTest, Durations) {
+  EXPECT_EQ(*ParseDuration("0"), 0);
+  EXPECT_EQ(*ParseDuration("45s"), 45);
+  EXPECT_EQ(*ParseDuration("30m"), 1800);
+  EXPECT_EQ(*ParseDuration("12h"), 43200);
+  EXPECT_EQ(*ParseDuration("30d"), 2592000);
+  EXPECT_FALSE(ParseDuration("d").ok());
+  EXPECT_FALSE(ParseDuration("1.5h").ok());
+  EXPECT_FALSE(ParseDuration("99999999999999999999d").ok());
+}
+
+TEST(DefinitionsTest, CompatibleChangesAndRefusedOnes) {
+  auto defs = ParseDefinitions(kIssueExample, "defs.yaml");
+  ASSERT_TRUE(defs.ok());
+  const FeatureView before = defs->feature_views(0);
+
+  FeatureView added = before;
+  added.set_ttl_seconds(86400);
+  added.set_description("now with a description");
+  auto* f = added.add_features();
+  f->set_name("orders_30d");
+  f->set_type(VALUE_TYPE_INT64);
+  EXPECT_TRUE(CheckCompatible(before, added).ok());
+
+  FeatureView removed = before;
+  removed.mutable_features()->RemoveLast();
+  EXPECT_TRUE(CheckCompatible(before, removed).ok());
+
+  FeatureView retyped = before;
+  retyped.mutable_features(0)->set_type(VALUE_TYPE_STRING);
+  absl::Status s = CheckCompatible(before, retyped);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(
+      s.message().find("feature 'spend_7d' of feature view 'customer_stats' is double; "
+                       "changing it to string is refused"),
+      absl::string_view::npos)
+      << s.message();
+
+  FeatureView rekeyed = before;
+  rekeyed.mutable_entities(0)->mutable_join_keys(0)->set_type(VALUE_TYPE_STRING);
+  EXPECT_EQ(CheckCompatible(before, rekeyed).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace strata::features
