@@ -1,23 +1,12 @@
 #include "features/definitions.h"
 
 #include "gtest/gtest.h"
+#include "tests/testing.h"
 
 namespace strata::features {
 namespace {
 
-constexpr absl::string_view kIssueExample = R"(
-entities:
-  - name: customer
-    join_keys:
-      - {name: customer_id, type: int64}
-feature_views:
-  - name: customer_stats
-    entities: [customer]
-    ttl: 7d
-    features:
-      - {name: spend_7d, type: double}
-      - {name: segment, type: string}
-)";
+constexpr absl::string_view kIssueExample = testing::kExampleDefinitions;
 
 TEST(DefinitionsTest, ParsesTheDocumentedShape) {
   auto defs = ParseDefinitions(kIssueExample, "defs.yaml");

@@ -292,6 +292,37 @@ TEST_F(CliTest, QuietWhenNotATerminal) {
   EXPECT_TRUE(get.out == content);
 }
 
+TEST_F(CliTest, ApplyStoresChangedFeatureViewsAndRefusesBadOnes) {
+  const std::string defs(testing::kExampleDefinitions);
+  const std::string file = WriteFile("defs.yaml", defs);
+  EXPECT_EQ(Ok({"apply", file}), "featureview/customer_stats@1 created\n");
+  EXPECT_EQ(Ok({"apply", file}), "featureview/customer_stats@1 unchanged\n");
+  // The stored definition is readable JSON.
+  EXPECT_NE(Ok({"get", "featureview/customer_stats"}).find("\"ttl\":\"604800s\""),
+            std::string::npos);
+
+  std::string retyped = defs;
+  retyped.replace(retyped.find("spend_7d, type: double"), 22, "spend_7d, type: string");
+  ProcessResult refused = Strata({"apply", "-"}, retyped);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_EQ(
+      refused.err,
+      "error: feature 'spend_7d' of feature view 'customer_stats' is double; changing it "
+      "to string is refused: add a feature with a new name instead\n");
+
+  std::string bad_ttl = defs;
+  bad_ttl.replace(bad_ttl.find("ttl: 7d"), 7, "ttl: 7w");
+  ProcessResult bad = Strata({"apply", WriteFile("bad.yaml", bad_ttl)});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.err,
+            "error: " + dir_.Sub("bad.yaml") +
+                ":8:10: duration '7w' needs a unit: s, m, h or d (for example 7d)\n");
+  EXPECT_EQ(Strata({"apply", dir_.Sub("missing.yaml")}).exit_code, 2);
+  // Nothing of the refused applies was written.
+  EXPECT_NE(Ok({"log", "featureview/customer_stats"}).find("@1 "), std::string::npos);
+  EXPECT_EQ(Ok({"log", "featureview/customer_stats"}).find("@2 "), std::string::npos);
+}
+
 TEST_F(CliTest, InitIsIdempotentAndHelpWorks) {
   EXPECT_EQ(Ok({"init"}), "store at " + store_dir_ + " already initialized\n");
   ProcessResult help = Strata({"--help"});

@@ -31,6 +31,20 @@ class ScratchDir {
 // failure.
 std::unique_ptr<Store> OpenTestStore(const std::string& dir, bool sync = false);
 
+// The definitions file of the feature store issue: one entity, one feature view.
+inline constexpr absl::string_view kExampleDefinitions = R"(entities:
+  - name: customer
+    join_keys:
+      - {name: customer_id, type: int64}
+feature_views:
+  - name: customer_stats
+    entities: [customer]
+    ttl: 7d
+    features:
+      - {name: spend_7d, type: double}
+      - {name: segment, type: string}
+)";
+
 // A fixture with a fresh store (no fsync) in a scratch directory.
 class StoreTest : public ::testing::Test {
  protected:

@@ -34,6 +34,7 @@ absl::Status Print(const std::string& text);
 
 void AddArtifactCommands(CLI::App& app, Context& ctx);  // init put get show log ls alias
 void AddRunCommands(CLI::App& app, Context& ctx);       // run lineage
+void AddFeatureCommands(CLI::App& app, Context& ctx);   // apply
 
 }  // namespace strata::cli
 

@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
                  "Store directory (default: $STRATA_STORE, else ./.strata)");
   strata::cli::AddArtifactCommands(app, ctx);
   strata::cli::AddRunCommands(app, ctx);
+  strata::cli::AddFeatureCommands(app, ctx);
 
   if (const char* command = FirstCommand(argc, argv); command != nullptr) {
     bool known = false;
