@@ -227,11 +227,9 @@ absl::Status RunLog(const Context& ctx, const LogArgs& a) {
   ASSIGN_OR_RETURN(auto aliases, AliasesByVersion(*store, artifact));
   std::reverse(versions.begin(), versions.end());  // newest first
   if (a.json) {
-    JsonWriter w;
-    w.BeginArray();
-    for (const auto& v : versions) WriteVersionJson(w, v, aliases[v.number()]);
-    w.EndArray();
-    return Print(w.Take() + "\n");
+    return PrintJsonArray(versions, [&](JsonWriter& w, const store::Version& v) {
+      WriteVersionJson(w, v, aliases[v.number()]);
+    });
   }
   std::string out;
   for (const auto& v : versions) {
@@ -261,9 +259,7 @@ absl::Status RunLs(const Context& ctx, const LsArgs& a) {
   ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
   ASSIGN_OR_RETURN(auto list, store->artifacts().List(kind));
   if (a.json) {
-    JsonWriter w;
-    w.BeginArray();
-    for (const auto& s : list) {
+    return PrintJsonArray(list, [](JsonWriter& w, const ArtifactSummary& s) {
       w.BeginObject().Key("artifact").String(s.artifact.ToString());
       w.Key("kind").String(KindName(s.artifact.kind)).Key("name").String(s.artifact.name);
       w.Key("latest").Uint(s.head.latest_version());
@@ -272,9 +268,7 @@ absl::Status RunLs(const Context& ctx, const LsArgs& a) {
       w.Key("aliases").BeginObject();
       for (const auto& [name, version] : s.aliases) w.Key(name).Uint(version);
       w.EndObject().EndObject();
-    }
-    w.EndArray();
-    return Print(w.Take() + "\n");
+    });
   }
   std::string out;
   for (const auto& s : list) {
@@ -300,10 +294,13 @@ absl::StatusOr<std::optional<uint64_t>> ParseExpect(const std::string& text) {
   return std::optional<uint64_t>(n);
 }
 
+// "@N", or "(none)" for 0 (an alias that did not exist, or was removed).
+std::string VersionText(uint64_t n) {
+  return n == 0 ? std::string("(none)") : absl::StrCat("@", n);
+}
+
 std::string MoveText(const ArtifactId& artifact, const store::AliasMove& m) {
-  auto v = [](uint64_t n) {
-    return n == 0 ? std::string("(none)") : absl::StrCat("@", n);
-  };
+  const auto& v = VersionText;
   return absl::StrCat(artifact.ToString(), "@", m.alias(), ": ", v(m.from_version()),
                       " -> ", v(m.to_version()), "\n");
 }
@@ -343,17 +340,9 @@ absl::Status RunAliasLog(const Context& ctx, const AliasArgs& a) {
   ASSIGN_OR_RETURN(ArtifactId artifact, ParseArtifactId(a.artifact));
   ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
   ASSIGN_OR_RETURN(auto moves, store->artifacts().AliasLog(artifact));
-  if (a.json) {
-    JsonWriter w;
-    w.BeginArray();
-    for (const auto& m : moves) WriteAliasMoveJson(w, m);
-    w.EndArray();
-    return Print(w.Take() + "\n");
-  }
+  if (a.json) return PrintJsonArray(moves, WriteAliasMoveJson);
   std::string out;
-  auto v = [](uint64_t n) {
-    return n == 0 ? std::string("(none)") : absl::StrCat("@", n);
-  };
+  const auto& v = VersionText;
   for (const auto& m : moves) {
     absl::StrAppend(
         &out, absl::StrFormat("#%-3d %s  %-10s %-12s %6s -> %-6s %s\n", m.sequence(),

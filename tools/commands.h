@@ -11,6 +11,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
+#include "store/json_writer.h"
 #include "store/store.h"
 
 namespace strata::cli {
@@ -31,6 +32,16 @@ absl::StatusOr<std::map<std::string, std::string>> ParsePairs(
 
 // Writes `text` to standard output. Errors: Unavailable when stdout is closed.
 absl::Status Print(const std::string& text);
+
+// Prints `items` as one JSON array line, each written by `write(JsonWriter&, item)`.
+template <typename Items, typename WriteFn>
+absl::Status PrintJsonArray(const Items& items, WriteFn write) {
+  JsonWriter w;
+  w.BeginArray();
+  for (const auto& item : items) write(w, item);
+  w.EndArray();
+  return Print(w.Take() + "\n");
+}
 
 void AddArtifactCommands(CLI::App& app, Context& ctx);  // init put get show log ls alias
 void AddRunCommands(CLI::App& app, Context& ctx);       // run lineage

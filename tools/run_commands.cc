@@ -98,13 +98,7 @@ absl::Status RunShow(const Context& ctx, const RunArgs& a) {
 absl::Status RunLs(const Context& ctx, const RunArgs& a) {
   ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
   ASSIGN_OR_RETURN(auto runs, store->runs().List());
-  if (a.json) {
-    JsonWriter w;
-    w.BeginArray();
-    for (const auto& r : runs) WriteRunJson(w, r);
-    w.EndArray();
-    return Print(w.Take() + "\n");
-  }
+  if (a.json) return PrintJsonArray(runs, WriteRunJson);
   std::string out;
   for (const auto& r : runs) {
     absl::StrAppend(

@@ -208,23 +208,6 @@ std::unique_ptr<rocksdb::Transaction> Db::Begin() const {
   return std::unique_ptr<rocksdb::Transaction>(db_->BeginTransaction(wo, to));
 }
 
-absl::Status Db::PrefixIterator::status() const {
-  return FromRocks(it_->status(), "scan");
-}
-
-std::unique_ptr<Db::PrefixIterator> Db::Scan(Cf which, absl::string_view prefix) const {
-  auto out = std::unique_ptr<PrefixIterator>(new PrefixIterator());
-  out->upper_ = PrefixSuccessor(prefix);
-  rocksdb::ReadOptions ro;
-  if (!out->upper_.empty()) {
-    out->upper_slice_ = rocksdb::Slice(out->upper_);
-    ro.iterate_upper_bound = &out->upper_slice_;
-  }
-  out->it_.reset(db_->NewIterator(ro, cf(which)));
-  out->it_->Seek(ToSlice(prefix));
-  return out;
-}
-
 void Db::Cursor::Seek(absl::string_view prefix) {
   prefix_.assign(prefix.data(), prefix.size());
   it_->Seek(ToSlice(prefix));
@@ -240,6 +223,12 @@ std::unique_ptr<Db::Cursor> Db::NewCursor(Cf which) const {
   auto out = std::unique_ptr<Cursor>(new Cursor());
   out->it_.reset(db_->NewIterator(rocksdb::ReadOptions(), cf(which)));
   return out;
+}
+
+std::unique_ptr<Db::Cursor> Db::Scan(Cf which, absl::string_view prefix) const {
+  auto cursor = NewCursor(which);
+  cursor->Seek(prefix);
+  return cursor;
 }
 
 absl::StatusOr<std::vector<std::optional<std::string>>> Db::MultiGet(

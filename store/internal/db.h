@@ -72,25 +72,9 @@ class Db {
   // Begins a pessimistic transaction whose commit is synced per DbOptions.
   std::unique_ptr<rocksdb::Transaction> Begin() const;
 
-  // An iterator over keys starting with `prefix` in `cf`, positioned at the first.
-  class PrefixIterator {
-   public:
-    bool Valid() const { return it_->Valid(); }
-    void Next() { it_->Next(); }
-    absl::string_view key() const { return {it_->key().data(), it_->key().size()}; }
-    absl::string_view value() const { return {it_->value().data(), it_->value().size()}; }
-    absl::Status status() const;
-
-   private:
-    friend class Db;
-    std::string upper_;
-    rocksdb::Slice upper_slice_;
-    std::unique_ptr<rocksdb::Iterator> it_;
-  };
-  std::unique_ptr<PrefixIterator> Scan(Cf cf, absl::string_view prefix) const;
-
-  // One iterator re-positioned for many prefixes: cheaper than a Scan per prefix
-  // when a caller visits hundreds (a lineage walk).
+  // An iterator over the keys that start with a prefix; re-positioning one cursor
+  // is cheaper than a new one per prefix when a caller visits hundreds (a lineage
+  // walk).
   class Cursor {
    public:
     // Positions at the first key starting with `prefix`.
@@ -108,6 +92,9 @@ class Db {
     std::unique_ptr<rocksdb::Iterator> it_;
   };
   std::unique_ptr<Cursor> NewCursor(Cf cf) const;
+
+  // A cursor over the keys of `cf` starting with `prefix`, positioned at the first.
+  std::unique_ptr<Cursor> Scan(Cf cf, absl::string_view prefix) const;
 
   // Batched point reads (one MultiGet): an entry per key, nullopt when absent.
   absl::StatusOr<std::vector<std::optional<std::string>>> MultiGet(
