@@ -57,6 +57,8 @@ absl::Status Lineage::LoadAll(std::vector<LineageNode>* nodes) const {
   std::vector<std::string> version_keys, run_keys;
   std::vector<size_t> version_nodes, run_nodes;
   for (size_t i = 0; i < nodes->size(); ++i) {
+    if ((*nodes)[i].version.has_value() || (*nodes)[i].run.has_value())
+      continue;  // the root
     const std::string& id = (*nodes)[i].id;
     if (IsRunNode(id)) {
       run_keys.push_back(id.substr(4));

@@ -23,8 +23,6 @@ class ProgressBar {
   // Clears the line.
   void Finish();
 
-  bool enabled() const { return enabled_; }
-
  private:
   void Draw(uint64_t done);
   std::string label_;

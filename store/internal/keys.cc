@@ -10,12 +10,6 @@ void AppendBigEndian64(std::string* out, uint64_t v) {
   }
 }
 
-uint64_t DecodeBigEndian64(absl::string_view in) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(in[i]);
-  return v;
-}
-
 std::string ArtifactKey(absl::string_view kind, absl::string_view name) {
   return absl::StrCat(kind, "/", name);
 }
@@ -57,19 +51,6 @@ std::string EdgePrefix(EdgeDirection dir, absl::string_view node) {
   k.append(node.data(), node.size());
   k.push_back('\0');
   return k;
-}
-
-std::string PrefixSuccessor(absl::string_view prefix) {
-  std::string s(prefix);
-  while (!s.empty()) {
-    auto& c = reinterpret_cast<unsigned char&>(s.back());
-    if (c != 0xff) {
-      ++c;
-      return s;
-    }
-    s.pop_back();
-  }
-  return s;
 }
 
 }  // namespace strata::internal

@@ -25,7 +25,6 @@ inline constexpr absl::string_view kCfRuns = "runs";
 inline constexpr absl::string_view kCfEdges = "edges";
 
 void AppendBigEndian64(std::string* out, uint64_t v);
-uint64_t DecodeBigEndian64(absl::string_view in);  // REQUIRES: in.size() >= 8
 
 // "KIND/NAME": artifacts CF key, and the prefix of the per-artifact keys below.
 std::string ArtifactKey(absl::string_view kind, absl::string_view name);
@@ -43,10 +42,6 @@ enum class EdgeDirection : char { kDown = 'd', kUp = 'u' };
 // kDown: "d" FROM 0x00 TO; kUp: "u" TO 0x00 FROM.
 std::string EdgeKey(EdgeDirection dir, absl::string_view node, absl::string_view other);
 std::string EdgePrefix(EdgeDirection dir, absl::string_view node);
-
-// The smallest key greater than every key starting with `prefix`
-// (empty when there is none).
-std::string PrefixSuccessor(absl::string_view prefix);
 
 }  // namespace strata::internal
 
