@@ -169,7 +169,9 @@ class DefinitionsReader {
   absl::StatusOr<FeatureView> ReadFeatureView(const YAML::Node& node,
                                               const Definitions& defs) const {
     RETURN_IF_ERROR(CheckKeys(
-        node, {"name", "entities", "ttl", "features", "description", "owner", "tags"},
+        node,
+        {"name", "entities", "ttl", "features", "description", "owner", "tags",
+         "timestamp_unit"},
         "a feature view"));
     FeatureView view;
     ASSIGN_OR_RETURN(*view.mutable_name(), Scalar(node, "name", "a feature view", true));
@@ -185,6 +187,14 @@ class DefinitionsReader {
       auto seconds = ParseDuration(ttl);
       if (!seconds.ok()) return Error(node["ttl"], seconds.status().message());
       view.set_ttl_seconds(*seconds);
+    }
+    ASSIGN_OR_RETURN(std::string unit, Scalar(node, "timestamp_unit", what, false));
+    if (!unit.empty()) {
+      if (unit != "s" && unit != "ms" && unit != "us") {
+        return Error(node["timestamp_unit"],
+                     absl::StrCat("timestamp_unit \"", unit, "\" is not s, ms or us"));
+      }
+      view.set_timestamp_unit(unit);
     }
     if (const YAML::Node tags = node["tags"]; tags) {
       if (!tags.IsMap())

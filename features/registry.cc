@@ -33,6 +33,9 @@ std::string FeatureRegistry::CanonicalContent(const FeatureView& view) {
   w.EndArray();
   w.Key("ttl").String(view.ttl_seconds() == 0 ? std::string("0")
                                               : absl::StrCat(view.ttl_seconds(), "s"));
+  if (!view.timestamp_unit().empty()) {
+    w.Key("timestamp_unit").String(view.timestamp_unit());
+  }
   w.Key("description").String(view.description()).Key("owner").String(view.owner());
   w.Key("tags").BeginObject();
   for (const auto& [k, v] :

@@ -27,6 +27,8 @@ absl::string_view EdgeKindName(store::EdgeKind kind) {
       return "output";
     case store::EDGE_KIND_DERIVED:
       return "derived";
+    case store::EDGE_KIND_FED:
+      return "fed";
     default:
       return "unknown";
   }

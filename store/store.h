@@ -52,6 +52,10 @@ class Store {
   ChunkStore& chunks() { return *chunks_; }
   const std::string& dir() const;
 
+  // The database itself, for the strata modules whose tables live in it
+  // (features/). Not an API for applications.
+  internal::Db& internal_db() { return *db_; }
+
  private:
   Store() = default;
   std::unique_ptr<internal::Db> db_;

@@ -68,47 +68,16 @@ absl::StatusOr<std::map<uint64_t, std::vector<std::string>>> AliasesByVersion(
   return out;
 }
 
-// Writes the content to `path` atomically: a temporary file in the same directory,
-// renamed into place only when every chunk verified.
+// Writes the content to `path` atomically, once every chunk verified.
 absl::Status GetToFile(Store& store, const store::Version& v, const std::string& path) {
-  namespace fs = std::filesystem;
-  fs::path target(path);
-  fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::string tmp =
-      (dir / (".strata-get-" + target.filename().string() + ".XXXXXX")).string();
-  int fd = ::mkstemp(tmp.data());
-  if (fd < 0) {
-    return absl::UnavailableError(absl::StrCat("cannot create a file in ", dir.string(),
-                                               ": ", std::strerror(errno)));
-  }
-  // mkstemp makes 0600; give the file the mode a plain create would (0666 less the
-  // umask), or keep the mode of the file it replaces.
-  struct stat existing {};
-  mode_t mode;
-  if (::stat(path.c_str(), &existing) == 0) {
-    mode = existing.st_mode & 07777;
-  } else {
-    const mode_t mask = ::umask(0);
-    ::umask(mask);
-    mode = 0666 & ~mask;
-  }
-  ::fchmod(fd, mode);
-  auto digest = Digest::FromRaw(v.content_id());
-  absl::Status s = digest.status();
-  if (s.ok()) {
-    auto sink = FdSink(fd, path);
+  ASSIGN_OR_RETURN(Digest digest, Digest::FromRaw(v.content_id()));
+  return WriteFileAtomically(path, [&](ByteSink& sink) {
     ProgressBar bar("get", v.size());
-    s = store.content().Get(*digest, *sink, [&](uint64_t done) { bar.Update(done); });
+    absl::Status s =
+        store.content().Get(digest, sink, [&](uint64_t done) { bar.Update(done); });
     bar.Finish();
-  }
-  if (s.ok() && ::fsync(fd) != 0) s = absl::UnavailableError("fsync failed on " + path);
-  ::close(fd);
-  if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    s = absl::UnavailableError(
-        absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));
-  }
-  if (!s.ok()) ::unlink(tmp.c_str());
-  return s;
+    return s;
+  });
 }
 
 absl::Status RunInit(const Context& ctx) {

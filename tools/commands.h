@@ -43,9 +43,17 @@ absl::Status PrintJsonArray(const Items& items, WriteFn write) {
   return Print(w.Take() + "\n");
 }
 
+// Writes `path` atomically: `write` fills a temporary file in the same directory,
+// which is synced and renamed into place only when everything succeeded.
+absl::Status WriteFileAtomically(const std::string& path,
+                                 const std::function<absl::Status(ByteSink&)>& write);
+
+// Rows of cells as aligned columns, two spaces apart, one line each.
+std::string FormatTable(const std::vector<std::vector<std::string>>& rows);
+
 void AddArtifactCommands(CLI::App& app, Context& ctx);  // init put get show log ls alias
 void AddRunCommands(CLI::App& app, Context& ctx);       // run lineage
-void AddFeatureCommands(CLI::App& app, Context& ctx);   // apply
+void AddFeatureCommands(CLI::App& app, Context& ctx);   // apply ingest historical ...
 
 }  // namespace strata::cli
 

@@ -1,9 +1,16 @@
-// apply.
+// apply, ingest, historical, reproduce, online.
+#include <unistd.h>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "features/definitions.h"
+#include "features/feature_store.h"
 #include "features/registry.h"
 #include "store/status_macros.h"
 #include "tools/commands.h"
+#include "tools/progress.h"
 
 namespace strata::cli {
 namespace {
@@ -47,6 +54,222 @@ absl::Status RunApply(const Context& ctx, const ApplyArgs& a) {
   return Print(out);
 }
 
+absl::StatusOr<std::optional<features::TimeUnit>> UnitFlag(const std::string& text) {
+  if (text.empty()) return std::optional<features::TimeUnit>();
+  ASSIGN_OR_RETURN(auto unit, features::ParseTimeUnit(text));
+  return std::optional<features::TimeUnit>(unit);
+}
+
+struct IngestArgs {
+  std::string view, file, format, unit, dataset, message;
+  bool json = false;
+};
+
+absl::Status RunIngest(const Context& ctx, const IngestArgs& a) {
+  features::IngestOptions options;
+  if (a.format == "csv") {
+    options.format = features::InputFormat::kCsv;
+  } else if (a.format == "jsonl") {
+    options.format = features::InputFormat::kJsonLines;
+  } else if (!a.format.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--format ", a.format, " is not csv or jsonl"));
+  }
+  ASSIGN_OR_RETURN(options.timestamp_unit, UnitFlag(a.unit));
+  options.dataset = a.dataset;
+  options.creator = Context::Creator();
+  options.message = a.message;
+  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
+  features::FeatureStore fs(store.get());
+  std::optional<uint64_t> size;
+  if (a.file != "-") {
+    std::error_code ec;
+    size = std::filesystem::file_size(a.file, ec);
+    if (ec) size.reset();
+  }
+  ProgressBar bar("ingest", size);
+  options.progress = [&](uint64_t done) { bar.Update(done); };
+  auto r = fs.Ingest(a.view, a.file, options);
+  bar.Finish();
+  if (!r.ok()) return r.status();
+  if (a.json) {
+    JsonWriter w;
+    w.BeginObject()
+        .Key("ingest").Uint(r->ingest)
+        .Key("rows").Uint(r->rows)
+        .Key("written").Uint(r->written)
+        .Key("featureview").String(r->view_version)
+        .Key("dataset").String(r->dataset)
+        .Key("min_event_timestamp").String(features::FormatTimestamp(r->min_event))
+        .Key("max_event_timestamp").String(features::FormatTimestamp(r->max_event))
+        .Key("bulk").Bool(r->bulk)
+        .EndObject();
+    return Print(w.Take() + "\n");
+  }
+  return Print(absl::StrCat(
+      "ingested ", r->rows, " rows into ", r->view_version, " (ingest ", r->ingest,
+      r->written != r->rows ? absl::StrCat(", ", r->rows - r->written, " duplicates")
+                            : std::string(),
+      "); events ", features::FormatTimestamp(r->min_event), " .. ",
+      features::FormatTimestamp(r->max_event), "; source stored as ", r->dataset, "\n"));
+}
+
+struct HistoricalArgs {
+  std::string spine, features, as_of, unit, output, save, message;
+  bool created_cutoff = false, full_names = false;
+};
+
+std::string HistoricalSummary(const features::HistoricalResult& r) {
+  std::string views;
+  for (const auto& [name, version] : r.view_versions) {
+    absl::StrAppend(&views, views.empty() ? "" : ", ", "featureview/", name, "@", version);
+  }
+  return absl::StrCat(r.rows, " rows, ", r.matched, " feature rows found; ", views,
+                      "; ingest position ", r.at.position);
+}
+
+absl::Status RunHistorical(const Context& ctx, const HistoricalArgs& a) {
+  features::HistoricalRequest request;
+  request.features = absl::StrSplit(a.features, ',', absl::SkipEmpty());
+  ASSIGN_OR_RETURN(auto unit, UnitFlag(a.unit));
+  request.timestamp_unit = unit.value_or(features::TimeUnit::kSeconds);
+  if (!a.as_of.empty()) {
+    auto t = features::ParseTimestamp(a.as_of, request.timestamp_unit);
+    if (!t.ok()) return absl::InvalidArgumentError(absl::StrCat("--as-of: ", t.status().message()));
+    request.as_of = *t;
+  }
+  request.created_cutoff = a.created_cutoff;
+  request.full_names = a.full_names;
+  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
+  features::FeatureStore fs(store.get());
+
+  if (!a.save.empty()) {
+    if (a.save.rfind("dataset/", 0) != 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--save ", a.save, ": expected dataset/NAME"));
+    }
+    const std::string name = a.save.substr(8);
+    absl::StatusOr<features::SavedResult> saved;
+    if (a.output.empty()) {
+      saved = fs.SaveHistorical(request, a.spine, name, Context::Creator(), a.message,
+                                nullptr);
+    } else {
+      RETURN_IF_ERROR(WriteFileAtomically(a.output, [&](ByteSink& sink) {
+        saved = fs.SaveHistorical(request, a.spine, name, Context::Creator(), a.message,
+                                  &sink);
+        return saved.status();
+      }));
+    }
+    if (!saved.ok()) return saved.status();
+    return Print(absl::StrCat("saved ", saved->dataset, " (", HistoricalSummary(saved->result),
+                              "; spine ", saved->spine, ")\n"));
+  }
+
+  // A spine from the store is read from a copy; a file is read as it is.
+  std::string spine_path = a.spine;
+  std::string scratch;
+  if (a.spine.rfind("dataset/", 0) == 0) {
+    ASSIGN_OR_RETURN(Ref ref, ParseRef(a.spine));
+    ASSIGN_OR_RETURN(store::Version v, store->artifacts().Resolve(ref));
+    ASSIGN_OR_RETURN(Digest id, Digest::FromRaw(v.content_id()));
+    scratch = absl::StrCat(store->dir(), "/tmp/spine-cli-", getpid());
+    std::filesystem::create_directories(store->dir() + "/tmp");
+    RETURN_IF_ERROR(WriteFileAtomically(
+        scratch, [&](ByteSink& sink) { return store->content().Get(id, sink); }));
+    spine_path = scratch;
+  }
+  absl::Cleanup remove_scratch = [&] {
+    if (!scratch.empty()) ::unlink(scratch.c_str());
+  };
+  ASSIGN_OR_RETURN(auto spine, OpenFileSource(spine_path));
+  if (a.output.empty()) {
+    auto out = FdSink(STDOUT_FILENO, "standard output");
+    return fs.Historical(request, *spine, *out).status();
+  }
+  absl::StatusOr<features::HistoricalResult> result;
+  RETURN_IF_ERROR(WriteFileAtomically(a.output, [&](ByteSink& sink) {
+    result = fs.Historical(request, *spine, sink);
+    return result.status();
+  }));
+  return Print(absl::StrCat("wrote ", a.output, " (", HistoricalSummary(*result), ")\n"));
+}
+
+struct ReproduceArgs {
+  std::string ref, output;
+};
+
+absl::Status RunReproduce(const Context& ctx, const ReproduceArgs& a) {
+  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
+  features::FeatureStore fs(store.get());
+  absl::StatusOr<features::ReproduceResult> r;
+  if (a.output.empty()) {
+    r = fs.Reproduce(a.ref, nullptr);
+  } else {
+    RETURN_IF_ERROR(WriteFileAtomically(a.output, [&](ByteSink& sink) {
+      r = fs.Reproduce(a.ref, &sink);
+      return r.status();
+    }));
+  }
+  if (!r.ok()) return r.status();
+  if (!r->identical) {
+    return absl::DataLossError(absl::StrCat(
+        a.ref, " does not reproduce: stored sha256:", r->recorded.Hex(),
+        ", reproduced sha256:", r->reproduced.Hex(), " (", HistoricalSummary(r->result),
+        ")"));
+  }
+  return Print(absl::StrCat("identical: ", a.ref, " reproduced byte for byte (sha256:",
+                            r->recorded.Hex(), "; ", HistoricalSummary(r->result), ")\n"));
+}
+
+struct OnlineArgs {
+  std::string features;
+  std::vector<std::string> entities;
+  bool json = false;
+};
+
+absl::Status RunOnline(const Context& ctx, const OnlineArgs& a) {
+  std::vector<std::string> features = absl::StrSplit(a.features, ',', absl::SkipEmpty());
+  features::EntityColumns entities;
+  for (const std::string& item : a.entities) {
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--entity ", item, ": expected JOIN_KEY=V1,V2,..."));
+    }
+    std::vector<features::Value> values;
+    for (absl::string_view v : absl::StrSplit(item.substr(eq + 1), ',')) {
+      values.emplace_back(std::string(v));
+    }
+    entities.emplace_back(item.substr(0, eq), std::move(values));
+  }
+  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
+  features::FeatureStore fs(store.get());
+  ASSIGN_OR_RETURN(auto r, fs.Online(features, entities, absl::ToUnixMicros(absl::Now())));
+  const size_t n = entities.front().second.size();
+  if (a.json) {
+    return Print(features::OnlineResponseJson(r, false) + "\n");
+  }
+  std::vector<std::vector<std::string>> rows = {
+      {"ENTITY", "FEATURE", "VALUE", "STATUS", "EVENT_TIMESTAMP"}};
+  for (size_t i = 0; i < n; ++i) {
+    std::string entity;
+    for (const auto& [key, values] : r.entities) {
+      std::string text;
+      features::AppendValueText(values[i], features::VALUE_TYPE_STRING, &text);
+      absl::StrAppend(&entity, entity.empty() ? "" : ",", key, "=", text);
+    }
+    for (size_t f = 0; f < features.size(); ++f) {
+      const features::OnlineValue& v = r.values[f][i];
+      std::string text;
+      features::AppendValueText(v.value, r.types[f], &text);
+      rows.push_back({entity, features[f], text,
+                      std::string(features::FeatureStatusName(v.status)),
+                      v.event_time ? features::FormatTimestamp(*v.event_time) : "-"});
+    }
+  }
+  return Print(FormatTable(rows));
+}
+
 }  // namespace
 
 void AddFeatureCommands(CLI::App& app, Context& ctx) {
@@ -59,6 +282,64 @@ void AddFeatureCommands(CLI::App& app, Context& ctx) {
   a->add_option("-m,--message", apply->message, "What changed");
   a->callback(
       [&ctx, apply] { ctx.action = [&ctx, apply] { return RunApply(ctx, *apply); }; });
+
+  auto ingest = std::make_shared<IngestArgs>();
+  auto* i = app.add_subcommand(
+      "ingest", "Ingest a CSV or JSON lines file into a feature view's offline log");
+  i->add_option("featureview", ingest->view, "Feature view name")->required();
+  i->add_option("file", ingest->file, "CSV (with a header row) or JSON lines; - for stdin")
+      ->required();
+  i->add_option("--format", ingest->format, "csv or jsonl (default: from the name or content)");
+  i->add_option("--timestamp-unit", ingest->unit,
+                "Unit of integer timestamps: s, ms or us (default: the view's, else s)");
+  i->add_option("--dataset", ingest->dataset,
+                "Dataset to store the file as (default: FEATUREVIEW-ingest)");
+  i->add_option("-m,--message", ingest->message, "Message of the dataset version");
+  i->add_flag("--json", ingest->json, "Print the result as JSON");
+  i->callback(
+      [&ctx, ingest] { ctx.action = [&ctx, ingest] { return RunIngest(ctx, *ingest); }; });
+
+  auto hist = std::make_shared<HistoricalArgs>();
+  auto* h = app.add_subcommand(
+      "historical", "Point-in-time join of features onto a spine (a training set)");
+  h->add_option("--spine", hist->spine,
+                "CSV with join keys and event_timestamp, or dataset/NAME[@REF]")
+      ->required();
+  h->add_option("--features", hist->features, "VIEW:FEATURE[,VIEW:FEATURE...]")
+      ->required();
+  h->add_option("--as-of", hist->as_of,
+                "Ignore rows created after this time (what the store knew then)");
+  h->add_flag("--created-cutoff", hist->created_cutoff,
+              "Ignore rows created after each spine row's timestamp");
+  h->add_flag("--full-names", hist->full_names, "Name columns VIEW__FEATURE");
+  h->add_option("--timestamp-unit", hist->unit,
+                "Unit of integer timestamps in the spine and --as-of (default s)");
+  h->add_option("-o,--output", hist->output, "Write the result here (default: stdout)");
+  h->add_option("--save", hist->save,
+                "Store the result as a new version of dataset/NAME, with lineage");
+  h->add_option("-m,--message", hist->message, "Message of the saved version");
+  h->callback(
+      [&ctx, hist] { ctx.action = [&ctx, hist] { return RunHistorical(ctx, *hist); }; });
+
+  auto repro = std::make_shared<ReproduceArgs>();
+  auto* r = app.add_subcommand(
+      "reproduce", "Re-run a saved training set's request and compare byte for byte");
+  r->add_option("ref", repro->ref, "dataset/NAME[@REF] saved by historical --save")
+      ->required();
+  r->add_option("-o,--output", repro->output, "Also write the reproduced result here");
+  r->callback(
+      [&ctx, repro] { ctx.action = [&ctx, repro] { return RunReproduce(ctx, *repro); }; });
+
+  auto online = std::make_shared<OnlineArgs>();
+  auto* o = app.add_subcommand("online", "Latest feature values of entities");
+  o->add_option("--features", online->features, "VIEW:FEATURE[,VIEW:FEATURE...]")
+      ->required();
+  o->add_option("--entity", online->entities, "JOIN_KEY=V1,V2,... (once per join key)")
+      ->required();
+  o->add_flag("--json", online->json,
+              "Print Feast's get-online-features response shape");
+  o->callback(
+      [&ctx, online] { ctx.action = [&ctx, online] { return RunOnline(ctx, *online); }; });
 }
 
 }  // namespace strata::cli

@@ -1,5 +1,7 @@
 #include "store/internal/db.h"
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <vector>
 
@@ -8,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/merge_operator.h"
 #include "rocksdb/table.h"
 #include "rocksdb/transaction_log.h"
 #include "store/internal/keys.h"
@@ -25,6 +28,33 @@ constexpr uint64_t kFlushOnCloseLogBytes = 8 << 20;
 constexpr std::array<absl::string_view, static_cast<int>(Cf::kCount)> kCfNames = {
     "default",   kCfChunks,  kCfChunkMeta, kCfManifests, kCfArtifacts,
     kCfVersions, kCfAliases, kCfAliasLog,  kCfRuns,      kCfEdges,
+    kCfFeatureMeta, kCfFeatureLog, kCfFeatureOnline,
+};
+
+// See kMergeVersionBytes. Associative: the max of any grouping is the same max, so
+// RocksDB may combine operands in any order, and ingests need no lock.
+class MaxVersionMerge : public rocksdb::AssociativeMergeOperator {
+ public:
+  bool Merge(const rocksdb::Slice& /*key*/, const rocksdb::Slice* existing,
+             const rocksdb::Slice& value, std::string* new_value,
+             rocksdb::Logger* /*logger*/) const override {
+    if (existing != nullptr && Newer(*existing, value)) {
+      new_value->assign(existing->data(), existing->size());
+    } else {
+      new_value->assign(value.data(), value.size());
+    }
+    return true;
+  }
+  const char* Name() const override { return "strata.MaxVersionMerge"; }
+
+ private:
+  // True when `a` is strictly newer than `b`; equal versions go to `b`, the later.
+  // A value too short to hold a version (never written by strata) loses.
+  static bool Newer(const rocksdb::Slice& a, const rocksdb::Slice& b) {
+    if (a.size() < kMergeVersionBytes) return false;
+    if (b.size() < kMergeVersionBytes) return true;
+    return memcmp(a.data(), b.data(), kMergeVersionBytes) > 0;
+  }
 };
 
 rocksdb::ColumnFamilyOptions MetadataCfOptions(
@@ -99,6 +129,19 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& dir,
       cf.write_buffer_size = options.chunk_write_buffer_bytes;
       cf.max_write_buffer_number = 3;
       cf.blob_file_size = 256 << 20;
+    }
+    if (static_cast<Cf>(i) == Cf::kFeatureLog) {
+      // Rows are keys of ~36 bytes (prefix-compressed) and values of packed,
+      // mostly incompressible numbers; point-in-time reads seek once per spine row,
+      // and an uncompressed block costs no decompression on each.
+      cf.compression = rocksdb::kNoCompression;
+      cf.bottommost_compression = rocksdb::kDisableCompressionOption;
+      cf.write_buffer_size = 64 << 20;
+    }
+    if (static_cast<Cf>(i) == Cf::kFeatureOnline) {
+      cf.merge_operator = std::make_shared<MaxVersionMerge>();
+      cf.compression = rocksdb::kNoCompression;
+      cf.bottommost_compression = rocksdb::kDisableCompressionOption;
     }
     descriptors.emplace_back(std::string(kCfNames[i]), cf);
   }

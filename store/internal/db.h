@@ -1,5 +1,7 @@
 // Db: the RocksDB TransactionDB behind a store, its column families and options.
-// Internal to store/; other modules reach the data through the public classes.
+// Internal to store/ and to features/, whose tables live in the same database (one
+// lock, one backup, one WAL); everything else reaches the data through the public
+// classes.
 #ifndef STRATA_STORE_INTERNAL_DB_H_
 #define STRATA_STORE_INTERNAL_DB_H_
 
@@ -27,6 +29,9 @@ enum class Cf : int {
   kAliasLog,
   kRuns,
   kEdges,
+  kFeatureMeta,    // features/: views' column dictionaries, ingest records
+  kFeatureLog,     // features/: the bitemporal offline log
+  kFeatureOnline,  // features/: newest row per (view, entity); MaxVersionMerge
   kCount,
 };
 

@@ -23,6 +23,14 @@ inline constexpr absl::string_view kCfAliases = "aliases";
 inline constexpr absl::string_view kCfAliasLog = "alias_log";
 inline constexpr absl::string_view kCfRuns = "runs";
 inline constexpr absl::string_view kCfEdges = "edges";
+inline constexpr absl::string_view kCfFeatureMeta = "feature_meta";
+inline constexpr absl::string_view kCfFeatureLog = "feature_log";
+inline constexpr absl::string_view kCfFeatureOnline = "feature_online";
+
+// The feature_online CF's merge operator: of all operands and the base value, the
+// value whose first kMergeVersionBytes compare largest (memcmp) wins; ties go to the
+// later write. features/ puts a big-endian (event, created, ingest) version there.
+inline constexpr size_t kMergeVersionBytes = 24;
 
 void AppendBigEndian64(std::string* out, uint64_t v);
 

@@ -1,0 +1,121 @@
+// Encodings of the feature tables (docs/format.md, "Feature tables"): keys of the
+// offline log and the online table, packed rows, typed values and timestamps.
+// Internal to features/.
+//
+//   feature_log     VIEW(4) ENTITY ~EVENT(8) ~CREATED(8) ~INGEST(8)  -> ROW
+//   feature_online  VIEW(4) ENTITY -> EVENT(8) CREATED(8) INGEST(8) ROW
+//
+// VIEW is the view's id (big-endian), ENTITY its join key values in declaration
+// order (int64: 8 bytes, order-preserving; string: varint length, bytes), times are
+// microseconds mapped to order-preserving unsigned, and ~ is bitwise not, so within
+// one entity the log is sorted newest event first, then newest created, then the
+// latest ingest: one seek at ~t finds the row in force at t.
+#ifndef STRATA_FEATURES_CODEC_H_
+#define STRATA_FEATURES_CODEC_H_
+
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "features/features.pb.h"
+
+namespace strata::features {
+
+// Microseconds since the Unix epoch, UTC.
+using Micros = int64_t;
+
+// A typed feature value; monostate is null.
+using Value = std::variant<std::monostate, int64_t, double, bool, std::string>;
+
+enum class TimeUnit { kSeconds, kMillis, kMicros };
+
+// Parses "s", "ms", "us". Errors: InvalidArgument.
+absl::StatusOr<TimeUnit> ParseTimeUnit(absl::string_view text);
+
+// A timestamp: RFC 3339 ("2024-05-01T12:00:00Z", fractional seconds and offsets
+// allowed; a space may replace the T; no offset means UTC), or an integer count of
+// `unit` since the epoch. Errors: InvalidArgument describing the expected forms.
+absl::StatusOr<Micros> ParseTimestamp(absl::string_view text, TimeUnit unit);
+
+// RFC 3339 in UTC: "2024-05-01T12:00:00Z", with 6 fractional digits when needed.
+std::string FormatTimestamp(Micros t);
+
+// Parses `text` as a value of `type` (bytes: base64). Empty text is not accepted
+// here: the caller decides whether an empty field is null.
+// Errors: InvalidArgument saying what was expected.
+absl::StatusOr<Value> ParseValue(absl::string_view text, ValueType type, TimeUnit unit);
+
+// Appends `value` as text: integers and doubles (shortest round trip), true/false,
+// timestamps as FormatTimestamp, bytes as base64, strings as they are. Null appends
+// nothing.
+void AppendValueText(const Value& value, ValueType type, std::string* out);
+
+namespace codec {
+
+inline uint64_t Ordered(int64_t v) { return static_cast<uint64_t>(v) ^ (1ULL << 63); }
+inline int64_t Unordered(uint64_t v) { return static_cast<int64_t>(v ^ (1ULL << 63)); }
+
+inline void PutBE32(std::string* out, uint32_t v) {
+  char b[4];
+  for (int i = 3; i >= 0; --i, v >>= 8) b[i] = static_cast<char>(v & 0xff);
+  out->append(b, 4);
+}
+inline void PutBE64(std::string* out, uint64_t v) {
+  char b[8];
+  for (int i = 7; i >= 0; --i, v >>= 8) b[i] = static_cast<char>(v & 0xff);
+  out->append(b, 8);
+}
+inline uint64_t GetBE64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return __builtin_bswap64(v);
+}
+void PutVarint(std::string* out, uint64_t v);
+// Reads a varint at *p (< end), advancing *p. False when malformed.
+bool GetVarint(const char** p, const char* end, uint64_t* v);
+
+// Appends one join key value to an entity key. `value` must hold int64 or string.
+void AppendEntityPart(std::string* key, const Value& value);
+
+// The log key's suffix after VIEW ENTITY.
+constexpr size_t kLogSuffixBytes = 24;
+void AppendLogSuffix(std::string* key, Micros event, Micros created, uint64_t ingest);
+
+struct LogSuffix {
+  Micros event, created;
+  uint64_t ingest;
+};
+// Decodes the last kLogSuffixBytes of a log key (key.size() >= kLogSuffixBytes).
+LogSuffix DecodeLogSuffix(absl::string_view key);
+
+// The online value's header: EVENT CREATED INGEST, order-preserving big-endian, so
+// the merge operator (store/internal/keys.h, kMergeVersionBytes) keeps the newest.
+constexpr size_t kOnlineHeaderBytes = 24;
+void AppendOnlineHeader(std::string* out, Micros event, Micros created, uint64_t ingest);
+LogSuffix DecodeOnlineHeader(absl::string_view value);
+
+// A packed row: varint count, then per non-null value a varint column id and the
+// value (int64, timestamp, double: 8 bytes little-endian; bool: 1 byte; string,
+// bytes: varint length and bytes). Columns absent from a row are null.
+struct Cell {
+  uint32_t column;
+  const Value* value;
+};
+void AppendRow(std::string* out, const std::vector<Cell>& cells,
+               const std::vector<ValueType>& column_types);
+
+// Reads from `row` the values of `columns` (column ids) into `out` (same size):
+// absent columns stay null. `column_types` maps every column id to its type.
+// Errors: DataLoss for a malformed row.
+absl::Status ReadRow(absl::string_view row, const std::vector<uint32_t>& columns,
+                     const std::vector<ValueType>& column_types, std::vector<Value>* out);
+
+}  // namespace codec
+}  // namespace strata::features
+
+#endif  // STRATA_FEATURES_CODEC_H_

@@ -1,0 +1,81 @@
+#include "features/feature_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "features/impl.h"
+#include "store/ref.h"
+#include "store/status_macros.h"
+
+namespace strata::features {
+
+absl::string_view FeatureStatusName(FeatureStatus status) {
+  switch (status) {
+    case FeatureStatus::kPresent:
+      return "PRESENT";
+    case FeatureStatus::kNotFound:
+      return "NOT_FOUND";
+    case FeatureStatus::kNullValue:
+      return "NULL_VALUE";
+    case FeatureStatus::kOutsideMaxAge:
+      return "OUTSIDE_MAX_AGE";
+  }
+  return "UNKNOWN";
+}
+
+absl::StatusOr<std::pair<std::string, std::string>> SplitFeatureRef(
+    absl::string_view ref) {
+  const size_t colon = ref.find(':');
+  if (colon == absl::string_view::npos || colon == 0 || colon + 1 == ref.size() ||
+      ref.find(':', colon + 1) != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("feature reference \"", ref, "\" is not VIEW:FEATURE"));
+  }
+  return std::make_pair(std::string(ref.substr(0, colon)),
+                        std::string(ref.substr(colon + 1)));
+}
+
+absl::StatusOr<std::shared_ptr<const ResolvedView>> FeatureStore::Impl::View(
+    const std::string& name, uint64_t version) const {
+  if (absl::Status s = ValidateArtifactName(name); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("feature view ", s.message()));
+  }
+  Ref ref;
+  ref.artifact = {Kind::kFeatureView, name};
+  ref.version = version;
+  auto resolved = store->artifacts().Resolve(ref);
+  if (absl::IsNotFound(resolved.status())) {
+    return absl::NotFoundError(
+        version == 0 ? absl::StrCat("no feature view ", name, " (apply its definition first)")
+                     : absl::StrCat("no feature view ", name, "@", version));
+  }
+  if (!resolved.ok()) return resolved.status();
+  const auto key = std::make_pair(name, resolved->number());
+  {
+    std::lock_guard lock(mu);
+    if (auto it = cache.find(key); it != cache.end()) return it->second;
+  }
+  auto view = std::make_shared<ResolvedView>();
+  ASSIGN_OR_RETURN(view->def, registry->Get(absl::StrCat(name, "@", resolved->number())));
+  view->version = resolved->number();
+  RETURN_IF_ERROR(tables.Load(view.get()));
+  std::lock_guard lock(mu);
+  cache[key] = view;
+  return std::shared_ptr<const ResolvedView>(view);
+}
+
+void FeatureStore::Impl::Forget(const std::string& name) const {
+  std::lock_guard lock(mu);
+  for (auto it = cache.begin(); it != cache.end();) {
+    it = it->first.first == name ? cache.erase(it) : std::next(it);
+  }
+}
+
+FeatureStore::FeatureStore(Store* store)
+    : store_(store), registry_(store), impl_(std::make_unique<Impl>(store, &registry_)) {}
+
+FeatureStore::~FeatureStore() = default;
+
+absl::StatusOr<IngestPosition> FeatureStore::Position() const {
+  return impl_->tables.Position();
+}
+
+}  // namespace strata::features

@@ -1,0 +1,197 @@
+// FeatureStore: ingestion into the bitemporal offline log, point-in-time (historical)
+// retrieval, reproduction of saved training sets, and online lookup.
+//
+//   FeatureStore fs(store.get());
+//   fs.Ingest("customer_stats", "events.csv", {.creator = "ana"});
+//   HistoricalRequest req{.features = {"customer_stats:spend_7d"}};
+//   fs.Historical(req, *spine, *out);
+//   fs.Online({"customer_stats:spend_7d"}, {{"customer_id", {Value(int64_t{42})}}}, now);
+//
+// Every row of the offline log carries its event time (when it was true), its
+// created time (when its producer says it was known) and the ingest that brought it
+// (when this store received it). docs/features.md has the exact semantics.
+#ifndef STRATA_FEATURES_FEATURE_STORE_H_
+#define STRATA_FEATURES_FEATURE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "features/codec.h"
+#include "features/features.pb.h"
+#include "features/registry.h"
+#include "store/io.h"
+#include "store/store.h"
+
+namespace strata::features {
+
+enum class InputFormat { kAuto, kCsv, kJsonLines };
+
+struct IngestOptions {
+  // kAuto: JSON lines for *.jsonl, *.ndjson, *.json and for input starting with '{',
+  // else CSV with a header row.
+  InputFormat format = InputFormat::kAuto;
+  // Unit of integer timestamps; default: the view's timestamp_unit, else seconds.
+  std::optional<TimeUnit> timestamp_unit;
+  // The dataset artifact the file is stored as; default "<view>-ingest".
+  std::string dataset;
+  std::string creator, message;
+  // Rows at or above which the log is written as SST files and ingested (RocksDB's
+  // bulk path) rather than through the write-ahead log.
+  uint64_t bulk_threshold_rows = 100000;
+  // Called with bytes parsed so far (from one thread at a time).
+  std::function<void(uint64_t)> progress;
+};
+
+struct IngestResult {
+  uint64_t ingest = 0;       // this ingest's sequence number
+  uint64_t rows = 0;         // rows in the file
+  uint64_t written = 0;      // rows written: in-file duplicates count once
+  std::string view_version;  // "featureview/NAME@N" the rows were checked against
+  std::string dataset;       // "dataset/NAME@N" holding the file
+  Micros min_event = 0, max_event = 0;
+  bool bulk = false;
+};
+
+// What the store had received at some moment: ingests numbered at most `position`,
+// except those in `pending` (started before and committed after that moment).
+struct IngestPosition {
+  uint64_t position = 0;
+  std::vector<uint64_t> pending;
+};
+
+struct HistoricalRequest {
+  std::vector<std::string> features;  // "view:feature"
+  // Hide rows whose created time is after this (what was known then).
+  std::optional<Micros> as_of;
+  // Hide, per spine row, rows created after the row's timestamp.
+  bool created_cutoff = false;
+  // Name output columns "view__feature" instead of "feature".
+  bool full_names = false;
+  // Unit of integer timestamps in the spine; default seconds.
+  TimeUnit timestamp_unit = TimeUnit::kSeconds;
+  // Pinned by Reproduce: view versions (default: latest) and the ingest position
+  // (default: now).
+  std::map<std::string, uint64_t> view_versions;
+  std::optional<IngestPosition> at;
+};
+
+struct HistoricalResult {
+  uint64_t rows = 0;      // spine rows
+  uint64_t matched = 0;   // (row, view) pairs that found a row
+  std::map<std::string, uint64_t> view_versions;  // the versions used
+  IngestPosition at;                               // what was visible
+};
+
+// A saved training set: `dataset` ("dataset/NAME@N").
+struct SavedResult {
+  HistoricalResult result;
+  std::string dataset;
+  std::string spine;  // "dataset/NAME@N"
+};
+
+struct ReproduceResult {
+  bool identical = false;
+  Digest recorded, reproduced;
+  HistoricalResult result;
+};
+
+enum class FeatureStatus { kPresent, kNotFound, kNullValue, kOutsideMaxAge };
+absl::string_view FeatureStatusName(FeatureStatus status);
+
+struct OnlineValue {
+  Value value;  // null unless kPresent (a row older than the TTL is not served)
+  FeatureStatus status = FeatureStatus::kNotFound;
+  std::optional<Micros> event_time;  // of the row, when there is one
+};
+
+// One entity per index: join key name -> values, one per entity.
+using EntityColumns = std::vector<std::pair<std::string, std::vector<Value>>>;
+
+struct OnlineResult {
+  EntityColumns entities;             // the join keys, values typed as declared
+  std::vector<std::string> features;  // as requested ("view:feature")
+  std::vector<ValueType> types;       // per feature
+  // values[feature][entity]
+  std::vector<std::vector<OnlineValue>> values;
+};
+
+// Thread-safe; `store` must outlive it.
+class FeatureStore {
+ public:
+  explicit FeatureStore(Store* store);
+  ~FeatureStore();
+
+  FeatureRegistry& registry() { return registry_; }
+
+  // Ingests the CSV or JSON lines file at `path` ("-": standard input) into `view`.
+  // The whole file is checked before anything is written; then it is stored as a
+  // version of a dataset artifact with a lineage edge to the view's version, its
+  // rows are written to the offline log, and the online table keeps each entity's
+  // newest row. Rows become visible together when the ingest commits.
+  // Errors: NotFound for an unknown view; InvalidArgument naming the line and
+  // column of the first bad value, a missing or unknown column, or an empty file.
+  absl::StatusOr<IngestResult> Ingest(const std::string& view, const std::string& path,
+                                      const IngestOptions& options);
+
+  // Point-in-time join: for each spine row (CSV with the views' join keys and
+  // event_timestamp), writes the row as it was, then one column per requested
+  // feature. Spine order is kept; memory is bounded by the block size, not the spine.
+  // Errors: InvalidArgument for a bad feature reference, a spine missing a join key
+  // or event_timestamp, or a bad value (naming line and column); NotFound for an
+  // unknown view or feature.
+  absl::StatusOr<HistoricalResult> Historical(const HistoricalRequest& request,
+                                              ByteSource& spine, ByteSink& out) const;
+
+  // Historical, saved as a new version of `dataset_name` with lineage to the spine's
+  // dataset version and to each feature view version used, and the request (with
+  // the ingest position) in its metadata. `spine` is "dataset/NAME[@REF]" or a
+  // file, which is stored first as dataset "<dataset_name>-spine". `out`, when
+  // given, also receives the result.
+  absl::StatusOr<SavedResult> SaveHistorical(const HistoricalRequest& request,
+                                             const std::string& spine,
+                                             const std::string& dataset_name,
+                                             const std::string& creator,
+                                             const std::string& message, ByteSink* out);
+
+  // Re-runs the request recorded in a saved training set, seeing only what the store
+  // had received then, and compares the result with the stored content. `out`, when
+  // given, receives the reproduced result.
+  // Errors: NotFound; FailedPrecondition when the version is not a saved result.
+  absl::StatusOr<ReproduceResult> Reproduce(const std::string& dataset_ref,
+                                            ByteSink* out) const;
+
+  // The newest row of each entity, for each feature, with its status at `now`.
+  // `entities` names every join key of every requested view's entity; all columns
+  // have the same length. Values of int64 join keys may be given as decimal
+  // strings.
+  // Errors: InvalidArgument for a bad feature reference, missing join key, wrong
+  // value type or ragged columns; NotFound for an unknown view or feature.
+  absl::StatusOr<OnlineResult> Online(const std::vector<std::string>& features,
+                                      const EntityColumns& entities, Micros now) const;
+
+  // What the store has received now.
+  absl::StatusOr<IngestPosition> Position() const;
+
+  struct Impl;  // features/impl.h; internal
+
+ private:
+  Store* store_;
+  FeatureRegistry registry_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// `result` in the shape of Feast's get-online-features response:
+//   {"metadata":{"feature_names":["customer_id","spend_7d"]},
+//    "results":[{"values":[1],"statuses":["PRESENT"],
+//                "event_timestamps":["1970-01-01T00:00:00Z"]}, ...]}
+// one result per name, join keys first; `full_names` names features VIEW__FEATURE.
+std::string OnlineResponseJson(const OnlineResult& result, bool full_names);
+
+}  // namespace strata::features
+
+#endif  // STRATA_FEATURES_FEATURE_STORE_H_

@@ -1,0 +1,558 @@
+// Point-in-time retrieval: the spine is read in blocks; per block and view, lookups
+// are sorted by entity and time and split between two threads, each seeking its own
+// iterator once per row; the output is written in spine order.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "features/codec.h"
+#include "features/csv.h"
+#include "features/feature_store.h"
+#include "features/impl.h"
+#include "store/internal/keys.h"
+#include "store/internal/records.h"
+#include "store/internal/rocks_status.h"
+#include "store/status_macros.h"
+
+namespace strata::features {
+namespace {
+
+using internal::Cf;
+
+constexpr size_t kSpineBlockBytes = 8 << 20;
+
+// One requested view: its definition and the requested features' columns.
+struct ViewPlan {
+  std::shared_ptr<const ResolvedView> view;
+  std::vector<uint32_t> columns;           // requested features' column ids
+  std::vector<ValueType> types;            // and types
+  std::vector<size_t> output;              // and output positions
+  std::vector<size_t> spine_key_columns;   // spine column of each join key
+};
+
+struct Plan {
+  std::vector<ViewPlan> views;
+  std::vector<std::string> output_names;
+  IngestPosition at;
+};
+
+absl::StatusOr<Plan> MakePlan(const FeatureStore::Impl& impl,
+                              const HistoricalRequest& request) {
+  if (request.features.empty()) {
+    return absl::InvalidArgumentError("no features requested");
+  }
+  Plan plan;
+  for (const std::string& ref : request.features) {
+    ASSIGN_OR_RETURN(auto parts, SplitFeatureRef(ref));
+    const auto& [view_name, feature] = parts;
+    ViewPlan* vp = nullptr;
+    for (auto& v : plan.views) {
+      if (v.view->def.name() == view_name) vp = &v;
+    }
+    if (vp == nullptr) {
+      auto pinned = request.view_versions.find(view_name);
+      ASSIGN_OR_RETURN(auto view,
+                       impl.View(view_name, pinned == request.view_versions.end()
+                                                ? 0
+                                                : pinned->second));
+      vp = &plan.views.emplace_back();
+      vp->view = view;
+    }
+    const int index = vp->view->FeatureIndex(feature);
+    if (index < 0) {
+      std::vector<std::string> known;
+      for (const Feature& f : vp->view->def.features()) known.push_back(f.name());
+      return absl::NotFoundError(absl::StrCat("feature view ", view_name, " has no feature ",
+                                              feature, " (it has ",
+                                              absl::StrJoin(known, ", "), ")"));
+    }
+    vp->columns.push_back(vp->view->feature_columns[index]);
+    vp->types.push_back(vp->view->def.features(index).type());
+    vp->output.push_back(plan.output_names.size());
+    std::string name =
+        request.full_names ? absl::StrCat(view_name, "__", feature) : feature;
+    for (const auto& existing : plan.output_names) {
+      if (existing == name) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "two requested features make the column ", name,
+            request.full_names ? " (a feature is requested twice)"
+                               : "; use --full-names"));
+      }
+    }
+    plan.output_names.push_back(std::move(name));
+  }
+  return plan;
+}
+
+bool Visible(const codec::LogSuffix& s, const IngestPosition& at,
+             const HistoricalRequest& request, Micros t) {
+  if (s.ingest > at.position) return false;
+  if (!at.pending.empty() &&
+      std::find(at.pending.begin(), at.pending.end(), s.ingest) != at.pending.end()) {
+    return false;
+  }
+  if (request.as_of.has_value() && s.created > *request.as_of) return false;
+  if (request.created_cutoff && s.created > t) return false;
+  return true;
+}
+
+struct Lookup {
+  std::string entity;  // VIEW ENTITY
+  Micros t;
+  uint32_t row;
+};
+
+// Finds, for each lookup, the row in force and copies its value into `arena`;
+// found[row] = (offset, length), length UINT32_MAX when there is none.
+absl::Status RunLookups(const internal::Db& db, const ResolvedView& view,
+                        const IngestPosition& at, const HistoricalRequest& request,
+                        const Lookup* begin, const Lookup* end, std::string* arena,
+                        std::vector<std::pair<uint64_t, uint32_t>>* found,
+                        uint64_t* matched) {
+  rocksdb::ReadOptions ro;
+  std::unique_ptr<rocksdb::Iterator> it(db.raw()->NewIterator(ro, db.cf(Cf::kFeatureLog)));
+  const Micros ttl = view.def.ttl_seconds() * 1000000;
+  std::string target;
+  for (const Lookup* l = begin; l != end; ++l) {
+    target.assign(l->entity);
+    codec::PutBE64(&target, ~codec::Ordered(l->t));
+    it->Seek(target);
+    const Micros oldest =
+        ttl == 0 || l->t < INT64_MIN + ttl ? INT64_MIN : l->t - ttl;
+    for (; it->Valid(); it->Next()) {
+      const rocksdb::Slice key = it->key();
+      if (key.size() != l->entity.size() + codec::kLogSuffixBytes ||
+          memcmp(key.data(), l->entity.data(), l->entity.size()) != 0) {
+        break;
+      }
+      const codec::LogSuffix s = codec::DecodeLogSuffix({key.data(), key.size()});
+      if (s.event < oldest) break;
+      if (!Visible(s, at, request, l->t)) continue;
+      const rocksdb::Slice value = it->value();
+      (*found)[l->row] = {arena->size(), static_cast<uint32_t>(value.size())};
+      arena->append(value.data(), value.size());
+      ++*matched;
+      break;
+    }
+    RETURN_IF_ERROR(internal::FromRocks(it->status(), "reading the feature log"));
+  }
+  return absl::OkStatus();
+}
+
+// Appends one output field.
+void AppendField(const Value& v, ValueType type, std::string* out) {
+  if (v.index() == 0) return;
+  if (type == VALUE_TYPE_STRING) {
+    AppendCsvField(std::get<std::string>(v), true, out);
+    return;
+  }
+  AppendValueText(v, type, out);
+}
+
+// A sink that writes to two sinks.
+class TeeSink : public ByteSink {
+ public:
+  TeeSink(ByteSink* a, ByteSink* b) : a_(a), b_(b) {}
+  absl::Status Write(absl::string_view data) override {
+    RETURN_IF_ERROR(a_->Write(data));
+    return b_ == nullptr ? absl::OkStatus() : b_->Write(data);
+  }
+  absl::Status Close() override {
+    RETURN_IF_ERROR(a_->Close());
+    return b_ == nullptr ? absl::OkStatus() : b_->Close();
+  }
+
+ private:
+  ByteSink* a_;
+  ByteSink* b_;
+};
+
+// A sink computing the SHA-256 of what passes.
+class HashSink : public ByteSink {
+ public:
+  absl::Status Write(absl::string_view data) override {
+    sha_.Update(data);
+    return absl::OkStatus();
+  }
+  Digest Finish() { return sha_.Finish(); }
+
+ private:
+  Sha256 sha_;
+};
+
+// A file under the store's tmp folder, removed on destruction.
+class ScratchFile {
+ public:
+  ScratchFile(const Store& store, absl::string_view what) {
+    const std::string dir = absl::StrCat(store.dir(), "/tmp");
+    std::filesystem::create_directories(dir);
+    static std::atomic<int> counter{0};
+    path_ = absl::StrCat(dir, "/", what, "-", getpid(), "-", counter++);
+  }
+  ~ScratchFile() {
+    std::error_code ec;
+    std::filesystem::remove(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+absl::StatusOr<std::unique_ptr<ByteSink>> OpenFileSink(const std::string& path,
+                                                       int* fd_out) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot write ", path));
+  *fd_out = fd;
+  return FdSink(fd, path);
+}
+
+// Writes the content of version `v` to a scratch file.
+absl::Status SpoolContent(Store& store, const store::Version& v, const std::string& path) {
+  int fd = -1;
+  ASSIGN_OR_RETURN(auto sink, OpenFileSink(path, &fd));
+  ASSIGN_OR_RETURN(Digest id, Digest::FromRaw(v.content_id()));
+  absl::Status s = store.content().Get(id, *sink);
+  if (s.ok()) s = sink->Close();
+  ::close(fd);
+  return s;
+}
+
+std::string VersionRef(const store::Version& v) {
+  return absl::StrCat(v.kind(), "/", v.name(), "@", v.number());
+}
+
+}  // namespace
+
+absl::StatusOr<HistoricalResult> FeatureStore::Historical(const HistoricalRequest& request,
+                                                          ByteSource& spine,
+                                                          ByteSink& out) const {
+  ASSIGN_OR_RETURN(Plan plan, MakePlan(*impl_, request));
+  if (request.at.has_value()) {
+    plan.at = *request.at;
+  } else {
+    ASSIGN_OR_RETURN(plan.at, impl_->tables.Position());
+  }
+  HistoricalResult result;
+  for (const auto& vp : plan.views) result.view_versions[vp.view->def.name()] = vp.view->version;
+  result.at = plan.at;
+  const internal::Db& db = store_->internal_db();
+
+  CsvBlockReader reader(&spine, kSpineBlockBytes);
+  std::string block;
+  ASSIGN_OR_RETURN(bool any, reader.Next(&block));
+  if (!any) return absl::InvalidArgumentError("the spine is empty (it needs a header row)");
+  size_t event_column = SIZE_MAX;
+  size_t columns = 0;
+  uint64_t line = 0;
+  {
+    CsvRecords header(block);
+    auto ok = header.Next();
+    if (!ok.ok()) return absl::InvalidArgumentError(absl::StrCat("spine:1: ", ok.status().message()));
+    std::vector<std::string> names(header.fields().begin(), header.fields().end());
+    columns = names.size();
+    for (size_t c = 0; c < names.size(); ++c) {
+      if (names[c] == "event_timestamp") event_column = c;
+    }
+    if (event_column == SIZE_MAX) {
+      return absl::InvalidArgumentError("spine:1: the spine has no event_timestamp column");
+    }
+    for (auto& vp : plan.views) {
+      for (const std::string& key : vp.view->join_key_names) {
+        auto it = std::find(names.begin(), names.end(), key);
+        if (it == names.end()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("spine:1: the spine has no column ", key,
+                           " (a join key of feature view ", vp.view->def.name(), ")"));
+        }
+        vp.spine_key_columns.push_back(it - names.begin());
+      }
+    }
+    std::string head(header.raw());
+    for (const auto& name : plan.output_names) {
+      head.push_back(',');
+      AppendCsvField(name, false, &head);
+    }
+    head.push_back('\n');
+    RETURN_IF_ERROR(out.Write(head));
+    line = header.lines_read();
+    block.erase(0, header.raw().size());
+    if (!block.empty() && block[0] == '\r') block.erase(0, 1);
+    if (!block.empty() && block[0] == '\n') block.erase(0, 1);
+  }
+
+  std::vector<absl::string_view> raws;
+  std::vector<Micros> times;
+  std::vector<std::vector<Lookup>> lookups(plan.views.size());
+  std::vector<Value> key_values;
+  std::string output;
+  while (true) {
+    // Parse the block's rows.
+    raws.clear();
+    times.clear();
+    for (auto& l : lookups) l.clear();
+    CsvRecords records(block);
+    while (true) {
+      auto more = records.Next();
+      if (!more.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "spine:", line + records.lines_read() + 1, ": ", more.status().message()));
+      }
+      if (!*more) break;
+      const auto& fields = records.fields();
+      if (fields.size() == 1 && fields[0].empty() && !records.quoted(0)) continue;
+      const uint64_t at_line = line + records.line();
+      if (fields.size() != columns) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "spine:", at_line, ": ", fields.size(), " fields, but the header has ", columns));
+      }
+      auto t = ParseTimestamp(fields[event_column], request.timestamp_unit);
+      if (!t.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "spine:", at_line, ": column event_timestamp: ", t.status().message()));
+      }
+      const auto row = static_cast<uint32_t>(raws.size());
+      raws.push_back(records.raw());
+      times.push_back(*t);
+      for (size_t v = 0; v < plan.views.size(); ++v) {
+        const ViewPlan& vp = plan.views[v];
+        Lookup l{vp.view->Prefix(), *t, row};
+        for (size_t k = 0; k < vp.spine_key_columns.size(); ++k) {
+          const size_t c = vp.spine_key_columns[k];
+          auto value = ParseValue(fields[c], vp.view->join_key_types[k], request.timestamp_unit);
+          if (!value.ok() || fields[c].empty()) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "spine:", at_line, ": column ", vp.view->join_key_names[k], ": ",
+                value.ok() ? "join key is empty" : value.status().message()));
+          }
+          codec::AppendEntityPart(&l.entity, *value);
+        }
+        lookups[v].push_back(std::move(l));
+      }
+    }
+    line += records.lines_read();
+    const size_t rows = raws.size();
+    result.rows += rows;
+
+    // Look every row up, view by view, on two threads.
+    std::vector<std::string> arenas(plan.views.size() * 2);
+    std::vector<std::vector<std::pair<uint64_t, uint32_t>>> found(
+        plan.views.size(), std::vector<std::pair<uint64_t, uint32_t>>(rows, {0, UINT32_MAX}));
+    std::vector<std::vector<uint8_t>> side(plan.views.size(), std::vector<uint8_t>(rows));
+    for (size_t v = 0; v < plan.views.size(); ++v) {
+      auto& ls = lookups[v];
+      std::sort(ls.begin(), ls.end(), [](const Lookup& a, const Lookup& b) {
+        return a.entity != b.entity ? a.entity < b.entity : a.t > b.t;
+      });
+      const size_t mid = ls.size() / 2;
+      for (size_t i = mid; i < ls.size(); ++i) side[v][ls[i].row] = 1;
+      uint64_t matched[2] = {0, 0};
+      absl::Status status[2];
+      std::vector<std::pair<uint64_t, uint32_t>> found2(rows, {0, UINT32_MAX});
+      std::thread helper([&] {
+        status[1] = RunLookups(db, *plan.views[v].view, plan.at, request, ls.data() + mid,
+                               ls.data() + ls.size(), &arenas[2 * v + 1], &found2, &matched[1]);
+      });
+      status[0] = RunLookups(db, *plan.views[v].view, plan.at, request, ls.data(),
+                             ls.data() + mid, &arenas[2 * v], &found[v], &matched[0]);
+      helper.join();
+      RETURN_IF_ERROR(status[0]);
+      RETURN_IF_ERROR(status[1]);
+      for (size_t r = 0; r < rows; ++r) {
+        if (side[v][r]) found[v][r] = found2[r];
+      }
+      result.matched += matched[0] + matched[1];
+    }
+
+    // Write the rows in spine order, formatted on two threads.
+    std::string halves[2];
+    absl::Status format_status[2];
+    auto format = [&](int half, size_t from, size_t to) {
+      std::string& o = halves[half];
+      std::vector<Value> values;
+      std::vector<absl::string_view> cells(plan.output_names.size());
+      std::vector<std::string> texts(plan.output_names.size());
+      for (size_t r = from; r < to; ++r) {
+        for (auto& t : texts) t.clear();
+        for (size_t v = 0; v < plan.views.size(); ++v) {
+          const auto [off, len] = found[v][r];
+          if (len == UINT32_MAX) continue;
+          const ViewPlan& vp = plan.views[v];
+          const std::string& arena = arenas[2 * v + side[v][r]];
+          values.resize(vp.columns.size());
+          absl::Status s = codec::ReadRow(absl::string_view(arena).substr(off, len),
+                                          vp.columns, vp.view->column_types, &values);
+          if (!s.ok()) {
+            format_status[half] = s;
+            return;
+          }
+          for (size_t f = 0; f < vp.columns.size(); ++f) {
+            AppendField(values[f], vp.types[f], &texts[vp.output[f]]);
+          }
+        }
+        o.append(raws[r].data(), raws[r].size());
+        for (const auto& t : texts) {
+          o.push_back(',');
+          o.append(t);
+        }
+        o.push_back('\n');
+      }
+    };
+    std::thread formatter([&] { format(1, rows / 2, rows); });
+    format(0, 0, rows / 2);
+    formatter.join();
+    RETURN_IF_ERROR(format_status[0]);
+    RETURN_IF_ERROR(format_status[1]);
+    RETURN_IF_ERROR(out.Write(halves[0]));
+    RETURN_IF_ERROR(out.Write(halves[1]));
+
+    ASSIGN_OR_RETURN(bool more, reader.Next(&block));
+    if (!more) break;
+  }
+  RETURN_IF_ERROR(out.Close());
+  return result;
+}
+
+absl::StatusOr<SavedResult> FeatureStore::SaveHistorical(
+    const HistoricalRequest& request, const std::string& spine,
+    const std::string& dataset_name, const std::string& creator,
+    const std::string& message, ByteSink* out) {
+  if (absl::Status s = ValidateArtifactName(dataset_name); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("dataset ", s.message()));
+  }
+  // Check the request before storing anything.
+  RETURN_IF_ERROR(MakePlan(*impl_, request).status());
+  SavedResult saved;
+  ScratchFile spine_file(*store_, "spine");
+  std::string spine_path;
+  if (spine.rfind("dataset/", 0) == 0) {
+    ASSIGN_OR_RETURN(Ref ref, ParseRef(spine));
+    ASSIGN_OR_RETURN(store::Version v, store_->artifacts().Resolve(ref));
+    RETURN_IF_ERROR(SpoolContent(*store_, v, spine_file.path()));
+    saved.spine = VersionRef(v);
+    spine_path = spine_file.path();
+  } else {
+    ASSIGN_OR_RETURN(auto source, OpenFileSource(spine));
+    ASSIGN_OR_RETURN(PutStats put, store_->content().Put(*source));
+    NewVersion nv;
+    nv.artifact = {Kind::kDataset, absl::StrCat(dataset_name, "-spine")};
+    nv.content_id = put.content_id;
+    nv.creator = creator;
+    nv.message = absl::StrCat("spine of dataset/", dataset_name);
+    ASSIGN_OR_RETURN(CommitResult c, store_->artifacts().Commit(nv));
+    saved.spine = VersionRef(c.version);
+    RETURN_IF_ERROR(SpoolContent(*store_, c.version, spine_file.path()));
+    spine_path = spine_file.path();
+  }
+
+  ScratchFile result_file(*store_, "result");
+  {
+    ASSIGN_OR_RETURN(auto source, OpenFileSource(spine_path));
+    int fd = -1;
+    ASSIGN_OR_RETURN(auto file_sink, OpenFileSink(result_file.path(), &fd));
+    TeeSink tee(file_sink.get(), out);
+    auto r = Historical(request, *source, tee);
+    ::close(fd);
+    if (!r.ok()) return r.status();
+    saved.result = std::move(*r);
+  }
+  ASSIGN_OR_RETURN(auto source, OpenFileSource(result_file.path()));
+  ASSIGN_OR_RETURN(PutStats put, store_->content().Put(*source));
+
+  NewVersion nv;
+  nv.artifact = {Kind::kDataset, dataset_name};
+  nv.content_id = put.content_id;
+  nv.creator = creator;
+  nv.message = message.empty() ? "point-in-time training set" : message;
+  nv.inputs.push_back(saved.spine);
+  std::vector<std::string> views;
+  for (const auto& [name, version] : saved.result.view_versions) {
+    nv.inputs.push_back(absl::StrCat("featureview/", name, "@", version));
+    views.push_back(absl::StrCat(name, "@", version));
+  }
+  auto& m = nv.metadata;
+  m["request.features"] = absl::StrJoin(request.features, ",");
+  m["request.views"] = absl::StrJoin(views, ",");
+  m["request.spine"] = saved.spine;
+  if (request.as_of.has_value()) m["request.as_of"] = FormatTimestamp(*request.as_of);
+  m["request.created_cutoff"] = request.created_cutoff ? "true" : "false";
+  m["request.full_names"] = request.full_names ? "true" : "false";
+  m["request.timestamp_unit"] = request.timestamp_unit == TimeUnit::kSeconds  ? "s"
+                                : request.timestamp_unit == TimeUnit::kMillis ? "ms"
+                                                                              : "us";
+  m["request.ingest_position"] = absl::StrCat(saved.result.at.position);
+  m["request.ingest_pending"] = absl::StrJoin(saved.result.at.pending, ",");
+  m["rows"] = absl::StrCat(saved.result.rows);
+  ASSIGN_OR_RETURN(CommitResult c, store_->artifacts().Commit(nv));
+  saved.dataset = VersionRef(c.version);
+  return saved;
+}
+
+absl::StatusOr<ReproduceResult> FeatureStore::Reproduce(const std::string& dataset_ref,
+                                                        ByteSink* out) const {
+  ASSIGN_OR_RETURN(Ref ref, ParseRef(dataset_ref));
+  ASSIGN_OR_RETURN(store::Version v, store_->artifacts().Resolve(ref));
+  const auto& m = v.metadata();
+  const auto get = [&](const std::string& key) -> std::string {
+    auto it = m.find(key);
+    return it == m.end() ? std::string() : it->second;
+  };
+  const auto bad = [&](absl::string_view what) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        VersionRef(v), " is not a saved historical result (", what,
+        "); save one with `strata historical --save`"));
+  };
+  if (get("request.features").empty() || get("request.spine").empty()) {
+    return bad("it records no request");
+  }
+  HistoricalRequest request;
+  request.features = absl::StrSplit(get("request.features"), ',');
+  for (absl::string_view pinned : absl::StrSplit(get("request.views"), ',', absl::SkipEmpty())) {
+    const size_t at = pinned.rfind('@');
+    uint64_t n;
+    if (at == absl::string_view::npos || !absl::SimpleAtoi(pinned.substr(at + 1), &n)) {
+      return bad(absl::StrCat("bad request.views entry ", pinned));
+    }
+    request.view_versions[std::string(pinned.substr(0, at))] = n;
+  }
+  if (std::string as_of = get("request.as_of"); !as_of.empty()) {
+    ASSIGN_OR_RETURN(request.as_of, ParseTimestamp(as_of, TimeUnit::kMicros));
+  }
+  request.created_cutoff = get("request.created_cutoff") == "true";
+  request.full_names = get("request.full_names") == "true";
+  ASSIGN_OR_RETURN(request.timestamp_unit, ParseTimeUnit(get("request.timestamp_unit")));
+  IngestPosition at;
+  if (!absl::SimpleAtoi(get("request.ingest_position"), &at.position)) {
+    return bad("no request.ingest_position");
+  }
+  for (absl::string_view p :
+       absl::StrSplit(get("request.ingest_pending"), ',', absl::SkipEmpty())) {
+    uint64_t n;
+    if (!absl::SimpleAtoi(p, &n)) return bad("bad request.ingest_pending");
+    at.pending.push_back(n);
+  }
+  request.at = at;
+
+  ASSIGN_OR_RETURN(Ref spine_ref, ParseRef(get("request.spine")));
+  ASSIGN_OR_RETURN(store::Version spine_version, store_->artifacts().Resolve(spine_ref));
+  ScratchFile spine_file(*store_, "spine");
+  RETURN_IF_ERROR(SpoolContent(*store_, spine_version, spine_file.path()));
+  ASSIGN_OR_RETURN(auto source, OpenFileSource(spine_file.path()));
+  HashSink hash;
+  TeeSink tee(&hash, out);
+  ReproduceResult r;
+  ASSIGN_OR_RETURN(r.result, Historical(request, *source, tee));
+  r.reproduced = hash.Finish();
+  ASSIGN_OR_RETURN(r.recorded, Digest::FromRaw(v.content_id()));
+  r.identical = r.recorded == r.reproduced;
+  return r;
+}
+
+}  // namespace strata::features

@@ -1,0 +1,750 @@
+// FeatureStore::Ingest: parse and check a whole file on worker threads, then store
+// the file, write the rows (a write batch, or sorted SST files for large files) and
+// commit the ingest, which makes the rows visible.
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "features/codec.h"
+#include "features/csv.h"
+#include "features/definitions.h"
+#include "features/feature_store.h"
+#include "features/impl.h"
+#include "rocksdb/sst_file_writer.h"
+#include "simdjson.h"
+#include "store/internal/bounded_queue.h"
+#include "store/internal/keys.h"
+#include "store/internal/records.h"
+#include "store/internal/rocks_status.h"
+#include "store/status_macros.h"
+
+namespace strata::features {
+namespace {
+
+using internal::Cf;
+
+constexpr size_t kBlockBytes = 4 << 20;
+constexpr int kWorkers = 2;
+
+// One row of the log, encoded in a block's arena: KEY then VALUE.
+struct Entry {
+  uint64_t k0 = 0, k1 = 0;  // key bytes 4..20, big-endian: most comparisons end here
+  char* rec = nullptr;
+  uint32_t klen = 0, vlen = 0;
+  uint64_t ordinal = 0;  // block << 32 | row: file order, for duplicate keys
+
+  absl::string_view key() const { return {rec, klen}; }
+  absl::string_view value() const { return {rec + klen, vlen}; }
+};
+
+bool EntryLess(const Entry& a, const Entry& b) {
+  if (a.k0 != b.k0) return a.k0 < b.k0;
+  if (a.k1 != b.k1) return a.k1 < b.k1;
+  const int c = a.key().compare(b.key());
+  if (c != 0) return c < 0;
+  return a.ordinal < b.ordinal;
+}
+
+uint64_t LoadKeyWord(const char* key, size_t klen, size_t at) {
+  char buf[8] = {0};
+  if (at < klen) std::memcpy(buf, key + at, std::min<size_t>(8, klen - at));
+  return codec::GetBE64(buf);
+}
+
+struct ParsedBlock {
+  size_t index = 0;
+  std::string arena;
+  std::vector<std::pair<size_t, std::pair<uint32_t, uint32_t>>> offsets;  // off, klen, vlen
+  std::vector<Entry> entries;
+  uint64_t lines = 0;
+  std::optional<std::pair<uint64_t, std::string>> error;  // local line, message
+  Micros min_event = INT64_MAX, max_event = INT64_MIN;
+};
+
+// Where a column's values go.
+struct Role {
+  enum Kind { kJoinKey, kEvent, kCreated, kFeature } kind;
+  int index = 0;  // join key or feature index
+};
+
+// Turns one record's values into a log entry.
+class RowEncoder {
+ public:
+  RowEncoder(const ResolvedView& view, TimeUnit unit, Micros now)
+      : view_(view), unit_(unit), now_(now), prefix_(view.Prefix()) {
+    keys_.resize(view.join_key_names.size());
+    features_.resize(view.def.features_size());
+    cells_.resize(view.def.features_size());
+    for (int i = 0; i < view.def.features_size(); ++i) {
+      cells_[i] = {view.feature_columns[i], &features_[i]};
+    }
+  }
+
+  void Reset() {
+    for (auto& k : keys_) k = std::monostate();
+    for (auto& f : features_) f = std::monostate();
+    event_.reset();
+    created_.reset();
+  }
+
+  // Sets a column from text (CSV). `quoted`: the field was quoted.
+  absl::Status SetText(const Role& role, absl::string_view text, bool quoted) {
+    switch (role.kind) {
+      case Role::kJoinKey: {
+        if (text.empty() && !quoted) return absl::InvalidArgumentError("join key is empty");
+        ASSIGN_OR_RETURN(keys_[role.index],
+                         ParseValue(text, view_.join_key_types[role.index], unit_));
+        return absl::OkStatus();
+      }
+      case Role::kEvent:
+      case Role::kCreated: {
+        if (text.empty()) {
+          if (role.kind == Role::kEvent) {
+            return absl::InvalidArgumentError("event_timestamp is empty");
+          }
+          return absl::OkStatus();
+        }
+        ASSIGN_OR_RETURN(Micros t, ParseTimestamp(text, unit_));
+        (role.kind == Role::kEvent ? event_ : created_) = t;
+        return absl::OkStatus();
+      }
+      case Role::kFeature: {
+        const ValueType type = view_.def.features(role.index).type();
+        if (text.empty() &&
+            !(quoted && (type == VALUE_TYPE_STRING || type == VALUE_TYPE_BYTES))) {
+          return absl::OkStatus();  // null
+        }
+        ASSIGN_OR_RETURN(features_[role.index], ParseValue(text, type, unit_));
+        return absl::OkStatus();
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Sets a column from an already typed value (JSON lines); null clears it.
+  absl::Status SetValue(const Role& role, Value v) {
+    switch (role.kind) {
+      case Role::kJoinKey:
+        if (v.index() == 0) return absl::InvalidArgumentError("join key is null");
+        keys_[role.index] = std::move(v);
+        return absl::OkStatus();
+      case Role::kEvent:
+        if (v.index() == 0) return absl::InvalidArgumentError("event_timestamp is null");
+        event_ = std::get<int64_t>(v);
+        return absl::OkStatus();
+      case Role::kCreated:
+        if (v.index() != 0) created_ = std::get<int64_t>(v);
+        return absl::OkStatus();
+      case Role::kFeature:
+        features_[role.index] = std::move(v);
+        return absl::OkStatus();
+    }
+    return absl::OkStatus();
+  }
+
+  // Appends the row to `block`. Errors: a missing join key or event time.
+  absl::Status Finish(uint64_t ordinal, ParsedBlock* block) {
+    for (size_t i = 0; i < keys_.size(); ++i) {
+      if (keys_[i].index() == 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("join key ", view_.join_key_names[i], " is missing"));
+      }
+    }
+    if (!event_.has_value()) {
+      return absl::InvalidArgumentError("event_timestamp is missing");
+    }
+    std::string& a = block->arena;
+    const size_t off = a.size();
+    a.append(prefix_);
+    for (const Value& k : keys_) codec::AppendEntityPart(&a, k);
+    codec::AppendLogSuffix(&a, *event_, created_.value_or(now_), 0);
+    const size_t klen = a.size() - off;
+    codec::AppendRow(&a, cells_, view_.column_types);
+    block->offsets.push_back(
+        {off, {static_cast<uint32_t>(klen), static_cast<uint32_t>(a.size() - off - klen)}});
+    block->min_event = std::min(block->min_event, *event_);
+    block->max_event = std::max(block->max_event, *event_);
+    (void)ordinal;
+    return absl::OkStatus();
+  }
+
+ private:
+  const ResolvedView& view_;
+  TimeUnit unit_;
+  Micros now_;
+  std::string prefix_;
+  std::vector<Value> keys_;
+  std::vector<Value> features_;
+  std::vector<codec::Cell> cells_;
+  std::optional<Micros> event_, created_;
+};
+
+// Maps column names to roles. Errors: unknown or repeated columns, a missing join
+// key or event_timestamp column.
+absl::StatusOr<std::vector<Role>> MapColumns(const ResolvedView& view,
+                                             const std::vector<std::string>& names,
+                                             bool require_all) {
+  std::vector<Role> roles;
+  std::vector<bool> seen_keys(view.join_key_names.size());
+  bool seen_event = false;
+  for (size_t c = 0; c < names.size(); ++c) {
+    const std::string& name = names[c];
+    for (size_t d = 0; d < c; ++d) {
+      if (names[d] == name) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("column ", name, " appears twice in the header"));
+      }
+    }
+    Role role{Role::kFeature, -1};
+    for (size_t k = 0; k < view.join_key_names.size(); ++k) {
+      if (view.join_key_names[k] == name) {
+        role = {Role::kJoinKey, static_cast<int>(k)};
+        seen_keys[k] = true;
+      }
+    }
+    if (name == "event_timestamp") {
+      role = {Role::kEvent, 0};
+      seen_event = true;
+    } else if (name == "created_timestamp") {
+      role = {Role::kCreated, 0};
+    } else if (role.kind == Role::kFeature) {
+      role.index = view.FeatureIndex(name);
+      if (role.index < 0) {
+        std::string known;
+        for (const Feature& f : view.def.features()) {
+          absl::StrAppend(&known, known.empty() ? "" : ", ", f.name());
+        }
+        return absl::InvalidArgumentError(absl::StrCat(
+            "unknown column ", name, ": feature view ", view.def.name(),
+            " has join keys ", absl::StrJoin(view.join_key_names, ", "),
+            ", event_timestamp, created_timestamp and features ", known));
+      }
+    }
+    roles.push_back(role);
+  }
+  if (require_all) {
+    for (size_t k = 0; k < seen_keys.size(); ++k) {
+      if (!seen_keys[k]) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("join key column ", view.join_key_names[k], " is missing"));
+      }
+    }
+    if (!seen_event) {
+      return absl::InvalidArgumentError("column event_timestamp is missing");
+    }
+  }
+  return roles;
+}
+
+// Parses the CSV records of one block.
+void ParseCsvBlock(const ResolvedView& view, const std::vector<Role>& roles,
+                   const std::vector<std::string>& names, TimeUnit unit, Micros now,
+                   absl::string_view data, ParsedBlock* out) {
+  RowEncoder enc(view, unit, now);
+  CsvRecords records(data);
+  uint32_t row = 0;
+  while (true) {
+    auto more = records.Next();
+    if (!more.ok()) {
+      out->error = {records.lines_read() + 1, std::string(more.status().message())};
+      return;
+    }
+    if (!*more) break;
+    const auto& fields = records.fields();
+    if (fields.size() == 1 && fields[0].empty() && !records.quoted(0)) continue;
+    if (fields.size() != roles.size()) {
+      out->error = {records.line(),
+                    absl::StrCat(fields.size(), " fields, but the header has ",
+                                 roles.size())};
+      return;
+    }
+    enc.Reset();
+    for (size_t c = 0; c < fields.size(); ++c) {
+      if (absl::Status s = enc.SetText(roles[c], fields[c], records.quoted(c)); !s.ok()) {
+        out->error = {records.line(),
+                      absl::StrCat("column ", names[c], ": ", s.message())};
+        return;
+      }
+    }
+    if (absl::Status s = enc.Finish((uint64_t{out->index} << 32) | row, out); !s.ok()) {
+      out->error = {records.line(), std::string(s.message())};
+      return;
+    }
+    ++row;
+  }
+  out->lines = records.lines_read();
+}
+
+// A JSON value as a value of `type` (timestamps: RFC 3339 strings or integers).
+absl::StatusOr<Value> JsonValue(simdjson::ondemand::value v, ValueType type,
+                                TimeUnit unit) {
+  simdjson::ondemand::json_type jt;
+  if (v.type().get(jt) != simdjson::SUCCESS) {
+    return absl::InvalidArgumentError("malformed JSON value");
+  }
+  if (jt == simdjson::ondemand::json_type::null) return Value();
+  const auto mismatch = [&](absl::string_view got) {
+    return absl::InvalidArgumentError(absl::StrCat("expected ", ValueTypeName(type),
+                                                   ", got a JSON ", got));
+  };
+  switch (type) {
+    case VALUE_TYPE_INT64: {
+      int64_t x;
+      if (jt != simdjson::ondemand::json_type::number) return mismatch("non-number");
+      if (v.get_int64().get(x) != simdjson::SUCCESS) {
+        return absl::InvalidArgumentError("expected an int64, got a non-integer number");
+      }
+      return Value(x);
+    }
+    case VALUE_TYPE_DOUBLE: {
+      double x;
+      if (jt != simdjson::ondemand::json_type::number || v.get_double().get(x)) {
+        return mismatch("non-number");
+      }
+      return Value(x);
+    }
+    case VALUE_TYPE_BOOL: {
+      bool x;
+      if (jt != simdjson::ondemand::json_type::boolean || v.get_bool().get(x)) {
+        return mismatch("non-boolean");
+      }
+      return Value(x);
+    }
+    case VALUE_TYPE_TIMESTAMP: {
+      if (jt == simdjson::ondemand::json_type::number) {
+        int64_t x;
+        if (v.get_int64().get(x)) return mismatch("non-integer number");
+        ASSIGN_OR_RETURN(Micros t, ParseTimestamp(std::to_string(x), unit));
+        return Value(t);
+      }
+      std::string_view s;
+      if (jt != simdjson::ondemand::json_type::string || v.get_string().get(s)) {
+        return mismatch("non-string");
+      }
+      ASSIGN_OR_RETURN(Micros t, ParseTimestamp(absl::string_view(s.data(), s.size()), unit));
+      return Value(t);
+    }
+    default: {
+      std::string_view s;
+      if (jt != simdjson::ondemand::json_type::string || v.get_string().get(s)) {
+        return mismatch("non-string");
+      }
+      return ParseValue(absl::string_view(s.data(), s.size()), type, unit);
+    }
+  }
+}
+
+// Parses the JSON lines of one block; each line is one object.
+void ParseJsonBlock(const ResolvedView& view, TimeUnit unit, Micros now,
+                    absl::string_view data, size_t capacity, ParsedBlock* out) {
+  RowEncoder enc(view, unit, now);
+  simdjson::ondemand::parser parser;
+  uint64_t line = 0;
+  uint32_t row = 0;
+  size_t pos = 0;
+  std::vector<std::string> names(1);
+  while (pos < data.size()) {
+    ++line;
+    size_t nl = data.find('\n', pos);
+    if (nl == absl::string_view::npos) nl = data.size();
+    absl::string_view text = data.substr(pos, nl - pos);
+    const size_t start = pos;
+    pos = nl + 1;
+    if (absl::StripAsciiWhitespace(text).empty()) continue;
+    const auto fail = [&](absl::string_view what) { out->error = {line, std::string(what)}; };
+    simdjson::ondemand::document doc;
+    simdjson::padded_string_view padded(data.data() + start, text.size(),
+                                        capacity - start);
+    simdjson::ondemand::object obj;
+    if (parser.iterate(padded).get(doc) || doc.get_object().get(obj)) {
+      return fail("not a JSON object");
+    }
+    enc.Reset();
+    std::vector<std::string> seen;
+    for (auto field : obj) {
+      std::string_view key;
+      if (field.unescaped_key().get(key)) return fail("malformed JSON key");
+      names[0].assign(key.data(), key.size());
+      for (const auto& s : seen) {
+        if (s == names[0]) return fail(absl::StrCat("key ", names[0], " appears twice"));
+      }
+      seen.push_back(names[0]);
+      auto roles = MapColumns(view, names, false);
+      if (!roles.ok()) return fail(roles.status().message());
+      const Role role = (*roles)[0];
+      const ValueType type =
+          role.kind == Role::kJoinKey   ? view.join_key_types[role.index]
+          : role.kind == Role::kFeature ? view.def.features(role.index).type()
+                                        : VALUE_TYPE_TIMESTAMP;
+      simdjson::ondemand::value v;
+      if (field.value().get(v)) return fail(absl::StrCat("key ", names[0], ": malformed JSON"));
+      auto value = JsonValue(v, type, unit);
+      absl::Status s = value.ok() ? enc.SetValue(role, std::move(*value)) : value.status();
+      if (!s.ok()) return fail(absl::StrCat("key ", names[0], ": ", s.message()));
+    }
+    if (absl::StripTrailingAsciiWhitespace(text).back() != '}') {
+      return fail("text after the JSON object");
+    }
+    if (absl::Status s = enc.Finish((uint64_t{out->index} << 32) | row, out); !s.ok()) {
+      return fail(s.message());
+    }
+    ++row;
+  }
+  out->lines = line;
+}
+
+bool LooksLikeJsonLines(const std::string& path, absl::string_view head) {
+  if (absl::EndsWith(path, ".jsonl") || absl::EndsWith(path, ".ndjson") ||
+      absl::EndsWith(path, ".json")) {
+    return true;
+  }
+  if (absl::EndsWith(path, ".csv")) return false;
+  head = absl::StripLeadingAsciiWhitespace(head);
+  return !head.empty() && head[0] == '{';
+}
+
+// Sorts `entries` on two threads.
+void ParallelSort(std::vector<Entry>* entries) {
+  auto& e = *entries;
+  const size_t mid = e.size() / 2;
+  std::thread t([&] { std::sort(e.begin(), e.begin() + mid, EntryLess); });
+  std::sort(e.begin() + mid, e.end(), EntryLess);
+  t.join();
+  std::vector<Entry> out(e.size());
+  // Merge path: split the output in two halves merged independently.
+  const size_t half = e.size() / 2;
+  size_t lo = half > e.size() - mid ? half - (e.size() - mid) : 0, hi = std::min(half, mid);
+  while (lo < hi) {  // i from the first run, half - i from the second
+    const size_t i = (lo + hi) / 2;
+    if (EntryLess(e[mid + (half - i) - 1], e[i])) {
+      hi = i;
+    } else {
+      lo = i + 1;
+    }
+  }
+  const size_t i = lo, j = half - lo;
+  std::thread m([&] {
+    std::merge(e.begin(), e.begin() + i, e.begin() + mid, e.begin() + mid + j,
+               out.begin(), EntryLess);
+  });
+  std::merge(e.begin() + i, e.begin() + mid, e.begin() + mid + j, e.end(),
+             out.begin() + half, EntryLess);
+  m.join();
+  e.swap(out);
+}
+
+// Writes `entries` to an SST file at `path`.
+absl::Status WriteSst(const rocksdb::Options& options, rocksdb::ColumnFamilyHandle* cf,
+                      const std::string& path, const Entry* begin, const Entry* end) {
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, cf);
+  RETURN_IF_ERROR(internal::FromRocks(writer.Open(path), "opening SST file"));
+  for (const Entry* e = begin; e != end; ++e) {
+    RETURN_IF_ERROR(internal::FromRocks(
+        writer.Put(internal::ToSlice(e->key()), internal::ToSlice(e->value())),
+        "writing SST file"));
+  }
+  return internal::FromRocks(writer.Finish(), "finishing SST file");
+}
+
+// A temporary file or directory under the store, removed on destruction.
+class TempPath {
+ public:
+  explicit TempPath(std::string path) : path_(std::move(path)) {}
+  ~TempPath() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace
+
+absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
+                                                  const std::string& path,
+                                                  const IngestOptions& options) {
+  const Micros now = internal::NowMicros();
+  ASSIGN_OR_RETURN(auto latest, impl_->View(view_name, 0));
+  auto view = std::make_shared<ResolvedView>(*latest);
+  RETURN_IF_ERROR(impl_->tables.Register(view.get()));
+  impl_->Forget(view_name);
+  TimeUnit unit = TimeUnit::kSeconds;
+  if (options.timestamp_unit.has_value()) {
+    unit = *options.timestamp_unit;
+  } else if (!view->def.timestamp_unit().empty()) {
+    ASSIGN_OR_RETURN(unit, ParseTimeUnit(view->def.timestamp_unit()));
+  }
+  const std::string source_name = path == "-" ? "<stdin>" : path;
+  const std::string tmp_dir = absl::StrCat(store_->dir(), "/tmp");
+  std::filesystem::create_directories(tmp_dir);
+
+  // Standard input is kept in a file: it is read again when stored as a dataset.
+  std::optional<TempPath> spooled;
+  std::string file = path;
+  if (path == "-") {
+    spooled.emplace(absl::StrCat(tmp_dir, "/stdin-", getpid(), "-", now));
+    file = spooled->path();
+    ASSIGN_OR_RETURN(auto in, OpenFileSource("-"));
+    FILE* f = fopen(file.c_str(), "wb");
+    if (f == nullptr) return absl::UnavailableError(absl::StrCat("cannot write ", file));
+    std::string buf(1 << 20, '\0');
+    while (true) {
+      auto n = in->Read(buf.data(), buf.size());
+      if (!n.ok() || *n == 0 || fwrite(buf.data(), 1, *n, f) != *n) {
+        fclose(f);
+        if (!n.ok()) return n.status();
+        if (*n == 0) break;
+        return absl::UnavailableError(absl::StrCat("cannot write ", file));
+      }
+    }
+  }
+
+  // Parse: a reader cuts blocks, two workers parse them.
+  ASSIGN_OR_RETURN(auto source, OpenFileSource(file));
+  CsvBlockReader reader(source.get(), kBlockBytes);
+  std::string first;
+  ASSIGN_OR_RETURN(bool any, reader.Next(&first));
+  if (!any) {
+    return absl::InvalidArgumentError(absl::StrCat(source_name, " is empty"));
+  }
+  const bool json = options.format == InputFormat::kJsonLines ||
+                    (options.format == InputFormat::kAuto && LooksLikeJsonLines(path, first));
+  std::vector<std::string> names;
+  std::vector<Role> roles;
+  uint64_t header_lines = 0;
+  if (!json) {
+    CsvRecords header(first);
+    auto ok = header.Next();
+    if (!ok.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(source_name, ":1: ", ok.status().message()));
+    }
+    for (absl::string_view f : header.fields()) names.emplace_back(f);
+    auto mapped = MapColumns(*view, names, true);
+    if (!mapped.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(source_name, ":1: ", mapped.status().message()));
+    }
+    roles = std::move(*mapped);
+    header_lines = header.lines_read();
+    first.erase(0, header.raw().size());
+    if (!first.empty() && first[0] == '\r') first.erase(0, 1);
+    if (!first.empty() && first[0] == '\n') first.erase(0, 1);
+  }
+
+  struct Job {
+    size_t index;
+    std::string data;
+  };
+  internal::BoundedQueue<Job> jobs(kWorkers + 1);
+  std::vector<std::unique_ptr<ParsedBlock>> blocks;
+  std::mutex blocks_mu;
+  std::atomic<size_t> first_error{SIZE_MAX};
+  std::vector<std::thread> workers;
+  for (int w = 0; w < kWorkers; ++w) {
+    workers.emplace_back([&] {
+      Job job;
+      while (jobs.Pop(&job)) {
+        auto block = std::make_unique<ParsedBlock>();
+        block->index = job.index;
+        if (job.index < first_error.load()) {
+          block->arena.reserve(job.data.size() + job.data.size() / 4);
+          if (json) {
+            job.data.reserve(job.data.size() + simdjson::SIMDJSON_PADDING);
+            ParseJsonBlock(*view, unit, now, job.data, job.data.capacity(), block.get());
+          } else {
+            ParseCsvBlock(*view, roles, names, unit, now, job.data, block.get());
+          }
+          if (block->error.has_value()) {
+            size_t cur = first_error.load();
+            while (job.index < cur && !first_error.compare_exchange_weak(cur, job.index)) {
+            }
+          }
+          for (size_t r = 0; r < block->offsets.size(); ++r) {
+            const auto& [off, lens] = block->offsets[r];
+            Entry e;
+            e.rec = block->arena.data() + off;
+            e.klen = lens.first;
+            e.vlen = lens.second;
+            e.k0 = LoadKeyWord(e.rec, e.klen, 4);
+            e.k1 = LoadKeyWord(e.rec, e.klen, 12);
+            e.ordinal = (uint64_t{job.index} << 32) | r;
+            block->entries.push_back(e);
+          }
+          block->offsets = {};
+        }
+        std::lock_guard lock(blocks_mu);
+        blocks.push_back(std::move(block));
+      }
+    });
+  }
+  absl::Status read_status;
+  {
+    size_t index = 0;
+    std::string data = std::move(first);
+    while (true) {
+      if (!data.empty() && !jobs.Push({index++, std::move(data)})) break;
+      if (first_error.load() != SIZE_MAX) break;
+      if (options.progress) options.progress(reader.bytes_read());
+      data = std::string();
+      auto more = reader.Next(&data);
+      if (!more.ok()) {
+        read_status = more.status();
+        break;
+      }
+      if (!*more) break;
+    }
+  }
+  jobs.Close();
+  for (auto& t : workers) t.join();
+  RETURN_IF_ERROR(read_status);
+  std::sort(blocks.begin(), blocks.end(),
+            [](const auto& a, const auto& b) { return a->index < b->index; });
+  uint64_t line = header_lines;
+  for (const auto& b : blocks) {
+    if (b->error.has_value()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          source_name, ":", line + b->error->first, ": ", b->error->second));
+    }
+    line += b->lines;
+  }
+
+  // Sort every row; of equal keys the last in the file wins.
+  IngestResult result;
+  std::vector<Entry> entries;
+  Micros min_event = INT64_MAX, max_event = INT64_MIN;
+  {
+    size_t n = 0;
+    for (const auto& b : blocks) n += b->entries.size();
+    entries.reserve(n);
+    for (auto& b : blocks) {
+      entries.insert(entries.end(), b->entries.begin(), b->entries.end());
+      b->entries = {};
+      min_event = std::min(min_event, b->min_event);
+      max_event = std::max(max_event, b->max_event);
+    }
+  }
+  result.rows = entries.size();
+  if (entries.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(source_name, " has no rows"));
+  }
+  ParallelSort(&entries);
+  {
+    size_t kept = 0;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (i + 1 < entries.size() && entries[i].key() == entries[i + 1].key()) continue;
+      entries[kept++] = entries[i];
+    }
+    entries.resize(kept);
+  }
+  result.written = entries.size();
+  result.min_event = min_event;
+  result.max_event = max_event;
+
+  // Store the file as a dataset version.
+  const std::string dataset_name =
+      options.dataset.empty() ? absl::StrCat(view_name, "-ingest") : options.dataset;
+  NewVersion nv;
+  nv.artifact = {Kind::kDataset, dataset_name};
+  nv.metadata = {{"featureview", absl::StrCat(view_name, "@", view->version)},
+                 {"format", json ? "jsonl" : "csv"},
+                 {"rows", absl::StrCat(result.rows)}};
+  nv.creator = options.creator;
+  nv.message = options.message.empty()
+                   ? absl::StrCat("ingested into featureview/", view_name)
+                   : options.message;
+  RETURN_IF_ERROR(store_->artifacts().Check(nv));
+  {
+    ASSIGN_OR_RETURN(auto content_source, OpenFileSource(file));
+    ASSIGN_OR_RETURN(PutStats put, store_->content().Put(*content_source));
+    nv.content_id = put.content_id;
+  }
+  ASSIGN_OR_RETURN(CommitResult dataset, store_->artifacts().Commit(nv));
+
+  // Write the rows under a new ingest number; they stay invisible until Commit.
+  ASSIGN_OR_RETURN(uint64_t ingest, impl_->tables.Reserve(view_name));
+  std::string seq_bytes;
+  codec::PutBE64(&seq_bytes, ~ingest);
+  for (Entry& e : entries) std::memcpy(e.rec + e.klen - 8, seq_bytes.data(), 8);
+
+  internal::Db& db = store_->internal_db();
+  result.bulk = entries.size() >= options.bulk_threshold_rows;
+  if (result.bulk) {
+    TempPath dir(absl::StrCat(tmp_dir, "/ingest-", ingest, "-", getpid()));
+    std::filesystem::create_directories(dir.path());
+    const rocksdb::Options rocks_options =
+        db.raw()->GetOptions(db.cf(Cf::kFeatureLog));
+    const size_t parts = entries.size() >= 2 * options.bulk_threshold_rows ? 2 : 1;
+    std::vector<std::string> files;
+    std::vector<absl::Status> statuses(parts);
+    std::vector<std::thread> writers;
+    for (size_t p = 0; p < parts; ++p) {
+      files.push_back(absl::StrCat(dir.path(), "/part-", p, ".sst"));
+      const size_t begin = entries.size() * p / parts;
+      const size_t end = entries.size() * (p + 1) / parts;
+      writers.emplace_back([&, p, begin, end] {
+        statuses[p] = WriteSst(rocks_options, db.cf(Cf::kFeatureLog), files[p],
+                               entries.data() + begin, entries.data() + end);
+      });
+    }
+    for (auto& t : writers) t.join();
+    for (const auto& s : statuses) RETURN_IF_ERROR(s);
+    rocksdb::IngestExternalFileOptions ingest_options;
+    ingest_options.move_files = true;
+    RETURN_IF_ERROR(internal::FromRocks(
+        db.raw()->IngestExternalFile(db.cf(Cf::kFeatureLog), files, ingest_options),
+        "ingesting SST files"));
+  } else {
+    rocksdb::WriteBatch batch;
+    for (const Entry& e : entries) {
+      batch.Put(db.cf(Cf::kFeatureLog), internal::ToSlice(e.key()),
+                internal::ToSlice(e.value()));
+    }
+    RETURN_IF_ERROR(db.WriteUnlocked(&batch, /*sync=*/false));
+  }
+
+  // The newest row of each entity: the first of its keys in sort order.
+  std::vector<std::pair<std::string, std::string>> online;
+  absl::string_view last_entity;
+  for (const Entry& e : entries) {
+    const absl::string_view entity = e.key().substr(0, e.klen - codec::kLogSuffixBytes);
+    if (entity == last_entity) continue;
+    last_entity = entity;
+    const codec::LogSuffix s = codec::DecodeLogSuffix(e.key());
+    std::string value;
+    value.reserve(codec::kOnlineHeaderBytes + e.vlen);
+    codec::AppendOnlineHeader(&value, s.event, s.created, ingest);
+    value.append(e.value().data(), e.value().size());
+    online.emplace_back(std::string(entity), std::move(value));
+  }
+
+  IngestRecord record;
+  record.set_ingest(ingest);
+  record.set_view(view_name);
+  record.set_view_version(view->version);
+  result.dataset = absl::StrCat("dataset/", dataset_name, "@", dataset.version.number());
+  record.set_dataset(result.dataset);
+  record.set_rows(result.written);
+  record.set_received_us(internal::NowMicros());
+  record.set_creator(options.creator);
+  record.set_min_event_us(min_event);
+  record.set_max_event_us(max_event);
+  record.set_bulk(result.bulk);
+  RETURN_IF_ERROR(impl_->tables.Commit(
+      record, internal::VersionNode("dataset", dataset_name, dataset.version.number()),
+      internal::VersionNode("featureview", view_name, view->version), online));
+  result.ingest = ingest;
+  result.view_version = absl::StrCat("featureview/", view_name, "@", view->version);
+  return result;
+}
+
+}  // namespace strata::features

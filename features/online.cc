@@ -1,0 +1,201 @@
+// Online lookup: one MultiGet per view in the online table, whose merge operator
+// keeps each entity's newest row.
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "store/json_writer.h"
+#include "features/codec.h"
+#include "features/feature_store.h"
+#include "features/impl.h"
+#include "store/internal/rocks_status.h"
+#include "store/status_macros.h"
+
+namespace strata::features {
+
+absl::StatusOr<OnlineResult> FeatureStore::Online(const std::vector<std::string>& features,
+                                                  const EntityColumns& entities,
+                                                  Micros now) const {
+  if (features.empty()) return absl::InvalidArgumentError("no features requested");
+  if (entities.empty()) return absl::InvalidArgumentError("no entities given");
+  const size_t n = entities.front().second.size();
+  for (const auto& [name, values] : entities) {
+    if (values.size() != n) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("join key ", name, " has ", values.size(), " values, but ",
+                       entities.front().first, " has ", n));
+    }
+  }
+  OnlineResult result;
+  result.entities = entities;
+  result.features = features;
+  result.types.resize(features.size());
+  result.values.assign(features.size(), std::vector<OnlineValue>(n));
+
+  // Requested features grouped by view, in order of first appearance.
+  struct Group {
+    std::shared_ptr<const ResolvedView> view;
+    std::vector<uint32_t> columns;
+    std::vector<size_t> outputs;
+  };
+  std::vector<Group> groups;
+  for (size_t f = 0; f < features.size(); ++f) {
+    ASSIGN_OR_RETURN(auto parts, SplitFeatureRef(features[f]));
+    Group* g = nullptr;
+    for (auto& existing : groups) {
+      if (existing.view->def.name() == parts.first) g = &existing;
+    }
+    if (g == nullptr) {
+      ASSIGN_OR_RETURN(auto view, impl_->View(parts.first, 0));
+      g = &groups.emplace_back();
+      g->view = std::move(view);
+    }
+    const int index = g->view->FeatureIndex(parts.second);
+    if (index < 0) {
+      return absl::NotFoundError(absl::StrCat("feature view ", parts.first,
+                                              " has no feature ", parts.second));
+    }
+    g->columns.push_back(g->view->feature_columns[index]);
+    g->outputs.push_back(f);
+    result.types[f] = g->view->def.features(index).type();
+  }
+
+  const internal::Db& db = store_->internal_db();
+  std::vector<std::string> keys(n);
+  std::vector<rocksdb::Slice> slices(n);
+  std::vector<rocksdb::PinnableSlice> values(n);
+  std::vector<rocksdb::Status> statuses(n);
+  std::vector<Value> row;
+  for (const Group& g : groups) {
+    const ResolvedView& view = *g.view;
+    // Keys: VIEW ENTITY, from the named join key columns.
+    std::vector<std::vector<Value>*> key_columns;
+    for (size_t k = 0; k < view.join_key_names.size(); ++k) {
+      std::vector<Value>* column = nullptr;
+      for (auto& [name, vals] : result.entities) {
+        if (name == view.join_key_names[k]) column = &vals;
+      }
+      if (column == nullptr) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("no values for join key ", view.join_key_names[k],
+                         " of feature view ", view.def.name()));
+      }
+      key_columns.push_back(column);
+    }
+    const std::string prefix = view.Prefix();
+    for (size_t i = 0; i < n; ++i) {
+      keys[i] = prefix;
+      for (size_t k = 0; k < key_columns.size(); ++k) {
+        Value& v = (*key_columns[k])[i];
+        if (view.join_key_types[k] == VALUE_TYPE_INT64 &&
+            std::holds_alternative<std::string>(v)) {
+          int64_t parsed;
+          if (absl::SimpleAtoi(std::get<std::string>(v), &parsed)) v = parsed;
+        }
+        const bool ok = view.join_key_types[k] == VALUE_TYPE_INT64
+                            ? std::holds_alternative<int64_t>(v)
+                            : std::holds_alternative<std::string>(v);
+        if (!ok) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "join key ", view.join_key_names[k], " value ", i + 1, " is not ",
+              view.join_key_types[k] == VALUE_TYPE_INT64 ? "an int64" : "a string"));
+        }
+        codec::AppendEntityPart(&keys[i], v);
+      }
+      slices[i] = rocksdb::Slice(keys[i]);
+      values[i].Reset();
+    }
+    if (view.id == 0) continue;  // nothing ingested: every entity NOT_FOUND
+    db.raw()->MultiGet(rocksdb::ReadOptions(), db.cf(internal::Cf::kFeatureOnline), n,
+                       slices.data(), values.data(), statuses.data());
+    const Micros ttl = view.def.ttl_seconds() * 1000000;
+    row.resize(g.columns.size());
+    for (size_t i = 0; i < n; ++i) {
+      if (statuses[i].IsNotFound()) continue;
+      RETURN_IF_ERROR(internal::FromRocks(statuses[i], "reading the online table"));
+      const absl::string_view value(values[i].data(), values[i].size());
+      if (value.size() < codec::kOnlineHeaderBytes) {
+        return absl::DataLossError("malformed online row");
+      }
+      const codec::LogSuffix h = codec::DecodeOnlineHeader(value);
+      RETURN_IF_ERROR(codec::ReadRow(value.substr(codec::kOnlineHeaderBytes), g.columns,
+                                     view.column_types, &row));
+      const bool stale = ttl > 0 && h.event < now - ttl;
+      for (size_t c = 0; c < g.columns.size(); ++c) {
+        OnlineValue& out = result.values[g.outputs[c]][i];
+        out.event_time = h.event;
+        if (row[c].index() == 0) {
+          out.status = FeatureStatus::kNullValue;
+        } else if (stale) {
+          out.status = FeatureStatus::kOutsideMaxAge;
+        } else {
+          out.status = FeatureStatus::kPresent;
+          out.value = std::move(row[c]);
+        }
+      }
+    }
+  }
+  return result;
+}
+
+namespace {
+
+void WriteJsonValue(JsonWriter& w, const Value& v, ValueType type) {
+  if (v.index() == 0) {
+    w.Null();
+  } else if (const auto* i = std::get_if<int64_t>(&v)) {
+    if (type == VALUE_TYPE_TIMESTAMP) {
+      w.String(FormatTimestamp(*i));
+    } else {
+      w.Int(*i);
+    }
+  } else if (const auto* d = std::get_if<double>(&v)) {
+    w.Double(*d);
+  } else if (const auto* b = std::get_if<bool>(&v)) {
+    w.Bool(*b);
+  } else {
+    std::string text;
+    AppendValueText(v, type, &text);
+    w.String(text);
+  }
+}
+
+}  // namespace
+
+std::string OnlineResponseJson(const OnlineResult& result, bool full_names) {
+  JsonWriter w;
+  w.BeginObject().Key("metadata").BeginObject().Key("feature_names").BeginArray();
+  for (const auto& [name, values] : result.entities) w.String(name);
+  for (const std::string& f : result.features) {
+    const size_t colon = f.find(':');
+    w.String(full_names ? f.substr(0, colon) + "__" + f.substr(colon + 1)
+                        : f.substr(colon + 1));
+  }
+  w.EndArray().EndObject().Key("results").BeginArray();
+  const std::string epoch = FormatTimestamp(0);
+  for (const auto& [name, values] : result.entities) {
+    w.BeginObject().Key("values").BeginArray();
+    for (const Value& v : values) {
+      WriteJsonValue(w, v,
+                     std::holds_alternative<int64_t>(v) ? VALUE_TYPE_INT64 : VALUE_TYPE_STRING);
+    }
+    w.EndArray().Key("statuses").BeginArray();
+    for (size_t i = 0; i < values.size(); ++i) w.String("PRESENT");
+    w.EndArray().Key("event_timestamps").BeginArray();
+    for (size_t i = 0; i < values.size(); ++i) w.String(epoch);
+    w.EndArray().EndObject();
+  }
+  for (size_t f = 0; f < result.features.size(); ++f) {
+    w.BeginObject().Key("values").BeginArray();
+    for (const OnlineValue& v : result.values[f]) WriteJsonValue(w, v.value, result.types[f]);
+    w.EndArray().Key("statuses").BeginArray();
+    for (const OnlineValue& v : result.values[f]) w.String(FeatureStatusName(v.status));
+    w.EndArray().Key("event_timestamps").BeginArray();
+    for (const OnlineValue& v : result.values[f]) {
+      w.String(v.event_time.has_value() ? FormatTimestamp(*v.event_time) : epoch);
+    }
+    w.EndArray().EndObject();
+  }
+  w.EndArray().EndObject();
+  return w.Take();
+}
+
+}  // namespace strata::features

@@ -1,0 +1,204 @@
+#include "features/tables.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "features/codec.h"
+#include "features/definitions.h"
+#include "store/internal/records.h"
+#include "store/internal/rocks_status.h"
+#include "store/status_macros.h"
+
+namespace strata::features {
+namespace {
+
+using internal::Cf;
+
+constexpr absl::string_view kViewIdKey = "view_id";      // last view id given
+constexpr absl::string_view kSequenceKey = "ingest_seq";  // last ingest number given
+constexpr absl::string_view kCommittedKey = "committed";  // largest committed ingest
+
+std::string ViewKey(absl::string_view name) { return absl::StrCat("v/", name); }
+std::string PendingKey(uint64_t ingest) {
+  std::string key = "p/";
+  codec::PutBE64(&key, ingest);
+  return key;
+}
+std::string IngestKey(uint64_t ingest) {
+  std::string key = "i/";
+  codec::PutBE64(&key, ingest);
+  return key;
+}
+
+absl::StatusOr<uint64_t> ReadCounter(rocksdb::Transaction* txn, const internal::Db& db,
+                                     absl::string_view key) {
+  ASSIGN_OR_RETURN(auto value, internal::GetForUpdate(txn, db, Cf::kFeatureMeta, key));
+  if (!value.has_value()) return 0;
+  if (value->size() != 8) {
+    return absl::DataLossError(absl::StrCat("unreadable feature counter ", key));
+  }
+  return codec::GetBE64(value->data());
+}
+
+absl::Status WriteCounter(rocksdb::Transaction* txn, const internal::Db& db,
+                          absl::string_view key, uint64_t v) {
+  std::string bytes;
+  codec::PutBE64(&bytes, v);
+  return internal::FromRocks(
+      txn->Put(db.cf(Cf::kFeatureMeta), internal::ToSlice(key), bytes), "write");
+}
+
+// Fills the derived fields of `view` from `state`.
+void Apply(const ViewState& state, ResolvedView* view) {
+  view->id = state.id();
+  view->column_types.clear();
+  for (const ViewColumn& c : state.columns()) {
+    if (c.id() >= view->column_types.size()) {
+      view->column_types.resize(c.id() + 1, VALUE_TYPE_UNSPECIFIED);
+    }
+    view->column_types[c.id()] = c.type();
+  }
+  view->feature_columns.assign(view->def.features_size(), UINT32_MAX);
+  for (int i = 0; i < view->def.features_size(); ++i) {
+    for (const ViewColumn& c : state.columns()) {
+      if (c.name() == view->def.features(i).name()) view->feature_columns[i] = c.id();
+    }
+  }
+}
+
+}  // namespace
+
+int ResolvedView::FeatureIndex(absl::string_view feature) const {
+  for (int i = 0; i < def.features_size(); ++i) {
+    if (def.features(i).name() == feature) return i;
+  }
+  return -1;
+}
+
+std::string ResolvedView::Prefix() const {
+  std::string p;
+  codec::PutBE32(&p, id);
+  return p;
+}
+
+absl::Status FeatureTables::Load(ResolvedView* view) const {
+  view->join_key_names.clear();
+  view->join_key_types.clear();
+  for (const Entity& e : view->def.entities()) {
+    for (const JoinKey& k : e.join_keys()) {
+      view->join_key_names.push_back(k.name());
+      view->join_key_types.push_back(k.type());
+    }
+  }
+  ASSIGN_OR_RETURN(auto state,
+                   internal::ReadRecord<ViewState>(*db_, Cf::kFeatureMeta,
+                                                   ViewKey(view->def.name()),
+                                                   "feature view state"));
+  Apply(state.value_or(ViewState()), view);
+  return absl::OkStatus();
+}
+
+absl::Status FeatureTables::Register(ResolvedView* view) {
+  RETURN_IF_ERROR(Load(view));
+  const bool complete =
+      view->id != 0 && std::find(view->feature_columns.begin(),
+                                 view->feature_columns.end(),
+                                 UINT32_MAX) == view->feature_columns.end();
+  if (complete) return absl::OkStatus();
+  const std::string key = ViewKey(view->def.name());
+  auto state = internal::InTransaction(
+      *db_, [&](rocksdb::Transaction* txn) -> absl::StatusOr<ViewState> {
+        ASSIGN_OR_RETURN(auto stored, internal::LockRecord<ViewState>(
+                                          txn, *db_, Cf::kFeatureMeta, key,
+                                          "feature view state"));
+        ViewState s = stored.value_or(ViewState());
+        if (s.id() == 0) {
+          ASSIGN_OR_RETURN(uint64_t last, ReadCounter(txn, *db_, kViewIdKey));
+          s.set_id(static_cast<uint32_t>(last + 1));
+          RETURN_IF_ERROR(WriteCounter(txn, *db_, kViewIdKey, last + 1));
+        }
+        uint32_t next = 0;
+        for (const ViewColumn& c : s.columns()) next = std::max(next, c.id() + 1);
+        for (const Feature& f : view->def.features()) {
+          const ViewColumn* found = nullptr;
+          for (const ViewColumn& c : s.columns()) {
+            if (c.name() == f.name()) found = &c;
+          }
+          if (found != nullptr) {
+            if (found->type() != f.type()) {
+              return absl::FailedPreconditionError(absl::StrCat(
+                  "feature ", view->def.name(), ":", f.name(), " is ",
+                  ValueTypeName(f.type()), " but rows of type ",
+                  ValueTypeName(found->type()), " were ingested under that name"));
+            }
+            continue;
+          }
+          ViewColumn* c = s.add_columns();
+          c->set_name(f.name());
+          c->set_type(f.type());
+          c->set_id(next++);
+        }
+        RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kFeatureMeta, key, s));
+        return s;
+      });
+  if (!state.ok()) return state.status();
+  Apply(*state, view);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> FeatureTables::Reserve(const std::string& view) {
+  return internal::InTransaction(
+      *db_, [&](rocksdb::Transaction* txn) -> absl::StatusOr<uint64_t> {
+        ASSIGN_OR_RETURN(uint64_t last, ReadCounter(txn, *db_, kSequenceKey));
+        RETURN_IF_ERROR(WriteCounter(txn, *db_, kSequenceKey, last + 1));
+        PendingIngest pending;
+        pending.set_view(view);
+        pending.set_started_us(internal::NowMicros());
+        RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kFeatureMeta,
+                                            PendingKey(last + 1), pending));
+        return last + 1;
+      });
+}
+
+absl::Status FeatureTables::Commit(
+    const IngestRecord& record, const std::string& dataset_node,
+    const std::string& view_node,
+    const std::vector<std::pair<std::string, std::string>>& online) {
+  auto done = internal::InTransaction(
+      *db_, [&](rocksdb::Transaction* txn) -> absl::StatusOr<bool> {
+        ASSIGN_OR_RETURN(uint64_t committed, ReadCounter(txn, *db_, kCommittedKey));
+        if (record.ingest() > committed) {
+          RETURN_IF_ERROR(WriteCounter(txn, *db_, kCommittedKey, record.ingest()));
+        }
+        RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kFeatureMeta,
+                                            IngestKey(record.ingest()), record));
+        RETURN_IF_ERROR(internal::FromRocks(
+            txn->Delete(db_->cf(Cf::kFeatureMeta), PendingKey(record.ingest())),
+            "write"));
+        RETURN_IF_ERROR(internal::PutEdge(txn, *db_, dataset_node, view_node,
+                                          store::EDGE_KIND_FED, record.received_us()));
+        // Merge operands keep the newest row whatever their order: no lock needed.
+        for (const auto& [key, value] : online) {
+          RETURN_IF_ERROR(internal::FromRocks(
+              txn->MergeUntracked(db_->cf(Cf::kFeatureOnline), key, value), "write"));
+        }
+        return true;
+      });
+  return done.status();
+}
+
+absl::StatusOr<IngestPosition> FeatureTables::Position() const {
+  IngestPosition at;
+  ASSIGN_OR_RETURN(auto committed, db_->Get(Cf::kFeatureMeta, kCommittedKey));
+  if (committed.has_value() && committed->size() == 8) {
+    at.position = codec::GetBE64(committed->data());
+  }
+  for (auto c = db_->Scan(Cf::kFeatureMeta, "p/"); c->Valid(); c->Next()) {
+    if (c->key().size() != 10) continue;
+    const uint64_t ingest = codec::GetBE64(c->key().data() + 2);
+    if (ingest < at.position) at.pending.push_back(ingest);
+  }
+  return at;
+}
+
+}  // namespace strata::features

@@ -1,0 +1,68 @@
+// FeatureTables: the bookkeeping records of the feature tables in the feature_meta
+// column family (view ids and column dictionaries, ingest sequence numbers, pending
+// and committed ingests). Internal to features/.
+#ifndef STRATA_FEATURES_TABLES_H_
+#define STRATA_FEATURES_TABLES_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "features/feature_store.h"
+#include "features/features.pb.h"
+#include "store/internal/db.h"
+
+namespace strata::features {
+
+// A view as the tables see it: its definition at one version, its id, and the
+// column id and type of every feature.
+struct ResolvedView {
+  FeatureView def;
+  uint64_t version = 0;
+  uint32_t id = 0;                      // 0: nothing ingested yet
+  std::vector<ValueType> column_types;  // by column id
+  // Column id of each feature of `def`, in order; UINT32_MAX when never ingested.
+  std::vector<uint32_t> feature_columns;
+  std::vector<ValueType> join_key_types;  // every entity's join keys, in order
+  std::vector<std::string> join_key_names;
+
+  // Index of `feature` in def.features(), or -1.
+  int FeatureIndex(absl::string_view feature) const;
+  // The key prefix of every row of this view: VIEW(4).
+  std::string Prefix() const;
+};
+
+class FeatureTables {
+ public:
+  explicit FeatureTables(internal::Db* db) : db_(db) {}
+
+  // Fills `view` (def and version set) with its id and columns from the stored
+  // dictionary, without writing.
+  absl::Status Load(ResolvedView* view) const;
+
+  // As Load, but first gives the view an id and its new features column ids.
+  // Errors: FailedPrecondition when a feature's type differs from the type its
+  // name had in an earlier version (rows of that type are stored).
+  absl::Status Register(ResolvedView* view);
+
+  // Takes the next ingest number and records it as pending.
+  absl::StatusOr<uint64_t> Reserve(const std::string& view);
+
+  // In one transaction: the ingest record, the lineage edge from the dataset version
+  // to the view version, the online rows (merge operands), the committed position;
+  // removes the pending record.
+  absl::Status Commit(const IngestRecord& record, const std::string& dataset_node,
+                      const std::string& view_node,
+                      const std::vector<std::pair<std::string, std::string>>& online);
+
+  absl::StatusOr<IngestPosition> Position() const;
+
+ private:
+  internal::Db* db_;
+};
+
+}  // namespace strata::features
+
+#endif  // STRATA_FEATURES_TABLES_H_
