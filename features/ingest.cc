@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <thread>
@@ -28,6 +29,16 @@
 
 namespace strata::features {
 namespace {
+
+struct PhaseTimer {
+  std::chrono::steady_clock::time_point t = std::chrono::steady_clock::now();
+  void Mark(const char* what) {
+    if (getenv("STRATA_TIMING") == nullptr) return;
+    auto now = std::chrono::steady_clock::now();
+    fprintf(stderr, "%-10s %.3f s\n", what, std::chrono::duration<double>(now - t).count());
+    t = now;
+  }
+};
 
 using internal::Cf;
 
@@ -411,48 +422,90 @@ bool LooksLikeJsonLines(const std::string& path, absl::string_view head) {
   return !head.empty() && head[0] == '{';
 }
 
-// Sorts `entries` on two threads.
-void ParallelSort(std::vector<Entry>* entries) {
-  auto& e = *entries;
-  const size_t mid = e.size() / 2;
-  std::thread t([&] { std::sort(e.begin(), e.begin() + mid, EntryLess); });
-  std::sort(e.begin() + mid, e.end(), EntryLess);
-  t.join();
-  std::vector<Entry> out(e.size());
-  // Merge path: split the output in two halves merged independently.
-  const size_t half = e.size() / 2;
-  size_t lo = half > e.size() - mid ? half - (e.size() - mid) : 0, hi = std::min(half, mid);
-  while (lo < hi) {  // i from the first run, half - i from the second
-    const size_t i = (lo + hi) / 2;
-    if (EntryLess(e[mid + (half - i) - 1], e[i])) {
-      hi = i;
-    } else {
-      lo = i + 1;
+// Merges sorted runs of entries, dropping all but the last (in file order) of
+// equal keys, and hands each surviving entry to a sink in key order.
+class RunMerger {
+ public:
+  using Range = std::pair<const Entry*, const Entry*>;
+  explicit RunMerger(std::vector<Range> runs) : runs_(std::move(runs)) {
+    for (size_t r = 0; r < runs_.size(); ++r) {
+      if (runs_[r].first != runs_[r].second) heap_.push_back({runs_[r].first, r});
     }
+    std::make_heap(heap_.begin(), heap_.end(), Greater);
   }
-  const size_t i = lo, j = half - lo;
-  std::thread m([&] {
-    std::merge(e.begin(), e.begin() + i, e.begin() + mid, e.begin() + mid + j,
-               out.begin(), EntryLess);
-  });
-  std::merge(e.begin() + i, e.begin() + mid, e.begin() + mid + j, e.end(),
-             out.begin() + half, EntryLess);
-  m.join();
-  e.swap(out);
-}
 
-// Writes `entries` to an SST file at `path`.
-absl::Status WriteSst(const rocksdb::Options& options, rocksdb::ColumnFamilyHandle* cf,
-                      const std::string& path, const Entry* begin, const Entry* end) {
-  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, cf);
-  RETURN_IF_ERROR(internal::FromRocks(writer.Open(path), "opening SST file"));
-  for (const Entry* e = begin; e != end; ++e) {
-    RETURN_IF_ERROR(internal::FromRocks(
-        writer.Put(internal::ToSlice(e->key()), internal::ToSlice(e->value())),
-        "writing SST file"));
+  // Calls emit(const Entry&) for each entry to keep; stops at the first error.
+  template <typename Emit>
+  absl::Status Run(Emit emit) {
+    const Entry* pending = nullptr;
+    while (!heap_.empty()) {
+      std::pop_heap(heap_.begin(), heap_.end(), Greater);
+      Item& top = heap_.back();
+      const Entry* e = top.entry;
+      if (++top.entry != runs_[top.run].second) {
+        if (top.entry + 1 != runs_[top.run].second) __builtin_prefetch(top.entry[1].rec);
+        std::push_heap(heap_.begin(), heap_.end(), Greater);
+      } else {
+        heap_.pop_back();
+      }
+      if (pending != nullptr && pending->key() != e->key()) {
+        RETURN_IF_ERROR(emit(*pending));
+      }
+      pending = e;
+    }
+    if (pending != nullptr) RETURN_IF_ERROR(emit(*pending));
+    return absl::OkStatus();
   }
-  return internal::FromRocks(writer.Finish(), "finishing SST file");
-}
+
+ private:
+  struct Item {
+    const Entry* entry;
+    size_t run;
+  };
+  static bool Greater(const Item& a, const Item& b) { return EntryLess(*b.entry, *a.entry); }
+  std::vector<Range> runs_;
+  std::vector<Item> heap_;
+};
+
+// Receives merged entries: writes them (to an SST file or a write batch) with the
+// ingest number patched in, and keeps each entity's newest row for the online table.
+class EntryWriter {
+ public:
+  EntryWriter(uint64_t ingest, std::function<absl::Status(absl::string_view,
+                                                          absl::string_view)> put)
+      : put_(std::move(put)), ingest_(ingest) {
+    codec::PutBE64(&seq_, ~ingest);
+  }
+
+  absl::Status operator()(const Entry& e) {
+    std::memcpy(e.rec + e.klen - 8, seq_.data(), 8);
+    RETURN_IF_ERROR(put_(e.key(), e.value()));
+    ++written_;
+    // The first key of an entity in sort order is its newest row.
+    const absl::string_view entity = e.key().substr(0, e.klen - codec::kLogSuffixBytes);
+    if (entity != last_entity_) {
+      last_entity_.assign(entity.data(), entity.size());
+      const codec::LogSuffix s = codec::DecodeLogSuffix(e.key());
+      std::string value;
+      value.reserve(codec::kOnlineHeaderBytes + e.vlen);
+      codec::AppendOnlineHeader(&value, s.event, s.created, ingest_);
+      value.append(e.value().data(), e.value().size());
+      online_.emplace_back(last_entity_, std::move(value));
+    }
+    return absl::OkStatus();
+  }
+
+  uint64_t written() const { return written_; }
+  std::vector<std::pair<std::string, std::string>>& online() { return online_; }
+
+ private:
+  std::function<absl::Status(absl::string_view, absl::string_view)> put_;
+  uint64_t ingest_;
+  std::string seq_;
+  std::string last_entity_;
+  uint64_t written_ = 0;
+  std::vector<std::pair<std::string, std::string>> online_;
+};
 
 // A temporary file or directory under the store, removed on destruction.
 class TempPath {
@@ -474,6 +527,7 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
                                                   const std::string& path,
                                                   const IngestOptions& options) {
   const Micros now = internal::NowMicros();
+  PhaseTimer timer;
   ASSIGN_OR_RETURN(auto latest, impl_->View(view_name, 0));
   auto view = std::make_shared<ResolvedView>(*latest);
   RETURN_IF_ERROR(impl_->tables.Register(view.get()));
@@ -581,6 +635,7 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
             block->entries.push_back(e);
           }
           block->offsets = {};
+          std::sort(block->entries.begin(), block->entries.end(), EntryLess);
         }
         std::lock_guard lock(blocks_mu);
         blocks.push_back(std::move(block));
@@ -618,35 +673,20 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
     line += b->lines;
   }
 
-  // Sort every row; of equal keys the last in the file wins.
+  timer.Mark("parse");
+  // Each block's rows are sorted; they are merged while written.
   IngestResult result;
-  std::vector<Entry> entries;
   Micros min_event = INT64_MAX, max_event = INT64_MIN;
-  {
-    size_t n = 0;
-    for (const auto& b : blocks) n += b->entries.size();
-    entries.reserve(n);
-    for (auto& b : blocks) {
-      entries.insert(entries.end(), b->entries.begin(), b->entries.end());
-      b->entries = {};
-      min_event = std::min(min_event, b->min_event);
-      max_event = std::max(max_event, b->max_event);
-    }
+  std::vector<RunMerger::Range> runs;
+  for (const auto& b : blocks) {
+    result.rows += b->entries.size();
+    runs.emplace_back(b->entries.data(), b->entries.data() + b->entries.size());
+    min_event = std::min(min_event, b->min_event);
+    max_event = std::max(max_event, b->max_event);
   }
-  result.rows = entries.size();
-  if (entries.empty()) {
+  if (result.rows == 0) {
     return absl::InvalidArgumentError(absl::StrCat(source_name, " has no rows"));
   }
-  ParallelSort(&entries);
-  {
-    size_t kept = 0;
-    for (size_t i = 0; i < entries.size(); ++i) {
-      if (i + 1 < entries.size() && entries[i].key() == entries[i + 1].key()) continue;
-      entries[kept++] = entries[i];
-    }
-    entries.resize(kept);
-  }
-  result.written = entries.size();
   result.min_event = min_event;
   result.max_event = max_event;
 
@@ -669,63 +709,87 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
     nv.content_id = put.content_id;
   }
   ASSIGN_OR_RETURN(CommitResult dataset, store_->artifacts().Commit(nv));
+  timer.Mark("put");
 
   // Write the rows under a new ingest number; they stay invisible until Commit.
   ASSIGN_OR_RETURN(uint64_t ingest, impl_->tables.Reserve(view_name));
-  std::string seq_bytes;
-  codec::PutBE64(&seq_bytes, ~ingest);
-  for (Entry& e : entries) std::memcpy(e.rec + e.klen - 8, seq_bytes.data(), 8);
-
   internal::Db& db = store_->internal_db();
-  result.bulk = entries.size() >= options.bulk_threshold_rows;
+  rocksdb::ColumnFamilyHandle* log_cf = db.cf(Cf::kFeatureLog);
+  result.bulk = result.rows >= options.bulk_threshold_rows;
+  std::vector<std::pair<std::string, std::string>> online;
   if (result.bulk) {
+    // Two SST files, split at an entity boundary, merged and written in parallel.
+    std::vector<std::vector<RunMerger::Range>> parts(1, runs);
+    if (result.rows >= 2 * options.bulk_threshold_rows) {
+      const auto& longest = *std::max_element(
+          runs.begin(), runs.end(), [](const auto& a, const auto& b) {
+            return a.second - a.first < b.second - b.first;
+          });
+      const Entry& middle = longest.first[(longest.second - longest.first) / 2];
+      const std::string split(
+          middle.key().substr(0, middle.klen - codec::kLogSuffixBytes));
+      parts.assign(2, {});
+      for (const auto& run : runs) {
+        const Entry* cut = std::partition_point(run.first, run.second, [&](const Entry& e) {
+          return e.key() < absl::string_view(split);
+        });
+        parts[0].emplace_back(run.first, cut);
+        parts[1].emplace_back(cut, run.second);
+      }
+    }
     TempPath dir(absl::StrCat(tmp_dir, "/ingest-", ingest, "-", getpid()));
     std::filesystem::create_directories(dir.path());
-    const rocksdb::Options rocks_options =
-        db.raw()->GetOptions(db.cf(Cf::kFeatureLog));
-    const size_t parts = entries.size() >= 2 * options.bulk_threshold_rows ? 2 : 1;
+    const rocksdb::Options rocks_options = db.raw()->GetOptions(log_cf);
     std::vector<std::string> files;
-    std::vector<absl::Status> statuses(parts);
-    std::vector<std::thread> writers;
-    for (size_t p = 0; p < parts; ++p) {
+    std::vector<absl::Status> statuses(parts.size());
+    std::vector<std::unique_ptr<EntryWriter>> writers(parts.size());
+    std::vector<std::thread> threads;
+    for (size_t p = 0; p < parts.size(); ++p) {
       files.push_back(absl::StrCat(dir.path(), "/part-", p, ".sst"));
-      const size_t begin = entries.size() * p / parts;
-      const size_t end = entries.size() * (p + 1) / parts;
-      writers.emplace_back([&, p, begin, end] {
-        statuses[p] = WriteSst(rocks_options, db.cf(Cf::kFeatureLog), files[p],
-                               entries.data() + begin, entries.data() + end);
+    }
+    for (size_t p = 0; p < parts.size(); ++p) {
+      threads.emplace_back([&, p] {
+        rocksdb::SstFileWriter sst(rocksdb::EnvOptions(), rocks_options, log_cf);
+        statuses[p] = internal::FromRocks(sst.Open(files[p]), "opening SST file");
+        if (!statuses[p].ok()) return;
+        writers[p] = std::make_unique<EntryWriter>(
+            ingest, [&](absl::string_view k, absl::string_view v) {
+              return internal::FromRocks(sst.Put(internal::ToSlice(k), internal::ToSlice(v)),
+                                         "writing SST file");
+            });
+        statuses[p] = RunMerger(parts[p]).Run(std::ref(*writers[p]));
+        if (statuses[p].ok() && writers[p]->written() > 0) {
+          statuses[p] = internal::FromRocks(sst.Finish(), "finishing SST file");
+        }
       });
     }
-    for (auto& t : writers) t.join();
+    for (auto& t : threads) t.join();
     for (const auto& s : statuses) RETURN_IF_ERROR(s);
+    std::vector<std::string> written_files;
+    for (size_t p = 0; p < parts.size(); ++p) {
+      result.written += writers[p]->written();
+      if (writers[p]->written() > 0) written_files.push_back(files[p]);
+      auto& o = writers[p]->online();
+      online.insert(online.end(), std::make_move_iterator(o.begin()),
+                    std::make_move_iterator(o.end()));
+    }
     rocksdb::IngestExternalFileOptions ingest_options;
     ingest_options.move_files = true;
     RETURN_IF_ERROR(internal::FromRocks(
-        db.raw()->IngestExternalFile(db.cf(Cf::kFeatureLog), files, ingest_options),
+        db.raw()->IngestExternalFile(log_cf, written_files, ingest_options),
         "ingesting SST files"));
   } else {
     rocksdb::WriteBatch batch;
-    for (const Entry& e : entries) {
-      batch.Put(db.cf(Cf::kFeatureLog), internal::ToSlice(e.key()),
-                internal::ToSlice(e.value()));
-    }
+    EntryWriter writer(ingest, [&](absl::string_view k, absl::string_view v) {
+      return internal::FromRocks(batch.Put(log_cf, internal::ToSlice(k), internal::ToSlice(v)),
+                                 "write");
+    });
+    RETURN_IF_ERROR(RunMerger(runs).Run(std::ref(writer)));
     RETURN_IF_ERROR(db.WriteUnlocked(&batch, /*sync=*/false));
+    result.written = writer.written();
+    online = std::move(writer.online());
   }
-
-  // The newest row of each entity: the first of its keys in sort order.
-  std::vector<std::pair<std::string, std::string>> online;
-  absl::string_view last_entity;
-  for (const Entry& e : entries) {
-    const absl::string_view entity = e.key().substr(0, e.klen - codec::kLogSuffixBytes);
-    if (entity == last_entity) continue;
-    last_entity = entity;
-    const codec::LogSuffix s = codec::DecodeLogSuffix(e.key());
-    std::string value;
-    value.reserve(codec::kOnlineHeaderBytes + e.vlen);
-    codec::AppendOnlineHeader(&value, s.event, s.created, ingest);
-    value.append(e.value().data(), e.value().size());
-    online.emplace_back(std::string(entity), std::move(value));
-  }
+  timer.Mark("write");
 
   IngestRecord record;
   record.set_ingest(ingest);
@@ -742,6 +806,7 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   RETURN_IF_ERROR(impl_->tables.Commit(
       record, internal::VersionNode("dataset", dataset_name, dataset.version.number()),
       internal::VersionNode("featureview", view_name, view->version), online));
+  timer.Mark("commit");
   result.ingest = ingest;
   result.view_version = absl::StrCat("featureview/", view_name, "@", view->version);
   return result;

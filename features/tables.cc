@@ -58,10 +58,15 @@ void Apply(const ViewState& state, ResolvedView* view) {
     }
     view->column_types[c.id()] = c.type();
   }
+  // A feature whose name once had another type has no column: its rows cannot be
+  // read as this type (Register refuses to ingest it).
   view->feature_columns.assign(view->def.features_size(), UINT32_MAX);
   for (int i = 0; i < view->def.features_size(); ++i) {
     for (const ViewColumn& c : state.columns()) {
-      if (c.name() == view->def.features(i).name()) view->feature_columns[i] = c.id();
+      if (c.name() == view->def.features(i).name() &&
+          c.type() == view->def.features(i).type()) {
+        view->feature_columns[i] = c.id();
+      }
     }
   }
 }
@@ -100,6 +105,8 @@ absl::Status FeatureTables::Load(ResolvedView* view) const {
 
 absl::Status FeatureTables::Register(ResolvedView* view) {
   RETURN_IF_ERROR(Load(view));
+  // Missing columns: new features, or names that once had another type (refused
+  // in the transaction below).
   const bool complete =
       view->id != 0 && std::find(view->feature_columns.begin(),
                                  view->feature_columns.end(),

@@ -1,0 +1,124 @@
+#include "features/codec.h"
+
+#include <random>
+
+#include "gtest/gtest.h"
+
+namespace strata::features {
+namespace {
+
+TEST(TimestampTest, ParsesRfc3339Forms) {
+  const Micros base = 1714564800LL * 1000000;  // 2024-05-01T12:00:00Z
+  EXPECT_EQ(*ParseTimestamp("2024-05-01T12:00:00Z", TimeUnit::kSeconds), base);
+  EXPECT_EQ(*ParseTimestamp("2024-05-01t12:00:00z", TimeUnit::kSeconds), base);
+  EXPECT_EQ(*ParseTimestamp("2024-05-01 12:00:00", TimeUnit::kSeconds), base);
+  EXPECT_EQ(*ParseTimestamp("2024-05-01T14:00:00+02:00", TimeUnit::kSeconds), base);
+  EXPECT_EQ(*ParseTimestamp("2024-05-01T11:30:00-00:30", TimeUnit::kSeconds), base);
+  EXPECT_EQ(*ParseTimestamp("2024-05-01T12:00:00.5Z", TimeUnit::kSeconds), base + 500000);
+  EXPECT_EQ(*ParseTimestamp("2024-05-01T12:00:00.123456789Z", TimeUnit::kSeconds),
+            base + 123456);
+  EXPECT_EQ(*ParseTimestamp("2024-05-01", TimeUnit::kSeconds), base - 12 * 3600000000LL);
+  EXPECT_EQ(*ParseTimestamp("1969-12-31T23:59:59Z", TimeUnit::kSeconds), -1000000);
+  EXPECT_EQ(*ParseTimestamp("2024-02-29T00:00:00Z", TimeUnit::kSeconds),
+            1709164800LL * 1000000);
+}
+
+TEST(TimestampTest, ParsesEpochIntegersInTheDeclaredUnit) {
+  EXPECT_EQ(*ParseTimestamp("1714564800", TimeUnit::kSeconds), 1714564800000000);
+  EXPECT_EQ(*ParseTimestamp("1714564800123", TimeUnit::kMillis), 1714564800123000);
+  EXPECT_EQ(*ParseTimestamp("1714564800123456", TimeUnit::kMicros), 1714564800123456);
+  EXPECT_EQ(*ParseTimestamp("-5", TimeUnit::kSeconds), -5000000);
+  EXPECT_FALSE(ParseTimestamp("99999999999999999", TimeUnit::kSeconds).ok());
+}
+
+TEST(TimestampTest, RejectsMalformedText) {
+  for (const char* bad :
+       {"", "yesterday", "2024-13-01T00:00:00Z", "2024-02-30T00:00:00Z",
+        "2023-02-29T00:00:00Z", "2024-05-01T24:00:00Z", "2024-05-01T12:00Z",
+        "2024-05-01T12:00:00+2", "2024-05-01T12:00:00Zjunk", "2024-05-01T12:00:00.Z",
+        "1.5", "0x10", " 2024-05-01"}) {
+    auto t = ParseTimestamp(bad, TimeUnit::kSeconds);
+    EXPECT_FALSE(t.ok()) << bad;
+    if (!t.ok()) {
+      EXPECT_NE(t.status().message().find("not a timestamp"), std::string::npos);
+    }
+  }
+}
+
+TEST(TimestampTest, FormatRoundTrips) {
+  EXPECT_EQ(FormatTimestamp(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(FormatTimestamp(-1), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(FormatTimestamp(1714564800123456), "2024-05-01T12:00:00.123456Z");
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<int64_t> dist(-62135596800LL * 1000000,
+                                              253402300799LL * 1000000);
+  for (int i = 0; i < 10000; ++i) {
+    const Micros t = dist(rng);
+    auto back = ParseTimestamp(FormatTimestamp(t), TimeUnit::kSeconds);
+    ASSERT_TRUE(back.ok()) << FormatTimestamp(t);
+    ASSERT_EQ(*back, t) << FormatTimestamp(t);
+  }
+}
+
+TEST(ValueTest, ParsesEachType) {
+  EXPECT_EQ(std::get<int64_t>(*ParseValue("-42", VALUE_TYPE_INT64, TimeUnit::kSeconds)),
+            -42);
+  EXPECT_EQ(std::get<double>(*ParseValue("2.5e3", VALUE_TYPE_DOUBLE, TimeUnit::kSeconds)),
+            2500.0);
+  EXPECT_EQ(std::get<bool>(*ParseValue("TRUE", VALUE_TYPE_BOOL, TimeUnit::kSeconds)), true);
+  EXPECT_EQ(std::get<bool>(*ParseValue("0", VALUE_TYPE_BOOL, TimeUnit::kSeconds)), false);
+  EXPECT_EQ(std::get<std::string>(*ParseValue("aGk=", VALUE_TYPE_BYTES, TimeUnit::kSeconds)),
+            "hi");
+  EXPECT_EQ(std::get<int64_t>(*ParseValue("10", VALUE_TYPE_TIMESTAMP, TimeUnit::kMillis)),
+            10000);
+  auto bad = ParseValue("1.5", VALUE_TYPE_INT64, TimeUnit::kSeconds);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "\"1.5\" is not an int64");
+  EXPECT_FALSE(ParseValue("abc", VALUE_TYPE_DOUBLE, TimeUnit::kSeconds).ok());
+  EXPECT_FALSE(ParseValue("yes", VALUE_TYPE_BOOL, TimeUnit::kSeconds).ok());
+  EXPECT_FALSE(ParseValue("!!", VALUE_TYPE_BYTES, TimeUnit::kSeconds).ok());
+}
+
+TEST(RowTest, EncodesAndDecodesEveryTypeAndNulls) {
+  const std::vector<ValueType> types = {VALUE_TYPE_INT64,  VALUE_TYPE_DOUBLE,
+                                        VALUE_TYPE_STRING, VALUE_TYPE_BOOL,
+                                        VALUE_TYPE_BYTES,  VALUE_TYPE_TIMESTAMP};
+  const std::vector<Value> values = {Value(int64_t{-7}), Value(0.25),
+                                     Value(std::string("a,b")), Value(true),
+                                     Value(), Value(int64_t{123})};
+  std::vector<codec::Cell> cells;
+  for (uint32_t c = 0; c < values.size(); ++c) cells.push_back({c, &values[c]});
+  std::string row;
+  codec::AppendRow(&row, cells, types);
+  std::vector<Value> out(3);
+  ASSERT_TRUE(codec::ReadRow(row, {5, 4, 2}, types, &out).ok());
+  EXPECT_EQ(std::get<int64_t>(out[0]), 123);
+  EXPECT_EQ(out[1].index(), 0u);  // null
+  EXPECT_EQ(std::get<std::string>(out[2]), "a,b");
+  // Every truncation is refused, not misread.
+  for (size_t n = 0; n < row.size(); ++n) {
+    EXPECT_FALSE(codec::ReadRow(row.substr(0, n), {0}, types, &out).ok()) << n;
+  }
+}
+
+TEST(KeyTest, LogKeysSortNewestFirstWithinAnEntity) {
+  std::string a = "VIEW", b = "VIEW";
+  codec::AppendEntityPart(&a, Value(int64_t{-3}));
+  codec::AppendEntityPart(&b, Value(int64_t{-3}));
+  std::string older = a, newer = b;
+  codec::AppendLogSuffix(&older, -100, 5, 1);
+  codec::AppendLogSuffix(&newer, 100, 5, 1);
+  EXPECT_LT(newer, older);
+  const codec::LogSuffix s = codec::DecodeLogSuffix(older);
+  EXPECT_EQ(s.event, -100);
+  EXPECT_EQ(s.created, 5);
+  EXPECT_EQ(s.ingest, 1u);
+  // Entity parts are prefix-free: "a" never prefixes "ab".
+  std::string x, y;
+  codec::AppendEntityPart(&x, Value(std::string("a")));
+  codec::AppendEntityPart(&y, Value(std::string("ab")));
+  EXPECT_NE(y.compare(0, x.size(), x), 0);
+}
+
+}  // namespace
+}  // namespace strata::features

@@ -1,0 +1,494 @@
+#include "features/feature_store.h"
+
+#include <charconv>
+#include <fstream>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "features/definitions.h"
+#include "gtest/gtest.h"
+#include "store/internal/db.h"
+#include "tests/testing.h"
+
+namespace strata::features {
+namespace {
+
+constexpr int64_t kTtl = 100;  // seconds, view "stats"
+
+constexpr absl::string_view kDefinitions = R"(
+entities:
+  - name: customer
+    join_keys: [{name: customer_id, type: int64}]
+  - name: region
+    join_keys: [{name: region, type: string}]
+feature_views:
+  - name: stats
+    entities: [customer]
+    ttl: 100s
+    features:
+      - {name: x, type: double}
+      - {name: s, type: string}
+  - name: regions
+    entities: [region]
+    features:
+      - {name: y, type: int64}
+)";
+
+Micros Sec(int64_t s) { return s * 1000000; }
+
+std::string DoubleText(double d) {
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof(buf), d);
+  return std::string(buf, r.ptr);
+}
+
+// Expected CSV text of a string value (the test's own quoting).
+std::string CsvText(const std::string& s) {
+  if (s.empty()) return "\"\"";
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// One ingested row as the brute force sees it.
+struct Row {
+  std::string entity;  // customer id or region, as text
+  int64_t event, created;
+  int batch, line;
+  std::optional<std::string> a, b;  // feature texts (CSV-ready), nullopt = null
+};
+
+// The row in force for (entity, t), or null: the brute-force reference.
+const Row* InForce(const std::vector<Row>& rows, const std::string& entity, int64_t t,
+                   int64_t ttl, int max_batch, std::optional<int64_t> as_of, bool cutoff) {
+  const Row* best = nullptr;
+  for (const Row& r : rows) {
+    if (r.entity != entity || r.batch > max_batch || r.event > t) continue;
+    if (ttl > 0 && r.event < t - ttl) continue;
+    if (as_of.has_value() && r.created > *as_of) continue;
+    if (cutoff && r.created > t) continue;
+    if (best == nullptr ||
+        std::tie(r.event, r.created, r.batch, r.line) >
+            std::tie(best->event, best->created, best->batch, best->line)) {
+      best = &r;
+    }
+  }
+  return best;
+}
+
+class FeatureStoreTest : public testing::StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    auto defs = ParseDefinitions(kDefinitions, "defs");
+    ASSERT_TRUE(defs.ok()) << defs.status();
+    fs_ = std::make_unique<FeatureStore>(store_.get());
+    ASSERT_TRUE(fs_->registry().Apply(*defs, "test", "").ok());
+  }
+
+  std::string WriteFile(const std::string& name, const std::string& text) {
+    const std::string path = dir_.Sub(name);
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+  }
+
+  absl::StatusOr<IngestResult> IngestText(const std::string& view, const std::string& text,
+                                          const std::string& name = "batch.csv",
+                                          uint64_t bulk_threshold = 100000) {
+    IngestOptions options;
+    options.creator = "test";
+    options.bulk_threshold_rows = bulk_threshold;
+    return fs_->Ingest(view, WriteFile(name, text), options);
+  }
+
+  absl::StatusOr<std::string> Retrieve(const HistoricalRequest& request,
+                                       const std::string& spine) {
+    auto source = StringSource(spine);
+    std::string out;
+    auto sink = StringSink(&out);
+    auto r = fs_->Historical(request, *source, *sink);
+    if (!r.ok()) return r.status();
+    return out;
+  }
+
+  // Rows in the feature log, any view.
+  size_t LogRows() {
+    size_t n = 0;
+    for (auto c = store_->internal_db().Scan(internal::Cf::kFeatureLog, ""); c->Valid();
+         c->Next()) {
+      ++n;
+    }
+    return n;
+  }
+
+  std::unique_ptr<FeatureStore> fs_;
+};
+
+TEST_F(FeatureStoreTest, RandomizedPointInTimeMatchesBruteForce) {
+  const uint64_t seed = testing::TestSeed();
+  std::mt19937_64 rng(seed);
+  auto pick = [&](int n) { return static_cast<int>(rng() % n); };
+  std::vector<Row> stats, regions;
+  std::vector<IngestPosition> positions;  // after each batch
+  const std::vector<std::string> strings = {"red", "a,b", "say \"hi\"", ""};
+  const std::vector<std::string> region_names = {"north", "south", "east, far", "west"};
+  const int batches = 6;
+  for (int b = 0; b < batches; ++b) {
+    // Customers: ties on event times (multiples of 10), late and duplicate rows.
+    std::string csv = "customer_id,event_timestamp,created_timestamp,x,s\n";
+    const int n = 1 + pick(b % 2 == 0 ? 60 : 400);
+    int line = 1;
+    for (int i = 0; i < n; ++i) {
+      Row r;
+      if (!stats.empty() && pick(8) == 0) {
+        r = stats[pick(static_cast<int>(stats.size()))];  // arrives again
+        if (pick(2) == 0) r.a = DoubleText(pick(1000) / 8.0);
+      } else {
+        r.entity = std::to_string(pick(15));
+        r.event = pick(3) == 0 ? pick(1000) : 10 * pick(100);
+        r.created = r.event + pick(300);
+        r.a = pick(10) == 0 ? std::nullopt : std::optional(DoubleText(pick(100000) / 1000.0));
+        r.b = pick(5) == 0 ? std::nullopt : std::optional(CsvText(strings[pick(4)]));
+      }
+      r.batch = b;
+      r.line = ++line;
+      absl::StrAppend(&csv, r.entity, ",", r.event, ",", r.created, ",", r.a.value_or(""),
+                      ",", r.b.value_or(""), "\n");
+      stats.push_back(r);
+    }
+    // Small thresholds send some batches down the SST path, split in two files.
+    auto ingested = IngestText("stats", csv, "stats.csv", b < 2 ? 100000 : 50);
+    ASSERT_TRUE(ingested.ok()) << ingested.status();
+    EXPECT_EQ(ingested->rows, static_cast<uint64_t>(n));
+
+    // Regions: a string entity and no TTL, as JSON lines.
+    std::string jsonl;
+    const int m = 1 + pick(40);
+    for (int i = 0; i < m; ++i) {
+      Row r;
+      const int region = pick(4);
+      r.entity = region_names[region];
+      r.event = 10 * pick(100);
+      r.created = r.event;
+      r.batch = b;
+      r.line = i + 1;
+      const bool null = pick(6) == 0;
+      const int64_t y = pick(1000) - 500;
+      r.a = null ? std::nullopt : std::optional(std::to_string(y));
+      absl::StrAppend(&jsonl, "{\"region\": \"", r.entity, "\", \"event_timestamp\": ",
+                      r.event, ", \"created_timestamp\": \"",
+                      FormatTimestamp(Sec(r.created)), "\", \"y\": ",
+                      null ? "null" : std::to_string(y), "}\n");
+      r.entity = CsvText(r.entity);  // as it appears in the spine
+      regions.push_back(r);
+    }
+    ingested = IngestText("regions", jsonl, "regions.jsonl");
+    ASSERT_TRUE(ingested.ok()) << ingested.status();
+    auto at = fs_->Position();
+    ASSERT_TRUE(at.ok());
+    positions.push_back(*at);
+  }
+
+  // The spine: exact event times, TTL boundaries, unknown entities.
+  std::string spine = "customer_id,region,event_timestamp,label\n";
+  std::vector<std::tuple<std::string, std::string, int64_t, std::string>> spine_rows;
+  for (int i = 0; i < 400; ++i) {
+    std::string customer = std::to_string(pick(18));
+    int64_t t = pick(1200) - 50;
+    const Row& any = stats[pick(static_cast<int>(stats.size()))];
+    switch (pick(4)) {
+      case 0:
+        customer = any.entity;
+        t = any.event;
+        break;
+      case 1:
+        customer = any.entity;
+        t = any.event + kTtl + pick(2);
+        break;
+      default:
+        break;
+    }
+    const std::string region = CsvText(region_names[pick(4)] + (pick(10) == 0 ? "?" : ""));
+    const std::string label = std::to_string(i);
+    spine_rows.emplace_back(customer, region, t, label);
+    absl::StrAppend(&spine, customer, ",", region, ",", t, ",", label, "\n");
+  }
+
+  int checked = 0;
+  for (int k = 0; k < batches; ++k) {
+    for (int variant = 0; variant < 3; ++variant) {
+      HistoricalRequest request;
+      request.features = {"stats:x", "regions:y", "stats:s"};
+      request.at = positions[k];
+      std::optional<int64_t> as_of;
+      if (variant == 1) {
+        as_of = pick(1300);
+        request.as_of = Sec(*as_of);
+      }
+      request.created_cutoff = variant == 2;
+      auto got = Retrieve(request, spine);
+      ASSERT_TRUE(got.ok()) << got.status();
+      std::string expected = "customer_id,region,event_timestamp,label,x,y,s\n";
+      for (const auto& [customer, region, t, label] : spine_rows) {
+        const Row* s = InForce(stats, customer, t, kTtl, k, as_of, variant == 2);
+        const Row* r = InForce(regions, region, t, 0, k, as_of, variant == 2);
+        absl::StrAppend(&expected, customer, ",", region, ",", t, ",", label, ",",
+                        s ? s->a.value_or("") : "", ",", r ? r->a.value_or("") : "", ",",
+                        s ? s->b.value_or("") : "", "\n");
+      }
+      ASSERT_EQ(*got, expected) << "seed " << seed << ", batches 0.." << k
+                                << ", variant " << variant;
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, batches * 3);
+}
+
+TEST_F(FeatureStoreTest, OnlineKeepsTheNewestRowAndReportsStatuses) {
+  ASSERT_TRUE(IngestText("stats",
+                         "customer_id,event_timestamp,created_timestamp,x,s\n"
+                         "1,1000,1000,1.5,new\n"
+                         "2,1000,1000,,null-x\n"
+                         "3,500,500,3.5,stale\n"
+                         "4,1000,1000,4.5,first\n"
+                         "4,1000,1001,4.75,\n")
+                  .ok());
+  // Late rows with older events never replace newer ones; an equal event with a
+  // later created time does.
+  ASSERT_TRUE(IngestText("stats",
+                         "customer_id,event_timestamp,created_timestamp,x,s\n"
+                         "1,900,2000,9.9,late\n"
+                         "4,1000,999,0,older-created\n",
+                         "late.csv", 1)
+                  .ok());
+  auto r = fs_->Online({"stats:x", "stats:s"},
+                       {{"customer_id", {Value(int64_t{1}), Value(int64_t{2}),
+                                         Value(int64_t{3}), Value(int64_t{4}),
+                                         Value(std::string("5"))}}},
+                       Sec(1050));
+  ASSERT_TRUE(r.ok()) << r.status();
+  const auto& x = r->values[0];
+  const auto& s = r->values[1];
+  EXPECT_EQ(x[0].status, FeatureStatus::kPresent);
+  EXPECT_EQ(std::get<double>(x[0].value), 1.5);
+  EXPECT_EQ(std::get<std::string>(s[0].value), "new");
+  EXPECT_EQ(x[0].event_time, Sec(1000));
+  EXPECT_EQ(x[1].status, FeatureStatus::kNullValue);
+  EXPECT_EQ(s[1].status, FeatureStatus::kPresent);
+  EXPECT_EQ(x[2].status, FeatureStatus::kOutsideMaxAge);  // 500 < 1050 - 100
+  EXPECT_EQ(x[2].value.index(), 0u);
+  EXPECT_EQ(std::get<double>(x[3].value), 4.75);
+  EXPECT_EQ(s[3].status, FeatureStatus::kNullValue);
+  EXPECT_EQ(x[4].status, FeatureStatus::kNotFound);
+  EXPECT_FALSE(x[4].event_time.has_value());
+  EXPECT_EQ(std::get<int64_t>(r->entities[0].second[4]), 5);  // "5" typed
+
+  const std::string json = OnlineResponseJson(*r, true);
+  EXPECT_EQ(json.rfind(
+                "{\"metadata\":{\"feature_names\":[\"customer_id\",\"stats__x\",\"stats__s\"]},",
+                0),
+            0u)
+      << json;
+  EXPECT_NE(json.find("\"statuses\":[\"PRESENT\",\"NULL_VALUE\",\"OUTSIDE_MAX_AGE\","
+                      "\"PRESENT\",\"NOT_FOUND\"]"),
+            std::string::npos)
+      << json;
+
+  EXPECT_TRUE(absl::IsNotFound(
+      fs_->Online({"stats:nope"}, {{"customer_id", {Value(int64_t{1})}}}, 0).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      fs_->Online({"stats:x"}, {{"region", {Value(int64_t{1})}}}, 0).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      fs_->Online({"stats:x"}, {{"customer_id", {Value(std::string("x1"))}}}, 0).status()));
+}
+
+TEST_F(FeatureStoreTest, ReproduceIgnoresRowsReceivedLater) {
+  ASSERT_TRUE(IngestText("stats",
+                         "customer_id,event_timestamp,created_timestamp,x,s\n"
+                         "1,100,100,1,a\n2,100,100,2,b\n")
+                  .ok());
+  const std::string spine = WriteFile("spine.csv",
+                                      "customer_id,event_timestamp\n1,150\n2,150\n3,150\n");
+  HistoricalRequest request;
+  request.features = {"stats:x", "stats:s"};
+  auto saved = fs_->SaveHistorical(request, spine, "train", "test", "", nullptr);
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  EXPECT_EQ(saved->dataset, "dataset/train@1");
+  EXPECT_EQ(saved->spine, "dataset/train-spine@1");
+
+  // Late rows with old timestamps change what a fresh retrieval sees ...
+  ASSERT_TRUE(IngestText("stats",
+                         "customer_id,event_timestamp,created_timestamp,x,s\n"
+                         "1,120,90,10,late\n3,110,90,30,new\n")
+                  .ok());
+  auto fresh = Retrieve(request, "customer_id,event_timestamp\n1,150\n2,150\n3,150\n");
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(*fresh, "customer_id,event_timestamp,x,s\n1,150,10,late\n2,150,2,b\n3,150,30,new\n");
+  // ... and even --as-of before their created time would not hide them all, but
+  // the recorded ingest position does.
+  auto again = fs_->Reproduce("dataset/train@1", nullptr);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->identical);
+  EXPECT_EQ(again->result.at.position, saved->result.at.position);
+
+  // Lineage: the training set comes from its spine and the view version.
+  auto up = store_->lineage().Walk("dataset/train@1", {});
+  ASSERT_TRUE(up.ok());
+  std::vector<std::string> ids;
+  for (const auto& node : up->nodes) ids.push_back(node.id);
+  EXPECT_NE(std::find(ids.begin(), ids.end(), "featureview/stats@1"), ids.end());
+  EXPECT_NE(std::find(ids.begin(), ids.end(), "dataset/train-spine@1"), ids.end());
+  EXPECT_NE(std::find(ids.begin(), ids.end(), "dataset/stats-ingest@1"), ids.end());
+
+  EXPECT_TRUE(absl::IsFailedPrecondition(
+      fs_->Reproduce("dataset/train-spine@1", nullptr).status()));
+  EXPECT_TRUE(absl::IsNotFound(fs_->Reproduce("dataset/nope@1", nullptr).status()));
+}
+
+TEST_F(FeatureStoreTest, BadIngestsNameTheProblemAndWriteNothing) {
+  const std::string header = "customer_id,event_timestamp,x,s\n";
+  struct Case {
+    std::string name, text, error;
+    std::string view = "stats";
+  };
+  const std::vector<Case> cases = {
+      {"a.csv", header + "1,10,1.5,a\n2,10,abc,b\n",
+       "a.csv:3: column x: \"abc\" is not a double"},
+      {"b.csv", header + "1,yesterday,1,a\n", "b.csv:2: column event_timestamp: \"yesterday\" is not a timestamp"},
+      {"c.csv", "event_timestamp,x\n10,1\n", "c.csv:1: join key column customer_id is missing"},
+      {"d.csv", "customer_id,x\n1,1\n", "d.csv:1: column event_timestamp is missing"},
+      {"e.csv", "customer_id,event_timestamp,z\n1,1,1\n", "e.csv:1: unknown column z"},
+      {"f.csv", header + "1,10,1\n", "f.csv:2: 3 fields, but the header has 4"},
+      {"g.csv", header + "1,10,1,\"open\n", "g.csv:2: "},
+      {"h.csv", header + ",10,1,a\n", "h.csv:2: column customer_id: join key is empty"},
+      {"i.csv", header + "1.5,10,1,a\n", "i.csv:2: column customer_id: \"1.5\" is not an int64"},
+      {"j.csv", "", "j.csv is empty"},
+      {"k.csv", header, "k.csv has no rows"},
+      {"l.csv", "customer_id,customer_id,event_timestamp\n1,1,1\n", "appears twice"},
+      {"m.csv", header + "1,,1,a\n", "m.csv:2: column event_timestamp: event_timestamp is empty"},
+      {"n.jsonl", "{\"customer_id\": 1, \"event_timestamp\": 5}\n{\"customer_id\": \"x\"}\n",
+       "n.jsonl:2: key customer_id: expected int64, got a JSON non-number"},
+      {"o.jsonl", "{\"customer_id\": 1, \"event_timestamp\": 5}\nnot json\n",
+       "o.jsonl:2: not a JSON object"},
+      {"p.jsonl", "{\"event_timestamp\": 5, \"x\": 1}\n", "p.jsonl:1: join key customer_id is missing"},
+      {"q.jsonl", "{\"customer_id\": 1, \"event_timestamp\": 5, \"x\": \"1\"}\n",
+       "q.jsonl:1: key x: expected double, got a JSON non-number"},
+      {"r.jsonl", "{\"customer_id\": 1, \"event_timestamp\": 5, \"w\": 1}\n",
+       "r.jsonl:1: unknown column w"},
+      {"s.csv", header + "1,10,1,a\n", "no feature view nope", "nope"},
+  };
+  const auto before = fs_->Position();
+  ASSERT_TRUE(before.ok());
+  for (const Case& c : cases) {
+    IngestOptions options;
+    auto r = fs_->Ingest(c.view, WriteFile(c.name, c.text), options);
+    ASSERT_FALSE(r.ok()) << c.name;
+    EXPECT_NE(r.status().message().find(c.error), std::string::npos)
+        << c.name << ": " << r.status();
+    EXPECT_TRUE(absl::IsInvalidArgument(r.status()) || absl::IsNotFound(r.status()))
+        << c.name << ": " << r.status();
+    // Nothing of the batch is written.
+    EXPECT_EQ(LogRows(), 0u) << c.name;
+    EXPECT_EQ(fs_->Position()->position, before->position) << c.name;
+    EXPECT_TRUE(
+        absl::IsNotFound(store_->artifacts().Versions({Kind::kDataset, "stats-ingest"}).status()))
+        << c.name;
+  }
+}
+
+TEST_F(FeatureStoreTest, BadAppliesNameTheProblemAndWriteNothing) {
+  struct Case {
+    std::string text, error;
+  };
+  const std::string entity = "entities:\n  - name: customer\n    join_keys: [{name: customer_id, type: int64}]\n";
+  const std::vector<Case> cases = {
+      {entity + "feature_views:\n  - name: stats\n    entities: [customer]\n    features: [{name: x, type: string}]\n",
+       "x"},
+      {"entities:\n  - name: customer\n    join_keys: [{name: customer_id, type: string}]\n"
+       "feature_views:\n  - name: stats\n    entities: [customer]\n    features: [{name: x, type: double}]\n",
+       "customer"},
+      {entity + "feature_views:\n  - name: other\n    entities: [nobody]\n    features: []\n",
+       "nobody"},
+      {entity + "feature_views:\n  - name: other\n    entities: [customer]\n    features: [{name: x, type: float}]\n",
+       "float"},
+      {"entities: [\n", "defs:"},
+  };
+  auto before = store_->artifacts().List(Kind::kFeatureView);
+  ASSERT_TRUE(before.ok());
+  for (const Case& c : cases) {
+    absl::Status s;
+    auto defs = ParseDefinitions(c.text, "defs");
+    if (!defs.ok()) {
+      s = defs.status();
+    } else {
+      s = fs_->registry().Apply(*defs, "test", "").status();
+    }
+    ASSERT_FALSE(s.ok()) << c.text;
+    EXPECT_NE(s.message().find(c.error), std::string::npos) << s;
+    auto after = store_->artifacts().List(Kind::kFeatureView);
+    ASSERT_TRUE(after.ok());
+    ASSERT_EQ(after->size(), before->size());
+    for (size_t i = 0; i < after->size(); ++i) {
+      EXPECT_EQ((*after)[i].head.latest_version(), (*before)[i].head.latest_version());
+    }
+  }
+}
+
+TEST_F(FeatureStoreTest, HistoricalRefusesBadRequestsAndSpines) {
+  ASSERT_TRUE(IngestText("stats", "customer_id,event_timestamp,x\n1,10,1\n").ok());
+  struct Case {
+    std::vector<std::string> features;
+    std::string spine, error;
+  };
+  const std::vector<Case> cases = {
+      {{"stats"}, "customer_id,event_timestamp\n1,1\n", "is not VIEW:FEATURE"},
+      {{"nope:x"}, "customer_id,event_timestamp\n1,1\n", "no feature view nope"},
+      {{"stats:w"}, "customer_id,event_timestamp\n1,1\n", "has no feature w"},
+      {{"stats:x", "stats:x"}, "customer_id,event_timestamp\n1,1\n", "use --full-names"},
+      {{"stats:x"}, "id,event_timestamp\n1,1\n", "spine:1: the spine has no column customer_id"},
+      {{"stats:x"}, "customer_id,ts\n1,1\n", "spine:1: the spine has no event_timestamp"},
+      {{"stats:x"}, "customer_id,event_timestamp\n1,1\n2,x\n", "spine:3: column event_timestamp"},
+      {{"stats:x"}, "customer_id,event_timestamp\n1,1\nz,1\n", "spine:3: column customer_id"},
+      {{"stats:x"}, "customer_id,event_timestamp\n1,1,1\n", "spine:2: 3 fields"},
+      {{"stats:x"}, "", "the spine is empty"},
+  };
+  for (const Case& c : cases) {
+    HistoricalRequest request;
+    request.features = c.features;
+    auto r = Retrieve(request, c.spine);
+    ASSERT_FALSE(r.ok()) << c.error;
+    EXPECT_NE(r.status().message().find(c.error), std::string::npos) << r.status();
+  }
+}
+
+TEST_F(FeatureStoreTest, TypeChangeAfterIngestIsRefusedOnIngest) {
+  ASSERT_TRUE(IngestText("stats", "customer_id,event_timestamp,x\n1,10,1\n").ok());
+  // Remove x, then bring it back as a string: apply allows it (x is not in the
+  // latest version), but its stored rows are doubles.
+  auto v2 = ParseDefinitions(
+      "entities:\n  - name: customer\n    join_keys: [{name: customer_id, type: int64}]\n"
+      "feature_views:\n  - name: stats\n    entities: [customer]\n    ttl: 100s\n"
+      "    features: [{name: s, type: string}]\n",
+      "v2");
+  ASSERT_TRUE(v2.ok());
+  ASSERT_TRUE(fs_->registry().Apply(*v2, "t", "").ok());
+  auto v3 = ParseDefinitions(
+      "entities:\n  - name: customer\n    join_keys: [{name: customer_id, type: int64}]\n"
+      "feature_views:\n  - name: stats\n    entities: [customer]\n    ttl: 100s\n"
+      "    features: [{name: s, type: string}, {name: x, type: string}]\n",
+      "v3");
+  ASSERT_TRUE(v3.ok());
+  ASSERT_TRUE(fs_->registry().Apply(*v3, "t", "").ok());
+  auto r = IngestText("stats", "customer_id,event_timestamp,x\n1,20,one\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(r.status())) << r.status();
+  EXPECT_EQ(LogRows(), 1u);
+}
+
+}  // namespace
+}  // namespace strata::features
