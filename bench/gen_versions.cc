@@ -70,7 +70,8 @@ struct Segment {
 };
 
 // Formats row `id` at `revision` into `p` (room for 96 bytes); returns the end.
-char* FormatRow(char* p, uint64_t id, uint64_t revision, const std::vector<std::string>& words) {
+char* FormatRow(char* p, uint64_t id, uint64_t revision,
+                const std::vector<std::string>& words) {
   uint64_t state = kSeed ^ (id * 0x9e3779b97f4a7c15) ^ (revision << 56);
   const uint64_t a = SplitMix64(&state);
   const uint64_t b = SplitMix64(&state);
@@ -133,7 +134,8 @@ bool WriteFile(const std::string& path, const std::vector<Segment>& segments,
   const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) {
-    std::fprintf(stderr, "gen_versions: cannot create %s: %s\n", tmp.c_str(), std::strerror(errno));
+    std::fprintf(stderr, "gen_versions: cannot create %s: %s\n", tmp.c_str(),
+                 std::strerror(errno));
     return false;
   }
   bool ok = true;
@@ -152,7 +154,8 @@ bool WriteFile(const std::string& path, const std::vector<Segment>& segments,
   ok = (::close(fd) == 0) && ok;
   if (ok) ok = ::rename(tmp.c_str(), path.c_str()) == 0;
   if (!ok) {
-    std::fprintf(stderr, "gen_versions: cannot write %s: %s\n", path.c_str(), std::strerror(errno));
+    std::fprintf(stderr, "gen_versions: cannot write %s: %s\n", path.c_str(),
+                 std::strerror(errno));
     ::unlink(tmp.c_str());
   }
   return ok;
@@ -169,7 +172,8 @@ int main(int argc, char** argv) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
-    std::fprintf(stderr, "gen_versions: cannot create %s: %s\n", dir.c_str(), ec.message().c_str());
+    std::fprintf(stderr, "gen_versions: cannot create %s: %s\n", dir.c_str(),
+                 ec.message().c_str());
     return 1;
   }
 
@@ -185,7 +189,8 @@ int main(int argc, char** argv) {
                                    {kRows, add_n, 0}};
   // v3: 1% of v2's rows, new ids, inserted after row 1000.
   const uint64_t ins_at = 1000, ins_n = RowCount(v2) / 100;
-  std::vector<Segment> v3 = {{0, ins_at, 0}, {kRows + add_n, ins_n, 0}, {ins_at, edit_at - ins_at, 0}};
+  std::vector<Segment> v3 = {
+      {0, ins_at, 0}, {kRows + add_n, ins_n, 0}, {ins_at, edit_at - ins_at, 0}};
   v3.insert(v3.end(), v2.begin() + 1, v2.end());
 
   const std::vector<std::string> words = MakeWords();

@@ -72,8 +72,10 @@ struct Layer {
   const char* prefix;
   int percent;
 };
-constexpr Layer kLayers[] = {
-    {"dataset", "raw", 25}, {"featureview", "fv", 35}, {"dataset", "train", 25}, {"model", "m", 15}};
+constexpr Layer kLayers[] = {{"dataset", "raw", 25},
+                             {"featureview", "fv", 35},
+                             {"dataset", "train", 25},
+                             {"model", "m", 15}};
 constexpr int kNumLayers = 4;
 // Artifacts each pipeline reads from; every layer needs at least this many.
 constexpr uint64_t kUpstreamPerArtifact = 6;
@@ -86,7 +88,8 @@ class Graph {
     const uint64_t artifacts = p.versions / p.versions_per_artifact;
     uint64_t start = 0;
     for (int l = 0; l < kNumLayers; ++l) {
-      const uint64_t n = l + 1 == kNumLayers ? artifacts - start : artifacts * kLayers[l].percent / 100;
+      const uint64_t n =
+          l + 1 == kNumLayers ? artifacts - start : artifacts * kLayers[l].percent / 100;
       layer_start_[l] = start;
       layer_size_[l] = n;
       start += n;
@@ -117,7 +120,8 @@ class Graph {
   }
 
   // The inputs of `artifact`@`version`, as (artifact, version) pairs.
-  std::vector<std::pair<uint64_t, uint64_t>> Inputs(uint64_t artifact, uint64_t version) const {
+  std::vector<std::pair<uint64_t, uint64_t>> Inputs(uint64_t artifact,
+                                                    uint64_t version) const {
     std::vector<std::pair<uint64_t, uint64_t>> out;
     const int layer = LayerOf(artifact);
     if (layer == 0) {
@@ -125,7 +129,8 @@ class Graph {
       return out;
     }
     // The j-th non-raw version gets floor((j+1)R/n) - floor(jR/n) inputs: R in all.
-    const uint64_t j = (artifact - layer_start_[1]) * p_.versions_per_artifact + version - 1;
+    const uint64_t j =
+        (artifact - layer_start_[1]) * p_.versions_per_artifact + version - 1;
     const auto share = [&](uint64_t i) {
       return static_cast<uint64_t>((static_cast<unsigned __int128>(i) * spread_edges_) /
                                    non_raw_versions_);
@@ -226,7 +231,8 @@ absl::Status Build(const Graph& graph, const std::string& dir, uint64_t* edges_w
   *edges_written = 0;
   for (uint64_t k = 1; k <= per; ++k) {  // time steps: version k of every artifact
     for (uint64_t a = 0; a < graph.artifacts(); ++a) {
-      const int64_t now = kEpochUs + static_cast<int64_t>((k * graph.artifacts() + a) * 1'000'000);
+      const int64_t now =
+          kEpochUs + static_cast<int64_t>((k * graph.artifacts() + a) * 1'000'000);
       const std::string key = internal::ArtifactKey(graph.Kind(a), graph.Name(a));
       const std::string node = graph.Node(a, k);
       store::Version v;
@@ -247,15 +253,19 @@ absl::Status Build(const Graph& graph, const std::string& dir, uint64_t* edges_w
       const std::string edge_value = edge.SerializeAsString();
       for (const std::string& in : inputs) {
         v.add_inputs(in);
-        batch.Put(db->cf(Cf::kEdges), internal::EdgeKey(EdgeDirection::kDown, in, node), edge_value);
-        batch.Put(db->cf(Cf::kEdges), internal::EdgeKey(EdgeDirection::kUp, node, in), edge_value);
+        batch.Put(db->cf(Cf::kEdges), internal::EdgeKey(EdgeDirection::kDown, in, node),
+                  edge_value);
+        batch.Put(db->cf(Cf::kEdges), internal::EdgeKey(EdgeDirection::kUp, node, in),
+                  edge_value);
       }
       *edges_written += inputs.size();
-      batch.Put(db->cf(Cf::kVersions), internal::VersionKey(key, k), v.SerializeAsString());
+      batch.Put(db->cf(Cf::kVersions), internal::VersionKey(key, k),
+                v.SerializeAsString());
       if (k == per) {
         store::ArtifactHead head;
         head.set_latest_version(per);
-        head.set_created_us(kEpochUs + static_cast<int64_t>((graph.artifacts() + a) * 1'000'000));
+        head.set_created_us(kEpochUs +
+                            static_cast<int64_t>((graph.artifacts() + a) * 1'000'000));
         head.set_updated_us(now);
         batch.Put(db->cf(Cf::kArtifacts), key, head.SerializeAsString());
       }
@@ -267,7 +277,9 @@ absl::Status Build(const Graph& graph, const std::string& dir, uint64_t* edges_w
   rocksdb::FlushOptions flush;
   for (Cf cf : {Cf::kVersions, Cf::kArtifacts, Cf::kEdges}) {
     rocksdb::Status s = db->raw()->Flush(flush, db->cf(cf));
-    if (s.ok()) s = db->raw()->CompactRange(rocksdb::CompactRangeOptions(), db->cf(cf), nullptr, nullptr);
+    if (s.ok())
+      s = db->raw()->CompactRange(rocksdb::CompactRangeOptions(), db->cf(cf), nullptr,
+                                  nullptr);
     if (!s.ok()) return absl::InternalError(s.ToString());
   }
   return absl::OkStatus();
@@ -279,7 +291,9 @@ struct Summary {
 
 Summary Summarize(std::vector<double> v) {
   std::sort(v.begin(), v.end());
-  const auto at = [&](double q) { return v[std::min(v.size() - 1, static_cast<size_t>(q * v.size()))]; };
+  const auto at = [&](double q) {
+    return v[std::min(v.size() - 1, static_cast<size_t>(q * v.size()))];
+  };
   double sum = 0;
   for (double x : v) sum += x;
   return {at(0.50), at(0.90), at(0.99), sum / v.size(), v.back()};
@@ -311,10 +325,11 @@ absl::StatusOr<Summary> Measure(const Store& store, const std::vector<std::strin
     edges.push_back(static_cast<double>(g.edges.size()));
   }
   const Summary t = Summarize(ms), n = Summarize(nodes), e = Summarize(edges);
-  std::printf("  %-15s %-5s %5zu %8.3f %8.3f %8.3f %8.3f %8.3f   nodes p50 %4.0f mean %6.1f "
-              "max %4.0f, edges mean %6.1f\n",
-              label.c_str(), load_records ? "true" : "false", ms.size(), t.p50, t.p90, t.p99,
-              t.mean, t.max, n.p50, n.mean, n.max, e.mean);
+  std::printf(
+      "  %-15s %-5s %5zu %8.3f %8.3f %8.3f %8.3f %8.3f   nodes p50 %4.0f mean %6.1f "
+      "max %4.0f, edges mean %6.1f\n",
+      label.c_str(), load_records ? "true" : "false", ms.size(), t.p50, t.p90, t.p99,
+      t.mean, t.max, n.p50, n.mean, n.max, e.mean);
   return t;
 }
 
@@ -327,7 +342,8 @@ absl::StatusOr<fs::path> BuildOrReuse(const Params& params, const Graph& graph,
   std::string cached;
   if (std::ifstream in(stamp); in) std::getline(in, cached);
   if (cached == params.Describe() && fs::exists(dir / "CURRENT")) {
-    std::printf("  store: reusing %s (built earlier with the same parameters)\n", dir.c_str());
+    std::printf("  store: reusing %s (built earlier with the same parameters)\n",
+                dir.c_str());
     return dir;
   }
   std::error_code ec;
@@ -337,9 +353,10 @@ absl::StatusOr<fs::path> BuildOrReuse(const Params& params, const Graph& graph,
   uint64_t edges = 0;
   RETURN_IF_ERROR(Build(graph, dir.string(), &edges));
   std::ofstream(stamp) << params.Describe() << "\n";
-  std::printf("  store: built %s in %.1f s (write, flush, compact): %llu versions, %llu edges\n",
-              dir.c_str(), Seconds(start), static_cast<unsigned long long>(params.versions),
-              static_cast<unsigned long long>(edges));
+  std::printf(
+      "  store: built %s in %.1f s (write, flush, compact): %llu versions, %llu edges\n",
+      dir.c_str(), Seconds(start), static_cast<unsigned long long>(params.versions),
+      static_cast<unsigned long long>(edges));
   return dir;
 }
 
@@ -347,25 +364,29 @@ absl::Status Run(const Params& params, const fs::path& cache, const WalkPlan& pl
   const Graph graph(params);
   for (int l = 0; l < kNumLayers; ++l) {
     if (graph.layer_size(l) < kUpstreamPerArtifact) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--versions ", params.versions, " is too small: each layer needs ",
-          kUpstreamPerArtifact, " artifacts of ", params.versions_per_artifact, " versions"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--versions ", params.versions, " is too small: each layer needs ",
+                       kUpstreamPerArtifact, " artifacts of ",
+                       params.versions_per_artifact, " versions"));
     }
   }
   std::printf("WORKLOAD\n");
-  std::printf("  graph: %llu artifacts x %llu versions; layers raw %llu, fv %llu, train %llu, "
-              "model %llu artifacts\n",
-              static_cast<unsigned long long>(graph.artifacts()),
-              static_cast<unsigned long long>(params.versions_per_artifact),
-              static_cast<unsigned long long>(graph.layer_size(0)),
-              static_cast<unsigned long long>(graph.layer_size(1)),
-              static_cast<unsigned long long>(graph.layer_size(2)),
-              static_cast<unsigned long long>(graph.layer_size(3)));
+  std::printf(
+      "  graph: %llu artifacts x %llu versions; layers raw %llu, fv %llu, train %llu, "
+      "model %llu artifacts\n",
+      static_cast<unsigned long long>(graph.artifacts()),
+      static_cast<unsigned long long>(params.versions_per_artifact),
+      static_cast<unsigned long long>(graph.layer_size(0)),
+      static_cast<unsigned long long>(graph.layer_size(1)),
+      static_cast<unsigned long long>(graph.layer_size(2)),
+      static_cast<unsigned long long>(graph.layer_size(3)));
   ASSIGN_OR_RETURN(const fs::path dir, BuildOrReuse(params, graph, cache));
-  std::printf("  store size on disk: %.1f MB\n", static_cast<double>(DirBytes(dir)) / 1e6);
-  std::printf("  walks: upstream, max_depth 10, from fresh random roots per row; at most %d\n"
-              "         walks or %.0f s per row; store opened with the CLI's options\n\n",
-              plan.walks, plan.row_seconds);
+  std::printf("  store size on disk: %.1f MB\n",
+              static_cast<double>(DirBytes(dir)) / 1e6);
+  std::printf(
+      "  walks: upstream, max_depth 10, from fresh random roots per row; at most %d\n"
+      "         walks or %.0f s per row; store opened with the CLI's options\n\n",
+      plan.walks, plan.row_seconds);
 
   // Roots: random versions of models (the question "what was this model trained on"),
   // or of any artifact.
@@ -384,33 +405,39 @@ absl::Status Run(const Params& params, const fs::path& cache, const WalkPlan& pl
   options.sync = false;
   const auto open_start = Clock::now();
   ASSIGN_OR_RETURN(auto store, Store::Open(dir.string(), options));
-  std::printf("RESULTS (ms per walk; store opened in %.1f ms)\n", Seconds(open_start) * 1e3);
-  std::printf("  %-15s %-5s %5s %8s %8s %8s %8s %8s\n", "roots", "load", "walks", "p50", "p90",
-              "p99", "mean", "max");
+  std::printf("RESULTS (ms per walk; store opened in %.1f ms)\n",
+              Seconds(open_start) * 1e3);
+  std::printf("  %-15s %-5s %5s %8s %8s %8s %8s %8s\n", "roots", "load", "walks", "p50",
+              "p90", "p99", "mean", "max");
   const std::vector<std::string> models = pick(3);
   {
     // The first walk after open, as one `strata lineage` command pays it.
     const LineageOptions o{.direction = LineageDirection::kUp, .max_depth = 10};
     const auto start = Clock::now();
     ASSIGN_OR_RETURN(LineageGraph g, store->lineage().Walk(models[0], o));
-    std::printf("  %-15s %-5s %5d %8.3f   (%zu nodes; the first walk after open)\n", "one model",
-                "true", 1, Seconds(start) * 1e3, g.nodes.size());
+    std::printf("  %-15s %-5s %5d %8.3f   (%zu nodes; the first walk after open)\n",
+                "one model", "true", 1, Seconds(start) * 1e3, g.nodes.size());
   }
-  ASSIGN_OR_RETURN(Summary ids_only, Measure(*store, models, plan, "model versions", false));
-  ASSIGN_OR_RETURN(Summary records, Measure(*store, pick(3), plan, "model versions", true));
+  ASSIGN_OR_RETURN(Summary ids_only,
+                   Measure(*store, models, plan, "model versions", false));
+  ASSIGN_OR_RETURN(Summary records,
+                   Measure(*store, pick(3), plan, "model versions", true));
   RETURN_IF_ERROR(Measure(*store, pick(0), plan, "any version", false).status());
   RETURN_IF_ERROR(Measure(*store, pick(0), plan, "any version", true).status());
 
   rusage usage{};
   ::getrusage(RUSAGE_SELF, &usage);
-  std::printf("  peak RSS of this process (building the store included, when built): %ld MiB\n\n",
-              usage.ru_maxrss / 1024);
+  std::printf(
+      "  peak RSS of this process (building the store included, when built): %ld MiB\n\n",
+      usage.ru_maxrss / 1024);
 
   std::printf("TARGETS\n");
-  for (const auto& [label, t] : {std::pair{"ids only", ids_only}, std::pair{"records", records}}) {
-    std::printf("  %-48s %-5s p50 %.3f ms\n",
-                absl::StrCat("depth-10 walk from a model, ", label, ": p50 <= 5 ms").c_str(),
-                t.p50 <= 5.0 ? "PASS" : "MISS", t.p50);
+  for (const auto& [label, t] :
+       {std::pair{"ids only", ids_only}, std::pair{"records", records}}) {
+    std::printf(
+        "  %-48s %-5s p50 %.3f ms\n",
+        absl::StrCat("depth-10 walk from a model, ", label, ": p50 <= 5 ms").c_str(),
+        t.p50 <= 5.0 ? "PASS" : "MISS", t.p50);
   }
   return absl::OkStatus();
 }
@@ -423,9 +450,11 @@ int main(int argc, char** argv) {
   std::string store = "bench/out/lineage-store";
   strata::bench::WalkPlan plan;
   CLI::App app{"lineage_bench: depth-10 upstream lineage walks over a synthetic graph"};
-  app.add_option("--versions", params.versions, "Versions in the graph (default 1000000)");
+  app.add_option("--versions", params.versions,
+                 "Versions in the graph (default 1000000)");
   app.add_option("--edges", params.edges, "Lineage edges in the graph (default 3000000)");
-  app.add_option("--store", store, "Cache directory of the built store (default bench/out/lineage-store)");
+  app.add_option("--store", store,
+                 "Cache directory of the built store (default bench/out/lineage-store)");
   app.add_option("--walks", plan.walks, "Walks per measured row (default 2000)")
       ->check(CLI::PositiveNumber);
   app.add_option("--row-seconds", plan.row_seconds,
@@ -438,7 +467,8 @@ int main(int argc, char** argv) {
   const std::string machine =
       absl::StrCat("bash '", STRATA_SOURCE_DIR, "/bench/machine.sh' '", store, "'");
   std::fflush(stdout);
-  if (std::system(machine.c_str()) != 0) std::printf("MACHINE (bench/machine.sh failed)\n");
+  if (std::system(machine.c_str()) != 0)
+    std::printf("MACHINE (bench/machine.sh failed)\n");
   std::printf("\n");
   absl::Status s = strata::bench::Run(params, store, plan);
   if (!s.ok()) {

@@ -27,5 +27,8 @@ cli_lineage() {
   echo "== lineage (lineage_bench) =="
   "$BUILD/bench/lineage_bench" --store "$lineage_store"
   cli_lineage
+  echo
+  echo "== historical retrieval: strata vs DuckDB and pandas (bench/features_bench.sh) =="
+  bash "$BENCH/features_bench.sh" "$BUILD"
 } 2>&1 | tee "$results"
 echo "results kept in $results"

@@ -4,8 +4,8 @@
 #include <cmath>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "features/definitions.h"
 
@@ -121,8 +121,9 @@ absl::StatusOr<Micros> ParseTimestamp(absl::string_view text, TimeUnit unit) {
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(text.data(), end, n);
   if (ec == std::errc() && ptr == end && !text.empty()) {
-    const int64_t scale =
-        unit == TimeUnit::kSeconds ? 1000000 : unit == TimeUnit::kMillis ? 1000 : 1;
+    const int64_t scale = unit == TimeUnit::kSeconds  ? 1000000
+                          : unit == TimeUnit::kMillis ? 1000
+                                                      : 1;
     // Keep within +-292,000 years of microseconds.
     if (n > INT64_MAX / scale || n < INT64_MIN / scale) {
       return absl::InvalidArgumentError(
@@ -188,8 +189,9 @@ absl::StatusOr<Value> ParseValue(absl::string_view text, ValueType type, TimeUni
     case VALUE_TYPE_BYTES: {
       std::string raw;
       if (absl::Base64Unescape(text, &raw)) return Value(std::move(raw));
-      return absl::InvalidArgumentError(absl::StrCat(
-          "\"", absl::CEscape(text.substr(0, 64)), "\" is not base64 (bytes values are)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("\"", absl::CEscape(text.substr(0, 64)),
+                       "\" is not base64 (bytes values are)"));
     }
     case VALUE_TYPE_TIMESTAMP: {
       auto t = ParseTimestamp(text, unit);
@@ -273,8 +275,7 @@ LogSuffix DecodeLogSuffix(absl::string_view key) {
   return {Unordered(~GetBE64(p)), Unordered(~GetBE64(p + 8)), ~GetBE64(p + 16)};
 }
 
-void AppendOnlineHeader(std::string* out, Micros event, Micros created,
-                        uint64_t ingest) {
+void AppendOnlineHeader(std::string* out, Micros event, Micros created, uint64_t ingest) {
   PutBE64(out, Ordered(event));
   PutBE64(out, Ordered(created));
   PutBE64(out, ingest);
@@ -318,11 +319,28 @@ void AppendRow(std::string* out, const std::vector<Cell>& cells,
   }
 }
 
-absl::Status ReadRow(absl::string_view row, const std::vector<uint32_t>& columns,
+std::vector<int> ColumnSlots(const std::vector<uint32_t>& columns, size_t column_count) {
+  std::vector<int> slots(column_count, -1);
+  for (size_t j = 0; j < columns.size(); ++j) {
+    if (columns[j] < column_count) slots[columns[j]] = static_cast<int>(j);
+  }
+  return slots;
+}
+
+absl::Status ReadRow(absl::string_view row, const std::vector<int>& slots,
                      const std::vector<ValueType>& column_types,
                      std::vector<Value>* out) {
+  std::vector<Value*> outs;
+  outs.reserve(out->size());
+  for (Value& v : *out) outs.push_back(&v);
+  return ReadRow(row, slots, column_types, outs.data(), outs.size());
+}
+
+absl::Status ReadRow(absl::string_view row, const std::vector<int>& slots,
+                     const std::vector<ValueType>& column_types, Value* const* outs,
+                     size_t wanted) {
   const auto malformed = [] { return absl::DataLossError("malformed feature row"); };
-  for (auto& v : *out) v = std::monostate();
+  for (size_t i = 0; i < wanted; ++i) *outs[i] = std::monostate();
   const char* p = row.data();
   const char* end = p + row.size();
   uint64_t count;
@@ -330,40 +348,39 @@ absl::Status ReadRow(absl::string_view row, const std::vector<uint32_t>& columns
   for (uint64_t i = 0; i < count; ++i) {
     uint64_t column;
     if (!GetVarint(&p, end, &column) || column >= column_types.size()) return malformed();
-    Value v;
+    const int slot = column < slots.size() ? slots[column] : -1;
     switch (column_types[column]) {
       case VALUE_TYPE_INT64:
-      case VALUE_TYPE_TIMESTAMP: {
-        if (end - p < 8) return malformed();
-        int64_t x;
-        std::memcpy(&x, p, 8);
-        p += 8;
-        v = x;
-        break;
-      }
+      case VALUE_TYPE_TIMESTAMP:
       case VALUE_TYPE_DOUBLE: {
         if (end - p < 8) return malformed();
-        double x;
-        std::memcpy(&x, p, 8);
+        if (slot >= 0) {
+          if (column_types[column] == VALUE_TYPE_DOUBLE) {
+            double x;
+            std::memcpy(&x, p, 8);
+            *outs[slot] = x;
+          } else {
+            int64_t x;
+            std::memcpy(&x, p, 8);
+            *outs[slot] = x;
+          }
+        }
         p += 8;
-        v = x;
         break;
       }
       case VALUE_TYPE_BOOL:
         if (end - p < 1) return malformed();
-        v = *p++ != 0;
+        if (slot >= 0) *outs[slot] = *p != 0;
+        ++p;
         break;
       default: {
         uint64_t n;
         if (!GetVarint(&p, end, &n) || static_cast<uint64_t>(end - p) < n) {
           return malformed();
         }
-        v = std::string(p, n);
+        if (slot >= 0) *outs[slot] = std::string(p, n);
         p += n;
       }
-    }
-    for (size_t j = 0; j < columns.size(); ++j) {
-      if (columns[j] == column) (*out)[j] = v;
     }
   }
   return absl::OkStatus();

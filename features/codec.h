@@ -109,10 +109,18 @@ struct Cell {
 void AppendRow(std::string* out, const std::vector<Cell>& cells,
                const std::vector<ValueType>& column_types);
 
-// Reads from `row` the values of `columns` (column ids) into `out` (same size):
-// absent columns stay null. `column_types` maps every column id to its type.
-// Errors: DataLoss for a malformed row.
-absl::Status ReadRow(absl::string_view row, const std::vector<uint32_t>& columns,
+// Where ReadRow puts each column: slot[column id] is an index into its output, or
+// -1 for a column not wanted. Built once per request from the wanted column ids.
+std::vector<int> ColumnSlots(const std::vector<uint32_t>& columns, size_t column_count);
+
+// Reads from `row` the wanted columns into *outs[slot] (`outs` has a pointer per
+// slot in use, `wanted` of them): absent columns become null. `column_types` maps
+// every column id to its type. Errors: DataLoss for a malformed row.
+absl::Status ReadRow(absl::string_view row, const std::vector<int>& slots,
+                     const std::vector<ValueType>& column_types, Value* const* outs,
+                     size_t wanted);
+// The same into `out`, one value per slot.
+absl::Status ReadRow(absl::string_view row, const std::vector<int>& slots,
                      const std::vector<ValueType>& column_types, std::vector<Value>* out);
 
 }  // namespace codec

@@ -65,10 +65,12 @@ TEST(ValueTest, ParsesEachType) {
             -42);
   EXPECT_EQ(std::get<double>(*ParseValue("2.5e3", VALUE_TYPE_DOUBLE, TimeUnit::kSeconds)),
             2500.0);
-  EXPECT_EQ(std::get<bool>(*ParseValue("TRUE", VALUE_TYPE_BOOL, TimeUnit::kSeconds)), true);
+  EXPECT_EQ(std::get<bool>(*ParseValue("TRUE", VALUE_TYPE_BOOL, TimeUnit::kSeconds)),
+            true);
   EXPECT_EQ(std::get<bool>(*ParseValue("0", VALUE_TYPE_BOOL, TimeUnit::kSeconds)), false);
-  EXPECT_EQ(std::get<std::string>(*ParseValue("aGk=", VALUE_TYPE_BYTES, TimeUnit::kSeconds)),
-            "hi");
+  EXPECT_EQ(
+      std::get<std::string>(*ParseValue("aGk=", VALUE_TYPE_BYTES, TimeUnit::kSeconds)),
+      "hi");
   EXPECT_EQ(std::get<int64_t>(*ParseValue("10", VALUE_TYPE_TIMESTAMP, TimeUnit::kMillis)),
             10000);
   auto bad = ParseValue("1.5", VALUE_TYPE_INT64, TimeUnit::kSeconds);
@@ -83,21 +85,25 @@ TEST(RowTest, EncodesAndDecodesEveryTypeAndNulls) {
   const std::vector<ValueType> types = {VALUE_TYPE_INT64,  VALUE_TYPE_DOUBLE,
                                         VALUE_TYPE_STRING, VALUE_TYPE_BOOL,
                                         VALUE_TYPE_BYTES,  VALUE_TYPE_TIMESTAMP};
-  const std::vector<Value> values = {Value(int64_t{-7}), Value(0.25),
-                                     Value(std::string("a,b")), Value(true),
-                                     Value(), Value(int64_t{123})};
+  const std::vector<Value> values = {
+      Value(int64_t{-7}), Value(0.25), Value(std::string("a,b")),
+      Value(true),        Value(),     Value(int64_t{123})};
   std::vector<codec::Cell> cells;
   for (uint32_t c = 0; c < values.size(); ++c) cells.push_back({c, &values[c]});
   std::string row;
   codec::AppendRow(&row, cells, types);
   std::vector<Value> out(3);
-  ASSERT_TRUE(codec::ReadRow(row, {5, 4, 2}, types, &out).ok());
+  ASSERT_TRUE(
+      codec::ReadRow(row, codec::ColumnSlots({5, 4, 2}, types.size()), types, &out).ok());
   EXPECT_EQ(std::get<int64_t>(out[0]), 123);
   EXPECT_EQ(out[1].index(), 0u);  // null
   EXPECT_EQ(std::get<std::string>(out[2]), "a,b");
   // Every truncation is refused, not misread.
   for (size_t n = 0; n < row.size(); ++n) {
-    EXPECT_FALSE(codec::ReadRow(row.substr(0, n), {0}, types, &out).ok()) << n;
+    EXPECT_FALSE(codec::ReadRow(row.substr(0, n), codec::ColumnSlots({0}, types.size()),
+                                types, &out)
+                     .ok())
+        << n;
   }
 }
 

@@ -71,9 +71,9 @@ absl::StatusOr<bool> CsvRecords::Next() {
         break;
       }
       if (p < end && *p != ',' && *p != '\n' && *p != '\r') {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "line ", next_line_, ": text after the closing quote of field ",
-            fields_.size()));
+        return absl::InvalidArgumentError(
+            absl::StrCat("line ", next_line_, ": text after the closing quote of field ",
+                         fields_.size()));
       }
     } else {
       const char* q = p;
@@ -99,38 +99,63 @@ absl::StatusOr<bool> CsvRecords::Next() {
   }
 }
 
-absl::StatusOr<bool> CsvBlockReader::Next(std::string* block) {
-  block->clear();
-  block->swap(carry_);
-  while (!eof_ && block->size() < block_bytes_) {
-    const size_t old = block->size();
-    const size_t want = block_bytes_ + (block_bytes_ >> 2) - old;
-    block->resize(old + want);
-    ASSIGN_OR_RETURN(size_t n, source_->Read(block->data() + old, want));
-    block->resize(old + n);
-    bytes_read_ += n;
-    if (n == 0) eof_ = true;
+void ByteBuffer::Reserve(size_t n) {
+  if (n <= capacity_) return;
+  const size_t cap = std::max(n, capacity_ + capacity_ / 2);
+  std::unique_ptr<char[]> bigger(new char[cap]);
+  if (size_ > 0) std::memcpy(bigger.get(), bytes_.get(), size_);
+  bytes_ = std::move(bigger);
+  capacity_ = cap;
+}
+
+void ByteBuffer::Append(absl::string_view bytes) {
+  const size_t old = size_;
+  Resize(old + bytes.size());
+  if (!bytes.empty()) std::memcpy(bytes_.get() + old, bytes.data(), bytes.size());
+}
+
+absl::StatusOr<bool> CsvBlockReader::ReadMore(ByteBuffer* block, size_t n) {
+  const size_t old = block->size();
+  block->Resize(old + n);
+  auto got = source_->Read(block->data() + old, n);
+  if (!got.ok()) {
+    block->Resize(old);
+    return got.status();
   }
-  if (block->empty()) return false;
+  block->Resize(old + *got);
+  bytes_read_ += *got;
+  if (*got == 0) eof_ = true;
+  return *got > 0;
+}
+
+absl::StatusOr<bool> CsvBlockReader::Next(ByteBuffer* block) {
+  block->Resize(0);
+  block->Append(carry_.view());
+  carry_.Resize(0);
+  while (!eof_ && block->size() < block_bytes_) {
+    RETURN_IF_ERROR(
+        ReadMore(block, block_bytes_ + (block_bytes_ >> 2) - block->size()).status());
+  }
+  if (block->size() == 0) return false;
   if (!eof_) {
-    size_t cut = LastRecordEnd(*block);
-    if (cut == 0) {
-      // One record longer than a block: keep reading until it ends.
-      while (cut == 0 && !eof_) {
-        const size_t old = block->size();
-        block->resize(old + block_bytes_);
-        ASSIGN_OR_RETURN(size_t n, source_->Read(block->data() + old, block_bytes_));
-        block->resize(old + n);
-        bytes_read_ += n;
-        if (n == 0) eof_ = true;
-        cut = LastRecordEnd(*block);
-      }
-      if (cut == 0) return true;
+    size_t cut = LastRecordEnd(block->view());
+    // One record longer than a block: keep reading until it ends.
+    while (cut == 0 && !eof_) {
+      RETURN_IF_ERROR(ReadMore(block, block_bytes_).status());
+      cut = LastRecordEnd(block->view());
     }
-    carry_.assign(*block, cut, std::string::npos);
-    block->resize(cut);
+    if (cut == 0) return true;
+    carry_.Append(block->view().substr(cut));
+    block->Resize(cut);
   }
   return true;
+}
+
+size_t AfterRecord(absl::string_view data, absl::string_view raw) {
+  size_t at = raw.size();
+  if (at < data.size() && data[at] == '\r') ++at;
+  if (at < data.size() && data[at] == '\n') ++at;
+  return at;
 }
 
 void AppendCsvField(absl::string_view field, bool empty_quoted, std::string* out) {

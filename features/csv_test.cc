@@ -20,7 +20,8 @@ std::vector<std::vector<std::string>> ReadAll(absl::string_view data) {
 }
 
 TEST(CsvRecordsTest, ReadsQuotedFieldsAndLineEnds) {
-  auto rows = ReadAll("a,b,c\r\n1,\"x,y\",\"he said \"\"hi\"\"\"\n2,\"two\nlines\",\n3,,");
+  auto rows =
+      ReadAll("a,b,c\r\n1,\"x,y\",\"he said \"\"hi\"\"\"\n2,\"two\nlines\",\n3,,");
   ASSERT_EQ(rows.size(), 4u);
   EXPECT_EQ(rows[0], (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_EQ(rows[1], (std::vector<std::string>{"1", "x,y", "he said \"hi\""}));
@@ -69,9 +70,9 @@ TEST(CsvBlockReaderTest, BlocksEndOnRecordBoundaries) {
     auto source = StringSource(data);
     CsvBlockReader reader(source.get(), block);
     std::vector<std::vector<std::string>> got;
-    std::string b;
+    ByteBuffer b;
     while (*reader.Next(&b)) {
-      auto rows = ReadAll(b);
+      auto rows = ReadAll(b.view());
       got.insert(got.end(), rows.begin(), rows.end());
     }
     EXPECT_EQ(got, expected) << "block " << block;

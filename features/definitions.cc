@@ -168,11 +168,10 @@ class DefinitionsReader {
 
   absl::StatusOr<FeatureView> ReadFeatureView(const YAML::Node& node,
                                               const Definitions& defs) const {
-    RETURN_IF_ERROR(CheckKeys(
-        node,
-        {"name", "entities", "ttl", "features", "description", "owner", "tags",
-         "timestamp_unit"},
-        "a feature view"));
+    RETURN_IF_ERROR(CheckKeys(node,
+                              {"name", "entities", "ttl", "features", "description",
+                               "owner", "tags", "timestamp_unit"},
+                              "a feature view"));
     FeatureView view;
     ASSIGN_OR_RETURN(*view.mutable_name(), Scalar(node, "name", "a feature view", true));
     if (absl::Status s = ValidateArtifactName(view.name()); !s.ok()) {

@@ -44,8 +44,9 @@ absl::StatusOr<std::shared_ptr<const ResolvedView>> FeatureStore::Impl::View(
   auto resolved = store->artifacts().Resolve(ref);
   if (absl::IsNotFound(resolved.status())) {
     return absl::NotFoundError(
-        version == 0 ? absl::StrCat("no feature view ", name, " (apply its definition first)")
-                     : absl::StrCat("no feature view ", name, "@", version));
+        version == 0
+            ? absl::StrCat("no feature view ", name, " (apply its definition first)")
+            : absl::StrCat("no feature view ", name, "@", version));
   }
   if (!resolved.ok()) return resolved.status();
   const auto key = std::make_pair(name, resolved->number());
@@ -69,8 +70,10 @@ void FeatureStore::Impl::Forget(const std::string& name) const {
   }
 }
 
-FeatureStore::FeatureStore(Store* store)
-    : store_(store), registry_(store), impl_(std::make_unique<Impl>(store, &registry_)) {}
+FeatureStore::FeatureStore(Store* store, const FeatureStoreOptions& options)
+    : store_(store),
+      registry_(store),
+      impl_(std::make_unique<Impl>(store, &registry_, options)) {}
 
 FeatureStore::~FeatureStore() = default;
 

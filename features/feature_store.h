@@ -81,10 +81,10 @@ struct HistoricalRequest {
 };
 
 struct HistoricalResult {
-  uint64_t rows = 0;      // spine rows
-  uint64_t matched = 0;   // (row, view) pairs that found a row
+  uint64_t rows = 0;                              // spine rows
+  uint64_t matched = 0;                           // (row, view) pairs that found a row
   std::map<std::string, uint64_t> view_versions;  // the versions used
-  IngestPosition at;                               // what was visible
+  IngestPosition at;                              // what was visible
 };
 
 // A saved training set: `dataset` ("dataset/NAME@N").
@@ -120,10 +120,18 @@ struct OnlineResult {
   std::vector<std::vector<OnlineValue>> values;
 };
 
+struct FeatureStoreOptions {
+  // Bytes of online rows (and known-absent entities) kept in memory in front of
+  // the online table, for processes that serve lookups. Default 0: no cache (a
+  // command-line lookup reads each row once). A server sizes it to its online
+  // table; see docs/features.md.
+  size_t online_cache_bytes = 0;
+};
+
 // Thread-safe; `store` must outlive it.
 class FeatureStore {
  public:
-  explicit FeatureStore(Store* store);
+  explicit FeatureStore(Store* store, const FeatureStoreOptions& options = {});
   ~FeatureStore();
 
   FeatureRegistry& registry() { return registry_; }

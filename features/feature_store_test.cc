@@ -65,7 +65,8 @@ struct Row {
 
 // The row in force for (entity, t), or null: the brute-force reference.
 const Row* InForce(const std::vector<Row>& rows, const std::string& entity, int64_t t,
-                   int64_t ttl, int max_batch, std::optional<int64_t> as_of, bool cutoff) {
+                   int64_t ttl, int max_batch, std::optional<int64_t> as_of,
+                   bool cutoff) {
   const Row* best = nullptr;
   for (const Row& r : rows) {
     if (r.entity != entity || r.batch > max_batch || r.event > t) continue;
@@ -97,7 +98,8 @@ class FeatureStoreTest : public testing::StoreTest {
     return path;
   }
 
-  absl::StatusOr<IngestResult> IngestText(const std::string& view, const std::string& text,
+  absl::StatusOr<IngestResult> IngestText(const std::string& view,
+                                          const std::string& text,
                                           const std::string& name = "batch.csv",
                                           uint64_t bulk_threshold = 100000) {
     IngestOptions options;
@@ -152,7 +154,8 @@ TEST_F(FeatureStoreTest, RandomizedPointInTimeMatchesBruteForce) {
         r.entity = std::to_string(pick(15));
         r.event = pick(3) == 0 ? pick(1000) : 10 * pick(100);
         r.created = r.event + pick(300);
-        r.a = pick(10) == 0 ? std::nullopt : std::optional(DoubleText(pick(100000) / 1000.0));
+        r.a = pick(10) == 0 ? std::nullopt
+                            : std::optional(DoubleText(pick(100000) / 1000.0));
         r.b = pick(5) == 0 ? std::nullopt : std::optional(CsvText(strings[pick(4)]));
       }
       r.batch = b;
@@ -180,10 +183,10 @@ TEST_F(FeatureStoreTest, RandomizedPointInTimeMatchesBruteForce) {
       const bool null = pick(6) == 0;
       const int64_t y = pick(1000) - 500;
       r.a = null ? std::nullopt : std::optional(std::to_string(y));
-      absl::StrAppend(&jsonl, "{\"region\": \"", r.entity, "\", \"event_timestamp\": ",
-                      r.event, ", \"created_timestamp\": \"",
-                      FormatTimestamp(Sec(r.created)), "\", \"y\": ",
-                      null ? "null" : std::to_string(y), "}\n");
+      absl::StrAppend(&jsonl, "{\"region\": \"", r.entity,
+                      "\", \"event_timestamp\": ", r.event, ", \"created_timestamp\": \"",
+                      FormatTimestamp(Sec(r.created)),
+                      "\", \"y\": ", null ? "null" : std::to_string(y), "}\n");
       r.entity = CsvText(r.entity);  // as it appears in the spine
       regions.push_back(r);
     }
@@ -213,7 +216,8 @@ TEST_F(FeatureStoreTest, RandomizedPointInTimeMatchesBruteForce) {
       default:
         break;
     }
-    const std::string region = CsvText(region_names[pick(4)] + (pick(10) == 0 ? "?" : ""));
+    const std::string region =
+        CsvText(region_names[pick(4)] + (pick(10) == 0 ? "?" : ""));
     const std::string label = std::to_string(i);
     spine_rows.emplace_back(customer, region, t, label);
     absl::StrAppend(&spine, customer, ",", region, ",", t, ",", label, "\n");
@@ -241,8 +245,8 @@ TEST_F(FeatureStoreTest, RandomizedPointInTimeMatchesBruteForce) {
                         s ? s->a.value_or("") : "", ",", r ? r->a.value_or("") : "", ",",
                         s ? s->b.value_or("") : "", "\n");
       }
-      ASSERT_EQ(*got, expected) << "seed " << seed << ", batches 0.." << k
-                                << ", variant " << variant;
+      ASSERT_EQ(*got, expected)
+          << "seed " << seed << ", batches 0.." << k << ", variant " << variant;
       ++checked;
     }
   }
@@ -267,9 +271,9 @@ TEST_F(FeatureStoreTest, OnlineKeepsTheNewestRowAndReportsStatuses) {
                          "late.csv", 1)
                   .ok());
   auto r = fs_->Online({"stats:x", "stats:s"},
-                       {{"customer_id", {Value(int64_t{1}), Value(int64_t{2}),
-                                         Value(int64_t{3}), Value(int64_t{4}),
-                                         Value(std::string("5"))}}},
+                       {{"customer_id",
+                         {Value(int64_t{1}), Value(int64_t{2}), Value(int64_t{3}),
+                          Value(int64_t{4}), Value(std::string("5"))}}},
                        Sec(1050));
   ASSERT_TRUE(r.ok()) << r.status();
   const auto& x = r->values[0];
@@ -289,9 +293,9 @@ TEST_F(FeatureStoreTest, OnlineKeepsTheNewestRowAndReportsStatuses) {
   EXPECT_EQ(std::get<int64_t>(r->entities[0].second[4]), 5);  // "5" typed
 
   const std::string json = OnlineResponseJson(*r, true);
-  EXPECT_EQ(json.rfind(
-                "{\"metadata\":{\"feature_names\":[\"customer_id\",\"stats__x\",\"stats__s\"]},",
-                0),
+  EXPECT_EQ(json.rfind("{\"metadata\":{\"feature_names\":[\"customer_id\",\"stats__x\","
+                       "\"stats__s\"]},",
+                       0),
             0u)
       << json;
   EXPECT_NE(json.find("\"statuses\":[\"PRESENT\",\"NULL_VALUE\",\"OUTSIDE_MAX_AGE\","
@@ -304,7 +308,8 @@ TEST_F(FeatureStoreTest, OnlineKeepsTheNewestRowAndReportsStatuses) {
   EXPECT_TRUE(absl::IsInvalidArgument(
       fs_->Online({"stats:x"}, {{"region", {Value(int64_t{1})}}}, 0).status()));
   EXPECT_TRUE(absl::IsInvalidArgument(
-      fs_->Online({"stats:x"}, {{"customer_id", {Value(std::string("x1"))}}}, 0).status()));
+      fs_->Online({"stats:x"}, {{"customer_id", {Value(std::string("x1"))}}}, 0)
+          .status()));
 }
 
 TEST_F(FeatureStoreTest, ReproduceIgnoresRowsReceivedLater) {
@@ -312,8 +317,8 @@ TEST_F(FeatureStoreTest, ReproduceIgnoresRowsReceivedLater) {
                          "customer_id,event_timestamp,created_timestamp,x,s\n"
                          "1,100,100,1,a\n2,100,100,2,b\n")
                   .ok());
-  const std::string spine = WriteFile("spine.csv",
-                                      "customer_id,event_timestamp\n1,150\n2,150\n3,150\n");
+  const std::string spine =
+      WriteFile("spine.csv", "customer_id,event_timestamp\n1,150\n2,150\n3,150\n");
   HistoricalRequest request;
   request.features = {"stats:x", "stats:s"};
   auto saved = fs_->SaveHistorical(request, spine, "train", "test", "", nullptr);
@@ -328,7 +333,8 @@ TEST_F(FeatureStoreTest, ReproduceIgnoresRowsReceivedLater) {
                   .ok());
   auto fresh = Retrieve(request, "customer_id,event_timestamp\n1,150\n2,150\n3,150\n");
   ASSERT_TRUE(fresh.ok());
-  EXPECT_EQ(*fresh, "customer_id,event_timestamp,x,s\n1,150,10,late\n2,150,2,b\n3,150,30,new\n");
+  EXPECT_EQ(*fresh,
+            "customer_id,event_timestamp,x,s\n1,150,10,late\n2,150,2,b\n3,150,30,new\n");
   // ... and even --as-of before their created time would not hide them all, but
   // the recorded ingest position does.
   auto again = fs_->Reproduce("dataset/train@1", nullptr);
@@ -359,23 +365,29 @@ TEST_F(FeatureStoreTest, BadIngestsNameTheProblemAndWriteNothing) {
   const std::vector<Case> cases = {
       {"a.csv", header + "1,10,1.5,a\n2,10,abc,b\n",
        "a.csv:3: column x: \"abc\" is not a double"},
-      {"b.csv", header + "1,yesterday,1,a\n", "b.csv:2: column event_timestamp: \"yesterday\" is not a timestamp"},
-      {"c.csv", "event_timestamp,x\n10,1\n", "c.csv:1: join key column customer_id is missing"},
+      {"b.csv", header + "1,yesterday,1,a\n",
+       "b.csv:2: column event_timestamp: \"yesterday\" is not a timestamp"},
+      {"c.csv", "event_timestamp,x\n10,1\n",
+       "c.csv:1: join key column customer_id is missing"},
       {"d.csv", "customer_id,x\n1,1\n", "d.csv:1: column event_timestamp is missing"},
       {"e.csv", "customer_id,event_timestamp,z\n1,1,1\n", "e.csv:1: unknown column z"},
       {"f.csv", header + "1,10,1\n", "f.csv:2: 3 fields, but the header has 4"},
       {"g.csv", header + "1,10,1,\"open\n", "g.csv:2: "},
       {"h.csv", header + ",10,1,a\n", "h.csv:2: column customer_id: join key is empty"},
-      {"i.csv", header + "1.5,10,1,a\n", "i.csv:2: column customer_id: \"1.5\" is not an int64"},
+      {"i.csv", header + "1.5,10,1,a\n",
+       "i.csv:2: column customer_id: \"1.5\" is not an int64"},
       {"j.csv", "", "j.csv is empty"},
       {"k.csv", header, "k.csv has no rows"},
       {"l.csv", "customer_id,customer_id,event_timestamp\n1,1,1\n", "appears twice"},
-      {"m.csv", header + "1,,1,a\n", "m.csv:2: column event_timestamp: event_timestamp is empty"},
-      {"n.jsonl", "{\"customer_id\": 1, \"event_timestamp\": 5}\n{\"customer_id\": \"x\"}\n",
+      {"m.csv", header + "1,,1,a\n",
+       "m.csv:2: column event_timestamp: event_timestamp is empty"},
+      {"n.jsonl",
+       "{\"customer_id\": 1, \"event_timestamp\": 5}\n{\"customer_id\": \"x\"}\n",
        "n.jsonl:2: key customer_id: expected int64, got a JSON non-number"},
       {"o.jsonl", "{\"customer_id\": 1, \"event_timestamp\": 5}\nnot json\n",
        "o.jsonl:2: not a JSON object"},
-      {"p.jsonl", "{\"event_timestamp\": 5, \"x\": 1}\n", "p.jsonl:1: join key customer_id is missing"},
+      {"p.jsonl", "{\"event_timestamp\": 5, \"x\": 1}\n",
+       "p.jsonl:1: join key customer_id is missing"},
       {"q.jsonl", "{\"customer_id\": 1, \"event_timestamp\": 5, \"x\": \"1\"}\n",
        "q.jsonl:1: key x: expected double, got a JSON non-number"},
       {"r.jsonl", "{\"customer_id\": 1, \"event_timestamp\": 5, \"w\": 1}\n",
@@ -395,8 +407,8 @@ TEST_F(FeatureStoreTest, BadIngestsNameTheProblemAndWriteNothing) {
     // Nothing of the batch is written.
     EXPECT_EQ(LogRows(), 0u) << c.name;
     EXPECT_EQ(fs_->Position()->position, before->position) << c.name;
-    EXPECT_TRUE(
-        absl::IsNotFound(store_->artifacts().Versions({Kind::kDataset, "stats-ingest"}).status()))
+    EXPECT_TRUE(absl::IsNotFound(
+        store_->artifacts().Versions({Kind::kDataset, "stats-ingest"}).status()))
         << c.name;
   }
 }
@@ -405,16 +417,23 @@ TEST_F(FeatureStoreTest, BadAppliesNameTheProblemAndWriteNothing) {
   struct Case {
     std::string text, error;
   };
-  const std::string entity = "entities:\n  - name: customer\n    join_keys: [{name: customer_id, type: int64}]\n";
+  const std::string entity =
+      "entities:\n  - name: customer\n    join_keys: [{name: customer_id, type: "
+      "int64}]\n";
   const std::vector<Case> cases = {
-      {entity + "feature_views:\n  - name: stats\n    entities: [customer]\n    features: [{name: x, type: string}]\n",
+      {entity + "feature_views:\n  - name: stats\n    entities: [customer]\n    "
+                "features: [{name: x, type: string}]\n",
        "x"},
-      {"entities:\n  - name: customer\n    join_keys: [{name: customer_id, type: string}]\n"
-       "feature_views:\n  - name: stats\n    entities: [customer]\n    features: [{name: x, type: double}]\n",
+      {"entities:\n  - name: customer\n    join_keys: [{name: customer_id, type: "
+       "string}]\n"
+       "feature_views:\n  - name: stats\n    entities: [customer]\n    features: [{name: "
+       "x, type: double}]\n",
        "customer"},
-      {entity + "feature_views:\n  - name: other\n    entities: [nobody]\n    features: []\n",
+      {entity +
+           "feature_views:\n  - name: other\n    entities: [nobody]\n    features: []\n",
        "nobody"},
-      {entity + "feature_views:\n  - name: other\n    entities: [customer]\n    features: [{name: x, type: float}]\n",
+      {entity + "feature_views:\n  - name: other\n    entities: [customer]\n    "
+                "features: [{name: x, type: float}]\n",
        "float"},
       {"entities: [\n", "defs:"},
   };
@@ -450,10 +469,16 @@ TEST_F(FeatureStoreTest, HistoricalRefusesBadRequestsAndSpines) {
       {{"nope:x"}, "customer_id,event_timestamp\n1,1\n", "no feature view nope"},
       {{"stats:w"}, "customer_id,event_timestamp\n1,1\n", "has no feature w"},
       {{"stats:x", "stats:x"}, "customer_id,event_timestamp\n1,1\n", "use --full-names"},
-      {{"stats:x"}, "id,event_timestamp\n1,1\n", "spine:1: the spine has no column customer_id"},
+      {{"stats:x"},
+       "id,event_timestamp\n1,1\n",
+       "spine:1: the spine has no column customer_id"},
       {{"stats:x"}, "customer_id,ts\n1,1\n", "spine:1: the spine has no event_timestamp"},
-      {{"stats:x"}, "customer_id,event_timestamp\n1,1\n2,x\n", "spine:3: column event_timestamp"},
-      {{"stats:x"}, "customer_id,event_timestamp\n1,1\nz,1\n", "spine:3: column customer_id"},
+      {{"stats:x"},
+       "customer_id,event_timestamp\n1,1\n2,x\n",
+       "spine:3: column event_timestamp"},
+      {{"stats:x"},
+       "customer_id,event_timestamp\n1,1\nz,1\n",
+       "spine:3: column customer_id"},
       {{"stats:x"}, "customer_id,event_timestamp\n1,1,1\n", "spine:2: 3 fields"},
       {{"stats:x"}, "", "the spine is empty"},
   };

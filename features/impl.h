@@ -12,13 +12,18 @@
 
 #include "absl/status/statusor.h"
 #include "features/feature_store.h"
+#include "features/online_cache.h"
 #include "features/tables.h"
 
 namespace strata::features {
 
 struct FeatureStore::Impl {
-  Impl(Store* store, FeatureRegistry* registry)
-      : store(store), registry(registry), tables(&store->internal_db()) {}
+  Impl(Store* store, FeatureRegistry* registry, const FeatureStoreOptions& options)
+      : store(store), registry(registry), tables(&store->internal_db()) {
+    if (options.online_cache_bytes > 0) {
+      online_cache = std::make_unique<OnlineCache>(options.online_cache_bytes);
+    }
+  }
 
   // The view `name` at `version` (0: the latest), with its columns. Cached: a
   // latest-version lookup costs one artifact read when nothing changed.
@@ -31,6 +36,7 @@ struct FeatureStore::Impl {
   Store* store;
   FeatureRegistry* registry;
   FeatureTables tables;
+  std::unique_ptr<OnlineCache> online_cache;  // null: none
   mutable std::mutex mu;
   mutable std::map<std::pair<std::string, uint64_t>, std::shared_ptr<const ResolvedView>>
       cache;

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -35,15 +36,18 @@ struct PhaseTimer {
   void Mark(const char* what) {
     if (getenv("STRATA_TIMING") == nullptr) return;
     auto now = std::chrono::steady_clock::now();
-    fprintf(stderr, "%-10s %.3f s\n", what, std::chrono::duration<double>(now - t).count());
+    fprintf(stderr, "%-10s %.3f s\n", what,
+            std::chrono::duration<double>(now - t).count());
     t = now;
   }
 };
 
 using internal::Cf;
 
-constexpr size_t kBlockBytes = 4 << 20;
+constexpr size_t kBlockBytes = 8 << 20;
 constexpr int kWorkers = 2;
+// Online rows written by one ingest above which the view's online range is compacted.
+constexpr size_t kCompactOnlineRows = 10000;
 
 // One row of the log, encoded in a block's arena: KEY then VALUE.
 struct Entry {
@@ -72,8 +76,10 @@ uint64_t LoadKeyWord(const char* key, size_t klen, size_t at) {
 
 struct ParsedBlock {
   size_t index = 0;
-  std::string arena;
-  std::vector<std::pair<size_t, std::pair<uint32_t, uint32_t>>> offsets;  // off, klen, vlen
+  std::string arena;  // rows as parsed
+  ByteBuffer sorted;  // the same rows in key order, once sorted
+  std::vector<std::pair<size_t, std::pair<uint32_t, uint32_t>>>
+      offsets;  // off, klen, vlen
   std::vector<Entry> entries;
   uint64_t lines = 0;
   std::optional<std::pair<uint64_t, std::string>> error;  // local line, message
@@ -110,7 +116,8 @@ class RowEncoder {
   absl::Status SetText(const Role& role, absl::string_view text, bool quoted) {
     switch (role.kind) {
       case Role::kJoinKey: {
-        if (text.empty() && !quoted) return absl::InvalidArgumentError("join key is empty");
+        if (text.empty() && !quoted)
+          return absl::InvalidArgumentError("join key is empty");
         ASSIGN_OR_RETURN(keys_[role.index],
                          ParseValue(text, view_.join_key_types[role.index], unit_));
         return absl::OkStatus();
@@ -180,7 +187,8 @@ class RowEncoder {
     const size_t klen = a.size() - off;
     codec::AppendRow(&a, cells_, view_.column_types);
     block->offsets.push_back(
-        {off, {static_cast<uint32_t>(klen), static_cast<uint32_t>(a.size() - off - klen)}});
+        {off,
+         {static_cast<uint32_t>(klen), static_cast<uint32_t>(a.size() - off - klen)}});
     block->min_event = std::min(block->min_event, *event_);
     block->max_event = std::max(block->max_event, *event_);
     (void)ordinal;
@@ -233,10 +241,10 @@ absl::StatusOr<std::vector<Role>> MapColumns(const ResolvedView& view,
         for (const Feature& f : view.def.features()) {
           absl::StrAppend(&known, known.empty() ? "" : ", ", f.name());
         }
-        return absl::InvalidArgumentError(absl::StrCat(
-            "unknown column ", name, ": feature view ", view.def.name(),
-            " has join keys ", absl::StrJoin(view.join_key_names, ", "),
-            ", event_timestamp, created_timestamp and features ", known));
+        return absl::InvalidArgumentError(
+            absl::StrCat("unknown column ", name, ": feature view ", view.def.name(),
+                         " has join keys ", absl::StrJoin(view.join_key_names, ", "),
+                         ", event_timestamp, created_timestamp and features ", known));
       }
     }
     roles.push_back(role);
@@ -272,9 +280,9 @@ void ParseCsvBlock(const ResolvedView& view, const std::vector<Role>& roles,
     const auto& fields = records.fields();
     if (fields.size() == 1 && fields[0].empty() && !records.quoted(0)) continue;
     if (fields.size() != roles.size()) {
-      out->error = {records.line(),
-                    absl::StrCat(fields.size(), " fields, but the header has ",
-                                 roles.size())};
+      out->error = {
+          records.line(),
+          absl::StrCat(fields.size(), " fields, but the header has ", roles.size())};
       return;
     }
     enc.Reset();
@@ -303,8 +311,8 @@ absl::StatusOr<Value> JsonValue(simdjson::ondemand::value v, ValueType type,
   }
   if (jt == simdjson::ondemand::json_type::null) return Value();
   const auto mismatch = [&](absl::string_view got) {
-    return absl::InvalidArgumentError(absl::StrCat("expected ", ValueTypeName(type),
-                                                   ", got a JSON ", got));
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected ", ValueTypeName(type), ", got a JSON ", got));
   };
   switch (type) {
     case VALUE_TYPE_INT64: {
@@ -340,7 +348,8 @@ absl::StatusOr<Value> JsonValue(simdjson::ondemand::value v, ValueType type,
       if (jt != simdjson::ondemand::json_type::string || v.get_string().get(s)) {
         return mismatch("non-string");
       }
-      ASSIGN_OR_RETURN(Micros t, ParseTimestamp(absl::string_view(s.data(), s.size()), unit));
+      ASSIGN_OR_RETURN(Micros t,
+                       ParseTimestamp(absl::string_view(s.data(), s.size()), unit));
       return Value(t);
     }
     default: {
@@ -370,7 +379,9 @@ void ParseJsonBlock(const ResolvedView& view, TimeUnit unit, Micros now,
     const size_t start = pos;
     pos = nl + 1;
     if (absl::StripAsciiWhitespace(text).empty()) continue;
-    const auto fail = [&](absl::string_view what) { out->error = {line, std::string(what)}; };
+    const auto fail = [&](absl::string_view what) {
+      out->error = {line, std::string(what)};
+    };
     simdjson::ondemand::document doc;
     simdjson::padded_string_view padded(data.data() + start, text.size(),
                                         capacity - start);
@@ -391,14 +402,16 @@ void ParseJsonBlock(const ResolvedView& view, TimeUnit unit, Micros now,
       auto roles = MapColumns(view, names, false);
       if (!roles.ok()) return fail(roles.status().message());
       const Role role = (*roles)[0];
-      const ValueType type =
-          role.kind == Role::kJoinKey   ? view.join_key_types[role.index]
-          : role.kind == Role::kFeature ? view.def.features(role.index).type()
-                                        : VALUE_TYPE_TIMESTAMP;
+      const ValueType type = role.kind == Role::kJoinKey ? view.join_key_types[role.index]
+                             : role.kind == Role::kFeature
+                                 ? view.def.features(role.index).type()
+                                 : VALUE_TYPE_TIMESTAMP;
       simdjson::ondemand::value v;
-      if (field.value().get(v)) return fail(absl::StrCat("key ", names[0], ": malformed JSON"));
+      if (field.value().get(v))
+        return fail(absl::StrCat("key ", names[0], ": malformed JSON"));
       auto value = JsonValue(v, type, unit);
-      absl::Status s = value.ok() ? enc.SetValue(role, std::move(*value)) : value.status();
+      absl::Status s =
+          value.ok() ? enc.SetValue(role, std::move(*value)) : value.status();
       if (!s.ok()) return fail(absl::StrCat("key ", names[0], ": ", s.message()));
     }
     if (absl::StripTrailingAsciiWhitespace(text).back() != '}') {
@@ -462,7 +475,9 @@ class RunMerger {
     const Entry* entry;
     size_t run;
   };
-  static bool Greater(const Item& a, const Item& b) { return EntryLess(*b.entry, *a.entry); }
+  static bool Greater(const Item& a, const Item& b) {
+    return EntryLess(*b.entry, *a.entry);
+  }
   std::vector<Range> runs_;
   std::vector<Item> heap_;
 };
@@ -471,8 +486,8 @@ class RunMerger {
 // ingest number patched in, and keeps each entity's newest row for the online table.
 class EntryWriter {
  public:
-  EntryWriter(uint64_t ingest, std::function<absl::Status(absl::string_view,
-                                                          absl::string_view)> put)
+  EntryWriter(uint64_t ingest,
+              std::function<absl::Status(absl::string_view, absl::string_view)> put)
       : put_(std::move(put)), ingest_(ingest) {
     codec::PutBE64(&seq_, ~ingest);
   }
@@ -566,21 +581,24 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   // Parse: a reader cuts blocks, two workers parse them.
   ASSIGN_OR_RETURN(auto source, OpenFileSource(file));
   CsvBlockReader reader(source.get(), kBlockBytes);
-  std::string first;
+  ByteBuffer first;
   ASSIGN_OR_RETURN(bool any, reader.Next(&first));
   if (!any) {
     return absl::InvalidArgumentError(absl::StrCat(source_name, " is empty"));
   }
-  const bool json = options.format == InputFormat::kJsonLines ||
-                    (options.format == InputFormat::kAuto && LooksLikeJsonLines(path, first));
+  const bool json =
+      options.format == InputFormat::kJsonLines ||
+      (options.format == InputFormat::kAuto && LooksLikeJsonLines(path, first.view()));
   std::vector<std::string> names;
   std::vector<Role> roles;
   uint64_t header_lines = 0;
+  size_t first_start = 0;  // where the first block's rows start
   if (!json) {
-    CsvRecords header(first);
+    CsvRecords header(first.view());
     auto ok = header.Next();
     if (!ok.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(source_name, ":1: ", ok.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(source_name, ":1: ", ok.status().message()));
     }
     for (absl::string_view f : header.fields()) names.emplace_back(f);
     auto mapped = MapColumns(*view, names, true);
@@ -590,15 +608,17 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
     }
     roles = std::move(*mapped);
     header_lines = header.lines_read();
-    first.erase(0, header.raw().size());
-    if (!first.empty() && first[0] == '\r') first.erase(0, 1);
-    if (!first.empty() && first[0] == '\n') first.erase(0, 1);
+    first_start = AfterRecord(first.view(), header.raw());
   }
 
   struct Job {
     size_t index;
-    std::string data;
+    ByteBuffer data;
+    size_t start = 0;
   };
+  // Read buffers go back to a pool once parsed: fresh memory costs page faults.
+  std::mutex pool_mu;
+  std::vector<ByteBuffer> pool;
   internal::BoundedQueue<Job> jobs(kWorkers + 1);
   std::vector<std::unique_ptr<ParsedBlock>> blocks;
   std::mutex blocks_mu;
@@ -611,16 +631,19 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
         auto block = std::make_unique<ParsedBlock>();
         block->index = job.index;
         if (job.index < first_error.load()) {
-          block->arena.reserve(job.data.size() + job.data.size() / 4);
+          const absl::string_view data = job.data.view().substr(job.start);
+          block->arena.reserve(data.size() + data.size() / 2);
           if (json) {
-            job.data.reserve(job.data.size() + simdjson::SIMDJSON_PADDING);
-            ParseJsonBlock(*view, unit, now, job.data, job.data.capacity(), block.get());
+            job.data.Reserve(job.data.size() + simdjson::SIMDJSON_PADDING);
+            ParseJsonBlock(*view, unit, now, job.data.view().substr(job.start),
+                           job.data.capacity() - job.start, block.get());
           } else {
-            ParseCsvBlock(*view, roles, names, unit, now, job.data, block.get());
+            ParseCsvBlock(*view, roles, names, unit, now, data, block.get());
           }
           if (block->error.has_value()) {
             size_t cur = first_error.load();
-            while (job.index < cur && !first_error.compare_exchange_weak(cur, job.index)) {
+            while (job.index < cur &&
+                   !first_error.compare_exchange_weak(cur, job.index)) {
             }
           }
           for (size_t r = 0; r < block->offsets.size(); ++r) {
@@ -636,6 +659,20 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
           }
           block->offsets = {};
           std::sort(block->entries.begin(), block->entries.end(), EntryLess);
+          // Lay the rows out in key order too: the merge then reads each block's
+          // rows front to back instead of at random (a third faster).
+          block->sorted.Resize(block->arena.size());
+          char* p = block->sorted.data();
+          for (Entry& e : block->entries) {
+            std::memcpy(p, e.rec, e.klen + e.vlen);
+            e.rec = p;
+            p += e.klen + e.vlen;
+          }
+          block->arena = std::string();
+        }
+        {
+          std::lock_guard lock(pool_mu);
+          pool.push_back(std::move(job.data));
         }
         std::lock_guard lock(blocks_mu);
         blocks.push_back(std::move(block));
@@ -645,12 +682,21 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   absl::Status read_status;
   {
     size_t index = 0;
-    std::string data = std::move(first);
+    ByteBuffer data = std::move(first);
+    size_t start = first_start;
     while (true) {
-      if (!data.empty() && !jobs.Push({index++, std::move(data)})) break;
+      if (data.size() > start && !jobs.Push({index++, std::move(data), start})) break;
+      start = 0;
       if (first_error.load() != SIZE_MAX) break;
       if (options.progress) options.progress(reader.bytes_read());
-      data = std::string();
+      data = ByteBuffer();
+      {
+        std::lock_guard lock(pool_mu);
+        if (!pool.empty()) {
+          data = std::move(pool.back());
+          pool.pop_back();
+        }
+      }
       auto more = reader.Next(&data);
       if (!more.ok()) {
         read_status = more.status();
@@ -667,8 +713,8 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   uint64_t line = header_lines;
   for (const auto& b : blocks) {
     if (b->error.has_value()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          source_name, ":", line + b->error->first, ": ", b->error->second));
+      return absl::InvalidArgumentError(
+          absl::StrCat(source_name, ":", line + b->error->first, ": ", b->error->second));
     }
     line += b->lines;
   }
@@ -703,13 +749,17 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
                    ? absl::StrCat("ingested into featureview/", view_name)
                    : options.message;
   RETURN_IF_ERROR(store_->artifacts().Check(nv));
-  {
-    ASSIGN_OR_RETURN(auto content_source, OpenFileSource(file));
-    ASSIGN_OR_RETURN(PutStats put, store_->content().Put(*content_source));
-    nv.content_id = put.content_id;
-  }
-  ASSIGN_OR_RETURN(CommitResult dataset, store_->artifacts().Commit(nv));
-  timer.Mark("put");
+  // The file is stored while the rows are written: one is compute-bound, the other
+  // waits on memory.
+  absl::StatusOr<PutStats> put = absl::UnknownError("not stored");
+  std::thread putter([&] {
+    auto content_source = OpenFileSource(file);
+    put = content_source.ok() ? store_->content().Put(**content_source)
+                              : absl::StatusOr<PutStats>(content_source.status());
+  });
+  absl::Cleanup join_putter = [&] {
+    if (putter.joinable()) putter.join();
+  };
 
   // Write the rows under a new ingest number; they stay invisible until Commit.
   ASSIGN_OR_RETURN(uint64_t ingest, impl_->tables.Reserve(view_name));
@@ -721,8 +771,8 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
     // Two SST files, split at an entity boundary, merged and written in parallel.
     std::vector<std::vector<RunMerger::Range>> parts(1, runs);
     if (result.rows >= 2 * options.bulk_threshold_rows) {
-      const auto& longest = *std::max_element(
-          runs.begin(), runs.end(), [](const auto& a, const auto& b) {
+      const auto& longest =
+          *std::max_element(runs.begin(), runs.end(), [](const auto& a, const auto& b) {
             return a.second - a.first < b.second - b.first;
           });
       const Entry& middle = longest.first[(longest.second - longest.first) / 2];
@@ -730,9 +780,9 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
           middle.key().substr(0, middle.klen - codec::kLogSuffixBytes));
       parts.assign(2, {});
       for (const auto& run : runs) {
-        const Entry* cut = std::partition_point(run.first, run.second, [&](const Entry& e) {
-          return e.key() < absl::string_view(split);
-        });
+        const Entry* cut = std::partition_point(
+            run.first, run.second,
+            [&](const Entry& e) { return e.key() < absl::string_view(split); });
         parts[0].emplace_back(run.first, cut);
         parts[1].emplace_back(cut, run.second);
       }
@@ -752,11 +802,11 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
         rocksdb::SstFileWriter sst(rocksdb::EnvOptions(), rocks_options, log_cf);
         statuses[p] = internal::FromRocks(sst.Open(files[p]), "opening SST file");
         if (!statuses[p].ok()) return;
-        writers[p] = std::make_unique<EntryWriter>(
-            ingest, [&](absl::string_view k, absl::string_view v) {
-              return internal::FromRocks(sst.Put(internal::ToSlice(k), internal::ToSlice(v)),
-                                         "writing SST file");
-            });
+        writers[p] = std::make_unique<EntryWriter>(ingest, [&](absl::string_view k,
+                                                               absl::string_view v) {
+          return internal::FromRocks(sst.Put(internal::ToSlice(k), internal::ToSlice(v)),
+                                     "writing SST file");
+        });
         statuses[p] = RunMerger(parts[p]).Run(std::ref(*writers[p]));
         if (statuses[p].ok() && writers[p]->written() > 0) {
           statuses[p] = internal::FromRocks(sst.Finish(), "finishing SST file");
@@ -781,8 +831,8 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   } else {
     rocksdb::WriteBatch batch;
     EntryWriter writer(ingest, [&](absl::string_view k, absl::string_view v) {
-      return internal::FromRocks(batch.Put(log_cf, internal::ToSlice(k), internal::ToSlice(v)),
-                                 "write");
+      return internal::FromRocks(
+          batch.Put(log_cf, internal::ToSlice(k), internal::ToSlice(v)), "write");
     });
     RETURN_IF_ERROR(RunMerger(runs).Run(std::ref(writer)));
     RETURN_IF_ERROR(db.WriteUnlocked(&batch, /*sync=*/false));
@@ -790,6 +840,11 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
     online = std::move(writer.online());
   }
   timer.Mark("write");
+  putter.join();
+  RETURN_IF_ERROR(put.status());
+  nv.content_id = put->content_id;
+  ASSIGN_OR_RETURN(CommitResult dataset, store_->artifacts().Commit(nv));
+  timer.Mark("put");
 
   IngestRecord record;
   record.set_ingest(ingest);
@@ -806,6 +861,26 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   RETURN_IF_ERROR(impl_->tables.Commit(
       record, internal::VersionNode("dataset", dataset_name, dataset.version.number()),
       internal::VersionNode("featureview", view_name, view->version), online));
+  if (impl_->online_cache != nullptr) {
+    for (const auto& [key, value] : online) {
+      impl_->online_cache->Update(key, value, codec::kOnlineHeaderBytes);
+    }
+  }
+  // The online table now holds a merge operand per entity; a lookup of an operand
+  // searches every level for a base value and merges it. After a large ingest,
+  // compacting the view's range leaves one plain value per entity.
+  if (online.size() >= kCompactOnlineRows) {
+    std::string begin, end;
+    codec::PutBE32(&begin, view->id);
+    codec::PutBE32(&end, view->id + 1);
+    const rocksdb::Slice b(begin), e(end);
+    rocksdb::CompactRangeOptions compact;
+    compact.bottommost_level_compaction =
+        rocksdb::BottommostLevelCompaction::kForceOptimized;
+    db.raw()
+        ->CompactRange(compact, db.cf(Cf::kFeatureOnline), &b, &e)
+        .PermitUncheckedError();
+  }
   timer.Mark("commit");
   result.ingest = ingest;
   result.view_version = absl::StrCat("featureview/", view_name, "@", view->version);

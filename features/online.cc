@@ -2,26 +2,26 @@
 // keeps each entity's newest row.
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "store/json_writer.h"
 #include "features/codec.h"
 #include "features/feature_store.h"
 #include "features/impl.h"
 #include "store/internal/rocks_status.h"
+#include "store/json_writer.h"
 #include "store/status_macros.h"
 
 namespace strata::features {
 
-absl::StatusOr<OnlineResult> FeatureStore::Online(const std::vector<std::string>& features,
-                                                  const EntityColumns& entities,
-                                                  Micros now) const {
+absl::StatusOr<OnlineResult> FeatureStore::Online(
+    const std::vector<std::string>& features, const EntityColumns& entities,
+    Micros now) const {
   if (features.empty()) return absl::InvalidArgumentError("no features requested");
   if (entities.empty()) return absl::InvalidArgumentError("no entities given");
   const size_t n = entities.front().second.size();
   for (const auto& [name, values] : entities) {
     if (values.size() != n) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("join key ", name, " has ", values.size(), " values, but ",
-                       entities.front().first, " has ", n));
+      return absl::InvalidArgumentError(absl::StrCat("join key ", name, " has ",
+                                                     values.size(), " values, but ",
+                                                     entities.front().first, " has ", n));
     }
   }
   OnlineResult result;
@@ -50,8 +50,8 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(const std::vector<std::string>
     }
     const int index = g->view->FeatureIndex(parts.second);
     if (index < 0) {
-      return absl::NotFoundError(absl::StrCat("feature view ", parts.first,
-                                              " has no feature ", parts.second));
+      return absl::NotFoundError(
+          absl::StrCat("feature view ", parts.first, " has no feature ", parts.second));
     }
     g->columns.push_back(g->view->feature_columns[index]);
     g->outputs.push_back(f);
@@ -59,11 +59,11 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(const std::vector<std::string>
   }
 
   const internal::Db& db = store_->internal_db();
+  OnlineCache* cache = impl_->online_cache.get();
   std::vector<std::string> keys(n);
   std::vector<rocksdb::Slice> slices(n);
   std::vector<rocksdb::PinnableSlice> values(n);
   std::vector<rocksdb::Status> statuses(n);
-  std::vector<Value> row;
   for (const Group& g : groups) {
     const ResolvedView& view = *g.view;
     // Keys: VIEW ENTITY, from the named join key columns.
@@ -104,31 +104,75 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(const std::vector<std::string>
       values[i].Reset();
     }
     if (view.id == 0) continue;  // nothing ingested: every entity NOT_FOUND
-    db.raw()->MultiGet(rocksdb::ReadOptions(), db.cf(internal::Cf::kFeatureOnline), n,
-                       slices.data(), values.data(), statuses.data());
-    const Micros ttl = view.def.ttl_seconds() * 1000000;
-    row.resize(g.columns.size());
+
+    // Rows from the cache, the rest with one MultiGet (and then cached).
+    std::vector<absl::string_view> found(n);
+    std::vector<bool> present(n, false);
+    std::vector<OnlineCache::Row> cached(cache != nullptr ? n : 0);
+    std::vector<uint64_t> generations;
+    std::vector<size_t> misses;
+    std::vector<rocksdb::Slice> miss_keys;
     for (size_t i = 0; i < n; ++i) {
-      if (statuses[i].IsNotFound()) continue;
-      RETURN_IF_ERROR(internal::FromRocks(statuses[i], "reading the online table"));
-      const absl::string_view value(values[i].data(), values[i].size());
+      if (cache != nullptr) {
+        OnlineCache::Lookup hit = cache->Find(keys[i]);
+        if (hit.hit) {
+          cached[i] = std::move(hit.row);
+          if (cached[i] != nullptr) {
+            found[i] = *cached[i];
+            present[i] = true;
+          }
+          continue;
+        }
+        generations.push_back(hit.generation);
+      }
+      misses.push_back(i);
+      miss_keys.push_back(slices[i]);
+    }
+    if (!misses.empty()) {
+      db.raw()->MultiGet(rocksdb::ReadOptions(), db.cf(internal::Cf::kFeatureOnline),
+                         misses.size(), miss_keys.data(), values.data(), statuses.data());
+      for (size_t m = 0; m < misses.size(); ++m) {
+        const size_t i = misses[m];
+        if (!statuses[m].IsNotFound()) {
+          RETURN_IF_ERROR(internal::FromRocks(statuses[m], "reading the online table"));
+          found[i] = absl::string_view(values[m].data(), values[m].size());
+          present[i] = true;
+        }
+        if (cache != nullptr) {
+          cache->Insert(
+              keys[i],
+              present[i] ? std::make_shared<const std::string>(found[i]) : nullptr,
+              generations[m]);
+        }
+      }
+    }
+
+    const Micros ttl = view.def.ttl_seconds() * 1000000;
+    std::vector<Value*> outs(g.columns.size());
+    const std::vector<int> slots =
+        codec::ColumnSlots(g.columns, view.column_types.size());
+    for (size_t i = 0; i < n; ++i) {
+      if (!present[i]) continue;
+      const absl::string_view value = found[i];
       if (value.size() < codec::kOnlineHeaderBytes) {
         return absl::DataLossError("malformed online row");
       }
       const codec::LogSuffix h = codec::DecodeOnlineHeader(value);
-      RETURN_IF_ERROR(codec::ReadRow(value.substr(codec::kOnlineHeaderBytes), g.columns,
-                                     view.column_types, &row));
+      for (size_t c = 0; c < outs.size(); ++c)
+        outs[c] = &result.values[g.outputs[c]][i].value;
+      RETURN_IF_ERROR(codec::ReadRow(value.substr(codec::kOnlineHeaderBytes), slots,
+                                     view.column_types, outs.data(), outs.size()));
       const bool stale = ttl > 0 && h.event < now - ttl;
       for (size_t c = 0; c < g.columns.size(); ++c) {
         OnlineValue& out = result.values[g.outputs[c]][i];
         out.event_time = h.event;
-        if (row[c].index() == 0) {
+        if (out.value.index() == 0) {
           out.status = FeatureStatus::kNullValue;
         } else if (stale) {
           out.status = FeatureStatus::kOutsideMaxAge;
+          out.value = std::monostate();
         } else {
           out.status = FeatureStatus::kPresent;
-          out.value = std::move(row[c]);
         }
       }
     }
@@ -174,8 +218,9 @@ std::string OnlineResponseJson(const OnlineResult& result, bool full_names) {
   for (const auto& [name, values] : result.entities) {
     w.BeginObject().Key("values").BeginArray();
     for (const Value& v : values) {
-      WriteJsonValue(w, v,
-                     std::holds_alternative<int64_t>(v) ? VALUE_TYPE_INT64 : VALUE_TYPE_STRING);
+      WriteJsonValue(
+          w, v,
+          std::holds_alternative<int64_t>(v) ? VALUE_TYPE_INT64 : VALUE_TYPE_STRING);
     }
     w.EndArray().Key("statuses").BeginArray();
     for (size_t i = 0; i < values.size(); ++i) w.String("PRESENT");
@@ -185,7 +230,8 @@ std::string OnlineResponseJson(const OnlineResult& result, bool full_names) {
   }
   for (size_t f = 0; f < result.features.size(); ++f) {
     w.BeginObject().Key("values").BeginArray();
-    for (const OnlineValue& v : result.values[f]) WriteJsonValue(w, v.value, result.types[f]);
+    for (const OnlineValue& v : result.values[f])
+      WriteJsonValue(w, v.value, result.types[f]);
     w.EndArray().Key("statuses").BeginArray();
     for (const OnlineValue& v : result.values[f]) w.String(FeatureStatusName(v.status));
     w.EndArray().Key("event_timestamps").BeginArray();

@@ -14,7 +14,7 @@ namespace {
 
 using internal::Cf;
 
-constexpr absl::string_view kViewIdKey = "view_id";      // last view id given
+constexpr absl::string_view kViewIdKey = "view_id";       // last view id given
 constexpr absl::string_view kSequenceKey = "ingest_seq";  // last ingest number given
 constexpr absl::string_view kCommittedKey = "committed";  // largest committed ingest
 
@@ -95,10 +95,9 @@ absl::Status FeatureTables::Load(ResolvedView* view) const {
       view->join_key_types.push_back(k.type());
     }
   }
-  ASSIGN_OR_RETURN(auto state,
-                   internal::ReadRecord<ViewState>(*db_, Cf::kFeatureMeta,
-                                                   ViewKey(view->def.name()),
-                                                   "feature view state"));
+  ASSIGN_OR_RETURN(auto state, internal::ReadRecord<ViewState>(*db_, Cf::kFeatureMeta,
+                                                               ViewKey(view->def.name()),
+                                                               "feature view state"));
   Apply(state.value_or(ViewState()), view);
   return absl::OkStatus();
 }
@@ -108,16 +107,16 @@ absl::Status FeatureTables::Register(ResolvedView* view) {
   // Missing columns: new features, or names that once had another type (refused
   // in the transaction below).
   const bool complete =
-      view->id != 0 && std::find(view->feature_columns.begin(),
-                                 view->feature_columns.end(),
-                                 UINT32_MAX) == view->feature_columns.end();
+      view->id != 0 &&
+      std::find(view->feature_columns.begin(), view->feature_columns.end(), UINT32_MAX) ==
+          view->feature_columns.end();
   if (complete) return absl::OkStatus();
   const std::string key = ViewKey(view->def.name());
   auto state = internal::InTransaction(
       *db_, [&](rocksdb::Transaction* txn) -> absl::StatusOr<ViewState> {
-        ASSIGN_OR_RETURN(auto stored, internal::LockRecord<ViewState>(
-                                          txn, *db_, Cf::kFeatureMeta, key,
-                                          "feature view state"));
+        ASSIGN_OR_RETURN(auto stored,
+                         internal::LockRecord<ViewState>(txn, *db_, Cf::kFeatureMeta, key,
+                                                         "feature view state"));
         ViewState s = stored.value_or(ViewState());
         if (s.id() == 0) {
           ASSIGN_OR_RETURN(uint64_t last, ReadCounter(txn, *db_, kViewIdKey));

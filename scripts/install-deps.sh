@@ -10,6 +10,7 @@ PACKAGES=(
   libjemalloc-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   restic
+  python3-pandas nodejs
 )
 
 missing=()
@@ -18,6 +19,12 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
+# npm (bench/features_bench.sh installs DuckDB's Node package with it): Debian's
+# nodejs needs the separate npm package; other builds of nodejs (NodeSource) bring
+# npm themselves and conflict with Debian's.
+if ! command -v npm > /dev/null; then
+  missing+=(npm)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -95,14 +95,22 @@ absl::Status RunIngest(const Context& ctx, const IngestArgs& a) {
   if (a.json) {
     JsonWriter w;
     w.BeginObject()
-        .Key("ingest").Uint(r->ingest)
-        .Key("rows").Uint(r->rows)
-        .Key("written").Uint(r->written)
-        .Key("featureview").String(r->view_version)
-        .Key("dataset").String(r->dataset)
-        .Key("min_event_timestamp").String(features::FormatTimestamp(r->min_event))
-        .Key("max_event_timestamp").String(features::FormatTimestamp(r->max_event))
-        .Key("bulk").Bool(r->bulk)
+        .Key("ingest")
+        .Uint(r->ingest)
+        .Key("rows")
+        .Uint(r->rows)
+        .Key("written")
+        .Uint(r->written)
+        .Key("featureview")
+        .String(r->view_version)
+        .Key("dataset")
+        .String(r->dataset)
+        .Key("min_event_timestamp")
+        .String(features::FormatTimestamp(r->min_event))
+        .Key("max_event_timestamp")
+        .String(features::FormatTimestamp(r->max_event))
+        .Key("bulk")
+        .Bool(r->bulk)
         .EndObject();
     return Print(w.Take() + "\n");
   }
@@ -122,7 +130,8 @@ struct HistoricalArgs {
 std::string HistoricalSummary(const features::HistoricalResult& r) {
   std::string views;
   for (const auto& [name, version] : r.view_versions) {
-    absl::StrAppend(&views, views.empty() ? "" : ", ", "featureview/", name, "@", version);
+    absl::StrAppend(&views, views.empty() ? "" : ", ", "featureview/", name, "@",
+                    version);
   }
   return absl::StrCat(r.rows, " rows, ", r.matched, " feature rows found; ", views,
                       "; ingest position ", r.at.position);
@@ -135,7 +144,8 @@ absl::Status RunHistorical(const Context& ctx, const HistoricalArgs& a) {
   request.timestamp_unit = unit.value_or(features::TimeUnit::kSeconds);
   if (!a.as_of.empty()) {
     auto t = features::ParseTimestamp(a.as_of, request.timestamp_unit);
-    if (!t.ok()) return absl::InvalidArgumentError(absl::StrCat("--as-of: ", t.status().message()));
+    if (!t.ok())
+      return absl::InvalidArgumentError(absl::StrCat("--as-of: ", t.status().message()));
     request.as_of = *t;
   }
   request.created_cutoff = a.created_cutoff;
@@ -161,8 +171,9 @@ absl::Status RunHistorical(const Context& ctx, const HistoricalArgs& a) {
       }));
     }
     if (!saved.ok()) return saved.status();
-    return Print(absl::StrCat("saved ", saved->dataset, " (", HistoricalSummary(saved->result),
-                              "; spine ", saved->spine, ")\n"));
+    return Print(absl::StrCat("saved ", saved->dataset, " (",
+                              HistoricalSummary(saved->result), "; spine ", saved->spine,
+                              ")\n"));
   }
 
   // A spine from the store is read from a copy; a file is read as it is.
@@ -212,13 +223,14 @@ absl::Status RunReproduce(const Context& ctx, const ReproduceArgs& a) {
   }
   if (!r.ok()) return r.status();
   if (!r->identical) {
-    return absl::DataLossError(absl::StrCat(
-        a.ref, " does not reproduce: stored sha256:", r->recorded.Hex(),
-        ", reproduced sha256:", r->reproduced.Hex(), " (", HistoricalSummary(r->result),
-        ")"));
+    return absl::DataLossError(
+        absl::StrCat(a.ref, " does not reproduce: stored sha256:", r->recorded.Hex(),
+                     ", reproduced sha256:", r->reproduced.Hex(), " (",
+                     HistoricalSummary(r->result), ")"));
   }
-  return Print(absl::StrCat("identical: ", a.ref, " reproduced byte for byte (sha256:",
-                            r->recorded.Hex(), "; ", HistoricalSummary(r->result), ")\n"));
+  return Print(absl::StrCat("identical: ", a.ref,
+                            " reproduced byte for byte (sha256:", r->recorded.Hex(), "; ",
+                            HistoricalSummary(r->result), ")\n"));
 }
 
 struct OnlineArgs {
@@ -244,7 +256,8 @@ absl::Status RunOnline(const Context& ctx, const OnlineArgs& a) {
   }
   ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
   features::FeatureStore fs(store.get());
-  ASSIGN_OR_RETURN(auto r, fs.Online(features, entities, absl::ToUnixMicros(absl::Now())));
+  ASSIGN_OR_RETURN(auto r,
+                   fs.Online(features, entities, absl::ToUnixMicros(absl::Now())));
   const size_t n = entities.front().second.size();
   if (a.json) {
     return Print(features::OnlineResponseJson(r, false) + "\n");
@@ -287,17 +300,20 @@ void AddFeatureCommands(CLI::App& app, Context& ctx) {
   auto* i = app.add_subcommand(
       "ingest", "Ingest a CSV or JSON lines file into a feature view's offline log");
   i->add_option("featureview", ingest->view, "Feature view name")->required();
-  i->add_option("file", ingest->file, "CSV (with a header row) or JSON lines; - for stdin")
+  i->add_option("file", ingest->file,
+                "CSV (with a header row) or JSON lines; - for stdin")
       ->required();
-  i->add_option("--format", ingest->format, "csv or jsonl (default: from the name or content)");
+  i->add_option("--format", ingest->format,
+                "csv or jsonl (default: from the name or content)");
   i->add_option("--timestamp-unit", ingest->unit,
                 "Unit of integer timestamps: s, ms or us (default: the view's, else s)");
   i->add_option("--dataset", ingest->dataset,
                 "Dataset to store the file as (default: FEATUREVIEW-ingest)");
   i->add_option("-m,--message", ingest->message, "Message of the dataset version");
   i->add_flag("--json", ingest->json, "Print the result as JSON");
-  i->callback(
-      [&ctx, ingest] { ctx.action = [&ctx, ingest] { return RunIngest(ctx, *ingest); }; });
+  i->callback([&ctx, ingest] {
+    ctx.action = [&ctx, ingest] { return RunIngest(ctx, *ingest); };
+  });
 
   auto hist = std::make_shared<HistoricalArgs>();
   auto* h = app.add_subcommand(
@@ -327,8 +343,9 @@ void AddFeatureCommands(CLI::App& app, Context& ctx) {
   r->add_option("ref", repro->ref, "dataset/NAME[@REF] saved by historical --save")
       ->required();
   r->add_option("-o,--output", repro->output, "Also write the reproduced result here");
-  r->callback(
-      [&ctx, repro] { ctx.action = [&ctx, repro] { return RunReproduce(ctx, *repro); }; });
+  r->callback([&ctx, repro] {
+    ctx.action = [&ctx, repro] { return RunReproduce(ctx, *repro); };
+  });
 
   auto online = std::make_shared<OnlineArgs>();
   auto* o = app.add_subcommand("online", "Latest feature values of entities");
@@ -336,10 +353,10 @@ void AddFeatureCommands(CLI::App& app, Context& ctx) {
       ->required();
   o->add_option("--entity", online->entities, "JOIN_KEY=V1,V2,... (once per join key)")
       ->required();
-  o->add_flag("--json", online->json,
-              "Print Feast's get-online-features response shape");
-  o->callback(
-      [&ctx, online] { ctx.action = [&ctx, online] { return RunOnline(ctx, *online); }; });
+  o->add_flag("--json", online->json, "Print Feast's get-online-features response shape");
+  o->callback([&ctx, online] {
+    ctx.action = [&ctx, online] { return RunOnline(ctx, *online); };
+  });
 }
 
 }  // namespace strata::cli

@@ -1,0 +1,67 @@
+// OnlineCache: online rows (or their absence) kept in memory in front of the online
+// table, for servers that look the same entities up again and again. A cached
+// lookup costs a hash probe instead of RocksDB's filter, index and block lookups.
+// Internal to features/.
+//
+// Consistency: ingests in this process write through (Update keeps the newer of
+// the cached and the new row, as the merge operator does), and a reader inserts
+// what it read only when no update reached the shard since it read (generations),
+// so the cache never holds a row older than the table's. Only one process opens a
+// store, so no other writer exists.
+#ifndef STRATA_FEATURES_ONLINE_CACHE_H_
+#define STRATA_FEATURES_ONLINE_CACHE_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+
+namespace strata::features {
+
+// Thread-safe.
+class OnlineCache {
+ public:
+  // At most about `capacity_bytes` of keys and rows; a shard that would grow past
+  // its share is emptied first (simple, and rare when the capacity fits the table).
+  explicit OnlineCache(size_t capacity_bytes);
+
+  using Row = std::shared_ptr<const std::string>;  // null: the key has no row
+
+  struct Lookup {
+    bool hit = false;
+    Row row;
+    uint64_t generation = 0;  // pass to Insert after a miss
+  };
+  Lookup Find(absl::string_view key) const;
+
+  // Caches what a reader found for `key` unless an update reached its shard since
+  // `generation` (from Find).
+  void Insert(absl::string_view key, Row row, uint64_t generation);
+
+  // An ingest committed `row` for `key`: replaces the cached row when it is absent
+  // or older (by its first `version_bytes` bytes, as the online merge operator).
+  void Update(absl::string_view key, absl::string_view row, size_t version_bytes);
+
+ private:
+  static constexpr int kShards = 32;
+  struct Shard {
+    mutable std::mutex mu;
+    absl::flat_hash_map<std::string, Row> rows;
+    size_t bytes = 0;
+    uint64_t generation = 0;
+  };
+  Shard& ShardOf(absl::string_view key) const;
+  void Put(Shard& shard, absl::string_view key, Row row);
+
+  size_t shard_capacity_;
+  mutable std::array<Shard, kShards> shards_;
+};
+
+}  // namespace strata::features
+
+#endif  // STRATA_FEATURES_ONLINE_CACHE_H_
