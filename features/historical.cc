@@ -466,31 +466,33 @@ absl::StatusOr<SavedResult> FeatureStore::SaveHistorical(const HistoricalRequest
   // Check the request before storing anything.
   RETURN_IF_ERROR(MakePlan(*impl_, request).status());
   SavedResult saved;
+  // The spine is read from a private copy, and nothing is stored until the
+  // retrieval succeeded: a bad spine leaves the store as it was.
   ScratchFile spine_file(*store_, "spine");
-  std::string spine_path;
+  std::optional<store::Version> spine_version;
   if (spine.rfind("dataset/", 0) == 0) {
     ASSIGN_OR_RETURN(Ref ref, ParseRef(spine));
-    ASSIGN_OR_RETURN(store::Version v, store_->artifacts().Resolve(ref));
-    RETURN_IF_ERROR(SpoolContent(*store_, v, spine_file.path()));
-    saved.spine = VersionRef(v);
-    spine_path = spine_file.path();
+    ASSIGN_OR_RETURN(spine_version, store_->artifacts().Resolve(ref));
+    RETURN_IF_ERROR(SpoolContent(*store_, *spine_version, spine_file.path()));
   } else {
     ASSIGN_OR_RETURN(auto source, OpenFileSource(spine));
-    ASSIGN_OR_RETURN(PutStats put, store_->content().Put(*source));
-    NewVersion nv;
-    nv.artifact = {Kind::kDataset, absl::StrCat(dataset_name, "-spine")};
-    nv.content_id = put.content_id;
-    nv.creator = creator;
-    nv.message = absl::StrCat("spine of dataset/", dataset_name);
-    ASSIGN_OR_RETURN(CommitResult c, store_->artifacts().Commit(nv));
-    saved.spine = VersionRef(c.version);
-    RETURN_IF_ERROR(SpoolContent(*store_, c.version, spine_file.path()));
-    spine_path = spine_file.path();
+    int fd = -1;
+    ASSIGN_OR_RETURN(auto sink, OpenFileSink(spine_file.path(), &fd));
+    absl::Status copied;
+    char buf[1 << 16];
+    while (copied.ok()) {
+      auto n = source->Read(buf, sizeof(buf));
+      if (!n.ok()) copied = n.status();
+      if (!n.ok() || *n == 0) break;
+      copied = sink->Write(absl::string_view(buf, *n));
+    }
+    ::close(fd);
+    RETURN_IF_ERROR(copied);
   }
 
   ScratchFile result_file(*store_, "result");
   {
-    ASSIGN_OR_RETURN(auto source, OpenFileSource(spine_path));
+    ASSIGN_OR_RETURN(auto source, OpenFileSource(spine_file.path()));
     int fd = -1;
     ASSIGN_OR_RETURN(auto file_sink, OpenFileSink(result_file.path(), &fd));
     TeeSink tee(file_sink.get(), out);
@@ -499,6 +501,18 @@ absl::StatusOr<SavedResult> FeatureStore::SaveHistorical(const HistoricalRequest
     if (!r.ok()) return r.status();
     saved.result = std::move(*r);
   }
+  if (!spine_version.has_value()) {
+    ASSIGN_OR_RETURN(auto source, OpenFileSource(spine_file.path()));
+    ASSIGN_OR_RETURN(PutStats put, store_->content().Put(*source));
+    NewVersion nv;
+    nv.artifact = {Kind::kDataset, absl::StrCat(dataset_name, "-spine")};
+    nv.content_id = put.content_id;
+    nv.creator = creator;
+    nv.message = absl::StrCat("spine of dataset/", dataset_name);
+    ASSIGN_OR_RETURN(CommitResult c, store_->artifacts().Commit(nv));
+    spine_version = c.version;
+  }
+  saved.spine = VersionRef(*spine_version);
   ASSIGN_OR_RETURN(auto source, OpenFileSource(result_file.path()));
   ASSIGN_OR_RETURN(PutStats put, store_->content().Put(*source));
 

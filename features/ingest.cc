@@ -543,6 +543,7 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
                                                   const IngestOptions& options) {
   const Micros now = internal::NowMicros();
   PhaseTimer timer;
+  if (!options.dataset.empty()) RETURN_IF_ERROR(ValidateArtifactName(options.dataset));
   ASSIGN_OR_RETURN(auto latest, impl_->View(view_name, 0));
   auto view = std::make_shared<ResolvedView>(*latest);
   RETURN_IF_ERROR(impl_->tables.Register(view.get()));

@@ -323,6 +323,160 @@ TEST_F(CliTest, ApplyStoresChangedFeatureViewsAndRefusesBadOnes) {
   EXPECT_EQ(Ok({"log", "featureview/customer_stats"}).find("@2 "), std::string::npos);
 }
 
+TEST_F(CliTest, FeatureFlowIngestHistoricalSaveReproduceOnline) {
+  Ok({"apply", WriteFile("defs.yaml", std::string(testing::kExampleDefinitions))});
+  const std::string events =
+      "customer_id,event_timestamp,created_timestamp,spend_7d,segment\n"
+      "1,2024-01-01T00:00:00Z,2024-01-01T00:00:00Z,10.5,gold\n"
+      "1,2024-01-05T00:00:00Z,2024-01-05T00:00:00Z,20,\"gold, plus\"\n"
+      "2,2024-01-03T00:00:00Z,2024-01-03T00:00:00Z,,silver\n";
+  EXPECT_EQ(Ok({"ingest", "customer_stats", WriteFile("events.csv", events)}),
+            "ingested 3 rows into featureview/customer_stats@1 (ingest 1); events "
+            "2024-01-01T00:00:00Z .. 2024-01-05T00:00:00Z; source stored as "
+            "dataset/customer_stats-ingest@1\n");
+  // JSON lines from standard input, epoch milliseconds.
+  const std::string late =
+      "{\"customer_id\": 1, \"event_timestamp\": 1704153600000, \"spend_7d\": 99}\n";
+  EXPECT_NE(Ok({"ingest", "customer_stats", "-", "--format", "jsonl", "--timestamp-unit",
+                "ms", "--json"},
+               late)
+                .find("\"ingest\":2,\"rows\":1"),
+            std::string::npos);
+
+  const std::string spine = WriteFile(
+      "spine.csv",
+      "customer_id,event_timestamp,label\n1,2024-01-04T00:00:00Z,1\n"
+      "1,2024-01-12T00:00:00Z,0\n1,2024-01-12T00:00:01Z,0\n2,2024-01-04T00:00:00Z,1\n"
+      "3,2024-01-04T00:00:00Z,0\n");
+  const std::string features = "customer_stats:spend_7d,customer_stats:segment";
+  // The late row (event 01-02, spend 99) is in force on 01-04; the 7-day TTL is
+  // inclusive at 01-12T00:00:00 and over a second later.
+  const std::string expected =
+      "customer_id,event_timestamp,label,spend_7d,segment\n"
+      "1,2024-01-04T00:00:00Z,1,99,\n"
+      "1,2024-01-12T00:00:00Z,0,20,\"gold, plus\"\n"
+      "1,2024-01-12T00:00:01Z,0,,\n"
+      "2,2024-01-04T00:00:00Z,1,,silver\n"
+      "3,2024-01-04T00:00:00Z,0,,\n";
+  EXPECT_EQ(Ok({"historical", "--spine", spine, "--features", features}), expected);
+  // As of before the late row was created (it defaulted to its ingest time).
+  EXPECT_EQ(Ok({"historical", "--spine", spine, "--features", "customer_stats:spend_7d",
+                "--as-of", "2024-06-01T00:00:00Z", "--full-names"}),
+            "customer_id,event_timestamp,label,customer_stats__spend_7d\n"
+            "1,2024-01-04T00:00:00Z,1,10.5\n1,2024-01-12T00:00:00Z,0,20\n"
+            "1,2024-01-12T00:00:01Z,0,\n2,2024-01-04T00:00:00Z,1,\n"
+            "3,2024-01-04T00:00:00Z,0,\n");
+
+  const std::string out = dir_.Sub("train.csv");
+  EXPECT_EQ(Ok({"historical", "--spine", spine, "--features", features, "--save",
+                "dataset/train", "-o", out}),
+            "saved dataset/train@1 (5 rows, 3 feature rows found; "
+            "featureview/customer_stats@1; ingest position 2; spine "
+            "dataset/train-spine@1)\n");
+  EXPECT_EQ(ReadFile(out), expected);
+  EXPECT_EQ(Ok({"get", "dataset/train"}), expected);
+  // Late data with old timestamps: a fresh retrieval changes, reproduce does not.
+  Ok({"ingest", "customer_stats",
+      WriteFile("later.csv",
+                "customer_id,event_timestamp,spend_7d\n"
+                "3,2024-01-03T00:00:00Z,7\n")});
+  EXPECT_NE(Ok({"historical", "--spine", "dataset/train-spine", "--features", features}),
+            expected);
+  EXPECT_EQ(Ok({"reproduce", "dataset/train@1"}).rfind("identical: dataset/train@1", 0),
+            0u);
+  const std::string lineage = Ok({"lineage", "dataset/train@1"});
+  EXPECT_NE(lineage.find("featureview/customer_stats@1"), std::string::npos) << lineage;
+  EXPECT_NE(lineage.find("dataset/customer_stats-ingest@1"), std::string::npos)
+      << lineage;
+
+  const std::string online =
+      Ok({"online", "--features", features, "--entity", "customer_id=1,3,4", "--json"});
+  EXPECT_EQ(online.rfind("{\"metadata\":{\"feature_names\":[\"customer_id\",\"spend_7d\","
+                         "\"segment\"]},\"results\":[{\"values\":[1,3,4],",
+                         0),
+            0u)
+      << online;
+  // The rows are from January 2024, far older than the 7-day TTL today.
+  EXPECT_NE(
+      online.find("\"statuses\":[\"OUTSIDE_MAX_AGE\",\"OUTSIDE_MAX_AGE\",\"NOT_FOUND\"]"),
+      std::string::npos)
+      << online;
+  EXPECT_NE(Ok({"online", "--features", features, "--entity", "customer_id=1"})
+                .find("customer_id=1  customer_stats:spend_7d"),
+            std::string::npos);
+}
+
+TEST_F(CliTest, BadFeatureCommandsGetOneLineErrorsAndWriteNothing) {
+  Ok({"apply", WriteFile("defs.yaml", std::string(testing::kExampleDefinitions))});
+  Ok({"ingest", "customer_stats",
+      WriteFile("ok.csv", "customer_id,event_timestamp,spend_7d\n1,100,1\n")});
+  const std::string spine =
+      WriteFile("spine.csv", "customer_id,event_timestamp\n1,150\n");
+  const std::string before =
+      Ok({"ls", "--json"}) + Ok({"log", "dataset/customer_stats-ingest", "--json"});
+  const std::vector<BadCommand> cases = {
+      {{"ingest", "nope", spine}, 2, "no feature view nope"},
+      {{"ingest", "customer_stats", dir_.Sub("missing.csv")}, 2, "no such file"},
+      {{"ingest", "customer_stats",
+        WriteFile("bad.csv", "customer_id,event_timestamp,spend_7d\n1,100,x\n")},
+       2,
+       "bad.csv:2: column spend_7d: \"x\" is not a double"},
+      {{"ingest", "customer_stats", spine, "--format", "xml"}, 2, "is not csv or jsonl"},
+      {{"ingest", "customer_stats", spine, "--timestamp-unit", "ns"},
+       2,
+       "not s, ms or us"},
+      {{"ingest", "customer_stats", spine, "--dataset", "Bad Name"},
+       2,
+       "artifact name 'Bad Name'"},
+      {{"historical", "--spine", spine, "--features", "customer_stats"},
+       2,
+       "VIEW:FEATURE"},
+      {{"historical", "--spine", spine, "--features", "customer_stats:nope"},
+       2,
+       "no feature nope"},
+      {{"historical", "--spine", spine, "--features", "customer_stats:spend_7d",
+        "--as-of", "soon"},
+       2,
+       "--as-of"},
+      {{"historical", "--spine", "dataset/none", "--features", "customer_stats:spend_7d"},
+       2,
+       "no artifact dataset/none"},
+      {{"historical", "--spine", spine, "--features", "customer_stats:spend_7d", "--save",
+        "model/x"},
+       2,
+       "expected dataset/NAME"},
+      {{"historical", "--spine", WriteFile("nokey.csv", "id,event_timestamp\n1,1\n"),
+        "--features", "customer_stats:spend_7d", "--save", "dataset/t"},
+       2,
+       "no column customer_id"},
+      {{"reproduce", "dataset/customer_stats-ingest@1"},
+       1,
+       "not a saved historical result"},
+      {{"reproduce", "dataset/none@1"}, 2, "no artifact"},
+      {{"online", "--features", "customer_stats:spend_7d", "--entity", "customer_id"},
+       2,
+       "JOIN_KEY=V1,V2"},
+      {{"online", "--features", "customer_stats:spend_7d", "--entity", "customer_id=x"},
+       2,
+       "is not an int64"},
+      {{"online", "--features", "customer_stats:spend_7d", "--entity", "region=1"},
+       2,
+       "no values for join key customer_id"},
+  };
+  for (const auto& c : cases) {
+    ProcessResult r = Strata(c.args);
+    std::string cmd;
+    for (const auto& a : c.args) cmd += a + " ";
+    EXPECT_EQ(r.exit_code, c.exit_code) << cmd << r.err;
+    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << cmd << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << cmd << r.err;
+    EXPECT_NE(r.err.find(c.message_part), std::string::npos) << cmd << r.err;
+    EXPECT_EQ(r.out, "") << cmd;
+  }
+  EXPECT_EQ(before, Ok({"ls", "--json"}) +
+                        Ok({"log", "dataset/customer_stats-ingest", "--json"}));
+}
+
 TEST_F(CliTest, InitIsIdempotentAndHelpWorks) {
   EXPECT_EQ(Ok({"init"}), "store at " + store_dir_ + " already initialized\n");
   ProcessResult help = Strata({"--help"});

@@ -59,7 +59,8 @@ TEST(CrashTest, AcknowledgedWritesSurviveSigkill) {
         const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(120);
         while (lines.empty() && std::chrono::steady_clock::now() < limit &&
                writer.ReadLinesUntil(
-                   std::chrono::steady_clock::now() + std::chrono::milliseconds(100), &lines)) {
+                   std::chrono::steady_clock::now() + std::chrono::milliseconds(100),
+                   &lines)) {
         }
         ASSERT_FALSE(lines.empty()) << "no acknowledgement within 120 s";
       }

@@ -74,8 +74,8 @@ TEST(FeatureCrashTest, IngestsAreAllOrNothingAndAcknowledgedOnesSurvive) {
           {FEATURE_CRASH_WRITER, store_dir,
            std::to_string(seed * 1000 + static_cast<uint64_t>(round))});
       std::vector<std::string> lines;
-      const auto kill_at =
-          std::chrono::steady_clock::now() + std::chrono::milliseconds(200 + rng() % 1500);
+      const auto kill_at = std::chrono::steady_clock::now() +
+                           std::chrono::milliseconds(200 + rng() % 1500);
       ASSERT_TRUE(writer.ReadLinesUntil(kill_at, &lines)) << "the writer exited";
       writer.Kill(&lines);
       for (const auto& line : lines) {
@@ -104,7 +104,8 @@ TEST(FeatureCrashTest, IngestsAreAllOrNothingAndAcknowledgedOnesSurvive) {
         EXPECT_EQ(online, b.rows) << "acknowledged batch " << b.id;
         EXPECT_EQ(offline, sample) << "acknowledged batch " << b.id;
       } else {
-        EXPECT_TRUE(online == 0 || online == b.rows) << "batch " << b.id << ": " << online;
+        EXPECT_TRUE(online == 0 || online == b.rows)
+            << "batch " << b.id << ": " << online;
         EXPECT_EQ(offline, online == 0 ? 0 : sample) << "batch " << b.id;
       }
     }
@@ -112,8 +113,8 @@ TEST(FeatureCrashTest, IngestsAreAllOrNothingAndAcknowledgedOnesSurvive) {
   uint64_t acked = 0;
   for (const Batch& b : batches) acked += b.acked;
   std::cerr << "feature crash rounds: " << Iterations() << ", batches: " << batches.size()
-            << ", acknowledged: " << acked << ", killed mid-ingest: " << batches.size() - acked
-            << "\n";
+            << ", acknowledged: " << acked
+            << ", killed mid-ingest: " << batches.size() - acked << "\n";
   EXPECT_GT(acked, 0u);
 }
 
