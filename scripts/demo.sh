@@ -7,6 +7,9 @@
 # config, two training runs with parameters and metrics, a model promoted from staging
 # to production with compare-and-set, a stale promotion that is refused, the alias
 # audit trail, lineage both ways, and a byte-exact round trip checked with sha256sum.
+# Then the feature store: weather and city features joined point-in-time onto
+# umbrella sales, saved as a training set, reproduced after late corrections, a
+# model trained on it, online lookups, and the lineage from model to source files.
 #
 # Every command is printed ("$ strata ...") before its output. The script exits 0
 # when every step behaves as shown and non-zero at the first step that does not.
@@ -220,6 +223,117 @@ printf '$ strata get dataset/customers@1 | sha256sum\n'
 GOT="$("$BIN" get dataset/customers@1 | sha256sum | cut -d' ' -f1)"
 printf '%s  -\n' "$GOT"
 same_digest "dataset/customers@1 streams back byte for byte" "$GOT" "$RAW_ID"
+
+section "12. Feature definitions: weather and cities"
+cat > features.yaml <<'YAML'
+entities:
+  - name: city
+    join_keys:
+      - {name: city, type: string}
+feature_views:
+  - name: weather
+    entities: [city]
+    ttl: 2d
+    description: daily observations, published at 07:00 for 06:00
+    features:
+      - {name: rain_mm, type: double}
+      - {name: temp_c, type: double}
+      - {name: sky, type: string}
+  - name: city_profile
+    entities: [city]
+    ttl: 0
+    features:
+      - {name: population_k, type: int64}
+      - {name: coastal, type: bool}
+YAML
+shell "cat features.yaml"
+strata apply features.yaml
+note "applying the same file again changes nothing"
+strata apply features.yaml
+
+section "13. Ingest: a month of weather, and city profiles"
+note "30 days x 3 cities, generated with awk; a few readings are missing (nulls)"
+awk 'BEGIN {
+  print "city,event_timestamp,created_timestamp,rain_mm,temp_c,sky"
+  split("bergen,lisbon,madrid", c, ",")
+  for (d = 1; d <= 30; d++) for (k = 1; k <= 3; k++) {
+    rain = (d * 7 + k * 11) % 17 - 6; if (rain < 0) rain = 0
+    if (k == 3) rain = int(rain / 4)
+    temp = 8 + k * 5 + (d % 7) - (rain > 5 ? 3 : 0)
+    sky = rain > 5 ? "rain" : (rain > 0 ? "showers" : "clear")
+    r = (d * k) % 19 == 0 ? "" : rain
+    printf "%s,2024-03-%02dT06:00:00Z,2024-03-%02dT07:00:00Z,%s,%d,%s\n", c[k], d, d, r, temp, sky
+  }
+}' > weather.csv
+shell "head -4 weather.csv"
+strata ingest weather weather.csv
+printf '%s\n' '{"city": "bergen", "event_timestamp": "2024-01-01T00:00:00Z", "population_k": 286, "coastal": true}' \
+  '{"city": "lisbon", "event_timestamp": "2024-01-01T00:00:00Z", "population_k": 545, "coastal": true}' \
+  '{"city": "madrid", "event_timestamp": "2024-01-01T00:00:00Z", "population_k": 3305, "coastal": false}' \
+  > cities.jsonl
+strata ingest city_profile cities.jsonl
+note "a bad file is refused whole, naming the line and column; nothing is written"
+printf 'city,event_timestamp,rain_mm\nbergen,2024-03-31T06:00:00Z,4.2\nlisbon,2024-03-31T06:00:00Z,lots\n' \
+  > bad-weather.csv
+expect_failure 2 ingest weather bad-weather.csv
+
+section "14. A point-in-time training set: umbrella sales joined with the weather"
+note "sales are counted at 18:00; each row gets the weather known for that city then"
+awk 'BEGIN {
+  print "city,event_timestamp,umbrellas_sold"
+  split("bergen,lisbon,madrid", c, ",")
+  for (d = 2; d <= 31; d++) for (k = 1; k <= 3; k++) {
+    rain = ((d - 1) * 7 + k * 11) % 17 - 6; if (rain < 0) rain = 0
+    printf "%s,2024-03-%02dT18:00:00Z,%d\n", c[k], d, 3 + rain * (k == 3 ? 1 : 4) + (d % 3)
+  }
+}' > sales.csv
+shell "head -3 sales.csv"
+strata historical --spine sales.csv \
+  --features weather:rain_mm,weather:sky,city_profile:coastal --save dataset/umbrella-train \
+  -o umbrella-train.csv
+shell "head -4 umbrella-train.csv"
+note "03-31 has no observation of its own: within the 2-day TTL, 18:00 on 03-31"
+note "still sees 06:00 on 03-30"
+shell "grep 2024-03-31 umbrella-train.csv"
+strata show dataset/umbrella-train
+
+section "15. Late corrections, and a reproducible training set"
+note "the weather service corrects bergen's rain on 03-10 two weeks later; the row is"
+note "in the past, so a fresh retrieval changes ..."
+printf 'city,event_timestamp,created_timestamp,rain_mm,temp_c,sky\nbergen,2024-03-10T06:00:00Z,2024-03-24T09:00:00Z,31.5,9,rain\n' \
+  > correction.csv
+strata ingest weather correction.csv
+strata historical --spine dataset/umbrella-train-spine --features weather:rain_mm \
+  -o fresh.csv
+shell "grep 'bergen,2024-03-10' fresh.csv"
+note "... but the saved training set is rebuilt exactly as it was"
+strata reproduce dataset/umbrella-train@1
+note "--as-of shows what was known at a time: before the correction, the old value"
+strata historical --spine dataset/umbrella-train-spine --features weather:rain_mm \
+  --as-of 2024-03-20T00:00:00Z -o asof.csv
+shell "grep 'bergen,2024-03-10' asof.csv"
+
+section "16. A model trained on the training set"
+note "umbrellas sold per millimetre of rain, by coastal city or not"
+{
+  echo "model: umbrellas-per-rain v1"
+  awk -F, 'NR > 1 && $4 != "" { n[$6]++; s[$6] += $3 / ($4 + 1) }
+    END { for (k in n) printf "coastal=%s %.3f\n", k, s[k] / n[k] }' umbrella-train.csv | sort
+} > umbrella-model.txt
+shell "cat umbrella-model.txt"
+strata put model/umbrella umbrella-model.txt --input dataset/umbrella-train@1 \
+  --alias production -m "first umbrella model"
+
+section "17. Online lookups for serving"
+note "the newest row per city; weather is older than its 2-day TTL today, so it is"
+note "withheld (OUTSIDE_MAX_AGE); city profiles have no TTL; paris is unknown"
+strata online --features weather:rain_mm,city_profile:population_k,city_profile:coastal \
+  --entity city=bergen,madrid,paris
+note "the same as Feast's get-online-features response"
+strata online --features city_profile:population_k --entity city=lisbon,paris --json
+
+section "18. From the model back to the source files"
+strata lineage model/umbrella@production
 
 section "Done"
 echo "the demo store was in $WORK and is removed on exit"
