@@ -112,13 +112,15 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(
     std::vector<uint64_t> generations;
     std::vector<size_t> misses;
     std::vector<rocksdb::Slice> miss_keys;
+    std::vector<OnlineCache::Lookup> lookups;
+    if (cache != nullptr) cache->FindMany(keys, &lookups);
     for (size_t i = 0; i < n; ++i) {
       if (cache != nullptr) {
-        OnlineCache::Lookup hit = cache->Find(keys[i]);
+        OnlineCache::Lookup& hit = lookups[i];
         if (hit.hit) {
           cached[i] = std::move(hit.row);
-          if (cached[i] != nullptr) {
-            found[i] = *cached[i];
+          if (cached[i]) {
+            found[i] = cached[i].view();
             present[i] = true;
           }
           continue;
@@ -139,10 +141,9 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(
           present[i] = true;
         }
         if (cache != nullptr) {
-          cache->Insert(
-              keys[i],
-              present[i] ? std::make_shared<const std::string>(found[i]) : nullptr,
-              generations[m]);
+          cache->Insert(keys[i],
+                        present[i] ? OnlineCache::MakeRow(found[i]) : OnlineCache::Row(),
+                        generations[m]);
         }
       }
     }

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
@@ -30,7 +31,15 @@ class OnlineCache {
   // its share is emptied first (simple, and rare when the capacity fits the table).
   explicit OnlineCache(size_t capacity_bytes);
 
-  using Row = std::shared_ptr<const std::string>;  // null: the key has no row
+  // A row's bytes in one allocation with its reference count (one cache miss to
+  // reach both); null: the key has no row.
+  struct Row {
+    std::shared_ptr<const char[]> bytes;
+    size_t size = 0;
+    absl::string_view view() const { return {bytes.get(), size}; }
+    explicit operator bool() const { return bytes != nullptr; }
+  };
+  static Row MakeRow(absl::string_view bytes);
 
   struct Lookup {
     bool hit = false;
@@ -38,6 +47,9 @@ class OnlineCache {
     uint64_t generation = 0;  // pass to Insert after a miss
   };
   Lookup Find(absl::string_view key) const;
+  // Find for many keys at once: each shard is locked once, and the memory of the
+  // rows found is prefetched, so the cache misses of different keys overlap.
+  void FindMany(const std::vector<std::string>& keys, std::vector<Lookup>* out) const;
 
   // Caches what a reader found for `key` unless an update reached its shard since
   // `generation` (from Find).

@@ -74,10 +74,8 @@ void Apply(const ViewState& state, ResolvedView* view) {
 }  // namespace
 
 int ResolvedView::FeatureIndex(absl::string_view feature) const {
-  for (int i = 0; i < def.features_size(); ++i) {
-    if (def.features(i).name() == feature) return i;
-  }
-  return -1;
+  auto it = feature_index.find(feature);
+  return it == feature_index.end() ? -1 : it->second;
 }
 
 std::string ResolvedView::Prefix() const {
@@ -87,6 +85,10 @@ std::string ResolvedView::Prefix() const {
 }
 
 absl::Status FeatureTables::Load(ResolvedView* view) const {
+  view->feature_index.clear();
+  for (int i = 0; i < view->def.features_size(); ++i) {
+    view->feature_index[view->def.features(i).name()] = i;
+  }
   view->join_key_names.clear();
   view->join_key_types.clear();
   for (const Entity& e : view->def.entities()) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "features/feature_store.h"
 #include "features/features.pb.h"
@@ -30,6 +31,7 @@ struct ResolvedView {
 
   // Index of `feature` in def.features(), or -1.
   int FeatureIndex(absl::string_view feature) const;
+  absl::flat_hash_map<std::string, int> feature_index;  // filled by Load
   // The key prefix of every row of this view: VIEW(4).
   std::string Prefix() const;
 };
