@@ -113,9 +113,13 @@ bool Visible(const codec::LogSuffix& s, const IngestPosition& at,
 }
 
 struct Lookup {
-  std::string entity;  // VIEW ENTITY
+  std::string target;     // VIEW ENTITY ~T: the seek target; sorts as the log does
+  uint32_t entity_bytes;  // of VIEW ENTITY
   Micros t;
   uint32_t row;
+  absl::string_view entity() const {
+    return absl::string_view(target).substr(0, entity_bytes);
+  }
 };
 
 // Finds, for each lookup, the row in force and copies its value into `arena`;
@@ -133,17 +137,15 @@ absl::Status RunLookups(const internal::Db& db, const ResolvedView& view,
   std::unique_ptr<rocksdb::Iterator> it(
       db.raw()->NewIterator(ro, db.cf(Cf::kFeatureLog)));
   const Micros ttl = view.def.ttl_seconds() * 1000000;
-  std::string target;
   for (const Lookup* l = begin; l != end; ++l) {
-    target.assign(l->entity);
-    codec::PutBE64(&target, ~codec::Ordered(l->t));
+    const rocksdb::Slice target(l->target);
+    const rocksdb::Slice entity(l->target.data(), l->entity_bytes);
     // Lookups come sorted: the next one of the same entity is usually a few rows
     // ahead, where stepping is cheaper than a seek through the index.
     bool positioned = false;
-    if (it->Valid() && it->key().starts_with(rocksdb::Slice(l->entity)) &&
-        it->key().compare(rocksdb::Slice(target)) <= 0) {
+    if (it->Valid() && it->key().starts_with(entity) && it->key().compare(target) <= 0) {
       for (int step = 0; step < kMaxSteps && it->Valid(); ++step) {
-        if (it->key().compare(rocksdb::Slice(target)) >= 0) {
+        if (it->key().compare(target) >= 0) {
           positioned = true;
           break;
         }
@@ -154,8 +156,8 @@ absl::Status RunLookups(const internal::Db& db, const ResolvedView& view,
     const Micros oldest = ttl == 0 || l->t < INT64_MIN + ttl ? INT64_MIN : l->t - ttl;
     for (; it->Valid(); it->Next()) {
       const rocksdb::Slice key = it->key();
-      if (key.size() != l->entity.size() + codec::kLogSuffixBytes ||
-          memcmp(key.data(), l->entity.data(), l->entity.size()) != 0) {
+      if (key.size() != entity.size() + codec::kLogSuffixBytes ||
+          !key.starts_with(entity)) {
         break;
       }
       const codec::LogSuffix s = codec::DecodeLogSuffix({key.data(), key.size()});
@@ -167,9 +169,98 @@ absl::Status RunLookups(const internal::Db& db, const ResolvedView& view,
       ++*matched;
       break;
     }
-    RETURN_IF_ERROR(internal::FromRocks(it->status(), "reading the feature log"));
+    if (!it->Valid()) {
+      RETURN_IF_ERROR(internal::FromRocks(it->status(), "reading the feature log"));
+    }
   }
   return absl::OkStatus();
+}
+
+// The rows of part of a spine block.
+struct SpineRows {
+  std::vector<absl::string_view> raws;
+  std::vector<std::vector<Lookup>> lookups;               // per view
+  uint64_t lines = 0;                                     // lines the part spans
+  std::optional<std::pair<uint64_t, std::string>> error;  // local line, message
+};
+
+// The end of the last whole record in `data` (which starts at a record).
+size_t CsvRecordsEnd(absl::string_view data) {
+  bool in_quotes = false;
+  size_t end = 0;
+  for (size_t i = 0; i < data.size(); ++i) {
+    if (data[i] == '"') {
+      in_quotes = !in_quotes;
+    } else if (data[i] == '\n' && !in_quotes) {
+      end = i + 1;
+    }
+  }
+  return end;
+}
+
+void ParseSpineRows(const Plan& plan, const HistoricalRequest& request, size_t columns,
+                    size_t event_column, absl::string_view text, SpineRows* out) {
+  out->lookups.resize(plan.views.size());
+  CsvRecords records(text);
+  while (true) {
+    auto more = records.Next();
+    if (!more.ok()) {
+      out->error = {records.lines_read() + 1, std::string(more.status().message())};
+      return;
+    }
+    if (!*more) break;
+    const auto& fields = records.fields();
+    if (fields.size() == 1 && fields[0].empty() && !records.quoted(0)) continue;
+    if (fields.size() != columns) {
+      out->error = {records.line(),
+                    absl::StrCat(fields.size(), " fields, but the header has ", columns)};
+      return;
+    }
+    auto t = ParseTimestamp(fields[event_column], request.timestamp_unit);
+    if (!t.ok()) {
+      out->error = {records.line(),
+                    absl::StrCat("column event_timestamp: ", t.status().message())};
+      return;
+    }
+    const auto row = static_cast<uint32_t>(out->raws.size());
+    out->raws.push_back(records.raw());
+    for (size_t v = 0; v < plan.views.size(); ++v) {
+      const ViewPlan& vp = plan.views[v];
+      Lookup l{vp.view->Prefix(), 0, *t, row};
+      for (size_t k = 0; k < vp.spine_key_columns.size(); ++k) {
+        const size_t c = vp.spine_key_columns[k];
+        auto value =
+            ParseValue(fields[c], vp.view->join_key_types[k], request.timestamp_unit);
+        if (!value.ok() || fields[c].empty()) {
+          out->error = {
+              records.line(),
+              absl::StrCat("column ", vp.view->join_key_names[k], ": ",
+                           value.ok() ? "join key is empty" : value.status().message())};
+          return;
+        }
+        codec::AppendEntityPart(&l.target, *value);
+      }
+      l.entity_bytes = static_cast<uint32_t>(l.target.size());
+      codec::PutBE64(&l.target, ~codec::Ordered(l.t));
+      out->lookups[v].push_back(std::move(l));
+    }
+  }
+  out->lines = records.lines_read();
+}
+
+// Splits `ls` in two at an entity boundary near the middle (every lookup of an
+// entity on one side); returns where the second part starts.
+size_t PartitionLookups(std::vector<Lookup>* ls) {
+  if (ls->size() < 2) return ls->size();
+  std::vector<absl::string_view> sample;
+  for (size_t i = 0; i < ls->size(); i += std::max<size_t>(1, ls->size() / 255)) {
+    sample.push_back((*ls)[i].entity());
+  }
+  std::sort(sample.begin(), sample.end());
+  const std::string pivot(sample[sample.size() / 2]);
+  auto mid = std::partition(ls->begin(), ls->end(),
+                            [&](const Lookup& l) { return l.entity() < pivot; });
+  return mid - ls->begin();
 }
 
 // Appends one output field.
@@ -318,61 +409,41 @@ absl::StatusOr<HistoricalResult> FeatureStore::Historical(
   }
 
   std::vector<absl::string_view> raws;
-  std::vector<Micros> times;
   std::vector<std::vector<Lookup>> lookups(plan.views.size());
-  std::vector<Value> key_values;
-  std::string output;
   while (true) {
-    // Parse the block's rows.
-    raws.clear();
-    times.clear();
-    for (auto& l : lookups) l.clear();
-    CsvRecords records(block);
-    while (true) {
-      auto more = records.Next();
-      if (!more.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "spine:", line + records.lines_read() + 1, ": ", more.status().message()));
-      }
-      if (!*more) break;
-      const auto& fields = records.fields();
-      if (fields.size() == 1 && fields[0].empty() && !records.quoted(0)) continue;
-      const uint64_t at_line = line + records.line();
-      if (fields.size() != columns) {
+    // Parse the block's rows, its two halves on two threads.
+    const size_t cut = block.size() < (1 << 16)
+                           ? block.size()
+                           : CsvRecordsEnd(block.substr(0, block.size() / 2));
+    SpineRows parts[2];
+    std::thread second([&] {
+      ParseSpineRows(plan, request, columns, event_column, block.substr(cut), &parts[1]);
+    });
+    ParseSpineRows(plan, request, columns, event_column, block.substr(0, cut), &parts[0]);
+    second.join();
+    for (int p = 0; p < 2; ++p) {
+      if (parts[p].error.has_value()) {
+        const uint64_t at = line + (p == 1 ? parts[0].lines : 0) + parts[p].error->first;
         return absl::InvalidArgumentError(
-            absl::StrCat("spine:", at_line, ": ", fields.size(),
-                         " fields, but the header has ", columns));
+            absl::StrCat("spine:", at, ": ", parts[p].error->second));
       }
-      auto t = ParseTimestamp(fields[event_column], request.timestamp_unit);
-      if (!t.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "spine:", at_line, ": column event_timestamp: ", t.status().message()));
-      }
-      const auto row = static_cast<uint32_t>(raws.size());
-      raws.push_back(records.raw());
-      times.push_back(*t);
-      for (size_t v = 0; v < plan.views.size(); ++v) {
-        const ViewPlan& vp = plan.views[v];
-        Lookup l{vp.view->Prefix(), *t, row};
-        for (size_t k = 0; k < vp.spine_key_columns.size(); ++k) {
-          const size_t c = vp.spine_key_columns[k];
-          auto value =
-              ParseValue(fields[c], vp.view->join_key_types[k], request.timestamp_unit);
-          if (!value.ok() || fields[c].empty()) {
-            return absl::InvalidArgumentError(absl::StrCat(
-                "spine:", at_line, ": column ", vp.view->join_key_names[k], ": ",
-                value.ok() ? "join key is empty" : value.status().message()));
-          }
-          codec::AppendEntityPart(&l.entity, *value);
-        }
+    }
+    line += parts[0].lines + parts[1].lines;
+    const size_t rows = parts[0].raws.size() + parts[1].raws.size();
+    const auto base = static_cast<uint32_t>(parts[0].raws.size());
+    raws = std::move(parts[0].raws);
+    raws.insert(raws.end(), parts[1].raws.begin(), parts[1].raws.end());
+    for (size_t v = 0; v < plan.views.size(); ++v) {
+      lookups[v] = std::move(parts[0].lookups[v]);
+      for (Lookup& l : parts[1].lookups[v]) {
+        l.row += base;
         lookups[v].push_back(std::move(l));
       }
     }
-    line += records.lines_read();
-    const size_t rows = raws.size();
     result.rows += rows;
 
-    // Look every row up, view by view, on two threads.
+    // Look every row up, view by view: the lookups are split at an entity into two
+    // key ranges, each sorted and swept by its own thread.
     std::vector<std::string> arenas(plan.views.size() * 2);
     std::vector<std::vector<std::pair<uint64_t, uint32_t>>> found(
         plan.views.size(),
@@ -380,19 +451,21 @@ absl::StatusOr<HistoricalResult> FeatureStore::Historical(
     std::vector<std::vector<uint8_t>> side(plan.views.size(), std::vector<uint8_t>(rows));
     for (size_t v = 0; v < plan.views.size(); ++v) {
       auto& ls = lookups[v];
-      std::sort(ls.begin(), ls.end(), [](const Lookup& a, const Lookup& b) {
-        return a.entity != b.entity ? a.entity < b.entity : a.t > b.t;
-      });
-      const size_t mid = ls.size() / 2;
+      const size_t mid = PartitionLookups(&ls);
       for (size_t i = mid; i < ls.size(); ++i) side[v][ls[i].row] = 1;
       uint64_t matched[2] = {0, 0};
       absl::Status status[2];
       std::vector<std::pair<uint64_t, uint32_t>> found2(rows, {0, UINT32_MAX});
+      const auto by_target = [](const Lookup& a, const Lookup& b) {
+        return a.target < b.target;
+      };
       std::thread helper([&] {
+        std::sort(ls.begin() + mid, ls.end(), by_target);
         status[1] =
             RunLookups(db, *plan.views[v].view, plan.at, request, ls.data() + mid,
                        ls.data() + ls.size(), &arenas[2 * v + 1], &found2, &matched[1]);
       });
+      std::sort(ls.begin(), ls.begin() + mid, by_target);
       status[0] = RunLookups(db, *plan.views[v].view, plan.at, request, ls.data(),
                              ls.data() + mid, &arenas[2 * v], &found[v], &matched[0]);
       helper.join();
