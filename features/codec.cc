@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "absl/base/casts.h"
+#include "absl/base/internal/endian.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -298,13 +300,15 @@ void AppendRow(std::string* out, const std::vector<Cell>& cells,
     switch (column_types[c.column]) {
       case VALUE_TYPE_INT64:
       case VALUE_TYPE_TIMESTAMP: {
-        const int64_t x = std::get<int64_t>(v);
-        out->append(reinterpret_cast<const char*>(&x), 8);
+        char b[8];
+        absl::little_endian::Store64(b, static_cast<uint64_t>(std::get<int64_t>(v)));
+        out->append(b, 8);
         break;
       }
       case VALUE_TYPE_DOUBLE: {
-        const double x = std::get<double>(v);
-        out->append(reinterpret_cast<const char*>(&x), 8);
+        char b[8];
+        absl::little_endian::Store64(b, absl::bit_cast<uint64_t>(std::get<double>(v)));
+        out->append(b, 8);
         break;
       }
       case VALUE_TYPE_BOOL:
@@ -355,14 +359,11 @@ absl::Status ReadRow(absl::string_view row, const std::vector<int>& slots,
       case VALUE_TYPE_DOUBLE: {
         if (end - p < 8) return malformed();
         if (slot >= 0) {
+          const uint64_t x = absl::little_endian::Load64(p);
           if (column_types[column] == VALUE_TYPE_DOUBLE) {
-            double x;
-            std::memcpy(&x, p, 8);
-            *outs[slot] = x;
+            *outs[slot] = absl::bit_cast<double>(x);
           } else {
-            int64_t x;
-            std::memcpy(&x, p, 8);
-            *outs[slot] = x;
+            *outs[slot] = static_cast<int64_t>(x);
           }
         }
         p += 8;

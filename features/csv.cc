@@ -50,8 +50,7 @@ absl::StatusOr<bool> CsvRecords::Next() {
       while (true) {
         const char* hit = static_cast<const char*>(std::memchr(q, '"', end - q));
         if (hit == nullptr) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("line ", line_, ": a quoted field does not end"));
+          return absl::InvalidArgumentError("a quoted field does not end");
         }
         next_line_ += std::count(q, hit, '\n');
         if (hit + 1 < end && hit[1] == '"') {
@@ -72,8 +71,7 @@ absl::StatusOr<bool> CsvRecords::Next() {
       }
       if (p < end && *p != ',' && *p != '\n' && *p != '\r') {
         return absl::InvalidArgumentError(
-            absl::StrCat("line ", next_line_, ": text after the closing quote of field ",
-                         fields_.size()));
+            absl::StrCat("text after the closing quote of field ", fields_.size()));
       }
     } else {
       const char* q = p;

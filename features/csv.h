@@ -23,7 +23,8 @@ class CsvRecords {
   // Reads the next record; false at the end. Fields point into the block or into
   // scratch owned by this object, valid until the next call. An empty line is a
   // record with one empty field.
-  // Errors: InvalidArgument for a quote that does not close, or text after one.
+  // Errors: InvalidArgument for a quote that does not close, or text after one;
+  // line() is then the line the bad record starts on.
   absl::StatusOr<bool> Next();
 
   const std::vector<absl::string_view>& fields() const { return fields_; }

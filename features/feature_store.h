@@ -74,6 +74,8 @@ struct HistoricalRequest {
   bool full_names = false;
   // Unit of integer timestamps in the spine; default seconds.
   TimeUnit timestamp_unit = TimeUnit::kSeconds;
+  // What errors call the spine ("spine.csv:12: ...").
+  std::string spine_name = "spine";
   // Pinned by Reproduce: view versions (default: latest) and the ingest position
   // (default: now).
   std::map<std::string, uint64_t> view_versions;

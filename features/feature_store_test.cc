@@ -491,10 +491,10 @@ TEST_F(FeatureStoreTest, HistoricalRefusesBadRequestsAndSpines) {
   }
 }
 
-TEST_F(FeatureStoreTest, TypeChangeAfterIngestIsRefusedOnIngest) {
-  ASSERT_TRUE(IngestText("stats", "customer_id,event_timestamp,x\n1,10,1\n").ok());
+TEST_F(FeatureStoreTest, AFeatureReaddedWithAnotherTypeIsANewColumn) {
+  ASSERT_TRUE(IngestText("stats", "customer_id,event_timestamp,x\n1,10,1.5\n").ok());
   // Remove x, then bring it back as a string: apply allows it (x is not in the
-  // latest version), but its stored rows are doubles.
+  // latest version); its stored doubles do not read as strings.
   auto v2 = ParseDefinitions(
       "entities:\n  - name: customer\n    join_keys: [{name: customer_id, type: int64}]\n"
       "feature_views:\n  - name: stats\n    entities: [customer]\n    ttl: 100s\n"
@@ -509,10 +509,17 @@ TEST_F(FeatureStoreTest, TypeChangeAfterIngestIsRefusedOnIngest) {
       "v3");
   ASSERT_TRUE(v3.ok());
   ASSERT_TRUE(fs_->registry().Apply(*v3, "t", "").ok());
-  auto r = IngestText("stats", "customer_id,event_timestamp,x\n1,20,one\n");
-  ASSERT_FALSE(r.ok());
-  EXPECT_TRUE(absl::IsFailedPrecondition(r.status())) << r.status();
-  EXPECT_EQ(LogRows(), 1u);
+  ASSERT_TRUE(IngestText("stats", "customer_id,event_timestamp,x\n2,20,two\n").ok());
+  HistoricalRequest request;
+  request.features = {"stats:x"};
+  auto out = Retrieve(request, "customer_id,event_timestamp\n1,15\n2,25\n");
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(*out, "customer_id,event_timestamp,x\n1,15,\n2,25,two\n");
+  // The old version still reads its doubles.
+  request.view_versions["stats"] = 1;
+  out = Retrieve(request, "customer_id,event_timestamp\n1,15\n2,25\n");
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(*out, "customer_id,event_timestamp,x\n1,15,1.5\n2,25,\n");
 }
 
 }  // namespace

@@ -205,7 +205,7 @@ void ParseSpineRows(const Plan& plan, const HistoricalRequest& request, size_t c
   while (true) {
     auto more = records.Next();
     if (!more.ok()) {
-      out->error = {records.lines_read() + 1, std::string(more.status().message())};
+      out->error = {records.line(), std::string(more.status().message())};
       return;
     }
     if (!*more) break;
@@ -376,22 +376,23 @@ absl::StatusOr<HistoricalResult> FeatureStore::Historical(
     CsvRecords header(block);
     auto ok = header.Next();
     if (!ok.ok())
-      return absl::InvalidArgumentError(absl::StrCat("spine:1: ", ok.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(request.spine_name, ":1: ", ok.status().message()));
     std::vector<std::string> names(header.fields().begin(), header.fields().end());
     columns = names.size();
     for (size_t c = 0; c < names.size(); ++c) {
       if (names[c] == "event_timestamp") event_column = c;
     }
     if (event_column == SIZE_MAX) {
-      return absl::InvalidArgumentError(
-          "spine:1: the spine has no event_timestamp column");
+      return absl::InvalidArgumentError(absl::StrCat(
+          request.spine_name, ":1: the spine has no event_timestamp column"));
     }
     for (auto& vp : plan.views) {
       for (const std::string& key : vp.view->join_key_names) {
         auto it = std::find(names.begin(), names.end(), key);
         if (it == names.end()) {
           return absl::InvalidArgumentError(
-              absl::StrCat("spine:1: the spine has no column ", key,
+              absl::StrCat(request.spine_name, ":1: the spine has no column ", key,
                            " (a join key of feature view ", vp.view->def.name(), ")"));
         }
         vp.spine_key_columns.push_back(it - names.begin());
@@ -425,7 +426,7 @@ absl::StatusOr<HistoricalResult> FeatureStore::Historical(
       if (parts[p].error.has_value()) {
         const uint64_t at = line + (p == 1 ? parts[0].lines : 0) + parts[p].error->first;
         return absl::InvalidArgumentError(
-            absl::StrCat("spine:", at, ": ", parts[p].error->second));
+            absl::StrCat(request.spine_name, ":", at, ": ", parts[p].error->second));
       }
     }
     line += parts[0].lines + parts[1].lines;
@@ -636,6 +637,7 @@ absl::StatusOr<ReproduceResult> FeatureStore::Reproduce(const std::string& datas
     return bad("it records no request");
   }
   HistoricalRequest request;
+  request.spine_name = get("request.spine");
   request.features = absl::StrSplit(get("request.features"), ',');
   for (absl::string_view pinned :
        absl::StrSplit(get("request.views"), ',', absl::SkipEmpty())) {

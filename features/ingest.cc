@@ -48,24 +48,31 @@ constexpr size_t kBlockBytes = 8 << 20;
 constexpr int kWorkers = 2;
 // Online rows written by one ingest above which the view's online range is compacted.
 constexpr size_t kCompactOnlineRows = 10000;
+// Longest log key: the join key values of one row, encoded.
+constexpr size_t kMaxKeyBytes = 4096;
 
-// One row of the log, encoded in a block's arena: KEY then VALUE.
+// One row of the log, encoded in a block's arena: KEY then VALUE. 32 bytes: ten
+// million of them are sorted in memory, and on this kind of VM every fresh page
+// costs more to fault in than to use.
 struct Entry {
   uint64_t k0 = 0, k1 = 0;  // key bytes 4..20, big-endian: most comparisons end here
-  char* rec = nullptr;
+  char* rec = nullptr;      // during the parse: the offset in the arena
   uint32_t klen = 0, vlen = 0;
-  uint64_t ordinal = 0;  // block << 32 | row: file order, for duplicate keys
 
   absl::string_view key() const { return {rec, klen}; }
   absl::string_view value() const { return {rec + klen, vlen}; }
 };
 
+int CompareKeys(const Entry& a, const Entry& b) {
+  if (a.k0 != b.k0) return a.k0 < b.k0 ? -1 : 1;
+  if (a.k1 != b.k1) return a.k1 < b.k1 ? -1 : 1;
+  return a.key().compare(b.key());
+}
+
+// Key order; equal keys of one block in file order (their arena offsets grow).
 bool EntryLess(const Entry& a, const Entry& b) {
-  if (a.k0 != b.k0) return a.k0 < b.k0;
-  if (a.k1 != b.k1) return a.k1 < b.k1;
-  const int c = a.key().compare(b.key());
-  if (c != 0) return c < 0;
-  return a.ordinal < b.ordinal;
+  const int c = CompareKeys(a, b);
+  return c != 0 ? c < 0 : a.rec < b.rec;
 }
 
 uint64_t LoadKeyWord(const char* key, size_t klen, size_t at) {
@@ -76,11 +83,9 @@ uint64_t LoadKeyWord(const char* key, size_t klen, size_t at) {
 
 struct ParsedBlock {
   size_t index = 0;
-  std::string arena;  // rows as parsed
-  ByteBuffer sorted;  // the same rows in key order, once sorted
-  std::vector<std::pair<size_t, std::pair<uint32_t, uint32_t>>>
-      offsets;  // off, klen, vlen
-  std::vector<Entry> entries;
+  std::string arena;           // rows as parsed
+  std::vector<Entry> entries;  // sorted once the block is parsed
+  uint64_t rows = 0;           // parsed (entries drop in-block duplicates)
   uint64_t lines = 0;
   std::optional<std::pair<uint64_t, std::string>> error;  // local line, message
   Micros min_event = INT64_MAX, max_event = INT64_MIN;
@@ -169,7 +174,7 @@ class RowEncoder {
   }
 
   // Appends the row to `block`. Errors: a missing join key or event time.
-  absl::Status Finish(uint64_t ordinal, ParsedBlock* block) {
+  absl::Status Finish(ParsedBlock* block) {
     for (size_t i = 0; i < keys_.size(); ++i) {
       if (keys_[i].index() == 0) {
         return absl::InvalidArgumentError(
@@ -186,12 +191,17 @@ class RowEncoder {
     codec::AppendLogSuffix(&a, *event_, created_.value_or(now_), 0);
     const size_t klen = a.size() - off;
     codec::AppendRow(&a, cells_, view_.column_types);
-    block->offsets.push_back(
-        {off,
-         {static_cast<uint32_t>(klen), static_cast<uint32_t>(a.size() - off - klen)}});
+    if (klen > kMaxKeyBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("join key values are ", klen, " bytes; at most ", kMaxKeyBytes));
+    }
+    Entry e;
+    e.rec = reinterpret_cast<char*>(off);
+    e.klen = static_cast<uint32_t>(klen);
+    e.vlen = static_cast<uint32_t>(a.size() - off - klen);
+    block->entries.push_back(e);
     block->min_event = std::min(block->min_event, *event_);
     block->max_event = std::max(block->max_event, *event_);
-    (void)ordinal;
     return absl::OkStatus();
   }
 
@@ -273,7 +283,7 @@ void ParseCsvBlock(const ResolvedView& view, const std::vector<Role>& roles,
   while (true) {
     auto more = records.Next();
     if (!more.ok()) {
-      out->error = {records.lines_read() + 1, std::string(more.status().message())};
+      out->error = {records.line(), std::string(more.status().message())};
       return;
     }
     if (!*more) break;
@@ -293,7 +303,7 @@ void ParseCsvBlock(const ResolvedView& view, const std::vector<Role>& roles,
         return;
       }
     }
-    if (absl::Status s = enc.Finish((uint64_t{out->index} << 32) | row, out); !s.ok()) {
+    if (absl::Status s = enc.Finish(out); !s.ok()) {
       out->error = {records.line(), std::string(s.message())};
       return;
     }
@@ -417,7 +427,7 @@ void ParseJsonBlock(const ResolvedView& view, TimeUnit unit, Micros now,
     if (absl::StripTrailingAsciiWhitespace(text).back() != '}') {
       return fail("text after the JSON object");
     }
-    if (absl::Status s = enc.Finish((uint64_t{out->index} << 32) | row, out); !s.ok()) {
+    if (absl::Status s = enc.Finish(out); !s.ok()) {
       return fail(s.message());
     }
     ++row;
@@ -634,6 +644,7 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
         if (job.index < first_error.load()) {
           const absl::string_view data = job.data.view().substr(job.start);
           block->arena.reserve(data.size() + data.size() / 2);
+          block->entries.reserve(data.size() / 40 + 16);
           if (json) {
             job.data.Reserve(job.data.size() + simdjson::SIMDJSON_PADDING);
             ParseJsonBlock(*view, unit, now, job.data.view().substr(job.start),
@@ -647,29 +658,21 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
                    !first_error.compare_exchange_weak(cur, job.index)) {
             }
           }
-          for (size_t r = 0; r < block->offsets.size(); ++r) {
-            const auto& [off, lens] = block->offsets[r];
-            Entry e;
-            e.rec = block->arena.data() + off;
-            e.klen = lens.first;
-            e.vlen = lens.second;
+          for (Entry& e : block->entries) {
+            e.rec = block->arena.data() + reinterpret_cast<uintptr_t>(e.rec);
             e.k0 = LoadKeyWord(e.rec, e.klen, 4);
             e.k1 = LoadKeyWord(e.rec, e.klen, 12);
-            e.ordinal = (uint64_t{job.index} << 32) | r;
-            block->entries.push_back(e);
           }
-          block->offsets = {};
-          std::sort(block->entries.begin(), block->entries.end(), EntryLess);
-          // Lay the rows out in key order too: the merge then reads each block's
-          // rows front to back instead of at random (a third faster).
-          block->sorted.Resize(block->arena.size());
-          char* p = block->sorted.data();
-          for (Entry& e : block->entries) {
-            std::memcpy(p, e.rec, e.klen + e.vlen);
-            e.rec = p;
-            p += e.klen + e.vlen;
+          // Sorted, and of equal keys only the last in the file kept.
+          auto& es = block->entries;
+          block->rows = es.size();
+          std::sort(es.begin(), es.end(), EntryLess);
+          size_t kept = 0;
+          for (size_t i = 0; i < es.size(); ++i) {
+            if (i + 1 < es.size() && CompareKeys(es[i], es[i + 1]) == 0) continue;
+            es[kept++] = es[i];
           }
-          block->arena = std::string();
+          es.resize(kept);
         }
         {
           std::lock_guard lock(pool_mu);
@@ -726,7 +729,7 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   Micros min_event = INT64_MAX, max_event = INT64_MIN;
   std::vector<RunMerger::Range> runs;
   for (const auto& b : blocks) {
-    result.rows += b->entries.size();
+    result.rows += b->rows;
     runs.emplace_back(b->entries.data(), b->entries.data() + b->entries.size());
     min_event = std::min(min_event, b->min_event);
     max_event = std::max(max_event, b->max_event);

@@ -167,11 +167,11 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(
       for (size_t c = 0; c < g.columns.size(); ++c) {
         OnlineValue& out = result.values[g.outputs[c]][i];
         out.event_time = h.event;
-        if (out.value.index() == 0) {
-          out.status = FeatureStatus::kNullValue;
-        } else if (stale) {
+        if (stale) {
           out.status = FeatureStatus::kOutsideMaxAge;
           out.value = std::monostate();
+        } else if (out.value.index() == 0) {
+          out.status = FeatureStatus::kNullValue;
         } else {
           out.status = FeatureStatus::kPresent;
         }

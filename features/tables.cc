@@ -58,8 +58,8 @@ void Apply(const ViewState& state, ResolvedView* view) {
     }
     view->column_types[c.id()] = c.type();
   }
-  // A feature whose name once had another type has no column: its rows cannot be
-  // read as this type (Register refuses to ingest it).
+  // A column is a (name, type): a feature removed and added back with another type
+  // is a new column, and the rows of the old one do not read as it.
   view->feature_columns.assign(view->def.features_size(), UINT32_MAX);
   for (int i = 0; i < view->def.features_size(); ++i) {
     for (const ViewColumn& c : state.columns()) {
@@ -106,8 +106,6 @@ absl::Status FeatureTables::Load(ResolvedView* view) const {
 
 absl::Status FeatureTables::Register(ResolvedView* view) {
   RETURN_IF_ERROR(Load(view));
-  // Missing columns: new features, or names that once had another type (refused
-  // in the transaction below).
   const bool complete =
       view->id != 0 &&
       std::find(view->feature_columns.begin(), view->feature_columns.end(), UINT32_MAX) ==
@@ -128,19 +126,11 @@ absl::Status FeatureTables::Register(ResolvedView* view) {
         uint32_t next = 0;
         for (const ViewColumn& c : s.columns()) next = std::max(next, c.id() + 1);
         for (const Feature& f : view->def.features()) {
-          const ViewColumn* found = nullptr;
+          bool found = false;
           for (const ViewColumn& c : s.columns()) {
-            if (c.name() == f.name()) found = &c;
+            found = found || (c.name() == f.name() && c.type() == f.type());
           }
-          if (found != nullptr) {
-            if (found->type() != f.type()) {
-              return absl::FailedPreconditionError(absl::StrCat(
-                  "feature ", view->def.name(), ":", f.name(), " is ",
-                  ValueTypeName(f.type()), " but rows of type ",
-                  ValueTypeName(found->type()), " were ingested under that name"));
-            }
-            continue;
-          }
+          if (found) continue;
           ViewColumn* c = s.add_columns();
           c->set_name(f.name());
           c->set_type(f.type());

@@ -44,9 +44,9 @@ class FeatureTables {
   // dictionary, without writing.
   absl::Status Load(ResolvedView* view) const;
 
-  // As Load, but first gives the view an id and its new features column ids.
-  // Errors: FailedPrecondition when a feature's type differs from the type its
-  // name had in an earlier version (rows of that type are stored).
+  // As Load, but first gives the view an id and its new features column ids. A
+  // column is a name and a type: a feature re-added with another type gets a new
+  // column, and rows stored under the old type do not read as it.
   absl::Status Register(ResolvedView* view);
 
   // Takes the next ingest number and records it as pending.

@@ -150,6 +150,7 @@ absl::Status RunHistorical(const Context& ctx, const HistoricalArgs& a) {
   }
   request.created_cutoff = a.created_cutoff;
   request.full_names = a.full_names;
+  request.spine_name = a.spine;
   ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
   features::FeatureStore fs(store.get());
 
@@ -236,7 +237,7 @@ absl::Status RunReproduce(const Context& ctx, const ReproduceArgs& a) {
 struct OnlineArgs {
   std::string features;
   std::vector<std::string> entities;
-  bool json = false;
+  bool json = false, full_names = false;
 };
 
 absl::Status RunOnline(const Context& ctx, const OnlineArgs& a) {
@@ -260,7 +261,7 @@ absl::Status RunOnline(const Context& ctx, const OnlineArgs& a) {
                    fs.Online(features, entities, absl::ToUnixMicros(absl::Now())));
   const size_t n = entities.front().second.size();
   if (a.json) {
-    return Print(features::OnlineResponseJson(r, false) + "\n");
+    return Print(features::OnlineResponseJson(r, a.full_names) + "\n");
   }
   std::vector<std::vector<std::string>> rows = {
       {"ENTITY", "FEATURE", "VALUE", "STATUS", "EVENT_TIMESTAMP"}};
