@@ -5,7 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <thread>
@@ -30,17 +30,6 @@
 
 namespace strata::features {
 namespace {
-
-struct PhaseTimer {
-  std::chrono::steady_clock::time_point t = std::chrono::steady_clock::now();
-  void Mark(const char* what) {
-    if (getenv("STRATA_TIMING") == nullptr) return;
-    auto now = std::chrono::steady_clock::now();
-    fprintf(stderr, "%-10s %.3f s\n", what,
-            std::chrono::duration<double>(now - t).count());
-    t = now;
-  }
-};
 
 using internal::Cf;
 
@@ -83,7 +72,8 @@ uint64_t LoadKeyWord(const char* key, size_t klen, size_t at) {
 
 struct ParsedBlock {
   size_t index = 0;
-  std::string arena;           // rows as parsed
+  std::string arena;           // rows as parsed (a pooled buffer, returned once sorted)
+  ByteBuffer sorted;           // the kept rows in key order
   std::vector<Entry> entries;  // sorted once the block is parsed
   uint64_t rows = 0;           // parsed (entries drop in-block duplicates)
   uint64_t lines = 0;
@@ -96,6 +86,42 @@ struct Role {
   enum Kind { kJoinKey, kEvent, kCreated, kFeature } kind;
   int index = 0;  // join key or feature index
 };
+
+// The common cases without a StatusOr: an int64 or double that parses whole. False:
+// the general path (ParseValue) decides, and words the error.
+bool FastNumber(absl::string_view text, ValueType type, Value* out) {
+  const char* end = text.data() + text.size();
+  if (text.empty()) return false;
+  if (type == VALUE_TYPE_INT64) {
+    int64_t v;
+    auto [p, ec] = std::from_chars(text.data(), end, v);
+    if (ec != std::errc() || p != end) return false;
+    *out = v;
+    return true;
+  }
+  if (type == VALUE_TYPE_DOUBLE) {
+    double v;
+    auto [p, ec] = std::from_chars(text.data(), end, v);
+    if (ec != std::errc() || p != end) return false;
+    *out = v;
+    return true;
+  }
+  return false;
+}
+
+// An integer epoch timestamp, without a StatusOr; false for anything else.
+bool FastEpoch(absl::string_view text, TimeUnit unit, Micros* out) {
+  int64_t n;
+  const char* end = text.data() + text.size();
+  auto [p, ec] = std::from_chars(text.data(), end, n);
+  if (text.empty() || ec != std::errc() || p != end) return false;
+  const int64_t scale = unit == TimeUnit::kSeconds  ? 1000000
+                        : unit == TimeUnit::kMillis ? 1000
+                                                    : 1;
+  if (n > INT64_MAX / scale || n < INT64_MIN / scale) return false;
+  *out = n * scale;
+  return true;
+}
 
 // Turns one record's values into a log entry.
 class RowEncoder {
@@ -123,6 +149,9 @@ class RowEncoder {
       case Role::kJoinKey: {
         if (text.empty() && !quoted)
           return absl::InvalidArgumentError("join key is empty");
+        if (FastNumber(text, view_.join_key_types[role.index], &keys_[role.index])) {
+          return absl::OkStatus();
+        }
         ASSIGN_OR_RETURN(keys_[role.index],
                          ParseValue(text, view_.join_key_types[role.index], unit_));
         return absl::OkStatus();
@@ -135,7 +164,10 @@ class RowEncoder {
           }
           return absl::OkStatus();
         }
-        ASSIGN_OR_RETURN(Micros t, ParseTimestamp(text, unit_));
+        Micros t;
+        if (!FastEpoch(text, unit_, &t)) {
+          ASSIGN_OR_RETURN(t, ParseTimestamp(text, unit_));
+        }
         (role.kind == Role::kEvent ? event_ : created_) = t;
         return absl::OkStatus();
       }
@@ -145,6 +177,7 @@ class RowEncoder {
             !(quoted && (type == VALUE_TYPE_STRING || type == VALUE_TYPE_BYTES))) {
           return absl::OkStatus();  // null
         }
+        if (FastNumber(text, type, &features_[role.index])) return absl::OkStatus();
         ASSIGN_OR_RETURN(features_[role.index], ParseValue(text, type, unit_));
         return absl::OkStatus();
       }
@@ -552,7 +585,6 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
                                                   const std::string& path,
                                                   const IngestOptions& options) {
   const Micros now = internal::NowMicros();
-  PhaseTimer timer;
   if (!options.dataset.empty()) RETURN_IF_ERROR(ValidateArtifactName(options.dataset));
   ASSIGN_OR_RETURN(auto latest, impl_->View(view_name, 0));
   auto view = std::make_shared<ResolvedView>(*latest);
@@ -630,6 +662,7 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   // Read buffers go back to a pool once parsed: fresh memory costs page faults.
   std::mutex pool_mu;
   std::vector<ByteBuffer> pool;
+  std::vector<std::string> arenas;  // parse buffers, likewise
   internal::BoundedQueue<Job> jobs(kWorkers + 1);
   std::vector<std::unique_ptr<ParsedBlock>> blocks;
   std::mutex blocks_mu;
@@ -643,6 +676,14 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
         block->index = job.index;
         if (job.index < first_error.load()) {
           const absl::string_view data = job.data.view().substr(job.start);
+          {
+            std::lock_guard lock(pool_mu);
+            if (!arenas.empty()) {
+              block->arena = std::move(arenas.back());
+              arenas.pop_back();
+            }
+          }
+          block->arena.clear();
           block->arena.reserve(data.size() + data.size() / 2);
           block->entries.reserve(data.size() / 40 + 16);
           if (json) {
@@ -673,10 +714,23 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
             es[kept++] = es[i];
           }
           es.resize(kept);
+          // Lay the kept rows out in key order, so the merge reads each block front
+          // to back; the parse buffer goes back to the pool (fresh memory is the
+          // dearest thing here: every new page is zeroed by the kernel).
+          size_t bytes = 0;
+          for (const Entry& e : es) bytes += e.klen + e.vlen;
+          block->sorted.Resize(bytes);
+          char* p = block->sorted.data();
+          for (Entry& e : es) {
+            std::memcpy(p, e.rec, e.klen + e.vlen);
+            e.rec = p;
+            p += e.klen + e.vlen;
+          }
         }
         {
           std::lock_guard lock(pool_mu);
           pool.push_back(std::move(job.data));
+          arenas.push_back(std::move(block->arena));
         }
         std::lock_guard lock(blocks_mu);
         blocks.push_back(std::move(block));
@@ -723,7 +777,6 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
     line += b->lines;
   }
 
-  timer.Mark("parse");
   // Each block's rows are sorted; they are merged while written.
   IngestResult result;
   Micros min_event = INT64_MAX, max_event = INT64_MIN;
@@ -843,12 +896,10 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
     result.written = writer.written();
     online = std::move(writer.online());
   }
-  timer.Mark("write");
   putter.join();
   RETURN_IF_ERROR(put.status());
   nv.content_id = put->content_id;
   ASSIGN_OR_RETURN(CommitResult dataset, store_->artifacts().Commit(nv));
-  timer.Mark("put");
 
   IngestRecord record;
   record.set_ingest(ingest);
@@ -885,7 +936,6 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
         ->CompactRange(compact, db.cf(Cf::kFeatureOnline), &b, &e)
         .PermitUncheckedError();
   }
-  timer.Mark("commit");
   result.ingest = ingest;
   result.view_version = absl::StrCat("featureview/", view_name, "@", view->version);
   return result;

@@ -115,7 +115,8 @@ absl::Status RunIngest(const Context& ctx, const IngestArgs& a) {
     return Print(w.Take() + "\n");
   }
   return Print(absl::StrCat(
-      "ingested ", r->rows, " rows into ", r->view_version, " (ingest ", r->ingest,
+      "ingested ", r->rows, r->rows == 1 ? " row" : " rows", " into ", r->view_version,
+      " (ingest ", r->ingest,
       r->written != r->rows ? absl::StrCat(", ", r->rows - r->written, " duplicates")
                             : std::string(),
       "); events ", features::FormatTimestamp(r->min_event), " .. ",
