@@ -43,6 +43,9 @@ struct IngestOptions {
   // Rows at or above which the log is written as SST files and ingested (RocksDB's
   // bulk path) rather than through the write-ahead log.
   uint64_t bulk_threshold_rows = 100000;
+  // Bytes of the file parsed (and sorted) as one unit on a worker thread; the
+  // sorted units are merged as they are written. Default 8 MiB.
+  size_t parse_block_bytes = 8 << 20;
   // Called with bytes parsed so far (from one thread at a time).
   std::function<void(uint64_t)> progress;
 };

@@ -101,10 +101,12 @@ class FeatureStoreTest : public testing::StoreTest {
   absl::StatusOr<IngestResult> IngestText(const std::string& view,
                                           const std::string& text,
                                           const std::string& name = "batch.csv",
-                                          uint64_t bulk_threshold = 100000) {
+                                          uint64_t bulk_threshold = 100000,
+                                          size_t block_bytes = 8 << 20) {
     IngestOptions options;
     options.creator = "test";
     options.bulk_threshold_rows = bulk_threshold;
+    options.parse_block_bytes = block_bytes;
     return fs_->Ingest(view, WriteFile(name, text), options);
   }
 
@@ -164,8 +166,10 @@ TEST_F(FeatureStoreTest, RandomizedPointInTimeMatchesBruteForce) {
                       ",", r.b.value_or(""), "\n");
       stats.push_back(r);
     }
-    // Small thresholds send some batches down the SST path, split in two files.
-    auto ingested = IngestText("stats", csv, "stats.csv", b < 2 ? 100000 : 50);
+    // Small thresholds send some batches down the SST path, split in two files;
+    // small parse blocks make many sorted runs, with duplicates across them.
+    auto ingested = IngestText("stats", csv, "stats.csv", b < 2 ? 100000 : 50,
+                               b % 3 == 1 ? 200 : 8 << 20);
     ASSERT_TRUE(ingested.ok()) << ingested.status();
     EXPECT_EQ(ingested->rows, static_cast<uint64_t>(n));
 
@@ -520,6 +524,27 @@ TEST_F(FeatureStoreTest, AFeatureReaddedWithAnotherTypeIsANewColumn) {
   out = Retrieve(request, "customer_id,event_timestamp\n1,15\n2,25\n");
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(*out, "customer_id,event_timestamp,x\n1,15,1.5\n2,25,\n");
+}
+
+TEST_F(FeatureStoreTest, EqualKeysInAFileKeepTheLastLineAcrossParseBlocks) {
+  std::string csv = "customer_id,event_timestamp,created_timestamp,x\n";
+  for (int i = 0; i < 20; ++i) absl::StrAppend(&csv, "1,", 100 + i, ",5,", i, "\n");
+  csv += "1,100,5,999\n";
+  for (int i = 0; i < 20; ++i) absl::StrAppend(&csv, "2,", 100 + i, ",5,", i, "\n");
+  csv += "1,100,5,1000\n";
+  for (uint64_t bulk : {uint64_t{100000}, uint64_t{1}}) {
+    // 30-byte blocks: a row or two each, so the three rows of (1, 100, 5) are in
+    // different sorted runs.
+    auto r = IngestText("stats", csv, "dups.csv", bulk, 30);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->rows, 42u);
+    EXPECT_EQ(r->written, 40u);
+    HistoricalRequest request;
+    request.features = {"stats:x"};
+    auto out = Retrieve(request, "customer_id,event_timestamp\n1,100\n");
+    ASSERT_TRUE(out.ok());
+    EXPECT_EQ(*out, "customer_id,event_timestamp,x\n1,100,1000\n");
+  }
 }
 
 }  // namespace

@@ -33,7 +33,6 @@ namespace {
 
 using internal::Cf;
 
-constexpr size_t kBlockBytes = 8 << 20;
 constexpr int kWorkers = 2;
 // Online rows written by one ingest above which the view's online range is compacted.
 constexpr size_t kCompactOnlineRows = 10000;
@@ -518,8 +517,10 @@ class RunMerger {
     const Entry* entry;
     size_t run;
   };
+  // Heap order: key, then block, so equal keys come out in file order.
   static bool Greater(const Item& a, const Item& b) {
-    return EntryLess(*b.entry, *a.entry);
+    const int c = CompareKeys(*a.entry, *b.entry);
+    return c != 0 ? c > 0 : a.run > b.run;
   }
   std::vector<Range> runs_;
   std::vector<Item> heap_;
@@ -623,7 +624,7 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
 
   // Parse: a reader cuts blocks, two workers parse them.
   ASSIGN_OR_RETURN(auto source, OpenFileSource(file));
-  CsvBlockReader reader(source.get(), kBlockBytes);
+  CsvBlockReader reader(source.get(), std::max<size_t>(options.parse_block_bytes, 1));
   ByteBuffer first;
   ASSIGN_OR_RETURN(bool any, reader.Next(&first));
   if (!any) {
