@@ -30,5 +30,8 @@ cli_lineage() {
   echo
   echo "== historical retrieval: strata vs DuckDB and pandas (bench/features_bench.sh) =="
   bash "$BENCH/features_bench.sh" "$BUILD"
+  echo
+  echo "== online lookups, in process (online_bench) =="
+  "$BUILD/bench/online_bench" --dir "$BENCH/out/online"
 } 2>&1 | tee "$results"
 echo "results kept in $results"
