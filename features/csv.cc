@@ -149,6 +149,19 @@ absl::StatusOr<bool> CsvBlockReader::Next(ByteBuffer* block) {
   return true;
 }
 
+absl::StatusOr<bool> CsvRecords::NextRow(size_t columns) {
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, Next());
+    if (!more) return false;
+    if (fields_.size() == 1 && fields_[0].empty() && !quoted_[0]) continue;  // blank
+    if (fields_.size() != columns) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(fields_.size(), " fields, but the header has ", columns));
+    }
+    return true;
+  }
+}
+
 size_t AfterRecord(absl::string_view data, absl::string_view raw) {
   size_t at = raw.size();
   if (at < data.size() && data[at] == '\r') ++at;

@@ -27,6 +27,10 @@ class CsvRecords {
   // line() is then the line the bad record starts on.
   absl::StatusOr<bool> Next();
 
+  // As Next, but skips blank lines, and a record whose field count is not
+  // `columns` is an error ("5 fields, but the header has 4").
+  absl::StatusOr<bool> NextRow(size_t columns);
+
   const std::vector<absl::string_view>& fields() const { return fields_; }
   // Whether field i was quoted: "" is an empty string, an empty field is nothing.
   bool quoted(size_t i) const { return quoted_[i]; }

@@ -203,19 +203,13 @@ void ParseSpineRows(const Plan& plan, const HistoricalRequest& request, size_t c
   out->lookups.resize(plan.views.size());
   CsvRecords records(text);
   while (true) {
-    auto more = records.Next();
+    auto more = records.NextRow(columns);
     if (!more.ok()) {
       out->error = {records.line(), std::string(more.status().message())};
       return;
     }
     if (!*more) break;
     const auto& fields = records.fields();
-    if (fields.size() == 1 && fields[0].empty() && !records.quoted(0)) continue;
-    if (fields.size() != columns) {
-      out->error = {records.line(),
-                    absl::StrCat(fields.size(), " fields, but the header has ", columns)};
-      return;
-    }
     auto t = ParseTimestamp(fields[event_column], request.timestamp_unit);
     if (!t.ok()) {
       out->error = {records.line(),

@@ -313,20 +313,13 @@ void ParseCsvBlock(const ResolvedView& view, const std::vector<Role>& roles,
   CsvRecords records(data);
   uint32_t row = 0;
   while (true) {
-    auto more = records.Next();
+    auto more = records.NextRow(roles.size());
     if (!more.ok()) {
       out->error = {records.line(), std::string(more.status().message())};
       return;
     }
     if (!*more) break;
     const auto& fields = records.fields();
-    if (fields.size() == 1 && fields[0].empty() && !records.quoted(0)) continue;
-    if (fields.size() != roles.size()) {
-      out->error = {
-          records.line(),
-          absl::StrCat(fields.size(), " fields, but the header has ", roles.size())};
-      return;
-    }
     enc.Reset();
     for (size_t c = 0; c < fields.size(); ++c) {
       if (absl::Status s = enc.SetText(roles[c], fields[c], records.quoted(c)); !s.ok()) {

@@ -51,6 +51,27 @@ class CliTest : public ::testing::Test {
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
 
+  struct BadCommand {
+    std::vector<std::string> args;
+    int exit_code;
+    std::string message_part;
+  };
+
+  // Each command fails with its exit code and a one-line error containing its
+  // message part, and prints nothing on standard output.
+  void ExpectBadCommands(const std::vector<BadCommand>& cases) {
+    for (const auto& c : cases) {
+      ProcessResult r = Strata(c.args);
+      std::string cmd;
+      for (const auto& a : c.args) cmd += a + " ";
+      EXPECT_EQ(r.exit_code, c.exit_code) << cmd << r.err;
+      EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << cmd << r.err;
+      EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << cmd << r.err;
+      EXPECT_NE(r.err.find(c.message_part), std::string::npos) << cmd << r.err;
+      EXPECT_EQ(r.out, "") << cmd;
+    }
+  }
+
   testing::ScratchDir dir_;
   std::string store_dir_;
 };
@@ -179,12 +200,6 @@ TEST_F(CliTest, RunsAndLineage) {
             std::string::npos);
 }
 
-struct BadCommand {
-  std::vector<std::string> args;
-  int exit_code;
-  std::string message_part;
-};
-
 TEST_F(CliTest, BadInputGetsOneLineErrorsAndWritesNothing) {
   Ok({"put", "model/churn", "-"}, "v1");
   const std::string file = WriteFile("f.txt", "content");
@@ -229,16 +244,7 @@ TEST_F(CliTest, BadInputGetsOneLineErrorsAndWritesNothing) {
       {{"lineage", "model/churn", "--up", "--down"}, 2, "at most one"},
       {{"frobnicate"}, 2, "unknown command 'frobnicate'"},
   };
-  for (const auto& c : cases) {
-    ProcessResult r = Strata(c.args);
-    std::string cmd;
-    for (const auto& a : c.args) cmd += a + " ";
-    EXPECT_EQ(r.exit_code, c.exit_code) << cmd << r.err;
-    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << cmd << r.err;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << cmd << r.err;
-    EXPECT_NE(r.err.find(c.message_part), std::string::npos) << cmd << r.err;
-    EXPECT_EQ(r.out, "") << cmd;
-  }
+  ExpectBadCommands(cases);
   const std::string after = Ok({"ls", "--json"}) + Ok({"log", "model/churn", "--json"}) +
                             Ok({"alias", "log", "model/churn", "--json"});
   EXPECT_EQ(before, after);
@@ -463,16 +469,7 @@ TEST_F(CliTest, BadFeatureCommandsGetOneLineErrorsAndWriteNothing) {
        2,
        "no values for join key customer_id"},
   };
-  for (const auto& c : cases) {
-    ProcessResult r = Strata(c.args);
-    std::string cmd;
-    for (const auto& a : c.args) cmd += a + " ";
-    EXPECT_EQ(r.exit_code, c.exit_code) << cmd << r.err;
-    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << cmd << r.err;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << cmd << r.err;
-    EXPECT_NE(r.err.find(c.message_part), std::string::npos) << cmd << r.err;
-    EXPECT_EQ(r.out, "") << cmd;
-  }
+  ExpectBadCommands(cases);
   EXPECT_EQ(before, Ok({"ls", "--json"}) +
                         Ok({"log", "dataset/customer_stats-ingest", "--json"}));
 }
