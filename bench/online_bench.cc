@@ -150,8 +150,9 @@ int main(int argc, char** argv) {
     const auto start = Clock::now();
     for (int r = 0; r < requests; ++r) {
       features::EntityColumns cols = {{"user_id", {}}};
+      const bool fixed = std::getenv("ONLINE_BENCH_FIXED") != nullptr;
       for (int i = 0; i < batch; ++i) {
-        cols[0].second.emplace_back(static_cast<int64_t>(rng() % entities));
+        cols[0].second.emplace_back(static_cast<int64_t>(fixed ? i : rng() % entities));
       }
       const auto t0 = Clock::now();
       auto result = fs.Online(features, cols, now);
@@ -170,6 +171,13 @@ int main(int argc, char** argv) {
       us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    if (std::getenv("ONLINE_BENCH_DIST") != nullptr) {
+      std::vector<double> sorted = us;
+      std::sort(sorted.begin(), sorted.end());
+      for (double q : {0.5, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995}) {
+        std::printf("  q%.3f %.1f us\n", q, sorted[size_t(q * sorted.size())]);
+      }
+    }
     const Stats s = Summarize(us);
     std::printf("%-8d %10.1f %10.1f %10.1f %10.1f %16.0f %12s\n", batch, s.p50, s.p99,
                 s.p999, s.mean, requests * double(batch) / seconds,

@@ -244,7 +244,7 @@ void PutVarint(std::string* out, uint64_t v) {
   out->append(b, n);
 }
 
-bool GetVarint(const char** p, const char* end, uint64_t* v) {
+bool GetVarintSlow(const char** p, const char* end, uint64_t* v) {
   uint64_t result = 0;
   for (int shift = 0; shift <= 63 && *p < end; shift += 7) {
     const auto byte = static_cast<uint8_t>(*(*p)++);
@@ -343,48 +343,10 @@ absl::Status ReadRow(absl::string_view row, const std::vector<int>& slots,
 absl::Status ReadRow(absl::string_view row, const std::vector<int>& slots,
                      const std::vector<ValueType>& column_types, Value* const* outs,
                      size_t wanted) {
-  const auto malformed = [] { return absl::DataLossError("malformed feature row"); };
   for (size_t i = 0; i < wanted; ++i) *outs[i] = std::monostate();
-  const char* p = row.data();
-  const char* end = p + row.size();
-  uint64_t count;
-  if (!GetVarint(&p, end, &count)) return malformed();
-  for (uint64_t i = 0; i < count; ++i) {
-    uint64_t column;
-    if (!GetVarint(&p, end, &column) || column >= column_types.size()) return malformed();
-    const int slot = column < slots.size() ? slots[column] : -1;
-    switch (column_types[column]) {
-      case VALUE_TYPE_INT64:
-      case VALUE_TYPE_TIMESTAMP:
-      case VALUE_TYPE_DOUBLE: {
-        if (end - p < 8) return malformed();
-        if (slot >= 0) {
-          const uint64_t x = absl::little_endian::Load64(p);
-          if (column_types[column] == VALUE_TYPE_DOUBLE) {
-            *outs[slot] = absl::bit_cast<double>(x);
-          } else {
-            *outs[slot] = static_cast<int64_t>(x);
-          }
-        }
-        p += 8;
-        break;
-      }
-      case VALUE_TYPE_BOOL:
-        if (end - p < 1) return malformed();
-        if (slot >= 0) *outs[slot] = *p != 0;
-        ++p;
-        break;
-      default: {
-        uint64_t n;
-        if (!GetVarint(&p, end, &n) || static_cast<uint64_t>(end - p) < n) {
-          return malformed();
-        }
-        if (slot >= 0) *outs[slot] = std::string(p, n);
-        p += n;
-      }
-    }
-  }
-  return absl::OkStatus();
+  return VisitRow(row, slots, column_types, [&](int slot, auto&& v) {
+    *outs[slot] = std::forward<decltype(v)>(v);
+  });
 }
 
 }  // namespace codec

@@ -70,6 +70,14 @@ inline void PutBE64(std::string* out, uint64_t v) {
   for (int i = 7; i >= 0; --i, v >>= 8) b[i] = static_cast<char>(v & 0xff);
   out->append(b, 8);
 }
+// `v` read from little-endian bytes, in host order.
+inline uint64_t LittleEndian64(uint64_t v) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  return __builtin_bswap64(v);
+#else
+  return v;
+#endif
+}
 inline uint64_t GetBE64(const char* p) {
   uint64_t v;
   std::memcpy(&v, p, 8);
@@ -77,7 +85,14 @@ inline uint64_t GetBE64(const char* p) {
 }
 void PutVarint(std::string* out, uint64_t v);
 // Reads a varint at *p (< end), advancing *p. False when malformed.
-bool GetVarint(const char** p, const char* end, uint64_t* v);
+bool GetVarintSlow(const char** p, const char* end, uint64_t* v);
+inline bool GetVarint(const char** p, const char* end, uint64_t* v) {
+  if (*p < end && static_cast<uint8_t>(**p) < 0x80) {  // one byte: most column ids
+    *v = static_cast<uint8_t>(*(*p)++);
+    return true;
+  }
+  return GetVarintSlow(p, end, v);
+}
 
 // Appends one join key value to an entity key. `value` must hold int64 or string.
 void AppendEntityPart(std::string* key, const Value& value);
@@ -112,6 +127,55 @@ void AppendRow(std::string* out, const std::vector<Cell>& cells,
 // Where ReadRow puts each column: slot[column id] is an index into its output, or
 // -1 for a column not wanted. Built once per request from the wanted column ids.
 std::vector<int> ColumnSlots(const std::vector<uint32_t>& columns, size_t column_count);
+
+// Calls visit(slot, value) for each wanted column present in `row`, value being an
+// int64_t (int64, timestamp), double, bool or std::string (string, bytes). The
+// decoding loop of ReadRow, for callers that put values elsewhere.
+// Errors: DataLoss for a malformed row.
+template <typename Visit>
+absl::Status VisitRow(absl::string_view row, const std::vector<int>& slots,
+                      const std::vector<ValueType>& column_types, Visit visit) {
+  const auto malformed = [] { return absl::DataLossError("malformed feature row"); };
+  const char* p = row.data();
+  const char* end = p + row.size();
+  uint64_t count;
+  if (!GetVarint(&p, end, &count)) return malformed();
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t column;
+    if (!GetVarint(&p, end, &column) || column >= column_types.size()) return malformed();
+    const int slot = column < slots.size() ? slots[column] : -1;
+    const ValueType type = column_types[column];
+    if (type == VALUE_TYPE_INT64 || type == VALUE_TYPE_TIMESTAMP ||
+        type == VALUE_TYPE_DOUBLE) {
+      if (end - p < 8) return malformed();
+      if (slot >= 0) {
+        uint64_t x;
+        std::memcpy(&x, p, 8);
+        x = LittleEndian64(x);
+        if (type == VALUE_TYPE_DOUBLE) {
+          double d;
+          std::memcpy(&d, &x, 8);
+          visit(slot, d);
+        } else {
+          visit(slot, static_cast<int64_t>(x));
+        }
+      }
+      p += 8;
+    } else if (type == VALUE_TYPE_BOOL) {
+      if (end - p < 1) return malformed();
+      if (slot >= 0) visit(slot, *p != 0);
+      ++p;
+    } else {
+      uint64_t n;
+      if (!GetVarint(&p, end, &n) || static_cast<uint64_t>(end - p) < n) {
+        return malformed();
+      }
+      if (slot >= 0) visit(slot, std::string(p, n));
+      p += n;
+    }
+  }
+  return absl::OkStatus();
+}
 
 // Reads from `row` the wanted columns into *outs[slot] (`outs` has a pointer per
 // slot in use, `wanted` of them): absent columns become null. `column_types` maps

@@ -1,5 +1,6 @@
 // Online lookup: one MultiGet per view in the online table, whose merge operator
 // keeps each entity's newest row.
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "features/codec.h"
@@ -37,8 +38,13 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(
     std::vector<size_t> outputs;
   };
   std::vector<Group> groups;
+  absl::flat_hash_set<absl::string_view> requested;
   for (size_t f = 0; f < features.size(); ++f) {
     ASSIGN_OR_RETURN(auto parts, SplitFeatureRef(features[f]));
+    if (!requested.insert(features[f]).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("feature ", features[f], " is requested twice"));
+    }
     Group* g = nullptr;
     for (auto& existing : groups) {
       if (existing.view->def.name() == parts.first) g = &existing;
@@ -108,19 +114,18 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(
     // Rows from the cache, the rest with one MultiGet (and then cached).
     std::vector<absl::string_view> found(n);
     std::vector<bool> present(n, false);
-    std::vector<OnlineCache::Row> cached(cache != nullptr ? n : 0);
     std::vector<uint64_t> generations;
     std::vector<size_t> misses;
     std::vector<rocksdb::Slice> miss_keys;
-    std::vector<OnlineCache::Lookup> lookups;
-    if (cache != nullptr) cache->FindMany(keys, &lookups);
+    std::vector<OnlineCache::Found> lookups;
+    std::string cached_rows;
+    if (cache != nullptr) cache->FindMany(keys, &cached_rows, &lookups);
     for (size_t i = 0; i < n; ++i) {
       if (cache != nullptr) {
-        OnlineCache::Lookup& hit = lookups[i];
+        const OnlineCache::Found& hit = lookups[i];
         if (hit.hit) {
-          cached[i] = std::move(hit.row);
-          if (cached[i]) {
-            found[i] = cached[i].view();
+          if (hit.present) {
+            found[i] = absl::string_view(cached_rows).substr(hit.offset, hit.size);
             present[i] = true;
           }
           continue;
@@ -149,7 +154,6 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(
     }
 
     const Micros ttl = view.def.ttl_seconds() * 1000000;
-    std::vector<Value*> outs(g.columns.size());
     const std::vector<int> slots =
         codec::ColumnSlots(g.columns, view.column_types.size());
     for (size_t i = 0; i < n; ++i) {
@@ -159,23 +163,20 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(
         return absl::DataLossError("malformed online row");
       }
       const codec::LogSuffix h = codec::DecodeOnlineHeader(value);
-      for (size_t c = 0; c < outs.size(); ++c)
-        outs[c] = &result.values[g.outputs[c]][i].value;
-      RETURN_IF_ERROR(codec::ReadRow(value.substr(codec::kOnlineHeaderBytes), slots,
-                                     view.column_types, outs.data(), outs.size()));
       const bool stale = ttl > 0 && h.event < now - ttl;
       for (size_t c = 0; c < g.columns.size(); ++c) {
         OnlineValue& out = result.values[g.outputs[c]][i];
         out.event_time = h.event;
-        if (stale) {
-          out.status = FeatureStatus::kOutsideMaxAge;
-          out.value = std::monostate();
-        } else if (out.value.index() == 0) {
-          out.status = FeatureStatus::kNullValue;
-        } else {
-          out.status = FeatureStatus::kPresent;
-        }
+        out.status = stale ? FeatureStatus::kOutsideMaxAge : FeatureStatus::kNullValue;
       }
+      if (stale) continue;  // the values are withheld
+      RETURN_IF_ERROR(codec::VisitRow(value.substr(codec::kOnlineHeaderBytes), slots,
+                                      view.column_types, [&](int slot, auto&& v) {
+                                        OnlineValue& out =
+                                            result.values[g.outputs[slot]][i];
+                                        out.value = std::forward<decltype(v)>(v);
+                                        out.status = FeatureStatus::kPresent;
+                                      }));
     }
   }
   return result;

@@ -28,32 +28,51 @@ OnlineCache::Row OnlineCache::MakeRow(absl::string_view bytes) {
   return row;
 }
 
-void OnlineCache::FindMany(const std::vector<std::string>& keys,
-                           std::vector<Lookup>* out) const {
-  out->assign(keys.size(), Lookup());
-  std::array<std::vector<uint32_t>, kShards> by_shard;
-  std::vector<size_t> hashes(keys.size());
+void OnlineCache::FindMany(const std::vector<std::string>& keys, std::string* rows,
+                           std::vector<Found>* out) const {
+  out->assign(keys.size(), Found());
+  rows->clear();
+  rows->reserve(keys.size() * 512);
+  // Keys grouped by shard: a counting sort of their indices.
+  std::vector<uint8_t> shard_of(keys.size());
+  std::array<uint32_t, kShards + 1> start{};
   for (size_t i = 0; i < keys.size(); ++i) {
-    hashes[i] = absl::HashOf(absl::string_view(keys[i]));
-    by_shard[hashes[i] % kShards].push_back(static_cast<uint32_t>(i));
+    shard_of[i] =
+        static_cast<uint8_t>(absl::HashOf(absl::string_view(keys[i])) % kShards);
+    ++start[shard_of[i] + 1];
   }
+  for (int s = 0; s < kShards; ++s) start[s + 1] += start[s];
+  std::vector<uint32_t> order(keys.size());
+  {
+    std::array<uint32_t, kShards> next;
+    std::copy(start.begin(), start.end() - 1, next.begin());
+    for (size_t i = 0; i < keys.size(); ++i) order[next[shard_of[i]]++] = i;
+  }
+  std::vector<const Row*> hits(keys.size(), nullptr);
   for (int s = 0; s < kShards; ++s) {
-    if (by_shard[s].empty()) continue;
+    if (start[s] == start[s + 1]) continue;
     Shard& shard = shards_[s];
     std::lock_guard lock(shard.mu);
-    for (uint32_t i : by_shard[s]) {
-      Lookup& l = (*out)[i];
-      l.generation = shard.generation;
-      if (auto it = shard.rows.find(absl::string_view(keys[i])); it != shard.rows.end()) {
-        l.hit = true;
-        l.row = it->second;
-      }
+    for (uint32_t k = start[s]; k < start[s + 1]; ++k) {
+      const uint32_t i = order[k];
+      Found& f = (*out)[i];
+      f.generation = shard.generation;
+      auto it = shard.rows.find(absl::string_view(keys[i]));
+      if (it == shard.rows.end()) continue;
+      f.hit = true;
+      if (!it->second) continue;
+      hits[i] = &it->second;
+      const char* p = it->second.bytes.get();
+      for (size_t at = 0; at < it->second.size; at += 64) __builtin_prefetch(p + at);
     }
-  }
-  for (const Lookup& l : *out) {
-    if (l.row) {
-      const char* p = l.row.bytes.get();
-      for (size_t at = 0; at < l.row.size; at += 64) __builtin_prefetch(p + at);
+    for (uint32_t k = start[s]; k < start[s + 1]; ++k) {
+      const uint32_t i = order[k];
+      if (hits[i] == nullptr) continue;
+      Found& f = (*out)[i];
+      f.present = true;
+      f.offset = static_cast<uint32_t>(rows->size());
+      f.size = static_cast<uint32_t>(hits[i]->size);
+      rows->append(hits[i]->bytes.get(), hits[i]->size);
     }
   }
 }

@@ -47,9 +47,20 @@ class OnlineCache {
     uint64_t generation = 0;  // pass to Insert after a miss
   };
   Lookup Find(absl::string_view key) const;
-  // Find for many keys at once: each shard is locked once, and the memory of the
-  // rows found is prefetched, so the cache misses of different keys overlap.
-  void FindMany(const std::vector<std::string>& keys, std::vector<Lookup>* out) const;
+
+  // Find for many keys at once, copying the rows found into `rows` (no reference
+  // counting on rows' cold cache lines): each shard is locked once, the rows of a
+  // shard are prefetched before they are copied, so the cache misses of different
+  // keys overlap.
+  struct Found {
+    bool hit = false;
+    bool present = false;  // a hit with a row (not a known absence)
+    uint32_t offset = 0;   // of the row in `rows`
+    uint32_t size = 0;
+    uint64_t generation = 0;  // pass to Insert after a miss
+  };
+  void FindMany(const std::vector<std::string>& keys, std::string* rows,
+                std::vector<Found>* out) const;
 
   // Caches what a reader found for `key` unless an update reached its shard since
   // `generation` (from Find).
