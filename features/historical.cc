@@ -225,7 +225,7 @@ void ParseSpineRows(const Plan& plan, const HistoricalRequest& request, size_t c
         const size_t c = vp.spine_key_columns[k];
         auto value =
             ParseValue(fields[c], vp.view->join_key_types[k], request.timestamp_unit);
-        if (!value.ok() || fields[c].empty()) {
+        if (!value.ok() || (fields[c].empty() && !records.quoted(c))) {
           out->error = {
               records.line(),
               absl::StrCat("column ", vp.view->join_key_names[k], ": ",
