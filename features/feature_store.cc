@@ -38,22 +38,30 @@ absl::StatusOr<std::shared_ptr<const ResolvedView>> FeatureStore::Impl::View(
   if (absl::Status s = ValidateArtifactName(name); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("feature view ", s.message()));
   }
-  Ref ref;
-  ref.artifact = {Kind::kFeatureView, name};
-  ref.version = version;
-  auto resolved = store->artifacts().Resolve(ref);
-  if (absl::IsNotFound(resolved.status())) {
-    return absl::NotFoundError(
-        version == 0
-            ? absl::StrCat("no feature view ", name, " (apply its definition first)")
-            : absl::StrCat("no feature view ", name, "@", version));
+  // The latest version's number is one read; the view itself is cached per version.
+  uint64_t number = version;
+  if (number == 0) {
+    auto latest = store->artifacts().LatestVersion({Kind::kFeatureView, name});
+    if (absl::IsNotFound(latest.status())) {
+      return absl::NotFoundError(
+          absl::StrCat("no feature view ", name, " (apply its definition first)"));
+    }
+    if (!latest.ok()) return latest.status();
+    number = *latest;
   }
-  if (!resolved.ok()) return resolved.status();
-  const auto key = std::make_pair(name, resolved->number());
+  const auto key = std::make_pair(name, number);
   {
     std::lock_guard lock(mu);
     if (auto it = cache.find(key); it != cache.end()) return it->second;
   }
+  Ref ref;
+  ref.artifact = {Kind::kFeatureView, name};
+  ref.version = number;
+  auto resolved = store->artifacts().Resolve(ref);
+  if (absl::IsNotFound(resolved.status())) {
+    return absl::NotFoundError(absl::StrCat("no feature view ", name, "@", number));
+  }
+  if (!resolved.ok()) return resolved.status();
   auto view = std::make_shared<ResolvedView>();
   ASSIGN_OR_RETURN(view->def, registry->Get(absl::StrCat(name, "@", resolved->number())));
   view->version = resolved->number();

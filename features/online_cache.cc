@@ -53,6 +53,10 @@ void OnlineCache::FindMany(const std::vector<std::string>& keys, std::string* ro
     if (start[s] == start[s + 1]) continue;
     Shard& shard = shards_[s];
     std::lock_guard lock(shard.mu);
+    // Prefetch every probe first, so the table's misses overlap too.
+    for (uint32_t k = start[s]; k < start[s + 1]; ++k) {
+      shard.rows.prefetch(absl::string_view(keys[order[k]]));
+    }
     for (uint32_t k = start[s]; k < start[s + 1]; ++k) {
       const uint32_t i = order[k];
       Found& f = (*out)[i];

@@ -71,7 +71,7 @@ class OnlineCache {
   void Update(absl::string_view key, absl::string_view row, size_t version_bytes);
 
  private:
-  static constexpr int kShards = 32;
+  static constexpr int kShards = 8;
   struct Shard {
     mutable std::mutex mu;
     absl::flat_hash_map<std::string, Row> rows;

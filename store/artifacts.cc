@@ -57,6 +57,11 @@ absl::StatusOr<store::ArtifactHead> ArtifactStore::Head(
   return *head;
 }
 
+absl::StatusOr<uint64_t> ArtifactStore::LatestVersion(const ArtifactId& artifact) const {
+  ASSIGN_OR_RETURN(store::ArtifactHead head, Head(artifact));
+  return head.latest_version();
+}
+
 absl::StatusOr<store::Version> ArtifactStore::Resolve(const Ref& ref) const {
   ASSIGN_OR_RETURN(store::ArtifactHead head, Head(ref.artifact));
   uint64_t number = ref.version;

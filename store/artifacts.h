@@ -64,6 +64,10 @@ class ArtifactStore {
   // Errors: NotFound naming the artifact, version or alias that does not exist.
   absl::StatusOr<store::Version> Resolve(const Ref& ref) const;
 
+  // The number of the artifact's latest version: one read, for callers that cache
+  // what they resolved. Errors: NotFound for an unknown artifact.
+  absl::StatusOr<uint64_t> LatestVersion(const ArtifactId& artifact) const;
+
   // All versions, oldest first. Errors: NotFound for an unknown artifact.
   absl::StatusOr<std::vector<store::Version>> Versions(const ArtifactId& artifact) const;
 
