@@ -21,7 +21,7 @@ absl::string_view FeatureStatusName(FeatureStatus status) {
   return "UNKNOWN";
 }
 
-absl::StatusOr<std::pair<std::string, std::string>> SplitFeatureRef(
+absl::StatusOr<std::pair<absl::string_view, absl::string_view>> SplitFeatureRefView(
     absl::string_view ref) {
   const size_t colon = ref.find(':');
   if (colon == absl::string_view::npos || colon == 0 || colon + 1 == ref.size() ||
@@ -29,8 +29,13 @@ absl::StatusOr<std::pair<std::string, std::string>> SplitFeatureRef(
     return absl::InvalidArgumentError(
         absl::StrCat("feature reference \"", ref, "\" is not VIEW:FEATURE"));
   }
-  return std::make_pair(std::string(ref.substr(0, colon)),
-                        std::string(ref.substr(colon + 1)));
+  return std::make_pair(ref.substr(0, colon), ref.substr(colon + 1));
+}
+
+absl::StatusOr<std::pair<std::string, std::string>> SplitFeatureRef(
+    absl::string_view ref) {
+  ASSIGN_OR_RETURN(auto parts, SplitFeatureRefView(ref));
+  return std::make_pair(std::string(parts.first), std::string(parts.second));
 }
 
 absl::StatusOr<std::shared_ptr<const ResolvedView>> FeatureStore::Impl::View(

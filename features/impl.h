@@ -42,7 +42,10 @@ struct FeatureStore::Impl {
       cache;
 };
 
-// "view:feature", split. Errors: InvalidArgument.
+// "view:feature", split (the views point into `ref`). Errors: InvalidArgument.
+absl::StatusOr<std::pair<absl::string_view, absl::string_view>> SplitFeatureRefView(
+    absl::string_view ref);
+// The same, copied.
 absl::StatusOr<std::pair<std::string, std::string>> SplitFeatureRef(
     absl::string_view ref);
 

@@ -29,7 +29,8 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(
   result.entities = entities;
   result.features = features;
   result.types.resize(features.size());
-  result.values.assign(features.size(), std::vector<OnlineValue>(n));
+  result.values.resize(features.size());
+  for (auto& column : result.values) column.resize(n);
 
   // Requested features grouped by view, in order of first appearance.
   struct Group {
@@ -40,7 +41,7 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(
   std::vector<Group> groups;
   absl::flat_hash_set<absl::string_view> requested;
   for (size_t f = 0; f < features.size(); ++f) {
-    ASSIGN_OR_RETURN(auto parts, SplitFeatureRef(features[f]));
+    ASSIGN_OR_RETURN(auto parts, SplitFeatureRefView(features[f]));
     if (!requested.insert(features[f]).second) {
       return absl::InvalidArgumentError(
           absl::StrCat("feature ", features[f], " is requested twice"));
@@ -50,7 +51,7 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(
       if (existing.view->def.name() == parts.first) g = &existing;
     }
     if (g == nullptr) {
-      ASSIGN_OR_RETURN(auto view, impl_->View(parts.first, 0));
+      ASSIGN_OR_RETURN(auto view, impl_->View(std::string(parts.first), 0));
       g = &groups.emplace_back();
       g->view = std::move(view);
     }
