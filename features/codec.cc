@@ -334,18 +334,9 @@ std::vector<int> ColumnSlots(const std::vector<uint32_t>& columns, size_t column
 absl::Status ReadRow(absl::string_view row, const std::vector<int>& slots,
                      const std::vector<ValueType>& column_types,
                      std::vector<Value>* out) {
-  std::vector<Value*> outs;
-  outs.reserve(out->size());
-  for (Value& v : *out) outs.push_back(&v);
-  return ReadRow(row, slots, column_types, outs.data(), outs.size());
-}
-
-absl::Status ReadRow(absl::string_view row, const std::vector<int>& slots,
-                     const std::vector<ValueType>& column_types, Value* const* outs,
-                     size_t wanted) {
-  for (size_t i = 0; i < wanted; ++i) *outs[i] = std::monostate();
+  for (Value& v : *out) v = std::monostate();
   return VisitRow(row, slots, column_types, [&](int slot, auto&& v) {
-    *outs[slot] = std::forward<decltype(v)>(v);
+    (*out)[slot] = std::forward<decltype(v)>(v);
   });
 }
 

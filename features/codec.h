@@ -177,13 +177,8 @@ absl::Status VisitRow(absl::string_view row, const std::vector<int>& slots,
   return absl::OkStatus();
 }
 
-// Reads from `row` the wanted columns into *outs[slot] (`outs` has a pointer per
-// slot in use, `wanted` of them): absent columns become null. `column_types` maps
-// every column id to its type. Errors: DataLoss for a malformed row.
-absl::Status ReadRow(absl::string_view row, const std::vector<int>& slots,
-                     const std::vector<ValueType>& column_types, Value* const* outs,
-                     size_t wanted);
-// The same into `out`, one value per slot.
+// Reads from `row` the wanted columns into `out`, one value per slot: absent
+// columns become null. Errors: DataLoss for a malformed row.
 absl::Status ReadRow(absl::string_view row, const std::vector<int>& slots,
                      const std::vector<ValueType>& column_types, std::vector<Value>* out);
 

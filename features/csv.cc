@@ -7,11 +7,8 @@
 #include "store/status_macros.h"
 
 namespace strata::features {
-namespace {
 
-// The end of the last whole record in `data` (just past its LF), or 0 when there
-// is none. `data` starts at a record boundary.
-size_t LastRecordEnd(absl::string_view data) {
+size_t WholeRecordsEnd(absl::string_view data) {
   if (std::memchr(data.data(), '"', data.size()) == nullptr) {
     const void* nl = memrchr(data.data(), '\n', data.size());
     return nl == nullptr ? 0 : static_cast<const char*>(nl) - data.data() + 1;
@@ -28,8 +25,6 @@ size_t LastRecordEnd(absl::string_view data) {
   }
   return end;
 }
-
-}  // namespace
 
 absl::StatusOr<bool> CsvRecords::Next() {
   fields_.clear();
@@ -136,11 +131,11 @@ absl::StatusOr<bool> CsvBlockReader::Next(ByteBuffer* block) {
   }
   if (block->size() == 0) return false;
   if (!eof_) {
-    size_t cut = LastRecordEnd(block->view());
+    size_t cut = WholeRecordsEnd(block->view());
     // One record longer than a block: keep reading until it ends.
     while (cut == 0 && !eof_) {
       RETURN_IF_ERROR(ReadMore(block, block_bytes_).status());
-      cut = LastRecordEnd(block->view());
+      cut = WholeRecordsEnd(block->view());
     }
     if (cut == 0) return true;
     carry_.Append(block->view().substr(cut));

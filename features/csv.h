@@ -97,6 +97,10 @@ class CsvBlockReader {
   uint64_t bytes_read_ = 0;
 };
 
+// The end of the last whole record in `data` (just past its LF), or 0 when there
+// is none. `data` starts at a record boundary.
+size_t WholeRecordsEnd(absl::string_view data);
+
 // The offset in `data` just past its first record, whose text is `raw` (from
 // CsvRecords::raw()), and that record's line end.
 size_t AfterRecord(absl::string_view data, absl::string_view raw);

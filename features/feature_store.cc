@@ -32,12 +32,6 @@ absl::StatusOr<std::pair<absl::string_view, absl::string_view>> SplitFeatureRefV
   return std::make_pair(ref.substr(0, colon), ref.substr(colon + 1));
 }
 
-absl::StatusOr<std::pair<std::string, std::string>> SplitFeatureRef(
-    absl::string_view ref) {
-  ASSIGN_OR_RETURN(auto parts, SplitFeatureRefView(ref));
-  return std::make_pair(std::string(parts.first), std::string(parts.second));
-}
-
 absl::StatusOr<std::shared_ptr<const ResolvedView>> FeatureStore::Impl::View(
     const std::string& name, uint64_t version) const {
   if (absl::Status s = ValidateArtifactName(name); !s.ok()) {

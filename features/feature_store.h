@@ -159,6 +159,12 @@ class FeatureStore {
   // unknown view or feature.
   absl::StatusOr<HistoricalResult> Historical(const HistoricalRequest& request,
                                               ByteSource& spine, ByteSink& out) const;
+  // The same with the spine named: a CSV file, "-" for standard input, or
+  // "dataset/NAME[@REF]" (read from a verified copy of the stored content).
+  // Errors: as above; NotFound for an unknown dataset or version.
+  absl::StatusOr<HistoricalResult> Historical(const HistoricalRequest& request,
+                                              const std::string& spine,
+                                              ByteSink& out) const;
 
   // Historical, saved as a new version of `dataset_name` with lineage to the spine's
   // dataset version and to each feature view version used, and the request (with

@@ -1,11 +1,8 @@
 // Point-in-time retrieval: the spine is read in blocks; per block and view, lookups
-// are sorted by entity and time and split between two threads, each seeking its own
-// iterator once per row; the output is written in spine order.
-#include <fcntl.h>
-#include <unistd.h>
-
+// are split at an entity into two key ranges, each sorted and swept by its own
+// thread and iterator (stepping to nearby rows, seeking to far ones); the output is
+// written in spine order.
 #include <algorithm>
-#include <filesystem>
 #include <thread>
 
 #include "absl/strings/numbers.h"
@@ -16,6 +13,7 @@
 #include "features/csv.h"
 #include "features/feature_store.h"
 #include "features/impl.h"
+#include "features/scratch.h"
 #include "store/internal/keys.h"
 #include "store/internal/records.h"
 #include "store/internal/rocks_status.h"
@@ -56,8 +54,9 @@ absl::StatusOr<Plan> MakePlan(const FeatureStore::Impl& impl,
   }
   Plan plan;
   for (const std::string& ref : request.features) {
-    ASSIGN_OR_RETURN(auto parts, SplitFeatureRef(ref));
-    const auto& [view_name, feature] = parts;
+    ASSIGN_OR_RETURN(auto parts, SplitFeatureRefView(ref));
+    const std::string view_name(parts.first);
+    const absl::string_view feature = parts.second;
     ViewPlan* vp = nullptr;
     for (auto& v : plan.views) {
       if (v.view->def.name() == view_name) vp = &v;
@@ -82,8 +81,8 @@ absl::StatusOr<Plan> MakePlan(const FeatureStore::Impl& impl,
     vp->columns.push_back(vp->view->feature_columns[index]);
     vp->types.push_back(vp->view->def.features(index).type());
     vp->output.push_back(plan.output_names.size());
-    std::string name =
-        request.full_names ? absl::StrCat(view_name, "__", feature) : feature;
+    std::string name = request.full_names ? absl::StrCat(view_name, "__", feature)
+                                          : std::string(feature);
     for (const auto& existing : plan.output_names) {
       if (existing == name) {
         return absl::InvalidArgumentError(
@@ -183,20 +182,6 @@ struct SpineRows {
   uint64_t lines = 0;                                     // lines the part spans
   std::optional<std::pair<uint64_t, std::string>> error;  // local line, message
 };
-
-// The end of the last whole record in `data` (which starts at a record).
-size_t CsvRecordsEnd(absl::string_view data) {
-  bool in_quotes = false;
-  size_t end = 0;
-  for (size_t i = 0; i < data.size(); ++i) {
-    if (data[i] == '"') {
-      in_quotes = !in_quotes;
-    } else if (data[i] == '\n' && !in_quotes) {
-      end = i + 1;
-    }
-  }
-  return end;
-}
 
 void ParseSpineRows(const Plan& plan, const HistoricalRequest& request, size_t columns,
                     size_t event_column, absl::string_view text, SpineRows* out) {
@@ -298,45 +283,6 @@ class HashSink : public ByteSink {
   Sha256 sha_;
 };
 
-// A file under the store's tmp folder, removed on destruction.
-class ScratchFile {
- public:
-  ScratchFile(const Store& store, absl::string_view what) {
-    const std::string dir = absl::StrCat(store.dir(), "/tmp");
-    std::filesystem::create_directories(dir);
-    static std::atomic<int> counter{0};
-    path_ = absl::StrCat(dir, "/", what, "-", getpid(), "-", counter++);
-  }
-  ~ScratchFile() {
-    std::error_code ec;
-    std::filesystem::remove(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-absl::StatusOr<std::unique_ptr<ByteSink>> OpenFileSink(const std::string& path,
-                                                       int* fd_out) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot write ", path));
-  *fd_out = fd;
-  return FdSink(fd, path);
-}
-
-// Writes the content of version `v` to a scratch file.
-absl::Status SpoolContent(Store& store, const store::Version& v,
-                          const std::string& path) {
-  int fd = -1;
-  ASSIGN_OR_RETURN(auto sink, OpenFileSink(path, &fd));
-  ASSIGN_OR_RETURN(Digest id, Digest::FromRaw(v.content_id()));
-  absl::Status s = store.content().Get(id, *sink);
-  if (s.ok()) s = sink->Close();
-  ::close(fd);
-  return s;
-}
-
 std::string VersionRef(const store::Version& v) {
   return absl::StrCat(v.kind(), "/", v.name(), "@", v.number());
 }
@@ -409,7 +355,7 @@ absl::StatusOr<HistoricalResult> FeatureStore::Historical(
     // Parse the block's rows, its two halves on two threads.
     const size_t cut = block.size() < (1 << 16)
                            ? block.size()
-                           : CsvRecordsEnd(block.substr(0, block.size() / 2));
+                           : WholeRecordsEnd(block.substr(0, block.size() / 2));
     SpineRows parts[2];
     std::thread second([&] {
       ParseSpineRows(plan, request, columns, event_column, block.substr(cut), &parts[1]);
@@ -522,6 +468,21 @@ absl::StatusOr<HistoricalResult> FeatureStore::Historical(
   return result;
 }
 
+absl::StatusOr<HistoricalResult> FeatureStore::Historical(
+    const HistoricalRequest& request, const std::string& spine, ByteSink& out) const {
+  if (spine.rfind("dataset/", 0) != 0) {
+    ASSIGN_OR_RETURN(auto source, OpenFileSource(spine));
+    return Historical(request, *source, out);
+  }
+  // Stored content is read from a verified copy.
+  ASSIGN_OR_RETURN(Ref ref, ParseRef(spine));
+  ASSIGN_OR_RETURN(store::Version version, store_->artifacts().Resolve(ref));
+  ScratchPath copy(*store_, "spine");
+  RETURN_IF_ERROR(SpoolContent(*store_, version, copy.path()));
+  ASSIGN_OR_RETURN(auto source, OpenFileSource(copy.path()));
+  return Historical(request, *source, out);
+}
+
 absl::StatusOr<SavedResult> FeatureStore::SaveHistorical(const HistoricalRequest& request,
                                                          const std::string& spine,
                                                          const std::string& dataset_name,
@@ -536,7 +497,7 @@ absl::StatusOr<SavedResult> FeatureStore::SaveHistorical(const HistoricalRequest
   SavedResult saved;
   // The spine is read from a private copy, and nothing is stored until the
   // retrieval succeeded: a bad spine leaves the store as it was.
-  ScratchFile spine_file(*store_, "spine");
+  ScratchPath spine_file(*store_, "spine");
   std::optional<store::Version> spine_version;
   if (spine.rfind("dataset/", 0) == 0) {
     ASSIGN_OR_RETURN(Ref ref, ParseRef(spine));
@@ -544,30 +505,17 @@ absl::StatusOr<SavedResult> FeatureStore::SaveHistorical(const HistoricalRequest
     RETURN_IF_ERROR(SpoolContent(*store_, *spine_version, spine_file.path()));
   } else {
     ASSIGN_OR_RETURN(auto source, OpenFileSource(spine));
-    int fd = -1;
-    ASSIGN_OR_RETURN(auto sink, OpenFileSink(spine_file.path(), &fd));
-    absl::Status copied;
-    char buf[1 << 16];
-    while (copied.ok()) {
-      auto n = source->Read(buf, sizeof(buf));
-      if (!n.ok()) copied = n.status();
-      if (!n.ok() || *n == 0) break;
-      copied = sink->Write(absl::string_view(buf, *n));
-    }
-    ::close(fd);
-    RETURN_IF_ERROR(copied);
+    RETURN_IF_ERROR(CopyToFile(*source, spine_file.path()));
   }
 
-  ScratchFile result_file(*store_, "result");
+  ScratchPath result_file(*store_, "result");
   {
     ASSIGN_OR_RETURN(auto source, OpenFileSource(spine_file.path()));
-    int fd = -1;
-    ASSIGN_OR_RETURN(auto file_sink, OpenFileSink(result_file.path(), &fd));
-    TeeSink tee(file_sink.get(), out);
-    auto r = Historical(request, *source, tee);
-    ::close(fd);
-    if (!r.ok()) return r.status();
-    saved.result = std::move(*r);
+    RETURN_IF_ERROR(WriteFile(result_file.path(), [&](ByteSink& file) -> absl::Status {
+      TeeSink tee(&file, out);
+      ASSIGN_OR_RETURN(saved.result, Historical(request, *source, tee));
+      return absl::OkStatus();
+    }));
   }
   if (!spine_version.has_value()) {
     ASSIGN_OR_RETURN(auto source, OpenFileSource(spine_file.path()));
@@ -660,15 +608,10 @@ absl::StatusOr<ReproduceResult> FeatureStore::Reproduce(const std::string& datas
   }
   request.at = at;
 
-  ASSIGN_OR_RETURN(Ref spine_ref, ParseRef(get("request.spine")));
-  ASSIGN_OR_RETURN(store::Version spine_version, store_->artifacts().Resolve(spine_ref));
-  ScratchFile spine_file(*store_, "spine");
-  RETURN_IF_ERROR(SpoolContent(*store_, spine_version, spine_file.path()));
-  ASSIGN_OR_RETURN(auto source, OpenFileSource(spine_file.path()));
   HashSink hash;
   TeeSink tee(&hash, out);
   ReproduceResult r;
-  ASSIGN_OR_RETURN(r.result, Historical(request, *source, tee));
+  ASSIGN_OR_RETURN(r.result, Historical(request, get("request.spine"), tee));
   r.reproduced = hash.Finish();
   ASSIGN_OR_RETURN(r.recorded, Digest::FromRaw(v.content_id()));
   r.identical = r.recorded == r.reproduced;

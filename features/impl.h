@@ -45,9 +45,6 @@ struct FeatureStore::Impl {
 // "view:feature", split (the views point into `ref`). Errors: InvalidArgument.
 absl::StatusOr<std::pair<absl::string_view, absl::string_view>> SplitFeatureRefView(
     absl::string_view ref);
-// The same, copied.
-absl::StatusOr<std::pair<std::string, std::string>> SplitFeatureRef(
-    absl::string_view ref);
 
 }  // namespace strata::features
 

@@ -20,6 +20,7 @@
 #include "features/definitions.h"
 #include "features/feature_store.h"
 #include "features/impl.h"
+#include "features/scratch.h"
 #include "rocksdb/sst_file_writer.h"
 #include "simdjson.h"
 #include "store/internal/bounded_queue.h"
@@ -559,20 +560,6 @@ class EntryWriter {
   std::vector<std::pair<std::string, std::string>> online_;
 };
 
-// A temporary file or directory under the store, removed on destruction.
-class TempPath {
- public:
-  explicit TempPath(std::string path) : path_(std::move(path)) {}
-  ~TempPath() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 }  // namespace
 
 absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
@@ -591,28 +578,14 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
     ASSIGN_OR_RETURN(unit, ParseTimeUnit(view->def.timestamp_unit()));
   }
   const std::string source_name = path == "-" ? "<stdin>" : path;
-  const std::string tmp_dir = absl::StrCat(store_->dir(), "/tmp");
-  std::filesystem::create_directories(tmp_dir);
-
   // Standard input is kept in a file: it is read again when stored as a dataset.
-  std::optional<TempPath> spooled;
+  std::optional<ScratchPath> spooled;
   std::string file = path;
   if (path == "-") {
-    spooled.emplace(absl::StrCat(tmp_dir, "/stdin-", getpid(), "-", now));
+    spooled.emplace(*store_, "stdin");
     file = spooled->path();
     ASSIGN_OR_RETURN(auto in, OpenFileSource("-"));
-    FILE* f = fopen(file.c_str(), "wb");
-    if (f == nullptr) return absl::UnavailableError(absl::StrCat("cannot write ", file));
-    std::string buf(1 << 20, '\0');
-    while (true) {
-      auto n = in->Read(buf.data(), buf.size());
-      if (!n.ok() || *n == 0 || fwrite(buf.data(), 1, *n, f) != *n) {
-        fclose(f);
-        if (!n.ok()) return n.status();
-        if (*n == 0) break;
-        return absl::UnavailableError(absl::StrCat("cannot write ", file));
-      }
-    }
+    RETURN_IF_ERROR(CopyToFile(*in, file));
   }
 
   // Parse: a reader cuts blocks, two workers parse them.
@@ -838,7 +811,7 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
         parts[1].emplace_back(cut, run.second);
       }
     }
-    TempPath dir(absl::StrCat(tmp_dir, "/ingest-", ingest, "-", getpid()));
+    ScratchPath dir(*store_, absl::StrCat("ingest-", ingest));
     std::filesystem::create_directories(dir.path());
     const rocksdb::Options rocks_options = db.raw()->GetOptions(log_cf);
     std::vector<std::string> files;

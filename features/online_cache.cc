@@ -37,8 +37,7 @@ void OnlineCache::FindMany(const std::vector<std::string>& keys, std::string* ro
   std::vector<uint8_t> shard_of(keys.size());
   std::array<uint32_t, kShards + 1> start{};
   for (size_t i = 0; i < keys.size(); ++i) {
-    shard_of[i] =
-        static_cast<uint8_t>(absl::HashOf(absl::string_view(keys[i])) % kShards);
+    shard_of[i] = static_cast<uint8_t>(ShardIndex(keys[i]));
     ++start[shard_of[i] + 1];
   }
   for (int s = 0; s < kShards; ++s) start[s + 1] += start[s];
@@ -81,20 +80,12 @@ void OnlineCache::FindMany(const std::vector<std::string>& keys, std::string* ro
   }
 }
 
-OnlineCache::Shard& OnlineCache::ShardOf(absl::string_view key) const {
-  return shards_[absl::HashOf(key) % kShards];
+size_t OnlineCache::ShardIndex(absl::string_view key) {
+  return absl::HashOf(key) % kShards;
 }
 
-OnlineCache::Lookup OnlineCache::Find(absl::string_view key) const {
-  Shard& shard = ShardOf(key);
-  std::lock_guard lock(shard.mu);
-  Lookup out;
-  out.generation = shard.generation;
-  if (auto it = shard.rows.find(key); it != shard.rows.end()) {
-    out.hit = true;
-    out.row = it->second;
-  }
-  return out;
+OnlineCache::Shard& OnlineCache::ShardOf(absl::string_view key) const {
+  return shards_[ShardIndex(key)];
 }
 
 void OnlineCache::Put(Shard& shard, absl::string_view key, Row row) {

@@ -36,19 +36,11 @@ class OnlineCache {
   struct Row {
     std::shared_ptr<const char[]> bytes;
     size_t size = 0;
-    absl::string_view view() const { return {bytes.get(), size}; }
     explicit operator bool() const { return bytes != nullptr; }
   };
   static Row MakeRow(absl::string_view bytes);
 
-  struct Lookup {
-    bool hit = false;
-    Row row;
-    uint64_t generation = 0;  // pass to Insert after a miss
-  };
-  Lookup Find(absl::string_view key) const;
-
-  // Find for many keys at once, copying the rows found into `rows` (no reference
+  // Looks many keys up at once, copying the rows found into `rows` (no reference
   // counting on rows' cold cache lines): each shard is locked once, the rows of a
   // shard are prefetched before they are copied, so the cache misses of different
   // keys overlap.
@@ -63,7 +55,7 @@ class OnlineCache {
                 std::vector<Found>* out) const;
 
   // Caches what a reader found for `key` unless an update reached its shard since
-  // `generation` (from Find).
+  // `generation` (from FindMany).
   void Insert(absl::string_view key, Row row, uint64_t generation);
 
   // An ingest committed `row` for `key`: replaces the cached row when it is absent
@@ -78,6 +70,7 @@ class OnlineCache {
     size_t bytes = 0;
     uint64_t generation = 0;
   };
+  static size_t ShardIndex(absl::string_view key);
   Shard& ShardOf(absl::string_view key) const;
   void Put(Shard& shard, absl::string_view key, Row row);
 

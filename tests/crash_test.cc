@@ -30,10 +30,7 @@ struct Acked {
   std::string hex;
 };
 
-int Iterations() {
-  const char* env = std::getenv("STRATA_CRASH_ITERATIONS");
-  return env != nullptr ? std::atoi(env) : 20;
-}
+int Iterations() { return testing::CrashIterations(20); }
 
 TEST(CrashTest, AcknowledgedWritesSurviveSigkill) {
   testing::ScratchDir dir;

@@ -20,10 +20,7 @@ struct Batch {
   bool acked = false;
 };
 
-int Iterations() {
-  const char* env = std::getenv("STRATA_CRASH_ITERATIONS");
-  return env != nullptr ? std::atoi(env) : 8;
-}
+int Iterations() { return testing::CrashIterations(8); }
 
 // Rows of `b` present online.
 uint64_t OnlineRows(features::FeatureStore& fs, const Batch& b) {

@@ -58,6 +58,11 @@ std::string RandomBytes(std::mt19937_64& rng, size_t n, bool compressible) {
   return out;
 }
 
+int CrashIterations(int default_rounds) {
+  const char* env = std::getenv("STRATA_CRASH_ITERATIONS");
+  return env != nullptr ? std::atoi(env) : default_rounds;
+}
+
 uint64_t TestSeed() {
   static const uint64_t seed = [] {
     const char* env = std::getenv("STRATA_TEST_SEED");

@@ -59,6 +59,9 @@ class StoreTest : public ::testing::Test {
 // `n` pseudo-random bytes from `rng`; `compressible` draws from a small alphabet.
 std::string RandomBytes(std::mt19937_64& rng, size_t n, bool compressible = false);
 
+// Rounds of a crash test: $STRATA_CRASH_ITERATIONS, else `default_rounds`.
+int CrashIterations(int default_rounds);
+
 // A seed from $STRATA_TEST_SEED, else random; printed so a failure can be replayed.
 uint64_t TestSeed();
 

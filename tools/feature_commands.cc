@@ -1,7 +1,8 @@
 // apply, ingest, historical, reproduce, online.
 #include <unistd.h>
 
-#include "absl/cleanup/cleanup.h"
+#include <filesystem>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -178,30 +179,13 @@ absl::Status RunHistorical(const Context& ctx, const HistoricalArgs& a) {
                               ")\n"));
   }
 
-  // A spine from the store is read from a copy; a file is read as it is.
-  std::string spine_path = a.spine;
-  std::string scratch;
-  if (a.spine.rfind("dataset/", 0) == 0) {
-    ASSIGN_OR_RETURN(Ref ref, ParseRef(a.spine));
-    ASSIGN_OR_RETURN(store::Version v, store->artifacts().Resolve(ref));
-    ASSIGN_OR_RETURN(Digest id, Digest::FromRaw(v.content_id()));
-    scratch = absl::StrCat(store->dir(), "/tmp/spine-cli-", getpid());
-    std::filesystem::create_directories(store->dir() + "/tmp");
-    RETURN_IF_ERROR(WriteFileAtomically(
-        scratch, [&](ByteSink& sink) { return store->content().Get(id, sink); }));
-    spine_path = scratch;
-  }
-  absl::Cleanup remove_scratch = [&] {
-    if (!scratch.empty()) ::unlink(scratch.c_str());
-  };
-  ASSIGN_OR_RETURN(auto spine, OpenFileSource(spine_path));
   if (a.output.empty()) {
     auto out = FdSink(STDOUT_FILENO, "standard output");
-    return fs.Historical(request, *spine, *out).status();
+    return fs.Historical(request, a.spine, *out).status();
   }
   absl::StatusOr<features::HistoricalResult> result;
   RETURN_IF_ERROR(WriteFileAtomically(a.output, [&](ByteSink& sink) {
-    result = fs.Historical(request, *spine, sink);
+    result = fs.Historical(request, a.spine, sink);
     return result.status();
   }));
   return Print(absl::StrCat("wrote ", a.output, " (", HistoricalSummary(*result), ")\n"));
