@@ -266,15 +266,87 @@ void AppendEntityPart(std::string* key, const Value& value) {
   }
 }
 
-void AppendLogSuffix(std::string* key, Micros event, Micros created, uint64_t ingest) {
+void AppendRowOrder(std::string* key, Micros event, Micros created) {
   PutBE64(key, ~Ordered(event));
   PutBE64(key, ~Ordered(created));
-  PutBE64(key, ~ingest);
 }
 
-LogSuffix DecodeLogSuffix(absl::string_view key) {
-  const char* p = key.data() + key.size() - kLogSuffixBytes;
-  return {Unordered(~GetBE64(p)), Unordered(~GetBE64(p + 8)), ~GetBE64(p + 16)};
+RowStamp DecodeRowOrder(absl::string_view key) {
+  const char* p = key.data() + key.size() - kRowOrderBytes;
+  return {Unordered(~GetBE64(p)), Unordered(~GetBE64(p + 8)), 0};
+}
+
+void AppendLogChunkSuffix(std::string* key, uint64_t ingest, uint32_t chunk) {
+  PutBE64(key, ingest);
+  PutBE32(key, chunk);
+}
+
+uint64_t LogChunkIngest(absl::string_view key) {
+  return GetBE64(key.data() + key.size() - kLogChunkSuffixBytes);
+}
+
+void LogChunkBuilder::Add(Micros event, Micros created, absl::string_view row) {
+  events_.push_back(event);
+  created_.push_back(created);
+  rows_.append(row.data(), row.size());
+  ends_.push_back(static_cast<uint32_t>(rows_.size()));
+}
+
+void LogChunkBuilder::Finish(std::string* out) {
+  out->clear();
+  PutVarint(out, events_.size());
+  const auto put64 = [&](Micros v) {
+    const uint64_t x = LittleEndian64(static_cast<uint64_t>(v));
+    out->append(reinterpret_cast<const char*>(&x), 8);
+  };
+  for (Micros e : events_) put64(e);
+  for (Micros c : created_) put64(c);
+  for (uint32_t end : ends_) {
+    const uint32_t x = LittleEndian32(end);
+    out->append(reinterpret_cast<const char*>(&x), 4);
+  }
+  out->append(rows_);
+  events_.clear();
+  created_.clear();
+  ends_.clear();
+  rows_.clear();
+}
+
+bool LogChunk::Parse(absl::string_view value) {
+  const char* p = value.data();
+  const char* end = p + value.size();
+  uint64_t n;
+  if (!GetVarint(&p, end, &n) || n == 0 ||
+      n > static_cast<uint64_t>(end - p) / 20) {  // 20 bytes of arrays per row
+    return false;
+  }
+  n_ = n;
+  events_ = p;
+  created_ = p + 8 * n;
+  ends_ = p + 16 * n;
+  rows_ = p + 20 * n;
+  // Row ends grow and stay inside the row area.
+  const size_t area = end - rows_;
+  uint32_t last = 0;
+  for (size_t i = 0; i < n_; ++i) {
+    const uint32_t e = End(i);
+    if (e < last || e > area) return false;
+    last = e;
+  }
+  return last == area;
+}
+
+size_t LogChunk::FirstAtOrBefore(Micros t) const {
+  size_t lo = 0, hi = n_;  // events descend: find the first event <= t
+  while (lo < hi) {
+    const size_t mid = (lo + hi) / 2;
+    if (event(mid) > t) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
 }
 
 void AppendOnlineHeader(std::string* out, Micros event, Micros created, uint64_t ingest) {
@@ -283,7 +355,7 @@ void AppendOnlineHeader(std::string* out, Micros event, Micros created, uint64_t
   PutBE64(out, ingest);
 }
 
-LogSuffix DecodeOnlineHeader(absl::string_view value) {
+RowStamp DecodeOnlineHeader(absl::string_view value) {
   const char* p = value.data();
   return {Unordered(GetBE64(p)), Unordered(GetBE64(p + 8)), GetBE64(p + 16)};
 }

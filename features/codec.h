@@ -78,6 +78,13 @@ inline uint64_t LittleEndian64(uint64_t v) {
   return v;
 #endif
 }
+inline uint32_t LittleEndian32(uint32_t v) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  return __builtin_bswap32(v);
+#else
+  return v;
+#endif
+}
 inline uint64_t GetBE64(const char* p) {
   uint64_t v;
   std::memcpy(&v, p, 8);
@@ -97,22 +104,80 @@ inline bool GetVarint(const char** p, const char* end, uint64_t* v) {
 // Appends one join key value to an entity key. `value` must hold int64 or string.
 void AppendEntityPart(std::string* key, const Value& value);
 
-// The log key's suffix after VIEW ENTITY.
-constexpr size_t kLogSuffixBytes = 24;
-void AppendLogSuffix(std::string* key, Micros event, Micros created, uint64_t ingest);
+// An ingest sorts its rows by VIEW ENTITY then this suffix: event time newest first,
+// then created time newest first (the order the log keeps within a chunk).
+constexpr size_t kRowOrderBytes = 16;
+void AppendRowOrder(std::string* key, Micros event, Micros created);
 
-struct LogSuffix {
+// When a row happened, when it was created, and which ingest brought it.
+struct RowStamp {
   Micros event, created;
   uint64_t ingest;
 };
-// Decodes the last kLogSuffixBytes of a log key (key.size() >= kLogSuffixBytes).
-LogSuffix DecodeLogSuffix(absl::string_view key);
+// Decodes the last kRowOrderBytes of a sort key (size >= kRowOrderBytes); ingest 0.
+RowStamp DecodeRowOrder(absl::string_view key);
+
+// The offline log keeps chunks: rows of one entity brought by one ingest, a bounded
+// number of bytes each (IngestOptions::log_chunk_bytes). Key: VIEW ENTITY BE64(ingest)
+// BE32(chunk), the chunks of an entity and ingest numbered from 0 in row order.
+constexpr size_t kLogChunkSuffixBytes = 12;
+void AppendLogChunkSuffix(std::string* key, uint64_t ingest, uint32_t chunk);
+// The ingest of a chunk key (key.size() >= kLogChunkSuffixBytes).
+uint64_t LogChunkIngest(absl::string_view key);
+
+// A chunk's value: VARINT(n), n event times, n created times (8 bytes little-endian
+// each), n row ends (4 bytes little-endian: offsets past each row in the row area),
+// then the packed rows. Rows are in descending (event, created) order, no two equal.
+class LogChunkBuilder {
+ public:
+  // Rows must come in the chunk's order.
+  void Add(Micros event, Micros created, absl::string_view row);
+  size_t rows() const { return events_.size(); }
+  size_t row_bytes() const { return rows_.size(); }
+  // Replaces *out with the encoded chunk and empties the builder.
+  void Finish(std::string* out);
+
+ private:
+  std::vector<Micros> events_, created_;
+  std::vector<uint32_t> ends_;
+  std::string rows_;
+};
+
+// Reads a chunk in place; the value must outlive it.
+class LogChunk {
+ public:
+  // False when `value` is not a well-formed chunk.
+  bool Parse(absl::string_view value);
+  size_t size() const { return n_; }
+  Micros event(size_t i) const { return Load(events_ + 8 * i); }
+  Micros created(size_t i) const { return Load(created_ + 8 * i); }
+  absl::string_view row(size_t i) const {
+    const uint32_t begin = i == 0 ? 0 : End(i - 1);
+    return {rows_ + begin, End(i) - begin};
+  }
+  // The first row with event <= t (size() when none).
+  size_t FirstAtOrBefore(Micros t) const;
+
+ private:
+  static Micros Load(const char* p) {
+    uint64_t x;
+    std::memcpy(&x, p, 8);
+    return static_cast<Micros>(LittleEndian64(x));
+  }
+  uint32_t End(size_t i) const {
+    uint32_t x;
+    std::memcpy(&x, ends_ + 4 * i, 4);
+    return LittleEndian32(x);
+  }
+  size_t n_ = 0;
+  const char *events_ = nullptr, *created_ = nullptr, *ends_ = nullptr, *rows_ = nullptr;
+};
 
 // The online value's header: EVENT CREATED INGEST, order-preserving big-endian, so
 // the merge operator (store/internal/keys.h, kMergeVersionBytes) keeps the newest.
 constexpr size_t kOnlineHeaderBytes = 24;
 void AppendOnlineHeader(std::string* out, Micros event, Micros created, uint64_t ingest);
-LogSuffix DecodeOnlineHeader(absl::string_view value);
+RowStamp DecodeOnlineHeader(absl::string_view value);
 
 // A packed row: varint count, then per non-null value a varint column id and the
 // value (int64, timestamp, double: 8 bytes little-endian; bool: 1 byte; string,

@@ -1,8 +1,10 @@
 #include "features/codec.h"
 
 #include <random>
+#include <tuple>
 
 #include "gtest/gtest.h"
+#include "tests/testing.h"
 
 namespace strata::features {
 namespace {
@@ -107,23 +109,74 @@ TEST(RowTest, EncodesAndDecodesEveryTypeAndNulls) {
   }
 }
 
-TEST(KeyTest, LogKeysSortNewestFirstWithinAnEntity) {
+TEST(KeyTest, RowOrderSortsNewestFirstWithinAnEntity) {
   std::string a = "VIEW", b = "VIEW";
   codec::AppendEntityPart(&a, Value(int64_t{-3}));
   codec::AppendEntityPart(&b, Value(int64_t{-3}));
-  std::string older = a, newer = b;
-  codec::AppendLogSuffix(&older, -100, 5, 1);
-  codec::AppendLogSuffix(&newer, 100, 5, 1);
+  std::string older = a, newer = b, later_created = b;
+  codec::AppendRowOrder(&older, -100, 5);
+  codec::AppendRowOrder(&newer, 100, 5);
+  codec::AppendRowOrder(&later_created, 100, 6);
   EXPECT_LT(newer, older);
-  const codec::LogSuffix s = codec::DecodeLogSuffix(older);
+  EXPECT_LT(later_created, newer);
+  const codec::RowStamp s = codec::DecodeRowOrder(older);
   EXPECT_EQ(s.event, -100);
   EXPECT_EQ(s.created, 5);
-  EXPECT_EQ(s.ingest, 1u);
   // Entity parts are prefix-free: "a" never prefixes "ab".
   std::string x, y;
   codec::AppendEntityPart(&x, Value(std::string("a")));
   codec::AppendEntityPart(&y, Value(std::string("ab")));
   EXPECT_NE(y.compare(0, x.size(), x), 0);
+  // Chunk keys sort by ingest, then chunk number.
+  std::string k1 = a, k2 = a, k3 = a;
+  codec::AppendLogChunkSuffix(&k1, 2, 7);
+  codec::AppendLogChunkSuffix(&k2, 3, 0);
+  codec::AppendLogChunkSuffix(&k3, 3, 1);
+  EXPECT_LT(k1, k2);
+  EXPECT_LT(k2, k3);
+  EXPECT_EQ(codec::LogChunkIngest(k2), 3u);
+}
+
+TEST(LogChunkTest, RoundTripsAndFindsRowsByTime) {
+  std::mt19937_64 rng(testing::TestSeed());
+  for (int round = 0; round < 200; ++round) {
+    const size_t n = 1 + rng() % 50;
+    std::vector<std::tuple<Micros, Micros, std::string>> rows;
+    for (size_t i = 0; i < n; ++i) {
+      rows.emplace_back(static_cast<Micros>(rng() % 40) - 20,
+                        static_cast<Micros>(rng() % 1000),
+                        std::string(rng() % 30, static_cast<char>('a' + i % 26)));
+    }
+    std::sort(rows.begin(), rows.end(), [](const auto& x, const auto& y) {
+      return std::tie(std::get<0>(x), std::get<1>(x)) >
+             std::tie(std::get<0>(y), std::get<1>(y));
+    });
+    codec::LogChunkBuilder builder;
+    for (const auto& [e, c, r] : rows) builder.Add(e, c, r);
+    EXPECT_EQ(builder.rows(), n);
+    std::string value;
+    builder.Finish(&value);
+    EXPECT_EQ(builder.rows(), 0u);
+    codec::LogChunk chunk;
+    ASSERT_TRUE(chunk.Parse(value));
+    ASSERT_EQ(chunk.size(), n);
+    for (size_t i = 0; i < n; ++i) {
+      EXPECT_EQ(chunk.event(i), std::get<0>(rows[i]));
+      EXPECT_EQ(chunk.created(i), std::get<1>(rows[i]));
+      EXPECT_EQ(chunk.row(i), std::get<2>(rows[i]));
+    }
+    for (Micros t = -22; t <= 22; ++t) {
+      size_t want = 0;
+      while (want < n && std::get<0>(rows[want]) > t) ++want;
+      EXPECT_EQ(chunk.FirstAtOrBefore(t), want) << t;
+    }
+    // Every truncation, and a bad row end, is refused.
+    for (size_t cut = 0; cut < value.size(); ++cut) {
+      EXPECT_FALSE(codec::LogChunk().Parse(absl::string_view(value).substr(0, cut)))
+          << cut;
+    }
+  }
+  EXPECT_FALSE(codec::LogChunk().Parse(""));
 }
 
 }  // namespace

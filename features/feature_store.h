@@ -46,6 +46,10 @@ struct IngestOptions {
   // Bytes of the file parsed (and sorted) as one unit on a worker thread; the
   // sorted units are merged as they are written. Default 8 MiB.
   size_t parse_block_bytes = 8 << 20;
+  // Packed row bytes after which an entity's rows start a new chunk of the offline
+  // log. A retrieval reads an entity's chunks whole, a chunk key per entity and
+  // ingest rather than per row. Default 16 KiB (a few hundred rows).
+  size_t log_chunk_bytes = 16 << 10;
   // Called with bytes parsed so far (from one thread at a time).
   std::function<void(uint64_t)> progress;
 };

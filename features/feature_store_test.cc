@@ -102,11 +102,13 @@ class FeatureStoreTest : public testing::StoreTest {
                                           const std::string& text,
                                           const std::string& name = "batch.csv",
                                           uint64_t bulk_threshold = 100000,
-                                          size_t block_bytes = 8 << 20) {
+                                          size_t block_bytes = 8 << 20,
+                                          size_t chunk_bytes = 16 << 10) {
     IngestOptions options;
     options.creator = "test";
     options.bulk_threshold_rows = bulk_threshold;
     options.parse_block_bytes = block_bytes;
+    options.log_chunk_bytes = chunk_bytes;
     return fs_->Ingest(view, WriteFile(name, text), options);
   }
 
@@ -167,9 +169,10 @@ TEST_F(FeatureStoreTest, RandomizedPointInTimeMatchesBruteForce) {
       stats.push_back(r);
     }
     // Small thresholds send some batches down the SST path, split in two files;
-    // small parse blocks make many sorted runs, with duplicates across them.
+    // small parse blocks make many sorted runs, with duplicates across them; small
+    // log chunks split an entity's rows over several chunks.
     auto ingested = IngestText("stats", csv, "stats.csv", b < 2 ? 100000 : 50,
-                               b % 3 == 1 ? 200 : 8 << 20);
+                               b % 3 == 1 ? 200 : 8 << 20, b % 2 == 1 ? 40 : 16 << 10);
     ASSERT_TRUE(ingested.ok()) << ingested.status();
     EXPECT_EQ(ingested->rows, static_cast<uint64_t>(n));
 
@@ -194,7 +197,8 @@ TEST_F(FeatureStoreTest, RandomizedPointInTimeMatchesBruteForce) {
       r.entity = CsvText(r.entity);  // as it appears in the spine
       regions.push_back(r);
     }
-    ingested = IngestText("regions", jsonl, "regions.jsonl");
+    ingested = IngestText("regions", jsonl, "regions.jsonl", 100000, 8 << 20,
+                          b % 3 == 2 ? 1 : 16 << 10);
     ASSERT_TRUE(ingested.ok()) << ingested.status();
     auto at = fs_->Position();
     ASSERT_TRUE(at.ok());

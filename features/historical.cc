@@ -1,7 +1,7 @@
 // Point-in-time retrieval: the spine is read in blocks; per block and view, lookups
 // are split at an entity into two key ranges, each sorted and swept by its own
-// thread and iterator (stepping to nearby rows, seeking to far ones); the output is
-// written in spine order.
+// thread and iterator (stepping to the next entity when near, seeking when far,
+// reading each entity's chunks once); the output is written in spine order.
 #include <algorithm>
 #include <thread>
 
@@ -99,20 +99,14 @@ absl::StatusOr<Plan> MakePlan(const FeatureStore::Impl& impl,
   return plan;
 }
 
-bool Visible(const codec::LogSuffix& s, const IngestPosition& at,
-             const HistoricalRequest& request, Micros t) {
-  if (s.ingest > at.position) return false;
-  if (!at.pending.empty() &&
-      std::find(at.pending.begin(), at.pending.end(), s.ingest) != at.pending.end()) {
-    return false;
-  }
-  if (request.as_of.has_value() && s.created > *request.as_of) return false;
-  if (request.created_cutoff && s.created > t) return false;
-  return true;
+// Whether the rows of `ingest` are visible at `at`: committed by then.
+bool IngestVisible(uint64_t ingest, const IngestPosition& at) {
+  return ingest <= at.position &&
+         std::find(at.pending.begin(), at.pending.end(), ingest) == at.pending.end();
 }
 
 struct Lookup {
-  std::string target;     // VIEW ENTITY ~T: the seek target; sorts as the log does
+  std::string target;     // VIEW ENTITY ~T: sorts by entity, then latest time first
   uint32_t entity_bytes;  // of VIEW ENTITY
   Micros t;
   uint32_t row;
@@ -122,7 +116,9 @@ struct Lookup {
 };
 
 // Finds, for each lookup, the row in force and copies its value into `arena`;
-// found[row] = (offset, length), length UINT32_MAX when there is none.
+// found[row] = (offset, length), length UINT32_MAX when there is none. The lookups
+// come sorted by entity: each entity's chunks are read once, by one iterator that
+// steps to the next entity when it is near and seeks when it is not.
 absl::Status RunLookups(const internal::Db& db, const ResolvedView& view,
                         const IngestPosition& at, const HistoricalRequest& request,
                         const Lookup* begin, const Lookup* end, std::string* arena,
@@ -136,41 +132,73 @@ absl::Status RunLookups(const internal::Db& db, const ResolvedView& view,
   std::unique_ptr<rocksdb::Iterator> it(
       db.raw()->NewIterator(ro, db.cf(Cf::kFeatureLog)));
   const Micros ttl = view.def.ttl_seconds() * 1000000;
-  for (const Lookup* l = begin; l != end; ++l) {
-    const rocksdb::Slice target(l->target);
-    const rocksdb::Slice entity(l->target.data(), l->entity_bytes);
-    // Lookups come sorted: the next one of the same entity is usually a few rows
-    // ahead, where stepping is cheaper than a seek through the index.
+  // The row in force so far for each lookup of the entity at hand.
+  struct Best {
+    Micros event, created;
+    uint64_t ingest;
+    bool found;
+  };
+  std::vector<Best> best;
+  codec::LogChunk chunk;
+  for (const Lookup* group = begin; group != end;) {
+    const absl::string_view entity = group->entity();
+    const Lookup* group_end = group + 1;
+    while (group_end != end && group_end->entity() == entity) ++group_end;
+    const rocksdb::Slice prefix(entity.data(), entity.size());
     bool positioned = false;
-    if (it->Valid() && it->key().starts_with(entity) && it->key().compare(target) <= 0) {
-      for (int step = 0; step < kMaxSteps && it->Valid(); ++step) {
-        if (it->key().compare(target) >= 0) {
-          positioned = true;
-          break;
-        }
-        it->Next();
-      }
-    }
-    if (!positioned) it->Seek(target);
-    const Micros oldest = ttl == 0 || l->t < INT64_MIN + ttl ? INT64_MIN : l->t - ttl;
-    for (; it->Valid(); it->Next()) {
-      const rocksdb::Slice key = it->key();
-      if (key.size() != entity.size() + codec::kLogSuffixBytes ||
-          !key.starts_with(entity)) {
+    for (int step = 0; step < kMaxSteps && it->Valid(); ++step) {
+      if (it->key().compare(prefix) >= 0) {
+        positioned = true;
         break;
       }
-      const codec::LogSuffix s = codec::DecodeLogSuffix({key.data(), key.size()});
-      if (s.event < oldest) break;
-      if (!Visible(s, at, request, l->t)) continue;
+      it->Next();
+    }
+    if (!positioned) it->Seek(prefix);
+    best.assign(group_end - group, Best{0, 0, 0, false});
+    for (; it->Valid(); it->Next()) {
+      const rocksdb::Slice key = it->key();
+      if (key.size() != entity.size() + codec::kLogChunkSuffixBytes ||
+          !key.starts_with(prefix)) {
+        break;
+      }
+      const uint64_t ingest = codec::LogChunkIngest({key.data(), key.size()});
+      if (!IngestVisible(ingest, at)) continue;
       const rocksdb::Slice value = it->value();
-      (*found)[l->row] = {arena->size(), static_cast<uint32_t>(value.size())};
-      arena->append(value.data(), value.size());
-      ++*matched;
-      break;
+      if (!chunk.Parse({value.data(), value.size()})) {
+        return absl::DataLossError(
+            absl::StrCat("malformed feature log chunk of view ", view.def.name()));
+      }
+      const Micros newest = chunk.event(0);
+      for (size_t i = 0; i < best.size(); ++i) {
+        const Lookup& l = group[i];
+        Best& b = best[i];
+        if (b.found && b.event > newest) continue;  // nothing here can beat it
+        const Micros oldest = ttl == 0 || l.t < INT64_MIN + ttl ? INT64_MIN : l.t - ttl;
+        // Rows descend by (event, created): the first visible one at or before t is
+        // this chunk's candidate.
+        for (size_t r = chunk.FirstAtOrBefore(l.t); r < chunk.size(); ++r) {
+          const Micros event = chunk.event(r);
+          if (event < oldest || (b.found && event < b.event)) break;
+          const Micros created = chunk.created(r);
+          if (request.as_of.has_value() && created > *request.as_of) continue;
+          if (request.created_cutoff && created > l.t) continue;
+          if (!b.found || event > b.event ||
+              (event == b.event &&
+               (created > b.created || (created == b.created && ingest > b.ingest)))) {
+            b = {event, created, ingest, true};
+            const absl::string_view row = chunk.row(r);
+            (*found)[l.row] = {arena->size(), static_cast<uint32_t>(row.size())};
+            arena->append(row.data(), row.size());
+          }
+          break;
+        }
+      }
     }
     if (!it->Valid()) {
       RETURN_IF_ERROR(internal::FromRocks(it->status(), "reading the feature log"));
     }
+    for (const Best& b : best) *matched += b.found;
+    group = group_end;
   }
   return absl::OkStatus();
 }

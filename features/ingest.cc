@@ -221,7 +221,7 @@ class RowEncoder {
     const size_t off = a.size();
     a.append(prefix_);
     for (const Value& k : keys_) codec::AppendEntityPart(&a, k);
-    codec::AppendLogSuffix(&a, *event_, created_.value_or(now_), 0);
+    codec::AppendRowOrder(&a, *event_, created_.value_or(now_));
     const size_t klen = a.size() - off;
     codec::AppendRow(&a, cells_, view_.column_types);
     if (klen > kMaxKeyBytes) {
@@ -520,43 +520,59 @@ class RunMerger {
   std::vector<Item> heap_;
 };
 
-// Receives merged entries: writes them (to an SST file or a write batch) with the
-// ingest number patched in, and keeps each entity's newest row for the online table.
+// Receives merged entries, one entity's rows newest first: writes them as log chunks
+// (to an SST file or a write batch) under the ingest's number, and keeps each
+// entity's newest row for the online table.
 class EntryWriter {
  public:
-  EntryWriter(uint64_t ingest,
+  EntryWriter(uint64_t ingest, size_t chunk_bytes,
               std::function<absl::Status(absl::string_view, absl::string_view)> put)
-      : put_(std::move(put)), ingest_(ingest) {
-    codec::PutBE64(&seq_, ~ingest);
-  }
+      : put_(std::move(put)), ingest_(ingest), chunk_bytes_(chunk_bytes) {}
 
   absl::Status operator()(const Entry& e) {
-    std::memcpy(e.rec + e.klen - 8, seq_.data(), 8);
-    RETURN_IF_ERROR(put_(e.key(), e.value()));
-    ++written_;
-    // The first key of an entity in sort order is its newest row.
-    const absl::string_view entity = e.key().substr(0, e.klen - codec::kLogSuffixBytes);
-    if (entity != last_entity_) {
-      last_entity_.assign(entity.data(), entity.size());
-      const codec::LogSuffix s = codec::DecodeLogSuffix(e.key());
+    const absl::string_view entity = e.key().substr(0, e.klen - codec::kRowOrderBytes);
+    const codec::RowStamp s = codec::DecodeRowOrder(e.key());
+    if (entity != entity_) {
+      RETURN_IF_ERROR(Flush());
+      entity_.assign(entity.data(), entity.size());
+      chunk_index_ = 0;
+      // The first row of an entity in sort order is its newest.
       std::string value;
       value.reserve(codec::kOnlineHeaderBytes + e.vlen);
       codec::AppendOnlineHeader(&value, s.event, s.created, ingest_);
       value.append(e.value().data(), e.value().size());
-      online_.emplace_back(last_entity_, std::move(value));
+      online_.emplace_back(entity_, std::move(value));
+    } else if (builder_.row_bytes() >= chunk_bytes_) {
+      RETURN_IF_ERROR(Flush());
     }
+    builder_.Add(s.event, s.created, e.value());
+    ++written_;
     return absl::OkStatus();
   }
 
+  // Writes the last chunk; call once after the last entry.
+  absl::Status Flush() {
+    if (builder_.rows() == 0) return absl::OkStatus();
+    key_ = entity_;
+    codec::AppendLogChunkSuffix(&key_, ingest_, chunk_index_++);
+    builder_.Finish(&chunk_);
+    ++chunks_;
+    return put_(key_, chunk_);
+  }
+
   uint64_t written() const { return written_; }
+  uint64_t chunks() const { return chunks_; }
   std::vector<std::pair<std::string, std::string>>& online() { return online_; }
 
  private:
   std::function<absl::Status(absl::string_view, absl::string_view)> put_;
   uint64_t ingest_;
-  std::string seq_;
-  std::string last_entity_;
-  uint64_t written_ = 0;
+  size_t chunk_bytes_;
+  std::string entity_;
+  uint32_t chunk_index_ = 0;
+  codec::LogChunkBuilder builder_;
+  std::string key_, chunk_;
+  uint64_t written_ = 0, chunks_ = 0;
   std::vector<std::pair<std::string, std::string>> online_;
 };
 
@@ -801,7 +817,7 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
           });
       const Entry& middle = longest.first[(longest.second - longest.first) / 2];
       const std::string split(
-          middle.key().substr(0, middle.klen - codec::kLogSuffixBytes));
+          middle.key().substr(0, middle.klen - codec::kRowOrderBytes));
       parts.assign(2, {});
       for (const auto& run : runs) {
         const Entry* cut = std::partition_point(
@@ -826,12 +842,15 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
         rocksdb::SstFileWriter sst(rocksdb::EnvOptions(), rocks_options, log_cf);
         statuses[p] = internal::FromRocks(sst.Open(files[p]), "opening SST file");
         if (!statuses[p].ok()) return;
-        writers[p] = std::make_unique<EntryWriter>(ingest, [&](absl::string_view k,
-                                                               absl::string_view v) {
-          return internal::FromRocks(sst.Put(internal::ToSlice(k), internal::ToSlice(v)),
-                                     "writing SST file");
-        });
+        writers[p] = std::make_unique<EntryWriter>(
+            ingest, options.log_chunk_bytes,
+            [&](absl::string_view k, absl::string_view v) {
+              return internal::FromRocks(
+                  sst.Put(internal::ToSlice(k), internal::ToSlice(v)),
+                  "writing SST file");
+            });
         statuses[p] = RunMerger(parts[p]).Run(std::ref(*writers[p]));
+        if (statuses[p].ok()) statuses[p] = writers[p]->Flush();
         if (statuses[p].ok() && writers[p]->written() > 0) {
           statuses[p] = internal::FromRocks(sst.Finish(), "finishing SST file");
         }
@@ -854,11 +873,13 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
         "ingesting SST files"));
   } else {
     rocksdb::WriteBatch batch;
-    EntryWriter writer(ingest, [&](absl::string_view k, absl::string_view v) {
-      return internal::FromRocks(
-          batch.Put(log_cf, internal::ToSlice(k), internal::ToSlice(v)), "write");
-    });
+    EntryWriter writer(
+        ingest, options.log_chunk_bytes, [&](absl::string_view k, absl::string_view v) {
+          return internal::FromRocks(
+              batch.Put(log_cf, internal::ToSlice(k), internal::ToSlice(v)), "write");
+        });
     RETURN_IF_ERROR(RunMerger(runs).Run(std::ref(writer)));
+    RETURN_IF_ERROR(writer.Flush());
     RETURN_IF_ERROR(db.WriteUnlocked(&batch, /*sync=*/false));
     result.written = writer.written();
     online = std::move(writer.online());

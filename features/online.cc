@@ -163,7 +163,7 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(
       if (value.size() < codec::kOnlineHeaderBytes) {
         return absl::DataLossError("malformed online row");
       }
-      const codec::LogSuffix h = codec::DecodeOnlineHeader(value);
+      const codec::RowStamp h = codec::DecodeOnlineHeader(value);
       const bool stale = ttl > 0 && h.event < now - ttl;
       for (size_t c = 0; c < g.columns.size(); ++c) {
         OnlineValue& out = result.values[g.outputs[c]][i];
