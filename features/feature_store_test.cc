@@ -551,5 +551,32 @@ TEST_F(FeatureStoreTest, EqualKeysInAFileKeepTheLastLineAcrossParseBlocks) {
   }
 }
 
+TEST_F(FeatureStoreTest, LargeRowsCrossRunBuffersAndChunks) {
+  // Rows far larger than the merge's read buffer (128 KiB) and the log's chunks,
+  // in several sorted runs, on both write paths.
+  std::string csv = "customer_id,event_timestamp,s\n";
+  std::vector<std::string> big;
+  for (int i = 0; i < 6; ++i) {
+    big.push_back(std::string(150000 + 40000 * i, static_cast<char>('a' + i)));
+    absl::StrAppend(&csv, i % 2, ",", 100 + i, ",", big.back(), "\n");
+  }
+  for (uint64_t bulk : {uint64_t{100000}, uint64_t{2}}) {
+    auto r = IngestText("stats", csv, "big.csv", bulk, 200000);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->written, 6u);
+    HistoricalRequest request;
+    request.features = {"stats:s"};
+    std::string spine = "customer_id,event_timestamp\n",
+                want = "customer_id,event_timestamp,s\n";
+    for (int i = 0; i < 6; ++i) {
+      absl::StrAppend(&spine, i % 2, ",", 100 + i, "\n");
+      absl::StrAppend(&want, i % 2, ",", 100 + i, ",", big[i], "\n");
+    }
+    auto out = Retrieve(request, spine);
+    ASSERT_TRUE(out.ok()) << out.status();
+    EXPECT_TRUE(*out == want) << "bulk threshold " << bulk;
+  }
+}
+
 }  // namespace
 }  // namespace strata::features

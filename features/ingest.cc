@@ -1,6 +1,7 @@
 // FeatureStore::Ingest: parse and check a whole file on worker threads, then store
 // the file, write the rows (a write batch, or sorted SST files for large files) and
 // commit the ingest, which makes the rows visible.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,7 +9,9 @@
 #include <charconv>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <thread>
+#include <type_traits>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
@@ -70,12 +73,23 @@ uint64_t LoadKeyWord(const char* key, size_t klen, size_t at) {
   return codec::GetBE64(buf);
 }
 
+// A block's kept rows, sorted, in the run file: records of RunHeader, key, value.
+struct RunHeader {
+  uint32_t klen, vlen;
+};
+constexpr size_t kRunSampleEvery = 64;  // records between two samples of a run
+struct Run {
+  uint64_t offset = 0, bytes = 0;
+  // Every kRunSampleEvery-th record: its offset in the file and its key.
+  std::vector<std::pair<uint64_t, std::string>> samples;
+};
+
 struct ParsedBlock {
   size_t index = 0;
-  std::string arena;           // rows as parsed (a pooled buffer, returned once sorted)
-  ByteBuffer sorted;           // the kept rows in key order
-  std::vector<Entry> entries;  // sorted once the block is parsed
-  uint64_t rows = 0;           // parsed (entries drop in-block duplicates)
+  std::string arena;           // rows as parsed (pooled)
+  std::vector<Entry> entries;  // their keys, sorted once the block is parsed (pooled)
+  Run run;                     // the sorted rows, once spilled
+  uint64_t rows = 0;           // parsed (the run drops in-block duplicates)
   uint64_t lines = 0;
   std::optional<std::pair<uint64_t, std::string>> error;  // local line, message
   Micros min_event = INT64_MAX, max_event = INT64_MIN;
@@ -471,56 +485,198 @@ bool LooksLikeJsonLines(const std::string& path, absl::string_view head) {
   return !head.empty() && head[0] == '{';
 }
 
-// Merges sorted runs of entries, dropping all but the last (in file order) of
-// equal keys, and hands each surviving entry to a sink in key order.
-class RunMerger {
+// The file sorted runs are spilled to: unnamed (nothing is left behind by a crash),
+// written by the parse workers, then mapped for the merge. Holding ten million rows
+// in anonymous memory until the merge costs more than writing them to the page
+// cache and back (each fresh page is zeroed by the kernel, slowly on a VM), and the
+// ingest's memory no longer grows with the file.
+class RunFile {
  public:
-  using Range = std::pair<const Entry*, const Entry*>;
-  explicit RunMerger(std::vector<Range> runs) : runs_(std::move(runs)) {
-    for (size_t r = 0; r < runs_.size(); ++r) {
-      if (runs_[r].first != runs_[r].second) heap_.push_back({runs_[r].first, r});
+  static absl::StatusOr<std::unique_ptr<RunFile>> Create(const std::string& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0) {  // a file system without O_TMPFILE: create, then unlink at once
+      const std::string path = absl::StrCat(dir, "/runs-", getpid());
+      fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+      if (fd >= 0) ::unlink(path.c_str());
     }
-    std::make_heap(heap_.begin(), heap_.end(), Greater);
+    if (fd < 0) {
+      return absl::UnavailableError(absl::StrCat("cannot create a scratch file in ", dir,
+                                                 ": ", std::strerror(errno)));
+    }
+    return std::unique_ptr<RunFile>(new RunFile(fd));
+  }
+  ~RunFile() { ::close(fd_); }
+
+  // Appends `bytes` (from any thread) and returns where they start.
+  absl::StatusOr<uint64_t> Append(absl::string_view bytes) {
+    const uint64_t at = size_.fetch_add(bytes.size());
+    for (size_t done = 0; done < bytes.size();) {
+      const ssize_t n = ::pwrite(fd_, bytes.data() + done, bytes.size() - done,
+                                 static_cast<off_t>(at + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        return absl::UnavailableError(absl::StrCat(
+            "cannot write the ingest's scratch file: ", std::strerror(errno)));
+      }
+      done += static_cast<size_t>(n);
+    }
+    return at;
   }
 
-  // Calls emit(const Entry&) for each entry to keep; stops at the first error.
+  // Reads up to `n` bytes at `offset`; fewer only at the end of the file.
+  absl::StatusOr<size_t> Read(uint64_t offset, char* buf, size_t n) const {
+    size_t done = 0;
+    while (done < n) {
+      const ssize_t got =
+          ::pread(fd_, buf + done, n - done, static_cast<off_t>(offset + done));
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) {
+        return absl::UnavailableError(absl::StrCat(
+            "cannot read the ingest's scratch file: ", std::strerror(errno)));
+      }
+      if (got == 0) break;
+      done += static_cast<size_t>(got);
+    }
+    return done;
+  }
+
+ private:
+  explicit RunFile(int fd) : fd_(fd) {}
+  int fd_;
+  std::atomic<uint64_t> size_{0};
+};
+
+// One row of a run.
+struct Record {
+  absl::string_view key, value;
+};
+
+// Reads a run's records [begin, end) of the run file front to back through a small
+// buffer, which stays in the CPU's caches while the merge interleaves many runs.
+class RunReader {
+ public:
+  RunReader(const RunFile* file, uint64_t begin, uint64_t end)
+      : file_(file), next_(begin), end_(end), buf_(kBufferBytes) {}
+
+  // Positions on the first record; false at the end of the run.
+  absl::StatusOr<bool> Start() { return Load(); }
+  const Record& record() const { return record_; }
+  // The offset in the file of the current record.
+  uint64_t offset() const { return next_ - (hi_ - lo_); }
+  // Moves to the next record (invalidating the current one); false at the end.
+  absl::StatusOr<bool> Advance() {
+    lo_ += sizeof(RunHeader) + record_.key.size() + record_.value.size();
+    return Load();
+  }
+
+ private:
+  static constexpr size_t kBufferBytes = 128 << 10;
+  absl::StatusOr<bool> Load() {
+    RunHeader h;
+    if (hi_ - lo_ < sizeof h || !Whole(&h)) {
+      RETURN_IF_ERROR(Fill(sizeof h));
+      if (hi_ - lo_ < sizeof h) return false;
+      std::memcpy(&h, buf_.data() + lo_, sizeof h);
+      const size_t need = sizeof h + h.klen + h.vlen;
+      if (hi_ - lo_ < need) RETURN_IF_ERROR(Fill(need));
+      if (hi_ - lo_ < need)
+        return absl::DataLossError("the ingest's scratch file is short");
+    }
+    std::memcpy(&h, buf_.data() + lo_, sizeof h);
+    const char* p = buf_.data() + lo_ + sizeof h;
+    record_ = {{p, h.klen}, {p + h.klen, h.vlen}};
+    return true;
+  }
+  // Whether a whole record starts at lo_; its header in *h.
+  bool Whole(RunHeader* h) const {
+    std::memcpy(h, buf_.data() + lo_, sizeof *h);
+    return hi_ - lo_ >= sizeof *h + h->klen + h->vlen;
+  }
+  // Keeps [lo_, hi_), moved to the front, and reads more: at least `need` bytes
+  // buffered unless the run ends first.
+  absl::Status Fill(size_t need) {
+    std::memmove(buf_.data(), buf_.data() + lo_, hi_ - lo_);
+    hi_ -= lo_;
+    lo_ = 0;
+    if (buf_.size() < need) buf_.resize(need);
+    const size_t want = std::min<uint64_t>(buf_.size() - hi_, end_ - next_);
+    ASSIGN_OR_RETURN(size_t got, file_->Read(next_, buf_.data() + hi_, want));
+    hi_ += got;
+    next_ += got;
+    return absl::OkStatus();
+  }
+  const RunFile* file_;
+  uint64_t next_, end_;  // file offsets: next to read, end of the run
+  std::vector<char> buf_;
+  size_t lo_ = 0, hi_ = 0;  // buffered bytes [lo_, hi_), lo_ at the current record
+  Record record_;
+};
+
+// Merges sorted runs, dropping all but the last (in file order) of equal keys, and
+// hands each surviving row to a sink in key order.
+class RunMerger {
+ public:
+  // Runs in file order, each [begin, end) in the run file.
+  RunMerger(const RunFile* file, const std::vector<std::pair<uint64_t, uint64_t>>& runs) {
+    for (const auto& [begin, end] : runs) {
+      if (begin != end) readers_.emplace_back(file, begin, end);
+    }
+  }
+
+  // Calls emit(const Record&) for each row to keep; stops at the first error.
   template <typename Emit>
   absl::Status Run(Emit emit) {
-    const Entry* pending = nullptr;
+    for (size_t r = 0; r < readers_.size(); ++r) {
+      ASSIGN_OR_RETURN(bool any, readers_[r].Start());
+      if (any) heap_.push_back(MakeItem(r));
+    }
+    std::make_heap(heap_.begin(), heap_.end(), Greater);
     while (!heap_.empty()) {
       std::pop_heap(heap_.begin(), heap_.end(), Greater);
-      Item& top = heap_.back();
-      const Entry* e = top.entry;
-      if (++top.entry != runs_[top.run].second) {
-        if (top.entry + 1 != runs_[top.run].second) __builtin_prefetch(top.entry[1].rec);
+      const size_t run = heap_.back().run;
+      heap_.pop_back();
+      RunReader& reader = readers_[run];
+      const Record& r = reader.record();
+      // A run holds no two equal keys, so an equal key is at the top of another,
+      // later run: the later line wins.
+      if (heap_.empty() || heap_.front().key() != r.key) RETURN_IF_ERROR(emit(r));
+      ASSIGN_OR_RETURN(bool more, reader.Advance());
+      if (more) {
+        heap_.push_back(MakeItem(run));
         std::push_heap(heap_.begin(), heap_.end(), Greater);
-      } else {
-        heap_.pop_back();
       }
-      if (pending != nullptr && pending->key() != e->key()) {
-        RETURN_IF_ERROR(emit(*pending));
-      }
-      pending = e;
     }
-    if (pending != nullptr) RETURN_IF_ERROR(emit(*pending));
     return absl::OkStatus();
   }
 
  private:
   struct Item {
-    const Entry* entry;
-    size_t run;
+    uint64_t k0, k1;  // key bytes 4..20, as in Entry
+    const char* key_data;
+    uint32_t key_size;
+    uint32_t run;
+    absl::string_view key() const { return {key_data, key_size}; }
   };
-  // Heap order: key, then block, so equal keys come out in file order.
+  Item MakeItem(size_t run) const {
+    const absl::string_view key = readers_[run].record().key;
+    return {LoadKeyWord(key.data(), key.size(), 4),
+            LoadKeyWord(key.data(), key.size(), 12), key.data(),
+            static_cast<uint32_t>(key.size()), static_cast<uint32_t>(run)};
+  }
+  // Heap order: key, then run, so equal keys come out in file order.
   static bool Greater(const Item& a, const Item& b) {
-    const int c = CompareKeys(*a.entry, *b.entry);
+    if (a.k0 != b.k0) return a.k0 > b.k0;
+    if (a.k1 != b.k1) return a.k1 > b.k1;
+    const int c = a.key().compare(b.key());
     return c != 0 ? c > 0 : a.run > b.run;
   }
-  std::vector<Range> runs_;
+  std::vector<RunReader> readers_;
   std::vector<Item> heap_;
 };
 
-// Receives merged entries, one entity's rows newest first: writes them as log chunks
+// Receives merged rows, one entity's newest first: writes them as log chunks
 // (to an SST file or a write batch) under the ingest's number, and keeps each
 // entity's newest row for the online table.
 class EntryWriter {
@@ -529,23 +685,24 @@ class EntryWriter {
               std::function<absl::Status(absl::string_view, absl::string_view)> put)
       : put_(std::move(put)), ingest_(ingest), chunk_bytes_(chunk_bytes) {}
 
-  absl::Status operator()(const Entry& e) {
-    const absl::string_view entity = e.key().substr(0, e.klen - codec::kRowOrderBytes);
-    const codec::RowStamp s = codec::DecodeRowOrder(e.key());
+  absl::Status operator()(const Record& e) {
+    const absl::string_view entity =
+        e.key.substr(0, e.key.size() - codec::kRowOrderBytes);
+    const codec::RowStamp s = codec::DecodeRowOrder(e.key);
     if (entity != entity_) {
       RETURN_IF_ERROR(Flush());
       entity_.assign(entity.data(), entity.size());
       chunk_index_ = 0;
       // The first row of an entity in sort order is its newest.
       std::string value;
-      value.reserve(codec::kOnlineHeaderBytes + e.vlen);
+      value.reserve(codec::kOnlineHeaderBytes + e.value.size());
       codec::AppendOnlineHeader(&value, s.event, s.created, ingest_);
-      value.append(e.value().data(), e.value().size());
+      value.append(e.value.data(), e.value.size());
       online_.emplace_back(entity_, std::move(value));
     } else if (builder_.row_bytes() >= chunk_bytes_) {
       RETURN_IF_ERROR(Flush());
     }
-    builder_.Add(s.event, s.created, e.value());
+    builder_.Add(s.event, s.created, e.value);
     ++written_;
     return absl::OkStatus();
   }
@@ -642,32 +799,42 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
     ByteBuffer data;
     size_t start = 0;
   };
-  // Read buffers go back to a pool once parsed: fresh memory costs page faults.
+  ASSIGN_OR_RETURN(auto run_file, RunFile::Create(absl::StrCat(store_->dir(), "/tmp")));
+  // Buffers go back to pools once used: fresh memory costs page faults.
   std::mutex pool_mu;
-  std::vector<ByteBuffer> pool;
-  std::vector<std::string> arenas;  // parse buffers, likewise
+  std::vector<ByteBuffer> pool;                 // read buffers
+  std::vector<std::string> arenas;              // parse buffers
+  std::vector<std::vector<Entry>> entry_pools;  // sort keys
+  std::vector<ByteBuffer> spills;               // sorted runs on their way out
   internal::BoundedQueue<Job> jobs(kWorkers + 1);
   std::vector<std::unique_ptr<ParsedBlock>> blocks;
   std::mutex blocks_mu;
   std::atomic<size_t> first_error{SIZE_MAX};
+  std::atomic<bool> spill_failed{false};
+  absl::Status spill_status;
   std::vector<std::thread> workers;
+  const auto take = [&](auto* from) {
+    std::lock_guard lock(pool_mu);
+    typename std::remove_pointer_t<decltype(from)>::value_type x;
+    if (!from->empty()) {
+      x = std::move(from->back());
+      from->pop_back();
+    }
+    return x;
+  };
   for (int w = 0; w < kWorkers; ++w) {
     workers.emplace_back([&] {
       Job job;
       while (jobs.Pop(&job)) {
         auto block = std::make_unique<ParsedBlock>();
         block->index = job.index;
-        if (job.index < first_error.load()) {
+        if (job.index < first_error.load() && !spill_failed.load()) {
           const absl::string_view data = job.data.view().substr(job.start);
-          {
-            std::lock_guard lock(pool_mu);
-            if (!arenas.empty()) {
-              block->arena = std::move(arenas.back());
-              arenas.pop_back();
-            }
-          }
+          block->arena = take(&arenas);
           block->arena.clear();
           block->arena.reserve(data.size() + data.size() / 2);
+          block->entries = take(&entry_pools);
+          block->entries.clear();
           block->entries.reserve(data.size() / 40 + 16);
           if (json) {
             job.data.Reserve(job.data.size() + simdjson::SIMDJSON_PADDING);
@@ -687,33 +854,50 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
             e.k0 = LoadKeyWord(e.rec, e.klen, 4);
             e.k1 = LoadKeyWord(e.rec, e.klen, 12);
           }
-          // Sorted, and of equal keys only the last in the file kept.
+          // Sorted, and of equal keys only the last in the file kept, then spilled.
           auto& es = block->entries;
           block->rows = es.size();
           std::sort(es.begin(), es.end(), EntryLess);
-          size_t kept = 0;
+          size_t bytes = 0, kept = 0;
           for (size_t i = 0; i < es.size(); ++i) {
             if (i + 1 < es.size() && CompareKeys(es[i], es[i + 1]) == 0) continue;
             es[kept++] = es[i];
+            bytes += sizeof(RunHeader) + es[i].klen + es[i].vlen;
           }
           es.resize(kept);
-          // Lay the kept rows out in key order, so the merge reads each block front
-          // to back; the parse buffer goes back to the pool (fresh memory is the
-          // dearest thing here: every new page is zeroed by the kernel).
-          size_t bytes = 0;
-          for (const Entry& e : es) bytes += e.klen + e.vlen;
-          block->sorted.Resize(bytes);
-          char* p = block->sorted.data();
-          for (Entry& e : es) {
-            std::memcpy(p, e.rec, e.klen + e.vlen);
-            e.rec = p;
-            p += e.klen + e.vlen;
+          if (!block->error.has_value() && kept > 0) {
+            ByteBuffer spill = take(&spills);
+            spill.Resize(bytes);
+            char* p = spill.data();
+            for (size_t i = 0; i < kept; ++i) {
+              const Entry& e = es[i];
+              if (i % kRunSampleEvery == 0) {
+                block->run.samples.emplace_back(p - spill.data(), std::string(e.key()));
+              }
+              const RunHeader h{e.klen, e.vlen};
+              std::memcpy(p, &h, sizeof h);
+              std::memcpy(p + sizeof h, e.rec, e.klen + e.vlen);
+              p += sizeof h + e.klen + e.vlen;
+            }
+            auto at = run_file->Append(spill.view());
+            if (at.ok()) {
+              block->run.offset = *at;
+              block->run.bytes = bytes;
+              for (auto& sample : block->run.samples) sample.first += *at;
+            } else {
+              std::lock_guard lock(pool_mu);
+              if (spill_status.ok()) spill_status = at.status();
+              spill_failed = true;
+            }
+            std::lock_guard lock(pool_mu);
+            spills.push_back(std::move(spill));
           }
         }
         {
           std::lock_guard lock(pool_mu);
           pool.push_back(std::move(job.data));
           arenas.push_back(std::move(block->arena));
+          entry_pools.push_back(std::move(block->entries));
         }
         std::lock_guard lock(blocks_mu);
         blocks.push_back(std::move(block));
@@ -728,16 +912,9 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
     while (true) {
       if (data.size() > start && !jobs.Push({index++, std::move(data), start})) break;
       start = 0;
-      if (first_error.load() != SIZE_MAX) break;
+      if (first_error.load() != SIZE_MAX || spill_failed.load()) break;
       if (options.progress) options.progress(reader.bytes_read());
-      data = ByteBuffer();
-      {
-        std::lock_guard lock(pool_mu);
-        if (!pool.empty()) {
-          data = std::move(pool.back());
-          pool.pop_back();
-        }
-      }
+      data = take(&pool);
       auto more = reader.Next(&data);
       if (!more.ok()) {
         read_status = more.status();
@@ -749,6 +926,10 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   jobs.Close();
   for (auto& t : workers) t.join();
   RETURN_IF_ERROR(read_status);
+  pool.clear();
+  arenas.clear();
+  entry_pools.clear();
+  spills.clear();
   std::sort(blocks.begin(), blocks.end(),
             [](const auto& a, const auto& b) { return a->index < b->index; });
   uint64_t line = header_lines;
@@ -759,14 +940,15 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
     }
     line += b->lines;
   }
+  RETURN_IF_ERROR(spill_status);
 
-  // Each block's rows are sorted; they are merged while written.
+  // Each block's rows are a sorted run; they are merged while written.
   IngestResult result;
   Micros min_event = INT64_MAX, max_event = INT64_MIN;
-  std::vector<RunMerger::Range> runs;
+  std::vector<std::pair<uint64_t, uint64_t>> runs;  // [begin, end) in the run file
   for (const auto& b : blocks) {
     result.rows += b->rows;
-    runs.emplace_back(b->entries.data(), b->entries.data() + b->entries.size());
+    runs.emplace_back(b->run.offset, b->run.offset + b->run.bytes);
     min_event = std::min(min_event, b->min_event);
     max_event = std::max(max_event, b->max_event);
   }
@@ -809,22 +991,33 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   std::vector<std::pair<std::string, std::string>> online;
   if (result.bulk) {
     // Two SST files, split at an entity boundary, merged and written in parallel.
-    std::vector<std::vector<RunMerger::Range>> parts(1, runs);
+    std::vector<std::vector<std::pair<uint64_t, uint64_t>>> parts(1, runs);
     if (result.rows >= 2 * options.bulk_threshold_rows) {
-      const auto& longest =
-          *std::max_element(runs.begin(), runs.end(), [](const auto& a, const auto& b) {
-            return a.second - a.first < b.second - b.first;
-          });
-      const Entry& middle = longest.first[(longest.second - longest.first) / 2];
-      const std::string split(
-          middle.key().substr(0, middle.klen - codec::kRowOrderBytes));
+      const ParsedBlock& longest = **std::max_element(
+          blocks.begin(), blocks.end(),
+          [](const auto& a, const auto& b) { return a->run.bytes < b->run.bytes; });
+      const std::string& middle =
+          longest.run.samples[longest.run.samples.size() / 2].second;
+      const std::string split = middle.substr(0, middle.size() - codec::kRowOrderBytes);
       parts.assign(2, {});
-      for (const auto& run : runs) {
-        const Entry* cut = std::partition_point(
-            run.first, run.second,
-            [&](const Entry& e) { return e.key() < absl::string_view(split); });
-        parts[0].emplace_back(run.first, cut);
-        parts[1].emplace_back(cut, run.second);
+      for (size_t r = 0; r < runs.size(); ++r) {
+        // From the last sample before the split, record by record.
+        const auto& ss = blocks[r]->run.samples;
+        auto s = std::partition_point(ss.begin(), ss.end(),
+                                      [&](const auto& x) { return x.second < split; });
+        uint64_t cut = runs[r].second;
+        if (s != ss.begin()) {
+          RunReader reader(run_file.get(), (s - 1)->first, runs[r].second);
+          ASSIGN_OR_RETURN(bool more, reader.Start());
+          while (more && reader.record().key < absl::string_view(split)) {
+            ASSIGN_OR_RETURN(more, reader.Advance());
+          }
+          if (more) cut = reader.offset();
+        } else {
+          cut = runs[r].first;
+        }
+        parts[0].emplace_back(runs[r].first, cut);
+        parts[1].emplace_back(cut, runs[r].second);
       }
     }
     ScratchPath dir(*store_, absl::StrCat("ingest-", ingest));
@@ -849,7 +1042,7 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
                   sst.Put(internal::ToSlice(k), internal::ToSlice(v)),
                   "writing SST file");
             });
-        statuses[p] = RunMerger(parts[p]).Run(std::ref(*writers[p]));
+        statuses[p] = RunMerger(run_file.get(), parts[p]).Run(std::ref(*writers[p]));
         if (statuses[p].ok()) statuses[p] = writers[p]->Flush();
         if (statuses[p].ok() && writers[p]->written() > 0) {
           statuses[p] = internal::FromRocks(sst.Finish(), "finishing SST file");
@@ -878,7 +1071,7 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
           return internal::FromRocks(
               batch.Put(log_cf, internal::ToSlice(k), internal::ToSlice(v)), "write");
         });
-    RETURN_IF_ERROR(RunMerger(runs).Run(std::ref(writer)));
+    RETURN_IF_ERROR(RunMerger(run_file.get(), runs).Run(std::ref(writer)));
     RETURN_IF_ERROR(writer.Flush());
     RETURN_IF_ERROR(db.WriteUnlocked(&batch, /*sync=*/false));
     result.written = writer.written();
