@@ -101,6 +101,54 @@ inline bool GetVarint(const char** p, const char* end, uint64_t* v) {
   return GetVarintSlow(p, end, v);
 }
 
+// Fast paths for the numbers of large files; false means "not this simple form",
+// never "invalid": the caller falls back to a full parser.
+// An optional '-' and 1 to 18 digits.
+inline bool ParseSimpleInt(absl::string_view text, int64_t* out) {
+  const char* p = text.data();
+  const char* end = p + text.size();
+  const bool negative = p != end && *p == '-';
+  p += negative;
+  if (p == end || end - p > 18) return false;
+  int64_t v = 0;
+  for (; p != end; ++p) {
+    const unsigned d = static_cast<unsigned>(*p) - '0';
+    if (d > 9) return false;
+    v = v * 10 + d;
+  }
+  *out = negative ? -v : v;
+  return true;
+}
+// An optional '-', then digits with at most one '.', 1 to 15 digits in all: the
+// digits as an integer m (< 2^53) and 10^k (k <= 15) are exact doubles, so m / 10^k
+// is the correctly rounded value (Clinger's fast path), as std::from_chars gives.
+inline bool ParseSimpleDecimal(absl::string_view text, double* out) {
+  static constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  const char* p = text.data();
+  const char* end = p + text.size();
+  const bool negative = p != end && *p == '-';
+  p += negative;
+  uint64_t m = 0;
+  int digits = 0, fraction = -1;
+  for (; p != end; ++p) {
+    const unsigned d = static_cast<unsigned>(*p) - '0';
+    if (d <= 9) {
+      m = m * 10 + d;
+      ++digits;
+      fraction += fraction >= 0;
+    } else if (*p == '.' && fraction < 0) {
+      fraction = 0;
+    } else {
+      return false;
+    }
+  }
+  if (digits == 0 || digits > 15) return false;
+  const double v = static_cast<double>(m) / kPow10[fraction < 0 ? 0 : fraction];
+  *out = negative ? -v : v;
+  return true;
+}
+
 // Appends one join key value to an entity key. `value` must hold int64 or string.
 void AppendEntityPart(std::string* key, const Value& value);
 

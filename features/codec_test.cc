@@ -1,5 +1,7 @@
 #include "features/codec.h"
 
+#include <charconv>
+#include <cstring>
 #include <random>
 #include <tuple>
 
@@ -106,6 +108,51 @@ TEST(RowTest, EncodesAndDecodesEveryTypeAndNulls) {
                                 types, &out)
                      .ok())
         << n;
+  }
+}
+
+TEST(NumberTest, FastPathsAgreeWithFromChars) {
+  std::mt19937_64 rng(testing::TestSeed());
+  const auto check = [](const std::string& text) {
+    double fast;
+    if (codec::ParseSimpleDecimal(text, &fast)) {
+      double slow;
+      auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), slow);
+      ASSERT_TRUE(ec == std::errc() && p == text.data() + text.size()) << text;
+      EXPECT_EQ(std::memcmp(&fast, &slow, 8), 0) << text;  // bit for bit, -0 too
+    }
+    int64_t fast_int;
+    if (codec::ParseSimpleInt(text, &fast_int)) {
+      int64_t slow;
+      auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), slow);
+      ASSERT_TRUE(ec == std::errc() && p == text.data() + text.size()) << text;
+      EXPECT_EQ(fast_int, slow) << text;
+    }
+  };
+  for (const char* text : {"0", "-0", "0.0", "-0.0", "1.", ".5", "-.5", "007", "1.5",
+                           "123456789012345", "0.000000000000001", "999999999999999",
+                           "-999999999999999999", "9.007199254740993"}) {
+    check(text);
+  }
+  for (int i = 0; i < 200000; ++i) {
+    std::string text = rng() % 2 ? "-" : "";
+    const int digits = 1 + rng() % 16;
+    const int point = rng() % (digits + 2);
+    for (int d = 0; d < digits; ++d) {
+      if (d == point) text += '.';
+      text += static_cast<char>('0' + rng() % 10);
+    }
+    check(text);
+  }
+  double d;
+  int64_t n;
+  // Not the simple forms: left to the full parsers.
+  for (const char* text :
+       {"", "-", ".", "1e5", "+1", "1.2.3", "nan", "1234567890123456", " 1", "0x10"}) {
+    EXPECT_FALSE(codec::ParseSimpleDecimal(text, &d)) << text;
+  }
+  for (const char* text : {"", "-", "1.5", "1234567890123456789", "+1", "1 "}) {
+    EXPECT_FALSE(codec::ParseSimpleInt(text, &n)) << text;
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <fstream>
+#include <map>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -548,6 +549,37 @@ TEST_F(FeatureStoreTest, EqualKeysInAFileKeepTheLastLineAcrossParseBlocks) {
     auto out = Retrieve(request, "customer_id,event_timestamp\n1,100\n");
     ASSERT_TRUE(out.ok());
     EXPECT_EQ(*out, "customer_id,event_timestamp,x\n1,100,1000\n");
+  }
+}
+
+TEST_F(FeatureStoreTest, LargeBlocksSortWithDuplicatesKeepingTheLastLine) {
+  // Blocks of thousands of rows (the radix-sort path), entities negative and
+  // positive, many rows per entity, equal keys within and across blocks.
+  std::mt19937_64 rng(testing::TestSeed());
+  std::map<std::pair<int64_t, int64_t>, int> last;  // (entity, event) -> line's x
+  std::string csv = "customer_id,event_timestamp,created_timestamp,x\n";
+  for (int i = 0; i < 20000; ++i) {
+    const int64_t entity =
+        static_cast<int64_t>(rng() % 60) - 30 + (rng() % 4 == 0 ? int64_t{1} << 40 : 0);
+    const int64_t event = 1000 + static_cast<int64_t>(rng() % 50);
+    absl::StrAppend(&csv, entity, ",", event, ",", event, ",", i, "\n");
+    last[{entity, event}] = i;
+  }
+  for (uint64_t bulk : {uint64_t{100000}, uint64_t{1000}}) {
+    auto r = IngestText("stats", csv, "many.csv", bulk, 150000);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->written, last.size());
+    std::string spine = "customer_id,event_timestamp\n",
+                want = "customer_id,event_timestamp,x\n";
+    for (const auto& [key, x] : last) {
+      absl::StrAppend(&spine, key.first, ",", key.second, "\n");
+      absl::StrAppend(&want, key.first, ",", key.second, ",", x, "\n");
+    }
+    HistoricalRequest request;
+    request.features = {"stats:x"};
+    auto out = Retrieve(request, spine);
+    ASSERT_TRUE(out.ok()) << out.status();
+    EXPECT_TRUE(*out == want) << "bulk threshold " << bulk;
   }
 }
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <cstring>
@@ -12,6 +13,7 @@
 #include <mutex>
 #include <thread>
 #include <type_traits>
+#include <utility>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
@@ -67,6 +69,42 @@ bool EntryLess(const Entry& a, const Entry& b) {
   return c != 0 ? c < 0 : a.rec < b.rec;
 }
 
+// Sorts a block's entries by key, equal keys in file order: a radix sort on the first
+// key word (for an int64 entity, the entity), skipping bytes all entries share, then
+// a comparison sort of each run of equal first words (mostly single entries: a
+// block holds few rows of any one entity). `scratch` is working memory.
+void SortEntries(std::vector<Entry>* entries, std::vector<Entry>* scratch) {
+  const size_t n = entries->size();
+  if (n < 1024) {
+    std::sort(entries->begin(), entries->end(), EntryLess);
+    return;
+  }
+  std::vector<std::array<uint32_t, 256>> counts(8);
+  for (auto& c : counts) c.fill(0);
+  for (const Entry& e : *entries) {
+    for (int b = 0; b < 8; ++b) ++counts[b][(e.k0 >> (8 * b)) & 0xff];
+  }
+  scratch->resize(n);
+  Entry* from = entries->data();
+  Entry* to = scratch->data();
+  for (int b = 0; b < 8; ++b) {
+    auto& c = counts[b];
+    if (c[(from[0].k0 >> (8 * b)) & 0xff] == n) continue;  // every entry alike
+    uint32_t at = 0;
+    for (auto& x : c) at += std::exchange(x, at);
+    for (size_t i = 0; i < n; ++i) to[c[(from[i].k0 >> (8 * b)) & 0xff]++] = from[i];
+    std::swap(from, to);
+  }
+  if (from != entries->data()) entries->swap(*scratch);
+  Entry* es = entries->data();
+  for (size_t i = 0; i < n;) {
+    size_t j = i + 1;
+    while (j < n && es[j].k0 == es[i].k0) ++j;
+    if (j - i > 1) std::sort(es + i, es + j, EntryLess);
+    i = j;
+  }
+}
+
 uint64_t LoadKeyWord(const char* key, size_t klen, size_t at) {
   char buf[8] = {0};
   if (at < klen) std::memcpy(buf, key + at, std::min<size_t>(8, klen - at));
@@ -108,6 +146,10 @@ bool FastNumber(absl::string_view text, ValueType type, Value* out) {
   if (text.empty()) return false;
   if (type == VALUE_TYPE_INT64) {
     int64_t v;
+    if (codec::ParseSimpleInt(text, &v)) {
+      *out = v;
+      return true;
+    }
     auto [p, ec] = std::from_chars(text.data(), end, v);
     if (ec != std::errc() || p != end) return false;
     *out = v;
@@ -115,6 +157,10 @@ bool FastNumber(absl::string_view text, ValueType type, Value* out) {
   }
   if (type == VALUE_TYPE_DOUBLE) {
     double v;
+    if (codec::ParseSimpleDecimal(text, &v)) {
+      *out = v;
+      return true;
+    }
     auto [p, ec] = std::from_chars(text.data(), end, v);
     if (ec != std::errc() || p != end) return false;
     *out = v;
@@ -126,9 +172,11 @@ bool FastNumber(absl::string_view text, ValueType type, Value* out) {
 // An integer epoch timestamp, without a StatusOr; false for anything else.
 bool FastEpoch(absl::string_view text, TimeUnit unit, Micros* out) {
   int64_t n;
-  const char* end = text.data() + text.size();
-  auto [p, ec] = std::from_chars(text.data(), end, n);
-  if (text.empty() || ec != std::errc() || p != end) return false;
+  if (!codec::ParseSimpleInt(text, &n)) {
+    const char* end = text.data() + text.size();
+    auto [p, ec] = std::from_chars(text.data(), end, n);
+    if (text.empty() || ec != std::errc() || p != end) return false;
+  }
   const int64_t scale = unit == TimeUnit::kSeconds  ? 1000000
                         : unit == TimeUnit::kMillis ? 1000
                                                     : 1;
@@ -825,6 +873,7 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   for (int w = 0; w < kWorkers; ++w) {
     workers.emplace_back([&] {
       Job job;
+      std::vector<Entry> sort_scratch;
       while (jobs.Pop(&job)) {
         auto block = std::make_unique<ParsedBlock>();
         block->index = job.index;
@@ -857,7 +906,7 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
           // Sorted, and of equal keys only the last in the file kept, then spilled.
           auto& es = block->entries;
           block->rows = es.size();
-          std::sort(es.begin(), es.end(), EntryLess);
+          SortEntries(&es, &sort_scratch);
           size_t bytes = 0, kept = 0;
           for (size_t i = 0; i < es.size(); ++i) {
             if (i + 1 < es.size() && CompareKeys(es[i], es[i + 1]) == 0) continue;
