@@ -119,11 +119,15 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& dir,
     rocksdb::ColumnFamilyOptions cf = MetadataCfOptions(cache);
     if (static_cast<Cf>(i) == Cf::kChunks) {
       // Chunks are 16-256 KiB, already zstd-compressed by ContentStore: they go to
-      // integrated blob files so compaction moves only small blob indexes.
+      // integrated blob files so compaction moves only small blob indexes. No
+      // automatic blob garbage collection: it relocates the blobs of the oldest
+      // files at every compaction whether or not they hold garbage (a quarter of a
+      // large put rewritten right after it). Only gc deletes chunks; it reclaims
+      // their space with a manual compaction that forces blob garbage collection.
       cf.enable_blob_files = true;
       cf.min_blob_size = 1024;
       cf.blob_compression_type = rocksdb::kNoCompression;
-      cf.enable_blob_garbage_collection = true;
+      cf.enable_blob_garbage_collection = false;
       cf.compression = rocksdb::kNoCompression;
       cf.bottommost_compression = rocksdb::kDisableCompressionOption;
       cf.write_buffer_size = options.chunk_write_buffer_bytes;
