@@ -3,6 +3,7 @@
 // thread and iterator (stepping to the next entity when near, seeking when far,
 // reading each entity's chunks once); the output is written in spine order.
 #include <algorithm>
+#include <cstring>
 #include <thread>
 
 #include "absl/strings/numbers.h"
@@ -39,6 +40,7 @@ struct ViewPlan {
   std::vector<ValueType> types;           // and types
   std::vector<size_t> output;             // and output positions
   std::vector<size_t> spine_key_columns;  // spine column of each join key
+  std::string prefix;                     // the view's key prefix
 };
 
 struct Plan {
@@ -95,6 +97,7 @@ absl::StatusOr<Plan> MakePlan(const FeatureStore::Impl& impl,
   }
   for (auto& vp : plan.views) {
     vp.slots = codec::ColumnSlots(vp.columns, vp.view->column_types.size());
+    vp.prefix = vp.view->Prefix();
   }
   return plan;
 }
@@ -106,14 +109,27 @@ bool IngestVisible(uint64_t ingest, const IngestPosition& at) {
 }
 
 struct Lookup {
-  std::string target;     // VIEW ENTITY ~T: sorts by entity, then latest time first
-  uint32_t entity_bytes;  // of VIEW ENTITY
+  uint64_t k0, k1;     // target bytes 4..20, big-endian: most comparisons end here
+  const char* target;  // VIEW ENTITY ~T, in SpineRows::keys
+  uint32_t target_bytes, entity_bytes;
   Micros t;
   uint32_t row;
-  absl::string_view entity() const {
-    return absl::string_view(target).substr(0, entity_bytes);
-  }
+  absl::string_view key() const { return {target, target_bytes}; }
+  absl::string_view entity() const { return {target, entity_bytes}; }
 };
+
+// Target order: by entity, then latest time first, as the log keeps chunk rows.
+bool TargetLess(const Lookup& a, const Lookup& b) {
+  if (a.k0 != b.k0) return a.k0 < b.k0;
+  if (a.k1 != b.k1) return a.k1 < b.k1;
+  return a.key() < b.key();
+}
+
+uint64_t LoadKeyWord(const char* key, size_t size, size_t at) {
+  char buf[8] = {0};
+  if (at < size) std::memcpy(buf, key + at, std::min<size_t>(8, size - at));
+  return codec::GetBE64(buf);
+}
 
 // Finds, for each lookup, the row in force and copies its value into `arena`;
 // found[row] = (offset, length), length UINT32_MAX when there is none. The lookups
@@ -206,14 +222,21 @@ absl::Status RunLookups(const internal::Db& db, const ResolvedView& view,
 // The rows of part of a spine block.
 struct SpineRows {
   std::vector<absl::string_view> raws;
+  std::string keys;                                       // the lookups' targets
   std::vector<std::vector<Lookup>> lookups;               // per view
   uint64_t lines = 0;                                     // lines the part spans
   std::optional<std::pair<uint64_t, std::string>> error;  // local line, message
 };
 
+// `capacity`: rows to reserve room for (fresh memory grown by doubling is copied and
+// faulted in twice).
 void ParseSpineRows(const Plan& plan, const HistoricalRequest& request, size_t columns,
-                    size_t event_column, absl::string_view text, SpineRows* out) {
+                    size_t event_column, absl::string_view text, size_t capacity,
+                    SpineRows* out) {
   out->lookups.resize(plan.views.size());
+  out->raws.reserve(capacity);
+  out->keys.reserve(plan.views.size() * (text.size() + capacity * 24));
+  for (auto& ls : out->lookups) ls.reserve(capacity);
   CsvRecords records(text);
   while (true) {
     auto more = records.NextRow(columns);
@@ -233,7 +256,9 @@ void ParseSpineRows(const Plan& plan, const HistoricalRequest& request, size_t c
     out->raws.push_back(records.raw());
     for (size_t v = 0; v < plan.views.size(); ++v) {
       const ViewPlan& vp = plan.views[v];
-      Lookup l{vp.view->Prefix(), 0, *t, row};
+      std::string& keys = out->keys;
+      const size_t start = keys.size();
+      keys.append(vp.prefix);
       for (size_t k = 0; k < vp.spine_key_columns.size(); ++k) {
         const size_t c = vp.spine_key_columns[k];
         auto value =
@@ -245,14 +270,26 @@ void ParseSpineRows(const Plan& plan, const HistoricalRequest& request, size_t c
                            value.ok() ? "join key is empty" : value.status().message())};
           return;
         }
-        codec::AppendEntityPart(&l.target, *value);
+        codec::AppendEntityPart(&keys, *value);
       }
-      l.entity_bytes = static_cast<uint32_t>(l.target.size());
-      codec::PutBE64(&l.target, ~codec::Ordered(l.t));
-      out->lookups[v].push_back(std::move(l));
+      Lookup l;
+      l.entity_bytes = static_cast<uint32_t>(keys.size() - start);
+      codec::PutBE64(&keys, ~codec::Ordered(*t));
+      l.target_bytes = static_cast<uint32_t>(keys.size() - start);
+      l.target = reinterpret_cast<const char*>(start);  // an offset until keys is whole
+      l.t = *t;
+      l.row = row;
+      out->lookups[v].push_back(l);
     }
   }
   out->lines = records.lines_read();
+  for (auto& ls : out->lookups) {
+    for (Lookup& l : ls) {
+      l.target = out->keys.data() + reinterpret_cast<uintptr_t>(l.target);
+      l.k0 = LoadKeyWord(l.target, l.target_bytes, 4);
+      l.k1 = LoadKeyWord(l.target, l.target_bytes, 12);
+    }
+  }
 }
 
 // Splits `ls` in two at an entity boundary near the middle (every lookup of an
@@ -384,11 +421,17 @@ absl::StatusOr<HistoricalResult> FeatureStore::Historical(
     const size_t cut = block.size() < (1 << 16)
                            ? block.size()
                            : WholeRecordsEnd(block.substr(0, block.size() / 2));
+    // Lines bound the rows: the first part makes room for all of them, to take the
+    // second's lookups without growing.
+    const size_t lines_first = std::count(block.begin(), block.begin() + cut, '\n') + 1;
+    const size_t lines_second = std::count(block.begin() + cut, block.end(), '\n') + 1;
     SpineRows parts[2];
     std::thread second([&] {
-      ParseSpineRows(plan, request, columns, event_column, block.substr(cut), &parts[1]);
+      ParseSpineRows(plan, request, columns, event_column, block.substr(cut),
+                     lines_second, &parts[1]);
     });
-    ParseSpineRows(plan, request, columns, event_column, block.substr(0, cut), &parts[0]);
+    ParseSpineRows(plan, request, columns, event_column, block.substr(0, cut),
+                   lines_first + lines_second, &parts[0]);
     second.join();
     for (int p = 0; p < 2; ++p) {
       if (parts[p].error.has_value()) {
@@ -406,7 +449,7 @@ absl::StatusOr<HistoricalResult> FeatureStore::Historical(
       lookups[v] = std::move(parts[0].lookups[v]);
       for (Lookup& l : parts[1].lookups[v]) {
         l.row += base;
-        lookups[v].push_back(std::move(l));
+        lookups[v].push_back(l);
       }
     }
     result.rows += rows;
@@ -414,6 +457,7 @@ absl::StatusOr<HistoricalResult> FeatureStore::Historical(
     // Look every row up, view by view: the lookups are split at an entity into two
     // key ranges, each sorted and swept by its own thread.
     std::vector<std::string> arenas(plan.views.size() * 2);
+    for (auto& a : arenas) a.reserve(rows * 64);  // a row of a few features each
     std::vector<std::vector<std::pair<uint64_t, uint32_t>>> found(
         plan.views.size(),
         std::vector<std::pair<uint64_t, uint32_t>>(rows, {0, UINT32_MAX}));
@@ -425,16 +469,13 @@ absl::StatusOr<HistoricalResult> FeatureStore::Historical(
       uint64_t matched[2] = {0, 0};
       absl::Status status[2];
       std::vector<std::pair<uint64_t, uint32_t>> found2(rows, {0, UINT32_MAX});
-      const auto by_target = [](const Lookup& a, const Lookup& b) {
-        return a.target < b.target;
-      };
       std::thread helper([&] {
-        std::sort(ls.begin() + mid, ls.end(), by_target);
+        std::sort(ls.begin() + mid, ls.end(), TargetLess);
         status[1] =
             RunLookups(db, *plan.views[v].view, plan.at, request, ls.data() + mid,
                        ls.data() + ls.size(), &arenas[2 * v + 1], &found2, &matched[1]);
       });
-      std::sort(ls.begin(), ls.begin() + mid, by_target);
+      std::sort(ls.begin(), ls.begin() + mid, TargetLess);
       status[0] = RunLookups(db, *plan.views[v].view, plan.at, request, ls.data(),
                              ls.data() + mid, &arenas[2 * v], &found[v], &matched[0]);
       helper.join();
@@ -451,6 +492,12 @@ absl::StatusOr<HistoricalResult> FeatureStore::Historical(
     absl::Status format_status[2];
     auto format = [&](int half, size_t from, size_t to) {
       std::string& o = halves[half];
+      // Reserved once: growing by doubling would copy the text and fault in twice
+      // the memory.
+      if (from < to) {
+        o.reserve(static_cast<size_t>(raws[to - 1].end() - raws[from].begin()) +
+                  (to - from) * (2 + 12 * plan.output_names.size()));
+      }
       std::vector<Value> values;
       std::vector<absl::string_view> cells(plan.output_names.size());
       std::vector<std::string> texts(plan.output_names.size());
