@@ -1,11 +1,43 @@
 #include "features/feature_store.h"
 
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 #include "features/impl.h"
 #include "store/ref.h"
 #include "store/status_macros.h"
 
 namespace strata::features {
+
+OnlineColumn::OnlineColumn(ValueType type, size_t entities)
+    : type_(type),
+      statuses_(entities, FeatureStatus::kNotFound),
+      words_(type == VALUE_TYPE_STRING || type == VALUE_TYPE_BYTES ? entities
+                                                                   : 2 * entities) {
+  if (type == VALUE_TYPE_STRING || type == VALUE_TYPE_BYTES) strings_.resize(entities);
+}
+
+OnlineValue OnlineColumn::operator[](size_t i) const {
+  OnlineValue v;
+  v.status = statuses_[i];
+  v.event_time = event_time(i);
+  if (v.status != FeatureStatus::kPresent) return v;
+  if (type_ == VALUE_TYPE_STRING || type_ == VALUE_TYPE_BYTES) {
+    v.value = strings_[i];
+    return v;
+  }
+  const uint64_t bits = words_[size() + i];
+  if (type_ == VALUE_TYPE_DOUBLE) {
+    double d;
+    std::memcpy(&d, &bits, 8);
+    v.value = d;
+  } else if (type_ == VALUE_TYPE_BOOL) {
+    v.value = bits != 0;
+  } else {  // int64, timestamp
+    v.value = static_cast<int64_t>(bits);
+  }
+  return v;
+}
 
 absl::string_view FeatureStatusName(FeatureStatus status) {
   switch (status) {

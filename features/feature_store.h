@@ -14,6 +14,7 @@
 #define STRATA_FEATURES_FEATURE_STORE_H_
 
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <optional>
@@ -109,13 +110,83 @@ struct ReproduceResult {
   HistoricalResult result;
 };
 
-enum class FeatureStatus { kPresent, kNotFound, kNullValue, kOutsideMaxAge };
+enum class FeatureStatus : uint8_t { kPresent, kNotFound, kNullValue, kOutsideMaxAge };
 absl::string_view FeatureStatusName(FeatureStatus status);
 
 struct OnlineValue {
   Value value;  // null unless kPresent (a row older than the TTL is not served)
   FeatureStatus status = FeatureStatus::kNotFound;
   std::optional<Micros> event_time;  // of the row, when there is one
+};
+
+// One requested feature's values, one per entity, stored by type (a status byte,
+// an event time and an 8-byte number per entity for numeric and bool features):
+// a batch of 100 entities x 50 features is ~85 KB to write rather than ~320 KB of
+// OnlineValue. Read it as OnlineValues with [] or a range for.
+class OnlineColumn {
+ public:
+  OnlineColumn() = default;
+  OnlineColumn(ValueType type, size_t entities);
+
+  size_t size() const { return statuses_.size(); }
+  ValueType type() const { return type_; }
+  FeatureStatus status(size_t i) const { return statuses_[i]; }
+  // The row's event time; none for kNotFound.
+  std::optional<Micros> event_time(size_t i) const {
+    if (statuses_[i] == FeatureStatus::kNotFound) return std::nullopt;
+    return static_cast<Micros>(words_[i]);
+  }
+  // Entity i's value (null unless kPresent), status and event time.
+  OnlineValue operator[](size_t i) const;
+
+  class Iterator {
+   public:
+    using value_type = OnlineValue;
+    using difference_type = std::ptrdiff_t;
+    Iterator(const OnlineColumn* column, size_t i) : column_(column), i_(i) {}
+    OnlineValue operator*() const { return (*column_)[i_]; }
+    Iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    bool operator!=(const Iterator& other) const { return i_ != other.i_; }
+    bool operator==(const Iterator& other) const { return i_ == other.i_; }
+
+   private:
+    const OnlineColumn* column_;
+    size_t i_;
+  };
+  Iterator begin() const { return {this, 0}; }
+  Iterator end() const { return {this, size()}; }
+
+  // Filling, for FeatureStore::Online: a row was found for entity i (status
+  // kNullValue until a value is set), then its value, of the column's type.
+  void SetFound(size_t i, FeatureStatus status, Micros event_time) {
+    statuses_[i] = status;
+    words_[i] = static_cast<uint64_t>(event_time);
+  }
+  void SetValue(size_t i, int64_t v) { SetNumber(i, static_cast<uint64_t>(v)); }
+  void SetValue(size_t i, double v) {
+    uint64_t bits;
+    std::memcpy(&bits, &v, 8);
+    SetNumber(i, bits);
+  }
+  void SetValue(size_t i, bool v) { SetNumber(i, v); }
+  void SetValue(size_t i, std::string v) {
+    strings_[i] = std::move(v);
+    statuses_[i] = FeatureStatus::kPresent;
+  }
+
+ private:
+  void SetNumber(size_t i, uint64_t bits) {
+    words_[statuses_.size() + i] = bits;
+    statuses_[i] = FeatureStatus::kPresent;
+  }
+  ValueType type_ = VALUE_TYPE_UNSPECIFIED;
+  std::vector<FeatureStatus> statuses_;
+  // Event times, then numbers: int64, timestamp, double (its bits), bool.
+  std::vector<uint64_t> words_;
+  std::vector<std::string> strings_;  // string, bytes (empty for other types)
 };
 
 // One entity per index: join key name -> values, one per entity.
@@ -125,8 +196,8 @@ struct OnlineResult {
   EntityColumns entities;             // the join keys, values typed as declared
   std::vector<std::string> features;  // as requested ("view:feature")
   std::vector<ValueType> types;       // per feature
-  // values[feature][entity]
-  std::vector<std::vector<OnlineValue>> values;
+  // values[feature][entity] is an OnlineValue
+  std::vector<OnlineColumn> values;
 };
 
 struct FeatureStoreOptions {

@@ -29,8 +29,7 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(
   result.entities = entities;
   result.features = features;
   result.types.resize(features.size());
-  result.values.resize(features.size());
-  for (auto& column : result.values) column.resize(n);
+  result.values.reserve(features.size());
 
   // Requested features grouped by view, in order of first appearance.
   struct Group {
@@ -63,14 +62,15 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(
     g->columns.push_back(g->view->feature_columns[index]);
     g->outputs.push_back(f);
     result.types[f] = g->view->def.features(index).type();
+    result.values.emplace_back(result.types[f], n);
   }
 
   const internal::Db& db = store_->internal_db();
   OnlineCache* cache = impl_->online_cache.get();
   std::vector<std::string> keys(n);
   std::vector<rocksdb::Slice> slices(n);
-  std::vector<rocksdb::PinnableSlice> values(n);
-  std::vector<rocksdb::Status> statuses(n);
+  std::vector<rocksdb::PinnableSlice> values;  // for cache misses
+  std::vector<rocksdb::Status> statuses;
   for (const Group& g : groups) {
     const ResolvedView& view = *g.view;
     // Keys: VIEW ENTITY, from the named join key columns.
@@ -108,7 +108,6 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(
         codec::AppendEntityPart(&keys[i], v);
       }
       slices[i] = rocksdb::Slice(keys[i]);
-      values[i].Reset();
     }
     if (view.id == 0) continue;  // nothing ingested: every entity NOT_FOUND
 
@@ -137,6 +136,9 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(
       miss_keys.push_back(slices[i]);
     }
     if (!misses.empty()) {
+      values.clear();
+      values.resize(misses.size());
+      statuses.assign(misses.size(), rocksdb::Status());
       db.raw()->MultiGet(rocksdb::ReadOptions(), db.cf(internal::Cf::kFeatureOnline),
                          misses.size(), miss_keys.data(), values.data(), statuses.data());
       for (size_t m = 0; m < misses.size(); ++m) {
@@ -157,6 +159,8 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(
     const Micros ttl = view.def.ttl_seconds() * 1000000;
     const std::vector<int> slots =
         codec::ColumnSlots(g.columns, view.column_types.size());
+    std::vector<OnlineColumn*> columns;  // by slot
+    for (size_t out : g.outputs) columns.push_back(&result.values[out]);
     for (size_t i = 0; i < n; ++i) {
       if (!present[i]) continue;
       const absl::string_view value = found[i];
@@ -165,18 +169,14 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(
       }
       const codec::RowStamp h = codec::DecodeOnlineHeader(value);
       const bool stale = ttl > 0 && h.event < now - ttl;
-      for (size_t c = 0; c < g.columns.size(); ++c) {
-        OnlineValue& out = result.values[g.outputs[c]][i];
-        out.event_time = h.event;
-        out.status = stale ? FeatureStatus::kOutsideMaxAge : FeatureStatus::kNullValue;
-      }
+      const FeatureStatus status =
+          stale ? FeatureStatus::kOutsideMaxAge : FeatureStatus::kNullValue;
+      for (OnlineColumn* column : columns) column->SetFound(i, status, h.event);
       if (stale) continue;  // the values are withheld
       RETURN_IF_ERROR(codec::VisitRow(value.substr(codec::kOnlineHeaderBytes), slots,
                                       view.column_types, [&](int slot, auto&& v) {
-                                        OnlineValue& out =
-                                            result.values[g.outputs[slot]][i];
-                                        out.value = std::forward<decltype(v)>(v);
-                                        out.status = FeatureStatus::kPresent;
+                                        columns[slot]->SetValue(
+                                            i, std::forward<decltype(v)>(v));
                                       }));
     }
   }

@@ -2,8 +2,6 @@
 
 #include <cstring>
 
-#include "absl/hash/hash.h"
-
 namespace strata::features {
 namespace {
 
@@ -34,10 +32,12 @@ void OnlineCache::FindMany(const std::vector<std::string>& keys, std::string* ro
   rows->clear();
   rows->reserve(keys.size() * 512);
   // Keys grouped by shard: a counting sort of their indices.
+  std::vector<HashedKey> hashed(keys.size());
   std::vector<uint8_t> shard_of(keys.size());
   std::array<uint32_t, kShards + 1> start{};
   for (size_t i = 0; i < keys.size(); ++i) {
-    shard_of[i] = static_cast<uint8_t>(ShardIndex(keys[i]));
+    hashed[i] = {keys[i], HashKey(keys[i])};
+    shard_of[i] = static_cast<uint8_t>(ShardIndex(hashed[i].hash));
     ++start[shard_of[i] + 1];
   }
   for (int s = 0; s < kShards; ++s) start[s + 1] += start[s];
@@ -54,13 +54,13 @@ void OnlineCache::FindMany(const std::vector<std::string>& keys, std::string* ro
     std::lock_guard lock(shard.mu);
     // Prefetch every probe first, so the table's misses overlap too.
     for (uint32_t k = start[s]; k < start[s + 1]; ++k) {
-      shard.rows.prefetch(absl::string_view(keys[order[k]]));
+      shard.rows.prefetch(hashed[order[k]]);
     }
     for (uint32_t k = start[s]; k < start[s + 1]; ++k) {
       const uint32_t i = order[k];
       Found& f = (*out)[i];
       f.generation = shard.generation;
-      auto it = shard.rows.find(absl::string_view(keys[i]));
+      auto it = shard.rows.find(hashed[i]);
       if (it == shard.rows.end()) continue;
       f.hit = true;
       if (!it->second) continue;
@@ -80,12 +80,8 @@ void OnlineCache::FindMany(const std::vector<std::string>& keys, std::string* ro
   }
 }
 
-size_t OnlineCache::ShardIndex(absl::string_view key) {
-  return absl::HashOf(key) % kShards;
-}
-
 OnlineCache::Shard& OnlineCache::ShardOf(absl::string_view key) const {
-  return shards_[ShardIndex(key)];
+  return shards_[ShardIndex(HashKey(key))];
 }
 
 void OnlineCache::Put(Shard& shard, absl::string_view key, Row row) {

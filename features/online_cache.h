@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
 
 namespace strata::features {
@@ -64,13 +65,34 @@ class OnlineCache {
 
  private:
   static constexpr int kShards = 8;
+  // A key with its hash, computed once for the shard, the prefetch and the probe.
+  struct HashedKey {
+    absl::string_view key;
+    size_t hash;
+  };
+  static size_t HashKey(absl::string_view key) { return absl::HashOf(key); }
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(const HashedKey& k) const { return k.hash; }
+    size_t operator()(absl::string_view k) const { return HashKey(k); }
+  };
+  struct KeyEq {
+    using is_transparent = void;
+    static absl::string_view View(const HashedKey& k) { return k.key; }
+    static absl::string_view View(absl::string_view k) { return k; }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return View(a) == View(b);
+    }
+  };
   struct Shard {
     mutable std::mutex mu;
-    absl::flat_hash_map<std::string, Row> rows;
+    absl::flat_hash_map<std::string, Row, KeyHash, KeyEq> rows;
     size_t bytes = 0;
     uint64_t generation = 0;
   };
-  static size_t ShardIndex(absl::string_view key);
+  // The hash's top bits: the table uses the low ones.
+  static size_t ShardIndex(size_t hash) { return hash >> 61; }
   Shard& ShardOf(absl::string_view key) const;
   void Put(Shard& shard, absl::string_view key, Row row);
 
