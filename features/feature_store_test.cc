@@ -552,6 +552,49 @@ TEST_F(FeatureStoreTest, EqualKeysInAFileKeepTheLastLineAcrossParseBlocks) {
   }
 }
 
+TEST(OnlineColumnTest, ReadsBackEveryTypeAndStatus) {
+  const Micros t = Sec(1700000000);
+  OnlineColumn doubles(VALUE_TYPE_DOUBLE, 4), ints(VALUE_TYPE_INT64, 4),
+      times(VALUE_TYPE_TIMESTAMP, 4), bools(VALUE_TYPE_BOOL, 4),
+      strings(VALUE_TYPE_STRING, 4), bytes(VALUE_TYPE_BYTES, 4);
+  for (OnlineColumn* c : {&doubles, &ints, &times, &bools, &strings, &bytes}) {
+    c->SetFound(0, FeatureStatus::kNullValue, t);
+    c->SetFound(1, FeatureStatus::kNullValue, t + 1);
+    c->SetFound(2, FeatureStatus::kOutsideMaxAge, t + 2);
+  }
+  doubles.SetValue(0, -0.25);
+  ints.SetValue(0, int64_t{-7});
+  times.SetValue(0, t);
+  bools.SetValue(0, true);
+  strings.SetValue(0, std::string("a,b"));
+  bytes.SetValue(0, std::string("\x00\xff", 2));
+  EXPECT_EQ(std::get<double>(doubles[0].value), -0.25);
+  EXPECT_EQ(std::get<int64_t>(ints[0].value), -7);
+  EXPECT_EQ(std::get<int64_t>(times[0].value), t);
+  EXPECT_EQ(std::get<bool>(bools[0].value), true);
+  EXPECT_EQ(std::get<std::string>(strings[0].value), "a,b");
+  EXPECT_EQ(std::get<std::string>(bytes[0].value), std::string("\x00\xff", 2));
+  for (OnlineColumn* c : {&doubles, &ints, &times, &bools, &strings, &bytes}) {
+    ASSERT_EQ(c->size(), 4u);
+    const std::vector<FeatureStatus> want = {
+        FeatureStatus::kPresent, FeatureStatus::kNullValue, FeatureStatus::kOutsideMaxAge,
+        FeatureStatus::kNotFound};
+    size_t i = 0;
+    for (const OnlineValue& v : *c) {  // a range for, as OnlineValues
+      EXPECT_EQ(v.status, want[i]) << i;
+      EXPECT_EQ(v.status, c->status(i));
+      EXPECT_EQ(v.value.index() != 0, i == 0) << i;  // values only when present
+      if (i < 3) {
+        EXPECT_EQ(v.event_time, t + static_cast<Micros>(i));
+      } else {
+        EXPECT_FALSE(v.event_time.has_value());
+      }
+      ++i;
+    }
+    EXPECT_EQ(i, 4u);
+  }
+}
+
 TEST_F(FeatureStoreTest, LargeBlocksSortWithDuplicatesKeepingTheLastLine) {
   // Blocks of thousands of rows (the radix-sort path), entities negative and
   // positive, many rows per entity, equal keys within and across blocks.
