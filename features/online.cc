@@ -1,6 +1,5 @@
 // Online lookup: one MultiGet per view in the online table, whose merge operator
 // keeps each entity's newest row.
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "features/codec.h"
@@ -36,15 +35,11 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(
     std::shared_ptr<const ResolvedView> view;
     std::vector<uint32_t> columns;
     std::vector<size_t> outputs;
+    std::vector<bool> requested;  // by feature index
   };
   std::vector<Group> groups;
-  absl::flat_hash_set<absl::string_view> requested;
   for (size_t f = 0; f < features.size(); ++f) {
     ASSIGN_OR_RETURN(auto parts, SplitFeatureRefView(features[f]));
-    if (!requested.insert(features[f]).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("feature ", features[f], " is requested twice"));
-    }
     Group* g = nullptr;
     for (auto& existing : groups) {
       if (existing.view->def.name() == parts.first) g = &existing;
@@ -59,6 +54,14 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(
       return absl::NotFoundError(
           absl::StrCat("feature view ", parts.first, " has no feature ", parts.second));
     }
+    if (g->requested.size() <= static_cast<size_t>(index)) {
+      g->requested.resize(g->view->def.features_size());
+    }
+    if (g->requested[index]) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("feature ", features[f], " is requested twice"));
+    }
+    g->requested[index] = true;
     g->columns.push_back(g->view->feature_columns[index]);
     g->outputs.push_back(f);
     result.types[f] = g->view->def.features(index).type();
