@@ -165,6 +165,11 @@ class OnlineColumn {
     statuses_[i] = status;
     words_[i] = static_cast<uint64_t>(event_time);
   }
+  // An int64, timestamp or double value by its 8 bytes (a double's bits).
+  void SetNumber(size_t i, uint64_t bits) {
+    words_[statuses_.size() + i] = bits;
+    statuses_[i] = FeatureStatus::kPresent;
+  }
   void SetValue(size_t i, int64_t v) { SetNumber(i, static_cast<uint64_t>(v)); }
   void SetValue(size_t i, double v) {
     uint64_t bits;
@@ -178,10 +183,6 @@ class OnlineColumn {
   }
 
  private:
-  void SetNumber(size_t i, uint64_t bits) {
-    words_[statuses_.size() + i] = bits;
-    statuses_[i] = FeatureStatus::kPresent;
-  }
   ValueType type_ = VALUE_TYPE_UNSPECIFIED;
   std::vector<FeatureStatus> statuses_;
   // Event times, then numbers: int64, timestamp, double (its bits), bool.

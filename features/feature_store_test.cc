@@ -552,6 +552,87 @@ TEST_F(FeatureStoreTest, EqualKeysInAFileKeepTheLastLineAcrossParseBlocks) {
   }
 }
 
+TEST_F(FeatureStoreTest, OnlineReadsDenseAndSparseNumericRows) {
+  // A view of 8-byte columns only: rows without nulls are read by position, the
+  // rest (and rows whose columns are out of id order) decoded in full.
+  auto defs = ParseDefinitions(R"(
+entities:
+  - name: customer
+    join_keys: [{name: customer_id, type: int64}]
+feature_views:
+  - name: nums
+    entities: [customer]
+    features:
+      - {name: a, type: int64}
+      - {name: b, type: double}
+      - {name: c, type: timestamp}
+)",
+                               "nums");
+  ASSERT_TRUE(defs.ok()) << defs.status();
+  ASSERT_TRUE(fs_->registry().Apply(*defs, "test", "").ok());
+  ASSERT_TRUE(IngestText("nums",
+                         "customer_id,event_timestamp,a,b,c\n"
+                         "1,10,-5,0.5,2024-01-01T00:00:00Z\n"
+                         "2,10,,1.5,\n"
+                         "3,10,7,,1700000000\n",
+                         "nums.csv")
+                  .ok());
+  // Each order of the features, and a subset.
+  for (const std::vector<std::string>& features : std::vector<std::vector<std::string>>{
+           {"nums:a", "nums:b", "nums:c"}, {"nums:c", "nums:a"}, {"nums:b"}}) {
+    auto r = fs_->Online(
+        features,
+        {{"customer_id", {Value(int64_t{1}), Value(int64_t{2}), Value(int64_t{3})}}},
+        Sec(20));
+    ASSERT_TRUE(r.ok()) << r.status();
+    for (size_t f = 0; f < features.size(); ++f) {
+      const OnlineColumn& col = r->values[f];
+      const std::string name = features[f];
+      if (name == "nums:a") {
+        EXPECT_EQ(std::get<int64_t>(col[0].value), -5);
+        EXPECT_EQ(col[1].status, FeatureStatus::kNullValue);
+        EXPECT_EQ(std::get<int64_t>(col[2].value), 7);
+      } else if (name == "nums:b") {
+        EXPECT_EQ(std::get<double>(col[0].value), 0.5);
+        EXPECT_EQ(std::get<double>(col[1].value), 1.5);
+        EXPECT_EQ(col[2].status, FeatureStatus::kNullValue);
+      } else {
+        EXPECT_EQ(std::get<int64_t>(col[0].value), Sec(1704067200));
+        EXPECT_EQ(col[1].status, FeatureStatus::kNullValue);
+        EXPECT_EQ(std::get<int64_t>(col[2].value), Sec(1700000000));
+      }
+      for (size_t i = 0; i < 3; ++i) EXPECT_EQ(col[i].event_time, Sec(10)) << name;
+    }
+  }
+  // Later versions drop a, then add it back last: its column keeps id 0, so rows
+  // now hold b, c, a (ids 1, 2, 0): dense, but not in id order, and read in full.
+  for (const char* features : {"[{name: b, type: double}, {name: c, type: timestamp}]",
+                               "[{name: b, type: double}, {name: c, type: timestamp}, "
+                               "{name: a, type: int64}]"}) {
+    auto defs = ParseDefinitions(absl::StrCat(R"(
+entities:
+  - name: customer
+    join_keys: [{name: customer_id, type: int64}]
+feature_views:
+  - name: nums
+    entities: [customer]
+    features: )",
+                                              features, "\n"),
+                                 "nums");
+    ASSERT_TRUE(defs.ok()) << defs.status();
+    ASSERT_TRUE(fs_->registry().Apply(*defs, "test", "").ok());
+  }
+  ASSERT_TRUE(
+      IngestText("nums", "customer_id,event_timestamp,a,b,c\n4,10,9,3.5,0\n", "nums2.csv")
+          .ok());
+  auto r = fs_->Online({"nums:a", "nums:b", "nums:c"},
+                       {{"customer_id", {Value(int64_t{4})}}}, Sec(20));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(std::get<int64_t>(r->values[0][0].value), 9);
+  EXPECT_EQ(std::get<double>(r->values[1][0].value), 3.5);
+  EXPECT_EQ(std::get<int64_t>(r->values[2][0].value), 0);
+}
+
 TEST(OnlineColumnTest, ReadsBackEveryTypeAndStatus) {
   const Micros t = Sec(1700000000);
   OnlineColumn doubles(VALUE_TYPE_DOUBLE, 4), ints(VALUE_TYPE_INT64, 4),
