@@ -1,6 +1,7 @@
-// FeatureStore::Ingest: parse and check a whole file on worker threads, then store
-// the file, write the rows (a write batch, or sorted SST files for large files) and
-// commit the ingest, which makes the rows visible.
+// FeatureStore::Ingest: parse and check a whole file on worker threads (each block
+// sorted and spilled to a scratch file as a run), then store the file, merge the runs
+// into the log (a write batch, or sorted SST files for large files) and commit the
+// ingest, which makes the rows visible.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -45,9 +46,8 @@ constexpr size_t kCompactOnlineRows = 10000;
 // Longest log key: the join key values of one row, encoded.
 constexpr size_t kMaxKeyBytes = 4096;
 
-// One row of the log, encoded in a block's arena: KEY then VALUE. 32 bytes: ten
-// million of them are sorted in memory, and on this kind of VM every fresh page
-// costs more to fault in than to use.
+// A block's row, encoded in its arena: KEY then VALUE. 32 bytes: a block's hundred
+// thousand of them are sorted in cache-sized memory.
 struct Entry {
   uint64_t k0 = 0, k1 = 0;  // key bytes 4..20, big-endian: most comparisons end here
   char* rec = nullptr;      // during the parse: the offset in the arena
