@@ -555,21 +555,21 @@ TEST_F(FeatureStoreTest, EqualKeysInAFileKeepTheLastLineAcrossParseBlocks) {
 TEST_F(FeatureStoreTest, OnlineReadsDenseAndSparseNumericRows) {
   // A view of 8-byte columns only: rows without nulls are read by position, the
   // rest (and rows whose columns are out of id order) decoded in full.
-  auto defs = ParseDefinitions(R"(
+  const auto apply = [&](absl::string_view features) {
+    auto defs = ParseDefinitions(absl::StrCat(R"(
 entities:
   - name: customer
     join_keys: [{name: customer_id, type: int64}]
 feature_views:
   - name: nums
     entities: [customer]
-    features:
-      - {name: a, type: int64}
-      - {name: b, type: double}
-      - {name: c, type: timestamp}
-)",
-                               "nums");
-  ASSERT_TRUE(defs.ok()) << defs.status();
-  ASSERT_TRUE(fs_->registry().Apply(*defs, "test", "").ok());
+    features: )",
+                                              features, "\n"),
+                                 "nums");
+    ASSERT_TRUE(defs.ok()) << defs.status();
+    ASSERT_TRUE(fs_->registry().Apply(*defs, "test", "").ok());
+  };
+  apply("[{name: a, type: int64}, {name: b, type: double}, {name: c, type: timestamp}]");
   ASSERT_TRUE(IngestText("nums",
                          "customer_id,event_timestamp,a,b,c\n"
                          "1,10,-5,0.5,2024-01-01T00:00:00Z\n"
@@ -606,22 +606,8 @@ feature_views:
   }
   // Later versions drop a, then add it back last: its column keeps id 0, so rows
   // now hold b, c, a (ids 1, 2, 0): dense, but not in id order, and read in full.
-  for (const char* features : {"[{name: b, type: double}, {name: c, type: timestamp}]",
-                               "[{name: b, type: double}, {name: c, type: timestamp}, "
-                               "{name: a, type: int64}]"}) {
-    auto defs = ParseDefinitions(absl::StrCat(R"(
-entities:
-  - name: customer
-    join_keys: [{name: customer_id, type: int64}]
-feature_views:
-  - name: nums
-    entities: [customer]
-    features: )",
-                                              features, "\n"),
-                                 "nums");
-    ASSERT_TRUE(defs.ok()) << defs.status();
-    ASSERT_TRUE(fs_->registry().Apply(*defs, "test", "").ok());
-  }
+  apply("[{name: b, type: double}, {name: c, type: timestamp}]");
+  apply("[{name: b, type: double}, {name: c, type: timestamp}, {name: a, type: int64}]");
   ASSERT_TRUE(
       IngestText("nums", "customer_id,event_timestamp,a,b,c\n4,10,9,3.5,0\n", "nums2.csv")
           .ok());
