@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   librocksdb-dev libprotobuf-dev protobuf-compiler
   libssl-dev libzstd-dev libabsl-dev libcli11-dev
-  libjemalloc-dev libyaml-cpp-dev libsimdjson-dev
+  libjemalloc-dev libyaml-cpp-dev libsimdjson-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   restic
   python3-pandas nodejs

@@ -422,6 +422,10 @@ TEST_F(CliTest, BadFeatureCommandsGetOneLineErrorsAndWriteNothing) {
       Ok({"ls", "--json"}) + Ok({"log", "dataset/customer_stats-ingest", "--json"});
   const std::vector<BadCommand> cases = {
       {{"ingest", "nope", spine}, 2, "no feature view nope"},
+      {{"serve", "--listen", "0.0.0.0:8080"}, 2, "without authentication"},
+      {{"serve", "--listen", "8080"}, 2, "expected HOST:PORT"},
+      {{"serve", "--listen", "10.0.0.300:80"}, 2, "is not an IPv4 address"},
+      {{"serve", "--listen", "127.0.0.1:70000"}, 2, "PORT 0..65535"},
       {{"ingest", "customer_stats", dir_.Sub("missing.csv")}, 2, "no such file"},
       {{"ingest", "customer_stats",
         WriteFile("bad.csv", "customer_id,event_timestamp,spend_7d\n1,100,x\n")},

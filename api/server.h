@@ -1,0 +1,70 @@
+// strata's HTTP API (docs/http-api.md): one server for model servers (online
+// features), training jobs and the command line, on cpp-httplib.
+//
+// Routes so far: GET /healthz, GET /metrics (Prometheus text), and Feast's
+// POST /get-online-features (also POST /v1/online-features). Every error is JSON,
+// {"error":{"code":"INVALID_ARGUMENT","message":"..."}}, with a 4xx status for a
+// caller's mistake and 5xx only for the server's own failures.
+#ifndef STRATA_API_SERVER_H_
+#define STRATA_API_SERVER_H_
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "store/store.h"
+
+namespace strata::api {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0: any free port (Server::port tells which)
+  // Threads serving requests. Default 0: four per hardware thread, at least 8 (a
+  // keep-alive connection holds a thread between its requests).
+  int threads = 0;
+  // Largest request body; past it: 413. Default 64 MiB.
+  size_t max_body_bytes = 64 << 20;
+  // Most entities in one online request; past it: 413. Default 10,000.
+  size_t max_online_entities = 10000;
+  // Online rows kept in memory (FeatureStoreOptions::online_cache_bytes).
+  // Default 256 MiB.
+  size_t online_cache_bytes = 256 << 20;
+  // Seconds a request may take to arrive or its response to be sent; a
+  // keep-alive connection idle longer is closed. Default 30.
+  int io_timeout_seconds = 30;
+  // Called with one line per request (method, route, status, microseconds, bytes
+  // in and out), from the serving threads. Null: no access log.
+  std::function<void(const std::string&)> access_log;
+};
+
+class Server {
+ public:
+  // Serves `store`, which must outlive the server.
+  Server(Store* store, ServerOptions options);
+  ~Server();  // Stop()s
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and serves on background threads. Errors: InvalidArgument for a bad
+  // option, Unavailable when the address cannot be bound.
+  absl::Status Start();
+  // The port bound (after Start).
+  int port() const;
+  // Stops accepting connections and returns once the listener has stopped.
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The HTTP status for an error: 400 InvalidArgument and OutOfRange, 401, 403, 404,
+// 409 AlreadyExists, Aborted and FailedPrecondition, 413 ResourceExhausted, 501,
+// 503, 504; 500 for the rest.
+int HttpStatus(const absl::Status& status);
+
+}  // namespace strata::api
+
+#endif  // STRATA_API_SERVER_H_

@@ -1,0 +1,261 @@
+#include "api/server.h"
+
+#include <atomic>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "features/definitions.h"
+#include "features/feature_store.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+#include "tests/testing.h"
+
+namespace strata::api {
+namespace {
+
+class ServerTest : public testing::StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    // Customer 1 has both features, 2 a null segment; 3 is unknown.
+    auto defs = features::ParseDefinitions(testing::kExampleDefinitions, "defs");
+    ASSERT_TRUE(defs.ok()) << defs.status();
+    {
+      features::FeatureStore fs(store_.get());
+      ASSERT_TRUE(fs.registry().Apply(*defs, "test", "").ok());
+      const std::string csv = dir_.Sub("stats.csv");
+      // An hour and two hours ago: well inside the 7-day TTL.
+      const int64_t now = absl::ToUnixSeconds(absl::Now());
+      t1_ = features::FormatTimestamp((now - 3600) * 1000000);
+      t2_ = features::FormatTimestamp((now - 7200) * 1000000);
+      std::ofstream(csv) << "customer_id,event_timestamp,spend_7d,segment\n"
+                         << "1," << now - 3600 << ",12.5,gold\n"
+                         << "2," << now - 7200 << ",3,\n";
+      features::IngestOptions options;
+      ASSERT_TRUE(fs.Ingest("customer_stats", csv, options).ok());
+    }
+    ServerOptions options;
+    options.port = 0;
+    options.max_body_bytes = 4096;
+    options.max_online_entities = 5;
+    options.access_log = [this](const std::string& line) {
+      std::lock_guard lock(log_mu_);
+      log_.push_back(line);
+    };
+    server_ = std::make_unique<Server>(store_.get(), options);
+    ASSERT_TRUE(server_->Start().ok());
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+  }
+
+  void TearDown() override {
+    client_.reset();
+    server_.reset();
+  }
+
+  httplib::Result PostJson(const std::string& path, const std::string& body) {
+    return client_->Post(path.c_str(), body, "application/json");
+  }
+
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<httplib::Client> client_;
+  std::string t1_, t2_;  // the rows' event times
+  std::mutex log_mu_;
+  std::vector<std::string> log_;
+};
+
+TEST_F(ServerTest, HealthzAnswers) {
+  auto r = client_->Get("/healthz");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "{\"status\":\"ok\"}");
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
+}
+
+TEST_F(ServerTest, OnlineFeaturesInFeastsShape) {
+  // The request and response of Feast's feature server, byte for byte.
+  const std::string epoch = "\"1970-01-01T00:00:00Z\"";
+  const std::string want =
+      "{\"metadata\":{\"feature_names\":[\"customer_id\",\"spend_7d\",\"segment\"]},"
+      "\"results\":["
+      "{\"values\":[1,2,3],\"statuses\":[\"PRESENT\",\"PRESENT\",\"PRESENT\"],"
+      "\"event_timestamps\":[" +
+      epoch + "," + epoch + "," + epoch +
+      "]},"
+      "{\"values\":[12.5,3,null],\"statuses\":[\"PRESENT\",\"PRESENT\",\"NOT_FOUND\"],"
+      "\"event_timestamps\":[\"" +
+      t1_ + "\",\"" + t2_ + "\"," + epoch +
+      "]},"
+      "{\"values\":[\"gold\",null,null],\"statuses\":[\"PRESENT\",\"NULL_VALUE\","
+      "\"NOT_FOUND\"],\"event_timestamps\":[\"" +
+      t1_ + "\",\"" + t2_ + "\"," + epoch + "]}]}";
+  for (const std::string path : {"/get-online-features", "/v1/online-features"}) {
+    auto r = PostJson(path,
+                      "{\"features\":[\"customer_stats:spend_7d\","
+                      "\"customer_stats:segment\"],"
+                      "\"entities\":{\"customer_id\":[1,2,3]},"
+                      "\"full_feature_names\":false}");
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 200) << r->body;
+    EXPECT_EQ(r->body, want) << path;
+  }
+  // Full names, and a join key given as a string.
+  auto r =
+      PostJson("/get-online-features",
+               "{\"features\":[\"customer_stats:spend_7d\"],"
+               "\"entities\":{\"customer_id\":[\"1\"]},\"full_feature_names\":true}");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body,
+            "{\"metadata\":{\"feature_names\":[\"customer_id\","
+            "\"customer_stats__spend_7d\"]},\"results\":["
+            "{\"values\":[1],\"statuses\":[\"PRESENT\"],\"event_timestamps\":[" +
+                epoch +
+                "]},"
+                "{\"values\":[12.5],\"statuses\":[\"PRESENT\"],"
+                "\"event_timestamps\":[\"" +
+                t1_ + "\"]}]}");
+}
+
+struct BadRequest {
+  std::string method, path, body;
+  int status;
+  std::string code, message;  // expected error code and part of the message
+};
+
+TEST_F(ServerTest, BadRequestsGetJsonErrorsAndChangeNothing) {
+  const std::string ok_features = "\"features\":[\"customer_stats:spend_7d\"]";
+  const std::vector<BadRequest> cases = {
+      {"POST", "/get-online-features", "", 400, "INVALID_ARGUMENT", "not valid JSON"},
+      {"POST", "/get-online-features", "{", 400, "INVALID_ARGUMENT", ""},
+      {"POST", "/get-online-features", "[1,2]", 400, "INVALID_ARGUMENT",
+       "not a JSON object"},
+      {"POST", "/get-online-features", "{\"entities\":{\"customer_id\":[1]}}", 400,
+       "INVALID_ARGUMENT", "no features"},
+      {"POST", "/get-online-features", "{" + ok_features + "}", 400, "INVALID_ARGUMENT",
+       "no entities"},
+      {"POST", "/get-online-features",
+       "{\"features\":\"customer_stats:spend_7d\",\"entities\":{\"customer_id\":[1]}}",
+       400, "INVALID_ARGUMENT", "features must be an array"},
+      {"POST", "/get-online-features",
+       "{\"features\":[7],\"entities\":{\"customer_id\":[1]}}", 400, "INVALID_ARGUMENT",
+       "features must be an array"},
+      {"POST", "/get-online-features", "{" + ok_features + ",\"entities\":[1]}", 400,
+       "INVALID_ARGUMENT", "entities must be an object"},
+      {"POST", "/get-online-features",
+       "{" + ok_features + ",\"entities\":{\"customer_id\":1}}", 400, "INVALID_ARGUMENT",
+       "entities.customer_id must be an array"},
+      {"POST", "/get-online-features",
+       "{" + ok_features + ",\"entities\":{\"customer_id\":[1.5]}}", 400,
+       "INVALID_ARGUMENT", "entities.customer_id[0] is not an int64"},
+      {"POST", "/get-online-features",
+       "{" + ok_features + ",\"entities\":{\"customer_id\":[true]}}", 400,
+       "INVALID_ARGUMENT", "must be an integer or a string"},
+      {"POST", "/get-online-features",
+       "{" + ok_features + ",\"entities\":{\"customer_id\":[1]},\"extra\":1}", 400,
+       "INVALID_ARGUMENT", "unknown field \\\"extra\\\""},
+      {"POST", "/get-online-features",
+       "{" + ok_features +
+           ",\"entities\":{\"customer_id\":[1]},\"full_feature_names\":1}",
+       400, "INVALID_ARGUMENT", "full_feature_names must be true or false"},
+      {"POST", "/get-online-features",
+       "{" + ok_features + ",\"entities\":{\"customer_id\":[1]}} trailing", 400,
+       "INVALID_ARGUMENT", ""},
+      {"POST", "/get-online-features",
+       "{\"features\":[\"nope:x\"],\"entities\":{\"customer_id\":[1]}}", 404, "NOT_FOUND",
+       "no feature view nope"},
+      {"POST", "/get-online-features",
+       "{\"features\":[\"customer_stats:nope\"],\"entities\":{\"customer_id\":[1]}}", 404,
+       "NOT_FOUND", "has no feature nope"},
+      {"POST", "/get-online-features",
+       "{\"features\":[\"spend_7d\"],\"entities\":{\"customer_id\":[1]}}", 400,
+       "INVALID_ARGUMENT", ""},
+      {"POST", "/get-online-features",
+       "{" + ok_features + ",\"entities\":{\"customer\":[1]}}", 400, "INVALID_ARGUMENT",
+       "no values for join key customer_id"},
+      {"POST", "/get-online-features",
+       "{" + ok_features + ",\"entities\":{\"customer_id\":[\"x\"]}}", 400,
+       "INVALID_ARGUMENT", "is not an int64"},
+      {"POST", "/get-online-features",
+       "{\"features\":[\"customer_stats:spend_7d\",\"customer_stats:spend_7d\"],"
+       "\"entities\":{\"customer_id\":[1]}}",
+       400, "INVALID_ARGUMENT", "requested twice"},
+      {"POST", "/get-online-features",
+       "{" + ok_features + ",\"entities\":{\"customer_id\":[1,2,3,4,5,6]}}", 413,
+       "RESOURCE_EXHAUSTED", "more than 5 entities"},
+      {"POST", "/get-online-features",
+       "{" + ok_features + ",\"entities\":{\"customer_id\":[" + std::string(5000, '1') +
+           "]}}",
+       413, "RESOURCE_EXHAUSTED", "larger than 4096 bytes"},
+      {"GET", "/get-online-features", "", 404, "NOT_FOUND", "no route GET"},
+      {"GET", "/nope", "", 404, "NOT_FOUND", "no route GET /nope"},
+      {"POST", "/healthz", "{}", 404, "NOT_FOUND", "no route POST /healthz"},
+      {"GET", "/../../etc/passwd", "", 404, "NOT_FOUND", ""},
+  };
+  for (const BadRequest& c : cases) {
+    httplib::Result r =
+        c.method == "GET" ? client_->Get(c.path.c_str()) : PostJson(c.path, c.body);
+    ASSERT_TRUE(r) << c.path << " " << c.body;
+    EXPECT_EQ(r->status, c.status) << c.body << " -> " << r->body;
+    EXPECT_EQ(r->body.rfind("{\"error\":{\"code\":\"" + c.code + "\",\"message\":\"", 0),
+              0u)
+        << c.body << " -> " << r->body;
+    EXPECT_NE(r->body.find(c.message), std::string::npos) << c.body << " -> " << r->body;
+  }
+  // The server still serves.
+  auto r = client_->Get("/healthz");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(ServerTest, MetricsCountRequestsByRouteAndStatus) {
+  ASSERT_TRUE(client_->Get("/healthz"));
+  ASSERT_TRUE(client_->Get("/healthz"));
+  ASSERT_TRUE(client_->Get("/nope"));
+  auto r = client_->Get("/metrics");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(
+      r->body.find("strata_http_requests_total{route=\"/healthz\",status=\"200\"} 2"),
+      std::string::npos)
+      << r->body;
+  EXPECT_NE(r->body.find("strata_http_requests_total{route=\"other\",status=\"404\"} 1"),
+            std::string::npos)
+      << r->body;
+  EXPECT_NE(
+      r->body.find("strata_http_request_duration_seconds_count{route=\"/healthz\"} 2"),
+      std::string::npos)
+      << r->body;
+  std::lock_guard lock(log_mu_);
+  ASSERT_GE(log_.size(), 3u);
+  EXPECT_EQ(log_[0].rfind("GET /healthz 200 ", 0), 0u) << log_[0];
+}
+
+TEST_F(ServerTest, ConcurrentClientsGetConsistentAnswers) {
+  std::vector<std::thread> threads;
+  std::atomic<int> good{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      httplib::Client c("127.0.0.1", server_->port());
+      for (int i = 0; i < 50; ++i) {
+        auto r = c.Post("/get-online-features",
+                        "{\"features\":[\"customer_stats:segment\"],"
+                        "\"entities\":{\"customer_id\":[1,3]}}",
+                        "application/json");
+        if (r && r->status == 200 &&
+            r->body.find("{\"values\":[\"gold\",null],\"statuses\":[\"PRESENT\","
+                         "\"NOT_FOUND\"]") != std::string::npos) {
+          ++good;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(good.load(), 200);
+}
+
+}  // namespace
+}  // namespace strata::api
