@@ -347,6 +347,7 @@ absl::Status Server::Start() {
   s.http.set_write_timeout(o.io_timeout_seconds, 0);
   s.http.set_keep_alive_timeout(o.io_timeout_seconds);
   s.http.set_keep_alive_max_count(1000000);
+  s.http.set_tcp_nodelay(true);  // small responses go out at once, not after an ACK
   s.Routes();
   if (o.port == 0) {
     s.port = s.http.bind_to_any_port(o.host);

@@ -95,6 +95,9 @@ int main(int argc, char** argv) {
   app.add_option("--dir", dir, "Where the store is kept between runs");
   app.add_option("--entities", entities, "Entities in the view");
   app.add_option("--requests", requests, "Timed requests per batch size");
+  bool build_only = false;
+  app.add_flag("--build-only", build_only,
+               "Build the store (if it is not there) and stop: http_bench.sh serves it");
   CLI11_PARSE(app, argc, argv);
 
   const std::string marker = absl::StrCat(dir, "/built-", entities);
@@ -110,6 +113,7 @@ int main(int argc, char** argv) {
                 std::chrono::duration<double>(Clock::now() - t0).count());
     std::ofstream(marker) << "ok\n";
   }
+  if (build_only) return 0;
 
   // A model server sizes its caches to hold its online table.
   StoreOptions options;

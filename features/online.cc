@@ -245,6 +245,8 @@ std::string OnlineResponseJson(const OnlineResult& result, bool full_names) {
   }
   w.EndArray().EndObject().Key("results").BeginArray();
   const std::string epoch = FormatTimestamp(0);
+  std::vector<std::pair<Micros, std::string>> times(
+      result.entities.empty() ? 0 : result.entities.front().second.size());
   for (const auto& [name, values] : result.entities) {
     w.BeginObject().Key("values").BeginArray();
     for (const Value& v : values) {
@@ -265,8 +267,20 @@ std::string OnlineResponseJson(const OnlineResult& result, bool full_names) {
     w.EndArray().Key("statuses").BeginArray();
     for (const OnlineValue& v : result.values[f]) w.String(FeatureStatusName(v.status));
     w.EndArray().Key("event_timestamps").BeginArray();
-    for (const OnlineValue& v : result.values[f]) {
-      w.String(v.event_time.has_value() ? FormatTimestamp(*v.event_time) : epoch);
+    const OnlineColumn& column = result.values[f];
+    for (size_t i = 0; i < column.size(); ++i) {
+      const std::optional<Micros> t = column.event_time(i);
+      if (!t.has_value()) {
+        w.String(epoch);
+        continue;
+      }
+      // Features of one view share each entity's event time: format it once.
+      auto& [cached_time, text] = times[i];
+      if (text.empty() || cached_time != *t) {
+        cached_time = *t;
+        text = FormatTimestamp(*t);
+      }
+      w.String(text);
     }
     w.EndArray().EndObject();
   }

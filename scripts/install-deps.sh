@@ -9,7 +9,7 @@ PACKAGES=(
   libssl-dev libzstd-dev libabsl-dev libcli11-dev
   libjemalloc-dev libyaml-cpp-dev libsimdjson-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  restic
+  restic redis-server libhiredis-dev
   python3-pandas nodejs
 )
 

@@ -1,5 +1,6 @@
 #include "store/json_writer.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -77,18 +78,10 @@ JsonWriter& JsonWriter::Double(double value) {
     out_.append("null");
     return *this;
   }
+  // The shortest text that reads back as the same double (std::to_chars' promise).
   char buf[32];
-  int n = std::snprintf(buf, sizeof(buf), "%.17g", value);
-  // Shortest form that round-trips.
-  for (int precision = 1; precision < 17; ++precision) {
-    char shorter[32];
-    int m = std::snprintf(shorter, sizeof(shorter), "%.*g", precision, value);
-    if (std::strtod(shorter, nullptr) == value) {
-      out_.append(shorter, m);
-      return *this;
-    }
-  }
-  out_.append(buf, n);
+  const auto r = std::to_chars(buf, buf + sizeof(buf), value);
+  out_.append(buf, r.ptr);
   return *this;
 }
 
