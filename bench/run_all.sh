@@ -33,5 +33,8 @@ cli_lineage() {
   echo
   echo "== online lookups, in process (online_bench) =="
   "$BUILD/bench/online_bench" --dir "$BENCH/out/online"
+  echo
+  echo "== online lookups over HTTP: strata serve vs Redis (bench/http_bench.sh) =="
+  BENCH_SCRATCH="$BENCH/out/online" bash "$BENCH/http_bench.sh" "$BUILD"
 } 2>&1 | tee "$results"
 echo "results kept in $results"
