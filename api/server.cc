@@ -9,7 +9,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "api/tokens.h"
 #include "features/feature_store.h"
 #include "httplib.h"
 #include "simdjson.h"
@@ -264,10 +266,29 @@ struct Server::Impl {
   Store* store;
   ServerOptions options;
   std::unique_ptr<features::FeatureStore> features;
+  TokenVerifier tokens;
   httplib::Server http;
   Metrics metrics;
   std::thread listener;
   int port = 0;
+
+  // Whether `req` may use a route of scope `needed`: /healthz always; the rest with
+  // a token of that scope or above when the server has tokens.
+  absl::Status Authorize(const httplib::Request& req, Scope needed) const {
+    if (tokens.empty() || req.path == "/healthz") return absl::OkStatus();
+    const std::string header = req.get_header_value("Authorization");
+    if (!absl::StartsWith(header, "Bearer ")) {
+      return absl::UnauthenticatedError(
+          "this server needs \"Authorization: Bearer TOKEN\"");
+    }
+    ASSIGN_OR_RETURN(Scope scope, tokens.Verify(absl::string_view(header).substr(7)));
+    if (scope < needed) {
+      return absl::PermissionDeniedError(absl::StrCat("this token's scope is ",
+                                                      ScopeName(scope), "; ", req.path,
+                                                      " needs ", ScopeName(needed)));
+    }
+    return absl::OkStatus();
+  }
 
   void Online(const httplib::Request& req, httplib::Response& res) {
     auto request = ParseOnlineRequest(req.body, options.max_online_entities);
@@ -279,10 +300,16 @@ struct Server::Impl {
   }
 
   void Routes() {
-    http.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
-      request_start = std::chrono::steady_clock::now();
-      return httplib::Server::HandlerResponse::Unhandled;
-    });
+    http.set_pre_routing_handler(
+        [this](const httplib::Request& req, httplib::Response& res) {
+          request_start = std::chrono::steady_clock::now();
+          if (absl::Status s = Authorize(req, Scope::kRead); !s.ok()) {
+            WriteError(res, s);
+            if (res.status == 401) res.set_header("WWW-Authenticate", "Bearer");
+            return httplib::Server::HandlerResponse::Handled;
+          }
+          return httplib::Server::HandlerResponse::Unhandled;
+        });
     http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("{\"status\":\"ok\"}", kJson);
     });
@@ -334,6 +361,9 @@ absl::Status Server::Start() {
   if (o.port < 0 || o.port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat("port ", o.port, " is not 0..65535"));
   }
+  ASSIGN_OR_RETURN(auto stored, TokenStore(s.store).Digests());
+  for (auto& [sha256, scope] : stored) s.tokens.Add(std::move(sha256), scope);
+  if (!o.tokens_file.empty()) RETURN_IF_ERROR(s.tokens.AddFile(o.tokens_file));
   features::FeatureStoreOptions fs_options;
   fs_options.online_cache_bytes = o.online_cache_bytes;
   s.features = std::make_unique<features::FeatureStore>(s.store, fs_options);
@@ -366,6 +396,8 @@ absl::Status Server::Start() {
 }
 
 int Server::port() const { return impl_->port; }
+
+bool Server::authenticating() const { return !impl_->tokens.empty(); }
 
 void Server::Stop() {
   if (impl_->listener.joinable()) {

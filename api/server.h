@@ -2,7 +2,8 @@
 // features), training jobs and the command line, on cpp-httplib.
 //
 // Routes so far: GET /healthz, GET /metrics (Prometheus text), and Feast's
-// POST /get-online-features (also POST /v1/online-features). Every error is JSON,
+// POST /get-online-features (also POST /v1/online-features), all of scope read. Every
+// error is JSON,
 // {"error":{"code":"INVALID_ARGUMENT","message":"..."}}, with a 4xx status for a
 // caller's mistake and 5xx only for the server's own failures.
 #ifndef STRATA_API_SERVER_H_
@@ -34,6 +35,11 @@ struct ServerOptions {
   // Seconds a request may take to arrive or its response to be sent; a
   // keep-alive connection idle longer is closed. Default 30.
   int io_timeout_seconds = 30;
+  // A file of extra tokens, "SCOPE TOKEN" per line (TokenVerifier::AddFile). With
+  // these or tokens in the store, every route but /healthz needs
+  // "Authorization: Bearer TOKEN" (401 without a valid one, 403 with too small a
+  // scope); with none, requests need no token.
+  std::string tokens_file;
   // Called with one line per request (method, route, status, microseconds, bytes
   // in and out), from the serving threads. Null: no access log.
   std::function<void(const std::string&)> access_log;
@@ -52,6 +58,8 @@ class Server {
   absl::Status Start();
   // The port bound (after Start).
   int port() const;
+  // Whether requests need a token (after Start).
+  bool authenticating() const;
   // Stops accepting connections and returns once the listener has stopped.
   void Stop();
 

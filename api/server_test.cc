@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "api/tokens.h"
 #include "features/definitions.h"
 #include "features/feature_store.h"
 #include "gtest/gtest.h"
@@ -232,6 +233,60 @@ TEST_F(ServerTest, MetricsCountRequestsByRouteAndStatus) {
   std::lock_guard lock(log_mu_);
   ASSERT_GE(log_.size(), 3u);
   EXPECT_EQ(log_[0].rfind("GET /healthz 200 ", 0), 0u) << log_[0];
+}
+
+TEST_F(ServerTest, TokensGuardEveryRouteButHealthz) {
+  // A token in the store and one in a file; the server is restarted to load them.
+  client_.reset();
+  server_.reset();
+  auto stored = TokenStore(store_.get()).Create(Scope::kRead, "model", "test");
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  const std::string file = dir_.Sub("tokens.txt");
+  std::ofstream(file) << "read from-the-file-0123456789\n";
+  ServerOptions options;
+  options.port = 0;
+  options.tokens_file = file;
+  server_ = std::make_unique<Server>(store_.get(), options);
+  ASSERT_TRUE(server_->Start().ok());
+  EXPECT_TRUE(server_->authenticating());
+  httplib::Client c("127.0.0.1", server_->port());
+  const std::string body =
+      "{\"features\":[\"customer_stats:spend_7d\"],\"entities\":{\"customer_id\":[1]}}";
+  const auto post = [&](const std::string& authorization) {
+    httplib::Headers headers;
+    if (!authorization.empty()) headers.emplace("Authorization", authorization);
+    return c.Post("/get-online-features", headers, body, "application/json");
+  };
+  auto health = c.Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  const std::vector<std::string> bad_headers = {
+      "",
+      "Bearer",
+      "Bearer wrong-token-0123456789",
+      "Basic " + *stored,
+      "bearer " + *stored,
+      "Bearer " + stored->substr(0, stored->size() - 1)};
+  for (const std::string& bad : bad_headers) {
+    auto r = post(bad);
+    ASSERT_TRUE(r) << bad;
+    EXPECT_EQ(r->status, 401) << bad;
+    EXPECT_EQ(r->get_header_value("WWW-Authenticate"), "Bearer") << bad;
+    EXPECT_EQ(r->body.rfind("{\"error\":{\"code\":\"UNAUTHENTICATED\"", 0), 0u)
+        << r->body;
+  }
+  const std::vector<std::string> good_tokens = {*stored, "from-the-file-0123456789"};
+  for (const std::string& good : good_tokens) {
+    auto r = post("Bearer " + good);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body;
+  }
+  auto metrics = c.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->status, 401);
+  metrics = c.Get("/metrics", {{"Authorization", "Bearer " + *stored}});
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->status, 200);
 }
 
 TEST_F(ServerTest, ConcurrentClientsGetConsistentAnswers) {

@@ -412,6 +412,18 @@ TEST_F(CliTest, FeatureFlowIngestHistoricalSaveReproduceOnline) {
             std::string::npos);
 }
 
+TEST_F(CliTest, TokensAreCreatedListedAndRevoked) {
+  const std::string token = Ok({"token", "create", "--scope", "write", "--name", "ci"});
+  EXPECT_EQ(token.rfind("strata_", 0), 0u) << token;
+  EXPECT_EQ(token.size(), 7u + 64u + 1u);  // and a newline
+  EXPECT_EQ(Ok({"token", "ls"}), "NAME  SCOPE  CREATOR\nci    write  tester\n");
+  const std::string json = Ok({"token", "ls", "--json"});
+  EXPECT_NE(json.find("\"name\":\"ci\",\"scope\":\"write\""), std::string::npos) << json;
+  EXPECT_EQ(json.find(token.substr(7, 16)), std::string::npos);  // never the token
+  EXPECT_EQ(Ok({"token", "revoke", "ci"}), "revoked token ci\n");
+  EXPECT_EQ(Ok({"token", "ls"}), "NAME  SCOPE  CREATOR\n");
+}
+
 TEST_F(CliTest, BadFeatureCommandsGetOneLineErrorsAndWriteNothing) {
   Ok({"apply", WriteFile("defs.yaml", std::string(testing::kExampleDefinitions))});
   Ok({"ingest", "customer_stats",
@@ -422,7 +434,9 @@ TEST_F(CliTest, BadFeatureCommandsGetOneLineErrorsAndWriteNothing) {
       Ok({"ls", "--json"}) + Ok({"log", "dataset/customer_stats-ingest", "--json"});
   const std::vector<BadCommand> cases = {
       {{"ingest", "nope", spine}, 2, "no feature view nope"},
-      {{"serve", "--listen", "0.0.0.0:8080"}, 2, "without authentication"},
+      {{"serve", "--listen", "0.0.0.0:8080"}, 2, "without tokens"},
+      {{"token", "create", "--scope", "root"}, 2, "is not read, write or admin"},
+      {{"token", "revoke", "nope"}, 2, "no token named nope"},
       {{"serve", "--listen", "8080"}, 2, "expected HOST:PORT"},
       {{"serve", "--listen", "10.0.0.300:80"}, 2, "is not an IPv4 address"},
       {{"serve", "--listen", "127.0.0.1:70000"}, 2, "PORT 0..65535"},

@@ -54,7 +54,7 @@ std::string FormatTable(const std::vector<std::vector<std::string>>& rows);
 void AddArtifactCommands(CLI::App& app, Context& ctx);  // init put get show log ls alias
 void AddRunCommands(CLI::App& app, Context& ctx);       // run lineage
 void AddFeatureCommands(CLI::App& app, Context& ctx);   // apply ingest historical ...
-void AddServeCommand(CLI::App& app, Context& ctx);      // serve
+void AddServerCommands(CLI::App& app, Context& ctx);    // serve token
 
 }  // namespace strata::cli
 

@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
   strata::cli::AddArtifactCommands(app, ctx);
   strata::cli::AddRunCommands(app, ctx);
   strata::cli::AddFeatureCommands(app, ctx);
-  strata::cli::AddServeCommand(app, ctx);
+  strata::cli::AddServerCommands(app, ctx);
 
   if (const char* command = FirstCommand(argc, argv); command != nullptr) {
     bool known = false;

@@ -32,6 +32,7 @@ enum class Cf : int {
   kFeatureMeta,    // features/: views' column dictionaries, ingest records
   kFeatureLog,     // features/: the bitemporal offline log
   kFeatureOnline,  // features/: newest row per (view, entity); MaxVersionMerge
+  kTokens,         // api/: API tokens, by name (only their hashes)
   kCount,
 };
 

@@ -1,0 +1,86 @@
+#include "api/tokens.h"
+
+#include <fstream>
+
+#include "gtest/gtest.h"
+#include "tests/testing.h"
+
+namespace strata::api {
+namespace {
+
+class TokensTest : public testing::StoreTest {};
+
+TEST_F(TokensTest, CreatedTokensVerifyWithTheirScopeUntilRevoked) {
+  TokenStore tokens(store_.get());
+  auto reader = tokens.Create(Scope::kRead, "model-server", "ana");
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  auto admin = tokens.Create(Scope::kAdmin, "", "ana");
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  EXPECT_EQ(reader->rfind("strata_", 0), 0u);
+  EXPECT_EQ(reader->size(), 7u + 64u);
+  EXPECT_NE(*reader, *admin);
+
+  auto list = tokens.List();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].name, "model-server");
+  EXPECT_EQ((*list)[0].scope, Scope::kRead);
+  EXPECT_EQ((*list)[0].creator, "ana");
+  EXPECT_EQ((*list)[1].name.rfind("token-", 0), 0u);  // a default name
+
+  // Only hashes are kept: the token's text appears nowhere in the store's records.
+  auto digests = tokens.Digests();
+  ASSERT_TRUE(digests.ok());
+  TokenVerifier v;
+  for (auto& [sha256, scope] : *digests) {
+    EXPECT_EQ(sha256.size(), 32u);
+    EXPECT_EQ(sha256.find(reader->substr(7, 16)), std::string::npos);
+    v.Add(sha256, scope);
+  }
+  EXPECT_EQ(*v.Verify(*reader), Scope::kRead);
+  EXPECT_EQ(*v.Verify(*admin), Scope::kAdmin);
+  EXPECT_TRUE(absl::IsUnauthenticated(v.Verify("strata_nope").status()));
+  EXPECT_TRUE(absl::IsUnauthenticated(v.Verify("").status()));
+  EXPECT_TRUE(absl::IsUnauthenticated(v.Verify(reader->substr(0, 70)).status()));
+
+  // Names are unique; revoking removes the token.
+  EXPECT_TRUE(
+      absl::IsAlreadyExists(tokens.Create(Scope::kRead, "model-server", "b").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(tokens.Create(Scope::kRead, "Bad Name", "b").status()));
+  ASSERT_TRUE(tokens.Revoke("model-server").ok());
+  EXPECT_TRUE(absl::IsNotFound(tokens.Revoke("model-server")));
+  TokenVerifier after;
+  auto remaining = tokens.Digests();
+  ASSERT_TRUE(remaining.ok());
+  for (auto& [sha256, scope] : *remaining) after.Add(sha256, scope);
+  EXPECT_TRUE(absl::IsUnauthenticated(after.Verify(*reader).status()));
+  EXPECT_EQ(*after.Verify(*admin), Scope::kAdmin);
+}
+
+TEST_F(TokensTest, ScopesParseAndTokenFilesAreChecked) {
+  EXPECT_EQ(*ParseScope("write"), Scope::kWrite);
+  EXPECT_TRUE(absl::IsInvalidArgument(ParseScope("root").status()));
+  const std::string good = dir_.Sub("tokens.txt");
+  std::ofstream(good)
+      << "# the CI job\nwrite  ci-0123456789abcdef\n\nread\tdash-0123456789abcdef\n";
+  TokenVerifier v;
+  ASSERT_TRUE(v.AddFile(good).ok());
+  EXPECT_EQ(*v.Verify("ci-0123456789abcdef"), Scope::kWrite);
+  EXPECT_EQ(*v.Verify("dash-0123456789abcdef"), Scope::kRead);
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"root ci-0123456789abcdef\n", "bad.txt:1: scope \"root\""},
+      {"write\n", "bad.txt:1: expected \"SCOPE TOKEN\""},
+      {"# x\nread short\n", "bad.txt:2: a token of fewer than 16 characters"},
+  };
+  for (const auto& [text, error] : bad) {
+    std::ofstream(dir_.Sub("bad.txt")) << text;
+    TokenVerifier w;
+    const absl::Status s = w.AddFile(dir_.Sub("bad.txt"));
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << text;
+    EXPECT_NE(s.message().find(error), std::string::npos) << s;
+  }
+  EXPECT_TRUE(absl::IsInvalidArgument(TokenVerifier().AddFile(dir_.Sub("missing"))));
+}
+
+}  // namespace
+}  // namespace strata::api

@@ -1,0 +1,179 @@
+// serve: the HTTP API (api/server.h) over the store, until SIGINT or SIGTERM;
+// token: the API tokens kept in the store (api/tokens.h).
+#include <arpa/inet.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "api/server.h"
+#include "api/tokens.h"
+#include "store/json_writer.h"
+#include "store/status_macros.h"
+#include "tools/commands.h"
+
+namespace strata::cli {
+namespace {
+
+struct ServeArgs {
+  std::string listen = "127.0.0.1:8080";
+  int threads = 0;
+  size_t max_body_bytes = 64 << 20;
+  size_t max_online_entities = 10000;
+  size_t online_cache_mb = 256;
+  std::string tokens_file;
+  bool insecure_no_auth = false;
+  bool quiet = false;
+};
+
+// HOST:PORT, HOST an IPv4 address (or "localhost").
+absl::Status ParseListen(const std::string& text, api::ServerOptions* o) {
+  const size_t colon = text.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(text.substr(colon + 1), &port) ||
+      port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--listen ", text, ": expected HOST:PORT, PORT 0..65535"));
+  }
+  o->host = text.substr(0, colon);
+  if (o->host == "localhost") o->host = "127.0.0.1";
+  in_addr addr;
+  if (inet_pton(AF_INET, o->host.c_str(), &addr) != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--listen ", text, ": ", o->host, " is not an IPv4 address"));
+  }
+  o->port = port;
+  return absl::OkStatus();
+}
+
+bool IsLoopback(const std::string& host) { return host.rfind("127.", 0) == 0; }
+
+absl::Status RunServe(const Context& ctx, const ServeArgs& a) {
+  api::ServerOptions o;
+  RETURN_IF_ERROR(ParseListen(a.listen, &o));
+  o.tokens_file = a.tokens_file;
+  o.threads = a.threads;
+  o.max_body_bytes = a.max_body_bytes;
+  o.max_online_entities = a.max_online_entities;
+  o.online_cache_bytes = a.online_cache_mb << 20;
+  if (!a.quiet) {
+    o.access_log = [](const std::string& line) {
+      std::fprintf(stderr, "%s\n", line.c_str());
+    };
+  }
+  // The signals are taken by sigwait below, not by a handler on some thread.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
+  // Without tokens, only this machine may connect unless the operator says otherwise.
+  ASSIGN_OR_RETURN(auto stored, api::TokenStore(store.get()).List());
+  if (stored.empty() && a.tokens_file.empty() && !IsLoopback(o.host) &&
+      !a.insecure_no_auth) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "refusing to listen on ", o.host,
+        " without tokens; create one (strata token create), use a loopback address, "
+        "or --insecure-no-auth"));
+  }
+  api::Server server(store.get(), o);
+  RETURN_IF_ERROR(server.Start());
+  std::fprintf(stderr, "serving %s on http://%s:%d (Ctrl-C stops)\n",
+               ctx.store_dir.c_str(), o.host.c_str(), server.port());
+  int signal = 0;
+  sigwait(&signals, &signal);
+  std::fprintf(stderr, "stopping (%s)\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
+  server.Stop();
+  return absl::OkStatus();
+}
+
+struct TokenArgs {
+  std::string scope, name;
+  bool json = false;
+};
+
+absl::Status RunTokenCreate(const Context& ctx, const TokenArgs& a) {
+  ASSIGN_OR_RETURN(api::Scope scope, api::ParseScope(a.scope));
+  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
+  ASSIGN_OR_RETURN(
+      std::string token,
+      api::TokenStore(store.get()).Create(scope, a.name, Context::Creator()));
+  if (isatty(STDERR_FILENO)) {  // for a person; a script reads the token alone
+    std::fprintf(stderr, "a %s token; keep it now: the store keeps only its hash\n",
+                 std::string(api::ScopeName(scope)).c_str());
+  }
+  return Print(token + "\n");
+}
+
+absl::Status RunTokenList(const Context& ctx, const TokenArgs& a) {
+  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
+  ASSIGN_OR_RETURN(auto tokens, api::TokenStore(store.get()).List());
+  if (a.json) {
+    return PrintJsonArray(tokens, [](JsonWriter& w, const api::TokenInfo& t) {
+      w.BeginObject().Key("name").String(t.name).Key("scope").String(
+          api::ScopeName(t.scope));
+      w.Key("created_us").Int(t.created_us).Key("creator").String(t.creator).EndObject();
+    });
+  }
+  std::vector<std::vector<std::string>> rows = {{"NAME", "SCOPE", "CREATOR"}};
+  for (const auto& t : tokens) {
+    rows.push_back({t.name, std::string(api::ScopeName(t.scope)), t.creator});
+  }
+  return Print(FormatTable(rows));
+}
+
+absl::Status RunTokenRevoke(const Context& ctx, const TokenArgs& a) {
+  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
+  RETURN_IF_ERROR(api::TokenStore(store.get()).Revoke(a.name));
+  return Print(absl::StrCat("revoked token ", a.name, "\n"));
+}
+
+}  // namespace
+
+void AddServerCommands(CLI::App& app, Context& ctx) {
+  auto args = std::make_shared<ServeArgs>();
+  auto* s = app.add_subcommand("serve", "Serve the HTTP API (docs/http-api.md)");
+  s->add_option("--listen", args->listen,
+                "HOST:PORT (default 127.0.0.1:8080; port 0: any)");
+  s->add_option("--threads", args->threads,
+                "Request threads (default: 4 per hardware thread, at least 8)");
+  s->add_option("--max-body-bytes", args->max_body_bytes,
+                "Largest request body (default 64 MiB); larger: 413");
+  s->add_option("--max-online-entities", args->max_online_entities,
+                "Most entities per online request (default 10000); more: 413");
+  s->add_option("--online-cache-mb", args->online_cache_mb,
+                "Online rows cached in memory, MiB (default 256)");
+  s->add_option("--tokens", args->tokens_file,
+                "File of extra tokens, \"SCOPE TOKEN\" per line (besides the store's)");
+  s->add_flag("--insecure-no-auth", args->insecure_no_auth,
+              "Allow a non-loopback address without tokens");
+  s->add_flag("-q,--quiet", args->quiet, "No access log on stderr");
+  s->callback(
+      [&ctx, args] { ctx.action = [&ctx, args] { return RunServe(ctx, *args); }; });
+
+  auto token = std::make_shared<TokenArgs>();
+  auto* t = app.add_subcommand("token", "API tokens for strata serve");
+  t->require_subcommand(1);
+  auto* create = t->add_subcommand("create", "Create a token and print it (once)");
+  create->add_option("--scope", token->scope, "read, write or admin")->required();
+  create->add_option("--name", token->name, "Its name (default: token-XXXXXXXX)");
+  create->callback([&ctx, token] {
+    ctx.action = [&ctx, token] { return RunTokenCreate(ctx, *token); };
+  });
+  auto* ls = t->add_subcommand("ls", "List tokens (names and scopes; never the tokens)");
+  ls->add_flag("--json", token->json, "Print JSON");
+  ls->callback([&ctx, token] {
+    ctx.action = [&ctx, token] { return RunTokenList(ctx, *token); };
+  });
+  auto* revoke = t->add_subcommand("revoke", "Delete a token");
+  revoke->add_option("name", token->name, "The token's name")->required();
+  revoke->callback([&ctx, token] {
+    ctx.action = [&ctx, token] { return RunTokenRevoke(ctx, *token); };
+  });
+}
+
+}  // namespace strata::cli
