@@ -75,16 +75,29 @@ absl::StatusOr<std::string> TokenStore::Create(Scope scope, std::string name,
   return token;
 }
 
-absl::StatusOr<std::vector<TokenInfo>> TokenStore::List() const {
-  std::vector<TokenInfo> out;
-  auto c = store_->internal_db().Scan(Cf::kTokens, "");
+namespace {
+
+// Every token record, by name.
+absl::StatusOr<std::vector<std::pair<std::string, TokenRecord>>> Records(Store& store) {
+  std::vector<std::pair<std::string, TokenRecord>> out;
+  auto c = store.internal_db().Scan(Cf::kTokens, "");
   for (; c->Valid(); c->Next()) {
     ASSIGN_OR_RETURN(auto record,
                      internal::ParseRecord<TokenRecord>(c->value(), "token"));
-    out.push_back({std::string(c->key()), static_cast<Scope>(record.scope()),
-                   record.created_us(), record.creator()});
+    out.emplace_back(std::string(c->key()), std::move(record));
   }
   RETURN_IF_ERROR(c->status());
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<TokenInfo>> TokenStore::List() const {
+  ASSIGN_OR_RETURN(auto records, Records(*store_));
+  std::vector<TokenInfo> out;
+  for (const auto& [name, r] : records) {
+    out.push_back({name, static_cast<Scope>(r.scope()), r.created_us(), r.creator()});
+  }
   return out;
 }
 
@@ -106,14 +119,11 @@ absl::Status TokenStore::Revoke(const std::string& name) {
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, Scope>>> TokenStore::Digests() const {
+  ASSIGN_OR_RETURN(auto records, Records(*store_));
   std::vector<std::pair<std::string, Scope>> out;
-  auto c = store_->internal_db().Scan(Cf::kTokens, "");
-  for (; c->Valid(); c->Next()) {
-    ASSIGN_OR_RETURN(auto record,
-                     internal::ParseRecord<TokenRecord>(c->value(), "token"));
-    out.emplace_back(record.sha256(), static_cast<Scope>(record.scope()));
+  for (const auto& [name, r] : records) {
+    out.emplace_back(r.sha256(), static_cast<Scope>(r.scope()));
   }
-  RETURN_IF_ERROR(c->status());
   return out;
 }
 
