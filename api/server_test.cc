@@ -50,6 +50,9 @@ class ServerTest : public testing::StoreTest {
     server_ = std::make_unique<Server>(store_.get(), options);
     ASSERT_TRUE(server_->Start().ok());
     client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    // One connection: its requests are handled in order by one thread, so each is
+    // logged and counted before the next is read.
+    client_->set_keep_alive(true);
   }
 
   void TearDown() override {
