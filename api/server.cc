@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "api/tokens.h"
 #include "features/feature_store.h"
@@ -17,6 +18,9 @@
 #include "simdjson.h"
 #include "store/internal/records.h"
 #include "store/json_writer.h"
+#include "store/lineage.h"
+#include "store/ref.h"
+#include "store/render.h"
 #include "store/status_macros.h"
 
 namespace strata::api {
@@ -225,7 +229,25 @@ std::string RouteOf(const std::string& path) {
   for (const char* r : kRoutes) {
     if (path == r) return r;
   }
+  if (absl::StartsWith(path, "/v1/artifacts/")) {
+    return absl::EndsWith(path, "/versions") ? "/v1/artifacts/{artifact}/versions"
+                                             : "/v1/artifacts/{ref}";
+  }
+  if (absl::StartsWith(path, "/v1/lineage/")) return "/v1/lineage/{ref}";
   return "other";
+}
+
+void WriteJson(httplib::Response& res, std::string body) {
+  res.set_content(std::move(body), kJson);
+}
+
+// Aliases pointing at each version of an artifact.
+absl::StatusOr<std::map<uint64_t, std::vector<std::string>>> AliasesByVersion(
+    Store& store, const ArtifactId& artifact) {
+  ASSIGN_OR_RETURN(auto aliases, store.artifacts().Aliases(artifact));
+  std::map<uint64_t, std::vector<std::string>> out;
+  for (const auto& [name, target] : aliases) out[target.version()].push_back(name);
+  return out;
 }
 
 thread_local std::chrono::steady_clock::time_point request_start;
@@ -290,6 +312,78 @@ struct Server::Impl {
     return absl::OkStatus();
   }
 
+  // GET /v1/artifacts/KIND/NAME/versions: every version, newest first.
+  absl::Status Versions(const httplib::Request& req, httplib::Response& res) {
+    ASSIGN_OR_RETURN(ArtifactId artifact, ParseArtifactId(req.matches[1].str()));
+    ASSIGN_OR_RETURN(auto versions, store->artifacts().Versions(artifact));
+    ASSIGN_OR_RETURN(auto aliases, AliasesByVersion(*store, artifact));
+    JsonWriter w;
+    w.BeginArray();
+    for (auto v = versions.rbegin(); v != versions.rend(); ++v) {
+      WriteVersionJson(w, *v, aliases[v->number()]);
+    }
+    w.EndArray();
+    WriteJson(res, w.Take());
+    return absl::OkStatus();
+  }
+
+  // GET /v1/artifacts/KIND/NAME@REF: one version.
+  absl::Status Show(const httplib::Request& req, httplib::Response& res) {
+    ASSIGN_OR_RETURN(Ref ref, ParseRef(req.matches[1].str()));
+    ASSIGN_OR_RETURN(store::Version v, store->artifacts().Resolve(ref));
+    ASSIGN_OR_RETURN(auto aliases, AliasesByVersion(*store, ref.artifact));
+    JsonWriter w;
+    WriteVersionJson(w, v, aliases[v.number()]);
+    WriteJson(res, w.Take());
+    return absl::OkStatus();
+  }
+
+  // GET /v1/lineage/KIND/NAME@REF?direction=up|down|both&depth=N&format=json|dot|mermaid
+  absl::Status LineageWalk(const httplib::Request& req, httplib::Response& res) {
+    LineageOptions options;
+    const std::string direction =
+        req.has_param("direction") ? req.get_param_value("direction") : "up";
+    if (direction == "up") {
+      options.direction = LineageDirection::kUp;
+    } else if (direction == "down") {
+      options.direction = LineageDirection::kDown;
+    } else if (direction == "both") {
+      options.direction = LineageDirection::kBoth;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("direction \"", direction, "\" is not up, down or both"));
+    }
+    if (req.has_param("depth")) {
+      const std::string depth = req.get_param_value("depth");
+      if (!absl::SimpleAtoi(depth, &options.max_depth) || options.max_depth < 1) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("depth \"", depth, "\" is not a whole number of at least 1"));
+      }
+    }
+    ASSIGN_OR_RETURN(
+        LineageFormat format,
+        ParseLineageFormat(req.has_param("format") ? req.get_param_value("format")
+                                                   : std::string("json")));
+    if (format == LineageFormat::kTree) {
+      return absl::InvalidArgumentError(
+          "format tree is for terminals: json, dot or mermaid");
+    }
+    ASSIGN_OR_RETURN(Ref ref, ParseRef(req.matches[1].str()));
+    ASSIGN_OR_RETURN(store::Version v, store->artifacts().Resolve(ref));
+    ASSIGN_OR_RETURN(LineageGraph graph, store->lineage().Walk(VersionRef(v), options));
+    res.set_content(RenderLineage(graph, format, options.direction),
+                    format == LineageFormat::kJson ? kJson : "text/plain; charset=utf-8");
+    return absl::OkStatus();
+  }
+
+  // A handler whose errors become JSON error responses.
+  httplib::Server::Handler Route(absl::Status (Impl::*method)(const httplib::Request&,
+                                                              httplib::Response&)) {
+    return [this, method](const httplib::Request& req, httplib::Response& res) {
+      if (absl::Status s = (this->*method)(req, res); !s.ok()) WriteError(res, s);
+    };
+  }
+
   void Online(const httplib::Request& req, httplib::Response& res) {
     auto request = ParseOnlineRequest(req.body, options.max_online_entities);
     if (!request.ok()) return WriteError(res, request.status());
@@ -316,6 +410,9 @@ struct Server::Impl {
     http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
       res.set_content(metrics.Text(), "text/plain; version=0.0.4");
     });
+    http.Get(R"(/v1/artifacts/(.+)/versions)", Route(&Impl::Versions));
+    http.Get(R"(/v1/artifacts/([^@]+@[^/@]+))", Route(&Impl::Show));
+    http.Get(R"(/v1/lineage/([^@]+@[^/@]+))", Route(&Impl::LineageWalk));
     for (const char* path : {"/get-online-features", "/v1/online-features"}) {
       http.Post(path, [this](const httplib::Request& req, httplib::Response& res) {
         Online(req, res);

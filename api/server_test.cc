@@ -124,6 +124,32 @@ TEST_F(ServerTest, OnlineFeaturesInFeastsShape) {
                 t1_ + "\"]}]}");
 }
 
+TEST_F(ServerTest, ArtifactVersionsAndLineage) {
+  // The ingest stored its file as dataset/customer_stats-ingest@1, which fed the view.
+  auto r = client_->Get("/v1/artifacts/dataset/customer_stats-ingest/versions");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body.rfind("[{\"ref\":\"dataset/customer_stats-ingest@1\",", 0), 0u)
+      << r->body;
+  r = client_->Get("/v1/artifacts/dataset/customer_stats-ingest@1");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body.rfind("{\"ref\":\"dataset/customer_stats-ingest@1\",", 0), 0u)
+      << r->body;
+  r = client_->Get("/v1/lineage/featureview/customer_stats@1?direction=up&depth=1");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
+  EXPECT_NE(r->body.find("dataset/customer_stats-ingest@1"), std::string::npos)
+      << r->body;
+  r = client_->Get(
+      "/v1/lineage/dataset/customer_stats-ingest@1?direction=down&format=dot");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body.rfind("digraph", 0), 0u) << r->body;
+  EXPECT_NE(r->body.find("featureview/customer_stats@1"), std::string::npos) << r->body;
+}
+
 struct BadRequest {
   std::string method, path, body;
   int status;
@@ -198,6 +224,21 @@ TEST_F(ServerTest, BadRequestsGetJsonErrorsAndChangeNothing) {
       {"GET", "/nope", "", 404, "NOT_FOUND", "no route GET /nope"},
       {"POST", "/healthz", "{}", 404, "NOT_FOUND", "no route POST /healthz"},
       {"GET", "/../../etc/passwd", "", 404, "NOT_FOUND", ""},
+      {"GET", "/v1/artifacts/nope/x@1", "", 400, "INVALID_ARGUMENT", "nope"},
+      {"GET", "/v1/artifacts/dataset/missing@1", "", 404, "NOT_FOUND", "missing"},
+      {"GET", "/v1/artifacts/dataset/customer_stats-ingest@9", "", 404, "NOT_FOUND", ""},
+      {"GET", "/v1/artifacts/dataset/../../etc/versions", "", 400, "INVALID_ARGUMENT",
+       ""},
+      {"GET", "/v1/artifacts/dataset/Bad%20Name@1", "", 400, "INVALID_ARGUMENT",
+       "must start with a-z or 0-9"},
+      {"GET", "/v1/lineage/dataset/customer_stats-ingest@1?depth=0", "", 400,
+       "INVALID_ARGUMENT", "depth \\\"0\\\" is not a whole number"},
+      {"GET", "/v1/lineage/dataset/customer_stats-ingest@1?direction=sideways", "", 400,
+       "INVALID_ARGUMENT", "is not up, down or both"},
+      {"GET", "/v1/lineage/dataset/customer_stats-ingest@1?format=xml", "", 400,
+       "INVALID_ARGUMENT", "xml"},
+      {"GET", "/v1/lineage/dataset/customer_stats-ingest@1?format=tree", "", 400,
+       "INVALID_ARGUMENT", "json, dot or mermaid"},
   };
   for (const BadRequest& c : cases) {
     httplib::Result r =
