@@ -241,15 +241,6 @@ void WriteJson(httplib::Response& res, std::string body) {
   res.set_content(std::move(body), kJson);
 }
 
-// Aliases pointing at each version of an artifact.
-absl::StatusOr<std::map<uint64_t, std::vector<std::string>>> AliasesByVersion(
-    Store& store, const ArtifactId& artifact) {
-  ASSIGN_OR_RETURN(auto aliases, store.artifacts().Aliases(artifact));
-  std::map<uint64_t, std::vector<std::string>> out;
-  for (const auto& [name, target] : aliases) out[target.version()].push_back(name);
-  return out;
-}
-
 thread_local std::chrono::steady_clock::time_point request_start;
 
 }  // namespace
@@ -316,7 +307,7 @@ struct Server::Impl {
   absl::Status Versions(const httplib::Request& req, httplib::Response& res) {
     ASSIGN_OR_RETURN(ArtifactId artifact, ParseArtifactId(req.matches[1].str()));
     ASSIGN_OR_RETURN(auto versions, store->artifacts().Versions(artifact));
-    ASSIGN_OR_RETURN(auto aliases, AliasesByVersion(*store, artifact));
+    ASSIGN_OR_RETURN(auto aliases, store->artifacts().AliasesByVersion(artifact));
     JsonWriter w;
     w.BeginArray();
     for (auto v = versions.rbegin(); v != versions.rend(); ++v) {
@@ -331,7 +322,7 @@ struct Server::Impl {
   absl::Status Show(const httplib::Request& req, httplib::Response& res) {
     ASSIGN_OR_RETURN(Ref ref, ParseRef(req.matches[1].str()));
     ASSIGN_OR_RETURN(store::Version v, store->artifacts().Resolve(ref));
-    ASSIGN_OR_RETURN(auto aliases, AliasesByVersion(*store, ref.artifact));
+    ASSIGN_OR_RETURN(auto aliases, store->artifacts().AliasesByVersion(ref.artifact));
     JsonWriter w;
     WriteVersionJson(w, v, aliases[v.number()]);
     WriteJson(res, w.Take());

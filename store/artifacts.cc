@@ -239,6 +239,14 @@ absl::StatusOr<std::vector<store::Version>> ArtifactStore::Versions(
   return out;
 }
 
+absl::StatusOr<std::map<uint64_t, std::vector<std::string>>>
+ArtifactStore::AliasesByVersion(const ArtifactId& artifact) const {
+  ASSIGN_OR_RETURN(auto aliases, Aliases(artifact));
+  std::map<uint64_t, std::vector<std::string>> out;
+  for (const auto& [name, target] : aliases) out[target.version()].push_back(name);
+  return out;
+}
+
 absl::StatusOr<std::map<std::string, store::AliasTarget>> ArtifactStore::Aliases(
     const ArtifactId& artifact) const {
   RETURN_IF_ERROR(Head(artifact).status());

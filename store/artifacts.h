@@ -77,6 +77,9 @@ class ArtifactStore {
   // Errors: NotFound for an unknown artifact.
   absl::StatusOr<std::map<std::string, store::AliasTarget>> Aliases(
       const ArtifactId& artifact) const;
+  // The aliases of each version that has any, by version number. Errors: as Aliases.
+  absl::StatusOr<std::map<uint64_t, std::vector<std::string>>> AliasesByVersion(
+      const ArtifactId& artifact) const;
 
   // Points `alias` at `version`, compare-and-set: with `expect`, fails unless the
   // alias now points at *expect (0: unless the alias does not exist). Logs the move

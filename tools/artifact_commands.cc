@@ -59,15 +59,6 @@ absl::Status Print(const std::string& text) {
 
 namespace {
 
-// Aliases pointing at each version of an artifact.
-absl::StatusOr<std::map<uint64_t, std::vector<std::string>>> AliasesByVersion(
-    Store& store, const ArtifactId& artifact) {
-  ASSIGN_OR_RETURN(auto aliases, store.artifacts().Aliases(artifact));
-  std::map<uint64_t, std::vector<std::string>> out;
-  for (const auto& [name, target] : aliases) out[target.version()].push_back(name);
-  return out;
-}
-
 // Writes the content to `path` atomically, once every chunk verified.
 absl::Status GetToFile(Store& store, const store::Version& v, const std::string& path) {
   ASSIGN_OR_RETURN(Digest digest, Digest::FromRaw(v.content_id()));
@@ -176,7 +167,7 @@ absl::Status RunShow(const Context& ctx, const ShowArgs& a) {
   ASSIGN_OR_RETURN(Ref ref, ParseRef(a.ref));
   ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
   ASSIGN_OR_RETURN(store::Version v, store->artifacts().Resolve(ref));
-  ASSIGN_OR_RETURN(auto aliases, AliasesByVersion(*store, ref.artifact));
+  ASSIGN_OR_RETURN(auto aliases, store->artifacts().AliasesByVersion(ref.artifact));
   const auto& mine = aliases[v.number()];
   if (!a.json) return Print(ShowText(v, mine));
   JsonWriter w;
@@ -193,7 +184,7 @@ absl::Status RunLog(const Context& ctx, const LogArgs& a) {
   ASSIGN_OR_RETURN(ArtifactId artifact, ParseArtifactId(a.artifact));
   ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
   ASSIGN_OR_RETURN(auto versions, store->artifacts().Versions(artifact));
-  ASSIGN_OR_RETURN(auto aliases, AliasesByVersion(*store, artifact));
+  ASSIGN_OR_RETURN(auto aliases, store->artifacts().AliasesByVersion(artifact));
   std::reverse(versions.begin(), versions.end());  // newest first
   if (a.json) {
     return PrintJsonArray(versions, [&](JsonWriter& w, const store::Version& v) {
