@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -16,7 +17,9 @@
 #include "features/feature_store.h"
 #include "httplib.h"
 #include "simdjson.h"
+#include "store/digest.h"
 #include "store/internal/records.h"
+#include "store/io.h"
 #include "store/json_writer.h"
 #include "store/lineage.h"
 #include "store/ref.h"
@@ -230,8 +233,9 @@ std::string RouteOf(const std::string& path) {
     if (path == r) return r;
   }
   if (absl::StartsWith(path, "/v1/artifacts/")) {
-    return absl::EndsWith(path, "/versions") ? "/v1/artifacts/{artifact}/versions"
-                                             : "/v1/artifacts/{ref}";
+    if (absl::EndsWith(path, "/versions")) return "/v1/artifacts/{artifact}/versions";
+    if (absl::EndsWith(path, "/content")) return "/v1/artifacts/{ref}/content";
+    return "/v1/artifacts/{ref}";
   }
   if (absl::StartsWith(path, "/v1/lineage/")) return "/v1/lineage/{ref}";
   return "other";
@@ -329,6 +333,50 @@ struct Server::Impl {
     return absl::OkStatus();
   }
 
+  // GET /v1/artifacts/KIND/NAME@REF/content: the bytes, streamed and verified as
+  // they are read; Range requests through httplib (206, 416); ETag and Digest from
+  // the content id; 304 for a matching If-None-Match.
+  absl::Status Content(const httplib::Request& req, httplib::Response& res) {
+    ASSIGN_OR_RETURN(Ref ref, ParseRef(req.matches[1].str()));
+    ASSIGN_OR_RETURN(store::Version v, store->artifacts().Resolve(ref));
+    ASSIGN_OR_RETURN(Digest id, Digest::FromRaw(v.content_id()));
+    const std::string etag = absl::StrCat("\"sha256:", id.Hex(), "\"");
+    res.set_header("ETag", etag);
+    res.set_header("Digest", absl::StrCat("sha-256=", absl::Base64Escape(id.Raw())));
+    if (req.get_header_value("If-None-Match") == etag) {
+      res.status = 304;
+      return absl::OkStatus();
+    }
+    res.set_header("Accept-Ranges", "bytes");
+    // httplib cuts satisfiable ranges out of the stream; the others are refused here.
+    for (const auto& [first, last] : req.ranges) {
+      const bool ok =
+          first >= 0 ? static_cast<uint64_t>(first) < v.size() : last > 0 && v.size() > 0;
+      if (!ok) {
+        res.status = 416;
+        res.set_header("Content-Range", absl::StrCat("bytes */", v.size()));
+        return absl::OkStatus();
+      }
+    }
+    Store* s = store;
+    res.set_content_provider(
+        v.size(), "application/octet-stream",
+        [s, id](size_t offset, size_t length, httplib::DataSink& sink) {
+          struct Adapter : ByteSink {
+            explicit Adapter(httplib::DataSink& s) : sink(s) {}
+            absl::Status Write(absl::string_view data) override {
+              return sink.write(data.data(), data.size())
+                         ? absl::OkStatus()
+                         : absl::UnavailableError("the client went away");
+            }
+            httplib::DataSink& sink;
+          } out(sink);
+          // A failure past the headers can only cut the response short.
+          return s->content().Get(id, out, nullptr, offset, length).ok();
+        });
+    return absl::OkStatus();
+  }
+
   // GET /v1/lineage/KIND/NAME@REF?direction=up|down|both&depth=N&format=json|dot|mermaid
   absl::Status LineageWalk(const httplib::Request& req, httplib::Response& res) {
     LineageOptions options;
@@ -403,6 +451,7 @@ struct Server::Impl {
     });
     http.Get(R"(/v1/artifacts/(.+)/versions)", Route(&Impl::Versions));
     http.Get(R"(/v1/artifacts/([^@]+@[^/@]+))", Route(&Impl::Show));
+    http.Get(R"(/v1/artifacts/([^@]+@[^/@]+)/content)", Route(&Impl::Content));
     http.Get(R"(/v1/lineage/([^@]+@[^/@]+))", Route(&Impl::LineageWalk));
     for (const char* path : {"/get-online-features", "/v1/online-features"}) {
       http.Post(path, [this](const httplib::Request& req, httplib::Response& res) {

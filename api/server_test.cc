@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -150,6 +151,44 @@ TEST_F(ServerTest, ArtifactVersionsAndLineage) {
   EXPECT_NE(r->body.find("featureview/customer_stats@1"), std::string::npos) << r->body;
 }
 
+TEST_F(ServerTest, ContentDownloadsWithRangesAndEtags) {
+  std::string csv;
+  {
+    std::ifstream in(dir_.Sub("stats.csv"), std::ios::binary);
+    csv.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  ASSERT_GT(csv.size(), 20u);
+  const std::string path = "/v1/artifacts/dataset/customer_stats-ingest@1/content";
+  auto r = client_->Get(path.c_str());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_TRUE(r->body == csv);
+  const std::string etag = r->get_header_value("ETag");
+  EXPECT_EQ(etag.rfind("\"sha256:", 0), 0u) << etag;
+  EXPECT_EQ(etag.size(), 1u + 7u + 64u + 1u);
+  EXPECT_EQ(r->get_header_value("Digest").rfind("sha-256=", 0), 0u);
+  EXPECT_EQ(r->get_header_value("Accept-Ranges"), "bytes");
+
+  r = client_->Get(path.c_str(), {{"Range", "bytes=5-14"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 206);
+  EXPECT_EQ(r->body, csv.substr(5, 10));
+  EXPECT_EQ(r->get_header_value("Content-Range"),
+            "bytes 5-14/" + std::to_string(csv.size()));
+  r = client_->Get(path.c_str(), {{"Range", "bytes=-4"}});  // the last 4 bytes
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 206);
+  EXPECT_EQ(r->body, csv.substr(csv.size() - 4));
+  r = client_->Get(path.c_str(), {{"Range", "bytes=100000-"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 416);
+
+  r = client_->Get(path.c_str(), {{"If-None-Match", etag}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 304);
+  EXPECT_TRUE(r->body.empty());
+}
+
 struct BadRequest {
   std::string method, path, body;
   int status;
@@ -225,6 +264,7 @@ TEST_F(ServerTest, BadRequestsGetJsonErrorsAndChangeNothing) {
       {"POST", "/healthz", "{}", 404, "NOT_FOUND", "no route POST /healthz"},
       {"GET", "/../../etc/passwd", "", 404, "NOT_FOUND", ""},
       {"GET", "/v1/artifacts/nope/x@1", "", 400, "INVALID_ARGUMENT", "nope"},
+      {"GET", "/v1/artifacts/dataset/missing@1/content", "", 404, "NOT_FOUND", "missing"},
       {"GET", "/v1/artifacts/dataset/missing@1", "", 404, "NOT_FOUND", "missing"},
       {"GET", "/v1/artifacts/dataset/customer_stats-ingest@9", "", 404, "NOT_FOUND", ""},
       {"GET", "/v1/artifacts/dataset/../../etc/versions", "", 400, "INVALID_ARGUMENT",
