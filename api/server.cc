@@ -9,10 +9,12 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "api/tokens.h"
 #include "features/feature_store.h"
 #include "httplib.h"
@@ -234,6 +236,11 @@ std::string RouteOf(const std::string& path) {
   }
   if (absl::StartsWith(path, "/v1/artifacts/")) {
     if (absl::EndsWith(path, "/versions")) return "/v1/artifacts/{artifact}/versions";
+    if (absl::EndsWith(path, "/aliases")) return "/v1/artifacts/{artifact}/aliases";
+    if (absl::EndsWith(path, "/alias-log")) return "/v1/artifacts/{artifact}/alias-log";
+    if (path.find("/aliases/") != std::string::npos) {
+      return "/v1/artifacts/{artifact}/aliases/{alias}";
+    }
     if (absl::EndsWith(path, "/content")) return "/v1/artifacts/{ref}/content";
     return "/v1/artifacts/{ref}";
   }
@@ -377,6 +384,68 @@ struct Server::Impl {
     return absl::OkStatus();
   }
 
+  // GET /v1/artifacts/KIND/NAME/aliases: {"ALIAS": version, ...}.
+  absl::Status Aliases(const httplib::Request& req, httplib::Response& res) {
+    ASSIGN_OR_RETURN(ArtifactId artifact, ParseArtifactId(req.matches[1].str()));
+    ASSIGN_OR_RETURN(auto aliases, store->artifacts().Aliases(artifact));
+    JsonWriter w;
+    w.BeginObject();
+    for (const auto& [name, target] : aliases) w.Key(name).Uint(target.version());
+    w.EndObject();
+    WriteJson(res, w.Take());
+    return absl::OkStatus();
+  }
+
+  // GET /v1/artifacts/KIND/NAME/alias-log: every alias move, oldest first.
+  absl::Status AliasLog(const httplib::Request& req, httplib::Response& res) {
+    ASSIGN_OR_RETURN(ArtifactId artifact, ParseArtifactId(req.matches[1].str()));
+    ASSIGN_OR_RETURN(auto moves, store->artifacts().AliasLog(artifact));
+    JsonWriter w;
+    w.BeginArray();
+    for (const auto& m : moves) WriteAliasMoveJson(w, m);
+    w.EndArray();
+    WriteJson(res, w.Take());
+    return absl::OkStatus();
+  }
+
+  // PUT /v1/artifacts/KIND/NAME/aliases/ALIAS?version=N[&reason=TEXT], scope write.
+  // "If-Match: M" makes it a compare-and-set: 412 unless the alias now points at
+  // version M ("0": unless it does not exist yet).
+  absl::Status SetAlias(const httplib::Request& req, httplib::Response& res) {
+    RETURN_IF_ERROR(Authorize(req, Scope::kWrite));
+    ASSIGN_OR_RETURN(ArtifactId artifact, ParseArtifactId(req.matches[1].str()));
+    uint64_t version = 0;
+    if (!absl::SimpleAtoi(req.get_param_value("version"), &version) || version == 0) {
+      return absl::InvalidArgumentError("version=N (a version number) is required");
+    }
+    std::optional<uint64_t> expect;
+    if (req.has_header("If-Match")) {
+      const std::string text(absl::StripAsciiWhitespace(
+          absl::StrReplaceAll(req.get_header_value("If-Match"), {{"\"", ""}})));
+      uint64_t n;
+      if (!absl::SimpleAtoi(text, &n)) {
+        return absl::InvalidArgumentError(
+            "If-Match must be the version number the alias points at now (0: none)");
+      }
+      expect = n;
+    }
+    auto move =
+        store->artifacts().SetAlias(artifact, req.matches[2].str(), version, expect,
+                                    "http", req.get_param_value("reason"));
+    if (!move.ok()) {
+      if (absl::IsFailedPrecondition(move.status())) {
+        WriteError(res, move.status());
+        res.status = 412;  // the precondition was the caller's If-Match
+        return absl::OkStatus();
+      }
+      return move.status();
+    }
+    JsonWriter w;
+    WriteAliasMoveJson(w, *move);
+    WriteJson(res, w.Take());
+    return absl::OkStatus();
+  }
+
   // GET /v1/lineage/KIND/NAME@REF?direction=up|down|both&depth=N&format=json|dot|mermaid
   absl::Status LineageWalk(const httplib::Request& req, httplib::Response& res) {
     LineageOptions options;
@@ -450,6 +519,9 @@ struct Server::Impl {
       res.set_content(metrics.Text(), "text/plain; version=0.0.4");
     });
     http.Get(R"(/v1/artifacts/(.+)/versions)", Route(&Impl::Versions));
+    http.Get(R"(/v1/artifacts/(.+)/aliases)", Route(&Impl::Aliases));
+    http.Get(R"(/v1/artifacts/(.+)/alias-log)", Route(&Impl::AliasLog));
+    http.Put(R"(/v1/artifacts/(.+)/aliases/([^/]+))", Route(&Impl::SetAlias));
     http.Get(R"(/v1/artifacts/([^@]+@[^/@]+))", Route(&Impl::Show));
     http.Get(R"(/v1/artifacts/([^@]+@[^/@]+)/content)", Route(&Impl::Content));
     http.Get(R"(/v1/lineage/([^@]+@[^/@]+))", Route(&Impl::LineageWalk));

@@ -151,6 +151,51 @@ TEST_F(ServerTest, ArtifactVersionsAndLineage) {
   EXPECT_NE(r->body.find("featureview/customer_stats@1"), std::string::npos) << r->body;
 }
 
+TEST_F(ServerTest, AliasesMoveWithCompareAndSet) {
+  const std::string base = "/v1/artifacts/dataset/customer_stats-ingest";
+  const auto put = [&](const std::string& query, const std::string& if_match) {
+    httplib::Headers headers;
+    if (!if_match.empty()) headers.emplace("If-Match", if_match);
+    return client_->Put((base + "/aliases/production" + query).c_str(), headers, "",
+                        "text/plain");
+  };
+  auto r = put("?version=1&reason=first", "0");  // only if it does not exist yet
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_NE(r->body.find("\"alias\":\"production\""), std::string::npos) << r->body;
+  r = client_->Get((base + "/aliases").c_str());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "{\"production\":1}");
+  r = put("?version=1", "0");  // stale: it exists now
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 412) << r->body;
+  EXPECT_EQ(r->body.rfind("{\"error\":{\"code\":\"FAILED_PRECONDITION\"", 0), 0u)
+      << r->body;
+  r = put("?version=1", "\"1\"");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  for (const auto& [query, status] : std::vector<std::pair<std::string, int>>{
+           {"?version=9", 404}, {"", 400}, {"?version=x", 400}, {"?version=0", 400}}) {
+    r = put(query, "");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, status) << query << " -> " << r->body;
+  }
+  r = put("?version=1", "one");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400) << r->body;
+  r = client_->Get((base + "/alias-log").c_str());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body.rfind("[{\"sequence\":", 0), 0u) << r->body;
+  // One move: the no-op move is not logged.
+  EXPECT_EQ(r->body.find("\"sequence\"", r->body.find("\"sequence\"") + 1),
+            std::string::npos)
+      << r->body;
+  EXPECT_NE(r->body.find("\"alias\":\"production\",\"from\":null,\"to\":1"),
+            std::string::npos)
+      << r->body;  // no-op not logged
+}
+
 TEST_F(ServerTest, ContentDownloadsWithRangesAndEtags) {
   std::string csv;
   {
@@ -365,6 +410,14 @@ TEST_F(ServerTest, TokensGuardEveryRouteButHealthz) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200) << r->body;
   }
+  // Moving an alias needs the write scope.
+  const std::string alias_path =
+      "/v1/artifacts/dataset/customer_stats-ingest/aliases/production?version=1";
+  auto denied = c.Put(alias_path.c_str(), {{"Authorization", "Bearer " + *stored}}, "",
+                      "text/plain");
+  ASSERT_TRUE(denied);
+  EXPECT_EQ(denied->status, 403) << denied->body;
+  EXPECT_NE(denied->body.find("scope is read"), std::string::npos) << denied->body;
   auto metrics = c.Get("/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_EQ(metrics->status, 401);
