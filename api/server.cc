@@ -492,13 +492,15 @@ struct Server::Impl {
     };
   }
 
-  void Online(const httplib::Request& req, httplib::Response& res) {
-    auto request = ParseOnlineRequest(req.body, options.max_online_entities);
-    if (!request.ok()) return WriteError(res, request.status());
-    auto result =
-        features->Online(request->features, request->entities, internal::NowMicros());
-    if (!result.ok()) return WriteError(res, result.status());
-    res.set_content(features::OnlineResponseJson(*result, request->full_names), kJson);
+  // POST /get-online-features and /v1/online-features: Feast's request and response.
+  absl::Status Online(const httplib::Request& req, httplib::Response& res) {
+    ASSIGN_OR_RETURN(OnlineRequest request,
+                     ParseOnlineRequest(req.body, options.max_online_entities));
+    ASSIGN_OR_RETURN(
+        features::OnlineResult result,
+        features->Online(request.features, request.entities, internal::NowMicros()));
+    WriteJson(res, features::OnlineResponseJson(result, request.full_names));
+    return absl::OkStatus();
   }
 
   void Routes() {
@@ -526,9 +528,7 @@ struct Server::Impl {
     http.Get(R"(/v1/artifacts/([^@]+@[^/@]+)/content)", Route(&Impl::Content));
     http.Get(R"(/v1/lineage/([^@]+@[^/@]+))", Route(&Impl::LineageWalk));
     for (const char* path : {"/get-online-features", "/v1/online-features"}) {
-      http.Post(path, [this](const httplib::Request& req, httplib::Response& res) {
-        Online(req, res);
-      });
+      http.Post(path, Route(&Impl::Online));
     }
     http.set_error_handler(httplib::Server::HandlerWithResponse(
         [this](const httplib::Request& req, httplib::Response& res) {

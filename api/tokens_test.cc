@@ -46,7 +46,8 @@ TEST_F(TokensTest, CreatedTokensVerifyWithTheirScopeUntilRevoked) {
   // Names are unique; revoking removes the token.
   EXPECT_TRUE(
       absl::IsAlreadyExists(tokens.Create(Scope::kRead, "model-server", "b").status()));
-  EXPECT_TRUE(absl::IsInvalidArgument(tokens.Create(Scope::kRead, "Bad Name", "b").status()));
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(tokens.Create(Scope::kRead, "Bad Name", "b").status()));
   ASSERT_TRUE(tokens.Revoke("model-server").ok());
   EXPECT_TRUE(absl::IsNotFound(tokens.Revoke("model-server")));
   TokenVerifier after;

@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -21,13 +20,13 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
-#include "bench/splitmix64.h"
+#include "bench/profiles.h"
 #include "httplib.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr int kFeatures = 50;  // as online_bench
+constexpr int kFeatures = strata::bench::kProfileFeatures;
 
 struct Args {
   std::string target = "strata";
@@ -111,7 +110,7 @@ class RedisClient {
   std::vector<std::string> args_;
 };
 
-// Writes online_bench's rows (the same generator, the same values) as hashes.
+// Writes online_bench's rows (bench/profiles.h: the same values) as hashes.
 int LoadRedis(const Args& a) {
   RedisClient c(a.port);
   if (!c.ok()) {
@@ -119,9 +118,8 @@ int LoadRedis(const Args& a) {
     return 1;
   }
   uint64_t state = 42;
-  auto next = [&] { return strata::bench::SplitMix64(&state); };
-  char buf[32];
-  std::vector<std::string> args;
+  int64_t event;
+  std::vector<std::string> values, args;
   std::vector<const char*> argv;
   std::vector<size_t> lens;
   uint64_t pending = 0;
@@ -134,13 +132,11 @@ int LoadRedis(const Args& a) {
     return true;
   };
   for (uint64_t e = 0; e < a.entities; ++e) {
-    next();  // the event time online_bench draws
+    strata::bench::NextProfile(&state, &event, &values);
     args.assign({"HSET", absl::StrCat("user:", e)});
     for (int f = 0; f < kFeatures; ++f) {
-      auto r = std::to_chars(buf, buf + sizeof(buf),
-                             static_cast<double>(next() % 1000000) / 1000.0);
       args.push_back(absl::StrCat("f", f));
-      args.emplace_back(buf, r.ptr);
+      args.push_back(values[f]);
     }
     argv.clear();
     lens.clear();

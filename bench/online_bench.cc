@@ -6,7 +6,6 @@
 // of 100 random entities; every batch asks for all 50 features. Latency of each call
 // is measured with a steady clock after a warm-up pass over every entity.
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -15,7 +14,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
-#include "bench/splitmix64.h"
+#include "bench/profiles.h"
 #include "features/definitions.h"
 #include "features/feature_store.h"
 #include "store/status_macros.h"
@@ -25,7 +24,7 @@ namespace {
 using namespace strata;
 using Clock = std::chrono::steady_clock;
 
-constexpr int kFeatures = 50;
+constexpr int kFeatures = strata::bench::kProfileFeatures;
 
 std::string Definitions() {
   std::string defs =
@@ -52,16 +51,12 @@ absl::Status Build(const std::string& dir, uint64_t entities) {
     for (int f = 0; f < kFeatures; ++f) absl::StrAppend(&line, ",f", f);
     out << line << "\n";
     uint64_t state = 42;
-    auto next = [&] { return strata::bench::SplitMix64(&state); };
-    char buf[32];
+    int64_t event;
+    std::vector<std::string> values;
     for (uint64_t e = 0; e < entities; ++e) {
-      line = absl::StrCat(e, ",", 1704067200 + next() % (90 * 86400));
-      for (int f = 0; f < kFeatures; ++f) {
-        auto r = std::to_chars(buf, buf + sizeof(buf),
-                               static_cast<double>(next() % 1000000) / 1000.0);
-        line.push_back(',');
-        line.append(buf, r.ptr);
-      }
+      strata::bench::NextProfile(&state, &event, &values);
+      line = absl::StrCat(e, ",", event);
+      for (const std::string& v : values) absl::StrAppend(&line, ",", v);
       out << line << "\n";
     }
   }

@@ -90,6 +90,13 @@ inline uint64_t GetBE64(const char* p) {
   std::memcpy(&v, p, 8);
   return __builtin_bswap64(v);
 }
+// Bytes [at, at + 8) of a key as a big-endian word, zero-padded past its end: words
+// compare as the bytes do, so sorts compare them before falling back to the keys.
+inline uint64_t KeyWord(const char* key, size_t size, size_t at) {
+  char buf[8] = {0};
+  if (at < size) std::memcpy(buf, key + at, size - at < 8 ? size - at : 8);
+  return GetBE64(buf);
+}
 void PutVarint(std::string* out, uint64_t v);
 // Reads a varint at *p (< end), advancing *p. False when malformed.
 bool GetVarintSlow(const char** p, const char* end, uint64_t* v);

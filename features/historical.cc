@@ -125,12 +125,6 @@ bool TargetLess(const Lookup& a, const Lookup& b) {
   return a.key() < b.key();
 }
 
-uint64_t LoadKeyWord(const char* key, size_t size, size_t at) {
-  char buf[8] = {0};
-  if (at < size) std::memcpy(buf, key + at, std::min<size_t>(8, size - at));
-  return codec::GetBE64(buf);
-}
-
 // Finds, for each lookup, the row in force and copies its value into `arena`;
 // found[row] = (offset, length), length UINT32_MAX when there is none. The lookups
 // come sorted by entity: each entity's chunks are read once, by one iterator that
@@ -286,8 +280,8 @@ void ParseSpineRows(const Plan& plan, const HistoricalRequest& request, size_t c
   for (auto& ls : out->lookups) {
     for (Lookup& l : ls) {
       l.target = out->keys.data() + reinterpret_cast<uintptr_t>(l.target);
-      l.k0 = LoadKeyWord(l.target, l.target_bytes, 4);
-      l.k1 = LoadKeyWord(l.target, l.target_bytes, 12);
+      l.k0 = codec::KeyWord(l.target, l.target_bytes, 4);
+      l.k1 = codec::KeyWord(l.target, l.target_bytes, 12);
     }
   }
 }

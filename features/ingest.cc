@@ -105,12 +105,6 @@ void SortEntries(std::vector<Entry>* entries, std::vector<Entry>* scratch) {
   }
 }
 
-uint64_t LoadKeyWord(const char* key, size_t klen, size_t at) {
-  char buf[8] = {0};
-  if (at < klen) std::memcpy(buf, key + at, std::min<size_t>(8, klen - at));
-  return codec::GetBE64(buf);
-}
-
 // A block's kept rows, sorted, in the run file: records of RunHeader, key, value.
 struct RunHeader {
   uint32_t klen, vlen;
@@ -709,8 +703,8 @@ class RunMerger {
   };
   Item MakeItem(size_t run) const {
     const absl::string_view key = readers_[run].record().key;
-    return {LoadKeyWord(key.data(), key.size(), 4),
-            LoadKeyWord(key.data(), key.size(), 12), key.data(),
+    return {codec::KeyWord(key.data(), key.size(), 4),
+            codec::KeyWord(key.data(), key.size(), 12), key.data(),
             static_cast<uint32_t>(key.size()), static_cast<uint32_t>(run)};
   }
   // Heap order: key, then run, so equal keys come out in file order.
@@ -900,8 +894,8 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
           }
           for (Entry& e : block->entries) {
             e.rec = block->arena.data() + reinterpret_cast<uintptr_t>(e.rec);
-            e.k0 = LoadKeyWord(e.rec, e.klen, 4);
-            e.k1 = LoadKeyWord(e.rec, e.klen, 12);
+            e.k0 = codec::KeyWord(e.rec, e.klen, 4);
+            e.k1 = codec::KeyWord(e.rec, e.klen, 12);
           }
           // Sorted, and of equal keys only the last in the file kept, then spilled.
           auto& es = block->entries;

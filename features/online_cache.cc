@@ -80,47 +80,45 @@ void OnlineCache::FindMany(const std::vector<std::string>& keys, std::string* ro
   }
 }
 
-OnlineCache::Shard& OnlineCache::ShardOf(absl::string_view key) const {
-  return shards_[ShardIndex(HashKey(key))];
-}
-
-void OnlineCache::Put(Shard& shard, absl::string_view key, Row row) {
-  const size_t cost = Cost(key, row);
+void OnlineCache::Put(Shard& shard, const HashedKey& key, Row row) {
+  const size_t cost = Cost(key.key, row);
   if (cost > shard_capacity_) return;
   auto it = shard.rows.find(key);
   if (it != shard.rows.end()) {
-    shard.bytes -= Cost(key, it->second);
+    shard.bytes -= Cost(key.key, it->second);
     it->second = std::move(row);
   } else {
     if (shard.bytes + cost > shard_capacity_) {
       shard.rows.clear();
       shard.bytes = 0;
     }
-    shard.rows.emplace(std::string(key), std::move(row));
+    shard.rows.emplace(std::string(key.key), std::move(row));
   }
   shard.bytes += cost;
 }
 
 void OnlineCache::Insert(absl::string_view key, Row row, uint64_t generation) {
-  Shard& shard = ShardOf(key);
+  const HashedKey hashed{key, HashKey(key)};
+  Shard& shard = shards_[ShardIndex(hashed.hash)];
   std::lock_guard lock(shard.mu);
   if (shard.generation != generation) return;
-  Put(shard, key, std::move(row));
+  Put(shard, hashed, std::move(row));
 }
 
 void OnlineCache::Update(absl::string_view key, absl::string_view row,
                          size_t version_bytes) {
-  Shard& shard = ShardOf(key);
+  const HashedKey hashed{key, HashKey(key)};
+  Shard& shard = shards_[ShardIndex(hashed.hash)];
   std::lock_guard lock(shard.mu);
   ++shard.generation;
-  auto it = shard.rows.find(key);
+  auto it = shard.rows.find(hashed);
   if (it == shard.rows.end()) return;  // not cached: the next reader reads the table
   const Row& cached = it->second;
   if (cached && cached.size >= version_bytes && row.size() >= version_bytes &&
       std::memcmp(cached.bytes.get(), row.data(), version_bytes) > 0) {
     return;  // the cached row is newer
   }
-  Put(shard, key, MakeRow(row));
+  Put(shard, hashed, MakeRow(row));
 }
 
 }  // namespace strata::features

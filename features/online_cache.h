@@ -93,8 +93,7 @@ class OnlineCache {
   };
   // The hash's top bits: the table uses the low ones.
   static size_t ShardIndex(size_t hash) { return hash >> 61; }
-  Shard& ShardOf(absl::string_view key) const;
-  void Put(Shard& shard, absl::string_view key, Row row);
+  void Put(Shard& shard, const HashedKey& key, Row row);
 
   size_t shard_capacity_;
   mutable std::array<Shard, kShards> shards_;
