@@ -1,0 +1,64 @@
+// What every route of the HTTP API shares: the server's state as routes see it,
+// the one path from absl::Status to a JSON error response, and the registration
+// of each route group. Internal to api/.
+#ifndef STRATA_API_INTERNAL_ROUTES_H_
+#define STRATA_API_INTERNAL_ROUTES_H_
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "api/server.h"
+#include "api/tokens.h"
+#include "features/feature_store.h"
+#include "httplib.h"
+#include "store/store.h"
+
+namespace strata::api::internal {
+
+constexpr const char* kJson = "application/json";
+constexpr const char* kProtobuf = "application/x-protobuf";
+
+// The server as its routes see it. Everything outlives the routes.
+struct RouteContext {
+  Store* store = nullptr;
+  features::FeatureStore* features = nullptr;
+  const ServerOptions* options = nullptr;
+  // OK when `req` carries a token of scope `needed` or above, or the server needs
+  // none. Errors: Unauthenticated, PermissionDenied.
+  std::function<absl::Status(const httplib::Request& req, Scope needed)> authorize;
+};
+
+using RouteFn =
+    std::function<absl::Status(const httplib::Request& req, httplib::Response& res)>;
+
+// A handler for the route labelled `label` in metrics and the access log (a path
+// pattern such as "/v1/artifacts/{ref}"), whose errors become JSON error responses.
+httplib::Server::Handler Handle(std::string label, RouteFn fn);
+
+// The label of the route that handled this thread's current request ("other" when
+// none did: unknown paths, refused requests). Reset by ResetRouteLabel.
+const std::string& RouteLabel();
+void ResetRouteLabel();
+
+// {"error":{"code":"INVALID_ARGUMENT","message":"..."}}
+std::string ErrorJson(absl::StatusCode code, absl::string_view message);
+// Sets the status for `status` (HttpStatus) and the JSON error body.
+void WriteError(httplib::Response& res, const absl::Status& status);
+void WriteJson(httplib::Response& res, std::string body);
+
+// Whether the client asked for protobuf ("Accept: application/x-protobuf").
+bool WantsProtobuf(const httplib::Request& req);
+
+inline absl::string_view Sv(std::string_view s) { return {s.data(), s.size()}; }
+
+// Route groups, each in its own file.
+void AddArtifactRoutes(httplib::Server& http, const RouteContext& ctx);
+void AddFeatureRoutes(httplib::Server& http, const RouteContext& ctx);
+void AddOnlineRoutes(httplib::Server& http, const RouteContext& ctx);
+
+}  // namespace strata::api::internal
+
+#endif  // STRATA_API_INTERNAL_ROUTES_H_
