@@ -32,6 +32,11 @@ struct ServerOptions {
   // Online rows kept in memory (FeatureStoreOptions::online_cache_bytes).
   // Default 256 MiB.
   size_t online_cache_bytes = 256 << 20;
+  // Most spine rows in one historical request; past it: 413. Default 10,000,000.
+  size_t max_spine_rows = 10'000'000;
+  // PEM files of the certificate (chain) and its private key: with both, the server
+  // speaks HTTPS only. Default empty: plain HTTP.
+  std::string tls_cert_file, tls_key_file;
   // Seconds a request may take to arrive or its response to be sent; a
   // keep-alive connection idle longer is closed. Default 30.
   int io_timeout_seconds = 30;
