@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "rocksdb/write_batch.h"
@@ -279,6 +280,95 @@ absl::StatusOr<PutStats> ContentStore::Put(ByteSource& source,
   id_bytes->reserve(ids.size() * 32);
   for (const Digest& d : ids) id_bytes->append(d.Raw().data(), 32);
   manifest.mutable_chunk_sizes()->Add(sizes.begin(), sizes.end());
+  rocksdb::WriteBatch batch;
+  batch.Put(db_->cf(Cf::kManifests), internal::ToSlice(stats.content_id.Raw()),
+            manifest.SerializeAsString());
+  RETURN_IF_ERROR(db_->WriteUnlocked(&batch, options_.sync));
+  return stats;
+}
+
+absl::StatusOr<std::vector<Digest>> ContentStore::MissingChunks(
+    const std::vector<Digest>& ids) {
+  std::vector<Digest> missing;
+  absl::flat_hash_set<Digest> seen;
+  for (const Digest& id : ids) {
+    if (!seen.insert(id).second) continue;
+    ASSIGN_OR_RETURN(bool present, chunks_->Contains(id));
+    if (!present) missing.push_back(id);
+  }
+  return missing;
+}
+
+absl::StatusOr<uint64_t> ContentStore::PutChunks(const std::vector<std::string>& chunks) {
+  std::mutex claimed_mu;
+  absl::flat_hash_set<Digest> claimed;
+  const std::atomic<bool> logged{false};
+  ChunkEncoder encoder(chunks_, options_, &claimed_mu, &claimed, &logged);
+  std::vector<Digest> ids(chunks.size());
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    if (chunks[i].empty() || chunks[i].size() > chunker_.max_size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("chunk ", i + 1, " is ", chunks[i].size(),
+                       " bytes; chunks are 1 to ", chunker_.max_size(), " bytes"));
+    }
+    ChunkTask task{chunks[i], &ids[i]};
+    RETURN_IF_ERROR(encoder.Encode(task));
+  }
+  RETURN_IF_ERROR(encoder.Flush());
+  RETURN_IF_ERROR(chunks_->Sync());
+  return encoder.new_chunks();
+}
+
+absl::StatusOr<PutStats> ContentStore::Assemble(const std::vector<Digest>& ids,
+                                                const std::optional<Digest>& expected) {
+  if (ids.empty()) return absl::InvalidArgumentError("content needs at least one chunk");
+  ZSTD_DCtx* dctx = ZSTD_createDCtx();
+  absl::Cleanup free_dctx = [dctx] { ZSTD_freeDCtx(dctx); };
+  store::Manifest manifest;
+  std::string* id_bytes = manifest.mutable_chunk_ids();
+  id_bytes->reserve(ids.size() * 32);
+  Sha256 whole;
+  EncodedChunk chunk;
+  std::string raw;
+  uint64_t total = 0;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const Digest& id = ids[i];
+    const auto where = [&] {
+      return absl::StrCat("chunk ", i + 1, " of ", ids.size(), " (", id.Hex(), ")");
+    };
+    absl::Status s = chunks_->Read(id, &chunk);
+    if (absl::IsNotFound(s)) {
+      return absl::FailedPreconditionError(where() + " is not stored; send it first");
+    }
+    RETURN_IF_ERROR(s);
+    absl::string_view bytes = chunk.payload;
+    if (chunk.codec == ChunkCodec::kZstd) {
+      raw.resize(chunk.raw_size);
+      const size_t got = ZSTD_decompressDCtx(dctx, raw.data(), raw.size(),
+                                             chunk.payload.data(), chunk.payload.size());
+      if (ZSTD_isError(got) || got != chunk.raw_size) {
+        return absl::DataLossError(where() + " does not decompress");
+      }
+      bytes = raw;
+    }
+    if (bytes.size() != chunk.raw_size || Sha256::Of(bytes) != id) {
+      return absl::DataLossError(where() + " is corrupt (hash mismatch)");
+    }
+    whole.Update(bytes);
+    total += bytes.size();
+    id_bytes->append(id.Raw().data(), 32);
+    manifest.add_chunk_sizes(chunk.raw_size);
+  }
+  PutStats stats;
+  stats.content_id = whole.Finish();
+  if (expected.has_value() && *expected != stats.content_id) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the chunks make content sha256:", stats.content_id.Hex(),
+                     ", not the expected sha256:", expected->Hex()));
+  }
+  stats.size = total;
+  stats.chunks = ids.size();
+  manifest.set_size(total);
   rocksdb::WriteBatch batch;
   batch.Put(db_->cf(Cf::kManifests), internal::ToSlice(stats.content_id.Raw()),
             manifest.SerializeAsString());

@@ -11,6 +11,9 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -99,6 +102,29 @@ class ContentStore {
 
   // Errors: NotFound when no content has this id; DataLoss for a malformed manifest.
   absl::StatusOr<ContentInfo> Stat(const Digest& content_id);
+
+  // The chunk protocol, for a client that cuts and hashes content itself and sends
+  // only the chunks this store lacks (the HTTP API's uploads):
+  //   MissingChunks(ids) -> PutChunks(the missing ones) -> Assemble(ids).
+
+  // The ids among `ids` that are not stored, in order, each once.
+  // Errors: Unavailable on I/O failure.
+  absl::StatusOr<std::vector<Digest>> MissingChunks(const std::vector<Digest>& ids);
+  // Stores raw chunks (each hashed and compressed here, as Put does); returns how
+  // many were new. Durable when it returns. Chunks nothing names yet are garbage
+  // after gc's grace period.
+  // Errors: InvalidArgument for an empty chunk or one larger than the chunker's
+  // maximum; Unavailable or ResourceExhausted when the store cannot write.
+  absl::StatusOr<uint64_t> PutChunks(const std::vector<std::string>& chunks);
+  // Records the content made of the stored chunks `ids`, in order: every chunk is
+  // read back and verified, and the whole content hashed. With `expected`, refuses
+  // content whose SHA-256 differs, writing nothing. new_chunks in the result is 0:
+  // PutChunks counted those.
+  // Errors: InvalidArgument for no ids; FailedPrecondition naming the first chunk
+  // that is not stored; InvalidArgument when the content is not `expected`;
+  // DataLoss when a stored chunk is corrupt.
+  absl::StatusOr<PutStats> Assemble(const std::vector<Digest>& ids,
+                                    const std::optional<Digest>& expected);
 
  private:
   int threads() const;

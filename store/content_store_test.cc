@@ -1,9 +1,11 @@
 #include "store/content_store.h"
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 
 #include "gtest/gtest.h"
+#include "store/fastcdc.h"
 #include "store/store.h"
 #include "tests/testing.h"
 
@@ -127,6 +129,87 @@ TEST_F(ContentStoreTest, RangeReads) {
   }
   EXPECT_EQ(Get(stats.content_id, 2 << 20, 1).status().code(),
             absl::StatusCode::kOutOfRange);
+}
+
+// Cuts `data` as a client of the chunk protocol would.
+std::vector<std::string> Cut(absl::string_view data) {
+  FastCdc chunker;
+  std::vector<std::string> chunks;
+  while (!data.empty()) {
+    const size_t cut = chunker.NextCut(data);
+    chunks.emplace_back(data.substr(0, cut));
+    data.remove_prefix(cut);
+  }
+  return chunks;
+}
+
+std::vector<Digest> Ids(const std::vector<std::string>& chunks) {
+  std::vector<Digest> ids;
+  for (const auto& c : chunks) ids.push_back(Sha256::Of(c));
+  return ids;
+}
+
+TEST_F(ContentStoreTest, ChunkProtocolSendsOnlyMissingChunksAndAssembles) {
+  std::mt19937_64 rng(7);
+  const std::string first = testing::RandomBytes(rng, 3 << 20);
+  const auto chunks = Cut(first);
+  ASSERT_GT(chunks.size(), 4u);
+  auto missing = store_->content().MissingChunks(Ids(chunks));
+  ASSERT_TRUE(missing.ok()) << missing.status();
+  EXPECT_EQ(*missing, Ids(chunks));
+  auto stored = store_->content().PutChunks(chunks);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(*stored, chunks.size());
+  auto assembled = store_->content().Assemble(Ids(chunks), Sha256::Of(first));
+  ASSERT_TRUE(assembled.ok()) << assembled.status();
+  EXPECT_EQ(assembled->content_id, Sha256::Of(first));
+  EXPECT_EQ(assembled->size, first.size());
+  EXPECT_EQ(assembled->chunks, chunks.size());
+  EXPECT_EQ(*Get(assembled->content_id), first);
+  // The same content put the ordinary way has the same id and chunks.
+  EXPECT_EQ(Put(first).new_chunks, 0u);
+
+  // An edit in the middle: only the chunks around it are missing.
+  std::string second = first;
+  second.replace(second.size() / 2, 10, "0123456789");
+  const auto chunks2 = Cut(second);
+  missing = store_->content().MissingChunks(Ids(chunks2));
+  ASSERT_TRUE(missing.ok());
+  EXPECT_GE(missing->size(), 1u);
+  EXPECT_LE(missing->size(), 3u);
+  std::vector<std::string> send;
+  for (const auto& c : chunks2) {
+    if (std::find(missing->begin(), missing->end(), Sha256::Of(c)) != missing->end())
+      send.push_back(c);
+  }
+  ASSERT_TRUE(store_->content().PutChunks(send).ok());
+  assembled = store_->content().Assemble(Ids(chunks2), std::nullopt);
+  ASSERT_TRUE(assembled.ok()) << assembled.status();
+  EXPECT_EQ(*Get(assembled->content_id), second);
+}
+
+TEST_F(ContentStoreTest, AssembleRefusesMissingChunksAndWrongContent) {
+  const auto chunks = Cut(std::string(300000, 'x') + "tail");
+  ASSERT_TRUE(store_->content().PutChunks({chunks[0]}).ok());
+  auto ids = Ids(chunks);
+  ids.push_back(Sha256::Of("never sent"));
+  auto r = store_->content().Assemble(ids, std::nullopt);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
+  EXPECT_NE(r.status().message().find("is not stored"), std::string::npos);
+
+  ASSERT_TRUE(store_->content().PutChunks(chunks).ok());
+  const std::string content = std::string(300000, 'x') + "tail";
+  r = store_->content().Assemble(Ids(chunks), Sha256::Of("something else"));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  // Nothing was recorded.
+  EXPECT_EQ(store_->content().Stat(Sha256::Of(content)).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->content().Assemble({}, std::nullopt).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->content().PutChunks({std::string()}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->content().PutChunks({std::string(300 << 10, 'y')}).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(ContentStoreTest, UnknownContentIsNotFound) {
