@@ -1,8 +1,1243 @@
 // Feature routes: apply, ingest, historical retrieval, reproduce, push.
+//
+// Request bodies are read through httplib's content reader, bounded by
+// --max-body-bytes, and bodies that may be large (ingest files, spines) go to an
+// unnamed scratch file, never into memory. Results that may be large (historical
+// rows) are computed into a scratch file first, so that a failure is a proper error
+// and the summary can go in headers, then streamed. Names and references from
+// requests are parsed like the CLI's; none becomes a path.
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "api/features_api.pb.h"
 #include "api/internal/routes.h"
+#include "features/csv.h"
+#include "features/definitions.h"
+#include "features/scratch.h"
+#include "simdjson.h"
+#include "store/digest.h"
+#include "store/internal/records.h"
+#include "store/json_writer.h"
+#include "store/ref.h"
+#include "store/status_macros.h"
 
 namespace strata::api::internal {
+namespace {
 
-void AddFeatureRoutes(httplib::Server&, const RouteContext&) {}
+using features::ScratchFile;
+using features::ValueType;
+
+constexpr const char* kCsv = "text/csv";
+constexpr const char* kJsonLines = "application/x-ndjson";
+// Bytes of a scratch file streamed to the client at once.
+constexpr size_t kStreamBytes = 64 << 10;
+
+// ---------------------------------------------------------------------------------
+// Request bodies.
+
+// A request's body, read at most once through httplib's content reader, and never
+// past `limit` bytes.
+class Body {
+ public:
+  Body(httplib::Response& res, const httplib::ContentReader& reader, size_t limit)
+      : res_(res), reader_(reader), limit_(limit) {}
+
+  // Appends the body to `file`. Errors: ResourceExhausted past the limit,
+  // InvalidArgument when it cannot be read, those of the file.
+  absl::Status ReadInto(ScratchFile& file) {
+    return Read([&](absl::string_view data) { return file.Append(data); });
+  }
+
+  // The body, in memory (it is at most `limit` bytes). Errors: as ReadInto.
+  absl::StatusOr<std::string> ReadAll() {
+    std::string text;
+    RETURN_IF_ERROR(Read([&](absl::string_view data) {
+      text.append(data.data(), data.size());
+      return absl::OkStatus();
+    }));
+    return text;
+  }
+
+  // Reads and drops what was not read, so that the connection's next request starts
+  // where it should; when the body could not be read to its end, the response
+  // closes the connection instead.
+  void Finish() {
+    if (!read_) {
+      Read([](absl::string_view) { return absl::OkStatus(); }).IgnoreError();
+    }
+    if (!complete_) res_.set_header("Connection", "close");
+  }
+
+ private:
+  absl::Status TooLarge() const {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the request body is larger than ", limit_, " bytes (--max-body-bytes)"));
+  }
+
+  absl::Status Read(const std::function<absl::Status(absl::string_view)>& consume) {
+    read_ = true;
+    uint64_t bytes = 0;
+    absl::Status status;
+    // httplib refuses a Content-Length past its payload limit (the same limit)
+    // itself, skipping the body, and the server refuses bodies without one; the
+    // count here keeps the bound should either change.
+    const bool ok = reader_([&](const char* data, size_t n) {
+      bytes += n;
+      status = bytes > limit_ ? TooLarge() : consume({data, n});
+      return status.ok();
+    });
+    if (!status.ok()) return status;
+    if (!ok) {
+      if (res_.status == 413) {
+        complete_ = true;  // httplib skipped it all
+        return TooLarge();
+      }
+      return absl::InvalidArgumentError("the request body could not be read");
+    }
+    complete_ = true;
+    return absl::OkStatus();
+  }
+
+  httplib::Response& res_;
+  const httplib::ContentReader& reader_;
+  size_t limit_;
+  bool read_ = false, complete_ = false;
+};
+
+using BodyRouteFn = absl::Status (*)(const RouteContext& ctx, const httplib::Request& req,
+                                     httplib::Response& res, Body& body);
+
+// A route that reads its body itself; Handle's error handling and metrics label.
+httplib::Server::HandlerWithContentReader HandleWithBody(const RouteContext& ctx,
+                                                         std::string label,
+                                                         BodyRouteFn fn) {
+  return [&ctx, label = std::move(label), fn](const httplib::Request& req,
+                                              httplib::Response& res,
+                                              const httplib::ContentReader& reader) {
+    Body body(res, reader, ctx.options->max_body_bytes);
+    Handle(label, [&](const httplib::Request& q, httplib::Response& r) {
+      const absl::Status status = fn(ctx, q, r, body);
+      body.Finish();
+      return status;
+    })(req, res);
+  };
+}
+
+// ---------------------------------------------------------------------------------
+// Query parameters and headers.
+
+// InvalidArgument for a query parameter not in `known`: a misspelt option must not
+// be silently ignored.
+absl::Status CheckParams(const httplib::Request& req,
+                         std::initializer_list<absl::string_view> known) {
+  for (const auto& [name, value] : req.params) {
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown query parameter ", name,
+                                                     " (expected ",
+                                                     absl::StrJoin(known, ", "), ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// `name`=true|false; `otherwise` when absent.
+absl::StatusOr<bool> BoolParam(const httplib::Request& req, const char* name,
+                               bool otherwise) {
+  if (!req.has_param(name)) return otherwise;
+  const std::string value = req.get_param_value(name);
+  if (value == "true") return true;
+  if (value == "false") return false;
+  return absl::InvalidArgumentError(
+      absl::StrCat(name, "=", value, " is not true or false"));
+}
+
+absl::StatusOr<std::optional<features::TimeUnit>> UnitParam(const httplib::Request& req) {
+  if (!req.has_param("timestamp_unit")) return std::optional<features::TimeUnit>();
+  auto unit = features::ParseTimeUnit(req.get_param_value("timestamp_unit"));
+  if (!unit.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("timestamp_unit: ", unit.status().message()));
+  }
+  return std::optional<features::TimeUnit>(*unit);
+}
+
+// The media type of a Content-Type or Accept entry, lower case, without parameters.
+std::string MediaType(absl::string_view value) {
+  return absl::AsciiStrToLower(
+      absl::StripAsciiWhitespace(value.substr(0, value.find(';'))));
+}
+
+bool IsJsonLinesType(absl::string_view media) {
+  return media == "application/x-ndjson" || media == "application/jsonl" ||
+         media == "application/json-lines";
+}
+
+// Whether the client accepts JSON lines (and not CSV first).
+bool AcceptsJsonLines(const httplib::Request& req) {
+  for (absl::string_view entry :
+       absl::StrSplit(req.get_header_value("Accept"), ',', absl::SkipEmpty())) {
+    const std::string media = MediaType(entry);
+    if (IsJsonLinesType(media)) return true;
+    if (media == kCsv) return false;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------------
+// Responses.
+
+std::string ViewRef(const std::string& name, uint64_t version) {
+  return absl::StrCat("featureview/", name, "@", version);
+}
+
+std::vector<std::string> ViewRefs(const features::HistoricalResult& r) {
+  std::vector<std::string> refs;
+  for (const auto& [name, version] : r.view_versions)
+    refs.push_back(ViewRef(name, version));
+  return refs;
+}
+
+// The summary of a retrieval, in X-Strata-* headers: every field of
+// HistoricalResult.
+void SetResultHeaders(httplib::Response& res, const features::HistoricalResult& r) {
+  res.set_header("X-Strata-Rows", absl::StrCat(r.rows));
+  res.set_header("X-Strata-Matched", absl::StrCat(r.matched));
+  res.set_header("X-Strata-Featureviews", absl::StrJoin(ViewRefs(r), ","));
+  res.set_header("X-Strata-Ingest-Position", absl::StrCat(r.at.position));
+  if (!r.at.pending.empty()) {
+    res.set_header("X-Strata-Ingest-Pending", absl::StrJoin(r.at.pending, ","));
+  }
+}
+
+// Streams `file` as the response body.
+void StreamFile(httplib::Response& res, std::shared_ptr<ScratchFile> file,
+                const char* content_type) {
+  const uint64_t size = file->size();
+  res.set_content_provider(size, content_type,
+                           [file](size_t offset, size_t length, httplib::DataSink& sink) {
+                             std::string buf(std::min(length, kStreamBytes), '\0');
+                             auto n = file->ReadAt(offset, buf.data(), buf.size());
+                             // A short read cannot happen to a file nobody else holds;
+                             // should it, the response is cut short rather than padded.
+                             if (!n.ok() || *n == 0) return false;
+                             return sink.write(buf.data(), *n);
+                           });
+}
+
+template <typename Message>
+bool WriteProtoIfAsked(const httplib::Request& req, httplib::Response& res,
+                       const Message& message) {
+  if (!WantsProtobuf(req)) return false;
+  res.set_content(message.SerializeAsString(), kProtobuf);
+  return true;
+}
+
+// ---------------------------------------------------------------------------------
+// POST /v1/features/apply?message=M
+
+// Applies are checked against the latest versions, then committed: one at a time.
+std::mutex apply_mu;
+
+absl::Status Apply(const RouteContext& ctx, const httplib::Request& req,
+                   httplib::Response& res, Body& body) {
+  RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
+  RETURN_IF_ERROR(CheckParams(req, {"message"}));
+  ASSIGN_OR_RETURN(std::string text, body.ReadAll());
+  ASSIGN_OR_RETURN(features::Definitions defs, features::ParseDefinitions(text, "body"));
+  std::vector<features::AppliedView> applied;
+  {
+    std::lock_guard lock(apply_mu);
+    ASSIGN_OR_RETURN(applied, ctx.features->registry().Apply(
+                                  defs, Creator(req), req.get_param_value("message")));
+  }
+  ApplyResponse proto;
+  JsonWriter w;
+  w.BeginObject().Key("featureviews").BeginArray();
+  for (const auto& view : applied) {
+    w.BeginObject().Key("name").String(view.name).Key("version").Uint(view.version);
+    w.Key("changed").Bool(view.changed).EndObject();
+    AppliedFeatureView* p = proto.add_featureviews();
+    p->set_name(view.name);
+    p->set_version(view.version);
+    p->set_changed(view.changed);
+  }
+  w.EndArray().EndObject();
+  if (!WriteProtoIfAsked(req, res, proto)) WriteJson(res, w.Take());
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------------
+// POST /v1/features/VIEW/ingest?format=csv|jsonl&timestamp_unit=s|ms|us
+//     &dataset=NAME&message=M
+
+// NotFound, worded as the feature store words it, unless `view` is a feature view.
+absl::Status CheckViewExists(const RouteContext& ctx, const std::string& view) {
+  if (absl::Status s = ValidateArtifactName(view); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("feature view ", s.message()));
+  }
+  auto latest = ctx.store->artifacts().LatestVersion({Kind::kFeatureView, view});
+  if (absl::IsNotFound(latest.status())) {
+    return absl::NotFoundError(
+        absl::StrCat("no feature view ", view, " (apply its definition first)"));
+  }
+  return latest.status();
+}
+
+absl::Status Ingest(const RouteContext& ctx, const httplib::Request& req,
+                    httplib::Response& res, Body& body) {
+  RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
+  RETURN_IF_ERROR(CheckParams(req, {"format", "timestamp_unit", "dataset", "message"}));
+  const std::string view = req.matches[1].str();
+  features::IngestOptions options;
+  if (req.has_param("format")) {
+    const std::string format = req.get_param_value("format");
+    if (format == "csv") {
+      options.format = features::InputFormat::kCsv;
+    } else if (format == "jsonl") {
+      options.format = features::InputFormat::kJsonLines;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("format=", format, " is not csv or jsonl"));
+    }
+  } else {
+    const std::string media = MediaType(req.get_header_value("Content-Type"));
+    if (media == kCsv) options.format = features::InputFormat::kCsv;
+    if (IsJsonLinesType(media)) options.format = features::InputFormat::kJsonLines;
+  }
+  ASSIGN_OR_RETURN(options.timestamp_unit, UnitParam(req));
+  if (req.has_param("dataset")) {
+    options.dataset = req.get_param_value("dataset");
+    if (absl::Status s = ValidateArtifactName(options.dataset); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("dataset ", s.message()));
+    }
+  }
+  RETURN_IF_ERROR(CheckViewExists(ctx, view));
+  ASSIGN_OR_RETURN(auto file, ScratchFile::Create(*ctx.store));
+  RETURN_IF_ERROR(body.ReadInto(*file));
+  options.source_name = "body";
+  options.creator = Creator(req);
+  options.message = req.get_param_value("message");
+  ASSIGN_OR_RETURN(features::IngestResult r,
+                   ctx.features->Ingest(view, file->path(), options));
+  if (WantsProtobuf(req)) {
+    IngestResponse proto;
+    proto.set_ingest(r.ingest);
+    proto.set_rows(r.rows);
+    proto.set_written(r.written);
+    proto.set_featureview(r.view_version);
+    proto.set_dataset(r.dataset);
+    proto.set_min_event_timestamp(features::FormatTimestamp(r.min_event));
+    proto.set_max_event_timestamp(features::FormatTimestamp(r.max_event));
+    proto.set_bulk(r.bulk);
+    WriteProtoIfAsked(req, res, proto);
+    return absl::OkStatus();
+  }
+  // The fields of `strata ingest --json`, in its order.
+  JsonWriter w;
+  w.BeginObject()
+      .Key("ingest")
+      .Uint(r.ingest)
+      .Key("rows")
+      .Uint(r.rows)
+      .Key("written")
+      .Uint(r.written)
+      .Key("featureview")
+      .String(r.view_version)
+      .Key("dataset")
+      .String(r.dataset)
+      .Key("min_event_timestamp")
+      .String(features::FormatTimestamp(r.min_event))
+      .Key("max_event_timestamp")
+      .String(features::FormatTimestamp(r.max_event))
+      .Key("bulk")
+      .Bool(r.bulk)
+      .EndObject();
+  WriteJson(res, w.Take());
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------------
+// JSON spines, converted to the CSV the spine reader takes.
+
+// Where the rows of a converted spine are, for errors: the spine reader names CSV
+// lines, and a string holding a line break spans several.
+struct SpineLines {
+  // (row, extra lines) of each row spanning more than one line, in row order.
+  std::vector<std::pair<uint64_t, uint64_t>> multiline;
+
+  // "spine:L: ..." from the spine reader, said of the JSON rows: "spine row R: ..."
+  // (the header's errors: "spine: ...").
+  absl::Status Reword(const absl::Status& status) const {
+    const absl::string_view m = status.message();
+    if (!absl::StartsWith(m, "spine:")) return status;
+    const size_t colon = m.find(':', 6);
+    uint64_t line;
+    if (colon == absl::string_view::npos ||
+        !absl::SimpleAtoi(m.substr(6, colon - 6), &line)) {
+      return status;
+    }
+    const absl::string_view rest = absl::StripLeadingAsciiWhitespace(m.substr(colon + 1));
+    if (line <= 1) return absl::Status(status.code(), absl::StrCat("spine: ", rest));
+    const uint64_t target = line - 2;  // data lines, from 0
+    uint64_t extra = 0, row = UINT64_MAX;
+    for (const auto& [r, e] : multiline) {
+      const uint64_t start = r + extra;
+      if (target < start) break;
+      if (target <= start + e) {
+        row = r;
+        break;
+      }
+      extra += e;
+    }
+    if (row == UINT64_MAX) row = target - extra;
+    return absl::Status(status.code(), absl::StrCat("spine row ", row + 1, ": ", rest));
+  }
+};
+
+// Appends a JSON scalar as a CSV field: strings quoted when needed (an empty
+// string as ""), integers and doubles as numbers, true/false, null as nothing.
+// Returns the line breaks it holds. Errors: InvalidArgument for arrays and objects.
+absl::StatusOr<uint64_t> AppendJsonField(simdjson::dom::element v, std::string* out) {
+  using simdjson::dom::element_type;
+  switch (v.type()) {
+    case element_type::NULL_VALUE:
+      return 0;
+    case element_type::BOOL:
+      out->append(v.get_bool().value() ? "true" : "false");
+      return 0;
+    case element_type::INT64:
+      absl::StrAppend(out, v.get_int64().value());
+      return 0;
+    case element_type::UINT64:
+      absl::StrAppend(out, v.get_uint64().value());
+      return 0;
+    case element_type::DOUBLE: {
+      char buf[32];
+      const auto r = std::to_chars(buf, buf + sizeof(buf), v.get_double().value());
+      out->append(buf, r.ptr);
+      return 0;
+    }
+    case element_type::STRING: {
+      const std::string_view s = v.get_string().value();
+      features::AppendCsvField(Sv(s), true, out);
+      return static_cast<uint64_t>(std::count(s.begin(), s.end(), '\n'));
+    }
+    default:
+      return absl::InvalidArgumentError("arrays and objects are not spine values");
+  }
+}
+
+// Converts a JSON spine in `in` (an object of equally long column arrays, or JSON
+// lines: one object per line, keys as in the first) into CSV in `out`.
+// Errors: InvalidArgument naming the column and row or line; ResourceExhausted past
+// `max_rows` rows.
+absl::StatusOr<SpineLines> JsonSpineToCsv(const ScratchFile& in, ScratchFile& out,
+                                          bool json_lines, uint64_t max_rows) {
+  std::string text(in.size(), '\0');
+  ASSIGN_OR_RETURN(size_t got, in.ReadAt(0, text.data(), text.size()));
+  text.resize(got);
+  const auto too_many = [&] {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("spine has more than ", max_rows, " rows"));
+  };
+  simdjson::dom::parser parser;
+  SpineLines lines;
+  std::string csv;
+  simdjson::dom::element doc;
+  simdjson::dom::object columns;
+  // One object of arrays: columns. Anything else is JSON lines.
+  bool is_columns = false;
+  if (!json_lines && !parser.parse(text).get(doc) && !doc.get_object().get(columns)) {
+    is_columns = true;
+    for (const auto field : columns) is_columns = is_columns && field.value.is_array();
+  }
+  if (is_columns) {
+    std::vector<std::pair<std::string_view, simdjson::dom::array>> cols;
+    for (const auto field : columns) {
+      cols.emplace_back(field.key, field.value.get_array().value());
+    }
+    if (cols.empty()) return absl::InvalidArgumentError("the spine has no columns");
+    const size_t n = cols.front().second.size();
+    for (const auto& [name, values] : cols) {
+      if (values.size() != n) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("spine column ", Sv(name), " has ", values.size(),
+                         " values, but ", Sv(cols.front().first), " has ", n));
+      }
+      if (!csv.empty()) csv.push_back(',');
+      features::AppendCsvField(Sv(name), false, &csv);
+    }
+    if (max_rows > 0 && n > max_rows) return too_many();
+    csv.push_back('\n');
+    std::vector<simdjson::dom::array::iterator> at;
+    for (auto& [name, values] : cols) at.push_back(values.begin());
+    for (size_t row = 0; row < n; ++row) {
+      uint64_t breaks = 0;
+      for (size_t c = 0; c < cols.size(); ++c) {
+        if (c > 0) csv.push_back(',');
+        auto field = AppendJsonField(*at[c], &csv);
+        if (!field.ok()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("spine column ", Sv(cols[c].first), "[", row,
+                           "]: ", field.status().message()));
+        }
+        breaks += *field;
+        ++at[c];
+      }
+      csv.push_back('\n');
+      if (breaks > 0) lines.multiline.emplace_back(row, breaks);
+      if (csv.size() >= (1 << 20)) {
+        RETURN_IF_ERROR(out.Append(csv));
+        csv.clear();
+      }
+    }
+    RETURN_IF_ERROR(out.Append(csv));
+    return lines;
+  }
+
+  // JSON lines.
+  std::vector<std::string> names;
+  std::vector<simdjson::dom::element> values;
+  uint64_t rows = 0;
+  size_t pos = 0;
+  for (uint64_t line = 1; pos < text.size(); ++line) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    const absl::string_view record(text.data() + pos, end - pos);
+    pos = end + 1;
+    if (absl::StripAsciiWhitespace(record).empty()) continue;
+    const auto bad = [&](absl::string_view what) {
+      return absl::InvalidArgumentError(absl::StrCat("spine line ", line, ": ", what));
+    };
+    simdjson::dom::object object;
+    if (parser.parse(record.data(), record.size()).get(doc) ||
+        doc.get_object().get(object)) {
+      return bad("not a JSON object");
+    }
+    if (names.empty()) {
+      for (const auto field : object) {
+        names.emplace_back(field.key);
+        if (!csv.empty()) csv.push_back(',');
+        features::AppendCsvField(names.back(), false, &csv);
+      }
+      if (names.empty()) return bad("the object has no keys");
+      csv.push_back('\n');
+    }
+    values.assign(names.size(), simdjson::dom::element());
+    std::vector<bool> seen(names.size());
+    for (const auto field : object) {
+      const auto it = std::find(names.begin(), names.end(), field.key);
+      if (it == names.end()) {
+        return bad(
+            absl::StrCat("key ", Sv(field.key), " is not a key of the first line"));
+      }
+      if (seen[it - names.begin()]) {
+        return bad(absl::StrCat("key ", Sv(field.key), " appears twice"));
+      }
+      seen[it - names.begin()] = true;
+      values[it - names.begin()] = field.value;
+    }
+    if (max_rows > 0 && ++rows > max_rows) return too_many();
+    uint64_t breaks = 0;
+    for (size_t c = 0; c < names.size(); ++c) {
+      if (c > 0) csv.push_back(',');
+      if (!seen[c]) continue;  // null
+      auto field = AppendJsonField(values[c], &csv);
+      if (!field.ok())
+        return bad(absl::StrCat("key ", names[c], ": ", field.status().message()));
+      breaks += *field;
+    }
+    csv.push_back('\n');
+    if (breaks > 0) lines.multiline.emplace_back(rows - 1, breaks);
+    if (csv.size() >= (1 << 20)) {
+      RETURN_IF_ERROR(out.Append(csv));
+      csv.clear();
+    }
+  }
+  if (names.empty()) return absl::InvalidArgumentError("the spine is empty");
+  RETURN_IF_ERROR(out.Append(csv));
+  return lines;
+}
+
+// ---------------------------------------------------------------------------------
+// The CSV result as JSON lines.
+
+// Whether `text` is a JSON number (RFC 8259's grammar), and so a number to infer.
+bool IsJsonNumber(absl::string_view text) {
+  size_t i = 0;
+  const auto digits = [&] {
+    const size_t from = i;
+    while (i < text.size() && absl::ascii_isdigit(text[i])) ++i;
+    return i > from;
+  };
+  if (i < text.size() && text[i] == '-') ++i;
+  if (i < text.size() && text[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == text.size();
+}
+
+// Writes one CSV field as a JSON value: by `type` when the column has one (features
+// and join keys), else by its form (spine columns): unquoted empty is null, quoted is
+// a string, a JSON number a number, true/false a bool, anything else a string.
+void WriteTypedValue(JsonWriter& w, absl::string_view text, bool quoted,
+                     std::optional<ValueType> type) {
+  if (text.empty() && !quoted) {
+    w.Null();
+    return;
+  }
+  int64_t i;
+  double d;
+  const auto as_double = [&] {
+    const auto r = std::from_chars(text.data(), text.data() + text.size(), d);
+    return r.ec == std::errc() && r.ptr == text.data() + text.size();
+  };
+  if (!type.has_value()) {
+    if (quoted) {
+      w.String(text);
+    } else if (IsJsonNumber(text)) {
+      if (text.find_first_of(".eE") == absl::string_view::npos &&
+          absl::SimpleAtoi(text, &i)) {
+        w.Int(i);
+      } else if (as_double() && std::isfinite(d)) {
+        w.Double(d);
+      } else {
+        w.String(text);
+      }
+    } else if (text == "true" || text == "false") {
+      w.Bool(text == "true");
+    } else {
+      w.String(text);
+    }
+    return;
+  }
+  switch (*type) {
+    case features::VALUE_TYPE_INT64:
+      if (absl::SimpleAtoi(text, &i)) return void(w.Int(i));
+      break;
+    case features::VALUE_TYPE_DOUBLE:
+      if (as_double()) return void(w.Double(d));  // non-finite: null
+      break;
+    case features::VALUE_TYPE_BOOL:
+      if (text == "true" || text == "false") return void(w.Bool(text == "true"));
+      break;
+    default:  // string, bytes (base64), timestamp (RFC 3339)
+      break;
+  }
+  w.String(text);
+}
+
+// The types of the result's columns: the requested features' (the last columns) and
+// the views' join keys; none for the spine's other columns.
+absl::StatusOr<std::vector<std::optional<ValueType>>> ResultTypes(
+    const RouteContext& ctx, const features::HistoricalRequest& request,
+    const features::HistoricalResult& result, const std::vector<std::string>& names) {
+  std::vector<std::optional<ValueType>> types(names.size());
+  std::map<std::string, features::FeatureView> views;
+  for (const auto& [name, version] : result.view_versions) {
+    ASSIGN_OR_RETURN(views[name],
+                     ctx.features->registry().Get(absl::StrCat(name, "@", version)));
+  }
+  const size_t first_feature = names.size() - request.features.size();
+  for (size_t c = 0; c < first_feature; ++c) {
+    for (const auto& [name, view] : views) {
+      for (const auto& entity : view.entities()) {
+        for (const auto& key : entity.join_keys()) {
+          if (key.name() == names[c]) types[c] = key.type();
+        }
+      }
+    }
+  }
+  for (size_t f = 0; f < request.features.size(); ++f) {
+    const std::string& ref = request.features[f];
+    const size_t colon = ref.find(':');
+    const auto& view = views[ref.substr(0, colon)];
+    for (const auto& feature : view.features()) {
+      if (feature.name() == ref.substr(colon + 1))
+        types[first_feature + f] = feature.type();
+    }
+  }
+  return types;
+}
+
+// Converts the CSV result in `csv` into JSON lines in `out`, one object per row.
+absl::Status ResultToJsonLines(const RouteContext& ctx,
+                               const features::HistoricalRequest& request,
+                               const features::HistoricalResult& result,
+                               const ScratchFile& csv, ScratchFile& out) {
+  ASSIGN_OR_RETURN(auto source, OpenFileSource(csv.path()));
+  features::CsvBlockReader reader(source.get(), 4 << 20);
+  features::ByteBuffer block;
+  std::vector<std::string> names;
+  std::vector<std::optional<ValueType>> types;
+  std::string text;
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, reader.Next(&block));
+    if (!more) break;
+    features::CsvRecords records(block.view());
+    if (names.empty()) {
+      ASSIGN_OR_RETURN(bool any, records.Next());
+      if (!any) break;
+      for (absl::string_view f : records.fields()) names.emplace_back(f);
+      ASSIGN_OR_RETURN(types, ResultTypes(ctx, request, result, names));
+    }
+    text.clear();
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, records.NextRow(names.size()));
+      if (!row) break;
+      JsonWriter w;
+      w.BeginObject();
+      for (size_t c = 0; c < names.size(); ++c) {
+        w.Key(names[c]);
+        WriteTypedValue(w, records.fields()[c], records.quoted(c), types[c]);
+      }
+      w.EndObject();
+      text += w.str();
+      text.push_back('\n');
+    }
+    RETURN_IF_ERROR(out.Append(text));
+  }
+  return absl::OkStatus();
+}
+
+// The first record of the CSV in `file`: its column names. None when it has none.
+absl::StatusOr<std::vector<std::string>> CsvHeader(const ScratchFile& file) {
+  ASSIGN_OR_RETURN(auto source, OpenFileSource(file.path()));
+  features::CsvBlockReader reader(source.get(), 1 << 20);
+  features::ByteBuffer block;
+  ASSIGN_OR_RETURN(bool any, reader.Next(&block));
+  std::vector<std::string> names;
+  if (!any) return names;
+  features::CsvRecords records(block.view());
+  auto first = records.Next();
+  if (!first.ok() || !*first) return names;  // the spine reader says what is wrong
+  for (absl::string_view f : records.fields()) names.emplace_back(f);
+  return names;
+}
+
+// ---------------------------------------------------------------------------------
+// POST /v1/features/historical?features=V:F,...&as_of=T&created_cutoff=B
+//     &full_names=B&timestamp_unit=U&spine=dataset/NAME[@REF]&save=dataset/NAME
+//     &message=M&format=csv|jsonl
+
+absl::Status Historical(const RouteContext& ctx, const httplib::Request& req,
+                        httplib::Response& res, Body& body) {
+  RETURN_IF_ERROR(
+      CheckParams(req, {"features", "as_of", "created_cutoff", "full_names",
+                        "timestamp_unit", "spine", "save", "message", "format"}));
+  features::HistoricalRequest request;
+  for (size_t i = 0; i < req.get_param_value_count("features"); ++i) {
+    for (absl::string_view f :
+         absl::StrSplit(req.get_param_value("features", i), ',', absl::SkipEmpty())) {
+      request.features.emplace_back(f);
+    }
+  }
+  if (request.features.empty()) {
+    return absl::InvalidArgumentError(
+        "features=VIEW:FEATURE[,VIEW:FEATURE...] is required");
+  }
+  ASSIGN_OR_RETURN(auto unit, UnitParam(req));
+  request.timestamp_unit = unit.value_or(features::TimeUnit::kSeconds);
+  if (req.has_param("as_of")) {
+    auto t =
+        features::ParseTimestamp(req.get_param_value("as_of"), request.timestamp_unit);
+    if (!t.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("as_of: ", t.status().message()));
+    }
+    request.as_of = *t;
+  }
+  ASSIGN_OR_RETURN(request.created_cutoff, BoolParam(req, "created_cutoff", false));
+  ASSIGN_OR_RETURN(request.full_names, BoolParam(req, "full_names", false));
+  request.max_spine_rows = ctx.options->max_spine_rows;
+  bool json_lines = AcceptsJsonLines(req);
+  if (req.has_param("format")) {
+    const std::string format = req.get_param_value("format");
+    if (format != "csv" && format != "jsonl") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("format=", format, " is not csv or jsonl"));
+    }
+    json_lines = format == "jsonl";
+  }
+  std::optional<std::string> save;
+  if (req.has_param("save")) {
+    const std::string target = req.get_param_value("save");
+    if (!absl::StartsWith(target, "dataset/")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("save=", target, ": expected dataset/NAME"));
+    }
+    save = target.substr(8);
+    if (absl::Status s = ValidateArtifactName(*save); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("save=", target, ": ", s.message()));
+    }
+    RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
+  }
+
+  // The spine: a stored dataset version, pinned now, or the body.
+  ASSIGN_OR_RETURN(auto spine, ScratchFile::Create(*ctx.store));
+  std::optional<std::string> spine_ref;
+  std::optional<SpineLines> json_spine;
+  if (req.has_param("spine")) {
+    const std::string text = req.get_param_value("spine");
+    if (!absl::StartsWith(text, "dataset/")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("spine=", text, ": expected dataset/NAME[@REF]"));
+    }
+    ASSIGN_OR_RETURN(Ref ref, ParseRef(text));
+    ASSIGN_OR_RETURN(store::Version version, ctx.store->artifacts().Resolve(ref));
+    ASSIGN_OR_RETURN(std::string rest, body.ReadAll());
+    if (!rest.empty()) {
+      return absl::InvalidArgumentError(
+          "the spine is given twice: as spine= and as the body (give one)");
+    }
+    spine_ref = absl::StrCat("dataset/", version.name(), "@", version.number());
+    request.spine_name = *spine_ref;
+    // A verified copy, read here; SaveHistorical makes its own.
+    if (!save.has_value() || json_lines) {
+      ASSIGN_OR_RETURN(Digest id, Digest::FromRaw(version.content_id()));
+      auto sink = spine->Sink();
+      RETURN_IF_ERROR(ctx.store->content().Get(id, *sink));
+    }
+  } else {
+    const std::string media = MediaType(req.get_header_value("Content-Type"));
+    if (media == kJson || IsJsonLinesType(media)) {
+      ASSIGN_OR_RETURN(auto json, ScratchFile::Create(*ctx.store));
+      RETURN_IF_ERROR(body.ReadInto(*json));
+      ASSIGN_OR_RETURN(json_spine, JsonSpineToCsv(*json, *spine, media != kJson,
+                                                  request.max_spine_rows));
+    } else {
+      RETURN_IF_ERROR(body.ReadInto(*spine));
+    }
+    if (spine->size() == 0) {
+      return absl::InvalidArgumentError(
+          "no spine: send it as the body (CSV with a header row, or JSON) or name a "
+          "stored one with spine=dataset/NAME[@REF]");
+    }
+  }
+  if (json_lines) {
+    // A JSON object cannot hold a spine column and a feature of the same name.
+    ASSIGN_OR_RETURN(std::vector<std::string> names, CsvHeader(*spine));
+    for (const std::string& ref : request.features) {
+      const size_t colon = ref.find(':');
+      const std::string name =
+          request.full_names || colon == std::string::npos
+              ? absl::StrCat(ref.substr(0, colon), "__", ref.substr(colon + 1))
+              : ref.substr(colon + 1);
+      if (std::find(names.begin(), names.end(), name) != names.end()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "the spine has a column ", name,
+            " and so would a feature: JSON lines cannot hold both (use format=csv",
+            request.full_names ? "" : " or full_names=true", ")"));
+      }
+    }
+  }
+
+  // The join, into a scratch file; then its summary and the rows.
+  ASSIGN_OR_RETURN(std::shared_ptr<ScratchFile> result, ScratchFile::Create(*ctx.store));
+  auto out = result->Sink();
+  features::HistoricalResult summary;
+  std::optional<features::SavedResult> saved;
+  absl::Status status;
+  if (save.has_value()) {
+    auto r = ctx.features->SaveHistorical(request, spine_ref.value_or(spine->path()),
+                                          *save, Creator(req),
+                                          req.get_param_value("message"), out.get());
+    status = r.status();
+    if (r.ok()) {
+      saved = std::move(*r);
+      summary = saved->result;
+    }
+  } else {
+    ASSIGN_OR_RETURN(auto source, OpenFileSource(spine->path()));
+    auto r = ctx.features->Historical(request, *source, *out);
+    status = r.status();
+    if (r.ok()) summary = std::move(*r);
+  }
+  if (!status.ok()) return json_spine.has_value() ? json_spine->Reword(status) : status;
+
+  std::shared_ptr<ScratchFile> body_file = result;
+  if (json_lines) {
+    ASSIGN_OR_RETURN(auto converted, ScratchFile::Create(*ctx.store));
+    RETURN_IF_ERROR(ResultToJsonLines(ctx, request, summary, *result, *converted));
+    body_file = std::move(converted);
+  }
+  SetResultHeaders(res, summary);
+  if (saved.has_value()) {
+    res.set_header("X-Strata-Dataset", saved->dataset);
+    res.set_header("X-Strata-Spine", saved->spine);
+  }
+  StreamFile(res, std::move(body_file), json_lines ? kJsonLines : kCsv);
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------------
+// POST /v1/features/reproduce/dataset/NAME[@REF][?output=true]
+
+absl::Status Reproduce(const RouteContext& ctx, const httplib::Request& req,
+                       httplib::Response& res) {
+  RETURN_IF_ERROR(CheckParams(req, {"output"}));
+  ASSIGN_OR_RETURN(bool output, BoolParam(req, "output", false));
+  const std::string ref = req.matches[1].str();
+  std::shared_ptr<ScratchFile> file;
+  absl::StatusOr<features::ReproduceResult> r;
+  if (output) {
+    ASSIGN_OR_RETURN(file, ScratchFile::Create(*ctx.store));
+    auto sink = file->Sink();
+    r = ctx.features->Reproduce(ref, sink.get());
+  } else {
+    r = ctx.features->Reproduce(ref, nullptr);
+  }
+  if (!r.ok()) return r.status();
+  const std::string recorded = absl::StrCat("sha256:", r->recorded.Hex());
+  const std::string reproduced = absl::StrCat("sha256:", r->reproduced.Hex());
+  if (output) {
+    res.set_header("X-Strata-Identical", r->identical ? "true" : "false");
+    res.set_header("X-Strata-Recorded", recorded);
+    res.set_header("X-Strata-Reproduced", reproduced);
+    SetResultHeaders(res, r->result);
+    StreamFile(res, std::move(file), kCsv);
+    return absl::OkStatus();
+  }
+  const std::vector<std::string> views = ViewRefs(r->result);
+  if (WantsProtobuf(req)) {
+    ReproduceResponse proto;
+    proto.set_identical(r->identical);
+    proto.set_recorded(recorded);
+    proto.set_reproduced(reproduced);
+    proto.set_rows(r->result.rows);
+    proto.set_matched(r->result.matched);
+    for (const auto& v : views) proto.add_featureviews(v);
+    proto.set_ingest_position(r->result.at.position);
+    for (uint64_t p : r->result.at.pending) proto.add_ingest_pending(p);
+    WriteProtoIfAsked(req, res, proto);
+    return absl::OkStatus();
+  }
+  JsonWriter w;
+  w.BeginObject().Key("identical").Bool(r->identical);
+  w.Key("recorded").String(recorded).Key("reproduced").String(reproduced);
+  w.Key("rows").Uint(r->result.rows).Key("matched").Uint(r->result.matched);
+  w.Key("featureviews").BeginArray();
+  for (const auto& v : views) w.String(v);
+  w.EndArray().Key("ingest_position").Uint(r->result.at.position);
+  w.Key("ingest_pending").BeginArray();
+  for (uint64_t p : r->result.at.pending) w.Uint(p);
+  w.EndArray().EndObject();
+  WriteJson(res, w.Take());
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------------
+// POST /push: Feast's push.
+
+enum class PushTo { kOnline, kOffline, kOnlineAndOffline };
+
+struct PushRequest {
+  std::string view;
+  PushTo to = PushTo::kOnline;  // Feast's default
+  std::string to_name = "online";
+  features::RowColumns rows;
+  std::vector<ValueType> types;  // per column of `rows`
+};
+
+// One df value as a value of `type`. Errors: InvalidArgument saying what was expected.
+absl::StatusOr<features::Value> PushValue(simdjson::dom::element v, ValueType type,
+                                          bool is_key, features::TimeUnit unit) {
+  using simdjson::dom::element_type;
+  const element_type jt = v.type();
+  if (jt == element_type::NULL_VALUE) return features::Value();
+  const auto expected = [&](absl::string_view what) {
+    return absl::InvalidArgumentError(absl::StrCat("expected ", what));
+  };
+  std::string_view s;
+  int64_t i;
+  switch (type) {
+    case features::VALUE_TYPE_INT64:
+      if (jt == element_type::INT64) return features::Value(v.get_int64().value());
+      // A join key may be a string holding an integer, as in online lookups.
+      if (is_key && !v.get_string().get(s) && absl::SimpleAtoi(Sv(s), &i)) {
+        return features::Value(i);
+      }
+      return expected(is_key ? "an int64 (or a string holding one)" : "an int64");
+    case features::VALUE_TYPE_DOUBLE:
+      if (jt == element_type::INT64 || jt == element_type::UINT64 ||
+          jt == element_type::DOUBLE) {
+        return features::Value(v.get_double().value());
+      }
+      return expected("a number");
+    case features::VALUE_TYPE_BOOL:
+      if (jt == element_type::BOOL) return features::Value(v.get_bool().value());
+      return expected("true or false");
+    case features::VALUE_TYPE_TIMESTAMP: {
+      absl::StatusOr<features::Micros> t = expected("an RFC 3339 string or an integer");
+      if (jt == element_type::INT64) {
+        t = features::ParseTimestamp(absl::StrCat(v.get_int64().value()), unit);
+      } else if (!v.get_string().get(s)) {
+        t = features::ParseTimestamp(Sv(s), unit);
+      }
+      if (!t.ok()) return t.status();
+      return features::Value(*t);
+    }
+    case features::VALUE_TYPE_BYTES:
+      if (!v.get_string().get(s)) {
+        return features::ParseValue(Sv(s), type, unit);  // base64, decoded
+      }
+      return expected("a base64 string");
+    default:  // string
+      if (!v.get_string().get(s)) return features::Value(std::string(s));
+      return expected("a string");
+  }
+}
+
+absl::StatusOr<PushRequest> ParsePushRequest(const RouteContext& ctx,
+                                             const std::string& body) {
+  const auto bad = [](absl::string_view what) {
+    return absl::InvalidArgumentError(what);
+  };
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (auto error = parser.parse(body).get(doc); error) {
+    return bad(absl::StrCat("the body is not valid JSON (",
+                            simdjson::error_message(error), ")"));
+  }
+  simdjson::dom::object obj;
+  if (doc.get_object().get(obj)) return bad("the body is not a JSON object");
+  PushRequest out;
+  simdjson::dom::object df;
+  bool have_df = false, have_view = false;
+  for (const auto field : obj) {
+    const absl::string_view key = Sv(field.key);
+    std::string_view s;
+    if (key == "push_source_name") {
+      if (field.value.get_string().get(s))
+        return bad("push_source_name must be a string");
+      out.view = std::string(s);
+      have_view = true;
+    } else if (key == "df") {
+      if (field.value.get_object().get(df)) {
+        return bad("df must be an object of column -> array of values");
+      }
+      have_df = true;
+    } else if (key == "to") {
+      if (field.value.get_string().get(s)) return bad("to must be a string");
+      out.to_name = std::string(s);
+      if (s == "online") {
+        out.to = PushTo::kOnline;
+      } else if (s == "offline") {
+        out.to = PushTo::kOffline;
+      } else if (s == "online_and_offline") {
+        out.to = PushTo::kOnlineAndOffline;
+      } else {
+        return bad(absl::StrCat("to \"", Sv(s),
+                                "\" is not online, offline or online_and_offline"));
+      }
+    } else if (key == "allow_registry_cache") {
+      bool ignored;  // Feast's client sends it; the registry here is always current
+      if (field.value.get_bool().get(ignored)) {
+        return bad("allow_registry_cache must be true or false");
+      }
+    } else {
+      return bad(absl::StrCat("unknown field \"", key,
+                              "\" (expected push_source_name, df, to)"));
+    }
+  }
+  if (!have_view) return bad("the request has no push_source_name");
+  if (!have_df) return bad("the request has no df");
+
+  if (absl::Status s = ValidateArtifactName(out.view); !s.ok()) {
+    return bad(absl::StrCat("push_source_name: feature view ", s.message()));
+  }
+  auto view = ctx.features->registry().Get(out.view);
+  if (absl::IsNotFound(view.status())) {
+    return absl::NotFoundError(
+        absl::StrCat("no feature view ", out.view, " (apply its definition first)"));
+  }
+  if (!view.ok()) return view.status();
+  features::TimeUnit unit = features::TimeUnit::kSeconds;
+  if (!view->timestamp_unit().empty()) {
+    ASSIGN_OR_RETURN(unit, features::ParseTimeUnit(view->timestamp_unit()));
+  }
+  std::vector<std::pair<std::string, ValueType>> keys;
+  for (const auto& entity : view->entities()) {
+    for (const auto& key : entity.join_keys()) keys.emplace_back(key.name(), key.type());
+  }
+  for (const auto column : df) {
+    const std::string name(column.key);
+    if (std::any_of(out.rows.begin(), out.rows.end(),
+                    [&](const auto& c) { return c.first == name; })) {
+      return bad(absl::StrCat("df.", name, " appears twice"));
+    }
+    std::optional<ValueType> type;
+    bool is_key = false, nullable = true;
+    for (const auto& [key, key_type] : keys) {
+      if (key == name) {
+        type = key_type;
+        is_key = true;
+        nullable = false;
+      }
+    }
+    if (name == "event_timestamp" || name == "created_timestamp") {
+      type = features::VALUE_TYPE_TIMESTAMP;
+      nullable = name == "created_timestamp";
+    }
+    for (const auto& feature : view->features()) {
+      if (feature.name() == name) type = feature.type();
+    }
+    if (!type.has_value()) {
+      std::vector<std::string> known;
+      for (const auto& [key, key_type] : keys) known.push_back(key);
+      known.push_back("event_timestamp");
+      known.push_back("created_timestamp");
+      for (const auto& feature : view->features()) known.push_back(feature.name());
+      return bad(absl::StrCat("df.", name, ": feature view ", out.view, " has no column ",
+                              name, " (it has ", absl::StrJoin(known, ", "), ")"));
+    }
+    simdjson::dom::array values;
+    if (column.value.get_array().get(values)) {
+      return bad(absl::StrCat("df.", name, " must be an array"));
+    }
+    auto& [column_name, column_values] =
+        out.rows.emplace_back(name, std::vector<features::Value>());
+    out.types.push_back(*type);
+    for (const auto value : values) {
+      const auto where = absl::StrCat("df.", column_name, "[", column_values.size(), "]");
+      auto v = PushValue(value, *type, is_key, unit);
+      if (!v.ok()) return bad(absl::StrCat(where, ": ", v.status().message()));
+      if (v->index() == 0 && !nullable) return bad(absl::StrCat(where, " is null"));
+      column_values.push_back(std::move(*v));
+    }
+  }
+  for (const auto& [key, key_type] : keys) {
+    if (std::none_of(out.rows.begin(), out.rows.end(),
+                     [&](const auto& c) { return c.first == key; })) {
+      return bad(absl::StrCat("df has no column ", key, " (a join key of feature view ",
+                              out.view, ")"));
+    }
+  }
+  if (std::none_of(out.rows.begin(), out.rows.end(),
+                   [](const auto& c) { return c.first == "event_timestamp"; })) {
+    return bad("df has no column event_timestamp");
+  }
+  const size_t n = out.rows.front().second.size();
+  for (const auto& [name, values] : out.rows) {
+    if (values.size() != n) {
+      return bad(absl::StrCat("df.", name, " has ", values.size(), " values, but df.",
+                              out.rows.front().first, " has ", n));
+    }
+  }
+  if (n == 0) return bad("df has no rows");
+  return out;
+}
+
+// The rows as JSON lines, typed, for an ingest.
+std::string PushRowsAsJsonLines(const PushRequest& push) {
+  std::string text;
+  const size_t n = push.rows.front().second.size();
+  for (size_t i = 0; i < n; ++i) {
+    JsonWriter w;
+    w.BeginObject();
+    for (size_t c = 0; c < push.rows.size(); ++c) {
+      const features::Value& v = push.rows[c].second[i];
+      if (v.index() == 0) continue;
+      w.Key(push.rows[c].first);
+      if (const auto* d = std::get_if<double>(&v)) {
+        w.Double(*d);
+      } else if (const auto* b = std::get_if<bool>(&v)) {
+        w.Bool(*b);
+      } else if (const auto* x = std::get_if<int64_t>(&v);
+                 x != nullptr && push.types[c] == features::VALUE_TYPE_INT64) {
+        w.Int(*x);
+      } else {
+        std::string s;  // timestamps as RFC 3339, bytes as base64
+        features::AppendValueText(v, push.types[c], &s);
+        w.String(s);
+      }
+    }
+    w.EndObject();
+    text += w.str();
+    text.push_back('\n');
+  }
+  return text;
+}
+
+absl::Status Push(const RouteContext& ctx, const httplib::Request& req,
+                  httplib::Response& res, Body& body) {
+  RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
+  RETURN_IF_ERROR(CheckParams(req, {}));
+  ASSIGN_OR_RETURN(std::string text, body.ReadAll());
+  ASSIGN_OR_RETURN(PushRequest push, ParsePushRequest(ctx, text));
+  const uint64_t rows = push.rows.front().second.size();
+  PushResponse proto;
+  proto.set_rows(rows);
+  proto.set_to(push.to_name);
+  if (push.to == PushTo::kOnline) {
+    RETURN_IF_ERROR(
+        ctx.features->PushOnline(push.view, push.rows, ::strata::internal::NowMicros()));
+  } else {
+    ASSIGN_OR_RETURN(auto file, ScratchFile::Create(*ctx.store));
+    RETURN_IF_ERROR(file->Append(PushRowsAsJsonLines(push)));
+    features::IngestOptions options;
+    options.format = features::InputFormat::kJsonLines;
+    options.timestamp_unit = features::TimeUnit::kMicros;  // all are RFC 3339 anyway
+    options.dataset = absl::StrCat(push.view, "-push");
+    options.creator = Creator(req);
+    options.message = absl::StrCat("pushed to ", push.to_name);
+    options.source_name = "df";
+    options.update_online = push.to == PushTo::kOnlineAndOffline;
+    ASSIGN_OR_RETURN(features::IngestResult r,
+                     ctx.features->Ingest(push.view, file->path(), options));
+    proto.set_ingest(r.ingest);
+    proto.set_dataset(r.dataset);
+  }
+  if (WriteProtoIfAsked(req, res, proto)) return absl::OkStatus();
+  JsonWriter w;
+  w.BeginObject().Key("rows").Uint(rows).Key("to").String(push.to_name);
+  if (push.to != PushTo::kOnline) {
+    w.Key("ingest").Uint(proto.ingest()).Key("dataset").String(proto.dataset());
+  }
+  w.EndObject();
+  WriteJson(res, w.Take());
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddFeatureRoutes(httplib::Server& http, const RouteContext& ctx) {
+  http.Post("/v1/features/apply", HandleWithBody(ctx, "/v1/features/apply", Apply));
+  http.Post("/v1/features/historical",
+            HandleWithBody(ctx, "/v1/features/historical", Historical));
+  // Any view name but one that would read as a reproduce path.
+  http.Post(R"(/v1/features/(?!reproduce/dataset/)(.+)/ingest)",
+            HandleWithBody(ctx, "/v1/features/{view}/ingest", Ingest));
+  for (const char* path : {"/push", "/v1/push"}) {
+    http.Post(path, HandleWithBody(ctx, path, Push));
+  }
+  http.Post(R"(/v1/features/reproduce/(dataset/.+))",
+            Handle("/v1/features/reproduce/{ref}",
+                   [&ctx](const httplib::Request& req, httplib::Response& res) {
+                     return Reproduce(ctx, req, res);
+                   }));
+}
 
 }  // namespace strata::api::internal

@@ -1,9 +1,13 @@
-// Online routes: Feast's get-online-features.
+// Online routes: Feast's get-online-features, in JSON or protobuf (api/online.proto).
+#include <algorithm>
 #include <string>
+#include <variant>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "api/internal/routes.h"
+#include "api/online.pb.h"
 #include "simdjson.h"
 #include "store/internal/records.h"
 #include "store/status_macros.h"
@@ -11,27 +15,47 @@
 namespace strata::api::internal {
 namespace {
 
-// A Feast get-online-features request.
+using FeatureVector = GetOnlineFeaturesResponse::FeatureVector;
+
+// A get-online-features request, from either encoding.
 struct OnlineRequest {
   std::vector<std::string> features;
   features::EntityColumns entities;
   bool full_names = false;
 };
 
-absl::StatusOr<OnlineRequest> ParseOnlineRequest(const std::string& body,
-                                                 size_t max_entities) {
-  const auto bad = [](absl::string_view what) {
-    return absl::InvalidArgumentError(what);
-  };
+absl::Status BadRequest(absl::string_view what) {
+  return absl::InvalidArgumentError(what);
+}
+
+absl::Status TooManyEntities(size_t max_entities) {
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "more than ", max_entities, " entities in one request (--max-online-entities)"));
+}
+
+// A new column for join key `name`, unless the request has one already.
+absl::StatusOr<std::vector<features::Value>*> AddEntityColumn(OnlineRequest& request,
+                                                              absl::string_view name) {
+  for (const auto& [existing, values] : request.entities) {
+    if (existing == name) {
+      return BadRequest(absl::StrCat("join key ", name, " is given twice"));
+    }
+  }
+  return &request.entities.emplace_back(std::string(name), std::vector<features::Value>())
+              .second;
+}
+
+absl::StatusOr<OnlineRequest> ParseJsonRequest(const std::string& body,
+                                               size_t max_entities) {
   // The whole document is validated (trailing text included) before it is read.
   thread_local simdjson::dom::parser parser;
   simdjson::dom::element doc;
   if (auto error = parser.parse(body).get(doc); error) {
-    return bad(absl::StrCat("the body is not valid JSON (",
-                            simdjson::error_message(error), ")"));
+    return BadRequest(absl::StrCat("the body is not valid JSON (",
+                                   simdjson::error_message(error), ")"));
   }
   simdjson::dom::object obj;
-  if (doc.get_object().get(obj)) return bad("the body is not a JSON object");
+  if (doc.get_object().get(obj)) return BadRequest("the body is not a JSON object");
   OnlineRequest out;
   bool have_features = false, have_entities = false;
   for (const auto field : obj) {
@@ -40,12 +64,12 @@ absl::StatusOr<OnlineRequest> ParseOnlineRequest(const std::string& body,
       have_features = true;
       simdjson::dom::array array;
       if (field.value.get_array().get(array)) {
-        return bad("features must be an array of \"view:feature\" strings");
+        return BadRequest("features must be an array of \"view:feature\" strings");
       }
       for (const auto item : array) {
         std::string_view s;
         if (item.get_string().get(s)) {
-          return bad("features must be an array of \"view:feature\" strings");
+          return BadRequest("features must be an array of \"view:feature\" strings");
         }
         out.features.emplace_back(s);
       }
@@ -53,60 +77,258 @@ absl::StatusOr<OnlineRequest> ParseOnlineRequest(const std::string& body,
       have_entities = true;
       simdjson::dom::object entities;
       if (field.value.get_object().get(entities)) {
-        return bad("entities must be an object of join key -> array of values");
+        return BadRequest("entities must be an object of join key -> array of values");
       }
       for (const auto entity : entities) {
         const absl::string_view name = Sv(entity.key);
-        auto& column =
-            out.entities.emplace_back(std::string(name), std::vector<features::Value>());
+        ASSIGN_OR_RETURN(std::vector<features::Value> * column,
+                         AddEntityColumn(out, name));
         simdjson::dom::array values;
         if (entity.value.get_array().get(values)) {
-          return bad(absl::StrCat("entities.", name, " must be an array"));
+          return BadRequest(absl::StrCat("entities.", name, " must be an array"));
         }
         for (const auto value : values) {
-          if (column.second.size() == max_entities) {
-            return absl::ResourceExhaustedError(
-                absl::StrCat("more than ", max_entities,
-                             " entities in one request (--max-online-entities)"));
-          }
-          const auto where =
-              absl::StrCat("entities.", name, "[", column.second.size(), "]");
+          if (column->size() == max_entities) return TooManyEntities(max_entities);
           int64_t n;
           std::string_view s;
           if (value.is_number()) {
-            if (value.get_int64().get(n))
-              return bad(absl::StrCat(where, " is not an int64"));
-            column.second.emplace_back(n);
+            if (value.get_int64().get(n)) {
+              return BadRequest(absl::StrCat("entities.", name, "[", column->size(),
+                                             "] is not an int64"));
+            }
+            column->emplace_back(n);
           } else if (!value.get_string().get(s)) {
-            column.second.emplace_back(std::string(s));
+            column->emplace_back(std::string(s));
           } else {
-            return bad(absl::StrCat(where, " must be an integer or a string"));
+            return BadRequest(absl::StrCat("entities.", name, "[", column->size(),
+                                           "] must be an integer or a string"));
           }
         }
       }
     } else if (key == "full_feature_names") {
       if (field.value.get_bool().get(out.full_names)) {
-        return bad("full_feature_names must be true or false");
+        return BadRequest("full_feature_names must be true or false");
       }
     } else {
-      return bad(absl::StrCat("unknown field \"", key,
-                              "\" (expected features, entities, full_feature_names)"));
+      return BadRequest(
+          absl::StrCat("unknown field \"", key,
+                       "\" (expected features, entities, full_feature_names)"));
     }
   }
-  if (!have_features) return bad("the request has no features");
-  if (!have_entities) return bad("the request has no entities");
+  if (!have_features) return BadRequest("the request has no features");
+  if (!have_entities) return BadRequest("the request has no entities");
   return out;
 }
 
-// POST /get-online-features and /v1/online-features: Feast's request and response.
+// Fields this server does not know (or known numbers with another wire type, which
+// protobuf keeps as unknown) are refused, as the JSON form refuses unknown fields.
+bool HasUnknownFields(const google::protobuf::Message& m) {
+  return !m.GetReflection()->GetUnknownFields(m).empty();
+}
+bool HasUnknownFields(const GetOnlineFeaturesRequest& m) {
+  if (HasUnknownFields(static_cast<const google::protobuf::Message&>(m))) return true;
+  for (const auto& column : m.entities()) {
+    if (HasUnknownFields(column) || HasUnknownFields(column.values())) return true;
+    for (const auto& value : column.values().values()) {
+      if (HasUnknownFields(value)) return true;
+    }
+  }
+  return false;
+}
+
+absl::StatusOr<OnlineRequest> ParseProtoRequest(const std::string& body,
+                                                size_t max_entities) {
+  GetOnlineFeaturesRequest message;
+  if (!message.ParseFromString(body)) {
+    return BadRequest("the body is not a GetOnlineFeaturesRequest protobuf message");
+  }
+  if (HasUnknownFields(message)) {
+    return BadRequest(
+        "the body has fields that GetOnlineFeaturesRequest does not (api/online.proto)");
+  }
+  if (message.features().empty()) return BadRequest("the request has no features");
+  if (message.entities().empty()) return BadRequest("the request has no entities");
+  OnlineRequest out;
+  out.full_names = message.full_feature_names();
+  out.features.assign(message.features().begin(), message.features().end());
+  for (const auto& entity : message.entities()) {
+    const std::string& name = entity.join_key();
+    ASSIGN_OR_RETURN(std::vector<features::Value> * column, AddEntityColumn(out, name));
+    const auto& values = entity.values().values();
+    if (static_cast<size_t>(values.size()) > max_entities) {
+      return TooManyEntities(max_entities);
+    }
+    column->reserve(values.size());
+    for (const auto& value : values) {
+      switch (value.value_case()) {
+        case GetOnlineFeaturesRequest::EntityValue::kInt64Value:
+          column->emplace_back(value.int64_value());
+          break;
+        case GetOnlineFeaturesRequest::EntityValue::kStringValue:
+          column->emplace_back(value.string_value());
+          break;
+        default:
+          return BadRequest(absl::StrCat("entities.", name, "[", column->size(),
+                                         "] must be an integer or a string"));
+      }
+    }
+  }
+  return out;
+}
+
+GetOnlineFeaturesResponse::FieldStatus StatusProto(features::FeatureStatus status) {
+  switch (status) {
+    case features::FeatureStatus::kPresent:
+      return GetOnlineFeaturesResponse::PRESENT;
+    case features::FeatureStatus::kNotFound:
+      return GetOnlineFeaturesResponse::NOT_FOUND;
+    case features::FeatureStatus::kNullValue:
+      return GetOnlineFeaturesResponse::NULL_VALUE;
+    case features::FeatureStatus::kOutsideMaxAge:
+      return GetOnlineFeaturesResponse::OUTSIDE_MAX_AGE;
+  }
+  return GetOnlineFeaturesResponse::INVALID;
+}
+
+// Entity i's value in the typed array of `out`; a value that is not present stays
+// 0, false or empty.
+template <typename T>
+T* Column(google::protobuf::RepeatedField<T>* field, size_t n) {
+  field->Resize(static_cast<int>(n), T());
+  return field->mutable_data();
+}
+
+void AppendFeatureVector(const features::OnlineColumn& column, FeatureVector* out) {
+  const size_t n = column.size();
+  out->set_type(static_cast<GetOnlineFeaturesResponse::ValueType>(column.type()));
+  int* statuses = Column(out->mutable_statuses(), n);
+  int64_t* times = Column(out->mutable_event_timestamps(), n);
+  for (size_t i = 0; i < n; ++i) {
+    statuses[i] = StatusProto(column.status(i));
+    times[i] = column.event_time(i).value_or(0);
+  }
+  switch (column.type()) {
+    case features::VALUE_TYPE_DOUBLE: {
+      double* values = Column(out->mutable_double_values(), n);
+      for (size_t i = 0; i < n; ++i) {
+        if (column.status(i) == features::FeatureStatus::kPresent) {
+          values[i] = std::get<double>(column[i].value);
+        }
+      }
+      break;
+    }
+    case features::VALUE_TYPE_INT64:
+    case features::VALUE_TYPE_TIMESTAMP: {
+      int64_t* values = Column(column.type() == features::VALUE_TYPE_INT64
+                                   ? out->mutable_int64_values()
+                                   : out->mutable_timestamp_values(),
+                               n);
+      for (size_t i = 0; i < n; ++i) {
+        if (column.status(i) == features::FeatureStatus::kPresent) {
+          values[i] = std::get<int64_t>(column[i].value);
+        }
+      }
+      break;
+    }
+    case features::VALUE_TYPE_BOOL: {
+      bool* values = Column(out->mutable_bool_values(), n);
+      for (size_t i = 0; i < n; ++i) {
+        if (column.status(i) == features::FeatureStatus::kPresent) {
+          values[i] = std::get<bool>(column[i].value);
+        }
+      }
+      break;
+    }
+    default: {  // string, bytes
+      auto* values = column.type() == features::VALUE_TYPE_BYTES
+                         ? out->mutable_bytes_values()
+                         : out->mutable_string_values();
+      values->Reserve(static_cast<int>(n));
+      for (size_t i = 0; i < n; ++i) {
+        std::string* value = values->Add();
+        if (column.status(i) == features::FeatureStatus::kPresent) {
+          *value = std::get<std::string>(column[i].value);
+        }
+      }
+      break;
+    }
+  }
+}
+
+// A join key column: int64 as declared by its views; a key no requested view has
+// keeps the client's values, a string column (integers as decimal text) when any
+// of them is a string.
+void AppendEntityVector(const std::vector<features::Value>& values, FeatureVector* out) {
+  const size_t n = values.size();
+  Column(out->mutable_statuses(), n);
+  std::fill_n(out->mutable_statuses()->mutable_data(), n,
+              GetOnlineFeaturesResponse::PRESENT);
+  Column(out->mutable_event_timestamps(), n);
+  bool ints = true;
+  for (const features::Value& v : values)
+    ints = ints && std::holds_alternative<int64_t>(v);
+  if (ints) {
+    out->set_type(GetOnlineFeaturesResponse::VALUE_TYPE_INT64);
+    int64_t* ids = Column(out->mutable_int64_values(), n);
+    for (size_t i = 0; i < n; ++i) ids[i] = std::get<int64_t>(values[i]);
+    return;
+  }
+  out->set_type(GetOnlineFeaturesResponse::VALUE_TYPE_STRING);
+  for (const features::Value& v : values) {
+    if (const auto* s = std::get_if<std::string>(&v)) {
+      out->add_string_values(*s);
+    } else {
+      out->add_string_values(absl::StrCat(std::get<int64_t>(v)));
+    }
+  }
+}
+
+void OnlineResponseProto(const features::OnlineResult& result, bool full_names,
+                         std::string* out) {
+  GetOnlineFeaturesResponse response;
+  response.mutable_feature_names()->Reserve(
+      static_cast<int>(result.entities.size() + result.features.size()));
+  response.mutable_results()->Reserve(
+      static_cast<int>(result.entities.size() + result.features.size()));
+  for (const auto& [name, values] : result.entities) {
+    response.add_feature_names(name);
+    AppendEntityVector(values, response.add_results());
+  }
+  for (size_t f = 0; f < result.features.size(); ++f) {
+    const std::string& feature = result.features[f];
+    const size_t colon = feature.find(':');
+    response.add_feature_names(full_names ? absl::StrCat(feature.substr(0, colon), "__",
+                                                         feature.substr(colon + 1))
+                                          : feature.substr(colon + 1));
+    AppendFeatureVector(result.values[f], response.add_results());
+  }
+  response.SerializeToString(out);
+}
+
+bool SendsProtobuf(const httplib::Request& req) {
+  const auto it = req.headers.find("Content-Type");
+  return it != req.headers.end() && absl::StartsWith(it->second, kProtobuf);
+}
+
+// POST /get-online-features and /v1/online-features: Feast's request and response,
+// either in JSON or in protobuf (api/online.proto), each way independently.
 absl::Status Online(const RouteContext& ctx, const httplib::Request& req,
                     httplib::Response& res) {
-  ASSIGN_OR_RETURN(OnlineRequest request,
-                   ParseOnlineRequest(req.body, ctx.options->max_online_entities));
+  const size_t max_entities = ctx.options->max_online_entities;
+  ASSIGN_OR_RETURN(OnlineRequest request, SendsProtobuf(req)
+                                              ? ParseProtoRequest(req.body, max_entities)
+                                              : ParseJsonRequest(req.body, max_entities));
   ASSIGN_OR_RETURN(features::OnlineResult result,
                    ctx.features->Online(request.features, request.entities,
                                         ::strata::internal::NowMicros()));
-  WriteJson(res, features::OnlineResponseJson(result, request.full_names));
+  // The body is built in place: httplib's set_content would copy it.
+  if (WantsProtobuf(req)) {
+    OnlineResponseProto(result, request.full_names, &res.body);
+    res.set_header("Content-Type", kProtobuf);
+  } else {
+    res.body = features::OnlineResponseJson(result, request.full_names);
+    res.set_header("Content-Type", kJson);
+  }
   return absl::OkStatus();
 }
 

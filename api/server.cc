@@ -1,9 +1,17 @@
 #include "api/server.h"
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -96,9 +104,33 @@ class Metrics {
   uint64_t bytes_in_ = 0, bytes_out_ = 0;
 };
 
+// The store's size and the online cache's counts, read when /metrics is asked.
+std::string StateText(uint64_t store_bytes, const features::OnlineCacheStats& cache) {
+  std::string t;
+  t += "# HELP strata_store_size_bytes Bytes of the store's live SST and blob files.\n";
+  t += "# TYPE strata_store_size_bytes gauge\n";
+  absl::StrAppend(&t, "strata_store_size_bytes ", store_bytes, "\n");
+  t += "# HELP strata_online_cache_hits_total Online lookups answered from memory.\n";
+  t += "# TYPE strata_online_cache_hits_total counter\n";
+  absl::StrAppend(&t, "strata_online_cache_hits_total ", cache.hits, "\n");
+  t += "# HELP strata_online_cache_misses_total Online lookups read from the online "
+       "table.\n";
+  t += "# TYPE strata_online_cache_misses_total counter\n";
+  absl::StrAppend(&t, "strata_online_cache_misses_total ", cache.misses, "\n");
+  const uint64_t lookups = cache.hits + cache.misses;
+  t += "# HELP strata_online_cache_hit_ratio Hits over lookups since the server "
+       "started (0 before any).\n";
+  t += "# TYPE strata_online_cache_hit_ratio gauge\n";
+  absl::StrAppend(&t, "strata_online_cache_hit_ratio ",
+                  lookups == 0 ? 0.0 : static_cast<double>(cache.hits) / lookups, "\n");
+  return t;
+}
+
 // The error of a response that a handler left without a body (httplib's own:
-// unknown routes, oversize or malformed requests).
-absl::Status DefaultError(const httplib::Request& req, int status, size_t max_body) {
+// unknown routes, oversize or malformed requests, unsatisfiable ranges).
+absl::Status DefaultError(const httplib::Request& req, const httplib::Response& res,
+                          size_t max_body) {
+  const int status = res.status;
   switch (status) {
     case 404:
       return absl::NotFoundError(absl::StrCat("no route ", req.method, " ", req.path));
@@ -110,6 +142,14 @@ absl::Status DefaultError(const httplib::Request& req, int status, size_t max_bo
           "the request body is larger than ", max_body, " bytes (--max-body-bytes)"));
     case 414:
       return absl::InvalidArgumentError("the request line is too long");
+    case 416:
+      // The content route says the size in Content-Range; httplib refuses a Range
+      // header it cannot parse.
+      return res.has_header("Content-Range")
+                 ? absl::OutOfRangeError(absl::StrCat(
+                       "the range is past the end of the content (Content-Range: ",
+                       res.get_header_value("Content-Range"), ")"))
+                 : absl::OutOfRangeError("malformed Range header");
     case 500:
       return absl::InternalError("internal error");
     default:
@@ -117,7 +157,109 @@ absl::Status DefaultError(const httplib::Request& req, int status, size_t max_bo
   }
 }
 
-thread_local std::chrono::steady_clock::time_point request_start;
+// The request a serving thread is on (httplib serves a connection's requests in
+// order on one thread): when it arrived, and the bytes its content provider sent.
+struct RequestState {
+  std::chrono::steady_clock::time_point start;
+  bool started = false;  // since the last request was logged
+  uint64_t streamed_bytes = 0;
+};
+thread_local RequestState current_request;
+
+void BeginRequest() {
+  current_request.start = std::chrono::steady_clock::now();
+  current_request.started = true;
+  current_request.streamed_bytes = 0;
+}
+
+// Counts what `res`'s content provider streams into current_request (providers run
+// on the serving thread, before the logger).
+void CountStreamedBytes(httplib::Response& res) {
+  res.content_provider_ = [inner = std::move(res.content_provider_)](
+                              size_t offset, size_t length, httplib::DataSink& sink) {
+    httplib::DataSink counted;
+    counted.write = [&sink](const char* data, size_t size) {
+      if (!sink.write(data, size)) return false;
+      current_request.streamed_bytes += size;
+      return true;
+    };
+    if (sink.is_writable) counted.is_writable = [&sink] { return sink.is_writable(); };
+    if (sink.done) counted.done = [&sink] { sink.done(); };
+    return inner(offset, length, counted);
+  };
+}
+
+// Whether `req`'s body is bounded by set_payload_max_length, which httplib 0.11
+// applies only to a Content-Length: it would read a chunked body, or a body without
+// a length until the client closes, whole into memory. A request without either
+// has no body (RFC 9112 6.3), so it gets "Content-Length: 0" (`req` is
+// process_request's own non-const Request); a chunked one gets 411, and since
+// httplib would read its unread body as the next request, its connection is closed
+// after the answer: a content provider that sends the answer and then fails.
+bool BoundBody(const httplib::Request& req, httplib::Response& res) {
+  if (req.has_header("Transfer-Encoding")) {
+    auto body = std::make_shared<const std::string>(
+        ErrorJson(absl::StatusCode::kInvalidArgument,
+                  "a request body needs a Content-Length (chunked Transfer-Encoding is "
+                  "not accepted)"));
+    res.status = 411;
+    res.set_header("Connection", "close");
+    res.set_content_provider(
+        body->size(), kJson, [body](size_t offset, size_t, httplib::DataSink& sink) {
+          sink.write(body->data() + offset, body->size() - offset);
+          return false;
+        });
+    CountStreamedBytes(res);
+    return false;
+  }
+  if (!req.has_header("Content-Length")) {
+    const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
+  }
+  return true;
+}
+
+// A TLS file opened for reading. Errors: InvalidArgument naming it.
+struct FileCloser {
+  void operator()(FILE* f) const { std::fclose(f); }
+};
+using File = std::unique_ptr<FILE, FileCloser>;
+absl::StatusOr<File> OpenTlsFile(const std::string& path, const char* what) {
+  File f(std::fopen(path.c_str(), "rb"));
+  if (f == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot read the TLS ", what, " file ",
+                                                   path, ": ", std::strerror(errno)));
+  }
+  return f;
+}
+
+// Checks that `cert_file` starts with a PEM certificate and `key_file` holds its
+// unencrypted PEM private key, naming the file at fault (SSLServer only says that
+// something failed, and would prompt on the terminal for an encrypted key's
+// passphrase). Errors: InvalidArgument.
+absl::Status CheckTlsFiles(const std::string& cert_file, const std::string& key_file) {
+  ASSIGN_OR_RETURN(File cert_in, OpenTlsFile(cert_file, "certificate"));
+  ASSIGN_OR_RETURN(File key_in, OpenTlsFile(key_file, "key"));
+  std::unique_ptr<X509, decltype(&X509_free)> cert(
+      PEM_read_X509(cert_in.get(), nullptr, nullptr, nullptr), X509_free);
+  const auto no_passphrase = [](char*, int, int, void*) { return 0; };
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      PEM_read_PrivateKey(key_in.get(), nullptr, no_passphrase, nullptr), EVP_PKEY_free);
+  const bool matches = cert && key && X509_check_private_key(cert.get(), key.get()) == 1;
+  ERR_clear_error();  // leave this thread's OpenSSL error queue as we found it
+  if (!cert) {
+    return absl::InvalidArgumentError(absl::StrCat("the TLS certificate file ", cert_file,
+                                                   " does not hold a PEM certificate"));
+  }
+  if (!key) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the TLS key file ", key_file, " does not hold an unencrypted PEM private key"));
+  }
+  if (!matches) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the TLS key file ", key_file, " does not match the certificate in ", cert_file));
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -155,8 +297,9 @@ struct Server::Impl {
   Store* store;
   ServerOptions options;
   std::unique_ptr<features::FeatureStore> features;
-  TokenVerifier tokens;
-  httplib::Server http;
+  // Replaced whole when a token route changes the tokens; read per request.
+  std::shared_ptr<const TokenVerifier> tokens = std::make_shared<TokenVerifier>();
+  std::unique_ptr<httplib::Server> http;  // an SSLServer with TLS
   Metrics metrics;
   std::thread listener;
   int port = 0;
@@ -165,13 +308,14 @@ struct Server::Impl {
   // Whether `req` may use a route of scope `needed`: /healthz always; the rest with
   // a token of that scope or above when the server has tokens.
   absl::Status Authorize(const httplib::Request& req, Scope needed) const {
-    if (tokens.empty() || req.path == "/healthz") return absl::OkStatus();
+    const std::shared_ptr<const TokenVerifier> verifier = std::atomic_load(&tokens);
+    if (verifier->empty() || req.path == "/healthz") return absl::OkStatus();
     const std::string header = req.get_header_value("Authorization");
     if (!absl::StartsWith(header, "Bearer ")) {
       return absl::UnauthenticatedError(
           "this server needs \"Authorization: Bearer TOKEN\"");
     }
-    ASSIGN_OR_RETURN(Scope scope, tokens.Verify(absl::string_view(header).substr(7)));
+    ASSIGN_OR_RETURN(Scope scope, verifier->Verify(absl::string_view(header).substr(7)));
     if (scope < needed) {
       return absl::PermissionDeniedError(absl::StrCat("this token's scope is ",
                                                       ScopeName(scope), "; ", req.path,
@@ -180,17 +324,32 @@ struct Server::Impl {
     return absl::OkStatus();
   }
 
+  // Loads the store's tokens and those of --tokens.
+  absl::Status LoadTokens() {
+    auto verifier = std::make_shared<TokenVerifier>();
+    ASSIGN_OR_RETURN(auto stored, TokenStore(store).Digests());
+    for (auto& [sha256, scope] : stored) verifier->Add(std::move(sha256), scope);
+    if (!options.tokens_file.empty()) {
+      RETURN_IF_ERROR(verifier->AddFile(options.tokens_file));
+    }
+    std::atomic_store(&tokens, std::shared_ptr<const TokenVerifier>(std::move(verifier)));
+    return absl::OkStatus();
+  }
+
   void Routes() {
     context.store = store;
+    context.reload_tokens = [this] { return LoadTokens(); };
     context.features = features.get();
     context.options = &options;
     context.authorize = [this](const httplib::Request& req, Scope needed) {
       return Authorize(req, needed);
     };
+    httplib::Server& http = *this->http;
     http.set_pre_routing_handler(
         [this](const httplib::Request& req, httplib::Response& res) {
-          request_start = std::chrono::steady_clock::now();
+          BeginRequest();
           ResetRouteLabel();
+          if (!BoundBody(req, res)) return httplib::Server::HandlerResponse::Handled;
           if (absl::Status s = Authorize(req, Scope::kRead); !s.ok()) {
             WriteError(res, s);
             if (res.status == 401) res.set_header("WWW-Authenticate", "Bearer");
@@ -205,17 +364,28 @@ struct Server::Impl {
              }));
     http.Get("/metrics",
              Handle("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-               res.set_content(metrics.Text(), "text/plain; version=0.0.4");
+               res.set_content(metrics.Text() + StateText(store->ApproximateSizeBytes(),
+                                                          features->online_cache_stats()),
+                               "text/plain; version=0.0.4");
                return absl::OkStatus();
              }));
     AddArtifactRoutes(http, context);
+    AddRunRoutes(http, context);
+    AddTokenRoutes(http, context);
     AddFeatureRoutes(http, context);
     AddOnlineRoutes(http, context);
     http.set_error_handler(httplib::Server::HandlerWithResponse(
         [this](const httplib::Request& req, httplib::Response& res) {
-          if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-          const absl::Status error =
-              DefaultError(req, res.status, options.max_body_bytes);
+          // httplib refused this request before routing (malformed, or a bad Range):
+          // it is timed from here, not from the previous request's start.
+          if (!current_request.started) BeginRequest();
+          // httplib 0.11 would cut the client's Range out of the error body (a 416
+          // would have none). `req` is process_request's own non-const Request.
+          const_cast<httplib::Request&>(req).ranges.clear();
+          if (!res.body.empty() || res.content_provider_) {
+            return httplib::Server::HandlerResponse::Unhandled;
+          }
+          const absl::Status error = DefaultError(req, res, options.max_body_bytes);
           res.set_content(ErrorJson(error.code(), error.message()), kJson);
           return httplib::Server::HandlerResponse::Handled;
         }));
@@ -224,16 +394,22 @@ struct Server::Impl {
           WriteError(res, absl::InternalError("internal error"));
         });
     http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-      const double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - request_start)
-              .count();
+      const double seconds = std::chrono::duration<double>(
+                                 std::chrono::steady_clock::now() - current_request.start)
+                                 .count();
       const std::string& route = RouteLabel();
-      metrics.Record(route, res.status, seconds, req.body.size(), res.body.size());
+      const size_t out =
+          req.method == "HEAD" ? 0 : res.body.size() + current_request.streamed_bytes;
+      metrics.Record(route, res.status, seconds, req.body.size(), out);
       if (options.access_log) {
-        options.access_log(absl::StrCat(req.method, " ", route, " ", res.status, " ",
-                                        static_cast<int64_t>(seconds * 1e6), "us in=",
-                                        req.body.size(), " out=", res.body.size()));
+        // "-": a request line httplib could not parse.
+        options.access_log(absl::StrCat(req.method.empty() ? "-" : req.method, " ", route,
+                                        " ", res.status, " ",
+                                        static_cast<int64_t>(seconds * 1e6),
+                                        "us in=", req.body.size(), " out=", out));
       }
+      current_request.started = false;
+      ResetRouteLabel();
     });
   }
 };
@@ -251,9 +427,28 @@ absl::Status Server::Start() {
   if (o.port < 0 || o.port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat("port ", o.port, " is not 0..65535"));
   }
-  ASSIGN_OR_RETURN(auto stored, TokenStore(s.store).Digests());
-  for (auto& [sha256, scope] : stored) s.tokens.Add(std::move(sha256), scope);
-  if (!o.tokens_file.empty()) RETURN_IF_ERROR(s.tokens.AddFile(o.tokens_file));
+  if (o.io_timeout_seconds < 1 || o.io_timeout_seconds > 3600) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the I/O timeout ", o.io_timeout_seconds, " s is not 1..3600 (--io-timeout)"));
+  }
+  const bool tls = !o.tls_cert_file.empty() || !o.tls_key_file.empty();
+  if (tls && (o.tls_cert_file.empty() || o.tls_key_file.empty())) {
+    return absl::InvalidArgumentError(
+        "TLS needs both a certificate and its key (--tls-cert and --tls-key)");
+  }
+  if (tls) {
+    RETURN_IF_ERROR(CheckTlsFiles(o.tls_cert_file, o.tls_key_file));
+    s.http = std::make_unique<httplib::SSLServer>(o.tls_cert_file.c_str(),
+                                                  o.tls_key_file.c_str());
+    if (!s.http->is_valid()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot serve TLS with the certificate ", o.tls_cert_file,
+                       " and the key ", o.tls_key_file));
+    }
+  } else {
+    s.http = std::make_unique<httplib::Server>();
+  }
+  RETURN_IF_ERROR(s.LoadTokens());
   features::FeatureStoreOptions fs_options;
   fs_options.online_cache_bytes = o.online_cache_bytes;
   s.features = std::make_unique<features::FeatureStore>(s.store, fs_options);
@@ -261,37 +456,41 @@ absl::Status Server::Start() {
       o.threads > 0
           ? o.threads
           : std::max(8, 4 * static_cast<int>(std::thread::hardware_concurrency()));
-  s.http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  s.http.set_payload_max_length(o.max_body_bytes);
-  s.http.set_read_timeout(o.io_timeout_seconds, 0);
-  s.http.set_write_timeout(o.io_timeout_seconds, 0);
-  s.http.set_keep_alive_timeout(o.io_timeout_seconds);
-  s.http.set_keep_alive_max_count(1000000);
-  s.http.set_tcp_nodelay(true);  // small responses go out at once, not after an ACK
+  httplib::Server& http = *s.http;
+  http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  http.set_payload_max_length(o.max_body_bytes);
+  // Also bounds a TLS handshake.
+  http.set_read_timeout(o.io_timeout_seconds, 0);
+  http.set_write_timeout(o.io_timeout_seconds, 0);
+  http.set_keep_alive_timeout(o.io_timeout_seconds);
+  http.set_keep_alive_max_count(1000000);
+  http.set_tcp_nodelay(true);  // small responses go out at once, not after an ACK
   s.Routes();
   if (o.port == 0) {
-    s.port = s.http.bind_to_any_port(o.host);
+    s.port = http.bind_to_any_port(o.host);
   } else {
-    s.port = s.http.bind_to_port(o.host, o.port) ? o.port : -1;
+    s.port = http.bind_to_port(o.host, o.port) ? o.port : -1;
   }
   if (s.port <= 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", o.host, ":", o.port,
                      " (in use, or not an address of this machine)"));
   }
-  s.listener = std::thread([&s] { s.http.listen_after_bind(); });
+  s.listener = std::thread([&http] { http.listen_after_bind(); });
   // Stop must find the listener running, or it would have nothing to stop.
-  while (!s.http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return absl::OkStatus();
 }
 
 int Server::port() const { return impl_->port; }
 
-bool Server::authenticating() const { return !impl_->tokens.empty(); }
+bool Server::authenticating() const {
+  return !std::atomic_load(&impl_->tokens)->empty();
+}
 
 void Server::Stop() {
   if (impl_->listener.joinable()) {
-    impl_->http.stop();
+    impl_->http->stop();
     impl_->listener.join();
   }
 }
@@ -308,7 +507,11 @@ httplib::Server::Handler Handle(std::string label, RouteFn fn) {
   return [label = std::move(label), fn = std::move(fn)](const httplib::Request& req,
                                                         httplib::Response& res) {
     route_label = label;
-    if (absl::Status s = fn(req, res); !s.ok()) WriteError(res, s);
+    if (absl::Status s = fn(req, res); !s.ok()) {
+      WriteError(res, s);
+    } else if (res.content_provider_) {
+      CountStreamedBytes(res);
+    }
   };
 }
 

@@ -2,8 +2,8 @@
 // features), training jobs and the command line, on cpp-httplib.
 //
 // Routes so far: GET /healthz, GET /metrics (Prometheus text), and Feast's
-// POST /get-online-features (also POST /v1/online-features), all of scope read. Every
-// error is JSON,
+// POST /get-online-features (also POST /v1/online-features), all of scope read;
+// over HTTPS when given a certificate. Every error is JSON,
 // {"error":{"code":"INVALID_ARGUMENT","message":"..."}}, with a 4xx status for a
 // caller's mistake and 5xx only for the server's own failures.
 #ifndef STRATA_API_SERVER_H_
@@ -34,11 +34,15 @@ struct ServerOptions {
   size_t online_cache_bytes = 256 << 20;
   // Most spine rows in one historical request; past it: 413. Default 10,000,000.
   size_t max_spine_rows = 10'000'000;
-  // PEM files of the certificate (chain) and its private key: with both, the server
-  // speaks HTTPS only. Default empty: plain HTTP.
+  // PEM files of the certificate (chain, leaf first) and its unencrypted private
+  // key: with both, the server speaks HTTPS only (a plain-HTTP client gets no
+  // answer). Default empty: plain HTTP. Start reads them once: a renewed
+  // certificate needs a restart.
   std::string tls_cert_file, tls_key_file;
-  // Seconds a request may take to arrive or its response to be sent; a
-  // keep-alive connection idle longer is closed. Default 30.
+  // Seconds, 1..3600, allowed for each read of a request (and the TLS handshake) and
+  // each write of a response; a keep-alive connection idle longer is closed. A
+  // client that stalls mid-request is cut off after it. Default 30: shorter frees
+  // threads from stalled clients sooner, longer tolerates slower networks.
   int io_timeout_seconds = 30;
   // A file of extra tokens, "SCOPE TOKEN" per line (TokenVerifier::AddFile). With
   // these or tokens in the store, every route but /healthz needs
@@ -58,8 +62,11 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds and serves on background threads. Errors: InvalidArgument for a bad
-  // option, Unavailable when the address cannot be bound.
+  // Binds and serves on background threads. Call once.
+  // Errors: InvalidArgument for a bad option: a port or I/O timeout out of range,
+  // only one of the TLS files, a TLS file that cannot be read, holds no PEM
+  // certificate or unencrypted key, or a key that does not match the certificate
+  // (each naming the file); Unavailable when the address cannot be bound.
   absl::Status Start();
   // The port bound (after Start).
   int port() const;

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# http_bench.sh BUILD_DIR: online lookups over HTTP (issue 4). `strata serve` and
-# Redis (Debian's redis-server, one hash per entity, one field per feature,
-# pipelined HMGET through hiredis) side by side, on online_bench's workload: 1M
-# entities, one feature view of 50 doubles, batches of 1 and of 100 random
-# entities, closed loop over keep-alive connections (bench/http_load.cc). The load
-# generator runs on the same machine as the server.
+# http_bench.sh BUILD_DIR: online lookups over HTTP (issue 4). `strata serve`, in JSON
+# and in protobuf (api/online.proto), and Redis (Debian's redis-server, one hash per
+# entity, one field per feature, pipelined HMGET through hiredis) side by side, on
+# online_bench's workload: 1M entities, one feature view of 50 doubles, batches of 1
+# and of 100 random entities, closed loop over keep-alive connections
+# (bench/http_load.cc). The load generator runs on the same machine as the server:
+# by default the server gets CPU 0 and the load generator CPU 1 (taskset), so that
+# neither takes the other's CPU; HTTP_PIN=0 lets both use every CPU.
 #
 # Environment: BENCH_SCRATCH (default bench/out/online) holds the store (built by
 # online_bench --build-only when missing); HTTP_SECONDS (default 10) per run;
-# HTTP_CONNECTIONS (default 4); STRATA_PORT, REDIS_PORT (default 18437, 18438).
+# HTTP_CONNECTIONS (default 4); HTTP_PIN (default 1); STRATA_PORT, REDIS_PORT
+# (default 18437, 18438).
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 STRATA=$BUILD/tools/strata
@@ -16,6 +19,7 @@ LOAD=$BUILD/bench/http_load
 SCRATCH=${BENCH_SCRATCH:-$BENCH/out/online}
 SECONDS_PER_RUN=${HTTP_SECONDS:-10}
 CONNECTIONS=${HTTP_CONNECTIONS:-4}
+PIN=${HTTP_PIN:-1}
 STRATA_PORT=${STRATA_PORT:-18437}
 REDIS_PORT=${REDIS_PORT:-18438}
 ENTITIES=1000000
@@ -25,6 +29,12 @@ for bin in "$STRATA" "$LOAD" "$BUILD/bench/online_bench"; do
 done
 command -v redis-server > /dev/null ||
   { echo "redis-server is not installed (scripts/install-deps.sh)" >&2; exit 1; }
+
+SERVER_CPUS="" LOAD_CPUS="" PINNING="none: the server and the load generator share every CPU"
+if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ]; then
+  SERVER_CPUS="taskset -c 0" LOAD_CPUS="taskset -c 1-$(($(nproc) - 1))"
+  PINNING="the server (strata or redis) on CPU 0, the load generator on CPUs 1-$(($(nproc) - 1))"
+fi
 
 bash "$BENCH/machine.sh" "$SCRATCH"
 echo
@@ -45,55 +55,77 @@ wait_for() {  # wait_for COMMAND...: retries for 30 s
   exit 1
 }
 
+# load_avg: the 1-minute load average, for each run's line.
+load_avg() { cut -d' ' -f1 /proc/loadavg; }
+
 echo "WORKLOAD"
 echo "  $ENTITIES entities, 1 feature view x 50 double features; random entities per request"
-echo "  $CONNECTIONS keep-alive connections, closed loop, $SECONDS_PER_RUN s per run;"
-echo "  strata: strata serve --online-cache-mb 2048, cache warmed with every entity once"
+echo "  $CONNECTIONS keep-alive connections, closed loop, $SECONDS_PER_RUN s per run"
+echo "  CPUs: $PINNING"
+echo "  strata: strata serve --online-cache-mb 2048, cache warmed with every entity once;"
+echo "    JSON (Feast's request and response) and protobuf (api/online.proto) both ways"
 echo "  redis: redis-server (no persistence), HSET user:ID f0..f49, pipelined HMGET"
+echo "  http_load: one send per request; checks each answer's status and size, and one"
+echo "    in 16 in full (every value PRESENT) off the clock"
 echo
 
-RESULTS=()
-"$STRATA" --store "$SCRATCH/store" serve --listen "127.0.0.1:$STRATA_PORT" -q \
+RESULTS=() LOADS=()
+run() {  # run ARGS...: one timed run of http_load, its line kept with the load average
+  local line
+  LOADS+=("$(load_avg)")
+  line=$($LOAD_CPUS "$LOAD" --entities "$ENTITIES" --connections "$CONNECTIONS" \
+    --seconds "$SECONDS_PER_RUN" "$@")
+  RESULTS+=("$line")
+}
+
+$SERVER_CPUS "$STRATA" --store "$SCRATCH/store" serve --listen "127.0.0.1:$STRATA_PORT" -q \
   --online-cache-mb 2048 &
 SERVER_PID=$!
 wait_for curl -sf "http://127.0.0.1:$STRATA_PORT/healthz"
 "$LOAD" --target strata --port "$STRATA_PORT" --entities "$ENTITIES" --warm
 for batch in 1 100; do
-  RESULTS+=("$("$LOAD" --target strata --port "$STRATA_PORT" --entities "$ENTITIES" \
-    --batch "$batch" --connections "$CONNECTIONS" --seconds "$SECONDS_PER_RUN")")
+  run --target strata --port "$STRATA_PORT" --batch "$batch"
+  run --target strata --port "$STRATA_PORT" --batch "$batch" --protobuf
 done
 kill -INT "$SERVER_PID"
 wait "$SERVER_PID" || true
 SERVER_PID=""
 
-redis-server --port "$REDIS_PORT" --save "" --appendonly no --daemonize no \
+$SERVER_CPUS redis-server --port "$REDIS_PORT" --save "" --appendonly no --daemonize no \
   --loglevel warning > "$SCRATCH/redis.log" 2>&1 &
 REDIS_PID=$!
 wait_for redis-cli -p "$REDIS_PORT" ping
 "$LOAD" --target redis --port "$REDIS_PORT" --entities "$ENTITIES" --load
 for batch in 1 100; do
-  RESULTS+=("$("$LOAD" --target redis --port "$REDIS_PORT" --entities "$ENTITIES" \
-    --batch "$batch" --connections "$CONNECTIONS" --seconds "$SECONDS_PER_RUN")")
+  run --target redis --port "$REDIS_PORT" --batch "$batch"
 done
 REDIS_VERSION=$(redis-server --version | awk '{print $3}')
 redis-cli -p "$REDIS_PORT" shutdown nosave > /dev/null 2>&1 || true
 wait "$REDIS_PID" 2> /dev/null || true
 REDIS_PID=""
 
-echo "RESULTS (latency end to end at the client, microseconds; Redis $REDIS_VERSION)"
-printf '  %-8s %6s %12s %10s %10s %10s %14s\n' target batch requests p50 p99 p99.9 entity-rows/s
-for line in "${RESULTS[@]}"; do
-  read -r target batch _conns requests p50 p99 p999 rows <<< "$line"
-  printf '  %-8s %6s %12s %10s %10s %10s %14s\n' "$target" "$batch" "$requests" "$p50" "$p99" "$p999" "$rows"
+echo "RESULTS (latency end to end at the client, microseconds; Redis $REDIS_VERSION;"
+echo "  client-cpu: the load generator's CPU use, % of one CPU; load: 1-minute load"
+echo "  average when the run started)"
+printf '  %-13s %6s %10s %9s %9s %9s %14s %11s %5s\n' target batch requests p50 p99 \
+  p99.9 entity-rows/s client-cpu load
+for i in "${!RESULTS[@]}"; do
+  read -r target batch _conns requests p50 p99 p999 rows cpu <<< "${RESULTS[$i]}"
+  printf '  %-13s %6s %10s %9s %9s %9s %14s %10s%% %5s\n' "$target" "$batch" "$requests" \
+    "$p50" "$p99" "$p999" "$rows" "$cpu" "${LOADS[$i]}"
 done
 echo
 field() { printf '%s\n' "${RESULTS[@]}" | awk -v t="$1" -v b="$2" -v f="$3" '$1 == t && $2 == b {print $f}'; }
 verdict() { awk -v v="$1" -v l="$2" 'BEGIN {print (v <= l) ? "PASS" : "FAIL"}'; }
-P99_1=$(field strata 1 6) P99_100=$(field strata 100 6)
-ROWS_S=$(field strata 100 8) ROWS_R=$(field redis 100 8)
-RATIO=$(awk -v s="$ROWS_S" -v r="$ROWS_R" 'BEGIN {printf "%.2f", s / r}')
-echo "TARGETS"
-printf '  %-58s %s  %s us\n' "strata p99 at batch 1 <= 150 us" "$(verdict "$P99_1" 150)" "$P99_1"
-printf '  %-58s %s  %s us\n' "strata p99 at batch 100 <= 1500 us" "$(verdict "$P99_100" 1500)" "$P99_100"
-printf '  %-58s %s  %sx\n' "strata entity-rows/s at batch 100 >= 2x Redis's" \
-  "$(awk -v x="$RATIO" 'BEGIN {print (x >= 2) ? "PASS" : "FAIL"}')" "$RATIO"
+ROWS_R=$(field redis 100 8)
+echo "TARGETS ($CONNECTIONS connections)"
+for target in strata-json strata-proto; do
+  P99_1=$(field "$target" 1 6) P99_100=$(field "$target" 100 6) ROWS_S=$(field "$target" 100 8)
+  RATIO=$(awk -v s="$ROWS_S" -v r="$ROWS_R" 'BEGIN {printf "%.2f", s / r}')
+  printf '  %-13s %-48s %s  %s us\n' "$target" "p99 at batch 1 <= 150 us" \
+    "$(verdict "$P99_1" 150)" "$P99_1"
+  printf '  %-13s %-48s %s  %s us\n' "$target" "p99 at batch 100 <= 1500 us" \
+    "$(verdict "$P99_100" 1500)" "$P99_100"
+  printf '  %-13s %-48s %s  %sx\n' "$target" "entity-rows/s at batch 100 >= 2x Redis's" \
+    "$(awk -v x="$RATIO" 'BEGIN {print (x >= 2) ? "PASS" : "FAIL"}')" "$RATIO"
+done

@@ -53,6 +53,12 @@ struct IngestOptions {
   size_t log_chunk_bytes = 16 << 10;
   // Called with bytes parsed so far (from one thread at a time).
   std::function<void(uint64_t)> progress;
+  // What errors call the input ("body:3: ..."); default: the path ("<stdin>" for
+  // "-").
+  std::string source_name;
+  // Whether each entity's newest row also goes to the online table. Default true;
+  // false appends to the offline log only (Feast's push to "offline").
+  bool update_online = true;
 };
 
 struct IngestResult {
@@ -84,6 +90,9 @@ struct HistoricalRequest {
   TimeUnit timestamp_unit = TimeUnit::kSeconds;
   // What errors call the spine ("spine.csv:12: ...").
   std::string spine_name = "spine";
+  // Most spine rows; more: ResourceExhausted, once the block that passes the limit
+  // is read (before its rows are looked up). Default 0: no limit.
+  uint64_t max_spine_rows = 0;
   // Pinned by Reproduce: view versions (default: latest) and the ingest position
   // (default: now).
   std::map<std::string, uint64_t> view_versions;
@@ -193,6 +202,10 @@ class OnlineColumn {
 // One entity per index: join key name -> values, one per entity.
 using EntityColumns = std::vector<std::pair<std::string, std::vector<Value>>>;
 
+// Rows of one view by column: column name -> values, one per row. Values are typed
+// as the columns are declared (timestamps as int64 Micros); null is a missing value.
+using RowColumns = std::vector<std::pair<std::string, std::vector<Value>>>;
+
 struct OnlineResult {
   EntityColumns entities;             // the join keys, values typed as declared
   std::vector<std::string> features;  // as requested ("view:feature")
@@ -207,6 +220,12 @@ struct FeatureStoreOptions {
   // command-line lookup reads each row once). A server sizes it to its online
   // table; see docs/features.md.
   size_t online_cache_bytes = 0;
+};
+
+// Keys the online cache was asked for (one per entity and view of each Online call).
+struct OnlineCacheStats {
+  uint64_t hits = 0;    // found in memory: a row, or an entity known to have none
+  uint64_t misses = 0;  // read from the online table
 };
 
 // Thread-safe; `store` must outlive it.
@@ -269,8 +288,28 @@ class FeatureStore {
   absl::StatusOr<OnlineResult> Online(const std::vector<std::string>& features,
                                       const EntityColumns& entities, Micros now) const;
 
+  // Writes rows to the online table only (Feast's push to "online"). `rows` has
+  // every join key of the view and event_timestamp, optionally created_timestamp
+  // (null or absent: `now`) and any of its features (absent: null in every row).
+  // Each entity keeps the row with the largest (event time, created time), as after
+  // an ingest: a row older than the stored one changes nothing. The rows carry the
+  // last committed ingest number, so at equal times they replace that ingest's row
+  // and earlier ones, and a later ingest's row replaces them. Nothing else is
+  // written (no offline log rows, dataset or ingest record), except the view's
+  // column dictionary the first time a feature is written; historical retrieval
+  // never sees these rows. Everything is checked before anything is written; the
+  // rows are written in one transaction.
+  // Errors: NotFound for an unknown view; InvalidArgument for an unknown, repeated
+  // or missing column, ragged columns, no rows, a null join key or event time, or a
+  // value not of the column's type (naming the column and the row, from 1).
+  absl::Status PushOnline(const std::string& view, const RowColumns& rows, Micros now);
+
   // What the store has received now.
   absl::StatusOr<IngestPosition> Position() const;
+
+  // The online cache's hits and misses since construction; zeros without a cache
+  // (FeatureStoreOptions::online_cache_bytes 0). Cheap: a few relaxed loads.
+  OnlineCacheStats online_cache_stats() const;
 
   struct Impl;  // features/impl.h; internal
 

@@ -720,5 +720,171 @@ TEST_F(FeatureStoreTest, LargeRowsCrossRunBuffersAndChunks) {
   }
 }
 
+TEST_F(FeatureStoreTest, PushOnlineKeepsTheNewerRowAndTouchesNothingElse) {
+  ASSERT_TRUE(IngestText("stats",
+                         "customer_id,event_timestamp,created_timestamp,x,s\n"
+                         "1,1000,1000,1.5,ingested\n")
+                  .ok());
+  auto before = fs_->Position();
+  ASSERT_TRUE(before.ok());
+  const size_t log_rows = LogRows();
+  const auto i64 = [](int64_t v) { return Value(v); };
+  const auto online = [&](int64_t customer) {
+    auto r = fs_->Online({"stats:x", "stats:s"}, {{"customer_id", {i64(customer)}}},
+                         Sec(1050));
+    EXPECT_TRUE(r.ok()) << r.status();
+    return std::make_pair(r->values[0][0], r->values[1][0]);
+  };
+  // Older by event time: ignored. Newer: replaces the whole row (s absent: null).
+  ASSERT_TRUE(fs_->PushOnline("stats",
+                              {{"customer_id", {i64(1)}},
+                               {"event_timestamp", {i64(Sec(999))}},
+                               {"x", {Value(9.0)}}},
+                              Sec(5000))
+                  .ok());
+  EXPECT_EQ(std::get<double>(online(1).first.value), 1.5);
+  ASSERT_TRUE(fs_->PushOnline("stats",
+                              {{"x", {Value(2.5), Value(7.0)}},
+                               {"event_timestamp", {i64(Sec(1001)), i64(Sec(1002))}},
+                               {"customer_id", {i64(1), i64(7)}}},
+                              Sec(5000))
+                  .ok());
+  auto [x, s] = online(1);
+  EXPECT_EQ(std::get<double>(x.value), 2.5);
+  EXPECT_EQ(x.event_time, Sec(1001));
+  EXPECT_EQ(s.status, FeatureStatus::kNullValue);
+  EXPECT_EQ(std::get<double>(online(7).first.value), 7.0);
+  // Equal event time: the larger created time wins, whichever comes first.
+  ASSERT_TRUE(fs_->PushOnline(
+                     "stats",
+                     {{"customer_id", {i64(1), i64(1)}},
+                      {"event_timestamp", {i64(Sec(1001)), i64(Sec(1001))}},
+                      {"created_timestamp", {i64(Sec(6000)), i64(Sec(5500))}},
+                      {"s", {Value(std::string("newest")), Value(std::string("older"))}}},
+                     Sec(5000))
+                  .ok());
+  EXPECT_EQ(std::get<std::string>(online(1).second.value), "newest");
+  // A later ingest's row replaces a pushed one with the same times.
+  ASSERT_TRUE(IngestText("stats",
+                         "customer_id,event_timestamp,created_timestamp,x,s\n"
+                         "7,1002,5000,8,from-ingest\n")
+                  .ok());
+  EXPECT_EQ(std::get<std::string>(online(7).second.value), "from-ingest");
+
+  // Nothing reached the log, and pushes are no ingests.
+  EXPECT_EQ(LogRows(), log_rows + 1);
+  auto after = fs_->Position();
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->position, before->position + 1);
+  HistoricalRequest request;
+  request.features = {"stats:x"};
+  auto out = Retrieve(request, "customer_id,event_timestamp\n1,1010\n");
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(*out, "customer_id,event_timestamp,x\n1,1010,1.5\n");
+}
+
+TEST_F(FeatureStoreTest, PushOnlineChecksEverythingBeforeWriting) {
+  const auto i64 = [](int64_t v) { return Value(v); };
+  struct Case {
+    RowColumns rows;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{}, "no columns"},
+      {{{"customer_id", {i64(1)}}}, "column event_timestamp is missing"},
+      {{{"event_timestamp", {i64(1)}}}, "join key column customer_id is missing"},
+      {{{"customer_id", {i64(1), i64(2)}}, {"event_timestamp", {i64(1)}}},
+       "column event_timestamp has 1 values, but customer_id has 2"},
+      {{{"customer_id", {i64(1)}}, {"event_timestamp", {i64(1)}}, {"nope", {i64(1)}}},
+       "unknown column nope"},
+      {{{"customer_id", {i64(1)}}, {"customer_id", {i64(1)}}}, "appears twice"},
+      {{{"customer_id", {Value()}}, {"event_timestamp", {i64(1)}}},
+       "column customer_id row 1: null"},
+      {{{"customer_id", {i64(1), i64(2)}},
+        {"event_timestamp", {i64(1), i64(1)}},
+        {"x", {Value(1.0), Value(std::string("2"))}}},
+       "column x row 2: expected double"},
+      {{{"customer_id", {Value(std::string("1"))}}, {"event_timestamp", {i64(1)}}},
+       "column customer_id row 1: expected int64"},
+      {{{"customer_id", {}}, {"event_timestamp", {}}}, "no rows"},
+  };
+  for (const Case& c : cases) {
+    absl::Status s = fs_->PushOnline("stats", c.rows, Sec(1));
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+    EXPECT_NE(s.message().find(c.message), std::string::npos) << s;
+  }
+  EXPECT_TRUE(
+      absl::IsNotFound(fs_->PushOnline("nope", {{"customer_id", {i64(1)}}}, Sec(1))));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      fs_->PushOnline("../x", {{"customer_id", {i64(1)}}}, Sec(1))));
+  // Nothing was written: the view never got an id, so no entity has a row.
+  auto r = fs_->Online({"stats:x"}, {{"customer_id", {i64(1)}}}, Sec(1));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->values[0][0].status, FeatureStatus::kNotFound);
+}
+
+TEST_F(FeatureStoreTest, PushOnlineWritesThroughTheCache) {
+  FeatureStoreOptions options;
+  options.online_cache_bytes = 1 << 20;
+  FeatureStore cached(store_.get(), options);
+  const auto i64 = [](int64_t v) { return Value(v); };
+  const auto x = [&] {
+    auto r = cached.Online({"stats:x"}, {{"customer_id", {i64(3)}}}, Sec(1000));
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r->values[0][0];
+  };
+  EXPECT_EQ(x().status, FeatureStatus::kNotFound);  // cached as absent
+  ASSERT_TRUE(cached
+                  .PushOnline("stats",
+                              {{"customer_id", {i64(3)}},
+                               {"event_timestamp", {i64(Sec(990))}},
+                               {"x", {Value(3.5)}}},
+                              Sec(1000))
+                  .ok());
+  EXPECT_EQ(std::get<double>(x().value), 3.5);
+  ASSERT_TRUE(cached
+                  .PushOnline("stats",
+                              {{"customer_id", {i64(3)}},
+                               {"event_timestamp", {i64(Sec(995))}},
+                               {"x", {Value(4.5)}}},
+                              Sec(1000))
+                  .ok());
+  EXPECT_EQ(std::get<double>(x().value), 4.5);
+}
+
+TEST_F(FeatureStoreTest, IngestCanSkipTheOnlineTableAndNameItsSource) {
+  IngestOptions options;
+  options.update_online = false;
+  options.source_name = "body";
+  auto r = fs_->Ingest("stats",
+                       WriteFile("a.csv", "customer_id,event_timestamp,x\n1,1000,1.5\n"),
+                       options);
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto online =
+      fs_->Online({"stats:x"}, {{"customer_id", {Value(int64_t{1})}}}, Sec(1000));
+  ASSERT_TRUE(online.ok()) << online.status();
+  EXPECT_EQ(online->values[0][0].status, FeatureStatus::kNotFound);
+  HistoricalRequest request;
+  request.features = {"stats:x"};
+  auto out = Retrieve(request, "customer_id,event_timestamp\n1,1000\n");
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(*out, "customer_id,event_timestamp,x\n1,1000,1.5\n");
+  auto bad = fs_->Ingest(
+      "stats", WriteFile("b.csv", "customer_id,event_timestamp,x\n1,1000,lots\n"),
+      options);
+  EXPECT_TRUE(absl::IsInvalidArgument(bad.status()));
+  EXPECT_EQ(bad.status().message().rfind("body:2: column x: ", 0), 0u) << bad.status();
+}
+
+TEST_F(FeatureStoreTest, HistoricalRefusesSpinesOverTheRowLimit) {
+  HistoricalRequest request;
+  request.features = {"stats:x"};
+  request.max_spine_rows = 2;
+  EXPECT_TRUE(Retrieve(request, "customer_id,event_timestamp\n1,1\n\n2,1\n").ok());
+  auto out = Retrieve(request, "customer_id,event_timestamp\n1,1\n2,1\n3,1\n");
+  EXPECT_TRUE(absl::IsResourceExhausted(out.status())) << out.status();
+  EXPECT_EQ(out.status().message(), "spine has more than 2 rows");
+}
+
 }  // namespace
 }  // namespace strata::features

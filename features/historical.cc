@@ -447,6 +447,10 @@ absl::StatusOr<HistoricalResult> FeatureStore::Historical(
       }
     }
     result.rows += rows;
+    if (request.max_spine_rows > 0 && result.rows > request.max_spine_rows) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          request.spine_name, " has more than ", request.max_spine_rows, " rows"));
+    }
 
     // Look every row up, view by view: the lookups are split at an entity into two
     // key ranges, each sorted and swept by its own thread.

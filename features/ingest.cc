@@ -792,7 +792,9 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   } else if (!view->def.timestamp_unit().empty()) {
     ASSIGN_OR_RETURN(unit, ParseTimeUnit(view->def.timestamp_unit()));
   }
-  const std::string source_name = path == "-" ? "<stdin>" : path;
+  const std::string source_name = !options.source_name.empty() ? options.source_name
+                                  : path == "-"                ? "<stdin>"
+                                                               : path;
   // Standard input is kept in a file: it is read again when stored as a dataset.
   std::optional<ScratchPath> spooled;
   std::string file = path;
@@ -1122,6 +1124,7 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   }
   putter.join();
   RETURN_IF_ERROR(put.status());
+  if (!options.update_online) online.clear();
   nv.content_id = put->content_id;
   ASSIGN_OR_RETURN(CommitResult dataset, store_->artifacts().Commit(nv));
 

@@ -1,5 +1,8 @@
 // Online lookup: one MultiGet per view in the online table, whose merge operator
 // keeps each entity's newest row.
+#include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstring>
 
 #include "absl/strings/numbers.h"
@@ -210,82 +213,183 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(
   return result;
 }
 
+OnlineCacheStats FeatureStore::online_cache_stats() const {
+  const OnlineCache* cache = impl_->online_cache.get();
+  if (cache == nullptr) return {};
+  const OnlineCache::Stats stats = cache->stats();
+  return {.hits = stats.hits, .misses = stats.misses};
+}
+
 namespace {
 
-void WriteJsonValue(JsonWriter& w, const Value& v, ValueType type) {
-  if (v.index() == 0) {
-    w.Null();
+// Writes `d` as std::to_chars(d) would (the shortest text that reads back as `d`,
+// fixed or exponent form, whichever is shorter) when `d` is a decimal of at most 6
+// fraction digits and |d| < 4e9, and returns the end; else returns nullptr. Such
+// decimals (prices, rates, counts) are most doubles of an online response, and this
+// takes half the time of to_chars. Below 4e9 a double's rounding interval is
+// narrower than 10^-6, so the decimal is its only shortest text.
+char* ShortDecimal(double d, char* out) {
+  const double scaled = d * 1e6;
+  if (!(std::fabs(scaled) < 4e15) || d == 0) return nullptr;  // -0 and NaN to to_chars
+  const int64_t k = static_cast<int64_t>(scaled < 0 ? scaled - 0.5 : scaled + 0.5);
+  // Division is correctly rounded, as strtod is: k / 10^6 reads back as d.
+  if (static_cast<double>(k) / 1e6 != d) return nullptr;
+  uint64_t m = k < 0 ? 0 - static_cast<uint64_t>(k) : static_cast<uint64_t>(k);
+  int point = 6;  // |d| = m / 10^point
+  while (m % 10 == 0) {
+    m /= 10;
+    --point;
+  }
+  char digits[24];
+  char* const end = digits + sizeof(digits);
+  char* first = end;
+  do {
+    *--first = static_cast<char>('0' + m % 10);
+    m /= 10;
+  } while (m != 0);
+  const int n = static_cast<int>(end - first);
+  const int fixed = point > 0 ? std::max(1, n - point) + 1 + point : n - point;
+  const int exponent_form = n + (n > 1 ? 1 : 0) + 4;  // 1.25e-05
+  if (exponent_form < fixed) return nullptr;
+  if (k < 0) *out++ = '-';
+  if (point <= 0) {  // 1250
+    out = std::copy(first, end, out);
+    out = std::fill_n(out, -point, '0');
+  } else if (n > point) {  // 12.5
+    out = std::copy(first, end - point, out);
+    *out++ = '.';
+    out = std::copy(end - point, end, out);
+  } else {  // 0.0125
+    *out++ = '0';
+    *out++ = '.';
+    out = std::fill_n(out, point - n, '0');
+    out = std::copy(first, end, out);
+  }
+  return out;
+}
+
+// One value of a column of type `type`, as the JSON form writes it. Only strings are
+// quoted (escaped) one by one; numbers go straight into `out`.
+void AppendJsonValue(const Value& v, ValueType type, std::string* out) {
+  char buf[32];
+  if (const auto* d = std::get_if<double>(&v)) {
+    // The shortest text that reads back as the same double; JSON has no NaN.
+    if (char* end = ShortDecimal(*d, buf); end != nullptr) {
+      out->append(buf, end);
+    } else if (std::isfinite(*d)) {
+      out->append(buf, std::to_chars(buf, buf + sizeof(buf), *d).ptr);
+    } else {
+      out->append("null");
+    }
   } else if (const auto* i = std::get_if<int64_t>(&v)) {
     if (type == VALUE_TYPE_TIMESTAMP) {
-      w.String(FormatTimestamp(*i));
+      out->append(JsonWriter::Quote(FormatTimestamp(*i)));
     } else {
-      w.Int(*i);
+      out->append(buf, std::to_chars(buf, buf + sizeof(buf), *i).ptr);
     }
-  } else if (const auto* d = std::get_if<double>(&v)) {
-    w.Double(*d);
   } else if (const auto* b = std::get_if<bool>(&v)) {
-    w.Bool(*b);
+    out->append(*b ? "true" : "false");
+  } else if (v.index() == 0) {
+    out->append("null");
   } else {
     std::string text;
     AppendValueText(v, type, &text);
-    w.String(text);
+    out->append(JsonWriter::Quote(text));
   }
 }
 
 }  // namespace
 
+// Written into one buffer sized up front, each status and event time quoted once
+// (not through JsonWriter, which quotes a copy of every string): a batch of 100 x 50
+// doubles is ~220 KB, mostly numbers and those repeated strings.
 std::string OnlineResponseJson(const OnlineResult& result, bool full_names) {
-  JsonWriter w;
-  w.BeginObject().Key("metadata").BeginObject().Key("feature_names").BeginArray();
-  for (const auto& [name, values] : result.entities) w.String(name);
-  for (const std::string& f : result.features) {
-    const size_t colon = f.find(':');
-    w.String(full_names ? f.substr(0, colon) + "__" + f.substr(colon + 1)
-                        : f.substr(colon + 1));
-  }
-  w.EndArray().EndObject().Key("results").BeginArray();
-  const std::string epoch = FormatTimestamp(0);
-  std::vector<std::pair<Micros, std::string>> times(
-      result.entities.empty() ? 0 : result.entities.front().second.size());
+  const size_t n = result.entities.empty() ? 0 : result.entities.front().second.size();
+  std::string out;
+  // A number's value, status and event time take ~45 bytes.
+  out.reserve(64 + (result.entities.size() + result.features.size()) * (96 + 48 * n));
+  out.append("{\"metadata\":{\"feature_names\":[");
+  bool first = true;
   for (const auto& [name, values] : result.entities) {
-    w.BeginObject().Key("values").BeginArray();
-    for (const Value& v : values) {
-      WriteJsonValue(
-          w, v,
-          std::holds_alternative<int64_t>(v) ? VALUE_TYPE_INT64 : VALUE_TYPE_STRING);
-    }
-    w.EndArray().Key("statuses").BeginArray();
-    for (size_t i = 0; i < values.size(); ++i) w.String("PRESENT");
-    w.EndArray().Key("event_timestamps").BeginArray();
-    for (size_t i = 0; i < values.size(); ++i) w.String(epoch);
-    w.EndArray().EndObject();
+    if (!first) out.push_back(',');
+    first = false;
+    out.append(JsonWriter::Quote(name));
   }
+  for (const std::string& f : result.features) {
+    if (!first) out.push_back(',');
+    first = false;
+    const size_t colon = f.find(':');
+    out.append(JsonWriter::Quote(full_names
+                                     ? f.substr(0, colon) + "__" + f.substr(colon + 1)
+                                     : f.substr(colon + 1)));
+  }
+  out.append("]},\"results\":[");
+  const std::string epoch = JsonWriter::Quote(FormatTimestamp(0));
+  first = true;
+  for (const auto& [name, values] : result.entities) {
+    if (!first) out.push_back(',');
+    first = false;
+    out.append("{\"values\":[");
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      AppendJsonValue(values[i],
+                      std::holds_alternative<int64_t>(values[i]) ? VALUE_TYPE_INT64
+                                                                 : VALUE_TYPE_STRING,
+                      &out);
+    }
+    out.append("],\"statuses\":[");
+    for (size_t i = 0; i < values.size(); ++i) {
+      out.append(i > 0 ? ",\"PRESENT\"" : "\"PRESENT\"");
+    }
+    out.append("],\"event_timestamps\":[");
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      out.append(epoch);
+    }
+    out.append("]}");
+  }
+  // Each entity's event time, quoted; features of one view share it.
+  std::vector<std::pair<Micros, std::string>> times(n);
   for (size_t f = 0; f < result.features.size(); ++f) {
-    w.BeginObject().Key("values").BeginArray();
-    for (const OnlineValue& v : result.values[f])
-      WriteJsonValue(w, v.value, result.types[f]);
-    w.EndArray().Key("statuses").BeginArray();
-    for (const OnlineValue& v : result.values[f]) w.String(FeatureStatusName(v.status));
-    w.EndArray().Key("event_timestamps").BeginArray();
+    if (!first) out.push_back(',');
+    first = false;
     const OnlineColumn& column = result.values[f];
+    out.append("{\"values\":[");
     for (size_t i = 0; i < column.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      if (column.status(i) == FeatureStatus::kPresent) {
+        AppendJsonValue(column[i].value, result.types[f], &out);
+      } else {
+        out.append("null");
+      }
+    }
+    out.append("],\"statuses\":[");
+    for (size_t i = 0; i < column.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      const absl::string_view status = FeatureStatusName(column.status(i));
+      out.push_back('"');
+      out.append(status.data(), status.size());
+      out.push_back('"');
+    }
+    out.append("],\"event_timestamps\":[");
+    for (size_t i = 0; i < column.size(); ++i) {
+      if (i > 0) out.push_back(',');
       const std::optional<Micros> t = column.event_time(i);
       if (!t.has_value()) {
-        w.String(epoch);
+        out.append(epoch);
         continue;
       }
-      // Features of one view share each entity's event time: format it once.
       auto& [cached_time, text] = times[i];
       if (text.empty() || cached_time != *t) {
         cached_time = *t;
-        text = FormatTimestamp(*t);
+        text = JsonWriter::Quote(FormatTimestamp(*t));
       }
-      w.String(text);
+      out.append(text);
     }
-    w.EndArray().EndObject();
+    out.append("]}");
   }
-  w.EndArray().EndObject();
-  return w.Take();
+  out.append("]}");
+  return out;
 }
 
 }  // namespace strata::features

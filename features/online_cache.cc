@@ -52,6 +52,7 @@ void OnlineCache::FindMany(const std::vector<std::string>& keys, std::string* ro
     if (start[s] == start[s + 1]) continue;
     Shard& shard = shards_[s];
     std::lock_guard lock(shard.mu);
+    uint32_t shard_hits = 0;
     // Prefetch every probe first, so the table's misses overlap too.
     for (uint32_t k = start[s]; k < start[s + 1]; ++k) {
       shard.rows.prefetch(hashed[order[k]]);
@@ -63,6 +64,7 @@ void OnlineCache::FindMany(const std::vector<std::string>& keys, std::string* ro
       auto it = shard.rows.find(hashed[i]);
       if (it == shard.rows.end()) continue;
       f.hit = true;
+      ++shard_hits;
       if (!it->second) continue;
       hits[i] = &it->second;
       const char* p = it->second.bytes.get();
@@ -77,7 +79,19 @@ void OnlineCache::FindMany(const std::vector<std::string>& keys, std::string* ro
       f.size = static_cast<uint32_t>(hits[i]->size);
       rows->append(hits[i]->bytes.get(), hits[i]->size);
     }
+    shard.hits.fetch_add(shard_hits, std::memory_order_relaxed);
+    shard.misses.fetch_add(start[s + 1] - start[s] - shard_hits,
+                           std::memory_order_relaxed);
   }
+}
+
+OnlineCache::Stats OnlineCache::stats() const {
+  Stats total;
+  for (const Shard& shard : shards_) {
+    total.hits += shard.hits.load(std::memory_order_relaxed);
+    total.misses += shard.misses.load(std::memory_order_relaxed);
+  }
+  return total;
 }
 
 void OnlineCache::Put(Shard& shard, const HashedKey& key, Row row) {

@@ -12,6 +12,7 @@
 #define STRATA_FEATURES_ONLINE_CACHE_H_
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -63,6 +64,14 @@ class OnlineCache {
   // or older (by its first `version_bytes` bytes, as the online merge operator).
   void Update(absl::string_view key, absl::string_view row, size_t version_bytes);
 
+  // Keys looked up by FindMany since construction: a hit found the key (a row or a
+  // known absence), a miss did not. Counted once per shard and batch, with relaxed
+  // atomics; a sum read while lookups run may lag them slightly.
+  struct Stats {
+    uint64_t hits = 0, misses = 0;
+  };
+  Stats stats() const;
+
  private:
   static constexpr int kShards = 8;
   // A key with its hash, computed once for the shard, the prefetch and the probe.
@@ -90,6 +99,7 @@ class OnlineCache {
     absl::flat_hash_map<std::string, Row, KeyHash, KeyEq> rows;
     size_t bytes = 0;
     uint64_t generation = 0;
+    std::atomic<uint64_t> hits{0}, misses{0};
   };
   // The hash's top bits: the table uses the low ones.
   static size_t ShardIndex(size_t hash) { return hash >> 61; }

@@ -300,4 +300,15 @@ std::string RenderLineage(const LineageGraph& g, LineageFormat format,
   return "";
 }
 
+void WriteArtifactSummaryJson(JsonWriter& w, const ArtifactSummary& s) {
+  w.BeginObject().Key("artifact").String(s.artifact.ToString());
+  w.Key("kind").String(KindName(s.artifact.kind)).Key("name").String(s.artifact.name);
+  w.Key("latest").Uint(s.head.latest_version());
+  w.Key("created").String(FormatTime(s.head.created_us()));
+  w.Key("updated").String(FormatTime(s.head.updated_us()));
+  w.Key("aliases").BeginObject();
+  for (const auto& [name, version] : s.aliases) w.Key(name).Uint(version);
+  w.EndObject().EndObject();
+}
+
 }  // namespace strata

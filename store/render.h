@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "store/artifacts.h"
 #include "store/json_writer.h"
 #include "store/lineage.h"
 #include "store/store.pb.h"
@@ -34,6 +35,8 @@ void WriteVersionJson(JsonWriter& w, const store::Version& v,
 void WriteRunJson(JsonWriter& w, const store::Run& run);
 // {"sequence","alias","from"|null,"to"|null,"who","at","reason"}
 void WriteAliasMoveJson(JsonWriter& w, const store::AliasMove& move);
+// {"artifact","kind","name","latest","created","updated","aliases":{ALIAS:N}}
+void WriteArtifactSummaryJson(JsonWriter& w, const ArtifactSummary& summary);
 
 enum class LineageFormat { kTree, kJson, kDot, kMermaid };
 // Errors: InvalidArgument for anything but tree, json, dot, mermaid.

@@ -29,4 +29,20 @@ Store::~Store() = default;
 
 const std::string& Store::dir() const { return db_->dir(); }
 
+uint64_t Store::ApproximateSizeBytes() const {
+  uint64_t total = 0;
+  for (int cf = 0; cf < static_cast<int>(internal::Cf::kCount); ++cf) {
+    for (const std::string* property : {&rocksdb::DB::Properties::kLiveSstFilesSize,
+                                        &rocksdb::DB::Properties::kLiveBlobFileSize}) {
+      uint64_t bytes = 0;
+      // A property RocksDB cannot give counts as 0: this is a gauge, not an audit.
+      if (db_->raw()->GetIntProperty(db_->cf(static_cast<internal::Cf>(cf)), *property,
+                                     &bytes)) {
+        total += bytes;
+      }
+    }
+  }
+  return total;
+}
+
 }  // namespace strata

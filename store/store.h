@@ -6,6 +6,7 @@
 #ifndef STRATA_STORE_STORE_H_
 #define STRATA_STORE_STORE_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -51,6 +52,12 @@ class Store {
   const Lineage& lineage() const { return *lineage_; }
   ChunkStore& chunks() { return *chunks_; }
   const std::string& dir() const;
+
+  // Bytes of the store's live SST and blob files, summed over its column families
+  // (RocksDB's live-sst-files-size and live-blob-file-size): what the data occupies
+  // on disk, excluding the write-ahead log, unflushed memtables and files that only
+  // an old snapshot or iterator still holds. Cheap (no I/O); thread-safe.
+  uint64_t ApproximateSizeBytes() const;
 
   // The database itself, for the strata modules whose tables live in it
   // (features/). Not an API for applications.

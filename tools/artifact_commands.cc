@@ -21,9 +21,23 @@
 namespace strata::cli {
 
 absl::StatusOr<std::unique_ptr<Store>> Context::OpenStore(bool create) const {
+  if (!server.empty()) {
+    return absl::FailedPreconditionError(
+        "this command works on a local store (--store), not with --server");
+  }
   StoreOptions options;
   options.create_if_missing = create;
   return Store::Open(store_dir, options);
+}
+
+absl::StatusOr<std::unique_ptr<StoreClient>> Context::Client() const {
+  ClientOptions options;
+  options.server = server;
+  options.token = token;
+  options.ca_file = ca_file;
+  options.store_dir = store_dir;
+  options.creator = Creator();
+  return ConnectClient(options);
 }
 
 std::string Context::Creator() {
@@ -60,12 +74,11 @@ absl::Status Print(const std::string& text) {
 namespace {
 
 // Writes the content to `path` atomically, once every chunk verified.
-absl::Status GetToFile(Store& store, const store::Version& v, const std::string& path) {
-  ASSIGN_OR_RETURN(Digest digest, Digest::FromRaw(v.content_id()));
+absl::Status GetToFile(StoreClient& client, const store::Version& v,
+                       const std::string& path) {
   return WriteFileAtomically(path, [&](ByteSink& sink) {
     ProgressBar bar("get", v.size());
-    absl::Status s =
-        store.content().Get(digest, sink, [&](uint64_t done) { bar.Update(done); });
+    absl::Status s = client.Read(v, sink, [&](uint64_t done) { bar.Update(done); });
     bar.Finish();
     return s;
   });
@@ -101,22 +114,18 @@ absl::Status RunPut(const Context& ctx, const PutArgs& a) {
   request.alias = a.alias;
   request.creator = Context::Creator();
   ASSIGN_OR_RETURN(auto source, OpenFileSource(a.file));
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  // Refuse a bad request before streaming any content.
-  RETURN_IF_ERROR(store->artifacts().Check(request));
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
   ProgressBar bar("put", source->SizeHint());
-  ASSIGN_OR_RETURN(PutStats stats, store->content().Put(*source, [&](uint64_t done) {
-    bar.Update(done);
-  }));
+  auto put = client->Put(request, *source, [&](uint64_t done) { bar.Update(done); });
   bar.Finish();
-  request.content_id = stats.content_id;
-  ASSIGN_OR_RETURN(CommitResult result, store->artifacts().Commit(request));
+  if (!put.ok()) return put.status();
+  const CommitResult& result = put->commit;
   if (!result.created && ::isatty(STDERR_FILENO) == 1) {
     std::fprintf(stderr,
                  "note: identical to the latest version; nothing new was stored\n");
   }
   return Print(
-      absl::StrCat(VersionRef(result.version), " sha256:", stats.content_id.Hex(), "\n"));
+      absl::StrCat(VersionRef(result.version), " sha256:", put->content_id.Hex(), "\n"));
 }
 
 struct GetArgs {
@@ -125,14 +134,12 @@ struct GetArgs {
 
 absl::Status RunGet(const Context& ctx, const GetArgs& a) {
   ASSIGN_OR_RETURN(Ref ref, ParseRef(a.ref));
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  ASSIGN_OR_RETURN(store::Version v, store->artifacts().Resolve(ref));
-  if (!a.output.empty() && a.output != "-") return GetToFile(*store, v, a.output);
-  ASSIGN_OR_RETURN(Digest id, Digest::FromRaw(v.content_id()));
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  ASSIGN_OR_RETURN(store::Version v, client->Resolve(ref));
+  if (!a.output.empty() && a.output != "-") return GetToFile(*client, v, a.output);
   auto sink = FdSink(STDOUT_FILENO, "standard output");
   ProgressBar bar("get", v.size());
-  absl::Status s =
-      store->content().Get(id, *sink, [&](uint64_t done) { bar.Update(done); });
+  absl::Status s = client->Read(v, *sink, [&](uint64_t done) { bar.Update(done); });
   bar.Finish();
   return s;
 }
@@ -165,9 +172,9 @@ std::string ShowText(const store::Version& v, const std::vector<std::string>& al
 
 absl::Status RunShow(const Context& ctx, const ShowArgs& a) {
   ASSIGN_OR_RETURN(Ref ref, ParseRef(a.ref));
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  ASSIGN_OR_RETURN(store::Version v, store->artifacts().Resolve(ref));
-  ASSIGN_OR_RETURN(auto aliases, store->artifacts().AliasesByVersion(ref.artifact));
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  ASSIGN_OR_RETURN(store::Version v, client->Resolve(ref));
+  ASSIGN_OR_RETURN(auto aliases, client->AliasesByVersion(ref.artifact));
   const auto& mine = aliases[v.number()];
   if (!a.json) return Print(ShowText(v, mine));
   JsonWriter w;
@@ -182,9 +189,9 @@ struct LogArgs {
 
 absl::Status RunLog(const Context& ctx, const LogArgs& a) {
   ASSIGN_OR_RETURN(ArtifactId artifact, ParseArtifactId(a.artifact));
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  ASSIGN_OR_RETURN(auto versions, store->artifacts().Versions(artifact));
-  ASSIGN_OR_RETURN(auto aliases, store->artifacts().AliasesByVersion(artifact));
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  ASSIGN_OR_RETURN(auto versions, client->Versions(artifact));
+  ASSIGN_OR_RETURN(auto aliases, client->AliasesByVersion(artifact));
   std::reverse(versions.begin(), versions.end());  // newest first
   if (a.json) {
     return PrintJsonArray(versions, [&](JsonWriter& w, const store::Version& v) {
@@ -216,19 +223,10 @@ absl::Status RunLs(const Context& ctx, const LsArgs& a) {
   if (!a.kind.empty()) {
     ASSIGN_OR_RETURN(kind, ParseKind(a.kind));
   }
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  ASSIGN_OR_RETURN(auto list, store->artifacts().List(kind));
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  ASSIGN_OR_RETURN(auto list, client->List(kind));
   if (a.json) {
-    return PrintJsonArray(list, [](JsonWriter& w, const ArtifactSummary& s) {
-      w.BeginObject().Key("artifact").String(s.artifact.ToString());
-      w.Key("kind").String(KindName(s.artifact.kind)).Key("name").String(s.artifact.name);
-      w.Key("latest").Uint(s.head.latest_version());
-      w.Key("created").String(FormatTime(s.head.created_us()));
-      w.Key("updated").String(FormatTime(s.head.updated_us()));
-      w.Key("aliases").BeginObject();
-      for (const auto& [name, version] : s.aliases) w.Key(name).Uint(version);
-      w.EndObject().EndObject();
-    });
+    return PrintJsonArray(list, WriteArtifactSummaryJson);
   }
   std::string out;
   for (const auto& s : list) {
@@ -279,9 +277,8 @@ absl::Status RunAliasSet(const Context& ctx, const AliasArgs& a) {
         absl::StrCat("expected a version number (1, 2, ...), got '", a.version, "'"));
   }
   ASSIGN_OR_RETURN(auto expect, ParseExpect(a.expect));
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  ASSIGN_OR_RETURN(auto move,
-                   store->artifacts().SetAlias(artifact, a.alias, version, expect,
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  ASSIGN_OR_RETURN(auto move, client->SetAlias(artifact, a.alias, version, expect,
                                                Context::Creator(), a.reason));
   return Print(MoveText(artifact, move));
 }
@@ -289,17 +286,16 @@ absl::Status RunAliasSet(const Context& ctx, const AliasArgs& a) {
 absl::Status RunAliasRm(const Context& ctx, const AliasArgs& a) {
   ASSIGN_OR_RETURN(ArtifactId artifact, ParseArtifactId(a.artifact));
   ASSIGN_OR_RETURN(auto expect, ParseExpect(a.expect));
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  ASSIGN_OR_RETURN(auto move,
-                   store->artifacts().RemoveAlias(artifact, a.alias, expect,
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  ASSIGN_OR_RETURN(auto move, client->RemoveAlias(artifact, a.alias, expect,
                                                   Context::Creator(), a.reason));
   return Print(MoveText(artifact, move));
 }
 
 absl::Status RunAliasLog(const Context& ctx, const AliasArgs& a) {
   ASSIGN_OR_RETURN(ArtifactId artifact, ParseArtifactId(a.artifact));
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  ASSIGN_OR_RETURN(auto moves, store->artifacts().AliasLog(artifact));
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  ASSIGN_OR_RETURN(auto moves, client->AliasLog(artifact));
   if (a.json) return PrintJsonArray(moves, WriteAliasMoveJson);
   std::string out;
   const auto& v = VersionText;

@@ -11,6 +11,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
+#include "client/client.h"
 #include "store/json_writer.h"
 #include "store/store.h"
 
@@ -18,10 +19,17 @@ namespace strata::cli {
 
 struct Context {
   std::string store_dir;                 // --store, $STRATA_STORE, else ./.strata
+  std::string server;                    // --server, $STRATA_SERVER: a server's URL
+  std::string token;                     // --token, $STRATA_TOKEN
+  std::string ca_file;                   // --ca-file, $STRATA_CA_FILE: for https
   std::function<absl::Status()> action;  // set by the chosen command
 
-  // Opens the store. Errors: as Store::Open.
+  // Opens the store. Errors: as Store::Open; FailedPrecondition when --server is
+  // given (the command works on a local store only).
   absl::StatusOr<std::unique_ptr<Store>> OpenStore(bool create = false) const;
+  // The server given by --server, else the local store.
+  // Errors: as ConnectClient.
+  absl::StatusOr<std::unique_ptr<StoreClient>> Client() const;
   // Who is acting: $STRATA_USER, else $USER, else "uid:N".
   static std::string Creator();
 };

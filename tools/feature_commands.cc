@@ -42,11 +42,12 @@ struct ApplyArgs {
 
 absl::Status RunApply(const Context& ctx, const ApplyArgs& a) {
   ASSIGN_OR_RETURN(std::string text, ReadSmallFile(a.file));
-  ASSIGN_OR_RETURN(features::Definitions defs,
-                   features::ParseDefinitions(text, a.file == "-" ? "<stdin>" : a.file));
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  features::FeatureRegistry registry(store.get());
-  ASSIGN_OR_RETURN(auto applied, registry.Apply(defs, Context::Creator(), a.message));
+  const std::string source = a.file == "-" ? "<stdin>" : a.file;
+  // Refuse a malformed file before contacting the store.
+  RETURN_IF_ERROR(features::ParseDefinitions(text, source).status());
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  ASSIGN_OR_RETURN(auto applied,
+                   client->Apply(text, source, Context::Creator(), a.message));
   std::string out;
   for (const auto& view : applied) {
     absl::StrAppend(&out, "featureview/", view.name, "@", view.version,
@@ -80,8 +81,7 @@ absl::Status RunIngest(const Context& ctx, const IngestArgs& a) {
   options.dataset = a.dataset;
   options.creator = Context::Creator();
   options.message = a.message;
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  features::FeatureStore fs(store.get());
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
   std::optional<uint64_t> size;
   if (a.file != "-") {
     std::error_code ec;
@@ -90,7 +90,7 @@ absl::Status RunIngest(const Context& ctx, const IngestArgs& a) {
   }
   ProgressBar bar("ingest", size);
   options.progress = [&](uint64_t done) { bar.Update(done); };
-  auto r = fs.Ingest(a.view, a.file, options);
+  auto r = client->Ingest(a.view, a.file, options);
   bar.Finish();
   if (!r.ok()) return r.status();
   if (a.json) {
@@ -153,8 +153,7 @@ absl::Status RunHistorical(const Context& ctx, const HistoricalArgs& a) {
   request.created_cutoff = a.created_cutoff;
   request.full_names = a.full_names;
   request.spine_name = a.spine;
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  features::FeatureStore fs(store.get());
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
 
   if (!a.save.empty()) {
     if (a.save.rfind("dataset/", 0) != 0) {
@@ -164,12 +163,12 @@ absl::Status RunHistorical(const Context& ctx, const HistoricalArgs& a) {
     const std::string name = a.save.substr(8);
     absl::StatusOr<features::SavedResult> saved;
     if (a.output.empty()) {
-      saved = fs.SaveHistorical(request, a.spine, name, Context::Creator(), a.message,
-                                nullptr);
+      saved = client->SaveHistorical(request, a.spine, name, Context::Creator(),
+                                     a.message, nullptr);
     } else {
       RETURN_IF_ERROR(WriteFileAtomically(a.output, [&](ByteSink& sink) {
-        saved = fs.SaveHistorical(request, a.spine, name, Context::Creator(), a.message,
-                                  &sink);
+        saved = client->SaveHistorical(request, a.spine, name, Context::Creator(),
+                                       a.message, &sink);
         return saved.status();
       }));
     }
@@ -181,11 +180,11 @@ absl::Status RunHistorical(const Context& ctx, const HistoricalArgs& a) {
 
   if (a.output.empty()) {
     auto out = FdSink(STDOUT_FILENO, "standard output");
-    return fs.Historical(request, a.spine, *out).status();
+    return client->Historical(request, a.spine, *out).status();
   }
   absl::StatusOr<features::HistoricalResult> result;
   RETURN_IF_ERROR(WriteFileAtomically(a.output, [&](ByteSink& sink) {
-    result = fs.Historical(request, a.spine, sink);
+    result = client->Historical(request, a.spine, sink);
     return result.status();
   }));
   return Print(absl::StrCat("wrote ", a.output, " (", HistoricalSummary(*result), ")\n"));
@@ -196,14 +195,13 @@ struct ReproduceArgs {
 };
 
 absl::Status RunReproduce(const Context& ctx, const ReproduceArgs& a) {
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  features::FeatureStore fs(store.get());
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
   absl::StatusOr<features::ReproduceResult> r;
   if (a.output.empty()) {
-    r = fs.Reproduce(a.ref, nullptr);
+    r = client->Reproduce(a.ref, nullptr);
   } else {
     RETURN_IF_ERROR(WriteFileAtomically(a.output, [&](ByteSink& sink) {
-      r = fs.Reproduce(a.ref, &sink);
+      r = client->Reproduce(a.ref, &sink);
       return r.status();
     }));
   }
@@ -240,10 +238,8 @@ absl::Status RunOnline(const Context& ctx, const OnlineArgs& a) {
     }
     entities.emplace_back(item.substr(0, eq), std::move(values));
   }
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  features::FeatureStore fs(store.get());
-  ASSIGN_OR_RETURN(auto r,
-                   fs.Online(features, entities, absl::ToUnixMicros(absl::Now())));
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  ASSIGN_OR_RETURN(auto r, client->Online(features, entities));
   const size_t n = entities.front().second.size();
   if (a.json) {
     return Print(features::OnlineResponseJson(r, a.full_names) + "\n");

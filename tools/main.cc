@@ -28,7 +28,7 @@ int ExitCode(const absl::Status& s) {
 const char* FirstCommand(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--store") {
+    if (arg == "--store" || arg == "--server" || arg == "--token" || arg == "--ca-file") {
       ++i;
       continue;
     }
@@ -49,6 +49,21 @@ int main(int argc, char** argv) {
   ctx.store_dir = env_store != nullptr && *env_store != '\0' ? env_store : ".strata";
   app.add_option("--store", ctx.store_dir,
                  "Store directory (default: $STRATA_STORE, else ./.strata)");
+  const auto env = [](const char* name) {
+    const char* v = std::getenv(name);
+    return std::string(v == nullptr ? "" : v);
+  };
+  ctx.server = env("STRATA_SERVER");
+  ctx.token = env("STRATA_TOKEN");
+  ctx.ca_file = env("STRATA_CA_FILE");
+  app.add_option("--server", ctx.server,
+                 "Talk to this strata server (http[s]://HOST:PORT) instead of a local "
+                 "store (default: $STRATA_SERVER)");
+  app.add_option("--token", ctx.token,
+                 "Bearer token for --server (default: $STRATA_TOKEN)");
+  app.add_option("--ca-file", ctx.ca_file,
+                 "CA certificates (PEM) to trust for an https --server "
+                 "(default: $STRATA_CA_FILE, else the system's)");
   strata::cli::AddArtifactCommands(app, ctx);
   strata::cli::AddRunCommands(app, ctx);
   strata::cli::AddFeatureCommands(app, ctx);

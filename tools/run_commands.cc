@@ -6,7 +6,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "store/internal/keys.h"
 #include "store/render.h"
 #include "store/status_macros.h"
 #include "tools/commands.h"
@@ -52,8 +51,8 @@ absl::Status RunStart(const Context& ctx, const RunArgs& a) {
   ASSIGN_OR_RETURN(request.params, ParsePairs(a.params, "--param"));
   request.inputs = a.inputs;
   request.creator = Context::Creator();
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  ASSIGN_OR_RETURN(store::Run run, store->runs().Start(request));
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  ASSIGN_OR_RETURN(store::Run run, client->StartRun(request));
   return Print(run.id() + "\n");
 }
 
@@ -68,8 +67,8 @@ absl::Status RunLogMetric(const Context& ctx, const RunArgs& a) {
     }
     metrics[k] = d;
   }
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  return store->runs().LogMetrics(a.id, metrics).status();
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  return client->LogMetrics(a.id, metrics).status();
 }
 
 absl::Status RunFinish(const Context& ctx, const RunArgs& a) {
@@ -82,13 +81,13 @@ absl::Status RunFinish(const Context& ctx, const RunArgs& a) {
     return absl::InvalidArgumentError(
         absl::StrCat("--status is ok or failed, got '", a.status, "'"));
   }
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  return store->runs().Finish(a.id, status).status();
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  return client->FinishRun(a.id, status).status();
 }
 
 absl::Status RunShow(const Context& ctx, const RunArgs& a) {
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  ASSIGN_OR_RETURN(store::Run run, store->runs().Get(a.id));
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  ASSIGN_OR_RETURN(store::Run run, client->GetRun(a.id));
   if (!a.json) return Print(RunText(run));
   JsonWriter w;
   WriteRunJson(w, run);
@@ -96,8 +95,8 @@ absl::Status RunShow(const Context& ctx, const RunArgs& a) {
 }
 
 absl::Status RunLs(const Context& ctx, const RunArgs& a) {
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  ASSIGN_OR_RETURN(auto runs, store->runs().List());
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  ASSIGN_OR_RETURN(auto runs, client->ListRuns());
   if (a.json) return PrintJsonArray(runs, WriteRunJson);
   std::string out;
   for (const auto& r : runs) {
@@ -127,17 +126,8 @@ absl::Status RunLineage(const Context& ctx, const LineageArgs& a) {
   }
   if (a.depth > 0) options.max_depth = a.depth;
   ASSIGN_OR_RETURN(LineageFormat format, ParseLineageFormat(a.format));
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  std::string root;
-  if (absl::StartsWith(a.ref, "run/")) {
-    ASSIGN_OR_RETURN(store::Run run, store->runs().Get(a.ref.substr(4)));
-    root = internal::RunNode(run.id());
-  } else {
-    ASSIGN_OR_RETURN(Ref ref, ParseRef(a.ref));
-    ASSIGN_OR_RETURN(store::Version v, store->artifacts().Resolve(ref));
-    root = VersionRef(v);
-  }
-  ASSIGN_OR_RETURN(LineageGraph graph, store->lineage().Walk(root, options));
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  ASSIGN_OR_RETURN(LineageGraph graph, client->Lineage(a.ref, options));
   return Print(RenderLineage(graph, format, options.direction));
 }
 

@@ -24,6 +24,8 @@ struct ServeArgs {
   size_t max_body_bytes = 64 << 20;
   size_t max_online_entities = 10000;
   size_t online_cache_mb = 256;
+  std::string tls_cert_file, tls_key_file;
+  int io_timeout_seconds = 30;
   std::string tokens_file;
   bool insecure_no_auth = false;
   bool quiet = false;
@@ -59,6 +61,9 @@ absl::Status RunServe(const Context& ctx, const ServeArgs& a) {
   o.max_body_bytes = a.max_body_bytes;
   o.max_online_entities = a.max_online_entities;
   o.online_cache_bytes = a.online_cache_mb << 20;
+  o.tls_cert_file = a.tls_cert_file;
+  o.tls_key_file = a.tls_key_file;
+  o.io_timeout_seconds = a.io_timeout_seconds;
   if (!a.quiet) {
     o.access_log = [](const std::string& line) {
       std::fprintf(stderr, "%s\n", line.c_str());
@@ -82,8 +87,8 @@ absl::Status RunServe(const Context& ctx, const ServeArgs& a) {
   }
   api::Server server(store.get(), o);
   RETURN_IF_ERROR(server.Start());
-  std::fprintf(stderr, "serving %s on http://%s:%d (Ctrl-C stops)\n",
-               ctx.store_dir.c_str(), o.host.c_str(), server.port());
+  std::fprintf(stderr, "serving %s on %s://%s:%d (Ctrl-C stops)\n", ctx.store_dir.c_str(),
+               o.tls_cert_file.empty() ? "http" : "https", o.host.c_str(), server.port());
   int signal = 0;
   sigwait(&signals, &signal);
   std::fprintf(stderr, "stopping (%s)\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
@@ -98,10 +103,9 @@ struct TokenArgs {
 
 absl::Status RunTokenCreate(const Context& ctx, const TokenArgs& a) {
   ASSIGN_OR_RETURN(api::Scope scope, api::ParseScope(a.scope));
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  ASSIGN_OR_RETURN(
-      std::string token,
-      api::TokenStore(store.get()).Create(scope, a.name, Context::Creator()));
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  ASSIGN_OR_RETURN(std::string token,
+                   client->CreateToken(scope, a.name, Context::Creator()));
   if (isatty(STDERR_FILENO)) {  // for a person; a script reads the token alone
     std::fprintf(stderr, "a %s token; keep it now: the store keeps only its hash\n",
                  std::string(api::ScopeName(scope)).c_str());
@@ -110,8 +114,8 @@ absl::Status RunTokenCreate(const Context& ctx, const TokenArgs& a) {
 }
 
 absl::Status RunTokenList(const Context& ctx, const TokenArgs& a) {
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  ASSIGN_OR_RETURN(auto tokens, api::TokenStore(store.get()).List());
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  ASSIGN_OR_RETURN(auto tokens, client->ListTokens());
   if (a.json) {
     return PrintJsonArray(tokens, [](JsonWriter& w, const api::TokenInfo& t) {
       w.BeginObject().Key("name").String(t.name).Key("scope").String(
@@ -127,8 +131,8 @@ absl::Status RunTokenList(const Context& ctx, const TokenArgs& a) {
 }
 
 absl::Status RunTokenRevoke(const Context& ctx, const TokenArgs& a) {
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  RETURN_IF_ERROR(api::TokenStore(store.get()).Revoke(a.name));
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  RETURN_IF_ERROR(client->RevokeToken(a.name));
   return Print(absl::StrCat("revoked token ", a.name, "\n"));
 }
 
@@ -147,6 +151,13 @@ void AddServerCommands(CLI::App& app, Context& ctx) {
                 "Most entities per online request (default 10000); more: 413");
   s->add_option("--online-cache-mb", args->online_cache_mb,
                 "Online rows cached in memory, MiB (default 256)");
+  s->add_option("--tls-cert", args->tls_cert_file,
+                "PEM certificate (chain): serve HTTPS only; needs --tls-key");
+  s->add_option("--tls-key", args->tls_key_file,
+                "PEM private key of --tls-cert (unencrypted)");
+  s->add_option("--io-timeout", args->io_timeout_seconds,
+                "Seconds, 1..3600, for each read or write of a request or response, "
+                "and a keep-alive connection's idle time (default 30)");
   s->add_option("--tokens", args->tokens_file,
                 "File of extra tokens, \"SCOPE TOKEN\" per line (besides the store's)");
   s->add_flag("--insecure-no-auth", args->insecure_no_auth,

@@ -13,6 +13,7 @@
 #include "api/server.h"
 #include "api/tokens.h"
 #include "features/feature_store.h"
+#include "google/protobuf/message_lite.h"
 #include "httplib.h"
 #include "store/store.h"
 
@@ -29,6 +30,9 @@ struct RouteContext {
   // OK when `req` carries a token of scope `needed` or above, or the server needs
   // none. Errors: Unauthenticated, PermissionDenied.
   std::function<absl::Status(const httplib::Request& req, Scope needed)> authorize;
+  // Reloads the tokens requests are checked against (after a token route changed
+  // them). Errors: as TokenStore::Digests and TokenVerifier::AddFile.
+  std::function<absl::Status()> reload_tokens;
 };
 
 using RouteFn =
@@ -51,11 +55,19 @@ void WriteJson(httplib::Response& res, std::string body);
 
 // Whether the client asked for protobuf ("Accept: application/x-protobuf").
 bool WantsProtobuf(const httplib::Request& req);
+// Sets `message`, serialized, as the body.
+void WriteProto(httplib::Response& res, const google::protobuf::MessageLite& message);
+
+// Who is acting, for records: the X-Strata-Creator header (the CLI sends its
+// user), else "http".
+std::string Creator(const httplib::Request& req);
 
 inline absl::string_view Sv(std::string_view s) { return {s.data(), s.size()}; }
 
 // Route groups, each in its own file.
 void AddArtifactRoutes(httplib::Server& http, const RouteContext& ctx);
+void AddRunRoutes(httplib::Server& http, const RouteContext& ctx);
+void AddTokenRoutes(httplib::Server& http, const RouteContext& ctx);
 void AddFeatureRoutes(httplib::Server& http, const RouteContext& ctx);
 void AddOnlineRoutes(httplib::Server& http, const RouteContext& ctx);
 

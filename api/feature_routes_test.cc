@@ -1,0 +1,809 @@
+// End-to-end tests of the feature routes (apply, ingest, historical, reproduce, push)
+// on an ephemeral port.
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "api/features_api.pb.h"
+#include "api/server.h"
+#include "api/tokens.h"
+#include "features/definitions.h"
+#include "features/feature_store.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+#include "simdjson.h"
+#include "store/digest.h"
+#include "tests/testing.h"
+
+namespace strata::api {
+namespace {
+
+constexpr size_t kMaxBody = 64 << 10;
+constexpr size_t kMaxSpineRows = 5;
+
+class FeatureRoutesTest : public testing::StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    // Customer 1 has both features, 2 a null segment; 3 is unknown.
+    auto defs = features::ParseDefinitions(testing::kExampleDefinitions, "defs");
+    ASSERT_TRUE(defs.ok()) << defs.status();
+    now_ = absl::ToUnixSeconds(absl::Now());
+    {
+      features::FeatureStore fs(store_.get());
+      ASSERT_TRUE(fs.registry().Apply(*defs, "test", "").ok());
+      const std::string csv = dir_.Sub("stats.csv");
+      std::ofstream(csv) << "customer_id,event_timestamp,spend_7d,segment\n"
+                         << "1," << now_ - 3600 << ",12.5,gold\n"
+                         << "2," << now_ - 7200 << ",3,\n";
+      features::IngestOptions options;
+      ASSERT_TRUE(fs.Ingest("customer_stats", csv, options).ok());
+    }
+    Start(ServerOptions());
+  }
+
+  void Start(ServerOptions options) {
+    client_.reset();
+    server_.reset();
+    options.port = 0;
+    options.max_body_bytes = kMaxBody;
+    options.max_spine_rows = kMaxSpineRows;
+    server_ = std::make_unique<Server>(store_.get(), options);
+    ASSERT_TRUE(server_->Start().ok());
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    client_->set_keep_alive(true);  // bodies left unread would garble the next request
+  }
+
+  void TearDown() override {
+    client_.reset();
+    server_.reset();
+  }
+
+  httplib::Result Post(const std::string& path, const std::string& body,
+                       const std::string& content_type = "text/csv",
+                       const httplib::Headers& headers = {}) {
+    return client_->Post(path.c_str(), headers, body, content_type.c_str());
+  }
+
+  // RFC 3339 of `seconds` after the epoch.
+  static std::string Time(int64_t seconds) {
+    return features::FormatTimestamp(seconds * 1000000);
+  }
+
+  // What a refused request must leave as it was: the ingest position, every
+  // artifact's head and aliases, and the online rows.
+  std::string StoreState() {
+    features::FeatureStore fs(store_.get());
+    auto at = fs.Position();
+    EXPECT_TRUE(at.ok()) << at.status();
+    std::string state = absl::StrCat("position ", at->position, "\n");
+    auto list = store_->artifacts().List(std::nullopt);
+    EXPECT_TRUE(list.ok()) << list.status();
+    for (const auto& a : *list) {
+      absl::StrAppend(&state, a.artifact.ToString(), " ", a.head.SerializeAsString(), " ",
+                      a.aliases.size(), "\n");
+    }
+    auto online =
+        fs.Online({"customer_stats:spend_7d", "customer_stats:segment"},
+                  {{"customer_id",
+                    {features::Value(int64_t{1}), features::Value(int64_t{2}),
+                     features::Value(int64_t{3}), features::Value(int64_t{7})}}},
+                  now_ * 1000000);
+    EXPECT_TRUE(online.ok()) << online.status();
+    state += features::OnlineResponseJson(*online, false);
+    return state;
+  }
+
+  // The library's own answer for `spine`, to compare with the route's.
+  std::string LibraryHistorical(const features::HistoricalRequest& request,
+                                const std::string& spine,
+                                features::HistoricalResult* result = nullptr) {
+    features::FeatureStore fs(store_.get());
+    auto source = StringSource(spine);
+    std::string out;
+    auto sink = StringSink(&out);
+    auto r = fs.Historical(request, *source, *sink);
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (result != nullptr && r.ok()) *result = *r;
+    return out;
+  }
+
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<httplib::Client> client_;
+  int64_t now_ = 0;
+};
+
+TEST_F(FeatureRoutesTest, ApplyStoresChangedViewsInOrder) {
+  auto r = Post("/v1/features/apply", std::string(testing::kExampleDefinitions),
+                "application/yaml");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(r->body,
+            "{\"featureviews\":[{\"name\":\"customer_stats\",\"version\":1,"
+            "\"changed\":false}]}");
+  // A new feature and a new view, as JSON, with a message and a creator.
+  const std::string defs =
+      R"({"entities":[{"name":"customer",)"
+      R"("join_keys":[{"name":"customer_id","type":"int64"}]}],)"
+      R"("feature_views":[{"name":"orders","entities":["customer"],)"
+      R"("features":[{"name":"n","type":"int64"}]},)"
+      R"({"name":"customer_stats","entities":["customer"],"ttl":"7d","features":[)"
+      R"({"name":"spend_7d","type":"double"},{"name":"segment","type":"string"},)"
+      R"({"name":"visits","type":"int64"}]}]})";
+  r = Post("/v1/features/apply?message=add%20visits", defs, "application/json",
+           {{"X-Strata-Creator", "ana"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body,
+            "{\"featureviews\":[{\"name\":\"orders\",\"version\":1,\"changed\":true},"
+            "{\"name\":\"customer_stats\",\"version\":2,\"changed\":true}]}");
+  Ref ref;
+  ref.artifact = {Kind::kFeatureView, "customer_stats"};
+  auto v = store_->artifacts().Resolve(ref);
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->number(), 2u);
+  EXPECT_EQ(v->message(), "add visits");
+  EXPECT_EQ(v->creator(), "ana");
+
+  // The protobuf form.
+  r = Post("/v1/features/apply", defs, "application/json",
+           {{"Accept", "application/x-protobuf"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/x-protobuf");
+  ApplyResponse proto;
+  ASSERT_TRUE(proto.ParseFromString(r->body));
+  ASSERT_EQ(proto.featureviews_size(), 2);
+  EXPECT_EQ(proto.featureviews(1).name(), "customer_stats");
+  EXPECT_EQ(proto.featureviews(1).version(), 2u);
+  EXPECT_FALSE(proto.featureviews(1).changed());
+}
+
+TEST_F(FeatureRoutesTest, IngestAnswersAsTheCliAndFeedsOnlineLookups) {
+  const std::string csv =
+      absl::StrCat("customer_id,event_timestamp,spend_7d,segment\n", "7,", now_ - 60,
+                   ",70.5,silver\n", "8,", now_ - 120, ",8,\"a, b\"\n");
+  auto r = Post("/v1/features/customer_stats/ingest?dataset=batches&message=first", csv);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body,
+            absl::StrCat("{\"ingest\":2,\"rows\":2,\"written\":2,"
+                         "\"featureview\":\"featureview/customer_stats@1\","
+                         "\"dataset\":\"dataset/batches@1\",\"min_event_timestamp\":\"",
+                         Time(now_ - 120), "\",\"max_event_timestamp\":\"",
+                         Time(now_ - 60), "\",\"bulk\":false}"));
+  // The file itself is the dataset version, byte for byte.
+  auto content = client_->Get("/v1/artifacts/dataset/batches@1/content");
+  ASSERT_TRUE(content);
+  EXPECT_EQ(content->body, csv);
+
+  // JSON lines, told by the Content-Type; the timestamp unit by parameter.
+  const std::string jsonl =
+      absl::StrCat("{\"customer_id\":7,\"event_timestamp\":", (now_ - 30) * 1000,
+                   ",\"spend_7d\":71,\"segment\":\"gold\"}\n");
+  r = Post("/v1/features/customer_stats/ingest?timestamp_unit=ms", jsonl,
+           "application/x-ndjson");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_NE(r->body.find("\"dataset\":\"dataset/customer_stats-ingest@2\""),
+            std::string::npos)
+      << r->body;
+
+  r = Post("/get-online-features",
+           R"({"features":["customer_stats:spend_7d","customer_stats:segment"],)"
+           R"("entities":{"customer_id":[7,8]}})",
+           "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->body.find("{\"values\":[71,8],\"statuses\":[\"PRESENT\",\"PRESENT\"]"),
+            std::string::npos)
+      << r->body;
+  EXPECT_NE(r->body.find("{\"values\":[\"gold\",\"a, b\"]"), std::string::npos)
+      << r->body;
+
+  // The protobuf form.
+  r = Post("/v1/features/customer_stats/ingest", csv, "text/csv",
+           {{"Accept", "application/x-protobuf"}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  IngestResponse proto;
+  ASSERT_TRUE(proto.ParseFromString(r->body));
+  EXPECT_EQ(proto.ingest(), 4u);
+  EXPECT_EQ(proto.rows(), 2u);
+  EXPECT_EQ(proto.dataset(), "dataset/customer_stats-ingest@3");
+
+  auto metrics = client_->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find(
+                "strata_http_requests_total{route=\"/v1/features/{view}/ingest\","
+                "status=\"200\"} 3"),
+            std::string::npos)
+      << metrics->body;
+}
+
+TEST_F(FeatureRoutesTest, HistoricalStreamsTheLibrarysRowsWithTheSummaryInHeaders) {
+  const std::string t = Time(now_);
+  const std::string spine = absl::StrCat("customer_id,event_timestamp,label\n1,", t,
+                                         ",1\n2,", t, ",0\n3,", t, ",1\n");
+  features::HistoricalRequest request;
+  request.features = {"customer_stats:spend_7d", "customer_stats:segment"};
+  features::HistoricalResult expected;
+  const std::string want = LibraryHistorical(request, spine, &expected);
+  ASSERT_EQ(want, absl::StrCat("customer_id,event_timestamp,label,spend_7d,segment\n1,",
+                               t, ",1,12.5,gold\n2,", t, ",0,3,\n3,", t, ",1,,\n"));
+  const std::string path =
+      "/v1/features/historical?features=customer_stats:spend_7d,customer_stats:segment";
+  auto r = Post(path, spine);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body, want);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "text/csv");
+  EXPECT_EQ(r->get_header_value("X-Strata-Rows"), "3");
+  EXPECT_EQ(r->get_header_value("X-Strata-Matched"), "2");
+  EXPECT_EQ(expected.matched, 2u);
+  EXPECT_EQ(r->get_header_value("X-Strata-Featureviews"), "featureview/customer_stats@1");
+  EXPECT_EQ(r->get_header_value("X-Strata-Ingest-Position"), "1");
+  EXPECT_FALSE(r->has_header("X-Strata-Ingest-Pending"));
+  EXPECT_FALSE(r->has_header("X-Strata-Dataset"));
+
+  // JSON lines: typed values, nulls as null.
+  const std::string want_jsonl =
+      absl::StrCat("{\"customer_id\":1,\"event_timestamp\":\"", t,
+                   "\",\"label\":1,\"spend_7d\":12.5,\"segment\":\"gold\"}\n"
+                   "{\"customer_id\":2,\"event_timestamp\":\"",
+                   t,
+                   "\",\"label\":0,\"spend_7d\":3,\"segment\":null}\n"
+                   "{\"customer_id\":3,\"event_timestamp\":\"",
+                   t, "\",\"label\":1,\"spend_7d\":null,\"segment\":null}\n");
+  r = Post(path + "&format=jsonl", spine);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/x-ndjson");
+  EXPECT_EQ(r->body, want_jsonl);
+  r = Post(path, spine, "text/csv", {{"Accept", "application/x-ndjson"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, want_jsonl);
+
+  // The same spine as JSON columns and as JSON lines gives the same rows.
+  const std::string columns =
+      absl::StrCat("{\"customer_id\":[1,2,3],\"event_timestamp\":[\"", t, "\",\"", t,
+                   "\",\"", t, "\"],\"label\":[1,0,1]}");
+  const std::string lines =
+      absl::StrCat("{\"customer_id\":1,\"event_timestamp\":\"", t, "\",\"label\":1}\n\n",
+                   "{\"label\":0,\"customer_id\":2,\"event_timestamp\":\"", t, "\"}\n",
+                   "{\"customer_id\":3,\"event_timestamp\":\"", t, "\",\"label\":1}\n");
+  for (const auto& [body, type] : std::vector<std::pair<std::string, std::string>>{
+           {columns, "application/json"},
+           {lines, "application/json"},
+           {lines, "application/x-ndjson"}}) {
+    r = Post(path, body, type);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body;
+    EXPECT_EQ(r->body, want) << body;
+  }
+
+  // Full names, as_of before the rows were created, created_cutoff.
+  request.full_names = true;
+  request.as_of = (now_ - 86400) * 1000000;
+  const std::string want_as_of = LibraryHistorical(request, spine);
+  r = Post(absl::StrCat(path, "&full_names=true&as_of=", now_ - 86400), spine);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body, want_as_of);
+  EXPECT_EQ(r->get_header_value("X-Strata-Matched"), "0");
+  request.full_names = false;
+  request.as_of.reset();
+  request.created_cutoff = true;
+  r = Post(path + "&created_cutoff=true", spine);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, LibraryHistorical(request, spine));
+}
+
+TEST_F(FeatureRoutesTest, SavedTrainingSetsReproduceThroughTheRoute) {
+  const std::string t = Time(now_);
+  const std::string spine =
+      absl::StrCat("customer_id,event_timestamp\n1,", t, "\n2,", t, "\n3,", t, "\n");
+  const std::string path =
+      "/v1/features/historical?features=customer_stats:spend_7d,customer_stats:segment"
+      "&save=dataset/train&message=first%20set";
+  auto r = Post(path, spine);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->get_header_value("X-Strata-Dataset"), "dataset/train@1");
+  EXPECT_EQ(r->get_header_value("X-Strata-Spine"), "dataset/train-spine@1");
+  EXPECT_EQ(r->get_header_value("X-Strata-Rows"), "3");
+  const std::string saved = r->body;
+  auto stored = client_->Get("/v1/artifacts/dataset/train@1/content");
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->body, saved);
+  const std::string hash = absl::StrCat("sha256:", Sha256::Of(saved).Hex());
+
+  // A row arriving later changes a fresh retrieval, not the reproduction.
+  r = Post("/v1/features/customer_stats/ingest",
+           absl::StrCat("customer_id,event_timestamp,spend_7d\n3,", now_ - 10, ",33\n"));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const std::string want = absl::StrCat(
+      "{\"identical\":true,\"recorded\":\"", hash, "\",\"reproduced\":\"", hash,
+      "\",\"rows\":3,\"matched\":2,"
+      "\"featureviews\":[\"featureview/customer_stats@1\"],"
+      "\"ingest_position\":1,\"ingest_pending\":[]}");
+  for (const char* ref : {"dataset/train@1", "dataset/train"}) {
+    r = Post(absl::StrCat("/v1/features/reproduce/", ref), "");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body;
+    EXPECT_EQ(r->body, want);
+  }
+  r = Post("/v1/features/reproduce/dataset/train@1?output=true", "");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body, saved);
+  EXPECT_EQ(r->get_header_value("X-Strata-Identical"), "true");
+  EXPECT_EQ(r->get_header_value("X-Strata-Recorded"), hash);
+  EXPECT_EQ(r->get_header_value("X-Strata-Reproduced"), hash);
+  EXPECT_EQ(r->get_header_value("X-Strata-Ingest-Position"), "1");
+  EXPECT_EQ(r->get_header_value("X-Strata-Featureviews"), "featureview/customer_stats@1");
+  r = Post("/v1/features/reproduce/dataset/train@1", "", "text/plain",
+           {{"Accept", "application/x-protobuf"}});
+  ASSERT_TRUE(r);
+  ReproduceResponse proto;
+  ASSERT_TRUE(proto.ParseFromString(r->body));
+  EXPECT_TRUE(proto.identical());
+  EXPECT_EQ(proto.reproduced(), hash);
+  EXPECT_EQ(proto.ingest_position(), 1u);
+
+  // The stored spine as spine=, saved again: a new version with the same spine.
+  r = Post(
+      "/v1/features/historical?features=customer_stats:spend_7d,customer_stats:segment"
+      "&spine=dataset/train-spine&save=dataset/train",
+      "");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->get_header_value("X-Strata-Dataset"), "dataset/train@2");
+  EXPECT_EQ(r->get_header_value("X-Strata-Spine"), "dataset/train-spine@1");
+  EXPECT_EQ(r->get_header_value("X-Strata-Ingest-Position"), "2");
+  EXPECT_EQ(r->body, absl::StrCat("customer_id,event_timestamp,spend_7d,segment\n1,", t,
+                                  ",12.5,gold\n2,", t, ",3,\n3,", t, ",33,\n"));
+  auto lineage = client_->Get("/v1/lineage/dataset/train@2?depth=1");
+  ASSERT_TRUE(lineage);
+  EXPECT_NE(lineage->body.find("dataset/train-spine@1"), std::string::npos)
+      << lineage->body;
+  EXPECT_NE(lineage->body.find("featureview/customer_stats@1"), std::string::npos)
+      << lineage->body;
+}
+
+TEST_F(FeatureRoutesTest, PushWritesWhereItIsTold) {
+  const auto online = [&] {
+    auto r = Post("/get-online-features",
+                  R"({"features":["customer_stats:spend_7d","customer_stats:segment"],)"
+                  R"("entities":{"customer_id":[1,5]}})",
+                  "application/json");
+    EXPECT_TRUE(r && r->status == 200);
+    return r ? r->body : "";
+  };
+  const auto position = [&] {
+    features::FeatureStore fs(store_.get());
+    return fs.Position()->position;
+  };
+  const std::string before = online();
+  // Online only: newer rows replace, an older one does not; nothing offline.
+  auto r = Post(
+      "/push",
+      absl::StrCat(R"({"push_source_name":"customer_stats","df":{)",
+                   R"("customer_id":[1,"5",1],"event_timestamp":[")", Time(now_ - 60),
+                   R"(",)", now_ - 50, R"(,")", Time(now_ - 7200),
+                   R"("],"spend_7d":[20,5.5,99],"segment":["platinum",null,"old"]},)",
+                   R"("to":"online"})"),
+      "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body, "{\"rows\":3,\"to\":\"online\"}");
+  EXPECT_EQ(position(), 1u);
+  std::string after = online();
+  EXPECT_NE(after.find("{\"values\":[20,5.5],\"statuses\":[\"PRESENT\",\"PRESENT\"]"),
+            std::string::npos)
+      << after;
+  EXPECT_NE(after.find("{\"values\":[\"platinum\",null],\"statuses\":[\"PRESENT\","
+                       "\"NULL_VALUE\"]"),
+            std::string::npos)
+      << after;
+  // Feast's default is online.
+  r = Post(
+      "/push",
+      absl::StrCat(R"({"push_source_name":"customer_stats","df":{"customer_id":[5],)",
+                   R"("event_timestamp":[)", now_ - 40,
+                   R"(],"spend_7d":[6.5]},"allow_registry_cache":true})"),
+      "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "{\"rows\":1,\"to\":\"online\"}");
+
+  // Offline: an ingest of dataset VIEW-push, the online table untouched.
+  after = online();
+  r = Post(
+      "/v1/push",
+      absl::StrCat(R"({"push_source_name":"customer_stats","df":{"customer_id":[5],)",
+                   R"("event_timestamp":[")", Time(now_ - 30),
+                   R"("],"spend_7d":[7.5]},"to":"offline"})"),
+      "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body,
+            "{\"rows\":1,\"to\":\"offline\",\"ingest\":2,"
+            "\"dataset\":\"dataset/customer_stats-push@1\"}");
+  EXPECT_EQ(online(), after);
+  const std::string spine = absl::StrCat("customer_id,event_timestamp\n5,", now_, "\n");
+  r = Post("/v1/features/historical?features=customer_stats:spend_7d", spine);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body,
+            absl::StrCat("customer_id,event_timestamp,spend_7d\n5,", now_, ",7.5\n"));
+  // Both.
+  r = Post(
+      "/push",
+      absl::StrCat(R"({"push_source_name":"customer_stats","df":{"customer_id":[5],)",
+                   R"("event_timestamp":[")", Time(now_ - 20),
+                   R"("],"spend_7d":[8.5]},"to":"online_and_offline"})"),
+      "application/json", {{"Accept", "application/x-protobuf"}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  PushResponse proto;
+  ASSERT_TRUE(proto.ParseFromString(r->body));
+  EXPECT_EQ(proto.rows(), 1u);
+  EXPECT_EQ(proto.to(), "online_and_offline");
+  EXPECT_EQ(proto.ingest(), 3u);
+  EXPECT_EQ(proto.dataset(), "dataset/customer_stats-push@2");
+  EXPECT_NE(online().find("{\"values\":[20,8.5]"), std::string::npos) << online();
+  r = Post("/v1/features/historical?features=customer_stats:spend_7d", spine);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body,
+            absl::StrCat("customer_id,event_timestamp,spend_7d\n5,", now_, ",8.5\n"));
+  EXPECT_EQ(before.find("\"values\":[20"), std::string::npos);
+}
+
+TEST_F(FeatureRoutesTest, WriteRoutesNeedTheWriteScope) {
+  auto read = TokenStore(store_.get()).Create(Scope::kRead, "reader", "test");
+  auto write = TokenStore(store_.get()).Create(Scope::kWrite, "writer", "test");
+  ASSERT_TRUE(read.ok() && write.ok());
+  Start(ServerOptions());
+  ASSERT_TRUE(server_->authenticating());
+  const std::string t = Time(now_);
+  const std::string spine = absl::StrCat("customer_id,event_timestamp\n1,", t, "\n");
+  const std::string ingest =
+      absl::StrCat("customer_id,event_timestamp,spend_7d\n1,", now_ - 5, ",1\n");
+  const std::string push =
+      absl::StrCat(R"({"push_source_name":"customer_stats","df":{"customer_id":[1],)",
+                   R"("event_timestamp":[)", now_ - 5, R"(],"spend_7d":[1]}})");
+  const std::string historical =
+      "/v1/features/historical?features=customer_stats:spend_7d";
+  struct Call {
+    std::string path, body, type;
+  };
+  const std::vector<Call> writes = {
+      {"/v1/features/apply", std::string(testing::kExampleDefinitions), "text/yaml"},
+      {"/v1/features/customer_stats/ingest", ingest, "text/csv"},
+      {historical + "&save=dataset/t", spine, "text/csv"},
+      {"/push", push, "application/json"},
+      {"/v1/push", push, "application/json"},
+  };
+  const std::string state = StoreState();
+  for (const Call& c : writes) {
+    auto r = Post(c.path, c.body, c.type, {{"Authorization", "Bearer " + *read}});
+    ASSERT_TRUE(r) << c.path;
+    EXPECT_EQ(r->status, 403) << c.path << " " << r->body;
+    EXPECT_EQ(r->body.rfind("{\"error\":{\"code\":\"PERMISSION_DENIED\"", 0), 0u)
+        << r->body;
+    EXPECT_NE(r->body.find("scope is read"), std::string::npos) << r->body;
+    // Its own connection: the refusal before routing leaves the body unread.
+    httplib::Client anonymous("127.0.0.1", server_->port());
+    r = anonymous.Post(c.path.c_str(), c.body, c.type.c_str());
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401) << c.path;
+  }
+  EXPECT_EQ(StoreState(), state);
+  // Reads need only read; writes pass with write.
+  auto r = Post(historical, spine, "text/csv", {{"Authorization", "Bearer " + *read}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  for (const Call& c : writes) {
+    r = Post(c.path, c.body, c.type, {{"Authorization", "Bearer " + *write}});
+    ASSERT_TRUE(r) << c.path;
+    EXPECT_EQ(r->status, 200) << c.path << " " << r->body;
+  }
+  r = Post("/v1/features/reproduce/dataset/t", "", "text/plain",
+           {{"Authorization", "Bearer " + *read}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+}
+
+struct BadRequest {
+  std::string path, body, content_type;
+  int status;
+  std::string code, message;  // expected error code and part of the message
+};
+
+TEST_F(FeatureRoutesTest, BadRequestsGetJsonErrorsAndChangeNothing) {
+  const std::string t = Time(now_);
+  const std::string ingest = "/v1/features/customer_stats/ingest";
+  const std::string hist = "/v1/features/historical?features=customer_stats:spend_7d";
+  const std::string spine = absl::StrCat("customer_id,event_timestamp\n1,", t, "\n");
+  const std::string csv = "customer_id,event_timestamp,spend_7d\n";
+  const auto push = [&](const std::string& df, const std::string& extra = "") {
+    return absl::StrCat(R"({"push_source_name":"customer_stats","df":)", df, extra, "}");
+  };
+  const std::string key_time =
+      absl::StrCat(R"("customer_id":[1],"event_timestamp":[)", now_, "]");
+  const std::vector<BadRequest> cases = {
+      // apply
+      {"/v1/features/apply", "entities: [", "text/yaml", 400, "INVALID_ARGUMENT",
+       "body:"},
+      {"/v1/features/apply",
+       R"({"entities":[{"name":"customer",)"
+       R"("join_keys":[{"name":"customer_id","type":"int64"}]}],)"
+       R"("feature_views":[{"name":"customer_stats","entities":["customer"],)"
+       R"("features":[{"name":"spend_7d","type":"string"}]}]})",
+       "application/json", 409, "FAILED_PRECONDITION", "changing it to string"},
+      {"/v1/features/apply?msg=x", std::string(testing::kExampleDefinitions), "text/yaml",
+       400, "INVALID_ARGUMENT", "unknown query parameter msg"},
+      // ingest
+      {"/v1/features/nope/ingest", csv + "1,1,1\n", "text/csv", 404, "NOT_FOUND",
+       "no feature view nope"},
+      {"/v1/features/../x/ingest", csv + "1,1,1\n", "text/csv", 400, "INVALID_ARGUMENT",
+       "feature view"},
+      {"/v1/features/..%2F..%2Fetc/ingest", csv + "1,1,1\n", "text/csv", 400,
+       "INVALID_ARGUMENT", "feature view"},
+      {ingest + "?format=xml", csv + "1,1,1\n", "text/csv", 400, "INVALID_ARGUMENT",
+       "format=xml is not csv or jsonl"},
+      {ingest + "?timestamp_unit=h", csv + "1,1,1\n", "text/csv", 400, "INVALID_ARGUMENT",
+       "timestamp_unit"},
+      {ingest + "?dataset=../x", csv + "1,1,1\n", "text/csv", 400, "INVALID_ARGUMENT",
+       "dataset"},
+      {ingest, csv + "1,1,1\n2,2,lots\n", "text/csv", 400, "INVALID_ARGUMENT",
+       "body:3: column spend_7d: "},
+      {ingest, "customer_id,event_timestamp,spend\n1,1,1\n", "text/csv", 400,
+       "INVALID_ARGUMENT", "body:1: unknown column spend"},
+      {ingest, csv + "1,yesterday,1\n", "text/csv", 400, "INVALID_ARGUMENT",
+       "body:2: column event_timestamp"},
+      {ingest, "customer_id,event_timestamp,segment\n1,1,\"gold", "text/csv", 400,
+       "INVALID_ARGUMENT", "body:2: "},
+      {ingest, "event_timestamp,spend_7d\n1,1\n", "text/csv", 400, "INVALID_ARGUMENT",
+       "join key column customer_id is missing"},
+      {ingest, "", "text/csv", 400, "INVALID_ARGUMENT", "body is empty"},
+      {ingest, "{\"customer_id\":\"x\",\"event_timestamp\":1}\n", "application/x-ndjson",
+       400, "INVALID_ARGUMENT", "body:1: key customer_id: "},
+      {ingest, csv + std::string(kMaxBody, '1'), "text/csv", 413, "RESOURCE_EXHAUSTED",
+       "larger than 65536 bytes"},
+      // historical
+      {"/v1/features/historical", spine, "text/csv", 400, "INVALID_ARGUMENT",
+       "features=VIEW:FEATURE"},
+      {"/v1/features/historical?features=nope:x", spine, "text/csv", 404, "NOT_FOUND",
+       "no feature view nope"},
+      {"/v1/features/historical?features=customer_stats:nope", spine, "text/csv", 404,
+       "NOT_FOUND", "has no feature nope"},
+      {"/v1/features/historical?features=spend_7d", spine, "text/csv", 400,
+       "INVALID_ARGUMENT", "is not VIEW:FEATURE"},
+      {hist, "event_timestamp\n" + t + "\n", "text/csv", 400, "INVALID_ARGUMENT",
+       "spine:1: the spine has no column customer_id"},
+      {hist, "customer_id,event_timestamp\n1,soon\n", "text/csv", 400, "INVALID_ARGUMENT",
+       "spine:2: column event_timestamp"},
+      {hist, "customer_id,event_timestamp\n1,\"" + t, "text/csv", 400, "INVALID_ARGUMENT",
+       "spine:2: "},
+      {hist, "", "text/csv", 400, "INVALID_ARGUMENT", "no spine"},
+      {hist + "&as_of=later", spine, "text/csv", 400, "INVALID_ARGUMENT", "as_of: "},
+      {hist + "&created_cutoff=yes", spine, "text/csv", 400, "INVALID_ARGUMENT",
+       "created_cutoff=yes is not true or false"},
+      {hist + "&timestamp_unit=days", spine, "text/csv", 400, "INVALID_ARGUMENT",
+       "timestamp_unit"},
+      {hist + "&format=parquet", spine, "text/csv", 400, "INVALID_ARGUMENT",
+       "format=parquet is not csv or jsonl"},
+      {hist + "&save=train", spine, "text/csv", 400, "INVALID_ARGUMENT",
+       "save=train: expected dataset/NAME"},
+      {hist + "&save=dataset/../x", spine, "text/csv", 400, "INVALID_ARGUMENT",
+       "save=dataset/../x"},
+      {hist + "&save=dataset/t", "customer_id,event_timestamp\n1,soon\n", "text/csv", 400,
+       "INVALID_ARGUMENT", "spine:2: column event_timestamp"},
+      {hist + "&spine=../../etc/passwd", "", "text/csv", 400, "INVALID_ARGUMENT",
+       "expected dataset/NAME[@REF]"},
+      {hist + "&spine=dataset/missing", "", "text/csv", 404, "NOT_FOUND", "missing"},
+      {hist + "&spine=dataset/customer_stats-ingest@1", spine, "text/csv", 400,
+       "INVALID_ARGUMENT", "the spine is given twice"},
+      {hist + "&save=dataset/t",
+       "customer_id,event_timestamp\n1,1\n1,2\n1,3\n1,4\n1,5\n1,6\n", "text/csv", 413,
+       "RESOURCE_EXHAUSTED", "spine has more than 5 rows"},
+      {hist, "{\"customer_id\":[1,2,3,4,5,6],\"event_timestamp\":[1,2,3,4,5,6]}",
+       "application/json", 413, "RESOURCE_EXHAUSTED", "spine has more than 5 rows"},
+      {hist, "{\"customer_id\":[1,2],\"event_timestamp\":[1]}", "application/json", 400,
+       "INVALID_ARGUMENT",
+       "spine column event_timestamp has 1 values, but customer_id has 2"},
+      {hist, "{\"customer_id\":[1,2],\"event_timestamp\":[1,\"soon\"]}",
+       "application/json", 400, "INVALID_ARGUMENT",
+       "spine row 2: column event_timestamp"},
+      {hist, "{\"customer_id\":[[1]],\"event_timestamp\":[1]}", "application/json", 400,
+       "INVALID_ARGUMENT", "spine column customer_id[0]: arrays and objects"},
+      {hist, "{\"customer_id\":1,\"event_timestamp\":1}\n{\"customer\":2}\n",
+       "application/x-ndjson", 400, "INVALID_ARGUMENT",
+       "spine line 2: key customer is not a key of the first line"},
+      {hist, "{", "application/json", 400, "INVALID_ARGUMENT",
+       "spine line 1: not a JSON object"},
+      {hist + "&format=jsonl", "customer_id,event_timestamp,spend_7d\n1,1,1\n",
+       "text/csv", 400, "INVALID_ARGUMENT", "the spine has a column spend_7d"},
+      // reproduce
+      {"/v1/features/reproduce/dataset/missing@1", "", "text/plain", 404, "NOT_FOUND",
+       "missing"},
+      {"/v1/features/reproduce/dataset/customer_stats-ingest@1", "", "text/plain", 409,
+       "FAILED_PRECONDITION", "is not a saved historical result"},
+      {"/v1/features/reproduce/dataset/x@1?output=maybe", "", "text/plain", 400,
+       "INVALID_ARGUMENT", "output=maybe is not true or false"},
+      {"/v1/features/reproduce/dataset/../../x", "", "text/plain", 400,
+       "INVALID_ARGUMENT", ""},
+      // push
+      {"/push", "{", "application/json", 400, "INVALID_ARGUMENT", "not valid JSON"},
+      {"/push", "[1]", "application/json", 400, "INVALID_ARGUMENT", "not a JSON object"},
+      {"/push", R"({"push_source_name":"nope","df":{}})", "application/json", 404,
+       "NOT_FOUND", "no feature view nope"},
+      {"/push", R"({"push_source_name":"../x","df":{}})", "application/json", 400,
+       "INVALID_ARGUMENT", "push_source_name: feature view"},
+      {"/push", R"({"push_source_name":"customer_stats"})", "application/json", 400,
+       "INVALID_ARGUMENT", "no df"},
+      {"/push", R"({"df":{}})", "application/json", 400, "INVALID_ARGUMENT",
+       "no push_source_name"},
+      {"/push", push("{" + key_time + "}", R"(,"extra":1)"), "application/json", 400,
+       "INVALID_ARGUMENT", "unknown field \\\"extra\\\""},
+      {"/push", push("{" + key_time + "}", R"(,"to":"everywhere")"), "application/json",
+       400, "INVALID_ARGUMENT", "is not online, offline or online_and_offline"},
+      {"/push", push("[1]"), "application/json", 400, "INVALID_ARGUMENT",
+       "df must be an object"},
+      {"/push", push("{" + key_time + R"(,"spend":[1]})"), "application/json", 400,
+       "INVALID_ARGUMENT", "df.spend: feature view customer_stats has no column spend"},
+      {"/push", push(absl::StrCat(R"({"event_timestamp":[)", now_, "]}")),
+       "application/json", 400, "INVALID_ARGUMENT", "df has no column customer_id"},
+      {"/push", push(R"({"customer_id":[1]})"), "application/json", 400,
+       "INVALID_ARGUMENT", "df has no column event_timestamp"},
+      {"/push", push("{" + key_time + R"(,"spend_7d":[1,2]})"), "application/json", 400,
+       "INVALID_ARGUMENT", "df.spend_7d has 2 values, but df.customer_id has 1"},
+      {"/push", push("{" + key_time + R"(,"spend_7d":["x"]})"), "application/json", 400,
+       "INVALID_ARGUMENT", "df.spend_7d[0]: expected a number"},
+      {"/push", push("{" + key_time + R"(,"segment":[1]})", R"(,"to":"offline")"),
+       "application/json", 400, "INVALID_ARGUMENT", "df.segment[0]: expected a string"},
+      {"/push", push(R"({"customer_id":[1],"event_timestamp":["yesterday"]})"),
+       "application/json", 400, "INVALID_ARGUMENT", "df.event_timestamp[0]: "},
+      {"/push", push(R"({"customer_id":[null],"event_timestamp":[1]})"),
+       "application/json", 400, "INVALID_ARGUMENT", "df.customer_id[0] is null"},
+      {"/push", push(R"({"customer_id":[1.5],"event_timestamp":[1]})"),
+       "application/json", 400, "INVALID_ARGUMENT",
+       "df.customer_id[0]: expected an int64"},
+      {"/push", push(R"({"customer_id":[],"event_timestamp":[]})"), "application/json",
+       400, "INVALID_ARGUMENT", "df has no rows"},
+      {"/push", push("{" + key_time + R"(,"customer_id":[2]})"), "application/json", 400,
+       "INVALID_ARGUMENT", "df.customer_id appears twice"},
+      {"/push?to=online", push("{" + key_time + "}"), "application/json", 400,
+       "INVALID_ARGUMENT", "unknown query parameter to"},
+  };
+  ASSERT_GE(cases.size(), 20u);
+  const std::string state = StoreState();
+  for (const BadRequest& c : cases) {
+    auto r = Post(c.path, c.body, c.content_type);
+    ASSERT_TRUE(r) << c.path << " " << c.body;
+    EXPECT_EQ(r->status, c.status) << c.path << " " << c.body << " -> " << r->body;
+    EXPECT_EQ(r->get_header_value("Content-Type"), "application/json") << c.path;
+    EXPECT_EQ(r->body.rfind("{\"error\":{\"code\":\"" + c.code + "\",\"message\":\"", 0),
+              0u)
+        << c.path << " " << c.body << " -> " << r->body;
+    EXPECT_NE(r->body.find(c.message), std::string::npos)
+        << c.path << " " << c.body << " -> " << r->body;
+    EXPECT_EQ(StoreState(), state) << c.path << " " << c.body;
+  }
+  // The connection is still in step, and the server still serves.
+  auto r = client_->Get("/healthz");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+// Online lookups while the same entities are ingested over HTTP: every answer is
+// whole JSON, and each entity's values come from one ingested row, never a mix.
+TEST_F(FeatureRoutesTest, OnlineLookupsDuringIngestsSeeWholeRows) {
+  constexpr int kEntities = 4;
+  constexpr int kGenerations = 12;
+  const auto batch = [&](int g) {
+    std::string csv = "customer_id,event_timestamp,spend_7d,segment\n";
+    for (int e = 0; e < kEntities; ++e) {
+      // Each generation is newer: its rows replace the previous ones online.
+      absl::StrAppend(&csv, 100 + e, ",", now_ - 3600 + g, ",", g * 1000 + e, ",g", g,
+                      "\n");
+    }
+    return csv;
+  };
+  auto first = Post("/v1/features/customer_stats/ingest", batch(0));
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->status, 200) << first->body;
+
+  std::atomic<bool> done{false};
+  std::mutex failures_mu;
+  std::vector<std::string> failures;
+  const auto fail = [&](std::string what) {
+    std::lock_guard lock(failures_mu);
+    failures.push_back(std::move(what));
+  };
+  std::vector<std::thread> readers;
+  std::atomic<int> reads{0};
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      httplib::Client c("127.0.0.1", server_->port());
+      simdjson::dom::parser parser;
+      std::vector<int64_t> last(kEntities, -1);
+      for (int i = 0; !done.load() || i < 20; ++i) {
+        auto r =
+            c.Post("/get-online-features",
+                   R"({"features":["customer_stats:spend_7d","customer_stats:segment"],)"
+                   R"("entities":{"customer_id":[100,101,102,103]}})",
+                   "application/json");
+        if (!r || r->status != 200) {
+          fail(r ? r->body : "no response");
+          return;
+        }
+        simdjson::dom::element doc;
+        if (parser.parse(r->body).get(doc)) {
+          fail("not JSON: " + r->body);
+          return;
+        }
+        auto spend = doc["results"].at(1)["values"].get_array();
+        auto segment = doc["results"].at(2)["values"].get_array();
+        if (spend.error() || segment.error()) {
+          fail("unexpected shape: " + r->body);
+          return;
+        }
+        for (int e = 0; e < kEntities; ++e) {
+          double s;
+          std::string_view g;
+          if (spend.at(e).get_double().get(s) || segment.at(e).get_string().get(g)) {
+            fail("missing values: " + r->body);
+            return;
+          }
+          const auto generation = static_cast<int64_t>(s) / 1000;
+          if (s != generation * 1000 + e || generation > kGenerations ||
+              g != absl::StrCat("g", generation)) {
+            fail(absl::StrCat("entity ", e, " has spend ", s, " and segment ",
+                              std::string(g)));
+            return;
+          }
+          if (generation < last[e]) {
+            fail(absl::StrCat("entity ", e, " went back from generation ", last[e],
+                              " to ", generation));
+            return;
+          }
+          last[e] = generation;
+        }
+        ++reads;
+      }
+    });
+  }
+  {
+    httplib::Client c("127.0.0.1", server_->port());
+    for (int g = 1; g <= kGenerations; ++g) {
+      auto r = c.Post("/v1/features/customer_stats/ingest", batch(g), "text/csv");
+      EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no response");
+    }
+  }
+  done = true;
+  for (auto& t : readers) t.join();
+  EXPECT_TRUE(failures.empty()) << failures.front();
+  EXPECT_GE(reads.load(), 60);
+  // Afterwards every entity has the last generation.
+  auto r = Post("/get-online-features",
+                R"({"features":["customer_stats:segment"],)"
+                R"("entities":{"customer_id":[100,103]}})",
+                "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->body.find(absl::StrCat("{\"values\":[\"g", kGenerations, "\",\"g",
+                                      kGenerations, "\"]")),
+            std::string::npos)
+      << r->body;
+}
+
+}  // namespace
+}  // namespace strata::api

@@ -1,0 +1,351 @@
+// The server's transport: HTTPS with a certificate made at test time, its option
+// checks, the I/O timeout cutting off a stalled client, and request bodies bounded
+// by their Content-Length.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/time/clock.h"
+#include "api/server.h"
+#include "features/definitions.h"
+#include "features/feature_store.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+#include "tests/testing.h"
+
+namespace strata::api {
+namespace {
+
+using Key = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
+
+Key NewKey() { return Key(EVP_EC_gen("P-256"), EVP_PKEY_free); }
+
+void WritePem(const std::string& path, const std::function<int(FILE*)>& write) {
+  std::unique_ptr<FILE, decltype(&std::fclose)> f(std::fopen(path.c_str(), "wb"),
+                                                  std::fclose);
+  ASSERT_NE(f, nullptr) << path;
+  ASSERT_EQ(write(f.get()), 1) << path;
+}
+
+// Writes a self-signed certificate for IP 127.0.0.1 and DNS localhost, valid for an
+// hour, and its private key (P-256), as PEM files.
+void WriteSelfSignedCert(const std::string& cert_path, const std::string& key_path) {
+  Key key = NewKey();
+  ASSERT_NE(key, nullptr);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), X509_free);
+  ASSERT_EQ(X509_set_version(cert.get(), 2), 1);  // v3, for the extensions
+  ASSERT_EQ(ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -60);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600);
+  ASSERT_EQ(X509_set_pubkey(cert.get(), key.get()), 1);
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  ASSERT_EQ(X509_NAME_add_entry_by_txt(
+                name, "CN", MBSTRING_ASC,
+                reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0),
+            1);
+  ASSERT_EQ(X509_set_issuer_name(cert.get(), name), 1);
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
+  for (const auto& [nid, value] :
+       {std::pair{NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost"},
+        std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
+    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
+    ASSERT_NE(ext, nullptr) << value;
+    ASSERT_EQ(X509_add_ext(cert.get(), ext, -1), 1);
+    X509_EXTENSION_free(ext);
+  }
+  ASSERT_GT(X509_sign(cert.get(), key.get(), EVP_sha256()), 0);
+  WritePem(cert_path, [&](FILE* f) { return PEM_write_X509(f, cert.get()); });
+  WritePem(key_path, [&](FILE* f) {
+    return PEM_write_PrivateKey(f, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  });
+}
+
+constexpr const char* kOnlineBody =
+    "{\"features\":[\"customer_stats:segment\"],\"entities\":{\"customer_id\":[1,3]}}";
+
+class TlsTest : public testing::StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    auto defs = features::ParseDefinitions(testing::kExampleDefinitions, "defs");
+    ASSERT_TRUE(defs.ok()) << defs.status();
+    features::FeatureStore fs(store_.get());
+    ASSERT_TRUE(fs.registry().Apply(*defs, "test", "").ok());
+    const std::string csv = dir_.Sub("stats.csv");
+    std::ofstream(csv) << "customer_id,event_timestamp,spend_7d,segment\n"
+                       << "1," << absl::ToUnixSeconds(absl::Now()) - 60 << ",12.5,gold\n";
+    ASSERT_TRUE(fs.Ingest("customer_stats", csv, {}).ok());
+    cert_ = dir_.Sub("cert.pem");
+    key_ = dir_.Sub("key.pem");
+    WriteSelfSignedCert(cert_, key_);
+  }
+
+  ServerOptions TlsOptions() const {
+    ServerOptions options;
+    options.port = 0;
+    options.tls_cert_file = cert_;
+    options.tls_key_file = key_;
+    return options;
+  }
+
+  // A client of `server` that trusts only the test's certificate.
+  std::unique_ptr<httplib::SSLClient> TrustingClient(const Server& server) const {
+    auto c = std::make_unique<httplib::SSLClient>("127.0.0.1", server.port());
+    c->set_ca_cert_path(cert_.c_str());
+    c->enable_server_certificate_verification(true);
+    c->set_connection_timeout(5);
+    c->set_read_timeout(5);
+    return c;
+  }
+
+  std::string cert_, key_;
+};
+
+TEST_F(TlsTest, ServesHttpsToClientsThatTrustTheCertificate) {
+  Server server(store_.get(), TlsOptions());
+  ASSERT_TRUE(server.Start().ok());
+  auto client = TrustingClient(server);
+  auto r = client->Get("/healthz");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "{\"status\":\"ok\"}");
+  r = client->Post("/get-online-features", kOnlineBody, "application/json");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_NE(r->body.find("{\"values\":[\"gold\",null],\"statuses\":[\"PRESENT\","
+                         "\"NOT_FOUND\"]"),
+            std::string::npos)
+      << r->body;
+}
+
+TEST_F(TlsTest, RefusesPlainHttpAndUntrustingClients) {
+  Server server(store_.get(), TlsOptions());
+  ASSERT_TRUE(server.Start().ok());
+  httplib::Client plain("127.0.0.1", server.port());
+  plain.set_connection_timeout(5);
+  plain.set_read_timeout(5);
+  auto r = plain.Get("/healthz");
+  EXPECT_FALSE(r) << r->status << " " << r->body;
+
+  // Verification against the system's CAs, which never signed the test certificate.
+  httplib::SSLClient untrusting("127.0.0.1", server.port());
+  untrusting.enable_server_certificate_verification(true);
+  untrusting.set_connection_timeout(5);
+  untrusting.set_read_timeout(5);
+  r = untrusting.Get("/healthz");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), httplib::Error::SSLServerVerification)
+      << httplib::to_string(r.error());
+
+  // The server still serves those that trust it.
+  r = TrustingClient(server)->Get("/healthz");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(TlsTest, TokensStillGuardRoutesOverTls) {
+  const std::string tokens = dir_.Sub("tokens.txt");
+  std::ofstream(tokens) << "read tls-test-token-0123456789\n";
+  ServerOptions options = TlsOptions();
+  options.tokens_file = tokens;
+  Server server(store_.get(), options);
+  ASSERT_TRUE(server.Start().ok());
+  auto client = TrustingClient(server);
+  auto r = client->Post("/get-online-features", kOnlineBody, "application/json");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 401) << r->body;
+  r = client->Post("/get-online-features",
+                   {{"Authorization", "Bearer tls-test-token-0123456789"}}, kOnlineBody,
+                   "application/json");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 200) << r->body;
+}
+
+// Start's error for `options`, which must be InvalidArgument mentioning `names`.
+void ExpectInvalid(Store* store, const ServerOptions& options, const std::string& names) {
+  Server server(store, options);
+  const absl::Status s = server.Start();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_NE(s.message().find(names), std::string::npos) << s;
+}
+
+TEST_F(TlsTest, BadTlsFilesFailStartNamingTheFile) {
+  const std::string garbage = dir_.Sub("garbage.pem");
+  std::ofstream(garbage) << "-----BEGIN PRIVATE KEY-----\nnot base64 at all\n";
+  const std::string other_key = dir_.Sub("other-key.pem");
+  Key key = NewKey();
+  ASSERT_NE(key, nullptr);
+  WritePem(other_key, [&](FILE* f) {
+    return PEM_write_PrivateKey(f, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  });
+
+  ServerOptions options = TlsOptions();
+  options.tls_key_file = garbage;
+  ExpectInvalid(store_.get(), options, "TLS key file " + garbage);
+  options.tls_key_file = other_key;
+  ExpectInvalid(store_.get(), options, other_key + " does not match the certificate");
+  options.tls_key_file = dir_.Sub("missing.pem");
+  ExpectInvalid(store_.get(), options,
+                "cannot read the TLS key file " + options.tls_key_file);
+  options = TlsOptions();
+  options.tls_cert_file = key_;  // a key where the certificate should be
+  ExpectInvalid(store_.get(), options, "TLS certificate file " + key_);
+  options = TlsOptions();
+  options.tls_key_file.clear();
+  ExpectInvalid(store_.get(), options, "--tls-cert and --tls-key");
+  options = TlsOptions();
+  options.tls_cert_file.clear();
+  ExpectInvalid(store_.get(), options, "--tls-cert and --tls-key");
+}
+
+TEST_F(TlsTest, IoTimeoutIsValidated) {
+  for (int seconds : {0, -1, 3601}) {
+    ServerOptions options;
+    options.port = 0;
+    options.io_timeout_seconds = seconds;
+    ExpectInvalid(store_.get(), options, "--io-timeout");
+  }
+  ServerOptions options;
+  options.port = 0;
+  options.io_timeout_seconds = 3600;
+  Server server(store_.get(), options);
+  EXPECT_TRUE(server.Start().ok());
+}
+
+// A TCP connection to 127.0.0.1:`port`, closed on destruction.
+class RawConnection {
+ public:
+  explicit RawConnection(int port) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ =
+        fd_ >= 0 && connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  }
+  ~RawConnection() {
+    if (fd_ >= 0) close(fd_);
+  }
+  bool connected() const { return connected_; }
+  bool Send(const std::string& data) {
+    return send(fd_, data.data(), data.size(), MSG_NOSIGNAL) ==
+           static_cast<ssize_t>(data.size());
+  }
+  // Reads until the peer closes the connection (true) or `bound` passes (false),
+  // appending what arrives to `received`.
+  bool WaitForClose(std::chrono::seconds bound, std::string* received) {
+    return ReadUntil(bound, received, nullptr) == kClosed;
+  }
+  // Reads until `enough` says what arrived is enough, the peer closes the
+  // connection, or `bound` passes.
+  enum Outcome { kEnough, kClosed, kTimedOut };
+  Outcome ReadUntil(std::chrono::seconds bound, std::string* received,
+                    const std::function<bool(const std::string&)>& enough) {
+    const auto deadline = std::chrono::steady_clock::now() + bound;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (enough && enough(*received)) return kEnough;
+      pollfd p{fd_, POLLIN, 0};
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 1))) <= 0) {
+        continue;
+      }
+      char buf[4096];
+      const ssize_t n = recv(fd_, buf, sizeof(buf), 0);
+      if (n <= 0) return kClosed;  // closed (0) or reset
+      received->append(buf, n);
+    }
+    return kTimedOut;
+  }
+
+ private:
+  int fd_;
+  bool connected_ = false;
+};
+
+TEST_F(TlsTest, IoTimeoutCutsOffAClientStalledMidBody) {
+  ServerOptions options;
+  options.port = 0;
+  options.io_timeout_seconds = 1;
+  Server server(store_.get(), options);
+  ASSERT_TRUE(server.Start().ok());
+  RawConnection c(server.port());
+  ASSERT_TRUE(c.connected());
+  // The headers promise 100 bytes of body; 10 come, then nothing.
+  ASSERT_TRUE(
+      c.Send("POST /get-online-features HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+             "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+             "{\"feature"));
+  std::string received;
+  ASSERT_TRUE(c.WaitForClose(std::chrono::seconds(20), &received))
+      << "the server kept a stalled connection open";
+  // httplib answers the cut-off request 400 before it closes, or just closes.
+  if (!received.empty()) {
+    EXPECT_EQ(received.rfind("HTTP/1.1 400", 0), 0u) << received;
+  }
+}
+
+// Whether `received` holds a whole response whose body has a Content-Length.
+bool WholeResponse(const std::string& received) {
+  const size_t end = received.find("\r\n\r\n");
+  const size_t at = received.find("Content-Length: ");
+  if (end == std::string::npos || at == std::string::npos) return false;
+  return received.size() >= end + 4 + std::stoul(received.substr(at + 16));
+}
+
+TEST_F(TlsTest, RequestBodiesNeedAContentLength) {
+  ServerOptions options;
+  options.port = 0;
+  Server server(store_.get(), options);
+  ASSERT_TRUE(server.Start().ok());
+  {
+    // httplib would read a chunked body past --max-body-bytes; it is refused, and
+    // the connection closed, lest the unread chunks be read as requests.
+    RawConnection c(server.port());
+    ASSERT_TRUE(c.connected());
+    ASSERT_TRUE(
+        c.Send("POST /get-online-features HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               "Transfer-Encoding: chunked\r\n\r\n"
+               "24\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n\r\n0\r\n\r\n"));
+    std::string received;
+    ASSERT_TRUE(c.WaitForClose(std::chrono::seconds(20), &received)) << received;
+    EXPECT_EQ(received.rfind("HTTP/1.1 411", 0), 0u) << received;
+    EXPECT_NE(received.find("{\"error\":{\"code\":\"INVALID_ARGUMENT\",\"message\":"
+                            "\"a request body needs a Content-Length"),
+              std::string::npos)
+        << received;
+    EXPECT_EQ(received.find("HTTP/1.1", 1), std::string::npos) << received;
+  }
+  {
+    // Without Content-Length a request has no body (httplib would read until the
+    // client closes): it is answered at once.
+    RawConnection c(server.port());
+    ASSERT_TRUE(c.connected());
+    ASSERT_TRUE(c.Send("POST /get-online-features HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+    std::string received;
+    EXPECT_EQ(c.ReadUntil(std::chrono::seconds(20), &received, WholeResponse),
+              RawConnection::kEnough)
+        << received;
+    EXPECT_EQ(received.rfind("HTTP/1.1 400", 0), 0u) << received;
+    EXPECT_NE(received.find("not valid JSON"), std::string::npos) << received;
+  }
+}
+
+}  // namespace
+}  // namespace strata::api

@@ -1,0 +1,112 @@
+// Token routes, scope admin: create, list, revoke. A change takes effect on the
+// next request: the server reloads its tokens after each.
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "api/api.pb.h"
+#include "api/internal/routes.h"
+#include "api/tokens.h"
+#include "store/json_writer.h"
+#include "store/status_macros.h"
+
+namespace strata::api::internal {
+namespace {
+
+// POST /v1/tokens?scope=read|write|admin[&name=NAME]: the token, shown once.
+absl::Status Create(const RouteContext& ctx, const httplib::Request& req,
+                    httplib::Response& res) {
+  RETURN_IF_ERROR(ctx.authorize(req, Scope::kAdmin));
+  if (!req.has_param("scope")) {
+    return absl::InvalidArgumentError("scope=read|write|admin is required");
+  }
+  ASSIGN_OR_RETURN(Scope scope, ParseScope(req.get_param_value("scope")));
+  TokenStore tokens(ctx.store);
+  ASSIGN_OR_RETURN(std::string token,
+                   tokens.Create(scope, req.get_param_value("name"), Creator(req)));
+  RETURN_IF_ERROR(ctx.reload_tokens());
+  // The name given, or the one chosen: the token created last with this scope.
+  ASSIGN_OR_RETURN(std::vector<TokenInfo> all, tokens.List());
+  std::string name = req.get_param_value("name");
+  if (name.empty()) {
+    int64_t newest = -1;
+    for (const TokenInfo& t : all) {
+      if (t.scope == scope && t.created_us > newest) {
+        newest = t.created_us;
+        name = t.name;
+      }
+    }
+  }
+  res.status = 201;
+  res.set_header("Cache-Control", "no-store");
+  if (WantsProtobuf(req)) {
+    TokenCreated out;
+    out.set_name(name);
+    out.set_scope(static_cast<int>(scope));
+    out.set_token(token);
+    WriteProto(res, out);
+    return absl::OkStatus();
+  }
+  JsonWriter w;
+  w.BeginObject().Key("name").String(name).Key("scope").String(ScopeName(scope));
+  w.Key("token").String(token).EndObject();
+  WriteJson(res, w.Take());
+  return absl::OkStatus();
+}
+
+// GET /v1/tokens: names and scopes, never the tokens.
+absl::Status List(const RouteContext& ctx, const httplib::Request& req,
+                  httplib::Response& res) {
+  RETURN_IF_ERROR(ctx.authorize(req, Scope::kAdmin));
+  ASSIGN_OR_RETURN(std::vector<TokenInfo> all, TokenStore(ctx.store).List());
+  if (WantsProtobuf(req)) {
+    TokenList out;
+    for (const TokenInfo& t : all) {
+      TokenEntry& e = *out.add_tokens();
+      e.set_name(t.name);
+      e.set_scope(static_cast<int>(t.scope));
+      e.set_created_us(t.created_us);
+      e.set_creator(t.creator);
+    }
+    WriteProto(res, out);
+    return absl::OkStatus();
+  }
+  JsonWriter w;
+  w.BeginArray();
+  for (const TokenInfo& t : all) {
+    w.BeginObject().Key("name").String(t.name).Key("scope").String(ScopeName(t.scope));
+    w.Key("created_us").Int(t.created_us).Key("creator").String(t.creator).EndObject();
+  }
+  w.EndArray();
+  WriteJson(res, w.Take());
+  return absl::OkStatus();
+}
+
+// DELETE /v1/tokens/NAME
+absl::Status Revoke(const RouteContext& ctx, const httplib::Request& req,
+                    httplib::Response& res) {
+  RETURN_IF_ERROR(ctx.authorize(req, Scope::kAdmin));
+  const std::string name = req.matches[1].str();
+  RETURN_IF_ERROR(TokenStore(ctx.store).Revoke(name));
+  RETURN_IF_ERROR(ctx.reload_tokens());
+  JsonWriter w;
+  w.BeginObject().Key("revoked").String(name).EndObject();
+  WriteJson(res, w.Take());
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddTokenRoutes(httplib::Server& http, const RouteContext& ctx) {
+  const auto route = [&ctx](std::string label, auto fn) {
+    return Handle(std::move(label),
+                  [&ctx, fn](const httplib::Request& req, httplib::Response& res) {
+                    return fn(ctx, req, res);
+                  });
+  };
+  http.Post("/v1/tokens", route("/v1/tokens", Create));
+  http.Get("/v1/tokens", route("/v1/tokens", List));
+  http.Delete(R"(/v1/tokens/([^/]+))", route("/v1/tokens/{name}", Revoke));
+}
+
+}  // namespace strata::api::internal

@@ -1,0 +1,145 @@
+// StoreClient: everything the command line does to a store, against either a store
+// opened in this process or a `strata serve` over HTTP. Both implementations give
+// the same results and the same errors (code and message), so every command prints
+// the same output whichever it talks to; client_test.cc holds the conformance suite
+// that runs against both.
+//
+//   ASSIGN_OR_RETURN(auto client, ConnectClient({.server = "http://host:8080"}));
+//   ASSIGN_OR_RETURN(store::Version v, client->Resolve(*ParseRef("model/churn")));
+#ifndef STRATA_CLIENT_CLIENT_H_
+#define STRATA_CLIENT_CLIENT_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "api/tokens.h"
+#include "features/feature_store.h"
+#include "features/registry.h"
+#include "store/artifacts.h"
+#include "store/content_store.h"
+#include "store/io.h"
+#include "store/lineage.h"
+#include "store/runs.h"
+#include "store/store.pb.h"
+
+namespace strata {
+
+// What a put stored and committed.
+struct PutResult {
+  CommitResult commit;
+  Digest content_id;
+  uint64_t chunks = 0;      // chunks in the content
+  uint64_t new_chunks = 0;  // chunks the store did not have (and, remotely, were sent)
+};
+
+// Not thread-safe: one client per thread (a remote client holds one keep-alive
+// connection).
+class StoreClient {
+ public:
+  virtual ~StoreClient() = default;
+
+  // Where the client points: the store's directory or the server's URL.
+  virtual std::string Where() const = 0;
+
+  // Artifacts: as ArtifactStore and ContentStore. Put checks the request before it
+  // reads any content; remotely, content larger than one chunk is sent as the
+  // chunks the server lacks.
+  virtual absl::StatusOr<PutResult> Put(const NewVersion& request, ByteSource& content,
+                                        const ProgressFn& progress) = 0;
+  virtual absl::StatusOr<store::Version> Resolve(const Ref& ref) = 0;
+  // Writes the content of `version` to `sink`, verified.
+  virtual absl::Status Read(const store::Version& version, ByteSink& sink,
+                            const ProgressFn& progress) = 0;
+  virtual absl::StatusOr<std::vector<store::Version>> Versions(
+      const ArtifactId& artifact) = 0;  // oldest first
+  virtual absl::StatusOr<std::map<uint64_t, std::vector<std::string>>> AliasesByVersion(
+      const ArtifactId& artifact) = 0;
+  virtual absl::StatusOr<std::vector<ArtifactSummary>> List(std::optional<Kind> kind) = 0;
+  virtual absl::StatusOr<store::AliasMove> SetAlias(const ArtifactId& artifact,
+                                                    const std::string& alias,
+                                                    uint64_t version,
+                                                    std::optional<uint64_t> expect,
+                                                    const std::string& who,
+                                                    const std::string& reason) = 0;
+  virtual absl::StatusOr<store::AliasMove> RemoveAlias(const ArtifactId& artifact,
+                                                       const std::string& alias,
+                                                       std::optional<uint64_t> expect,
+                                                       const std::string& who,
+                                                       const std::string& reason) = 0;
+  virtual absl::StatusOr<std::vector<store::AliasMove>> AliasLog(
+      const ArtifactId& artifact) = 0;
+
+  // Runs: as RunStore.
+  virtual absl::StatusOr<store::Run> StartRun(const NewRun& request) = 0;
+  virtual absl::StatusOr<store::Run> LogMetrics(
+      const std::string& run_id, const std::map<std::string, double>& metrics) = 0;
+  virtual absl::StatusOr<store::Run> FinishRun(const std::string& run_id,
+                                               store::RunStatus status) = 0;
+  virtual absl::StatusOr<store::Run> GetRun(const std::string& run_id) = 0;
+  virtual absl::StatusOr<std::vector<store::Run>> ListRuns() = 0;
+
+  // Walks the lineage from `root`: a reference ("model/churn@production") or
+  // "run/ID". Errors: NotFound for an unknown version or run; as Lineage::Walk.
+  virtual absl::StatusOr<LineageGraph> Lineage(const std::string& root,
+                                               const LineageOptions& options) = 0;
+
+  // Features: as FeatureRegistry::Apply (the definitions' text, named `source` in
+  // errors) and FeatureStore.
+  virtual absl::StatusOr<std::vector<features::AppliedView>> Apply(
+      const std::string& text, const std::string& source, const std::string& creator,
+      const std::string& message) = 0;
+  // Ingests the file at `path` ("-": standard input).
+  virtual absl::StatusOr<features::IngestResult> Ingest(
+      const std::string& view, const std::string& path,
+      const features::IngestOptions& options) = 0;
+  // `spine` is a CSV file's path or a stored dataset ("dataset/NAME[@REF]").
+  virtual absl::StatusOr<features::HistoricalResult> Historical(
+      const features::HistoricalRequest& request, const std::string& spine,
+      ByteSink& out) = 0;
+  virtual absl::StatusOr<features::SavedResult> SaveHistorical(
+      const features::HistoricalRequest& request, const std::string& spine,
+      const std::string& dataset_name, const std::string& creator,
+      const std::string& message, ByteSink* out) = 0;
+  virtual absl::StatusOr<features::ReproduceResult> Reproduce(
+      const std::string& dataset_ref, ByteSink* out) = 0;
+  virtual absl::StatusOr<features::OnlineResult> Online(
+      const std::vector<std::string>& features,
+      const features::EntityColumns& entities) = 0;
+
+  // API tokens (scope admin when remote). CreateToken returns the token, shown once.
+  virtual absl::StatusOr<std::string> CreateToken(api::Scope scope,
+                                                  const std::string& name,
+                                                  const std::string& creator) = 0;
+  virtual absl::StatusOr<std::vector<api::TokenInfo>> ListTokens() = 0;
+  virtual absl::Status RevokeToken(const std::string& name) = 0;
+};
+
+struct ClientOptions {
+  // A server's URL ("http://host:8080", "https://host"): talk to it. Empty: open
+  // the store in `store_dir`.
+  std::string server;
+  std::string token;      // sent as "Authorization: Bearer TOKEN" when non-empty
+  std::string creator;    // sent as X-Strata-Creator: who is acting
+  std::string store_dir;  // when `server` is empty
+  bool create_store = false;
+  // A PEM file of CA certificates to trust for https (default: the system's).
+  std::string ca_file;
+  // Seconds to wait for a connection, and for each read or write. Default 60.
+  int timeout_seconds = 60;
+};
+
+// Errors: as Store::Open for a local store; InvalidArgument for a malformed URL.
+// A server is not contacted until the first call (Unavailable if unreachable).
+absl::StatusOr<std::unique_ptr<StoreClient>> ConnectClient(const ClientOptions& options);
+
+// The client of a store this process has open; `store` must outlive it.
+std::unique_ptr<StoreClient> LocalClient(Store* store);
+
+}  // namespace strata
+
+#endif  // STRATA_CLIENT_CLIENT_H_

@@ -1,0 +1,310 @@
+// The conformance suite of StoreClient: every test runs against a local store and
+// against a server over the same kind of store, and errors must carry the same code
+// and message as the local store's.
+#include "client/client.h"
+
+#include <fstream>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "api/server.h"
+#include "features/definitions.h"
+#include "gtest/gtest.h"
+#include "store/render.h"
+#include "store/status_macros.h"
+#include "tests/testing.h"
+
+namespace strata {
+namespace {
+
+class ClientTest : public testing::StoreTest, public ::testing::WithParamInterface<bool> {
+ protected:
+  bool remote() const { return GetParam(); }
+
+  void SetUp() override {
+    StoreTest::SetUp();
+    local_ = LocalClient(store_.get());
+    if (!remote()) return;
+    api::ServerOptions options;
+    options.port = 0;
+    server_ = std::make_unique<api::Server>(store_.get(), options);
+    ASSERT_TRUE(server_->Start().ok());
+    ClientOptions client;
+    client.server = absl::StrCat("http://127.0.0.1:", server_->port());
+    client.creator = "tester";
+    auto c = ConnectClient(client);
+    ASSERT_TRUE(c.ok()) << c.status();
+    remote_ = std::move(*c);
+  }
+
+  void TearDown() override {
+    remote_.reset();
+    server_.reset();
+  }
+
+  // The client under test.
+  StoreClient& client() { return remote() ? *remote_ : *local_; }
+
+  // Expects the client under test to fail `op` exactly as the local store does.
+  template <typename Op>
+  void ExpectSameError(Op op, absl::StatusCode code) {
+    const absl::Status want = StatusOf(op(*local_));
+    const absl::Status got = StatusOf(op(client()));
+    EXPECT_EQ(want.code(), code) << want;
+    EXPECT_EQ(got, want);
+  }
+
+  static absl::Status StatusOf(const absl::Status& s) { return s; }
+  template <typename T>
+  static absl::Status StatusOf(const absl::StatusOr<T>& s) {
+    return s.status();
+  }
+
+  absl::StatusOr<PutResult> Put(const std::string& ref, const std::string& content,
+                                NewVersion request = {}) {
+    ASSIGN_OR_RETURN(request.artifact, ParseArtifactId(ref));
+    if (request.creator.empty()) request.creator = "tester";
+    auto source = StringSource(content);
+    return client().Put(request, *source, nullptr);
+  }
+
+  std::string ReadAll(const store::Version& v) {
+    std::string out;
+    auto sink = StringSink(&out);
+    absl::Status s = client().Read(v, *sink, nullptr);
+    EXPECT_TRUE(s.ok()) << s;
+    return out;
+  }
+
+  std::unique_ptr<StoreClient> local_;
+  std::unique_ptr<api::Server> server_;
+  std::unique_ptr<StoreClient> remote_;
+};
+
+INSTANTIATE_TEST_SUITE_P(LocalAndRemote, ClientTest, ::testing::Values(false, true),
+                         [](const auto& info) {
+                           return info.param ? "Remote" : "Local";
+                         });
+
+TEST_P(ClientTest, PutResolveAndReadSmallAndLargeContent) {
+  std::mt19937_64 rng(3);
+  const std::string small = "a small config";
+  const std::string large = testing::RandomBytes(rng, 3 << 20, /*compressible=*/true);
+  NewVersion meta;
+  meta.metadata = {{"lr", "0.1"}};
+  meta.message = "first";
+  meta.alias = "candidate";
+  auto put = Put("model/churn", small, meta);
+  ASSERT_TRUE(put.ok()) << put.status();
+  EXPECT_TRUE(put->commit.created);
+  EXPECT_EQ(put->content_id, Sha256::Of(small));
+  EXPECT_EQ(put->commit.version.number(), 1u);
+  EXPECT_EQ(put->commit.version.creator(), "tester");
+
+  put = Put("model/churn", large);
+  ASSERT_TRUE(put.ok()) << put.status();
+  EXPECT_EQ(put->commit.version.number(), 2u);
+  EXPECT_EQ(put->content_id, Sha256::Of(large));
+  EXPECT_GT(put->chunks, 4u);
+  EXPECT_EQ(put->new_chunks, put->chunks);
+
+  // Again: nothing new is committed or sent.
+  put = Put("model/churn", large);
+  ASSERT_TRUE(put.ok()) << put.status();
+  EXPECT_FALSE(put->commit.created);
+  EXPECT_EQ(put->new_chunks, 0u);
+
+  // An edit sends only the chunks around it.
+  std::string edited = large;
+  edited.replace(large.size() / 2, 5, "EDIT!");
+  put = Put("model/churn", edited);
+  ASSERT_TRUE(put.ok()) << put.status();
+  EXPECT_EQ(put->commit.version.number(), 3u);
+  EXPECT_GE(put->new_chunks, 1u);
+  EXPECT_LE(put->new_chunks, 3u);
+
+  auto v = client().Resolve(*ParseRef("model/churn@candidate"));
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->number(), 1u);
+  EXPECT_EQ(v->metadata().at("lr"), "0.1");
+  EXPECT_EQ(ReadAll(*v), small);
+  v = client().Resolve(*ParseRef("model/churn@2"));
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(ReadAll(*v), large);
+  v = client().Resolve(*ParseRef("model/churn"));
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(ReadAll(*v), edited);
+
+  auto versions = client().Versions({Kind::kModel, "churn"});
+  ASSERT_TRUE(versions.ok());
+  ASSERT_EQ(versions->size(), 3u);
+  EXPECT_EQ(versions->front().number(), 1u);  // oldest first
+  auto aliases = client().AliasesByVersion({Kind::kModel, "churn"});
+  ASSERT_TRUE(aliases.ok());
+  EXPECT_EQ(*aliases, (std::map<uint64_t, std::vector<std::string>>{{1, {"candidate"}}}));
+  auto list = client().List(std::nullopt);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ(list->front().artifact.ToString(), "model/churn");
+  EXPECT_EQ(list->front().head.latest_version(), 3u);
+  EXPECT_EQ(list->front().aliases.at("candidate"), 1u);
+}
+
+TEST_P(ClientTest, ErrorsMatchTheLocalStore) {
+  ASSERT_TRUE(Put("dataset/base", "rows").ok());
+  ExpectSameError([](StoreClient& c) { return c.Resolve(*ParseRef("model/none")); },
+                  absl::StatusCode::kNotFound);
+  ExpectSameError([](StoreClient& c) { return c.Resolve(*ParseRef("dataset/base@9")); },
+                  absl::StatusCode::kNotFound);
+  ExpectSameError(
+      [](StoreClient& c) { return c.Resolve(*ParseRef("dataset/base@nope")); },
+      absl::StatusCode::kNotFound);
+  ExpectSameError(
+      [](StoreClient& c) {
+        NewVersion r;
+        r.artifact = {Kind::kModel, "m"};
+        r.inputs = {"dataset/missing@1"};
+        auto source = StringSource("x");
+        return c.Put(r, *source, nullptr);
+      },
+      absl::StatusCode::kNotFound);
+  ExpectSameError(
+      [](StoreClient& c) {
+        NewVersion r;
+        r.artifact = {Kind::kModel, "m"};
+        r.run_id = "norun";
+        auto source = StringSource("x");
+        return c.Put(r, *source, nullptr);
+      },
+      absl::StatusCode::kInvalidArgument);
+  ExpectSameError(
+      [](StoreClient& c) {
+        NewVersion r;
+        r.artifact = {Kind::kModel, "m"};
+        r.run_id = "abc123";
+        auto source = StringSource("x");
+        return c.Put(r, *source, nullptr);
+      },
+      absl::StatusCode::kNotFound);
+  ExpectSameError(
+      [](StoreClient& c) {
+        return c.SetAlias({Kind::kDataset, "base"}, "prod", 1, 5, "t", "");
+      },
+      absl::StatusCode::kFailedPrecondition);
+  ExpectSameError(
+      [](StoreClient& c) {
+        return c.SetAlias({Kind::kDataset, "base"}, "prod", 7, std::nullopt, "t", "");
+      },
+      absl::StatusCode::kNotFound);
+  ExpectSameError(
+      [](StoreClient& c) {
+        return c.RemoveAlias({Kind::kDataset, "base"}, "prod", std::nullopt, "t", "");
+      },
+      absl::StatusCode::kNotFound);
+  ExpectSameError(
+      [](StoreClient& c) {
+        return c.AliasLog({Kind::kModel, "none"});
+      },
+      absl::StatusCode::kNotFound);
+  ExpectSameError(
+      [](StoreClient& c) {
+        return c.Versions({Kind::kModel, "none"});
+      },
+      absl::StatusCode::kNotFound);
+  ExpectSameError([](StoreClient& c) { return c.GetRun("missing"); },
+                  absl::StatusCode::kInvalidArgument);
+  ExpectSameError([](StoreClient& c) { return c.GetRun("abc123"); },
+                  absl::StatusCode::kNotFound);
+  ExpectSameError([](StoreClient& c) { return c.Lineage("run/abc123", {}); },
+                  absl::StatusCode::kNotFound);
+  ExpectSameError([](StoreClient& c) { return c.Lineage("model/Bad", {}); },
+                  absl::StatusCode::kInvalidArgument);
+  ExpectSameError([](StoreClient& c) { return c.Lineage("model/none@1", {}); },
+                  absl::StatusCode::kNotFound);
+  // Nothing was written by the failures.
+  auto list = client().List(std::nullopt);
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->size(), 1u);
+}
+
+TEST_P(ClientTest, AliasesMoveAndAreLogged) {
+  ASSERT_TRUE(Put("model/m", "one").ok());
+  ASSERT_TRUE(Put("model/m", "two").ok());
+  const ArtifactId m{Kind::kModel, "m"};
+  auto move = client().SetAlias(m, "production", 1, 0, "alice", "first");
+  ASSERT_TRUE(move.ok()) << move.status();
+  EXPECT_EQ(move->to_version(), 1u);
+  move = client().SetAlias(m, "production", 2, 1, "alice", "better");
+  ASSERT_TRUE(move.ok()) << move.status();
+  EXPECT_EQ(move->from_version(), 1u);
+  move = client().RemoveAlias(m, "production", 2, "bob", "retired");
+  ASSERT_TRUE(move.ok()) << move.status();
+  EXPECT_EQ(move->to_version(), 0u);
+  auto log = client().AliasLog(m);
+  ASSERT_TRUE(log.ok());
+  ASSERT_EQ(log->size(), 3u);
+  EXPECT_EQ((*log)[0].who(), "alice");
+  EXPECT_EQ((*log)[2].who(), "bob");
+  EXPECT_EQ((*log)[2].reason(), "retired");
+}
+
+TEST_P(ClientTest, RunsAndLineage) {
+  ASSERT_TRUE(Put("dataset/train", "rows").ok());
+  NewRun request;
+  request.name = "fit";
+  request.params = {{"lr", "0.1"}};
+  request.inputs = {"dataset/train"};
+  request.creator = "tester";
+  auto run = client().StartRun(request);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->name(), "fit");
+  EXPECT_EQ(run->creator(), "tester");
+  auto logged = client().LogMetrics(run->id(), {{"auc", 0.91}, {"loss", 0.25}});
+  ASSERT_TRUE(logged.ok()) << logged.status();
+  EXPECT_EQ(logged->metrics().at("auc"), 0.91);
+  NewVersion out;
+  out.run_id = run->id();
+  ASSERT_TRUE(Put("model/fit", "weights", out).ok());
+  auto finished = client().FinishRun(run->id(), store::RUN_STATUS_OK);
+  ASSERT_TRUE(finished.ok()) << finished.status();
+  EXPECT_EQ(finished->status(), store::RUN_STATUS_OK);
+  ExpectSameError(
+      [&](StoreClient& c) { return c.FinishRun(run->id(), store::RUN_STATUS_FAILED); },
+      absl::StatusCode::kFailedPrecondition);
+  ExpectSameError(
+      [&](StoreClient& c) {
+        return c.LogMetrics(run->id(), {{"x", 1}});
+      },
+      absl::StatusCode::kFailedPrecondition);
+  auto got = client().GetRun(run->id());
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->params().at("lr"), "0.1");
+  auto runs = client().ListRuns();
+  ASSERT_TRUE(runs.ok());
+  ASSERT_EQ(runs->size(), 1u);
+
+  // The lineage the client walks equals the store's own walk, in every format.
+  const std::vector<std::string> roots = {"model/fit@1", "run/" + run->id()};
+  for (const std::string& root : roots) {
+    for (const auto direction :
+         {LineageDirection::kUp, LineageDirection::kDown, LineageDirection::kBoth}) {
+      LineageOptions options;
+      options.direction = direction;
+      auto want = local_->Lineage(root, options);
+      auto have = client().Lineage(root, options);
+      ASSERT_TRUE(want.ok() && have.ok()) << root << " " << have.status();
+      for (const auto format : {LineageFormat::kTree, LineageFormat::kJson,
+                                LineageFormat::kDot, LineageFormat::kMermaid}) {
+        EXPECT_EQ(RenderLineage(*have, format, direction),
+                  RenderLineage(*want, format, direction))
+            << root;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace strata

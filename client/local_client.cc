@@ -1,0 +1,181 @@
+// StoreClient over a store opened in this process.
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/time/clock.h"
+#include "client/client.h"
+#include "features/definitions.h"
+#include "store/internal/keys.h"
+#include "store/render.h"
+#include "store/status_macros.h"
+#include "store/store.h"
+
+namespace strata {
+namespace {
+
+class Local : public StoreClient {
+ public:
+  // `owned` may be null: the store then belongs to the caller.
+  Local(Store* store, std::unique_ptr<Store> owned)
+      : owned_(std::move(owned)), store_(store), features_(store) {}
+
+  std::string Where() const override { return store_->dir(); }
+
+  absl::StatusOr<PutResult> Put(const NewVersion& request, ByteSource& content,
+                                const ProgressFn& progress) override {
+    RETURN_IF_ERROR(store_->artifacts().Check(request));
+    ASSIGN_OR_RETURN(PutStats stats, store_->content().Put(content, progress));
+    NewVersion commit = request;
+    commit.content_id = stats.content_id;
+    PutResult out;
+    ASSIGN_OR_RETURN(out.commit, store_->artifacts().Commit(commit));
+    out.content_id = stats.content_id;
+    out.chunks = stats.chunks;
+    out.new_chunks = stats.new_chunks;
+    return out;
+  }
+
+  absl::StatusOr<store::Version> Resolve(const Ref& ref) override {
+    return store_->artifacts().Resolve(ref);
+  }
+
+  absl::Status Read(const store::Version& version, ByteSink& sink,
+                    const ProgressFn& progress) override {
+    ASSIGN_OR_RETURN(Digest id, Digest::FromRaw(version.content_id()));
+    return store_->content().Get(id, sink, progress);
+  }
+
+  absl::StatusOr<std::vector<store::Version>> Versions(
+      const ArtifactId& artifact) override {
+    return store_->artifacts().Versions(artifact);
+  }
+
+  absl::StatusOr<std::map<uint64_t, std::vector<std::string>>> AliasesByVersion(
+      const ArtifactId& artifact) override {
+    return store_->artifacts().AliasesByVersion(artifact);
+  }
+
+  absl::StatusOr<std::vector<ArtifactSummary>> List(std::optional<Kind> kind) override {
+    return store_->artifacts().List(kind);
+  }
+
+  absl::StatusOr<store::AliasMove> SetAlias(const ArtifactId& artifact,
+                                            const std::string& alias, uint64_t version,
+                                            std::optional<uint64_t> expect,
+                                            const std::string& who,
+                                            const std::string& reason) override {
+    return store_->artifacts().SetAlias(artifact, alias, version, expect, who, reason);
+  }
+
+  absl::StatusOr<store::AliasMove> RemoveAlias(const ArtifactId& artifact,
+                                               const std::string& alias,
+                                               std::optional<uint64_t> expect,
+                                               const std::string& who,
+                                               const std::string& reason) override {
+    return store_->artifacts().RemoveAlias(artifact, alias, expect, who, reason);
+  }
+
+  absl::StatusOr<std::vector<store::AliasMove>> AliasLog(
+      const ArtifactId& artifact) override {
+    return store_->artifacts().AliasLog(artifact);
+  }
+
+  absl::StatusOr<store::Run> StartRun(const NewRun& request) override {
+    return store_->runs().Start(request);
+  }
+  absl::StatusOr<store::Run> LogMetrics(
+      const std::string& run_id, const std::map<std::string, double>& metrics) override {
+    return store_->runs().LogMetrics(run_id, metrics);
+  }
+  absl::StatusOr<store::Run> FinishRun(const std::string& run_id,
+                                       store::RunStatus status) override {
+    return store_->runs().Finish(run_id, status);
+  }
+  absl::StatusOr<store::Run> GetRun(const std::string& run_id) override {
+    return store_->runs().Get(run_id);
+  }
+  absl::StatusOr<std::vector<store::Run>> ListRuns() override {
+    return store_->runs().List();
+  }
+
+  absl::StatusOr<LineageGraph> Lineage(const std::string& root,
+                                       const LineageOptions& options) override {
+    std::string node;
+    if (absl::StartsWith(root, "run/")) {
+      ASSIGN_OR_RETURN(store::Run run, store_->runs().Get(root.substr(4)));
+      node = internal::RunNode(run.id());
+    } else {
+      ASSIGN_OR_RETURN(Ref ref, ParseRef(root));
+      ASSIGN_OR_RETURN(store::Version v, store_->artifacts().Resolve(ref));
+      node = VersionRef(v);
+    }
+    return store_->lineage().Walk(node, options);
+  }
+
+  absl::StatusOr<std::vector<features::AppliedView>> Apply(
+      const std::string& text, const std::string& source, const std::string& creator,
+      const std::string& message) override {
+    ASSIGN_OR_RETURN(features::Definitions defs,
+                     features::ParseDefinitions(text, source));
+    return features_.registry().Apply(defs, creator, message);
+  }
+
+  absl::StatusOr<features::IngestResult> Ingest(
+      const std::string& view, const std::string& path,
+      const features::IngestOptions& options) override {
+    return features_.Ingest(view, path, options);
+  }
+
+  absl::StatusOr<features::HistoricalResult> Historical(
+      const features::HistoricalRequest& request, const std::string& spine,
+      ByteSink& out) override {
+    return features_.Historical(request, spine, out);
+  }
+
+  absl::StatusOr<features::SavedResult> SaveHistorical(
+      const features::HistoricalRequest& request, const std::string& spine,
+      const std::string& dataset_name, const std::string& creator,
+      const std::string& message, ByteSink* out) override {
+    return features_.SaveHistorical(request, spine, dataset_name, creator, message, out);
+  }
+
+  absl::StatusOr<features::ReproduceResult> Reproduce(const std::string& dataset_ref,
+                                                      ByteSink* out) override {
+    return features_.Reproduce(dataset_ref, out);
+  }
+
+  absl::StatusOr<features::OnlineResult> Online(
+      const std::vector<std::string>& features,
+      const features::EntityColumns& entities) override {
+    return features_.Online(features, entities, absl::ToUnixMicros(absl::Now()));
+  }
+
+  absl::StatusOr<std::string> CreateToken(api::Scope scope, const std::string& name,
+                                          const std::string& creator) override {
+    return api::TokenStore(store_).Create(scope, name, creator);
+  }
+  absl::StatusOr<std::vector<api::TokenInfo>> ListTokens() override {
+    return api::TokenStore(store_).List();
+  }
+  absl::Status RevokeToken(const std::string& name) override {
+    return api::TokenStore(store_).Revoke(name);
+  }
+
+ private:
+  std::unique_ptr<Store> owned_;
+  Store* store_;
+  features::FeatureStore features_;
+};
+
+}  // namespace
+
+std::unique_ptr<StoreClient> LocalClient(Store* store) {
+  return std::make_unique<Local>(store, nullptr);
+}
+
+std::unique_ptr<StoreClient> OpenLocalClient(std::unique_ptr<Store> store) {
+  Store* s = store.get();
+  return std::make_unique<Local>(s, std::move(store));
+}
+
+}  // namespace strata

@@ -1,0 +1,493 @@
+// StoreClient over HTTP: the routes of docs/http-api.md, asked for protobuf.
+#include "client/remote_client.h"
+
+#include <algorithm>
+#include <cstring>
+#include <regex>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "api/api.pb.h"
+#include "simdjson.h"
+#include "store/fastcdc.h"
+#include "store/json_writer.h"
+#include "store/render.h"
+#include "store/status_macros.h"
+
+namespace strata {
+namespace {
+
+constexpr const char* kProtobuf = "application/x-protobuf";
+constexpr const char* kOctets = "application/octet-stream";
+// Content up to this size goes in one request; larger content as the chunks the
+// server lacks.
+constexpr size_t kSmallContent = 1 << 20;
+// Bytes of chunks sent per request: well under the server's default body limit.
+constexpr size_t kChunkBatchBytes = 8 << 20;
+
+absl::StatusCode CodeFromName(absl::string_view name) {
+  for (int c = 0; c <= 16; ++c) {
+    const auto code = static_cast<absl::StatusCode>(c);
+    if (absl::StatusCodeToString(code) == name) return code;
+  }
+  return absl::StatusCode::kUnknown;
+}
+
+}  // namespace
+
+std::string UrlEncode(absl::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/' ||
+        c == '@' || c == ':' || c == ',') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+absl::Status ErrorOfResponse(int status, const std::string& body) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string_view code, message;
+  if (!parser.parse(body).get(doc) && !doc["error"]["code"].get_string().get(code) &&
+      !doc["error"]["message"].get_string().get(message)) {
+    return absl::Status(CodeFromName({code.data(), code.size()}),
+                        absl::string_view(message.data(), message.size()));
+  }
+  return absl::UnknownError(absl::StrCat("the server answered HTTP ", status));
+}
+
+absl::StatusOr<std::unique_ptr<RemoteClient>> RemoteClient::Connect(
+    const ClientOptions& options) {
+  static const std::regex kUrl(R"(^(https?)://([^/:?#]+)(:([0-9]{1,5}))?/?$)");
+  std::smatch m;
+  if (!std::regex_match(options.server, m, kUrl)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--server ", options.server,
+                     ": expected http://HOST[:PORT] or https://HOST[:PORT]"));
+  }
+  auto client = std::unique_ptr<RemoteClient>(new RemoteClient());
+  client->url_ = options.server;
+  if (!client->url_.empty() && client->url_.back() == '/') client->url_.pop_back();
+  client->http_ = std::make_unique<httplib::Client>(client->url_);
+  httplib::Client& http = *client->http_;
+  http.set_keep_alive(true);
+  http.set_connection_timeout(options.timeout_seconds, 0);
+  http.set_read_timeout(options.timeout_seconds, 0);
+  http.set_write_timeout(options.timeout_seconds, 0);
+  if (m[1] == "https") {
+    if (!options.ca_file.empty()) http.set_ca_cert_path(options.ca_file);
+    http.enable_server_certificate_verification(true);
+  }
+  httplib::Headers headers = {{"X-Strata-Creator", options.creator}};
+  if (!options.token.empty()) {
+    headers.emplace("Authorization", "Bearer " + options.token);
+  }
+  http.set_default_headers(std::move(headers));
+  return client;
+}
+
+RemoteClient::~RemoteClient() = default;
+
+absl::StatusOr<httplib::Response> RemoteClient::Call(httplib::Request req,
+                                                     ByteSink* stream) {
+  httplib::Response res;
+  absl::Status sink_status;
+  if (stream != nullptr) {
+    // The body goes to `stream` when the answer is a success, else it is kept for
+    // the error.
+    req.response_handler = [&res](const httplib::Response& r) {
+      res.status = r.status;
+      return true;
+    };
+    req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
+      if (res.status >= 300) {
+        res.body.append(data, n);
+        return true;
+      }
+      sink_status = stream->Write(absl::string_view(data, n));
+      return sink_status.ok();
+    };
+  }
+  httplib::Error error = httplib::Error::Success;
+  const int status_before = res.status;
+  (void)status_before;
+  httplib::Response got;
+  const bool ok = http_->send(req, got, error);
+  RETURN_IF_ERROR(sink_status);
+  if (!ok) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot reach ", url_, " (", httplib::to_string(error), ")"));
+  }
+  if (stream != nullptr) got.body = std::move(res.body);
+  if (got.status >= 300) return ErrorOfResponse(got.status, got.body);
+  return got;
+}
+
+absl::StatusOr<httplib::Response> RemoteClient::Request(const std::string& method,
+                                                        const std::string& path,
+                                                        std::string body,
+                                                        const std::string& content_type,
+                                                        httplib::Headers headers) {
+  httplib::Request req;
+  req.method = method;
+  req.path = path;
+  req.headers = std::move(headers);
+  req.headers.emplace("Accept", kProtobuf);
+  if (!content_type.empty()) req.headers.emplace("Content-Type", content_type);
+  req.body = std::move(body);
+  return Call(std::move(req), nullptr);
+}
+
+absl::Status RemoteClient::FetchInto(google::protobuf::MessageLite* out,
+                                     const std::string& method, const std::string& path,
+                                     std::string body, const std::string& content_type,
+                                     httplib::Headers headers) {
+  ASSIGN_OR_RETURN(httplib::Response res, Request(method, path, std::move(body),
+                                                  content_type, std::move(headers)));
+  if (!out->ParseFromString(res.body)) {
+    return absl::DataLossError(
+        absl::StrCat("the server's answer to ", method, " ", path, " is malformed"));
+  }
+  return absl::OkStatus();
+}
+
+// --- artifacts -------------------------------------------------------------
+
+namespace {
+
+// Query parameters and headers of an upload (api/artifact_routes.cc).
+std::string UploadQuery(const NewVersion& r) {
+  std::vector<std::string> params;
+  for (const auto& [k, v] : r.metadata) {
+    params.push_back(absl::StrCat("meta=", UrlEncode(absl::StrCat(k, "=", v))));
+  }
+  for (const auto& input : r.inputs) params.push_back("input=" + UrlEncode(input));
+  if (!r.run_id.empty()) params.push_back("run=" + UrlEncode(r.run_id));
+  if (!r.message.empty()) params.push_back("message=" + UrlEncode(r.message));
+  if (!r.alias.empty()) params.push_back("alias=" + UrlEncode(r.alias));
+  return params.empty() ? std::string() : "?" + absl::StrJoin(params, "&");
+}
+
+PutResult ToPutResult(const api::PutResponse& r) {
+  PutResult out;
+  out.commit.version = r.version().version();
+  out.commit.created = r.created();
+  out.content_id = *Digest::FromRaw(r.version().version().content_id());
+  out.chunks = r.chunks();
+  out.new_chunks = r.new_chunks();
+  return out;
+}
+
+void AppendFrame(std::string* out, absl::string_view chunk) {
+  const uint32_t n = static_cast<uint32_t>(chunk.size());
+  const char len[4] = {char(n >> 24), char(n >> 16), char(n >> 8), char(n)};
+  out->append(len, 4);
+  out->append(chunk.data(), chunk.size());
+}
+
+}  // namespace
+
+absl::StatusOr<PutResult> RemoteClient::Put(const NewVersion& request,
+                                            ByteSource& content,
+                                            const ProgressFn& progress) {
+  const std::string path = absl::StrCat("/v1/artifacts/", request.artifact.ToString());
+  const std::string query = UploadQuery(request);
+  // Refuse a bad request before reading any content.
+  RETURN_IF_ERROR(Request("POST",
+                          path + query + (query.empty() ? "?" : "&") + "dry_run=true", "",
+                          kOctets, {})
+                      .status());
+
+  // Read up to kSmallContent + 1 bytes: smaller content goes in one request.
+  std::string head;
+  head.resize(kSmallContent + 1);
+  size_t have = 0;
+  bool eof = false;
+  while (have < head.size()) {
+    ASSIGN_OR_RETURN(size_t n, content.Read(head.data() + have, head.size() - have));
+    if (n == 0) {
+      eof = true;
+      break;
+    }
+    have += n;
+  }
+  head.resize(have);
+  if (eof) {
+    if (progress) progress(have);
+    ASSIGN_OR_RETURN(auto r, Fetch<api::PutResponse>("POST", path + query,
+                                                     std::move(head), kOctets, {}));
+    return ToPutResult(r);
+  }
+
+  // Larger content: cut and hash it here, send the chunks the server lacks in
+  // batches, then commit the list of chunk ids.
+  FastCdc chunker;
+  Sha256 whole;
+  std::string ids;                 // every chunk id, in order
+  std::vector<std::string> batch;  // chunks not yet offered to the server
+  size_t batch_bytes = 0;
+  uint64_t total = 0, sent_chunks = 0;
+  const auto flush = [&]() -> absl::Status {
+    if (batch.empty()) return absl::OkStatus();
+    std::string offered;
+    for (const auto& c : batch) offered.append(Sha256::Of(c).Raw().data(), 32);
+    ASSIGN_OR_RETURN(httplib::Response missing,
+                     Request("POST", "/v1/chunks/missing", offered, kOctets, {}));
+    std::string frames;
+    for (const auto& c : batch) {
+      const std::string id(Sha256::Of(c).Raw());
+      for (size_t i = 0; i + 32 <= missing.body.size(); i += 32) {
+        if (std::memcmp(missing.body.data() + i, id.data(), 32) == 0) {
+          AppendFrame(&frames, c);
+          ++sent_chunks;
+          break;
+        }
+      }
+    }
+    if (!frames.empty()) {
+      RETURN_IF_ERROR(
+          Request("POST", "/v1/chunks", std::move(frames), kOctets, {}).status());
+    }
+    batch.clear();
+    batch_bytes = 0;
+    return absl::OkStatus();
+  };
+  std::string buf = std::move(head);
+  size_t begin = 0;
+  const size_t max_chunk = chunker.max_size();
+  while (true) {
+    if (!eof && buf.size() - begin < max_chunk) {
+      buf.erase(0, begin);
+      begin = 0;
+      const size_t old = buf.size();
+      buf.resize(old + 4 * max_chunk);
+      ASSIGN_OR_RETURN(size_t n, content.Read(buf.data() + old, buf.size() - old));
+      buf.resize(old + n);
+      if (n == 0) eof = true;
+      continue;
+    }
+    if (begin == buf.size()) break;
+    const absl::string_view rest(buf.data() + begin, buf.size() - begin);
+    const size_t cut = chunker.NextCut(rest);
+    const absl::string_view chunk = rest.substr(0, cut);
+    whole.Update(chunk);
+    ids.append(Sha256::Of(chunk).Raw().data(), 32);
+    batch.emplace_back(chunk);
+    batch_bytes += cut;
+    begin += cut;
+    total += cut;
+    if (progress) progress(total);
+    if (batch_bytes >= kChunkBatchBytes) RETURN_IF_ERROR(flush());
+  }
+  RETURN_IF_ERROR(flush());
+  const Digest content_id = whole.Finish();
+  ASSIGN_OR_RETURN(
+      auto r, Fetch<api::PutResponse>("POST", path + query, std::move(ids),
+                                      "application/x-strata-chunk-ids",
+                                      {{"X-Strata-Content-Sha256", content_id.Hex()}}));
+  PutResult out = ToPutResult(r);
+  out.new_chunks = sent_chunks;
+  return out;
+}
+
+absl::StatusOr<store::Version> RemoteClient::Resolve(const Ref& ref) {
+  const std::string text = ref.is_latest() ? ref.ToString() + "@latest" : ref.ToString();
+  ASSIGN_OR_RETURN(auto view,
+                   Fetch<api::VersionView>("GET", "/v1/artifacts/" + UrlEncode(text)));
+  return view.version();
+}
+
+absl::Status RemoteClient::Read(const store::Version& version, ByteSink& sink,
+                                const ProgressFn& progress) {
+  ASSIGN_OR_RETURN(Digest id, Digest::FromRaw(version.content_id()));
+  // Verified here as it streams: the server verifies each chunk, and this checks
+  // the whole against the version's content id.
+  struct Verifying : ByteSink {
+    Verifying(ByteSink& out, const ProgressFn& progress) : out(out), progress(progress) {}
+    absl::Status Write(absl::string_view data) override {
+      hash.Update(data);
+      done += data.size();
+      if (progress) progress(done);
+      return out.Write(data);
+    }
+    ByteSink& out;
+    const ProgressFn& progress;
+    Sha256 hash;
+    uint64_t done = 0;
+  } verifying(sink, progress);
+  httplib::Request req;
+  req.method = "GET";
+  req.path = absl::StrCat("/v1/artifacts/", VersionRef(version), "/content");
+  RETURN_IF_ERROR(Call(std::move(req), &verifying).status());
+  if (verifying.done != version.size() || verifying.hash.Finish() != id) {
+    return absl::DataLossError(absl::StrCat("the content of ", VersionRef(version),
+                                            " arrived incomplete or corrupt"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<store::Version>> RemoteClient::Versions(
+    const ArtifactId& artifact) {
+  ASSIGN_OR_RETURN(auto list, Fetch<api::VersionList>(
+                                  "GET", absl::StrCat("/v1/artifacts/",
+                                                      artifact.ToString(), "/versions")));
+  std::vector<store::Version> out;
+  for (auto it = list.versions().rbegin(); it != list.versions().rend(); ++it) {
+    out.push_back(it->version());
+  }
+  return out;
+}
+
+absl::StatusOr<std::map<uint64_t, std::vector<std::string>>>
+RemoteClient::AliasesByVersion(const ArtifactId& artifact) {
+  ASSIGN_OR_RETURN(auto list, Fetch<api::VersionList>(
+                                  "GET", absl::StrCat("/v1/artifacts/",
+                                                      artifact.ToString(), "/versions")));
+  std::map<uint64_t, std::vector<std::string>> out;
+  for (const auto& v : list.versions()) {
+    if (v.aliases_size() == 0) continue;
+    out[v.version().number()].assign(v.aliases().begin(), v.aliases().end());
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<ArtifactSummary>> RemoteClient::List(
+    std::optional<Kind> kind) {
+  std::string path = "/v1/artifacts";
+  if (kind.has_value()) absl::StrAppend(&path, "?kind=", KindName(*kind));
+  ASSIGN_OR_RETURN(auto list, Fetch<api::ArtifactList>("GET", path));
+  std::vector<ArtifactSummary> out;
+  for (const auto& e : list.artifacts()) {
+    ArtifactSummary& s = out.emplace_back();
+    ASSIGN_OR_RETURN(s.artifact, ParseArtifactId(e.artifact()));
+    s.head = e.head();
+    s.aliases.insert(e.aliases().begin(), e.aliases().end());
+  }
+  return out;
+}
+
+absl::StatusOr<store::AliasMove> RemoteClient::MoveAlias(
+    const std::string& method, const ArtifactId& artifact, const std::string& alias,
+    const std::string& query, std::optional<uint64_t> expect, const std::string& who) {
+  httplib::Headers headers;
+  if (expect.has_value()) headers.emplace("If-Match", absl::StrCat(*expect));
+  headers.emplace("X-Strata-Creator", who);
+  auto move = Fetch<store::AliasMove>(method,
+                                      absl::StrCat("/v1/artifacts/", artifact.ToString(),
+                                                   "/aliases/", UrlEncode(alias), query),
+                                      "", "", std::move(headers));
+  return move;
+}
+
+absl::StatusOr<store::AliasMove> RemoteClient::SetAlias(
+    const ArtifactId& artifact, const std::string& alias, uint64_t version,
+    std::optional<uint64_t> expect, const std::string& who, const std::string& reason) {
+  return MoveAlias("PUT", artifact, alias,
+                   absl::StrCat("?version=", version, "&reason=", UrlEncode(reason)),
+                   expect, who);
+}
+
+absl::StatusOr<store::AliasMove> RemoteClient::RemoveAlias(const ArtifactId& artifact,
+                                                           const std::string& alias,
+                                                           std::optional<uint64_t> expect,
+                                                           const std::string& who,
+                                                           const std::string& reason) {
+  return MoveAlias("DELETE", artifact, alias, "?reason=" + UrlEncode(reason), expect,
+                   who);
+}
+
+absl::StatusOr<std::vector<store::AliasMove>> RemoteClient::AliasLog(
+    const ArtifactId& artifact) {
+  ASSIGN_OR_RETURN(
+      auto list,
+      Fetch<api::AliasMoveList>(
+          "GET", absl::StrCat("/v1/artifacts/", artifact.ToString(), "/alias-log")));
+  return std::vector<store::AliasMove>(list.moves().begin(), list.moves().end());
+}
+
+// --- runs ------------------------------------------------------------------
+
+absl::StatusOr<store::Run> RemoteClient::StartRun(const NewRun& request) {
+  JsonWriter w;
+  w.BeginObject().Key("name").String(request.name).Key("params").BeginObject();
+  for (const auto& [k, v] : request.params) w.Key(k).String(v);
+  w.EndObject().Key("inputs").BeginArray();
+  for (const auto& input : request.inputs) w.String(input);
+  w.EndArray().EndObject();
+  return Fetch<store::Run>("POST", "/v1/runs", w.Take(), "application/json",
+                           {{"X-Strata-Creator", request.creator}});
+}
+
+absl::StatusOr<store::Run> RemoteClient::LogMetrics(
+    const std::string& run_id, const std::map<std::string, double>& metrics) {
+  JsonWriter w;
+  w.BeginObject();
+  for (const auto& [k, v] : metrics) w.Key(k).Double(v);
+  w.EndObject();
+  return Fetch<store::Run>("POST",
+                           absl::StrCat("/v1/runs/", UrlEncode(run_id), "/metrics"),
+                           w.Take(), "application/json");
+}
+
+absl::StatusOr<store::Run> RemoteClient::FinishRun(const std::string& run_id,
+                                                   store::RunStatus status) {
+  const char* text = status == store::RUN_STATUS_OK       ? "ok"
+                     : status == store::RUN_STATUS_FAILED ? "failed"
+                                                          : "unknown";
+  return Fetch<store::Run>(
+      "POST", absl::StrCat("/v1/runs/", UrlEncode(run_id), "/finish?status=", text));
+}
+
+absl::StatusOr<store::Run> RemoteClient::GetRun(const std::string& run_id) {
+  return Fetch<store::Run>("GET", "/v1/runs/" + UrlEncode(run_id));
+}
+
+absl::StatusOr<std::vector<store::Run>> RemoteClient::ListRuns() {
+  ASSIGN_OR_RETURN(auto list, Fetch<api::RunList>("GET", "/v1/runs"));
+  return std::vector<store::Run>(list.runs().begin(), list.runs().end());
+}
+
+// --- lineage ---------------------------------------------------------------
+
+absl::StatusOr<LineageGraph> RemoteClient::Lineage(const std::string& root,
+                                                   const LineageOptions& options) {
+  const char* direction = options.direction == LineageDirection::kUp     ? "up"
+                          : options.direction == LineageDirection::kDown ? "down"
+                                                                         : "both";
+  std::string node = root;
+  if (!absl::StartsWith(root, "run/")) {
+    ASSIGN_OR_RETURN(Ref ref, ParseRef(root));
+    node = ref.is_latest() ? ref.ToString() + "@latest" : ref.ToString();
+  }
+  std::string path =
+      absl::StrCat("/v1/lineage/", UrlEncode(node), "?direction=", direction);
+  if (options.max_depth != std::numeric_limits<int>::max()) {
+    absl::StrAppend(&path, "&depth=", options.max_depth);
+  }
+  ASSIGN_OR_RETURN(auto view, Fetch<api::LineageGraphView>("GET", path));
+  LineageGraph graph;
+  graph.root = view.root();
+  for (const auto& n : view.nodes()) {
+    LineageNode& node = graph.nodes.emplace_back();
+    node.id = n.id();
+    node.depth = n.depth();
+    if (n.has_version()) node.version = n.version();
+    if (n.has_run()) node.run = n.run();
+  }
+  for (const auto& e : view.edges()) {
+    graph.edges.push_back(LineageEdge{e.from(), e.to(), e.kind()});
+  }
+  return graph;
+}
+
+}  // namespace strata

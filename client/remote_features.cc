@@ -1,0 +1,423 @@
+// RemoteClient: the feature routes, online lookups and tokens.
+#include <cstring>
+#include <type_traits>
+#include <variant>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "api/api.pb.h"
+#include "api/features_api.pb.h"
+#include "api/online.pb.h"
+#include "client/remote_client.h"
+#include "store/status_macros.h"
+
+namespace strata {
+namespace {
+
+constexpr const char* kProtobuf = "application/x-protobuf";
+
+absl::StatusOr<uint64_t> HeaderNumber(const httplib::Response& res, const char* name) {
+  uint64_t n = 0;
+  if (!absl::SimpleAtoi(res.get_header_value(name), &n)) {
+    return absl::DataLossError(absl::StrCat("the server's answer lacks ", name));
+  }
+  return n;
+}
+
+// "featureview/NAME@N" -> (NAME, N).
+absl::Status AddViewVersion(absl::string_view ref,
+                            std::map<std::string, uint64_t>* versions) {
+  constexpr absl::string_view kPrefix = "featureview/";
+  const size_t at = ref.rfind('@');
+  uint64_t n = 0;
+  if (!absl::StartsWith(ref, kPrefix) || at == absl::string_view::npos ||
+      !absl::SimpleAtoi(ref.substr(at + 1), &n)) {
+    return absl::DataLossError(
+        absl::StrCat("the server named a feature view version \"", ref, "\""));
+  }
+  (*versions)[std::string(ref.substr(kPrefix.size(), at - kPrefix.size()))] = n;
+  return absl::OkStatus();
+}
+
+absl::Status ParsePending(absl::string_view text, std::vector<uint64_t>* pending) {
+  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    uint64_t n = 0;
+    if (!absl::SimpleAtoi(item, &n)) {
+      return absl::DataLossError("the server's X-Strata-Ingest-Pending is malformed");
+    }
+    pending->push_back(n);
+  }
+  return absl::OkStatus();
+}
+
+// The summary of a retrieval from its X-Strata-* headers.
+absl::StatusOr<features::HistoricalResult> ResultOfHeaders(const httplib::Response& res) {
+  features::HistoricalResult r;
+  ASSIGN_OR_RETURN(r.rows, HeaderNumber(res, "X-Strata-Rows"));
+  ASSIGN_OR_RETURN(r.matched, HeaderNumber(res, "X-Strata-Matched"));
+  ASSIGN_OR_RETURN(r.at.position, HeaderNumber(res, "X-Strata-Ingest-Position"));
+  for (absl::string_view ref : absl::StrSplit(
+           res.get_header_value("X-Strata-Featureviews"), ',', absl::SkipEmpty())) {
+    RETURN_IF_ERROR(AddViewVersion(ref, &r.view_versions));
+  }
+  RETURN_IF_ERROR(
+      ParsePending(res.get_header_value("X-Strata-Ingest-Pending"), &r.at.pending));
+  return r;
+}
+
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+  ASSIGN_OR_RETURN(auto source, OpenFileSource(path));
+  std::string text;
+  char buf[1 << 16];
+  while (true) {
+    ASSIGN_OR_RETURN(size_t n, source->Read(buf, sizeof(buf)));
+    if (n == 0) break;
+    text.append(buf, n);
+  }
+  return text;
+}
+
+std::string HistoricalQuery(const features::HistoricalRequest& request,
+                            const std::string& spine) {
+  std::string q = "?features=" + UrlEncode(absl::StrJoin(request.features, ","));
+  const char* unit = request.timestamp_unit == features::TimeUnit::kMillis   ? "ms"
+                     : request.timestamp_unit == features::TimeUnit::kMicros ? "us"
+                                                                             : "s";
+  absl::StrAppend(&q, "&timestamp_unit=", unit);
+  if (request.as_of.has_value()) {
+    absl::StrAppend(&q, "&as_of=", UrlEncode(features::FormatTimestamp(*request.as_of)));
+  }
+  if (request.created_cutoff) q += "&created_cutoff=true";
+  if (request.full_names) q += "&full_names=true";
+  if (absl::StartsWith(spine, "dataset/")) {
+    absl::StrAppend(&q, "&spine=", UrlEncode(spine));
+  } else {
+    absl::StrAppend(&q, "&spine_name=", UrlEncode(request.spine_name));
+  }
+  return q;
+}
+
+features::FeatureStatus StatusOf(api::GetOnlineFeaturesResponse::FieldStatus s) {
+  using R = api::GetOnlineFeaturesResponse;
+  switch (s) {
+    case R::PRESENT:
+      return features::FeatureStatus::kPresent;
+    case R::NULL_VALUE:
+      return features::FeatureStatus::kNullValue;
+    case R::OUTSIDE_MAX_AGE:
+      return features::FeatureStatus::kOutsideMaxAge;
+    default:
+      return features::FeatureStatus::kNotFound;
+  }
+}
+
+// Entity i's value of `column`, as a Value of its type.
+features::Value ValueAt(const api::GetOnlineFeaturesResponse::FeatureVector& column,
+                        int i) {
+  switch (static_cast<features::ValueType>(column.type())) {
+    case features::VALUE_TYPE_INT64:
+      return column.int64_values(i);
+    case features::VALUE_TYPE_DOUBLE:
+      return column.double_values(i);
+    case features::VALUE_TYPE_STRING:
+      return column.string_values(i);
+    case features::VALUE_TYPE_BOOL:
+      return column.bool_values(i);
+    case features::VALUE_TYPE_BYTES:
+      return column.bytes_values(i);
+    case features::VALUE_TYPE_TIMESTAMP:
+      return column.timestamp_values(i);
+    default:
+      return std::monostate();
+  }
+}
+
+// Whether every array of `column` that its type uses holds `n` entries.
+bool WellFormed(const api::GetOnlineFeaturesResponse::FeatureVector& column, int n) {
+  int values = 0;
+  switch (static_cast<features::ValueType>(column.type())) {
+    case features::VALUE_TYPE_INT64:
+      values = column.int64_values_size();
+      break;
+    case features::VALUE_TYPE_DOUBLE:
+      values = column.double_values_size();
+      break;
+    case features::VALUE_TYPE_STRING:
+      values = column.string_values_size();
+      break;
+    case features::VALUE_TYPE_BOOL:
+      values = column.bool_values_size();
+      break;
+    case features::VALUE_TYPE_BYTES:
+      values = column.bytes_values_size();
+      break;
+    case features::VALUE_TYPE_TIMESTAMP:
+      values = column.timestamp_values_size();
+      break;
+    default:
+      return false;
+  }
+  return values == n && column.statuses_size() == n &&
+         column.event_timestamps_size() == n;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<features::AppliedView>> RemoteClient::Apply(
+    const std::string& text, const std::string& source, const std::string& creator,
+    const std::string& message) {
+  ASSIGN_OR_RETURN(auto r,
+                   Fetch<api::ApplyResponse>(
+                       "POST",
+                       absl::StrCat("/v1/features/apply?message=", UrlEncode(message),
+                                    "&source=", UrlEncode(source)),
+                       text, "application/yaml", {{"X-Strata-Creator", creator}}));
+  std::vector<features::AppliedView> out;
+  for (const auto& v : r.featureviews()) {
+    out.push_back(features::AppliedView{v.name(), v.version(), v.changed()});
+  }
+  return out;
+}
+
+absl::StatusOr<features::IngestResult> RemoteClient::Ingest(
+    const std::string& view, const std::string& path,
+    const features::IngestOptions& options) {
+  std::string query = "?message=" + UrlEncode(options.message);
+  if (options.format == features::InputFormat::kCsv) query += "&format=csv";
+  if (options.format == features::InputFormat::kJsonLines) query += "&format=jsonl";
+  if (options.timestamp_unit.has_value()) {
+    const auto u = *options.timestamp_unit;
+    query += u == features::TimeUnit::kMillis   ? "&timestamp_unit=ms"
+             : u == features::TimeUnit::kMicros ? "&timestamp_unit=us"
+                                                : "&timestamp_unit=s";
+  }
+  if (!options.dataset.empty()) query += "&dataset=" + UrlEncode(options.dataset);
+  // The file streams from disk (or standard input) as the body.
+  ASSIGN_OR_RETURN(auto source, OpenFileSource(path));
+  uint64_t sent = 0;
+  absl::Status read_status;
+  httplib::Headers headers = {{"Accept", kProtobuf},
+                              {"X-Strata-Creator", options.creator}};
+  const std::string route =
+      absl::StrCat("/v1/features/", UrlEncode(view), "/ingest", query);
+  const auto provider = [&](size_t, httplib::DataSink& sink) {
+    char buf[1 << 16];
+    auto n = source->Read(buf, sizeof(buf));
+    if (!n.ok()) {
+      read_status = n.status();
+      return false;
+    }
+    if (*n == 0) {
+      sink.done();
+      return true;
+    }
+    sent += *n;
+    if (options.progress) options.progress(sent);
+    return sink.write(buf, *n);
+  };
+  const char* type = options.format == features::InputFormat::kJsonLines
+                         ? "application/x-ndjson"
+                         : "text/csv";
+  httplib::Result res = http_->Post(route, headers, provider, type);
+  RETURN_IF_ERROR(read_status);
+  if (!res) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot reach ", url_, " (", httplib::to_string(res.error()), ")"));
+  }
+  if (res->status >= 300) return ErrorOfResponse(res->status, res->body);
+  api::IngestResponse r;
+  if (!r.ParseFromString(res->body)) {
+    return absl::DataLossError("the server's answer to an ingest is malformed");
+  }
+  features::IngestResult out;
+  out.ingest = r.ingest();
+  out.rows = r.rows();
+  out.written = r.written();
+  out.view_version = r.featureview();
+  out.dataset = r.dataset();
+  ASSIGN_OR_RETURN(out.min_event, features::ParseTimestamp(r.min_event_timestamp(),
+                                                           features::TimeUnit::kMicros));
+  ASSIGN_OR_RETURN(out.max_event, features::ParseTimestamp(r.max_event_timestamp(),
+                                                           features::TimeUnit::kMicros));
+  out.bulk = r.bulk();
+  return out;
+}
+
+absl::StatusOr<features::HistoricalResult> RemoteClient::Historical(
+    const features::HistoricalRequest& request, const std::string& spine, ByteSink& out) {
+  httplib::Request req;
+  req.method = "POST";
+  req.path = "/v1/features/historical" + HistoricalQuery(request, spine);
+  if (!absl::StartsWith(spine, "dataset/")) {
+    ASSIGN_OR_RETURN(req.body, ReadWholeFile(spine));
+    req.headers.emplace("Content-Type", "text/csv");
+  }
+  ASSIGN_OR_RETURN(httplib::Response res, Call(std::move(req), &out));
+  return ResultOfHeaders(res);
+}
+
+absl::StatusOr<features::SavedResult> RemoteClient::SaveHistorical(
+    const features::HistoricalRequest& request, const std::string& spine,
+    const std::string& dataset_name, const std::string& creator,
+    const std::string& message, ByteSink* out) {
+  httplib::Request req;
+  req.method = "POST";
+  req.path = absl::StrCat("/v1/features/historical", HistoricalQuery(request, spine),
+                          "&save=dataset/", UrlEncode(dataset_name),
+                          "&message=", UrlEncode(message));
+  req.headers.emplace("X-Strata-Creator", creator);
+  if (!absl::StartsWith(spine, "dataset/")) {
+    ASSIGN_OR_RETURN(req.body, ReadWholeFile(spine));
+    req.headers.emplace("Content-Type", "text/csv");
+  }
+  // Without `out` the rows are still sent; they go nowhere.
+  struct Discard : ByteSink {
+    absl::Status Write(absl::string_view) override { return absl::OkStatus(); }
+  } discard;
+  ASSIGN_OR_RETURN(httplib::Response res,
+                   Call(std::move(req), out != nullptr ? out : &discard));
+  features::SavedResult saved;
+  ASSIGN_OR_RETURN(saved.result, ResultOfHeaders(res));
+  saved.dataset = res.get_header_value("X-Strata-Dataset");
+  saved.spine = res.get_header_value("X-Strata-Spine");
+  if (saved.dataset.empty()) {
+    return absl::DataLossError("the server's answer lacks X-Strata-Dataset");
+  }
+  return saved;
+}
+
+absl::StatusOr<features::ReproduceResult> RemoteClient::Reproduce(
+    const std::string& dataset_ref, ByteSink* out) {
+  const std::string path =
+      absl::StrCat("/v1/features/reproduce/", UrlEncode(dataset_ref));
+  features::ReproduceResult r;
+  const auto digest = [](const std::string& text) -> absl::StatusOr<Digest> {
+    if (!absl::StartsWith(text, "sha256:")) {
+      return absl::DataLossError("the server's answer names a malformed digest");
+    }
+    return Digest::FromHex(text.substr(7));
+  };
+  if (out != nullptr) {
+    httplib::Request req;
+    req.method = "POST";
+    req.path = path + "?output=true";
+    ASSIGN_OR_RETURN(httplib::Response res, Call(std::move(req), out));
+    r.identical = res.get_header_value("X-Strata-Identical") == "true";
+    ASSIGN_OR_RETURN(r.recorded, digest(res.get_header_value("X-Strata-Recorded")));
+    ASSIGN_OR_RETURN(r.reproduced, digest(res.get_header_value("X-Strata-Reproduced")));
+    ASSIGN_OR_RETURN(r.result, ResultOfHeaders(res));
+    return r;
+  }
+  ASSIGN_OR_RETURN(auto p, Fetch<api::ReproduceResponse>("POST", path));
+  r.identical = p.identical();
+  ASSIGN_OR_RETURN(r.recorded, digest(p.recorded()));
+  ASSIGN_OR_RETURN(r.reproduced, digest(p.reproduced()));
+  r.result.rows = p.rows();
+  r.result.matched = p.matched();
+  for (const auto& v : p.featureviews()) {
+    RETURN_IF_ERROR(AddViewVersion(v, &r.result.view_versions));
+  }
+  r.result.at.position = p.ingest_position();
+  r.result.at.pending.assign(p.ingest_pending().begin(), p.ingest_pending().end());
+  return r;
+}
+
+absl::StatusOr<features::OnlineResult> RemoteClient::Online(
+    const std::vector<std::string>& features, const features::EntityColumns& entities) {
+  api::GetOnlineFeaturesRequest request;
+  for (const auto& f : features) request.add_features(f);
+  for (const auto& [key, values] : entities) {
+    auto* column = request.add_entities();
+    column->set_join_key(key);
+    for (const auto& v : values) {
+      auto* value = column->mutable_values()->add_values();
+      if (const auto* n = std::get_if<int64_t>(&v)) {
+        value->set_int64_value(*n);
+      } else if (const auto* s = std::get_if<std::string>(&v)) {
+        value->set_string_value(*s);
+      } else {
+        return absl::InvalidArgumentError(
+            absl::StrCat("entity ", key, ": values are integers or strings"));
+      }
+    }
+  }
+  ASSIGN_OR_RETURN(auto response, Fetch<api::GetOnlineFeaturesResponse>(
+                                      "POST", "/v1/online-features",
+                                      request.SerializeAsString(), kProtobuf));
+  const size_t keys = entities.size();
+  const int n = entities.empty() ? 0 : static_cast<int>(entities.front().second.size());
+  if (response.results_size() != static_cast<int>(keys + features.size())) {
+    return absl::DataLossError("the server's online answer has the wrong columns");
+  }
+  for (const auto& column : response.results()) {
+    if (!WellFormed(column, n)) {
+      return absl::DataLossError("the server's online answer is malformed");
+    }
+  }
+  features::OnlineResult out;
+  out.features = features;
+  for (size_t k = 0; k < keys; ++k) {
+    const auto& column = response.results(static_cast<int>(k));
+    auto& [name, values] =
+        out.entities.emplace_back(entities[k].first, std::vector<features::Value>());
+    (void)name;
+    for (int i = 0; i < n; ++i) values.push_back(ValueAt(column, i));
+  }
+  for (size_t f = 0; f < features.size(); ++f) {
+    const auto& column = response.results(static_cast<int>(keys + f));
+    const auto type = static_cast<features::ValueType>(column.type());
+    out.types.push_back(type);
+    features::OnlineColumn values(type, n);
+    for (int i = 0; i < n; ++i) {
+      const features::FeatureStatus status = StatusOf(column.statuses(i));
+      if (status == features::FeatureStatus::kNotFound) continue;
+      values.SetFound(i, status, column.event_timestamps(i));
+      if (status != features::FeatureStatus::kPresent) continue;
+      std::visit(
+          [&](auto&& v) {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (!std::is_same_v<T, std::monostate>) values.SetValue(i, v);
+          },
+          ValueAt(column, i));
+    }
+    out.values.push_back(std::move(values));
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> RemoteClient::CreateToken(api::Scope scope,
+                                                      const std::string& name,
+                                                      const std::string& creator) {
+  ASSIGN_OR_RETURN(httplib::Response res,
+                   Request("POST",
+                           absl::StrCat("/v1/tokens?scope=", api::ScopeName(scope),
+                                        "&name=", UrlEncode(name)),
+                           "", "", {{"X-Strata-Creator", creator}}));
+  api::TokenCreated created;
+  if (!created.ParseFromString(res.body)) {
+    return absl::DataLossError("the server's answer to a token request is malformed");
+  }
+  return created.token();
+}
+
+absl::StatusOr<std::vector<api::TokenInfo>> RemoteClient::ListTokens() {
+  ASSIGN_OR_RETURN(auto list, Fetch<api::TokenList>("GET", "/v1/tokens"));
+  std::vector<api::TokenInfo> out;
+  for (const auto& t : list.tokens()) {
+    api::TokenInfo& info = out.emplace_back();
+    info.name = t.name();
+    info.scope = static_cast<api::Scope>(t.scope());
+    info.created_us = t.created_us();
+    info.creator = t.creator();
+  }
+  return out;
+}
+
+absl::Status RemoteClient::RevokeToken(const std::string& name) {
+  return Request("DELETE", "/v1/tokens/" + UrlEncode(name), "", "", {}).status();
+}
+
+}  // namespace strata

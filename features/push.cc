@@ -1,0 +1,161 @@
+// FeatureStore::PushOnline: rows written straight to the online table (Feast's push
+// to "online"), as merge operands that the table's merge operator weighs against the
+// stored row like an ingest's.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "features/codec.h"
+#include "features/definitions.h"
+#include "features/feature_store.h"
+#include "features/impl.h"
+#include "store/internal/records.h"
+#include "store/internal/rocks_status.h"
+#include "store/status_macros.h"
+
+namespace strata::features {
+namespace {
+
+// Longest entity key: what ingest allows (a 4096-byte log key less the view id and
+// the two times).
+constexpr size_t kMaxEntityBytes = 4096 - 4 - 16;
+
+// Whether `v` holds what a column of `type` holds (null aside).
+bool HoldsType(const Value& v, ValueType type) {
+  switch (type) {
+    case VALUE_TYPE_INT64:
+    case VALUE_TYPE_TIMESTAMP:
+      return std::holds_alternative<int64_t>(v);
+    case VALUE_TYPE_DOUBLE:
+      return std::holds_alternative<double>(v);
+    case VALUE_TYPE_BOOL:
+      return std::holds_alternative<bool>(v);
+    default:  // string, bytes
+      return std::holds_alternative<std::string>(v);
+  }
+}
+
+}  // namespace
+
+absl::Status FeatureStore::PushOnline(const std::string& view_name,
+                                      const RowColumns& rows, Micros now) {
+  ASSIGN_OR_RETURN(auto latest, impl_->View(view_name, 0));
+  const ResolvedView& def = *latest;
+  if (rows.empty()) return absl::InvalidArgumentError("no columns");
+  const size_t n = rows.front().second.size();
+  // Where each column goes: a join key, the times, or a feature.
+  const std::vector<Value>* event = nullptr;
+  const std::vector<Value>* created = nullptr;
+  std::vector<const std::vector<Value>*> keys(def.join_key_names.size());
+  std::vector<const std::vector<Value>*> features(def.def.features_size());
+  for (size_t c = 0; c < rows.size(); ++c) {
+    const auto& [name, values] = rows[c];
+    if (values.size() != n) {
+      return absl::InvalidArgumentError(absl::StrCat("column ", name, " has ",
+                                                     values.size(), " values, but ",
+                                                     rows.front().first, " has ", n));
+    }
+    for (size_t d = 0; d < c; ++d) {
+      if (rows[d].first == name) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("column ", name, " appears twice"));
+      }
+    }
+    const auto key =
+        std::find(def.join_key_names.begin(), def.join_key_names.end(), name);
+    const std::vector<Value>** slot = nullptr;
+    ValueType type = VALUE_TYPE_TIMESTAMP;
+    bool nullable = true;
+    if (key != def.join_key_names.end()) {
+      slot = &keys[key - def.join_key_names.begin()];
+      type = def.join_key_types[key - def.join_key_names.begin()];
+      nullable = false;
+    } else if (name == "event_timestamp") {
+      slot = &event;
+      nullable = false;
+    } else if (name == "created_timestamp") {
+      slot = &created;
+    } else if (const int f = def.FeatureIndex(name); f >= 0) {
+      slot = &features[f];
+      type = def.def.features(f).type();
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unknown column ", name, ": feature view ", view_name,
+          " has its join keys, event_timestamp, created_timestamp and its features"));
+    }
+    *slot = &values;
+    for (size_t i = 0; i < n; ++i) {
+      const Value& v = values[i];
+      if (v.index() == 0) {
+        if (nullable) continue;
+        return absl::InvalidArgumentError(
+            absl::StrCat("column ", name, " row ", i + 1, ": null"));
+      }
+      if (!HoldsType(v, type)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "column ", name, " row ", i + 1, ": expected ", ValueTypeName(type)));
+      }
+    }
+  }
+  for (size_t k = 0; k < keys.size(); ++k) {
+    if (keys[k] == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("join key column ", def.join_key_names[k], " is missing"));
+    }
+  }
+  if (event == nullptr)
+    return absl::InvalidArgumentError("column event_timestamp is missing");
+  if (n == 0) return absl::InvalidArgumentError("no rows");
+  std::vector<std::string> entities(n);
+  for (size_t i = 0; i < n; ++i) {
+    for (const auto* column : keys) codec::AppendEntityPart(&entities[i], (*column)[i]);
+    if (entities[i].size() > kMaxEntityBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("row ", i + 1, ": join key values are ", entities[i].size(),
+                       " bytes; at most ", kMaxEntityBytes));
+    }
+  }
+
+  // Checked: now the column dictionary, then the rows.
+  auto view = std::make_shared<ResolvedView>(def);
+  RETURN_IF_ERROR(impl_->tables.Register(view.get()));
+  impl_->Forget(view_name);
+  ASSIGN_OR_RETURN(IngestPosition at, impl_->tables.Position());
+  const std::string prefix = view->Prefix();
+  const Value null;
+  std::vector<codec::Cell> cells(view->def.features_size());
+  std::vector<std::pair<std::string, std::string>> online(n);
+  for (size_t i = 0; i < n; ++i) {
+    auto& [key, value] = online[i];
+    key = prefix + entities[i];
+    const Micros created_at = created != nullptr && (*created)[i].index() != 0
+                                  ? std::get<int64_t>((*created)[i])
+                                  : now;
+    codec::AppendOnlineHeader(&value, std::get<int64_t>((*event)[i]), created_at,
+                              at.position);
+    for (size_t f = 0; f < cells.size(); ++f) {
+      cells[f] = {view->feature_columns[f],
+                  features[f] != nullptr ? &(*features[f])[i] : &null};
+    }
+    codec::AppendRow(&value, cells, view->column_types);
+  }
+  internal::Db& db = store_->internal_db();
+  auto written =
+      internal::InTransaction(db, [&](rocksdb::Transaction* txn) -> absl::StatusOr<bool> {
+        // Merge operands keep the newest row whatever their order: no lock needed.
+        for (const auto& [key, value] : online) {
+          RETURN_IF_ERROR(internal::FromRocks(
+              txn->MergeUntracked(db.cf(internal::Cf::kFeatureOnline), key, value),
+              "write"));
+        }
+        return true;
+      });
+  RETURN_IF_ERROR(written.status());
+  if (impl_->online_cache != nullptr) {
+    for (const auto& [key, value] : online) {
+      impl_->online_cache->Update(key, value, codec::kOnlineHeaderBytes);
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace strata::features
