@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <regex>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -189,30 +190,53 @@ void CountStreamedBytes(httplib::Response& res) {
   };
 }
 
-// Whether `req`'s body is bounded by set_payload_max_length, which httplib 0.11
-// applies only to a Content-Length: it would read a chunked body, or a body without
-// a length until the client closes, whole into memory. A request without either
+// Sends `res`'s body, then closes the connection (a content provider that fails
+// after writing it): for a refused request whose chunked body is left unread, which
+// httplib would otherwise read as the connection's next requests.
+void CloseAfterAnswer(httplib::Response& res) {
+  auto body = std::make_shared<const std::string>(std::move(res.body));
+  res.body.clear();
+  res.set_header("Connection", "close");
+  res.set_content_provider(body->size(), kJson,
+                           [body](size_t offset, size_t, httplib::DataSink& sink) {
+                             sink.write(body->data() + offset, body->size() - offset);
+                             return false;
+                           });
+  CountStreamedBytes(res);
+}
+
+// Whether a route reads `req`'s body as a stream through httplib's content reader,
+// counting it against --max-body-bytes itself: the upload (artifact_routes.cc) and
+// the feature routes but reproduce (feature_routes.cc). Mirrors their registrations.
+bool StreamsBody(const httplib::Request& req) {
+  static const std::regex* const kRoutes =
+      new std::regex(R"(/v1/artifacts/[^@]+|/v1/features/(apply|historical)|)"
+                     R"(/v1/features/(?!reproduce/dataset/).+/ingest|/push|/v1/push)");
+  return req.method == "POST" && std::regex_match(req.path, *kRoutes);
+}
+
+// Whether `req`'s body is bounded by --max-body-bytes. httplib 0.11 applies
+// set_payload_max_length to a Content-Length only: a route without a content reader
+// would get a chunked body, a compressed body inflated, or a body without a length
+// read until the client closes, whole in memory. A request without either header
 // has no body (RFC 9112 6.3), so it gets "Content-Length: 0" (`req` is
-// process_request's own non-const Request); a chunked one gets 411, and since
-// httplib would read its unread body as the next request, its connection is closed
-// after the answer: a content provider that sends the answer and then fails.
+// process_request's own non-const Request); a chunked (411) or compressed (415) body
+// is refused unless its route streams it.
 bool BoundBody(const httplib::Request& req, httplib::Response& res) {
-  if (req.has_header("Transfer-Encoding")) {
-    auto body = std::make_shared<const std::string>(
+  const bool chunked = req.has_header("Transfer-Encoding");
+  const std::string encoding = req.get_header_value("Content-Encoding");
+  if ((chunked || !(encoding.empty() || encoding == "identity")) && !StreamsBody(req)) {
+    res.status = chunked ? 411 : 415;
+    res.set_content(
         ErrorJson(absl::StatusCode::kInvalidArgument,
-                  "a request body needs a Content-Length (chunked Transfer-Encoding is "
-                  "not accepted)"));
-    res.status = 411;
-    res.set_header("Connection", "close");
-    res.set_content_provider(
-        body->size(), kJson, [body](size_t offset, size_t, httplib::DataSink& sink) {
-          sink.write(body->data() + offset, body->size() - offset);
-          return false;
-        });
-    CountStreamedBytes(res);
+                  chunked ? "this route needs the body's Content-Length (chunked "
+                            "Transfer-Encoding is accepted by streaming routes only)"
+                          : "this route takes no Content-Encoding"),
+        kJson);
+    if (chunked) CloseAfterAnswer(res);
     return false;
   }
-  if (!req.has_header("Content-Length")) {
+  if (!chunked && !req.has_header("Content-Length")) {
     const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
   }
   return true;
@@ -353,6 +377,7 @@ struct Server::Impl {
           if (absl::Status s = Authorize(req, Scope::kRead); !s.ok()) {
             WriteError(res, s);
             if (res.status == 401) res.set_header("WWW-Authenticate", "Bearer");
+            if (req.has_header("Transfer-Encoding")) CloseAfterAnswer(res);
             return httplib::Server::HandlerResponse::Handled;
           }
           return httplib::Server::HandlerResponse::Unhandled;
@@ -484,9 +509,7 @@ absl::Status Server::Start() {
 
 int Server::port() const { return impl_->port; }
 
-bool Server::authenticating() const {
-  return !std::atomic_load(&impl_->tokens)->empty();
-}
+bool Server::authenticating() const { return !std::atomic_load(&impl_->tokens)->empty(); }
 
 void Server::Stop() {
   if (impl_->listener.joinable()) {

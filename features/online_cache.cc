@@ -79,9 +79,12 @@ void OnlineCache::FindMany(const std::vector<std::string>& keys, std::string* ro
       f.size = static_cast<uint32_t>(hits[i]->size);
       rows->append(hits[i]->bytes.get(), hits[i]->size);
     }
-    shard.hits.fetch_add(shard_hits, std::memory_order_relaxed);
-    shard.misses.fetch_add(start[s + 1] - start[s] - shard_hits,
-                           std::memory_order_relaxed);
+    // Written under the shard's lock, read without it: no atomic read-modify-write.
+    shard.hits.store(shard.hits.load(std::memory_order_relaxed) + shard_hits,
+                     std::memory_order_relaxed);
+    shard.misses.store(shard.misses.load(std::memory_order_relaxed) + start[s + 1] -
+                           start[s] - shard_hits,
+                       std::memory_order_relaxed);
   }
 }
 
