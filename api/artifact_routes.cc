@@ -207,6 +207,10 @@ absl::Status Content(const RouteContext& ctx, const httplib::Request& req,
       return absl::OkStatus();
     }
   }
+  if (v.size() == 0) {  // httplib waits forever on a provider of no bytes
+    res.set_content("", "application/octet-stream");
+    return absl::OkStatus();
+  }
   Store* s = ctx.store;
   res.set_content_provider(
       v.size(), "application/octet-stream",

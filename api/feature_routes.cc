@@ -253,9 +253,12 @@ std::mutex apply_mu;
 absl::Status Apply(const RouteContext& ctx, const httplib::Request& req,
                    httplib::Response& res, Body& body) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
-  RETURN_IF_ERROR(CheckParams(req, {"message"}));
+  RETURN_IF_ERROR(CheckParams(req, {"message", "source"}));
   ASSIGN_OR_RETURN(std::string text, body.ReadAll());
-  ASSIGN_OR_RETURN(features::Definitions defs, features::ParseDefinitions(text, "body"));
+  ASSIGN_OR_RETURN(features::Definitions defs,
+                   features::ParseDefinitions(text, req.has_param("source")
+                                                        ? req.get_param_value("source")
+                                                        : std::string("body")));
   std::vector<features::AppliedView> applied;
   {
     std::lock_guard lock(apply_mu);
@@ -298,7 +301,8 @@ absl::Status CheckViewExists(const RouteContext& ctx, const std::string& view) {
 absl::Status Ingest(const RouteContext& ctx, const httplib::Request& req,
                     httplib::Response& res, Body& body) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
-  RETURN_IF_ERROR(CheckParams(req, {"format", "timestamp_unit", "dataset", "message"}));
+  RETURN_IF_ERROR(
+      CheckParams(req, {"format", "timestamp_unit", "dataset", "message", "source"}));
   const std::string view = req.matches[1].str();
   features::IngestOptions options;
   if (req.has_param("format")) {
@@ -326,7 +330,9 @@ absl::Status Ingest(const RouteContext& ctx, const httplib::Request& req,
   RETURN_IF_ERROR(CheckViewExists(ctx, view));
   ASSIGN_OR_RETURN(auto file, ScratchFile::Create(*ctx.store));
   RETURN_IF_ERROR(body.ReadInto(*file));
-  options.source_name = "body";
+  // What errors call the body: source= (the CLI sends its file's name), else "body".
+  options.source_name =
+      req.has_param("source") ? req.get_param_value("source") : std::string("body");
   options.creator = Creator(req);
   options.message = req.get_param_value("message");
   ASSIGN_OR_RETURN(features::IngestResult r,
@@ -745,10 +751,13 @@ absl::StatusOr<std::vector<std::string>> CsvHeader(const ScratchFile& file) {
 
 absl::Status Historical(const RouteContext& ctx, const httplib::Request& req,
                         httplib::Response& res, Body& body) {
-  RETURN_IF_ERROR(
-      CheckParams(req, {"features", "as_of", "created_cutoff", "full_names",
-                        "timestamp_unit", "spine", "save", "message", "format"}));
+  RETURN_IF_ERROR(CheckParams(
+      req, {"features", "as_of", "created_cutoff", "full_names", "timestamp_unit",
+            "spine", "spine_name", "save", "message", "format"}));
   features::HistoricalRequest request;
+  // What errors and saved records call a spine sent as the body (the CLI sends its
+  // file's name).
+  if (req.has_param("spine_name")) request.spine_name = req.get_param_value("spine_name");
   for (size_t i = 0; i < req.get_param_value_count("features"); ++i) {
     for (absl::string_view f :
          absl::StrSplit(req.get_param_value("features", i), ',', absl::SkipEmpty())) {

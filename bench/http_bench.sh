@@ -55,8 +55,10 @@ wait_for() {  # wait_for COMMAND...: retries for 30 s
   exit 1
 }
 
-# load_avg: the 1-minute load average, for each run's line.
-load_avg() { cut -d' ' -f1 /proc/loadavg; }
+# busy_ticks: CPU ticks spent on anything but idle and iowait, and all ticks, so far.
+busy_ticks() { awk 'NR == 1 {t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t}' /proc/stat; }
+# proc_ticks PID: the process's CPU ticks (user and system, all threads) so far.
+proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 echo "WORKLOAD"
 echo "  $ENTITIES entities, 1 feature view x 50 double features; random entities per request"
@@ -69,13 +71,24 @@ echo "  http_load: one send per request; checks each answer's status and size, a
 echo "    in 16 in full (every value PRESENT) off the clock"
 echo
 
-RESULTS=() LOADS=()
-run() {  # run ARGS...: one timed run of http_load, its line kept with the load average
-  local line
-  LOADS+=("$(load_avg)")
+# run PID ARGS...: one timed run of http_load against the server PID. Keeps its line
+# and the CPU used during the run by the server and by other work (neither the server
+# nor the load generator), in percent of one CPU.
+RESULTS=() SERVER_CPU=() OTHER_CPU=()
+run() {
+  local pid=$1 line b0 t0 b1 t1 s0 s1
+  shift
+  read -r b0 t0 <<< "$(busy_ticks)"
+  s0=$(proc_ticks "$pid")
   line=$($LOAD_CPUS "$LOAD" --entities "$ENTITIES" --connections "$CONNECTIONS" \
     --seconds "$SECONDS_PER_RUN" "$@")
+  read -r b1 t1 <<< "$(busy_ticks)"
+  s1=$(proc_ticks "$pid")
   RESULTS+=("$line")
+  SERVER_CPU+=("$(awk -v s=$((s1 - s0)) -v t=$((t1 - t0)) -v n="$(nproc)" \
+    'BEGIN {printf "%d", 100 * n * s / t}')")
+  OTHER_CPU+=("$(awk -v b=$((b1 - b0)) -v s=$((s1 - s0)) -v t=$((t1 - t0)) -v n="$(nproc)" \
+    -v c="$(awk '{print $9}' <<< "$line")" 'BEGIN {o = 100 * n * (b - s) / t - c; printf "%d", o < 0 ? 0 : o}')")
 }
 
 $SERVER_CPUS "$STRATA" --store "$SCRATCH/store" serve --listen "127.0.0.1:$STRATA_PORT" -q \
@@ -84,8 +97,8 @@ SERVER_PID=$!
 wait_for curl -sf "http://127.0.0.1:$STRATA_PORT/healthz"
 "$LOAD" --target strata --port "$STRATA_PORT" --entities "$ENTITIES" --warm
 for batch in 1 100; do
-  run --target strata --port "$STRATA_PORT" --batch "$batch"
-  run --target strata --port "$STRATA_PORT" --batch "$batch" --protobuf
+  run "$SERVER_PID" --target strata --port "$STRATA_PORT" --batch "$batch"
+  run "$SERVER_PID" --target strata --port "$STRATA_PORT" --batch "$batch" --protobuf
 done
 kill -INT "$SERVER_PID"
 wait "$SERVER_PID" || true
@@ -97,22 +110,22 @@ REDIS_PID=$!
 wait_for redis-cli -p "$REDIS_PORT" ping
 "$LOAD" --target redis --port "$REDIS_PORT" --entities "$ENTITIES" --load
 for batch in 1 100; do
-  run --target redis --port "$REDIS_PORT" --batch "$batch"
+  run "$REDIS_PID" --target redis --port "$REDIS_PORT" --batch "$batch"
 done
-REDIS_VERSION=$(redis-server --version | awk '{print $3}')
+REDIS_VERSION=$(redis-server --version | awk '{sub(/^v=/, "", $3); print $3}')
 redis-cli -p "$REDIS_PORT" shutdown nosave > /dev/null 2>&1 || true
 wait "$REDIS_PID" 2> /dev/null || true
 REDIS_PID=""
 
-echo "RESULTS (latency end to end at the client, microseconds; Redis $REDIS_VERSION;"
-echo "  client-cpu: the load generator's CPU use, % of one CPU; load: 1-minute load"
-echo "  average when the run started)"
-printf '  %-13s %6s %10s %9s %9s %9s %14s %11s %5s\n' target batch requests p50 p99 \
-  p99.9 entity-rows/s client-cpu load
+echo "RESULTS (latency end to end at the client, microseconds; Redis $REDIS_VERSION)"
+echo "  CPU during each run, % of one CPU: the server's, the load generator's, and other"
+echo "  work's (anything else on the machine: figures with other work are pessimistic)"
+printf '  %-13s %6s %9s %9s %9s %9s %14s %7s %7s %7s\n' target batch requests p50 p99 \
+  p99.9 entity-rows/s server client other
 for i in "${!RESULTS[@]}"; do
   read -r target batch _conns requests p50 p99 p999 rows cpu <<< "${RESULTS[$i]}"
-  printf '  %-13s %6s %10s %9s %9s %9s %14s %10s%% %5s\n' "$target" "$batch" "$requests" \
-    "$p50" "$p99" "$p999" "$rows" "$cpu" "${LOADS[$i]}"
+  printf '  %-13s %6s %9s %9s %9s %9s %14s %6s%% %6s%% %6s%%\n' "$target" "$batch" \
+    "$requests" "$p50" "$p99" "$p999" "$rows" "${SERVER_CPU[$i]}" "$cpu" "${OTHER_CPU[$i]}"
 done
 echo
 field() { printf '%s\n' "${RESULTS[@]}" | awk -v t="$1" -v b="$2" -v f="$3" '$1 == t && $2 == b {print $f}'; }

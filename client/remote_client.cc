@@ -430,6 +430,7 @@ absl::StatusOr<store::Run> RemoteClient::StartRun(const NewRun& request) {
 
 absl::StatusOr<store::Run> RemoteClient::LogMetrics(
     const std::string& run_id, const std::map<std::string, double>& metrics) {
+  RETURN_IF_ERROR(ValidateRunId(run_id));  // as the store would, before the path
   JsonWriter w;
   w.BeginObject();
   for (const auto& [k, v] : metrics) w.Key(k).Double(v);
@@ -441,6 +442,7 @@ absl::StatusOr<store::Run> RemoteClient::LogMetrics(
 
 absl::StatusOr<store::Run> RemoteClient::FinishRun(const std::string& run_id,
                                                    store::RunStatus status) {
+  RETURN_IF_ERROR(ValidateRunId(run_id));  // as the store would, before the path
   const char* text = status == store::RUN_STATUS_OK       ? "ok"
                      : status == store::RUN_STATUS_FAILED ? "failed"
                                                           : "unknown";
@@ -449,6 +451,7 @@ absl::StatusOr<store::Run> RemoteClient::FinishRun(const std::string& run_id,
 }
 
 absl::StatusOr<store::Run> RemoteClient::GetRun(const std::string& run_id) {
+  RETURN_IF_ERROR(ValidateRunId(run_id));  // as the store would, before the path
   return Fetch<store::Run>("GET", "/v1/runs/" + UrlEncode(run_id));
 }
 

@@ -1,5 +1,6 @@
 // RemoteClient: the feature routes, online lookups and tokens.
 #include <cstring>
+#include <filesystem>
 #include <type_traits>
 #include <variant>
 
@@ -185,7 +186,8 @@ absl::StatusOr<std::vector<features::AppliedView>> RemoteClient::Apply(
 absl::StatusOr<features::IngestResult> RemoteClient::Ingest(
     const std::string& view, const std::string& path,
     const features::IngestOptions& options) {
-  std::string query = "?message=" + UrlEncode(options.message);
+  std::string query = absl::StrCat("?message=", UrlEncode(options.message),
+                                   "&source=", UrlEncode(path == "-" ? "<stdin>" : path));
   if (options.format == features::InputFormat::kCsv) query += "&format=csv";
   if (options.format == features::InputFormat::kJsonLines) query += "&format=jsonl";
   if (options.timestamp_unit.has_value()) {
@@ -195,33 +197,43 @@ absl::StatusOr<features::IngestResult> RemoteClient::Ingest(
                                                 : "&timestamp_unit=s";
   }
   if (!options.dataset.empty()) query += "&dataset=" + UrlEncode(options.dataset);
-  // The file streams from disk (or standard input) as the body.
-  ASSIGN_OR_RETURN(auto source, OpenFileSource(path));
-  uint64_t sent = 0;
-  absl::Status read_status;
+  // A file streams from disk as the body; standard input is read first, for the
+  // server takes bodies with a Content-Length only.
   httplib::Headers headers = {{"Accept", kProtobuf},
                               {"X-Strata-Creator", options.creator}};
   const std::string route =
       absl::StrCat("/v1/features/", UrlEncode(view), "/ingest", query);
-  const auto provider = [&](size_t, httplib::DataSink& sink) {
-    char buf[1 << 16];
-    auto n = source->Read(buf, sizeof(buf));
-    if (!n.ok()) {
-      read_status = n.status();
-      return false;
-    }
-    if (*n == 0) {
-      sink.done();
-      return true;
-    }
-    sent += *n;
-    if (options.progress) options.progress(sent);
-    return sink.write(buf, *n);
-  };
   const char* type = options.format == features::InputFormat::kJsonLines
                          ? "application/x-ndjson"
                          : "text/csv";
-  httplib::Result res = http_->Post(route, headers, provider, type);
+  absl::Status read_status;
+  auto send = [&]() -> absl::StatusOr<httplib::Result> {
+    std::error_code size_error;
+    const uint64_t size = path == "-" ? 0 : std::filesystem::file_size(path, size_error);
+    if (path == "-" || size == 0 || size_error) {
+      ASSIGN_OR_RETURN(std::string body, ReadWholeFile(path));
+      if (options.progress) options.progress(body.size());
+      return http_->Post(route, headers, body, type);
+    }
+    ASSIGN_OR_RETURN(auto source, OpenFileSource(path));
+    uint64_t sent = 0;
+    const auto provider = [&](size_t, size_t, httplib::DataSink& sink) {
+      char buf[1 << 16];
+      auto n = source->Read(buf, sizeof(buf));
+      if (!n.ok() || *n == 0) {
+        read_status = n.ok() ? absl::DataLossError(absl::StrCat(path,
+                                                                " shrank while "
+                                                                "it was sent"))
+                             : n.status();
+        return false;
+      }
+      sent += *n;
+      if (options.progress) options.progress(sent);
+      return sink.write(buf, *n);
+    };
+    return http_->Post(route, headers, size, provider, type);
+  };
+  ASSIGN_OR_RETURN(httplib::Result res, send());
   RETURN_IF_ERROR(read_status);
   if (!res) {
     return absl::UnavailableError(

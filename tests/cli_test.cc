@@ -1,7 +1,9 @@
 // The `strata` command line, end to end: output formats, exit codes, errors.
 #include <sys/stat.h>
 
+#include <chrono>
 #include <fstream>
+#include <memory>
 #include <regex>
 
 #include "gtest/gtest.h"
@@ -22,9 +24,45 @@ class CliTest : public ::testing::Test {
     ASSERT_EQ(Strata({"init"}).exit_code, 0);
   }
 
+  // Points every later command at a `strata serve` of the store, which it starts,
+  // with an admin token.
+  void ServeStore() {
+    token_ = "strata_" + std::string(64, 'a');
+    const std::string tokens = WriteFile("tokens", "admin " + token_ + "\n");
+    server_ = std::make_unique<testing::ChildProcess>(std::vector<std::string>{
+        "/bin/sh", "-c",
+        std::string("exec ") + STRATA_BINARY + " --store " + store_dir_ +
+            " serve --listen 127.0.0.1:0 -q --tokens " + tokens + " 2>&1"});
+    // "serving DIR on http://127.0.0.1:PORT (Ctrl-C stops)"
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    std::vector<std::string> lines;
+    const std::regex serving(R"(serving .* on (http://127\.0\.0\.1:[0-9]+) .*)");
+    while (server_url_.empty()) {
+      // Lines come as they are written; the short wait lets the loop see each.
+      const bool open = server_->ReadLinesUntil(
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(50), &lines);
+      for (const auto& line : lines) {
+        std::smatch m;
+        if (std::regex_match(line, m, serving)) server_url_ = m[1];
+      }
+      ASSERT_TRUE(open || !server_url_.empty()) << "strata serve did not start";
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "strata serve is slow";
+    }
+  }
+
+  void TearDown() override {
+    if (server_ != nullptr) {
+      std::vector<std::string> lines;
+      server_->Kill(&lines);
+    }
+  }
+
   ProcessResult Strata(std::vector<std::string> args,
                        const std::string& stdin_data = "") {
     std::vector<std::string> argv = {STRATA_BINARY, "--store", store_dir_};
+    if (!server_url_.empty()) {
+      argv = {STRATA_BINARY, "--server", server_url_, "--token", token_};
+    }
     argv.insert(argv.end(), args.begin(), args.end());
     testing::ProcessOptions options;
     options.stdin_data = stdin_data;
@@ -74,9 +112,26 @@ class CliTest : public ::testing::Test {
 
   testing::ScratchDir dir_;
   std::string store_dir_;
+  std::unique_ptr<testing::ChildProcess> server_;
+  std::string server_url_, token_;
 };
 
-TEST_F(CliTest, PutPrintsRefAndSha256AndGetRoundTrips) {
+// The commands that work on a store, each run against a local store and against a
+// server of one: the output must be the same.
+class CliBothTest : public CliTest, public ::testing::WithParamInterface<bool> {
+ protected:
+  void SetUp() override {
+    CliTest::SetUp();
+    if (GetParam()) ServeStore();
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(LocalAndServer, CliBothTest, ::testing::Values(false, true),
+                         [](const auto& info) {
+                           return info.param ? "Server" : "Local";
+                         });
+
+TEST_P(CliBothTest, PutPrintsRefAndSha256AndGetRoundTrips) {
   std::mt19937_64 rng(testing::TestSeed());
   const std::string content = testing::RandomBytes(rng, 700 * 1024);
   const std::string file = WriteFile("data.bin", content);
@@ -102,7 +157,7 @@ TEST_F(CliTest, PutPrintsRefAndSha256AndGetRoundTrips) {
   EXPECT_EQ(Ok({"get", "dataset/empty"}), "");
 }
 
-TEST_F(CliTest, ShowLogAndLsAsJson) {
+TEST_P(CliBothTest, ShowLogAndLsAsJson) {
   const std::string file = WriteFile("a.csv", "id,x\n1,2\n");
   Ok({"put", "dataset/raw", file});
   Ok({"put", "model/churn", "-", "--meta", "framework=sklearn", "--meta", "auc=0.91",
@@ -132,7 +187,7 @@ TEST_F(CliTest, ShowLogAndLsAsJson) {
   EXPECT_NE(Ok({"ls"}).find("dataset/raw"), std::string::npos);
 }
 
-TEST_F(CliTest, AliasCompareAndSetAndAuditLog) {
+TEST_P(CliBothTest, AliasCompareAndSetAndAuditLog) {
   Ok({"put", "model/churn", "-"}, "v1");
   Ok({"put", "model/churn", "-"}, "v2");
   EXPECT_EQ(Ok({"alias", "set", "model/churn", "production", "1", "--expect", "none",
@@ -155,7 +210,7 @@ TEST_F(CliTest, AliasCompareAndSetAndAuditLog) {
             "model/churn@production: @2 -> (none)\n");
 }
 
-TEST_F(CliTest, RunsAndLineage) {
+TEST_P(CliBothTest, RunsAndLineage) {
   Ok({"put", "dataset/raw", "-"}, "raw rows");
   Ok({"put", "dataset/train", "-", "--input", "dataset/raw"}, "train rows");
   std::string run_id = Ok(
@@ -200,7 +255,7 @@ TEST_F(CliTest, RunsAndLineage) {
             std::string::npos);
 }
 
-TEST_F(CliTest, BadInputGetsOneLineErrorsAndWritesNothing) {
+TEST_P(CliBothTest, BadInputGetsOneLineErrorsAndWritesNothing) {
   Ok({"put", "model/churn", "-"}, "v1");
   const std::string file = WriteFile("f.txt", "content");
   const std::string before = Ok({"ls", "--json"}) + Ok({"log", "model/churn", "--json"}) +
@@ -287,7 +342,7 @@ TEST_F(CliTest, CorruptContentFailsGetAndLeavesNoFile) {
   EXPECT_FALSE(std::ifstream(target).good());
 }
 
-TEST_F(CliTest, QuietWhenNotATerminal) {
+TEST_P(CliBothTest, QuietWhenNotATerminal) {
   std::mt19937_64 rng(testing::TestSeed() + 9);
   const std::string content = testing::RandomBytes(rng, 20 << 20);
   ProcessResult put = Strata({"put", "dataset/big", "-"}, content);
@@ -298,7 +353,7 @@ TEST_F(CliTest, QuietWhenNotATerminal) {
   EXPECT_TRUE(get.out == content);
 }
 
-TEST_F(CliTest, ApplyStoresChangedFeatureViewsAndRefusesBadOnes) {
+TEST_P(CliBothTest, ApplyStoresChangedFeatureViewsAndRefusesBadOnes) {
   const std::string defs(testing::kExampleDefinitions);
   const std::string file = WriteFile("defs.yaml", defs);
   EXPECT_EQ(Ok({"apply", file}), "featureview/customer_stats@1 created\n");
@@ -329,7 +384,7 @@ TEST_F(CliTest, ApplyStoresChangedFeatureViewsAndRefusesBadOnes) {
   EXPECT_EQ(Ok({"log", "featureview/customer_stats"}).find("@2 "), std::string::npos);
 }
 
-TEST_F(CliTest, FeatureFlowIngestHistoricalSaveReproduceOnline) {
+TEST_P(CliBothTest, FeatureFlowIngestHistoricalSaveReproduceOnline) {
   Ok({"apply", WriteFile("defs.yaml", std::string(testing::kExampleDefinitions))});
   const std::string events =
       "customer_id,event_timestamp,created_timestamp,spend_7d,segment\n"
@@ -412,7 +467,7 @@ TEST_F(CliTest, FeatureFlowIngestHistoricalSaveReproduceOnline) {
             std::string::npos);
 }
 
-TEST_F(CliTest, TokensAreCreatedListedAndRevoked) {
+TEST_P(CliBothTest, TokensAreCreatedListedAndRevoked) {
   const std::string token = Ok({"token", "create", "--scope", "write", "--name", "ci"});
   EXPECT_EQ(token.rfind("strata_", 0), 0u) << token;
   EXPECT_EQ(token.size(), 7u + 64u + 1u);  // and a newline
@@ -424,7 +479,7 @@ TEST_F(CliTest, TokensAreCreatedListedAndRevoked) {
   EXPECT_EQ(Ok({"token", "ls"}), "NAME  SCOPE  CREATOR\n");
 }
 
-TEST_F(CliTest, BadFeatureCommandsGetOneLineErrorsAndWriteNothing) {
+TEST_P(CliBothTest, BadFeatureCommandsGetOneLineErrorsAndWriteNothing) {
   Ok({"apply", WriteFile("defs.yaml", std::string(testing::kExampleDefinitions))});
   Ok({"ingest", "customer_stats",
       WriteFile("ok.csv", "customer_id,event_timestamp,spend_7d\n1,100,1\n")});
@@ -434,12 +489,8 @@ TEST_F(CliTest, BadFeatureCommandsGetOneLineErrorsAndWriteNothing) {
       Ok({"ls", "--json"}) + Ok({"log", "dataset/customer_stats-ingest", "--json"});
   const std::vector<BadCommand> cases = {
       {{"ingest", "nope", spine}, 2, "no feature view nope"},
-      {{"serve", "--listen", "0.0.0.0:8080"}, 2, "without tokens"},
       {{"token", "create", "--scope", "root"}, 2, "is not read, write or admin"},
       {{"token", "revoke", "nope"}, 2, "no token named nope"},
-      {{"serve", "--listen", "8080"}, 2, "expected HOST:PORT"},
-      {{"serve", "--listen", "10.0.0.300:80"}, 2, "is not an IPv4 address"},
-      {{"serve", "--listen", "127.0.0.1:70000"}, 2, "PORT 0..65535"},
       {{"ingest", "customer_stats", dir_.Sub("missing.csv")}, 2, "no such file"},
       {{"ingest", "customer_stats",
         WriteFile("bad.csv", "customer_id,event_timestamp,spend_7d\n1,100,x\n")},
@@ -490,6 +541,41 @@ TEST_F(CliTest, BadFeatureCommandsGetOneLineErrorsAndWriteNothing) {
   ExpectBadCommands(cases);
   EXPECT_EQ(before, Ok({"ls", "--json"}) +
                         Ok({"log", "dataset/customer_stats-ingest", "--json"}));
+}
+
+TEST_F(CliTest, ServeRefusesBadAddresses) {
+  ExpectBadCommands({
+      {{"serve", "--listen", "0.0.0.0:8080"}, 2, "without tokens"},
+      {{"serve", "--listen", "8080"}, 2, "expected HOST:PORT"},
+      {{"serve", "--listen", "10.0.0.300:80"}, 2, "is not an IPv4 address"},
+      {{"serve", "--listen", "127.0.0.1:70000"}, 2, "PORT 0..65535"},
+  });
+}
+
+TEST_F(CliTest, CommandsForALocalStoreRefuseAServer) {
+  ServeStore();
+  ExpectBadCommands({
+      {{"init"}, 1, "works on a local store"},
+      {{"serve"}, 1, "works on a local store"},
+  });
+  // A server that is not there, and a malformed URL.
+  server_url_ = "http://127.0.0.1:1";
+  ExpectBadCommands({{{"ls"}, 1, "cannot reach http://127.0.0.1:1"}});
+  server_url_ = "ftp://example";
+  ExpectBadCommands({{{"ls"}, 2, "expected http://HOST[:PORT]"}});
+}
+
+TEST_F(CliTest, ServerNeedsTheRightToken) {
+  ServeStore();
+  Ok({"put", "model/m", "-"}, "weights");
+  token_ = "strata_" + std::string(64, 'b');
+  ExpectBadCommands({{{"ls"}, 1, "unknown or revoked token"}});
+  token_ = "strata_" + std::string(64, 'a');
+  const std::string read = Ok({"token", "create", "--scope", "read", "--name", "r"});
+  token_ = read.substr(0, read.size() - 1);
+  EXPECT_NE(Ok({"ls"}).find("model/m"), std::string::npos);
+  ExpectBadCommands({{{"put", "model/m", WriteFile("w", "x")}, 1, "needs write"},
+                     {{"token", "ls"}, 1, "needs admin"}});
 }
 
 TEST_F(CliTest, InitIsIdempotentAndHelpWorks) {
