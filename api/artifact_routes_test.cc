@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <memory>
 #include <random>
 #include <string>
@@ -387,6 +388,32 @@ TEST_F(ArtifactRoutesTest, AliasRemovalListAndRunLineage) {
   ASSERT_TRUE(moves.ParseFromString(r->body));
   ASSERT_EQ(moves.moves_size(), 2);
   EXPECT_EQ(moves.moves(1).reason(), "retired");
+}
+
+TEST(ArtifactRoutesAuthTest, ARefusedUploadLeavesTheConnectionUsable) {
+  testing::ScratchDir dir;
+  auto store = testing::OpenTestStore(dir.Sub("store"));
+  const std::string token = "strata_" + std::string(64, 'c');
+  std::ofstream(dir.Sub("tokens")) << "write " << token << "\n";
+  ServerOptions options;
+  options.port = 0;
+  options.tokens_file = dir.Sub("tokens");
+  Server server(store.get(), options);
+  ASSERT_TRUE(server.Start().ok());
+  httplib::Client client("127.0.0.1", server.port());
+  client.set_keep_alive(true);
+  // Refused before its body is read: the body must not be taken for a request.
+  auto r = client.Post("/v1/artifacts/model/m", std::string(5000, 'x'),
+                       "application/octet-stream");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401) << r->body;
+  httplib::Headers auth = {{"Authorization", "Bearer " + token}};
+  r = client.Post("/v1/artifacts/model/m", auth, "weights", "application/octet-stream");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 201) << r->body;
+  r = client.Get("/v1/artifacts/model/m/versions", auth);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
 }
 
 }  // namespace

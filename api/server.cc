@@ -377,7 +377,12 @@ struct Server::Impl {
           if (absl::Status s = Authorize(req, Scope::kRead); !s.ok()) {
             WriteError(res, s);
             if (res.status == 401) res.set_header("WWW-Authenticate", "Bearer");
-            if (req.has_header("Transfer-Encoding")) CloseAfterAnswer(res);
+            // The body is not read before routing: left unread, it would be taken
+            // for the connection's next request.
+            if (req.has_header("Transfer-Encoding") ||
+                req.get_header_value("Content-Length") != "0") {
+              CloseAfterAnswer(res);
+            }
             return httplib::Server::HandlerResponse::Handled;
           }
           return httplib::Server::HandlerResponse::Unhandled;
@@ -425,13 +430,19 @@ struct Server::Impl {
       const std::string& route = RouteLabel();
       const size_t out =
           req.method == "HEAD" ? 0 : res.body.size() + current_request.streamed_bytes;
-      metrics.Record(route, res.status, seconds, req.body.size(), out);
+      // Streaming routes read the body themselves: its length is the header's.
+      size_t in = req.body.size();
+      if (size_t length = 0;
+          in == 0 && absl::SimpleAtoi(req.get_header_value("Content-Length"), &length)) {
+        in = length;
+      }
+      metrics.Record(route, res.status, seconds, in, out);
       if (options.access_log) {
         // "-": a request line httplib could not parse.
         options.access_log(absl::StrCat(req.method.empty() ? "-" : req.method, " ", route,
                                         " ", res.status, " ",
                                         static_cast<int64_t>(seconds * 1e6),
-                                        "us in=", req.body.size(), " out=", out));
+                                        "us in=", in, " out=", out));
       }
       current_request.started = false;
       ResetRouteLabel();

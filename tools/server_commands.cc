@@ -23,6 +23,7 @@ struct ServeArgs {
   int threads = 0;
   size_t max_body_bytes = 64 << 20;
   size_t max_online_entities = 10000;
+  size_t max_spine_rows = 10'000'000;
   size_t online_cache_mb = 256;
   std::string tls_cert_file, tls_key_file;
   int io_timeout_seconds = 30;
@@ -60,6 +61,7 @@ absl::Status RunServe(const Context& ctx, const ServeArgs& a) {
   o.threads = a.threads;
   o.max_body_bytes = a.max_body_bytes;
   o.max_online_entities = a.max_online_entities;
+  o.max_spine_rows = a.max_spine_rows;
   o.online_cache_bytes = a.online_cache_mb << 20;
   o.tls_cert_file = a.tls_cert_file;
   o.tls_key_file = a.tls_key_file;
@@ -149,6 +151,8 @@ void AddServerCommands(CLI::App& app, Context& ctx) {
                 "Largest request body (default 64 MiB); larger: 413");
   s->add_option("--max-online-entities", args->max_online_entities,
                 "Most entities per online request (default 10000); more: 413");
+  s->add_option("--max-spine-rows", args->max_spine_rows,
+                "Most spine rows per historical request (default 10000000); more: 413");
   s->add_option("--online-cache-mb", args->online_cache_mb,
                 "Online rows cached in memory, MiB (default 256)");
   s->add_option("--tls-cert", args->tls_cert_file,
