@@ -306,5 +306,84 @@ TEST_P(ClientTest, RunsAndLineage) {
   }
 }
 
+TEST_P(ClientTest, FeaturesGiveTheLocalStoresAnswers) {
+  auto applied = client().Apply(std::string(testing::kExampleDefinitions), "defs.yaml",
+                                "tester", "first");
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  ASSERT_EQ(applied->size(), 1u);
+  EXPECT_EQ((*applied)[0].name, "customer_stats");
+  EXPECT_TRUE((*applied)[0].changed);
+  ExpectSameError(
+      [](StoreClient& c) { return c.Apply("entities: [", "bad.yaml", "t", ""); },
+      absl::StatusCode::kInvalidArgument);
+
+  const std::string csv = dir_.Sub("events.csv");
+  std::ofstream(csv) << "customer_id,event_timestamp,spend_7d,segment\n"
+                     << "1,2024-01-01T00:00:00Z,10.5,gold\n"
+                     << "2,2024-01-02T00:00:00Z,,silver\n";
+  features::IngestOptions options;
+  options.creator = "tester";
+  auto ingested = client().Ingest("customer_stats", csv, options);
+  ASSERT_TRUE(ingested.ok()) << ingested.status();
+  EXPECT_EQ(ingested->rows, 2u);
+  EXPECT_EQ(ingested->view_version, "featureview/customer_stats@1");
+  EXPECT_EQ(ingested->min_event,
+            features::ParseTimestamp("2024-01-01T00:00:00Z", features::TimeUnit::kSeconds)
+                .value());
+  const std::string bad = dir_.Sub("bad.csv");
+  std::ofstream(bad) << "customer_id,event_timestamp,spend_7d\n1,100,x\n";
+  ExpectSameError(
+      [&](StoreClient& c) { return c.Ingest("customer_stats", bad, options); },
+      absl::StatusCode::kInvalidArgument);
+  ExpectSameError([&](StoreClient& c) { return c.Ingest("nope", csv, options); },
+                  absl::StatusCode::kNotFound);
+
+  const std::string spine = dir_.Sub("spine.csv");
+  std::ofstream(spine) << "customer_id,event_timestamp\n1,2024-01-03T00:00:00Z\n"
+                       << "2,2024-01-03T00:00:00Z\n3,2024-01-03T00:00:00Z\n";
+  features::HistoricalRequest request;
+  request.features = {"customer_stats:spend_7d", "customer_stats:segment"};
+  request.spine_name = spine;
+  std::string want, got;
+  auto want_sink = StringSink(&want);
+  auto got_sink = StringSink(&got);
+  auto local = local_->Historical(request, spine, *want_sink);
+  auto have = client().Historical(request, spine, *got_sink);
+  ASSERT_TRUE(local.ok() && have.ok()) << have.status();
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(have->rows, 3u);
+  EXPECT_EQ(have->matched, local->matched);
+  EXPECT_EQ(have->view_versions, local->view_versions);
+  EXPECT_EQ(have->at.position, local->at.position);
+
+  std::string saved_rows;
+  auto saved_sink = StringSink(&saved_rows);
+  auto saved =
+      client().SaveHistorical(request, spine, "train", "tester", "m", saved_sink.get());
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  EXPECT_EQ(saved->dataset, "dataset/train@1");
+  EXPECT_EQ(saved->spine, "dataset/train-spine@1");
+  EXPECT_EQ(saved_rows, want);
+  auto reproduced = client().Reproduce("dataset/train@1", nullptr);
+  ASSERT_TRUE(reproduced.ok()) << reproduced.status();
+  EXPECT_TRUE(reproduced->identical);
+  EXPECT_EQ(reproduced->recorded, Sha256::Of(want));
+  ExpectSameError([](StoreClient& c) { return c.Reproduce("dataset/none@1", nullptr); },
+                  absl::StatusCode::kNotFound);
+
+  const features::EntityColumns entities = {
+      {"customer_id",
+       {features::Value(int64_t{1}), features::Value(std::string("2")),
+        features::Value(int64_t{9})}}};
+  auto want_online = local_->Online(request.features, entities);
+  auto got_online = client().Online(request.features, entities);
+  ASSERT_TRUE(want_online.ok() && got_online.ok()) << got_online.status();
+  EXPECT_EQ(features::OnlineResponseJson(*got_online, false),
+            features::OnlineResponseJson(*want_online, false));
+  ExpectSameError(
+      [&](StoreClient& c) { return c.Online({"customer_stats:nope"}, entities); },
+      absl::StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace strata
