@@ -512,9 +512,9 @@ absl::Status Upload(const RouteContext& ctx, const httplib::Request& req,
           "the content is larger than ", ctx.options->max_body_bytes,
           " bytes (--max-body-bytes); larger uploads go through POST /v1/chunks")));
     } else if (!ok && !pipe.stopped()) {
-      pipe.Finish(absl::InvalidArgumentError(absl::StrCat(
-          "the upload was cut short (or is larger than ", ctx.options->max_body_bytes,
-          " bytes, --max-body-bytes)")));
+      pipe.Finish(absl::InvalidArgumentError(
+          absl::StrCat("the upload was cut short (or is larger than ",
+                       ctx.options->max_body_bytes, " bytes, --max-body-bytes)")));
     } else {
       pipe.Finish(absl::OkStatus());
     }
@@ -597,10 +597,7 @@ absl::Status PutChunks(const RouteContext& ctx, const httplib::Request& req,
 
 void AddArtifactRoutes(httplib::Server& http, const RouteContext& ctx) {
   const auto route = [&ctx](std::string label, auto fn) {
-    return Handle(std::move(label),
-                  [&ctx, fn](const httplib::Request& req, httplib::Response& res) {
-                    return fn(ctx, req, res);
-                  });
+    return Bind(ctx, std::move(label), fn);
   };
   http.Get(R"(/v1/artifacts/(.+)/versions)",
            route("/v1/artifacts/{artifact}/versions", Versions));
@@ -613,34 +610,33 @@ void AddArtifactRoutes(httplib::Server& http, const RouteContext& ctx) {
   http.Delete(R"(/v1/artifacts/(.+)/aliases/([^/]+))",
               route("/v1/artifacts/{artifact}/aliases/{alias}", RemoveAlias));
   http.Get("/v1/artifacts", route("/v1/artifacts", List));
-  http.Post(R"(/v1/artifacts/([^@]+))",
-            [&ctx](const httplib::Request& req, httplib::Response& res,
-                   const httplib::ContentReader& reader) {
-              bool consumed = false;
-              const httplib::ContentReader once(
-                  [&](httplib::ContentReceiver receiver) {
-                    consumed = true;
-                    return reader(std::move(receiver));
-                  },
-                  [&](httplib::MultipartContentHeader header,
-                      httplib::ContentReceiver receiver) {
-                    consumed = true;
-                    return reader(std::move(header), std::move(receiver));
-                  });
-              Handle("/v1/artifacts/{artifact}",
-                     [&](const httplib::Request& rq, httplib::Response& rs) {
-                       return Upload(ctx, rq, rs, once);
-                     })(req, res);
-              // A refused upload's body is read and dropped, so the connection
-              // stays in step for the client's next request.
-              if (!consumed) {
-                size_t dropped = 0;
-                reader([&](const char*, size_t n) {
-                  dropped += n;
-                  return dropped <= ctx.options->max_body_bytes;
-                });
-              }
-            });
+  http.Post(R"(/v1/artifacts/([^@]+))", [&ctx](const httplib::Request& req,
+                                               httplib::Response& res,
+                                               const httplib::ContentReader& reader) {
+    bool consumed = false;
+    const httplib::ContentReader once(
+        [&](httplib::ContentReceiver receiver) {
+          consumed = true;
+          return reader(std::move(receiver));
+        },
+        [&](httplib::MultipartContentHeader header, httplib::ContentReceiver receiver) {
+          consumed = true;
+          return reader(std::move(header), std::move(receiver));
+        });
+    Handle("/v1/artifacts/{artifact}",
+           [&](const httplib::Request& rq, httplib::Response& rs) {
+             return Upload(ctx, rq, rs, once);
+           })(req, res);
+    // A refused upload's body is read and dropped, so the connection
+    // stays in step for the client's next request.
+    if (!consumed) {
+      size_t dropped = 0;
+      reader([&](const char*, size_t n) {
+        dropped += n;
+        return dropped <= ctx.options->max_body_bytes;
+      });
+    }
+  });
   http.Post("/v1/chunks/missing", route("/v1/chunks/missing", MissingChunks));
   http.Post("/v1/chunks", route("/v1/chunks", PutChunks));
   http.Get(R"(/v1/artifacts/([^@]+@[^/@]+))", route("/v1/artifacts/{ref}", Show));

@@ -33,8 +33,8 @@ absl::StatusOr<simdjson::dom::object> ParseObject(simdjson::dom::parser& parser,
                                                   const std::string& body) {
   simdjson::dom::element doc;
   if (auto error = parser.parse(body).get(doc); error) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the body is not valid JSON (", simdjson::error_message(error), ")"));
+    return absl::InvalidArgumentError(absl::StrCat("the body is not valid JSON (",
+                                                   simdjson::error_message(error), ")"));
   }
   simdjson::dom::object obj;
   if (doc.get_object().get(obj)) {
@@ -162,10 +162,7 @@ absl::Status ListRuns(const RouteContext& ctx, const httplib::Request& req,
 
 void AddRunRoutes(httplib::Server& http, const RouteContext& ctx) {
   const auto route = [&ctx](std::string label, auto fn) {
-    return Handle(std::move(label),
-                  [&ctx, fn](const httplib::Request& req, httplib::Response& res) {
-                    return fn(ctx, req, res);
-                  });
+    return Bind(ctx, std::move(label), fn);
   };
   http.Post("/v1/runs", route("/v1/runs", StartRun));
   http.Get("/v1/runs", route("/v1/runs", ListRuns));

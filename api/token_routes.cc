@@ -99,10 +99,7 @@ absl::Status Revoke(const RouteContext& ctx, const httplib::Request& req,
 
 void AddTokenRoutes(httplib::Server& http, const RouteContext& ctx) {
   const auto route = [&ctx](std::string label, auto fn) {
-    return Handle(std::move(label),
-                  [&ctx, fn](const httplib::Request& req, httplib::Response& res) {
-                    return fn(ctx, req, res);
-                  });
+    return Bind(ctx, std::move(label), fn);
   };
   http.Post("/v1/tokens", route("/v1/tokens", Create));
   http.Get("/v1/tokens", route("/v1/tokens", List));

@@ -535,18 +535,7 @@ bool LooksLikeJsonLines(const std::string& path, absl::string_view head) {
 class RunFile {
  public:
   static absl::StatusOr<std::unique_ptr<RunFile>> Create(const std::string& dir) {
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd < 0) {  // a file system without O_TMPFILE: create, then unlink at once
-      const std::string path = absl::StrCat(dir, "/runs-", getpid());
-      fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
-      if (fd >= 0) ::unlink(path.c_str());
-    }
-    if (fd < 0) {
-      return absl::UnavailableError(absl::StrCat("cannot create a scratch file in ", dir,
-                                                 ": ", std::strerror(errno)));
-    }
+    ASSIGN_OR_RETURN(int fd, OpenUnnamedFile(dir));
     return std::unique_ptr<RunFile>(new RunFile(fd));
   }
   ~RunFile() { ::close(fd_); }

@@ -26,8 +26,7 @@ ScratchPath::~ScratchPath() {
   std::filesystem::remove_all(path_, ec);
 }
 
-absl::StatusOr<std::unique_ptr<ScratchFile>> ScratchFile::Create(const Store& store) {
-  const std::string dir = absl::StrCat(store.dir(), "/tmp");
+absl::StatusOr<int> OpenUnnamedFile(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -41,6 +40,11 @@ absl::StatusOr<std::unique_ptr<ScratchFile>> ScratchFile::Create(const Store& st
     return absl::UnavailableError(absl::StrCat("cannot create a scratch file in ", dir,
                                                ": ", std::strerror(errno)));
   }
+  return fd;
+}
+
+absl::StatusOr<std::unique_ptr<ScratchFile>> ScratchFile::Create(const Store& store) {
+  ASSIGN_OR_RETURN(int fd, OpenUnnamedFile(absl::StrCat(store.dir(), "/tmp")));
   return std::unique_ptr<ScratchFile>(new ScratchFile(fd));
 }
 

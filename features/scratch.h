@@ -31,6 +31,11 @@ class ScratchPath {
   std::string path_;
 };
 
+// Opens a new unnamed file in `dir` (created if missing): O_TMPFILE, or where the
+// file system lacks it a file unlinked as soon as it is created. Returns its
+// descriptor, which the caller closes. Errors: Unavailable naming `dir`.
+absl::StatusOr<int> OpenUnnamedFile(const std::string& dir);
+
 // An unnamed file under STORE/tmp (O_TMPFILE; where the file system lacks it, a
 // file unlinked as soon as it is created): nothing can reach it by a name, and it
 // is gone when closed, on destruction or when the process dies. Thread-compatible;

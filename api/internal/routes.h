@@ -42,6 +42,15 @@ using RouteFn =
 // pattern such as "/v1/artifacts/{ref}"), whose errors become JSON error responses.
 httplib::Server::Handler Handle(std::string label, RouteFn fn);
 
+// Handle for a route function of the form fn(ctx, req, res).
+template <typename Fn>
+httplib::Server::Handler Bind(const RouteContext& ctx, std::string label, Fn fn) {
+  return Handle(std::move(label),
+                [&ctx, fn](const httplib::Request& req, httplib::Response& res) {
+                  return fn(ctx, req, res);
+                });
+}
+
 // The label of the route that handled this thread's current request ("other" when
 // none did: unknown paths, refused requests). Reset by ResetRouteLabel.
 const std::string& RouteLabel();
