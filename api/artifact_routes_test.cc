@@ -162,7 +162,8 @@ TEST_F(ArtifactRoutesTest, ChunkProtocolSendsOnlyWhatTheServerLacks) {
   EXPECT_LE(r->body.size(), 3 * 32u);
   std::vector<std::string> lacking;
   for (const auto& c : chunks2) {
-    if (r->body.find(std::string(Sha256::Of(c).Raw())) != std::string::npos) lacking.push_back(c);
+    if (r->body.find(std::string(Sha256::Of(c).Raw())) != std::string::npos)
+      lacking.push_back(c);
   }
   r = client_->Post("/v1/chunks", frames(lacking), "application/octet-stream");
   ASSERT_TRUE(r);
@@ -205,7 +206,12 @@ TEST_F(ArtifactRoutesTest, BadUploadsWriteNothing) {
        404,
        "NOT_FOUND",
        "dataset/nope"},
-      {"/v1/artifacts/model/m?run=nope", "x", bin, {}, 400, "INVALID_ARGUMENT",
+      {"/v1/artifacts/model/m?run=nope",
+       "x",
+       bin,
+       {},
+       400,
+       "INVALID_ARGUMENT",
        "not a run id"},
       {"/v1/artifacts/model/m?run=abc123", "x", bin, {}, 404, "NOT_FOUND", "abc123"},
       {"/v1/artifacts/model/m?message=a&message=b",

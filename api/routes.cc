@@ -1,7 +1,7 @@
 // Helpers shared by the route groups (api/internal/routes.h).
-#include <string>
-
 #include "api/internal/routes.h"
+
+#include <string>
 
 namespace strata::api::internal {
 

@@ -439,10 +439,9 @@ struct Server::Impl {
       metrics.Record(route, res.status, seconds, in, out);
       if (options.access_log) {
         // "-": a request line httplib could not parse.
-        options.access_log(absl::StrCat(req.method.empty() ? "-" : req.method, " ", route,
-                                        " ", res.status, " ",
-                                        static_cast<int64_t>(seconds * 1e6),
-                                        "us in=", in, " out=", out));
+        options.access_log(absl::StrCat(
+            req.method.empty() ? "-" : req.method, " ", route, " ", res.status, " ",
+            static_cast<int64_t>(seconds * 1e6), "us in=", in, " out=", out));
       }
       current_request.started = false;
       ResetRouteLabel();
