@@ -81,6 +81,9 @@ absl::StatusOr<std::unique_ptr<RemoteClient>> RemoteClient::Connect(
   client->http_ = std::make_unique<httplib::Client>(client->url_);
   httplib::Client& http = *client->http_;
   http.set_keep_alive(true);
+  // A request's headers and body are separate writes: without this, Nagle's
+  // algorithm holds the body for the server's delayed ACK (~40 ms a request).
+  http.set_tcp_nodelay(true);
   http.set_connection_timeout(options.timeout_seconds, 0);
   http.set_read_timeout(options.timeout_seconds, 0);
   http.set_write_timeout(options.timeout_seconds, 0);
