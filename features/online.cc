@@ -268,128 +268,204 @@ char* ShortDecimal(double d, char* out) {
   return out;
 }
 
-// One value of a column of type `type`, as the JSON form writes it. Only strings are
-// quoted (escaped) one by one; numbers go straight into `out`.
-void AppendJsonValue(const Value& v, ValueType type, std::string* out) {
-  char buf[32];
+// JSON text written through a pointer into this thread's buffer, which is reused and
+// only grows (but for a rare huge answer): a batch of 100 x 50 doubles is ~15,000
+// short pieces (values, statuses, event times), each a bounds check and a copy of a
+// fixed size here rather than a std::string append. One per thread at a time.
+class JsonText {
+ public:
+  JsonText() : buffer_(ThreadBuffer()) {}
+  ~JsonText() {
+    if (buffer_.size() > (8 << 20)) std::string().swap(buffer_);
+  }
+  JsonText(const JsonText&) = delete;
+  JsonText& operator=(const JsonText&) = delete;
+
+  // Where the next `n` bytes go; Advance past those written.
+  char* Room(size_t n) {
+    if (buffer_.size() - size_ < n) {
+      buffer_.resize(std::max(2 * buffer_.size(), size_ + n));
+    }
+    return buffer_.data() + size_;
+  }
+  void Advance(const char* end) { size_ = static_cast<size_t>(end - buffer_.data()); }
+  void Append(absl::string_view s) {
+    std::memcpy(Room(s.size()), s.data(), s.size());
+    size_ += s.size();
+  }
+  std::string Take() const { return std::string(buffer_.data(), size_); }
+
+ private:
+  static std::string& ThreadBuffer() {
+    thread_local std::string buffer(64 << 10, '\0');
+    return buffer;
+  }
+  std::string& buffer_;
+  size_t size_ = 0;
+};
+
+// A quoted status or time, copied as kSize bytes (the rest is padding) so that the copy
+// is a few moves. FormatTimestamp's text is at most 30 characters.
+struct Snippet {
+  static constexpr size_t kSize = 40;
+  explicit Snippet(absl::string_view text = "") { Set(text); }
+  void Set(absl::string_view text) {
+    size = std::min(text.size(), kSize);
+    std::memcpy(bytes, text.data(), size);
+  }
+  char* CopyTo(char* p) const {
+    std::memcpy(p, bytes, kSize);
+    return p + size;
+  }
+  char bytes[kSize] = {};
+  size_t size = 0;
+};
+
+template <size_t N>
+char* Copy(char* p, const char (&literal)[N]) {
+  std::memcpy(p, literal, N - 1);
+  return p + N - 1;
+}
+
+constexpr size_t kNumberRoom = 32;  // the longest number, and a comma
+
+// Writes a number, bool or null value at `p` (kNumberRoom bytes) and returns the end.
+char* WriteNumber(const Value& v, char* p) {
   if (const auto* d = std::get_if<double>(&v)) {
     // The shortest text that reads back as the same double; JSON has no NaN.
-    if (char* end = ShortDecimal(*d, buf); end != nullptr) {
-      out->append(buf, end);
-    } else if (std::isfinite(*d)) {
-      out->append(buf, std::to_chars(buf, buf + sizeof(buf), *d).ptr);
-    } else {
-      out->append("null");
+    if (char* end = ShortDecimal(*d, p); end != nullptr) return end;
+    if (std::isfinite(*d)) return std::to_chars(p, p + kNumberRoom, *d).ptr;
+    return Copy(p, "null");
+  }
+  if (const auto* i = std::get_if<int64_t>(&v)) {
+    return std::to_chars(p, p + kNumberRoom, *i).ptr;
+  }
+  if (const auto* b = std::get_if<bool>(&v))
+    return *b ? Copy(p, "true") : Copy(p, "false");
+  return Copy(p, "null");
+}
+
+// A string, bytes (base64) or timestamp (RFC 3339) value, quoted.
+std::string QuotedText(const Value& v, ValueType type) {
+  std::string text;
+  AppendValueText(v, type, &text);
+  return JsonWriter::Quote(text);
+}
+
+bool IsNumber(ValueType type) {
+  return type == VALUE_TYPE_INT64 || type == VALUE_TYPE_DOUBLE || type == VALUE_TYPE_BOOL;
+}
+
+// A join key column's values: integers through the pointer, strings quoted.
+void WriteValues(const std::vector<Value>& values, JsonText& text) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    const Value& v = values[i];
+    if (std::holds_alternative<std::string>(v)) {
+      if (i > 0) text.Append(",");
+      text.Append(JsonWriter::Quote(std::get<std::string>(v)));
+      continue;
     }
-  } else if (const auto* i = std::get_if<int64_t>(&v)) {
-    if (type == VALUE_TYPE_TIMESTAMP) {
-      out->append(JsonWriter::Quote(FormatTimestamp(*i)));
-    } else {
-      out->append(buf, std::to_chars(buf, buf + sizeof(buf), *i).ptr);
-    }
-  } else if (const auto* b = std::get_if<bool>(&v)) {
-    out->append(*b ? "true" : "false");
-  } else if (v.index() == 0) {
-    out->append("null");
-  } else {
-    std::string text;
-    AppendValueText(v, type, &text);
-    out->append(JsonWriter::Quote(text));
+    char* p = text.Room(kNumberRoom + 1);
+    if (i > 0) *p++ = ',';
+    text.Advance(WriteNumber(v, p));
+  }
+}
+
+// n copies of `snippet`, comma separated.
+void WriteRepeated(const Snippet& snippet, size_t n, JsonText& text) {
+  for (size_t i = 0; i < n; ++i) {
+    char* p = text.Room(Snippet::kSize + 1);
+    if (i > 0) *p++ = ',';
+    text.Advance(snippet.CopyTo(p));
   }
 }
 
 }  // namespace
 
-// Written into one buffer sized up front, each status and event time quoted once
-// (not through JsonWriter, which quotes a copy of every string): a batch of 100 x 50
-// doubles is ~220 KB, mostly numbers and those repeated strings.
 std::string OnlineResponseJson(const OnlineResult& result, bool full_names) {
   const size_t n = result.entities.empty() ? 0 : result.entities.front().second.size();
-  std::string out;
-  // A number's value, status and event time take ~45 bytes.
-  out.reserve(64 + (result.entities.size() + result.features.size()) * (96 + 48 * n));
-  out.append("{\"metadata\":{\"feature_names\":[");
+  JsonText text;
+  text.Append("{\"metadata\":{\"feature_names\":[");
   bool first = true;
   for (const auto& [name, values] : result.entities) {
-    if (!first) out.push_back(',');
+    if (!first) text.Append(",");
     first = false;
-    out.append(JsonWriter::Quote(name));
+    text.Append(JsonWriter::Quote(name));
   }
   for (const std::string& f : result.features) {
-    if (!first) out.push_back(',');
+    if (!first) text.Append(",");
     first = false;
     const size_t colon = f.find(':');
-    out.append(JsonWriter::Quote(full_names
-                                     ? f.substr(0, colon) + "__" + f.substr(colon + 1)
-                                     : f.substr(colon + 1)));
+    text.Append(JsonWriter::Quote(full_names
+                                      ? f.substr(0, colon) + "__" + f.substr(colon + 1)
+                                      : f.substr(colon + 1)));
   }
-  out.append("]},\"results\":[");
-  const std::string epoch = JsonWriter::Quote(FormatTimestamp(0));
+  text.Append("]},\"results\":[");
+  const Snippet epoch(JsonWriter::Quote(FormatTimestamp(0)));
+  Snippet statuses[4];
+  for (const FeatureStatus s :
+       {FeatureStatus::kPresent, FeatureStatus::kNotFound, FeatureStatus::kNullValue,
+        FeatureStatus::kOutsideMaxAge}) {
+    statuses[static_cast<int>(s)].Set(JsonWriter::Quote(FeatureStatusName(s)));
+  }
   first = true;
   for (const auto& [name, values] : result.entities) {
-    if (!first) out.push_back(',');
+    if (!first) text.Append(",");
     first = false;
-    out.append("{\"values\":[");
-    for (size_t i = 0; i < values.size(); ++i) {
-      if (i > 0) out.push_back(',');
-      AppendJsonValue(values[i],
-                      std::holds_alternative<int64_t>(values[i]) ? VALUE_TYPE_INT64
-                                                                 : VALUE_TYPE_STRING,
-                      &out);
-    }
-    out.append("],\"statuses\":[");
-    for (size_t i = 0; i < values.size(); ++i) {
-      out.append(i > 0 ? ",\"PRESENT\"" : "\"PRESENT\"");
-    }
-    out.append("],\"event_timestamps\":[");
-    for (size_t i = 0; i < values.size(); ++i) {
-      if (i > 0) out.push_back(',');
-      out.append(epoch);
-    }
-    out.append("]}");
+    text.Append("{\"values\":[");
+    WriteValues(values, text);
+    text.Append("],\"statuses\":[");
+    WriteRepeated(statuses[static_cast<int>(FeatureStatus::kPresent)], values.size(),
+                  text);
+    text.Append("],\"event_timestamps\":[");
+    WriteRepeated(epoch, values.size(), text);
+    text.Append("]}");
   }
   // Each entity's event time, quoted; features of one view share it.
-  std::vector<std::pair<Micros, std::string>> times(n);
+  std::vector<std::pair<Micros, Snippet>> times(n);
   for (size_t f = 0; f < result.features.size(); ++f) {
-    if (!first) out.push_back(',');
+    if (!first) text.Append(",");
     first = false;
     const OnlineColumn& column = result.values[f];
-    out.append("{\"values\":[");
+    const ValueType type = result.types[f];
+    text.Append("{\"values\":[");
     for (size_t i = 0; i < column.size(); ++i) {
-      if (i > 0) out.push_back(',');
-      if (column.status(i) == FeatureStatus::kPresent) {
-        AppendJsonValue(column[i].value, result.types[f], &out);
-      } else {
-        out.append("null");
-      }
-    }
-    out.append("],\"statuses\":[");
-    for (size_t i = 0; i < column.size(); ++i) {
-      if (i > 0) out.push_back(',');
-      const absl::string_view status = FeatureStatusName(column.status(i));
-      out.push_back('"');
-      out.append(status.data(), status.size());
-      out.push_back('"');
-    }
-    out.append("],\"event_timestamps\":[");
-    for (size_t i = 0; i < column.size(); ++i) {
-      if (i > 0) out.push_back(',');
-      const std::optional<Micros> t = column.event_time(i);
-      if (!t.has_value()) {
-        out.append(epoch);
+      const bool present = column.status(i) == FeatureStatus::kPresent;
+      if (present && !IsNumber(type)) {
+        if (i > 0) text.Append(",");
+        text.Append(QuotedText(column[i].value, type));
         continue;
       }
-      auto& [cached_time, text] = times[i];
-      if (text.empty() || cached_time != *t) {
-        cached_time = *t;
-        text = JsonWriter::Quote(FormatTimestamp(*t));
-      }
-      out.append(text);
+      char* p = text.Room(kNumberRoom + 1);
+      if (i > 0) *p++ = ',';
+      text.Advance(present ? WriteNumber(column[i].value, p) : Copy(p, "null"));
     }
-    out.append("]}");
+    text.Append("],\"statuses\":[");
+    for (size_t i = 0; i < column.size(); ++i) {
+      char* p = text.Room(Snippet::kSize + 1);
+      if (i > 0) *p++ = ',';
+      text.Advance(statuses[static_cast<int>(column.status(i))].CopyTo(p));
+    }
+    text.Append("],\"event_timestamps\":[");
+    for (size_t i = 0; i < column.size(); ++i) {
+      char* p = text.Room(Snippet::kSize + 1);
+      if (i > 0) *p++ = ',';
+      const std::optional<Micros> t = column.event_time(i);
+      if (!t.has_value()) {
+        text.Advance(epoch.CopyTo(p));
+        continue;
+      }
+      auto& [cached_time, quoted] = times[i];
+      if (quoted.size == 0 || cached_time != *t) {
+        cached_time = *t;
+        quoted.Set(JsonWriter::Quote(FormatTimestamp(*t)));
+      }
+      text.Advance(quoted.CopyTo(p));
+    }
+    text.Append("]}");
   }
-  out.append("]}");
-  return out;
+  text.Append("]}");
+  return text.Take();
 }
 
 }  // namespace strata::features
