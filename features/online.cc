@@ -222,50 +222,75 @@ OnlineCacheStats FeatureStore::online_cache_stats() const {
 
 namespace {
 
+constexpr char kDigitPairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+// Writes v's decimal digits to end at `end`, two at a time; returns the first.
+char* DigitsBefore(uint64_t v, char* end) {
+  for (; v >= 100; v /= 100) {
+    end -= 2;
+    std::memcpy(end, kDigitPairs + 2 * (v % 100), 2);
+  }
+  if (v >= 10) {
+    end -= 2;
+    std::memcpy(end, kDigitPairs + 2 * v, 2);
+  } else {
+    *--end = static_cast<char>('0' + v);
+  }
+  return end;
+}
+
+// Length of the exponent form of a number of `significant` digits: 1e+06, 1.25e-05.
+int ExponentFormSize(int significant) { return significant + (significant > 1) + 4; }
+
 // Writes `d` as std::to_chars(d) would (the shortest text that reads back as `d`,
-// fixed or exponent form, whichever is shorter) when `d` is a decimal of at most 6
-// fraction digits and |d| < 4e9, and returns the end; else returns nullptr. Such
-// decimals (prices, rates, counts) are most doubles of an online response, and this
-// takes half the time of to_chars. Below 4e9 a double's rounding interval is
-// narrower than 10^-6, so the decimal is its only shortest text.
+// fixed or exponent form, whichever is shorter; fixed on a tie) when `d` is a decimal
+// of at most 6 fraction digits and |d| < 4e9, and returns the end; else returns
+// nullptr. Such decimals (prices, rates, counts) are most doubles of an online
+// response, and this takes a third of the time of to_chars. Below 4e9 a double's
+// rounding interval is narrower than 10^-6, so the decimal is its only shortest text.
 char* ShortDecimal(double d, char* out) {
   const double scaled = d * 1e6;
   if (!(std::fabs(scaled) < 4e15) || d == 0) return nullptr;  // -0 and NaN to to_chars
   const int64_t k = static_cast<int64_t>(scaled < 0 ? scaled - 0.5 : scaled + 0.5);
   // Division is correctly rounded, as strtod is: k / 10^6 reads back as d.
   if (static_cast<double>(k) / 1e6 != d) return nullptr;
-  uint64_t m = k < 0 ? 0 - static_cast<uint64_t>(k) : static_cast<uint64_t>(k);
-  int point = 6;  // |d| = m / 10^point
-  while (m % 10 == 0) {
-    m /= 10;
-    --point;
+  const uint64_t m = k < 0 ? 0 - static_cast<uint64_t>(k) : static_cast<uint64_t>(k);
+  const uint64_t whole = m / 1000000;
+  uint64_t fraction = m % 1000000;
+  char buf[24];
+  char* const end = buf + sizeof(buf);
+  const char* first;    // of the text in buf
+  if (fraction == 0) {  // 1250; but 1e+06
+    first = DigitsBefore(whole, end);
+    const int n = static_cast<int>(end - first);
+    int zeros = 0;
+    while (zeros < n - 1 && end[-1 - zeros] == '0') ++zeros;
+    if (ExponentFormSize(n - zeros) < n) return nullptr;
+  } else {
+    int places = 6;
+    for (const auto& [divisor, digits] : {std::pair{1000, 3}, {100, 2}, {10, 1}}) {
+      if (fraction % divisor == 0) {
+        fraction /= divisor;
+        places -= digits;
+      }
+    }
+    char* const point = end - places - 1;
+    char* const digits = DigitsBefore(fraction, end);
+    std::fill(point + 1, digits, '0');
+    *point = '.';
+    if (whole == 0) {  // 0.0125; but 1.25e-05
+      if (ExponentFormSize(static_cast<int>(end - digits)) < 2 + places) return nullptr;
+      first = point - 1;
+      *(point - 1) = '0';
+    } else {  // 12.5
+      first = DigitsBefore(whole, point);
+    }
   }
-  char digits[24];
-  char* const end = digits + sizeof(digits);
-  char* first = end;
-  do {
-    *--first = static_cast<char>('0' + m % 10);
-    m /= 10;
-  } while (m != 0);
-  const int n = static_cast<int>(end - first);
-  const int fixed = point > 0 ? std::max(1, n - point) + 1 + point : n - point;
-  const int exponent_form = n + (n > 1 ? 1 : 0) + 4;  // 1.25e-05
-  if (exponent_form < fixed) return nullptr;
   if (k < 0) *out++ = '-';
-  if (point <= 0) {  // 1250
-    out = std::copy(first, end, out);
-    out = std::fill_n(out, -point, '0');
-  } else if (n > point) {  // 12.5
-    out = std::copy(first, end - point, out);
-    *out++ = '.';
-    out = std::copy(end - point, end, out);
-  } else {  // 0.0125
-    *out++ = '0';
-    *out++ = '.';
-    out = std::fill_n(out, point - n, '0');
-    out = std::copy(first, end, out);
-  }
-  return out;
+  return std::copy(first, static_cast<const char*>(end), out);
 }
 
 // JSON text written through a pointer into this thread's buffer, which is reused and
