@@ -4,13 +4,15 @@
 # entity, one field per feature, pipelined HMGET through hiredis) side by side, on
 # online_bench's workload: 1M entities, one feature view of 50 doubles, batches of 1
 # and of 100 random entities, closed loop over keep-alive connections
-# (bench/http_load.cc). The load generator runs on the same machine as the server:
-# by default the server gets CPU 0 and the load generator CPU 1 (taskset), so that
-# neither takes the other's CPU; HTTP_PIN=0 lets both use every CPU.
+# (bench/http_load.cc), with 1 connection (latency without queueing behind the
+# benchmark's own requests) and with 4 (throughput). The load generator runs on the
+# same machine as the server and shares its CPUs; HTTP_PIN=1 puts the server on CPU 0
+# and the load generator on the others instead (slower here: every request then
+# crosses CPUs).
 #
 # Environment: BENCH_SCRATCH (default bench/out/online) holds the store (built by
 # online_bench --build-only when missing); HTTP_SECONDS (default 10) per run;
-# HTTP_CONNECTIONS (default 4); HTTP_PIN (default 1); STRATA_PORT, REDIS_PORT
+# HTTP_CONNECTIONS (default "1 4"); HTTP_PIN (default 0); STRATA_PORT, REDIS_PORT
 # (default 18437, 18438).
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
@@ -18,8 +20,8 @@ STRATA=$BUILD/tools/strata
 LOAD=$BUILD/bench/http_load
 SCRATCH=${BENCH_SCRATCH:-$BENCH/out/online}
 SECONDS_PER_RUN=${HTTP_SECONDS:-10}
-CONNECTIONS=${HTTP_CONNECTIONS:-4}
-PIN=${HTTP_PIN:-1}
+CONNECTIONS=${HTTP_CONNECTIONS:-1 4}
+PIN=${HTTP_PIN:-0}
 STRATA_PORT=${STRATA_PORT:-18437}
 REDIS_PORT=${REDIS_PORT:-18438}
 ENTITIES=1000000
@@ -33,7 +35,7 @@ command -v redis-server > /dev/null ||
 SERVER_CPUS="" LOAD_CPUS="" PINNING="none: the server and the load generator share every CPU"
 if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ]; then
   SERVER_CPUS="taskset -c 0" LOAD_CPUS="taskset -c 1-$(($(nproc) - 1))"
-  PINNING="the server (strata or redis) on CPU 0, the load generator on CPUs 1-$(($(nproc) - 1))"
+  PINNING="the server (strata or redis) on CPU 0, the load generator on CPUs 1-$(($(nproc) - 1)) (taskset)"
 fi
 
 bash "$BENCH/machine.sh" "$SCRATCH"
@@ -62,7 +64,7 @@ proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 echo "WORKLOAD"
 echo "  $ENTITIES entities, 1 feature view x 50 double features; random entities per request"
-echo "  $CONNECTIONS keep-alive connections, closed loop, $SECONDS_PER_RUN s per run"
+echo "  keep-alive connections: ${CONNECTIONS// /, } (a run each); closed loop, $SECONDS_PER_RUN s per run"
 echo "  CPUs: $PINNING"
 echo "  strata: strata serve --online-cache-mb 2048, cache warmed with every entity once;"
 echo "    JSON (Feast's request and response) and protobuf (api/online.proto) both ways"
@@ -71,17 +73,23 @@ echo "  http_load: one send per request; checks each answer's status and size, a
 echo "    in 16 in full (every value PRESENT) off the clock"
 echo
 
-# run PID ARGS...: one timed run of http_load against the server PID. Keeps its line
-# and the CPU used during the run by the server and by other work (neither the server
-# nor the load generator), in percent of one CPU.
+# run PID ARGS...: timed runs of http_load against the server PID, one per connection
+# count. Keeps each line and the CPU used during the run by the server and by other
+# work (neither the server nor the load generator), in percent of one CPU.
 RESULTS=() SERVER_CPU=() OTHER_CPU=()
 run() {
+  local pid=$1 connections
+  shift
+  for connections in $CONNECTIONS; do
+    run_one "$pid" --connections "$connections" "$@"
+  done
+}
+run_one() {
   local pid=$1 line b0 t0 b1 t1 s0 s1
   shift
   read -r b0 t0 <<< "$(busy_ticks)"
   s0=$(proc_ticks "$pid")
-  line=$($LOAD_CPUS "$LOAD" --entities "$ENTITIES" --connections "$CONNECTIONS" \
-    --seconds "$SECONDS_PER_RUN" "$@")
+  line=$($LOAD_CPUS "$LOAD" --entities "$ENTITIES" --seconds "$SECONDS_PER_RUN" "$@")
   read -r b1 t1 <<< "$(busy_ticks)"
   s1=$(proc_ticks "$pid")
   RESULTS+=("$line")
@@ -120,25 +128,34 @@ REDIS_PID=""
 echo "RESULTS (latency end to end at the client, microseconds; Redis $REDIS_VERSION)"
 echo "  CPU during each run, % of one CPU: the server's, the load generator's, and other"
 echo "  work's (anything else on the machine: figures with other work are pessimistic)"
-printf '  %-13s %6s %9s %9s %9s %9s %14s %7s %7s %7s\n' target batch requests p50 p99 \
-  p99.9 entity-rows/s server client other
+printf '  %-13s %5s %5s %9s %9s %9s %9s %13s %7s %7s %7s\n' target batch conns requests \
+  p50 p99 p99.9 entity-rows/s server client other
 for i in "${!RESULTS[@]}"; do
-  read -r target batch _conns requests p50 p99 p999 rows cpu <<< "${RESULTS[$i]}"
-  printf '  %-13s %6s %9s %9s %9s %9s %14s %6s%% %6s%% %6s%%\n' "$target" "$batch" \
-    "$requests" "$p50" "$p99" "$p999" "$rows" "${SERVER_CPU[$i]}" "$cpu" "${OTHER_CPU[$i]}"
+  read -r target batch conns requests p50 p99 p999 rows cpu <<< "${RESULTS[$i]}"
+  printf '  %-13s %5s %5s %9s %9s %9s %9s %13s %6s%% %6s%% %6s%%\n' "$target" "$batch" \
+    "$conns" "$requests" "$p50" "$p99" "$p999" "$rows" "${SERVER_CPU[$i]}" "$cpu" \
+    "${OTHER_CPU[$i]}"
 done
 echo
-field() { printf '%s\n' "${RESULTS[@]}" | awk -v t="$1" -v b="$2" -v f="$3" '$1 == t && $2 == b {print $f}'; }
+# field TARGET BATCH CONNECTIONS N: field N of that run's line.
+field() {
+  printf '%s\n' "${RESULTS[@]}" |
+    awk -v t="$1" -v b="$2" -v c="$3" -v f="$4" '$1 == t && $2 == b && $3 == c {print $f}'
+}
 verdict() { awk -v v="$1" -v l="$2" 'BEGIN {print (v <= l) ? "PASS" : "FAIL"}'; }
-ROWS_R=$(field redis 100 8)
-echo "TARGETS ($CONNECTIONS connections)"
-for target in strata-json strata-proto; do
-  P99_1=$(field "$target" 1 6) P99_100=$(field "$target" 100 6) ROWS_S=$(field "$target" 100 8)
-  RATIO=$(awk -v s="$ROWS_S" -v r="$ROWS_R" 'BEGIN {printf "%.2f", s / r}')
-  printf '  %-13s %-48s %s  %s us\n' "$target" "p99 at batch 1 <= 150 us" \
-    "$(verdict "$P99_1" 150)" "$P99_1"
-  printf '  %-13s %-48s %s  %s us\n' "$target" "p99 at batch 100 <= 1500 us" \
-    "$(verdict "$P99_100" 1500)" "$P99_100"
-  printf '  %-13s %-48s %s  %sx\n' "$target" "entity-rows/s at batch 100 >= 2x Redis's" \
-    "$(awk -v x="$RATIO" 'BEGIN {print (x >= 2) ? "PASS" : "FAIL"}')" "$RATIO"
+echo "TARGETS"
+for connections in $CONNECTIONS; do
+  ROWS_R=$(field redis 100 "$connections" 8)
+  for target in strata-json strata-proto; do
+    P99_1=$(field "$target" 1 "$connections" 6) P99_100=$(field "$target" 100 "$connections" 6)
+    ROWS_S=$(field "$target" 100 "$connections" 8)
+    RATIO=$(awk -v s="$ROWS_S" -v r="$ROWS_R" 'BEGIN {printf "%.2f", s / r}')
+    printf '  %-13s %2s conn  %-42s %s  %s us\n' "$target" "$connections" \
+      "p99 at batch 1 <= 150 us" "$(verdict "$P99_1" 150)" "$P99_1"
+    printf '  %-13s %2s conn  %-42s %s  %s us\n' "$target" "$connections" \
+      "p99 at batch 100 <= 1500 us" "$(verdict "$P99_100" 1500)" "$P99_100"
+    printf '  %-13s %2s conn  %-42s %s  %sx\n' "$target" "$connections" \
+      "entity-rows/s at batch 100 >= 2x Redis's" \
+      "$(awk -v x="$RATIO" 'BEGIN {print (x >= 2) ? "PASS" : "FAIL"}')" "$RATIO"
+  done
 done
