@@ -190,8 +190,7 @@ GetOnlineFeaturesResponse::FieldStatus StatusProto(features::FeatureStatus statu
   return GetOnlineFeaturesResponse::INVALID;
 }
 
-// Entity i's value in the typed array of `out`; a value that is not present stays
-// 0, false or empty.
+// `field` as n zeros (what an entity without a value keeps), to be set by index.
 template <typename T>
 T* Column(google::protobuf::RepeatedField<T>* field, size_t n) {
   field->Resize(static_cast<int>(n), T());
