@@ -356,16 +356,7 @@ absl::Status LineageWalk(const RouteContext& ctx, const httplib::Request& req,
     return absl::InvalidArgumentError(
         "format tree is for terminals: json, dot or mermaid");
   }
-  const std::string root = req.matches[1].str();
-  std::string node;
-  if (absl::StartsWith(root, "run/")) {
-    ASSIGN_OR_RETURN(store::Run run, ctx.store->runs().Get(root.substr(4)));
-    node = ::strata::internal::RunNode(run.id());
-  } else {
-    ASSIGN_OR_RETURN(Ref ref, ParseRef(root));
-    ASSIGN_OR_RETURN(store::Version v, ctx.store->artifacts().Resolve(ref));
-    node = VersionRef(v);
-  }
+  ASSIGN_OR_RETURN(std::string node, ctx.store->LineageRoot(req.matches[1].str()));
   ASSIGN_OR_RETURN(LineageGraph graph, ctx.store->lineage().Walk(node, options));
   if (WantsProtobuf(req)) {
     WriteProto(res, LineageGraphProto(graph));

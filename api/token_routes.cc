@@ -21,22 +21,11 @@ absl::Status Create(const RouteContext& ctx, const httplib::Request& req,
     return absl::InvalidArgumentError("scope=read|write|admin is required");
   }
   ASSIGN_OR_RETURN(Scope scope, ParseScope(req.get_param_value("scope")));
-  TokenStore tokens(ctx.store);
+  std::string name;
   ASSIGN_OR_RETURN(std::string token,
-                   tokens.Create(scope, req.get_param_value("name"), Creator(req)));
+                   TokenStore(ctx.store).Create(scope, req.get_param_value("name"),
+                                                Creator(req), &name));
   RETURN_IF_ERROR(ctx.reload_tokens());
-  // The name given, or the one chosen: the token created last with this scope.
-  ASSIGN_OR_RETURN(std::vector<TokenInfo> all, tokens.List());
-  std::string name = req.get_param_value("name");
-  if (name.empty()) {
-    int64_t newest = -1;
-    for (const TokenInfo& t : all) {
-      if (t.scope == scope && t.created_us > newest) {
-        newest = t.created_us;
-        name = t.name;
-      }
-    }
-  }
   res.status = 201;
   res.set_header("Cache-Control", "no-store");
   if (WantsProtobuf(req)) {

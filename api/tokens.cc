@@ -42,7 +42,8 @@ absl::string_view ScopeName(Scope scope) {
 }
 
 absl::StatusOr<std::string> TokenStore::Create(Scope scope, std::string name,
-                                               const std::string& creator) {
+                                               const std::string& creator,
+                                               std::string* name_out) {
   unsigned char secret[32];
   if (RAND_bytes(secret, sizeof(secret)) != 1) {
     return absl::InternalError("no random bytes for a token (OpenSSL RAND_bytes)");
@@ -72,6 +73,7 @@ absl::StatusOr<std::string> TokenStore::Create(Scope scope, std::string name,
         RETURN_IF_ERROR(internal::PutRecord(txn, db, Cf::kTokens, name, record));
         return true;
       }).status());
+  if (name_out != nullptr) *name_out = name;
   return token;
 }
 

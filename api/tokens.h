@@ -35,8 +35,10 @@ class TokenStore {
   // Creates a token and returns its text ("strata_" and 64 hex digits), which is not
   // kept: only its SHA-256 is. `name` defaults to "token-" and 8 hex digits.
   // Errors: InvalidArgument for a bad name, AlreadyExists for a taken one.
+  // With `name_out`, the name the token got is stored there.
   absl::StatusOr<std::string> Create(Scope scope, std::string name,
-                                     const std::string& creator);
+                                     const std::string& creator,
+                                     std::string* name_out = nullptr);
   // Every token, by name.
   absl::StatusOr<std::vector<TokenInfo>> List() const;
   // Errors: NotFound.

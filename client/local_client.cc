@@ -1,12 +1,9 @@
 // StoreClient over a store opened in this process.
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/time/clock.h"
 #include "client/client.h"
 #include "features/definitions.h"
-#include "store/internal/keys.h"
-#include "store/render.h"
 #include "store/status_macros.h"
 #include "store/store.h"
 
@@ -100,15 +97,7 @@ class Local : public StoreClient {
 
   absl::StatusOr<LineageGraph> Lineage(const std::string& root,
                                        const LineageOptions& options) override {
-    std::string node;
-    if (absl::StartsWith(root, "run/")) {
-      ASSIGN_OR_RETURN(store::Run run, store_->runs().Get(root.substr(4)));
-      node = internal::RunNode(run.id());
-    } else {
-      ASSIGN_OR_RETURN(Ref ref, ParseRef(root));
-      ASSIGN_OR_RETURN(store::Version v, store_->artifacts().Resolve(ref));
-      node = VersionRef(v);
-    }
+    ASSIGN_OR_RETURN(std::string node, store_->LineageRoot(root));
     return store_->lineage().Walk(node, options);
   }
 

@@ -122,8 +122,6 @@ absl::StatusOr<httplib::Response> RemoteClient::Call(httplib::Request req,
     };
   }
   httplib::Error error = httplib::Error::Success;
-  const int status_before = res.status;
-  (void)status_before;
   httplib::Response got;
   const bool ok = http_->send(req, got, error);
   RETURN_IF_ERROR(sink_status);
@@ -236,25 +234,25 @@ absl::StatusOr<PutResult> RemoteClient::Put(const NewVersion& request,
   // batches, then commit the list of chunk ids.
   FastCdc chunker;
   Sha256 whole;
-  std::string ids;                 // every chunk id, in order
-  std::vector<std::string> batch;  // chunks not yet offered to the server
+  std::string ids;                                    // every chunk id, in order
+  std::vector<std::pair<Digest, std::string>> batch;  // not yet offered to the server
   size_t batch_bytes = 0;
   uint64_t total = 0, sent_chunks = 0;
   const auto flush = [&]() -> absl::Status {
     if (batch.empty()) return absl::OkStatus();
     std::string offered;
-    for (const auto& c : batch) offered.append(Sha256::Of(c).Raw().data(), 32);
+    for (const auto& [id, bytes] : batch) offered.append(id.Raw().data(), 32);
     ASSIGN_OR_RETURN(httplib::Response missing,
                      Request("POST", "/v1/chunks/missing", offered, kOctets, {}));
+    // The missing ids come in the batch's order, each once: one walk matches them.
     std::string frames;
-    for (const auto& c : batch) {
-      const std::string id(Sha256::Of(c).Raw());
-      for (size_t i = 0; i + 32 <= missing.body.size(); i += 32) {
-        if (std::memcmp(missing.body.data() + i, id.data(), 32) == 0) {
-          AppendFrame(&frames, c);
-          ++sent_chunks;
-          break;
-        }
+    size_t next = 0;
+    for (const auto& [id, bytes] : batch) {
+      if (next + 32 <= missing.body.size() &&
+          std::memcmp(missing.body.data() + next, id.Raw().data(), 32) == 0) {
+        AppendFrame(&frames, bytes);
+        ++sent_chunks;
+        next += 32;
       }
     }
     if (!frames.empty()) {
@@ -284,8 +282,9 @@ absl::StatusOr<PutResult> RemoteClient::Put(const NewVersion& request,
     const size_t cut = chunker.NextCut(rest);
     const absl::string_view chunk = rest.substr(0, cut);
     whole.Update(chunk);
-    ids.append(Sha256::Of(chunk).Raw().data(), 32);
-    batch.emplace_back(chunk);
+    const Digest id = Sha256::Of(chunk);
+    ids.append(id.Raw().data(), 32);
+    batch.emplace_back(id, std::string(chunk));
     batch_bytes += cut;
     begin += cut;
     total += cut;

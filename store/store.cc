@@ -1,7 +1,10 @@
 #include "store/store.h"
 
+#include "absl/strings/match.h"
 #include "store/internal/db.h"
+#include "store/internal/keys.h"
 #include "store/internal/rocks_chunk_store.h"
+#include "store/render.h"
 #include "store/status_macros.h"
 
 namespace strata {
@@ -26,6 +29,16 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir,
 }
 
 Store::~Store() = default;
+
+absl::StatusOr<std::string> Store::LineageRoot(const std::string& ref_or_run) {
+  if (absl::StartsWith(ref_or_run, "run/")) {
+    ASSIGN_OR_RETURN(store::Run run, runs_->Get(ref_or_run.substr(4)));
+    return internal::RunNode(run.id());
+  }
+  ASSIGN_OR_RETURN(Ref ref, ParseRef(ref_or_run));
+  ASSIGN_OR_RETURN(store::Version v, artifacts_->Resolve(ref));
+  return VersionRef(v);
+}
 
 const std::string& Store::dir() const { return db_->dir(); }
 

@@ -53,6 +53,11 @@ class Store {
   ChunkStore& chunks() { return *chunks_; }
   const std::string& dir() const;
 
+  // The lineage node that `ref_or_run` names: a reference ("model/churn@production")
+  // resolved to "KIND/NAME@N", or "run/ID" for an existing run.
+  // Errors: as ParseRef and ArtifactStore::Resolve, or RunStore::Get.
+  absl::StatusOr<std::string> LineageRoot(const std::string& ref_or_run);
+
   // Bytes of the store's live SST and blob files, summed over its column families
   // (RocksDB's live-sst-files-size and live-blob-file-size): what the data occupies
   // on disk, excluding the write-ahead log, unflushed memtables and files that only
