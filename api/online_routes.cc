@@ -332,8 +332,13 @@ absl::Status Online(const RouteContext& ctx, const httplib::Request& req,
     OnlineResponseProto(result, request.full_names, &res.body);
     res.set_header("Content-Type", kProtobuf);
   } else {
-    res.body = features::OnlineResponseJson(result, request.full_names);
-    res.set_header("Content-Type", kJson);
+    // Sent from the serving thread's buffer, before its next request.
+    const absl::string_view json =
+        features::OnlineResponseJsonView(result, request.full_names);
+    res.set_content_provider(
+        json.size(), kJson, [json](size_t offset, size_t, httplib::DataSink& sink) {
+          return sink.write(json.data() + offset, json.size() - offset);
+        });
   }
   return absl::OkStatus();
 }

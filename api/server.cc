@@ -22,6 +22,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "api/internal/buffered_server.h"
 #include "api/internal/routes.h"
 #include "api/tokens.h"
 #include "features/feature_store.h"
@@ -233,7 +234,8 @@ bool BoundBody(const httplib::Request& req, httplib::Response& res) {
                             "Transfer-Encoding is accepted by streaming routes only)"
                           : "this route takes no Content-Encoding"),
         kJson);
-    if (chunked) CloseAfterAnswer(res);
+    // The body is left unread: it would be taken for the connection's next request.
+    if (chunked || req.get_header_value("Content-Length") != "0") CloseAfterAnswer(res);
     return false;
   }
   if (!chunked && !req.has_header("Content-Length")) {
@@ -323,7 +325,8 @@ struct Server::Impl {
   std::unique_ptr<features::FeatureStore> features;
   // Replaced whole when a token route changes the tokens; read per request.
   std::shared_ptr<const TokenVerifier> tokens = std::make_shared<TokenVerifier>();
-  std::unique_ptr<httplib::Server> http;  // an SSLServer with TLS
+  std::unique_ptr<httplib::Server> http;         // an SSLServer with TLS
+  internal::BufferedServer* buffered = nullptr;  // `http` without TLS
   Metrics metrics;
   std::thread listener;
   int port = 0;
@@ -417,6 +420,9 @@ struct Server::Impl {
           }
           const absl::Status error = DefaultError(req, res, options.max_body_bytes);
           res.set_content(ErrorJson(error.code(), error.message()), kJson);
+          // After a request that could not be parsed, or whose body was too large
+          // to read, the connection's next bytes are not a request.
+          if (res.status == 400 || res.status == 413) CloseAfterAnswer(res);
           return httplib::Server::HandlerResponse::Handled;
         }));
     http.set_exception_handler(
@@ -481,7 +487,9 @@ absl::Status Server::Start() {
                        " and the key ", o.tls_key_file));
     }
   } else {
-    s.http = std::make_unique<httplib::Server>();
+    auto buffered = std::make_unique<internal::BufferedServer>();
+    s.buffered = buffered.get();
+    s.http = std::move(buffered);
   }
   RETURN_IF_ERROR(s.LoadTokens());
   features::FeatureStoreOptions fs_options;
@@ -524,6 +532,7 @@ bool Server::authenticating() const { return !std::atomic_load(&impl_->tokens)->
 void Server::Stop() {
   if (impl_->listener.joinable()) {
     impl_->http->stop();
+    if (impl_->buffered != nullptr) impl_->buffered->CloseIdleConnections();
     impl_->listener.join();
   }
 }

@@ -53,6 +53,11 @@ TEST(TimestampTest, FormatRoundTrips) {
   EXPECT_EQ(FormatTimestamp(0), "1970-01-01T00:00:00Z");
   EXPECT_EQ(FormatTimestamp(-1), "1969-12-31T23:59:59.999999Z");
   EXPECT_EQ(FormatTimestamp(1714564800123456), "2024-05-01T12:00:00.123456Z");
+  EXPECT_EQ(FormatTimestamp(1714564800000010), "2024-05-01T12:00:00.000010Z");
+  EXPECT_EQ(FormatTimestamp(-62135596800LL * 1000000), "0001-01-01T00:00:00Z");
+  EXPECT_EQ(FormatTimestamp(253402300799LL * 1000000 + 999999),
+            "9999-12-31T23:59:59.999999Z");
+  EXPECT_EQ(FormatTimestamp(253402300800LL * 1000000), "10000-01-01T00:00:00Z");
   std::mt19937_64 rng(7);
   std::uniform_int_distribution<int64_t> dist(-62135596800LL * 1000000,
                                               253402300799LL * 1000000);

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "features/codec.h"
 #include "features/features.pb.h"
 #include "features/registry.h"
@@ -147,6 +148,9 @@ class OnlineColumn {
   }
   // Entity i's value (null unless kPresent), status and event time.
   OnlineValue operator[](size_t i) const;
+  // Entity i's value when kPresent in an int64, timestamp, double or bool column, as
+  // its 8 bytes: the integer, a double's bits, 0 or 1. (operator[] without the copy.)
+  uint64_t number_bits(size_t i) const { return words_[statuses_.size() + i]; }
 
   class Iterator {
    public:
@@ -325,6 +329,9 @@ class FeatureStore {
 //                "event_timestamps":["1970-01-01T00:00:00Z"]}, ...]}
 // one result per name, join keys first; `full_names` names features VIEW__FEATURE.
 std::string OnlineResponseJson(const OnlineResult& result, bool full_names);
+// The same text, written into a buffer of the calling thread and valid until the
+// thread's next call of either function (a server sends it without copying it).
+absl::string_view OnlineResponseJsonView(const OnlineResult& result, bool full_names);
 
 }  // namespace strata::features
 

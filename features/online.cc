@@ -299,9 +299,9 @@ char* ShortDecimal(double d, char* out) {
 // fixed size here rather than a std::string append. One per thread at a time.
 class JsonText {
  public:
-  JsonText() : buffer_(ThreadBuffer()) {}
-  ~JsonText() {
-    if (buffer_.size() > (8 << 20)) std::string().swap(buffer_);
+  // The text of the thread's previous JsonText ends here.
+  JsonText() : buffer_(ThreadBuffer()) {
+    if (buffer_.size() > (8 << 20)) std::string(64 << 10, '\0').swap(buffer_);
   }
   JsonText(const JsonText&) = delete;
   JsonText& operator=(const JsonText&) = delete;
@@ -318,7 +318,15 @@ class JsonText {
     std::memcpy(Room(s.size()), s.data(), s.size());
     size_ += s.size();
   }
-  std::string Take() const { return std::string(buffer_.data(), size_); }
+  // Appends a copy of the `n` bytes written from offset `at`.
+  void AppendOwn(size_t at, size_t n) {
+    char* p = Room(n);  // may move the buffer: the source is taken after
+    std::memcpy(p, buffer_.data() + at, n);
+    size_ += n;
+  }
+  size_t size() const { return size_; }
+  // The text, valid until the thread's next JsonText.
+  absl::string_view view() const { return absl::string_view(buffer_.data(), size_); }
 
  private:
   static std::string& ThreadBuffer() {
@@ -354,14 +362,17 @@ char* Copy(char* p, const char (&literal)[N]) {
 
 constexpr size_t kNumberRoom = 32;  // the longest number, and a comma
 
+// Writes `d` at `p` (kNumberRoom bytes) and returns the end: the shortest text that
+// reads back as the same double; JSON has no NaN.
+char* WriteDouble(double d, char* p) {
+  if (char* end = ShortDecimal(d, p); end != nullptr) return end;
+  if (std::isfinite(d)) return std::to_chars(p, p + kNumberRoom, d).ptr;
+  return Copy(p, "null");
+}
+
 // Writes a number, bool or null value at `p` (kNumberRoom bytes) and returns the end.
 char* WriteNumber(const Value& v, char* p) {
-  if (const auto* d = std::get_if<double>(&v)) {
-    // The shortest text that reads back as the same double; JSON has no NaN.
-    if (char* end = ShortDecimal(*d, p); end != nullptr) return end;
-    if (std::isfinite(*d)) return std::to_chars(p, p + kNumberRoom, *d).ptr;
-    return Copy(p, "null");
-  }
+  if (const auto* d = std::get_if<double>(&v)) return WriteDouble(*d, p);
   if (const auto* i = std::get_if<int64_t>(&v)) {
     return std::to_chars(p, p + kNumberRoom, *i).ptr;
   }
@@ -369,6 +380,37 @@ char* WriteNumber(const Value& v, char* p) {
     return *b ? Copy(p, "true") : Copy(p, "false");
   return Copy(p, "null");
 }
+
+// Writes a present value of a number `type` column (OnlineColumn::number_bits) at
+// `p` (kNumberRoom bytes) and returns the end.
+char* WriteNumberBits(ValueType type, uint64_t bits, char* p) {
+  if (type == VALUE_TYPE_DOUBLE) {
+    double d;
+    std::memcpy(&d, &bits, 8);
+    return WriteDouble(d, p);
+  }
+  if (type == VALUE_TYPE_BOOL) return bits != 0 ? Copy(p, "true") : Copy(p, "false");
+  return std::to_chars(p, p + kNumberRoom, static_cast<int64_t>(bits)).ptr;
+}
+
+bool SameStatuses(const OnlineColumn& a, const OnlineColumn& b) {
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a.status(i) != b.status(i)) return false;
+  }
+  return true;
+}
+
+bool SameEventTimes(const OnlineColumn& a, const OnlineColumn& b) {
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a.event_time(i) != b.event_time(i)) return false;
+  }
+  return true;
+}
+
+// Where a JSON array's text was written: its offset and length.
+struct Written {
+  size_t at = 0, size = 0;
+};
 
 // A string, bytes (base64) or timestamp (RFC 3339) value, quoted.
 std::string QuotedText(const Value& v, ValueType type) {
@@ -408,6 +450,10 @@ void WriteRepeated(const Snippet& snippet, size_t n, JsonText& text) {
 }  // namespace
 
 std::string OnlineResponseJson(const OnlineResult& result, bool full_names) {
+  return std::string(OnlineResponseJsonView(result, full_names));
+}
+
+absl::string_view OnlineResponseJsonView(const OnlineResult& result, bool full_names) {
   const size_t n = result.entities.empty() ? 0 : result.entities.front().second.size();
   JsonText text;
   text.Append("{\"metadata\":{\"feature_names\":[");
@@ -426,7 +472,7 @@ std::string OnlineResponseJson(const OnlineResult& result, bool full_names) {
                                       : f.substr(colon + 1)));
   }
   text.Append("]},\"results\":[");
-  const Snippet epoch(JsonWriter::Quote(FormatTimestamp(0)));
+  const Snippet epoch(absl::StrCat("\"", FormatTimestamp(0), "\""));
   Snippet statuses[4];
   for (const FeatureStatus s :
        {FeatureStatus::kPresent, FeatureStatus::kNotFound, FeatureStatus::kNullValue,
@@ -448,10 +494,14 @@ std::string OnlineResponseJson(const OnlineResult& result, bool full_names) {
   }
   // Each entity's event time, quoted; features of one view share it.
   std::vector<std::pair<Micros, Snippet>> times(n);
+  // The previous column's statuses and event times as written: the next column
+  // copies them when they are the same (features of one view share their rows).
+  Written last_statuses, last_times;
   for (size_t f = 0; f < result.features.size(); ++f) {
     if (!first) text.Append(",");
     first = false;
     const OnlineColumn& column = result.values[f];
+    const OnlineColumn* previous = f > 0 ? &result.values[f - 1] : nullptr;
     const ValueType type = result.types[f];
     text.Append("{\"values\":[");
     for (size_t i = 0; i < column.size(); ++i) {
@@ -463,15 +513,32 @@ std::string OnlineResponseJson(const OnlineResult& result, bool full_names) {
       }
       char* p = text.Room(kNumberRoom + 1);
       if (i > 0) *p++ = ',';
-      text.Advance(present ? WriteNumber(column[i].value, p) : Copy(p, "null"));
+      text.Advance(present ? WriteNumberBits(type, column.number_bits(i), p)
+                           : Copy(p, "null"));
     }
     text.Append("],\"statuses\":[");
-    for (size_t i = 0; i < column.size(); ++i) {
-      char* p = text.Room(Snippet::kSize + 1);
-      if (i > 0) *p++ = ',';
-      text.Advance(statuses[static_cast<int>(column.status(i))].CopyTo(p));
+    if (previous != nullptr && SameStatuses(column, *previous)) {
+      const Written same = last_statuses;
+      last_statuses.at = text.size();
+      text.AppendOwn(same.at, same.size);
+    } else {
+      last_statuses.at = text.size();
+      for (size_t i = 0; i < column.size(); ++i) {
+        char* p = text.Room(Snippet::kSize + 1);
+        if (i > 0) *p++ = ',';
+        text.Advance(statuses[static_cast<int>(column.status(i))].CopyTo(p));
+      }
+      last_statuses.size = text.size() - last_statuses.at;
     }
     text.Append("],\"event_timestamps\":[");
+    if (previous != nullptr && SameEventTimes(column, *previous)) {
+      const Written same = last_times;
+      last_times.at = text.size();
+      text.AppendOwn(same.at, same.size);
+      text.Append("]}");
+      continue;
+    }
+    last_times.at = text.size();
     for (size_t i = 0; i < column.size(); ++i) {
       char* p = text.Room(Snippet::kSize + 1);
       if (i > 0) *p++ = ',';
@@ -483,14 +550,15 @@ std::string OnlineResponseJson(const OnlineResult& result, bool full_names) {
       auto& [cached_time, quoted] = times[i];
       if (quoted.size == 0 || cached_time != *t) {
         cached_time = *t;
-        quoted.Set(JsonWriter::Quote(FormatTimestamp(*t)));
+        quoted.Set(absl::StrCat("\"", FormatTimestamp(*t), "\""));  // no escapes
       }
       text.Advance(quoted.CopyTo(p));
     }
+    last_times.size = text.size() - last_times.at;
     text.Append("]}");
   }
   text.Append("]}");
-  return text.Take();
+  return text.view();
 }
 
 }  // namespace strata::features
