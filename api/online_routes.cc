@@ -1,5 +1,6 @@
 // Online routes: Feast's get-online-features, in JSON or protobuf (api/online.proto).
 #include <algorithm>
+#include <cstring>
 #include <string>
 #include <variant>
 #include <vector>
@@ -211,7 +212,8 @@ void AppendFeatureVector(const features::OnlineColumn& column, FeatureVector* ou
       double* values = Column(out->mutable_double_values(), n);
       for (size_t i = 0; i < n; ++i) {
         if (column.status(i) == features::FeatureStatus::kPresent) {
-          values[i] = std::get<double>(column[i].value);
+          const uint64_t bits = column.number_bits(i);
+          std::memcpy(&values[i], &bits, 8);
         }
       }
       break;
@@ -224,7 +226,7 @@ void AppendFeatureVector(const features::OnlineColumn& column, FeatureVector* ou
                                n);
       for (size_t i = 0; i < n; ++i) {
         if (column.status(i) == features::FeatureStatus::kPresent) {
-          values[i] = std::get<int64_t>(column[i].value);
+          values[i] = static_cast<int64_t>(column.number_bits(i));
         }
       }
       break;
@@ -233,7 +235,7 @@ void AppendFeatureVector(const features::OnlineColumn& column, FeatureVector* ou
       bool* values = Column(out->mutable_bool_values(), n);
       for (size_t i = 0; i < n; ++i) {
         if (column.status(i) == features::FeatureStatus::kPresent) {
-          values[i] = std::get<bool>(column[i].value);
+          values[i] = column.number_bits(i) != 0;
         }
       }
       break;

@@ -1,11 +1,12 @@
 // strata's HTTP API (docs/http-api.md): one server for model servers (online
 // features), training jobs and the command line, on cpp-httplib.
 //
-// Routes so far: GET /healthz, GET /metrics (Prometheus text), and Feast's
-// POST /get-online-features (also POST /v1/online-features), all of scope read;
-// over HTTPS when given a certificate. Every error is JSON,
-// {"error":{"code":"INVALID_ARGUMENT","message":"..."}}, with a 4xx status for a
-// caller's mistake and 5xx only for the server's own failures.
+// Routes: artifacts and their content, aliases, lineage, runs, the chunk protocol,
+// tokens, features (apply, ingest, historical, reproduce, push), Feast's
+// POST /get-online-features (also POST /v1/online-features), GET /healthz and
+// GET /metrics (Prometheus text); over HTTPS when given a certificate. Every error
+// is JSON, {"error":{"code":"INVALID_ARGUMENT","message":"..."}}, with a 4xx status
+// for a caller's mistake and 5xx only for the server's own failures.
 #ifndef STRATA_API_SERVER_H_
 #define STRATA_API_SERVER_H_
 
@@ -72,7 +73,8 @@ class Server {
   int port() const;
   // Whether requests need a token (after Start).
   bool authenticating() const;
-  // Stops accepting connections and returns once the listener has stopped.
+  // Stops accepting connections, closes idle keep-alive connections (plain HTTP),
+  // and returns once the requests in progress have been answered.
   void Stop();
 
  private:

@@ -310,6 +310,36 @@ TEST_F(TlsTest, StopClosesIdleKeepAliveConnections) {
   stopper.join();
 }
 
+TEST_F(TlsTest, ExpectContinueIsAnsweredBeforeTheBody) {
+  ServerOptions options;
+  options.port = 0;
+  Server server(store_.get(), options);
+  ASSERT_TRUE(server.Start().ok());
+  RawConnection c(server.port());
+  ASSERT_TRUE(c.connected());
+  const std::string body = "model bytes";
+  ASSERT_TRUE(
+      c.Send("POST /v1/artifacts/model/churn HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+             "Content-Type: application/octet-stream\r\nExpect: 100-continue\r\n"
+             "Content-Length: " +
+             std::to_string(body.size()) + "\r\n\r\n"));
+  // The client waits for the interim answer before it sends the body.
+  std::string received;
+  ASSERT_EQ(
+      c.ReadUntil(std::chrono::seconds(20), &received,
+                  [](const std::string& r) { return r.find("\r\n\r\n") != r.npos; }),
+      RawConnection::kEnough)
+      << received;
+  EXPECT_EQ(received, "HTTP/1.1 100 Continue\r\n\r\n");
+  ASSERT_TRUE(c.Send(body));
+  received.clear();
+  ASSERT_EQ(c.ReadUntil(std::chrono::seconds(20), &received, WholeResponse),
+            RawConnection::kEnough)
+      << received;
+  EXPECT_EQ(received.rfind("HTTP/1.1 201", 0), 0u) << received;
+  EXPECT_NE(received.find("\"ref\":\"model/churn@1\""), std::string::npos) << received;
+}
+
 TEST_F(TlsTest, IoTimeoutCutsOffAClientStalledMidBody) {
   ServerOptions options;
   options.port = 0;
@@ -375,10 +405,11 @@ TEST_F(TlsTest, BodiesAreBoundedByTheirContentLength) {
     // dropped what it had read past the first).
     RawConnection c(server.port());
     ASSERT_TRUE(c.connected());
-    ASSERT_TRUE(c.Send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-                       "GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-                       "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                       "Connection: close\r\n\r\n"));
+    ASSERT_TRUE(
+        c.Send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+               "GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+               "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               "Connection: close\r\n\r\n"));
     std::string received;
     ASSERT_TRUE(c.WaitForClose(std::chrono::seconds(20), &received)) << received;
     const size_t second = received.find("HTTP/1.1 404");

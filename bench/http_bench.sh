@@ -5,21 +5,24 @@
 # online_bench's workload: 1M entities, one feature view of 50 doubles, batches of 1
 # and of 100 random entities, closed loop over keep-alive connections
 # (bench/http_load.cc), with 1 connection (latency without queueing behind the
-# benchmark's own requests) and with 4 (throughput). The load generator runs on the
-# same machine as the server and shares its CPUs; HTTP_PIN=1 puts the server on CPU 0
-# and the load generator on the others instead (slower here: every request then
-# crosses CPUs).
+# benchmark's own requests) and with 4 (throughput). Each configuration runs in
+# HTTP_ROUNDS rounds (default 3), the targets alternating, and is reported by its
+# run of median p99: on a shared virtual machine one 10 s run can fall in a slow
+# spell. The load generator runs on the same machine as the server and shares its
+# CPUs; HTTP_PIN=1 puts the server on CPU 0 and the load generator on the others
+# instead (slower here: every request then crosses CPUs).
 #
 # Environment: BENCH_SCRATCH (default bench/out/online) holds the store (built by
 # online_bench --build-only when missing); HTTP_SECONDS (default 10) per run;
-# HTTP_CONNECTIONS (default "1 4"); HTTP_PIN (default 0); STRATA_PORT, REDIS_PORT
-# (default 18437, 18438).
+# HTTP_ROUNDS (default 3); HTTP_CONNECTIONS (default "1 4"); HTTP_PIN (default 0);
+# STRATA_PORT, REDIS_PORT (default 18437, 18438).
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 STRATA=$BUILD/tools/strata
 LOAD=$BUILD/bench/http_load
 SCRATCH=${BENCH_SCRATCH:-$BENCH/out/online}
 SECONDS_PER_RUN=${HTTP_SECONDS:-10}
+ROUNDS=${HTTP_ROUNDS:-3}
 CONNECTIONS=${HTTP_CONNECTIONS:-1 4}
 PIN=${HTTP_PIN:-0}
 STRATA_PORT=${STRATA_PORT:-18437}
@@ -64,7 +67,8 @@ proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 echo "WORKLOAD"
 echo "  $ENTITIES entities, 1 feature view x 50 double features; random entities per request"
-echo "  keep-alive connections: ${CONNECTIONS// /, } (a run each); closed loop, $SECONDS_PER_RUN s per run"
+echo "  keep-alive connections: ${CONNECTIONS// /, } (a run each); closed loop, $SECONDS_PER_RUN s per run,"
+echo "    $ROUNDS rounds alternating strata JSON, strata protobuf and Redis"
 echo "  CPUs: $PINNING"
 echo "  strata: strata serve --online-cache-mb 2048, cache warmed with every entity once;"
 echo "    JSON (Feast's request and response) and protobuf (api/online.proto) both ways"
@@ -73,71 +77,77 @@ echo "  http_load: one send per request; checks each answer's status and size, a
 echo "    in 16 in full (every value PRESENT) off the clock"
 echo
 
-# run PID ARGS...: timed runs of http_load against the server PID, one per connection
-# count. Keeps each line and the CPU used during the run by the server and by other
-# work (neither the server nor the load generator), in percent of one CPU.
-RESULTS=() SERVER_CPU=() OTHER_CPU=()
-run() {
-  local pid=$1 connections
-  shift
-  for connections in $CONNECTIONS; do
-    run_one "$pid" --connections "$connections" "$@"
-  done
-}
+# run_one PID ARGS...: one timed run of http_load against the server PID. Keeps its
+# line with the CPU used during the run by the server and by other work (neither the
+# server nor the load generator), in percent of one CPU, appended.
+RUNS=()
 run_one() {
-  local pid=$1 line b0 t0 b1 t1 s0 s1
+  local pid=$1 line b0 t0 b1 t1 s0 s1 server other
   shift
   read -r b0 t0 <<< "$(busy_ticks)"
   s0=$(proc_ticks "$pid")
   line=$($LOAD_CPUS "$LOAD" --entities "$ENTITIES" --seconds "$SECONDS_PER_RUN" "$@")
   read -r b1 t1 <<< "$(busy_ticks)"
   s1=$(proc_ticks "$pid")
-  RESULTS+=("$line")
-  SERVER_CPU+=("$(awk -v s=$((s1 - s0)) -v t=$((t1 - t0)) -v n="$(nproc)" \
-    'BEGIN {printf "%d", 100 * n * s / t}')")
-  OTHER_CPU+=("$(awk -v b=$((b1 - b0)) -v s=$((s1 - s0)) -v t=$((t1 - t0)) -v n="$(nproc)" \
-    -v c="$(awk '{print $9}' <<< "$line")" 'BEGIN {o = 100 * n * (b - s) / t - c; printf "%d", o < 0 ? 0 : o}')")
+  server=$(awk -v s=$((s1 - s0)) -v t=$((t1 - t0)) -v n="$(nproc)" \
+    'BEGIN {printf "%d", 100 * n * s / t}')
+  other=$(awk -v b=$((b1 - b0)) -v s=$((s1 - s0)) -v t=$((t1 - t0)) -v n="$(nproc)" \
+    -v c="$(awk '{print $9}' <<< "$line")" 'BEGIN {o = 100 * n * (b - s) / t - c; printf "%d", o < 0 ? 0 : o}')
+  RUNS+=("$line $server $other")
 }
 
+# Both servers run throughout, idle when not measured, so that the rounds can
+# alternate between them: a slow spell of the machine then touches every target.
 $SERVER_CPUS "$STRATA" --store "$SCRATCH/store" serve --listen "127.0.0.1:$STRATA_PORT" -q \
   --online-cache-mb 2048 &
 SERVER_PID=$!
-wait_for curl -sf "http://127.0.0.1:$STRATA_PORT/healthz"
-"$LOAD" --target strata --port "$STRATA_PORT" --entities "$ENTITIES" --warm
-for batch in 1 100; do
-  run "$SERVER_PID" --target strata --port "$STRATA_PORT" --batch "$batch"
-  run "$SERVER_PID" --target strata --port "$STRATA_PORT" --batch "$batch" --protobuf
-done
-kill -INT "$SERVER_PID"
-wait "$SERVER_PID" || true
-SERVER_PID=""
-
 $SERVER_CPUS redis-server --port "$REDIS_PORT" --save "" --appendonly no --daemonize no \
   --loglevel warning > "$SCRATCH/redis.log" 2>&1 &
 REDIS_PID=$!
+wait_for curl -sf "http://127.0.0.1:$STRATA_PORT/healthz"
 wait_for redis-cli -p "$REDIS_PORT" ping
+"$LOAD" --target strata --port "$STRATA_PORT" --entities "$ENTITIES" --warm
 "$LOAD" --target redis --port "$REDIS_PORT" --entities "$ENTITIES" --load
-for batch in 1 100; do
-  run "$REDIS_PID" --target redis --port "$REDIS_PORT" --batch "$batch"
-done
 REDIS_VERSION=$(redis-server --version | awk '{sub(/^v=/, "", $3); print $3}')
-redis-cli -p "$REDIS_PORT" shutdown nosave > /dev/null 2>&1 || true
-wait "$REDIS_PID" 2> /dev/null || true
-REDIS_PID=""
+for round in $(seq "$ROUNDS"); do
+  echo "  round $round of $ROUNDS" >&2
+  for batch in 1 100; do
+    for connections in $CONNECTIONS; do
+      common=(--batch "$batch" --connections "$connections")
+      run_one "$SERVER_PID" --target strata --port "$STRATA_PORT" "${common[@]}"
+      run_one "$SERVER_PID" --target strata --port "$STRATA_PORT" "${common[@]}" --protobuf
+      run_one "$REDIS_PID" --target redis --port "$REDIS_PORT" "${common[@]}"
+    done
+  done
+done
+
+# The run of median p99 of each target, batch and connection count (the lower
+# middle one of an even count), with the lowest and highest p99 of its rounds.
+RESULTS=()
+while IFS= read -r line; do RESULTS+=("$line"); done < <(
+  printf '%s\n' "${RUNS[@]}" | sort -k1,1 -k2,2n -k3,3n -k6,6n | awk '
+    {key = $1 " " $2 " " $3; n[key]++; runs[key, n[key]] = $0; if (!(key in first)) {first[key] = NR; order[++keys] = key}}
+    END {
+      for (k = 1; k <= keys; k++) {
+        key = order[k]; c = n[key]; split(runs[key, 1], lo); split(runs[key, c], hi)
+        print runs[key, int((c + 1) / 2)], lo[6], hi[6]
+      }
+    }')
 
 echo "RESULTS (latency end to end at the client, microseconds; Redis $REDIS_VERSION)"
-echo "  CPU during each run, % of one CPU: the server's, the load generator's, and other"
-echo "  work's (anything else on the machine: figures with other work are pessimistic)"
-printf '  %-13s %5s %5s %9s %9s %9s %9s %13s %7s %7s %7s\n' target batch conns requests \
-  p50 p99 p99.9 entity-rows/s server client other
-for i in "${!RESULTS[@]}"; do
-  read -r target batch conns requests p50 p99 p999 rows cpu <<< "${RESULTS[$i]}"
-  printf '  %-13s %5s %5s %9s %9s %9s %9s %13s %6s%% %6s%% %6s%%\n' "$target" "$batch" \
-    "$conns" "$requests" "$p50" "$p99" "$p999" "$rows" "${SERVER_CPU[$i]}" "$cpu" \
-    "${OTHER_CPU[$i]}"
+echo "  each line: the run of median p99 of $ROUNDS rounds, with the lowest and highest"
+echo "  p99 of the rounds; CPU during that run, % of one CPU: the server's, the load"
+echo "  generator's, and other work's (anything else on the machine)"
+printf '  %-13s %5s %5s %9s %9s %9s %9s %13s %7s %7s %7s %15s\n' target batch conns \
+  requests p50 p99 p99.9 entity-rows/s server client other "p99 of rounds"
+for line in "${RESULTS[@]}"; do
+  read -r target batch conns requests p50 p99 p999 rows cpu server other low high <<< "$line"
+  printf '  %-13s %5s %5s %9s %9s %9s %9s %13s %6s%% %6s%% %6s%% %15s\n' "$target" "$batch" \
+    "$conns" "$requests" "$p50" "$p99" "$p999" "$rows" "$server" "$cpu" "$other" \
+    "$low-$high"
 done
 echo
-# field TARGET BATCH CONNECTIONS N: field N of that run's line.
+# field TARGET BATCH CONNECTIONS N: field N of that configuration's median run.
 field() {
   printf '%s\n' "${RESULTS[@]}" |
     awk -v t="$1" -v b="$2" -v c="$3" -v f="$4" '$1 == t && $2 == b && $3 == c {print $f}'
