@@ -280,6 +280,17 @@ class RawConnection {
   bool connected_ = false;
 };
 
+// Sends `requests` on a new connection and returns what arrives until the server
+// closes it; a failure of the test when it does not within 20 s.
+std::string AnswersUntilClosed(int port, const std::string& requests) {
+  RawConnection c(port);
+  EXPECT_TRUE(c.connected());
+  EXPECT_TRUE(c.Send(requests));
+  std::string received;
+  EXPECT_TRUE(c.WaitForClose(std::chrono::seconds(20), &received)) << received;
+  return received;
+}
+
 // Whether `received` holds a whole response whose body has a Content-Length.
 bool WholeResponse(const std::string& received) {
   const size_t end = received.find("\r\n\r\n");
@@ -371,14 +382,11 @@ TEST_F(TlsTest, BodiesAreBoundedByTheirContentLength) {
     // httplib would read a chunked body whole, past --max-body-bytes, for a route
     // without a content reader: refused, and the connection closed, lest the unread
     // chunks be read as requests.
-    RawConnection c(server.port());
-    ASSERT_TRUE(c.connected());
-    ASSERT_TRUE(
-        c.Send("POST /get-online-features HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-               "Transfer-Encoding: chunked\r\n\r\n"
-               "22\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n\r\n0\r\n\r\n"));
-    std::string received;
-    ASSERT_TRUE(c.WaitForClose(std::chrono::seconds(20), &received)) << received;
+    const std::string received =
+        AnswersUntilClosed(server.port(),
+                           "POST /get-online-features HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                           "Transfer-Encoding: chunked\r\n\r\n"
+                           "22\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n\r\n0\r\n\r\n");
     EXPECT_EQ(received.rfind("HTTP/1.1 411", 0), 0u) << received;
     EXPECT_NE(received.find("{\"error\":{\"code\":\"INVALID_ARGUMENT\",\"message\":"
                             "\"this route needs the body's Content-Length"),
@@ -389,29 +397,23 @@ TEST_F(TlsTest, BodiesAreBoundedByTheirContentLength) {
   {
     // A compressed body would be inflated whole: refused, and the connection
     // closed, lest the unread body be read as the next request.
-    RawConnection c(server.port());
-    ASSERT_TRUE(c.connected());
-    ASSERT_TRUE(
-        c.Send("POST /get-online-features HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-               "Content-Encoding: gzip\r\nContent-Length: 34\r\n\r\n"
-               "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
-    std::string received;
-    ASSERT_TRUE(c.WaitForClose(std::chrono::seconds(20), &received)) << received;
+    const std::string received =
+        AnswersUntilClosed(server.port(),
+                           "POST /get-online-features HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                           "Content-Encoding: gzip\r\nContent-Length: 34\r\n\r\n"
+                           "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
     EXPECT_EQ(received.rfind("HTTP/1.1 415", 0), 0u) << received;
     EXPECT_EQ(received.find("HTTP/1.1", 1), std::string::npos) << received;
   }
   {
     // Requests sent together are answered in order (httplib 0.11's own loop
     // dropped what it had read past the first).
-    RawConnection c(server.port());
-    ASSERT_TRUE(c.connected());
-    ASSERT_TRUE(
-        c.Send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-               "GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-               "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-               "Connection: close\r\n\r\n"));
-    std::string received;
-    ASSERT_TRUE(c.WaitForClose(std::chrono::seconds(20), &received)) << received;
+    const std::string received =
+        AnswersUntilClosed(server.port(),
+                           "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                           "GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                           "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                           "Connection: close\r\n\r\n");
     const size_t second = received.find("HTTP/1.1 404");
     ASSERT_NE(second, std::string::npos) << received;
     EXPECT_EQ(received.rfind("HTTP/1.1 200", 0), 0u) << received;

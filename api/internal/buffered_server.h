@@ -39,8 +39,10 @@ class BufferedServer : public httplib::Server {
 
  private:
   // Serves `sock` until the client closes it, a read or write fails or times out
-  // (the socket's SO_RCVTIMEO/SO_SNDTIMEO, set by httplib), the keep-alive count is
-  // reached, or the server stops; then closes it.
+  // (the socket's SO_RCVTIMEO/SO_SNDTIMEO, set by httplib to the read and write
+  // timeouts: an idle connection is closed after the read timeout, not the
+  // keep-alive timeout), the keep-alive count is reached, or the server stops; then
+  // closes it.
   bool process_and_close_socket(socket_t sock) override;
 
   // A connection being served; `idle` while it waits for its next request.
