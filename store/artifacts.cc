@@ -1,12 +1,17 @@
 #include "store/artifacts.h"
 
 #include <algorithm>
+#include <deque>
+#include <unordered_map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "store/internal/db.h"
 #include "store/internal/keys.h"
 #include "store/internal/records.h"
 #include "store/internal/rocks_status.h"
+#include "store/lineage.h"
+#include "store/render.h"
 #include "store/runs.h"
 #include "store/status_macros.h"
 
@@ -44,7 +49,33 @@ bool SameMetadata(const google::protobuf::Map<std::string, std::string>& a,
   return true;
 }
 
+// Locks kProtectionLockKey in `txn` until it ends.
+absl::Status LockProtection(rocksdb::Transaction* txn, const internal::Db& db) {
+  return internal::GetForUpdate(txn, db, Cf::kDefault, internal::kProtectionLockKey)
+      .status();
+}
+
 }  // namespace
+
+absl::Status CheckNotDeleted(const store::Version& version) {
+  if (!version.has_deleted()) return absl::OkStatus();
+  const store::Deletion& d = version.deleted();
+  return absl::FailedPreconditionError(absl::StrCat(
+      version.kind(), "/", version.name(), "@", version.number(), " was deleted by ",
+      d.who().empty() ? "(unknown)" : d.who(), " at ", FormatTime(d.at_us()),
+      d.reason().empty() ? "" : absl::StrCat(": ", d.reason())));
+}
+
+std::string DescribeKeptBy(const KeptBy& kept) {
+  std::string text = absl::StrCat(kept.node, " (", absl::StrJoin(kept.aliases, ", "), ")");
+  if (kept.path.size() == 2) {
+    absl::StrAppend(&text, ", made directly from it");
+  } else if (kept.path.size() > 2) {
+    absl::StrAppend(&text, ", downstream through ",
+                    absl::StrJoin(kept.path.begin() + 1, kept.path.end() - 1, ", "));
+  }
+  return text;
+}
 
 absl::StatusOr<store::ArtifactHead> ArtifactStore::Head(
     const ArtifactId& artifact) const {
@@ -102,6 +133,7 @@ absl::StatusOr<std::vector<std::string>> ArtifactStore::ResolveInputs(
   for (const std::string& text : request.inputs) {
     ASSIGN_OR_RETURN(Ref ref, ParseRef(text));
     ASSIGN_OR_RETURN(store::Version v, Resolve(ref));
+    RETURN_IF_ERROR(CheckNotDeleted(v));
     inputs.push_back(internal::VersionNode(v.kind(), v.name(), v.number()));
   }
   std::sort(inputs.begin(), inputs.end());
@@ -135,6 +167,15 @@ absl::StatusOr<CommitResult> ArtifactStore::Commit(const NewVersion& request) {
   auto result = internal::InTransaction(
       *db_, [&](rocksdb::Transaction* txn) -> absl::StatusOr<CommitResult> {
         const int64_t now = internal::NowMicros();
+        if (!request.alias.empty()) {
+          // The aliased version will protect its inputs: none may be deleted by now.
+          RETURN_IF_ERROR(LockProtection(txn, *db_));
+          for (const std::string& in : inputs) {
+            ASSIGN_OR_RETURN(Ref ref, ParseRef(in));
+            ASSIGN_OR_RETURN(store::Version v, Resolve(ref));
+            RETURN_IF_ERROR(CheckNotDeleted(v));
+          }
+        }
         std::optional<store::Run> run;
         if (!request.run_id.empty()) {
           ASSIGN_OR_RETURN(run, internal::LockRecord<store::Run>(txn, *db_, Cf::kRuns,
@@ -150,7 +191,8 @@ absl::StatusOr<CommitResult> ArtifactStore::Commit(const NewVersion& request) {
                            internal::ReadRecord<store::Version>(
                                *db_, Cf::kVersions,
                                internal::VersionKey(key, head->latest_version()), key));
-          if (latest.has_value() && latest->content_id() == request.content_id.Raw() &&
+          if (latest.has_value() && !latest->has_deleted() &&
+              latest->content_id() == request.content_id.Raw() &&
               SameMetadata(latest->metadata(), request.metadata) &&
               std::equal(latest->inputs().begin(), latest->inputs().end(), inputs.begin(),
                          inputs.end()) &&
@@ -302,6 +344,7 @@ absl::StatusOr<store::AliasMove> ArtifactStore::MoveAlias(
   const std::string alias_key = internal::AliasKey(key, alias);
   return internal::InTransaction(
       *db_, [&](rocksdb::Transaction* txn) -> absl::StatusOr<store::AliasMove> {
+        if (version != 0) RETURN_IF_ERROR(LockProtection(txn, *db_));
         ASSIGN_OR_RETURN(auto head, internal::LockRecord<store::ArtifactHead>(
                                         txn, *db_, Cf::kArtifacts, key, key));
         if (!head.has_value()) {
@@ -311,6 +354,14 @@ absl::StatusOr<store::AliasMove> ArtifactStore::MoveAlias(
           return absl::NotFoundError(absl::StrCat(artifact.ToString(), " has no version ",
                                                   version, " (latest is ",
                                                   head->latest_version(), ")"));
+        }
+        if (version != 0) {
+          ASSIGN_OR_RETURN(
+              auto target_version,
+              internal::ReadRecord<store::Version>(
+                  *db_, Cf::kVersions, internal::VersionKey(key, version), key));
+          if (target_version.has_value())
+            RETURN_IF_ERROR(CheckNotDeleted(*target_version));
         }
         ASSIGN_OR_RETURN(auto target, internal::LockRecord<store::AliasTarget>(
                                           txn, *db_, Cf::kAliases, alias_key, alias_key));
@@ -368,6 +419,130 @@ absl::StatusOr<std::vector<store::AliasMove>> ArtifactStore::AliasLog(
   }
   RETURN_IF_ERROR(it->status());
   return out;
+}
+
+absl::StatusOr<std::vector<KeptBy>> ArtifactStore::WhyKept(const ArtifactId& artifact,
+                                                           uint64_t version) const {
+  RETURN_IF_ERROR(Resolve(Ref{artifact, version, ""}).status());
+  return KeptByAliases(
+      internal::VersionNode(KindName(artifact.kind), artifact.name, version));
+}
+
+absl::StatusOr<std::vector<KeptBy>> ArtifactStore::KeptByAliases(
+    const std::string& node) const {
+  LineageOptions options;
+  options.direction = LineageDirection::kDown;
+  ASSIGN_OR_RETURN(LineageGraph graph, Lineage(db_).Walk(node, options));
+  // Each node's parent on a shortest path from `node`: the walk's edges, breadth
+  // first again.
+  std::unordered_map<std::string, std::vector<const std::string*>> next;
+  for (const LineageEdge& e : graph.edges) next[e.from].push_back(&e.to);
+  std::unordered_map<std::string, std::string> parent;
+  parent[node] = "";
+  std::deque<std::string> queue = {node};
+  while (!queue.empty()) {
+    const std::string at = queue.front();
+    queue.pop_front();
+    for (const std::string* to : next[at]) {
+      if (parent.emplace(*to, at).second) queue.push_back(*to);
+    }
+  }
+  std::vector<KeptBy> out;
+  std::map<std::string, std::map<uint64_t, std::vector<std::string>>>
+      aliases;  // by artifact
+  for (const LineageNode& n : graph.nodes) {
+    // Runs and deleted versions protect nothing, but paths pass through them.
+    if (!n.version.has_value() || n.version->has_deleted()) continue;
+    const store::Version& v = *n.version;
+    const std::string artifact_key = internal::ArtifactKey(v.kind(), v.name());
+    auto it = aliases.find(artifact_key);
+    if (it == aliases.end()) {
+      ASSIGN_OR_RETURN(ArtifactId id, ParseArtifactId(artifact_key));
+      ASSIGN_OR_RETURN(auto by_version, AliasesByVersion(id));
+      it = aliases.emplace(artifact_key, std::move(by_version)).first;
+    }
+    auto found = it->second.find(v.number());
+    if (found == it->second.end()) continue;
+    KeptBy kept;
+    kept.node = n.id;
+    kept.aliases = found->second;
+    std::sort(kept.aliases.begin(), kept.aliases.end());
+    for (std::string at = n.id; !at.empty(); at = parent[at]) kept.path.push_back(at);
+    std::reverse(kept.path.begin(), kept.path.end());
+    out.push_back(std::move(kept));
+  }
+  return out;
+}
+
+absl::StatusOr<store::Version> ArtifactStore::Delete(const DeleteRequest& request) {
+  RETURN_IF_ERROR(ValidateArtifactName(request.artifact.name));
+  if (request.version == 0) {
+    return absl::InvalidArgumentError("versions are numbered from 1");
+  }
+  const std::string key = Key(request.artifact);
+  const std::string version_key = internal::VersionKey(key, request.version);
+  const std::string node = internal::VersionNode(KindName(request.artifact.kind),
+                                                 request.artifact.name, request.version);
+  return internal::InTransaction(
+      *db_, [&](rocksdb::Transaction* txn) -> absl::StatusOr<store::Version> {
+        RETURN_IF_ERROR(LockProtection(txn, *db_));
+        ASSIGN_OR_RETURN(auto head, internal::LockRecord<store::ArtifactHead>(
+                                        txn, *db_, Cf::kArtifacts, key, key));
+        if (!head.has_value()) {
+          return absl::NotFoundError(
+              absl::StrCat("no artifact ", request.artifact.ToString()));
+        }
+        ASSIGN_OR_RETURN(auto version, internal::LockRecord<store::Version>(
+                                           txn, *db_, Cf::kVersions, version_key, node));
+        if (!version.has_value()) {
+          return absl::NotFoundError(
+              absl::StrCat(request.artifact.ToString(), " has no version ",
+                           request.version, " (latest is ", head->latest_version(), ")"));
+        }
+        if (version->has_deleted()) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("already deleted: ", CheckNotDeleted(*version).message()));
+        }
+        ASSIGN_OR_RETURN(std::vector<KeptBy> kept, KeptByAliases(node));
+        if (!kept.empty() && !request.force) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              node, " is protected: kept by ", DescribeKeptBy(kept.front()),
+              kept.size() > 1 ? absl::StrCat(" and ", kept.size() - 1, " more") : "",
+              " (strata why-kept ", node, " lists all; --force deletes it anyway)"));
+        }
+        const int64_t now = internal::NowMicros();
+        store::Deletion& deletion = *version->mutable_deleted();
+        deletion.set_who(request.who);
+        deletion.set_at_us(now);
+        deletion.set_reason(request.reason);
+        for (const KeptBy& k : kept) deletion.add_overridden(DescribeKeptBy(k));
+        // A forced deletion takes the version's own aliases with it, logged.
+        if (!kept.empty() && kept.front().node == node) {
+          for (const std::string& alias : kept.front().aliases) {
+            store::AliasMove move;
+            move.set_alias(alias);
+            move.set_from_version(request.version);
+            move.set_to_version(0);
+            move.set_who(request.who);
+            move.set_at_us(now);
+            move.set_reason(absl::StrCat("deleted with --force",
+                                         request.reason.empty() ? "" : ": ",
+                                         request.reason));
+            move.set_sequence(head->alias_moves());
+            head->set_alias_moves(head->alias_moves() + 1);
+            RETURN_IF_ERROR(internal::FromRocks(
+                txn->Delete(db_->cf(Cf::kAliases), internal::AliasKey(key, alias))));
+            RETURN_IF_ERROR(
+                internal::PutRecord(txn, *db_, Cf::kAliasLog,
+                                    internal::AliasLogKey(key, move.sequence()), move));
+          }
+        }
+        head->set_updated_us(now);
+        RETURN_IF_ERROR(
+            internal::PutRecord(txn, *db_, Cf::kVersions, version_key, *version));
+        RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kArtifacts, key, *head));
+        return *version;
+      });
 }
 
 }  // namespace strata

@@ -36,13 +36,45 @@ struct CommitResult {
   bool created = false;  // false: identical to the latest version, which is returned
 };
 
+// One reason a version is kept: an aliased version that is the version itself or
+// lies downstream of it in the lineage graph (made from it, directly or through
+// runs and other versions), so deleting the version would lose what that one was
+// made from.
+struct KeptBy {
+  std::string node;                  // the aliased version, "KIND/NAME@N"
+  std::vector<std::string> aliases;  // its aliases, sorted
+  // Lineage nodes ("KIND/NAME@N" or "run/ID") from the version to `node`, both
+  // included: a shortest path.
+  std::vector<std::string> path;
+};
+
+// Renders a KeptBy for a message: "model/churn@3 (production), downstream through
+// run/r1".
+std::string DescribeKeptBy(const KeptBy& kept);
+
+struct DeleteRequest {
+  ArtifactId artifact;
+  uint64_t version = 0;
+  std::string who;
+  std::string reason;
+  // Deletes a protected version too: its aliases are removed (each move logged
+  // with the reason) and what protected it is recorded in the deletion.
+  bool force = false;
+};
+
 struct ArtifactSummary {
   ArtifactId artifact;
   store::ArtifactHead head;
   std::map<std::string, uint64_t> aliases;  // alias -> version
 };
 
+// FailedPrecondition when `version` is deleted ("KIND/NAME@N was deleted by WHO at
+// TIME: REASON"); OK otherwise. For every reader of a version's content.
+absl::Status CheckNotDeleted(const store::Version& version);
+
 // Thread-safe. Every change is one RocksDB transaction, committed with sync.
+// Deletions, alias moves and commits with an alias also take one store-wide lock,
+// so that what protects a version cannot change while a deletion checks it.
 class ArtifactStore {
  public:
   // `db` must outlive this object.
@@ -104,6 +136,20 @@ class ArtifactStore {
   absl::StatusOr<std::vector<store::AliasMove>> AliasLog(
       const ArtifactId& artifact) const;
 
+  // Why a version may not be deleted: each aliased version among it and the live
+  // versions downstream of it, nearest first. Empty: the version is not protected.
+  // Errors: NotFound for an unknown artifact or version.
+  absl::StatusOr<std::vector<KeptBy>> WhyKept(const ArtifactId& artifact,
+                                              uint64_t version) const;
+
+  // Marks a version deleted: its record stays, with who, when and why; its content
+  // becomes garbage for gc unless a live version shares it. A deleted version
+  // cannot be read, aliased or named as an input, and protects nothing.
+  // Errors: NotFound for an unknown artifact or version; FailedPrecondition when
+  // the version is already deleted, or protected (WhyKept) and !force, naming what
+  // protects it.
+  absl::StatusOr<store::Version> Delete(const DeleteRequest& request);
+
  private:
   absl::StatusOr<store::AliasMove> MoveAlias(const ArtifactId& artifact,
                                              const std::string& alias, uint64_t version,
@@ -111,6 +157,8 @@ class ArtifactStore {
                                              const std::string& who,
                                              const std::string& reason);
   absl::StatusOr<store::ArtifactHead> Head(const ArtifactId& artifact) const;
+  // WhyKept, for a version known to exist.
+  absl::StatusOr<std::vector<KeptBy>> KeptByAliases(const std::string& node) const;
   // Validates names and metadata; returns the inputs resolved, sorted, deduplicated.
   absl::StatusOr<std::vector<std::string>> ResolveInputs(const NewVersion& request) const;
 

@@ -289,5 +289,158 @@ TEST_F(ArtifactStoreTest, MissingStoreIsNotFound) {
   EXPECT_NE(missing.status().message().find("strata init"), absl::string_view::npos);
 }
 
+// dataset/raw@1 -> run -> model/churn@1 (production); dataset/raw@2 unused;
+// features/f@1 made directly from dataset/raw@1, unaliased.
+class DeletionTest : public ArtifactStoreTest {
+ protected:
+  void SetUp() override {
+    ArtifactStoreTest::SetUp();
+    ASSERT_TRUE(Commit("dataset/raw", "rows 1").ok());
+    ASSERT_TRUE(Commit("dataset/raw", "rows 2").ok());
+    ASSERT_TRUE(Commit("featureview/f", "def", {}, {"dataset/raw@1"}).ok());
+    NewRun run;
+    run.name = "train";
+    run.inputs = {"dataset/raw@1"};
+    auto started = store_->runs().Start(run);
+    ASSERT_TRUE(started.ok()) << started.status();
+    run_ = started->id();
+    ASSERT_TRUE(Commit("model/churn", "weights", {}, {}, "production", run_).ok());
+  }
+
+  absl::StatusOr<store::Version> Delete(const std::string& artifact, uint64_t version,
+                                        bool force = false) {
+    DeleteRequest r;
+    r.artifact = *ParseArtifactId(artifact);
+    r.version = version;
+    r.who = "alice";
+    r.reason = "cleanup";
+    r.force = force;
+    return artifacts().Delete(r);
+  }
+
+  std::string run_;
+};
+
+TEST_F(DeletionTest, WhyKeptNamesTheAliasedVersionDownstreamAndThePath) {
+  auto kept = artifacts().WhyKept(*ParseArtifactId("dataset/raw"), 1);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  ASSERT_EQ(kept->size(), 1u);
+  EXPECT_EQ((*kept)[0].node, "model/churn@1");
+  EXPECT_EQ((*kept)[0].aliases, std::vector<std::string>({"production"}));
+  EXPECT_EQ((*kept)[0].path,
+            std::vector<std::string>({"dataset/raw@1", "run/" + run_, "model/churn@1"}));
+  EXPECT_EQ(DescribeKeptBy((*kept)[0]),
+            "model/churn@1 (production), downstream through run/" + run_);
+  // The aliased version keeps itself; the unused and the unaliased are free.
+  kept = artifacts().WhyKept(*ParseArtifactId("model/churn"), 1);
+  ASSERT_TRUE(kept.ok());
+  ASSERT_EQ(kept->size(), 1u);
+  EXPECT_EQ((*kept)[0].path, std::vector<std::string>({"model/churn@1"}));
+  EXPECT_TRUE(artifacts().WhyKept(*ParseArtifactId("dataset/raw"), 2)->empty());
+  EXPECT_TRUE(artifacts().WhyKept(*ParseArtifactId("featureview/f"), 1)->empty());
+  EXPECT_TRUE(
+      absl::IsNotFound(artifacts().WhyKept(*ParseArtifactId("dataset/raw"), 3).status()));
+}
+
+TEST_F(DeletionTest, ProtectedVersionsAreRefusedAndChangeNothing) {
+  for (const auto& [artifact, version] : std::vector<std::pair<std::string, uint64_t>>{
+           {"dataset/raw", 1}, {"model/churn", 1}}) {
+    auto r = Delete(artifact, version);
+    ASSERT_TRUE(absl::IsFailedPrecondition(r.status())) << r.status();
+    EXPECT_NE(
+        r.status().message().find("is protected: kept by model/churn@1 (production)"),
+        std::string::npos)
+        << r.status();
+    auto v = artifacts().Resolve(Ref{*ParseArtifactId(artifact), version, ""});
+    ASSERT_TRUE(v.ok());
+    EXPECT_FALSE(v->has_deleted());
+  }
+  EXPECT_TRUE(absl::IsNotFound(Delete("dataset/raw", 9).status()));
+  EXPECT_TRUE(absl::IsNotFound(Delete("dataset/none", 1).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(Delete("dataset/raw", 0).status()));
+}
+
+TEST_F(DeletionTest, ADeletedVersionKeepsItsRecordAndCannotBeUsed) {
+  auto deleted = Delete("dataset/raw", 2);
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_EQ(deleted->deleted().who(), "alice");
+  EXPECT_EQ(deleted->deleted().reason(), "cleanup");
+  EXPECT_GT(deleted->deleted().at_us(), 0);
+  auto v = artifacts().Resolve(*ParseRef("dataset/raw@2"));
+  ASSERT_TRUE(v.ok());
+  ASSERT_TRUE(v->has_deleted());
+  const absl::Status unreadable = CheckNotDeleted(*v);
+  EXPECT_TRUE(absl::IsFailedPrecondition(unreadable));
+  EXPECT_NE(unreadable.message().find("dataset/raw@2 was deleted by alice at "),
+            std::string::npos)
+      << unreadable;
+  EXPECT_NE(unreadable.message().find(": cleanup"), std::string::npos) << unreadable;
+  EXPECT_TRUE(absl::IsFailedPrecondition(Delete("dataset/raw", 2).status()));
+  // Not an input, an alias target or a run's input.
+  EXPECT_TRUE(
+      absl::IsFailedPrecondition(Commit("model/m", "w", {}, {"dataset/raw@2"}).status()));
+  EXPECT_TRUE(absl::IsFailedPrecondition(
+      artifacts()
+          .SetAlias(*ParseArtifactId("dataset/raw"), "golden", 2, std::nullopt, "bob", "")
+          .status()));
+  NewRun run;
+  run.name = "again";
+  run.inputs = {"dataset/raw@2"};
+  EXPECT_TRUE(absl::IsFailedPrecondition(store_->runs().Start(run).status()));
+  // Putting the same content again makes a new, live version.
+  auto again = Commit("dataset/raw", "rows 2");
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->created);
+  EXPECT_EQ(again->version.number(), 3u);
+}
+
+TEST_F(DeletionTest, ForceDeletesAProtectedVersionAndItsAliasesWithALog) {
+  auto deleted = Delete("model/churn", 1, /*force=*/true);
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  ASSERT_EQ(deleted->deleted().overridden_size(), 1);
+  EXPECT_EQ(deleted->deleted().overridden(0), "model/churn@1 (production)");
+  const ArtifactId churn = *ParseArtifactId("model/churn");
+  EXPECT_TRUE(artifacts().Aliases(churn)->empty());
+  auto log = artifacts().AliasLog(churn);
+  ASSERT_TRUE(log.ok());
+  ASSERT_EQ(log->size(), 2u);
+  EXPECT_EQ(log->back().alias(), "production");
+  EXPECT_EQ(log->back().from_version(), 1u);
+  EXPECT_EQ(log->back().to_version(), 0u);
+  EXPECT_EQ(log->back().who(), "alice");
+  EXPECT_EQ(log->back().reason(), "deleted with --force: cleanup");
+  // With the model gone, what it was trained on is free.
+  EXPECT_TRUE(artifacts().WhyKept(*ParseArtifactId("dataset/raw"), 1)->empty());
+  EXPECT_TRUE(Delete("dataset/raw", 1).ok());
+}
+
+TEST_F(DeletionTest, DeletionsAndAliasMovesAreSerialized) {
+  // An alias set on a model while its input is deleted: an alias that came first
+  // protects the input (the deletion is refused); one that comes after protects
+  // what is left. Never does a deletion succeed after the alias that should have
+  // stopped it.
+  for (int round = 0; round < 20; ++round) {
+    SCOPED_TRACE(round);
+    ASSERT_TRUE(Commit("dataset/src", "src " + std::to_string(round)).ok());
+    const uint64_t src = *artifacts().LatestVersion(*ParseArtifactId("dataset/src"));
+    const std::string input = "dataset/src@" + std::to_string(src);
+    ASSERT_TRUE(Commit("model/race", "w " + std::to_string(round), {}, {input}).ok());
+    const ArtifactId race = *ParseArtifactId("model/race");
+    const uint64_t model = *artifacts().LatestVersion(race);
+    absl::StatusOr<store::AliasMove> moved;
+    std::thread alias([&] {
+      moved = artifacts().SetAlias(race, "live", model, std::nullopt, "bob", "");
+    });
+    absl::StatusOr<store::Version> deleted = Delete("dataset/src", src);
+    alias.join();
+    ASSERT_TRUE(moved.ok()) << moved.status();
+    if (!deleted.ok()) {
+      EXPECT_TRUE(absl::IsFailedPrecondition(deleted.status())) << deleted.status();
+    } else {
+      EXPECT_GT(moved->at_us(), deleted->deleted().at_us());
+    }
+  }
+}
+
 }  // namespace
 }  // namespace strata

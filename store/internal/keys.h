@@ -12,6 +12,10 @@ namespace strata::internal {
 
 inline constexpr uint32_t kFormatVersion = 1;
 inline constexpr absl::string_view kFormatKey = "format";
+// A key of `default` that is never written: deletions, alias moves and commits with
+// an alias lock it (GetForUpdate), so that what protects a version from deletion
+// cannot change while a deletion checks it.
+inline constexpr absl::string_view kProtectionLockKey = "protection";
 
 // Column family names, in the order they are opened (default first).
 inline constexpr absl::string_view kCfChunks = "chunks";
