@@ -142,7 +142,7 @@ absl::Status Versions(const RouteContext& ctx, const httplib::Request& req,
 absl::Status Show(const RouteContext& ctx, const httplib::Request& req,
                   httplib::Response& res) {
   ASSIGN_OR_RETURN(Ref ref, ParseRef(req.matches[1].str()));
-  ASSIGN_OR_RETURN(store::Version v, ctx.store->artifacts().Resolve(ref));
+  ASSIGN_OR_RETURN(store::Version v, ctx.store->artifacts().ResolveRecord(ref));
   ASSIGN_OR_RETURN(auto aliases, ctx.store->artifacts().AliasesByVersion(ref.artifact));
   if (WantsProtobuf(req)) {
     WriteProto(res, View(v, aliases[v.number()]));

@@ -51,8 +51,10 @@ class StoreClient {
   // chunks the server lacks.
   virtual absl::StatusOr<PutResult> Put(const NewVersion& request, ByteSource& content,
                                         const ProgressFn& progress) = 0;
+  // The version record, deleted or not (ArtifactStore::ResolveRecord).
   virtual absl::StatusOr<store::Version> Resolve(const Ref& ref) = 0;
-  // Writes the content of `version` to `sink`, verified.
+  // Writes the content of `version` to `sink`, verified. FailedPrecondition for a
+  // deleted version.
   virtual absl::Status Read(const store::Version& version, ByteSink& sink,
                             const ProgressFn& progress) = 0;
   virtual absl::StatusOr<std::vector<store::Version>> Versions(

@@ -33,11 +33,12 @@ class Local : public StoreClient {
   }
 
   absl::StatusOr<store::Version> Resolve(const Ref& ref) override {
-    return store_->artifacts().Resolve(ref);
+    return store_->artifacts().ResolveRecord(ref);
   }
 
   absl::Status Read(const store::Version& version, ByteSink& sink,
                     const ProgressFn& progress) override {
+    RETURN_IF_ERROR(CheckNotDeleted(version));
     ASSIGN_OR_RETURN(Digest id, Digest::FromRaw(version.content_id()));
     return store_->content().Get(id, sink, progress);
   }

@@ -67,7 +67,9 @@ absl::Status CheckNotDeleted(const store::Version& version) {
 }
 
 std::string DescribeKeptBy(const KeptBy& kept) {
-  std::string text = absl::StrCat(kept.node, " (", absl::StrJoin(kept.aliases, ", "), ")");
+  std::vector<std::string> uses = kept.aliases;
+  if (kept.current_definition) uses.push_back("the view's current definition");
+  std::string text = absl::StrCat(kept.node, " (", absl::StrJoin(uses, ", "), ")");
   if (kept.path.size() == 2) {
     absl::StrAppend(&text, ", made directly from it");
   } else if (kept.path.size() > 2) {
@@ -94,6 +96,12 @@ absl::StatusOr<uint64_t> ArtifactStore::LatestVersion(const ArtifactId& artifact
 }
 
 absl::StatusOr<store::Version> ArtifactStore::Resolve(const Ref& ref) const {
+  ASSIGN_OR_RETURN(store::Version version, ResolveRecord(ref));
+  RETURN_IF_ERROR(CheckNotDeleted(version));
+  return version;
+}
+
+absl::StatusOr<store::Version> ArtifactStore::ResolveRecord(const Ref& ref) const {
   ASSIGN_OR_RETURN(store::ArtifactHead head, Head(ref.artifact));
   uint64_t number = ref.version;
   if (ref.is_latest()) {
@@ -133,7 +141,6 @@ absl::StatusOr<std::vector<std::string>> ArtifactStore::ResolveInputs(
   for (const std::string& text : request.inputs) {
     ASSIGN_OR_RETURN(Ref ref, ParseRef(text));
     ASSIGN_OR_RETURN(store::Version v, Resolve(ref));
-    RETURN_IF_ERROR(CheckNotDeleted(v));
     inputs.push_back(internal::VersionNode(v.kind(), v.name(), v.number()));
   }
   std::sort(inputs.begin(), inputs.end());
@@ -172,8 +179,7 @@ absl::StatusOr<CommitResult> ArtifactStore::Commit(const NewVersion& request) {
           RETURN_IF_ERROR(LockProtection(txn, *db_));
           for (const std::string& in : inputs) {
             ASSIGN_OR_RETURN(Ref ref, ParseRef(in));
-            ASSIGN_OR_RETURN(store::Version v, Resolve(ref));
-            RETURN_IF_ERROR(CheckNotDeleted(v));
+            RETURN_IF_ERROR(Resolve(ref).status());
           }
         }
         std::optional<store::Run> run;
@@ -423,7 +429,7 @@ absl::StatusOr<std::vector<store::AliasMove>> ArtifactStore::AliasLog(
 
 absl::StatusOr<std::vector<KeptBy>> ArtifactStore::WhyKept(const ArtifactId& artifact,
                                                            uint64_t version) const {
-  RETURN_IF_ERROR(Resolve(Ref{artifact, version, ""}).status());
+  RETURN_IF_ERROR(ResolveRecord(Ref{artifact, version, ""}).status());
   return KeptByAliases(
       internal::VersionNode(KindName(artifact.kind), artifact.name, version));
 }
@@ -461,12 +467,18 @@ absl::StatusOr<std::vector<KeptBy>> ArtifactStore::KeptByAliases(
       ASSIGN_OR_RETURN(auto by_version, AliasesByVersion(id));
       it = aliases.emplace(artifact_key, std::move(by_version)).first;
     }
-    auto found = it->second.find(v.number());
-    if (found == it->second.end()) continue;
     KeptBy kept;
     kept.node = n.id;
-    kept.aliases = found->second;
-    std::sort(kept.aliases.begin(), kept.aliases.end());
+    if (auto found = it->second.find(v.number()); found != it->second.end()) {
+      kept.aliases = found->second;
+      std::sort(kept.aliases.begin(), kept.aliases.end());
+    }
+    if (v.kind() == KindName(Kind::kFeatureView)) {
+      ASSIGN_OR_RETURN(ArtifactId id, ParseArtifactId(artifact_key));
+      ASSIGN_OR_RETURN(uint64_t latest, LatestVersion(id));
+      kept.current_definition = v.number() == latest;
+    }
+    if (kept.aliases.empty() && !kept.current_definition) continue;
     for (std::string at = n.id; !at.empty(); at = parent[at]) kept.path.push_back(at);
     std::reverse(kept.path.begin(), kept.path.end());
     out.push_back(std::move(kept));

@@ -36,20 +36,22 @@ struct CommitResult {
   bool created = false;  // false: identical to the latest version, which is returned
 };
 
-// One reason a version is kept: an aliased version that is the version itself or
+// One reason a version is kept: a version in use that is the version itself or
 // lies downstream of it in the lineage graph (made from it, directly or through
 // runs and other versions), so deleting the version would lose what that one was
-// made from.
+// made from. In use: aliased, or the latest version of a feature view (the view's
+// current definition, which the feature store reads).
 struct KeptBy {
-  std::string node;                  // the aliased version, "KIND/NAME@N"
+  std::string node;                  // the version in use, "KIND/NAME@N"
   std::vector<std::string> aliases;  // its aliases, sorted
+  bool current_definition = false;   // the latest version of a feature view
   // Lineage nodes ("KIND/NAME@N" or "run/ID") from the version to `node`, both
   // included: a shortest path.
   std::vector<std::string> path;
 };
 
 // Renders a KeptBy for a message: "model/churn@3 (production), downstream through
-// run/r1".
+// run/r1"; "featureview/f@2 (the view's current definition)".
 std::string DescribeKeptBy(const KeptBy& kept);
 
 struct DeleteRequest {
@@ -93,8 +95,13 @@ class ArtifactStore {
   // Errors: as Commit.
   absl::Status Check(const NewVersion& request) const;
 
-  // Errors: NotFound naming the artifact, version or alias that does not exist.
+  // The live version `ref` names: what readers of content, inputs and runs use.
+  // Errors: NotFound naming the artifact, version or alias that does not exist;
+  // FailedPrecondition when the version is deleted (CheckNotDeleted).
   absl::StatusOr<store::Version> Resolve(const Ref& ref) const;
+  // The version record `ref` names, deleted or not (show, log, lineage).
+  // Errors: NotFound as Resolve.
+  absl::StatusOr<store::Version> ResolveRecord(const Ref& ref) const;
 
   // The number of the artifact's latest version: one read, for callers that cache
   // what they resolved. Errors: NotFound for an unknown artifact.

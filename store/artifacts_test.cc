@@ -290,14 +290,14 @@ TEST_F(ArtifactStoreTest, MissingStoreIsNotFound) {
 }
 
 // dataset/raw@1 -> run -> model/churn@1 (production); dataset/raw@2 unused;
-// features/f@1 made directly from dataset/raw@1, unaliased.
+// dataset/clean@1 made directly from dataset/raw@1, unaliased.
 class DeletionTest : public ArtifactStoreTest {
  protected:
   void SetUp() override {
     ArtifactStoreTest::SetUp();
     ASSERT_TRUE(Commit("dataset/raw", "rows 1").ok());
     ASSERT_TRUE(Commit("dataset/raw", "rows 2").ok());
-    ASSERT_TRUE(Commit("featureview/f", "def", {}, {"dataset/raw@1"}).ok());
+    ASSERT_TRUE(Commit("dataset/clean", "clean", {}, {"dataset/raw@1"}).ok());
     NewRun run;
     run.name = "train";
     run.inputs = {"dataset/raw@1"};
@@ -337,6 +337,16 @@ TEST_F(DeletionTest, WhyKeptNamesTheAliasedVersionDownstreamAndThePath) {
   ASSERT_EQ(kept->size(), 1u);
   EXPECT_EQ((*kept)[0].path, std::vector<std::string>({"model/churn@1"}));
   EXPECT_TRUE(artifacts().WhyKept(*ParseArtifactId("dataset/raw"), 2)->empty());
+  EXPECT_TRUE(artifacts().WhyKept(*ParseArtifactId("dataset/clean"), 1)->empty());
+  // A feature view's latest version is its current definition.
+  ASSERT_TRUE(Commit("featureview/f", "def").ok());
+  kept = artifacts().WhyKept(*ParseArtifactId("featureview/f"), 1);
+  ASSERT_TRUE(kept.ok());
+  ASSERT_EQ(kept->size(), 1u);
+  EXPECT_TRUE((*kept)[0].current_definition);
+  EXPECT_EQ(DescribeKeptBy((*kept)[0]),
+            "featureview/f@1 (the view's current definition)");
+  ASSERT_TRUE(Commit("featureview/f", "def 2").ok());
   EXPECT_TRUE(artifacts().WhyKept(*ParseArtifactId("featureview/f"), 1)->empty());
   EXPECT_TRUE(
       absl::IsNotFound(artifacts().WhyKept(*ParseArtifactId("dataset/raw"), 3).status()));
@@ -352,8 +362,7 @@ TEST_F(DeletionTest, ProtectedVersionsAreRefusedAndChangeNothing) {
         std::string::npos)
         << r.status();
     auto v = artifacts().Resolve(Ref{*ParseArtifactId(artifact), version, ""});
-    ASSERT_TRUE(v.ok());
-    EXPECT_FALSE(v->has_deleted());
+    EXPECT_TRUE(v.ok()) << v.status();
   }
   EXPECT_TRUE(absl::IsNotFound(Delete("dataset/raw", 9).status()));
   EXPECT_TRUE(absl::IsNotFound(Delete("dataset/none", 1).status()));
@@ -366,10 +375,11 @@ TEST_F(DeletionTest, ADeletedVersionKeepsItsRecordAndCannotBeUsed) {
   EXPECT_EQ(deleted->deleted().who(), "alice");
   EXPECT_EQ(deleted->deleted().reason(), "cleanup");
   EXPECT_GT(deleted->deleted().at_us(), 0);
-  auto v = artifacts().Resolve(*ParseRef("dataset/raw@2"));
+  auto v = artifacts().ResolveRecord(*ParseRef("dataset/raw@2"));
   ASSERT_TRUE(v.ok());
   ASSERT_TRUE(v->has_deleted());
-  const absl::Status unreadable = CheckNotDeleted(*v);
+  const absl::Status unreadable =
+      artifacts().Resolve(*ParseRef("dataset/raw@2")).status();
   EXPECT_TRUE(absl::IsFailedPrecondition(unreadable));
   EXPECT_NE(unreadable.message().find("dataset/raw@2 was deleted by alice at "),
             std::string::npos)

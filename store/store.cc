@@ -36,7 +36,7 @@ absl::StatusOr<std::string> Store::LineageRoot(const std::string& ref_or_run) {
     return internal::RunNode(run.id());
   }
   ASSIGN_OR_RETURN(Ref ref, ParseRef(ref_or_run));
-  ASSIGN_OR_RETURN(store::Version v, artifacts_->Resolve(ref));
+  ASSIGN_OR_RETURN(store::Version v, artifacts_->ResolveRecord(ref));
   return VersionRef(v);
 }
 
