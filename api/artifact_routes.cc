@@ -154,6 +154,69 @@ absl::Status Show(const RouteContext& ctx, const httplib::Request& req,
   return absl::OkStatus();
 }
 
+// DELETE /v1/artifacts/KIND/NAME@N[?reason=TEXT&force=true], scope write: marks the
+// version deleted (ArtifactStore::Delete; who from X-Strata-Creator); answers the
+// version as show does. 409 when it is protected or already deleted.
+absl::Status Delete(const RouteContext& ctx, const httplib::Request& req,
+                    httplib::Response& res) {
+  RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
+  ASSIGN_OR_RETURN(Ref ref, ParseRef(req.matches[1].str()));
+  if (ref.version == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("delete a version by its number (", ref.artifact.ToString(),
+                     "@N), not ", ref.is_latest() ? "the latest" : "an alias"));
+  }
+  const std::string force = req.get_param_value("force");
+  if (!force.empty() && force != "true" && force != "false") {
+    return absl::InvalidArgumentError("force= takes true or false");
+  }
+  DeleteRequest request;
+  request.artifact = ref.artifact;
+  request.version = ref.version;
+  request.who = Creator(req);
+  request.reason = req.get_param_value("reason");
+  request.force = force == "true";
+  ASSIGN_OR_RETURN(store::Version v, ctx.store->artifacts().Delete(request));
+  ASSIGN_OR_RETURN(auto aliases, ctx.store->artifacts().AliasesByVersion(ref.artifact));
+  if (WantsProtobuf(req)) {
+    WriteProto(res, View(v, aliases[v.number()]));
+    return absl::OkStatus();
+  }
+  JsonWriter w;
+  WriteVersionJson(w, v, aliases[v.number()]);
+  WriteJson(res, w.Take());
+  return absl::OkStatus();
+}
+
+// GET /v1/artifacts/KIND/NAME@REF/why-kept: what keeps the version from deletion.
+// JSON {"version":"KIND/NAME@N","kept_by":[{"node","aliases","current_definition",
+// "path"}]}.
+absl::Status WhyKept(const RouteContext& ctx, const httplib::Request& req,
+                     httplib::Response& res) {
+  ASSIGN_OR_RETURN(Ref ref, ParseRef(req.matches[1].str()));
+  ASSIGN_OR_RETURN(store::Version v, ctx.store->artifacts().ResolveRecord(ref));
+  ASSIGN_OR_RETURN(std::vector<KeptBy> kept,
+                   ctx.store->artifacts().WhyKept(ref.artifact, v.number()));
+  if (WantsProtobuf(req)) {
+    api::KeptByList list;
+    for (const KeptBy& k : kept) {
+      api::KeptByView& view = *list.add_kept_by();
+      view.set_node(k.node);
+      for (const auto& a : k.aliases) view.add_aliases(a);
+      view.set_current_definition(k.current_definition);
+      for (const auto& p : k.path) view.add_path(p);
+    }
+    WriteProto(res, list);
+    return absl::OkStatus();
+  }
+  JsonWriter w;
+  w.BeginObject().Key("version").String(VersionRef(v));
+  WriteKeptByJson(w.Key("kept_by"), kept);
+  w.EndObject();
+  WriteJson(res, w.Take());
+  return absl::OkStatus();
+}
+
 // GET /v1/artifacts[?kind=KIND]: every artifact, sorted by kind and name.
 absl::Status List(const RouteContext& ctx, const httplib::Request& req,
                   httplib::Response& res) {
@@ -633,6 +696,10 @@ void AddArtifactRoutes(httplib::Server& http, const RouteContext& ctx) {
   http.Get(R"(/v1/artifacts/([^@]+@[^/@]+))", route("/v1/artifacts/{ref}", Show));
   http.Get(R"(/v1/artifacts/([^@]+@[^/@]+)/content)",
            route("/v1/artifacts/{ref}/content", Content));
+  http.Get(R"(/v1/artifacts/([^@]+@[^/@]+)/why-kept)",
+           route("/v1/artifacts/{ref}/why-kept", WhyKept));
+  http.Delete(R"(/v1/artifacts/([^@/]+/[^@]+@[^/@]+))",
+              route("/v1/artifacts/{ref}", Delete));
   http.Get(R"(/v1/lineage/([^@]+@[^/@]+|run/[^/@]+))",
            route("/v1/lineage/{ref}", LineageWalk));
 }

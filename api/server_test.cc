@@ -324,10 +324,22 @@ TEST_F(ServerTest, BadRequestsGetJsonErrorsAndChangeNothing) {
        "INVALID_ARGUMENT", "xml"},
       {"GET", "/v1/lineage/dataset/customer_stats-ingest@1?format=tree", "", 400,
        "INVALID_ARGUMENT", "json, dot or mermaid"},
+      {"GET", "/v1/artifacts/dataset/missing@1/why-kept", "", 404, "NOT_FOUND",
+       "missing"},
+      {"DELETE", "/v1/artifacts/dataset/customer_stats-ingest@latest", "", 400,
+       "INVALID_ARGUMENT", "delete a version by its number"},
+      {"DELETE", "/v1/artifacts/dataset/customer_stats-ingest@1?force=maybe", "", 400,
+       "INVALID_ARGUMENT", "force= takes true or false"},
+      {"DELETE", "/v1/artifacts/dataset/customer_stats-ingest@9", "", 404, "NOT_FOUND",
+       "has no version 9"},
+      {"DELETE", "/v1/artifacts/featureview/customer_stats@1", "", 409,
+       "FAILED_PRECONDITION", "the view's current definition"},
+      {"DELETE", "/v1/artifacts/dataset/../x@1", "", 400, "INVALID_ARGUMENT", ""},
   };
   for (const BadRequest& c : cases) {
-    httplib::Result r =
-        c.method == "GET" ? client_->Get(c.path.c_str()) : PostJson(c.path, c.body);
+    httplib::Result r = c.method == "GET"      ? client_->Get(c.path.c_str())
+                        : c.method == "DELETE" ? client_->Delete(c.path.c_str())
+                                               : PostJson(c.path, c.body);
     ASSERT_TRUE(r) << c.path << " " << c.body;
     EXPECT_EQ(r->status, c.status) << c.body << " -> " << r->body;
     EXPECT_EQ(r->body.rfind("{\"error\":{\"code\":\"" + c.code + "\",\"message\":\"", 0),

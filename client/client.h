@@ -75,6 +75,10 @@ class StoreClient {
                                                        const std::string& reason) = 0;
   virtual absl::StatusOr<std::vector<store::AliasMove>> AliasLog(
       const ArtifactId& artifact) = 0;
+  // Deletion: as ArtifactStore::Delete and WhyKept.
+  virtual absl::StatusOr<store::Version> Delete(const DeleteRequest& request) = 0;
+  virtual absl::StatusOr<std::vector<KeptBy>> WhyKept(const ArtifactId& artifact,
+                                                      uint64_t version) = 0;
 
   // Runs: as RunStore.
   virtual absl::StatusOr<store::Run> StartRun(const NewRun& request) = 0;

@@ -78,6 +78,15 @@ class Local : public StoreClient {
     return store_->artifacts().AliasLog(artifact);
   }
 
+  absl::StatusOr<store::Version> Delete(const DeleteRequest& request) override {
+    return store_->artifacts().Delete(request);
+  }
+
+  absl::StatusOr<std::vector<KeptBy>> WhyKept(const ArtifactId& artifact,
+                                              uint64_t version) override {
+    return store_->artifacts().WhyKept(artifact, version);
+  }
+
   absl::StatusOr<store::Run> StartRun(const NewRun& request) override {
     return store_->runs().Start(request);
   }

@@ -417,6 +417,36 @@ absl::StatusOr<std::vector<store::AliasMove>> RemoteClient::AliasLog(
   return std::vector<store::AliasMove>(list.moves().begin(), list.moves().end());
 }
 
+absl::StatusOr<store::Version> RemoteClient::Delete(const DeleteRequest& request) {
+  httplib::Headers headers;
+  headers.emplace("X-Strata-Creator", request.who);
+  ASSIGN_OR_RETURN(
+      auto view, Fetch<api::VersionView>(
+                     "DELETE",
+                     absl::StrCat("/v1/artifacts/", request.artifact.ToString(), "@",
+                                  request.version, "?reason=", UrlEncode(request.reason),
+                                  request.force ? "&force=true" : ""),
+                     "", "", std::move(headers)));
+  return view.version();
+}
+
+absl::StatusOr<std::vector<KeptBy>> RemoteClient::WhyKept(const ArtifactId& artifact,
+                                                          uint64_t version) {
+  ASSIGN_OR_RETURN(
+      auto list,
+      Fetch<api::KeptByList>("GET", absl::StrCat("/v1/artifacts/", artifact.ToString(),
+                                                 "@", version, "/why-kept")));
+  std::vector<KeptBy> out;
+  for (const api::KeptByView& view : list.kept_by()) {
+    KeptBy& kept = out.emplace_back();
+    kept.node = view.node();
+    kept.aliases.assign(view.aliases().begin(), view.aliases().end());
+    kept.current_definition = view.current_definition();
+    kept.path.assign(view.path().begin(), view.path().end());
+  }
+  return out;
+}
+
 // --- runs ------------------------------------------------------------------
 
 absl::StatusOr<store::Run> RemoteClient::StartRun(const NewRun& request) {

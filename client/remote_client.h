@@ -43,6 +43,9 @@ class RemoteClient : public StoreClient {
                                                const std::string& reason) override;
   absl::StatusOr<std::vector<store::AliasMove>> AliasLog(
       const ArtifactId& artifact) override;
+  absl::StatusOr<store::Version> Delete(const DeleteRequest& request) override;
+  absl::StatusOr<std::vector<KeptBy>> WhyKept(const ArtifactId& artifact,
+                                              uint64_t version) override;
 
   absl::StatusOr<store::Run> StartRun(const NewRun& request) override;
   absl::StatusOr<store::Run> LogMetrics(
@@ -99,8 +102,8 @@ class RemoteClient : public StoreClient {
                                 const std::string& content_type = "",
                                 httplib::Headers headers = {}) {
     Message m;
-    absl::Status s = FetchInto(&m, method, path, std::move(body), content_type,
-                               std::move(headers));
+    absl::Status s =
+        FetchInto(&m, method, path, std::move(body), content_type, std::move(headers));
     if (!s.ok()) return s;
     return m;
   }

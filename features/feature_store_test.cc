@@ -262,6 +262,34 @@ TEST_F(FeatureStoreTest, RandomizedPointInTimeMatchesBruteForce) {
   EXPECT_EQ(checked, batches * 3);
 }
 
+TEST_F(FeatureStoreTest, AnIngestedFileIsNotKeptByTheViewItFed) {
+  auto ingested = IngestText("stats",
+                             "customer_id,event_timestamp,created_timestamp,x,s\n"
+                             "1,1000,1000,1.5,a\n");
+  ASSERT_TRUE(ingested.ok()) << ingested.status();
+  auto ref = ParseRef(ingested->dataset);
+  ASSERT_TRUE(ref.ok());
+  // The view's definition is kept; the file it was fed is not.
+  auto view = ParseRef(ingested->view_version);
+  ASSERT_TRUE(view.ok());
+  auto view_kept = store_->artifacts().WhyKept(view->artifact, view->version);
+  ASSERT_TRUE(view_kept.ok());
+  ASSERT_EQ(view_kept->size(), 1u);
+  EXPECT_TRUE((*view_kept)[0].current_definition);
+  auto kept = store_->artifacts().WhyKept(ref->artifact, ref->version);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_TRUE(kept->empty()) << DescribeKeptBy(kept->front());
+  DeleteRequest request;
+  request.artifact = ref->artifact;
+  request.version = ref->version;
+  request.who = "test";
+  ASSERT_TRUE(store_->artifacts().Delete(request).ok());
+  // The rows it fed are still served.
+  auto r = fs_->Online({"stats:x"}, {{"customer_id", {Value(int64_t{1})}}}, Sec(1050));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(std::get<double>(r->values[0][0].value), 1.5);
+}
+
 TEST_F(FeatureStoreTest, OnlineKeepsTheNewestRowAndReportsStatuses) {
   ASSERT_TRUE(IngestText("stats",
                          "customer_id,event_timestamp,created_timestamp,x,s\n"

@@ -440,9 +440,12 @@ absl::StatusOr<std::vector<KeptBy>> ArtifactStore::KeptByAliases(
   options.direction = LineageDirection::kDown;
   ASSIGN_OR_RETURN(LineageGraph graph, Lineage(db_).Walk(node, options));
   // Each node's parent on a shortest path from `node`: the walk's edges, breadth
-  // first again.
+  // first again, but for ingests' (kind fed): the feature log keeps what an ingest
+  // read, so a feature view does not need the files it was fed.
   std::unordered_map<std::string, std::vector<const std::string*>> next;
-  for (const LineageEdge& e : graph.edges) next[e.from].push_back(&e.to);
+  for (const LineageEdge& e : graph.edges) {
+    if (e.kind != store::EDGE_KIND_FED) next[e.from].push_back(&e.to);
+  }
   std::unordered_map<std::string, std::string> parent;
   parent[node] = "";
   std::deque<std::string> queue = {node};
@@ -458,7 +461,9 @@ absl::StatusOr<std::vector<KeptBy>> ArtifactStore::KeptByAliases(
       aliases;  // by artifact
   for (const LineageNode& n : graph.nodes) {
     // Runs and deleted versions protect nothing, but paths pass through them.
-    if (!n.version.has_value() || n.version->has_deleted()) continue;
+    if (!n.version.has_value() || n.version->has_deleted() || !parent.count(n.id)) {
+      continue;
+    }
     const store::Version& v = *n.version;
     const std::string artifact_key = internal::ArtifactKey(v.kind(), v.name());
     auto it = aliases.find(artifact_key);

@@ -168,7 +168,30 @@ void WriteVersionJson(JsonWriter& w, const store::Version& v,
   w.Key("aliases").BeginArray();
   for (const auto& a : aliases) w.String(a);
   w.EndArray();
+  w.Key("deleted");
+  if (!v.has_deleted()) {
+    w.Null();
+  } else {
+    const store::Deletion& d = v.deleted();
+    w.BeginObject().Key("by").String(d.who()).Key("at").String(FormatTime(d.at_us()));
+    w.Key("reason").String(d.reason()).Key("overridden").BeginArray();
+    for (const auto& o : d.overridden()) w.String(o);
+    w.EndArray().EndObject();
+  }
   w.EndObject();
+}
+
+void WriteKeptByJson(JsonWriter& w, const std::vector<KeptBy>& kept) {
+  w.BeginArray();
+  for (const KeptBy& k : kept) {
+    w.BeginObject().Key("node").String(k.node).Key("aliases").BeginArray();
+    for (const auto& a : k.aliases) w.String(a);
+    w.EndArray().Key("current_definition").Bool(k.current_definition);
+    w.Key("path").BeginArray();
+    for (const auto& p : k.path) w.String(p);
+    w.EndArray().EndObject();
+  }
+  w.EndArray();
 }
 
 void WriteRunJson(JsonWriter& w, const store::Run& run) {

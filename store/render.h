@@ -27,9 +27,12 @@ std::string FormatBytes(uint64_t bytes);
 std::string VersionRef(const store::Version& v);
 
 // {"ref","kind","name","version","content_id":"sha256:..","size","created",
-//  "creator","message","metadata":{},"inputs":[],"run":null|"ID","aliases":[]}
+//  "creator","message","metadata":{},"inputs":[],"run":null|"ID","aliases":[],
+//  "deleted":null|{"by","at","reason","overridden":[]}}
 void WriteVersionJson(JsonWriter& w, const store::Version& v,
                       const std::vector<std::string>& aliases);
+// [{"node","aliases":[],"current_definition":false,"path":[]}, ...]
+void WriteKeptByJson(JsonWriter& w, const std::vector<KeptBy>& kept);
 // {"id","name","status","creator","start","end"|null,"params":{},"metrics":{},
 //  "metric_history":{"NAME":[{"value","at"}]},"inputs":[],"outputs":[]}
 void WriteRunJson(JsonWriter& w, const store::Run& run);

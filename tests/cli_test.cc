@@ -168,7 +168,7 @@ TEST_P(CliBothTest, ShowLogAndLsAsJson) {
       R"(\{"ref":"model/churn@1","kind":"model","name":"churn","version":1,)"
       R"("content_id":"sha256:[0-9a-f]{64}","size":7,"created":"[0-9T:.Z-]+",)"
       R"("creator":"tester","message":"baseline","metadata":\{"auc":"0.91","framework":"sklearn"\},)"
-      R"("inputs":\["dataset/raw@1"\],"run":null,"aliases":\["staging"\]\}\n)");
+      R"("inputs":\["dataset/raw@1"\],"run":null,"aliases":\["staging"\],"deleted":null\}\n)");
   EXPECT_TRUE(std::regex_match(show, shape)) << show;
 
   Ok({"put", "model/churn", "-"}, "weights v2");
@@ -208,6 +208,65 @@ TEST_P(CliBothTest, AliasCompareAndSetAndAuditLog) {
   EXPECT_TRUE(std::regex_match(log, shape)) << log;
   EXPECT_EQ(Ok({"alias", "rm", "model/churn", "production", "-m", "rollback"}),
             "model/churn@production: @2 -> (none)\n");
+}
+
+TEST_P(CliBothTest, RmRefusesProtectedVersionsAndWhyKeptSaysWhy) {
+  Ok({"put", "dataset/raw", "-"}, "rows 1");
+  Ok({"put", "dataset/raw", "-"}, "rows 2");
+  std::string run_id = Ok({"run", "start", "train", "--input", "dataset/raw@1"});
+  run_id.pop_back();
+  Ok({"put", "model/churn", "-", "--run", run_id, "--alias", "production"}, "weights");
+  EXPECT_EQ(Ok({"why-kept", "dataset/raw@1"}),
+            "dataset/raw@1 is kept by:\n  model/churn@1 (production), downstream "
+            "through run/" +
+                run_id + "\n");
+  EXPECT_EQ(Ok({"why-kept", "dataset/raw@1", "--json"}),
+            "{\"version\":\"dataset/raw@1\",\"kept_by\":[{\"node\":\"model/churn@1\","
+            "\"aliases\":[\"production\"],\"current_definition\":false,\"path\":["
+            "\"dataset/raw@1\",\"run/" +
+                run_id + "\",\"model/churn@1\"]}]}\n");
+  EXPECT_EQ(Ok({"why-kept", "dataset/raw@2"}),
+            "dataset/raw@2 is not protected: no version in use was made from it\n");
+
+  ProcessResult refused = Strata({"rm", "dataset/raw@1", "-m", "old"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_EQ(refused.err,
+            "error: dataset/raw@1 is protected: kept by model/churn@1 "
+            "(production), downstream through run/" +
+                run_id +
+                " (strata why-kept dataset/raw@1 lists all; --force "
+                "deletes it anyway)\n");
+  ProcessResult latest = Strata({"rm", "dataset/raw"});
+  EXPECT_EQ(latest.exit_code, 2);
+  EXPECT_EQ(latest.err,
+            "error: name the version to delete: dataset/raw@N or dataset/raw@ALIAS\n");
+  EXPECT_EQ(Strata({"rm", "dataset/raw@9"}).exit_code, 2);  // not found
+
+  EXPECT_EQ(Ok({"rm", "dataset/raw@2", "-m", "superseded"}), "deleted dataset/raw@2\n");
+  const std::string show = Ok({"show", "dataset/raw@2", "--json"});
+  EXPECT_NE(show.find("\"deleted\":{\"by\":\"tester\",\"at\":\""), std::string::npos)
+      << show;
+  EXPECT_NE(show.find("\"reason\":\"superseded\",\"overridden\":[]}"), std::string::npos)
+      << show;
+  EXPECT_NE(Ok({"log", "dataset/raw"}).find("(deleted)"), std::string::npos);
+  ProcessResult get = Strata({"get", "dataset/raw@2"});
+  EXPECT_EQ(get.exit_code, 1);
+  EXPECT_EQ(get.out, "");
+  EXPECT_TRUE(std::regex_match(
+      get.err, std::regex("error: dataset/raw@2 was deleted by tester at [0-9T:.Z-]+: "
+                          "superseded\n")))
+      << get.err;
+  EXPECT_EQ(
+      Strata({"put", "dataset/clean", "-", "--input", "dataset/raw@2"}, "x").exit_code,
+      1);
+  EXPECT_EQ(Strata({"rm", "dataset/raw@2"}).exit_code, 1);  // already deleted
+
+  EXPECT_EQ(Ok({"rm", "model/churn@production", "--force", "-m", "retired"}),
+            "deleted model/churn@1\n  --force overrode: kept by model/churn@1 "
+            "(production)\n");
+  EXPECT_NE(Ok({"alias", "log", "model/churn"}).find("deleted with --force: retired"),
+            std::string::npos);
+  EXPECT_EQ(Ok({"rm", "dataset/raw@1"}), "deleted dataset/raw@1\n");
 }
 
 TEST_P(CliBothTest, RunsAndLineage) {

@@ -161,6 +161,11 @@ std::string ShowText(const store::Version& v, const std::vector<std::string>& al
   if (!aliases.empty()) line("aliases", absl::StrJoin(aliases, ", "));
   if (!v.run_id().empty()) line("run", absl::StrCat("run/", v.run_id()));
   if (v.inputs_size() > 0) line("inputs", absl::StrJoin(v.inputs(), ", "));
+  if (v.has_deleted()) {
+    const store::Deletion& d = v.deleted();
+    line("deleted", absl::StrCat(FormatTimeShort(d.at_us()), " by ", d.who(),
+                                 d.reason().empty() ? "" : ": ", d.reason()));
+  }
   std::map<std::string, std::string> meta(v.metadata().begin(), v.metadata().end());
   bool first = true;
   for (const auto& [k, val] : meta) {
@@ -208,6 +213,7 @@ absl::Status RunLog(const Context& ctx, const LogArgs& a) {
                               Digest::FromRaw(v.content_id())->Hex().substr(0, 12)));
     if (!names.empty()) absl::StrAppend(&out, "  [", absl::StrJoin(names, ", "), "]");
     if (!v.message().empty()) absl::StrAppend(&out, "  ", v.message());
+    if (v.has_deleted()) absl::StrAppend(&out, "  (deleted)");
     out.push_back('\n');
   }
   return Print(out);

@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
   strata::cli::AddRunCommands(app, ctx);
   strata::cli::AddFeatureCommands(app, ctx);
   strata::cli::AddServerCommands(app, ctx);
+  strata::cli::AddRetentionCommands(app, ctx);
 
   if (const char* command = FirstCommand(argc, argv); command != nullptr) {
     bool known = false;
