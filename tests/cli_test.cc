@@ -380,9 +380,13 @@ TEST_F(CliTest, MissingStoreAndStoreInUse) {
   EXPECT_EQ(busy.err, "error: store " + store_dir_ + " is in use by another process\n");
 }
 
-TEST_F(CliTest, CorruptContentFailsGetAndLeavesNoFile) {
+TEST_F(CliTest, CorruptContentFailsGetAndLeavesNoFileAndFsckFindsIt) {
   const std::string content(300 * 1024, 'c');
   Ok({"put", "dataset/d", "-"}, content);
+  Ok({"put", "dataset/other", "-"}, "other");
+  EXPECT_EQ(Ok({"fsck", "--deep"}),
+            "checked 2 versions, 2 contents, 3 chunks, 0 lineage edges, 0 aliases; read "
+            "300.0 KiB: no problems\n");
   {
     StoreOptions options;
     auto store = Store::Open(store_dir_, options);
@@ -399,6 +403,16 @@ TEST_F(CliTest, CorruptContentFailsGetAndLeavesNoFile) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("is corrupt (hash mismatch)"), std::string::npos) << r.err;
   EXPECT_FALSE(std::ifstream(target).good());
+  // Every record is there: a plain fsck passes, a deep one finds the version.
+  EXPECT_EQ(Strata({"fsck"}).exit_code, 0);
+  ProcessResult deep = Strata({"fsck", "--deep", "--json"});
+  EXPECT_EQ(deep.exit_code, 1);
+  EXPECT_EQ(deep.err, "error: fsck found 1 problem\n");
+  EXPECT_NE(deep.out.find("\"problems\":[{\"kind\":\"corrupt content\",\"detail\":\""),
+            std::string::npos)
+      << deep.out;
+  EXPECT_NE(deep.out.find("\"versions\":[\"dataset/d@1\"]}]}"), std::string::npos)
+      << deep.out;
 }
 
 TEST_P(CliBothTest, QuietWhenNotATerminal) {
@@ -616,6 +630,7 @@ TEST_F(CliTest, CommandsForALocalStoreRefuseAServer) {
   ExpectBadCommands({
       {{"init"}, 1, "works on a local store"},
       {{"serve"}, 1, "works on a local store"},
+      {{"fsck"}, 1, "works on a local store"},
   });
   // A server that is not there, and a malformed URL.
   server_url_ = "http://127.0.0.1:1";

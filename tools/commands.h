@@ -63,7 +63,7 @@ void AddArtifactCommands(CLI::App& app, Context& ctx);   // init put get show lo
 void AddRunCommands(CLI::App& app, Context& ctx);        // run lineage
 void AddFeatureCommands(CLI::App& app, Context& ctx);    // apply ingest historical ...
 void AddServerCommands(CLI::App& app, Context& ctx);     // serve token
-void AddRetentionCommands(CLI::App& app, Context& ctx);  // rm why-kept
+void AddRetentionCommands(CLI::App& app, Context& ctx);  // rm why-kept fsck
 
 }  // namespace strata::cli
 

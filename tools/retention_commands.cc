@@ -1,11 +1,15 @@
-// strata rm and why-kept: deleting versions, and what protects them (issue 5).
+// strata rm, why-kept and fsck: deleting versions, what protects them, and
+// checking that the store is whole (issue 5, docs/operations.md).
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "gc/fsck.h"
 #include "store/render.h"
 #include "store/status_macros.h"
 #include "tools/commands.h"
+#include "tools/progress.h"
 
 namespace strata::cli {
 namespace {
@@ -79,6 +83,60 @@ absl::Status RunWhyKept(const Context& ctx, const WhyKeptArgs& a) {
   return Print(out);
 }
 
+struct FsckArgs {
+  bool deep = false, json = false;
+};
+
+absl::Status RunFsck(const Context& ctx, const FsckArgs& a) {
+  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
+  gc::FsckOptions options;
+  options.deep = a.deep;
+  std::optional<ProgressBar> bar;
+  options.progress = [&](uint64_t done, uint64_t total) {
+    if (!bar.has_value()) bar.emplace(a.deep ? "fsck --deep" : "fsck", total);
+    bar->Update(done);
+  };
+  ASSIGN_OR_RETURN(gc::FsckReport report, gc::Fsck(*store, options));
+  if (bar.has_value()) bar->Finish();
+  std::string out;
+  if (a.json) {
+    JsonWriter w;
+    w.BeginObject().Key("deep").Bool(a.deep).Key("versions").Uint(report.versions);
+    w.Key("contents").Uint(report.contents).Key("chunks").Uint(report.chunks);
+    w.Key("bytes_read").Uint(report.bytes_read).Key("edges").Uint(report.edges);
+    w.Key("aliases").Uint(report.aliases).Key("problems").BeginArray();
+    for (const gc::FsckProblem& p : report.problems) {
+      w.BeginObject().Key("kind").String(p.kind).Key("detail").String(p.detail);
+      w.Key("versions").BeginArray();
+      for (const auto& v : p.versions) w.String(v);
+      w.EndArray().EndObject();
+    }
+    w.EndArray().EndObject();
+    out = w.Take() + "\n";
+  } else {
+    for (const gc::FsckProblem& p : report.problems) {
+      absl::StrAppend(&out, p.kind, ": ", p.detail, "\n");
+    }
+    absl::StrAppend(&out, "checked ", report.versions, " versions, ", report.contents,
+                    " contents, ", report.chunks, " chunks, ", report.edges,
+                    " lineage edges, ", report.aliases, " aliases");
+    if (a.deep) absl::StrAppend(&out, "; read ", FormatBytes(report.bytes_read));
+    absl::StrAppend(&out, ": ",
+                    report.problems.empty()
+                        ? std::string("no problems")
+                        : absl::StrCat(report.problems.size(), " problem",
+                                       report.problems.size() == 1 ? "" : "s"),
+                    "\n");
+  }
+  RETURN_IF_ERROR(Print(out));
+  if (!report.problems.empty()) {
+    return absl::DataLossError(absl::StrCat("fsck found ", report.problems.size(),
+                                            " problem",
+                                            report.problems.size() == 1 ? "" : "s"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void AddRetentionCommands(CLI::App& app, Context& ctx) {
@@ -99,6 +157,15 @@ void AddRetentionCommands(CLI::App& app, Context& ctx) {
   w->add_flag("--json", why->json, "Print JSON");
   w->callback(
       [&ctx, why] { ctx.action = [&ctx, why] { return RunWhyKept(ctx, *why); }; });
+
+  auto fsck = std::make_shared<FsckArgs>();
+  auto* f = app.add_subcommand(
+      "fsck", "Check that every version's content, lineage edge and alias is whole");
+  f->add_flag("--deep", fsck->deep,
+              "Also read every chunk, check its hash and recompute each content id");
+  f->add_flag("--json", fsck->json, "Print JSON");
+  f->callback(
+      [&ctx, fsck] { ctx.action = [&ctx, fsck] { return RunFsck(ctx, *fsck); }; });
 }
 
 }  // namespace strata::cli
