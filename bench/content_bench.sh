@@ -4,7 +4,8 @@
 #
 # For each system and each of REPS repetitions: a fresh store (or repository), then
 # `sync` and a timed put of v1, v2, v3 in turn, and its size on disk after each put.
-# Then timed reads of version 1 and 3 into /dev/null, REPS times each. Every figure
+# Then timed reads of version 1 and 3 into /dev/null, REPS times each, and a full
+# verification (strata fsck --deep; restic check --read-data). Every figure
 # is the median of the repetitions; stored bytes are those of the last repetition.
 # Inputs are in the page cache (just generated or hashed), and so are reads.
 #
@@ -75,6 +76,7 @@ strata_check() {
 }
 strata_get() { CMD=("$STRATA" --store "$1" get "dataset/bench@$2") IN=/dev/null; }
 strata_get_tiny() { CMD=("$STRATA" --store "$1" get dataset/bench@4) IN=/dev/null; }
+strata_verify() { CMD=("$STRATA" --store "$1" fsck --deep) IN=/dev/null; }
 
 declare -A SNAPSHOT
 restic_init() { restic -r "$1" init --repository-version 2 -q > /dev/null; }
@@ -88,6 +90,7 @@ restic_check() {
 }
 restic_get() { CMD=(restic -r "$1" dump "${SNAPSHOT[$2]}" bench.csv) IN=/dev/null; }
 restic_get_tiny() { CMD=(restic -r "$1" dump latest bench.csv) IN=/dev/null; }
+restic_verify() { CMD=(restic -r "$1" check --read-data -q) IN=/dev/null; }
 
 # R[SYS,what] holds the figures for the table; RUNS[SYS,what] every run's seconds.
 declare -A R RUNS
@@ -132,7 +135,14 @@ bench_system() {
       [ "$v" = 1 ] && R[$sys,rss_get]=$PEAK_KB
     done
   done
-  for what in put1 put2 put3 tiny tinyget get1 get3; do
+  # A full verification of everything stored: strata fsck --deep (reads and hashes
+  # every live version's content) against restic check --read-data.
+  for ((rep = 1; rep <= REPS; rep++)); do
+    "${sys}_verify" "$dir"
+    timed /dev/null
+    RUNS[$sys,verify]+=" $ELAPSED"
+  done
+  for what in put1 put2 put3 tiny tinyget get1 get3 verify; do
     # shellcheck disable=SC2086  # the runs are one word each
     R[$sys,$what]=$(median ${RUNS[$sys,$what]})
     echo "  $sys $what runs (s):${RUNS[$sys,$what]}"
@@ -169,6 +179,11 @@ for v in 1 3; do
     "$(mbps "${SIZE[$v]}" "$(stream "${R[strata,get$v]}" "${R[strata,tinyget]}")")" \
     "$(mbps "${SIZE[$v]}" "$(stream "${R[restic,get$v]}" "${R[restic,tinyget]}")")"
 done
+# fsck --deep reads each live version's content whole: v1..v3 and the 4-byte file.
+VERIFIED=$((SIZE[1] + SIZE[2] + SIZE[3] + 4))
+row "verify all (s)" "${R[strata,verify]}" "${R[restic,verify]}"
+row "verify all (MB/s of content)" "$(mbps "$VERIFIED" "${R[strata,verify]}")" \
+  "$(mbps "$VERIFIED" "${R[restic,verify]}")"
 row "peak RSS put v1 (MiB)" "$((R[strata,rss_put] / 1024))" "$((R[restic,rss_put] / 1024))"
 row "peak RSS get v1 (MiB)" "$((R[strata,rss_get] / 1024))" "$((R[restic,rss_get] / 1024))"
 echo
