@@ -64,6 +64,16 @@ class Store {
   // an old snapshot or iterator still holds. Cheap (no I/O); thread-safe.
   uint64_t ApproximateSizeBytes() const;
 
+  // Writes a consistent copy of the store, as of one moment, into `dir`, which must
+  // not exist (its parent must): a RocksDB checkpoint, after a flush. Files on the
+  // same filesystem as the store are hard links (SST and blob files are never
+  // changed once written), others are copied. Safe while other threads read and
+  // write: what they commit after that moment is not in the copy. The copy is a
+  // store: RestoreStore makes a new store of it, and Open reads it in place.
+  // Errors: AlreadyExists when `dir` exists; NotFound when its parent does not;
+  // Unavailable or ResourceExhausted on I/O failure (nothing is left at `dir`).
+  absl::Status Backup(const std::string& dir);
+
   // The database itself, for the strata modules whose tables live in it
   // (features/). Not an API for applications.
   internal::Db& internal_db() { return *db_; }
@@ -77,6 +87,14 @@ class Store {
   std::unique_ptr<RunStore> runs_;
   std::unique_ptr<Lineage> lineage_;
 };
+
+// Makes a new store in `dir` from the backup in `backup_dir` (Store::Backup): copies
+// every file into a sibling of `dir`, opens the copy to check it, and renames it
+// into place, so `dir` appears only whole. The backup is left as it was.
+// Errors: NotFound when `backup_dir` holds no store; AlreadyExists when `dir`
+// exists; those of Store::Open for a damaged backup; Unavailable or
+// ResourceExhausted on I/O failure.
+absl::Status RestoreStore(const std::string& backup_dir, const std::string& dir);
 
 }  // namespace strata
 

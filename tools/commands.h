@@ -59,11 +59,12 @@ absl::Status WriteFileAtomically(const std::string& path,
 // Rows of cells as aligned columns, two spaces apart, one line each.
 std::string FormatTable(const std::vector<std::vector<std::string>>& rows);
 
-void AddArtifactCommands(CLI::App& app, Context& ctx);   // init put get show log ls alias
-void AddRunCommands(CLI::App& app, Context& ctx);        // run lineage
-void AddFeatureCommands(CLI::App& app, Context& ctx);    // apply ingest historical ...
-void AddServerCommands(CLI::App& app, Context& ctx);     // serve token
-void AddRetentionCommands(CLI::App& app, Context& ctx);  // rm why-kept fsck
+void AddArtifactCommands(CLI::App& app, Context& ctx);  // init put get show log ls alias
+void AddRunCommands(CLI::App& app, Context& ctx);       // run lineage
+void AddFeatureCommands(CLI::App& app, Context& ctx);   // apply ingest historical ...
+void AddServerCommands(CLI::App& app, Context& ctx);    // serve token
+void AddRetentionCommands(CLI::App& app,
+                          Context& ctx);  // rm why-kept fsck backup restore
 
 }  // namespace strata::cli
 

@@ -1,5 +1,6 @@
-// strata rm, why-kept and fsck: deleting versions, what protects them, and
-// checking that the store is whole (issue 5, docs/operations.md).
+// strata rm, why-kept, fsck, backup and restore: deleting versions, what protects
+// them, checking that the store is whole, and copying it (issue 5,
+// docs/operations.md).
 #include <memory>
 #include <optional>
 #include <string>
@@ -137,6 +138,21 @@ absl::Status RunFsck(const Context& ctx, const FsckArgs& a) {
   return absl::OkStatus();
 }
 
+absl::Status RunBackup(const Context& ctx, const std::string& dir) {
+  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
+  RETURN_IF_ERROR(store->Backup(dir));
+  return Print(absl::StrCat("backed up ", store->dir(), " to ", dir, "\n"));
+}
+
+absl::Status RunRestore(const Context& ctx, const std::string& backup) {
+  if (!ctx.server.empty()) {
+    return absl::FailedPreconditionError(
+        "this command works on a local store (--store), not with --server");
+  }
+  RETURN_IF_ERROR(RestoreStore(backup, ctx.store_dir));
+  return Print(absl::StrCat("restored ", backup, " into ", ctx.store_dir, "\n"));
+}
+
 }  // namespace
 
 void AddRetentionCommands(CLI::App& app, Context& ctx) {
@@ -166,6 +182,22 @@ void AddRetentionCommands(CLI::App& app, Context& ctx) {
   f->add_flag("--json", fsck->json, "Print JSON");
   f->callback(
       [&ctx, fsck] { ctx.action = [&ctx, fsck] { return RunFsck(ctx, *fsck); }; });
+
+  auto backup_dir = std::make_shared<std::string>();
+  auto* b = app.add_subcommand(
+      "backup", "Copy the store, consistent as of one moment, into a new directory");
+  b->add_option("dir", *backup_dir, "The backup's directory (must not exist)")
+      ->required();
+  b->callback([&ctx, backup_dir] {
+    ctx.action = [&ctx, backup_dir] { return RunBackup(ctx, *backup_dir); };
+  });
+  auto restore_dir = std::make_shared<std::string>();
+  auto* rs = app.add_subcommand(
+      "restore", "Make a new store (--store, must not exist) from a backup");
+  rs->add_option("dir", *restore_dir, "The backup's directory")->required();
+  rs->callback([&ctx, restore_dir] {
+    ctx.action = [&ctx, restore_dir] { return RunRestore(ctx, *restore_dir); };
+  });
 }
 
 }  // namespace strata::cli
