@@ -407,6 +407,7 @@ struct Server::Impl {
     AddTokenRoutes(http, context);
     AddFeatureRoutes(http, context);
     AddOnlineRoutes(http, context);
+    AddMaintenanceRoutes(http, context);
     http.set_error_handler(httplib::Server::HandlerWithResponse(
         [this](const httplib::Request& req, httplib::Response& res) {
           // httplib refused this request before routing (malformed, or a bad Range):

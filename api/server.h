@@ -50,6 +50,10 @@ struct ServerOptions {
   // "Authorization: Bearer TOKEN" (401 without a valid one, 403 with too small a
   // scope); with none, requests need no token.
   std::string tokens_file;
+  // Where POST /v1/backups writes backups (Store::Backup), each in a directory
+  // named by the request under this one. Empty (the default): the server takes no
+  // backups.
+  std::string backup_dir;
   // Called with one line per request (method, route, status, microseconds, bytes
   // in and out), from the serving threads. Null: no access log.
   std::function<void(const std::string&)> access_log;

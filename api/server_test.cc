@@ -335,6 +335,12 @@ TEST_F(ServerTest, BadRequestsGetJsonErrorsAndChangeNothing) {
       {"DELETE", "/v1/artifacts/featureview/customer_stats@1", "", 409,
        "FAILED_PRECONDITION", "the view's current definition"},
       {"DELETE", "/v1/artifacts/dataset/../x@1", "", 400, "INVALID_ARGUMENT", ""},
+      {"GET", "/v1/fsck?deep=maybe", "", 400, "INVALID_ARGUMENT",
+       "deep= takes true or false"},
+      {"POST", "/v1/backups?name=nightly", "", 409, "FAILED_PRECONDITION",
+       "this server takes no backups: start it with --backup-dir DIR"},
+      {"POST", "/v1/backups?name=../etc", "", 400, "INVALID_ARGUMENT", "backup name"},
+      {"POST", "/v1/backups", "", 400, "INVALID_ARGUMENT", "backup name"},
   };
   for (const BadRequest& c : cases) {
     httplib::Result r = c.method == "GET"      ? client_->Get(c.path.c_str())
@@ -430,6 +436,16 @@ TEST_F(ServerTest, TokensGuardEveryRouteButHealthz) {
   ASSERT_TRUE(denied);
   EXPECT_EQ(denied->status, 403) << denied->body;
   EXPECT_NE(denied->body.find("scope is read"), std::string::npos) << denied->body;
+  // Deleting needs write; fsck and backups need admin.
+  const httplib::Headers read_token = {{"Authorization", "Bearer " + *stored}};
+  std::vector<httplib::Result> scoped;
+  scoped.push_back(c.Delete("/v1/artifacts/dataset/customer_stats-ingest@1", read_token));
+  scoped.push_back(c.Get("/v1/fsck", read_token));
+  scoped.push_back(c.Post("/v1/backups?name=b", read_token, "", "text/plain"));
+  for (const httplib::Result& r : scoped) {
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 403) << r->body;
+  }
   auto metrics = c.Get("/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_EQ(metrics->status, 401);

@@ -20,6 +20,7 @@
 #include "api/tokens.h"
 #include "features/feature_store.h"
 #include "features/registry.h"
+#include "gc/fsck.h"
 #include "store/artifacts.h"
 #include "store/content_store.h"
 #include "store/io.h"
@@ -75,6 +76,12 @@ class StoreClient {
                                                        const std::string& reason) = 0;
   virtual absl::StatusOr<std::vector<store::AliasMove>> AliasLog(
       const ArtifactId& artifact) = 0;
+  // Maintenance. Fsck: as gc::Fsck (remotely GET /v1/fsck, scope admin). Backup:
+  // as Store::Backup into `dir` and returns it; remotely `dir` names a backup under
+  // the server's --backup-dir, and the path on the server is returned.
+  virtual absl::StatusOr<gc::FsckReport> Fsck(const gc::FsckOptions& options) = 0;
+  virtual absl::StatusOr<std::string> Backup(const std::string& dir) = 0;
+
   // Deletion: as ArtifactStore::Delete and WhyKept.
   virtual absl::StatusOr<store::Version> Delete(const DeleteRequest& request) = 0;
   virtual absl::StatusOr<std::vector<KeptBy>> WhyKept(const ArtifactId& artifact,

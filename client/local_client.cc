@@ -78,6 +78,15 @@ class Local : public StoreClient {
     return store_->artifacts().AliasLog(artifact);
   }
 
+  absl::StatusOr<gc::FsckReport> Fsck(const gc::FsckOptions& options) override {
+    return gc::Fsck(*store_, options);
+  }
+
+  absl::StatusOr<std::string> Backup(const std::string& dir) override {
+    RETURN_IF_ERROR(store_->Backup(dir));
+    return dir;
+  }
+
   absl::StatusOr<store::Version> Delete(const DeleteRequest& request) override {
     return store_->artifacts().Delete(request);
   }

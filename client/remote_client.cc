@@ -417,6 +417,31 @@ absl::StatusOr<std::vector<store::AliasMove>> RemoteClient::AliasLog(
   return std::vector<store::AliasMove>(list.moves().begin(), list.moves().end());
 }
 
+absl::StatusOr<gc::FsckReport> RemoteClient::Fsck(const gc::FsckOptions& options) {
+  ASSIGN_OR_RETURN(auto view,
+                   Fetch<api::FsckReportView>(
+                       "GET", options.deep ? "/v1/fsck?deep=true" : "/v1/fsck"));
+  gc::FsckReport report;
+  report.versions = view.versions();
+  report.contents = view.contents();
+  report.chunks = view.chunks();
+  report.bytes_read = view.bytes_read();
+  report.edges = view.edges();
+  report.aliases = view.aliases();
+  for (const auto& p : view.problems()) {
+    report.problems.push_back(
+        {p.kind(), p.detail(),
+         std::vector<std::string>(p.versions().begin(), p.versions().end())});
+  }
+  return report;
+}
+
+absl::StatusOr<std::string> RemoteClient::Backup(const std::string& dir) {
+  ASSIGN_OR_RETURN(auto created, Fetch<api::BackupCreated>(
+                                     "POST", "/v1/backups?name=" + UrlEncode(dir)));
+  return created.path();
+}
+
 absl::StatusOr<store::Version> RemoteClient::Delete(const DeleteRequest& request) {
   httplib::Headers headers;
   headers.emplace("X-Strata-Creator", request.who);

@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <regex>
@@ -29,10 +30,12 @@ class CliTest : public ::testing::Test {
   void ServeStore() {
     token_ = "strata_" + std::string(64, 'a');
     const std::string tokens = WriteFile("tokens", "admin " + token_ + "\n");
+    std::filesystem::create_directories(dir_.Sub("backups"));
     server_ = std::make_unique<testing::ChildProcess>(std::vector<std::string>{
         "/bin/sh", "-c",
         std::string("exec ") + STRATA_BINARY + " --store " + store_dir_ +
-            " serve --listen 127.0.0.1:0 -q --tokens " + tokens + " 2>&1"});
+            " serve --listen 127.0.0.1:0 -q --tokens " + tokens + " --backup-dir " +
+            dir_.Sub("backups") + " 2>&1"});
     // "serving DIR on http://127.0.0.1:PORT (Ctrl-C stops)"
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     std::vector<std::string> lines;
@@ -630,13 +633,41 @@ TEST_F(CliTest, CommandsForALocalStoreRefuseAServer) {
   ExpectBadCommands({
       {{"init"}, 1, "works on a local store"},
       {{"serve"}, 1, "works on a local store"},
-      {{"fsck"}, 1, "works on a local store"},
+      {{"restore", "backup"}, 1, "works on a local store"},
   });
   // A server that is not there, and a malformed URL.
   server_url_ = "http://127.0.0.1:1";
   ExpectBadCommands({{{"ls"}, 1, "cannot reach http://127.0.0.1:1"}});
   server_url_ = "ftp://example";
   ExpectBadCommands({{{"ls"}, 2, "expected http://HOST[:PORT]"}});
+}
+
+TEST_F(CliTest, FsckAndBackupThroughTheServer) {
+  ServeStore();
+  Ok({"put", "model/m", "-"}, "weights");
+  EXPECT_EQ(Ok({"fsck", "--deep"}),
+            "checked 1 versions, 1 contents, 1 chunks, 0 lineage edges, 0 aliases; read "
+            "7 B: no problems\n");
+  const std::string path = dir_.Sub("backups") + "/nightly";
+  EXPECT_EQ(Ok({"backup", "nightly"}),
+            "backed up " + server_url_ + " to " + path + " (on the server)\n");
+  ExpectBadCommands({
+      {{"backup", "nightly"}, 1, path + " already exists"},
+      {{"backup", "../x"}, 2, "backup name \"../x\""},
+  });
+  // The backup restores into a store of its own.
+  std::vector<std::string> lines;
+  server_->Kill(&lines);
+  server_.reset();
+  server_url_.clear();
+  const std::string restored = dir_.Sub("restored");
+  testing::ProcessOptions options;
+  auto r =
+      testing::RunProcess({STRATA_BINARY, "restore", path, "--store", restored}, options);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = testing::RunProcess({STRATA_BINARY, "--store", restored, "get", "model/m"},
+                          options);
+  EXPECT_EQ(r.out, "weights");
 }
 
 TEST_F(CliTest, ServerNeedsTheRightToken) {

@@ -89,7 +89,7 @@ struct FsckArgs {
 };
 
 absl::Status RunFsck(const Context& ctx, const FsckArgs& a) {
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
   gc::FsckOptions options;
   options.deep = a.deep;
   std::optional<ProgressBar> bar;
@@ -97,23 +97,11 @@ absl::Status RunFsck(const Context& ctx, const FsckArgs& a) {
     if (!bar.has_value()) bar.emplace(a.deep ? "fsck --deep" : "fsck", total);
     bar->Update(done);
   };
-  ASSIGN_OR_RETURN(gc::FsckReport report, gc::Fsck(*store, options));
+  ASSIGN_OR_RETURN(gc::FsckReport report, client->Fsck(options));
   if (bar.has_value()) bar->Finish();
   std::string out;
   if (a.json) {
-    JsonWriter w;
-    w.BeginObject().Key("deep").Bool(a.deep).Key("versions").Uint(report.versions);
-    w.Key("contents").Uint(report.contents).Key("chunks").Uint(report.chunks);
-    w.Key("bytes_read").Uint(report.bytes_read).Key("edges").Uint(report.edges);
-    w.Key("aliases").Uint(report.aliases).Key("problems").BeginArray();
-    for (const gc::FsckProblem& p : report.problems) {
-      w.BeginObject().Key("kind").String(p.kind).Key("detail").String(p.detail);
-      w.Key("versions").BeginArray();
-      for (const auto& v : p.versions) w.String(v);
-      w.EndArray().EndObject();
-    }
-    w.EndArray().EndObject();
-    out = w.Take() + "\n";
+    out = gc::FsckReportJson(report, a.deep) + "\n";
   } else {
     for (const gc::FsckProblem& p : report.problems) {
       absl::StrAppend(&out, p.kind, ": ", p.detail, "\n");
@@ -139,9 +127,10 @@ absl::Status RunFsck(const Context& ctx, const FsckArgs& a) {
 }
 
 absl::Status RunBackup(const Context& ctx, const std::string& dir) {
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  RETURN_IF_ERROR(store->Backup(dir));
-  return Print(absl::StrCat("backed up ", store->dir(), " to ", dir, "\n"));
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  ASSIGN_OR_RETURN(std::string path, client->Backup(dir));
+  return Print(absl::StrCat("backed up ", client->Where(), " to ", path,
+                            ctx.server.empty() ? "" : " (on the server)", "\n"));
 }
 
 absl::Status RunRestore(const Context& ctx, const std::string& backup) {

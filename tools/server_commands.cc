@@ -28,6 +28,7 @@ struct ServeArgs {
   std::string tls_cert_file, tls_key_file;
   int io_timeout_seconds = 30;
   std::string tokens_file;
+  std::string backup_dir;
   bool insecure_no_auth = false;
   bool quiet = false;
 };
@@ -58,6 +59,7 @@ absl::Status RunServe(const Context& ctx, const ServeArgs& a) {
   api::ServerOptions o;
   RETURN_IF_ERROR(ParseListen(a.listen, &o));
   o.tokens_file = a.tokens_file;
+  o.backup_dir = a.backup_dir;
   o.threads = a.threads;
   o.max_body_bytes = a.max_body_bytes;
   o.max_online_entities = a.max_online_entities;
@@ -164,6 +166,9 @@ void AddServerCommands(CLI::App& app, Context& ctx) {
                 "and a keep-alive connection's idle time (default 30)");
   s->add_option("--tokens", args->tokens_file,
                 "File of extra tokens, \"SCOPE TOKEN\" per line (besides the store's)");
+  s->add_option(
+      "--backup-dir", args->backup_dir,
+      "Directory for backups taken over HTTP (strata --server URL backup NAME)");
   s->add_flag("--insecure-no-auth", args->insecure_no_auth,
               "Allow a non-loopback address without tokens");
   s->add_flag("-q,--quiet", args->quiet, "No access log on stderr");

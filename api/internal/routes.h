@@ -79,6 +79,7 @@ void AddRunRoutes(httplib::Server& http, const RouteContext& ctx);
 void AddTokenRoutes(httplib::Server& http, const RouteContext& ctx);
 void AddFeatureRoutes(httplib::Server& http, const RouteContext& ctx);
 void AddOnlineRoutes(httplib::Server& http, const RouteContext& ctx);
+void AddMaintenanceRoutes(httplib::Server& http, const RouteContext& ctx);
 
 }  // namespace strata::api::internal
 

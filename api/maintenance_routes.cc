@@ -1,0 +1,102 @@
+// Maintenance routes, scope admin: fsck and backups of the store being served.
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "api/api.pb.h"
+#include "api/internal/routes.h"
+#include "gc/fsck.h"
+#include "store/json_writer.h"
+#include "store/status_macros.h"
+
+namespace strata::api::internal {
+namespace {
+
+// GET /v1/fsck[?deep=true]: gc::Fsck of the store, as `strata fsck --json` prints
+// it. 200 whatever it finds: the report says.
+absl::Status Check(const RouteContext& ctx, const httplib::Request& req,
+                   httplib::Response& res) {
+  RETURN_IF_ERROR(ctx.authorize(req, Scope::kAdmin));
+  const std::string deep = req.get_param_value("deep");
+  if (!deep.empty() && deep != "true" && deep != "false") {
+    return absl::InvalidArgumentError("deep= takes true or false");
+  }
+  gc::FsckOptions options;
+  options.deep = deep == "true";
+  ASSIGN_OR_RETURN(gc::FsckReport report, gc::Fsck(*ctx.store, options));
+  if (WantsProtobuf(req)) {
+    FsckReportView view;
+    view.set_versions(report.versions);
+    view.set_contents(report.contents);
+    view.set_chunks(report.chunks);
+    view.set_bytes_read(report.bytes_read);
+    view.set_edges(report.edges);
+    view.set_aliases(report.aliases);
+    for (const gc::FsckProblem& p : report.problems) {
+      FsckReportView::Problem& out = *view.add_problems();
+      out.set_kind(p.kind);
+      out.set_detail(p.detail);
+      for (const auto& v : p.versions) out.add_versions(v);
+    }
+    WriteProto(res, view);
+    return absl::OkStatus();
+  }
+  WriteJson(res, gc::FsckReportJson(report, options.deep));
+  return absl::OkStatus();
+}
+
+// A backup's name: 1-100 of a-z, 0-9, '.', '_' and '-', starting with a letter or
+// digit. It names a directory under --backup-dir and nothing else.
+absl::Status ValidateBackupName(const std::string& name) {
+  bool ok = !name.empty() && name.size() <= 100 && absl::ascii_isalnum(name[0]);
+  for (char c : name) {
+    ok = ok && ((c >= 'a' && c <= 'z') || absl::ascii_isdigit(c) || c == '.' ||
+                c == '_' || c == '-');
+  }
+  if (!ok) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "backup name \"", name.substr(0, 100),
+        "\": 1-100 of a-z, 0-9, '.', '_', '-', starting with a letter or digit"));
+  }
+  return absl::OkStatus();
+}
+
+// POST /v1/backups?name=NAME: Store::Backup into --backup-dir/NAME. 201 with
+// {"name","path"}; 409 when the name is taken or the server takes no backups.
+absl::Status Backup(const RouteContext& ctx, const httplib::Request& req,
+                    httplib::Response& res) {
+  RETURN_IF_ERROR(ctx.authorize(req, Scope::kAdmin));
+  const std::string name = req.get_param_value("name");
+  RETURN_IF_ERROR(ValidateBackupName(name));
+  if (ctx.options->backup_dir.empty()) {
+    return absl::FailedPreconditionError(
+        "this server takes no backups: start it with --backup-dir DIR");
+  }
+  const std::string path = absl::StrCat(ctx.options->backup_dir, "/", name);
+  if (absl::Status s = ctx.store->Backup(path); !s.ok()) {
+    // A taken name is a conflict with the server's state, not a malformed request.
+    if (absl::IsAlreadyExists(s)) return absl::FailedPreconditionError(s.message());
+    return s;
+  }
+  res.status = 201;
+  if (WantsProtobuf(req)) {
+    BackupCreated out;
+    out.set_name(name);
+    out.set_path(path);
+    WriteProto(res, out);
+    return absl::OkStatus();
+  }
+  JsonWriter w;
+  w.BeginObject().Key("name").String(name).Key("path").String(path).EndObject();
+  WriteJson(res, w.Take());
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddMaintenanceRoutes(httplib::Server& http, const RouteContext& ctx) {
+  http.Get("/v1/fsck", Bind(ctx, "/v1/fsck", Check));
+  http.Post("/v1/backups", Bind(ctx, "/v1/backups", Backup));
+}
+
+}  // namespace strata::api::internal
