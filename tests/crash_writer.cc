@@ -3,6 +3,7 @@
 //
 //   ACK KIND/NAME@N HEX     a version committed (HEX: its content's sha256)
 //   ALIAS KIND/NAME ALIAS N an alias move committed
+//   DEL KIND/NAME@N         a version deleted (an older one, when not protected)
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -82,6 +83,22 @@ int main(int argc, char** argv) {
       std::printf("ALIAS %s production %llu\n", v.artifact.ToString().c_str(),
                   static_cast<unsigned long long>(ver.number()));
       std::fflush(stdout);
+    }
+    if (i % 5 == 3 && ver.number() > 2) {
+      // An older version, unless an alias protects it (then refused, and skipped).
+      strata::DeleteRequest del;
+      del.artifact = v.artifact;
+      del.version = ver.number() - 2;
+      del.who = "crash_writer";
+      del.reason = "crash test";
+      auto deleted = (*store)->artifacts().Delete(del);
+      if (deleted.ok()) {
+        std::printf("DEL %s@%llu\n", v.artifact.ToString().c_str(),
+                    static_cast<unsigned long long>(del.version));
+        std::fflush(stdout);
+      } else if (!absl::IsFailedPrecondition(deleted.status())) {
+        Check(deleted.status());
+      }
     }
     previous = std::move(data);
   }
