@@ -138,12 +138,11 @@ absl::Status Versions(const RouteContext& ctx, const httplib::Request& req,
   return absl::OkStatus();
 }
 
-// GET /v1/artifacts/KIND/NAME@REF: one version.
-absl::Status Show(const RouteContext& ctx, const httplib::Request& req,
-                  httplib::Response& res) {
-  ASSIGN_OR_RETURN(Ref ref, ParseRef(req.matches[1].str()));
-  ASSIGN_OR_RETURN(store::Version v, ctx.store->artifacts().ResolveRecord(ref));
-  ASSIGN_OR_RETURN(auto aliases, ctx.store->artifacts().AliasesByVersion(ref.artifact));
+// Answers version `v` of `artifact` with its aliases, as show does.
+absl::Status WriteVersion(const RouteContext& ctx, const httplib::Request& req,
+                          httplib::Response& res, const ArtifactId& artifact,
+                          const store::Version& v) {
+  ASSIGN_OR_RETURN(auto aliases, ctx.store->artifacts().AliasesByVersion(artifact));
   if (WantsProtobuf(req)) {
     WriteProto(res, View(v, aliases[v.number()]));
     return absl::OkStatus();
@@ -152,6 +151,14 @@ absl::Status Show(const RouteContext& ctx, const httplib::Request& req,
   WriteVersionJson(w, v, aliases[v.number()]);
   WriteJson(res, w.Take());
   return absl::OkStatus();
+}
+
+// GET /v1/artifacts/KIND/NAME@REF: one version, deleted or not.
+absl::Status Show(const RouteContext& ctx, const httplib::Request& req,
+                  httplib::Response& res) {
+  ASSIGN_OR_RETURN(Ref ref, ParseRef(req.matches[1].str()));
+  ASSIGN_OR_RETURN(store::Version v, ctx.store->artifacts().ResolveRecord(ref));
+  return WriteVersion(ctx, req, res, ref.artifact, v);
 }
 
 // DELETE /v1/artifacts/KIND/NAME@N[?reason=TEXT&force=true], scope write: marks the
@@ -177,15 +184,7 @@ absl::Status Delete(const RouteContext& ctx, const httplib::Request& req,
   request.reason = req.get_param_value("reason");
   request.force = force == "true";
   ASSIGN_OR_RETURN(store::Version v, ctx.store->artifacts().Delete(request));
-  ASSIGN_OR_RETURN(auto aliases, ctx.store->artifacts().AliasesByVersion(ref.artifact));
-  if (WantsProtobuf(req)) {
-    WriteProto(res, View(v, aliases[v.number()]));
-    return absl::OkStatus();
-  }
-  JsonWriter w;
-  WriteVersionJson(w, v, aliases[v.number()]);
-  WriteJson(res, w.Take());
-  return absl::OkStatus();
+  return WriteVersion(ctx, req, res, ref.artifact, v);
 }
 
 // GET /v1/artifacts/KIND/NAME@REF/why-kept: what keeps the version from deletion.
