@@ -21,6 +21,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir,
   db_options.create_if_missing = options.create_if_missing;
   db_options.sync_commits = options.sync;
   db_options.block_cache_bytes = options.block_cache_bytes;
+  db_options.env = options.env;
   std::unique_ptr<Store> store(new Store());
   ASSIGN_OR_RETURN(store->db_, internal::Db::Open(dir, db_options));
   store->chunks_ = internal::NewRocksChunkStore(store->db_.get());

@@ -17,6 +17,10 @@
 #include "store/lineage.h"
 #include "store/runs.h"
 
+namespace rocksdb {
+class Env;
+}
+
 namespace strata {
 namespace internal {
 class Db;
@@ -33,6 +37,9 @@ struct StoreOptions {
   size_t block_cache_bytes = 32 << 20;
   // Put/get pipeline settings; `content.sync` is overridden by `sync`.
   ContentStoreOptions content;
+  // For fault-injection tests: the environment RocksDB does its file I/O through
+  // (one failing writes or syncs). Must outlive the store. Default: the process's.
+  rocksdb::Env* env = nullptr;
 };
 
 // Thread-safe: one Store may serve many threads. Only one process may open a store

@@ -96,6 +96,7 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& dir,
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing;
+  if (options.env != nullptr) db_options.env = options.env;
   // An existing store gets any column family it lacks: `init` creates them one by
   // one, so a store whose init was interrupted is completed here, and a newer
   // strata adding a family starts it empty.

@@ -49,6 +49,8 @@ struct DbOptions {
   // memory a large put needs. Default 16 MiB: a 2 GB put peaks near 170 MB RSS;
   // larger buffers make fewer, larger blob files but cost memory.
   size_t chunk_write_buffer_bytes = 16 << 20;
+  // The environment RocksDB does its file I/O through (StoreOptions::env).
+  rocksdb::Env* env = nullptr;
 };
 
 // Thread-safe: RocksDB handles are.
