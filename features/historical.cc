@@ -329,19 +329,6 @@ class TeeSink : public ByteSink {
   ByteSink* b_;
 };
 
-// A sink computing the SHA-256 of what passes.
-class HashSink : public ByteSink {
- public:
-  absl::Status Write(absl::string_view data) override {
-    sha_.Update(data);
-    return absl::OkStatus();
-  }
-  Digest Finish() { return sha_.Finish(); }
-
- private:
-  Sha256 sha_;
-};
-
 std::string VersionRef(const store::Version& v) {
   return absl::StrCat(v.kind(), "/", v.name(), "@", v.number());
 }
@@ -681,7 +668,7 @@ absl::StatusOr<ReproduceResult> FeatureStore::Reproduce(const std::string& datas
   }
   request.at = at;
 
-  HashSink hash;
+  HashingSink hash;
   TeeSink tee(&hash, out);
   ReproduceResult r;
   ASSIGN_OR_RETURN(r.result, Historical(request, get("request.spine"), tee));

@@ -16,32 +16,13 @@
 #include "store/io.h"
 #include "store/json_writer.h"
 #include "store/ref.h"
+#include "store/render.h"
 #include "store/status_macros.h"
 
 namespace strata::gc {
 namespace {
 
 using internal::Cf;
-
-std::string NodeOf(const store::Version& v) {
-  return internal::VersionNode(v.kind(), v.name(), v.number());
-}
-
-// Hashes what it is given.
-class HashingSink : public ByteSink {
- public:
-  absl::Status Write(absl::string_view data) override {
-    hash_.Update(data);
-    bytes_ += data.size();
-    return absl::OkStatus();
-  }
-  Digest Finish() { return hash_.Finish(); }
-  uint64_t bytes() const { return bytes_; }
-
- private:
-  Sha256 hash_;
-  uint64_t bytes_ = 0;
-};
 
 // A content and the live versions holding it.
 struct Content {
@@ -80,7 +61,7 @@ class Checker {
       ASSIGN_OR_RETURN(auto v,
                        internal::ParseRecord<store::Version>(it->value(), "version"));
       ++report_.versions;
-      const std::string node = NodeOf(v);
+      const std::string node = VersionRef(v);
       versions_[node] = !v.has_deleted();
       if (v.has_deleted()) continue;
       Content& c = contents_[v.content_id()];
@@ -123,10 +104,10 @@ class Checker {
       const std::string other(key.substr(zero + 1));
       const std::string from = dir == 'd' ? node : other;
       const std::string to = dir == 'd' ? other : node;
-      const char mirror = dir == 'd' ? 'u' : 'd';
+      const auto mirror =
+          dir == 'd' ? internal::EdgeDirection::kUp : internal::EdgeDirection::kDown;
       ASSIGN_OR_RETURN(auto back,
-                       db_.Get(Cf::kEdges, absl::StrCat(std::string(1, mirror), other,
-                                                        std::string(1, '\0'), node)));
+                       db_.Get(Cf::kEdges, internal::EdgeKey(mirror, other, node)));
       if (!back.has_value()) {
         Problem("one-way edge",
                 absl::StrCat("the edge ", from, " -> ", to, " is recorded only in its ",

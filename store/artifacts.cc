@@ -457,8 +457,12 @@ absl::StatusOr<std::vector<KeptBy>> ArtifactStore::KeptByAliases(
     }
   }
   std::vector<KeptBy> out;
-  std::map<std::string, std::map<uint64_t, std::vector<std::string>>>
-      aliases;  // by artifact
+  // Per artifact: its aliases by version, and its latest version (feature views).
+  struct Uses {
+    std::map<uint64_t, std::vector<std::string>> aliases;
+    uint64_t latest = 0;
+  };
+  std::map<std::string, Uses> uses;  // by "KIND/NAME"
   for (const LineageNode& n : graph.nodes) {
     // Runs and deleted versions protect nothing, but paths pass through them.
     if (!n.version.has_value() || n.version->has_deleted() || !parent.count(n.id)) {
@@ -466,23 +470,24 @@ absl::StatusOr<std::vector<KeptBy>> ArtifactStore::KeptByAliases(
     }
     const store::Version& v = *n.version;
     const std::string artifact_key = internal::ArtifactKey(v.kind(), v.name());
-    auto it = aliases.find(artifact_key);
-    if (it == aliases.end()) {
+    auto it = uses.find(artifact_key);
+    if (it == uses.end()) {
       ASSIGN_OR_RETURN(ArtifactId id, ParseArtifactId(artifact_key));
-      ASSIGN_OR_RETURN(auto by_version, AliasesByVersion(id));
-      it = aliases.emplace(artifact_key, std::move(by_version)).first;
+      Uses u;
+      ASSIGN_OR_RETURN(u.aliases, AliasesByVersion(id));
+      if (id.kind == Kind::kFeatureView) {
+        ASSIGN_OR_RETURN(u.latest, LatestVersion(id));
+      }
+      it = uses.emplace(artifact_key, std::move(u)).first;
     }
     KeptBy kept;
     kept.node = n.id;
-    if (auto found = it->second.find(v.number()); found != it->second.end()) {
+    if (auto found = it->second.aliases.find(v.number());
+        found != it->second.aliases.end()) {
       kept.aliases = found->second;
       std::sort(kept.aliases.begin(), kept.aliases.end());
     }
-    if (v.kind() == KindName(Kind::kFeatureView)) {
-      ASSIGN_OR_RETURN(ArtifactId id, ParseArtifactId(artifact_key));
-      ASSIGN_OR_RETURN(uint64_t latest, LatestVersion(id));
-      kept.current_definition = v.number() == latest;
-    }
+    kept.current_definition = v.number() == it->second.latest;
     if (kept.aliases.empty() && !kept.current_definition) continue;
     for (std::string at = n.id; !at.empty(); at = parent[at]) kept.path.push_back(at);
     std::reverse(kept.path.begin(), kept.path.end());

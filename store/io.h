@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "store/digest.h"
 
 namespace strata {
 
@@ -49,6 +50,22 @@ std::unique_ptr<ByteSource> StringSource(absl::string_view data);
 
 // A sink that appends to `*out` (owned by the caller).
 std::unique_ptr<ByteSink> StringSink(std::string* out);
+
+// A sink computing the SHA-256 of what passes through it, and counting its bytes.
+class HashingSink : public ByteSink {
+ public:
+  absl::Status Write(absl::string_view data) override {
+    hash_.Update(data);
+    bytes_ += data.size();
+    return absl::OkStatus();
+  }
+  Digest Finish() { return hash_.Finish(); }
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  Sha256 hash_;
+  uint64_t bytes_ = 0;
+};
 
 }  // namespace strata
 

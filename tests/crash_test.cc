@@ -16,18 +16,6 @@
 namespace strata {
 namespace {
 
-class HashingSink : public ByteSink {
- public:
-  absl::Status Write(absl::string_view data) override {
-    hash_.Update(data);
-    return absl::OkStatus();
-  }
-  Digest Finish() { return hash_.Finish(); }
-
- private:
-  Sha256 hash_;
-};
-
 struct Acked {
   std::string ref;
   std::string hex;

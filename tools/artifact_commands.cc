@@ -20,11 +20,14 @@
 
 namespace strata::cli {
 
+absl::Status Context::RequireLocal() const {
+  if (server.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      "this command works on a local store (--store), not with --server");
+}
+
 absl::StatusOr<std::unique_ptr<Store>> Context::OpenStore(bool create) const {
-  if (!server.empty()) {
-    return absl::FailedPreconditionError(
-        "this command works on a local store (--store), not with --server");
-  }
+  RETURN_IF_ERROR(RequireLocal());
   StoreOptions options;
   options.create_if_missing = create;
   return Store::Open(store_dir, options);

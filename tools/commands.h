@@ -24,8 +24,10 @@ struct Context {
   std::string ca_file;                   // --ca-file, $STRATA_CA_FILE: for https
   std::function<absl::Status()> action;  // set by the chosen command
 
-  // Opens the store. Errors: as Store::Open; FailedPrecondition when --server is
-  // given (the command works on a local store only).
+  // FailedPrecondition when --server is given, for a command that works on a local
+  // store only.
+  absl::Status RequireLocal() const;
+  // Opens the store. Errors: as Store::Open; as RequireLocal.
   absl::StatusOr<std::unique_ptr<Store>> OpenStore(bool create = false) const;
   // The server given by --server, else the local store.
   // Errors: as ConnectClient.

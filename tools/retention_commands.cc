@@ -134,10 +134,7 @@ absl::Status RunBackup(const Context& ctx, const std::string& dir) {
 }
 
 absl::Status RunRestore(const Context& ctx, const std::string& backup) {
-  if (!ctx.server.empty()) {
-    return absl::FailedPreconditionError(
-        "this command works on a local store (--store), not with --server");
-  }
+  RETURN_IF_ERROR(ctx.RequireLocal());
   RETURN_IF_ERROR(RestoreStore(backup, ctx.store_dir));
   return Print(absl::StrCat("restored ", backup, " into ", ctx.store_dir, "\n"));
 }
