@@ -2,10 +2,12 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "api/api.pb.h"
 #include "api/internal/routes.h"
 #include "gc/fsck.h"
+#include "gc/gc.h"
 #include "store/json_writer.h"
 #include "store/status_macros.h"
 
@@ -42,6 +44,49 @@ absl::Status Check(const RouteContext& ctx, const httplib::Request& req,
     return absl::OkStatus();
   }
   WriteJson(res, gc::FsckReportJson(report, options.deep));
+  return absl::OkStatus();
+}
+
+// POST /v1/gc[?grace_seconds=N][&dry_run=true][&reclaim=false]: gc::CollectGarbage
+// on the store being served (default grace 3600 s). 200 with the report, as
+// `strata gc --json` prints it; 409 while another gc runs.
+absl::Status CollectGarbage(const RouteContext& ctx, const httplib::Request& req,
+                            httplib::Response& res) {
+  RETURN_IF_ERROR(ctx.authorize(req, Scope::kAdmin));
+  gc::GcOptions options;
+  if (req.has_param("grace_seconds")) {
+    int64_t seconds = -1;
+    if (!absl::SimpleAtoi(req.get_param_value("grace_seconds"), &seconds) ||
+        seconds < 0) {
+      return absl::InvalidArgumentError(
+          "grace_seconds= takes a whole number of seconds, 0 or more");
+    }
+    options.grace = absl::Seconds(seconds);
+  }
+  for (const auto& [name, flag] :
+       {std::pair<const char*, bool*>{"dry_run", &options.dry_run},
+        {"reclaim", &options.reclaim}}) {
+    const std::string value = req.get_param_value(name);
+    if (value.empty()) continue;
+    if (value != "true" && value != "false") {
+      return absl::InvalidArgumentError(absl::StrCat(name, "= takes true or false"));
+    }
+    *flag = value == "true";
+  }
+  ASSIGN_OR_RETURN(gc::GcReport report, gc::CollectGarbage(*ctx.store, options));
+  if (WantsProtobuf(req)) {
+    GcReportView view;
+    view.set_dry_run(report.dry_run);
+    view.set_grace_seconds(absl::ToDoubleSeconds(report.grace));
+    const auto* descriptor = view.GetDescriptor();
+    for (const auto& [name, value] : gc::GcReportCounters(report)) {
+      view.GetReflection()->SetUInt64(
+          &view, descriptor->FindFieldByName(std::string(name)), *value);
+    }
+    WriteProto(res, view);
+    return absl::OkStatus();
+  }
+  WriteJson(res, gc::GcReportJson(report));
   return absl::OkStatus();
 }
 
@@ -97,6 +142,7 @@ absl::Status Backup(const RouteContext& ctx, const httplib::Request& req,
 void AddMaintenanceRoutes(httplib::Server& http, const RouteContext& ctx) {
   http.Get("/v1/fsck", Bind(ctx, "/v1/fsck", Check));
   http.Post("/v1/backups", Bind(ctx, "/v1/backups", Backup));
+  http.Post("/v1/gc", Bind(ctx, "/v1/gc", CollectGarbage));
 }
 
 }  // namespace strata::api::internal

@@ -21,6 +21,7 @@
 #include "features/feature_store.h"
 #include "features/registry.h"
 #include "gc/fsck.h"
+#include "gc/gc.h"
 #include "store/artifacts.h"
 #include "store/content_store.h"
 #include "store/io.h"
@@ -81,6 +82,9 @@ class StoreClient {
   // the server's --backup-dir, and the path on the server is returned.
   virtual absl::StatusOr<gc::FsckReport> Fsck(const gc::FsckOptions& options) = 0;
   virtual absl::StatusOr<std::string> Backup(const std::string& dir) = 0;
+  // As gc::CollectGarbage (remotely POST /v1/gc, scope admin; progress and
+  // after_mark stay local).
+  virtual absl::StatusOr<gc::GcReport> Gc(const gc::GcOptions& options) = 0;
 
   // Deletion: as ArtifactStore::Delete and WhyKept.
   virtual absl::StatusOr<store::Version> Delete(const DeleteRequest& request) = 0;

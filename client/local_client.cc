@@ -82,6 +82,10 @@ class Local : public StoreClient {
     return gc::Fsck(*store_, options);
   }
 
+  absl::StatusOr<gc::GcReport> Gc(const gc::GcOptions& options) override {
+    return gc::CollectGarbage(*store_, options);
+  }
+
   absl::StatusOr<std::string> Backup(const std::string& dir) override {
     RETURN_IF_ERROR(store_->Backup(dir));
     return dir;

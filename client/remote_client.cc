@@ -436,6 +436,24 @@ absl::StatusOr<gc::FsckReport> RemoteClient::Fsck(const gc::FsckOptions& options
   return report;
 }
 
+absl::StatusOr<gc::GcReport> RemoteClient::Gc(const gc::GcOptions& options) {
+  ASSIGN_OR_RETURN(auto view,
+                   Fetch<api::GcReportView>(
+                       "POST", absl::StrCat("/v1/gc?grace_seconds=",
+                                            absl::ToInt64Seconds(options.grace),
+                                            options.dry_run ? "&dry_run=true" : "",
+                                            options.reclaim ? "" : "&reclaim=false")));
+  gc::GcReport report;
+  report.dry_run = view.dry_run();
+  report.grace = absl::Seconds(view.grace_seconds());
+  const auto* descriptor = view.GetDescriptor();
+  for (const auto& [name, value] : gc::GcReportCounters(report)) {
+    const auto* field = descriptor->FindFieldByName(std::string(name));
+    if (field != nullptr) *value = view.GetReflection()->GetUInt64(view, field);
+  }
+  return report;
+}
+
 absl::StatusOr<std::string> RemoteClient::Backup(const std::string& dir) {
   ASSIGN_OR_RETURN(auto created, Fetch<api::BackupCreated>(
                                      "POST", "/v1/backups?name=" + UrlEncode(dir)));

@@ -45,6 +45,7 @@ class RemoteClient : public StoreClient {
       const ArtifactId& artifact) override;
   absl::StatusOr<gc::FsckReport> Fsck(const gc::FsckOptions& options) override;
   absl::StatusOr<std::string> Backup(const std::string& dir) override;
+  absl::StatusOr<gc::GcReport> Gc(const gc::GcOptions& options) override;
   absl::StatusOr<store::Version> Delete(const DeleteRequest& request) override;
   absl::StatusOr<std::vector<KeptBy>> WhyKept(const ArtifactId& artifact,
                                               uint64_t version) override;

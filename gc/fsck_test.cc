@@ -38,15 +38,8 @@ class FsckTest : public testing::StoreTest {
   }
 
   void Put(const std::string& artifact, const std::string& data,
-           std::vector<std::string> inputs = {}, std::string alias = "") {
-    NewVersion v;
-    v.artifact = *ParseArtifactId(artifact);
-    v.content_id = PutContent(data).content_id;
-    v.inputs = std::move(inputs);
-    v.alias = std::move(alias);
-    v.creator = "test";
-    auto r = store_->artifacts().Commit(v);
-    ASSERT_TRUE(r.ok()) << r.status();
+           std::vector<std::string> inputs = {}, const std::string& alias = "") {
+    CommitContent(artifact, data, std::move(inputs), alias);
   }
 
   FsckReport Check(bool deep) {

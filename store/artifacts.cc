@@ -161,6 +161,10 @@ absl::Status ArtifactStore::Check(const NewVersion& request) const {
 
 absl::StatusOr<CommitResult> ArtifactStore::Commit(const NewVersion& request) {
   ASSIGN_OR_RETURN(std::vector<std::string> inputs, ResolveInputs(request));
+  // Referenced before the manifest is checked, so a running gc keeps the content
+  // (or has deleted it already, and the check fails).
+  const auto reservation = db_->gc_gate().Reserve();
+  reservation->ReferenceContent(request.content_id);
   ASSIGN_OR_RETURN(auto manifest,
                    internal::ReadRecord<store::Manifest>(
                        *db_, Cf::kManifests, request.content_id.Raw(), "manifest"));

@@ -18,6 +18,7 @@
 #include "rocksdb/write_batch.h"
 #include "store/internal/bounded_queue.h"
 #include "store/internal/db.h"
+#include "store/internal/records.h"
 #include "store/internal/rocks_status.h"
 #include "store/status_macros.h"
 #include "store/store.pb.h"
@@ -72,18 +73,19 @@ class BufferPool {
 struct ChunkTask {
   std::string bytes;
   Digest* id_out = nullptr;  // slot in the manifest, written by the worker
+  bool id_known = false;     // *id_out already holds the bytes' SHA-256
 };
 
 // Encodes chunk tasks and writes the new ones in batches. One per worker thread.
 class ChunkEncoder {
  public:
+  // Every chunk is referenced in `reservation` before it is looked up, so a
+  // concurrent gc cannot collect a chunk this put found stored.
   ChunkEncoder(ChunkStore* store, const ContentStoreOptions& options,
-               std::mutex* claimed_mu, absl::flat_hash_set<Digest>* claimed,
-               const std::atomic<bool>* bulk)
+               internal::GcGate::Reservation* reservation, const std::atomic<bool>* bulk)
       : store_(store),
         options_(options),
-        claimed_mu_(claimed_mu),
-        claimed_(claimed),
+        reservation_(reservation),
         bulk_(bulk),
         cctx_(ZSTD_createCCtx()) {
     ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, options.zstd_level);
@@ -94,12 +96,10 @@ class ChunkEncoder {
   ~ChunkEncoder() { ZSTD_freeCCtx(cctx_); }
 
   absl::Status Encode(ChunkTask& task) {
-    const Digest id = Sha256::Of(task.bytes);
-    *task.id_out = id;
-    {
-      std::lock_guard lock(*claimed_mu_);
-      if (!claimed_->insert(id).second) return absl::OkStatus();  // earlier in this put
-    }
+    if (!task.id_known) *task.id_out = Sha256::Of(task.bytes);
+    const Digest id = *task.id_out;
+    if (!reservation_->ReferenceChunk(id))
+      return absl::OkStatus();  // earlier in this put
     ASSIGN_OR_RETURN(bool present, store_->Contains(id));
     if (present) return absl::OkStatus();
 
@@ -142,8 +142,7 @@ class ChunkEncoder {
  private:
   ChunkStore* store_;
   const ContentStoreOptions& options_;
-  std::mutex* claimed_mu_;
-  absl::flat_hash_set<Digest>* claimed_;
+  internal::GcGate::Reservation* reservation_;
   const std::atomic<bool>* bulk_;
   ZSTD_CCtx* cctx_;
   std::string scratch_;
@@ -189,8 +188,7 @@ absl::StatusOr<PutStats> ContentStore::Put(ByteSource& source,
   const int workers = threads();
   internal::BoundedQueue<ChunkTask> queue(size_t(workers) * options_.queue_per_worker);
   FirstError error;
-  std::mutex claimed_mu;
-  absl::flat_hash_set<Digest> claimed_ids;
+  const auto reservation = db_->gc_gate().Reserve();
   std::atomic<uint64_t> new_chunks{0}, new_bytes{0};
   BufferPool buffers;
   std::atomic<bool> bulk{false};
@@ -199,7 +197,7 @@ absl::StatusOr<PutStats> ContentStore::Put(ByteSource& source,
   pool.reserve(workers);
   for (int w = 0; w < workers; ++w) {
     pool.emplace_back([&] {
-      ChunkEncoder encoder(chunks_, options_, &claimed_mu, &claimed_ids, &bulk);
+      ChunkEncoder encoder(chunks_, options_, reservation.get(), &bulk);
       ChunkTask task;
       absl::Status s;
       while (s.ok() && queue.Pop(&task)) {
@@ -276,10 +274,12 @@ absl::StatusOr<PutStats> ContentStore::Put(ByteSource& source,
 
   store::Manifest manifest;
   manifest.set_size(total);
+  manifest.set_created_us(internal::NowMicros());
   std::string* id_bytes = manifest.mutable_chunk_ids();
   id_bytes->reserve(ids.size() * 32);
   for (const Digest& d : ids) id_bytes->append(d.Raw().data(), 32);
   manifest.mutable_chunk_sizes()->Add(sizes.begin(), sizes.end());
+  reservation->ReferenceContent(stats.content_id);
   rocksdb::WriteBatch batch;
   batch.Put(db_->cf(Cf::kManifests), internal::ToSlice(stats.content_id.Raw()),
             manifest.SerializeAsString());
@@ -289,21 +289,42 @@ absl::StatusOr<PutStats> ContentStore::Put(ByteSource& source,
 
 absl::StatusOr<std::vector<Digest>> ContentStore::MissingChunks(
     const std::vector<Digest>& ids) {
-  std::vector<Digest> missing;
+  std::vector<Digest> distinct;
   absl::flat_hash_set<Digest> seen;
   for (const Digest& id : ids) {
-    if (!seen.insert(id).second) continue;
-    ASSIGN_OR_RETURN(bool present, chunks_->Contains(id));
-    if (!present) missing.push_back(id);
+    if (seen.insert(id).second) distinct.push_back(id);
   }
+  std::vector<std::string> keys;
+  keys.reserve(distinct.size());
+  for (const Digest& id : distinct) keys.emplace_back(id.Raw());
+  // The upload will name the chunks found here in a later request: each gets a
+  // fresh reference time, so gc's grace period covers it until then. Under the
+  // gate's shared side, a gc batch deletes a chunk before this reads it (and it is
+  // reported missing) or after this touch (and keeps it).
+  const auto hold = db_->gc_gate().Shared();
+  ASSIGN_OR_RETURN(auto metas, db_->MultiGet(Cf::kChunkMeta, keys));
+  const int64_t now = internal::NowMicros();
+  std::vector<Digest> missing;
+  rocksdb::WriteBatch touch;
+  for (size_t i = 0; i < distinct.size(); ++i) {
+    if (!metas[i].has_value()) {
+      missing.push_back(distinct[i]);
+      continue;
+    }
+    store::ChunkInfo info;
+    if (!info.ParseFromString(*metas[i])) {
+      return absl::DataLossError(
+          absl::StrCat("the record of chunk ", distinct[i].Hex(), " is malformed"));
+    }
+    info.set_referenced_us(now);
+    touch.Put(db_->cf(Cf::kChunkMeta), internal::ToSlice(keys[i]),
+              info.SerializeAsString());
+  }
+  if (touch.Count() > 0) RETURN_IF_ERROR(db_->WriteUnlocked(&touch, /*sync=*/false));
   return missing;
 }
 
 absl::StatusOr<uint64_t> ContentStore::PutChunks(const std::vector<std::string>& chunks) {
-  std::mutex claimed_mu;
-  absl::flat_hash_set<Digest> claimed;
-  const std::atomic<bool> logged{false};
-  ChunkEncoder encoder(chunks_, options_, &claimed_mu, &claimed, &logged);
   std::vector<Digest> ids(chunks.size());
   for (size_t i = 0; i < chunks.size(); ++i) {
     if (chunks[i].empty() || chunks[i].size() > chunker_.max_size()) {
@@ -311,7 +332,18 @@ absl::StatusOr<uint64_t> ContentStore::PutChunks(const std::vector<std::string>&
           absl::StrCat("chunk ", i + 1, " is ", chunks[i].size(),
                        " bytes; chunks are 1 to ", chunker_.max_size(), " bytes"));
     }
-    ChunkTask task{chunks[i], &ids[i]};
+    ids[i] = Sha256::Of(chunks[i]);
+  }
+  // Chunks stored already (another upload sent them meanwhile) are touched as
+  // MissingChunks touches them; the rest are new, and young for gc.
+  ASSIGN_OR_RETURN(std::vector<Digest> missing, MissingChunks(ids));
+  const absl::flat_hash_set<Digest> wanted(missing.begin(), missing.end());
+  const auto reservation = db_->gc_gate().Reserve();
+  const std::atomic<bool> logged{false};
+  ChunkEncoder encoder(chunks_, options_, reservation.get(), &logged);
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    if (!wanted.contains(ids[i])) continue;
+    ChunkTask task{chunks[i], &ids[i], /*id_known=*/true};
     RETURN_IF_ERROR(encoder.Encode(task));
   }
   RETURN_IF_ERROR(encoder.Flush());
@@ -322,6 +354,9 @@ absl::StatusOr<uint64_t> ContentStore::PutChunks(const std::vector<std::string>&
 absl::StatusOr<PutStats> ContentStore::Assemble(const std::vector<Digest>& ids,
                                                 const std::optional<Digest>& expected) {
   if (ids.empty()) return absl::InvalidArgumentError("content needs at least one chunk");
+  // Referenced before they are read, so gc keeps them until the manifest names them.
+  const auto reservation = db_->gc_gate().Reserve();
+  for (const Digest& id : ids) reservation->ReferenceChunk(id);
   ZSTD_DCtx* dctx = ZSTD_createDCtx();
   absl::Cleanup free_dctx = [dctx] { ZSTD_freeDCtx(dctx); };
   store::Manifest manifest;
@@ -369,6 +404,8 @@ absl::StatusOr<PutStats> ContentStore::Assemble(const std::vector<Digest>& ids,
   stats.size = total;
   stats.chunks = ids.size();
   manifest.set_size(total);
+  manifest.set_created_us(internal::NowMicros());
+  reservation->ReferenceContent(stats.content_id);
   rocksdb::WriteBatch batch;
   batch.Put(db_->cf(Cf::kManifests), internal::ToSlice(stats.content_id.Raw()),
             manifest.SerializeAsString());

@@ -107,8 +107,10 @@ class ContentStore {
   // only the chunks this store lacks (the HTTP API's uploads):
   //   MissingChunks(ids) -> PutChunks(the missing ones) -> Assemble(ids).
 
-  // The ids among `ids` that are not stored, in order, each once.
-  // Errors: Unavailable on I/O failure.
+  // The ids among `ids` that are not stored, in order, each once. The stored ones
+  // get a fresh reference time, so gc's grace period keeps them for the upload's
+  // later requests (docs/operations.md).
+  // Errors: Unavailable on I/O failure; DataLoss for a malformed chunk record.
   absl::StatusOr<std::vector<Digest>> MissingChunks(const std::vector<Digest>& ids);
   // Stores raw chunks (each hashed and compressed here, as Put does); returns how
   // many were new. Durable when it returns. Chunks nothing names yet are garbage

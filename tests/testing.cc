@@ -42,6 +42,21 @@ PutStats StoreTest::PutContent(absl::string_view data) {
   return stats.ok() ? *stats : PutStats();
 }
 
+store::Version StoreTest::CommitContent(const std::string& artifact,
+                                        absl::string_view data,
+                                        std::vector<std::string> inputs,
+                                        const std::string& alias) {
+  NewVersion v;
+  v.artifact = *ParseArtifactId(artifact);
+  v.content_id = PutContent(data).content_id;
+  v.inputs = std::move(inputs);
+  v.alias = alias;
+  v.creator = "test";
+  auto r = store_->artifacts().Commit(v);
+  EXPECT_TRUE(r.ok()) << artifact << ": " << r.status();
+  return r.ok() ? r->version : store::Version();
+}
+
 std::string RandomBytes(std::mt19937_64& rng, size_t n, bool compressible) {
   std::string out(n, '\0');
   size_t i = 0;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "store/store.h"
@@ -51,6 +52,11 @@ class StoreTest : public ::testing::Test {
   void SetUp() override { store_ = OpenTestStore(dir_.Sub("store")); }
   // Stores `data` as content; fails the test on error.
   PutStats PutContent(absl::string_view data);
+  // Stores `data` and commits it as the next version of `artifact` ("KIND/NAME"),
+  // made from `inputs`, with `alias` if not empty; fails the test on error.
+  store::Version CommitContent(const std::string& artifact, absl::string_view data,
+                               std::vector<std::string> inputs = {},
+                               const std::string& alias = "");
 
   ScratchDir dir_;
   std::unique_ptr<Store> store_;

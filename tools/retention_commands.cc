@@ -1,12 +1,14 @@
-// strata rm, why-kept, fsck, backup and restore: deleting versions, what protects
-// them, checking that the store is whole, and copying it (issue 5,
-// docs/operations.md).
+// strata rm, why-kept, gc, fsck, backup and restore: deleting versions, what
+// protects them, freeing their content, checking that the store is whole, and
+// copying it (issue 5, docs/operations.md).
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "features/definitions.h"
 #include "gc/fsck.h"
+#include "gc/gc.h"
 #include "store/render.h"
 #include "store/status_macros.h"
 #include "tools/commands.h"
@@ -126,6 +128,61 @@ absl::Status RunFsck(const Context& ctx, const FsckArgs& a) {
   return absl::OkStatus();
 }
 
+struct GcArgs {
+  bool dry_run = false, json = false, no_reclaim = false;
+  std::string grace = "1h";
+};
+
+absl::Status RunGc(const Context& ctx, const GcArgs& a) {
+  auto seconds = features::ParseDuration(a.grace);
+  if (!seconds.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--grace: ", seconds.status().message()));
+  }
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  gc::GcOptions options;
+  options.dry_run = a.dry_run;
+  options.grace = absl::Seconds(*seconds);
+  options.reclaim = !a.no_reclaim;
+  std::optional<ProgressBar> bar;
+  std::string phase;
+  options.progress = [&](absl::string_view now, uint64_t done, uint64_t total) {
+    if (phase != now) {
+      if (bar.has_value()) bar->Finish();
+      phase = std::string(now);
+      bar.emplace(absl::StrCat("gc: ", phase), total);
+    }
+    bar->Update(done);
+  };
+  ASSIGN_OR_RETURN(gc::GcReport r, client->Gc(options));
+  if (bar.has_value()) bar->Finish();
+  if (a.json) return Print(gc::GcReportJson(r) + "\n");
+  std::string out = absl::StrCat(
+      "read ", r.versions, " versions (", r.deleted_versions, " deleted), ", r.manifests,
+      " manifests, ", r.chunks, " chunks\n", "found ", r.chunks_found,
+      " garbage chunks (", FormatBytes(r.bytes_found), ") and ", r.manifests_found,
+      " manifests; within the ", a.grace, " grace period: ", r.manifests_young,
+      " unnamed manifests (their chunks stay) and ", r.chunks_young, " unnamed chunks\n");
+  if (r.dry_run) {
+    absl::StrAppend(&out, "dry run: nothing deleted\n");
+  } else {
+    absl::StrAppend(&out, "freed ", r.chunks_freed, " chunks (",
+                    FormatBytes(r.bytes_freed), ") and ", r.manifests_freed,
+                    " manifests");
+    if (r.chunks_kept > 0) {
+      absl::StrAppend(&out, "; kept ", r.chunks_kept, " that writers took meanwhile");
+    }
+    absl::StrAppend(&out, "\nstore files: ", FormatBytes(r.disk_bytes_before), " -> ",
+                    FormatBytes(r.disk_bytes_after));
+    if (r.bytes_rewritten > 0) {
+      absl::StrAppend(&out, " (", FormatBytes(r.bytes_rewritten),
+                      " of live chunks rewritten)");
+    }
+    absl::StrAppend(&out, "\n");
+  }
+  return Print(out);
+}
+
 absl::Status RunBackup(const Context& ctx, const std::string& dir) {
   ASSIGN_OR_RETURN(auto client, ctx.Client());
   ASSIGN_OR_RETURN(std::string path, client->Backup(dir));
@@ -168,6 +225,19 @@ void AddRetentionCommands(CLI::App& app, Context& ctx) {
   f->add_flag("--json", fsck->json, "Print JSON");
   f->callback(
       [&ctx, fsck] { ctx.action = [&ctx, fsck] { return RunFsck(ctx, *fsck); }; });
+
+  auto gc_args = std::make_shared<GcArgs>();
+  auto* g = app.add_subcommand(
+      "gc", "Free the chunks and manifests that no live version names");
+  g->add_flag("--dry-run", gc_args->dry_run, "Only report what would be freed");
+  g->add_option("--grace", gc_args->grace,
+                "Keep unnamed chunks and manifests younger than this (s, m, h, d)")
+      ->default_str("1h");
+  g->add_flag("--no-reclaim", gc_args->no_reclaim,
+              "Skip the compaction that returns the freed space to the disk now");
+  g->add_flag("--json", gc_args->json, "Print JSON");
+  g->callback(
+      [&ctx, gc_args] { ctx.action = [&ctx, gc_args] { return RunGc(ctx, *gc_args); }; });
 
   auto backup_dir = std::make_shared<std::string>();
   auto* b = app.add_subcommand(

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "rocksdb/utilities/transaction_db.h"
+#include "store/internal/gc_gate.h"
 
 namespace strata::internal {
 
@@ -69,6 +70,8 @@ class Db {
     return handles_[static_cast<int>(which)];
   }
   const std::string& dir() const { return dir_; }
+  // Coordinates gc with the writers of this process (store/internal/gc_gate.h).
+  GcGate& gc_gate() const { return gc_gate_; }
 
   // Point read. Returns nullopt when the key is absent.
   absl::StatusOr<std::optional<std::string>> Get(Cf cf, absl::string_view key) const;
@@ -113,6 +116,7 @@ class Db {
   std::string dir_;
   DbOptions options_;
   rocksdb::TransactionDB* db_ = nullptr;
+  mutable GcGate gc_gate_;
   std::array<rocksdb::ColumnFamilyHandle*, static_cast<int>(Cf::kCount)> handles_{};
 };
 
