@@ -133,7 +133,7 @@ absl::Status RunFsck(const Context& ctx, const FsckArgs& a) {
     absl::StrAppend(&out, "checked ", report.versions, " versions, ", report.contents,
                     " contents, ", report.chunks, " chunks, ", report.edges,
                     " lineage edges, ", report.aliases, " aliases");
-    if (online.has_value()) {
+    if (online.has_value() && online->views > 0) {
       absl::StrAppend(&out, ", ", online->entities, " online rows of ", online->views,
                       " feature views (sample seed ", online->seed, ")");
     }
