@@ -662,13 +662,18 @@ TEST_F(CliTest, FeaturesTrimAndFsckChecksTheOnlineTable) {
       << trimmed;
   EXPECT_EQ(Ok({"historical", "--spine", spine, "--features", "customer_stats:spend_7d"}),
             answer);
+  // The header is written before the spine is read; the error follows.
+  ProcessResult early = Strata(
+      {"historical", "--spine",
+       WriteFile("early.csv", "customer_id,event_timestamp\n1,2024-01-03T00:00:00Z\n"),
+       "--features", "customer_stats:spend_7d"});
+  EXPECT_EQ(early.exit_code, 1);
+  EXPECT_NE(early.err.find(":2: event_timestamp 2024-01-03T00:00:00Z is before feature "
+                           "view customer_stats's offline log retention horizon "
+                           "2024-01-04T00:00:00Z"),
+            std::string::npos)
+      << early.err;
   ExpectBadCommands({
-      {{"historical", "--spine",
-        WriteFile("early.csv", "customer_id,event_timestamp\n1,2024-01-03T00:00:00Z\n"),
-        "--features", "customer_stats:spend_7d"},
-       1,
-       "before feature view customer_stats's offline log retention horizon "
-       "2024-01-04T00:00:00Z"},
       {{"features", "trim", "nope", "--keep", "30d"}, 2, "no feature view nope"},
       {{"features", "trim", "customer_stats"}, 2, "give one of --before"},
       {{"features", "trim", "customer_stats", "--keep", "0"}, 2, "positive duration"},
@@ -716,6 +721,15 @@ TEST_F(CliTest, FeaturesTrimAndFsckChecksTheOnlineTable) {
   EXPECT_NE(json.out.find("\"versions\":[\"featureview/customer_stats@1\"]}"),
             std::string::npos)
       << json.out;
+  // A server runs the same check (GET /v1/fsck).
+  ServeStore();
+  ProcessResult remote = Strata({"fsck"});
+  EXPECT_EQ(remote.exit_code, 1);
+  EXPECT_EQ(remote.out.rfind("online row differs: feature view customer_stats entity "
+                             "customer_id=1: ",
+                             0),
+            0u)
+      << remote.out;
 }
 
 TEST_F(CliTest, CommandsForALocalStoreRefuseAServer) {
