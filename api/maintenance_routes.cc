@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/api.pb.h"
 #include "api/internal/routes.h"
+#include "features/online_check.h"
 #include "gc/fsck.h"
 #include "gc/gc.h"
 #include "store/json_writer.h"
@@ -14,8 +15,9 @@
 namespace strata::api::internal {
 namespace {
 
-// GET /v1/fsck[?deep=true]: gc::Fsck of the store, as `strata fsck --json` prints
-// it. 200 whatever it finds: the report says.
+// GET /v1/fsck[?deep=true]: gc::Fsck of the store and the online table's sample
+// check against the feature log, as `strata fsck --json` prints them. 200 whatever
+// it finds: the report says.
 absl::Status Check(const RouteContext& ctx, const httplib::Request& req,
                    httplib::Response& res) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kAdmin));
@@ -26,6 +28,12 @@ absl::Status Check(const RouteContext& ctx, const httplib::Request& req,
   gc::FsckOptions options;
   options.deep = deep == "true";
   ASSIGN_OR_RETURN(gc::FsckReport report, gc::Fsck(*ctx.store, options));
+  ASSIGN_OR_RETURN(features::OnlineCheckReport online,
+                   features::CheckOnlineAgainstLog(*ctx.store, {}));
+  for (const features::OnlineCheckProblem& p : online.problems) {
+    report.problems.push_back(
+        {p.kind, absl::StrCat(p.detail, " (sample seed ", online.seed, ")"), p.versions});
+  }
   if (WantsProtobuf(req)) {
     FsckReportView view;
     view.set_versions(report.versions);

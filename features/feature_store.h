@@ -120,6 +120,31 @@ struct ReproduceResult {
   HistoricalResult result;
 };
 
+struct LogTrimOptions {
+  // Read the log and report what would go, writing nothing (not even the horizon).
+  // Default false.
+  bool dry_run = false;
+  // Called after each entity with the log bytes read so far and an estimate of the
+  // view's log bytes (RocksDB's approximate size; never below the bytes read).
+  std::function<void(uint64_t done, uint64_t total)> progress;
+};
+
+// What FeatureStore::TrimLog read and dropped (or, dry run, would drop).
+struct LogTrimReport {
+  std::string view;
+  Micros horizon = 0;
+  bool dry_run = false;
+  IngestPosition at;                  // the committed ingests the trim considered
+  uint64_t entities = 0;              // entities with rows in the log
+  uint64_t rows_before = 0;           // rows of committed ingests
+  uint64_t rows_dropped = 0;          // rows removed
+  uint64_t rows_kept_at_horizon = 0;  // rows at or before the horizon kept
+  uint64_t chunks_dropped = 0;        // log chunks removed whole
+  uint64_t chunks_rewritten = 0;      // log chunks rewritten with fewer rows
+  // Keys and values of the view's log, before and after (dry run: as it would be).
+  uint64_t bytes_before = 0, bytes_after = 0;
+};
+
 enum class FeatureStatus : uint8_t { kPresent, kNotFound, kNullValue, kOutsideMaxAge };
 absl::string_view FeatureStatusName(FeatureStatus status);
 
@@ -255,7 +280,10 @@ class FeatureStore {
   // feature. Spine order is kept; memory is bounded by the block size, not the spine.
   // Errors: InvalidArgument for a bad feature reference, a spine missing a join key
   // or event_timestamp, or a bad value (naming line and column); NotFound for an
-  // unknown view or feature.
+  // unknown view or feature; FailedPrecondition for a spine row before a view's log
+  // retention horizon (TrimLog), or, for a request that sees less than the trim did
+  // (an older ingest position, an as-of before the horizon), for a row whose answer
+  // the trim may have changed (naming the view, the row and the horizon).
   absl::StatusOr<HistoricalResult> Historical(const HistoricalRequest& request,
                                               ByteSource& spine, ByteSink& out) const;
   // The same with the spine named: a CSV file, "-" for standard input, or
@@ -307,6 +335,22 @@ class FeatureStore {
   // or missing column, ragged columns, no rows, a null join key or event time, or a
   // value not of the column's type (naming the column and the row, from 1).
   absl::Status PushOnline(const std::string& view, const RowColumns& rows, Micros now);
+
+  // Offline log retention: removes from `view`'s log the rows whose event time is
+  // at or before `horizon` that no point-in-time answer at a time at or after the
+  // horizon can pick, keeping per entity the row in force at the horizon (and, for
+  // rows that arrived late, each row an as-of or created-cutoff answer at or after
+  // the horizon could pick). Answers at or after the horizon do not change; the
+  // horizon is recorded, and a retrieval asking for a time before it fails
+  // (docs/features.md, "Log retention"). Rows of ingests not committed when the trim
+  // starts are left alone, so concurrent ingests lose nothing; the removal is one
+  // atomic step (one ingested SST file), and trimming again with the same horizon
+  // removes nothing more. The online table is untouched. Thread-safe; trims of one
+  // process run one at a time.
+  // Errors: NotFound for an unknown view; InvalidArgument for a horizon in the
+  // future; DataLoss for a malformed log chunk; Unavailable when RocksDB fails.
+  absl::StatusOr<LogTrimReport> TrimLog(const std::string& view, Micros horizon,
+                                        const LogTrimOptions& options);
 
   // What the store has received now.
   absl::StatusOr<IngestPosition> Position() const;

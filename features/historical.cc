@@ -41,6 +41,12 @@ struct ViewPlan {
   std::vector<size_t> output;             // and output positions
   std::vector<size_t> spine_key_columns;  // spine column of each join key
   std::string prefix;                     // the view's key prefix
+  // The log's retention horizon, when it was trimmed (read with the log's snapshot).
+  std::optional<LogHorizon> horizon;
+  // Whether the request sees all the trim saw (its ingest position and as-of), so
+  // that every answer at or after the horizon is exact; when not, an answer is
+  // given only where no trimmed row can matter.
+  bool sees_trim = true;
 };
 
 struct Plan {
@@ -108,6 +114,18 @@ bool IngestVisible(uint64_t ingest, const IngestPosition& at) {
          std::find(at.pending.begin(), at.pending.end(), ingest) == at.pending.end();
 }
 
+// Whether `at` sees every ingest the trim recorded in `h` saw committed.
+bool SeesTrim(const IngestPosition& at, const LogHorizon& h) {
+  if (at.position < h.position()) return false;
+  for (uint64_t p : at.pending) {
+    if (p <= h.position() &&
+        std::find(h.pending().begin(), h.pending().end(), p) == h.pending().end()) {
+      return false;
+    }
+  }
+  return true;
+}
+
 struct Lookup {
   uint64_t k0, k1;     // target bytes 4..20, big-endian: most comparisons end here
   const char* target;  // VIEW ENTITY ~T, in SpineRows::keys
@@ -129,12 +147,17 @@ bool TargetLess(const Lookup& a, const Lookup& b) {
 // found[row] = (offset, length), length UINT32_MAX when there is none. The lookups
 // come sorted by entity: each entity's chunks are read once, by one iterator that
 // steps to the next entity when it is near and seeks when it is not.
-absl::Status RunLookups(const internal::Db& db, const ResolvedView& view,
-                        const IngestPosition& at, const HistoricalRequest& request,
+// `snapshot`: the state the plan's horizons were read in. `row_base`: the spine row
+// number (from 1) of the block's first row, for errors.
+absl::Status RunLookups(const internal::Db& db, const ViewPlan& plan,
+                        const rocksdb::Snapshot* snapshot, const IngestPosition& at,
+                        const HistoricalRequest& request, uint64_t row_base,
                         const Lookup* begin, const Lookup* end, std::string* arena,
                         std::vector<std::pair<uint64_t, uint32_t>>* found,
                         uint64_t* matched) {
+  const ResolvedView& view = *plan.view;
   rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
   // A sweep in key order that reads most blocks once: large reads, and no churn
   // in the block cache other readers rely on.
   ro.readahead_size = 4 << 20;
@@ -208,6 +231,26 @@ absl::Status RunLookups(const internal::Db& db, const ResolvedView& view,
       RETURN_IF_ERROR(internal::FromRocks(it->status(), "reading the feature log"));
     }
     for (const Best& b : best) *matched += b.found;
+    if (!plan.sees_trim) {
+      // Trimmed rows all have event times at or before the horizon: an answer
+      // found after it, or a TTL window that ends after it, is what the whole log
+      // gives; anything else might have been a trimmed row.
+      const Micros h = plan.horizon->horizon_us();
+      for (size_t i = 0; i < best.size(); ++i) {
+        const Lookup& l = group[i];
+        if (best[i].found && best[i].event > h) continue;
+        if (ttl > 0 && l.t > h && l.t - h > ttl) continue;
+        return absl::FailedPreconditionError(absl::StrCat(
+            request.spine_name, " row ", row_base + l.row, " at ", FormatTimestamp(l.t),
+            ": feature view ", view.def.name(), "'s offline log was trimmed to horizon ",
+            FormatTimestamp(h), " at ingest position ", plan.horizon->position(),
+            ", and this request sees less than that trim did (",
+            !SeesTrim(at, *plan.horizon)
+                ? absl::StrCat("ingest position ", at.position)
+                : absl::StrCat("rows created as of ", FormatTimestamp(*request.as_of)),
+            "): the row in force may be one the trim removed"));
+      }
+    }
     group = group_end;
   }
   return absl::OkStatus();
@@ -220,6 +263,7 @@ struct SpineRows {
   std::vector<std::vector<Lookup>> lookups;               // per view
   uint64_t lines = 0;                                     // lines the part spans
   std::optional<std::pair<uint64_t, std::string>> error;  // local line, message
+  absl::StatusCode error_code = absl::StatusCode::kInvalidArgument;
 };
 
 // `capacity`: rows to reserve room for (fresh memory grown by doubling is copied and
@@ -250,6 +294,16 @@ void ParseSpineRows(const Plan& plan, const HistoricalRequest& request, size_t c
     out->raws.push_back(records.raw());
     for (size_t v = 0; v < plan.views.size(); ++v) {
       const ViewPlan& vp = plan.views[v];
+      if (vp.horizon.has_value() && *t < vp.horizon->horizon_us()) {
+        out->error = {records.line(),
+                      absl::StrCat("event_timestamp ", FormatTimestamp(*t),
+                                   " is before feature view ", vp.view->def.name(),
+                                   "'s offline log retention horizon ",
+                                   FormatTimestamp(vp.horizon->horizon_us()),
+                                   ": rows in force before it were trimmed")};
+        out->error_code = absl::StatusCode::kFailedPrecondition;
+        return;
+      }
       std::string& keys = out->keys;
       const size_t start = keys.size();
       keys.append(vp.prefix);
@@ -338,16 +392,29 @@ std::string VersionRef(const store::Version& v) {
 absl::StatusOr<HistoricalResult> FeatureStore::Historical(
     const HistoricalRequest& request, ByteSource& spine, ByteSink& out) const {
   ASSIGN_OR_RETURN(Plan plan, MakePlan(*impl_, request));
+  const internal::Db& db = store_->internal_db();
+  // One snapshot for the position, the retention horizons and the log: a trim
+  // records its horizon before it removes rows, so a snapshot without the horizon
+  // has all the rows.
+  rocksdb::ManagedSnapshot snapshot(db.raw());
   if (request.at.has_value()) {
     plan.at = *request.at;
   } else {
-    ASSIGN_OR_RETURN(plan.at, impl_->tables.Position());
+    ASSIGN_OR_RETURN(plan.at, impl_->tables.Position(snapshot.snapshot()));
+  }
+  for (auto& vp : plan.views) {
+    ASSIGN_OR_RETURN(vp.horizon,
+                     impl_->tables.Horizon(vp.view->def.name(), snapshot.snapshot()));
+    if (vp.horizon.has_value()) {
+      vp.sees_trim =
+          SeesTrim(plan.at, *vp.horizon) &&
+          (!request.as_of.has_value() || *request.as_of >= vp.horizon->horizon_us());
+    }
   }
   HistoricalResult result;
   for (const auto& vp : plan.views)
     result.view_versions[vp.view->def.name()] = vp.view->version;
   result.at = plan.at;
-  const internal::Db& db = store_->internal_db();
 
   CsvBlockReader reader(&spine, kSpineBlockBytes);
   ByteBuffer buffer;
@@ -417,12 +484,14 @@ absl::StatusOr<HistoricalResult> FeatureStore::Historical(
     for (int p = 0; p < 2; ++p) {
       if (parts[p].error.has_value()) {
         const uint64_t at = line + (p == 1 ? parts[0].lines : 0) + parts[p].error->first;
-        return absl::InvalidArgumentError(
+        return absl::Status(
+            parts[p].error_code,
             absl::StrCat(request.spine_name, ":", at, ": ", parts[p].error->second));
       }
     }
     line += parts[0].lines + parts[1].lines;
     const size_t rows = parts[0].raws.size() + parts[1].raws.size();
+    const uint64_t row_base = result.rows + 1;
     const auto base = static_cast<uint32_t>(parts[0].raws.size());
     raws = std::move(parts[0].raws);
     raws.insert(raws.end(), parts[1].raws.begin(), parts[1].raws.end());
@@ -456,13 +525,14 @@ absl::StatusOr<HistoricalResult> FeatureStore::Historical(
       std::vector<std::pair<uint64_t, uint32_t>> found2(rows, {0, UINT32_MAX});
       std::thread helper([&] {
         std::sort(ls.begin() + mid, ls.end(), TargetLess);
-        status[1] =
-            RunLookups(db, *plan.views[v].view, plan.at, request, ls.data() + mid,
-                       ls.data() + ls.size(), &arenas[2 * v + 1], &found2, &matched[1]);
+        status[1] = RunLookups(db, plan.views[v], snapshot.snapshot(), plan.at, request,
+                               row_base, ls.data() + mid, ls.data() + ls.size(),
+                               &arenas[2 * v + 1], &found2, &matched[1]);
       });
       std::sort(ls.begin(), ls.begin() + mid, TargetLess);
-      status[0] = RunLookups(db, *plan.views[v].view, plan.at, request, ls.data(),
-                             ls.data() + mid, &arenas[2 * v], &found[v], &matched[0]);
+      status[0] =
+          RunLookups(db, plan.views[v], snapshot.snapshot(), plan.at, request, row_base,
+                     ls.data(), ls.data() + mid, &arenas[2 * v], &found[v], &matched[0]);
       helper.join();
       RETURN_IF_ERROR(status[0]);
       RETURN_IF_ERROR(status[1]);

@@ -1129,6 +1129,7 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   record.set_min_event_us(min_event);
   record.set_max_event_us(max_event);
   record.set_bulk(result.bulk);
+  record.set_update_online(options.update_online);
   RETURN_IF_ERROR(impl_->tables.Commit(
       record, internal::VersionNode("dataset", dataset_name, dataset.version.number()),
       internal::VersionNode("featureview", view_name, view->version), online));

@@ -24,6 +24,7 @@ std::string PendingKey(uint64_t ingest) {
   codec::PutBE64(&key, ingest);
   return key;
 }
+std::string HorizonKey(absl::string_view name) { return absl::StrCat("h/", name); }
 std::string IngestKey(uint64_t ingest) {
   std::string key = "i/";
   codec::PutBE64(&key, ingest);
@@ -185,18 +186,66 @@ absl::Status FeatureTables::Commit(
   return done.status();
 }
 
-absl::StatusOr<IngestPosition> FeatureTables::Position() const {
+absl::StatusOr<IngestPosition> FeatureTables::Position(
+    const rocksdb::Snapshot* snapshot) const {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
   IngestPosition at;
-  ASSIGN_OR_RETURN(auto committed, db_->Get(Cf::kFeatureMeta, kCommittedKey));
-  if (committed.has_value() && committed->size() == 8) {
-    at.position = codec::GetBE64(committed->data());
-  }
-  for (auto c = db_->Scan(Cf::kFeatureMeta, "p/"); c->Valid(); c->Next()) {
-    if (c->key().size() != 10) continue;
-    const uint64_t ingest = codec::GetBE64(c->key().data() + 2);
+  std::string committed;
+  rocksdb::Status s = db_->raw()->Get(ro, db_->cf(Cf::kFeatureMeta),
+                                      internal::ToSlice(kCommittedKey), &committed);
+  if (!s.ok() && !s.IsNotFound()) return internal::FromRocks(s, "read");
+  if (s.ok() && committed.size() == 8) at.position = codec::GetBE64(committed.data());
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->raw()->NewIterator(ro, db_->cf(Cf::kFeatureMeta)));
+  for (it->Seek("p/"); it->Valid() && it->key().starts_with("p/"); it->Next()) {
+    if (it->key().size() != 10) continue;
+    const uint64_t ingest = codec::GetBE64(it->key().data() + 2);
     if (ingest < at.position) at.pending.push_back(ingest);
   }
+  RETURN_IF_ERROR(internal::FromRocks(it->status(), "read"));
   return at;
+}
+
+absl::StatusOr<std::optional<LogHorizon>> FeatureTables::Horizon(
+    const std::string& view, const rocksdb::Snapshot* snapshot) const {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
+  std::string value;
+  rocksdb::Status s =
+      db_->raw()->Get(ro, db_->cf(Cf::kFeatureMeta), HorizonKey(view), &value);
+  if (s.IsNotFound()) return std::optional<LogHorizon>();
+  RETURN_IF_ERROR(internal::FromRocks(s, "read"));
+  LogHorizon h;
+  if (!h.ParseFromString(value)) {
+    return absl::DataLossError(
+        absl::StrCat("unreadable log retention horizon of feature view ", view));
+  }
+  return h;
+}
+
+absl::StatusOr<LogHorizon> FeatureTables::RecordHorizon(const std::string& view,
+                                                        Micros horizon,
+                                                        const IngestPosition& at,
+                                                        uint64_t dropped) {
+  const std::string key = HorizonKey(view);
+  return internal::InTransaction(
+      *db_, [&](rocksdb::Transaction* txn) -> absl::StatusOr<LogHorizon> {
+        ASSIGN_OR_RETURN(auto stored, internal::LockRecord<LogHorizon>(
+                                          txn, *db_, Cf::kFeatureMeta, key,
+                                          "feature log retention horizon"));
+        LogHorizon h = stored.value_or(LogHorizon());
+        if (!stored.has_value() || horizon > h.horizon_us()) h.set_horizon_us(horizon);
+        if (dropped > 0) {
+          h.set_position(at.position);
+          h.clear_pending();
+          for (uint64_t p : at.pending) h.add_pending(p);
+          h.set_rows_dropped(h.rows_dropped() + dropped);
+        }
+        h.set_trimmed_us(internal::NowMicros());
+        RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kFeatureMeta, key, h));
+        return h;
+      });
 }
 
 }  // namespace strata::features

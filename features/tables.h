@@ -59,7 +59,20 @@ class FeatureTables {
                       const std::string& view_node,
                       const std::vector<std::pair<std::string, std::string>>& online);
 
-  absl::StatusOr<IngestPosition> Position() const;
+  // What the store had received: at `snapshot` when given, else now.
+  absl::StatusOr<IngestPosition> Position(
+      const rocksdb::Snapshot* snapshot = nullptr) const;
+
+  // The view's log retention horizon record ("h/" NAME), at `snapshot` when given;
+  // nullopt when its log was never trimmed. Errors: DataLoss for a malformed record.
+  absl::StatusOr<std::optional<LogHorizon>> Horizon(
+      const std::string& view, const rocksdb::Snapshot* snapshot = nullptr) const;
+
+  // Raises the view's recorded horizon to `horizon` (never lowers it) and, when
+  // `dropped` > 0, records `at` as the position the trim read and adds `dropped` to
+  // the rows dropped; one transaction.
+  absl::StatusOr<LogHorizon> RecordHorizon(const std::string& view, Micros horizon,
+                                           const IngestPosition& at, uint64_t dropped);
 
  private:
   internal::Db* db_;

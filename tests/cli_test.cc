@@ -7,8 +7,10 @@
 #include <memory>
 #include <regex>
 
+#include "features/codec.h"
 #include "gtest/gtest.h"
 #include "store/digest.h"
+#include "store/internal/db.h"
 #include "store/store.h"
 #include "tests/subprocess.h"
 #include "tests/testing.h"
@@ -626,6 +628,108 @@ TEST_F(CliTest, ServeRefusesBadAddresses) {
       {{"serve", "--listen", "10.0.0.300:80"}, 2, "is not an IPv4 address"},
       {{"serve", "--listen", "127.0.0.1:70000"}, 2, "PORT 0..65535"},
   });
+}
+
+TEST_F(CliTest, FeaturesTrimAndFsckChecksTheOnlineTable) {
+  Ok({"apply", WriteFile("defs.yaml", std::string(testing::kExampleDefinitions))});
+  Ok({"ingest", "customer_stats",
+      WriteFile("events.csv",
+                "customer_id,event_timestamp,spend_7d,segment\n"
+                "1,2024-01-01T00:00:00Z,1,a\n1,2024-01-02T00:00:00Z,2,b\n"
+                "1,2024-01-05T00:00:00Z,5,c\n2,2024-01-03T00:00:00Z,3,d\n")});
+  const std::string spine = WriteFile("spine.csv",
+                                      "customer_id,event_timestamp\n"
+                                      "1,2024-01-04T00:00:00Z\n");
+  const std::string answer =
+      Ok({"historical", "--spine", spine, "--features", "customer_stats:spend_7d"});
+  EXPECT_EQ(answer, "customer_id,event_timestamp,spend_7d\n1,2024-01-04T00:00:00Z,2\n");
+
+  const std::string dry = Ok({"features", "trim", "customer_stats", "--before",
+                              "2024-01-04T00:00:00Z", "--dry-run"});
+  EXPECT_EQ(dry.rfind("would drop 1 of 4 rows of featureview/customer_stats before "
+                      "2024-01-04T00:00:00Z (2 entities, 2 rows kept in force at the "
+                      "horizon); log ",
+                      0),
+            0u)
+      << dry;
+  const std::string trimmed = Ok({"features", "trim", "customer_stats", "--before",
+                                  "2024-01-04T00:00:00Z", "--json"});
+  EXPECT_NE(trimmed.find("\"featureview\":\"customer_stats\",\"horizon\":\"2024-01-04T"
+                         "00:00:00Z\",\"dry_run\":false,\"ingest_position\":1,"
+                         "\"entities\":2,\"rows_before\":4,\"rows_dropped\":1,"
+                         "\"rows_kept_at_horizon\":2,"),
+            std::string::npos)
+      << trimmed;
+  EXPECT_EQ(Ok({"historical", "--spine", spine, "--features", "customer_stats:spend_7d"}),
+            answer);
+  // The header is written before the spine is read; the error follows.
+  ProcessResult early = Strata(
+      {"historical", "--spine",
+       WriteFile("early.csv", "customer_id,event_timestamp\n1,2024-01-03T00:00:00Z\n"),
+       "--features", "customer_stats:spend_7d"});
+  EXPECT_EQ(early.exit_code, 1);
+  EXPECT_NE(early.err.find(":2: event_timestamp 2024-01-03T00:00:00Z is before feature "
+                           "view customer_stats's offline log retention horizon "
+                           "2024-01-04T00:00:00Z"),
+            std::string::npos)
+      << early.err;
+  ExpectBadCommands({
+      {{"features", "trim", "nope", "--keep", "30d"}, 2, "no feature view nope"},
+      {{"features", "trim", "customer_stats"}, 2, "give one of --before"},
+      {{"features", "trim", "customer_stats", "--keep", "0"}, 2, "positive duration"},
+      {{"features", "trim", "customer_stats", "--before", "2999-01-01"},
+       2,
+       "is in the future"},
+  });
+
+  // fsck samples the online table against the log.
+  EXPECT_NE(Ok({"fsck", "--seed", "5"})
+                .find(", 2 online rows of 1 feature views (sample seed 5): no problems"),
+            std::string::npos);
+  {
+    // Customer 1's online row, its times kept, another value.
+    auto store = Store::Open(store_dir_, StoreOptions());
+    ASSERT_TRUE(store.ok());
+    internal::Db& db = (*store)->internal_db();
+    std::string key, value;
+    features::codec::PutBE32(&key, 1);
+    features::codec::AppendEntityPart(&key, features::Value(int64_t{1}));
+    ASSERT_TRUE(db.raw()
+                    ->Get(rocksdb::ReadOptions(), db.cf(internal::Cf::kFeatureOnline),
+                          key, &value)
+                    .ok());
+    value.back() ^= 1;
+    ASSERT_TRUE(db.raw()
+                    ->Put(rocksdb::WriteOptions(), db.cf(internal::Cf::kFeatureOnline),
+                          key, value)
+                    .ok());
+  }
+  ProcessResult fsck = Strata({"fsck", "--seed", "5"});
+  EXPECT_EQ(fsck.exit_code, 1);
+  EXPECT_EQ(fsck.err, "error: fsck found 1 problem\n");
+  EXPECT_EQ(fsck.out.rfind("online row differs: feature view customer_stats entity "
+                           "customer_id=1: online row (event 2024-01-05T00:00:00Z",
+                           0),
+            0u)
+      << fsck.out;
+  ProcessResult json = Strata({"fsck", "--json"});
+  EXPECT_EQ(json.exit_code, 1);
+  EXPECT_NE(json.out.find("{\"kind\":\"online row differs\",\"detail\":\"feature view "
+                          "customer_stats entity customer_id=1: "),
+            std::string::npos)
+      << json.out;
+  EXPECT_NE(json.out.find("\"versions\":[\"featureview/customer_stats@1\"]}"),
+            std::string::npos)
+      << json.out;
+  // A server runs the same check (GET /v1/fsck).
+  ServeStore();
+  ProcessResult remote = Strata({"fsck"});
+  EXPECT_EQ(remote.exit_code, 1);
+  EXPECT_EQ(remote.out.rfind("online row differs: feature view customer_stats entity "
+                             "customer_id=1: ",
+                             0),
+            0u)
+      << remote.out;
 }
 
 TEST_F(CliTest, CommandsForALocalStoreRefuseAServer) {

@@ -1,4 +1,4 @@
-// apply, ingest, historical, reproduce, online.
+// apply, ingest, historical, reproduce, online, features trim.
 #include <unistd.h>
 
 #include <filesystem>
@@ -6,9 +6,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "features/definitions.h"
 #include "features/feature_store.h"
 #include "features/registry.h"
+#include "store/render.h"
 #include "store/status_macros.h"
 #include "tools/commands.h"
 #include "tools/progress.h"
@@ -265,6 +267,81 @@ absl::Status RunOnline(const Context& ctx, const OnlineArgs& a) {
   return Print(FormatTable(rows));
 }
 
+struct TrimArgs {
+  std::string view, before, keep;
+  bool dry_run = false, json = false;
+};
+
+// strata features trim: offline log retention of one view (FeatureStore::TrimLog).
+// Local only: it rewrites the log through RocksDB's file ingestion.
+absl::Status RunTrim(const Context& ctx, const TrimArgs& a) {
+  if (a.before.empty() == a.keep.empty()) {
+    return absl::InvalidArgumentError("give one of --before TIME and --keep DURATION");
+  }
+  features::Micros horizon;
+  if (!a.before.empty()) {
+    auto t = features::ParseTimestamp(a.before, features::TimeUnit::kSeconds);
+    if (!t.ok())
+      return absl::InvalidArgumentError(absl::StrCat("--before: ", t.status().message()));
+    horizon = *t;
+  } else {
+    auto keep = features::ParseDuration(a.keep);
+    if (!keep.ok() || *keep <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--keep ", a.keep, ": expected a positive duration such as 90d"));
+    }
+    horizon = absl::ToUnixMicros(absl::Now()) - *keep * 1000000;
+  }
+  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
+  features::FeatureStore fs(store.get());
+  features::LogTrimOptions options;
+  options.dry_run = a.dry_run;
+  std::optional<ProgressBar> bar;
+  options.progress = [&](uint64_t done, uint64_t total) {
+    if (!bar.has_value()) bar.emplace(a.dry_run ? "trim --dry-run" : "trim", total);
+    bar->Update(done);
+  };
+  auto r = fs.TrimLog(a.view, horizon, options);
+  if (bar.has_value()) bar->Finish();
+  if (!r.ok()) return r.status();
+  if (a.json) {
+    JsonWriter w;
+    w.BeginObject()
+        .Key("featureview")
+        .String(r->view)
+        .Key("horizon")
+        .String(features::FormatTimestamp(r->horizon))
+        .Key("dry_run")
+        .Bool(r->dry_run)
+        .Key("ingest_position")
+        .Uint(r->at.position)
+        .Key("entities")
+        .Uint(r->entities)
+        .Key("rows_before")
+        .Uint(r->rows_before)
+        .Key("rows_dropped")
+        .Uint(r->rows_dropped)
+        .Key("rows_kept_at_horizon")
+        .Uint(r->rows_kept_at_horizon)
+        .Key("chunks_dropped")
+        .Uint(r->chunks_dropped)
+        .Key("chunks_rewritten")
+        .Uint(r->chunks_rewritten)
+        .Key("bytes_before")
+        .Uint(r->bytes_before)
+        .Key("bytes_after")
+        .Uint(r->bytes_after)
+        .EndObject();
+    return Print(w.Take() + "\n");
+  }
+  return Print(absl::StrCat(
+      r->dry_run ? "would drop " : "dropped ", r->rows_dropped, " of ", r->rows_before,
+      " rows of featureview/", r->view, " before ", features::FormatTimestamp(r->horizon),
+      " (", r->entities, " entities, ", r->rows_kept_at_horizon,
+      " rows kept in force at the horizon); log ", FormatBytes(r->bytes_before), " -> ",
+      FormatBytes(r->bytes_after), "\n"));
+}
+
 }  // namespace
 
 void AddFeatureCommands(CLI::App& app, Context& ctx) {
@@ -339,6 +416,21 @@ void AddFeatureCommands(CLI::App& app, Context& ctx) {
   o->callback([&ctx, online] {
     ctx.action = [&ctx, online] { return RunOnline(ctx, *online); };
   });
+
+  auto* group = app.add_subcommand("features", "Feature log maintenance");
+  group->require_subcommand(1);
+  auto trim = std::make_shared<TrimArgs>();
+  auto* t = group->add_subcommand(
+      "trim",
+      "Drop a feature view's offline log rows before a horizon that no answer at or "
+      "after it can use");
+  t->add_option("featureview", trim->view, "Feature view name")->required();
+  t->add_option("--before", trim->before, "The horizon: RFC 3339 or epoch seconds");
+  t->add_option("--keep", trim->keep, "The horizon as now minus this (90d, 12h)");
+  t->add_flag("--dry-run", trim->dry_run, "Report what would go; change nothing");
+  t->add_flag("--json", trim->json, "Print the report as JSON");
+  t->callback(
+      [&ctx, trim] { ctx.action = [&ctx, trim] { return RunTrim(ctx, *trim); }; });
 }
 
 }  // namespace strata::cli

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "features/definitions.h"
+#include "features/online_check.h"
 #include "gc/fsck.h"
 #include "gc/gc.h"
 #include "store/render.h"
@@ -88,10 +89,22 @@ absl::Status RunWhyKept(const Context& ctx, const WhyKeptArgs& a) {
 
 struct FsckArgs {
   bool deep = false, json = false;
+  uint64_t seed = 0;
 };
 
 absl::Status RunFsck(const Context& ctx, const FsckArgs& a) {
-  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  // Locally the online table is also checked against the feature log, on a sample
+  // (a server's GET /v1/fsck does the same on its side).
+  std::unique_ptr<Store> store;
+  std::unique_ptr<StoreClient> client;
+  if (ctx.server.empty()) {
+    ASSIGN_OR_RETURN(store, ctx.OpenStore());
+    client = LocalClient(store.get());
+  } else if (a.seed != 0) {
+    return absl::InvalidArgumentError("--seed works on a local store only");
+  } else {
+    ASSIGN_OR_RETURN(client, ctx.Client());
+  }
   gc::FsckOptions options;
   options.deep = a.deep;
   std::optional<ProgressBar> bar;
@@ -101,6 +114,17 @@ absl::Status RunFsck(const Context& ctx, const FsckArgs& a) {
   };
   ASSIGN_OR_RETURN(gc::FsckReport report, client->Fsck(options));
   if (bar.has_value()) bar->Finish();
+  std::optional<features::OnlineCheckReport> online;
+  if (store != nullptr) {
+    features::OnlineCheckOptions online_options;
+    online_options.seed = a.seed;
+    ASSIGN_OR_RETURN(online, features::CheckOnlineAgainstLog(*store, online_options));
+    for (const features::OnlineCheckProblem& p : online->problems) {
+      report.problems.push_back(
+          {p.kind, absl::StrCat(p.detail, " (sample seed ", online->seed, ")"),
+           p.versions});
+    }
+  }
   std::string out;
   if (a.json) {
     out = gc::FsckReportJson(report, a.deep) + "\n";
@@ -111,6 +135,10 @@ absl::Status RunFsck(const Context& ctx, const FsckArgs& a) {
     absl::StrAppend(&out, "checked ", report.versions, " versions, ", report.contents,
                     " contents, ", report.chunks, " chunks, ", report.edges,
                     " lineage edges, ", report.aliases, " aliases");
+    if (online.has_value() && online->views > 0) {
+      absl::StrAppend(&out, ", ", online->entities, " online rows of ", online->views,
+                      " feature views (sample seed ", online->seed, ")");
+    }
     if (a.deep) absl::StrAppend(&out, "; read ", FormatBytes(report.bytes_read));
     absl::StrAppend(&out, ": ",
                     report.problems.empty()
@@ -223,6 +251,9 @@ void AddRetentionCommands(CLI::App& app, Context& ctx) {
   f->add_flag("--deep", fsck->deep,
               "Also read every chunk, check its hash and recompute each content id");
   f->add_flag("--json", fsck->json, "Print JSON");
+  f->add_option(
+      "--seed", fsck->seed,
+      "Seed of the online table's sample check (default: a fresh one, printed)");
   f->callback(
       [&ctx, fsck] { ctx.action = [&ctx, fsck] { return RunFsck(ctx, *fsck); }; });
 

@@ -1,0 +1,305 @@
+// FeatureStore::TrimLog: offline log retention. The view's log is read once under a
+// snapshot; per entity, the rows at or before the horizon that no answer at or after
+// it can pick are found, and one SST file carrying range tombstones over the chunks
+// holding them, and the rewritten chunks of those that also hold kept rows, is
+// ingested: the trim is one atomic step (docs/format.md, "Trimming the log").
+//
+// Why not the alternatives: a compaction filter sees one chunk at a time, but whether
+// a row may go depends on the entity's other rows; a WriteBatch of range deletions
+// would put one tombstone per entity in the memtable, where every new iterator
+// fragments them all again, and would be bounded by memory rather than streamed.
+#include <algorithm>
+#include <mutex>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
+#include "features/codec.h"
+#include "features/feature_store.h"
+#include "features/impl.h"
+#include "features/scratch.h"
+#include "rocksdb/sst_file_writer.h"
+#include "store/internal/records.h"
+#include "store/internal/rocks_status.h"
+#include "store/status_macros.h"
+
+namespace strata::features {
+namespace {
+
+using internal::Cf;
+
+// Trims of one process run one at a time: two trims of a view could otherwise
+// each rewrite a chunk from what it read, the later undoing the earlier. (The
+// store's RocksDB lock keeps other processes out.) Trims are rare; one lock for
+// all views is enough.
+std::mutex trim_mu;
+
+// One row at or before the horizon.
+struct OldRow {
+  Micros event, created;
+  uint64_t ingest;
+  uint32_t chunk, row;  // index into the entity's chunks, row in the chunk
+  bool Beats(const OldRow& o) const {
+    if (event != o.event) return event > o.event;
+    if (created != o.created) return created > o.created;
+    return ingest > o.ingest;
+  }
+};
+
+// Marks in `keep` (by position in `rows`) the rows at or before the horizon that
+// some answer at a time t >= horizon can pick. Such an answer picks the largest
+// (event, created, ingest) among rows created at most at some limit c >= horizon
+// (c: the as-of time or, with created-cutoff, t; unbounded without either). As c
+// grows the candidates only grow, so the rows picked are the successive maxima:
+// the largest of the rows created at or before the horizon, then each row, in
+// created order, that beats every row created no later than itself.
+void MarkKept(std::vector<OldRow>* rows, Micros horizon, std::vector<bool>* keep) {
+  std::vector<uint32_t> order(rows->size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return (*rows)[a].created < (*rows)[b].created;
+  });
+  keep->assign(rows->size(), false);
+  int64_t best = -1;
+  size_t i = 0;
+  for (; i < order.size() && (*rows)[order[i]].created <= horizon; ++i) {
+    if (best < 0 || (*rows)[order[i]].Beats((*rows)[best])) best = order[i];
+  }
+  if (best >= 0) (*keep)[best] = true;
+  while (i < order.size()) {
+    // One created time at a time: its best row, when it beats all earlier ones.
+    const Micros created = (*rows)[order[i]].created;
+    int64_t group_best = -1;
+    for (; i < order.size() && (*rows)[order[i]].created == created; ++i) {
+      if (group_best < 0 || (*rows)[order[i]].Beats((*rows)[group_best])) {
+        group_best = order[i];
+      }
+    }
+    if (best < 0 || (*rows)[group_best].Beats((*rows)[best])) {
+      best = group_best;
+      (*keep)[best] = true;
+    }
+  }
+}
+
+// One chunk of the entity at hand, as read.
+struct ChunkRead {
+  std::string key, value;
+  uint64_t ingest;
+  bool visible;
+  uint32_t kept = 0, old = 0;  // rows kept, rows at or before the horizon
+};
+
+bool IngestVisibleAt(uint64_t ingest, const IngestPosition& at) {
+  return ingest <= at.position &&
+         std::find(at.pending.begin(), at.pending.end(), ingest) == at.pending.end();
+}
+
+}  // namespace
+
+absl::StatusOr<LogTrimReport> FeatureStore::TrimLog(const std::string& view_name,
+                                                    Micros horizon,
+                                                    const LogTrimOptions& options) {
+  ASSIGN_OR_RETURN(auto view, impl_->View(view_name, 0));
+  const Micros now = internal::NowMicros();
+  if (horizon > now) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("retention horizon ", FormatTimestamp(horizon), " of feature view ",
+                     view_name, " is in the future (now is ", FormatTimestamp(now), ")"));
+  }
+  std::lock_guard lock(trim_mu);
+  LogTrimReport report;
+  report.view = view_name;
+  report.horizon = horizon;
+  report.dry_run = options.dry_run;
+  internal::Db& db = store_->internal_db();
+  rocksdb::ColumnFamilyHandle* log_cf = db.cf(Cf::kFeatureLog);
+
+  // Everything is read at one snapshot: the position says which ingests are
+  // committed in it, and a committed ingest's rows are all written.
+  const rocksdb::Snapshot* snapshot = db.raw()->GetSnapshot();
+  absl::Cleanup release = [&] {
+    if (snapshot != nullptr) db.raw()->ReleaseSnapshot(snapshot);
+  };
+  ASSIGN_OR_RETURN(report.at, impl_->tables.Position(snapshot));
+  std::vector<uint64_t> pending = report.at.pending;
+  std::sort(pending.begin(), pending.end());
+  // Whether an ingest that was not committed at the snapshot, and may still be
+  // writing, could have keys between chunks of ingests `a` < `b`.
+  const auto pending_between = [&](uint64_t a, uint64_t b) {
+    auto it = std::upper_bound(pending.begin(), pending.end(), a);
+    return it != pending.end() && *it < b;
+  };
+
+  const std::string prefix = view->Prefix();
+  std::string prefix_end;
+  codec::PutBE32(&prefix_end, view->id + 1);
+  uint64_t total = 0;
+  {
+    rocksdb::Range range(prefix, prefix_end);
+    rocksdb::SizeApproximationOptions sizes;
+    sizes.include_memtables = true;
+    sizes.include_files = true;
+    db.raw()
+        ->GetApproximateSizes(sizes, log_cf, &range, 1, &total)
+        .PermitUncheckedError();
+  }
+
+  std::optional<ScratchPath> file;
+  std::unique_ptr<rocksdb::SstFileWriter> sst;
+  uint64_t tombstones = 0, puts = 0;
+  if (!options.dry_run && view->id != 0) {
+    file.emplace(*store_, "trim");
+    sst = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(),
+                                                   db.raw()->GetOptions(log_cf), log_cf);
+    RETURN_IF_ERROR(internal::FromRocks(sst->Open(file->path()), "opening SST file"));
+  }
+
+  std::vector<ChunkRead> chunks;
+  std::vector<OldRow> old;
+  std::vector<bool> keep;
+  codec::LogChunk parsed;
+  codec::LogChunkBuilder builder;
+  std::string rewritten, range_end;
+  uint64_t bytes_read = 0;
+
+  // Decides one entity's chunks and writes what changes.
+  const auto finish_entity = [&]() -> absl::Status {
+    if (chunks.empty()) return absl::OkStatus();
+    ++report.entities;
+    MarkKept(&old, horizon, &keep);
+    for (size_t i = 0; i < old.size(); ++i) {
+      ++chunks[old[i].chunk].old;
+      chunks[old[i].chunk].kept += keep[i];
+    }
+    // Per chunk: whether it changes, and its kept rows.
+    std::vector<std::vector<uint32_t>> dropped_rows(chunks.size());
+    for (size_t i = 0; i < old.size(); ++i) {
+      if (!keep[i]) dropped_rows[old[i].chunk].push_back(old[i].row);
+    }
+    size_t c = 0;
+    while (c < chunks.size()) {
+      if (!chunks[c].visible || dropped_rows[c].empty()) {
+        ++c;
+        continue;
+      }
+      // A run of changing chunks with nothing between them that must stay: one
+      // range tombstone, then the rewritten ones put back (same file, same
+      // sequence number: the tombstone covers only older keys).
+      size_t end = c + 1;
+      while (end < chunks.size() && chunks[end].visible && !dropped_rows[end].empty() &&
+             !pending_between(chunks[end - 1].ingest, chunks[end].ingest)) {
+        ++end;
+      }
+      range_end = chunks[end - 1].key;
+      range_end.push_back('\0');
+      if (sst != nullptr) {
+        RETURN_IF_ERROR(internal::FromRocks(sst->DeleteRange(chunks[c].key, range_end),
+                                            "writing SST file"));
+      }
+      ++tombstones;
+      for (size_t k = c; k < end; ++k) {
+        ChunkRead& chunk = chunks[k];
+        const std::vector<uint32_t>& drop = dropped_rows[k];
+        report.rows_dropped += drop.size();
+        if (!parsed.Parse(chunk.value)) {
+          return absl::DataLossError(
+              absl::StrCat("malformed feature log chunk of view ", view_name));
+        }
+        report.bytes_after -= chunk.key.size() + chunk.value.size();
+        if (drop.size() == parsed.size()) {
+          ++report.chunks_dropped;
+          continue;
+        }
+        size_t d = 0;
+        for (uint32_t r = 0; r < parsed.size(); ++r) {
+          if (d < drop.size() && drop[d] == r) {
+            ++d;
+            continue;
+          }
+          builder.Add(parsed.event(r), parsed.created(r), parsed.row(r));
+        }
+        builder.Finish(&rewritten);
+        ++report.chunks_rewritten;
+        report.bytes_after += chunk.key.size() + rewritten.size();
+        if (sst != nullptr) {
+          RETURN_IF_ERROR(
+              internal::FromRocks(sst->Put(chunk.key, rewritten), "writing SST file"));
+        }
+        ++puts;
+      }
+      c = end;
+    }
+    for (const bool k : keep) report.rows_kept_at_horizon += k;
+    chunks.clear();
+    old.clear();
+    if (options.progress) options.progress(bytes_read, std::max(total, bytes_read));
+    return absl::OkStatus();
+  };
+
+  if (view->id != 0) {
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snapshot;
+    ro.readahead_size = 4 << 20;
+    ro.fill_cache = false;
+    const rocksdb::Slice upper(prefix_end);
+    ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db.raw()->NewIterator(ro, log_cf));
+    std::string entity;
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+      const rocksdb::Slice key = it->key();
+      const rocksdb::Slice value = it->value();
+      bytes_read += key.size() + value.size();
+      report.bytes_before += key.size() + value.size();
+      if (key.size() < prefix.size() + codec::kLogChunkSuffixBytes) {
+        return absl::DataLossError(
+            absl::StrCat("malformed feature log key of view ", view_name));
+      }
+      const absl::string_view k(key.data(), key.size());
+      const absl::string_view e = k.substr(0, k.size() - codec::kLogChunkSuffixBytes);
+      if (e != entity) {
+        RETURN_IF_ERROR(finish_entity());
+        entity.assign(e.data(), e.size());
+      }
+      ChunkRead& chunk = chunks.emplace_back();
+      chunk.key.assign(k.data(), k.size());
+      chunk.value.assign(value.data(), value.size());
+      chunk.ingest = codec::LogChunkIngest(k);
+      chunk.visible = IngestVisibleAt(chunk.ingest, report.at);
+      if (!chunk.visible) continue;
+      if (!parsed.Parse(chunk.value)) {
+        return absl::DataLossError(
+            absl::StrCat("malformed feature log chunk of view ", view_name));
+      }
+      report.rows_before += parsed.size();
+      const auto index = static_cast<uint32_t>(chunks.size() - 1);
+      for (size_t r = parsed.FirstAtOrBefore(horizon); r < parsed.size(); ++r) {
+        old.push_back({parsed.event(r), parsed.created(r), chunk.ingest, index,
+                       static_cast<uint32_t>(r)});
+      }
+    }
+    RETURN_IF_ERROR(internal::FromRocks(it->status(), "reading the feature log"));
+    RETURN_IF_ERROR(finish_entity());
+  }
+  report.bytes_after += report.bytes_before;
+  db.raw()->ReleaseSnapshot(snapshot);
+  snapshot = nullptr;
+  if (options.dry_run) return report;
+
+  // The horizon first: from here on a retrieval before it is refused, whether or
+  // not the file below made it in (a crash before it leaves the log whole, and
+  // trimming again finishes the job).
+  RETURN_IF_ERROR(
+      impl_->tables.RecordHorizon(view_name, horizon, report.at, report.rows_dropped)
+          .status());
+  if (tombstones + puts > 0) {
+    RETURN_IF_ERROR(internal::FromRocks(sst->Finish(), "finishing SST file"));
+    rocksdb::IngestExternalFileOptions ingest;
+    ingest.move_files = true;
+    RETURN_IF_ERROR(
+        internal::FromRocks(db.raw()->IngestExternalFile(log_cf, {file->path()}, ingest),
+                            "ingesting the trimmed log"));
+  }
+  return report;
+}
+
+}  // namespace strata::features

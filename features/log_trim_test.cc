@@ -1,0 +1,378 @@
+// FeatureStore::TrimLog: answers at and after the horizon survive a trim, exactly
+// the rows no such answer can pick go, and what the trim cannot answer is refused.
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "features/codec.h"
+#include "features/definitions.h"
+#include "features/feature_store.h"
+#include "gtest/gtest.h"
+#include "store/internal/db.h"
+#include "tests/testing.h"
+
+namespace strata::features {
+namespace {
+
+constexpr absl::string_view kDefinitions = R"(
+entities:
+  - name: customer
+    join_keys: [{name: customer_id, type: int64}]
+feature_views:
+  - name: clicks
+    entities: [customer]
+    features:
+      - {name: x, type: int64}
+  - name: other
+    entities: [customer]
+    features:
+      - {name: y, type: int64}
+)";
+
+Micros Sec(int64_t s) { return s * 1000000; }
+
+class LogTrimTest : public testing::StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    auto defs = ParseDefinitions(kDefinitions, "defs");
+    ASSERT_TRUE(defs.ok()) << defs.status();
+    fs_ = std::make_unique<FeatureStore>(store_.get());
+    ASSERT_TRUE(fs_->registry().Apply(*defs, "test", "").ok());
+  }
+
+  // Ingests CSV rows "customer,event,created,x" (seconds) into `view`.
+  absl::StatusOr<IngestResult> Ingest(const std::string& rows,
+                                      const std::string& view = "clicks",
+                                      uint64_t bulk_threshold = 100000,
+                                      size_t chunk_bytes = 16 << 10) {
+    const std::string path = dir_.Sub(absl::StrCat("in-", files_++, ".csv"));
+    std::ofstream(path) << (view == "clicks" ? "customer_id,event_timestamp,"
+                                               "created_timestamp,x\n"
+                                             : "customer_id,event_timestamp,"
+                                               "created_timestamp,y\n")
+                        << rows;
+    IngestOptions options;
+    options.bulk_threshold_rows = bulk_threshold;
+    options.log_chunk_bytes = chunk_bytes;
+    return fs_->Ingest(view, path, options);
+  }
+
+  absl::StatusOr<std::string> Retrieve(const std::string& spine,
+                                       const HistoricalRequest& base = {}) {
+    HistoricalRequest request = base;
+    if (request.features.empty()) request.features = {"clicks:x"};
+    auto source = StringSource(spine);
+    std::string out;
+    auto sink = StringSink(&out);
+    auto r = fs_->Historical(request, *source, *sink);
+    if (!r.ok()) return r.status();
+    return out;
+  }
+
+  // Every answer the trim must keep: each request variant at every time in
+  // `times`, for every entity in `entities`, as one string.
+  std::string Answers(const std::vector<int64_t>& entities,
+                      const std::vector<int64_t>& times,
+                      const std::vector<int64_t>& as_ofs) {
+    std::string spine = "customer_id,event_timestamp\n";
+    for (int64_t e : entities) {
+      for (int64_t t : times) absl::StrAppend(&spine, e, ",", t, "\n");
+    }
+    std::string all;
+    for (int variant = 0; variant < 2 + static_cast<int>(as_ofs.size()); ++variant) {
+      HistoricalRequest request;
+      request.created_cutoff = variant == 1;
+      if (variant >= 2) request.as_of = Sec(as_ofs[variant - 2]);
+      auto got = Retrieve(spine, request);
+      EXPECT_TRUE(got.ok()) << got.status();
+      absl::StrAppend(&all, "variant ", variant, "\n", got.value_or("error"));
+    }
+    return all;
+  }
+
+  // Rows and bytes of the log and the meta records: what a dry run must not change.
+  std::string Tables() {
+    std::string out;
+    for (auto cf : {internal::Cf::kFeatureLog, internal::Cf::kFeatureMeta}) {
+      for (auto c = store_->internal_db().Scan(cf, ""); c->Valid(); c->Next()) {
+        absl::StrAppend(&out, c->key(), "=", c->value(), ";");
+      }
+    }
+    return out;
+  }
+
+  // Rows in the log, all views.
+  uint64_t LogRows() {
+    uint64_t n = 0;
+    codec::LogChunk chunk;
+    for (auto c = store_->internal_db().Scan(internal::Cf::kFeatureLog, ""); c->Valid();
+         c->Next()) {
+      EXPECT_TRUE(chunk.Parse(c->value()));
+      n += chunk.size();
+    }
+    return n;
+  }
+
+  std::unique_ptr<FeatureStore> fs_;
+  int files_ = 0;
+};
+
+// The worked case of docs/features.md's "Log retention", horizon 100.
+TEST_F(LogTrimTest, KeepsEveryAnswerAtOrAfterTheHorizonAndDropsExactlyTheRest) {
+  // Customer 1: 10, 20, 30 go; 50 is in force at the horizon; 150 and 200 are
+  // after it. Customer 2: 80 is in force at 100 for what was known then, and 90,
+  // created at 300 (late), for answers that know it; 40 goes. Customer 3: nothing
+  // before the horizon. Customer 4: three rows at 100; the later ingest's of the
+  // newest created time wins, the two others go.
+  ASSERT_TRUE(Ingest("1,10,10,1\n1,20,20,2\n1,30,30,3\n1,150,150,4\n"
+                     "2,40,40,5\n4,100,100,6\n4,100,90,7\n")
+                  .ok());
+  ASSERT_TRUE(Ingest("1,50,60,8\n1,200,200,9\n4,100,100,10\n3,120,120,11\n").ok());
+  ASSERT_TRUE(Ingest("2,90,300,12\n2,80,80,13\n").ok());
+  ASSERT_TRUE(Ingest("1,10,10,1\n1,50,50,2\n", "other").ok());
+  ASSERT_EQ(LogRows(), 15u);
+  const std::vector<int64_t> entities = {1, 2, 3, 4, 5};
+  const std::vector<int64_t> times = {100, 101, 150, 299, 300, 1000};
+  const std::vector<int64_t> as_ofs = {100, 250, 300, 5000};
+  const std::string before = Answers(entities, times, as_ofs);
+
+  const std::string tables = Tables();
+  LogTrimOptions dry_run;
+  dry_run.dry_run = true;
+  auto dry = fs_->TrimLog("clicks", Sec(100), dry_run);
+  ASSERT_TRUE(dry.ok()) << dry.status();
+  EXPECT_EQ(Tables(), tables);
+  EXPECT_EQ(dry->rows_dropped, 6u);
+
+  auto trim = fs_->TrimLog("clicks", Sec(100), {});
+  ASSERT_TRUE(trim.ok()) << trim.status();
+  EXPECT_EQ(trim->entities, 4u);
+  EXPECT_EQ(trim->rows_before, 13u);
+  EXPECT_EQ(trim->rows_dropped, 6u);
+  EXPECT_EQ(trim->rows_kept_at_horizon, 4u);
+  // Ingest 1's chunks: customer 1's loses three rows, customers 2's and 4's go.
+  EXPECT_EQ(trim->chunks_dropped, 2u);
+  EXPECT_EQ(trim->chunks_rewritten, 1u);
+  EXPECT_LT(trim->bytes_after, trim->bytes_before);
+  EXPECT_EQ(dry->bytes_after, trim->bytes_after);
+  // The rewritten chunks sit under the keys the file's range tombstones cover:
+  // RocksDB does not let a file's tombstone cover the file's own keys.
+  EXPECT_EQ(LogRows(), 15u - 6u);
+  EXPECT_EQ(Answers(entities, times, as_ofs), before);
+
+  // Again: nothing more goes.
+  auto again = fs_->TrimLog("clicks", Sec(100), {});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->rows_dropped, 0u);
+  EXPECT_EQ(again->rows_before, 7u);
+  EXPECT_EQ(LogRows(), 9u);
+  EXPECT_EQ(Answers(entities, times, as_ofs), before);
+
+  // The other view is untouched and still answers anything.
+  HistoricalRequest other;
+  other.features = {"other:y"};
+  auto early = Retrieve("customer_id,event_timestamp\n1,20\n", other);
+  ASSERT_TRUE(early.ok()) << early.status();
+  EXPECT_EQ(*early, "customer_id,event_timestamp,y\n1,20,1\n");
+}
+
+TEST_F(LogTrimTest, RefusesWhatTheTrimmedLogCannotAnswer) {
+  ASSERT_TRUE(Ingest("1,10,10,1\n1,50,50,2\n2,20,20,3\n3,150,150,6\n").ok());
+  auto old_position = fs_->Position();
+  ASSERT_TRUE(old_position.ok());
+  ASSERT_TRUE(Ingest("1,60,60,4\n2,300,300,5\n").ok());
+  ASSERT_TRUE(fs_->TrimLog("clicks", Sec(100), {}).ok());
+
+  // Before the horizon: refused, naming the spine line, the view and the horizon.
+  auto before = Retrieve("customer_id,event_timestamp\n1,200\n1,99\n");
+  ASSERT_EQ(before.status().code(), absl::StatusCode::kFailedPrecondition)
+      << before.status();
+  EXPECT_EQ(before.status().message(),
+            "spine:3: event_timestamp 1970-01-01T00:01:39Z is before feature view "
+            "clicks's offline log retention horizon 1970-01-01T00:01:40Z: rows in "
+            "force before it were trimmed");
+  auto at = Retrieve("customer_id,event_timestamp\n1,100\n");
+  ASSERT_TRUE(at.ok()) << at.status();
+  EXPECT_EQ(*at, "customer_id,event_timestamp,x\n1,100,4\n");
+
+  // Seeing less than the trim (an older position, as Reproduce does): customer 3's
+  // answer at 400 is after the horizon, so certain; customer 1's was 50, which
+  // the trim removed (60, from the later ingest, is in force at the horizon).
+  HistoricalRequest pinned;
+  pinned.at = *old_position;
+  auto certain = Retrieve("customer_id,event_timestamp\n3,400\n", pinned);
+  ASSERT_TRUE(certain.ok()) << certain.status();
+  EXPECT_EQ(*certain, "customer_id,event_timestamp,x\n3,400,6\n");
+  auto uncertain = Retrieve("customer_id,event_timestamp\n3,400\n1,400\n", pinned);
+  ASSERT_EQ(uncertain.status().code(), absl::StatusCode::kFailedPrecondition)
+      << uncertain.status();
+  EXPECT_NE(uncertain.status().message().find("spine row 2 at 1970-01-01T00:06:40Z: "
+                                              "feature view clicks's offline log was "
+                                              "trimmed to horizon"),
+            std::string::npos)
+      << uncertain.status();
+  // An as-of before the horizon likewise.
+  HistoricalRequest as_of;
+  as_of.as_of = Sec(55);
+  auto early = Retrieve("customer_id,event_timestamp\n1,400\n", as_of);
+  EXPECT_EQ(early.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(LogTrimTest, RejectsUnknownViewsAndFutureHorizons) {
+  EXPECT_EQ(fs_->TrimLog("nope", Sec(100), {}).status().code(),
+            absl::StatusCode::kNotFound);
+  auto future = fs_->TrimLog("clicks", Sec(4102444800), {});  // 2100
+  EXPECT_EQ(future.status().code(), absl::StatusCode::kInvalidArgument);
+  // A view never ingested has nothing to trim, but records its horizon.
+  auto empty = fs_->TrimLog("clicks", Sec(100), {});
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_EQ(empty->rows_before, 0u);
+}
+
+// The brute-force rule: the row in force for one entity at t, among `rows` (event,
+// created, ingest, x), with a created-time limit.
+struct TestRow {
+  int64_t entity, event, created;
+  uint64_t ingest;
+  int64_t x;
+};
+const TestRow* InForce(const std::vector<TestRow>& rows, int64_t entity, int64_t t,
+                       std::optional<int64_t> created_limit) {
+  const TestRow* best = nullptr;
+  for (const TestRow& r : rows) {
+    if (r.entity != entity || r.event > t) continue;
+    if (created_limit.has_value() && r.created > *created_limit) continue;
+    if (best == nullptr || std::tie(r.event, r.created, r.ingest) >
+                               std::tie(best->event, best->created, best->ingest)) {
+      best = &r;
+    }
+  }
+  return best;
+}
+
+TEST_F(LogTrimTest, RandomizedTrimsMatchBruteForceAndCountExactly) {
+  const uint64_t seed = testing::TestSeed();
+  std::mt19937_64 rng(seed);
+  auto pick = [&](int n) { return static_cast<int64_t>(rng() % n); };
+  std::vector<TestRow> rows;
+  for (int b = 0; b < 6; ++b) {
+    std::string csv;
+    std::map<std::tuple<int64_t, int64_t, int64_t>, int> seen;  // no in-file dups
+    for (int i = 0; i < 40 + pick(60); ++i) {
+      TestRow r{pick(8), 10 * pick(60), 0, 0, pick(1000)};
+      r.created = r.event + (pick(4) == 0 ? pick(400) : pick(3));
+      if (seen[{r.entity, r.event, r.created}]++ > 0) continue;
+      absl::StrAppend(&csv, r.entity, ",", r.event, ",", r.created, ",", r.x, "\n");
+      rows.push_back(r);
+    }
+    // Small chunks split an entity's rows; some ingests take the SST path.
+    auto in = Ingest(csv, "clicks", b % 2 == 0 ? 20 : 100000, b % 3 == 0 ? 30 : 16 << 10);
+    ASSERT_TRUE(in.ok()) << in.status();
+    for (TestRow& r : rows) {
+      if (r.ingest == 0) r.ingest = in->ingest;
+    }
+  }
+  const int64_t horizon = 10 * pick(60);
+  // Expected drops: a row at or before the horizon stays when some created-time
+  // limit c >= horizon makes it the newest of those rows (c = max(h, created)).
+  uint64_t dropped = 0, kept = 0;
+  for (const TestRow& r : rows) {
+    if (r.event > horizon) continue;
+    const TestRow* best = InForce(rows, r.entity, horizon, std::max(horizon, r.created));
+    (best == &r ? kept : dropped) += 1;
+  }
+  std::vector<int64_t> entities, times, as_ofs = {horizon, horizon + 50, horizon + 300};
+  for (int64_t e = 0; e < 9; ++e) entities.push_back(e);
+  for (int64_t t = horizon; t < horizon + 700; t += 37) times.push_back(t);
+  times.push_back(horizon + 1);
+  const std::string before = Answers(entities, times, as_ofs);
+
+  auto trim = fs_->TrimLog("clicks", Sec(horizon), {});
+  ASSERT_TRUE(trim.ok()) << trim.status();
+  EXPECT_EQ(trim->rows_before, rows.size()) << "seed " << seed;
+  EXPECT_EQ(trim->rows_dropped, dropped) << "seed " << seed;
+  EXPECT_EQ(trim->rows_kept_at_horizon, kept) << "seed " << seed;
+  EXPECT_EQ(LogRows(), rows.size() - dropped) << "seed " << seed;
+  EXPECT_EQ(Answers(entities, times, as_ofs), before) << "seed " << seed;
+}
+
+// Two writers ingest while a third thread trims again and again: every row a
+// writer committed is either still there or was one no answer at or after the
+// last horizon can pick, and every such answer matches the brute force over all
+// rows ever ingested. Bounded: a fixed number of ingests, trims until they end.
+TEST_F(LogTrimTest, ConcurrentIngestsLoseNothing) {
+  const uint64_t seed = testing::TestSeed();
+  std::mutex mu;
+  std::vector<TestRow> rows;
+  std::atomic<int64_t> created_clock{1000};  // unique created times: no ties
+  std::atomic<int> writers_done{0};
+  const auto write = [&](int w) {
+    std::mt19937_64 rng(seed + w);
+    for (int b = 0; b < 8; ++b) {
+      std::string csv;
+      std::vector<TestRow> mine;
+      for (int i = 0; i < 30; ++i) {
+        TestRow r{static_cast<int64_t>(rng() % 6), static_cast<int64_t>(rng() % 600),
+                  created_clock++, 0, static_cast<int64_t>(rng() % 1000)};
+        absl::StrAppend(&csv, r.entity, ",", r.event, ",", r.created, ",", r.x, "\n");
+        mine.push_back(r);
+      }
+      const std::string path = dir_.Sub(absl::StrCat("w", w, "-", b, ".csv"));
+      std::ofstream(path) << "customer_id,event_timestamp,created_timestamp,x\n" << csv;
+      IngestOptions options;
+      options.bulk_threshold_rows = b % 2 == 0 ? 10 : 100000;
+      auto in = fs_->Ingest("clicks", path, options);
+      ASSERT_TRUE(in.ok()) << in.status();
+      std::lock_guard lock(mu);
+      for (TestRow& r : mine) {
+        r.ingest = in->ingest;
+        rows.push_back(r);
+      }
+    }
+  };
+  const auto writer = [&](int w) {
+    write(w);
+    ++writers_done;  // also after a failure: the trim loop below must end
+  };
+  std::thread w0(writer, 0), w1(writer, 1);
+  int64_t horizon = 0;
+  int trims = 0;
+  uint64_t dropped = 0;
+  while (writers_done.load() < 2 || trims < 3) {
+    horizon = std::min<int64_t>(horizon + 20, 400);
+    auto trim = fs_->TrimLog("clicks", Sec(horizon), {});
+    ASSERT_TRUE(trim.ok()) << trim.status();
+    dropped += trim->rows_dropped;
+    ++trims;
+  }
+  w0.join();
+  w1.join();
+  auto last = fs_->TrimLog("clicks", Sec(horizon), {});
+  ASSERT_TRUE(last.ok()) << last.status();
+  dropped += last->rows_dropped;
+  EXPECT_GT(dropped, 0u) << "seed " << seed;
+
+  // Rows after the horizon are all there; answers at or after it match.
+  std::string spine = "customer_id,event_timestamp\n";
+  std::string expected = "customer_id,event_timestamp,x\n";
+  for (int64_t e = 0; e < 6; ++e) {
+    for (int64_t t = horizon; t < 700; t += 13) {
+      absl::StrAppend(&spine, e, ",", t, "\n");
+      const TestRow* r = InForce(rows, e, t, std::nullopt);
+      absl::StrAppend(&expected, e, ",", t, ",", r ? absl::StrCat(r->x) : "", "\n");
+    }
+  }
+  auto got = Retrieve(spine);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, expected) << "seed " << seed << ", " << trims << " trims";
+  uint64_t after = 0;
+  for (const TestRow& r : rows) after += r.event > horizon;
+  EXPECT_GE(LogRows(), after) << "seed " << seed;
+}
+
+}  // namespace
+}  // namespace strata::features

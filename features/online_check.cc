@@ -1,0 +1,265 @@
+#include "features/online_check.h"
+
+#include <algorithm>
+#include <random>
+#include <set>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "features/codec.h"
+#include "features/impl.h"
+#include "store/internal/records.h"
+#include "store/internal/rocks_status.h"
+#include "store/status_macros.h"
+
+namespace strata::features {
+namespace {
+
+using internal::Cf;
+
+// Whether a committed ingest wrote its newest rows to the online table.
+enum class OnlineMode { kUpdated, kSkipped, kUnknown };
+
+struct Newest {
+  codec::RowStamp stamp{0, 0, 0};
+  std::string row;
+  bool found = false;
+};
+
+bool Later(const codec::RowStamp& a, const codec::RowStamp& b) {
+  if (a.event != b.event) return a.event > b.event;
+  if (a.created != b.created) return a.created > b.created;
+  return a.ingest > b.ingest;
+}
+bool Same(const codec::RowStamp& a, const codec::RowStamp& b) {
+  return a.event == b.event && a.created == b.created && a.ingest == b.ingest;
+}
+
+std::string StampText(const codec::RowStamp& s) {
+  return absl::StrCat("event ", FormatTimestamp(s.event), ", created ",
+                      FormatTimestamp(s.created), ", ingest ", s.ingest);
+}
+
+// The join keys of `entity` (without the view id) as "k=v,k2=v2"; hex when the
+// bytes do not decode as the view's join keys.
+std::string EntityText(absl::string_view entity, const ResolvedView* view) {
+  std::string out;
+  const char* p = entity.data();
+  const char* end = p + entity.size();
+  bool ok = view != nullptr;
+  for (size_t k = 0; ok && k < view->join_key_types.size(); ++k) {
+    if (!out.empty()) out.push_back(',');
+    absl::StrAppend(&out, view->join_key_names[k], "=");
+    if (view->join_key_types[k] == VALUE_TYPE_INT64) {
+      ok = end - p >= 8;
+      if (ok) absl::StrAppend(&out, codec::Unordered(codec::GetBE64(p)));
+      p += ok ? 8 : 0;
+    } else {
+      uint64_t n;
+      ok = codec::GetVarint(&p, end, &n) && static_cast<uint64_t>(end - p) >= n;
+      if (ok) out.append(p, n);
+      p += ok ? n : 0;
+    }
+  }
+  if (ok && p == end) return out;
+  return absl::StrCat("0x", absl::BytesToHexString(entity));
+}
+
+// Up to `n` entity keys (VIEW ENTITY) of the log between `prefix` and `prefix_end`:
+// all of them when there are at most `n`, else drawn at random by seeking to keys
+// interpolated between the first and the last (an entity after a wide gap is
+// likelier than one in a dense run; for a sample check that is fine).
+absl::StatusOr<std::vector<std::string>> SampleEntities(rocksdb::Iterator* it,
+                                                        const std::string& prefix,
+                                                        size_t n, std::mt19937_64* rng) {
+  std::set<std::string> entities;
+  const auto entity_of = [](const rocksdb::Slice& key) {
+    return std::string(key.data(), key.size() - codec::kLogChunkSuffixBytes);
+  };
+  const auto usable = [&](const rocksdb::Slice& key) {
+    return key.size() >= prefix.size() + codec::kLogChunkSuffixBytes;
+  };
+  bool whole = true;
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    if (!usable(it->key())) continue;
+    std::string e = entity_of(it->key());
+    if (entities.count(e) == 0 && entities.size() == n) {
+      whole = false;
+      break;
+    }
+    entities.insert(std::move(e));
+  }
+  RETURN_IF_ERROR(internal::FromRocks(it->status(), "reading the feature log"));
+  if (!whole) {
+    entities.clear();
+    it->SeekToLast();
+    const std::string last = it->Valid() ? it->key().ToString() : prefix;
+    it->Seek(prefix);
+    const std::string first = it->Valid() ? it->key().ToString() : prefix;
+    size_t common = 0;
+    while (common < first.size() && common < last.size() &&
+           first[common] == last[common]) {
+      ++common;
+    }
+    const uint64_t lo = codec::KeyWord(first.data(), first.size(), common);
+    const uint64_t hi = codec::KeyWord(last.data(), last.size(), common);
+    std::uniform_int_distribution<uint64_t> draw(lo, std::max(lo, hi));
+    for (size_t attempt = 0; entities.size() < n && attempt < 4 * n; ++attempt) {
+      std::string target = first.substr(0, common);
+      codec::PutBE64(&target, draw(*rng));
+      it->Seek(target);
+      if (!it->Valid()) it->Seek(prefix);
+      if (it->Valid() && usable(it->key())) entities.insert(entity_of(it->key()));
+    }
+    RETURN_IF_ERROR(internal::FromRocks(it->status(), "reading the feature log"));
+  }
+  return std::vector<std::string>(entities.begin(), entities.end());
+}
+
+}  // namespace
+
+absl::StatusOr<OnlineCheckReport> CheckOnlineAgainstLog(
+    Store& store, const OnlineCheckOptions& options) {
+  OnlineCheckReport report;
+  report.seed = options.seed != 0 ? options.seed
+                                  : (static_cast<uint64_t>(std::random_device()()) << 32 |
+                                     std::random_device()()) |
+                                        1;
+  std::mt19937_64 rng(report.seed);
+  FeatureRegistry registry(&store);
+  FeatureStore::Impl impl(&store, &registry, {});
+  internal::Db& db = store.internal_db();
+  rocksdb::ManagedSnapshot snapshot(db.raw());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot.snapshot();
+  ASSIGN_OR_RETURN(IngestPosition at, impl.tables.Position(snapshot.snapshot()));
+
+  // Every committed ingest's view and whether it updated the online table.
+  absl::flat_hash_map<uint64_t, std::pair<std::string, OnlineMode>> ingests;
+  // View name and id, from the column dictionaries.
+  std::vector<std::pair<std::string, uint32_t>> views;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db.raw()->NewIterator(ro, db.cf(Cf::kFeatureMeta)));
+    for (it->Seek("i/"); it->Valid() && it->key().starts_with("i/"); it->Next()) {
+      ASSIGN_OR_RETURN(IngestRecord r,
+                       internal::ParseRecord<IngestRecord>(
+                           {it->value().data(), it->value().size()}, "ingest record"));
+      ingests[r.ingest()] = {r.view(), !r.has_update_online() ? OnlineMode::kUnknown
+                                       : r.update_online()    ? OnlineMode::kUpdated
+                                                              : OnlineMode::kSkipped};
+    }
+    for (it->Seek("v/"); it->Valid() && it->key().starts_with("v/"); it->Next()) {
+      ASSIGN_OR_RETURN(ViewState s, internal::ParseRecord<ViewState>(
+                                        {it->value().data(), it->value().size()},
+                                        "feature view state"));
+      if (s.id() != 0) views.emplace_back(it->key().ToString().substr(2), s.id());
+    }
+    RETURN_IF_ERROR(internal::FromRocks(it->status(), "reading feature records"));
+  }
+
+  std::string online;
+  codec::LogChunk chunk;
+  for (const auto& [name, id] : views) {
+    std::string prefix, prefix_end;
+    codec::PutBE32(&prefix, id);
+    codec::PutBE32(&prefix_end, id + 1);
+    rocksdb::ReadOptions log_ro = ro;
+    const rocksdb::Slice upper(prefix_end);
+    log_ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(
+        db.raw()->NewIterator(log_ro, db.cf(Cf::kFeatureLog)));
+    ASSIGN_OR_RETURN(std::vector<std::string> sample,
+                     SampleEntities(it.get(), prefix, options.sample, &rng));
+    if (sample.empty()) continue;
+    ++report.views;
+    // The latest definition names the join keys; a view whose artifact is gone is
+    // still checked, its entities shown in hex.
+    auto view = impl.View(name, 0);
+    const ResolvedView* def = view.ok() ? view->get() : nullptr;
+    const std::vector<std::string> versions =
+        def != nullptr ? std::vector<std::string>{absl::StrCat("featureview/", name, "@",
+                                                               def->version)}
+                       : std::vector<std::string>{};
+    for (const std::string& entity : sample) {
+      ++report.entities;
+      // The newest row of the ingests that updated the online table, and of those
+      // that may have.
+      Newest updated, unknown;
+      for (it->Seek(entity); it->Valid(); it->Next()) {
+        const rocksdb::Slice key = it->key();
+        if (key.size() != entity.size() + codec::kLogChunkSuffixBytes ||
+            !key.starts_with(entity)) {
+          break;
+        }
+        const uint64_t ingest = codec::LogChunkIngest({key.data(), key.size()});
+        if (ingest > at.position ||
+            std::find(at.pending.begin(), at.pending.end(), ingest) != at.pending.end()) {
+          continue;
+        }
+        auto mode = ingests.find(ingest);
+        if (mode == ingests.end() || mode->second.second == OnlineMode::kSkipped) {
+          continue;
+        }
+        if (!chunk.Parse({it->value().data(), it->value().size()})) {
+          return absl::DataLossError(
+              absl::StrCat("malformed feature log chunk of view ", name));
+        }
+        // Rows descend: a chunk's first row is its newest.
+        const codec::RowStamp stamp{chunk.event(0), chunk.created(0), ingest};
+        Newest& n = mode->second.second == OnlineMode::kUpdated ? updated : unknown;
+        if (!n.found || Later(stamp, n.stamp)) {
+          n.stamp = stamp;
+          n.row.assign(chunk.row(0).data(), chunk.row(0).size());
+          n.found = true;
+        }
+      }
+      RETURN_IF_ERROR(internal::FromRocks(it->status(), "reading the feature log"));
+
+      rocksdb::Status s = db.raw()->Get(ro, db.cf(Cf::kFeatureOnline), entity, &online);
+      if (!s.ok() && !s.IsNotFound()) {
+        return internal::FromRocks(s, "reading the online table");
+      }
+      const bool has_online = s.ok() && online.size() >= codec::kOnlineHeaderBytes;
+      const std::string who =
+          absl::StrCat("feature view ", name, " entity ",
+                       EntityText(absl::string_view(entity).substr(4), def));
+      const auto problem = [&](std::string kind, std::string detail) {
+        report.problems.push_back({std::move(kind), absl::StrCat(who, ": ", detail),
+                                   versions, name,
+                                   EntityText(absl::string_view(entity).substr(4), def)});
+      };
+      if (!has_online) {
+        if (updated.found) {
+          problem("online row missing",
+                  absl::StrCat("no online row, but the log's newest row is (",
+                               StampText(updated.stamp), ")"));
+        }
+        continue;
+      }
+      const codec::RowStamp stamp = codec::DecodeOnlineHeader(online);
+      const absl::string_view row =
+          absl::string_view(online).substr(codec::kOnlineHeaderBytes);
+      if (updated.found && Later(updated.stamp, stamp)) {
+        problem("stale online row", absl::StrCat("online row (", StampText(stamp),
+                                                 ") is older than the log's newest row (",
+                                                 StampText(updated.stamp), ")"));
+        continue;
+      }
+      const Newest* same = updated.found && Same(updated.stamp, stamp)   ? &updated
+                           : unknown.found && Same(unknown.stamp, stamp) ? &unknown
+                                                                         : nullptr;
+      if (same == nullptr) {
+        ++report.online_only;
+      } else if (same->row != row) {
+        problem("online row differs",
+                absl::StrCat("online row (", StampText(stamp),
+                             ") holds other values than the log's row with those times"));
+      }
+    }
+  }
+  return report;
+}
+
+}  // namespace strata::features
