@@ -6,10 +6,13 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "features/codec.h"
 #include "features/definitions.h"
+#include "features/feature_store.h"
 #include "features/online_check.h"
 #include "gc/fsck.h"
 #include "gc/gc.h"
+#include "gc/retention.h"
 #include "store/render.h"
 #include "store/status_macros.h"
 #include "tools/commands.h"
@@ -211,6 +214,128 @@ absl::Status RunGc(const Context& ctx, const GcArgs& a) {
   return Print(out);
 }
 
+struct RetentionSetArgs {
+  std::string target, keep_within, log_keep;
+  uint32_t keep_last = 0;
+};
+
+absl::StatusOr<int64_t> DurationFlag(const char* flag, const std::string& text) {
+  if (text.empty()) return 0;
+  auto seconds = features::ParseDuration(text);
+  if (!seconds.ok() || *seconds <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, " ", text, ": expected a positive duration such as 90d"));
+  }
+  return *seconds;
+}
+
+absl::Status RunRetentionSet(const Context& ctx, const RetentionSetArgs& a) {
+  store::RetentionPolicy policy;
+  policy.set_keep_last(a.keep_last);
+  ASSIGN_OR_RETURN(int64_t within, DurationFlag("--keep-within", a.keep_within));
+  ASSIGN_OR_RETURN(int64_t log, DurationFlag("--log-keep", a.log_keep));
+  policy.set_keep_within_seconds(within);
+  policy.set_log_keep_seconds(log);
+  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
+  RETURN_IF_ERROR(gc::SetRetentionPolicy(*store, a.target, policy, Context::Creator()));
+  return Print(
+      absl::StrCat("retention of ", a.target, ": ", gc::DescribePolicy(policy), "\n"));
+}
+
+absl::Status RunRetentionUnset(const Context& ctx, const std::string& target) {
+  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
+  RETURN_IF_ERROR(gc::RemoveRetentionPolicy(*store, target));
+  return Print(absl::StrCat("removed the retention policy of ", target, "\n"));
+}
+
+absl::Status RunRetentionShow(const Context& ctx, bool json) {
+  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
+  ASSIGN_OR_RETURN(auto policies, gc::RetentionPolicies(*store));
+  if (json) {
+    JsonWriter w;
+    w.BeginArray();
+    for (const auto& [target, p] : policies) {
+      w.BeginObject().Key("target").String(target).Key("keep_last").Uint(p.keep_last());
+      w.Key("keep_within_seconds").Int(p.keep_within_seconds());
+      w.Key("log_keep_seconds").Int(p.log_keep_seconds());
+      w.Key("updated_by").String(p.updated_by());
+      w.Key("updated").String(FormatTime(p.updated_us())).EndObject();
+    }
+    w.EndArray();
+    return Print(w.Take() + "\n");
+  }
+  if (policies.empty()) {
+    return Print("no retention policies: every version is kept until deleted\n");
+  }
+  std::vector<std::vector<std::string>> rows = {{"TARGET", "POLICY", "SET BY", "AT"}};
+  for (const auto& [target, p] : policies) {
+    rows.push_back(
+        {target, gc::DescribePolicy(p), p.updated_by(), FormatTimeShort(p.updated_us())});
+  }
+  return Print(FormatTable(rows));
+}
+
+struct RetentionApplyArgs {
+  bool dry_run = false, json = false;
+};
+
+// Deletes what the policies no longer keep, then trims the feature views' logs.
+absl::Status RunRetentionApply(const Context& ctx, const RetentionApplyArgs& a) {
+  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
+  gc::RetentionOptions options;
+  options.dry_run = a.dry_run;
+  options.who = Context::Creator();
+  ASSIGN_OR_RETURN(gc::RetentionReport r, gc::ApplyRetention(*store, options));
+  features::FeatureStore fs(store.get());
+  std::vector<features::LogTrimReport> trims;
+  for (const gc::LogHorizon& log : r.logs) {
+    features::LogTrimOptions trim;
+    trim.dry_run = a.dry_run;
+    auto t = fs.TrimLog(log.view, log.horizon_us, trim);
+    if (absl::IsNotFound(t.status())) continue;  // a view with nothing ingested
+    RETURN_IF_ERROR(t.status());
+    trims.push_back(*std::move(t));
+  }
+  if (a.json) {
+    std::string json = gc::RetentionReportJson(r);
+    JsonWriter w;
+    w.BeginArray();
+    for (const auto& t : trims) {
+      w.BeginObject().Key("featureview").String(t.view);
+      w.Key("horizon").String(features::FormatTimestamp(t.horizon));
+      w.Key("rows_before").Uint(t.rows_before).Key("rows_dropped").Uint(t.rows_dropped);
+      w.Key("bytes_before").Uint(t.bytes_before).Key("bytes_after").Uint(t.bytes_after);
+      w.EndObject();
+    }
+    w.EndArray();
+    json.insert(json.size() - 1, absl::StrCat(",\"log_trims\":", w.Take()));
+    return Print(json + "\n");
+  }
+  const char* del = a.dry_run ? "would delete " : "deleted ";
+  std::string out;
+  for (const gc::ExpiredVersion& e : r.deleted) {
+    absl::StrAppend(&out, del, e.version, " (", FormatBytes(e.size), ", created ",
+                    FormatTimeShort(e.created_us), "; policy of ", e.policy, ")\n");
+  }
+  for (const gc::ExpiredVersion& e : r.protected_) {
+    absl::StrAppend(&out, "kept ", e.version, " (expired by the policy of ", e.policy,
+                    "): ", e.kept_by, "\n");
+  }
+  for (const auto& t : trims) {
+    absl::StrAppend(&out, a.dry_run ? "would drop " : "dropped ", t.rows_dropped, " of ",
+                    t.rows_before, " log rows of featureview/", t.view, " before ",
+                    features::FormatTimestamp(t.horizon), " (log ",
+                    FormatBytes(t.bytes_before), " -> ", FormatBytes(t.bytes_after),
+                    ")\n");
+  }
+  absl::StrAppend(&out, a.dry_run ? "would delete " : "deleted ", r.deleted.size(),
+                  " version", r.deleted.size() == 1 ? "" : "s", " (", r.protected_.size(),
+                  " expired but protected); ", FormatBytes(r.bytes_freed),
+                  " of chunks only they name ", a.dry_run ? "would be" : "is",
+                  " freed by the next strata gc\n");
+  return Print(out);
+}
+
 absl::Status RunBackup(const Context& ctx, const std::string& dir) {
   ASSIGN_OR_RETURN(auto client, ctx.Client());
   ASSIGN_OR_RETURN(std::string path, client->Backup(dir));
@@ -269,6 +394,41 @@ void AddRetentionCommands(CLI::App& app, Context& ctx) {
   g->add_flag("--json", gc_args->json, "Print JSON");
   g->callback(
       [&ctx, gc_args] { ctx.action = [&ctx, gc_args] { return RunGc(ctx, *gc_args); }; });
+
+  auto* ret = app.add_subcommand(
+      "retention", "Policies that say which versions `retention apply` deletes");
+  ret->require_subcommand(1);
+  auto set = std::make_shared<RetentionSetArgs>();
+  auto* rset = ret->add_subcommand(
+      "set", "Set the policy of a kind (dataset) or an artifact (dataset/clicks)");
+  rset->add_option("target", set->target, "KIND or KIND/NAME")->required();
+  rset->add_option("--keep-last", set->keep_last, "Keep the newest N versions");
+  rset->add_option("--keep-within", set->keep_within,
+                 "Keep versions younger than this (s, m, h, d)");
+  rset->add_option("--log-keep", set->log_keep,
+                 "Feature views: trim offline log rows older than this");
+  rset->callback(
+      [&ctx, set] { ctx.action = [&ctx, set] { return RunRetentionSet(ctx, *set); }; });
+  auto unset = std::make_shared<std::string>();
+  auto* ru = ret->add_subcommand("unset", "Remove a policy");
+  ru->add_option("target", *unset, "KIND or KIND/NAME")->required();
+  ru->callback([&ctx, unset] {
+    ctx.action = [&ctx, unset] { return RunRetentionUnset(ctx, *unset); };
+  });
+  auto show_json = std::make_shared<bool>(false);
+  auto* rsh = ret->add_subcommand("show", "List the policies");
+  rsh->add_flag("--json", *show_json, "Print JSON");
+  rsh->callback([&ctx, show_json] {
+    ctx.action = [&ctx, show_json] { return RunRetentionShow(ctx, *show_json); };
+  });
+  auto apply = std::make_shared<RetentionApplyArgs>();
+  auto* ra = ret->add_subcommand(
+      "apply", "Delete the unprotected versions the policies no longer keep");
+  ra->add_flag("--dry-run", apply->dry_run, "List what would be deleted and freed");
+  ra->add_flag("--json", apply->json, "Print JSON");
+  ra->callback([&ctx, apply] {
+    ctx.action = [&ctx, apply] { return RunRetentionApply(ctx, *apply); };
+  });
 
   auto backup_dir = std::make_shared<std::string>();
   auto* b = app.add_subcommand(

@@ -16,6 +16,8 @@ inline constexpr absl::string_view kFormatKey = "format";
 // an alias lock it (GetForUpdate), so that what protects a version from deletion
 // cannot change while a deletion checks it.
 inline constexpr absl::string_view kProtectionLockKey = "protection";
+// Prefix of the retention policies' keys in `default`: "retention/" TARGET.
+inline constexpr absl::string_view kRetentionPrefix = "retention/";
 
 // Column family names, in the order they are opened (default first).
 inline constexpr absl::string_view kCfChunks = "chunks";

@@ -1,0 +1,95 @@
+// Retention policies: which versions `strata retention apply` deletes, per kind or
+// per artifact (docs/operations.md).
+//
+//   store::RetentionPolicy keep;
+//   keep.set_keep_last(30);
+//   keep.set_keep_within_seconds(90 * 86400);
+//   RETURN_IF_ERROR(SetRetentionPolicy(*store, "dataset", keep, "ana"));
+//   ASSIGN_OR_RETURN(RetentionReport report, ApplyRetention(*store, {.who = "cron"}));
+#ifndef STRATA_GC_RETENTION_H_
+#define STRATA_GC_RETENTION_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "store/store.h"
+
+namespace strata::gc {
+
+// Stores `policy` for `target`, a kind ("dataset") or an artifact
+// ("dataset/clicks"), replacing the one it had. An artifact's policy overrides its
+// kind's, whole.
+// Errors: InvalidArgument for a bad target, a negative duration, a policy that
+// limits nothing, or log_keep_seconds for a target that is not a feature view or
+// the featureview kind.
+absl::Status SetRetentionPolicy(Store& store, const std::string& target,
+                                store::RetentionPolicy policy, const std::string& who);
+
+// Errors: NotFound when `target` has no policy.
+absl::Status RemoveRetentionPolicy(Store& store, const std::string& target);
+
+// Every policy, by target.
+absl::StatusOr<std::map<std::string, store::RetentionPolicy>> RetentionPolicies(
+    Store& store);
+
+// "keep last 30, within 90d, log 30d".
+std::string DescribePolicy(const store::RetentionPolicy& policy);
+
+struct RetentionOptions {
+  // Only report what would be deleted. Default false.
+  bool dry_run = false;
+  // Recorded as who deleted each version.
+  std::string who = "retention";
+  // The time policies are measured from; 0 (default): now.
+  int64_t now_us = 0;
+};
+
+// A version its policy no longer keeps.
+struct ExpiredVersion {
+  std::string version;  // "KIND/NAME@N"
+  std::string policy;   // the target whose policy applies
+  uint64_t size = 0;    // bytes of content
+  int64_t created_us = 0;
+  // Empty when deleted (or, dry run, deletable); else what protects it
+  // (DescribeKeptBy of the nearest protector), and the version stays.
+  std::string kept_by;
+};
+
+// A feature view whose policy trims its offline log: rows before `horizon_us`.
+struct LogHorizon {
+  std::string view;
+  std::string policy;
+  int64_t horizon_us = 0;
+};
+
+struct RetentionReport {
+  bool dry_run = false;
+  std::vector<ExpiredVersion> deleted;     // (dry run: would be) in artifact order
+  std::vector<ExpiredVersion> protected_;  // expired but protected: kept
+  // Stored bytes of the chunks that only the deleted versions name: what gc frees
+  // once its grace period has passed.
+  uint64_t bytes_freed = 0;
+  // The feature views whose logs the caller trims (features::FeatureStore::TrimLog):
+  // this module sees only the core store.
+  std::vector<LogHorizon> logs;
+};
+
+// Deletes (ArtifactStore::Delete, recorded with options.who and the policy) every
+// live version that its policy no longer keeps and nothing protects. A version is
+// kept while it is the latest of its artifact, among the newest keep_last live
+// versions, or younger than keep_within_seconds. A version that becomes protected
+// meanwhile is kept (Delete re-checks). Safe beside other writers.
+// Errors: Unavailable on I/O failure; DataLoss for records that do not parse.
+absl::StatusOr<RetentionReport> ApplyRetention(Store& store,
+                                               const RetentionOptions& options);
+
+// {"dry_run","bytes_freed","deleted":[{"version","policy","size","created"}],
+//  "protected":[{..., "kept_by"}], "logs":[{"view","policy","horizon"}]}
+std::string RetentionReportJson(const RetentionReport& report);
+
+}  // namespace strata::gc
+
+#endif  // STRATA_GC_RETENTION_H_
