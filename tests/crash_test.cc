@@ -33,6 +33,7 @@ TEST(CrashTest, AcknowledgedWritesSurviveSigkill) {
   std::set<std::string> deleted;
   const int iterations = Iterations();
   int killed_mid_flight = 0;
+  uint64_t collections = 0, chunks_freed = 0;
 
   for (int round = 0; round < iterations; ++round) {
     SCOPED_TRACE("round " + std::to_string(round) + " seed " + std::to_string(seed));
@@ -71,6 +72,11 @@ TEST(CrashTest, AcknowledgedWritesSurviveSigkill) {
           std::string ref;
           in >> ref;
           deleted.insert(ref);
+        } else if (tag == "GC") {
+          uint64_t freed = 0;
+          in >> freed;
+          ++collections;
+          chunks_freed += freed;
         } else if (tag == "ALIAS") {
           std::string artifact, alias;
           uint64_t version;
@@ -130,7 +136,8 @@ TEST(CrashTest, AcknowledgedWritesSurviveSigkill) {
   }
   std::cerr << "crash rounds: " << killed_mid_flight << ", deletions: " << deleted.size()
             << ", acknowledged versions checked: " << acked.size()
-            << ", alias moves: " << alias_moves.size() << "\n";
+            << ", alias moves: " << alias_moves.size() << ", gc runs: " << collections
+            << " (" << chunks_freed << " chunks freed)\n";
   EXPECT_GT(acked.size(), 0u);
 }
 

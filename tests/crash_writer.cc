@@ -4,11 +4,19 @@
 //   ACK KIND/NAME@N HEX     a version committed (HEX: its content's sha256)
 //   ALIAS KIND/NAME ALIAS N an alias move committed
 //   DEL KIND/NAME@N         a version deleted (an older one, when not protected)
+//   GC FREED                a gc finished, having freed FREED chunks
+//
+// A gc thread collects (grace 1 s) after every few commits, concurrently with the
+// writes, so kills land inside gc's sweeps and compactions too.
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <random>
 #include <string>
+#include <thread>
 
+#include "gc/gc.h"
 #include "store/store.h"
 
 namespace {
@@ -41,6 +49,25 @@ int main(int argc, char** argv) {
   auto store = strata::Store::Open(argv[1], options);
   Check(store.status());
   std::mt19937_64 rng(std::strtoull(argv[2], nullptr, 10));
+  std::mutex mu;
+  std::condition_variable wake;
+  uint64_t gc_requests = 0;
+  std::thread collector([&] {
+    for (uint64_t done = 0;; ++done) {
+      {
+        std::unique_lock lock(mu);
+        wake.wait(lock, [&] { return gc_requests > done; });
+      }
+      strata::gc::GcOptions options;
+      options.grace = absl::Seconds(1);
+      options.reclaim = done % 2 == 0;
+      auto report = strata::gc::CollectGarbage(**store, options);
+      Check(report.status());
+      std::printf("GC %llu\n", static_cast<unsigned long long>(report->chunks_freed));
+      std::fflush(stdout);
+    }
+  });
+  collector.detach();  // runs until the process is killed
   std::string previous;
   for (uint64_t i = 0;; ++i) {
     size_t size;
@@ -61,15 +88,22 @@ int main(int argc, char** argv) {
     }
     std::string data =
         (rng() % 8 == 0 && !previous.empty()) ? previous : Content(rng, size);
-    auto source = strata::StringSource(data);
-    auto stats = (*store)->content().Put(*source);
-    Check(stats.status());
     strata::NewVersion v;
     v.artifact = *strata::ParseArtifactId(i % 3 == 0 ? "model/crash" : "dataset/crash");
-    v.content_id = stats->content_id;
     v.metadata["i"] = std::to_string(i);
     v.creator = "crash_writer";
-    auto committed = (*store)->artifacts().Commit(v);
+    absl::StatusOr<strata::CommitResult> committed;
+    absl::StatusOr<strata::PutStats> stats;
+    // A put whose commit comes more than the grace period later may find its
+    // content collected (FailedPrecondition): put it again, as a client would.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      auto source = strata::StringSource(data);
+      stats = (*store)->content().Put(*source);
+      Check(stats.status());
+      v.content_id = stats->content_id;
+      committed = (*store)->artifacts().Commit(v);
+      if (!absl::IsFailedPrecondition(committed.status())) break;
+    }
     Check(committed.status());
     const auto& ver = committed->version;
     std::printf("ACK %s/%s@%llu %s\n", ver.kind().c_str(), ver.name().c_str(),
@@ -101,5 +135,10 @@ int main(int argc, char** argv) {
       }
     }
     previous = std::move(data);
+    if (i % 4 == 2) {
+      std::lock_guard lock(mu);
+      ++gc_requests;
+      wake.notify_one();
+    }
   }
 }
