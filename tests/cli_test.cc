@@ -545,6 +545,38 @@ TEST_P(CliBothTest, FeatureFlowIngestHistoricalSaveReproduceOnline) {
             std::string::npos);
 }
 
+TEST_P(CliBothTest, GcFreesTheContentOfDeletedVersions) {
+  Ok({"put", "dataset/raw", "-"}, "rows 1");
+  Ok({"put", "dataset/raw", "-"}, "rows 2");
+  Ok({"rm", "dataset/raw@1"});
+  // Within the default hour of grace nothing is garbage yet.
+  EXPECT_EQ(Ok({"gc", "--dry-run"}),
+            "read 2 versions (1 deleted), 2 manifests, 2 chunks\n"
+            "found 0 garbage chunks (0 B) and 0 manifests; within the 1h grace period: 1 "
+            "unnamed manifests (their chunks stay) and 0 unnamed chunks\n"
+            "dry run: nothing deleted\n");
+  const std::string dry = Ok({"gc", "--dry-run", "--grace", "0", "--json"});
+  EXPECT_NE(dry.find("\"dry_run\":true,\"grace_seconds\":0,\"versions\":2,"
+                     "\"deleted_versions\":1,\"manifests\":2,\"manifests_young\":0,"
+                     "\"manifests_found\":1,\"manifests_freed\":0,\"chunks\":2,"
+                     "\"chunks_live\":1,\"chunks_young\":0,\"chunks_found\":1,"
+                     "\"bytes_found\":6,\"chunks_freed\":0,"),
+            std::string::npos)
+      << dry;
+  const std::string freed = Ok({"gc", "--grace", "0s"});
+  EXPECT_NE(freed.find("freed 1 chunks (6 B) and 1 manifests\nstore files: "),
+            std::string::npos)
+      << freed;
+  EXPECT_EQ(Ok({"get", "dataset/raw@2"}), "rows 2");
+  EXPECT_EQ(Ok({"fsck", "--deep"}),
+            "checked 2 versions, 1 contents, 1 chunks, 0 lineage edges, 0 aliases; read "
+            "6 B: no problems\n");
+  ExpectBadCommands({
+      {{"gc", "--grace", "5x"}, 2, "--grace: duration '5x'"},
+      {{"gc", "--grace", "-1h"}, 2, "--grace"},
+  });
+}
+
 TEST_P(CliBothTest, TokensAreCreatedListedAndRevoked) {
   const std::string token = Ok({"token", "create", "--scope", "write", "--name", "ci"});
   EXPECT_EQ(token.rfind("strata_", 0), 0u) << token;
@@ -772,6 +804,54 @@ TEST_F(CliTest, FsckAndBackupThroughTheServer) {
   r = testing::RunProcess({STRATA_BINARY, "--store", restored, "get", "model/m"},
                           options);
   EXPECT_EQ(r.out, "weights");
+}
+
+TEST_F(CliTest, RetentionPoliciesDeleteOnlyWhatNothingProtects) {
+  for (const char* rows : {"rows 1", "rows 2", "rows 3", "rows 4"}) {
+    Ok({"put", "dataset/raw", "-"}, rows);
+  }
+  Ok({"put", "model/m", "-", "--input", "dataset/raw@1", "--alias", "production"}, "w");
+  EXPECT_EQ(Ok({"retention", "show"}),
+            "no retention policies: every version is kept until deleted\n");
+  EXPECT_EQ(Ok({"retention", "set", "dataset", "--keep-last", "2"}),
+            "retention of dataset: keep last 2\n");
+  EXPECT_EQ(Ok({"retention", "set", "dataset/raw", "--keep-last", "1", "--keep-within",
+                "30d"}),
+            "retention of dataset/raw: keep last 1, within 30d\n");
+  const std::string shown = Ok({"retention", "show", "--json"});
+  EXPECT_EQ(shown.substr(0, 113),
+            "[{\"target\":\"dataset\",\"keep_last\":2,\"keep_within_seconds\":0,"
+            "\"log_keep_seconds\":0,\"updated_by\":\"tester\",\"updated\":\"");
+  // dataset/raw's own policy keeps everything for 30 days.
+  EXPECT_EQ(Ok({"retention", "apply", "--dry-run"}),
+            "would delete 0 versions (0 expired but protected); 0 B of chunks only they "
+            "name would be freed by the next strata gc\n");
+  Ok({"retention", "unset", "dataset/raw"});
+  EXPECT_EQ(Ok({"retention", "apply", "--dry-run"}).substr(0, 35),
+            "would delete dataset/raw@2 (6 B, cr");
+  const std::string applied = Ok({"retention", "apply"});
+  EXPECT_NE(applied.find("kept dataset/raw@1 (expired by the policy of dataset): "
+                         "model/m@1 (production), made directly from it\n"),
+            std::string::npos)
+      << applied;
+  EXPECT_NE(applied.find("deleted 1 version (1 expired but protected); 6 B of chunks "
+                         "only they name is freed by the next strata gc\n"),
+            std::string::npos)
+      << applied;
+  const std::string log = Ok({"log", "dataset/raw"});
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 4);
+  EXPECT_NE(log.find("@2 "), std::string::npos);
+  const std::string shown2 = Ok({"show", "dataset/raw@2", "--json"});
+  EXPECT_NE(shown2.find("\"reason\":\"retention policy of dataset: keep last 2\""),
+            std::string::npos)
+      << shown2;
+  ExpectBadCommands({
+      {{"retention", "set", "dataset"}, 2, "a policy needs --keep-last"},
+      {{"retention", "set", "model", "--log-keep", "3d"}, 2, "--log-keep applies"},
+      {{"retention", "set", "widgets", "--keep-last", "1"}, 2, "widgets"},
+      {{"retention", "set", "dataset", "--keep-within", "soon"}, 2, "--keep-within soon"},
+      {{"retention", "unset", "model"}, 2, "model has no retention policy"},
+  });
 }
 
 TEST_F(CliTest, ServerNeedsTheRightToken) {
