@@ -7,8 +7,10 @@
 #include "api/api.pb.h"
 #include "api/internal/routes.h"
 #include "features/online_check.h"
+#include "features/retention.h"
 #include "gc/fsck.h"
 #include "gc/gc.h"
+#include "gc/retention.h"
 #include "store/json_writer.h"
 #include "store/status_macros.h"
 
@@ -98,6 +100,102 @@ absl::Status CollectGarbage(const RouteContext& ctx, const httplib::Request& req
   return absl::OkStatus();
 }
 
+// GET /v1/retention (scope read): every retention policy, as `strata retention show
+// --json` prints them.
+absl::Status ListRetention(const RouteContext& ctx, const httplib::Request& req,
+                           httplib::Response& res) {
+  RETURN_IF_ERROR(ctx.authorize(req, Scope::kRead));
+  ASSIGN_OR_RETURN(auto policies, gc::RetentionPolicies(*ctx.store));
+  if (WantsProtobuf(req)) {
+    RetentionPolicyList list;
+    list.mutable_policies()->insert(policies.begin(), policies.end());
+    WriteProto(res, list);
+    return absl::OkStatus();
+  }
+  WriteJson(res, gc::RetentionPoliciesJson(policies));
+  return absl::OkStatus();
+}
+
+// PUT /v1/retention/TARGET?keep_last=N&keep_within_seconds=S&log_keep_seconds=S
+// (scope admin): gc::SetRetentionPolicy, who from X-Strata-Creator. 204.
+absl::Status SetRetention(const RouteContext& ctx, const httplib::Request& req,
+                          httplib::Response& res) {
+  RETURN_IF_ERROR(ctx.authorize(req, Scope::kAdmin));
+  int64_t values[3] = {0, 0, 0};
+  const char* names[3] = {"keep_last", "keep_within_seconds", "log_keep_seconds"};
+  for (int i = 0; i < 3; ++i) {
+    if (!req.has_param(names[i])) continue;
+    if (!absl::SimpleAtoi(req.get_param_value(names[i]), &values[i]) || values[i] < 0 ||
+        values[i] > int64_t{UINT32_MAX}) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(names[i], "= takes a whole number from 0 to ", UINT32_MAX));
+    }
+  }
+  store::RetentionPolicy policy;
+  policy.set_keep_last(static_cast<uint32_t>(values[0]));
+  policy.set_keep_within_seconds(values[1]);
+  policy.set_log_keep_seconds(values[2]);
+  RETURN_IF_ERROR(gc::SetRetentionPolicy(*ctx.store, req.matches[1].str(), policy,
+                                         req.get_header_value("X-Strata-Creator")));
+  res.status = 204;
+  return absl::OkStatus();
+}
+
+// DELETE /v1/retention/TARGET (scope admin). 204; 404 when it has no policy.
+absl::Status RemoveRetention(const RouteContext& ctx, const httplib::Request& req,
+                             httplib::Response& res) {
+  RETURN_IF_ERROR(ctx.authorize(req, Scope::kAdmin));
+  RETURN_IF_ERROR(gc::RemoveRetentionPolicy(*ctx.store, req.matches[1].str()));
+  res.status = 204;
+  return absl::OkStatus();
+}
+
+// POST /v1/retention/apply[?dry_run=true] (scope admin): the policies applied
+// (features::ApplyRetentionWithLogs), as `strata retention apply --json` prints it.
+absl::Status ApplyRetention(const RouteContext& ctx, const httplib::Request& req,
+                            httplib::Response& res) {
+  RETURN_IF_ERROR(ctx.authorize(req, Scope::kAdmin));
+  const std::string dry_run = req.get_param_value("dry_run");
+  if (!dry_run.empty() && dry_run != "true" && dry_run != "false") {
+    return absl::InvalidArgumentError("dry_run= takes true or false");
+  }
+  ASSIGN_OR_RETURN(
+      gc::RetentionReport report,
+      features::ApplyRetentionWithLogs(*ctx.store, *ctx.features, dry_run == "true",
+                                       req.get_header_value("X-Strata-Creator")));
+  if (WantsProtobuf(req)) {
+    RetentionReportView view;
+    view.set_dry_run(report.dry_run);
+    view.set_bytes_freed(report.bytes_freed);
+    for (const auto& [from, to] :
+         {std::make_pair(&report.deleted, view.mutable_deleted()),
+          std::make_pair(&report.protected_, view.mutable_protected_())}) {
+      for (const gc::ExpiredVersion& e : *from) {
+        auto* out = to->Add();
+        out->set_version(e.version);
+        out->set_policy(e.policy);
+        out->set_size(e.size);
+        out->set_created_us(e.created_us);
+        out->set_kept_by(e.kept_by);
+      }
+    }
+    for (const gc::LogTrim& t : report.logs) {
+      auto* out = view.add_logs();
+      out->set_view(t.view);
+      out->set_policy(t.policy);
+      out->set_horizon_us(t.horizon_us);
+      out->set_rows_before(t.rows_before);
+      out->set_rows_dropped(t.rows_dropped);
+      out->set_bytes_before(t.bytes_before);
+      out->set_bytes_after(t.bytes_after);
+    }
+    WriteProto(res, view);
+    return absl::OkStatus();
+  }
+  WriteJson(res, gc::RetentionReportJson(report));
+  return absl::OkStatus();
+}
+
 // A backup's name: 1-100 of a-z, 0-9, '.', '_' and '-', starting with a letter or
 // digit. It names a directory under --backup-dir and nothing else.
 absl::Status ValidateBackupName(const std::string& name) {
@@ -151,6 +249,11 @@ void AddMaintenanceRoutes(httplib::Server& http, const RouteContext& ctx) {
   http.Get("/v1/fsck", Bind(ctx, "/v1/fsck", Check));
   http.Post("/v1/backups", Bind(ctx, "/v1/backups", Backup));
   http.Post("/v1/gc", Bind(ctx, "/v1/gc", CollectGarbage));
+  http.Get("/v1/retention", Bind(ctx, "/v1/retention", ListRetention));
+  http.Post("/v1/retention/apply", Bind(ctx, "/v1/retention/apply", ApplyRetention));
+  http.Put(R"(/v1/retention/(.+))", Bind(ctx, "/v1/retention/{target}", SetRetention));
+  http.Delete(R"(/v1/retention/(.+))",
+              Bind(ctx, "/v1/retention/{target}", RemoveRetention));
 }
 
 }  // namespace strata::api::internal

@@ -341,11 +341,23 @@ TEST_F(ServerTest, BadRequestsGetJsonErrorsAndChangeNothing) {
        "this server takes no backups: start it with --backup-dir DIR"},
       {"POST", "/v1/backups?name=../etc", "", 400, "INVALID_ARGUMENT", "backup name"},
       {"POST", "/v1/backups", "", 400, "INVALID_ARGUMENT", "backup name"},
+      {"POST", "/v1/gc?grace_seconds=-1", "", 400, "INVALID_ARGUMENT", "grace_seconds="},
+      {"POST", "/v1/gc?grace_seconds=1h", "", 400, "INVALID_ARGUMENT", "grace_seconds="},
+      {"POST", "/v1/gc?dry_run=maybe", "", 400, "INVALID_ARGUMENT", "dry_run="},
+      {"PUT", "/v1/retention/widgets?keep_last=1", "", 400, "INVALID_ARGUMENT",
+       "widgets"},
+      {"PUT", "/v1/retention/dataset?keep_last=x", "", 400, "INVALID_ARGUMENT",
+       "keep_last="},
+      {"PUT", "/v1/retention/dataset", "", 400, "INVALID_ARGUMENT", "a policy needs"},
+      {"DELETE", "/v1/retention/model", "", 404, "NOT_FOUND", "no retention policy"},
+      {"POST", "/v1/retention/apply?dry_run=x", "", 400, "INVALID_ARGUMENT", "dry_run="},
   };
   for (const BadRequest& c : cases) {
     httplib::Result r = c.method == "GET"      ? client_->Get(c.path.c_str())
                         : c.method == "DELETE" ? client_->Delete(c.path.c_str())
-                                               : PostJson(c.path, c.body);
+                        : c.method == "PUT"
+                            ? client_->Put(c.path.c_str(), "", "text/plain")
+                            : PostJson(c.path, c.body);
     ASSERT_TRUE(r) << c.path << " " << c.body;
     EXPECT_EQ(r->status, c.status) << c.body << " -> " << r->body;
     EXPECT_EQ(r->body.rfind("{\"error\":{\"code\":\"" + c.code + "\",\"message\":\"", 0),
@@ -442,6 +454,8 @@ TEST_F(ServerTest, TokensGuardEveryRouteButHealthz) {
   scoped.push_back(c.Delete("/v1/artifacts/dataset/customer_stats-ingest@1", read_token));
   scoped.push_back(c.Get("/v1/fsck", read_token));
   scoped.push_back(c.Post("/v1/backups?name=b", read_token, "", "text/plain"));
+  scoped.push_back(c.Post("/v1/gc", read_token, "", "text/plain"));
+  scoped.push_back(c.Post("/v1/retention/apply", read_token, "", "text/plain"));
   for (const httplib::Result& r : scoped) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 403) << r->body;

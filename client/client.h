@@ -22,6 +22,7 @@
 #include "features/registry.h"
 #include "gc/fsck.h"
 #include "gc/gc.h"
+#include "gc/retention.h"
 #include "store/artifacts.h"
 #include "store/content_store.h"
 #include "store/io.h"
@@ -85,6 +86,17 @@ class StoreClient {
   // As gc::CollectGarbage (remotely POST /v1/gc, scope admin; progress and
   // after_mark stay local).
   virtual absl::StatusOr<gc::GcReport> Gc(const gc::GcOptions& options) = 0;
+  // Retention: as gc::SetRetentionPolicy, RemoveRetentionPolicy, RetentionPolicies
+  // and ApplyRetention, the feature views' logs trimmed by the feature store
+  // (remotely /v1/retention; setting, removing and applying need scope admin).
+  virtual absl::Status SetRetention(const std::string& target,
+                                    const store::RetentionPolicy& policy,
+                                    const std::string& who) = 0;
+  virtual absl::Status RemoveRetention(const std::string& target) = 0;
+  virtual absl::StatusOr<std::map<std::string, store::RetentionPolicy>>
+  RetentionPolicies() = 0;
+  virtual absl::StatusOr<gc::RetentionReport> ApplyRetention(bool dry_run,
+                                                             const std::string& who) = 0;
 
   // Deletion: as ArtifactStore::Delete and WhyKept.
   virtual absl::StatusOr<store::Version> Delete(const DeleteRequest& request) = 0;

@@ -4,6 +4,7 @@
 #include "absl/time/clock.h"
 #include "client/client.h"
 #include "features/definitions.h"
+#include "features/retention.h"
 #include "store/status_macros.h"
 #include "store/store.h"
 
@@ -84,6 +85,26 @@ class Local : public StoreClient {
 
   absl::StatusOr<gc::GcReport> Gc(const gc::GcOptions& options) override {
     return gc::CollectGarbage(*store_, options);
+  }
+
+  absl::Status SetRetention(const std::string& target,
+                            const store::RetentionPolicy& policy,
+                            const std::string& who) override {
+    return gc::SetRetentionPolicy(*store_, target, policy, who);
+  }
+
+  absl::Status RemoveRetention(const std::string& target) override {
+    return gc::RemoveRetentionPolicy(*store_, target);
+  }
+
+  absl::StatusOr<std::map<std::string, store::RetentionPolicy>> RetentionPolicies()
+      override {
+    return gc::RetentionPolicies(*store_);
+  }
+
+  absl::StatusOr<gc::RetentionReport> ApplyRetention(bool dry_run,
+                                                     const std::string& who) override {
+    return features::ApplyRetentionWithLogs(*store_, features_, dry_run, who);
   }
 
   absl::StatusOr<std::string> Backup(const std::string& dir) override {

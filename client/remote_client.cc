@@ -454,6 +454,56 @@ absl::StatusOr<gc::GcReport> RemoteClient::Gc(const gc::GcOptions& options) {
   return report;
 }
 
+absl::Status RemoteClient::SetRetention(const std::string& target,
+                                        const store::RetentionPolicy& policy,
+                                        const std::string& who) {
+  httplib::Headers headers;
+  headers.emplace("X-Strata-Creator", who);
+  return Request("PUT",
+                 absl::StrCat("/v1/retention/", target, "?keep_last=", policy.keep_last(),
+                              "&keep_within_seconds=", policy.keep_within_seconds(),
+                              "&log_keep_seconds=", policy.log_keep_seconds()),
+                 "", "", std::move(headers))
+      .status();
+}
+
+absl::Status RemoteClient::RemoveRetention(const std::string& target) {
+  return Request("DELETE", "/v1/retention/" + target, "", "", {}).status();
+}
+
+absl::StatusOr<std::map<std::string, store::RetentionPolicy>>
+RemoteClient::RetentionPolicies() {
+  ASSIGN_OR_RETURN(auto list, Fetch<api::RetentionPolicyList>("GET", "/v1/retention"));
+  return std::map<std::string, store::RetentionPolicy>(list.policies().begin(),
+                                                       list.policies().end());
+}
+
+absl::StatusOr<gc::RetentionReport> RemoteClient::ApplyRetention(bool dry_run,
+                                                                 const std::string& who) {
+  httplib::Headers headers;
+  headers.emplace("X-Strata-Creator", who);
+  ASSIGN_OR_RETURN(
+      auto view,
+      Fetch<api::RetentionReportView>(
+          "POST", dry_run ? "/v1/retention/apply?dry_run=true" : "/v1/retention/apply",
+          "", "", std::move(headers)));
+  gc::RetentionReport report;
+  report.dry_run = view.dry_run();
+  report.bytes_freed = view.bytes_freed();
+  for (const auto& [from, to] :
+       {std::make_pair(&view.deleted(), &report.deleted),
+        std::make_pair(&view.protected_(), &report.protected_)}) {
+    for (const auto& e : *from) {
+      to->push_back({e.version(), e.policy(), e.size(), e.created_us(), e.kept_by()});
+    }
+  }
+  for (const auto& t : view.logs()) {
+    report.logs.push_back({t.view(), t.policy(), t.horizon_us(), t.rows_before(),
+                           t.rows_dropped(), t.bytes_before(), t.bytes_after()});
+  }
+  return report;
+}
+
 absl::StatusOr<std::string> RemoteClient::Backup(const std::string& dir) {
   ASSIGN_OR_RETURN(auto created, Fetch<api::BackupCreated>(
                                      "POST", "/v1/backups?name=" + UrlEncode(dir)));

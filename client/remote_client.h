@@ -46,6 +46,14 @@ class RemoteClient : public StoreClient {
   absl::StatusOr<gc::FsckReport> Fsck(const gc::FsckOptions& options) override;
   absl::StatusOr<std::string> Backup(const std::string& dir) override;
   absl::StatusOr<gc::GcReport> Gc(const gc::GcOptions& options) override;
+  absl::Status SetRetention(const std::string& target,
+                            const store::RetentionPolicy& policy,
+                            const std::string& who) override;
+  absl::Status RemoveRetention(const std::string& target) override;
+  absl::StatusOr<std::map<std::string, store::RetentionPolicy>> RetentionPolicies()
+      override;
+  absl::StatusOr<gc::RetentionReport> ApplyRetention(bool dry_run,
+                                                     const std::string& who) override;
   absl::StatusOr<store::Version> Delete(const DeleteRequest& request) override;
   absl::StatusOr<std::vector<KeptBy>> WhyKept(const ArtifactId& artifact,
                                               uint64_t version) override;

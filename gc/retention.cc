@@ -185,8 +185,11 @@ absl::StatusOr<RetentionReport> ApplyRetention(Store& store,
     if (policy == policies.end()) continue;
     const store::RetentionPolicy& p = policy->second;
     if (p.log_keep_seconds() > 0) {
-      report.logs.push_back(
-          {summary.artifact.name, target, now - p.log_keep_seconds() * 1'000'000});
+      LogTrim trim;
+      trim.view = summary.artifact.name;
+      trim.policy = target;
+      trim.horizon_us = now - p.log_keep_seconds() * 1'000'000;
+      report.logs.push_back(std::move(trim));
     }
     if (p.keep_last() == 0 && p.keep_within_seconds() == 0) continue;
 
@@ -213,6 +216,16 @@ absl::StatusOr<RetentionReport> ApplyRetention(Store& store,
     }
   }
   ASSIGN_OR_RETURN(report.bytes_freed, BytesFreedBy(store, report.deleted));
+  if (options.trim_log) {
+    std::vector<LogTrim> trimmed;
+    for (LogTrim& trim : report.logs) {
+      const absl::Status s = options.trim_log(&trim, options.dry_run);
+      if (absl::IsNotFound(s)) continue;  // nothing ingested yet
+      RETURN_IF_ERROR(s);
+      trimmed.push_back(std::move(trim));
+    }
+    report.logs = std::move(trimmed);
+  }
   if (options.dry_run) return report;
 
   std::vector<ExpiredVersion> deleted;
@@ -238,6 +251,21 @@ absl::StatusOr<RetentionReport> ApplyRetention(Store& store,
   return report;
 }
 
+std::string RetentionPoliciesJson(
+    const std::map<std::string, store::RetentionPolicy>& policies) {
+  JsonWriter w;
+  w.BeginArray();
+  for (const auto& [target, p] : policies) {
+    w.BeginObject().Key("target").String(target).Key("keep_last").Uint(p.keep_last());
+    w.Key("keep_within_seconds").Int(p.keep_within_seconds());
+    w.Key("log_keep_seconds").Int(p.log_keep_seconds());
+    w.Key("updated_by").String(p.updated_by());
+    w.Key("updated").String(FormatTime(p.updated_us())).EndObject();
+  }
+  w.EndArray();
+  return w.Take();
+}
+
 std::string RetentionReportJson(const RetentionReport& report) {
   JsonWriter w;
   w.BeginObject().Key("dry_run").Bool(report.dry_run);
@@ -256,9 +284,12 @@ std::string RetentionReportJson(const RetentionReport& report) {
     w.EndArray();
   }
   w.Key("logs").BeginArray();
-  for (const LogHorizon& l : report.logs) {
+  for (const LogTrim& l : report.logs) {
     w.BeginObject().Key("view").String(l.view).Key("policy").String(l.policy);
-    w.Key("horizon").String(FormatTime(l.horizon_us)).EndObject();
+    w.Key("horizon").String(FormatTime(l.horizon_us));
+    w.Key("rows_before").Uint(l.rows_before).Key("rows_dropped").Uint(l.rows_dropped);
+    w.Key("bytes_before").Uint(l.bytes_before).Key("bytes_after").Uint(l.bytes_after);
+    w.EndObject();
   }
   w.EndArray().EndObject();
   return w.Take();

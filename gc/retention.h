@@ -10,6 +10,7 @@
 #define STRATA_GC_RETENTION_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -38,9 +39,23 @@ absl::StatusOr<std::map<std::string, store::RetentionPolicy>> RetentionPolicies(
 // "keep last 30, within 90d, log 30d".
 std::string DescribePolicy(const store::RetentionPolicy& policy);
 
+// A feature view whose policy trims its offline log: rows before `horizon_us`.
+struct LogTrim {
+  std::string view;
+  std::string policy;
+  int64_t horizon_us = 0;
+  // Filled by RetentionOptions::trim_log.
+  uint64_t rows_before = 0, rows_dropped = 0, bytes_before = 0, bytes_after = 0;
+};
+
 struct RetentionOptions {
-  // Only report what would be deleted. Default false.
+  // Only report what would be deleted (and trimmed). Default false.
   bool dry_run = false;
+  // Trims (dry run: measures) one view's offline log to trim->horizon_us, filling
+  // its counts: features::FeatureStore::TrimLog, which this module, seeing only the
+  // core store, cannot call. NotFound (nothing ingested) leaves the view out.
+  // Unset: logs are listed, not trimmed.
+  std::function<absl::Status(LogTrim* trim, bool dry_run)> trim_log;
   // Recorded as who deleted each version.
   std::string who = "retention";
   // The time policies are measured from; 0 (default): now.
@@ -58,13 +73,6 @@ struct ExpiredVersion {
   std::string kept_by;
 };
 
-// A feature view whose policy trims its offline log: rows before `horizon_us`.
-struct LogHorizon {
-  std::string view;
-  std::string policy;
-  int64_t horizon_us = 0;
-};
-
 struct RetentionReport {
   bool dry_run = false;
   std::vector<ExpiredVersion> deleted;     // (dry run: would be) in artifact order
@@ -72,13 +80,13 @@ struct RetentionReport {
   // Stored bytes of the chunks that only the deleted versions name: what gc frees
   // once its grace period has passed.
   uint64_t bytes_freed = 0;
-  // The feature views whose logs the caller trims (features::FeatureStore::TrimLog):
-  // this module sees only the core store.
-  std::vector<LogHorizon> logs;
+  // The feature views whose logs were trimmed (dry run: would be).
+  std::vector<LogTrim> logs;
 };
 
 // Deletes (ArtifactStore::Delete, recorded with options.who and the policy) every
-// live version that its policy no longer keeps and nothing protects. A version is
+// live version that its policy no longer keeps and nothing protects, then trims
+// the feature views' logs (options.trim_log). A version is
 // kept while it is the latest of its artifact, among the newest keep_last live
 // versions, or younger than keep_within_seconds. A version that becomes protected
 // meanwhile is kept (Delete re-checks). Safe beside other writers.
@@ -86,8 +94,14 @@ struct RetentionReport {
 absl::StatusOr<RetentionReport> ApplyRetention(Store& store,
                                                const RetentionOptions& options);
 
+// [{"target","keep_last","keep_within_seconds","log_keep_seconds","updated_by",
+//   "updated"}]
+std::string RetentionPoliciesJson(
+    const std::map<std::string, store::RetentionPolicy>& policies);
+
 // {"dry_run","bytes_freed","deleted":[{"version","policy","size","created"}],
-//  "protected":[{..., "kept_by"}], "logs":[{"view","policy","horizon"}]}
+//  "protected":[{..., "kept_by"}], "logs":[{"view","policy","horizon",
+//  "rows_before","rows_dropped","bytes_before","bytes_after"}]}
 std::string RetentionReportJson(const RetentionReport& report);
 
 }  // namespace strata::gc

@@ -806,7 +806,7 @@ TEST_F(CliTest, FsckAndBackupThroughTheServer) {
   EXPECT_EQ(r.out, "weights");
 }
 
-TEST_F(CliTest, RetentionPoliciesDeleteOnlyWhatNothingProtects) {
+TEST_P(CliBothTest, RetentionPoliciesDeleteOnlyWhatNothingProtects) {
   for (const char* rows : {"rows 1", "rows 2", "rows 3", "rows 4"}) {
     Ok({"put", "dataset/raw", "-"}, rows);
   }
@@ -815,9 +815,9 @@ TEST_F(CliTest, RetentionPoliciesDeleteOnlyWhatNothingProtects) {
             "no retention policies: every version is kept until deleted\n");
   EXPECT_EQ(Ok({"retention", "set", "dataset", "--keep-last", "2"}),
             "retention of dataset: keep last 2\n");
-  EXPECT_EQ(Ok({"retention", "set", "dataset/raw", "--keep-last", "1", "--keep-within",
-                "30d"}),
-            "retention of dataset/raw: keep last 1, within 30d\n");
+  EXPECT_EQ(
+      Ok({"retention", "set", "dataset/raw", "--keep-last", "1", "--keep-within", "30d"}),
+      "retention of dataset/raw: keep last 1, within 30d\n");
   const std::string shown = Ok({"retention", "show", "--json"});
   EXPECT_EQ(shown.substr(0, 113),
             "[{\"target\":\"dataset\",\"keep_last\":2,\"keep_within_seconds\":0,"
@@ -852,6 +852,30 @@ TEST_F(CliTest, RetentionPoliciesDeleteOnlyWhatNothingProtects) {
       {{"retention", "set", "dataset", "--keep-within", "soon"}, 2, "--keep-within soon"},
       {{"retention", "unset", "model"}, 2, "model has no retention policy"},
   });
+
+  // A feature view's policy trims its offline log: rows from 2024 are past a year,
+  // and each entity keeps the row in force at the horizon.
+  Ok({"apply", WriteFile("defs.yaml", std::string(testing::kExampleDefinitions))});
+  Ok({"ingest", "customer_stats",
+      WriteFile("events.csv",
+                "customer_id,event_timestamp,spend_7d,segment\n"
+                "1,2024-01-01T00:00:00Z,1,a\n1,2024-01-02T00:00:00Z,2,b\n"
+                "1,2024-01-05T00:00:00Z,5,c\n2,2024-01-03T00:00:00Z,3,d\n")});
+  Ok({"retention", "set", "featureview", "--log-keep", "365d"});
+  const std::string dry = Ok({"retention", "apply", "--dry-run"});
+  EXPECT_NE(dry.find("would drop 2 of 4 log rows of featureview/customer_stats before "),
+            std::string::npos)
+      << dry;
+  const std::string trimmed = Ok({"retention", "apply", "--json"});
+  EXPECT_NE(trimmed.find("\"logs\":[{\"view\":\"customer_stats\",\"policy\":"
+                         "\"featureview\",\"horizon\":\""),
+            std::string::npos)
+      << trimmed;
+  EXPECT_NE(trimmed.find("\"rows_before\":4,\"rows_dropped\":2,"), std::string::npos)
+      << trimmed;
+  EXPECT_NE(Ok({"retention", "apply", "--dry-run"})
+                .find("would drop 0 of 2 log rows of featureview/customer_stats"),
+            std::string::npos);
 }
 
 TEST_F(CliTest, ServerNeedsTheRightToken) {

@@ -6,9 +6,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "features/codec.h"
 #include "features/definitions.h"
-#include "features/feature_store.h"
 #include "features/online_check.h"
 #include "gc/fsck.h"
 #include "gc/gc.h"
@@ -236,34 +234,22 @@ absl::Status RunRetentionSet(const Context& ctx, const RetentionSetArgs& a) {
   ASSIGN_OR_RETURN(int64_t log, DurationFlag("--log-keep", a.log_keep));
   policy.set_keep_within_seconds(within);
   policy.set_log_keep_seconds(log);
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  RETURN_IF_ERROR(gc::SetRetentionPolicy(*store, a.target, policy, Context::Creator()));
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  RETURN_IF_ERROR(client->SetRetention(a.target, policy, Context::Creator()));
   return Print(
       absl::StrCat("retention of ", a.target, ": ", gc::DescribePolicy(policy), "\n"));
 }
 
 absl::Status RunRetentionUnset(const Context& ctx, const std::string& target) {
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  RETURN_IF_ERROR(gc::RemoveRetentionPolicy(*store, target));
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  RETURN_IF_ERROR(client->RemoveRetention(target));
   return Print(absl::StrCat("removed the retention policy of ", target, "\n"));
 }
 
 absl::Status RunRetentionShow(const Context& ctx, bool json) {
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  ASSIGN_OR_RETURN(auto policies, gc::RetentionPolicies(*store));
-  if (json) {
-    JsonWriter w;
-    w.BeginArray();
-    for (const auto& [target, p] : policies) {
-      w.BeginObject().Key("target").String(target).Key("keep_last").Uint(p.keep_last());
-      w.Key("keep_within_seconds").Int(p.keep_within_seconds());
-      w.Key("log_keep_seconds").Int(p.log_keep_seconds());
-      w.Key("updated_by").String(p.updated_by());
-      w.Key("updated").String(FormatTime(p.updated_us())).EndObject();
-    }
-    w.EndArray();
-    return Print(w.Take() + "\n");
-  }
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  ASSIGN_OR_RETURN(auto policies, client->RetentionPolicies());
+  if (json) return Print(gc::RetentionPoliciesJson(policies) + "\n");
   if (policies.empty()) {
     return Print("no retention policies: every version is kept until deleted\n");
   }
@@ -279,38 +265,12 @@ struct RetentionApplyArgs {
   bool dry_run = false, json = false;
 };
 
-// Deletes what the policies no longer keep, then trims the feature views' logs.
+// Deletes what the policies no longer keep and trims the feature views' logs.
 absl::Status RunRetentionApply(const Context& ctx, const RetentionApplyArgs& a) {
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  gc::RetentionOptions options;
-  options.dry_run = a.dry_run;
-  options.who = Context::Creator();
-  ASSIGN_OR_RETURN(gc::RetentionReport r, gc::ApplyRetention(*store, options));
-  features::FeatureStore fs(store.get());
-  std::vector<features::LogTrimReport> trims;
-  for (const gc::LogHorizon& log : r.logs) {
-    features::LogTrimOptions trim;
-    trim.dry_run = a.dry_run;
-    auto t = fs.TrimLog(log.view, log.horizon_us, trim);
-    if (absl::IsNotFound(t.status())) continue;  // a view with nothing ingested
-    RETURN_IF_ERROR(t.status());
-    trims.push_back(*std::move(t));
-  }
-  if (a.json) {
-    std::string json = gc::RetentionReportJson(r);
-    JsonWriter w;
-    w.BeginArray();
-    for (const auto& t : trims) {
-      w.BeginObject().Key("featureview").String(t.view);
-      w.Key("horizon").String(features::FormatTimestamp(t.horizon));
-      w.Key("rows_before").Uint(t.rows_before).Key("rows_dropped").Uint(t.rows_dropped);
-      w.Key("bytes_before").Uint(t.bytes_before).Key("bytes_after").Uint(t.bytes_after);
-      w.EndObject();
-    }
-    w.EndArray();
-    json.insert(json.size() - 1, absl::StrCat(",\"log_trims\":", w.Take()));
-    return Print(json + "\n");
-  }
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  ASSIGN_OR_RETURN(gc::RetentionReport r,
+                   client->ApplyRetention(a.dry_run, Context::Creator()));
+  if (a.json) return Print(gc::RetentionReportJson(r) + "\n");
   const char* del = a.dry_run ? "would delete " : "deleted ";
   std::string out;
   for (const gc::ExpiredVersion& e : r.deleted) {
@@ -321,15 +281,14 @@ absl::Status RunRetentionApply(const Context& ctx, const RetentionApplyArgs& a) 
     absl::StrAppend(&out, "kept ", e.version, " (expired by the policy of ", e.policy,
                     "): ", e.kept_by, "\n");
   }
-  for (const auto& t : trims) {
+  for (const gc::LogTrim& t : r.logs) {
     absl::StrAppend(&out, a.dry_run ? "would drop " : "dropped ", t.rows_dropped, " of ",
                     t.rows_before, " log rows of featureview/", t.view, " before ",
-                    features::FormatTimestamp(t.horizon), " (log ",
-                    FormatBytes(t.bytes_before), " -> ", FormatBytes(t.bytes_after),
-                    ")\n");
+                    FormatTime(t.horizon_us), " (log ", FormatBytes(t.bytes_before),
+                    " -> ", FormatBytes(t.bytes_after), "; policy of ", t.policy, ")\n");
   }
-  absl::StrAppend(&out, a.dry_run ? "would delete " : "deleted ", r.deleted.size(),
-                  " version", r.deleted.size() == 1 ? "" : "s", " (", r.protected_.size(),
+  absl::StrAppend(&out, del, r.deleted.size(), " version",
+                  r.deleted.size() == 1 ? "" : "s", " (", r.protected_.size(),
                   " expired but protected); ", FormatBytes(r.bytes_freed),
                   " of chunks only they name ", a.dry_run ? "would be" : "is",
                   " freed by the next strata gc\n");
@@ -404,9 +363,9 @@ void AddRetentionCommands(CLI::App& app, Context& ctx) {
   rset->add_option("target", set->target, "KIND or KIND/NAME")->required();
   rset->add_option("--keep-last", set->keep_last, "Keep the newest N versions");
   rset->add_option("--keep-within", set->keep_within,
-                 "Keep versions younger than this (s, m, h, d)");
+                   "Keep versions younger than this (s, m, h, d)");
   rset->add_option("--log-keep", set->log_keep,
-                 "Feature views: trim offline log rows older than this");
+                   "Feature views: trim offline log rows older than this");
   rset->callback(
       [&ctx, set] { ctx.action = [&ctx, set] { return RunRetentionSet(ctx, *set); }; });
   auto unset = std::make_shared<std::string>();

@@ -1,0 +1,28 @@
+#include "features/retention.h"
+
+#include "store/status_macros.h"
+
+namespace strata::features {
+
+absl::StatusOr<gc::RetentionReport> ApplyRetentionWithLogs(Store& store,
+                                                           FeatureStore& features,
+                                                           bool dry_run,
+                                                           const std::string& who) {
+  gc::RetentionOptions options;
+  options.dry_run = dry_run;
+  options.who = who;
+  options.trim_log = [&features](gc::LogTrim* trim, bool dry) -> absl::Status {
+    LogTrimOptions trim_options;
+    trim_options.dry_run = dry;
+    ASSIGN_OR_RETURN(LogTrimReport r,
+                     features.TrimLog(trim->view, trim->horizon_us, trim_options));
+    trim->rows_before = r.rows_before;
+    trim->rows_dropped = r.rows_dropped;
+    trim->bytes_before = r.bytes_before;
+    trim->bytes_after = r.bytes_after;
+    return absl::OkStatus();
+  };
+  return gc::ApplyRetention(store, options);
+}
+
+}  // namespace strata::features

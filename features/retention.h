@@ -1,0 +1,24 @@
+// ApplyRetentionWithLogs: the retention policies applied to a whole store, the
+// feature views' offline logs included (strata retention apply, POST
+// /v1/retention/apply).
+#ifndef STRATA_FEATURES_RETENTION_H_
+#define STRATA_FEATURES_RETENTION_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "features/feature_store.h"
+#include "gc/retention.h"
+
+namespace strata::features {
+
+// gc::ApplyRetention, each feature view with a --log-keep policy trimmed with
+// FeatureStore::TrimLog (dry run: measured). Errors: as those two.
+absl::StatusOr<gc::RetentionReport> ApplyRetentionWithLogs(Store& store,
+                                                           FeatureStore& features,
+                                                           bool dry_run,
+                                                           const std::string& who);
+
+}  // namespace strata::features
+
+#endif  // STRATA_FEATURES_RETENTION_H_
