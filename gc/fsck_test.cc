@@ -54,15 +54,7 @@ class FsckTest : public testing::StoreTest {
   std::vector<std::string> Chunks(const std::string& artifact) {
     auto v = store_->artifacts().Resolve(*ParseRef(artifact + "@1"));
     EXPECT_TRUE(v.ok());
-    auto manifest = db().Get(Cf::kManifests, v->content_id());
-    EXPECT_TRUE(manifest.ok() && manifest->has_value());
-    store::Manifest m;
-    EXPECT_TRUE(m.ParseFromString(**manifest));
-    std::vector<std::string> out;
-    for (size_t i = 0; i < m.chunk_ids().size(); i += 32) {
-      out.push_back(m.chunk_ids().substr(i, 32));
-    }
-    return out;
+    return v.ok() ? ManifestChunks(v->content_id()) : std::vector<std::string>();
   }
 
   void RawPut(Cf cf, const std::string& key, const std::string& value) {

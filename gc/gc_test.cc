@@ -65,16 +65,7 @@ class GcTest : public testing::StoreTest {
 
   // The chunk ids of `data` as a put cuts it, in order.
   std::vector<std::string> ChunksOf(const std::string& data) {
-    const Digest content = PutContent(data).content_id;
-    auto manifest = db().Get(Cf::kManifests, content.Raw());
-    EXPECT_TRUE(manifest.ok() && manifest->has_value());
-    store::Manifest m;
-    EXPECT_TRUE(m.ParseFromString(**manifest));
-    std::vector<std::string> out;
-    for (size_t i = 0; i < m.chunk_ids().size(); i += 32) {
-      out.push_back(m.chunk_ids().substr(i, 32));
-    }
-    return out;
+    return ManifestChunks(PutContent(data).content_id.Raw());
   }
 
   static std::set<std::string> Set(const std::vector<std::string>& v) {

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "gtest/gtest.h"
+#include "store/internal/db.h"
 
 namespace strata::testing {
 
@@ -40,6 +41,21 @@ PutStats StoreTest::PutContent(absl::string_view data) {
   auto stats = store_->content().Put(*source);
   EXPECT_TRUE(stats.ok()) << stats.status();
   return stats.ok() ? *stats : PutStats();
+}
+
+std::vector<std::string> StoreTest::ManifestChunks(absl::string_view content_id) {
+  auto manifest = store_->internal_db().Get(internal::Cf::kManifests, content_id);
+  EXPECT_TRUE(manifest.ok() && manifest->has_value());
+  store::Manifest m;
+  std::vector<std::string> out;
+  if (!manifest.ok() || !manifest->has_value() || !m.ParseFromString(**manifest)) {
+    ADD_FAILURE() << "no readable manifest";
+    return out;
+  }
+  for (size_t i = 0; i + 32 <= m.chunk_ids().size(); i += 32) {
+    out.push_back(m.chunk_ids().substr(i, 32));
+  }
+  return out;
 }
 
 store::Version StoreTest::CommitContent(const std::string& artifact,

@@ -52,6 +52,9 @@ class StoreTest : public ::testing::Test {
   void SetUp() override { store_ = OpenTestStore(dir_.Sub("store")); }
   // Stores `data` as content; fails the test on error.
   PutStats PutContent(absl::string_view data);
+  // The raw 32-byte ids of the chunks of stored content `content_id`, in order, as
+  // its manifest lists them; fails the test when there is no readable manifest.
+  std::vector<std::string> ManifestChunks(absl::string_view content_id);
   // Stores `data` and commits it as the next version of `artifact` ("KIND/NAME"),
   // made from `inputs`, with `alias` if not empty; fails the test on error.
   store::Version CommitContent(const std::string& artifact, absl::string_view data,
