@@ -36,5 +36,8 @@ cli_lineage() {
   echo
   echo "== online lookups over HTTP: strata serve vs Redis (bench/http_bench.sh) =="
   BENCH_SCRATCH="$BENCH/out/online" bash "$BENCH/http_bench.sh" "$BUILD"
+  echo
+  echo "== garbage collection over 1M chunks, half garbage (bench/gc_bench.sh) =="
+  bash "$BENCH/gc_bench.sh" "$BUILD"
 } 2>&1 | tee "$results"
 echo "results kept in $results"
