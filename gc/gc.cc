@@ -252,7 +252,7 @@ class Collector {
     return absl::OkStatus();
   }
 
-  // Compacts the chunk tables so compaction drops the deleted records and counts
+  // Compacts the chunk index so compaction drops the deleted chunks and counts
   // their blobs as garbage (blob files holding only garbage are deleted), then
   // rewrites the longest run of oldest blob files whose bytes are at least half
   // garbage. RocksDB picks files for blob garbage collection by age only.
@@ -260,12 +260,13 @@ class Collector {
     rocksdb::DB* raw = db_.raw();
     rocksdb::CompactRangeOptions plain;
     plain.blob_garbage_collection_policy = rocksdb::BlobGarbageCollectionPolicy::kDisable;
-    plain.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    plain.bottommost_level_compaction =
+        rocksdb::BottommostLevelCompaction::kForceOptimized;
     Progress("reclaim", 0, 3);
-    for (Cf cf : {Cf::kChunkMeta, Cf::kManifests, Cf::kChunks}) {
-      RETURN_IF_ERROR(internal::FromRocks(
-          raw->CompactRange(plain, db_.cf(cf), nullptr, nullptr), "gc compaction"));
-    }
+    // Only the chunks table: the chunk records and manifests gc deleted are small,
+    // and RocksDB's own compactions drop their tombstones.
+    RETURN_IF_ERROR(internal::FromRocks(
+        raw->CompactRange(plain, db_.cf(Cf::kChunks), nullptr, nullptr), "gc compaction"));
     Progress("reclaim", 1, 3);
 
     rocksdb::ColumnFamilyMetaData meta;

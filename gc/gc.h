@@ -31,7 +31,7 @@ struct GcOptions {
   // chunks and the commit) must finish within the grace period of its last
   // request.
   absl::Duration grace = absl::Hours(1);
-  // After the sweep, compact the chunk tables so that blob files full of garbage
+  // After the sweep, compact the chunk index so that blob files full of garbage
   // are deleted, and rewrite the oldest blob files while at least half of what they
   // hold is garbage (never more bytes copied than freed). Default true; false
   // leaves the space to RocksDB's own compactions, which free whole files only.
