@@ -83,6 +83,17 @@ class CliTest : public ::testing::Test {
     return r.out;
   }
 
+  // The example definitions, and four rows of customer_stats from January 2024:
+  // customer 1 on the 1st, 2nd and 5th, customer 2 on the 3rd.
+  void ApplyAndIngestFourRows() {
+    Ok({"apply", WriteFile("defs.yaml", std::string(testing::kExampleDefinitions))});
+    Ok({"ingest", "customer_stats",
+        WriteFile("events.csv",
+                  "customer_id,event_timestamp,spend_7d,segment\n"
+                  "1,2024-01-01T00:00:00Z,1,a\n1,2024-01-02T00:00:00Z,2,b\n"
+                  "1,2024-01-05T00:00:00Z,5,c\n2,2024-01-03T00:00:00Z,3,d\n")});
+  }
+
   std::string WriteFile(const std::string& name, const std::string& content) {
     const std::string path = dir_.Sub(name);
     std::ofstream(path, std::ios::binary) << content;
@@ -663,12 +674,7 @@ TEST_F(CliTest, ServeRefusesBadAddresses) {
 }
 
 TEST_F(CliTest, FeaturesTrimAndFsckChecksTheOnlineTable) {
-  Ok({"apply", WriteFile("defs.yaml", std::string(testing::kExampleDefinitions))});
-  Ok({"ingest", "customer_stats",
-      WriteFile("events.csv",
-                "customer_id,event_timestamp,spend_7d,segment\n"
-                "1,2024-01-01T00:00:00Z,1,a\n1,2024-01-02T00:00:00Z,2,b\n"
-                "1,2024-01-05T00:00:00Z,5,c\n2,2024-01-03T00:00:00Z,3,d\n")});
+  ApplyAndIngestFourRows();
   const std::string spine = WriteFile("spine.csv",
                                       "customer_id,event_timestamp\n"
                                       "1,2024-01-04T00:00:00Z\n");
@@ -855,12 +861,7 @@ TEST_P(CliBothTest, RetentionPoliciesDeleteOnlyWhatNothingProtects) {
 
   // A feature view's policy trims its offline log: rows from 2024 are past a year,
   // and each entity keeps the row in force at the horizon.
-  Ok({"apply", WriteFile("defs.yaml", std::string(testing::kExampleDefinitions))});
-  Ok({"ingest", "customer_stats",
-      WriteFile("events.csv",
-                "customer_id,event_timestamp,spend_7d,segment\n"
-                "1,2024-01-01T00:00:00Z,1,a\n1,2024-01-02T00:00:00Z,2,b\n"
-                "1,2024-01-05T00:00:00Z,5,c\n2,2024-01-03T00:00:00Z,3,d\n")});
+  ApplyAndIngestFourRows();
   Ok({"retention", "set", "featureview", "--log-keep", "365d"});
   const std::string dry = Ok({"retention", "apply", "--dry-run"});
   EXPECT_NE(dry.find("would drop 2 of 4 log rows of featureview/customer_stats before "),
