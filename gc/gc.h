@@ -26,10 +26,10 @@ struct GcOptions {
   // Chunks and manifests younger than this are kept even when nothing names them:
   // a put or an upload in flight may be about to. Counted from when a chunk was
   // written or last reported stored to an upload, and from when a manifest was
-  // written. Default 1 hour. Uploads in this process are protected however short it
-  // is; an upload through the chunk protocol (POST /v1/chunks/missing, then the
-  // chunks and the commit) must finish within the grace period of its last
-  // request.
+  // written. Default 1 hour. Puts and commits in this process are protected however
+  // short it is (a put's content for a minute after the put); an upload through the
+  // chunk protocol (POST /v1/chunks/missing, then the chunks and the commit) must
+  // send each request within the grace period of the one before.
   absl::Duration grace = absl::Hours(1);
   // After the sweep, compact the chunk index so that blob files full of garbage
   // are deleted, and rewrite the oldest blob files while at least half of what they

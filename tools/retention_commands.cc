@@ -199,7 +199,8 @@ absl::Status RunGc(const Context& ctx, const GcArgs& a) {
                     FormatBytes(r.bytes_freed), ") and ", r.manifests_freed,
                     " manifests");
     if (r.chunks_kept > 0) {
-      absl::StrAppend(&out, "; kept ", r.chunks_kept, " that writers took meanwhile");
+      absl::StrAppend(&out, "; kept ", r.chunks_kept,
+                      " that writers named or put in the last minute");
     }
     absl::StrAppend(&out, "\nstore files: ", FormatBytes(r.disk_bytes_before), " -> ",
                     FormatBytes(r.disk_bytes_after));

@@ -1,12 +1,31 @@
 #include "store/internal/gc_gate.h"
 
+#include "absl/time/clock.h"
+
 namespace strata::internal {
 
+int64_t GcGate::NowSeconds() const {
+  return clock_ ? clock_() : absl::ToUnixSeconds(absl::Now());
+}
+
 GcGate::Reservation::~Reservation() {
+  const int64_t now = gate_->NowSeconds();
   std::lock_guard lock(gate_->mu_);
   if (gate_->session_) {
     gate_->ended_chunks_.insert(chunks_.begin(), chunks_.end());
     gate_->ended_contents_.insert(contents_.begin(), contents_.end());
+  }
+  auto& order = gate_->recent_order_;
+  while (!order.empty() && order.front().first < now - kRecentContentSeconds) {
+    auto it = gate_->recent_contents_.find(order.front().second);
+    if (it != gate_->recent_contents_.end() && it->second == order.front().first) {
+      gate_->recent_contents_.erase(it);
+    }
+    order.pop_front();
+  }
+  for (const Digest& id : contents_) {
+    gate_->recent_contents_[id] = now;
+    order.emplace_back(now, id);
   }
   gate_->live_.erase(this);
 }
@@ -64,6 +83,7 @@ bool GcGate::Session::ChunkKept(const Digest& id) const {
 bool GcGate::Session::ContentKept(const Digest& id) const {
   std::lock_guard lock(gate_->mu_);
   if (gate_->ended_contents_.contains(id)) return true;
+  if (gate_->recent_contents_.contains(id)) return true;
   for (const Reservation* r : gate_->live_) {
     for (const Digest& c : r->contents_) {
       if (c == id) return true;
@@ -79,6 +99,7 @@ std::vector<Digest> GcGate::Session::TakeNewContents() {
     if (contents_seen_.insert(id).second) out.push_back(id);
   };
   for (const Digest& id : gate_->ended_contents_) take(id);
+  for (const auto& [id, at] : gate_->recent_contents_) take(id);
   for (const Reservation* r : gate_->live_) {
     for (const Digest& id : r->contents_) take(id);
   }

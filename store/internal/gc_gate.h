@@ -8,16 +8,22 @@
 // that ended since the session began. So for every object, either the writer's
 // reference comes first (gc keeps the object) or gc's delete does (the writer's
 // check then finds the object missing: a put stores the chunk again, a commit
-// refuses). Nothing here touches disk; grace periods cover what crosses processes
-// or requests (docs/operations.md).
+// refuses). A content stays kept for kRecentContentSeconds after its reservation
+// ended, whether or not gc was running: a put's caller commits its content next,
+// and the commit may come after a gc has begun. Nothing here touches disk; grace
+// periods cover what crosses processes or requests (docs/operations.md).
 #ifndef STRATA_STORE_INTERNAL_GC_GATE_H_
 #define STRATA_STORE_INTERNAL_GC_GATE_H_
 
+#include <cstdint>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "store/digest.h"
@@ -27,6 +33,12 @@ namespace strata::internal {
 // Thread-safe.
 class GcGate {
  public:
+  // How long a content referenced by an ended reservation stays kept.
+  static constexpr int64_t kRecentContentSeconds = 60;
+
+  // `clock` (unix seconds) is for tests; default: the system clock.
+  explicit GcGate(std::function<int64_t()> clock = nullptr) : clock_(std::move(clock)) {}
+
   // What one writer is about to name. Thread-safe (a put's workers share one).
   class Reservation {
    public:
@@ -63,7 +75,8 @@ class GcGate {
     std::unique_lock<std::shared_mutex> Exclusive();
 
     // REQUIRES: the Exclusive() lock is held. Whether a writer has referenced the
-    // chunk or content since before this session began or during it.
+    // chunk since before this session began or during it; the content, that or
+    // within the last kRecentContentSeconds.
     bool ChunkKept(const Digest& id) const;
     bool ContentKept(const Digest& id) const;
     // REQUIRES: the Exclusive() lock is held. The contents referenced since the
@@ -90,6 +103,9 @@ class GcGate {
   }
 
  private:
+  int64_t NowSeconds() const;
+
+  std::function<int64_t()> clock_;
   std::shared_mutex gate_;  // references shared; a gc batch exclusive
   mutable std::mutex mu_;   // guards everything below and each reservation's sets
   absl::flat_hash_set<Reservation*> live_;
@@ -97,6 +113,10 @@ class GcGate {
   // Referenced by reservations that ended while the session ran.
   absl::flat_hash_set<Digest> ended_chunks_;
   absl::flat_hash_set<Digest> ended_contents_;
+  // Contents of reservations ended within kRecentContentSeconds: when each was
+  // last referenced, and the same in time order (for expiry).
+  absl::flat_hash_map<Digest, int64_t> recent_contents_;
+  std::deque<std::pair<int64_t, Digest>> recent_order_;
 };
 
 }  // namespace strata::internal
