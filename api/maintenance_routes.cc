@@ -17,25 +17,30 @@
 namespace strata::api::internal {
 namespace {
 
+// A true/false query parameter; `fallback` when absent.
+// Errors: InvalidArgument "NAME= takes true or false".
+absl::StatusOr<bool> FlagParam(const httplib::Request& req, const char* name,
+                               bool fallback) {
+  const std::string value = req.get_param_value(name);
+  if (value.empty()) return fallback;
+  if (value != "true" && value != "false") {
+    return absl::InvalidArgumentError(absl::StrCat(name, "= takes true or false"));
+  }
+  return value == "true";
+}
+
 // GET /v1/fsck[?deep=true]: gc::Fsck of the store and the online table's sample
 // check against the feature log, as `strata fsck --json` prints them. 200 whatever
 // it finds: the report says.
 absl::Status Check(const RouteContext& ctx, const httplib::Request& req,
                    httplib::Response& res) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kAdmin));
-  const std::string deep = req.get_param_value("deep");
-  if (!deep.empty() && deep != "true" && deep != "false") {
-    return absl::InvalidArgumentError("deep= takes true or false");
-  }
   gc::FsckOptions options;
-  options.deep = deep == "true";
+  ASSIGN_OR_RETURN(options.deep, FlagParam(req, "deep", false));
   ASSIGN_OR_RETURN(gc::FsckReport report, gc::Fsck(*ctx.store, options));
   ASSIGN_OR_RETURN(features::OnlineCheckReport online,
                    features::CheckOnlineAgainstLog(*ctx.store, {}));
-  for (const features::OnlineCheckProblem& p : online.problems) {
-    report.problems.push_back(
-        {p.kind, absl::StrCat(p.detail, " (sample seed ", online.seed, ")"), p.versions});
-  }
+  features::AddOnlineProblems(online, &report);
   if (WantsProtobuf(req)) {
     FsckReportView view;
     view.set_versions(report.versions);
@@ -73,16 +78,8 @@ absl::Status CollectGarbage(const RouteContext& ctx, const httplib::Request& req
     }
     options.grace = absl::Seconds(seconds);
   }
-  for (const auto& [name, flag] :
-       {std::pair<const char*, bool*>{"dry_run", &options.dry_run},
-        {"reclaim", &options.reclaim}}) {
-    const std::string value = req.get_param_value(name);
-    if (value.empty()) continue;
-    if (value != "true" && value != "false") {
-      return absl::InvalidArgumentError(absl::StrCat(name, "= takes true or false"));
-    }
-    *flag = value == "true";
-  }
+  ASSIGN_OR_RETURN(options.dry_run, FlagParam(req, "dry_run", false));
+  ASSIGN_OR_RETURN(options.reclaim, FlagParam(req, "reclaim", true));
   ASSIGN_OR_RETURN(gc::GcReport report, gc::CollectGarbage(*ctx.store, options));
   if (WantsProtobuf(req)) {
     GcReportView view;
@@ -155,13 +152,10 @@ absl::Status RemoveRetention(const RouteContext& ctx, const httplib::Request& re
 absl::Status ApplyRetention(const RouteContext& ctx, const httplib::Request& req,
                             httplib::Response& res) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kAdmin));
-  const std::string dry_run = req.get_param_value("dry_run");
-  if (!dry_run.empty() && dry_run != "true" && dry_run != "false") {
-    return absl::InvalidArgumentError("dry_run= takes true or false");
-  }
+  ASSIGN_OR_RETURN(const bool dry_run, FlagParam(req, "dry_run", false));
   ASSIGN_OR_RETURN(
       gc::RetentionReport report,
-      features::ApplyRetentionWithLogs(*ctx.store, *ctx.features, dry_run == "true",
+      features::ApplyRetentionWithLogs(*ctx.store, *ctx.features, dry_run,
                                        req.get_header_value("X-Strata-Creator")));
   if (WantsProtobuf(req)) {
     RetentionReportView view;

@@ -165,9 +165,11 @@ constexpr size_t kRowOrderBytes = 16;
 void AppendRowOrder(std::string* key, Micros event, Micros created);
 
 // When a row happened, when it was created, and which ingest brought it.
+// Ordered as rows compete: event time, then created time, then ingest.
 struct RowStamp {
   Micros event, created;
   uint64_t ingest;
+  friend auto operator<=>(const RowStamp&, const RowStamp&) = default;
 };
 // Decodes the last kRowOrderBytes of a sort key (size >= kRowOrderBytes); ingest 0.
 RowStamp DecodeRowOrder(absl::string_view key);

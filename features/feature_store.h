@@ -13,6 +13,7 @@
 #ifndef STRATA_FEATURES_FEATURE_STORE_H_
 #define STRATA_FEATURES_FEATURE_STORE_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -77,6 +78,12 @@ struct IngestResult {
 struct IngestPosition {
   uint64_t position = 0;
   std::vector<uint64_t> pending;
+
+  // Whether `ingest`'s rows are visible at this position: committed by then.
+  bool Includes(uint64_t ingest) const {
+    return ingest <= position &&
+           std::find(pending.begin(), pending.end(), ingest) == pending.end();
+  }
 };
 
 struct HistoricalRequest {

@@ -108,12 +108,6 @@ absl::StatusOr<Plan> MakePlan(const FeatureStore::Impl& impl,
   return plan;
 }
 
-// Whether the rows of `ingest` are visible at `at`: committed by then.
-bool IngestVisible(uint64_t ingest, const IngestPosition& at) {
-  return ingest <= at.position &&
-         std::find(at.pending.begin(), at.pending.end(), ingest) == at.pending.end();
-}
-
 // Whether `at` sees every ingest the trim recorded in `h` saw committed.
 bool SeesTrim(const IngestPosition& at, const LogHorizon& h) {
   if (at.position < h.position()) return false;
@@ -195,7 +189,7 @@ absl::Status RunLookups(const internal::Db& db, const ViewPlan& plan,
         break;
       }
       const uint64_t ingest = codec::LogChunkIngest({key.data(), key.size()});
-      if (!IngestVisible(ingest, at)) continue;
+      if (!at.Includes(ingest)) continue;
       const rocksdb::Slice value = it->value();
       if (!chunk.Parse({value.data(), value.size()})) {
         return absl::DataLossError(

@@ -34,14 +34,10 @@ using internal::Cf;
 std::mutex trim_mu;
 
 // One row at or before the horizon.
-struct OldRow {
-  Micros event, created;
-  uint64_t ingest;
+struct OldRow : codec::RowStamp {
   uint32_t chunk, row;  // index into the entity's chunks, row in the chunk
   bool Beats(const OldRow& o) const {
-    if (event != o.event) return event > o.event;
-    if (created != o.created) return created > o.created;
-    return ingest > o.ingest;
+    return static_cast<const codec::RowStamp&>(*this) > o;
   }
 };
 
@@ -88,11 +84,6 @@ struct ChunkRead {
   bool visible;
   uint32_t kept = 0, old = 0;  // rows kept, rows at or before the horizon
 };
-
-bool IngestVisibleAt(uint64_t ingest, const IngestPosition& at) {
-  return ingest <= at.position &&
-         std::find(at.pending.begin(), at.pending.end(), ingest) == at.pending.end();
-}
 
 }  // namespace
 
@@ -264,7 +255,7 @@ absl::StatusOr<LogTrimReport> FeatureStore::TrimLog(const std::string& view_name
       chunk.key.assign(k.data(), k.size());
       chunk.value.assign(value.data(), value.size());
       chunk.ingest = codec::LogChunkIngest(k);
-      chunk.visible = IngestVisibleAt(chunk.ingest, report.at);
+      chunk.visible = report.at.Includes(chunk.ingest);
       if (!chunk.visible) continue;
       if (!parsed.Parse(chunk.value)) {
         return absl::DataLossError(
@@ -273,7 +264,8 @@ absl::StatusOr<LogTrimReport> FeatureStore::TrimLog(const std::string& view_name
       report.rows_before += parsed.size();
       const auto index = static_cast<uint32_t>(chunks.size() - 1);
       for (size_t r = parsed.FirstAtOrBefore(horizon); r < parsed.size(); ++r) {
-        old.push_back({parsed.event(r), parsed.created(r), chunk.ingest, index,
+        old.push_back({{parsed.event(r), parsed.created(r), chunk.ingest},
+                       index,
                        static_cast<uint32_t>(r)});
       }
     }

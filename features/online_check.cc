@@ -27,15 +27,6 @@ struct Newest {
   bool found = false;
 };
 
-bool Later(const codec::RowStamp& a, const codec::RowStamp& b) {
-  if (a.event != b.event) return a.event > b.event;
-  if (a.created != b.created) return a.created > b.created;
-  return a.ingest > b.ingest;
-}
-bool Same(const codec::RowStamp& a, const codec::RowStamp& b) {
-  return a.event == b.event && a.created == b.created && a.ingest == b.ingest;
-}
-
 std::string StampText(const codec::RowStamp& s) {
   return absl::StrCat("event ", FormatTimestamp(s.event), ", created ",
                       FormatTimestamp(s.created), ", ingest ", s.ingest);
@@ -194,10 +185,7 @@ absl::StatusOr<OnlineCheckReport> CheckOnlineAgainstLog(
           break;
         }
         const uint64_t ingest = codec::LogChunkIngest({key.data(), key.size()});
-        if (ingest > at.position ||
-            std::find(at.pending.begin(), at.pending.end(), ingest) != at.pending.end()) {
-          continue;
-        }
+        if (!at.Includes(ingest)) continue;
         auto mode = ingests.find(ingest);
         if (mode == ingests.end() || mode->second.second == OnlineMode::kSkipped) {
           continue;
@@ -209,7 +197,7 @@ absl::StatusOr<OnlineCheckReport> CheckOnlineAgainstLog(
         // Rows descend: a chunk's first row is its newest.
         const codec::RowStamp stamp{chunk.event(0), chunk.created(0), ingest};
         Newest& n = mode->second.second == OnlineMode::kUpdated ? updated : unknown;
-        if (!n.found || Later(stamp, n.stamp)) {
+        if (!n.found || stamp > n.stamp) {
           n.stamp = stamp;
           n.row.assign(chunk.row(0).data(), chunk.row(0).size());
           n.found = true;
@@ -241,15 +229,15 @@ absl::StatusOr<OnlineCheckReport> CheckOnlineAgainstLog(
       const codec::RowStamp stamp = codec::DecodeOnlineHeader(online);
       const absl::string_view row =
           absl::string_view(online).substr(codec::kOnlineHeaderBytes);
-      if (updated.found && Later(updated.stamp, stamp)) {
+      if (updated.found && updated.stamp > stamp) {
         problem("stale online row", absl::StrCat("online row (", StampText(stamp),
                                                  ") is older than the log's newest row (",
                                                  StampText(updated.stamp), ")"));
         continue;
       }
-      const Newest* same = updated.found && Same(updated.stamp, stamp)   ? &updated
-                           : unknown.found && Same(unknown.stamp, stamp) ? &unknown
-                                                                         : nullptr;
+      const Newest* same = updated.found && updated.stamp == stamp   ? &updated
+                           : unknown.found && unknown.stamp == stamp ? &unknown
+                                                                     : nullptr;
       if (same == nullptr) {
         ++report.online_only;
       } else if (same->row != row) {
@@ -260,6 +248,13 @@ absl::StatusOr<OnlineCheckReport> CheckOnlineAgainstLog(
     }
   }
   return report;
+}
+
+void AddOnlineProblems(const OnlineCheckReport& online, gc::FsckReport* report) {
+  for (const OnlineCheckProblem& p : online.problems) {
+    report->problems.push_back(
+        {p.kind, absl::StrCat(p.detail, " (sample seed ", online.seed, ")"), p.versions});
+  }
 }
 
 }  // namespace strata::features

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "gc/fsck.h"
 #include "store/store.h"
 
 namespace strata::features {
@@ -58,6 +59,10 @@ struct OnlineCheckReport {
 // disagreements are problems in the report.
 absl::StatusOr<OnlineCheckReport> CheckOnlineAgainstLog(
     Store& store, const OnlineCheckOptions& options = {});
+
+// Adds `online`'s problems to fsck's `report`, each detail ending with the sample's
+// seed ("(sample seed S)"), so that `strata fsck` and GET /v1/fsck report alike.
+void AddOnlineProblems(const OnlineCheckReport& online, gc::FsckReport* report);
 
 }  // namespace strata::features
 

@@ -73,7 +73,9 @@ class BufferPool {
 struct ChunkTask {
   std::string bytes;
   Digest* id_out = nullptr;  // slot in the manifest, written by the worker
-  bool id_known = false;     // *id_out already holds the bytes' SHA-256
+  // *id_out already holds the bytes' SHA-256, and the caller found the chunk not
+  // stored: it is written without looking it up again.
+  bool known_missing = false;
 };
 
 // Encodes chunk tasks and writes the new ones in batches. One per worker thread.
@@ -96,12 +98,14 @@ class ChunkEncoder {
   ~ChunkEncoder() { ZSTD_freeCCtx(cctx_); }
 
   absl::Status Encode(ChunkTask& task) {
-    if (!task.id_known) *task.id_out = Sha256::Of(task.bytes);
+    if (!task.known_missing) *task.id_out = Sha256::Of(task.bytes);
     const Digest id = *task.id_out;
     if (!reservation_->ReferenceChunk(id))
       return absl::OkStatus();  // earlier in this put
-    ASSIGN_OR_RETURN(bool present, store_->Contains(id));
-    if (present) return absl::OkStatus();
+    if (!task.known_missing) {
+      ASSIGN_OR_RETURN(bool present, store_->Contains(id));
+      if (present) return absl::OkStatus();
+    }
 
     EncodedChunk chunk;
     chunk.id = id;
@@ -343,7 +347,7 @@ absl::StatusOr<uint64_t> ContentStore::PutChunks(const std::vector<std::string>&
   ChunkEncoder encoder(chunks_, options_, reservation.get(), &logged);
   for (size_t i = 0; i < chunks.size(); ++i) {
     if (!wanted.contains(ids[i])) continue;
-    ChunkTask task{chunks[i], &ids[i], /*id_known=*/true};
+    ChunkTask task{chunks[i], &ids[i], /*known_missing=*/true};
     RETURN_IF_ERROR(encoder.Encode(task));
   }
   RETURN_IF_ERROR(encoder.Flush());

@@ -120,11 +120,7 @@ absl::Status RunFsck(const Context& ctx, const FsckArgs& a) {
     features::OnlineCheckOptions online_options;
     online_options.seed = a.seed;
     ASSIGN_OR_RETURN(online, features::CheckOnlineAgainstLog(*store, online_options));
-    for (const features::OnlineCheckProblem& p : online->problems) {
-      report.problems.push_back(
-          {p.kind, absl::StrCat(p.detail, " (sample seed ", online->seed, ")"),
-           p.versions});
-    }
+    features::AddOnlineProblems(*online, &report);
   }
   std::string out;
   if (a.json) {
