@@ -5,6 +5,11 @@
 BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
+# ccache, when the machine has it, makes rebuilds in other checkouts cheap.
+CCACHE := $(shell command -v ccache 2>/dev/null)
+ifneq ($(CCACHE),)
+CMAKE_FLAGS += -DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE)
+endif
 
 .PHONY: all deps configure build demo test bench format clean
 
