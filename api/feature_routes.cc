@@ -740,7 +740,7 @@ absl::StatusOr<std::vector<std::string>> CsvHeader(const ScratchFile& file,
   features::ByteBuffer block;
   auto any = reader.Next(&block);
   if (!any.ok() || !*any) return std::vector<std::string>();
-  auto header = features::ReadCsvHeader(block.view(), max_record_bytes);
+  auto header = features::ReadCsvHeader(reader, &block, max_record_bytes);
   if (!header.ok()) return std::vector<std::string>();
   return std::move(header->names);
 }

@@ -195,8 +195,8 @@ absl::StatusOr<CsvHeader> ReadCsvHeader(absl::string_view block,
                           absl::StrCat(records.line(), ": ", more.status().message()));
     }
     if (!*more) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(records.lines_read() + 1, ": there is no header row"));
+      header.lines = records.lines_read();
+      return header;  // no names: blank lines only
     }
     const auto& f = records.fields();
     if (f.size() == 1 && f[0].empty() && !records.quoted(0)) continue;  // blank
@@ -222,6 +222,25 @@ absl::StatusOr<CsvHeader> ReadCsvHeader(absl::string_view block,
   header.end = bom + records.position();
   header.lines = records.lines_read();
   return header;
+}
+
+absl::StatusOr<CsvHeader> ReadCsvHeader(CsvBlockReader& reader, ByteBuffer* block,
+                                        size_t max_record_bytes) {
+  ByteBuffer next;
+  while (true) {
+    auto header = ReadCsvHeader(block->view(), max_record_bytes);
+    if (!header.ok() || !header->names.empty()) return header;
+    auto more = reader.Next(&next);
+    if (!more.ok()) {
+      return absl::Status(more.status().code(), absl::StrCat(header->lines + 1, ": ",
+                                                             more.status().message()));
+    }
+    if (!*more) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(header->lines + 1, ": there is no header row"));
+    }
+    block->Append(next.view());
+  }
 }
 
 void ByteBuffer::Reserve(size_t n) {

@@ -103,10 +103,10 @@ struct CsvHeader {
 };
 
 // Reads the header at the start of a file's first block: skips a UTF-8 byte-order
-// mark and blank lines.
+// mark and blank lines. No names when the block holds blank lines only.
 // Errors: InvalidArgument "LINE: ..." (the line from 1) for what Next refuses, an
-//   empty name or a name that appears twice, and a file with no header ("" with
-//   no line); ResourceExhausted for a header longer than max_record_bytes.
+//   empty name or a name that appears twice; ResourceExhausted "LINE: ..." for a
+//   header longer than max_record_bytes.
 absl::StatusOr<CsvHeader> ReadCsvHeader(absl::string_view block,
                                         size_t max_record_bytes = kDefaultMaxRecordBytes);
 
@@ -165,6 +165,13 @@ class CsvBlockReader {
   bool eof_ = false;
   uint64_t bytes_read_ = 0;
 };
+
+// As above, with `block` the first block of `reader`: while it holds blank lines
+// only, the next blocks are appended to it.
+// Errors: as above; "LINE: there is no header row" for a file of blank lines; the
+// reader's errors.
+absl::StatusOr<CsvHeader> ReadCsvHeader(CsvBlockReader& reader, ByteBuffer* block,
+                                        size_t max_record_bytes = kDefaultMaxRecordBytes);
 
 // The end of the last whole record in `data` (just past its LF), or 0 when there
 // is none. `data` starts at a record boundary.

@@ -432,13 +432,14 @@ absl::StatusOr<HistoricalResult> FeatureStore::Historical(
   };
   ByteBuffer buffer;
   ASSIGN_OR_RETURN(bool any, read_block(&buffer));
-  absl::string_view block = buffer.view();
   if (!any)
     return absl::InvalidArgumentError("the spine is empty (it needs a header row)");
   size_t event_column = SIZE_MAX;
   std::vector<std::string> labels;
+  absl::string_view block;
   {
-    auto header = ReadCsvHeader(block, request.max_record_bytes);
+    auto header = ReadCsvHeader(reader, &buffer, request.max_record_bytes);
+    block = buffer.view();
     if (!header.ok()) {
       return absl::Status(header.status().code(), absl::StrCat(request.spine_name, ":",
                                                                header.status().message()));

@@ -822,7 +822,7 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   uint64_t header_lines = 0;
   size_t first_start = 0;  // where the first block's rows start
   if (!json) {
-    auto header = ReadCsvHeader(first.view(), options.max_record_bytes);
+    auto header = ReadCsvHeader(reader, &first, options.max_record_bytes);
     if (!header.ok()) {
       return absl::Status(header.status().code(),
                           absl::StrCat(source_name, ":", header.status().message()));
