@@ -35,6 +35,9 @@ struct ServerOptions {
   size_t online_cache_bytes = 256 << 20;
   // Most spine rows in one historical request; past it: 413. Default 10,000,000.
   size_t max_spine_rows = 10'000'000;
+  // Longest CSV record or JSON line of an ingest body or spine, 1 byte to 1 GiB;
+  // longer: 413 naming the line. Default 16 MiB.
+  size_t max_record_bytes = size_t{16} << 20;
   // PEM files of the certificate (chain, leaf first) and its unencrypted private
   // key: with both, the server speaks HTTPS only (a plain-HTTP client gets no
   // answer). Default empty: plain HTTP. Start reads them once: a renewed
