@@ -49,10 +49,15 @@ struct ServerOptions {
   // threads from stalled clients sooner, longer tolerates slower networks.
   int io_timeout_seconds = 30;
   // A file of extra tokens, "SCOPE TOKEN" per line (TokenVerifier::AddFile). With
-  // these or tokens in the store, every route but /healthz needs
+  // these or tokens in the store at Start, every route but /healthz needs
   // "Authorization: Bearer TOKEN" (401 without a valid one, 403 with too small a
-  // scope); with none, requests need no token.
+  // scope) until the server stops, even once every stored token is revoked; with
+  // none at Start, requests need no token until a restart, and POST /v1/tokens is
+  // refused (409).
   std::string tokens_file;
+  // Allows serving without tokens on an address other than 127.0.0.0/8 (Start
+  // refuses it otherwise). It never turns off the tokens there are. Default false.
+  bool insecure_no_auth = false;
   // Where POST /v1/backups writes backups (Store::Backup), each in a directory
   // named by the request under this one. Empty (the default): the server takes no
   // backups.
@@ -72,13 +77,15 @@ class Server {
 
   // Binds and serves on background threads. Call once.
   // Errors: InvalidArgument for a bad option: a port or I/O timeout out of range,
+  // no tokens on a non-loopback host without insecure_no_auth,
   // only one of the TLS files, a TLS file that cannot be read, holds no PEM
   // certificate or unencrypted key, or a key that does not match the certificate
   // (each naming the file); Unavailable when the address cannot be bound.
   absl::Status Start();
   // The port bound (after Start).
   int port() const;
-  // Whether requests need a token (after Start).
+  // Whether requests need a token: decided by Start (tokens in the store or the
+  // tokens file), fixed until the server stops.
   bool authenticating() const;
   // Stops accepting connections, closes idle keep-alive connections (plain HTTP),
   // and returns once the requests in progress have been answered.
