@@ -484,7 +484,7 @@ void BufferedServer::Receive(Connection* c, Clock::time_point now) {
   }
   if (c->state == Connection::State::kHead) {
     const size_t head = c->HeadEnd();
-    if (head == absl::string_view::npos) {
+    if (head == absl::string_view::npos || head > kMaxHeadBytes) {
       if (c->Unread() > kMaxHeadBytes) {
         Close(c, Refusal(431, "Request Header Fields Too Large",
                          absl::StatusCode::kResourceExhausted,
