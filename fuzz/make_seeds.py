@@ -89,8 +89,11 @@ def http(method, target, body=b"", content_type="application/json", extra=""):
 def main():
     seeds = {}
     enc = lambda s: s.encode("utf-8")
-    seeds["csv"] = [enc(x) for x in (CSV, CSV_CRLF, CSV_BOM, CSV_MULTILINE, SPINE,
-                                     'a,"b\n"\n"c""d",e\r\n\r\n', "x\r", ",,\n\"\"\n")]
+    # csv: first byte picks the block size and the record limit (csv_fuzzer.cc).
+    seeds["csv"] = [bytes([i * 7 % 64 | (0x80 if i == 5 else 0)]) + enc(x)
+                    for i, x in enumerate((CSV, CSV_CRLF, CSV_BOM, CSV_MULTILINE, SPINE,
+                                           'a,"b\n"\n"c""d",e\r\n\r\n', "x\r",
+                                           ",,\n\"\"\n"))]
     # values: first byte picks the type (int64 double string bool bytes timestamp)
     # and the unit (s ms us); see values_fuzzer.cc.
     values = [(0, "42"), (0, "-9223372036854775808"), (0, "+7"), (1, "3.5"),
