@@ -11,6 +11,7 @@
 #define STRATA_FEATURES_CSV_H_
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -89,7 +90,9 @@ class CsvRecords {
   bool plain_ = true;  // raw_ is the record as AppendCsvField writes it
   std::vector<absl::string_view> fields_;
   std::vector<bool> quoted_;
-  std::vector<std::string> scratch_;
+  // Unescaped copies of fields with doubled quotes; a deque, so a new copy never
+  // moves the ones fields_ already points into.
+  std::deque<std::string> scratch_;
   absl::string_view raw_;
 };
 

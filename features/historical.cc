@@ -696,9 +696,7 @@ absl::StatusOr<SavedResult> FeatureStore::SaveHistorical(const HistoricalRequest
   if (request.as_of.has_value()) m["request.as_of"] = FormatTimestamp(*request.as_of);
   m["request.created_cutoff"] = request.created_cutoff ? "true" : "false";
   m["request.full_names"] = request.full_names ? "true" : "false";
-  m["request.timestamp_unit"] = request.timestamp_unit == TimeUnit::kSeconds  ? "s"
-                                : request.timestamp_unit == TimeUnit::kMillis ? "ms"
-                                                                              : "us";
+  m["request.timestamp_unit"] = std::string(TimeUnitName(request.timestamp_unit));
   m["request.ingest_position"] = absl::StrCat(saved.result.at.position);
   m["request.ingest_pending"] = absl::StrJoin(saved.result.at.pending, ",");
   m["rows"] = absl::StrCat(saved.result.rows);

@@ -135,50 +135,29 @@ struct Role {
   int index = 0;  // join key or feature index
 };
 
-// The common cases without a StatusOr: an int64 or double that parses whole. False:
+// The common cases without a StatusOr: a short int64 or a plain decimal. False:
 // the general path (ParseValue) decides, and words the error.
 bool FastNumber(absl::string_view text, ValueType type, Value* out) {
-  const char* end = text.data() + text.size();
-  if (text.empty()) return false;
   if (type == VALUE_TYPE_INT64) {
     int64_t v;
-    if (codec::ParseSimpleInt(text, &v)) {
-      *out = v;
-      return true;
-    }
-    auto [p, ec] = std::from_chars(text.data(), end, v);
-    if (ec != std::errc() || p != end) return false;
+    if (!codec::ParseSimpleInt(text, &v)) return false;
     *out = v;
     return true;
   }
   if (type == VALUE_TYPE_DOUBLE) {
     double v;
-    if (codec::ParseSimpleDecimal(text, &v)) {
-      *out = v;
-      return true;
-    }
-    auto [p, ec] = std::from_chars(text.data(), end, v);
-    if (ec != std::errc() || p != end) return false;
+    if (!codec::ParseSimpleDecimal(text, &v)) return false;
     *out = v;
     return true;
   }
   return false;
 }
 
-// An integer epoch timestamp, without a StatusOr; false for anything else.
+// A short integer epoch timestamp in range, without a StatusOr; false for anything
+// else (ParseTimestamp decides).
 bool FastEpoch(absl::string_view text, TimeUnit unit, Micros* out) {
   int64_t n;
-  if (!codec::ParseSimpleInt(text, &n)) {
-    const char* end = text.data() + text.size();
-    auto [p, ec] = std::from_chars(text.data(), end, n);
-    if (text.empty() || ec != std::errc() || p != end) return false;
-  }
-  const int64_t scale = unit == TimeUnit::kSeconds  ? 1000000
-                        : unit == TimeUnit::kMillis ? 1000
-                                                    : 1;
-  if (n > INT64_MAX / scale || n < INT64_MIN / scale) return false;
-  *out = n * scale;
-  return true;
+  return codec::ParseSimpleInt(text, &n) && codec::EpochToMicros(n, unit, out);
 }
 
 // Turns one record's values into a log entry.
@@ -397,34 +376,46 @@ void ParseCsvBlock(const ResolvedView& view, const std::vector<Role>& roles,
   out->lines = records.lines_read();
 }
 
-// A JSON value as a value of `type` (timestamps: RFC 3339 strings or integers).
+absl::string_view Sv(std::string_view s) { return {s.data(), s.size()}; }
+
+// A JSON value as a value of `type` (timestamps: ISO 8601 strings or integers).
+// Numbers follow the rules of text (ParseValue) on their JSON token.
 absl::StatusOr<Value> JsonValue(simdjson::ondemand::value v, ValueType type,
                                 TimeUnit unit) {
   simdjson::ondemand::json_type jt;
-  if (v.type().get(jt) != simdjson::SUCCESS) {
-    return absl::InvalidArgumentError("malformed JSON value");
+  const bool typed = v.type().get(jt) == simdjson::SUCCESS;
+  if (!typed || jt == simdjson::ondemand::json_type::number) {
+    absl::string_view token = Sv(v.raw_json_token());
+    if (!token.empty() && token[0] == '-') token.remove_prefix(1);
+    if (absl::StartsWith(token, "NaN") || absl::StartsWith(token, "Infinity")) {
+      return absl::InvalidArgumentError(
+          "NaN and Infinity are not JSON (null is a missing value)");
+    }
   }
+  if (!typed) return absl::InvalidArgumentError("malformed JSON value");
   if (jt == simdjson::ondemand::json_type::null) return Value();
   const auto mismatch = [&](absl::string_view got) {
     return absl::InvalidArgumentError(
         absl::StrCat("expected ", ValueTypeName(type), ", got a JSON ", got));
   };
-  switch (type) {
-    case VALUE_TYPE_INT64: {
+  if (jt == simdjson::ondemand::json_type::number &&
+      (type == VALUE_TYPE_INT64 || type == VALUE_TYPE_DOUBLE ||
+       type == VALUE_TYPE_TIMESTAMP)) {
+    if (type == VALUE_TYPE_INT64) {
       int64_t x;
-      if (jt != simdjson::ondemand::json_type::number) return mismatch("non-number");
-      if (v.get_int64().get(x) != simdjson::SUCCESS) {
-        return absl::InvalidArgumentError("expected an int64, got a non-integer number");
-      }
-      return Value(x);
-    }
-    case VALUE_TYPE_DOUBLE: {
+      if (v.get_int64().get(x) == simdjson::SUCCESS) return Value(x);
+    } else if (type == VALUE_TYPE_DOUBLE) {
       double x;
-      if (jt != simdjson::ondemand::json_type::number || v.get_double().get(x)) {
-        return mismatch("non-number");
-      }
-      return Value(x);
+      if (v.get_double().get(x) == simdjson::SUCCESS) return Value(x);
     }
+    // The token's rules and messages are those of text ("out of range for int64").
+    return ParseValue(absl::StripTrailingAsciiWhitespace(Sv(v.raw_json_token())), type,
+                      unit);
+  }
+  switch (type) {
+    case VALUE_TYPE_INT64:
+    case VALUE_TYPE_DOUBLE:
+      return mismatch("non-number");
     case VALUE_TYPE_BOOL: {
       bool x;
       if (jt != simdjson::ondemand::json_type::boolean || v.get_bool().get(x)) {
@@ -432,27 +423,13 @@ absl::StatusOr<Value> JsonValue(simdjson::ondemand::value v, ValueType type,
       }
       return Value(x);
     }
-    case VALUE_TYPE_TIMESTAMP: {
-      if (jt == simdjson::ondemand::json_type::number) {
-        int64_t x;
-        if (v.get_int64().get(x)) return mismatch("non-integer number");
-        ASSIGN_OR_RETURN(Micros t, ParseTimestamp(std::to_string(x), unit));
-        return Value(t);
-      }
-      std::string_view s;
-      if (jt != simdjson::ondemand::json_type::string || v.get_string().get(s)) {
-        return mismatch("non-string");
-      }
-      ASSIGN_OR_RETURN(Micros t,
-                       ParseTimestamp(absl::string_view(s.data(), s.size()), unit));
-      return Value(t);
-    }
     default: {
       std::string_view s;
       if (jt != simdjson::ondemand::json_type::string || v.get_string().get(s)) {
-        return mismatch("non-string");
+        return mismatch(type == VALUE_TYPE_TIMESTAMP ? "non-string, non-number"
+                                                     : "non-string");
       }
-      return ParseValue(absl::string_view(s.data(), s.size()), type, unit);
+      return ParseValue(Sv(s), type, unit);
     }
   }
 }
@@ -491,7 +468,9 @@ void ParseJsonBlock(const ResolvedView& view, TimeUnit unit, Micros now,
       if (field.unescaped_key().get(key)) return fail("malformed JSON key");
       names[0].assign(key.data(), key.size());
       for (const auto& s : seen) {
-        if (s == names[0]) return fail(absl::StrCat("key ", names[0], " appears twice"));
+        if (s == names[0]) {
+          return fail(absl::StrCat("key ", Excerpt(names[0]), " appears twice"));
+        }
       }
       seen.push_back(names[0]);
       auto roles = MapColumns(view, names, false);
@@ -503,14 +482,20 @@ void ParseJsonBlock(const ResolvedView& view, TimeUnit unit, Micros now,
                                  : VALUE_TYPE_TIMESTAMP;
       simdjson::ondemand::value v;
       if (field.value().get(v))
-        return fail(absl::StrCat("key ", names[0], ": malformed JSON"));
+        return fail(absl::StrCat("key ", Excerpt(names[0]), ": malformed JSON"));
       auto value = JsonValue(v, type, unit);
       absl::Status s =
           value.ok() ? enc.SetValue(role, std::move(*value)) : value.status();
-      if (!s.ok()) return fail(absl::StrCat("key ", names[0], ": ", s.message()));
+      if (!s.ok()) {
+        return fail(absl::StrCat("key ", Excerpt(names[0]), ": ", s.message()));
+      }
     }
-    if (absl::StripTrailingAsciiWhitespace(text).back() != '}') {
-      return fail("text after the JSON object");
+    // One object a line: `{...}{...}` or `{...} x` is refused, not cut short.
+    std::string_view raw;
+    if (doc.raw_json().get(raw) ||
+        !absl::StripAsciiWhitespace(text.substr(raw.data() + raw.size() - text.data()))
+             .empty()) {
+      return fail("text after the JSON object (one object a line)");
     }
     if (absl::Status s = enc.Finish(out); !s.ok()) {
       return fail(s.message());

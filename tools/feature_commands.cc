@@ -372,7 +372,7 @@ void AddFeatureCommands(CLI::App& app, Context& ctx) {
   i->add_option("--format", ingest->format,
                 "csv or jsonl (default: from the name or content)");
   i->add_option("--timestamp-unit", ingest->unit,
-                "Unit of integer timestamps: s, ms or us (default: the view's, else s)");
+                "Unit of integer timestamps: s, ms, us or ns (default: the view's, else s)");
   i->add_option("--dataset", ingest->dataset,
                 "Dataset to store the file as (default: FEATUREVIEW-ingest)");
   i->add_option("-m,--message", ingest->message, "Message of the dataset version");
