@@ -401,23 +401,23 @@ TEST_F(FeatureStoreTest, BadIngestsNameTheProblemAndWriteNothing) {
   };
   const std::vector<Case> cases = {
       {"a.csv", header + "1,10,1.5,a\n2,10,abc,b\n",
-       "a.csv:3: column x: \"abc\" is not a double"},
+       "a.csv:3: column \"x\": \"abc\" is not a double"},
       {"b.csv", header + "1,yesterday,1,a\n",
-       "b.csv:2: column event_timestamp: \"yesterday\" is not a timestamp"},
+       "b.csv:2: column \"event_timestamp\": \"yesterday\" is not a timestamp"},
       {"c.csv", "event_timestamp,x\n10,1\n",
        "c.csv:1: join key column customer_id is missing"},
       {"d.csv", "customer_id,x\n1,1\n", "d.csv:1: column event_timestamp is missing"},
-      {"e.csv", "customer_id,event_timestamp,z\n1,1,1\n", "e.csv:1: unknown column z"},
+      {"e.csv", "customer_id,event_timestamp,z\n1,1,1\n", "e.csv:1: unknown column \"z\""},
       {"f.csv", header + "1,10,1\n", "f.csv:2: 3 fields, but the header has 4"},
       {"g.csv", header + "1,10,1,\"open\n", "g.csv:2: "},
-      {"h.csv", header + ",10,1,a\n", "h.csv:2: column customer_id: join key is empty"},
+      {"h.csv", header + ",10,1,a\n", "h.csv:2: column \"customer_id\": join key is empty"},
       {"i.csv", header + "1.5,10,1,a\n",
-       "i.csv:2: column customer_id: \"1.5\" is not an int64"},
+       "i.csv:2: column \"customer_id\": \"1.5\" is not an int64"},
       {"j.csv", "", "j.csv is empty"},
       {"k.csv", header, "k.csv has no rows"},
       {"l.csv", "customer_id,customer_id,event_timestamp\n1,1,1\n", "appears twice"},
       {"m.csv", header + "1,,1,a\n",
-       "m.csv:2: column event_timestamp: event_timestamp is empty"},
+       "m.csv:2: column \"event_timestamp\": event_timestamp is empty"},
       {"n.jsonl",
        "{\"customer_id\": 1, \"event_timestamp\": 5}\n{\"customer_id\": \"x\"}\n",
        "n.jsonl:2: key \"customer_id\": expected int64, got a JSON non-number"},
@@ -428,7 +428,7 @@ TEST_F(FeatureStoreTest, BadIngestsNameTheProblemAndWriteNothing) {
       {"q.jsonl", "{\"customer_id\": 1, \"event_timestamp\": 5, \"x\": \"1\"}\n",
        "q.jsonl:1: key \"x\": expected double, got a JSON non-number"},
       {"r.jsonl", "{\"customer_id\": 1, \"event_timestamp\": 5, \"w\": 1}\n",
-       "r.jsonl:1: unknown column w"},
+       "r.jsonl:1: unknown column \"w\""},
       {"s.csv", header + "1,10,1,a\n", "no feature view nope", "nope"},
   };
   const auto before = fs_->Position();
@@ -573,10 +573,10 @@ TEST_F(FeatureStoreTest, HistoricalRefusesBadRequestsAndSpines) {
       {{"stats:x"}, "customer_id,ts\n1,1\n", "spine:1: the spine has no event_timestamp"},
       {{"stats:x"},
        "customer_id,event_timestamp\n1,1\n2,x\n",
-       "spine:3: column event_timestamp"},
+       "spine:3: column \"event_timestamp\""},
       {{"stats:x"},
        "customer_id,event_timestamp\n1,1\nz,1\n",
-       "spine:3: column customer_id"},
+       "spine:3: column \"customer_id\""},
       {{"stats:x"}, "customer_id,event_timestamp\n1,1,1\n", "spine:2: 3 fields"},
       {{"stats:x"}, "", "the spine is empty"},
   };
@@ -885,7 +885,7 @@ TEST_F(FeatureStoreTest, PushOnlineChecksEverythingBeforeWriting) {
       {{{"customer_id", {i64(1), i64(2)}}, {"event_timestamp", {i64(1)}}},
        "column event_timestamp has 1 values, but customer_id has 2"},
       {{{"customer_id", {i64(1)}}, {"event_timestamp", {i64(1)}}, {"nope", {i64(1)}}},
-       "unknown column nope"},
+       "unknown column \"nope\""},
       {{{"customer_id", {i64(1)}}, {"customer_id", {i64(1)}}}, "appears twice"},
       {{{"customer_id", {Value()}}, {"event_timestamp", {i64(1)}}},
        "column customer_id row 1: null"},
@@ -962,7 +962,7 @@ TEST_F(FeatureStoreTest, IngestCanSkipTheOnlineTableAndNameItsSource) {
       "stats", WriteFile("b.csv", "customer_id,event_timestamp,x\n1,1000,lots\n"),
       options);
   EXPECT_TRUE(absl::IsInvalidArgument(bad.status()));
-  EXPECT_EQ(bad.status().message().rfind("body:2: column x: ", 0), 0u) << bad.status();
+  EXPECT_EQ(bad.status().message().rfind("body:2: column \"x\": ", 0), 0u) << bad.status();
 }
 
 TEST_F(FeatureStoreTest, HistoricalRefusesSpinesOverTheRowLimit) {
