@@ -885,7 +885,7 @@ TEST_F(FeatureStoreTest, PushOnlineChecksEverythingBeforeWriting) {
       {{{"customer_id", {i64(1), i64(2)}}, {"event_timestamp", {i64(1)}}},
        "column event_timestamp has 1 values, but customer_id has 2"},
       {{{"customer_id", {i64(1)}}, {"event_timestamp", {i64(1)}}, {"nope", {i64(1)}}},
-       "unknown column \"nope\""},
+       "unknown column nope"},
       {{{"customer_id", {i64(1)}}, {"customer_id", {i64(1)}}}, "appears twice"},
       {{{"customer_id", {Value()}}, {"event_timestamp", {i64(1)}}},
        "column customer_id row 1: null"},

@@ -167,7 +167,7 @@ feature_views:
             " serve --listen 127.0.0.1:0 -q " + flags + " 2>&1"});
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     std::vector<std::string> lines;
-    const std::regex serving(R"(serving .* on (http://127\.0\.0\.1:[0-9]+) .*)");
+    const std::regex serving(R"(serving .* on (http://127\.0\.0\.1:[0-9]+)[ ,].*)");
     while (server_url_.empty()) {
       const bool open = server_->ReadLinesUntil(
           std::chrono::steady_clock::now() + std::chrono::milliseconds(50), &lines);
