@@ -41,7 +41,7 @@ class CliTest : public ::testing::Test {
     // "serving DIR on http://127.0.0.1:PORT (Ctrl-C stops)"
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     std::vector<std::string> lines;
-    const std::regex serving(R"(serving .* on (http://127\.0\.0\.1:[0-9]+) .*)");
+    const std::regex serving(R"(serving .* on (http://127\.0\.0\.1:[0-9]+)[ ,].*)");
     while (server_url_.empty()) {
       // Lines come as they are written; the short wait lets the loop see each.
       const bool open = server_->ReadLinesUntil(
