@@ -7,6 +7,7 @@
 #include "features/csv_cases.h"
 #include "features/definitions.h"
 #include "features/feature_store.h"
+#include "features/feature_store_testing.h"
 #include "gtest/gtest.h"
 #include "store/internal/db.h"
 #include "store/ref.h"
@@ -57,20 +58,11 @@ absl::StatusOr<Table> ReadTable(absl::string_view text) {
   return t;
 }
 
-class CsvStoreTest : public testing::StoreTest {
+class CsvStoreTest : public FeatureStoreFixture {
  protected:
   void SetUp() override {
     StoreTest::SetUp();
-    auto defs = ParseDefinitions(kDefinitions, "defs");
-    ASSERT_TRUE(defs.ok()) << defs.status();
-    fs_ = std::make_unique<FeatureStore>(store_.get());
-    ASSERT_TRUE(fs_->registry().Apply(*defs, "test", "").ok());
-  }
-
-  std::string WriteFile(const std::string& name, const std::string& text) {
-    const std::string path = dir_.Sub(name);
-    std::ofstream(path, std::ios::binary) << text;
-    return path;
+    ApplyDefinitions(kDefinitions);
   }
 
   absl::StatusOr<IngestResult> Ingest(const std::string& text, size_t block_bytes,
@@ -91,24 +83,8 @@ class CsvStoreTest : public testing::StoreTest {
     request.full_names = full_names;
     request.spine_name = "case.csv";
     request.spine_block_bytes = block_bytes;
-    auto source = StringSource(spine);
-    std::string out;
-    auto sink = StringSink(&out);
-    auto r = fs_->Historical(request, *source, *sink);
-    if (!r.ok()) return r.status();
-    return out;
+    return FeatureStoreFixture::Retrieve(request, spine);
   }
-
-  size_t LogRows() {
-    size_t n = 0;
-    for (auto c = store_->internal_db().Scan(internal::Cf::kFeatureLog, ""); c->Valid();
-         c->Next()) {
-      ++n;
-    }
-    return n;
-  }
-
-  std::unique_ptr<FeatureStore> fs_;
 };
 
 void ExpectError(const absl::Status& status, const csv_cases::CsvCase& c) {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "features/definitions.h"
+#include "features/feature_store_testing.h"
 #include "gtest/gtest.h"
 #include "store/internal/db.h"
 #include "tests/testing.h"
@@ -83,20 +84,11 @@ const Row* InForce(const std::vector<Row>& rows, const std::string& entity, int6
   return best;
 }
 
-class FeatureStoreTest : public testing::StoreTest {
+class FeatureStoreTest : public FeatureStoreFixture {
  protected:
   void SetUp() override {
     StoreTest::SetUp();
-    auto defs = ParseDefinitions(kDefinitions, "defs");
-    ASSERT_TRUE(defs.ok()) << defs.status();
-    fs_ = std::make_unique<FeatureStore>(store_.get());
-    ASSERT_TRUE(fs_->registry().Apply(*defs, "test", "").ok());
-  }
-
-  std::string WriteFile(const std::string& name, const std::string& text) {
-    const std::string path = dir_.Sub(name);
-    std::ofstream(path, std::ios::binary) << text;
-    return path;
+    ApplyDefinitions(kDefinitions);
   }
 
   absl::StatusOr<IngestResult> IngestText(const std::string& view,
@@ -112,28 +104,6 @@ class FeatureStoreTest : public testing::StoreTest {
     options.log_chunk_bytes = chunk_bytes;
     return fs_->Ingest(view, WriteFile(name, text), options);
   }
-
-  absl::StatusOr<std::string> Retrieve(const HistoricalRequest& request,
-                                       const std::string& spine) {
-    auto source = StringSource(spine);
-    std::string out;
-    auto sink = StringSink(&out);
-    auto r = fs_->Historical(request, *source, *sink);
-    if (!r.ok()) return r.status();
-    return out;
-  }
-
-  // Rows in the feature log, any view.
-  size_t LogRows() {
-    size_t n = 0;
-    for (auto c = store_->internal_db().Scan(internal::Cf::kFeatureLog, ""); c->Valid();
-         c->Next()) {
-      ++n;
-    }
-    return n;
-  }
-
-  std::unique_ptr<FeatureStore> fs_;
 };
 
 TEST_F(FeatureStoreTest, RandomizedPointInTimeMatchesBruteForce) {

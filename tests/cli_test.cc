@@ -33,26 +33,12 @@ class CliTest : public ::testing::Test {
     token_ = "strata_" + std::string(64, 'a');
     const std::string tokens = WriteFile("tokens", "admin " + token_ + "\n");
     std::filesystem::create_directories(dir_.Sub("backups"));
-    server_ = std::make_unique<testing::ChildProcess>(std::vector<std::string>{
-        "/bin/sh", "-c",
-        std::string("exec ") + STRATA_BINARY + " --store " + store_dir_ +
+    server_url_ = testing::StartServer(
+        std::string(STRATA_BINARY) + " --store " + store_dir_ +
             " serve --listen 127.0.0.1:0 -q --tokens " + tokens + " --backup-dir " +
-            dir_.Sub("backups") + " 2>&1"});
-    // "serving DIR on http://127.0.0.1:PORT (Ctrl-C stops)"
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    std::vector<std::string> lines;
-    const std::regex serving(R"(serving .* on (http://127\.0\.0\.1:[0-9]+)[ ,].*)");
-    while (server_url_.empty()) {
-      // Lines come as they are written; the short wait lets the loop see each.
-      const bool open = server_->ReadLinesUntil(
-          std::chrono::steady_clock::now() + std::chrono::milliseconds(50), &lines);
-      for (const auto& line : lines) {
-        std::smatch m;
-        if (std::regex_match(line, m, serving)) server_url_ = m[1];
-      }
-      ASSERT_TRUE(open || !server_url_.empty()) << "strata serve did not start";
-      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "strata serve is slow";
-    }
+            dir_.Sub("backups") + " 2>&1",
+        &server_);
+    ASSERT_FALSE(server_url_.empty());
   }
 
   void TearDown() override {

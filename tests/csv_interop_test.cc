@@ -4,7 +4,6 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
-#include <regex>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -161,23 +160,11 @@ feature_views:
   }
 
   void Serve(const std::string& flags = "") {
-    server_ = std::make_unique<testing::ChildProcess>(std::vector<std::string>{
-        "/bin/sh", "-c",
-        std::string("exec ") + STRATA_BINARY + " --store " + store_dir_ +
-            " serve --listen 127.0.0.1:0 -q " + flags + " 2>&1"});
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    std::vector<std::string> lines;
-    const std::regex serving(R"(serving .* on (http://127\.0\.0\.1:[0-9]+)[ ,].*)");
-    while (server_url_.empty()) {
-      const bool open = server_->ReadLinesUntil(
-          std::chrono::steady_clock::now() + std::chrono::milliseconds(50), &lines);
-      for (const auto& line : lines) {
-        std::smatch m;
-        if (std::regex_match(line, m, serving)) server_url_ = m[1];
-      }
-      ASSERT_TRUE(open || !server_url_.empty()) << "strata serve did not start";
-      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "strata serve is slow";
-    }
+    server_url_ = testing::StartServer(std::string(STRATA_BINARY) + " --store " +
+                                           store_dir_ + " serve --listen 127.0.0.1:0 -q " +
+                                           flags + " 2>&1",
+                                       &server_);
+    ASSERT_FALSE(server_url_.empty());
   }
 
   testing::ScratchDir dir_;

@@ -13,7 +13,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <regex>
 #include <thread>
+
+#include "gtest/gtest.h"
 
 extern char** environ;
 
@@ -196,6 +199,29 @@ int ChildProcess::Wait() {
     pid_ = -1;
   }
   return status;
+}
+
+std::string StartServer(const std::string& command, std::unique_ptr<ChildProcess>* server) {
+  *server = std::make_unique<ChildProcess>(
+      std::vector<std::string>{"/bin/sh", "-c", "exec " + command});
+  // "serving DIR on http://127.0.0.1:PORT, ... (Ctrl-C stops)"
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  const std::regex serving(R"(serving .* on (http://127\.0\.0\.1:[0-9]+)[ ,].*)");
+  std::vector<std::string> lines;
+  while (true) {
+    // Lines come as they are written; the short wait lets the loop see each.
+    const bool open = (*server)->ReadLinesUntil(
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(50), &lines);
+    for (const auto& line : lines) {
+      std::smatch m;
+      if (std::regex_match(line, m, serving)) return m[1];
+    }
+    if (!open || std::chrono::steady_clock::now() > deadline) {
+      ADD_FAILURE() << (open ? "strata serve is slow: " : "strata serve did not start: ")
+                    << command;
+      return "";
+    }
+  }
 }
 
 }  // namespace strata::testing

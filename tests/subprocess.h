@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,6 +56,12 @@ class ChildProcess {
   int out_fd_ = -1;
   std::string partial_;
 };
+
+// Runs `command` (a shell command line starting `strata serve` with its standard
+// error on standard output) as `*server` and waits, at most 60 s, for its line
+// "serving ... on URL...". Returns the URL (http://127.0.0.1:PORT); "" after a test
+// failure when the server ends or is slower.
+std::string StartServer(const std::string& command, std::unique_ptr<ChildProcess>* server);
 
 }  // namespace strata::testing
 

@@ -1,0 +1,62 @@
+// A test fixture: a fresh store with feature definitions applied and a FeatureStore
+// over it, and the helpers the feature tests share. Test-only.
+#ifndef STRATA_FEATURES_FEATURE_STORE_TESTING_H_
+#define STRATA_FEATURES_FEATURE_STORE_TESTING_H_
+
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "features/definitions.h"
+#include "features/feature_store.h"
+#include "gtest/gtest.h"
+#include "store/internal/db.h"
+#include "tests/testing.h"
+
+namespace strata::features {
+
+class FeatureStoreFixture : public strata::testing::StoreTest {
+ protected:
+  // Applies `definitions` (YAML) and opens fs_. Call from SetUp, after StoreTest's.
+  void ApplyDefinitions(absl::string_view definitions) {
+    auto defs = ParseDefinitions(definitions, "defs");
+    ASSERT_TRUE(defs.ok()) << defs.status();
+    fs_ = std::make_unique<FeatureStore>(store_.get());
+    ASSERT_TRUE(fs_->registry().Apply(*defs, "test", "").ok());
+  }
+
+  // Writes `text` to `name` in the test's directory; returns its path.
+  std::string WriteFile(const std::string& name, const std::string& text) {
+    const std::string path = dir_.Sub(name);
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+  }
+
+  // The result of `request` over the spine `spine` (CSV text).
+  absl::StatusOr<std::string> Retrieve(const HistoricalRequest& request,
+                                       const std::string& spine) {
+    auto source = StringSource(spine);
+    std::string out;
+    auto sink = StringSink(&out);
+    auto r = fs_->Historical(request, *source, *sink);
+    if (!r.ok()) return r.status();
+    return out;
+  }
+
+  // Rows in the feature log, any view.
+  size_t LogRows() {
+    size_t n = 0;
+    for (auto c = store_->internal_db().Scan(internal::Cf::kFeatureLog, ""); c->Valid();
+         c->Next()) {
+      ++n;
+    }
+    return n;
+  }
+
+  std::unique_ptr<FeatureStore> fs_;
+};
+
+}  // namespace strata::features
+
+#endif  // STRATA_FEATURES_FEATURE_STORE_TESTING_H_
