@@ -5,6 +5,8 @@
 #ifndef STRATA_FEATURES_CSV_CASES_H_
 #define STRATA_FEATURES_CSV_CASES_H_
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +27,23 @@ struct CsvCase {
 };
 
 inline const std::string kCaseHeader = "customer_id,event_timestamp,s";
+
+// Block sizes the cases are read at: a record per block up to one block for all.
+inline constexpr size_t kCaseBlockSizes[] = {1, 2, 3, 7, 64, 1 << 20};
+
+// The definitions the cases are read against: feature view v of entity customer,
+// with a string s and a double x.
+inline constexpr const char* kCaseDefinitions = R"(
+entities:
+  - name: customer
+    join_keys: [{name: customer_id, type: int64}]
+feature_views:
+  - name: v
+    entities: [customer]
+    features:
+      - {name: s, type: string}
+      - {name: x, type: double}
+)";
 
 // A valid case: `body` after the header line (LF).
 inline CsvCase Ok(std::string name, std::string body, std::vector<CsvRow> rows) {

@@ -20,20 +20,6 @@ namespace {
 using csv_cases::CsvField;
 using csv_cases::CsvRow;
 
-constexpr absl::string_view kDefinitions = R"(
-entities:
-  - name: customer
-    join_keys: [{name: customer_id, type: int64}]
-feature_views:
-  - name: v
-    entities: [customer]
-    features:
-      - {name: s, type: string}
-      - {name: x, type: double}
-)";
-
-constexpr size_t kBlockSizes[] = {1, 2, 3, 7, 64, 1 << 20};
-
 // A CSV text read back with the strict reader: rows after the header.
 struct Table {
   std::vector<std::string> header;
@@ -62,7 +48,7 @@ class CsvStoreTest : public FeatureStoreFixture {
  protected:
   void SetUp() override {
     StoreTest::SetUp();
-    ApplyDefinitions(kDefinitions);
+    ApplyDefinitions(csv_cases::kCaseDefinitions);
   }
 
   absl::StatusOr<IngestResult> Ingest(const std::string& text, size_t block_bytes,
@@ -97,7 +83,7 @@ void ExpectError(const absl::Status& status, const csv_cases::CsvCase& c) {
 
 TEST_F(CsvStoreTest, IngestReadsEveryCaseAtEveryBlockSize) {
   for (const auto& c : csv_cases::CsvCases()) {
-    for (size_t block : kBlockSizes) {
+    for (size_t block : csv_cases::kCaseBlockSizes) {
       SCOPED_TRACE(absl::StrCat(c.name, ", block ", block));
       const size_t log_rows = LogRows();
       auto r = Ingest(c.input, block);
@@ -125,7 +111,7 @@ TEST_F(CsvStoreTest, IngestReadsEveryCaseAtEveryBlockSize) {
 
 TEST_F(CsvStoreTest, SpinesReadEveryCaseAtEveryBlockSize) {
   for (const auto& c : csv_cases::CsvCases()) {
-    for (size_t block : kBlockSizes) {
+    for (size_t block : csv_cases::kCaseBlockSizes) {
       SCOPED_TRACE(absl::StrCat(c.name, ", block ", block));
       auto out = Retrieve(c.input, block);
       if (c.error_line != 0) {
@@ -219,7 +205,7 @@ TEST_F(CsvStoreTest, SpineColumnsPassThroughRequoted) {
 TEST_F(CsvStoreTest, RecordLimitBoundsIngestAndSpines) {
   const std::string head = "customer_id,event_timestamp,s\n1,10,a\n";
   const std::string endless(3000, 'z');  // no line end, as /dev/zero
-  for (size_t block : kBlockSizes) {
+  for (size_t block : csv_cases::kCaseBlockSizes) {
     SCOPED_TRACE(block);
     auto in = Ingest(head + endless, block, 1000);
     EXPECT_EQ(in.status().code(), absl::StatusCode::kResourceExhausted);

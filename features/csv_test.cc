@@ -117,13 +117,11 @@ FileRead ReadFile(const std::string& data, size_t block_bytes, size_t max_record
   return out;
 }
 
-constexpr size_t kBlockSizes[] = {1, 2, 3, 7, 64, 1 << 20};
-
 TEST(CsvCasesTest, EveryCaseAtEveryBlockSize) {
   const auto cases = csv_cases::CsvCases();
   ASSERT_GE(cases.size(), 64u);
   for (const auto& c : cases) {
-    for (size_t block : kBlockSizes) {
+    for (size_t block : csv_cases::kCaseBlockSizes) {
       SCOPED_TRACE(absl::StrCat(c.name, ", block ", block));
       const FileRead got = ReadFile(c.input, block, kDefaultMaxRecordBytes);
       if (c.error_line == 0) {
@@ -156,7 +154,7 @@ TEST(CsvRecordsTest, RecordsLongerThanTheLimitAreRefused) {
   const std::string ok = csv_cases::kCaseHeader + "\n1,10," + std::string(100, 'x') + "\n";
   // The header and the row are 29 and 105 bytes long.
   EXPECT_EQ(ReadFile(ok, 1 << 20, 106).error, "");
-  for (size_t block : kBlockSizes) {
+  for (size_t block : csv_cases::kCaseBlockSizes) {
     const FileRead got = ReadFile(ok + "2,10," + std::string(200, 'y') + "\n3,10,z\n",
                                   block, 106);
     EXPECT_EQ(got.error.rfind("3: a record is longer than the limit of 106 bytes", 0),
@@ -164,7 +162,7 @@ TEST(CsvRecordsTest, RecordsLongerThanTheLimitAreRefused) {
         << got.error << ", block " << block;
   }
   // No line end at all (as /dev/zero): refused at the limit, whatever the block.
-  for (size_t block : kBlockSizes) {
+  for (size_t block : csv_cases::kCaseBlockSizes) {
     const FileRead got = ReadFile(std::string(5000, 'a'), block, 1000);
     EXPECT_EQ(got.error.rfind("1: a record is longer than the limit of 1000", 0), 0u)
         << got.error << ", block " << block;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "features/csv.h"
+#include "features/csv_cases.h"
 #include "gtest/gtest.h"
 #include "tests/subprocess.h"
 #include "tests/testing.h"
@@ -111,17 +112,7 @@ class CsvInteropTest : public ::testing::Test {
     store_dir_ = dir_.Sub("store");
     script_ = WriteFile("tool.py", kScript);
     ASSERT_EQ(Strata({"init"}).exit_code, 0);
-    const std::string defs = WriteFile("defs.yaml", R"(
-entities:
-  - name: customer
-    join_keys: [{name: customer_id, type: int64}]
-feature_views:
-  - name: v
-    entities: [customer]
-    features:
-      - {name: s, type: string}
-      - {name: x, type: double}
-)");
+    const std::string defs = WriteFile("defs.yaml", features::csv_cases::kCaseDefinitions);
     auto apply = Strata({"apply", defs});
     ASSERT_EQ(apply.exit_code, 0) << apply.err;
   }
