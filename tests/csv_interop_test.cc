@@ -1,5 +1,6 @@
 // CSV that other tools write, read by strata, and CSV strata writes, read by other
-// tools: Python's csv module (Debian's /usr/bin/python3) and pandas when installed.
+// tools: Python's csv module (Debian's /usr/bin/python3), pandas when installed and
+// DuckDB when bench/node_modules has it (npm ci --prefix bench).
 // Through the real CLI, on a local store and through a server.
 #include <filesystem>
 #include <fstream>
@@ -23,7 +24,8 @@ constexpr const char* kPython = "/usr/bin/python3";
 // hex separated by spaces) as CSV with csv.writer (MODE csv: CRLF line ends) or
 // pandas' to_csv (MODE pandas: the first row is the header).
 // check.py MODE CSV VALUES [FEATURES]: reads CSV with csv.reader (MODE csv) or
-// pandas.read_csv (MODE pandas, all columns as strings) and checks it holds VALUES;
+// pandas.read_csv (MODE pandas, all columns as strings), or a table as VALUES holds
+// one (MODE hex: DuckDB's reading, below), and checks it holds VALUES;
 // with FEATURES (a row per line, hex) each row's extra columns must hold them, numbers
 // compared as numbers. Prints OK or the first difference.
 constexpr const char* kScript = R"PY(
@@ -60,6 +62,8 @@ def main():
     if mode == 'csv':
         with open(sys.argv[3], newline='', encoding='utf-8') as f:
             got = list(csv.reader(f))
+    elif mode == 'hex':
+        got = load(sys.argv[3])
     else:
         import pandas
         frame = pandas.read_csv(sys.argv[3], dtype=str, keep_default_na=False)
@@ -69,6 +73,8 @@ def main():
     if len(got) != len(want):
         print('rows: got %d, want %d' % (len(got), len(want)))
         return
+    if mode == 'hex':  # DuckDB trims column names, quoted or not
+        got[0], want[0] = [x.strip() for x in got[0]], [x.strip() for x in want[0]]
     for i, (g, w) in enumerate(zip(got, want)):
         e = extra[i] if extra is not None else []
         if len(g) != len(w) + len(e) or g[:len(w)] != w or not all(
@@ -79,6 +85,31 @@ def main():
 
 main()
 )PY";
+
+// duckdb.mjs PACKAGE_JSON CSV OUT: reads CSV with DuckDB's read_csv (all columns as
+// text; NULL as empty) through bench/node_modules, writes it as check.py's VALUES.
+// (DuckDB trims blanks around column names, even quoted ones: check.py compares the
+// header trimmed.)
+constexpr const char* kDuckDbScript = R"JS(
+import { createRequire } from 'node:module';
+import { writeFileSync } from 'node:fs';
+const [pkg, csv, out] = process.argv.slice(2);
+const require = createRequire(pkg);
+const { DuckDBInstance } = await import(require.resolve('@duckdb/node-api'));
+const con = await (await DuckDBInstance.create(':memory:')).connect();
+const r = await con.runAndReadAll(`SELECT * FROM read_csv('${csv}', all_varchar = true,
+    header = true, delim = ',', quote = '"', escape = '"', new_line = '\\n')`);
+const hex = (s) => Buffer.from(s ?? '', 'utf8').toString('hex');
+const rows = [r.columnNames(), ...r.getRows()].map((row) => row.map(hex).join(' '));
+writeFileSync(out, rows.join('\n') + '\n');
+)JS";
+
+constexpr const char* kDuckDbPackage = STRATA_SOURCE_DIR "/bench/package.json";
+
+// DuckDB's Node package, when bench/node_modules has it (npm ci --prefix bench).
+bool HaveDuckDb() {
+  return std::filesystem::exists(STRATA_SOURCE_DIR "/bench/node_modules/@duckdb/node-api");
+}
 
 bool HavePandas() {
   return testing::RunProcess({kPython, "-c", "import pandas"}).exit_code == 0;
@@ -144,6 +175,19 @@ class CsvInteropTest : public ::testing::Test {
     return testing::RunProcess(argv);
   }
 
+  // DuckDB's reading of `csv` checked as check.py's MODE hex does.
+  std::string DuckDbCheck(const std::string& csv, const std::string& values,
+                          const std::string& features = "") {
+    const std::string out = csv + ".duckdb.hex";
+    auto r = testing::RunProcess(
+        {"/usr/bin/env", "node", WriteFile("duckdb.mjs", kDuckDbScript), kDuckDbPackage,
+         csv, out});
+    if (r.exit_code != 0) return "duckdb.mjs failed: " + r.err;
+    std::vector<std::string> args = {"check", "hex", out, values};
+    if (!features.empty()) args.push_back(features);
+    return Python(args);
+  }
+
   std::string Python(std::vector<std::string> args) {
     args.insert(args.begin(), {kPython, script_});
     auto r = testing::RunProcess(args);
@@ -169,6 +213,8 @@ TEST_F(CsvInteropTest, WriterRoundTripsThroughPython) {
   const uint64_t seed = testing::TestSeed();
   std::mt19937_64 rng(seed);
   const bool pandas = HavePandas();
+  const bool duckdb = HaveDuckDb();
+  if (!duckdb) std::cerr << "bench/node_modules has no DuckDB: DuckDB is not checked\n";
   for (int t = 0; t < 40; ++t) {
     SCOPED_TRACE(absl::StrCat("seed ", seed, ", table ", t));
     const size_t columns = 2 + rng() % 4;
@@ -193,6 +239,9 @@ TEST_F(CsvInteropTest, WriterRoundTripsThroughPython) {
     if (pandas) {
       EXPECT_EQ(Python({"check", "pandas", path, values}),
                 absl::StrCat("OK ", rows.size(), "\n"));
+    }
+    if (duckdb) {
+      EXPECT_EQ(DuckDbCheck(path, values), absl::StrCat("OK ", rows.size(), "\n"));
     }
   }
 }
@@ -249,6 +298,9 @@ TEST_F(CsvInteropTest, PythonFilesIngestAndJoinBothWays) {
       for (const std::string& reader : modes) {
         EXPECT_EQ(Python({"check", reader, out, spine_hex, features_hex}), "OK 201\n")
             << reader;
+      }
+      if (HaveDuckDb()) {
+        EXPECT_EQ(DuckDbCheck(out, spine_hex, features_hex), "OK 201\n") << "DuckDB";
       }
       const std::string name = absl::StrCat("train-", mode, served);
       const std::string saved_out = out + ".saved";
