@@ -57,6 +57,13 @@ TEST(CsvRecordsTest, TracksLinesAndQuotedness) {
   EXPECT_FALSE(*r.Next());
 }
 
+TEST(CsvRecordsTest, ManyFieldsWithDoubledQuotes) {
+  // Each such field is copied out of the text: the copies must not move.
+  const auto rows = ReadAll("\"a\"\"b\",\"c\"\"d\",\"e\"\"f\",\"g\"\"h\",\"i\"\"j\"\n");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"a\"b", "c\"d", "e\"f", "g\"h", "i\"j"}));
+}
+
 TEST(CsvRecordsTest, RefusesBrokenQuotes) {
   for (const char* bad : {"a,\"open\n", "a,\"x\"y,b\n"}) {
     CsvRecords r(bad);
