@@ -143,7 +143,7 @@ INSTANTIATE_TEST_SUITE_P(
             "entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n"
             "feature_views: [{name: ../x, entities: [c], features: [{name: x, type: "
             "double}]}]\n",
-            "feature view artifact name '../x'"},
+            "feature view artifact name \"../x\""},
         BadDefinitions{"NoFeatures",
                        "entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n"
                        "feature_views: [{name: v, entities: [c], features: []}]\n",
