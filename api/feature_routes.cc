@@ -22,6 +22,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "api/features_api.pb.h"
+#include "api/internal/json_body.h"
 #include "api/internal/routes.h"
 #include "features/csv.h"
 #include "features/definitions.h"
@@ -470,6 +471,9 @@ absl::StatusOr<SpineLines> JsonSpineToCsv(const ScratchFile& in, ScratchFile& ou
     for (const auto field : columns) is_columns = is_columns && field.value.is_array();
   }
   if (is_columns) {
+    if (absl::Status s = CheckNoDuplicateKeys(doc); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("the spine: ", s.message()));
+    }
     std::vector<std::pair<std::string_view, simdjson::dom::array>> cols;
     for (const auto field : columns) {
       cols.emplace_back(field.key, field.value.get_array().value());
@@ -527,11 +531,8 @@ absl::StatusOr<SpineLines> JsonSpineToCsv(const ScratchFile& in, ScratchFile& ou
     const auto bad = [&](absl::string_view what) {
       return absl::InvalidArgumentError(absl::StrCat("spine line ", line, ": ", what));
     };
-    simdjson::dom::object object;
-    if (parser.parse(record.data(), record.size()).get(doc) ||
-        doc.get_object().get(object)) {
-      return bad("not a JSON object");
-    }
+    ASSIGN_OR_RETURN(simdjson::dom::object object,
+                     ParseJsonObject(parser, record, absl::StrCat("spine line ", line)));
     if (names.empty()) {
       for (const auto field : object) {
         names.emplace_back(field.key);
@@ -984,6 +985,10 @@ absl::StatusOr<features::Value> PushValue(simdjson::dom::element v, ValueType ty
   switch (type) {
     case features::VALUE_TYPE_INT64:
       if (jt == element_type::INT64) return features::Value(v.get_int64().value());
+      if (jt == element_type::UINT64) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(v.get_uint64().value(), " is out of range for int64"));
+      }
       // A join key may be a string holding an integer, as in online lookups.
       if (is_key && !v.get_string().get(s) && absl::SimpleAtoi(Sv(s), &i)) {
         return features::Value(i);
@@ -999,9 +1004,14 @@ absl::StatusOr<features::Value> PushValue(simdjson::dom::element v, ValueType ty
       if (jt == element_type::BOOL) return features::Value(v.get_bool().value());
       return expected("true or false");
     case features::VALUE_TYPE_TIMESTAMP: {
-      absl::StatusOr<features::Micros> t = expected("an RFC 3339 string or an integer");
+      absl::StatusOr<features::Micros> t = expected("an ISO 8601 string or an integer");
       if (jt == element_type::INT64) {
         t = features::ParseTimestamp(absl::StrCat(v.get_int64().value()), unit);
+      } else if (jt == element_type::UINT64) {
+        t = features::ParseTimestamp(absl::StrCat(v.get_uint64().value()), unit);
+      } else if (jt == element_type::DOUBLE) {
+        t = absl::InvalidArgumentError(absl::StrCat(
+            "not a whole number of ", features::TimeUnitName(unit), " since the epoch"));
       } else if (!v.get_string().get(s)) {
         t = features::ParseTimestamp(Sv(s), unit);
       }
@@ -1025,13 +1035,7 @@ absl::StatusOr<PushRequest> ParsePushRequest(const RouteContext& ctx,
     return absl::InvalidArgumentError(what);
   };
   simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (auto error = parser.parse(body).get(doc); error) {
-    return bad(absl::StrCat("the body is not valid JSON (",
-                            simdjson::error_message(error), ")"));
-  }
-  simdjson::dom::object obj;
-  if (doc.get_object().get(obj)) return bad("the body is not a JSON object");
+  ASSIGN_OR_RETURN(simdjson::dom::object obj, ParseJsonObject(parser, body));
   PushRequest out;
   simdjson::dom::object df;
   bool have_df = false, have_view = false;
