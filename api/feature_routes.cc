@@ -981,7 +981,6 @@ absl::StatusOr<features::Value> PushValue(simdjson::dom::element v, ValueType ty
     return absl::InvalidArgumentError(absl::StrCat("expected ", what));
   };
   std::string_view s;
-  int64_t i;
   switch (type) {
     case features::VALUE_TYPE_INT64:
       if (jt == element_type::INT64) return features::Value(v.get_int64().value());
@@ -990,8 +989,8 @@ absl::StatusOr<features::Value> PushValue(simdjson::dom::element v, ValueType ty
             absl::StrCat(v.get_uint64().value(), " is out of range for int64"));
       }
       // A join key may be a string holding an integer, as in online lookups.
-      if (is_key && !v.get_string().get(s) && absl::SimpleAtoi(Sv(s), &i)) {
-        return features::Value(i);
+      if (is_key && !v.get_string().get(s)) {
+        return features::ParseValue(Sv(s), type, unit);
       }
       return expected(is_key ? "an int64 (or a string holding one)" : "an int64");
     case features::VALUE_TYPE_DOUBLE:

@@ -348,6 +348,16 @@ TEST_F(FeatureStoreTest, OnlineKeepsTheNewestRowAndReportsStatuses) {
   EXPECT_TRUE(absl::IsInvalidArgument(
       fs_->Online({"stats:x"}, {{"customer_id", {Value(std::string("x1"))}}}, 0)
           .status()));
+  // A string holding an int64 reads as in files: " 1" and "1e3" are not int64s.
+  for (const char* text : {" 1", "1e3", "99999999999999999999"}) {
+    auto bad = fs_->Online({"stats:x"}, {{"customer_id", {Value(std::string(text))}}}, 0);
+    ASSERT_FALSE(bad.ok()) << text;
+    EXPECT_NE(bad.status().message().find("join key customer_id value 1: \""),
+              std::string::npos)
+        << bad.status();
+  }
+  EXPECT_TRUE(
+      fs_->Online({"stats:x"}, {{"customer_id", {Value(std::string("+1"))}}}, 0).ok());
 }
 
 TEST_F(FeatureStoreTest, ReproduceIgnoresRowsReceivedLater) {
