@@ -126,7 +126,7 @@ class DefinitionsReader {
       for (absl::string_view a : allowed) known = known || a == key;
       if (!known) {
         return Error(item.first,
-                     absl::StrCat("unknown key '", key, "' in ", what,
+                     absl::StrCat("unknown key ", Excerpt(key), " in ", what,
                                   " (expected: ", absl::StrJoin(allowed, ", "), ")"));
       }
     }
@@ -166,8 +166,8 @@ class DefinitionsReader {
     }
     if (!ok) {
       return Error(node,
-                   absl::StrCat(what, " name '", name,
-                                "' must match [a-z_][a-z0-9_]* (at most 64 characters)"));
+                   absl::StrCat(what, " name ", Excerpt(name),
+                                " must match [a-z_][a-z0-9_]* (at most 64 characters)"));
     }
     return absl::OkStatus();
   }
@@ -268,8 +268,8 @@ class DefinitionsReader {
         if (entity.name() == e.Scalar()) found = &entity;
       }
       if (found == nullptr) {
-        return Error(e, absl::StrCat(what, " uses entity '", e.Scalar(),
-                                     "', which this file does not define"));
+        return Error(e, absl::StrCat(what, " uses entity ", Excerpt(e.Scalar()),
+                                     ", which this file does not define"));
       }
       for (const JoinKey& key : found->join_keys()) {
         if (!columns.insert(key.name()).second) {
@@ -320,8 +320,8 @@ absl::StatusOr<ValueType> ParseValueType(absl::string_view text) {
     if (text == name) return type;
   }
   return absl::InvalidArgumentError(
-      absl::StrCat("unknown type '", text,
-                   "' (types: int64, double, string, bool, bytes, timestamp)"));
+      absl::StrCat("unknown type ", Excerpt(text),
+                   " (types: int64, double, string, bool, bytes, timestamp)"));
 }
 
 absl::string_view ValueTypeName(ValueType type) {
@@ -347,8 +347,8 @@ absl::StatusOr<int64_t> ParseDuration(absl::string_view text) {
   if (text == "0") return 0;
   if (text.size() < 2) {
     return absl::InvalidArgumentError(
-        absl::StrCat("duration '", text,
-                     "' needs a number and a unit: s, m, h or d (for example 7d)"));
+        absl::StrCat("duration ", Excerpt(text),
+                     " needs a number and a unit: s, m, h or d (for example 7d)"));
   }
   int64_t unit = 0;
   switch (text.back()) {
@@ -366,14 +366,14 @@ absl::StatusOr<int64_t> ParseDuration(absl::string_view text) {
       break;
     default:
       return absl::InvalidArgumentError(absl::StrCat(
-          "duration '", text, "' needs a unit: s, m, h or d (for example 7d)"));
+          "duration ", Excerpt(text), " needs a unit: s, m, h or d (for example 7d)"));
   }
   int64_t n = 0;
   const absl::string_view digits = text.substr(0, text.size() - 1);
   if (digits.find_first_not_of("0123456789") != absl::string_view::npos ||
       !absl::SimpleAtoi(digits, &n) || n > std::numeric_limits<int64_t>::max() / unit) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "duration '", text, "' is not a whole, non-negative number of units"));
+        "duration ", Excerpt(text), " is not a whole, non-negative number of units"));
   }
   return n * unit;
 }

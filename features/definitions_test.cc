@@ -87,14 +87,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadDefinitions{"Malformed", "entities: [ {name: c", "defs.yaml:1:"},
         BadDefinitions{"NotAMapping", "- a\n- b\n", "the file must be a mapping"},
         BadDefinitions{"UnknownTopKey", "entites: []\n",
-                       "defs.yaml:1:1: unknown key 'entites'"},
+                       "defs.yaml:1:1: unknown key \"entites\""},
         BadDefinitions{"EntitiesNotList", "entities: {name: c}\n",
                        "'entities' must be a list"},
         BadDefinitions{"EntityNoName",
                        "entities: [{join_keys: [{name: a, type: int64}]}]\n",
                        "an entity has no 'name'"},
         BadDefinitions{"EntityBadName", "entities: [{name: Cust, join_keys: []}]\n",
-                       "entity name 'Cust' must match"},
+                       "entity name \"Cust\" must match"},
         BadDefinitions{"NoJoinKeys", "entities: [{name: c}]\n", "has no 'join_keys'"},
         BadDefinitions{"EmptyJoinKeys", "entities: [{name: c, join_keys: []}]\n",
                        "at least one join key"},
@@ -104,7 +104,7 @@ INSTANTIATE_TEST_SUITE_P(
             "defs.yaml:1:50: join key 'k' must be int64 or string, not double"},
         BadDefinitions{"UnknownType",
                        "entities: [{name: c, join_keys: [{name: k, type: long}]}]\n",
-                       "unknown type 'long'"},
+                       "unknown type \"long\""},
         BadDefinitions{"DuplicateEntity",
                        "entities: [{name: c, join_keys: [{name: k, type: int64}]},"
                        " {name: c, join_keys: [{name: k, type: int64}]}]\n",
@@ -113,13 +113,13 @@ INSTANTIATE_TEST_SUITE_P(
             "UnknownViewKey",
             "entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n"
             "feature_views: [{name: v, entities: [c], ttl: 1d, featurs: []}]\n",
-            "defs.yaml:2:51: unknown key 'featurs' in a feature view"},
+            "defs.yaml:2:51: unknown key \"featurs\" in a feature view"},
         BadDefinitions{
             "UnknownEntity",
             "entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n"
             "feature_views: [{name: v, entities: [d], features: [{name: x, type: "
             "double}]}]\n",
-            "uses entity 'd', which this file does not define"},
+            "uses entity \"d\", which this file does not define"},
         BadDefinitions{
             "BadTtlUnit",
             "entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n"
@@ -253,6 +253,24 @@ TEST(DefinitionsTest, RefusesDuplicateKeysNulsAndDeepNesting) {
   auto ok_depth = ParseDefinitions(Nested(63, "[", "]"), "defs.yaml");
   EXPECT_EQ(ok_depth.status().message().find("deeper"), std::string::npos)
       << ok_depth.status();
+}
+
+TEST(DefinitionsTest, ErrorsCutLongText) {
+  const std::string huge(1 << 20, 'k');
+  for (const std::string& text :
+       {"entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n" + huge + ": 1\n",
+        "entities: [{name: " + huge + ", join_keys: []}]\n",
+        "entities: [{name: c, join_keys: [{name: k, type: " + huge + "}]}]\n",
+        std::string(kEntity) + "feature_views: [{name: v, entities: [c], ttl: " + huge +
+            ", features: [{name: x, type: double}]}]\n",
+        std::string(kEntity) + "feature_views: [{name: v, entities: [" + huge +
+            "], features: [{name: x, type: double}]}]\n",
+        std::string(kEntity) + "feature_views: [{name: " + huge +
+            ", entities: [c], features: [{name: x, type: double}]}]\n"}) {
+    auto defs = ParseDefinitions(text, "defs.yaml");
+    ASSERT_FALSE(defs.ok());
+    EXPECT_LT(defs.status().message().size(), 400u) << defs.status().message();
+  }
 }
 
 TEST(DefinitionsTest, TimestampUnitIncludesNanoseconds) {

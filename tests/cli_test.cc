@@ -466,7 +466,7 @@ TEST_P(CliBothTest, ApplyStoresChangedFeatureViewsAndRefusesBadOnes) {
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_EQ(bad.err,
             "error: " + dir_.Sub("bad.yaml") +
-                ":8:10: duration '7w' needs a unit: s, m, h or d (for example 7d)\n");
+                ":8:10: duration \"7w\" needs a unit: s, m, h or d (for example 7d)\n");
   EXPECT_EQ(Strata({"apply", dir_.Sub("missing.yaml")}).exit_code, 2);
   // Nothing of the refused applies was written.
   EXPECT_NE(Ok({"log", "featureview/customer_stats"}).find("@1 "), std::string::npos);
@@ -588,7 +588,7 @@ TEST_P(CliBothTest, GcFreesTheContentOfDeletedVersions) {
             "checked 2 versions, 1 contents, 1 chunks, 0 lineage edges, 0 aliases; read "
             "6 B: no problems\n");
   ExpectBadCommands({
-      {{"gc", "--grace", "5x"}, 2, "--grace: duration '5x'"},
+      {{"gc", "--grace", "5x"}, 2, "--grace: duration \"5x\""},
       {{"gc", "--grace", "-1h"}, 2, "--grace"},
   });
 }
