@@ -89,8 +89,9 @@ absl::StatusOr<OnlineRequest> ParseJsonRequest(const std::string& body,
           std::string_view s;
           if (value.is_number()) {
             if (value.get_int64().get(n)) {
-              return BadRequest(absl::StrCat("entities.", name, "[", column->size(),
-                                             "] is not an int64"));
+              return BadRequest(absl::StrCat(
+                  "entities.", name, "[", column->size(), "] is not an int64",
+                  value.is_uint64() ? " (out of range for int64)" : " (a whole number)"));
             }
             column->emplace_back(n);
           } else if (!value.get_string().get(s)) {

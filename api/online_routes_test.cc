@@ -402,6 +402,23 @@ TEST_F(OnlineRoutesTest, JsonKeyTwiceIsRefused) {
   }
 }
 
+TEST_F(OnlineRoutesTest, JsonEntityNumbersSayWhyTheyAreNotInt64) {
+  for (const auto& [value, message] : std::vector<std::pair<std::string, std::string>>{
+           {"9223372036854775808", "is not an int64 (out of range for int64)"},
+           {"1.5", "is not an int64 (a whole number)"},
+           {"1e3", "is not an int64 (a whole number)"}}) {
+    auto r =
+        Post("/get-online-features",
+             R"({"features":["customer_stats:spend_7d"],"entities":{"customer_id":[)" +
+                 value + "]}}",
+             "application/json", false);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << value;
+    EXPECT_NE(r->body.find("entities.customer_id[0] " + message), std::string::npos)
+        << r->body;
+  }
+}
+
 TEST(OnlineResponseJsonTest, DoublesAreWrittenAsToChars) {
   // The JSON form's fast path for short decimals writes what std::to_chars writes,
   // for every kind of double.
