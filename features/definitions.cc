@@ -394,9 +394,10 @@ absl::StatusOr<Definitions> ParseDefinitions(absl::string_view text,
   try {
     root = YAML::Load(std::string(text));
   } catch (const YAML::DeepRecursion& e) {
-    // yaml-cpp stops its recursion at 500 levels and calls it a "bad file".
-    return absl::InvalidArgumentError(absl::StrCat(source, ":", e.mark.line + 1, ":",
-                                                   e.mark.column + 1, ": ", kTooDeep));
+    // yaml-cpp stops its recursion at 500 levels and calls it a "bad file"; its
+    // column is where its scanner was, ahead of the parse: the line only.
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ":", e.mark.line + 1, ": ", kTooDeep));
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat(source, ":", e.mark.line + 1, ":", e.mark.column + 1, ": ", e.msg));
