@@ -29,6 +29,7 @@
 #include "features/scratch.h"
 #include "simdjson.h"
 #include "store/digest.h"
+#include "store/excerpt.h"
 #include "store/internal/records.h"
 #include "store/json_writer.h"
 #include "store/ref.h"
@@ -483,8 +484,8 @@ absl::StatusOr<SpineLines> JsonSpineToCsv(const ScratchFile& in, ScratchFile& ou
     for (const auto& [name, values] : cols) {
       if (values.size() != n) {
         return absl::InvalidArgumentError(
-            absl::StrCat("spine column ", Sv(name), " has ", values.size(),
-                         " values, but ", Sv(cols.front().first), " has ", n));
+            absl::StrCat("spine column ", Excerpt(Sv(name)), " has ", values.size(),
+                         " values, but ", Excerpt(Sv(cols.front().first)), " has ", n));
       }
       if (!csv.empty()) csv.push_back(',');
       features::AppendCsvField(Sv(name), false, &csv);
@@ -500,7 +501,7 @@ absl::StatusOr<SpineLines> JsonSpineToCsv(const ScratchFile& in, ScratchFile& ou
         auto field = AppendJsonField(*at[c], &csv);
         if (!field.ok()) {
           return absl::InvalidArgumentError(
-              absl::StrCat("spine column ", Sv(cols[c].first), "[", row,
+              absl::StrCat("spine column ", Excerpt(Sv(cols[c].first)), "[", row,
                            "]: ", field.status().message()));
         }
         breaks += *field;
@@ -547,11 +548,11 @@ absl::StatusOr<SpineLines> JsonSpineToCsv(const ScratchFile& in, ScratchFile& ou
     for (const auto field : object) {
       const auto it = std::find(names.begin(), names.end(), field.key);
       if (it == names.end()) {
-        return bad(
-            absl::StrCat("key ", Sv(field.key), " is not a key of the first line"));
+        return bad(absl::StrCat("key ", Excerpt(Sv(field.key)),
+                                " is not a key of the first line"));
       }
       if (seen[it - names.begin()]) {
-        return bad(absl::StrCat("key ", Sv(field.key), " appears twice"));
+        return bad(absl::StrCat("key ", Excerpt(Sv(field.key)), " appears twice"));
       }
       seen[it - names.begin()] = true;
       values[it - names.begin()] = field.value;
@@ -563,7 +564,8 @@ absl::StatusOr<SpineLines> JsonSpineToCsv(const ScratchFile& in, ScratchFile& ou
       if (!seen[c]) continue;  // null
       auto field = AppendJsonField(values[c], &csv);
       if (!field.ok())
-        return bad(absl::StrCat("key ", names[c], ": ", field.status().message()));
+        return bad(
+            absl::StrCat("key ", Excerpt(names[c]), ": ", field.status().message()));
       breaks += *field;
     }
     csv.push_back('\n');
