@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "api/tokens.h"
 #include "features/definitions.h"
@@ -466,6 +467,145 @@ TEST_F(ServerTest, TokensGuardEveryRouteButHealthz) {
   metrics = c.Get("/metrics", {{"Authorization", "Bearer " + *stored}});
   ASSERT_TRUE(metrics);
   EXPECT_EQ(metrics->status, 200);
+}
+
+// Restarts the server on `host` with `tokens_file` (empty: none).
+void Restart(std::unique_ptr<Server>& server, Store* store, const std::string& host,
+             const std::string& tokens_file) {
+  server.reset();
+  ServerOptions options;
+  options.host = host;
+  options.port = 0;
+  options.tokens_file = tokens_file;
+  server = std::make_unique<Server>(store, options);
+  const absl::Status started = server->Start();
+  ASSERT_TRUE(started.ok()) << started;
+}
+
+TEST_F(ServerTest, RevokingEveryTokenOverHttpNeverOpensTheServer) {
+  // A non-loopback listener with the store's tokens only. It used to fall open once
+  // they were all revoked ("no tokens" was checked at request time), and then handed
+  // anyone an admin token.
+  client_.reset();
+  TokenStore tokens(store_.get());
+  auto admin = tokens.Create(Scope::kAdmin, "ops", "test");
+  auto reader = tokens.Create(Scope::kRead, "model", "test");
+  ASSERT_TRUE(admin.ok() && reader.ok());
+  Restart(server_, store_.get(), "0.0.0.0", "");
+  ASSERT_TRUE(server_->authenticating());
+  httplib::Client c("127.0.0.1", server_->port());
+  const httplib::Headers auth = {{"Authorization", "Bearer " + *admin}};
+  for (const char* name : {"model", "ops"}) {
+    auto r = c.Delete(absl::StrCat("/v1/tokens/", name).c_str(), auth);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, name == std::string("ops") ? 409 : 200) << name << r->body;
+  }
+  EXPECT_TRUE(server_->authenticating());
+  auto anonymous = c.Get("/v1/artifacts");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401) << anonymous->body;
+  // The revoked token counts no more, from the next request.
+  auto old = c.Get("/v1/artifacts", {{"Authorization", "Bearer " + *reader}});
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->status, 401) << old->body;
+  // No one makes themselves an admin token without one.
+  auto minted = c.Post("/v1/tokens?scope=admin", "", "text/plain");
+  ASSERT_TRUE(minted);
+  EXPECT_EQ(minted->status, 401) << minted->body;
+  auto list = tokens.List();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].name, "ops");
+
+  // An admin token in --tokens FILE does not count: the file may be gone at the
+  // next start, and the store's last admin token stays.
+  const std::string file = dir_.Sub("tokens.txt");
+  std::ofstream(file) << "admin ops-admin-0123456789abcdef\n";
+  Restart(server_, store_.get(), "0.0.0.0", file);
+  httplib::Client d("127.0.0.1", server_->port());
+  auto r = d.Delete("/v1/tokens/ops",
+                    {{"Authorization", "Bearer ops-admin-0123456789abcdef"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 409) << r->body;
+  anonymous = d.Get("/v1/artifacts");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401) << anonymous->body;
+}
+
+TEST_F(ServerTest, TheStoresLastAdminTokenIsNotRevokedOverHttp) {
+  client_.reset();
+  TokenStore tokens(store_.get());
+  auto admin = tokens.Create(Scope::kAdmin, "ops", "test");
+  auto reader = tokens.Create(Scope::kRead, "model", "test");
+  ASSERT_TRUE(admin.ok() && reader.ok());
+  Restart(server_, store_.get(), "127.0.0.1", "");
+  httplib::Client c("127.0.0.1", server_->port());
+  const httplib::Headers auth = {{"Authorization", "Bearer " + *admin}};
+  auto r = c.Delete("/v1/tokens/model", auth);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  r = c.Delete("/v1/tokens/ops", auth);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 409) << r->body;
+  EXPECT_NE(r->body.find("FAILED_PRECONDITION"), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find("last admin token"), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find("strata token create --scope admin"), std::string::npos)
+      << r->body;
+  // With a second admin token, the first may go; then the second is the last.
+  auto created = c.Post("/v1/tokens?scope=admin&name=ops2", auth, "", "text/plain");
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  r = c.Delete("/v1/tokens/ops", auth);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  auto list = tokens.List();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].name, "ops2");
+  auto anonymous = c.Get("/v1/artifacts");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+}
+
+TEST_F(ServerTest, AServerStartedWithoutTokensMakesNone) {
+  // Loopback without tokens: open, and it stays so; POST /v1/tokens would hand any
+  // local client a token for after the restart.
+  EXPECT_FALSE(server_->authenticating());
+  auto minted = client_->Post("/v1/tokens?scope=admin", "", "text/plain");
+  ASSERT_TRUE(minted);
+  EXPECT_EQ(minted->status, 409) << minted->body;
+  EXPECT_NE(minted->body.find("strata token create --scope admin"), std::string::npos)
+      << minted->body;
+  auto list = TokenStore(store_.get()).List();
+  ASSERT_TRUE(list.ok());
+  EXPECT_TRUE(list->empty());
+  EXPECT_FALSE(server_->authenticating());
+}
+
+TEST_F(ServerTest, ANonLoopbackAddressNeedsTokensOrInsecureNoAuth) {
+  client_.reset();
+  server_.reset();
+  ServerOptions options;
+  options.host = "0.0.0.0";
+  options.port = 0;
+  Server open(store_.get(), options);
+  const absl::Status refused = open.Start();
+  EXPECT_TRUE(absl::IsInvalidArgument(refused)) << refused;
+  EXPECT_NE(refused.message().find("--insecure-no-auth"), std::string::npos) << refused;
+  options.insecure_no_auth = true;
+  Server insecure(store_.get(), options);
+  ASSERT_TRUE(insecure.Start().ok());
+  EXPECT_FALSE(insecure.authenticating());
+  insecure.Stop();
+  // --insecure-no-auth never turns off the tokens there are.
+  ASSERT_TRUE(TokenStore(store_.get()).Create(Scope::kRead, "model", "test").ok());
+  Server with_tokens(store_.get(), options);
+  ASSERT_TRUE(with_tokens.Start().ok());
+  EXPECT_TRUE(with_tokens.authenticating());
+  httplib::Client c("127.0.0.1", with_tokens.port());
+  auto r = c.Get("/v1/artifacts");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
 }
 
 TEST_F(ServerTest, ConcurrentClientsGetConsistentAnswers) {

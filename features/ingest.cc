@@ -125,6 +125,7 @@ struct ParsedBlock {
   uint64_t rows = 0;           // parsed (the run drops in-block duplicates)
   uint64_t lines = 0;
   std::optional<std::pair<uint64_t, std::string>> error;  // local line, message
+  absl::StatusCode error_code = absl::StatusCode::kInvalidArgument;
   Micros min_event = INT64_MAX, max_event = INT64_MIN;
 };
 
@@ -298,7 +299,7 @@ absl::StatusOr<std::vector<Role>> MapColumns(const ResolvedView& view,
     for (size_t d = 0; d < c; ++d) {
       if (names[d] == name) {
         return absl::InvalidArgumentError(
-            absl::StrCat("column ", name, " appears twice in the header"));
+            absl::StrCat("column ", Excerpt(name), " appears twice in the header"));
       }
     }
     Role role{Role::kFeature, -1};
@@ -321,7 +322,7 @@ absl::StatusOr<std::vector<Role>> MapColumns(const ResolvedView& view,
           absl::StrAppend(&known, known.empty() ? "" : ", ", f.name());
         }
         return absl::InvalidArgumentError(
-            absl::StrCat("unknown column ", name, ": feature view ", view.def.name(),
+            absl::StrCat("unknown column ", Excerpt(name), ": feature view ", view.def.name(),
                          " has join keys ", absl::StrJoin(view.join_key_names, ", "),
                          ", event_timestamp, created_timestamp and features ", known));
       }
@@ -344,15 +345,16 @@ absl::StatusOr<std::vector<Role>> MapColumns(const ResolvedView& view,
 
 // Parses the CSV records of one block.
 void ParseCsvBlock(const ResolvedView& view, const std::vector<Role>& roles,
-                   const std::vector<std::string>& names, TimeUnit unit, Micros now,
-                   absl::string_view data, ParsedBlock* out) {
+                   const std::vector<std::string>& labels, size_t max_record_bytes,
+                   TimeUnit unit, Micros now, absl::string_view data, ParsedBlock* out) {
   RowEncoder enc(view, unit, now);
-  CsvRecords records(data);
+  CsvRecords records(data, &labels, max_record_bytes);
   uint32_t row = 0;
   while (true) {
     auto more = records.NextRow(roles.size());
     if (!more.ok()) {
       out->error = {records.line(), std::string(more.status().message())};
+      out->error_code = more.status().code();
       return;
     }
     if (!*more) break;
@@ -361,7 +363,7 @@ void ParseCsvBlock(const ResolvedView& view, const std::vector<Role>& roles,
     for (size_t c = 0; c < fields.size(); ++c) {
       if (absl::Status s = enc.SetText(roles[c], fields[c], records.quoted(c)); !s.ok()) {
         out->error = {records.line(),
-                      absl::StrCat("column ", names[c], ": ", s.message())};
+                      absl::StrCat("column ", labels[c], ": ", s.message())};
         return;
       }
     }
@@ -757,6 +759,7 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
                                                   const IngestOptions& options) {
   const Micros now = internal::NowMicros();
   if (!options.dataset.empty()) RETURN_IF_ERROR(ValidateArtifactName(options.dataset));
+  RETURN_IF_ERROR(CheckMaxRecordBytes(options.max_record_bytes, "max_record_bytes"));
   ASSIGN_OR_RETURN(auto latest, impl_->View(view_name, 0));
   auto view = std::make_shared<ResolvedView>(*latest);
   RETURN_IF_ERROR(impl_->tables.Register(view.get()));
@@ -782,35 +785,42 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
 
   // Parse: a reader cuts blocks, two workers parse them.
   ASSIGN_OR_RETURN(auto source, OpenFileSource(file));
-  CsvBlockReader reader(source.get(), std::max<size_t>(options.parse_block_bytes, 1));
+  CsvBlockReader reader(source.get(), std::max<size_t>(options.parse_block_bytes, 1),
+                        options.max_record_bytes);
+  // JSON lines end at every line break: the format is known once the file starts.
+  if (options.format == InputFormat::kJsonLines) reader.set_lines_only(true);
   ByteBuffer first;
-  ASSIGN_OR_RETURN(bool any, reader.Next(&first));
-  if (!any) {
+  auto any = reader.Next(&first);
+  if (!any.ok()) {
+    return absl::Status(any.status().code(),
+                        absl::StrCat(source_name, ":1: ", any.status().message()));
+  }
+  if (!*any) {
     return absl::InvalidArgumentError(absl::StrCat(source_name, " is empty"));
   }
   const bool json =
       options.format == InputFormat::kJsonLines ||
       (options.format == InputFormat::kAuto && LooksLikeJsonLines(path, first.view()));
-  std::vector<std::string> names;
+  if (json) reader.set_lines_only(true);
+  std::vector<std::string> labels;  // column names as errors print them
   std::vector<Role> roles;
   uint64_t header_lines = 0;
   size_t first_start = 0;  // where the first block's rows start
   if (!json) {
-    CsvRecords header(first.view());
-    auto ok = header.Next();
-    if (!ok.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(source_name, ":1: ", ok.status().message()));
+    auto header = ReadCsvHeader(reader, &first, options.max_record_bytes);
+    if (!header.ok()) {
+      return absl::Status(header.status().code(),
+                          absl::StrCat(source_name, ":", header.status().message()));
     }
-    for (absl::string_view f : header.fields()) names.emplace_back(f);
-    auto mapped = MapColumns(*view, names, true);
+    auto mapped = MapColumns(*view, header->names, true);
     if (!mapped.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(source_name, ":1: ", mapped.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat(source_name, ":", header->lines,
+                                                     ": ", mapped.status().message()));
     }
     roles = std::move(*mapped);
-    header_lines = header.lines_read();
-    first_start = AfterRecord(first.view(), header.raw());
+    labels = std::move(header->labels);
+    header_lines = header->lines;
+    first_start = header->end;
   }
 
   struct Job {
@@ -861,7 +871,8 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
             ParseJsonBlock(*view, unit, now, job.data.view().substr(job.start),
                            job.data.capacity() - job.start, block.get());
           } else {
-            ParseCsvBlock(*view, roles, names, unit, now, data, block.get());
+            ParseCsvBlock(*view, roles, labels, options.max_record_bytes, unit, now, data,
+                          block.get());
           }
           if (block->error.has_value()) {
             size_t cur = first_error.load();
@@ -945,7 +956,6 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   }
   jobs.Close();
   for (auto& t : workers) t.join();
-  RETURN_IF_ERROR(read_status);
   pool.clear();
   arenas.clear();
   entry_pools.clear();
@@ -955,10 +965,17 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   uint64_t line = header_lines;
   for (const auto& b : blocks) {
     if (b->error.has_value()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(source_name, ":", line + b->error->first, ": ", b->error->second));
+      return absl::Status(b->error_code, absl::StrCat(source_name, ":", line + b->error->first,
+                                                      ": ", b->error->second));
     }
     line += b->lines;
+  }
+  // A read error comes after every block read before it: a record too long starts
+  // on the line after them.
+  if (!read_status.ok()) {
+    if (read_status.code() != absl::StatusCode::kResourceExhausted) return read_status;
+    return absl::ResourceExhaustedError(
+        absl::StrCat(source_name, ":", line + 1, ": ", read_status.message()));
   }
   RETURN_IF_ERROR(spill_status);
 

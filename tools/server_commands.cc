@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -11,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/server.h"
 #include "api/tokens.h"
+#include "features/csv.h"
 #include "store/json_writer.h"
 #include "store/status_macros.h"
 #include "tools/commands.h"
@@ -24,6 +26,7 @@ struct ServeArgs {
   size_t max_body_bytes = 64 << 20;
   size_t max_online_entities = 10000;
   size_t max_spine_rows = 10'000'000;
+  int64_t max_record_bytes = int64_t{16} << 20;
   size_t online_cache_mb = 256;
   std::string tls_cert_file, tls_key_file;
   int io_timeout_seconds = 30;
@@ -53,8 +56,6 @@ absl::Status ParseListen(const std::string& text, api::ServerOptions* o) {
   return absl::OkStatus();
 }
 
-bool IsLoopback(const std::string& host) { return host.rfind("127.", 0) == 0; }
-
 absl::Status RunServe(const Context& ctx, const ServeArgs& a) {
   api::ServerOptions o;
   RETURN_IF_ERROR(ParseListen(a.listen, &o));
@@ -64,10 +65,13 @@ absl::Status RunServe(const Context& ctx, const ServeArgs& a) {
   o.max_body_bytes = a.max_body_bytes;
   o.max_online_entities = a.max_online_entities;
   o.max_spine_rows = a.max_spine_rows;
+  RETURN_IF_ERROR(features::CheckMaxRecordBytes(a.max_record_bytes, "--max-record-bytes"));
+  o.max_record_bytes = static_cast<size_t>(a.max_record_bytes);
   o.online_cache_bytes = a.online_cache_mb << 20;
   o.tls_cert_file = a.tls_cert_file;
   o.tls_key_file = a.tls_key_file;
   o.io_timeout_seconds = a.io_timeout_seconds;
+  o.insecure_no_auth = a.insecure_no_auth;
   if (!a.quiet) {
     o.access_log = [](const std::string& line) {
       std::fprintf(stderr, "%s\n", line.c_str());
@@ -80,19 +84,14 @@ absl::Status RunServe(const Context& ctx, const ServeArgs& a) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  // Without tokens, only this machine may connect unless the operator says otherwise.
-  ASSIGN_OR_RETURN(auto stored, api::TokenStore(store.get()).List());
-  if (stored.empty() && a.tokens_file.empty() && !IsLoopback(o.host) &&
-      !a.insecure_no_auth) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "refusing to listen on ", o.host,
-        " without tokens; create one (strata token create), use a loopback address, "
-        "or --insecure-no-auth"));
-  }
   api::Server server(store.get(), o);
   RETURN_IF_ERROR(server.Start());
-  std::fprintf(stderr, "serving %s on %s://%s:%d (Ctrl-C stops)\n", ctx.store_dir.c_str(),
-               o.tls_cert_file.empty() ? "http" : "https", o.host.c_str(), server.port());
+  std::fprintf(stderr, "serving %s on %s://%s:%d, %s (Ctrl-C stops)\n",
+               ctx.store_dir.c_str(), o.tls_cert_file.empty() ? "http" : "https",
+               o.host.c_str(), server.port(),
+               server.authenticating()
+                   ? "tokens required"
+                   : "no authentication until restarted with a token");
   int signal = 0;
   sigwait(&signals, &signal);
   std::fprintf(stderr, "stopping (%s)\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
@@ -134,10 +133,27 @@ absl::Status RunTokenList(const Context& ctx, const TokenArgs& a) {
   return Print(FormatTable(rows));
 }
 
+// Over --server, the server refuses to revoke its store's last admin token; on a
+// local store it is allowed (a new one can be made here at any time), with a warning.
 absl::Status RunTokenRevoke(const Context& ctx, const TokenArgs& a) {
   ASSIGN_OR_RETURN(auto client, ctx.Client());
   RETURN_IF_ERROR(client->RevokeToken(a.name));
-  return Print(absl::StrCat("revoked token ", a.name, "\n"));
+  RETURN_IF_ERROR(Print(absl::StrCat("revoked token ", a.name, "\n")));
+  if (!ctx.server.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(auto left, client->ListTokens());
+  const bool admin_left = std::any_of(left.begin(), left.end(), [](const auto& t) {
+    return t.scope == api::Scope::kAdmin;
+  });
+  if (left.empty()) {
+    std::fprintf(stderr,
+                 "warning: the store has no token left: strata serve will not "
+                 "authenticate (loopback addresses only, unless --insecure-no-auth)\n");
+  } else if (!admin_left) {
+    std::fprintf(stderr,
+                 "warning: the store has no admin token left: no one can manage tokens "
+                 "over HTTP (strata token create --scope admin makes one)\n");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -155,6 +171,9 @@ void AddServerCommands(CLI::App& app, Context& ctx) {
                 "Most entities per online request (default 10000); more: 413");
   s->add_option("--max-spine-rows", args->max_spine_rows,
                 "Most spine rows per historical request (default 10000000); more: 413");
+  s->add_option("--max-record-bytes", args->max_record_bytes,
+                "Longest CSV record or JSON line of an ingest or spine, 1..1073741824 "
+                "(default 16 MiB); longer: 413");
   s->add_option("--online-cache-mb", args->online_cache_mb,
                 "Online rows cached in memory, MiB (default 256)");
   s->add_option("--tls-cert", args->tls_cert_file,
@@ -170,7 +189,7 @@ void AddServerCommands(CLI::App& app, Context& ctx) {
       "--backup-dir", args->backup_dir,
       "Directory for backups taken over HTTP (strata --server URL backup NAME)");
   s->add_flag("--insecure-no-auth", args->insecure_no_auth,
-              "Allow a non-loopback address without tokens");
+              "Allow a non-loopback address without tokens (never turns tokens off)");
   s->add_flag("-q,--quiet", args->quiet, "No access log on stderr");
   s->callback(
       [&ctx, args] { ctx.action = [&ctx, args] { return RunServe(ctx, *args); }; });

@@ -33,6 +33,8 @@ struct RouteContext {
   // Reloads the tokens requests are checked against (after a token route changed
   // them). Errors: as TokenStore::Digests and TokenVerifier::AddFile.
   std::function<absl::Status()> reload_tokens;
+  // Whether requests need a token (Server::authenticating), fixed at Start.
+  bool authenticating = false;
 };
 
 using RouteFn =
