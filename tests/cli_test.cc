@@ -371,7 +371,9 @@ TEST_P(CliBothTest, BadInputGetsOneLineErrorsAndWritesNothing) {
       {{"run", "show", "../../etc/passwd"}, 2, "not a run id"},
       {{"run", "start", "x", "--input", "model/none"}, 2, "no artifact"},
       {{"lineage", "model/churn", "--format", "svg"}, 2, "unknown lineage format"},
-      {{"lineage", "model/churn", "--depth", "0"}, 2, "--depth: \"0\" is not an integer in 1.."},
+      {{"lineage", "model/churn", "--depth", "0"},
+       2,
+       "--depth: \"0\" is not an integer in 1.."},
       {{"lineage", "model/churn", "--up", "--down"}, 2, "at most one"},
       {{"frobnicate"}, 2, "unknown command 'frobnicate'"},
   };
@@ -684,8 +686,12 @@ TEST_F(CliTest, NumericFlagsAreRangeCheckedBeforeAnythingRuns) {
   // and took a negative thread count or cache size as it came.
   const std::string tib = "in 1..1099511627776 (bytes, at most 1 TiB)";
   ExpectBadCommands({
-      {{"serve", "--max-body-bytes", "-1"}, 2, "--max-body-bytes: \"-1\" is not an integer " + tib},
-      {{"serve", "--max-body-bytes", "0"}, 2, "--max-body-bytes: \"0\" is not an integer"},
+      {{"serve", "--max-body-bytes", "-1"},
+       2,
+       "--max-body-bytes: \"-1\" is not an integer " + tib},
+      {{"serve", "--max-body-bytes", "0"},
+       2,
+       "--max-body-bytes: \"0\" is not an integer"},
       {{"serve", "--max-body-bytes", "1099511627777"}, 2, tib},
       {{"serve", "--max-body-bytes", "99999999999999999999999"}, 2, tib},
       {{"serve", "--max-body-bytes", "64MiB"}, 2, tib},
@@ -710,7 +716,9 @@ TEST_F(CliTest, NumericFlagsAreRangeCheckedBeforeAnythingRuns) {
        "--io-timeout: \"0\" is not an integer in 1..3600 (seconds)"},
       {{"serve", "--io-timeout", "3601"}, 2, "in 1..3600 (seconds)"},
       {{"serve", "--listen", "127.0.0.1:-1"}, 2, "PORT 0..65535"},
-      {{"lineage", "model/churn", "--depth", "-1"}, 2, "--depth: \"-1\" is not an integer"},
+      {{"lineage", "model/churn", "--depth", "-1"},
+       2,
+       "--depth: \"-1\" is not an integer"},
       {{"retention", "set", "dataset", "--keep-last", "-1"},
        2,
        "--keep-last: \"-1\" is not an integer in 0..4294967295 (0: no limit)"},

@@ -335,9 +335,8 @@ void AddRetentionCommands(CLI::App& app, Context& ctx) {
   f->add_flag("--deep", fsck->deep,
               "Also read every chunk, check its hash and recompute each content id");
   f->add_flag("--json", fsck->json, "Print JSON");
-  f->add_option(
-      "--seed", fsck->seed,
-      "Seed of the online table's sample check (default: a fresh one, printed)")
+  f->add_option("--seed", fsck->seed,
+                "Seed of the online table's sample check (default: a fresh one, printed)")
       ->transform(IntegerIn(0, std::numeric_limits<uint64_t>::max()));
   f->callback(
       [&ctx, fsck] { ctx.action = [&ctx, fsck] { return RunFsck(ctx, *fsck); }; });

@@ -85,10 +85,10 @@ absl::Status RunServe(const Context& ctx, const ServeArgs& a) {
   ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
   api::Server server(store.get(), o);
   RETURN_IF_ERROR(server.Start());
-  std::fprintf(stderr, "serving %s on %s://%s:%d (%s; Ctrl-C stops)\n",
-               ctx.store_dir.c_str(), o.tls_cert_file.empty() ? "http" : "https",
-               o.host.c_str(), server.port(),
-               server.authenticating() ? "tokens required" : "no tokens, no authentication");
+  std::fprintf(
+      stderr, "serving %s on %s://%s:%d (%s; Ctrl-C stops)\n", ctx.store_dir.c_str(),
+      o.tls_cert_file.empty() ? "http" : "https", o.host.c_str(), server.port(),
+      server.authenticating() ? "tokens required" : "no tokens, no authentication");
   int signal = 0;
   sigwait(&signals, &signal);
   std::fprintf(stderr, "stopping (%s)\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
