@@ -45,7 +45,8 @@ struct ServerOptions {
   // client that stalls mid-request is cut off after it. Default 30: shorter frees
   // threads from stalled clients sooner, longer tolerates slower networks.
   int io_timeout_seconds = 30;
-  // A file of extra tokens, "SCOPE TOKEN" per line (TokenVerifier::AddFile). With
+  // A file of extra tokens, "SCOPE TOKEN" per line (TokenVerifier::AddFile), read
+  // once by Start (a changed file needs a restart). With
   // these or tokens in the store at Start, every route but /healthz needs
   // "Authorization: Bearer TOKEN" (401 without a valid one, 403 with too small a
   // scope) until the server stops, even once every stored token is revoked; with

@@ -1,6 +1,7 @@
 #include "api/server.h"
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <mutex>
@@ -534,13 +535,30 @@ TEST_F(ServerTest, RevokingTokensOverHttpNeverOpensTheServer) {
   std::ofstream(file) << "admin ops-admin-0123456789abcdef\n";
   Restart(server_, store_.get(), "0.0.0.0", file);
   httplib::Client d("127.0.0.1", server_->port());
-  r = d.Delete("/v1/tokens/ops2",
-               {{"Authorization", "Bearer ops-admin-0123456789abcdef"}});
+  const httplib::Headers file_admin = {
+      {"Authorization", "Bearer ops-admin-0123456789abcdef"}};
+  r = d.Delete("/v1/tokens/ops2", file_admin);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 409) << r->body;
   anonymous = d.Get("/v1/artifacts");
   ASSERT_TRUE(anonymous);
   EXPECT_EQ(anonymous->status, 401) << anonymous->body;
+  // The file is read once: once it is gone, token changes still take effect (a
+  // failed reload used to leave a revoked token working).
+  std::filesystem::remove(file);
+  created = d.Post("/v1/tokens?scope=read&name=dashboard", file_admin, "", "text/plain");
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  const std::string dashboard = created->body.substr(created->body.find("strata_"), 71);
+  r = d.Delete("/v1/tokens/dashboard", file_admin);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  old = d.Get("/v1/artifacts", {{"Authorization", "Bearer " + dashboard}});
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->status, 401) << old->body;
+  r = d.Get("/v1/artifacts", file_admin);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
 }
 
 TEST_F(ServerTest, AServerStartedWithoutTokensMakesNone) {

@@ -19,7 +19,7 @@ std::string Decimal(absl::int128 v) {
 
 CLI::Validator IntegerIn(absl::int128 min, absl::int128 max, std::string unit) {
   const std::string range = absl::StrCat(Decimal(min), "..", Decimal(max));
-  std::string suffix = unit.empty() ? "" : absl::StrCat(" (", unit, ")");
+  const std::string suffix = unit.empty() ? "" : absl::StrCat(" (", unit, ")");
   return CLI::Validator(
       [min, max, range, suffix](std::string& text) -> std::string {
         const size_t digits = !text.empty() && text[0] == '-' ? 1 : 0;

@@ -16,6 +16,7 @@ namespace strata::cli {
 // `unit` is given, " (UNIT)". The value is handed on in canonical form: CLI11 alone
 // would read "-1" as 2^64 - 1 for an unsigned flag, "010" as octal, "0x10" as hex,
 // and a number too large for the flag's type as its largest value.
+// REQUIRES: min <= max, each within int64 or uint64.
 CLI::Validator IntegerIn(absl::int128 min, absl::int128 max, std::string unit = "");
 
 // For Option::check: refuses an empty value ("--FLAG: must not be empty"), which
