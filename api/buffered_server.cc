@@ -1,9 +1,12 @@
 #include "api/internal/buffered_server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -11,15 +14,40 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <memory>
-#include <string>
+#include <optional>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "api/internal/routes.h"
 
 namespace strata::api::internal {
 namespace {
 
-constexpr size_t kInputBytes = 16 << 10;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// A worker's receives ask for this much.
+constexpr size_t kReceiveBytes = 16 << 10;
 // Output gathered past this is sent at once.
 constexpr size_t kOutputBytes = 64 << 10;
+// A request head longer than this gets 431 (httplib allows 8 KiB per line).
+constexpr size_t kMaxHeadBytes = 64 << 10;
+// A body up to this long is read by the loop before the request goes to a worker.
+constexpr size_t kLoopBodyBytes = 64 << 10;
+// The body deadline grows by a second per this many bytes received, so a large
+// upload at a fair rate is never cut off.
+constexpr double kBodyBytesPerSecond = 64 << 10;
+// Accepts per wake-up of the loop, so that a flood of connections does not starve
+// the requests of the connections it has.
+constexpr int kAcceptsPerWake = 64;
+// Out of file descriptors with no idle connection to close: accepts pause so long.
+constexpr milliseconds kAcceptPause{100};
+// The loop's longest sleep; no timeout is shorter.
+constexpr milliseconds kLongestSleep{1000};
 
 // "IP", port of a socket address, as httplib reports them.
 void Describe(const sockaddr_storage& addr, std::string& ip, int& port) {
@@ -38,44 +66,141 @@ void Describe(const sockaddr_storage& addr, std::string& ip, int& port) {
   ip = text;
 }
 
-// One connection's stream: see buffered_server.h.
+// A whole answer the loop sends itself before closing a connection.
+std::string Refusal(int status, const char* reason, absl::StatusCode code,
+                    absl::string_view message) {
+  const std::string body = ErrorJson(code, message);
+  return absl::StrCat("HTTP/1.1 ", status, " ", reason,
+                      "\r\nContent-Type: application/json\r\nContent-Length: ",
+                      body.size(), "\r\nConnection: close\r\n\r\n", body);
+}
+
+int64_t Seconds(milliseconds d) { return d.count() / 1000; }
+
+// The bytes a request needs in the buffer before it goes to a worker, given its
+// whole `head` (request line and headers, up to the blank line): its head and, for
+// a small body of known length, the body. A request that streams its body
+// (chunked), waits for "100 Continue", or has a large body goes with its head only.
+size_t RequestBytes(absl::string_view head) {
+  std::optional<size_t> length;
+  size_t at = head.find("\r\n");
+  while (at != absl::string_view::npos && at + 2 < head.size()) {
+    const size_t begin = at + 2;
+    at = head.find("\r\n", begin);
+    const absl::string_view line =
+        head.substr(begin, (at == absl::string_view::npos ? head.size() : at) - begin);
+    const size_t colon = line.find(':');
+    if (colon == absl::string_view::npos) continue;
+    const absl::string_view name = line.substr(0, colon);
+    if (absl::EqualsIgnoreCase(name, "Transfer-Encoding") ||
+        absl::EqualsIgnoreCase(name, "Expect")) {
+      return head.size();
+    }
+    if (absl::EqualsIgnoreCase(name, "Content-Length")) {
+      size_t n = 0;
+      if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(line.substr(colon + 1)), &n)) {
+        return head.size();  // httplib's to refuse
+      }
+      length = n;
+    }
+  }
+  if (!length || *length > kLoopBodyBytes) return head.size();
+  return head.size() + *length;
+}
+
+}  // namespace
+
+// A client's connection. The loop owns it while it waits for a request (state
+// kNew, kIdle, kHead, kBody), a worker while it is served (kBusy); mu_ is held to
+// change hands.
+struct BufferedServer::Connection {
+  enum class State { kNew, kIdle, kHead, kBody, kBusy };
+
+  int sock = -1;
+  std::string remote_ip, local_ip;
+  int remote_port = 0, local_port = 0;
+  State state = State::kNew;
+  bool armed_once = false;  // added to epoll
+  Clock::time_point deadline;
+  Clock::time_point started;  // of the head (kHead) or the body (kBody)
+  size_t scanned = 0;         // unread bytes known not to end the head
+  size_t needed = 0;          // kBody: unread bytes that make the request whole
+
+  // Unread input: input[begin, end).
+  std::unique_ptr<char[]> input;
+  size_t capacity = 0, begin = 0, end = 0;
+
+  size_t Unread() const { return end - begin; }
+  const char* Data() const { return input.get() + begin; }
+  void Consume(size_t n) {
+    begin += n;
+    if (begin == end) begin = end = 0;
+  }
+  // Room for `n` more bytes at the end.
+  char* Reserve(size_t n) {
+    if (capacity - end >= n) return input.get() + end;
+    const size_t unread = Unread();
+    if (capacity >= unread + n && begin > 0) {
+      std::memmove(input.get(), Data(), unread);
+    } else {
+      auto grown = std::make_unique<char[]>(std::max(unread + n, 2 * capacity));
+      std::memcpy(grown.get(), Data(), unread);
+      capacity = std::max(unread + n, 2 * capacity);
+      input = std::move(grown);
+    }
+    begin = 0;
+    end = unread;
+    return input.get() + end;
+  }
+  // Frees the buffer when nothing is unread: an idle connection keeps none.
+  void Release() {
+    if (Unread() > 0) return;
+    input.reset();
+    capacity = begin = end = 0;
+  }
+  // Where the unread bytes' head ends (past its blank line), or npos.
+  size_t HeadEnd() {
+    const absl::string_view unread(Data(), Unread());
+    const size_t from = scanned > 3 ? scanned - 3 : 0;
+    const size_t at = unread.find("\r\n\r\n", from);
+    scanned = Unread();
+    return at == absl::string_view::npos ? at : at + 4;
+  }
+};
+
+namespace {
+
+// A connection's stream on a worker: see buffered_server.h. Reads come from the
+// connection's buffer, refilled by one recv when empty; the socket is non-blocking,
+// so a receive waits in poll for at most the I/O timeout and never past the
+// request's body deadline.
 class ConnectionStream final : public httplib::Stream {
  public:
-  ConnectionStream(socket_t sock, time_t read_timeout_sec)
-      : sock_(sock),
-        read_timeout_ms_(read_timeout_sec * 1000),
-        input_(new char[kInputBytes]) {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof(addr);
-    if (getpeername(sock, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      Describe(addr, remote_ip_, remote_port_);
-    }
-    len = sizeof(addr);
-    if (getsockname(sock, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      Describe(addr, local_ip_, local_port_);
-    }
+  ConnectionStream(BufferedServer::Connection& c, const ConnectionLimits& limits)
+      : c_(c), limits_(limits) {
     output_.reserve(kOutputBytes);
   }
 
-  // httplib's own reads do not ask; kept true to SocketStream's meaning.
+  // A new request: its body deadline starts now.
+  void StartRequest() { deadline_ = Clock::now() + limits_.body_timeout; }
+
   bool is_readable() const override {
-    if (begin_ < end_) return true;
-    pollfd p{sock_, POLLIN, 0};
-    return poll(&p, 1, static_cast<int>(read_timeout_ms_)) > 0;
+    if (c_.Unread() > 0) return true;
+    pollfd p{c_.sock, POLLIN, 0};
+    return poll(&p, 1, static_cast<int>(limits_.io_timeout.count())) > 0;
   }
   bool is_writable() const override { return !failed_; }
 
   ssize_t read(char* ptr, size_t size) override {
-    if (begin_ == end_) {
-      if (size >= kInputBytes) return Receive(ptr, size);
-      const ssize_t n = Receive(input_.get(), kInputBytes);
+    if (c_.Unread() == 0) {
+      if (size >= kReceiveBytes) return Receive(ptr, size);
+      const ssize_t n = Receive(c_.Reserve(kReceiveBytes), kReceiveBytes);
       if (n <= 0) return n;
-      begin_ = 0;
-      end_ = static_cast<size_t>(n);
+      c_.end += static_cast<size_t>(n);
     }
-    const size_t n = std::min(size, end_ - begin_);
-    std::memcpy(ptr, input_.get() + begin_, n);
-    begin_ += n;
+    const size_t n = std::min(size, c_.Unread());
+    std::memcpy(ptr, c_.Data(), n);
+    c_.Consume(n);
     return static_cast<ssize_t>(n);
   }
 
@@ -93,25 +218,14 @@ class ConnectionStream final : public httplib::Stream {
   }
 
   void get_remote_ip_and_port(std::string& ip, int& port) const override {
-    ip = remote_ip_;
-    port = remote_port_;
+    ip = c_.remote_ip;
+    port = c_.remote_port;
   }
   void get_local_ip_and_port(std::string& ip, int& port) const override {
-    ip = local_ip_;
-    port = local_port_;
+    ip = c_.local_ip;
+    port = c_.local_port;
   }
-  socket_t socket() const override { return sock_; }
-
-  // Waits for the first bytes of the next request unless some are buffered.
-  // False when the client closed the connection, or on a timeout or error.
-  bool AwaitRequest() {
-    if (begin_ < end_) return true;
-    const ssize_t n = Receive(input_.get(), kInputBytes);
-    if (n <= 0) return false;
-    begin_ = 0;
-    end_ = static_cast<size_t>(n);
-    return true;
-  }
+  socket_t socket() const override { return c_.sock; }
 
   // Sends what is gathered. False once a send has failed.
   bool Flush() {
@@ -125,13 +239,25 @@ class ConnectionStream final : public httplib::Stream {
 
  private:
   // One recv into `ptr`, after sending what is gathered (the client may be waiting
-  // for it before it sends more). 0 at the end of the stream, -1 on an error or
-  // the receive timeout.
+  // for it before it sends more). 0 at the end of the stream, -1 on an error, the
+  // I/O timeout or the body deadline.
   ssize_t Receive(char* ptr, size_t size) {
     if (!Flush()) return -1;
     while (true) {
-      const ssize_t n = recv(sock_, ptr, size, 0);
-      if (n >= 0 || errno != EINTR) return n;
+      const ssize_t n = recv(c_.sock, ptr, size, 0);
+      if (n > 0) {
+        deadline_ += std::chrono::duration_cast<Clock::duration>(
+            std::chrono::duration<double>(static_cast<double>(n) / kBodyBytesPerSecond));
+      }
+      if (n >= 0) return n;
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
+      const auto left = std::min<Clock::duration>(deadline_ - Clock::now(),
+                                                  limits_.io_timeout);
+      const auto wait = std::chrono::ceil<milliseconds>(left).count();
+      if (wait <= 0) return -1;
+      pollfd p{c_.sock, POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(wait)) == 0) return -1;
     }
   }
 
@@ -141,8 +267,12 @@ class ConnectionStream final : public httplib::Stream {
       msghdr message{};
       message.msg_iov = parts;
       message.msg_iovlen = static_cast<size_t>(n);
-      ssize_t sent = sendmsg(sock_, &message, MSG_NOSIGNAL);
+      ssize_t sent = sendmsg(c_.sock, &message, MSG_NOSIGNAL);
       if (sent < 0 && errno == EINTR) continue;
+      if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        pollfd p{c_.sock, POLLOUT, 0};
+        if (poll(&p, 1, static_cast<int>(limits_.io_timeout.count())) > 0) continue;
+      }
       if (sent <= 0) {
         failed_ = true;
         return false;
@@ -158,60 +288,312 @@ class ConnectionStream final : public httplib::Stream {
     return true;
   }
 
-  socket_t sock_;
-  time_t read_timeout_ms_;
-  std::unique_ptr<char[]> input_;
-  size_t begin_ = 0, end_ = 0;  // the unread bytes of input_
+  BufferedServer::Connection& c_;
+  const ConnectionLimits& limits_;
+  Clock::time_point deadline_;
   std::string output_;
   bool failed_ = false;
-  std::string remote_ip_, local_ip_;
-  int remote_port_ = 0, local_port_ = 0;
 };
 
 }  // namespace
 
-void BufferedServer::CloseIdleConnections() {
-  stopping_ = true;
-  std::lock_guard lock(mu_);
-  for (Connection* c : connections_) {
-    // Either this sees a connection idle, or the connection sees stopping_ before
-    // it waits (both sequentially consistent).
-    if (c->idle) shutdown(c->sock, SHUT_RD);  // wakes its recv with 0
+BufferedServer::BufferedServer(ConnectionLimits limits) : limits_(limits) {}
+
+BufferedServer::~BufferedServer() {
+  Stop();
+  if (epoll_ >= 0) close(epoll_);
+  if (wake_ >= 0) close(wake_);
+}
+
+absl::Status BufferedServer::Serve() {
+  const int listener = svr_sock_;
+  epoll_ = epoll_create1(EPOLL_CLOEXEC);
+  wake_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (epoll_ < 0 || wake_ < 0) {
+    return absl::InternalError(
+        absl::StrCat("cannot create the server's event loop: ", std::strerror(errno)));
+  }
+  // httplib listens with a backlog of 5: a burst of clients would wait out SYN
+  // retransmissions.
+  ::listen(listener, SOMAXCONN);
+  fcntl(listener, F_SETFL, fcntl(listener, F_GETFL) | O_NONBLOCK);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = this;
+  epoll_ctl(epoll_, EPOLL_CTL_ADD, listener, &ev);
+  ev.data.ptr = nullptr;
+  epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &ev);
+  workers_ = std::make_unique<httplib::ThreadPool>(limits_.threads);
+  loop_ = std::thread([this] { Loop(); });
+  return absl::OkStatus();
+}
+
+void BufferedServer::Stop() {
+  std::lock_guard stop(stop_mu_);
+  if (!loop_.joinable()) return;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  const uint64_t one = 1;
+  (void)!write(wake_, &one, sizeof(one));
+  loop_.join();
+  workers_->shutdown();  // the busy connections close after their request
+}
+
+void BufferedServer::Loop() {
+  scratch_.resize(kReceiveBytes);
+  epoll_event events[64];
+  int timeout_ms = -1;
+  while (true) {
+    const int n = epoll_wait(epoll_, events, 64, timeout_ms);
+    const Clock::time_point now = Clock::now();
+    std::lock_guard lock(mu_);
+    for (int i = 0; i < n; ++i) {
+      void* tag = events[i].data.ptr;
+      if (tag == this) {
+        Accept(now);
+      } else if (tag == nullptr) {
+        uint64_t count;
+        (void)!read(wake_, &count, sizeof(count));
+      } else {
+        auto* c = static_cast<Connection*>(tag);
+        // Closed earlier in this batch (a later connection may reuse the address:
+        // then its Receive finds nothing to read and waits again).
+        if (!connections_.contains(c) || c->state == Connection::State::kBusy) continue;
+        Receive(c, now);
+      }
+    }
+    if (stopping_) break;
+    while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+      Connection* c = deadlines_.begin()->second;
+      if (c->state == Connection::State::kHead && c->Unread() > 0) {
+        Close(c, Refusal(408, "Request Timeout", absl::StatusCode::kDeadlineExceeded,
+                         absl::StrCat("the request head did not arrive within ",
+                                      Seconds(limits_.header_timeout),
+                                      " s (--header-timeout)")));
+      } else if (c->state == Connection::State::kBody) {
+        Close(c, Refusal(408, "Request Timeout", absl::StatusCode::kDeadlineExceeded,
+                         absl::StrCat("the request body did not arrive within ",
+                                      Seconds(limits_.body_timeout),
+                                      " s (--body-timeout) or stalled for ",
+                                      Seconds(limits_.io_timeout),
+                                      " s (--io-timeout)")));
+      } else {
+        Close(c);
+      }
+    }
+    Clock::time_point wake = deadlines_.empty() ? Clock::time_point::max()
+                                                : deadlines_.begin()->first;
+    if (accept_paused_) {
+      if (now >= accept_resume_) {
+        accept_paused_ = false;
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.ptr = this;
+        epoll_ctl(epoll_, EPOLL_CTL_MOD, svr_sock_, &ev);
+      } else {
+        wake = std::min(wake, accept_resume_);
+      }
+    }
+    // At most a second: every timeout is a second or more, so a connection given
+    // back by a worker never has an earlier deadline and need not wake the loop.
+    wake = std::min(wake, now + kLongestSleep);
+    wake_at_ = wake;
+    timeout_ms = static_cast<int>(std::chrono::ceil<milliseconds>(wake - now).count());
+  }
+  // Stopping: the loop's connections close now, the workers' after their request.
+  std::vector<Connection*> waiting;
+  for (const auto& [c, owned] : connections_) {
+    if (c->state != Connection::State::kBusy) waiting.push_back(c);
+  }
+  for (Connection* c : waiting) Close(c);
+  close(svr_sock_.exchange(INVALID_SOCKET));
+}
+
+void BufferedServer::Accept(Clock::time_point now) {
+  for (int i = 0; i < kAcceptsPerWake; ++i) {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof(addr);
+    const int sock = accept4(svr_sock_, reinterpret_cast<sockaddr*>(&addr), &len,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (sock < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        if (CloseIdlest()) continue;
+        accept_paused_ = true;
+        accept_resume_ = now + kAcceptPause;
+        epoll_event ev{};
+        ev.data.ptr = this;
+        epoll_ctl(epoll_, EPOLL_CTL_MOD, svr_sock_, &ev);
+      }
+      return;  // nothing more queued
+    }
+    auto c = std::make_unique<Connection>();
+    c->sock = sock;
+    Describe(addr, c->remote_ip, c->remote_port);
+    len = sizeof(addr);
+    if (getsockname(sock, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+      Describe(addr, c->local_ip, c->local_port);
+    }
+    std::string refusal;
+    const auto from_address = per_address_.find(c->remote_ip);
+    if (from_address != per_address_.end() &&
+        from_address->second >= limits_.max_connections_per_address) {
+      refusal = Refusal(429, "Too Many Requests", absl::StatusCode::kResourceExhausted,
+                        absl::StrCat("too many connections from ", c->remote_ip, " (",
+                                     limits_.max_connections_per_address,
+                                     ", --max-connections-per-address)"));
+    } else if (connections_.size() >= limits_.max_connections && !CloseIdlest()) {
+      refusal = Refusal(503, "Service Unavailable", absl::StatusCode::kUnavailable,
+                        absl::StrCat("the server has ", connections_.size(),
+                                     " connections, none idle (--max-connections)"));
+    }
+    if (!refusal.empty()) {
+      (void)!send(sock, refusal.data(), refusal.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      close(sock);
+      continue;
+    }
+    ++per_address_[c->remote_ip];  // after CloseIdlest, which may erase entries
+    const int one = 1;
+    setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    Connection* raw = c.get();
+    connections_.emplace(raw, std::move(c));
+    raw->started = now;
+    Wait(raw, now + limits_.header_timeout, false);
+    Arm(raw);
   }
 }
 
-bool BufferedServer::process_and_close_socket(socket_t sock) {
-  const int one = 1;
-  setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  Connection connection{sock};
-  {
-    std::lock_guard lock(mu_);
-    connections_.insert(&connection);
+void BufferedServer::Receive(Connection* c, Clock::time_point now) {
+  // Into the loop's buffer first: a slow client's buffer grows only by what it sent.
+  const ssize_t n = recv(c->sock, scratch_.data(), scratch_.size(), 0);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+    Arm(c);
+    return;
   }
-  bool ok = true;
-  {
-    ConnectionStream stream(sock, read_timeout_sec_);
-    for (size_t left = keep_alive_max_count_; left > 0; --left) {
-      connection.idle = true;
-      if (stopping_) break;
-      const bool request = stream.AwaitRequest();
-      connection.idle.store(false, std::memory_order_relaxed);
-      if (!request) break;
-      bool closed = false;
-      ok = process_request(stream, left == 1, closed, nullptr);
-      // A request httplib refused mid-way (ok false) may still have its answer
-      // gathered, e.g. an error before an unread body.
-      ok = stream.Flush() && ok;
-      if (!ok || closed) break;
+  if (n <= 0) {  // closed by the client, or reset
+    Close(c);
+    return;
+  }
+  std::memcpy(c->Reserve(static_cast<size_t>(n)), scratch_.data(), static_cast<size_t>(n));
+  c->end += static_cast<size_t>(n);
+  if (c->state == Connection::State::kIdle || c->state == Connection::State::kNew) {
+    if (c->state == Connection::State::kIdle) c->started = now;
+    c->state = Connection::State::kHead;
+  }
+  if (c->state == Connection::State::kHead) {
+    const size_t head = c->HeadEnd();
+    if (head == absl::string_view::npos || head > kMaxHeadBytes) {
+      if (c->Unread() > kMaxHeadBytes) {
+        Close(c, Refusal(431, "Request Header Fields Too Large",
+                         absl::StatusCode::kResourceExhausted,
+                         absl::StrCat("the request head is larger than ", kMaxHeadBytes,
+                                      " bytes")));
+        return;
+      }
+      Wait(c, c->started + limits_.header_timeout, false);
+      Arm(c);
+      return;
     }
+    c->needed = RequestBytes(absl::string_view(c->Data(), head));
+    c->state = Connection::State::kBody;
+    c->started = now;
   }
+  if (c->Unread() < c->needed) {
+    const auto received = static_cast<double>(c->Unread());
+    const Clock::time_point whole =
+        c->started + limits_.body_timeout +
+        std::chrono::duration_cast<Clock::duration>(
+            std::chrono::duration<double>(received / kBodyBytesPerSecond));
+    Wait(c, std::min(whole, now + limits_.io_timeout), false);
+    Arm(c);
+    return;
+  }
+  Unschedule(c);
+  c->state = Connection::State::kBusy;
+  workers_->enqueue([this, c] { Serve(c); });
+}
+
+void BufferedServer::Serve(Connection* c) {
+  bool keep = true;
   {
-    std::lock_guard lock(mu_);
-    connections_.erase(&connection);
+    ConnectionStream stream(*c, limits_);
+    do {
+      const bool closing = stopping_;
+      stream.StartRequest();
+      bool closed = false;
+      // A request httplib refused mid-way (false) may still have its answer
+      // gathered, e.g. an error before an unread body.
+      bool ok = process_request(stream, closing, closed, nullptr);
+      ok = stream.Flush() && ok;
+      keep = ok && !closed && !closing;
+      c->scanned = 0;
+      // Pipelined requests already whole in the buffer are served here.
+    } while (keep && c->Unread() > 0 && c->HeadEnd() != absl::string_view::npos);
   }
-  shutdown(sock, SHUT_RDWR);
-  close(sock);
-  return ok;
+  const Clock::time_point now = Clock::now();
+  std::lock_guard lock(mu_);
+  if (!keep || stopping_) {
+    Close(c);
+    return;
+  }
+  c->started = now;
+  if (c->Unread() > 0) {
+    c->state = Connection::State::kHead;
+    Wait(c, now + limits_.header_timeout, false);
+  } else {
+    c->Release();
+    c->state = Connection::State::kIdle;
+    Wait(c, now + limits_.io_timeout, true);
+  }
+  Arm(c);
+}
+
+void BufferedServer::Wait(Connection* c, Clock::time_point deadline, bool idle) {
+  Unschedule(c);
+  c->deadline = deadline;
+  deadlines_.emplace(deadline, c);
+  if (idle) idle_.emplace(deadline, c);
+  WakeBy(deadline);
+}
+
+void BufferedServer::Unschedule(Connection* c) {
+  deadlines_.erase({c->deadline, c});
+  idle_.erase({c->deadline, c});
+}
+
+void BufferedServer::Close(Connection* c, const std::string& answer) {
+  if (!answer.empty()) {
+    (void)!send(c->sock, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  }
+  Unschedule(c);
+  close(c->sock);
+  if (auto it = per_address_.find(c->remote_ip); it != per_address_.end()) {
+    if (--it->second == 0) per_address_.erase(it);
+  }
+  connections_.erase(c);
+}
+
+bool BufferedServer::CloseIdlest() {
+  if (idle_.empty()) return false;
+  Close(idle_.begin()->second);
+  return true;
+}
+
+void BufferedServer::Arm(Connection* c) {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLONESHOT;
+  ev.data.ptr = c;
+  epoll_ctl(epoll_, c->armed_once ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->sock, &ev);
+  c->armed_once = true;
+}
+
+void BufferedServer::WakeBy(Clock::time_point deadline) {
+  if (deadline >= wake_at_) return;
+  wake_at_ = deadline;
+  const uint64_t one = 1;
+  (void)!write(wake_, &one, sizeof(one));
 }
 
 }  // namespace strata::api::internal

@@ -335,6 +335,7 @@ absl::Status Ingest(const RouteContext& ctx, const httplib::Request& req,
       req.has_param("source") ? req.get_param_value("source") : std::string("body");
   options.creator = Creator(req);
   options.message = req.get_param_value("message");
+  options.max_record_bytes = ctx.options->max_record_bytes;
   ASSIGN_OR_RETURN(features::IngestResult r,
                    ctx.features->Ingest(view, file->path(), options));
   if (WantsProtobuf(req)) {
@@ -695,7 +696,8 @@ absl::Status ResultToJsonLines(const RouteContext& ctx,
                                const features::HistoricalResult& result,
                                const ScratchFile& csv, ScratchFile& out) {
   ASSIGN_OR_RETURN(auto source, OpenFileSource(csv.path()));
-  features::CsvBlockReader reader(source.get(), 4 << 20);
+  // The result's records are the spine's plus the features: longer than its limit.
+  features::CsvBlockReader reader(source.get(), 4 << 20, features::kMaxMaxRecordBytes);
   features::ByteBuffer block;
   std::vector<std::string> names;
   std::vector<std::optional<ValueType>> types;
@@ -703,7 +705,7 @@ absl::Status ResultToJsonLines(const RouteContext& ctx,
   while (true) {
     ASSIGN_OR_RETURN(bool more, reader.Next(&block));
     if (!more) break;
-    features::CsvRecords records(block.view());
+    features::CsvRecords records(block.view(), nullptr, features::kMaxMaxRecordBytes);
     if (names.empty()) {
       ASSIGN_OR_RETURN(bool any, records.Next());
       if (!any) break;
@@ -729,19 +731,18 @@ absl::Status ResultToJsonLines(const RouteContext& ctx,
   return absl::OkStatus();
 }
 
-// The first record of the CSV in `file`: its column names. None when it has none.
-absl::StatusOr<std::vector<std::string>> CsvHeader(const ScratchFile& file) {
+// The column names of the CSV in `file`. None when its header is bad: the spine
+// reader then says what is wrong.
+absl::StatusOr<std::vector<std::string>> CsvHeader(const ScratchFile& file,
+                                                   size_t max_record_bytes) {
   ASSIGN_OR_RETURN(auto source, OpenFileSource(file.path()));
-  features::CsvBlockReader reader(source.get(), 1 << 20);
+  features::CsvBlockReader reader(source.get(), 1 << 20, max_record_bytes);
   features::ByteBuffer block;
-  ASSIGN_OR_RETURN(bool any, reader.Next(&block));
-  std::vector<std::string> names;
-  if (!any) return names;
-  features::CsvRecords records(block.view());
-  auto first = records.Next();
-  if (!first.ok() || !*first) return names;  // the spine reader says what is wrong
-  for (absl::string_view f : records.fields()) names.emplace_back(f);
-  return names;
+  auto any = reader.Next(&block);
+  if (!any.ok() || !*any) return std::vector<std::string>();
+  auto header = features::ReadCsvHeader(reader, &block, max_record_bytes);
+  if (!header.ok()) return std::vector<std::string>();
+  return std::move(header->names);
 }
 
 // ---------------------------------------------------------------------------------
@@ -781,6 +782,7 @@ absl::Status Historical(const RouteContext& ctx, const httplib::Request& req,
   ASSIGN_OR_RETURN(request.created_cutoff, BoolParam(req, "created_cutoff", false));
   ASSIGN_OR_RETURN(request.full_names, BoolParam(req, "full_names", false));
   request.max_spine_rows = ctx.options->max_spine_rows;
+  request.max_record_bytes = ctx.options->max_record_bytes;
   bool json_lines = AcceptsJsonLines(req);
   if (req.has_param("format")) {
     const std::string format = req.get_param_value("format");
@@ -847,7 +849,8 @@ absl::Status Historical(const RouteContext& ctx, const httplib::Request& req,
   }
   if (json_lines) {
     // A JSON object cannot hold a spine column and a feature of the same name.
-    ASSIGN_OR_RETURN(std::vector<std::string> names, CsvHeader(*spine));
+    ASSIGN_OR_RETURN(std::vector<std::string> names,
+                     CsvHeader(*spine, request.max_record_bytes));
     for (const std::string& ref : request.features) {
       const size_t colon = ref.find(':');
       const std::string name =

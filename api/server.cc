@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <array>
@@ -290,6 +291,47 @@ absl::Status CheckTlsFiles(const std::string& cert_file, const std::string& key_
 // 127.0.0.0/8: only this machine can connect.
 bool IsLoopback(const std::string& host) { return absl::StartsWith(host, "127."); }
 
+// The connection options' ranges. Errors: InvalidArgument naming the flag.
+absl::Status CheckConnectionOptions(const ServerOptions& o) {
+  const auto in_range = [](int64_t value, int64_t most, const char* what,
+                           const char* flag) {
+    if (value >= 1 && value <= most) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " ", value, " is not 1..", most, " (", flag, ")"));
+  };
+  RETURN_IF_ERROR(in_range(o.io_timeout_seconds, 3600, "the I/O timeout (s)",
+                           "--io-timeout"));
+  RETURN_IF_ERROR(in_range(o.header_timeout_seconds, 3600, "the header timeout (s)",
+                           "--header-timeout"));
+  RETURN_IF_ERROR(in_range(o.body_timeout_seconds, 86400, "the body timeout (s)",
+                           "--body-timeout"));
+  RETURN_IF_ERROR(in_range(static_cast<int64_t>(std::min<size_t>(o.max_connections, INT64_MAX)),
+                           1'000'000, "the connection cap", "--max-connections"));
+  return in_range(
+      static_cast<int64_t>(std::min<size_t>(o.max_connections_per_address, INT64_MAX)),
+      1'000'000, "the per-address connection cap", "--max-connections-per-address");
+}
+
+// Open files kept for the store's own (RocksDB's SST and blob files, logs).
+constexpr rlim_t kFilesKept = 256;
+
+// The connection cap the open-file limit allows: raises the process's soft limit
+// to what `wanted` connections need when the hard limit allows it, else caps them.
+size_t AllowedConnections(size_t wanted) {
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0) return wanted;
+  const rlim_t needed = static_cast<rlim_t>(wanted) + kFilesKept;
+  if (files.rlim_cur != RLIM_INFINITY && files.rlim_cur < needed) {
+    files.rlim_cur = files.rlim_max == RLIM_INFINITY ? needed
+                                                     : std::min(needed, files.rlim_max);
+    setrlimit(RLIMIT_NOFILE, &files);
+    getrlimit(RLIMIT_NOFILE, &files);
+  }
+  if (files.rlim_cur == RLIM_INFINITY || files.rlim_cur >= needed) return wanted;
+  return files.rlim_cur > kFilesKept ? static_cast<size_t>(files.rlim_cur - kFilesKept)
+                                     : 1;
+}
+
 }  // namespace
 
 int HttpStatus(const absl::Status& status) {
@@ -476,10 +518,7 @@ absl::Status Server::Start() {
   if (o.port < 0 || o.port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat("port ", o.port, " is not 0..65535"));
   }
-  if (o.io_timeout_seconds < 1 || o.io_timeout_seconds > 3600) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the I/O timeout ", o.io_timeout_seconds, " s is not 1..3600 (--io-timeout)"));
-  }
+  RETURN_IF_ERROR(CheckConnectionOptions(o));
   const bool tls = !o.tls_cert_file.empty() || !o.tls_key_file.empty();
   if (tls && (o.tls_cert_file.empty() || o.tls_key_file.empty())) {
     return absl::InvalidArgumentError(
@@ -494,8 +533,20 @@ absl::Status Server::Start() {
           absl::StrCat("cannot serve TLS with the certificate ", o.tls_cert_file,
                        " and the key ", o.tls_key_file));
     }
-  } else {
-    auto buffered = std::make_unique<internal::BufferedServer>();
+  }
+  const int threads =
+      o.threads > 0
+          ? o.threads
+          : std::max(8, 4 * static_cast<int>(std::thread::hardware_concurrency()));
+  if (!tls) {
+    internal::ConnectionLimits limits;
+    limits.threads = threads;
+    limits.io_timeout = std::chrono::seconds(o.io_timeout_seconds);
+    limits.header_timeout = std::chrono::seconds(o.header_timeout_seconds);
+    limits.body_timeout = std::chrono::seconds(o.body_timeout_seconds);
+    limits.max_connections = AllowedConnections(o.max_connections);
+    limits.max_connections_per_address = o.max_connections_per_address;
+    auto buffered = std::make_unique<internal::BufferedServer>(limits);
     s.buffered = buffered.get();
     s.http = std::move(buffered);
   }
@@ -511,10 +562,6 @@ absl::Status Server::Start() {
   features::FeatureStoreOptions fs_options;
   fs_options.online_cache_bytes = o.online_cache_bytes;
   s.features = std::make_unique<features::FeatureStore>(s.store, fs_options);
-  const int threads =
-      o.threads > 0
-          ? o.threads
-          : std::max(8, 4 * static_cast<int>(std::thread::hardware_concurrency()));
   httplib::Server& http = *s.http;
   http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http.set_payload_max_length(o.max_body_bytes);
@@ -535,6 +582,7 @@ absl::Status Server::Start() {
         absl::StrCat("cannot listen on ", o.host, ":", o.port,
                      " (in use, or not an address of this machine)"));
   }
+  if (s.buffered != nullptr) return s.buffered->Serve();
   s.listener = std::thread([&http] { http.listen_after_bind(); });
   // Stop must find the listener running, or it would have nothing to stop.
   while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -546,9 +594,9 @@ int Server::port() const { return impl_->port; }
 bool Server::authenticating() const { return impl_->authenticating; }
 
 void Server::Stop() {
+  if (impl_->buffered != nullptr) impl_->buffered->Stop();
   if (impl_->listener.joinable()) {
     impl_->http->stop();
-    if (impl_->buffered != nullptr) impl_->buffered->CloseIdleConnections();
     impl_->listener.join();
   }
 }

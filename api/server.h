@@ -24,7 +24,8 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port (Server::port tells which)
   // Threads serving requests. Default 0: four per hardware thread, at least 8 (a
-  // keep-alive connection holds a thread between its requests).
+  // request may wait on the store or its client; over plain HTTP a connection
+  // waiting for its next request holds no thread, over TLS it holds one).
   int threads = 0;
   // Largest request body; past it: 413. Default 64 MiB.
   size_t max_body_bytes = 64 << 20;
@@ -35,6 +36,9 @@ struct ServerOptions {
   size_t online_cache_bytes = 256 << 20;
   // Most spine rows in one historical request; past it: 413. Default 10,000,000.
   size_t max_spine_rows = 10'000'000;
+  // Longest CSV record or JSON line of an ingest body or spine, 1 byte to 1 GiB;
+  // longer: 413 naming the line. Default 16 MiB.
+  size_t max_record_bytes = size_t{16} << 20;
   // PEM files of the certificate (chain, leaf first) and its unencrypted private
   // key: with both, the server speaks HTTPS only (a plain-HTTP client gets no
   // answer). Default empty: plain HTTP. Start reads them once: a renewed
@@ -45,6 +49,26 @@ struct ServerOptions {
   // client that stalls mid-request is cut off after it. Default 30: shorter frees
   // threads from stalled clients sooner, longer tolerates slower networks.
   int io_timeout_seconds = 30;
+  // Plain HTTP only (TLS keeps a thread per connection and the I/O timeout):
+  // Seconds, 1..3600, for a whole request head (request line and headers), from the
+  // connection's accept or from the first byte of a kept-alive connection's next
+  // request; a client slower gets 408 and is closed. Default 10: a head is one
+  // packet for any ordinary client; shorter drops clients on a congested network.
+  int header_timeout_seconds = 10;
+  // Seconds, 1..86400, for a request body, plus one more per 64 KiB received (so a
+  // large upload at a fair rate is never cut off); a client slower gets 408 (or an
+  // error from the route reading it) and is closed. Default 60.
+  int body_timeout_seconds = 60;
+  // Most open connections, 1..1,000,000. At the cap a new connection closes the
+  // longest-idle keep-alive connection, or gets 503 and is closed when none is
+  // idle. Default 10,000 (raised to the open-file limit's need at Start; capped at
+  // that limit less 256 when the hard limit is lower).
+  size_t max_connections = 10000;
+  // Most open connections from one client address, 1..1,000,000; past it a new
+  // connection gets 429 and is closed. Default 2,000: one client (or a NAT) cannot
+  // take more than a fifth of the default total; a load test from one machine may
+  // need more.
+  size_t max_connections_per_address = 2000;
   // A file of extra tokens, "SCOPE TOKEN" per line (TokenVerifier::AddFile), read
   // once by Start (a changed file needs a restart). With
   // these or tokens in the store at Start, every route but /healthz needs
@@ -74,11 +98,12 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Binds and serves on background threads. Call once.
-  // Errors: InvalidArgument for a bad option: a port or I/O timeout out of range,
-  // no tokens on a non-loopback host without insecure_no_auth,
+  // Errors: InvalidArgument for a bad option: a port, a timeout or a connection cap
+  // out of range, no tokens on a non-loopback host without insecure_no_auth,
   // only one of the TLS files, a TLS file that cannot be read, holds no PEM
   // certificate or unencrypted key, or a key that does not match the certificate
-  // (each naming the file); Unavailable when the address cannot be bound.
+  // (each naming the file); Unavailable when the address cannot be bound; Internal
+  // when the event loop cannot be created.
   absl::Status Start();
   // The port bound (after Start).
   int port() const;

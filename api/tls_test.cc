@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "absl/time/clock.h"
+#include "api/internal/raw_connection.h"
 #include "api/server.h"
 #include "features/definitions.h"
 #include "features/feature_store.h"
@@ -31,6 +32,8 @@
 namespace strata::api {
 namespace {
 
+using internal::RawConnection;
+using internal::WholeResponse;
 using Key = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
 
 Key NewKey() { return Key(EVP_EC_gen("P-256"), EVP_PKEY_free); }
@@ -229,57 +232,6 @@ TEST_F(TlsTest, IoTimeoutIsValidated) {
   EXPECT_TRUE(server.Start().ok());
 }
 
-// A TCP connection to 127.0.0.1:`port`, closed on destruction.
-class RawConnection {
- public:
-  explicit RawConnection(int port) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ =
-        fd_ >= 0 && connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  }
-  ~RawConnection() {
-    if (fd_ >= 0) close(fd_);
-  }
-  bool connected() const { return connected_; }
-  bool Send(const std::string& data) {
-    return send(fd_, data.data(), data.size(), MSG_NOSIGNAL) ==
-           static_cast<ssize_t>(data.size());
-  }
-  // Reads until the peer closes the connection (true) or `bound` passes (false),
-  // appending what arrives to `received`.
-  bool WaitForClose(std::chrono::seconds bound, std::string* received) {
-    return ReadUntil(bound, received, nullptr) == kClosed;
-  }
-  // Reads until `enough` says what arrived is enough, the peer closes the
-  // connection, or `bound` passes.
-  enum Outcome { kEnough, kClosed, kTimedOut };
-  Outcome ReadUntil(std::chrono::seconds bound, std::string* received,
-                    const std::function<bool(const std::string&)>& enough) {
-    const auto deadline = std::chrono::steady_clock::now() + bound;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (enough && enough(*received)) return kEnough;
-      pollfd p{fd_, POLLIN, 0};
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 1))) <= 0) {
-        continue;
-      }
-      char buf[4096];
-      const ssize_t n = recv(fd_, buf, sizeof(buf), 0);
-      if (n <= 0) return kClosed;  // closed (0) or reset
-      received->append(buf, n);
-    }
-    return kTimedOut;
-  }
-
- private:
-  int fd_;
-  bool connected_ = false;
-};
-
 // Sends `requests` on a new connection and returns what arrives until the server
 // closes it; a failure of the test when it does not within 20 s.
 std::string AnswersUntilClosed(int port, const std::string& requests) {
@@ -289,14 +241,6 @@ std::string AnswersUntilClosed(int port, const std::string& requests) {
   std::string received;
   EXPECT_TRUE(c.WaitForClose(std::chrono::seconds(20), &received)) << received;
   return received;
-}
-
-// Whether `received` holds a whole response whose body has a Content-Length.
-bool WholeResponse(const std::string& received) {
-  const size_t end = received.find("\r\n\r\n");
-  const size_t at = received.find("Content-Length: ");
-  if (end == std::string::npos || at == std::string::npos) return false;
-  return received.size() >= end + 4 + std::stoul(received.substr(at + 16));
 }
 
 TEST_F(TlsTest, StopClosesIdleKeepAliveConnections) {
@@ -367,9 +311,9 @@ TEST_F(TlsTest, IoTimeoutCutsOffAClientStalledMidBody) {
   std::string received;
   ASSERT_TRUE(c.WaitForClose(std::chrono::seconds(20), &received))
       << "the server kept a stalled connection open";
-  // httplib answers the cut-off request 400 before it closes, or just closes.
+  // The server answers the cut-off request 408 before it closes, or just closes.
   if (!received.empty()) {
-    EXPECT_EQ(received.rfind("HTTP/1.1 400", 0), 0u) << received;
+    EXPECT_EQ(received.rfind("HTTP/1.1 408", 0), 0u) << received;
   }
 }
 

@@ -84,10 +84,7 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
 std::string HistoricalQuery(const features::HistoricalRequest& request,
                             const std::string& spine) {
   std::string q = "?features=" + UrlEncode(absl::StrJoin(request.features, ","));
-  const char* unit = request.timestamp_unit == features::TimeUnit::kMillis   ? "ms"
-                     : request.timestamp_unit == features::TimeUnit::kMicros ? "us"
-                                                                             : "s";
-  absl::StrAppend(&q, "&timestamp_unit=", unit);
+  absl::StrAppend(&q, "&timestamp_unit=", features::TimeUnitName(request.timestamp_unit));
   if (request.as_of.has_value()) {
     absl::StrAppend(&q, "&as_of=", UrlEncode(features::FormatTimestamp(*request.as_of)));
   }
@@ -191,10 +188,8 @@ absl::StatusOr<features::IngestResult> RemoteClient::Ingest(
   if (options.format == features::InputFormat::kCsv) query += "&format=csv";
   if (options.format == features::InputFormat::kJsonLines) query += "&format=jsonl";
   if (options.timestamp_unit.has_value()) {
-    const auto u = *options.timestamp_unit;
-    query += u == features::TimeUnit::kMillis   ? "&timestamp_unit=ms"
-             : u == features::TimeUnit::kMicros ? "&timestamp_unit=us"
-                                                : "&timestamp_unit=s";
+    absl::StrAppend(&query, "&timestamp_unit=",
+                    features::TimeUnitName(*options.timestamp_unit));
   }
   if (!options.dataset.empty()) query += "&dataset=" + UrlEncode(options.dataset);
   // A file streams from disk as the body; standard input is read first, for the

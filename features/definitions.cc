@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "features/codec.h"
 #include "store/ref.h"
 #include "store/status_macros.h"
 
@@ -189,9 +190,8 @@ class DefinitionsReader {
     }
     ASSIGN_OR_RETURN(std::string unit, Scalar(node, "timestamp_unit", what, false));
     if (!unit.empty()) {
-      if (unit != "s" && unit != "ms" && unit != "us") {
-        return Error(node["timestamp_unit"],
-                     absl::StrCat("timestamp_unit \"", unit, "\" is not s, ms or us"));
+      if (absl::Status s = ParseTimeUnit(unit).status(); !s.ok()) {
+        return Error(node["timestamp_unit"], s.message());
       }
       view.set_timestamp_unit(unit);
     }

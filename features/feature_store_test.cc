@@ -420,13 +420,13 @@ TEST_F(FeatureStoreTest, BadIngestsNameTheProblemAndWriteNothing) {
        "m.csv:2: column event_timestamp: event_timestamp is empty"},
       {"n.jsonl",
        "{\"customer_id\": 1, \"event_timestamp\": 5}\n{\"customer_id\": \"x\"}\n",
-       "n.jsonl:2: key customer_id: expected int64, got a JSON non-number"},
+       "n.jsonl:2: key \"customer_id\": expected int64, got a JSON non-number"},
       {"o.jsonl", "{\"customer_id\": 1, \"event_timestamp\": 5}\nnot json\n",
        "o.jsonl:2: not a JSON object"},
       {"p.jsonl", "{\"event_timestamp\": 5, \"x\": 1}\n",
        "p.jsonl:1: join key customer_id is missing"},
       {"q.jsonl", "{\"customer_id\": 1, \"event_timestamp\": 5, \"x\": \"1\"}\n",
-       "q.jsonl:1: key x: expected double, got a JSON non-number"},
+       "q.jsonl:1: key \"x\": expected double, got a JSON non-number"},
       {"r.jsonl", "{\"customer_id\": 1, \"event_timestamp\": 5, \"w\": 1}\n",
        "r.jsonl:1: unknown column w"},
       {"s.csv", header + "1,10,1,a\n", "no feature view nope", "nope"},
@@ -448,6 +448,67 @@ TEST_F(FeatureStoreTest, BadIngestsNameTheProblemAndWriteNothing) {
         store_->artifacts().Versions({Kind::kDataset, "stats-ingest"}).status()))
         << c.name;
   }
+}
+
+// JSON lines: exactly one object a line, each key once, numbers and times by the
+// rules of docs/features.md; a bad line names its line and writes nothing.
+TEST_F(FeatureStoreTest, BadJsonLinesNameTheLineAndWriteNothing) {
+  const std::string good = "{\"customer_id\": 1, \"event_timestamp\": 5}\n";
+  const auto row = [](absl::string_view fields) {
+    return absl::StrCat("{\"customer_id\": 2, \"event_timestamp\": 5", fields, "}\n");
+  };
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {good + "{\"customer_id\": 2, \"event_timestamp\": 5}{\"customer_id\": 3, "
+              "\"event_timestamp\": 5}\n",
+       "2: text after the JSON object (one object a line)"},
+      {good + row("") + "{\"customer_id\": 4, \"event_timestamp\": 5} }\n",
+       "3: text after the JSON object"},
+      {good + row("") + "{\"customer_id\": 4, \"event_timestamp\": 5} x\n", "3: "},
+      {good + "[1, 2]\n", "2: not a JSON object"},
+      {good + "5\n", "2: not a JSON object"},
+      {good + "\"{}\"\n", "2: not a JSON object"},
+      {good + row(", \"x\": 1, \"x\": 2"), "2: key \"x\" appears twice"},
+      {good + "{\"customer_id\": 2, \"customer_id\": 3, \"event_timestamp\": 5}\n",
+       "2: key \"customer_id\" appears twice"},
+      {good + row(", \"x\": 1, \"\\u0078\": 2"), "2: key \"x\" appears twice"},
+      {good + "{\"customer_id\": 123456789012345678901234567890, \"event_timestamp\": 5}\n",
+       "2: key \"customer_id\": \"123456789012345678901234567890\" is out of range for "
+       "int64"},
+      {good + "{\"customer_id\": 9223372036854775808, \"event_timestamp\": 5}\n",
+       "2: key \"customer_id\": \"9223372036854775808\" is out of range for int64"},
+      {good + "{\"customer_id\": 1.5, \"event_timestamp\": 5}\n", "2: key \"customer_id\": \"1.5\" is not an int64"},
+      {good + row(", \"x\": 1e309"), "2: key \"x\": \"1e309\" is out of range for double"},
+      {good + row(", \"x\": NaN"), "2: key \"x\": NaN and Infinity are not JSON"},
+      {good + row(", \"x\": -Infinity"), "2: key \"x\": NaN and Infinity are not JSON"},
+      {good + "{\"customer_id\": 2, \"event_timestamp\": 1701234567894067}\n",
+       "2: key \"event_timestamp\": timestamp \"1701234567894067\" is out of range"},
+      {good + "{\"customer_id\": 2, \"event_timestamp\": 1.5}\n",
+       "2: key \"event_timestamp\": timestamp \"1.5\" is not a whole number of s"},
+      {good + "{\"customer_id\": 2, \"event_timestamp\": \"2016-12-31T23:59:60Z\"}\n",
+       "2: key \"event_timestamp\": timestamp \"2016-12-31T23:59:60Z\" is a leap second"},
+      {good + "{\"customer_id\": 2, \"event_timestamp\": true}\n",
+       "2: key \"event_timestamp\": expected timestamp, got a JSON non-string, "
+       "non-number"},
+  };
+  const auto before = fs_->Position();
+  ASSERT_TRUE(before.ok());
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const auto& [text, error] = cases[i];
+    const std::string name = absl::StrCat("bad", i, ".jsonl");
+    auto r = fs_->Ingest("stats", WriteFile(name, text), IngestOptions());
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_TRUE(absl::IsInvalidArgument(r.status())) << r.status();
+    EXPECT_NE(r.status().message().find(absl::StrCat(name, ":", error)),
+              std::string::npos)
+        << text << " -> " << r.status();
+    EXPECT_EQ(LogRows(), 0u) << text;
+    EXPECT_EQ(fs_->Position()->position, before->position) << text;
+  }
+  // Rounding toward zero below the smallest double is no error; -0 stays a double.
+  auto ok = fs_->Ingest("stats", WriteFile("ok.jsonl", good + row(", \"x\": 1e-400")),
+                        IngestOptions());
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(LogRows(), 2u);
 }
 
 TEST_F(FeatureStoreTest, BadAppliesNameTheProblemAndWriteNothing) {

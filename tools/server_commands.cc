@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/server.h"
 #include "api/tokens.h"
+#include "features/csv.h"
 #include "store/json_writer.h"
 #include "store/status_macros.h"
 #include "tools/commands.h"
@@ -28,6 +29,7 @@ struct ServeArgs {
   size_t max_body_bytes = 64 << 20;
   size_t max_online_entities = 10000;
   size_t max_spine_rows = 10'000'000;
+  int64_t max_record_bytes = int64_t{16} << 20;
   size_t online_cache_mb = 256;
   std::string tls_cert_file, tls_key_file;
   int io_timeout_seconds = 30;
@@ -66,6 +68,8 @@ absl::Status RunServe(const Context& ctx, const ServeArgs& a) {
   o.max_body_bytes = a.max_body_bytes;
   o.max_online_entities = a.max_online_entities;
   o.max_spine_rows = a.max_spine_rows;
+  RETURN_IF_ERROR(features::CheckMaxRecordBytes(a.max_record_bytes, "--max-record-bytes"));
+  o.max_record_bytes = static_cast<size_t>(a.max_record_bytes);
   o.online_cache_bytes = a.online_cache_mb << 20;
   o.tls_cert_file = a.tls_cert_file;
   o.tls_key_file = a.tls_key_file;
@@ -178,6 +182,9 @@ void AddServerCommands(CLI::App& app, Context& ctx) {
   s->add_option("--max-spine-rows", args->max_spine_rows,
                 "Most spine rows per historical request (default 10000000); more: 413")
       ->transform(IntegerIn(1, 1'000'000'000));
+  s->add_option("--max-record-bytes", args->max_record_bytes,
+                "Longest CSV record or JSON line of an ingest or spine, 1..1073741824 "
+                "(default 16 MiB); longer: 413");
   s->add_option("--online-cache-mb", args->online_cache_mb,
                 "Online rows cached in memory, MiB (default 256; 0: none)")
       ->transform(IntegerIn(0, 1 << 20, "MiB, at most 1 TiB; 0: no cache"));
