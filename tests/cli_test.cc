@@ -761,6 +761,20 @@ TEST_P(CliBothTest, TheLastAdminTokenIsRevokedOnlyOnTheStore) {
   EXPECT_EQ(Ok({"token", "revoke", "model"}), "revoked token model\n");
 }
 
+TEST_F(CliTest, ServeConnectionFlagsAreRangeChecked) {
+  ExpectBadCommands({
+      {{"serve", "--header-timeout", "0"}, 2, "--header-timeout"},
+      {{"serve", "--header-timeout", "3601"}, 2, "--header-timeout"},
+      {{"serve", "--body-timeout", "-1"}, 2, "--body-timeout"},
+      {{"serve", "--body-timeout", "86401"}, 2, "--body-timeout"},
+      {{"serve", "--max-connections", "0"}, 2, "--max-connections"},
+      {{"serve", "--max-connections", "-5"}, 2, "--max-connections"},
+      {{"serve", "--max-connections-per-address", "1000001"},
+       2,
+       "--max-connections-per-address"},
+  });
+}
+
 TEST_F(CliTest, FeaturesTrimAndFsckChecksTheOnlineTable) {
   ApplyAndIngestFourRows();
   const std::string spine = WriteFile("spine.csv",
