@@ -370,7 +370,8 @@ struct Server::Impl {
   std::unique_ptr<features::FeatureStore> features;
   // Replaced whole when a token route changes the tokens; read per request.
   std::shared_ptr<const TokenVerifier> tokens = std::make_shared<TokenVerifier>();
-  std::mutex tokens_mu;  // orders reloads, so that the last one stored is the newest
+  std::mutex tokens_mu;       // orders reloads, so that the last one stored is the newest
+  TokenVerifier file_tokens;  // --tokens, read once by Start
   // Decided by Start and fixed while the server runs: revoking every token must
   // leave the server locked, never open.
   bool authenticating = false;
@@ -400,15 +401,12 @@ struct Server::Impl {
     return absl::OkStatus();
   }
 
-  // Loads the store's tokens and those of --tokens.
+  // Loads the store's tokens, besides those of --tokens.
   absl::Status LoadTokens() {
     std::lock_guard lock(tokens_mu);
-    auto verifier = std::make_shared<TokenVerifier>();
+    auto verifier = std::make_shared<TokenVerifier>(file_tokens);
     ASSIGN_OR_RETURN(auto stored, TokenStore(store).Digests());
     for (auto& [sha256, scope] : stored) verifier->Add(std::move(sha256), scope);
-    if (!options.tokens_file.empty()) {
-      RETURN_IF_ERROR(verifier->AddFile(options.tokens_file));
-    }
     std::atomic_store(&tokens, std::shared_ptr<const TokenVerifier>(std::move(verifier)));
     return absl::OkStatus();
   }
@@ -552,6 +550,7 @@ absl::Status Server::Start() {
     s.buffered = buffered.get();
     s.http = std::move(buffered);
   }
+  if (!o.tokens_file.empty()) RETURN_IF_ERROR(s.file_tokens.AddFile(o.tokens_file));
   RETURN_IF_ERROR(s.LoadTokens());
   s.authenticating = !s.tokens->empty();
   if (!s.authenticating && !IsLoopback(o.host) && !o.insecure_no_auth) {

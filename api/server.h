@@ -69,7 +69,8 @@ struct ServerOptions {
   // take more than a fifth of the default total; a load test from one machine may
   // need more.
   size_t max_connections_per_address = 2000;
-  // A file of extra tokens, "SCOPE TOKEN" per line (TokenVerifier::AddFile). With
+  // A file of extra tokens, "SCOPE TOKEN" per line (TokenVerifier::AddFile), read
+  // once by Start (a changed file needs a restart). With
   // these or tokens in the store at Start, every route but /healthz needs
   // "Authorization: Bearer TOKEN" (401 without a valid one, 403 with too small a
   // scope) until the server stops, even once every stored token is revoked; with

@@ -103,8 +103,8 @@ absl::StatusOr<bool> LockAnotherAdmin(rocksdb::Transaction* txn, internal::Db& d
   }
   RETURN_IF_ERROR(c->status());
   for (const std::string& other : names) {
-    ASSIGN_OR_RETURN(auto record, internal::LockRecord<TokenRecord>(
-                                      txn, db, Cf::kTokens, other, "token"));
+    ASSIGN_OR_RETURN(auto record, internal::LockRecord<TokenRecord>(txn, db, Cf::kTokens,
+                                                                    other, "token"));
     if (record.has_value() && record->scope() == static_cast<int>(Scope::kAdmin)) {
       return true;
     }
