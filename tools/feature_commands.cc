@@ -14,6 +14,7 @@
 #include "store/render.h"
 #include "store/status_macros.h"
 #include "tools/commands.h"
+#include "tools/flags.h"
 #include "tools/progress.h"
 
 namespace strata::cli {
@@ -82,7 +83,6 @@ absl::Status RunIngest(const Context& ctx, const IngestArgs& a) {
         absl::StrCat("--format ", a.format, " is not csv or jsonl"));
   }
   ASSIGN_OR_RETURN(options.timestamp_unit, UnitFlag(a.unit));
-  RETURN_IF_ERROR(features::CheckMaxRecordBytes(a.max_record_bytes, "--max-record-bytes"));
   options.max_record_bytes = static_cast<size_t>(a.max_record_bytes);
   options.dataset = a.dataset;
   options.creator = Context::Creator();
@@ -160,7 +160,6 @@ absl::Status RunHistorical(const Context& ctx, const HistoricalArgs& a) {
   request.created_cutoff = a.created_cutoff;
   request.full_names = a.full_names;
   request.spine_name = a.spine;
-  RETURN_IF_ERROR(features::CheckMaxRecordBytes(a.max_record_bytes, "--max-record-bytes"));
   request.max_record_bytes = static_cast<size_t>(a.max_record_bytes);
   ASSIGN_OR_RETURN(auto client, ctx.Client());
 
@@ -378,7 +377,8 @@ void AddFeatureCommands(CLI::App& app, Context& ctx) {
   i->add_option("-m,--message", ingest->message, "Message of the dataset version");
   i->add_option("--max-record-bytes", ingest->max_record_bytes,
                 "Longest CSV record or JSON line, 1..1073741824 (default 16 MiB; with "
-                "--server, the server's)");
+                "--server, the server's)")
+      ->transform(IntegerIn(1, features::kMaxMaxRecordBytes, "bytes, at most 1 GiB"));
   i->add_flag("--json", ingest->json, "Print the result as JSON");
   i->callback([&ctx, ingest] {
     ctx.action = [&ctx, ingest] { return RunIngest(ctx, *ingest); };
@@ -405,7 +405,8 @@ void AddFeatureCommands(CLI::App& app, Context& ctx) {
   h->add_option("-m,--message", hist->message, "Message of the saved version");
   h->add_option("--max-record-bytes", hist->max_record_bytes,
                 "Longest spine record, 1..1073741824 (default 16 MiB; with --server, "
-                "the server's)");
+                "the server's)")
+      ->transform(IntegerIn(1, features::kMaxMaxRecordBytes, "bytes, at most 1 GiB"));
   h->callback(
       [&ctx, hist] { ctx.action = [&ctx, hist] { return RunHistorical(ctx, *hist); }; });
 
