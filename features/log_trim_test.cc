@@ -12,6 +12,7 @@
 #include "features/feature_store.h"
 #include "gtest/gtest.h"
 #include "store/internal/db.h"
+#include "features/feature_store_testing.h"
 #include "tests/testing.h"
 
 namespace strata::features {
@@ -34,14 +35,11 @@ feature_views:
 
 Micros Sec(int64_t s) { return s * 1000000; }
 
-class LogTrimTest : public testing::StoreTest {
+class LogTrimTest : public FeatureStoreFixture {
  protected:
   void SetUp() override {
     StoreTest::SetUp();
-    auto defs = ParseDefinitions(kDefinitions, "defs");
-    ASSERT_TRUE(defs.ok()) << defs.status();
-    fs_ = std::make_unique<FeatureStore>(store_.get());
-    ASSERT_TRUE(fs_->registry().Apply(*defs, "test", "").ok());
+    ApplyDefinitions(kDefinitions);
   }
 
   // Ingests CSV rows "customer,event,created,x" (seconds) into `view`.
@@ -65,12 +63,7 @@ class LogTrimTest : public testing::StoreTest {
                                        const HistoricalRequest& base = {}) {
     HistoricalRequest request = base;
     if (request.features.empty()) request.features = {"clicks:x"};
-    auto source = StringSource(spine);
-    std::string out;
-    auto sink = StringSink(&out);
-    auto r = fs_->Historical(request, *source, *sink);
-    if (!r.ok()) return r.status();
-    return out;
+    return FeatureStoreFixture::Retrieve(request, spine);
   }
 
   // Every answer the trim must keep: each request variant at every time in
@@ -117,7 +110,6 @@ class LogTrimTest : public testing::StoreTest {
     return n;
   }
 
-  std::unique_ptr<FeatureStore> fs_;
   int files_ = 0;
 };
 
