@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "api/features_api.pb.h"
 #include "api/server.h"
@@ -304,6 +305,22 @@ TEST_F(FeatureRoutesTest, HistoricalStreamsTheLibrarysRowsWithTheSummaryInHeader
   r = Post(path + "&created_cutoff=true", spine);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->body, LibraryHistorical(request, spine));
+
+  // A spine with CRLF line ends and a byte-order mark (Excel, Python's csv.writer)
+  // gives the same rows, as CSV, JSON lines and saved: its CR used to stay in the
+  // spine's last column, before the features.
+  const std::string crlf =
+      "\xEF\xBB\xBF" + absl::StrReplaceAll(spine, {{"\n", "\r\n"}});
+  r = Post(path, crlf);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, want);
+  r = Post(path + "&format=jsonl", crlf);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, want_jsonl);
+  r = Post(path + "&save=dataset/crlf", crlf);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body, want);
 }
 
 TEST_F(FeatureRoutesTest, SavedTrainingSetsReproduceThroughTheRoute) {
