@@ -6,7 +6,8 @@
 // after a closing quote, a quote inside an unquoted field, a lone CR, a NUL byte,
 // invalid UTF-8, a record longer than the limit, an empty or repeated header name
 // are errors. Read in blocks of whole records, so blocks can be parsed on several
-// threads. Internal to features/ (and its callers in api/ and client/).
+// threads. Not a public API: features/, its callers (api/, client/, tools/) and
+// bench/compare_csv use it.
 #ifndef STRATA_FEATURES_CSV_H_
 #define STRATA_FEATURES_CSV_H_
 
