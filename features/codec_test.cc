@@ -171,7 +171,8 @@ INSTANTIATE_TEST_SUITE_P(
         TableRow{kD, kS, "1,5", "", "is not a double"},
         // bool
         TableRow{kB, kS, "true", "true", ""}, TableRow{kB, kS, "FALSE", "false", ""},
-        TableRow{kB, kS, "1", "true", ""}, TableRow{kB, kS, "yes", "", "is not a bool"},
+        TableRow{kB, kS, "1", "true", ""}, TableRow{kB, kS, "0", "false", ""},
+        TableRow{kB, kS, "yes", "", "is not a bool"},
         // timestamps
         TableRow{kT, kS, "2024-05-01T12:00:00Z", "2024-05-01T12:00:00Z", ""},
         TableRow{kT, kS, "2024-05-01T14:00:00+02:00", "2024-05-01T12:00:00Z", ""},

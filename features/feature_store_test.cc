@@ -446,6 +446,10 @@ TEST_F(FeatureStoreTest, BadJsonLinesNameTheLineAndWriteNothing) {
        "3: text after the JSON object"},
       {good + row("") + "{\"customer_id\": 4, \"event_timestamp\": 5} x\n", "3: "},
       {good + "[1, 2]\n", "2: not a JSON object"},
+      {good + "{\"customer_id\": 2, \"event_timestamp\": 5} " + std::string(5000, '[') +
+           std::string(5000, ']') + "\n",
+       "2: not valid JSON ("},
+      {good + "{\"customer_id\": 2, \"event_timestamp\": 5\n", "2: not valid JSON ("},
       {good + "5\n", "2: not a JSON object"},
       {good + "\"{}\"\n", "2: not a JSON object"},
       {good + row(", \"x\": 1, \"x\": 2"), "2: key \"x\" appears twice"},
@@ -488,11 +492,16 @@ TEST_F(FeatureStoreTest, BadJsonLinesNameTheLineAndWriteNothing) {
     EXPECT_EQ(LogRows(), 0u) << text;
     EXPECT_EQ(fs_->Position()->position, before->position) << text;
   }
-  // Rounding toward zero below the smallest double is no error; -0 stays a double.
-  auto ok = fs_->Ingest("stats", WriteFile("ok.jsonl", good + row(", \"x\": 1e-400")),
-                        IngestOptions());
+  // Rounding toward zero below the smallest double is no error; a UTF-8 byte-order
+  // mark before the first line is skipped (RFC 8259 allows it; Windows tools write
+  // it), also when it is what tells JSON lines from CSV.
+  auto ok = fs_->Ingest(
+      "stats", WriteFile("ok.jsonl", "\xEF\xBB\xBF" + good + row(", \"x\": 1e-400")),
+      IngestOptions());
   ASSERT_TRUE(ok.ok()) << ok.status();
   EXPECT_EQ(LogRows(), 2u);
+  ok = fs_->Ingest("stats", WriteFile("bom.txt", "\xEF\xBB\xBF" + good), IngestOptions());
+  ASSERT_TRUE(ok.ok()) << ok.status();
 }
 
 // Files as pandas writes them: DataFrame.to_json(orient="records", lines=True), with

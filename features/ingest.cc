@@ -19,6 +19,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "features/codec.h"
@@ -458,8 +459,11 @@ void ParseJsonBlock(const ResolvedView& view, TimeUnit unit, Micros now,
     simdjson::padded_string_view padded(data.data() + start, text.size(),
                                         capacity - start);
     simdjson::ondemand::object obj;
-    if (parser.iterate(padded).get(doc) || doc.get_object().get(obj)) {
-      return fail("not a JSON object");
+    simdjson::error_code error = parser.iterate(padded).get(doc);
+    if (!error) error = doc.get_object().get(obj);
+    if (error == simdjson::INCORRECT_TYPE) return fail("not a JSON object");
+    if (error) {
+      return fail(absl::StrCat("not valid JSON (", simdjson::error_message(error), ")"));
     }
     enc.Reset();
     std::vector<std::string> seen;
@@ -505,12 +509,15 @@ void ParseJsonBlock(const ResolvedView& view, TimeUnit unit, Micros now,
   out->lines = line;
 }
 
+constexpr absl::string_view kUtf8Bom = "\xEF\xBB\xBF";
+
 bool LooksLikeJsonLines(const std::string& path, absl::string_view head) {
   if (absl::EndsWith(path, ".jsonl") || absl::EndsWith(path, ".ndjson") ||
       absl::EndsWith(path, ".json")) {
     return true;
   }
   if (absl::EndsWith(path, ".csv")) return false;
+  absl::ConsumePrefix(&head, kUtf8Bom);
   head = absl::StripLeadingAsciiWhitespace(head);
   return !head.empty() && head[0] == '{';
 }
@@ -825,6 +832,9 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
     labels = std::move(header->labels);
     header_lines = header->lines;
     first_start = header->end;
+  } else if (absl::StartsWith(first.view(), kUtf8Bom)) {
+    // A byte-order mark, which RFC 8259 lets a reader skip (Windows tools write one).
+    first_start = kUtf8Bom.size();
   }
 
   struct Job {
