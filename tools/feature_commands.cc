@@ -14,6 +14,7 @@
 #include "store/render.h"
 #include "store/status_macros.h"
 #include "tools/commands.h"
+#include "tools/flags.h"
 #include "tools/progress.h"
 
 namespace strata::cli {
@@ -378,7 +379,8 @@ void AddFeatureCommands(CLI::App& app, Context& ctx) {
   i->add_option("-m,--message", ingest->message, "Message of the dataset version");
   i->add_option("--max-record-bytes", ingest->max_record_bytes,
                 "Longest CSV record or JSON line, 1..1073741824 (default 16 MiB; with "
-                "--server, the server's)");
+                "--server, the server's)")
+      ->transform(IntegerIn(1, 1 << 30, "bytes, at most 1 GiB"));
   i->add_flag("--json", ingest->json, "Print the result as JSON");
   i->callback([&ctx, ingest] {
     ctx.action = [&ctx, ingest] { return RunIngest(ctx, *ingest); };
@@ -405,7 +407,8 @@ void AddFeatureCommands(CLI::App& app, Context& ctx) {
   h->add_option("-m,--message", hist->message, "Message of the saved version");
   h->add_option("--max-record-bytes", hist->max_record_bytes,
                 "Longest spine record, 1..1073741824 (default 16 MiB; with --server, "
-                "the server's)");
+                "the server's)")
+      ->transform(IntegerIn(1, 1 << 30, "bytes, at most 1 GiB"));
   h->callback(
       [&ctx, hist] { ctx.action = [&ctx, hist] { return RunHistorical(ctx, *hist); }; });
 

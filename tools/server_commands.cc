@@ -14,7 +14,6 @@
 #include "absl/strings/str_cat.h"
 #include "api/server.h"
 #include "api/tokens.h"
-#include "features/csv.h"
 #include "store/json_writer.h"
 #include "store/status_macros.h"
 #include "tools/commands.h"
@@ -68,7 +67,6 @@ absl::Status RunServe(const Context& ctx, const ServeArgs& a) {
   o.max_body_bytes = a.max_body_bytes;
   o.max_online_entities = a.max_online_entities;
   o.max_spine_rows = a.max_spine_rows;
-  RETURN_IF_ERROR(features::CheckMaxRecordBytes(a.max_record_bytes, "--max-record-bytes"));
   o.max_record_bytes = static_cast<size_t>(a.max_record_bytes);
   o.online_cache_bytes = a.online_cache_mb << 20;
   o.tls_cert_file = a.tls_cert_file;
@@ -184,7 +182,8 @@ void AddServerCommands(CLI::App& app, Context& ctx) {
       ->transform(IntegerIn(1, 1'000'000'000));
   s->add_option("--max-record-bytes", args->max_record_bytes,
                 "Longest CSV record or JSON line of an ingest or spine, 1..1073741824 "
-                "(default 16 MiB); longer: 413");
+                "(default 16 MiB); longer: 413")
+      ->transform(IntegerIn(1, 1 << 30, "bytes, at most 1 GiB"));
   s->add_option("--online-cache-mb", args->online_cache_mb,
                 "Online rows cached in memory, MiB (default 256; 0: none)")
       ->transform(IntegerIn(0, 1 << 20, "MiB, at most 1 TiB; 0: no cache"));
