@@ -624,7 +624,7 @@ TEST_P(CliBothTest, BadFeatureCommandsGetOneLineErrorsAndWriteNothing) {
       {{"ingest", "customer_stats",
         WriteFile("bad.csv", "customer_id,event_timestamp,spend_7d\n1,100,x\n")},
        2,
-       "bad.csv:2: column spend_7d: \"x\" is not a double"},
+       "bad.csv:2: column \"spend_7d\": \"x\" is not a double"},
       {{"ingest", "customer_stats", spine, "--format", "xml"}, 2, "is not csv or jsonl"},
       {{"ingest", "customer_stats", spine, "--timestamp-unit", "min"},
        2,
