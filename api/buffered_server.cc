@@ -190,6 +190,9 @@ class ConnectionStream final : public httplib::Stream {
     return poll(&p, 1, static_cast<int>(limits_.io_timeout.count())) > 0;
   }
   bool is_writable() const override { return !failed_; }
+  // Whether a receive failed or ran out of time: the rest of the request is lost,
+  // so the connection cannot serve another.
+  bool receive_failed() const { return receive_failed_; }
 
   ssize_t read(char* ptr, size_t size) override {
     if (c_.Unread() == 0) {
@@ -251,14 +254,15 @@ class ConnectionStream final : public httplib::Stream {
       }
       if (n >= 0) return n;
       if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) break;
       const auto left = std::min<Clock::duration>(deadline_ - Clock::now(),
                                                   limits_.io_timeout);
       const auto wait = std::chrono::ceil<milliseconds>(left).count();
-      if (wait <= 0) return -1;
       pollfd p{c_.sock, POLLIN, 0};
-      if (poll(&p, 1, static_cast<int>(wait)) == 0) return -1;
+      if (wait <= 0 || poll(&p, 1, static_cast<int>(wait)) == 0) break;
     }
+    receive_failed_ = true;
+    return -1;
   }
 
   // Sends the `n` parts whole (advancing them), or fails the stream.
@@ -293,6 +297,7 @@ class ConnectionStream final : public httplib::Stream {
   Clock::time_point deadline_;
   std::string output_;
   bool failed_ = false;
+  bool receive_failed_ = false;
 };
 
 }  // namespace
@@ -527,7 +532,7 @@ void BufferedServer::Serve(Connection* c) {
       // gathered, e.g. an error before an unread body.
       bool ok = process_request(stream, closing, closed, nullptr);
       ok = stream.Flush() && ok;
-      keep = ok && !closed && !closing;
+      keep = ok && !closed && !closing && !stream.receive_failed();
       c->scanned = 0;
       // Pipelined requests already whole in the buffer are served here.
     } while (keep && c->Unread() > 0 && c->HeadEnd() != absl::string_view::npos);

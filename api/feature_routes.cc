@@ -22,12 +22,14 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "api/features_api.pb.h"
+#include "api/internal/json_body.h"
 #include "api/internal/routes.h"
 #include "features/csv.h"
 #include "features/definitions.h"
 #include "features/scratch.h"
 #include "simdjson.h"
 #include "store/digest.h"
+#include "store/excerpt.h"
 #include "store/internal/records.h"
 #include "store/json_writer.h"
 #include "store/ref.h"
@@ -471,6 +473,9 @@ absl::StatusOr<SpineLines> JsonSpineToCsv(const ScratchFile& in, ScratchFile& ou
     for (const auto field : columns) is_columns = is_columns && field.value.is_array();
   }
   if (is_columns) {
+    if (absl::Status s = CheckNoDuplicateKeys(doc); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("the spine: ", s.message()));
+    }
     std::vector<std::pair<std::string_view, simdjson::dom::array>> cols;
     for (const auto field : columns) {
       cols.emplace_back(field.key, field.value.get_array().value());
@@ -480,8 +485,8 @@ absl::StatusOr<SpineLines> JsonSpineToCsv(const ScratchFile& in, ScratchFile& ou
     for (const auto& [name, values] : cols) {
       if (values.size() != n) {
         return absl::InvalidArgumentError(
-            absl::StrCat("spine column ", Sv(name), " has ", values.size(),
-                         " values, but ", Sv(cols.front().first), " has ", n));
+            absl::StrCat("spine column ", Excerpt(Sv(name)), " has ", values.size(),
+                         " values, but ", Excerpt(Sv(cols.front().first)), " has ", n));
       }
       if (!csv.empty()) csv.push_back(',');
       features::AppendCsvField(Sv(name), false, &csv);
@@ -497,7 +502,7 @@ absl::StatusOr<SpineLines> JsonSpineToCsv(const ScratchFile& in, ScratchFile& ou
         auto field = AppendJsonField(*at[c], &csv);
         if (!field.ok()) {
           return absl::InvalidArgumentError(
-              absl::StrCat("spine column ", Sv(cols[c].first), "[", row,
+              absl::StrCat("spine column ", Excerpt(Sv(cols[c].first)), "[", row,
                            "]: ", field.status().message()));
         }
         breaks += *field;
@@ -528,11 +533,8 @@ absl::StatusOr<SpineLines> JsonSpineToCsv(const ScratchFile& in, ScratchFile& ou
     const auto bad = [&](absl::string_view what) {
       return absl::InvalidArgumentError(absl::StrCat("spine line ", line, ": ", what));
     };
-    simdjson::dom::object object;
-    if (parser.parse(record.data(), record.size()).get(doc) ||
-        doc.get_object().get(object)) {
-      return bad("not a JSON object");
-    }
+    ASSIGN_OR_RETURN(simdjson::dom::object object,
+                     ParseJsonObject(parser, record, absl::StrCat("spine line ", line)));
     if (names.empty()) {
       for (const auto field : object) {
         names.emplace_back(field.key);
@@ -547,11 +549,11 @@ absl::StatusOr<SpineLines> JsonSpineToCsv(const ScratchFile& in, ScratchFile& ou
     for (const auto field : object) {
       const auto it = std::find(names.begin(), names.end(), field.key);
       if (it == names.end()) {
-        return bad(
-            absl::StrCat("key ", Sv(field.key), " is not a key of the first line"));
+        return bad(absl::StrCat("key ", Excerpt(Sv(field.key)),
+                                " is not a key of the first line"));
       }
       if (seen[it - names.begin()]) {
-        return bad(absl::StrCat("key ", Sv(field.key), " appears twice"));
+        return bad(absl::StrCat("key ", Excerpt(Sv(field.key)), " appears twice"));
       }
       seen[it - names.begin()] = true;
       values[it - names.begin()] = field.value;
@@ -563,7 +565,8 @@ absl::StatusOr<SpineLines> JsonSpineToCsv(const ScratchFile& in, ScratchFile& ou
       if (!seen[c]) continue;  // null
       auto field = AppendJsonField(values[c], &csv);
       if (!field.ok())
-        return bad(absl::StrCat("key ", names[c], ": ", field.status().message()));
+        return bad(
+            absl::StrCat("key ", Excerpt(names[c]), ": ", field.status().message()));
       breaks += *field;
     }
     csv.push_back('\n');
@@ -983,13 +986,16 @@ absl::StatusOr<features::Value> PushValue(simdjson::dom::element v, ValueType ty
     return absl::InvalidArgumentError(absl::StrCat("expected ", what));
   };
   std::string_view s;
-  int64_t i;
   switch (type) {
     case features::VALUE_TYPE_INT64:
       if (jt == element_type::INT64) return features::Value(v.get_int64().value());
+      if (jt == element_type::UINT64) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(v.get_uint64().value(), " is out of range for int64"));
+      }
       // A join key may be a string holding an integer, as in online lookups.
-      if (is_key && !v.get_string().get(s) && absl::SimpleAtoi(Sv(s), &i)) {
-        return features::Value(i);
+      if (is_key && !v.get_string().get(s)) {
+        return features::ParseValue(Sv(s), type, unit);
       }
       return expected(is_key ? "an int64 (or a string holding one)" : "an int64");
     case features::VALUE_TYPE_DOUBLE:
@@ -1002,9 +1008,14 @@ absl::StatusOr<features::Value> PushValue(simdjson::dom::element v, ValueType ty
       if (jt == element_type::BOOL) return features::Value(v.get_bool().value());
       return expected("true or false");
     case features::VALUE_TYPE_TIMESTAMP: {
-      absl::StatusOr<features::Micros> t = expected("an RFC 3339 string or an integer");
+      absl::StatusOr<features::Micros> t = expected("an ISO 8601 string or an integer");
       if (jt == element_type::INT64) {
         t = features::ParseTimestamp(absl::StrCat(v.get_int64().value()), unit);
+      } else if (jt == element_type::UINT64) {
+        t = features::ParseTimestamp(absl::StrCat(v.get_uint64().value()), unit);
+      } else if (jt == element_type::DOUBLE) {
+        t = absl::InvalidArgumentError(absl::StrCat(
+            "not a whole number of ", features::TimeUnitName(unit), " since the epoch"));
       } else if (!v.get_string().get(s)) {
         t = features::ParseTimestamp(Sv(s), unit);
       }
@@ -1028,13 +1039,7 @@ absl::StatusOr<PushRequest> ParsePushRequest(const RouteContext& ctx,
     return absl::InvalidArgumentError(what);
   };
   simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (auto error = parser.parse(body).get(doc); error) {
-    return bad(absl::StrCat("the body is not valid JSON (",
-                            simdjson::error_message(error), ")"));
-  }
-  simdjson::dom::object obj;
-  if (doc.get_object().get(obj)) return bad("the body is not a JSON object");
+  ASSIGN_OR_RETURN(simdjson::dom::object obj, ParseJsonObject(parser, body));
   PushRequest out;
   simdjson::dom::object df;
   bool have_df = false, have_view = false;

@@ -17,11 +17,20 @@
 //   http_load --target strata --port P --warm  every entity once (fills the cache)
 //   http_load --target redis --port P --load   writes online_bench's rows to Redis
 //
+// With --healthz the timed requests are GET /healthz instead of lookups. With
+// --idle N and --slow M (strata), N keep-alive connections that each made one
+// request and M clients sending a request head a byte every 3 s (reconnecting when
+// the server cuts them off) stay open during the timed run, as a model server's
+// connection pool and slow or hostile clients would (bench/conn_bench.sh); a line
+// on stderr says how many of the idle ones were answered and how many slow ones
+// were cut off. A request unanswered for 10 s fails the run.
+//
 // Output, one line: target batch connections requests p50 p99 p99.9 (microseconds)
 // entity-rows/s and the load generator's CPU use (percent of one CPU).
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -56,20 +65,35 @@ struct Args {
   double seconds = 10;
   uint64_t entities = 1000000;
   bool protobuf = false;
+  bool healthz = false;
+  int idle = 0, slow = 0;
 };
+
+constexpr absl::string_view kHealthz = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+
+// A TCP connection to 127.0.0.1:`port` (-1 when it fails).
+int Connect(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd >= 0 && connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
 
 // One keep-alive HTTP/1.1 connection to 127.0.0.1.
 class HttpConnection {
  public:
-  explicit HttpConnection(int port) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  explicit HttpConnection(int port) : fd_(Connect(port)) {
     const int one = 1;
-    if (fd_ < 0 ||
-        connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0) {
+    const timeval answer_within{10, 0};
+    if (fd_ < 0 || setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0 ||
+        setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &answer_within, sizeof(answer_within)) !=
+            0) {
       Close();
     }
   }
@@ -201,7 +225,8 @@ bool ForEachLengthDelimited(absl::string_view message, Fn fn) {
 // One connection's lookups of all kFeatures features.
 class StrataClient {
  public:
-  StrataClient(int port, bool protobuf) : connection_(port), protobuf_(protobuf) {
+  StrataClient(int port, bool protobuf, bool healthz = false)
+      : connection_(port), protobuf_(protobuf), healthz_(healthz) {
     for (int f = 0; f < kFeatures; ++f) {
       const std::string name = absl::StrCat("user_profile:f", f);
       if (protobuf_) {
@@ -217,6 +242,7 @@ class StrataClient {
   // can be (a double, its status and event time take at least 17 bytes in protobuf,
   // 30 in JSON).
   bool Lookup(const std::vector<uint64_t>& ids) {
+    if (healthz_) return connection_.RoundTrip(kHealthz) == 200;
     body_.clear();
     if (protobuf_) {
       // GetOnlineFeaturesRequest{features, entities: [EntityColumn{join_key:
@@ -255,6 +281,7 @@ class StrataClient {
   // Whether every value of the last answer is PRESENT.
   bool AllPresent() const {
     const absl::string_view body = connection_.body();
+    if (healthz_) return body == "{\"status\":\"ok\"}";
     if (!protobuf_) return body.find("NOT_FOUND") == absl::string_view::npos;
     // GetOnlineFeaturesResponse.results (2) -> FeatureVector.statuses (2), packed
     // varints: each must be PRESENT (1).
@@ -271,7 +298,7 @@ class StrataClient {
 
  private:
   HttpConnection connection_;
-  bool protobuf_;
+  bool protobuf_, healthz_;
   std::string features_, body_, request_, values_, value_, column_;
 };
 
@@ -379,6 +406,90 @@ int Warm(const Args& a) {
   return 0;
 }
 
+// The idle and slow connections open during a timed run (see the top).
+class BackgroundConnections {
+ public:
+  BackgroundConnections(int port, int idle, int slow) : port_(port) {
+    // Every idle connection's request out first, then their answers: a server
+    // whose threads they hold answers only some.
+    for (int i = 0; i < idle; ++i) {
+      const int fd = Connect(port);
+      if (fd >= 0 && send(fd, kHealthz.data(), kHealthz.size(), MSG_NOSIGNAL) > 0) {
+        idle_.push_back(fd);
+      } else if (fd >= 0) {
+        close(fd);
+      }
+    }
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    std::vector<pollfd> waiting;
+    for (const int fd : idle_) waiting.push_back({fd, POLLIN, 0});
+    while (!waiting.empty() && Clock::now() < deadline) {
+      if (poll(waiting.data(), waiting.size(), 100) <= 0) continue;
+      char buf[4096];
+      for (auto& p : waiting) {
+        // The answer is small: its first bytes are all of it.
+        if ((p.revents & POLLIN) && recv(p.fd, buf, sizeof(buf), 0) > 0) ++answered_;
+        if (p.revents != 0) p.fd = -1;
+      }
+      std::erase_if(waiting, [](const pollfd& p) { return p.fd < 0; });
+    }
+    slow_.assign(slow, Slow{});
+    if (slow > 0) trickler_ = std::thread([this] { Trickle(); });
+  }
+  ~BackgroundConnections() {
+    done_ = true;
+    if (trickler_.joinable()) trickler_.join();
+    for (const int fd : idle_) close(fd);
+    for (const Slow& s : slow_) {
+      if (s.fd >= 0) close(s.fd);
+    }
+  }
+  void Report() const {
+    if (idle_.empty() && slow_.empty()) return;
+    std::fprintf(stderr,
+                 "background: %zu idle keep-alive connections (%d answered within "
+                 "10 s), %zu slow (cut off and reopened %d times)\n",
+                 idle_.size(), answered_, slow_.size(), cut_off_.load());
+  }
+
+ private:
+  struct Slow {
+    int fd = -1;
+    size_t sent = 0;
+  };
+  // A byte of each slow connection's head every 3 s; a connection the server
+  // closed opens again.
+  void Trickle() {
+    const std::string head =
+        "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + std::string(1000, 'a');
+    while (!done_) {
+      for (Slow& s : slow_) {
+        char buf[512];
+        if (s.fd >= 0 && recv(s.fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0) {
+          close(s.fd);  // answered (408) or closed: cut off
+          s.fd = -1;
+          ++cut_off_;
+        }
+        if (s.fd < 0) s = Slow{Connect(port_), 0};
+        if (s.fd >= 0 && send(s.fd, head.data() + s.sent % head.size(), 1, MSG_NOSIGNAL) == 1) {
+          ++s.sent;
+        }
+      }
+      for (int i = 0; i < 30 && !done_; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
+  }
+
+  const int port_;
+  std::vector<int> idle_;
+  int answered_ = 0;
+  std::vector<Slow> slow_;
+  std::atomic<int> cut_off_{0};
+  std::atomic<bool> done_{false};
+  std::thread trickler_;
+};
+
 double CpuSeconds() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -459,11 +570,22 @@ int main(int argc, char** argv) {
   app.add_option("--entities", a.entities, "Entities in the view (ids 0..N-1)");
   app.add_flag("--protobuf", a.protobuf,
                "strata: protobuf request and response (api/online.proto), not JSON");
+  app.add_flag("--healthz", a.healthz, "strata: GET /healthz instead of lookups");
+  app.add_option("--idle", a.idle, "strata: idle keep-alive connections kept open")
+      ->check(CLI::Range(0, 100000));
+  app.add_option("--slow", a.slow, "strata: clients sending a byte every 3 s")
+      ->check(CLI::Range(0, 10000));
   app.add_flag("--warm", warm, "strata: look every entity up once");
   app.add_flag("--load", load, "redis: write the rows");
   CLI11_PARSE(app, argc, argv);
   if (load) return LoadRedis(a);
   if (warm) return Warm(a);
   if (a.target == "redis") return Run<RedisClient>(a, "redis");
-  return Run<StrataClient>(a, a.protobuf ? "strata-proto" : "strata-json", a.protobuf);
+  BackgroundConnections background(a.port, a.idle, a.slow);
+  background.Report();
+  const std::string label =
+      a.healthz ? "strata-healthz" : (a.protobuf ? "strata-proto" : "strata-json");
+  const int code = Run<StrataClient>(a, label, a.protobuf, a.healthz);
+  background.Report();
+  return code;
 }

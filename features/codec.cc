@@ -115,13 +115,15 @@ IsoProblem ParseIso8601(absl::string_view s, int64_t* seconds, int64_t* micros) 
   }
   if (p != end) return IsoProblem::kNotIso;
   if (leap) return IsoProblem::kLeapSecond;
-  *seconds += DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
+  *seconds +=
+      DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
   return IsoProblem::kNone;
 }
 
 // `text` without one leading '+' before a digit or '.', which from_chars refuses.
 absl::string_view WithoutPlus(absl::string_view text) {
-  if (text.size() > 1 && text[0] == '+' && (absl::ascii_isdigit(text[1]) || text[1] == '.')) {
+  if (text.size() > 1 && text[0] == '+' &&
+      (absl::ascii_isdigit(text[1]) || text[1] == '.')) {
     return text.substr(1);
   }
   return text;
@@ -131,7 +133,8 @@ absl::string_view WithoutPlus(absl::string_view text) {
 std::string NotAnInt64(absl::string_view text) {
   const absl::string_view t = WithoutPlus(text);
   const absl::string_view digits = !t.empty() && t[0] == '-' ? t.substr(1) : t;
-  if (!digits.empty() && digits.find_first_not_of("0123456789") == absl::string_view::npos) {
+  if (!digits.empty() &&
+      digits.find_first_not_of("0123456789") == absl::string_view::npos) {
     return absl::StrCat(Excerpt(text), " is out of range for int64");
   }
   if (absl::StartsWithIgnoreCase(digits, "0x")) {
@@ -163,8 +166,8 @@ absl::StatusOr<double> ParseDouble(absl::string_view text) {
   }
   const absl::string_view digits = !t.empty() && t[0] == '-' ? t.substr(1) : t;
   if (absl::StartsWithIgnoreCase(digits, "0x")) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        Excerpt(text), " is hexadecimal: double takes decimal digits"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(Excerpt(text), " is hexadecimal: double takes decimal digits"));
   }
   return absl::InvalidArgumentError(absl::StrCat(
       Excerpt(text), " is not a double (decimal digits, a fraction, an exponent)"));
@@ -223,8 +226,9 @@ absl::StatusOr<Micros> ParseTimestamp(absl::string_view text, TimeUnit unit) {
     case IsoProblem::kNotIso:
       break;
   }
-  if (ec == std::errc::result_out_of_range || (ptr != number.data() && ptr < end &&
-                                               (*ptr == '.' || *ptr == 'e' || *ptr == 'E'))) {
+  if (ec == std::errc::result_out_of_range ||
+      (ptr != number.data() && ptr < end &&
+       (*ptr == '.' || *ptr == 'e' || *ptr == 'E'))) {
     // 1.5e9, 1e30: numbers, but not whole ones in range.
     if (ec == std::errc::result_out_of_range && ptr == end) return out_of_range();
     return absl::InvalidArgumentError(
@@ -325,9 +329,9 @@ absl::StatusOr<Value> ParseValue(absl::string_view text, ValueType type, TimeUni
     default:
       return absl::InvalidArgumentError("unsupported value type");
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      Excerpt(text), " is not a ", ValueTypeName(type),
-      type == VALUE_TYPE_BOOL ? " (true, false, 1 or 0)" : ""));
+  return absl::InvalidArgumentError(
+      absl::StrCat(Excerpt(text), " is not a ", ValueTypeName(type),
+                   type == VALUE_TYPE_BOOL ? " (true, false, 1 or 0)" : ""));
 }
 
 void AppendValueText(const Value& value, ValueType type, std::string* out) {

@@ -40,7 +40,7 @@ absl::StatusOr<TimeUnit> ParseTimeUnit(absl::string_view text);
 absl::string_view TimeUnitName(TimeUnit unit);
 
 // The timestamps strata accepts: years 0001 to 9999 in UTC, to the microsecond.
-constexpr Micros kMinTimestamp = -62135596800LL * 1000000;             // 0001-01-01
+constexpr Micros kMinTimestamp = -62135596800LL * 1000000;           // 0001-01-01
 constexpr Micros kMaxTimestamp = 253402300799LL * 1000000 + 999999;  // 9999-12-31
 
 // A timestamp (docs/features.md, "Values and timestamps"): ISO 8601 / RFC 3339

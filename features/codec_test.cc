@@ -29,7 +29,8 @@ TEST(TimestampTest, ParsesRfc3339Forms) {
   EXPECT_EQ(*ParseTimestamp("2024-05-01T12:00Z", TimeUnit::kSeconds), base);
   EXPECT_EQ(*ParseTimestamp("2024-05-01T14:00:00+0200", TimeUnit::kSeconds), base);
   EXPECT_EQ(*ParseTimestamp("2024-05-01T07:00:00-05", TimeUnit::kSeconds), base);
-  EXPECT_EQ(*ParseTimestamp("2024-05-01T12:00:00,25Z", TimeUnit::kSeconds), base + 250000);
+  EXPECT_EQ(*ParseTimestamp("2024-05-01T12:00:00,25Z", TimeUnit::kSeconds),
+            base + 250000);
 }
 
 TEST(TimestampTest, ParsesEpochIntegersInTheDeclaredUnit) {
@@ -159,9 +160,8 @@ INSTANTIATE_TEST_SUITE_P(
         TableRow{kD, kS, "1e309", "", "out of range for double"},
         TableRow{kD, kS, "-1e309", "", "out of range for double"},
         TableRow{kD, kS, "4.9e-324", "5e-324", ""},
-        TableRow{kD, kS, "1e-320", "1e-320", ""},
-        TableRow{kD, kS, "2.4e-324", "0", ""}, TableRow{kD, kS, "1e-400", "0", ""},
-        TableRow{kD, kS, "-1e-400", "-0", ""},
+        TableRow{kD, kS, "1e-320", "1e-320", ""}, TableRow{kD, kS, "2.4e-324", "0", ""},
+        TableRow{kD, kS, "1e-400", "0", ""}, TableRow{kD, kS, "-1e-400", "-0", ""},
         TableRow{kD, kS, "NaN", "", "not a finite number"},
         TableRow{kD, kS, "nan", "", "not a finite number"},
         TableRow{kD, kS, "inf", "", "not a finite number"},
@@ -193,7 +193,8 @@ INSTANTIATE_TEST_SUITE_P(
         TableRow{kT, kS, "2024-05-01T12:00:00 UTC", "", "is not a timestamp"},
         TableRow{kT, kS, "1714564800", "2024-05-01T12:00:00Z", ""},
         TableRow{kT, kS, "-1", "1969-12-31T23:59:59Z", ""},
-        TableRow{kT, TimeUnit::kMillis, "1714564800123", "2024-05-01T12:00:00.123000Z", ""},
+        TableRow{kT, TimeUnit::kMillis, "1714564800123", "2024-05-01T12:00:00.123000Z",
+                 ""},
         TableRow{kT, TimeUnit::kMicros, "1714564800123456", "2024-05-01T12:00:00.123456Z",
                  ""},
         TableRow{kT, TimeUnit::kNanos, "1714564800123456789",
@@ -283,7 +284,8 @@ TEST(TimestampTest, EveryAcceptedInputRoundTrips) {
       const int64_t lo = -62135596800LL, hi = 253402300799LL;
       const int64_t s = rng() % 4 ? pick(lo, hi) : (rng() % 2 ? lo : hi) + pick(-2, 2);
       const int64_t frac = pick(0, scale - 1);
-      if (unit == TimeUnit::kNanos && (s > INT64_MAX / scale - 1 || s < INT64_MIN / scale + 1)) {
+      if (unit == TimeUnit::kNanos &&
+          (s > INT64_MAX / scale - 1 || s < INT64_MIN / scale + 1)) {
         text = absl::StrCat(s);  // beyond int64 nanoseconds: as seconds
         unit = TimeUnit::kSeconds;
       } else {

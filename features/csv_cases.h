@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace strata::features::testing {
+namespace strata::features::csv_cases {
 
 // A field as read: nullopt for an empty unquoted field (nothing), else its value
 // ("" for a quoted empty string).
@@ -146,6 +146,6 @@ inline std::vector<CsvCase> CsvCases() {
   };
 }
 
-}  // namespace strata::features::testing
+}  // namespace strata::features::csv_cases
 
 #endif  // STRATA_FEATURES_CSV_CASES_H_

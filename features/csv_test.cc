@@ -67,7 +67,7 @@ TEST(CsvRecordsTest, RefusesBrokenQuotes) {
 // What a whole file reads to: the rows after the header, or the first error as
 // "LINE: message".
 struct FileRead {
-  std::vector<testing::CsvRow> rows;
+  std::vector<csv_cases::CsvRow> rows;
   std::string error;
 };
 
@@ -97,11 +97,11 @@ FileRead ReadFile(const std::string& data, size_t block_bytes, size_t max_record
         return out;
       }
       if (!*more) break;
-      testing::CsvRow row;
+      csv_cases::CsvRow row;
       for (size_t c = 0; c < records.fields().size(); ++c) {
         const absl::string_view f = records.fields()[c];
         row.push_back(f.empty() && !records.quoted(c) ? std::nullopt
-                                                      : testing::CsvField(f));
+                                                      : csv_cases::CsvField(f));
       }
       out.rows.push_back(std::move(row));
     }
@@ -120,7 +120,7 @@ FileRead ReadFile(const std::string& data, size_t block_bytes, size_t max_record
 constexpr size_t kBlockSizes[] = {1, 2, 3, 7, 64, 1 << 20};
 
 TEST(CsvCasesTest, EveryCaseAtEveryBlockSize) {
-  const auto cases = testing::CsvCases();
+  const auto cases = csv_cases::CsvCases();
   ASSERT_GE(cases.size(), 64u);
   for (const auto& c : cases) {
     for (size_t block : kBlockSizes) {
@@ -138,7 +138,7 @@ TEST(CsvCasesTest, EveryCaseAtEveryBlockSize) {
 }
 
 TEST(CsvRecordsTest, ErrorsNameTheColumn) {
-  const FileRead got = ReadFile(testing::kCaseHeader + "\n1,10,a\"b\n", 1 << 20,
+  const FileRead got = ReadFile(csv_cases::kCaseHeader + "\n1,10,a\"b\n", 1 << 20,
                                 kDefaultMaxRecordBytes);
   EXPECT_EQ(got.error, "2: column \"s\": a quote inside an unquoted field");
 }
@@ -153,7 +153,7 @@ TEST(CsvRecordsTest, LongNamesAreCutInErrors) {
 }
 
 TEST(CsvRecordsTest, RecordsLongerThanTheLimitAreRefused) {
-  const std::string ok = testing::kCaseHeader + "\n1,10," + std::string(100, 'x') + "\n";
+  const std::string ok = csv_cases::kCaseHeader + "\n1,10," + std::string(100, 'x') + "\n";
   // The header and the row are 29 and 105 bytes long.
   EXPECT_EQ(ReadFile(ok, 1 << 20, 106).error, "");
   for (size_t block : kBlockSizes) {

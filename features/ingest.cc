@@ -787,8 +787,12 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   ASSIGN_OR_RETURN(auto source, OpenFileSource(file));
   CsvBlockReader reader(source.get(), std::max<size_t>(options.parse_block_bytes, 1),
                         options.max_record_bytes);
-  // JSON lines end at every line break: the format is known once the file starts.
-  if (options.format == InputFormat::kJsonLines) reader.set_lines_only(true);
+  // JSON lines end at every line break (a \" is no quote): the format is known from
+  // the name, else once the file starts.
+  if (options.format == InputFormat::kJsonLines ||
+      (options.format == InputFormat::kAuto && LooksLikeJsonLines(path, ""))) {
+    reader.set_lines_only(true);
+  }
   ByteBuffer first;
   auto any = reader.Next(&first);
   if (!any.ok()) {

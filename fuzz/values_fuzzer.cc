@@ -35,9 +35,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       strata::features::VALUE_TYPE_STRING, strata::features::VALUE_TYPE_BOOL,
       strata::features::VALUE_TYPE_BYTES, strata::features::VALUE_TYPE_TIMESTAMP};
   static constexpr TimeUnit kUnits[] = {TimeUnit::kSeconds, TimeUnit::kMillis,
-                                        TimeUnit::kMicros};
+                                        TimeUnit::kMicros, TimeUnit::kNanos};
   const ValueType type = kTypes[data[0] % 6];
-  const TimeUnit unit = kUnits[(data[0] / 6) % 3];
+  const TimeUnit unit = kUnits[(data[0] / 6) % 4];
   const absl::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
 
   auto value = ParseValue(text, type, unit);

@@ -337,7 +337,7 @@ TEST_P(CliBothTest, BadInputGetsOneLineErrorsAndWritesNothing) {
   const std::string before = Ok({"ls", "--json"}) + Ok({"log", "model/churn", "--json"}) +
                              Ok({"alias", "log", "model/churn", "--json"});
   const std::vector<BadCommand> cases = {
-      {{"put", "Model/x", file}, 2, "unknown kind 'Model'"},
+      {{"put", "Model/x", file}, 2, "unknown kind \"Model\""},
       {{"put", "model/x", dir_.Sub("missing.txt")}, 2, "no such file"},
       {{"put", "model/x", dir_.path()}, 2, "is a directory"},
       {{"put", "model/x@3", file}, 2, "names a version"},
@@ -348,7 +348,7 @@ TEST_P(CliBothTest, BadInputGetsOneLineErrorsAndWritesNothing) {
       {{"put", "model/x", file, "--meta", "novalue"}, 2, "--meta expects KEY=VALUE"},
       {{"put", "model/x", file, "--run", "0123456789abcdef"}, 2, "no run"},
       {{"put", "model/x", file, "--run", "XYZ"}, 2, "'XYZ' is not a run id"},
-      {{"put", "model/x", file, "--alias", "Prod"}, 2, "alias 'Prod'"},
+      {{"put", "model/x", file, "--alias", "Prod"}, 2, "alias \"Prod\""},
       {{"put", "model/x"}, 2, "file is required"},
       {{"get", "model/none"}, 2, "no artifact model/none"},
       {{"get", "model/churn@7"}, 2, "no version 7 (latest is 1)"},
@@ -469,7 +469,7 @@ TEST_P(CliBothTest, ApplyStoresChangedFeatureViewsAndRefusesBadOnes) {
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_EQ(bad.err,
             "error: " + dir_.Sub("bad.yaml") +
-                ":8:10: duration '7w' needs a unit: s, m, h or d (for example 7d)\n");
+                ":8:10: duration \"7w\" needs a unit: s, m, h or d (for example 7d)\n");
   EXPECT_EQ(Strata({"apply", dir_.Sub("missing.yaml")}).exit_code, 2);
   // Nothing of the refused applies was written.
   EXPECT_NE(Ok({"log", "featureview/customer_stats"}).find("@1 "), std::string::npos);
@@ -591,7 +591,7 @@ TEST_P(CliBothTest, GcFreesTheContentOfDeletedVersions) {
             "checked 2 versions, 1 contents, 1 chunks, 0 lineage edges, 0 aliases; read "
             "6 B: no problems\n");
   ExpectBadCommands({
-      {{"gc", "--grace", "5x"}, 2, "--grace: duration '5x'"},
+      {{"gc", "--grace", "5x"}, 2, "--grace: duration \"5x\""},
       {{"gc", "--grace", "-1h"}, 2, "--grace"},
   });
 }
@@ -631,7 +631,7 @@ TEST_P(CliBothTest, BadFeatureCommandsGetOneLineErrorsAndWriteNothing) {
        "not s, ms, us or ns"},
       {{"ingest", "customer_stats", spine, "--dataset", "Bad Name"},
        2,
-       "artifact name 'Bad Name'"},
+       "artifact name \"Bad Name\""},
       {{"historical", "--spine", spine, "--features", "customer_stats"},
        2,
        "VIEW:FEATURE"},
@@ -770,6 +770,20 @@ TEST_P(CliBothTest, TheLastAdminTokenIsRevokedOnlyOnTheStore) {
               "over HTTP (strata token create --scope admin makes one)\n");
   }
   EXPECT_EQ(Ok({"token", "revoke", "model"}), "revoked token model\n");
+}
+
+TEST_F(CliTest, ServeConnectionFlagsAreRangeChecked) {
+  ExpectBadCommands({
+      {{"serve", "--header-timeout", "0"}, 2, "--header-timeout"},
+      {{"serve", "--header-timeout", "3601"}, 2, "--header-timeout"},
+      {{"serve", "--body-timeout", "-1"}, 2, "--body-timeout"},
+      {{"serve", "--body-timeout", "86401"}, 2, "--body-timeout"},
+      {{"serve", "--max-connections", "0"}, 2, "--max-connections"},
+      {{"serve", "--max-connections", "-5"}, 2, "--max-connections"},
+      {{"serve", "--max-connections-per-address", "1000001"},
+       2,
+       "--max-connections-per-address"},
+  });
 }
 
 TEST_F(CliTest, FeaturesTrimAndFsckChecksTheOnlineTable) {

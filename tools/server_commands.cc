@@ -32,6 +32,10 @@ struct ServeArgs {
   size_t online_cache_mb = 256;
   std::string tls_cert_file, tls_key_file;
   int io_timeout_seconds = 30;
+  int header_timeout_seconds = 10;
+  int body_timeout_seconds = 60;
+  size_t max_connections = 10000;
+  size_t max_connections_per_address = 2000;
   std::string tokens_file;
   std::string backup_dir;
   bool insecure_no_auth = false;
@@ -73,6 +77,10 @@ absl::Status RunServe(const Context& ctx, const ServeArgs& a) {
   o.tls_key_file = a.tls_key_file;
   o.io_timeout_seconds = a.io_timeout_seconds;
   o.insecure_no_auth = a.insecure_no_auth;
+  o.header_timeout_seconds = a.header_timeout_seconds;
+  o.body_timeout_seconds = a.body_timeout_seconds;
+  o.max_connections = a.max_connections;
+  o.max_connections_per_address = a.max_connections_per_address;
   if (!a.quiet) {
     o.access_log = [](const std::string& line) {
       std::fprintf(stderr, "%s\n", line.c_str());
@@ -195,6 +203,22 @@ void AddServerCommands(CLI::App& app, Context& ctx) {
                 "Seconds for each read or write of a request or response, "
                 "and a keep-alive connection's idle time (default 30)")
       ->transform(IntegerIn(1, 3600, "seconds"));
+  s->add_option("--header-timeout", args->header_timeout_seconds,
+                "Seconds, 1..3600, for a whole request head; slower: 408 and closed "
+                "(default 10; plain HTTP)")
+      ->transform(IntegerIn(1, 3600, "seconds"));
+  s->add_option("--body-timeout", args->body_timeout_seconds,
+                "Seconds, 1..86400, for a request body, plus 1 per 64 KiB received; "
+                "slower: 408 and closed (default 60; plain HTTP)")
+      ->transform(IntegerIn(1, 86400, "seconds"));
+  s->add_option("--max-connections", args->max_connections,
+                "Open connections, 1..1000000; past it the longest-idle keep-alive one "
+                "closes, or 503 (default 10000; plain HTTP)")
+      ->transform(IntegerIn(1, 1'000'000));
+  s->add_option("--max-connections-per-address", args->max_connections_per_address,
+                "Open connections from one client address, 1..1000000; past it: 429 "
+                "(default 2000; plain HTTP)")
+      ->transform(IntegerIn(1, 1'000'000));
   s->add_option("--tokens", args->tokens_file,
                 "File of extra tokens, \"SCOPE TOKEN\" per line (besides the store's)");
   s->add_option(
