@@ -714,6 +714,17 @@ TEST_F(CliTest, NumericFlagsAreRangeCheckedBeforeAnythingRuns) {
        "--seed: \"-1\" is not an integer in 0..18446744073709551615"},
       {{"fsck", "--seed", "18446744073709551616"}, 2, "0..18446744073709551615"},
       {{"fsck", "--seed", "1e3"}, 2, "--seed: \"1e3\" is not an integer"},
+      {{"serve", "--max-record-bytes", "0"},
+       2,
+       "--max-record-bytes: \"0\" is not an integer in 1..1073741824 (bytes, at most 1 "
+       "GiB)"},
+      {{"ingest", "customer_stats", "-", "--max-record-bytes", "0x10"},
+       2,
+       "--max-record-bytes: \"0x10\" is not an integer in 1..1073741824"},
+      {{"historical", "--spine", "-", "--features", "customer_stats:spend_7d",
+        "--max-record-bytes", "1073741825"},
+       2,
+       "in 1..1073741824"},
   });
   // A leading zero is decimal, not octal as CLI11 alone would read it.
   ApplyAndIngestFourRows();
