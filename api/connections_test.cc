@@ -5,17 +5,13 @@
 // durations.
 #include <atomic>
 #include <chrono>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "absl/time/clock.h"
-#include "api/internal/raw_connection.h"
+#include "api/internal/testing.h"
 #include "api/server.h"
-#include "features/definitions.h"
-#include "features/feature_store.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "tests/testing.h"
@@ -41,14 +37,7 @@ class ConnectionsTest : public testing::StoreTest {
  protected:
   void SetUp() override {
     StoreTest::SetUp();
-    auto defs = features::ParseDefinitions(testing::kExampleDefinitions, "defs");
-    ASSERT_TRUE(defs.ok()) << defs.status();
-    features::FeatureStore fs(store_.get());
-    ASSERT_TRUE(fs.registry().Apply(*defs, "test", "").ok());
-    const std::string csv = dir_.Sub("stats.csv");
-    std::ofstream(csv) << "customer_id,event_timestamp,spend_7d,segment\n"
-                       << "1," << absl::ToUnixSeconds(absl::Now()) - 60 << ",12.5,gold\n";
-    ASSERT_TRUE(fs.Ingest("customer_stats", csv, features::IngestOptions()).ok());
+    ASSERT_NO_FATAL_FAILURE(internal::ServeCustomerOne(store_.get(), dir_.Sub("stats.csv")));
   }
 
   std::unique_ptr<Server> Start(ServerOptions options) {
@@ -90,12 +79,32 @@ class ConnectionsTest : public testing::StoreTest {
     return stalled;
   }
 
-  // Sends `request` on a new connection; its whole answer (empty if none came).
-  static std::string Answer(int port, const std::string& request) {
-    RawConnection c(port);
+  // Sends /healthz on new connections until one is answered 200 (the server may
+  // not have seen yet the change a test waits for), for at most 20 s; the last
+  // answer (empty if none came).
+  static std::string HealthzAnswered(int port) {
+    const auto deadline = std::chrono::steady_clock::now() + seconds(20);
     std::string received;
-    if (c.Send(request)) c.ReadUntil(seconds(5), &received, WholeResponse);
+    while (std::chrono::steady_clock::now() < deadline &&
+           received.rfind("HTTP/1.1 200", 0) != 0) {
+      RawConnection c(port);
+      received.clear();
+      if (c.Send(kHealthz)) c.ReadUntil(seconds(5), &received, WholeResponse);
+    }
     return received;
+  }
+
+  // A new connection is closed at once, after `status` naming `flag` (unless a
+  // reset loses the answer).
+  static void ExpectRefused(int port, const std::string& status, const std::string& flag) {
+    RawConnection extra(port);
+    std::string received;
+    ASSERT_TRUE(extra.WaitForClose(seconds(5), &received))
+        << "a connection past the cap stayed open";
+    if (!received.empty()) {
+      EXPECT_EQ(received.rfind("HTTP/1.1 " + status, 0), 0u) << received;
+      EXPECT_NE(received.find(flag), std::string::npos) << received;
+    }
   }
 };
 
@@ -218,25 +227,10 @@ TEST_F(ConnectionsTest, ConnectionsPerAddressAreCapped) {
   auto server = Start(options);
   const int port = server->port();
   auto idle = Idle(port, 3);
-  {
-    RawConnection extra(port);
-    std::string received;
-    ASSERT_TRUE(extra.WaitForClose(seconds(5), &received))
-        << "a fourth connection from 127.0.0.1 stayed open";
-    if (!received.empty()) {
-      EXPECT_EQ(received.rfind("HTTP/1.1 429", 0), 0u) << received;
-      EXPECT_NE(received.find("--max-connections-per-address"), std::string::npos)
-          << received;
-    }
-  }
-  // Once one closes, a new one is served (the server sees the close on its own time).
+  ExpectRefused(port, "429", "--max-connections-per-address");
+  // Once one closes, a new one is served.
   idle.pop_back();
-  const auto deadline = std::chrono::steady_clock::now() + seconds(20);
-  std::string received;
-  while (std::chrono::steady_clock::now() < deadline &&
-         received.rfind("HTTP/1.1 200", 0) != 0) {
-    received = Answer(port, kHealthz);
-  }
+  const std::string received = HealthzAnswered(port);
   EXPECT_EQ(received.rfind("HTTP/1.1 200", 0), 0u) << received;
 }
 
@@ -250,13 +244,8 @@ TEST_F(ConnectionsTest, AtTheTotalCapIdleConnectionsCloseFirst) {
     // Two connections mid-request: not idle.
     auto busy = Stalled(port, 2, "GET /healthz HTTP/1.1\r\n");
     // A fourth connection closes the idle one and is served. (Its first try may
-    // come before the idle one's worker has given it back to the loop: then 503.)
-    const auto deadline = std::chrono::steady_clock::now() + seconds(20);
-    std::string received;
-    while (std::chrono::steady_clock::now() < deadline &&
-           received.rfind("HTTP/1.1 200", 0) != 0) {
-      received = Answer(port, kHealthz);
-    }
+    // come before the idle one's thread has put it back in epoll: then 503.)
+    std::string received = HealthzAnswered(port);
     EXPECT_EQ(received.rfind("HTTP/1.1 200", 0), 0u) << received;
     received.clear();
     EXPECT_TRUE(idle[0]->WaitForClose(seconds(5), &received))
@@ -275,14 +264,7 @@ TEST_F(ConnectionsTest, AtTheTotalCapIdleConnectionsCloseFirst) {
     // None idle: the new connection is refused.
     auto server = Start(options);
     auto busy = Stalled(server->port(), 3, "GET /healthz HTTP/1.1\r\n");
-    RawConnection extra(server->port());
-    std::string received;
-    ASSERT_TRUE(extra.WaitForClose(seconds(5), &received))
-        << "a connection past the cap stayed open";
-    if (!received.empty()) {
-      EXPECT_EQ(received.rfind("HTTP/1.1 503", 0), 0u) << received;
-      EXPECT_NE(received.find("--max-connections"), std::string::npos) << received;
-    }
+    ExpectRefused(server->port(), "503", "--max-connections");
   }
 }
 
