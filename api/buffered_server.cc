@@ -30,19 +30,19 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-// A worker's receives ask for this much.
+// A receive asks for this much.
 constexpr size_t kReceiveBytes = 16 << 10;
 // Output gathered past this is sent at once.
 constexpr size_t kOutputBytes = 64 << 10;
 // A request head longer than this gets 431 (httplib allows 8 KiB per line).
 constexpr size_t kMaxHeadBytes = 64 << 10;
-// A body up to this long is read by the loop before the request goes to a worker.
-constexpr size_t kLoopBodyBytes = 64 << 10;
+// A body up to this long is read without blocking, from epoll, before the request
+// is served.
+constexpr size_t kWaitedBodyBytes = 64 << 10;
 // The body deadline grows by a second per this many bytes received, so a large
 // upload at a fair rate is never cut off.
 constexpr double kBodyBytesPerSecond = 64 << 10;
-// Accepts per wake-up of the loop, so that a flood of connections does not starve
-// the requests of the connections it has.
+// Accepts per wake-up, so that a flood of connections does not hold a thread long.
 constexpr int kAcceptsPerWake = 64;
 // Out of file descriptors with no idle connection to close: accepts pause so long.
 constexpr milliseconds kAcceptPause{100};
@@ -52,7 +52,7 @@ constexpr milliseconds kAcceptPause{100};
 // thread per connection: through epoll, a request went to another, cold thread
 // (batch-1 online lookups over one connection: p50 39 -> 56 us).
 constexpr milliseconds kLinger{1};
-// The loop's longest sleep; no timeout is shorter.
+// A thread's longest sleep in epoll; no timeout is shorter.
 constexpr milliseconds kLongestSleep{1000};
 
 // "IP", port of a socket address, as httplib reports them.
@@ -72,7 +72,7 @@ void Describe(const sockaddr_storage& addr, std::string& ip, int& port) {
   ip = text;
 }
 
-// A whole answer the loop sends itself before closing a connection.
+// A whole answer sent by the server itself before it closes a connection.
 std::string Refusal(int status, const char* reason, absl::StatusCode code,
                     absl::string_view message) {
   const std::string body = ErrorJson(code, message);
@@ -83,7 +83,7 @@ std::string Refusal(int status, const char* reason, absl::StatusCode code,
 
 int64_t Seconds(milliseconds d) { return d.count() / 1000; }
 
-// The bytes a request needs in the buffer before it goes to a worker, given its
+// The bytes a request needs in the buffer before it is served, given its
 // whole `head` (request line and headers, up to the blank line): its head and, for
 // a small body of known length, the body. A request that streams its body
 // (chunked), waits for "100 Continue", or has a large body goes with its head only.
@@ -110,7 +110,7 @@ size_t RequestBytes(absl::string_view head) {
       length = n;
     }
   }
-  if (!length || *length > kLoopBodyBytes) return head.size();
+  if (!length || *length > kWaitedBodyBytes) return head.size();
   return head.size() + *length;
 }
 
@@ -177,8 +177,8 @@ struct BufferedServer::Connection {
 
 namespace {
 
-// A connection's stream on a worker: see buffered_server.h. Reads come from the
-// connection's buffer, refilled by one recv when empty; the socket is non-blocking,
+// A connection's stream while a thread serves it: see buffered_server.h. Reads come from
+// the connection's buffer, refilled by one recv when empty; the socket is non-blocking,
 // so a receive waits in poll for at most the I/O timeout and never past the
 // request's body deadline.
 class ConnectionStream final : public httplib::Stream {
@@ -262,8 +262,8 @@ class ConnectionStream final : public httplib::Stream {
       if (n >= 0) return n;
       if (errno == EINTR) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) break;
-      const auto left = std::min<Clock::duration>(deadline_ - Clock::now(),
-                                                  limits_.io_timeout);
+      const auto left =
+          std::min<Clock::duration>(deadline_ - Clock::now(), limits_.io_timeout);
       const auto wait = std::chrono::ceil<milliseconds>(left).count();
       pollfd p{c_.sock, POLLIN, 0};
       if (wait <= 0 || poll(&p, 1, static_cast<int>(wait)) == 0) break;
@@ -323,7 +323,7 @@ absl::Status BufferedServer::Serve() {
   wake_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (epoll_ < 0 || wake_ < 0) {
     return absl::InternalError(
-        absl::StrCat("cannot create the server's event loop: ", std::strerror(errno)));
+        absl::StrCat("cannot create the server's epoll set: ", std::strerror(errno)));
   }
   // httplib listens with a backlog of 5: a burst of clients would wait out SYN
   // retransmissions.

@@ -37,7 +37,8 @@ class ConnectionsTest : public testing::StoreTest {
  protected:
   void SetUp() override {
     StoreTest::SetUp();
-    ASSERT_NO_FATAL_FAILURE(internal::ServeCustomerOne(store_.get(), dir_.Sub("stats.csv")));
+    ASSERT_NO_FATAL_FAILURE(
+        internal::ServeCustomerOne(store_.get(), dir_.Sub("stats.csv")));
   }
 
   std::unique_ptr<Server> Start(ServerOptions options) {
@@ -96,7 +97,8 @@ class ConnectionsTest : public testing::StoreTest {
 
   // A new connection is closed at once, after `status` naming `flag` (unless a
   // reset loses the answer).
-  static void ExpectRefused(int port, const std::string& status, const std::string& flag) {
+  static void ExpectRefused(int port, const std::string& status,
+                            const std::string& flag) {
     RawConnection extra(port);
     std::string received;
     ASSERT_TRUE(extra.WaitForClose(seconds(5), &received))
@@ -311,8 +313,9 @@ TEST_F(ConnectionsTest, RequestsInPiecesAndPipelinedAreAnsweredInOrder) {
   EXPECT_EQ(received.rfind("HTTP/1.1 200", 0), 0u) << received;
   // The body split too.
   ASSERT_TRUE(c.Send(online.substr(40, online.size() - 45)));
-  ASSERT_TRUE(c.Send(online.substr(online.size() - 5) +
-                     "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
+  ASSERT_TRUE(
+      c.Send(online.substr(online.size() - 5) +
+             "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
   received.clear();
   ASSERT_TRUE(c.WaitForClose(seconds(5), &received));
   const size_t second = received.find("\"PRESENT\"");

@@ -296,14 +296,15 @@ absl::Status CheckConnectionOptions(const ServerOptions& o) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, " ", value, " is not 1..", most, " (", flag, ")"));
   };
-  RETURN_IF_ERROR(in_range(o.io_timeout_seconds, 3600, "the I/O timeout (s)",
-                           "--io-timeout"));
+  RETURN_IF_ERROR(
+      in_range(o.io_timeout_seconds, 3600, "the I/O timeout (s)", "--io-timeout"));
   RETURN_IF_ERROR(in_range(o.header_timeout_seconds, 3600, "the header timeout (s)",
                            "--header-timeout"));
-  RETURN_IF_ERROR(in_range(o.body_timeout_seconds, 86400, "the body timeout (s)",
-                           "--body-timeout"));
-  RETURN_IF_ERROR(in_range(static_cast<int64_t>(std::min<size_t>(o.max_connections, INT64_MAX)),
-                           1'000'000, "the connection cap", "--max-connections"));
+  RETURN_IF_ERROR(
+      in_range(o.body_timeout_seconds, 86400, "the body timeout (s)", "--body-timeout"));
+  RETURN_IF_ERROR(
+      in_range(static_cast<int64_t>(std::min<size_t>(o.max_connections, INT64_MAX)),
+               1'000'000, "the connection cap", "--max-connections"));
   return in_range(
       static_cast<int64_t>(std::min<size_t>(o.max_connections_per_address, INT64_MAX)),
       1'000'000, "the per-address connection cap", "--max-connections-per-address");
@@ -319,8 +320,8 @@ size_t AllowedConnections(size_t wanted) {
   if (getrlimit(RLIMIT_NOFILE, &files) != 0) return wanted;
   const rlim_t needed = static_cast<rlim_t>(wanted) + kFilesKept;
   if (files.rlim_cur != RLIM_INFINITY && files.rlim_cur < needed) {
-    files.rlim_cur = files.rlim_max == RLIM_INFINITY ? needed
-                                                     : std::min(needed, files.rlim_max);
+    files.rlim_cur =
+        files.rlim_max == RLIM_INFINITY ? needed : std::min(needed, files.rlim_max);
     setrlimit(RLIMIT_NOFILE, &files);
     getrlimit(RLIMIT_NOFILE, &files);
   }

@@ -87,7 +87,8 @@ class TlsTest : public testing::StoreTest {
  protected:
   void SetUp() override {
     StoreTest::SetUp();
-    ASSERT_NO_FATAL_FAILURE(internal::ServeCustomerOne(store_.get(), dir_.Sub("stats.csv")));
+    ASSERT_NO_FATAL_FAILURE(
+        internal::ServeCustomerOne(store_.get(), dir_.Sub("stats.csv")));
     cert_ = dir_.Sub("cert.pem");
     key_ = dir_.Sub("key.pem");
     WriteSelfSignedCert(cert_, key_);

@@ -40,9 +40,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
-#include <cstdint>
 #include <set>
 #include <string>
 #include <thread>
@@ -127,7 +127,7 @@ class BufferedServer : public httplib::Server {
   int wake_ = -1;  // an eventfd, written by Stop
   std::vector<std::thread> threads_;
   std::atomic<int> waiting_{0};  // threads in epoll_wait
-  std::mutex stop_mu_;  // serializes Stop
+  std::mutex stop_mu_;           // serializes Stop
 
   std::mutex mu_;
   std::atomic<bool> stopping_{false};  // set under mu_
@@ -136,7 +136,7 @@ class BufferedServer : public httplib::Server {
   std::unordered_map<std::string, size_t> per_address_;  // guarded by mu_
   Deadlines deadlines_;  // every connection waiting for a request; guarded by mu_
   Deadlines idle_;       // keep-alive ones without a byte of their next request; mu_
-  bool accept_paused_ = false;  // out of file descriptors; guarded by mu_
+  bool accept_paused_ = false;       // out of file descriptors; guarded by mu_
   Clock::time_point accept_resume_;  // guarded by mu_
 };
 
