@@ -22,12 +22,14 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "api/features_api.pb.h"
+#include "api/internal/json_body.h"
 #include "api/internal/routes.h"
 #include "features/csv.h"
 #include "features/definitions.h"
 #include "features/scratch.h"
 #include "simdjson.h"
 #include "store/digest.h"
+#include "store/excerpt.h"
 #include "store/internal/records.h"
 #include "store/json_writer.h"
 #include "store/ref.h"
@@ -335,6 +337,7 @@ absl::Status Ingest(const RouteContext& ctx, const httplib::Request& req,
       req.has_param("source") ? req.get_param_value("source") : std::string("body");
   options.creator = Creator(req);
   options.message = req.get_param_value("message");
+  options.max_record_bytes = ctx.options->max_record_bytes;
   ASSIGN_OR_RETURN(features::IngestResult r,
                    ctx.features->Ingest(view, file->path(), options));
   if (WantsProtobuf(req)) {
@@ -470,6 +473,9 @@ absl::StatusOr<SpineLines> JsonSpineToCsv(const ScratchFile& in, ScratchFile& ou
     for (const auto field : columns) is_columns = is_columns && field.value.is_array();
   }
   if (is_columns) {
+    if (absl::Status s = CheckNoDuplicateKeys(doc); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("the spine: ", s.message()));
+    }
     std::vector<std::pair<std::string_view, simdjson::dom::array>> cols;
     for (const auto field : columns) {
       cols.emplace_back(field.key, field.value.get_array().value());
@@ -479,8 +485,8 @@ absl::StatusOr<SpineLines> JsonSpineToCsv(const ScratchFile& in, ScratchFile& ou
     for (const auto& [name, values] : cols) {
       if (values.size() != n) {
         return absl::InvalidArgumentError(
-            absl::StrCat("spine column ", Sv(name), " has ", values.size(),
-                         " values, but ", Sv(cols.front().first), " has ", n));
+            absl::StrCat("spine column ", Excerpt(Sv(name)), " has ", values.size(),
+                         " values, but ", Excerpt(Sv(cols.front().first)), " has ", n));
       }
       if (!csv.empty()) csv.push_back(',');
       features::AppendCsvField(Sv(name), false, &csv);
@@ -496,7 +502,7 @@ absl::StatusOr<SpineLines> JsonSpineToCsv(const ScratchFile& in, ScratchFile& ou
         auto field = AppendJsonField(*at[c], &csv);
         if (!field.ok()) {
           return absl::InvalidArgumentError(
-              absl::StrCat("spine column ", Sv(cols[c].first), "[", row,
+              absl::StrCat("spine column ", Excerpt(Sv(cols[c].first)), "[", row,
                            "]: ", field.status().message()));
         }
         breaks += *field;
@@ -527,11 +533,8 @@ absl::StatusOr<SpineLines> JsonSpineToCsv(const ScratchFile& in, ScratchFile& ou
     const auto bad = [&](absl::string_view what) {
       return absl::InvalidArgumentError(absl::StrCat("spine line ", line, ": ", what));
     };
-    simdjson::dom::object object;
-    if (parser.parse(record.data(), record.size()).get(doc) ||
-        doc.get_object().get(object)) {
-      return bad("not a JSON object");
-    }
+    ASSIGN_OR_RETURN(simdjson::dom::object object,
+                     ParseJsonObject(parser, record, absl::StrCat("spine line ", line)));
     if (names.empty()) {
       for (const auto field : object) {
         names.emplace_back(field.key);
@@ -546,11 +549,11 @@ absl::StatusOr<SpineLines> JsonSpineToCsv(const ScratchFile& in, ScratchFile& ou
     for (const auto field : object) {
       const auto it = std::find(names.begin(), names.end(), field.key);
       if (it == names.end()) {
-        return bad(
-            absl::StrCat("key ", Sv(field.key), " is not a key of the first line"));
+        return bad(absl::StrCat("key ", Excerpt(Sv(field.key)),
+                                " is not a key of the first line"));
       }
       if (seen[it - names.begin()]) {
-        return bad(absl::StrCat("key ", Sv(field.key), " appears twice"));
+        return bad(absl::StrCat("key ", Excerpt(Sv(field.key)), " appears twice"));
       }
       seen[it - names.begin()] = true;
       values[it - names.begin()] = field.value;
@@ -562,7 +565,8 @@ absl::StatusOr<SpineLines> JsonSpineToCsv(const ScratchFile& in, ScratchFile& ou
       if (!seen[c]) continue;  // null
       auto field = AppendJsonField(values[c], &csv);
       if (!field.ok())
-        return bad(absl::StrCat("key ", names[c], ": ", field.status().message()));
+        return bad(
+            absl::StrCat("key ", Excerpt(names[c]), ": ", field.status().message()));
       breaks += *field;
     }
     csv.push_back('\n');
@@ -695,7 +699,8 @@ absl::Status ResultToJsonLines(const RouteContext& ctx,
                                const features::HistoricalResult& result,
                                const ScratchFile& csv, ScratchFile& out) {
   ASSIGN_OR_RETURN(auto source, OpenFileSource(csv.path()));
-  features::CsvBlockReader reader(source.get(), 4 << 20);
+  // The result's records are the spine's plus the features: longer than its limit.
+  features::CsvBlockReader reader(source.get(), 4 << 20, features::kMaxMaxRecordBytes);
   features::ByteBuffer block;
   std::vector<std::string> names;
   std::vector<std::optional<ValueType>> types;
@@ -703,7 +708,7 @@ absl::Status ResultToJsonLines(const RouteContext& ctx,
   while (true) {
     ASSIGN_OR_RETURN(bool more, reader.Next(&block));
     if (!more) break;
-    features::CsvRecords records(block.view());
+    features::CsvRecords records(block.view(), nullptr, features::kMaxMaxRecordBytes);
     if (names.empty()) {
       ASSIGN_OR_RETURN(bool any, records.Next());
       if (!any) break;
@@ -729,19 +734,18 @@ absl::Status ResultToJsonLines(const RouteContext& ctx,
   return absl::OkStatus();
 }
 
-// The first record of the CSV in `file`: its column names. None when it has none.
-absl::StatusOr<std::vector<std::string>> CsvHeader(const ScratchFile& file) {
+// The column names of the CSV in `file`. None when its header is bad: the spine
+// reader then says what is wrong.
+absl::StatusOr<std::vector<std::string>> CsvHeader(const ScratchFile& file,
+                                                   size_t max_record_bytes) {
   ASSIGN_OR_RETURN(auto source, OpenFileSource(file.path()));
-  features::CsvBlockReader reader(source.get(), 1 << 20);
+  features::CsvBlockReader reader(source.get(), 1 << 20, max_record_bytes);
   features::ByteBuffer block;
-  ASSIGN_OR_RETURN(bool any, reader.Next(&block));
-  std::vector<std::string> names;
-  if (!any) return names;
-  features::CsvRecords records(block.view());
-  auto first = records.Next();
-  if (!first.ok() || !*first) return names;  // the spine reader says what is wrong
-  for (absl::string_view f : records.fields()) names.emplace_back(f);
-  return names;
+  auto any = reader.Next(&block);
+  if (!any.ok() || !*any) return std::vector<std::string>();
+  auto header = features::ReadCsvHeader(reader, &block, max_record_bytes);
+  if (!header.ok()) return std::vector<std::string>();
+  return std::move(header->names);
 }
 
 // ---------------------------------------------------------------------------------
@@ -781,6 +785,7 @@ absl::Status Historical(const RouteContext& ctx, const httplib::Request& req,
   ASSIGN_OR_RETURN(request.created_cutoff, BoolParam(req, "created_cutoff", false));
   ASSIGN_OR_RETURN(request.full_names, BoolParam(req, "full_names", false));
   request.max_spine_rows = ctx.options->max_spine_rows;
+  request.max_record_bytes = ctx.options->max_record_bytes;
   bool json_lines = AcceptsJsonLines(req);
   if (req.has_param("format")) {
     const std::string format = req.get_param_value("format");
@@ -847,7 +852,8 @@ absl::Status Historical(const RouteContext& ctx, const httplib::Request& req,
   }
   if (json_lines) {
     // A JSON object cannot hold a spine column and a feature of the same name.
-    ASSIGN_OR_RETURN(std::vector<std::string> names, CsvHeader(*spine));
+    ASSIGN_OR_RETURN(std::vector<std::string> names,
+                     CsvHeader(*spine, request.max_record_bytes));
     for (const std::string& ref : request.features) {
       const size_t colon = ref.find(':');
       const std::string name =
@@ -980,13 +986,16 @@ absl::StatusOr<features::Value> PushValue(simdjson::dom::element v, ValueType ty
     return absl::InvalidArgumentError(absl::StrCat("expected ", what));
   };
   std::string_view s;
-  int64_t i;
   switch (type) {
     case features::VALUE_TYPE_INT64:
       if (jt == element_type::INT64) return features::Value(v.get_int64().value());
+      if (jt == element_type::UINT64) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(v.get_uint64().value(), " is out of range for int64"));
+      }
       // A join key may be a string holding an integer, as in online lookups.
-      if (is_key && !v.get_string().get(s) && absl::SimpleAtoi(Sv(s), &i)) {
-        return features::Value(i);
+      if (is_key && !v.get_string().get(s)) {
+        return features::ParseValue(Sv(s), type, unit);
       }
       return expected(is_key ? "an int64 (or a string holding one)" : "an int64");
     case features::VALUE_TYPE_DOUBLE:
@@ -999,9 +1008,14 @@ absl::StatusOr<features::Value> PushValue(simdjson::dom::element v, ValueType ty
       if (jt == element_type::BOOL) return features::Value(v.get_bool().value());
       return expected("true or false");
     case features::VALUE_TYPE_TIMESTAMP: {
-      absl::StatusOr<features::Micros> t = expected("an RFC 3339 string or an integer");
+      absl::StatusOr<features::Micros> t = expected("an ISO 8601 string or an integer");
       if (jt == element_type::INT64) {
         t = features::ParseTimestamp(absl::StrCat(v.get_int64().value()), unit);
+      } else if (jt == element_type::UINT64) {
+        t = features::ParseTimestamp(absl::StrCat(v.get_uint64().value()), unit);
+      } else if (jt == element_type::DOUBLE) {
+        t = absl::InvalidArgumentError(absl::StrCat(
+            "not a whole number of ", features::TimeUnitName(unit), " since the epoch"));
       } else if (!v.get_string().get(s)) {
         t = features::ParseTimestamp(Sv(s), unit);
       }
@@ -1025,13 +1039,7 @@ absl::StatusOr<PushRequest> ParsePushRequest(const RouteContext& ctx,
     return absl::InvalidArgumentError(what);
   };
   simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (auto error = parser.parse(body).get(doc); error) {
-    return bad(absl::StrCat("the body is not valid JSON (",
-                            simdjson::error_message(error), ")"));
-  }
-  simdjson::dom::object obj;
-  if (doc.get_object().get(obj)) return bad("the body is not a JSON object");
+  ASSIGN_OR_RETURN(simdjson::dom::object obj, ParseJsonObject(parser, body));
   PushRequest out;
   simdjson::dom::object df;
   bool have_df = false, have_view = false;

@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "api/internal/json_body.h"
 #include "api/internal/routes.h"
 #include "api/online.pb.h"
 #include "simdjson.h"
@@ -48,15 +49,9 @@ absl::StatusOr<std::vector<features::Value>*> AddEntityColumn(OnlineRequest& req
 
 absl::StatusOr<OnlineRequest> ParseJsonRequest(const std::string& body,
                                                size_t max_entities) {
-  // The whole document is validated (trailing text included) before it is read.
+  // The whole document is validated (trailing text, keys twice) before it is read.
   thread_local simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (auto error = parser.parse(body).get(doc); error) {
-    return BadRequest(absl::StrCat("the body is not valid JSON (",
-                                   simdjson::error_message(error), ")"));
-  }
-  simdjson::dom::object obj;
-  if (doc.get_object().get(obj)) return BadRequest("the body is not a JSON object");
+  ASSIGN_OR_RETURN(simdjson::dom::object obj, ParseJsonObject(parser, body));
   OnlineRequest out;
   bool have_features = false, have_entities = false;
   for (const auto field : obj) {
@@ -94,8 +89,9 @@ absl::StatusOr<OnlineRequest> ParseJsonRequest(const std::string& body,
           std::string_view s;
           if (value.is_number()) {
             if (value.get_int64().get(n)) {
-              return BadRequest(absl::StrCat("entities.", name, "[", column->size(),
-                                             "] is not an int64"));
+              return BadRequest(absl::StrCat(
+                  "entities.", name, "[", column->size(), "] is not an int64",
+                  value.is_uint64() ? " (out of range for int64)" : " (a whole number)"));
             }
             column->emplace_back(n);
           } else if (!value.get_string().get(s)) {

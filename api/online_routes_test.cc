@@ -376,15 +376,47 @@ TEST_F(OnlineRoutesTest, BadProtobufBodiesGetJsonErrors) {
   EXPECT_EQ(r->status, 200);
 }
 
-TEST_F(OnlineRoutesTest, JsonJoinKeyTwiceIsRefused) {
+// A key twice anywhere in the body is refused (simdjson keeps both; the route read
+// them in order and merged them).
+TEST_F(OnlineRoutesTest, JsonKeyTwiceIsRefused) {
   auto r = Post("/get-online-features",
                 "{\"features\":[\"customer_stats:spend_7d\"],"
                 "\"entities\":{\"customer_id\":[1],\"customer_id\":[2]}}",
                 "application/json", false);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 400);
-  EXPECT_NE(r->body.find("join key customer_id is given twice"), std::string::npos)
+  EXPECT_NE(
+      r->body.find(R"(the body: key \"customer_id\" appears twice in \"entities\")"),
+      std::string::npos)
       << r->body;
+  for (
+      const char* body :
+      {R"({"features":["customer_stats:spend_7d"],"features":["customer_stats:segment"],)"
+       R"("entities":{"customer_id":[1]}})",
+       R"({"full_feature_names":true,"features":["customer_stats:spend_7d"],)"
+       R"("entities":{"customer_id":[1]},"full_feature_names":false})"}) {
+    r = Post("/get-online-features", body, "application/json", false);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << body;
+    EXPECT_NE(r->body.find("appears twice"), std::string::npos) << r->body;
+  }
+}
+
+TEST_F(OnlineRoutesTest, JsonEntityNumbersSayWhyTheyAreNotInt64) {
+  for (const auto& [value, message] : std::vector<std::pair<std::string, std::string>>{
+           {"9223372036854775808", "is not an int64 (out of range for int64)"},
+           {"1.5", "is not an int64 (a whole number)"},
+           {"1e3", "is not an int64 (a whole number)"}}) {
+    auto r =
+        Post("/get-online-features",
+             R"({"features":["customer_stats:spend_7d"],"entities":{"customer_id":[)" +
+                 value + "]}}",
+             "application/json", false);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << value;
+    EXPECT_NE(r->body.find("entities.customer_id[0] " + message), std::string::npos)
+        << r->body;
+  }
 }
 
 TEST(OnlineResponseJsonTest, DoublesAreWrittenAsToChars) {

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/api.pb.h"
+#include "api/internal/json_body.h"
 #include "api/internal/routes.h"
 #include "simdjson.h"
 #include "store/json_writer.h"
@@ -28,27 +29,12 @@ absl::Status WriteRun(const httplib::Request& req, httplib::Response& res,
   return absl::OkStatus();
 }
 
-// Parses `body` as one JSON object. Errors: InvalidArgument.
-absl::StatusOr<simdjson::dom::object> ParseObject(simdjson::dom::parser& parser,
-                                                  const std::string& body) {
-  simdjson::dom::element doc;
-  if (auto error = parser.parse(body).get(doc); error) {
-    return absl::InvalidArgumentError(absl::StrCat("the body is not valid JSON (",
-                                                   simdjson::error_message(error), ")"));
-  }
-  simdjson::dom::object obj;
-  if (doc.get_object().get(obj)) {
-    return absl::InvalidArgumentError("the body is not a JSON object");
-  }
-  return obj;
-}
-
 // POST /v1/runs, scope write. Body: {"name":..., "params":{K:V}, "inputs":[REF]}.
 absl::Status StartRun(const RouteContext& ctx, const httplib::Request& req,
                       httplib::Response& res) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
   simdjson::dom::parser parser;
-  ASSIGN_OR_RETURN(simdjson::dom::object obj, ParseObject(parser, req.body));
+  ASSIGN_OR_RETURN(simdjson::dom::object obj, ParseJsonObject(parser, req.body));
   NewRun run;
   run.creator = Creator(req);
   for (const auto field : obj) {
@@ -97,7 +83,7 @@ absl::Status LogMetrics(const RouteContext& ctx, const httplib::Request& req,
                         httplib::Response& res) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
   simdjson::dom::parser parser;
-  ASSIGN_OR_RETURN(simdjson::dom::object obj, ParseObject(parser, req.body));
+  ASSIGN_OR_RETURN(simdjson::dom::object obj, ParseJsonObject(parser, req.body));
   std::map<std::string, double> metrics;
   for (const auto field : obj) {
     double d;

@@ -288,6 +288,9 @@ absl::Status CheckTlsFiles(const std::string& cert_file, const std::string& key_
   return absl::OkStatus();
 }
 
+// 127.0.0.0/8: only this machine can connect.
+bool IsLoopback(const std::string& host) { return absl::StartsWith(host, "127."); }
+
 // The connection options' ranges. Errors: InvalidArgument naming the flag.
 absl::Status CheckConnectionOptions(const ServerOptions& o) {
   const auto in_range = [](int64_t value, int64_t most, const char* what,
@@ -368,6 +371,11 @@ struct Server::Impl {
   std::unique_ptr<features::FeatureStore> features;
   // Replaced whole when a token route changes the tokens; read per request.
   std::shared_ptr<const TokenVerifier> tokens = std::make_shared<TokenVerifier>();
+  std::mutex tokens_mu;       // orders reloads, so that the last one stored is the newest
+  TokenVerifier file_tokens;  // --tokens, read once by Start
+  // Decided by Start and fixed while the server runs: revoking every token must
+  // leave the server locked, never open.
+  bool authenticating = false;
   std::unique_ptr<httplib::Server> http;         // an SSLServer with TLS
   internal::BufferedServer* buffered = nullptr;  // `http` without TLS
   Metrics metrics;
@@ -376,10 +384,10 @@ struct Server::Impl {
   internal::RouteContext context;
 
   // Whether `req` may use a route of scope `needed`: /healthz always; the rest with
-  // a token of that scope or above when the server has tokens.
+  // a token of that scope or above when the server authenticates.
   absl::Status Authorize(const httplib::Request& req, Scope needed) const {
+    if (!authenticating || req.path == "/healthz") return absl::OkStatus();
     const std::shared_ptr<const TokenVerifier> verifier = std::atomic_load(&tokens);
-    if (verifier->empty() || req.path == "/healthz") return absl::OkStatus();
     const std::string header = req.get_header_value("Authorization");
     if (!absl::StartsWith(header, "Bearer ")) {
       return absl::UnauthenticatedError(
@@ -394,14 +402,12 @@ struct Server::Impl {
     return absl::OkStatus();
   }
 
-  // Loads the store's tokens and those of --tokens.
+  // Loads the store's tokens, besides those of --tokens.
   absl::Status LoadTokens() {
-    auto verifier = std::make_shared<TokenVerifier>();
+    std::lock_guard lock(tokens_mu);
+    auto verifier = std::make_shared<TokenVerifier>(file_tokens);
     ASSIGN_OR_RETURN(auto stored, TokenStore(store).Digests());
     for (auto& [sha256, scope] : stored) verifier->Add(std::move(sha256), scope);
-    if (!options.tokens_file.empty()) {
-      RETURN_IF_ERROR(verifier->AddFile(options.tokens_file));
-    }
     std::atomic_store(&tokens, std::shared_ptr<const TokenVerifier>(std::move(verifier)));
     return absl::OkStatus();
   }
@@ -409,6 +415,7 @@ struct Server::Impl {
   void Routes() {
     context.store = store;
     context.reload_tokens = [this] { return LoadTokens(); };
+    context.authenticating = authenticating;
     context.features = features.get();
     context.options = &options;
     context.authorize = [this](const httplib::Request& req, Scope needed) {
@@ -544,7 +551,15 @@ absl::Status Server::Start() {
     s.buffered = buffered.get();
     s.http = std::move(buffered);
   }
+  if (!o.tokens_file.empty()) RETURN_IF_ERROR(s.file_tokens.AddFile(o.tokens_file));
   RETURN_IF_ERROR(s.LoadTokens());
+  s.authenticating = !s.tokens->empty();
+  if (!s.authenticating && !IsLoopback(o.host) && !o.insecure_no_auth) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "refusing to listen on ", o.host,
+        " without tokens; create one (strata token create), use a loopback address, "
+        "or --insecure-no-auth"));
+  }
   features::FeatureStoreOptions fs_options;
   fs_options.online_cache_bytes = o.online_cache_bytes;
   s.features = std::make_unique<features::FeatureStore>(s.store, fs_options);
@@ -577,7 +592,7 @@ absl::Status Server::Start() {
 
 int Server::port() const { return impl_->port; }
 
-bool Server::authenticating() const { return !std::atomic_load(&impl_->tokens)->empty(); }
+bool Server::authenticating() const { return impl_->authenticating; }
 
 void Server::Stop() {
   if (impl_->buffered != nullptr) impl_->buffered->Stop();

@@ -36,6 +36,9 @@ struct ServerOptions {
   size_t online_cache_bytes = 256 << 20;
   // Most spine rows in one historical request; past it: 413. Default 10,000,000.
   size_t max_spine_rows = 10'000'000;
+  // Longest CSV record or JSON line of an ingest body or spine, 1 byte to 1 GiB;
+  // longer: 413 naming the line. Default 16 MiB.
+  size_t max_record_bytes = size_t{16} << 20;
   // PEM files of the certificate (chain, leaf first) and its unencrypted private
   // key: with both, the server speaks HTTPS only (a plain-HTTP client gets no
   // answer). Default empty: plain HTTP. Start reads them once: a renewed
@@ -66,11 +69,17 @@ struct ServerOptions {
   // take more than a fifth of the default total; a load test from one machine may
   // need more.
   size_t max_connections_per_address = 2000;
-  // A file of extra tokens, "SCOPE TOKEN" per line (TokenVerifier::AddFile). With
-  // these or tokens in the store, every route but /healthz needs
+  // A file of extra tokens, "SCOPE TOKEN" per line (TokenVerifier::AddFile), read
+  // once by Start (a changed file needs a restart). With
+  // these or tokens in the store at Start, every route but /healthz needs
   // "Authorization: Bearer TOKEN" (401 without a valid one, 403 with too small a
-  // scope); with none, requests need no token.
+  // scope) until the server stops, even once every stored token is revoked; with
+  // none at Start, requests need no token until a restart, and POST /v1/tokens is
+  // refused (409).
   std::string tokens_file;
+  // Allows serving without tokens on an address other than 127.0.0.0/8 (Start
+  // refuses it otherwise). It never turns off the tokens there are. Default false.
+  bool insecure_no_auth = false;
   // Where POST /v1/backups writes backups (Store::Backup), each in a directory
   // named by the request under this one. Empty (the default): the server takes no
   // backups.
@@ -90,7 +99,7 @@ class Server {
 
   // Binds and serves on background threads. Call once.
   // Errors: InvalidArgument for a bad option: a port, a timeout or a connection cap
-  // out of range,
+  // out of range, no tokens on a non-loopback host without insecure_no_auth,
   // only one of the TLS files, a TLS file that cannot be read, holds no PEM
   // certificate or unencrypted key, or a key that does not match the certificate
   // (each naming the file); Unavailable when the address cannot be bound; Internal
@@ -98,7 +107,8 @@ class Server {
   absl::Status Start();
   // The port bound (after Start).
   int port() const;
-  // Whether requests need a token (after Start).
+  // Whether requests need a token: decided by Start (tokens in the store or the
+  // tokens file), fixed until the server stops.
   bool authenticating() const;
   // Stops accepting connections, closes idle keep-alive connections (plain HTTP),
   // and returns once the requests in progress have been answered.

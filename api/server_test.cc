@@ -1,6 +1,7 @@
 #include "api/server.h"
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <mutex>
@@ -466,6 +467,139 @@ TEST_F(ServerTest, TokensGuardEveryRouteButHealthz) {
   metrics = c.Get("/metrics", {{"Authorization", "Bearer " + *stored}});
   ASSERT_TRUE(metrics);
   EXPECT_EQ(metrics->status, 200);
+}
+
+// Restarts the server on `host` with `tokens_file` (empty: none).
+void Restart(std::unique_ptr<Server>& server, Store* store, const std::string& host,
+             const std::string& tokens_file) {
+  server.reset();
+  ServerOptions options;
+  options.host = host;
+  options.port = 0;
+  options.tokens_file = tokens_file;
+  server = std::make_unique<Server>(store, options);
+  const absl::Status started = server->Start();
+  ASSERT_TRUE(started.ok()) << started;
+}
+
+TEST_F(ServerTest, RevokingTokensOverHttpNeverOpensTheServer) {
+  // A non-loopback listener with the store's tokens only. It used to fall open once
+  // they were all revoked ("no tokens" was checked at request time), and then handed
+  // anyone an admin token.
+  client_.reset();
+  TokenStore tokens(store_.get());
+  auto admin = tokens.Create(Scope::kAdmin, "ops", "test");
+  auto reader = tokens.Create(Scope::kRead, "model", "test");
+  ASSERT_TRUE(admin.ok() && reader.ok());
+  Restart(server_, store_.get(), "0.0.0.0", "");
+  ASSERT_TRUE(server_->authenticating());
+  httplib::Client c("127.0.0.1", server_->port());
+  const httplib::Headers auth = {{"Authorization", "Bearer " + *admin}};
+  auto r = c.Delete("/v1/tokens/model", auth);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  // The store's last admin token stays, and the answer says how to recover.
+  r = c.Delete("/v1/tokens/ops", auth);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 409) << r->body;
+  EXPECT_NE(r->body.find("FAILED_PRECONDITION"), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find("strata token create --scope admin"), std::string::npos)
+      << r->body;
+  EXPECT_TRUE(server_->authenticating());
+  auto anonymous = c.Get("/v1/artifacts");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401) << anonymous->body;
+  // The revoked token counts no more, from the next request.
+  auto old = c.Get("/v1/artifacts", {{"Authorization", "Bearer " + *reader}});
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->status, 401) << old->body;
+  // No one makes themselves an admin token without one.
+  auto minted = c.Post("/v1/tokens?scope=admin", "", "text/plain");
+  ASSERT_TRUE(minted);
+  EXPECT_EQ(minted->status, 401) << minted->body;
+  // With a second admin token, the first may go; then the second is the last.
+  auto created = c.Post("/v1/tokens?scope=admin&name=ops2", auth, "", "text/plain");
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  r = c.Delete("/v1/tokens/ops", auth);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  auto list = tokens.List();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].name, "ops2");
+
+  // An admin token in --tokens FILE does not count: the file may be gone at the
+  // next start, and the store's last admin token stays.
+  const std::string file = dir_.Sub("tokens.txt");
+  std::ofstream(file) << "admin ops-admin-0123456789abcdef\n";
+  Restart(server_, store_.get(), "0.0.0.0", file);
+  httplib::Client d("127.0.0.1", server_->port());
+  const httplib::Headers file_admin = {
+      {"Authorization", "Bearer ops-admin-0123456789abcdef"}};
+  r = d.Delete("/v1/tokens/ops2", file_admin);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 409) << r->body;
+  anonymous = d.Get("/v1/artifacts");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401) << anonymous->body;
+  // The file is read once: once it is gone, token changes still take effect (a
+  // failed reload used to leave a revoked token working).
+  std::filesystem::remove(file);
+  created = d.Post("/v1/tokens?scope=read&name=dashboard", file_admin, "", "text/plain");
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  const std::string dashboard = created->body.substr(created->body.find("strata_"), 71);
+  r = d.Delete("/v1/tokens/dashboard", file_admin);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  old = d.Get("/v1/artifacts", {{"Authorization", "Bearer " + dashboard}});
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->status, 401) << old->body;
+  r = d.Get("/v1/artifacts", file_admin);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+}
+
+TEST_F(ServerTest, AServerStartedWithoutTokensMakesNone) {
+  // Loopback without tokens: open, and it stays so; POST /v1/tokens would hand any
+  // local client a token for after the restart.
+  EXPECT_FALSE(server_->authenticating());
+  auto minted = client_->Post("/v1/tokens?scope=admin", "", "text/plain");
+  ASSERT_TRUE(minted);
+  EXPECT_EQ(minted->status, 409) << minted->body;
+  EXPECT_NE(minted->body.find("strata token create --scope admin"), std::string::npos)
+      << minted->body;
+  auto list = TokenStore(store_.get()).List();
+  ASSERT_TRUE(list.ok());
+  EXPECT_TRUE(list->empty());
+  EXPECT_FALSE(server_->authenticating());
+}
+
+TEST_F(ServerTest, ANonLoopbackAddressNeedsTokensOrInsecureNoAuth) {
+  client_.reset();
+  server_.reset();
+  ServerOptions options;
+  options.host = "0.0.0.0";
+  options.port = 0;
+  Server open(store_.get(), options);
+  const absl::Status refused = open.Start();
+  EXPECT_TRUE(absl::IsInvalidArgument(refused)) << refused;
+  EXPECT_NE(refused.message().find("--insecure-no-auth"), std::string::npos) << refused;
+  options.insecure_no_auth = true;
+  Server insecure(store_.get(), options);
+  ASSERT_TRUE(insecure.Start().ok());
+  EXPECT_FALSE(insecure.authenticating());
+  insecure.Stop();
+  // --insecure-no-auth never turns off the tokens there are.
+  ASSERT_TRUE(TokenStore(store_.get()).Create(Scope::kRead, "model", "test").ok());
+  Server with_tokens(store_.get(), options);
+  ASSERT_TRUE(with_tokens.Start().ok());
+  EXPECT_TRUE(with_tokens.authenticating());
+  httplib::Client c("127.0.0.1", with_tokens.port());
+  auto r = c.Get("/v1/artifacts");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
 }
 
 TEST_F(ServerTest, ConcurrentClientsGetConsistentAnswers) {

@@ -1,5 +1,6 @@
-// Token routes, scope admin: create, list, revoke. A change takes effect on the
-// next request: the server reloads its tokens after each.
+// Token routes, scope admin: create, list, revoke. On a server that authenticates, a
+// change takes effect on the next request (the server reloads its tokens after
+// each); one that started without tokens stays open and makes none (see Create).
 #include <string>
 #include <vector>
 
@@ -21,6 +22,14 @@ absl::Status Create(const RouteContext& ctx, const httplib::Request& req,
     return absl::InvalidArgumentError("scope=read|write|admin is required");
   }
   ASSIGN_OR_RETURN(Scope scope, ParseScope(req.get_param_value("scope")));
+  // Anyone who can reach an open server could make themselves a token that a
+  // restart would honour; and the token would not be asked for until then.
+  if (!ctx.authenticating) {
+    return absl::FailedPreconditionError(
+        "this server started without tokens and does not authenticate: it makes "
+        "none; stop it, create the first admin token offline (strata token create "
+        "--scope admin), and start it again");
+  }
   std::string name;
   ASSIGN_OR_RETURN(std::string token,
                    TokenStore(ctx.store).Create(scope, req.get_param_value("name"),
@@ -76,7 +85,7 @@ absl::Status Revoke(const RouteContext& ctx, const httplib::Request& req,
                     httplib::Response& res) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kAdmin));
   const std::string name = req.matches[1].str();
-  RETURN_IF_ERROR(TokenStore(ctx.store).Revoke(name));
+  RETURN_IF_ERROR(TokenStore(ctx.store).RevokeKeepingAnAdmin(name));
   RETURN_IF_ERROR(ctx.reload_tokens());
   JsonWriter w;
   w.BeginObject().Key("revoked").String(name).EndObject();

@@ -92,6 +92,26 @@ absl::StatusOr<std::vector<std::pair<std::string, TokenRecord>>> Records(Store& 
   return out;
 }
 
+// Whether an admin token other than `name` exists, locking it in `txn` so that a
+// concurrent revoke of that one waits for (or conflicts with) this transaction.
+absl::StatusOr<bool> LockAnotherAdmin(rocksdb::Transaction* txn, internal::Db& db,
+                                      const std::string& name) {
+  std::vector<std::string> names;
+  auto c = db.Scan(Cf::kTokens, "");
+  for (; c->Valid(); c->Next()) {
+    if (c->key() != name) names.emplace_back(c->key());
+  }
+  RETURN_IF_ERROR(c->status());
+  for (const std::string& other : names) {
+    ASSIGN_OR_RETURN(auto record, internal::LockRecord<TokenRecord>(txn, db, Cf::kTokens,
+                                                                    other, "token"));
+    if (record.has_value() && record->scope() == static_cast<int>(Scope::kAdmin)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<TokenInfo>> TokenStore::List() const {
@@ -104,6 +124,14 @@ absl::StatusOr<std::vector<TokenInfo>> TokenStore::List() const {
 }
 
 absl::Status TokenStore::Revoke(const std::string& name) {
+  return Delete(name, /*keep_an_admin=*/false);
+}
+
+absl::Status TokenStore::RevokeKeepingAnAdmin(const std::string& name) {
+  return Delete(name, /*keep_an_admin=*/true);
+}
+
+absl::Status TokenStore::Delete(const std::string& name, bool keep_an_admin) {
   internal::Db& db = store_->internal_db();
   return internal::InTransaction(
              db,
@@ -112,6 +140,18 @@ absl::Status TokenStore::Revoke(const std::string& name) {
                                                    txn, db, Cf::kTokens, name, "token"));
                if (!existing.has_value()) {
                  return absl::NotFoundError(absl::StrCat("no token named ", name));
+               }
+               if (keep_an_admin &&
+                   existing->scope() == static_cast<int>(Scope::kAdmin)) {
+                 ASSIGN_OR_RETURN(bool another, LockAnotherAdmin(txn, db, name));
+                 if (!another) {
+                   return absl::FailedPreconditionError(absl::StrCat(
+                       "token ", name,
+                       " is the store's last admin token: without it no one could "
+                       "manage tokens over HTTP; create another admin token first, or "
+                       "stop the server and revoke it offline (strata token revoke; "
+                       "strata token create --scope admin makes a new one)"));
+                 }
                }
                RETURN_IF_ERROR(internal::FromRocks(txn->Delete(db.cf(Cf::kTokens), name),
                                                    "deleting a token"));

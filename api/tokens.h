@@ -41,12 +41,21 @@ class TokenStore {
                                      std::string* name_out = nullptr);
   // Every token, by name.
   absl::StatusOr<std::vector<TokenInfo>> List() const;
-  // Errors: NotFound.
+  // Deletes a token, whatever is left: the offline path (`strata token revoke` on a
+  // local store), where a new admin token can always be made. Errors: NotFound.
   absl::Status Revoke(const std::string& name);
+  // As Revoke, but keeps the store manageable over HTTP: revoking the store's last
+  // admin token is refused. Safe against concurrent revokes (each locks the other
+  // admin tokens it counts on).
+  // Errors: NotFound; FailedPrecondition for the last admin token, saying how to
+  // recover offline.
+  absl::Status RevokeKeepingAnAdmin(const std::string& name);
   // Every token's SHA-256 and scope, for a TokenVerifier.
   absl::StatusOr<std::vector<std::pair<std::string, Scope>>> Digests() const;
 
  private:
+  absl::Status Delete(const std::string& name, bool keep_an_admin);
+
   Store* store_;
 };
 

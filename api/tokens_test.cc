@@ -1,6 +1,7 @@
 #include "api/tokens.h"
 
 #include <fstream>
+#include <thread>
 
 #include "gtest/gtest.h"
 #include "tests/testing.h"
@@ -56,6 +57,34 @@ TEST_F(TokensTest, CreatedTokensVerifyWithTheirScopeUntilRevoked) {
   for (auto& [sha256, scope] : *remaining) after.Add(sha256, scope);
   EXPECT_TRUE(absl::IsUnauthenticated(after.Verify(*reader).status()));
   EXPECT_EQ(*after.Verify(*admin), Scope::kAdmin);
+}
+
+TEST_F(TokensTest, RevokeKeepingAnAdminRefusesTheLastAdminToken) {
+  TokenStore tokens(store_.get());
+  ASSERT_TRUE(tokens.Create(Scope::kAdmin, "ops", "ana").ok());
+  ASSERT_TRUE(tokens.Create(Scope::kWrite, "ci", "ana").ok());
+  ASSERT_TRUE(tokens.RevokeKeepingAnAdmin("ci").ok());
+  const absl::Status last = tokens.RevokeKeepingAnAdmin("ops");
+  EXPECT_TRUE(absl::IsFailedPrecondition(last)) << last;
+  EXPECT_NE(last.message().find("token ops is the store's last admin token"),
+            std::string::npos)
+      << last;
+  EXPECT_TRUE(absl::IsNotFound(tokens.RevokeKeepingAnAdmin("nope")));
+  // Two admin tokens revoked at once: one of them stays.
+  ASSERT_TRUE(tokens.Create(Scope::kAdmin, "ops2", "ana").ok());
+  absl::Status first, second;
+  std::thread a([&] { first = tokens.RevokeKeepingAnAdmin("ops"); });
+  std::thread b([&] { second = TokenStore(store_.get()).RevokeKeepingAnAdmin("ops2"); });
+  a.join();
+  b.join();
+  EXPECT_NE(first.ok(), second.ok()) << first << " / " << second;
+  auto left = tokens.List();
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ((*left)[0].scope, Scope::kAdmin);
+  // Offline, Revoke may take the last one.
+  ASSERT_TRUE(tokens.Revoke((*left)[0].name).ok());
+  EXPECT_TRUE(tokens.List()->empty());
 }
 
 TEST_F(TokensTest, ScopesParseAndTokenFilesAreChecked) {

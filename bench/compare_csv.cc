@@ -6,88 +6,73 @@
 // each feature either empty in both files or numbers a and b with
 // |a - b| <= 1e-9 * max(|a|, |b|) (so 0.0 and 0, 3e-04 and 0.0003 are equal). Header
 // names of the spine's columns must match; feature column names may differ (noted).
-// Prints the rows compared, how many have features, and the first 5 mismatches;
-// exits 1 on any mismatch, 2 on a usage or I/O error.
+// Prints the rows compared, how many have features, and the first 5 mismatches (by
+// record: line numbers when no field holds a line break); exits 1 on any mismatch, 2
+// on a usage or I/O error or a malformed file (read by strata's CSV reader).
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <vector>
 
+#include "features/csv.h"
+
 namespace {
 
-// A CSV file read whole, handed out line by line.
-class Lines {
+// A CSV file read whole, handed out record by record by strata's reader
+// (features/csv.h: quoted fields, CRLF, a BOM); a malformed file exits 2.
+class Records {
  public:
   bool Open(const char* path) {
+    path_ = path;
     std::ifstream in(path, std::ios::binary);
     if (!in) return false;
     in.seekg(0, std::ios::end);
     data_.resize(static_cast<size_t>(in.tellg()));
     in.seekg(0);
     in.read(data_.data(), static_cast<std::streamsize>(data_.size()));
-    return static_cast<bool>(in);
-  }
-  // The next line without its "\n" or "\r\n"; false at the end. A final line
-  // without a newline counts; an empty last "line" after the final newline does not.
-  bool Next(std::string_view* line) {
-    if (pos_ >= data_.size()) return false;
-    const size_t nl = data_.find('\n', pos_);
-    const size_t end = nl == std::string::npos ? data_.size() : nl;
-    *line = std::string_view(data_).substr(pos_, end - pos_);
-    if (!line->empty() && line->back() == '\r') line->remove_suffix(1);
-    pos_ = end + 1;
+    if (!in) return false;
+    std::string_view text = data_;
+    if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+    records_.emplace(absl::string_view(text.data(), text.size()), nullptr,
+                     strata::features::kMaxMaxRecordBytes);
     return true;
+  }
+  // The next record that is not a blank line; false at the end. `fields` and `raw`
+  // stay valid until the next call.
+  bool Next(std::vector<std::string_view>* fields, std::string_view* raw) {
+    while (true) {
+      auto more = records_->Next();
+      if (!more.ok()) {
+        std::fprintf(stderr, "compare_csv: %s:%llu: %s\n", path_,
+                     static_cast<unsigned long long>(records_->line()),
+                     std::string(more.status().message()).c_str());
+        std::exit(2);
+      }
+      if (!*more) return false;
+      const auto& f = records_->fields();
+      if (f.size() == 1 && f[0].empty() && !records_->quoted(0)) continue;
+      fields->clear();
+      for (absl::string_view x : f) fields->emplace_back(x.data(), x.size());
+      *raw = std::string_view(records_->raw().data(), records_->raw().size());
+      return true;
+    }
   }
 
  private:
+  const char* path_ = "";
   std::string data_;
-  size_t pos_ = 0;
+  std::optional<strata::features::CsvRecords> records_;
 };
-
-// Splits a CSV line into fields; quoted fields ("a,b", "say ""hi""") are unquoted
-// into `scratch`, so the views stay valid until the next call with the same scratch.
-void Split(std::string_view line, std::vector<std::string_view>* fields,
-           std::vector<std::string>* scratch) {
-  fields->clear();
-  size_t quoted = 0;
-  size_t i = 0;
-  while (true) {
-    if (i < line.size() && line[i] == '"') {
-      if (scratch->size() <= quoted) scratch->resize(quoted + 1);
-      std::string& s = (*scratch)[quoted++];
-      s.clear();
-      ++i;
-      while (i < line.size()) {
-        if (line[i] == '"') {
-          if (i + 1 < line.size() && line[i + 1] == '"') {
-            s.push_back('"');
-            i += 2;
-            continue;
-          }
-          ++i;
-          break;
-        }
-        s.push_back(line[i++]);
-      }
-      fields->push_back(s);
-      i = std::min(line.find(',', i), line.size());
-    } else {
-      const size_t comma = std::min(line.find(',', i), line.size());
-      fields->push_back(line.substr(i, comma - i));
-      i = comma;
-    }
-    if (i >= line.size()) break;
-    ++i;  // the comma
-  }
-}
 
 bool ParseDouble(std::string_view s, double* v) {
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);
@@ -122,7 +107,7 @@ int main(int argc, char** argv) {
     }
   }
   if (paths.size() != 2) return Usage();
-  Lines a, b;
+  Records a, b;
   for (int k = 0; k < 2; ++k) {
     if (!(k == 0 ? a : b).Open(paths[k])) {
       std::fprintf(stderr, "compare_csv: cannot read %s: %s\n", paths[k],
@@ -132,7 +117,6 @@ int main(int argc, char** argv) {
   }
 
   std::vector<std::string_view> fa, fb;
-  std::vector<std::string> sa, sb;
   uint64_t mismatches = 0;
   auto report = [&](uint64_t line, const std::string& what) {
     if (++mismatches <= 5) {
@@ -148,13 +132,11 @@ int main(int argc, char** argv) {
   };
 
   std::string_view la, lb;
-  const bool ha = a.Next(&la), hb = b.Next(&lb);
+  const bool ha = a.Next(&fa, &la), hb = b.Next(&fb, &lb);
   if (!ha || !hb) {
     std::printf("compare_csv: %s has no header\n", paths[ha ? 1 : 0]);
     return 1;
   }
-  Split(la, &fa, &sa);
-  Split(lb, &fb, &sb);
   if (fa.size() != fb.size() || fa.size() < nfeatures) {
     std::printf("compare_csv: headers differ: %s vs %s\n", quote(la).c_str(),
                 quote(lb).c_str());
@@ -174,12 +156,12 @@ int main(int argc, char** argv) {
   uint64_t rows = 0, with_features = 0, without = 0, partial = 0;
   uint64_t line = 1;
   while (true) {
-    const bool more_a = a.Next(&la), more_b = b.Next(&lb);
+    const bool more_a = a.Next(&fa, &la), more_b = b.Next(&fb, &lb);
     if (!more_a || !more_b) {
       if (more_a || more_b) {
         uint64_t extra = 1;
-        Lines& rest = more_a ? a : b;
-        for (std::string_view l; rest.Next(&l);) ++extra;
+        Records& rest = more_a ? a : b;
+        for (std::string_view l; rest.Next(&fa, &l);) ++extra;
         report(line + 1, std::string(paths[more_a ? 0 : 1]) + " has " +
                              std::to_string(extra) + " more row(s)");
       }
@@ -187,8 +169,6 @@ int main(int argc, char** argv) {
     }
     ++line;
     ++rows;
-    Split(la, &fa, &sa);
-    Split(lb, &fb, &sb);
     if (fa.size() != nspine + nfeatures || fb.size() != nspine + nfeatures) {
       report(line, std::to_string(fa.size()) + " vs " + std::to_string(fb.size()) +
                        " fields: " + quote(la) + " vs " + quote(lb));

@@ -13,6 +13,7 @@
 #include "api/features_api.pb.h"
 #include "api/online.pb.h"
 #include "client/remote_client.h"
+#include "features/csv.h"
 #include "store/status_macros.h"
 
 namespace strata {
@@ -69,14 +70,34 @@ absl::StatusOr<features::HistoricalResult> ResultOfHeaders(const httplib::Respon
   return r;
 }
 
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+// The file at `path` ("-": standard input), sent as a body. A line longer than
+// `max_record_bytes` holds a record longer than that: refused there, so input
+// without line breaks (/dev/zero) cannot fill memory.
+// Errors: ResourceExhausted "PATH:LINE: ..."; as ByteSource::Read.
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path,
+                                          size_t max_record_bytes) {
   ASSIGN_OR_RETURN(auto source, OpenFileSource(path));
   std::string text;
+  size_t line_start = 0;
+  uint64_t line = 1;
   char buf[1 << 16];
   while (true) {
     ASSIGN_OR_RETURN(size_t n, source->Read(buf, sizeof(buf)));
     if (n == 0) break;
+    const size_t at = text.size();
     text.append(buf, n);
+    for (const char* p = text.data() + at;
+         (p = static_cast<const char*>(
+              std::memchr(p, '\n', text.data() + text.size() - p))) != nullptr;
+         ++p) {
+      line_start = p - text.data() + 1;
+      ++line;
+    }
+    if (text.size() - line_start > max_record_bytes) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat(path == "-" ? "<stdin>" : path, ":", line, ": ",
+                       features::RecordTooLong(max_record_bytes).message()));
+    }
   }
   return text;
 }
@@ -84,10 +105,7 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
 std::string HistoricalQuery(const features::HistoricalRequest& request,
                             const std::string& spine) {
   std::string q = "?features=" + UrlEncode(absl::StrJoin(request.features, ","));
-  const char* unit = request.timestamp_unit == features::TimeUnit::kMillis   ? "ms"
-                     : request.timestamp_unit == features::TimeUnit::kMicros ? "us"
-                                                                             : "s";
-  absl::StrAppend(&q, "&timestamp_unit=", unit);
+  absl::StrAppend(&q, "&timestamp_unit=", features::TimeUnitName(request.timestamp_unit));
   if (request.as_of.has_value()) {
     absl::StrAppend(&q, "&as_of=", UrlEncode(features::FormatTimestamp(*request.as_of)));
   }
@@ -191,10 +209,8 @@ absl::StatusOr<features::IngestResult> RemoteClient::Ingest(
   if (options.format == features::InputFormat::kCsv) query += "&format=csv";
   if (options.format == features::InputFormat::kJsonLines) query += "&format=jsonl";
   if (options.timestamp_unit.has_value()) {
-    const auto u = *options.timestamp_unit;
-    query += u == features::TimeUnit::kMillis   ? "&timestamp_unit=ms"
-             : u == features::TimeUnit::kMicros ? "&timestamp_unit=us"
-                                                : "&timestamp_unit=s";
+    absl::StrAppend(&query, "&timestamp_unit=",
+                    features::TimeUnitName(*options.timestamp_unit));
   }
   if (!options.dataset.empty()) query += "&dataset=" + UrlEncode(options.dataset);
   // A file streams from disk as the body; standard input is read first, for the
@@ -211,7 +227,7 @@ absl::StatusOr<features::IngestResult> RemoteClient::Ingest(
     std::error_code size_error;
     const uint64_t size = path == "-" ? 0 : std::filesystem::file_size(path, size_error);
     if (path == "-" || size == 0 || size_error) {
-      ASSIGN_OR_RETURN(std::string body, ReadWholeFile(path));
+      ASSIGN_OR_RETURN(std::string body, ReadWholeFile(path, options.max_record_bytes));
       if (options.progress) options.progress(body.size());
       return http_->Post(route, headers, body, type);
     }
@@ -264,7 +280,7 @@ absl::StatusOr<features::HistoricalResult> RemoteClient::Historical(
   req.method = "POST";
   req.path = "/v1/features/historical" + HistoricalQuery(request, spine);
   if (!absl::StartsWith(spine, "dataset/")) {
-    ASSIGN_OR_RETURN(req.body, ReadWholeFile(spine));
+    ASSIGN_OR_RETURN(req.body, ReadWholeFile(spine, request.max_record_bytes));
     req.headers.emplace("Content-Type", "text/csv");
   }
   ASSIGN_OR_RETURN(httplib::Response res, Call(std::move(req), &out));
@@ -282,7 +298,7 @@ absl::StatusOr<features::SavedResult> RemoteClient::SaveHistorical(
                           "&message=", UrlEncode(message));
   req.headers.emplace("X-Strata-Creator", creator);
   if (!absl::StartsWith(spine, "dataset/")) {
-    ASSIGN_OR_RETURN(req.body, ReadWholeFile(spine));
+    ASSIGN_OR_RETURN(req.body, ReadWholeFile(spine, request.max_record_bytes));
     req.headers.emplace("Content-Type", "text/csv");
   }
   // Without `out` the rows are still sent; they go nowhere.

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 
 #include "absl/base/casts.h"
 #include "absl/base/internal/endian.h"
@@ -10,6 +11,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "features/definitions.h"
+#include "store/excerpt.h"
+#include "store/status_macros.h"
 
 namespace strata::features {
 namespace {
@@ -53,90 +56,188 @@ bool Digits(const char* p, int n, unsigned* out) {
   return true;
 }
 
-// "YYYY-MM-DD[(T| )HH:MM:SS[.frac]][Z|(+|-)HH:MM]".
-std::optional<Micros> ParseRfc3339(absl::string_view s) {
+// Why a text is not an accepted ISO 8601 timestamp.
+enum class IsoProblem { kNone, kNotIso, kLeapSecond };
+
+// "YYYY-MM-DD[(T|t| )HH:MM[:SS[(.|,)FRACTION]][Z|z|(+|-)HH[[:]MM]]]" as seconds since
+// the epoch (*seconds, unchecked range) and microseconds (*micros, [0, 1e6)).
+IsoProblem ParseIso8601(absl::string_view s, int64_t* seconds, int64_t* micros) {
   const char* p = s.data();
   const char* end = p + s.size();
   unsigned year, month, day, hour = 0, minute = 0, second = 0;
   if (s.size() < 10 || !Digits(p, 4, &year) || p[4] != '-' || !Digits(p + 5, 2, &month) ||
       p[7] != '-' || !Digits(p + 8, 2, &day)) {
-    return std::nullopt;
+    return IsoProblem::kNotIso;
   }
   if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month)) {
-    return std::nullopt;
+    return IsoProblem::kNotIso;
   }
   p += 10;
-  int64_t micros = 0;
+  *seconds = 0;  // the offset's, then the total
+  *micros = 0;
+  bool leap = false;
   if (p < end && (*p == 'T' || *p == 't' || *p == ' ')) {
-    if (end - p < 9 || !Digits(p + 1, 2, &hour) || p[3] != ':' ||
-        !Digits(p + 4, 2, &minute) || p[6] != ':' || !Digits(p + 7, 2, &second)) {
-      return std::nullopt;
+    if (end - p < 6 || !Digits(p + 1, 2, &hour) || p[3] != ':' ||
+        !Digits(p + 4, 2, &minute)) {
+      return IsoProblem::kNotIso;
     }
-    if (hour > 23 || minute > 59 || second > 60) return std::nullopt;
-    p += 9;
-    if (p < end && *p == '.') {
-      ++p;
-      int digits = 0;
-      int64_t frac = 0;
-      while (p < end && *p >= '0' && *p <= '9') {
-        if (digits < 6) frac = frac * 10 + (*p - '0');
-        ++digits;
+    p += 6;
+    if (p < end && *p == ':') {
+      if (end - p < 3 || !Digits(p + 1, 2, &second)) return IsoProblem::kNotIso;
+      p += 3;
+      if (p < end && (*p == '.' || *p == ',')) {
         ++p;
+        int digits = 0;
+        for (; p < end && *p >= '0' && *p <= '9'; ++p, ++digits) {
+          if (digits < 6) *micros = *micros * 10 + (*p - '0');
+        }
+        if (digits == 0) return IsoProblem::kNotIso;
+        for (int i = digits; i < 6; ++i) *micros *= 10;
       }
-      if (digits == 0) return std::nullopt;
-      for (int i = digits; i < 6; ++i) frac *= 10;
-      micros = frac;
     }
-  }
-  int64_t offset_seconds = 0;
-  if (p < end) {
-    if (*p == 'Z' || *p == 'z') {
+    if (hour > 23 || minute > 59 || second > 60) return IsoProblem::kNotIso;
+    leap = second == 60;
+    if (p < end && (*p == 'Z' || *p == 'z')) {
       ++p;
-    } else if (*p == '+' || *p == '-') {
-      unsigned oh, om;
-      if (end - p != 6 || !Digits(p + 1, 2, &oh) || p[3] != ':' ||
-          !Digits(p + 4, 2, &om) || oh > 23 || om > 59) {
-        return std::nullopt;
+    } else if (p < end && (*p == '+' || *p == '-')) {
+      const int sign = *p == '+' ? 1 : -1;
+      unsigned oh, om = 0;
+      if (end - p < 3 || !Digits(p + 1, 2, &oh)) return IsoProblem::kNotIso;
+      p += 3;
+      if (end - p == 3 && *p == ':' && Digits(p + 1, 2, &om)) {
+        p += 3;
+      } else if (end - p == 2 && Digits(p, 2, &om)) {
+        p += 2;
       }
-      offset_seconds = (*p == '+' ? 1 : -1) * static_cast<int64_t>(oh * 3600 + om * 60);
-      p += 6;
+      if (oh > 23 || om > 59) return IsoProblem::kNotIso;
+      *seconds = -sign * static_cast<int64_t>(oh * 3600 + om * 60);
     }
   }
-  if (p != end) return std::nullopt;
-  const int64_t seconds = DaysFromCivil(year, month, day) * 86400 + hour * 3600 +
-                          minute * 60 + second - offset_seconds;
-  return seconds * 1000000 + micros;
+  if (p != end) return IsoProblem::kNotIso;
+  if (leap) return IsoProblem::kLeapSecond;
+  *seconds +=
+      DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
+  return IsoProblem::kNone;
+}
+
+// `text` without one leading '+' before a digit or '.', which from_chars refuses.
+absl::string_view WithoutPlus(absl::string_view text) {
+  if (text.size() > 1 && text[0] == '+' &&
+      (absl::ascii_isdigit(text[1]) || text[1] == '.')) {
+    return text.substr(1);
+  }
+  return text;
+}
+
+// Why `text`, refused as an int64, is not one.
+std::string NotAnInt64(absl::string_view text) {
+  const absl::string_view t = WithoutPlus(text);
+  const absl::string_view digits = !t.empty() && t[0] == '-' ? t.substr(1) : t;
+  if (!digits.empty() &&
+      digits.find_first_not_of("0123456789") == absl::string_view::npos) {
+    return absl::StrCat(Excerpt(text), " is out of range for int64");
+  }
+  if (absl::StartsWithIgnoreCase(digits, "0x")) {
+    return absl::StrCat(Excerpt(text), " is hexadecimal: int64 takes decimal digits");
+  }
+  return absl::StrCat(Excerpt(text),
+                      " is not an int64 (an optional sign and decimal digits)");
+}
+
+absl::StatusOr<double> ParseDouble(absl::string_view text) {
+  const absl::string_view t = WithoutPlus(text);
+  const char* end = t.data() + t.size();
+  double v;
+  auto [ptr, ec] = std::from_chars(t.data(), end, v);
+  if (ptr == end && !t.empty()) {
+    if (ec == std::errc() && std::isfinite(v)) return v;
+    if (ec == std::errc()) {  // from_chars reads nan and inf(inity)
+      return absl::InvalidArgumentError(absl::StrCat(
+          Excerpt(text), " is not a finite number (an empty field is a null)"));
+    }
+    if (ec == std::errc::result_out_of_range) {
+      // Overflow is refused; underflow rounds to the nearest double, as strtod does.
+      const std::string copy(t);
+      v = std::strtod(copy.c_str(), nullptr);
+      if (std::isfinite(v)) return v;
+      return absl::InvalidArgumentError(
+          absl::StrCat(Excerpt(text), " is out of range for double (beyond ±1.8e308)"));
+    }
+  }
+  const absl::string_view digits = !t.empty() && t[0] == '-' ? t.substr(1) : t;
+  if (absl::StartsWithIgnoreCase(digits, "0x")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Excerpt(text), " is hexadecimal: double takes decimal digits"));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      Excerpt(text), " is not a double (decimal digits, a fraction, an exponent)"));
 }
 
 }  // namespace
 
 absl::StatusOr<TimeUnit> ParseTimeUnit(absl::string_view text) {
-  if (text == "s") return TimeUnit::kSeconds;
-  if (text == "ms") return TimeUnit::kMillis;
-  if (text == "us") return TimeUnit::kMicros;
+  for (TimeUnit unit :
+       {TimeUnit::kSeconds, TimeUnit::kMillis, TimeUnit::kMicros, TimeUnit::kNanos}) {
+    if (text == TimeUnitName(unit)) return unit;
+  }
   return absl::InvalidArgumentError(
-      absl::StrCat("timestamp unit \"", text, "\" is not s, ms or us"));
+      absl::StrCat("timestamp unit ", Excerpt(text), " is not s, ms, us or ns"));
+}
+
+absl::string_view TimeUnitName(TimeUnit unit) {
+  switch (unit) {
+    case TimeUnit::kSeconds:
+      return "s";
+    case TimeUnit::kMillis:
+      return "ms";
+    case TimeUnit::kMicros:
+      return "us";
+    case TimeUnit::kNanos:
+      return "ns";
+  }
+  return "s";
 }
 
 absl::StatusOr<Micros> ParseTimestamp(absl::string_view text, TimeUnit unit) {
+  const auto out_of_range = [&] {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "timestamp ", Excerpt(text), " is out of range (years 0001 to 9999 UTC)"));
+  };
+  const absl::string_view number = WithoutPlus(text);
+  const char* end = number.data() + number.size();
   int64_t n;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, n);
-  if (ec == std::errc() && ptr == end && !text.empty()) {
-    const int64_t scale = unit == TimeUnit::kSeconds  ? 1000000
-                          : unit == TimeUnit::kMillis ? 1000
-                                                      : 1;
-    // Keep within +-292,000 years of microseconds.
-    if (n > INT64_MAX / scale || n < INT64_MIN / scale) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("timestamp ", text, " is out of range"));
-    }
-    return n * scale;
+  auto [ptr, ec] = std::from_chars(number.data(), end, n);
+  if (ptr == end && !number.empty()) {
+    Micros t;
+    if (ec != std::errc() || !codec::EpochToMicros(n, unit, &t)) return out_of_range();
+    return t;
   }
-  if (auto t = ParseRfc3339(text); t.has_value()) return *t;
+  int64_t seconds = 0, micros = 0;
+  switch (ParseIso8601(text, &seconds, &micros)) {
+    case IsoProblem::kNone:
+      if (seconds < kMinTimestamp / 1000000 || seconds > kMaxTimestamp / 1000000) {
+        return out_of_range();
+      }
+      return seconds * 1000000 + micros;
+    case IsoProblem::kLeapSecond:
+      return absl::InvalidArgumentError(absl::StrCat(
+          "timestamp ", Excerpt(text),
+          " is a leap second (:60): strata's times, like POSIX time, have none"));
+    case IsoProblem::kNotIso:
+      break;
+  }
+  if (ec == std::errc::result_out_of_range ||
+      (ptr != number.data() && ptr < end &&
+       (*ptr == '.' || *ptr == 'e' || *ptr == 'E'))) {
+    // 1.5e9, 1e30: numbers, but not whole ones in range.
+    if (ec == std::errc::result_out_of_range && ptr == end) return out_of_range();
+    return absl::InvalidArgumentError(
+        absl::StrCat("timestamp ", Excerpt(text), " is not a whole number of ",
+                     TimeUnitName(unit), " since the epoch"));
+  }
   return absl::InvalidArgumentError(absl::StrCat(
-      "\"", absl::CEscape(text.substr(0, 64)),
-      "\" is not a timestamp (RFC 3339 like 2024-05-01T12:00:00Z, or an integer epoch)"));
+      Excerpt(text),
+      " is not a timestamp (ISO 8601 like 2024-05-01T12:00:00Z, or an integer epoch)"));
 }
 
 std::string FormatTimestamp(Micros t) {
@@ -195,19 +296,17 @@ std::string FormatTimestamp(Micros t) {
 }
 
 absl::StatusOr<Value> ParseValue(absl::string_view text, ValueType type, TimeUnit unit) {
-  const char* end = text.data() + text.size();
   switch (type) {
     case VALUE_TYPE_INT64: {
+      const absl::string_view t = WithoutPlus(text);
       int64_t v;
-      auto [ptr, ec] = std::from_chars(text.data(), end, v);
-      if (ec == std::errc() && ptr == end && !text.empty()) return Value(v);
-      break;
+      auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+      if (ec == std::errc() && ptr == t.data() + t.size() && !t.empty()) return Value(v);
+      return absl::InvalidArgumentError(NotAnInt64(text));
     }
     case VALUE_TYPE_DOUBLE: {
-      double v;
-      auto [ptr, ec] = std::from_chars(text.data(), end, v);
-      if (ec == std::errc() && ptr == end && !text.empty()) return Value(v);
-      break;
+      ASSIGN_OR_RETURN(double v, ParseDouble(text));
+      return Value(v);
     }
     case VALUE_TYPE_BOOL: {
       if (text == "1" || absl::EqualsIgnoreCase(text, "true")) return Value(true);
@@ -220,8 +319,7 @@ absl::StatusOr<Value> ParseValue(absl::string_view text, ValueType type, TimeUni
       std::string raw;
       if (absl::Base64Unescape(text, &raw)) return Value(std::move(raw));
       return absl::InvalidArgumentError(
-          absl::StrCat("\"", absl::CEscape(text.substr(0, 64)),
-                       "\" is not base64 (bytes values are)"));
+          absl::StrCat(Excerpt(text), " is not base64 (bytes values are)"));
     }
     case VALUE_TYPE_TIMESTAMP: {
       auto t = ParseTimestamp(text, unit);
@@ -232,8 +330,8 @@ absl::StatusOr<Value> ParseValue(absl::string_view text, ValueType type, TimeUni
       return absl::InvalidArgumentError("unsupported value type");
   }
   return absl::InvalidArgumentError(
-      absl::StrCat("\"", absl::CEscape(text.substr(0, 64)), "\" is not ",
-                   type == VALUE_TYPE_INT64 ? "an " : "a ", ValueTypeName(type)));
+      absl::StrCat(Excerpt(text), " is not a ", ValueTypeName(type),
+                   type == VALUE_TYPE_BOOL ? " (true, false, 1 or 0)" : ""));
 }
 
 void AppendValueText(const Value& value, ValueType type, std::string* out) {

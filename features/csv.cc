@@ -3,10 +3,37 @@
 #include <algorithm>
 #include <cstring>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "store/excerpt.h"
 #include "store/status_macros.h"
 
 namespace strata::features {
+namespace {
+
+constexpr absl::string_view kBom = "\xEF\xBB\xBF";
+
+constexpr absl::string_view kLoneCr =
+    "a CR not followed by LF (a line end must be LF or CRLF)";
+
+bool IsBlank(char c) { return c == ' ' || c == '\t'; }
+
+}  // namespace
+
+absl::Status CheckMaxRecordBytes(int64_t bytes, absl::string_view what) {
+  if (bytes < 1 || static_cast<uint64_t>(bytes) > kMaxMaxRecordBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, " ", bytes, " is out of range: 1 to ", kMaxMaxRecordBytes, " (1 GiB)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RecordTooLong(size_t max_record_bytes) {
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "a record is longer than the limit of ", max_record_bytes,
+      " bytes (max_record_bytes, --max-record-bytes): is the file CSV, with line ends?"));
+}
 
 size_t WholeRecordsEnd(absl::string_view data) {
   if (std::memchr(data.data(), '"', data.size()) == nullptr) {
@@ -26,10 +53,19 @@ size_t WholeRecordsEnd(absl::string_view data) {
   return end;
 }
 
+absl::Status CsvRecords::Error(absl::string_view what) const {
+  const size_t i = fields_.size();
+  if (columns_ != nullptr && i < columns_->size()) {
+    return absl::InvalidArgumentError(absl::StrCat("column ", (*columns_)[i], ": ", what));
+  }
+  return absl::InvalidArgumentError(absl::StrCat("field ", i + 1, ": ", what));
+}
+
 absl::StatusOr<bool> CsvRecords::Next() {
   fields_.clear();
   quoted_.clear();
   scratch_.clear();
+  plain_ = true;
   if (pos_ >= data_.size()) return false;
   line_ = next_line_;
   const char* const begin = data_.data();
@@ -39,56 +75,171 @@ absl::StatusOr<bool> CsvRecords::Next() {
   while (true) {
     if (p < end && *p == '"') {
       // Quoted field: up to the closing quote; "" is a quote.
+      plain_ = false;
       const char* q = p + 1;
       std::string* copy = nullptr;
       const char* run = q;
       while (true) {
         const char* hit = static_cast<const char*>(std::memchr(q, '"', end - q));
-        if (hit == nullptr) {
-          return absl::InvalidArgumentError("a quoted field does not end");
+        if (hit == nullptr) return Error("a quoted field does not end");
+        for (const char* c = q; c < hit; ++c) {
+          const auto b = static_cast<unsigned char>(*c);
+          if (b >= 0x80) {
+            const size_t n = Utf8Length(absl::string_view(c, hit - c));
+            if (n == 0) return Error("invalid UTF-8");
+            c += n - 1;
+          } else if (b == '\n') {
+            ++next_line_;
+          } else if (b == 0) {
+            return Error("a NUL byte");
+          }
         }
-        next_line_ += std::count(q, hit, '\n');
         if (hit + 1 < end && hit[1] == '"') {
           if (copy == nullptr) copy = &scratch_.emplace_back();
           copy->append(run, hit + 1);
           q = run = hit + 2;
           continue;
         }
+        p = hit + 1;
+        if (p < end && *p == '\r' && !(p + 1 < end && p[1] == '\n')) {
+          return Error(kLoneCr);
+        }
+        if (p < end && *p != ',' && *p != '\n' && *p != '\r') {
+          return Error("text after the closing quote");
+        }
         if (copy != nullptr) {
           copy->append(run, hit);
           fields_.emplace_back(*copy);
         } else {
-          fields_.emplace_back(p + 1, hit - p - 1);
+          fields_.emplace_back(run, hit - run);
         }
         quoted_.push_back(true);
-        p = hit + 1;
         break;
       }
-      if (p < end && *p != ',' && *p != '\n' && *p != '\r') {
-        return absl::InvalidArgumentError(
-            absl::StrCat("text after the closing quote of field ", fields_.size()));
-      }
     } else {
+      // Unquoted: printable ASCII above ',' is the fast case.
       const char* q = p;
-      while (q < end && *q != ',' && *q != '\n') ++q;
-      const char* stop = q;
-      if (stop > p && stop[-1] == '\r' && (stop == end || *stop == '\n')) --stop;
-      fields_.emplace_back(p, stop - p);
+      for (; q < end; ++q) {
+        const auto b = static_cast<unsigned char>(*q);
+        if (b > ',' && b < 0x80) continue;
+        if (b == ',' || b == '\n') break;
+        if (b == '\r') {
+          if (q + 1 < end && q[1] == '\n') break;
+          return Error(kLoneCr);
+        }
+        if (b == '"') return Error("a quote inside an unquoted field");
+        if (b == 0) return Error("a NUL byte");
+        if (b >= 0x80) {
+          const size_t n = Utf8Length(absl::string_view(q, end - q));
+          if (n == 0) return Error("invalid UTF-8");
+          q += n - 1;
+        } else if (IsBlank(*q) && (q == p || q + 1 == end || q[1] == ',' ||
+                                   q[1] == '\n' || q[1] == '\r')) {
+          plain_ = false;  // written quoted, so no reader trims it
+        }
+      }
+      fields_.emplace_back(p, q - p);
       quoted_.push_back(false);
       p = q;
+    }
+    if (static_cast<size_t>(p - record_start) > max_record_bytes_) {
+      return RecordTooLong(max_record_bytes_);
     }
     if (p < end && *p == ',') {
       ++p;
       continue;
     }
-    // End of record: CR? LF, or the end of the block.
-    const char* raw_end = p;
+    // End of record: CRLF, LF, or the end of the block.
+    raw_ = absl::string_view(record_start, p - record_start);
     if (p < end && *p == '\r') ++p;
     if (p < end && *p == '\n') ++p;
-    raw_ = absl::string_view(record_start, raw_end - record_start);
     ++next_line_;
     pos_ = p - begin;
     return true;
+  }
+}
+
+absl::StatusOr<bool> CsvRecords::NextRow(size_t columns) {
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, Next());
+    if (!more) return false;
+    if (fields_.size() == 1 && fields_[0].empty() && !quoted_[0]) continue;  // blank
+    if (fields_.size() != columns) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(fields_.size(), " fields, but the header has ", columns));
+    }
+    return true;
+  }
+}
+
+void CsvRecords::AppendRecord(std::string* out) const {
+  if (plain_) {
+    out->append(raw_.data(), raw_.size());
+    return;
+  }
+  for (size_t i = 0; i < fields_.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    AppendCsvField(fields_[i], quoted_[i], out);
+  }
+}
+
+absl::StatusOr<CsvHeader> ReadCsvHeader(absl::string_view block,
+                                        size_t max_record_bytes) {
+  const size_t bom = absl::StartsWith(block, kBom) ? kBom.size() : 0;
+  CsvRecords records(block.substr(bom), nullptr, max_record_bytes);
+  CsvHeader header;
+  while (true) {
+    auto more = records.Next();
+    if (!more.ok()) {
+      return absl::Status(more.status().code(),
+                          absl::StrCat(records.line(), ": ", more.status().message()));
+    }
+    if (!*more) {
+      header.lines = records.lines_read();
+      return header;  // no names: blank lines only
+    }
+    const auto& f = records.fields();
+    if (f.size() == 1 && f[0].empty() && !records.quoted(0)) continue;  // blank
+    break;
+  }
+  const auto& fields = records.fields();
+  absl::flat_hash_map<absl::string_view, size_t> seen;
+  for (size_t c = 0; c < fields.size(); ++c) {
+    const auto bad = [&](absl::string_view what) {
+      return absl::InvalidArgumentError(absl::StrCat(records.line(), ": ", what));
+    };
+    if (fields[c].empty()) {
+      return bad(absl::StrCat("column ", c + 1, " of the header has an empty name"));
+    }
+    auto [it, inserted] = seen.emplace(fields[c], c);
+    if (!inserted) {
+      return bad(absl::StrCat("column ", Excerpt(fields[c]), " appears twice (columns ",
+                              it->second + 1, " and ", c + 1, ")"));
+    }
+    header.names.emplace_back(fields[c]);
+    header.labels.push_back(Excerpt(fields[c]));
+  }
+  header.end = bom + records.position();
+  header.lines = records.lines_read();
+  return header;
+}
+
+absl::StatusOr<CsvHeader> ReadCsvHeader(CsvBlockReader& reader, ByteBuffer* block,
+                                        size_t max_record_bytes) {
+  ByteBuffer next;
+  while (true) {
+    auto header = ReadCsvHeader(block->view(), max_record_bytes);
+    if (!header.ok() || !header->names.empty()) return header;
+    auto more = reader.Next(&next);
+    if (!more.ok()) {
+      return absl::Status(more.status().code(), absl::StrCat(header->lines + 1, ": ",
+                                                             more.status().message()));
+    }
+    if (!*more) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(header->lines + 1, ": there is no header row"));
+    }
+    block->Append(next.view());
   }
 }
 
@@ -121,6 +272,12 @@ absl::StatusOr<bool> CsvBlockReader::ReadMore(ByteBuffer* block, size_t n) {
   return *got > 0;
 }
 
+size_t CsvBlockReader::RecordsEnd(absl::string_view data) const {
+  if (!lines_only_) return WholeRecordsEnd(data);
+  const void* nl = memrchr(data.data(), '\n', data.size());
+  return nl == nullptr ? 0 : static_cast<const char*>(nl) - data.data() + 1;
+}
+
 absl::StatusOr<bool> CsvBlockReader::Next(ByteBuffer* block) {
   block->Resize(0);
   block->Append(carry_.view());
@@ -131,11 +288,13 @@ absl::StatusOr<bool> CsvBlockReader::Next(ByteBuffer* block) {
   }
   if (block->size() == 0) return false;
   if (!eof_) {
-    size_t cut = WholeRecordsEnd(block->view());
-    // One record longer than a block: keep reading until it ends.
+    size_t cut = RecordsEnd(block->view());
+    // One record longer than a block: keep reading until it ends, up to the limit.
     while (cut == 0 && !eof_) {
-      RETURN_IF_ERROR(ReadMore(block, block_bytes_).status());
-      cut = WholeRecordsEnd(block->view());
+      if (block->size() > max_record_bytes_) return RecordTooLong(max_record_bytes_);
+      RETURN_IF_ERROR(
+          ReadMore(block, std::min(block_bytes_, max_record_bytes_ + 1)).status());
+      cut = RecordsEnd(block->view());
     }
     if (cut == 0) return true;
     carry_.Append(block->view().substr(cut));
@@ -144,32 +303,15 @@ absl::StatusOr<bool> CsvBlockReader::Next(ByteBuffer* block) {
   return true;
 }
 
-absl::StatusOr<bool> CsvRecords::NextRow(size_t columns) {
-  while (true) {
-    ASSIGN_OR_RETURN(bool more, Next());
-    if (!more) return false;
-    if (fields_.size() == 1 && fields_[0].empty() && !quoted_[0]) continue;  // blank
-    if (fields_.size() != columns) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(fields_.size(), " fields, but the header has ", columns));
-    }
-    return true;
-  }
-}
-
-size_t AfterRecord(absl::string_view data, absl::string_view raw) {
-  size_t at = raw.size();
-  if (at < data.size() && data[at] == '\r') ++at;
-  if (at < data.size() && data[at] == '\n') ++at;
-  return at;
-}
-
 void AppendCsvField(absl::string_view field, bool empty_quoted, std::string* out) {
-  bool quote = field.empty() ? empty_quoted : false;
-  for (char c : field) {
-    if (c == ',' || c == '"' || c == '\n' || c == '\r') {
-      quote = true;
-      break;
+  bool quote = field.empty() ? empty_quoted
+                             : IsBlank(field.front()) || IsBlank(field.back());
+  if (!quote) {
+    for (char c : field) {
+      if (c == ',' || c == '"' || c == '\n' || c == '\r') {
+        quote = true;
+        break;
+      }
     }
   }
   if (!quote) {

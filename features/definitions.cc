@@ -1,16 +1,22 @@
 #include "features/definitions.h"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <initializer_list>
 #include <limits>
 #include <map>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "features/codec.h"
+#include "store/excerpt.h"
 #include "store/ref.h"
 #include "store/status_macros.h"
 
@@ -18,11 +24,53 @@ namespace strata::features {
 namespace {
 
 constexpr absl::string_view kReservedColumns[] = {"event_timestamp", "created_timestamp"};
+// A definitions file nests 5 levels; deeper is a mistake or an attack.
+constexpr int kMaxDepth = 64;
+constexpr char kTooDeep[] = "nested deeper than 64 levels";
+// Nodes visited by CheckShape, aliases counted each time they are used: a few
+// aliases can name each other into billions of nodes.
+constexpr size_t kMaxNodes = 1000000;
 
 // Reads one definitions file, remembering its name for error messages.
 class DefinitionsReader {
  public:
   explicit DefinitionsReader(absl::string_view source) : source_(source) {}
+
+  // Whatever the schema: no key twice in a mapping (YAML and JSON leave it to the
+  // reader, and yaml-cpp keeps the first), keys single values, at most kMaxDepth
+  // levels and kMaxNodes nodes. Iterative: the depth is what it checks.
+  absl::Status CheckShape(const YAML::Node& root) const {
+    std::vector<std::pair<YAML::Node, int>> stack = {{root, 1}};
+    size_t visited = 0;
+    while (!stack.empty()) {
+      auto [node, depth] = std::move(stack.back());
+      stack.pop_back();
+      if (++visited > kMaxNodes) {
+        return Error(node, absl::StrCat("more than ", kMaxNodes,
+                                        " values (aliases used over and over?)"));
+      }
+      if (depth > kMaxDepth) return Error(node, kTooDeep);
+      if (node.IsSequence()) {
+        for (const YAML::Node& item : node) stack.emplace_back(item, depth + 1);
+      } else if (node.IsMap()) {
+        std::map<std::string, YAML::Mark> keys;
+        for (const auto& item : node) {
+          if (!item.first.IsScalar()) {
+            return Error(item.first, "a key must be a single value");
+          }
+          const auto [it, fresh] = keys.emplace(item.first.Scalar(), item.first.Mark());
+          if (!fresh) {
+            return Error(item.first,
+                         absl::StrCat("key ", Excerpt(item.first.Scalar()),
+                                      " appears twice in this mapping (first at line ",
+                                      it->second.line + 1, ")"));
+          }
+          stack.emplace_back(item.second, depth + 1);
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
 
   absl::StatusOr<Definitions> Read(const YAML::Node& root) {
     if (!root.IsDefined() || root.IsNull()) return Error(root, "the file is empty");
@@ -78,7 +126,7 @@ class DefinitionsReader {
       for (absl::string_view a : allowed) known = known || a == key;
       if (!known) {
         return Error(item.first,
-                     absl::StrCat("unknown key '", key, "' in ", what,
+                     absl::StrCat("unknown key ", Excerpt(key), " in ", what,
                                   " (expected: ", absl::StrJoin(allowed, ", "), ")"));
       }
     }
@@ -118,8 +166,8 @@ class DefinitionsReader {
     }
     if (!ok) {
       return Error(node,
-                   absl::StrCat(what, " name '", name,
-                                "' must match [a-z_][a-z0-9_]* (at most 64 characters)"));
+                   absl::StrCat(what, " name ", Excerpt(name),
+                                " must match [a-z_][a-z0-9_]* (at most 64 characters)"));
     }
     return absl::OkStatus();
   }
@@ -189,9 +237,8 @@ class DefinitionsReader {
     }
     ASSIGN_OR_RETURN(std::string unit, Scalar(node, "timestamp_unit", what, false));
     if (!unit.empty()) {
-      if (unit != "s" && unit != "ms" && unit != "us") {
-        return Error(node["timestamp_unit"],
-                     absl::StrCat("timestamp_unit \"", unit, "\" is not s, ms or us"));
+      if (absl::Status s = ParseTimeUnit(unit).status(); !s.ok()) {
+        return Error(node["timestamp_unit"], s.message());
       }
       view.set_timestamp_unit(unit);
     }
@@ -221,8 +268,8 @@ class DefinitionsReader {
         if (entity.name() == e.Scalar()) found = &entity;
       }
       if (found == nullptr) {
-        return Error(e, absl::StrCat(what, " uses entity '", e.Scalar(),
-                                     "', which this file does not define"));
+        return Error(e, absl::StrCat(what, " uses entity ", Excerpt(e.Scalar()),
+                                     ", which this file does not define"));
       }
       for (const JoinKey& key : found->join_keys()) {
         if (!columns.insert(key.name()).second) {
@@ -273,8 +320,8 @@ absl::StatusOr<ValueType> ParseValueType(absl::string_view text) {
     if (text == name) return type;
   }
   return absl::InvalidArgumentError(
-      absl::StrCat("unknown type '", text,
-                   "' (types: int64, double, string, bool, bytes, timestamp)"));
+      absl::StrCat("unknown type ", Excerpt(text),
+                   " (types: int64, double, string, bool, bytes, timestamp)"));
 }
 
 absl::string_view ValueTypeName(ValueType type) {
@@ -300,8 +347,8 @@ absl::StatusOr<int64_t> ParseDuration(absl::string_view text) {
   if (text == "0") return 0;
   if (text.size() < 2) {
     return absl::InvalidArgumentError(
-        absl::StrCat("duration '", text,
-                     "' needs a number and a unit: s, m, h or d (for example 7d)"));
+        absl::StrCat("duration ", Excerpt(text),
+                     " needs a number and a unit: s, m, h or d (for example 7d)"));
   }
   int64_t unit = 0;
   switch (text.back()) {
@@ -319,30 +366,46 @@ absl::StatusOr<int64_t> ParseDuration(absl::string_view text) {
       break;
     default:
       return absl::InvalidArgumentError(absl::StrCat(
-          "duration '", text, "' needs a unit: s, m, h or d (for example 7d)"));
+          "duration ", Excerpt(text), " needs a unit: s, m, h or d (for example 7d)"));
   }
   int64_t n = 0;
   const absl::string_view digits = text.substr(0, text.size() - 1);
   if (digits.find_first_not_of("0123456789") != absl::string_view::npos ||
       !absl::SimpleAtoi(digits, &n) || n > std::numeric_limits<int64_t>::max() / unit) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "duration '", text, "' is not a whole, non-negative number of units"));
+        "duration ", Excerpt(text), " is not a whole, non-negative number of units"));
   }
   return n * unit;
 }
 
 absl::StatusOr<Definitions> ParseDefinitions(absl::string_view text,
                                              absl::string_view source) {
+  // yaml-cpp reads a NUL as the end of the text: refused, not silently cut.
+  if (const size_t nul = text.find('\0'); nul != absl::string_view::npos) {
+    const absl::string_view before = text.substr(0, nul);
+    const size_t line_start = before.rfind('\n');
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ":", std::count(before.begin(), before.end(), '\n') + 1, ":",
+        nul - (line_start == absl::string_view::npos ? 0 : line_start + 1) + 1,
+        ": a NUL byte (YAML and JSON text cannot hold one)"));
+  }
   // yaml-cpp reports through exceptions; they stop here.
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp stops its recursion at 500 levels and calls it a "bad file"; its
+    // column is where its scanner was, ahead of the parse: the line only.
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ":", e.mark.line + 1, ": ", kTooDeep));
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat(source, ":", e.mark.line + 1, ":", e.mark.column + 1, ": ", e.msg));
   }
   try {
-    return DefinitionsReader(source).Read(root);
+    DefinitionsReader reader(source);
+    RETURN_IF_ERROR(reader.CheckShape(root));
+    return reader.Read(root);
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(source, ": ", e.what()));
   }

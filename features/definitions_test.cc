@@ -1,5 +1,6 @@
 #include "features/definitions.h"
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/testing.h"
 
@@ -86,14 +87,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadDefinitions{"Malformed", "entities: [ {name: c", "defs.yaml:1:"},
         BadDefinitions{"NotAMapping", "- a\n- b\n", "the file must be a mapping"},
         BadDefinitions{"UnknownTopKey", "entites: []\n",
-                       "defs.yaml:1:1: unknown key 'entites'"},
+                       "defs.yaml:1:1: unknown key \"entites\""},
         BadDefinitions{"EntitiesNotList", "entities: {name: c}\n",
                        "'entities' must be a list"},
         BadDefinitions{"EntityNoName",
                        "entities: [{join_keys: [{name: a, type: int64}]}]\n",
                        "an entity has no 'name'"},
         BadDefinitions{"EntityBadName", "entities: [{name: Cust, join_keys: []}]\n",
-                       "entity name 'Cust' must match"},
+                       "entity name \"Cust\" must match"},
         BadDefinitions{"NoJoinKeys", "entities: [{name: c}]\n", "has no 'join_keys'"},
         BadDefinitions{"EmptyJoinKeys", "entities: [{name: c, join_keys: []}]\n",
                        "at least one join key"},
@@ -103,7 +104,7 @@ INSTANTIATE_TEST_SUITE_P(
             "defs.yaml:1:50: join key 'k' must be int64 or string, not double"},
         BadDefinitions{"UnknownType",
                        "entities: [{name: c, join_keys: [{name: k, type: long}]}]\n",
-                       "unknown type 'long'"},
+                       "unknown type \"long\""},
         BadDefinitions{"DuplicateEntity",
                        "entities: [{name: c, join_keys: [{name: k, type: int64}]},"
                        " {name: c, join_keys: [{name: k, type: int64}]}]\n",
@@ -112,13 +113,13 @@ INSTANTIATE_TEST_SUITE_P(
             "UnknownViewKey",
             "entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n"
             "feature_views: [{name: v, entities: [c], ttl: 1d, featurs: []}]\n",
-            "defs.yaml:2:51: unknown key 'featurs' in a feature view"},
+            "defs.yaml:2:51: unknown key \"featurs\" in a feature view"},
         BadDefinitions{
             "UnknownEntity",
             "entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n"
             "feature_views: [{name: v, entities: [d], features: [{name: x, type: "
             "double}]}]\n",
-            "uses entity 'd', which this file does not define"},
+            "uses entity \"d\", which this file does not define"},
         BadDefinitions{
             "BadTtlUnit",
             "entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n"
@@ -142,7 +143,7 @@ INSTANTIATE_TEST_SUITE_P(
             "entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n"
             "feature_views: [{name: ../x, entities: [c], features: [{name: x, type: "
             "double}]}]\n",
-            "feature view artifact name '../x'"},
+            "feature view artifact name \"../x\""},
         BadDefinitions{"NoFeatures",
                        "entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n"
                        "feature_views: [{name: v, entities: [c], features: []}]\n",
@@ -185,6 +186,112 @@ INSTANTIATE_TEST_SUITE_P(
             "double}]}]\n",
             "feature view 'v' is defined twice"}),
     [](const ::testing::TestParamInfo<BadDefinitions>& info) { return info.param.name; });
+
+// Hostile and careless files: each refused with its place and what is wrong.
+struct HostileCase {
+  const char* name;
+  std::string text;
+  std::string message;  // the whole message, place included
+};
+
+std::string Nested(int depth, const char* open, const char* close) {
+  std::string text = "entities: ";
+  for (int i = 0; i < depth; ++i) text += open;
+  for (int i = 0; i < depth; ++i) text += close;
+  return text + "\n";
+}
+
+TEST(DefinitionsTest, RefusesDuplicateKeysNulsAndDeepNesting) {
+  const std::string view =
+      "entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n"
+      "feature_views:\n"
+      "  - name: v\n"
+      "    entities: [c]\n"
+      "    ttl: 7d\n"
+      "    ttl: 1d\n"
+      "    features: [{name: x, type: double}]\n";
+  std::string billion = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char c = 'b'; c <= 'i'; ++c) {
+    billion += absl::StrCat(std::string(1, c), ": &", std::string(1, c), " [");
+    for (int i = 0; i < 10; ++i)
+      absl::StrAppend(&billion, i ? ", " : "", "*", std::string(1, c - 1));
+    billion += "]\n";
+  }
+  std::string deep_block;
+  for (int i = 0; i < 100000; ++i) deep_block += "- ";
+  deep_block += "x\n";
+  const std::vector<HostileCase> cases = {
+      {"YamlDuplicateKey", view,
+       "defs.yaml:6:5: key \"ttl\" appears twice in this "
+       "mapping (first at line 5)"},
+      {"JsonDuplicateKey",
+       "{\"entities\": [{\"name\": \"c\", \"name\": \"d\", \"join_keys\": "
+       "[{\"name\": \"cid\", \"type\": \"int64\"}]}]}",
+       "defs.yaml:1:29: key \"name\" appears twice in this mapping (first at line 1)"},
+      {"TopDuplicate", std::string(kEntity) + kEntity,
+       "defs.yaml:2:1: key \"entities\" appears twice"},
+      {"NonScalarKey", "{[a]: 1}\n", "defs.yaml:1:2: a key must be a single value"},
+      {"Nul", std::string("entities:\n  - name: c\0d\n", 24),
+       "defs.yaml:2:12: a NUL byte (YAML and JSON text cannot hold one)"},
+      {"Deep65", Nested(65, "[", "]"), "nested deeper than 64 levels"},
+      {"DeepFlow", Nested(100000, "[", "]"), "nested deeper than 64 levels"},
+      {"DeepMaps", Nested(100000, "{a: ", "}"), "nested deeper than 64 levels"},
+      {"DeepBlock", "entities:\n" + deep_block, "nested deeper than 64 levels"},
+      {"BillionLaughs", billion, "more than 1000000 values"},
+  };
+  for (const HostileCase& c : cases) {
+    auto defs = ParseDefinitions(c.text, "defs.yaml");
+    ASSERT_FALSE(defs.ok()) << c.name;
+    EXPECT_EQ(defs.status().code(), absl::StatusCode::kInvalidArgument) << c.name;
+    EXPECT_NE(defs.status().message().find(c.message), std::string::npos)
+        << c.name << ": " << defs.status().message();
+    EXPECT_EQ(defs.status().message().rfind("defs.yaml:", 0), 0u)
+        << c.name << ": " << defs.status().message();
+    EXPECT_LT(defs.status().message().size(), 300u) << c.name;
+  }
+  // 64 levels are fine as far as nesting goes (the schema refuses them after).
+  auto ok_depth = ParseDefinitions(Nested(63, "[", "]"), "defs.yaml");
+  EXPECT_EQ(ok_depth.status().message().find("deeper"), std::string::npos)
+      << ok_depth.status();
+}
+
+TEST(DefinitionsTest, ErrorsCutLongText) {
+  const std::string huge(1 << 20, 'k');
+  for (const std::string& text :
+       {"entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n" + huge + ": 1\n",
+        "entities: [{name: " + huge + ", join_keys: []}]\n",
+        "entities: [{name: c, join_keys: [{name: k, type: " + huge + "}]}]\n",
+        std::string(kEntity) + "feature_views: [{name: v, entities: [c], ttl: " + huge +
+            ", features: [{name: x, type: double}]}]\n",
+        std::string(kEntity) + "feature_views: [{name: v, entities: [" + huge +
+            "], features: [{name: x, type: double}]}]\n",
+        std::string(kEntity) + "feature_views: [{name: " + huge +
+            ", entities: [c], features: [{name: x, type: double}]}]\n"}) {
+    auto defs = ParseDefinitions(text, "defs.yaml");
+    ASSERT_FALSE(defs.ok());
+    EXPECT_LT(defs.status().message().size(), 400u) << defs.status().message();
+  }
+}
+
+TEST(DefinitionsTest, TimestampUnitIncludesNanoseconds) {
+  auto defs = ParseDefinitions(
+      std::string(kEntity) +
+          "feature_views: [{name: v, entities: [c], timestamp_unit: ns, features: "
+          "[{name: x, type: double}]}]\n",
+      "defs.yaml");
+  ASSERT_TRUE(defs.ok()) << defs.status();
+  EXPECT_EQ(defs->feature_views(0).timestamp_unit(), "ns");
+  auto bad = ParseDefinitions(
+      std::string(kEntity) +
+          "feature_views: [{name: v, entities: [c], timestamp_unit: min, features: "
+          "[{name: x, type: double}]}]\n",
+      "defs.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("defs.yaml:2:58: timestamp unit \"min\" is not "
+                                        "s, ms, us or ns"),
+            std::string::npos)
+      << bad.status();
+}
 
 TEST(DefinitionsTest, Durations) {
   EXPECT_EQ(*ParseDuration("0"), 0);

@@ -49,6 +49,10 @@ struct IngestOptions {
   // Bytes of the file parsed (and sorted) as one unit on a worker thread; the
   // sorted units are merged as they are written. Default 8 MiB.
   size_t parse_block_bytes = 8 << 20;
+  // Longest CSV record or JSON line, 1 byte to 1 GiB: a longer one (a file without
+  // line breaks) is refused with ResourceExhausted at "FILE:LINE", and bounds the
+  // parse's memory whatever the input. Default 16 MiB (kDefaultMaxRecordBytes).
+  size_t max_record_bytes = size_t{16} << 20;
   // Packed row bytes after which an entity's rows start a new chunk of the offline
   // log. A retrieval reads an entity's chunks whole, a chunk key per entity and
   // ingest rather than per row. Default 16 KiB (a few hundred rows).
@@ -101,6 +105,12 @@ struct HistoricalRequest {
   // Most spine rows; more: ResourceExhausted, once the block that passes the limit
   // is read (before its rows are looked up). Default 0: no limit.
   uint64_t max_spine_rows = 0;
+  // Longest spine record, 1 byte to 1 GiB: a longer one (a file without line
+  // breaks) is refused with ResourceExhausted at "SPINE:LINE". Default 16 MiB.
+  size_t max_record_bytes = size_t{16} << 20;
+  // Bytes of the spine read and joined as one unit. Default 32 MiB; tests make it
+  // small to cross block boundaries.
+  size_t spine_block_bytes = size_t{32} << 20;
   // Pinned by Reproduce: view versions (default: latest) and the ingest position
   // (default: now).
   std::map<std::string, uint64_t> view_versions;
@@ -278,15 +288,22 @@ class FeatureStore {
   // rows are written to the offline log, and the online table keeps each entity's
   // newest row. Rows become visible together when the ingest commits.
   // Errors: NotFound for an unknown view; InvalidArgument naming the line and
-  // column of the first bad value, a missing or unknown column, or an empty file.
+  // column of the first bad value or record (features/csv.h says what a CSV may
+  // hold), a missing, unknown, empty or repeated column name, or an empty file;
+  // InvalidArgument for max_record_bytes out of range; ResourceExhausted naming the
+  // line of a record longer than max_record_bytes.
   absl::StatusOr<IngestResult> Ingest(const std::string& view, const std::string& path,
                                       const IngestOptions& options);
 
   // Point-in-time join: for each spine row (CSV with the views' join keys and
   // event_timestamp), writes the row as it was, then one column per requested
   // feature. Spine order is kept; memory is bounded by the block size, not the spine.
+  // The spine is CSV as features/csv.h reads it; its columns come out with the same
+  // values (re-quoted as the writer quotes), each row ending in LF.
   // Errors: InvalidArgument for a bad feature reference, a spine missing a join key
-  // or event_timestamp, or a bad value (naming line and column); NotFound for an
+  // or event_timestamp, an empty or repeated column name, a bad record or value
+  // (naming line and column), max_record_bytes out of range; ResourceExhausted for
+  // a record longer than max_record_bytes or more than max_spine_rows; NotFound for an
   // unknown view or feature; FailedPrecondition for a spine row before a view's log
   // retention horizon (TrimLog), or, for a request that sees less than the trim did
   // (an older ingest position, an as-of before the horizon), for a row whose answer

@@ -10,6 +10,7 @@
 #include "features/definitions.h"
 #include "gtest/gtest.h"
 #include "store/internal/db.h"
+#include "tests/subprocess.h"
 #include "tests/testing.h"
 
 namespace strata::features {
@@ -347,6 +348,16 @@ TEST_F(FeatureStoreTest, OnlineKeepsTheNewestRowAndReportsStatuses) {
   EXPECT_TRUE(absl::IsInvalidArgument(
       fs_->Online({"stats:x"}, {{"customer_id", {Value(std::string("x1"))}}}, 0)
           .status()));
+  // A string holding an int64 reads as in files: " 1" and "1e3" are not int64s.
+  for (const char* text : {" 1", "1e3", "99999999999999999999"}) {
+    auto bad = fs_->Online({"stats:x"}, {{"customer_id", {Value(std::string(text))}}}, 0);
+    ASSERT_FALSE(bad.ok()) << text;
+    EXPECT_NE(bad.status().message().find("join key customer_id value 1: \""),
+              std::string::npos)
+        << bad.status();
+  }
+  EXPECT_TRUE(
+      fs_->Online({"stats:x"}, {{"customer_id", {Value(std::string("+1"))}}}, 0).ok());
 }
 
 TEST_F(FeatureStoreTest, ReproduceIgnoresRowsReceivedLater) {
@@ -401,34 +412,34 @@ TEST_F(FeatureStoreTest, BadIngestsNameTheProblemAndWriteNothing) {
   };
   const std::vector<Case> cases = {
       {"a.csv", header + "1,10,1.5,a\n2,10,abc,b\n",
-       "a.csv:3: column x: \"abc\" is not a double"},
+       "a.csv:3: column \"x\": \"abc\" is not a double"},
       {"b.csv", header + "1,yesterday,1,a\n",
-       "b.csv:2: column event_timestamp: \"yesterday\" is not a timestamp"},
+       "b.csv:2: column \"event_timestamp\": \"yesterday\" is not a timestamp"},
       {"c.csv", "event_timestamp,x\n10,1\n",
        "c.csv:1: join key column customer_id is missing"},
       {"d.csv", "customer_id,x\n1,1\n", "d.csv:1: column event_timestamp is missing"},
-      {"e.csv", "customer_id,event_timestamp,z\n1,1,1\n", "e.csv:1: unknown column z"},
+      {"e.csv", "customer_id,event_timestamp,z\n1,1,1\n", "e.csv:1: unknown column \"z\""},
       {"f.csv", header + "1,10,1\n", "f.csv:2: 3 fields, but the header has 4"},
       {"g.csv", header + "1,10,1,\"open\n", "g.csv:2: "},
-      {"h.csv", header + ",10,1,a\n", "h.csv:2: column customer_id: join key is empty"},
+      {"h.csv", header + ",10,1,a\n", "h.csv:2: column \"customer_id\": join key is empty"},
       {"i.csv", header + "1.5,10,1,a\n",
-       "i.csv:2: column customer_id: \"1.5\" is not an int64"},
+       "i.csv:2: column \"customer_id\": \"1.5\" is not an int64"},
       {"j.csv", "", "j.csv is empty"},
       {"k.csv", header, "k.csv has no rows"},
       {"l.csv", "customer_id,customer_id,event_timestamp\n1,1,1\n", "appears twice"},
       {"m.csv", header + "1,,1,a\n",
-       "m.csv:2: column event_timestamp: event_timestamp is empty"},
+       "m.csv:2: column \"event_timestamp\": event_timestamp is empty"},
       {"n.jsonl",
        "{\"customer_id\": 1, \"event_timestamp\": 5}\n{\"customer_id\": \"x\"}\n",
-       "n.jsonl:2: key customer_id: expected int64, got a JSON non-number"},
+       "n.jsonl:2: key \"customer_id\": expected int64, got a JSON non-number"},
       {"o.jsonl", "{\"customer_id\": 1, \"event_timestamp\": 5}\nnot json\n",
        "o.jsonl:2: not a JSON object"},
       {"p.jsonl", "{\"event_timestamp\": 5, \"x\": 1}\n",
        "p.jsonl:1: join key customer_id is missing"},
       {"q.jsonl", "{\"customer_id\": 1, \"event_timestamp\": 5, \"x\": \"1\"}\n",
-       "q.jsonl:1: key x: expected double, got a JSON non-number"},
+       "q.jsonl:1: key \"x\": expected double, got a JSON non-number"},
       {"r.jsonl", "{\"customer_id\": 1, \"event_timestamp\": 5, \"w\": 1}\n",
-       "r.jsonl:1: unknown column w"},
+       "r.jsonl:1: unknown column \"w\""},
       {"s.csv", header + "1,10,1,a\n", "no feature view nope", "nope"},
   };
   const auto before = fs_->Position();
@@ -447,6 +458,135 @@ TEST_F(FeatureStoreTest, BadIngestsNameTheProblemAndWriteNothing) {
     EXPECT_TRUE(absl::IsNotFound(
         store_->artifacts().Versions({Kind::kDataset, "stats-ingest"}).status()))
         << c.name;
+  }
+}
+
+// JSON lines: exactly one object a line, each key once, numbers and times by the
+// rules of docs/features.md; a bad line names its line and writes nothing.
+TEST_F(FeatureStoreTest, BadJsonLinesNameTheLineAndWriteNothing) {
+  const std::string good = "{\"customer_id\": 1, \"event_timestamp\": 5}\n";
+  const auto row = [](absl::string_view fields) {
+    return absl::StrCat("{\"customer_id\": 2, \"event_timestamp\": 5", fields, "}\n");
+  };
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {good + "{\"customer_id\": 2, \"event_timestamp\": 5}{\"customer_id\": 3, "
+              "\"event_timestamp\": 5}\n",
+       "2: text after the JSON object (one object a line)"},
+      {good + row("") + "{\"customer_id\": 4, \"event_timestamp\": 5} }\n",
+       "3: text after the JSON object"},
+      {good + row("") + "{\"customer_id\": 4, \"event_timestamp\": 5} x\n", "3: "},
+      {good + "[1, 2]\n", "2: not a JSON object"},
+      {good + "5\n", "2: not a JSON object"},
+      {good + "\"{}\"\n", "2: not a JSON object"},
+      {good + row(", \"x\": 1, \"x\": 2"), "2: key \"x\" appears twice"},
+      {good + "{\"customer_id\": 2, \"customer_id\": 3, \"event_timestamp\": 5}\n",
+       "2: key \"customer_id\" appears twice"},
+      {good + row(", \"x\": 1, \"\\u0078\": 2"), "2: key \"x\" appears twice"},
+      {good +
+           "{\"customer_id\": 123456789012345678901234567890, \"event_timestamp\": 5}\n",
+       "2: key \"customer_id\": \"123456789012345678901234567890\" is out of range for "
+       "int64"},
+      {good + "{\"customer_id\": 9223372036854775808, \"event_timestamp\": 5}\n",
+       "2: key \"customer_id\": \"9223372036854775808\" is out of range for int64"},
+      {good + "{\"customer_id\": 1.5, \"event_timestamp\": 5}\n",
+       "2: key \"customer_id\": \"1.5\" is not an int64"},
+      {good + row(", \"x\": 1e309"),
+       "2: key \"x\": \"1e309\" is out of range for double"},
+      {good + row(", \"x\": NaN"), "2: key \"x\": NaN and Infinity are not JSON"},
+      {good + row(", \"x\": -Infinity"), "2: key \"x\": NaN and Infinity are not JSON"},
+      {good + "{\"customer_id\": 2, \"event_timestamp\": 1701234567894067}\n",
+       "2: key \"event_timestamp\": timestamp \"1701234567894067\" is out of range"},
+      {good + "{\"customer_id\": 2, \"event_timestamp\": 1.5}\n",
+       "2: key \"event_timestamp\": timestamp \"1.5\" is not a whole number of s"},
+      {good + "{\"customer_id\": 2, \"event_timestamp\": \"2016-12-31T23:59:60Z\"}\n",
+       "2: key \"event_timestamp\": timestamp \"2016-12-31T23:59:60Z\" is a leap second"},
+      {good + "{\"customer_id\": 2, \"event_timestamp\": true}\n",
+       "2: key \"event_timestamp\": expected timestamp, got a JSON non-string, "
+       "non-number"},
+  };
+  const auto before = fs_->Position();
+  ASSERT_TRUE(before.ok());
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const auto& [text, error] = cases[i];
+    const std::string name = absl::StrCat("bad", i, ".jsonl");
+    auto r = fs_->Ingest("stats", WriteFile(name, text), IngestOptions());
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_TRUE(absl::IsInvalidArgument(r.status())) << r.status();
+    EXPECT_NE(r.status().message().find(absl::StrCat(name, ":", error)),
+              std::string::npos)
+        << text << " -> " << r.status();
+    EXPECT_EQ(LogRows(), 0u) << text;
+    EXPECT_EQ(fs_->Position()->position, before->position) << text;
+  }
+  // Rounding toward zero below the smallest double is no error; -0 stays a double.
+  auto ok = fs_->Ingest("stats", WriteFile("ok.jsonl", good + row(", \"x\": 1e-400")),
+                        IngestOptions());
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(LogRows(), 2u);
+}
+
+// Files as pandas writes them: DataFrame.to_json(orient="records", lines=True), with
+// epoch milliseconds (its default), epoch nanoseconds (date_unit="ns") and ISO 8601
+// (date_format="iso", milliseconds and nanoseconds), times before 1970 included.
+TEST_F(FeatureStoreTest, IngestsJsonLinesWrittenByPandas) {
+  const std::string script = R"(
+import sys
+import numpy as np
+import pandas as pd
+out = sys.argv[1]
+times = {
+    "ms": ["2024-05-01 12:00:00.123", "1969-07-20 20:17:40.5", "1901-01-01",
+           "2030-01-01 00:00:00.001"],
+    "ns": ["2024-05-01 12:00:00.123456789", "1969-07-20 20:17:40.500001",
+           "1969-12-31 23:59:59.999999999", "2030-01-01"],
+}
+for k, (date_format, unit) in enumerate(
+        [("epoch", "ms"), ("epoch", "ns"), ("iso", "ms"), ("iso", "ns")]):
+    df = pd.DataFrame({
+        "customer_id": [10 * k + i for i in range(1, 5)],
+        "event_timestamp": pd.to_datetime(times[unit]),
+        "x": [1.5, np.nan, -0.25, 1e-05],
+        "s": ["a", "b c", "\u00fcn\u00efcode", None],
+    })
+    df.to_json(f"{out}/pandas{k}.jsonl", orient="records", lines=True,
+               date_format=date_format, date_unit=unit)
+)";
+  const auto python =
+      testing::RunProcess({"/usr/bin/python3", "-c", script, dir_.path()});
+  ASSERT_EQ(python.exit_code, 0) << python.err;
+  // The times as strata keeps them: microseconds, finer digits rounded down.
+  const std::vector<std::vector<std::string>> expected_times = {
+      {"2024-05-01T12:00:00.123000Z", "1969-07-20T20:17:40.500000Z",
+       "1901-01-01T00:00:00Z", "2030-01-01T00:00:00.001000Z"},
+      {"2024-05-01T12:00:00.123456Z", "1969-07-20T20:17:40.500001Z",
+       "1969-12-31T23:59:59.999999Z", "2030-01-01T00:00:00Z"}};
+  const TimeUnit units[] = {TimeUnit::kMillis, TimeUnit::kNanos, TimeUnit::kSeconds,
+                            TimeUnit::kSeconds};
+  for (int k = 0; k < 4; ++k) {
+    const std::string file = dir_.Sub(absl::StrCat("pandas", k, ".jsonl"));
+    std::ifstream in(file);
+    std::string first_line;
+    std::getline(in, first_line);
+    IngestOptions options;
+    options.timestamp_unit = units[k];
+    auto r = fs_->Ingest("stats", file, options);
+    ASSERT_TRUE(r.ok()) << first_line << ": " << r.status();
+    EXPECT_EQ(r->rows, 4u) << first_line;
+
+    std::string spine = "customer_id,event_timestamp\n",
+                want = "customer_id,event_timestamp,x,s\n";
+    const char* x[] = {"1.5", "", "-0.25", "1e-05"};
+    const char* s[] = {"a", "b c", "\u00fcn\u00efcode", ""};
+    for (int i = 0; i < 4; ++i) {
+      const std::string& t = expected_times[k % 2][i];
+      absl::StrAppend(&spine, 10 * k + i + 1, ",", t, "\n");
+      absl::StrAppend(&want, 10 * k + i + 1, ",", t, ",", x[i], ",", s[i], "\n");
+    }
+    HistoricalRequest request;
+    request.features = {"stats:x", "stats:s"};
+    auto got = Retrieve(request, spine);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(*got, want) << first_line;
   }
 }
 
@@ -512,10 +652,10 @@ TEST_F(FeatureStoreTest, HistoricalRefusesBadRequestsAndSpines) {
       {{"stats:x"}, "customer_id,ts\n1,1\n", "spine:1: the spine has no event_timestamp"},
       {{"stats:x"},
        "customer_id,event_timestamp\n1,1\n2,x\n",
-       "spine:3: column event_timestamp"},
+       "spine:3: column \"event_timestamp\""},
       {{"stats:x"},
        "customer_id,event_timestamp\n1,1\nz,1\n",
-       "spine:3: column customer_id"},
+       "spine:3: column \"customer_id\""},
       {{"stats:x"}, "customer_id,event_timestamp\n1,1,1\n", "spine:2: 3 fields"},
       {{"stats:x"}, "", "the spine is empty"},
   };
@@ -824,7 +964,7 @@ TEST_F(FeatureStoreTest, PushOnlineChecksEverythingBeforeWriting) {
       {{{"customer_id", {i64(1), i64(2)}}, {"event_timestamp", {i64(1)}}},
        "column event_timestamp has 1 values, but customer_id has 2"},
       {{{"customer_id", {i64(1)}}, {"event_timestamp", {i64(1)}}, {"nope", {i64(1)}}},
-       "unknown column nope"},
+       "unknown column \"nope\""},
       {{{"customer_id", {i64(1)}}, {"customer_id", {i64(1)}}}, "appears twice"},
       {{{"customer_id", {Value()}}, {"event_timestamp", {i64(1)}}},
        "column customer_id row 1: null"},
@@ -901,7 +1041,7 @@ TEST_F(FeatureStoreTest, IngestCanSkipTheOnlineTableAndNameItsSource) {
       "stats", WriteFile("b.csv", "customer_id,event_timestamp,x\n1,1000,lots\n"),
       options);
   EXPECT_TRUE(absl::IsInvalidArgument(bad.status()));
-  EXPECT_EQ(bad.status().message().rfind("body:2: column x: ", 0), 0u) << bad.status();
+  EXPECT_EQ(bad.status().message().rfind("body:2: column \"x\": ", 0), 0u) << bad.status();
 }
 
 TEST_F(FeatureStoreTest, HistoricalRefusesSpinesOverTheRowLimit) {

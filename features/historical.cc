@@ -4,6 +4,7 @@
 // reading each entity's chunks once); the output is written in spine order.
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <thread>
 
 #include "absl/strings/numbers.h"
@@ -28,7 +29,6 @@ using internal::Cf;
 // Spine bytes joined at once: ~1.7M rows of a typical spine, ~200 MB of working
 // memory. Each block's lookups sweep the log once in key order, so larger blocks
 // mean fewer sweeps; the memory bound does not grow with the spine.
-constexpr size_t kSpineBlockBytes = 32 << 20;
 // Rows stepped over with Next before a lookup seeks instead.
 constexpr int kMaxSteps = 16;
 
@@ -252,7 +252,8 @@ absl::Status RunLookups(const internal::Db& db, const ViewPlan& plan,
 
 // The rows of part of a spine block.
 struct SpineRows {
-  std::vector<absl::string_view> raws;
+  std::vector<absl::string_view> raws;   // each row's spine columns as written out
+  std::deque<std::string> rewritten;     // those re-quoted (raws point here)
   std::string keys;                                       // the lookups' targets
   std::vector<std::vector<Lookup>> lookups;               // per view
   uint64_t lines = 0;                                     // lines the part spans
@@ -262,30 +263,36 @@ struct SpineRows {
 
 // `capacity`: rows to reserve room for (fresh memory grown by doubling is copied and
 // faulted in twice).
-void ParseSpineRows(const Plan& plan, const HistoricalRequest& request, size_t columns,
-                    size_t event_column, absl::string_view text, size_t capacity,
-                    SpineRows* out) {
+void ParseSpineRows(const Plan& plan, const HistoricalRequest& request,
+                    const std::vector<std::string>& labels, size_t event_column,
+                    absl::string_view text, size_t capacity, SpineRows* out) {
   out->lookups.resize(plan.views.size());
   out->raws.reserve(capacity);
   out->keys.reserve(plan.views.size() * (text.size() + capacity * 24));
   for (auto& ls : out->lookups) ls.reserve(capacity);
-  CsvRecords records(text);
+  CsvRecords records(text, &labels, request.max_record_bytes);
   while (true) {
-    auto more = records.NextRow(columns);
+    auto more = records.NextRow(labels.size());
     if (!more.ok()) {
       out->error = {records.line(), std::string(more.status().message())};
+      out->error_code = more.status().code();
       return;
     }
     if (!*more) break;
     const auto& fields = records.fields();
     auto t = ParseTimestamp(fields[event_column], request.timestamp_unit);
     if (!t.ok()) {
-      out->error = {records.line(),
-                    absl::StrCat("column event_timestamp: ", t.status().message())};
+      out->error = {records.line(), absl::StrCat("column ", labels[event_column], ": ",
+                                                 t.status().message())};
       return;
     }
     const auto row = static_cast<uint32_t>(out->raws.size());
-    out->raws.push_back(records.raw());
+    if (records.plain()) {
+      out->raws.push_back(records.raw());
+    } else {
+      records.AppendRecord(&out->rewritten.emplace_back());
+      out->raws.push_back(out->rewritten.back());
+    }
     for (size_t v = 0; v < plan.views.size(); ++v) {
       const ViewPlan& vp = plan.views[v];
       if (vp.horizon.has_value() && *t < vp.horizon->horizon_us()) {
@@ -308,7 +315,7 @@ void ParseSpineRows(const Plan& plan, const HistoricalRequest& request, size_t c
         if (!value.ok() || (fields[c].empty() && !records.quoted(c))) {
           out->error = {
               records.line(),
-              absl::StrCat("column ", vp.view->join_key_names[k], ": ",
+              absl::StrCat("column ", labels[c], ": ",
                            value.ok() ? "join key is empty" : value.status().message())};
           return;
         }
@@ -410,50 +417,66 @@ absl::StatusOr<HistoricalResult> FeatureStore::Historical(
     result.view_versions[vp.view->def.name()] = vp.view->version;
   result.at = plan.at;
 
-  CsvBlockReader reader(&spine, kSpineBlockBytes);
+  RETURN_IF_ERROR(CheckMaxRecordBytes(request.max_record_bytes, "max_record_bytes"));
+  CsvBlockReader reader(&spine, std::max<size_t>(request.spine_block_bytes, 1),
+                        request.max_record_bytes);
+  uint64_t line = 0;  // lines of the spine read so far
+  // A record too long starts on the line after the blocks read.
+  const auto read_block = [&](ByteBuffer* buffer) -> absl::StatusOr<bool> {
+    auto more = reader.Next(buffer);
+    if (more.status().code() == absl::StatusCode::kResourceExhausted) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          request.spine_name, ":", line + 1, ": ", more.status().message()));
+    }
+    return more;
+  };
   ByteBuffer buffer;
-  ASSIGN_OR_RETURN(bool any, reader.Next(&buffer));
-  absl::string_view block = buffer.view();
+  ASSIGN_OR_RETURN(bool any, read_block(&buffer));
   if (!any)
     return absl::InvalidArgumentError("the spine is empty (it needs a header row)");
   size_t event_column = SIZE_MAX;
-  size_t columns = 0;
-  uint64_t line = 0;
+  std::vector<std::string> labels;
+  absl::string_view block;
   {
-    CsvRecords header(block);
-    auto ok = header.Next();
-    if (!ok.ok())
-      return absl::InvalidArgumentError(
-          absl::StrCat(request.spine_name, ":1: ", ok.status().message()));
-    std::vector<std::string> names(header.fields().begin(), header.fields().end());
-    columns = names.size();
+    auto header = ReadCsvHeader(reader, &buffer, request.max_record_bytes);
+    block = buffer.view();
+    if (!header.ok()) {
+      return absl::Status(header.status().code(), absl::StrCat(request.spine_name, ":",
+                                                               header.status().message()));
+    }
+    line = header->lines;
+    const std::vector<std::string>& names = header->names;
     for (size_t c = 0; c < names.size(); ++c) {
       if (names[c] == "event_timestamp") event_column = c;
     }
     if (event_column == SIZE_MAX) {
       return absl::InvalidArgumentError(absl::StrCat(
-          request.spine_name, ":1: the spine has no event_timestamp column"));
+          request.spine_name, ":", line, ": the spine has no event_timestamp column"));
     }
     for (auto& vp : plan.views) {
       for (const std::string& key : vp.view->join_key_names) {
         auto it = std::find(names.begin(), names.end(), key);
         if (it == names.end()) {
           return absl::InvalidArgumentError(
-              absl::StrCat(request.spine_name, ":1: the spine has no column ", key,
-                           " (a join key of feature view ", vp.view->def.name(), ")"));
+              absl::StrCat(request.spine_name, ":", line, ": the spine has no column ",
+                           key, " (a join key of feature view ", vp.view->def.name(), ")"));
         }
         vp.spine_key_columns.push_back(it - names.begin());
       }
     }
-    std::string head(header.raw());
+    std::string head;
+    for (const auto& name : names) {
+      if (!head.empty()) head.push_back(',');
+      AppendCsvField(name, false, &head);
+    }
     for (const auto& name : plan.output_names) {
       head.push_back(',');
       AppendCsvField(name, false, &head);
     }
     head.push_back('\n');
     RETURN_IF_ERROR(out.Write(head));
-    line = header.lines_read();
-    block.remove_prefix(AfterRecord(block, header.raw()));
+    labels = std::move(header->labels);
+    block.remove_prefix(header->end);
   }
 
   std::vector<absl::string_view> raws;
@@ -469,10 +492,10 @@ absl::StatusOr<HistoricalResult> FeatureStore::Historical(
     const size_t lines_second = std::count(block.begin() + cut, block.end(), '\n') + 1;
     SpineRows parts[2];
     std::thread second([&] {
-      ParseSpineRows(plan, request, columns, event_column, block.substr(cut),
-                     lines_second, &parts[1]);
+      ParseSpineRows(plan, request, labels, event_column, block.substr(cut), lines_second,
+                     &parts[1]);
     });
-    ParseSpineRows(plan, request, columns, event_column, block.substr(0, cut),
+    ParseSpineRows(plan, request, labels, event_column, block.substr(0, cut),
                    lines_first + lines_second, &parts[0]);
     second.join();
     for (int p = 0; p < 2; ++p) {
@@ -543,10 +566,9 @@ absl::StatusOr<HistoricalResult> FeatureStore::Historical(
       std::string& o = halves[half];
       // Reserved once: growing by doubling would copy the text and fault in twice
       // the memory.
-      if (from < to) {
-        o.reserve(static_cast<size_t>(raws[to - 1].end() - raws[from].begin()) +
-                  (to - from) * (2 + 12 * plan.output_names.size()));
-      }
+      size_t spine_bytes = 0;
+      for (size_t r = from; r < to; ++r) spine_bytes += raws[r].size();
+      o.reserve(spine_bytes + (to - from) * (2 + 12 * plan.output_names.size()));
       std::vector<Value> values;
       std::vector<absl::string_view> cells(plan.output_names.size());
       std::vector<std::string> texts(plan.output_names.size());
@@ -584,7 +606,7 @@ absl::StatusOr<HistoricalResult> FeatureStore::Historical(
     RETURN_IF_ERROR(out.Write(halves[0]));
     RETURN_IF_ERROR(out.Write(halves[1]));
 
-    ASSIGN_OR_RETURN(bool more, reader.Next(&buffer));
+    ASSIGN_OR_RETURN(bool more, read_block(&buffer));
     if (!more) break;
     block = buffer.view();
   }
@@ -674,9 +696,7 @@ absl::StatusOr<SavedResult> FeatureStore::SaveHistorical(const HistoricalRequest
   if (request.as_of.has_value()) m["request.as_of"] = FormatTimestamp(*request.as_of);
   m["request.created_cutoff"] = request.created_cutoff ? "true" : "false";
   m["request.full_names"] = request.full_names ? "true" : "false";
-  m["request.timestamp_unit"] = request.timestamp_unit == TimeUnit::kSeconds  ? "s"
-                                : request.timestamp_unit == TimeUnit::kMillis ? "ms"
-                                                                              : "us";
+  m["request.timestamp_unit"] = std::string(TimeUnitName(request.timestamp_unit));
   m["request.ingest_position"] = absl::StrCat(saved.result.at.position);
   m["request.ingest_pending"] = absl::StrJoin(saved.result.at.pending, ",");
   m["rows"] = absl::StrCat(saved.result.rows);

@@ -29,6 +29,7 @@
 #include "features/scratch.h"
 #include "rocksdb/sst_file_writer.h"
 #include "simdjson.h"
+#include "store/excerpt.h"
 #include "store/internal/bounded_queue.h"
 #include "store/internal/keys.h"
 #include "store/internal/records.h"
@@ -124,6 +125,7 @@ struct ParsedBlock {
   uint64_t rows = 0;           // parsed (the run drops in-block duplicates)
   uint64_t lines = 0;
   std::optional<std::pair<uint64_t, std::string>> error;  // local line, message
+  absl::StatusCode error_code = absl::StatusCode::kInvalidArgument;
   Micros min_event = INT64_MAX, max_event = INT64_MIN;
 };
 
@@ -133,50 +135,29 @@ struct Role {
   int index = 0;  // join key or feature index
 };
 
-// The common cases without a StatusOr: an int64 or double that parses whole. False:
+// The common cases without a StatusOr: a short int64 or a plain decimal. False:
 // the general path (ParseValue) decides, and words the error.
 bool FastNumber(absl::string_view text, ValueType type, Value* out) {
-  const char* end = text.data() + text.size();
-  if (text.empty()) return false;
   if (type == VALUE_TYPE_INT64) {
     int64_t v;
-    if (codec::ParseSimpleInt(text, &v)) {
-      *out = v;
-      return true;
-    }
-    auto [p, ec] = std::from_chars(text.data(), end, v);
-    if (ec != std::errc() || p != end) return false;
+    if (!codec::ParseSimpleInt(text, &v)) return false;
     *out = v;
     return true;
   }
   if (type == VALUE_TYPE_DOUBLE) {
     double v;
-    if (codec::ParseSimpleDecimal(text, &v)) {
-      *out = v;
-      return true;
-    }
-    auto [p, ec] = std::from_chars(text.data(), end, v);
-    if (ec != std::errc() || p != end) return false;
+    if (!codec::ParseSimpleDecimal(text, &v)) return false;
     *out = v;
     return true;
   }
   return false;
 }
 
-// An integer epoch timestamp, without a StatusOr; false for anything else.
+// A short integer epoch timestamp in range, without a StatusOr; false for anything
+// else (ParseTimestamp decides).
 bool FastEpoch(absl::string_view text, TimeUnit unit, Micros* out) {
   int64_t n;
-  if (!codec::ParseSimpleInt(text, &n)) {
-    const char* end = text.data() + text.size();
-    auto [p, ec] = std::from_chars(text.data(), end, n);
-    if (text.empty() || ec != std::errc() || p != end) return false;
-  }
-  const int64_t scale = unit == TimeUnit::kSeconds  ? 1000000
-                        : unit == TimeUnit::kMillis ? 1000
-                                                    : 1;
-  if (n > INT64_MAX / scale || n < INT64_MIN / scale) return false;
-  *out = n * scale;
-  return true;
+  return codec::ParseSimpleInt(text, &n) && codec::EpochToMicros(n, unit, out);
 }
 
 // Turns one record's values into a log entry.
@@ -318,7 +299,7 @@ absl::StatusOr<std::vector<Role>> MapColumns(const ResolvedView& view,
     for (size_t d = 0; d < c; ++d) {
       if (names[d] == name) {
         return absl::InvalidArgumentError(
-            absl::StrCat("column ", name, " appears twice in the header"));
+            absl::StrCat("column ", Excerpt(name), " appears twice in the header"));
       }
     }
     Role role{Role::kFeature, -1};
@@ -341,7 +322,7 @@ absl::StatusOr<std::vector<Role>> MapColumns(const ResolvedView& view,
           absl::StrAppend(&known, known.empty() ? "" : ", ", f.name());
         }
         return absl::InvalidArgumentError(
-            absl::StrCat("unknown column ", name, ": feature view ", view.def.name(),
+            absl::StrCat("unknown column ", Excerpt(name), ": feature view ", view.def.name(),
                          " has join keys ", absl::StrJoin(view.join_key_names, ", "),
                          ", event_timestamp, created_timestamp and features ", known));
       }
@@ -364,15 +345,16 @@ absl::StatusOr<std::vector<Role>> MapColumns(const ResolvedView& view,
 
 // Parses the CSV records of one block.
 void ParseCsvBlock(const ResolvedView& view, const std::vector<Role>& roles,
-                   const std::vector<std::string>& names, TimeUnit unit, Micros now,
-                   absl::string_view data, ParsedBlock* out) {
+                   const std::vector<std::string>& labels, size_t max_record_bytes,
+                   TimeUnit unit, Micros now, absl::string_view data, ParsedBlock* out) {
   RowEncoder enc(view, unit, now);
-  CsvRecords records(data);
+  CsvRecords records(data, &labels, max_record_bytes);
   uint32_t row = 0;
   while (true) {
     auto more = records.NextRow(roles.size());
     if (!more.ok()) {
       out->error = {records.line(), std::string(more.status().message())};
+      out->error_code = more.status().code();
       return;
     }
     if (!*more) break;
@@ -381,7 +363,7 @@ void ParseCsvBlock(const ResolvedView& view, const std::vector<Role>& roles,
     for (size_t c = 0; c < fields.size(); ++c) {
       if (absl::Status s = enc.SetText(roles[c], fields[c], records.quoted(c)); !s.ok()) {
         out->error = {records.line(),
-                      absl::StrCat("column ", names[c], ": ", s.message())};
+                      absl::StrCat("column ", labels[c], ": ", s.message())};
         return;
       }
     }
@@ -394,34 +376,46 @@ void ParseCsvBlock(const ResolvedView& view, const std::vector<Role>& roles,
   out->lines = records.lines_read();
 }
 
-// A JSON value as a value of `type` (timestamps: RFC 3339 strings or integers).
+absl::string_view Sv(std::string_view s) { return {s.data(), s.size()}; }
+
+// A JSON value as a value of `type` (timestamps: ISO 8601 strings or integers).
+// Numbers follow the rules of text (ParseValue) on their JSON token.
 absl::StatusOr<Value> JsonValue(simdjson::ondemand::value v, ValueType type,
                                 TimeUnit unit) {
   simdjson::ondemand::json_type jt;
-  if (v.type().get(jt) != simdjson::SUCCESS) {
-    return absl::InvalidArgumentError("malformed JSON value");
+  const bool typed = v.type().get(jt) == simdjson::SUCCESS;
+  if (!typed || jt == simdjson::ondemand::json_type::number) {
+    absl::string_view token = Sv(v.raw_json_token());
+    if (!token.empty() && token[0] == '-') token.remove_prefix(1);
+    if (absl::StartsWith(token, "NaN") || absl::StartsWith(token, "Infinity")) {
+      return absl::InvalidArgumentError(
+          "NaN and Infinity are not JSON (null is a missing value)");
+    }
   }
+  if (!typed) return absl::InvalidArgumentError("malformed JSON value");
   if (jt == simdjson::ondemand::json_type::null) return Value();
   const auto mismatch = [&](absl::string_view got) {
     return absl::InvalidArgumentError(
         absl::StrCat("expected ", ValueTypeName(type), ", got a JSON ", got));
   };
-  switch (type) {
-    case VALUE_TYPE_INT64: {
+  if (jt == simdjson::ondemand::json_type::number &&
+      (type == VALUE_TYPE_INT64 || type == VALUE_TYPE_DOUBLE ||
+       type == VALUE_TYPE_TIMESTAMP)) {
+    if (type == VALUE_TYPE_INT64) {
       int64_t x;
-      if (jt != simdjson::ondemand::json_type::number) return mismatch("non-number");
-      if (v.get_int64().get(x) != simdjson::SUCCESS) {
-        return absl::InvalidArgumentError("expected an int64, got a non-integer number");
-      }
-      return Value(x);
-    }
-    case VALUE_TYPE_DOUBLE: {
+      if (v.get_int64().get(x) == simdjson::SUCCESS) return Value(x);
+    } else if (type == VALUE_TYPE_DOUBLE) {
       double x;
-      if (jt != simdjson::ondemand::json_type::number || v.get_double().get(x)) {
-        return mismatch("non-number");
-      }
-      return Value(x);
+      if (v.get_double().get(x) == simdjson::SUCCESS) return Value(x);
     }
+    // The token's rules and messages are those of text ("out of range for int64").
+    return ParseValue(absl::StripTrailingAsciiWhitespace(Sv(v.raw_json_token())), type,
+                      unit);
+  }
+  switch (type) {
+    case VALUE_TYPE_INT64:
+    case VALUE_TYPE_DOUBLE:
+      return mismatch("non-number");
     case VALUE_TYPE_BOOL: {
       bool x;
       if (jt != simdjson::ondemand::json_type::boolean || v.get_bool().get(x)) {
@@ -429,27 +423,13 @@ absl::StatusOr<Value> JsonValue(simdjson::ondemand::value v, ValueType type,
       }
       return Value(x);
     }
-    case VALUE_TYPE_TIMESTAMP: {
-      if (jt == simdjson::ondemand::json_type::number) {
-        int64_t x;
-        if (v.get_int64().get(x)) return mismatch("non-integer number");
-        ASSIGN_OR_RETURN(Micros t, ParseTimestamp(std::to_string(x), unit));
-        return Value(t);
-      }
-      std::string_view s;
-      if (jt != simdjson::ondemand::json_type::string || v.get_string().get(s)) {
-        return mismatch("non-string");
-      }
-      ASSIGN_OR_RETURN(Micros t,
-                       ParseTimestamp(absl::string_view(s.data(), s.size()), unit));
-      return Value(t);
-    }
     default: {
       std::string_view s;
       if (jt != simdjson::ondemand::json_type::string || v.get_string().get(s)) {
-        return mismatch("non-string");
+        return mismatch(type == VALUE_TYPE_TIMESTAMP ? "non-string, non-number"
+                                                     : "non-string");
       }
-      return ParseValue(absl::string_view(s.data(), s.size()), type, unit);
+      return ParseValue(Sv(s), type, unit);
     }
   }
 }
@@ -488,7 +468,9 @@ void ParseJsonBlock(const ResolvedView& view, TimeUnit unit, Micros now,
       if (field.unescaped_key().get(key)) return fail("malformed JSON key");
       names[0].assign(key.data(), key.size());
       for (const auto& s : seen) {
-        if (s == names[0]) return fail(absl::StrCat("key ", names[0], " appears twice"));
+        if (s == names[0]) {
+          return fail(absl::StrCat("key ", Excerpt(names[0]), " appears twice"));
+        }
       }
       seen.push_back(names[0]);
       auto roles = MapColumns(view, names, false);
@@ -500,14 +482,20 @@ void ParseJsonBlock(const ResolvedView& view, TimeUnit unit, Micros now,
                                  : VALUE_TYPE_TIMESTAMP;
       simdjson::ondemand::value v;
       if (field.value().get(v))
-        return fail(absl::StrCat("key ", names[0], ": malformed JSON"));
+        return fail(absl::StrCat("key ", Excerpt(names[0]), ": malformed JSON"));
       auto value = JsonValue(v, type, unit);
       absl::Status s =
           value.ok() ? enc.SetValue(role, std::move(*value)) : value.status();
-      if (!s.ok()) return fail(absl::StrCat("key ", names[0], ": ", s.message()));
+      if (!s.ok()) {
+        return fail(absl::StrCat("key ", Excerpt(names[0]), ": ", s.message()));
+      }
     }
-    if (absl::StripTrailingAsciiWhitespace(text).back() != '}') {
-      return fail("text after the JSON object");
+    // One object a line: `{...}{...}` or `{...} x` is refused, not cut short.
+    std::string_view raw;
+    if (doc.raw_json().get(raw) ||
+        !absl::StripAsciiWhitespace(text.substr(raw.data() + raw.size() - text.data()))
+             .empty()) {
+      return fail("text after the JSON object (one object a line)");
     }
     if (absl::Status s = enc.Finish(out); !s.ok()) {
       return fail(s.message());
@@ -771,6 +759,7 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
                                                   const IngestOptions& options) {
   const Micros now = internal::NowMicros();
   if (!options.dataset.empty()) RETURN_IF_ERROR(ValidateArtifactName(options.dataset));
+  RETURN_IF_ERROR(CheckMaxRecordBytes(options.max_record_bytes, "max_record_bytes"));
   ASSIGN_OR_RETURN(auto latest, impl_->View(view_name, 0));
   auto view = std::make_shared<ResolvedView>(*latest);
   RETURN_IF_ERROR(impl_->tables.Register(view.get()));
@@ -796,35 +785,46 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
 
   // Parse: a reader cuts blocks, two workers parse them.
   ASSIGN_OR_RETURN(auto source, OpenFileSource(file));
-  CsvBlockReader reader(source.get(), std::max<size_t>(options.parse_block_bytes, 1));
+  CsvBlockReader reader(source.get(), std::max<size_t>(options.parse_block_bytes, 1),
+                        options.max_record_bytes);
+  // JSON lines end at every line break (a \" is no quote): the format is known from
+  // the name, else once the file starts.
+  if (options.format == InputFormat::kJsonLines ||
+      (options.format == InputFormat::kAuto && LooksLikeJsonLines(path, ""))) {
+    reader.set_lines_only(true);
+  }
   ByteBuffer first;
-  ASSIGN_OR_RETURN(bool any, reader.Next(&first));
-  if (!any) {
+  auto any = reader.Next(&first);
+  if (!any.ok()) {
+    return absl::Status(any.status().code(),
+                        absl::StrCat(source_name, ":1: ", any.status().message()));
+  }
+  if (!*any) {
     return absl::InvalidArgumentError(absl::StrCat(source_name, " is empty"));
   }
   const bool json =
       options.format == InputFormat::kJsonLines ||
       (options.format == InputFormat::kAuto && LooksLikeJsonLines(path, first.view()));
-  std::vector<std::string> names;
+  if (json) reader.set_lines_only(true);
+  std::vector<std::string> labels;  // column names as errors print them
   std::vector<Role> roles;
   uint64_t header_lines = 0;
   size_t first_start = 0;  // where the first block's rows start
   if (!json) {
-    CsvRecords header(first.view());
-    auto ok = header.Next();
-    if (!ok.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(source_name, ":1: ", ok.status().message()));
+    auto header = ReadCsvHeader(reader, &first, options.max_record_bytes);
+    if (!header.ok()) {
+      return absl::Status(header.status().code(),
+                          absl::StrCat(source_name, ":", header.status().message()));
     }
-    for (absl::string_view f : header.fields()) names.emplace_back(f);
-    auto mapped = MapColumns(*view, names, true);
+    auto mapped = MapColumns(*view, header->names, true);
     if (!mapped.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(source_name, ":1: ", mapped.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat(source_name, ":", header->lines,
+                                                     ": ", mapped.status().message()));
     }
     roles = std::move(*mapped);
-    header_lines = header.lines_read();
-    first_start = AfterRecord(first.view(), header.raw());
+    labels = std::move(header->labels);
+    header_lines = header->lines;
+    first_start = header->end;
   }
 
   struct Job {
@@ -875,7 +875,8 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
             ParseJsonBlock(*view, unit, now, job.data.view().substr(job.start),
                            job.data.capacity() - job.start, block.get());
           } else {
-            ParseCsvBlock(*view, roles, names, unit, now, data, block.get());
+            ParseCsvBlock(*view, roles, labels, options.max_record_bytes, unit, now, data,
+                          block.get());
           }
           if (block->error.has_value()) {
             size_t cur = first_error.load();
@@ -959,7 +960,6 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   }
   jobs.Close();
   for (auto& t : workers) t.join();
-  RETURN_IF_ERROR(read_status);
   pool.clear();
   arenas.clear();
   entry_pools.clear();
@@ -969,10 +969,17 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   uint64_t line = header_lines;
   for (const auto& b : blocks) {
     if (b->error.has_value()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(source_name, ":", line + b->error->first, ": ", b->error->second));
+      return absl::Status(b->error_code, absl::StrCat(source_name, ":", line + b->error->first,
+                                                      ": ", b->error->second));
     }
     line += b->lines;
+  }
+  // A read error comes after every block read before it: a record too long starts
+  // on the line after them.
+  if (!read_status.ok()) {
+    if (read_status.code() != absl::StatusCode::kResourceExhausted) return read_status;
+    return absl::ResourceExhaustedError(
+        absl::StrCat(source_name, ":", line + 1, ": ", read_status.message()));
   }
   RETURN_IF_ERROR(spill_status);
 

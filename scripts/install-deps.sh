@@ -13,6 +13,11 @@ PACKAGES=(
   python3-pandas nodejs
 )
 
+# --fuzz: also clang and libFuzzer, for `make fuzz`.
+if [ "${1:-}" = "--fuzz" ]; then
+  PACKAGES+=(clang-16 libfuzzer-16-dev libclang-rt-16-dev)
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

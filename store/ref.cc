@@ -4,6 +4,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "store/excerpt.h"
 #include "store/status_macros.h"
 
 namespace strata {
@@ -36,7 +37,7 @@ absl::StatusOr<Kind> ParseKind(absl::string_view text) {
     if (text == KindName(k)) return k;
   }
   return absl::InvalidArgumentError(absl::StrCat(
-      "unknown kind '", text, "' (kinds: dataset, featureview, model, config)"));
+      "unknown kind ", Excerpt(text), " (kinds: dataset, featureview, model, config)"));
 }
 
 absl::Status ValidateArtifactName(absl::string_view name) {
@@ -48,18 +49,18 @@ absl::Status ValidateArtifactName(absl::string_view name) {
   for (absl::string_view segment : absl::StrSplit(name, '/')) {
     if (segment.empty()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("artifact name '", name, "' has an empty '/' segment"));
+          absl::StrCat("artifact name ", Excerpt(name), " has an empty '/' segment"));
     }
     if (!absl::ascii_islower(static_cast<unsigned char>(segment[0])) &&
         !absl::ascii_isdigit(static_cast<unsigned char>(segment[0]))) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "artifact name '", name, "': each segment must start with a-z or 0-9"));
+          "artifact name ", Excerpt(name), ": each segment must start with a-z or 0-9"));
     }
     for (char c : segment) {
       if (!IsNameChar(c)) {
         return absl::InvalidArgumentError(
-            absl::StrCat("artifact name '", name,
-                         "': only a-z, 0-9, '.', '_', '-' and '/' are allowed"));
+            absl::StrCat("artifact name ", Excerpt(name),
+                         ": only a-z, 0-9, '.', '_', '-' and '/' are allowed"));
       }
     }
   }
@@ -74,12 +75,12 @@ absl::Status ValidateAliasName(absl::string_view alias) {
   }
   if (!absl::ascii_islower(static_cast<unsigned char>(alias[0]))) {
     return absl::InvalidArgumentError(
-        absl::StrCat("alias '", alias, "' must start with a letter a-z"));
+        absl::StrCat("alias ", Excerpt(alias), " must start with a letter a-z"));
   }
   for (char c : alias) {
     if (!IsNameChar(c)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "alias '", alias, "': only a-z, 0-9, '.', '_' and '-' are allowed"));
+          "alias ", Excerpt(alias), ": only a-z, 0-9, '.', '_' and '-' are allowed"));
     }
   }
   if (alias == "latest") {
@@ -97,11 +98,11 @@ absl::StatusOr<ArtifactId> ParseArtifactId(absl::string_view text) {
   const size_t slash = text.find('/');
   if (slash == absl::string_view::npos) {
     return absl::InvalidArgumentError(
-        absl::StrCat("'", text, "' is not KIND/NAME (for example model/churn)"));
+        absl::StrCat(Excerpt(text), " is not KIND/NAME (for example model/churn)"));
   }
   if (text.find('@') != absl::string_view::npos) {
     return absl::InvalidArgumentError(
-        absl::StrCat("'", text, "' names a version; expected KIND/NAME without @"));
+        absl::StrCat(Excerpt(text), " names a version; expected KIND/NAME without @"));
   }
   ArtifactId id;
   ASSIGN_OR_RETURN(id.kind, ParseKind(text.substr(0, slash)));
@@ -124,15 +125,30 @@ absl::StatusOr<Ref> ParseRef(absl::string_view text) {
   if (at == absl::string_view::npos) return ref;
   absl::string_view tail = text.substr(at + 1);
   if (tail.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        Excerpt(text), ": nothing after '@' (expected a version or an alias)"));
+  }
+  if (tail.find('@') != absl::string_view::npos) {
     return absl::InvalidArgumentError(
-        absl::StrCat("'", text, "': nothing after '@' (expected a version or an alias)"));
+        absl::StrCat(Excerpt(text),
+                     ": more than one '@' (KIND/NAME@VERSION or "
+                     "KIND/NAME@ALIAS names one version)"));
   }
   if (tail == "latest") return ref;
   if (absl::ascii_isdigit(static_cast<unsigned char>(tail[0]))) {
+    if (tail.find_first_not_of("0123456789") != absl::string_view::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          Excerpt(text), ": ", Excerpt(tail),
+          " is not a version number (digits) nor an alias (starts with a-z)"));
+    }
     uint64_t n = 0;
-    if (!absl::SimpleAtoi(tail, &n) || n == 0) {
+    if (!absl::SimpleAtoi(tail, &n)) {
       return absl::InvalidArgumentError(
-          absl::StrCat("'", text, "': versions are numbered from 1"));
+          absl::StrCat(Excerpt(text), ": version ", Excerpt(tail), " is out of range"));
+    }
+    if (n == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(Excerpt(text), ": versions are numbered from 1"));
     }
     ref.version = n;
     return ref;

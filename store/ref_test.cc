@@ -48,14 +48,33 @@ INSTANTIATE_TEST_SUITE_P(
         BadRef{"model/", "empty"}, BadRef{"model/Churn", "start with"},
         BadRef{"model/a//b", "empty '/' segment"}, BadRef{"model/a b", "only a-z"},
         BadRef{"model/../etc", "start with"}, BadRef{"model/x@", "nothing after"},
-        BadRef{"model/x@0", "from 1"}, BadRef{"model/x@1x", "from 1"},
-        BadRef{"model/x@Prod", "start with a letter"}, BadRef{"model/x@a@b", "only a-z"},
-        BadRef{"model/x@-1", "start with a letter"}),
+        BadRef{"model/x@0", "from 1"},
+        BadRef{"model/x@1x", "\"1x\" is not a version number (digits) nor an alias"},
+        BadRef{"model/x@Prod", "start with a letter"},
+        BadRef{"model/x@a@b", "more than one '@'"},
+        BadRef{"model/m@1@2", "\"model/m@1@2\": more than one '@'"},
+        BadRef{"model/m@latest@2", "more than one '@'"},
+        BadRef{"model/x@99999999999999999999",
+               "version \"99999999999999999999\" is out of "
+               "range"},
+        BadRef{"/x", "unknown kind \"\""}, BadRef{"", "is not KIND/NAME"},
+        BadRef{"model/x\n", "only a-z"}, BadRef{"model/x@-1", "start with a letter"}),
     [](const ::testing::TestParamInfo<BadRef>& info) {
       std::string name;
       for (char c : std::string(info.param.text)) name += std::isalnum(c) ? c : '_';
       return name + "_" + std::to_string(info.index);
     });
+
+TEST(RefTest, ErrorsCutLongText) {
+  for (const std::string& text :
+       {std::string(100000, 'k') + "/x", "model/" + std::string(100000, 'a'),
+        "model/x@" + std::string(100000, '1'), "model/x@" + std::string(100000, 'a'),
+        "model/x@1@" + std::string(100000, 'a'), std::string(100000, 'a')}) {
+    auto r = ParseRef(text);
+    ASSERT_FALSE(r.ok());
+    EXPECT_LT(r.status().message().size(), 400u) << r.status().message();
+  }
+}
 
 TEST(RefTest, NameLengthLimit) {
   EXPECT_TRUE(ValidateArtifactName(std::string(200, 'a')).ok());

@@ -7,6 +7,7 @@
 #include <memory>
 #include <regex>
 
+#include "absl/strings/str_cat.h"
 #include "features/codec.h"
 #include "gtest/gtest.h"
 #include "store/digest.h"
@@ -336,7 +337,7 @@ TEST_P(CliBothTest, BadInputGetsOneLineErrorsAndWritesNothing) {
   const std::string before = Ok({"ls", "--json"}) + Ok({"log", "model/churn", "--json"}) +
                              Ok({"alias", "log", "model/churn", "--json"});
   const std::vector<BadCommand> cases = {
-      {{"put", "Model/x", file}, 2, "unknown kind 'Model'"},
+      {{"put", "Model/x", file}, 2, "unknown kind \"Model\""},
       {{"put", "model/x", dir_.Sub("missing.txt")}, 2, "no such file"},
       {{"put", "model/x", dir_.path()}, 2, "is a directory"},
       {{"put", "model/x@3", file}, 2, "names a version"},
@@ -347,7 +348,7 @@ TEST_P(CliBothTest, BadInputGetsOneLineErrorsAndWritesNothing) {
       {{"put", "model/x", file, "--meta", "novalue"}, 2, "--meta expects KEY=VALUE"},
       {{"put", "model/x", file, "--run", "0123456789abcdef"}, 2, "no run"},
       {{"put", "model/x", file, "--run", "XYZ"}, 2, "'XYZ' is not a run id"},
-      {{"put", "model/x", file, "--alias", "Prod"}, 2, "alias 'Prod'"},
+      {{"put", "model/x", file, "--alias", "Prod"}, 2, "alias \"Prod\""},
       {{"put", "model/x"}, 2, "file is required"},
       {{"get", "model/none"}, 2, "no artifact model/none"},
       {{"get", "model/churn@7"}, 2, "no version 7 (latest is 1)"},
@@ -370,7 +371,9 @@ TEST_P(CliBothTest, BadInputGetsOneLineErrorsAndWritesNothing) {
       {{"run", "show", "../../etc/passwd"}, 2, "not a run id"},
       {{"run", "start", "x", "--input", "model/none"}, 2, "no artifact"},
       {{"lineage", "model/churn", "--format", "svg"}, 2, "unknown lineage format"},
-      {{"lineage", "model/churn", "--depth", "0"}, 2, "at least 1"},
+      {{"lineage", "model/churn", "--depth", "0"},
+       2,
+       "--depth: \"0\" is not an integer in 1.."},
       {{"lineage", "model/churn", "--up", "--down"}, 2, "at most one"},
       {{"frobnicate"}, 2, "unknown command 'frobnicate'"},
   };
@@ -466,7 +469,7 @@ TEST_P(CliBothTest, ApplyStoresChangedFeatureViewsAndRefusesBadOnes) {
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_EQ(bad.err,
             "error: " + dir_.Sub("bad.yaml") +
-                ":8:10: duration '7w' needs a unit: s, m, h or d (for example 7d)\n");
+                ":8:10: duration \"7w\" needs a unit: s, m, h or d (for example 7d)\n");
   EXPECT_EQ(Strata({"apply", dir_.Sub("missing.yaml")}).exit_code, 2);
   // Nothing of the refused applies was written.
   EXPECT_NE(Ok({"log", "featureview/customer_stats"}).find("@1 "), std::string::npos);
@@ -588,7 +591,7 @@ TEST_P(CliBothTest, GcFreesTheContentOfDeletedVersions) {
             "checked 2 versions, 1 contents, 1 chunks, 0 lineage edges, 0 aliases; read "
             "6 B: no problems\n");
   ExpectBadCommands({
-      {{"gc", "--grace", "5x"}, 2, "--grace: duration '5x'"},
+      {{"gc", "--grace", "5x"}, 2, "--grace: duration \"5x\""},
       {{"gc", "--grace", "-1h"}, 2, "--grace"},
   });
 }
@@ -621,14 +624,14 @@ TEST_P(CliBothTest, BadFeatureCommandsGetOneLineErrorsAndWriteNothing) {
       {{"ingest", "customer_stats",
         WriteFile("bad.csv", "customer_id,event_timestamp,spend_7d\n1,100,x\n")},
        2,
-       "bad.csv:2: column spend_7d: \"x\" is not a double"},
+       "bad.csv:2: column \"spend_7d\": \"x\" is not a double"},
       {{"ingest", "customer_stats", spine, "--format", "xml"}, 2, "is not csv or jsonl"},
-      {{"ingest", "customer_stats", spine, "--timestamp-unit", "ns"},
+      {{"ingest", "customer_stats", spine, "--timestamp-unit", "min"},
        2,
-       "not s, ms or us"},
+       "not s, ms, us or ns"},
       {{"ingest", "customer_stats", spine, "--dataset", "Bad Name"},
        2,
-       "artifact name 'Bad Name'"},
+       "artifact name \"Bad Name\""},
       {{"historical", "--spine", spine, "--features", "customer_stats"},
        2,
        "VIEW:FEATURE"},
@@ -676,6 +679,86 @@ TEST_F(CliTest, ServeRefusesBadAddresses) {
       {{"serve", "--listen", "10.0.0.300:80"}, 2, "is not an IPv4 address"},
       {{"serve", "--listen", "127.0.0.1:70000"}, 2, "PORT 0..65535"},
   });
+}
+
+TEST_F(CliTest, NumericFlagsAreRangeCheckedBeforeAnythingRuns) {
+  // Each used to start or run: CLI11 reads "-1" as 2^64 - 1 for a size (no limit),
+  // and took a negative thread count or cache size as it came.
+  const std::string tib = "in 1..1099511627776 (bytes, at most 1 TiB)";
+  ExpectBadCommands({
+      {{"serve", "--max-body-bytes", "-1"},
+       2,
+       "--max-body-bytes: \"-1\" is not an integer " + tib},
+      {{"serve", "--max-body-bytes", "0"},
+       2,
+       "--max-body-bytes: \"0\" is not an integer"},
+      {{"serve", "--max-body-bytes", "1099511627777"}, 2, tib},
+      {{"serve", "--max-body-bytes", "99999999999999999999999"}, 2, tib},
+      {{"serve", "--max-body-bytes", "64MiB"}, 2, tib},
+      {{"serve", "--threads", "-1"}, 2, "--threads: \"-1\" is not an integer in 1..1024"},
+      {{"serve", "--threads", "0"}, 2, "--threads: \"0\" is not an integer in 1..1024"},
+      {{"serve", "--threads", "0x10"}, 2, "--threads: \"0x10\" is not an integer"},
+      {{"serve", "--threads", "+8"}, 2, "--threads: \"+8\" is not an integer"},
+      {{"serve", "--threads", " 8"}, 2, "--threads: \" 8\" is not an integer"},
+      {{"serve", "--online-cache-mb", "-5"},
+       2,
+       "--online-cache-mb: \"-5\" is not an integer in 0..1048576 (MiB, at most 1 TiB; "
+       "0: no cache)"},
+      {{"serve", "--online-cache-mb", "1048577"}, 2, "in 0..1048576"},
+      {{"serve", "--max-online-entities", "0"},
+       2,
+       "--max-online-entities: \"0\" is not an integer in 1..10000000"},
+      {{"serve", "--max-spine-rows", "-1"},
+       2,
+       "--max-spine-rows: \"-1\" is not an integer in 1..1000000000"},
+      {{"serve", "--io-timeout", "0"},
+       2,
+       "--io-timeout: \"0\" is not an integer in 1..3600 (seconds)"},
+      {{"serve", "--io-timeout", "3601"}, 2, "in 1..3600 (seconds)"},
+      {{"serve", "--listen", "127.0.0.1:-1"}, 2, "PORT 0..65535"},
+      {{"lineage", "model/churn", "--depth", "-1"},
+       2,
+       "--depth: \"-1\" is not an integer"},
+      {{"retention", "set", "dataset", "--keep-last", "-1"},
+       2,
+       "--keep-last: \"-1\" is not an integer in 0..4294967295 (0: no limit)"},
+      {{"retention", "set", "dataset", "--keep-last", "4294967296"}, 2, "0..4294967295"},
+      {{"fsck", "--seed", "-1"},
+       2,
+       "--seed: \"-1\" is not an integer in 0..18446744073709551615"},
+      {{"fsck", "--seed", "18446744073709551616"}, 2, "0..18446744073709551615"},
+      {{"fsck", "--seed", "1e3"}, 2, "--seed: \"1e3\" is not an integer"},
+  });
+  // A leading zero is decimal, not octal as CLI11 alone would read it.
+  ApplyAndIngestFourRows();
+  EXPECT_NE(Ok({"fsck", "--seed", "010"}).find("seed 10)"), std::string::npos);
+  // An empty --store or --server would mean ./.strata or a local store.
+  for (const char* flag : {"--store", "--server"}) {
+    ProcessResult r = testing::RunProcess({STRATA_BINARY, flag, "", "ls"}, {});
+    EXPECT_EQ(r.exit_code, 2) << flag << r.err;
+    EXPECT_EQ(r.err, absl::StrCat("error: ", flag, ": must not be empty\n"));
+    EXPECT_EQ(r.out, "");
+  }
+}
+
+TEST_P(CliBothTest, TheLastAdminTokenIsRevokedOnlyOnTheStore) {
+  Ok({"token", "create", "--scope", "admin", "--name", "ops"});
+  Ok({"token", "create", "--scope", "read", "--name", "model"});
+  ProcessResult r = Strata({"token", "revoke", "ops"});
+  if (GetParam()) {
+    // The server keeps an admin token in its store (its --tokens file may go).
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("token ops is the store's last admin token"), std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.out, "");
+  } else {
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "revoked token ops\n");
+    EXPECT_EQ(r.err,
+              "warning: the store has no admin token left: no one can manage tokens "
+              "over HTTP (strata token create --scope admin makes one)\n");
+  }
+  EXPECT_EQ(Ok({"token", "revoke", "model"}), "revoked token model\n");
 }
 
 TEST_F(CliTest, ServeConnectionFlagsAreRangeChecked) {

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "features/csv.h"
 #include "features/definitions.h"
 #include "features/feature_store.h"
 #include "features/registry.h"
@@ -66,6 +67,7 @@ absl::StatusOr<std::optional<features::TimeUnit>> UnitFlag(const std::string& te
 
 struct IngestArgs {
   std::string view, file, format, unit, dataset, message;
+  int64_t max_record_bytes = int64_t{16} << 20;
   bool json = false;
 };
 
@@ -80,6 +82,8 @@ absl::Status RunIngest(const Context& ctx, const IngestArgs& a) {
         absl::StrCat("--format ", a.format, " is not csv or jsonl"));
   }
   ASSIGN_OR_RETURN(options.timestamp_unit, UnitFlag(a.unit));
+  RETURN_IF_ERROR(features::CheckMaxRecordBytes(a.max_record_bytes, "--max-record-bytes"));
+  options.max_record_bytes = static_cast<size_t>(a.max_record_bytes);
   options.dataset = a.dataset;
   options.creator = Context::Creator();
   options.message = a.message;
@@ -128,6 +132,7 @@ absl::Status RunIngest(const Context& ctx, const IngestArgs& a) {
 
 struct HistoricalArgs {
   std::string spine, features, as_of, unit, output, save, message;
+  int64_t max_record_bytes = int64_t{16} << 20;
   bool created_cutoff = false, full_names = false;
 };
 
@@ -155,6 +160,8 @@ absl::Status RunHistorical(const Context& ctx, const HistoricalArgs& a) {
   request.created_cutoff = a.created_cutoff;
   request.full_names = a.full_names;
   request.spine_name = a.spine;
+  RETURN_IF_ERROR(features::CheckMaxRecordBytes(a.max_record_bytes, "--max-record-bytes"));
+  request.max_record_bytes = static_cast<size_t>(a.max_record_bytes);
   ASSIGN_OR_RETURN(auto client, ctx.Client());
 
   if (!a.save.empty()) {
@@ -365,10 +372,13 @@ void AddFeatureCommands(CLI::App& app, Context& ctx) {
   i->add_option("--format", ingest->format,
                 "csv or jsonl (default: from the name or content)");
   i->add_option("--timestamp-unit", ingest->unit,
-                "Unit of integer timestamps: s, ms or us (default: the view's, else s)");
+                "Unit of integer timestamps: s, ms, us or ns (default: the view's, else s)");
   i->add_option("--dataset", ingest->dataset,
                 "Dataset to store the file as (default: FEATUREVIEW-ingest)");
   i->add_option("-m,--message", ingest->message, "Message of the dataset version");
+  i->add_option("--max-record-bytes", ingest->max_record_bytes,
+                "Longest CSV record or JSON line, 1..1073741824 (default 16 MiB; with "
+                "--server, the server's)");
   i->add_flag("--json", ingest->json, "Print the result as JSON");
   i->callback([&ctx, ingest] {
     ctx.action = [&ctx, ingest] { return RunIngest(ctx, *ingest); };
@@ -393,6 +403,9 @@ void AddFeatureCommands(CLI::App& app, Context& ctx) {
   h->add_option("--save", hist->save,
                 "Store the result as a new version of dataset/NAME, with lineage");
   h->add_option("-m,--message", hist->message, "Message of the saved version");
+  h->add_option("--max-record-bytes", hist->max_record_bytes,
+                "Longest spine record, 1..1073741824 (default 16 MiB; with --server, "
+                "the server's)");
   h->callback(
       [&ctx, hist] { ctx.action = [&ctx, hist] { return RunHistorical(ctx, *hist); }; });
 

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "tools/commands.h"
+#include "tools/flags.h"
 
 namespace {
 
@@ -48,7 +49,8 @@ int main(int argc, char** argv) {
   const char* env_store = std::getenv("STRATA_STORE");
   ctx.store_dir = env_store != nullptr && *env_store != '\0' ? env_store : ".strata";
   app.add_option("--store", ctx.store_dir,
-                 "Store directory (default: $STRATA_STORE, else ./.strata)");
+                 "Store directory (default: $STRATA_STORE, else ./.strata)")
+      ->check(strata::cli::NotEmpty());
   const auto env = [](const char* name) {
     const char* v = std::getenv(name);
     return std::string(v == nullptr ? "" : v);
@@ -58,7 +60,8 @@ int main(int argc, char** argv) {
   ctx.ca_file = env("STRATA_CA_FILE");
   app.add_option("--server", ctx.server,
                  "Talk to this strata server (http[s]://HOST:PORT) instead of a local "
-                 "store (default: $STRATA_SERVER)");
+                 "store (default: $STRATA_SERVER)")
+      ->check(strata::cli::NotEmpty());
   app.add_option("--token", ctx.token,
                  "Bearer token for --server (default: $STRATA_TOKEN)");
   app.add_option("--ca-file", ctx.ca_file,

@@ -1,6 +1,8 @@
 // strata rm, why-kept, gc, fsck, backup and restore: deleting versions, what
 // protects them, freeing their content, checking that the store is whole, and
 // copying it (issue 5, docs/operations.md).
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +16,7 @@
 #include "store/render.h"
 #include "store/status_macros.h"
 #include "tools/commands.h"
+#include "tools/flags.h"
 #include "tools/progress.h"
 
 namespace strata::cli {
@@ -332,9 +335,9 @@ void AddRetentionCommands(CLI::App& app, Context& ctx) {
   f->add_flag("--deep", fsck->deep,
               "Also read every chunk, check its hash and recompute each content id");
   f->add_flag("--json", fsck->json, "Print JSON");
-  f->add_option(
-      "--seed", fsck->seed,
-      "Seed of the online table's sample check (default: a fresh one, printed)");
+  f->add_option("--seed", fsck->seed,
+                "Seed of the online table's sample check (default: a fresh one, printed)")
+      ->transform(IntegerIn(0, std::numeric_limits<uint64_t>::max()));
   f->callback(
       [&ctx, fsck] { ctx.action = [&ctx, fsck] { return RunFsck(ctx, *fsck); }; });
 
@@ -358,7 +361,9 @@ void AddRetentionCommands(CLI::App& app, Context& ctx) {
   auto* rset = ret->add_subcommand(
       "set", "Set the policy of a kind (dataset) or an artifact (dataset/clicks)");
   rset->add_option("target", set->target, "KIND or KIND/NAME")->required();
-  rset->add_option("--keep-last", set->keep_last, "Keep the newest N versions");
+  rset->add_option("--keep-last", set->keep_last,
+                   "Keep the newest N versions (0: no limit by count)")
+      ->transform(IntegerIn(0, std::numeric_limits<uint32_t>::max(), "0: no limit"));
   rset->add_option("--keep-within", set->keep_within,
                    "Keep versions younger than this (s, m, h, d)");
   rset->add_option("--log-keep", set->log_keep,

@@ -1,5 +1,6 @@
 // run (start, log-metric, finish, show, ls) and lineage.
 #include <cmath>
+#include <limits>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -9,6 +10,7 @@
 #include "store/render.h"
 #include "store/status_macros.h"
 #include "tools/commands.h"
+#include "tools/flags.h"
 
 namespace strata::cli {
 namespace {
@@ -121,9 +123,6 @@ absl::Status RunLineage(const Context& ctx, const LineageArgs& a) {
   options.direction = a.down   ? LineageDirection::kDown
                       : a.both ? LineageDirection::kBoth
                                : LineageDirection::kUp;
-  if (a.depth == 0 || a.depth < -1) {
-    return absl::InvalidArgumentError("--depth must be at least 1");
-  }
   if (a.depth > 0) options.max_depth = a.depth;
   ASSIGN_OR_RETURN(LineageFormat format, ParseLineageFormat(a.format));
   ASSIGN_OR_RETURN(auto client, ctx.Client());
@@ -181,7 +180,8 @@ void AddRunCommands(CLI::App& app, Context& ctx) {
   li->add_flag("--up", lineage->up, "Upstream: what it was made from (default)");
   li->add_flag("--down", lineage->down, "Downstream: what was made from it");
   li->add_flag("--both", lineage->both, "Both directions");
-  li->add_option("--depth", lineage->depth, "Follow at most N edges (default: all)");
+  li->add_option("--depth", lineage->depth, "Follow at most N edges (default: all)")
+      ->transform(IntegerIn(1, std::numeric_limits<int>::max()));
   li->add_option("--format", lineage->format, "tree (default), json, dot or mermaid");
   li->callback([&ctx, lineage] {
     ctx.action = [&ctx, lineage] { return RunLineage(ctx, *lineage); };

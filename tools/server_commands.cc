@@ -4,16 +4,21 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "api/server.h"
 #include "api/tokens.h"
+#include "features/csv.h"
 #include "store/json_writer.h"
 #include "store/status_macros.h"
 #include "tools/commands.h"
+#include "tools/flags.h"
 
 namespace strata::cli {
 namespace {
@@ -24,6 +29,7 @@ struct ServeArgs {
   size_t max_body_bytes = 64 << 20;
   size_t max_online_entities = 10000;
   size_t max_spine_rows = 10'000'000;
+  int64_t max_record_bytes = int64_t{16} << 20;
   size_t online_cache_mb = 256;
   std::string tls_cert_file, tls_key_file;
   int io_timeout_seconds = 30;
@@ -57,8 +63,6 @@ absl::Status ParseListen(const std::string& text, api::ServerOptions* o) {
   return absl::OkStatus();
 }
 
-bool IsLoopback(const std::string& host) { return host.rfind("127.", 0) == 0; }
-
 absl::Status RunServe(const Context& ctx, const ServeArgs& a) {
   api::ServerOptions o;
   RETURN_IF_ERROR(ParseListen(a.listen, &o));
@@ -68,10 +72,13 @@ absl::Status RunServe(const Context& ctx, const ServeArgs& a) {
   o.max_body_bytes = a.max_body_bytes;
   o.max_online_entities = a.max_online_entities;
   o.max_spine_rows = a.max_spine_rows;
+  RETURN_IF_ERROR(features::CheckMaxRecordBytes(a.max_record_bytes, "--max-record-bytes"));
+  o.max_record_bytes = static_cast<size_t>(a.max_record_bytes);
   o.online_cache_bytes = a.online_cache_mb << 20;
   o.tls_cert_file = a.tls_cert_file;
   o.tls_key_file = a.tls_key_file;
   o.io_timeout_seconds = a.io_timeout_seconds;
+  o.insecure_no_auth = a.insecure_no_auth;
   o.header_timeout_seconds = a.header_timeout_seconds;
   o.body_timeout_seconds = a.body_timeout_seconds;
   o.max_connections = a.max_connections;
@@ -88,19 +95,12 @@ absl::Status RunServe(const Context& ctx, const ServeArgs& a) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  // Without tokens, only this machine may connect unless the operator says otherwise.
-  ASSIGN_OR_RETURN(auto stored, api::TokenStore(store.get()).List());
-  if (stored.empty() && a.tokens_file.empty() && !IsLoopback(o.host) &&
-      !a.insecure_no_auth) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "refusing to listen on ", o.host,
-        " without tokens; create one (strata token create), use a loopback address, "
-        "or --insecure-no-auth"));
-  }
   api::Server server(store.get(), o);
   RETURN_IF_ERROR(server.Start());
-  std::fprintf(stderr, "serving %s on %s://%s:%d (Ctrl-C stops)\n", ctx.store_dir.c_str(),
-               o.tls_cert_file.empty() ? "http" : "https", o.host.c_str(), server.port());
+  std::fprintf(
+      stderr, "serving %s on %s://%s:%d (%s; Ctrl-C stops)\n", ctx.store_dir.c_str(),
+      o.tls_cert_file.empty() ? "http" : "https", o.host.c_str(), server.port(),
+      server.authenticating() ? "tokens required" : "no tokens, no authentication");
   int signal = 0;
   sigwait(&signals, &signal);
   std::fprintf(stderr, "stopping (%s)\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
@@ -142,10 +142,33 @@ absl::Status RunTokenList(const Context& ctx, const TokenArgs& a) {
   return Print(FormatTable(rows));
 }
 
+// Over --server, the server refuses to revoke its store's last admin token; on a
+// local store it is allowed (a new one can be made here at any time), with a warning.
 absl::Status RunTokenRevoke(const Context& ctx, const TokenArgs& a) {
   ASSIGN_OR_RETURN(auto client, ctx.Client());
+  const auto admins = [&]() -> absl::StatusOr<std::vector<std::string>> {
+    ASSIGN_OR_RETURN(auto tokens, client->ListTokens());
+    std::vector<std::string> names;
+    for (const api::TokenInfo& t : tokens) {
+      if (t.scope == api::Scope::kAdmin) names.push_back(t.name);
+    }
+    return names;
+  };
+  std::vector<std::string> admins_before;
+  if (ctx.server.empty()) {
+    ASSIGN_OR_RETURN(admins_before, admins());
+  }
   RETURN_IF_ERROR(client->RevokeToken(a.name));
-  return Print(absl::StrCat("revoked token ", a.name, "\n"));
+  RETURN_IF_ERROR(Print(absl::StrCat("revoked token ", a.name, "\n")));
+  if (admins_before != std::vector<std::string>{a.name}) return absl::OkStatus();
+  ASSIGN_OR_RETURN(auto left, client->ListTokens());
+  std::fprintf(stderr, "%s\n",
+               left.empty()
+                   ? "warning: the store has no token left: strata serve will not "
+                     "authenticate (loopback addresses only, unless --insecure-no-auth)"
+                   : "warning: the store has no admin token left: no one can manage "
+                     "tokens over HTTP (strata token create --scope admin makes one)");
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -156,45 +179,54 @@ void AddServerCommands(CLI::App& app, Context& ctx) {
   s->add_option("--listen", args->listen,
                 "HOST:PORT (default 127.0.0.1:8080; port 0: any)");
   s->add_option("--threads", args->threads,
-                "Request threads (default: 4 per hardware thread, at least 8)");
+                "Request threads (default: 4 per hardware thread, at least 8)")
+      ->transform(IntegerIn(1, 1024));
   s->add_option("--max-body-bytes", args->max_body_bytes,
-                "Largest request body (default 64 MiB); larger: 413");
+                "Largest request body, 1 B..1 TiB (default 64 MiB); larger: 413")
+      ->transform(IntegerIn(1, int64_t{1} << 40, "bytes, at most 1 TiB"));
   s->add_option("--max-online-entities", args->max_online_entities,
-                "Most entities per online request (default 10000); more: 413");
+                "Most entities per online request (default 10000); more: 413")
+      ->transform(IntegerIn(1, 10'000'000));
   s->add_option("--max-spine-rows", args->max_spine_rows,
-                "Most spine rows per historical request (default 10000000); more: 413");
+                "Most spine rows per historical request (default 10000000); more: 413")
+      ->transform(IntegerIn(1, 1'000'000'000));
+  s->add_option("--max-record-bytes", args->max_record_bytes,
+                "Longest CSV record or JSON line of an ingest or spine, 1..1073741824 "
+                "(default 16 MiB); longer: 413");
   s->add_option("--online-cache-mb", args->online_cache_mb,
-                "Online rows cached in memory, MiB (default 256)");
+                "Online rows cached in memory, MiB (default 256; 0: none)")
+      ->transform(IntegerIn(0, 1 << 20, "MiB, at most 1 TiB; 0: no cache"));
   s->add_option("--tls-cert", args->tls_cert_file,
                 "PEM certificate (chain): serve HTTPS only; needs --tls-key");
   s->add_option("--tls-key", args->tls_key_file,
                 "PEM private key of --tls-cert (unencrypted)");
   s->add_option("--io-timeout", args->io_timeout_seconds,
-                "Seconds, 1..3600, for each read or write of a request or response, "
-                "and a keep-alive connection's idle time (default 30)");
+                "Seconds for each read or write of a request or response, "
+                "and a keep-alive connection's idle time (default 30)")
+      ->transform(IntegerIn(1, 3600, "seconds"));
   s->add_option("--header-timeout", args->header_timeout_seconds,
                 "Seconds, 1..3600, for a whole request head; slower: 408 and closed "
                 "(default 10; plain HTTP)")
-      ->check(CLI::Range(1, 3600));
+      ->transform(IntegerIn(1, 3600, "seconds"));
   s->add_option("--body-timeout", args->body_timeout_seconds,
                 "Seconds, 1..86400, for a request body, plus 1 per 64 KiB received; "
                 "slower: 408 and closed (default 60; plain HTTP)")
-      ->check(CLI::Range(1, 86400));
+      ->transform(IntegerIn(1, 86400, "seconds"));
   s->add_option("--max-connections", args->max_connections,
                 "Open connections, 1..1000000; past it the longest-idle keep-alive one "
                 "closes, or 503 (default 10000; plain HTTP)")
-      ->check(CLI::Range(1, 1000000));
+      ->transform(IntegerIn(1, 1'000'000));
   s->add_option("--max-connections-per-address", args->max_connections_per_address,
                 "Open connections from one client address, 1..1000000; past it: 429 "
                 "(default 2000; plain HTTP)")
-      ->check(CLI::Range(1, 1000000));
+      ->transform(IntegerIn(1, 1'000'000));
   s->add_option("--tokens", args->tokens_file,
                 "File of extra tokens, \"SCOPE TOKEN\" per line (besides the store's)");
   s->add_option(
       "--backup-dir", args->backup_dir,
       "Directory for backups taken over HTTP (strata --server URL backup NAME)");
   s->add_flag("--insecure-no-auth", args->insecure_no_auth,
-              "Allow a non-loopback address without tokens");
+              "Allow a non-loopback address without tokens (never turns tokens off)");
   s->add_flag("-q,--quiet", args->quiet, "No access log on stderr");
   s->callback(
       [&ctx, args] { ctx.action = [&ctx, args] { return RunServe(ctx, *args); }; });

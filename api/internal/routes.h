@@ -30,9 +30,11 @@ struct RouteContext {
   // OK when `req` carries a token of scope `needed` or above, or the server needs
   // none. Errors: Unauthenticated, PermissionDenied.
   std::function<absl::Status(const httplib::Request& req, Scope needed)> authorize;
-  // Reloads the tokens requests are checked against (after a token route changed
-  // them). Errors: as TokenStore::Digests and TokenVerifier::AddFile.
+  // Reloads the store's tokens that requests are checked against (after a token
+  // route changed them). Errors: as TokenStore::Digests.
   std::function<absl::Status()> reload_tokens;
+  // Whether requests need a token (Server::authenticating), fixed at Start.
+  bool authenticating = false;
 };
 
 using RouteFn =
