@@ -403,19 +403,25 @@ void BufferedServer::Loop() {
 void BufferedServer::Expire(Clock::time_point now) {
   while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
     Connection* c = deadlines_.begin()->second;
-    if (c->state == Connection::State::kHead && c->Unread() > 0) {
-      Close(c, Refusal(408, "Request Timeout", absl::StatusCode::kDeadlineExceeded,
-                       absl::StrCat("the request head did not arrive within ",
-                                    Seconds(limits_.header_timeout),
-                                    " s (--header-timeout)")));
+    if (c->state == Connection::State::kIdle) {
+      ++counts_.idle_timeouts;
+      Close(c);
     } else if (c->state == Connection::State::kBody) {
+      ++counts_.body_timeouts;
       Close(c, Refusal(408, "Request Timeout", absl::StatusCode::kDeadlineExceeded,
                        absl::StrCat("the request body did not arrive within ",
                                     Seconds(limits_.body_timeout),
                                     " s (--body-timeout) or stalled for ",
                                     Seconds(limits_.io_timeout), " s (--io-timeout)")));
-    } else {
+    } else if (c->Unread() == 0) {  // not a byte since its accept
+      ++counts_.header_timeouts;
       Close(c);
+    } else {
+      ++counts_.header_timeouts;
+      Close(c, Refusal(408, "Request Timeout", absl::StatusCode::kDeadlineExceeded,
+                       absl::StrCat("the request head did not arrive within ",
+                                    Seconds(limits_.header_timeout),
+                                    " s (--header-timeout)")));
     }
   }
   if (accept_paused_ && now >= accept_resume_) {
@@ -459,11 +465,13 @@ void BufferedServer::Accept(Clock::time_point now) {
     const auto from_address = per_address_.find(c->remote_ip);
     if (from_address != per_address_.end() &&
         from_address->second >= limits_.max_connections_per_address) {
+      ++counts_.refused_per_address;
       refusal = Refusal(429, "Too Many Requests", absl::StatusCode::kResourceExhausted,
                         absl::StrCat("too many connections from ", c->remote_ip, " (",
                                      limits_.max_connections_per_address,
                                      ", --max-connections-per-address)"));
     } else if (connections_.size() >= limits_.max_connections && !CloseIdlest()) {
+      ++counts_.refused_at_cap;
       refusal = Refusal(503, "Service Unavailable", absl::StatusCode::kUnavailable,
                         absl::StrCat("the server has ", connections_.size(),
                                      " connections, none idle (--max-connections)"));
@@ -624,8 +632,17 @@ void BufferedServer::Close(Connection* c, const std::string& answer) {
 
 bool BufferedServer::CloseIdlest() {
   if (idle_.empty()) return false;
+  ++counts_.closed_idle_at_cap;
   Close(idle_.begin()->second);
   return true;
+}
+
+ConnectionCounts BufferedServer::Counts() {
+  std::lock_guard lock(mu_);
+  ConnectionCounts counts = counts_;
+  counts.open = connections_.size();
+  counts.idle = idle_.size();
+  return counts;
 }
 
 void BufferedServer::Arm(Connection* c) {

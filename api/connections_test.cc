@@ -95,6 +95,23 @@ class ConnectionsTest : public testing::StoreTest {
     return received;
   }
 
+  // The value of a /metrics series (NAME{LABELS}); -1 when absent. Tries new
+  // connections for up to 20 s: at a cap, one closed by the test may not be closed
+  // yet for the server.
+  static int64_t Metric(int port, const std::string& series) {
+    const auto deadline = std::chrono::steady_clock::now() + seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      httplib::Client client("127.0.0.1", port);
+      client.set_read_timeout(5);
+      auto r = client.Get("/metrics");
+      if (!r || r->status != 200) continue;
+      const size_t at = r->body.find("\n" + series + " ");
+      if (at == std::string::npos) return -1;
+      return std::stoll(r->body.substr(at + series.size() + 2));
+    }
+    return -1;
+  }
+
   // A new connection is closed at once, after `status` naming `flag` (unless a
   // reset loses the answer).
   static void ExpectRefused(int port, const std::string& status,
@@ -192,6 +209,9 @@ TEST_F(ConnectionsTest, SlowHeadIsCutOffAtTheHeaderDeadline) {
     EXPECT_EQ(t.received.rfind("HTTP/1.1 408", 0), 0u) << t.received;
     EXPECT_NE(t.received.find("--header-timeout"), std::string::npos) << t.received;
   }
+  EXPECT_EQ(Metric(server->port(),
+                   "strata_http_connections_closed_total{reason=\"header_timeout\"}"),
+            1);
 }
 
 TEST_F(ConnectionsTest, SlowBodyIsCutOffAtTheBodyDeadline) {
@@ -221,6 +241,10 @@ TEST_F(ConnectionsTest, SlowBodyIsCutOffAtTheBodyDeadline) {
       EXPECT_EQ(received.rfind("HTTP/1.1 4", 0), 0u) << received;
     }
   }
+  // The small body's (the large one's route answered it).
+  EXPECT_EQ(Metric(server->port(),
+                   "strata_http_connections_closed_total{reason=\"body_timeout\"}"),
+            1);
 }
 
 TEST_F(ConnectionsTest, ConnectionsPerAddressAreCapped) {
@@ -234,6 +258,10 @@ TEST_F(ConnectionsTest, ConnectionsPerAddressAreCapped) {
   idle.pop_back();
   const std::string received = HealthzAnswered(port);
   EXPECT_EQ(received.rfind("HTTP/1.1 200", 0), 0u) << received;
+  EXPECT_GE(
+      Metric(port,
+             "strata_http_connections_closed_total{reason=\"refused_per_address\"}"),
+      1);
 }
 
 TEST_F(ConnectionsTest, AtTheTotalCapIdleConnectionsCloseFirst) {
@@ -253,6 +281,8 @@ TEST_F(ConnectionsTest, AtTheTotalCapIdleConnectionsCloseFirst) {
     EXPECT_TRUE(idle[0]->WaitForClose(seconds(5), &received))
         << "the idle connection stayed open";
     EXPECT_EQ(received, "");
+    EXPECT_GE(
+        Metric(port, "strata_http_connections_closed_total{reason=\"idle_at_cap\"}"), 1);
     // The two mid-request were left alone.
     for (auto& c : busy) {
       ASSERT_TRUE(c->Send("Host: 127.0.0.1\r\n\r\n"));
@@ -267,6 +297,10 @@ TEST_F(ConnectionsTest, AtTheTotalCapIdleConnectionsCloseFirst) {
     auto server = Start(options);
     auto busy = Stalled(server->port(), 3, "GET /healthz HTTP/1.1\r\n");
     ExpectRefused(server->port(), "503", "--max-connections");
+    busy.pop_back();  // room for /metrics
+    EXPECT_GE(Metric(server->port(),
+                     "strata_http_connections_closed_total{reason=\"refused_at_cap\"}"),
+              1);
   }
 }
 

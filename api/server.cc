@@ -129,6 +129,31 @@ std::string StateText(uint64_t store_bytes, const features::OnlineCacheStats& ca
   return t;
 }
 
+// The plain-HTTP connections' counts (BufferedServer).
+std::string ConnectionText(const internal::ConnectionCounts& c) {
+  std::string t;
+  t += "# HELP strata_http_connections Open client connections (plain HTTP): all, and "
+       "the keep-alive ones idle between requests.\n";
+  t += "# TYPE strata_http_connections gauge\n";
+  absl::StrAppend(&t, "strata_http_connections{state=\"open\"} ", c.open, "\n");
+  absl::StrAppend(&t, "strata_http_connections{state=\"idle\"} ", c.idle, "\n");
+  t += "# HELP strata_http_connections_closed_total Connections the server closed or "
+       "refused (plain HTTP), by reason.\n";
+  t += "# TYPE strata_http_connections_closed_total counter\n";
+  const std::pair<const char*, uint64_t> reasons[] = {
+      {"header_timeout", c.header_timeouts},
+      {"body_timeout", c.body_timeouts},
+      {"idle_timeout", c.idle_timeouts},
+      {"idle_at_cap", c.closed_idle_at_cap},
+      {"refused_at_cap", c.refused_at_cap},
+      {"refused_per_address", c.refused_per_address}};
+  for (const auto& [reason, n] : reasons) {
+    absl::StrAppend(&t, "strata_http_connections_closed_total{reason=\"", reason, "\"} ",
+                    n, "\n");
+  }
+  return t;
+}
+
 // The error of a response that a handler left without a body (httplib's own:
 // unknown routes, oversize or malformed requests, unsatisfiable ranges).
 absl::Status DefaultError(const httplib::Request& req, const httplib::Response& res,
@@ -447,9 +472,11 @@ struct Server::Impl {
              }));
     http.Get("/metrics",
              Handle("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-               res.set_content(metrics.Text() + StateText(store->ApproximateSizeBytes(),
-                                                          features->online_cache_stats()),
-                               "text/plain; version=0.0.4");
+               std::string text =
+                   metrics.Text() + StateText(store->ApproximateSizeBytes(),
+                                              features->online_cache_stats());
+               if (buffered != nullptr) text += ConnectionText(buffered->Counts());
+               res.set_content(std::move(text), "text/plain; version=0.0.4");
                return absl::OkStatus();
              }));
     AddArtifactRoutes(http, context);

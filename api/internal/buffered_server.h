@@ -65,6 +65,17 @@ struct ConnectionLimits {
   size_t max_connections_per_address = 2000;
 };
 
+// What BufferedServer's connections are doing and what closed them, for /metrics.
+struct ConnectionCounts {
+  size_t open = 0;  // now, waiting or being served
+  size_t idle = 0;  // now, keep-alive ones between requests
+  // Since the start: closed at their header deadline, at their body deadline, idle
+  // for the I/O timeout, closed idle to make room at the total cap; refused at the
+  // total cap (none idle) and over the per-address cap.
+  uint64_t header_timeouts = 0, body_timeouts = 0, idle_timeouts = 0;
+  uint64_t closed_idle_at_cap = 0, refused_at_cap = 0, refused_per_address = 0;
+};
+
 class BufferedServer : public httplib::Server {
  public:
   explicit BufferedServer(ConnectionLimits limits);
@@ -74,6 +85,9 @@ class BufferedServer : public httplib::Server {
   // threads of its own, until Stop. Call once.
   // Errors: Internal when epoll or the threads' wake-up cannot be created.
   absl::Status Serve();
+
+  // The connections' counts now. Thread-safe.
+  ConnectionCounts Counts();
 
   // Stops accepting, closes every connection that waits for a request, and returns
   // once the requests in progress are answered (their connections then close).
@@ -134,8 +148,9 @@ class BufferedServer : public httplib::Server {
   uint64_t next_id_ = 2;               // guarded by mu_
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;  // mu_
   std::unordered_map<std::string, size_t> per_address_;  // guarded by mu_
-  Deadlines deadlines_;  // every connection waiting for a request; guarded by mu_
-  Deadlines idle_;       // keep-alive ones without a byte of their next request; mu_
+  Deadlines deadlines_;      // every connection waiting for a request; guarded by mu_
+  Deadlines idle_;           // keep-alive ones without a byte of their next request; mu_
+  ConnectionCounts counts_;  // but open and idle; guarded by mu_
   bool accept_paused_ = false;       // out of file descriptors; guarded by mu_
   Clock::time_point accept_resume_;  // guarded by mu_
 };
