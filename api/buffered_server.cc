@@ -150,9 +150,9 @@ struct BufferedServer::Connection {
     if (capacity >= unread + n && begin > 0) {
       std::memmove(input.get(), Data(), unread);
     } else {
-      auto grown = std::make_unique<char[]>(std::max(unread + n, 2 * capacity));
-      std::memcpy(grown.get(), Data(), unread);
       capacity = std::max(unread + n, 2 * capacity);
+      std::unique_ptr<char[]> grown(new char[capacity]);  // not zeroed
+      if (unread > 0) std::memcpy(grown.get(), Data(), unread);
       input = std::move(grown);
     }
     begin = 0;
