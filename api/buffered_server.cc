@@ -30,23 +30,29 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-// A worker's receives ask for this much.
+// A receive asks for this much.
 constexpr size_t kReceiveBytes = 16 << 10;
 // Output gathered past this is sent at once.
 constexpr size_t kOutputBytes = 64 << 10;
 // A request head longer than this gets 431 (httplib allows 8 KiB per line).
 constexpr size_t kMaxHeadBytes = 64 << 10;
-// A body up to this long is read by the loop before the request goes to a worker.
-constexpr size_t kLoopBodyBytes = 64 << 10;
+// A body up to this long is read without blocking, from epoll, before the request
+// is served.
+constexpr size_t kWaitedBodyBytes = 64 << 10;
 // The body deadline grows by a second per this many bytes received, so a large
 // upload at a fair rate is never cut off.
 constexpr double kBodyBytesPerSecond = 64 << 10;
-// Accepts per wake-up of the loop, so that a flood of connections does not starve
-// the requests of the connections it has.
+// Accepts per wake-up, so that a flood of connections does not hold a thread long.
 constexpr int kAcceptsPerWake = 64;
 // Out of file descriptors with no idle connection to close: accepts pause so long.
 constexpr milliseconds kAcceptPause{100};
-// The loop's longest sleep; no timeout is shorter.
+// How long a thread that answered a request waits for the connection's next one
+// before putting it back in epoll (when another thread waits on epoll): a client
+// that sends at once (a busy connection) is served by the same thread, as with a
+// thread per connection: through epoll, a request went to another, cold thread
+// (batch-1 online lookups over one connection: p50 39 -> 56 us).
+constexpr milliseconds kLinger{1};
+// A thread's longest sleep in epoll; no timeout is shorter.
 constexpr milliseconds kLongestSleep{1000};
 
 // "IP", port of a socket address, as httplib reports them.
@@ -66,7 +72,7 @@ void Describe(const sockaddr_storage& addr, std::string& ip, int& port) {
   ip = text;
 }
 
-// A whole answer the loop sends itself before closing a connection.
+// A whole answer sent by the server itself before it closes a connection.
 std::string Refusal(int status, const char* reason, absl::StatusCode code,
                     absl::string_view message) {
   const std::string body = ErrorJson(code, message);
@@ -77,7 +83,7 @@ std::string Refusal(int status, const char* reason, absl::StatusCode code,
 
 int64_t Seconds(milliseconds d) { return d.count() / 1000; }
 
-// The bytes a request needs in the buffer before it goes to a worker, given its
+// The bytes a request needs in the buffer before it is served, given its
 // whole `head` (request line and headers, up to the blank line): its head and, for
 // a small body of known length, the body. A request that streams its body
 // (chunked), waits for "100 Continue", or has a large body goes with its head only.
@@ -104,18 +110,19 @@ size_t RequestBytes(absl::string_view head) {
       length = n;
     }
   }
-  if (!length || *length > kLoopBodyBytes) return head.size();
+  if (!length || *length > kWaitedBodyBytes) return head.size();
   return head.size() + *length;
 }
 
 }  // namespace
 
-// A client's connection. The loop owns it while it waits for a request (state
-// kNew, kIdle, kHead, kBody), a worker while it is served (kBusy); mu_ is held to
-// change hands.
+// A client's connection. While it waits for a request (state kNew, kIdle, kHead,
+// kBody) it is in epoll and in the deadlines, changed under mu_; while a thread
+// serves it (kBusy), that thread alone touches it.
 struct BufferedServer::Connection {
   enum class State { kNew, kIdle, kHead, kBody, kBusy };
 
+  uint64_t id = 0;  // its epoll events' tag
   int sock = -1;
   std::string remote_ip, local_ip;
   int remote_port = 0, local_port = 0;
@@ -143,9 +150,9 @@ struct BufferedServer::Connection {
     if (capacity >= unread + n && begin > 0) {
       std::memmove(input.get(), Data(), unread);
     } else {
-      auto grown = std::make_unique<char[]>(std::max(unread + n, 2 * capacity));
-      std::memcpy(grown.get(), Data(), unread);
       capacity = std::max(unread + n, 2 * capacity);
+      std::unique_ptr<char[]> grown(new char[capacity]);  // not zeroed
+      if (unread > 0) std::memcpy(grown.get(), Data(), unread);
       input = std::move(grown);
     }
     begin = 0;
@@ -170,8 +177,8 @@ struct BufferedServer::Connection {
 
 namespace {
 
-// A connection's stream on a worker: see buffered_server.h. Reads come from the
-// connection's buffer, refilled by one recv when empty; the socket is non-blocking,
+// A connection's stream while a thread serves it: see buffered_server.h. Reads come from
+// the connection's buffer, refilled by one recv when empty; the socket is non-blocking,
 // so a receive waits in poll for at most the I/O timeout and never past the
 // request's body deadline.
 class ConnectionStream final : public httplib::Stream {
@@ -255,8 +262,8 @@ class ConnectionStream final : public httplib::Stream {
       if (n >= 0) return n;
       if (errno == EINTR) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) break;
-      const auto left = std::min<Clock::duration>(deadline_ - Clock::now(),
-                                                  limits_.io_timeout);
+      const auto left =
+          std::min<Clock::duration>(deadline_ - Clock::now(), limits_.io_timeout);
       const auto wait = std::chrono::ceil<milliseconds>(left).count();
       pollfd p{c_.sock, POLLIN, 0};
       if (wait <= 0 || poll(&p, 1, static_cast<int>(wait)) == 0) break;
@@ -316,104 +323,118 @@ absl::Status BufferedServer::Serve() {
   wake_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (epoll_ < 0 || wake_ < 0) {
     return absl::InternalError(
-        absl::StrCat("cannot create the server's event loop: ", std::strerror(errno)));
+        absl::StrCat("cannot create the server's epoll set: ", std::strerror(errno)));
   }
   // httplib listens with a backlog of 5: a burst of clients would wait out SYN
   // retransmissions.
   ::listen(listener, SOMAXCONN);
   fcntl(listener, F_SETFL, fcntl(listener, F_GETFL) | O_NONBLOCK);
   epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.ptr = this;
+  ev.events = EPOLLIN | EPOLLONESHOT;  // one thread accepts at a time
+  ev.data.u64 = kListener;
   epoll_ctl(epoll_, EPOLL_CTL_ADD, listener, &ev);
-  ev.data.ptr = nullptr;
+  ev.events = EPOLLIN;  // never read: once written, it wakes every thread
+  ev.data.u64 = kWake;
   epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &ev);
-  workers_ = std::make_unique<httplib::ThreadPool>(limits_.threads);
-  loop_ = std::thread([this] { Loop(); });
+  for (int i = 0; i < limits_.threads; ++i) threads_.emplace_back([this] { Loop(); });
   return absl::OkStatus();
 }
 
 void BufferedServer::Stop() {
   std::lock_guard stop(stop_mu_);
-  if (!loop_.joinable()) return;
+  if (threads_.empty()) return;
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
+    // Those waiting for a request close now; those served, after their request.
+    std::vector<Connection*> waiting;
+    for (const auto& [id, c] : connections_) {
+      if (c->state != Connection::State::kBusy) waiting.push_back(c.get());
+    }
+    for (Connection* c : waiting) Close(c);
+    close(svr_sock_.exchange(INVALID_SOCKET));
   }
   const uint64_t one = 1;
   (void)!write(wake_, &one, sizeof(one));
-  loop_.join();
-  workers_->shutdown();  // the busy connections close after their request
+  for (std::thread& t : threads_) t.join();
+  threads_.clear();
 }
 
 void BufferedServer::Loop() {
-  scratch_.resize(kReceiveBytes);
-  epoll_event events[64];
-  int timeout_ms = -1;
   while (true) {
-    const int n = epoll_wait(epoll_, events, 64, timeout_ms);
+    int timeout_ms;
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+      // At most a second: every timeout is a second or more, so a deadline set
+      // while this thread sleeps is met by some thread's next wake-up.
+      const Clock::time_point now = Clock::now();
+      Clock::time_point wake = now + kLongestSleep;
+      if (!deadlines_.empty()) wake = std::min(wake, deadlines_.begin()->first);
+      if (accept_paused_) wake = std::min(wake, accept_resume_);
+      timeout_ms = static_cast<int>(
+          std::max<int64_t>(0, std::chrono::ceil<milliseconds>(wake - now).count()));
+    }
+    epoll_event event{};
+    ++waiting_;
+    const int n = epoll_wait(epoll_, &event, 1, timeout_ms);
+    --waiting_;
     const Clock::time_point now = Clock::now();
-    std::lock_guard lock(mu_);
-    for (int i = 0; i < n; ++i) {
-      void* tag = events[i].data.ptr;
-      if (tag == this) {
-        Accept(now);
-      } else if (tag == nullptr) {
-        uint64_t count;
-        (void)!read(wake_, &count, sizeof(count));
-      } else {
-        auto* c = static_cast<Connection*>(tag);
-        // Closed earlier in this batch (a later connection may reuse the address:
-        // then its Receive finds nothing to read and waits again).
-        if (!connections_.contains(c) || c->state == Connection::State::kBusy) continue;
-        Receive(c, now);
-      }
+    std::unique_lock lock(mu_);
+    if (stopping_) return;
+    Expire(now);
+    if (n <= 0 || event.data.u64 == kWake) continue;
+    if (event.data.u64 == kListener) {
+      Accept(now);
+      continue;
     }
-    if (stopping_) break;
-    while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
-      Connection* c = deadlines_.begin()->second;
-      if (c->state == Connection::State::kHead && c->Unread() > 0) {
-        Close(c, Refusal(408, "Request Timeout", absl::StatusCode::kDeadlineExceeded,
-                         absl::StrCat("the request head did not arrive within ",
-                                      Seconds(limits_.header_timeout),
-                                      " s (--header-timeout)")));
-      } else if (c->state == Connection::State::kBody) {
-        Close(c, Refusal(408, "Request Timeout", absl::StatusCode::kDeadlineExceeded,
-                         absl::StrCat("the request body did not arrive within ",
-                                      Seconds(limits_.body_timeout),
-                                      " s (--body-timeout) or stalled for ",
-                                      Seconds(limits_.io_timeout),
-                                      " s (--io-timeout)")));
-      } else {
-        Close(c);
-      }
+    // Gone when a deadline closed it after epoll had this event.
+    const auto it = connections_.find(event.data.u64);
+    if (it == connections_.end() || it->second->state == Connection::State::kBusy) {
+      continue;
     }
-    Clock::time_point wake = deadlines_.empty() ? Clock::time_point::max()
-                                                : deadlines_.begin()->first;
-    if (accept_paused_) {
-      if (now >= accept_resume_) {
-        accept_paused_ = false;
-        epoll_event ev{};
-        ev.events = EPOLLIN;
-        ev.data.ptr = this;
-        epoll_ctl(epoll_, EPOLL_CTL_MOD, svr_sock_, &ev);
-      } else {
-        wake = std::min(wake, accept_resume_);
-      }
-    }
-    // At most a second: every timeout is a second or more, so a connection given
-    // back by a worker never has an earlier deadline and need not wake the loop.
-    wake = std::min(wake, now + kLongestSleep);
-    wake_at_ = wake;
-    timeout_ms = static_cast<int>(std::chrono::ceil<milliseconds>(wake - now).count());
+    Connection* c = it->second.get();
+    if (!Receive(c, now)) continue;
+    lock.unlock();
+    ServeRequests(c);
   }
-  // Stopping: the loop's connections close now, the workers' after their request.
-  std::vector<Connection*> waiting;
-  for (const auto& [c, owned] : connections_) {
-    if (c->state != Connection::State::kBusy) waiting.push_back(c);
+}
+
+void BufferedServer::Expire(Clock::time_point now) {
+  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+    Connection* c = deadlines_.begin()->second;
+    if (c->state == Connection::State::kIdle) {
+      ++counts_.idle_timeouts;
+      Close(c);
+    } else if (c->state == Connection::State::kBody) {
+      ++counts_.body_timeouts;
+      Close(c, Refusal(408, "Request Timeout", absl::StatusCode::kDeadlineExceeded,
+                       absl::StrCat("the request body did not arrive within ",
+                                    Seconds(limits_.body_timeout),
+                                    " s (--body-timeout) or stalled for ",
+                                    Seconds(limits_.io_timeout), " s (--io-timeout)")));
+    } else if (c->Unread() == 0) {  // not a byte since its accept
+      ++counts_.header_timeouts;
+      Close(c);
+    } else {
+      ++counts_.header_timeouts;
+      Close(c, Refusal(408, "Request Timeout", absl::StatusCode::kDeadlineExceeded,
+                       absl::StrCat("the request head did not arrive within ",
+                                    Seconds(limits_.header_timeout),
+                                    " s (--header-timeout)")));
+    }
   }
-  for (Connection* c : waiting) Close(c);
-  close(svr_sock_.exchange(INVALID_SOCKET));
+  if (accept_paused_ && now >= accept_resume_) {
+    accept_paused_ = false;
+    ArmListener();
+  }
+}
+
+void BufferedServer::ArmListener() {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLONESHOT;
+  ev.data.u64 = kListener;
+  epoll_ctl(epoll_, EPOLL_CTL_MOD, svr_sock_, &ev);
 }
 
 void BufferedServer::Accept(Clock::time_point now) {
@@ -426,15 +447,14 @@ void BufferedServer::Accept(Clock::time_point now) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
         if (CloseIdlest()) continue;
-        accept_paused_ = true;
+        accept_paused_ = true;  // Expire arms the listener again
         accept_resume_ = now + kAcceptPause;
-        epoll_event ev{};
-        ev.data.ptr = this;
-        epoll_ctl(epoll_, EPOLL_CTL_MOD, svr_sock_, &ev);
+        return;
       }
-      return;  // nothing more queued
+      break;  // nothing more queued
     }
     auto c = std::make_unique<Connection>();
+    c->id = next_id_++;
     c->sock = sock;
     Describe(addr, c->remote_ip, c->remote_port);
     len = sizeof(addr);
@@ -445,11 +465,13 @@ void BufferedServer::Accept(Clock::time_point now) {
     const auto from_address = per_address_.find(c->remote_ip);
     if (from_address != per_address_.end() &&
         from_address->second >= limits_.max_connections_per_address) {
+      ++counts_.refused_per_address;
       refusal = Refusal(429, "Too Many Requests", absl::StatusCode::kResourceExhausted,
                         absl::StrCat("too many connections from ", c->remote_ip, " (",
                                      limits_.max_connections_per_address,
                                      ", --max-connections-per-address)"));
     } else if (connections_.size() >= limits_.max_connections && !CloseIdlest()) {
+      ++counts_.refused_at_cap;
       refusal = Refusal(503, "Service Unavailable", absl::StatusCode::kUnavailable,
                         absl::StrCat("the server has ", connections_.size(),
                                      " connections, none idle (--max-connections)"));
@@ -463,25 +485,28 @@ void BufferedServer::Accept(Clock::time_point now) {
     const int one = 1;
     setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     Connection* raw = c.get();
-    connections_.emplace(raw, std::move(c));
+    connections_.emplace(raw->id, std::move(c));
     raw->started = now;
     Wait(raw, now + limits_.header_timeout, false);
     Arm(raw);
   }
+  ArmListener();
 }
 
-void BufferedServer::Receive(Connection* c, Clock::time_point now) {
-  // Into the loop's buffer first: a slow client's buffer grows only by what it sent.
-  const ssize_t n = recv(c->sock, scratch_.data(), scratch_.size(), 0);
+bool BufferedServer::Receive(Connection* c, Clock::time_point now) {
+  // Into the thread's buffer first: a slow client's buffer grows only by what it
+  // sent.
+  thread_local char scratch[kReceiveBytes];
+  const ssize_t n = recv(c->sock, scratch, sizeof(scratch), 0);
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
     Arm(c);
-    return;
+    return false;
   }
   if (n <= 0) {  // closed by the client, or reset
     Close(c);
-    return;
+    return false;
   }
-  std::memcpy(c->Reserve(static_cast<size_t>(n)), scratch_.data(), static_cast<size_t>(n));
+  std::memcpy(c->Reserve(static_cast<size_t>(n)), scratch, static_cast<size_t>(n));
   c->end += static_cast<size_t>(n);
   if (c->state == Connection::State::kIdle || c->state == Connection::State::kNew) {
     if (c->state == Connection::State::kIdle) c->started = now;
@@ -495,11 +520,11 @@ void BufferedServer::Receive(Connection* c, Clock::time_point now) {
                          absl::StatusCode::kResourceExhausted,
                          absl::StrCat("the request head is larger than ", kMaxHeadBytes,
                                       " bytes")));
-        return;
+        return false;
       }
       Wait(c, c->started + limits_.header_timeout, false);
       Arm(c);
-      return;
+      return false;
     }
     c->needed = RequestBytes(absl::string_view(c->Data(), head));
     c->state = Connection::State::kBody;
@@ -513,18 +538,18 @@ void BufferedServer::Receive(Connection* c, Clock::time_point now) {
             std::chrono::duration<double>(received / kBodyBytesPerSecond));
     Wait(c, std::min(whole, now + limits_.io_timeout), false);
     Arm(c);
-    return;
+    return false;
   }
   Unschedule(c);
   c->state = Connection::State::kBusy;
-  workers_->enqueue([this, c] { Serve(c); });
+  return true;
 }
 
-void BufferedServer::Serve(Connection* c) {
+void BufferedServer::ServeRequests(Connection* c) {
   bool keep = true;
   {
     ConnectionStream stream(*c, limits_);
-    do {
+    while (true) {
       const bool closing = stopping_;
       stream.StartRequest();
       bool closed = false;
@@ -534,8 +559,13 @@ void BufferedServer::Serve(Connection* c) {
       ok = stream.Flush() && ok;
       keep = ok && !closed && !closing && !stream.receive_failed();
       c->scanned = 0;
-      // Pipelined requests already whole in the buffer are served here.
-    } while (keep && c->Unread() > 0 && c->HeadEnd() != absl::string_view::npos);
+      if (!keep) break;
+      // A client that sends its next request at once (a busy connection) gets it
+      // served by this thread, as fast as a thread per connection would, while
+      // another thread waits on epoll for everyone else.
+      if (c->Unread() == 0 && !Linger(c, keep)) break;
+      if (!keep || !WholeRequest(c)) break;
+    }
   }
   const Clock::time_point now = Clock::now();
   std::lock_guard lock(mu_);
@@ -546,6 +576,7 @@ void BufferedServer::Serve(Connection* c) {
   c->started = now;
   if (c->Unread() > 0) {
     c->state = Connection::State::kHead;
+    c->scanned = 0;
     Wait(c, now + limits_.header_timeout, false);
   } else {
     c->Release();
@@ -555,12 +586,31 @@ void BufferedServer::Serve(Connection* c) {
   Arm(c);
 }
 
+bool BufferedServer::Linger(Connection* c, bool& keep) {
+  if (waiting_ == 0) return false;
+  pollfd p{c->sock, POLLIN, 0};
+  if (poll(&p, 1, static_cast<int>(kLinger.count())) <= 0) return false;
+  const ssize_t n = recv(c->sock, c->Reserve(kReceiveBytes), kReceiveBytes, 0);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return false;
+  if (n <= 0) {
+    keep = false;  // closed by the client
+    return false;
+  }
+  c->end += static_cast<size_t>(n);
+  return true;
+}
+
+bool BufferedServer::WholeRequest(Connection* c) {
+  const size_t head = c->HeadEnd();
+  return head != absl::string_view::npos && head <= kMaxHeadBytes &&
+         c->Unread() >= RequestBytes(absl::string_view(c->Data(), head));
+}
+
 void BufferedServer::Wait(Connection* c, Clock::time_point deadline, bool idle) {
   Unschedule(c);
   c->deadline = deadline;
   deadlines_.emplace(deadline, c);
   if (idle) idle_.emplace(deadline, c);
-  WakeBy(deadline);
 }
 
 void BufferedServer::Unschedule(Connection* c) {
@@ -577,28 +627,30 @@ void BufferedServer::Close(Connection* c, const std::string& answer) {
   if (auto it = per_address_.find(c->remote_ip); it != per_address_.end()) {
     if (--it->second == 0) per_address_.erase(it);
   }
-  connections_.erase(c);
+  connections_.erase(c->id);  // destroys c
 }
 
 bool BufferedServer::CloseIdlest() {
   if (idle_.empty()) return false;
+  ++counts_.closed_idle_at_cap;
   Close(idle_.begin()->second);
   return true;
+}
+
+ConnectionCounts BufferedServer::Counts() {
+  std::lock_guard lock(mu_);
+  ConnectionCounts counts = counts_;
+  counts.open = connections_.size();
+  counts.idle = idle_.size();
+  return counts;
 }
 
 void BufferedServer::Arm(Connection* c) {
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLONESHOT;
-  ev.data.ptr = c;
+  ev.data.u64 = c->id;
   epoll_ctl(epoll_, c->armed_once ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->sock, &ev);
   c->armed_once = true;
-}
-
-void BufferedServer::WakeBy(Clock::time_point deadline) {
-  if (deadline >= wake_at_) return;
-  wake_at_ = deadline;
-  const uint64_t one = 1;
-  (void)!write(wake_, &one, sizeof(one));
 }
 
 }  // namespace strata::api::internal

@@ -5,17 +5,13 @@
 // durations.
 #include <atomic>
 #include <chrono>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "absl/time/clock.h"
-#include "api/internal/raw_connection.h"
+#include "api/internal/testing.h"
 #include "api/server.h"
-#include "features/definitions.h"
-#include "features/feature_store.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "tests/testing.h"
@@ -41,14 +37,8 @@ class ConnectionsTest : public testing::StoreTest {
  protected:
   void SetUp() override {
     StoreTest::SetUp();
-    auto defs = features::ParseDefinitions(testing::kExampleDefinitions, "defs");
-    ASSERT_TRUE(defs.ok()) << defs.status();
-    features::FeatureStore fs(store_.get());
-    ASSERT_TRUE(fs.registry().Apply(*defs, "test", "").ok());
-    const std::string csv = dir_.Sub("stats.csv");
-    std::ofstream(csv) << "customer_id,event_timestamp,spend_7d,segment\n"
-                       << "1," << absl::ToUnixSeconds(absl::Now()) - 60 << ",12.5,gold\n";
-    ASSERT_TRUE(fs.Ingest("customer_stats", csv, features::IngestOptions()).ok());
+    ASSERT_NO_FATAL_FAILURE(
+        internal::ServeCustomerOne(store_.get(), dir_.Sub("stats.csv")));
   }
 
   std::unique_ptr<Server> Start(ServerOptions options) {
@@ -90,12 +80,50 @@ class ConnectionsTest : public testing::StoreTest {
     return stalled;
   }
 
-  // Sends `request` on a new connection; its whole answer (empty if none came).
-  static std::string Answer(int port, const std::string& request) {
-    RawConnection c(port);
+  // Sends /healthz on new connections until one is answered 200 (the server may
+  // not have seen yet the change a test waits for), for at most 20 s; the last
+  // answer (empty if none came).
+  static std::string HealthzAnswered(int port) {
+    const auto deadline = std::chrono::steady_clock::now() + seconds(20);
     std::string received;
-    if (c.Send(request)) c.ReadUntil(seconds(5), &received, WholeResponse);
+    while (std::chrono::steady_clock::now() < deadline &&
+           received.rfind("HTTP/1.1 200", 0) != 0) {
+      RawConnection c(port);
+      received.clear();
+      if (c.Send(kHealthz)) c.ReadUntil(seconds(5), &received, WholeResponse);
+    }
     return received;
+  }
+
+  // The value of a /metrics series (NAME{LABELS}); -1 when absent. Tries new
+  // connections for up to 20 s: at a cap, one closed by the test may not be closed
+  // yet for the server.
+  static int64_t Metric(int port, const std::string& series) {
+    const auto deadline = std::chrono::steady_clock::now() + seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      httplib::Client client("127.0.0.1", port);
+      client.set_read_timeout(5);
+      auto r = client.Get("/metrics");
+      if (!r || r->status != 200) continue;
+      const size_t at = r->body.find("\n" + series + " ");
+      if (at == std::string::npos) return -1;
+      return std::stoll(r->body.substr(at + series.size() + 2));
+    }
+    return -1;
+  }
+
+  // A new connection is closed at once, after `status` naming `flag` (unless a
+  // reset loses the answer).
+  static void ExpectRefused(int port, const std::string& status,
+                            const std::string& flag) {
+    RawConnection extra(port);
+    std::string received;
+    ASSERT_TRUE(extra.WaitForClose(seconds(5), &received))
+        << "a connection past the cap stayed open";
+    if (!received.empty()) {
+      EXPECT_EQ(received.rfind("HTTP/1.1 " + status, 0), 0u) << received;
+      EXPECT_NE(received.find(flag), std::string::npos) << received;
+    }
   }
 };
 
@@ -181,6 +209,9 @@ TEST_F(ConnectionsTest, SlowHeadIsCutOffAtTheHeaderDeadline) {
     EXPECT_EQ(t.received.rfind("HTTP/1.1 408", 0), 0u) << t.received;
     EXPECT_NE(t.received.find("--header-timeout"), std::string::npos) << t.received;
   }
+  EXPECT_EQ(Metric(server->port(),
+                   "strata_http_connections_closed_total{reason=\"header_timeout\"}"),
+            1);
 }
 
 TEST_F(ConnectionsTest, SlowBodyIsCutOffAtTheBodyDeadline) {
@@ -210,6 +241,10 @@ TEST_F(ConnectionsTest, SlowBodyIsCutOffAtTheBodyDeadline) {
       EXPECT_EQ(received.rfind("HTTP/1.1 4", 0), 0u) << received;
     }
   }
+  // The small body's (the large one's route answered it).
+  EXPECT_EQ(Metric(server->port(),
+                   "strata_http_connections_closed_total{reason=\"body_timeout\"}"),
+            1);
 }
 
 TEST_F(ConnectionsTest, ConnectionsPerAddressAreCapped) {
@@ -218,26 +253,15 @@ TEST_F(ConnectionsTest, ConnectionsPerAddressAreCapped) {
   auto server = Start(options);
   const int port = server->port();
   auto idle = Idle(port, 3);
-  {
-    RawConnection extra(port);
-    std::string received;
-    ASSERT_TRUE(extra.WaitForClose(seconds(5), &received))
-        << "a fourth connection from 127.0.0.1 stayed open";
-    if (!received.empty()) {
-      EXPECT_EQ(received.rfind("HTTP/1.1 429", 0), 0u) << received;
-      EXPECT_NE(received.find("--max-connections-per-address"), std::string::npos)
-          << received;
-    }
-  }
-  // Once one closes, a new one is served (the server sees the close on its own time).
+  ExpectRefused(port, "429", "--max-connections-per-address");
+  // Once one closes, a new one is served.
   idle.pop_back();
-  const auto deadline = std::chrono::steady_clock::now() + seconds(20);
-  std::string received;
-  while (std::chrono::steady_clock::now() < deadline &&
-         received.rfind("HTTP/1.1 200", 0) != 0) {
-    received = Answer(port, kHealthz);
-  }
+  const std::string received = HealthzAnswered(port);
   EXPECT_EQ(received.rfind("HTTP/1.1 200", 0), 0u) << received;
+  EXPECT_GE(
+      Metric(port,
+             "strata_http_connections_closed_total{reason=\"refused_per_address\"}"),
+      1);
 }
 
 TEST_F(ConnectionsTest, AtTheTotalCapIdleConnectionsCloseFirst) {
@@ -250,18 +274,15 @@ TEST_F(ConnectionsTest, AtTheTotalCapIdleConnectionsCloseFirst) {
     // Two connections mid-request: not idle.
     auto busy = Stalled(port, 2, "GET /healthz HTTP/1.1\r\n");
     // A fourth connection closes the idle one and is served. (Its first try may
-    // come before the idle one's worker has given it back to the loop: then 503.)
-    const auto deadline = std::chrono::steady_clock::now() + seconds(20);
-    std::string received;
-    while (std::chrono::steady_clock::now() < deadline &&
-           received.rfind("HTTP/1.1 200", 0) != 0) {
-      received = Answer(port, kHealthz);
-    }
+    // come before the idle one's thread has put it back in epoll: then 503.)
+    std::string received = HealthzAnswered(port);
     EXPECT_EQ(received.rfind("HTTP/1.1 200", 0), 0u) << received;
     received.clear();
     EXPECT_TRUE(idle[0]->WaitForClose(seconds(5), &received))
         << "the idle connection stayed open";
     EXPECT_EQ(received, "");
+    EXPECT_GE(
+        Metric(port, "strata_http_connections_closed_total{reason=\"idle_at_cap\"}"), 1);
     // The two mid-request were left alone.
     for (auto& c : busy) {
       ASSERT_TRUE(c->Send("Host: 127.0.0.1\r\n\r\n"));
@@ -275,14 +296,11 @@ TEST_F(ConnectionsTest, AtTheTotalCapIdleConnectionsCloseFirst) {
     // None idle: the new connection is refused.
     auto server = Start(options);
     auto busy = Stalled(server->port(), 3, "GET /healthz HTTP/1.1\r\n");
-    RawConnection extra(server->port());
-    std::string received;
-    ASSERT_TRUE(extra.WaitForClose(seconds(5), &received))
-        << "a connection past the cap stayed open";
-    if (!received.empty()) {
-      EXPECT_EQ(received.rfind("HTTP/1.1 503", 0), 0u) << received;
-      EXPECT_NE(received.find("--max-connections"), std::string::npos) << received;
-    }
+    ExpectRefused(server->port(), "503", "--max-connections");
+    busy.pop_back();  // room for /metrics
+    EXPECT_GE(Metric(server->port(),
+                     "strata_http_connections_closed_total{reason=\"refused_at_cap\"}"),
+              1);
   }
 }
 
@@ -329,8 +347,9 @@ TEST_F(ConnectionsTest, RequestsInPiecesAndPipelinedAreAnsweredInOrder) {
   EXPECT_EQ(received.rfind("HTTP/1.1 200", 0), 0u) << received;
   // The body split too.
   ASSERT_TRUE(c.Send(online.substr(40, online.size() - 45)));
-  ASSERT_TRUE(c.Send(online.substr(online.size() - 5) +
-                     "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
+  ASSERT_TRUE(
+      c.Send(online.substr(online.size() - 5) +
+             "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
   received.clear();
   ASSERT_TRUE(c.WaitForClose(seconds(5), &received));
   const size_t second = received.find("\"PRESENT\"");

@@ -129,6 +129,31 @@ std::string StateText(uint64_t store_bytes, const features::OnlineCacheStats& ca
   return t;
 }
 
+// The plain-HTTP connections' counts (BufferedServer).
+std::string ConnectionText(const internal::ConnectionCounts& c) {
+  std::string t;
+  t += "# HELP strata_http_connections Open client connections (plain HTTP): all, and "
+       "the keep-alive ones idle between requests.\n";
+  t += "# TYPE strata_http_connections gauge\n";
+  absl::StrAppend(&t, "strata_http_connections{state=\"open\"} ", c.open, "\n");
+  absl::StrAppend(&t, "strata_http_connections{state=\"idle\"} ", c.idle, "\n");
+  t += "# HELP strata_http_connections_closed_total Connections the server closed or "
+       "refused (plain HTTP), by reason.\n";
+  t += "# TYPE strata_http_connections_closed_total counter\n";
+  const std::pair<const char*, uint64_t> reasons[] = {
+      {"header_timeout", c.header_timeouts},
+      {"body_timeout", c.body_timeouts},
+      {"idle_timeout", c.idle_timeouts},
+      {"idle_at_cap", c.closed_idle_at_cap},
+      {"refused_at_cap", c.refused_at_cap},
+      {"refused_per_address", c.refused_per_address}};
+  for (const auto& [reason, n] : reasons) {
+    absl::StrAppend(&t, "strata_http_connections_closed_total{reason=\"", reason, "\"} ",
+                    n, "\n");
+  }
+  return t;
+}
+
 // The error of a response that a handler left without a body (httplib's own:
 // unknown routes, oversize or malformed requests, unsatisfiable ranges).
 absl::Status DefaultError(const httplib::Request& req, const httplib::Response& res,
@@ -299,14 +324,15 @@ absl::Status CheckConnectionOptions(const ServerOptions& o) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, " ", value, " is not 1..", most, " (", flag, ")"));
   };
-  RETURN_IF_ERROR(in_range(o.io_timeout_seconds, 3600, "the I/O timeout (s)",
-                           "--io-timeout"));
+  RETURN_IF_ERROR(
+      in_range(o.io_timeout_seconds, 3600, "the I/O timeout (s)", "--io-timeout"));
   RETURN_IF_ERROR(in_range(o.header_timeout_seconds, 3600, "the header timeout (s)",
                            "--header-timeout"));
-  RETURN_IF_ERROR(in_range(o.body_timeout_seconds, 86400, "the body timeout (s)",
-                           "--body-timeout"));
-  RETURN_IF_ERROR(in_range(static_cast<int64_t>(std::min<size_t>(o.max_connections, INT64_MAX)),
-                           1'000'000, "the connection cap", "--max-connections"));
+  RETURN_IF_ERROR(
+      in_range(o.body_timeout_seconds, 86400, "the body timeout (s)", "--body-timeout"));
+  RETURN_IF_ERROR(
+      in_range(static_cast<int64_t>(std::min<size_t>(o.max_connections, INT64_MAX)),
+               1'000'000, "the connection cap", "--max-connections"));
   return in_range(
       static_cast<int64_t>(std::min<size_t>(o.max_connections_per_address, INT64_MAX)),
       1'000'000, "the per-address connection cap", "--max-connections-per-address");
@@ -322,8 +348,8 @@ size_t AllowedConnections(size_t wanted) {
   if (getrlimit(RLIMIT_NOFILE, &files) != 0) return wanted;
   const rlim_t needed = static_cast<rlim_t>(wanted) + kFilesKept;
   if (files.rlim_cur != RLIM_INFINITY && files.rlim_cur < needed) {
-    files.rlim_cur = files.rlim_max == RLIM_INFINITY ? needed
-                                                     : std::min(needed, files.rlim_max);
+    files.rlim_cur =
+        files.rlim_max == RLIM_INFINITY ? needed : std::min(needed, files.rlim_max);
     setrlimit(RLIMIT_NOFILE, &files);
     getrlimit(RLIMIT_NOFILE, &files);
   }
@@ -446,9 +472,11 @@ struct Server::Impl {
              }));
     http.Get("/metrics",
              Handle("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-               res.set_content(metrics.Text() + StateText(store->ApproximateSizeBytes(),
-                                                          features->online_cache_stats()),
-                               "text/plain; version=0.0.4");
+               std::string text =
+                   metrics.Text() + StateText(store->ApproximateSizeBytes(),
+                                              features->online_cache_stats());
+               if (buffered != nullptr) text += ConnectionText(buffered->Counts());
+               res.set_content(std::move(text), "text/plain; version=0.0.4");
                return absl::OkStatus();
              }));
     AddArtifactRoutes(http, context);

@@ -47,7 +47,8 @@ struct ServerOptions {
   // Seconds, 1..3600, allowed for each read of a request (and the TLS handshake) and
   // each write of a response; a keep-alive connection idle longer is closed. A
   // client that stalls mid-request is cut off after it. Default 30: shorter frees
-  // threads from stalled clients sooner, longer tolerates slower networks.
+  // connections (and over TLS, threads) from stalled clients sooner, longer
+  // tolerates slower networks.
   int io_timeout_seconds = 30;
   // Plain HTTP only (TLS keeps a thread per connection and the I/O timeout):
   // Seconds, 1..3600, for a whole request head (request line and headers), from the

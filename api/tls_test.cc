@@ -21,7 +21,7 @@
 #include <thread>
 
 #include "absl/time/clock.h"
-#include "api/internal/raw_connection.h"
+#include "api/internal/testing.h"
 #include "api/server.h"
 #include "features/definitions.h"
 #include "features/feature_store.h"
@@ -87,14 +87,8 @@ class TlsTest : public testing::StoreTest {
  protected:
   void SetUp() override {
     StoreTest::SetUp();
-    auto defs = features::ParseDefinitions(testing::kExampleDefinitions, "defs");
-    ASSERT_TRUE(defs.ok()) << defs.status();
-    features::FeatureStore fs(store_.get());
-    ASSERT_TRUE(fs.registry().Apply(*defs, "test", "").ok());
-    const std::string csv = dir_.Sub("stats.csv");
-    std::ofstream(csv) << "customer_id,event_timestamp,spend_7d,segment\n"
-                       << "1," << absl::ToUnixSeconds(absl::Now()) - 60 << ",12.5,gold\n";
-    ASSERT_TRUE(fs.Ingest("customer_stats", csv, {}).ok());
+    ASSERT_NO_FATAL_FAILURE(
+        internal::ServeCustomerOne(store_.get(), dir_.Sub("stats.csv")));
     cert_ = dir_.Sub("cert.pem");
     key_ = dir_.Sub("key.pem");
     WriteSelfSignedCert(cert_, key_);

@@ -78,7 +78,8 @@ int Connect(int port) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd >= 0 && connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
+  if (fd >= 0 &&
+      connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
     close(fd);
     return -1;
   }
@@ -471,7 +472,8 @@ class BackgroundConnections {
           ++cut_off_;
         }
         if (s.fd < 0) s = Slow{Connect(port_), 0};
-        if (s.fd >= 0 && send(s.fd, head.data() + s.sent % head.size(), 1, MSG_NOSIGNAL) == 1) {
+        if (s.fd >= 0 &&
+            send(s.fd, head.data() + s.sent % head.size(), 1, MSG_NOSIGNAL) == 1) {
           ++s.sent;
         }
       }

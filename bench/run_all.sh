@@ -37,6 +37,9 @@ cli_lineage() {
   echo "== online lookups over HTTP: strata serve vs Redis (bench/http_bench.sh) =="
   BENCH_SCRATCH="$BENCH/out/online" bash "$BENCH/http_bench.sh" "$BUILD"
   echo
+  echo "== idle and slow clients against online lookups (bench/conn_bench.sh) =="
+  BENCH_SCRATCH="$BENCH/out/online" CONN_ROUNDS=1 bash "$BENCH/conn_bench.sh" "$BUILD"
+  echo
   echo "== garbage collection over 1M chunks, half garbage (bench/gc_bench.sh) =="
   bash "$BENCH/gc_bench.sh" "$BUILD"
 } 2>&1 | tee "$results"

@@ -1,7 +1,7 @@
-// Tests' raw TCP client of the server: exact bytes out, whatever arrives back.
-// Internal to api/'s tests.
-#ifndef STRATA_API_INTERNAL_RAW_CONNECTION_H_
-#define STRATA_API_INTERNAL_RAW_CONNECTION_H_
+// For api/'s tests: a raw TCP client of the server (exact bytes out, whatever
+// arrives back), and the example feature view with one row to serve.
+#ifndef STRATA_API_INTERNAL_TESTING_H_
+#define STRATA_API_INTERNAL_TESTING_H_
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,8 +12,16 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <fstream>
 #include <functional>
 #include <string>
+
+#include "absl/time/clock.h"
+#include "features/definitions.h"
+#include "features/feature_store.h"
+#include "gtest/gtest.h"
+#include "store/store.h"
+#include "tests/testing.h"
 
 namespace strata::api::internal {
 
@@ -79,6 +87,19 @@ inline bool WholeResponse(const std::string& received) {
   return received.size() >= end + 4 + std::stoul(received.substr(at + 16));
 }
 
+// Applies testing::kExampleDefinitions to `store` and ingests customer 1 (spend_7d
+// 12.5, segment gold, a minute ago) from `csv`, a file it writes. Fails the test
+// on error.
+inline void ServeCustomerOne(Store* store, const std::string& csv) {
+  auto defs = features::ParseDefinitions(testing::kExampleDefinitions, "defs");
+  ASSERT_TRUE(defs.ok()) << defs.status();
+  features::FeatureStore fs(store);
+  ASSERT_TRUE(fs.registry().Apply(*defs, "test", "").ok());
+  std::ofstream(csv) << "customer_id,event_timestamp,spend_7d,segment\n"
+                     << "1," << absl::ToUnixSeconds(absl::Now()) - 60 << ",12.5,gold\n";
+  ASSERT_TRUE(fs.Ingest("customer_stats", csv, features::IngestOptions()).ok());
+}
+
 }  // namespace strata::api::internal
 
-#endif  // STRATA_API_INTERNAL_RAW_CONNECTION_H_
+#endif  // STRATA_API_INTERNAL_TESTING_H_
