@@ -18,6 +18,10 @@ if [ ${#targets[@]} -eq 0 ]; then
   for f in "$build"/fuzz/*_fuzzer; do targets+=("$(basename "$f" _fuzzer)"); done
 fi
 mkdir -p "$root/fuzz/findings"
+# Stack traces with names and lines (llvm-16's symbolizer reads clang-16's DWARF).
+if [ -x /usr/bin/llvm-symbolizer-16 ]; then
+  export ASAN_SYMBOLIZER_PATH=/usr/bin/llvm-symbolizer-16
+fi
 printf '%-16s %12s %10s %8s %8s  %s\n' target executions exec/s cov ft findings
 status=0
 total=0

@@ -15,7 +15,7 @@ PACKAGES=(
 
 # --fuzz: also clang and libFuzzer, for `make fuzz`.
 if [ "${1:-}" = "--fuzz" ]; then
-  PACKAGES+=(clang-16 libfuzzer-16-dev libclang-rt-16-dev)
+  PACKAGES+=(clang-16 libfuzzer-16-dev libclang-rt-16-dev llvm-16)
 fi
 
 missing=()
