@@ -95,13 +95,16 @@ def main():
                                            'a,"b\n"\n"c""d",e\r\n\r\n', "x\r",
                                            ",,\n\"\"\n"))]
     # values: first byte picks the type (int64 double string bool bytes timestamp)
-    # and the unit (s ms us); see values_fuzzer.cc.
+    # and the unit (s ms us ns); see values_fuzzer.cc.
     values = [(0, "42"), (0, "-9223372036854775808"), (0, "+7"), (1, "3.5"),
               (1, "1e309"), (1, "4.9e-324"), (1, "NaN"), (1, "-0"), (2, "caf\u00e9"),
               (3, "true"), (3, "0"), (4, "aGVsbG8="), (5, "2024-01-01T00:00:00Z"),
               (5, "1969-12-31T23:59:59.999999-02:00"), (5, "1704153600"),
               (11, "1704153600000"), (17, "1704153600000000"), (5, "2024-02-29 12:00:00.5"),
-              (5, "0001-01-01T00:00:00Z"), (5, "9999-12-31T23:59:59Z")]
+              (5, "0001-01-01T00:00:00Z"), (5, "9999-12-31T23:59:59Z"),
+              (5, "2016-12-31T23:59:60Z"), (23, "1704153600123456789"),
+              (5, "2024-01-01T00:00:00.123456789+0530"), (0, "0x10"),
+              (0, "123456789012345678901234567890"), (1, "1e-400"), (1, "+inf")]
     seeds["values"] = [bytes([t]) + enc(v) for t, v in values]
     seeds["refs"] = [enc(x) for x in (
         "model/m", "model/m@3", "model/m@production", "dataset/a/b.c@latest",
@@ -118,18 +121,22 @@ def main():
                bytes([8]) + b"\x08\x01\x12\x03abc", bytes([10]) + b"\x0a\x03abc"]
     seeds["records"] = records
     seeds["definitions"] = [enc(DEFS), enc(DEFS_JSON), enc(DEFS.replace("7d", "0")),
+                            enc(DEFS.replace("ttl: 7d", "ttl: 7d\n    ttl: 1d")),
+                            enc("a: " + "[" * 70 + "]" * 70 + "\n"),
+                            enc("a: &x [1, 2]\nb: [*x, *x]\n"),
                             enc(DEFS + "  - name: other\n    entities: [customer]\n"
                                 "    features:\n      - {name: x, type: timestamp}\n")]
     # ingest: first byte picks the format (auto csv jsonl), the block size, bulk.
     seeds["ingest"] = [bytes([p]) + enc(x) for p, x in (
         (0, CSV), (1, CSV_CRLF), (4, CSV_BOM), (7, CSV_MULTILINE), (2, JSONL),
-        (0x80 | 5, PANDAS_JSONL), (3, JSONL.replace("\n", "\r\n")))]
+        (0x80 | 5, PANDAS_JSONL), (3, JSONL.replace("\n", "\r\n")),
+        (2, JSONL.replace("}\n{", "}{")), (2, '{"customer_id":1,"customer_id":2}\n'))]
     seeds["spine"] = [bytes([p]) + enc(x) for p, x in (
         (0, SPINE), (1, SPINE_CRLF), (2, "\ufeff" + SPINE),
         (4, "customer_id,event_timestamp\n1,1704240000000\n"),
         (0, "event_timestamp,customer_id,note\n2024-01-02T00:00:00Z,3,\"x\r\ny\"\n"))]
     # json_body: first byte picks the route (json_body_fuzzer.cc's table).
-    bodies = [(0, ONLINE), (1, ONLINE), (2, PUSH), (3, PUSH), (4, SPINE_JSON), (5, SPINE),
+    bodies = [(0, ONLINE), (1, ONLINE), (0, ONLINE.replace('"full', '"features":[],"full')), (2, PUSH), (3, PUSH), (4, SPINE_JSON), (5, SPINE),
               (6, '{"customer_id":1,"event_timestamp":"2024-01-02T00:00:00Z"}\n'),
               (7, DEFS_JSON), (8, DEFS), (9, JSONL), (10, CSV_CRLF), (11, RUN),
               (12, METRICS), (13, '{"status":"finished"}'), (14, ""), (15, RETENTION),

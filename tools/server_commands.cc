@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/server.h"
 #include "api/tokens.h"
+#include "features/csv.h"
 #include "store/json_writer.h"
 #include "store/status_macros.h"
 #include "tools/commands.h"
