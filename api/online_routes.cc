@@ -11,6 +11,7 @@
 #include "api/internal/routes.h"
 #include "api/online.pb.h"
 #include "simdjson.h"
+#include "store/excerpt.h"
 #include "store/internal/records.h"
 #include "store/status_macros.h"
 
@@ -133,6 +134,22 @@ bool HasUnknownFields(const GetOnlineFeaturesRequest& m) {
   return false;
 }
 
+// OK when `text` is valid UTF-8. Errors: InvalidArgument naming `what`.
+absl::Status CheckUtf8(absl::string_view text, absl::string_view what) {
+  for (size_t i = 0; i < text.size();) {
+    if (static_cast<unsigned char>(text[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const size_t n = Utf8Length(text.substr(i));
+    if (n == 0) {
+      return BadRequest(absl::StrCat(what, " is not valid UTF-8 (byte ", i + 1, ")"));
+    }
+    i += n;
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<OnlineRequest> ParseProtoRequest(const std::string& body,
                                                 size_t max_entities) {
   GetOnlineFeaturesRequest message;
@@ -144,12 +161,16 @@ absl::StatusOr<OnlineRequest> ParseProtoRequest(const std::string& body,
         "the body has fields that GetOnlineFeaturesRequest does not (api/online.proto)");
   }
   if (message.features().empty()) return BadRequest("the request has no features");
+  for (int i = 0; i < message.features_size(); ++i) {
+    RETURN_IF_ERROR(CheckUtf8(message.features(i), absl::StrCat("features[", i, "]")));
+  }
   if (message.entities().empty()) return BadRequest("the request has no entities");
   OnlineRequest out;
   out.full_names = message.full_feature_names();
   out.features.assign(message.features().begin(), message.features().end());
   for (const auto& entity : message.entities()) {
     const std::string& name = entity.join_key();
+    RETURN_IF_ERROR(CheckUtf8(name, "a join key"));
     ASSIGN_OR_RETURN(std::vector<features::Value> * column, AddEntityColumn(out, name));
     const auto& values = entity.values().values();
     if (static_cast<size_t>(values.size()) > max_entities) {
@@ -162,6 +183,8 @@ absl::StatusOr<OnlineRequest> ParseProtoRequest(const std::string& body,
           column->emplace_back(value.int64_value());
           break;
         case GetOnlineFeaturesRequest::EntityValue::kStringValue:
+          RETURN_IF_ERROR(CheckUtf8(value.string_value(),
+                                    absl::StrCat("entities.", name, "[", column->size(), "]")));
           column->emplace_back(value.string_value());
           break;
         default:

@@ -323,6 +323,17 @@ TEST_F(OnlineRoutesTest, BadProtobufBodiesGetJsonErrors) {
          v->GetReflection()->MutableUnknownFields(v)->AddVarint(7, 1);
        }),
        400, "INVALID_ARGUMENT", "fields that GetOnlineFeaturesRequest does not"},
+      // Text fields are checked by the route, not by protobuf (which logged each).
+      {"feature not UTF-8", with([](auto& c) { c.set_features(0, "customer_stats:\xff"); }),
+       400, "INVALID_ARGUMENT", "features[0] is not valid UTF-8 (byte 16)"},
+      {"join key not UTF-8",
+       with([](auto& c) { c.mutable_entities(0)->set_join_key("\xc0\x80"); }), 400,
+       "INVALID_ARGUMENT", "a join key is not valid UTF-8"},
+      {"string value not UTF-8", with([](auto& c) {
+         c.mutable_entities(0)->mutable_values()->mutable_values(0)->set_string_value(
+             "\xed\xa0\x80");
+       }),
+       400, "INVALID_ARGUMENT", "entities.customer_id[0] is not valid UTF-8"},
       {"no entities", with([](auto& c) { c.clear_entities(); }), 400, "INVALID_ARGUMENT",
        "no entities"},
       {"value without a kind",
