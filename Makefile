@@ -27,7 +27,11 @@ build: configure
 demo: build
 	@bash scripts/demo.sh $(BUILD)/tools/strata
 
+# DuckDB's Node package (bench/node_modules): tests/csv_interop_test reads strata's
+# CSV back with DuckDB's read_csv too.
 test: build
+	@[ -d bench/node_modules/@duckdb/node-api ] || \
+	  npm ci --prefix bench --no-audit --no-fund --loglevel=error
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 bench: build
