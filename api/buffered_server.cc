@@ -383,13 +383,16 @@ void BufferedServer::Loop() {
     std::unique_lock lock(mu_);
     if (stopping_) return;
     Expire(now);
-    if (n <= 0 || event.data.u64 == kWake) continue;
-    if (event.data.u64 == kListener) {
+    // A copy: epoll_event is packed on x86-64, and find() binds a reference (the
+    // http fuzz target's UBSAN run caught the misaligned read).
+    const uint64_t id = event.data.u64;
+    if (n <= 0 || id == kWake) continue;
+    if (id == kListener) {
       Accept(now);
       continue;
     }
     // Gone when a deadline closed it after epoll had this event.
-    const auto it = connections_.find(event.data.u64);
+    const auto it = connections_.find(id);
     if (it == connections_.end() || it->second->state == Connection::State::kBusy) {
       continue;
     }
