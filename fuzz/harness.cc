@@ -8,7 +8,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -120,13 +122,23 @@ std::string RawExchange(int port, const std::string& request) {
   // Closed with a reset: thousands of exchanges leave no TIME_WAIT sockets behind.
   linger reset{1, 0};
   setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+  // Each connection from the next of 65,534 loopback addresses (127.1.0.1 up): the
+  // server closes first, so its side keeps each (address, port) pair in TIME_WAIT
+  // for a minute, and thousands of exchanges a second from one address would use
+  // up the ephemeral ports.
+  static uint32_t next_source = 0;
+  sockaddr_in source{};
+  source.sin_family = AF_INET;
+  source.sin_addr.s_addr = htonl((127u << 24) | (1u << 16) | (1 + next_source++ % 65534));
+  bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof(source));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    const int error = errno;
     close(fd);
-    Die("cannot connect to the server");
+    Die(absl::StrCat("cannot connect to the server: ", std::strerror(error)));
   }
   for (size_t sent = 0; sent < request.size();) {
     const ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
