@@ -117,6 +117,7 @@ class BodyPipe : public ByteSource {
 // GET /v1/artifacts/KIND/NAME/versions: every version, newest first.
 absl::Status Versions(const RouteContext& ctx, const httplib::Request& req,
                       httplib::Response& res) {
+  RETURN_IF_ERROR(CheckParams(req, {}));
   ASSIGN_OR_RETURN(ArtifactId artifact, ParseArtifactId(req.matches[1].str()));
   ASSIGN_OR_RETURN(auto versions, ctx.store->artifacts().Versions(artifact));
   ASSIGN_OR_RETURN(auto aliases, ctx.store->artifacts().AliasesByVersion(artifact));
@@ -156,6 +157,7 @@ absl::Status WriteVersion(const RouteContext& ctx, const httplib::Request& req,
 // GET /v1/artifacts/KIND/NAME@REF: one version, deleted or not.
 absl::Status Show(const RouteContext& ctx, const httplib::Request& req,
                   httplib::Response& res) {
+  RETURN_IF_ERROR(CheckParams(req, {}));
   ASSIGN_OR_RETURN(Ref ref, ParseRef(req.matches[1].str()));
   ASSIGN_OR_RETURN(store::Version v, ctx.store->artifacts().ResolveRecord(ref));
   return WriteVersion(ctx, req, res, ref.artifact, v);
@@ -167,6 +169,7 @@ absl::Status Show(const RouteContext& ctx, const httplib::Request& req,
 absl::Status Delete(const RouteContext& ctx, const httplib::Request& req,
                     httplib::Response& res) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
+  RETURN_IF_ERROR(CheckParams(req, {"force", "reason"}));
   ASSIGN_OR_RETURN(Ref ref, ParseRef(req.matches[1].str()));
   if (ref.version == 0) {
     return absl::InvalidArgumentError(
@@ -192,6 +195,7 @@ absl::Status Delete(const RouteContext& ctx, const httplib::Request& req,
 // "path"}]}.
 absl::Status WhyKept(const RouteContext& ctx, const httplib::Request& req,
                      httplib::Response& res) {
+  RETURN_IF_ERROR(CheckParams(req, {}));
   ASSIGN_OR_RETURN(Ref ref, ParseRef(req.matches[1].str()));
   ASSIGN_OR_RETURN(store::Version v, ctx.store->artifacts().ResolveRecord(ref));
   ASSIGN_OR_RETURN(std::vector<KeptBy> kept,
@@ -219,6 +223,7 @@ absl::Status WhyKept(const RouteContext& ctx, const httplib::Request& req,
 // GET /v1/artifacts[?kind=KIND]: every artifact, sorted by kind and name.
 absl::Status List(const RouteContext& ctx, const httplib::Request& req,
                   httplib::Response& res) {
+  RETURN_IF_ERROR(CheckParams(req, {"kind"}));
   std::optional<Kind> kind;
   if (req.has_param("kind")) {
     ASSIGN_OR_RETURN(kind, ParseKind(req.get_param_value("kind")));
@@ -248,6 +253,7 @@ absl::Status List(const RouteContext& ctx, const httplib::Request& req,
 // the content id; 304 for a matching If-None-Match.
 absl::Status Content(const RouteContext& ctx, const httplib::Request& req,
                      httplib::Response& res) {
+  RETURN_IF_ERROR(CheckParams(req, {}));
   ASSIGN_OR_RETURN(Ref ref, ParseRef(req.matches[1].str()));
   ASSIGN_OR_RETURN(store::Version v, ctx.store->artifacts().Resolve(ref));
   ASSIGN_OR_RETURN(Digest id, Digest::FromRaw(v.content_id()));
@@ -295,6 +301,7 @@ absl::Status Content(const RouteContext& ctx, const httplib::Request& req,
 // GET /v1/artifacts/KIND/NAME/aliases: {"ALIAS": version, ...}.
 absl::Status Aliases(const RouteContext& ctx, const httplib::Request& req,
                      httplib::Response& res) {
+  RETURN_IF_ERROR(CheckParams(req, {}));
   ASSIGN_OR_RETURN(ArtifactId artifact, ParseArtifactId(req.matches[1].str()));
   ASSIGN_OR_RETURN(auto aliases, ctx.store->artifacts().Aliases(artifact));
   JsonWriter w;
@@ -308,6 +315,7 @@ absl::Status Aliases(const RouteContext& ctx, const httplib::Request& req,
 // GET /v1/artifacts/KIND/NAME/alias-log: every alias move, oldest first.
 absl::Status AliasLog(const RouteContext& ctx, const httplib::Request& req,
                       httplib::Response& res) {
+  RETURN_IF_ERROR(CheckParams(req, {}));
   ASSIGN_OR_RETURN(ArtifactId artifact, ParseArtifactId(req.matches[1].str()));
   ASSIGN_OR_RETURN(auto moves, ctx.store->artifacts().AliasLog(artifact));
   if (WantsProtobuf(req)) {
@@ -362,6 +370,7 @@ absl::Status WriteMove(const httplib::Request& req, httplib::Response& res,
 absl::Status SetAlias(const RouteContext& ctx, const httplib::Request& req,
                       httplib::Response& res) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
+  RETURN_IF_ERROR(CheckParams(req, {"version", "reason"}));
   ASSIGN_OR_RETURN(ArtifactId artifact, ParseArtifactId(req.matches[1].str()));
   uint64_t version = 0;
   if (!absl::SimpleAtoi(req.get_param_value("version"), &version) || version == 0) {
@@ -379,6 +388,7 @@ absl::Status SetAlias(const RouteContext& ctx, const httplib::Request& req,
 absl::Status RemoveAlias(const RouteContext& ctx, const httplib::Request& req,
                          httplib::Response& res) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
+  RETURN_IF_ERROR(CheckParams(req, {"reason"}));
   ASSIGN_OR_RETURN(ArtifactId artifact, ParseArtifactId(req.matches[1].str()));
   ASSIGN_OR_RETURN(std::optional<uint64_t> expect, ExpectedVersion(req));
   return WriteMove(
@@ -390,6 +400,7 @@ absl::Status RemoveAlias(const RouteContext& ctx, const httplib::Request& req,
 // GET /v1/lineage/KIND/NAME@REF?direction=up|down|both&depth=N&format=json|dot|mermaid
 absl::Status LineageWalk(const RouteContext& ctx, const httplib::Request& req,
                          httplib::Response& res) {
+  RETURN_IF_ERROR(CheckParams(req, {"direction", "depth", "format"}));
   LineageOptions options;
   const std::string direction =
       req.has_param("direction") ? req.get_param_value("direction") : "up";
@@ -521,6 +532,7 @@ absl::StatusOr<std::vector<Digest>> ParseChunkIds(absl::string_view body) {
 absl::Status Upload(const RouteContext& ctx, const httplib::Request& req,
                     httplib::Response& res, const httplib::ContentReader& reader) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
+  RETURN_IF_ERROR(CheckParams(req, {"meta", "input", "run", "message", "alias", "dry_run"}));
   ASSIGN_OR_RETURN(NewVersion request, UploadRequest(req));
   if (uint64_t length = 0;
       absl::SimpleAtoi(req.get_header_value("Content-Length"), &length) &&
@@ -609,6 +621,7 @@ absl::Status Upload(const RouteContext& ctx, const httplib::Request& req,
 absl::Status MissingChunks(const RouteContext& ctx, const httplib::Request& req,
                            httplib::Response& res) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
+  RETURN_IF_ERROR(CheckParams(req, {}));
   ASSIGN_OR_RETURN(std::vector<Digest> ids, ParseChunkIds(req.body));
   ASSIGN_OR_RETURN(std::vector<Digest> missing, ctx.store->content().MissingChunks(ids));
   std::string out;
@@ -623,6 +636,7 @@ absl::Status MissingChunks(const RouteContext& ctx, const httplib::Request& req,
 absl::Status PutChunks(const RouteContext& ctx, const httplib::Request& req,
                        httplib::Response& res) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
+  RETURN_IF_ERROR(CheckParams(req, {}));
   std::vector<std::string> chunks;
   absl::string_view body = req.body;
   while (!body.empty()) {

@@ -306,6 +306,67 @@ TEST_F(ArtifactRoutesTest, BadUploadsWriteNothing) {
   }
 }
 
+// Every route refuses a query parameter it does not take, naming it, before it does
+// anything: a misspelt option is never silently ignored.
+TEST_F(ArtifactRoutesTest, UnknownQueryParametersAreRefusedEverywhere) {
+  ASSERT_EQ(Upload("/v1/artifacts/dataset/raw", "raw")->status, 201);
+  NewRun run;
+  run.name = "train";
+  auto started = store_->runs().Start(run);
+  ASSERT_TRUE(started.ok());
+  const std::string run_path = "/v1/runs/" + started->id();
+  const std::string before = Listing();
+  const std::string runs_before = client_->Get("/v1/runs")->body;
+  struct Case {
+    std::string method, path;
+  };
+  const std::vector<Case> cases = {
+      {"POST", "/v1/artifacts/config/x?mesage=typo&input=dataset/raw@1"},
+      {"POST", "/v1/artifacts/config/x?inputs=dataset/raw@1"},
+      {"GET", "/v1/artifacts?knd=model"},
+      {"GET", "/v1/artifacts/dataset/raw/versions?limit=1"},
+      {"GET", "/v1/artifacts/dataset/raw@1?verbose=1"},
+      {"GET", "/v1/artifacts/dataset/raw@1/content?offset=1"},
+      {"GET", "/v1/artifacts/dataset/raw@1/why-kept?x=1"},
+      {"DELETE", "/v1/artifacts/dataset/raw@1?forse=true"},
+      {"PUT", "/v1/artifacts/dataset/raw/aliases/prod?reson=x&version=1"},
+      {"DELETE", "/v1/artifacts/dataset/raw/aliases/prod?x=1"},
+      {"GET", "/v1/artifacts/dataset/raw/aliases?all=1"},
+      {"GET", "/v1/artifacts/dataset/raw/alias-log?since=1"},
+      {"GET", "/v1/lineage/dataset/raw@1?direcion=down"},
+      {"POST", "/v1/runs?name=train"},
+      {"POST", run_path + "/metrics?step=1"},
+      {"POST", run_path + "/finish?state=failed"},
+      {"GET", run_path + "?x=1"},
+      {"GET", "/v1/runs?status=ok"},
+      {"GET", "/v1/fsck?dep=true"},
+      {"POST", "/v1/gc?dryrun=true"},
+      {"GET", "/v1/retention?x=1"},
+      {"PUT", "/v1/retention/dataset/raw?keep=3"},
+      {"DELETE", "/v1/retention/dataset/raw?x=1"},
+      {"POST", "/v1/retention/apply?dry-run=true"},
+  };
+  for (const Case& c : cases) {
+    auto send = [&]() -> httplib::Result {
+      if (c.method == "GET") return client_->Get(c.path.c_str());
+      if (c.method == "POST") return client_->Post(c.path.c_str(), "{}", "application/json");
+      if (c.method == "PUT") return client_->Put(c.path.c_str(), "", "text/plain");
+      return client_->Delete(c.path.c_str());
+    };
+    httplib::Result r = send();
+    ASSERT_TRUE(r) << c.path;
+    EXPECT_EQ(r->status, 400) << c.method << " " << c.path << " -> " << r->body;
+    const size_t q = c.path.find('?');
+    const std::string name = c.path.substr(q + 1, c.path.find('=', q) - q - 1);
+    EXPECT_NE(r->body.find("unknown query parameter \\\"" + name + "\\\""),
+              std::string::npos)
+        << c.path << " -> " << r->body;
+  }
+  EXPECT_EQ(Listing(), before);
+  EXPECT_EQ(client_->Get("/v1/runs")->body, runs_before);
+  EXPECT_FALSE(store_->artifacts().Resolve(*ParseRef("config/x")).ok());
+}
+
 TEST_F(ArtifactRoutesTest, TruncatedUploadIsNotCommitted) {
   // A client that promises 100000 bytes, sends 1000 and hangs up.
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -140,20 +140,6 @@ httplib::Server::HandlerWithContentReader HandleWithBody(const RouteContext& ctx
 // ---------------------------------------------------------------------------------
 // Query parameters and headers.
 
-// InvalidArgument for a query parameter not in `known`: a misspelt option must not
-// be silently ignored.
-absl::Status CheckParams(const httplib::Request& req,
-                         std::initializer_list<absl::string_view> known) {
-  for (const auto& [name, value] : req.params) {
-    if (std::find(known.begin(), known.end(), name) == known.end()) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown query parameter ", name,
-                                                     " (expected ",
-                                                     absl::StrJoin(known, ", "), ")"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 // `name`=true|false; `otherwise` when absent.
 absl::StatusOr<bool> BoolParam(const httplib::Request& req, const char* name,
                                bool otherwise) {

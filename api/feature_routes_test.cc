@@ -566,7 +566,7 @@ TEST_F(FeatureRoutesTest, BadRequestsGetJsonErrorsAndChangeNothing) {
        R"("features":[{"name":"spend_7d","type":"string"}]}]})",
        "application/json", 409, "FAILED_PRECONDITION", "changing it to string"},
       {"/v1/features/apply?msg=x", std::string(testing::kExampleDefinitions), "text/yaml",
-       400, "INVALID_ARGUMENT", "unknown query parameter msg"},
+       400, "INVALID_ARGUMENT", "unknown query parameter \\\"msg\\\""},
       // ingest
       {"/v1/features/nope/ingest", csv + "1,1,1\n", "text/csv", 404, "NOT_FOUND",
        "no feature view nope"},
@@ -701,7 +701,7 @@ TEST_F(FeatureRoutesTest, BadRequestsGetJsonErrorsAndChangeNothing) {
        "INVALID_ARGUMENT",
        "the body: key \\\"customer_id\\\" appears twice in \\\"df\\\""},
       {"/push?to=online", push("{" + key_time + "}"), "application/json", 400,
-       "INVALID_ARGUMENT", "unknown query parameter to"},
+       "INVALID_ARGUMENT", "unknown query parameter \\\"to\\\""},
       // Exactly one JSON document, no key twice, numbers and times as in files.
       {"/push", R"({"push_source_name":"customer_stats","push_source_name":"x","df":{}})",
        "application/json", 400, "INVALID_ARGUMENT",

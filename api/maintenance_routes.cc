@@ -35,6 +35,7 @@ absl::StatusOr<bool> FlagParam(const httplib::Request& req, const char* name,
 absl::Status Check(const RouteContext& ctx, const httplib::Request& req,
                    httplib::Response& res) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kAdmin));
+  RETURN_IF_ERROR(CheckParams(req, {"deep"}));
   gc::FsckOptions options;
   ASSIGN_OR_RETURN(options.deep, FlagParam(req, "deep", false));
   ASSIGN_OR_RETURN(gc::FsckReport report, gc::Fsck(*ctx.store, options));
@@ -68,6 +69,7 @@ absl::Status Check(const RouteContext& ctx, const httplib::Request& req,
 absl::Status CollectGarbage(const RouteContext& ctx, const httplib::Request& req,
                             httplib::Response& res) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kAdmin));
+  RETURN_IF_ERROR(CheckParams(req, {"grace_seconds", "dry_run", "reclaim"}));
   gc::GcOptions options;
   if (req.has_param("grace_seconds")) {
     int64_t seconds = -1;
@@ -102,6 +104,7 @@ absl::Status CollectGarbage(const RouteContext& ctx, const httplib::Request& req
 absl::Status ListRetention(const RouteContext& ctx, const httplib::Request& req,
                            httplib::Response& res) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kRead));
+  RETURN_IF_ERROR(CheckParams(req, {}));
   ASSIGN_OR_RETURN(auto policies, gc::RetentionPolicies(*ctx.store));
   if (WantsProtobuf(req)) {
     RetentionPolicyList list;
@@ -118,6 +121,7 @@ absl::Status ListRetention(const RouteContext& ctx, const httplib::Request& req,
 absl::Status SetRetention(const RouteContext& ctx, const httplib::Request& req,
                           httplib::Response& res) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kAdmin));
+  RETURN_IF_ERROR(CheckParams(req, {"keep_last", "keep_within_seconds", "log_keep_seconds"}));
   int64_t values[3] = {0, 0, 0};
   const char* names[3] = {"keep_last", "keep_within_seconds", "log_keep_seconds"};
   for (int i = 0; i < 3; ++i) {
@@ -142,6 +146,7 @@ absl::Status SetRetention(const RouteContext& ctx, const httplib::Request& req,
 absl::Status RemoveRetention(const RouteContext& ctx, const httplib::Request& req,
                              httplib::Response& res) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kAdmin));
+  RETURN_IF_ERROR(CheckParams(req, {}));
   RETURN_IF_ERROR(gc::RemoveRetentionPolicy(*ctx.store, req.matches[1].str()));
   res.status = 204;
   return absl::OkStatus();
@@ -152,6 +157,7 @@ absl::Status RemoveRetention(const RouteContext& ctx, const httplib::Request& re
 absl::Status ApplyRetention(const RouteContext& ctx, const httplib::Request& req,
                             httplib::Response& res) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kAdmin));
+  RETURN_IF_ERROR(CheckParams(req, {"dry_run"}));
   ASSIGN_OR_RETURN(const bool dry_run, FlagParam(req, "dry_run", false));
   ASSIGN_OR_RETURN(
       gc::RetentionReport report,
@@ -211,6 +217,7 @@ absl::Status ValidateBackupName(const std::string& name) {
 absl::Status Backup(const RouteContext& ctx, const httplib::Request& req,
                     httplib::Response& res) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kAdmin));
+  RETURN_IF_ERROR(CheckParams(req, {"name"}));
   const std::string name = req.get_param_value("name");
   RETURN_IF_ERROR(ValidateBackupName(name));
   if (ctx.options->backup_dir.empty()) {

@@ -341,6 +341,7 @@ bool SendsProtobuf(const httplib::Request& req) {
 // either in JSON or in protobuf (api/online.proto), each way independently.
 absl::Status Online(const RouteContext& ctx, const httplib::Request& req,
                     httplib::Response& res) {
+  RETURN_IF_ERROR(CheckParams(req, {}));
   const size_t max_entities = ctx.options->max_online_entities;
   ASSIGN_OR_RETURN(OnlineRequest request, SendsProtobuf(req)
                                               ? ParseProtoRequest(req.body, max_entities)

@@ -1,7 +1,12 @@
 // Helpers shared by the route groups (api/internal/routes.h).
 #include "api/internal/routes.h"
 
+#include <algorithm>
 #include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "store/excerpt.h"
 
 namespace strata::api::internal {
 
@@ -12,6 +17,19 @@ void WriteProto(httplib::Response& res, const google::protobuf::MessageLite& mes
 std::string Creator(const httplib::Request& req) {
   std::string who = req.get_header_value("X-Strata-Creator");
   return who.empty() ? "http" : who;
+}
+
+absl::Status CheckParams(const httplib::Request& req,
+                         std::initializer_list<absl::string_view> known) {
+  for (const auto& [name, value] : req.params) {
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unknown query parameter ", Excerpt(name),
+          known.size() == 0 ? std::string(" (this route takes none)")
+                            : absl::StrCat(" (expected ", absl::StrJoin(known, ", "), ")")));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace strata::api::internal

@@ -33,6 +33,7 @@ absl::Status WriteRun(const httplib::Request& req, httplib::Response& res,
 absl::Status StartRun(const RouteContext& ctx, const httplib::Request& req,
                       httplib::Response& res) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
+  RETURN_IF_ERROR(CheckParams(req, {}));
   simdjson::dom::parser parser;
   ASSIGN_OR_RETURN(simdjson::dom::object obj, ParseJsonObject(parser, req.body));
   NewRun run;
@@ -82,6 +83,7 @@ absl::Status StartRun(const RouteContext& ctx, const httplib::Request& req,
 absl::Status LogMetrics(const RouteContext& ctx, const httplib::Request& req,
                         httplib::Response& res) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
+  RETURN_IF_ERROR(CheckParams(req, {}));
   simdjson::dom::parser parser;
   ASSIGN_OR_RETURN(simdjson::dom::object obj, ParseJsonObject(parser, req.body));
   std::map<std::string, double> metrics;
@@ -103,6 +105,7 @@ absl::Status LogMetrics(const RouteContext& ctx, const httplib::Request& req,
 absl::Status FinishRun(const RouteContext& ctx, const httplib::Request& req,
                        httplib::Response& res) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
+  RETURN_IF_ERROR(CheckParams(req, {"status"}));
   const std::string text =
       req.has_param("status") ? req.get_param_value("status") : std::string("ok");
   store::RunStatus status;
@@ -122,6 +125,7 @@ absl::Status FinishRun(const RouteContext& ctx, const httplib::Request& req,
 // GET /v1/runs/ID
 absl::Status ShowRun(const RouteContext& ctx, const httplib::Request& req,
                      httplib::Response& res) {
+  RETURN_IF_ERROR(CheckParams(req, {}));
   ASSIGN_OR_RETURN(store::Run run, ctx.store->runs().Get(req.matches[1].str()));
   return WriteRun(req, res, run);
 }
@@ -129,6 +133,7 @@ absl::Status ShowRun(const RouteContext& ctx, const httplib::Request& req,
 // GET /v1/runs: every run, oldest first.
 absl::Status ListRuns(const RouteContext& ctx, const httplib::Request& req,
                       httplib::Response& res) {
+  RETURN_IF_ERROR(CheckParams(req, {}));
   ASSIGN_OR_RETURN(std::vector<store::Run> runs, ctx.store->runs().List());
   if (WantsProtobuf(req)) {
     RunList list;

@@ -18,6 +18,7 @@ namespace {
 absl::Status Create(const RouteContext& ctx, const httplib::Request& req,
                     httplib::Response& res) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kAdmin));
+  RETURN_IF_ERROR(CheckParams(req, {"scope", "name"}));
   if (!req.has_param("scope")) {
     return absl::InvalidArgumentError("scope=read|write|admin is required");
   }
@@ -56,6 +57,7 @@ absl::Status Create(const RouteContext& ctx, const httplib::Request& req,
 absl::Status List(const RouteContext& ctx, const httplib::Request& req,
                   httplib::Response& res) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kAdmin));
+  RETURN_IF_ERROR(CheckParams(req, {}));
   ASSIGN_OR_RETURN(std::vector<TokenInfo> all, TokenStore(ctx.store).List());
   if (WantsProtobuf(req)) {
     TokenList out;
@@ -84,6 +86,7 @@ absl::Status List(const RouteContext& ctx, const httplib::Request& req,
 absl::Status Revoke(const RouteContext& ctx, const httplib::Request& req,
                     httplib::Response& res) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kAdmin));
+  RETURN_IF_ERROR(CheckParams(req, {}));
   const std::string name = req.matches[1].str();
   RETURN_IF_ERROR(TokenStore(ctx.store).RevokeKeepingAnAdmin(name));
   RETURN_IF_ERROR(ctx.reload_tokens());

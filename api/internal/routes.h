@@ -5,6 +5,7 @@
 #define STRATA_API_INTERNAL_ROUTES_H_
 
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -72,6 +73,12 @@ void WriteProto(httplib::Response& res, const google::protobuf::MessageLite& mes
 // Who is acting, for records: the X-Strata-Creator header (the CLI sends its
 // user), else "http".
 std::string Creator(const httplib::Request& req);
+
+// InvalidArgument "unknown query parameter X (expected A, B)" for a query parameter
+// of `req` not in `known` (none expected: "(this route takes none)"): a misspelt
+// option must not be silently ignored. Every route calls it first.
+absl::Status CheckParams(const httplib::Request& req,
+                         std::initializer_list<absl::string_view> known);
 
 inline absl::string_view Sv(std::string_view s) { return {s.data(), s.size()}; }
 
