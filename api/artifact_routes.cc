@@ -164,7 +164,7 @@ absl::Status Show(const RouteContext& ctx, const httplib::Request& req,
 }
 
 // DELETE /v1/artifacts/KIND/NAME@N[?reason=TEXT&force=true], scope write: marks the
-// version deleted (ArtifactStore::Delete; who from X-Strata-Creator); answers the
+// version deleted (ArtifactStore::Delete, recording Who); answers the
 // version as show does. 409 when it is protected or already deleted.
 absl::Status Delete(const RouteContext& ctx, const httplib::Request& req,
                     httplib::Response& res) {
@@ -183,7 +183,7 @@ absl::Status Delete(const RouteContext& ctx, const httplib::Request& req,
   DeleteRequest request;
   request.artifact = ref.artifact;
   request.version = ref.version;
-  request.who = Creator(req);
+  request.who = Who(req);
   request.reason = req.get_param_value("reason");
   request.force = force == "true";
   ASSIGN_OR_RETURN(store::Version v, ctx.store->artifacts().Delete(request));
@@ -380,7 +380,7 @@ absl::Status SetAlias(const RouteContext& ctx, const httplib::Request& req,
   return WriteMove(
       req, res,
       ctx.store->artifacts().SetAlias(artifact, req.matches[2].str(), version, expect,
-                                      Creator(req), req.get_param_value("reason")));
+                                      Who(req), req.get_param_value("reason")));
 }
 
 // DELETE /v1/artifacts/KIND/NAME/aliases/ALIAS[?reason=TEXT], scope write; If-Match
@@ -393,8 +393,8 @@ absl::Status RemoveAlias(const RouteContext& ctx, const httplib::Request& req,
   ASSIGN_OR_RETURN(std::optional<uint64_t> expect, ExpectedVersion(req));
   return WriteMove(
       req, res,
-      ctx.store->artifacts().RemoveAlias(artifact, req.matches[2].str(), expect,
-                                         Creator(req), req.get_param_value("reason")));
+      ctx.store->artifacts().RemoveAlias(artifact, req.matches[2].str(), expect, Who(req),
+                                         req.get_param_value("reason")));
 }
 
 // GET /v1/lineage/KIND/NAME@REF?direction=up|down|both&depth=N&format=json|dot|mermaid
@@ -474,7 +474,7 @@ absl::StatusOr<NewVersion> UploadRequest(const httplib::Request& req) {
   ASSIGN_OR_RETURN(v.run_id, one("run", "X-Strata-Run"));
   ASSIGN_OR_RETURN(v.message, one("message", "X-Strata-Message"));
   ASSIGN_OR_RETURN(v.alias, one("alias", "X-Strata-Alias"));
-  v.creator = Creator(req);
+  v.creator = Who(req);
   return v;
 }
 

@@ -251,7 +251,7 @@ absl::Status Apply(const RouteContext& ctx, const httplib::Request& req,
   {
     std::lock_guard lock(apply_mu);
     ASSIGN_OR_RETURN(applied, ctx.features->registry().Apply(
-                                  defs, Creator(req), req.get_param_value("message")));
+                                  defs, Who(req), req.get_param_value("message")));
   }
   ApplyResponse proto;
   JsonWriter w;
@@ -321,7 +321,7 @@ absl::Status Ingest(const RouteContext& ctx, const httplib::Request& req,
   // What errors call the body: source= (the CLI sends its file's name), else "body".
   options.source_name =
       req.has_param("source") ? req.get_param_value("source") : std::string("body");
-  options.creator = Creator(req);
+  options.creator = Who(req);
   options.message = req.get_param_value("message");
   options.max_record_bytes = ctx.options->max_record_bytes;
   ASSIGN_OR_RETURN(features::IngestResult r,
@@ -862,9 +862,9 @@ absl::Status Historical(const RouteContext& ctx, const httplib::Request& req,
   std::optional<features::SavedResult> saved;
   absl::Status status;
   if (save.has_value()) {
-    auto r = ctx.features->SaveHistorical(request, spine_ref.value_or(spine->path()),
-                                          *save, Creator(req),
-                                          req.get_param_value("message"), out.get());
+    auto r =
+        ctx.features->SaveHistorical(request, spine_ref.value_or(spine->path()), *save,
+                                     Who(req), req.get_param_value("message"), out.get());
     status = r.status();
     if (r.ok()) {
       saved = std::move(*r);
@@ -1204,7 +1204,7 @@ absl::Status Push(const RouteContext& ctx, const httplib::Request& req,
     options.format = features::InputFormat::kJsonLines;
     options.timestamp_unit = features::TimeUnit::kMicros;  // all are RFC 3339 anyway
     options.dataset = absl::StrCat(push.view, "-push");
-    options.creator = Creator(req);
+    options.creator = Who(req);
     options.message = absl::StrCat("pushed to ", push.to_name);
     options.source_name = "df";
     options.update_online = push.to == PushTo::kOnlineAndOffline;

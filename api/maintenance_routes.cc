@@ -117,7 +117,7 @@ absl::Status ListRetention(const RouteContext& ctx, const httplib::Request& req,
 }
 
 // PUT /v1/retention/TARGET?keep_last=N&keep_within_seconds=S&log_keep_seconds=S
-// (scope admin): gc::SetRetentionPolicy, who from X-Strata-Creator. 204.
+// (scope admin): gc::SetRetentionPolicy, recording Who. 204.
 absl::Status SetRetention(const RouteContext& ctx, const httplib::Request& req,
                           httplib::Response& res) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kAdmin));
@@ -136,8 +136,8 @@ absl::Status SetRetention(const RouteContext& ctx, const httplib::Request& req,
   policy.set_keep_last(static_cast<uint32_t>(values[0]));
   policy.set_keep_within_seconds(values[1]);
   policy.set_log_keep_seconds(values[2]);
-  RETURN_IF_ERROR(gc::SetRetentionPolicy(*ctx.store, req.matches[1].str(), policy,
-                                         req.get_header_value("X-Strata-Creator")));
+  RETURN_IF_ERROR(
+      gc::SetRetentionPolicy(*ctx.store, req.matches[1].str(), policy, Who(req)));
   res.status = 204;
   return absl::OkStatus();
 }
@@ -161,8 +161,7 @@ absl::Status ApplyRetention(const RouteContext& ctx, const httplib::Request& req
   ASSIGN_OR_RETURN(const bool dry_run, FlagParam(req, "dry_run", false));
   ASSIGN_OR_RETURN(
       gc::RetentionReport report,
-      features::ApplyRetentionWithLogs(*ctx.store, *ctx.features, dry_run,
-                                       req.get_header_value("X-Strata-Creator")));
+      features::ApplyRetentionWithLogs(*ctx.store, *ctx.features, dry_run, Who(req)));
   if (WantsProtobuf(req)) {
     RetentionReportView view;
     view.set_dry_run(report.dry_run);

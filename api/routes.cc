@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -14,9 +15,12 @@ void WriteProto(httplib::Response& res, const google::protobuf::MessageLite& mes
   res.set_content(message.SerializeAsString(), kProtobuf);
 }
 
-std::string Creator(const httplib::Request& req) {
-  std::string who = req.get_header_value("X-Strata-Creator");
-  return who.empty() ? "http" : who;
+Actor Who(const httplib::Request& req) {
+  std::string claimed = req.get_header_value("X-Strata-Creator");
+  if (req.has_header(kTokenOwnerHeader)) {
+    return Actor(req.get_header_value(kTokenOwnerHeader), std::move(claimed));
+  }
+  return Actor(claimed.empty() ? "http" : std::move(claimed));
 }
 
 absl::Status CheckParams(const httplib::Request& req,

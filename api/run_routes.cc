@@ -37,7 +37,7 @@ absl::Status StartRun(const RouteContext& ctx, const httplib::Request& req,
   simdjson::dom::parser parser;
   ASSIGN_OR_RETURN(simdjson::dom::object obj, ParseJsonObject(parser, req.body));
   NewRun run;
-  run.creator = Creator(req);
+  run.creator = Who(req);
   for (const auto field : obj) {
     const absl::string_view key = Sv(field.key);
     std::string_view s;

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <regex>
 #include <thread>
 #include <utility>
@@ -37,6 +38,7 @@ namespace {
 using internal::ErrorJson;
 using internal::Handle;
 using internal::kJson;
+using internal::kTokenOwnerHeader;
 using internal::ResetRouteLabel;
 using internal::RouteLabel;
 using internal::WriteError;
@@ -409,22 +411,28 @@ struct Server::Impl {
   internal::RouteContext context;
 
   // Whether `req` may use a route of scope `needed`: /healthz always; the rest with
-  // a token of that scope or above when the server authenticates.
-  absl::Status Authorize(const httplib::Request& req, Scope needed) const {
-    if (!authenticating || req.path == "/healthz") return absl::OkStatus();
+  // a token of that scope or above when the server authenticates. The bearer of
+  // that token, if one was needed.
+  absl::StatusOr<std::optional<Bearer>> Authenticate(const httplib::Request& req,
+                                                     Scope needed) const {
+    if (!authenticating || req.path == "/healthz") return std::optional<Bearer>();
     const std::shared_ptr<const TokenVerifier> verifier = std::atomic_load(&tokens);
     const std::string header = req.get_header_value("Authorization");
     if (!absl::StartsWith(header, "Bearer ")) {
       return absl::UnauthenticatedError(
           "this server needs \"Authorization: Bearer TOKEN\"");
     }
-    ASSIGN_OR_RETURN(Scope scope, verifier->Verify(absl::string_view(header).substr(7)));
-    if (scope < needed) {
-      return absl::PermissionDeniedError(absl::StrCat("this token's scope is ",
-                                                      ScopeName(scope), "; ", req.path,
-                                                      " needs ", ScopeName(needed)));
+    ASSIGN_OR_RETURN(Bearer bearer,
+                     verifier->Verify(absl::string_view(header).substr(7)));
+    if (bearer.scope < needed) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("this token's scope is ", ScopeName(bearer.scope), "; ", req.path,
+                       " needs ", ScopeName(needed)));
     }
-    return absl::OkStatus();
+    return std::optional<Bearer>(std::move(bearer));
+  }
+  absl::Status Authorize(const httplib::Request& req, Scope needed) const {
+    return Authenticate(req, needed).status();
   }
 
   // Loads the store's tokens, besides those of --tokens.
@@ -432,7 +440,7 @@ struct Server::Impl {
     std::lock_guard lock(tokens_mu);
     auto verifier = std::make_shared<TokenVerifier>(file_tokens);
     ASSIGN_OR_RETURN(auto stored, TokenStore(store).Digests());
-    for (auto& [sha256, scope] : stored) verifier->Add(std::move(sha256), scope);
+    for (KnownToken& token : stored) verifier->Add(std::move(token));
     std::atomic_store(&tokens, std::shared_ptr<const TokenVerifier>(std::move(verifier)));
     return absl::OkStatus();
   }
@@ -452,7 +460,15 @@ struct Server::Impl {
           BeginRequest();
           ResetRouteLabel();
           if (!BoundBody(req, res)) return httplib::Server::HandlerResponse::Handled;
-          if (absl::Status s = Authorize(req, Scope::kRead); !s.ok()) {
+          // Routes read who acts from here (Who): only the server sets it. `req` is
+          // process_request's own non-const Request.
+          auto& headers = const_cast<httplib::Request&>(req).headers;
+          headers.erase(kTokenOwnerHeader);
+          absl::StatusOr<std::optional<Bearer>> bearer = Authenticate(req, Scope::kRead);
+          if (bearer.ok() && bearer->has_value()) {
+            headers.emplace(kTokenOwnerHeader, (*bearer)->owner);
+          }
+          if (absl::Status s = bearer.status(); !s.ok()) {
             WriteError(res, s);
             if (res.status == 401) res.set_header("WWW-Authenticate", "Bearer");
             // The body is not read before routing: left unread, it would be taken

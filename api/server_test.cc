@@ -13,6 +13,7 @@
 #include "api/tokens.h"
 #include "features/definitions.h"
 #include "features/feature_store.h"
+#include "gc/retention.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "tests/testing.h"
@@ -559,6 +560,142 @@ TEST_F(ServerTest, RevokingTokensOverHttpNeverOpensTheServer) {
   r = d.Get("/v1/artifacts", file_admin);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200) << r->body;
+}
+
+// Every change a request makes over `c` with `headers`, read back from the store:
+// "who/on_behalf_of" of a version, its deletion, an alias move, a run, a retention
+// policy and a token. `n` keeps the artifacts apart.
+std::vector<std::string> RecordedActors(httplib::Client& c, Store& store,
+                                        const httplib::Headers& headers,
+                                        const std::string& n) {
+  const auto actor = [](const std::string& who, const std::string& on_behalf_of) {
+    return who + "/" + on_behalf_of;
+  };
+  const std::string artifact = "config/" + n;
+  std::vector<std::string> out;
+  auto r = c.Post(("/v1/artifacts/" + artifact + "?alias=prod").c_str(), headers, "v1",
+                  "application/octet-stream");
+  if (!r || r->status != 201) return {"upload failed: " + (r ? r->body : "")};
+  r = c.Post(("/v1/artifacts/" + artifact).c_str(), headers, "v2",
+             "application/octet-stream");
+  r = c.Put(("/v1/artifacts/" + artifact + "/aliases/prod?version=2").c_str(), headers,
+            "", "text/plain");
+  if (!r || r->status != 200) return {"alias failed: " + (r ? r->body : "")};
+  r = c.Delete(("/v1/artifacts/" + artifact + "@1?reason=old").c_str(), headers);
+  if (!r || r->status != 200) return {"delete failed: " + (r ? r->body : "")};
+  r = c.Post("/v1/runs", headers, "{\"name\":\"train-" + n + "\"}", "application/json");
+  if (!r || r->status != 201) return {"run failed: " + (r ? r->body : "")};
+  r = c.Put(("/v1/retention/" + artifact + "?keep_last=5").c_str(), headers, "",
+            "text/plain");
+  if (!r || r->status != 204) return {"retention failed: " + (r ? r->body : "")};
+
+  const ArtifactId id = *ParseArtifactId(artifact);
+  auto v1 = store.artifacts().ResolveRecord(*ParseRef(artifact + "@1"));
+  auto moves = store.artifacts().AliasLog(id);
+  auto aliases = store.artifacts().Aliases(id);
+  auto runs = store.runs().List();
+  auto policies = gc::RetentionPolicies(store);
+  if (!v1.ok() || !moves.ok() || !aliases.ok() || !runs.ok() || !policies.ok()) {
+    return {"cannot read the records back"};
+  }
+  out.push_back(actor(v1->creator(), v1->on_behalf_of()));
+  out.push_back(actor(v1->deleted().who(), v1->deleted().on_behalf_of()));
+  for (const store::AliasMove& m : *moves)
+    out.push_back(actor(m.who(), m.on_behalf_of()));
+  const store::AliasTarget& alias = aliases->at("prod");
+  out.push_back(actor(alias.updated_by(), alias.on_behalf_of()));
+  for (const store::Run& run : *runs) {
+    if (run.name() == "train-" + n)
+      out.push_back(actor(run.creator(), run.on_behalf_of()));
+  }
+  const store::RetentionPolicy& p = policies->at(artifact);
+  out.push_back(actor(p.updated_by(), p.on_behalf_of()));
+  return out;
+}
+
+TEST_F(ServerTest, WithTokensTheTokensOwnerActsAndTheClaimedNameIsKeptApart) {
+  // One admin token owned by ci-bot: the CLI sends its user as X-Strata-Creator,
+  // which used to be recorded as who acted, whoever held the token.
+  client_.reset();
+  NewToken ci;
+  ci.scope = Scope::kAdmin;
+  ci.name = "ci-2026";
+  ci.owner = "ci-bot";
+  ci.creator = "ops";
+  auto token = TokenStore(store_.get()).Create(ci);
+  ASSERT_TRUE(token.ok()) << token.status();
+  Restart(server_, store_.get(), "127.0.0.1", "");
+  ASSERT_TRUE(server_->authenticating());
+  httplib::Client c("127.0.0.1", server_->port());
+  const std::string bearer = "Bearer " + token->token;
+
+  // X-Strata-Creator names someone else: kept as on_behalf_of, never as who.
+  std::vector<std::string> want(7, "ci-bot/mallory");
+  EXPECT_EQ(
+      RecordedActors(c, *store_,
+                     {{"Authorization", bearer}, {"X-Strata-Creator", "mallory"}}, "a"),
+      want);
+  // No header, or the owner's own name: no on_behalf_of. A client's own
+  // X-Strata-Token-Owner is not taken for the token's.
+  want.assign(7, "ci-bot/");
+  EXPECT_EQ(
+      RecordedActors(c, *store_,
+                     {{"Authorization", bearer}, {"X-Strata-Token-Owner", "root"}}, "b"),
+      want);
+  EXPECT_EQ(
+      RecordedActors(c, *store_,
+                     {{"Authorization", bearer}, {"X-Strata-Creator", "ci-bot"}}, "c"),
+      want);
+
+  // The HTTP answers carry both: the alias log and the version in JSON.
+  auto log = c.Get("/v1/artifacts/config/a/alias-log", {{"Authorization", bearer}});
+  ASSERT_TRUE(log);
+  EXPECT_NE(log->body.find("\"who\":\"ci-bot\",\"on_behalf_of\":\"mallory\""),
+            std::string::npos)
+      << log->body;
+  auto shown = c.Get("/v1/artifacts/config/a@2", {{"Authorization", bearer}});
+  ASSERT_TRUE(shown);
+  EXPECT_NE(shown->body.find("\"creator\":\"ci-bot\",\"on_behalf_of\":\"mallory\""),
+            std::string::npos)
+      << shown->body;
+  auto plain = c.Get("/v1/artifacts/config/b@2", {{"Authorization", bearer}});
+  ASSERT_TRUE(plain);
+  EXPECT_NE(plain->body.find("\"creator\":\"ci-bot\",\"on_behalf_of\":null"),
+            std::string::npos)
+      << plain->body;
+
+  // A token made over HTTP records the same; its owner is given or its name.
+  auto created = c.Post("/v1/tokens?scope=read&name=dash&owner=dashboards",
+                        {{"Authorization", bearer}, {"X-Strata-Creator", "mallory"}}, "",
+                        "text/plain");
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  EXPECT_NE(created->body.find("\"owner\":\"dashboards\""), std::string::npos)
+      << created->body;
+  auto bad = c.Post("/v1/tokens?scope=read&name=x&owner=a%20b",
+                    {{"Authorization", bearer}}, "", "text/plain");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400) << bad->body;
+  auto tokens = TokenStore(store_.get()).List();
+  ASSERT_TRUE(tokens.ok());
+  ASSERT_EQ(tokens->size(), 2u);
+  EXPECT_EQ((*tokens)[1].name, "dash");
+  EXPECT_EQ((*tokens)[1].owner, "dashboards");
+  EXPECT_EQ((*tokens)[1].creator.who, "ci-bot");
+  EXPECT_EQ((*tokens)[1].creator.on_behalf_of, "mallory");
+}
+
+TEST_F(ServerTest, WithoutTokensTheClaimedNameActsAsBefore) {
+  // A loopback server without tokens trusts its clients: who is X-Strata-Creator
+  // (else "http"), and nothing is recorded on behalf of anyone.
+  ASSERT_FALSE(server_->authenticating());
+  std::vector<std::string> want(7, "mallory/");
+  EXPECT_EQ(RecordedActors(
+                *client_, *store_,
+                {{"X-Strata-Creator", "mallory"}, {"X-Strata-Token-Owner", "x"}}, "a"),
+            want);
+  want.assign(7, "http/");
+  EXPECT_EQ(RecordedActors(*client_, *store_, {}, "b"), want);
 }
 
 TEST_F(ServerTest, AServerStartedWithoutTokensMakesNone) {

@@ -14,11 +14,12 @@
 namespace strata::api::internal {
 namespace {
 
-// POST /v1/tokens?scope=read|write|admin[&name=NAME]: the token, shown once.
+// POST /v1/tokens?scope=read|write|admin[&name=NAME][&owner=OWNER]: the token,
+// shown once.
 absl::Status Create(const RouteContext& ctx, const httplib::Request& req,
                     httplib::Response& res) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kAdmin));
-  RETURN_IF_ERROR(CheckParams(req, {"scope", "name"}));
+  RETURN_IF_ERROR(CheckParams(req, {"scope", "name", "owner"}));
   if (!req.has_param("scope")) {
     return absl::InvalidArgumentError("scope=read|write|admin is required");
   }
@@ -31,29 +32,31 @@ absl::Status Create(const RouteContext& ctx, const httplib::Request& req,
         "none; stop it, create the first admin token offline (strata token create "
         "--scope admin), and start it again");
   }
-  std::string name;
-  ASSIGN_OR_RETURN(std::string token,
-                   TokenStore(ctx.store).Create(scope, req.get_param_value("name"),
-                                                Creator(req), &name));
+  ASSIGN_OR_RETURN(CreatedToken created,
+                   TokenStore(ctx.store).Create({.scope = scope,
+                                                 .name = req.get_param_value("name"),
+                                                 .owner = req.get_param_value("owner"),
+                                                 .creator = Who(req)}));
   RETURN_IF_ERROR(ctx.reload_tokens());
   res.status = 201;
   res.set_header("Cache-Control", "no-store");
   if (WantsProtobuf(req)) {
     TokenCreated out;
-    out.set_name(name);
+    out.set_name(created.name);
     out.set_scope(static_cast<int>(scope));
-    out.set_token(token);
+    out.set_token(created.token);
+    out.set_owner(created.owner);
     WriteProto(res, out);
     return absl::OkStatus();
   }
   JsonWriter w;
-  w.BeginObject().Key("name").String(name).Key("scope").String(ScopeName(scope));
-  w.Key("token").String(token).EndObject();
+  w.BeginObject().Key("name").String(created.name).Key("scope").String(ScopeName(scope));
+  w.Key("owner").String(created.owner).Key("token").String(created.token).EndObject();
   WriteJson(res, w.Take());
   return absl::OkStatus();
 }
 
-// GET /v1/tokens: names and scopes, never the tokens.
+// GET /v1/tokens: names, owners and scopes, never the tokens.
 absl::Status List(const RouteContext& ctx, const httplib::Request& req,
                   httplib::Response& res) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kAdmin));
@@ -64,9 +67,11 @@ absl::Status List(const RouteContext& ctx, const httplib::Request& req,
     for (const TokenInfo& t : all) {
       TokenEntry& e = *out.add_tokens();
       e.set_name(t.name);
+      e.set_owner(t.owner);
       e.set_scope(static_cast<int>(t.scope));
       e.set_created_us(t.created_us);
-      e.set_creator(t.creator);
+      e.set_creator(t.creator.who);
+      e.set_creator_on_behalf_of(t.creator.on_behalf_of);
     }
     WriteProto(res, out);
     return absl::OkStatus();
@@ -74,8 +79,7 @@ absl::Status List(const RouteContext& ctx, const httplib::Request& req,
   JsonWriter w;
   w.BeginArray();
   for (const TokenInfo& t : all) {
-    w.BeginObject().Key("name").String(t.name).Key("scope").String(ScopeName(t.scope));
-    w.Key("created_us").Int(t.created_us).Key("creator").String(t.creator).EndObject();
+    WriteTokenJson(w, t);
   }
   w.EndArray();
   WriteJson(res, w.Take());

@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "api/api.pb.h"
 #include "store/digest.h"
+#include "store/excerpt.h"
 #include "store/internal/db.h"
 #include "store/internal/records.h"
 #include "store/internal/rocks_status.h"
@@ -41,9 +42,45 @@ absl::string_view ScopeName(Scope scope) {
   return "unknown";
 }
 
+absl::Status ValidateTokenOwner(absl::string_view owner) {
+  if (owner.empty()) return absl::InvalidArgumentError("token owner is empty");
+  if (owner.size() > 128) {
+    return absl::InvalidArgumentError(absl::StrCat("token owner is ", owner.size(),
+                                                   " characters; at most 128 allowed"));
+  }
+  for (char c : owner) {
+    if (c <= ' ' || c > '~') {
+      return absl::InvalidArgumentError(
+          absl::StrCat("token owner ", Excerpt(owner),
+                       ": only printable ASCII characters, no spaces"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void WriteTokenJson(JsonWriter& w, const TokenInfo& t) {
+  w.BeginObject().Key("name").String(t.name).Key("owner").String(t.owner);
+  w.Key("scope").String(ScopeName(t.scope)).Key("created_us").Int(t.created_us);
+  w.Key("creator").String(t.creator.who).Key("creator_on_behalf_of");
+  if (t.creator.on_behalf_of.empty()) {
+    w.Null();
+  } else {
+    w.String(t.creator.on_behalf_of);
+  }
+  w.EndObject();
+}
+
 absl::StatusOr<std::string> TokenStore::Create(Scope scope, std::string name,
-                                               const std::string& creator,
-                                               std::string* name_out) {
+                                               const Actor& creator) {
+  NewToken request;
+  request.scope = scope;
+  request.name = std::move(name);
+  request.creator = creator;
+  ASSIGN_OR_RETURN(CreatedToken created, Create(request));
+  return std::move(created.token);
+}
+
+absl::StatusOr<CreatedToken> TokenStore::Create(const NewToken& request) {
   unsigned char secret[32];
   if (RAND_bytes(secret, sizeof(secret)) != 1) {
     return absl::InternalError("no random bytes for a token (OpenSSL RAND_bytes)");
@@ -52,16 +89,22 @@ absl::StatusOr<std::string> TokenStore::Create(Scope scope, std::string name,
       "strata_", absl::BytesToHexString(absl::string_view(
                      reinterpret_cast<const char*>(secret), sizeof(secret))));
   const Digest digest = Sha256::Of(token);
-  if (name.empty()) name = absl::StrCat("token-", digest.Hex().substr(0, 8));
+  const std::string name = request.name.empty()
+                               ? absl::StrCat("token-", digest.Hex().substr(0, 8))
+                               : request.name;
   if (absl::Status s = ValidateArtifactName(name); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("token name: ", s.message()));
   }
+  const std::string owner = request.owner.empty() ? name : request.owner;
+  RETURN_IF_ERROR(ValidateTokenOwner(owner));
   internal::Db& db = store_->internal_db();
   TokenRecord record;
   record.set_sha256(std::string(digest.Raw()));
-  record.set_scope(static_cast<int>(scope));
+  record.set_scope(static_cast<int>(request.scope));
   record.set_created_us(internal::NowMicros());
-  record.set_creator(creator);
+  record.set_creator(request.creator.who);
+  record.set_creator_on_behalf_of(request.creator.on_behalf_of);
+  record.set_owner(owner);
   RETURN_IF_ERROR(
       internal::InTransaction(db, [&](rocksdb::Transaction* txn) -> absl::StatusOr<bool> {
         ASSIGN_OR_RETURN(auto existing, internal::LockRecord<TokenRecord>(
@@ -73,11 +116,16 @@ absl::StatusOr<std::string> TokenStore::Create(Scope scope, std::string name,
         RETURN_IF_ERROR(internal::PutRecord(txn, db, Cf::kTokens, name, record));
         return true;
       }).status());
-  if (name_out != nullptr) *name_out = name;
-  return token;
+  return CreatedToken{token, name, owner};
 }
 
 namespace {
+
+// The owner of a token record: tokens made before owners were kept have none, and
+// act under their name.
+std::string Owner(const std::string& name, const TokenRecord& record) {
+  return record.owner().empty() ? name : record.owner();
+}
 
 // Every token record, by name.
 absl::StatusOr<std::vector<std::pair<std::string, TokenRecord>>> Records(Store& store) {
@@ -118,7 +166,8 @@ absl::StatusOr<std::vector<TokenInfo>> TokenStore::List() const {
   ASSIGN_OR_RETURN(auto records, Records(*store_));
   std::vector<TokenInfo> out;
   for (const auto& [name, r] : records) {
-    out.push_back({name, static_cast<Scope>(r.scope()), r.created_us(), r.creator()});
+    out.push_back({name, Owner(name, r), static_cast<Scope>(r.scope()), r.created_us(),
+                   Actor(r.creator(), r.creator_on_behalf_of())});
   }
   return out;
 }
@@ -160,11 +209,11 @@ absl::Status TokenStore::Delete(const std::string& name, bool keep_an_admin) {
       .status();
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, Scope>>> TokenStore::Digests() const {
+absl::StatusOr<std::vector<KnownToken>> TokenStore::Digests() const {
   ASSIGN_OR_RETURN(auto records, Records(*store_));
-  std::vector<std::pair<std::string, Scope>> out;
+  std::vector<KnownToken> out;
   for (const auto& [name, r] : records) {
-    out.emplace_back(r.sha256(), static_cast<Scope>(r.scope()));
+    out.push_back({r.sha256(), static_cast<Scope>(r.scope()), Owner(name, r)});
   }
   return out;
 }
@@ -178,9 +227,9 @@ absl::Status TokenVerifier::AddFile(const std::string& path) {
     if (text.empty() || text[0] == '#') continue;
     std::vector<absl::string_view> parts =
         absl::StrSplit(text, absl::ByAnyChar(" \t"), absl::SkipEmpty());
-    if (parts.size() != 2) {
+    if (parts.size() != 2 && parts.size() != 3) {
       return absl::InvalidArgumentError(
-          absl::StrCat(path, ":", n, ": expected \"SCOPE TOKEN\""));
+          absl::StrCat(path, ":", n, ": expected \"SCOPE TOKEN [OWNER]\""));
     }
     auto scope = ParseScope(parts[0]);
     if (!scope.ok()) {
@@ -191,23 +240,30 @@ absl::Status TokenVerifier::AddFile(const std::string& path) {
       return absl::InvalidArgumentError(
           absl::StrCat(path, ":", n, ": a token of fewer than 16 characters"));
     }
-    Add(std::string(Sha256::Of(parts[1]).Raw()), *scope);
+    const Digest digest = Sha256::Of(parts[1]);
+    std::string owner = parts.size() == 3
+                            ? std::string(parts[2])
+                            : absl::StrCat("token-", digest.Hex().substr(0, 8));
+    if (absl::Status s = ValidateTokenOwner(owner); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ":", n, ": ", s.message()));
+    }
+    Add({std::string(digest.Raw()), *scope, std::move(owner)});
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<Scope> TokenVerifier::Verify(absl::string_view token) const {
+absl::StatusOr<Bearer> TokenVerifier::Verify(absl::string_view token) const {
   const Digest digest = Sha256::Of(token);
   const absl::string_view raw = digest.Raw();
-  int found = 0;
-  for (const auto& [sha256, scope] : tokens_) {
+  const KnownToken* found = nullptr;
+  for (const KnownToken& known : tokens_) {
     // Every entry is compared, whatever matched before.
-    const bool match = sha256.size() == raw.size() &&
-                       CRYPTO_memcmp(sha256.data(), raw.data(), raw.size()) == 0;
-    found = match ? static_cast<int>(scope) : found;
+    const bool match = known.sha256.size() == raw.size() &&
+                       CRYPTO_memcmp(known.sha256.data(), raw.data(), raw.size()) == 0;
+    found = match ? &known : found;
   }
-  if (found == 0) return absl::UnauthenticatedError("unknown or revoked token");
-  return static_cast<Scope>(found);
+  if (found == nullptr) return absl::UnauthenticatedError("unknown or revoked token");
+  return Bearer{found->scope, found->owner};
 }
 
 }  // namespace strata::api

@@ -140,10 +140,10 @@ class StoreClient {
       const std::vector<std::string>& features,
       const features::EntityColumns& entities) = 0;
 
-  // API tokens (scope admin when remote). CreateToken returns the token, shown once.
-  virtual absl::StatusOr<std::string> CreateToken(api::Scope scope,
-                                                  const std::string& name,
-                                                  const std::string& creator) = 0;
+  // API tokens (scope admin when remote). CreateToken returns the token, shown once;
+  // remote, request.creator.who is sent as X-Strata-Creator (the server records
+  // its own token's owner as the creator).
+  virtual absl::StatusOr<api::CreatedToken> CreateToken(const api::NewToken& request) = 0;
   virtual absl::StatusOr<std::vector<api::TokenInfo>> ListTokens() = 0;
   virtual absl::Status RevokeToken(const std::string& name) = 0;
 };

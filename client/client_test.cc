@@ -66,7 +66,7 @@ class ClientTest : public testing::StoreTest, public ::testing::WithParamInterfa
   absl::StatusOr<PutResult> Put(const std::string& ref, const std::string& content,
                                 NewVersion request = {}) {
     ASSIGN_OR_RETURN(request.artifact, ParseArtifactId(ref));
-    if (request.creator.empty()) request.creator = "tester";
+    if (request.creator.who.empty()) request.creator = "tester";
     auto source = StringSource(content);
     return client().Put(request, *source, nullptr);
   }

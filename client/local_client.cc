@@ -183,9 +183,8 @@ class Local : public StoreClient {
     return features_.Online(features, entities, absl::ToUnixMicros(absl::Now()));
   }
 
-  absl::StatusOr<std::string> CreateToken(api::Scope scope, const std::string& name,
-                                          const std::string& creator) override {
-    return api::TokenStore(store_).Create(scope, name, creator);
+  absl::StatusOr<api::CreatedToken> CreateToken(const api::NewToken& request) override {
+    return api::TokenStore(store_).Create(request);
   }
   absl::StatusOr<std::vector<api::TokenInfo>> ListTokens() override {
     return api::TokenStore(store_).List();

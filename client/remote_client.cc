@@ -512,7 +512,7 @@ absl::StatusOr<std::string> RemoteClient::Backup(const std::string& dir) {
 
 absl::StatusOr<store::Version> RemoteClient::Delete(const DeleteRequest& request) {
   httplib::Headers headers;
-  headers.emplace("X-Strata-Creator", request.who);
+  headers.emplace("X-Strata-Creator", request.who.who);
   ASSIGN_OR_RETURN(
       auto view, Fetch<api::VersionView>(
                      "DELETE",
@@ -550,7 +550,7 @@ absl::StatusOr<store::Run> RemoteClient::StartRun(const NewRun& request) {
   for (const auto& input : request.inputs) w.String(input);
   w.EndArray().EndObject();
   return Fetch<store::Run>("POST", "/v1/runs", w.Take(), "application/json",
-                           {{"X-Strata-Creator", request.creator}});
+                           {{"X-Strata-Creator", request.creator.who}});
 }
 
 absl::StatusOr<store::Run> RemoteClient::LogMetrics(

@@ -88,8 +88,7 @@ class RemoteClient : public StoreClient {
       const std::vector<std::string>& features,
       const features::EntityColumns& entities) override;
 
-  absl::StatusOr<std::string> CreateToken(api::Scope scope, const std::string& name,
-                                          const std::string& creator) override;
+  absl::StatusOr<api::CreatedToken> CreateToken(const api::NewToken& request) override;
   absl::StatusOr<std::vector<api::TokenInfo>> ListTokens() override;
   absl::Status RevokeToken(const std::string& name) override;
 

@@ -216,7 +216,7 @@ absl::StatusOr<features::IngestResult> RemoteClient::Ingest(
   // A file streams from disk as the body; standard input is read first, for the
   // server takes bodies with a Content-Length only.
   httplib::Headers headers = {{"Accept", kProtobuf},
-                              {"X-Strata-Creator", options.creator}};
+                              {"X-Strata-Creator", options.creator.who}};
   const std::string route =
       absl::StrCat("/v1/features/", UrlEncode(view), "/ingest", query);
   const char* type = options.format == features::InputFormat::kJsonLines
@@ -416,19 +416,19 @@ absl::StatusOr<features::OnlineResult> RemoteClient::Online(
   return out;
 }
 
-absl::StatusOr<std::string> RemoteClient::CreateToken(api::Scope scope,
-                                                      const std::string& name,
-                                                      const std::string& creator) {
-  ASSIGN_OR_RETURN(httplib::Response res,
-                   Request("POST",
-                           absl::StrCat("/v1/tokens?scope=", api::ScopeName(scope),
-                                        "&name=", UrlEncode(name)),
-                           "", "", {{"X-Strata-Creator", creator}}));
+absl::StatusOr<api::CreatedToken> RemoteClient::CreateToken(
+    const api::NewToken& request) {
+  std::string path = absl::StrCat("/v1/tokens?scope=", api::ScopeName(request.scope),
+                                  "&name=", UrlEncode(request.name));
+  if (!request.owner.empty()) absl::StrAppend(&path, "&owner=", UrlEncode(request.owner));
+  ASSIGN_OR_RETURN(
+      httplib::Response res,
+      Request("POST", path, "", "", {{"X-Strata-Creator", request.creator.who}}));
   api::TokenCreated created;
   if (!created.ParseFromString(res.body)) {
     return absl::DataLossError("the server's answer to a token request is malformed");
   }
-  return created.token();
+  return api::CreatedToken{created.token(), created.name(), created.owner()};
 }
 
 absl::StatusOr<std::vector<api::TokenInfo>> RemoteClient::ListTokens() {
@@ -437,9 +437,10 @@ absl::StatusOr<std::vector<api::TokenInfo>> RemoteClient::ListTokens() {
   for (const auto& t : list.tokens()) {
     api::TokenInfo& info = out.emplace_back();
     info.name = t.name();
+    info.owner = t.owner();
     info.scope = static_cast<api::Scope>(t.scope());
     info.created_us = t.created_us();
-    info.creator = t.creator();
+    info.creator = Actor(t.creator(), t.creator_on_behalf_of());
   }
   return out;
 }

@@ -42,7 +42,8 @@ struct IngestOptions {
   std::optional<TimeUnit> timestamp_unit;
   // The dataset artifact the file is stored as; default "<view>-ingest".
   std::string dataset;
-  std::string creator, message;
+  Actor creator;  // of the dataset version and the ingest record
+  std::string message;
   // Rows at or above which the log is written as SST files and ingested (RocksDB's
   // bulk path) rather than through the write-ahead log.
   uint64_t bulk_threshold_rows = 100000;
@@ -325,7 +326,7 @@ class FeatureStore {
   absl::StatusOr<SavedResult> SaveHistorical(const HistoricalRequest& request,
                                              const std::string& spine,
                                              const std::string& dataset_name,
-                                             const std::string& creator,
+                                             const Actor& creator,
                                              const std::string& message, ByteSink* out);
 
   // Re-runs the request recorded in a saved training set, seeing only what the store

@@ -632,7 +632,7 @@ absl::StatusOr<HistoricalResult> FeatureStore::Historical(
 absl::StatusOr<SavedResult> FeatureStore::SaveHistorical(const HistoricalRequest& request,
                                                          const std::string& spine,
                                                          const std::string& dataset_name,
-                                                         const std::string& creator,
+                                                         const Actor& creator,
                                                          const std::string& message,
                                                          ByteSink* out) {
   if (absl::Status s = ValidateArtifactName(dataset_name); !s.ok()) {

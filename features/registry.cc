@@ -83,7 +83,7 @@ absl::StatusOr<std::optional<FeatureView>> FeatureRegistry::Latest(
 }
 
 absl::StatusOr<std::vector<AppliedView>> FeatureRegistry::Apply(
-    const Definitions& defs, const std::string& creator, const std::string& message) {
+    const Definitions& defs, const Actor& creator, const std::string& message) {
   // Everything is checked before anything is written.
   for (const FeatureView& view : defs.feature_views()) {
     ASSIGN_OR_RETURN(auto latest, Latest(view.name()));

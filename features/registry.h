@@ -33,7 +33,7 @@ class FeatureRegistry {
   // Errors: FailedPrecondition for an incompatible change (naming it); DataLoss for
   // an unreadable stored definition.
   absl::StatusOr<std::vector<AppliedView>> Apply(const Definitions& defs,
-                                                 const std::string& creator,
+                                                 const Actor& creator,
                                                  const std::string& message);
 
   // The definition stored in `ref` ("featureview/NAME[@N|@ALIAS]" or a bare NAME).

@@ -7,7 +7,7 @@ namespace strata::features {
 absl::StatusOr<gc::RetentionReport> ApplyRetentionWithLogs(Store& store,
                                                            FeatureStore& features,
                                                            bool dry_run,
-                                                           const std::string& who) {
+                                                           const Actor& who) {
   gc::RetentionOptions options;
   options.dry_run = dry_run;
   options.who = who;

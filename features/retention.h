@@ -17,7 +17,7 @@ namespace strata::features {
 absl::StatusOr<gc::RetentionReport> ApplyRetentionWithLogs(Store& store,
                                                            FeatureStore& features,
                                                            bool dry_run,
-                                                           const std::string& who);
+                                                           const Actor& who);
 
 }  // namespace strata::features
 

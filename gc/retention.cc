@@ -117,7 +117,7 @@ std::string DescribePolicy(const store::RetentionPolicy& p) {
 }
 
 absl::Status SetRetentionPolicy(Store& store, const std::string& target,
-                                store::RetentionPolicy policy, const std::string& who) {
+                                store::RetentionPolicy policy, const Actor& who) {
   ASSIGN_OR_RETURN(auto parsed, ParseTarget(target));
   if (policy.keep_within_seconds() < 0 || policy.log_keep_seconds() < 0) {
     return absl::InvalidArgumentError("retention durations cannot be negative");
@@ -132,7 +132,8 @@ absl::Status SetRetentionPolicy(Store& store, const std::string& target,
     return absl::InvalidArgumentError(absl::StrCat(
         "--log-keep applies to feature views' offline logs; ", target, " is not one"));
   }
-  policy.set_updated_by(who);
+  policy.set_updated_by(who.who);
+  policy.set_on_behalf_of(who.on_behalf_of);
   policy.set_updated_us(internal::NowMicros());
   internal::Db& db = store.internal_db();
   rocksdb::WriteBatch batch;
@@ -259,7 +260,12 @@ std::string RetentionPoliciesJson(
     w.BeginObject().Key("target").String(target).Key("keep_last").Uint(p.keep_last());
     w.Key("keep_within_seconds").Int(p.keep_within_seconds());
     w.Key("log_keep_seconds").Int(p.log_keep_seconds());
-    w.Key("updated_by").String(p.updated_by());
+    w.Key("updated_by").String(p.updated_by()).Key("on_behalf_of");
+    if (p.on_behalf_of().empty()) {
+      w.Null();
+    } else {
+      w.String(p.on_behalf_of());
+    }
     w.Key("updated").String(FormatTime(p.updated_us())).EndObject();
   }
   w.EndArray();

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "store/actor.h"
 #include "store/store.h"
 
 namespace strata::gc {
@@ -27,7 +28,7 @@ namespace strata::gc {
 // limits nothing, or log_keep_seconds for a target that is not a feature view or
 // the featureview kind.
 absl::Status SetRetentionPolicy(Store& store, const std::string& target,
-                                store::RetentionPolicy policy, const std::string& who);
+                                store::RetentionPolicy policy, const Actor& who);
 
 // Errors: NotFound when `target` has no policy.
 absl::Status RemoveRetentionPolicy(Store& store, const std::string& target);
@@ -57,7 +58,7 @@ struct RetentionOptions {
   // Unset: logs are listed, not trimmed.
   std::function<absl::Status(LogTrim* trim, bool dry_run)> trim_log;
   // Recorded as who deleted each version.
-  std::string who = "retention";
+  Actor who = "retention";
   // The time policies are measured from; 0 (default): now.
   int64_t now_us = 0;
 };
@@ -95,7 +96,7 @@ absl::StatusOr<RetentionReport> ApplyRetention(Store& store,
                                                const RetentionOptions& options);
 
 // [{"target","keep_last","keep_within_seconds","log_keep_seconds","updated_by",
-//   "updated"}]
+//   "on_behalf_of":null|NAME,"updated"}]
 std::string RetentionPoliciesJson(
     const std::map<std::string, store::RetentionPolicy>& policies);
 

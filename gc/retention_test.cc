@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "store/io.h"
@@ -26,7 +27,7 @@ class RetentionTest : public testing::StoreTest {
       CommitContent("dataset/clicks", testing::RandomBytes(rng, 100 << 10));
     }
     CommitContent("model/m", "weights", {"dataset/clicks@2"}, "production");
-    for (int i = 0; i < 3; ++i) CommitContent("config/c", "c" + std::to_string(i));
+    for (int i = 0; i < 3; ++i) CommitContent("config/c", absl::StrCat("c", i));
   }
 
   store::RetentionPolicy Policy(uint32_t last, int64_t within = 0, int64_t log = 0) {

@@ -62,8 +62,8 @@ absl::Status CheckNotDeleted(const store::Version& version) {
   const store::Deletion& d = version.deleted();
   return absl::FailedPreconditionError(absl::StrCat(
       version.kind(), "/", version.name(), "@", version.number(), " was deleted by ",
-      d.who().empty() ? "(unknown)" : d.who(), " at ", FormatTime(d.at_us()),
-      d.reason().empty() ? "" : absl::StrCat(": ", d.reason())));
+      d.who().empty() ? "(unknown)" : DescribeActor(d.who(), d.on_behalf_of()), " at ",
+      FormatTime(d.at_us()), d.reason().empty() ? "" : absl::StrCat(": ", d.reason())));
 }
 
 std::string DescribeKeptBy(const KeptBy& kept) {
@@ -223,7 +223,8 @@ absl::StatusOr<CommitResult> ArtifactStore::Commit(const NewVersion& request) {
           v.set_size(manifest->size());
           v.mutable_metadata()->insert(request.metadata.begin(), request.metadata.end());
           v.set_message(request.message);
-          v.set_creator(request.creator);
+          v.set_creator(request.creator.who);
+          v.set_on_behalf_of(request.creator.on_behalf_of);
           v.set_created_us(now);
           for (const auto& in : inputs) v.add_inputs(in);
           v.set_run_id(request.run_id);
@@ -253,13 +254,15 @@ absl::StatusOr<CommitResult> ArtifactStore::Commit(const NewVersion& request) {
           if (from != out.version.number()) {
             store::AliasTarget t;
             t.set_version(out.version.number());
-            t.set_updated_by(request.creator);
+            t.set_updated_by(request.creator.who);
+            t.set_on_behalf_of(request.creator.on_behalf_of);
             t.set_updated_us(now);
             store::AliasMove move;
             move.set_alias(request.alias);
             move.set_from_version(from);
             move.set_to_version(out.version.number());
-            move.set_who(request.creator);
+            move.set_who(request.creator.who);
+            move.set_on_behalf_of(request.creator.on_behalf_of);
             move.set_at_us(now);
             move.set_reason(request.message.empty() ? "put" : request.message);
             move.set_sequence(head->alias_moves());
@@ -334,20 +337,20 @@ absl::StatusOr<std::vector<ArtifactSummary>> ArtifactStore::List(
 
 absl::StatusOr<store::AliasMove> ArtifactStore::SetAlias(
     const ArtifactId& artifact, const std::string& alias, uint64_t version,
-    std::optional<uint64_t> expect, const std::string& who, const std::string& reason) {
+    std::optional<uint64_t> expect, const Actor& who, const std::string& reason) {
   if (version == 0) return absl::InvalidArgumentError("versions are numbered from 1");
   return MoveAlias(artifact, alias, version, expect, who, reason);
 }
 
 absl::StatusOr<store::AliasMove> ArtifactStore::RemoveAlias(
     const ArtifactId& artifact, const std::string& alias, std::optional<uint64_t> expect,
-    const std::string& who, const std::string& reason) {
+    const Actor& who, const std::string& reason) {
   return MoveAlias(artifact, alias, 0, expect, who, reason);
 }
 
 absl::StatusOr<store::AliasMove> ArtifactStore::MoveAlias(
     const ArtifactId& artifact, const std::string& alias, uint64_t version,
-    std::optional<uint64_t> expect, const std::string& who, const std::string& reason) {
+    std::optional<uint64_t> expect, const Actor& who, const std::string& reason) {
   RETURN_IF_ERROR(ValidateArtifactName(artifact.name));
   RETURN_IF_ERROR(ValidateAliasName(alias));
   const std::string key = Key(artifact);
@@ -393,7 +396,8 @@ absl::StatusOr<store::AliasMove> ArtifactStore::MoveAlias(
         move.set_alias(alias);
         move.set_from_version(from);
         move.set_to_version(version);
-        move.set_who(who);
+        move.set_who(who.who);
+        move.set_on_behalf_of(who.on_behalf_of);
         move.set_at_us(now);
         move.set_reason(reason);
         if (from == version) return move;  // nothing moves, nothing is logged
@@ -406,7 +410,8 @@ absl::StatusOr<store::AliasMove> ArtifactStore::MoveAlias(
         } else {
           store::AliasTarget t;
           t.set_version(version);
-          t.set_updated_by(who);
+          t.set_updated_by(who.who);
+          t.set_on_behalf_of(who.on_behalf_of);
           t.set_updated_us(now);
           RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kAliases, alias_key, t));
         }
@@ -538,7 +543,8 @@ absl::StatusOr<store::Version> ArtifactStore::Delete(const DeleteRequest& reques
         }
         const int64_t now = internal::NowMicros();
         store::Deletion& deletion = *version->mutable_deleted();
-        deletion.set_who(request.who);
+        deletion.set_who(request.who.who);
+        deletion.set_on_behalf_of(request.who.on_behalf_of);
         deletion.set_at_us(now);
         deletion.set_reason(request.reason);
         for (const KeptBy& k : kept) deletion.add_overridden(DescribeKeptBy(k));
@@ -549,7 +555,8 @@ absl::StatusOr<store::Version> ArtifactStore::Delete(const DeleteRequest& reques
             move.set_alias(alias);
             move.set_from_version(request.version);
             move.set_to_version(0);
-            move.set_who(request.who);
+            move.set_who(request.who.who);
+            move.set_on_behalf_of(request.who.on_behalf_of);
             move.set_at_us(now);
             move.set_reason(absl::StrCat("deleted with --force",
                                          request.reason.empty() ? "" : ": ",

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "store/actor.h"
 #include "store/digest.h"
 #include "store/ref.h"
 #include "store/store.pb.h"
@@ -27,7 +28,7 @@ struct NewVersion {
   std::vector<std::string> inputs;  // references, resolved to KIND/NAME@N at commit
   std::string run_id;               // the run that produced it; empty for none
   std::string message;
-  std::string creator;
+  Actor creator;      // also recorded as who moved `alias`
   std::string alias;  // when non-empty, pointed at the committed version
 };
 
@@ -59,7 +60,7 @@ std::string DescribeKeptBy(const KeptBy& kept);
 struct DeleteRequest {
   ArtifactId artifact;
   uint64_t version = 0;
-  std::string who;
+  Actor who;
   std::string reason;
   // Deletes a protected version too: its aliases are removed (each move logged
   // with the reason) and what protected it is recorded in the deletion.
@@ -130,15 +131,14 @@ class ArtifactStore {
   absl::StatusOr<store::AliasMove> SetAlias(const ArtifactId& artifact,
                                             const std::string& alias, uint64_t version,
                                             std::optional<uint64_t> expect,
-                                            const std::string& who,
-                                            const std::string& reason);
+                                            const Actor& who, const std::string& reason);
 
   // Removes `alias`, compare-and-set as SetAlias; the move is logged with to = 0.
   // Errors: NotFound when the alias does not exist; FailedPrecondition as SetAlias.
   absl::StatusOr<store::AliasMove> RemoveAlias(const ArtifactId& artifact,
                                                const std::string& alias,
                                                std::optional<uint64_t> expect,
-                                               const std::string& who,
+                                               const Actor& who,
                                                const std::string& reason);
 
   // Every alias move of the artifact, oldest first. Errors: NotFound.
@@ -163,8 +163,7 @@ class ArtifactStore {
   absl::StatusOr<store::AliasMove> MoveAlias(const ArtifactId& artifact,
                                              const std::string& alias, uint64_t version,
                                              std::optional<uint64_t> expect,
-                                             const std::string& who,
-                                             const std::string& reason);
+                                             const Actor& who, const std::string& reason);
   absl::StatusOr<store::ArtifactHead> Head(const ArtifactId& artifact) const;
   // WhyKept, for a version known to exist.
   absl::StatusOr<std::vector<KeptBy>> KeptByAliases(const std::string& node) const;

@@ -34,6 +34,16 @@ absl::string_view EdgeKindName(store::EdgeKind kind) {
   }
 }
 
+// "on_behalf_of": null when the record names no one (Actor).
+void WriteOnBehalfOf(JsonWriter& w, const std::string& on_behalf_of) {
+  w.Key("on_behalf_of");
+  if (on_behalf_of.empty()) {
+    w.Null();
+  } else {
+    w.String(on_behalf_of);
+  }
+}
+
 template <typename Map>
 void WriteStringMap(JsonWriter& w, const Map& map) {
   std::map<std::string, std::string> sorted(map.begin(), map.end());
@@ -53,11 +63,13 @@ void WriteNodeJson(JsonWriter& w, const LineageNode& n) {
         .String(FormatTime(v.created_us()))
         .Key("creator")
         .String(v.creator());
+    WriteOnBehalfOf(w, v.on_behalf_of());
   } else if (n.run.has_value()) {
     const auto& r = *n.run;
     w.Key("kind").String("run").Key("name").String(r.name());
     w.Key("status").String(RunStatusName(r.status()));
     w.Key("created").String(FormatTime(r.start_us())).Key("creator").String(r.creator());
+    WriteOnBehalfOf(w, r.on_behalf_of());
   } else {
     w.Key("kind").String(n.id.rfind("run/", 0) == 0 ? "run"
                                                     : n.id.substr(0, n.id.find('/')));
@@ -153,6 +165,7 @@ void WriteVersionJson(JsonWriter& w, const store::Version& v,
       v.number());
   w.Key("content_id").String(ContentIdText(v.content_id())).Key("size").Uint(v.size());
   w.Key("created").String(FormatTime(v.created_us())).Key("creator").String(v.creator());
+  WriteOnBehalfOf(w, v.on_behalf_of());
   w.Key("message").String(v.message());
   w.Key("metadata");
   WriteStringMap(w, v.metadata());
@@ -173,7 +186,9 @@ void WriteVersionJson(JsonWriter& w, const store::Version& v,
     w.Null();
   } else {
     const store::Deletion& d = v.deleted();
-    w.BeginObject().Key("by").String(d.who()).Key("at").String(FormatTime(d.at_us()));
+    w.BeginObject().Key("by").String(d.who());
+    WriteOnBehalfOf(w, d.on_behalf_of());
+    w.Key("at").String(FormatTime(d.at_us()));
     w.Key("reason").String(d.reason()).Key("overridden").BeginArray();
     for (const auto& o : d.overridden()) w.String(o);
     w.EndArray().EndObject();
@@ -201,6 +216,7 @@ void WriteRunJson(JsonWriter& w, const store::Run& run) {
       .String(RunStatusName(run.status()))
       .Key("creator")
       .String(run.creator());
+  WriteOnBehalfOf(w, run.on_behalf_of());
   w.Key("start").String(FormatTime(run.start_us())).Key("end");
   if (run.end_us() == 0) {
     w.Null();
@@ -247,7 +263,9 @@ void WriteAliasMoveJson(JsonWriter& w, const store::AliasMove& m) {
   } else {
     w.Uint(m.to_version());
   }
-  w.Key("who").String(m.who()).Key("at").String(FormatTime(m.at_us()));
+  w.Key("who").String(m.who());
+  WriteOnBehalfOf(w, m.on_behalf_of());
+  w.Key("at").String(FormatTime(m.at_us()));
   w.Key("reason").String(m.reason()).EndObject();
 }
 

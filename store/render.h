@@ -27,16 +27,20 @@ std::string FormatBytes(uint64_t bytes);
 std::string VersionRef(const store::Version& v);
 
 // {"ref","kind","name","version","content_id":"sha256:..","size","created",
-//  "creator","message","metadata":{},"inputs":[],"run":null|"ID","aliases":[],
-//  "deleted":null|{"by","at","reason","overridden":[]}}
+//  "creator","on_behalf_of":null|NAME,"message","metadata":{},"inputs":[],
+//  "run":null|"ID","aliases":[],
+//  "deleted":null|{"by","on_behalf_of":null|NAME,"at","reason","overridden":[]}}
+// (on_behalf_of: Actor, store/actor.h)
 void WriteVersionJson(JsonWriter& w, const store::Version& v,
                       const std::vector<std::string>& aliases);
 // [{"node","aliases":[],"current_definition":false,"path":[]}, ...]
 void WriteKeptByJson(JsonWriter& w, const std::vector<KeptBy>& kept);
-// {"id","name","status","creator","start","end"|null,"params":{},"metrics":{},
+// {"id","name","status","creator","on_behalf_of":null|NAME,"start","end"|null,
+//  "params":{},"metrics":{},
 //  "metric_history":{"NAME":[{"value","at"}]},"inputs":[],"outputs":[]}
 void WriteRunJson(JsonWriter& w, const store::Run& run);
-// {"sequence","alias","from"|null,"to"|null,"who","at","reason"}
+// {"sequence","alias","from"|null,"to"|null,"who","on_behalf_of":null|NAME,"at",
+//  "reason"}
 void WriteAliasMoveJson(JsonWriter& w, const store::AliasMove& move);
 // {"artifact","kind","name","latest","created","updated","aliases":{ALIAS:N}}
 void WriteArtifactSummaryJson(JsonWriter& w, const ArtifactSummary& summary);

@@ -88,7 +88,8 @@ absl::StatusOr<store::Run> RunStore::Start(const NewRun& request) {
         run.mutable_params()->insert(request.params.begin(), request.params.end());
         run.set_status(store::RUN_STATUS_RUNNING);
         run.set_start_us(now);
-        run.set_creator(request.creator);
+        run.set_creator(request.creator.who);
+        run.set_on_behalf_of(request.creator.on_behalf_of);
         for (const auto& in : inputs) {
           run.add_inputs(in);
           RETURN_IF_ERROR(internal::PutEdge(txn, *db_, in, internal::RunNode(id),

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "store/actor.h"
 #include "store/artifacts.h"
 #include "store/store.pb.h"
 
@@ -20,7 +21,7 @@ struct NewRun {
   std::string name;
   std::map<std::string, std::string> params;
   std::vector<std::string> inputs;  // references, resolved to KIND/NAME@N
-  std::string creator;
+  Actor creator;
 };
 
 // Thread-safe. Outputs are attached by ArtifactStore::Commit with a run id.

@@ -159,14 +159,16 @@ std::string ShowText(const store::Version& v, const std::vector<std::string>& al
   };
   line("content", absl::StrCat("sha256:", Digest::FromRaw(v.content_id())->Hex()));
   line("size", absl::StrCat(FormatBytes(v.size()), " (", v.size(), " bytes)"));
-  line("created", absl::StrCat(FormatTimeShort(v.created_us()), " by ", v.creator()));
+  line("created", absl::StrCat(FormatTimeShort(v.created_us()), " by ",
+                               DescribeActor(v.creator(), v.on_behalf_of())));
   if (!v.message().empty()) line("message", v.message());
   if (!aliases.empty()) line("aliases", absl::StrJoin(aliases, ", "));
   if (!v.run_id().empty()) line("run", absl::StrCat("run/", v.run_id()));
   if (v.inputs_size() > 0) line("inputs", absl::StrJoin(v.inputs(), ", "));
   if (v.has_deleted()) {
     const store::Deletion& d = v.deleted();
-    line("deleted", absl::StrCat(FormatTimeShort(d.at_us()), " by ", d.who(),
+    line("deleted", absl::StrCat(FormatTimeShort(d.at_us()), " by ",
+                                 DescribeActor(d.who(), d.on_behalf_of()),
                                  d.reason().empty() ? "" : ": ", d.reason()));
   }
   std::map<std::string, std::string> meta(v.metadata().begin(), v.metadata().end());
@@ -211,7 +213,8 @@ absl::Status RunLog(const Context& ctx, const LogArgs& a) {
     const auto& names = aliases[v.number()];
     absl::StrAppend(
         &out, absl::StrFormat("@%-4d %s  %-10s %10s  sha256:%s", v.number(),
-                              FormatTimeShort(v.created_us()), v.creator(),
+                              FormatTimeShort(v.created_us()),
+                              DescribeActor(v.creator(), v.on_behalf_of()),
                               FormatBytes(v.size()),
                               Digest::FromRaw(v.content_id())->Hex().substr(0, 12)));
     if (!names.empty()) absl::StrAppend(&out, "  [", absl::StrJoin(names, ", "), "]");
@@ -311,7 +314,8 @@ absl::Status RunAliasLog(const Context& ctx, const AliasArgs& a) {
   for (const auto& m : moves) {
     absl::StrAppend(
         &out, absl::StrFormat("#%-3d %s  %-10s %-12s %6s -> %-6s %s\n", m.sequence(),
-                              FormatTimeShort(m.at_us()), m.who(), m.alias(),
+                              FormatTimeShort(m.at_us()),
+                              DescribeActor(m.who(), m.on_behalf_of()), m.alias(),
                               v(m.from_version()), v(m.to_version()), m.reason()));
   }
   return Print(out);

@@ -255,8 +255,9 @@ absl::Status RunRetentionShow(const Context& ctx, bool json) {
   }
   std::vector<std::vector<std::string>> rows = {{"TARGET", "POLICY", "SET BY", "AT"}};
   for (const auto& [target, p] : policies) {
-    rows.push_back(
-        {target, gc::DescribePolicy(p), p.updated_by(), FormatTimeShort(p.updated_us())});
+    rows.push_back({target, gc::DescribePolicy(p),
+                    DescribeActor(p.updated_by(), p.on_behalf_of()),
+                    FormatTimeShort(p.updated_us())});
   }
   return Print(FormatTable(rows));
 }

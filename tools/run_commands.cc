@@ -27,7 +27,7 @@ std::string RunText(const store::Run& r) {
     absl::StrAppend(&out, absl::StrFormat("  %-8s %s\n", k, v));
   };
   line("status", RunStatusName(r.status()));
-  line("creator", r.creator());
+  line("creator", DescribeActor(r.creator(), r.on_behalf_of()));
   line("start", FormatTimeShort(r.start_us()));
   if (r.end_us() != 0) line("end", FormatTimeShort(r.end_us()));
   std::map<std::string, std::string> params(r.params().begin(), r.params().end());

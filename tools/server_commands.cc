@@ -108,35 +108,38 @@ absl::Status RunServe(const Context& ctx, const ServeArgs& a) {
 }
 
 struct TokenArgs {
-  std::string scope, name;
+  std::string scope, name, owner;
   bool json = false;
 };
 
 absl::Status RunTokenCreate(const Context& ctx, const TokenArgs& a) {
   ASSIGN_OR_RETURN(api::Scope scope, api::ParseScope(a.scope));
   ASSIGN_OR_RETURN(auto client, ctx.Client());
-  ASSIGN_OR_RETURN(std::string token,
-                   client->CreateToken(scope, a.name, Context::Creator()));
+  ASSIGN_OR_RETURN(api::CreatedToken created,
+                   client->CreateToken({.scope = scope,
+                                        .name = a.name,
+                                        .owner = a.owner,
+                                        .creator = Context::Creator()}));
   if (isatty(STDERR_FILENO)) {  // for a person; a script reads the token alone
-    std::fprintf(stderr, "a %s token; keep it now: the store keeps only its hash\n",
-                 std::string(api::ScopeName(scope)).c_str());
+    std::fprintf(stderr,
+                 "%s: a %s token owned by %s; keep it now: the store keeps only its "
+                 "hash\n",
+                 created.name.c_str(), std::string(api::ScopeName(scope)).c_str(),
+                 created.owner.c_str());
   }
-  return Print(token + "\n");
+  return Print(created.token + "\n");
 }
 
 absl::Status RunTokenList(const Context& ctx, const TokenArgs& a) {
   ASSIGN_OR_RETURN(auto client, ctx.Client());
   ASSIGN_OR_RETURN(auto tokens, client->ListTokens());
   if (a.json) {
-    return PrintJsonArray(tokens, [](JsonWriter& w, const api::TokenInfo& t) {
-      w.BeginObject().Key("name").String(t.name).Key("scope").String(
-          api::ScopeName(t.scope));
-      w.Key("created_us").Int(t.created_us).Key("creator").String(t.creator).EndObject();
-    });
+    return PrintJsonArray(tokens, api::WriteTokenJson);
   }
-  std::vector<std::vector<std::string>> rows = {{"NAME", "SCOPE", "CREATOR"}};
+  std::vector<std::vector<std::string>> rows = {{"NAME", "OWNER", "SCOPE", "CREATOR"}};
   for (const auto& t : tokens) {
-    rows.push_back({t.name, std::string(api::ScopeName(t.scope)), t.creator});
+    rows.push_back({t.name, t.owner, std::string(api::ScopeName(t.scope)),
+                    DescribeActor(t.creator.who, t.creator.on_behalf_of)});
   }
   return Print(FormatTable(rows));
 }
@@ -221,7 +224,8 @@ void AddServerCommands(CLI::App& app, Context& ctx) {
                 "(default 2000; plain HTTP)")
       ->transform(IntegerIn(1, 1'000'000));
   s->add_option("--tokens", args->tokens_file,
-                "File of extra tokens, \"SCOPE TOKEN\" per line (besides the store's)");
+                "File of extra tokens, \"SCOPE TOKEN [OWNER]\" per line (besides the "
+                "store's)");
   s->add_option(
       "--backup-dir", args->backup_dir,
       "Directory for backups taken over HTTP (strata --server URL backup NAME)");
@@ -237,10 +241,14 @@ void AddServerCommands(CLI::App& app, Context& ctx) {
   auto* create = t->add_subcommand("create", "Create a token and print it (once)");
   create->add_option("--scope", token->scope, "read, write or admin")->required();
   create->add_option("--name", token->name, "Its name (default: token-XXXXXXXX)");
+  create->add_option("--owner", token->owner,
+                     "Who acts with it: recorded as who of every change its requests "
+                     "make (default: its name)");
   create->callback([&ctx, token] {
     ctx.action = [&ctx, token] { return RunTokenCreate(ctx, *token); };
   });
-  auto* ls = t->add_subcommand("ls", "List tokens (names and scopes; never the tokens)");
+  auto* ls =
+      t->add_subcommand("ls", "List tokens (names, owners, scopes; never the tokens)");
   ls->add_flag("--json", token->json, "Print JSON");
   ls->callback([&ctx, token] {
     ctx.action = [&ctx, token] { return RunTokenList(ctx, *token); };

@@ -16,6 +16,7 @@
 #include "features/feature_store.h"
 #include "google/protobuf/message_lite.h"
 #include "httplib.h"
+#include "store/actor.h"
 #include "store/store.h"
 
 namespace strata::api::internal {
@@ -70,9 +71,15 @@ bool WantsProtobuf(const httplib::Request& req);
 // Sets `message`, serialized, as the body.
 void WriteProto(httplib::Response& res, const google::protobuf::MessageLite& message);
 
-// Who is acting, for records: the X-Strata-Creator header (the CLI sends its
-// user), else "http".
-std::string Creator(const httplib::Request& req);
+// Where the server puts the owner of the request's token, once it has checked it
+// (a client's own header of this name is dropped first).
+constexpr const char* kTokenOwnerHeader = "X-Strata-Token-Owner";
+
+// Who is acting, for records. On a server that authenticates: the owner of the
+// request's token, on behalf of the X-Strata-Creator header (the CLI sends its
+// user) when that names someone else. Without authentication: X-Strata-Creator,
+// else "http".
+Actor Who(const httplib::Request& req);
 
 // InvalidArgument "unknown query parameter X (expected A, B)" for a query parameter
 // of `req` not in `known` (none expected: "(this route takes none)"): a misspelt
