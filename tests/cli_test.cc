@@ -29,10 +29,11 @@ class CliTest : public ::testing::Test {
   }
 
   // Points every later command at a `strata serve` of the store, which it starts,
-  // with an admin token.
+  // with an admin token owned by "tester" (the commands' STRATA_USER, so that the
+  // records name the same user as on a local store).
   void ServeStore() {
     token_ = "strata_" + std::string(64, 'a');
-    const std::string tokens = WriteFile("tokens", "admin " + token_ + "\n");
+    const std::string tokens = WriteFile("tokens", "admin " + token_ + " tester\n");
     std::filesystem::create_directories(dir_.Sub("backups"));
     server_url_ = testing::StartServer(
         std::string(STRATA_BINARY) + " --store " + store_dir_ +
@@ -58,7 +59,7 @@ class CliTest : public ::testing::Test {
     argv.insert(argv.end(), args.begin(), args.end());
     testing::ProcessOptions options;
     options.stdin_data = stdin_data;
-    options.env["STRATA_USER"] = "tester";
+    options.env["STRATA_USER"] = user_;
     return testing::RunProcess(argv, options);
   }
 
@@ -117,6 +118,7 @@ class CliTest : public ::testing::Test {
   std::string store_dir_;
   std::unique_ptr<testing::ChildProcess> server_;
   std::string server_url_, token_;
+  std::string user_ = "tester";  // the commands' STRATA_USER
 };
 
 // The commands that work on a store, each run against a local store and against a
@@ -170,7 +172,8 @@ TEST_P(CliBothTest, ShowLogAndLsAsJson) {
   const std::regex shape(
       R"(\{"ref":"model/churn@1","kind":"model","name":"churn","version":1,)"
       R"("content_id":"sha256:[0-9a-f]{64}","size":7,"created":"[0-9T:.Z-]+",)"
-      R"("creator":"tester","message":"baseline","metadata":\{"auc":"0.91","framework":"sklearn"\},)"
+      R"("creator":"tester","on_behalf_of":null,"message":"baseline",)"
+      R"("metadata":\{"auc":"0.91","framework":"sklearn"\},)"
       R"("inputs":\["dataset/raw@1"\],"run":null,"aliases":\["staging"\],"deleted":null\}\n)");
   EXPECT_TRUE(std::regex_match(show, shape)) << show;
 
@@ -206,8 +209,10 @@ TEST_P(CliBothTest, AliasCompareAndSetAndAuditLog) {
             "model/churn@production: @1 -> @2\n");
   const std::string log = Ok({"alias", "log", "model/churn", "--json"});
   const std::regex shape(
-      R"(\[\{"sequence":0,"alias":"production","from":null,"to":1,"who":"tester","at":"[^"]+","reason":"launch"\},)"
-      R"(\{"sequence":1,"alias":"production","from":1,"to":2,"who":"tester","at":"[^"]+","reason":"better auc"\}\]\n)");
+      R"(\[\{"sequence":0,"alias":"production","from":null,"to":1,"who":"tester",)"
+      R"("on_behalf_of":null,"at":"[^"]+","reason":"launch"\},)"
+      R"(\{"sequence":1,"alias":"production","from":1,"to":2,"who":"tester",)"
+      R"("on_behalf_of":null,"at":"[^"]+","reason":"better auc"\}\]\n)");
   EXPECT_TRUE(std::regex_match(log, shape)) << log;
   EXPECT_EQ(Ok({"alias", "rm", "model/churn", "production", "-m", "rollback"}),
             "model/churn@production: @2 -> (none)\n");
@@ -247,7 +252,8 @@ TEST_P(CliBothTest, RmRefusesProtectedVersionsAndWhyKeptSaysWhy) {
 
   EXPECT_EQ(Ok({"rm", "dataset/raw@2", "-m", "superseded"}), "deleted dataset/raw@2\n");
   const std::string show = Ok({"show", "dataset/raw@2", "--json"});
-  EXPECT_NE(show.find("\"deleted\":{\"by\":\"tester\",\"at\":\""), std::string::npos)
+  EXPECT_NE(show.find("\"deleted\":{\"by\":\"tester\",\"on_behalf_of\":null,\"at\":\""),
+            std::string::npos)
       << show;
   EXPECT_NE(show.find("\"reason\":\"superseded\",\"overridden\":[]}"), std::string::npos)
       << show;
@@ -586,12 +592,24 @@ TEST_P(CliBothTest, TokensAreCreatedListedAndRevoked) {
   const std::string token = Ok({"token", "create", "--scope", "write", "--name", "ci"});
   EXPECT_EQ(token.rfind("strata_", 0), 0u) << token;
   EXPECT_EQ(token.size(), 7u + 64u + 1u);  // and a newline
-  EXPECT_EQ(Ok({"token", "ls"}), "NAME  SCOPE  CREATOR\nci    write  tester\n");
+  EXPECT_EQ(Ok({"token", "ls"}),
+            "NAME  OWNER  SCOPE  CREATOR\n"
+            "ci    ci     write  tester\n");
   const std::string json = Ok({"token", "ls", "--json"});
-  EXPECT_NE(json.find("\"name\":\"ci\",\"scope\":\"write\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"name\":\"ci\",\"owner\":\"ci\",\"scope\":\"write\""),
+            std::string::npos)
+      << json;
   EXPECT_EQ(json.find(token.substr(7, 16)), std::string::npos);  // never the token
   EXPECT_EQ(Ok({"token", "revoke", "ci"}), "revoked token ci\n");
-  EXPECT_EQ(Ok({"token", "ls"}), "NAME  SCOPE  CREATOR\n");
+  // A token's owner is who its requests act as; a bad one is refused.
+  Ok({"token", "create", "--scope", "read", "--name", "dash-2026", "--owner", "dashboards"});
+  EXPECT_EQ(Ok({"token", "ls"}),
+            "NAME       OWNER       SCOPE  CREATOR\n"
+            "dash-2026  dashboards  read   tester\n");
+  ExpectBadCommands(
+      {{{"token", "create", "--scope", "read", "--owner", "two words"}, 2, "token owner"}});
+  EXPECT_EQ(Ok({"token", "revoke", "dash-2026"}), "revoked token dash-2026\n");
+  EXPECT_EQ(Ok({"token", "ls"}), "NAME  OWNER  SCOPE  CREATOR\n");
 }
 
 TEST_P(CliBothTest, BadFeatureCommandsGetOneLineErrorsAndWriteNothing) {
@@ -924,9 +942,10 @@ TEST_P(CliBothTest, RetentionPoliciesDeleteOnlyWhatNothingProtects) {
       Ok({"retention", "set", "dataset/raw", "--keep-last", "1", "--keep-within", "30d"}),
       "retention of dataset/raw: keep last 1, within 30d\n");
   const std::string shown = Ok({"retention", "show", "--json"});
-  EXPECT_EQ(shown.substr(0, 113),
+  EXPECT_EQ(shown.substr(0, 133),
             "[{\"target\":\"dataset\",\"keep_last\":2,\"keep_within_seconds\":0,"
-            "\"log_keep_seconds\":0,\"updated_by\":\"tester\",\"updated\":\"");
+            "\"log_keep_seconds\":0,\"updated_by\":\"tester\",\"on_behalf_of\":null,"
+            "\"updated\":\"");
   // dataset/raw's own policy keeps everything for 30 days.
   EXPECT_EQ(Ok({"retention", "apply", "--dry-run"}),
             "would delete 0 versions (0 expired but protected); 0 B of chunks only they "
@@ -989,6 +1008,40 @@ TEST_F(CliTest, ServerNeedsTheRightToken) {
   EXPECT_NE(Ok({"ls"}).find("model/m"), std::string::npos);
   ExpectBadCommands({{{"put", "model/m", WriteFile("w", "x")}, 1, "needs write"},
                      {{"token", "ls"}, 1, "needs admin"}});
+}
+
+TEST_F(CliTest, OverAServerWithTokensTheTokensOwnerActsOnBehalfOfStrataUser) {
+  ServeStore();
+  const std::string ci =
+      Ok({"token", "create", "--scope", "write", "--name", "ci-2026", "--owner", "ci-bot"});
+  token_ = ci.substr(0, ci.size() - 1);
+  user_ = "bob";
+  Ok({"put", "model/churn", "-", "--alias", "production", "-m", "first"}, "v1");
+  Ok({"put", "model/churn", "-"}, "v2");
+  Ok({"alias", "set", "model/churn", "production", "2", "-m", "better"});
+  // STRATA_USER is what the client says; the token's owner is who the server knows.
+  const std::string log = Ok({"alias", "log", "model/churn"});
+  EXPECT_NE(log.find("ci-bot (on behalf of bob) production       @1 -> @2     better"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(Ok({"alias", "log", "model/churn", "--json"})
+                .find("\"who\":\"ci-bot\",\"on_behalf_of\":\"bob\""),
+            std::string::npos);
+  EXPECT_NE(Ok({"show", "model/churn@2"}).find(" by ci-bot (on behalf of bob)\n"),
+            std::string::npos);
+  EXPECT_NE(Ok({"show", "model/churn@2", "--json"})
+                .find("\"creator\":\"ci-bot\",\"on_behalf_of\":\"bob\""),
+            std::string::npos);
+  std::string run = Ok({"run", "start", "train"});
+  run.pop_back();
+  EXPECT_NE(Ok({"run", "show", run}).find("creator  ci-bot (on behalf of bob)\n"),
+            std::string::npos);
+  // The owner's own name is not repeated.
+  user_ = "ci-bot";
+  Ok({"alias", "rm", "model/churn", "production"});
+  EXPECT_NE(Ok({"alias", "log", "model/churn", "--json"})
+                .find("\"who\":\"ci-bot\",\"on_behalf_of\":null,\"at\""),
+            std::string::npos);
 }
 
 TEST_F(CliTest, InitIsIdempotentAndHelpWorks) {
