@@ -602,12 +602,14 @@ TEST_P(CliBothTest, TokensAreCreatedListedAndRevoked) {
   EXPECT_EQ(json.find(token.substr(7, 16)), std::string::npos);  // never the token
   EXPECT_EQ(Ok({"token", "revoke", "ci"}), "revoked token ci\n");
   // A token's owner is who its requests act as; a bad one is refused.
-  Ok({"token", "create", "--scope", "read", "--name", "dash-2026", "--owner", "dashboards"});
+  Ok({"token", "create", "--scope", "read", "--name", "dash-2026", "--owner",
+      "dashboards"});
   EXPECT_EQ(Ok({"token", "ls"}),
             "NAME       OWNER       SCOPE  CREATOR\n"
             "dash-2026  dashboards  read   tester\n");
-  ExpectBadCommands(
-      {{{"token", "create", "--scope", "read", "--owner", "two words"}, 2, "token owner"}});
+  ExpectBadCommands({{{"token", "create", "--scope", "read", "--owner", "two words"},
+                      2,
+                      "token owner"}});
   EXPECT_EQ(Ok({"token", "revoke", "dash-2026"}), "revoked token dash-2026\n");
   EXPECT_EQ(Ok({"token", "ls"}), "NAME  OWNER  SCOPE  CREATOR\n");
 }
@@ -1012,8 +1014,8 @@ TEST_F(CliTest, ServerNeedsTheRightToken) {
 
 TEST_F(CliTest, OverAServerWithTokensTheTokensOwnerActsOnBehalfOfStrataUser) {
   ServeStore();
-  const std::string ci =
-      Ok({"token", "create", "--scope", "write", "--name", "ci-2026", "--owner", "ci-bot"});
+  const std::string ci = Ok(
+      {"token", "create", "--scope", "write", "--name", "ci-2026", "--owner", "ci-bot"});
   token_ = ci.substr(0, ci.size() - 1);
   user_ = "bob";
   Ok({"put", "model/churn", "-", "--alias", "production", "-m", "first"}, "v1");
