@@ -664,6 +664,20 @@ TEST_F(ServerTest, WithTokensTheTokensOwnerActsAndTheClaimedNameIsKeptApart) {
             std::string::npos)
       << plain->body;
 
+  // Feature routes too: an ingest's dataset version.
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  auto ingested = c.Post("/v1/features/customer_stats/ingest?dataset=by-ci",
+                         {{"Authorization", bearer}, {"X-Strata-Creator", "mallory"}},
+                         "customer_id,event_timestamp,spend_7d,segment\n1," +
+                             std::to_string(now - 60) + ",1,gold\n",
+                         "text/csv");
+  ASSERT_TRUE(ingested);
+  ASSERT_EQ(ingested->status, 200) << ingested->body;
+  auto dataset = store_->artifacts().ResolveRecord(*ParseRef("dataset/by-ci"));
+  ASSERT_TRUE(dataset.ok()) << dataset.status();
+  EXPECT_EQ(dataset->creator(), "ci-bot");
+  EXPECT_EQ(dataset->on_behalf_of(), "mallory");
+
   // A token made over HTTP records the same; its owner is given or its name.
   auto created = c.Post("/v1/tokens?scope=read&name=dash&owner=dashboards",
                         {{"Authorization", bearer}, {"X-Strata-Creator", "mallory"}}, "",
