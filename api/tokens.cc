@@ -16,6 +16,7 @@
 #include "store/internal/records.h"
 #include "store/internal/rocks_status.h"
 #include "store/ref.h"
+#include "store/render.h"
 #include "store/status_macros.h"
 
 namespace strata::api {
@@ -61,12 +62,8 @@ absl::Status ValidateTokenOwner(absl::string_view owner) {
 void WriteTokenJson(JsonWriter& w, const TokenInfo& t) {
   w.BeginObject().Key("name").String(t.name).Key("owner").String(t.owner);
   w.Key("scope").String(ScopeName(t.scope)).Key("created_us").Int(t.created_us);
-  w.Key("creator").String(t.creator.who).Key("creator_on_behalf_of");
-  if (t.creator.on_behalf_of.empty()) {
-    w.Null();
-  } else {
-    w.String(t.creator.on_behalf_of);
-  }
+  w.Key("creator").String(t.creator.who);
+  WriteOnBehalfOf(w, t.creator.on_behalf_of, "creator_on_behalf_of");
   w.EndObject();
 }
 

@@ -260,12 +260,8 @@ std::string RetentionPoliciesJson(
     w.BeginObject().Key("target").String(target).Key("keep_last").Uint(p.keep_last());
     w.Key("keep_within_seconds").Int(p.keep_within_seconds());
     w.Key("log_keep_seconds").Int(p.log_keep_seconds());
-    w.Key("updated_by").String(p.updated_by()).Key("on_behalf_of");
-    if (p.on_behalf_of().empty()) {
-      w.Null();
-    } else {
-      w.String(p.on_behalf_of());
-    }
+    w.Key("updated_by").String(p.updated_by());
+    WriteOnBehalfOf(w, p.on_behalf_of());
     w.Key("updated").String(FormatTime(p.updated_us())).EndObject();
   }
   w.EndArray();

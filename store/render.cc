@@ -34,16 +34,6 @@ absl::string_view EdgeKindName(store::EdgeKind kind) {
   }
 }
 
-// "on_behalf_of": null when the record names no one (Actor).
-void WriteOnBehalfOf(JsonWriter& w, const std::string& on_behalf_of) {
-  w.Key("on_behalf_of");
-  if (on_behalf_of.empty()) {
-    w.Null();
-  } else {
-    w.String(on_behalf_of);
-  }
-}
-
 template <typename Map>
 void WriteStringMap(JsonWriter& w, const Map& map) {
   std::map<std::string, std::string> sorted(map.begin(), map.end());
@@ -151,6 +141,16 @@ std::string FormatBytes(uint64_t bytes) {
     ++u;
   }
   return absl::StrFormat("%.1f %s", v, units[u]);
+}
+
+void WriteOnBehalfOf(JsonWriter& w, const std::string& on_behalf_of,
+                     absl::string_view key) {
+  w.Key(key);
+  if (on_behalf_of.empty()) {
+    w.Null();
+  } else {
+    w.String(on_behalf_of);
+  }
 }
 
 std::string VersionRef(const store::Version& v) {

@@ -26,6 +26,10 @@ std::string FormatBytes(uint64_t bytes);
 // "KIND/NAME@N".
 std::string VersionRef(const store::Version& v);
 
+// "KEY": an Actor's on_behalf_of, or null for none.
+void WriteOnBehalfOf(JsonWriter& w, const std::string& on_behalf_of,
+                     absl::string_view key = "on_behalf_of");
+
 // {"ref","kind","name","version","content_id":"sha256:..","size","created",
 //  "creator","on_behalf_of":null|NAME,"message","metadata":{},"inputs":[],
 //  "run":null|"ID","aliases":[],
