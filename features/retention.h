@@ -13,7 +13,9 @@
 namespace strata::features {
 
 // gc::ApplyRetention, each feature view with a --log-keep policy trimmed with
-// FeatureStore::TrimLog (dry run: measured). Errors: as those two.
+// FeatureStore::TrimLog (dry run: measured), never so far that a kept saved training
+// set becomes unreproducible: only to the latest safe horizon, or not at all, the
+// sets that held it back named in gc::LogTrim::held_back_by. Errors: as those two.
 absl::StatusOr<gc::RetentionReport> ApplyRetentionWithLogs(Store& store,
                                                            FeatureStore& features,
                                                            bool dry_run,
