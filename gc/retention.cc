@@ -300,6 +300,16 @@ std::string RetentionReportJson(const RetentionReport& report) {
     w.Key("horizon").String(FormatTime(l.horizon_us));
     w.Key("rows_before").Uint(l.rows_before).Key("rows_dropped").Uint(l.rows_dropped);
     w.Key("bytes_before").Uint(l.bytes_before).Key("bytes_after").Uint(l.bytes_after);
+    w.Key("held_back_by").BeginArray();
+    for (const std::string& set : l.held_back_by) w.String(set);
+    w.EndArray().Key("trimmed_to");
+    if (l.held_back_by.empty()) {
+      w.String(FormatTime(l.horizon_us));
+    } else if (l.trimmed_to_us.has_value()) {
+      w.String(FormatTime(*l.trimmed_to_us));
+    } else {
+      w.Null();
+    }
     w.EndObject();
   }
   w.EndArray().EndObject();

@@ -117,7 +117,8 @@ std::string RetentionPoliciesJson(
 
 // {"dry_run","bytes_freed","deleted":[{"version","policy","size","created"}],
 //  "protected":[{..., "kept_by"}], "logs":[{"view","policy","horizon",
-//  "rows_before","rows_dropped","bytes_before","bytes_after"}]}
+//  "rows_before","rows_dropped","bytes_before","bytes_after","held_back_by":[...],
+//  "trimmed_to"}]} (trimmed_to: the horizon used, null when held back entirely)
 std::string RetentionReportJson(const RetentionReport& report);
 
 }  // namespace strata::gc

@@ -772,6 +772,54 @@ TEST_F(CliTest, ServeConnectionFlagsAreRangeChecked) {
   });
 }
 
+// A trim that would make a kept training set unreproducible is refused (409 over
+// HTTP) naming it; --dry-run names it; --force breaks it unless an alias protects
+// it, and reproduce then says which trim.
+TEST_P(CliBothTest, TrimKeepsSavedTrainingSetsReproducible) {
+  ApplyAndIngestFourRows();
+  const std::string spine = WriteFile("spine.csv",
+                                      "customer_id,event_timestamp\n"
+                                      "1,2024-01-03T00:00:00Z\n2,2024-01-04T00:00:00Z\n");
+  Ok({"historical", "--spine", spine, "--features", "customer_stats:spend_7d", "--save",
+      "dataset/train"});
+  const std::vector<std::string> trim = {"features", "trim", "customer_stats", "--before",
+                                         "2024-01-04T00:00:00Z"};
+  const auto with = [&](std::vector<std::string> flags) {
+    std::vector<std::string> args = trim;
+    args.insert(args.end(), flags.begin(), flags.end());
+    return args;
+  };
+  const std::string dry = Ok(with({"--dry-run"}));
+  EXPECT_NE(dry.find("\nwould make 1 kept training set unreproducible: dataset/train@1; "
+                     "the latest horizon that breaks none is 2024-01-03T00:00:00Z\n"),
+            std::string::npos)
+      << dry;
+  const std::string json = Ok(with({"--dry-run", "--json"}));
+  EXPECT_NE(json.find("\"breaks\":[{\"dataset\":\"dataset/train@1\",\"protected_by\":"
+                      "\"\"}],\"safe_horizon\":\"2024-01-03T00:00:00Z\"}"),
+            std::string::npos)
+      << json;
+  ExpectBadCommands({{trim, 1,
+                      "would make 1 kept training set unreproducible: dataset/train@1; "
+                      "the latest horizon that breaks none is 2024-01-03T00:00:00Z; "
+                      "--force trims anyway"}});
+  EXPECT_EQ(Ok({"reproduce", "dataset/train"}).rfind("identical: dataset/train", 0), 0u);
+
+  Ok({"alias", "set", "dataset/train", "production", "1"});
+  ExpectBadCommands({{with({"--force"}), 1,
+                      "dataset/train@1 (kept by dataset/train@1 (production)); the latest "
+                      "horizon that breaks none is 2024-01-03T00:00:00Z; --force does "
+                      "not override an alias: remove it first"}});
+  Ok({"alias", "rm", "dataset/train", "production"});
+  const std::string forced = Ok(with({"--force"}));
+  EXPECT_NE(forced.find("\nmade 1 kept training set unreproducible: dataset/train@1"),
+            std::string::npos)
+      << forced;
+  ExpectBadCommands({{{"reproduce", "dataset/train"}, 1,
+                      "cannot reproduce dataset/train@1: feature view customer_stats's "
+                      "offline log was trimmed to 2024-01-04T00:00:00Z on "}});
+}
+
 TEST_F(CliTest, FeaturesTrimAndFsckChecksTheOnlineTable) {
   ApplyAndIngestFourRows();
   const std::string spine = WriteFile("spine.csv",

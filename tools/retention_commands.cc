@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "features/definitions.h"
 #include "features/online_check.h"
 #include "gc/fsck.h"
@@ -282,10 +283,22 @@ absl::Status RunRetentionApply(const Context& ctx, const RetentionApplyArgs& a) 
                     "): ", e.kept_by, "\n");
   }
   for (const gc::LogTrim& t : r.logs) {
+    // Held back: kept training sets need rows the policy's horizon would drop.
+    const std::string held =
+        t.held_back_by.empty()
+            ? ""
+            : absl::StrCat("; held back from ", FormatTime(t.horizon_us),
+                           " by kept training sets: ", absl::StrJoin(t.held_back_by, ", "));
+    if (!t.held_back_by.empty() && !t.trimmed_to_us.has_value()) {
+      absl::StrAppend(&out, a.dry_run ? "would keep " : "kept ", "the log of featureview/",
+                      t.view, " whole (policy of ", t.policy, held, ")\n");
+      continue;
+    }
     absl::StrAppend(&out, a.dry_run ? "would drop " : "dropped ", t.rows_dropped, " of ",
                     t.rows_before, " log rows of featureview/", t.view, " before ",
-                    FormatTime(t.horizon_us), " (log ", FormatBytes(t.bytes_before),
-                    " -> ", FormatBytes(t.bytes_after), "; policy of ", t.policy, ")\n");
+                    FormatTime(t.trimmed_to_us.value_or(t.horizon_us)), " (log ",
+                    FormatBytes(t.bytes_before), " -> ", FormatBytes(t.bytes_after),
+                    "; policy of ", t.policy, held, ")\n");
   }
   absl::StrAppend(&out, del, r.deleted.size(), " version",
                   r.deleted.size() == 1 ? "" : "s", " (", r.protected_.size(),
