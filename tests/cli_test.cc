@@ -820,6 +820,31 @@ TEST_P(CliBothTest, TrimKeepsSavedTrainingSetsReproducible) {
                       "offline log was trimmed to 2024-01-04T00:00:00Z on "}});
 }
 
+// Retention's log policy trims only as far as the kept training sets allow and says
+// which held it back.
+TEST_P(CliBothTest, RetentionTrimsLogsOnlyAsFarAsKeptTrainingSetsAllow) {
+  ApplyAndIngestFourRows();
+  Ok({"historical", "--spine",
+      WriteFile("spine.csv", "customer_id,event_timestamp\n1,2024-01-03T00:00:00Z\n"),
+      "--features", "customer_stats:spend_7d", "--save", "dataset/train"});
+  Ok({"retention", "set", "featureview", "--log-keep", "365d"});
+  const std::string dry = Ok({"retention", "apply", "--dry-run"});
+  EXPECT_NE(dry.find("would drop 1 of 4 log rows of featureview/customer_stats before "
+                     "2024-01-03T00:00:00.000000Z (log "),
+            std::string::npos)
+      << dry;
+  EXPECT_NE(dry.find("; policy of featureview; held back from "), std::string::npos) << dry;
+  EXPECT_NE(dry.find(" by kept training sets: dataset/train@1)\n"), std::string::npos)
+      << dry;
+  const std::string applied = Ok({"retention", "apply", "--json"});
+  EXPECT_NE(applied.find("\"rows_dropped\":1,"), std::string::npos) << applied;
+  EXPECT_NE(applied.find("\"held_back_by\":[\"dataset/train@1\"],\"trimmed_to\":"
+                         "\"2024-01-03T00:00:00.000000Z\"}"),
+            std::string::npos)
+      << applied;
+  EXPECT_EQ(Ok({"reproduce", "dataset/train"}).rfind("identical: dataset/train", 0), 0u);
+}
+
 TEST_F(CliTest, FeaturesTrimAndFsckChecksTheOnlineTable) {
   ApplyAndIngestFourRows();
   const std::string spine = WriteFile("spine.csv",
