@@ -872,8 +872,8 @@ TEST_F(CliTest, FeaturesTrimAndFsckChecksTheOnlineTable) {
 TEST_F(CliTest, CommandsForALocalStoreRefuseAServer) {
   ServeStore();
   ExpectBadCommands({
-      {{"init"}, 1, "works on a local store"},
-      {{"serve"}, 1, "works on a local store"},
+      {{"init"}, 2, "works on the local store (--store) and takes no --server"},
+      {{"serve"}, 2, "works on the local store (--store) and takes no --server"},
       {{"restore", "backup"}, 1, "works on a local store"},
   });
   // A server that is not there, and a malformed URL.
@@ -989,6 +989,40 @@ TEST_F(CliTest, ServerNeedsTheRightToken) {
   EXPECT_NE(Ok({"ls"}).find("model/m"), std::string::npos);
   ExpectBadCommands({{{"put", "model/m", WriteFile("w", "x")}, 1, "needs write"},
                      {{"token", "ls"}, 1, "needs admin"}});
+}
+
+// $STRATA_SERVER is for the commands that can talk to a server: `serve` and `init`
+// work on the local store whatever it says. A command that finds the store held by a
+// running server names the server to use instead.
+TEST_F(CliTest, ServeIgnoresStrataServerAndABusyStoreNamesItsServer) {
+  const std::string url = testing::StartServer(
+      "env STRATA_SERVER=http://127.0.0.1:1 " + std::string(STRATA_BINARY) + " --store " +
+          store_dir_ + " serve --listen 127.0.0.1:0 -q 2>&1",
+      &server_);
+  ASSERT_FALSE(url.empty());
+  ProcessResult busy = Strata({"ls"});
+  EXPECT_EQ(busy.exit_code, 1);
+  EXPECT_NE(busy.err.find("is in use by another process: strata serve (pid "),
+            std::string::npos)
+      << busy.err;
+  EXPECT_NE(busy.err.find("--server " + url), std::string::npos) << busy.err;
+  server_url_ = url;
+  token_ = "";
+  EXPECT_EQ(Ok({"put", "dataset/raw", "-"}, "rows"),
+            "dataset/raw@1 sha256:" + Sha256::Of("rows").Hex() + "\n");
+  std::vector<std::string> lines;
+  server_->Kill(&lines);
+  server_.reset();
+  // A server gone without cleaning up (SIGKILL) leaves no false hint behind.
+  server_url_.clear();
+  EXPECT_NE(Ok({"ls"}).find("dataset/raw"), std::string::npos);
+}
+
+TEST_F(CliTest, VersionNamesTheReleaseAndTheStoreFormat) {
+  ProcessResult r = Strata({"--version"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::regex_match(r.out, std::regex(R"(strata \d+\.\d+\.\d+ \(store format \d+\)\n)")))
+      << r.out;
 }
 
 TEST_F(CliTest, InitIsIdempotentAndHelpWorks) {
