@@ -553,7 +553,7 @@ TEST_P(CliBothTest, GcFreesTheContentOfDeletedVersions) {
   EXPECT_EQ(Ok({"gc", "--dry-run"}),
             "read 2 versions (1 deleted), 2 manifests, 2 chunks\n"
             "found 0 garbage chunks (0 B) and 0 manifests; within the 1h grace period: 1 "
-            "unnamed manifests (their chunks stay) and 0 unnamed chunks\n"
+            "unnamed manifest (their chunks stay) and 0 unnamed chunks\n"
             "dry run: nothing deleted\n");
   const std::string dry = Ok({"gc", "--dry-run", "--grace", "0", "--json"});
   EXPECT_NE(dry.find("\"dry_run\":true,\"grace_seconds\":0,\"versions\":2,"
@@ -569,7 +569,7 @@ TEST_P(CliBothTest, GcFreesTheContentOfDeletedVersions) {
   EXPECT_NE(
       freed.find(GetParam() ? "freed 0 chunks (0 B) and 0 manifests; kept 1 that "
                               "writers named or put in the last minute\n"
-                            : "freed 1 chunks (6 B) and 1 manifests\nstore files: "),
+                            : "freed 1 chunk (6 B) and 1 manifest\nstore files: "),
       std::string::npos)
       << freed;
   EXPECT_EQ(Ok({"get", "dataset/raw@2"}), "rows 2");
