@@ -553,7 +553,7 @@ TEST_P(CliBothTest, GcFreesTheContentOfDeletedVersions) {
   EXPECT_EQ(Ok({"gc", "--dry-run"}),
             "read 2 versions (1 deleted), 2 manifests, 2 chunks\n"
             "found 0 garbage chunks (0 B) and 0 manifests; within the 1h grace period: 1 "
-            "unnamed manifests (their chunks stay) and 0 unnamed chunks\n"
+            "unnamed manifest (their chunks stay) and 0 unnamed chunks\n"
             "dry run: nothing deleted\n");
   const std::string dry = Ok({"gc", "--dry-run", "--grace", "0", "--json"});
   EXPECT_NE(dry.find("\"dry_run\":true,\"grace_seconds\":0,\"versions\":2,"
@@ -569,7 +569,7 @@ TEST_P(CliBothTest, GcFreesTheContentOfDeletedVersions) {
   EXPECT_NE(
       freed.find(GetParam() ? "freed 0 chunks (0 B) and 0 manifests; kept 1 that "
                               "writers named or put in the last minute\n"
-                            : "freed 1 chunks (6 B) and 1 manifests\nstore files: "),
+                            : "freed 1 chunk (6 B) and 1 manifest\nstore files: "),
       std::string::npos)
       << freed;
   EXPECT_EQ(Ok({"get", "dataset/raw@2"}), "rows 2");
@@ -945,8 +945,8 @@ TEST_F(CliTest, FeaturesTrimAndFsckChecksTheOnlineTable) {
 TEST_F(CliTest, CommandsForALocalStoreRefuseAServer) {
   ServeStore();
   ExpectBadCommands({
-      {{"init"}, 1, "works on a local store"},
-      {{"serve"}, 1, "works on a local store"},
+      {{"init"}, 2, "works on the local store (--store) and takes no --server"},
+      {{"serve"}, 2, "works on the local store (--store) and takes no --server"},
       {{"restore", "backup"}, 1, "works on a local store"},
   });
   // A server that is not there, and a malformed URL.
@@ -1062,6 +1062,40 @@ TEST_F(CliTest, ServerNeedsTheRightToken) {
   EXPECT_NE(Ok({"ls"}).find("model/m"), std::string::npos);
   ExpectBadCommands({{{"put", "model/m", WriteFile("w", "x")}, 1, "needs write"},
                      {{"token", "ls"}, 1, "needs admin"}});
+}
+
+// $STRATA_SERVER is for the commands that can talk to a server: `serve` and `init`
+// work on the local store whatever it says. A command that finds the store held by a
+// running server names the server to use instead.
+TEST_F(CliTest, ServeIgnoresStrataServerAndABusyStoreNamesItsServer) {
+  const std::string url = testing::StartServer(
+      "env STRATA_SERVER=http://127.0.0.1:1 " + std::string(STRATA_BINARY) + " --store " +
+          store_dir_ + " serve --listen 127.0.0.1:0 -q 2>&1",
+      &server_);
+  ASSERT_FALSE(url.empty());
+  ProcessResult busy = Strata({"ls"});
+  EXPECT_EQ(busy.exit_code, 1);
+  EXPECT_NE(busy.err.find("is in use by another process: strata serve (pid "),
+            std::string::npos)
+      << busy.err;
+  EXPECT_NE(busy.err.find("--server " + url), std::string::npos) << busy.err;
+  server_url_ = url;
+  token_ = "";
+  EXPECT_EQ(Ok({"put", "dataset/raw", "-"}, "rows"),
+            "dataset/raw@1 sha256:" + Sha256::Of("rows").Hex() + "\n");
+  std::vector<std::string> lines;
+  server_->Kill(&lines);
+  server_.reset();
+  // A server gone without cleaning up (SIGKILL) leaves no false hint behind.
+  server_url_.clear();
+  EXPECT_NE(Ok({"ls"}).find("dataset/raw"), std::string::npos);
+}
+
+TEST_F(CliTest, VersionNamesTheReleaseAndTheStoreFormat) {
+  ProcessResult r = Strata({"--version"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::regex_match(r.out, std::regex(R"(strata \d+\.\d+\.\d+ \(store format \d+\)\n)")))
+      << r.out;
 }
 
 TEST_F(CliTest, InitIsIdempotentAndHelpWorks) {

@@ -187,17 +187,18 @@ absl::Status RunGc(const Context& ctx, const GcArgs& a) {
   if (bar.has_value()) bar->Finish();
   if (a.json) return Print(gc::GcReportJson(r) + "\n");
   std::string out = absl::StrCat(
-      "read ", r.versions, " versions (", r.deleted_versions, " deleted), ", r.manifests,
-      " manifests, ", r.chunks, " chunks\n", "found ", r.chunks_found,
-      " garbage chunks (", FormatBytes(r.bytes_found), ") and ", r.manifests_found,
-      " manifests; within the ", a.grace, " grace period: ", r.manifests_young,
-      " unnamed manifests (their chunks stay) and ", r.chunks_young, " unnamed chunks\n");
+      "read ", Count(r.versions, "version"), " (", r.deleted_versions, " deleted), ",
+      Count(r.manifests, "manifest"), ", ", Count(r.chunks, "chunk"), "\n", "found ",
+      Count(r.chunks_found, "garbage chunk"), " (", FormatBytes(r.bytes_found), ") and ",
+      Count(r.manifests_found, "manifest"), "; within the ", a.grace, " grace period: ",
+      Count(r.manifests_young, "unnamed manifest"), " (their chunks stay) and ",
+      Count(r.chunks_young, "unnamed chunk"), "\n");
   if (r.dry_run) {
     absl::StrAppend(&out, "dry run: nothing deleted\n");
   } else {
-    absl::StrAppend(&out, "freed ", r.chunks_freed, " chunks (",
-                    FormatBytes(r.bytes_freed), ") and ", r.manifests_freed,
-                    " manifests");
+    absl::StrAppend(&out, "freed ", Count(r.chunks_freed, "chunk"), " (",
+                    FormatBytes(r.bytes_freed), ") and ",
+                    Count(r.manifests_freed, "manifest"));
     if (r.chunks_kept > 0) {
       absl::StrAppend(&out, "; kept ", r.chunks_kept,
                       " that writers named or put in the last minute");
