@@ -359,7 +359,7 @@ TEST_P(ClientTest, FeaturesGiveTheLocalStoresAnswers) {
   std::string saved_rows;
   auto saved_sink = StringSink(&saved_rows);
   auto saved =
-      client().SaveHistorical(request, spine, "train", "tester", "m", saved_sink.get());
+      client().SaveHistorical(request, spine, "train", "tester", "m", saved_sink.get(), {});
   ASSERT_TRUE(saved.ok()) << saved.status();
   EXPECT_EQ(saved->dataset, "dataset/train@1");
   EXPECT_EQ(saved->spine, "dataset/train-spine@1");
