@@ -81,12 +81,16 @@ class RemoteClient : public StoreClient {
   absl::StatusOr<features::SavedResult> SaveHistorical(
       const features::HistoricalRequest& request, const std::string& spine,
       const std::string& dataset_name, const std::string& creator,
-      const std::string& message, ByteSink* out) override;
+      const std::string& message, ByteSink* out,
+      const features::SaveLineage& lineage) override;
   absl::StatusOr<features::ReproduceResult> Reproduce(const std::string& dataset_ref,
                                                       ByteSink* out) override;
   absl::StatusOr<features::OnlineResult> Online(
       const std::vector<std::string>& features,
       const features::EntityColumns& entities) override;
+  absl::StatusOr<features::LogTrimReport> TrimLog(
+      const std::string& view, const TrimHorizon& horizon,
+      const features::LogTrimOptions& options) override;
 
   absl::StatusOr<api::CreatedToken> CreateToken(const api::NewToken& request) override;
   absl::StatusOr<std::vector<api::TokenInfo>> ListTokens() override;

@@ -143,6 +143,11 @@ std::string FormatBytes(uint64_t bytes) {
   return absl::StrFormat("%.1f %s", v, units[u]);
 }
 
+std::string Count(uint64_t n, absl::string_view one, absl::string_view many) {
+  if (n == 1) return absl::StrCat(n, " ", one);
+  return many.empty() ? absl::StrCat(n, " ", one, "s") : absl::StrCat(n, " ", many);
+}
+
 void WriteOnBehalfOf(JsonWriter& w, const std::string& on_behalf_of,
                      absl::string_view key) {
   w.Key(key);
