@@ -16,6 +16,7 @@
 #include "gc/retention.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "store/internal/db.h"
 #include "tests/testing.h"
 
 namespace strata::api {
@@ -677,6 +678,14 @@ TEST_F(ServerTest, WithTokensTheTokensOwnerActsAndTheClaimedNameIsKeptApart) {
   ASSERT_TRUE(dataset.ok()) << dataset.status();
   EXPECT_EQ(dataset->creator(), "ci-bot");
   EXPECT_EQ(dataset->on_behalf_of(), "mallory");
+  features::IngestRecord last;  // and the ingest's own record, the newest "i/" key
+  for (auto i = store_->internal_db().Scan(internal::Cf::kFeatureMeta, "i/"); i->Valid();
+       i->Next()) {
+    ASSERT_TRUE(last.ParseFromString(std::string(i->value())));
+  }
+  EXPECT_EQ(last.dataset(), "dataset/by-ci@1");
+  EXPECT_EQ(last.creator(), "ci-bot");
+  EXPECT_EQ(last.on_behalf_of(), "mallory");
 
   // A token made over HTTP records the same; its owner is given or its name.
   auto created = c.Post("/v1/tokens?scope=read&name=dash&owner=dashboards",

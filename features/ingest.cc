@@ -1291,6 +1291,7 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   record.set_rows(result.written);
   record.set_received_us(internal::NowMicros());
   record.set_creator(options.creator.who);
+  record.set_on_behalf_of(options.creator.on_behalf_of);
   record.set_min_event_us(min_event);
   record.set_max_event_us(max_event);
   record.set_bulk(result.bulk);
