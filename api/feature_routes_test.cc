@@ -399,6 +399,57 @@ TEST_F(FeatureRoutesTest, SavedTrainingSetsReproduceThroughTheRoute) {
       << lineage->body;
 }
 
+// POST /v1/features/VIEW/trim: 409 naming the kept training set a trim would break;
+// dry_run lists it; force breaks it, and reproducing it is then 409 too.
+TEST_F(FeatureRoutesTest, TrimRefusesToBreakAKeptTrainingSet) {
+  auto r = Post("/v1/features/historical?features=customer_stats:spend_7d"
+                "&save=dataset/train",
+                absl::StrCat("customer_id,event_timestamp\n1,", Time(now_ - 1800), "\n"));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const std::string state = StoreState();
+  const std::string trim = absl::StrCat("/v1/features/customer_stats/trim?before=", now_);
+  r = Post(trim, "");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 409) << r->body;
+  EXPECT_NE(r->body.find("would make 1 kept training set unreproducible: "
+                         "dataset/train@1; the latest horizon that breaks none is " +
+                         Time(now_ - 1800)),
+            std::string::npos)
+      << r->body;
+  r = Post(trim + "&forse=true", "");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400) << r->body;
+  EXPECT_NE(r->body.find("forse"), std::string::npos) << r->body;
+  r = Post(trim + "&dry_run=true", "");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_NE(r->body.find("\"breaks\":[{\"dataset\":\"dataset/train@1\",\"protected_by\""
+                         ":\"\"}],\"safe_horizon\":\"" + Time(now_ - 1800) + "\"}"),
+            std::string::npos)
+      << r->body;
+  EXPECT_EQ(StoreState(), state);
+  r = Post("/v1/features/reproduce/dataset/train@1", "");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+
+  r = Post(trim + "&force=true", "", "text/plain", {{"Accept", "application/x-protobuf"}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  TrimResponse proto;
+  ASSERT_TRUE(proto.ParseFromString(r->body));
+  ASSERT_EQ(proto.breaks_size(), 1);
+  EXPECT_EQ(proto.breaks(0).dataset(), "dataset/train@1");
+  EXPECT_EQ(proto.rows_dropped(), 0u);  // each customer's one row is in force
+  r = Post("/v1/features/reproduce/dataset/train@1", "");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 409) << r->body;
+  EXPECT_NE(r->body.find("cannot reproduce dataset/train@1: feature view customer_stats's "
+                         "offline log was trimmed to " + Time(now_)),
+            std::string::npos)
+      << r->body;
+}
+
 // from= ingests a stored version where it is; inputs= and spine_inputs= add lineage;
 // a walk from the raw data reaches the training set.
 TEST_F(FeatureRoutesTest, IngestAndHistoricalRecordLineage) {

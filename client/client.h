@@ -40,6 +40,13 @@ struct PutResult {
   uint64_t new_chunks = 0;  // chunks the store did not have (and, remotely, were sent)
 };
 
+// Where a trim cuts a view's log: at `before`, or, when unset, `keep_seconds` (> 0)
+// before now by the clock where the store is (the server's, remotely).
+struct TrimHorizon {
+  std::optional<features::Micros> before;
+  int64_t keep_seconds = 0;
+};
+
 // Not thread-safe: one client per thread (a remote client holds one keep-alive
 // connection).
 class StoreClient {
@@ -141,6 +148,12 @@ class StoreClient {
   virtual absl::StatusOr<features::OnlineResult> Online(
       const std::vector<std::string>& features,
       const features::EntityColumns& entities) = 0;
+  // Offline log retention of one view (FeatureStore::TrimLog) to `horizon`
+  // (remotely POST /v1/features/VIEW/trim, scope admin; options.progress is not
+  // called, options.expiring is the server's own).
+  virtual absl::StatusOr<features::LogTrimReport> TrimLog(
+      const std::string& view, const TrimHorizon& horizon,
+      const features::LogTrimOptions& options) = 0;
 
   // API tokens (scope admin when remote). CreateToken returns the token, shown once.
   virtual absl::StatusOr<std::string> CreateToken(api::Scope scope,

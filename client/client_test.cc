@@ -385,6 +385,49 @@ TEST_P(ClientTest, FeaturesGiveTheLocalStoresAnswers) {
       absl::StatusCode::kNotFound);
 }
 
+// A trim's report and refusal are the same locally and remotely.
+TEST_P(ClientTest, TrimsGiveTheLocalStoresAnswers) {
+  ASSERT_TRUE(
+      client().Apply(std::string(testing::kExampleDefinitions), "defs.yaml", "t", "").ok());
+  const std::string csv = dir_.Sub("events.csv");
+  std::ofstream(csv) << "customer_id,event_timestamp,spend_7d,segment\n"
+                     << "1,2024-01-01T00:00:00Z,10.5,gold\n"
+                     << "1,2024-01-02T00:00:00Z,11,gold\n";
+  ASSERT_TRUE(client().Ingest("customer_stats", csv, {}).ok());
+  const std::string spine = dir_.Sub("spine.csv");
+  std::ofstream(spine) << "customer_id,event_timestamp\n1,2024-01-01T12:00:00Z\n";
+  features::HistoricalRequest request;
+  request.features = {"customer_stats:spend_7d"};
+  ASSERT_TRUE(client().SaveHistorical(request, spine, "train", "t", "", nullptr).ok());
+
+  TrimHorizon horizon;
+  horizon.before = *features::ParseTimestamp("2024-01-03T00:00:00Z",
+                                             features::TimeUnit::kSeconds);
+  features::LogTrimOptions dry;
+  dry.dry_run = true;
+  auto report = client().TrimLog("customer_stats", horizon, dry);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->rows_dropped, 1u);
+  ASSERT_EQ(report->breaks.size(), 1u);
+  EXPECT_EQ(report->breaks[0].dataset, "dataset/train@1");
+  EXPECT_EQ(report->safe_horizon, *features::ParseTimestamp("2024-01-01T12:00:00Z",
+                                                            features::TimeUnit::kSeconds));
+  ExpectSameError(
+      [&](StoreClient& c) { return c.TrimLog("customer_stats", horizon, {}); },
+      absl::StatusCode::kFailedPrecondition);
+  ExpectSameError([&](StoreClient& c) { return c.TrimLog("nope", horizon, {}); },
+                  absl::StatusCode::kNotFound);
+  TrimHorizon keep;
+  keep.keep_seconds = 86400;
+  features::LogTrimOptions force;
+  force.force = true;
+  report = client().TrimLog("customer_stats", keep, force);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->rows_dropped, 1u);
+  EXPECT_FALSE(report->dry_run);
+  ASSERT_EQ(report->breaks.size(), 1u);
+}
+
 // Ingest from a stored version, a file with stored content, inputs and a saved
 // training set's lineage: the same answers and errors both ways.
 TEST_P(ClientTest, IngestAndHistoricalLineageGiveTheLocalStoresAnswers) {

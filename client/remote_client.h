@@ -88,6 +88,9 @@ class RemoteClient : public StoreClient {
   absl::StatusOr<features::OnlineResult> Online(
       const std::vector<std::string>& features,
       const features::EntityColumns& entities) override;
+  absl::StatusOr<features::LogTrimReport> TrimLog(
+      const std::string& view, const TrimHorizon& horizon,
+      const features::LogTrimOptions& options) override;
 
   absl::StatusOr<std::string> CreateToken(api::Scope scope, const std::string& name,
                                           const std::string& creator) override;

@@ -377,6 +377,39 @@ absl::StatusOr<features::ReproduceResult> RemoteClient::Reproduce(
   return r;
 }
 
+absl::StatusOr<features::LogTrimReport> RemoteClient::TrimLog(
+    const std::string& view, const TrimHorizon& horizon,
+    const features::LogTrimOptions& options) {
+  std::string path = absl::StrCat("/v1/features/", UrlEncode(view), "/trim?");
+  if (horizon.before.has_value()) {
+    absl::StrAppend(&path, "before=", UrlEncode(features::FormatTimestamp(*horizon.before)));
+  } else {
+    absl::StrAppend(&path, "keep_seconds=", horizon.keep_seconds);
+  }
+  if (options.dry_run) path += "&dry_run=true";
+  if (options.force) path += "&force=true";
+  ASSIGN_OR_RETURN(auto p, Fetch<api::TrimResponse>("POST", path));
+  features::LogTrimReport r;
+  r.view = p.featureview();
+  ASSIGN_OR_RETURN(r.horizon, features::ParseTimestamp(p.horizon(), features::TimeUnit::kMicros));
+  r.dry_run = p.dry_run();
+  r.at.position = p.ingest_position();
+  r.entities = p.entities();
+  r.rows_before = p.rows_before();
+  r.rows_dropped = p.rows_dropped();
+  r.rows_kept_at_horizon = p.rows_kept_at_horizon();
+  r.chunks_dropped = p.chunks_dropped();
+  r.chunks_rewritten = p.chunks_rewritten();
+  r.bytes_before = p.bytes_before();
+  r.bytes_after = p.bytes_after();
+  for (const auto& b : p.breaks()) r.breaks.push_back({b.dataset(), b.protected_by()});
+  if (!p.safe_horizon().empty()) {
+    ASSIGN_OR_RETURN(r.safe_horizon, features::ParseTimestamp(p.safe_horizon(),
+                                                              features::TimeUnit::kMicros));
+  }
+  return r;
+}
+
 absl::StatusOr<features::OnlineResult> RemoteClient::Online(
     const std::vector<std::string>& features, const features::EntityColumns& entities) {
   api::GetOnlineFeaturesRequest request;

@@ -154,6 +154,13 @@ struct HistoricalResult {
   uint64_t matched = 0;                           // (row, view) pairs that found a row
   std::map<std::string, uint64_t> view_versions;  // the versions used
   IngestPosition at;                              // what was visible
+  // Per view, the earliest event time of the log the answers depend on: the oldest
+  // row found or, for a spine row that found none, the start of its TTL window
+  // (INT64_MIN with TTL 0: every older row could have been its answer); INT64_MAX
+  // for an empty spine. A trim must leave the rows from here on for the result to
+  // reproduce (docs/features.md, "Log retention and training sets").
+  std::map<std::string, Micros> reads_from;
+  std::optional<Micros> earliest_spine;  // the earliest spine event_timestamp
 };
 
 // Lineage a saved training set records besides its spine and view versions.
@@ -189,6 +196,25 @@ struct LogTrimOptions {
   // Called after each entity with the log bytes read so far and an estimate of the
   // view's log bytes (RocksDB's approximate size; never below the bytes read).
   std::function<void(uint64_t done, uint64_t total)> progress;
+  // Trims even when that makes kept saved training sets unreproducible (they are
+  // listed in LogTrimReport::breaks), except those an alias protects. Default false:
+  // such a trim is refused.
+  bool force = false;
+  // Instead of refusing a trim that would break kept training sets, trims only to
+  // the latest horizon that breaks none, or not at all when there is none
+  // (retention's log policies). Default false.
+  bool stop_at_safe_horizon = false;
+  // The versions about to be deleted ("dataset/NAME@N"), which need nothing kept.
+  // Default (nullopt): those gc::PlanRetention would delete now.
+  std::optional<std::vector<std::string>> expiring;
+};
+
+// A kept saved training set that a trim makes unreproducible.
+struct BrokenTrainingSet {
+  std::string dataset;  // "dataset/NAME@N"
+  // What makes it untouchable even with LogTrimOptions::force: an aliased version
+  // among it and what was made from it (DescribeKeptBy); empty for none.
+  std::string protected_by;
 };
 
 // What FeatureStore::TrimLog read and dropped (or, dry run, would drop).
@@ -205,6 +231,17 @@ struct LogTrimReport {
   uint64_t chunks_rewritten = 0;      // log chunks rewritten with fewer rows
   // Keys and values of the view's log, before and after (dry run: as it would be).
   uint64_t bytes_before = 0, bytes_after = 0;
+  // The kept saved training sets the trim to `horizon` makes unreproducible (dry
+  // run: would; force: did), by name; with stop_at_safe_horizon, those that held it
+  // back.
+  std::vector<BrokenTrainingSet> breaks;
+  // When `breaks` is not empty: the latest horizon that breaks none of the kept
+  // training sets; nullopt when none does (a trim that drops rows breaks some).
+  std::optional<Micros> safe_horizon;
+  // With stop_at_safe_horizon, when held back: the horizon asked for (`horizon` is
+  // then the safe one used), and whether nothing was trimmed for lack of one.
+  std::optional<Micros> requested_horizon;
+  bool skipped = false;
 };
 
 enum class FeatureStatus : uint8_t { kPresent, kNotFound, kNullValue, kOutsideMaxAge };
@@ -429,8 +466,15 @@ class FeatureStore {
   // atomic step (one ingested SST file), and trimming again with the same horizon
   // removes nothing more. The online table is untouched. Thread-safe; trims of one
   // process run one at a time.
+  // A trim never silently breaks a kept saved training set (a live version that
+  // retention would not delete now, reading the view) that reproduces now: those
+  // it would make unreproducible are listed in the report (dry run) and refused
+  // unless options.force; an alias on the set or on a version made from it protects
+  // it even then. With options.stop_at_safe_horizon it trims less far instead.
   // Errors: NotFound for an unknown view; InvalidArgument for a horizon in the
-  // future; DataLoss for a malformed log chunk; Unavailable when RocksDB fails.
+  // future; FailedPrecondition naming the training sets the trim would break (a few,
+  // then "and K more") and the latest safe horizon; DataLoss for a malformed log
+  // chunk or record; Unavailable when RocksDB fails.
   absl::StatusOr<LogTrimReport> TrimLog(const std::string& view, Micros horizon,
                                         const LogTrimOptions& options);
 

@@ -12,6 +12,7 @@
 #include "features/definitions.h"
 #include "features/feature_store.h"
 #include "features/registry.h"
+#include "features/retention.h"
 #include "store/render.h"
 #include "store/status_macros.h"
 #include "tools/commands.h"
@@ -281,77 +282,66 @@ absl::Status RunOnline(const Context& ctx, const OnlineArgs& a) {
 
 struct TrimArgs {
   std::string view, before, keep;
-  bool dry_run = false, json = false;
+  bool dry_run = false, json = false, force = false;
 };
 
+// The kept training sets a trim breaks (or would), with what protects each.
+std::string BrokenSetsText(const features::LogTrimReport& r) {
+  std::vector<std::string> sets;
+  for (const features::BrokenTrainingSet& b : r.breaks) {
+    sets.push_back(b.protected_by.empty()
+                       ? b.dataset
+                       : absl::StrCat(b.dataset, " (kept by ", b.protected_by, ")"));
+  }
+  return absl::StrCat(
+      r.dry_run ? "would make " : "made ", r.breaks.size(), " kept training set",
+      r.breaks.size() == 1 ? "" : "s", " unreproducible: ", absl::StrJoin(sets, ", "),
+      "; ",
+      r.safe_horizon.has_value()
+          ? absl::StrCat("the latest horizon that breaks none is ",
+                         features::FormatTimestamp(*r.safe_horizon))
+          : "no horizon that drops rows breaks none",
+      "\n");
+}
+
 // strata features trim: offline log retention of one view (FeatureStore::TrimLog).
-// Local only: it rewrites the log through RocksDB's file ingestion.
 absl::Status RunTrim(const Context& ctx, const TrimArgs& a) {
   if (a.before.empty() == a.keep.empty()) {
     return absl::InvalidArgumentError("give one of --before TIME and --keep DURATION");
   }
-  features::Micros horizon;
+  TrimHorizon horizon;
   if (!a.before.empty()) {
     auto t = features::ParseTimestamp(a.before, features::TimeUnit::kSeconds);
     if (!t.ok())
       return absl::InvalidArgumentError(absl::StrCat("--before: ", t.status().message()));
-    horizon = *t;
+    horizon.before = *t;
   } else {
     auto keep = features::ParseDuration(a.keep);
     if (!keep.ok() || *keep <= 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("--keep ", a.keep, ": expected a positive duration such as 90d"));
     }
-    horizon = absl::ToUnixMicros(absl::Now()) - *keep * 1000000;
+    horizon.keep_seconds = *keep;
   }
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  features::FeatureStore fs(store.get());
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
   features::LogTrimOptions options;
   options.dry_run = a.dry_run;
+  options.force = a.force;
   std::optional<ProgressBar> bar;
   options.progress = [&](uint64_t done, uint64_t total) {
     if (!bar.has_value()) bar.emplace(a.dry_run ? "trim --dry-run" : "trim", total);
     bar->Update(done);
   };
-  auto r = fs.TrimLog(a.view, horizon, options);
+  auto r = client->TrimLog(a.view, horizon, options);
   if (bar.has_value()) bar->Finish();
   if (!r.ok()) return r.status();
-  if (a.json) {
-    JsonWriter w;
-    w.BeginObject()
-        .Key("featureview")
-        .String(r->view)
-        .Key("horizon")
-        .String(features::FormatTimestamp(r->horizon))
-        .Key("dry_run")
-        .Bool(r->dry_run)
-        .Key("ingest_position")
-        .Uint(r->at.position)
-        .Key("entities")
-        .Uint(r->entities)
-        .Key("rows_before")
-        .Uint(r->rows_before)
-        .Key("rows_dropped")
-        .Uint(r->rows_dropped)
-        .Key("rows_kept_at_horizon")
-        .Uint(r->rows_kept_at_horizon)
-        .Key("chunks_dropped")
-        .Uint(r->chunks_dropped)
-        .Key("chunks_rewritten")
-        .Uint(r->chunks_rewritten)
-        .Key("bytes_before")
-        .Uint(r->bytes_before)
-        .Key("bytes_after")
-        .Uint(r->bytes_after)
-        .EndObject();
-    return Print(w.Take() + "\n");
-  }
+  if (a.json) return Print(features::LogTrimReportJson(*r) + "\n");
   return Print(absl::StrCat(
       r->dry_run ? "would drop " : "dropped ", r->rows_dropped, " of ", r->rows_before,
       " rows of featureview/", r->view, " before ", features::FormatTimestamp(r->horizon),
       " (", r->entities, " entities, ", r->rows_kept_at_horizon,
       " rows kept in force at the horizon); log ", FormatBytes(r->bytes_before), " -> ",
-      FormatBytes(r->bytes_after), "\n"));
+      FormatBytes(r->bytes_after), "\n", r->breaks.empty() ? "" : BrokenSetsText(*r)));
 }
 
 }  // namespace
@@ -459,6 +449,9 @@ void AddFeatureCommands(CLI::App& app, Context& ctx) {
   t->add_option("--keep", trim->keep, "The horizon as now minus this (90d, 12h)");
   t->add_flag("--dry-run", trim->dry_run, "Report what would go; change nothing");
   t->add_flag("--json", trim->json, "Print the report as JSON");
+  t->add_flag("--force", trim->force,
+              "Trim even if kept training sets become unreproducible (not those an "
+              "alias protects)");
   t->callback(
       [&ctx, trim] { ctx.action = [&ctx, trim] { return RunTrim(ctx, *trim); }; });
 }
