@@ -138,11 +138,13 @@ class StoreClient {
   virtual absl::StatusOr<features::HistoricalResult> Historical(
       const features::HistoricalRequest& request, const std::string& spine,
       ByteSink& out) = 0;
+  // As FeatureStore::SaveHistorical; remotely `lineage` goes as inputs= and
+  // spine_inputs=. (The default is this declaration's: call through StoreClient.)
   virtual absl::StatusOr<features::SavedResult> SaveHistorical(
       const features::HistoricalRequest& request, const std::string& spine,
       const std::string& dataset_name, const std::string& creator,
       const std::string& message, ByteSink* out,
-      const features::SaveLineage& lineage) = 0;
+      const features::SaveLineage& lineage = {}) = 0;
   virtual absl::StatusOr<features::ReproduceResult> Reproduce(
       const std::string& dataset_ref, ByteSink* out) = 0;
   virtual absl::StatusOr<features::OnlineResult> Online(

@@ -66,7 +66,7 @@ struct IngestOptions {
   // Called with bytes parsed so far (from one thread at a time).
   std::function<void(uint64_t)> progress;
   // What errors call the input ("body:3: ..."); default: the path ("<stdin>" for
-  // "-").
+  // "-"; "dataset/NAME@N" for a stored source).
   std::string source_name;
   // Whether each entity's newest row also goes to the online table. Default true;
   // false appends to the offline log only (Feast's push to "offline").

@@ -317,6 +317,84 @@ TEST_P(CliBothTest, RunsAndLineage) {
             std::string::npos);
 }
 
+// Raw data stored, ingested where it is, a training set saved from its features
+// with its labels as an input, a model put from the training set: one walk down from
+// the raw data reaches the model.
+TEST_P(CliBothTest, OneLineageWalkFromRawDataToTheModel) {
+  Ok({"apply", WriteFile("defs.yaml", std::string(testing::kExampleDefinitions))});
+  Ok({"put", "dataset/raw", WriteFile("old.csv", "customer_id,event_timestamp\n")});
+  const std::string rows =
+      "customer_id,event_timestamp,spend_7d,segment\n1,2024-01-01T00:00:00Z,10.5,gold\n";
+  Ok({"put", "dataset/raw", WriteFile("raw.csv", rows)});
+  Ok({"put", "config/cleaning", "-"}, "drop nulls");
+  EXPECT_EQ(Ok({"ingest", "customer_stats", "dataset/raw@2", "--input",
+                "config/cleaning"}),
+            "ingested 1 row into featureview/customer_stats@1 (ingest 1); events "
+            "2024-01-01T00:00:00Z .. 2024-01-01T00:00:00Z; read from dataset/raw@2; "
+            "inputs config/cleaning@1\n");
+  // The same bytes as a file: linked to the version that holds them.
+  EXPECT_EQ(Ok({"ingest", "customer_stats", WriteFile("copy.csv", rows), "--json"}),
+            "{\"ingest\":2,\"rows\":1,\"written\":1,\"featureview\":"
+            "\"featureview/customer_stats@1\",\"dataset\":\"dataset/raw@2\","
+            "\"source\":\"same_content\",\"same_content\":1,\"inputs\":[],"
+            "\"min_event_timestamp\":\"2024-01-01T00:00:00Z\",\"max_event_timestamp\":"
+            "\"2024-01-01T00:00:00Z\",\"bulk\":false}\n");
+  Ok({"put", "dataset/labels", WriteFile("labels.csv", "customer_id,label\n1,1\n")});
+  const std::string spine =
+      WriteFile("spine.csv", "customer_id,event_timestamp,label\n1,2024-01-02T00:00:00Z,1\n");
+  EXPECT_EQ(Ok({"historical", "--spine", spine, "--features", "customer_stats:spend_7d",
+                "--save", "dataset/train", "--spine-input", "dataset/labels", "--input",
+                "dataset/labels@1"}),
+            "saved dataset/train@1 (1 rows, 1 feature rows found; "
+            "featureview/customer_stats@1; ingest position 2; spine "
+            "dataset/train-spine@1)\n");
+  Ok({"put", "model/churn", "-", "--input", "dataset/train@1"}, "weights");
+
+  EXPECT_EQ(Ok({"lineage", "dataset/raw@2", "--down"}),
+            "dataset/raw@2\n"
+            "└── featureview/customer_stats@1\n"
+            "    └── dataset/train@1\n"
+            "        └── model/churn@1\n");
+  const std::string up = Ok({"lineage", "model/churn", "--format", "json"});
+  for (const char* edge :
+       {"{\"from\":\"dataset/raw@2\",\"to\":\"featureview/customer_stats@1\","
+        "\"kind\":\"fed\"}",
+        "{\"from\":\"config/cleaning@1\",\"to\":\"featureview/customer_stats@1\","
+        "\"kind\":\"fed\"}",
+        "{\"from\":\"dataset/labels@1\",\"to\":\"dataset/train@1\","
+        "\"kind\":\"derived\"}",
+        "{\"from\":\"dataset/labels@1\",\"to\":\"dataset/train-spine@1\","
+        "\"kind\":\"derived\"}"}) {
+    EXPECT_NE(up.find(edge), std::string::npos) << edge << "\n" << up;
+  }
+  // Nothing was stored again, and the old version fed nothing.
+  EXPECT_EQ(Strata({"log", "dataset/customer_stats-ingest"}).exit_code, 2);
+  EXPECT_EQ(Ok({"lineage", "dataset/raw@1", "--down"}), "dataset/raw@1\n");
+
+  const std::string before = Ok({"ls", "--json"});
+  ExpectBadCommands({
+      {{"ingest", "customer_stats", "dataset/raw@9"}, 2, "dataset/raw has no version 9"},
+      {{"ingest", "customer_stats", "dataset/nope"}, 2, "no artifact dataset/nope"},
+      {{"ingest", "customer_stats", "model/churn"}, 2, "is a model, not a dataset"},
+      {{"ingest", "customer_stats", "dataset/raw", "--dataset", "x"},
+       2,
+       "is stored already"},
+      {{"ingest", "customer_stats", WriteFile("new.csv", rows + "2,2024-01-01T00:00:00Z,1,a\n"),
+        "--input", "dataset/nope"},
+       2,
+       "no artifact dataset/nope"},
+      {{"historical", "--spine", spine, "--features", "customer_stats:spend_7d",
+        "--input", "dataset/labels"},
+       2,
+       "give --save too"},
+      {{"historical", "--spine", spine, "--features", "customer_stats:spend_7d", "--save",
+        "dataset/t", "--input", "dataset/labels@5"},
+       2,
+       "dataset/labels has no version 5"},
+  });
+  EXPECT_EQ(Ok({"ls", "--json"}), before);
+}
+
 TEST_P(CliBothTest, BadInputGetsOneLineErrorsAndWritesNothing) {
   Ok({"put", "model/churn", "-"}, "v1");
   const std::string file = WriteFile("f.txt", "content");
