@@ -23,6 +23,7 @@
 #include "rocksdb/sst_file_writer.h"
 #include "store/internal/records.h"
 #include "store/internal/rocks_status.h"
+#include "store/render.h"
 #include "store/status_macros.h"
 
 namespace strata::features {
@@ -367,8 +368,7 @@ absl::Status RefuseBreaking(const LogTrimReport& report, bool force) {
   }
   if (force) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrCat(
-      what, unprotected.size(), " kept training set", unprotected.size() == 1 ? "" : "s",
-      " unreproducible: ", SomeOf(unprotected), "; ", safe,
+      what, Count(unprotected.size(), "kept training set"), " unreproducible: ", SomeOf(unprotected), "; ", safe,
       "; --force trims anyway (strata features trim --dry-run lists them all)"));
 }
 

@@ -289,8 +289,8 @@ std::string BrokenSetsText(const features::LogTrimReport& r) {
                        : absl::StrCat(b.dataset, " (kept by ", b.protected_by, ")"));
   }
   return absl::StrCat(
-      r.dry_run ? "would make " : "made ", r.breaks.size(), " kept training set",
-      r.breaks.size() == 1 ? "" : "s", " unreproducible: ", absl::StrJoin(sets, ", "),
+      r.dry_run ? "would make " : "made ", Count(r.breaks.size(), "kept training set"),
+      " unreproducible: ", absl::StrJoin(sets, ", "),
       "; ",
       r.safe_horizon.has_value()
           ? absl::StrCat("the latest horizon that breaks none is ",
