@@ -129,7 +129,8 @@ class StoreClient {
   virtual absl::StatusOr<std::vector<features::AppliedView>> Apply(
       const std::string& text, const std::string& source, const std::string& creator,
       const std::string& message) = 0;
-  // Ingests the file at `path` ("-": standard input).
+  // Ingests the file at `path` ("-": standard input) or the stored dataset version
+  // it names ("dataset/NAME[@REF]": read where the store is, nothing uploaded).
   virtual absl::StatusOr<features::IngestResult> Ingest(
       const std::string& view, const std::string& path,
       const features::IngestOptions& options) = 0;
@@ -140,7 +141,8 @@ class StoreClient {
   virtual absl::StatusOr<features::SavedResult> SaveHistorical(
       const features::HistoricalRequest& request, const std::string& spine,
       const std::string& dataset_name, const std::string& creator,
-      const std::string& message, ByteSink* out) = 0;
+      const std::string& message, ByteSink* out,
+      const features::SaveLineage& lineage) = 0;
   virtual absl::StatusOr<features::ReproduceResult> Reproduce(
       const std::string& dataset_ref, ByteSink* out) = 0;
   virtual absl::StatusOr<features::OnlineResult> Online(

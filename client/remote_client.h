@@ -81,7 +81,8 @@ class RemoteClient : public StoreClient {
   absl::StatusOr<features::SavedResult> SaveHistorical(
       const features::HistoricalRequest& request, const std::string& spine,
       const std::string& dataset_name, const std::string& creator,
-      const std::string& message, ByteSink* out) override;
+      const std::string& message, ByteSink* out,
+      const features::SaveLineage& lineage) override;
   absl::StatusOr<features::ReproduceResult> Reproduce(const std::string& dataset_ref,
                                                       ByteSink* out) override;
   absl::StatusOr<features::OnlineResult> Online(

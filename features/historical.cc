@@ -636,7 +636,8 @@ absl::StatusOr<SavedResult> FeatureStore::SaveHistorical(const HistoricalRequest
                                                          const std::string& dataset_name,
                                                          const std::string& creator,
                                                          const std::string& message,
-                                                         ByteSink* out) {
+                                                         ByteSink* out,
+                                                         const SaveLineage& lineage) {
   if (absl::Status s = ValidateArtifactName(dataset_name); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("dataset ", s.message()));
   }
@@ -647,14 +648,29 @@ absl::StatusOr<SavedResult> FeatureStore::SaveHistorical(const HistoricalRequest
   // retrieval succeeded: a bad spine leaves the store as it was.
   ScratchPath spine_file(*store_, "spine");
   std::optional<store::Version> spine_version;
+  NewVersion spine_nv;
+  spine_nv.artifact = {Kind::kDataset, absl::StrCat(dataset_name, "-spine")};
+  spine_nv.inputs = lineage.spine_inputs;
+  spine_nv.creator = creator;
+  spine_nv.message = absl::StrCat("spine of dataset/", dataset_name);
   if (spine.rfind("dataset/", 0) == 0) {
     ASSIGN_OR_RETURN(Ref ref, ParseRef(spine));
     ASSIGN_OR_RETURN(spine_version, store_->artifacts().Resolve(ref));
+    if (!lineage.spine_inputs.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "spine inputs are for a spine stored with the training set; ",
+          VersionRef(*spine_version), " has its inputs already (give them as inputs)"));
+    }
     RETURN_IF_ERROR(SpoolContent(*store_, *spine_version, spine_file.path()));
   } else {
+    RETURN_IF_ERROR(store_->artifacts().Check(spine_nv));
     ASSIGN_OR_RETURN(auto source, OpenFileSource(spine));
     RETURN_IF_ERROR(CopyToFile(*source, spine_file.path()));
   }
+  NewVersion nv;
+  nv.artifact = {Kind::kDataset, dataset_name};
+  nv.inputs = lineage.inputs;
+  RETURN_IF_ERROR(store_->artifacts().Check(nv));
 
   ScratchPath result_file(*store_, "result");
   {
@@ -668,20 +684,14 @@ absl::StatusOr<SavedResult> FeatureStore::SaveHistorical(const HistoricalRequest
   if (!spine_version.has_value()) {
     ASSIGN_OR_RETURN(auto source, OpenFileSource(spine_file.path()));
     ASSIGN_OR_RETURN(PutStats put, store_->content().Put(*source));
-    NewVersion nv;
-    nv.artifact = {Kind::kDataset, absl::StrCat(dataset_name, "-spine")};
-    nv.content_id = put.content_id;
-    nv.creator = creator;
-    nv.message = absl::StrCat("spine of dataset/", dataset_name);
-    ASSIGN_OR_RETURN(CommitResult c, store_->artifacts().Commit(nv));
+    spine_nv.content_id = put.content_id;
+    ASSIGN_OR_RETURN(CommitResult c, store_->artifacts().Commit(spine_nv));
     spine_version = c.version;
   }
   saved.spine = VersionRef(*spine_version);
   ASSIGN_OR_RETURN(auto source, OpenFileSource(result_file.path()));
   ASSIGN_OR_RETURN(PutStats put, store_->content().Put(*source));
 
-  NewVersion nv;
-  nv.artifact = {Kind::kDataset, dataset_name};
   nv.content_id = put.content_id;
   nv.creator = creator;
   nv.message = message.empty() ? "point-in-time training set" : message;
