@@ -399,7 +399,7 @@ TEST_P(ClientTest, TrimsGiveTheLocalStoresAnswers) {
   std::ofstream(spine) << "customer_id,event_timestamp\n1,2024-01-01T12:00:00Z\n";
   features::HistoricalRequest request;
   request.features = {"customer_stats:spend_7d"};
-  ASSERT_TRUE(client().SaveHistorical(request, spine, "train", "t", "", nullptr).ok());
+  ASSERT_TRUE(client().SaveHistorical(request, spine, "train", "t", "", nullptr, {}).ok());
 
   TrimHorizon horizon;
   horizon.before =
