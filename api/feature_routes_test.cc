@@ -402,9 +402,10 @@ TEST_F(FeatureRoutesTest, SavedTrainingSetsReproduceThroughTheRoute) {
 // POST /v1/features/VIEW/trim: 409 naming the kept training set a trim would break;
 // dry_run lists it; force breaks it, and reproducing it is then 409 too.
 TEST_F(FeatureRoutesTest, TrimRefusesToBreakAKeptTrainingSet) {
-  auto r = Post("/v1/features/historical?features=customer_stats:spend_7d"
-                "&save=dataset/train",
-                absl::StrCat("customer_id,event_timestamp\n1,", Time(now_ - 1800), "\n"));
+  auto r = Post(
+      "/v1/features/historical?features=customer_stats:spend_7d"
+      "&save=dataset/train",
+      absl::StrCat("customer_id,event_timestamp\n1,", Time(now_ - 1800), "\n"));
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
   const std::string state = StoreState();
@@ -425,7 +426,8 @@ TEST_F(FeatureRoutesTest, TrimRefusesToBreakAKeptTrainingSet) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200) << r->body;
   EXPECT_NE(r->body.find("\"breaks\":[{\"dataset\":\"dataset/train@1\",\"protected_by\""
-                         ":\"\"}],\"safe_horizon\":\"" + Time(now_ - 1800) + "\"}"),
+                         ":\"\"}],\"safe_horizon\":\"" +
+                         Time(now_ - 1800) + "\"}"),
             std::string::npos)
       << r->body;
   EXPECT_EQ(StoreState(), state);
@@ -433,7 +435,8 @@ TEST_F(FeatureRoutesTest, TrimRefusesToBreakAKeptTrainingSet) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200) << r->body;
 
-  r = Post(trim + "&force=true", "", "text/plain", {{"Accept", "application/x-protobuf"}});
+  r = Post(trim + "&force=true", "", "text/plain",
+           {{"Accept", "application/x-protobuf"}});
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
   TrimResponse proto;
@@ -444,9 +447,11 @@ TEST_F(FeatureRoutesTest, TrimRefusesToBreakAKeptTrainingSet) {
   r = Post("/v1/features/reproduce/dataset/train@1", "");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 409) << r->body;
-  EXPECT_NE(r->body.find("cannot reproduce dataset/train@1: feature view customer_stats's "
-                         "offline log was trimmed to " + Time(now_)),
-            std::string::npos)
+  EXPECT_NE(
+      r->body.find("cannot reproduce dataset/train@1: feature view customer_stats's "
+                   "offline log was trimmed to " +
+                   Time(now_)),
+      std::string::npos)
       << r->body;
 }
 

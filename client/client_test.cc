@@ -387,8 +387,9 @@ TEST_P(ClientTest, FeaturesGiveTheLocalStoresAnswers) {
 
 // A trim's report and refusal are the same locally and remotely.
 TEST_P(ClientTest, TrimsGiveTheLocalStoresAnswers) {
-  ASSERT_TRUE(
-      client().Apply(std::string(testing::kExampleDefinitions), "defs.yaml", "t", "").ok());
+  ASSERT_TRUE(client()
+                  .Apply(std::string(testing::kExampleDefinitions), "defs.yaml", "t", "")
+                  .ok());
   const std::string csv = dir_.Sub("events.csv");
   std::ofstream(csv) << "customer_id,event_timestamp,spend_7d,segment\n"
                      << "1,2024-01-01T00:00:00Z,10.5,gold\n"
@@ -401,8 +402,8 @@ TEST_P(ClientTest, TrimsGiveTheLocalStoresAnswers) {
   ASSERT_TRUE(client().SaveHistorical(request, spine, "train", "t", "", nullptr, {}).ok());
 
   TrimHorizon horizon;
-  horizon.before = *features::ParseTimestamp("2024-01-03T00:00:00Z",
-                                             features::TimeUnit::kSeconds);
+  horizon.before =
+      *features::ParseTimestamp("2024-01-03T00:00:00Z", features::TimeUnit::kSeconds);
   features::LogTrimOptions dry;
   dry.dry_run = true;
   auto report = client().TrimLog("customer_stats", horizon, dry);
@@ -410,8 +411,9 @@ TEST_P(ClientTest, TrimsGiveTheLocalStoresAnswers) {
   EXPECT_EQ(report->rows_dropped, 1u);
   ASSERT_EQ(report->breaks.size(), 1u);
   EXPECT_EQ(report->breaks[0].dataset, "dataset/train@1");
-  EXPECT_EQ(report->safe_horizon, *features::ParseTimestamp("2024-01-01T12:00:00Z",
-                                                            features::TimeUnit::kSeconds));
+  EXPECT_EQ(
+      report->safe_horizon,
+      *features::ParseTimestamp("2024-01-01T12:00:00Z", features::TimeUnit::kSeconds));
   ExpectSameError(
       [&](StoreClient& c) { return c.TrimLog("customer_stats", horizon, {}); },
       absl::StatusCode::kFailedPrecondition);

@@ -177,11 +177,10 @@ class Local : public StoreClient {
   absl::StatusOr<features::LogTrimReport> TrimLog(
       const std::string& view, const TrimHorizon& horizon,
       const features::LogTrimOptions& options) override {
-    return features_.TrimLog(
-        view,
-        horizon.before.value_or(absl::ToUnixMicros(absl::Now()) -
-                                horizon.keep_seconds * 1000000),
-        options);
+    return features_.TrimLog(view,
+                             horizon.before.value_or(absl::ToUnixMicros(absl::Now()) -
+                                                     horizon.keep_seconds * 1000000),
+                             options);
   }
 
   absl::StatusOr<features::ReproduceResult> Reproduce(const std::string& dataset_ref,

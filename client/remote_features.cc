@@ -382,7 +382,8 @@ absl::StatusOr<features::LogTrimReport> RemoteClient::TrimLog(
     const features::LogTrimOptions& options) {
   std::string path = absl::StrCat("/v1/features/", UrlEncode(view), "/trim?");
   if (horizon.before.has_value()) {
-    absl::StrAppend(&path, "before=", UrlEncode(features::FormatTimestamp(*horizon.before)));
+    absl::StrAppend(&path,
+                    "before=", UrlEncode(features::FormatTimestamp(*horizon.before)));
   } else {
     absl::StrAppend(&path, "keep_seconds=", horizon.keep_seconds);
   }
@@ -391,7 +392,8 @@ absl::StatusOr<features::LogTrimReport> RemoteClient::TrimLog(
   ASSIGN_OR_RETURN(auto p, Fetch<api::TrimResponse>("POST", path));
   features::LogTrimReport r;
   r.view = p.featureview();
-  ASSIGN_OR_RETURN(r.horizon, features::ParseTimestamp(p.horizon(), features::TimeUnit::kMicros));
+  ASSIGN_OR_RETURN(r.horizon,
+                   features::ParseTimestamp(p.horizon(), features::TimeUnit::kMicros));
   r.dry_run = p.dry_run();
   r.at.position = p.ingest_position();
   r.entities = p.entities();
@@ -404,8 +406,8 @@ absl::StatusOr<features::LogTrimReport> RemoteClient::TrimLog(
   r.bytes_after = p.bytes_after();
   for (const auto& b : p.breaks()) r.breaks.push_back({b.dataset(), b.protected_by()});
   if (!p.safe_horizon().empty()) {
-    ASSIGN_OR_RETURN(r.safe_horizon, features::ParseTimestamp(p.safe_horizon(),
-                                                              features::TimeUnit::kMicros));
+    ASSIGN_OR_RETURN(r.safe_horizon, features::ParseTimestamp(
+                                         p.safe_horizon(), features::TimeUnit::kMicros));
   }
   return r;
 }

@@ -884,16 +884,18 @@ TEST_P(CliBothTest, TrimKeepsSavedTrainingSetsReproducible) {
   EXPECT_EQ(Ok({"reproduce", "dataset/train"}).rfind("identical: dataset/train", 0), 0u);
 
   Ok({"alias", "set", "dataset/train", "production", "1"});
-  ExpectBadCommands({{with({"--force"}), 1,
-                      "dataset/train@1 (kept by dataset/train@1 (production)); the latest "
-                      "horizon that breaks none is 2024-01-03T00:00:00Z; --force does "
-                      "not override an alias: remove it first"}});
+  ExpectBadCommands(
+      {{with({"--force"}), 1,
+        "dataset/train@1 (kept by dataset/train@1 (production)); the latest "
+        "horizon that breaks none is 2024-01-03T00:00:00Z; --force does "
+        "not override an alias: remove it first"}});
   Ok({"alias", "rm", "dataset/train", "production"});
   const std::string forced = Ok(with({"--force"}));
   EXPECT_NE(forced.find("\nmade 1 kept training set unreproducible: dataset/train@1"),
             std::string::npos)
       << forced;
-  ExpectBadCommands({{{"reproduce", "dataset/train"}, 1,
+  ExpectBadCommands({{{"reproduce", "dataset/train"},
+                      1,
                       "cannot reproduce dataset/train@1: feature view customer_stats's "
                       "offline log was trimmed to 2024-01-04T00:00:00Z on "}});
 }
@@ -911,7 +913,8 @@ TEST_P(CliBothTest, RetentionTrimsLogsOnlyAsFarAsKeptTrainingSetsAllow) {
                      "2024-01-03T00:00:00.000000Z (log "),
             std::string::npos)
       << dry;
-  EXPECT_NE(dry.find("; policy of featureview; held back from "), std::string::npos) << dry;
+  EXPECT_NE(dry.find("; policy of featureview; held back from "), std::string::npos)
+      << dry;
   EXPECT_NE(dry.find(" by kept training sets: dataset/train@1)\n"), std::string::npos)
       << dry;
   const std::string applied = Ok({"retention", "apply", "--json"});

@@ -293,15 +293,14 @@ std::string BrokenSetsText(const features::LogTrimReport& r) {
                        ? b.dataset
                        : absl::StrCat(b.dataset, " (kept by ", b.protected_by, ")"));
   }
-  return absl::StrCat(
-      r.dry_run ? "would make " : "made ", r.breaks.size(), " kept training set",
-      r.breaks.size() == 1 ? "" : "s", " unreproducible: ", absl::StrJoin(sets, ", "),
-      "; ",
-      r.safe_horizon.has_value()
-          ? absl::StrCat("the latest horizon that breaks none is ",
-                         features::FormatTimestamp(*r.safe_horizon))
-          : "no horizon that drops rows breaks none",
-      "\n");
+  return absl::StrCat(r.dry_run ? "would make " : "made ",
+                      Count(r.breaks.size(), "kept training set"),
+                      " unreproducible: ", absl::StrJoin(sets, ", "), "; ",
+                      r.safe_horizon.has_value()
+                          ? absl::StrCat("the latest horizon that breaks none is ",
+                                         features::FormatTimestamp(*r.safe_horizon))
+                          : "no horizon that drops rows breaks none",
+                      "\n");
 }
 
 // strata features trim: offline log retention of one view (FeatureStore::TrimLog).

@@ -288,11 +288,13 @@ absl::Status RunRetentionApply(const Context& ctx, const RetentionApplyArgs& a) 
     const std::string held =
         t.held_back_by.empty()
             ? ""
-            : absl::StrCat("; held back from ", FormatTime(t.horizon_us),
-                           " by kept training sets: ", absl::StrJoin(t.held_back_by, ", "));
+            : absl::StrCat(
+                  "; held back from ", FormatTime(t.horizon_us),
+                  " by kept training sets: ", absl::StrJoin(t.held_back_by, ", "));
     if (!t.held_back_by.empty() && !t.trimmed_to_us.has_value()) {
-      absl::StrAppend(&out, a.dry_run ? "would keep " : "kept ", "the log of featureview/",
-                      t.view, " whole (policy of ", t.policy, held, ")\n");
+      absl::StrAppend(&out, a.dry_run ? "would keep " : "kept ",
+                      "the log of featureview/", t.view, " whole (policy of ", t.policy,
+                      held, ")\n");
       continue;
     }
     absl::StrAppend(&out, a.dry_run ? "would drop " : "dropped ", t.rows_dropped, " of ",
