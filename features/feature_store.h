@@ -289,7 +289,8 @@ class FeatureStore {
   // newest row. Rows become visible together when the ingest commits.
   // Errors: NotFound for an unknown view; InvalidArgument naming the line and
   // column of the first bad value or record (features/csv.h says what a CSV may
-  // hold), a missing, unknown, empty or repeated column name, or an empty file;
+  // hold; an event or created time outside the view's plausible time, PlausibleTimeOf,
+  // is one), a missing, unknown, empty or repeated column name, or an empty file;
   // InvalidArgument for max_record_bytes out of range; ResourceExhausted naming the
   // line of a record longer than max_record_bytes.
   absl::StatusOr<IngestResult> Ingest(const std::string& view, const std::string& path,
@@ -356,8 +357,9 @@ class FeatureStore {
   // never sees these rows. Everything is checked before anything is written; the
   // rows are written in one transaction.
   // Errors: NotFound for an unknown view; InvalidArgument for an unknown, repeated
-  // or missing column, ragged columns, no rows, a null join key or event time, or a
-  // value not of the column's type (naming the column and the row, from 1).
+  // or missing column, ragged columns, no rows, a null join key or event time, a
+  // value not of the column's type, or an event or created time outside the view's
+  // plausible time (PlausibleTimeOf; naming the column and the row, from 1).
   absl::Status PushOnline(const std::string& view, const RowColumns& rows, Micros now);
 
   // Offline log retention: removes from `view`'s log the rows whose event time is

@@ -42,6 +42,7 @@ absl::Status FeatureStore::PushOnline(const std::string& view_name,
   const ResolvedView& def = *latest;
   if (rows.empty()) return absl::InvalidArgumentError("no columns");
   const size_t n = rows.front().second.size();
+  const PlausibleTime window = PlausibleTimeOf(def.def);
   // Where each column goes: a join key, the times, or a feature.
   const std::vector<Value>* event = nullptr;
   const std::vector<Value>* created = nullptr;
@@ -64,7 +65,7 @@ absl::Status FeatureStore::PushOnline(const std::string& view_name,
         std::find(def.join_key_names.begin(), def.join_key_names.end(), name);
     const std::vector<Value>** slot = nullptr;
     ValueType type = VALUE_TYPE_TIMESTAMP;
-    bool nullable = true;
+    bool nullable = true, row_time = false;
     if (key != def.join_key_names.end()) {
       slot = &keys[key - def.join_key_names.begin()];
       type = def.join_key_types[key - def.join_key_names.begin()];
@@ -72,8 +73,10 @@ absl::Status FeatureStore::PushOnline(const std::string& view_name,
     } else if (name == "event_timestamp") {
       slot = &event;
       nullable = false;
+      row_time = true;
     } else if (name == "created_timestamp") {
       slot = &created;
+      row_time = true;
     } else if (const int f = def.FeatureIndex(name); f >= 0) {
       slot = &features[f];
       type = def.def.features(f).type();
@@ -93,6 +96,12 @@ absl::Status FeatureStore::PushOnline(const std::string& view_name,
       if (!HoldsType(v, type)) {
         return absl::InvalidArgumentError(absl::StrCat(
             "column ", name, " row ", i + 1, ": expected ", ValueTypeName(type)));
+      }
+      if (row_time) {
+        if (absl::Status s = CheckRowTime(std::get<int64_t>(v), window); !s.ok()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("column ", name, " row ", i + 1, ": ", s.message()));
+        }
       }
     }
   }

@@ -611,6 +611,15 @@ TEST_P(CliBothTest, BadFeatureCommandsGetOneLineErrorsAndWriteNothing) {
         WriteFile("bad.csv", "customer_id,event_timestamp,spend_7d\n1,100,x\n")},
        2,
        "bad.csv:2: column \"spend_7d\": \"x\" is not a double"},
+      // Epoch milliseconds to a view that reads seconds: the year 55884, refused
+      // (exit 2 as every bad value of a file), with the unit it looks like.
+      {{"ingest", "customer_stats",
+        WriteFile("ms.csv",
+                  "customer_id,event_timestamp,spend_7d\n1,1701388800,1\n"
+                  "2,1701388800000,2\n")},
+       2,
+       "ms.csv:3: column \"event_timestamp\": 1701388800000 looks like milliseconds; "
+       "this view reads seconds"},
       {{"ingest", "customer_stats", spine, "--format", "xml"}, 2, "is not csv or jsonl"},
       {{"ingest", "customer_stats", spine, "--timestamp-unit", "min"},
        2,
