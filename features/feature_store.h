@@ -260,6 +260,33 @@ struct OnlineResult {
   std::vector<OnlineColumn> values;
 };
 
+struct OnlineRebuildOptions {
+  // The entities to rebuild, by join key as Online takes them (every join key of
+  // the view, the columns of one length; int64 keys may be decimal strings).
+  // Default empty: every entity of the view, in the log or in the online table.
+  EntityColumns entities;
+  // Entities read and written per step: one snapshot and one atomic write each,
+  // during which pushes to the view wait. Default 10000 (a few MB of rows).
+  size_t batch_entities = 10000;
+  // Called after each step with the work done and the work expected: log bytes
+  // read and RocksDB's estimate of the view's log (never below the bytes read), or
+  // entities done and named when `entities` is given.
+  std::function<void(uint64_t done, uint64_t total)> progress;
+};
+
+// What FeatureStore::RebuildOnline found and did.
+struct OnlineRebuildReport {
+  std::string view;
+  uint64_t entities = 0;   // entities looked at: in the log, the online table or named
+  uint64_t rewritten = 0;  // online rows written: absent or not the log's newest row
+  uint64_t removed = 0;    // online rows removed: the entity has no row to put there
+  uint64_t unchanged = 0;  // online rows that were already the log's newest row
+  // Log rows newer than the row taken, left out for an event or created time outside
+  // the view's plausible time (rows ingested before the window was checked).
+  uint64_t skipped = 0;
+  IngestPosition at;  // the committed ingests read (by the last step)
+};
+
 struct FeatureStoreOptions {
   // Bytes of online rows (and known-absent entities) kept in memory in front of
   // the online table, for processes that serve lookups. Default 0: no cache (a
@@ -380,6 +407,30 @@ class FeatureStore {
 
   // What the store has received now.
   absl::StatusOr<IngestPosition> Position() const;
+
+  // Online repair. Recomputes the online rows of `view` from the offline log, for
+  // the named entities or all of them: each entity's row becomes the newest (event,
+  // created, ingest) row of the committed ingests that update the online table (all
+  // but Feast's push to "offline"; ingests recorded before strata kept that flag
+  // count), leaving out rows whose event or created time is outside the view's
+  // plausible time (PlausibleTimeOf), exactly as those ingests would have left it;
+  // an entity without such a row loses its online row. Rows pushed online only
+  // (PushOnline) are not in the log and are replaced or removed. Works in steps
+  // (options.batch_entities), each one atomic write; an ingest into the view that
+  // commits during a step makes the step run again, so nothing it wrote is lost.
+  // Thread-safe.
+  // Errors: NotFound for an unknown view; InvalidArgument for bad entities (as
+  // Online); DataLoss for a malformed log chunk; Aborted when ingests into the view
+  // keep committing during one step (run it again); Unavailable when RocksDB fails.
+  absl::StatusOr<OnlineRebuildReport> RebuildOnline(const std::string& view,
+                                                    const OnlineRebuildOptions& options);
+
+  // Removes the online row of one entity of `view` (`entity`: every join key, one
+  // value each). The log is untouched: a later ingest or rebuild may write a row
+  // again. Thread-safe.
+  // Errors: NotFound for an unknown view or an entity without an online row;
+  // InvalidArgument for bad or several entities; Unavailable when RocksDB fails.
+  absl::Status RemoveOnline(const std::string& view, const EntityColumns& entity);
 
   // The online cache's hits and misses since construction; zeros without a cache
   // (FeatureStoreOptions::online_cache_bytes 0). Cheap: a few relaxed loads.

@@ -2,6 +2,7 @@
 // to "online"), as merge operands that the table's merge operator weighs against the
 // stored row like an ingest's.
 #include <algorithm>
+#include <shared_mutex>
 
 #include "absl/strings/str_cat.h"
 #include "features/codec.h"
@@ -148,6 +149,10 @@ absl::Status FeatureStore::PushOnline(const std::string& view_name,
     codec::AppendRow(&value, cells, view->column_types);
   }
   internal::Db& db = store_->internal_db();
+  OnlinePushRecord record;
+  record.set_last_push_us(now);
+  const std::string record_bytes = record.SerializeAsString();
+  std::shared_lock repair(impl_->online_repair);
   auto written =
       internal::InTransaction(db, [&](rocksdb::Transaction* txn) -> absl::StatusOr<bool> {
         // Merge operands keep the newest row whatever their order: no lock needed.
@@ -156,6 +161,10 @@ absl::Status FeatureStore::PushOnline(const std::string& view_name,
               txn->MergeUntracked(db.cf(internal::Cf::kFeatureOnline), key, value),
               "write"));
         }
+        RETURN_IF_ERROR(internal::FromRocks(
+            txn->PutUntracked(db.cf(internal::Cf::kFeatureMeta),
+                              OnlinePushKey(view_name), record_bytes),
+            "write"));
         return true;
       });
   RETURN_IF_ERROR(written.status());
