@@ -139,6 +139,13 @@ class StoreClient {
   virtual absl::StatusOr<features::OnlineResult> Online(
       const std::vector<std::string>& features,
       const features::EntityColumns& entities) = 0;
+  // Online repair: as FeatureStore::RebuildOnline and RemoveOnline (remotely POST
+  // /v1/features/VIEW/online/rebuild and .../remove, scope admin; the rebuild runs
+  // on the server with its default step, and `progress` is not called).
+  virtual absl::StatusOr<features::OnlineRebuildReport> RebuildOnline(
+      const std::string& view, const features::OnlineRebuildOptions& options) = 0;
+  virtual absl::Status RemoveOnline(const std::string& view,
+                                    const features::EntityColumns& entity) = 0;
 
   // API tokens (scope admin when remote). CreateToken returns the token, shown once.
   virtual absl::StatusOr<std::string> CreateToken(api::Scope scope,

@@ -454,6 +454,11 @@ std::string OnlineResponseJson(const OnlineResult& result, bool full_names);
 // thread's next call of either function (a server sends it without copying it).
 absl::string_view OnlineResponseJsonView(const OnlineResult& result, bool full_names);
 
+// `report` as one JSON object, as `strata online rebuild --json` prints it:
+//   {"featureview":"clicks","entities":5,"rewritten":2,"removed":1,"unchanged":2,
+//    "skipped":0,"ingest_position":4,"ingest_pending":[]}
+std::string OnlineRebuildJson(const OnlineRebuildReport& report);
+
 }  // namespace strata::features
 
 #endif  // STRATA_FEATURES_FEATURE_STORE_H_

@@ -8,6 +8,7 @@
 #include "features/codec.h"
 #include "features/definitions.h"
 #include "features/feature_store.h"
+#include "features/feature_store_testing.h"
 #include "gtest/gtest.h"
 #include "store/internal/db.h"
 #include "tests/testing.h"
@@ -74,23 +75,8 @@ class OnlineCheckTest : public testing::StoreTest {
                     .ok());
   }
 
-  // Adds to customer `id`'s online row a merge operand with its row and event time
-  // `event`: what a push of an implausible time did before they were refused.
   void MergeOnline(int64_t id, Micros event) {
-    internal::Db& db = store_->internal_db();
-    std::string value;
-    ASSERT_TRUE(db.raw()
-                    ->Get(rocksdb::ReadOptions(), db.cf(internal::Cf::kFeatureOnline),
-                          OnlineKey(id), &value)
-                    .ok());
-    const codec::RowStamp stamp = codec::DecodeOnlineHeader(value);
-    std::string bad;
-    codec::AppendOnlineHeader(&bad, event, stamp.created, stamp.ingest);
-    bad += value.substr(codec::kOnlineHeaderBytes);
-    ASSERT_TRUE(db.raw()
-                    ->Merge(rocksdb::WriteOptions(), db.cf(internal::Cf::kFeatureOnline),
-                            OnlineKey(id), bad)
-                    .ok());
+    MergeOnlineRowAt(*store_, 1, id, event);
   }
 
   // Customer `id`'s x online, with its event time; nullopt when not found.
@@ -104,8 +90,6 @@ class OnlineCheckTest : public testing::StoreTest {
   }
 
   static constexpr Micros kNow = 100'000'000;
-  // The event time of a millisecond epoch of late 2026 read as seconds: year 58891.
-  static constexpr Micros kYear58891 = 1'796'000'000'000LL * 1'000'000;
 
   std::unique_ptr<FeatureStore> fs_;
   int files_ = 0;

@@ -19,6 +19,7 @@
 #include "features/impl.h"
 #include "store/internal/records.h"
 #include "store/internal/rocks_status.h"
+#include "store/json_writer.h"
 #include "store/status_macros.h"
 
 namespace strata::features {
@@ -387,6 +388,30 @@ absl::Status FeatureStore::RemoveOnline(const std::string& view_name,
                       .status());
   if (impl_->online_cache != nullptr) impl_->online_cache->Erase(keys[0]);
   return absl::OkStatus();
+}
+
+std::string OnlineRebuildJson(const OnlineRebuildReport& report) {
+  JsonWriter w;
+  w.BeginObject()
+      .Key("featureview")
+      .String(report.view)
+      .Key("entities")
+      .Uint(report.entities)
+      .Key("rewritten")
+      .Uint(report.rewritten)
+      .Key("removed")
+      .Uint(report.removed)
+      .Key("unchanged")
+      .Uint(report.unchanged)
+      .Key("skipped")
+      .Uint(report.skipped)
+      .Key("ingest_position")
+      .Uint(report.at.position)
+      .Key("ingest_pending")
+      .BeginArray();
+  for (uint64_t p : report.at.pending) w.Uint(p);
+  w.EndArray().EndObject();
+  return w.Take();
 }
 
 }  // namespace strata::features
