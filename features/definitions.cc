@@ -369,10 +369,9 @@ PlausibleTime PlausibleTimeOf(const FeatureView& view) {
 
 absl::Status CheckRowTime(Micros t, const PlausibleTime& window) {
   if (window.Contains(t)) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      t >= kMinTimestamp && t <= kMaxTimestamp ? FormatTimestamp(t)
-                                               : absl::StrCat(t, " microseconds"),
-      " is outside the plausible time ", window.Text(), " (the view's plausible_time)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat(FormatTimestamp(t), " is outside the plausible time ", window.Text(),
+                   " (the view's plausible_time)"));
 }
 
 absl::StatusOr<Micros> ParseRowTime(absl::string_view text, TimeUnit unit,

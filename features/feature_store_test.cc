@@ -1052,8 +1052,7 @@ TEST_F(FeatureStoreTest, ImplausibleTimesAreRefusedWithTheLikelyUnit) {
        {"event_timestamp", {i64(Sec(1701388800)), i64(Sec(1701388800000))}}},
       Sec(1701388800));
   EXPECT_TRUE(absl::IsInvalidArgument(pushed)) << pushed;
-  EXPECT_NE(pushed.message().find("column event_timestamp row 2: 1701388800000000000 "
-                                  "microseconds is outside the plausible time"),
+  EXPECT_NE(pushed.message().find("column event_timestamp row 2: 55884-"),
             std::string::npos)
       << pushed;
   pushed = fs_->PushOnline("stats",

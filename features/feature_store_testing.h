@@ -17,9 +17,9 @@
 
 namespace strata::features {
 
-// The event time of a millisecond epoch of late 2026 read as seconds: the year
-// 58891, which pushes took before they were checked against the plausible time.
-inline constexpr Micros kYear58891 = 1'796'000'000'000LL * 1'000'000;
+// The event time of a millisecond epoch of 2026-12-03 read as seconds, which pushes
+// took before they were checked against the plausible time: 58891-03-01T00:00:00Z.
+inline constexpr Micros kYear58891 = 1'796'258'419'200LL * 1'000'000;
 
 // The damage such a push did, made below the API (which now refuses it): the online
 // row of entity `id` (one int64 join key) of the view with id `view_id` gets a merge

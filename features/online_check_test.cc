@@ -162,6 +162,64 @@ TEST_F(OnlineCheckTest, SamplesLargeViewsWithItsSeed) {
   EXPECT_EQ(again->entities, r->entities) << "seed " << seed;
 }
 
+// fsck finds the year-58891 row however large the view (every online row's time is
+// read), and says how to repair it.
+TEST_F(OnlineCheckTest, FlagsAnImplausibleOnlineRowAndSaysHowToRepairIt) {
+  MergeOnline(1, kYear58891);
+  OnlineCheckOptions options;
+  options.sample = 1;
+  auto r = CheckOnlineAgainstLog(*store_, options);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->online_rows, 4u);
+  ASSERT_EQ(r->problems.size(), 1u);
+  EXPECT_EQ(r->problems[0].kind, "implausible online row");
+  EXPECT_EQ(r->problems[0].entity, "customer_id=1");
+  EXPECT_EQ(r->problems[0].versions, std::vector<std::string>{"featureview/clicks@1"});
+  EXPECT_EQ(r->problems[0].detail,
+            "feature view clicks entity customer_id=1: online row event time "
+            "58891-03-01T00:00:00Z is outside the plausible time 1970-01-01T00:00:00Z .. "
+            "2200-01-01T00:00:00Z; repair with strata online rebuild clicks --entity "
+            "customer_id=1 (or remove it: strata online rm clicks --entity customer_id=1)");
+  ASSERT_TRUE(fs_->RebuildOnline("clicks", {}).ok());
+  r = CheckOnlineAgainstLog(*store_, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  for (const auto& p : r->problems) ADD_FAILURE() << p.kind << ": " << p.detail;
+}
+
+// Push writes the online table only, so an online row newer than the log is normal
+// in a view that has had pushes; in one that never had, it was written some other
+// way (below the API), and fsck says so, also for an entity the log lacks.
+TEST_F(OnlineCheckTest, FlagsOnlineRowsNewerThanTheLogWhereNothingWasPushed) {
+  PutOnline(5, 10'000'000, 10'000'000, 1, "");
+  auto r = CheckOnlineAgainstLog(*store_, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->online_only, 2u);  // 4 and 5: pushes, as far as fsck can tell
+  EXPECT_TRUE(r->problems.empty());
+
+  internal::Db& db = store_->internal_db();
+  ASSERT_TRUE(db.raw()
+                  ->Delete(rocksdb::WriteOptions(), db.cf(internal::Cf::kFeatureMeta),
+                           "o/clicks")
+                  .ok());
+  r = CheckOnlineAgainstLog(*store_, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->online_only, 0u);
+  ASSERT_EQ(r->problems.size(), 2u);
+  EXPECT_EQ(r->problems[0].kind, "online row newer than the log");
+  EXPECT_EQ(r->problems[0].entity, "customer_id=4");
+  EXPECT_NE(r->problems[0].detail.find(
+                "is newer than the log's newest row (event 1970-01-01T00:00:10Z"),
+            std::string::npos)
+      << r->problems[0].detail;
+  EXPECT_EQ(r->problems[1].entity, "customer_id=5");
+  EXPECT_NE(r->problems[1].detail.find(
+                "is newer than any log row (there are none), and nothing was ever pushed "
+                "to the view; repair with strata online rebuild clicks --entity "
+                "customer_id=5"),
+            std::string::npos)
+      << r->problems[1].detail;
+}
+
 // A push of an epoch in the wrong unit left a row in the year 58891 that beat every
 // later ingest, and a row of an entity the log never had: rebuild puts back what the
 // ingests would have left, pushed rows included (they are not in the log).
