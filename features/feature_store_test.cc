@@ -106,6 +106,16 @@ class FeatureStoreTest : public FeatureStoreFixture {
     options.log_chunk_bytes = chunk_bytes;
     return fs_->Ingest(view, WriteFile(name, text), options);
   }
+
+  // A new version of view "stats" with `window` as its plausible_time.
+  void ApplyStatsWindow(const std::string& window) {
+    auto defs = ParseDefinitions(
+        absl::StrReplaceAll(kDefinitions,
+                            {{"ttl: 100s\n", "ttl: 100s\n    plausible_time: " + window + "\n"}}),
+        "defs");
+    ASSERT_TRUE(defs.ok()) << defs.status();
+    ASSERT_TRUE(fs_->registry().Apply(*defs, "test", "").ok());
+  }
 };
 
 TEST_F(FeatureStoreTest, RandomizedPointInTimeMatchesBruteForce) {
@@ -533,12 +543,7 @@ for k, (date_format, unit) in enumerate(
                date_format=date_format, date_unit=unit)
 )";
   // Times before 1970 are outside the default plausible time: the view says so.
-  auto defs = ParseDefinitions(
-      absl::StrReplaceAll(kDefinitions, {{"ttl: 100s\n", "ttl: 100s\n    plausible_time: "
-                                                         "{from: 1900-01-01}\n"}}),
-      "defs");
-  ASSERT_TRUE(defs.ok()) << defs.status();
-  ASSERT_TRUE(fs_->registry().Apply(*defs, "test", "").ok());
+  ApplyStatsWindow("{from: 1900-01-01}");
   const auto python =
       testing::RunProcess({"/usr/bin/python3", "-c", script, dir_.path()});
   ASSERT_EQ(python.exit_code, 0) << python.err;
@@ -1028,12 +1033,7 @@ TEST_F(FeatureStoreTest, ImplausibleTimesAreRefusedWithTheLikelyUnit) {
     EXPECT_EQ(fs_->Position()->position, before->position) << c.name;
   }
   // The view's own window: a time before it is refused, one inside is taken.
-  auto defs = ParseDefinitions(
-      absl::StrReplaceAll(kDefinitions, {{"ttl: 100s\n", "ttl: 100s\n    plausible_time: "
-                                                         "{from: 2020-01-01}\n"}}),
-      "defs");
-  ASSERT_TRUE(defs.ok()) << defs.status();
-  ASSERT_TRUE(fs_->registry().Apply(*defs, "test", "").ok());
+  ApplyStatsWindow("{from: 2020-01-01}");
   auto old = IngestText("stats", header + "1,1500000000,,1\n", "old.csv");
   ASSERT_FALSE(old.ok());
   EXPECT_NE(old.status().message().find("old.csv:2: column \"event_timestamp\": timestamp "
