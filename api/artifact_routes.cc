@@ -154,7 +154,7 @@ absl::Status WriteVersion(const RouteContext& ctx, const httplib::Request& req,
   return absl::OkStatus();
 }
 
-// GET /v1/artifacts/KIND/NAME@REF: one version, deleted or not.
+// GET /v1/artifacts/KIND/NAME[@REF]: one version, deleted or not.
 absl::Status Show(const RouteContext& ctx, const httplib::Request& req,
                   httplib::Response& res) {
   RETURN_IF_ERROR(CheckParams(req, {}));
@@ -248,7 +248,7 @@ absl::Status List(const RouteContext& ctx, const httplib::Request& req,
   return absl::OkStatus();
 }
 
-// GET /v1/artifacts/KIND/NAME@REF/content: the bytes, streamed and verified as
+// GET /v1/artifacts/KIND/NAME[@REF]/content: the bytes, streamed and verified as
 // they are read; Range requests through httplib (206, 416); ETag and Digest from
 // the content id; 304 for a matching If-None-Match.
 absl::Status Content(const RouteContext& ctx, const httplib::Request& req,
@@ -706,11 +706,14 @@ void AddArtifactRoutes(httplib::Server& http, const RouteContext& ctx) {
   });
   http.Post("/v1/chunks/missing", route("/v1/chunks/missing", MissingChunks));
   http.Post("/v1/chunks", route("/v1/chunks", PutChunks));
-  http.Get(R"(/v1/artifacts/([^@]+@[^/@]+))", route("/v1/artifacts/{ref}", Show));
-  http.Get(R"(/v1/artifacts/([^@]+@[^/@]+)/content)",
+  // A reference without @REF is the latest version, as in the CLI. The more
+  // specific routes come first: httplib takes the first that matches.
+  http.Get(R"(/v1/artifacts/([^@/]+/[^@]+?(?:@[^/@]+)?)/content)",
            route("/v1/artifacts/{ref}/content", Content));
-  http.Get(R"(/v1/artifacts/([^@]+@[^/@]+)/why-kept)",
+  http.Get(R"(/v1/artifacts/([^@/]+/[^@]+?(?:@[^/@]+)?)/why-kept)",
            route("/v1/artifacts/{ref}/why-kept", WhyKept));
+  http.Get(R"(/v1/artifacts/([^@/]+/[^@]+?(?:@[^/@]+)?))",
+           route("/v1/artifacts/{ref}", Show));
   http.Delete(R"(/v1/artifacts/([^@/]+/[^@]+@[^/@]+))",
               route("/v1/artifacts/{ref}", Delete));
   http.Get(R"(/v1/lineage/([^@]+@[^/@]+|run/[^/@]+))",

@@ -367,6 +367,33 @@ TEST_F(ArtifactRoutesTest, UnknownQueryParametersAreRefusedEverywhere) {
   EXPECT_FALSE(store_->artifacts().Resolve(*ParseRef("config/x")).ok());
 }
 
+// A reference without @REF means the latest version on the read routes, as in the CLI.
+TEST_F(ArtifactRoutesTest, ReadsWithoutARefReadTheLatestVersion) {
+  ASSERT_EQ(Upload("/v1/artifacts/dataset/raw", "one")->status, 201);
+  ASSERT_EQ(Upload("/v1/artifacts/dataset/raw", "two")->status, 201);
+  auto r = client_->Get("/v1/artifacts/dataset/raw/content");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body, "two");
+  r = client_->Get("/v1/artifacts/dataset/raw@1/content");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "one");
+  r = client_->Get("/v1/artifacts/dataset/raw");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_NE(r->body.find("\"ref\":\"dataset/raw@2\""), std::string::npos) << r->body;
+  r = client_->Get("/v1/artifacts/dataset/raw/why-kept");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_NE(r->body.find("\"version\":\"dataset/raw@2\""), std::string::npos) << r->body;
+  r = client_->Get("/v1/artifacts/dataset/raw/versions");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  r = client_->Get("/v1/artifacts/dataset/nothing/content");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404) << r->body;
+}
+
 TEST_F(ArtifactRoutesTest, TruncatedUploadIsNotCommitted) {
   // A client that promises 100000 bytes, sends 1000 and hangs up.
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);

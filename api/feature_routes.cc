@@ -151,6 +151,18 @@ absl::StatusOr<bool> BoolParam(const httplib::Request& req, const char* name,
       absl::StrCat(name, "=", value, " is not true or false"));
 }
 
+// Every value of `name`, given once or more, each a comma-separated list.
+std::vector<std::string> ListParam(const httplib::Request& req, const char* name) {
+  std::vector<std::string> values;
+  for (size_t i = 0; i < req.get_param_value_count(name); ++i) {
+    for (absl::string_view v :
+         absl::StrSplit(req.get_param_value(name, i), ',', absl::SkipEmpty())) {
+      values.emplace_back(v);
+    }
+  }
+  return values;
+}
+
 absl::StatusOr<std::optional<features::TimeUnit>> UnitParam(const httplib::Request& req) {
   if (!req.has_param("timestamp_unit")) return std::optional<features::TimeUnit>();
   auto unit = features::ParseTimeUnit(req.get_param_value("timestamp_unit"));
@@ -271,7 +283,7 @@ absl::Status Apply(const RouteContext& ctx, const httplib::Request& req,
 
 // ---------------------------------------------------------------------------------
 // POST /v1/features/VIEW/ingest?format=csv|jsonl&timestamp_unit=s|ms|us
-//     &dataset=NAME&message=M
+//     &dataset=NAME&message=M&from=dataset/NAME[@REF]&inputs=REF,...
 
 // NotFound, worded as the feature store words it, unless `view` is a feature view.
 absl::Status CheckViewExists(const RouteContext& ctx, const std::string& view) {
@@ -289,10 +301,21 @@ absl::Status CheckViewExists(const RouteContext& ctx, const std::string& view) {
 absl::Status Ingest(const RouteContext& ctx, const httplib::Request& req,
                     httplib::Response& res, Body& body) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
-  RETURN_IF_ERROR(
-      CheckParams(req, {"format", "timestamp_unit", "dataset", "message", "source"}));
+  RETURN_IF_ERROR(CheckParams(req, {"format", "timestamp_unit", "dataset", "message",
+                                    "source", "from", "inputs"}));
   const std::string view = req.matches[1].str();
   features::IngestOptions options;
+  // The source: a stored dataset version (from=), or the body.
+  std::optional<std::string> from;
+  if (req.has_param("from")) {
+    from = req.get_param_value("from");
+    ASSIGN_OR_RETURN(std::optional<Ref> ref, features::StoredIngestSource(*from));
+    if (!ref.has_value()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("from=", Excerpt(*from), ": expected dataset/NAME[@REF]"));
+    }
+  }
+  options.inputs = ListParam(req, "inputs");
   if (req.has_param("format")) {
     const std::string format = req.get_param_value("format");
     if (format == "csv") {
@@ -318,14 +341,22 @@ absl::Status Ingest(const RouteContext& ctx, const httplib::Request& req,
   RETURN_IF_ERROR(CheckViewExists(ctx, view));
   ASSIGN_OR_RETURN(auto file, ScratchFile::Create(*ctx.store));
   RETURN_IF_ERROR(body.ReadInto(*file));
-  // What errors call the body: source= (the CLI sends its file's name), else "body".
-  options.source_name =
-      req.has_param("source") ? req.get_param_value("source") : std::string("body");
+  if (from.has_value() && file->size() > 0) {
+    return absl::InvalidArgumentError(
+        "the source is given twice: as from= and as the body (give one)");
+  }
+  // What errors call the body: source= (the CLI sends its file's name), else "body";
+  // a stored source is named by its version.
+  if (req.has_param("source")) {
+    options.source_name = req.get_param_value("source");
+  } else if (!from.has_value()) {
+    options.source_name = "body";
+  }
   options.creator = Creator(req);
   options.message = req.get_param_value("message");
   options.max_record_bytes = ctx.options->max_record_bytes;
   ASSIGN_OR_RETURN(features::IngestResult r,
-                   ctx.features->Ingest(view, file->path(), options));
+                   ctx.features->Ingest(view, from.value_or(file->path()), options));
   if (WantsProtobuf(req)) {
     IngestResponse proto;
     proto.set_ingest(r.ingest);
@@ -336,30 +367,14 @@ absl::Status Ingest(const RouteContext& ctx, const httplib::Request& req,
     proto.set_min_event_timestamp(features::FormatTimestamp(r.min_event));
     proto.set_max_event_timestamp(features::FormatTimestamp(r.max_event));
     proto.set_bulk(r.bulk);
+    proto.set_source(std::string(features::IngestSourceName(r.source)));
+    proto.set_same_content(r.same_content);
+    for (const std::string& input : r.inputs) proto.add_inputs(input);
     WriteProtoIfAsked(req, res, proto);
     return absl::OkStatus();
   }
-  // The fields of `strata ingest --json`, in its order.
-  JsonWriter w;
-  w.BeginObject()
-      .Key("ingest")
-      .Uint(r.ingest)
-      .Key("rows")
-      .Uint(r.rows)
-      .Key("written")
-      .Uint(r.written)
-      .Key("featureview")
-      .String(r.view_version)
-      .Key("dataset")
-      .String(r.dataset)
-      .Key("min_event_timestamp")
-      .String(features::FormatTimestamp(r.min_event))
-      .Key("max_event_timestamp")
-      .String(features::FormatTimestamp(r.max_event))
-      .Key("bulk")
-      .Bool(r.bulk)
-      .EndObject();
-  WriteJson(res, w.Take());
+  // The fields of `strata ingest --json`.
+  WriteJson(res, features::IngestResultJson(r));
   return absl::OkStatus();
 }
 
@@ -737,23 +752,19 @@ absl::StatusOr<std::vector<std::string>> CsvHeader(const ScratchFile& file,
 // ---------------------------------------------------------------------------------
 // POST /v1/features/historical?features=V:F,...&as_of=T&created_cutoff=B
 //     &full_names=B&timestamp_unit=U&spine=dataset/NAME[@REF]&save=dataset/NAME
-//     &message=M&format=csv|jsonl
+//     &message=M&format=csv|jsonl&inputs=REF,...&spine_inputs=REF,...
 
 absl::Status Historical(const RouteContext& ctx, const httplib::Request& req,
                         httplib::Response& res, Body& body) {
   RETURN_IF_ERROR(CheckParams(
       req, {"features", "as_of", "created_cutoff", "full_names", "timestamp_unit",
-            "spine", "spine_name", "save", "message", "format"}));
+            "spine", "spine_name", "save", "message", "format", "inputs",
+            "spine_inputs"}));
   features::HistoricalRequest request;
   // What errors and saved records call a spine sent as the body (the CLI sends its
   // file's name).
   if (req.has_param("spine_name")) request.spine_name = req.get_param_value("spine_name");
-  for (size_t i = 0; i < req.get_param_value_count("features"); ++i) {
-    for (absl::string_view f :
-         absl::StrSplit(req.get_param_value("features", i), ',', absl::SkipEmpty())) {
-      request.features.emplace_back(f);
-    }
-  }
+  request.features = ListParam(req, "features");
   if (request.features.empty()) {
     return absl::InvalidArgumentError(
         "features=VIEW:FEATURE[,VIEW:FEATURE...] is required");
@@ -793,6 +804,12 @@ absl::Status Historical(const RouteContext& ctx, const httplib::Request& req,
       return absl::InvalidArgumentError(absl::StrCat("save=", target, ": ", s.message()));
     }
     RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
+  }
+  const features::SaveLineage lineage{ListParam(req, "inputs"),
+                                      ListParam(req, "spine_inputs")};
+  if (!save.has_value() && (!lineage.inputs.empty() || !lineage.spine_inputs.empty())) {
+    return absl::InvalidArgumentError(
+        "inputs= and spine_inputs= are lineage of a saved training set: give save= too");
   }
 
   // The spine: a stored dataset version, pinned now, or the body.
@@ -864,7 +881,8 @@ absl::Status Historical(const RouteContext& ctx, const httplib::Request& req,
   if (save.has_value()) {
     auto r = ctx.features->SaveHistorical(request, spine_ref.value_or(spine->path()),
                                           *save, Creator(req),
-                                          req.get_param_value("message"), out.get());
+                                          req.get_param_value("message"), out.get(),
+                                          lineage);
     status = r.status();
     if (r.ok()) {
       saved = std::move(*r);

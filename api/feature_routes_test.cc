@@ -178,7 +178,8 @@ TEST_F(FeatureRoutesTest, IngestAnswersAsTheCliAndFeedsOnlineLookups) {
   EXPECT_EQ(r->body,
             absl::StrCat("{\"ingest\":2,\"rows\":2,\"written\":2,"
                          "\"featureview\":\"featureview/customer_stats@1\","
-                         "\"dataset\":\"dataset/batches@1\",\"min_event_timestamp\":\"",
+                         "\"dataset\":\"dataset/batches@1\",\"source\":\"stored\","
+                         "\"same_content\":0,\"inputs\":[],\"min_event_timestamp\":\"",
                          Time(now_ - 120), "\",\"max_event_timestamp\":\"",
                          Time(now_ - 60), "\",\"bulk\":false}"));
   // The file itself is the dataset version, byte for byte.
@@ -209,7 +210,7 @@ TEST_F(FeatureRoutesTest, IngestAnswersAsTheCliAndFeedsOnlineLookups) {
   EXPECT_NE(r->body.find("{\"values\":[\"gold\",\"a, b\"]"), std::string::npos)
       << r->body;
 
-  // The protobuf form.
+  // The protobuf form; the same file again is the version that holds it.
   r = Post("/v1/features/customer_stats/ingest", csv, "text/csv",
            {{"Accept", "application/x-protobuf"}});
   ASSERT_TRUE(r);
@@ -218,7 +219,9 @@ TEST_F(FeatureRoutesTest, IngestAnswersAsTheCliAndFeedsOnlineLookups) {
   ASSERT_TRUE(proto.ParseFromString(r->body));
   EXPECT_EQ(proto.ingest(), 4u);
   EXPECT_EQ(proto.rows(), 2u);
-  EXPECT_EQ(proto.dataset(), "dataset/customer_stats-ingest@3");
+  EXPECT_EQ(proto.dataset(), "dataset/batches@1");
+  EXPECT_EQ(proto.source(), "same_content");
+  EXPECT_EQ(proto.same_content(), 1u);
 
   auto metrics = client_->Get("/metrics");
   ASSERT_TRUE(metrics);
@@ -394,6 +397,127 @@ TEST_F(FeatureRoutesTest, SavedTrainingSetsReproduceThroughTheRoute) {
       << lineage->body;
   EXPECT_NE(lineage->body.find("featureview/customer_stats@1"), std::string::npos)
       << lineage->body;
+}
+
+// POST /v1/features/VIEW/trim: 409 naming the kept training set a trim would break;
+// dry_run lists it; force breaks it, and reproducing it is then 409 too.
+TEST_F(FeatureRoutesTest, TrimRefusesToBreakAKeptTrainingSet) {
+  auto r = Post("/v1/features/historical?features=customer_stats:spend_7d"
+                "&save=dataset/train",
+                absl::StrCat("customer_id,event_timestamp\n1,", Time(now_ - 1800), "\n"));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const std::string state = StoreState();
+  const std::string trim = absl::StrCat("/v1/features/customer_stats/trim?before=", now_);
+  r = Post(trim, "");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 409) << r->body;
+  EXPECT_NE(r->body.find("would make 1 kept training set unreproducible: "
+                         "dataset/train@1; the latest horizon that breaks none is " +
+                         Time(now_ - 1800)),
+            std::string::npos)
+      << r->body;
+  r = Post(trim + "&forse=true", "");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400) << r->body;
+  EXPECT_NE(r->body.find("forse"), std::string::npos) << r->body;
+  r = Post(trim + "&dry_run=true", "");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_NE(r->body.find("\"breaks\":[{\"dataset\":\"dataset/train@1\",\"protected_by\""
+                         ":\"\"}],\"safe_horizon\":\"" + Time(now_ - 1800) + "\"}"),
+            std::string::npos)
+      << r->body;
+  EXPECT_EQ(StoreState(), state);
+  r = Post("/v1/features/reproduce/dataset/train@1", "");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+
+  r = Post(trim + "&force=true", "", "text/plain", {{"Accept", "application/x-protobuf"}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  TrimResponse proto;
+  ASSERT_TRUE(proto.ParseFromString(r->body));
+  ASSERT_EQ(proto.breaks_size(), 1);
+  EXPECT_EQ(proto.breaks(0).dataset(), "dataset/train@1");
+  EXPECT_EQ(proto.rows_dropped(), 0u);  // each customer's one row is in force
+  r = Post("/v1/features/reproduce/dataset/train@1", "");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 409) << r->body;
+  EXPECT_NE(r->body.find("cannot reproduce dataset/train@1: feature view customer_stats's "
+                         "offline log was trimmed to " + Time(now_)),
+            std::string::npos)
+      << r->body;
+}
+
+// from= ingests a stored version where it is; inputs= and spine_inputs= add lineage;
+// a walk from the raw data reaches the training set.
+TEST_F(FeatureRoutesTest, IngestAndHistoricalRecordLineage) {
+  const std::string csv = absl::StrCat("customer_id,event_timestamp,spend_7d\n5,",
+                                       now_ - 60, ",5\n");
+  auto r = Post("/v1/artifacts/dataset/raw?message=raw", csv);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 201) << r->body;
+  r = Post("/v1/artifacts/dataset/labels", "customer_id,label\n5,1\n");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 201) << r->body;
+  r = Post("/v1/features/customer_stats/ingest?from=dataset/raw@1&inputs=dataset/labels",
+           "");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_NE(r->body.find("\"dataset\":\"dataset/raw@1\",\"source\":\"read\","
+                         "\"same_content\":0,\"inputs\":[\"dataset/labels@1\"]"),
+            std::string::npos)
+      << r->body;
+
+  const std::string t = Time(now_);
+  r = Post("/v1/features/historical?features=customer_stats:spend_7d&save=dataset/train"
+           "&inputs=dataset/labels@1&spine_inputs=dataset/labels,dataset/raw",
+           absl::StrCat("customer_id,event_timestamp\n5,", t, "\n"));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body, absl::StrCat("customer_id,event_timestamp,spend_7d\n5,", t, ",5\n"));
+  auto spine = client_->Get("/v1/artifacts/dataset/train-spine@1");
+  ASSERT_TRUE(spine);
+  EXPECT_NE(spine->body.find("\"inputs\":[\"dataset/labels@1\",\"dataset/raw@1\"]"),
+            std::string::npos)
+      << spine->body;
+  auto down = client_->Get("/v1/lineage/dataset/raw@1?direction=down&format=json");
+  ASSERT_TRUE(down);
+  EXPECT_NE(down->body.find("\"featureview/customer_stats@1\""), std::string::npos)
+      << down->body;
+  EXPECT_NE(down->body.find("\"dataset/train@1\""), std::string::npos) << down->body;
+
+  const std::string before = StoreState();
+  const struct {
+    std::string path, body;
+    int status;
+    std::string error;
+  } cases[] = {
+      {"/v1/features/customer_stats/ingest?from=dataset/raw@9", "", 404, "no version 9"},
+      {"/v1/features/customer_stats/ingest?from=model/x", "", 400, "not a dataset"},
+      {"/v1/features/customer_stats/ingest?from=raw.csv", "", 400,
+       "expected dataset/NAME[@REF]"},
+      {"/v1/features/customer_stats/ingest?from=dataset/raw", csv, 400, "given twice"},
+      {"/v1/features/customer_stats/ingest?inputs=dataset/nope", csv, 404,
+       "no artifact dataset/nope"},
+      {"/v1/features/customer_stats/ingest?input=dataset/raw", csv, 400, "input"},
+      {"/v1/features/historical?features=customer_stats:spend_7d&inputs=dataset/raw",
+       "customer_id,event_timestamp\n5,1\n", 400, "give save= too"},
+      {"/v1/features/historical?features=customer_stats:spend_7d&save=dataset/t"
+       "&spine_inputs=dataset/nope",
+       "customer_id,event_timestamp\n5,1\n", 404, "no artifact dataset/nope"},
+      {"/v1/features/historical?features=customer_stats:spend_7d&save=dataset/t"
+       "&spine=dataset/train-spine&spine_inputs=dataset/raw",
+       "", 400, "has its inputs already"},
+  };
+  for (const auto& c : cases) {
+    r = Post(c.path, c.body);
+    ASSERT_TRUE(r) << c.path;
+    EXPECT_EQ(r->status, c.status) << c.path << ": " << r->body;
+    EXPECT_NE(r->body.find(c.error), std::string::npos) << c.path << ": " << r->body;
+  }
+  EXPECT_EQ(StoreState(), before);
 }
 
 TEST_F(FeatureRoutesTest, PushWritesWhereItIsTold) {

@@ -1,16 +1,19 @@
-// Maintenance routes, scope admin: fsck and backups of the store being served.
+// Maintenance routes, scope admin: fsck, backups, gc, retention and log trims of the
+// store being served.
 #include <string>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "api/api.pb.h"
+#include "api/features_api.pb.h"
 #include "api/internal/routes.h"
 #include "features/online_check.h"
 #include "features/retention.h"
 #include "gc/fsck.h"
 #include "gc/gc.h"
 #include "gc/retention.h"
+#include "store/internal/records.h"
 #include "store/json_writer.h"
 #include "store/status_macros.h"
 
@@ -188,11 +191,75 @@ absl::Status ApplyRetention(const RouteContext& ctx, const httplib::Request& req
       out->set_rows_dropped(t.rows_dropped);
       out->set_bytes_before(t.bytes_before);
       out->set_bytes_after(t.bytes_after);
+      for (const std::string& set : t.held_back_by) out->add_held_back_by(set);
+      if (t.trimmed_to_us.has_value()) out->set_trimmed_to_us(*t.trimmed_to_us);
     }
     WriteProto(res, view);
     return absl::OkStatus();
   }
   WriteJson(res, gc::RetentionReportJson(report));
+  return absl::OkStatus();
+}
+
+// POST /v1/features/VIEW/trim?before=TIME|keep_seconds=N[&dry_run=true][&force=true]
+// (scope admin): FeatureStore::TrimLog to TIME (RFC 3339 or epoch seconds) or the
+// server's now minus N seconds, as `strata features trim --json` prints it. 409
+// when it would make kept training sets unreproducible (naming them).
+absl::Status TrimLog(const RouteContext& ctx, const httplib::Request& req,
+                     httplib::Response& res) {
+  RETURN_IF_ERROR(ctx.authorize(req, Scope::kAdmin));
+  RETURN_IF_ERROR(CheckParams(req, {"before", "keep_seconds", "dry_run", "force"}));
+  if (req.has_param("before") == req.has_param("keep_seconds")) {
+    return absl::InvalidArgumentError("give one of before= and keep_seconds=");
+  }
+  features::Micros horizon;
+  if (req.has_param("before")) {
+    auto t = features::ParseTimestamp(req.get_param_value("before"),
+                                      features::TimeUnit::kSeconds);
+    if (!t.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("before=: ", t.status().message()));
+    }
+    horizon = *t;
+  } else {
+    int64_t seconds = 0;
+    if (!absl::SimpleAtoi(req.get_param_value("keep_seconds"), &seconds) ||
+        seconds <= 0 || seconds > INT64_MAX / 2000000) {
+      return absl::InvalidArgumentError(
+          "keep_seconds= takes a positive whole number of seconds");
+    }
+    horizon = ::strata::internal::NowMicros() - seconds * 1000000;
+  }
+  features::LogTrimOptions options;
+  ASSIGN_OR_RETURN(options.dry_run, FlagParam(req, "dry_run", false));
+  ASSIGN_OR_RETURN(options.force, FlagParam(req, "force", false));
+  ASSIGN_OR_RETURN(features::LogTrimReport r,
+                   ctx.features->TrimLog(req.matches[1].str(), horizon, options));
+  if (WantsProtobuf(req)) {
+    TrimResponse out;
+    out.set_featureview(r.view);
+    out.set_horizon(features::FormatTimestamp(r.horizon));
+    out.set_dry_run(r.dry_run);
+    out.set_ingest_position(r.at.position);
+    out.set_entities(r.entities);
+    out.set_rows_before(r.rows_before);
+    out.set_rows_dropped(r.rows_dropped);
+    out.set_rows_kept_at_horizon(r.rows_kept_at_horizon);
+    out.set_chunks_dropped(r.chunks_dropped);
+    out.set_chunks_rewritten(r.chunks_rewritten);
+    out.set_bytes_before(r.bytes_before);
+    out.set_bytes_after(r.bytes_after);
+    for (const features::BrokenTrainingSet& b : r.breaks) {
+      auto* broken = out.add_breaks();
+      broken->set_dataset(b.dataset);
+      broken->set_protected_by(b.protected_by);
+    }
+    if (r.safe_horizon.has_value()) {
+      out.set_safe_horizon(features::FormatTimestamp(*r.safe_horizon));
+    }
+    WriteProto(res, out);
+    return absl::OkStatus();
+  }
+  WriteJson(res, features::LogTrimReportJson(r));
   return absl::OkStatus();
 }
 
@@ -251,6 +318,7 @@ void AddMaintenanceRoutes(httplib::Server& http, const RouteContext& ctx) {
   http.Post("/v1/backups", Bind(ctx, "/v1/backups", Backup));
   http.Post("/v1/gc", Bind(ctx, "/v1/gc", CollectGarbage));
   http.Get("/v1/retention", Bind(ctx, "/v1/retention", ListRetention));
+  http.Post(R"(/v1/features/(.+)/trim)", Bind(ctx, "/v1/features/{view}/trim", TrimLog));
   http.Post("/v1/retention/apply", Bind(ctx, "/v1/retention/apply", ApplyRetention));
   http.Put(R"(/v1/retention/(.+))", Bind(ctx, "/v1/retention/{target}", SetRetention));
   http.Delete(R"(/v1/retention/(.+))",

@@ -40,6 +40,13 @@ struct PutResult {
   uint64_t new_chunks = 0;  // chunks the store did not have (and, remotely, were sent)
 };
 
+// Where a trim cuts a view's log: at `before`, or, when unset, `keep_seconds` (> 0)
+// before now by the clock where the store is (the server's, remotely).
+struct TrimHorizon {
+  std::optional<features::Micros> before;
+  int64_t keep_seconds = 0;
+};
+
 // Not thread-safe: one client per thread (a remote client holds one keep-alive
 // connection).
 class StoreClient {
@@ -122,7 +129,8 @@ class StoreClient {
   virtual absl::StatusOr<std::vector<features::AppliedView>> Apply(
       const std::string& text, const std::string& source, const std::string& creator,
       const std::string& message) = 0;
-  // Ingests the file at `path` ("-": standard input).
+  // Ingests the file at `path` ("-": standard input) or the stored dataset version
+  // it names ("dataset/NAME[@REF]": read where the store is, nothing uploaded).
   virtual absl::StatusOr<features::IngestResult> Ingest(
       const std::string& view, const std::string& path,
       const features::IngestOptions& options) = 0;
@@ -133,7 +141,8 @@ class StoreClient {
   virtual absl::StatusOr<features::SavedResult> SaveHistorical(
       const features::HistoricalRequest& request, const std::string& spine,
       const std::string& dataset_name, const std::string& creator,
-      const std::string& message, ByteSink* out) = 0;
+      const std::string& message, ByteSink* out,
+      const features::SaveLineage& lineage) = 0;
   virtual absl::StatusOr<features::ReproduceResult> Reproduce(
       const std::string& dataset_ref, ByteSink* out) = 0;
   virtual absl::StatusOr<features::OnlineResult> Online(
@@ -146,6 +155,12 @@ class StoreClient {
       const std::string& view, const features::OnlineRebuildOptions& options) = 0;
   virtual absl::Status RemoveOnline(const std::string& view,
                                     const features::EntityColumns& entity) = 0;
+  // Offline log retention of one view (FeatureStore::TrimLog) to `horizon`
+  // (remotely POST /v1/features/VIEW/trim, scope admin; options.progress is not
+  // called, options.expiring is the server's own).
+  virtual absl::StatusOr<features::LogTrimReport> TrimLog(
+      const std::string& view, const TrimHorizon& horizon,
+      const features::LogTrimOptions& options) = 0;
 
   // API tokens (scope admin when remote). CreateToken returns the token, shown once.
   virtual absl::StatusOr<std::string> CreateToken(api::Scope scope,

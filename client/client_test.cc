@@ -360,7 +360,7 @@ TEST_P(ClientTest, FeaturesGiveTheLocalStoresAnswers) {
   std::string saved_rows;
   auto saved_sink = StringSink(&saved_rows);
   auto saved =
-      client().SaveHistorical(request, spine, "train", "tester", "m", saved_sink.get());
+      client().SaveHistorical(request, spine, "train", "tester", "m", saved_sink.get(), {});
   ASSERT_TRUE(saved.ok()) << saved.status();
   EXPECT_EQ(saved->dataset, "dataset/train@1");
   EXPECT_EQ(saved->spine, "dataset/train-spine@1");
@@ -447,6 +447,130 @@ TEST_P(ClientTest, OnlineRepairGivesTheLocalStoresAnswers) {
   bad.entities = {{"customer_id", {features::Value(std::string("x"))}}};
   ExpectSameError([&](StoreClient& c) { return c.RebuildOnline("customer_stats", bad); },
                   absl::StatusCode::kInvalidArgument);
+}
+
+// A trim's report and refusal are the same locally and remotely.
+TEST_P(ClientTest, TrimsGiveTheLocalStoresAnswers) {
+  ASSERT_TRUE(
+      client().Apply(std::string(testing::kExampleDefinitions), "defs.yaml", "t", "").ok());
+  const std::string csv = dir_.Sub("events.csv");
+  std::ofstream(csv) << "customer_id,event_timestamp,spend_7d,segment\n"
+                     << "1,2024-01-01T00:00:00Z,10.5,gold\n"
+                     << "1,2024-01-02T00:00:00Z,11,gold\n";
+  ASSERT_TRUE(client().Ingest("customer_stats", csv, {}).ok());
+  const std::string spine = dir_.Sub("spine.csv");
+  std::ofstream(spine) << "customer_id,event_timestamp\n1,2024-01-01T12:00:00Z\n";
+  features::HistoricalRequest request;
+  request.features = {"customer_stats:spend_7d"};
+  ASSERT_TRUE(client().SaveHistorical(request, spine, "train", "t", "", nullptr, {}).ok());
+
+  TrimHorizon horizon;
+  horizon.before = *features::ParseTimestamp("2024-01-03T00:00:00Z",
+                                             features::TimeUnit::kSeconds);
+  features::LogTrimOptions dry;
+  dry.dry_run = true;
+  auto report = client().TrimLog("customer_stats", horizon, dry);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->rows_dropped, 1u);
+  ASSERT_EQ(report->breaks.size(), 1u);
+  EXPECT_EQ(report->breaks[0].dataset, "dataset/train@1");
+  EXPECT_EQ(report->safe_horizon, *features::ParseTimestamp("2024-01-01T12:00:00Z",
+                                                            features::TimeUnit::kSeconds));
+  ExpectSameError(
+      [&](StoreClient& c) { return c.TrimLog("customer_stats", horizon, {}); },
+      absl::StatusCode::kFailedPrecondition);
+  ExpectSameError([&](StoreClient& c) { return c.TrimLog("nope", horizon, {}); },
+                  absl::StatusCode::kNotFound);
+  TrimHorizon keep;
+  keep.keep_seconds = 86400;
+  features::LogTrimOptions force;
+  force.force = true;
+  report = client().TrimLog("customer_stats", keep, force);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->rows_dropped, 1u);
+  EXPECT_FALSE(report->dry_run);
+  ASSERT_EQ(report->breaks.size(), 1u);
+}
+
+// Ingest from a stored version, a file with stored content, inputs and a saved
+// training set's lineage: the same answers and errors both ways.
+TEST_P(ClientTest, IngestAndHistoricalLineageGiveTheLocalStoresAnswers) {
+  ASSERT_TRUE(client()
+                  .Apply(std::string(testing::kExampleDefinitions), "defs.yaml",
+                         "tester", "")
+                  .ok());
+  const std::string rows =
+      "customer_id,event_timestamp,spend_7d\n1,2024-01-01T00:00:00Z,10.5\n";
+  ASSERT_TRUE(Put("dataset/raw", rows).ok());
+  ASSERT_TRUE(Put("dataset/labels", "customer_id,label\n1,1\n").ok());
+  features::IngestOptions options;
+  options.creator = "tester";
+  options.inputs = {"dataset/labels"};
+  auto read = client().Ingest("customer_stats", "dataset/raw", options);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->source, features::IngestSource::kRead);
+  EXPECT_EQ(read->dataset, "dataset/raw@1");
+  EXPECT_EQ(read->inputs, std::vector<std::string>{"dataset/labels@1"});
+  EXPECT_EQ(read->rows, 1u);
+
+  const std::string csv = dir_.Sub("same.csv");
+  std::ofstream(csv) << rows;
+  options.inputs.clear();
+  auto same = client().Ingest("customer_stats", csv, options);
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_EQ(same->source, features::IngestSource::kSameContent);
+  EXPECT_EQ(same->dataset, "dataset/raw@1");
+  EXPECT_EQ(same->same_content, 1u);
+
+  for (const auto& [source, input, code] :
+       std::vector<std::tuple<std::string, std::string, absl::StatusCode>>{
+           {"dataset/raw@4", "", absl::StatusCode::kNotFound},
+           {"model/x", "", absl::StatusCode::kInvalidArgument},
+           {csv, "dataset/nope", absl::StatusCode::kNotFound}}) {
+    features::IngestOptions bad;
+    if (!input.empty()) bad.inputs = {input};
+    ExpectSameError(
+        [&](StoreClient& c) { return c.Ingest("customer_stats", source, bad); }, code);
+  }
+
+  const std::string spine = dir_.Sub("spine.csv");
+  std::ofstream(spine) << "customer_id,event_timestamp\n1,2024-01-03T00:00:00Z\n";
+  features::HistoricalRequest request;
+  request.features = {"customer_stats:spend_7d"};
+  request.spine_name = spine;
+  features::SaveLineage lineage;
+  lineage.inputs = {"dataset/labels"};
+  lineage.spine_inputs = {"dataset/labels@1"};
+  auto saved = client().SaveHistorical(request, spine, "train", "tester", "", nullptr,
+                                       lineage);
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  auto train = client().Resolve(*ParseRef(saved->dataset));
+  ASSERT_TRUE(train.ok());
+  EXPECT_EQ(std::vector<std::string>(train->inputs().begin(), train->inputs().end()),
+            (std::vector<std::string>{"dataset/labels@1", "dataset/train-spine@1",
+                                      "featureview/customer_stats@1"}));
+  auto spine_version = client().Resolve(*ParseRef(saved->spine));
+  ASSERT_TRUE(spine_version.ok());
+  EXPECT_EQ(spine_version->inputs_size(), 1);
+  ExpectSameError(
+      [&](StoreClient& c) {
+        return c.SaveHistorical(request, spine, "t", "tester", "", nullptr,
+                                {{"dataset/nope@1"}, {}});
+      },
+      absl::StatusCode::kNotFound);
+  ExpectSameError(
+      [&](StoreClient& c) {
+        return c.SaveHistorical(request, "dataset/train-spine", "t", "tester", "",
+                                nullptr, {{}, {"dataset/labels"}});
+      },
+      absl::StatusCode::kInvalidArgument);
+
+  auto down = client().Lineage("dataset/raw@1", {.direction = LineageDirection::kDown});
+  ASSERT_TRUE(down.ok()) << down.status();
+  std::vector<std::string> ids;
+  for (const auto& node : down->nodes) ids.push_back(node.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"dataset/raw@1", "featureview/customer_stats@1",
+                                           "dataset/train@1"}));
 }
 
 }  // namespace

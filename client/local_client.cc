@@ -168,8 +168,20 @@ class Local : public StoreClient {
   absl::StatusOr<features::SavedResult> SaveHistorical(
       const features::HistoricalRequest& request, const std::string& spine,
       const std::string& dataset_name, const std::string& creator,
-      const std::string& message, ByteSink* out) override {
-    return features_.SaveHistorical(request, spine, dataset_name, creator, message, out);
+      const std::string& message, ByteSink* out,
+      const features::SaveLineage& lineage) override {
+    return features_.SaveHistorical(request, spine, dataset_name, creator, message, out,
+                                    lineage);
+  }
+
+  absl::StatusOr<features::LogTrimReport> TrimLog(
+      const std::string& view, const TrimHorizon& horizon,
+      const features::LogTrimOptions& options) override {
+    return features_.TrimLog(
+        view,
+        horizon.before.value_or(absl::ToUnixMicros(absl::Now()) -
+                                horizon.keep_seconds * 1000000),
+        options);
   }
 
   absl::StatusOr<features::ReproduceResult> Reproduce(const std::string& dataset_ref,

@@ -498,8 +498,16 @@ absl::StatusOr<gc::RetentionReport> RemoteClient::ApplyRetention(bool dry_run,
     }
   }
   for (const auto& t : view.logs()) {
-    report.logs.push_back({t.view(), t.policy(), t.horizon_us(), t.rows_before(),
-                           t.rows_dropped(), t.bytes_before(), t.bytes_after()});
+    gc::LogTrim& trim = report.logs.emplace_back();
+    trim.view = t.view();
+    trim.policy = t.policy();
+    trim.horizon_us = t.horizon_us();
+    trim.rows_before = t.rows_before();
+    trim.rows_dropped = t.rows_dropped();
+    trim.bytes_before = t.bytes_before();
+    trim.bytes_after = t.bytes_after();
+    trim.held_back_by.assign(t.held_back_by().begin(), t.held_back_by().end());
+    if (t.has_trimmed_to_us()) trim.trimmed_to_us = t.trimmed_to_us();
   }
   return report;
 }

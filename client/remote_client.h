@@ -81,7 +81,8 @@ class RemoteClient : public StoreClient {
   absl::StatusOr<features::SavedResult> SaveHistorical(
       const features::HistoricalRequest& request, const std::string& spine,
       const std::string& dataset_name, const std::string& creator,
-      const std::string& message, ByteSink* out) override;
+      const std::string& message, ByteSink* out,
+      const features::SaveLineage& lineage) override;
   absl::StatusOr<features::ReproduceResult> Reproduce(const std::string& dataset_ref,
                                                       ByteSink* out) override;
   absl::StatusOr<features::OnlineResult> Online(
@@ -91,6 +92,9 @@ class RemoteClient : public StoreClient {
       const std::string& view, const features::OnlineRebuildOptions& options) override;
   absl::Status RemoveOnline(const std::string& view,
                             const features::EntityColumns& entity) override;
+  absl::StatusOr<features::LogTrimReport> TrimLog(
+      const std::string& view, const TrimHorizon& horizon,
+      const features::LogTrimOptions& options) override;
 
   absl::StatusOr<std::string> CreateToken(api::Scope scope, const std::string& name,
                                           const std::string& creator) override;

@@ -227,8 +227,17 @@ absl::StatusOr<std::vector<features::AppliedView>> RemoteClient::Apply(
 absl::StatusOr<features::IngestResult> RemoteClient::Ingest(
     const std::string& view, const std::string& path,
     const features::IngestOptions& options) {
-  std::string query = absl::StrCat("?message=", UrlEncode(options.message),
-                                   "&source=", UrlEncode(path == "-" ? "<stdin>" : path));
+  // A stored dataset version is read on the server: nothing is sent.
+  ASSIGN_OR_RETURN(std::optional<Ref> stored, features::StoredIngestSource(path));
+  std::string query = absl::StrCat("?message=", UrlEncode(options.message));
+  if (stored.has_value()) {
+    absl::StrAppend(&query, "&from=", UrlEncode(path));
+  } else {
+    absl::StrAppend(&query, "&source=", UrlEncode(path == "-" ? "<stdin>" : path));
+  }
+  if (!options.inputs.empty()) {
+    absl::StrAppend(&query, "&inputs=", UrlEncode(absl::StrJoin(options.inputs, ",")));
+  }
   if (options.format == features::InputFormat::kCsv) query += "&format=csv";
   if (options.format == features::InputFormat::kJsonLines) query += "&format=jsonl";
   if (options.timestamp_unit.has_value()) {
@@ -247,6 +256,7 @@ absl::StatusOr<features::IngestResult> RemoteClient::Ingest(
                          : "text/csv";
   absl::Status read_status;
   auto send = [&]() -> absl::StatusOr<httplib::Result> {
+    if (stored.has_value()) return http_->Post(route, headers, "", type);
     std::error_code size_error;
     const uint64_t size = path == "-" ? 0 : std::filesystem::file_size(path, size_error);
     if (path == "-" || size == 0 || size_error) {
@@ -289,6 +299,13 @@ absl::StatusOr<features::IngestResult> RemoteClient::Ingest(
   out.written = r.written();
   out.view_version = r.featureview();
   out.dataset = r.dataset();
+  if (r.source() == "same_content") {
+    out.source = features::IngestSource::kSameContent;
+  } else if (r.source() == "read") {
+    out.source = features::IngestSource::kRead;
+  }
+  out.same_content = r.same_content();
+  out.inputs.assign(r.inputs().begin(), r.inputs().end());
   ASSIGN_OR_RETURN(out.min_event, features::ParseTimestamp(r.min_event_timestamp(),
                                                            features::TimeUnit::kMicros));
   ASSIGN_OR_RETURN(out.max_event, features::ParseTimestamp(r.max_event_timestamp(),
@@ -313,12 +330,19 @@ absl::StatusOr<features::HistoricalResult> RemoteClient::Historical(
 absl::StatusOr<features::SavedResult> RemoteClient::SaveHistorical(
     const features::HistoricalRequest& request, const std::string& spine,
     const std::string& dataset_name, const std::string& creator,
-    const std::string& message, ByteSink* out) {
+    const std::string& message, ByteSink* out, const features::SaveLineage& lineage) {
   httplib::Request req;
   req.method = "POST";
   req.path = absl::StrCat("/v1/features/historical", HistoricalQuery(request, spine),
                           "&save=dataset/", UrlEncode(dataset_name),
                           "&message=", UrlEncode(message));
+  if (!lineage.inputs.empty()) {
+    absl::StrAppend(&req.path, "&inputs=", UrlEncode(absl::StrJoin(lineage.inputs, ",")));
+  }
+  if (!lineage.spine_inputs.empty()) {
+    absl::StrAppend(&req.path, "&spine_inputs=",
+                    UrlEncode(absl::StrJoin(lineage.spine_inputs, ",")));
+  }
   req.headers.emplace("X-Strata-Creator", creator);
   if (!absl::StartsWith(spine, "dataset/")) {
     ASSIGN_OR_RETURN(req.body, ReadWholeFile(spine, request.max_record_bytes));
@@ -373,6 +397,39 @@ absl::StatusOr<features::ReproduceResult> RemoteClient::Reproduce(
   }
   r.result.at.position = p.ingest_position();
   r.result.at.pending.assign(p.ingest_pending().begin(), p.ingest_pending().end());
+  return r;
+}
+
+absl::StatusOr<features::LogTrimReport> RemoteClient::TrimLog(
+    const std::string& view, const TrimHorizon& horizon,
+    const features::LogTrimOptions& options) {
+  std::string path = absl::StrCat("/v1/features/", UrlEncode(view), "/trim?");
+  if (horizon.before.has_value()) {
+    absl::StrAppend(&path, "before=", UrlEncode(features::FormatTimestamp(*horizon.before)));
+  } else {
+    absl::StrAppend(&path, "keep_seconds=", horizon.keep_seconds);
+  }
+  if (options.dry_run) path += "&dry_run=true";
+  if (options.force) path += "&force=true";
+  ASSIGN_OR_RETURN(auto p, Fetch<api::TrimResponse>("POST", path));
+  features::LogTrimReport r;
+  r.view = p.featureview();
+  ASSIGN_OR_RETURN(r.horizon, features::ParseTimestamp(p.horizon(), features::TimeUnit::kMicros));
+  r.dry_run = p.dry_run();
+  r.at.position = p.ingest_position();
+  r.entities = p.entities();
+  r.rows_before = p.rows_before();
+  r.rows_dropped = p.rows_dropped();
+  r.rows_kept_at_horizon = p.rows_kept_at_horizon();
+  r.chunks_dropped = p.chunks_dropped();
+  r.chunks_rewritten = p.chunks_rewritten();
+  r.bytes_before = p.bytes_before();
+  r.bytes_after = p.bytes_after();
+  for (const auto& b : p.breaks()) r.breaks.push_back({b.dataset(), b.protected_by()});
+  if (!p.safe_horizon().empty()) {
+    ASSIGN_OR_RETURN(r.safe_horizon, features::ParseTimestamp(p.safe_horizon(),
+                                                              features::TimeUnit::kMicros));
+  }
   return r;
 }
 

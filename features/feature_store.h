@@ -40,8 +40,14 @@ struct IngestOptions {
   InputFormat format = InputFormat::kAuto;
   // Unit of integer timestamps; default: the view's timestamp_unit, else seconds.
   std::optional<TimeUnit> timestamp_unit;
-  // The dataset artifact the file is stored as; default "<view>-ingest".
+  // The dataset artifact the file is stored as; default "<view>-ingest". With
+  // it, only that dataset's versions are candidates for a file's content (below).
+  // Refused with a stored source (a dataset version is not stored again).
   std::string dataset;
+  // Further lineage inputs of the ingest ("KIND/NAME[@REF]"), besides its source:
+  // each is resolved to KIND/NAME@N before anything is written and gets a `fed`
+  // edge to the view version, as the source does.
+  std::vector<std::string> inputs;
   std::string creator, message;
   // Rows at or above which the log is written as SST files and ingested (RocksDB's
   // bulk path) rather than through the write-ahead log.
@@ -67,15 +73,41 @@ struct IngestOptions {
   bool update_online = true;
 };
 
+// How an ingest's dataset version came to hold its rows.
+enum class IngestSource : uint8_t {
+  kStored,       // the file, stored as the next version of IngestOptions::dataset
+  kSameContent,  // the file's content is that of this existing version: not stored
+  kRead,         // the source was this stored version, read from the store
+};
+// "stored", "same_content", "read".
+absl::string_view IngestSourceName(IngestSource source);
+
 struct IngestResult {
   uint64_t ingest = 0;       // this ingest's sequence number
   uint64_t rows = 0;         // rows in the file
   uint64_t written = 0;      // rows written: in-file duplicates count once
   std::string view_version;  // "featureview/NAME@N" the rows were checked against
   std::string dataset;       // "dataset/NAME@N" holding the file
+  IngestSource source = IngestSource::kStored;
+  // kSameContent: live dataset versions with that content (the newest is used).
+  uint64_t same_content = 0;
+  std::vector<std::string> inputs;  // IngestOptions::inputs, as "KIND/NAME@N", sorted
   Micros min_event = 0, max_event = 0;
   bool bulk = false;
 };
+
+// `result` as one JSON object (`strata ingest --json`, the ingest route):
+//   {"ingest":1,"rows":3,"written":3,"featureview":"featureview/v@1",
+//    "dataset":"dataset/v-ingest@1","source":"stored","same_content":0,"inputs":[],
+//    "min_event_timestamp":"...","max_event_timestamp":"...","bulk":false}
+std::string IngestResultJson(const IngestResult& result);
+
+// Whether an ingest's `source` names a stored dataset version rather than a file:
+// text starting "dataset/" is a reference (a file in a folder named dataset:
+// "./dataset/x.csv"), as a historical spine is. Returns nullopt for a file.
+// Errors: InvalidArgument for a malformed reference, and for one of another kind
+// ("model/x": ingest reads files and datasets).
+absl::StatusOr<std::optional<Ref>> StoredIngestSource(absl::string_view source);
 
 // What the store had received at some moment: ingests numbered at most `position`,
 // except those in `pending` (started before and committed after that moment).
@@ -122,6 +154,26 @@ struct HistoricalResult {
   uint64_t matched = 0;                           // (row, view) pairs that found a row
   std::map<std::string, uint64_t> view_versions;  // the versions used
   IngestPosition at;                              // what was visible
+  // Per view, the earliest event time of the log the answers depend on: the oldest
+  // row found or, for a spine row that found none, the start of its TTL window
+  // (INT64_MIN with TTL 0: every older row could have been its answer); INT64_MAX
+  // for an empty spine. A trim must leave the rows from here on for the result to
+  // reproduce (docs/features.md, "Log retention and training sets").
+  std::map<std::string, Micros> reads_from;
+  std::optional<Micros> earliest_spine;  // the earliest spine event_timestamp
+};
+
+// Lineage a saved training set records besides its spine and view versions.
+// References ("KIND/NAME[@REF]") are resolved to KIND/NAME@N before anything is
+// stored.
+struct SaveLineage {
+  // Inputs of the saved version: `derived` edges to it (the labels a spine was made
+  // from, a config).
+  std::vector<std::string> inputs;
+  // Inputs of the spine's new version, when the spine is a file stored as
+  // "<dataset>-spine" (a spine sent over HTTP); refused with a stored spine, whose
+  // inputs were fixed when it was stored.
+  std::vector<std::string> spine_inputs;
 };
 
 // A saved training set: `dataset` ("dataset/NAME@N").
@@ -144,6 +196,25 @@ struct LogTrimOptions {
   // Called after each entity with the log bytes read so far and an estimate of the
   // view's log bytes (RocksDB's approximate size; never below the bytes read).
   std::function<void(uint64_t done, uint64_t total)> progress;
+  // Trims even when that makes kept saved training sets unreproducible (they are
+  // listed in LogTrimReport::breaks), except those an alias protects. Default false:
+  // such a trim is refused.
+  bool force = false;
+  // Instead of refusing a trim that would break kept training sets, trims only to
+  // the latest horizon that breaks none, or not at all when there is none
+  // (retention's log policies). Default false.
+  bool stop_at_safe_horizon = false;
+  // The versions about to be deleted ("dataset/NAME@N"), which need nothing kept.
+  // Default (nullopt): those gc::PlanRetention would delete now.
+  std::optional<std::vector<std::string>> expiring;
+};
+
+// A kept saved training set that a trim makes unreproducible.
+struct BrokenTrainingSet {
+  std::string dataset;  // "dataset/NAME@N"
+  // What makes it untouchable even with LogTrimOptions::force: an aliased version
+  // among it and what was made from it (DescribeKeptBy); empty for none.
+  std::string protected_by;
 };
 
 // What FeatureStore::TrimLog read and dropped (or, dry run, would drop).
@@ -160,6 +231,17 @@ struct LogTrimReport {
   uint64_t chunks_rewritten = 0;      // log chunks rewritten with fewer rows
   // Keys and values of the view's log, before and after (dry run: as it would be).
   uint64_t bytes_before = 0, bytes_after = 0;
+  // The kept saved training sets the trim to `horizon` makes unreproducible (dry
+  // run: would; force: did), by name; with stop_at_safe_horizon, those that held it
+  // back.
+  std::vector<BrokenTrainingSet> breaks;
+  // When `breaks` is not empty: the latest horizon that breaks none of the kept
+  // training sets; nullopt when none does (a trim that drops rows breaks some).
+  std::optional<Micros> safe_horizon;
+  // With stop_at_safe_horizon, when held back: the horizon asked for (`horizon` is
+  // then the safe one used), and whether nothing was trimmed for lack of one.
+  std::optional<Micros> requested_horizon;
+  bool skipped = false;
 };
 
 enum class FeatureStatus : uint8_t { kPresent, kNotFound, kNullValue, kOutsideMaxAge };
@@ -309,17 +391,25 @@ class FeatureStore {
 
   FeatureRegistry& registry() { return registry_; }
 
-  // Ingests the CSV or JSON lines file at `path` ("-": standard input) into `view`.
-  // The whole file is checked before anything is written; then it is stored as a
-  // version of a dataset artifact with a lineage edge to the view's version, its
-  // rows are written to the offline log, and the online table keeps each entity's
-  // newest row. Rows become visible together when the ingest commits.
-  // Errors: NotFound for an unknown view; InvalidArgument naming the line and
+  // Ingests the CSV or JSON lines file at `path` ("-": standard input), or the
+  // stored dataset version `path` names ("dataset/NAME[@REF]", StoredIngestSource),
+  // into `view`. The whole input is checked before anything is written; then its
+  // rows are written to the offline log, the online table keeps each entity's
+  // newest row, and the rows become visible together when the ingest commits, with
+  // a `fed` lineage edge to the view version from the dataset version that holds
+  // the input and from each of options.inputs. That version is the stored one read
+  // (kRead); else the newest live dataset version (of options.dataset, when given)
+  // whose content is the file's (kSameContent: nothing stored again); else the file
+  // stored as the next version of options.dataset (kStored). Finding the same
+  // content reads every dataset version record (of options.dataset, when given).
+  // Errors: NotFound for an unknown view, source or input (naming it);
+  // FailedPrecondition for a deleted one; InvalidArgument naming the line and
   // column of the first bad value or record (features/csv.h says what a CSV may
   // hold; an event or created time outside the view's plausible time, PlausibleTimeOf,
   // is one), a missing, unknown, empty or repeated column name, or an empty file;
-  // InvalidArgument for max_record_bytes out of range; ResourceExhausted naming the
-  // line of a record longer than max_record_bytes.
+  // InvalidArgument for a source of another kind, options.dataset with a stored
+  // source, max_record_bytes out of range; ResourceExhausted naming the line of a
+  // record longer than max_record_bytes.
   absl::StatusOr<IngestResult> Ingest(const std::string& view, const std::string& path,
                                       const IngestOptions& options);
 
@@ -346,15 +436,20 @@ class FeatureStore {
                                               ByteSink& out) const;
 
   // Historical, saved as a new version of `dataset_name` with lineage to the spine's
-  // dataset version and to each feature view version used, and the request (with
-  // the ingest position) in its metadata. `spine` is "dataset/NAME[@REF]" or a
-  // file, which is stored first as dataset "<dataset_name>-spine". `out`, when
-  // given, also receives the result.
+  // dataset version, to each feature view version used and to lineage.inputs, and
+  // the request (with the ingest position) in its metadata. `spine` is
+  // "dataset/NAME[@REF]" or a file, which is stored first as dataset
+  // "<dataset_name>-spine" with lineage.spine_inputs as its inputs. `out`, when
+  // given, also receives the result. Nothing is stored unless every reference
+  // resolves and the retrieval succeeds.
+  // Errors: as Historical; NotFound for an unknown input; InvalidArgument for
+  // spine_inputs with a stored spine.
   absl::StatusOr<SavedResult> SaveHistorical(const HistoricalRequest& request,
                                              const std::string& spine,
                                              const std::string& dataset_name,
                                              const std::string& creator,
-                                             const std::string& message, ByteSink* out);
+                                             const std::string& message, ByteSink* out,
+                                             const SaveLineage& lineage = {});
 
   // Re-runs the request recorded in a saved training set, seeing only what the store
   // had received then, and compares the result with the stored content. `out`, when
@@ -400,8 +495,15 @@ class FeatureStore {
   // atomic step (one ingested SST file), and trimming again with the same horizon
   // removes nothing more. The online table is untouched. Thread-safe; trims of one
   // process run one at a time.
+  // A trim never silently breaks a kept saved training set (a live version that
+  // retention would not delete now, reading the view) that reproduces now: those
+  // it would make unreproducible are listed in the report (dry run) and refused
+  // unless options.force; an alias on the set or on a version made from it protects
+  // it even then. With options.stop_at_safe_horizon it trims less far instead.
   // Errors: NotFound for an unknown view; InvalidArgument for a horizon in the
-  // future; DataLoss for a malformed log chunk; Unavailable when RocksDB fails.
+  // future; FailedPrecondition naming the training sets the trim would break (a few,
+  // then "and K more") and the latest safe horizon; DataLoss for a malformed log
+  // chunk or record; Unavailable when RocksDB fails.
   absl::StatusOr<LogTrimReport> TrimLog(const std::string& view, Micros horizon,
                                         const LogTrimOptions& options);
 

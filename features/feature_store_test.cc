@@ -1132,5 +1132,219 @@ TEST_F(FeatureStoreTest, HistoricalRefusesSpinesOverTheRowLimit) {
   EXPECT_EQ(out.status().message(), "spine has more than 2 rows");
 }
 
+// The lineage node ids reached from `root` walking `direction`.
+std::vector<std::string> Reached(const Store& store, const std::string& root,
+                                 LineageDirection direction) {
+  auto graph = store.lineage().Walk(root, {.direction = direction});
+  EXPECT_TRUE(graph.ok()) << graph.status();
+  std::vector<std::string> ids;
+  if (graph.ok()) {
+    for (const auto& node : graph->nodes) ids.push_back(node.id);
+  }
+  return ids;
+}
+
+bool Has(const std::vector<std::string>& ids, const std::string& id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+TEST_F(FeatureStoreTest, IngestReadsAStoredDatasetVersionAndOneWalkReachesTheModel) {
+  const std::string rows =
+      "customer_id,event_timestamp,created_timestamp,x,s\n1,100,100,1.5,a\n";
+  testing::StoreTest::CommitContent("dataset/raw", "not these rows");
+  testing::StoreTest::CommitContent("dataset/raw", rows);
+  IngestOptions options;
+  options.creator = "test";
+  auto ingested = fs_->Ingest("stats", "dataset/raw@2", options);
+  ASSERT_TRUE(ingested.ok()) << ingested.status();
+  EXPECT_EQ(ingested->source, IngestSource::kRead);
+  EXPECT_EQ(ingested->dataset, "dataset/raw@2");
+  EXPECT_EQ(ingested->rows, 1u);
+  // Read in the store: nothing stored again.
+  EXPECT_TRUE(absl::IsNotFound(
+      store_->artifacts().Versions({Kind::kDataset, "stats-ingest"}).status()));
+  EXPECT_EQ(store_->artifacts().Versions({Kind::kDataset, "raw"})->size(), 2u);
+
+  HistoricalRequest request;
+  request.features = {"stats:x"};
+  auto saved = fs_->SaveHistorical(
+      request, WriteFile("spine.csv", "customer_id,event_timestamp\n1,150\n"), "train",
+      "test", "", nullptr);
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  testing::StoreTest::CommitContent("model/churn", "weights", {saved->dataset});
+  const auto down = Reached(*store_, "dataset/raw@2", LineageDirection::kDown);
+  EXPECT_TRUE(Has(down, "featureview/stats@1"));
+  EXPECT_TRUE(Has(down, "dataset/train@1"));
+  EXPECT_TRUE(Has(down, "model/churn@1"));
+  EXPECT_FALSE(Has(Reached(*store_, "dataset/raw@1", LineageDirection::kDown),
+                   "model/churn@1"));
+  EXPECT_TRUE(Has(Reached(*store_, "model/churn@1", LineageDirection::kUp),
+                  "dataset/raw@2"));
+
+  // JSON lines, known from the version's recorded format.
+  NewVersion jsonl;
+  jsonl.artifact = {Kind::kDataset, "events"};
+  jsonl.metadata = {{"format", "jsonl"}};
+  jsonl.content_id =
+      PutContent("{\"customer_id\": 2, \"event_timestamp\": 100, \"x\": 2}\n").content_id;
+  ASSERT_TRUE(store_->artifacts().Commit(jsonl).ok());
+  ingested = fs_->Ingest("stats", "dataset/events", options);
+  ASSERT_TRUE(ingested.ok()) << ingested.status();
+  EXPECT_EQ(ingested->dataset, "dataset/events@1");
+}
+
+TEST_F(FeatureStoreTest, AFileWithAStoredVersionsContentIsLinkedToTheNewest) {
+  const std::string rows =
+      "customer_id,event_timestamp,created_timestamp,x,s\n1,100,100,1.5,a\n";
+  testing::StoreTest::CommitContent("dataset/clean", rows);
+  testing::StoreTest::CommitContent("dataset/copy", rows);
+  auto ingested = IngestText("stats", rows);
+  ASSERT_TRUE(ingested.ok()) << ingested.status();
+  EXPECT_EQ(ingested->source, IngestSource::kSameContent);
+  EXPECT_EQ(ingested->dataset, "dataset/copy@1");
+  EXPECT_EQ(ingested->same_content, 2u);
+  EXPECT_TRUE(absl::IsNotFound(
+      store_->artifacts().Versions({Kind::kDataset, "stats-ingest"}).status()));
+  EXPECT_TRUE(Has(Reached(*store_, "dataset/copy@1", LineageDirection::kDown),
+                  "featureview/stats@1"));
+
+  // A deleted version is not linked to.
+  DeleteRequest rm;
+  rm.artifact = {Kind::kDataset, "copy"};
+  rm.version = 1;
+  rm.who = "test";
+  ASSERT_TRUE(store_->artifacts().Delete(rm).ok());
+  ingested = IngestText("stats", rows);
+  ASSERT_TRUE(ingested.ok()) << ingested.status();
+  EXPECT_EQ(ingested->dataset, "dataset/clean@1");
+  EXPECT_EQ(ingested->same_content, 1u);
+
+  // With a dataset named, only its versions count; new content is stored as today.
+  IngestOptions named;
+  named.dataset = "mine";
+  ingested = fs_->Ingest("stats", WriteFile("again.csv", rows), named);
+  ASSERT_TRUE(ingested.ok()) << ingested.status();
+  EXPECT_EQ(ingested->source, IngestSource::kStored);
+  EXPECT_EQ(ingested->dataset, "dataset/mine@1");
+  ingested = fs_->Ingest("stats", WriteFile("again.csv", rows), named);
+  ASSERT_TRUE(ingested.ok()) << ingested.status();
+  EXPECT_EQ(ingested->source, IngestSource::kSameContent);
+  EXPECT_EQ(ingested->dataset, "dataset/mine@1");
+  ingested = IngestText("stats", rows + "2,100,100,2,b\n");
+  ASSERT_TRUE(ingested.ok()) << ingested.status();
+  EXPECT_EQ(ingested->source, IngestSource::kStored);
+  EXPECT_EQ(ingested->dataset, "dataset/stats-ingest@1");
+}
+
+TEST_F(FeatureStoreTest, IngestInputsAreRecordedAndBadReferencesWriteNothing) {
+  const std::string rows = "customer_id,event_timestamp,x\n1,100,1.5\n";
+  testing::StoreTest::CommitContent("dataset/raw", "raw bytes");
+  testing::StoreTest::CommitContent("config/cleaning", "drop nulls");
+  testing::StoreTest::CommitContent("model/m", "weights");
+  IngestOptions options;
+  options.inputs = {"dataset/raw", "config/cleaning@1", "dataset/raw@1"};
+  auto ingested = fs_->Ingest("stats", WriteFile("clean.csv", rows), options);
+  ASSERT_TRUE(ingested.ok()) << ingested.status();
+  EXPECT_EQ(ingested->inputs,
+            (std::vector<std::string>{"config/cleaning@1", "dataset/raw@1"}));
+  for (const char* input : {"config/cleaning@1", "dataset/raw@1"}) {
+    const auto down = Reached(*store_, input, LineageDirection::kDown);
+    EXPECT_TRUE(Has(down, "featureview/stats@1")) << input;
+  }
+  // The view's definition does not protect them: the log holds the rows.
+  auto kept = store_->artifacts().WhyKept({Kind::kDataset, "raw"}, 1);
+  ASSERT_TRUE(kept.ok());
+  EXPECT_TRUE(kept->empty());
+
+  const auto position = fs_->Position();
+  const size_t log_rows = LogRows();
+  struct Case {
+    std::string source;
+    std::vector<std::string> inputs;
+    std::string dataset;
+    absl::StatusCode code;
+    std::string error;
+  };
+  const std::string file = WriteFile("new.csv", rows + "2,100,2\n");
+  const std::vector<Case> cases = {
+      {file, {"dataset/nope@1"}, "", absl::StatusCode::kNotFound, "dataset/nope"},
+      {file, {"dataset/raw@7"}, "", absl::StatusCode::kNotFound, "no version 7"},
+      {file, {"dataset/raw@@"}, "", absl::StatusCode::kInvalidArgument, "raw@@"},
+      {"dataset/raw@9", {}, "", absl::StatusCode::kNotFound, "no version 9"},
+      {"dataset/none", {}, "", absl::StatusCode::kNotFound, "dataset/none"},
+      {"model/m", {}, "", absl::StatusCode::kInvalidArgument,
+       "\"model/m\" is a model, not a dataset"},
+      {"featureview/stats", {}, "", absl::StatusCode::kInvalidArgument, "not a dataset"},
+      {"dataset/raw@1", {}, "other", absl::StatusCode::kInvalidArgument,
+       "is stored already"},
+  };
+  for (const Case& c : cases) {
+    IngestOptions bad;
+    bad.inputs = c.inputs;
+    bad.dataset = c.dataset;
+    auto r = fs_->Ingest("stats", c.source, bad);
+    EXPECT_EQ(r.status().code(), c.code) << c.source << ": " << r.status();
+    EXPECT_NE(r.status().message().find(c.error), std::string::npos)
+        << c.source << ": " << r.status();
+    EXPECT_EQ(LogRows(), log_rows) << c.source;
+    EXPECT_EQ(fs_->Position()->position, position->position) << c.source;
+    EXPECT_EQ(store_->artifacts().Versions({Kind::kDataset, "stats-ingest"})->size(),
+              1u)
+        << c.source;
+  }
+}
+
+TEST_F(FeatureStoreTest, SavedTrainingSetsRecordTheirInputsAndTheirSpines) {
+  ASSERT_TRUE(IngestText("stats", "customer_id,event_timestamp,x\n1,100,1.5\n").ok());
+  testing::StoreTest::CommitContent("dataset/labels", "customer_id,label\n1,1\n");
+  const std::string spine = WriteFile("spine.csv", "customer_id,event_timestamp\n1,150\n");
+  HistoricalRequest request;
+  request.features = {"stats:x"};
+  SaveLineage lineage;
+  lineage.inputs = {"dataset/labels"};
+  lineage.spine_inputs = {"dataset/labels@1"};
+  auto saved = fs_->SaveHistorical(request, spine, "train", "test", "", nullptr, lineage);
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  auto train = store_->artifacts().Resolve(*ParseRef(saved->dataset));
+  ASSERT_TRUE(train.ok());
+  EXPECT_EQ(std::vector<std::string>(train->inputs().begin(), train->inputs().end()),
+            (std::vector<std::string>{"dataset/labels@1", "dataset/train-spine@1",
+                                      "featureview/stats@1"}));
+  auto spine_version = store_->artifacts().Resolve(*ParseRef(saved->spine));
+  ASSERT_TRUE(spine_version.ok());
+  EXPECT_EQ(std::vector<std::string>(spine_version->inputs().begin(),
+                                     spine_version->inputs().end()),
+            (std::vector<std::string>{"dataset/labels@1"}));
+
+  // A stored spine is already an input of the set; its own inputs are fixed.
+  saved = fs_->SaveHistorical(request, "dataset/train-spine@1", "train", "test", "",
+                              nullptr);
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  train = store_->artifacts().Resolve(*ParseRef(saved->dataset));
+  EXPECT_TRUE(Has(std::vector<std::string>(train->inputs().begin(), train->inputs().end()),
+                  "dataset/train-spine@1"));
+
+  const auto heads = store_->artifacts().List(Kind::kDataset);
+  SaveLineage stored_spine;
+  stored_spine.spine_inputs = {"dataset/labels@1"};
+  auto r = fs_->SaveHistorical(request, "dataset/train-spine@1", "train", "test", "",
+                               nullptr, stored_spine);
+  EXPECT_TRUE(absl::IsInvalidArgument(r.status())) << r.status();
+  for (const SaveLineage& bad : {SaveLineage{{"dataset/nope"}, {}},
+                                 SaveLineage{{}, {"dataset/labels@3"}}}) {
+    r = fs_->SaveHistorical(request, spine, "train", "test", "", nullptr, bad);
+    EXPECT_TRUE(absl::IsNotFound(r.status())) << r.status();
+  }
+  r = fs_->SaveHistorical(request, spine, "other", "test", "", nullptr,
+                          SaveLineage{{"dataset/nope"}, {}});
+  EXPECT_TRUE(absl::IsNotFound(r.status())) << r.status();
+  // Nothing was stored.
+  const auto after = store_->artifacts().List(Kind::kDataset);
+  ASSERT_EQ(after->size(), heads->size());
+  for (size_t i = 0; i < after->size(); ++i) {
+    EXPECT_EQ((*after)[i].head.SerializeAsString(), (*heads)[i].head.SerializeAsString());
+  }
+}
+
 }  // namespace
 }  // namespace strata::features

@@ -16,6 +16,7 @@
 #include "features/feature_store.h"
 #include "features/impl.h"
 #include "features/scratch.h"
+#include "features/training_sets.h"
 #include "store/internal/keys.h"
 #include "store/internal/records.h"
 #include "store/internal/rocks_status.h"
@@ -108,18 +109,6 @@ absl::StatusOr<Plan> MakePlan(const FeatureStore::Impl& impl,
   return plan;
 }
 
-// Whether `at` sees every ingest the trim recorded in `h` saw committed.
-bool SeesTrim(const IngestPosition& at, const LogHorizon& h) {
-  if (at.position < h.position()) return false;
-  for (uint64_t p : at.pending) {
-    if (p <= h.position() &&
-        std::find(h.pending().begin(), h.pending().end(), p) == h.pending().end()) {
-      return false;
-    }
-  }
-  return true;
-}
-
 struct Lookup {
   uint64_t k0, k1;     // target bytes 4..20, big-endian: most comparisons end here
   const char* target;  // VIEW ENTITY ~T, in SpineRows::keys
@@ -148,7 +137,7 @@ absl::Status RunLookups(const internal::Db& db, const ViewPlan& plan,
                         const HistoricalRequest& request, uint64_t row_base,
                         const Lookup* begin, const Lookup* end, std::string* arena,
                         std::vector<std::pair<uint64_t, uint32_t>>* found,
-                        uint64_t* matched) {
+                        uint64_t* matched, Micros* reads_from) {
   const ResolvedView& view = *plan.view;
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot;
@@ -224,7 +213,14 @@ absl::Status RunLookups(const internal::Db& db, const ViewPlan& plan,
     if (!it->Valid()) {
       RETURN_IF_ERROR(internal::FromRocks(it->status(), "reading the feature log"));
     }
-    for (const Best& b : best) *matched += b.found;
+    for (size_t i = 0; i < best.size(); ++i) {
+      *matched += best[i].found;
+      const Micros t = group[i].t;
+      *reads_from = std::min(
+          *reads_from, best[i].found                      ? best[i].event
+                       : ttl == 0 || t < INT64_MIN + ttl ? INT64_MIN
+                                                         : t - ttl);
+    }
     if (!plan.sees_trim) {
       // Trimmed rows all have event times at or before the horizon: an answer
       // found after it, or a TTL window that ends after it, is what the whole log
@@ -533,23 +529,29 @@ absl::StatusOr<HistoricalResult> FeatureStore::Historical(
         plan.views.size(),
         std::vector<std::pair<uint64_t, uint32_t>>(rows, {0, UINT32_MAX}));
     std::vector<std::vector<uint8_t>> side(plan.views.size(), std::vector<uint8_t>(rows));
+    for (const Lookup& l : lookups[0]) {
+      result.earliest_spine = std::min(result.earliest_spine.value_or(l.t), l.t);
+    }
     for (size_t v = 0; v < plan.views.size(); ++v) {
       auto& ls = lookups[v];
       const size_t mid = PartitionLookups(&ls);
       for (size_t i = mid; i < ls.size(); ++i) side[v][ls[i].row] = 1;
       uint64_t matched[2] = {0, 0};
+      Micros reads_from[2] = {INT64_MAX, INT64_MAX};
       absl::Status status[2];
       std::vector<std::pair<uint64_t, uint32_t>> found2(rows, {0, UINT32_MAX});
       std::thread helper([&] {
         std::sort(ls.begin() + mid, ls.end(), TargetLess);
         status[1] = RunLookups(db, plan.views[v], snapshot.snapshot(), plan.at, request,
                                row_base, ls.data() + mid, ls.data() + ls.size(),
-                               &arenas[2 * v + 1], &found2, &matched[1]);
+                               &arenas[2 * v + 1], &found2, &matched[1],
+                               &reads_from[1]);
       });
       std::sort(ls.begin(), ls.begin() + mid, TargetLess);
       status[0] =
           RunLookups(db, plan.views[v], snapshot.snapshot(), plan.at, request, row_base,
-                     ls.data(), ls.data() + mid, &arenas[2 * v], &found[v], &matched[0]);
+                     ls.data(), ls.data() + mid, &arenas[2 * v], &found[v], &matched[0],
+                     &reads_from[0]);
       helper.join();
       RETURN_IF_ERROR(status[0]);
       RETURN_IF_ERROR(status[1]);
@@ -557,6 +559,8 @@ absl::StatusOr<HistoricalResult> FeatureStore::Historical(
         if (side[v][r]) found[v][r] = found2[r];
       }
       result.matched += matched[0] + matched[1];
+      auto from = result.reads_from.try_emplace(plan.views[v].view->def.name(), INT64_MAX);
+      from.first->second = std::min({from.first->second, reads_from[0], reads_from[1]});
     }
 
     // Write the rows in spine order, formatted on two threads.
@@ -634,7 +638,8 @@ absl::StatusOr<SavedResult> FeatureStore::SaveHistorical(const HistoricalRequest
                                                          const std::string& dataset_name,
                                                          const std::string& creator,
                                                          const std::string& message,
-                                                         ByteSink* out) {
+                                                         ByteSink* out,
+                                                         const SaveLineage& lineage) {
   if (absl::Status s = ValidateArtifactName(dataset_name); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("dataset ", s.message()));
   }
@@ -645,14 +650,29 @@ absl::StatusOr<SavedResult> FeatureStore::SaveHistorical(const HistoricalRequest
   // retrieval succeeded: a bad spine leaves the store as it was.
   ScratchPath spine_file(*store_, "spine");
   std::optional<store::Version> spine_version;
+  NewVersion spine_nv;
+  spine_nv.artifact = {Kind::kDataset, absl::StrCat(dataset_name, "-spine")};
+  spine_nv.inputs = lineage.spine_inputs;
+  spine_nv.creator = creator;
+  spine_nv.message = absl::StrCat("spine of dataset/", dataset_name);
   if (spine.rfind("dataset/", 0) == 0) {
     ASSIGN_OR_RETURN(Ref ref, ParseRef(spine));
     ASSIGN_OR_RETURN(spine_version, store_->artifacts().Resolve(ref));
+    if (!lineage.spine_inputs.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "spine inputs are for a spine stored with the training set; ",
+          VersionRef(*spine_version), " has its inputs already (give them as inputs)"));
+    }
     RETURN_IF_ERROR(SpoolContent(*store_, *spine_version, spine_file.path()));
   } else {
+    RETURN_IF_ERROR(store_->artifacts().Check(spine_nv));
     ASSIGN_OR_RETURN(auto source, OpenFileSource(spine));
     RETURN_IF_ERROR(CopyToFile(*source, spine_file.path()));
   }
+  NewVersion nv;
+  nv.artifact = {Kind::kDataset, dataset_name};
+  nv.inputs = lineage.inputs;
+  RETURN_IF_ERROR(store_->artifacts().Check(nv));
 
   ScratchPath result_file(*store_, "result");
   {
@@ -666,20 +686,14 @@ absl::StatusOr<SavedResult> FeatureStore::SaveHistorical(const HistoricalRequest
   if (!spine_version.has_value()) {
     ASSIGN_OR_RETURN(auto source, OpenFileSource(spine_file.path()));
     ASSIGN_OR_RETURN(PutStats put, store_->content().Put(*source));
-    NewVersion nv;
-    nv.artifact = {Kind::kDataset, absl::StrCat(dataset_name, "-spine")};
-    nv.content_id = put.content_id;
-    nv.creator = creator;
-    nv.message = absl::StrCat("spine of dataset/", dataset_name);
-    ASSIGN_OR_RETURN(CommitResult c, store_->artifacts().Commit(nv));
+    spine_nv.content_id = put.content_id;
+    ASSIGN_OR_RETURN(CommitResult c, store_->artifacts().Commit(spine_nv));
     spine_version = c.version;
   }
   saved.spine = VersionRef(*spine_version);
   ASSIGN_OR_RETURN(auto source, OpenFileSource(result_file.path()));
   ASSIGN_OR_RETURN(PutStats put, store_->content().Put(*source));
 
-  NewVersion nv;
-  nv.artifact = {Kind::kDataset, dataset_name};
   nv.content_id = put.content_id;
   nv.creator = creator;
   nv.message = message.empty() ? "point-in-time training set" : message;
@@ -700,6 +714,7 @@ absl::StatusOr<SavedResult> FeatureStore::SaveHistorical(const HistoricalRequest
   m["request.ingest_position"] = absl::StrCat(saved.result.at.position);
   m["request.ingest_pending"] = absl::StrJoin(saved.result.at.pending, ",");
   m["rows"] = absl::StrCat(saved.result.rows);
+  RecordLogReads(saved.result, &m);
   ASSIGN_OR_RETURN(CommitResult c, store_->artifacts().Commit(nv));
   saved.dataset = VersionRef(c.version);
   return saved;
@@ -709,53 +724,28 @@ absl::StatusOr<ReproduceResult> FeatureStore::Reproduce(const std::string& datas
                                                         ByteSink* out) const {
   ASSIGN_OR_RETURN(Ref ref, ParseRef(dataset_ref));
   ASSIGN_OR_RETURN(store::Version v, store_->artifacts().Resolve(ref));
-  const auto& m = v.metadata();
-  const auto get = [&](const std::string& key) -> std::string {
-    auto it = m.find(key);
-    return it == m.end() ? std::string() : it->second;
-  };
-  const auto bad = [&](absl::string_view what) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(VersionRef(v), " is not a saved historical result (", what,
-                     "); save one with `strata historical --save`"));
-  };
-  if (get("request.features").empty() || get("request.spine").empty()) {
-    return bad("it records no request");
-  }
-  HistoricalRequest request;
-  request.spine_name = get("request.spine");
-  request.features = absl::StrSplit(get("request.features"), ',');
-  for (absl::string_view pinned :
-       absl::StrSplit(get("request.views"), ',', absl::SkipEmpty())) {
-    const size_t at = pinned.rfind('@');
-    uint64_t n;
-    if (at == absl::string_view::npos || !absl::SimpleAtoi(pinned.substr(at + 1), &n)) {
-      return bad(absl::StrCat("bad request.views entry ", pinned));
-    }
-    request.view_versions[std::string(pinned.substr(0, at))] = n;
-  }
-  if (std::string as_of = get("request.as_of"); !as_of.empty()) {
-    ASSIGN_OR_RETURN(request.as_of, ParseTimestamp(as_of, TimeUnit::kMicros));
-  }
-  request.created_cutoff = get("request.created_cutoff") == "true";
-  request.full_names = get("request.full_names") == "true";
-  ASSIGN_OR_RETURN(request.timestamp_unit, ParseTimeUnit(get("request.timestamp_unit")));
-  IngestPosition at;
-  if (!absl::SimpleAtoi(get("request.ingest_position"), &at.position)) {
-    return bad("no request.ingest_position");
-  }
-  for (absl::string_view p :
-       absl::StrSplit(get("request.ingest_pending"), ',', absl::SkipEmpty())) {
-    uint64_t n;
-    if (!absl::SimpleAtoi(p, &n)) return bad("bad request.ingest_pending");
-    at.pending.push_back(n);
-  }
-  request.at = at;
+  ASSIGN_OR_RETURN(HistoricalRequest request, SavedRequest(v));
 
   HashingSink hash;
   TeeSink tee(&hash, out);
   ReproduceResult r;
-  ASSIGN_OR_RETURN(r.result, Historical(request, get("request.spine"), tee));
+  absl::StatusOr<HistoricalResult> result = Historical(request, request.spine_name, tee);
+  if (absl::IsFailedPrecondition(result.status())) {
+    // Most likely a trim: say which, and when, before what the retrieval refused.
+    std::string trims;
+    for (const auto& [view, version] : request.view_versions) {
+      ASSIGN_OR_RETURN(auto h, impl_->tables.Horizon(view));
+      if (!h.has_value()) continue;
+      absl::StrAppend(&trims, trims.empty() ? "" : "; ", "feature view ", view,
+                      "'s offline log was trimmed to ", FormatTimestamp(h->horizon_us()),
+                      " on ", FormatTimestamp(h->trimmed_us()));
+    }
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot reproduce ", VersionRef(v), ": ",
+                     trims.empty() ? "" : absl::StrCat(trims, " ("),
+                     result.status().message(), trims.empty() ? "" : ")"));
+  }
+  ASSIGN_OR_RETURN(r.result, std::move(result));
   r.reproduced = hash.Finish();
   ASSIGN_OR_RETURN(r.recorded, Digest::FromRaw(v.content_id()));
   r.identical = r.recorded == r.reproduced;

@@ -35,6 +35,8 @@
 #include "store/internal/keys.h"
 #include "store/internal/records.h"
 #include "store/internal/rocks_status.h"
+#include "store/json_writer.h"
+#include "store/render.h"
 #include "store/status_macros.h"
 
 namespace strata::features {
@@ -798,7 +800,104 @@ class EntryWriter {
   std::vector<std::pair<std::string, std::string>> online_;
 };
 
+// `refs` resolved to lineage nodes "KIND/NAME@N", sorted, each once.
+// Errors: as ParseRef and ArtifactStore::Resolve.
+absl::StatusOr<std::vector<std::string>> ResolveInputs(
+    const ArtifactStore& artifacts, const std::vector<std::string>& refs) {
+  std::vector<std::string> nodes;
+  for (const std::string& text : refs) {
+    ASSIGN_OR_RETURN(Ref ref, ParseRef(text));
+    ASSIGN_OR_RETURN(store::Version v, artifacts.Resolve(ref));
+    nodes.push_back(VersionRef(v));
+  }
+  std::sort(nodes.begin(), nodes.end());
+  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
+  return nodes;
+}
+
+// The live dataset versions holding `content_id` (of dataset `name` only, when
+// non-empty), newest first. Reads every version record in that range: there is no
+// index by content.
+absl::StatusOr<std::vector<store::Version>> VersionsWithContent(
+    const internal::Db& db, const Digest& content_id, const std::string& name) {
+  const std::string prefix =
+      name.empty() ? std::string("dataset/")
+                   : internal::ArtifactPrefix(internal::ArtifactKey("dataset", name));
+  const absl::string_view raw = content_id.Raw();
+  std::vector<store::Version> found;
+  auto cursor = db.Scan(Cf::kVersions, prefix);
+  for (; cursor->Valid(); cursor->Next()) {
+    ASSIGN_OR_RETURN(auto v,
+                     internal::ParseRecord<store::Version>(cursor->value(), "version"));
+    if (v.content_id() == raw && !v.has_deleted()) found.push_back(std::move(v));
+  }
+  RETURN_IF_ERROR(cursor->status());
+  std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+    return a.created_us() > b.created_us();
+  });
+  return found;
+}
+
 }  // namespace
+
+absl::string_view IngestSourceName(IngestSource source) {
+  switch (source) {
+    case IngestSource::kStored:
+      return "stored";
+    case IngestSource::kSameContent:
+      return "same_content";
+    case IngestSource::kRead:
+      return "read";
+  }
+  return "stored";
+}
+
+std::string IngestResultJson(const IngestResult& result) {
+  JsonWriter w;
+  w.BeginObject()
+      .Key("ingest")
+      .Uint(result.ingest)
+      .Key("rows")
+      .Uint(result.rows)
+      .Key("written")
+      .Uint(result.written)
+      .Key("featureview")
+      .String(result.view_version)
+      .Key("dataset")
+      .String(result.dataset)
+      .Key("source")
+      .String(IngestSourceName(result.source))
+      .Key("same_content")
+      .Uint(result.same_content)
+      .Key("inputs")
+      .BeginArray();
+  for (const std::string& input : result.inputs) w.String(input);
+  w.EndArray()
+      .Key("min_event_timestamp")
+      .String(FormatTimestamp(result.min_event))
+      .Key("max_event_timestamp")
+      .String(FormatTimestamp(result.max_event))
+      .Key("bulk")
+      .Bool(result.bulk)
+      .EndObject();
+  return w.Take();
+}
+
+absl::StatusOr<std::optional<Ref>> StoredIngestSource(absl::string_view source) {
+  const size_t slash = source.find('/');
+  if (slash == absl::string_view::npos) return std::optional<Ref>();
+  auto kind = ParseKind(source.substr(0, slash));
+  if (!kind.ok()) return std::optional<Ref>();  // a path: data/events.csv
+  if (*kind != Kind::kDataset) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        Excerpt(source), " is a ", KindName(*kind),
+        ", not a dataset: ingest reads a file or dataset/NAME[@REF] (for a file in a "
+        "folder named ",
+        KindName(*kind), ", write ./", KindName(*kind), "/...)"));
+  }
+  ASSIGN_OR_RETURN(Ref ref, ParseRef(source));
+  return std::optional<Ref>(std::move(ref));
+}
 
 absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
                                                   const std::string& path,
@@ -806,7 +905,20 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   const Micros now = internal::NowMicros();
   if (!options.dataset.empty()) RETURN_IF_ERROR(ValidateArtifactName(options.dataset));
   RETURN_IF_ERROR(CheckMaxRecordBytes(options.max_record_bytes, "max_record_bytes"));
+  ASSIGN_OR_RETURN(std::optional<Ref> stored_ref, StoredIngestSource(path));
+  if (stored_ref.has_value() && !options.dataset.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a dataset to store the file as was given, but ", Excerpt(path),
+        " is stored already: it is read, not stored again"));
+  }
   ASSIGN_OR_RETURN(auto latest, impl_->View(view_name, 0));
+  // Every reference resolves before anything is written.
+  std::optional<store::Version> stored;
+  if (stored_ref.has_value()) {
+    ASSIGN_OR_RETURN(stored, store_->artifacts().Resolve(*stored_ref));
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> inputs,
+                   ResolveInputs(store_->artifacts(), options.inputs));
   auto view = std::make_shared<ResolvedView>(*latest);
   RETURN_IF_ERROR(impl_->tables.Register(view.get()));
   impl_->Forget(view_name);
@@ -819,12 +931,30 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   const absl::string_view reader_name =
       options.timestamp_unit.has_value() ? "this ingest" : "this view";
   const std::string source_name = !options.source_name.empty() ? options.source_name
+                                  : stored.has_value()         ? VersionRef(*stored)
                                   : path == "-"                ? "<stdin>"
                                                                : path;
   // Standard input is kept in a file: it is read again when stored as a dataset.
+  // A stored version is read from a verified copy.
   std::optional<ScratchPath> spooled;
   std::string file = path;
-  if (path == "-") {
+  // What the format is guessed from: the path, or the stored version's name.
+  std::string format_name = path;
+  InputFormat format = options.format;
+  if (stored.has_value()) {
+    spooled.emplace(*store_, "source");
+    file = spooled->path();
+    RETURN_IF_ERROR(SpoolContent(*store_, *stored, file));
+    format_name = stored->name();
+    if (format == InputFormat::kAuto) {
+      auto recorded = stored->metadata().find("format");
+      if (recorded != stored->metadata().end() && recorded->second == "jsonl") {
+        format = InputFormat::kJsonLines;
+      } else if (recorded != stored->metadata().end() && recorded->second == "csv") {
+        format = InputFormat::kCsv;
+      }
+    }
+  } else if (path == "-") {
     spooled.emplace(*store_, "stdin");
     file = spooled->path();
     ASSIGN_OR_RETURN(auto in, OpenFileSource("-"));
@@ -837,8 +967,8 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
                         options.max_record_bytes);
   // JSON lines end at every line break (a \" is no quote): the format is known from
   // the name, else once the file starts.
-  if (options.format == InputFormat::kJsonLines ||
-      (options.format == InputFormat::kAuto && LooksLikeJsonLines(path, ""))) {
+  if (format == InputFormat::kJsonLines ||
+      (format == InputFormat::kAuto && LooksLikeJsonLines(format_name, ""))) {
     reader.set_lines_only(true);
   }
   ByteBuffer first;
@@ -851,8 +981,8 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
     return absl::InvalidArgumentError(absl::StrCat(source_name, " is empty"));
   }
   const bool json =
-      options.format == InputFormat::kJsonLines ||
-      (options.format == InputFormat::kAuto && LooksLikeJsonLines(path, first.view()));
+      format == InputFormat::kJsonLines ||
+      (format == InputFormat::kAuto && LooksLikeJsonLines(format_name, first.view()));
   if (json) reader.set_lines_only(true);
   std::vector<std::string> labels;  // column names as errors print them
   std::vector<Role> roles;
@@ -1051,7 +1181,7 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   result.min_event = min_event;
   result.max_event = max_event;
 
-  // Store the file as a dataset version.
+  // A file is stored as a dataset version, unless one holds its content already.
   const std::string dataset_name =
       options.dataset.empty() ? absl::StrCat(view_name, "-ingest") : options.dataset;
   NewVersion nv;
@@ -1063,15 +1193,18 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   nv.message = options.message.empty()
                    ? absl::StrCat("ingested into featureview/", view_name)
                    : options.message;
-  RETURN_IF_ERROR(store_->artifacts().Check(nv));
+  if (!stored.has_value()) RETURN_IF_ERROR(store_->artifacts().Check(nv));
   // The file is stored while the rows are written: one is compute-bound, the other
   // waits on memory.
   absl::StatusOr<PutStats> put = absl::UnknownError("not stored");
-  std::thread putter([&] {
-    auto content_source = OpenFileSource(file);
-    put = content_source.ok() ? store_->content().Put(**content_source)
-                              : absl::StatusOr<PutStats>(content_source.status());
-  });
+  std::thread putter;
+  if (!stored.has_value()) {
+    putter = std::thread([&] {
+      auto content_source = OpenFileSource(file);
+      put = content_source.ok() ? store_->content().Put(**content_source)
+                                : absl::StatusOr<PutStats>(content_source.status());
+    });
+  }
   absl::Cleanup join_putter = [&] {
     if (putter.joinable()) putter.join();
   };
@@ -1170,18 +1303,33 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
     result.written = writer.written();
     online = std::move(writer.online());
   }
-  putter.join();
-  RETURN_IF_ERROR(put.status());
+  if (putter.joinable()) putter.join();
   if (!options.update_online) online.clear();
-  nv.content_id = put->content_id;
-  ASSIGN_OR_RETURN(CommitResult dataset, store_->artifacts().Commit(nv));
+  if (stored.has_value()) {
+    result.source = IngestSource::kRead;
+    result.dataset = VersionRef(*stored);
+  } else {
+    RETURN_IF_ERROR(put.status());
+    ASSIGN_OR_RETURN(std::vector<store::Version> same,
+                     VersionsWithContent(db, put->content_id, options.dataset));
+    if (!same.empty()) {
+      result.source = IngestSource::kSameContent;
+      result.same_content = same.size();
+      result.dataset = VersionRef(same.front());
+    } else {
+      nv.content_id = put->content_id;
+      ASSIGN_OR_RETURN(CommitResult dataset, store_->artifacts().Commit(nv));
+      result.dataset = VersionRef(dataset.version);
+    }
+  }
+  result.inputs = inputs;
 
   IngestRecord record;
   record.set_ingest(ingest);
   record.set_view(view_name);
   record.set_view_version(view->version);
-  result.dataset = absl::StrCat("dataset/", dataset_name, "@", dataset.version.number());
   record.set_dataset(result.dataset);
+  for (const std::string& input : inputs) record.add_inputs(input);
   record.set_rows(result.written);
   record.set_received_us(internal::NowMicros());
   record.set_creator(options.creator);
@@ -1190,8 +1338,7 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   record.set_bulk(result.bulk);
   record.set_update_online(options.update_online);
   RETURN_IF_ERROR(impl_->tables.Commit(
-      record, internal::VersionNode("dataset", dataset_name, dataset.version.number()),
-      internal::VersionNode("featureview", view_name, view->version), online));
+      record, internal::VersionNode("featureview", view_name, view->version), online));
   if (impl_->online_cache != nullptr) {
     for (const auto& [key, value] : online) {
       impl_->online_cache->Update(key, value, codec::kOnlineHeaderBytes);

@@ -13,10 +13,13 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "features/codec.h"
 #include "features/feature_store.h"
 #include "features/impl.h"
 #include "features/scratch.h"
+#include "features/training_sets.h"
+#include "gc/retention.h"
 #include "rocksdb/sst_file_writer.h"
 #include "store/internal/records.h"
 #include "store/internal/rocks_status.h"
@@ -85,24 +88,24 @@ struct ChunkRead {
   uint32_t kept = 0, old = 0;  // rows kept, rows at or before the horizon
 };
 
-}  // namespace
-
-absl::StatusOr<LogTrimReport> FeatureStore::TrimLog(const std::string& view_name,
-                                                    Micros horizon,
-                                                    const LogTrimOptions& options) {
-  ASSIGN_OR_RETURN(auto view, impl_->View(view_name, 0));
-  const Micros now = internal::NowMicros();
-  if (horizon > now) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("retention horizon ", FormatTimestamp(horizon), " of feature view ",
-                     view_name, " is in the future (now is ", FormatTimestamp(now), ")"));
-  }
-  std::lock_guard lock(trim_mu);
+// One pass over a view's log: what a trim to a horizon drops and, unless a dry run,
+// the SST file that drops it.
+struct TrimPass {
   LogTrimReport report;
+  std::optional<ScratchPath> file;
+  std::unique_ptr<rocksdb::SstFileWriter> sst;
+  uint64_t tombstones = 0, puts = 0;
+};
+
+// Reads `view`'s log under one snapshot and plans the trim to `horizon` into `pass`.
+absl::Status ReadLog(const FeatureStore::Impl& impl, const ResolvedView& view,
+                     Micros horizon, const LogTrimOptions& options, TrimPass* pass) {
+  const std::string& view_name = view.def.name();
+  LogTrimReport& report = pass->report;
   report.view = view_name;
   report.horizon = horizon;
   report.dry_run = options.dry_run;
-  internal::Db& db = store_->internal_db();
+  internal::Db& db = impl.store->internal_db();
   rocksdb::ColumnFamilyHandle* log_cf = db.cf(Cf::kFeatureLog);
 
   // Everything is read at one snapshot: the position says which ingests are
@@ -111,7 +114,7 @@ absl::StatusOr<LogTrimReport> FeatureStore::TrimLog(const std::string& view_name
   absl::Cleanup release = [&] {
     if (snapshot != nullptr) db.raw()->ReleaseSnapshot(snapshot);
   };
-  ASSIGN_OR_RETURN(report.at, impl_->tables.Position(snapshot));
+  ASSIGN_OR_RETURN(report.at, impl.tables.Position(snapshot));
   std::vector<uint64_t> pending = report.at.pending;
   std::sort(pending.begin(), pending.end());
   // Whether an ingest that was not committed at the snapshot, and may still be
@@ -121,9 +124,9 @@ absl::StatusOr<LogTrimReport> FeatureStore::TrimLog(const std::string& view_name
     return it != pending.end() && *it < b;
   };
 
-  const std::string prefix = view->Prefix();
+  const std::string prefix = view.Prefix();
   std::string prefix_end;
-  codec::PutBE32(&prefix_end, view->id + 1);
+  codec::PutBE32(&prefix_end, view.id + 1);
   uint64_t total = 0;
   {
     rocksdb::Range range(prefix, prefix_end);
@@ -135,11 +138,12 @@ absl::StatusOr<LogTrimReport> FeatureStore::TrimLog(const std::string& view_name
         .PermitUncheckedError();
   }
 
-  std::optional<ScratchPath> file;
-  std::unique_ptr<rocksdb::SstFileWriter> sst;
-  uint64_t tombstones = 0, puts = 0;
-  if (!options.dry_run && view->id != 0) {
-    file.emplace(*store_, "trim");
+  std::optional<ScratchPath>& file = pass->file;
+  std::unique_ptr<rocksdb::SstFileWriter>& sst = pass->sst;
+  uint64_t& tombstones = pass->tombstones;
+  uint64_t& puts = pass->puts;
+  if (!options.dry_run && view.id != 0) {
+    file.emplace(*impl.store, "trim");
     sst = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(),
                                                    db.raw()->GetOptions(log_cf), log_cf);
     RETURN_IF_ERROR(internal::FromRocks(sst->Open(file->path()), "opening SST file"));
@@ -227,7 +231,7 @@ absl::StatusOr<LogTrimReport> FeatureStore::TrimLog(const std::string& view_name
     return absl::OkStatus();
   };
 
-  if (view->id != 0) {
+  if (view.id != 0) {
     rocksdb::ReadOptions ro;
     ro.snapshot = snapshot;
     ro.readahead_size = 4 << 20;
@@ -273,23 +277,158 @@ absl::StatusOr<LogTrimReport> FeatureStore::TrimLog(const std::string& view_name
     RETURN_IF_ERROR(finish_entity());
   }
   report.bytes_after += report.bytes_before;
-  db.raw()->ReleaseSnapshot(snapshot);
-  snapshot = nullptr;
+  return absl::OkStatus();
+}
+
+// Fills report->breaks (which of them an alias protects) and safe_horizon: the kept
+// saved training sets that reproduce now and would not once the trim in `report`
+// is recorded (docs/features.md, "Log retention and training sets").
+absl::Status FindBrokenSets(const FeatureStore& fs, const FeatureStore::Impl& impl,
+                            const LogTrimOptions& options, LogTrimReport* report) {
+  Store& store = *impl.store;
+  ASSIGN_OR_RETURN(std::optional<LogHorizon> current, impl.tables.Horizon(report->view));
+  std::vector<std::string> expiring;
+  if (options.expiring.has_value()) {
+    expiring = *options.expiring;
+  } else {
+    ASSIGN_OR_RETURN(gc::RetentionReport plan, gc::PlanRetention(store, 0));
+    for (const gc::ExpiredVersion& e : plan.deleted) expiring.push_back(e.version);
+  }
+  ASSIGN_OR_RETURN(std::vector<LogReader> readers,
+                   KeptLogReaders(store, fs, report->view, current, expiring));
+  // What the trim records (FeatureTables::RecordHorizon).
+  LogHorizon after = current.value_or(LogHorizon());
+  after.set_horizon_us(current.has_value()
+                           ? std::max(current->horizon_us(), report->horizon)
+                           : report->horizon);
+  if (report->rows_dropped > 0) {
+    after.set_position(report->at.position);
+    after.clear_pending();
+    for (uint64_t p : report->at.pending) after.add_pending(p);
+  }
+  Micros safe = report->horizon;
+  for (const LogReader& reader : readers) {
+    if (Reproduces(reader, after)) continue;
+    BrokenTrainingSet& broken = report->breaks.emplace_back();
+    broken.dataset = reader.dataset;
+    ASSIGN_OR_RETURN(Ref ref, ParseRef(reader.dataset));
+    ASSIGN_OR_RETURN(std::vector<KeptBy> kept,
+                     store.artifacts().WhyKept(ref.artifact, ref.version));
+    for (const KeptBy& k : kept) {
+      if (k.aliases.empty()) continue;
+      broken.protected_by = DescribeKeptBy(k);
+      break;
+    }
+  }
+  if (report->breaks.empty()) return absl::OkStatus();
+  for (const LogReader& reader : readers) {
+    safe = std::min(safe, LatestSafeHorizon(reader, report->at));
+  }
+  // Below the recorded horizon, a trim that drops rows still breaks some.
+  if (safe != INT64_MIN && (!current.has_value() || safe >= current->horizon_us())) {
+    report->safe_horizon = safe;
+  }
+  return absl::OkStatus();
+}
+
+// "a, b, c and 2 more".
+std::string SomeOf(const std::vector<std::string>& names) {
+  constexpr size_t kShown = 3;
+  std::vector<std::string> shown(names.begin(),
+                                 names.begin() + std::min(names.size(), kShown));
+  std::string out = absl::StrJoin(shown, ", ");
+  if (names.size() > kShown) absl::StrAppend(&out, " and ", names.size() - kShown, " more");
+  return out;
+}
+
+// OK when the trim in `report` breaks no kept training set, or only unprotected ones
+// and `force`; else FailedPrecondition naming them.
+absl::Status RefuseBreaking(const LogTrimReport& report, bool force) {
+  std::vector<std::string> aliased, unprotected;
+  for (const BrokenTrainingSet& b : report.breaks) {
+    if (b.protected_by.empty()) {
+      unprotected.push_back(b.dataset);
+    } else {
+      aliased.push_back(absl::StrCat(b.dataset, " (kept by ", b.protected_by, ")"));
+    }
+  }
+  const std::string what = absl::StrCat("trimming feature view ", report.view,
+                                        "'s offline log to ",
+                                        FormatTimestamp(report.horizon), " would make ");
+  const std::string safe =
+      report.safe_horizon.has_value()
+          ? absl::StrCat("the latest horizon that breaks none is ",
+                         FormatTimestamp(*report.safe_horizon))
+          : "no horizon that drops rows breaks none";
+  if (!aliased.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, "training sets an alias protects unreproducible: ", SomeOf(aliased), "; ",
+        safe, "; --force does not override an alias: remove it first (strata alias rm)"));
+  }
+  if (force) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      what, unprotected.size(), " kept training set", unprotected.size() == 1 ? "" : "s",
+      " unreproducible: ", SomeOf(unprotected), "; ", safe,
+      "; --force trims anyway (strata features trim --dry-run lists them all)"));
+}
+
+}  // namespace
+
+absl::StatusOr<LogTrimReport> FeatureStore::TrimLog(const std::string& view_name,
+                                                    Micros horizon,
+                                                    const LogTrimOptions& options) {
+  ASSIGN_OR_RETURN(auto view, impl_->View(view_name, 0));
+  const Micros now = internal::NowMicros();
+  if (horizon > now) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("retention horizon ", FormatTimestamp(horizon), " of feature view ",
+                     view_name, " is in the future (now is ", FormatTimestamp(now), ")"));
+  }
+  std::lock_guard lock(trim_mu);
+  auto pass = std::make_unique<TrimPass>();
+  RETURN_IF_ERROR(ReadLog(*impl_, *view, horizon, options, pass.get()));
+  RETURN_IF_ERROR(FindBrokenSets(*this, *impl_, options, &pass->report));
+  if (!pass->report.breaks.empty()) {
+    if (options.stop_at_safe_horizon) {
+      LogTrimReport held = std::move(pass->report);
+      pass = std::make_unique<TrimPass>();
+      if (held.safe_horizon.has_value()) {
+        RETURN_IF_ERROR(ReadLog(*impl_, *view, *held.safe_horizon, options, pass.get()));
+      } else {
+        // Nothing is safe: measured, not trimmed.
+        pass->report = held;
+        pass->report.skipped = true;
+        pass->report.rows_dropped = pass->report.rows_kept_at_horizon = 0;
+        pass->report.chunks_dropped = pass->report.chunks_rewritten = 0;
+        pass->report.bytes_after = pass->report.bytes_before;
+        pass->tombstones = pass->puts = 0;
+      }
+      pass->report.breaks = std::move(held.breaks);
+      pass->report.safe_horizon = held.safe_horizon;
+      pass->report.requested_horizon = horizon;
+      if (pass->report.skipped) return pass->report;
+    } else if (!options.dry_run) {
+      RETURN_IF_ERROR(RefuseBreaking(pass->report, options.force));
+    }
+  }
+  LogTrimReport& report = pass->report;
   if (options.dry_run) return report;
 
   // The horizon first: from here on a retrieval before it is refused, whether or
   // not the file below made it in (a crash before it leaves the log whole, and
   // trimming again finishes the job).
   RETURN_IF_ERROR(
-      impl_->tables.RecordHorizon(view_name, horizon, report.at, report.rows_dropped)
+      impl_->tables.RecordHorizon(view_name, report.horizon, report.at,
+                                  report.rows_dropped)
           .status());
-  if (tombstones + puts > 0) {
-    RETURN_IF_ERROR(internal::FromRocks(sst->Finish(), "finishing SST file"));
+  if (pass->tombstones + pass->puts > 0) {
+    RETURN_IF_ERROR(internal::FromRocks(pass->sst->Finish(), "finishing SST file"));
     rocksdb::IngestExternalFileOptions ingest;
     ingest.move_files = true;
-    RETURN_IF_ERROR(
-        internal::FromRocks(db.raw()->IngestExternalFile(log_cf, {file->path()}, ingest),
-                            "ingesting the trimmed log"));
+    internal::Db& db = store_->internal_db();
+    RETURN_IF_ERROR(internal::FromRocks(
+        db.raw()->IngestExternalFile(db.cf(Cf::kFeatureLog), {pass->file->path()}, ingest),
+        "ingesting the trimmed log"));
   }
   return report;
 }

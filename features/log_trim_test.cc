@@ -6,10 +6,13 @@
 #include <random>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "features/codec.h"
 #include "features/definitions.h"
 #include "features/feature_store.h"
+#include "features/retention.h"
+#include "gc/retention.h"
 #include "gtest/gtest.h"
 #include "store/internal/db.h"
 #include "features/feature_store_testing.h"
@@ -108,6 +111,40 @@ class LogTrimTest : public FeatureStoreFixture {
       n += chunk.size();
     }
     return n;
+  }
+
+  // Saves the retrieval of clicks:x over `spine` (CSV text) as a version of
+  // `dataset`; returns "dataset/NAME@N".
+  std::string Save(const std::string& spine, const std::string& dataset = "train",
+                   const HistoricalRequest& base = {}) {
+    HistoricalRequest request = base;
+    request.features = {"clicks:x"};
+    const std::string path = dir_.Sub(absl::StrCat("spine-", files_++, ".csv"));
+    std::ofstream(path) << spine;
+    auto saved = fs_->SaveHistorical(request, path, dataset, "ana", "", nullptr);
+    EXPECT_TRUE(saved.ok()) << saved.status();
+    return saved.ok() ? saved->dataset : "";
+  }
+
+  // Whether `dataset` reproduces byte for byte; the error when it cannot.
+  absl::Status Reproduces(const std::string& dataset) {
+    auto r = fs_->Reproduce(dataset, nullptr);
+    if (!r.ok()) return r.status();
+    return r->identical ? absl::OkStatus() : absl::DataLossError("not identical");
+  }
+
+  absl::StatusOr<LogTrimReport> Trim(Micros horizon, bool dry_run = false,
+                                     bool force = false) {
+    LogTrimOptions options;
+    options.dry_run = dry_run;
+    options.force = force;
+    return fs_->TrimLog("clicks", horizon, options);
+  }
+
+  static std::vector<std::string> Names(const LogTrimReport& r) {
+    std::vector<std::string> out;
+    for (const BrokenTrainingSet& b : r.breaks) out.push_back(b.dataset);
+    return out;
   }
 
   int files_ = 0;
@@ -364,6 +401,198 @@ TEST_F(LogTrimTest, ConcurrentIngestsLoseNothing) {
   uint64_t after = 0;
   for (const TestRow& r : rows) after += r.event > horizon;
   EXPECT_GE(LogRows(), after) << "seed " << seed;
+}
+
+// A trim that would make a kept training set unreproducible is refused, naming it
+// and the latest safe horizon: here the spine's earliest time, as nothing was
+// ingested since the set was saved. At that horizon it trims and the set reproduces.
+TEST_F(LogTrimTest, RefusesToBreakAKeptTrainingSetUpToItsEarliestSpineRow) {
+  ASSERT_TRUE(Ingest("1,10,10,1\n1,50,50,2\n2,20,20,3\n").ok());
+  const std::string train = Save("customer_id,event_timestamp\n1,200\n2,60\n");
+  ASSERT_EQ(train, "dataset/train@1");
+  const std::string before = Tables();
+
+  auto dry = Trim(Sec(100), /*dry_run=*/true);
+  ASSERT_TRUE(dry.ok()) << dry.status();
+  EXPECT_EQ(Names(*dry), std::vector<std::string>{"dataset/train@1"});
+  EXPECT_EQ(dry->breaks[0].protected_by, "");
+  EXPECT_EQ(dry->safe_horizon, Sec(60));
+  EXPECT_EQ(Tables(), before);
+
+  auto refused = Trim(Sec(100));
+  ASSERT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition)
+      << refused.status();
+  EXPECT_EQ(refused.status().message(),
+            "trimming feature view clicks's offline log to 1970-01-01T00:01:40Z would "
+            "make 1 kept training set unreproducible: dataset/train@1; the latest "
+            "horizon that breaks none is 1970-01-01T00:01:00Z; --force trims anyway "
+            "(strata features trim --dry-run lists them all)");
+  EXPECT_EQ(Tables(), before);
+  EXPECT_TRUE(Reproduces(train).ok());
+
+  // The edge: a spine row at the horizon is answered, one microsecond after is not.
+  auto late = Trim(Sec(60) + 1, /*dry_run=*/true);
+  ASSERT_TRUE(late.ok());
+  EXPECT_EQ(Names(*late), std::vector<std::string>{"dataset/train@1"});
+  auto at = Trim(Sec(60));
+  ASSERT_TRUE(at.ok()) << at.status();
+  EXPECT_TRUE(at->breaks.empty());
+  EXPECT_EQ(at->rows_dropped, 1u);  // customer 1's row at 10
+  EXPECT_TRUE(Reproduces(train).ok()) << Reproduces(train);
+}
+
+// Ingests after a set was saved: reproducing it no longer sees all the trim saw, so
+// every answer it read must be after the horizon. Customer 1's answer at 200 was the
+// row at 50: a trim to 50 would break it, one to 50 s less a microsecond does not.
+TEST_F(LogTrimTest, AfterLaterIngestsTheSetNeedsTheRowsItsAnswersRead) {
+  ASSERT_TRUE(Ingest("1,10,10,1\n1,20,20,2\n1,50,50,3\n").ok());
+  const std::string train = Save("customer_id,event_timestamp\n1,200\n");
+  ASSERT_TRUE(Ingest("2,5,5,9\n").ok());
+
+  auto at_answer = Trim(Sec(50), /*dry_run=*/true);
+  ASSERT_TRUE(at_answer.ok());
+  EXPECT_EQ(Names(*at_answer), std::vector<std::string>{train});
+  EXPECT_EQ(at_answer->safe_horizon, Sec(50) - 1);
+  auto trimmed = Trim(Sec(50) - 1);
+  ASSERT_TRUE(trimmed.ok()) << trimmed.status();
+  EXPECT_EQ(trimmed->rows_dropped, 1u);  // the row at 10
+  EXPECT_TRUE(Reproduces(train).ok()) << Reproduces(train);
+}
+
+// --force breaks an unprotected set, which then fails to reproduce saying which trim;
+// an already broken set holds nothing back afterwards.
+TEST_F(LogTrimTest, ForceBreaksAnUnprotectedSetAndReproduceSaysWhy) {
+  ASSERT_TRUE(Ingest("1,10,10,1\n1,50,50,2\n").ok());
+  const std::string train = Save("customer_id,event_timestamp\n1,40\n");
+  auto forced = Trim(Sec(100), /*dry_run=*/false, /*force=*/true);
+  ASSERT_TRUE(forced.ok()) << forced.status();
+  EXPECT_EQ(Names(*forced), std::vector<std::string>{train});
+  const absl::Status r = Reproduces(train);
+  ASSERT_EQ(r.code(), absl::StatusCode::kFailedPrecondition) << r;
+  EXPECT_TRUE(absl::StartsWith(r.message(),
+                               "cannot reproduce dataset/train@1: feature view clicks's "
+                               "offline log was trimmed to 1970-01-01T00:01:40Z on "))
+      << r;
+  EXPECT_NE(r.message().find("event_timestamp 1970-01-01T00:00:40Z is before feature "
+                             "view clicks's offline log retention horizon"),
+            std::string::npos)
+      << r;
+  auto again = Trim(Sec(120));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->breaks.empty());
+}
+
+// An alias on the set, or on a version made from it, protects it even from --force.
+TEST_F(LogTrimTest, AnAliasProtectsATrainingSetEvenFromForce) {
+  ASSERT_TRUE(Ingest("1,10,10,1\n1,50,50,2\n").ok());
+  const std::string train = Save("customer_id,event_timestamp\n1,40\n");
+  CommitContent("model/churn", "weights", {train}, "production");
+  auto refused = Trim(Sec(100), /*dry_run=*/false, /*force=*/true);
+  ASSERT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition)
+      << refused.status();
+  EXPECT_EQ(refused.status().message(),
+            "trimming feature view clicks's offline log to 1970-01-01T00:01:40Z would "
+            "make training sets an alias protects unreproducible: dataset/train@1 (kept "
+            "by model/churn@1 (production), made directly from it); the latest horizon "
+            "that breaks none is 1970-01-01T00:00:40Z; --force does not override an "
+            "alias: remove it first (strata alias rm)");
+  auto dry = Trim(Sec(100), /*dry_run=*/true);
+  ASSERT_TRUE(dry.ok());
+  ASSERT_EQ(dry->breaks.size(), 1u);
+  EXPECT_EQ(dry->breaks[0].protected_by,
+            "model/churn@1 (production), made directly from it");
+
+  ASSERT_TRUE(store_->artifacts()
+                  .RemoveAlias(*ParseArtifactId("model/churn"), "production",
+                               std::nullopt, "ana", "")
+                  .ok());
+  ASSERT_TRUE(store_->artifacts()
+                  .SetAlias(*ParseArtifactId("dataset/train"), "production", 1,
+                            std::nullopt, "ana", "")
+                  .ok());
+  EXPECT_EQ(Trim(Sec(100), false, true).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Reproduces(train).ok());
+}
+
+// Only kept sets count: a deleted version, or one retention is about to delete,
+// holds nothing back.
+TEST_F(LogTrimTest, SetsRetentionWouldDeleteAreNotKept) {
+  ASSERT_TRUE(Ingest("1,10,10,1\n1,50,50,2\n").ok());
+  const std::string old = Save("customer_id,event_timestamp\n1,40\n");
+  const std::string kept = Save("customer_id,event_timestamp\n1,90\n");
+  ASSERT_EQ(kept, "dataset/train@2");
+  auto dry = Trim(Sec(100), true);
+  ASSERT_TRUE(dry.ok());
+  EXPECT_EQ(Names(*dry), (std::vector<std::string>{old, kept}));
+  store::RetentionPolicy keep_one;
+  keep_one.set_keep_last(1);
+  ASSERT_TRUE(gc::SetRetentionPolicy(*store_, "dataset/train", keep_one, "ana").ok());
+  dry = Trim(Sec(100), true);
+  ASSERT_TRUE(dry.ok());
+  EXPECT_EQ(Names(*dry), std::vector<std::string>{kept});
+  ASSERT_TRUE(store_->artifacts()
+                  .Delete({*ParseArtifactId("dataset/train"), 2, "ana", "", false})
+                  .ok());
+  // train@1, the latest live version now, is kept again; train@2 is gone.
+  dry = Trim(Sec(100), true);
+  ASSERT_TRUE(dry.ok());
+  EXPECT_EQ(Names(*dry), std::vector<std::string>{old});
+}
+
+// A set saved before what it reads was recorded is reproduced to find out.
+TEST_F(LogTrimTest, ASetSavedBeforeItsReadsWereRecordedIsStillProtected) {
+  ASSERT_TRUE(Ingest("1,10,10,1\n1,50,50,2\n").ok());
+  const std::string train = Save("customer_id,event_timestamp\n1,40\n");
+  auto v = store_->artifacts().Resolve(*ParseRef(train));
+  ASSERT_TRUE(v.ok());
+  NewVersion legacy;
+  legacy.artifact = *ParseArtifactId("dataset/legacy");
+  legacy.content_id = *Digest::FromRaw(v->content_id());
+  for (const auto& [key, value] : v->metadata()) {
+    if (!absl::StartsWith(key, "log.")) legacy.metadata[key] = value;
+  }
+  ASSERT_EQ(legacy.metadata.size() + 2, v->metadata().size());
+  ASSERT_TRUE(store_->artifacts().Commit(legacy).ok());
+  ASSERT_TRUE(store_->artifacts()
+                  .Delete({*ParseArtifactId("dataset/train"), 1, "ana", "", false})
+                  .ok());
+  auto dry = Trim(Sec(100), true);
+  ASSERT_TRUE(dry.ok()) << dry.status();
+  EXPECT_EQ(Names(*dry), std::vector<std::string>{"dataset/legacy@1"});
+  EXPECT_EQ(dry->safe_horizon, Sec(40));
+}
+
+// Retention's log policy trims only as far as the kept sets allow, naming them.
+TEST_F(LogTrimTest, RetentionTrimsOnlyToTheSafeHorizon) {
+  ASSERT_TRUE(Ingest("1,10,10,1\n1,20,20,2\n1,50,50,3\n").ok());
+  const std::string train = Save("customer_id,event_timestamp\n1,30\n");
+  store::RetentionPolicy log;
+  log.set_log_keep_seconds(86400);
+  ASSERT_TRUE(gc::SetRetentionPolicy(*store_, "featureview", log, "ana").ok());
+  auto applied = ApplyRetentionWithLogs(*store_, *fs_, false, "cron");
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  ASSERT_EQ(applied->logs.size(), 2u);  // clicks, then other (nothing to hold back)
+  EXPECT_TRUE(applied->logs[1].held_back_by.empty());
+  const gc::LogTrim& t = applied->logs[0];
+  EXPECT_EQ(t.view, "clicks");
+  EXPECT_EQ(t.held_back_by, std::vector<std::string>{train});
+  EXPECT_EQ(t.trimmed_to_us, Sec(30));
+  EXPECT_EQ(t.rows_dropped, 1u);  // the row at 10; the one at 20 is in force at 30
+  EXPECT_TRUE(Reproduces(train).ok()) << Reproduces(train);
+
+  // Later ingests, and an answer with no row in a TTL-less view: no horizon that
+  // drops rows is safe, so the log is left alone.
+  const std::string none = Save("customer_id,event_timestamp\n7,40\n", "empty");
+  ASSERT_TRUE(Ingest("2,5,5,9\n").ok());
+  applied = ApplyRetentionWithLogs(*store_, *fs_, false, "cron");
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  ASSERT_EQ(applied->logs.size(), 2u);
+  EXPECT_EQ(applied->logs[0].held_back_by, (std::vector<std::string>{none, train}));
+  EXPECT_FALSE(applied->logs[0].trimmed_to_us.has_value());
+  EXPECT_EQ(applied->logs[0].rows_dropped, 0u);
+  EXPECT_TRUE(Reproduces(train).ok()) << Reproduces(train);
+  EXPECT_TRUE(Reproduces(none).ok()) << Reproduces(none);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // ApplyRetentionWithLogs: the retention policies applied to a whole store, the
 // feature views' offline logs included (strata retention apply, POST
-// /v1/retention/apply).
+// /v1/retention/apply); and the JSON form of one view's trim (strata features trim,
+// POST /v1/features/VIEW/trim).
 #ifndef STRATA_FEATURES_RETENTION_H_
 #define STRATA_FEATURES_RETENTION_H_
 
@@ -13,11 +14,19 @@
 namespace strata::features {
 
 // gc::ApplyRetention, each feature view with a --log-keep policy trimmed with
-// FeatureStore::TrimLog (dry run: measured). Errors: as those two.
+// FeatureStore::TrimLog (dry run: measured), never so far that a kept saved training
+// set becomes unreproducible: only to the latest safe horizon, or not at all, the
+// sets that held it back named in gc::LogTrim::held_back_by. Errors: as those two.
 absl::StatusOr<gc::RetentionReport> ApplyRetentionWithLogs(Store& store,
                                                            FeatureStore& features,
                                                            bool dry_run,
                                                            const std::string& who);
+
+// {"featureview","horizon","dry_run","ingest_position","entities","rows_before",
+//  "rows_dropped","rows_kept_at_horizon","chunks_dropped","chunks_rewritten",
+//  "bytes_before","bytes_after","breaks":[{"dataset","protected_by"}],
+//  "safe_horizon"} (safe_horizon null when none; protected_by "" when none).
+std::string LogTrimReportJson(const LogTrimReport& report);
 
 }  // namespace strata::features
 

@@ -160,8 +160,7 @@ absl::StatusOr<uint64_t> FeatureTables::Reserve(const std::string& view) {
 }
 
 absl::Status FeatureTables::Commit(
-    const IngestRecord& record, const std::string& dataset_node,
-    const std::string& view_node,
+    const IngestRecord& record, const std::string& view_node,
     const std::vector<std::pair<std::string, std::string>>& online) {
   auto done = internal::InTransaction(
       *db_, [&](rocksdb::Transaction* txn) -> absl::StatusOr<bool> {
@@ -174,8 +173,12 @@ absl::Status FeatureTables::Commit(
         RETURN_IF_ERROR(internal::FromRocks(
             txn->Delete(db_->cf(Cf::kFeatureMeta), PendingKey(record.ingest())),
             "write"));
-        RETURN_IF_ERROR(internal::PutEdge(txn, *db_, dataset_node, view_node,
+        RETURN_IF_ERROR(internal::PutEdge(txn, *db_, record.dataset(), view_node,
                                           store::EDGE_KIND_FED, record.received_us()));
+        for (const std::string& input : record.inputs()) {
+          RETURN_IF_ERROR(internal::PutEdge(txn, *db_, input, view_node,
+                                            store::EDGE_KIND_FED, record.received_us()));
+        }
         // Merge operands keep the newest row whatever their order: no lock needed.
         for (const auto& [key, value] : online) {
           RETURN_IF_ERROR(internal::FromRocks(

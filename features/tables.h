@@ -52,11 +52,10 @@ class FeatureTables {
   // Takes the next ingest number and records it as pending.
   absl::StatusOr<uint64_t> Reserve(const std::string& view);
 
-  // In one transaction: the ingest record, the lineage edge from the dataset version
-  // to the view version, the online rows (merge operands), the committed position;
-  // removes the pending record.
-  absl::Status Commit(const IngestRecord& record, const std::string& dataset_node,
-                      const std::string& view_node,
+  // In one transaction: the ingest record, the fed lineage edges from its dataset
+  // version and each of its inputs (lineage node ids) to `view_node`, the online
+  // rows (merge operands), the committed position; removes the pending record.
+  absl::Status Commit(const IngestRecord& record, const std::string& view_node,
                       const std::vector<std::pair<std::string, std::string>>& online);
 
   // What the store had received: at `snapshot` when given, else now.

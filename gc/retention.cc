@@ -165,11 +165,10 @@ absl::StatusOr<std::map<std::string, store::RetentionPolicy>> RetentionPolicies(
   return out;
 }
 
-absl::StatusOr<RetentionReport> ApplyRetention(Store& store,
-                                               const RetentionOptions& options) {
+absl::StatusOr<RetentionReport> PlanRetention(Store& store, int64_t now_us) {
   RetentionReport report;
-  report.dry_run = options.dry_run;
-  const int64_t now = options.now_us != 0 ? options.now_us : internal::NowMicros();
+  report.dry_run = true;
+  const int64_t now = now_us != 0 ? now_us : internal::NowMicros();
   ASSIGN_OR_RETURN(auto policies, RetentionPolicies(store));
   if (policies.empty()) return report;
   ArtifactStore& artifacts = store.artifacts();
@@ -215,11 +214,22 @@ absl::StatusOr<RetentionReport> ApplyRetention(Store& store,
       }
     }
   }
+  return report;
+}
+
+absl::StatusOr<RetentionReport> ApplyRetention(Store& store,
+                                               const RetentionOptions& options) {
+  ASSIGN_OR_RETURN(RetentionReport report, PlanRetention(store, options.now_us));
+  report.dry_run = options.dry_run;
   ASSIGN_OR_RETURN(report.bytes_freed, BytesFreedBy(store, report.deleted));
   if (options.trim_log) {
+    // The logs are trimmed before the expired versions go, and never so far that a
+    // kept training set could not be reproduced: the expired ones are not kept.
+    std::vector<std::string> expiring;
+    for (const ExpiredVersion& e : report.deleted) expiring.push_back(e.version);
     std::vector<LogTrim> trimmed;
     for (LogTrim& trim : report.logs) {
-      const absl::Status s = options.trim_log(&trim, options.dry_run);
+      const absl::Status s = options.trim_log(&trim, options.dry_run, expiring);
       if (absl::IsNotFound(s)) continue;  // nothing ingested yet
       RETURN_IF_ERROR(s);
       trimmed.push_back(std::move(trim));
@@ -228,6 +238,7 @@ absl::StatusOr<RetentionReport> ApplyRetention(Store& store,
   }
   if (options.dry_run) return report;
 
+  ASSIGN_OR_RETURN(auto policies, RetentionPolicies(store));
   std::vector<ExpiredVersion> deleted;
   for (ExpiredVersion& e : report.deleted) {
     ASSIGN_OR_RETURN(Ref ref, ParseRef(e.version));
@@ -237,7 +248,7 @@ absl::StatusOr<RetentionReport> ApplyRetention(Store& store,
     request.who = options.who;
     request.reason = absl::StrCat("retention policy of ", e.policy, ": ",
                                   DescribePolicy(policies[e.policy]));
-    absl::StatusOr<store::Version> done = artifacts.Delete(request);
+    absl::StatusOr<store::Version> done = store.artifacts().Delete(request);
     if (absl::IsFailedPrecondition(done.status())) {
       // Protected (or deleted) since it was planned: it stays.
       e.kept_by = std::string(done.status().message());
@@ -289,6 +300,16 @@ std::string RetentionReportJson(const RetentionReport& report) {
     w.Key("horizon").String(FormatTime(l.horizon_us));
     w.Key("rows_before").Uint(l.rows_before).Key("rows_dropped").Uint(l.rows_dropped);
     w.Key("bytes_before").Uint(l.bytes_before).Key("bytes_after").Uint(l.bytes_after);
+    w.Key("held_back_by").BeginArray();
+    for (const std::string& set : l.held_back_by) w.String(set);
+    w.EndArray().Key("trimmed_to");
+    if (l.held_back_by.empty()) {
+      w.String(FormatTime(l.horizon_us));
+    } else if (l.trimmed_to_us.has_value()) {
+      w.String(FormatTime(*l.trimmed_to_us));
+    } else {
+      w.Null();
+    }
     w.EndObject();
   }
   w.EndArray().EndObject();

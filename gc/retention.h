@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,16 +47,26 @@ struct LogTrim {
   int64_t horizon_us = 0;
   // Filled by RetentionOptions::trim_log.
   uint64_t rows_before = 0, rows_dropped = 0, bytes_before = 0, bytes_after = 0;
+  // The kept training sets ("dataset/NAME@N") that trimming to horizon_us would
+  // have made unreproducible. When any, the log was trimmed only to
+  // `trimmed_to_us`, the latest horizon that breaks none, or, without one, not at
+  // all (counts 0).
+  std::vector<std::string> held_back_by;
+  std::optional<int64_t> trimmed_to_us;
 };
 
 struct RetentionOptions {
   // Only report what would be deleted (and trimmed). Default false.
   bool dry_run = false;
-  // Trims (dry run: measures) one view's offline log to trim->horizon_us, filling
-  // its counts: features::FeatureStore::TrimLog, which this module, seeing only the
-  // core store, cannot call. NotFound (nothing ingested) leaves the view out.
-  // Unset: logs are listed, not trimmed.
-  std::function<absl::Status(LogTrim* trim, bool dry_run)> trim_log;
+  // Trims (dry run: measures) one view's offline log to trim->horizon_us, or less
+  // far when a kept saved training set needs more, filling its counts:
+  // features::FeatureStore::TrimLog, which this module, seeing only the core store,
+  // cannot call. `expiring`: the versions about to be deleted ("KIND/NAME@N"), which
+  // need nothing kept. NotFound (nothing ingested) leaves the view out. Unset: logs
+  // are listed, not trimmed.
+  std::function<absl::Status(LogTrim* trim, bool dry_run,
+                             const std::vector<std::string>& expiring)>
+      trim_log;
   // Recorded as who deleted each version.
   std::string who = "retention";
   // The time policies are measured from; 0 (default): now.
@@ -84,8 +95,13 @@ struct RetentionReport {
   std::vector<LogTrim> logs;
 };
 
+// What ApplyRetention would delete now (`now_us`; 0: the clock), keep as protected
+// and trim (the logs, their counts unset), deleting nothing; bytes_freed unset.
+// Errors: as ApplyRetention.
+absl::StatusOr<RetentionReport> PlanRetention(Store& store, int64_t now_us);
+
 // Deletes (ArtifactStore::Delete, recorded with options.who and the policy) every
-// live version that its policy no longer keeps and nothing protects, then trims
+// live version that its policy no longer keeps and nothing protects, after trimming
 // the feature views' logs (options.trim_log). A version is
 // kept while it is the latest of its artifact, among the newest keep_last live
 // versions, or younger than keep_within_seconds. A version that becomes protected
@@ -101,7 +117,8 @@ std::string RetentionPoliciesJson(
 
 // {"dry_run","bytes_freed","deleted":[{"version","policy","size","created"}],
 //  "protected":[{..., "kept_by"}], "logs":[{"view","policy","horizon",
-//  "rows_before","rows_dropped","bytes_before","bytes_after"}]}
+//  "rows_before","rows_dropped","bytes_before","bytes_after","held_back_by":[...],
+//  "trimmed_to"}]} (trimmed_to: the horizon used, null when held back entirely)
 std::string RetentionReportJson(const RetentionReport& report);
 
 }  // namespace strata::gc

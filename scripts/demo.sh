@@ -13,8 +13,9 @@
 #
 # Every command is printed ("$ strata ...") before its output. The script exits 0
 # when every step behaves as shown and non-zero at the first step that does not.
-# It needs no network; the data is generated with seq and awk, deterministically, so
-# the content ids are the same on every machine.
+# It needs no network; the data is generated with seq and awk, deterministically
+# (scripts/tour-files.sh, which the README's tour uses too), so the content ids are
+# the same on every machine.
 #
 # Later work extends the tour: add a numbered section() and keep each section able
 # to run on the state the previous ones leave.
@@ -25,6 +26,7 @@ if [ $# -ne 1 ] || [ ! -x "$1" ]; then
   exit 2
 fi
 BIN="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+SCRIPTS="$(cd "$(dirname "$0")" && pwd)"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/strata-demo.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
@@ -111,26 +113,14 @@ content_of() { printf '%s' "${1##*sha256:}"; }
 
 # --- the tour --------------------------------------------------------------------
 
-section "1. A fresh store"
+section "1. A fresh store, and the tour's input files"
 note "every command below uses \$STRATA_STORE=$STRATA_STORE"
 strata init
+note "generated with seq and awk: no network, the same bytes on every machine"
+shell "sh $SCRIPTS/tour-files.sh"
 
 section "2. Raw data: a CRM export"
-note "400 customers, generated with seq and awk (no network, same bytes everywhere);"
-note "every 23rd row lacks monthly_spend, every 37th has a negative tenure"
-seq 1 400 | awk '
-  BEGIN { print "customer_id,plan,tenure_months,monthly_spend,support_calls,churned" }
-  {
-    i = $1
-    plan = (i % 3 == 0) ? "pro" : ((i % 3 == 1) ? "basic" : "team")
-    tenure = (i * 7) % 60 + 1
-    if (i % 37 == 0) tenure = -tenure
-    spend = sprintf("%d.%02d", 20 + (i * 13) % 180, (i * 29) % 100)
-    if (i % 23 == 0) spend = ""
-    calls = (i * 11) % 9
-    churned = (calls >= 6 || tenure < 6) ? 1 : 0
-    printf "%d,%s,%d,%s,%d,%d\n", 1000 + i, plan, tenure, spend, calls, churned
-  }' > customers.csv
+note "400 customers; every 23rd row lacks monthly_spend, every 37th has a negative tenure"
 shell "head -4 customers.csv"
 shell "sha256sum customers.csv"
 capture RAW_PUT put dataset/customers customers.csv -m "CRM export, November" \
@@ -152,8 +142,6 @@ strata put dataset/customers-clean customers-clean.csv --input dataset/customers
 strata log dataset/customers-clean
 
 section "4. A training config"
-printf 'model: logistic-regression\nlearning_rate: 0.1\nepochs: 3\nfeatures: [tenure_months, monthly_spend, support_calls]\n' \
-  > train.yaml
 shell "cat train.yaml"
 strata put config/churn-train train.yaml -m "baseline"
 
@@ -178,9 +166,7 @@ strata alias set model/churn production 1 --expect none -m "passed offline eval"
 strata show model/churn@production
 
 section "7. A second model version"
-printf 'model: logistic-regression\nlearning_rate: 0.05\nepochs: 5\nfeatures: [tenure_months, monthly_spend, support_calls]\n' \
-  > train.yaml
-strata put config/churn-train train.yaml -m "lower learning rate, more epochs"
+strata put config/churn-train train-v2.yaml -m "lower learning rate, more epochs"
 capture RUN2 run start train-churn --param learning_rate=0.05 --param epochs=5 \
   --input dataset/customers-clean --input config/churn-train
 strata run log-metric "$RUN2" loss=0.37 auc=0.84
@@ -225,68 +211,23 @@ printf '%s  -\n' "$GOT"
 same_digest "dataset/customers@1 streams back byte for byte" "$GOT" "$RAW_ID"
 
 section "12. Feature definitions: weather and cities"
-cat > features.yaml <<'YAML'
-entities:
-  - name: city
-    join_keys:
-      - {name: city, type: string}
-feature_views:
-  - name: weather
-    entities: [city]
-    ttl: 2d
-    description: daily observations, published at 07:00 for 06:00
-    features:
-      - {name: rain_mm, type: double}
-      - {name: temp_c, type: double}
-      - {name: sky, type: string}
-  - name: city_profile
-    entities: [city]
-    ttl: 0
-    features:
-      - {name: population_k, type: int64}
-      - {name: coastal, type: bool}
-YAML
 shell "cat features.yaml"
 strata apply features.yaml
 note "applying the same file again changes nothing"
 strata apply features.yaml
 
 section "13. Ingest: a month of weather, and city profiles"
-note "30 days x 3 cities, generated with awk; a few readings are missing (nulls)"
-awk 'BEGIN {
-  print "city,event_timestamp,created_timestamp,rain_mm,temp_c,sky"
-  split("bergen,lisbon,madrid", c, ",")
-  for (d = 1; d <= 30; d++) for (k = 1; k <= 3; k++) {
-    rain = (d * 7 + k * 11) % 17 - 6; if (rain < 0) rain = 0
-    if (k == 3) rain = int(rain / 4)
-    temp = 8 + k * 5 + (d % 7) - (rain > 5 ? 3 : 0)
-    sky = rain > 5 ? "rain" : (rain > 0 ? "showers" : "clear")
-    r = (d * k) % 19 == 0 ? "" : rain
-    printf "%s,2024-03-%02dT06:00:00Z,2024-03-%02dT07:00:00Z,%s,%d,%s\n", c[k], d, d, r, temp, sky
-  }
-}' > weather.csv
+note "30 days x 3 cities; a few readings are missing (nulls)"
 shell "head -4 weather.csv"
 strata ingest weather weather.csv
-printf '%s\n' '{"city": "bergen", "event_timestamp": "2024-01-01T00:00:00Z", "population_k": 286, "coastal": true}' \
-  '{"city": "lisbon", "event_timestamp": "2024-01-01T00:00:00Z", "population_k": 545, "coastal": true}' \
-  '{"city": "madrid", "event_timestamp": "2024-01-01T00:00:00Z", "population_k": 3305, "coastal": false}' \
-  > cities.jsonl
+shell "cat cities.jsonl"
 strata ingest city_profile cities.jsonl
 note "a bad file is refused whole, naming the line and column; nothing is written"
-printf 'city,event_timestamp,rain_mm\nbergen,2024-03-31T06:00:00Z,4.2\nlisbon,2024-03-31T06:00:00Z,lots\n' \
-  > bad-weather.csv
+shell "cat bad-weather.csv"
 expect_failure 2 ingest weather bad-weather.csv
 
 section "14. A point-in-time training set: umbrella sales joined with the weather"
 note "sales are counted at 18:00; each row gets the weather known for that city then"
-awk 'BEGIN {
-  print "city,event_timestamp,umbrellas_sold"
-  split("bergen,lisbon,madrid", c, ",")
-  for (d = 2; d <= 31; d++) for (k = 1; k <= 3; k++) {
-    rain = ((d - 1) * 7 + k * 11) % 17 - 6; if (rain < 0) rain = 0
-    printf "%s,2024-03-%02dT18:00:00Z,%d\n", c[k], d, 3 + rain * (k == 3 ? 1 : 4) + (d % 3)
-  }
-}' > sales.csv
 shell "head -3 sales.csv"
 strata historical --spine sales.csv \
   --features weather:rain_mm,weather:sky,city_profile:coastal --save dataset/umbrella-train \
@@ -300,8 +241,7 @@ strata show dataset/umbrella-train
 section "15. Late corrections, and a reproducible training set"
 note "the weather service corrects bergen's rain on 03-10 two weeks later; the row is"
 note "in the past, so a fresh retrieval changes ..."
-printf 'city,event_timestamp,created_timestamp,rain_mm,temp_c,sky\nbergen,2024-03-10T06:00:00Z,2024-03-24T09:00:00Z,31.5,9,rain\n' \
-  > correction.csv
+shell "cat correction.csv"
 strata ingest weather correction.csv
 strata historical --spine dataset/umbrella-train-spine --features weather:rain_mm \
   -o fresh.csv

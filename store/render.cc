@@ -141,6 +141,11 @@ std::string FormatBytes(uint64_t bytes) {
   return absl::StrFormat("%.1f %s", v, units[u]);
 }
 
+std::string Count(uint64_t n, absl::string_view one, absl::string_view many) {
+  if (n == 1) return absl::StrCat(n, " ", one);
+  return many.empty() ? absl::StrCat(n, " ", one, "s") : absl::StrCat(n, " ", many);
+}
+
 std::string VersionRef(const store::Version& v) {
   return absl::StrCat(v.kind(), "/", v.name(), "@", v.number());
 }

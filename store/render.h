@@ -23,6 +23,9 @@ std::string FormatTime(int64_t unix_micros);
 std::string FormatTimeShort(int64_t unix_micros);
 // "0 B", "812 B", "1.2 KiB", "136.4 MiB", "2.0 GiB".
 std::string FormatBytes(uint64_t bytes);
+// A count and its noun, singular for one: Count(1, "chunk") is "1 chunk",
+// Count(2, "chunk") "2 chunks", Count(0, "entity", "entities") "0 entities".
+std::string Count(uint64_t n, absl::string_view one, absl::string_view many = {});
 // "KIND/NAME@N".
 std::string VersionRef(const store::Version& v);
 

@@ -617,7 +617,7 @@ TEST_P(CliBothTest, GcFreesTheContentOfDeletedVersions) {
   EXPECT_EQ(Ok({"gc", "--dry-run"}),
             "read 2 versions (1 deleted), 2 manifests, 2 chunks\n"
             "found 0 garbage chunks (0 B) and 0 manifests; within the 1h grace period: 1 "
-            "unnamed manifests (their chunks stay) and 0 unnamed chunks\n"
+            "unnamed manifest (their chunks stay) and 0 unnamed chunks\n"
             "dry run: nothing deleted\n");
   const std::string dry = Ok({"gc", "--dry-run", "--grace", "0", "--json"});
   EXPECT_NE(dry.find("\"dry_run\":true,\"grace_seconds\":0,\"versions\":2,"
@@ -633,7 +633,7 @@ TEST_P(CliBothTest, GcFreesTheContentOfDeletedVersions) {
   EXPECT_NE(
       freed.find(GetParam() ? "freed 0 chunks (0 B) and 0 manifests; kept 1 that "
                               "writers named or put in the last minute\n"
-                            : "freed 1 chunks (6 B) and 1 manifests\nstore files: "),
+                            : "freed 1 chunk (6 B) and 1 manifest\nstore files: "),
       std::string::npos)
       << freed;
   EXPECT_EQ(Ok({"get", "dataset/raw@2"}), "rows 2");
@@ -845,6 +845,79 @@ TEST_F(CliTest, ServeConnectionFlagsAreRangeChecked) {
   });
 }
 
+// A trim that would make a kept training set unreproducible is refused (409 over
+// HTTP) naming it; --dry-run names it; --force breaks it unless an alias protects
+// it, and reproduce then says which trim.
+TEST_P(CliBothTest, TrimKeepsSavedTrainingSetsReproducible) {
+  ApplyAndIngestFourRows();
+  const std::string spine = WriteFile("spine.csv",
+                                      "customer_id,event_timestamp\n"
+                                      "1,2024-01-03T00:00:00Z\n2,2024-01-04T00:00:00Z\n");
+  Ok({"historical", "--spine", spine, "--features", "customer_stats:spend_7d", "--save",
+      "dataset/train"});
+  const std::vector<std::string> trim = {"features", "trim", "customer_stats", "--before",
+                                         "2024-01-04T00:00:00Z"};
+  const auto with = [&](std::vector<std::string> flags) {
+    std::vector<std::string> args = trim;
+    args.insert(args.end(), flags.begin(), flags.end());
+    return args;
+  };
+  const std::string dry = Ok(with({"--dry-run"}));
+  EXPECT_NE(dry.find("\nwould make 1 kept training set unreproducible: dataset/train@1; "
+                     "the latest horizon that breaks none is 2024-01-03T00:00:00Z\n"),
+            std::string::npos)
+      << dry;
+  const std::string json = Ok(with({"--dry-run", "--json"}));
+  EXPECT_NE(json.find("\"breaks\":[{\"dataset\":\"dataset/train@1\",\"protected_by\":"
+                      "\"\"}],\"safe_horizon\":\"2024-01-03T00:00:00Z\"}"),
+            std::string::npos)
+      << json;
+  ExpectBadCommands({{trim, 1,
+                      "would make 1 kept training set unreproducible: dataset/train@1; "
+                      "the latest horizon that breaks none is 2024-01-03T00:00:00Z; "
+                      "--force trims anyway"}});
+  EXPECT_EQ(Ok({"reproduce", "dataset/train"}).rfind("identical: dataset/train", 0), 0u);
+
+  Ok({"alias", "set", "dataset/train", "production", "1"});
+  ExpectBadCommands({{with({"--force"}), 1,
+                      "dataset/train@1 (kept by dataset/train@1 (production)); the latest "
+                      "horizon that breaks none is 2024-01-03T00:00:00Z; --force does "
+                      "not override an alias: remove it first"}});
+  Ok({"alias", "rm", "dataset/train", "production"});
+  const std::string forced = Ok(with({"--force"}));
+  EXPECT_NE(forced.find("\nmade 1 kept training set unreproducible: dataset/train@1"),
+            std::string::npos)
+      << forced;
+  ExpectBadCommands({{{"reproduce", "dataset/train"}, 1,
+                      "cannot reproduce dataset/train@1: feature view customer_stats's "
+                      "offline log was trimmed to 2024-01-04T00:00:00Z on "}});
+}
+
+// Retention's log policy trims only as far as the kept training sets allow and says
+// which held it back.
+TEST_P(CliBothTest, RetentionTrimsLogsOnlyAsFarAsKeptTrainingSetsAllow) {
+  ApplyAndIngestFourRows();
+  Ok({"historical", "--spine",
+      WriteFile("spine.csv", "customer_id,event_timestamp\n1,2024-01-03T00:00:00Z\n"),
+      "--features", "customer_stats:spend_7d", "--save", "dataset/train"});
+  Ok({"retention", "set", "featureview", "--log-keep", "365d"});
+  const std::string dry = Ok({"retention", "apply", "--dry-run"});
+  EXPECT_NE(dry.find("would drop 1 of 4 log rows of featureview/customer_stats before "
+                     "2024-01-03T00:00:00.000000Z (log "),
+            std::string::npos)
+      << dry;
+  EXPECT_NE(dry.find("; policy of featureview; held back from "), std::string::npos) << dry;
+  EXPECT_NE(dry.find(" by kept training sets: dataset/train@1)\n"), std::string::npos)
+      << dry;
+  const std::string applied = Ok({"retention", "apply", "--json"});
+  EXPECT_NE(applied.find("\"rows_dropped\":1,"), std::string::npos) << applied;
+  EXPECT_NE(applied.find("\"held_back_by\":[\"dataset/train@1\"],\"trimmed_to\":"
+                         "\"2024-01-03T00:00:00.000000Z\"}"),
+            std::string::npos)
+      << applied;
+  EXPECT_EQ(Ok({"reproduce", "dataset/train"}).rfind("identical: dataset/train", 0), 0u);
+}
+
 TEST_F(CliTest, FeaturesTrimAndFsckChecksTheOnlineTable) {
   ApplyAndIngestFourRows();
   const std::string spine = WriteFile("spine.csv",
@@ -945,8 +1018,8 @@ TEST_F(CliTest, FeaturesTrimAndFsckChecksTheOnlineTable) {
 TEST_F(CliTest, CommandsForALocalStoreRefuseAServer) {
   ServeStore();
   ExpectBadCommands({
-      {{"init"}, 1, "works on a local store"},
-      {{"serve"}, 1, "works on a local store"},
+      {{"init"}, 2, "works on the local store (--store) and takes no --server"},
+      {{"serve"}, 2, "works on the local store (--store) and takes no --server"},
       {{"restore", "backup"}, 1, "works on a local store"},
   });
   // A server that is not there, and a malformed URL.
@@ -1062,6 +1135,40 @@ TEST_F(CliTest, ServerNeedsTheRightToken) {
   EXPECT_NE(Ok({"ls"}).find("model/m"), std::string::npos);
   ExpectBadCommands({{{"put", "model/m", WriteFile("w", "x")}, 1, "needs write"},
                      {{"token", "ls"}, 1, "needs admin"}});
+}
+
+// $STRATA_SERVER is for the commands that can talk to a server: `serve` and `init`
+// work on the local store whatever it says. A command that finds the store held by a
+// running server names the server to use instead.
+TEST_F(CliTest, ServeIgnoresStrataServerAndABusyStoreNamesItsServer) {
+  const std::string url = testing::StartServer(
+      "env STRATA_SERVER=http://127.0.0.1:1 " + std::string(STRATA_BINARY) + " --store " +
+          store_dir_ + " serve --listen 127.0.0.1:0 -q 2>&1",
+      &server_);
+  ASSERT_FALSE(url.empty());
+  ProcessResult busy = Strata({"ls"});
+  EXPECT_EQ(busy.exit_code, 1);
+  EXPECT_NE(busy.err.find("is in use by another process: strata serve (pid "),
+            std::string::npos)
+      << busy.err;
+  EXPECT_NE(busy.err.find("--server " + url), std::string::npos) << busy.err;
+  server_url_ = url;
+  token_ = "";
+  EXPECT_EQ(Ok({"put", "dataset/raw", "-"}, "rows"),
+            "dataset/raw@1 sha256:" + Sha256::Of("rows").Hex() + "\n");
+  std::vector<std::string> lines;
+  server_->Kill(&lines);
+  server_.reset();
+  // A server gone without cleaning up (SIGKILL) leaves no false hint behind.
+  server_url_.clear();
+  EXPECT_NE(Ok({"ls"}).find("dataset/raw"), std::string::npos);
+}
+
+TEST_F(CliTest, VersionNamesTheReleaseAndTheStoreFormat) {
+  ProcessResult r = Strata({"--version"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::regex_match(r.out, std::regex(R"(strata \d+\.\d+\.\d+ \(store format \d+\)\n)")))
+      << r.out;
 }
 
 TEST_F(CliTest, InitIsIdempotentAndHelpWorks) {

@@ -1,14 +1,18 @@
 // init, put, get, show, log, ls, alias.
 #include <fcntl.h>
 #include <pwd.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -26,11 +30,43 @@ absl::Status Context::RequireLocal() const {
       "this command works on a local store (--store), not with --server");
 }
 
+namespace {
+
+// `s`, or when `s` says the store is in use and a live `strata serve` holds it, `s`
+// with the server's URL to use instead.
+absl::Status WithServerHint(absl::Status s, const std::string& store_dir) {
+  if (!absl::IsUnavailable(s) || !absl::StrContains(s.message(), "in use")) return s;
+  std::ifstream in(absl::StrCat(store_dir, "/", kServeFile));
+  std::string url;
+  pid_t pid = 0;
+  if (!(in >> url >> pid) || pid <= 0 || (::kill(pid, 0) != 0 && errno == ESRCH)) {
+    return s;
+  }
+  return absl::UnavailableError(absl::StrCat(
+      s.message(), ": strata serve (pid ", pid, ") serves it at ", url,
+      "; send the command there with --server ", url, " (or export STRATA_SERVER=", url,
+      ")"));
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Store>> Context::OpenStore(bool create) const {
   RETURN_IF_ERROR(RequireLocal());
   StoreOptions options;
   options.create_if_missing = create;
-  return Store::Open(store_dir, options);
+  auto store = Store::Open(store_dir, options);
+  if (!store.ok()) return WithServerHint(store.status(), store_dir);
+  return store;
+}
+
+absl::StatusOr<std::unique_ptr<Store>> Context::OpenOwnStore(bool create) const {
+  if (server_flag) {
+    return absl::InvalidArgumentError(
+        "this command works on the local store (--store) and takes no --server");
+  }
+  Context local = *this;
+  local.server.clear();  // $STRATA_SERVER is for the commands that can use it
+  return local.OpenStore(create);
 }
 
 absl::StatusOr<std::unique_ptr<StoreClient>> Context::Client() const {
@@ -40,7 +76,9 @@ absl::StatusOr<std::unique_ptr<StoreClient>> Context::Client() const {
   options.ca_file = ca_file;
   options.store_dir = store_dir;
   options.creator = Creator();
-  return ConnectClient(options);
+  auto client = ConnectClient(options);
+  if (!client.ok() && server.empty()) return WithServerHint(client.status(), store_dir);
+  return client;
 }
 
 std::string Context::Creator() {
@@ -88,6 +126,7 @@ absl::Status GetToFile(StoreClient& client, const store::Version& v,
 }
 
 absl::Status RunInit(const Context& ctx) {
+  if (ctx.server_flag) return ctx.OpenOwnStore().status();  // refused before mkdir
   const bool existed =
       std::filesystem::exists(std::filesystem::path(ctx.store_dir) / "CURRENT");
   std::error_code ec;
@@ -96,7 +135,7 @@ absl::Status RunInit(const Context& ctx) {
     return absl::UnavailableError(
         absl::StrCat("cannot create ", ctx.store_dir, ": ", ec.message()));
   }
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore(/*create=*/true));
+  ASSIGN_OR_RETURN(auto store, ctx.OpenOwnStore(/*create=*/true));
   return Print(existed
                    ? absl::StrCat("store at ", ctx.store_dir, " already initialized\n")
                    : absl::StrCat("initialized empty store at ", ctx.store_dir, "\n"));

@@ -22,19 +22,29 @@ struct Context {
   std::string server;                    // --server, $STRATA_SERVER: a server's URL
   std::string token;                     // --token, $STRATA_TOKEN
   std::string ca_file;                   // --ca-file, $STRATA_CA_FILE: for https
+  bool server_flag = false;              // --server given on the command line
   std::function<absl::Status()> action;  // set by the chosen command
 
   // FailedPrecondition when --server is given, for a command that works on a local
   // store only.
   absl::Status RequireLocal() const;
-  // Opens the store. Errors: as Store::Open; as RequireLocal.
+  // Opens the store. Errors: as Store::Open (Unavailable "in use" says the server's
+  // URL when a `strata serve` holds the store); as RequireLocal.
   absl::StatusOr<std::unique_ptr<Store>> OpenStore(bool create = false) const;
+  // As OpenStore, for the commands that only ever work on a local store (init,
+  // serve): $STRATA_SERVER does not apply to them; an explicit --server is refused.
+  absl::StatusOr<std::unique_ptr<Store>> OpenOwnStore(bool create = false) const;
   // The server given by --server, else the local store.
   // Errors: as ConnectClient.
   absl::StatusOr<std::unique_ptr<StoreClient>> Client() const;
   // Who is acting: $STRATA_USER, else $USER, else "uid:N".
   static std::string Creator();
 };
+
+// While `strata serve` runs, the file SERVE_FILE in the store's directory holds its
+// URL and process id ("URL PID\n"), so a command that finds the store in use can say
+// where to send it instead.
+inline constexpr char kServeFile[] = "serving";
 
 // Parses KEY=VALUE items. Errors: InvalidArgument naming `flag` and the bad item.
 absl::StatusOr<std::map<std::string, std::string>> ParsePairs(

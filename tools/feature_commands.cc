@@ -5,12 +5,14 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "features/csv.h"
 #include "features/definitions.h"
 #include "features/feature_store.h"
 #include "features/registry.h"
+#include "features/retention.h"
 #include "store/render.h"
 #include "store/status_macros.h"
 #include "tools/commands.h"
@@ -68,9 +70,28 @@ absl::StatusOr<std::optional<features::TimeUnit>> UnitFlag(const std::string& te
 
 struct IngestArgs {
   std::string view, file, format, unit, dataset, message;
+  std::vector<std::string> inputs;
   int64_t max_record_bytes = int64_t{16} << 20;
   bool json = false;
 };
+
+// Where an ingest's rows came from, for its summary line.
+std::string IngestSourceText(const features::IngestResult& r) {
+  switch (r.source) {
+    case features::IngestSource::kRead:
+      return absl::StrCat("read from ", r.dataset);
+    case features::IngestSource::kSameContent:
+      return absl::StrCat(
+          "file is ", r.dataset, " (same content, not stored again",
+          r.same_content > 1
+              ? absl::StrCat("; the newest of ", r.same_content, " versions with it")
+              : "",
+          ")");
+    case features::IngestSource::kStored:
+      break;
+  }
+  return absl::StrCat("source stored as ", r.dataset);
+}
 
 absl::Status RunIngest(const Context& ctx, const IngestArgs& a) {
   features::IngestOptions options;
@@ -85,6 +106,7 @@ absl::Status RunIngest(const Context& ctx, const IngestArgs& a) {
   ASSIGN_OR_RETURN(options.timestamp_unit, UnitFlag(a.unit));
   options.max_record_bytes = static_cast<size_t>(a.max_record_bytes);
   options.dataset = a.dataset;
+  options.inputs = a.inputs;
   options.creator = Context::Creator();
   options.message = a.message;
   ASSIGN_OR_RETURN(auto client, ctx.Client());
@@ -99,39 +121,20 @@ absl::Status RunIngest(const Context& ctx, const IngestArgs& a) {
   auto r = client->Ingest(a.view, a.file, options);
   bar.Finish();
   if (!r.ok()) return r.status();
-  if (a.json) {
-    JsonWriter w;
-    w.BeginObject()
-        .Key("ingest")
-        .Uint(r->ingest)
-        .Key("rows")
-        .Uint(r->rows)
-        .Key("written")
-        .Uint(r->written)
-        .Key("featureview")
-        .String(r->view_version)
-        .Key("dataset")
-        .String(r->dataset)
-        .Key("min_event_timestamp")
-        .String(features::FormatTimestamp(r->min_event))
-        .Key("max_event_timestamp")
-        .String(features::FormatTimestamp(r->max_event))
-        .Key("bulk")
-        .Bool(r->bulk)
-        .EndObject();
-    return Print(w.Take() + "\n");
-  }
+  if (a.json) return Print(features::IngestResultJson(*r) + "\n");
   return Print(absl::StrCat(
       "ingested ", r->rows, r->rows == 1 ? " row" : " rows", " into ", r->view_version,
       " (ingest ", r->ingest,
       r->written != r->rows ? absl::StrCat(", ", r->rows - r->written, " duplicates")
                             : std::string(),
       "); events ", features::FormatTimestamp(r->min_event), " .. ",
-      features::FormatTimestamp(r->max_event), "; source stored as ", r->dataset, "\n"));
+      features::FormatTimestamp(r->max_event), "; ", IngestSourceText(*r),
+      r->inputs.empty() ? "" : "; inputs ", absl::StrJoin(r->inputs, ", "), "\n"));
 }
 
 struct HistoricalArgs {
   std::string spine, features, as_of, unit, output, save, message;
+  features::SaveLineage lineage;
   int64_t max_record_bytes = int64_t{16} << 20;
   bool created_cutoff = false, full_names = false;
 };
@@ -163,6 +166,10 @@ absl::Status RunHistorical(const Context& ctx, const HistoricalArgs& a) {
   request.max_record_bytes = static_cast<size_t>(a.max_record_bytes);
   ASSIGN_OR_RETURN(auto client, ctx.Client());
 
+  if (a.save.empty() && (!a.lineage.inputs.empty() || !a.lineage.spine_inputs.empty())) {
+    return absl::InvalidArgumentError(
+        "--input and --spine-input are lineage of a saved training set: give --save too");
+  }
   if (!a.save.empty()) {
     if (a.save.rfind("dataset/", 0) != 0) {
       return absl::InvalidArgumentError(
@@ -172,11 +179,11 @@ absl::Status RunHistorical(const Context& ctx, const HistoricalArgs& a) {
     absl::StatusOr<features::SavedResult> saved;
     if (a.output.empty()) {
       saved = client->SaveHistorical(request, a.spine, name, Context::Creator(),
-                                     a.message, nullptr);
+                                     a.message, nullptr, a.lineage);
     } else {
       RETURN_IF_ERROR(WriteFileAtomically(a.output, [&](ByteSink& sink) {
         saved = client->SaveHistorical(request, a.spine, name, Context::Creator(),
-                                       a.message, &sink);
+                                       a.message, &sink, a.lineage);
         return saved.status();
       }));
     }
@@ -335,77 +342,66 @@ absl::Status RunOnlineRm(const Context& ctx, const OnlineRepairArgs& a) {
 
 struct TrimArgs {
   std::string view, before, keep;
-  bool dry_run = false, json = false;
+  bool dry_run = false, json = false, force = false;
 };
 
+// The kept training sets a trim breaks (or would), with what protects each.
+std::string BrokenSetsText(const features::LogTrimReport& r) {
+  std::vector<std::string> sets;
+  for (const features::BrokenTrainingSet& b : r.breaks) {
+    sets.push_back(b.protected_by.empty()
+                       ? b.dataset
+                       : absl::StrCat(b.dataset, " (kept by ", b.protected_by, ")"));
+  }
+  return absl::StrCat(
+      r.dry_run ? "would make " : "made ", r.breaks.size(), " kept training set",
+      r.breaks.size() == 1 ? "" : "s", " unreproducible: ", absl::StrJoin(sets, ", "),
+      "; ",
+      r.safe_horizon.has_value()
+          ? absl::StrCat("the latest horizon that breaks none is ",
+                         features::FormatTimestamp(*r.safe_horizon))
+          : "no horizon that drops rows breaks none",
+      "\n");
+}
+
 // strata features trim: offline log retention of one view (FeatureStore::TrimLog).
-// Local only: it rewrites the log through RocksDB's file ingestion.
 absl::Status RunTrim(const Context& ctx, const TrimArgs& a) {
   if (a.before.empty() == a.keep.empty()) {
     return absl::InvalidArgumentError("give one of --before TIME and --keep DURATION");
   }
-  features::Micros horizon;
+  TrimHorizon horizon;
   if (!a.before.empty()) {
     auto t = features::ParseTimestamp(a.before, features::TimeUnit::kSeconds);
     if (!t.ok())
       return absl::InvalidArgumentError(absl::StrCat("--before: ", t.status().message()));
-    horizon = *t;
+    horizon.before = *t;
   } else {
     auto keep = features::ParseDuration(a.keep);
     if (!keep.ok() || *keep <= 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("--keep ", a.keep, ": expected a positive duration such as 90d"));
     }
-    horizon = absl::ToUnixMicros(absl::Now()) - *keep * 1000000;
+    horizon.keep_seconds = *keep;
   }
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
-  features::FeatureStore fs(store.get());
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
   features::LogTrimOptions options;
   options.dry_run = a.dry_run;
+  options.force = a.force;
   std::optional<ProgressBar> bar;
   options.progress = [&](uint64_t done, uint64_t total) {
     if (!bar.has_value()) bar.emplace(a.dry_run ? "trim --dry-run" : "trim", total);
     bar->Update(done);
   };
-  auto r = fs.TrimLog(a.view, horizon, options);
+  auto r = client->TrimLog(a.view, horizon, options);
   if (bar.has_value()) bar->Finish();
   if (!r.ok()) return r.status();
-  if (a.json) {
-    JsonWriter w;
-    w.BeginObject()
-        .Key("featureview")
-        .String(r->view)
-        .Key("horizon")
-        .String(features::FormatTimestamp(r->horizon))
-        .Key("dry_run")
-        .Bool(r->dry_run)
-        .Key("ingest_position")
-        .Uint(r->at.position)
-        .Key("entities")
-        .Uint(r->entities)
-        .Key("rows_before")
-        .Uint(r->rows_before)
-        .Key("rows_dropped")
-        .Uint(r->rows_dropped)
-        .Key("rows_kept_at_horizon")
-        .Uint(r->rows_kept_at_horizon)
-        .Key("chunks_dropped")
-        .Uint(r->chunks_dropped)
-        .Key("chunks_rewritten")
-        .Uint(r->chunks_rewritten)
-        .Key("bytes_before")
-        .Uint(r->bytes_before)
-        .Key("bytes_after")
-        .Uint(r->bytes_after)
-        .EndObject();
-    return Print(w.Take() + "\n");
-  }
+  if (a.json) return Print(features::LogTrimReportJson(*r) + "\n");
   return Print(absl::StrCat(
       r->dry_run ? "would drop " : "dropped ", r->rows_dropped, " of ", r->rows_before,
       " rows of featureview/", r->view, " before ", features::FormatTimestamp(r->horizon),
       " (", r->entities, " entities, ", r->rows_kept_at_horizon,
       " rows kept in force at the horizon); log ", FormatBytes(r->bytes_before), " -> ",
-      FormatBytes(r->bytes_after), "\n"));
+      FormatBytes(r->bytes_after), "\n", r->breaks.empty() ? "" : BrokenSetsText(*r)));
 }
 
 }  // namespace
@@ -425,8 +421,9 @@ void AddFeatureCommands(CLI::App& app, Context& ctx) {
   auto* i = app.add_subcommand(
       "ingest", "Ingest a CSV or JSON lines file into a feature view's offline log");
   i->add_option("featureview", ingest->view, "Feature view name")->required();
-  i->add_option("file", ingest->file,
-                "CSV (with a header row) or JSON lines; - for stdin")
+  i->add_option("source", ingest->file,
+                "CSV (with a header row) or JSON lines file, - for stdin, or a stored "
+                "dataset/NAME[@REF] (read in the store, not stored again)")
       ->required();
   i->add_option("--format", ingest->format,
                 "csv or jsonl (default: from the name or content)");
@@ -435,6 +432,9 @@ void AddFeatureCommands(CLI::App& app, Context& ctx) {
   i->add_option("--dataset", ingest->dataset,
                 "Dataset to store the file as (default: FEATUREVIEW-ingest)");
   i->add_option("-m,--message", ingest->message, "Message of the dataset version");
+  i->add_option("--input", ingest->inputs,
+                "A version the rows were also made from (repeatable): a fed lineage edge "
+                "to the feature view version");
   i->add_option("--max-record-bytes", ingest->max_record_bytes,
                 "Longest CSV record or JSON line, 1..1073741824 (default 16 MiB; with "
                 "--server, the server's)")
@@ -463,6 +463,12 @@ void AddFeatureCommands(CLI::App& app, Context& ctx) {
   h->add_option("--save", hist->save,
                 "Store the result as a new version of dataset/NAME, with lineage");
   h->add_option("-m,--message", hist->message, "Message of the saved version");
+  h->add_option("--input", hist->lineage.inputs,
+                "With --save: a version the training set was also made from, such as "
+                "its labels (repeatable)");
+  h->add_option("--spine-input", hist->lineage.spine_inputs,
+                "With --save and a spine file: a version the spine was made from "
+                "(repeatable), an input of dataset/NAME-spine");
   h->add_option("--max-record-bytes", hist->max_record_bytes,
                 "Longest spine record, 1..1073741824 (default 16 MiB; with --server, "
                 "the server's)")
@@ -522,6 +528,9 @@ void AddFeatureCommands(CLI::App& app, Context& ctx) {
   t->add_option("--keep", trim->keep, "The horizon as now minus this (90d, 12h)");
   t->add_flag("--dry-run", trim->dry_run, "Report what would go; change nothing");
   t->add_flag("--json", trim->json, "Print the report as JSON");
+  t->add_flag("--force", trim->force,
+              "Trim even if kept training sets become unreproducible (not those an "
+              "alias protects)");
   t->callback(
       [&ctx, trim] { ctx.action = [&ctx, trim] { return RunTrim(ctx, *trim); }; });
 }

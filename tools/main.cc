@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
   ctx.server = env("STRATA_SERVER");
   ctx.token = env("STRATA_TOKEN");
   ctx.ca_file = env("STRATA_CA_FILE");
-  app.add_option("--server", ctx.server,
+  CLI::Option* server_option = app.add_option("--server", ctx.server,
                  "Talk to this strata server (http[s]://HOST:PORT) instead of a local "
                  "store (default: $STRATA_SERVER)")
       ->check(strata::cli::NotEmpty());
@@ -67,6 +67,9 @@ int main(int argc, char** argv) {
   app.add_option("--ca-file", ctx.ca_file,
                  "CA certificates (PEM) to trust for an https --server "
                  "(default: $STRATA_CA_FILE, else the system's)");
+  app.set_version_flag("--version",
+                       "strata " STRATA_VERSION " (store format " STRATA_FORMAT_VERSION ")",
+                       "Print the version and exit");
   strata::cli::AddArtifactCommands(app, ctx);
   strata::cli::AddRunCommands(app, ctx);
   strata::cli::AddFeatureCommands(app, ctx);
@@ -94,6 +97,7 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;
   }
+  ctx.server_flag = server_option->count() > 0;
   if (!ctx.action) {
     std::cerr << "error: no command given (see strata --help)\n";
     return 2;

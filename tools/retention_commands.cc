@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "features/definitions.h"
 #include "features/online_check.h"
 #include "gc/fsck.h"
@@ -186,17 +187,18 @@ absl::Status RunGc(const Context& ctx, const GcArgs& a) {
   if (bar.has_value()) bar->Finish();
   if (a.json) return Print(gc::GcReportJson(r) + "\n");
   std::string out = absl::StrCat(
-      "read ", r.versions, " versions (", r.deleted_versions, " deleted), ", r.manifests,
-      " manifests, ", r.chunks, " chunks\n", "found ", r.chunks_found,
-      " garbage chunks (", FormatBytes(r.bytes_found), ") and ", r.manifests_found,
-      " manifests; within the ", a.grace, " grace period: ", r.manifests_young,
-      " unnamed manifests (their chunks stay) and ", r.chunks_young, " unnamed chunks\n");
+      "read ", Count(r.versions, "version"), " (", r.deleted_versions, " deleted), ",
+      Count(r.manifests, "manifest"), ", ", Count(r.chunks, "chunk"), "\n", "found ",
+      Count(r.chunks_found, "garbage chunk"), " (", FormatBytes(r.bytes_found), ") and ",
+      Count(r.manifests_found, "manifest"), "; within the ", a.grace, " grace period: ",
+      Count(r.manifests_young, "unnamed manifest"), " (their chunks stay) and ",
+      Count(r.chunks_young, "unnamed chunk"), "\n");
   if (r.dry_run) {
     absl::StrAppend(&out, "dry run: nothing deleted\n");
   } else {
-    absl::StrAppend(&out, "freed ", r.chunks_freed, " chunks (",
-                    FormatBytes(r.bytes_freed), ") and ", r.manifests_freed,
-                    " manifests");
+    absl::StrAppend(&out, "freed ", Count(r.chunks_freed, "chunk"), " (",
+                    FormatBytes(r.bytes_freed), ") and ",
+                    Count(r.manifests_freed, "manifest"));
     if (r.chunks_kept > 0) {
       absl::StrAppend(&out, "; kept ", r.chunks_kept,
                       " that writers named or put in the last minute");
@@ -282,10 +284,22 @@ absl::Status RunRetentionApply(const Context& ctx, const RetentionApplyArgs& a) 
                     "): ", e.kept_by, "\n");
   }
   for (const gc::LogTrim& t : r.logs) {
+    // Held back: kept training sets need rows the policy's horizon would drop.
+    const std::string held =
+        t.held_back_by.empty()
+            ? ""
+            : absl::StrCat("; held back from ", FormatTime(t.horizon_us),
+                           " by kept training sets: ", absl::StrJoin(t.held_back_by, ", "));
+    if (!t.held_back_by.empty() && !t.trimmed_to_us.has_value()) {
+      absl::StrAppend(&out, a.dry_run ? "would keep " : "kept ", "the log of featureview/",
+                      t.view, " whole (policy of ", t.policy, held, ")\n");
+      continue;
+    }
     absl::StrAppend(&out, a.dry_run ? "would drop " : "dropped ", t.rows_dropped, " of ",
                     t.rows_before, " log rows of featureview/", t.view, " before ",
-                    FormatTime(t.horizon_us), " (log ", FormatBytes(t.bytes_before),
-                    " -> ", FormatBytes(t.bytes_after), "; policy of ", t.policy, ")\n");
+                    FormatTime(t.trimmed_to_us.value_or(t.horizon_us)), " (log ",
+                    FormatBytes(t.bytes_before), " -> ", FormatBytes(t.bytes_after),
+                    "; policy of ", t.policy, held, ")\n");
   }
   absl::StrAppend(&out, del, r.deleted.size(), " version",
                   r.deleted.size() == 1 ? "" : "s", " (", r.protected_.size(),

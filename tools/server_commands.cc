@@ -93,16 +93,26 @@ absl::Status RunServe(const Context& ctx, const ServeArgs& a) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  ASSIGN_OR_RETURN(auto store, ctx.OpenStore());
+  ASSIGN_OR_RETURN(auto store, ctx.OpenOwnStore());
   api::Server server(store.get(), o);
   RETURN_IF_ERROR(server.Start());
-  std::fprintf(
-      stderr, "serving %s on %s://%s:%d (%s; Ctrl-C stops)\n", ctx.store_dir.c_str(),
-      o.tls_cert_file.empty() ? "http" : "https", o.host.c_str(), server.port(),
-      server.authenticating() ? "tokens required" : "no tokens, no authentication");
+  const std::string url = absl::StrCat(o.tls_cert_file.empty() ? "http" : "https", "://",
+                                       o.host, ":", server.port());
+  // Where a command that finds the store in use should go instead (kServeFile).
+  const std::string serve_file = absl::StrCat(ctx.store_dir, "/", kServeFile);
+  if (absl::Status s = WriteFileAtomically(
+          serve_file,
+          [&](ByteSink& out) { return out.Write(absl::StrCat(url, " ", getpid(), "\n")); });
+      !s.ok()) {
+    std::fprintf(stderr, "warning: %s\n", std::string(s.message()).c_str());
+  }
+  std::fprintf(stderr, "serving %s on %s (%s; Ctrl-C stops)\n", ctx.store_dir.c_str(),
+               url.c_str(),
+               server.authenticating() ? "tokens required" : "no tokens, no authentication");
   int signal = 0;
   sigwait(&signals, &signal);
   std::fprintf(stderr, "stopping (%s)\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
+  ::unlink(serve_file.c_str());
   server.Stop();
   return absl::OkStatus();
 }
