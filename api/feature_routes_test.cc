@@ -842,7 +842,33 @@ TEST_F(FeatureRoutesTest, BadRequestsGetJsonErrorsAndChangeNothing) {
        "df.customer_id[0]: 9223372036854775808 is out of range for int64"},
       {"/push", push(R"({"customer_id":[1],"event_timestamp":[1701234567894067]})"),
        "application/json", 400, "INVALID_ARGUMENT",
-       "df.event_timestamp[0]: timestamp \\\"1701234567894067\\\" is out of range"},
+       "df.event_timestamp[0]: 1701234567894067 looks like microseconds; this view reads "
+       "seconds"},
+      // Times outside the view's plausible time (default 1970 to 2200), with the unit
+      // an epoch looks like.
+      {"/push", push(R"({"customer_id":[1],"event_timestamp":[1701388800000]})"),
+       "application/json", 400, "INVALID_ARGUMENT",
+       "df.event_timestamp[0]: 1701388800000 looks like milliseconds; this view reads "
+       "seconds"},
+      {"/push",
+       push(R"({"customer_id":[1],"event_timestamp":["1701388800000"]})",
+            R"(,"to":"offline")"),
+       "application/json", 400, "INVALID_ARGUMENT",
+       "df.event_timestamp[0]: 1701388800000 looks like milliseconds"},
+      {"/push",
+       push("{" + key_time + R"(,"created_timestamp":["2500-01-01T00:00:00Z"]})",
+            R"(,"to":"online_and_offline")"),
+       "application/json", 400, "INVALID_ARGUMENT",
+       "df.created_timestamp[0]: timestamp \\\"2500-01-01T00:00:00Z\\\" is outside the "
+       "plausible time 1970-01-01T00:00:00Z .. 2200-01-01T00:00:00Z"},
+      {ingest, csv + "1,1701388800,1\n2,1701388800000,2\n", "text/csv", 400,
+       "INVALID_ARGUMENT",
+       "body:3: column \\\"event_timestamp\\\": 1701388800000 looks like milliseconds; "
+       "this view reads seconds"},
+      {ingest + "?timestamp_unit=ms", csv + "1,1701388800000000,1\n", "text/csv", 400,
+       "INVALID_ARGUMENT",
+       "body:2: column \\\"event_timestamp\\\": 1701388800000000 looks like "
+       "microseconds; this ingest reads milliseconds"},
       {"/push", push(R"({"customer_id":[1],"event_timestamp":[1.5]})"),
        "application/json", 400, "INVALID_ARGUMENT",
        "df.event_timestamp[0]: not a whole number of s"},

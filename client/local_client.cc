@@ -194,6 +194,16 @@ class Local : public StoreClient {
     return features_.Online(features, entities, absl::ToUnixMicros(absl::Now()));
   }
 
+  absl::StatusOr<features::OnlineRebuildReport> RebuildOnline(
+      const std::string& view, const features::OnlineRebuildOptions& options) override {
+    return features_.RebuildOnline(view, options);
+  }
+
+  absl::Status RemoveOnline(const std::string& view,
+                            const features::EntityColumns& entity) override {
+    return features_.RemoveOnline(view, entity);
+  }
+
   absl::StatusOr<std::string> CreateToken(api::Scope scope, const std::string& name,
                                           const std::string& creator) override {
     return api::TokenStore(store_).Create(scope, name, creator);

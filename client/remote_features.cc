@@ -14,6 +14,7 @@
 #include "api/online.pb.h"
 #include "client/remote_client.h"
 #include "features/csv.h"
+#include "store/json_writer.h"
 #include "store/status_macros.h"
 
 namespace strata {
@@ -181,6 +182,28 @@ bool WellFormed(const api::GetOnlineFeaturesResponse::FeatureVector& column, int
   }
   return values == n && column.statuses_size() == n &&
          column.event_timestamps_size() == n;
+}
+
+// {"entities":{"customer_id":[1,2]}}: the body of an online repair.
+absl::StatusOr<std::string> RepairBody(const features::EntityColumns& entities) {
+  JsonWriter w;
+  w.BeginObject().Key("entities").BeginObject();
+  for (const auto& [key, values] : entities) {
+    w.Key(key).BeginArray();
+    for (const auto& v : values) {
+      if (const auto* n = std::get_if<int64_t>(&v)) {
+        w.Int(*n);
+      } else if (const auto* s = std::get_if<std::string>(&v)) {
+        w.String(*s);
+      } else {
+        return absl::InvalidArgumentError(
+            absl::StrCat("entity ", key, ": values are integers or strings"));
+      }
+    }
+    w.EndArray();
+  }
+  w.EndObject().EndObject();
+  return w.Take();
 }
 
 }  // namespace
@@ -473,6 +496,37 @@ absl::StatusOr<features::OnlineResult> RemoteClient::Online(
     out.values.push_back(std::move(values));
   }
   return out;
+}
+
+absl::StatusOr<features::OnlineRebuildReport> RemoteClient::RebuildOnline(
+    const std::string& view, const features::OnlineRebuildOptions& options) {
+  std::string body;
+  if (!options.entities.empty()) {
+    ASSIGN_OR_RETURN(body, RepairBody(options.entities));
+  }
+  ASSIGN_OR_RETURN(auto r, Fetch<api::OnlineRebuildResponse>(
+                               "POST",
+                               absl::StrCat("/v1/features/", UrlEncode(view),
+                                            "/online/rebuild"),
+                               std::move(body), "application/json"));
+  features::OnlineRebuildReport out;
+  out.view = r.featureview();
+  out.entities = r.entities();
+  out.rewritten = r.rewritten();
+  out.removed = r.removed();
+  out.unchanged = r.unchanged();
+  out.skipped = r.skipped();
+  out.at.position = r.ingest_position();
+  out.at.pending.assign(r.ingest_pending().begin(), r.ingest_pending().end());
+  return out;
+}
+
+absl::Status RemoteClient::RemoveOnline(const std::string& view,
+                                        const features::EntityColumns& entity) {
+  ASSIGN_OR_RETURN(std::string body, RepairBody(entity));
+  return Request("POST", absl::StrCat("/v1/features/", UrlEncode(view), "/online/remove"),
+                 std::move(body), "application/json", {})
+      .status();
 }
 
 absl::StatusOr<std::string> RemoteClient::CreateToken(api::Scope scope,

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "features/codec.h"
+#include "features/feature_store_testing.h"
 #include "gtest/gtest.h"
 #include "store/digest.h"
 #include "store/internal/db.h"
@@ -498,6 +499,69 @@ TEST_F(CliTest, CorruptContentFailsGetAndLeavesNoFileAndFsckFindsIt) {
       << deep.out;
 }
 
+// The row a push of milliseconds to a seconds view left in the year 58891 (made
+// below the API, which now refuses it): fsck names it and the repair, online
+// rebuild repairs it, online rm removes a row; on the store and through a server.
+TEST_F(CliTest, FsckFindsAnImplausibleOnlineRowAndOnlineRebuildRepairsIt) {
+  ApplyAndIngestFourRows();
+  const auto damage = [&] {
+    auto store = Store::Open(store_dir_, StoreOptions());
+    ASSERT_TRUE(store.ok()) << store.status();
+    features::MergeOnlineRowAt(**store, 1, 1, features::kYear58891);
+  };
+  const std::string finding =
+      "implausible online row: feature view customer_stats entity customer_id=1: online "
+      "row event time 58891-03-01T00:00:00Z is outside the plausible time "
+      "1970-01-01T00:00:00Z .. 2200-01-01T00:00:00Z; repair with strata online rebuild "
+      "customer_stats --entity customer_id=1 (or remove it: strata online rm "
+      "customer_stats --entity customer_id=1)\n";
+  const std::string spend = "customer_stats:spend_7d";
+  for (const bool server : {false, true}) {
+    damage();
+    if (server) ServeStore();
+    ProcessResult fsck = Strata({"fsck"});
+    EXPECT_EQ(fsck.exit_code, 1) << fsck.err;
+    EXPECT_EQ(fsck.out.rfind(finding, 0), 0u) << fsck.out;
+    EXPECT_EQ(fsck.err, "error: fsck found 1 problem\n");
+    EXPECT_NE(Ok({"online", "--features", spend, "--entity", "customer_id=1"})
+                  .find("58891-03-01T00:00:00Z"),
+              std::string::npos);
+
+    EXPECT_EQ(Ok({"online", "rebuild", "customer_stats", "--entity", "customer_id=1"}),
+              "rebuilt the online rows of featureview/customer_stats from the log (ingest "
+              "position 1): 1 rewritten, 0 removed, 0 unchanged of 1 entity\n");
+    EXPECT_EQ(Strata({"fsck"}).exit_code, 0);
+    EXPECT_NE(Ok({"online", "--features", spend, "--entity", "customer_id=1"})
+                  .find("2024-01-05T00:00:00Z"),
+              std::string::npos);
+  }
+  // Through the server still: one row removed, then put back by a rebuild of all.
+  EXPECT_EQ(Ok({"online", "rm", "customer_stats", "--entity", "customer_id=2"}),
+            "removed the online row of customer_id=2 from featureview/customer_stats\n");
+  EXPECT_NE(Ok({"online", "--features", spend, "--entity", "customer_id=2"})
+                .find("NOT_FOUND"),
+            std::string::npos);
+  ExpectBadCommands({
+      {{"online", "rm", "customer_stats", "--entity", "customer_id=2"},
+       2,
+       "feature view customer_stats has no online row for customer_id=2"},
+      {{"online", "rm", "customer_stats", "--entity", "customer_id=1,2"},
+       2,
+       "give one entity"},
+      {{"online", "rm", "nope", "--entity", "customer_id=1"}, 2, "no feature view nope"},
+      {{"online", "rebuild", "customer_stats", "--entity", "region=x"},
+       2,
+       "has no join key region"},
+      {{"online", "rm", "customer_stats"}, 2, "--entity is required"},
+      {{"online"}, 2, "--features is required"},
+  });
+  EXPECT_EQ(Ok({"online", "rebuild", "customer_stats", "--json"}),
+            "{\"featureview\":\"customer_stats\",\"entities\":2,\"rewritten\":1,"
+            "\"removed\":0,\"unchanged\":1,\"skipped\":0,\"ingest_position\":1,"
+            "\"ingest_pending\":[]}\n");
+  EXPECT_EQ(Strata({"fsck"}).exit_code, 0);
+}
+
 TEST_P(CliBothTest, QuietWhenNotATerminal) {
   std::mt19937_64 rng(testing::TestSeed() + 9);
   const std::string content = testing::RandomBytes(rng, 20 << 20);
@@ -689,6 +753,15 @@ TEST_P(CliBothTest, BadFeatureCommandsGetOneLineErrorsAndWriteNothing) {
         WriteFile("bad.csv", "customer_id,event_timestamp,spend_7d\n1,100,x\n")},
        2,
        "bad.csv:2: column \"spend_7d\": \"x\" is not a double"},
+      // Epoch milliseconds to a view that reads seconds: the year 55884, refused
+      // (exit 2 as every bad value of a file), with the unit it looks like.
+      {{"ingest", "customer_stats",
+        WriteFile("ms.csv",
+                  "customer_id,event_timestamp,spend_7d\n1,1701388800,1\n"
+                  "2,1701388800000,2\n")},
+       2,
+       "ms.csv:3: column \"event_timestamp\": 1701388800000 looks like milliseconds; "
+       "this view reads seconds"},
       {{"ingest", "customer_stats", spine, "--format", "xml"}, 2, "is not csv or jsonl"},
       {{"ingest", "customer_stats", spine, "--timestamp-unit", "min"},
        2,

@@ -238,10 +238,11 @@ struct OnlineArgs {
   bool json = false, full_names = false;
 };
 
-absl::Status RunOnline(const Context& ctx, const OnlineArgs& a) {
-  std::vector<std::string> features = absl::StrSplit(a.features, ',', absl::SkipEmpty());
+// --entity JOIN_KEY=V1,V2,... flags as columns (values as text: the store parses
+// int64 keys). Errors: InvalidArgument for an item without JOIN_KEY=.
+absl::StatusOr<features::EntityColumns> EntityFlags(const std::vector<std::string>& items) {
   features::EntityColumns entities;
-  for (const std::string& item : a.entities) {
+  for (const std::string& item : items) {
     const size_t eq = item.find('=');
     if (eq == std::string::npos || eq == 0) {
       return absl::InvalidArgumentError(
@@ -253,6 +254,20 @@ absl::Status RunOnline(const Context& ctx, const OnlineArgs& a) {
     }
     entities.emplace_back(item.substr(0, eq), std::move(values));
   }
+  return entities;
+}
+
+absl::Status RunOnline(const Context& ctx, const OnlineArgs& a) {
+  // Required here rather than by CLI11: `online rebuild` and `online rm` take neither.
+  for (const auto& [flag, given] : {std::pair{"--features", !a.features.empty()},
+                                    std::pair{"--entity", !a.entities.empty()}}) {
+    if (!given) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          flag, " is required (or a subcommand: online rebuild, online rm)"));
+    }
+  }
+  std::vector<std::string> features = absl::StrSplit(a.features, ',', absl::SkipEmpty());
+  ASSIGN_OR_RETURN(features::EntityColumns entities, EntityFlags(a.entities));
   ASSIGN_OR_RETURN(auto client, ctx.Client());
   ASSIGN_OR_RETURN(auto r, client->Online(features, entities));
   const size_t n = entities.front().second.size();
@@ -278,6 +293,51 @@ absl::Status RunOnline(const Context& ctx, const OnlineArgs& a) {
     }
   }
   return Print(FormatTable(rows));
+}
+
+struct OnlineRepairArgs {
+  std::string view;
+  std::vector<std::string> entities;
+  bool json = false;
+};
+
+// strata online rebuild: the view's online rows recomputed from the offline log.
+absl::Status RunOnlineRebuild(const Context& ctx, const OnlineRepairArgs& a) {
+  features::OnlineRebuildOptions options;
+  ASSIGN_OR_RETURN(options.entities, EntityFlags(a.entities));
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  std::optional<ProgressBar> bar;
+  options.progress = [&](uint64_t done, uint64_t total) {
+    if (!bar.has_value()) bar.emplace("online rebuild", total);
+    bar->Update(done);
+  };
+  auto r = client->RebuildOnline(a.view, options);
+  if (bar.has_value()) bar->Finish();
+  if (!r.ok()) return r.status();
+  if (a.json) return Print(features::OnlineRebuildJson(*r) + "\n");
+  const auto count = [](uint64_t n, absl::string_view one, absl::string_view many) {
+    return absl::StrCat(n, " ", n == 1 ? one : many);
+  };
+  std::string out = absl::StrCat(
+      "rebuilt the online rows of featureview/", r->view, " from the log (ingest position ",
+      r->at.position, "): ", r->rewritten, " rewritten, ", r->removed, " removed, ",
+      r->unchanged, " unchanged of ", count(r->entities, "entity", "entities"));
+  if (r->skipped > 0) {
+    absl::StrAppend(&out, "; ", count(r->skipped, "log row", "log rows"),
+                    " outside the plausible time left out");
+  }
+  return Print(out + "\n");
+}
+
+// strata online rm: one entity's online row removed.
+absl::Status RunOnlineRm(const Context& ctx, const OnlineRepairArgs& a) {
+  ASSIGN_OR_RETURN(features::EntityColumns entity, EntityFlags(a.entities));
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  RETURN_IF_ERROR(client->RemoveOnline(a.view, entity));
+  std::string who;
+  for (const auto& item : a.entities) absl::StrAppend(&who, who.empty() ? "" : ",", item);
+  return Print(absl::StrCat("removed the online row of ", who, " from featureview/",
+                            a.view, "\n"));
 }
 
 struct TrimArgs {
@@ -426,15 +486,34 @@ void AddFeatureCommands(CLI::App& app, Context& ctx) {
   });
 
   auto online = std::make_shared<OnlineArgs>();
-  auto* o = app.add_subcommand("online", "Latest feature values of entities");
-  o->add_option("--features", online->features, "VIEW:FEATURE[,VIEW:FEATURE...]")
-      ->required();
-  o->add_option("--entity", online->entities, "JOIN_KEY=V1,V2,... (once per join key)")
-      ->required();
+  auto* o = app.add_subcommand(
+      "online", "Latest feature values of entities; online rebuild, online rm: repairs");
+  o->require_subcommand(0, 1);
+  o->add_option("--features", online->features, "VIEW:FEATURE[,VIEW:FEATURE...]");
+  o->add_option("--entity", online->entities, "JOIN_KEY=V1,V2,... (once per join key)");
   o->add_flag("--json", online->json, "Print Feast's get-online-features response shape");
-  o->callback([&ctx, online] {
-    ctx.action = [&ctx, online] { return RunOnline(ctx, *online); };
+  o->add_flag("--full-names", online->full_names, "With --json, name features VIEW__FEATURE");
+  o->callback([&ctx, online, o] {
+    if (o->get_subcommands().empty()) {
+      ctx.action = [&ctx, online] { return RunOnline(ctx, *online); };
+    }
   });
+  auto rebuild = std::make_shared<OnlineRepairArgs>();
+  auto* ob = o->add_subcommand(
+      "rebuild", "Recompute a feature view's online rows from its offline log");
+  ob->add_option("featureview", rebuild->view, "Feature view name")->required();
+  ob->add_option("--entity", rebuild->entities,
+                 "JOIN_KEY=V1,V2,... (once per join key; default: every entity)");
+  ob->add_flag("--json", rebuild->json, "Print the report as JSON");
+  ob->callback([&ctx, rebuild] {
+    ctx.action = [&ctx, rebuild] { return RunOnlineRebuild(ctx, *rebuild); };
+  });
+  auto rm = std::make_shared<OnlineRepairArgs>();
+  auto* orm = o->add_subcommand("rm", "Remove one entity's online row");
+  orm->add_option("featureview", rm->view, "Feature view name")->required();
+  orm->add_option("--entity", rm->entities, "JOIN_KEY=VALUE (once per join key)")
+      ->required();
+  orm->callback([&ctx, rm] { ctx.action = [&ctx, rm] { return RunOnlineRm(ctx, *rm); }; });
 
   auto* group = app.add_subcommand("features", "Feature log maintenance");
   group->require_subcommand(1);
