@@ -29,6 +29,7 @@
 #include "features/scratch.h"
 #include "simdjson.h"
 #include "store/digest.h"
+#include "store/render.h"
 #include "store/excerpt.h"
 #include "store/internal/records.h"
 #include "store/json_writer.h"
@@ -486,8 +487,9 @@ absl::StatusOr<SpineLines> JsonSpineToCsv(const ScratchFile& in, ScratchFile& ou
     for (const auto& [name, values] : cols) {
       if (values.size() != n) {
         return absl::InvalidArgumentError(
-            absl::StrCat("spine column ", Excerpt(Sv(name)), " has ", values.size(),
-                         " values, but ", Excerpt(Sv(cols.front().first)), " has ", n));
+            absl::StrCat("spine column ", Excerpt(Sv(name)), " has ",
+                         Count(values.size(), "value"), ", but ",
+                         Excerpt(Sv(cols.front().first)), " has ", n));
       }
       if (!csv.empty()) csv.push_back(',');
       features::AppendCsvField(Sv(name), false, &csv);
@@ -1174,7 +1176,7 @@ absl::StatusOr<PushRequest> ParsePushRequest(const RouteContext& ctx,
   const size_t n = out.rows.front().second.size();
   for (const auto& [name, values] : out.rows) {
     if (values.size() != n) {
-      return bad(absl::StrCat("df.", name, " has ", values.size(), " values, but df.",
+      return bad(absl::StrCat("df.", name, " has ", Count(values.size(), "value"), ", but df.",
                               out.rows.front().first, " has ", n));
     }
   }

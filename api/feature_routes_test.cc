@@ -765,7 +765,7 @@ TEST_F(FeatureRoutesTest, BadRequestsGetJsonErrorsAndChangeNothing) {
        "application/json", 413, "RESOURCE_EXHAUSTED", "spine has more than 5 rows"},
       {hist, "{\"customer_id\":[1,2],\"event_timestamp\":[1]}", "application/json", 400,
        "INVALID_ARGUMENT",
-       "spine column \\\"event_timestamp\\\" has 1 values, but \\\"customer_id\\\" has "
+       "spine column \\\"event_timestamp\\\" has 1 value, but \\\"customer_id\\\" has "
        "2"},
       {hist, "{\"customer_id\":[1,2],\"event_timestamp\":[1,\"soon\"]}",
        "application/json", 400, "INVALID_ARGUMENT",

@@ -955,7 +955,7 @@ TEST_F(FeatureStoreTest, PushOnlineChecksEverythingBeforeWriting) {
       {{{"customer_id", {i64(1)}}}, "column event_timestamp is missing"},
       {{{"event_timestamp", {i64(1)}}}, "join key column customer_id is missing"},
       {{{"customer_id", {i64(1), i64(2)}}, {"event_timestamp", {i64(1)}}},
-       "column event_timestamp has 1 values, but customer_id has 2"},
+       "column event_timestamp has 1 value, but customer_id has 2"},
       {{{"customer_id", {i64(1)}}, {"event_timestamp", {i64(1)}}, {"nope", {i64(1)}}},
        "unknown column nope"},
       {{{"customer_id", {i64(1)}}, {"customer_id", {i64(1)}}}, "appears twice"},

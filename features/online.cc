@@ -11,6 +11,7 @@
 #include "features/feature_store.h"
 #include "features/impl.h"
 #include "store/internal/rocks_status.h"
+#include "store/render.h"
 #include "store/json_writer.h"
 #include "store/status_macros.h"
 
@@ -74,7 +75,7 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(
   for (const auto& [name, values] : entities) {
     if (values.size() != n) {
       return absl::InvalidArgumentError(absl::StrCat("join key ", name, " has ",
-                                                     values.size(), " values, but ",
+                                                     Count(values.size(), "value"), ", but ",
                                                      entities.front().first, " has ", n));
     }
   }

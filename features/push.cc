@@ -11,6 +11,7 @@
 #include "features/impl.h"
 #include "store/internal/records.h"
 #include "store/internal/rocks_status.h"
+#include "store/render.h"
 #include "store/status_macros.h"
 
 namespace strata::features {
@@ -53,7 +54,7 @@ absl::Status FeatureStore::PushOnline(const std::string& view_name,
     const auto& [name, values] = rows[c];
     if (values.size() != n) {
       return absl::InvalidArgumentError(absl::StrCat("column ", name, " has ",
-                                                     values.size(), " values, but ",
+                                                     Count(values.size(), "value"), ", but ",
                                                      rows.front().first, " has ", n));
     }
     for (size_t d = 0; d < c; ++d) {

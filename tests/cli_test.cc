@@ -346,7 +346,7 @@ TEST_P(CliBothTest, OneLineageWalkFromRawDataToTheModel) {
   EXPECT_EQ(Ok({"historical", "--spine", spine, "--features", "customer_stats:spend_7d",
                 "--save", "dataset/train", "--spine-input", "dataset/labels", "--input",
                 "dataset/labels@1"}),
-            "saved dataset/train@1 (1 rows, 1 feature rows found; "
+            "saved dataset/train@1 (1 row, 1 feature row found; "
             "featureview/customer_stats@1; ingest position 2; spine "
             "dataset/train-spine@1)\n");
   Ok({"put", "model/churn", "-", "--input", "dataset/train@1"}, "weights");
@@ -716,7 +716,7 @@ TEST_P(CliBothTest, GcFreesTheContentOfDeletedVersions) {
       << freed;
   EXPECT_EQ(Ok({"get", "dataset/raw@2"}), "rows 2");
   EXPECT_EQ(Ok({"fsck", "--deep"}),
-            "checked 2 versions, 1 contents, 1 chunks, 0 lineage edges, 0 aliases; read "
+            "checked 2 versions, 1 content, 1 chunk, 0 lineage edges, 0 aliases; read "
             "6 B: no problems\n");
   ExpectBadCommands({
       {{"gc", "--grace", "5x"}, 2, "--grace: duration \"5x\""},
@@ -1048,7 +1048,7 @@ TEST_F(CliTest, FeaturesTrimAndFsckChecksTheOnlineTable) {
 
   // fsck samples the online table against the log.
   EXPECT_NE(Ok({"fsck", "--seed", "5"})
-                .find(", 2 online rows of 1 feature views (sample seed 5): no problems"),
+                .find(", 2 online rows of 1 feature view (sample seed 5): no problems"),
             std::string::npos);
   {
     // Customer 1's online row, its times kept, another value.
@@ -1114,7 +1114,7 @@ TEST_F(CliTest, FsckAndBackupThroughTheServer) {
   ServeStore();
   Ok({"put", "model/m", "-"}, "weights");
   EXPECT_EQ(Ok({"fsck", "--deep"}),
-            "checked 1 versions, 1 contents, 1 chunks, 0 lineage edges, 0 aliases; read "
+            "checked 1 version, 1 content, 1 chunk, 0 lineage edges, 0 aliases; read "
             "7 B: no problems\n");
   const std::string path = dir_.Sub("backups") + "/nightly";
   EXPECT_EQ(Ok({"backup", "nightly"}),

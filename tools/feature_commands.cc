@@ -123,9 +123,9 @@ absl::Status RunIngest(const Context& ctx, const IngestArgs& a) {
   if (!r.ok()) return r.status();
   if (a.json) return Print(features::IngestResultJson(*r) + "\n");
   return Print(absl::StrCat(
-      "ingested ", r->rows, r->rows == 1 ? " row" : " rows", " into ", r->view_version,
+      "ingested ", Count(r->rows, "row"), " into ", r->view_version,
       " (ingest ", r->ingest,
-      r->written != r->rows ? absl::StrCat(", ", r->rows - r->written, " duplicates")
+      r->written != r->rows ? absl::StrCat(", ", Count(r->rows - r->written, "duplicate"))
                             : std::string(),
       "); events ", features::FormatTimestamp(r->min_event), " .. ",
       features::FormatTimestamp(r->max_event), "; ", IngestSourceText(*r),
@@ -145,7 +145,8 @@ std::string HistoricalSummary(const features::HistoricalResult& r) {
     absl::StrAppend(&views, views.empty() ? "" : ", ", "featureview/", name, "@",
                     version);
   }
-  return absl::StrCat(r.rows, " rows, ", r.matched, " feature rows found; ", views,
+  return absl::StrCat(Count(r.rows, "row"), ", ", Count(r.matched, "feature row"),
+                      " found; ", views,
                       "; ingest position ", r.at.position);
 }
 
@@ -315,15 +316,12 @@ absl::Status RunOnlineRebuild(const Context& ctx, const OnlineRepairArgs& a) {
   if (bar.has_value()) bar->Finish();
   if (!r.ok()) return r.status();
   if (a.json) return Print(features::OnlineRebuildJson(*r) + "\n");
-  const auto count = [](uint64_t n, absl::string_view one, absl::string_view many) {
-    return absl::StrCat(n, " ", n == 1 ? one : many);
-  };
   std::string out = absl::StrCat(
       "rebuilt the online rows of featureview/", r->view, " from the log (ingest position ",
       r->at.position, "): ", r->rewritten, " rewritten, ", r->removed, " removed, ",
-      r->unchanged, " unchanged of ", count(r->entities, "entity", "entities"));
+      r->unchanged, " unchanged of ", Count(r->entities, "entity", "entities"));
   if (r->skipped > 0) {
-    absl::StrAppend(&out, "; ", count(r->skipped, "log row", "log rows"),
+    absl::StrAppend(&out, "; ", Count(r->skipped, "log row"),
                     " outside the plausible time left out");
   }
   return Print(out + "\n");
@@ -396,10 +394,10 @@ absl::Status RunTrim(const Context& ctx, const TrimArgs& a) {
   if (!r.ok()) return r.status();
   if (a.json) return Print(features::LogTrimReportJson(*r) + "\n");
   return Print(absl::StrCat(
-      r->dry_run ? "would drop " : "dropped ", r->rows_dropped, " of ", r->rows_before,
-      " rows of featureview/", r->view, " before ", features::FormatTimestamp(r->horizon),
-      " (", r->entities, " entities, ", r->rows_kept_at_horizon,
-      " rows kept in force at the horizon); log ", FormatBytes(r->bytes_before), " -> ",
+      r->dry_run ? "would drop " : "dropped ", r->rows_dropped, " of ",
+      Count(r->rows_before, "row"), " of featureview/", r->view, " before ",
+      features::FormatTimestamp(r->horizon), " (", Count(r->entities, "entity", "entities"),
+      ", ", Count(r->rows_kept_at_horizon, "row"), " kept in force at the horizon); log ", FormatBytes(r->bytes_before), " -> ",
       FormatBytes(r->bytes_after), "\n", r->breaks.empty() ? "" : BrokenSetsText(*r)));
 }
 
