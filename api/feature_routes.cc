@@ -29,6 +29,7 @@
 #include "features/scratch.h"
 #include "simdjson.h"
 #include "store/digest.h"
+#include "store/render.h"
 #include "store/excerpt.h"
 #include "store/internal/records.h"
 #include "store/json_writer.h"
@@ -486,8 +487,9 @@ absl::StatusOr<SpineLines> JsonSpineToCsv(const ScratchFile& in, ScratchFile& ou
     for (const auto& [name, values] : cols) {
       if (values.size() != n) {
         return absl::InvalidArgumentError(
-            absl::StrCat("spine column ", Excerpt(Sv(name)), " has ", values.size(),
-                         " values, but ", Excerpt(Sv(cols.front().first)), " has ", n));
+            absl::StrCat("spine column ", Excerpt(Sv(name)), " has ",
+                         Count(values.size(), "value"), ", but ",
+                         Excerpt(Sv(cols.front().first)), " has ", n));
       }
       if (!csv.empty()) csv.push_back(',');
       features::AppendCsvField(Sv(name), false, &csv);
@@ -981,8 +983,11 @@ struct PushRequest {
 };
 
 // One df value as a value of `type`. Errors: InvalidArgument saying what was expected.
+// `window`: the view's plausible time, for event and created times (null for
+// other columns).
 absl::StatusOr<features::Value> PushValue(simdjson::dom::element v, ValueType type,
-                                          bool is_key, features::TimeUnit unit) {
+                                          bool is_key, features::TimeUnit unit,
+                                          const features::PlausibleTime* window) {
   using simdjson::dom::element_type;
   const element_type jt = v.type();
   if (jt == element_type::NULL_VALUE) return features::Value();
@@ -1013,15 +1018,19 @@ absl::StatusOr<features::Value> PushValue(simdjson::dom::element v, ValueType ty
       return expected("true or false");
     case features::VALUE_TYPE_TIMESTAMP: {
       absl::StatusOr<features::Micros> t = expected("an ISO 8601 string or an integer");
+      const auto parse = [&](absl::string_view text) {
+        return window != nullptr ? features::ParseRowTime(text, unit, *window)
+                                 : features::ParseTimestamp(text, unit);
+      };
       if (jt == element_type::INT64) {
-        t = features::ParseTimestamp(absl::StrCat(v.get_int64().value()), unit);
+        t = parse(absl::StrCat(v.get_int64().value()));
       } else if (jt == element_type::UINT64) {
-        t = features::ParseTimestamp(absl::StrCat(v.get_uint64().value()), unit);
+        t = parse(absl::StrCat(v.get_uint64().value()));
       } else if (jt == element_type::DOUBLE) {
         t = absl::InvalidArgumentError(absl::StrCat(
             "not a whole number of ", features::TimeUnitName(unit), " since the epoch"));
       } else if (!v.get_string().get(s)) {
-        t = features::ParseTimestamp(Sv(s), unit);
+        t = parse(Sv(s));
       }
       if (!t.ok()) return t.status();
       return features::Value(*t);
@@ -1099,6 +1108,7 @@ absl::StatusOr<PushRequest> ParsePushRequest(const RouteContext& ctx,
   if (!view->timestamp_unit().empty()) {
     ASSIGN_OR_RETURN(unit, features::ParseTimeUnit(view->timestamp_unit()));
   }
+  const features::PlausibleTime window = features::PlausibleTimeOf(*view);
   std::vector<std::pair<std::string, ValueType>> keys;
   for (const auto& entity : view->entities()) {
     for (const auto& key : entity.join_keys()) keys.emplace_back(key.name(), key.type());
@@ -1143,7 +1153,10 @@ absl::StatusOr<PushRequest> ParsePushRequest(const RouteContext& ctx,
     out.types.push_back(*type);
     for (const auto value : values) {
       const auto where = absl::StrCat("df.", column_name, "[", column_values.size(), "]");
-      auto v = PushValue(value, *type, is_key, unit);
+      auto v = PushValue(value, *type, is_key, unit,
+                         name == "event_timestamp" || name == "created_timestamp"
+                             ? &window
+                             : nullptr);
       if (!v.ok()) return bad(absl::StrCat(where, ": ", v.status().message()));
       if (v->index() == 0 && !nullable) return bad(absl::StrCat(where, " is null"));
       column_values.push_back(std::move(*v));
@@ -1163,7 +1176,7 @@ absl::StatusOr<PushRequest> ParsePushRequest(const RouteContext& ctx,
   const size_t n = out.rows.front().second.size();
   for (const auto& [name, values] : out.rows) {
     if (values.size() != n) {
-      return bad(absl::StrCat("df.", name, " has ", values.size(), " values, but df.",
+      return bad(absl::StrCat("df.", name, " has ", Count(values.size(), "value"), ", but df.",
                               out.rows.front().first, " has ", n));
     }
   }

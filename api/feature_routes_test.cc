@@ -402,9 +402,10 @@ TEST_F(FeatureRoutesTest, SavedTrainingSetsReproduceThroughTheRoute) {
 // POST /v1/features/VIEW/trim: 409 naming the kept training set a trim would break;
 // dry_run lists it; force breaks it, and reproducing it is then 409 too.
 TEST_F(FeatureRoutesTest, TrimRefusesToBreakAKeptTrainingSet) {
-  auto r = Post("/v1/features/historical?features=customer_stats:spend_7d"
-                "&save=dataset/train",
-                absl::StrCat("customer_id,event_timestamp\n1,", Time(now_ - 1800), "\n"));
+  auto r = Post(
+      "/v1/features/historical?features=customer_stats:spend_7d"
+      "&save=dataset/train",
+      absl::StrCat("customer_id,event_timestamp\n1,", Time(now_ - 1800), "\n"));
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
   const std::string state = StoreState();
@@ -425,7 +426,8 @@ TEST_F(FeatureRoutesTest, TrimRefusesToBreakAKeptTrainingSet) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200) << r->body;
   EXPECT_NE(r->body.find("\"breaks\":[{\"dataset\":\"dataset/train@1\",\"protected_by\""
-                         ":\"\"}],\"safe_horizon\":\"" + Time(now_ - 1800) + "\"}"),
+                         ":\"\"}],\"safe_horizon\":\"" +
+                         Time(now_ - 1800) + "\"}"),
             std::string::npos)
       << r->body;
   EXPECT_EQ(StoreState(), state);
@@ -433,7 +435,8 @@ TEST_F(FeatureRoutesTest, TrimRefusesToBreakAKeptTrainingSet) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200) << r->body;
 
-  r = Post(trim + "&force=true", "", "text/plain", {{"Accept", "application/x-protobuf"}});
+  r = Post(trim + "&force=true", "", "text/plain",
+           {{"Accept", "application/x-protobuf"}});
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
   TrimResponse proto;
@@ -444,9 +447,11 @@ TEST_F(FeatureRoutesTest, TrimRefusesToBreakAKeptTrainingSet) {
   r = Post("/v1/features/reproduce/dataset/train@1", "");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 409) << r->body;
-  EXPECT_NE(r->body.find("cannot reproduce dataset/train@1: feature view customer_stats's "
-                         "offline log was trimmed to " + Time(now_)),
-            std::string::npos)
+  EXPECT_NE(
+      r->body.find("cannot reproduce dataset/train@1: feature view customer_stats's "
+                   "offline log was trimmed to " +
+                   Time(now_)),
+      std::string::npos)
       << r->body;
 }
 
@@ -760,7 +765,7 @@ TEST_F(FeatureRoutesTest, BadRequestsGetJsonErrorsAndChangeNothing) {
        "application/json", 413, "RESOURCE_EXHAUSTED", "spine has more than 5 rows"},
       {hist, "{\"customer_id\":[1,2],\"event_timestamp\":[1]}", "application/json", 400,
        "INVALID_ARGUMENT",
-       "spine column \\\"event_timestamp\\\" has 1 values, but \\\"customer_id\\\" has "
+       "spine column \\\"event_timestamp\\\" has 1 value, but \\\"customer_id\\\" has "
        "2"},
       {hist, "{\"customer_id\":[1,2],\"event_timestamp\":[1,\"soon\"]}",
        "application/json", 400, "INVALID_ARGUMENT",
@@ -837,7 +842,33 @@ TEST_F(FeatureRoutesTest, BadRequestsGetJsonErrorsAndChangeNothing) {
        "df.customer_id[0]: 9223372036854775808 is out of range for int64"},
       {"/push", push(R"({"customer_id":[1],"event_timestamp":[1701234567894067]})"),
        "application/json", 400, "INVALID_ARGUMENT",
-       "df.event_timestamp[0]: timestamp \\\"1701234567894067\\\" is out of range"},
+       "df.event_timestamp[0]: 1701234567894067 looks like microseconds; this view reads "
+       "seconds"},
+      // Times outside the view's plausible time (default 1970 to 2200), with the unit
+      // an epoch looks like.
+      {"/push", push(R"({"customer_id":[1],"event_timestamp":[1701388800000]})"),
+       "application/json", 400, "INVALID_ARGUMENT",
+       "df.event_timestamp[0]: 1701388800000 looks like milliseconds; this view reads "
+       "seconds"},
+      {"/push",
+       push(R"({"customer_id":[1],"event_timestamp":["1701388800000"]})",
+            R"(,"to":"offline")"),
+       "application/json", 400, "INVALID_ARGUMENT",
+       "df.event_timestamp[0]: 1701388800000 looks like milliseconds"},
+      {"/push",
+       push("{" + key_time + R"(,"created_timestamp":["2500-01-01T00:00:00Z"]})",
+            R"(,"to":"online_and_offline")"),
+       "application/json", 400, "INVALID_ARGUMENT",
+       "df.created_timestamp[0]: timestamp \\\"2500-01-01T00:00:00Z\\\" is outside the "
+       "plausible time 1970-01-01T00:00:00Z .. 2200-01-01T00:00:00Z"},
+      {ingest, csv + "1,1701388800,1\n2,1701388800000,2\n", "text/csv", 400,
+       "INVALID_ARGUMENT",
+       "body:3: column \\\"event_timestamp\\\": 1701388800000 looks like milliseconds; "
+       "this view reads seconds"},
+      {ingest + "?timestamp_unit=ms", csv + "1,1701388800000000,1\n", "text/csv", 400,
+       "INVALID_ARGUMENT",
+       "body:2: column \\\"event_timestamp\\\": 1701388800000000 looks like "
+       "microseconds; this ingest reads milliseconds"},
       {"/push", push(R"({"customer_id":[1],"event_timestamp":[1.5]})"),
        "application/json", 400, "INVALID_ARGUMENT",
        "df.event_timestamp[0]: not a whole number of s"},

@@ -1,12 +1,15 @@
-// Online routes: Feast's get-online-features, in JSON or protobuf (api/online.proto).
+// Online routes: Feast's get-online-features, in JSON or protobuf (api/online.proto),
+// and the online table's repairs (rebuild from the log, remove one entity's row).
 #include <algorithm>
 #include <cstring>
 #include <string>
 #include <variant>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "api/features_api.pb.h"
 #include "api/internal/json_body.h"
 #include "api/internal/routes.h"
 #include "api/online.pb.h"
@@ -36,16 +39,52 @@ absl::Status TooManyEntities(size_t max_entities) {
       "more than ", max_entities, " entities in one request (--max-online-entities)"));
 }
 
-// A new column for join key `name`, unless the request has one already.
-absl::StatusOr<std::vector<features::Value>*> AddEntityColumn(OnlineRequest& request,
-                                                              absl::string_view name) {
-  for (const auto& [existing, values] : request.entities) {
+// A new column for join key `name`, unless `entities` has one already.
+absl::StatusOr<std::vector<features::Value>*> AddEntityColumn(
+    features::EntityColumns& entities, absl::string_view name) {
+  for (const auto& [existing, values] : entities) {
     if (existing == name) {
       return BadRequest(absl::StrCat("join key ", name, " is given twice"));
     }
   }
-  return &request.entities.emplace_back(std::string(name), std::vector<features::Value>())
-              .second;
+  return &entities.emplace_back(std::string(name), std::vector<features::Value>()).second;
+}
+
+// A JSON "entities" value, {"join_key": [values...], ...}, as columns.
+// Errors: InvalidArgument naming the bad value; ResourceExhausted past max_entities.
+absl::Status ParseJsonEntities(simdjson::dom::element field, size_t max_entities,
+                               features::EntityColumns* out) {
+  simdjson::dom::object entities;
+  if (field.get_object().get(entities)) {
+    return BadRequest("entities must be an object of join key -> array of values");
+  }
+  for (const auto entity : entities) {
+    const absl::string_view name = Sv(entity.key);
+    ASSIGN_OR_RETURN(std::vector<features::Value> * column, AddEntityColumn(*out, name));
+    simdjson::dom::array values;
+    if (entity.value.get_array().get(values)) {
+      return BadRequest(absl::StrCat("entities.", name, " must be an array"));
+    }
+    for (const auto value : values) {
+      if (column->size() == max_entities) return TooManyEntities(max_entities);
+      int64_t n;
+      std::string_view s;
+      if (value.is_number()) {
+        if (value.get_int64().get(n)) {
+          return BadRequest(absl::StrCat(
+              "entities.", name, "[", column->size(), "] is not an int64",
+              value.is_uint64() ? " (out of range for int64)" : " (a whole number)"));
+        }
+        column->emplace_back(n);
+      } else if (!value.get_string().get(s)) {
+        column->emplace_back(std::string(s));
+      } else {
+        return BadRequest(absl::StrCat("entities.", name, "[", column->size(),
+                                       "] must be an integer or a string"));
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<OnlineRequest> ParseJsonRequest(const std::string& body,
@@ -72,37 +111,7 @@ absl::StatusOr<OnlineRequest> ParseJsonRequest(const std::string& body,
       }
     } else if (key == "entities") {
       have_entities = true;
-      simdjson::dom::object entities;
-      if (field.value.get_object().get(entities)) {
-        return BadRequest("entities must be an object of join key -> array of values");
-      }
-      for (const auto entity : entities) {
-        const absl::string_view name = Sv(entity.key);
-        ASSIGN_OR_RETURN(std::vector<features::Value> * column,
-                         AddEntityColumn(out, name));
-        simdjson::dom::array values;
-        if (entity.value.get_array().get(values)) {
-          return BadRequest(absl::StrCat("entities.", name, " must be an array"));
-        }
-        for (const auto value : values) {
-          if (column->size() == max_entities) return TooManyEntities(max_entities);
-          int64_t n;
-          std::string_view s;
-          if (value.is_number()) {
-            if (value.get_int64().get(n)) {
-              return BadRequest(absl::StrCat(
-                  "entities.", name, "[", column->size(), "] is not an int64",
-                  value.is_uint64() ? " (out of range for int64)" : " (a whole number)"));
-            }
-            column->emplace_back(n);
-          } else if (!value.get_string().get(s)) {
-            column->emplace_back(std::string(s));
-          } else {
-            return BadRequest(absl::StrCat("entities.", name, "[", column->size(),
-                                           "] must be an integer or a string"));
-          }
-        }
-      }
+      RETURN_IF_ERROR(ParseJsonEntities(field.value, max_entities, &out.entities));
     } else if (key == "full_feature_names") {
       if (field.value.get_bool().get(out.full_names)) {
         return BadRequest("full_feature_names must be true or false");
@@ -171,7 +180,8 @@ absl::StatusOr<OnlineRequest> ParseProtoRequest(const std::string& body,
   for (const auto& entity : message.entities()) {
     const std::string& name = entity.join_key();
     RETURN_IF_ERROR(CheckUtf8(name, "a join key"));
-    ASSIGN_OR_RETURN(std::vector<features::Value> * column, AddEntityColumn(out, name));
+    ASSIGN_OR_RETURN(std::vector<features::Value> * column,
+                     AddEntityColumn(out.entities, name));
     const auto& values = entity.values().values();
     if (static_cast<size_t>(values.size()) > max_entities) {
       return TooManyEntities(max_entities);
@@ -365,9 +375,77 @@ absl::Status Online(const RouteContext& ctx, const httplib::Request& req,
   return absl::OkStatus();
 }
 
+// The body of an online repair: {"entities": {JOIN_KEY: [values...], ...}}, the
+// entities optional (`required` false) when it may be empty.
+absl::StatusOr<features::EntityColumns> ParseRepairBody(const std::string& body,
+                                                        size_t max_entities,
+                                                        bool required) {
+  features::EntityColumns entities;
+  if (!required && absl::StripAsciiWhitespace(body).empty()) return entities;
+  simdjson::dom::parser parser;
+  ASSIGN_OR_RETURN(simdjson::dom::object obj, ParseJsonObject(parser, body));
+  bool have_entities = false;
+  for (const auto field : obj) {
+    if (Sv(field.key) != "entities") {
+      return BadRequest(
+          absl::StrCat("unknown field ", Excerpt(Sv(field.key)), " (expected entities)"));
+    }
+    RETURN_IF_ERROR(ParseJsonEntities(field.value, max_entities, &entities));
+    have_entities = true;
+  }
+  if (required && !have_entities) return BadRequest("the request has no entities");
+  return entities;
+}
+
+// POST /v1/features/VIEW/online/rebuild, body empty (every entity) or
+// {"entities":{...}}: FeatureStore::RebuildOnline; its report, as `strata online
+// rebuild --json` prints it. Scope admin: it replaces and removes online rows.
+absl::Status RebuildOnline(const RouteContext& ctx, const httplib::Request& req,
+                           httplib::Response& res) {
+  RETURN_IF_ERROR(ctx.authorize(req, Scope::kAdmin));
+  RETURN_IF_ERROR(CheckParams(req, {}));
+  features::OnlineRebuildOptions options;
+  ASSIGN_OR_RETURN(options.entities,
+                   ParseRepairBody(req.body, ctx.options->max_online_entities, false));
+  ASSIGN_OR_RETURN(features::OnlineRebuildReport r,
+                   ctx.features->RebuildOnline(req.matches[1].str(), options));
+  if (WantsProtobuf(req)) {
+    OnlineRebuildResponse proto;
+    proto.set_featureview(r.view);
+    proto.set_entities(r.entities);
+    proto.set_rewritten(r.rewritten);
+    proto.set_removed(r.removed);
+    proto.set_unchanged(r.unchanged);
+    proto.set_skipped(r.skipped);
+    proto.set_ingest_position(r.at.position);
+    for (uint64_t p : r.at.pending) proto.add_ingest_pending(p);
+    WriteProto(res, proto);
+    return absl::OkStatus();
+  }
+  WriteJson(res, features::OnlineRebuildJson(r));
+  return absl::OkStatus();
+}
+
+// POST /v1/features/VIEW/online/remove, body {"entities":{...}} naming one entity:
+// FeatureStore::RemoveOnline; 204. Scope admin.
+absl::Status RemoveOnline(const RouteContext& ctx, const httplib::Request& req,
+                          httplib::Response& res) {
+  RETURN_IF_ERROR(ctx.authorize(req, Scope::kAdmin));
+  RETURN_IF_ERROR(CheckParams(req, {}));
+  ASSIGN_OR_RETURN(features::EntityColumns entity,
+                   ParseRepairBody(req.body, ctx.options->max_online_entities, true));
+  RETURN_IF_ERROR(ctx.features->RemoveOnline(req.matches[1].str(), entity));
+  res.status = 204;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void AddOnlineRoutes(httplib::Server& http, const RouteContext& ctx) {
+  http.Post(R"(/v1/features/(.+)/online/rebuild)",
+            Bind(ctx, "/v1/features/{view}/online/rebuild", RebuildOnline));
+  http.Post(R"(/v1/features/(.+)/online/remove)",
+            Bind(ctx, "/v1/features/{view}/online/remove", RemoveOnline));
   for (const char* path : {"/get-online-features", "/v1/online-features"}) {
     http.Post(path,
               Handle(path, [&ctx](const httplib::Request& req, httplib::Response& res) {

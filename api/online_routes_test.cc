@@ -10,8 +10,10 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/time/clock.h"
+#include "api/features_api.pb.h"
 #include "api/online.pb.h"
 #include "api/server.h"
+#include "api/tokens.h"
 #include "features/definitions.h"
 #include "features/feature_store.h"
 #include "gtest/gtest.h"
@@ -469,6 +471,86 @@ TEST(OnlineResponseJsonTest, DoublesAreWrittenAsToChars) {
     const auto r = std::to_chars(want, want + sizeof(want), doubles[i]);
     ASSERT_EQ(json.substr(at, end - at), std::string(want, r.ptr)) << i;
     at = end + 1;
+  }
+}
+
+// The online table's repairs: admin only; a rebuild's report in JSON or protobuf,
+// one entity's row removed (204), and bad requests refused naming the problem.
+TEST_F(OnlineRoutesTest, OnlineRepairNeedsAdminAndSaysWhatIsWrong) {
+  auto write = TokenStore(store_.get()).Create(Scope::kWrite, "writer", "test");
+  auto admin = TokenStore(store_.get()).Create(Scope::kAdmin, "admin", "test");
+  ASSERT_TRUE(write.ok() && admin.ok());
+  client_.reset();
+  server_.reset();
+  ServerOptions options;
+  options.port = 0;
+  options.max_online_entities = 5;
+  server_ = std::make_unique<Server>(store_.get(), options);
+  ASSERT_TRUE(server_->Start().ok());
+  client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+  const auto post = [&](const std::string& path, const std::string& body,
+                        const std::string& token, bool protobuf = false) {
+    httplib::Headers headers = {{"Authorization", "Bearer " + token}};
+    if (protobuf) headers.emplace("Accept", kProtobuf);
+    return client_->Post(path.c_str(), headers, body, "application/json");
+  };
+  const std::string rebuild = "/v1/features/customer_stats/online/rebuild";
+  const std::string remove = "/v1/features/customer_stats/online/remove";
+  const std::string four = R"({"entities":{"customer_id":[4]}})";
+  for (const auto& [path, body] : {std::pair{rebuild, std::string()}, {remove, four}}) {
+    auto r = post(path, body, *write);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 403) << path << " " << r->body;
+    EXPECT_NE(r->body.find("scope is write"), std::string::npos) << r->body;
+  }
+
+  auto r = post(rebuild, "", *admin);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body,
+            "{\"featureview\":\"customer_stats\",\"entities\":3,\"rewritten\":0,"
+            "\"removed\":0,\"unchanged\":3,\"skipped\":0,\"ingest_position\":2,"
+            "\"ingest_pending\":[]}");
+  r = post(rebuild, R"({"entities":{"customer_id":[1,"2"]}})", *admin, true);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  OnlineRebuildResponse proto;
+  ASSERT_TRUE(proto.ParseFromString(r->body));
+  EXPECT_EQ(proto.featureview(), "customer_stats");
+  EXPECT_EQ(proto.entities(), 2u);
+  EXPECT_EQ(proto.unchanged(), 2u);
+  EXPECT_EQ(proto.ingest_position(), 2u);
+
+  r = post(remove, four, *admin);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 204) << r->body;
+  struct Bad {
+    std::string path, body;
+    int status;
+    std::string message;
+  };
+  const std::vector<Bad> cases = {
+      {remove, four, 404, "feature view customer_stats has no online row for customer_id=4"},
+      {remove, "", 400, "the body"},
+      {remove, "{}", 400, "the request has no entities"},
+      {remove, R"({"entities":{"customer_id":[1,2]}})", 400, "give one entity"},
+      {remove, R"({"entities":{"region":["north"]}})", 400,
+       "feature view customer_stats has no join key region"},
+      {rebuild, R"({"entity":{"customer_id":[1]}})", 400,
+       "unknown field \\\"entity\\\" (expected entities)"},
+      {rebuild, R"({"entities":{"customer_id":[1.5]}})", 400,
+       "entities.customer_id[0] is not an int64"},
+      {rebuild, R"({"entities":{"customer_id":[1,2,3,4,5,6]}})", 413,
+       "more than 5 entities"},
+      {rebuild + "?entity=1", "", 400, "unknown query parameter"},
+      {"/v1/features/nope/online/rebuild", "", 404, "no feature view nope"},
+      {"/v1/features/nope/online/remove", four, 404, "no feature view nope"},
+  };
+  for (const Bad& c : cases) {
+    r = post(c.path, c.body, *admin);
+    ASSERT_TRUE(r) << c.path;
+    EXPECT_EQ(r->status, c.status) << c.path << " " << c.body << " " << r->body;
+    EXPECT_NE(r->body.find(c.message), std::string::npos) << r->body;
   }
 }
 

@@ -138,16 +138,25 @@ class StoreClient {
   virtual absl::StatusOr<features::HistoricalResult> Historical(
       const features::HistoricalRequest& request, const std::string& spine,
       ByteSink& out) = 0;
+  // As FeatureStore::SaveHistorical; remotely `lineage` goes as inputs= and
+  // spine_inputs=. (The default is this declaration's: call through StoreClient.)
   virtual absl::StatusOr<features::SavedResult> SaveHistorical(
       const features::HistoricalRequest& request, const std::string& spine,
       const std::string& dataset_name, const std::string& creator,
       const std::string& message, ByteSink* out,
-      const features::SaveLineage& lineage) = 0;
+      const features::SaveLineage& lineage = {}) = 0;
   virtual absl::StatusOr<features::ReproduceResult> Reproduce(
       const std::string& dataset_ref, ByteSink* out) = 0;
   virtual absl::StatusOr<features::OnlineResult> Online(
       const std::vector<std::string>& features,
       const features::EntityColumns& entities) = 0;
+  // Online repair: as FeatureStore::RebuildOnline and RemoveOnline (remotely POST
+  // /v1/features/VIEW/online/rebuild and .../remove, scope admin; the rebuild runs
+  // on the server with its default step, and `progress` is not called).
+  virtual absl::StatusOr<features::OnlineRebuildReport> RebuildOnline(
+      const std::string& view, const features::OnlineRebuildOptions& options) = 0;
+  virtual absl::Status RemoveOnline(const std::string& view,
+                                    const features::EntityColumns& entity) = 0;
   // Offline log retention of one view (FeatureStore::TrimLog) to `horizon`
   // (remotely POST /v1/features/VIEW/trim, scope admin; options.progress is not
   // called, options.expiring is the server's own).

@@ -177,11 +177,10 @@ class Local : public StoreClient {
   absl::StatusOr<features::LogTrimReport> TrimLog(
       const std::string& view, const TrimHorizon& horizon,
       const features::LogTrimOptions& options) override {
-    return features_.TrimLog(
-        view,
-        horizon.before.value_or(absl::ToUnixMicros(absl::Now()) -
-                                horizon.keep_seconds * 1000000),
-        options);
+    return features_.TrimLog(view,
+                             horizon.before.value_or(absl::ToUnixMicros(absl::Now()) -
+                                                     horizon.keep_seconds * 1000000),
+                             options);
   }
 
   absl::StatusOr<features::ReproduceResult> Reproduce(const std::string& dataset_ref,
@@ -193,6 +192,16 @@ class Local : public StoreClient {
       const std::vector<std::string>& features,
       const features::EntityColumns& entities) override {
     return features_.Online(features, entities, absl::ToUnixMicros(absl::Now()));
+  }
+
+  absl::StatusOr<features::OnlineRebuildReport> RebuildOnline(
+      const std::string& view, const features::OnlineRebuildOptions& options) override {
+    return features_.RebuildOnline(view, options);
+  }
+
+  absl::Status RemoveOnline(const std::string& view,
+                            const features::EntityColumns& entity) override {
+    return features_.RemoveOnline(view, entity);
   }
 
   absl::StatusOr<api::CreatedToken> CreateToken(const api::NewToken& request) override {

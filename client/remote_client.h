@@ -88,6 +88,10 @@ class RemoteClient : public StoreClient {
   absl::StatusOr<features::OnlineResult> Online(
       const std::vector<std::string>& features,
       const features::EntityColumns& entities) override;
+  absl::StatusOr<features::OnlineRebuildReport> RebuildOnline(
+      const std::string& view, const features::OnlineRebuildOptions& options) override;
+  absl::Status RemoveOnline(const std::string& view,
+                            const features::EntityColumns& entity) override;
   absl::StatusOr<features::LogTrimReport> TrimLog(
       const std::string& view, const TrimHorizon& horizon,
       const features::LogTrimOptions& options) override;

@@ -14,6 +14,7 @@
 #include "api/online.pb.h"
 #include "client/remote_client.h"
 #include "features/csv.h"
+#include "store/json_writer.h"
 #include "store/status_macros.h"
 
 namespace strata {
@@ -181,6 +182,28 @@ bool WellFormed(const api::GetOnlineFeaturesResponse::FeatureVector& column, int
   }
   return values == n && column.statuses_size() == n &&
          column.event_timestamps_size() == n;
+}
+
+// {"entities":{"customer_id":[1,2]}}: the body of an online repair.
+absl::StatusOr<std::string> RepairBody(const features::EntityColumns& entities) {
+  JsonWriter w;
+  w.BeginObject().Key("entities").BeginObject();
+  for (const auto& [key, values] : entities) {
+    w.Key(key).BeginArray();
+    for (const auto& v : values) {
+      if (const auto* n = std::get_if<int64_t>(&v)) {
+        w.Int(*n);
+      } else if (const auto* s = std::get_if<std::string>(&v)) {
+        w.String(*s);
+      } else {
+        return absl::InvalidArgumentError(
+            absl::StrCat("entity ", key, ": values are integers or strings"));
+      }
+    }
+    w.EndArray();
+  }
+  w.EndObject().EndObject();
+  return w.Take();
 }
 
 }  // namespace
@@ -382,7 +405,8 @@ absl::StatusOr<features::LogTrimReport> RemoteClient::TrimLog(
     const features::LogTrimOptions& options) {
   std::string path = absl::StrCat("/v1/features/", UrlEncode(view), "/trim?");
   if (horizon.before.has_value()) {
-    absl::StrAppend(&path, "before=", UrlEncode(features::FormatTimestamp(*horizon.before)));
+    absl::StrAppend(&path,
+                    "before=", UrlEncode(features::FormatTimestamp(*horizon.before)));
   } else {
     absl::StrAppend(&path, "keep_seconds=", horizon.keep_seconds);
   }
@@ -391,7 +415,8 @@ absl::StatusOr<features::LogTrimReport> RemoteClient::TrimLog(
   ASSIGN_OR_RETURN(auto p, Fetch<api::TrimResponse>("POST", path));
   features::LogTrimReport r;
   r.view = p.featureview();
-  ASSIGN_OR_RETURN(r.horizon, features::ParseTimestamp(p.horizon(), features::TimeUnit::kMicros));
+  ASSIGN_OR_RETURN(r.horizon,
+                   features::ParseTimestamp(p.horizon(), features::TimeUnit::kMicros));
   r.dry_run = p.dry_run();
   r.at.position = p.ingest_position();
   r.entities = p.entities();
@@ -404,8 +429,8 @@ absl::StatusOr<features::LogTrimReport> RemoteClient::TrimLog(
   r.bytes_after = p.bytes_after();
   for (const auto& b : p.breaks()) r.breaks.push_back({b.dataset(), b.protected_by()});
   if (!p.safe_horizon().empty()) {
-    ASSIGN_OR_RETURN(r.safe_horizon, features::ParseTimestamp(p.safe_horizon(),
-                                                              features::TimeUnit::kMicros));
+    ASSIGN_OR_RETURN(r.safe_horizon, features::ParseTimestamp(
+                                         p.safe_horizon(), features::TimeUnit::kMicros));
   }
   return r;
 }
@@ -471,6 +496,37 @@ absl::StatusOr<features::OnlineResult> RemoteClient::Online(
     out.values.push_back(std::move(values));
   }
   return out;
+}
+
+absl::StatusOr<features::OnlineRebuildReport> RemoteClient::RebuildOnline(
+    const std::string& view, const features::OnlineRebuildOptions& options) {
+  std::string body;
+  if (!options.entities.empty()) {
+    ASSIGN_OR_RETURN(body, RepairBody(options.entities));
+  }
+  ASSIGN_OR_RETURN(auto r, Fetch<api::OnlineRebuildResponse>(
+                               "POST",
+                               absl::StrCat("/v1/features/", UrlEncode(view),
+                                            "/online/rebuild"),
+                               std::move(body), "application/json"));
+  features::OnlineRebuildReport out;
+  out.view = r.featureview();
+  out.entities = r.entities();
+  out.rewritten = r.rewritten();
+  out.removed = r.removed();
+  out.unchanged = r.unchanged();
+  out.skipped = r.skipped();
+  out.at.position = r.ingest_position();
+  out.at.pending.assign(r.ingest_pending().begin(), r.ingest_pending().end());
+  return out;
+}
+
+absl::Status RemoteClient::RemoveOnline(const std::string& view,
+                                        const features::EntityColumns& entity) {
+  ASSIGN_OR_RETURN(std::string body, RepairBody(entity));
+  return Request("POST", absl::StrCat("/v1/features/", UrlEncode(view), "/online/remove"),
+                 std::move(body), "application/json", {})
+      .status();
 }
 
 absl::StatusOr<api::CreatedToken> RemoteClient::CreateToken(

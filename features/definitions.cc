@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "features/codec.h"
 #include "store/excerpt.h"
 #include "store/ref.h"
@@ -218,7 +219,7 @@ class DefinitionsReader {
                                               const Definitions& defs) const {
     RETURN_IF_ERROR(CheckKeys(node,
                               {"name", "entities", "ttl", "features", "description",
-                               "owner", "tags", "timestamp_unit"},
+                               "owner", "tags", "timestamp_unit", "plausible_time"},
                               "a feature view"));
     FeatureView view;
     ASSIGN_OR_RETURN(*view.mutable_name(), Scalar(node, "name", "a feature view", true));
@@ -241,6 +242,9 @@ class DefinitionsReader {
         return Error(node["timestamp_unit"], s.message());
       }
       view.set_timestamp_unit(unit);
+    }
+    if (const YAML::Node window = node["plausible_time"]; window) {
+      RETURN_IF_ERROR(ReadPlausibleTime(window, &view));
     }
     if (const YAML::Node tags = node["tags"]; tags) {
       if (!tags.IsMap())
@@ -305,11 +309,103 @@ class DefinitionsReader {
     return view;
   }
 
+  // plausible_time: {from: TIME, until: TIME}, each optional, from < until; a time
+  // past 9999 does not parse, so no window reaches past it.
+  absl::Status ReadPlausibleTime(const YAML::Node& node, FeatureView* view) const {
+    RETURN_IF_ERROR(CheckKeys(node, {"from", "until"}, "plausible_time"));
+    for (const char* bound : {"from", "until"}) {
+      ASSIGN_OR_RETURN(std::string text, Scalar(node, bound, "plausible_time", false));
+      if (text.empty()) continue;
+      auto t = ParseTimestamp(text, TimeUnit::kSeconds);
+      if (!t.ok()) {
+        return Error(node[bound],
+                     absl::StrCat("plausible_time ", bound, ": ", t.status().message()));
+      }
+      if (bound[0] == 'f') {
+        view->set_plausible_from_us(*t);
+      } else {
+        view->set_plausible_until_us(*t);
+      }
+    }
+    const PlausibleTime window = PlausibleTimeOf(*view);
+    if (window.from >= window.until) {
+      return Error(node, absl::StrCat("plausible_time: from ", FormatTimestamp(window.from),
+                                      " is not before until ",
+                                      FormatTimestamp(window.until)));
+    }
+    return absl::OkStatus();
+  }
+
   std::string source_;
   std::map<std::string, YAML::Node> entity_nodes_;
 };
 
+absl::string_view UnitWord(TimeUnit unit) {
+  switch (unit) {
+    case TimeUnit::kSeconds:
+      return "seconds";
+    case TimeUnit::kMillis:
+      return "milliseconds";
+    case TimeUnit::kMicros:
+      return "microseconds";
+    case TimeUnit::kNanos:
+      return "nanoseconds";
+  }
+  return "seconds";
+}
+
 }  // namespace
+
+std::string PlausibleTime::Text() const {
+  return absl::StrCat(FormatTimestamp(from), " .. ", FormatTimestamp(until));
+}
+
+PlausibleTime PlausibleTimeOf(const FeatureView& view) {
+  PlausibleTime window;
+  if (view.has_plausible_from_us()) window.from = view.plausible_from_us();
+  if (view.has_plausible_until_us()) window.until = view.plausible_until_us();
+  return window;
+}
+
+absl::Status CheckRowTime(Micros t, const PlausibleTime& window) {
+  if (window.Contains(t)) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(FormatTimestamp(t), " is outside the plausible time ", window.Text(),
+                   " (the view's plausible_time)"));
+}
+
+absl::StatusOr<Micros> ParseRowTime(absl::string_view text, TimeUnit unit,
+                                    const PlausibleTime& window,
+                                    absl::string_view reader) {
+  absl::StatusOr<Micros> t = ParseTimestamp(text, unit);
+  if (t.ok() && window.Contains(*t)) return t;
+  // An integer out of the window: which other unit, coarsest first, would put it in?
+  // (The coarsest such reading is the one nearest today: finer ones land near 1970.)
+  absl::string_view digits = text;
+  absl::ConsumePrefix(&digits, "+");
+  int64_t n;
+  const bool integer = absl::SimpleAtoi(digits, &n) &&
+                       digits.find_first_not_of("-0123456789") == absl::string_view::npos;
+  if (integer) {  // out of the window, or of years 1..9999
+    for (TimeUnit other : {TimeUnit::kSeconds, TimeUnit::kMillis, TimeUnit::kMicros,
+                           TimeUnit::kNanos}) {
+      Micros there;
+      if (other == unit || !codec::EpochToMicros(n, other, &there) ||
+          !window.Contains(there)) {
+        continue;
+      }
+      return absl::InvalidArgumentError(absl::StrCat(
+          text, " looks like ", UnitWord(other), "; ", reader, " reads ",
+          UnitWord(unit), " (in ", UnitWord(unit), " it is outside the plausible time ",
+          window.Text(), ")"));
+    }
+  }
+  if (!t.ok()) return t.status();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "timestamp ",
+      integer ? absl::StrCat(text, " (", FormatTimestamp(*t), ")") : Excerpt(text),
+      " is outside the plausible time ", window.Text(), " (the view's plausible_time)"));
+}
 
 absl::StatusOr<ValueType> ParseValueType(absl::string_view text) {
   static const std::pair<absl::string_view, ValueType> kTypes[] = {

@@ -9,6 +9,7 @@
 //     - name: customer_stats
 //       entities: [customer]
 //       ttl: 7d
+//       plausible_time: {from: 2000-01-01, until: 2100-01-01}   # optional
 //       features:
 //         - {name: spend_7d, type: double}
 //         - {name: segment, type: string}
@@ -20,6 +21,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "features/codec.h"
 #include "features/features.pb.h"
 
 namespace strata::features {
@@ -41,8 +43,44 @@ absl::string_view ValueTypeName(ValueType type);
 // Errors: InvalidArgument.
 absl::StatusOr<int64_t> ParseDuration(absl::string_view text);
 
+// The event and created times a feature view's rows may carry: from <= t < until.
+// A time outside is refused on ingest and push, and fsck flags an online row outside
+// it: an epoch in the wrong unit (milliseconds read as seconds) would otherwise
+// land in the year 55000 and beat every later row online. The view's
+// `plausible_time` sets it; each bound absent is the default.
+struct PlausibleTime {
+  static constexpr Micros kDefaultFrom = 0;                          // 1970-01-01
+  static constexpr Micros kDefaultUntil = 7258118400LL * 1000000;   // 2200-01-01
+  Micros from = kDefaultFrom;
+  Micros until = kDefaultUntil;
+
+  bool Contains(Micros t) const { return from <= t && t < until; }
+  // "1970-01-01T00:00:00Z .. 2200-01-01T00:00:00Z"
+  std::string Text() const;
+};
+
+// The window of `view`: its plausible_time bounds, else the defaults.
+PlausibleTime PlausibleTimeOf(const FeatureView& view);
+
+// Parses the event or created time of a row of a view (ParseTimestamp: ISO 8601 or
+// an integer count of `unit`) and checks it is in `window`. `reader` names whose
+// unit `unit` is, for the suggestion ("this view").
+// Errors: InvalidArgument: as ParseTimestamp, or a time outside the window ("1701388800000
+// s is past 9999-12-31T23:59:59.999999Z" or "2500-01-01T00:00:00Z is outside the
+// plausible time 1970-01-01T00:00:00Z .. 2200-01-01T00:00:00Z of the view"); when the
+// text is an integer that falls in the window in another unit, the error ends with
+// "1701388800000 looks like milliseconds; this view reads seconds".
+absl::StatusOr<Micros> ParseRowTime(absl::string_view text, TimeUnit unit,
+                                    const PlausibleTime& window,
+                                    absl::string_view reader = "this view");
+
+// Checks a time already parsed (rows given as values, rows read back from the log).
+// Errors: InvalidArgument "2500-01-01T00:00:00Z is outside the plausible time ...".
+absl::Status CheckRowTime(Micros t, const PlausibleTime& window);
+
 // Whether `updated` may replace `existing` as the next version of a feature view:
-// features may be added or removed, descriptions, TTL, owner and tags may change,
+// features may be added or removed, descriptions, TTL, unit, plausible time, owner
+// and tags may change,
 // but a feature keeps its type and the view keeps its entities and join keys (rows
 // already ingested are keyed and typed by them).
 // Errors: FailedPrecondition naming the feature or entity that changed.

@@ -293,6 +293,109 @@ TEST(DefinitionsTest, TimestampUnitIncludesNanoseconds) {
       << bad.status();
 }
 
+// plausible_time bounds a view's event and created times; the default is 1970 to
+// 2200, and no bound reaches past 9999.
+TEST(DefinitionsTest, PlausibleTimeIsReadAndChecked) {
+  const auto view = [](absl::string_view window) {
+    return ParseDefinitions(
+        absl::StrCat(kEntity, "feature_views: [{name: v, entities: [c], ", window,
+                     "features: [{name: x, type: double}]}]\n"),
+        "defs.yaml");
+  };
+  auto defaults = view("");
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_FALSE(defaults->feature_views(0).has_plausible_from_us());
+  const PlausibleTime d = PlausibleTimeOf(defaults->feature_views(0));
+  EXPECT_EQ(FormatTimestamp(d.from), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(FormatTimestamp(d.until), "2200-01-01T00:00:00Z");
+  EXPECT_TRUE(d.Contains(d.from));
+  EXPECT_FALSE(d.Contains(d.until));
+  EXPECT_FALSE(d.Contains(d.from - 1));
+
+  auto both = view("plausible_time: {from: 2000-01-01, until: '2100-01-01T00:00:00Z'}, ");
+  ASSERT_TRUE(both.ok()) << both.status();
+  EXPECT_EQ(PlausibleTimeOf(both->feature_views(0)).Text(),
+            "2000-01-01T00:00:00Z .. 2100-01-01T00:00:00Z");
+  auto until_only = view("plausible_time: {until: 9999-12-31T23:59:59.999999Z}, ");
+  ASSERT_TRUE(until_only.ok()) << until_only.status();
+  EXPECT_EQ(PlausibleTimeOf(until_only->feature_views(0)).from, 0);
+  EXPECT_FALSE(until_only->feature_views(0).has_plausible_from_us());
+
+  const std::pair<std::string, std::string> bad[] = {
+      {"plausible_time: {from: 2100-01-01, until: 2000-01-01}, ",
+       "plausible_time: from 2100-01-01T00:00:00Z is not before until "
+       "2000-01-01T00:00:00Z"},
+      {"plausible_time: {until: 10000-01-01}, ", "plausible_time until: "},
+      {"plausible_time: {until: 253402300800}, ", "is out of range (years 0001 to 9999"},
+      {"plausible_time: {to: 2000-01-01}, ", "unknown key \"to\" in plausible_time"},
+      {"plausible_time: 2000-01-01, ", "plausible_time must be a mapping"},
+      {"plausible_time: {from: soon}, ", "plausible_time from: \"soon\" is not a timestamp"},
+  };
+  for (const auto& [window, error] : bad) {
+    auto defs = view(window);
+    ASSERT_FALSE(defs.ok()) << window;
+    EXPECT_TRUE(absl::IsInvalidArgument(defs.status()));
+    EXPECT_NE(defs.status().message().find(error), std::string::npos) << defs.status();
+    EXPECT_NE(defs.status().message().find("defs.yaml:2:"), std::string::npos)
+        << defs.status();
+  }
+}
+
+// A row's time outside the window is refused; an integer that would be plausible in
+// another unit says which.
+TEST(DefinitionsTest, RowTimesOutsideTheWindowSuggestTheUnit) {
+  const PlausibleTime window;
+  EXPECT_EQ(*ParseRowTime("1701388800", TimeUnit::kSeconds, window), 1701388800000000);
+  EXPECT_EQ(*ParseRowTime("2023-12-01", TimeUnit::kMillis, window), 1701388800000000);
+  struct Case {
+    std::string text;
+    TimeUnit unit;
+    std::string error;
+  };
+  const Case cases[] = {
+      {"1701388800000", TimeUnit::kSeconds,
+       "1701388800000 looks like milliseconds; this view reads seconds"},
+      {"1701388800000000", TimeUnit::kSeconds,
+       "1701388800000000 looks like microseconds; this view reads seconds"},
+      {"1701388800000000000", TimeUnit::kSeconds,
+       "1701388800000000000 looks like nanoseconds; this view reads seconds"},
+      {"1701388800000000000", TimeUnit::kMillis,
+       "1701388800000000000 looks like nanoseconds; this view reads milliseconds"},
+      {"1701388800000000", TimeUnit::kMillis,
+       "1701388800000000 looks like microseconds; this view reads milliseconds"},
+      {"+1701388800000", TimeUnit::kSeconds,
+       "+1701388800000 looks like milliseconds; this view reads seconds"},
+      {"-1", TimeUnit::kSeconds,
+       "timestamp -1 (1969-12-31T23:59:59Z) is outside the plausible time "
+       "1970-01-01T00:00:00Z .. 2200-01-01T00:00:00Z"},
+      {"2500-01-01", TimeUnit::kSeconds,
+       "timestamp \"2500-01-01\" is outside the plausible time 1970-01-01T00:00:00Z .. "
+       "2200-01-01T00:00:00Z"},
+      {"99999999999999999999", TimeUnit::kSeconds, "is out of range"},
+      {"soon", TimeUnit::kSeconds, "is not a timestamp"},
+  };
+  for (const Case& c : cases) {
+    auto t = ParseRowTime(c.text, c.unit, window);
+    ASSERT_FALSE(t.ok()) << c.text;
+    EXPECT_TRUE(absl::IsInvalidArgument(t.status()));
+    EXPECT_NE(t.status().message().find(c.error), std::string::npos) << t.status();
+  }
+  // A narrower window catches seconds read as milliseconds, which the default
+  // cannot (1701388800 ms is in January 1970).
+  const PlausibleTime recent{.from = 946684800LL * 1000000};  // 2000-01-01
+  auto t = ParseRowTime("1701388800", TimeUnit::kMillis, recent, "this ingest");
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find(
+                "1701388800 looks like seconds; this ingest reads milliseconds"),
+            std::string::npos)
+      << t.status();
+  EXPECT_TRUE(CheckRowTime(recent.from, recent).ok());
+  EXPECT_NE(CheckRowTime(recent.from - 1, recent).message().find(
+                "1999-12-31T23:59:59.999999Z is outside the plausible time"),
+            std::string::npos);
+  EXPECT_FALSE(CheckRowTime(kMaxTimestamp + 1, {.until = kMaxTimestamp}).ok());
+}
+
 TEST(DefinitionsTest, Durations) {
   EXPECT_EQ(*ParseDuration("0"), 0);
   EXPECT_EQ(*ParseDuration("45s"), 45);

@@ -67,7 +67,7 @@ struct IngestOptions {
   // Called with bytes parsed so far (from one thread at a time).
   std::function<void(uint64_t)> progress;
   // What errors call the input ("body:3: ..."); default: the path ("<stdin>" for
-  // "-").
+  // "-"; "dataset/NAME@N" for a stored source).
   std::string source_name;
   // Whether each entity's newest row also goes to the online table. Default true;
   // false appends to the offline log only (Feast's push to "offline").
@@ -343,6 +343,33 @@ struct OnlineResult {
   std::vector<OnlineColumn> values;
 };
 
+struct OnlineRebuildOptions {
+  // The entities to rebuild, by join key as Online takes them (every join key of
+  // the view, the columns of one length; int64 keys may be decimal strings).
+  // Default empty: every entity of the view, in the log or in the online table.
+  EntityColumns entities;
+  // Entities read and written per step: one snapshot and one atomic write each,
+  // during which pushes to the view wait. Default 10000 (a few MB of rows).
+  size_t batch_entities = 10000;
+  // Called after each step with the work done and the work expected: log bytes
+  // read and RocksDB's estimate of the view's log (never below the bytes read), or
+  // entities done and named when `entities` is given.
+  std::function<void(uint64_t done, uint64_t total)> progress;
+};
+
+// What FeatureStore::RebuildOnline found and did.
+struct OnlineRebuildReport {
+  std::string view;
+  uint64_t entities = 0;   // entities looked at: in the log, the online table or named
+  uint64_t rewritten = 0;  // online rows written: absent or not the log's newest row
+  uint64_t removed = 0;    // online rows removed: the entity has no row to put there
+  uint64_t unchanged = 0;  // online rows that were already the log's newest row
+  // Log rows newer than the row taken, left out for an event or created time outside
+  // the view's plausible time (rows ingested before the window was checked).
+  uint64_t skipped = 0;
+  IngestPosition at;  // the committed ingests read (by the last step)
+};
+
 struct FeatureStoreOptions {
   // Bytes of online rows (and known-absent entities) kept in memory in front of
   // the online table, for processes that serve lookups. Default 0: no cache (a
@@ -379,7 +406,8 @@ class FeatureStore {
   // Errors: NotFound for an unknown view, source or input (naming it);
   // FailedPrecondition for a deleted one; InvalidArgument naming the line and
   // column of the first bad value or record (features/csv.h says what a CSV may
-  // hold), a missing, unknown, empty or repeated column name, or an empty file;
+  // hold; an event or created time outside the view's plausible time, PlausibleTimeOf,
+  // is one), a missing, unknown, empty or repeated column name, or an empty file;
   // InvalidArgument for a source of another kind, options.dataset with a stored
   // source, max_record_bytes out of range; ResourceExhausted naming the line of a
   // record longer than max_record_bytes.
@@ -452,8 +480,9 @@ class FeatureStore {
   // never sees these rows. Everything is checked before anything is written; the
   // rows are written in one transaction.
   // Errors: NotFound for an unknown view; InvalidArgument for an unknown, repeated
-  // or missing column, ragged columns, no rows, a null join key or event time, or a
-  // value not of the column's type (naming the column and the row, from 1).
+  // or missing column, ragged columns, no rows, a null join key or event time, a
+  // value not of the column's type, or an event or created time outside the view's
+  // plausible time (PlausibleTimeOf; naming the column and the row, from 1).
   absl::Status PushOnline(const std::string& view, const RowColumns& rows, Micros now);
 
   // Offline log retention: removes from `view`'s log the rows whose event time is
@@ -482,6 +511,30 @@ class FeatureStore {
   // What the store has received now.
   absl::StatusOr<IngestPosition> Position() const;
 
+  // Online repair. Recomputes the online rows of `view` from the offline log, for
+  // the named entities or all of them: each entity's row becomes the newest (event,
+  // created, ingest) row of the committed ingests that update the online table (all
+  // but Feast's push to "offline"; ingests recorded before strata kept that flag
+  // count), leaving out rows whose event or created time is outside the view's
+  // plausible time (PlausibleTimeOf), exactly as those ingests would have left it;
+  // an entity without such a row loses its online row. Rows pushed online only
+  // (PushOnline) are not in the log and are replaced or removed. Works in steps
+  // (options.batch_entities), each one atomic write; an ingest into the view that
+  // commits during a step makes the step run again, so nothing it wrote is lost.
+  // Thread-safe.
+  // Errors: NotFound for an unknown view; InvalidArgument for bad entities (as
+  // Online); DataLoss for a malformed log chunk; Aborted when ingests into the view
+  // keep committing during one step (run it again); Unavailable when RocksDB fails.
+  absl::StatusOr<OnlineRebuildReport> RebuildOnline(const std::string& view,
+                                                    const OnlineRebuildOptions& options);
+
+  // Removes the online row of one entity of `view` (`entity`: every join key, one
+  // value each). The log is untouched: a later ingest or rebuild may write a row
+  // again. Thread-safe.
+  // Errors: NotFound for an unknown view or an entity without an online row;
+  // InvalidArgument for bad or several entities; Unavailable when RocksDB fails.
+  absl::Status RemoveOnline(const std::string& view, const EntityColumns& entity);
+
   // The online cache's hits and misses since construction; zeros without a cache
   // (FeatureStoreOptions::online_cache_bytes 0). Cheap: a few relaxed loads.
   OnlineCacheStats online_cache_stats() const;
@@ -503,6 +556,11 @@ std::string OnlineResponseJson(const OnlineResult& result, bool full_names);
 // The same text, written into a buffer of the calling thread and valid until the
 // thread's next call of either function (a server sends it without copying it).
 absl::string_view OnlineResponseJsonView(const OnlineResult& result, bool full_names);
+
+// `report` as one JSON object, as `strata online rebuild --json` prints it:
+//   {"featureview":"clicks","entities":5,"rewritten":2,"removed":1,"unchanged":2,
+//    "skipped":0,"ingest_position":4,"ingest_pending":[]}
+std::string OnlineRebuildJson(const OnlineRebuildReport& report);
 
 }  // namespace strata::features
 

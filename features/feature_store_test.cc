@@ -6,6 +6,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "features/definitions.h"
 #include "features/feature_store_testing.h"
@@ -104,6 +105,16 @@ class FeatureStoreTest : public FeatureStoreFixture {
     options.parse_block_bytes = block_bytes;
     options.log_chunk_bytes = chunk_bytes;
     return fs_->Ingest(view, WriteFile(name, text), options);
+  }
+
+  // A new version of view "stats" with `window` as its plausible_time.
+  void ApplyStatsWindow(const std::string& window) {
+    auto defs = ParseDefinitions(
+        absl::StrReplaceAll(kDefinitions,
+                            {{"ttl: 100s\n", "ttl: 100s\n    plausible_time: " + window + "\n"}}),
+        "defs");
+    ASSERT_TRUE(defs.ok()) << defs.status();
+    ASSERT_TRUE(fs_->registry().Apply(*defs, "test", "").ok());
   }
 };
 
@@ -469,7 +480,8 @@ TEST_F(FeatureStoreTest, BadJsonLinesNameTheLineAndWriteNothing) {
       {good + row(", \"x\": NaN"), "2: key \"x\": NaN and Infinity are not JSON"},
       {good + row(", \"x\": -Infinity"), "2: key \"x\": NaN and Infinity are not JSON"},
       {good + "{\"customer_id\": 2, \"event_timestamp\": 1701234567894067}\n",
-       "2: key \"event_timestamp\": timestamp \"1701234567894067\" is out of range"},
+       "2: key \"event_timestamp\": 1701234567894067 looks like microseconds; this view "
+       "reads seconds"},
       {good + "{\"customer_id\": 2, \"event_timestamp\": 1.5}\n",
        "2: key \"event_timestamp\": timestamp \"1.5\" is not a whole number of s"},
       {good + "{\"customer_id\": 2, \"event_timestamp\": \"2016-12-31T23:59:60Z\"}\n",
@@ -530,6 +542,8 @@ for k, (date_format, unit) in enumerate(
     df.to_json(f"{out}/pandas{k}.jsonl", orient="records", lines=True,
                date_format=date_format, date_unit=unit)
 )";
+  // Times before 1970 are outside the default plausible time: the view says so.
+  ApplyStatsWindow("{from: 1900-01-01}");
   const auto python =
       testing::RunProcess({"/usr/bin/python3", "-c", script, dir_.path()});
   ASSERT_EQ(python.exit_code, 0) << python.err;
@@ -941,7 +955,7 @@ TEST_F(FeatureStoreTest, PushOnlineChecksEverythingBeforeWriting) {
       {{{"customer_id", {i64(1)}}}, "column event_timestamp is missing"},
       {{{"event_timestamp", {i64(1)}}}, "join key column customer_id is missing"},
       {{{"customer_id", {i64(1), i64(2)}}, {"event_timestamp", {i64(1)}}},
-       "column event_timestamp has 1 values, but customer_id has 2"},
+       "column event_timestamp has 1 value, but customer_id has 2"},
       {{{"customer_id", {i64(1)}}, {"event_timestamp", {i64(1)}}, {"nope", {i64(1)}}},
        "unknown column nope"},
       {{{"customer_id", {i64(1)}}, {"customer_id", {i64(1)}}}, "appears twice"},
@@ -968,6 +982,91 @@ TEST_F(FeatureStoreTest, PushOnlineChecksEverythingBeforeWriting) {
   auto r = fs_->Online({"stats:x"}, {{"customer_id", {i64(1)}}}, Sec(1));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->values[0][0].status, FeatureStatus::kNotFound);
+}
+
+// An epoch in milliseconds given to a view that reads seconds would land in the
+// year 55884 and beat every later row online: ingest and push refuse times outside
+// the view's plausible time, naming where and the unit the number looks like, and
+// write nothing.
+TEST_F(FeatureStoreTest, ImplausibleTimesAreRefusedWithTheLikelyUnit) {
+  const std::string header = "customer_id,event_timestamp,created_timestamp,x\n";
+  struct Case {
+    std::string name, text, error;
+    std::optional<TimeUnit> unit = std::nullopt;
+  };
+  const std::vector<Case> cases = {
+      {"ms.csv", header + "1,1701388800,,1\n2,1701388800000,,2\n",
+       "ms.csv:3: column \"event_timestamp\": 1701388800000 looks like milliseconds; "
+       "this view reads seconds"},
+      {"created.csv", header + "1,1701388800,1701388800000000,1\n",
+       "created.csv:2: column \"created_timestamp\": 1701388800000000 looks like "
+       "microseconds; this view reads seconds"},
+      {"unit.csv", header + "1,1701388800000000,,1\n",
+       "unit.csv:2: column \"event_timestamp\": 1701388800000000 looks like "
+       "microseconds; this ingest reads milliseconds",
+       TimeUnit::kMillis},
+      {"iso.csv", header + "1,2500-01-01T00:00:00Z,,1\n",
+       "iso.csv:2: column \"event_timestamp\": timestamp \"2500-01-01T00:00:00Z\" is "
+       "outside the plausible time 1970-01-01T00:00:00Z .. 2200-01-01T00:00:00Z"},
+      {"ms.jsonl",
+       "{\"customer_id\": 1, \"event_timestamp\": 1701388800}\n"
+       "{\"customer_id\": 2, \"event_timestamp\": 1701388800000}\n",
+       "ms.jsonl:2: key \"event_timestamp\": 1701388800000 looks like milliseconds; this "
+       "view reads seconds"},
+      {"text.jsonl", "{\"customer_id\": 2, \"event_timestamp\": \"1701388800000\"}\n",
+       "text.jsonl:1: key \"event_timestamp\": 1701388800000 looks like milliseconds"},
+      {"created.jsonl",
+       "{\"customer_id\": 2, \"event_timestamp\": 1, \"created_timestamp\": "
+       "\"1960-01-01\"}\n",
+       "created.jsonl:1: key \"created_timestamp\": timestamp \"1960-01-01\" is outside"},
+  };
+  const auto before = fs_->Position();
+  ASSERT_TRUE(before.ok());
+  for (const Case& c : cases) {
+    IngestOptions options;
+    options.timestamp_unit = c.unit;
+    auto r = fs_->Ingest("stats", WriteFile(c.name, c.text), options);
+    ASSERT_FALSE(r.ok()) << c.name;
+    EXPECT_TRUE(absl::IsInvalidArgument(r.status())) << r.status();
+    EXPECT_NE(r.status().message().find(c.error), std::string::npos) << r.status();
+    EXPECT_EQ(LogRows(), 0u) << c.name;
+    EXPECT_EQ(fs_->Position()->position, before->position) << c.name;
+  }
+  // The view's own window: a time before it is refused, one inside is taken.
+  ApplyStatsWindow("{from: 2020-01-01}");
+  auto old = IngestText("stats", header + "1,1500000000,,1\n", "old.csv");
+  ASSERT_FALSE(old.ok());
+  EXPECT_NE(old.status().message().find("old.csv:2: column \"event_timestamp\": timestamp "
+                                        "1500000000 (2017-07-14T02:40:00Z) is outside "
+                                        "the plausible time 2020-01-01T00:00:00Z .. "
+                                        "2200-01-01T00:00:00Z"),
+            std::string::npos)
+      << old.status();
+  ASSERT_TRUE(IngestText("stats", header + "1,1701388800,,1\n", "new.csv").ok());
+
+  // Push, through the API: the same window, per column and row.
+  const auto i64 = [](int64_t v) { return Value(v); };
+  absl::Status pushed = fs_->PushOnline(
+      "stats",
+      {{"customer_id", {i64(1), i64(2)}},
+       {"event_timestamp", {i64(Sec(1701388800)), i64(Sec(1701388800000))}}},
+      Sec(1701388800));
+  EXPECT_TRUE(absl::IsInvalidArgument(pushed)) << pushed;
+  EXPECT_NE(pushed.message().find("column event_timestamp row 2: 55884-"),
+            std::string::npos)
+      << pushed;
+  pushed = fs_->PushOnline("stats",
+                           {{"customer_id", {i64(1)}},
+                            {"event_timestamp", {i64(Sec(1701388800))}},
+                            {"created_timestamp", {i64(Sec(-1))}}},
+                           Sec(1701388800));
+  EXPECT_NE(pushed.message().find("column created_timestamp row 1: "
+                                  "1969-12-31T23:59:59Z is outside"),
+            std::string::npos)
+      << pushed;
+  auto online = fs_->Online({"stats:x"}, {{"customer_id", {i64(2)}}}, Sec(1701388800));
+  ASSERT_TRUE(online.ok());
+  EXPECT_EQ(online->values[0][0].status, FeatureStatus::kNotFound);
 }
 
 TEST_F(FeatureStoreTest, PushOnlineWritesThroughTheCache) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "features/codec.h"
 #include "features/definitions.h"
 #include "features/feature_store.h"
 #include "gtest/gtest.h"
@@ -15,6 +16,34 @@
 #include "tests/testing.h"
 
 namespace strata::features {
+
+// The event time of a millisecond epoch of 2026-12-03 read as seconds, which pushes
+// took before they were checked against the plausible time: 58891-03-01T00:00:00Z.
+inline constexpr Micros kYear58891 = 1'796'258'419'200LL * 1'000'000;
+
+// The damage such a push did, made below the API (which now refuses it): the online
+// row of entity `id` (one int64 join key) of the view with id `view_id` gets a merge
+// operand holding its values with event time `event`, which beats every later row.
+// Fails the test when the entity has no online row.
+inline void MergeOnlineRowAt(Store& store, uint32_t view_id, int64_t id, Micros event) {
+  std::string key;
+  codec::PutBE32(&key, view_id);
+  codec::AppendEntityPart(&key, Value(id));
+  internal::Db& db = store.internal_db();
+  std::string value;
+  ASSERT_TRUE(db.raw()
+                  ->Get(rocksdb::ReadOptions(), db.cf(internal::Cf::kFeatureOnline), key,
+                        &value)
+                  .ok());
+  const codec::RowStamp stamp = codec::DecodeOnlineHeader(value);
+  std::string bad;
+  codec::AppendOnlineHeader(&bad, event, stamp.created, stamp.ingest);
+  bad += value.substr(codec::kOnlineHeaderBytes);
+  ASSERT_TRUE(
+      db.raw()
+          ->Merge(rocksdb::WriteOptions(), db.cf(internal::Cf::kFeatureOnline), key, bad)
+          .ok());
+}
 
 class FeatureStoreFixture : public strata::testing::StoreTest {
  protected:

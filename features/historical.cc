@@ -216,10 +216,9 @@ absl::Status RunLookups(const internal::Db& db, const ViewPlan& plan,
     for (size_t i = 0; i < best.size(); ++i) {
       *matched += best[i].found;
       const Micros t = group[i].t;
-      *reads_from = std::min(
-          *reads_from, best[i].found                      ? best[i].event
-                       : ttl == 0 || t < INT64_MIN + ttl ? INT64_MIN
-                                                         : t - ttl);
+      *reads_from = std::min(*reads_from, best[i].found ? best[i].event
+                                          : ttl == 0 || t < INT64_MIN + ttl ? INT64_MIN
+                                                                            : t - ttl);
     }
     if (!plan.sees_trim) {
       // Trimmed rows all have event times at or before the horizon: an answer
@@ -544,14 +543,12 @@ absl::StatusOr<HistoricalResult> FeatureStore::Historical(
         std::sort(ls.begin() + mid, ls.end(), TargetLess);
         status[1] = RunLookups(db, plan.views[v], snapshot.snapshot(), plan.at, request,
                                row_base, ls.data() + mid, ls.data() + ls.size(),
-                               &arenas[2 * v + 1], &found2, &matched[1],
-                               &reads_from[1]);
+                               &arenas[2 * v + 1], &found2, &matched[1], &reads_from[1]);
       });
       std::sort(ls.begin(), ls.begin() + mid, TargetLess);
-      status[0] =
-          RunLookups(db, plan.views[v], snapshot.snapshot(), plan.at, request, row_base,
-                     ls.data(), ls.data() + mid, &arenas[2 * v], &found[v], &matched[0],
-                     &reads_from[0]);
+      status[0] = RunLookups(db, plan.views[v], snapshot.snapshot(), plan.at, request,
+                             row_base, ls.data(), ls.data() + mid, &arenas[2 * v],
+                             &found[v], &matched[0], &reads_from[0]);
       helper.join();
       RETURN_IF_ERROR(status[0]);
       RETURN_IF_ERROR(status[1]);
@@ -559,7 +556,8 @@ absl::StatusOr<HistoricalResult> FeatureStore::Historical(
         if (side[v][r]) found[v][r] = found2[r];
       }
       result.matched += matched[0] + matched[1];
-      auto from = result.reads_from.try_emplace(plan.views[v].view->def.name(), INT64_MAX);
+      auto from =
+          result.reads_from.try_emplace(plan.views[v].view->def.name(), INT64_MAX);
       from.first->second = std::min({from.first->second, reads_from[0], reads_from[1]});
     }
 

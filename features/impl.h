@@ -6,9 +6,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "features/feature_store.h"
@@ -37,10 +39,25 @@ struct FeatureStore::Impl {
   FeatureRegistry* registry;
   FeatureTables tables;
   std::unique_ptr<OnlineCache> online_cache;  // null: none
+  // Held shared by pushes while they write, alone by an online rebuild's step
+  // from its snapshot to its write, so that no push lands between the two.
+  std::shared_mutex online_repair;
   mutable std::mutex mu;
   mutable std::map<std::pair<std::string, uint64_t>, std::shared_ptr<const ResolvedView>>
       cache;
 };
+
+// The online table's keys (VIEW ENTITY) of `entities` for `view`, one per entity;
+// int64 join keys given as decimal strings are parsed in place. Columns of other
+// views' join keys are ignored. REQUIRES: the columns have one length.
+// Errors: InvalidArgument for a missing join key or a value of the wrong type.
+absl::Status EntityKeys(const ResolvedView& view, EntityColumns& entities,
+                        std::vector<std::string>* keys);
+
+// The feature_meta key of `view`'s OnlinePushRecord: "o/" NAME.
+inline std::string OnlinePushKey(absl::string_view view) {
+  return "o/" + std::string(view);
+}
 
 // "view:feature", split (the views point into `ref`). Errors: InvalidArgument.
 absl::StatusOr<std::pair<absl::string_view, absl::string_view>> SplitFeatureRefView(

@@ -166,8 +166,15 @@ bool FastEpoch(absl::string_view text, TimeUnit unit, Micros* out) {
 // Turns one record's values into a log entry.
 class RowEncoder {
  public:
-  RowEncoder(const ResolvedView& view, TimeUnit unit, Micros now)
-      : view_(view), unit_(unit), now_(now), prefix_(view.Prefix()) {
+  // `reader`: whose unit `unit` is, for errors ("this view").
+  RowEncoder(const ResolvedView& view, TimeUnit unit, absl::string_view reader,
+             Micros now)
+      : view_(view),
+        unit_(unit),
+        reader_(reader),
+        window_(PlausibleTimeOf(view.def)),
+        now_(now),
+        prefix_(view.Prefix()) {
     keys_.resize(view.join_key_names.size());
     features_.resize(view.def.features_size());
     cells_.resize(view.def.features_size());
@@ -205,8 +212,8 @@ class RowEncoder {
           return absl::OkStatus();
         }
         Micros t;
-        if (!FastEpoch(text, unit_, &t)) {
-          ASSIGN_OR_RETURN(t, ParseTimestamp(text, unit_));
+        if (!FastEpoch(text, unit_, &t) || !window_.Contains(t)) {
+          ASSIGN_OR_RETURN(t, ParseRowTime(text, unit_, window_, reader_));
         }
         (role.kind == Role::kEvent ? event_ : created_) = t;
         return absl::OkStatus();
@@ -281,6 +288,8 @@ class RowEncoder {
  private:
   const ResolvedView& view_;
   TimeUnit unit_;
+  absl::string_view reader_;
+  PlausibleTime window_;
   Micros now_;
   std::string prefix_;
   std::vector<Value> keys_;
@@ -349,8 +358,9 @@ absl::StatusOr<std::vector<Role>> MapColumns(const ResolvedView& view,
 // Parses the CSV records of one block.
 void ParseCsvBlock(const ResolvedView& view, const std::vector<Role>& roles,
                    const std::vector<std::string>& labels, size_t max_record_bytes,
-                   TimeUnit unit, Micros now, absl::string_view data, ParsedBlock* out) {
-  RowEncoder enc(view, unit, now);
+                   TimeUnit unit, absl::string_view reader, Micros now,
+                   absl::string_view data, ParsedBlock* out) {
+  RowEncoder enc(view, unit, reader, now);
   CsvRecords records(data, &labels, max_record_bytes);
   uint32_t row = 0;
   while (true) {
@@ -437,10 +447,37 @@ absl::StatusOr<Value> JsonValue(simdjson::ondemand::value v, ValueType type,
   }
 }
 
+// An event or created time: JsonValue's timestamp, checked against the view's
+// plausible time (an integer's error suggests the unit it looks like).
+absl::StatusOr<Value> JsonRowTime(simdjson::ondemand::value v, TimeUnit unit,
+                                  const PlausibleTime& window, absl::string_view reader) {
+  simdjson::ondemand::json_type jt;
+  if (v.type().get(jt) != simdjson::SUCCESS) return JsonValue(v, VALUE_TYPE_TIMESTAMP, unit);
+  absl::string_view text;
+  if (jt == simdjson::ondemand::json_type::number) {
+    text = absl::StripTrailingAsciiWhitespace(Sv(v.raw_json_token()));
+    absl::string_view digits = text;
+    absl::ConsumePrefix(&digits, "-");
+    // NaN, Infinity: JsonValue words their error.
+    if (digits.empty() || !absl::ascii_isdigit(static_cast<unsigned char>(digits[0]))) {
+      return JsonValue(v, VALUE_TYPE_TIMESTAMP, unit);
+    }
+  } else if (std::string_view s;
+             jt == simdjson::ondemand::json_type::string && !v.get_string().get(s)) {
+    text = Sv(s);
+  } else {
+    return JsonValue(v, VALUE_TYPE_TIMESTAMP, unit);  // null, or its error
+  }
+  ASSIGN_OR_RETURN(Micros t, ParseRowTime(text, unit, window, reader));
+  return Value(t);
+}
+
 // Parses the JSON lines of one block; each line is one object.
-void ParseJsonBlock(const ResolvedView& view, TimeUnit unit, Micros now,
-                    absl::string_view data, size_t capacity, ParsedBlock* out) {
-  RowEncoder enc(view, unit, now);
+void ParseJsonBlock(const ResolvedView& view, TimeUnit unit, absl::string_view reader,
+                    Micros now, absl::string_view data, size_t capacity,
+                    ParsedBlock* out) {
+  RowEncoder enc(view, unit, reader, now);
+  const PlausibleTime window = PlausibleTimeOf(view.def);
   simdjson::ondemand::parser parser;
   uint64_t line = 0;
   uint32_t row = 0;
@@ -489,7 +526,9 @@ void ParseJsonBlock(const ResolvedView& view, TimeUnit unit, Micros now,
       simdjson::ondemand::value v;
       if (field.value().get(v))
         return fail(absl::StrCat("key ", Excerpt(names[0]), ": malformed JSON"));
-      auto value = JsonValue(v, type, unit);
+      auto value = role.kind == Role::kEvent || role.kind == Role::kCreated
+                       ? JsonRowTime(v, unit, window, reader)
+                       : JsonValue(v, type, unit);
       absl::Status s =
           value.ok() ? enc.SetValue(role, std::move(*value)) : value.status();
       if (!s.ok()) {
@@ -889,6 +928,8 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   } else if (!view->def.timestamp_unit().empty()) {
     ASSIGN_OR_RETURN(unit, ParseTimeUnit(view->def.timestamp_unit()));
   }
+  const absl::string_view reader_name =
+      options.timestamp_unit.has_value() ? "this ingest" : "this view";
   const std::string source_name = !options.source_name.empty() ? options.source_name
                                   : stored.has_value()         ? VersionRef(*stored)
                                   : path == "-"                ? "<stdin>"
@@ -1012,11 +1053,12 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
           block->entries.reserve(data.size() / 40 + 16);
           if (json) {
             job.data.Reserve(job.data.size() + simdjson::SIMDJSON_PADDING);
-            ParseJsonBlock(*view, unit, now, job.data.view().substr(job.start),
+            ParseJsonBlock(*view, unit, reader_name, now,
+                           job.data.view().substr(job.start),
                            job.data.capacity() - job.start, block.get());
           } else {
-            ParseCsvBlock(*view, roles, labels, options.max_record_bytes, unit, now, data,
-                          block.get());
+            ParseCsvBlock(*view, roles, labels, options.max_record_bytes, unit,
+                          reader_name, now, data, block.get());
           }
           if (block->error.has_value()) {
             size_t cur = first_error.load();

@@ -23,6 +23,7 @@
 #include "rocksdb/sst_file_writer.h"
 #include "store/internal/records.h"
 #include "store/internal/rocks_status.h"
+#include "store/render.h"
 #include "store/status_macros.h"
 
 namespace strata::features {
@@ -337,7 +338,8 @@ std::string SomeOf(const std::vector<std::string>& names) {
   std::vector<std::string> shown(names.begin(),
                                  names.begin() + std::min(names.size(), kShown));
   std::string out = absl::StrJoin(shown, ", ");
-  if (names.size() > kShown) absl::StrAppend(&out, " and ", names.size() - kShown, " more");
+  if (names.size() > kShown)
+    absl::StrAppend(&out, " and ", names.size() - kShown, " more");
   return out;
 }
 
@@ -352,14 +354,13 @@ absl::Status RefuseBreaking(const LogTrimReport& report, bool force) {
       aliased.push_back(absl::StrCat(b.dataset, " (kept by ", b.protected_by, ")"));
     }
   }
-  const std::string what = absl::StrCat("trimming feature view ", report.view,
-                                        "'s offline log to ",
-                                        FormatTimestamp(report.horizon), " would make ");
-  const std::string safe =
-      report.safe_horizon.has_value()
-          ? absl::StrCat("the latest horizon that breaks none is ",
-                         FormatTimestamp(*report.safe_horizon))
-          : "no horizon that drops rows breaks none";
+  const std::string what =
+      absl::StrCat("trimming feature view ", report.view, "'s offline log to ",
+                   FormatTimestamp(report.horizon), " would make ");
+  const std::string safe = report.safe_horizon.has_value()
+                               ? absl::StrCat("the latest horizon that breaks none is ",
+                                              FormatTimestamp(*report.safe_horizon))
+                               : "no horizon that drops rows breaks none";
   if (!aliased.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
         what, "training sets an alias protects unreproducible: ", SomeOf(aliased), "; ",
@@ -367,7 +368,7 @@ absl::Status RefuseBreaking(const LogTrimReport& report, bool force) {
   }
   if (force) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrCat(
-      what, unprotected.size(), " kept training set", unprotected.size() == 1 ? "" : "s",
+      what, Count(unprotected.size(), "kept training set"),
       " unreproducible: ", SomeOf(unprotected), "; ", safe,
       "; --force trims anyway (strata features trim --dry-run lists them all)"));
 }
@@ -392,16 +393,21 @@ absl::StatusOr<LogTrimReport> FeatureStore::TrimLog(const std::string& view_name
     if (options.stop_at_safe_horizon) {
       LogTrimReport held = std::move(pass->report);
       pass = std::make_unique<TrimPass>();
-      if (held.safe_horizon.has_value()) {
+      bool trimmable = held.safe_horizon.has_value();
+      if (trimmable) {
         RETURN_IF_ERROR(ReadLog(*impl_, *view, *held.safe_horizon, options, pass.get()));
-      } else {
+        // An ingest committed since the first pass may have made it unsafe.
+        RETURN_IF_ERROR(FindBrokenSets(*this, *impl_, options, &pass->report));
+        trimmable = pass->report.breaks.empty();
+      }
+      if (!trimmable) {
         // Nothing is safe: measured, not trimmed.
+        pass = std::make_unique<TrimPass>();
         pass->report = held;
         pass->report.skipped = true;
         pass->report.rows_dropped = pass->report.rows_kept_at_horizon = 0;
         pass->report.chunks_dropped = pass->report.chunks_rewritten = 0;
         pass->report.bytes_after = pass->report.bytes_before;
-        pass->tombstones = pass->puts = 0;
       }
       pass->report.breaks = std::move(held.breaks);
       pass->report.safe_horizon = held.safe_horizon;
@@ -418,17 +424,18 @@ absl::StatusOr<LogTrimReport> FeatureStore::TrimLog(const std::string& view_name
   // not the file below made it in (a crash before it leaves the log whole, and
   // trimming again finishes the job).
   RETURN_IF_ERROR(
-      impl_->tables.RecordHorizon(view_name, report.horizon, report.at,
-                                  report.rows_dropped)
+      impl_->tables
+          .RecordHorizon(view_name, report.horizon, report.at, report.rows_dropped)
           .status());
   if (pass->tombstones + pass->puts > 0) {
     RETURN_IF_ERROR(internal::FromRocks(pass->sst->Finish(), "finishing SST file"));
     rocksdb::IngestExternalFileOptions ingest;
     ingest.move_files = true;
     internal::Db& db = store_->internal_db();
-    RETURN_IF_ERROR(internal::FromRocks(
-        db.raw()->IngestExternalFile(db.cf(Cf::kFeatureLog), {pass->file->path()}, ingest),
-        "ingesting the trimmed log"));
+    RETURN_IF_ERROR(
+        internal::FromRocks(db.raw()->IngestExternalFile(db.cf(Cf::kFeatureLog),
+                                                         {pass->file->path()}, ingest),
+                            "ingesting the trimmed log"));
   }
   return report;
 }

@@ -11,11 +11,11 @@
 #include "features/codec.h"
 #include "features/definitions.h"
 #include "features/feature_store.h"
+#include "features/feature_store_testing.h"
 #include "features/retention.h"
 #include "gc/retention.h"
 #include "gtest/gtest.h"
 #include "store/internal/db.h"
-#include "features/feature_store_testing.h"
 #include "tests/testing.h"
 
 namespace strata::features {
@@ -456,6 +456,26 @@ TEST_F(LogTrimTest, AfterLaterIngestsTheSetNeedsTheRowsItsAnswersRead) {
   auto trimmed = Trim(Sec(50) - 1);
   ASSERT_TRUE(trimmed.ok()) << trimmed.status();
   EXPECT_EQ(trimmed->rows_dropped, 1u);  // the row at 10
+  EXPECT_TRUE(Reproduces(train).ok()) << Reproduces(train);
+}
+
+// With --as-of before the horizon a set does not see the trim either: it needs the
+// rows its answers read, unless the horizon is at or before its as-of time.
+TEST_F(LogTrimTest, AnAsOfSetNeedsWhatItReadPastItsAsOf) {
+  ASSERT_TRUE(Ingest("1,10,10,1\n1,50,50,2\n").ok());
+  HistoricalRequest as_of;
+  as_of.as_of = Sec(45);  // row 50 was created after it: the answer is row 10
+  const std::string train = Save("customer_id,event_timestamp\n1,200\n", "train", as_of);
+  auto dry = Trim(Sec(100), true);
+  ASSERT_TRUE(dry.ok()) << dry.status();
+  EXPECT_EQ(Names(*dry), std::vector<std::string>{train});
+  EXPECT_EQ(dry->safe_horizon, Sec(45));
+  dry = Trim(Sec(45) + 1, true);
+  ASSERT_TRUE(dry.ok());
+  EXPECT_EQ(Names(*dry), std::vector<std::string>{train});
+  auto trimmed = Trim(Sec(45));
+  ASSERT_TRUE(trimmed.ok()) << trimmed.status();
+  EXPECT_TRUE(trimmed->breaks.empty());
   EXPECT_TRUE(Reproduces(train).ok()) << Reproduces(train);
 }
 

@@ -11,10 +11,60 @@
 #include "features/feature_store.h"
 #include "features/impl.h"
 #include "store/internal/rocks_status.h"
+#include "store/render.h"
 #include "store/json_writer.h"
 #include "store/status_macros.h"
 
 namespace strata::features {
+
+absl::Status EntityKeys(const ResolvedView& view, EntityColumns& entities,
+                        std::vector<std::string>* keys) {
+  const size_t n = entities.empty() ? 0 : entities.front().second.size();
+  std::vector<std::vector<Value>*> key_columns;
+  for (size_t k = 0; k < view.join_key_names.size(); ++k) {
+    std::vector<Value>* column = nullptr;
+    for (auto& [name, vals] : entities) {
+      if (name == view.join_key_names[k]) column = &vals;
+    }
+    if (column == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("no values for join key ", view.join_key_names[k],
+                       " of feature view ", view.def.name()));
+    }
+    key_columns.push_back(column);
+  }
+  const std::string prefix = view.Prefix();
+  keys->resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    std::string& key = (*keys)[i];
+    key = prefix;
+    for (size_t k = 0; k < key_columns.size(); ++k) {
+      Value& v = (*key_columns[k])[i];
+      if (view.join_key_types[k] == VALUE_TYPE_INT64 &&
+          std::holds_alternative<std::string>(v)) {
+        // A string holding an int64, by the rules of files (docs/features.md).
+        auto parsed =
+            ParseValue(std::get<std::string>(v), VALUE_TYPE_INT64, TimeUnit::kSeconds);
+        if (!parsed.ok()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("join key ", view.join_key_names[k], " value ", i + 1, ": ",
+                           parsed.status().message()));
+        }
+        v = *parsed;
+      }
+      const bool ok = view.join_key_types[k] == VALUE_TYPE_INT64
+                          ? std::holds_alternative<int64_t>(v)
+                          : std::holds_alternative<std::string>(v);
+      if (!ok) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "join key ", view.join_key_names[k], " value ", i + 1, " is not ",
+            view.join_key_types[k] == VALUE_TYPE_INT64 ? "an int64" : "a string"));
+      }
+      codec::AppendEntityPart(&key, v);
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<OnlineResult> FeatureStore::Online(
     const std::vector<std::string>& features, const EntityColumns& entities,
@@ -25,7 +75,7 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(
   for (const auto& [name, values] : entities) {
     if (values.size() != n) {
       return absl::InvalidArgumentError(absl::StrCat("join key ", name, " has ",
-                                                     values.size(), " values, but ",
+                                                     Count(values.size(), "value"), ", but ",
                                                      entities.front().first, " has ", n));
     }
   }
@@ -81,49 +131,8 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(
   std::vector<rocksdb::Status> statuses;
   for (const Group& g : groups) {
     const ResolvedView& view = *g.view;
-    // Keys: VIEW ENTITY, from the named join key columns.
-    std::vector<std::vector<Value>*> key_columns;
-    for (size_t k = 0; k < view.join_key_names.size(); ++k) {
-      std::vector<Value>* column = nullptr;
-      for (auto& [name, vals] : result.entities) {
-        if (name == view.join_key_names[k]) column = &vals;
-      }
-      if (column == nullptr) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("no values for join key ", view.join_key_names[k],
-                         " of feature view ", view.def.name()));
-      }
-      key_columns.push_back(column);
-    }
-    const std::string prefix = view.Prefix();
-    for (size_t i = 0; i < n; ++i) {
-      keys[i] = prefix;
-      for (size_t k = 0; k < key_columns.size(); ++k) {
-        Value& v = (*key_columns[k])[i];
-        if (view.join_key_types[k] == VALUE_TYPE_INT64 &&
-            std::holds_alternative<std::string>(v)) {
-          // A string holding an int64, by the rules of files (docs/features.md).
-          auto parsed =
-              ParseValue(std::get<std::string>(v), VALUE_TYPE_INT64, TimeUnit::kSeconds);
-          if (!parsed.ok()) {
-            return absl::InvalidArgumentError(
-                absl::StrCat("join key ", view.join_key_names[k], " value ", i + 1, ": ",
-                             parsed.status().message()));
-          }
-          v = *parsed;
-        }
-        const bool ok = view.join_key_types[k] == VALUE_TYPE_INT64
-                            ? std::holds_alternative<int64_t>(v)
-                            : std::holds_alternative<std::string>(v);
-        if (!ok) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "join key ", view.join_key_names[k], " value ", i + 1, " is not ",
-              view.join_key_types[k] == VALUE_TYPE_INT64 ? "an int64" : "a string"));
-        }
-        codec::AppendEntityPart(&keys[i], v);
-      }
-      slices[i] = rocksdb::Slice(keys[i]);
-    }
+    RETURN_IF_ERROR(EntityKeys(view, result.entities, &keys));
+    for (size_t i = 0; i < n; ++i) slices[i] = rocksdb::Slice(keys[i]);
     if (view.id == 0) continue;  // nothing ingested: every entity NOT_FOUND
 
     // Rows from the cache, the rest with one MultiGet (and then cached).

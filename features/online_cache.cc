@@ -138,4 +138,15 @@ void OnlineCache::Update(absl::string_view key, absl::string_view row,
   Put(shard, hashed, MakeRow(row));
 }
 
+void OnlineCache::Erase(absl::string_view key) {
+  const HashedKey hashed{key, HashKey(key)};
+  Shard& shard = shards_[ShardIndex(hashed.hash)];
+  std::lock_guard lock(shard.mu);
+  ++shard.generation;  // a reader that read the old row does not insert it
+  auto it = shard.rows.find(hashed);
+  if (it == shard.rows.end()) return;
+  shard.bytes -= Cost(key, it->second);
+  shard.rows.erase(it);
+}
+
 }  // namespace strata::features

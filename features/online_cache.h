@@ -64,6 +64,10 @@ class OnlineCache {
   // or older (by its first `version_bytes` bytes, as the online merge operator).
   void Update(absl::string_view key, absl::string_view row, size_t version_bytes);
 
+  // The table's row of `key` was replaced or removed whatever its age (an online
+  // repair): the cached row, if any, is dropped and the next reader reads the table.
+  void Erase(absl::string_view key);
+
   // Keys looked up by FindMany since construction: a hit found the key (a row or a
   // known absence), a miss did not. Counted once per shard and batch, with relaxed
   // atomics; a sum read while lookups run may lag them slightly.

@@ -6,8 +6,11 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "features/codec.h"
+#include "features/definitions.h"
 #include "features/impl.h"
 #include "store/internal/records.h"
 #include "store/internal/rocks_status.h"
@@ -108,6 +111,20 @@ absl::StatusOr<std::vector<std::string>> SampleEntities(rocksdb::Iterator* it,
   return std::vector<std::string>(entities.begin(), entities.end());
 }
 
+// What repairs an entity's online row: "strata online rebuild VIEW --entity K=V ..."
+// (every entity when `who` is not join keys: a view whose definition is gone).
+std::string RepairHint(absl::string_view view, absl::string_view who) {
+  if (absl::StartsWith(who, "0x")) {
+    return absl::StrCat("repair with strata online rebuild ", view);
+  }
+  std::string flags;
+  for (absl::string_view part : absl::StrSplit(who, ',')) {
+    absl::StrAppend(&flags, " --entity ", part);
+  }
+  return absl::StrCat("repair with strata online rebuild ", view, flags,
+                      " (or remove it: strata online rm ", view, flags, ")");
+}
+
 }  // namespace
 
 absl::StatusOr<OnlineCheckReport> CheckOnlineAgainstLog(
@@ -130,6 +147,9 @@ absl::StatusOr<OnlineCheckReport> CheckOnlineAgainstLog(
   absl::flat_hash_map<uint64_t, std::pair<std::string, OnlineMode>> ingests;
   // View name and id, from the column dictionaries.
   std::vector<std::pair<std::string, uint32_t>> views;
+  // Views that have had rows pushed online only: their online rows may be newer
+  // than the log.
+  std::set<std::string> pushed;
   {
     std::unique_ptr<rocksdb::Iterator> it(
         db.raw()->NewIterator(ro, db.cf(Cf::kFeatureMeta)));
@@ -147,6 +167,9 @@ absl::StatusOr<OnlineCheckReport> CheckOnlineAgainstLog(
                                         "feature view state"));
       if (s.id() != 0) views.emplace_back(it->key().ToString().substr(2), s.id());
     }
+    for (it->Seek("o/"); it->Valid() && it->key().starts_with("o/"); it->Next()) {
+      pushed.insert(it->key().ToString().substr(2));
+    }
     RETURN_IF_ERROR(internal::FromRocks(it->status(), "reading feature records"));
   }
 
@@ -163,17 +186,70 @@ absl::StatusOr<OnlineCheckReport> CheckOnlineAgainstLog(
         db.raw()->NewIterator(log_ro, db.cf(Cf::kFeatureLog)));
     ASSIGN_OR_RETURN(std::vector<std::string> sample,
                      SampleEntities(it.get(), prefix, options.sample, &rng));
-    if (sample.empty()) continue;
-    ++report.views;
-    // The latest definition names the join keys; a view whose artifact is gone is
-    // still checked, its entities shown in hex.
+    // The latest definition names the join keys and the plausible time; a view
+    // whose artifact is gone is still checked, its entities shown in hex.
     auto view = impl.View(name, 0);
     const ResolvedView* def = view.ok() ? view->get() : nullptr;
     const std::vector<std::string> versions =
         def != nullptr ? std::vector<std::string>{absl::StrCat("featureview/", name, "@",
                                                                def->version)}
                        : std::vector<std::string>{};
+    const PlausibleTime window =
+        def != nullptr ? PlausibleTimeOf(def->def) : PlausibleTime();
+    const bool pushes = pushed.count(name) > 0;
+    const auto problem = [&](absl::string_view entity, std::string kind,
+                             std::string detail, bool repair) {
+      const std::string who = EntityText(entity.substr(4), def);
+      std::string text =
+          absl::StrCat("feature view ", name, " entity ", who, ": ", detail);
+      if (repair) absl::StrAppend(&text, "; ", RepairHint(name, who));
+      report.problems.push_back({std::move(kind), std::move(text), versions, name, who});
+    };
+
+    // Every online row's event time; and online rows drawn for the comparison
+    // below, which reaches entities the log lacks.
+    std::set<std::string> implausible;
+    {
+      std::unique_ptr<rocksdb::Iterator> rows(
+          db.raw()->NewIterator(log_ro, db.cf(Cf::kFeatureOnline)));
+      std::vector<std::string> drawn;
+      uint64_t seen = 0;
+      for (rows->Seek(prefix); rows->Valid(); rows->Next()) {
+        const absl::string_view entity(rows->key().data(), rows->key().size());
+        if (rows->value().size() < codec::kOnlineHeaderBytes) continue;
+        ++report.online_rows;
+        const codec::RowStamp stamp =
+            codec::DecodeOnlineHeader({rows->value().data(), rows->value().size()});
+        if (!window.Contains(stamp.event)) {
+          implausible.emplace(entity);
+          problem(entity, "implausible online row",
+                  absl::StrCat("online row event time ", FormatTimestamp(stamp.event),
+                               " is outside the plausible time ", window.Text()),
+                  true);
+        }
+        if (options.sample == 0) continue;
+        // Reservoir sampling: each row drawn with equal chance.
+        if (drawn.size() < options.sample) {
+          drawn.emplace_back(entity);
+        } else if (const uint64_t j = std::uniform_int_distribution<uint64_t>(0, seen)(rng);
+                   j < options.sample) {
+          drawn[j] = std::string(entity);
+        }
+        ++seen;
+      }
+      RETURN_IF_ERROR(internal::FromRocks(rows->status(), "reading the online table"));
+      sample.insert(sample.end(), drawn.begin(), drawn.end());
+      std::sort(sample.begin(), sample.end());
+      sample.erase(std::unique(sample.begin(), sample.end()), sample.end());
+      if (sample.size() > options.sample) {  // both draws together, within the budget
+        std::shuffle(sample.begin(), sample.end(), rng);
+        sample.resize(options.sample);
+      }
+    }
+    if (sample.empty()) continue;
+    ++report.views;
     for (const std::string& entity : sample) {
+      if (implausible.count(entity) > 0) continue;  // reported
       ++report.entities;
       // The newest row of the ingests that updated the online table, and of those
       // that may have.
@@ -210,19 +286,12 @@ absl::StatusOr<OnlineCheckReport> CheckOnlineAgainstLog(
         return internal::FromRocks(s, "reading the online table");
       }
       const bool has_online = s.ok() && online.size() >= codec::kOnlineHeaderBytes;
-      const std::string who =
-          absl::StrCat("feature view ", name, " entity ",
-                       EntityText(absl::string_view(entity).substr(4), def));
-      const auto problem = [&](std::string kind, std::string detail) {
-        report.problems.push_back({std::move(kind), absl::StrCat(who, ": ", detail),
-                                   versions, name,
-                                   EntityText(absl::string_view(entity).substr(4), def)});
-      };
       if (!has_online) {
         if (updated.found) {
-          problem("online row missing",
+          problem(entity, "online row missing",
                   absl::StrCat("no online row, but the log's newest row is (",
-                               StampText(updated.stamp), ")"));
+                               StampText(updated.stamp), ")"),
+                  false);
         }
         continue;
       }
@@ -230,20 +299,34 @@ absl::StatusOr<OnlineCheckReport> CheckOnlineAgainstLog(
       const absl::string_view row =
           absl::string_view(online).substr(codec::kOnlineHeaderBytes);
       if (updated.found && updated.stamp > stamp) {
-        problem("stale online row", absl::StrCat("online row (", StampText(stamp),
-                                                 ") is older than the log's newest row (",
-                                                 StampText(updated.stamp), ")"));
+        problem(entity, "stale online row",
+                absl::StrCat("online row (", StampText(stamp),
+                             ") is older than the log's newest row (",
+                             StampText(updated.stamp), ")"),
+                false);
         continue;
       }
       const Newest* same = updated.found && updated.stamp == stamp   ? &updated
                            : unknown.found && unknown.stamp == stamp ? &unknown
                                                                      : nullptr;
-      if (same == nullptr) {
-        ++report.online_only;
-      } else if (same->row != row) {
-        problem("online row differs",
-                absl::StrCat("online row (", StampText(stamp),
-                             ") holds other values than the log's row with those times"));
+      if (same != nullptr) {
+        if (same->row != row) {
+          problem(entity, "online row differs",
+                  absl::StrCat("online row (", StampText(stamp),
+                               ") holds other values than the log's row with those times"),
+                  false);
+        }
+      } else if (pushes) {
+        ++report.online_only;  // pushed online only, as the view's pushes do
+      } else {
+        const Newest& newest = updated.found ? updated : unknown;
+        problem(entity, "online row newer than the log",
+                absl::StrCat("online row (", StampText(stamp), ") is newer than ",
+                             newest.found ? absl::StrCat("the log's newest row (",
+                                                         StampText(newest.stamp), ")")
+                                          : std::string("any log row (there are none)"),
+                             ", and nothing was ever pushed to the view"),
+                true);
       }
     }
   }
@@ -252,8 +335,13 @@ absl::StatusOr<OnlineCheckReport> CheckOnlineAgainstLog(
 
 void AddOnlineProblems(const OnlineCheckReport& online, gc::FsckReport* report) {
   for (const OnlineCheckProblem& p : online.problems) {
+    // Every online row's time is read: that finding owes nothing to the sample.
     report->problems.push_back(
-        {p.kind, absl::StrCat(p.detail, " (sample seed ", online.seed, ")"), p.versions});
+        {p.kind,
+         p.kind == "implausible online row"
+             ? p.detail
+             : absl::StrCat(p.detail, " (sample seed ", online.seed, ")"),
+         p.versions});
   }
 }
 

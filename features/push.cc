@@ -2,6 +2,7 @@
 // to "online"), as merge operands that the table's merge operator weighs against the
 // stored row like an ingest's.
 #include <algorithm>
+#include <shared_mutex>
 
 #include "absl/strings/str_cat.h"
 #include "features/codec.h"
@@ -10,6 +11,7 @@
 #include "features/impl.h"
 #include "store/internal/records.h"
 #include "store/internal/rocks_status.h"
+#include "store/render.h"
 #include "store/status_macros.h"
 
 namespace strata::features {
@@ -42,6 +44,7 @@ absl::Status FeatureStore::PushOnline(const std::string& view_name,
   const ResolvedView& def = *latest;
   if (rows.empty()) return absl::InvalidArgumentError("no columns");
   const size_t n = rows.front().second.size();
+  const PlausibleTime window = PlausibleTimeOf(def.def);
   // Where each column goes: a join key, the times, or a feature.
   const std::vector<Value>* event = nullptr;
   const std::vector<Value>* created = nullptr;
@@ -51,7 +54,7 @@ absl::Status FeatureStore::PushOnline(const std::string& view_name,
     const auto& [name, values] = rows[c];
     if (values.size() != n) {
       return absl::InvalidArgumentError(absl::StrCat("column ", name, " has ",
-                                                     values.size(), " values, but ",
+                                                     Count(values.size(), "value"), ", but ",
                                                      rows.front().first, " has ", n));
     }
     for (size_t d = 0; d < c; ++d) {
@@ -64,7 +67,7 @@ absl::Status FeatureStore::PushOnline(const std::string& view_name,
         std::find(def.join_key_names.begin(), def.join_key_names.end(), name);
     const std::vector<Value>** slot = nullptr;
     ValueType type = VALUE_TYPE_TIMESTAMP;
-    bool nullable = true;
+    bool nullable = true, row_time = false;
     if (key != def.join_key_names.end()) {
       slot = &keys[key - def.join_key_names.begin()];
       type = def.join_key_types[key - def.join_key_names.begin()];
@@ -72,8 +75,10 @@ absl::Status FeatureStore::PushOnline(const std::string& view_name,
     } else if (name == "event_timestamp") {
       slot = &event;
       nullable = false;
+      row_time = true;
     } else if (name == "created_timestamp") {
       slot = &created;
+      row_time = true;
     } else if (const int f = def.FeatureIndex(name); f >= 0) {
       slot = &features[f];
       type = def.def.features(f).type();
@@ -93,6 +98,12 @@ absl::Status FeatureStore::PushOnline(const std::string& view_name,
       if (!HoldsType(v, type)) {
         return absl::InvalidArgumentError(absl::StrCat(
             "column ", name, " row ", i + 1, ": expected ", ValueTypeName(type)));
+      }
+      if (row_time) {
+        if (absl::Status s = CheckRowTime(std::get<int64_t>(v), window); !s.ok()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("column ", name, " row ", i + 1, ": ", s.message()));
+        }
       }
     }
   }
@@ -139,6 +150,10 @@ absl::Status FeatureStore::PushOnline(const std::string& view_name,
     codec::AppendRow(&value, cells, view->column_types);
   }
   internal::Db& db = store_->internal_db();
+  OnlinePushRecord record;
+  record.set_last_push_us(now);
+  const std::string record_bytes = record.SerializeAsString();
+  std::shared_lock repair(impl_->online_repair);
   auto written =
       internal::InTransaction(db, [&](rocksdb::Transaction* txn) -> absl::StatusOr<bool> {
         // Merge operands keep the newest row whatever their order: no lock needed.
@@ -147,6 +162,10 @@ absl::Status FeatureStore::PushOnline(const std::string& view_name,
               txn->MergeUntracked(db.cf(internal::Cf::kFeatureOnline), key, value),
               "write"));
         }
+        RETURN_IF_ERROR(internal::FromRocks(
+            txn->PutUntracked(db.cf(internal::Cf::kFeatureMeta),
+                              OnlinePushKey(view_name), record_bytes),
+            "write"));
         return true;
       });
   RETURN_IF_ERROR(written.status());

@@ -36,6 +36,16 @@ std::string FeatureRegistry::CanonicalContent(const FeatureView& view) {
   if (!view.timestamp_unit().empty()) {
     w.Key("timestamp_unit").String(view.timestamp_unit());
   }
+  if (view.has_plausible_from_us() || view.has_plausible_until_us()) {
+    w.Key("plausible_time").BeginObject();
+    if (view.has_plausible_from_us()) {
+      w.Key("from").String(FormatTimestamp(view.plausible_from_us()));
+    }
+    if (view.has_plausible_until_us()) {
+      w.Key("until").String(FormatTimestamp(view.plausible_until_us()));
+    }
+    w.EndObject();
+  }
   w.Key("description").String(view.description()).Key("owner").String(view.owner());
   w.Key("tags").BeginObject();
   for (const auto& [k, v] :

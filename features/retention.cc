@@ -12,8 +12,9 @@ absl::StatusOr<gc::RetentionReport> ApplyRetentionWithLogs(Store& store,
   gc::RetentionOptions options;
   options.dry_run = dry_run;
   options.who = who;
-  options.trim_log = [&features](gc::LogTrim* trim, bool dry,
-                                 const std::vector<std::string>& expiring) -> absl::Status {
+  options.trim_log = [&features](
+                         gc::LogTrim* trim, bool dry,
+                         const std::vector<std::string>& expiring) -> absl::Status {
     LogTrimOptions trim_options;
     trim_options.dry_run = dry;
     // A policy never breaks a kept training set: it trims as far as they allow.

@@ -102,12 +102,12 @@ Micros LatestSafeHorizon(const LogReader& reader, const IngestPosition& trim_at)
   h.set_position(trim_at.position);
   for (uint64_t p : trim_at.pending) h.add_pending(p);
   // Answers read at or before the horizon are lost unless the request sees the trim.
-  const Micros before_reads = reader.reads_from == INT64_MIN ? INT64_MIN
-                                                             : reader.reads_from - 1;
+  const Micros before_reads =
+      reader.reads_from == INT64_MIN ? INT64_MIN : reader.reads_from - 1;
   Micros unseen_limit = before_reads;
   if (SeesTrim(reader.at, h)) {
-    unseen_limit = reader.as_of.has_value() ? std::max(*reader.as_of, before_reads)
-                                            : INT64_MAX;
+    unseen_limit =
+        reader.as_of.has_value() ? std::max(*reader.as_of, before_reads) : INT64_MAX;
   }
   return std::min(*reader.earliest_spine, unseen_limit);
 }

@@ -148,5 +148,40 @@ TEST_F(RetentionTest, AFeatureViewPolicyNamesTheLogHorizon) {
   EXPECT_TRUE(report.deleted.empty());  // a log-only policy deletes no version
 }
 
+// The logs are trimmed before the expired versions go, told which those are (they
+// hold no log rows back); PlanRetention says the same and deletes nothing.
+TEST_F(RetentionTest, LogTrimsAreToldWhichVersionsAreExpiring) {
+  CommitContent("featureview/stats", "definition");
+  ASSERT_TRUE(SetRetentionPolicy(*store_, "dataset", Policy(2), "t").ok());
+  ASSERT_TRUE(SetRetentionPolicy(*store_, "featureview", Policy(0, 0, kDay), "t").ok());
+  auto plan = PlanRetention(*store_, 0);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(Refs(plan->deleted),
+            (std::vector<std::string>{"dataset/clicks@1", "dataset/clicks@3"}));
+  EXPECT_EQ(Live("dataset/clicks"), (std::vector<uint64_t>{1, 2, 3, 4, 5}));
+
+  std::vector<std::string> seen;
+  RetentionOptions options;
+  options.trim_log = [&](LogTrim* trim, bool dry_run,
+                         const std::vector<std::string>& expiring) {
+    EXPECT_EQ(trim->view, "stats");
+    EXPECT_FALSE(dry_run);
+    seen = expiring;
+    // Nothing deleted yet: the trim runs first.
+    EXPECT_EQ(Live("dataset/clicks"), (std::vector<uint64_t>{1, 2, 3, 4, 5}));
+    trim->held_back_by = {"dataset/train@1"};
+    return absl::OkStatus();
+  };
+  auto report = ApplyRetention(*store_, options);
+  ASSERT_TRUE(report.ok()) << report.status();
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen, (std::vector<std::string>{"dataset/clicks@1", "dataset/clicks@3"}));
+  EXPECT_EQ(Live("dataset/clicks"), (std::vector<uint64_t>{2, 4, 5}));
+  const std::string json = RetentionReportJson(*report);
+  EXPECT_NE(json.find("\"held_back_by\":[\"dataset/train@1\"],\"trimmed_to\":null"),
+            std::string::npos)
+      << json;
+}
+
 }  // namespace
 }  // namespace strata::gc

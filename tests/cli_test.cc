@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "features/codec.h"
+#include "features/feature_store_testing.h"
 #include "gtest/gtest.h"
 #include "store/digest.h"
 #include "store/internal/db.h"
@@ -323,6 +324,84 @@ TEST_P(CliBothTest, RunsAndLineage) {
             std::string::npos);
 }
 
+// Raw data stored, ingested where it is, a training set saved from its features
+// with its labels as an input, a model put from the training set: one walk down from
+// the raw data reaches the model.
+TEST_P(CliBothTest, OneLineageWalkFromRawDataToTheModel) {
+  Ok({"apply", WriteFile("defs.yaml", std::string(testing::kExampleDefinitions))});
+  Ok({"put", "dataset/raw", WriteFile("old.csv", "customer_id,event_timestamp\n")});
+  const std::string rows =
+      "customer_id,event_timestamp,spend_7d,segment\n1,2024-01-01T00:00:00Z,10.5,gold\n";
+  Ok({"put", "dataset/raw", WriteFile("raw.csv", rows)});
+  Ok({"put", "config/cleaning", "-"}, "drop nulls");
+  EXPECT_EQ(Ok({"ingest", "customer_stats", "dataset/raw@2", "--input",
+                "config/cleaning"}),
+            "ingested 1 row into featureview/customer_stats@1 (ingest 1); events "
+            "2024-01-01T00:00:00Z .. 2024-01-01T00:00:00Z; read from dataset/raw@2; "
+            "inputs config/cleaning@1\n");
+  // The same bytes as a file: linked to the version that holds them.
+  EXPECT_EQ(Ok({"ingest", "customer_stats", WriteFile("copy.csv", rows), "--json"}),
+            "{\"ingest\":2,\"rows\":1,\"written\":1,\"featureview\":"
+            "\"featureview/customer_stats@1\",\"dataset\":\"dataset/raw@2\","
+            "\"source\":\"same_content\",\"same_content\":1,\"inputs\":[],"
+            "\"min_event_timestamp\":\"2024-01-01T00:00:00Z\",\"max_event_timestamp\":"
+            "\"2024-01-01T00:00:00Z\",\"bulk\":false}\n");
+  Ok({"put", "dataset/labels", WriteFile("labels.csv", "customer_id,label\n1,1\n")});
+  const std::string spine =
+      WriteFile("spine.csv", "customer_id,event_timestamp,label\n1,2024-01-02T00:00:00Z,1\n");
+  EXPECT_EQ(Ok({"historical", "--spine", spine, "--features", "customer_stats:spend_7d",
+                "--save", "dataset/train", "--spine-input", "dataset/labels", "--input",
+                "dataset/labels@1"}),
+            "saved dataset/train@1 (1 row, 1 feature row found; "
+            "featureview/customer_stats@1; ingest position 2; spine "
+            "dataset/train-spine@1)\n");
+  Ok({"put", "model/churn", "-", "--input", "dataset/train@1"}, "weights");
+
+  EXPECT_EQ(Ok({"lineage", "dataset/raw@2", "--down"}),
+            "dataset/raw@2\n"
+            "└── featureview/customer_stats@1\n"
+            "    └── dataset/train@1\n"
+            "        └── model/churn@1\n");
+  const std::string up = Ok({"lineage", "model/churn", "--format", "json"});
+  for (const char* edge :
+       {"{\"from\":\"dataset/raw@2\",\"to\":\"featureview/customer_stats@1\","
+        "\"kind\":\"fed\"}",
+        "{\"from\":\"config/cleaning@1\",\"to\":\"featureview/customer_stats@1\","
+        "\"kind\":\"fed\"}",
+        "{\"from\":\"dataset/labels@1\",\"to\":\"dataset/train@1\","
+        "\"kind\":\"derived\"}",
+        "{\"from\":\"dataset/labels@1\",\"to\":\"dataset/train-spine@1\","
+        "\"kind\":\"derived\"}"}) {
+    EXPECT_NE(up.find(edge), std::string::npos) << edge << "\n" << up;
+  }
+  // Nothing was stored again, and the old version fed nothing.
+  EXPECT_EQ(Strata({"log", "dataset/customer_stats-ingest"}).exit_code, 2);
+  EXPECT_EQ(Ok({"lineage", "dataset/raw@1", "--down"}), "dataset/raw@1\n");
+
+  const std::string before = Ok({"ls", "--json"});
+  ExpectBadCommands({
+      {{"ingest", "customer_stats", "dataset/raw@9"}, 2, "dataset/raw has no version 9"},
+      {{"ingest", "customer_stats", "dataset/nope"}, 2, "no artifact dataset/nope"},
+      {{"ingest", "customer_stats", "model/churn"}, 2, "is a model, not a dataset"},
+      {{"ingest", "customer_stats", "dataset/raw", "--dataset", "x"},
+       2,
+       "is stored already"},
+      {{"ingest", "customer_stats", WriteFile("new.csv", rows + "2,2024-01-01T00:00:00Z,1,a\n"),
+        "--input", "dataset/nope"},
+       2,
+       "no artifact dataset/nope"},
+      {{"historical", "--spine", spine, "--features", "customer_stats:spend_7d",
+        "--input", "dataset/labels"},
+       2,
+       "give --save too"},
+      {{"historical", "--spine", spine, "--features", "customer_stats:spend_7d", "--save",
+        "dataset/t", "--input", "dataset/labels@5"},
+       2,
+       "dataset/labels has no version 5"},
+  });
+  EXPECT_EQ(Ok({"ls", "--json"}), before);
+}
+
 TEST_P(CliBothTest, BadInputGetsOneLineErrorsAndWritesNothing) {
   Ok({"put", "model/churn", "-"}, "v1");
   const std::string file = WriteFile("f.txt", "content");
@@ -424,6 +503,69 @@ TEST_F(CliTest, CorruptContentFailsGetAndLeavesNoFileAndFsckFindsIt) {
       << deep.out;
   EXPECT_NE(deep.out.find("\"versions\":[\"dataset/d@1\"]}]}"), std::string::npos)
       << deep.out;
+}
+
+// The row a push of milliseconds to a seconds view left in the year 58891 (made
+// below the API, which now refuses it): fsck names it and the repair, online
+// rebuild repairs it, online rm removes a row; on the store and through a server.
+TEST_F(CliTest, FsckFindsAnImplausibleOnlineRowAndOnlineRebuildRepairsIt) {
+  ApplyAndIngestFourRows();
+  const auto damage = [&] {
+    auto store = Store::Open(store_dir_, StoreOptions());
+    ASSERT_TRUE(store.ok()) << store.status();
+    features::MergeOnlineRowAt(**store, 1, 1, features::kYear58891);
+  };
+  const std::string finding =
+      "implausible online row: feature view customer_stats entity customer_id=1: online "
+      "row event time 58891-03-01T00:00:00Z is outside the plausible time "
+      "1970-01-01T00:00:00Z .. 2200-01-01T00:00:00Z; repair with strata online rebuild "
+      "customer_stats --entity customer_id=1 (or remove it: strata online rm "
+      "customer_stats --entity customer_id=1)\n";
+  const std::string spend = "customer_stats:spend_7d";
+  for (const bool server : {false, true}) {
+    damage();
+    if (server) ServeStore();
+    ProcessResult fsck = Strata({"fsck"});
+    EXPECT_EQ(fsck.exit_code, 1) << fsck.err;
+    EXPECT_EQ(fsck.out.rfind(finding, 0), 0u) << fsck.out;
+    EXPECT_EQ(fsck.err, "error: fsck found 1 problem\n");
+    EXPECT_NE(Ok({"online", "--features", spend, "--entity", "customer_id=1"})
+                  .find("58891-03-01T00:00:00Z"),
+              std::string::npos);
+
+    EXPECT_EQ(Ok({"online", "rebuild", "customer_stats", "--entity", "customer_id=1"}),
+              "rebuilt the online rows of featureview/customer_stats from the log (ingest "
+              "position 1): 1 rewritten, 0 removed, 0 unchanged of 1 entity\n");
+    EXPECT_EQ(Strata({"fsck"}).exit_code, 0);
+    EXPECT_NE(Ok({"online", "--features", spend, "--entity", "customer_id=1"})
+                  .find("2024-01-05T00:00:00Z"),
+              std::string::npos);
+  }
+  // Through the server still: one row removed, then put back by a rebuild of all.
+  EXPECT_EQ(Ok({"online", "rm", "customer_stats", "--entity", "customer_id=2"}),
+            "removed the online row of customer_id=2 from featureview/customer_stats\n");
+  EXPECT_NE(Ok({"online", "--features", spend, "--entity", "customer_id=2"})
+                .find("NOT_FOUND"),
+            std::string::npos);
+  ExpectBadCommands({
+      {{"online", "rm", "customer_stats", "--entity", "customer_id=2"},
+       2,
+       "feature view customer_stats has no online row for customer_id=2"},
+      {{"online", "rm", "customer_stats", "--entity", "customer_id=1,2"},
+       2,
+       "give one entity"},
+      {{"online", "rm", "nope", "--entity", "customer_id=1"}, 2, "no feature view nope"},
+      {{"online", "rebuild", "customer_stats", "--entity", "region=x"},
+       2,
+       "has no join key region"},
+      {{"online", "rm", "customer_stats"}, 2, "--entity is required"},
+      {{"online"}, 2, "--features is required"},
+  });
+  EXPECT_EQ(Ok({"online", "rebuild", "customer_stats", "--json"}),
+            "{\"featureview\":\"customer_stats\",\"entities\":2,\"rewritten\":1,"
+            "\"removed\":0,\"unchanged\":1,\"skipped\":0,\"ingest_position\":1,"
+            "\"ingest_pending\":[]}\n");
+  EXPECT_EQ(Strata({"fsck"}).exit_code, 0);
 }
 
 TEST_P(CliBothTest, QuietWhenNotATerminal) {
@@ -580,7 +722,7 @@ TEST_P(CliBothTest, GcFreesTheContentOfDeletedVersions) {
       << freed;
   EXPECT_EQ(Ok({"get", "dataset/raw@2"}), "rows 2");
   EXPECT_EQ(Ok({"fsck", "--deep"}),
-            "checked 2 versions, 1 contents, 1 chunks, 0 lineage edges, 0 aliases; read "
+            "checked 2 versions, 1 content, 1 chunk, 0 lineage edges, 0 aliases; read "
             "6 B: no problems\n");
   ExpectBadCommands({
       {{"gc", "--grace", "5x"}, 2, "--grace: duration \"5x\""},
@@ -631,6 +773,15 @@ TEST_P(CliBothTest, BadFeatureCommandsGetOneLineErrorsAndWriteNothing) {
         WriteFile("bad.csv", "customer_id,event_timestamp,spend_7d\n1,100,x\n")},
        2,
        "bad.csv:2: column \"spend_7d\": \"x\" is not a double"},
+      // Epoch milliseconds to a view that reads seconds: the year 55884, refused
+      // (exit 2 as every bad value of a file), with the unit it looks like.
+      {{"ingest", "customer_stats",
+        WriteFile("ms.csv",
+                  "customer_id,event_timestamp,spend_7d\n1,1701388800,1\n"
+                  "2,1701388800000,2\n")},
+       2,
+       "ms.csv:3: column \"event_timestamp\": 1701388800000 looks like milliseconds; "
+       "this view reads seconds"},
       {{"ingest", "customer_stats", spine, "--format", "xml"}, 2, "is not csv or jsonl"},
       {{"ingest", "customer_stats", spine, "--timestamp-unit", "min"},
        2,
@@ -826,16 +977,18 @@ TEST_P(CliBothTest, TrimKeepsSavedTrainingSetsReproducible) {
   EXPECT_EQ(Ok({"reproduce", "dataset/train"}).rfind("identical: dataset/train", 0), 0u);
 
   Ok({"alias", "set", "dataset/train", "production", "1"});
-  ExpectBadCommands({{with({"--force"}), 1,
-                      "dataset/train@1 (kept by dataset/train@1 (production)); the latest "
-                      "horizon that breaks none is 2024-01-03T00:00:00Z; --force does "
-                      "not override an alias: remove it first"}});
+  ExpectBadCommands(
+      {{with({"--force"}), 1,
+        "dataset/train@1 (kept by dataset/train@1 (production)); the latest "
+        "horizon that breaks none is 2024-01-03T00:00:00Z; --force does "
+        "not override an alias: remove it first"}});
   Ok({"alias", "rm", "dataset/train", "production"});
   const std::string forced = Ok(with({"--force"}));
   EXPECT_NE(forced.find("\nmade 1 kept training set unreproducible: dataset/train@1"),
             std::string::npos)
       << forced;
-  ExpectBadCommands({{{"reproduce", "dataset/train"}, 1,
+  ExpectBadCommands({{{"reproduce", "dataset/train"},
+                      1,
                       "cannot reproduce dataset/train@1: feature view customer_stats's "
                       "offline log was trimmed to 2024-01-04T00:00:00Z on "}});
 }
@@ -853,7 +1006,8 @@ TEST_P(CliBothTest, RetentionTrimsLogsOnlyAsFarAsKeptTrainingSetsAllow) {
                      "2024-01-03T00:00:00.000000Z (log "),
             std::string::npos)
       << dry;
-  EXPECT_NE(dry.find("; policy of featureview; held back from "), std::string::npos) << dry;
+  EXPECT_NE(dry.find("; policy of featureview; held back from "), std::string::npos)
+      << dry;
   EXPECT_NE(dry.find(" by kept training sets: dataset/train@1)\n"), std::string::npos)
       << dry;
   const std::string applied = Ok({"retention", "apply", "--json"});
@@ -914,7 +1068,7 @@ TEST_F(CliTest, FeaturesTrimAndFsckChecksTheOnlineTable) {
 
   // fsck samples the online table against the log.
   EXPECT_NE(Ok({"fsck", "--seed", "5"})
-                .find(", 2 online rows of 1 feature views (sample seed 5): no problems"),
+                .find(", 2 online rows of 1 feature view (sample seed 5): no problems"),
             std::string::npos);
   {
     // Customer 1's online row, its times kept, another value.
@@ -980,7 +1134,7 @@ TEST_F(CliTest, FsckAndBackupThroughTheServer) {
   ServeStore();
   Ok({"put", "model/m", "-"}, "weights");
   EXPECT_EQ(Ok({"fsck", "--deep"}),
-            "checked 1 versions, 1 contents, 1 chunks, 0 lineage edges, 0 aliases; read "
+            "checked 1 version, 1 content, 1 chunk, 0 lineage edges, 0 aliases; read "
             "7 B: no problems\n");
   const std::string path = dir_.Sub("backups") + "/nightly";
   EXPECT_EQ(Ok({"backup", "nightly"}),

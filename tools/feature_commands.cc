@@ -123,9 +123,9 @@ absl::Status RunIngest(const Context& ctx, const IngestArgs& a) {
   if (!r.ok()) return r.status();
   if (a.json) return Print(features::IngestResultJson(*r) + "\n");
   return Print(absl::StrCat(
-      "ingested ", r->rows, r->rows == 1 ? " row" : " rows", " into ", r->view_version,
+      "ingested ", Count(r->rows, "row"), " into ", r->view_version,
       " (ingest ", r->ingest,
-      r->written != r->rows ? absl::StrCat(", ", r->rows - r->written, " duplicates")
+      r->written != r->rows ? absl::StrCat(", ", Count(r->rows - r->written, "duplicate"))
                             : std::string(),
       "); events ", features::FormatTimestamp(r->min_event), " .. ",
       features::FormatTimestamp(r->max_event), "; ", IngestSourceText(*r),
@@ -145,7 +145,8 @@ std::string HistoricalSummary(const features::HistoricalResult& r) {
     absl::StrAppend(&views, views.empty() ? "" : ", ", "featureview/", name, "@",
                     version);
   }
-  return absl::StrCat(r.rows, " rows, ", r.matched, " feature rows found; ", views,
+  return absl::StrCat(Count(r.rows, "row"), ", ", Count(r.matched, "feature row"),
+                      " found; ", views,
                       "; ingest position ", r.at.position);
 }
 
@@ -238,10 +239,11 @@ struct OnlineArgs {
   bool json = false, full_names = false;
 };
 
-absl::Status RunOnline(const Context& ctx, const OnlineArgs& a) {
-  std::vector<std::string> features = absl::StrSplit(a.features, ',', absl::SkipEmpty());
+// --entity JOIN_KEY=V1,V2,... flags as columns (values as text: the store parses
+// int64 keys). Errors: InvalidArgument for an item without JOIN_KEY=.
+absl::StatusOr<features::EntityColumns> EntityFlags(const std::vector<std::string>& items) {
   features::EntityColumns entities;
-  for (const std::string& item : a.entities) {
+  for (const std::string& item : items) {
     const size_t eq = item.find('=');
     if (eq == std::string::npos || eq == 0) {
       return absl::InvalidArgumentError(
@@ -253,6 +255,20 @@ absl::Status RunOnline(const Context& ctx, const OnlineArgs& a) {
     }
     entities.emplace_back(item.substr(0, eq), std::move(values));
   }
+  return entities;
+}
+
+absl::Status RunOnline(const Context& ctx, const OnlineArgs& a) {
+  // Required here rather than by CLI11: `online rebuild` and `online rm` take neither.
+  for (const auto& [flag, given] : {std::pair{"--features", !a.features.empty()},
+                                    std::pair{"--entity", !a.entities.empty()}}) {
+    if (!given) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          flag, " is required (or a subcommand: online rebuild, online rm)"));
+    }
+  }
+  std::vector<std::string> features = absl::StrSplit(a.features, ',', absl::SkipEmpty());
+  ASSIGN_OR_RETURN(features::EntityColumns entities, EntityFlags(a.entities));
   ASSIGN_OR_RETURN(auto client, ctx.Client());
   ASSIGN_OR_RETURN(auto r, client->Online(features, entities));
   const size_t n = entities.front().second.size();
@@ -280,6 +296,48 @@ absl::Status RunOnline(const Context& ctx, const OnlineArgs& a) {
   return Print(FormatTable(rows));
 }
 
+struct OnlineRepairArgs {
+  std::string view;
+  std::vector<std::string> entities;
+  bool json = false;
+};
+
+// strata online rebuild: the view's online rows recomputed from the offline log.
+absl::Status RunOnlineRebuild(const Context& ctx, const OnlineRepairArgs& a) {
+  features::OnlineRebuildOptions options;
+  ASSIGN_OR_RETURN(options.entities, EntityFlags(a.entities));
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  std::optional<ProgressBar> bar;
+  options.progress = [&](uint64_t done, uint64_t total) {
+    if (!bar.has_value()) bar.emplace("online rebuild", total);
+    bar->Update(done);
+  };
+  auto r = client->RebuildOnline(a.view, options);
+  if (bar.has_value()) bar->Finish();
+  if (!r.ok()) return r.status();
+  if (a.json) return Print(features::OnlineRebuildJson(*r) + "\n");
+  std::string out = absl::StrCat(
+      "rebuilt the online rows of featureview/", r->view, " from the log (ingest position ",
+      r->at.position, "): ", r->rewritten, " rewritten, ", r->removed, " removed, ",
+      r->unchanged, " unchanged of ", Count(r->entities, "entity", "entities"));
+  if (r->skipped > 0) {
+    absl::StrAppend(&out, "; ", Count(r->skipped, "log row"),
+                    " outside the plausible time left out");
+  }
+  return Print(out + "\n");
+}
+
+// strata online rm: one entity's online row removed.
+absl::Status RunOnlineRm(const Context& ctx, const OnlineRepairArgs& a) {
+  ASSIGN_OR_RETURN(features::EntityColumns entity, EntityFlags(a.entities));
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  RETURN_IF_ERROR(client->RemoveOnline(a.view, entity));
+  std::string who;
+  for (const auto& item : a.entities) absl::StrAppend(&who, who.empty() ? "" : ",", item);
+  return Print(absl::StrCat("removed the online row of ", who, " from featureview/",
+                            a.view, "\n"));
+}
+
 struct TrimArgs {
   std::string view, before, keep;
   bool dry_run = false, json = false, force = false;
@@ -293,15 +351,14 @@ std::string BrokenSetsText(const features::LogTrimReport& r) {
                        ? b.dataset
                        : absl::StrCat(b.dataset, " (kept by ", b.protected_by, ")"));
   }
-  return absl::StrCat(
-      r.dry_run ? "would make " : "made ", r.breaks.size(), " kept training set",
-      r.breaks.size() == 1 ? "" : "s", " unreproducible: ", absl::StrJoin(sets, ", "),
-      "; ",
-      r.safe_horizon.has_value()
-          ? absl::StrCat("the latest horizon that breaks none is ",
-                         features::FormatTimestamp(*r.safe_horizon))
-          : "no horizon that drops rows breaks none",
-      "\n");
+  return absl::StrCat(r.dry_run ? "would make " : "made ",
+                      Count(r.breaks.size(), "kept training set"),
+                      " unreproducible: ", absl::StrJoin(sets, ", "), "; ",
+                      r.safe_horizon.has_value()
+                          ? absl::StrCat("the latest horizon that breaks none is ",
+                                         features::FormatTimestamp(*r.safe_horizon))
+                          : "no horizon that drops rows breaks none",
+                      "\n");
 }
 
 // strata features trim: offline log retention of one view (FeatureStore::TrimLog).
@@ -337,10 +394,10 @@ absl::Status RunTrim(const Context& ctx, const TrimArgs& a) {
   if (!r.ok()) return r.status();
   if (a.json) return Print(features::LogTrimReportJson(*r) + "\n");
   return Print(absl::StrCat(
-      r->dry_run ? "would drop " : "dropped ", r->rows_dropped, " of ", r->rows_before,
-      " rows of featureview/", r->view, " before ", features::FormatTimestamp(r->horizon),
-      " (", r->entities, " entities, ", r->rows_kept_at_horizon,
-      " rows kept in force at the horizon); log ", FormatBytes(r->bytes_before), " -> ",
+      r->dry_run ? "would drop " : "dropped ", r->rows_dropped, " of ",
+      Count(r->rows_before, "row"), " of featureview/", r->view, " before ",
+      features::FormatTimestamp(r->horizon), " (", Count(r->entities, "entity", "entities"),
+      ", ", Count(r->rows_kept_at_horizon, "row"), " kept in force at the horizon); log ", FormatBytes(r->bytes_before), " -> ",
       FormatBytes(r->bytes_after), "\n", r->breaks.empty() ? "" : BrokenSetsText(*r)));
 }
 
@@ -427,15 +484,34 @@ void AddFeatureCommands(CLI::App& app, Context& ctx) {
   });
 
   auto online = std::make_shared<OnlineArgs>();
-  auto* o = app.add_subcommand("online", "Latest feature values of entities");
-  o->add_option("--features", online->features, "VIEW:FEATURE[,VIEW:FEATURE...]")
-      ->required();
-  o->add_option("--entity", online->entities, "JOIN_KEY=V1,V2,... (once per join key)")
-      ->required();
+  auto* o = app.add_subcommand(
+      "online", "Latest feature values of entities; online rebuild, online rm: repairs");
+  o->require_subcommand(0, 1);
+  o->add_option("--features", online->features, "VIEW:FEATURE[,VIEW:FEATURE...]");
+  o->add_option("--entity", online->entities, "JOIN_KEY=V1,V2,... (once per join key)");
   o->add_flag("--json", online->json, "Print Feast's get-online-features response shape");
-  o->callback([&ctx, online] {
-    ctx.action = [&ctx, online] { return RunOnline(ctx, *online); };
+  o->add_flag("--full-names", online->full_names, "With --json, name features VIEW__FEATURE");
+  o->callback([&ctx, online, o] {
+    if (o->get_subcommands().empty()) {
+      ctx.action = [&ctx, online] { return RunOnline(ctx, *online); };
+    }
   });
+  auto rebuild = std::make_shared<OnlineRepairArgs>();
+  auto* ob = o->add_subcommand(
+      "rebuild", "Recompute a feature view's online rows from its offline log");
+  ob->add_option("featureview", rebuild->view, "Feature view name")->required();
+  ob->add_option("--entity", rebuild->entities,
+                 "JOIN_KEY=V1,V2,... (once per join key; default: every entity)");
+  ob->add_flag("--json", rebuild->json, "Print the report as JSON");
+  ob->callback([&ctx, rebuild] {
+    ctx.action = [&ctx, rebuild] { return RunOnlineRebuild(ctx, *rebuild); };
+  });
+  auto rm = std::make_shared<OnlineRepairArgs>();
+  auto* orm = o->add_subcommand("rm", "Remove one entity's online row");
+  orm->add_option("featureview", rm->view, "Feature view name")->required();
+  orm->add_option("--entity", rm->entities, "JOIN_KEY=VALUE (once per join key)")
+      ->required();
+  orm->callback([&ctx, rm] { ctx.action = [&ctx, rm] { return RunOnlineRm(ctx, *rm); }; });
 
   auto* group = app.add_subcommand("features", "Feature log maintenance");
   group->require_subcommand(1);

@@ -133,12 +133,14 @@ absl::Status RunFsck(const Context& ctx, const FsckArgs& a) {
     for (const gc::FsckProblem& p : report.problems) {
       absl::StrAppend(&out, p.kind, ": ", p.detail, "\n");
     }
-    absl::StrAppend(&out, "checked ", report.versions, " versions, ", report.contents,
-                    " contents, ", report.chunks, " chunks, ", report.edges,
-                    " lineage edges, ", report.aliases, " aliases");
+    absl::StrAppend(&out, "checked ", Count(report.versions, "version"), ", ",
+                    Count(report.contents, "content"), ", ", Count(report.chunks, "chunk"),
+                    ", ", Count(report.edges, "lineage edge"), ", ",
+                    Count(report.aliases, "alias", "aliases"));
     if (online.has_value() && online->views > 0) {
-      absl::StrAppend(&out, ", ", online->entities, " online rows of ", online->views,
-                      " feature views (sample seed ", online->seed, ")");
+      absl::StrAppend(&out, ", ", Count(online->entities, "online row"), " of ",
+                      Count(online->views, "feature view"), " (sample seed ", online->seed,
+                      ")");
     }
     if (a.deep) absl::StrAppend(&out, "; read ", FormatBytes(report.bytes_read));
     absl::StrAppend(&out, ": ",
@@ -289,15 +291,17 @@ absl::Status RunRetentionApply(const Context& ctx, const RetentionApplyArgs& a) 
     const std::string held =
         t.held_back_by.empty()
             ? ""
-            : absl::StrCat("; held back from ", FormatTime(t.horizon_us),
-                           " by kept training sets: ", absl::StrJoin(t.held_back_by, ", "));
+            : absl::StrCat(
+                  "; held back from ", FormatTime(t.horizon_us),
+                  " by kept training sets: ", absl::StrJoin(t.held_back_by, ", "));
     if (!t.held_back_by.empty() && !t.trimmed_to_us.has_value()) {
-      absl::StrAppend(&out, a.dry_run ? "would keep " : "kept ", "the log of featureview/",
-                      t.view, " whole (policy of ", t.policy, held, ")\n");
+      absl::StrAppend(&out, a.dry_run ? "would keep " : "kept ",
+                      "the log of featureview/", t.view, " whole (policy of ", t.policy,
+                      held, ")\n");
       continue;
     }
     absl::StrAppend(&out, a.dry_run ? "would drop " : "dropped ", t.rows_dropped, " of ",
-                    t.rows_before, " log rows of featureview/", t.view, " before ",
+                    Count(t.rows_before, "log row"), " of featureview/", t.view, " before ",
                     FormatTime(t.trimmed_to_us.value_or(t.horizon_us)), " (log ",
                     FormatBytes(t.bytes_before), " -> ", FormatBytes(t.bytes_after),
                     "; policy of ", t.policy, held, ")\n");
