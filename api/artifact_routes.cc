@@ -16,7 +16,6 @@
 #include "api/api.pb.h"
 #include "api/internal/routes.h"
 #include "store/digest.h"
-#include "store/internal/keys.h"
 #include "store/io.h"
 #include "store/json_writer.h"
 #include "store/lineage.h"

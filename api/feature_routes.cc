@@ -21,6 +21,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "api/features_api.pb.h"
 #include "api/internal/json_body.h"
 #include "api/internal/routes.h"
@@ -31,7 +33,6 @@
 #include "store/digest.h"
 #include "store/render.h"
 #include "store/excerpt.h"
-#include "store/internal/records.h"
 #include "store/json_writer.h"
 #include "store/ref.h"
 #include "store/status_macros.h"
@@ -1227,7 +1228,7 @@ absl::Status Push(const RouteContext& ctx, const httplib::Request& req,
   proto.set_to(push.to_name);
   if (push.to == PushTo::kOnline) {
     RETURN_IF_ERROR(
-        ctx.features->PushOnline(push.view, push.rows, ::strata::internal::NowMicros()));
+        ctx.features->PushOnline(push.view, push.rows, absl::ToUnixMicros(absl::Now())));
   } else {
     ASSIGN_OR_RETURN(auto file, ScratchFile::Create(*ctx.store));
     RETURN_IF_ERROR(file->Append(PushRowsAsJsonLines(push)));

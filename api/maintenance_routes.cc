@@ -5,6 +5,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "api/api.pb.h"
 #include "api/features_api.pb.h"
 #include "api/internal/routes.h"
@@ -13,7 +15,6 @@
 #include "gc/fsck.h"
 #include "gc/gc.h"
 #include "gc/retention.h"
-#include "store/internal/records.h"
 #include "store/json_writer.h"
 #include "store/status_macros.h"
 
@@ -226,7 +227,7 @@ absl::Status TrimLog(const RouteContext& ctx, const httplib::Request& req,
       return absl::InvalidArgumentError(
           "keep_seconds= takes a positive whole number of seconds");
     }
-    horizon = ::strata::internal::NowMicros() - seconds * 1000000;
+    horizon = absl::ToUnixMicros(absl::Now()) - seconds * 1000000;
   }
   features::LogTrimOptions options;
   ASSIGN_OR_RETURN(options.dry_run, FlagParam(req, "dry_run", false));

@@ -9,13 +9,14 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "api/features_api.pb.h"
 #include "api/internal/json_body.h"
 #include "api/internal/routes.h"
 #include "api/online.pb.h"
 #include "simdjson.h"
 #include "store/excerpt.h"
-#include "store/internal/records.h"
 #include "store/status_macros.h"
 
 namespace strata::api::internal {
@@ -358,7 +359,7 @@ absl::Status Online(const RouteContext& ctx, const httplib::Request& req,
                                               : ParseJsonRequest(req.body, max_entities));
   ASSIGN_OR_RETURN(features::OnlineResult result,
                    ctx.features->Online(request.features, request.entities,
-                                        ::strata::internal::NowMicros()));
+                                        absl::ToUnixMicros(absl::Now())));
   // The body is built in place: httplib's set_content would copy it.
   if (WantsProtobuf(req)) {
     OnlineResponseProto(result, request.full_names, &res.body);
