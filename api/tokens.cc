@@ -9,19 +9,16 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "api/api.pb.h"
 #include "store/digest.h"
 #include "store/excerpt.h"
-#include "store/internal/db.h"
-#include "store/internal/records.h"
-#include "store/internal/rocks_status.h"
 #include "store/ref.h"
 #include "store/render.h"
 #include "store/status_macros.h"
 
 namespace strata::api {
-
-using internal::Cf;
 
 absl::StatusOr<Scope> ParseScope(absl::string_view text) {
   if (text == "read") return Scope::kRead;
@@ -94,25 +91,14 @@ absl::StatusOr<CreatedToken> TokenStore::Create(const NewToken& request) {
   }
   const std::string owner = request.owner.empty() ? name : request.owner;
   RETURN_IF_ERROR(ValidateTokenOwner(owner));
-  internal::Db& db = store_->internal_db();
   TokenRecord record;
   record.set_sha256(std::string(digest.Raw()));
   record.set_scope(static_cast<int>(request.scope));
-  record.set_created_us(internal::NowMicros());
+  record.set_created_us(absl::ToUnixMicros(absl::Now()));
   record.set_creator(request.creator.who);
   record.set_creator_on_behalf_of(request.creator.on_behalf_of);
   record.set_owner(owner);
-  RETURN_IF_ERROR(
-      internal::InTransaction(db, [&](rocksdb::Transaction* txn) -> absl::StatusOr<bool> {
-        ASSIGN_OR_RETURN(auto existing, internal::LockRecord<TokenRecord>(
-                                            txn, db, Cf::kTokens, name, "token"));
-        if (existing.has_value()) {
-          return absl::AlreadyExistsError(
-              absl::StrCat("a token is already named ", name));
-        }
-        RETURN_IF_ERROR(internal::PutRecord(txn, db, Cf::kTokens, name, record));
-        return true;
-      }).status());
+  RETURN_IF_ERROR(store_->tokens().Insert(name, record.SerializeAsString()));
   return CreatedToken{token, name, owner};
 }
 
@@ -124,37 +110,23 @@ std::string Owner(const std::string& name, const TokenRecord& record) {
   return record.owner().empty() ? name : record.owner();
 }
 
-// Every token record, by name.
-absl::StatusOr<std::vector<std::pair<std::string, TokenRecord>>> Records(Store& store) {
-  std::vector<std::pair<std::string, TokenRecord>> out;
-  auto c = store.internal_db().Scan(Cf::kTokens, "");
-  for (; c->Valid(); c->Next()) {
-    ASSIGN_OR_RETURN(auto record,
-                     internal::ParseRecord<TokenRecord>(c->value(), "token"));
-    out.emplace_back(std::string(c->key()), std::move(record));
+absl::StatusOr<TokenRecord> ParseTokenRecord(absl::string_view bytes) {
+  TokenRecord record;
+  if (!record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::DataLossError("unreadable token record");
   }
-  RETURN_IF_ERROR(c->status());
-  return out;
+  return record;
 }
 
-// Whether an admin token other than `name` exists, locking it in `txn` so that a
-// concurrent revoke of that one waits for (or conflicts with) this transaction.
-absl::StatusOr<bool> LockAnotherAdmin(rocksdb::Transaction* txn, internal::Db& db,
-                                      const std::string& name) {
-  std::vector<std::string> names;
-  auto c = db.Scan(Cf::kTokens, "");
-  for (; c->Valid(); c->Next()) {
-    if (c->key() != name) names.emplace_back(c->key());
+// Every token record, by name.
+absl::StatusOr<std::vector<std::pair<std::string, TokenRecord>>> Records(Store& store) {
+  ASSIGN_OR_RETURN(auto rows, store.tokens().List());
+  std::vector<std::pair<std::string, TokenRecord>> out;
+  for (const auto& [name, bytes] : rows) {
+    ASSIGN_OR_RETURN(TokenRecord record, ParseTokenRecord(bytes));
+    out.emplace_back(name, std::move(record));
   }
-  RETURN_IF_ERROR(c->status());
-  for (const std::string& other : names) {
-    ASSIGN_OR_RETURN(auto record, internal::LockRecord<TokenRecord>(txn, db, Cf::kTokens,
-                                                                    other, "token"));
-    if (record.has_value() && record->scope() == static_cast<int>(Scope::kAdmin)) {
-      return true;
-    }
-  }
-  return false;
+  return out;
 }
 
 }  // namespace
@@ -178,32 +150,23 @@ absl::Status TokenStore::RevokeKeepingAnAdmin(const std::string& name) {
 }
 
 absl::Status TokenStore::Delete(const std::string& name, bool keep_an_admin) {
-  internal::Db& db = store_->internal_db();
-  return internal::InTransaction(
-             db,
-             [&](rocksdb::Transaction* txn) -> absl::StatusOr<bool> {
-               ASSIGN_OR_RETURN(auto existing, internal::LockRecord<TokenRecord>(
-                                                   txn, db, Cf::kTokens, name, "token"));
-               if (!existing.has_value()) {
-                 return absl::NotFoundError(absl::StrCat("no token named ", name));
-               }
-               if (keep_an_admin &&
-                   existing->scope() == static_cast<int>(Scope::kAdmin)) {
-                 ASSIGN_OR_RETURN(bool another, LockAnotherAdmin(txn, db, name));
-                 if (!another) {
-                   return absl::FailedPreconditionError(absl::StrCat(
-                       "token ", name,
-                       " is the store's last admin token: without it no one could "
-                       "manage tokens over HTTP; create another admin token first, or "
-                       "stop the server and revoke it offline (strata token revoke; "
-                       "strata token create --scope admin makes a new one)"));
-                 }
-               }
-               RETURN_IF_ERROR(internal::FromRocks(txn->Delete(db.cf(Cf::kTokens), name),
-                                                   "deleting a token"));
-               return true;
-             })
-      .status();
+  TokenTable::RecordTest is_admin = nullptr;
+  if (keep_an_admin) {
+    is_admin = [](absl::string_view bytes) -> absl::StatusOr<bool> {
+      ASSIGN_OR_RETURN(TokenRecord record, ParseTokenRecord(bytes));
+      return record.scope() == static_cast<int>(Scope::kAdmin);
+    };
+  }
+  absl::Status s = store_->tokens().Delete(name, is_admin);
+  if (absl::IsFailedPrecondition(s)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "token ", name,
+        " is the store's last admin token: without it no one could "
+        "manage tokens over HTTP; create another admin token first, or "
+        "stop the server and revoke it offline (strata token revoke; "
+        "strata token create --scope admin makes a new one)"));
+  }
+  return s;
 }
 
 absl::StatusOr<std::vector<KnownToken>> TokenStore::Digests() const {

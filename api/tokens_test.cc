@@ -5,9 +5,7 @@
 
 #include "api/api.pb.h"
 #include "gtest/gtest.h"
-#include "rocksdb/write_batch.h"
 #include "store/digest.h"
-#include "store/internal/db.h"
 #include "tests/testing.h"
 
 namespace strata::api {
@@ -115,15 +113,13 @@ TEST_F(TokensTest, EveryTokenHasAnOwnerThatVerifyReturns) {
 TEST_F(TokensTest, ATokenMadeBeforeOwnersActsUnderItsName) {
   // A record written before owners were kept: no owner field.
   ASSERT_TRUE(TokenStore(store_.get()).Create(Scope::kWrite, "legacy", "ana").ok());
-  auto& db = store_->internal_db();
-  auto value = db.Get(internal::Cf::kTokens, "legacy");
-  ASSERT_TRUE(value.ok() && value->has_value());
+  auto rows = store_->tokens().List();
+  ASSERT_TRUE(rows.ok() && rows->size() == 1u);
   TokenRecord record;
-  ASSERT_TRUE(record.ParseFromString(**value));
+  ASSERT_TRUE(record.ParseFromString(rows->front().second));
   record.clear_owner();
-  rocksdb::WriteBatch batch;
-  batch.Put(db.cf(internal::Cf::kTokens), "legacy", record.SerializeAsString());
-  ASSERT_TRUE(db.WriteUnlocked(&batch, /*sync=*/true).ok());
+  ASSERT_TRUE(store_->tokens().Delete("legacy").ok());
+  ASSERT_TRUE(store_->tokens().Insert("legacy", record.SerializeAsString()).ok());
 
   auto list = TokenStore(store_.get()).List();
   ASSERT_TRUE(list.ok());

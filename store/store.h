@@ -16,6 +16,7 @@
 #include "store/content_store.h"
 #include "store/lineage.h"
 #include "store/runs.h"
+#include "store/token_table.h"
 
 namespace rocksdb {
 class Env;
@@ -58,6 +59,8 @@ class Store {
   RunStore& runs() { return *runs_; }
   const Lineage& lineage() const { return *lineage_; }
   ChunkStore& chunks() { return *chunks_; }
+  // The API's tokens (api/tokens.h gives the records their meaning).
+  TokenTable& tokens() { return *tokens_; }
   const std::string& dir() const;
 
   // The lineage node that `ref_or_run` names: a reference ("model/churn@production")
@@ -93,6 +96,7 @@ class Store {
   std::unique_ptr<ArtifactStore> artifacts_;
   std::unique_ptr<RunStore> runs_;
   std::unique_ptr<Lineage> lineage_;
+  std::unique_ptr<TokenTable> tokens_;
 };
 
 // Makes a new store in `dir` from the backup in `backup_dir` (Store::Backup): copies
