@@ -21,8 +21,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "features/codec.h"
 #include "features/features.pb.h"
+#include "features/values.h"
 
 namespace strata::features {
 

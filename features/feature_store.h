@@ -24,9 +24,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "features/codec.h"
 #include "features/features.pb.h"
 #include "features/registry.h"
+#include "features/values.h"
 #include "store/io.h"
 #include "store/store.h"
 
