@@ -1310,8 +1310,12 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
     result.dataset = VersionRef(*stored);
   } else {
     RETURN_IF_ERROR(put.status());
-    ASSIGN_OR_RETURN(std::vector<store::Version> same,
-                     VersionsWithContent(db, put->content_id, options.dataset));
+    // Content with a chunk the store lacked is held by no live version (a live
+    // version's chunks are all stored): only content stored before needs the scan.
+    std::vector<store::Version> same;
+    if (put->new_chunks == 0) {
+      ASSIGN_OR_RETURN(same, VersionsWithContent(db, put->content_id, options.dataset));
+    }
     if (!same.empty()) {
       result.source = IngestSource::kSameContent;
       result.same_content = same.size();
