@@ -440,6 +440,18 @@ void ParseJsonBlock(const ResolvedView& view, TimeUnit unit, absl::string_view r
   out->lines = line;
 }
 
+void ParseBlock(const BlockFormat& format, ByteBuffer& data, size_t start,
+                ParsedBlock* out) {
+  if (format.json) {
+    data.Reserve(data.size() + simdjson::SIMDJSON_PADDING);
+    ParseJsonBlock(*format.view, format.unit, format.reader, format.now,
+                   data.view().substr(start), data.capacity() - start, out);
+  } else {
+    ParseCsvBlock(*format.view, format.roles, format.labels, format.max_record_bytes,
+                  format.unit, format.reader, format.now, data.view().substr(start), out);
+  }
+}
+
 bool LooksLikeJsonLines(const std::string& path, absl::string_view head) {
   if (absl::EndsWith(path, ".jsonl") || absl::EndsWith(path, ".ndjson") ||
       absl::EndsWith(path, ".json")) {

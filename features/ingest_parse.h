@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "features/csv.h"
 #include "features/ingest_block.h"
 #include "features/tables.h"
 #include "features/values.h"
@@ -40,6 +41,24 @@ void ParseJsonBlock(const ResolvedView& view, TimeUnit unit, absl::string_view r
                     ParsedBlock* out);
 
 constexpr absl::string_view kUtf8Bom = "\xEF\xBB\xBF";
+
+// How the blocks of one input are parsed: what its columns are and what its values
+// mean.
+struct BlockFormat {
+  const ResolvedView* view = nullptr;
+  bool json = false;
+  std::vector<Role> roles;          // CSV: each header column's role
+  std::vector<std::string> labels;  // CSV: column names as errors print them
+  size_t max_record_bytes = 0;
+  TimeUnit unit = TimeUnit::kSeconds;
+  absl::string_view reader;  // whose unit `unit` is, for errors ("this view")
+  Micros now = 0;            // created time of rows without one
+};
+
+// Parses the rows of `data` from offset `start` into `out` (ParseCsvBlock or
+// ParseJsonBlock); `data` may grow (JSON lines need padding past their end).
+void ParseBlock(const BlockFormat& format, ByteBuffer& data, size_t start,
+                ParsedBlock* out);
 
 // Whether the input is JSON lines: by the name, else by its first bytes `head`.
 bool LooksLikeJsonLines(const std::string& path, absl::string_view head);
