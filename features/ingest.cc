@@ -410,26 +410,62 @@ void UpdateOnlineTable(FeatureStore::Impl& impl, internal::Db& db,
       .PermitUncheckedError();
 }
 
-}  // namespace
+// The observers' start: what the ingest reads.
+absl::Status StartObservers(const std::string& view_name, const IngestPlan& plan,
+                            const ingest::Input& input, ingest::Observers& observers) {
+  if (observers.empty()) return absl::OkStatus();
+  IngestStart start;
+  start.view = &plan.view->def;
+  start.view_version = absl::StrCat("featureview/", view_name, "@", plan.view->version);
+  start.source_name = plan.source_name;
+  start.json_lines = input.format.json;
+  start.columns = ingest::ObservedColumns(*plan.view);
+  return observers.Start(start);
+}
 
-absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
-                                                  const std::string& path,
-                                                  const IngestOptions& options) {
-  const Micros now = internal::NowMicros();
-  IngestPlan plan;
-  RETURN_IF_ERROR(ResolveIngest(*store_, *impl_, view_name, path, options, &plan));
-  RETURN_IF_ERROR(SpoolSource(*store_, path, &plan));
-  ingest::Input input;
-  RETURN_IF_ERROR(OpenInput(plan, options, now, &input));
-  ASSIGN_OR_RETURN(auto run_file, RunFile::Create(absl::StrCat(store_->dir(), "/tmp")));
-  ASSIGN_OR_RETURN(ingest::SortedRuns sorted,
-                   ingest::ParseAndSort(input, kWorkers, plan.source_name,
-                                        options.progress, run_file.get()));
+// Every row read and checked: the observers' last word before anything is written.
+absl::Status CheckParsed(const IngestPlan& plan, const ingest::SortedRuns& sorted,
+                         ingest::Observers& observers) {
+  if (sorted.rows == 0 && sorted.dropped > 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(plan.source_name, " has no rows to write: its observers dropped ",
+                     Count(sorted.dropped, "row")));
+  }
   if (sorted.rows == 0) {
     return absl::InvalidArgumentError(absl::StrCat(plan.source_name, " has no rows"));
   }
+  if (observers.empty()) return absl::OkStatus();
+  IngestSummary summary;
+  summary.rows = sorted.rows;
+  summary.dropped = sorted.dropped;
+  summary.blocks = sorted.blocks.size();
+  summary.min_event = sorted.min_event;
+  summary.max_event = sorted.max_event;
+  return observers.BeforeCommit(summary);
+}
+
+// Ingest's stages in order: resolve, read with validate and sort/spill, write log,
+// commit, update online table.
+absl::StatusOr<IngestResult> RunIngest(Store& store, FeatureStore::Impl& impl,
+                                       const std::string& view_name,
+                                       const std::string& path,
+                                       const IngestOptions& options,
+                                       ingest::Observers& observers) {
+  const Micros now = internal::NowMicros();
+  IngestPlan plan;
+  RETURN_IF_ERROR(ResolveIngest(store, impl, view_name, path, options, &plan));
+  RETURN_IF_ERROR(SpoolSource(store, path, &plan));
+  ingest::Input input;
+  RETURN_IF_ERROR(OpenInput(plan, options, now, &input));
+  RETURN_IF_ERROR(StartObservers(view_name, plan, input, observers));
+  ASSIGN_OR_RETURN(auto run_file, RunFile::Create(absl::StrCat(store.dir(), "/tmp")));
+  ASSIGN_OR_RETURN(ingest::SortedRuns sorted,
+                   ingest::ParseAndSort(input, kWorkers, plan.source_name,
+                                        options.progress, run_file.get(), observers));
+  RETURN_IF_ERROR(CheckParsed(plan, sorted, observers));
   IngestResult result;
   result.rows = sorted.rows;
+  result.dropped = sorted.dropped;
   result.min_event = sorted.min_event;
   result.max_event = sorted.max_event;
   result.inputs = plan.inputs;
@@ -437,26 +473,39 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   result.bulk = result.rows >= options.bulk_threshold_rows;
 
   // A file is stored as a dataset version, unless one holds its content already.
-  NewVersion nv = DatasetVersion(view_name, plan, options, input.format.json, result.rows);
+  NewVersion nv = DatasetVersion(view_name, plan, options, input.format.json,
+                                 result.rows + result.dropped);
   std::optional<SourceStore> put_source;
   if (!plan.stored.has_value()) {
-    RETURN_IF_ERROR(store_->artifacts().Check(nv));
-    put_source.emplace(*store_, plan.file);
+    RETURN_IF_ERROR(store.artifacts().Check(nv));
+    put_source.emplace(store, plan.file);
   }
   // The rows go under a new ingest number; they stay invisible until the commit.
-  ASSIGN_OR_RETURN(result.ingest, impl_->tables.Reserve(view_name));
-  internal::Db& db = store_->internal_db();
+  ASSIGN_OR_RETURN(result.ingest, impl.tables.Reserve(view_name));
+  internal::Db& db = store.internal_db();
   ASSIGN_OR_RETURN(ingest::LogWrite log,
-                   ingest::WriteLog(*store_, db, result.ingest, options, *run_file, sorted,
+                   ingest::WriteLog(store, db, result.ingest, options, *run_file, sorted,
                                     result.bulk));
   result.written = log.written;
   if (put_source.has_value()) put_source->Join();
   if (!options.update_online) log.online.clear();
-  RETURN_IF_ERROR(RecordDataset(*store_, plan, options,
+  RETURN_IF_ERROR(RecordDataset(store, plan, options,
                                 put_source.has_value() ? &*put_source : nullptr, nv,
                                 &result));
-  RETURN_IF_ERROR(CommitIngest(*impl_, view_name, *plan.view, options, result, log.online));
-  UpdateOnlineTable(*impl_, db, *plan.view, log.online);
+  RETURN_IF_ERROR(CommitIngest(impl, view_name, *plan.view, options, result, log.online));
+  UpdateOnlineTable(impl, db, *plan.view, log.online);
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
+                                                  const std::string& path,
+                                                  const IngestOptions& options) {
+  ingest::Observers observers(options.observers);
+  absl::StatusOr<IngestResult> result =
+      RunIngest(*store_, *impl_, view_name, path, options, observers);
+  observers.End(result);
   return result;
 }
 

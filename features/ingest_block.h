@@ -60,6 +60,13 @@ struct ParsedBlock {
   std::optional<std::pair<uint64_t, std::string>> error;  // local line, message
   absl::StatusCode error_code = absl::StatusCode::kInvalidArgument;
   Micros min_event = INT64_MAX, max_event = INT64_MIN;
+  // For the ingest's observers (IngestBlock): when `observed`, each row's values
+  // (IngestStart::columns of them, row by row) and its line in the block, from 1.
+  bool observed = false;
+  std::vector<Value> values;
+  std::vector<uint64_t> row_lines;
+  uint64_t dropped = 0;         // rows an observer dropped (not in `rows`)
+  absl::Status observer_error;  // an observer's, which fails the ingest as it is
 };
 
 }  // namespace strata::features::ingest

@@ -42,7 +42,8 @@ struct IngestColumn {
 
 // What an ingest reads, told once before its first block.
 struct IngestStart {
-  const FeatureView* view = nullptr;  // the definition rows are checked against
+  // The definition rows are checked against; valid until OnEnd returns.
+  const FeatureView* view = nullptr;
   std::string view_version;           // "featureview/NAME@N"
   // What errors call the input ("events.csv", "<stdin>", "dataset/NAME@N", or
   // IngestOptions::source_name): the FILE of "FILE:LINE: ..." messages.

@@ -138,8 +138,9 @@ class RowEncoder {
     return absl::OkStatus();
   }
 
-  // Appends the row to `block`. Errors: a missing join key or event time.
-  absl::Status Finish(ParsedBlock* block) {
+  // Appends the row, which starts on `line` of the block, to `block`. Errors: a
+  // missing join key or event time.
+  absl::Status Finish(ParsedBlock* block, uint64_t line) {
     for (size_t i = 0; i < keys_.size(); ++i) {
       if (keys_[i].index() == 0) {
         return absl::InvalidArgumentError(
@@ -167,10 +168,20 @@ class RowEncoder {
     block->entries.push_back(e);
     block->min_event = std::min(block->min_event, *event_);
     block->max_event = std::max(block->max_event, *event_);
+    if (block->observed) Observed(block, line);
     return absl::OkStatus();
   }
 
  private:
+  // Moves the row's values to the block for its observers (Reset clears them next).
+  void Observed(ParsedBlock* block, uint64_t line) {
+    for (Value& k : keys_) block->values.push_back(std::move(k));
+    block->values.push_back(Value(*event_));
+    block->values.push_back(created_.has_value() ? Value(*created_) : Value());
+    for (Value& f : features_) block->values.push_back(std::move(f));
+    block->row_lines.push_back(line);
+  }
+
   const ResolvedView& view_;
   TimeUnit unit_;
   absl::string_view reader_;
@@ -267,7 +278,7 @@ void ParseCsvBlock(const ResolvedView& view, const std::vector<Role>& roles,
         return;
       }
     }
-    if (absl::Status s = enc.Finish(out); !s.ok()) {
+    if (absl::Status s = enc.Finish(out, records.line()); !s.ok()) {
       out->error = {records.line(), std::string(s.message())};
       return;
     }
@@ -432,7 +443,7 @@ void ParseJsonBlock(const ResolvedView& view, TimeUnit unit, absl::string_view r
              .empty()) {
       return fail("text after the JSON object (one object a line)");
     }
-    if (absl::Status s = enc.Finish(out); !s.ok()) {
+    if (absl::Status s = enc.Finish(out, line); !s.ok()) {
       return fail(s.message());
     }
     ++row;

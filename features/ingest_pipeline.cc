@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -25,8 +26,14 @@ struct Job {
 // One run of the three stages over an input.
 class BlockPipeline {
  public:
-  BlockPipeline(Input& input, int workers, RunFile* run_file)
-      : input_(input), workers_(workers), run_file_(run_file), jobs_(workers + 1) {}
+  BlockPipeline(Input& input, int workers, RunFile* run_file, Observers& observers)
+      : input_(input),
+        workers_(workers),
+        run_file_(run_file),
+        jobs_(workers + 1),
+        observers_(observers),
+        columns_(ObservedColumns(*input.format.view).size()),
+        line_offset_(input.header_lines) {}
 
   // Reads every block (or up to the first bad one) while the workers parse, sort
   // and spill them; returns the read's error, if any. The blocks are then in file
@@ -41,6 +48,8 @@ class BlockPipeline {
     arenas_.clear();
     entry_pools_.clear();
     spills_.clear();
+    value_pools_.clear();
+    line_pools_.clear();
     std::sort(blocks_.begin(), blocks_.end(),
               [](const auto& a, const auto& b) { return a->index < b->index; });
     return read_status;
@@ -76,15 +85,21 @@ class BlockPipeline {
     while (jobs_.Pop(&job)) {
       auto block = std::make_unique<ParsedBlock>();
       block->index = job.index;
-      if (job.index < first_error_.load() && !spill_failed_.load()) {
-        Validate(job, block.get());
-        if (!block->error.has_value()) SortAndSpill(block.get(), &sort_scratch);
+      const bool parse = job.index < first_error_.load() && !spill_failed_.load();
+      if (parse) Validate(job, block.get());
+      if (!observers_.empty()) Observe(block.get());
+      if (parse && !block->error.has_value() && block->observer_error.ok()) {
+        SortAndSpill(block.get(), &sort_scratch);
       }
       {
         std::lock_guard lock(pool_mu_);
         pool_.push_back(std::move(job.data));
         arenas_.push_back(std::move(block->arena));
         entry_pools_.push_back(std::move(block->entries));
+        if (block->observed) {
+          value_pools_.push_back(std::move(block->values));
+          line_pools_.push_back(std::move(block->row_lines));
+        }
       }
       std::lock_guard lock(blocks_mu_);
       blocks_.push_back(std::move(block));
@@ -101,11 +116,16 @@ class BlockPipeline {
     block->entries = Take(&entry_pools_);
     block->entries.clear();
     block->entries.reserve(bytes / 40 + 16);
+    block->observed = !observers_.empty();
+    if (block->observed) {
+      block->values = Take(&value_pools_);
+      block->values.clear();
+      block->row_lines = Take(&line_pools_);
+      block->row_lines.clear();
+    }
     ParseBlock(input_.format, job.data, job.start, block);
     if (block->error.has_value()) {
-      size_t cur = first_error_.load();
-      while (job.index < cur && !first_error_.compare_exchange_weak(cur, job.index)) {
-      }
+      StopAfter(job.index);
       return;
     }
     for (Entry& e : block->entries) {
@@ -113,6 +133,58 @@ class BlockPipeline {
       e.k0 = codec::KeyWord(e.rec, e.klen, 4);
       e.k1 = codec::KeyWord(e.rec, e.klen, 12);
     }
+  }
+
+  // Blocks after `index` are not parsed, nor read.
+  void StopAfter(size_t index) {
+    size_t cur = first_error_.load();
+    while (index < cur && !first_error_.compare_exchange_weak(cur, index)) {
+    }
+  }
+
+  // "validate", its end: when every block before this one was observed, the
+  // observers see this one (if it was parsed without error), and the rows they drop
+  // leave its entries. Every block takes its turn, so none waits for ever.
+  void Observe(ParsedBlock* block) {
+    std::unique_lock lock(turn_mu_);
+    turn_cv_.wait(lock, [&] { return turn_ == block->index; });
+    lock.unlock();
+    // A bad block stops the blocks after it: only the lines of observed ones count.
+    if (block->observed && !block->error.has_value() &&
+        block->index < first_error_.load()) {
+      IngestBlock rows(block->index, columns_, block->values, block->row_lines,
+                       line_offset_);
+      block->observer_error = observers_.Block(rows);
+      if (!block->observer_error.ok()) {
+        StopAfter(block->index);
+      } else if (rows.dropped_count() > 0) {
+        LeaveOut(rows, block);
+      }
+      line_offset_ += block->lines;
+    }
+    lock.lock();
+    ++turn_;
+    lock.unlock();
+    turn_cv_.notify_all();
+  }
+
+  // Removes the rows `rows` dropped from the block's entries (in file order still)
+  // and its event time range.
+  void LeaveOut(const IngestBlock& rows, ParsedBlock* block) {
+    const size_t event = input_.format.view->join_key_names.size();
+    auto& es = block->entries;
+    size_t kept = 0;
+    block->min_event = INT64_MAX;
+    block->max_event = INT64_MIN;
+    for (size_t i = 0; i < es.size(); ++i) {
+      if (rows.dropped(i)) continue;
+      const Micros t = std::get<int64_t>(rows.value(i, event));
+      block->min_event = std::min(block->min_event, t);
+      block->max_event = std::max(block->max_event, t);
+      es[kept++] = es[i];
+    }
+    es.resize(kept);
+    block->dropped = rows.dropped_count();
   }
 
   // "sort/spill": the block's entries sorted, of equal keys only the last in the
@@ -182,11 +254,21 @@ class BlockPipeline {
   std::vector<std::string> arenas_;              // parse buffers
   std::vector<std::vector<Entry>> entry_pools_;  // sort keys
   std::vector<ByteBuffer> spills_;               // sorted runs on their way out
+  std::vector<std::vector<Value>> value_pools_;  // observed values
+  std::vector<std::vector<uint64_t>> line_pools_;  // observed rows' lines
   std::mutex blocks_mu_;
   std::vector<std::unique_ptr<ParsedBlock>> blocks_;
   std::atomic<size_t> first_error_{SIZE_MAX};
   std::atomic<bool> spill_failed_{false};
   absl::Status spill_status_;
+  // Observation, one block at a time in file order: `turn_` is the next block's
+  // index; the line offset (lines before that block) belongs to its holder.
+  Observers& observers_;
+  const size_t columns_;
+  std::mutex turn_mu_;
+  std::condition_variable turn_cv_;
+  size_t turn_ = 0;
+  uint64_t line_offset_;
 };
 
 // The first error in file order: a bad record or value (at its line, counted over
@@ -196,6 +278,7 @@ absl::Status FirstError(const std::vector<std::unique_ptr<ParsedBlock>>& blocks,
                         const std::string& source_name) {
   uint64_t line = header_lines;
   for (const auto& b : blocks) {
+    if (!b->observer_error.ok()) return b->observer_error;
     if (b->error.has_value()) {
       return absl::Status(b->error_code, absl::StrCat(source_name, ":", line + b->error->first,
                                                       ": ", b->error->second));
@@ -217,8 +300,8 @@ absl::Status FirstError(const std::vector<std::unique_ptr<ParsedBlock>>& blocks,
 absl::StatusOr<SortedRuns> ParseAndSort(Input& input, int workers,
                                         const std::string& source_name,
                                         const std::function<void(uint64_t)>& progress,
-                                        RunFile* run_file) {
-  BlockPipeline pipeline(input, workers, run_file);
+                                        RunFile* run_file, Observers& observers) {
+  BlockPipeline pipeline(input, workers, run_file, observers);
   const absl::Status read_status = pipeline.Run(progress);
   SortedRuns sorted;
   sorted.blocks = std::move(pipeline.blocks());
@@ -227,11 +310,50 @@ absl::StatusOr<SortedRuns> ParseAndSort(Input& input, int workers,
   // Each block's rows are a sorted run; they are merged while written.
   for (const auto& b : sorted.blocks) {
     sorted.rows += b->rows;
+    sorted.dropped += b->dropped;
     sorted.runs.emplace_back(b->run.offset, b->run.offset + b->run.bytes);
     sorted.min_event = std::min(sorted.min_event, b->min_event);
     sorted.max_event = std::max(sorted.max_event, b->max_event);
   }
   return sorted;
+}
+
+absl::Status Observers::Start(const IngestStart& start) {
+  for (IngestObserver* o : observers_) {
+    ++started_;
+    RETURN_IF_ERROR(o->OnStart(start));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Observers::Block(IngestBlock& block) {
+  for (IngestObserver* o : observers_) RETURN_IF_ERROR(o->OnBlock(block));
+  return absl::OkStatus();
+}
+
+absl::Status Observers::BeforeCommit(const IngestSummary& summary) {
+  for (IngestObserver* o : observers_) RETURN_IF_ERROR(o->BeforeCommit(summary));
+  return absl::OkStatus();
+}
+
+void Observers::End(const absl::StatusOr<IngestResult>& outcome) {
+  for (size_t i = 0; i < started_; ++i) observers_[i]->OnEnd(outcome);
+}
+
+std::vector<IngestColumn> ObservedColumns(const ResolvedView& view) {
+  std::vector<IngestColumn> columns;
+  for (size_t k = 0; k < view.join_key_names.size(); ++k) {
+    columns.push_back(
+        {view.join_key_names[k], view.join_key_types[k], IngestColumn::Role::kJoinKey});
+  }
+  columns.push_back(
+      {"event_timestamp", VALUE_TYPE_TIMESTAMP, IngestColumn::Role::kEventTime});
+  columns.push_back(
+      {"created_timestamp", VALUE_TYPE_TIMESTAMP, IngestColumn::Role::kCreatedTime});
+  for (const Feature& f : view.def.features()) {
+    columns.push_back({f.name(), f.type(), IngestColumn::Role::kFeature});
+  }
+  return columns;
 }
 
 }  // namespace strata::features::ingest
