@@ -419,8 +419,9 @@ class FeatureStore {
   // hold; an event or created time outside the view's plausible time, PlausibleTimeOf,
   // is one), a missing, unknown, empty or repeated column name, or an empty file;
   // InvalidArgument for a source of another kind, options.dataset with a stored
-  // source, max_record_bytes out of range; ResourceExhausted naming the line of a
-  // record longer than max_record_bytes.
+  // source, max_record_bytes out of range, or observers that dropped every row;
+  // ResourceExhausted naming the line of a record longer than max_record_bytes; an
+  // observer's error (options.observers), unchanged.
   absl::StatusOr<IngestResult> Ingest(const std::string& view, const std::string& path,
                                       const IngestOptions& options);
 

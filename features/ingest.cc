@@ -1,17 +1,15 @@
-// FeatureStore::Ingest: parse and check a whole file on worker threads (each block
-// sorted and spilled to a scratch file as a run), then store the file, merge the runs
-// into the log (a write batch, or sorted SST files for large files) and commit the
-// ingest, which makes the rows visible.
+// FeatureStore::Ingest as its stages (docs/architecture.md, "Ingest: stages and
+// observers"): resolve the references, read the input and, on worker threads,
+// validate each block and sort/spill it as a run (ingest_pipeline.h); then write
+// the log (ingest_log.h) while the file is stored, commit the ingest, which makes
+// the rows visible, and update the online table. Observers (ingest_observer.h) see
+// the blocks and may stop the ingest before anything is written.
 #include <algorithm>
-#include <atomic>
-#include <cstring>
-#include <filesystem>
-#include <mutex>
+#include <memory>
+#include <optional>
 #include <thread>
-#include <type_traits>
 #include <utility>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "features/codec.h"
@@ -20,18 +18,16 @@
 #include "features/feature_store.h"
 #include "features/impl.h"
 #include "features/ingest_log.h"
+#include "features/ingest_observer.h"
 #include "features/ingest_parse.h"
 #include "features/ingest_pipeline.h"
 #include "features/ingest_runs.h"
 #include "features/scratch.h"
-#include "rocksdb/sst_file_writer.h"
-#include "simdjson.h"
 #include "store/excerpt.h"
-#include "store/internal/bounded_queue.h"
 #include "store/internal/keys.h"
 #include "store/internal/records.h"
-#include "store/internal/rocks_status.h"
 #include "store/json_writer.h"
+#include "store/ref.h"
 #include "store/render.h"
 #include "store/status_macros.h"
 
