@@ -303,8 +303,10 @@ absl::StatusOr<OnlineRebuildReport> FeatureStore::RebuildOnline(
 
       if (!step.writes.empty()) {
         RETURN_IF_ERROR(
-            internal::InTransaction(
+            internal::CommitChange(
                 db,
+                Change{ChangeKind::kRebuildOnline,
+                       absl::StrCat("featureview/", view_name)},
                 [&](rocksdb::Transaction* txn) -> absl::StatusOr<bool> {
                   for (const auto& [key, value] : step.writes) {
                     RETURN_IF_ERROR(internal::FromRocks(
@@ -377,15 +379,15 @@ absl::Status FeatureStore::RemoveOnline(const std::string& view_name,
   std::unique_lock pushes(impl_->online_repair);
   ASSIGN_OR_RETURN(auto row, db.Get(Cf::kFeatureOnline, keys[0]));
   if (!row.has_value()) return absent();
-  RETURN_IF_ERROR(internal::InTransaction(
-                      db,
-                      [&](rocksdb::Transaction* txn) -> absl::StatusOr<bool> {
-                        RETURN_IF_ERROR(internal::FromRocks(
-                            txn->DeleteUntracked(db.cf(Cf::kFeatureOnline), keys[0]),
-                            "write"));
-                        return true;
-                      })
-                      .status());
+  RETURN_IF_ERROR(
+      internal::CommitChange(
+          db, Change{ChangeKind::kRemoveOnline, absl::StrCat("featureview/", view_name)},
+          [&](rocksdb::Transaction* txn) -> absl::StatusOr<bool> {
+            RETURN_IF_ERROR(internal::FromRocks(
+                txn->DeleteUntracked(db.cf(Cf::kFeatureOnline), keys[0]), "write"));
+            return true;
+          })
+          .status());
   if (impl_->online_cache != nullptr) impl_->online_cache->Erase(keys[0]);
   return absl::OkStatus();
 }

@@ -154,8 +154,9 @@ absl::Status FeatureStore::PushOnline(const std::string& view_name,
   record.set_last_push_us(now);
   const std::string record_bytes = record.SerializeAsString();
   std::shared_lock repair(impl_->online_repair);
-  auto written =
-      internal::InTransaction(db, [&](rocksdb::Transaction* txn) -> absl::StatusOr<bool> {
+  auto written = internal::CommitChange(
+      db, Change{ChangeKind::kPushOnline, absl::StrCat("featureview/", view_name)},
+      [&](rocksdb::Transaction* txn) -> absl::StatusOr<bool> {
         // Merge operands keep the newest row whatever their order: no lock needed.
         for (const auto& [key, value] : online) {
           RETURN_IF_ERROR(internal::FromRocks(

@@ -113,8 +113,10 @@ absl::Status FeatureTables::Register(ResolvedView* view) {
           view->feature_columns.end();
   if (complete) return absl::OkStatus();
   const std::string key = ViewKey(view->def.name());
-  auto state = internal::InTransaction(
-      *db_, [&](rocksdb::Transaction* txn) -> absl::StatusOr<ViewState> {
+  auto state = internal::CommitChange(
+      *db_,
+      Change{ChangeKind::kRegisterView, absl::StrCat("featureview/", view->def.name())},
+      [&](rocksdb::Transaction* txn) -> absl::StatusOr<ViewState> {
         ASSIGN_OR_RETURN(auto stored,
                          internal::LockRecord<ViewState>(txn, *db_, Cf::kFeatureMeta, key,
                                                          "feature view state"));
@@ -146,8 +148,9 @@ absl::Status FeatureTables::Register(ResolvedView* view) {
 }
 
 absl::StatusOr<uint64_t> FeatureTables::Reserve(const std::string& view) {
-  return internal::InTransaction(
-      *db_, [&](rocksdb::Transaction* txn) -> absl::StatusOr<uint64_t> {
+  Change change{ChangeKind::kReserveIngest, {}};
+  return internal::CommitChange(
+      *db_, change, [&](rocksdb::Transaction* txn) -> absl::StatusOr<uint64_t> {
         ASSIGN_OR_RETURN(uint64_t last, ReadCounter(txn, *db_, kSequenceKey));
         RETURN_IF_ERROR(WriteCounter(txn, *db_, kSequenceKey, last + 1));
         PendingIngest pending;
@@ -155,6 +158,7 @@ absl::StatusOr<uint64_t> FeatureTables::Reserve(const std::string& view) {
         pending.set_started_us(internal::NowMicros());
         RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kFeatureMeta,
                                             PendingKey(last + 1), pending));
+        change.subject = absl::StrCat("ingest/", last + 1);
         return last + 1;
       });
 }
@@ -162,8 +166,9 @@ absl::StatusOr<uint64_t> FeatureTables::Reserve(const std::string& view) {
 absl::Status FeatureTables::Commit(
     const IngestRecord& record, const std::string& view_node,
     const std::vector<std::pair<std::string, std::string>>& online) {
-  auto done = internal::InTransaction(
-      *db_, [&](rocksdb::Transaction* txn) -> absl::StatusOr<bool> {
+  auto done = internal::CommitChange(
+      *db_, Change{ChangeKind::kCommitIngest, absl::StrCat("ingest/", record.ingest())},
+      [&](rocksdb::Transaction* txn) -> absl::StatusOr<bool> {
         ASSIGN_OR_RETURN(uint64_t committed, ReadCounter(txn, *db_, kCommittedKey));
         if (record.ingest() > committed) {
           RETURN_IF_ERROR(WriteCounter(txn, *db_, kCommittedKey, record.ingest()));
@@ -232,8 +237,9 @@ absl::StatusOr<LogHorizon> FeatureTables::RecordHorizon(const std::string& view,
                                                         const IngestPosition& at,
                                                         uint64_t dropped) {
   const std::string key = HorizonKey(view);
-  return internal::InTransaction(
-      *db_, [&](rocksdb::Transaction* txn) -> absl::StatusOr<LogHorizon> {
+  return internal::CommitChange(
+      *db_, Change{ChangeKind::kRecordHorizon, absl::StrCat("featureview/", view)},
+      [&](rocksdb::Transaction* txn) -> absl::StatusOr<LogHorizon> {
         ASSIGN_OR_RETURN(auto stored, internal::LockRecord<LogHorizon>(
                                           txn, *db_, Cf::kFeatureMeta, key,
                                           "feature log retention horizon"));

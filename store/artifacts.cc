@@ -159,6 +159,123 @@ absl::Status ArtifactStore::Check(const NewVersion& request) const {
   return absl::OkStatus();
 }
 
+namespace {
+
+// The latest version of `head` when `request` would commit the same thing again
+// (same content, metadata, inputs and run): a put of what is already there makes no
+// new version.
+absl::StatusOr<std::optional<store::Version>> SameAsLatest(
+    const internal::Db& db, const std::string& key, const store::ArtifactHead& head,
+    const NewVersion& request, const std::vector<std::string>& inputs) {
+  ASSIGN_OR_RETURN(
+      auto latest,
+      internal::ReadRecord<store::Version>(
+          db, Cf::kVersions, internal::VersionKey(key, head.latest_version()), key));
+  if (latest.has_value() && !latest->has_deleted() &&
+      latest->content_id() == request.content_id.Raw() &&
+      SameMetadata(latest->metadata(), request.metadata) &&
+      std::equal(latest->inputs().begin(), latest->inputs().end(), inputs.begin(),
+                 inputs.end()) &&
+      latest->run_id() == request.run_id) {
+    return latest;
+  }
+  return std::nullopt;
+}
+
+// Writes version head.latest_version() + 1 of `request` with its edges (inputs, and
+// the run it is an output of) into `txn`, and advances `head`.
+absl::StatusOr<store::Version> WriteNewVersion(
+    rocksdb::Transaction* txn, const internal::Db& db, const std::string& key,
+    const NewVersion& request, const std::vector<std::string>& inputs, uint64_t size,
+    std::optional<store::Run>& run, store::ArtifactHead& head, int64_t now) {
+  const std::string kind(KindName(request.artifact.kind));
+  store::Version v;
+  v.set_kind(kind);
+  v.set_name(request.artifact.name);
+  v.set_number(head.latest_version() + 1);
+  v.set_content_id(std::string(request.content_id.Raw()));
+  v.set_size(size);
+  v.mutable_metadata()->insert(request.metadata.begin(), request.metadata.end());
+  v.set_message(request.message);
+  v.set_creator(request.creator.who);
+  v.set_on_behalf_of(request.creator.on_behalf_of);
+  v.set_created_us(now);
+  for (const auto& in : inputs) v.add_inputs(in);
+  v.set_run_id(request.run_id);
+  head.set_latest_version(v.number());
+  head.set_updated_us(now);
+  RETURN_IF_ERROR(internal::PutRecord(txn, db, Cf::kVersions,
+                                      internal::VersionKey(key, v.number()), v));
+  const std::string node = internal::VersionNode(kind, v.name(), v.number());
+  for (const auto& in : inputs) {
+    RETURN_IF_ERROR(internal::PutEdge(txn, db, in, node, store::EDGE_KIND_DERIVED, now));
+  }
+  if (run.has_value()) {
+    RETURN_IF_ERROR(internal::PutEdge(txn, db, internal::RunNode(run->id()), node,
+                                      store::EDGE_KIND_OUTPUT, now));
+    run->add_outputs(node);
+    RETURN_IF_ERROR(internal::PutRecord(txn, db, Cf::kRuns, run->id(), *run));
+  }
+  return v;
+}
+
+// Points `request.alias` at `version` in `txn` (a put with --alias), logging the
+// move in `head`'s alias log; nothing when it points there already.
+absl::Status MoveAliasOnCommit(rocksdb::Transaction* txn, const internal::Db& db,
+                               const std::string& key, const NewVersion& request,
+                               uint64_t version, store::ArtifactHead& head, int64_t now) {
+  const std::string alias_key = internal::AliasKey(key, request.alias);
+  ASSIGN_OR_RETURN(auto target, internal::LockRecord<store::AliasTarget>(
+                                    txn, db, Cf::kAliases, alias_key, alias_key));
+  const uint64_t from = target.has_value() ? target->version() : 0;
+  if (from == version) return absl::OkStatus();
+  store::AliasTarget t;
+  t.set_version(version);
+  t.set_updated_by(request.creator.who);
+  t.set_on_behalf_of(request.creator.on_behalf_of);
+  t.set_updated_us(now);
+  store::AliasMove move;
+  move.set_alias(request.alias);
+  move.set_from_version(from);
+  move.set_to_version(version);
+  move.set_who(request.creator.who);
+  move.set_on_behalf_of(request.creator.on_behalf_of);
+  move.set_at_us(now);
+  move.set_reason(request.message.empty() ? "put" : request.message);
+  move.set_sequence(head.alias_moves());
+  head.set_alias_moves(head.alias_moves() + 1);
+  RETURN_IF_ERROR(internal::PutRecord(txn, db, Cf::kAliases, alias_key, t));
+  RETURN_IF_ERROR(internal::PutRecord(txn, db, Cf::kAliasLog,
+                                      internal::AliasLogKey(key, move.sequence()), move));
+  head.set_updated_us(now);
+  return absl::OkStatus();
+}
+
+// Commit's locks in `txn`: with an alias, the protection lock and every input still
+// there; with a run, the run (returned). Errors: NotFound.
+absl::StatusOr<std::optional<store::Run>> LockForCommit(
+    rocksdb::Transaction* txn, const internal::Db& db, const ArtifactStore& artifacts,
+    const NewVersion& request, const std::vector<std::string>& inputs) {
+  if (!request.alias.empty()) {
+    // The aliased version will protect its inputs: none may be deleted by now.
+    RETURN_IF_ERROR(LockProtection(txn, db));
+    for (const std::string& in : inputs) {
+      ASSIGN_OR_RETURN(Ref ref, ParseRef(in));
+      RETURN_IF_ERROR(artifacts.Resolve(ref).status());
+    }
+  }
+  std::optional<store::Run> run;
+  if (!request.run_id.empty()) {
+    ASSIGN_OR_RETURN(
+        run, internal::LockRecord<store::Run>(txn, db, Cf::kRuns, request.run_id, "run"));
+    if (!run.has_value())
+      return absl::NotFoundError(absl::StrCat("no run ", request.run_id));
+  }
+  return run;
+}
+
+}  // namespace
+
 absl::StatusOr<CommitResult> ArtifactStore::Commit(const NewVersion& request) {
   ASSIGN_OR_RETURN(std::vector<std::string> inputs, ResolveInputs(request));
   // Referenced before the manifest is checked, so a running gc keeps the content
@@ -174,110 +291,39 @@ absl::StatusOr<CommitResult> ArtifactStore::Commit(const NewVersion& request) {
   }
 
   const std::string key = Key(request.artifact);
-  const std::string kind(KindName(request.artifact.kind));
-  auto result = internal::InTransaction(
-      *db_, [&](rocksdb::Transaction* txn) -> absl::StatusOr<CommitResult> {
+  Change change{ChangeKind::kCommitVersion, {}};
+  return internal::CommitChange(
+      *db_, change, [&](rocksdb::Transaction* txn) -> absl::StatusOr<CommitResult> {
         const int64_t now = internal::NowMicros();
-        if (!request.alias.empty()) {
-          // The aliased version will protect its inputs: none may be deleted by now.
-          RETURN_IF_ERROR(LockProtection(txn, *db_));
-          for (const std::string& in : inputs) {
-            ASSIGN_OR_RETURN(Ref ref, ParseRef(in));
-            RETURN_IF_ERROR(Resolve(ref).status());
-          }
-        }
-        std::optional<store::Run> run;
-        if (!request.run_id.empty()) {
-          ASSIGN_OR_RETURN(run, internal::LockRecord<store::Run>(txn, *db_, Cf::kRuns,
-                                                                 request.run_id, "run"));
-          if (!run.has_value())
-            return absl::NotFoundError(absl::StrCat("no run ", request.run_id));
-        }
+        ASSIGN_OR_RETURN(std::optional<store::Run> run,
+                         LockForCommit(txn, *db_, *this, request, inputs));
         ASSIGN_OR_RETURN(auto head, internal::LockRecord<store::ArtifactHead>(
                                         txn, *db_, Cf::kArtifacts, key, key));
         CommitResult out;
+        std::optional<store::Version> same;
         if (head.has_value()) {
-          ASSIGN_OR_RETURN(auto latest,
-                           internal::ReadRecord<store::Version>(
-                               *db_, Cf::kVersions,
-                               internal::VersionKey(key, head->latest_version()), key));
-          if (latest.has_value() && !latest->has_deleted() &&
-              latest->content_id() == request.content_id.Raw() &&
-              SameMetadata(latest->metadata(), request.metadata) &&
-              std::equal(latest->inputs().begin(), latest->inputs().end(), inputs.begin(),
-                         inputs.end()) &&
-              latest->run_id() == request.run_id) {
-            out.version = *latest;
-            out.created = false;
-          }
+          ASSIGN_OR_RETURN(same, SameAsLatest(*db_, key, *head, request, inputs));
         } else {
           head.emplace();
           head->set_created_us(now);
         }
-        if (out.version.number() == 0) {
-          store::Version& v = out.version;
-          v.set_kind(kind);
-          v.set_name(request.artifact.name);
-          v.set_number(head->latest_version() + 1);
-          v.set_content_id(std::string(request.content_id.Raw()));
-          v.set_size(manifest->size());
-          v.mutable_metadata()->insert(request.metadata.begin(), request.metadata.end());
-          v.set_message(request.message);
-          v.set_creator(request.creator.who);
-          v.set_on_behalf_of(request.creator.on_behalf_of);
-          v.set_created_us(now);
-          for (const auto& in : inputs) v.add_inputs(in);
-          v.set_run_id(request.run_id);
-          out.created = true;
-          head->set_latest_version(v.number());
-          head->set_updated_us(now);
-          RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kVersions,
-                                              internal::VersionKey(key, v.number()), v));
-          const std::string node = internal::VersionNode(kind, v.name(), v.number());
-          for (const auto& in : inputs) {
-            RETURN_IF_ERROR(
-                internal::PutEdge(txn, *db_, in, node, store::EDGE_KIND_DERIVED, now));
-          }
-          if (run.has_value()) {
-            RETURN_IF_ERROR(internal::PutEdge(txn, *db_, internal::RunNode(run->id()),
-                                              node, store::EDGE_KIND_OUTPUT, now));
-            run->add_outputs(node);
-            RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kRuns, run->id(), *run));
-          }
+        out.created = !same.has_value();
+        if (same.has_value()) {
+          out.version = std::move(*same);
+        } else {
+          ASSIGN_OR_RETURN(out.version,
+                           WriteNewVersion(txn, *db_, key, request, inputs,
+                                           manifest->size(), run, *head, now));
         }
         if (!request.alias.empty()) {
-          const std::string alias_key = internal::AliasKey(key, request.alias);
-          ASSIGN_OR_RETURN(auto target,
-                           internal::LockRecord<store::AliasTarget>(
-                               txn, *db_, Cf::kAliases, alias_key, alias_key));
-          const uint64_t from = target.has_value() ? target->version() : 0;
-          if (from != out.version.number()) {
-            store::AliasTarget t;
-            t.set_version(out.version.number());
-            t.set_updated_by(request.creator.who);
-            t.set_on_behalf_of(request.creator.on_behalf_of);
-            t.set_updated_us(now);
-            store::AliasMove move;
-            move.set_alias(request.alias);
-            move.set_from_version(from);
-            move.set_to_version(out.version.number());
-            move.set_who(request.creator.who);
-            move.set_on_behalf_of(request.creator.on_behalf_of);
-            move.set_at_us(now);
-            move.set_reason(request.message.empty() ? "put" : request.message);
-            move.set_sequence(head->alias_moves());
-            head->set_alias_moves(head->alias_moves() + 1);
-            RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kAliases, alias_key, t));
-            RETURN_IF_ERROR(
-                internal::PutRecord(txn, *db_, Cf::kAliasLog,
-                                    internal::AliasLogKey(key, move.sequence()), move));
-            head->set_updated_us(now);
-          }
+          RETURN_IF_ERROR(MoveAliasOnCommit(txn, *db_, key, request, out.version.number(),
+                                            *head, now));
         }
         RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kArtifacts, key, *head));
+        change.subject = internal::VersionNode(out.version.kind(), out.version.name(),
+                                               out.version.number());
         return out;
       });
-  return result;
 }
 
 absl::StatusOr<std::vector<store::Version>> ArtifactStore::Versions(
@@ -355,8 +401,9 @@ absl::StatusOr<store::AliasMove> ArtifactStore::MoveAlias(
   RETURN_IF_ERROR(ValidateAliasName(alias));
   const std::string key = Key(artifact);
   const std::string alias_key = internal::AliasKey(key, alias);
-  return internal::InTransaction(
-      *db_, [&](rocksdb::Transaction* txn) -> absl::StatusOr<store::AliasMove> {
+  return internal::CommitChange(
+      *db_, Change{ChangeKind::kMoveAlias, absl::StrCat(key, "@", alias)},
+      [&](rocksdb::Transaction* txn) -> absl::StatusOr<store::AliasMove> {
         if (version != 0) RETURN_IF_ERROR(LockProtection(txn, *db_));
         ASSIGN_OR_RETURN(auto head, internal::LockRecord<store::ArtifactHead>(
                                         txn, *db_, Cf::kArtifacts, key, key));
@@ -514,8 +561,9 @@ absl::StatusOr<store::Version> ArtifactStore::Delete(const DeleteRequest& reques
   const std::string version_key = internal::VersionKey(key, request.version);
   const std::string node = internal::VersionNode(KindName(request.artifact.kind),
                                                  request.artifact.name, request.version);
-  return internal::InTransaction(
-      *db_, [&](rocksdb::Transaction* txn) -> absl::StatusOr<store::Version> {
+  return internal::CommitChange(
+      *db_, Change{ChangeKind::kDeleteVersion, node},
+      [&](rocksdb::Transaction* txn) -> absl::StatusOr<store::Version> {
         RETURN_IF_ERROR(LockProtection(txn, *db_));
         ASSIGN_OR_RETURN(auto head, internal::LockRecord<store::ArtifactHead>(
                                         txn, *db_, Cf::kArtifacts, key, key));

@@ -71,8 +71,9 @@ absl::StatusOr<store::Run> RunStore::Start(const NewRun& request) {
   std::sort(inputs.begin(), inputs.end());
   inputs.erase(std::unique(inputs.begin(), inputs.end()), inputs.end());
 
-  return internal::InTransaction(
-      *db_, [&](rocksdb::Transaction* txn) -> absl::StatusOr<store::Run> {
+  Change change{ChangeKind::kStartRun, {}};
+  return internal::CommitChange(
+      *db_, change, [&](rocksdb::Transaction* txn) -> absl::StatusOr<store::Run> {
         const int64_t now = internal::NowMicros();
         std::string id;
         for (int attempt = 0; attempt < 8 && id.empty(); ++attempt) {
@@ -96,6 +97,7 @@ absl::StatusOr<store::Run> RunStore::Start(const NewRun& request) {
                                             store::EDGE_KIND_INPUT, now));
         }
         RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kRuns, id, run));
+        change.subject = internal::RunNode(id);
         return run;
       });
 }
@@ -112,8 +114,9 @@ absl::StatusOr<store::Run> RunStore::LogMetrics(
           absl::StrCat("metric ", k, " is not a finite number"));
     }
   }
-  return internal::InTransaction(
-      *db_, [&](rocksdb::Transaction* txn) -> absl::StatusOr<store::Run> {
+  return internal::CommitChange(
+      *db_, Change{ChangeKind::kLogMetrics, internal::RunNode(run_id)},
+      [&](rocksdb::Transaction* txn) -> absl::StatusOr<store::Run> {
         ASSIGN_OR_RETURN(auto run, internal::LockRecord<store::Run>(txn, *db_, Cf::kRuns,
                                                                     run_id, "run"));
         if (!run.has_value()) return absl::NotFoundError(absl::StrCat("no run ", run_id));
@@ -139,8 +142,9 @@ absl::StatusOr<store::Run> RunStore::Finish(const std::string& run_id,
   if (status != store::RUN_STATUS_OK && status != store::RUN_STATUS_FAILED) {
     return absl::InvalidArgumentError("a run finishes with status ok or failed");
   }
-  return internal::InTransaction(
-      *db_, [&](rocksdb::Transaction* txn) -> absl::StatusOr<store::Run> {
+  return internal::CommitChange(
+      *db_, Change{ChangeKind::kFinishRun, internal::RunNode(run_id)},
+      [&](rocksdb::Transaction* txn) -> absl::StatusOr<store::Run> {
         ASSIGN_OR_RETURN(auto run, internal::LockRecord<store::Run>(txn, *db_, Cf::kRuns,
                                                                     run_id, "run"));
         if (!run.has_value()) return absl::NotFoundError(absl::StrCat("no run ", run_id));

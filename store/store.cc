@@ -24,6 +24,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir,
   db_options.env = options.env;
   std::unique_ptr<Store> store(new Store());
   ASSIGN_OR_RETURN(store->db_, internal::Db::Open(dir, db_options));
+  store->db_->set_change_observer(options.change_observer);
   store->chunks_ = internal::NewRocksChunkStore(store->db_.get());
   ContentStoreOptions content = options.content;
   content.sync = options.sync;

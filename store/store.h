@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "store/artifacts.h"
+#include "store/change.h"
 #include "store/chunk_store.h"
 #include "store/content_store.h"
 #include "store/lineage.h"
@@ -41,6 +42,9 @@ struct StoreOptions {
   // For fault-injection tests: the environment RocksDB does its file I/O through
   // (one failing writes or syncs). Must outlive the store. Default: the process's.
   rocksdb::Env* env = nullptr;
+  // Sees every change of the store's records inside its atomic write, and can
+  // refuse it (store/change.h). Must outlive the store. Default: none.
+  ChangeObserver* change_observer = nullptr;
 };
 
 // Thread-safe: one Store may serve many threads. Only one process may open a store

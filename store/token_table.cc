@@ -12,8 +12,8 @@ using internal::Cf;
 
 absl::Status TokenTable::Insert(const std::string& name, absl::string_view record) {
   internal::Db& db = *db_;
-  return internal::InTransaction(
-             db,
+  return internal::CommitChange(
+             db, Change{ChangeKind::kInsertToken, absl::StrCat("token/", name)},
              [&](rocksdb::Transaction* txn) -> absl::StatusOr<bool> {
                ASSIGN_OR_RETURN(auto existing,
                                 internal::GetForUpdate(txn, db, Cf::kTokens, name));
@@ -43,8 +43,8 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> TokenTable::Lis
 
 absl::Status TokenTable::Delete(const std::string& name, const RecordTest& keep_another) {
   internal::Db& db = *db_;
-  return internal::InTransaction(
-             db,
+  return internal::CommitChange(
+             db, Change{ChangeKind::kDeleteToken, absl::StrCat("token/", name)},
              [&](rocksdb::Transaction* txn) -> absl::StatusOr<bool> {
                ASSIGN_OR_RETURN(auto existing,
                                 internal::GetForUpdate(txn, db, Cf::kTokens, name));

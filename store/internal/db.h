@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "rocksdb/utilities/transaction_db.h"
+#include "store/change.h"
 #include "store/internal/gc_gate.h"
 
 namespace strata::internal {
@@ -73,6 +74,14 @@ class Db {
   // Coordinates gc with the writers of this process (store/internal/gc_gate.h).
   GcGate& gc_gate() const { return gc_gate_; }
 
+  // Who sees every change before it commits (records.h CommitChange); null: none.
+  // Set once, before the store is shared.
+  void set_change_observer(ChangeObserver* observer) { change_observer_ = observer; }
+  absl::Status OnChange(const Change& change) const {
+    return change_observer_ == nullptr ? absl::OkStatus()
+                                       : change_observer_->OnChange(change);
+  }
+
   // Point read. Returns nullopt when the key is absent.
   absl::StatusOr<std::optional<std::string>> Get(Cf cf, absl::string_view key) const;
 
@@ -117,6 +126,7 @@ class Db {
   DbOptions options_;
   rocksdb::TransactionDB* db_ = nullptr;
   mutable GcGate gc_gate_;
+  ChangeObserver* change_observer_ = nullptr;
   std::array<rocksdb::ColumnFamilyHandle*, static_cast<int>(Cf::kCount)> handles_{};
 };
 

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
+#include "store/change.h"
 #include "store/internal/db.h"
 #include "store/store.pb.h"
 
@@ -61,17 +62,28 @@ absl::Status PutEdge(rocksdb::Transaction* txn, const Db& db, absl::string_view 
                      absl::string_view to, store::EdgeKind kind, int64_t now_us);
 
 // Runs `body` in a fresh transaction and commits it, retrying (a few times) when the
-// commit or a lock wait is Aborted by a conflict or timeout.
+// commit or a lock wait is Aborted by a conflict or timeout. The one commit path:
+// `change` describes what `body` writes; `body` may set its subject. The store's
+// ChangeObserver (StoreOptions::change_observer) sees it after `body` and before the
+// commit, and can refuse it. Whatever must join every change's atomic write is
+// added here, once.
 template <typename F>
-auto InTransaction(const Db& db, F body) -> decltype(body(nullptr)) {
+auto CommitChange(const Db& db, Change& change, F body) -> decltype(body(nullptr)) {
   for (int attempt = 0;; ++attempt) {
     auto txn = db.Begin();
     auto result = body(txn.get());
     absl::Status s = result.status();
+    if (s.ok()) s = db.OnChange(change);
     if (s.ok()) s = Commit(txn.get());
     if (s.ok()) return result;
     if (!absl::IsAborted(s) || attempt >= 4) return s;
   }
+}
+
+// As above, for a change whose subject is known before it starts.
+template <typename F>
+auto CommitChange(const Db& db, Change&& change, F body) -> decltype(body(nullptr)) {
+  return CommitChange(db, change, std::move(body));
 }
 
 }  // namespace strata::internal
