@@ -340,7 +340,7 @@ class Collector {
   const GcOptions& options_;
   GcReport report_;
   int64_t cutoff_us_ = 0;
-  std::unique_ptr<internal::GcGate::Session> session_;
+  std::unique_ptr<GcGate::Session> session_;
   uint64_t mark_done_ = 0, mark_total_ = 0;
   absl::flat_hash_set<Digest> live_contents_;
   std::vector<Digest> live_chunks_;  // sorted, distinct

@@ -84,7 +84,7 @@ class ChunkEncoder {
   // Every chunk is referenced in `reservation` before it is looked up, so a
   // concurrent gc cannot collect a chunk this put found stored.
   ChunkEncoder(ChunkStore* store, const ContentStoreOptions& options,
-               internal::GcGate::Reservation* reservation, const std::atomic<bool>* bulk)
+               GcGate::Reservation* reservation, const std::atomic<bool>* bulk)
       : store_(store),
         options_(options),
         reservation_(reservation),
@@ -146,7 +146,7 @@ class ChunkEncoder {
  private:
   ChunkStore* store_;
   const ContentStoreOptions& options_;
-  internal::GcGate::Reservation* reservation_;
+  GcGate::Reservation* reservation_;
   const std::atomic<bool>* bulk_;
   ZSTD_CCtx* cctx_;
   std::string scratch_;

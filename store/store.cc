@@ -48,6 +48,8 @@ absl::StatusOr<std::string> Store::LineageRoot(const std::string& ref_or_run) {
   return VersionRef(v);
 }
 
+GcGate& Store::gc_gate() { return db_->gc_gate(); }
+
 const std::string& Store::dir() const { return db_->dir(); }
 
 namespace {

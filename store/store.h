@@ -14,6 +14,7 @@
 #include "store/artifacts.h"
 #include "store/chunk_store.h"
 #include "store/content_store.h"
+#include "store/gc_gate.h"
 #include "store/lineage.h"
 #include "store/runs.h"
 #include "store/token_table.h"
@@ -61,6 +62,9 @@ class Store {
   ChunkStore& chunks() { return *chunks_; }
   // The API's tokens (api/tokens.h gives the records their meaning).
   TokenTable& tokens() { return *tokens_; }
+  // Coordinates gc with this process's writers (store/gc_gate.h): gc begins a
+  // session on it; ContentStore and ArtifactStore reserve what they name.
+  GcGate& gc_gate();
   const std::string& dir() const;
 
   // The lineage node that `ref_or_run` names: a reference ("model/churn@production")

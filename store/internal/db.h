@@ -15,7 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "rocksdb/utilities/transaction_db.h"
-#include "store/internal/gc_gate.h"
+#include "store/gc_gate.h"
 
 namespace strata::internal {
 
@@ -70,7 +70,7 @@ class Db {
     return handles_[static_cast<int>(which)];
   }
   const std::string& dir() const { return dir_; }
-  // Coordinates gc with the writers of this process (store/internal/gc_gate.h).
+  // Coordinates gc with the writers of this process (store/gc_gate.h).
   GcGate& gc_gate() const { return gc_gate_; }
 
   // Point read. Returns nullopt when the key is absent.
