@@ -298,33 +298,16 @@ absl::StatusOr<std::vector<Digest>> ContentStore::MissingChunks(
   for (const Digest& id : ids) {
     if (seen.insert(id).second) distinct.push_back(id);
   }
-  std::vector<std::string> keys;
-  keys.reserve(distinct.size());
-  for (const Digest& id : distinct) keys.emplace_back(id.Raw());
   // The upload will name the chunks found here in a later request: each gets a
   // fresh reference time, so gc's grace period covers it until then. Under the
   // gate's shared side, a gc batch deletes a chunk before this reads it (and it is
   // reported missing) or after this touch (and keeps it).
   const auto hold = db_->gc_gate().Shared();
-  ASSIGN_OR_RETURN(auto metas, db_->MultiGet(Cf::kChunkMeta, keys));
-  const int64_t now = internal::NowMicros();
+  ASSIGN_OR_RETURN(std::vector<bool> stored, chunks_->Touch(distinct));
   std::vector<Digest> missing;
-  rocksdb::WriteBatch touch;
   for (size_t i = 0; i < distinct.size(); ++i) {
-    if (!metas[i].has_value()) {
-      missing.push_back(distinct[i]);
-      continue;
-    }
-    store::ChunkInfo info;
-    if (!info.ParseFromString(*metas[i])) {
-      return absl::DataLossError(
-          absl::StrCat("the record of chunk ", distinct[i].Hex(), " is malformed"));
-    }
-    info.set_referenced_us(now);
-    touch.Put(db_->cf(Cf::kChunkMeta), internal::ToSlice(keys[i]),
-              info.SerializeAsString());
+    if (!stored[i]) missing.push_back(distinct[i]);
   }
-  if (touch.Count() > 0) RETURN_IF_ERROR(db_->WriteUnlocked(&touch, /*sync=*/false));
   return missing;
 }
 
@@ -415,6 +398,43 @@ absl::StatusOr<PutStats> ContentStore::Assemble(const std::vector<Digest>& ids,
             manifest.SerializeAsString());
   RETURN_IF_ERROR(db_->WriteUnlocked(&batch, options_.sync));
   return stats;
+}
+
+absl::StatusOr<store::Manifest> ContentStore::ReadManifest(const Digest& content_id) {
+  return LoadManifest(db_, content_id);
+}
+
+absl::Status ContentStore::ScanManifests(const ManifestVisitor& visit) const {
+  auto it = db_->Scan(Cf::kManifests, "");
+  for (; it->Valid(); it->Next()) {
+    if (it->key().size() != 32) {
+      return absl::DataLossError("a manifest key is not a 32-byte content id");
+    }
+    Digest id;
+    std::memcpy(id.bytes.data(), it->key().data(), 32);
+    store::Manifest m;
+    if (!m.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())) ||
+        m.chunk_ids().size() % 32 != 0) {
+      return absl::DataLossError(
+          absl::StrCat("manifest of sha256:", id.Hex(), " is malformed"));
+    }
+    RETURN_IF_ERROR(visit(id, m));
+  }
+  return it->status();
+}
+
+absl::Status ContentStore::DeleteManifests(const std::vector<Digest>& ids, bool sync) {
+  rocksdb::WriteBatch batch;
+  for (const Digest& id : ids) {
+    batch.Delete(db_->cf(Cf::kManifests), internal::ToSlice(id.Raw()));
+  }
+  return db_->WriteUnlocked(&batch, sync);
+}
+
+uint64_t ContentStore::ApproximateManifestCount() const {
+  uint64_t n = 0;
+  db_->raw()->GetIntProperty(db_->cf(Cf::kManifests), "rocksdb.estimate-num-keys", &n);
+  return n;
 }
 
 absl::StatusOr<ContentInfo> ContentStore::Stat(const Digest& content_id) {

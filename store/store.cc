@@ -32,6 +32,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir,
   store->artifacts_ = std::make_unique<ArtifactStore>(store->db_.get());
   store->runs_ = std::make_unique<RunStore>(store->db_.get(), store->artifacts_.get());
   store->tokens_ = std::make_unique<TokenTable>(store->db_.get());
+  store->retention_policies_ = std::make_unique<RetentionPolicyTable>(store->db_.get());
   store->lineage_ = std::make_unique<Lineage>(store->db_.get());
   return store;
 }

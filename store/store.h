@@ -16,6 +16,7 @@
 #include "store/content_store.h"
 #include "store/gc_gate.h"
 #include "store/lineage.h"
+#include "store/retention_policy_table.h"
 #include "store/runs.h"
 #include "store/token_table.h"
 
@@ -62,6 +63,8 @@ class Store {
   ChunkStore& chunks() { return *chunks_; }
   // The API's tokens (api/tokens.h gives the records their meaning).
   TokenTable& tokens() { return *tokens_; }
+  // Retention policies (gc/retention.h gives them their meaning).
+  RetentionPolicyTable& retention_policies() { return *retention_policies_; }
   // Coordinates gc with this process's writers (store/gc_gate.h): gc begins a
   // session on it; ContentStore and ArtifactStore reserve what they name.
   GcGate& gc_gate();
@@ -101,6 +104,7 @@ class Store {
   std::unique_ptr<RunStore> runs_;
   std::unique_ptr<Lineage> lineage_;
   std::unique_ptr<TokenTable> tokens_;
+  std::unique_ptr<RetentionPolicyTable> retention_policies_;
 };
 
 // Makes a new store in `dir` from the backup in `backup_dir` (Store::Backup): copies
