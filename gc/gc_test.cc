@@ -11,6 +11,7 @@
 #include "gc/fsck.h"
 #include "gtest/gtest.h"
 #include "store/io.h"
+#include "store/testing/counting_chunk_store.h"
 #include "store/testing/raw_records.h"
 #include "tests/testing.h"
 
@@ -309,6 +310,33 @@ TEST_F(GcTest, WritersRacingGcLoseNothing) {
   }
   ExpectReads("dataset/a@1", a_);
   ExpectFsckDeepClean();
+}
+
+TEST_F(GcTest, GoesThroughAnInjectedChunkStore) {
+  testing::CountingChunkStore::Counts counts;
+  store_.reset();
+  StoreOptions options;
+  options.sync = false;
+  options.chunk_store = [&counts](std::unique_ptr<ChunkStore> embedded)
+      -> absl::StatusOr<std::unique_ptr<ChunkStore>> {
+    return std::make_unique<testing::CountingChunkStore>(std::move(embedded), &counts);
+  };
+  auto opened = Store::Open(dir_.Sub("store"), options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  store_ = std::move(*opened);
+
+  const GcReport report = Collect(absl::ZeroDuration());
+  EXPECT_GT(report.chunks_freed, 0u);
+  EXPECT_EQ(counts.scan.load(), 1u);
+  EXPECT_GE(counts.stat_many.load(), 1u);
+  EXPECT_GE(counts.del.load(), 1u);
+  EXPECT_GE(counts.sync.load(), 1u);
+  EXPECT_EQ(counts.reclaim.load(), 1u);
+  ExpectReads("dataset/a@1", a_);
+  EXPECT_GT(counts.read.load(), 0u);
+  ExpectFsckDeepClean();
+  EXPECT_GT(counts.contains.load(), 0u);
+  store_.reset();  // before `counts` goes
 }
 
 }  // namespace

@@ -25,6 +25,9 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir,
   std::unique_ptr<Store> store(new Store());
   ASSIGN_OR_RETURN(store->db_, internal::Db::Open(dir, db_options));
   store->chunks_ = internal::NewRocksChunkStore(store->db_.get());
+  if (options.chunk_store) {
+    ASSIGN_OR_RETURN(store->chunks_, options.chunk_store(std::move(store->chunks_)));
+  }
   ContentStoreOptions content = options.content;
   content.sync = options.sync;
   store->content_ =

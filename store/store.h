@@ -7,6 +7,7 @@
 #define STRATA_STORE_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -43,6 +44,15 @@ struct StoreOptions {
   // For fault-injection tests: the environment RocksDB does its file I/O through
   // (one failing writes or syncs). Must outlive the store. Default: the process's.
   rocksdb::Env* env = nullptr;
+  // Where the store's chunks live. Open calls it once with the embedded ChunkStore
+  // (RocksDB blob files inside the store) and uses what it returns: another
+  // implementation (an object store), or one wrapping the embedded one (a test's
+  // counting wrapper). Everything that reads or writes chunks, gc and fsck
+  // included, goes through the result. An error fails Open with it. Default
+  // (unset): the embedded ChunkStore.
+  std::function<absl::StatusOr<std::unique_ptr<ChunkStore>>(
+      std::unique_ptr<ChunkStore> embedded)>
+      chunk_store;
 };
 
 // Thread-safe: one Store may serve many threads. Only one process may open a store
@@ -51,7 +61,8 @@ class Store {
  public:
   // Errors: NotFound when there is no store in `dir` and !create_if_missing;
   // Unavailable "store ... is in use by another process"; FailedPrecondition when the
-  // store's format is newer than this build; DataLoss on corruption.
+  // store's format is newer than this build; DataLoss on corruption; those of
+  // options.chunk_store.
   static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& dir,
                                                      const StoreOptions& options);
   ~Store();
