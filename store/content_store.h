@@ -20,6 +20,7 @@
 #include "store/chunk_store.h"
 #include "store/digest.h"
 #include "store/fastcdc.h"
+#include "store/gc_gate.h"
 #include "store/io.h"
 #include "store/store.pb.h"
 
@@ -158,6 +159,10 @@ class ContentStore {
 
  private:
   int threads() const;
+  // Records `manifest` (its chunks filled in) as content stats.content_id of
+  // stats.size bytes, referenced in `reservation` first.
+  absl::Status WriteManifest(const PutStats& stats, store::Manifest& manifest,
+                             GcGate::Reservation* reservation);
 
   internal::Db* db_;
   ChunkStore* chunks_;
