@@ -10,9 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "store/digest.h"
-#include "store/internal/db.h"
-#include "store/internal/keys.h"
-#include "store/internal/records.h"
 #include "store/io.h"
 #include "store/json_writer.h"
 #include "store/ref.h"
@@ -21,8 +18,6 @@
 
 namespace strata::gc {
 namespace {
-
-using internal::Cf;
 
 // A content and the live versions holding it.
 struct Content {
@@ -34,7 +29,7 @@ struct Content {
 class Checker {
  public:
   Checker(Store& store, const FsckOptions& options)
-      : store_(store), db_(store.internal_db()), options_(options) {}
+      : store_(store), options_(options) {}
 
   absl::StatusOr<FsckReport> Run() {
     RETURN_IF_ERROR(ReadVersions());
@@ -57,21 +52,19 @@ class Checker {
 
   // Every version record; the live ones grouped by content.
   absl::Status ReadVersions() {
-    for (auto it = db_.Scan(Cf::kVersions, ""); it->Valid(); it->Next()) {
-      ASSIGN_OR_RETURN(auto v,
-                       internal::ParseRecord<store::Version>(it->value(), "version"));
+    return store_.artifacts().ScanVersions([this](const store::Version& v) {
       ++report_.versions;
       const std::string node = VersionRef(v);
       versions_[node] = !v.has_deleted();
-      if (v.has_deleted()) continue;
+      if (v.has_deleted()) return absl::OkStatus();
       Content& c = contents_[v.content_id()];
       c.size = v.size();
       c.versions.push_back(node);
       if (c.sizes_differ_from.empty() && c.versions.size() > 1 && c.size != v.size()) {
         c.sizes_differ_from = node;
       }
-    }
-    return absl::OkStatus();
+      return absl::OkStatus();
+    });
   }
 
   absl::Status CheckContents() {
@@ -90,31 +83,27 @@ class Checker {
   absl::Status CheckContent(const Digest& id, const Content& content);
 
   absl::Status CheckEdges() {
-    for (auto it = db_.Scan(Cf::kEdges, ""); it->Valid(); it->Next()) {
-      const absl::string_view key = it->key();
-      const size_t zero = key.find('\0');
-      if (key.empty() || zero == absl::string_view::npos) {
-        Problem("malformed edge", absl::StrCat("edge key \"", key, "\" is malformed"),
-                {});
-        continue;
+    return store_.lineage().ScanEdges([this](const EdgeRecord& edge) -> absl::Status {
+      if (!edge.well_formed) {
+        Problem("malformed edge",
+                absl::StrCat("edge key \"", edge.key, "\" is malformed"), {});
+        return absl::OkStatus();
       }
-      const char dir = key[0];
-      if (dir == 'd') ++report_.edges;
-      const std::string node(key.substr(1, zero - 1));
-      const std::string other(key.substr(zero + 1));
-      const std::string from = dir == 'd' ? node : other;
-      const std::string to = dir == 'd' ? other : node;
-      const auto mirror =
-          dir == 'd' ? internal::EdgeDirection::kUp : internal::EdgeDirection::kDown;
-      ASSIGN_OR_RETURN(auto back,
-                       db_.Get(Cf::kEdges, internal::EdgeKey(mirror, other, node)));
-      if (!back.has_value()) {
+      const bool down = edge.direction == LineageDirection::kDown;
+      if (down) ++report_.edges;
+      const std::string node(edge.node);
+      const std::string other(edge.other);
+      const std::string from = down ? node : other;
+      const std::string to = down ? other : node;
+      const auto mirror = down ? LineageDirection::kUp : LineageDirection::kDown;
+      ASSIGN_OR_RETURN(bool back, store_.lineage().HasEdgeRecord(mirror, other, node));
+      if (!back) {
         Problem("one-way edge",
                 absl::StrCat("the edge ", from, " -> ", to, " is recorded only in its ",
-                             dir == 'd' ? "down" : "up", " direction"),
+                             down ? "down" : "up", " direction"),
                 VersionsAmong({from, to}));
       }
-      if (dir != 'd') continue;  // each edge's ends are checked once
+      if (!down) return absl::OkStatus();  // each edge's ends are checked once
       for (const std::string& end : {from, to}) {
         ASSIGN_OR_RETURN(bool exists, NodeExists(end));
         if (!exists) {
@@ -124,20 +113,15 @@ class Checker {
                   VersionsAmong({from, to}));
         }
       }
-    }
-    return absl::OkStatus();
+      return absl::OkStatus();
+    });
   }
 
   absl::Status CheckAliases() {
-    for (auto it = db_.Scan(Cf::kAliases, ""); it->Valid(); it->Next()) {
-      const absl::string_view key = it->key();
-      const size_t zero = key.find('\0');
-      ASSIGN_OR_RETURN(auto target,
-                       internal::ParseRecord<store::AliasTarget>(it->value(), "alias"));
+    return store_.artifacts().ScanAliases([this](absl::string_view artifact,
+                                                 absl::string_view alias,
+                                                 const store::AliasTarget& target) {
       ++report_.aliases;
-      const std::string artifact(key.substr(0, zero));
-      const std::string alias(zero == absl::string_view::npos ? ""
-                                                              : key.substr(zero + 1));
       const std::string node = absl::StrCat(artifact, "@", target.version());
       auto found = versions_.find(node);
       if (found == versions_.end()) {
@@ -151,16 +135,13 @@ class Checker {
             absl::StrCat(artifact, "@", alias, " points at ", node, ", which is deleted"),
             {node});
       }
-    }
-    return absl::OkStatus();
+      return absl::OkStatus();
+    });
   }
 
   // Whether a lineage node exists: a version record (deleted or not) or a run.
   absl::StatusOr<bool> NodeExists(const std::string& node) {
-    if (node.rfind("run/", 0) == 0) {
-      ASSIGN_OR_RETURN(auto run, db_.Get(Cf::kRuns, node.substr(4)));
-      return run.has_value();
-    }
+    if (node.rfind("run/", 0) == 0) return store_.runs().Exists(node.substr(4));
     return versions_.count(node) > 0;
   }
 
@@ -173,7 +154,6 @@ class Checker {
   }
 
   Store& store_;
-  const internal::Db& db_;
   const FsckOptions& options_;
   FsckReport report_;
   // Every version node: true when live.
@@ -191,22 +171,21 @@ absl::Status Checker::CheckContent(const Digest& id, const Content& content) {
     Problem("size mismatch", absl::StrCat(what, " has different sizes in ", holders),
             content.versions);
   }
-  ASSIGN_OR_RETURN(auto manifest_bytes, db_.Get(Cf::kManifests, id.Raw()));
-  if (!manifest_bytes.has_value()) {
+  absl::StatusOr<store::Manifest> loaded = store_.content().ReadManifest(id);
+  if (absl::IsNotFound(loaded.status())) {
     Problem("missing manifest",
             absl::StrCat("the manifest of ", what, " (", holders, ") is missing"),
             content.versions);
     return absl::OkStatus();
   }
-  store::Manifest manifest;
-  if (!manifest.ParseFromString(*manifest_bytes) ||
-      manifest.chunk_ids().size() !=
-          32 * static_cast<size_t>(manifest.chunk_sizes_size())) {
+  if (absl::IsDataLoss(loaded.status())) {
     Problem("malformed manifest",
             absl::StrCat("the manifest of ", what, " (", holders, ") is malformed"),
             content.versions);
     return absl::OkStatus();
   }
+  RETURN_IF_ERROR(loaded.status());
+  const store::Manifest& manifest = *loaded;
   uint64_t sum = 0;
   for (uint32_t s : manifest.chunk_sizes()) sum += s;
   if (manifest.size() != content.size || sum != manifest.size()) {

@@ -5,16 +5,12 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "rocksdb/utilities/transaction_db.h"
-#include "store/internal/db.h"
-#include "store/internal/keys.h"
 #include "store/io.h"
+#include "store/testing/raw_records.h"
 #include "tests/testing.h"
 
 namespace strata::gc {
 namespace {
-
-using internal::Cf;
 
 // dataset/a@1: 400 KB of random bytes; dataset/b@1: the same with more after it
 // (sharing a's first chunks); dataset/c@1: unrelated; dataset/c@2 deleted;
@@ -57,13 +53,11 @@ class FsckTest : public testing::StoreTest {
     return v.ok() ? ManifestChunks(v->content_id()) : std::vector<std::string>();
   }
 
-  void RawPut(Cf cf, const std::string& key, const std::string& value) {
-    ASSERT_TRUE(db().raw()->Put(rocksdb::WriteOptions(), db().cf(cf), key, value).ok());
+  static store::AliasTarget Target(uint64_t version) {
+    store::AliasTarget t;
+    t.set_version(version);
+    return t;
   }
-  void RawDelete(Cf cf, const std::string& key) {
-    ASSERT_TRUE(db().raw()->Delete(rocksdb::WriteOptions(), db().cf(cf), key).ok());
-  }
-  internal::Db& db() { return store_->internal_db(); }
 
   static std::vector<std::string> Versions(const FsckReport& report) {
     std::vector<std::string> out;
@@ -96,11 +90,12 @@ TEST_F(FsckTest, AFlippedByteIsDataLossOnGetAndDeepFsckNamesExactlyItsVersions) 
   // The first chunk of dataset/a is also dataset/b's.
   const std::string chunk = Chunks("dataset/a").front();
   ASSERT_EQ(Chunks("dataset/b").front(), chunk);
-  auto value = db().Get(Cf::kChunks, chunk);
-  ASSERT_TRUE(value.ok() && value->has_value());
-  std::string flipped = **value;
-  flipped.back() ^= 0x01;
-  RawPut(Cf::kChunks, chunk, flipped);
+  const Digest id = *Digest::FromRaw(chunk);
+  auto flipped = store_->chunks().Get(id);
+  ASSERT_TRUE(flipped.ok());
+  flipped->payload.back() ^= 0x01;
+  ASSERT_TRUE(store_->chunks().Delete({id}).ok());
+  ASSERT_TRUE(store_->chunks().PutMany({*flipped}).ok());
 
   for (const char* ref : {"dataset/a@1", "dataset/b@1"}) {
     auto v = store_->artifacts().Resolve(*ParseRef(ref));
@@ -122,29 +117,24 @@ TEST_F(FsckTest, AFlippedByteIsDataLossOnGetAndDeepFsckNamesExactlyItsVersions) 
 }
 
 TEST_F(FsckTest, MissingRecordsAreNamedWithTheVersionsTheyTouch) {
-  RawDelete(Cf::kChunks, Chunks("dataset/c").back());
-  RawDelete(Cf::kChunkMeta, Chunks("dataset/c").back());
+  ASSERT_TRUE(
+      store_->chunks().Delete({*Digest::FromRaw(Chunks("dataset/c").back())}).ok());
   auto model = store_->artifacts().Resolve(*ParseRef("model/m@1"));
   ASSERT_TRUE(model.ok());
-  RawDelete(Cf::kManifests, model->content_id());
-  RawPut(Cf::kAliases, internal::AliasKey("dataset/a", "golden"), [] {
-    store::AliasTarget t;
-    t.set_version(9);
-    return t.SerializeAsString();
-  }());
-  RawPut(Cf::kAliases, internal::AliasKey("dataset/c", "old"), [] {
-    store::AliasTarget t;
-    t.set_version(2);
-    return t.SerializeAsString();
-  }());
-  RawDelete(Cf::kEdges,
-            internal::EdgeKey(internal::EdgeDirection::kUp, "model/m@1", "dataset/a@1"));
-  RawPut(Cf::kEdges,
-         internal::EdgeKey(internal::EdgeDirection::kDown, "dataset/b@1", "model/gone@3"),
-         "");
-  RawPut(Cf::kEdges,
-         internal::EdgeKey(internal::EdgeDirection::kUp, "model/gone@3", "dataset/b@1"),
-         "");
+  ASSERT_TRUE(store_->content()
+                  .DeleteManifests({*Digest::FromRaw(model->content_id())}, false)
+                  .ok());
+  ASSERT_TRUE(testing::PutRawAlias(*store_, "dataset/a", "golden", Target(9)).ok());
+  ASSERT_TRUE(testing::PutRawAlias(*store_, "dataset/c", "old", Target(2)).ok());
+  ASSERT_TRUE(testing::DeleteRawEdge(*store_, LineageDirection::kUp, "model/m@1",
+                                     "dataset/a@1")
+                  .ok());
+  ASSERT_TRUE(testing::PutRawEdge(*store_, LineageDirection::kDown, "dataset/b@1",
+                                  "model/gone@3")
+                  .ok());
+  ASSERT_TRUE(testing::PutRawEdge(*store_, LineageDirection::kUp, "model/gone@3",
+                                  "dataset/b@1")
+                  .ok());
 
   const FsckReport report = Check(/*deep=*/false);
   std::map<std::string, std::vector<std::string>> by_kind;

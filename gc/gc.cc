@@ -1,8 +1,5 @@
 #include "gc/gc.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -11,22 +8,14 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "rocksdb/metadata.h"
-#include "rocksdb/options.h"
-#include "rocksdb/write_batch.h"
+#include "absl/time/clock.h"
 #include "store/digest.h"
-#include "store/internal/db.h"
-#include "store/internal/records.h"
-#include "store/internal/rocks_status.h"
 #include "store/json_writer.h"
 #include "store/status_macros.h"
 
 namespace strata::gc {
 namespace {
-
-using internal::Cf;
 
 // Deletions per batch. Each batch holds writers' next chunk lookups for the time it
 // takes to read and delete this many records (a few ms).
@@ -44,27 +33,24 @@ struct Candidate {
   uint32_t stored_size = 0;
 };
 
-uint64_t EstimateKeys(const internal::Db& db, Cf cf) {
-  uint64_t n = 0;
-  db.raw()->GetIntProperty(db.cf(cf), "rocksdb.estimate-num-keys", &n);
-  return n;
-}
-
 class Collector {
  public:
   Collector(Store& store, const GcOptions& options)
-      : store_(store), db_(store.internal_db()), options_(options) {}
+      : store_(store),
+        chunks_(store.chunks()),
+        content_(store.content()),
+        options_(options) {}
 
   absl::StatusOr<GcReport> Run() {
     report_.dry_run = options_.dry_run;
     report_.grace = options_.grace;
     report_.disk_bytes_before = store_.ApproximateSizeBytes();
-    cutoff_us_ = internal::NowMicros() - absl::ToInt64Microseconds(options_.grace);
+    cutoff_us_ = absl::ToUnixMicros(absl::Now()) - absl::ToInt64Microseconds(options_.grace);
     // The session begins before anything is read: a writer that references an
     // object after this point is seen by the sweep, one that finished before has
     // written what the mark reads.
     if (!options_.dry_run) {
-      ASSIGN_OR_RETURN(session_, db_.gc_gate().BeginSession());
+      ASSIGN_OR_RETURN(session_, store_.gc_gate().BeginSession());
     }
 
     RETURN_IF_ERROR(MarkLiveContents());
@@ -74,10 +60,13 @@ class Collector {
     if (!options_.dry_run) {
       RETURN_IF_ERROR(SweepManifests());
       RETURN_IF_ERROR(SweepChunks());
-      RETURN_IF_ERROR(internal::FromRocks(db_.raw()->FlushWAL(/*sync=*/true), "gc sync"));
+      RETURN_IF_ERROR(chunks_.Sync());  // the deletes are durable
       session_.reset();
       if (options_.reclaim && (report_.chunks_freed > 0 || report_.manifests_freed > 0)) {
-        RETURN_IF_ERROR(Reclaim());
+        ASSIGN_OR_RETURN(report_.bytes_rewritten,
+                         chunks_.Reclaim([this](uint64_t done, uint64_t total) {
+                           Progress("reclaim", done, total);
+                         }));
       }
     }
     report_.disk_bytes_after = store_.ApproximateSizeBytes();
@@ -91,12 +80,9 @@ class Collector {
 
   // Every live version's content id.
   absl::Status MarkLiveContents() {
-    mark_total_ = EstimateKeys(db_, Cf::kVersions) + EstimateKeys(db_, Cf::kManifests) +
-                  EstimateKeys(db_, Cf::kChunkMeta);
-    auto it = db_.Scan(Cf::kVersions, "");
-    for (; it->Valid(); it->Next()) {
-      ASSIGN_OR_RETURN(auto v,
-                       internal::ParseRecord<store::Version>(it->value(), "version"));
+    mark_total_ = store_.artifacts().ApproximateVersionCount() +
+                  content_.ApproximateManifestCount() + chunks_.ApproximateCount();
+    return store_.artifacts().ScanVersions([this](const store::Version& v) {
       ++report_.versions;
       if (v.has_deleted()) {
         ++report_.deleted_versions;
@@ -104,31 +90,21 @@ class Collector {
         live_contents_.insert(DigestAt(v.content_id()));
       }
       if (++mark_done_ % 65536 == 0) Progress("mark", mark_done_, mark_total_);
-    }
-    return it->status();
+      return absl::OkStatus();
+    });
   }
 
   // The chunks of every manifest that a live version names or that is young; the
   // other manifests are garbage.
   absl::Status MarkManifests() {
-    auto it = db_.Scan(Cf::kManifests, "");
-    for (; it->Valid(); it->Next()) {
-      if (it->key().size() != 32) {
-        return absl::DataLossError("a manifest key is not a 32-byte content id");
-      }
-      const Digest id = DigestAt(it->key());
+    RETURN_IF_ERROR(content_.ScanManifests([this](const Digest& id,
+                                                  const store::Manifest& m) {
       ++report_.manifests;
       if (++mark_done_ % 4096 == 0) Progress("mark", mark_done_, mark_total_);
-      store::Manifest m;
-      if (!m.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())) ||
-          m.chunk_ids().size() % 32 != 0) {
-        return absl::DataLossError(
-            absl::StrCat("manifest of sha256:", id.Hex(), " is malformed"));
-      }
       if (!live_contents_.contains(id)) {
         if (m.created_us() < cutoff_us_) {
           garbage_manifests_.push_back(id);
-          continue;
+          return absl::OkStatus();
         }
         ++report_.manifests_young;
       }
@@ -136,8 +112,8 @@ class Collector {
       for (size_t off = 0; off < ids.size(); off += 32) {
         live_chunks_.push_back(DigestAt(ids.substr(off, 32)));
       }
-    }
-    RETURN_IF_ERROR(it->status());
+      return absl::OkStatus();
+    }));
     report_.manifests_found = garbage_manifests_.size();
     std::sort(live_chunks_.begin(), live_chunks_.end());
     live_chunks_.erase(std::unique(live_chunks_.begin(), live_chunks_.end()),
@@ -147,13 +123,10 @@ class Collector {
 
   // Walks the chunk records (in id order) beside the sorted live ids.
   absl::Status FindGarbageChunks() {
-    auto it = db_.Scan(Cf::kChunkMeta, "");
+    auto it = chunks_.Scan();
     size_t live = 0;
     for (; it->Valid(); it->Next()) {
-      if (it->key().size() != 32) {
-        return absl::DataLossError("a chunk record's key is not a 32-byte chunk id");
-      }
-      const Digest id = DigestAt(it->key());
+      const Digest& id = it->id();
       ++report_.chunks;
       if (++mark_done_ % 65536 == 0) Progress("mark", mark_done_, mark_total_);
       while (live < live_chunks_.size() && live_chunks_[live] < id) ++live;
@@ -161,18 +134,13 @@ class Collector {
         ++report_.chunks_live;
         continue;
       }
-      store::ChunkInfo info;
-      if (!info.ParseFromArray(it->value().data(),
-                               static_cast<int>(it->value().size()))) {
-        return absl::DataLossError(
-            absl::StrCat("the record of chunk ", id.Hex(), " is malformed"));
-      }
-      if (Young(info)) {
+      ASSIGN_OR_RETURN(const ChunkStat stat, it->Stat());
+      if (Young(stat)) {
         ++report_.chunks_young;
         continue;
       }
-      candidates_.push_back({id, info.stored_size()});
-      report_.bytes_found += info.stored_size();
+      candidates_.push_back({id, stat.stored_size});
+      report_.bytes_found += stat.stored_size;
     }
     RETURN_IF_ERROR(it->status());
     report_.chunks_found = candidates_.size();
@@ -181,24 +149,23 @@ class Collector {
     return absl::OkStatus();
   }
 
-  bool Young(const store::ChunkInfo& info) const {
-    return std::max(info.created_us(), info.referenced_us()) >= cutoff_us_;
-  }
+  bool Young(const ChunkStat& stat) const { return stat.reference_us >= cutoff_us_; }
 
   // Deletes garbage manifests first: a commit that checks a manifest after this
   // finds it gone and refuses, so no version can name a chunk swept next.
   absl::Status SweepManifests() {
     for (size_t begin = 0; begin < garbage_manifests_.size(); begin += kSweepBatch) {
       const size_t end = std::min(garbage_manifests_.size(), begin + kSweepBatch);
-      rocksdb::WriteBatch batch;
+      std::vector<Digest> batch;
       const auto hold = session_->Exclusive();
       for (size_t i = begin; i < end; ++i) {
         const Digest& id = garbage_manifests_[i];
         if (session_->ContentKept(id)) continue;
-        batch.Delete(db_.cf(Cf::kManifests), internal::ToSlice(id.Raw()));
+        batch.push_back(id);
         ++report_.manifests_freed;
       }
-      RETURN_IF_ERROR(db_.WriteUnlocked(&batch, /*sync=*/false));
+      // The last batch is synced, so every manifest delete is durable.
+      RETURN_IF_ERROR(content_.DeleteManifests(batch, /*sync=*/end == garbage_manifests_.size()));
     }
     return absl::OkStatus();
   }
@@ -208,9 +175,9 @@ class Collector {
   // REQUIRES: the session's exclusive lock.
   absl::Status KeepNewContents() {
     for (const Digest& content : session_->TakeNewContents()) {
-      ASSIGN_OR_RETURN(auto m, internal::ReadRecord<store::Manifest>(
-                                   db_, Cf::kManifests, content.Raw(), "manifest"));
-      if (!m.has_value()) continue;
+      absl::StatusOr<store::Manifest> m = content_.ReadManifest(content);
+      if (absl::IsNotFound(m.status())) continue;
+      RETURN_IF_ERROR(m.status());
       const absl::string_view ids = m->chunk_ids();
       for (size_t off = 0; off + 32 <= ids.size(); off += 32) {
         kept_late_.insert(DigestAt(ids.substr(off, 32)));
@@ -223,124 +190,43 @@ class Collector {
   // lock: its record (a touch by an upload makes it young) and the session (a
   // writer's reference keeps it).
   absl::Status SweepChunks() {
-    std::vector<std::string> keys;
+    std::vector<Digest> ids, doomed;
     for (size_t begin = 0; begin < candidates_.size(); begin += kSweepBatch) {
       const size_t end = std::min(candidates_.size(), begin + kSweepBatch);
-      keys.clear();
-      for (size_t i = begin; i < end; ++i) keys.emplace_back(candidates_[i].id.Raw());
-      rocksdb::WriteBatch batch;
+      ids.clear();
+      doomed.clear();
+      for (size_t i = begin; i < end; ++i) ids.push_back(candidates_[i].id);
       {
         const auto hold = session_->Exclusive();
         RETURN_IF_ERROR(KeepNewContents());
-        ASSIGN_OR_RETURN(auto records, db_.MultiGet(Cf::kChunkMeta, keys));
+        ASSIGN_OR_RETURN(auto stats, chunks_.StatMany(ids));
         for (size_t i = begin; i < end; ++i) {
           const Candidate& c = candidates_[i];
-          const auto& record = records[i - begin];
-          store::ChunkInfo info;
-          const bool keep = !record.has_value() || !info.ParseFromString(*record) ||
-                            Young(info) || kept_late_.contains(c.id) ||
-                            session_->ChunkKept(c.id);
+          const auto& stat = stats[i - begin];
+          const bool keep = !stat.has_value() || Young(*stat) ||
+                            kept_late_.contains(c.id) || session_->ChunkKept(c.id);
           if (keep) {
             ++report_.chunks_kept;
             continue;
           }
-          batch.Delete(db_.cf(Cf::kChunks), internal::ToSlice(c.id.Raw()));
-          batch.Delete(db_.cf(Cf::kChunkMeta), internal::ToSlice(c.id.Raw()));
+          doomed.push_back(c.id);
           ++report_.chunks_freed;
           report_.bytes_freed += c.stored_size;
         }
-        RETURN_IF_ERROR(db_.WriteUnlocked(&batch, /*sync=*/false));
+        RETURN_IF_ERROR(chunks_.Delete(doomed));
       }
       Progress("sweep", end, candidates_.size());
     }
     return absl::OkStatus();
   }
 
-  // Compacts the chunk index so compaction drops the deleted chunks and counts
-  // their blobs as garbage (blob files holding only garbage are deleted), then
-  // rewrites the longest run of oldest blob files whose bytes are at least half
-  // garbage. RocksDB picks files for blob garbage collection by age only.
-  absl::Status Reclaim() {
-    rocksdb::DB* raw = db_.raw();
-    rocksdb::CompactRangeOptions plain;
-    plain.blob_garbage_collection_policy = rocksdb::BlobGarbageCollectionPolicy::kDisable;
-    plain.bottommost_level_compaction =
-        rocksdb::BottommostLevelCompaction::kForceOptimized;
-    Progress("reclaim", 0, 3);
-    // Only the chunks table: the chunk records and manifests gc deleted are small,
-    // and RocksDB's own compactions drop their tombstones.
-    RETURN_IF_ERROR(internal::FromRocks(
-        raw->CompactRange(plain, db_.cf(Cf::kChunks), nullptr, nullptr),
-        "gc compaction"));
-    Progress("reclaim", 1, 3);
-
-    rocksdb::ColumnFamilyMetaData meta;
-    raw->GetColumnFamilyMetaData(db_.cf(Cf::kChunks), &meta);
-    std::vector<rocksdb::BlobMetaData> files = meta.blob_files;
-    std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) {
-      return a.blob_file_number < b.blob_file_number;
-    });
-    size_t rewrite = 0;
-    uint64_t garbage = 0, live = 0, live_at_rewrite = 0;
-    for (size_t i = 0; i < files.size(); ++i) {
-      garbage += files[i].garbage_blob_bytes;
-      live += files[i].total_blob_bytes - files[i].garbage_blob_bytes;
-      if (garbage > 0 && garbage >= live) {
-        rewrite = i + 1;
-        live_at_rewrite = live;
-      }
-    }
-    Progress("reclaim", 2, 3);
-    if (rewrite > 0) {
-      rocksdb::CompactRangeOptions force;
-      force.blob_garbage_collection_policy = rocksdb::BlobGarbageCollectionPolicy::kForce;
-      // RocksDB collects the files in the oldest `cutoff` fraction of all blob
-      // files: the half keeps the float product from rounding below `rewrite`.
-      force.blob_garbage_collection_age_cutoff =
-          rewrite == files.size() ? 1.0 : (rewrite + 0.5) / files.size();
-      force.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-      PrefetchBlobFiles(
-          std::vector<rocksdb::BlobMetaData>(files.begin(), files.begin() + rewrite));
-      RETURN_IF_ERROR(internal::FromRocks(
-          raw->CompactRange(force, db_.cf(Cf::kChunks), nullptr, nullptr),
-          "gc blob garbage collection"));
-      report_.bytes_rewritten = live_at_rewrite;
-    }
-    Progress("reclaim", 3, 3);
-    return absl::OkStatus();
-  }
-
-  // The rewrite reads the live blobs in key order, SHA-256 order, so at random
-  // across the files: with a cold page cache, one small synchronous read each (a
-  // cold gc of 1M chunks spent 29 s there against 6 s warm). Asks the kernel to read
-  // the files whole, sequentially, in the background first, when they fit in half
-  // of the free memory; otherwise, or if the advice fails, nothing changes.
-  static void PrefetchBlobFiles(const std::vector<rocksdb::BlobMetaData>& files) {
-    uint64_t bytes = 0;
-    for (const auto& f : files) bytes += f.blob_file_size;
-    const long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    if (pages <= 0 || page <= 0 || bytes > uint64_t(pages) * uint64_t(page) / 2) return;
-    constexpr size_t kBlock = 4 << 20;
-    std::unique_ptr<char[]> buffer(new char[kBlock]);
-    for (const auto& f : files) {
-      std::string path = f.blob_file_path;
-      if (!absl::StartsWith(f.blob_file_name, "/")) path += "/";
-      path += f.blob_file_name;
-      const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) continue;
-      ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-      while (::read(fd, buffer.get(), kBlock) > 0) {
-      }
-      ::close(fd);
-    }
-  }
-
   Store& store_;
-  internal::Db& db_;
+  ChunkStore& chunks_;
+  ContentStore& content_;
   const GcOptions& options_;
   GcReport report_;
   int64_t cutoff_us_ = 0;
-  std::unique_ptr<internal::GcGate::Session> session_;
+  std::unique_ptr<GcGate::Session> session_;
   uint64_t mark_done_ = 0, mark_total_ = 0;
   absl::flat_hash_set<Digest> live_contents_;
   std::vector<Digest> live_chunks_;  // sorted, distinct

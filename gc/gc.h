@@ -73,7 +73,7 @@ struct GcReport {
 // that is younger than the grace period, then deletes the other manifests and
 // chunks older than the grace period, in batches, and reclaims their space.
 // Safe while this process's other threads put, upload and commit: what they
-// reference while gc runs is kept (store/internal/gc_gate.h). A crash at any
+// reference while gc runs is kept (store/gc_gate.h). A crash at any
 // point leaves a consistent store (each batch is atomic); gc again finishes.
 // Errors: FailedPrecondition when gc is already running on this store;
 // Unavailable or ResourceExhausted on I/O failure; DataLoss for records that do

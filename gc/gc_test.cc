@@ -10,15 +10,13 @@
 
 #include "gc/fsck.h"
 #include "gtest/gtest.h"
-#include "rocksdb/utilities/transaction_db.h"
-#include "store/internal/db.h"
 #include "store/io.h"
+#include "store/testing/counting_chunk_store.h"
+#include "store/testing/raw_records.h"
 #include "tests/testing.h"
 
 namespace strata::gc {
 namespace {
-
-using internal::Cf;
 
 // dataset/a@1: 400 KB of random bytes, made into model/m@1 (production);
 // dataset/b@1: a's bytes and 200 KB more (sharing a's first chunks), deleted;
@@ -37,10 +35,8 @@ class GcTest : public testing::StoreTest {
     CommitContent("model/m", "weights", {"dataset/a@1"}, "production");
     Delete("dataset/b@1");
     Delete("dataset/c@1");
-    ASSERT_TRUE(db().raw()->Flush(rocksdb::FlushOptions(), db().cf(Cf::kChunks)).ok());
+    ASSERT_TRUE(testing::FlushChunks(*store_).ok());
   }
-
-  internal::Db& db() { return store_->internal_db(); }
 
   // Closes and opens the store: what a new process (strata gc) sees, with no memory
   // of the contents this one put in the last minute (GcGate keeps those).
@@ -79,19 +75,21 @@ class GcTest : public testing::StoreTest {
     return {v.begin(), v.end()};
   }
 
+  // Whether the chunk is stored: its record (Contains) and its bytes (Read) agree.
   bool Stored(const std::string& chunk) {
-    auto meta = db().Get(Cf::kChunkMeta, chunk);
-    auto bytes = db().Get(Cf::kChunks, chunk);
-    EXPECT_TRUE(meta.ok() && bytes.ok());
-    EXPECT_EQ(meta->has_value(), bytes->has_value());
-    return meta->has_value();
+    const Digest id = *Digest::FromRaw(chunk);
+    auto meta = store_->chunks().Contains(id);
+    EncodedChunk out;
+    const absl::Status bytes = store_->chunks().Read(id, &out);
+    EXPECT_TRUE(meta.ok() && (bytes.ok() || absl::IsNotFound(bytes)));
+    EXPECT_EQ(*meta, bytes.ok());
+    return *meta;
   }
 
   uint64_t StoredSize(const std::string& chunk) {
-    auto meta = db().Get(Cf::kChunkMeta, chunk);
-    store::ChunkInfo info;
-    EXPECT_TRUE(meta.ok() && meta->has_value() && info.ParseFromString(**meta));
-    return info.stored_size();
+    auto stats = store_->chunks().StatMany({*Digest::FromRaw(chunk)});
+    EXPECT_TRUE(stats.ok() && (*stats)[0].has_value());
+    return stats.ok() && (*stats)[0].has_value() ? (*stats)[0]->stored_size : 0;
   }
 
   // Reads `ref` back, verified, and checks it is `data`.
@@ -312,6 +310,33 @@ TEST_F(GcTest, WritersRacingGcLoseNothing) {
   }
   ExpectReads("dataset/a@1", a_);
   ExpectFsckDeepClean();
+}
+
+TEST_F(GcTest, GoesThroughAnInjectedChunkStore) {
+  testing::CountingChunkStore::Counts counts;
+  store_.reset();
+  StoreOptions options;
+  options.sync = false;
+  options.chunk_store = [&counts](std::unique_ptr<ChunkStore> embedded)
+      -> absl::StatusOr<std::unique_ptr<ChunkStore>> {
+    return std::make_unique<testing::CountingChunkStore>(std::move(embedded), &counts);
+  };
+  auto opened = Store::Open(dir_.Sub("store"), options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  store_ = std::move(*opened);
+
+  const GcReport report = Collect(absl::ZeroDuration());
+  EXPECT_GT(report.chunks_freed, 0u);
+  EXPECT_EQ(counts.scan.load(), 1u);
+  EXPECT_GE(counts.stat_many.load(), 1u);
+  EXPECT_GE(counts.del.load(), 1u);
+  EXPECT_GE(counts.sync.load(), 1u);
+  EXPECT_EQ(counts.reclaim.load(), 1u);
+  ExpectReads("dataset/a@1", a_);
+  EXPECT_GT(counts.read.load(), 0u);
+  ExpectFsckDeepClean();
+  EXPECT_GT(counts.contains.load(), 0u);
+  store_.reset();  // before `counts` goes
 }
 
 }  // namespace

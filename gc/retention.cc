@@ -8,11 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "rocksdb/write_batch.h"
-#include "store/internal/db.h"
-#include "store/internal/keys.h"
-#include "store/internal/records.h"
-#include "store/internal/rocks_status.h"
+#include "absl/time/clock.h"
 #include "store/json_writer.h"
 #include "store/render.h"
 #include "store/status_macros.h"
@@ -20,11 +16,7 @@
 namespace strata::gc {
 namespace {
 
-using internal::Cf;
-
-std::string PolicyKey(absl::string_view target) {
-  return absl::StrCat(internal::kRetentionPrefix, target);
-}
+int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
 
 // "90d", "36h", "5m" or "45s": the largest unit that divides `seconds`.
 std::string FormatSeconds(int64_t seconds) {
@@ -56,28 +48,25 @@ Digest DigestAt(absl::string_view raw32) {
 absl::StatusOr<uint64_t> BytesFreedBy(Store& store,
                                       const std::vector<ExpiredVersion>& dropped) {
   if (dropped.empty()) return 0;
-  const internal::Db& db = store.internal_db();
   const absl::flat_hash_set<std::string> dropped_refs = [&] {
     absl::flat_hash_set<std::string> out;
     for (const ExpiredVersion& e : dropped) out.insert(e.version);
     return out;
   }();
   absl::flat_hash_set<std::string> kept_contents, dropped_contents;
-  auto it = db.Scan(Cf::kVersions, "");
-  for (; it->Valid(); it->Next()) {
-    ASSIGN_OR_RETURN(auto v,
-                     internal::ParseRecord<store::Version>(it->value(), "version"));
-    if (v.has_deleted()) continue;
+  RETURN_IF_ERROR(store.artifacts().ScanVersions([&](const store::Version& v) {
+    if (v.has_deleted()) return absl::OkStatus();
     (dropped_refs.contains(VersionRef(v)) ? dropped_contents : kept_contents)
         .insert(v.content_id());
-  }
-  RETURN_IF_ERROR(it->status());
+    return absl::OkStatus();
+  }));
   const auto chunks_of = [&](const absl::flat_hash_set<std::string>& contents,
                              absl::flat_hash_set<Digest>* out) -> absl::Status {
     for (const std::string& content : contents) {
-      ASSIGN_OR_RETURN(auto m, internal::ReadRecord<store::Manifest>(
-                                   db, Cf::kManifests, content, "manifest"));
-      if (!m.has_value()) continue;
+      if (content.size() != 32) continue;  // names no manifest
+      absl::StatusOr<store::Manifest> m = store.content().ReadManifest(DigestAt(content));
+      if (absl::IsNotFound(m.status())) continue;
+      RETURN_IF_ERROR(m.status());
       for (size_t off = 0; off + 32 <= m->chunk_ids().size(); off += 32) {
         out->insert(DigestAt(absl::string_view(m->chunk_ids()).substr(off, 32)));
       }
@@ -88,15 +77,14 @@ absl::StatusOr<uint64_t> BytesFreedBy(Store& store,
   RETURN_IF_ERROR(chunks_of(kept_contents, &kept));
   for (const std::string& c : kept_contents) dropped_contents.erase(c);
   RETURN_IF_ERROR(chunks_of(dropped_contents, &candidates));
-  std::vector<std::string> keys;
+  std::vector<Digest> ids;
   for (const Digest& id : candidates) {
-    if (!kept.contains(id)) keys.emplace_back(id.Raw());
+    if (!kept.contains(id)) ids.push_back(id);
   }
-  ASSIGN_OR_RETURN(auto records, db.MultiGet(Cf::kChunkMeta, keys));
+  ASSIGN_OR_RETURN(auto stats, store.chunks().StatMany(ids));
   uint64_t bytes = 0;
-  for (const auto& record : records) {
-    store::ChunkInfo info;
-    if (record.has_value() && info.ParseFromString(*record)) bytes += info.stored_size();
+  for (const auto& stat : stats) {
+    if (stat.has_value()) bytes += stat->stored_size;
   }
   return bytes;
 }
@@ -134,42 +122,28 @@ absl::Status SetRetentionPolicy(Store& store, const std::string& target,
   }
   policy.set_updated_by(who.who);
   policy.set_on_behalf_of(who.on_behalf_of);
-  policy.set_updated_us(internal::NowMicros());
-  internal::Db& db = store.internal_db();
-  rocksdb::WriteBatch batch;
-  batch.Put(db.cf(Cf::kDefault), PolicyKey(target), policy.SerializeAsString());
-  return db.WriteUnlocked(&batch, /*sync=*/true);
+  policy.set_updated_us(NowMicros());
+  return store.retention_policies().Put(target, policy);
 }
 
 absl::Status RemoveRetentionPolicy(Store& store, const std::string& target) {
   RETURN_IF_ERROR(ParseTarget(target).status());
-  internal::Db& db = store.internal_db();
-  ASSIGN_OR_RETURN(auto existing, db.Get(Cf::kDefault, PolicyKey(target)));
-  if (!existing.has_value()) {
+  ASSIGN_OR_RETURN(bool existed, store.retention_policies().Erase(target));
+  if (!existed) {
     return absl::NotFoundError(absl::StrCat(target, " has no retention policy"));
   }
-  rocksdb::WriteBatch batch;
-  batch.Delete(db.cf(Cf::kDefault), PolicyKey(target));
-  return db.WriteUnlocked(&batch, /*sync=*/true);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::map<std::string, store::RetentionPolicy>> RetentionPolicies(
     Store& store) {
-  std::map<std::string, store::RetentionPolicy> out;
-  auto it = store.internal_db().Scan(Cf::kDefault, internal::kRetentionPrefix);
-  for (; it->Valid(); it->Next()) {
-    ASSIGN_OR_RETURN(
-        out[std::string(it->key().substr(internal::kRetentionPrefix.size()))],
-        internal::ParseRecord<store::RetentionPolicy>(it->value(), "retention policy"));
-  }
-  RETURN_IF_ERROR(it->status());
-  return out;
+  return store.retention_policies().List();
 }
 
 absl::StatusOr<RetentionReport> PlanRetention(Store& store, int64_t now_us) {
   RetentionReport report;
   report.dry_run = true;
-  const int64_t now = now_us != 0 ? now_us : internal::NowMicros();
+  const int64_t now = now_us != 0 ? now_us : NowMicros();
   ASSIGN_OR_RETURN(auto policies, RetentionPolicies(store));
   if (policies.empty()) return report;
   ArtifactStore& artifacts = store.artifacts();

@@ -363,6 +363,36 @@ absl::StatusOr<std::map<std::string, store::AliasTarget>> ArtifactStore::Aliases
   return out;
 }
 
+absl::Status ArtifactStore::ScanVersions(const VersionVisitor& visit) const {
+  auto it = db_->Scan(Cf::kVersions, "");
+  for (; it->Valid(); it->Next()) {
+    ASSIGN_OR_RETURN(auto v,
+                     internal::ParseRecord<store::Version>(it->value(), "version"));
+    RETURN_IF_ERROR(visit(v));
+  }
+  return it->status();
+}
+
+uint64_t ArtifactStore::ApproximateVersionCount() const {
+  uint64_t n = 0;
+  db_->raw()->GetIntProperty(db_->cf(Cf::kVersions), "rocksdb.estimate-num-keys", &n);
+  return n;
+}
+
+absl::Status ArtifactStore::ScanAliases(const AliasVisitor& visit) const {
+  auto it = db_->Scan(Cf::kAliases, "");
+  for (; it->Valid(); it->Next()) {
+    const absl::string_view key = it->key();
+    const size_t zero = key.find('\0');
+    ASSIGN_OR_RETURN(auto target,
+                     internal::ParseRecord<store::AliasTarget>(it->value(), "alias"));
+    RETURN_IF_ERROR(visit(key.substr(0, zero),
+                          zero == absl::string_view::npos ? "" : key.substr(zero + 1),
+                          target));
+  }
+  return it->status();
+}
+
 absl::StatusOr<std::vector<ArtifactSummary>> ArtifactStore::List(
     std::optional<Kind> kind) const {
   std::vector<ArtifactSummary> out;

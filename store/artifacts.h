@@ -4,12 +4,14 @@
 #define STRATA_STORE_ARTIFACTS_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "store/actor.h"
 #include "store/digest.h"
 #include "store/ref.h"
@@ -115,6 +117,23 @@ class ArtifactStore {
 
   // Every artifact, or those of one kind, sorted by kind and name.
   absl::StatusOr<std::vector<ArtifactSummary>> List(std::optional<Kind> kind) const;
+
+  // For gc, fsck and retention: every version record, deleted ones included, in
+  // artifact and version order, as of one moment. An error from `visit` ends the
+  // scan and is returned. Errors: DataLoss "unreadable record: version";
+  // Unavailable on I/O failure.
+  using VersionVisitor = std::function<absl::Status(const store::Version& v)>;
+  absl::Status ScanVersions(const VersionVisitor& visit) const;
+  // About how many version records there are, for progress reports; cheap (no I/O).
+  uint64_t ApproximateVersionCount() const;
+  // For fsck: every alias of every artifact, in artifact and alias order.
+  // `artifact` is the artifact's key as stored ("KIND/NAME"), unchecked, so that
+  // damage can be reported. An error from `visit` ends the scan and is returned.
+  // Errors: DataLoss "unreadable record: alias"; Unavailable on I/O failure.
+  using AliasVisitor =
+      std::function<absl::Status(absl::string_view artifact, absl::string_view alias,
+                                 const store::AliasTarget& target)>;
+  absl::Status ScanAliases(const AliasVisitor& visit) const;
 
   // Errors: NotFound for an unknown artifact.
   absl::StatusOr<std::map<std::string, store::AliasTarget>> Aliases(

@@ -3,8 +3,10 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
+#include "store/render.h"
 #include "store/store.h"
 #include "tests/testing.h"
 
@@ -450,6 +452,49 @@ TEST_F(DeletionTest, DeletionsAndAliasMovesAreSerialized) {
       EXPECT_GT(moved->at_us(), deleted->deleted().at_us());
     }
   }
+}
+
+TEST_F(DeletionTest, ScanVersionsVisitsEveryRecordDeletedOnesIncluded) {
+  ASSERT_TRUE(Delete("dataset/raw", 2, /*force=*/true).ok());
+  std::vector<std::string> all, deleted;
+  ASSERT_TRUE(artifacts()
+                  .ScanVersions([&](const store::Version& v) {
+                    all.push_back(VersionRef(v));
+                    if (v.has_deleted()) deleted.push_back(VersionRef(v));
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(all, (std::vector<std::string>{"dataset/clean@1", "dataset/raw@1",
+                                           "dataset/raw@2", "model/churn@1"}));
+  EXPECT_EQ(deleted, std::vector<std::string>{"dataset/raw@2"});
+  // A visitor's error ends the scan with it.
+  int seen = 0;
+  const absl::Status stop = artifacts().ScanVersions([&](const store::Version&) {
+    ++seen;
+    return absl::CancelledError("enough");
+  });
+  EXPECT_TRUE(absl::IsCancelled(stop)) << stop;
+  EXPECT_EQ(seen, 1);
+}
+
+TEST_F(ArtifactStoreTest, ScanAliasesVisitsEveryArtifactsAliases) {
+  ASSERT_TRUE(Commit("dataset/a", "one").ok());
+  ASSERT_TRUE(Commit("dataset/a", "two").ok());
+  ASSERT_TRUE(Commit("model/m", "w").ok());
+  const ArtifactId a = *ParseArtifactId("dataset/a"), m = *ParseArtifactId("model/m");
+  ASSERT_TRUE(store_->artifacts().SetAlias(a, "prod", 1, std::nullopt, "t", "").ok());
+  ASSERT_TRUE(store_->artifacts().SetAlias(a, "dev", 2, std::nullopt, "t", "").ok());
+  ASSERT_TRUE(store_->artifacts().SetAlias(m, "champion", 1, std::nullopt, "t", "").ok());
+  std::vector<std::string> seen;
+  ASSERT_TRUE(store_->artifacts()
+                  .ScanAliases([&](absl::string_view artifact, absl::string_view alias,
+                                   const store::AliasTarget& t) {
+                    seen.push_back(absl::StrCat(artifact, "@", alias, "=", t.version()));
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"dataset/a@dev=2", "dataset/a@prod=1",
+                                            "model/m@champion=1"}));
 }
 
 }  // namespace

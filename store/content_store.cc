@@ -84,7 +84,7 @@ class ChunkEncoder {
   // Every chunk is referenced in `reservation` before it is looked up, so a
   // concurrent gc cannot collect a chunk this put found stored.
   ChunkEncoder(ChunkStore* store, const ContentStoreOptions& options,
-               internal::GcGate::Reservation* reservation, const std::atomic<bool>* bulk)
+               GcGate::Reservation* reservation, const std::atomic<bool>* bulk)
       : store_(store),
         options_(options),
         reservation_(reservation),
@@ -146,7 +146,7 @@ class ChunkEncoder {
  private:
   ChunkStore* store_;
   const ContentStoreOptions& options_;
-  internal::GcGate::Reservation* reservation_;
+  GcGate::Reservation* reservation_;
   const std::atomic<bool>* bulk_;
   ZSTD_CCtx* cctx_;
   std::string scratch_;
@@ -155,6 +155,123 @@ class ChunkEncoder {
   uint64_t new_chunks_ = 0;
   uint64_t new_bytes_ = 0;
 };
+
+// Put's pipeline: the calling thread reads the source and cuts it (Feed); worker
+// threads hash, compress and write the new chunks (ChunkEncoder). Memory is bounded
+// by the queue, whatever the content's size.
+class PutPipeline {
+ public:
+  PutPipeline(ChunkStore* chunks, const ContentStoreOptions& options, int workers,
+              GcGate::Reservation* reservation)
+      : options_(options), queue_(size_t(workers) * options.queue_per_worker) {
+    pool_.reserve(workers);
+    for (int w = 0; w < workers; ++w) {
+      pool_.emplace_back([this, chunks, reservation] { Work(chunks, reservation); });
+    }
+  }
+  ~PutPipeline() { Join(); }
+
+  // Reads `source` to its end (or the first error), cuts it into chunks, hashes the
+  // whole stream and queues each chunk for the workers.
+  void Feed(ByteSource& source, const FastCdc& chunker, const ProgressFn& progress);
+
+  // Waits for the workers. Errors: the first of reading or writing.
+  absl::Status Finish() {
+    Join();
+    if (error_.failed()) return error_.Get();
+    content_id_ = whole_.Finish();
+    return absl::OkStatus();
+  }
+
+  // After Finish: the chunks in order (ids written in place by the workers), the
+  // content's SHA-256 and size, and what was new.
+  const std::deque<Digest>& ids() const { return ids_; }
+  const std::vector<uint32_t>& sizes() const { return sizes_; }
+  const Digest& content_id() const { return content_id_; }
+  uint64_t total() const { return total_; }
+  uint64_t new_chunks() const { return new_chunks_; }
+  uint64_t new_bytes() const { return new_bytes_; }
+
+ private:
+  void Work(ChunkStore* chunks, GcGate::Reservation* reservation) {
+    ChunkEncoder encoder(chunks, options_, reservation, &bulk_);
+    ChunkTask task;
+    absl::Status s;
+    while (s.ok() && queue_.Pop(&task)) {
+      s = encoder.Encode(task);
+      buffers_.Give(std::move(task.bytes));
+    }
+    if (s.ok()) s = encoder.Flush();
+    if (!s.ok()) {
+      error_.Set(s);
+      queue_.Close(/*discard=*/true);
+    }
+    new_chunks_ += encoder.new_chunks();
+    new_bytes_ += encoder.new_bytes();
+  }
+
+  void Join() {
+    queue_.Close();
+    for (auto& t : pool_) t.join();
+    pool_.clear();
+  }
+
+  const ContentStoreOptions& options_;
+  internal::BoundedQueue<ChunkTask> queue_;
+  FirstError error_;
+  BufferPool buffers_;
+  std::atomic<bool> bulk_{false};
+  std::atomic<uint64_t> new_chunks_{0}, new_bytes_{0};
+  std::vector<std::thread> pool_;
+  // std::deque keeps element addresses stable as it grows, so workers write ids in
+  // place while the reader appends.
+  std::deque<Digest> ids_;
+  std::vector<uint32_t> sizes_;
+  Sha256 whole_;
+  Digest content_id_;
+  uint64_t total_ = 0;
+};
+
+void PutPipeline::Feed(ByteSource& source, const FastCdc& chunker,
+                       const ProgressFn& progress) {
+  const size_t max_chunk = chunker.max_size();
+  const size_t buf_size = std::max<size_t>(8 << 20, 4 * max_chunk);
+  std::unique_ptr<char[]> buf(new char[buf_size]);  // uninitialized: no 8 MB memset
+  size_t begin = 0, end = 0;
+  bool eof = false;
+  while (!error_.failed()) {
+    if (!eof && end - begin < max_chunk) {
+      std::memmove(buf.get(), buf.get() + begin, end - begin);
+      end -= begin;
+      begin = 0;
+      while (!eof && end < buf_size) {
+        auto n = source.Read(buf.get() + end, buf_size - end);
+        if (!n.ok()) {
+          error_.Set(n.status());
+          break;
+        }
+        if (*n == 0) eof = true;
+        end += *n;
+      }
+      if (error_.failed()) break;
+    }
+    if (begin == end) break;
+    const size_t cut = chunker.NextCut(absl::string_view(buf.get() + begin, end - begin));
+    absl::string_view piece(buf.get() + begin, cut);
+    whole_.Update(piece);
+    ChunkTask task{buffers_.Take(), &ids_.emplace_back()};
+    task.bytes.reserve(max_chunk);
+    task.bytes.assign(piece.data(), piece.size());
+    sizes_.push_back(static_cast<uint32_t>(cut));
+    begin += cut;
+    total_ += cut;
+    if (total_ > options_.bulk_threshold_bytes)
+      bulk_.store(true, std::memory_order_relaxed);
+    if (!queue_.Push(std::move(task))) break;
+    if (progress) progress(total_);
+  }
+  queue_.Close();
+}
 
 absl::StatusOr<store::Manifest> LoadManifest(internal::Db* db, const Digest& id) {
   ASSIGN_OR_RETURN(auto value, db->Get(Cf::kManifests, id.Raw()));
@@ -189,106 +306,39 @@ int ContentStore::threads() const {
 
 absl::StatusOr<PutStats> ContentStore::Put(ByteSource& source,
                                            const ProgressFn& progress) {
-  const int workers = threads();
-  internal::BoundedQueue<ChunkTask> queue(size_t(workers) * options_.queue_per_worker);
-  FirstError error;
   const auto reservation = db_->gc_gate().Reserve();
-  std::atomic<uint64_t> new_chunks{0}, new_bytes{0};
-  BufferPool buffers;
-  std::atomic<bool> bulk{false};
-
-  std::vector<std::thread> pool;
-  pool.reserve(workers);
-  for (int w = 0; w < workers; ++w) {
-    pool.emplace_back([&] {
-      ChunkEncoder encoder(chunks_, options_, reservation.get(), &bulk);
-      ChunkTask task;
-      absl::Status s;
-      while (s.ok() && queue.Pop(&task)) {
-        s = encoder.Encode(task);
-        buffers.Give(std::move(task.bytes));
-      }
-      if (s.ok()) s = encoder.Flush();
-      if (!s.ok()) {
-        error.Set(s);
-        queue.Close(/*discard=*/true);
-      }
-      new_chunks += encoder.new_chunks();
-      new_bytes += encoder.new_bytes();
-    });
-  }
-
-  // Reader: fills a buffer, cuts chunks, hashes the whole stream, feeds the workers.
-  // std::deque keeps element addresses stable as it grows, so workers write ids in
-  // place while the reader appends.
-  std::deque<Digest> ids;
-  std::vector<uint32_t> sizes;
-  Sha256 whole;
-  uint64_t total = 0;
-  const size_t max_chunk = chunker_.max_size();
-  const size_t buf_size = std::max<size_t>(8 << 20, 4 * max_chunk);
-  std::unique_ptr<char[]> buf(new char[buf_size]);  // uninitialized: no 8 MB memset
-  size_t begin = 0, end = 0;
-  bool eof = false;
-  while (!error.failed()) {
-    if (!eof && end - begin < max_chunk) {
-      std::memmove(buf.get(), buf.get() + begin, end - begin);
-      end -= begin;
-      begin = 0;
-      while (!eof && end < buf_size) {
-        auto n = source.Read(buf.get() + end, buf_size - end);
-        if (!n.ok()) {
-          error.Set(n.status());
-          break;
-        }
-        if (*n == 0) eof = true;
-        end += *n;
-      }
-      if (error.failed()) break;
-    }
-    if (begin == end) break;
-    const size_t cut =
-        chunker_.NextCut(absl::string_view(buf.get() + begin, end - begin));
-    absl::string_view piece(buf.get() + begin, cut);
-    whole.Update(piece);
-    ChunkTask task{buffers.Take(), &ids.emplace_back()};
-    task.bytes.reserve(max_chunk);
-    task.bytes.assign(piece.data(), piece.size());
-    sizes.push_back(static_cast<uint32_t>(cut));
-    begin += cut;
-    total += cut;
-    if (total > options_.bulk_threshold_bytes)
-      bulk.store(true, std::memory_order_relaxed);
-    if (!queue.Push(std::move(task))) break;
-    if (progress) progress(total);
-  }
-  queue.Close();
-  for (auto& t : pool) t.join();
-  if (error.failed()) return error.Get();
+  PutPipeline pipeline(chunks_, options_, threads(), reservation.get());
+  pipeline.Feed(source, chunker_, progress);
+  RETURN_IF_ERROR(pipeline.Finish());
   // Every chunk the manifest names, written here or found present, is durable
   // before the manifest is.
   RETURN_IF_ERROR(chunks_->Sync());
 
   PutStats stats;
-  stats.content_id = whole.Finish();
-  stats.size = total;
-  stats.chunks = sizes.size();
-  stats.new_chunks = new_chunks;
-  stats.new_stored_bytes = new_bytes;
+  stats.content_id = pipeline.content_id();
+  stats.size = pipeline.total();
+  stats.chunks = pipeline.sizes().size();
+  stats.new_chunks = pipeline.new_chunks();
+  stats.new_stored_bytes = pipeline.new_bytes();
 
   store::Manifest manifest;
-  manifest.set_size(total);
-  manifest.set_created_us(internal::NowMicros());
   std::string* id_bytes = manifest.mutable_chunk_ids();
-  id_bytes->reserve(ids.size() * 32);
-  for (const Digest& d : ids) id_bytes->append(d.Raw().data(), 32);
-  manifest.mutable_chunk_sizes()->Add(sizes.begin(), sizes.end());
+  id_bytes->reserve(pipeline.ids().size() * 32);
+  for (const Digest& d : pipeline.ids()) id_bytes->append(d.Raw().data(), 32);
+  manifest.mutable_chunk_sizes()->Add(pipeline.sizes().begin(), pipeline.sizes().end());
+  RETURN_IF_ERROR(WriteManifest(stats, manifest, reservation.get()));
+  return stats;
+}
+
+absl::Status ContentStore::WriteManifest(const PutStats& stats, store::Manifest& manifest,
+                                         GcGate::Reservation* reservation) {
+  manifest.set_size(stats.size);
+  manifest.set_created_us(internal::NowMicros());
   reservation->ReferenceContent(stats.content_id);
   rocksdb::WriteBatch batch;
   batch.Put(db_->cf(Cf::kManifests), internal::ToSlice(stats.content_id.Raw()),
             manifest.SerializeAsString());
-  RETURN_IF_ERROR(db_->WriteUnlocked(&batch, options_.sync));
-  return stats;
+  return db_->WriteUnlocked(&batch, options_.sync);
 }
 
 absl::StatusOr<std::vector<Digest>> ContentStore::MissingChunks(
@@ -298,33 +348,16 @@ absl::StatusOr<std::vector<Digest>> ContentStore::MissingChunks(
   for (const Digest& id : ids) {
     if (seen.insert(id).second) distinct.push_back(id);
   }
-  std::vector<std::string> keys;
-  keys.reserve(distinct.size());
-  for (const Digest& id : distinct) keys.emplace_back(id.Raw());
   // The upload will name the chunks found here in a later request: each gets a
   // fresh reference time, so gc's grace period covers it until then. Under the
   // gate's shared side, a gc batch deletes a chunk before this reads it (and it is
   // reported missing) or after this touch (and keeps it).
   const auto hold = db_->gc_gate().Shared();
-  ASSIGN_OR_RETURN(auto metas, db_->MultiGet(Cf::kChunkMeta, keys));
-  const int64_t now = internal::NowMicros();
+  ASSIGN_OR_RETURN(std::vector<bool> stored, chunks_->Touch(distinct));
   std::vector<Digest> missing;
-  rocksdb::WriteBatch touch;
   for (size_t i = 0; i < distinct.size(); ++i) {
-    if (!metas[i].has_value()) {
-      missing.push_back(distinct[i]);
-      continue;
-    }
-    store::ChunkInfo info;
-    if (!info.ParseFromString(*metas[i])) {
-      return absl::DataLossError(
-          absl::StrCat("the record of chunk ", distinct[i].Hex(), " is malformed"));
-    }
-    info.set_referenced_us(now);
-    touch.Put(db_->cf(Cf::kChunkMeta), internal::ToSlice(keys[i]),
-              info.SerializeAsString());
+    if (!stored[i]) missing.push_back(distinct[i]);
   }
-  if (touch.Count() > 0) RETURN_IF_ERROR(db_->WriteUnlocked(&touch, /*sync=*/false));
   return missing;
 }
 
@@ -407,14 +440,45 @@ absl::StatusOr<PutStats> ContentStore::Assemble(const std::vector<Digest>& ids,
   }
   stats.size = total;
   stats.chunks = ids.size();
-  manifest.set_size(total);
-  manifest.set_created_us(internal::NowMicros());
-  reservation->ReferenceContent(stats.content_id);
-  rocksdb::WriteBatch batch;
-  batch.Put(db_->cf(Cf::kManifests), internal::ToSlice(stats.content_id.Raw()),
-            manifest.SerializeAsString());
-  RETURN_IF_ERROR(db_->WriteUnlocked(&batch, options_.sync));
+  RETURN_IF_ERROR(WriteManifest(stats, manifest, reservation.get()));
   return stats;
+}
+
+absl::StatusOr<store::Manifest> ContentStore::ReadManifest(const Digest& content_id) {
+  return LoadManifest(db_, content_id);
+}
+
+absl::Status ContentStore::ScanManifests(const ManifestVisitor& visit) const {
+  auto it = db_->Scan(Cf::kManifests, "");
+  for (; it->Valid(); it->Next()) {
+    if (it->key().size() != 32) {
+      return absl::DataLossError("a manifest key is not a 32-byte content id");
+    }
+    Digest id;
+    std::memcpy(id.bytes.data(), it->key().data(), 32);
+    store::Manifest m;
+    if (!m.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())) ||
+        m.chunk_ids().size() % 32 != 0) {
+      return absl::DataLossError(
+          absl::StrCat("manifest of sha256:", id.Hex(), " is malformed"));
+    }
+    RETURN_IF_ERROR(visit(id, m));
+  }
+  return it->status();
+}
+
+absl::Status ContentStore::DeleteManifests(const std::vector<Digest>& ids, bool sync) {
+  rocksdb::WriteBatch batch;
+  for (const Digest& id : ids) {
+    batch.Delete(db_->cf(Cf::kManifests), internal::ToSlice(id.Raw()));
+  }
+  return db_->WriteUnlocked(&batch, sync);
+}
+
+uint64_t ContentStore::ApproximateManifestCount() const {
+  uint64_t n = 0;
+  db_->raw()->GetIntProperty(db_->cf(Cf::kManifests), "rocksdb.estimate-num-keys", &n);
+  return n;
 }
 
 absl::StatusOr<ContentInfo> ContentStore::Stat(const Digest& content_id) {

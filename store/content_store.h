@@ -20,7 +20,9 @@
 #include "store/chunk_store.h"
 #include "store/digest.h"
 #include "store/fastcdc.h"
+#include "store/gc_gate.h"
 #include "store/io.h"
+#include "store/store.pb.h"
 
 namespace strata {
 namespace internal {
@@ -128,8 +130,39 @@ class ContentStore {
   absl::StatusOr<PutStats> Assemble(const std::vector<Digest>& ids,
                                     const std::optional<Digest>& expected);
 
+  // For gc, fsck and retention: the manifests themselves.
+
+  // The manifest of `content_id`: its chunks' raw ids (32 bytes each) and sizes in
+  // order, the content's size and when the manifest was written.
+  // Errors: NotFound when no content has this id; DataLoss when the manifest does
+  // not parse or its ids and sizes disagree; Unavailable on I/O failure.
+  absl::StatusOr<store::Manifest> ReadManifest(const Digest& content_id);
+
+  // A manifest met by ScanManifests.
+  using ManifestVisitor =
+      std::function<absl::Status(const Digest& content_id, const store::Manifest& m)>;
+  // Calls `visit` with every stored manifest, in content id order, as of one moment;
+  // an error from `visit` ends the scan and is returned.
+  // Errors: DataLoss "a manifest key is not a 32-byte content id", or "manifest of
+  // sha256:HEX is malformed" when it does not parse or its chunk ids are not whole
+  // 32-byte ids; Unavailable on I/O failure.
+  absl::Status ScanManifests(const ManifestVisitor& visit) const;
+
+  // Deletes the manifests of `ids` (absent ones are skipped) in one atomic write,
+  // fsynced when `sync`. REQUIRES: no live version names them (gc decides, under
+  // the GcGate's exclusive side).
+  // Errors: Unavailable or ResourceExhausted on I/O failure.
+  absl::Status DeleteManifests(const std::vector<Digest>& ids, bool sync);
+
+  // About how many manifests are stored, for progress reports; cheap (no I/O).
+  uint64_t ApproximateManifestCount() const;
+
  private:
   int threads() const;
+  // Records `manifest` (its chunks filled in) as content stats.content_id of
+  // stats.size bytes, referenced in `reservation` first.
+  absl::Status WriteManifest(const PutStats& stats, store::Manifest& manifest,
+                             GcGate::Reservation* reservation);
 
   internal::Db* db_;
   ChunkStore* chunks_;

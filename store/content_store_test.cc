@@ -301,5 +301,43 @@ TEST_F(ContentStoreTest, SourceErrorsFailThePutAndStoreNoManifest) {
   EXPECT_NE(stats.status().message().find("disk went away"), absl::string_view::npos);
 }
 
+TEST_F(ContentStoreTest, ManifestsAreReadScannedAndDeleted) {
+  std::mt19937_64 rng(21);
+  const std::string data = testing::RandomBytes(rng, 300 << 10);
+  const PutStats big = Put(data), small = Put("small");
+  auto m = store_->content().ReadManifest(big.content_id);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->size(), data.size());
+  EXPECT_EQ(static_cast<uint64_t>(m->chunk_sizes_size()), big.chunks);
+  EXPECT_EQ(m->chunk_ids().size(), 32 * big.chunks);
+  EXPECT_GT(m->created_us(), 0);
+  EXPECT_TRUE(
+      absl::IsNotFound(store_->content().ReadManifest(Sha256::Of("none")).status()));
+
+  std::vector<Digest> scanned;
+  ASSERT_TRUE(store_->content()
+                  .ScanManifests([&](const Digest& id, const store::Manifest& manifest) {
+                    scanned.push_back(id);
+                    EXPECT_EQ(manifest.size(), id == big.content_id ? data.size() : 5u);
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  std::vector<Digest> want = {big.content_id, small.content_id};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(scanned, want);
+
+  ASSERT_TRUE(store_->content().DeleteManifests({small.content_id}, /*sync=*/true).ok());
+  EXPECT_TRUE(absl::IsNotFound(store_->content().Stat(small.content_id).status()));
+  EXPECT_TRUE(store_->content().Stat(big.content_id).ok());
+  scanned.clear();
+  ASSERT_TRUE(store_->content()
+                  .ScanManifests([&](const Digest& id, const store::Manifest&) {
+                    scanned.push_back(id);
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(scanned, std::vector<Digest>{big.content_id});
+}
+
 }  // namespace
 }  // namespace strata

@@ -1,10 +1,10 @@
-#include "store/internal/gc_gate.h"
+#include "store/gc_gate.h"
 
 #include <algorithm>
 
 #include "gtest/gtest.h"
 
-namespace strata::internal {
+namespace strata {
 namespace {
 
 Digest Id(uint8_t n) {
@@ -69,4 +69,4 @@ TEST(GcGateTest, AnEndedSessionForgetsAndAnotherMayBegin) {
 }
 
 }  // namespace
-}  // namespace strata::internal
+}  // namespace strata

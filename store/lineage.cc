@@ -140,4 +140,32 @@ absl::StatusOr<LineageGraph> Lineage::Walk(const std::string& root,
   return graph;
 }
 
+absl::Status Lineage::ScanEdges(const EdgeVisitor& visit) const {
+  auto it = db_->Scan(Cf::kEdges, "");
+  for (; it->Valid(); it->Next()) {
+    EdgeRecord edge;
+    edge.key = it->key();
+    const size_t zero = edge.key.find('\0');
+    edge.well_formed = !edge.key.empty() && zero != absl::string_view::npos;
+    if (edge.well_formed) {
+      edge.direction = edge.key[0] == static_cast<char>(EdgeDirection::kDown)
+                           ? LineageDirection::kDown
+                           : LineageDirection::kUp;
+      edge.node = edge.key.substr(1, zero - 1);
+      edge.other = edge.key.substr(zero + 1);
+    }
+    RETURN_IF_ERROR(visit(edge));
+  }
+  return it->status();
+}
+
+absl::StatusOr<bool> Lineage::HasEdgeRecord(LineageDirection direction,
+                                            absl::string_view node,
+                                            absl::string_view other) const {
+  const EdgeDirection dir =
+      direction == LineageDirection::kDown ? EdgeDirection::kDown : EdgeDirection::kUp;
+  ASSIGN_OR_RETURN(auto record, db_->Get(Cf::kEdges, internal::EdgeKey(dir, node, other)));
+  return record.has_value();
+}
+
 }  // namespace strata

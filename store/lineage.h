@@ -3,12 +3,14 @@
 #ifndef STRATA_STORE_LINEAGE_H_
 #define STRATA_STORE_LINEAGE_H_
 
+#include <functional>
 #include <limits>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "store/store.pb.h"
 
 namespace strata {
@@ -46,6 +48,16 @@ struct LineageOptions {
   bool load_records = true;
 };
 
+// One direction of a lineage edge as stored: every edge from -> to is recorded down
+// from `from` and up from `to` (docs/format.md, the edges column family).
+struct EdgeRecord {
+  absl::string_view key;  // the stored key, for reports
+  bool well_formed = false;  // false: the key has no separator; nothing below is set
+  LineageDirection direction = LineageDirection::kUp;  // kDown or kUp
+  absl::string_view node;   // the node it is stored under
+  absl::string_view other;  // the node at the edge's other end
+};
+
 // Thread-safe; reads only.
 class Lineage {
  public:
@@ -58,6 +70,18 @@ class Lineage {
   // Errors: NotFound when `root` does not exist; DataLoss for unreadable records.
   absl::StatusOr<LineageGraph> Walk(const std::string& root,
                                     const LineageOptions& options) const;
+
+  // For fsck: every edge record, in key order (each edge twice, once per
+  // direction). An error from `visit` ends the scan and is returned.
+  // Errors: Unavailable on I/O failure.
+  using EdgeVisitor = std::function<absl::Status(const EdgeRecord& edge)>;
+  absl::Status ScanEdges(const EdgeVisitor& visit) const;
+
+  // Whether the edge record (direction, node, other) is stored: with kUp, whether
+  // `node` records `other` as an input. REQUIRES: direction is kUp or kDown.
+  // Errors: Unavailable on I/O failure.
+  absl::StatusOr<bool> HasEdgeRecord(LineageDirection direction, absl::string_view node,
+                                     absl::string_view other) const;
 
  private:
   absl::Status Load(LineageNode* node) const;

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "store/render.h"
 #include "store/store.h"
@@ -144,6 +145,44 @@ TEST_F(LineageTest, RenderedFormats) {
       RenderLineage(*g, LineageFormat::kMermaid, LineageDirection::kUp);
   EXPECT_EQ(mermaid.rfind("flowchart LR\n", 0), 0u);
   EXPECT_FALSE(ParseLineageFormat("svg").ok());
+}
+
+TEST_F(LineageTest, ScanEdgesListsEachEdgeInBothDirections) {
+  std::set<std::string> down, up;
+  ASSERT_TRUE(store_->lineage()
+                  .ScanEdges([&](const EdgeRecord& e) {
+                    EXPECT_TRUE(e.well_formed) << e.key;
+                    const std::string edge = absl::StrCat(e.node, " ", e.other);
+                    (e.direction == LineageDirection::kDown ? down : up).insert(edge);
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  const std::string run = "run/" + run_;
+  EXPECT_EQ(down, (std::set<std::string>{"dataset/raw@1 dataset/clean@1",
+                                         "dataset/clean@1 " + run, "config/train@1 " + run,
+                                         "dataset/raw@1 model/churn@1",
+                                         run + " model/churn@1",
+                                         "dataset/clean@1 dataset/report@1"}));
+  EXPECT_EQ(up.size(), down.size());
+  EXPECT_TRUE(up.contains("model/churn@1 " + run));
+}
+
+TEST_F(LineageTest, HasEdgeRecordLooksUpOneDirection) {
+  EXPECT_EQ(*store_->lineage().HasEdgeRecord(LineageDirection::kDown, "dataset/raw@1",
+                                             "dataset/clean@1"),
+            true);
+  EXPECT_EQ(*store_->lineage().HasEdgeRecord(LineageDirection::kUp, "dataset/clean@1",
+                                             "dataset/raw@1"),
+            true);
+  EXPECT_EQ(*store_->lineage().HasEdgeRecord(LineageDirection::kUp, "dataset/raw@1",
+                                             "dataset/clean@1"),
+            false);
+}
+
+TEST_F(LineageTest, RunExistsOnlyForStoredRuns) {
+  EXPECT_EQ(*store_->runs().Exists(run_), true);
+  EXPECT_EQ(*store_->runs().Exists("0000nothere"), false);
+  EXPECT_EQ(*store_->runs().Exists(""), false);
 }
 
 }  // namespace

@@ -168,6 +168,11 @@ absl::StatusOr<store::Run> RunStore::Get(const std::string& run_id) const {
   return *run;
 }
 
+absl::StatusOr<bool> RunStore::Exists(const std::string& run_id) const {
+  ASSIGN_OR_RETURN(auto run, db_->Get(Cf::kRuns, run_id));
+  return run.has_value();
+}
+
 absl::StatusOr<std::vector<store::Run>> RunStore::List() const {
   std::vector<store::Run> out;
   auto it = db_->Scan(Cf::kRuns, "");

@@ -50,6 +50,10 @@ class RunStore {
   // Errors: NotFound.
   absl::StatusOr<store::Run> Get(const std::string& run_id) const;
 
+  // Whether a run with this id is stored (its record is not read; an id no run can
+  // have is false). Errors: Unavailable on I/O failure.
+  absl::StatusOr<bool> Exists(const std::string& run_id) const;
+
   // Every run, oldest first.
   absl::StatusOr<std::vector<store::Run>> List() const;
 

@@ -26,6 +26,9 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir,
   ASSIGN_OR_RETURN(store->db_, internal::Db::Open(dir, db_options));
   store->db_->set_change_observer(options.change_observer);
   store->chunks_ = internal::NewRocksChunkStore(store->db_.get());
+  if (options.chunk_store) {
+    ASSIGN_OR_RETURN(store->chunks_, options.chunk_store(std::move(store->chunks_)));
+  }
   ContentStoreOptions content = options.content;
   content.sync = options.sync;
   store->content_ =
@@ -33,6 +36,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir,
   store->artifacts_ = std::make_unique<ArtifactStore>(store->db_.get());
   store->runs_ = std::make_unique<RunStore>(store->db_.get(), store->artifacts_.get());
   store->tokens_ = std::make_unique<TokenTable>(store->db_.get());
+  store->retention_policies_ = std::make_unique<RetentionPolicyTable>(store->db_.get());
   store->lineage_ = std::make_unique<Lineage>(store->db_.get());
   return store;
 }
@@ -48,6 +52,8 @@ absl::StatusOr<std::string> Store::LineageRoot(const std::string& ref_or_run) {
   ASSIGN_OR_RETURN(store::Version v, artifacts_->ResolveRecord(ref));
   return VersionRef(v);
 }
+
+GcGate& Store::gc_gate() { return db_->gc_gate(); }
 
 const std::string& Store::dir() const { return db_->dir(); }
 

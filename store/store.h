@@ -7,6 +7,7 @@
 #define STRATA_STORE_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -15,7 +16,9 @@
 #include "store/change.h"
 #include "store/chunk_store.h"
 #include "store/content_store.h"
+#include "store/gc_gate.h"
 #include "store/lineage.h"
+#include "store/retention_policy_table.h"
 #include "store/runs.h"
 #include "store/token_table.h"
 
@@ -45,6 +48,15 @@ struct StoreOptions {
   // Sees every change of the store's records inside its atomic write, and can
   // refuse it (store/change.h). Must outlive the store. Default: none.
   ChangeObserver* change_observer = nullptr;
+  // Where the store's chunks live. Open calls it once with the embedded ChunkStore
+  // (RocksDB blob files inside the store) and uses what it returns: another
+  // implementation (an object store), or one wrapping the embedded one (a test's
+  // counting wrapper). Everything that reads or writes chunks, gc and fsck
+  // included, goes through the result. An error fails Open with it. Default
+  // (unset): the embedded ChunkStore.
+  std::function<absl::StatusOr<std::unique_ptr<ChunkStore>>(
+      std::unique_ptr<ChunkStore> embedded)>
+      chunk_store;
 };
 
 // Thread-safe: one Store may serve many threads. Only one process may open a store
@@ -53,7 +65,8 @@ class Store {
  public:
   // Errors: NotFound when there is no store in `dir` and !create_if_missing;
   // Unavailable "store ... is in use by another process"; FailedPrecondition when the
-  // store's format is newer than this build; DataLoss on corruption.
+  // store's format is newer than this build; DataLoss on corruption; those of
+  // options.chunk_store.
   static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& dir,
                                                      const StoreOptions& options);
   ~Store();
@@ -65,6 +78,11 @@ class Store {
   ChunkStore& chunks() { return *chunks_; }
   // The API's tokens (api/tokens.h gives the records their meaning).
   TokenTable& tokens() { return *tokens_; }
+  // Retention policies (gc/retention.h gives them their meaning).
+  RetentionPolicyTable& retention_policies() { return *retention_policies_; }
+  // Coordinates gc with this process's writers (store/gc_gate.h): gc begins a
+  // session on it; ContentStore and ArtifactStore reserve what they name.
+  GcGate& gc_gate();
   const std::string& dir() const;
 
   // The lineage node that `ref_or_run` names: a reference ("model/churn@production")
@@ -101,6 +119,7 @@ class Store {
   std::unique_ptr<RunStore> runs_;
   std::unique_ptr<Lineage> lineage_;
   std::unique_ptr<TokenTable> tokens_;
+  std::unique_ptr<RetentionPolicyTable> retention_policies_;
 };
 
 // Makes a new store in `dir` from the backup in `backup_dir` (Store::Backup): copies

@@ -81,19 +81,70 @@ rocksdb::ColumnFamilyOptions MetadataCfOptions(
   return cf;
 }
 
-}  // namespace
+// Chunks are 16-256 KiB, already zstd-compressed by ContentStore: they go to
+// integrated blob files so compaction moves only small blob indexes. No
+// automatic blob garbage collection: it relocates the blobs of the oldest
+// files at every compaction whether or not they hold garbage (a quarter of a
+// large put rewritten right after it). Only gc deletes chunks; it reclaims
+// their space with a manual compaction that forces blob garbage collection.
+void TuneChunksCf(const DbOptions& options, rocksdb::ColumnFamilyOptions& cf) {
+  cf.enable_blob_files = true;
+  cf.min_blob_size = 1024;
+  cf.blob_compression_type = rocksdb::kNoCompression;
+  cf.enable_blob_garbage_collection = false;
+  cf.compression = rocksdb::kNoCompression;
+  cf.bottommost_compression = rocksdb::kDisableCompressionOption;
+  cf.write_buffer_size = options.chunk_write_buffer_bytes;
+  cf.max_write_buffer_number = 3;
+  cf.blob_file_size = 256 << 20;
+}
 
-absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& dir,
-                                             const DbOptions& options) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const bool exists = fs::exists(fs::path(dir) / "CURRENT", ec);
-  if (!exists && !options.create_if_missing) {
-    return absl::NotFoundError(
-        absl::StrCat("no strata store at ", dir, " (run `strata init` to create one)"));
+// Rows are keys of ~36 bytes (prefix-compressed) and values of packed,
+// mostly incompressible numbers, so blocks are not compressed. A historical
+// retrieval sweeps the log in key order: 64 KiB blocks make a sixteenth of
+// the block reads and cache insertions of 4 KiB ones.
+void TuneFeatureLogCf(rocksdb::ColumnFamilyOptions& cf) {
+  rocksdb::BlockBasedTableOptions table =
+      *cf.table_factory->GetOptions<rocksdb::BlockBasedTableOptions>();
+  table.block_size = 64 << 10;
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf.compression = rocksdb::kNoCompression;
+  cf.bottommost_compression = rocksdb::kDisableCompressionOption;
+  cf.write_buffer_size = 64 << 20;
+}
+
+// Point lookups on the serving path: a whole-file index and filter held by
+// the table reader (no block cache lookups for them), and a hash index in
+// each data block, leave one cache lookup per key. The online table holds
+// one small row per entity, so its index stays a few MB per million.
+void TuneFeatureOnlineCf(const std::shared_ptr<rocksdb::Cache>& cache,
+                         rocksdb::ColumnFamilyOptions& cf) {
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.data_block_index_type = rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
+  table.cache_index_and_filter_blocks = false;
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf.merge_operator = std::make_shared<MaxVersionMerge>();
+  cf.compression = rocksdb::kNoCompression;
+  cf.bottommost_compression = rocksdb::kDisableCompressionOption;
+}
+
+// Every column family, in Cf order, with its options.
+std::vector<rocksdb::ColumnFamilyDescriptor> ColumnFamilies(
+    const DbOptions& options, const std::shared_ptr<rocksdb::Cache>& cache) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (int i = 0; i < static_cast<int>(Cf::kCount); ++i) {
+    rocksdb::ColumnFamilyOptions cf = MetadataCfOptions(cache);
+    if (static_cast<Cf>(i) == Cf::kChunks) TuneChunksCf(options, cf);
+    if (static_cast<Cf>(i) == Cf::kFeatureLog) TuneFeatureLogCf(cf);
+    if (static_cast<Cf>(i) == Cf::kFeatureOnline) TuneFeatureOnlineCf(cache, cf);
+    descriptors.emplace_back(std::string(kCfNames[i]), cf);
   }
+  return descriptors;
+}
 
-  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+rocksdb::DBOptions DatabaseOptions(const DbOptions& options) {
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing;
   if (options.env != nullptr) db_options.env = options.env;
@@ -114,59 +165,15 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& dir,
   // column family cost ~100 ms of thread start-up for a handful of small files.
   db_options.max_file_opening_threads = 1;
   db_options.skip_stats_update_on_db_open = true;
+  return db_options;
+}
 
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (int i = 0; i < static_cast<int>(Cf::kCount); ++i) {
-    rocksdb::ColumnFamilyOptions cf = MetadataCfOptions(cache);
-    if (static_cast<Cf>(i) == Cf::kChunks) {
-      // Chunks are 16-256 KiB, already zstd-compressed by ContentStore: they go to
-      // integrated blob files so compaction moves only small blob indexes. No
-      // automatic blob garbage collection: it relocates the blobs of the oldest
-      // files at every compaction whether or not they hold garbage (a quarter of a
-      // large put rewritten right after it). Only gc deletes chunks; it reclaims
-      // their space with a manual compaction that forces blob garbage collection.
-      cf.enable_blob_files = true;
-      cf.min_blob_size = 1024;
-      cf.blob_compression_type = rocksdb::kNoCompression;
-      cf.enable_blob_garbage_collection = false;
-      cf.compression = rocksdb::kNoCompression;
-      cf.bottommost_compression = rocksdb::kDisableCompressionOption;
-      cf.write_buffer_size = options.chunk_write_buffer_bytes;
-      cf.max_write_buffer_number = 3;
-      cf.blob_file_size = 256 << 20;
-    }
-    if (static_cast<Cf>(i) == Cf::kFeatureLog) {
-      // Rows are keys of ~36 bytes (prefix-compressed) and values of packed,
-      // mostly incompressible numbers, so blocks are not compressed. A historical
-      // retrieval sweeps the log in key order: 64 KiB blocks make a sixteenth of
-      // the block reads and cache insertions of 4 KiB ones.
-      rocksdb::BlockBasedTableOptions table =
-          *cf.table_factory->GetOptions<rocksdb::BlockBasedTableOptions>();
-      table.block_size = 64 << 10;
-      cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-      cf.compression = rocksdb::kNoCompression;
-      cf.bottommost_compression = rocksdb::kDisableCompressionOption;
-      cf.write_buffer_size = 64 << 20;
-    }
-    if (static_cast<Cf>(i) == Cf::kFeatureOnline) {
-      // Point lookups on the serving path: a whole-file index and filter held by
-      // the table reader (no block cache lookups for them), and a hash index in
-      // each data block, leave one cache lookup per key. The online table holds
-      // one small row per entity, so its index stays a few MB per million.
-      rocksdb::BlockBasedTableOptions table;
-      table.block_cache = cache;
-      table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-      table.data_block_index_type =
-          rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
-      table.cache_index_and_filter_blocks = false;
-      cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-      cf.merge_operator = std::make_shared<MaxVersionMerge>();
-      cf.compression = rocksdb::kNoCompression;
-      cf.bottommost_compression = rocksdb::kDisableCompressionOption;
-    }
-    descriptors.emplace_back(std::string(kCfNames[i]), cf);
-  }
-
+// Opens the database as a TransactionDB, filling `handles` in Cf order.
+// Errors: Unavailable when another process holds the store's lock; else as FromRocks.
+absl::StatusOr<rocksdb::TransactionDB*> OpenTransactionDb(
+    const std::string& dir, const rocksdb::DBOptions& db_options,
+    const std::vector<rocksdb::ColumnFamilyDescriptor>& descriptors,
+    std::vector<rocksdb::ColumnFamilyHandle*>* handles) {
   rocksdb::TransactionDBOptions txn_options;
   txn_options.transaction_lock_timeout = 30000;  // ms; commits queue behind fsyncs
   txn_options.default_lock_timeout = 30000;
@@ -176,13 +183,12 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& dir,
   // fsyncing the OPTIONS file each time (a third of a small command's run time),
   // and would keep flushed memtables in memory for snapshot validation, which
   // transactions without snapshots never use.
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* base = nullptr;
   rocksdb::TransactionDB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, dir, descriptors, &handles, &base);
+  rocksdb::Status s = rocksdb::DB::Open(db_options, dir, descriptors, handles, &base);
   if (s.ok()) {
     s = rocksdb::TransactionDB::WrapDB(base, txn_options,
-                                       /*compaction_enabled_cf_indices=*/{}, handles,
+                                       /*compaction_enabled_cf_indices=*/{}, *handles,
                                        &raw);
   }
   if (!s.ok()) {
@@ -193,33 +199,57 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& dir,
     }
     return FromRocks(s, absl::StrCat("opening store ", dir));
   }
+  return raw;
+}
 
-  std::unique_ptr<Db> db(new Db());
-  db->dir_ = dir;
-  db->options_ = options;
-  db->db_ = raw;
-  for (size_t i = 0; i < handles.size(); ++i) db->handles_[i] = handles[i];
-
-  ASSIGN_OR_RETURN(auto format_value, db->Get(Cf::kDefault, kFormatKey));
+// Writes the format record of a new store, or checks an existing store's.
+// Errors: DataLoss for an unreadable record; FailedPrecondition for another version.
+absl::Status CheckFormat(Db& db) {
+  ASSIGN_OR_RETURN(auto format_value, db.Get(Cf::kDefault, kFormatKey));
   if (!format_value.has_value()) {
     store::FormatInfo info;
     info.set_format_version(kFormatVersion);
     info.set_created_us(absl::ToUnixMicros(absl::Now()));
     rocksdb::WriteBatch batch;
-    batch.Put(db->cf(Cf::kDefault), std::string(kFormatKey), info.SerializeAsString());
-    RETURN_IF_ERROR(db->WriteUnlocked(&batch, /*sync=*/true));
-  } else {
-    store::FormatInfo info;
-    if (!info.ParseFromString(*format_value)) {
-      return absl::DataLossError(
-          absl::StrCat("store ", dir, ": unreadable format record"));
-    }
-    if (info.format_version() != kFormatVersion) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("store ", dir, " has format version ", info.format_version(),
-                       "; this strata reads version ", kFormatVersion));
-    }
+    batch.Put(db.cf(Cf::kDefault), std::string(kFormatKey), info.SerializeAsString());
+    return db.WriteUnlocked(&batch, /*sync=*/true);
   }
+  store::FormatInfo info;
+  if (!info.ParseFromString(*format_value)) {
+    return absl::DataLossError(
+        absl::StrCat("store ", db.dir(), ": unreadable format record"));
+  }
+  if (info.format_version() != kFormatVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("store ", db.dir(), " has format version ", info.format_version(),
+                     "; this strata reads version ", kFormatVersion));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& dir,
+                                             const DbOptions& options) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const bool exists = fs::exists(fs::path(dir) / "CURRENT", ec);
+  if (!exists && !options.create_if_missing) {
+    return absl::NotFoundError(
+        absl::StrCat("no strata store at ", dir, " (run `strata init` to create one)"));
+  }
+
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  ASSIGN_OR_RETURN(rocksdb::TransactionDB * raw,
+                   OpenTransactionDb(dir, DatabaseOptions(options),
+                                     ColumnFamilies(options, cache), &handles));
+  std::unique_ptr<Db> db(new Db());
+  db->dir_ = dir;
+  db->options_ = options;
+  db->db_ = raw;
+  for (size_t i = 0; i < handles.size(); ++i) db->handles_[i] = handles[i];
+  RETURN_IF_ERROR(CheckFormat(*db));
   return db;
 }
 

@@ -16,7 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "rocksdb/utilities/transaction_db.h"
 #include "store/change.h"
-#include "store/internal/gc_gate.h"
+#include "store/gc_gate.h"
 
 namespace strata::internal {
 
@@ -71,7 +71,7 @@ class Db {
     return handles_[static_cast<int>(which)];
   }
   const std::string& dir() const { return dir_; }
-  // Coordinates gc with the writers of this process (store/internal/gc_gate.h).
+  // Coordinates gc with the writers of this process (store/gc_gate.h).
   GcGate& gc_gate() const { return gc_gate_; }
 
   // Who sees every change before it commits (records.h CommitChange); null: none.

@@ -1,8 +1,8 @@
-#include "store/internal/gc_gate.h"
+#include "store/gc_gate.h"
 
 #include "absl/time/clock.h"
 
-namespace strata::internal {
+namespace strata {
 
 int64_t GcGate::NowSeconds() const {
   return clock_ ? clock_() : absl::ToUnixSeconds(absl::Now());
@@ -106,4 +106,4 @@ std::vector<Digest> GcGate::Session::TakeNewContents() {
   return out;
 }
 
-}  // namespace strata::internal
+}  // namespace strata

@@ -12,8 +12,8 @@
 // ended, whether or not gc was running: a put's caller commits its content next,
 // and the commit may come after a gc has begun. Nothing here touches disk; grace
 // periods cover what crosses processes or requests (docs/operations.md).
-#ifndef STRATA_STORE_INTERNAL_GC_GATE_H_
-#define STRATA_STORE_INTERNAL_GC_GATE_H_
+#ifndef STRATA_STORE_GC_GATE_H_
+#define STRATA_STORE_GC_GATE_H_
 
 #include <cstdint>
 #include <deque>
@@ -28,7 +28,7 @@
 #include "absl/status/statusor.h"
 #include "store/digest.h"
 
-namespace strata::internal {
+namespace strata {
 
 // Thread-safe.
 class GcGate {
@@ -119,6 +119,6 @@ class GcGate {
   std::deque<std::pair<int64_t, Digest>> recent_order_;
 };
 
-}  // namespace strata::internal
+}  // namespace strata
 
-#endif  // STRATA_STORE_INTERNAL_GC_GATE_H_
+#endif  // STRATA_STORE_GC_GATE_H_
