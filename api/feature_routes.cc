@@ -28,6 +28,7 @@
 #include "api/internal/routes.h"
 #include "features/csv.h"
 #include "features/definitions.h"
+#include "features/render.h"
 #include "features/scratch.h"
 #include "simdjson.h"
 #include "store/digest.h"

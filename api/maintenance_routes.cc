@@ -11,6 +11,7 @@
 #include "api/features_api.pb.h"
 #include "api/internal/routes.h"
 #include "features/online_check.h"
+#include "features/render.h"
 #include "features/retention.h"
 #include "gc/fsck.h"
 #include "gc/gc.h"
