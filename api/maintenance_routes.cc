@@ -15,6 +15,7 @@
 #include "features/retention.h"
 #include "gc/fsck.h"
 #include "gc/gc.h"
+#include "gc/render.h"
 #include "gc/retention.h"
 #include "store/json_writer.h"
 #include "store/status_macros.h"

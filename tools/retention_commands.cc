@@ -13,6 +13,7 @@
 #include "features/online_check.h"
 #include "gc/fsck.h"
 #include "gc/gc.h"
+#include "gc/render.h"
 #include "gc/retention.h"
 #include "store/render.h"
 #include "store/status_macros.h"
