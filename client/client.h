@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "api/tokens.h"
+#include "store/tokens.h"
 #include "features/feature_store.h"
 #include "features/registry.h"
 #include "gc/fsck.h"
@@ -167,8 +167,8 @@ class StoreClient {
   // API tokens (scope admin when remote). CreateToken returns the token, shown once;
   // remote, request.creator.who is sent as X-Strata-Creator (the server records
   // its own token's owner as the creator).
-  virtual absl::StatusOr<api::CreatedToken> CreateToken(const api::NewToken& request) = 0;
-  virtual absl::StatusOr<std::vector<api::TokenInfo>> ListTokens() = 0;
+  virtual absl::StatusOr<CreatedToken> CreateToken(const NewToken& request) = 0;
+  virtual absl::StatusOr<std::vector<TokenInfo>> ListTokens() = 0;
   virtual absl::Status RevokeToken(const std::string& name) = 0;
 };
 
