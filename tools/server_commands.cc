@@ -183,9 +183,8 @@ absl::Status RunTokenRevoke(const Context& ctx, const TokenArgs& a) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
-void AddServerCommands(CLI::App& app, Context& ctx) {
+// serve: the HTTP API, its limits, timeouts, TLS and tokens.
+void AddServeCommand(CLI::App& app, Context& ctx) {
   auto args = std::make_shared<ServeArgs>();
   auto* s = app.add_subcommand("serve", "Serve the HTTP API (docs/http-api.md)");
   s->add_option("--listen", args->listen,
@@ -244,7 +243,10 @@ void AddServerCommands(CLI::App& app, Context& ctx) {
   s->add_flag("-q,--quiet", args->quiet, "No access log on stderr");
   s->callback(
       [&ctx, args] { ctx.action = [&ctx, args] { return RunServe(ctx, *args); }; });
+}
 
+// token create, ls and revoke.
+void AddTokenCommands(CLI::App& app, Context& ctx) {
   auto token = std::make_shared<TokenArgs>();
   auto* t = app.add_subcommand("token", "API tokens for strata serve");
   t->require_subcommand(1);
@@ -268,6 +270,13 @@ void AddServerCommands(CLI::App& app, Context& ctx) {
   revoke->callback([&ctx, token] {
     ctx.action = [&ctx, token] { return RunTokenRevoke(ctx, *token); };
   });
+}
+
+}  // namespace
+
+void AddServerCommands(CLI::App& app, Context& ctx) {
+  AddServeCommand(app, ctx);
+  AddTokenCommands(app, ctx);
 }
 
 }  // namespace strata::cli
