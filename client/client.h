@@ -1,8 +1,8 @@
 // StoreClient: everything the command line does to a store, against either a store
 // opened in this process or a `strata serve` over HTTP. Both implementations give
 // the same results and the same errors (code and message), so every command prints
-// the same output whichever it talks to; client_test.cc holds the conformance suite
-// that runs against both.
+// the same output whichever it talks to; tests/client_test.cc holds the conformance
+// suite that runs against both.
 //
 //   ASSIGN_OR_RETURN(auto client, ConnectClient({.server = "http://host:8080"}));
 //   ASSIGN_OR_RETURN(store::Version v, client->Resolve(*ParseRef("model/churn")));
