@@ -521,6 +521,80 @@ absl::StatusOr<std::vector<Digest>> ParseChunkIds(absl::string_view body) {
   return ids;
 }
 
+// An upload over --max-body-bytes.
+absl::Status UploadTooLarge(uint64_t max_body_bytes) {
+  return absl::ResourceExhaustedError(
+      absl::StrCat("the content is larger than ", max_body_bytes,
+                   " bytes (--max-body-bytes); larger uploads go through POST /v1/chunks"));
+}
+
+// Puts the body into the store as it arrives: ContentStore::Put pulls from a pipe
+// that this thread fills from the connection. Errors: ResourceExhausted over
+// --max-body-bytes; InvalidArgument for a body cut short or other than `expected`;
+// as ContentStore::Put.
+absl::StatusOr<PutStats> PutStreamedBody(const RouteContext& ctx,
+                                         const httplib::ContentReader& reader,
+                                         const std::optional<Digest>& expected) {
+  ContentStore& content = ctx.store->content();
+  BodyPipe pipe(4 << 20);
+  absl::StatusOr<PutStats> put;
+  std::thread putter([&] {
+    put = content.Put(pipe);
+    pipe.StopReading();
+  });
+  uint64_t received = 0;
+  bool too_big = false;
+  const bool ok = reader([&](const char* data, size_t n) {
+    received += n;
+    if (received > ctx.options->max_body_bytes) {
+      too_big = true;
+      return false;
+    }
+    return pipe.Push(absl::string_view(data, n));
+  });
+  if (too_big) {
+    pipe.Finish(UploadTooLarge(ctx.options->max_body_bytes));
+  } else if (!ok && !pipe.stopped()) {
+    pipe.Finish(absl::InvalidArgumentError(
+        absl::StrCat("the upload was cut short (or is larger than ",
+                     ctx.options->max_body_bytes, " bytes, --max-body-bytes)")));
+  } else {
+    pipe.Finish(absl::OkStatus());
+  }
+  putter.join();
+  if (!put.ok()) return put.status();
+  if (expected.has_value() && *expected != put->content_id) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the body is sha256:", put->content_id.Hex(),
+                     ", not the X-Strata-Content-Sha256 given"));
+  }
+  return put;
+}
+
+// The committed version, its aliases and the content's chunk counts, as protobuf
+// or JSON.
+void WriteUploaded(const httplib::Request& req, httplib::Response& res,
+                   const CommitResult& result, const std::vector<std::string>& aliases,
+                   const PutStats& stats) {
+  res.status = result.created ? 201 : 200;
+  res.set_header("Location", absl::StrCat("/v1/artifacts/", VersionRef(result.version)));
+  if (WantsProtobuf(req)) {
+    PutResponse out;
+    *out.mutable_version() = View(result.version, aliases);
+    out.set_created(result.created);
+    out.set_chunks(stats.chunks);
+    out.set_new_chunks(stats.new_chunks);
+    WriteProto(res, out);
+    return;
+  }
+  JsonWriter w;
+  w.BeginObject().Key("version");
+  WriteVersionJson(w, result.version, aliases);
+  w.Key("created").Bool(result.created).Key("chunks").Uint(stats.chunks);
+  w.Key("new_chunks").Uint(stats.new_chunks).EndObject();
+  WriteJson(res, w.Take());
+}
+
 // POST /v1/artifacts/KIND/NAME, scope write: commits a new version whose content
 // is the body, streamed into the store as it arrives; or, with
 // "Content-Type: application/x-strata-chunk-ids", the content made of chunks sent
@@ -536,9 +610,7 @@ absl::Status Upload(const RouteContext& ctx, const httplib::Request& req,
   if (uint64_t length = 0;
       absl::SimpleAtoi(req.get_header_value("Content-Length"), &length) &&
       length > ctx.options->max_body_bytes) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "the content is larger than ", ctx.options->max_body_bytes,
-        " bytes (--max-body-bytes); larger uploads go through POST /v1/chunks"));
+    return UploadTooLarge(ctx.options->max_body_bytes);
   }
   ASSIGN_OR_RETURN(std::optional<Digest> expected, ExpectedContent(req));
   // Refuse a bad request before reading any content.
@@ -547,71 +619,19 @@ absl::Status Upload(const RouteContext& ctx, const httplib::Request& req,
     WriteJson(res, "{\"ok\":true}");
     return absl::OkStatus();
   }
-  ContentStore& content = ctx.store->content();
   PutStats stats;
   if (req.get_header_value("Content-Type") == kChunkIds) {
     ASSIGN_OR_RETURN(std::string body, ReadBody(reader, ctx.options->max_body_bytes));
     ASSIGN_OR_RETURN(std::vector<Digest> ids, ParseChunkIds(body));
-    ASSIGN_OR_RETURN(stats, content.Assemble(ids, expected));
+    ASSIGN_OR_RETURN(stats, ctx.store->content().Assemble(ids, expected));
   } else {
-    // The put pulls from a pipe that this thread fills from the connection.
-    BodyPipe pipe(4 << 20);
-    absl::StatusOr<PutStats> put;
-    std::thread putter([&] {
-      put = content.Put(pipe);
-      pipe.StopReading();
-    });
-    uint64_t received = 0;
-    bool too_big = false;
-    const bool ok = reader([&](const char* data, size_t n) {
-      received += n;
-      if (received > ctx.options->max_body_bytes) {
-        too_big = true;
-        return false;
-      }
-      return pipe.Push(absl::string_view(data, n));
-    });
-    if (too_big) {
-      pipe.Finish(absl::ResourceExhaustedError(absl::StrCat(
-          "the content is larger than ", ctx.options->max_body_bytes,
-          " bytes (--max-body-bytes); larger uploads go through POST /v1/chunks")));
-    } else if (!ok && !pipe.stopped()) {
-      pipe.Finish(absl::InvalidArgumentError(
-          absl::StrCat("the upload was cut short (or is larger than ",
-                       ctx.options->max_body_bytes, " bytes, --max-body-bytes)")));
-    } else {
-      pipe.Finish(absl::OkStatus());
-    }
-    putter.join();
-    if (!put.ok()) return put.status();
-    stats = *put;
-    if (expected.has_value() && *expected != stats.content_id) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("the body is sha256:", stats.content_id.Hex(),
-                       ", not the X-Strata-Content-Sha256 given"));
-    }
+    ASSIGN_OR_RETURN(stats, PutStreamedBody(ctx, reader, expected));
   }
   request.content_id = stats.content_id;
   ASSIGN_OR_RETURN(CommitResult result, ctx.store->artifacts().Commit(request));
   ASSIGN_OR_RETURN(auto aliases,
                    ctx.store->artifacts().AliasesByVersion(request.artifact));
-  res.status = result.created ? 201 : 200;
-  res.set_header("Location", absl::StrCat("/v1/artifacts/", VersionRef(result.version)));
-  if (WantsProtobuf(req)) {
-    PutResponse out;
-    *out.mutable_version() = View(result.version, aliases[result.version.number()]);
-    out.set_created(result.created);
-    out.set_chunks(stats.chunks);
-    out.set_new_chunks(stats.new_chunks);
-    WriteProto(res, out);
-    return absl::OkStatus();
-  }
-  JsonWriter w;
-  w.BeginObject().Key("version");
-  WriteVersionJson(w, result.version, aliases[result.version.number()]);
-  w.Key("created").Bool(result.created).Key("chunks").Uint(stats.chunks);
-  w.Key("new_chunks").Uint(stats.new_chunks).EndObject();
-  WriteJson(res, w.Take());
+  WriteUploaded(req, res, result, aliases[result.version.number()], stats);
   return absl::OkStatus();
 }
 

@@ -28,6 +28,7 @@
 #include "api/internal/routes.h"
 #include "features/csv.h"
 #include "features/definitions.h"
+#include "features/render.h"
 #include "features/scratch.h"
 #include "simdjson.h"
 #include "store/digest.h"
@@ -1047,14 +1048,14 @@ absl::StatusOr<features::Value> PushValue(simdjson::dom::element v, ValueType ty
   }
 }
 
-absl::StatusOr<PushRequest> ParsePushRequest(const RouteContext& ctx,
-                                             const std::string& body) {
+// The request's fields but df's columns: the view's name and where to push into
+// `out`; returns df. Errors: InvalidArgument for a field missing, unknown or of the
+// wrong type, and for an unknown `to`.
+absl::StatusOr<simdjson::dom::object> ParsePushFields(simdjson::dom::object obj,
+                                                      PushRequest& out) {
   const auto bad = [](absl::string_view what) {
     return absl::InvalidArgumentError(what);
   };
-  simdjson::dom::parser parser;
-  ASSIGN_OR_RETURN(simdjson::dom::object obj, ParseJsonObject(parser, body));
-  PushRequest out;
   simdjson::dom::object df;
   bool have_df = false, have_view = false;
   for (const auto field : obj) {
@@ -1095,75 +1096,123 @@ absl::StatusOr<PushRequest> ParsePushRequest(const RouteContext& ctx,
   }
   if (!have_view) return bad("the request has no push_source_name");
   if (!have_df) return bad("the request has no df");
+  return df;
+}
 
-  if (absl::Status s = ValidateArtifactName(out.view); !s.ok()) {
-    return bad(absl::StrCat("push_source_name: feature view ", s.message()));
+// The feature view a push names, as its df's columns are read.
+struct PushTarget {
+  std::string name;  // as the request gives it
+  features::FeatureView view;
+  features::TimeUnit unit = features::TimeUnit::kSeconds;
+  features::PlausibleTime window;
+  std::vector<std::pair<std::string, ValueType>> keys;  // join keys, in order
+};
+
+// Errors: InvalidArgument for a malformed name, NotFound for no such view.
+absl::StatusOr<PushTarget> ResolvePushTarget(const RouteContext& ctx,
+                                             const std::string& name) {
+  if (absl::Status s = ValidateArtifactName(name); !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("push_source_name: feature view ", s.message()));
   }
-  auto view = ctx.features->registry().Get(out.view);
+  auto view = ctx.features->registry().Get(name);
   if (absl::IsNotFound(view.status())) {
     return absl::NotFoundError(
-        absl::StrCat("no feature view ", out.view, " (apply its definition first)"));
+        absl::StrCat("no feature view ", name, " (apply its definition first)"));
   }
   if (!view.ok()) return view.status();
-  features::TimeUnit unit = features::TimeUnit::kSeconds;
+  PushTarget target;
+  target.name = name;
   if (!view->timestamp_unit().empty()) {
-    ASSIGN_OR_RETURN(unit, features::ParseTimeUnit(view->timestamp_unit()));
+    ASSIGN_OR_RETURN(target.unit, features::ParseTimeUnit(view->timestamp_unit()));
   }
-  const features::PlausibleTime window = features::PlausibleTimeOf(*view);
-  std::vector<std::pair<std::string, ValueType>> keys;
+  target.window = features::PlausibleTimeOf(*view);
   for (const auto& entity : view->entities()) {
-    for (const auto& key : entity.join_keys()) keys.emplace_back(key.name(), key.type());
-  }
-  for (const auto column : df) {
-    const std::string name(column.key);
-    if (std::any_of(out.rows.begin(), out.rows.end(),
-                    [&](const auto& c) { return c.first == name; })) {
-      return bad(absl::StrCat("df.", name, " appears twice"));
-    }
-    std::optional<ValueType> type;
-    bool is_key = false, nullable = true;
-    for (const auto& [key, key_type] : keys) {
-      if (key == name) {
-        type = key_type;
-        is_key = true;
-        nullable = false;
-      }
-    }
-    if (name == "event_timestamp" || name == "created_timestamp") {
-      type = features::VALUE_TYPE_TIMESTAMP;
-      nullable = name == "created_timestamp";
-    }
-    for (const auto& feature : view->features()) {
-      if (feature.name() == name) type = feature.type();
-    }
-    if (!type.has_value()) {
-      std::vector<std::string> known;
-      for (const auto& [key, key_type] : keys) known.push_back(key);
-      known.push_back("event_timestamp");
-      known.push_back("created_timestamp");
-      for (const auto& feature : view->features()) known.push_back(feature.name());
-      return bad(absl::StrCat("df.", name, ": feature view ", out.view, " has no column ",
-                              name, " (it has ", absl::StrJoin(known, ", "), ")"));
-    }
-    simdjson::dom::array values;
-    if (column.value.get_array().get(values)) {
-      return bad(absl::StrCat("df.", name, " must be an array"));
-    }
-    auto& [column_name, column_values] =
-        out.rows.emplace_back(name, std::vector<features::Value>());
-    out.types.push_back(*type);
-    for (const auto value : values) {
-      const auto where = absl::StrCat("df.", column_name, "[", column_values.size(), "]");
-      auto v = PushValue(value, *type, is_key, unit,
-                         name == "event_timestamp" || name == "created_timestamp"
-                             ? &window
-                             : nullptr);
-      if (!v.ok()) return bad(absl::StrCat(where, ": ", v.status().message()));
-      if (v->index() == 0 && !nullable) return bad(absl::StrCat(where, " is null"));
-      column_values.push_back(std::move(*v));
+    for (const auto& key : entity.join_keys()) {
+      target.keys.emplace_back(key.name(), key.type());
     }
   }
-  for (const auto& [key, key_type] : keys) {
+  target.view = *std::move(view);
+  return target;
+}
+
+// What a df column of the target view holds.
+struct PushColumn {
+  ValueType type;
+  bool is_key = false, nullable = true;
+};
+
+// Errors: InvalidArgument naming the view's columns when it has none named `name`.
+absl::StatusOr<PushColumn> PushColumnOf(const PushTarget& target,
+                                        const std::string& name) {
+  std::optional<ValueType> type;
+  bool is_key = false, nullable = true;
+  for (const auto& [key, key_type] : target.keys) {
+    if (key == name) {
+      type = key_type;
+      is_key = true;
+      nullable = false;
+    }
+  }
+  if (name == "event_timestamp" || name == "created_timestamp") {
+    type = features::VALUE_TYPE_TIMESTAMP;
+    nullable = name == "created_timestamp";
+  }
+  for (const auto& feature : target.view.features()) {
+    if (feature.name() == name) type = feature.type();
+  }
+  if (!type.has_value()) {
+    std::vector<std::string> known;
+    for (const auto& [key, key_type] : target.keys) known.push_back(key);
+    known.push_back("event_timestamp");
+    known.push_back("created_timestamp");
+    for (const auto& feature : target.view.features()) known.push_back(feature.name());
+    return absl::InvalidArgumentError(
+        absl::StrCat("df.", name, ": feature view ", target.name,
+                     " has no column ", name, " (it has ", absl::StrJoin(known, ", "), ")"));
+  }
+  return PushColumn{*type, is_key, nullable};
+}
+
+// Appends df's column `name` (its JSON `values`) to out.rows and out.types.
+// Errors: InvalidArgument naming the column, and the value (df.NAME[I]) at fault.
+absl::Status ParsePushColumn(const PushTarget& target, const std::string& name,
+                             simdjson::dom::element json, PushRequest& out) {
+  const auto bad = [](absl::string_view what) {
+    return absl::InvalidArgumentError(what);
+  };
+  if (std::any_of(out.rows.begin(), out.rows.end(),
+                  [&](const auto& c) { return c.first == name; })) {
+    return bad(absl::StrCat("df.", name, " appears twice"));
+  }
+  ASSIGN_OR_RETURN(const PushColumn column, PushColumnOf(target, name));
+  simdjson::dom::array values;
+  if (json.get_array().get(values)) {
+    return bad(absl::StrCat("df.", name, " must be an array"));
+  }
+  auto& [column_name, column_values] =
+      out.rows.emplace_back(name, std::vector<features::Value>());
+  out.types.push_back(column.type);
+  for (const auto value : values) {
+    const auto where = absl::StrCat("df.", column_name, "[", column_values.size(), "]");
+    auto v = PushValue(value, column.type, column.is_key, target.unit,
+                       name == "event_timestamp" || name == "created_timestamp"
+                           ? &target.window
+                           : nullptr);
+    if (!v.ok()) return bad(absl::StrCat(where, ": ", v.status().message()));
+    if (v->index() == 0 && !column.nullable) return bad(absl::StrCat(where, " is null"));
+    column_values.push_back(std::move(*v));
+  }
+  return absl::OkStatus();
+}
+
+// Every join key and the event time given, all columns of one length, and rows.
+// Errors: InvalidArgument saying which is not.
+absl::Status CheckPushRows(const PushTarget& target, const PushRequest& out) {
+  const auto bad = [](absl::string_view what) {
+    return absl::InvalidArgumentError(what);
+  };
+  for (const auto& [key, key_type] : target.keys) {
     if (std::none_of(out.rows.begin(), out.rows.end(),
                      [&](const auto& c) { return c.first == key; })) {
       return bad(absl::StrCat("df has no column ", key, " (a join key of feature view ",
@@ -1182,6 +1231,20 @@ absl::StatusOr<PushRequest> ParsePushRequest(const RouteContext& ctx,
     }
   }
   if (n == 0) return bad("df has no rows");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PushRequest> ParsePushRequest(const RouteContext& ctx,
+                                             const std::string& body) {
+  simdjson::dom::parser parser;
+  ASSIGN_OR_RETURN(simdjson::dom::object obj, ParseJsonObject(parser, body));
+  PushRequest out;
+  ASSIGN_OR_RETURN(simdjson::dom::object df, ParsePushFields(obj, out));
+  ASSIGN_OR_RETURN(const PushTarget target, ResolvePushTarget(ctx, out.view));
+  for (const auto column : df) {
+    RETURN_IF_ERROR(ParsePushColumn(target, std::string(column.key), column.value, out));
+  }
+  RETURN_IF_ERROR(CheckPushRows(target, out));
   return out;
 }
 

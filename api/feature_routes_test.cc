@@ -16,6 +16,7 @@
 #include "api/server.h"
 #include "api/tokens.h"
 #include "features/definitions.h"
+#include "features/feast_json.h"
 #include "features/feature_store.h"
 #include "gtest/gtest.h"
 #include "httplib.h"

@@ -15,6 +15,8 @@
 #include "api/internal/json_body.h"
 #include "api/internal/routes.h"
 #include "api/online.pb.h"
+#include "features/feast_json.h"
+#include "features/render.h"
 #include "simdjson.h"
 #include "store/excerpt.h"
 #include "store/status_macros.h"

@@ -3,7 +3,7 @@
 #include <fstream>
 #include <thread>
 
-#include "api/api.pb.h"
+#include "store/tokens.pb.h"
 #include "gtest/gtest.h"
 #include "store/digest.h"
 #include "tests/testing.h"
@@ -115,7 +115,7 @@ TEST_F(TokensTest, ATokenMadeBeforeOwnersActsUnderItsName) {
   ASSERT_TRUE(TokenStore(store_.get()).Create(Scope::kWrite, "legacy", "ana").ok());
   auto rows = store_->tokens().List();
   ASSERT_TRUE(rows.ok() && rows->size() == 1u);
-  TokenRecord record;
+  store::TokenRecord record;
   ASSERT_TRUE(record.ParseFromString(rows->front().second));
   record.clear_owner();
   ASSERT_TRUE(store_->tokens().Delete("legacy").ok());

@@ -1,8 +1,8 @@
 // StoreClient: everything the command line does to a store, against either a store
 // opened in this process or a `strata serve` over HTTP. Both implementations give
 // the same results and the same errors (code and message), so every command prints
-// the same output whichever it talks to; client_test.cc holds the conformance suite
-// that runs against both.
+// the same output whichever it talks to; tests/client_test.cc holds the conformance
+// suite that runs against both.
 //
 //   ASSIGN_OR_RETURN(auto client, ConnectClient({.server = "http://host:8080"}));
 //   ASSIGN_OR_RETURN(store::Version v, client->Resolve(*ParseRef("model/churn")));
@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "api/tokens.h"
+#include "store/tokens.h"
 #include "features/feature_store.h"
 #include "features/registry.h"
 #include "gc/fsck.h"
@@ -167,8 +167,8 @@ class StoreClient {
   // API tokens (scope admin when remote). CreateToken returns the token, shown once;
   // remote, request.creator.who is sent as X-Strata-Creator (the server records
   // its own token's owner as the creator).
-  virtual absl::StatusOr<api::CreatedToken> CreateToken(const api::NewToken& request) = 0;
-  virtual absl::StatusOr<std::vector<api::TokenInfo>> ListTokens() = 0;
+  virtual absl::StatusOr<CreatedToken> CreateToken(const NewToken& request) = 0;
+  virtual absl::StatusOr<std::vector<TokenInfo>> ListTokens() = 0;
   virtual absl::Status RevokeToken(const std::string& name) = 0;
 };
 

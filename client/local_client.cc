@@ -204,14 +204,14 @@ class Local : public StoreClient {
     return features_.RemoveOnline(view, entity);
   }
 
-  absl::StatusOr<api::CreatedToken> CreateToken(const api::NewToken& request) override {
-    return api::TokenStore(store_).Create(request);
+  absl::StatusOr<CreatedToken> CreateToken(const NewToken& request) override {
+    return TokenStore(store_).Create(request);
   }
-  absl::StatusOr<std::vector<api::TokenInfo>> ListTokens() override {
-    return api::TokenStore(store_).List();
+  absl::StatusOr<std::vector<TokenInfo>> ListTokens() override {
+    return TokenStore(store_).List();
   }
   absl::Status RevokeToken(const std::string& name) override {
-    return api::TokenStore(store_).Revoke(name);
+    return TokenStore(store_).Revoke(name);
   }
 
  private:

@@ -96,8 +96,8 @@ class RemoteClient : public StoreClient {
       const std::string& view, const TrimHorizon& horizon,
       const features::LogTrimOptions& options) override;
 
-  absl::StatusOr<api::CreatedToken> CreateToken(const api::NewToken& request) override;
-  absl::StatusOr<std::vector<api::TokenInfo>> ListTokens() override;
+  absl::StatusOr<CreatedToken> CreateToken(const NewToken& request) override;
+  absl::StatusOr<std::vector<TokenInfo>> ListTokens() override;
   absl::Status RevokeToken(const std::string& name) override;
 
  private:

@@ -529,9 +529,9 @@ absl::Status RemoteClient::RemoveOnline(const std::string& view,
       .status();
 }
 
-absl::StatusOr<api::CreatedToken> RemoteClient::CreateToken(
-    const api::NewToken& request) {
-  std::string path = absl::StrCat("/v1/tokens?scope=", api::ScopeName(request.scope),
+absl::StatusOr<CreatedToken> RemoteClient::CreateToken(
+    const NewToken& request) {
+  std::string path = absl::StrCat("/v1/tokens?scope=", ScopeName(request.scope),
                                   "&name=", UrlEncode(request.name));
   if (!request.owner.empty()) absl::StrAppend(&path, "&owner=", UrlEncode(request.owner));
   ASSIGN_OR_RETURN(
@@ -541,17 +541,17 @@ absl::StatusOr<api::CreatedToken> RemoteClient::CreateToken(
   if (!created.ParseFromString(res.body)) {
     return absl::DataLossError("the server's answer to a token request is malformed");
   }
-  return api::CreatedToken{created.token(), created.name(), created.owner()};
+  return CreatedToken{created.token(), created.name(), created.owner()};
 }
 
-absl::StatusOr<std::vector<api::TokenInfo>> RemoteClient::ListTokens() {
+absl::StatusOr<std::vector<TokenInfo>> RemoteClient::ListTokens() {
   ASSIGN_OR_RETURN(auto list, Fetch<api::TokenList>("GET", "/v1/tokens"));
-  std::vector<api::TokenInfo> out;
+  std::vector<TokenInfo> out;
   for (const auto& t : list.tokens()) {
-    api::TokenInfo& info = out.emplace_back();
+    TokenInfo& info = out.emplace_back();
     info.name = t.name();
     info.owner = t.owner();
-    info.scope = static_cast<api::Scope>(t.scope());
+    info.scope = static_cast<Scope>(t.scope());
     info.created_us = t.created_us();
     info.creator = Actor(t.creator(), t.creator_on_behalf_of());
   }

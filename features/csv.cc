@@ -19,6 +19,45 @@ constexpr absl::string_view kLoneCr =
 
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
+// Sets *error to `what` and returns null: how a field reader fails.
+const char* Fail(absl::string_view what, absl::string_view* error) {
+  *error = what;
+  return nullptr;
+}
+
+// Where the unquoted field at `p` ends (at a comma, a line end or `end`); clears
+// *plain for a field with blanks at its ends. Returns null with *error set for a
+// byte that cannot be in it. The fast case: '-' to DEL, no byte that ends or breaks
+// a field.
+const char* UnquotedFieldEnd(const char* p, const char* end, bool* plain,
+                             absl::string_view* error) {
+  const char* q = p;
+  while (true) {
+    while (q < end && static_cast<unsigned char>(*q - '-') < 0x53) ++q;
+    if (q == end) break;
+    const auto b = static_cast<unsigned char>(*q);
+    if (b == ',' || b == '\n') break;
+    if (b == '\r') {
+      if (q + 1 < end && q[1] == '\n') break;
+      return Fail(kLoneCr, error);
+    }
+    if (b == '"') return Fail("a quote inside an unquoted field", error);
+    if (b == 0) return Fail("a NUL byte", error);
+    if (b >= 0x80) {
+      const size_t n = Utf8Length(absl::string_view(q, end - q));
+      if (n == 0) return Fail("invalid UTF-8", error);
+      q += n;
+      continue;
+    }
+    if (IsBlank(*q) && (q == p || q + 1 == end || q[1] == ',' || q[1] == '\n' ||
+                        q[1] == '\r')) {
+      *plain = false;  // written quoted, so no reader trims it
+    }
+    ++q;
+  }
+  return q;
+}
+
 }  // namespace
 
 absl::Status CheckMaxRecordBytes(int64_t bytes, absl::string_view what) {
@@ -61,6 +100,52 @@ absl::Status CsvRecords::Error(absl::string_view what) const {
   return absl::InvalidArgumentError(absl::StrCat("field ", i + 1, ": ", what));
 }
 
+const char* CsvRecords::ReadQuotedField(const char* p, const char* end,
+                                        absl::string_view* error) {
+  // Up to the closing quote; "" is a quote.
+  plain_ = false;
+  const char* q = p + 1;
+  std::string* copy = nullptr;
+  const char* run = q;
+  while (true) {
+    const char* hit = static_cast<const char*>(std::memchr(q, '"', end - q));
+    if (hit == nullptr) return Fail("a quoted field does not end", error);
+    for (const char* c = q; c < hit; ++c) {
+      const auto b = static_cast<unsigned char>(*c);
+      if (b >= 0x80) {
+        const size_t n = Utf8Length(absl::string_view(c, hit - c));
+        if (n == 0) return Fail("invalid UTF-8", error);
+        c += n - 1;
+      } else if (b == '\n') {
+        ++next_line_;
+      } else if (b == 0) {
+        return Fail("a NUL byte", error);
+      }
+    }
+    if (hit + 1 < end && hit[1] == '"') {
+      if (copy == nullptr) copy = &scratch_.emplace_back();
+      copy->append(run, hit + 1);
+      q = run = hit + 2;
+      continue;
+    }
+    p = hit + 1;
+    if (p < end && *p == '\r' && !(p + 1 < end && p[1] == '\n')) {
+      return Fail(kLoneCr, error);
+    }
+    if (p < end && *p != ',' && *p != '\n' && *p != '\r') {
+      return Fail("text after the closing quote", error);
+    }
+    if (copy != nullptr) {
+      copy->append(run, hit);
+      fields_.emplace_back(*copy);
+    } else {
+      fields_.emplace_back(run, hit - run);
+    }
+    quoted_.push_back(true);
+    return p;
+  }
+}
+
 absl::StatusOr<bool> CsvRecords::Next() {
   fields_.clear();
   quoted_.clear();
@@ -73,75 +158,13 @@ absl::StatusOr<bool> CsvRecords::Next() {
   const char* p = begin + pos_;
   const char* const record_start = p;
   while (true) {
+    absl::string_view error;
     if (p < end && *p == '"') {
-      // Quoted field: up to the closing quote; "" is a quote.
-      plain_ = false;
-      const char* q = p + 1;
-      std::string* copy = nullptr;
-      const char* run = q;
-      while (true) {
-        const char* hit = static_cast<const char*>(std::memchr(q, '"', end - q));
-        if (hit == nullptr) return Error("a quoted field does not end");
-        for (const char* c = q; c < hit; ++c) {
-          const auto b = static_cast<unsigned char>(*c);
-          if (b >= 0x80) {
-            const size_t n = Utf8Length(absl::string_view(c, hit - c));
-            if (n == 0) return Error("invalid UTF-8");
-            c += n - 1;
-          } else if (b == '\n') {
-            ++next_line_;
-          } else if (b == 0) {
-            return Error("a NUL byte");
-          }
-        }
-        if (hit + 1 < end && hit[1] == '"') {
-          if (copy == nullptr) copy = &scratch_.emplace_back();
-          copy->append(run, hit + 1);
-          q = run = hit + 2;
-          continue;
-        }
-        p = hit + 1;
-        if (p < end && *p == '\r' && !(p + 1 < end && p[1] == '\n')) {
-          return Error(kLoneCr);
-        }
-        if (p < end && *p != ',' && *p != '\n' && *p != '\r') {
-          return Error("text after the closing quote");
-        }
-        if (copy != nullptr) {
-          copy->append(run, hit);
-          fields_.emplace_back(*copy);
-        } else {
-          fields_.emplace_back(run, hit - run);
-        }
-        quoted_.push_back(true);
-        break;
-      }
+      p = ReadQuotedField(p, end, &error);
+      if (p == nullptr) return Error(error);
     } else {
-      // Unquoted. The fast case: '-' to DEL, no byte that ends or breaks a field.
-      const char* q = p;
-      while (true) {
-        while (q < end && static_cast<unsigned char>(*q - '-') < 0x53) ++q;
-        if (q == end) break;
-        const auto b = static_cast<unsigned char>(*q);
-        if (b == ',' || b == '\n') break;
-        if (b == '\r') {
-          if (q + 1 < end && q[1] == '\n') break;
-          return Error(kLoneCr);
-        }
-        if (b == '"') return Error("a quote inside an unquoted field");
-        if (b == 0) return Error("a NUL byte");
-        if (b >= 0x80) {
-          const size_t n = Utf8Length(absl::string_view(q, end - q));
-          if (n == 0) return Error("invalid UTF-8");
-          q += n;
-          continue;
-        }
-        if (IsBlank(*q) && (q == p || q + 1 == end || q[1] == ',' || q[1] == '\n' ||
-                            q[1] == '\r')) {
-          plain_ = false;  // written quoted, so no reader trims it
-        }
-        ++q;
-      }
+      const char* const q = UnquotedFieldEnd(p, end, &plain_, &error);
+      if (q == nullptr) return Error(error);
       fields_.emplace_back(p, q - p);
       quoted_.push_back(false);
       p = q;

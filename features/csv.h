@@ -82,6 +82,9 @@ class CsvRecords {
 
  private:
   absl::Status Error(absl::string_view what) const;
+  // Next's quoted field at `p` (a quote), appended to fields_ and quoted_; returns
+  // the byte after it, or null with *error saying what is wrong (for Error).
+  const char* ReadQuotedField(const char* p, const char* end, absl::string_view* error);
 
   absl::string_view data_;
   const std::vector<std::string>* columns_;

@@ -107,12 +107,6 @@ struct IngestResult {
   bool bulk = false;
 };
 
-// `result` as one JSON object (`strata ingest --json`, the ingest route):
-//   {"ingest":1,"rows":3,"written":3,"featureview":"featureview/v@1",
-//    "dataset":"dataset/v-ingest@1","source":"stored","same_content":0,"inputs":[],
-//    "min_event_timestamp":"...","max_event_timestamp":"...","bulk":false}
-std::string IngestResultJson(const IngestResult& result);
-
 // Whether an ingest's `source` names a stored dataset version rather than a file:
 // text starting "dataset/" is a reference (a file in a folder named dataset:
 // "./dataset/x.csv"), as a historical spine is. Returns nullopt for a file.
@@ -557,21 +551,6 @@ class FeatureStore {
   FeatureRegistry registry_;
   std::unique_ptr<Impl> impl_;
 };
-
-// `result` in the shape of Feast's get-online-features response:
-//   {"metadata":{"feature_names":["customer_id","spend_7d"]},
-//    "results":[{"values":[1],"statuses":["PRESENT"],
-//                "event_timestamps":["1970-01-01T00:00:00Z"]}, ...]}
-// one result per name, join keys first; `full_names` names features VIEW__FEATURE.
-std::string OnlineResponseJson(const OnlineResult& result, bool full_names);
-// The same text, written into a buffer of the calling thread and valid until the
-// thread's next call of either function (a server sends it without copying it).
-absl::string_view OnlineResponseJsonView(const OnlineResult& result, bool full_names);
-
-// `report` as one JSON object, as `strata online rebuild --json` prints it:
-//   {"featureview":"clicks","entities":5,"rewritten":2,"removed":1,"unchanged":2,
-//    "skipped":0,"ingest_position":4,"ingest_pending":[]}
-std::string OnlineRebuildJson(const OnlineRebuildReport& report);
 
 }  // namespace strata::features
 

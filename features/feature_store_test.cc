@@ -9,6 +9,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "features/definitions.h"
+#include "features/feast_json.h"
 #include "features/feature_store_testing.h"
 #include "gtest/gtest.h"
 #include "store/internal/db.h"

@@ -96,37 +96,6 @@ absl::string_view IngestSourceName(IngestSource source) {
   return "stored";
 }
 
-std::string IngestResultJson(const IngestResult& result) {
-  JsonWriter w;
-  w.BeginObject()
-      .Key("ingest")
-      .Uint(result.ingest)
-      .Key("rows")
-      .Uint(result.rows)
-      .Key("written")
-      .Uint(result.written)
-      .Key("featureview")
-      .String(result.view_version)
-      .Key("dataset")
-      .String(result.dataset)
-      .Key("source")
-      .String(IngestSourceName(result.source))
-      .Key("same_content")
-      .Uint(result.same_content)
-      .Key("inputs")
-      .BeginArray();
-  for (const std::string& input : result.inputs) w.String(input);
-  w.EndArray()
-      .Key("min_event_timestamp")
-      .String(FormatTimestamp(result.min_event))
-      .Key("max_event_timestamp")
-      .String(FormatTimestamp(result.max_event))
-      .Key("bulk")
-      .Bool(result.bulk)
-      .EndObject();
-  return w.Take();
-}
-
 absl::StatusOr<std::optional<Ref>> StoredIngestSource(absl::string_view source) {
   const size_t slash = source.find('/');
   if (slash == absl::string_view::npos) return std::optional<Ref>();

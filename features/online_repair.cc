@@ -392,28 +392,4 @@ absl::Status FeatureStore::RemoveOnline(const std::string& view_name,
   return absl::OkStatus();
 }
 
-std::string OnlineRebuildJson(const OnlineRebuildReport& report) {
-  JsonWriter w;
-  w.BeginObject()
-      .Key("featureview")
-      .String(report.view)
-      .Key("entities")
-      .Uint(report.entities)
-      .Key("rewritten")
-      .Uint(report.rewritten)
-      .Key("removed")
-      .Uint(report.removed)
-      .Key("unchanged")
-      .Uint(report.unchanged)
-      .Key("skipped")
-      .Uint(report.skipped)
-      .Key("ingest_position")
-      .Uint(report.at.position)
-      .Key("ingest_pending")
-      .BeginArray();
-  for (uint64_t p : report.at.pending) w.Uint(p);
-  w.EndArray().EndObject();
-  return w.Take();
-}
-
 }  // namespace strata::features

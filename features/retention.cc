@@ -33,29 +33,4 @@ absl::StatusOr<gc::RetentionReport> ApplyRetentionWithLogs(Store& store,
   return gc::ApplyRetention(store, options);
 }
 
-std::string LogTrimReportJson(const LogTrimReport& r) {
-  JsonWriter w;
-  w.BeginObject().Key("featureview").String(r.view);
-  w.Key("horizon").String(FormatTimestamp(r.horizon)).Key("dry_run").Bool(r.dry_run);
-  w.Key("ingest_position").Uint(r.at.position).Key("entities").Uint(r.entities);
-  w.Key("rows_before").Uint(r.rows_before).Key("rows_dropped").Uint(r.rows_dropped);
-  w.Key("rows_kept_at_horizon").Uint(r.rows_kept_at_horizon);
-  w.Key("chunks_dropped").Uint(r.chunks_dropped);
-  w.Key("chunks_rewritten").Uint(r.chunks_rewritten);
-  w.Key("bytes_before").Uint(r.bytes_before).Key("bytes_after").Uint(r.bytes_after);
-  w.Key("breaks").BeginArray();
-  for (const BrokenTrainingSet& b : r.breaks) {
-    w.BeginObject().Key("dataset").String(b.dataset);
-    w.Key("protected_by").String(b.protected_by).EndObject();
-  }
-  w.EndArray().Key("safe_horizon");
-  if (r.safe_horizon.has_value()) {
-    w.String(FormatTimestamp(*r.safe_horizon));
-  } else {
-    w.Null();
-  }
-  w.EndObject();
-  return w.Take();
-}
-
 }  // namespace strata::features

@@ -1,7 +1,6 @@
 // ApplyRetentionWithLogs: the retention policies applied to a whole store, the
 // feature views' offline logs included (strata retention apply, POST
-// /v1/retention/apply); and the JSON form of one view's trim (strata features trim,
-// POST /v1/features/VIEW/trim).
+// /v1/retention/apply). A trim's JSON form is in features/render.h.
 #ifndef STRATA_FEATURES_RETENTION_H_
 #define STRATA_FEATURES_RETENTION_H_
 
@@ -21,12 +20,6 @@ absl::StatusOr<gc::RetentionReport> ApplyRetentionWithLogs(Store& store,
                                                            FeatureStore& features,
                                                            bool dry_run,
                                                            const Actor& who);
-
-// {"featureview","horizon","dry_run","ingest_position","entities","rows_before",
-//  "rows_dropped","rows_kept_at_horizon","chunks_dropped","chunks_rewritten",
-//  "bytes_before","bytes_after","breaks":[{"dataset","protected_by"}],
-//  "safe_horizon"} (safe_horizon null when none; protected_by "" when none).
-std::string LogTrimReportJson(const LogTrimReport& report);
 
 }  // namespace strata::features
 

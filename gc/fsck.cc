@@ -242,20 +242,4 @@ absl::StatusOr<FsckReport> Fsck(Store& store, const FsckOptions& options) {
   return Checker(store, options).Run();
 }
 
-std::string FsckReportJson(const FsckReport& report, bool deep) {
-  JsonWriter w;
-  w.BeginObject().Key("deep").Bool(deep).Key("versions").Uint(report.versions);
-  w.Key("contents").Uint(report.contents).Key("chunks").Uint(report.chunks);
-  w.Key("bytes_read").Uint(report.bytes_read).Key("edges").Uint(report.edges);
-  w.Key("aliases").Uint(report.aliases).Key("problems").BeginArray();
-  for (const FsckProblem& p : report.problems) {
-    w.BeginObject().Key("kind").String(p.kind).Key("detail").String(p.detail);
-    w.Key("versions").BeginArray();
-    for (const auto& v : p.versions) w.String(v);
-    w.EndArray().EndObject();
-  }
-  w.EndArray().EndObject();
-  return w.Take();
-}
-
 }  // namespace strata::gc

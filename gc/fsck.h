@@ -58,10 +58,6 @@ struct FsckReport {
 // at all (DataLoss); everything else is a problem in the report.
 absl::StatusOr<FsckReport> Fsck(Store& store, const FsckOptions& options);
 
-// {"deep","versions","contents","chunks","bytes_read","edges","aliases",
-//  "problems":[{"kind","detail","versions":[]}]}
-std::string FsckReportJson(const FsckReport& report, bool deep);
-
 }  // namespace strata::gc
 
 #endif  // STRATA_GC_FSCK_H_

@@ -266,15 +266,4 @@ std::vector<std::pair<absl::string_view, uint64_t*>> GcReportCounters(GcReport& 
   };
 }
 
-std::string GcReportJson(const GcReport& report) {
-  GcReport r = report;
-  JsonWriter w;
-  w.BeginObject();
-  w.Key("dry_run").Bool(r.dry_run);
-  w.Key("grace_seconds").Double(absl::ToDoubleSeconds(r.grace));
-  for (const auto& [key, value] : GcReportCounters(r)) w.Key(key).Uint(*value);
-  w.EndObject();
-  return w.Take();
-}
-
 }  // namespace strata::gc

@@ -87,9 +87,6 @@ absl::StatusOr<GcReport> CollectGarbage(Store& store, const GcOptions& options);
 // "disk_bytes_after". The JSON report and api.proto's GcReportView use these names.
 std::vector<std::pair<absl::string_view, uint64_t*>> GcReportCounters(GcReport& report);
 
-// {"dry_run","grace_seconds", and every counter}
-std::string GcReportJson(const GcReport& report);
-
 }  // namespace strata::gc
 
 #endif  // STRATA_GC_GC_H_

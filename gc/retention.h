@@ -111,17 +111,6 @@ absl::StatusOr<RetentionReport> PlanRetention(Store& store, int64_t now_us);
 absl::StatusOr<RetentionReport> ApplyRetention(Store& store,
                                                const RetentionOptions& options);
 
-// [{"target","keep_last","keep_within_seconds","log_keep_seconds","updated_by",
-//   "on_behalf_of":null|NAME,"updated"}]
-std::string RetentionPoliciesJson(
-    const std::map<std::string, store::RetentionPolicy>& policies);
-
-// {"dry_run","bytes_freed","deleted":[{"version","policy","size","created"}],
-//  "protected":[{..., "kept_by"}], "logs":[{"view","policy","horizon",
-//  "rows_before","rows_dropped","bytes_before","bytes_after","held_back_by":[...],
-//  "trimmed_to"}]} (trimmed_to: the horizon used, null when held back entirely)
-std::string RetentionReportJson(const RetentionReport& report);
-
 }  // namespace strata::gc
 
 #endif  // STRATA_GC_RETENTION_H_

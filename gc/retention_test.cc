@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "gc/render.h"
 #include "gtest/gtest.h"
 #include "store/io.h"
 #include "tests/testing.h"

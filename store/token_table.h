@@ -1,6 +1,6 @@
-// The store's table of API tokens: one record per token name, kept for the HTTP API
-// (api/tokens.h), which owns what a record means. store/ keeps the bytes, the
-// transactions and the locks; the column family stays behind this interface.
+// The store's table of API tokens: one record per token name, whose meaning
+// TokenStore (store/tokens.h) owns. This table keeps the bytes, the transactions and
+// the locks; the column family stays behind this interface.
 #ifndef STRATA_STORE_TOKEN_TABLE_H_
 #define STRATA_STORE_TOKEN_TABLE_H_
 

@@ -42,6 +42,11 @@ ALLOWED = [re.compile(r"^api/[a-z_]+\.pb\.h$")]
 PUBLIC_HEADER_FORBIDDEN = ["store/internal/", "api/internal/", "features/impl.h",
                            "features/codec.h", "features/tables.h"]
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+# Wire formats (JSON, DOT) are declared in renderer headers only, never beside the
+# domain's operations: a function named ...Json, ...JsonView or ...Dot at top level.
+WIRE_FORMAT = re.compile(r"^[A-Za-z].*\b\w+(Json|JsonView|Dot)\(")
+RENDER_HEADERS = {"store/render.h", "features/render.h", "features/feast_json.h",
+                  "gc/render.h"}
 
 
 def main():
@@ -78,6 +83,15 @@ def main():
             if public_header and any(inc.startswith(p) for p in PUBLIC_HEADER_FORBIDDEN):
                 problems.append(f"{rel}:{n}: public header includes {inc}: "
                                 "public headers state contracts only")
+    for rel in sources:
+        if (rel.parts[0] in ("store", "features", "gc") and rel.suffix == ".h"
+                and rel.as_posix() not in RENDER_HEADERS and "internal" not in rel.parts):
+            text = (root / rel).read_text(errors="replace")
+            for n, line in enumerate(text.splitlines(), 1):
+                if WIRE_FORMAT.match(line):
+                    problems.append(f"{rel}:{n}: declares a wire format: renderers "
+                                    "live in render headers (features/render.h, "
+                                    "features/feast_json.h, gc/render.h, store/render.h)")
     for rel in sources:
         if rel.parts[0] in ("gc", "api", "client", "tools"):
             text = (root / rel).read_text(errors="replace")

@@ -13,6 +13,7 @@
 #include "features/online_check.h"
 #include "gc/fsck.h"
 #include "gc/gc.h"
+#include "gc/render.h"
 #include "gc/retention.h"
 #include "store/render.h"
 #include "store/status_macros.h"
@@ -327,9 +328,8 @@ absl::Status RunRestore(const Context& ctx, const std::string& backup) {
   return Print(absl::StrCat("restored ", backup, " into ", ctx.store_dir, "\n"));
 }
 
-}  // namespace
-
-void AddRetentionCommands(CLI::App& app, Context& ctx) {
+// rm and why-kept: deleting a version, and what keeps one from deletion.
+void AddDeletionCommands(CLI::App& app, Context& ctx) {
   auto rm = std::make_shared<RmArgs>();
   auto* r = app.add_subcommand(
       "rm", "Delete a version: its record stays, marked; gc reclaims its content");
@@ -347,7 +347,10 @@ void AddRetentionCommands(CLI::App& app, Context& ctx) {
   w->add_flag("--json", why->json, "Print JSON");
   w->callback(
       [&ctx, why] { ctx.action = [&ctx, why] { return RunWhyKept(ctx, *why); }; });
+}
 
+// fsck: is every version's content, lineage edge and alias whole.
+void AddFsckCommand(CLI::App& app, Context& ctx) {
   auto fsck = std::make_shared<FsckArgs>();
   auto* f = app.add_subcommand(
       "fsck", "Check that every version's content, lineage edge and alias is whole");
@@ -359,7 +362,10 @@ void AddRetentionCommands(CLI::App& app, Context& ctx) {
       ->transform(IntegerIn(0, std::numeric_limits<uint64_t>::max()));
   f->callback(
       [&ctx, fsck] { ctx.action = [&ctx, fsck] { return RunFsck(ctx, *fsck); }; });
+}
 
+// gc: frees the chunks and manifests no live version names.
+void AddGcCommand(CLI::App& app, Context& ctx) {
   auto gc_args = std::make_shared<GcArgs>();
   auto* g = app.add_subcommand(
       "gc", "Free the chunks and manifests that no live version names");
@@ -372,7 +378,10 @@ void AddRetentionCommands(CLI::App& app, Context& ctx) {
   g->add_flag("--json", gc_args->json, "Print JSON");
   g->callback(
       [&ctx, gc_args] { ctx.action = [&ctx, gc_args] { return RunGc(ctx, *gc_args); }; });
+}
 
+// retention set, unset, show and apply.
+void AddRetentionPolicyCommands(CLI::App& app, Context& ctx) {
   auto* ret = app.add_subcommand(
       "retention", "Policies that say which versions `retention apply` deletes");
   ret->require_subcommand(1);
@@ -409,7 +418,10 @@ void AddRetentionCommands(CLI::App& app, Context& ctx) {
   ra->callback([&ctx, apply] {
     ctx.action = [&ctx, apply] { return RunRetentionApply(ctx, *apply); };
   });
+}
 
+// backup and restore.
+void AddBackupCommands(CLI::App& app, Context& ctx) {
   auto backup_dir = std::make_shared<std::string>();
   auto* b = app.add_subcommand(
       "backup", "Copy the store, consistent as of one moment, into a new directory");
@@ -425,6 +437,16 @@ void AddRetentionCommands(CLI::App& app, Context& ctx) {
   rs->callback([&ctx, restore_dir] {
     ctx.action = [&ctx, restore_dir] { return RunRestore(ctx, *restore_dir); };
   });
+}
+
+}  // namespace
+
+void AddRetentionCommands(CLI::App& app, Context& ctx) {
+  AddDeletionCommands(app, ctx);
+  AddFsckCommand(app, ctx);
+  AddGcCommand(app, ctx);
+  AddRetentionPolicyCommands(app, ctx);
+  AddBackupCommands(app, ctx);
 }
 
 }  // namespace strata::cli

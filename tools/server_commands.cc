@@ -1,5 +1,5 @@
 // serve: the HTTP API (api/server.h) over the store, until SIGINT or SIGTERM;
-// token: the API tokens kept in the store (api/tokens.h).
+// token: the API tokens kept in the store (store/tokens.h).
 #include <arpa/inet.h>
 #include <signal.h>
 #include <unistd.h>
@@ -123,9 +123,9 @@ struct TokenArgs {
 };
 
 absl::Status RunTokenCreate(const Context& ctx, const TokenArgs& a) {
-  ASSIGN_OR_RETURN(api::Scope scope, api::ParseScope(a.scope));
+  ASSIGN_OR_RETURN(Scope scope, ParseScope(a.scope));
   ASSIGN_OR_RETURN(auto client, ctx.Client());
-  ASSIGN_OR_RETURN(api::CreatedToken created,
+  ASSIGN_OR_RETURN(CreatedToken created,
                    client->CreateToken({.scope = scope,
                                         .name = a.name,
                                         .owner = a.owner,
@@ -134,7 +134,7 @@ absl::Status RunTokenCreate(const Context& ctx, const TokenArgs& a) {
     std::fprintf(stderr,
                  "%s: a %s token owned by %s; keep it now: the store keeps only its "
                  "hash\n",
-                 created.name.c_str(), std::string(api::ScopeName(scope)).c_str(),
+                 created.name.c_str(), std::string(ScopeName(scope)).c_str(),
                  created.owner.c_str());
   }
   return Print(created.token + "\n");
@@ -148,7 +148,7 @@ absl::Status RunTokenList(const Context& ctx, const TokenArgs& a) {
   }
   std::vector<std::vector<std::string>> rows = {{"NAME", "OWNER", "SCOPE", "CREATOR"}};
   for (const auto& t : tokens) {
-    rows.push_back({t.name, t.owner, std::string(api::ScopeName(t.scope)),
+    rows.push_back({t.name, t.owner, std::string(ScopeName(t.scope)),
                     DescribeActor(t.creator.who, t.creator.on_behalf_of)});
   }
   return Print(FormatTable(rows));
@@ -161,8 +161,8 @@ absl::Status RunTokenRevoke(const Context& ctx, const TokenArgs& a) {
   const auto admins = [&]() -> absl::StatusOr<std::vector<std::string>> {
     ASSIGN_OR_RETURN(auto tokens, client->ListTokens());
     std::vector<std::string> names;
-    for (const api::TokenInfo& t : tokens) {
-      if (t.scope == api::Scope::kAdmin) names.push_back(t.name);
+    for (const TokenInfo& t : tokens) {
+      if (t.scope == Scope::kAdmin) names.push_back(t.name);
     }
     return names;
   };
@@ -183,9 +183,8 @@ absl::Status RunTokenRevoke(const Context& ctx, const TokenArgs& a) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
-void AddServerCommands(CLI::App& app, Context& ctx) {
+// serve: the HTTP API, its limits, timeouts, TLS and tokens.
+void AddServeCommand(CLI::App& app, Context& ctx) {
   auto args = std::make_shared<ServeArgs>();
   auto* s = app.add_subcommand("serve", "Serve the HTTP API (docs/http-api.md)");
   s->add_option("--listen", args->listen,
@@ -244,7 +243,10 @@ void AddServerCommands(CLI::App& app, Context& ctx) {
   s->add_flag("-q,--quiet", args->quiet, "No access log on stderr");
   s->callback(
       [&ctx, args] { ctx.action = [&ctx, args] { return RunServe(ctx, *args); }; });
+}
 
+// token create, ls and revoke.
+void AddTokenCommands(CLI::App& app, Context& ctx) {
   auto token = std::make_shared<TokenArgs>();
   auto* t = app.add_subcommand("token", "API tokens for strata serve");
   t->require_subcommand(1);
@@ -268,6 +270,13 @@ void AddServerCommands(CLI::App& app, Context& ctx) {
   revoke->callback([&ctx, token] {
     ctx.action = [&ctx, token] { return RunTokenRevoke(ctx, *token); };
   });
+}
+
+}  // namespace
+
+void AddServerCommands(CLI::App& app, Context& ctx) {
+  AddServeCommand(app, ctx);
+  AddTokenCommands(app, ctx);
 }
 
 }  // namespace strata::cli

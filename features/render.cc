@@ -1,0 +1,87 @@
+#include "features/render.h"
+
+#include "store/json_writer.h"
+
+namespace strata::features {
+
+std::string IngestResultJson(const IngestResult& result) {
+  JsonWriter w;
+  w.BeginObject()
+      .Key("ingest")
+      .Uint(result.ingest)
+      .Key("rows")
+      .Uint(result.rows)
+      .Key("written")
+      .Uint(result.written)
+      .Key("featureview")
+      .String(result.view_version)
+      .Key("dataset")
+      .String(result.dataset)
+      .Key("source")
+      .String(IngestSourceName(result.source))
+      .Key("same_content")
+      .Uint(result.same_content)
+      .Key("inputs")
+      .BeginArray();
+  for (const std::string& input : result.inputs) w.String(input);
+  w.EndArray()
+      .Key("min_event_timestamp")
+      .String(FormatTimestamp(result.min_event))
+      .Key("max_event_timestamp")
+      .String(FormatTimestamp(result.max_event))
+      .Key("bulk")
+      .Bool(result.bulk)
+      .EndObject();
+  return w.Take();
+}
+
+std::string OnlineRebuildJson(const OnlineRebuildReport& report) {
+  JsonWriter w;
+  w.BeginObject()
+      .Key("featureview")
+      .String(report.view)
+      .Key("entities")
+      .Uint(report.entities)
+      .Key("rewritten")
+      .Uint(report.rewritten)
+      .Key("removed")
+      .Uint(report.removed)
+      .Key("unchanged")
+      .Uint(report.unchanged)
+      .Key("skipped")
+      .Uint(report.skipped)
+      .Key("ingest_position")
+      .Uint(report.at.position)
+      .Key("ingest_pending")
+      .BeginArray();
+  for (uint64_t p : report.at.pending) w.Uint(p);
+  w.EndArray().EndObject();
+  return w.Take();
+}
+
+std::string LogTrimReportJson(const LogTrimReport& r) {
+  JsonWriter w;
+  w.BeginObject().Key("featureview").String(r.view);
+  w.Key("horizon").String(FormatTimestamp(r.horizon)).Key("dry_run").Bool(r.dry_run);
+  w.Key("ingest_position").Uint(r.at.position).Key("entities").Uint(r.entities);
+  w.Key("rows_before").Uint(r.rows_before).Key("rows_dropped").Uint(r.rows_dropped);
+  w.Key("rows_kept_at_horizon").Uint(r.rows_kept_at_horizon);
+  w.Key("chunks_dropped").Uint(r.chunks_dropped);
+  w.Key("chunks_rewritten").Uint(r.chunks_rewritten);
+  w.Key("bytes_before").Uint(r.bytes_before).Key("bytes_after").Uint(r.bytes_after);
+  w.Key("breaks").BeginArray();
+  for (const BrokenTrainingSet& b : r.breaks) {
+    w.BeginObject().Key("dataset").String(b.dataset);
+    w.Key("protected_by").String(b.protected_by).EndObject();
+  }
+  w.EndArray().Key("safe_horizon");
+  if (r.safe_horizon.has_value()) {
+    w.String(FormatTimestamp(*r.safe_horizon));
+  } else {
+    w.Null();
+  }
+  w.EndObject();
+  return w.Take();
+}
+
+}  // namespace strata::features

@@ -1,0 +1,33 @@
+// How the feature store's results look to programs: the JSON objects that the CLI's
+// --json flags print and the HTTP API returns for an ingest, an online rebuild and a
+// log trim. The Feast-shaped online response is features/feast_json.h; store records
+// render through store/render.h.
+#ifndef STRATA_FEATURES_RENDER_H_
+#define STRATA_FEATURES_RENDER_H_
+
+#include <string>
+
+#include "features/feature_store.h"
+
+namespace strata::features {
+
+// `result` as one JSON object (`strata ingest --json`, the ingest route):
+//   {"ingest":1,"rows":3,"written":3,"featureview":"featureview/v@1",
+//    "dataset":"dataset/v-ingest@1","source":"stored","same_content":0,"inputs":[],
+//    "min_event_timestamp":"...","max_event_timestamp":"...","bulk":false}
+std::string IngestResultJson(const IngestResult& result);
+
+// `report` as one JSON object, as `strata online rebuild --json` prints it:
+//   {"featureview":"clicks","entities":5,"rewritten":2,"removed":1,"unchanged":2,
+//    "skipped":0,"ingest_position":4,"ingest_pending":[]}
+std::string OnlineRebuildJson(const OnlineRebuildReport& report);
+
+// {"featureview","horizon","dry_run","ingest_position","entities","rows_before",
+//  "rows_dropped","rows_kept_at_horizon","chunks_dropped","chunks_rewritten",
+//  "bytes_before","bytes_after","breaks":[{"dataset","protected_by"}],
+//  "safe_horizon"} (safe_horizon null when none; protected_by "" when none).
+std::string LogTrimReportJson(const LogTrimReport& report);
+
+}  // namespace strata::features
+
+#endif  // STRATA_FEATURES_RENDER_H_
