@@ -85,7 +85,7 @@ struct RowInForce {
 // The db and the snapshot must outlive it and its cursors.
 class FeatureLog {
  public:
-  // REQUIRES: `view_id` != 0 (a view with rows has an id). `name` names the view in
+  // `view_id` 0 (a view that never had rows) reads nothing. `name` names the view in
   // errors. `snapshot` null: the latest state, read by each cursor when it opens.
   FeatureLog(const internal::Db& db, const rocksdb::Snapshot* snapshot, uint32_t view_id,
              std::string name);
