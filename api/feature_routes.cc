@@ -585,159 +585,6 @@ absl::StatusOr<SpineLines> JsonSpineToCsv(const ScratchFile& in, ScratchFile& ou
   return lines;
 }
 
-// ---------------------------------------------------------------------------------
-// The CSV result as JSON lines.
-
-// Whether `text` is a JSON number (RFC 8259's grammar), and so a number to infer.
-bool IsJsonNumber(absl::string_view text) {
-  size_t i = 0;
-  const auto digits = [&] {
-    const size_t from = i;
-    while (i < text.size() && absl::ascii_isdigit(text[i])) ++i;
-    return i > from;
-  };
-  if (i < text.size() && text[i] == '-') ++i;
-  if (i < text.size() && text[i] == '0') {
-    ++i;
-  } else if (!digits()) {
-    return false;
-  }
-  if (i < text.size() && text[i] == '.') {
-    ++i;
-    if (!digits()) return false;
-  }
-  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
-    ++i;
-    if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
-    if (!digits()) return false;
-  }
-  return i == text.size();
-}
-
-// Writes one CSV field as a JSON value: by `type` when the column has one (features
-// and join keys), else by its form (spine columns): unquoted empty is null, quoted is
-// a string, a JSON number a number, true/false a bool, anything else a string.
-void WriteTypedValue(JsonWriter& w, absl::string_view text, bool quoted,
-                     std::optional<ValueType> type) {
-  if (text.empty() && !quoted) {
-    w.Null();
-    return;
-  }
-  int64_t i;
-  double d;
-  const auto as_double = [&] {
-    const auto r = std::from_chars(text.data(), text.data() + text.size(), d);
-    return r.ec == std::errc() && r.ptr == text.data() + text.size();
-  };
-  if (!type.has_value()) {
-    if (quoted) {
-      w.String(text);
-    } else if (IsJsonNumber(text)) {
-      if (text.find_first_of(".eE") == absl::string_view::npos &&
-          absl::SimpleAtoi(text, &i)) {
-        w.Int(i);
-      } else if (as_double() && std::isfinite(d)) {
-        w.Double(d);
-      } else {
-        w.String(text);
-      }
-    } else if (text == "true" || text == "false") {
-      w.Bool(text == "true");
-    } else {
-      w.String(text);
-    }
-    return;
-  }
-  switch (*type) {
-    case features::VALUE_TYPE_INT64:
-      if (absl::SimpleAtoi(text, &i)) return void(w.Int(i));
-      break;
-    case features::VALUE_TYPE_DOUBLE:
-      if (as_double()) return void(w.Double(d));  // non-finite: null
-      break;
-    case features::VALUE_TYPE_BOOL:
-      if (text == "true" || text == "false") return void(w.Bool(text == "true"));
-      break;
-    default:  // string, bytes (base64), timestamp (RFC 3339)
-      break;
-  }
-  w.String(text);
-}
-
-// The types of the result's columns: the requested features' (the last columns) and
-// the views' join keys; none for the spine's other columns.
-absl::StatusOr<std::vector<std::optional<ValueType>>> ResultTypes(
-    const RouteContext& ctx, const features::HistoricalRequest& request,
-    const features::HistoricalResult& result, const std::vector<std::string>& names) {
-  std::vector<std::optional<ValueType>> types(names.size());
-  std::map<std::string, features::FeatureView> views;
-  for (const auto& [name, version] : result.view_versions) {
-    ASSIGN_OR_RETURN(views[name],
-                     ctx.features->registry().Get(absl::StrCat(name, "@", version)));
-  }
-  const size_t first_feature = names.size() - request.features.size();
-  for (size_t c = 0; c < first_feature; ++c) {
-    for (const auto& [name, view] : views) {
-      for (const auto& entity : view.entities()) {
-        for (const auto& key : entity.join_keys()) {
-          if (key.name() == names[c]) types[c] = key.type();
-        }
-      }
-    }
-  }
-  for (size_t f = 0; f < request.features.size(); ++f) {
-    const std::string& ref = request.features[f];
-    const size_t colon = ref.find(':');
-    const auto& view = views[ref.substr(0, colon)];
-    for (const auto& feature : view.features()) {
-      if (feature.name() == ref.substr(colon + 1))
-        types[first_feature + f] = feature.type();
-    }
-  }
-  return types;
-}
-
-// Converts the CSV result in `csv` into JSON lines in `out`, one object per row.
-absl::Status ResultToJsonLines(const RouteContext& ctx,
-                               const features::HistoricalRequest& request,
-                               const features::HistoricalResult& result,
-                               const ScratchFile& csv, ScratchFile& out) {
-  ASSIGN_OR_RETURN(auto source, OpenFileSource(csv.path()));
-  // The result's records are the spine's plus the features: longer than its limit.
-  features::CsvBlockReader reader(source.get(), 4 << 20, features::kMaxMaxRecordBytes);
-  features::ByteBuffer block;
-  std::vector<std::string> names;
-  std::vector<std::optional<ValueType>> types;
-  std::string text;
-  while (true) {
-    ASSIGN_OR_RETURN(bool more, reader.Next(&block));
-    if (!more) break;
-    features::CsvRecords records(block.view(), nullptr, features::kMaxMaxRecordBytes);
-    if (names.empty()) {
-      ASSIGN_OR_RETURN(bool any, records.Next());
-      if (!any) break;
-      for (absl::string_view f : records.fields()) names.emplace_back(f);
-      ASSIGN_OR_RETURN(types, ResultTypes(ctx, request, result, names));
-    }
-    text.clear();
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, records.NextRow(names.size()));
-      if (!row) break;
-      JsonWriter w;
-      w.BeginObject();
-      for (size_t c = 0; c < names.size(); ++c) {
-        w.Key(names[c]);
-        WriteTypedValue(w, records.fields()[c], records.quoted(c), types[c]);
-      }
-      w.EndObject();
-      text += w.str();
-      text.push_back('\n');
-    }
-    RETURN_IF_ERROR(out.Append(text));
-  }
-  return absl::OkStatus();
-}
-
 // The column names of the CSV in `file`. None when its header is bad: the spine
 // reader then says what is wrong.
 absl::StatusOr<std::vector<std::string>> CsvHeader(const ScratchFile& file,
@@ -795,6 +642,8 @@ absl::Status Historical(const RouteContext& ctx, const httplib::Request& req,
     }
     json_lines = format == "jsonl";
   }
+  request.format =
+      json_lines ? features::ResultFormat::kJsonLines : features::ResultFormat::kCsv;
   std::optional<std::string> save;
   if (req.has_param("save")) {
     const std::string target = req.get_param_value("save");
@@ -899,18 +748,12 @@ absl::Status Historical(const RouteContext& ctx, const httplib::Request& req,
   }
   if (!status.ok()) return json_spine.has_value() ? json_spine->Reword(status) : status;
 
-  std::shared_ptr<ScratchFile> body_file = result;
-  if (json_lines) {
-    ASSIGN_OR_RETURN(auto converted, ScratchFile::Create(*ctx.store));
-    RETURN_IF_ERROR(ResultToJsonLines(ctx, request, summary, *result, *converted));
-    body_file = std::move(converted);
-  }
   SetResultHeaders(res, summary);
   if (saved.has_value()) {
     res.set_header("X-Strata-Dataset", saved->dataset);
     res.set_header("X-Strata-Spine", saved->spine);
   }
-  StreamFile(res, std::move(body_file), json_lines ? kJsonLines : kCsv);
+  StreamFile(res, std::move(result), json_lines ? kJsonLines : kCsv);
   return absl::OkStatus();
 }
 

@@ -14,6 +14,7 @@
 #include "features/codec.h"
 #include "features/csv.h"
 #include "features/feature_log.h"
+#include "features/historical_output.h"
 #include "features/feature_store.h"
 #include "features/impl.h"
 #include "features/scratch.h"
@@ -53,6 +54,7 @@ struct ViewPlan {
 struct Plan {
   std::vector<ViewPlan> views;
   std::vector<std::string> output_names;
+  std::vector<ValueType> output_types;  // of each output column
   LogVisibility rules;  // the request's position, as-of and created cutoff
 };
 
@@ -101,6 +103,7 @@ absl::StatusOr<Plan> MakePlan(const FeatureStore::Impl& impl,
       }
     }
     plan.output_names.push_back(std::move(name));
+    plan.output_types.push_back(vp->types.back());
   }
   for (auto& vp : plan.views) {
     vp.slots = codec::ColumnSlots(vp.columns, vp.view->column_types.size());
@@ -320,16 +323,6 @@ size_t PartitionLookups(std::vector<Lookup>* ls) {
   return mid - ls->begin();
 }
 
-// Appends one output field.
-void AppendField(const Value& v, ValueType type, std::string* out) {
-  if (v.index() == 0) return;
-  if (type == VALUE_TYPE_STRING) {
-    AppendCsvField(std::get<std::string>(v), true, out);
-    return;
-  }
-  AppendValueText(v, type, out);
-}
-
 // A sink that writes to two sinks.
 class TeeSink : public ByteSink {
  public:
@@ -408,12 +401,43 @@ struct SpineHeader {
   absl::string_view rest;  // the first block's records after the header
 };
 
+// Where the join writes: a format and the sink that receives it.
+struct OutputTarget {
+  std::unique_ptr<HistoricalOutput> format;
+  ByteSink* sink;
+};
+
+// The result's columns: the spine's (typed where a requested view has a join key
+// of the name: of the views by name, the last) and the features'.
+ResultColumns Columns(const Plan& plan, const std::vector<std::string>& spine) {
+  ResultColumns columns;
+  columns.spine = spine;
+  columns.spine_types.resize(spine.size());
+  std::vector<const ResolvedView*> views;
+  for (const ViewPlan& vp : plan.views) views.push_back(vp.view.get());
+  std::sort(views.begin(), views.end(), [](const ResolvedView* a, const ResolvedView* b) {
+    return a->def.name() < b->def.name();
+  });
+  for (size_t c = 0; c < spine.size(); ++c) {
+    for (const ResolvedView* view : views) {
+      for (size_t k = 0; k < view->join_key_names.size(); ++k) {
+        if (view->join_key_names[k] == spine[c]) {
+          columns.spine_types[c] = view->join_key_types[k];
+        }
+      }
+    }
+  }
+  columns.features = plan.output_names;
+  columns.feature_types = plan.output_types;
+  return columns;
+}
+
 // Reads the spine's header from its first block, finds each view's join key
-// columns (into `plan`) and writes the result's header to `out`.
+// columns (into `plan`) and writes the result's header to each output.
 // Errors: InvalidArgument for an empty spine, a bad header or a missing column.
 absl::StatusOr<SpineHeader> ReadSpineHeader(const HistoricalRequest& request,
                                             SpineBlocks* blocks, Plan* plan,
-                                            ByteSink& out) {
+                                            std::vector<OutputTarget>& outputs) {
   ASSIGN_OR_RETURN(bool any, blocks->Next());
   if (!any)
     return absl::InvalidArgumentError("the spine is empty (it needs a header row)");
@@ -444,17 +468,12 @@ absl::StatusOr<SpineHeader> ReadSpineHeader(const HistoricalRequest& request,
       vp.spine_key_columns.push_back(it - names.begin());
     }
   }
-  std::string head;
-  for (const auto& name : names) {
-    if (!head.empty()) head.push_back(',');
-    AppendCsvField(name, false, &head);
+  const ResultColumns columns = Columns(*plan, names);
+  for (OutputTarget& output : outputs) {
+    std::string head;
+    output.format->Begin(columns, &head);
+    if (!head.empty()) RETURN_IF_ERROR(output.sink->Write(head));
   }
-  for (const auto& name : plan->output_names) {
-    head.push_back(',');
-    AppendCsvField(name, false, &head);
-  }
-  head.push_back('\n');
-  RETURN_IF_ERROR(out.Write(head));
   block.remove_prefix(header->end);
   return SpineHeader{std::move(header->labels), event_column, block};
 }
@@ -567,68 +586,74 @@ absl::StatusOr<Answers> LookUpBlock(const Plan& plan, const HistoricalRequest& r
   return a;
 }
 
-// Formats rows [from, to) of `block` with their answers into `o`.
-// Errors: DataLoss for a malformed row.
+// Formats rows [from, to) of `block` with their answers, into texts[k] for
+// outputs[k]. Errors: DataLoss for a malformed row.
 absl::Status FormatRows(const Plan& plan, const Block& block, const Answers& answers,
-                        size_t from, size_t to, std::string* o) {
+                        const std::vector<OutputTarget>& outputs, size_t from, size_t to,
+                        std::vector<std::string>* texts) {
   // Reserved once: growing by doubling would copy the text and fault in twice the
   // memory.
   size_t spine_bytes = 0;
   for (size_t r = from; r < to; ++r) spine_bytes += block.raws[r].size();
-  o->reserve(spine_bytes + (to - from) * (2 + 12 * plan.output_names.size()));
+  texts->resize(outputs.size());
+  for (std::string& o : *texts) {
+    o.reserve(spine_bytes + (to - from) * (2 + 12 * plan.output_names.size()));
+  }
   std::vector<Value> values;
-  std::vector<std::string> texts(plan.output_names.size());
+  std::vector<Value> row(plan.output_names.size());
   for (size_t r = from; r < to; ++r) {
-    for (auto& t : texts) t.clear();
     for (size_t v = 0; v < plan.views.size(); ++v) {
-      const auto [off, len] = answers.found[v][r];
-      if (len == UINT32_MAX) continue;
       const ViewPlan& vp = plan.views[v];
+      const auto [off, len] = answers.found[v][r];
+      if (len == UINT32_MAX) {
+        for (size_t f = 0; f < vp.columns.size(); ++f) row[vp.output[f]] = std::monostate();
+        continue;
+      }
       const std::string& arena = answers.arenas[2 * v + answers.side[v][r]];
       values.resize(vp.columns.size());
       RETURN_IF_ERROR(codec::ReadRow(absl::string_view(arena).substr(off, len), vp.slots,
                                      vp.view->column_types, &values));
-      for (size_t f = 0; f < vp.columns.size(); ++f) {
-        AppendField(values[f], vp.types[f], &texts[vp.output[f]]);
-      }
+      for (size_t f = 0; f < vp.columns.size(); ++f) std::swap(row[vp.output[f]], values[f]);
     }
-    o->append(block.raws[r].data(), block.raws[r].size());
-    for (const auto& t : texts) {
-      o->push_back(',');
-      o->append(t);
+    for (size_t k = 0; k < outputs.size(); ++k) {
+      outputs[k].format->AppendRow(block.raws[r], row, &(*texts)[k]);
     }
-    o->push_back('\n');
   }
   return absl::OkStatus();
 }
 
-// Writes the block's rows in spine order to `out`, formatted on two threads.
+// Writes the block's rows in spine order to each output, formatted on two threads.
 absl::Status WriteBlock(const Plan& plan, const Block& block, const Answers& answers,
-                        ByteSink& out) {
+                        const std::vector<OutputTarget>& outputs) {
   const size_t rows = block.raws.size();
-  std::string halves[2];
+  std::vector<std::string> halves[2];
   absl::Status status[2];
-  std::thread formatter(
-      [&] { status[1] = FormatRows(plan, block, answers, rows / 2, rows, &halves[1]); });
-  status[0] = FormatRows(plan, block, answers, 0, rows / 2, &halves[0]);
+  std::thread formatter([&] {
+    status[1] = FormatRows(plan, block, answers, outputs, rows / 2, rows, &halves[1]);
+  });
+  status[0] = FormatRows(plan, block, answers, outputs, 0, rows / 2, &halves[0]);
   formatter.join();
   RETURN_IF_ERROR(status[0]);
   RETURN_IF_ERROR(status[1]);
-  RETURN_IF_ERROR(out.Write(halves[0]));
-  return out.Write(halves[1]);
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    RETURN_IF_ERROR(outputs[k].sink->Write(halves[0][k]));
+    RETURN_IF_ERROR(outputs[k].sink->Write(halves[1][k]));
+  }
+  return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::StatusOr<HistoricalResult> FeatureStore::Historical(
-    const HistoricalRequest& request, ByteSource& spine, ByteSink& out) const {
-  ASSIGN_OR_RETURN(Plan plan, MakePlan(*impl_, request));
-  const internal::Db& db = store_->internal_db();
+// The join: reads the spine in blocks, looks each block's rows up and writes them
+// to every output, then closes the outputs' sinks.
+absl::StatusOr<HistoricalResult> Join(const FeatureStore::Impl& impl,
+                                      const internal::Db& db,
+                                      const HistoricalRequest& request, ByteSource& spine,
+                                      std::vector<OutputTarget>& outputs) {
+  ASSIGN_OR_RETURN(Plan plan, MakePlan(impl, request));
   // One snapshot for the position, the retention horizons and the log: a trim
   // records its horizon before it removes rows, so a snapshot without the horizon
   // has all the rows.
   rocksdb::ManagedSnapshot snapshot(db.raw());
-  RETURN_IF_ERROR(OpenLogs(*impl_, db, snapshot.snapshot(), request, &plan));
+  RETURN_IF_ERROR(OpenLogs(impl, db, snapshot.snapshot(), request, &plan));
   HistoricalResult result;
   for (const auto& vp : plan.views)
     result.view_versions[vp.view->def.name()] = vp.view->version;
@@ -636,7 +661,7 @@ absl::StatusOr<HistoricalResult> FeatureStore::Historical(
 
   RETURN_IF_ERROR(CheckMaxRecordBytes(request.max_record_bytes, "max_record_bytes"));
   SpineBlocks blocks(&spine, request);
-  ASSIGN_OR_RETURN(SpineHeader header, ReadSpineHeader(request, &blocks, &plan, out));
+  ASSIGN_OR_RETURN(SpineHeader header, ReadSpineHeader(request, &blocks, &plan, outputs));
   absl::string_view block = header.rest;
   Block rows;
   while (true) {
@@ -648,13 +673,22 @@ absl::StatusOr<HistoricalResult> FeatureStore::Historical(
           request.spine_name, " has more than ", request.max_spine_rows, " rows"));
     }
     ASSIGN_OR_RETURN(Answers answers, LookUpBlock(plan, request, row_base, &rows, &result));
-    RETURN_IF_ERROR(WriteBlock(plan, rows, answers, out));
+    RETURN_IF_ERROR(WriteBlock(plan, rows, answers, outputs));
     ASSIGN_OR_RETURN(bool more, blocks.Next());
     if (!more) break;
     block = blocks.buffer.view();
   }
-  RETURN_IF_ERROR(out.Close());
+  for (OutputTarget& output : outputs) RETURN_IF_ERROR(output.sink->Close());
   return result;
+}
+
+}  // namespace
+
+absl::StatusOr<HistoricalResult> FeatureStore::Historical(
+    const HistoricalRequest& request, ByteSource& spine, ByteSink& out) const {
+  std::vector<OutputTarget> outputs;
+  outputs.push_back({NewHistoricalOutput(request.format), &out});
+  return Join(*impl_, store_->internal_db(), request, spine, outputs);
 }
 
 absl::StatusOr<HistoricalResult> FeatureStore::Historical(
@@ -717,8 +751,15 @@ absl::StatusOr<SavedResult> FeatureStore::SaveHistorical(const HistoricalRequest
   {
     ASSIGN_OR_RETURN(auto source, OpenFileSource(spine_file.path()));
     RETURN_IF_ERROR(WriteFile(result_file.path(), [&](ByteSink& file) -> absl::Status {
-      TeeSink tee(&file, out);
-      ASSIGN_OR_RETURN(saved.result, Historical(request, *source, tee));
+      // Stored as CSV; `out` gets the request's format, from the same rows.
+      TeeSink tee(&file, request.format == ResultFormat::kCsv ? out : nullptr);
+      std::vector<OutputTarget> outputs;
+      outputs.push_back({NewCsvOutput(), &tee});
+      if (out != nullptr && request.format != ResultFormat::kCsv) {
+        outputs.push_back({NewHistoricalOutput(request.format), out});
+      }
+      ASSIGN_OR_RETURN(saved.result,
+                       Join(*impl_, store_->internal_db(), request, *source, outputs));
       return absl::OkStatus();
     }));
   }
