@@ -120,6 +120,18 @@ bool FeatureLog::ChunkScan::Next() {
   return true;
 }
 
+uint64_t FeatureLog::ApproximateBytes() const {
+  uint64_t total = 0;
+  rocksdb::Range range(prefix_, prefix_end_);
+  rocksdb::SizeApproximationOptions sizes;
+  sizes.include_memtables = true;
+  sizes.include_files = true;
+  db_.raw()
+      ->GetApproximateSizes(sizes, db_.cf(Cf::kFeatureLog), &range, 1, &total)
+      .PermitUncheckedError();
+  return total;
+}
+
 absl::StatusOr<std::vector<std::string>> FeatureLog::SampleEntities(
     size_t n, std::mt19937_64* rng) const {
   std::unique_ptr<rocksdb::Iterator> it = NewIterator({});

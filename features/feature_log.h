@@ -170,6 +170,10 @@ class FeatureLog {
   // REQUIRES: `at` outlives the scan.
   ChunkScan Chunks(const IngestPosition& at) const;
 
+  // The approximate bytes of the view's log, memtables and files (RocksDB's
+  // estimate, for progress reports); 0 when it cannot tell.
+  uint64_t ApproximateBytes() const;
+
   // Up to `n` entity keys (VIEW ENTITY) of the log, sorted: all of them when there
   // are at most `n`, else drawn with `rng` by seeking to keys interpolated between
   // the first and the last (an entity after a wide gap is likelier than one in a

@@ -183,6 +183,7 @@ TEST_F(FeatureLogTest, ChunkScanVisitsEveryChunkAndSaysWhichAreVisible) {
     seen.push_back(absl::StrCat(scan.ingest(), scan.visible() ? " visible" : " hidden"));
   }
   ASSERT_TRUE(scan.status().ok()) << scan.status();
+  EXPECT_GT(log->ApproximateBytes(), 0u);
   EXPECT_EQ(seen, (std::vector<std::string>{absl::StrCat(first, " visible"),
                                             absl::StrCat(second, " hidden"),
                                             absl::StrCat(first, " visible")}));

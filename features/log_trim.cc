@@ -231,22 +231,6 @@ absl::Status EntityTrimmer::Rewrite(const ChunkRead& chunk,
   return absl::OkStatus();
 }
 
-// The approximate bytes of `view`'s log (memtables and files), for progress.
-uint64_t ApproximateLogBytes(internal::Db& db, const ResolvedView& view) {
-  const std::string prefix = view.Prefix();
-  std::string prefix_end;
-  codec::PutBE32(&prefix_end, view.id + 1);
-  uint64_t total = 0;
-  rocksdb::Range range(prefix, prefix_end);
-  rocksdb::SizeApproximationOptions sizes;
-  sizes.include_memtables = true;
-  sizes.include_files = true;
-  db.raw()
-      ->GetApproximateSizes(sizes, db.cf(Cf::kFeatureLog), &range, 1, &total)
-      .PermitUncheckedError();
-  return total;
-}
-
 // Opens the SST file the pass writes its trim to.
 absl::Status OpenTrimFile(const FeatureStore::Impl& impl, TrimPass* pass) {
   internal::Db& db = impl.store->internal_db();
@@ -273,10 +257,10 @@ absl::Status ReadLog(const FeatureStore::Impl& impl, const ResolvedView& view,
     if (snapshot != nullptr) db.raw()->ReleaseSnapshot(snapshot);
   };
   ASSIGN_OR_RETURN(report.at, impl.tables.Position(snapshot));
-  const uint64_t total = ApproximateLogBytes(db, view);
+  const FeatureLog log(db, snapshot, view.id, view.def.name());
+  const uint64_t total = log.ApproximateBytes();
   if (view.id != 0) {
     if (!options.dry_run) RETURN_IF_ERROR(OpenTrimFile(impl, pass));
-    const FeatureLog log(db, snapshot, view.id, view.def.name());
     FeatureLog::ChunkScan scan = log.Chunks(report.at);
     EntityTrimmer trimmer(view.def.name(), horizon, report.at.pending, pass);
     std::string entity;
