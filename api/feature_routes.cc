@@ -452,79 +452,71 @@ absl::StatusOr<uint64_t> AppendJsonField(simdjson::dom::element v, std::string* 
   }
 }
 
-// Converts a JSON spine in `in` (an object of equally long column arrays, or JSON
-// lines: one object per line, keys as in the first) into CSV in `out`.
-// Errors: InvalidArgument naming the column and row or line; ResourceExhausted past
-// `max_rows` rows.
-absl::StatusOr<SpineLines> JsonSpineToCsv(const ScratchFile& in, ScratchFile& out,
-                                          bool json_lines, uint64_t max_rows) {
-  std::string text(in.size(), '\0');
-  ASSIGN_OR_RETURN(size_t got, in.ReadAt(0, text.data(), text.size()));
-  text.resize(got);
-  const auto too_many = [&] {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("spine has more than ", max_rows, " rows"));
-  };
-  simdjson::dom::parser parser;
+absl::Status TooManySpineRows(uint64_t max_rows) {
+  return absl::ResourceExhaustedError(absl::StrCat("spine has more than ", max_rows, " rows"));
+}
+
+// Converts a JSON spine of columns (`doc`, an object of equally long arrays) into
+// CSV in `out`. Errors: as JsonSpineToCsv.
+absl::StatusOr<SpineLines> ColumnsSpineToCsv(simdjson::dom::element doc,
+                                             simdjson::dom::object columns,
+                                             ScratchFile& out, uint64_t max_rows) {
   SpineLines lines;
   std::string csv;
-  simdjson::dom::element doc;
-  simdjson::dom::object columns;
-  // One object of arrays: columns. Anything else is JSON lines.
-  bool is_columns = false;
-  if (!json_lines && !parser.parse(text).get(doc) && !doc.get_object().get(columns)) {
-    is_columns = true;
-    for (const auto field : columns) is_columns = is_columns && field.value.is_array();
+  if (absl::Status s = CheckNoDuplicateKeys(doc); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("the spine: ", s.message()));
   }
-  if (is_columns) {
-    if (absl::Status s = CheckNoDuplicateKeys(doc); !s.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("the spine: ", s.message()));
+  std::vector<std::pair<std::string_view, simdjson::dom::array>> cols;
+  for (const auto field : columns) {
+    cols.emplace_back(field.key, field.value.get_array().value());
+  }
+  if (cols.empty()) return absl::InvalidArgumentError("the spine has no columns");
+  const size_t n = cols.front().second.size();
+  for (const auto& [name, values] : cols) {
+    if (values.size() != n) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("spine column ", Excerpt(Sv(name)), " has ",
+                       Count(values.size(), "value"), ", but ",
+                       Excerpt(Sv(cols.front().first)), " has ", n));
     }
-    std::vector<std::pair<std::string_view, simdjson::dom::array>> cols;
-    for (const auto field : columns) {
-      cols.emplace_back(field.key, field.value.get_array().value());
-    }
-    if (cols.empty()) return absl::InvalidArgumentError("the spine has no columns");
-    const size_t n = cols.front().second.size();
-    for (const auto& [name, values] : cols) {
-      if (values.size() != n) {
+    if (!csv.empty()) csv.push_back(',');
+    features::AppendCsvField(Sv(name), false, &csv);
+  }
+  if (max_rows > 0 && n > max_rows) return TooManySpineRows(max_rows);
+  csv.push_back('\n');
+  std::vector<simdjson::dom::array::iterator> at;
+  for (auto& [name, values] : cols) at.push_back(values.begin());
+  for (size_t row = 0; row < n; ++row) {
+    uint64_t breaks = 0;
+    for (size_t c = 0; c < cols.size(); ++c) {
+      if (c > 0) csv.push_back(',');
+      auto field = AppendJsonField(*at[c], &csv);
+      if (!field.ok()) {
         return absl::InvalidArgumentError(
-            absl::StrCat("spine column ", Excerpt(Sv(name)), " has ",
-                         Count(values.size(), "value"), ", but ",
-                         Excerpt(Sv(cols.front().first)), " has ", n));
+            absl::StrCat("spine column ", Excerpt(Sv(cols[c].first)), "[", row,
+                         "]: ", field.status().message()));
       }
-      if (!csv.empty()) csv.push_back(',');
-      features::AppendCsvField(Sv(name), false, &csv);
+      breaks += *field;
+      ++at[c];
     }
-    if (max_rows > 0 && n > max_rows) return too_many();
     csv.push_back('\n');
-    std::vector<simdjson::dom::array::iterator> at;
-    for (auto& [name, values] : cols) at.push_back(values.begin());
-    for (size_t row = 0; row < n; ++row) {
-      uint64_t breaks = 0;
-      for (size_t c = 0; c < cols.size(); ++c) {
-        if (c > 0) csv.push_back(',');
-        auto field = AppendJsonField(*at[c], &csv);
-        if (!field.ok()) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("spine column ", Excerpt(Sv(cols[c].first)), "[", row,
-                           "]: ", field.status().message()));
-        }
-        breaks += *field;
-        ++at[c];
-      }
-      csv.push_back('\n');
-      if (breaks > 0) lines.multiline.emplace_back(row, breaks);
-      if (csv.size() >= (1 << 20)) {
-        RETURN_IF_ERROR(out.Append(csv));
-        csv.clear();
-      }
+    if (breaks > 0) lines.multiline.emplace_back(row, breaks);
+    if (csv.size() >= (1 << 20)) {
+      RETURN_IF_ERROR(out.Append(csv));
+      csv.clear();
     }
-    RETURN_IF_ERROR(out.Append(csv));
-    return lines;
   }
+  RETURN_IF_ERROR(out.Append(csv));
+  return lines;
+}
 
-  // JSON lines.
+// Converts a JSON-lines spine (one object per line, keys as in the first) in `text`
+// into CSV in `out`. Errors: as JsonSpineToCsv.
+absl::StatusOr<SpineLines> JsonLinesSpineToCsv(absl::string_view text,
+                                               simdjson::dom::parser& parser,
+                                               ScratchFile& out, uint64_t max_rows) {
+  SpineLines lines;
+  std::string csv;
   std::vector<std::string> names;
   std::vector<simdjson::dom::element> values;
   uint64_t rows = 0;
@@ -563,7 +555,7 @@ absl::StatusOr<SpineLines> JsonSpineToCsv(const ScratchFile& in, ScratchFile& ou
       seen[it - names.begin()] = true;
       values[it - names.begin()] = field.value;
     }
-    if (max_rows > 0 && ++rows > max_rows) return too_many();
+    if (max_rows > 0 && ++rows > max_rows) return TooManySpineRows(max_rows);
     uint64_t breaks = 0;
     for (size_t c = 0; c < names.size(); ++c) {
       if (c > 0) csv.push_back(',');
@@ -586,157 +578,26 @@ absl::StatusOr<SpineLines> JsonSpineToCsv(const ScratchFile& in, ScratchFile& ou
   return lines;
 }
 
-// ---------------------------------------------------------------------------------
-// The CSV result as JSON lines.
-
-// Whether `text` is a JSON number (RFC 8259's grammar), and so a number to infer.
-bool IsJsonNumber(absl::string_view text) {
-  size_t i = 0;
-  const auto digits = [&] {
-    const size_t from = i;
-    while (i < text.size() && absl::ascii_isdigit(text[i])) ++i;
-    return i > from;
-  };
-  if (i < text.size() && text[i] == '-') ++i;
-  if (i < text.size() && text[i] == '0') {
-    ++i;
-  } else if (!digits()) {
-    return false;
+// Converts a JSON spine in `in` (an object of equally long column arrays, or JSON
+// lines: one object per line, keys as in the first) into CSV in `out`.
+// Errors: InvalidArgument naming the column and row or line; ResourceExhausted past
+// `max_rows` rows.
+absl::StatusOr<SpineLines> JsonSpineToCsv(const ScratchFile& in, ScratchFile& out,
+                                          bool json_lines, uint64_t max_rows) {
+  std::string text(in.size(), '\0');
+  ASSIGN_OR_RETURN(size_t got, in.ReadAt(0, text.data(), text.size()));
+  text.resize(got);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  simdjson::dom::object columns;
+  // One object of arrays: columns. Anything else is JSON lines.
+  bool is_columns = false;
+  if (!json_lines && !parser.parse(text).get(doc) && !doc.get_object().get(columns)) {
+    is_columns = true;
+    for (const auto field : columns) is_columns = is_columns && field.value.is_array();
   }
-  if (i < text.size() && text[i] == '.') {
-    ++i;
-    if (!digits()) return false;
-  }
-  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
-    ++i;
-    if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
-    if (!digits()) return false;
-  }
-  return i == text.size();
-}
-
-// Writes one CSV field as a JSON value: by `type` when the column has one (features
-// and join keys), else by its form (spine columns): unquoted empty is null, quoted is
-// a string, a JSON number a number, true/false a bool, anything else a string.
-void WriteTypedValue(JsonWriter& w, absl::string_view text, bool quoted,
-                     std::optional<ValueType> type) {
-  if (text.empty() && !quoted) {
-    w.Null();
-    return;
-  }
-  int64_t i;
-  double d;
-  const auto as_double = [&] {
-    const auto r = std::from_chars(text.data(), text.data() + text.size(), d);
-    return r.ec == std::errc() && r.ptr == text.data() + text.size();
-  };
-  if (!type.has_value()) {
-    if (quoted) {
-      w.String(text);
-    } else if (IsJsonNumber(text)) {
-      if (text.find_first_of(".eE") == absl::string_view::npos &&
-          absl::SimpleAtoi(text, &i)) {
-        w.Int(i);
-      } else if (as_double() && std::isfinite(d)) {
-        w.Double(d);
-      } else {
-        w.String(text);
-      }
-    } else if (text == "true" || text == "false") {
-      w.Bool(text == "true");
-    } else {
-      w.String(text);
-    }
-    return;
-  }
-  switch (*type) {
-    case features::VALUE_TYPE_INT64:
-      if (absl::SimpleAtoi(text, &i)) return void(w.Int(i));
-      break;
-    case features::VALUE_TYPE_DOUBLE:
-      if (as_double()) return void(w.Double(d));  // non-finite: null
-      break;
-    case features::VALUE_TYPE_BOOL:
-      if (text == "true" || text == "false") return void(w.Bool(text == "true"));
-      break;
-    default:  // string, bytes (base64), timestamp (RFC 3339)
-      break;
-  }
-  w.String(text);
-}
-
-// The types of the result's columns: the requested features' (the last columns) and
-// the views' join keys; none for the spine's other columns.
-absl::StatusOr<std::vector<std::optional<ValueType>>> ResultTypes(
-    const RouteContext& ctx, const features::HistoricalRequest& request,
-    const features::HistoricalResult& result, const std::vector<std::string>& names) {
-  std::vector<std::optional<ValueType>> types(names.size());
-  std::map<std::string, features::FeatureView> views;
-  for (const auto& [name, version] : result.view_versions) {
-    ASSIGN_OR_RETURN(views[name],
-                     ctx.features->registry().Get(absl::StrCat(name, "@", version)));
-  }
-  const size_t first_feature = names.size() - request.features.size();
-  for (size_t c = 0; c < first_feature; ++c) {
-    for (const auto& [name, view] : views) {
-      for (const auto& entity : view.entities()) {
-        for (const auto& key : entity.join_keys()) {
-          if (key.name() == names[c]) types[c] = key.type();
-        }
-      }
-    }
-  }
-  for (size_t f = 0; f < request.features.size(); ++f) {
-    const std::string& ref = request.features[f];
-    const size_t colon = ref.find(':');
-    const auto& view = views[ref.substr(0, colon)];
-    for (const auto& feature : view.features()) {
-      if (feature.name() == ref.substr(colon + 1))
-        types[first_feature + f] = feature.type();
-    }
-  }
-  return types;
-}
-
-// Converts the CSV result in `csv` into JSON lines in `out`, one object per row.
-absl::Status ResultToJsonLines(const RouteContext& ctx,
-                               const features::HistoricalRequest& request,
-                               const features::HistoricalResult& result,
-                               const ScratchFile& csv, ScratchFile& out) {
-  ASSIGN_OR_RETURN(auto source, OpenFileSource(csv.path()));
-  // The result's records are the spine's plus the features: longer than its limit.
-  features::CsvBlockReader reader(source.get(), 4 << 20, features::kMaxMaxRecordBytes);
-  features::ByteBuffer block;
-  std::vector<std::string> names;
-  std::vector<std::optional<ValueType>> types;
-  std::string text;
-  while (true) {
-    ASSIGN_OR_RETURN(bool more, reader.Next(&block));
-    if (!more) break;
-    features::CsvRecords records(block.view(), nullptr, features::kMaxMaxRecordBytes);
-    if (names.empty()) {
-      ASSIGN_OR_RETURN(bool any, records.Next());
-      if (!any) break;
-      for (absl::string_view f : records.fields()) names.emplace_back(f);
-      ASSIGN_OR_RETURN(types, ResultTypes(ctx, request, result, names));
-    }
-    text.clear();
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, records.NextRow(names.size()));
-      if (!row) break;
-      JsonWriter w;
-      w.BeginObject();
-      for (size_t c = 0; c < names.size(); ++c) {
-        w.Key(names[c]);
-        WriteTypedValue(w, records.fields()[c], records.quoted(c), types[c]);
-      }
-      w.EndObject();
-      text += w.str();
-      text.push_back('\n');
-    }
-    RETURN_IF_ERROR(out.Append(text));
-  }
-  return absl::OkStatus();
+  if (is_columns) return ColumnsSpineToCsv(doc, columns, out, max_rows);
+  return JsonLinesSpineToCsv(text, parser, out, max_rows);
 }
 
 // The column names of the CSV in `file`. None when its header is bad: the spine
@@ -758,13 +619,20 @@ absl::StatusOr<std::vector<std::string>> CsvHeader(const ScratchFile& file,
 //     &full_names=B&timestamp_unit=U&spine=dataset/NAME[@REF]&save=dataset/NAME
 //     &message=M&format=csv|jsonl&inputs=REF,...&spine_inputs=REF,...
 
-absl::Status Historical(const RouteContext& ctx, const httplib::Request& req,
-                        httplib::Response& res, Body& body) {
-  RETURN_IF_ERROR(CheckParams(
-      req, {"features", "as_of", "created_cutoff", "full_names", "timestamp_unit",
-            "spine", "spine_name", "save", "message", "format", "inputs",
-            "spine_inputs"}));
+// What a historical request asks besides the join itself.
+struct HistoricalParams {
   features::HistoricalRequest request;
+  bool json_lines = false;
+  std::optional<std::string> save;  // the dataset's name
+  features::SaveLineage lineage;
+};
+
+// Reads the historical route's query parameters. Errors: InvalidArgument naming the
+// parameter; save= needs the write scope.
+absl::StatusOr<HistoricalParams> ParseHistoricalParams(const RouteContext& ctx,
+                                                       const httplib::Request& req) {
+  HistoricalParams p;
+  features::HistoricalRequest& request = p.request;
   // What errors and saved records call a spine sent as the body (the CLI sends its
   // file's name).
   if (req.has_param("spine_name")) request.spine_name = req.get_param_value("spine_name");
@@ -787,39 +655,52 @@ absl::Status Historical(const RouteContext& ctx, const httplib::Request& req,
   ASSIGN_OR_RETURN(request.full_names, BoolParam(req, "full_names", false));
   request.max_spine_rows = ctx.options->max_spine_rows;
   request.max_record_bytes = ctx.options->max_record_bytes;
-  bool json_lines = AcceptsJsonLines(req);
+  p.json_lines = AcceptsJsonLines(req);
   if (req.has_param("format")) {
     const std::string format = req.get_param_value("format");
     if (format != "csv" && format != "jsonl") {
       return absl::InvalidArgumentError(
           absl::StrCat("format=", format, " is not csv or jsonl"));
     }
-    json_lines = format == "jsonl";
+    p.json_lines = format == "jsonl";
   }
-  std::optional<std::string> save;
+  request.format =
+      p.json_lines ? features::ResultFormat::kJsonLines : features::ResultFormat::kCsv;
   if (req.has_param("save")) {
     const std::string target = req.get_param_value("save");
     if (!absl::StartsWith(target, "dataset/")) {
       return absl::InvalidArgumentError(
           absl::StrCat("save=", target, ": expected dataset/NAME"));
     }
-    save = target.substr(8);
-    if (absl::Status s = ValidateArtifactName(*save); !s.ok()) {
+    p.save = target.substr(8);
+    if (absl::Status s = ValidateArtifactName(*p.save); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("save=", target, ": ", s.message()));
     }
     RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
   }
-  const features::SaveLineage lineage{ListParam(req, "inputs"),
-                                      ListParam(req, "spine_inputs")};
-  if (!save.has_value() && (!lineage.inputs.empty() || !lineage.spine_inputs.empty())) {
+  p.lineage = {ListParam(req, "inputs"), ListParam(req, "spine_inputs")};
+  if (!p.save.has_value() && (!p.lineage.inputs.empty() || !p.lineage.spine_inputs.empty())) {
     return absl::InvalidArgumentError(
         "inputs= and spine_inputs= are lineage of a saved training set: give save= too");
   }
+  return p;
+}
 
-  // The spine: a stored dataset version, pinned now, or the body.
-  ASSIGN_OR_RETURN(auto spine, ScratchFile::Create(*ctx.store));
-  std::optional<std::string> spine_ref;
-  std::optional<SpineLines> json_spine;
+// Where the spine came from: a stored version (pinned), or the body (converted
+// from JSON when it was JSON).
+struct SpineOrigin {
+  std::optional<std::string> ref;  // "dataset/NAME@N"
+  std::optional<SpineLines> json;
+};
+
+// Reads the spine into `spine`: the stored dataset version spine= names (unless
+// SaveHistorical reads it itself), or the body. Sets the request's spine_name for a
+// stored one. Errors: InvalidArgument for a spine given twice or not at all, or a bad
+// JSON spine; NotFound for an unknown version.
+absl::StatusOr<SpineOrigin> ReadHistoricalSpine(const RouteContext& ctx,
+                                                const httplib::Request& req, Body& body,
+                                                HistoricalParams* p, ScratchFile& spine) {
+  SpineOrigin origin;
   if (req.has_param("spine")) {
     const std::string text = req.get_param_value("spine");
     if (!absl::StartsWith(text, "dataset/")) {
@@ -833,48 +714,65 @@ absl::Status Historical(const RouteContext& ctx, const httplib::Request& req,
       return absl::InvalidArgumentError(
           "the spine is given twice: as spine= and as the body (give one)");
     }
-    spine_ref = absl::StrCat("dataset/", version.name(), "@", version.number());
-    request.spine_name = *spine_ref;
+    origin.ref = absl::StrCat("dataset/", version.name(), "@", version.number());
+    p->request.spine_name = *origin.ref;
     // A verified copy, read here; SaveHistorical makes its own.
-    if (!save.has_value() || json_lines) {
+    if (!p->save.has_value() || p->json_lines) {
       ASSIGN_OR_RETURN(Digest id, Digest::FromRaw(version.content_id()));
-      auto sink = spine->Sink();
+      auto sink = spine.Sink();
       RETURN_IF_ERROR(ctx.store->content().Get(id, *sink));
     }
+    return origin;
+  }
+  const std::string media = MediaType(req.get_header_value("Content-Type"));
+  if (media == kJson || IsJsonLinesType(media)) {
+    ASSIGN_OR_RETURN(auto json, ScratchFile::Create(*ctx.store));
+    RETURN_IF_ERROR(body.ReadInto(*json));
+    ASSIGN_OR_RETURN(origin.json, JsonSpineToCsv(*json, spine, media != kJson,
+                                                 p->request.max_spine_rows));
   } else {
-    const std::string media = MediaType(req.get_header_value("Content-Type"));
-    if (media == kJson || IsJsonLinesType(media)) {
-      ASSIGN_OR_RETURN(auto json, ScratchFile::Create(*ctx.store));
-      RETURN_IF_ERROR(body.ReadInto(*json));
-      ASSIGN_OR_RETURN(json_spine, JsonSpineToCsv(*json, *spine, media != kJson,
-                                                  request.max_spine_rows));
-    } else {
-      RETURN_IF_ERROR(body.ReadInto(*spine));
-    }
-    if (spine->size() == 0) {
-      return absl::InvalidArgumentError(
-          "no spine: send it as the body (CSV with a header row, or JSON) or name a "
-          "stored one with spine=dataset/NAME[@REF]");
+    RETURN_IF_ERROR(body.ReadInto(spine));
+  }
+  if (spine.size() == 0) {
+    return absl::InvalidArgumentError(
+        "no spine: send it as the body (CSV with a header row, or JSON) or name a "
+        "stored one with spine=dataset/NAME[@REF]");
+  }
+  return origin;
+}
+
+// OK when no spine column of `spine` has a requested feature's output name: a JSON
+// object cannot hold both. Errors: InvalidArgument naming the column.
+absl::Status CheckJsonLinesColumns(const ScratchFile& spine,
+                                   const features::HistoricalRequest& request) {
+  ASSIGN_OR_RETURN(std::vector<std::string> names,
+                   CsvHeader(spine, request.max_record_bytes));
+  for (const std::string& ref : request.features) {
+    const size_t colon = ref.find(':');
+    const std::string name =
+        request.full_names || colon == std::string::npos
+            ? absl::StrCat(ref.substr(0, colon), "__", ref.substr(colon + 1))
+            : ref.substr(colon + 1);
+    if (std::find(names.begin(), names.end(), name) != names.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the spine has a column ", name,
+          " and so would a feature: JSON lines cannot hold both (use format=csv",
+          request.full_names ? "" : " or full_names=true", ")"));
     }
   }
-  if (json_lines) {
-    // A JSON object cannot hold a spine column and a feature of the same name.
-    ASSIGN_OR_RETURN(std::vector<std::string> names,
-                     CsvHeader(*spine, request.max_record_bytes));
-    for (const std::string& ref : request.features) {
-      const size_t colon = ref.find(':');
-      const std::string name =
-          request.full_names || colon == std::string::npos
-              ? absl::StrCat(ref.substr(0, colon), "__", ref.substr(colon + 1))
-              : ref.substr(colon + 1);
-      if (std::find(names.begin(), names.end(), name) != names.end()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "the spine has a column ", name,
-            " and so would a feature: JSON lines cannot hold both (use format=csv",
-            request.full_names ? "" : " or full_names=true", ")"));
-      }
-    }
-  }
+  return absl::OkStatus();
+}
+
+absl::Status Historical(const RouteContext& ctx, const httplib::Request& req,
+                        httplib::Response& res, Body& body) {
+  RETURN_IF_ERROR(CheckParams(
+      req, {"features", "as_of", "created_cutoff", "full_names", "timestamp_unit",
+            "spine", "spine_name", "save", "message", "format", "inputs",
+            "spine_inputs"}));
+  ASSIGN_OR_RETURN(HistoricalParams p, ParseHistoricalParams(ctx, req));
+  ASSIGN_OR_RETURN(auto spine, ScratchFile::Create(*ctx.store));
+  ASSIGN_OR_RETURN(SpineOrigin origin, ReadHistoricalSpine(ctx, req, body, &p, *spine));
+  if (p.json_lines) RETURN_IF_ERROR(CheckJsonLinesColumns(*spine, p.request));
 
   // The join, into a scratch file; then its summary and the rows.
   ASSIGN_OR_RETURN(std::shared_ptr<ScratchFile> result, ScratchFile::Create(*ctx.store));
@@ -882,11 +780,11 @@ absl::Status Historical(const RouteContext& ctx, const httplib::Request& req,
   features::HistoricalResult summary;
   std::optional<features::SavedResult> saved;
   absl::Status status;
-  if (save.has_value()) {
-    auto r = ctx.features->SaveHistorical(request, spine_ref.value_or(spine->path()),
-                                          *save, Who(req),
+  if (p.save.has_value()) {
+    auto r = ctx.features->SaveHistorical(p.request, origin.ref.value_or(spine->path()),
+                                          *p.save, Who(req),
                                           req.get_param_value("message"), out.get(),
-                                          lineage);
+                                          p.lineage);
     status = r.status();
     if (r.ok()) {
       saved = std::move(*r);
@@ -894,24 +792,18 @@ absl::Status Historical(const RouteContext& ctx, const httplib::Request& req,
     }
   } else {
     ASSIGN_OR_RETURN(auto source, OpenFileSource(spine->path()));
-    auto r = ctx.features->Historical(request, *source, *out);
+    auto r = ctx.features->Historical(p.request, *source, *out);
     status = r.status();
     if (r.ok()) summary = std::move(*r);
   }
-  if (!status.ok()) return json_spine.has_value() ? json_spine->Reword(status) : status;
+  if (!status.ok()) return origin.json.has_value() ? origin.json->Reword(status) : status;
 
-  std::shared_ptr<ScratchFile> body_file = result;
-  if (json_lines) {
-    ASSIGN_OR_RETURN(auto converted, ScratchFile::Create(*ctx.store));
-    RETURN_IF_ERROR(ResultToJsonLines(ctx, request, summary, *result, *converted));
-    body_file = std::move(converted);
-  }
   SetResultHeaders(res, summary);
   if (saved.has_value()) {
     res.set_header("X-Strata-Dataset", saved->dataset);
     res.set_header("X-Strata-Spine", saved->spine);
   }
-  StreamFile(res, std::move(body_file), json_lines ? kJsonLines : kCsv);
+  StreamFile(res, std::move(result), p.json_lines ? kJsonLines : kCsv);
   return absl::OkStatus();
 }
 

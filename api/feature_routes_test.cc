@@ -325,6 +325,15 @@ TEST_F(FeatureRoutesTest, HistoricalStreamsTheLibrarysRowsWithTheSummaryInHeader
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200) << r->body;
   EXPECT_EQ(r->body, want);
+
+  // Saved with format=jsonl: JSON lines in the response, CSV stored.
+  r = Post(path + "&format=jsonl&save=dataset/as_jsonl", spine);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body, want_jsonl);
+  auto stored = client_->Get("/v1/artifacts/dataset/as_jsonl@1/content");
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->body, want);
 }
 
 TEST_F(FeatureRoutesTest, SavedTrainingSetsReproduceThroughTheRoute) {

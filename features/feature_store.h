@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "features/features.pb.h"
+#include "features/historical_output.h"
 #include "features/registry.h"
 #include "features/values.h"
 #include "store/io.h"
@@ -152,6 +153,9 @@ struct HistoricalRequest {
   // (default: now).
   std::map<std::string, uint64_t> view_versions;
   std::optional<IngestPosition> at;
+  // The format of the result Historical writes (a saved result is stored as CSV
+  // whatever this says); default CSV.
+  ResultFormat format = ResultFormat::kCsv;
 };
 
 struct HistoricalResult {

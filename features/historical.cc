@@ -13,6 +13,8 @@
 #include "absl/strings/str_split.h"
 #include "features/codec.h"
 #include "features/csv.h"
+#include "features/feature_log.h"
+#include "features/historical_output.h"
 #include "features/feature_store.h"
 #include "features/impl.h"
 #include "features/scratch.h"
@@ -30,8 +32,6 @@ using internal::Cf;
 // Spine bytes joined at once: ~1.7M rows of a typical spine, ~200 MB of working
 // memory. Each block's lookups sweep the log once in key order, so larger blocks
 // mean fewer sweeps; the memory bound does not grow with the spine.
-// Rows stepped over with Next before a lookup seeks instead.
-constexpr int kMaxSteps = 16;
 
 // One requested view: its definition and the requested features' columns.
 struct ViewPlan {
@@ -42,6 +42,7 @@ struct ViewPlan {
   std::vector<size_t> output;             // and output positions
   std::vector<size_t> spine_key_columns;  // spine column of each join key
   std::string prefix;                     // the view's key prefix
+  std::unique_ptr<FeatureLog> log;        // the view's log, at the join's snapshot
   // The log's retention horizon, when it was trimmed (read with the log's snapshot).
   std::optional<LogHorizon> horizon;
   // Whether the request sees all the trim saw (its ingest position and as-of), so
@@ -53,7 +54,8 @@ struct ViewPlan {
 struct Plan {
   std::vector<ViewPlan> views;
   std::vector<std::string> output_names;
-  IngestPosition at;
+  std::vector<ValueType> output_types;  // of each output column
+  LogVisibility rules;  // the request's position, as-of and created cutoff
 };
 
 absl::StatusOr<Plan> MakePlan(const FeatureStore::Impl& impl,
@@ -101,6 +103,7 @@ absl::StatusOr<Plan> MakePlan(const FeatureStore::Impl& impl,
       }
     }
     plan.output_names.push_back(std::move(name));
+    plan.output_types.push_back(vp->types.back());
   }
   for (auto& vp : plan.views) {
     vp.slots = codec::ColumnSlots(vp.columns, vp.view->column_types.size());
@@ -126,119 +129,88 @@ bool TargetLess(const Lookup& a, const Lookup& b) {
   return a.key() < b.key();
 }
 
+// The lookups of one entity (a run of `begin`..`end` with its entity) and the row
+// in force found for each.
+struct EntityLookups {
+  const Lookup* begin;
+  const Lookup* end;
+  const std::vector<RowInForce>* best;
+};
+
+// Adds the group's answers to `matched` and lowers `reads_from` to the earliest
+// event time an answer read (or its TTL window would have).
+void CountAnswers(const EntityLookups& group, Micros ttl, uint64_t* matched,
+                  Micros* reads_from) {
+  for (size_t i = 0; i < group.best->size(); ++i) {
+    const RowInForce& b = (*group.best)[i];
+    *matched += b.found;
+    *reads_from =
+        std::min(*reads_from, b.found ? b.event : TtlWindowStart(group.begin[i].t, ttl));
+  }
+}
+
+// OK when every answer of the group is what the whole log gives although the request
+// sees less than the view's trim did: trimmed rows all have event times at or before
+// the horizon, so an answer found after it, or a TTL window that ends after it, is
+// exact; anything else might have been a trimmed row (FailedPrecondition).
+absl::Status CheckUntrimmed(const ViewPlan& plan, const LogVisibility& rules,
+                            const HistoricalRequest& request, uint64_t row_base,
+                            const EntityLookups& group, Micros ttl) {
+  const Micros h = plan.horizon->horizon_us();
+  for (size_t i = 0; i < group.best->size(); ++i) {
+    const Lookup& l = group.begin[i];
+    const RowInForce& b = (*group.best)[i];
+    if (b.found && b.event > h) continue;
+    if (ttl > 0 && l.t > h && l.t - h > ttl) continue;
+    return absl::FailedPreconditionError(absl::StrCat(
+        request.spine_name, " row ", row_base + l.row, " at ", FormatTimestamp(l.t),
+        ": feature view ", plan.view->def.name(), "'s offline log was trimmed to horizon ",
+        FormatTimestamp(h), " at ingest position ", plan.horizon->position(),
+        ", and this request sees less than that trim did (",
+        !SeesTrim(rules.at, *plan.horizon)
+            ? absl::StrCat("ingest position ", rules.at.position)
+            : absl::StrCat("rows created as of ", FormatTimestamp(*rules.as_of)),
+        "): the row in force may be one the trim removed"));
+  }
+  return absl::OkStatus();
+}
+
 // Finds, for each lookup, the row in force and copies its value into `arena`;
 // found[row] = (offset, length), length UINT32_MAX when there is none. The lookups
-// come sorted by entity: each entity's chunks are read once, by one iterator that
+// come sorted by entity: each entity's chunks are read once, by one cursor that
 // steps to the next entity when it is near and seeks when it is not.
-// `snapshot`: the state the plan's horizons were read in. `row_base`: the spine row
-// number (from 1) of the block's first row, for errors.
-absl::Status RunLookups(const internal::Db& db, const ViewPlan& plan,
-                        const rocksdb::Snapshot* snapshot, const IngestPosition& at,
+// `row_base`: the spine row number (from 1) of the block's first row, for errors.
+absl::Status RunLookups(const ViewPlan& plan, const LogVisibility& rules,
                         const HistoricalRequest& request, uint64_t row_base,
                         const Lookup* begin, const Lookup* end, std::string* arena,
                         std::vector<std::pair<uint64_t, uint32_t>>* found,
                         uint64_t* matched, Micros* reads_from) {
-  const ResolvedView& view = *plan.view;
-  rocksdb::ReadOptions ro;
-  ro.snapshot = snapshot;
-  // A sweep in key order that reads most blocks once: large reads, and no churn
-  // in the block cache other readers rely on.
-  ro.readahead_size = 4 << 20;
-  ro.fill_cache = false;
-  std::unique_ptr<rocksdb::Iterator> it(
-      db.raw()->NewIterator(ro, db.cf(Cf::kFeatureLog)));
-  const Micros ttl = view.def.ttl_seconds() * 1000000;
-  // The row in force so far for each lookup of the entity at hand.
-  struct Best {
-    Micros event, created;
-    uint64_t ingest;
-    bool found;
-  };
-  std::vector<Best> best;
-  codec::LogChunk chunk;
+  FeatureLog::EntityChunks chunks = plan.log->Entities(rules.at, {.sweep = true});
+  const Micros ttl = plan.view->def.ttl_seconds() * 1000000;
+  std::vector<RowInForce> best;
   for (const Lookup* group = begin; group != end;) {
     const absl::string_view entity = group->entity();
     const Lookup* group_end = group + 1;
     while (group_end != end && group_end->entity() == entity) ++group_end;
-    const rocksdb::Slice prefix(entity.data(), entity.size());
-    bool positioned = false;
-    for (int step = 0; step < kMaxSteps && it->Valid(); ++step) {
-      if (it->key().compare(prefix) >= 0) {
-        positioned = true;
-        break;
-      }
-      it->Next();
-    }
-    if (!positioned) it->Seek(prefix);
-    best.assign(group_end - group, Best{0, 0, 0, false});
-    for (; it->Valid(); it->Next()) {
-      const rocksdb::Slice key = it->key();
-      if (key.size() != entity.size() + codec::kLogChunkSuffixBytes ||
-          !key.starts_with(prefix)) {
-        break;
-      }
-      const uint64_t ingest = codec::LogChunkIngest({key.data(), key.size()});
-      if (!at.Includes(ingest)) continue;
-      const rocksdb::Slice value = it->value();
-      if (!chunk.Parse({value.data(), value.size()})) {
-        return absl::DataLossError(
-            absl::StrCat("malformed feature log chunk of view ", view.def.name()));
-      }
-      const Micros newest = chunk.event(0);
+    chunks.Seek(entity);
+    best.assign(group_end - group, RowInForce());
+    while (chunks.Next()) {
+      const codec::LogChunk& chunk = chunks.chunk();
       for (size_t i = 0; i < best.size(); ++i) {
         const Lookup& l = group[i];
-        Best& b = best[i];
-        if (b.found && b.event > newest) continue;  // nothing here can beat it
-        const Micros oldest = ttl == 0 || l.t < INT64_MIN + ttl ? INT64_MIN : l.t - ttl;
-        // Rows descend by (event, created): the first visible one at or before t is
-        // this chunk's candidate.
-        for (size_t r = chunk.FirstAtOrBefore(l.t); r < chunk.size(); ++r) {
-          const Micros event = chunk.event(r);
-          if (event < oldest || (b.found && event < b.event)) break;
-          const Micros created = chunk.created(r);
-          if (request.as_of.has_value() && created > *request.as_of) continue;
-          if (request.created_cutoff && created > l.t) continue;
-          if (!b.found || event > b.event ||
-              (event == b.event &&
-               (created > b.created || (created == b.created && ingest > b.ingest)))) {
-            b = {event, created, ingest, true};
-            const absl::string_view row = chunk.row(r);
-            (*found)[l.row] = {arena->size(), static_cast<uint32_t>(row.size())};
-            arena->append(row.data(), row.size());
-          }
-          break;
-        }
+        const size_t r =
+            best[i].Offer(chunk, chunks.ingest(), l.t, TtlWindowStart(l.t, ttl), rules);
+        if (r == SIZE_MAX) continue;
+        const absl::string_view row = chunk.row(r);
+        (*found)[l.row] = {arena->size(), static_cast<uint32_t>(row.size())};
+        arena->append(row.data(), row.size());
       }
     }
-    if (!it->Valid()) {
-      RETURN_IF_ERROR(internal::FromRocks(it->status(), "reading the feature log"));
-    }
-    for (size_t i = 0; i < best.size(); ++i) {
-      *matched += best[i].found;
-      const Micros t = group[i].t;
-      *reads_from = std::min(*reads_from, best[i].found ? best[i].event
-                                          : ttl == 0 || t < INT64_MIN + ttl ? INT64_MIN
-                                                                            : t - ttl);
-    }
+    RETURN_IF_ERROR(chunks.status());
+    const EntityLookups lookups{group, group_end, &best};
+    CountAnswers(lookups, ttl, matched, reads_from);
     if (!plan.sees_trim) {
-      // Trimmed rows all have event times at or before the horizon: an answer
-      // found after it, or a TTL window that ends after it, is what the whole log
-      // gives; anything else might have been a trimmed row.
-      const Micros h = plan.horizon->horizon_us();
-      for (size_t i = 0; i < best.size(); ++i) {
-        const Lookup& l = group[i];
-        if (best[i].found && best[i].event > h) continue;
-        if (ttl > 0 && l.t > h && l.t - h > ttl) continue;
-        return absl::FailedPreconditionError(absl::StrCat(
-            request.spine_name, " row ", row_base + l.row, " at ", FormatTimestamp(l.t),
-            ": feature view ", view.def.name(), "'s offline log was trimmed to horizon ",
-            FormatTimestamp(h), " at ingest position ", plan.horizon->position(),
-            ", and this request sees less than that trim did (",
-            !SeesTrim(at, *plan.horizon)
-                ? absl::StrCat("ingest position ", at.position)
-                : absl::StrCat("rows created as of ", FormatTimestamp(*request.as_of)),
-            "): the row in force may be one the trim removed"));
-      }
+      RETURN_IF_ERROR(CheckUntrimmed(plan, rules, request, row_base, lookups, ttl));
     }
     group = group_end;
   }
@@ -351,16 +323,6 @@ size_t PartitionLookups(std::vector<Lookup>* ls) {
   return mid - ls->begin();
 }
 
-// Appends one output field.
-void AppendField(const Value& v, ValueType type, std::string* out) {
-  if (v.index() == 0) return;
-  if (type == VALUE_TYPE_STRING) {
-    AppendCsvField(std::get<std::string>(v), true, out);
-    return;
-  }
-  AppendValueText(v, type, out);
-}
-
 // A sink that writes to two sinks.
 class TeeSink : public ByteSink {
  public:
@@ -383,237 +345,350 @@ std::string VersionRef(const store::Version& v) {
   return absl::StrCat(v.kind(), "/", v.name(), "@", v.number());
 }
 
-}  // namespace
-
-absl::StatusOr<HistoricalResult> FeatureStore::Historical(
-    const HistoricalRequest& request, ByteSource& spine, ByteSink& out) const {
-  ASSIGN_OR_RETURN(Plan plan, MakePlan(*impl_, request));
-  const internal::Db& db = store_->internal_db();
-  // One snapshot for the position, the retention horizons and the log: a trim
-  // records its horizon before it removes rows, so a snapshot without the horizon
-  // has all the rows.
-  rocksdb::ManagedSnapshot snapshot(db.raw());
+// Reads the position the join sees (the request's, else the store's at `snapshot`)
+// and each view's retention horizon, and opens each view's log at `snapshot`.
+absl::Status OpenLogs(const FeatureStore::Impl& impl, const internal::Db& db,
+                      const rocksdb::Snapshot* snapshot, const HistoricalRequest& request,
+                      Plan* plan) {
+  plan->rules.as_of = request.as_of;
+  plan->rules.created_cutoff = request.created_cutoff;
   if (request.at.has_value()) {
-    plan.at = *request.at;
+    plan->rules.at = *request.at;
   } else {
-    ASSIGN_OR_RETURN(plan.at, impl_->tables.Position(snapshot.snapshot()));
+    ASSIGN_OR_RETURN(plan->rules.at, impl.tables.Position(snapshot));
   }
-  for (auto& vp : plan.views) {
-    ASSIGN_OR_RETURN(vp.horizon,
-                     impl_->tables.Horizon(vp.view->def.name(), snapshot.snapshot()));
+  for (auto& vp : plan->views) {
+    ASSIGN_OR_RETURN(vp.horizon, impl.tables.Horizon(vp.view->def.name(), snapshot));
     if (vp.horizon.has_value()) {
       vp.sees_trim =
-          SeesTrim(plan.at, *vp.horizon) &&
+          SeesTrim(plan->rules.at, *vp.horizon) &&
           (!request.as_of.has_value() || *request.as_of >= vp.horizon->horizon_us());
     }
+    vp.log = std::make_unique<FeatureLog>(db, snapshot, vp.view->id, vp.view->def.name());
   }
-  HistoricalResult result;
-  for (const auto& vp : plan.views)
-    result.view_versions[vp.view->def.name()] = vp.view->version;
-  result.at = plan.at;
+  return absl::OkStatus();
+}
 
-  RETURN_IF_ERROR(CheckMaxRecordBytes(request.max_record_bytes, "max_record_bytes"));
-  CsvBlockReader reader(&spine, std::max<size_t>(request.spine_block_bytes, 1),
-                        request.max_record_bytes);
-  uint64_t line = 0;  // lines of the spine read so far
-  // A record too long starts on the line after the blocks read.
-  const auto read_block = [&](ByteBuffer* buffer) -> absl::StatusOr<bool> {
-    auto more = reader.Next(buffer);
+// The spine, read in blocks of whole records.
+struct SpineBlocks {
+  SpineBlocks(ByteSource* spine, const HistoricalRequest& request)
+      : request(request),
+        reader(spine, std::max<size_t>(request.spine_block_bytes, 1),
+               request.max_record_bytes) {}
+
+  // Reads the next block into `buffer`; false at the end of the spine.
+  // Errors: the reader's; ResourceExhausted naming the line of a record too long.
+  absl::StatusOr<bool> Next() {
+    auto more = reader.Next(&buffer);
     if (more.status().code() == absl::StatusCode::kResourceExhausted) {
+      // A record too long starts on the line after the blocks read.
       return absl::ResourceExhaustedError(absl::StrCat(
           request.spine_name, ":", line + 1, ": ", more.status().message()));
     }
     return more;
-  };
-  ByteBuffer buffer;
-  ASSIGN_OR_RETURN(bool any, read_block(&buffer));
-  if (!any)
-    return absl::InvalidArgumentError("the spine is empty (it needs a header row)");
-  size_t event_column = SIZE_MAX;
-  std::vector<std::string> labels;
-  absl::string_view block;
-  {
-    auto header = ReadCsvHeader(reader, &buffer, request.max_record_bytes);
-    block = buffer.view();
-    if (!header.ok()) {
-      return absl::Status(header.status().code(), absl::StrCat(request.spine_name, ":",
-                                                               header.status().message()));
-    }
-    line = header->lines;
-    const std::vector<std::string>& names = header->names;
-    for (size_t c = 0; c < names.size(); ++c) {
-      if (names[c] == "event_timestamp") event_column = c;
-    }
-    if (event_column == SIZE_MAX) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          request.spine_name, ":", line, ": the spine has no event_timestamp column"));
-    }
-    for (auto& vp : plan.views) {
-      for (const std::string& key : vp.view->join_key_names) {
-        auto it = std::find(names.begin(), names.end(), key);
-        if (it == names.end()) {
-          return absl::InvalidArgumentError(
-              absl::StrCat(request.spine_name, ":", line, ": the spine has no column ",
-                           key, " (a join key of feature view ", vp.view->def.name(), ")"));
-        }
-        vp.spine_key_columns.push_back(it - names.begin());
-      }
-    }
-    std::string head;
-    for (const auto& name : names) {
-      if (!head.empty()) head.push_back(',');
-      AppendCsvField(name, false, &head);
-    }
-    for (const auto& name : plan.output_names) {
-      head.push_back(',');
-      AppendCsvField(name, false, &head);
-    }
-    head.push_back('\n');
-    RETURN_IF_ERROR(out.Write(head));
-    labels = std::move(header->labels);
-    block.remove_prefix(header->end);
   }
 
-  std::vector<absl::string_view> raws;
-  std::vector<std::vector<Lookup>> lookups(plan.views.size());
-  while (true) {
-    // Parse the block's rows, its two halves on two threads.
-    const size_t cut = block.size() < (1 << 16)
-                           ? block.size()
-                           : WholeRecordsEnd(block.substr(0, block.size() / 2));
-    // Lines bound the rows: the first part makes room for all of them, to take the
-    // second's lookups without growing.
-    const size_t lines_first = std::count(block.begin(), block.begin() + cut, '\n') + 1;
-    const size_t lines_second = std::count(block.begin() + cut, block.end(), '\n') + 1;
-    SpineRows parts[2];
-    std::thread second([&] {
-      ParseSpineRows(plan, request, labels, event_column, block.substr(cut), lines_second,
-                     &parts[1]);
+  const HistoricalRequest& request;
+  CsvBlockReader reader;
+  ByteBuffer buffer;
+  uint64_t line = 0;  // lines of the spine read so far
+};
+
+// The spine's header, as the join reads the rows.
+struct SpineHeader {
+  std::vector<std::string> labels;  // column names as errors print them
+  size_t event_column;
+  absl::string_view rest;  // the first block's records after the header
+};
+
+// Where the join writes: a format and the sink that receives it.
+struct OutputTarget {
+  std::unique_ptr<HistoricalOutput> format;
+  ByteSink* sink;
+};
+
+// The result's columns: the spine's (typed where a requested view has a join key
+// of the name: of the views by name, the last) and the features'.
+ResultColumns Columns(const Plan& plan, const std::vector<std::string>& spine) {
+  ResultColumns columns;
+  columns.spine = spine;
+  columns.spine_types.resize(spine.size());
+  std::vector<const ResolvedView*> views;
+  for (const ViewPlan& vp : plan.views) views.push_back(vp.view.get());
+  std::sort(views.begin(), views.end(), [](const ResolvedView* a, const ResolvedView* b) {
+    return a->def.name() < b->def.name();
+  });
+  for (size_t c = 0; c < spine.size(); ++c) {
+    for (const ResolvedView* view : views) {
+      for (size_t k = 0; k < view->join_key_names.size(); ++k) {
+        if (view->join_key_names[k] == spine[c]) {
+          columns.spine_types[c] = view->join_key_types[k];
+        }
+      }
+    }
+  }
+  columns.features = plan.output_names;
+  columns.feature_types = plan.output_types;
+  return columns;
+}
+
+// Reads the spine's header from its first block, finds each view's join key
+// columns (into `plan`) and writes the result's header to each output.
+// Errors: InvalidArgument for an empty spine, a bad header or a missing column.
+absl::StatusOr<SpineHeader> ReadSpineHeader(const HistoricalRequest& request,
+                                            SpineBlocks* blocks, Plan* plan,
+                                            std::vector<OutputTarget>& outputs) {
+  ASSIGN_OR_RETURN(bool any, blocks->Next());
+  if (!any)
+    return absl::InvalidArgumentError("the spine is empty (it needs a header row)");
+  auto header = ReadCsvHeader(blocks->reader, &blocks->buffer, request.max_record_bytes);
+  absl::string_view block = blocks->buffer.view();
+  if (!header.ok()) {
+    return absl::Status(header.status().code(), absl::StrCat(request.spine_name, ":",
+                                                             header.status().message()));
+  }
+  const uint64_t line = blocks->line = header->lines;
+  const std::vector<std::string>& names = header->names;
+  size_t event_column = SIZE_MAX;
+  for (size_t c = 0; c < names.size(); ++c) {
+    if (names[c] == "event_timestamp") event_column = c;
+  }
+  if (event_column == SIZE_MAX) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        request.spine_name, ":", line, ": the spine has no event_timestamp column"));
+  }
+  for (auto& vp : plan->views) {
+    for (const std::string& key : vp.view->join_key_names) {
+      auto it = std::find(names.begin(), names.end(), key);
+      if (it == names.end()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(request.spine_name, ":", line, ": the spine has no column ", key,
+                         " (a join key of feature view ", vp.view->def.name(), ")"));
+      }
+      vp.spine_key_columns.push_back(it - names.begin());
+    }
+  }
+  const ResultColumns columns = Columns(*plan, names);
+  for (OutputTarget& output : outputs) {
+    std::string head;
+    output.format->Begin(columns, &head);
+    if (!head.empty()) RETURN_IF_ERROR(output.sink->Write(head));
+  }
+  block.remove_prefix(header->end);
+  return SpineHeader{std::move(header->labels), event_column, block};
+}
+
+// One block of the spine, parsed: each row's spine record and each view's lookups.
+struct Block {
+  std::vector<absl::string_view> raws;      // into the block's text or `parts`
+  std::vector<std::vector<Lookup>> lookups;  // per view; targets into `parts`
+  SpineRows parts[2];
+};
+
+// Parses `text` (whole records) into `block`, its two halves on two threads;
+// `line`: the spine's lines read before it, advanced past it.
+// Errors: InvalidArgument or FailedPrecondition naming the spine's line.
+absl::Status ParseBlock(const Plan& plan, const HistoricalRequest& request,
+                        const SpineHeader& header, absl::string_view text, uint64_t* line,
+                        Block* block) {
+  const size_t cut = text.size() < (1 << 16)
+                         ? text.size()
+                         : WholeRecordsEnd(text.substr(0, text.size() / 2));
+  // Lines bound the rows: the first part makes room for all of them, to take the
+  // second's lookups without growing.
+  const size_t lines_first = std::count(text.begin(), text.begin() + cut, '\n') + 1;
+  const size_t lines_second = std::count(text.begin() + cut, text.end(), '\n') + 1;
+  SpineRows* parts = block->parts;
+  parts[0] = SpineRows();
+  parts[1] = SpineRows();
+  std::thread second([&] {
+    ParseSpineRows(plan, request, header.labels, header.event_column, text.substr(cut),
+                   lines_second, &parts[1]);
+  });
+  ParseSpineRows(plan, request, header.labels, header.event_column, text.substr(0, cut),
+                 lines_first + lines_second, &parts[0]);
+  second.join();
+  for (int p = 0; p < 2; ++p) {
+    if (parts[p].error.has_value()) {
+      const uint64_t at = *line + (p == 1 ? parts[0].lines : 0) + parts[p].error->first;
+      return absl::Status(
+          parts[p].error_code,
+          absl::StrCat(request.spine_name, ":", at, ": ", parts[p].error->second));
+    }
+  }
+  *line += parts[0].lines + parts[1].lines;
+  const auto base = static_cast<uint32_t>(parts[0].raws.size());
+  block->raws = std::move(parts[0].raws);
+  block->raws.insert(block->raws.end(), parts[1].raws.begin(), parts[1].raws.end());
+  block->lookups.resize(plan.views.size());
+  for (size_t v = 0; v < plan.views.size(); ++v) {
+    block->lookups[v] = std::move(parts[0].lookups[v]);
+    for (Lookup& l : parts[1].lookups[v]) {
+      l.row += base;
+      block->lookups[v].push_back(l);
+    }
+  }
+  return absl::OkStatus();
+}
+
+// A block's answers: view v's value for row r is found[v][r] = (offset, length)
+// in arenas[2 * v + side[v][r]], length UINT32_MAX when there is none.
+struct Answers {
+  std::vector<std::string> arenas;
+  std::vector<std::vector<std::pair<uint64_t, uint32_t>>> found;
+  std::vector<std::vector<uint8_t>> side;
+};
+
+// Looks every row of `block` up, view by view: the lookups are split at an entity
+// into two key ranges, each sorted and swept by its own thread. Adds to `result`'s
+// counts. Errors: RunLookups'.
+absl::StatusOr<Answers> LookUpBlock(const Plan& plan, const HistoricalRequest& request,
+                                    uint64_t row_base, Block* block,
+                                    HistoricalResult* result) {
+  const size_t rows = block->raws.size();
+  Answers a;
+  a.arenas.resize(plan.views.size() * 2);
+  for (auto& arena : a.arenas) arena.reserve(rows * 64);  // a row of a few features each
+  a.found.assign(plan.views.size(),
+                 std::vector<std::pair<uint64_t, uint32_t>>(rows, {0, UINT32_MAX}));
+  a.side.assign(plan.views.size(), std::vector<uint8_t>(rows));
+  for (const Lookup& l : block->lookups[0]) {
+    result->earliest_spine = std::min(result->earliest_spine.value_or(l.t), l.t);
+  }
+  for (size_t v = 0; v < plan.views.size(); ++v) {
+    auto& ls = block->lookups[v];
+    const size_t mid = PartitionLookups(&ls);
+    for (size_t i = mid; i < ls.size(); ++i) a.side[v][ls[i].row] = 1;
+    uint64_t matched[2] = {0, 0};
+    Micros reads_from[2] = {INT64_MAX, INT64_MAX};
+    absl::Status status[2];
+    std::vector<std::pair<uint64_t, uint32_t>> found2(rows, {0, UINT32_MAX});
+    std::thread helper([&] {
+      std::sort(ls.begin() + mid, ls.end(), TargetLess);
+      status[1] = RunLookups(plan.views[v], plan.rules, request, row_base,
+                             ls.data() + mid, ls.data() + ls.size(), &a.arenas[2 * v + 1],
+                             &found2, &matched[1], &reads_from[1]);
     });
-    ParseSpineRows(plan, request, labels, event_column, block.substr(0, cut),
-                   lines_first + lines_second, &parts[0]);
-    second.join();
-    for (int p = 0; p < 2; ++p) {
-      if (parts[p].error.has_value()) {
-        const uint64_t at = line + (p == 1 ? parts[0].lines : 0) + parts[p].error->first;
-        return absl::Status(
-            parts[p].error_code,
-            absl::StrCat(request.spine_name, ":", at, ": ", parts[p].error->second));
-      }
+    std::sort(ls.begin(), ls.begin() + mid, TargetLess);
+    status[0] = RunLookups(plan.views[v], plan.rules, request, row_base, ls.data(),
+                           ls.data() + mid, &a.arenas[2 * v], &a.found[v], &matched[0],
+                           &reads_from[0]);
+    helper.join();
+    RETURN_IF_ERROR(status[0]);
+    RETURN_IF_ERROR(status[1]);
+    for (size_t r = 0; r < rows; ++r) {
+      if (a.side[v][r]) a.found[v][r] = found2[r];
     }
-    line += parts[0].lines + parts[1].lines;
-    const size_t rows = parts[0].raws.size() + parts[1].raws.size();
-    const uint64_t row_base = result.rows + 1;
-    const auto base = static_cast<uint32_t>(parts[0].raws.size());
-    raws = std::move(parts[0].raws);
-    raws.insert(raws.end(), parts[1].raws.begin(), parts[1].raws.end());
+    result->matched += matched[0] + matched[1];
+    auto from = result->reads_from.try_emplace(plan.views[v].view->def.name(), INT64_MAX);
+    from.first->second = std::min({from.first->second, reads_from[0], reads_from[1]});
+  }
+  return a;
+}
+
+// Formats rows [from, to) of `block` with their answers, into texts[k] for
+// outputs[k]. Errors: DataLoss for a malformed row.
+absl::Status FormatRows(const Plan& plan, const Block& block, const Answers& answers,
+                        const std::vector<OutputTarget>& outputs, size_t from, size_t to,
+                        std::vector<std::string>* texts) {
+  // Reserved once: growing by doubling would copy the text and fault in twice the
+  // memory.
+  size_t spine_bytes = 0;
+  for (size_t r = from; r < to; ++r) spine_bytes += block.raws[r].size();
+  texts->resize(outputs.size());
+  for (std::string& o : *texts) {
+    o.reserve(spine_bytes + (to - from) * (2 + 12 * plan.output_names.size()));
+  }
+  std::vector<Value> values;
+  std::vector<Value> row(plan.output_names.size());
+  for (size_t r = from; r < to; ++r) {
     for (size_t v = 0; v < plan.views.size(); ++v) {
-      lookups[v] = std::move(parts[0].lookups[v]);
-      for (Lookup& l : parts[1].lookups[v]) {
-        l.row += base;
-        lookups[v].push_back(l);
+      const ViewPlan& vp = plan.views[v];
+      const auto [off, len] = answers.found[v][r];
+      if (len == UINT32_MAX) {
+        for (size_t f = 0; f < vp.columns.size(); ++f) row[vp.output[f]] = std::monostate();
+        continue;
       }
+      const std::string& arena = answers.arenas[2 * v + answers.side[v][r]];
+      values.resize(vp.columns.size());
+      RETURN_IF_ERROR(codec::ReadRow(absl::string_view(arena).substr(off, len), vp.slots,
+                                     vp.view->column_types, &values));
+      for (size_t f = 0; f < vp.columns.size(); ++f) std::swap(row[vp.output[f]], values[f]);
     }
-    result.rows += rows;
+    for (size_t k = 0; k < outputs.size(); ++k) {
+      outputs[k].format->AppendRow(block.raws[r], row, &(*texts)[k]);
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Writes the block's rows in spine order to each output, formatted on two threads.
+absl::Status WriteBlock(const Plan& plan, const Block& block, const Answers& answers,
+                        const std::vector<OutputTarget>& outputs) {
+  const size_t rows = block.raws.size();
+  std::vector<std::string> halves[2];
+  absl::Status status[2];
+  std::thread formatter([&] {
+    status[1] = FormatRows(plan, block, answers, outputs, rows / 2, rows, &halves[1]);
+  });
+  status[0] = FormatRows(plan, block, answers, outputs, 0, rows / 2, &halves[0]);
+  formatter.join();
+  RETURN_IF_ERROR(status[0]);
+  RETURN_IF_ERROR(status[1]);
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    RETURN_IF_ERROR(outputs[k].sink->Write(halves[0][k]));
+    RETURN_IF_ERROR(outputs[k].sink->Write(halves[1][k]));
+  }
+  return absl::OkStatus();
+}
+
+// The join: reads the spine in blocks, looks each block's rows up and writes them
+// to every output, then closes the outputs' sinks.
+absl::StatusOr<HistoricalResult> Join(const FeatureStore::Impl& impl,
+                                      const internal::Db& db,
+                                      const HistoricalRequest& request, ByteSource& spine,
+                                      std::vector<OutputTarget>& outputs) {
+  ASSIGN_OR_RETURN(Plan plan, MakePlan(impl, request));
+  // One snapshot for the position, the retention horizons and the log: a trim
+  // records its horizon before it removes rows, so a snapshot without the horizon
+  // has all the rows.
+  rocksdb::ManagedSnapshot snapshot(db.raw());
+  RETURN_IF_ERROR(OpenLogs(impl, db, snapshot.snapshot(), request, &plan));
+  HistoricalResult result;
+  for (const auto& vp : plan.views)
+    result.view_versions[vp.view->def.name()] = vp.view->version;
+  result.at = plan.rules.at;
+
+  RETURN_IF_ERROR(CheckMaxRecordBytes(request.max_record_bytes, "max_record_bytes"));
+  SpineBlocks blocks(&spine, request);
+  ASSIGN_OR_RETURN(SpineHeader header, ReadSpineHeader(request, &blocks, &plan, outputs));
+  absl::string_view block = header.rest;
+  Block rows;
+  while (true) {
+    RETURN_IF_ERROR(ParseBlock(plan, request, header, block, &blocks.line, &rows));
+    const uint64_t row_base = result.rows + 1;
+    result.rows += rows.raws.size();
     if (request.max_spine_rows > 0 && result.rows > request.max_spine_rows) {
       return absl::ResourceExhaustedError(absl::StrCat(
           request.spine_name, " has more than ", request.max_spine_rows, " rows"));
     }
-
-    // Look every row up, view by view: the lookups are split at an entity into two
-    // key ranges, each sorted and swept by its own thread.
-    std::vector<std::string> arenas(plan.views.size() * 2);
-    for (auto& a : arenas) a.reserve(rows * 64);  // a row of a few features each
-    std::vector<std::vector<std::pair<uint64_t, uint32_t>>> found(
-        plan.views.size(),
-        std::vector<std::pair<uint64_t, uint32_t>>(rows, {0, UINT32_MAX}));
-    std::vector<std::vector<uint8_t>> side(plan.views.size(), std::vector<uint8_t>(rows));
-    for (const Lookup& l : lookups[0]) {
-      result.earliest_spine = std::min(result.earliest_spine.value_or(l.t), l.t);
-    }
-    for (size_t v = 0; v < plan.views.size(); ++v) {
-      auto& ls = lookups[v];
-      const size_t mid = PartitionLookups(&ls);
-      for (size_t i = mid; i < ls.size(); ++i) side[v][ls[i].row] = 1;
-      uint64_t matched[2] = {0, 0};
-      Micros reads_from[2] = {INT64_MAX, INT64_MAX};
-      absl::Status status[2];
-      std::vector<std::pair<uint64_t, uint32_t>> found2(rows, {0, UINT32_MAX});
-      std::thread helper([&] {
-        std::sort(ls.begin() + mid, ls.end(), TargetLess);
-        status[1] = RunLookups(db, plan.views[v], snapshot.snapshot(), plan.at, request,
-                               row_base, ls.data() + mid, ls.data() + ls.size(),
-                               &arenas[2 * v + 1], &found2, &matched[1], &reads_from[1]);
-      });
-      std::sort(ls.begin(), ls.begin() + mid, TargetLess);
-      status[0] = RunLookups(db, plan.views[v], snapshot.snapshot(), plan.at, request,
-                             row_base, ls.data(), ls.data() + mid, &arenas[2 * v],
-                             &found[v], &matched[0], &reads_from[0]);
-      helper.join();
-      RETURN_IF_ERROR(status[0]);
-      RETURN_IF_ERROR(status[1]);
-      for (size_t r = 0; r < rows; ++r) {
-        if (side[v][r]) found[v][r] = found2[r];
-      }
-      result.matched += matched[0] + matched[1];
-      auto from =
-          result.reads_from.try_emplace(plan.views[v].view->def.name(), INT64_MAX);
-      from.first->second = std::min({from.first->second, reads_from[0], reads_from[1]});
-    }
-
-    // Write the rows in spine order, formatted on two threads.
-    std::string halves[2];
-    absl::Status format_status[2];
-    auto format = [&](int half, size_t from, size_t to) {
-      std::string& o = halves[half];
-      // Reserved once: growing by doubling would copy the text and fault in twice
-      // the memory.
-      size_t spine_bytes = 0;
-      for (size_t r = from; r < to; ++r) spine_bytes += raws[r].size();
-      o.reserve(spine_bytes + (to - from) * (2 + 12 * plan.output_names.size()));
-      std::vector<Value> values;
-      std::vector<absl::string_view> cells(plan.output_names.size());
-      std::vector<std::string> texts(plan.output_names.size());
-      for (size_t r = from; r < to; ++r) {
-        for (auto& t : texts) t.clear();
-        for (size_t v = 0; v < plan.views.size(); ++v) {
-          const auto [off, len] = found[v][r];
-          if (len == UINT32_MAX) continue;
-          const ViewPlan& vp = plan.views[v];
-          const std::string& arena = arenas[2 * v + side[v][r]];
-          values.resize(vp.columns.size());
-          absl::Status s = codec::ReadRow(absl::string_view(arena).substr(off, len),
-                                          vp.slots, vp.view->column_types, &values);
-          if (!s.ok()) {
-            format_status[half] = s;
-            return;
-          }
-          for (size_t f = 0; f < vp.columns.size(); ++f) {
-            AppendField(values[f], vp.types[f], &texts[vp.output[f]]);
-          }
-        }
-        o.append(raws[r].data(), raws[r].size());
-        for (const auto& t : texts) {
-          o.push_back(',');
-          o.append(t);
-        }
-        o.push_back('\n');
-      }
-    };
-    std::thread formatter([&] { format(1, rows / 2, rows); });
-    format(0, 0, rows / 2);
-    formatter.join();
-    RETURN_IF_ERROR(format_status[0]);
-    RETURN_IF_ERROR(format_status[1]);
-    RETURN_IF_ERROR(out.Write(halves[0]));
-    RETURN_IF_ERROR(out.Write(halves[1]));
-
-    ASSIGN_OR_RETURN(bool more, read_block(&buffer));
+    ASSIGN_OR_RETURN(Answers answers, LookUpBlock(plan, request, row_base, &rows, &result));
+    RETURN_IF_ERROR(WriteBlock(plan, rows, answers, outputs));
+    ASSIGN_OR_RETURN(bool more, blocks.Next());
     if (!more) break;
-    block = buffer.view();
+    block = blocks.buffer.view();
   }
-  RETURN_IF_ERROR(out.Close());
+  for (OutputTarget& output : outputs) RETURN_IF_ERROR(output.sink->Close());
   return result;
+}
+
+}  // namespace
+
+absl::StatusOr<HistoricalResult> FeatureStore::Historical(
+    const HistoricalRequest& request, ByteSource& spine, ByteSink& out) const {
+  std::vector<OutputTarget> outputs;
+  outputs.push_back({NewHistoricalOutput(request.format), &out});
+  return Join(*impl_, store_->internal_db(), request, spine, outputs);
 }
 
 absl::StatusOr<HistoricalResult> FeatureStore::Historical(
@@ -676,8 +751,15 @@ absl::StatusOr<SavedResult> FeatureStore::SaveHistorical(const HistoricalRequest
   {
     ASSIGN_OR_RETURN(auto source, OpenFileSource(spine_file.path()));
     RETURN_IF_ERROR(WriteFile(result_file.path(), [&](ByteSink& file) -> absl::Status {
-      TeeSink tee(&file, out);
-      ASSIGN_OR_RETURN(saved.result, Historical(request, *source, tee));
+      // Stored as CSV; `out` gets the request's format, from the same rows.
+      TeeSink tee(&file, request.format == ResultFormat::kCsv ? out : nullptr);
+      std::vector<OutputTarget> outputs;
+      outputs.push_back({NewCsvOutput(), &tee});
+      if (out != nullptr && request.format != ResultFormat::kCsv) {
+        outputs.push_back({NewHistoricalOutput(request.format), out});
+      }
+      ASSIGN_OR_RETURN(saved.result,
+                       Join(*impl_, store_->internal_db(), request, *source, outputs));
       return absl::OkStatus();
     }));
   }

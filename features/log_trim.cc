@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "features/codec.h"
+#include "features/feature_log.h"
 #include "features/feature_store.h"
 #include "features/impl.h"
 #include "features/scratch.h"
@@ -98,16 +99,156 @@ struct TrimPass {
   uint64_t tombstones = 0, puts = 0;
 };
 
+// Plans the trim of a view's log one entity at a time, and writes what changes to
+// the pass's SST file (when it has one).
+class EntityTrimmer {
+ public:
+  // `pending`: the ingests the pass's position does not include.
+  EntityTrimmer(const std::string& view_name, Micros horizon,
+                std::vector<uint64_t> pending, TrimPass* pass)
+      : view_name_(view_name), horizon_(horizon), pending_(std::move(pending)),
+        pass_(pass) {
+    std::sort(pending_.begin(), pending_.end());
+  }
+
+  // Takes the chunk `scan` is at, of the entity at hand.
+  void Add(const FeatureLog::ChunkScan& scan) {
+    ChunkRead& chunk = chunks_.emplace_back();
+    chunk.key.assign(scan.key().data(), scan.key().size());
+    chunk.value.assign(scan.value().data(), scan.value().size());
+    chunk.ingest = scan.ingest();
+    chunk.visible = scan.visible();
+    if (!chunk.visible) return;
+    const codec::LogChunk& parsed = scan.chunk();
+    pass_->report.rows_before += parsed.size();
+    const auto index = static_cast<uint32_t>(chunks_.size() - 1);
+    for (size_t r = parsed.FirstAtOrBefore(horizon_); r < parsed.size(); ++r) {
+      old_.push_back({{parsed.event(r), parsed.created(r), chunk.ingest},
+                      index,
+                      static_cast<uint32_t>(r)});
+    }
+  }
+
+  // Decides the entity's chunks, writes what changes and forgets them; false when
+  // there were none.
+  absl::StatusOr<bool> Finish();
+
+ private:
+  // Whether an ingest that was not committed at the snapshot, and may still be
+  // writing, could have keys between chunks of ingests `a` < `b`.
+  bool PendingBetween(uint64_t a, uint64_t b) const {
+    auto it = std::upper_bound(pending_.begin(), pending_.end(), a);
+    return it != pending_.end() && *it < b;
+  }
+  // Drops the rows `drop` of `chunk`: the chunk goes, or is put back rewritten.
+  absl::Status Rewrite(const ChunkRead& chunk, const std::vector<uint32_t>& drop);
+
+  const std::string& view_name_;
+  const Micros horizon_;
+  std::vector<uint64_t> pending_;
+  TrimPass* pass_;
+  std::vector<ChunkRead> chunks_;
+  std::vector<OldRow> old_;
+  std::vector<bool> keep_;
+  codec::LogChunk parsed_;
+  codec::LogChunkBuilder builder_;
+  std::string rewritten_, range_end_;
+};
+
+absl::StatusOr<bool> EntityTrimmer::Finish() {
+  if (chunks_.empty()) return false;
+  LogTrimReport& report = pass_->report;
+  ++report.entities;
+  MarkKept(&old_, horizon_, &keep_);
+  for (size_t i = 0; i < old_.size(); ++i) {
+    ++chunks_[old_[i].chunk].old;
+    chunks_[old_[i].chunk].kept += keep_[i];
+  }
+  // Per chunk: whether it changes, and its kept rows.
+  std::vector<std::vector<uint32_t>> dropped_rows(chunks_.size());
+  for (size_t i = 0; i < old_.size(); ++i) {
+    if (!keep_[i]) dropped_rows[old_[i].chunk].push_back(old_[i].row);
+  }
+  size_t c = 0;
+  while (c < chunks_.size()) {
+    if (!chunks_[c].visible || dropped_rows[c].empty()) {
+      ++c;
+      continue;
+    }
+    // A run of changing chunks with nothing between them that must stay: one
+    // range tombstone, then the rewritten ones put back (same file, same
+    // sequence number: the tombstone covers only older keys).
+    size_t end = c + 1;
+    while (end < chunks_.size() && chunks_[end].visible && !dropped_rows[end].empty() &&
+           !PendingBetween(chunks_[end - 1].ingest, chunks_[end].ingest)) {
+      ++end;
+    }
+    range_end_ = chunks_[end - 1].key;
+    range_end_.push_back('\0');
+    if (pass_->sst != nullptr) {
+      RETURN_IF_ERROR(internal::FromRocks(
+          pass_->sst->DeleteRange(chunks_[c].key, range_end_), "writing SST file"));
+    }
+    ++pass_->tombstones;
+    for (size_t k = c; k < end; ++k) RETURN_IF_ERROR(Rewrite(chunks_[k], dropped_rows[k]));
+    c = end;
+  }
+  for (const bool k : keep_) report.rows_kept_at_horizon += k;
+  chunks_.clear();
+  old_.clear();
+  return true;
+}
+
+absl::Status EntityTrimmer::Rewrite(const ChunkRead& chunk,
+                                    const std::vector<uint32_t>& drop) {
+  LogTrimReport& report = pass_->report;
+  report.rows_dropped += drop.size();
+  if (!parsed_.Parse(chunk.value)) {
+    return absl::DataLossError(
+        absl::StrCat("malformed feature log chunk of view ", view_name_));
+  }
+  report.bytes_after -= chunk.key.size() + chunk.value.size();
+  if (drop.size() == parsed_.size()) {
+    ++report.chunks_dropped;
+    return absl::OkStatus();
+  }
+  size_t d = 0;
+  for (uint32_t r = 0; r < parsed_.size(); ++r) {
+    if (d < drop.size() && drop[d] == r) {
+      ++d;
+      continue;
+    }
+    builder_.Add(parsed_.event(r), parsed_.created(r), parsed_.row(r));
+  }
+  builder_.Finish(&rewritten_);
+  ++report.chunks_rewritten;
+  report.bytes_after += chunk.key.size() + rewritten_.size();
+  if (pass_->sst != nullptr) {
+    RETURN_IF_ERROR(
+        internal::FromRocks(pass_->sst->Put(chunk.key, rewritten_), "writing SST file"));
+  }
+  ++pass_->puts;
+  return absl::OkStatus();
+}
+
+// Opens the SST file the pass writes its trim to.
+absl::Status OpenTrimFile(const FeatureStore::Impl& impl, TrimPass* pass) {
+  internal::Db& db = impl.store->internal_db();
+  rocksdb::ColumnFamilyHandle* log_cf = db.cf(Cf::kFeatureLog);
+  pass->file.emplace(*impl.store, "trim");
+  pass->sst = std::make_unique<rocksdb::SstFileWriter>(
+      rocksdb::EnvOptions(), db.raw()->GetOptions(log_cf), log_cf);
+  return internal::FromRocks(pass->sst->Open(pass->file->path()), "opening SST file");
+}
+
 // Reads `view`'s log under one snapshot and plans the trim to `horizon` into `pass`.
 absl::Status ReadLog(const FeatureStore::Impl& impl, const ResolvedView& view,
                      Micros horizon, const LogTrimOptions& options, TrimPass* pass) {
-  const std::string& view_name = view.def.name();
   LogTrimReport& report = pass->report;
-  report.view = view_name;
+  report.view = view.def.name();
   report.horizon = horizon;
   report.dry_run = options.dry_run;
   internal::Db& db = impl.store->internal_db();
-  rocksdb::ColumnFamilyHandle* log_cf = db.cf(Cf::kFeatureLog);
 
   // Everything is read at one snapshot: the position says which ingests are
   // committed in it, and a committed ingest's rows are all written.
@@ -116,166 +257,31 @@ absl::Status ReadLog(const FeatureStore::Impl& impl, const ResolvedView& view,
     if (snapshot != nullptr) db.raw()->ReleaseSnapshot(snapshot);
   };
   ASSIGN_OR_RETURN(report.at, impl.tables.Position(snapshot));
-  std::vector<uint64_t> pending = report.at.pending;
-  std::sort(pending.begin(), pending.end());
-  // Whether an ingest that was not committed at the snapshot, and may still be
-  // writing, could have keys between chunks of ingests `a` < `b`.
-  const auto pending_between = [&](uint64_t a, uint64_t b) {
-    auto it = std::upper_bound(pending.begin(), pending.end(), a);
-    return it != pending.end() && *it < b;
-  };
-
-  const std::string prefix = view.Prefix();
-  std::string prefix_end;
-  codec::PutBE32(&prefix_end, view.id + 1);
-  uint64_t total = 0;
-  {
-    rocksdb::Range range(prefix, prefix_end);
-    rocksdb::SizeApproximationOptions sizes;
-    sizes.include_memtables = true;
-    sizes.include_files = true;
-    db.raw()
-        ->GetApproximateSizes(sizes, log_cf, &range, 1, &total)
-        .PermitUncheckedError();
-  }
-
-  std::optional<ScratchPath>& file = pass->file;
-  std::unique_ptr<rocksdb::SstFileWriter>& sst = pass->sst;
-  uint64_t& tombstones = pass->tombstones;
-  uint64_t& puts = pass->puts;
-  if (!options.dry_run && view.id != 0) {
-    file.emplace(*impl.store, "trim");
-    sst = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(),
-                                                   db.raw()->GetOptions(log_cf), log_cf);
-    RETURN_IF_ERROR(internal::FromRocks(sst->Open(file->path()), "opening SST file"));
-  }
-
-  std::vector<ChunkRead> chunks;
-  std::vector<OldRow> old;
-  std::vector<bool> keep;
-  codec::LogChunk parsed;
-  codec::LogChunkBuilder builder;
-  std::string rewritten, range_end;
-  uint64_t bytes_read = 0;
-
-  // Decides one entity's chunks and writes what changes.
-  const auto finish_entity = [&]() -> absl::Status {
-    if (chunks.empty()) return absl::OkStatus();
-    ++report.entities;
-    MarkKept(&old, horizon, &keep);
-    for (size_t i = 0; i < old.size(); ++i) {
-      ++chunks[old[i].chunk].old;
-      chunks[old[i].chunk].kept += keep[i];
-    }
-    // Per chunk: whether it changes, and its kept rows.
-    std::vector<std::vector<uint32_t>> dropped_rows(chunks.size());
-    for (size_t i = 0; i < old.size(); ++i) {
-      if (!keep[i]) dropped_rows[old[i].chunk].push_back(old[i].row);
-    }
-    size_t c = 0;
-    while (c < chunks.size()) {
-      if (!chunks[c].visible || dropped_rows[c].empty()) {
-        ++c;
-        continue;
-      }
-      // A run of changing chunks with nothing between them that must stay: one
-      // range tombstone, then the rewritten ones put back (same file, same
-      // sequence number: the tombstone covers only older keys).
-      size_t end = c + 1;
-      while (end < chunks.size() && chunks[end].visible && !dropped_rows[end].empty() &&
-             !pending_between(chunks[end - 1].ingest, chunks[end].ingest)) {
-        ++end;
-      }
-      range_end = chunks[end - 1].key;
-      range_end.push_back('\0');
-      if (sst != nullptr) {
-        RETURN_IF_ERROR(internal::FromRocks(sst->DeleteRange(chunks[c].key, range_end),
-                                            "writing SST file"));
-      }
-      ++tombstones;
-      for (size_t k = c; k < end; ++k) {
-        ChunkRead& chunk = chunks[k];
-        const std::vector<uint32_t>& drop = dropped_rows[k];
-        report.rows_dropped += drop.size();
-        if (!parsed.Parse(chunk.value)) {
-          return absl::DataLossError(
-              absl::StrCat("malformed feature log chunk of view ", view_name));
-        }
-        report.bytes_after -= chunk.key.size() + chunk.value.size();
-        if (drop.size() == parsed.size()) {
-          ++report.chunks_dropped;
-          continue;
-        }
-        size_t d = 0;
-        for (uint32_t r = 0; r < parsed.size(); ++r) {
-          if (d < drop.size() && drop[d] == r) {
-            ++d;
-            continue;
-          }
-          builder.Add(parsed.event(r), parsed.created(r), parsed.row(r));
-        }
-        builder.Finish(&rewritten);
-        ++report.chunks_rewritten;
-        report.bytes_after += chunk.key.size() + rewritten.size();
-        if (sst != nullptr) {
-          RETURN_IF_ERROR(
-              internal::FromRocks(sst->Put(chunk.key, rewritten), "writing SST file"));
-        }
-        ++puts;
-      }
-      c = end;
-    }
-    for (const bool k : keep) report.rows_kept_at_horizon += k;
-    chunks.clear();
-    old.clear();
-    if (options.progress) options.progress(bytes_read, std::max(total, bytes_read));
-    return absl::OkStatus();
-  };
-
+  const FeatureLog log(db, snapshot, view.id, view.def.name());
+  const uint64_t total = log.ApproximateBytes();
   if (view.id != 0) {
-    rocksdb::ReadOptions ro;
-    ro.snapshot = snapshot;
-    ro.readahead_size = 4 << 20;
-    ro.fill_cache = false;
-    const rocksdb::Slice upper(prefix_end);
-    ro.iterate_upper_bound = &upper;
-    std::unique_ptr<rocksdb::Iterator> it(db.raw()->NewIterator(ro, log_cf));
+    if (!options.dry_run) RETURN_IF_ERROR(OpenTrimFile(impl, pass));
+    FeatureLog::ChunkScan scan = log.Chunks(report.at);
+    EntityTrimmer trimmer(view.def.name(), horizon, report.at.pending, pass);
     std::string entity;
-    for (it->Seek(prefix); it->Valid(); it->Next()) {
-      const rocksdb::Slice key = it->key();
-      const rocksdb::Slice value = it->value();
-      bytes_read += key.size() + value.size();
-      report.bytes_before += key.size() + value.size();
-      if (key.size() < prefix.size() + codec::kLogChunkSuffixBytes) {
-        return absl::DataLossError(
-            absl::StrCat("malformed feature log key of view ", view_name));
+    uint64_t bytes_read = 0;
+    const auto finish = [&]() -> absl::Status {
+      ASSIGN_OR_RETURN(bool any, trimmer.Finish());
+      if (any && options.progress) options.progress(bytes_read, std::max(total, bytes_read));
+      return absl::OkStatus();
+    };
+    while (scan.Next()) {
+      const size_t bytes = scan.key().size() + scan.value().size();
+      bytes_read += bytes;
+      report.bytes_before += bytes;
+      if (scan.entity() != entity) {
+        RETURN_IF_ERROR(finish());
+        entity.assign(scan.entity().data(), scan.entity().size());
       }
-      const absl::string_view k(key.data(), key.size());
-      const absl::string_view e = k.substr(0, k.size() - codec::kLogChunkSuffixBytes);
-      if (e != entity) {
-        RETURN_IF_ERROR(finish_entity());
-        entity.assign(e.data(), e.size());
-      }
-      ChunkRead& chunk = chunks.emplace_back();
-      chunk.key.assign(k.data(), k.size());
-      chunk.value.assign(value.data(), value.size());
-      chunk.ingest = codec::LogChunkIngest(k);
-      chunk.visible = report.at.Includes(chunk.ingest);
-      if (!chunk.visible) continue;
-      if (!parsed.Parse(chunk.value)) {
-        return absl::DataLossError(
-            absl::StrCat("malformed feature log chunk of view ", view_name));
-      }
-      report.rows_before += parsed.size();
-      const auto index = static_cast<uint32_t>(chunks.size() - 1);
-      for (size_t r = parsed.FirstAtOrBefore(horizon); r < parsed.size(); ++r) {
-        old.push_back({{parsed.event(r), parsed.created(r), chunk.ingest},
-                       index,
-                       static_cast<uint32_t>(r)});
-      }
+      trimmer.Add(scan);
     }
-    RETURN_IF_ERROR(internal::FromRocks(it->status(), "reading the feature log"));
-    RETURN_IF_ERROR(finish_entity());
+    RETURN_IF_ERROR(scan.status());
+    RETURN_IF_ERROR(finish());
   }
   report.bytes_after += report.bytes_before;
   return absl::OkStatus();

@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "features/codec.h"
 #include "features/definitions.h"
+#include "features/feature_log.h"
 #include "features/impl.h"
 #include "store/internal/records.h"
 #include "store/internal/rocks_status.h"
@@ -24,6 +25,8 @@ using internal::Cf;
 // Whether a committed ingest wrote its newest rows to the online table.
 enum class OnlineMode { kUpdated, kSkipped, kUnknown };
 
+// The newest row of some of an entity's log chunks: the row in force at the end
+// of time.
 struct Newest {
   codec::RowStamp stamp{0, 0, 0};
   std::string row;
@@ -60,57 +63,6 @@ std::string EntityText(absl::string_view entity, const ResolvedView* view) {
   return absl::StrCat("0x", absl::BytesToHexString(entity));
 }
 
-// Up to `n` entity keys (VIEW ENTITY) of the log between `prefix` and `prefix_end`:
-// all of them when there are at most `n`, else drawn at random by seeking to keys
-// interpolated between the first and the last (an entity after a wide gap is
-// likelier than one in a dense run; for a sample check that is fine).
-absl::StatusOr<std::vector<std::string>> SampleEntities(rocksdb::Iterator* it,
-                                                        const std::string& prefix,
-                                                        size_t n, std::mt19937_64* rng) {
-  std::set<std::string> entities;
-  const auto entity_of = [](const rocksdb::Slice& key) {
-    return std::string(key.data(), key.size() - codec::kLogChunkSuffixBytes);
-  };
-  const auto usable = [&](const rocksdb::Slice& key) {
-    return key.size() >= prefix.size() + codec::kLogChunkSuffixBytes;
-  };
-  bool whole = true;
-  for (it->Seek(prefix); it->Valid(); it->Next()) {
-    if (!usable(it->key())) continue;
-    std::string e = entity_of(it->key());
-    if (entities.count(e) == 0 && entities.size() == n) {
-      whole = false;
-      break;
-    }
-    entities.insert(std::move(e));
-  }
-  RETURN_IF_ERROR(internal::FromRocks(it->status(), "reading the feature log"));
-  if (!whole) {
-    entities.clear();
-    it->SeekToLast();
-    const std::string last = it->Valid() ? it->key().ToString() : prefix;
-    it->Seek(prefix);
-    const std::string first = it->Valid() ? it->key().ToString() : prefix;
-    size_t common = 0;
-    while (common < first.size() && common < last.size() &&
-           first[common] == last[common]) {
-      ++common;
-    }
-    const uint64_t lo = codec::KeyWord(first.data(), first.size(), common);
-    const uint64_t hi = codec::KeyWord(last.data(), last.size(), common);
-    std::uniform_int_distribution<uint64_t> draw(lo, std::max(lo, hi));
-    for (size_t attempt = 0; entities.size() < n && attempt < 4 * n; ++attempt) {
-      std::string target = first.substr(0, common);
-      codec::PutBE64(&target, draw(*rng));
-      it->Seek(target);
-      if (!it->Valid()) it->Seek(prefix);
-      if (it->Valid() && usable(it->key())) entities.insert(entity_of(it->key()));
-    }
-    RETURN_IF_ERROR(internal::FromRocks(it->status(), "reading the feature log"));
-  }
-  return std::vector<std::string>(entities.begin(), entities.end());
-}
-
 // What repairs an entity's online row: "strata online rebuild VIEW --entity K=V ..."
 // (every entity when `who` is not join keys: a view whose definition is gone).
 std::string RepairHint(absl::string_view view, absl::string_view who) {
@@ -123,6 +75,32 @@ std::string RepairHint(absl::string_view view, absl::string_view who) {
   }
   return absl::StrCat("repair with strata online rebuild ", view, flags,
                       " (or remove it: strata online rm ", view, flags, ")");
+}
+
+// Every committed ingest's view and whether it updated the online table.
+using IngestModes = absl::flat_hash_map<uint64_t, std::pair<std::string, OnlineMode>>;
+
+// The newest log rows of `entity` (VIEW ENTITY) among the ingests that updated the
+// online table (`updated`) and those that may have (`unknown`), of the chunks
+// `chunks` shows.
+// Errors: the log's (DataLoss for a malformed chunk).
+absl::Status NewestLogRows(FeatureLog::EntityChunks& chunks, const IngestModes& ingests,
+                           absl::string_view entity, Newest* updated, Newest* unknown) {
+  RowInForce in_force[2];  // updated, unknown
+  chunks.Seek(entity);
+  while (chunks.Next()) {
+    auto mode = ingests.find(chunks.ingest());
+    if (mode == ingests.end() || mode->second.second == OnlineMode::kSkipped) continue;
+    const int k = mode->second.second == OnlineMode::kUpdated ? 0 : 1;
+    const size_t r = in_force[k].Offer(chunks.chunk(), chunks.ingest(), INT64_MAX,
+                                       INT64_MIN, LogVisibility());
+    if (r == SIZE_MAX) continue;
+    Newest& n = k == 0 ? *updated : *unknown;
+    n.stamp = {in_force[k].event, in_force[k].created, in_force[k].ingest};
+    n.row.assign(chunks.chunk().row(r).data(), chunks.chunk().row(r).size());
+    n.found = true;
+  }
+  return chunks.status();
 }
 
 }  // namespace
@@ -144,7 +122,7 @@ absl::StatusOr<OnlineCheckReport> CheckOnlineAgainstLog(
   ASSIGN_OR_RETURN(IngestPosition at, impl.tables.Position(snapshot.snapshot()));
 
   // Every committed ingest's view and whether it updated the online table.
-  absl::flat_hash_map<uint64_t, std::pair<std::string, OnlineMode>> ingests;
+  IngestModes ingests;
   // View name and id, from the column dictionaries.
   std::vector<std::pair<std::string, uint32_t>> views;
   // Views that have had rows pushed online only: their online rows may be newer
@@ -174,7 +152,6 @@ absl::StatusOr<OnlineCheckReport> CheckOnlineAgainstLog(
   }
 
   std::string online;
-  codec::LogChunk chunk;
   for (const auto& [name, id] : views) {
     std::string prefix, prefix_end;
     codec::PutBE32(&prefix, id);
@@ -182,10 +159,9 @@ absl::StatusOr<OnlineCheckReport> CheckOnlineAgainstLog(
     rocksdb::ReadOptions log_ro = ro;
     const rocksdb::Slice upper(prefix_end);
     log_ro.iterate_upper_bound = &upper;
-    std::unique_ptr<rocksdb::Iterator> it(
-        db.raw()->NewIterator(log_ro, db.cf(Cf::kFeatureLog)));
+    const FeatureLog log(db, snapshot.snapshot(), id, name);
     ASSIGN_OR_RETURN(std::vector<std::string> sample,
-                     SampleEntities(it.get(), prefix, options.sample, &rng));
+                     log.SampleEntities(options.sample, &rng));
     // The latest definition names the join keys and the plausible time; a view
     // whose artifact is gone is still checked, its entities shown in hex.
     auto view = impl.View(name, 0);
@@ -248,38 +224,14 @@ absl::StatusOr<OnlineCheckReport> CheckOnlineAgainstLog(
     }
     if (sample.empty()) continue;
     ++report.views;
+    FeatureLog::EntityChunks chunks = log.Entities(at, {});
     for (const std::string& entity : sample) {
       if (implausible.count(entity) > 0) continue;  // reported
       ++report.entities;
       // The newest row of the ingests that updated the online table, and of those
       // that may have.
       Newest updated, unknown;
-      for (it->Seek(entity); it->Valid(); it->Next()) {
-        const rocksdb::Slice key = it->key();
-        if (key.size() != entity.size() + codec::kLogChunkSuffixBytes ||
-            !key.starts_with(entity)) {
-          break;
-        }
-        const uint64_t ingest = codec::LogChunkIngest({key.data(), key.size()});
-        if (!at.Includes(ingest)) continue;
-        auto mode = ingests.find(ingest);
-        if (mode == ingests.end() || mode->second.second == OnlineMode::kSkipped) {
-          continue;
-        }
-        if (!chunk.Parse({it->value().data(), it->value().size()})) {
-          return absl::DataLossError(
-              absl::StrCat("malformed feature log chunk of view ", name));
-        }
-        // Rows descend: a chunk's first row is its newest.
-        const codec::RowStamp stamp{chunk.event(0), chunk.created(0), ingest};
-        Newest& n = mode->second.second == OnlineMode::kUpdated ? updated : unknown;
-        if (!n.found || stamp > n.stamp) {
-          n.stamp = stamp;
-          n.row.assign(chunk.row(0).data(), chunk.row(0).size());
-          n.found = true;
-        }
-      }
-      RETURN_IF_ERROR(internal::FromRocks(it->status(), "reading the feature log"));
+      RETURN_IF_ERROR(NewestLogRows(chunks, ingests, entity, &updated, &unknown));
 
       rocksdb::Status s = db.raw()->Get(ro, db.cf(Cf::kFeatureOnline), entity, &online);
       if (!s.ok() && !s.IsNotFound()) {
