@@ -97,7 +97,7 @@ class EntityRebuild {
   // `log` is an iterator over the view's log at the entity's first chunk, or at a
   // later entity's when it has none; it is left past the entity's chunks.
   absl::Status Add(absl::string_view entity, rocksdb::Iterator* log,
-                   const std::string* online, Step* step) const {
+                   const absl::string_view* online, Step* step) const {
     ++step->entities;
     std::optional<codec::RowStamp> best;
     std::string best_row;
@@ -291,8 +291,9 @@ class OnlineRebuild {
     ASSIGN_OR_RETURN(auto online, impl_.online->LookupCopies(keys));
     for (size_t i = 0; i < keys.size(); ++i) {
       log->Seek(keys[i]);
-      RETURN_IF_ERROR(rebuild.Add(keys[i], log,
-                                  online[i].has_value() ? &*online[i] : nullptr, step));
+      absl::string_view row;
+      if (online[i].has_value()) row = *online[i];
+      RETURN_IF_ERROR(rebuild.Add(keys[i], log, online[i].has_value() ? &row : nullptr, step));
     }
     return absl::OkStatus();
   }
@@ -317,7 +318,7 @@ class OnlineRebuild {
                                    log->key().size() - codec::kLogChunkSuffixBytes);
       }
       const absl::string_view online_key =
-          j < page.rows.size() ? absl::string_view(page.rows[j].first) : page.resume;
+          j < page.size() ? page.key(j) : absl::string_view(page.resume);
       const bool online_first =
           !online_key.empty() && (!entity.has_value() || online_key <= *entity);
       if (online_first) entity = online_key;
@@ -326,13 +327,13 @@ class OnlineRebuild {
         *step_resume = std::string(*entity);
         break;
       }
-      if (online_first && j == page.rows.size()) {
+      if (online_first && j == page.size()) {
         return absl::InternalError("online rebuild step ran past its page");
       }
-      const bool has_online = j < page.rows.size() && page.rows[j].first == *entity;
+      const bool has_online = j < page.size() && page.key(j) == *entity;
       const std::string key(*entity);  // the log iterator moves on
-      RETURN_IF_ERROR(
-          rebuild.Add(key, log, has_online ? &page.rows[j].second : nullptr, step));
+      const absl::string_view online = has_online ? page.value(j) : absl::string_view();
+      RETURN_IF_ERROR(rebuild.Add(key, log, has_online ? &online : nullptr, step));
       if (has_online) ++j;
     }
     return internal::FromRocks(log->status(), "reading the feature log");

@@ -58,11 +58,32 @@ struct OnlineWrite {
   absl::Span<const std::string> deletes = {};
 };
 
-// A page of rows read by Scan.
-struct OnlinePage {
-  std::vector<OnlineRow> rows;  // in key order
+// A page of rows read by Scan, kept in one buffer (no allocation per row).
+class OnlinePage {
+ public:
+  size_t size() const { return ends_.size() / 2; }
+  bool empty() const { return ends_.empty(); }
+  // The `i`th row's key and value, in key order; valid while the page lives.
+  absl::string_view key(size_t i) const { return Slice(2 * i); }
+  absl::string_view value(size_t i) const { return Slice(2 * i + 1); }
+  // Appends a row (for implementations). REQUIRES: after the rows added before it.
+  void Add(absl::string_view key, absl::string_view value) {
+    for (absl::string_view part : {key, value}) {
+      bytes_.append(part.data(), part.size());
+      ends_.push_back(bytes_.size());
+    }
+  }
+
   // Where the next page starts (pass it to Scan as `from`); empty: the view is done.
   std::string resume;
+
+ private:
+  absl::string_view Slice(size_t part) const {
+    const size_t begin = part == 0 ? 0 : ends_[part - 1];
+    return absl::string_view(bytes_).substr(begin, ends_[part] - begin);
+  }
+  std::string bytes_;
+  std::vector<size_t> ends_;  // of each key and value in bytes_
 };
 
 class OnlineTable {

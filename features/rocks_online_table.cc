@@ -72,11 +72,11 @@ absl::StatusOr<OnlinePage> RocksOnlineTable::Scan(uint32_t view, absl::string_vi
   OnlinePage page;
   it->Seek(from.empty() ? rocksdb::Slice(prefix) : rocksdb::Slice(from.data(), from.size()));
   for (; it->Valid(); it->Next()) {
-    if (page.rows.size() == limit) {
+    if (page.size() == limit) {
       page.resume = it->key().ToString();
       break;
     }
-    page.rows.emplace_back(it->key().ToString(), it->value().ToString());
+    page.Add({it->key().data(), it->key().size()}, {it->value().data(), it->value().size()});
   }
   RETURN_IF_ERROR(internal::FromRocks(it->status(), "reading the online table"));
   return page;
