@@ -34,6 +34,8 @@ namespace strata::features {
 
 enum class InputFormat { kAuto, kCsv, kJsonLines };
 
+class IngestObserver;  // features/ingest_observer.h
+
 struct IngestOptions {
   // kAuto: JSON lines for *.jsonl, *.ndjson, *.json and for input starting with '{',
   // else CSV with a header row.
@@ -72,6 +74,13 @@ struct IngestOptions {
   // Whether each entity's newest row also goes to the online table. Default true;
   // false appends to the offline log only (Feast's push to "offline").
   bool update_online = true;
+  // What sees this ingest's rows as they are parsed (statistics, validation rules):
+  // each may fail the ingest or drop rows before anything is written
+  // (features/ingest_observer.h). Not owned; each must outlive the call. Default
+  // none: an ingest without observers keeps no typed copy of its rows. Observers
+  // are given per ingest rather than per store because each holds one ingest's
+  // state (a profile, the violations found) for the caller that asked for it.
+  std::vector<IngestObserver*> observers;
 };
 
 // How an ingest's dataset version came to hold its rows.
@@ -85,8 +94,9 @@ absl::string_view IngestSourceName(IngestSource source);
 
 struct IngestResult {
   uint64_t ingest = 0;       // this ingest's sequence number
-  uint64_t rows = 0;         // rows in the file
+  uint64_t rows = 0;         // rows in the file (less those dropped)
   uint64_t written = 0;      // rows written: in-file duplicates count once
+  uint64_t dropped = 0;      // rows observers dropped (IngestBlock::Drop): not in rows
   std::string view_version;  // "featureview/NAME@N" the rows were checked against
   std::string dataset;       // "dataset/NAME@N" holding the file
   IngestSource source = IngestSource::kStored;
