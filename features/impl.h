@@ -15,13 +15,18 @@
 #include "absl/status/statusor.h"
 #include "features/feature_store.h"
 #include "features/online_cache.h"
+#include "features/online_table.h"
+#include "features/rocks_online_table.h"
 #include "features/tables.h"
 
 namespace strata::features {
 
 struct FeatureStore::Impl {
   Impl(Store* store, FeatureRegistry* registry, const FeatureStoreOptions& options)
-      : store(store), registry(registry), tables(&store->internal_db()) {
+      : store(store),
+        registry(registry),
+        online(std::make_unique<RocksOnlineTable>(&store->internal_db())),
+        tables(&store->internal_db(), online.get()) {
     if (options.online_cache_bytes > 0) {
       online_cache = std::make_unique<OnlineCache>(options.online_cache_bytes);
     }
@@ -35,10 +40,21 @@ struct FeatureStore::Impl {
   // Drops cached entries of `name` (its columns changed).
   void Forget(const std::string& name) const;
 
+  // Writes `write` and the store's `records` as one change (OnlineTable::Write),
+  // then brings the online cache up to date: upserted rows weigh against the cached
+  // ones, replaced and removed rows leave it. Errors: as OnlineTable::Write.
+  absl::Status WriteOnline(const OnlineWrite& write, Change change,
+                           OnlineTable::StoreRecords records);
+  absl::Status WriteOnline(const OnlineWrite& write, Change change) {
+    return WriteOnline(write, std::move(change),
+                       [](rocksdb::Transaction*) { return absl::OkStatus(); });
+  }
+
   Store* store;
   FeatureRegistry* registry;
+  std::unique_ptr<OnlineTable> online;  // every online read and write
   FeatureTables tables;
-  std::unique_ptr<OnlineCache> online_cache;  // null: none
+  std::unique_ptr<OnlineCache> online_cache;  // null: none; in front of `online`
   // Held shared by pushes while they write, alone by an online rebuild's step
   // from its snapshot to its write, so that no push lands between the two.
   std::shared_mutex online_repair;

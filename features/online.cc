@@ -1,5 +1,5 @@
-// Online lookup: one MultiGet per view in the online table, whose merge operator
-// keeps each entity's newest row.
+// Online lookup: one batched lookup per view in the online table (OnlineTable), with
+// the online cache in front of it.
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -10,7 +10,6 @@
 #include "features/codec.h"
 #include "features/feature_store.h"
 #include "features/impl.h"
-#include "store/internal/rocks_status.h"
 #include "store/render.h"
 #include "store/json_writer.h"
 #include "store/status_macros.h"
@@ -66,10 +65,19 @@ absl::Status EntityKeys(const ResolvedView& view, EntityColumns& entities,
   return absl::OkStatus();
 }
 
-absl::StatusOr<OnlineResult> FeatureStore::Online(
-    const std::vector<std::string>& features, const EntityColumns& entities,
-    Micros now) const {
-  if (features.empty()) return absl::InvalidArgumentError("no features requested");
+namespace {
+
+// The requested features of one view, in the order of the request.
+struct ViewRequest {
+  std::shared_ptr<const ResolvedView> view;
+  std::vector<uint32_t> columns;  // the column id of each
+  std::vector<size_t> outputs;    // the place of each in the result
+  std::vector<bool> requested;    // by feature index
+};
+
+// The number of entities: every join key column's length.
+// Errors: InvalidArgument when they differ or there are none.
+absl::StatusOr<size_t> EntityCount(const EntityColumns& entities) {
   if (entities.empty()) return absl::InvalidArgumentError("no entities given");
   const size_t n = entities.front().second.size();
   for (const auto& [name, values] : entities) {
@@ -79,28 +87,25 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(
                                                      entities.front().first, " has ", n));
     }
   }
-  OnlineResult result;
-  result.entities = entities;
-  result.features = features;
-  result.types.resize(features.size());
-  result.values.reserve(features.size());
+  return n;
+}
 
-  // Requested features grouped by view, in order of first appearance.
-  struct Group {
-    std::shared_ptr<const ResolvedView> view;
-    std::vector<uint32_t> columns;
-    std::vector<size_t> outputs;
-    std::vector<bool> requested;  // by feature index
-  };
-  std::vector<Group> groups;
+// `features` grouped by view, in order of first appearance; sets each feature's
+// type and an empty column of `n` values in `result`.
+// Errors: NotFound for an unknown view or feature; InvalidArgument for a malformed
+// or repeated feature.
+absl::StatusOr<std::vector<ViewRequest>> GroupByView(const FeatureStore::Impl& impl,
+                                                     const std::vector<std::string>& features,
+                                                     size_t n, OnlineResult* result) {
+  std::vector<ViewRequest> groups;
   for (size_t f = 0; f < features.size(); ++f) {
     ASSIGN_OR_RETURN(auto parts, SplitFeatureRefView(features[f]));
-    Group* g = nullptr;
+    ViewRequest* g = nullptr;
     for (auto& existing : groups) {
       if (existing.view->def.name() == parts.first) g = &existing;
     }
     if (g == nullptr) {
-      ASSIGN_OR_RETURN(auto view, impl_->View(std::string(parts.first), 0));
+      ASSIGN_OR_RETURN(auto view, impl.View(std::string(parts.first), 0));
       g = &groups.emplace_back();
       g->view = std::move(view);
     }
@@ -119,114 +124,148 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(
     g->requested[index] = true;
     g->columns.push_back(g->view->feature_columns[index]);
     g->outputs.push_back(f);
-    result.types[f] = g->view->def.features(index).type();
-    result.values.emplace_back(result.types[f], n);
+    result->types[f] = g->view->def.features(index).type();
+    result->values.emplace_back(result->types[f], n);
   }
+  return groups;
+}
 
-  const internal::Db& db = store_->internal_db();
-  OnlineCache* cache = impl_->online_cache.get();
-  std::vector<std::string> keys(n);
-  std::vector<rocksdb::Slice> slices(n);
-  std::vector<rocksdb::PinnableSlice> values;  // for cache misses
-  std::vector<rocksdb::Status> statuses;
-  for (const Group& g : groups) {
-    const ResolvedView& view = *g.view;
-    RETURN_IF_ERROR(EntityKeys(view, result.entities, &keys));
-    for (size_t i = 0; i < n; ++i) slices[i] = rocksdb::Slice(keys[i]);
-    if (view.id == 0) continue;  // nothing ingested: every entity NOT_FOUND
-
-    // Rows from the cache, the rest with one MultiGet (and then cached).
-    std::vector<absl::string_view> found(n);
-    std::vector<bool> present(n, false);
-    std::vector<uint64_t> generations;
-    std::vector<size_t> misses;
-    std::vector<rocksdb::Slice> miss_keys;
-    std::vector<OnlineCache::Found> lookups;
-    std::string cached_rows;
-    if (cache != nullptr) cache->FindMany(keys, &cached_rows, &lookups);
-    for (size_t i = 0; i < n; ++i) {
-      if (cache != nullptr) {
-        const OnlineCache::Found& hit = lookups[i];
-        if (hit.hit) {
-          if (hit.present) {
-            found[i] = absl::string_view(cached_rows).substr(hit.offset, hit.size);
-            present[i] = true;
-          }
-          continue;
-        }
-        generations.push_back(hit.generation);
-      }
-      misses.push_back(i);
-      miss_keys.push_back(slices[i]);
-    }
-    if (!misses.empty()) {
-      values.clear();
-      values.resize(misses.size());
-      statuses.assign(misses.size(), rocksdb::Status());
-      db.raw()->MultiGet(rocksdb::ReadOptions(), db.cf(internal::Cf::kFeatureOnline),
-                         misses.size(), miss_keys.data(), values.data(), statuses.data());
-      for (size_t m = 0; m < misses.size(); ++m) {
-        const size_t i = misses[m];
-        if (!statuses[m].IsNotFound()) {
-          RETURN_IF_ERROR(internal::FromRocks(statuses[m], "reading the online table"));
-          found[i] = absl::string_view(values[m].data(), values[m].size());
-          present[i] = true;
-        }
-        if (cache != nullptr) {
-          cache->Insert(keys[i],
-                        present[i] ? OnlineCache::MakeRow(found[i]) : OnlineCache::Row(),
-                        generations[m]);
-        }
-      }
-    }
-
-    const Micros ttl = view.def.ttl_seconds() * 1000000;
-    const std::vector<int> slots =
-        codec::ColumnSlots(g.columns, view.column_types.size());
-    std::vector<OnlineColumn*> columns;  // by slot
-    for (size_t out : g.outputs) columns.push_back(&result.values[out]);
+// Decodes the online rows of one view's entities into the result's columns.
+class RowDecoder {
+ public:
+  RowDecoder(const ViewRequest& request, Micros now, OnlineResult* result)
+      : request_(request),
+        view_(*request.view),
+        now_(now),
+        ttl_(view_.def.ttl_seconds() * 1000000),
+        slots_(codec::ColumnSlots(request.columns, view_.column_types.size())),
+        width_(view_.column_types.size()) {
+    for (size_t out : request.outputs) columns_.push_back(&result->values[out]);
     // Rows of a view whose columns are all 8 bytes wide are usually dense: every
     // column, in id order, as AppendRow writes a row without nulls.
-    const size_t width = view.column_types.size();
-    bool dense = width < 128;
-    for (ValueType t : view.column_types) {
-      dense = dense && (t == VALUE_TYPE_INT64 || t == VALUE_TYPE_DOUBLE ||
-                        t == VALUE_TYPE_TIMESTAMP);
-    }
-    for (size_t i = 0; i < n; ++i) {
-      if (!present[i]) continue;
-      const absl::string_view value = found[i];
-      if (value.size() < codec::kOnlineHeaderBytes) {
-        return absl::DataLossError("malformed online row");
-      }
-      const codec::RowStamp h = codec::DecodeOnlineHeader(value);
-      const bool stale = ttl > 0 && h.event < now - ttl;
-      const FeatureStatus status =
-          stale ? FeatureStatus::kOutsideMaxAge : FeatureStatus::kNullValue;
-      for (OnlineColumn* column : columns) column->SetFound(i, status, h.event);
-      if (stale) continue;  // the values are withheld
-      const absl::string_view row = value.substr(codec::kOnlineHeaderBytes);
-      if (dense && row.size() == 1 + 9 * width && static_cast<uint8_t>(row[0]) == width) {
-        // Every entry is 9 bytes, at a known place: read the wanted ones directly,
-        // checking each one's column id.
-        size_t c = 0;
-        for (; c < g.columns.size(); ++c) {
-          const char* p = row.data() + 1 + 9 * g.columns[c];
-          if (static_cast<uint8_t>(*p) != g.columns[c]) break;
-          uint64_t bits;
-          std::memcpy(&bits, p + 1, 8);
-          columns[c]->SetNumber(i, codec::LittleEndian64(bits));
-        }
-        if (c == g.columns.size()) continue;
-      }
-      RETURN_IF_ERROR(codec::VisitRow(value.substr(codec::kOnlineHeaderBytes), slots,
-                                      view.column_types, [&](int slot, auto&& v) {
-                                        columns[slot]->SetValue(
-                                            i, std::forward<decltype(v)>(v));
-                                      }));
+    dense_ = width_ < 128;
+    for (ValueType t : view_.column_types) {
+      dense_ = dense_ && (t == VALUE_TYPE_INT64 || t == VALUE_TYPE_DOUBLE ||
+                          t == VALUE_TYPE_TIMESTAMP);
     }
   }
+
+  // Entity `i`'s online row `value`. Errors: DataLoss for a malformed row.
+  absl::Status Decode(size_t i, absl::string_view value) const {
+    if (value.size() < codec::kOnlineHeaderBytes) {
+      return absl::DataLossError("malformed online row");
+    }
+    const codec::RowStamp h = codec::DecodeOnlineHeader(value);
+    const bool stale = ttl_ > 0 && h.event < now_ - ttl_;
+    const FeatureStatus status =
+        stale ? FeatureStatus::kOutsideMaxAge : FeatureStatus::kNullValue;
+    for (OnlineColumn* column : columns_) column->SetFound(i, status, h.event);
+    if (stale) return absl::OkStatus();  // the values are withheld
+    const absl::string_view row = value.substr(codec::kOnlineHeaderBytes);
+    const std::vector<uint32_t>& wanted = request_.columns;
+    if (dense_ && row.size() == 1 + 9 * width_ && static_cast<uint8_t>(row[0]) == width_) {
+      // Every entry is 9 bytes, at a known place: read the wanted ones directly,
+      // checking each one's column id.
+      size_t c = 0;
+      for (; c < wanted.size(); ++c) {
+        const char* p = row.data() + 1 + 9 * wanted[c];
+        if (static_cast<uint8_t>(*p) != wanted[c]) break;
+        uint64_t bits;
+        std::memcpy(&bits, p + 1, 8);
+        columns_[c]->SetNumber(i, codec::LittleEndian64(bits));
+      }
+      if (c == wanted.size()) return absl::OkStatus();
+    }
+    return codec::VisitRow(row, slots_, view_.column_types, [&](int slot, auto&& v) {
+      columns_[slot]->SetValue(i, std::forward<decltype(v)>(v));
+    });
+  }
+
+ private:
+  const ViewRequest& request_;
+  const ResolvedView& view_;
+  const Micros now_, ttl_;
+  const std::vector<int> slots_;  // by column id
+  std::vector<OnlineColumn*> columns_;  // by slot
+  const size_t width_;
+  bool dense_;
+};
+
+// Decodes the rows of `keys` with `decoder`: those in `cache` (when there is one)
+// from it, the rest with one lookup of `table`, whose findings are then cached.
+absl::Status ReadRows(const OnlineTable& table, OnlineCache* cache,
+                      const std::vector<std::string>& keys, const RowDecoder& decoder) {
+  const auto decode = [&](size_t i, absl::string_view value) {
+    return decoder.Decode(i, value);
+  };
+  if (cache == nullptr) {
+    const std::vector<absl::string_view> all(keys.begin(), keys.end());
+    return table.Lookup(all, decode);
+  }
+  std::vector<OnlineCache::Found> lookups;
+  std::string cached_rows;
+  cache->FindMany(keys, &cached_rows, &lookups);
+  std::vector<size_t> misses;
+  std::vector<absl::string_view> miss_keys;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const OnlineCache::Found& hit = lookups[i];
+    if (!hit.hit) {
+      misses.push_back(i);
+      miss_keys.push_back(keys[i]);
+    } else if (hit.present) {
+      RETURN_IF_ERROR(
+          decoder.Decode(i, absl::string_view(cached_rows).substr(hit.offset, hit.size)));
+    }
+  }
+  if (misses.empty()) return absl::OkStatus();
+  std::vector<bool> found(misses.size(), false);
+  RETURN_IF_ERROR(table.Lookup(miss_keys, [&](size_t m, absl::string_view value) {
+    const size_t i = misses[m];
+    found[m] = true;
+    cache->Insert(keys[i], OnlineCache::MakeRow(value), lookups[i].generation);
+    return decoder.Decode(i, value);
+  }));
+  for (size_t m = 0; m < misses.size(); ++m) {
+    if (!found[m]) cache->Insert(keys[misses[m]], OnlineCache::Row(), lookups[misses[m]].generation);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<OnlineResult> FeatureStore::Online(
+    const std::vector<std::string>& features, const EntityColumns& entities,
+    Micros now) const {
+  if (features.empty()) return absl::InvalidArgumentError("no features requested");
+  ASSIGN_OR_RETURN(const size_t n, EntityCount(entities));
+  OnlineResult result;
+  result.entities = entities;
+  result.features = features;
+  result.types.resize(features.size());
+  result.values.reserve(features.size());
+  ASSIGN_OR_RETURN(const std::vector<ViewRequest> groups,
+                   GroupByView(*impl_, features, n, &result));
+  std::vector<std::string> keys(n);
+  for (const ViewRequest& g : groups) {
+    RETURN_IF_ERROR(EntityKeys(*g.view, result.entities, &keys));
+    if (g.view->id == 0) continue;  // nothing ingested: every entity NOT_FOUND
+    const RowDecoder decoder(g, now, &result);
+    RETURN_IF_ERROR(ReadRows(*impl_->online, impl_->online_cache.get(), keys, decoder));
+  }
   return result;
+}
+
+absl::Status FeatureStore::Impl::WriteOnline(const OnlineWrite& write, Change change,
+                                             OnlineTable::StoreRecords records) {
+  RETURN_IF_ERROR(online->Write(write, std::move(change), records));
+  if (online_cache == nullptr) return absl::OkStatus();
+  for (const auto& [key, value] : write.upserts) {
+    online_cache->Update(key, value, kOnlineVersionBytes);
+  }
+  // Replaced or removed whatever their age: the next reader reads the table.
+  for (const auto& row : write.puts) online_cache->Erase(row.first);
+  for (const std::string& key : write.deletes) online_cache->Erase(key);
+  return absl::OkStatus();
 }
 
 OnlineCacheStats FeatureStore::online_cache_stats() const {

@@ -1,11 +1,12 @@
 // FeatureStore::RebuildOnline and RemoveOnline: the online table repaired from the
 // offline log (docs/features.md, "Repairing the online table").
 //
-// A rebuild step reads the log and the online table at one snapshot and replaces
-// the rows that differ with one write. Pushes wait for the step (Impl::online_repair);
-// ingests do not, so a step checks afterwards whether an ingest into the view
-// committed since its snapshot (its merge operands may have landed before the
-// step's write, which replaces them) and if so runs again.
+// A rebuild step reads the log at one snapshot and then the online rows of its
+// entities (OnlineTable), and replaces the rows that differ with one write. Pushes
+// wait for the step (Impl::online_repair); ingests do not, so a step checks
+// afterwards whether an ingest into the view committed since its snapshot (its rows
+// may have been read online, or have landed before the step's write, which replaces
+// them) and if so runs again.
 #include <algorithm>
 #include <optional>
 #include <shared_mutex>
@@ -79,7 +80,8 @@ absl::StatusOr<bool> IngestedBetween(const internal::Db& db, const std::string& 
 
 // One step's findings and the writes they call for.
 struct Step {
-  std::vector<std::pair<std::string, std::optional<std::string>>> writes;  // none: delete
+  std::vector<OnlineRow> puts;        // rows rewritten
+  std::vector<std::string> deletes;  // rows removed
   uint64_t entities = 0, rewritten = 0, removed = 0, unchanged = 0, skipped = 0;
   uint64_t log_bytes = 0;
 };
@@ -95,7 +97,7 @@ class EntityRebuild {
   // `log` is an iterator over the view's log at the entity's first chunk, or at a
   // later entity's when it has none; it is left past the entity's chunks.
   absl::Status Add(absl::string_view entity, rocksdb::Iterator* log,
-                   const rocksdb::Slice* online, Step* step) const {
+                   const absl::string_view* online, Step* step) const {
     ++step->entities;
     std::optional<codec::RowStamp> best;
     std::string best_row;
@@ -139,19 +141,19 @@ class EntityRebuild {
     if (!best.has_value()) {
       if (online != nullptr) {
         ++step->removed;
-        step->writes.emplace_back(std::string(entity), std::nullopt);
+        step->deletes.emplace_back(entity);
       }
       return absl::OkStatus();
     }
     std::string value;
     codec::AppendOnlineHeader(&value, best->event, best->created, best->ingest);
     value += best_row;
-    if (online != nullptr && *online == rocksdb::Slice(value)) {
+    if (online != nullptr && *online == value) {
       ++step->unchanged;
       return absl::OkStatus();
     }
     ++step->rewritten;
-    step->writes.emplace_back(std::string(entity), std::move(value));
+    step->puts.emplace_back(std::string(entity), std::move(value));
     return absl::OkStatus();
   }
 
@@ -180,16 +182,196 @@ absl::Status CheckJoinKeys(const ResolvedView& view, const EntityColumns& entiti
   return absl::OkStatus();
 }
 
+// One rebuild of a view's online rows, a step (a snapshot of the log, one write)
+// at a time: every entity of the view (in the log or online) in key order, or the
+// named ones.
+class OnlineRebuild {
+ public:
+  OnlineRebuild(FeatureStore::Impl& impl, std::shared_ptr<const ResolvedView> view,
+                std::vector<std::string> keys, const OnlineRebuildOptions& options)
+      : impl_(impl),
+        db_(impl.store->internal_db()),
+        view_(std::move(view)),
+        named_(!keys.empty()),
+        keys_(std::move(keys)),
+        batch_(std::max<size_t>(options.batch_entities, 1)),
+        progress_(options.progress),
+        prefix_end_(OnlineViewPrefix(view_->id + 1)),
+        upper_(prefix_end_),
+        resume_(view_->Prefix()) {
+    report_.view = view_->def.name();
+  }
+
+  absl::StatusOr<OnlineRebuildReport> Run() {
+    const uint64_t total = named_ ? keys_.size() : LogBytes();
+    while (true) {
+      std::string step_resume;
+      ASSIGN_OR_RETURN(Step step, RunStep(&step_resume));
+      Count(step);
+      const bool done = named_ ? next_ + batch_ >= keys_.size() : step_resume.empty();
+      if (named_) next_ = std::min(keys_.size(), next_ + batch_);
+      if (progress_) {
+        if (named_) {
+          progress_(next_, total);
+        } else {
+          progress_(log_bytes_, std::max(total, log_bytes_));
+        }
+      }
+      if (done) return report_;
+      resume_ = std::move(step_resume);
+    }
+  }
+
+ private:
+  // RocksDB's estimate of the bytes of the view's log.
+  uint64_t LogBytes() const {
+    uint64_t total = 0;
+    const std::string prefix = view_->Prefix();
+    rocksdb::Range range(prefix, prefix_end_);
+    rocksdb::SizeApproximationOptions sizes;
+    sizes.include_memtables = true;
+    sizes.include_files = true;
+    db_.raw()
+        ->GetApproximateSizes(sizes, db_.cf(Cf::kFeatureLog), &range, 1, &total)
+        .PermitUncheckedError();
+    return total;
+  }
+
+  // One step, run again while ingests into the view commit during it: pushes wait
+  // for it, ingests do not, and their rows may have landed before its write, which
+  // replaced them. Sets `step_resume` to the next step's first entity (all
+  // entities; empty: the view is done).
+  absl::StatusOr<Step> RunStep(std::string* step_resume) {
+    for (int attempt = 0; attempt < kStepAttempts; ++attempt) {
+      step_resume->clear();
+      std::unique_lock pushes(impl_.online_repair);
+      ASSIGN_OR_RETURN(Step step, ReadStep(step_resume));
+      if (!step.puts.empty() || !step.deletes.empty()) {
+        RETURN_IF_ERROR(impl_.WriteOnline(
+            {.puts = step.puts, .deletes = step.deletes},
+            Change{ChangeKind::kRebuildOnline,
+                   absl::StrCat("featureview/", view_->def.name())}));
+      }
+      pushes.unlock();
+      ASSIGN_OR_RETURN(IngestPosition after, impl_.tables.Position());
+      ASSIGN_OR_RETURN(bool raced, IngestedBetween(db_, view_->def.name(), report_.at, after));
+      if (!raced) return step;
+    }
+    return absl::AbortedError(absl::StrCat(
+        "ingests into feature view ", view_->def.name(), " kept committing during one "
+        "step of the online rebuild (", kStepAttempts, " tries); run it again"));
+  }
+
+  // Reads the step's entities: the log at one snapshot, then their online rows (an
+  // ingest committed after the snapshot is caught by RunStep, a push cannot land).
+  absl::StatusOr<Step> ReadStep(std::string* step_resume) {
+    Step step;
+    rocksdb::ManagedSnapshot snapshot(db_.raw());
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snapshot.snapshot();
+    ASSIGN_OR_RETURN(report_.at, impl_.tables.Position(snapshot.snapshot()));
+    RETURN_IF_ERROR(ReadIngests(db_, ro, unread_, &ingests_));
+    unread_ = report_.at.position + 1;
+    for (uint64_t p : report_.at.pending) unread_ = std::min(unread_, p);
+    const EntityRebuild rebuild(*view_, report_.at, ingests_);
+    ro.iterate_upper_bound = &upper_;
+    std::unique_ptr<rocksdb::Iterator> log(db_.raw()->NewIterator(ro, db_.cf(Cf::kFeatureLog)));
+    if (named_) {
+      RETURN_IF_ERROR(ReadNamed(rebuild, log.get(), &step));
+    } else {
+      RETURN_IF_ERROR(ReadAll(rebuild, log.get(), &step, step_resume));
+    }
+    return step;
+  }
+
+  // The named entities of this step, their online rows in one lookup.
+  absl::Status ReadNamed(const EntityRebuild& rebuild, rocksdb::Iterator* log, Step* step) {
+    const size_t end = std::min(keys_.size(), next_ + batch_);
+    const absl::Span<const std::string> keys(keys_.data() + next_, end - next_);
+    ASSIGN_OR_RETURN(auto online, impl_.online->LookupCopies(keys));
+    for (size_t i = 0; i < keys.size(); ++i) {
+      log->Seek(keys[i]);
+      absl::string_view row;
+      if (online[i].has_value()) row = *online[i];
+      RETURN_IF_ERROR(rebuild.Add(keys[i], log, online[i].has_value() ? &row : nullptr, step));
+    }
+    return absl::OkStatus();
+  }
+
+  // The log and a page of the online table in one walk, entity by entity (an entity
+  // key is prefix-free, so both sort entities alike), from resume_. The page holds
+  // batch_ rows: every online row the step reaches, since each one it consumes is an
+  // entity; past the page, its resume key bounds the step.
+  absl::Status ReadAll(const EntityRebuild& rebuild, rocksdb::Iterator* log, Step* step,
+                       std::string* step_resume) {
+    const bool first = resume_ == view_->Prefix();
+    ASSIGN_OR_RETURN(OnlinePage page,
+                     impl_.online->Scan(view_->id, first ? "" : resume_, batch_));
+    const size_t key_bytes = view_->Prefix().size() + codec::kLogChunkSuffixBytes;
+    log->Seek(resume_);
+    size_t j = 0;  // the next online row
+    while (true) {
+      while (log->Valid() && log->key().size() < key_bytes) log->Next();  // not a chunk
+      std::optional<absl::string_view> entity;
+      if (log->Valid()) {
+        entity = absl::string_view(log->key().data(),
+                                   log->key().size() - codec::kLogChunkSuffixBytes);
+      }
+      const absl::string_view online_key =
+          j < page.size() ? page.key(j) : absl::string_view(page.resume);
+      const bool online_first =
+          !online_key.empty() && (!entity.has_value() || online_key <= *entity);
+      if (online_first) entity = online_key;
+      if (!entity.has_value()) break;  // the view is done
+      if (step->entities == batch_) {
+        *step_resume = std::string(*entity);
+        break;
+      }
+      if (online_first && j == page.size()) {
+        return absl::InternalError("online rebuild step ran past its page");
+      }
+      const bool has_online = j < page.size() && page.key(j) == *entity;
+      const std::string key(*entity);  // the log iterator moves on
+      const absl::string_view online = has_online ? page.value(j) : absl::string_view();
+      RETURN_IF_ERROR(rebuild.Add(key, log, has_online ? &online : nullptr, step));
+      if (has_online) ++j;
+    }
+    return internal::FromRocks(log->status(), "reading the feature log");
+  }
+
+  void Count(const Step& step) {
+    report_.entities += step.entities;
+    report_.rewritten += step.rewritten;
+    report_.removed += step.removed;
+    report_.unchanged += step.unchanged;
+    report_.skipped += step.skipped;
+    log_bytes_ += step.log_bytes;
+  }
+
+  FeatureStore::Impl& impl_;
+  internal::Db& db_;
+  const std::shared_ptr<const ResolvedView> view_;
+  const bool named_;
+  const std::vector<std::string> keys_;  // named: the entities' keys, sorted
+  const size_t batch_;
+  const std::function<void(uint64_t, uint64_t)> progress_;
+  const std::string prefix_end_;
+  const rocksdb::Slice upper_;
+  OnlineRebuildReport report_;
+  IngestMap ingests_;
+  uint64_t unread_ = 0;  // ingest records from this number on are not in ingests_
+  std::string resume_;   // all entities: the first entity of the next step
+  size_t next_ = 0;      // named: the first entity of the next step
+  uint64_t log_bytes_ = 0;
+};
+
 }  // namespace
 
 absl::StatusOr<OnlineRebuildReport> FeatureStore::RebuildOnline(
     const std::string& view_name, const OnlineRebuildOptions& options) {
   ASSIGN_OR_RETURN(auto view, impl_->View(view_name, 0));
-  OnlineRebuildReport report;
-  report.view = view_name;
-  const bool named = !options.entities.empty();
   std::vector<std::string> keys;  // named: the entities' keys, sorted
-  if (named) {
+  if (!options.entities.empty()) {
     RETURN_IF_ERROR(CheckJoinKeys(*view, options.entities));
     EntityColumns entities = options.entities;
     RETURN_IF_ERROR(EntityKeys(*view, entities, &keys));
@@ -197,156 +379,12 @@ absl::StatusOr<OnlineRebuildReport> FeatureStore::RebuildOnline(
     keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   }
   if (view->id == 0) {  // nothing was ever ingested or pushed: nothing is online
+    OnlineRebuildReport report;
+    report.view = view_name;
     report.entities = keys.size();
     return report;
   }
-  const size_t batch = std::max<size_t>(options.batch_entities, 1);
-  internal::Db& db = store_->internal_db();
-  const std::string prefix = view->Prefix();
-  std::string prefix_end;
-  codec::PutBE32(&prefix_end, view->id + 1);
-  const rocksdb::Slice upper(prefix_end);
-  uint64_t total = keys.size();
-  if (!named) {
-    rocksdb::Range range(prefix, prefix_end);
-    rocksdb::SizeApproximationOptions sizes;
-    sizes.include_memtables = true;
-    sizes.include_files = true;
-    db.raw()
-        ->GetApproximateSizes(sizes, db.cf(Cf::kFeatureLog), &range, 1, &total)
-        .PermitUncheckedError();
-  }
-
-  IngestMap ingests;
-  uint64_t unread = 0;  // ingest records from this number on are not in `ingests`
-  std::string resume = prefix;  // all entities: the first entity of the next step
-  size_t next = 0;              // named: the first entity of the next step
-  uint64_t log_bytes = 0;
-  while (true) {
-    Step step;
-    std::string step_resume;
-    for (int attempt = 0;; ++attempt) {
-      if (attempt == kStepAttempts) {
-        return absl::AbortedError(absl::StrCat(
-            "ingests into feature view ", view_name, " kept committing during one step of "
-            "the online rebuild (", kStepAttempts, " tries); run it again"));
-      }
-      step = Step();
-      std::unique_lock pushes(impl_->online_repair);
-      rocksdb::ManagedSnapshot snapshot(db.raw());
-      rocksdb::ReadOptions ro;
-      ro.snapshot = snapshot.snapshot();
-      ASSIGN_OR_RETURN(report.at, impl_->tables.Position(snapshot.snapshot()));
-      RETURN_IF_ERROR(ReadIngests(db, ro, unread, &ingests));
-      unread = report.at.position + 1;
-      for (uint64_t p : report.at.pending) unread = std::min(unread, p);
-      const EntityRebuild rebuild(*view, report.at, ingests);
-
-      rocksdb::ReadOptions view_ro = ro;
-      view_ro.iterate_upper_bound = &upper;
-      std::unique_ptr<rocksdb::Iterator> log(
-          db.raw()->NewIterator(view_ro, db.cf(Cf::kFeatureLog)));
-      if (named) {
-        std::string online;
-        for (size_t i = next; i < keys.size() && i < next + batch; ++i) {
-          log->Seek(keys[i]);
-          rocksdb::Status s =
-              db.raw()->Get(ro, db.cf(Cf::kFeatureOnline), keys[i], &online);
-          if (!s.ok() && !s.IsNotFound()) {
-            return internal::FromRocks(s, "reading the online table");
-          }
-          const rocksdb::Slice online_slice(online);
-          RETURN_IF_ERROR(
-              rebuild.Add(keys[i], log.get(), s.ok() ? &online_slice : nullptr, &step));
-        }
-      } else {
-        // The log and the online table in one walk, entity by entity (an entity key
-        // is prefix-free, so both sort entities alike).
-        std::unique_ptr<rocksdb::Iterator> online(
-            db.raw()->NewIterator(view_ro, db.cf(Cf::kFeatureOnline)));
-        log->Seek(resume);
-        online->Seek(resume);
-        while (true) {
-          while (log->Valid() &&
-                 log->key().size() < prefix.size() + codec::kLogChunkSuffixBytes) {
-            log->Next();  // not a chunk key
-          }
-          std::optional<absl::string_view> entity;
-          if (log->Valid()) {
-            entity = absl::string_view(log->key().data(),
-                                       log->key().size() - codec::kLogChunkSuffixBytes);
-          }
-          const bool online_first =
-              online->Valid() &&
-              (!entity.has_value() ||
-               absl::string_view(online->key().data(), online->key().size()) <= *entity);
-          if (online_first) {
-            entity = absl::string_view(online->key().data(), online->key().size());
-          }
-          if (!entity.has_value()) break;  // the view is done
-          if (step.entities == batch) {
-            step_resume = std::string(*entity);
-            break;
-          }
-          const std::string key(*entity);  // the iterators move on
-          const rocksdb::Slice value = online->Valid() && online->key() == key
-                                           ? online->value()
-                                           : rocksdb::Slice();
-          const bool has_online = online->Valid() && online->key() == key;
-          RETURN_IF_ERROR(
-              rebuild.Add(key, log.get(), has_online ? &value : nullptr, &step));
-          if (has_online) online->Next();
-        }
-        RETURN_IF_ERROR(internal::FromRocks(online->status(), "reading the online table"));
-        RETURN_IF_ERROR(internal::FromRocks(log->status(), "reading the feature log"));
-      }
-
-      if (!step.writes.empty()) {
-        RETURN_IF_ERROR(
-            internal::CommitChange(
-                db,
-                Change{ChangeKind::kRebuildOnline,
-                       absl::StrCat("featureview/", view_name)},
-                [&](rocksdb::Transaction* txn) -> absl::StatusOr<bool> {
-                  for (const auto& [key, value] : step.writes) {
-                    RETURN_IF_ERROR(internal::FromRocks(
-                        value.has_value()
-                            ? txn->PutUntracked(db.cf(Cf::kFeatureOnline), key, *value)
-                            : txn->DeleteUntracked(db.cf(Cf::kFeatureOnline), key),
-                        "write"));
-                  }
-                  return true;
-                })
-                .status());
-        if (impl_->online_cache != nullptr) {
-          for (const auto& write : step.writes) impl_->online_cache->Erase(write.first);
-        }
-      }
-      pushes.unlock();
-      ASSIGN_OR_RETURN(IngestPosition after, impl_->tables.Position());
-      ASSIGN_OR_RETURN(bool raced, IngestedBetween(db, view_name, report.at, after));
-      if (!raced) break;
-    }
-
-    report.entities += step.entities;
-    report.rewritten += step.rewritten;
-    report.removed += step.removed;
-    report.unchanged += step.unchanged;
-    report.skipped += step.skipped;
-    log_bytes += step.log_bytes;
-    const bool done = named ? next + batch >= keys.size() : step_resume.empty();
-    if (named) next = std::min(keys.size(), next + batch);
-    if (options.progress) {
-      if (named) {
-        options.progress(next, total);
-      } else {
-        options.progress(log_bytes, std::max(total, log_bytes));
-      }
-    }
-    if (done) break;
-    resume = std::move(step_resume);
-  }
-  return report;
+  return OnlineRebuild(*impl_, std::move(view), std::move(keys), options).Run();
 }
 
 absl::Status FeatureStore::RemoveOnline(const std::string& view_name,
@@ -375,21 +413,12 @@ absl::Status FeatureStore::RemoveOnline(const std::string& view_name,
         absl::StrCat("feature view ", view_name, " has no online row for ", who));
   };
   if (view->id == 0) return absent();
-  internal::Db& db = store_->internal_db();
   std::unique_lock pushes(impl_->online_repair);
-  ASSIGN_OR_RETURN(auto row, db.Get(Cf::kFeatureOnline, keys[0]));
-  if (!row.has_value()) return absent();
-  RETURN_IF_ERROR(
-      internal::CommitChange(
-          db, Change{ChangeKind::kRemoveOnline, absl::StrCat("featureview/", view_name)},
-          [&](rocksdb::Transaction* txn) -> absl::StatusOr<bool> {
-            RETURN_IF_ERROR(internal::FromRocks(
-                txn->DeleteUntracked(db.cf(Cf::kFeatureOnline), keys[0]), "write"));
-            return true;
-          })
-          .status());
-  if (impl_->online_cache != nullptr) impl_->online_cache->Erase(keys[0]);
-  return absl::OkStatus();
+  ASSIGN_OR_RETURN(auto rows, impl_->online->LookupCopies(keys));
+  if (!rows[0].has_value()) return absent();
+  return impl_->WriteOnline(
+      {.deletes = keys},
+      Change{ChangeKind::kRemoveOnline, absl::StrCat("featureview/", view_name)});
 }
 
 }  // namespace strata::features

@@ -1,6 +1,6 @@
 // FeatureStore::PushOnline: rows written straight to the online table (Feast's push
-// to "online"), as merge operands that the table's merge operator weighs against the
-// stored row like an ingest's.
+// to "online"), as upserts that the table weighs against the stored row like an
+// ingest's (OnlineTable: newest wins).
 #include <algorithm>
 #include <shared_mutex>
 
@@ -36,20 +36,49 @@ bool HoldsType(const Value& v, ValueType type) {
   }
 }
 
-}  // namespace
-
-absl::Status FeatureStore::PushOnline(const std::string& view_name,
-                                      const RowColumns& rows, Micros now) {
-  ASSIGN_OR_RETURN(auto latest, impl_->View(view_name, 0));
-  const ResolvedView& def = *latest;
-  if (rows.empty()) return absl::InvalidArgumentError("no columns");
-  const size_t n = rows.front().second.size();
-  const PlausibleTime window = PlausibleTimeOf(def.def);
-  // Where each column goes: a join key, the times, or a feature.
+// Where each pushed column goes: a join key, the times, or a feature.
+struct PushColumns {
   const std::vector<Value>* event = nullptr;
   const std::vector<Value>* created = nullptr;
-  std::vector<const std::vector<Value>*> keys(def.join_key_names.size());
-  std::vector<const std::vector<Value>*> features(def.def.features_size());
+  std::vector<const std::vector<Value>*> keys;      // by join key
+  std::vector<const std::vector<Value>*> features;  // by feature index; null: absent
+};
+
+// InvalidArgument unless each of column `name`'s values is of `type` (or a null
+// where `nullable`), and, for a row time, inside `window`.
+absl::Status CheckPushValues(const std::string& name, const std::vector<Value>& values,
+                             ValueType type, bool nullable, bool row_time,
+                             const PlausibleTime& window) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    const Value& v = values[i];
+    if (v.index() == 0) {
+      if (nullable) continue;
+      return absl::InvalidArgumentError(
+          absl::StrCat("column ", name, " row ", i + 1, ": null"));
+    }
+    if (!HoldsType(v, type)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "column ", name, " row ", i + 1, ": expected ", ValueTypeName(type)));
+    }
+    if (row_time) {
+      if (absl::Status s = CheckRowTime(std::get<int64_t>(v), window); !s.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("column ", name, " row ", i + 1, ": ", s.message()));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Places and checks each of `rows`' columns (`n` values each) for view `def`.
+// Errors: InvalidArgument for a column of another length, named twice, unknown or
+// holding a wrong value, and for a missing join key or event_timestamp column.
+absl::StatusOr<PushColumns> MapPushColumns(const ResolvedView& def, const RowColumns& rows,
+                                           size_t n) {
+  const PlausibleTime window = PlausibleTimeOf(def.def);
+  PushColumns out;
+  out.keys.resize(def.join_key_names.size());
+  out.features.resize(def.def.features_size());
   for (size_t c = 0; c < rows.size(); ++c) {
     const auto& [name, values] = rows[c];
     if (values.size() != n) {
@@ -69,113 +98,115 @@ absl::Status FeatureStore::PushOnline(const std::string& view_name,
     ValueType type = VALUE_TYPE_TIMESTAMP;
     bool nullable = true, row_time = false;
     if (key != def.join_key_names.end()) {
-      slot = &keys[key - def.join_key_names.begin()];
+      slot = &out.keys[key - def.join_key_names.begin()];
       type = def.join_key_types[key - def.join_key_names.begin()];
       nullable = false;
     } else if (name == "event_timestamp") {
-      slot = &event;
+      slot = &out.event;
       nullable = false;
       row_time = true;
     } else if (name == "created_timestamp") {
-      slot = &created;
+      slot = &out.created;
       row_time = true;
     } else if (const int f = def.FeatureIndex(name); f >= 0) {
-      slot = &features[f];
+      slot = &out.features[f];
       type = def.def.features(f).type();
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
-          "unknown column ", name, ": feature view ", view_name,
+          "unknown column ", name, ": feature view ", def.def.name(),
           " has its join keys, event_timestamp, created_timestamp and its features"));
     }
     *slot = &values;
-    for (size_t i = 0; i < n; ++i) {
-      const Value& v = values[i];
-      if (v.index() == 0) {
-        if (nullable) continue;
-        return absl::InvalidArgumentError(
-            absl::StrCat("column ", name, " row ", i + 1, ": null"));
-      }
-      if (!HoldsType(v, type)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "column ", name, " row ", i + 1, ": expected ", ValueTypeName(type)));
-      }
-      if (row_time) {
-        if (absl::Status s = CheckRowTime(std::get<int64_t>(v), window); !s.ok()) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("column ", name, " row ", i + 1, ": ", s.message()));
-        }
-      }
-    }
+    RETURN_IF_ERROR(CheckPushValues(name, values, type, nullable, row_time, window));
   }
-  for (size_t k = 0; k < keys.size(); ++k) {
-    if (keys[k] == nullptr) {
+  for (size_t k = 0; k < out.keys.size(); ++k) {
+    if (out.keys[k] == nullptr) {
       return absl::InvalidArgumentError(
           absl::StrCat("join key column ", def.join_key_names[k], " is missing"));
     }
   }
-  if (event == nullptr)
+  if (out.event == nullptr) {
     return absl::InvalidArgumentError("column event_timestamp is missing");
-  if (n == 0) return absl::InvalidArgumentError("no rows");
+  }
+  return out;
+}
+
+// Each row's entity (its join key values, encoded).
+// Errors: InvalidArgument for an entity longer than an ingest allows.
+absl::StatusOr<std::vector<std::string>> PushEntities(const PushColumns& columns,
+                                                      size_t n) {
   std::vector<std::string> entities(n);
   for (size_t i = 0; i < n; ++i) {
-    for (const auto* column : keys) codec::AppendEntityPart(&entities[i], (*column)[i]);
+    for (const auto* column : columns.keys) {
+      codec::AppendEntityPart(&entities[i], (*column)[i]);
+    }
     if (entities[i].size() > kMaxEntityBytes) {
       return absl::InvalidArgumentError(
           absl::StrCat("row ", i + 1, ": join key values are ", entities[i].size(),
                        " bytes; at most ", kMaxEntityBytes));
     }
   }
+  return entities;
+}
+
+// The online rows of the pushed rows: created now unless they say when, and
+// versioned with the ingest position `at` as an ingest's would be.
+std::vector<OnlineRow> EncodePushRows(const ResolvedView& view, const PushColumns& columns,
+                                      const std::vector<std::string>& entities,
+                                      uint64_t at, Micros now) {
+  const std::string prefix = view.Prefix();
+  const Value null;
+  std::vector<codec::Cell> cells(view.def.features_size());
+  std::vector<OnlineRow> online(entities.size());
+  for (size_t i = 0; i < entities.size(); ++i) {
+    auto& [key, value] = online[i];
+    key = prefix + entities[i];
+    const Micros created_at = columns.created != nullptr && (*columns.created)[i].index() != 0
+                                  ? std::get<int64_t>((*columns.created)[i])
+                                  : now;
+    codec::AppendOnlineHeader(&value, std::get<int64_t>((*columns.event)[i]), created_at,
+                              at);
+    for (size_t f = 0; f < cells.size(); ++f) {
+      cells[f] = {view.feature_columns[f],
+                  columns.features[f] != nullptr ? &(*columns.features[f])[i] : &null};
+    }
+    codec::AppendRow(&value, cells, view.column_types);
+  }
+  return online;
+}
+
+}  // namespace
+
+absl::Status FeatureStore::PushOnline(const std::string& view_name,
+                                      const RowColumns& rows, Micros now) {
+  ASSIGN_OR_RETURN(auto latest, impl_->View(view_name, 0));
+  if (rows.empty()) return absl::InvalidArgumentError("no columns");
+  const size_t n = rows.front().second.size();
+  ASSIGN_OR_RETURN(const PushColumns columns, MapPushColumns(*latest, rows, n));
+  if (n == 0) return absl::InvalidArgumentError("no rows");
+  ASSIGN_OR_RETURN(const std::vector<std::string> entities, PushEntities(columns, n));
 
   // Checked: now the column dictionary, then the rows.
-  auto view = std::make_shared<ResolvedView>(def);
+  auto view = std::make_shared<ResolvedView>(*latest);
   RETURN_IF_ERROR(impl_->tables.Register(view.get()));
   impl_->Forget(view_name);
   ASSIGN_OR_RETURN(IngestPosition at, impl_->tables.Position());
-  const std::string prefix = view->Prefix();
-  const Value null;
-  std::vector<codec::Cell> cells(view->def.features_size());
-  std::vector<std::pair<std::string, std::string>> online(n);
-  for (size_t i = 0; i < n; ++i) {
-    auto& [key, value] = online[i];
-    key = prefix + entities[i];
-    const Micros created_at = created != nullptr && (*created)[i].index() != 0
-                                  ? std::get<int64_t>((*created)[i])
-                                  : now;
-    codec::AppendOnlineHeader(&value, std::get<int64_t>((*event)[i]), created_at,
-                              at.position);
-    for (size_t f = 0; f < cells.size(); ++f) {
-      cells[f] = {view->feature_columns[f],
-                  features[f] != nullptr ? &(*features[f])[i] : &null};
-    }
-    codec::AppendRow(&value, cells, view->column_types);
-  }
+  const std::vector<OnlineRow> online =
+      EncodePushRows(*view, columns, entities, at.position, now);
   internal::Db& db = store_->internal_db();
   OnlinePushRecord record;
   record.set_last_push_us(now);
   const std::string record_bytes = record.SerializeAsString();
   std::shared_lock repair(impl_->online_repair);
-  auto written = internal::CommitChange(
-      db, Change{ChangeKind::kPushOnline, absl::StrCat("featureview/", view_name)},
-      [&](rocksdb::Transaction* txn) -> absl::StatusOr<bool> {
-        // Merge operands keep the newest row whatever their order: no lock needed.
-        for (const auto& [key, value] : online) {
-          RETURN_IF_ERROR(internal::FromRocks(
-              txn->MergeUntracked(db.cf(internal::Cf::kFeatureOnline), key, value),
-              "write"));
-        }
-        RETURN_IF_ERROR(internal::FromRocks(
-            txn->PutUntracked(db.cf(internal::Cf::kFeatureMeta),
-                              OnlinePushKey(view_name), record_bytes),
-            "write"));
-        return true;
+  return impl_->WriteOnline(
+      {.upserts = online},
+      Change{ChangeKind::kPushOnline, absl::StrCat("featureview/", view_name)},
+      [&](rocksdb::Transaction* txn) {
+        return internal::FromRocks(
+            txn->PutUntracked(db.cf(internal::Cf::kFeatureMeta), OnlinePushKey(view_name),
+                              record_bytes),
+            "write");
       });
-  RETURN_IF_ERROR(written.status());
-  if (impl_->online_cache != nullptr) {
-    for (const auto& [key, value] : online) {
-      impl_->online_cache->Update(key, value, codec::kOnlineHeaderBytes);
-    }
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace strata::features

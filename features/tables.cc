@@ -163,35 +163,33 @@ absl::StatusOr<uint64_t> FeatureTables::Reserve(const std::string& view) {
       });
 }
 
-absl::Status FeatureTables::Commit(
-    const IngestRecord& record, const std::string& view_node,
-    const std::vector<std::pair<std::string, std::string>>& online) {
-  auto done = internal::CommitChange(
-      *db_, Change{ChangeKind::kCommitIngest, absl::StrCat("ingest/", record.ingest())},
-      [&](rocksdb::Transaction* txn) -> absl::StatusOr<bool> {
-        ASSIGN_OR_RETURN(uint64_t committed, ReadCounter(txn, *db_, kCommittedKey));
-        if (record.ingest() > committed) {
-          RETURN_IF_ERROR(WriteCounter(txn, *db_, kCommittedKey, record.ingest()));
-        }
-        RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kFeatureMeta,
-                                            IngestKey(record.ingest()), record));
-        RETURN_IF_ERROR(internal::FromRocks(
-            txn->Delete(db_->cf(Cf::kFeatureMeta), PendingKey(record.ingest())),
-            "write"));
-        RETURN_IF_ERROR(internal::PutEdge(txn, *db_, record.dataset(), view_node,
-                                          store::EDGE_KIND_FED, record.received_us()));
-        for (const std::string& input : record.inputs()) {
-          RETURN_IF_ERROR(internal::PutEdge(txn, *db_, input, view_node,
-                                            store::EDGE_KIND_FED, record.received_us()));
-        }
-        // Merge operands keep the newest row whatever their order: no lock needed.
-        for (const auto& [key, value] : online) {
-          RETURN_IF_ERROR(internal::FromRocks(
-              txn->MergeUntracked(db_->cf(Cf::kFeatureOnline), key, value), "write"));
-        }
-        return true;
-      });
-  return done.status();
+absl::Status FeatureTables::Commit(const IngestRecord& record,
+                                  const std::string& view_node,
+                                  const std::vector<OnlineRow>& online) {
+  return online_->Write(
+      {.upserts = online},
+      Change{ChangeKind::kCommitIngest, absl::StrCat("ingest/", record.ingest())},
+      [&](rocksdb::Transaction* txn) { return WriteCommitRecords(txn, record, view_node); });
+}
+
+absl::Status FeatureTables::WriteCommitRecords(rocksdb::Transaction* txn,
+                                               const IngestRecord& record,
+                                               const std::string& view_node) {
+  ASSIGN_OR_RETURN(uint64_t committed, ReadCounter(txn, *db_, kCommittedKey));
+  if (record.ingest() > committed) {
+    RETURN_IF_ERROR(WriteCounter(txn, *db_, kCommittedKey, record.ingest()));
+  }
+  RETURN_IF_ERROR(internal::PutRecord(txn, *db_, Cf::kFeatureMeta,
+                                      IngestKey(record.ingest()), record));
+  RETURN_IF_ERROR(internal::FromRocks(
+      txn->Delete(db_->cf(Cf::kFeatureMeta), PendingKey(record.ingest())), "write"));
+  RETURN_IF_ERROR(internal::PutEdge(txn, *db_, record.dataset(), view_node,
+                                    store::EDGE_KIND_FED, record.received_us()));
+  for (const std::string& input : record.inputs()) {
+    RETURN_IF_ERROR(internal::PutEdge(txn, *db_, input, view_node, store::EDGE_KIND_FED,
+                                      record.received_us()));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<IngestPosition> FeatureTables::Position(

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "features/feature_store.h"
 #include "features/features.pb.h"
+#include "features/online_table.h"
 #include "store/internal/db.h"
 
 namespace strata::features {
@@ -38,7 +39,8 @@ struct ResolvedView {
 
 class FeatureTables {
  public:
-  explicit FeatureTables(internal::Db* db) : db_(db) {}
+  // `online` receives the online rows of ingest commits; neither is owned.
+  FeatureTables(internal::Db* db, OnlineTable* online) : db_(db), online_(online) {}
 
   // Fills `view` (def and version set) with its id and columns from the stored
   // dictionary, without writing.
@@ -52,11 +54,17 @@ class FeatureTables {
   // Takes the next ingest number and records it as pending.
   absl::StatusOr<uint64_t> Reserve(const std::string& view);
 
-  // In one transaction: the ingest record, the fed lineage edges from its dataset
-  // version and each of its inputs (lineage node ids) to `view_node`, the online
-  // rows (merge operands), the committed position; removes the pending record.
+  // As one change: the ingest's records (WriteCommitRecords) and its online rows,
+  // upserted into the online table (OnlineTable::Write).
   absl::Status Commit(const IngestRecord& record, const std::string& view_node,
-                      const std::vector<std::pair<std::string, std::string>>& online);
+                      const std::vector<OnlineRow>& online);
+
+  // Writes with `txn` the ingest record, the fed lineage edges from its dataset
+  // version and each of its inputs (lineage node ids) to `view_node`, the committed
+  // position, and removes the pending record: an ingest commit's records, for
+  // OnlineTable::Write.
+  absl::Status WriteCommitRecords(rocksdb::Transaction* txn, const IngestRecord& record,
+                                  const std::string& view_node);
 
   // What the store had received: at `snapshot` when given, else now.
   absl::StatusOr<IngestPosition> Position(
@@ -75,6 +83,7 @@ class FeatureTables {
 
  private:
   internal::Db* db_;
+  OnlineTable* online_;
 };
 
 }  // namespace strata::features
