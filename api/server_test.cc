@@ -16,7 +16,6 @@
 #include "gc/retention.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
-#include "store/internal/db.h"
 #include "tests/testing.h"
 
 namespace strata::api {
@@ -678,11 +677,10 @@ TEST_F(ServerTest, WithTokensTheTokensOwnerActsAndTheClaimedNameIsKeptApart) {
   ASSERT_TRUE(dataset.ok()) << dataset.status();
   EXPECT_EQ(dataset->creator(), "ci-bot");
   EXPECT_EQ(dataset->on_behalf_of(), "mallory");
-  features::IngestRecord last;  // and the ingest's own record, the newest "i/" key
-  for (auto i = store_->internal_db().Scan(internal::Cf::kFeatureMeta, "i/"); i->Valid();
-       i->Next()) {
-    ASSERT_TRUE(last.ParseFromString(std::string(i->value())));
-  }
+  auto ingests = features::FeatureStore(store_.get()).Ingests();  // and the ingest's record
+  ASSERT_TRUE(ingests.ok()) << ingests.status();
+  ASSERT_FALSE(ingests->empty());
+  const features::IngestRecord& last = ingests->back();
   EXPECT_EQ(last.dataset(), "dataset/by-ci@1");
   EXPECT_EQ(last.creator(), "ci-bot");
   EXPECT_EQ(last.on_behalf_of(), "mallory");

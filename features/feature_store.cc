@@ -120,4 +120,8 @@ absl::StatusOr<IngestPosition> FeatureStore::Position() const {
   return impl_->tables.Position();
 }
 
+absl::StatusOr<std::vector<IngestRecord>> FeatureStore::Ingests(uint64_t from) const {
+  return impl_->tables.Ingests(from);
+}
+
 }  // namespace strata::features

@@ -520,6 +520,11 @@ class FeatureStore {
   // What the store has received now.
   absl::StatusOr<IngestPosition> Position() const;
 
+  // The records of the committed ingests numbered `from` and up, in ingest order:
+  // view, dataset version, inputs, who, rows, times (features.proto IngestRecord).
+  // Errors: DataLoss for a malformed record.
+  absl::StatusOr<std::vector<IngestRecord>> Ingests(uint64_t from = 1) const;
+
   // Online repair. Recomputes the online rows of `view` from the offline log, for
   // the named entities or all of them: each entity's row becomes the newest (event,
   // created, ingest) row of the committed ingests that update the online table (all

@@ -192,6 +192,17 @@ absl::Status FeatureTables::WriteCommitRecords(rocksdb::Transaction* txn,
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<IngestRecord>> FeatureTables::Ingests(uint64_t from) const {
+  std::vector<IngestRecord> out;
+  for (auto it = db_->Scan(Cf::kFeatureMeta, "i/"); it->Valid(); it->Next()) {
+    if (it->key() < IngestKey(from)) continue;
+    ASSIGN_OR_RETURN(IngestRecord r,
+                     internal::ParseRecord<IngestRecord>(it->value(), "ingest record"));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 absl::StatusOr<IngestPosition> FeatureTables::Position(
     const rocksdb::Snapshot* snapshot) const {
   rocksdb::ReadOptions ro;

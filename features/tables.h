@@ -66,6 +66,10 @@ class FeatureTables {
   absl::Status WriteCommitRecords(rocksdb::Transaction* txn, const IngestRecord& record,
                                   const std::string& view_node);
 
+  // The records of the committed ingests numbered `from` and up, in ingest order.
+  // Errors: DataLoss for a malformed record.
+  absl::StatusOr<std::vector<IngestRecord>> Ingests(uint64_t from) const;
+
   // What the store had received: at `snapshot` when given, else now.
   absl::StatusOr<IngestPosition> Position(
       const rocksdb::Snapshot* snapshot = nullptr) const;
