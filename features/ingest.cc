@@ -356,23 +356,14 @@ absl::Status CommitIngest(FeatureStore::Impl& impl, const std::string& view_name
 // rows, and a large update is compacted. The online table holds a merge operand per
 // entity then; a lookup of an operand searches every level for a base value and
 // merges it. Compacting the view's range leaves one plain value per entity.
-void UpdateOnlineTable(FeatureStore::Impl& impl, internal::Db& db,
-                       const ResolvedView& view, const ingest::OnlineRows& online) {
+void UpdateOnlineTable(FeatureStore::Impl& impl, const ResolvedView& view,
+                       const ingest::OnlineRows& online) {
   if (impl.online_cache != nullptr) {
     for (const auto& [key, value] : online) {
       impl.online_cache->Update(key, value, codec::kOnlineHeaderBytes);
     }
   }
-  if (online.size() < kCompactOnlineRows) return;
-  std::string begin, end;
-  codec::PutBE32(&begin, view.id);
-  codec::PutBE32(&end, view.id + 1);
-  const rocksdb::Slice b(begin), e(end);
-  rocksdb::CompactRangeOptions compact;
-  compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
-  db.raw()
-      ->CompactRange(compact, db.cf(Cf::kFeatureOnline), &b, &e)
-      .PermitUncheckedError();
+  if (online.size() >= kCompactOnlineRows) impl.online->CompactView(view.id);
 }
 
 // The observers' start: what the ingest reads.
@@ -458,7 +449,7 @@ absl::StatusOr<IngestResult> RunIngest(Store& store, FeatureStore::Impl& impl,
                                 put_source.has_value() ? &*put_source : nullptr, nv,
                                 &result));
   RETURN_IF_ERROR(CommitIngest(impl, view_name, *plan.view, options, result, log.online));
-  UpdateOnlineTable(impl, db, *plan.view, log.online);
+  UpdateOnlineTable(impl, *plan.view, log.online);
   return result;
 }
 
