@@ -1,10 +1,10 @@
 #include "store/retention_policy_table.h"
 
 #include "absl/strings/str_cat.h"
-#include "rocksdb/write_batch.h"
 #include "store/internal/db.h"
 #include "store/internal/keys.h"
 #include "store/internal/records.h"
+#include "store/internal/rocks_status.h"
 #include "store/status_macros.h"
 
 namespace strata {
@@ -21,18 +21,27 @@ std::string PolicyKey(absl::string_view target) {
 
 absl::Status RetentionPolicyTable::Put(const std::string& target,
                                        const store::RetentionPolicy& policy) {
-  rocksdb::WriteBatch batch;
-  batch.Put(db_->cf(Cf::kDefault), PolicyKey(target), policy.SerializeAsString());
-  return db_->WriteUnlocked(&batch, /*sync=*/true);
+  return internal::CommitChange(
+             *db_, Change{ChangeKind::kSetRetention, absl::StrCat("retention/", target)},
+             [&](rocksdb::Transaction* txn) -> absl::StatusOr<bool> {
+               RETURN_IF_ERROR(
+                   internal::PutRecord(txn, *db_, Cf::kDefault, PolicyKey(target), policy));
+               return true;
+             })
+      .status();
 }
 
 absl::StatusOr<bool> RetentionPolicyTable::Erase(const std::string& target) {
-  ASSIGN_OR_RETURN(auto existing, db_->Get(Cf::kDefault, PolicyKey(target)));
-  if (!existing.has_value()) return false;
-  rocksdb::WriteBatch batch;
-  batch.Delete(db_->cf(Cf::kDefault), PolicyKey(target));
-  RETURN_IF_ERROR(db_->WriteUnlocked(&batch, /*sync=*/true));
-  return true;
+  return internal::CommitChange(
+      *db_, Change{ChangeKind::kDeleteRetention, absl::StrCat("retention/", target)},
+      [&](rocksdb::Transaction* txn) -> absl::StatusOr<bool> {
+        ASSIGN_OR_RETURN(auto existing,
+                         internal::GetForUpdate(txn, *db_, Cf::kDefault, PolicyKey(target)));
+        if (!existing.has_value()) return false;
+        RETURN_IF_ERROR(internal::FromRocks(
+            txn->Delete(db_->cf(Cf::kDefault), PolicyKey(target)), "write"));
+        return true;
+      });
 }
 
 absl::StatusOr<std::map<std::string, store::RetentionPolicy>> RetentionPolicyTable::List()
