@@ -103,6 +103,222 @@ absl::Status NewestLogRows(FeatureLog::EntityChunks& chunks, const IngestModes& 
   return chunks.status();
 }
 
+// What the check reads of the feature metadata at its snapshot: every committed
+// ingest's view and online mode, and each view's name and id.
+struct FeatureRecords {
+  IngestModes ingests;
+  std::vector<std::pair<std::string, uint32_t>> views;
+};
+
+absl::StatusOr<FeatureRecords> ReadFeatureRecords(const internal::Db& db,
+                                                  const rocksdb::ReadOptions& ro) {
+  FeatureRecords out;
+  std::unique_ptr<rocksdb::Iterator> it(db.raw()->NewIterator(ro, db.cf(Cf::kFeatureMeta)));
+  for (it->Seek("i/"); it->Valid() && it->key().starts_with("i/"); it->Next()) {
+    ASSIGN_OR_RETURN(IngestRecord r,
+                     internal::ParseRecord<IngestRecord>(
+                         {it->value().data(), it->value().size()}, "ingest record"));
+    out.ingests[r.ingest()] = {r.view(), !r.has_update_online() ? OnlineMode::kUnknown
+                                         : r.update_online()    ? OnlineMode::kUpdated
+                                                                : OnlineMode::kSkipped};
+  }
+  for (it->Seek("v/"); it->Valid() && it->key().starts_with("v/"); it->Next()) {
+    ASSIGN_OR_RETURN(ViewState s, internal::ParseRecord<ViewState>(
+                                      {it->value().data(), it->value().size()},
+                                      "feature view state"));
+    if (s.id() != 0) out.views.emplace_back(it->key().ToString().substr(2), s.id());
+  }
+  RETURN_IF_ERROR(internal::FromRocks(it->status(), "reading feature records"));
+  return out;
+}
+
+// The check of one store: the log is read at one snapshot, the online table through
+// OnlineTable (which has no snapshot: online rows of ingests the snapshot does not
+// include are passed over, and whether a view has had pushes is read after its
+// online rows, so a row pushed during the check is never taken for a stray).
+class OnlineCheck {
+ public:
+  OnlineCheck(Store& store, const OnlineCheckOptions& options, OnlineCheckReport& report)
+      : options_(options),
+        report_(report),
+        rng_(report.seed),
+        registry_(&store),
+        impl_(&store, &registry_, {}),
+        db_(store.internal_db()),
+        snapshot_(db_.raw()) {
+    ro_.snapshot = snapshot_.snapshot();
+  }
+
+  absl::Status Run() {
+    ASSIGN_OR_RETURN(at_, impl_.tables.Position(snapshot_.snapshot()));
+    ASSIGN_OR_RETURN(records_, ReadFeatureRecords(db_, ro_));
+    for (const auto& [name, id] : records_.views) RETURN_IF_ERROR(CheckView(name, id));
+    return absl::OkStatus();
+  }
+
+ private:
+  // What the check knows of the view being checked.
+  struct ViewCheck {
+    std::string name;
+    uint32_t id = 0;
+    const ResolvedView* def = nullptr;  // null: its artifact is gone
+    std::vector<std::string> versions;
+    PlausibleTime window;
+    std::set<std::string> implausible;  // online rows reported already
+  };
+
+  absl::Status CheckView(const std::string& name, uint32_t id) {
+    ViewCheck v;
+    v.name = name;
+    v.id = id;
+    // The latest definition names the join keys and the plausible time; a view
+    // whose artifact is gone is still checked, its entities shown in hex.
+    auto view = impl_.View(name, 0);
+    if (view.ok()) {
+      v.def = view->get();
+      v.versions = {absl::StrCat("featureview/", name, "@", v.def->version)};
+      v.window = PlausibleTimeOf(v.def->def);
+    }
+    const FeatureLog log(db_, snapshot_.snapshot(), id, name);
+    ASSIGN_OR_RETURN(std::vector<std::string> sample,
+                     log.SampleEntities(options_.sample, &rng_));
+    ASSIGN_OR_RETURN(std::vector<std::string> drawn, ScanOnlineRows(v));
+    sample.insert(sample.end(), drawn.begin(), drawn.end());
+    std::sort(sample.begin(), sample.end());
+    sample.erase(std::unique(sample.begin(), sample.end()), sample.end());
+    if (sample.size() > options_.sample) {  // both draws together, within the budget
+      std::shuffle(sample.begin(), sample.end(), rng_);
+      sample.resize(options_.sample);
+    }
+    if (sample.empty()) return absl::OkStatus();
+    ++report_.views;
+    ASSIGN_OR_RETURN(auto online, impl_.online->LookupCopies(sample));
+    ASSIGN_OR_RETURN(auto push_record, db_.Get(Cf::kFeatureMeta, OnlinePushKey(name)));
+    const bool pushes = push_record.has_value();
+    FeatureLog::EntityChunks chunks = log.Entities(at_, {});
+    for (size_t i = 0; i < sample.size(); ++i) {
+      if (v.implausible.count(sample[i]) > 0) continue;  // reported
+      RETURN_IF_ERROR(CompareEntity(v, chunks, sample[i], online[i], pushes));
+    }
+    return absl::OkStatus();
+  }
+
+  // Whether an online row belongs to what the snapshot shows (or was pushed).
+  bool Visible(const codec::RowStamp& stamp) const { return at_.Includes(stamp.ingest); }
+
+  // Reads every online row of the view: each one's event time is checked against
+  // the plausible time; returns rows drawn for the comparison (reservoir sampling,
+  // each row with equal chance), which reaches entities the log lacks.
+  absl::StatusOr<std::vector<std::string>> ScanOnlineRows(ViewCheck& v) {
+    std::vector<std::string> drawn;
+    uint64_t seen = 0;
+    std::string from;
+    do {
+      ASSIGN_OR_RETURN(OnlinePage page, impl_.online->Scan(v.id, from, kScanPageRows));
+      for (size_t i = 0; i < page.size(); ++i) {
+        const absl::string_view entity = page.key(i), value = page.value(i);
+        if (value.size() < codec::kOnlineHeaderBytes) continue;
+        const codec::RowStamp stamp = codec::DecodeOnlineHeader(value);
+        if (!Visible(stamp)) continue;
+        ++report_.online_rows;
+        if (!v.window.Contains(stamp.event)) {
+          v.implausible.emplace(entity);
+          Problem(v, entity, "implausible online row",
+                  absl::StrCat("online row event time ", FormatTimestamp(stamp.event),
+                               " is outside the plausible time ", v.window.Text()),
+                  true);
+        }
+        if (options_.sample == 0) continue;
+        if (drawn.size() < options_.sample) {
+          drawn.emplace_back(entity);
+        } else if (const uint64_t j = std::uniform_int_distribution<uint64_t>(0, seen)(rng_);
+                   j < options_.sample) {
+          drawn[j] = std::string(entity);
+        }
+        ++seen;
+      }
+      from = std::move(page.resume);
+    } while (!from.empty());
+    return drawn;
+  }
+
+  // Compares one entity's online row with the newest rows of its log.
+  absl::Status CompareEntity(const ViewCheck& v, FeatureLog::EntityChunks& chunks,
+                             const std::string& entity,
+                             const std::optional<std::string>& online, bool pushes) {
+    const bool has_online = online.has_value() && online->size() >= codec::kOnlineHeaderBytes;
+    if (has_online && !Visible(codec::DecodeOnlineHeader(*online))) return absl::OkStatus();
+    ++report_.entities;
+    // The newest row of the ingests that updated the online table, and of those
+    // that may have.
+    Newest updated, unknown;
+    RETURN_IF_ERROR(NewestLogRows(chunks, records_.ingests, entity, &updated, &unknown));
+    if (!has_online) {
+      if (updated.found) {
+        Problem(v, entity, "online row missing",
+                absl::StrCat("no online row, but the log's newest row is (",
+                             StampText(updated.stamp), ")"),
+                false);
+      }
+      return absl::OkStatus();
+    }
+    const codec::RowStamp stamp = codec::DecodeOnlineHeader(*online);
+    const absl::string_view row = absl::string_view(*online).substr(codec::kOnlineHeaderBytes);
+    if (updated.found && updated.stamp > stamp) {
+      Problem(v, entity, "stale online row",
+              absl::StrCat("online row (", StampText(stamp),
+                           ") is older than the log's newest row (",
+                           StampText(updated.stamp), ")"),
+              false);
+      return absl::OkStatus();
+    }
+    const Newest* same = updated.found && updated.stamp == stamp   ? &updated
+                         : unknown.found && unknown.stamp == stamp ? &unknown
+                                                                   : nullptr;
+    if (same != nullptr) {
+      if (same->row != row) {
+        Problem(v, entity, "online row differs",
+                absl::StrCat("online row (", StampText(stamp),
+                             ") holds other values than the log's row with those times"),
+                false);
+      }
+    } else if (pushes) {
+      ++report_.online_only;  // pushed online only, as the view's pushes do
+    } else {
+      const Newest& newest = updated.found ? updated : unknown;
+      Problem(v, entity, "online row newer than the log",
+              absl::StrCat("online row (", StampText(stamp), ") is newer than ",
+                           newest.found ? absl::StrCat("the log's newest row (",
+                                                       StampText(newest.stamp), ")")
+                                        : std::string("any log row (there are none)"),
+                           ", and nothing was ever pushed to the view"),
+              true);
+    }
+    return absl::OkStatus();
+  }
+
+  void Problem(const ViewCheck& v, absl::string_view entity, std::string kind,
+               absl::string_view detail, bool repair) {
+    const std::string who = EntityText(entity.substr(4), v.def);
+    std::string text = absl::StrCat("feature view ", v.name, " entity ", who, ": ", detail);
+    if (repair) absl::StrAppend(&text, "; ", RepairHint(v.name, who));
+    report_.problems.push_back({std::move(kind), std::move(text), v.versions, v.name, who});
+  }
+
+  static constexpr size_t kScanPageRows = 1024;
+
+  const OnlineCheckOptions& options_;
+  OnlineCheckReport& report_;
+  std::mt19937_64 rng_;
+  FeatureRegistry registry_;
+  FeatureStore::Impl impl_;
+  internal::Db& db_;
+  rocksdb::ManagedSnapshot snapshot_;
+  rocksdb::ReadOptions ro_;
+  IngestPosition at_;
+  FeatureRecords records_;
+};
+
 }  // namespace
 
 absl::StatusOr<OnlineCheckReport> CheckOnlineAgainstLog(
@@ -112,176 +328,8 @@ absl::StatusOr<OnlineCheckReport> CheckOnlineAgainstLog(
                                   : (static_cast<uint64_t>(std::random_device()()) << 32 |
                                      std::random_device()()) |
                                         1;
-  std::mt19937_64 rng(report.seed);
-  FeatureRegistry registry(&store);
-  FeatureStore::Impl impl(&store, &registry, {});
-  internal::Db& db = store.internal_db();
-  rocksdb::ManagedSnapshot snapshot(db.raw());
-  rocksdb::ReadOptions ro;
-  ro.snapshot = snapshot.snapshot();
-  ASSIGN_OR_RETURN(IngestPosition at, impl.tables.Position(snapshot.snapshot()));
-
-  // Every committed ingest's view and whether it updated the online table.
-  IngestModes ingests;
-  // View name and id, from the column dictionaries.
-  std::vector<std::pair<std::string, uint32_t>> views;
-  // Views that have had rows pushed online only: their online rows may be newer
-  // than the log.
-  std::set<std::string> pushed;
-  {
-    std::unique_ptr<rocksdb::Iterator> it(
-        db.raw()->NewIterator(ro, db.cf(Cf::kFeatureMeta)));
-    for (it->Seek("i/"); it->Valid() && it->key().starts_with("i/"); it->Next()) {
-      ASSIGN_OR_RETURN(IngestRecord r,
-                       internal::ParseRecord<IngestRecord>(
-                           {it->value().data(), it->value().size()}, "ingest record"));
-      ingests[r.ingest()] = {r.view(), !r.has_update_online() ? OnlineMode::kUnknown
-                                       : r.update_online()    ? OnlineMode::kUpdated
-                                                              : OnlineMode::kSkipped};
-    }
-    for (it->Seek("v/"); it->Valid() && it->key().starts_with("v/"); it->Next()) {
-      ASSIGN_OR_RETURN(ViewState s, internal::ParseRecord<ViewState>(
-                                        {it->value().data(), it->value().size()},
-                                        "feature view state"));
-      if (s.id() != 0) views.emplace_back(it->key().ToString().substr(2), s.id());
-    }
-    for (it->Seek("o/"); it->Valid() && it->key().starts_with("o/"); it->Next()) {
-      pushed.insert(it->key().ToString().substr(2));
-    }
-    RETURN_IF_ERROR(internal::FromRocks(it->status(), "reading feature records"));
-  }
-
-  std::string online;
-  for (const auto& [name, id] : views) {
-    std::string prefix, prefix_end;
-    codec::PutBE32(&prefix, id);
-    codec::PutBE32(&prefix_end, id + 1);
-    rocksdb::ReadOptions log_ro = ro;
-    const rocksdb::Slice upper(prefix_end);
-    log_ro.iterate_upper_bound = &upper;
-    const FeatureLog log(db, snapshot.snapshot(), id, name);
-    ASSIGN_OR_RETURN(std::vector<std::string> sample,
-                     log.SampleEntities(options.sample, &rng));
-    // The latest definition names the join keys and the plausible time; a view
-    // whose artifact is gone is still checked, its entities shown in hex.
-    auto view = impl.View(name, 0);
-    const ResolvedView* def = view.ok() ? view->get() : nullptr;
-    const std::vector<std::string> versions =
-        def != nullptr ? std::vector<std::string>{absl::StrCat("featureview/", name, "@",
-                                                               def->version)}
-                       : std::vector<std::string>{};
-    const PlausibleTime window =
-        def != nullptr ? PlausibleTimeOf(def->def) : PlausibleTime();
-    const bool pushes = pushed.count(name) > 0;
-    const auto problem = [&](absl::string_view entity, std::string kind,
-                             std::string detail, bool repair) {
-      const std::string who = EntityText(entity.substr(4), def);
-      std::string text =
-          absl::StrCat("feature view ", name, " entity ", who, ": ", detail);
-      if (repair) absl::StrAppend(&text, "; ", RepairHint(name, who));
-      report.problems.push_back({std::move(kind), std::move(text), versions, name, who});
-    };
-
-    // Every online row's event time; and online rows drawn for the comparison
-    // below, which reaches entities the log lacks.
-    std::set<std::string> implausible;
-    {
-      std::unique_ptr<rocksdb::Iterator> rows(
-          db.raw()->NewIterator(log_ro, db.cf(Cf::kFeatureOnline)));
-      std::vector<std::string> drawn;
-      uint64_t seen = 0;
-      for (rows->Seek(prefix); rows->Valid(); rows->Next()) {
-        const absl::string_view entity(rows->key().data(), rows->key().size());
-        if (rows->value().size() < codec::kOnlineHeaderBytes) continue;
-        ++report.online_rows;
-        const codec::RowStamp stamp =
-            codec::DecodeOnlineHeader({rows->value().data(), rows->value().size()});
-        if (!window.Contains(stamp.event)) {
-          implausible.emplace(entity);
-          problem(entity, "implausible online row",
-                  absl::StrCat("online row event time ", FormatTimestamp(stamp.event),
-                               " is outside the plausible time ", window.Text()),
-                  true);
-        }
-        if (options.sample == 0) continue;
-        // Reservoir sampling: each row drawn with equal chance.
-        if (drawn.size() < options.sample) {
-          drawn.emplace_back(entity);
-        } else if (const uint64_t j = std::uniform_int_distribution<uint64_t>(0, seen)(rng);
-                   j < options.sample) {
-          drawn[j] = std::string(entity);
-        }
-        ++seen;
-      }
-      RETURN_IF_ERROR(internal::FromRocks(rows->status(), "reading the online table"));
-      sample.insert(sample.end(), drawn.begin(), drawn.end());
-      std::sort(sample.begin(), sample.end());
-      sample.erase(std::unique(sample.begin(), sample.end()), sample.end());
-      if (sample.size() > options.sample) {  // both draws together, within the budget
-        std::shuffle(sample.begin(), sample.end(), rng);
-        sample.resize(options.sample);
-      }
-    }
-    if (sample.empty()) continue;
-    ++report.views;
-    FeatureLog::EntityChunks chunks = log.Entities(at, {});
-    for (const std::string& entity : sample) {
-      if (implausible.count(entity) > 0) continue;  // reported
-      ++report.entities;
-      // The newest row of the ingests that updated the online table, and of those
-      // that may have.
-      Newest updated, unknown;
-      RETURN_IF_ERROR(NewestLogRows(chunks, ingests, entity, &updated, &unknown));
-
-      rocksdb::Status s = db.raw()->Get(ro, db.cf(Cf::kFeatureOnline), entity, &online);
-      if (!s.ok() && !s.IsNotFound()) {
-        return internal::FromRocks(s, "reading the online table");
-      }
-      const bool has_online = s.ok() && online.size() >= codec::kOnlineHeaderBytes;
-      if (!has_online) {
-        if (updated.found) {
-          problem(entity, "online row missing",
-                  absl::StrCat("no online row, but the log's newest row is (",
-                               StampText(updated.stamp), ")"),
-                  false);
-        }
-        continue;
-      }
-      const codec::RowStamp stamp = codec::DecodeOnlineHeader(online);
-      const absl::string_view row =
-          absl::string_view(online).substr(codec::kOnlineHeaderBytes);
-      if (updated.found && updated.stamp > stamp) {
-        problem(entity, "stale online row",
-                absl::StrCat("online row (", StampText(stamp),
-                             ") is older than the log's newest row (",
-                             StampText(updated.stamp), ")"),
-                false);
-        continue;
-      }
-      const Newest* same = updated.found && updated.stamp == stamp   ? &updated
-                           : unknown.found && unknown.stamp == stamp ? &unknown
-                                                                     : nullptr;
-      if (same != nullptr) {
-        if (same->row != row) {
-          problem(entity, "online row differs",
-                  absl::StrCat("online row (", StampText(stamp),
-                               ") holds other values than the log's row with those times"),
-                  false);
-        }
-      } else if (pushes) {
-        ++report.online_only;  // pushed online only, as the view's pushes do
-      } else {
-        const Newest& newest = updated.found ? updated : unknown;
-        problem(entity, "online row newer than the log",
-                absl::StrCat("online row (", StampText(stamp), ") is newer than ",
-                             newest.found ? absl::StrCat("the log's newest row (",
-                                                         StampText(newest.stamp), ")")
-                                          : std::string("any log row (there are none)"),
-                             ", and nothing was ever pushed to the view"),
-                true);
-      }
-    }
-  }
+  OnlineCheck check(store, options, report);
+  RETURN_IF_ERROR(check.Run());
   return report;
 }
 

@@ -64,8 +64,11 @@ struct OnlineCheckReport {
 // before strata kept that flag may have been either, so their rows are compared
 // only when the online row has their times. An online row newer than the log is a
 // push, counted, in a view that has had pushes (feature_meta "o/" NAME), and a
-// problem in one that has not. Reads one snapshot; safe beside readers and writers
-// of the same store. Thread-safe.
+// problem in one that has not. Reads the log and the feature records at one
+// snapshot and the online table through OnlineTable (which has none): an online row
+// of an ingest the snapshot does not include is passed over, and whether a view has
+// had pushes is read after its online rows, so writers running beside the check
+// are not reported. Safe beside readers and writers of the same store. Thread-safe.
 // Errors: only failures to read (Unavailable) or unparseable records (DataLoss);
 // disagreements are problems in the report.
 absl::StatusOr<OnlineCheckReport> CheckOnlineAgainstLog(
