@@ -35,6 +35,7 @@
 #include "gc/gc.h"
 #include "rocksdb/metadata.h"
 #include "rocksdb/utilities/transaction_db.h"
+#include "store/database.h"
 #include "store/fastcdc.h"
 #include "store/internal/db.h"
 #include "store/io.h"
@@ -188,7 +189,7 @@ struct BlobFiles {
 };
 BlobFiles ChunkBlobFiles(Store& store) {
   rocksdb::ColumnFamilyMetaData meta;
-  internal::Db& db = store.internal_db();
+  internal::Db& db = DatabaseOf(store);
   db.raw()->GetColumnFamilyMetaData(db.cf(Cf::kChunks), &meta);
   BlobFiles b;
   for (const auto& f : meta.blob_files) {
@@ -202,7 +203,7 @@ BlobFiles ChunkBlobFiles(Store& store) {
 // Flushes every memtable and waits (at most 10 minutes) until no flush or
 // compaction is pending or running: the store as it rests between commands.
 absl::Status Settle(Store& store) {
-  internal::Db& db = store.internal_db();
+  internal::Db& db = DatabaseOf(store);
   std::vector<rocksdb::ColumnFamilyHandle*> all;
   for (int i = 0; i < static_cast<int>(Cf::kCount); ++i)
     all.push_back(db.cf(static_cast<Cf>(i)));

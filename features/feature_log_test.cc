@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "features/feature_store_testing.h"
 #include "gtest/gtest.h"
+#include "store/database.h"
 #include "store/internal/db.h"
 
 namespace strata::features {
@@ -129,11 +130,11 @@ class FeatureLogTest : public FeatureStoreFixture {
 
   // The log of the view (the store's only one).
   std::unique_ptr<FeatureLog> Log() {
-    auto c = store_->internal_db().Scan(internal::Cf::kFeatureLog, "");
+    auto c = DatabaseOf(*store_).Scan(internal::Cf::kFeatureLog, "");
     EXPECT_TRUE(c->Valid());
     const uint32_t id = c->Valid() ? static_cast<uint32_t>(codec::GetBE64(c->key().data()) >> 32)
                                    : 1;
-    return std::make_unique<FeatureLog>(store_->internal_db(), nullptr, id, "clicks");
+    return std::make_unique<FeatureLog>(DatabaseOf(*store_), nullptr, id, "clicks");
   }
 
   std::string Entity(const FeatureLog& log, int64_t id) {

@@ -12,6 +12,7 @@
 #include "features/definitions.h"
 #include "features/feature_store.h"
 #include "gtest/gtest.h"
+#include "store/database.h"
 #include "store/internal/db.h"
 #include "tests/testing.h"
 
@@ -29,7 +30,7 @@ inline void MergeOnlineRowAt(Store& store, uint32_t view_id, int64_t id, Micros 
   std::string key;
   codec::PutBE32(&key, view_id);
   codec::AppendEntityPart(&key, Value(id));
-  internal::Db& db = store.internal_db();
+  internal::Db& db = DatabaseOf(store);
   std::string value;
   ASSERT_TRUE(db.raw()
                   ->Get(rocksdb::ReadOptions(), db.cf(internal::Cf::kFeatureOnline), key,
@@ -76,7 +77,7 @@ class FeatureStoreFixture : public strata::testing::StoreTest {
   // Rows in the feature log, any view.
   size_t LogRows() {
     size_t n = 0;
-    for (auto c = store_->internal_db().Scan(internal::Cf::kFeatureLog, ""); c->Valid();
+    for (auto c = DatabaseOf(*store_).Scan(internal::Cf::kFeatureLog, ""); c->Valid();
          c->Next()) {
       ++n;
     }

@@ -19,6 +19,7 @@
 #include "features/impl.h"
 #include "features/scratch.h"
 #include "features/training_sets.h"
+#include "store/database.h"
 #include "store/internal/keys.h"
 #include "store/internal/records.h"
 #include "store/internal/rocks_status.h"
@@ -688,7 +689,7 @@ absl::StatusOr<HistoricalResult> FeatureStore::Historical(
     const HistoricalRequest& request, ByteSource& spine, ByteSink& out) const {
   std::vector<OutputTarget> outputs;
   outputs.push_back({NewHistoricalOutput(request.format), &out});
-  return Join(*impl_, store_->internal_db(), request, spine, outputs);
+  return Join(*impl_, DatabaseOf(*store_), request, spine, outputs);
 }
 
 absl::StatusOr<HistoricalResult> FeatureStore::Historical(
@@ -759,7 +760,7 @@ absl::StatusOr<SavedResult> FeatureStore::SaveHistorical(const HistoricalRequest
         outputs.push_back({NewHistoricalOutput(request.format), out});
       }
       ASSIGN_OR_RETURN(saved.result,
-                       Join(*impl_, store_->internal_db(), request, *source, outputs));
+                       Join(*impl_, DatabaseOf(*store_), request, *source, outputs));
       return absl::OkStatus();
     }));
   }

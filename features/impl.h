@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "store/database.h"
 #include "features/feature_store.h"
 #include "features/online_cache.h"
 #include "features/online_table.h"
@@ -25,8 +26,8 @@ struct FeatureStore::Impl {
   Impl(Store* store, FeatureRegistry* registry, const FeatureStoreOptions& options)
       : store(store),
         registry(registry),
-        online(std::make_unique<RocksOnlineTable>(&store->internal_db())),
-        tables(&store->internal_db(), online.get()) {
+        online(std::make_unique<RocksOnlineTable>(&DatabaseOf(*store))),
+        tables(&DatabaseOf(*store), online.get()) {
     if (options.online_cache_bytes > 0) {
       online_cache = std::make_unique<OnlineCache>(options.online_cache_bytes);
     }

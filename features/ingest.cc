@@ -23,6 +23,7 @@
 #include "features/ingest_pipeline.h"
 #include "features/ingest_runs.h"
 #include "features/scratch.h"
+#include "store/database.h"
 #include "store/excerpt.h"
 #include "store/internal/keys.h"
 #include "store/internal/records.h"
@@ -313,7 +314,7 @@ absl::Status RecordDataset(Store& store, const IngestPlan& plan,
   // version's chunks are all stored): only content stored before needs the scan.
   std::vector<store::Version> same;
   if (put->new_chunks == 0) {
-    ASSIGN_OR_RETURN(same, VersionsWithContent(store.internal_db(), put->content_id,
+    ASSIGN_OR_RETURN(same, VersionsWithContent(DatabaseOf(store), put->content_id,
                                                options.dataset));
   }
   if (!same.empty()) {
@@ -438,7 +439,7 @@ absl::StatusOr<IngestResult> RunIngest(Store& store, FeatureStore::Impl& impl,
   }
   // The rows go under a new ingest number; they stay invisible until the commit.
   ASSIGN_OR_RETURN(result.ingest, impl.tables.Reserve(view_name));
-  internal::Db& db = store.internal_db();
+  internal::Db& db = DatabaseOf(store);
   ASSIGN_OR_RETURN(ingest::LogWrite log,
                    ingest::WriteLog(store, db, result.ingest, options, *run_file, sorted,
                                     result.bulk));

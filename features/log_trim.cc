@@ -22,6 +22,7 @@
 #include "features/training_sets.h"
 #include "gc/retention.h"
 #include "rocksdb/sst_file_writer.h"
+#include "store/database.h"
 #include "store/internal/records.h"
 #include "store/internal/rocks_status.h"
 #include "store/render.h"
@@ -233,7 +234,7 @@ absl::Status EntityTrimmer::Rewrite(const ChunkRead& chunk,
 
 // Opens the SST file the pass writes its trim to.
 absl::Status OpenTrimFile(const FeatureStore::Impl& impl, TrimPass* pass) {
-  internal::Db& db = impl.store->internal_db();
+  internal::Db& db = DatabaseOf(*impl.store);
   rocksdb::ColumnFamilyHandle* log_cf = db.cf(Cf::kFeatureLog);
   pass->file.emplace(*impl.store, "trim");
   pass->sst = std::make_unique<rocksdb::SstFileWriter>(
@@ -248,7 +249,7 @@ absl::Status ReadLog(const FeatureStore::Impl& impl, const ResolvedView& view,
   report.view = view.def.name();
   report.horizon = horizon;
   report.dry_run = options.dry_run;
-  internal::Db& db = impl.store->internal_db();
+  internal::Db& db = DatabaseOf(*impl.store);
 
   // Everything is read at one snapshot: the position says which ingests are
   // committed in it, and a committed ingest's rows are all written.
@@ -437,7 +438,7 @@ absl::StatusOr<LogTrimReport> FeatureStore::TrimLog(const std::string& view_name
     RETURN_IF_ERROR(internal::FromRocks(pass->sst->Finish(), "finishing SST file"));
     rocksdb::IngestExternalFileOptions ingest;
     ingest.move_files = true;
-    internal::Db& db = store_->internal_db();
+    internal::Db& db = DatabaseOf(*store_);
     RETURN_IF_ERROR(
         internal::FromRocks(db.raw()->IngestExternalFile(db.cf(Cf::kFeatureLog),
                                                          {pass->file->path()}, ingest),

@@ -15,6 +15,7 @@
 #include "features/retention.h"
 #include "gc/retention.h"
 #include "gtest/gtest.h"
+#include "store/database.h"
 #include "store/internal/db.h"
 #include "tests/testing.h"
 
@@ -94,7 +95,7 @@ class LogTrimTest : public FeatureStoreFixture {
   std::string Tables() {
     std::string out;
     for (auto cf : {internal::Cf::kFeatureLog, internal::Cf::kFeatureMeta}) {
-      for (auto c = store_->internal_db().Scan(cf, ""); c->Valid(); c->Next()) {
+      for (auto c = DatabaseOf(*store_).Scan(cf, ""); c->Valid(); c->Next()) {
         absl::StrAppend(&out, c->key(), "=", c->value(), ";");
       }
     }
@@ -105,7 +106,7 @@ class LogTrimTest : public FeatureStoreFixture {
   uint64_t LogRows() {
     uint64_t n = 0;
     codec::LogChunk chunk;
-    for (auto c = store_->internal_db().Scan(internal::Cf::kFeatureLog, ""); c->Valid();
+    for (auto c = DatabaseOf(*store_).Scan(internal::Cf::kFeatureLog, ""); c->Valid();
          c->Next()) {
       EXPECT_TRUE(chunk.Parse(c->value()));
       n += chunk.size();

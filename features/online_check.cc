@@ -13,6 +13,7 @@
 #include "features/definitions.h"
 #include "features/feature_log.h"
 #include "features/impl.h"
+#include "store/database.h"
 #include "store/internal/records.h"
 #include "store/internal/rocks_status.h"
 #include "store/status_macros.h"
@@ -144,7 +145,7 @@ class OnlineCheck {
         rng_(report.seed),
         registry_(&store),
         impl_(&store, &registry_, {}),
-        db_(store.internal_db()),
+        db_(DatabaseOf(store)),
         snapshot_(db_.raw()) {
     ro_.snapshot = snapshot_.snapshot();
   }

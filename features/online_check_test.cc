@@ -10,6 +10,7 @@
 #include "features/feature_store.h"
 #include "features/feature_store_testing.h"
 #include "gtest/gtest.h"
+#include "store/database.h"
 #include "store/internal/db.h"
 #include "tests/testing.h"
 
@@ -68,7 +69,7 @@ class OnlineCheckTest : public testing::StoreTest {
     std::string value;
     codec::AppendOnlineHeader(&value, event, created, ingest);
     value += row;
-    internal::Db& db = store_->internal_db();
+    internal::Db& db = DatabaseOf(*store_);
     ASSERT_TRUE(db.raw()
                     ->Put(rocksdb::WriteOptions(), db.cf(internal::Cf::kFeatureOnline),
                           OnlineKey(id), value)
@@ -129,7 +130,7 @@ TEST_F(OnlineCheckTest, ReportsStaleAndMissingRows) {
   const Value x(int64_t{1});
   codec::AppendRow(&row, {{0, &x}}, {VALUE_TYPE_INT64});
   PutOnline(1, 10'000'000, 10'000'000, 1, row);  // ingest 2's row of 20 is newer
-  internal::Db& db = store_->internal_db();
+  internal::Db& db = DatabaseOf(*store_);
   ASSERT_TRUE(db.raw()
                   ->Delete(rocksdb::WriteOptions(), db.cf(internal::Cf::kFeatureOnline),
                            OnlineKey(3))
@@ -196,7 +197,7 @@ TEST_F(OnlineCheckTest, FlagsOnlineRowsNewerThanTheLogWhereNothingWasPushed) {
   EXPECT_EQ(r->online_only, 2u);  // 4 and 5: pushes, as far as fsck can tell
   EXPECT_TRUE(r->problems.empty());
 
-  internal::Db& db = store_->internal_db();
+  internal::Db& db = DatabaseOf(*store_);
   ASSERT_TRUE(db.raw()
                   ->Delete(rocksdb::WriteOptions(), db.cf(internal::Cf::kFeatureMeta),
                            "o/clicks")

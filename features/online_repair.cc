@@ -18,6 +18,7 @@
 #include "features/definitions.h"
 #include "features/feature_store.h"
 #include "features/impl.h"
+#include "store/database.h"
 #include "store/internal/records.h"
 #include "store/internal/rocks_status.h"
 #include "store/json_writer.h"
@@ -190,7 +191,7 @@ class OnlineRebuild {
   OnlineRebuild(FeatureStore::Impl& impl, std::shared_ptr<const ResolvedView> view,
                 std::vector<std::string> keys, const OnlineRebuildOptions& options)
       : impl_(impl),
-        db_(impl.store->internal_db()),
+        db_(DatabaseOf(*impl.store)),
         view_(std::move(view)),
         named_(!keys.empty()),
         keys_(std::move(keys)),

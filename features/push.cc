@@ -9,6 +9,7 @@
 #include "features/definitions.h"
 #include "features/feature_store.h"
 #include "features/impl.h"
+#include "store/database.h"
 #include "store/internal/records.h"
 #include "store/internal/rocks_status.h"
 #include "store/render.h"
@@ -193,7 +194,7 @@ absl::Status FeatureStore::PushOnline(const std::string& view_name,
   ASSIGN_OR_RETURN(IngestPosition at, impl_->tables.Position());
   const std::vector<OnlineRow> online =
       EncodePushRows(*view, columns, entities, at.position, now);
-  internal::Db& db = store_->internal_db();
+  internal::Db& db = DatabaseOf(*store_);
   OnlinePushRecord record;
   record.set_last_push_us(now);
   const std::string record_bytes = record.SerializeAsString();

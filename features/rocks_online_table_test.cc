@@ -1,4 +1,5 @@
 // RocksOnlineTable against the OnlineTable conformance suite, on a real store.
+#include "store/database.h"
 #include "features/rocks_online_table.h"
 
 #include "features/online_table_conformance.h"
@@ -10,7 +11,7 @@ namespace {
 class RocksHarness : public OnlineTableHarness {
  public:
   explicit RocksHarness(const std::string& dir)
-      : store_(OpenTestStore(dir + "/store")), table_(&store_->internal_db()) {}
+      : store_(OpenTestStore(dir + "/store")), table_(&DatabaseOf(*store_)) {}
   features::OnlineTable& table() override { return table_; }
 
  private:

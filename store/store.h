@@ -106,11 +106,8 @@ class Store {
   // Unavailable or ResourceExhausted on I/O failure (nothing is left at `dir`).
   absl::Status Backup(const std::string& dir);
 
-  // The database itself, for the strata modules whose tables live in it
-  // (features/). Not an API for applications.
-  internal::Db& internal_db() { return *db_; }
-
  private:
+  friend internal::Db& DatabaseOf(Store& store);
   Store() = default;
   std::unique_ptr<internal::Db> db_;
   std::unique_ptr<ChunkStore> chunks_;

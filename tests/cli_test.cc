@@ -11,6 +11,7 @@
 #include "features/codec.h"
 #include "features/feature_store_testing.h"
 #include "gtest/gtest.h"
+#include "store/database.h"
 #include "store/digest.h"
 #include "store/internal/db.h"
 #include "store/store.h"
@@ -1074,7 +1075,7 @@ TEST_F(CliTest, FeaturesTrimAndFsckChecksTheOnlineTable) {
     // Customer 1's online row, its times kept, another value.
     auto store = Store::Open(store_dir_, StoreOptions());
     ASSERT_TRUE(store.ok());
-    internal::Db& db = (*store)->internal_db();
+    internal::Db& db = DatabaseOf(**store);
     std::string key, value;
     features::codec::PutBE32(&key, 1);
     features::codec::AppendEntityPart(&key, features::Value(int64_t{1}));

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "gtest/gtest.h"
+#include "store/database.h"
 #include "store/internal/db.h"
 
 namespace strata::testing {
@@ -44,7 +45,7 @@ PutStats StoreTest::PutContent(absl::string_view data) {
 }
 
 std::vector<std::string> StoreTest::ManifestChunks(absl::string_view content_id) {
-  auto manifest = store_->internal_db().Get(internal::Cf::kManifests, content_id);
+  auto manifest = DatabaseOf(*store_).Get(internal::Cf::kManifests, content_id);
   EXPECT_TRUE(manifest.ok() && manifest->has_value());
   store::Manifest m;
   std::vector<std::string> out;

@@ -1,3 +1,4 @@
+#include "store/database.h"
 #include "store/testing/raw_records.h"
 
 #include "rocksdb/options.h"
@@ -22,7 +23,7 @@ std::string RawEdgeKey(LineageDirection direction, const std::string& node,
 
 absl::Status PutRawAlias(Store& store, const std::string& artifact,
                          const std::string& alias, const store::AliasTarget& target) {
-  internal::Db& db = store.internal_db();
+  internal::Db& db = DatabaseOf(store);
   return internal::FromRocks(
       db.raw()->Put(rocksdb::WriteOptions(), db.cf(Cf::kAliases),
                     internal::AliasKey(artifact, alias), target.SerializeAsString()),
@@ -31,7 +32,7 @@ absl::Status PutRawAlias(Store& store, const std::string& artifact,
 
 absl::Status PutRawEdge(Store& store, LineageDirection direction,
                         const std::string& node, const std::string& other) {
-  internal::Db& db = store.internal_db();
+  internal::Db& db = DatabaseOf(store);
   return internal::FromRocks(db.raw()->Put(rocksdb::WriteOptions(), db.cf(Cf::kEdges),
                                            RawEdgeKey(direction, node, other), ""),
                              "writing a raw edge");
@@ -39,14 +40,14 @@ absl::Status PutRawEdge(Store& store, LineageDirection direction,
 
 absl::Status DeleteRawEdge(Store& store, LineageDirection direction,
                            const std::string& node, const std::string& other) {
-  internal::Db& db = store.internal_db();
+  internal::Db& db = DatabaseOf(store);
   return internal::FromRocks(db.raw()->Delete(rocksdb::WriteOptions(), db.cf(Cf::kEdges),
                                               RawEdgeKey(direction, node, other)),
                              "deleting a raw edge");
 }
 
 absl::Status FlushChunks(Store& store) {
-  internal::Db& db = store.internal_db();
+  internal::Db& db = DatabaseOf(store);
   return internal::FromRocks(
       db.raw()->Flush(rocksdb::FlushOptions(), db.cf(Cf::kChunks)), "flushing chunks");
 }
