@@ -28,6 +28,7 @@
 #include "api/internal/routes.h"
 #include "features/csv.h"
 #include "features/definitions.h"
+#include "features/historical_query.h"
 #include "features/render.h"
 #include "features/scratch.h"
 #include "simdjson.h"
@@ -619,71 +620,24 @@ absl::StatusOr<std::vector<std::string>> CsvHeader(const ScratchFile& file,
 //     &full_names=B&timestamp_unit=U&spine=dataset/NAME[@REF]&save=dataset/NAME
 //     &message=M&format=csv|jsonl&inputs=REF,...&spine_inputs=REF,...
 
-// What a historical request asks besides the join itself.
-struct HistoricalParams {
-  features::HistoricalRequest request;
-  bool json_lines = false;
-  std::optional<std::string> save;  // the dataset's name
-  features::SaveLineage lineage;
-};
-
-// Reads the historical route's query parameters. Errors: InvalidArgument naming the
-// parameter; save= needs the write scope.
-absl::StatusOr<HistoricalParams> ParseHistoricalParams(const RouteContext& ctx,
-                                                       const httplib::Request& req) {
-  HistoricalParams p;
-  features::HistoricalRequest& request = p.request;
-  // What errors and saved records call a spine sent as the body (the CLI sends its
-  // file's name).
-  if (req.has_param("spine_name")) request.spine_name = req.get_param_value("spine_name");
-  request.features = ListParam(req, "features");
-  if (request.features.empty()) {
-    return absl::InvalidArgumentError(
-        "features=VIEW:FEATURE[,VIEW:FEATURE...] is required");
-  }
-  ASSIGN_OR_RETURN(auto unit, UnitParam(req));
-  request.timestamp_unit = unit.value_or(features::TimeUnit::kSeconds);
-  if (req.has_param("as_of")) {
-    auto t =
-        features::ParseTimestamp(req.get_param_value("as_of"), request.timestamp_unit);
-    if (!t.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("as_of: ", t.status().message()));
-    }
-    request.as_of = *t;
-  }
-  ASSIGN_OR_RETURN(request.created_cutoff, BoolParam(req, "created_cutoff", false));
-  ASSIGN_OR_RETURN(request.full_names, BoolParam(req, "full_names", false));
-  request.max_spine_rows = ctx.options->max_spine_rows;
-  request.max_record_bytes = ctx.options->max_record_bytes;
-  p.json_lines = AcceptsJsonLines(req);
-  if (req.has_param("format")) {
-    const std::string format = req.get_param_value("format");
-    if (format != "csv" && format != "jsonl") {
-      return absl::InvalidArgumentError(
-          absl::StrCat("format=", format, " is not csv or jsonl"));
-    }
-    p.json_lines = format == "jsonl";
-  }
-  request.format =
-      p.json_lines ? features::ResultFormat::kJsonLines : features::ResultFormat::kCsv;
-  if (req.has_param("save")) {
-    const std::string target = req.get_param_value("save");
-    if (!absl::StartsWith(target, "dataset/")) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("save=", target, ": expected dataset/NAME"));
-    }
-    p.save = target.substr(8);
-    if (absl::Status s = ValidateArtifactName(*p.save); !s.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("save=", target, ": ", s.message()));
-    }
-    RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
-  }
-  p.lineage = {ListParam(req, "inputs"), ListParam(req, "spine_inputs")};
-  if (!p.save.has_value() && (!p.lineage.inputs.empty() || !p.lineage.spine_inputs.empty())) {
-    return absl::InvalidArgumentError(
-        "inputs= and spine_inputs= are lineage of a saved training set: give save= too");
-  }
+// Reads the historical route's query (features/historical_query.h): a format given
+// neither as format= nor by the Accept header is CSV; the limits are the server's.
+// Errors: InvalidArgument naming the parameter; save= needs the write scope.
+absl::StatusOr<features::ParsedHistoricalQuery> ParseHistoricalParams(
+    const RouteContext& ctx, const httplib::Request& req) {
+  ASSIGN_OR_RETURN(features::HistoricalQuery query,
+                   features::HistoricalQueryOfParameters(req.params));
+  if (query.format().empty() && AcceptsJsonLines(req)) query.set_format("jsonl");
+  ASSIGN_OR_RETURN(features::ParsedHistoricalQuery p,
+                   features::ParseHistoricalQuery(query, features::QueryDialect::kHttp));
+  p.request.max_spine_rows = ctx.options->max_spine_rows;
+  p.request.max_record_bytes = ctx.options->max_record_bytes;
+  if (p.save.has_value()) RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
   return p;
+}
+
+bool IsJsonLines(const features::ParsedHistoricalQuery& p) {
+  return p.request.format == features::ResultFormat::kJsonLines;
 }
 
 // Where the spine came from: a stored version (pinned), or the body (converted
@@ -699,15 +653,11 @@ struct SpineOrigin {
 // JSON spine; NotFound for an unknown version.
 absl::StatusOr<SpineOrigin> ReadHistoricalSpine(const RouteContext& ctx,
                                                 const httplib::Request& req, Body& body,
-                                                HistoricalParams* p, ScratchFile& spine) {
+                                                features::ParsedHistoricalQuery* p,
+                                                ScratchFile& spine) {
   SpineOrigin origin;
-  if (req.has_param("spine")) {
-    const std::string text = req.get_param_value("spine");
-    if (!absl::StartsWith(text, "dataset/")) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("spine=", text, ": expected dataset/NAME[@REF]"));
-    }
-    ASSIGN_OR_RETURN(Ref ref, ParseRef(text));
+  if (p->spine.has_value()) {
+    ASSIGN_OR_RETURN(Ref ref, ParseRef(*p->spine));
     ASSIGN_OR_RETURN(store::Version version, ctx.store->artifacts().Resolve(ref));
     ASSIGN_OR_RETURN(std::string rest, body.ReadAll());
     if (!rest.empty()) {
@@ -717,7 +667,7 @@ absl::StatusOr<SpineOrigin> ReadHistoricalSpine(const RouteContext& ctx,
     origin.ref = absl::StrCat("dataset/", version.name(), "@", version.number());
     p->request.spine_name = *origin.ref;
     // A verified copy, read here; SaveHistorical makes its own.
-    if (!p->save.has_value() || p->json_lines) {
+    if (!p->save.has_value() || IsJsonLines(*p)) {
       ASSIGN_OR_RETURN(Digest id, Digest::FromRaw(version.content_id()));
       auto sink = spine.Sink();
       RETURN_IF_ERROR(ctx.store->content().Get(id, *sink));
@@ -765,14 +715,13 @@ absl::Status CheckJsonLinesColumns(const ScratchFile& spine,
 
 absl::Status Historical(const RouteContext& ctx, const httplib::Request& req,
                         httplib::Response& res, Body& body) {
-  RETURN_IF_ERROR(CheckParams(
-      req, {"features", "as_of", "created_cutoff", "full_names", "timestamp_unit",
-            "spine", "spine_name", "save", "message", "format", "inputs",
-            "spine_inputs"}));
-  ASSIGN_OR_RETURN(HistoricalParams p, ParseHistoricalParams(ctx, req));
+  static const std::vector<std::string> kNames = features::HistoricalQueryParameterNames();
+  static const std::vector<absl::string_view> kParams(kNames.begin(), kNames.end());
+  RETURN_IF_ERROR(CheckParams(req, kParams));
+  ASSIGN_OR_RETURN(features::ParsedHistoricalQuery p, ParseHistoricalParams(ctx, req));
   ASSIGN_OR_RETURN(auto spine, ScratchFile::Create(*ctx.store));
   ASSIGN_OR_RETURN(SpineOrigin origin, ReadHistoricalSpine(ctx, req, body, &p, *spine));
-  if (p.json_lines) RETURN_IF_ERROR(CheckJsonLinesColumns(*spine, p.request));
+  if (IsJsonLines(p)) RETURN_IF_ERROR(CheckJsonLinesColumns(*spine, p.request));
 
   // The join, into a scratch file; then its summary and the rows.
   ASSIGN_OR_RETURN(std::shared_ptr<ScratchFile> result, ScratchFile::Create(*ctx.store));
@@ -782,8 +731,7 @@ absl::Status Historical(const RouteContext& ctx, const httplib::Request& req,
   absl::Status status;
   if (p.save.has_value()) {
     auto r = ctx.features->SaveHistorical(p.request, origin.ref.value_or(spine->path()),
-                                          *p.save, Who(req),
-                                          req.get_param_value("message"), out.get(),
+                                          *p.save, Who(req), p.message, out.get(),
                                           p.lineage);
     status = r.status();
     if (r.ok()) {
@@ -803,7 +751,7 @@ absl::Status Historical(const RouteContext& ctx, const httplib::Request& req,
     res.set_header("X-Strata-Dataset", saved->dataset);
     res.set_header("X-Strata-Spine", saved->spine);
   }
-  StreamFile(res, std::move(result), p.json_lines ? kJsonLines : kCsv);
+  StreamFile(res, std::move(result), IsJsonLines(p) ? kJsonLines : kCsv);
   return absl::OkStatus();
 }
 

@@ -24,7 +24,7 @@ Actor Who(const httplib::Request& req) {
 }
 
 absl::Status CheckParams(const httplib::Request& req,
-                         std::initializer_list<absl::string_view> known) {
+                         absl::Span<const absl::string_view> known) {
   for (const auto& [name, value] : req.params) {
     if (std::find(known.begin(), known.end(), name) == known.end()) {
       return absl::InvalidArgumentError(absl::StrCat(

@@ -14,6 +14,7 @@
 #include "api/online.pb.h"
 #include "client/remote_client.h"
 #include "features/csv.h"
+#include "features/historical_query.h"
 #include "store/json_writer.h"
 #include "store/status_macros.h"
 
@@ -103,21 +104,23 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path,
   return text;
 }
 
-std::string HistoricalQuery(const features::HistoricalRequest& request,
-                            const std::string& spine) {
-  std::string q = "?features=" + UrlEncode(absl::StrJoin(request.features, ","));
-  absl::StrAppend(&q, "&timestamp_unit=", features::TimeUnitName(request.timestamp_unit));
-  if (request.as_of.has_value()) {
-    absl::StrAppend(&q, "&as_of=", UrlEncode(features::FormatTimestamp(*request.as_of)));
-  }
-  if (request.created_cutoff) q += "&created_cutoff=true";
-  if (request.full_names) q += "&full_names=true";
-  if (absl::StartsWith(spine, "dataset/")) {
-    absl::StrAppend(&q, "&spine=", UrlEncode(spine));
-  } else {
-    absl::StrAppend(&q, "&spine_name=", UrlEncode(request.spine_name));
+// "?NAME=VALUE&..." of the historical route for `parsed`.
+std::string HistoricalQueryString(const features::ParsedHistoricalQuery& parsed) {
+  std::string q;
+  for (const auto& [name, value] :
+       features::QueryParameters(features::HistoricalQueryOf(parsed))) {
+    absl::StrAppend(&q, q.empty() ? "?" : "&", name, "=", UrlEncode(value));
   }
   return q;
+}
+
+// The parsed form of a request for `spine`: a stored spine ("dataset/...") or a file.
+features::ParsedHistoricalQuery ParsedQuery(const features::HistoricalRequest& request,
+                                            const std::string& spine) {
+  features::ParsedHistoricalQuery parsed;
+  parsed.request = request;
+  if (absl::StartsWith(spine, "dataset/")) parsed.spine = spine;
+  return parsed;
 }
 
 features::FeatureStatus StatusOf(api::GetOnlineFeaturesResponse::FieldStatus s) {
@@ -318,7 +321,7 @@ absl::StatusOr<features::HistoricalResult> RemoteClient::Historical(
     const features::HistoricalRequest& request, const std::string& spine, ByteSink& out) {
   httplib::Request req;
   req.method = "POST";
-  req.path = "/v1/features/historical" + HistoricalQuery(request, spine);
+  req.path = "/v1/features/historical" + HistoricalQueryString(ParsedQuery(request, spine));
   if (!absl::StartsWith(spine, "dataset/")) {
     ASSIGN_OR_RETURN(req.body, ReadWholeFile(spine, request.max_record_bytes));
     req.headers.emplace("Content-Type", "text/csv");
@@ -333,16 +336,11 @@ absl::StatusOr<features::SavedResult> RemoteClient::SaveHistorical(
     const std::string& message, ByteSink* out, const features::SaveLineage& lineage) {
   httplib::Request req;
   req.method = "POST";
-  req.path = absl::StrCat("/v1/features/historical", HistoricalQuery(request, spine),
-                          "&save=dataset/", UrlEncode(dataset_name),
-                          "&message=", UrlEncode(message));
-  if (!lineage.inputs.empty()) {
-    absl::StrAppend(&req.path, "&inputs=", UrlEncode(absl::StrJoin(lineage.inputs, ",")));
-  }
-  if (!lineage.spine_inputs.empty()) {
-    absl::StrAppend(&req.path, "&spine_inputs=",
-                    UrlEncode(absl::StrJoin(lineage.spine_inputs, ",")));
-  }
+  features::ParsedHistoricalQuery parsed = ParsedQuery(request, spine);
+  parsed.save = dataset_name;
+  parsed.message = message;
+  parsed.lineage = lineage;
+  req.path = "/v1/features/historical" + HistoricalQueryString(parsed);
   req.headers.emplace("X-Strata-Creator", creator);
   if (!absl::StartsWith(spine, "dataset/")) {
     ASSIGN_OR_RETURN(req.body, ReadWholeFile(spine, request.max_record_bytes));

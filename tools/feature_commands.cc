@@ -12,6 +12,7 @@
 #include "features/definitions.h"
 #include "features/feast_json.h"
 #include "features/feature_store.h"
+#include "features/historical_query.h"
 #include "features/registry.h"
 #include "features/render.h"
 #include "features/retention.h"
@@ -152,41 +153,43 @@ std::string HistoricalSummary(const features::HistoricalResult& r) {
                       "; ingest position ", r.at.position);
 }
 
-absl::Status RunHistorical(const Context& ctx, const HistoricalArgs& a) {
-  features::HistoricalRequest request;
-  request.features = absl::StrSplit(a.features, ',', absl::SkipEmpty());
-  ASSIGN_OR_RETURN(auto unit, UnitFlag(a.unit));
-  request.timestamp_unit = unit.value_or(features::TimeUnit::kSeconds);
-  if (!a.as_of.empty()) {
-    auto t = features::ParseTimestamp(a.as_of, request.timestamp_unit);
-    if (!t.ok())
-      return absl::InvalidArgumentError(absl::StrCat("--as-of: ", t.status().message()));
-    request.as_of = *t;
+// The flags of `strata historical` as a query (features/historical_query.h).
+features::HistoricalQuery QueryOf(const HistoricalArgs& a) {
+  features::HistoricalQuery q;
+  for (absl::string_view f : absl::StrSplit(a.features, ',', absl::SkipEmpty())) {
+    q.add_features(std::string(f));
   }
-  request.created_cutoff = a.created_cutoff;
-  request.full_names = a.full_names;
-  request.spine_name = a.spine;
+  q.set_timestamp_unit(a.unit);
+  q.set_as_of(a.as_of);
+  q.set_created_cutoff(a.created_cutoff);
+  q.set_full_names(a.full_names);
+  q.set_save(a.save);
+  q.set_message(a.message);
+  for (const std::string& r : a.lineage.inputs) q.add_inputs(r);
+  for (const std::string& r : a.lineage.spine_inputs) q.add_spine_inputs(r);
+  if (absl::StartsWith(a.spine, "dataset/")) q.set_spine(a.spine);
+  q.set_spine_name(a.spine);
+  return q;
+}
+
+absl::Status RunHistorical(const Context& ctx, const HistoricalArgs& a) {
+  ASSIGN_OR_RETURN(features::ParsedHistoricalQuery query,
+                   features::ParseHistoricalQuery(QueryOf(a),
+                                                  features::QueryDialect::kCommandLine));
+  features::HistoricalRequest& request = query.request;
   request.max_record_bytes = static_cast<size_t>(a.max_record_bytes);
   ASSIGN_OR_RETURN(auto client, ctx.Client());
 
-  if (a.save.empty() && (!a.lineage.inputs.empty() || !a.lineage.spine_inputs.empty())) {
-    return absl::InvalidArgumentError(
-        "--input and --spine-input are lineage of a saved training set: give --save too");
-  }
-  if (!a.save.empty()) {
-    if (a.save.rfind("dataset/", 0) != 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--save ", a.save, ": expected dataset/NAME"));
-    }
-    const std::string name = a.save.substr(8);
+  if (query.save.has_value()) {
+    const std::string& name = *query.save;
     absl::StatusOr<features::SavedResult> saved;
     if (a.output.empty()) {
       saved = client->SaveHistorical(request, a.spine, name, Context::Creator(),
-                                     a.message, nullptr, a.lineage);
+                                     query.message, nullptr, query.lineage);
     } else {
       RETURN_IF_ERROR(WriteFileAtomically(a.output, [&](ByteSink& sink) {
         saved = client->SaveHistorical(request, a.spine, name, Context::Creator(),
-                                       a.message, &sink, a.lineage);
+                                       query.message, &sink, query.lineage);
         return saved.status();
       }));
     }
@@ -403,9 +406,8 @@ absl::Status RunTrim(const Context& ctx, const TrimArgs& a) {
       FormatBytes(r->bytes_after), "\n", r->breaks.empty() ? "" : BrokenSetsText(*r)));
 }
 
-}  // namespace
-
-void AddFeatureCommands(CLI::App& app, Context& ctx) {
+// strata apply.
+void AddApplyCommand(CLI::App& app, Context& ctx) {
   auto apply = std::make_shared<ApplyArgs>();
   auto* a = app.add_subcommand(
       "apply",
@@ -415,7 +417,10 @@ void AddFeatureCommands(CLI::App& app, Context& ctx) {
   a->add_option("-m,--message", apply->message, "What changed");
   a->callback(
       [&ctx, apply] { ctx.action = [&ctx, apply] { return RunApply(ctx, *apply); }; });
+}
 
+// strata ingest.
+void AddIngestCommand(CLI::App& app, Context& ctx) {
   auto ingest = std::make_shared<IngestArgs>();
   auto* i = app.add_subcommand(
       "ingest", "Ingest a CSV or JSON lines file into a feature view's offline log");
@@ -442,7 +447,10 @@ void AddFeatureCommands(CLI::App& app, Context& ctx) {
   i->callback([&ctx, ingest] {
     ctx.action = [&ctx, ingest] { return RunIngest(ctx, *ingest); };
   });
+}
 
+// strata historical.
+void AddHistoricalCommand(CLI::App& app, Context& ctx) {
   auto hist = std::make_shared<HistoricalArgs>();
   auto* h = app.add_subcommand(
       "historical", "Point-in-time join of features onto a spine (a training set)");
@@ -474,7 +482,10 @@ void AddFeatureCommands(CLI::App& app, Context& ctx) {
       ->transform(IntegerIn(1, features::kMaxMaxRecordBytes, "bytes, at most 1 GiB"));
   h->callback(
       [&ctx, hist] { ctx.action = [&ctx, hist] { return RunHistorical(ctx, *hist); }; });
+}
 
+// strata reproduce.
+void AddReproduceCommand(CLI::App& app, Context& ctx) {
   auto repro = std::make_shared<ReproduceArgs>();
   auto* r = app.add_subcommand(
       "reproduce", "Re-run a saved training set's request and compare byte for byte");
@@ -484,7 +495,10 @@ void AddFeatureCommands(CLI::App& app, Context& ctx) {
   r->callback([&ctx, repro] {
     ctx.action = [&ctx, repro] { return RunReproduce(ctx, *repro); };
   });
+}
 
+// strata online, online rebuild, online rm.
+void AddOnlineCommands(CLI::App& app, Context& ctx) {
   auto online = std::make_shared<OnlineArgs>();
   auto* o = app.add_subcommand(
       "online", "Latest feature values of entities; online rebuild, online rm: repairs");
@@ -514,7 +528,10 @@ void AddFeatureCommands(CLI::App& app, Context& ctx) {
   orm->add_option("--entity", rm->entities, "JOIN_KEY=VALUE (once per join key)")
       ->required();
   orm->callback([&ctx, rm] { ctx.action = [&ctx, rm] { return RunOnlineRm(ctx, *rm); }; });
+}
 
+// strata features trim.
+void AddFeatureLogCommands(CLI::App& app, Context& ctx) {
   auto* group = app.add_subcommand("features", "Feature log maintenance");
   group->require_subcommand(1);
   auto trim = std::make_shared<TrimArgs>();
@@ -532,6 +549,17 @@ void AddFeatureCommands(CLI::App& app, Context& ctx) {
               "alias protects)");
   t->callback(
       [&ctx, trim] { ctx.action = [&ctx, trim] { return RunTrim(ctx, *trim); }; });
+}
+
+}  // namespace
+
+void AddFeatureCommands(CLI::App& app, Context& ctx) {
+  AddApplyCommand(app, ctx);
+  AddIngestCommand(app, ctx);
+  AddHistoricalCommand(app, ctx);
+  AddReproduceCommand(app, ctx);
+  AddOnlineCommands(app, ctx);
+  AddFeatureLogCommands(app, ctx);
 }
 
 }  // namespace strata::cli

@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "api/server.h"
 #include "api/tokens.h"
 #include "features/feature_store.h"
@@ -85,7 +86,7 @@ Actor Who(const httplib::Request& req);
 // of `req` not in `known` (none expected: "(this route takes none)"): a misspelt
 // option must not be silently ignored. Every route calls it first.
 absl::Status CheckParams(const httplib::Request& req,
-                         std::initializer_list<absl::string_view> known);
+                         absl::Span<const absl::string_view> known);
 
 inline absl::string_view Sv(std::string_view s) { return {s.data(), s.size()}; }
 
