@@ -455,6 +455,21 @@ struct Server::Impl {
       return Authorize(req, needed);
     };
     httplib::Server& http = *this->http;
+    AuthenticateBeforeRouting(http);
+    AddServiceRoutes(http);
+    AddArtifactRoutes(http, context);
+    AddRunRoutes(http, context);
+    AddTokenRoutes(http, context);
+    AddFeatureRoutes(http, context);
+    AddOnlineRoutes(http, context);
+    AddMaintenanceRoutes(http, context);
+    AnswerRefusedRequests(http);
+    LogEachRequest(http);
+  }
+
+  // Every request: its timing starts, its body is bounded, its bearer token is checked
+  // (401 before any route runs), and who acts is recorded for the routes.
+  void AuthenticateBeforeRouting(httplib::Server& http) {
     http.set_pre_routing_handler(
         [this](const httplib::Request& req, httplib::Response& res) {
           BeginRequest();
@@ -481,6 +496,10 @@ struct Server::Impl {
           }
           return httplib::Server::HandlerResponse::Unhandled;
         });
+  }
+
+  // GET /healthz and GET /metrics.
+  void AddServiceRoutes(httplib::Server& http) {
     http.Get("/healthz",
              Handle("/healthz", [](const httplib::Request&, httplib::Response& res) {
                res.set_content("{\"status\":\"ok\"}", kJson);
@@ -495,12 +514,10 @@ struct Server::Impl {
                res.set_content(std::move(text), "text/plain; version=0.0.4");
                return absl::OkStatus();
              }));
-    AddArtifactRoutes(http, context);
-    AddRunRoutes(http, context);
-    AddTokenRoutes(http, context);
-    AddFeatureRoutes(http, context);
-    AddOnlineRoutes(http, context);
-    AddMaintenanceRoutes(http, context);
+  }
+
+  // Requests httplib refused before routing, and exceptions: a JSON error.
+  void AnswerRefusedRequests(httplib::Server& http) {
     http.set_error_handler(httplib::Server::HandlerWithResponse(
         [this](const httplib::Request& req, httplib::Response& res) {
           // httplib refused this request before routing (malformed, or a bad Range):
@@ -523,6 +540,10 @@ struct Server::Impl {
         [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
           WriteError(res, absl::InternalError("internal error"));
         });
+  }
+
+  // After each answer: the metrics and the access log.
+  void LogEachRequest(httplib::Server& http) {
     http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
       const double seconds = std::chrono::duration<double>(
                                  std::chrono::steady_clock::now() - current_request.start)
