@@ -10,7 +10,8 @@ PACKAGES=(
   libjemalloc-dev libyaml-cpp-dev libsimdjson-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   restic redis-server libhiredis-dev
-  python3-pandas nodejs
+  python3-pandas python3-numpy python3-pytest python3-venv python3-pip
+  python3-setuptools python3-redis nodejs
 )
 
 # --fuzz: also clang and libFuzzer, for `make fuzz`.
