@@ -1,0 +1,90 @@
+"""DataFrames to and from strata's CSV and JSON, typed from feature declarations."""
+
+from __future__ import annotations
+
+import io
+from typing import Any, Dict, List
+
+import numpy as np
+import pandas as pd
+
+# Declared type -> the dtype pandas reads it as (timestamps are parsed after).
+DTYPES = {
+    "int64": "Int64",
+    "double": "float64",
+    "bool": "boolean",
+    "string": object,
+    "bytes": object,
+    "timestamp": object,
+}
+
+
+def is_datetime(series: pd.Series) -> bool:
+    return pd.api.types.is_datetime64_any_dtype(series.dtype)
+
+
+def epoch_ns(series: pd.Series) -> pd.Series:
+    """A datetime column as int64 nanoseconds since the epoch (naive means UTC)."""
+    if series.isna().any():
+        raise ValueError(f"column {series.name!r} has a missing timestamp")
+    s = series
+    if getattr(s.dt, "tz", None) is not None:
+        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+    return s.astype("datetime64[ns]").astype(np.int64)
+
+
+def frame_to_csv(df: pd.DataFrame) -> (bytes, bool):
+    """`df` as CSV bytes for ingest or a spine; True when timestamps went as ns."""
+    out = {}
+    ns = False
+    for name in df.columns:
+        col = df[name]
+        if is_datetime(col):
+            out[name] = epoch_ns(col)
+            ns = True
+        elif pd.api.types.is_bool_dtype(col.dtype):
+            out[name] = col.map({True: "true", False: "false"})
+        else:
+            out[name] = col
+    frame = pd.DataFrame(out, index=df.index)
+    return frame.to_csv(index=False, lineterminator="\n").encode(), ns
+
+
+def column_to_json(col: pd.Series) -> List[Any]:
+    """A column as JSON values: None for missing, RFC 3339 for timestamps."""
+    if is_datetime(col):
+        s = col
+        if getattr(s.dt, "tz", None) is None:
+            s = s.dt.tz_localize("UTC")
+        s = s.dt.tz_convert("UTC")
+        return [None if pd.isna(v) else v.strftime("%Y-%m-%dT%H:%M:%S.%fZ") for v in s]
+    values = col.astype(object).where(col.notna(), None).tolist()
+    return [v.item() if isinstance(v, np.generic) else v for v in values]
+
+
+def read_typed_csv(stream: Any, types: Dict[str, str], usecols=None) -> pd.DataFrame:
+    """Reads strata's CSV with pandas' C parser, typing the declared columns."""
+    dtype = {name: DTYPES.get(t, object) for name, t in types.items()}
+    df = pd.read_csv(stream, dtype=dtype, usecols=usecols, keep_default_na=False,
+                     na_values=[""], true_values=["true"], false_values=["false"],
+                     engine="c")
+    for name, t in types.items():
+        if name in df.columns:
+            if t == "timestamp":
+                df[name] = pd.to_datetime(df[name], utc=True)
+            elif t in ("string", "bytes"):
+                df[name] = df[name].astype(object).where(df[name].notna(), None)
+    return df
+
+
+def typed_column(values: List[Any], t: str) -> pd.Series:
+    """A JSON column (an online answer's values) as a Series of the declared type."""
+    if t == "timestamp":
+        return pd.to_datetime(pd.Series(values, dtype=object), utc=True)
+    if t == "double":
+        return pd.Series([np.nan if v is None else v for v in values], dtype="float64")
+    return pd.Series(values, dtype=DTYPES.get(t, object))
+
+
+def empty_csv_frame(data: bytes) -> pd.DataFrame:
+    return pd.read_csv(io.BytesIO(data))
