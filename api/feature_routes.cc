@@ -1159,6 +1159,23 @@ absl::Status Push(const RouteContext& ctx, const httplib::Request& req,
   return absl::OkStatus();
 }
 
+// ---------------------------------------------------------------------------------
+// GET /v1/features/views/NAME[@REF]: a view's declaration, for clients that type
+// columns (the Python client's DataFrames).
+
+absl::Status GetFeatureView(const RouteContext& ctx, const httplib::Request& req,
+                            httplib::Response& res) {
+  RETURN_IF_ERROR(CheckParams(req, {}));
+  ASSIGN_OR_RETURN(Ref ref, ParseRef(absl::StrCat("featureview/", req.matches[1].str())));
+  if (ref.is_latest()) RETURN_IF_ERROR(CheckViewExists(ctx, ref.artifact.name));
+  ASSIGN_OR_RETURN(store::Version v, ctx.store->artifacts().Resolve(ref));
+  ASSIGN_OR_RETURN(features::FeatureView view,
+                   ctx.features->registry().Get(
+                       absl::StrCat("featureview/", ref.artifact.name, "@", v.number())));
+  WriteJson(res, features::FeatureViewJson(view, v.number()));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void AddFeatureRoutes(httplib::Server& http, const RouteContext& ctx) {
@@ -1171,6 +1188,8 @@ void AddFeatureRoutes(httplib::Server& http, const RouteContext& ctx) {
   for (const char* path : {"/push", "/v1/push"}) {
     http.Post(path, HandleWithBody(ctx, path, Push));
   }
+  http.Get(R"(/v1/features/views/(.+))",
+           Bind(ctx, "/v1/features/views/{view}", GetFeatureView));
   http.Post(R"(/v1/features/reproduce/(dataset/.+))",
             Handle("/v1/features/reproduce/{ref}",
                    [&ctx](const httplib::Request& req, httplib::Response& res) {

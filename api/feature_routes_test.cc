@@ -169,6 +169,71 @@ TEST_F(FeatureRoutesTest, ApplyStoresChangedViewsInOrder) {
   EXPECT_FALSE(proto.featureviews(1).changed());
 }
 
+TEST_F(FeatureRoutesTest, FeatureViewRouteAnswersTheDeclaration) {
+  const std::string v1 =
+      R"({"ref":"featureview/customer_stats@1","name":"customer_stats","version":1,)"
+      R"("entities":[{"name":"customer","description":"",)"
+      R"("join_keys":[{"name":"customer_id","type":"int64"}]}],)"
+      R"("features":[{"name":"spend_7d","type":"double","description":""},)"
+      R"({"name":"segment","type":"string","description":""}],"ttl_seconds":604800,)"
+      R"("timestamp_unit":"s","plausible_from":null,"plausible_until":null,)"
+      R"("description":"","owner":"","tags":{}})";
+  auto r = client_->Get("/v1/features/views/customer_stats");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(r->body, v1);
+  // A second version, with every optional field; @1 still answers the first.
+  const std::string defs =
+      R"({"entities":[{"name":"customer","description":"an account",)"
+      R"("join_keys":[{"name":"customer_id","type":"int64"}]}],)"
+      R"("feature_views":[{"name":"customer_stats","entities":["customer"],"ttl":"7d",)"
+      R"("timestamp_unit":"ms","plausible_time":{"from":"2000-01-01"},)"
+      R"("description":"spend","owner":"growth","tags":{"tier":"gold"},"features":[)"
+      R"({"name":"spend_7d","type":"double"},{"name":"segment","type":"string"},)"
+      R"({"name":"seen","type":"timestamp","description":"last visit"}]}]})";
+  r = Post("/v1/features/apply", defs, "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  r = client_->Get("/v1/features/views/customer_stats@1");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, v1);
+  r = client_->Get("/v1/features/views/customer_stats");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body,
+            R"({"ref":"featureview/customer_stats@2","name":"customer_stats","version":2,)"
+            R"("entities":[{"name":"customer","description":"an account",)"
+            R"("join_keys":[{"name":"customer_id","type":"int64"}]}],)"
+            R"("features":[{"name":"spend_7d","type":"double","description":""},)"
+            R"({"name":"segment","type":"string","description":""},)"
+            R"({"name":"seen","type":"timestamp","description":"last visit"}],)"
+            R"("ttl_seconds":604800,"timestamp_unit":"ms",)"
+            R"("plausible_from":"2000-01-01T00:00:00Z","plausible_until":null,)"
+            R"("description":"spend","owner":"growth","tags":{"tier":"gold"}})");
+  struct Bad {
+    std::string path;
+    int status;
+    std::string message;
+  };
+  for (const Bad& bad : std::vector<Bad>{
+           {"/v1/features/views/nope", 404,
+            "no feature view nope (apply its definition first)"},
+           {"/v1/features/views/customer_stats@9", 404,
+            "featureview/customer_stats has no version 9 (latest is 2)"},
+           {"/v1/features/views/Bad", 400, ""},
+           {"/v1/features/views/customer_stats?x=1", 400, ""},
+       }) {
+    r = client_->Get(bad.path);
+    ASSERT_TRUE(r) << bad.path;
+    EXPECT_EQ(r->status, bad.status) << bad.path << ": " << r->body;
+    if (!bad.message.empty()) {
+      EXPECT_EQ(r->body, absl::StrCat(R"({"error":{"code":"NOT_FOUND","message":")",
+                                      bad.message, R"("}})"))
+          << bad.path;
+    }
+  }
+}
+
 TEST_F(FeatureRoutesTest, IngestAnswersAsTheCliAndFeedsOnlineLookups) {
   const std::string csv =
       absl::StrCat("customer_id,event_timestamp,spend_7d,segment\n", "7,", now_ - 60,

@@ -1,5 +1,9 @@
 #include "features/render.h"
 
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "features/definitions.h"
 #include "store/json_writer.h"
 
 namespace strata::features {
@@ -81,6 +85,67 @@ std::string LogTrimReportJson(const LogTrimReport& r) {
     w.Null();
   }
   w.EndObject();
+  return w.Take();
+}
+
+std::string FeatureViewJson(const FeatureView& view, uint64_t version) {
+  JsonWriter w;
+  w.BeginObject()
+      .Key("ref")
+      .String(absl::StrCat("featureview/", view.name(), "@", version))
+      .Key("name")
+      .String(view.name())
+      .Key("version")
+      .Uint(version)
+      .Key("entities")
+      .BeginArray();
+  for (const Entity& e : view.entities()) {
+    w.BeginObject()
+        .Key("name")
+        .String(e.name())
+        .Key("description")
+        .String(e.description());
+    w.Key("join_keys").BeginArray();
+    for (const JoinKey& k : e.join_keys()) {
+      w.BeginObject().Key("name").String(k.name()).Key("type").String(
+          ValueTypeName(k.type()));
+      w.EndObject();
+    }
+    w.EndArray().EndObject();
+  }
+  w.EndArray().Key("features").BeginArray();
+  for (const Feature& f : view.features()) {
+    w.BeginObject()
+        .Key("name")
+        .String(f.name())
+        .Key("type")
+        .String(ValueTypeName(f.type()))
+        .Key("description")
+        .String(f.description())
+        .EndObject();
+  }
+  w.EndArray().Key("ttl_seconds").Int(view.ttl_seconds());
+  w.Key("timestamp_unit")
+      .String(view.timestamp_unit().empty() ? "s" : view.timestamp_unit());
+  w.Key("plausible_from");
+  if (view.has_plausible_from_us()) {
+    w.String(FormatTimestamp(view.plausible_from_us()));
+  } else {
+    w.Null();
+  }
+  w.Key("plausible_until");
+  if (view.has_plausible_until_us()) {
+    w.String(FormatTimestamp(view.plausible_until_us()));
+  } else {
+    w.Null();
+  }
+  w.Key("description").String(view.description()).Key("owner").String(view.owner());
+  w.Key("tags").BeginObject();
+  for (const auto& [k, v] :
+       std::map<std::string, std::string>(view.tags().begin(), view.tags().end())) {
+    w.Key(k).String(v);
+  }
+  w.EndObject().EndObject();
   return w.Take();
 }
 

@@ -28,6 +28,16 @@ std::string OnlineRebuildJson(const OnlineRebuildReport& report);
 //  "safe_horizon"} (safe_horizon null when none; protected_by "" when none).
 std::string LogTrimReportJson(const LogTrimReport& report);
 
+// Version `version` of `view` as one JSON object (GET /v1/features/views/NAME):
+//   {"ref":"featureview/v@2","name":"v","version":2,
+//    "entities":[{"name","description","join_keys":[{"name","type"}]}],
+//    "features":[{"name","type","description"}],"ttl_seconds":0,
+//    "timestamp_unit":"s","plausible_from":"...","plausible_until":"...",
+//    "description":"","owner":"","tags":{}}
+// The entities are whole (join keys with their types), so a client can type a
+// view's columns from this object alone; plausible_* are null when not declared.
+std::string FeatureViewJson(const FeatureView& view, uint64_t version);
+
 }  // namespace strata::features
 
 #endif  // STRATA_FEATURES_RENDER_H_
