@@ -140,7 +140,8 @@ class OnlineResponse:
         ['PRESENT', 'NOT_FOUND']
     """
 
-    def __init__(self, body: Mapping[str, Any], types: Mapping[str, str]) -> None:
+    def __init__(self, body: Mapping[str, Any], types: Mapping[str, str],
+                 join_keys: Iterable[str] = ()) -> None:
         self.raw = body
         self.feature_names: List[str] = list(body["metadata"]["feature_names"])
         results = body["results"]
@@ -150,6 +151,7 @@ class OnlineResponse:
         self.event_timestamps: Dict[str, List[str]] = {
             n: r["event_timestamps"] for n, r in zip(self.feature_names, results)}
         self._types = dict(types)
+        self._join_keys = set(join_keys)
 
     def to_dict(self) -> Dict[str, List[Any]]:
         """Column name -> values (join keys first), as Feast's OnlineResponse.to_dict().
@@ -839,7 +841,7 @@ class Client:
         for name, f in zip(names[len(names) - len(features):], features):
             v, feat = f.split(":")
             types[name] = self.feature_view(v).features.get(feat, "string")
-        return OnlineResponse(answer, types)
+        return OnlineResponse(answer, types, columns)
 
 
 def _summary(resp: Any) -> Dict[str, Any]:

@@ -1,0 +1,177 @@
+"""Feast's SDK calls on strata: switch a Feast program with a few changed lines.
+
+    # from feast import FeatureStore
+    # store = FeatureStore(repo_path=".")
+    from strata.feast import FeatureStore
+    store = FeatureStore(url="http://127.0.0.1:8080")
+
+    training_df = store.get_historical_features(entity_df=entity_df,
+        features=["driver_hourly_stats:conv_rate"]).to_df()
+    online = store.get_online_features(features=["driver_hourly_stats:conv_rate"],
+        entity_rows=[{"driver_id": 1001}]).to_dict()
+
+Features are lists of "view:feature" (feature services are not served yet).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+
+import pandas as pd
+
+from . import client as _client
+
+TIMESTAMP_POSTFIX = "__ts"  # Feast's suffix for event-timestamp columns
+
+
+class RetrievalJob:
+    """The result of get_historical_features, as Feast's RetrievalJob offers it.
+
+    Example:
+        >>> job = store.get_historical_features(entity_df, ["customer_stats:spend_7d"])
+        >>> job.to_df().columns.tolist()
+        ['customer_id', 'event_timestamp', 'spend_7d']
+    """
+
+    def __init__(self, run: Any) -> None:
+        self._run = run
+        self._df: Optional[pd.DataFrame] = None
+
+    def to_df(self) -> pd.DataFrame:
+        """The training set: entity_df's columns, then one column per feature."""
+        if self._df is None:
+            self._df = self._run()
+        return self._df.copy()
+
+    def to_arrow(self) -> Any:
+        """As a pyarrow Table (needs pyarrow, which strata does not depend on)."""
+        import pyarrow  # noqa: PLC0415
+
+        return pyarrow.Table.from_pandas(self.to_df())
+
+
+class OnlineResponse:
+    """The result of get_online_features, as Feast's OnlineResponse offers it.
+
+    Example:
+        >>> store.get_online_features(["customer_stats:spend_7d"],
+        ...                           entity_rows=[{"customer_id": 1}]).to_dict()
+        {'customer_id': [1], 'spend_7d': [21.0]}
+    """
+
+    def __init__(self, response: _client.OnlineResponse) -> None:
+        self._r = response
+
+    def to_dict(self, include_event_timestamps: bool = False) -> Dict[str, List[Any]]:
+        """Column name -> values; with include_event_timestamps also NAME__ts columns."""
+        out = self._r.to_dict()
+        if include_event_timestamps:
+            for name in list(out):
+                if name not in self._r._join_keys:
+                    out[name + TIMESTAMP_POSTFIX] = list(self._r.event_timestamps[name])
+        return out
+
+    def to_df(self, include_event_timestamps: bool = False) -> pd.DataFrame:
+        """The answer as a DataFrame, typed from the feature declarations."""
+        df = self._r.to_df()
+        if include_event_timestamps:
+            for name in list(df.columns):
+                if name not in self._r._join_keys:
+                    df[name + TIMESTAMP_POSTFIX] = pd.to_datetime(
+                        pd.Series(self._r.event_timestamps[name]), utc=True)
+        return df
+
+    @property
+    def statuses(self) -> Dict[str, List[str]]:
+        return self._r.statuses
+
+
+class FeatureStore:
+    """Feast's FeatureStore, reading from a strata server.
+
+    `url` defaults to `$STRATA_SERVER` (a local store without one, as strata.Client).
+
+    Example:
+        >>> store = FeatureStore(url="http://127.0.0.1:8080")
+        >>> store.get_online_features(["customer_stats:segment"],
+        ...                           entity_rows=[{"customer_id": 1}]).to_dict()
+        {'customer_id': [1], 'segment': ['gold']}
+    """
+
+    def __init__(self, url: Optional[str] = None, token: Optional[str] = None,
+                 repo_path: Optional[str] = None, timeout: float = 60) -> None:
+        self.client = _client.Client(url=url, token=token, timeout=timeout)
+
+    def close(self) -> None:
+        """Closes the client (and a local server it started)."""
+        self.client.close()
+
+    def __enter__(self) -> "FeatureStore":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def get_historical_features(self, entity_df: Union[pd.DataFrame, str],
+                                features: Sequence[str],
+                                full_feature_names: bool = False) -> RetrievalJob:
+        """A point-in-time join onto entity_df, as Feast's get_historical_features.
+
+        entity_df holds the join keys and `event_timestamp` (or exactly one datetime
+        column, which Feast then takes as the event timestamp). Example:
+            >>> store.get_historical_features(entity_df=df,
+            ...     features=["customer_stats:spend_7d"]).to_df()
+        """
+        if isinstance(features, str) or not isinstance(features, Sequence):
+            raise TypeError("features: give a list of 'view:feature' strings "
+                            "(feature services are not served yet)")
+        features = list(features)
+
+        def run() -> pd.DataFrame:
+            if isinstance(entity_df, str):
+                raise TypeError("entity_df as SQL is not supported: give a DataFrame")
+            spine = entity_df
+            ts = _event_timestamp_column(spine)
+            if ts != "event_timestamp":
+                spine = spine.rename(columns={ts: "event_timestamp"})
+            df = self.client.historical(spine, features, full_names=full_feature_names)
+            if ts != "event_timestamp":
+                df = df.rename(columns={"event_timestamp": ts})
+            return df
+
+        return RetrievalJob(run)
+
+    def get_online_features(self, features: Sequence[str],
+                            entity_rows: Sequence[Mapping[str, Any]],
+                            full_feature_names: bool = False) -> OnlineResponse:
+        """The newest feature values for entity_rows, as Feast's get_online_features.
+
+        Example:
+            >>> store.get_online_features(features=["customer_stats:spend_7d"],
+            ...     entity_rows=[{"customer_id": 1}, {"customer_id": 2}]).to_dict()
+            {'customer_id': [1, 2], 'spend_7d': [21.0, 3.0]}
+        """
+        if isinstance(features, str) or not isinstance(features, Sequence):
+            raise TypeError("features: give a list of 'view:feature' strings "
+                            "(feature services are not served yet)")
+        rows = list(entity_rows)
+        if not rows:
+            raise ValueError("entity_rows is empty")
+        keys = list(rows[0])
+        for i, row in enumerate(rows):
+            if list(row) != keys and set(row) != set(keys):
+                raise ValueError(f"entity_rows[{i}] has keys {sorted(row)}, "
+                                 f"but entity_rows[0] has {sorted(keys)}")
+        entities = {k: [row[k] for row in rows] for k in keys}
+        r = self.client.online(list(features), entities, full_names=full_feature_names)
+        return OnlineResponse(r)
+
+
+def _event_timestamp_column(df: pd.DataFrame) -> str:
+    if "event_timestamp" in df.columns:
+        return "event_timestamp"
+    dates = [c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c].dtype)]
+    if len(dates) == 1:
+        return dates[0]
+    raise ValueError("entity_df needs an event_timestamp column (or exactly one "
+                     "datetime column)")
