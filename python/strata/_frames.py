@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import numpy as np
 import pandas as pd
@@ -33,21 +33,33 @@ def epoch_ns(series: pd.Series) -> pd.Series:
     return s.astype("datetime64[ns]").astype(np.int64)
 
 
-def frame_to_csv(df: pd.DataFrame) -> (bytes, bool):
-    """`df` as CSV bytes for ingest or a spine; True when timestamps went as ns."""
+def rfc3339(series: pd.Series) -> pd.Series:
+    """A datetime column as RFC 3339 text in UTC (microseconds when not whole seconds)."""
+    if series.isna().any():
+        raise ValueError(f"column {series.name!r} has a missing timestamp")
+    values = epoch_ns(series).to_numpy().astype("datetime64[ns]")
+    whole = bool((values.astype(np.int64) % 1_000_000_000 == 0).all())
+    text = np.datetime_as_string(values, unit="s" if whole else "us")
+    return pd.Series(np.char.add(text, "Z"), index=series.index)
+
+
+def frame_to_csv(df: pd.DataFrame, ns: bool = False) -> Tuple[bytes, bool]:
+    """`df` as CSV bytes for ingest or a spine, and whether timestamps went as
+    integers in ns (`ns`: the fast form for a spine that is not stored) rather
+    than RFC 3339 text (what a stored file should hold: it reads without a unit)."""
     out = {}
-    ns = False
+    sent_ns = False
     for name in df.columns:
         col = df[name]
         if is_datetime(col):
-            out[name] = epoch_ns(col)
-            ns = True
+            out[name] = epoch_ns(col) if ns else rfc3339(col)
+            sent_ns = sent_ns or ns
         elif pd.api.types.is_bool_dtype(col.dtype):
             out[name] = col.map({True: "true", False: "false"})
         else:
             out[name] = col
     frame = pd.DataFrame(out, index=df.index)
-    return frame.to_csv(index=False, lineterminator="\n").encode(), ns
+    return frame.to_csv(index=False, lineterminator="\n").encode(), sent_ns
 
 
 def column_to_json(col: pd.Series) -> List[Any]:

@@ -754,7 +754,8 @@ class Client:
             if missing:
                 raise InvalidArgument(f"the spine has no column {missing[0]}",
                                       "INVALID_ARGUMENT", 0)
-            body, ns = _frames.frame_to_csv(frame[needed])
+            # A spine that is stored (save=) goes as RFC 3339, readable without a unit.
+            body, ns = _frames.frame_to_csv(frame[needed], ns=save is None)
             unit = "ns" if ns else timestamp_unit
             if unit:
                 query.append(("timestamp_unit", unit))
