@@ -14,6 +14,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import strata  # noqa: E402
 
+# The tests name their servers and tokens themselves.
+for _name in ("STRATA_SERVER", "STRATA_TOKEN"):
+    os.environ.pop(_name, None)
+
 
 def strata_bin() -> str:
     path = os.environ.get("STRATA_BIN") or shutil.which("strata")
