@@ -6,6 +6,7 @@ import atexit
 import base64
 import dataclasses
 import datetime as _dt
+import getpass
 import hashlib
 import io
 import json
@@ -160,7 +161,12 @@ class OnlineResponse:
             >>> client.online(["customer_stats:segment"], {"customer_id": [1]}).to_dict()
             {'customer_id': [1], 'segment': ['gold']}
         """
-        return {n: list(v) for n, v in self._values.items()}
+        out = {}
+        for n, values in self._values.items():
+            if self._types.get(n) == "double":  # JSON writes 3.0 as 3
+                values = [None if v is None else float(v) for v in values]
+            out[n] = list(values)
+        return out
 
     def to_df(self) -> pd.DataFrame:
         """The answer as a DataFrame, one row per entity, typed from the declarations.
@@ -268,7 +274,7 @@ class Client:
             self._server = LocalServer()
             url = self._server.url
             atexit.register(self.close)
-        creator = os.environ.get("STRATA_USER") or os.environ.get("USER") or None
+        creator = os.environ.get("STRATA_USER") or _login_name()
         self._t = Transport(url, token, timeout, creator)
         self.url: str = self._t.url
         self._views: Dict[Tuple[str, int], FeatureViewInfo] = {}
@@ -843,6 +849,14 @@ class Client:
             v, feat = f.split(":")
             types[name] = self.feature_view(v).features.get(feat, "string")
         return OnlineResponse(answer, types, columns)
+
+
+def _login_name() -> Optional[str]:
+    """$USER, else the login name of the current uid, as the CLI names who acts."""
+    try:
+        return getpass.getuser() or None
+    except (KeyError, OSError):
+        return None
 
 
 def _summary(resp: Any) -> Dict[str, Any]:
