@@ -10,6 +10,8 @@
 # Then the feature store: weather and city features joined point-in-time onto
 # umbrella sales, saved as a training set, reproduced after late corrections, a
 # model trained on it, online lookups, and the lineage from model to source files.
+# Last, the same store from Python (python/strata): a training set as a DataFrame,
+# equal to the CLI's, online lookups, a run, a refused promotion, Feast's calls.
 #
 # Every command is printed ("$ strata ...") before its output. The script exits 0
 # when every step behaves as shown and non-zero at the first step that does not.
@@ -274,6 +276,50 @@ strata online --features city_profile:population_k --entity city=lisbon,paris --
 
 section "18. From the model back to the source files"
 strata lineage model/umbrella@production
+
+section "19. From Python: the same store, with pandas"
+note "strata.Client() with no URL serves the store itself (strata serve on a free"
+note "loopback port) and stops it at exit; Debian's python3 has numpy and pandas"
+cat > from_python.py <<'PY'
+import pandas as pd
+import strata
+from strata.feast import FeatureStore
+
+with strata.Client() as client:
+    sales = pd.read_csv("sales.csv", parse_dates=["event_timestamp"])
+    train = client.historical(sales, ["weather:rain_mm", "city_profile:coastal"])
+    print(train.head(3).to_string(index=False))
+    print(train.dtypes.to_string())
+    cli = pd.read_csv("now.csv")
+    assert train.rain_mm.equals(cli.rain_mm), "historical() differs from the CLI"
+    print("the same rain_mm as `strata historical` wrote:", len(train), "rows")
+
+    online = client.online(["city_profile:population_k", "weather:rain_mm"],
+                           {"city": ["bergen", "madrid", "paris"]})
+    print(online.to_dict())
+    print(online.statuses["population_k"], online.statuses["rain_mm"])
+
+    with client.start_run("train-py", params={"features": 2},
+                          inputs=["dataset/umbrella-train@1"]) as run:
+        run.log_metric("rows", len(train))
+        model = run.put("model/umbrella", b"model: umbrellas-per-rain v2\n",
+                        message="trained from Python")
+    client.set_alias("model/umbrella", "staging", model.number, expect=0)
+    print(model.ref, "staging; production is still",
+          client.show("model/umbrella@production").ref)
+    try:
+        client.set_alias("model/umbrella", "production", model.number, expect=model.number)
+    except strata.FailedPrecondition as e:
+        print("refused:", e.message)
+
+    store = FeatureStore(url=client.url)  # Feast's calls, unchanged
+    print(store.get_online_features(features=["city_profile:coastal"],
+                                    entity_rows=[{"city": "lisbon"}]).to_dict())
+PY
+note "the CLI's answer for the same spine and features, to compare with"
+strata historical --spine sales.csv --features weather:rain_mm,city_profile:coastal -o now.csv
+shell "cat from_python.py"
+shell "STRATA_BIN='$BIN' PYTHONPATH='$SCRIPTS/../python' /usr/bin/python3 from_python.py"
 
 section "Done"
 echo "the demo store was in $WORK and is removed on exit"
