@@ -278,6 +278,7 @@ class Client:
         self._t = Transport(url, token, timeout, creator)
         self.url: str = self._t.url
         self._views: Dict[Tuple[str, int], FeatureViewInfo] = {}
+        self._latest: Dict[str, FeatureViewInfo] = {}
         self._views_lock = threading.Lock()
 
     # --- lifetime ---------------------------------------------------------------
@@ -641,6 +642,21 @@ class Client:
             self._views[(info.name, info.version)] = info
         return info
 
+    def _declared(self, view: str, features: Sequence[str] = ()) -> FeatureViewInfo:
+        """The view's declaration for typing columns, fetched once per client.
+
+        A feature's type and a view's join keys never change between versions (apply
+        refuses such changes), so a declaration read once types later answers too;
+        it is read again when it lacks a feature asked for (one added since).
+        """
+        with self._views_lock:
+            info = self._latest.get(view)
+        if info is None or any(f not in info.features for f in features):
+            info = self.feature_view(view)
+            with self._views_lock:
+                self._latest[view] = info
+        return info
+
     def ingest(self, view: str, df: Union[pd.DataFrame, PathLike, bytes], *,
                dataset: Optional[str] = None, message: Optional[str] = None,
                inputs: Iterable[str] = ()) -> Dict[str, Any]:
@@ -752,7 +768,7 @@ class Client:
             frame = spine
             keys: List[str] = []
             for v in views:
-                for k in self.feature_view(v).join_keys:
+                for k in self._declared(v).join_keys:
                     if k not in keys:
                         keys.append(k)
             needed = [c for c in keys + ["event_timestamp"] if c in frame.columns]
@@ -840,14 +856,18 @@ class Client:
             body["full_feature_names"] = True
         answer = self._t.json("POST", "/get-online-features", json_body=body, safe=True)
         types: Dict[str, str] = {}
-        for v in _views_of(features):
-            info = self.feature_view(v)
+        wanted: Dict[str, List[str]] = {}
+        for f in features:
+            v, feat = f.split(":")
+            wanted.setdefault(v, []).append(feat)
+        infos = {v: self._declared(v, feats) for v, feats in wanted.items()}
+        for info in infos.values():
             for k, t in info.join_keys.items():
                 types.setdefault(k, t)
         names = answer["metadata"]["feature_names"]
         for name, f in zip(names[len(names) - len(features):], features):
             v, feat = f.split(":")
-            types[name] = self.feature_view(v).features.get(feat, "string")
+            types[name] = infos[v].features.get(feat, "string")
         return OnlineResponse(answer, types, columns)
 
 
