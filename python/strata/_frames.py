@@ -43,6 +43,50 @@ def rfc3339(series: pd.Series) -> pd.Series:
     return pd.Series(np.char.add(text, "Z"), index=series.index)
 
 
+_POW10 = np.array([10 ** k for k in range(19)], dtype=np.int64)
+
+
+def int_csv(names: List[str], columns: List[np.ndarray]) -> bytes:
+    """CSV of int64 columns, equal to pandas' to_csv(index=False), made by numpy.
+
+    pandas formats each value in Python (0.7 s for 1M rows x 2 columns). Here each
+    column's digits go right-aligned into a byte matrix, a digit position per pass,
+    and a mask keeps the bytes of each value: ~0.1 s.
+    """
+    n = len(columns[0])
+    header = (",".join(names) + "\n").encode()
+    if n == 0:
+        return header
+    plan = []
+    for v in columns:
+        a = np.abs(v)
+        digits = np.searchsorted(_POW10, a, side="right")
+        digits[a == 0] = 1
+        neg = v < 0
+        plan.append((a, digits, neg, int(digits.max()) + bool(neg.any())))
+    total = sum(w + 1 for *_, w in plan)
+    m = np.empty((n, total), dtype=np.uint8)
+    keep = np.zeros((n, total), dtype=bool)
+    rows = np.arange(n)
+    o = 0
+    for i, (a, digits, neg, w) in enumerate(plan):
+        # Narrower integers divide faster; a copy either way (a is divided in place).
+        a = a.astype(np.uint32) if a.max() < 2 ** 32 else a.astype(np.uint64)
+        for d in range(w - bool(neg.any())):
+            col = o + w - 1 - d
+            m[:, col] = 48 + a % 10
+            a //= 10
+            keep[:, col] = digits > d
+        if neg.any():
+            at = o + w - 1 - digits[neg]
+            m[rows[neg], at] = ord("-")
+            keep[rows[neg], at] = True
+        m[:, o + w] = ord("\n") if i == len(plan) - 1 else ord(",")
+        keep[:, o + w] = True
+        o += w + 1
+    return header + m[keep].tobytes()
+
+
 def frame_to_csv(df: pd.DataFrame, ns: bool = False) -> Tuple[bytes, bool]:
     """`df` as CSV bytes for ingest or a spine, and whether timestamps went as
     integers in ns (`ns`: the fast form for a spine that is not stored) rather
@@ -58,6 +102,9 @@ def frame_to_csv(df: pd.DataFrame, ns: bool = False) -> Tuple[bytes, bool]:
             out[name] = col.map({True: "true", False: "false"})
         else:
             out[name] = col
+    if out and all(isinstance(c, pd.Series) and c.dtype == np.int64
+                   and not (c == np.iinfo(np.int64).min).any() for c in out.values()):
+        return int_csv([str(k) for k in out], [c.to_numpy() for c in out.values()]), sent_ns
     frame = pd.DataFrame(out, index=df.index)
     return frame.to_csv(index=False, lineterminator="\n").encode(), sent_ns
 
