@@ -109,6 +109,18 @@ def frame_to_csv(df: pd.DataFrame, ns: bool = False) -> Tuple[bytes, bool]:
     return frame.to_csv(index=False, lineterminator="\n").encode(), sent_ns
 
 
+_PLAIN = (int, str, float, bool, type(None))
+
+
+def values_to_json(values: Any) -> List[Any]:
+    """Entity values as JSON values; a list of plain ints and strings as it is."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iub":
+        return values.tolist()
+    if isinstance(values, (list, tuple)) and all(type(v) in _PLAIN for v in values):
+        return list(values)
+    return column_to_json(pd.Series(list(values), dtype=object))
+
+
 def column_to_json(col: pd.Series) -> List[Any]:
     """A column as JSON values: None for missing, RFC 3339 for timestamps."""
     if is_datetime(col):

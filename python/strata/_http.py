@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import select
+import socket
 import threading
 import urllib.parse
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
@@ -25,6 +26,33 @@ _DROPPED = (
     TimeoutError,
     OSError,
 )
+
+
+class _Connection(http.client.HTTPConnection):
+    """HTTPConnection with TCP_NODELAY, sending a small request in one write.
+
+    http.client writes the head and the body separately; with Nagle's algorithm the
+    body then waits for the server's delayed ACK of the head (tens of ms).
+    """
+
+    def connect(self) -> None:
+        super().connect()
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def _send_output(self, message_body: Any = None, encode_chunked: bool = False) -> None:
+        if isinstance(message_body, bytes) and len(message_body) <= 65536:
+            self._buffer.extend((b"", message_body))
+            msg = b"\r\n".join(self._buffer)
+            del self._buffer[:]
+            self.send(msg)
+            return
+        super()._send_output(message_body, encode_chunked=encode_chunked)
+
+
+class _TlsConnection(http.client.HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def encode_query(query: Query) -> str:
@@ -75,7 +103,7 @@ class Transport:
             conn.close()
             conn = None
         if conn is None:
-            cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+            cls = _TlsConnection if self._https else _Connection
             conn = cls(self._host, self._port, timeout=self._timeout)
             self._local.conn = conn
             with self._lock:

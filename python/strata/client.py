@@ -141,18 +141,33 @@ class OnlineResponse:
         ['PRESENT', 'NOT_FOUND']
     """
 
-    def __init__(self, body: Mapping[str, Any], types: Mapping[str, str],
+    def __init__(self, body: Mapping[str, Any], types: Any,
                  join_keys: Iterable[str] = ()) -> None:
         self.raw = body
         self.feature_names: List[str] = list(body["metadata"]["feature_names"])
-        results = body["results"]
-        self._values = {n: r["values"] for n, r in zip(self.feature_names, results)}
-        self.statuses: Dict[str, List[str]] = {
-            n: r["statuses"] for n, r in zip(self.feature_names, results)}
-        self.event_timestamps: Dict[str, List[str]] = {
-            n: r["event_timestamps"] for n, r in zip(self.feature_names, results)}
-        self._types = dict(types)
+        self._types_of = types  # a mapping, or a function giving one when first needed
         self._join_keys = set(join_keys)
+
+    @property
+    def _types(self) -> Dict[str, str]:
+        if callable(self._types_of):
+            self._types_of = self._types_of(self.feature_names)
+        return self._types_of
+
+    @property
+    def _values(self) -> Dict[str, List[Any]]:
+        return {n: r["values"] for n, r in zip(self.feature_names, self.raw["results"])}
+
+    @property
+    def statuses(self) -> Dict[str, List[str]]:
+        """Column name -> PRESENT, NOT_FOUND, NULL_VALUE or OUTSIDE_MAX_AGE per entity."""
+        return {n: r["statuses"] for n, r in zip(self.feature_names, self.raw["results"])}
+
+    @property
+    def event_timestamps(self) -> Dict[str, List[str]]:
+        """Column name -> each value's event time (RFC 3339; the epoch when none)."""
+        return {n: r["event_timestamps"]
+                for n, r in zip(self.feature_names, self.raw["results"])}
 
     def to_dict(self) -> Dict[str, List[Any]]:
         """Column name -> values (join keys first), as Feast's OnlineResponse.to_dict().
@@ -162,8 +177,9 @@ class OnlineResponse:
             {'customer_id': [1], 'segment': ['gold']}
         """
         out = {}
+        types = self._types
         for n, values in self._values.items():
-            if self._types.get(n) == "double":  # JSON writes 3.0 as 3
+            if types.get(n) == "double":  # JSON writes 3.0 as 3
                 values = [None if v is None else float(v) for v in values]
             out[n] = list(values)
         return out
@@ -279,6 +295,7 @@ class Client:
         self.url: str = self._t.url
         self._views: Dict[Tuple[str, int], FeatureViewInfo] = {}
         self._latest: Dict[str, FeatureViewInfo] = {}
+        self._checked: Dict[Tuple[str, ...], List[str]] = {}  # online() feature lists
         self._views_lock = threading.Lock()
 
     # --- lifetime ---------------------------------------------------------------
@@ -841,7 +858,13 @@ class Client:
             >>> r.to_dict()["segment"], r.statuses["segment"]
             (['gold', None, None], ['PRESENT', 'NULL_VALUE', 'NOT_FOUND'])
         """
-        features = _feature_list(features)
+        key = tuple(features) if isinstance(features, (list, tuple)) else None
+        checked = self._checked.get(key) if key is not None else None
+        if checked is None:
+            checked = _feature_list(features)
+            if key is not None and len(self._checked) < 1024:
+                self._checked[key] = checked
+        features = checked
         if isinstance(entities, pd.DataFrame):
             entities = {str(c): entities[c] for c in entities.columns}
         if not isinstance(entities, Mapping) or not entities:
@@ -850,11 +873,16 @@ class Client:
         for k, values in entities.items():
             if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
                 raise TypeError(f"entities[{k!r}] must be a list of values")
-            columns[k] = _frames.column_to_json(pd.Series(list(values), dtype=object))
+            columns[k] = _frames.values_to_json(values)
         body = {"features": features, "entities": columns}
         if full_names:
             body["full_feature_names"] = True
         answer = self._t.json("POST", "/get-online-features", json_body=body, safe=True)
+        return OnlineResponse(answer, lambda names: self._online_types(features, names),
+                              columns)
+
+    def _online_types(self, features: List[str], names: List[str]) -> Dict[str, str]:
+        """Declared types of an online answer's columns (`names`) for `features`."""
         types: Dict[str, str] = {}
         wanted: Dict[str, List[str]] = {}
         for f in features:
@@ -864,11 +892,10 @@ class Client:
         for info in infos.values():
             for k, t in info.join_keys.items():
                 types.setdefault(k, t)
-        names = answer["metadata"]["feature_names"]
         for name, f in zip(names[len(names) - len(features):], features):
             v, feat = f.split(":")
             types[name] = infos[v].features.get(feat, "string")
-        return OnlineResponse(answer, types, columns)
+        return types
 
 
 def _login_name() -> Optional[str]:
