@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import io
 from typing import Any, Dict, List, Tuple
 
@@ -118,7 +119,26 @@ def values_to_json(values: Any) -> List[Any]:
         return values.tolist()
     if isinstance(values, (list, tuple)) and all(type(v) in _PLAIN for v in values):
         return list(values)
-    return column_to_json(pd.Series(list(values), dtype=object))
+    if isinstance(values, pd.Series):
+        return column_to_json(values)
+    return [_json_value(v) for v in values]
+
+
+def _json_value(v: Any) -> Any:
+    """One value of a list as JSON: a timestamp as RFC 3339 UTC, NaN/NaT as None."""
+    if v is None or type(v) in _PLAIN and not (isinstance(v, float) and v != v):
+        return v
+    if isinstance(v, (pd.Timestamp, _dt.datetime, np.datetime64)):
+        t = pd.Timestamp(v)
+        if t is pd.NaT:
+            return None
+        t = t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+        return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and v != v or v is pd.NA:
+        return None
+    return v
 
 
 def column_to_json(col: pd.Series) -> List[Any]:

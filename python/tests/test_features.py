@@ -164,3 +164,37 @@ def test_online_equals_the_http_route(features, server):
     full = features.online(["customer_stats:spend_7d"], pd.DataFrame({"customer_id": [1]}),
                            full_names=True)
     assert list(full.to_dict()) == ["customer_id", "customer_stats__spend_7d"]
+
+
+def test_online_json_and_protobuf_answers_agree(features, server, monkeypatch):
+    import strata.client as sc
+    now = pd.Timestamp.now(tz="UTC").floor("s") - pd.Timedelta("1us") * 250
+    ids = list(range(100, 140))
+    features.push("customer_stats", {
+        "customer_id": ids, "event_timestamp": [now] * len(ids),
+        "spend_7d": [i / 4 if i % 3 else None for i in ids],
+        "segment": [f"s{i}" if i % 4 else None for i in ids],
+        "visits": [-i * 10 ** 12 if i % 5 else None for i in ids],
+        "active": [bool(i % 2) if i % 6 else None for i in ids],
+        "last_seen": [now - pd.Timedelta(seconds=i) for i in ids]})
+    entities = {"customer_id": ids + [999_999]}
+    body = {"features": FEATURES, "entities": entities}
+    req = urllib.request.Request(server.url + "/get-online-features",
+                                 data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    expected = json.loads(urllib.request.urlopen(req).read())
+    answers = {}
+    for threshold in (1, 10 ** 9):  # protobuf, then JSON
+        monkeypatch.setattr(sc, "PROTOBUF_ENTITIES", threshold)
+        answers[threshold] = features.online(FEATURES, entities)
+    pb, js = answers[1], answers[10 ** 9]
+    assert pb._columns is not None and js._columns is None
+    assert pb.raw == expected == js.raw
+    assert pb.to_dict() == js.to_dict()
+    assert pb.statuses == js.statuses and pb.event_timestamps == js.event_timestamps
+    assert pb.types == js.types == {"customer_id": "int64", "spend_7d": "double",
+                                    "segment": "string", "visits": "int64",
+                                    "active": "bool", "last_seen": "timestamp"}
+    pd.testing.assert_frame_equal(pb.to_df(), js.to_df())
+    assert pb.to_dict()["visits"][1] == -101 * 10 ** 12
+    assert pb.event_timestamps["spend_7d"][0].endswith(".999750Z")
