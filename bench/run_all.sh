@@ -37,6 +37,9 @@ cli_lineage() {
   echo "== online lookups over HTTP: strata serve vs Redis (bench/http_bench.sh) =="
   BENCH_SCRATCH="$BENCH/out/online" bash "$BENCH/http_bench.sh" "$BUILD"
   echo
+  echo "== the Python client: historical() and online() from Python (bench/python_bench.py) =="
+  /usr/bin/python3 "$BENCH/python_bench.py" "$BUILD"
+  echo
   echo "== idle and slow clients against online lookups (bench/conn_bench.sh) =="
   BENCH_SCRATCH="$BENCH/out/online" CONN_ROUNDS=1 bash "$BENCH/conn_bench.sh" "$BUILD"
   echo
