@@ -131,7 +131,7 @@ def historical_bench(build, strata_bin, reps, pandas_reps):
     print(f"  store: strata init, apply, ingest by the CLI ({ingest_s:.2f} s), then strata serve")
     print("  historical(): the spine DataFrame -> a DataFrame of spine columns + f1..f5;")
     print("    spine event_timestamp as int64 seconds (timestamp_unit=s), and as")
-    print("    datetime64[ns, UTC] (sent as int64 ns); median of", reps, "runs")
+    print("    datetime64[ns, UTC] (sent as integers in the coarsest exact unit); median of", reps, "runs")
     print("  merge_asof: bench/asof_pandas.py's join in this process on the spine and the")
     print(f"    10M feature rows as DataFrames (loading them not counted), to a DataFrame;"
           f" median of {pandas_reps}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 import pandas as pd
@@ -88,26 +88,44 @@ def int_csv(names: List[str], columns: List[np.ndarray]) -> bytes:
     return header + m[keep].tobytes()
 
 
-def frame_to_csv(df: pd.DataFrame, ns: bool = False) -> Tuple[bytes, bool]:
-    """`df` as CSV bytes for ingest or a spine, and whether timestamps went as
-    integers in ns (`ns`: the fast form for a spine that is not stored) rather
-    than RFC 3339 text (what a stored file should hold: it reads without a unit)."""
+_UNITS = (("s", 10 ** 9), ("ms", 10 ** 6), ("us", 10 ** 3), ("ns", 1))
+
+
+def frame_to_csv(df: pd.DataFrame, ns: bool = False) -> Tuple[bytes, Optional[str]]:
+    """`df` as CSV bytes for ingest or a spine, and the unit of its integer timestamps.
+
+    With `ns` (the fast form, for a spine that is not stored), datetime columns go as
+    integers in the coarsest unit that holds them exactly (s for whole seconds: 10
+    digits to write and parse rather than 19), and that unit is returned; otherwise
+    as RFC 3339 text (what a stored file should hold: it reads without a unit), and
+    the unit is None.
+    """
     out = {}
-    sent_ns = False
+    epochs = {}
     for name in df.columns:
         col = df[name]
         if is_datetime(col):
-            out[name] = epoch_ns(col) if ns else rfc3339(col)
-            sent_ns = sent_ns or ns
+            if ns:
+                epochs[name] = epoch_ns(col)
+            else:
+                out[name] = rfc3339(col)
         elif pd.api.types.is_bool_dtype(col.dtype):
             out[name] = col.map({True: "true", False: "false"})
         else:
             out[name] = col
+    unit = None
+    if epochs:
+        for unit, scale in _UNITS:
+            if all((e.to_numpy() % scale == 0).all() for e in epochs.values()):
+                break
+        for name, e in epochs.items():
+            out[name] = e // scale
+        out = {name: out[name] for name in df.columns}
     if out and all(isinstance(c, pd.Series) and c.dtype == np.int64
                    and not (c == np.iinfo(np.int64).min).any() for c in out.values()):
-        return int_csv([str(k) for k in out], [c.to_numpy() for c in out.values()]), sent_ns
+        return int_csv([str(k) for k in out], [c.to_numpy() for c in out.values()]), unit
     frame = pd.DataFrame(out, index=df.index)
-    return frame.to_csv(index=False, lineterminator="\n").encode(), sent_ns
+    return frame.to_csv(index=False, lineterminator="\n").encode(), unit
 
 
 _PLAIN = (int, str, float, bool, type(None))

@@ -747,9 +747,7 @@ class Client:
             query["inputs"] = ",".join(inputs)
         headers = {"Content-Type": "text/csv"}
         if isinstance(df, pd.DataFrame):
-            body, ns = _frames.frame_to_csv(df)
-            if ns:
-                query["timestamp_unit"] = "ns"
+            body, _ = _frames.frame_to_csv(df)
         elif isinstance(df, (bytes, bytearray)):
             body = bytes(df)
             headers = {}
@@ -848,8 +846,8 @@ class Client:
                 raise InvalidArgument(f"the spine has no column {missing[0]}",
                                       "INVALID_ARGUMENT", 0)
             # A spine that is stored (save=) goes as RFC 3339, readable without a unit.
-            body, ns = _frames.frame_to_csv(frame[needed], ns=save is None)
-            unit = "ns" if ns else timestamp_unit
+            body, unit = _frames.frame_to_csv(frame[needed], ns=save is None)
+            unit = unit or timestamp_unit
             if unit:
                 query.append(("timestamp_unit", unit))
         else:

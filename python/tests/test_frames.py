@@ -31,9 +31,14 @@ def test_datetimes_go_as_ns_or_rfc3339():
     t = pd.to_datetime(["2024-01-04T00:00:00Z", "2024-01-04T00:00:00.5Z"], utc=True)
     df = pd.DataFrame({"k": [1, 2], "event_timestamp": t})
     assert _frames.frame_to_csv(df, ns=True) == (
-        b"k,event_timestamp\n1,1704326400000000000\n2,1704326400500000000\n", True)
+        b"k,event_timestamp\n1,1704326400000\n2,1704326400500\n", "ms")
+    assert _frames.frame_to_csv(df.iloc[:1], ns=True) == (
+        b"k,event_timestamp\n1,1704326400\n", "s")
+    odd = pd.DataFrame({"event_timestamp": t + pd.Timedelta(1, "ns"), "k": [1, 2]})
+    assert _frames.frame_to_csv(odd, ns=True) == (
+        b"event_timestamp,k\n1704326400000000001,1\n1704326400500000001,2\n", "ns")
     assert _frames.frame_to_csv(df) == (
         b"k,event_timestamp\n1,2024-01-04T00:00:00.000000Z\n2,2024-01-04T00:00:00.500000Z\n",
-        False)
+        None)
     naive = pd.DataFrame({"event_timestamp": pd.to_datetime(["2024-01-04"])})
     assert _frames.frame_to_csv(naive)[0] == b"event_timestamp\n2024-01-04T00:00:00Z\n"
