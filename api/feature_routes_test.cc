@@ -200,16 +200,17 @@ TEST_F(FeatureRoutesTest, FeatureViewRouteAnswersTheDeclaration) {
   EXPECT_EQ(r->body, v1);
   r = client_->Get("/v1/features/views/customer_stats");
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->body,
-            R"({"ref":"featureview/customer_stats@2","name":"customer_stats","version":2,)"
-            R"("entities":[{"name":"customer","description":"an account",)"
-            R"("join_keys":[{"name":"customer_id","type":"int64"}]}],)"
-            R"("features":[{"name":"spend_7d","type":"double","description":""},)"
-            R"({"name":"segment","type":"string","description":""},)"
-            R"({"name":"seen","type":"timestamp","description":"last visit"}],)"
-            R"("ttl_seconds":604800,"timestamp_unit":"ms",)"
-            R"("plausible_from":"2000-01-01T00:00:00Z","plausible_until":null,)"
-            R"("description":"spend","owner":"growth","tags":{"tier":"gold"}})");
+  EXPECT_EQ(
+      r->body,
+      R"({"ref":"featureview/customer_stats@2","name":"customer_stats","version":2,)"
+      R"("entities":[{"name":"customer","description":"an account",)"
+      R"("join_keys":[{"name":"customer_id","type":"int64"}]}],)"
+      R"("features":[{"name":"spend_7d","type":"double","description":""},)"
+      R"({"name":"segment","type":"string","description":""},)"
+      R"({"name":"seen","type":"timestamp","description":"last visit"}],)"
+      R"("ttl_seconds":604800,"timestamp_unit":"ms",)"
+      R"("plausible_from":"2000-01-01T00:00:00Z","plausible_until":null,)"
+      R"("description":"spend","owner":"growth","tags":{"tier":"gold"}})");
   struct Bad {
     std::string path;
     int status;
