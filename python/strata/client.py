@@ -125,7 +125,13 @@ class _Head:
 
 @dataclasses.dataclass(frozen=True)
 class FeatureViewInfo:
-    """A feature view's declaration: join keys and features with their types."""
+    """A feature view's declaration: join keys and features with their types.
+
+    Example:
+        >>> v = client.feature_view("customer_stats@1")
+        >>> v.version, v.join_keys, v.ttl_seconds
+        (1, {'customer_id': 'int64'}, 604800)
+    """
 
     name: str
     version: int
@@ -162,7 +168,10 @@ class OnlineResponse:
 
     @property
     def raw(self) -> Dict[str, Any]:
-        """The answer as the JSON route (POST /get-online-features) gives it."""
+        """The answer as the JSON route (POST /get-online-features) gives it.
+
+        Example: `r.raw["metadata"]["feature_names"]` -> `['customer_id', 'spend_7d']`.
+        """
         if self._json is not None:
             return self._json
         return _online_pb.as_json(self.feature_names, self._columns)
@@ -172,7 +181,10 @@ class OnlineResponse:
 
     @property
     def types(self) -> Dict[str, str]:
-        """Column name -> declared type (int64, double, string, bool, bytes, timestamp)."""
+        """Column name -> declared type (int64, double, string, bool, bytes, timestamp).
+
+        Example: `r.types` -> `{'customer_id': 'int64', 'spend_7d': 'double'}`.
+        """
         if self._columns is not None:
             return {n: _online_pb.TYPES.get(c.type, "string")
                     for n, c in zip(self.feature_names, self._columns)}
@@ -182,7 +194,10 @@ class OnlineResponse:
 
     @property
     def statuses(self) -> Dict[str, List[str]]:
-        """Column name -> PRESENT, NOT_FOUND, NULL_VALUE or OUTSIDE_MAX_AGE per entity."""
+        """Column name -> PRESENT, NOT_FOUND, NULL_VALUE or OUTSIDE_MAX_AGE per entity.
+
+        Example: `r.statuses["spend_7d"]` -> `['PRESENT', 'NOT_FOUND']`.
+        """
         if self._columns is not None:
             st = _online_pb.STATUS
             return {n: [st.get(s, "INVALID") for s in c.statuses]
@@ -191,7 +206,10 @@ class OnlineResponse:
 
     @property
     def event_timestamps(self) -> Dict[str, List[str]]:
-        """Column name -> each value's event time (RFC 3339; the epoch when none)."""
+        """Column name -> each value's event time (RFC 3339; the epoch when none).
+
+        Example: `r.event_timestamps["spend_7d"]` -> `['2026-11-22T15:40:00Z', ...]`.
+        """
         if self._columns is not None:
             return {n: [_online_pb.rfc3339(x) for x in c.event_us]
                     for n, c in zip(self.feature_names, self._columns)}
@@ -273,7 +291,10 @@ class Run:
 
     @property
     def status(self) -> str:
-        """RUNNING, OK or FAILED, as of the last answer about this run."""
+        """RUNNING, OK or FAILED, as of the last answer about this run.
+
+        Example: `run.status` -> `'RUNNING'`; after `run.finish()`, `'OK'`.
+        """
         return self.info["status"]
 
     def log_metric(self, key: str, value: float) -> None:

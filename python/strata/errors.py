@@ -30,31 +30,52 @@ class Error(Exception):
 
 
 class NotFound(Error):
-    """No such artifact, version, alias, run, feature view or feature (404)."""
+    """No such artifact, version, alias, run, feature view or feature (404).
+
+    Example: `client.show("model/nope")` raises it.
+    """
 
 
 class InvalidArgument(Error, ValueError):
-    """A malformed request or value (400), refused by the server or before sending."""
+    """A malformed request or value (400), refused by the server or before sending.
+
+    Example: `client.show("widget/x")` raises it.
+    """
 
 
 class FailedPrecondition(Error):
-    """A conflict with the store's state (409, 412): a stale alias, a finished run."""
+    """A conflict with the store's state (409, 412): a stale alias, a finished run.
+
+    Example: `client.set_alias("model/m", "prod", 2, expect=1)` raises it.
+    """
 
 
 class AlreadyExists(Error):
-    """Something that must be new exists already (409)."""
+    """Something that must be new exists already (409).
+
+    Example: a create that finds its name taken raises it.
+    """
 
 
 class PermissionDenied(Error):
-    """The token's scope is too small for the request (403)."""
+    """The token's scope is too small for the request (403).
+
+    Example: `reader.put("model/m", b"x")` raises it.
+    """
 
 
 class Unauthenticated(Error):
-    """No valid token, on a server that needs one (401)."""
+    """No valid token, on a server that needs one (401).
+
+    Example: `strata.Client(url, token="wrong").ls()` raises it.
+    """
 
 
 class Unavailable(Error):
-    """The server cannot be reached, or the connection dropped mid-request."""
+    """The server cannot be reached, or the connection dropped mid-request.
+
+    Example: `strata.Client("http://127.0.0.1:1").ls()` raises it.
+    """
 
 
 _BY_CODE = {
@@ -69,6 +90,9 @@ _BY_CODE = {
 
 
 def error_for(code: Optional[str], message: str, status: int) -> Error:
-    """The exception for a server's error code (Error for codes without a class)."""
+    """The exception for a server's error code (Error for codes without a class).
+
+    Example: `error_for("NOT_FOUND", "no artifact model/x", 404)` is a NotFound.
+    """
     cls = _BY_CODE.get(code or "", Error)
     return cls(message, code or "UNKNOWN", status)

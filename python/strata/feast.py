@@ -38,13 +38,19 @@ class RetrievalJob:
         self._df: Optional[pd.DataFrame] = None
 
     def to_df(self) -> pd.DataFrame:
-        """The training set: entity_df's columns, then one column per feature."""
+        """The training set: entity_df's columns, then one column per feature.
+
+        Example: `store.get_historical_features(df, ["v:f"]).to_df().columns[-1]` -> `'f'`.
+        """
         if self._df is None:
             self._df = self._run()
         return self._df.copy()
 
     def to_arrow(self) -> Any:
-        """As a pyarrow Table (needs pyarrow, which strata does not depend on)."""
+        """As a pyarrow Table (needs pyarrow, which strata does not depend on).
+
+        Example: `job.to_arrow().num_rows`.
+        """
         import pyarrow  # noqa: PLC0415
 
         return pyarrow.Table.from_pandas(self.to_df())
@@ -63,7 +69,10 @@ class OnlineResponse:
         self._r = response
 
     def to_dict(self, include_event_timestamps: bool = False) -> Dict[str, List[Any]]:
-        """Column name -> values; with include_event_timestamps also NAME__ts columns."""
+        """Column name -> values; with include_event_timestamps also NAME__ts columns.
+
+        Example: `r.to_dict(include_event_timestamps=True)["spend_7d__ts"]`.
+        """
         out = self._r.to_dict()
         if include_event_timestamps:
             for name in list(out):
@@ -72,7 +81,10 @@ class OnlineResponse:
         return out
 
     def to_df(self, include_event_timestamps: bool = False) -> pd.DataFrame:
-        """The answer as a DataFrame, typed from the feature declarations."""
+        """The answer as a DataFrame, typed from the feature declarations.
+
+        Example: `r.to_df().spend_7d.dtype` -> `dtype('float64')`.
+        """
         df = self._r.to_df()
         if include_event_timestamps:
             for name in list(df.columns):
@@ -83,6 +95,7 @@ class OnlineResponse:
 
     @property
     def statuses(self) -> Dict[str, List[str]]:
+        """Column name -> each value's status. Example: `r.statuses["spend_7d"]`."""
         return self._r.statuses
 
 
@@ -103,7 +116,7 @@ class FeatureStore:
         self.client = _client.Client(url=url, token=token, timeout=timeout)
 
     def close(self) -> None:
-        """Closes the client (and a local server it started)."""
+        """Closes the client (and a local server it started). Example: `store.close()`."""
         self.client.close()
 
     def __enter__(self) -> "FeatureStore":
