@@ -16,9 +16,10 @@
 #include "features/feature_log.h"
 #include "features/historical_output.h"
 #include "features/feature_store.h"
-#include "features/impl.h"
+#include "features/tables.h"
 #include "features/scratch.h"
 #include "features/training_sets.h"
+#include "features/view_catalog.h"
 #include "store/database.h"
 #include "store/internal/keys.h"
 #include "store/internal/records.h"
@@ -59,8 +60,7 @@ struct Plan {
   LogVisibility rules;  // the request's position, as-of and created cutoff
 };
 
-absl::StatusOr<Plan> MakePlan(const FeatureStore::Impl& impl,
-                              const HistoricalRequest& request) {
+absl::StatusOr<Plan> MakePlan(const ViewCatalog& views, const HistoricalRequest& request) {
   if (request.features.empty()) {
     return absl::InvalidArgumentError("no features requested");
   }
@@ -77,8 +77,8 @@ absl::StatusOr<Plan> MakePlan(const FeatureStore::Impl& impl,
       auto pinned = request.view_versions.find(view_name);
       ASSIGN_OR_RETURN(
           auto view,
-          impl.View(view_name,
-                    pinned == request.view_versions.end() ? 0 : pinned->second));
+          views.View(view_name,
+                     pinned == request.view_versions.end() ? 0 : pinned->second));
       vp = &plan.views.emplace_back();
       vp->view = view;
     }
@@ -348,7 +348,7 @@ std::string VersionRef(const store::Version& v) {
 
 // Reads the position the join sees (the request's, else the store's at `snapshot`)
 // and each view's retention horizon, and opens each view's log at `snapshot`.
-absl::Status OpenLogs(const FeatureStore::Impl& impl, const internal::Db& db,
+absl::Status OpenLogs(const FeatureTables& tables, const internal::Db& db,
                       const rocksdb::Snapshot* snapshot, const HistoricalRequest& request,
                       Plan* plan) {
   plan->rules.as_of = request.as_of;
@@ -356,10 +356,10 @@ absl::Status OpenLogs(const FeatureStore::Impl& impl, const internal::Db& db,
   if (request.at.has_value()) {
     plan->rules.at = *request.at;
   } else {
-    ASSIGN_OR_RETURN(plan->rules.at, impl.tables.Position(snapshot));
+    ASSIGN_OR_RETURN(plan->rules.at, tables.Position(snapshot));
   }
   for (auto& vp : plan->views) {
-    ASSIGN_OR_RETURN(vp.horizon, impl.tables.Horizon(vp.view->def.name(), snapshot));
+    ASSIGN_OR_RETURN(vp.horizon, tables.Horizon(vp.view->def.name(), snapshot));
     if (vp.horizon.has_value()) {
       vp.sees_trim =
           SeesTrim(plan->rules.at, *vp.horizon) &&
@@ -645,16 +645,16 @@ absl::Status WriteBlock(const Plan& plan, const Block& block, const Answers& ans
 
 // The join: reads the spine in blocks, looks each block's rows up and writes them
 // to every output, then closes the outputs' sinks.
-absl::StatusOr<HistoricalResult> Join(const FeatureStore::Impl& impl,
+absl::StatusOr<HistoricalResult> Join(const ViewCatalog& views, const FeatureTables& tables,
                                       const internal::Db& db,
                                       const HistoricalRequest& request, ByteSource& spine,
                                       std::vector<OutputTarget>& outputs) {
-  ASSIGN_OR_RETURN(Plan plan, MakePlan(impl, request));
+  ASSIGN_OR_RETURN(Plan plan, MakePlan(views, request));
   // One snapshot for the position, the retention horizons and the log: a trim
   // records its horizon before it removes rows, so a snapshot without the horizon
   // has all the rows.
   rocksdb::ManagedSnapshot snapshot(db.raw());
-  RETURN_IF_ERROR(OpenLogs(impl, db, snapshot.snapshot(), request, &plan));
+  RETURN_IF_ERROR(OpenLogs(tables, db, snapshot.snapshot(), request, &plan));
   HistoricalResult result;
   for (const auto& vp : plan.views)
     result.view_versions[vp.view->def.name()] = vp.view->version;
@@ -689,7 +689,7 @@ absl::StatusOr<HistoricalResult> FeatureStore::Historical(
     const HistoricalRequest& request, ByteSource& spine, ByteSink& out) const {
   std::vector<OutputTarget> outputs;
   outputs.push_back({NewHistoricalOutput(request.format), &out});
-  return Join(*impl_, DatabaseOf(*store_), request, spine, outputs);
+  return Join(*views_, *tables_, DatabaseOf(*store_), request, spine, outputs);
 }
 
 absl::StatusOr<HistoricalResult> FeatureStore::Historical(
@@ -718,7 +718,7 @@ absl::StatusOr<SavedResult> FeatureStore::SaveHistorical(const HistoricalRequest
     return absl::InvalidArgumentError(absl::StrCat("dataset ", s.message()));
   }
   // Check the request before storing anything.
-  RETURN_IF_ERROR(MakePlan(*impl_, request).status());
+  RETURN_IF_ERROR(MakePlan(*views_, request).status());
   SavedResult saved;
   // The spine is read from a private copy, and nothing is stored until the
   // retrieval succeeded: a bad spine leaves the store as it was.
@@ -760,7 +760,7 @@ absl::StatusOr<SavedResult> FeatureStore::SaveHistorical(const HistoricalRequest
         outputs.push_back({NewHistoricalOutput(request.format), out});
       }
       ASSIGN_OR_RETURN(saved.result,
-                       Join(*impl_, DatabaseOf(*store_), request, *source, outputs));
+                       Join(*views_, *tables_, DatabaseOf(*store_), request, *source, outputs));
       return absl::OkStatus();
     }));
   }
@@ -815,7 +815,7 @@ absl::StatusOr<ReproduceResult> FeatureStore::Reproduce(const std::string& datas
     // Most likely a trim: say which, and when, before what the retrieval refused.
     std::string trims;
     for (const auto& [view, version] : request.view_versions) {
-      ASSIGN_OR_RETURN(auto h, impl_->tables.Horizon(view));
+      ASSIGN_OR_RETURN(auto h, tables_->Horizon(view));
       if (!h.has_value()) continue;
       absl::StrAppend(&trims, trims.empty() ? "" : "; ", "feature view ", view,
                       "'s offline log was trimmed to ", FormatTimestamp(h->horizon_us()),
