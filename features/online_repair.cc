@@ -231,16 +231,7 @@ class OnlineRebuild {
  private:
   // RocksDB's estimate of the bytes of the view's log.
   uint64_t LogBytes() const {
-    uint64_t total = 0;
-    const std::string prefix = view_->Prefix();
-    rocksdb::Range range(prefix, prefix_end_);
-    rocksdb::SizeApproximationOptions sizes;
-    sizes.include_memtables = true;
-    sizes.include_files = true;
-    db_.raw()
-        ->GetApproximateSizes(sizes, db_.cf(Cf::kFeatureLog), &range, 1, &total)
-        .PermitUncheckedError();
-    return total;
+    return FeatureLog(db_, nullptr, view_->id, view_->def.name()).ApproximateBytes();
   }
 
   // One step, run again while ingests into the view commit during it: pushes wait
