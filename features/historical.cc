@@ -229,77 +229,71 @@ struct SpineRows {
   absl::StatusCode error_code = absl::StatusCode::kInvalidArgument;
 };
 
-// `capacity`: rows to reserve room for (fresh memory grown by doubling is copied and
-// faulted in twice).
-void ParseSpineRows(const Plan& plan, const HistoricalRequest& request,
-                    const std::vector<std::string>& labels, size_t event_column,
-                    absl::string_view text, size_t capacity, SpineRows* out) {
+// Makes room in `out` for `capacity` rows of `text` (fresh memory grown by doubling
+// is copied and faulted in twice).
+void ReserveSpineRows(const Plan& plan, absl::string_view text, size_t capacity,
+                      SpineRows* out) {
   out->lookups.resize(plan.views.size());
   out->raws.reserve(capacity);
   out->keys.reserve(plan.views.size() * (text.size() + capacity * 24));
   for (auto& ls : out->lookups) ls.reserve(capacity);
-  CsvRecords records(text, &labels, request.max_record_bytes);
-  while (true) {
-    auto more = records.NextRow(labels.size());
-    if (!more.ok()) {
-      out->error = {records.line(), std::string(more.status().message())};
-      out->error_code = more.status().code();
-      return;
-    }
-    if (!*more) break;
-    const auto& fields = records.fields();
-    auto t = ParseTimestamp(fields[event_column], request.timestamp_unit);
-    if (!t.ok()) {
-      out->error = {records.line(), absl::StrCat("column ", labels[event_column], ": ",
-                                                 t.status().message())};
-      return;
-    }
-    const auto row = static_cast<uint32_t>(out->raws.size());
-    if (records.plain()) {
-      out->raws.push_back(records.raw());
-    } else {
-      records.AppendRecord(&out->rewritten.emplace_back());
-      out->raws.push_back(out->rewritten.back());
-    }
-    for (size_t v = 0; v < plan.views.size(); ++v) {
-      const ViewPlan& vp = plan.views[v];
-      if (vp.horizon.has_value() && *t < vp.horizon->horizon_us()) {
-        out->error = {records.line(),
-                      absl::StrCat("event_timestamp ", FormatTimestamp(*t),
-                                   " is before feature view ", vp.view->def.name(),
-                                   "'s offline log retention horizon ",
-                                   FormatTimestamp(vp.horizon->horizon_us()),
-                                   ": rows in force before it were trimmed")};
-        out->error_code = absl::StatusCode::kFailedPrecondition;
-        return;
-      }
-      std::string& keys = out->keys;
-      const size_t start = keys.size();
-      keys.append(vp.prefix);
-      for (size_t k = 0; k < vp.spine_key_columns.size(); ++k) {
-        const size_t c = vp.spine_key_columns[k];
-        auto value =
-            ParseValue(fields[c], vp.view->join_key_types[k], request.timestamp_unit);
-        if (!value.ok() || (fields[c].empty() && !records.quoted(c))) {
-          out->error = {
-              records.line(),
-              absl::StrCat("column ", labels[c], ": ",
-                           value.ok() ? "join key is empty" : value.status().message())};
-          return;
-        }
-        codec::AppendEntityPart(&keys, *value);
-      }
-      Lookup l;
-      l.entity_bytes = static_cast<uint32_t>(keys.size() - start);
-      codec::PutBE64(&keys, ~codec::Ordered(*t));
-      l.target_bytes = static_cast<uint32_t>(keys.size() - start);
-      l.target = reinterpret_cast<const char*>(start);  // an offset until keys is whole
-      l.t = *t;
-      l.row = row;
-      out->lookups[v].push_back(l);
-    }
+}
+
+// Keeps the current record as the row's spine columns (re-quoted when it is not
+// written as the writer would); returns the row's number in `out`.
+uint32_t KeepSpineRecord(const CsvRecords& records, SpineRows* out) {
+  const auto row = static_cast<uint32_t>(out->raws.size());
+  if (records.plain()) {
+    out->raws.push_back(records.raw());
+  } else {
+    records.AppendRecord(&out->rewritten.emplace_back());
+    out->raws.push_back(out->rewritten.back());
   }
-  out->lines = records.lines_read();
+  return row;
+}
+
+// Adds `vp`'s lookup of the current record (event time `t`, spine row `row`): its
+// target VIEW ENTITY ~T to `keys`, the Lookup to `lookups`, its target an offset into
+// `keys` until ResolveTargets.
+// Errors: FailedPrecondition for a time before the view's retention horizon;
+// InvalidArgument for an empty or malformed join key (naming its column).
+absl::Status AddLookup(const ViewPlan& vp, const HistoricalRequest& request,
+                       const std::vector<std::string>& labels, const CsvRecords& records,
+                       Micros t, uint32_t row, std::string* keys,
+                       std::vector<Lookup>* lookups) {
+  if (vp.horizon.has_value() && t < vp.horizon->horizon_us()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("event_timestamp ", FormatTimestamp(t), " is before feature view ",
+                     vp.view->def.name(), "'s offline log retention horizon ",
+                     FormatTimestamp(vp.horizon->horizon_us()),
+                     ": rows in force before it were trimmed"));
+  }
+  const auto& fields = records.fields();
+  const size_t start = keys->size();
+  keys->append(vp.prefix);
+  for (size_t k = 0; k < vp.spine_key_columns.size(); ++k) {
+    const size_t c = vp.spine_key_columns[k];
+    auto value = ParseValue(fields[c], vp.view->join_key_types[k], request.timestamp_unit);
+    if (!value.ok() || (fields[c].empty() && !records.quoted(c))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("column ", labels[c], ": ",
+                       value.ok() ? "join key is empty" : value.status().message()));
+    }
+    codec::AppendEntityPart(keys, *value);
+  }
+  Lookup l;
+  l.entity_bytes = static_cast<uint32_t>(keys->size() - start);
+  codec::PutBE64(keys, ~codec::Ordered(t));
+  l.target_bytes = static_cast<uint32_t>(keys->size() - start);
+  l.target = reinterpret_cast<const char*>(start);  // an offset until keys is whole
+  l.t = t;
+  l.row = row;
+  lookups->push_back(l);
+  return absl::OkStatus();
+}
+
+// Points every lookup's target into out->keys, whole now, and reads its key words.
+void ResolveTargets(SpineRows* out) {
   for (auto& ls : out->lookups) {
     for (Lookup& l : ls) {
       l.target = out->keys.data() + reinterpret_cast<uintptr_t>(l.target);
@@ -307,6 +301,38 @@ void ParseSpineRows(const Plan& plan, const HistoricalRequest& request,
       l.k1 = codec::KeyWord(l.target, l.target_bytes, 12);
     }
   }
+}
+
+// Parses `text` (whole records) into `out`: each row's spine record and each view's
+// lookup; the first bad record stops it, in out->error. `capacity`: rows to reserve
+// room for.
+void ParseSpineRows(const Plan& plan, const HistoricalRequest& request,
+                    const std::vector<std::string>& labels, size_t event_column,
+                    absl::string_view text, size_t capacity, SpineRows* out) {
+  ReserveSpineRows(plan, text, capacity, out);
+  CsvRecords records(text, &labels, request.max_record_bytes);
+  const auto fail = [&](const absl::Status& status) {
+    out->error = {records.line(), std::string(status.message())};
+    out->error_code = status.code();
+  };
+  while (true) {
+    auto more = records.NextRow(labels.size());
+    if (!more.ok()) return fail(more.status());
+    if (!*more) break;
+    auto t = ParseTimestamp(records.fields()[event_column], request.timestamp_unit);
+    if (!t.ok()) {
+      return fail(absl::InvalidArgumentError(
+          absl::StrCat("column ", labels[event_column], ": ", t.status().message())));
+    }
+    const uint32_t row = KeepSpineRecord(records, out);
+    for (size_t v = 0; v < plan.views.size(); ++v) {
+      absl::Status added = AddLookup(plan.views[v], request, labels, records, *t, row,
+                                     &out->keys, &out->lookups[v]);
+      if (!added.ok()) return fail(added);
+    }
+  }
+  out->lines = records.lines_read();
+  ResolveTargets(out);
 }
 
 // Splits `ls` in two at an entity boundary near the middle (every lookup of an
