@@ -709,6 +709,55 @@ absl::StatusOr<HistoricalResult> Join(const ViewCatalog& views, const FeatureTab
   return result;
 }
 
+// Copies the spine of a training set to `copy`: the stored dataset version `spine`
+// names (returned), or the file, to be stored as `spine_nv` once the retrieval
+// succeeded (nullopt; checked now). Errors: the store's for an unknown version;
+// InvalidArgument for spine inputs with a stored spine; as ArtifactStore::Check.
+absl::StatusOr<std::optional<store::Version>> CopySpine(Store& store,
+                                                        const std::string& spine,
+                                                        const NewVersion& spine_nv,
+                                                        const std::string& copy) {
+  if (spine.rfind("dataset/", 0) != 0) {
+    RETURN_IF_ERROR(store.artifacts().Check(spine_nv));
+    ASSIGN_OR_RETURN(auto source, OpenFileSource(spine));
+    RETURN_IF_ERROR(CopyToFile(*source, copy));
+    return std::nullopt;
+  }
+  ASSIGN_OR_RETURN(Ref ref, ParseRef(spine));
+  ASSIGN_OR_RETURN(store::Version version, store.artifacts().Resolve(ref));
+  if (!spine_nv.inputs.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "spine inputs are for a spine stored with the training set; ",
+        VersionRef(version), " has its inputs already (give them as inputs)"));
+  }
+  RETURN_IF_ERROR(SpoolContent(store, version, copy));
+  return version;
+}
+
+// What a saved training set records besides its content: the view versions used as
+// inputs, the request with the ingest position it saw, and the log it read.
+void RecordRequest(const HistoricalRequest& request, const SavedResult& saved,
+                   NewVersion* nv) {
+  nv->inputs.push_back(saved.spine);
+  std::vector<std::string> views;
+  for (const auto& [name, version] : saved.result.view_versions) {
+    nv->inputs.push_back(absl::StrCat("featureview/", name, "@", version));
+    views.push_back(absl::StrCat(name, "@", version));
+  }
+  auto& m = nv->metadata;
+  m["request.features"] = absl::StrJoin(request.features, ",");
+  m["request.views"] = absl::StrJoin(views, ",");
+  m["request.spine"] = saved.spine;
+  if (request.as_of.has_value()) m["request.as_of"] = FormatTimestamp(*request.as_of);
+  m["request.created_cutoff"] = request.created_cutoff ? "true" : "false";
+  m["request.full_names"] = request.full_names ? "true" : "false";
+  m["request.timestamp_unit"] = std::string(TimeUnitName(request.timestamp_unit));
+  m["request.ingest_position"] = absl::StrCat(saved.result.at.position);
+  m["request.ingest_pending"] = absl::StrJoin(saved.result.at.pending, ",");
+  m["rows"] = absl::StrCat(saved.result.rows);
+  RecordLogReads(saved.result, &m);
+}
+
 }  // namespace
 
 absl::StatusOr<HistoricalResult> FeatureStore::Historical(
@@ -749,26 +798,13 @@ absl::StatusOr<SavedResult> FeatureStore::SaveHistorical(const HistoricalRequest
   // The spine is read from a private copy, and nothing is stored until the
   // retrieval succeeded: a bad spine leaves the store as it was.
   ScratchPath spine_file(*store_, "spine");
-  std::optional<store::Version> spine_version;
   NewVersion spine_nv;
   spine_nv.artifact = {Kind::kDataset, absl::StrCat(dataset_name, "-spine")};
   spine_nv.inputs = lineage.spine_inputs;
   spine_nv.creator = creator;
   spine_nv.message = absl::StrCat("spine of dataset/", dataset_name);
-  if (spine.rfind("dataset/", 0) == 0) {
-    ASSIGN_OR_RETURN(Ref ref, ParseRef(spine));
-    ASSIGN_OR_RETURN(spine_version, store_->artifacts().Resolve(ref));
-    if (!lineage.spine_inputs.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "spine inputs are for a spine stored with the training set; ",
-          VersionRef(*spine_version), " has its inputs already (give them as inputs)"));
-    }
-    RETURN_IF_ERROR(SpoolContent(*store_, *spine_version, spine_file.path()));
-  } else {
-    RETURN_IF_ERROR(store_->artifacts().Check(spine_nv));
-    ASSIGN_OR_RETURN(auto source, OpenFileSource(spine));
-    RETURN_IF_ERROR(CopyToFile(*source, spine_file.path()));
-  }
+  ASSIGN_OR_RETURN(std::optional<store::Version> spine_version,
+                   CopySpine(*store_, spine, spine_nv, spine_file.path()));
   NewVersion nv;
   nv.artifact = {Kind::kDataset, dataset_name};
   nv.inputs = lineage.inputs;
@@ -785,8 +821,8 @@ absl::StatusOr<SavedResult> FeatureStore::SaveHistorical(const HistoricalRequest
       if (out != nullptr && request.format != ResultFormat::kCsv) {
         outputs.push_back({NewHistoricalOutput(request.format), out});
       }
-      ASSIGN_OR_RETURN(saved.result,
-                       Join(*views_, *tables_, DatabaseOf(*store_), request, *source, outputs));
+      ASSIGN_OR_RETURN(saved.result, Join(*views_, *tables_, DatabaseOf(*store_), request,
+                                          *source, outputs));
       return absl::OkStatus();
     }));
   }
@@ -804,24 +840,7 @@ absl::StatusOr<SavedResult> FeatureStore::SaveHistorical(const HistoricalRequest
   nv.content_id = put.content_id;
   nv.creator = creator;
   nv.message = message.empty() ? "point-in-time training set" : message;
-  nv.inputs.push_back(saved.spine);
-  std::vector<std::string> views;
-  for (const auto& [name, version] : saved.result.view_versions) {
-    nv.inputs.push_back(absl::StrCat("featureview/", name, "@", version));
-    views.push_back(absl::StrCat(name, "@", version));
-  }
-  auto& m = nv.metadata;
-  m["request.features"] = absl::StrJoin(request.features, ",");
-  m["request.views"] = absl::StrJoin(views, ",");
-  m["request.spine"] = saved.spine;
-  if (request.as_of.has_value()) m["request.as_of"] = FormatTimestamp(*request.as_of);
-  m["request.created_cutoff"] = request.created_cutoff ? "true" : "false";
-  m["request.full_names"] = request.full_names ? "true" : "false";
-  m["request.timestamp_unit"] = std::string(TimeUnitName(request.timestamp_unit));
-  m["request.ingest_position"] = absl::StrCat(saved.result.at.position);
-  m["request.ingest_pending"] = absl::StrJoin(saved.result.at.pending, ",");
-  m["rows"] = absl::StrCat(saved.result.rows);
-  RecordLogReads(saved.result, &m);
+  RecordRequest(request, saved, &nv);
   ASSIGN_OR_RETURN(CommitResult c, store_->artifacts().Commit(nv));
   saved.dataset = VersionRef(c.version);
   return saved;
