@@ -22,17 +22,8 @@ feature_views:
       - {name: x, type: double}
 )";
 
-constexpr absl::string_view kV2 = R"(
-entities:
-  - name: customer
-    join_keys: [{name: customer_id, type: int64}]
-feature_views:
-  - name: stats
-    entities: [customer]
-    features:
-      - {name: x, type: double}
-      - {name: y, type: int64}
-)";
+// kV1 with a second feature.
+const std::string kV2 = std::string(kV1) + "      - {name: y, type: int64}\n";
 
 class ViewCatalogTest : public testing::StoreTest {
  protected:
