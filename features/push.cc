@@ -8,7 +8,9 @@
 #include "features/codec.h"
 #include "features/definitions.h"
 #include "features/feature_store.h"
-#include "features/impl.h"
+#include "features/online_serving.h"
+#include "features/tables.h"
+#include "features/view_catalog.h"
 #include "store/database.h"
 #include "store/internal/records.h"
 #include "store/internal/rocks_status.h"
@@ -180,7 +182,7 @@ std::vector<OnlineRow> EncodePushRows(const ResolvedView& view, const PushColumn
 
 absl::Status FeatureStore::PushOnline(const std::string& view_name,
                                       const RowColumns& rows, Micros now) {
-  ASSIGN_OR_RETURN(auto latest, impl_->View(view_name, 0));
+  ASSIGN_OR_RETURN(auto latest, views_->View(view_name, 0));
   if (rows.empty()) return absl::InvalidArgumentError("no columns");
   const size_t n = rows.front().second.size();
   ASSIGN_OR_RETURN(const PushColumns columns, MapPushColumns(*latest, rows, n));
@@ -189,17 +191,17 @@ absl::Status FeatureStore::PushOnline(const std::string& view_name,
 
   // Checked: now the column dictionary, then the rows.
   auto view = std::make_shared<ResolvedView>(*latest);
-  RETURN_IF_ERROR(impl_->tables.Register(view.get()));
-  impl_->Forget(view_name);
-  ASSIGN_OR_RETURN(IngestPosition at, impl_->tables.Position());
+  RETURN_IF_ERROR(tables_->Register(view.get()));
+  views_->Forget(view_name);
+  ASSIGN_OR_RETURN(IngestPosition at, tables_->Position());
   const std::vector<OnlineRow> online =
       EncodePushRows(*view, columns, entities, at.position, now);
   internal::Db& db = DatabaseOf(*store_);
   OnlinePushRecord record;
   record.set_last_push_us(now);
   const std::string record_bytes = record.SerializeAsString();
-  std::shared_lock repair(impl_->online_repair);
-  return impl_->WriteOnline(
+  auto repair = online_->LockForPush();
+  return online_->Write(
       {.upserts = online},
       Change{ChangeKind::kPushOnline, absl::StrCat("featureview/", view_name)},
       [&](rocksdb::Transaction* txn) {
