@@ -319,7 +319,8 @@ PY
 note "the CLI's answer for the same spine and features, to compare with"
 strata historical --spine sales.csv --features weather:rain_mm,city_profile:coastal -o now.csv
 shell "cat from_python.py"
-shell "STRATA_BIN='$BIN' PYTHONPATH='$SCRIPTS/../python' /usr/bin/python3 from_python.py"
+PYTHON_PACKAGE="$(cd "$SCRIPTS/../python" && pwd)"
+shell "STRATA_BIN='$BIN' PYTHONPATH='$PYTHON_PACKAGE' /usr/bin/python3 from_python.py"
 
 section "Done"
 echo "the demo store was in $WORK and is removed on exit"
