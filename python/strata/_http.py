@@ -6,6 +6,7 @@ import http.client
 import json
 import select
 import socket
+import ssl
 import threading
 import urllib.parse
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
@@ -78,7 +79,7 @@ class Transport:
     """Requests to one server. Thread-safe: each thread has its own connection."""
 
     def __init__(self, url: str, token: Optional[str], timeout: float,
-                 creator: Optional[str]) -> None:
+                 creator: Optional[str], ca_file: Optional[str] = None) -> None:
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"server URL {url!r}: expected http://HOST:PORT or https://HOST:PORT")
@@ -88,6 +89,7 @@ class Transport:
         self._port = parts.port or (443 if self._https else 80)
         self._prefix = parts.path.rstrip("/")
         self._timeout = timeout
+        self._tls = ssl.create_default_context(cafile=ca_file) if self._https else None
         self._headers: Dict[str, str] = {}
         if token:
             self._headers["Authorization"] = f"Bearer {token}"
@@ -103,8 +105,11 @@ class Transport:
             conn.close()
             conn = None
         if conn is None:
-            cls = _TlsConnection if self._https else _Connection
-            conn = cls(self._host, self._port, timeout=self._timeout)
+            if self._https:
+                conn = _TlsConnection(self._host, self._port, timeout=self._timeout,
+                                      context=self._tls)
+            else:
+                conn = _Connection(self._host, self._port, timeout=self._timeout)
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)

@@ -346,7 +346,8 @@ class Client:
     at all, the client starts `strata serve` ($STRATA_BIN, else `strata` on PATH) on
     `$STRATA_STORE` (else `./.strata`, created when missing) on a free loopback
     port, and stops it on close() or at exit. Thread-safe: each thread keeps one
-    keep-alive connection.
+    keep-alive connection. `ca_file` (default `$STRATA_CA_FILE`, else the system's
+    CAs) is the PEM of the CAs to trust for an https server, as the CLI's --ca-file.
 
     Example:
         >>> import strata
@@ -357,8 +358,9 @@ class Client:
     """
 
     def __init__(self, url: Optional[str] = None, token: Optional[str] = None,
-                 timeout: float = 60) -> None:
+                 timeout: float = 60, *, ca_file: Optional[str] = None) -> None:
         url = url or os.environ.get("STRATA_SERVER") or None
+        ca_file = ca_file or os.environ.get("STRATA_CA_FILE") or None
         token = token if token is not None else os.environ.get("STRATA_TOKEN") or None
         self._server: Optional[LocalServer] = None
         if url is None:
@@ -366,7 +368,7 @@ class Client:
             url = self._server.url
             atexit.register(self.close)
         creator = os.environ.get("STRATA_USER") or _login_name()
-        self._t = Transport(url, token, timeout, creator)
+        self._t = Transport(url, token, timeout, creator, ca_file)
         self.url: str = self._t.url
         self._views: Dict[Tuple[str, int], FeatureViewInfo] = {}
         self._latest: Dict[str, FeatureViewInfo] = {}

@@ -139,3 +139,39 @@ def test_concurrent_clients_on_threads(client, features):
     assert errors == []
     assert [len(client.versions(f"dataset/thread-{i}")) for i in range(8)] == [10] * 8
     assert len(client._t._all) >= 8  # one connection per thread
+
+
+def test_https_with_a_ca_file(binary, tmp_path):
+    import shutil as _shutil
+    if not _shutil.which("openssl"):
+        pytest.skip("no openssl")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-keyout", str(key),
+                    "-out", str(cert), "-subj", "/CN=strata", "-addext",
+                    "subjectAltName=IP:127.0.0.1"], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    store = str(tmp_path / "tls")
+    subprocess.run([binary, "--store", store, "init"], check=True, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen([binary, "--store", store, "serve", "--listen", "127.0.0.1:0",
+                             "-q", "--tls-cert", str(cert), "--tls-key", str(key)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        serving = os.path.join(store, "serving")
+        import time
+        for _ in range(3000):
+            if os.path.exists(serving):
+                url, pid = open(serving).read().split()
+                if int(pid) == proc.pid:
+                    break
+            time.sleep(0.01)
+        assert url.startswith("https://")
+        with strata.Client(url, ca_file=str(cert)) as c:
+            assert c.put("config/tls", b"x: 1\n").number == 1
+            assert c.get("config/tls") == b"x: 1\n"
+        with strata.Client(url, timeout=5) as untrusted:  # the system's CAs
+            with pytest.raises(strata.Unavailable):
+                untrusted.ls()
+    finally:
+        proc.terminate()
+        proc.wait(10)
