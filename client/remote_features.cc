@@ -224,6 +224,10 @@ absl::StatusOr<std::vector<features::AppliedView>> RemoteClient::Apply(
   for (const auto& v : r.featureviews()) {
     out.push_back(features::AppliedView{v.name(), v.version(), v.changed()});
   }
+  for (const auto& v : r.featureservices()) {
+    out.push_back(features::AppliedView{v.name(), v.version(), v.changed(),
+                                        Kind::kFeatureService});
+  }
   return out;
 }
 

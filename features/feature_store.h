@@ -392,6 +392,14 @@ struct OnlineCacheStats {
   uint64_t misses = 0;  // read from the online table
 };
 
+// A feature list as callers write it, its feature services expanded
+// (FeatureStore::ResolveFeatures).
+struct ResolvedFeatures {
+  std::vector<std::string> features;  // "VIEW:FEATURE"
+  // The service versions read, "featureservice/NAME@N", in request order, each once.
+  std::vector<std::string> services;
+};
+
 // Thread-safe; `store` must outlive it.
 class FeatureStore {
  public:
@@ -548,6 +556,28 @@ class FeatureStore {
   // Errors: NotFound for an unknown view or an entity without an online row;
   // InvalidArgument for bad or several entities; Unavailable when RocksDB fails.
   absl::Status RemoveOnline(const std::string& view, const EntityColumns& entity);
+
+  // Feature services (features/feature_services.cc): `features` with each
+  // "featureservice/NAME[@REF]" replaced, in place, by the "VIEW:FEATURE" list its
+  // version holds; other entries are kept as given (Historical and Online check
+  // them). A feature both named and in a service, or in two services, is kept once
+  // (where it first appears), so a service and a feature of it may be asked for
+  // together. The one place the
+  // routes, the CLI and the clients turn a service into features, before Historical,
+  // SaveHistorical (which records the services as lineage inputs) and Online.
+  // Errors: NotFound for an unknown service or version ("no feature service
+  // featureservice/NAME"); InvalidArgument for a malformed reference; FailedPrecondition
+  // for a deleted version; DataLoss for an unreadable definition.
+  absl::StatusOr<ResolvedFeatures> ResolveFeatures(
+      const std::vector<std::string>& features) const;
+
+  // Feast's push_source_name: the feature views a push to `name` writes to. Those
+  // whose latest definition names push source `name` (FeatureView.push_source), by
+  // name; when none does, the feature view called `name` itself. Reads every view's
+  // latest definition (one read per view).
+  // Errors: NotFound when `name` is neither a push source nor a view;
+  // InvalidArgument for a malformed name; DataLoss for an unreadable definition.
+  absl::StatusOr<std::vector<std::string>> PushTargets(const std::string& name) const;
 
   // The online cache's hits and misses since construction; zeros without a cache
   // (FeatureStoreOptions::online_cache_bytes 0). Cheap: a few relaxed loads.

@@ -59,7 +59,7 @@ absl::Status RunApply(const Context& ctx, const ApplyArgs& a) {
                    client->Apply(text, source, Context::Creator(), a.message));
   std::string out;
   for (const auto& view : applied) {
-    absl::StrAppend(&out, "featureview/", view.name, "@", view.version,
+    absl::StrAppend(&out, KindName(view.kind), "/", view.name, "@", view.version,
                     view.changed ? " created\n" : " unchanged\n");
   }
   return Print(out);
