@@ -1068,11 +1068,32 @@ absl::StatusOr<PushColumn> PushColumnOf(const PushTarget& target,
   return PushColumn{*type, is_key, nullable};
 }
 
+// A df column's values: an array, or an object of index -> value as pandas'
+// to_json writes a frame by default (orient "columns"), in the order given.
+// Errors: InvalidArgument for anything else.
+absl::StatusOr<std::vector<simdjson::dom::element>> DfColumnValues(
+    simdjson::dom::element json, const std::string& df_name) {
+  std::vector<simdjson::dom::element> values;
+  simdjson::dom::array array;
+  simdjson::dom::object object;
+  if (!json.get_array().get(array)) {
+    values.reserve(array.size());
+    for (const auto v : array) values.push_back(v);
+  } else if (!json.get_object().get(object)) {
+    for (const auto field : object) values.push_back(field.value);
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "df.", df_name, " must be an array (or an object of index -> value)"));
+  }
+  return values;
+}
+
 // Appends df's column `df_name` (its JSON `values`) to `out` as the view's column
 // `name`. Errors: InvalidArgument naming the value (df.NAME[I]) at fault.
 absl::Status ParsePushColumn(const PushTarget& target, const PushColumn& column,
                              const std::string& df_name, const std::string& name,
-                             simdjson::dom::array values, PushBatch& out) {
+                             const std::vector<simdjson::dom::element>& values,
+                             PushBatch& out) {
   auto& [column_name, column_values] =
       out.rows.emplace_back(name, std::vector<features::Value>());
   out.types.push_back(column.type);
@@ -1168,16 +1189,16 @@ absl::StatusOr<PushRequest> ParsePushRequest(const RouteContext& ctx,
       return absl::InvalidArgumentError(absl::StrCat("df.", df_name, " appears twice"));
     }
     seen.push_back(df_name);
-    simdjson::dom::array values;
-    if (column.value.get_array().get(values)) {
-      return absl::InvalidArgumentError(absl::StrCat("df.", df_name, " must be an array"));
-    }
-    // Feast's remote online store writes the created time as "created".
-    const std::string name =
-        !dialect.has_to && df_name == "created" ? "created_timestamp" : df_name;
+    ASSIGN_OR_RETURN(const std::vector<simdjson::dom::element> values,
+                     DfColumnValues(column.value, df_name));
     absl::Status unknown;
     bool known = false;
     for (size_t t = 0; t < targets.size(); ++t) {
+      // Feast's remote online store and its examples call the created time "created".
+      const std::string name =
+          df_name == "created" && !PushColumnOf(targets[t], df_name).ok()
+              ? "created_timestamp"
+              : df_name;
       auto kind = PushColumnOf(targets[t], name);
       if (!kind.ok()) {
         unknown = kind.status();
@@ -1191,7 +1212,7 @@ absl::StatusOr<PushRequest> ParsePushRequest(const RouteContext& ctx,
     if (!known) {
       return absl::InvalidArgumentError(
           absl::StrCat("df.", df_name, ": no feature view push source ", out.name,
-                       " feeds (", absl::StrJoin(views, ", "), ") has a column ", name));
+                       " feeds (", absl::StrJoin(views, ", "), ") has a column ", df_name));
     }
   }
   for (size_t t = 0; t < targets.size(); ++t) {
