@@ -347,8 +347,9 @@ void AppendEntityVector(const std::vector<features::Value>& values, FeatureVecto
   }
 }
 
+// `with_refs`: fill feature_refs (a request naming a feature service).
 void OnlineResponseProto(const features::OnlineResult& result, bool full_names,
-                         std::string* out) {
+                         bool with_refs, std::string* out) {
   // The message's ~150 repeated fields live in an arena whose first block is this
   // thread's (enough for 100 entities x 50 numbers): no allocation per field.
   thread_local std::vector<char> first_block(256 << 10);
@@ -373,6 +374,9 @@ void OnlineResponseProto(const features::OnlineResult& result, bool full_names,
                                           : feature.substr(colon + 1));
     AppendFeatureVector(result.values[f], response.add_results());
   }
+  if (with_refs) {
+    for (const std::string& feature : result.features) response.add_feature_refs(feature);
+  }
   response.SerializeToString(out);
 }
 
@@ -391,8 +395,10 @@ absl::Status Online(const RouteContext& ctx, const httplib::Request& req,
                                               ? ParseProtoRequest(req.body, max_entities)
                                               : ParseJsonRequest(req.body, max_entities));
   // Feature services become their features (only requests naming one pay a read).
-  if (std::any_of(request.features.begin(), request.features.end(),
-                  [](const std::string& f) { return absl::StartsWith(f, kServicePrefix); })) {
+  const bool names_service =
+      std::any_of(request.features.begin(), request.features.end(),
+                  [](const std::string& f) { return absl::StartsWith(f, kServicePrefix); });
+  if (names_service) {
     ASSIGN_OR_RETURN(features::ResolvedFeatures resolved,
                      ctx.features->ResolveFeatures(request.features));
     request.features = std::move(resolved.features);
@@ -402,7 +408,7 @@ absl::Status Online(const RouteContext& ctx, const httplib::Request& req,
                                         absl::ToUnixMicros(absl::Now())));
   // The body is built in place: httplib's set_content would copy it.
   if (WantsProtobuf(req)) {
-    OnlineResponseProto(result, request.full_names, &res.body);
+    OnlineResponseProto(result, request.full_names, names_service, &res.body);
     res.set_header("Content-Type", kProtobuf);
   } else {
     // Sent from the serving thread's buffer, before its next request.
