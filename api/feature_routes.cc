@@ -1252,21 +1252,21 @@ std::string PushRowsAsJsonLines(const PushBatch& push) {
   return text;
 }
 
-// Writes each batch: online, one PushOnline per view; otherwise one ingest per view.
-// Views are written one after another, each atomically (a failure part-way leaves
-// the views before it written).
+// Writes the batches: online, every view in one transaction (PushOnline); otherwise
+// one ingest per view, one after another, each atomic (a failure part-way leaves
+// the views before it written, as separate ingests).
 absl::Status WritePush(const RouteContext& ctx, const httplib::Request& req,
                        const PushRequest& push, PushResponse& proto) {
   proto.set_rows(push.batches.front().rows.front().second.size());
   proto.set_to(push.to_name);
   for (const std::string& ignored : push.ignored) proto.add_ignored(ignored);
+  for (const PushBatch& batch : push.batches) proto.add_featureviews(batch.view);
+  if (push.to == PushTo::kOnline) {
+    std::vector<features::FeatureStore::ViewRows> views;
+    for (const PushBatch& batch : push.batches) views.push_back({batch.view, batch.rows});
+    return ctx.features->PushOnline(views, absl::ToUnixMicros(absl::Now()));
+  }
   for (const PushBatch& batch : push.batches) {
-    proto.add_featureviews(batch.view);
-    if (push.to == PushTo::kOnline) {
-      RETURN_IF_ERROR(ctx.features->PushOnline(batch.view, batch.rows,
-                                               absl::ToUnixMicros(absl::Now())));
-      continue;
-    }
     ASSIGN_OR_RETURN(auto file, ScratchFile::Create(*ctx.store));
     RETURN_IF_ERROR(file->Append(PushRowsAsJsonLines(batch)));
     features::IngestOptions options;

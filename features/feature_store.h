@@ -502,6 +502,17 @@ class FeatureStore {
   // plausible time (PlausibleTimeOf; naming the column and the row, from 1).
   absl::Status PushOnline(const std::string& view, const RowColumns& rows, Micros now);
 
+  // PushOnline of several views as one write (a push to a push source feeding them):
+  // every view's rows are checked before anything is written, and all are written
+  // in one transaction, or none. The change's subject lists the views
+  // ("featureview/a,featureview/b").
+  // Errors: as PushOnline, for the first view at fault; InvalidArgument for none.
+  struct ViewRows {
+    std::string view;
+    RowColumns rows;
+  };
+  absl::Status PushOnline(const std::vector<ViewRows>& views, Micros now);
+
   // Offline log retention: removes from `view`'s log the rows whose event time is
   // at or before `horizon` that no point-in-time answer at a time at or after the
   // horizon can pick, keeping per entity the row in force at the horizon (and, for
