@@ -1127,7 +1127,7 @@ TEST_F(FeatureRoutesTest, BadRequestsGetJsonErrorsAndChangeNothing) {
        "feature_services:\n  - name: s\n    features: [customer_stats:nope]\n",
        "text/yaml", 400, "INVALID_ARGUMENT",
        "body:3:16: feature service 's': feature view 'customer_stats' has no feature "
-       "'nope'"},
+       "\\\"nope\\\""},
       {"/v1/features/apply", "feature_services:\n  - name: s\n    features: [gone]\n",
        "text/yaml", 400, "INVALID_ARGUMENT",
        "body:3:16: feature service 's' reads feature view 'gone', which neither this "

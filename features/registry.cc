@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "features/definitions.h"
+#include "store/excerpt.h"
 #include "store/json_writer.h"
 #include "store/status_macros.h"
 
@@ -179,8 +180,8 @@ absl::StatusOr<FeatureService> FeatureRegistry::Expand(
                        [&](const Feature& f) { return f.name() == feature; })) {
         return absl::InvalidArgumentError(
             absl::StrCat(where, ": feature service '", service.name(),
-                         "': feature view '", view_name, "' has no feature '", feature,
-                         "'"));
+                         "': feature view '", view_name, "' has no feature ",
+                         Excerpt(feature)));
       }
       names.push_back(feature);
     }

@@ -137,7 +137,7 @@ feature_services:
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message(),
             "defs.yaml:15:57: feature service 'churn': feature view 'customer_flags' has "
-            "no feature 'nope'");
+            "no feature \"nope\"");
   EXPECT_EQ(Versions("customer_stats"), 1u);
   std::string good = services;
   good.replace(good.find(", customer_flags:nope"), 21, "");
