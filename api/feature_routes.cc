@@ -474,6 +474,16 @@ absl::Status TooManySpineRows(uint64_t max_rows) {
 
 // Converts a JSON spine of columns (`doc`, an object of equally long arrays) into
 // CSV in `out`. Errors: as JsonSpineToCsv.
+// A column's value at `it`: of an array, or of an object of index -> value.
+simdjson::dom::element ValueAt(const simdjson::dom::array::iterator& it) { return *it; }
+simdjson::dom::element ValueAt(const simdjson::dom::object::iterator& it) {
+  return it.value();
+}
+
+// `Column` is simdjson::dom::array (columns of arrays), or simdjson::dom::object
+// (pandas' to_json() default: each column an object of index -> value, read in the
+// order given).
+template <typename Column>
 absl::StatusOr<SpineLines> ColumnsSpineToCsv(simdjson::dom::element doc,
                                              simdjson::dom::object columns,
                                              ScratchFile& out, uint64_t max_rows) {
@@ -482,9 +492,9 @@ absl::StatusOr<SpineLines> ColumnsSpineToCsv(simdjson::dom::element doc,
   if (absl::Status s = CheckNoDuplicateKeys(doc); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("the spine: ", s.message()));
   }
-  std::vector<std::pair<std::string_view, simdjson::dom::array>> cols;
+  std::vector<std::pair<std::string_view, Column>> cols;
   for (const auto field : columns) {
-    cols.emplace_back(field.key, field.value.get_array().value());
+    cols.emplace_back(field.key, field.value.get<Column>().value());
   }
   if (cols.empty()) return absl::InvalidArgumentError("the spine has no columns");
   const size_t n = cols.front().second.size();
@@ -500,13 +510,13 @@ absl::StatusOr<SpineLines> ColumnsSpineToCsv(simdjson::dom::element doc,
   }
   if (max_rows > 0 && n > max_rows) return TooManySpineRows(max_rows);
   csv.push_back('\n');
-  std::vector<simdjson::dom::array::iterator> at;
+  std::vector<typename Column::iterator> at;
   for (auto& [name, values] : cols) at.push_back(values.begin());
   for (size_t row = 0; row < n; ++row) {
     uint64_t breaks = 0;
     for (size_t c = 0; c < cols.size(); ++c) {
       if (c > 0) csv.push_back(',');
-      auto field = AppendJsonField(*at[c], &csv);
+      auto field = AppendJsonField(ValueAt(at[c]), &csv);
       if (!field.ok()) {
         return absl::InvalidArgumentError(
             absl::StrCat("spine column ", Excerpt(Sv(cols[c].first)), "[", row,
@@ -594,7 +604,8 @@ absl::StatusOr<SpineLines> JsonLinesSpineToCsv(absl::string_view text,
   return lines;
 }
 
-// Converts a JSON spine in `in` (an object of equally long column arrays, or JSON
+// Converts a JSON spine in `in` (an object of equally long column arrays, or of
+// column objects of index -> value as pandas' to_json() writes a frame, or JSON
 // lines: one object per line, keys as in the first) into CSV in `out`.
 // Errors: InvalidArgument naming the column and row or line; ResourceExhausted past
 // `max_rows` rows.
@@ -606,13 +617,19 @@ absl::StatusOr<SpineLines> JsonSpineToCsv(const ScratchFile& in, ScratchFile& ou
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   simdjson::dom::object columns;
-  // One object of arrays: columns. Anything else is JSON lines.
-  bool is_columns = false;
+  // One object of arrays, or of objects: columns. Anything else is JSON lines.
+  bool arrays = false, objects = false;
   if (!json_lines && !parser.parse(text).get(doc) && !doc.get_object().get(columns)) {
-    is_columns = true;
-    for (const auto field : columns) is_columns = is_columns && field.value.is_array();
+    arrays = objects = true;
+    for (const auto field : columns) {
+      arrays = arrays && field.value.is_array();
+      objects = objects && field.value.is_object();
+    }
   }
-  if (is_columns) return ColumnsSpineToCsv(doc, columns, out, max_rows);
+  if (arrays) return ColumnsSpineToCsv<simdjson::dom::array>(doc, columns, out, max_rows);
+  if (objects) {
+    return ColumnsSpineToCsv<simdjson::dom::object>(doc, columns, out, max_rows);
+  }
   return JsonLinesSpineToCsv(text, parser, out, max_rows);
 }
 

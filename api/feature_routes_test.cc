@@ -855,6 +855,16 @@ feature_services:
     EXPECT_EQ(r->body.substr(r->body.find('\n')),
               absl::StrCat("\n1,", now_ * factor, ",12.5,\n"))
         << unit << ": " << r->body;
+    // The frame as to_json() writes it by default: {column: {index: value}}.
+    r = Post(absl::StrCat(hist_by_name, "&timestamp_unit=", unit),
+             absl::StrCat(R"({"customer_id":{"0":1,"1":2},"event_timestamp":{"0":)",
+                          now_ * factor, R"(,"1":)", now_ * factor, "}}"),
+             "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    EXPECT_EQ(r->body.substr(r->body.find('\n')),
+              absl::StrCat("\n1,", now_ * factor, ",12.5,\n2,", now_ * factor, ",3,\n"))
+        << unit << ": " << r->body;
   }
 
   // Historical by service: the same rows; a saved set records the expanded features
