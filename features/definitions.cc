@@ -264,38 +264,56 @@ class DefinitionsReader {
     ASSIGN_OR_RETURN(*view.mutable_description(),
                      Scalar(node, "description", what, false));
     ASSIGN_OR_RETURN(*view.mutable_owner(), Scalar(node, "owner", what, false));
+    RETURN_IF_ERROR(ReadViewSettings(node, what, &view));
+    // Every column's name: join keys, reserved columns and features are distinct.
+    std::set<std::string> columns(std::begin(kReservedColumns),
+                                  std::end(kReservedColumns));
+    RETURN_IF_ERROR(ReadViewEntities(node, defs, what, &columns, &view));
+    RETURN_IF_ERROR(ReadViewFeatures(node, what, &columns, &view));
+    return view;
+  }
+
+  // A feature view's ttl, timestamp_unit, plausible_time, tags and push source, into
+  // `view`.
+  absl::Status ReadViewSettings(const YAML::Node& node, const std::string& what,
+                                FeatureView* view) const {
     ASSIGN_OR_RETURN(std::string ttl, Scalar(node, "ttl", what, false));
     if (!ttl.empty()) {
       auto seconds = ParseDuration(ttl);
       if (!seconds.ok()) return Error(node["ttl"], seconds.status().message());
-      view.set_ttl_seconds(*seconds);
+      view->set_ttl_seconds(*seconds);
     }
     ASSIGN_OR_RETURN(std::string unit, Scalar(node, "timestamp_unit", what, false));
     if (!unit.empty()) {
       if (absl::Status s = ParseTimeUnit(unit).status(); !s.ok()) {
         return Error(node["timestamp_unit"], s.message());
       }
-      view.set_timestamp_unit(unit);
+      view->set_timestamp_unit(unit);
     }
     if (const YAML::Node window = node["plausible_time"]; window) {
-      RETURN_IF_ERROR(ReadPlausibleTime(window, &view));
+      RETURN_IF_ERROR(ReadPlausibleTime(window, view));
     }
-    RETURN_IF_ERROR(ReadTags(node, view.mutable_tags()));
-    ASSIGN_OR_RETURN(*view.mutable_push_source(), Scalar(node, "source", what, false));
-    if (node["source"] && !push_source_nodes_.count(view.push_source())) {
+    RETURN_IF_ERROR(ReadTags(node, view->mutable_tags()));
+    ASSIGN_OR_RETURN(*view->mutable_push_source(), Scalar(node, "source", what, false));
+    if (node["source"] && !push_source_nodes_.count(view->push_source())) {
       return Error(node["source"],
-                   absl::StrCat(what, " names push source ", Excerpt(view.push_source()),
+                   absl::StrCat(what, " names push source ", Excerpt(view->push_source()),
                                 ", which this file does not define (push_sources)"));
     }
+    return absl::OkStatus();
+  }
 
+  // A feature view's entities, by name from `defs`, into `view`; their join keys
+  // join `columns`.
+  absl::Status ReadViewEntities(const YAML::Node& node, const Definitions& defs,
+                                const std::string& what, std::set<std::string>* columns,
+                                FeatureView* view) const {
     // Entities, by name, with their join keys; no join key may appear twice.
     const YAML::Node entities = node["entities"];
     if (!entities) return Error(node, absl::StrCat(what, " has no 'entities'"));
     RETURN_IF_ERROR(CheckSequence(entities, "entities"));
     if (entities.size() == 0)
       return Error(entities, absl::StrCat(what, " needs an entity"));
-    std::set<std::string> columns(std::begin(kReservedColumns),
-                                  std::end(kReservedColumns));
     for (const YAML::Node& e : entities) {
       if (!e.IsScalar())
         return Error(e, "an entity of a feature view is named by a single value");
@@ -308,14 +326,19 @@ class DefinitionsReader {
                                      ", which this file does not define"));
       }
       for (const JoinKey& key : found->join_keys()) {
-        if (!columns.insert(key.name()).second) {
+        if (!columns->insert(key.name()).second) {
           return Error(e, absl::StrCat("join key '", key.name(), "' of entity '",
                                        found->name(), "' is already a column of ", what));
         }
       }
-      *view.add_entities() = *found;
+      *view->add_entities() = *found;
     }
+    return absl::OkStatus();
+  }
 
+  // A feature view's features, into `view`; each joins `columns`.
+  absl::Status ReadViewFeatures(const YAML::Node& node, const std::string& what,
+                                std::set<std::string>* columns, FeatureView* view) const {
     const YAML::Node features = node["features"];
     if (!features) return Error(node, absl::StrCat(what, " has no 'features'"));
     RETURN_IF_ERROR(CheckSequence(features, "features"));
@@ -330,15 +353,15 @@ class DefinitionsReader {
       feature.set_type(type);
       ASSIGN_OR_RETURN(*feature.mutable_description(),
                        Scalar(f, "description", "a feature", false));
-      if (!columns.insert(feature.name()).second) {
+      if (!columns->insert(feature.name()).second) {
         return Error(
             f, absl::StrCat("feature '", feature.name(), "' of ", what,
                             " clashes with a join key, a reserved column "
                             "(event_timestamp, created_timestamp) or another feature"));
       }
-      *view.add_features() = std::move(feature);
+      *view->add_features() = std::move(feature);
     }
-    return view;
+    return absl::OkStatus();
   }
 
   // tags: {NAME: VALUE, ...} of `node`, when it has them.

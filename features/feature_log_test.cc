@@ -100,22 +100,11 @@ TEST(RowInForceTest, OfferSaysWhichRowBecameTheRowInForce) {
   EXPECT_EQ(best.Offer(chunk, 1, 25, INT64_MIN, {}), SIZE_MAX);  // no better
 }
 
-constexpr absl::string_view kDefinitions = R"(
-entities:
-  - name: customer
-    join_keys: [{name: customer_id, type: int64}]
-feature_views:
-  - name: clicks
-    entities: [customer]
-    features:
-      - {name: x, type: int64}
-)";
-
 class FeatureLogTest : public FeatureStoreFixture {
  protected:
   void SetUp() override {
     StoreTest::SetUp();
-    ApplyDefinitions(kDefinitions);
+    ApplyDefinitions(kClicksDefinitions);
   }
 
   // Ingests rows "customer,event,created,x" (seconds); returns the ingest number.

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -400,6 +401,11 @@ struct ResolvedFeatures {
   std::vector<std::string> services;
 };
 
+// FeatureStore's parts, internal to features/ (each in its own header there).
+class FeatureTables;  // features/tables.h
+class OnlineServing;  // features/online_serving.h
+class ViewCatalog;    // features/view_catalog.h
+
 // Thread-safe; `store` must outlive it.
 class FeatureStore {
  public:
@@ -594,12 +600,14 @@ class FeatureStore {
   // (FeatureStoreOptions::online_cache_bytes 0). Cheap: a few relaxed loads.
   OnlineCacheStats online_cache_stats() const;
 
-  struct Impl;  // features/impl.h; internal
-
  private:
   Store* store_;
   FeatureRegistry registry_;
-  std::unique_ptr<Impl> impl_;
+  // Constructed in this order: the tables write online rows, the catalog reads
+  // the tables.
+  std::unique_ptr<OnlineServing> online_;
+  std::unique_ptr<FeatureTables> tables_;
+  std::unique_ptr<ViewCatalog> views_;
 };
 
 }  // namespace strata::features

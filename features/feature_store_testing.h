@@ -18,6 +18,20 @@
 
 namespace strata::features {
 
+// One entity (customer, an int64 join key) and one view, clicks, of one int64
+// feature x: the smallest definitions a feature test applies. Tests that need more
+// append to it (a view's further keys and features go at its end).
+inline constexpr absl::string_view kClicksDefinitions = R"(
+entities:
+  - name: customer
+    join_keys: [{name: customer_id, type: int64}]
+feature_views:
+  - name: clicks
+    entities: [customer]
+    features:
+      - {name: x, type: int64}
+)";
+
 // The event time of a millisecond epoch of 2026-12-03 read as seconds, which pushes
 // took before they were checked against the plausible time: 58891-03-01T00:00:00Z.
 inline constexpr Micros kYear58891 = 1'796'258'419'200LL * 1'000'000;

@@ -16,9 +16,10 @@
 #include "features/feature_log.h"
 #include "features/historical_output.h"
 #include "features/feature_store.h"
-#include "features/impl.h"
+#include "features/tables.h"
 #include "features/scratch.h"
 #include "features/training_sets.h"
+#include "features/view_catalog.h"
 #include "store/database.h"
 #include "store/internal/keys.h"
 #include "store/internal/records.h"
@@ -59,8 +60,7 @@ struct Plan {
   LogVisibility rules;  // the request's position, as-of and created cutoff
 };
 
-absl::StatusOr<Plan> MakePlan(const FeatureStore::Impl& impl,
-                              const HistoricalRequest& request) {
+absl::StatusOr<Plan> MakePlan(const ViewCatalog& views, const HistoricalRequest& request) {
   if (request.features.empty()) {
     return absl::InvalidArgumentError("no features requested");
   }
@@ -77,8 +77,8 @@ absl::StatusOr<Plan> MakePlan(const FeatureStore::Impl& impl,
       auto pinned = request.view_versions.find(view_name);
       ASSIGN_OR_RETURN(
           auto view,
-          impl.View(view_name,
-                    pinned == request.view_versions.end() ? 0 : pinned->second));
+          views.View(view_name,
+                     pinned == request.view_versions.end() ? 0 : pinned->second));
       vp = &plan.views.emplace_back();
       vp->view = view;
     }
@@ -229,77 +229,71 @@ struct SpineRows {
   absl::StatusCode error_code = absl::StatusCode::kInvalidArgument;
 };
 
-// `capacity`: rows to reserve room for (fresh memory grown by doubling is copied and
-// faulted in twice).
-void ParseSpineRows(const Plan& plan, const HistoricalRequest& request,
-                    const std::vector<std::string>& labels, size_t event_column,
-                    absl::string_view text, size_t capacity, SpineRows* out) {
+// Makes room in `out` for `capacity` rows of `text` (fresh memory grown by doubling
+// is copied and faulted in twice).
+void ReserveSpineRows(const Plan& plan, absl::string_view text, size_t capacity,
+                      SpineRows* out) {
   out->lookups.resize(plan.views.size());
   out->raws.reserve(capacity);
   out->keys.reserve(plan.views.size() * (text.size() + capacity * 24));
   for (auto& ls : out->lookups) ls.reserve(capacity);
-  CsvRecords records(text, &labels, request.max_record_bytes);
-  while (true) {
-    auto more = records.NextRow(labels.size());
-    if (!more.ok()) {
-      out->error = {records.line(), std::string(more.status().message())};
-      out->error_code = more.status().code();
-      return;
-    }
-    if (!*more) break;
-    const auto& fields = records.fields();
-    auto t = ParseTimestamp(fields[event_column], request.timestamp_unit);
-    if (!t.ok()) {
-      out->error = {records.line(), absl::StrCat("column ", labels[event_column], ": ",
-                                                 t.status().message())};
-      return;
-    }
-    const auto row = static_cast<uint32_t>(out->raws.size());
-    if (records.plain()) {
-      out->raws.push_back(records.raw());
-    } else {
-      records.AppendRecord(&out->rewritten.emplace_back());
-      out->raws.push_back(out->rewritten.back());
-    }
-    for (size_t v = 0; v < plan.views.size(); ++v) {
-      const ViewPlan& vp = plan.views[v];
-      if (vp.horizon.has_value() && *t < vp.horizon->horizon_us()) {
-        out->error = {records.line(),
-                      absl::StrCat("event_timestamp ", FormatTimestamp(*t),
-                                   " is before feature view ", vp.view->def.name(),
-                                   "'s offline log retention horizon ",
-                                   FormatTimestamp(vp.horizon->horizon_us()),
-                                   ": rows in force before it were trimmed")};
-        out->error_code = absl::StatusCode::kFailedPrecondition;
-        return;
-      }
-      std::string& keys = out->keys;
-      const size_t start = keys.size();
-      keys.append(vp.prefix);
-      for (size_t k = 0; k < vp.spine_key_columns.size(); ++k) {
-        const size_t c = vp.spine_key_columns[k];
-        auto value =
-            ParseValue(fields[c], vp.view->join_key_types[k], request.timestamp_unit);
-        if (!value.ok() || (fields[c].empty() && !records.quoted(c))) {
-          out->error = {
-              records.line(),
-              absl::StrCat("column ", labels[c], ": ",
-                           value.ok() ? "join key is empty" : value.status().message())};
-          return;
-        }
-        codec::AppendEntityPart(&keys, *value);
-      }
-      Lookup l;
-      l.entity_bytes = static_cast<uint32_t>(keys.size() - start);
-      codec::PutBE64(&keys, ~codec::Ordered(*t));
-      l.target_bytes = static_cast<uint32_t>(keys.size() - start);
-      l.target = reinterpret_cast<const char*>(start);  // an offset until keys is whole
-      l.t = *t;
-      l.row = row;
-      out->lookups[v].push_back(l);
-    }
+}
+
+// Keeps the current record as the row's spine columns (re-quoted when it is not
+// written as the writer would); returns the row's number in `out`.
+uint32_t KeepSpineRecord(const CsvRecords& records, SpineRows* out) {
+  const auto row = static_cast<uint32_t>(out->raws.size());
+  if (records.plain()) {
+    out->raws.push_back(records.raw());
+  } else {
+    records.AppendRecord(&out->rewritten.emplace_back());
+    out->raws.push_back(out->rewritten.back());
   }
-  out->lines = records.lines_read();
+  return row;
+}
+
+// Adds `vp`'s lookup of the current record (event time `t`, spine row `row`): its
+// target VIEW ENTITY ~T to `keys`, the Lookup to `lookups`, its target an offset into
+// `keys` until ResolveTargets.
+// Errors: FailedPrecondition for a time before the view's retention horizon;
+// InvalidArgument for an empty or malformed join key (naming its column).
+absl::Status AddLookup(const ViewPlan& vp, const HistoricalRequest& request,
+                       const std::vector<std::string>& labels, const CsvRecords& records,
+                       Micros t, uint32_t row, std::string* keys,
+                       std::vector<Lookup>* lookups) {
+  if (vp.horizon.has_value() && t < vp.horizon->horizon_us()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("event_timestamp ", FormatTimestamp(t), " is before feature view ",
+                     vp.view->def.name(), "'s offline log retention horizon ",
+                     FormatTimestamp(vp.horizon->horizon_us()),
+                     ": rows in force before it were trimmed"));
+  }
+  const auto& fields = records.fields();
+  const size_t start = keys->size();
+  keys->append(vp.prefix);
+  for (size_t k = 0; k < vp.spine_key_columns.size(); ++k) {
+    const size_t c = vp.spine_key_columns[k];
+    auto value = ParseValue(fields[c], vp.view->join_key_types[k], request.timestamp_unit);
+    if (!value.ok() || (fields[c].empty() && !records.quoted(c))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("column ", labels[c], ": ",
+                       value.ok() ? "join key is empty" : value.status().message()));
+    }
+    codec::AppendEntityPart(keys, *value);
+  }
+  Lookup l;
+  l.entity_bytes = static_cast<uint32_t>(keys->size() - start);
+  codec::PutBE64(keys, ~codec::Ordered(t));
+  l.target_bytes = static_cast<uint32_t>(keys->size() - start);
+  l.target = reinterpret_cast<const char*>(start);  // an offset until keys is whole
+  l.t = t;
+  l.row = row;
+  lookups->push_back(l);
+  return absl::OkStatus();
+}
+
+// Points every lookup's target into out->keys, whole now, and reads its key words.
+void ResolveTargets(SpineRows* out) {
   for (auto& ls : out->lookups) {
     for (Lookup& l : ls) {
       l.target = out->keys.data() + reinterpret_cast<uintptr_t>(l.target);
@@ -307,6 +301,38 @@ void ParseSpineRows(const Plan& plan, const HistoricalRequest& request,
       l.k1 = codec::KeyWord(l.target, l.target_bytes, 12);
     }
   }
+}
+
+// Parses `text` (whole records) into `out`: each row's spine record and each view's
+// lookup; the first bad record stops it, in out->error. `capacity`: rows to reserve
+// room for.
+void ParseSpineRows(const Plan& plan, const HistoricalRequest& request,
+                    const std::vector<std::string>& labels, size_t event_column,
+                    absl::string_view text, size_t capacity, SpineRows* out) {
+  ReserveSpineRows(plan, text, capacity, out);
+  CsvRecords records(text, &labels, request.max_record_bytes);
+  const auto fail = [&](const absl::Status& status) {
+    out->error = {records.line(), std::string(status.message())};
+    out->error_code = status.code();
+  };
+  while (true) {
+    auto more = records.NextRow(labels.size());
+    if (!more.ok()) return fail(more.status());
+    if (!*more) break;
+    auto t = ParseTimestamp(records.fields()[event_column], request.timestamp_unit);
+    if (!t.ok()) {
+      return fail(absl::InvalidArgumentError(
+          absl::StrCat("column ", labels[event_column], ": ", t.status().message())));
+    }
+    const uint32_t row = KeepSpineRecord(records, out);
+    for (size_t v = 0; v < plan.views.size(); ++v) {
+      absl::Status added = AddLookup(plan.views[v], request, labels, records, *t, row,
+                                     &out->keys, &out->lookups[v]);
+      if (!added.ok()) return fail(added);
+    }
+  }
+  out->lines = records.lines_read();
+  ResolveTargets(out);
 }
 
 // Splits `ls` in two at an entity boundary near the middle (every lookup of an
@@ -348,7 +374,7 @@ std::string VersionRef(const store::Version& v) {
 
 // Reads the position the join sees (the request's, else the store's at `snapshot`)
 // and each view's retention horizon, and opens each view's log at `snapshot`.
-absl::Status OpenLogs(const FeatureStore::Impl& impl, const internal::Db& db,
+absl::Status OpenLogs(const FeatureTables& tables, const internal::Db& db,
                       const rocksdb::Snapshot* snapshot, const HistoricalRequest& request,
                       Plan* plan) {
   plan->rules.as_of = request.as_of;
@@ -356,10 +382,10 @@ absl::Status OpenLogs(const FeatureStore::Impl& impl, const internal::Db& db,
   if (request.at.has_value()) {
     plan->rules.at = *request.at;
   } else {
-    ASSIGN_OR_RETURN(plan->rules.at, impl.tables.Position(snapshot));
+    ASSIGN_OR_RETURN(plan->rules.at, tables.Position(snapshot));
   }
   for (auto& vp : plan->views) {
-    ASSIGN_OR_RETURN(vp.horizon, impl.tables.Horizon(vp.view->def.name(), snapshot));
+    ASSIGN_OR_RETURN(vp.horizon, tables.Horizon(vp.view->def.name(), snapshot));
     if (vp.horizon.has_value()) {
       vp.sees_trim =
           SeesTrim(plan->rules.at, *vp.horizon) &&
@@ -645,16 +671,16 @@ absl::Status WriteBlock(const Plan& plan, const Block& block, const Answers& ans
 
 // The join: reads the spine in blocks, looks each block's rows up and writes them
 // to every output, then closes the outputs' sinks.
-absl::StatusOr<HistoricalResult> Join(const FeatureStore::Impl& impl,
+absl::StatusOr<HistoricalResult> Join(const ViewCatalog& views, const FeatureTables& tables,
                                       const internal::Db& db,
                                       const HistoricalRequest& request, ByteSource& spine,
                                       std::vector<OutputTarget>& outputs) {
-  ASSIGN_OR_RETURN(Plan plan, MakePlan(impl, request));
+  ASSIGN_OR_RETURN(Plan plan, MakePlan(views, request));
   // One snapshot for the position, the retention horizons and the log: a trim
   // records its horizon before it removes rows, so a snapshot without the horizon
   // has all the rows.
   rocksdb::ManagedSnapshot snapshot(db.raw());
-  RETURN_IF_ERROR(OpenLogs(impl, db, snapshot.snapshot(), request, &plan));
+  RETURN_IF_ERROR(OpenLogs(tables, db, snapshot.snapshot(), request, &plan));
   HistoricalResult result;
   for (const auto& vp : plan.views)
     result.view_versions[vp.view->def.name()] = vp.view->version;
@@ -683,13 +709,62 @@ absl::StatusOr<HistoricalResult> Join(const FeatureStore::Impl& impl,
   return result;
 }
 
+// Copies the spine of a training set to `copy`: the stored dataset version `spine`
+// names (returned), or the file, to be stored as `spine_nv` once the retrieval
+// succeeded (nullopt; checked now). Errors: the store's for an unknown version;
+// InvalidArgument for spine inputs with a stored spine; as ArtifactStore::Check.
+absl::StatusOr<std::optional<store::Version>> CopySpine(Store& store,
+                                                        const std::string& spine,
+                                                        const NewVersion& spine_nv,
+                                                        const std::string& copy) {
+  if (spine.rfind("dataset/", 0) != 0) {
+    RETURN_IF_ERROR(store.artifacts().Check(spine_nv));
+    ASSIGN_OR_RETURN(auto source, OpenFileSource(spine));
+    RETURN_IF_ERROR(CopyToFile(*source, copy));
+    return std::nullopt;
+  }
+  ASSIGN_OR_RETURN(Ref ref, ParseRef(spine));
+  ASSIGN_OR_RETURN(store::Version version, store.artifacts().Resolve(ref));
+  if (!spine_nv.inputs.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "spine inputs are for a spine stored with the training set; ",
+        VersionRef(version), " has its inputs already (give them as inputs)"));
+  }
+  RETURN_IF_ERROR(SpoolContent(store, version, copy));
+  return version;
+}
+
+// What a saved training set records besides its content: the view versions used as
+// inputs, the request with the ingest position it saw, and the log it read.
+void RecordRequest(const HistoricalRequest& request, const SavedResult& saved,
+                   NewVersion* nv) {
+  nv->inputs.push_back(saved.spine);
+  std::vector<std::string> views;
+  for (const auto& [name, version] : saved.result.view_versions) {
+    nv->inputs.push_back(absl::StrCat("featureview/", name, "@", version));
+    views.push_back(absl::StrCat(name, "@", version));
+  }
+  auto& m = nv->metadata;
+  m["request.features"] = absl::StrJoin(request.features, ",");
+  m["request.views"] = absl::StrJoin(views, ",");
+  m["request.spine"] = saved.spine;
+  if (request.as_of.has_value()) m["request.as_of"] = FormatTimestamp(*request.as_of);
+  m["request.created_cutoff"] = request.created_cutoff ? "true" : "false";
+  m["request.full_names"] = request.full_names ? "true" : "false";
+  m["request.timestamp_unit"] = std::string(TimeUnitName(request.timestamp_unit));
+  m["request.ingest_position"] = absl::StrCat(saved.result.at.position);
+  m["request.ingest_pending"] = absl::StrJoin(saved.result.at.pending, ",");
+  m["rows"] = absl::StrCat(saved.result.rows);
+  RecordLogReads(saved.result, &m);
+}
+
 }  // namespace
 
 absl::StatusOr<HistoricalResult> FeatureStore::Historical(
     const HistoricalRequest& request, ByteSource& spine, ByteSink& out) const {
   std::vector<OutputTarget> outputs;
   outputs.push_back({NewHistoricalOutput(request.format), &out});
-  return Join(*impl_, DatabaseOf(*store_), request, spine, outputs);
+  return Join(*views_, *tables_, DatabaseOf(*store_), request, spine, outputs);
 }
 
 absl::StatusOr<HistoricalResult> FeatureStore::Historical(
@@ -718,31 +793,18 @@ absl::StatusOr<SavedResult> FeatureStore::SaveHistorical(const HistoricalRequest
     return absl::InvalidArgumentError(absl::StrCat("dataset ", s.message()));
   }
   // Check the request before storing anything.
-  RETURN_IF_ERROR(MakePlan(*impl_, request).status());
+  RETURN_IF_ERROR(MakePlan(*views_, request).status());
   SavedResult saved;
   // The spine is read from a private copy, and nothing is stored until the
   // retrieval succeeded: a bad spine leaves the store as it was.
   ScratchPath spine_file(*store_, "spine");
-  std::optional<store::Version> spine_version;
   NewVersion spine_nv;
   spine_nv.artifact = {Kind::kDataset, absl::StrCat(dataset_name, "-spine")};
   spine_nv.inputs = lineage.spine_inputs;
   spine_nv.creator = creator;
   spine_nv.message = absl::StrCat("spine of dataset/", dataset_name);
-  if (spine.rfind("dataset/", 0) == 0) {
-    ASSIGN_OR_RETURN(Ref ref, ParseRef(spine));
-    ASSIGN_OR_RETURN(spine_version, store_->artifacts().Resolve(ref));
-    if (!lineage.spine_inputs.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "spine inputs are for a spine stored with the training set; ",
-          VersionRef(*spine_version), " has its inputs already (give them as inputs)"));
-    }
-    RETURN_IF_ERROR(SpoolContent(*store_, *spine_version, spine_file.path()));
-  } else {
-    RETURN_IF_ERROR(store_->artifacts().Check(spine_nv));
-    ASSIGN_OR_RETURN(auto source, OpenFileSource(spine));
-    RETURN_IF_ERROR(CopyToFile(*source, spine_file.path()));
-  }
+  ASSIGN_OR_RETURN(std::optional<store::Version> spine_version,
+                   CopySpine(*store_, spine, spine_nv, spine_file.path()));
   NewVersion nv;
   nv.artifact = {Kind::kDataset, dataset_name};
   nv.inputs = lineage.inputs;
@@ -759,8 +821,8 @@ absl::StatusOr<SavedResult> FeatureStore::SaveHistorical(const HistoricalRequest
       if (out != nullptr && request.format != ResultFormat::kCsv) {
         outputs.push_back({NewHistoricalOutput(request.format), out});
       }
-      ASSIGN_OR_RETURN(saved.result,
-                       Join(*impl_, DatabaseOf(*store_), request, *source, outputs));
+      ASSIGN_OR_RETURN(saved.result, Join(*views_, *tables_, DatabaseOf(*store_), request,
+                                          *source, outputs));
       return absl::OkStatus();
     }));
   }
@@ -778,24 +840,7 @@ absl::StatusOr<SavedResult> FeatureStore::SaveHistorical(const HistoricalRequest
   nv.content_id = put.content_id;
   nv.creator = creator;
   nv.message = message.empty() ? "point-in-time training set" : message;
-  nv.inputs.push_back(saved.spine);
-  std::vector<std::string> views;
-  for (const auto& [name, version] : saved.result.view_versions) {
-    nv.inputs.push_back(absl::StrCat("featureview/", name, "@", version));
-    views.push_back(absl::StrCat(name, "@", version));
-  }
-  auto& m = nv.metadata;
-  m["request.features"] = absl::StrJoin(request.features, ",");
-  m["request.views"] = absl::StrJoin(views, ",");
-  m["request.spine"] = saved.spine;
-  if (request.as_of.has_value()) m["request.as_of"] = FormatTimestamp(*request.as_of);
-  m["request.created_cutoff"] = request.created_cutoff ? "true" : "false";
-  m["request.full_names"] = request.full_names ? "true" : "false";
-  m["request.timestamp_unit"] = std::string(TimeUnitName(request.timestamp_unit));
-  m["request.ingest_position"] = absl::StrCat(saved.result.at.position);
-  m["request.ingest_pending"] = absl::StrJoin(saved.result.at.pending, ",");
-  m["rows"] = absl::StrCat(saved.result.rows);
-  RecordLogReads(saved.result, &m);
+  RecordRequest(request, saved, &nv);
   ASSIGN_OR_RETURN(CommitResult c, store_->artifacts().Commit(nv));
   saved.dataset = VersionRef(c.version);
   return saved;
@@ -815,7 +860,7 @@ absl::StatusOr<ReproduceResult> FeatureStore::Reproduce(const std::string& datas
     // Most likely a trim: say which, and when, before what the retrieval refused.
     std::string trims;
     for (const auto& [view, version] : request.view_versions) {
-      ASSIGN_OR_RETURN(auto h, impl_->tables.Horizon(view));
+      ASSIGN_OR_RETURN(auto h, tables_->Horizon(view));
       if (!h.has_value()) continue;
       absl::StrAppend(&trims, trims.empty() ? "" : "; ", "feature view ", view,
                       "'s offline log was trimmed to ", FormatTimestamp(h->horizon_us()),

@@ -16,13 +16,15 @@
 #include "features/csv.h"
 #include "features/definitions.h"
 #include "features/feature_store.h"
-#include "features/impl.h"
+#include "features/online_serving.h"
 #include "features/ingest_log.h"
 #include "features/ingest_observer.h"
 #include "features/ingest_parse.h"
 #include "features/ingest_pipeline.h"
 #include "features/ingest_runs.h"
 #include "features/scratch.h"
+#include "features/tables.h"
+#include "features/view_catalog.h"
 #include "store/database.h"
 #include "store/excerpt.h"
 #include "store/internal/keys.h"
@@ -42,8 +44,6 @@ using ingest::MapColumns;
 using ingest::RunFile;
 
 constexpr int kWorkers = 2;
-// Online rows written by one ingest above which the view's online range is compacted.
-constexpr size_t kCompactOnlineRows = 10000;
 
 // `refs` resolved to lineage nodes "KIND/NAME@N", sorted, each once.
 // Errors: as ParseRef and ArtifactStore::Resolve.
@@ -134,7 +134,7 @@ struct IngestPlan {
 
 // Stage "resolve": checks the options and resolves every reference (view, stored
 // source, inputs) before anything is read or written; registers the view's columns.
-absl::Status ResolveIngest(Store& store, FeatureStore::Impl& impl,
+absl::Status ResolveIngest(Store& store, const ViewCatalog& views, FeatureTables& tables,
                            const std::string& view_name, const std::string& path,
                            const IngestOptions& options, IngestPlan* plan) {
   if (!options.dataset.empty()) RETURN_IF_ERROR(ValidateArtifactName(options.dataset));
@@ -145,15 +145,15 @@ absl::Status ResolveIngest(Store& store, FeatureStore::Impl& impl,
         "a dataset to store the file as was given, but ", Excerpt(path),
         " is stored already: it is read, not stored again"));
   }
-  ASSIGN_OR_RETURN(auto latest, impl.View(view_name, 0));
+  ASSIGN_OR_RETURN(auto latest, views.View(view_name, 0));
   // Every reference resolves before anything is written.
   if (stored_ref.has_value()) {
     ASSIGN_OR_RETURN(plan->stored, store.artifacts().Resolve(*stored_ref));
   }
   ASSIGN_OR_RETURN(plan->inputs, ResolveInputs(store.artifacts(), options.inputs));
   plan->view = std::make_shared<ResolvedView>(*latest);
-  RETURN_IF_ERROR(impl.tables.Register(plan->view.get()));
-  impl.Forget(view_name);
+  RETURN_IF_ERROR(tables.Register(plan->view.get()));
+  views.Forget(view_name);
   const FeatureView& def = plan->view->def;
   if (options.timestamp_unit.has_value()) {
     plan->unit = *options.timestamp_unit;
@@ -331,7 +331,7 @@ absl::Status RecordDataset(Store& store, const IngestPlan& plan,
 
 // Stage "commit": the ingest record, its lineage edges and the online rows in one
 // transaction, which makes the ingest's rows visible.
-absl::Status CommitIngest(FeatureStore::Impl& impl, const std::string& view_name,
+absl::Status CommitIngest(FeatureTables& tables, const std::string& view_name,
                           const ResolvedView& view, const IngestOptions& options,
                           const IngestResult& result, const ingest::OnlineRows& online) {
   IngestRecord record;
@@ -348,23 +348,8 @@ absl::Status CommitIngest(FeatureStore::Impl& impl, const std::string& view_name
   record.set_max_event_us(result.max_event);
   record.set_bulk(result.bulk);
   record.set_update_online(options.update_online);
-  return impl.tables.Commit(
+  return tables.Commit(
       record, internal::VersionNode("featureview", view_name, view.version), online);
-}
-
-// Stage "update online table", once the commit merged `online` (each entity's
-// newest row) into the online table in its transaction: the online cache learns the
-// rows, and a large update is compacted. The online table holds a merge operand per
-// entity then; a lookup of an operand searches every level for a base value and
-// merges it. Compacting the view's range leaves one plain value per entity.
-void UpdateOnlineTable(FeatureStore::Impl& impl, const ResolvedView& view,
-                       const ingest::OnlineRows& online) {
-  if (impl.online_cache != nullptr) {
-    for (const auto& [key, value] : online) {
-      impl.online_cache->Update(key, value, codec::kOnlineHeaderBytes);
-    }
-  }
-  if (online.size() >= kCompactOnlineRows) impl.online->CompactView(view.id);
 }
 
 // The observers' start: what the ingest reads.
@@ -403,14 +388,15 @@ absl::Status CheckParsed(const IngestPlan& plan, const ingest::SortedRuns& sorte
 
 // Ingest's stages in order: resolve, read with validate and sort/spill, write log,
 // commit, update online table.
-absl::StatusOr<IngestResult> RunIngest(Store& store, FeatureStore::Impl& impl,
+absl::StatusOr<IngestResult> RunIngest(Store& store, const ViewCatalog& views,
+                                       FeatureTables& tables, OnlineServing& online,
                                        const std::string& view_name,
                                        const std::string& path,
                                        const IngestOptions& options,
                                        ingest::Observers& observers) {
   const Micros now = internal::NowMicros();
   IngestPlan plan;
-  RETURN_IF_ERROR(ResolveIngest(store, impl, view_name, path, options, &plan));
+  RETURN_IF_ERROR(ResolveIngest(store, views, tables, view_name, path, options, &plan));
   RETURN_IF_ERROR(SpoolSource(store, path, &plan));
   ingest::Input input;
   RETURN_IF_ERROR(OpenInput(plan, options, now, &input));
@@ -438,7 +424,7 @@ absl::StatusOr<IngestResult> RunIngest(Store& store, FeatureStore::Impl& impl,
     put_source.emplace(store, plan.file);
   }
   // The rows go under a new ingest number; they stay invisible until the commit.
-  ASSIGN_OR_RETURN(result.ingest, impl.tables.Reserve(view_name));
+  ASSIGN_OR_RETURN(result.ingest, tables.Reserve(view_name));
   internal::Db& db = DatabaseOf(store);
   ASSIGN_OR_RETURN(ingest::LogWrite log,
                    ingest::WriteLog(store, db, result.ingest, options, *run_file, sorted,
@@ -449,8 +435,9 @@ absl::StatusOr<IngestResult> RunIngest(Store& store, FeatureStore::Impl& impl,
   RETURN_IF_ERROR(RecordDataset(store, plan, options,
                                 put_source.has_value() ? &*put_source : nullptr, nv,
                                 &result));
-  RETURN_IF_ERROR(CommitIngest(impl, view_name, *plan.view, options, result, log.online));
-  UpdateOnlineTable(impl, *plan.view, log.online);
+  RETURN_IF_ERROR(CommitIngest(tables, view_name, *plan.view, options, result, log.online));
+  // Stage "update online table": the commit merged the rows into the table.
+  online.Committed(*plan.view, log.online);
   return result;
 }
 
@@ -461,7 +448,7 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
                                                   const IngestOptions& options) {
   ingest::Observers observers(options.observers);
   absl::StatusOr<IngestResult> result =
-      RunIngest(*store_, *impl_, view_name, path, options, observers);
+      RunIngest(*store_, *views_, *tables_, *online_, view_name, path, options, observers);
   observers.End(result);
   return result;
 }

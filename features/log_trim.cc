@@ -17,7 +17,8 @@
 #include "features/codec.h"
 #include "features/feature_log.h"
 #include "features/feature_store.h"
-#include "features/impl.h"
+#include "features/tables.h"
+#include "features/view_catalog.h"
 #include "features/scratch.h"
 #include "features/training_sets.h"
 #include "gc/retention.h"
@@ -233,23 +234,23 @@ absl::Status EntityTrimmer::Rewrite(const ChunkRead& chunk,
 }
 
 // Opens the SST file the pass writes its trim to.
-absl::Status OpenTrimFile(const FeatureStore::Impl& impl, TrimPass* pass) {
-  internal::Db& db = DatabaseOf(*impl.store);
+absl::Status OpenTrimFile(Store& store, TrimPass* pass) {
+  internal::Db& db = DatabaseOf(store);
   rocksdb::ColumnFamilyHandle* log_cf = db.cf(Cf::kFeatureLog);
-  pass->file.emplace(*impl.store, "trim");
+  pass->file.emplace(store, "trim");
   pass->sst = std::make_unique<rocksdb::SstFileWriter>(
       rocksdb::EnvOptions(), db.raw()->GetOptions(log_cf), log_cf);
   return internal::FromRocks(pass->sst->Open(pass->file->path()), "opening SST file");
 }
 
 // Reads `view`'s log under one snapshot and plans the trim to `horizon` into `pass`.
-absl::Status ReadLog(const FeatureStore::Impl& impl, const ResolvedView& view,
+absl::Status ReadLog(Store& store, const FeatureTables& tables, const ResolvedView& view,
                      Micros horizon, const LogTrimOptions& options, TrimPass* pass) {
   LogTrimReport& report = pass->report;
   report.view = view.def.name();
   report.horizon = horizon;
   report.dry_run = options.dry_run;
-  internal::Db& db = DatabaseOf(*impl.store);
+  internal::Db& db = DatabaseOf(store);
 
   // Everything is read at one snapshot: the position says which ingests are
   // committed in it, and a committed ingest's rows are all written.
@@ -257,11 +258,11 @@ absl::Status ReadLog(const FeatureStore::Impl& impl, const ResolvedView& view,
   absl::Cleanup release = [&] {
     if (snapshot != nullptr) db.raw()->ReleaseSnapshot(snapshot);
   };
-  ASSIGN_OR_RETURN(report.at, impl.tables.Position(snapshot));
+  ASSIGN_OR_RETURN(report.at, tables.Position(snapshot));
   const FeatureLog log(db, snapshot, view.id, view.def.name());
   const uint64_t total = log.ApproximateBytes();
   if (view.id != 0) {
-    if (!options.dry_run) RETURN_IF_ERROR(OpenTrimFile(impl, pass));
+    if (!options.dry_run) RETURN_IF_ERROR(OpenTrimFile(store, pass));
     FeatureLog::ChunkScan scan = log.Chunks(report.at);
     EntityTrimmer trimmer(view.def.name(), horizon, report.at.pending, pass);
     std::string entity;
@@ -291,10 +292,10 @@ absl::Status ReadLog(const FeatureStore::Impl& impl, const ResolvedView& view,
 // Fills report->breaks (which of them an alias protects) and safe_horizon: the kept
 // saved training sets that reproduce now and would not once the trim in `report`
 // is recorded (docs/features.md, "Log retention and training sets").
-absl::Status FindBrokenSets(const FeatureStore& fs, const FeatureStore::Impl& impl,
-                            const LogTrimOptions& options, LogTrimReport* report) {
-  Store& store = *impl.store;
-  ASSIGN_OR_RETURN(std::optional<LogHorizon> current, impl.tables.Horizon(report->view));
+absl::Status FindBrokenSets(Store& store, const FeatureStore& fs,
+                            const FeatureTables& tables, const LogTrimOptions& options,
+                            LogTrimReport* report) {
+  ASSIGN_OR_RETURN(std::optional<LogHorizon> current, tables.Horizon(report->view));
   std::vector<std::string> expiring;
   if (options.expiring.has_value()) {
     expiring = *options.expiring;
@@ -385,7 +386,7 @@ absl::Status RefuseBreaking(const LogTrimReport& report, bool force) {
 absl::StatusOr<LogTrimReport> FeatureStore::TrimLog(const std::string& view_name,
                                                     Micros horizon,
                                                     const LogTrimOptions& options) {
-  ASSIGN_OR_RETURN(auto view, impl_->View(view_name, 0));
+  ASSIGN_OR_RETURN(auto view, views_->View(view_name, 0));
   const Micros now = internal::NowMicros();
   if (horizon > now) {
     return absl::InvalidArgumentError(
@@ -394,17 +395,18 @@ absl::StatusOr<LogTrimReport> FeatureStore::TrimLog(const std::string& view_name
   }
   std::lock_guard lock(trim_mu);
   auto pass = std::make_unique<TrimPass>();
-  RETURN_IF_ERROR(ReadLog(*impl_, *view, horizon, options, pass.get()));
-  RETURN_IF_ERROR(FindBrokenSets(*this, *impl_, options, &pass->report));
+  RETURN_IF_ERROR(ReadLog(*store_, *tables_, *view, horizon, options, pass.get()));
+  RETURN_IF_ERROR(FindBrokenSets(*store_, *this, *tables_, options, &pass->report));
   if (!pass->report.breaks.empty()) {
     if (options.stop_at_safe_horizon) {
       LogTrimReport held = std::move(pass->report);
       pass = std::make_unique<TrimPass>();
       bool trimmable = held.safe_horizon.has_value();
       if (trimmable) {
-        RETURN_IF_ERROR(ReadLog(*impl_, *view, *held.safe_horizon, options, pass.get()));
+        RETURN_IF_ERROR(ReadLog(*store_, *tables_, *view, *held.safe_horizon, options,
+                                pass.get()));
         // An ingest committed since the first pass may have made it unsafe.
-        RETURN_IF_ERROR(FindBrokenSets(*this, *impl_, options, &pass->report));
+        RETURN_IF_ERROR(FindBrokenSets(*store_, *this, *tables_, options, &pass->report));
         trimmable = pass->report.breaks.empty();
       }
       if (!trimmable) {
@@ -431,8 +433,8 @@ absl::StatusOr<LogTrimReport> FeatureStore::TrimLog(const std::string& view_name
   // not the file below made it in (a crash before it leaves the log whole, and
   // trimming again finishes the job).
   RETURN_IF_ERROR(
-      impl_->tables
-          .RecordHorizon(view_name, report.horizon, report.at, report.rows_dropped)
+      tables_
+          ->RecordHorizon(view_name, report.horizon, report.at, report.rows_dropped)
           .status());
   if (pass->tombstones + pass->puts > 0) {
     RETURN_IF_ERROR(internal::FromRocks(pass->sst->Finish(), "finishing SST file"));

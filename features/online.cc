@@ -9,61 +9,13 @@
 #include "absl/strings/str_cat.h"
 #include "features/codec.h"
 #include "features/feature_store.h"
-#include "features/impl.h"
+#include "features/online_serving.h"
+#include "features/view_catalog.h"
 #include "store/render.h"
 #include "store/json_writer.h"
 #include "store/status_macros.h"
 
 namespace strata::features {
-
-absl::Status EntityKeys(const ResolvedView& view, EntityColumns& entities,
-                        std::vector<std::string>* keys) {
-  const size_t n = entities.empty() ? 0 : entities.front().second.size();
-  std::vector<std::vector<Value>*> key_columns;
-  for (size_t k = 0; k < view.join_key_names.size(); ++k) {
-    std::vector<Value>* column = nullptr;
-    for (auto& [name, vals] : entities) {
-      if (name == view.join_key_names[k]) column = &vals;
-    }
-    if (column == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("no values for join key ", view.join_key_names[k],
-                       " of feature view ", view.def.name()));
-    }
-    key_columns.push_back(column);
-  }
-  const std::string prefix = view.Prefix();
-  keys->resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    std::string& key = (*keys)[i];
-    key = prefix;
-    for (size_t k = 0; k < key_columns.size(); ++k) {
-      Value& v = (*key_columns[k])[i];
-      if (view.join_key_types[k] == VALUE_TYPE_INT64 &&
-          std::holds_alternative<std::string>(v)) {
-        // A string holding an int64, by the rules of files (docs/features.md).
-        auto parsed =
-            ParseValue(std::get<std::string>(v), VALUE_TYPE_INT64, TimeUnit::kSeconds);
-        if (!parsed.ok()) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("join key ", view.join_key_names[k], " value ", i + 1, ": ",
-                           parsed.status().message()));
-        }
-        v = *parsed;
-      }
-      const bool ok = view.join_key_types[k] == VALUE_TYPE_INT64
-                          ? std::holds_alternative<int64_t>(v)
-                          : std::holds_alternative<std::string>(v);
-      if (!ok) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "join key ", view.join_key_names[k], " value ", i + 1, " is not ",
-            view.join_key_types[k] == VALUE_TYPE_INT64 ? "an int64" : "a string"));
-      }
-      codec::AppendEntityPart(&key, v);
-    }
-  }
-  return absl::OkStatus();
-}
 
 namespace {
 
@@ -94,7 +46,7 @@ absl::StatusOr<size_t> EntityCount(const EntityColumns& entities) {
 // type and an empty column of `n` values in `result`.
 // Errors: NotFound for an unknown view or feature; InvalidArgument for a malformed
 // or repeated feature.
-absl::StatusOr<std::vector<ViewRequest>> GroupByView(const FeatureStore::Impl& impl,
+absl::StatusOr<std::vector<ViewRequest>> GroupByView(const ViewCatalog& views,
                                                      const std::vector<std::string>& features,
                                                      size_t n, OnlineResult* result) {
   std::vector<ViewRequest> groups;
@@ -105,7 +57,7 @@ absl::StatusOr<std::vector<ViewRequest>> GroupByView(const FeatureStore::Impl& i
       if (existing.view->def.name() == parts.first) g = &existing;
     }
     if (g == nullptr) {
-      ASSIGN_OR_RETURN(auto view, impl.View(std::string(parts.first), 0));
+      ASSIGN_OR_RETURN(auto view, views.View(std::string(parts.first), 0));
       g = &groups.emplace_back();
       g->view = std::move(view);
     }
@@ -244,35 +196,15 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(
   result.types.resize(features.size());
   result.values.reserve(features.size());
   ASSIGN_OR_RETURN(const std::vector<ViewRequest> groups,
-                   GroupByView(*impl_, features, n, &result));
+                   GroupByView(*views_, features, n, &result));
   std::vector<std::string> keys(n);
   for (const ViewRequest& g : groups) {
     RETURN_IF_ERROR(EntityKeys(*g.view, result.entities, &keys));
     if (g.view->id == 0) continue;  // nothing ingested: every entity NOT_FOUND
     const RowDecoder decoder(g, now, &result);
-    RETURN_IF_ERROR(ReadRows(*impl_->online, impl_->online_cache.get(), keys, decoder));
+    RETURN_IF_ERROR(ReadRows(online_->table(), online_->cache(), keys, decoder));
   }
   return result;
-}
-
-absl::Status FeatureStore::Impl::WriteOnline(const OnlineWrite& write, Change change,
-                                             OnlineTable::StoreRecords records) {
-  RETURN_IF_ERROR(online->Write(write, std::move(change), records));
-  if (online_cache == nullptr) return absl::OkStatus();
-  for (const auto& [key, value] : write.upserts) {
-    online_cache->Update(key, value, kOnlineVersionBytes);
-  }
-  // Replaced or removed whatever their age: the next reader reads the table.
-  for (const auto& row : write.puts) online_cache->Erase(row.first);
-  for (const std::string& key : write.deletes) online_cache->Erase(key);
-  return absl::OkStatus();
-}
-
-OnlineCacheStats FeatureStore::online_cache_stats() const {
-  const OnlineCache* cache = impl_->online_cache.get();
-  if (cache == nullptr) return {};
-  const OnlineCache::Stats stats = cache->stats();
-  return {.hits = stats.hits, .misses = stats.misses};
 }
 
 }  // namespace strata::features

@@ -12,7 +12,9 @@
 #include "features/codec.h"
 #include "features/definitions.h"
 #include "features/feature_log.h"
-#include "features/impl.h"
+#include "features/rocks_online_table.h"
+#include "features/tables.h"
+#include "features/view_catalog.h"
 #include "store/database.h"
 #include "store/internal/records.h"
 #include "store/internal/rocks_status.h"
@@ -144,14 +146,16 @@ class OnlineCheck {
         report_(report),
         rng_(report.seed),
         registry_(&store),
-        impl_(&store, &registry_, {}),
+        online_(&DatabaseOf(store)),
+        tables_(&DatabaseOf(store), &online_),
+        views_(&store, &registry_, &tables_),
         db_(DatabaseOf(store)),
         snapshot_(db_.raw()) {
     ro_.snapshot = snapshot_.snapshot();
   }
 
   absl::Status Run() {
-    ASSIGN_OR_RETURN(at_, impl_.tables.Position(snapshot_.snapshot()));
+    ASSIGN_OR_RETURN(at_, tables_.Position(snapshot_.snapshot()));
     ASSIGN_OR_RETURN(records_, ReadFeatureRecords(db_, ro_));
     for (const auto& [name, id] : records_.views) RETURN_IF_ERROR(CheckView(name, id));
     return absl::OkStatus();
@@ -174,7 +178,7 @@ class OnlineCheck {
     v.id = id;
     // The latest definition names the join keys and the plausible time; a view
     // whose artifact is gone is still checked, its entities shown in hex.
-    auto view = impl_.View(name, 0);
+    auto view = views_.View(name, 0);
     if (view.ok()) {
       v.def = view->get();
       v.versions = {absl::StrCat("featureview/", name, "@", v.def->version)};
@@ -193,7 +197,7 @@ class OnlineCheck {
     }
     if (sample.empty()) return absl::OkStatus();
     ++report_.views;
-    ASSIGN_OR_RETURN(auto online, impl_.online->LookupCopies(sample));
+    ASSIGN_OR_RETURN(auto online, online_.LookupCopies(sample));
     ASSIGN_OR_RETURN(auto push_record, db_.Get(Cf::kFeatureMeta, OnlinePushKey(name)));
     const bool pushes = push_record.has_value();
     FeatureLog::EntityChunks chunks = log.Entities(at_, {});
@@ -215,7 +219,7 @@ class OnlineCheck {
     uint64_t seen = 0;
     std::string from;
     do {
-      ASSIGN_OR_RETURN(OnlinePage page, impl_.online->Scan(v.id, from, kScanPageRows));
+      ASSIGN_OR_RETURN(OnlinePage page, online_.Scan(v.id, from, kScanPageRows));
       for (size_t i = 0; i < page.size(); ++i) {
         const absl::string_view entity = page.key(i), value = page.value(i);
         if (value.size() < codec::kOnlineHeaderBytes) continue;
@@ -312,7 +316,9 @@ class OnlineCheck {
   OnlineCheckReport& report_;
   std::mt19937_64 rng_;
   FeatureRegistry registry_;
-  FeatureStore::Impl impl_;
+  RocksOnlineTable online_;  // read only: the check bypasses any cache
+  FeatureTables tables_;
+  ViewCatalog views_;
   internal::Db& db_;
   rocksdb::ManagedSnapshot snapshot_;
   rocksdb::ReadOptions ro_;

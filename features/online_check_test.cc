@@ -17,22 +17,11 @@
 namespace strata::features {
 namespace {
 
-constexpr absl::string_view kDefinitions = R"(
-entities:
-  - name: customer
-    join_keys: [{name: customer_id, type: int64}]
-feature_views:
-  - name: clicks
-    entities: [customer]
-    features:
-      - {name: x, type: int64}
-)";
-
 class OnlineCheckTest : public testing::StoreTest {
  protected:
   void SetUp() override {
     StoreTest::SetUp();
-    auto defs = ParseDefinitions(kDefinitions, "defs");
+    auto defs = ParseDefinitions(kClicksDefinitions, "defs");
     ASSERT_TRUE(defs.ok()) << defs.status();
     fs_ = std::make_unique<FeatureStore>(store_.get());
     ASSERT_TRUE(fs_->registry().Apply(*defs, "test", "").ok());
@@ -289,7 +278,7 @@ TEST_F(OnlineCheckTest, RebuildOfNamedEntitiesTouchesNoOther) {
 TEST_F(OnlineCheckTest, RebuildLeavesOutImplausibleLogRows) {
   const auto apply = [&](absl::string_view window) {
     auto defs = ParseDefinitions(
-        absl::StrCat(kDefinitions, "    plausible_time: {", window, "}\n"), "defs");
+        absl::StrCat(kClicksDefinitions, "    plausible_time: {", window, "}\n"), "defs");
     ASSERT_TRUE(defs.ok()) << defs.status();
     ASSERT_TRUE(fs_->registry().Apply(*defs, "test", "").ok());
   };

@@ -3,7 +3,7 @@
 //
 // A rebuild step reads the log at one snapshot and then the online rows of its
 // entities (OnlineTable), and replaces the rows that differ with one write. Pushes
-// wait for the step (Impl::online_repair); ingests do not, so a step checks
+// wait for the step (OnlineServing::LockForRepair); ingests do not, so a step checks
 // afterwards whether an ingest into the view committed since its snapshot (its rows
 // may have been read online, or have landed before the step's write, which replaces
 // them) and if so runs again.
@@ -17,7 +17,10 @@
 #include "features/codec.h"
 #include "features/definitions.h"
 #include "features/feature_store.h"
-#include "features/impl.h"
+#include "features/feature_log.h"
+#include "features/online_serving.h"
+#include "features/tables.h"
+#include "features/view_catalog.h"
 #include "store/database.h"
 #include "store/internal/records.h"
 #include "store/internal/rocks_status.h"
@@ -188,10 +191,12 @@ absl::Status CheckJoinKeys(const ResolvedView& view, const EntityColumns& entiti
 // named ones.
 class OnlineRebuild {
  public:
-  OnlineRebuild(FeatureStore::Impl& impl, std::shared_ptr<const ResolvedView> view,
-                std::vector<std::string> keys, const OnlineRebuildOptions& options)
-      : impl_(impl),
-        db_(DatabaseOf(*impl.store)),
+  OnlineRebuild(internal::Db& db, const FeatureTables& tables, OnlineServing& online,
+                std::shared_ptr<const ResolvedView> view, std::vector<std::string> keys,
+                const OnlineRebuildOptions& options)
+      : tables_(tables),
+        online_(online),
+        db_(db),
         view_(std::move(view)),
         named_(!keys.empty()),
         keys_(std::move(keys)),
@@ -226,16 +231,7 @@ class OnlineRebuild {
  private:
   // RocksDB's estimate of the bytes of the view's log.
   uint64_t LogBytes() const {
-    uint64_t total = 0;
-    const std::string prefix = view_->Prefix();
-    rocksdb::Range range(prefix, prefix_end_);
-    rocksdb::SizeApproximationOptions sizes;
-    sizes.include_memtables = true;
-    sizes.include_files = true;
-    db_.raw()
-        ->GetApproximateSizes(sizes, db_.cf(Cf::kFeatureLog), &range, 1, &total)
-        .PermitUncheckedError();
-    return total;
+    return FeatureLog(db_, nullptr, view_->id, view_->def.name()).ApproximateBytes();
   }
 
   // One step, run again while ingests into the view commit during it: pushes wait
@@ -245,16 +241,16 @@ class OnlineRebuild {
   absl::StatusOr<Step> RunStep(std::string* step_resume) {
     for (int attempt = 0; attempt < kStepAttempts; ++attempt) {
       step_resume->clear();
-      std::unique_lock pushes(impl_.online_repair);
+      auto pushes = online_.LockForRepair();
       ASSIGN_OR_RETURN(Step step, ReadStep(step_resume));
       if (!step.puts.empty() || !step.deletes.empty()) {
-        RETURN_IF_ERROR(impl_.WriteOnline(
+        RETURN_IF_ERROR(online_.Write(
             {.puts = step.puts, .deletes = step.deletes},
             Change{ChangeKind::kRebuildOnline,
                    absl::StrCat("featureview/", view_->def.name())}));
       }
       pushes.unlock();
-      ASSIGN_OR_RETURN(IngestPosition after, impl_.tables.Position());
+      ASSIGN_OR_RETURN(IngestPosition after, tables_.Position());
       ASSIGN_OR_RETURN(bool raced, IngestedBetween(db_, view_->def.name(), report_.at, after));
       if (!raced) return step;
     }
@@ -270,7 +266,7 @@ class OnlineRebuild {
     rocksdb::ManagedSnapshot snapshot(db_.raw());
     rocksdb::ReadOptions ro;
     ro.snapshot = snapshot.snapshot();
-    ASSIGN_OR_RETURN(report_.at, impl_.tables.Position(snapshot.snapshot()));
+    ASSIGN_OR_RETURN(report_.at, tables_.Position(snapshot.snapshot()));
     RETURN_IF_ERROR(ReadIngests(db_, ro, unread_, &ingests_));
     unread_ = report_.at.position + 1;
     for (uint64_t p : report_.at.pending) unread_ = std::min(unread_, p);
@@ -289,7 +285,7 @@ class OnlineRebuild {
   absl::Status ReadNamed(const EntityRebuild& rebuild, rocksdb::Iterator* log, Step* step) {
     const size_t end = std::min(keys_.size(), next_ + batch_);
     const absl::Span<const std::string> keys(keys_.data() + next_, end - next_);
-    ASSIGN_OR_RETURN(auto online, impl_.online->LookupCopies(keys));
+    ASSIGN_OR_RETURN(auto online, online_.table().LookupCopies(keys));
     for (size_t i = 0; i < keys.size(); ++i) {
       log->Seek(keys[i]);
       absl::string_view row;
@@ -307,7 +303,7 @@ class OnlineRebuild {
                        std::string* step_resume) {
     const bool first = resume_ == view_->Prefix();
     ASSIGN_OR_RETURN(OnlinePage page,
-                     impl_.online->Scan(view_->id, first ? "" : resume_, batch_));
+                     online_.table().Scan(view_->id, first ? "" : resume_, batch_));
     const size_t key_bytes = view_->Prefix().size() + codec::kLogChunkSuffixBytes;
     log->Seek(resume_);
     size_t j = 0;  // the next online row
@@ -349,7 +345,8 @@ class OnlineRebuild {
     log_bytes_ += step.log_bytes;
   }
 
-  FeatureStore::Impl& impl_;
+  const FeatureTables& tables_;
+  OnlineServing& online_;
   internal::Db& db_;
   const std::shared_ptr<const ResolvedView> view_;
   const bool named_;
@@ -370,7 +367,7 @@ class OnlineRebuild {
 
 absl::StatusOr<OnlineRebuildReport> FeatureStore::RebuildOnline(
     const std::string& view_name, const OnlineRebuildOptions& options) {
-  ASSIGN_OR_RETURN(auto view, impl_->View(view_name, 0));
+  ASSIGN_OR_RETURN(auto view, views_->View(view_name, 0));
   std::vector<std::string> keys;  // named: the entities' keys, sorted
   if (!options.entities.empty()) {
     RETURN_IF_ERROR(CheckJoinKeys(*view, options.entities));
@@ -385,12 +382,14 @@ absl::StatusOr<OnlineRebuildReport> FeatureStore::RebuildOnline(
     report.entities = keys.size();
     return report;
   }
-  return OnlineRebuild(*impl_, std::move(view), std::move(keys), options).Run();
+  return OnlineRebuild(DatabaseOf(*store_), *tables_, *online_, std::move(view),
+                       std::move(keys), options)
+      .Run();
 }
 
 absl::Status FeatureStore::RemoveOnline(const std::string& view_name,
                                         const EntityColumns& entity) {
-  ASSIGN_OR_RETURN(auto view, impl_->View(view_name, 0));
+  ASSIGN_OR_RETURN(auto view, views_->View(view_name, 0));
   if (entity.empty()) return absl::InvalidArgumentError("no entity given");
   RETURN_IF_ERROR(CheckJoinKeys(*view, entity));
   if (entity.front().second.size() != 1) {
@@ -414,10 +413,10 @@ absl::Status FeatureStore::RemoveOnline(const std::string& view_name,
         absl::StrCat("feature view ", view_name, " has no online row for ", who));
   };
   if (view->id == 0) return absent();
-  std::unique_lock pushes(impl_->online_repair);
-  ASSIGN_OR_RETURN(auto rows, impl_->online->LookupCopies(keys));
+  auto pushes = online_->LockForRepair();
+  ASSIGN_OR_RETURN(auto rows, online_->table().LookupCopies(keys));
   if (!rows[0].has_value()) return absent();
-  return impl_->WriteOnline(
+  return online_->Write(
       {.deletes = keys},
       Change{ChangeKind::kRemoveOnline, absl::StrCat("featureview/", view_name)});
 }

@@ -10,7 +10,9 @@
 #include "features/codec.h"
 #include "features/definitions.h"
 #include "features/feature_store.h"
-#include "features/impl.h"
+#include "features/online_serving.h"
+#include "features/tables.h"
+#include "features/view_catalog.h"
 #include "store/database.h"
 #include "store/internal/records.h"
 #include "store/internal/rocks_status.h"
@@ -189,42 +191,43 @@ absl::Status FeatureStore::PushOnline(const std::vector<ViewRows>& views, Micros
   if (views.empty()) return absl::InvalidArgumentError("no feature views");
   // Every view's rows are checked before anything is written.
   struct Checked {
-    std::shared_ptr<const ResolvedView> latest;
+    std::shared_ptr<ResolvedView> view;
     PushColumns columns;
     std::vector<std::string> entities;
   };
   std::vector<Checked> checked;
   for (const auto& [view_name, rows] : views) {
-    ASSIGN_OR_RETURN(auto latest, impl_->View(view_name, 0));
+    ASSIGN_OR_RETURN(auto latest, views_->View(view_name, 0));
     if (rows.empty()) return absl::InvalidArgumentError("no columns");
     const size_t n = rows.front().second.size();
     ASSIGN_OR_RETURN(PushColumns columns, MapPushColumns(*latest, rows, n));
     if (n == 0) return absl::InvalidArgumentError("no rows");
     ASSIGN_OR_RETURN(std::vector<std::string> entities, PushEntities(columns, n));
-    checked.push_back({std::move(latest), std::move(columns), std::move(entities)});
+    checked.push_back({std::make_shared<ResolvedView>(*latest), std::move(columns),
+                       std::move(entities)});
   }
 
   // Checked: now the column dictionaries, then the rows, of every view at once.
-  std::vector<OnlineRow> online;
   std::vector<std::string> subjects, record_keys;
-  ASSIGN_OR_RETURN(IngestPosition at, impl_->tables.Position());
   for (size_t v = 0; v < views.size(); ++v) {
-    const std::string& view_name = views[v].view;
-    auto view = std::make_shared<ResolvedView>(*checked[v].latest);
-    RETURN_IF_ERROR(impl_->tables.Register(view.get()));
-    impl_->Forget(view_name);
+    RETURN_IF_ERROR(tables_->Register(checked[v].view.get()));
+    views_->Forget(views[v].view);
+    subjects.push_back(absl::StrCat("featureview/", views[v].view));
+    record_keys.push_back(OnlinePushKey(views[v].view));
+  }
+  ASSIGN_OR_RETURN(IngestPosition at, tables_->Position());
+  std::vector<OnlineRow> online;
+  for (const Checked& c : checked) {
     std::vector<OnlineRow> rows =
-        EncodePushRows(*view, checked[v].columns, checked[v].entities, at.position, now);
+        EncodePushRows(*c.view, c.columns, c.entities, at.position, now);
     std::move(rows.begin(), rows.end(), std::back_inserter(online));
-    subjects.push_back(absl::StrCat("featureview/", view_name));
-    record_keys.push_back(OnlinePushKey(view_name));
   }
   internal::Db& db = DatabaseOf(*store_);
   OnlinePushRecord record;
   record.set_last_push_us(now);
   const std::string record_bytes = record.SerializeAsString();
-  std::shared_lock repair(impl_->online_repair);
-  return impl_->WriteOnline(
+  auto repair = online_->LockForPush();
+  return online_->Write(
       {.upserts = online},
       Change{ChangeKind::kPushOnline, absl::StrJoin(subjects, ",")},
       [&](rocksdb::Transaction* txn) -> absl::Status {

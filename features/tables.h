@@ -37,6 +37,11 @@ struct ResolvedView {
   std::string Prefix() const;
 };
 
+// The feature_meta key of `view`'s OnlinePushRecord: "o/" NAME.
+inline std::string OnlinePushKey(absl::string_view view) {
+  return "o/" + std::string(view);
+}
+
 class FeatureTables {
  public:
   // `online` receives the online rows of ingest commits; neither is owned.
