@@ -46,8 +46,7 @@ absl::StatusOr<ResolvedFeatures> FeatureStore::ResolveFeatures(
     ASSIGN_OR_RETURN(auto found, registry_.GetService(ref.ToString()));
     const auto& [service, version] = found;
     const std::string read = VersionRef(version);
-    if (std::find(out.services.begin(), out.services.end(), read) ==
-        out.services.end()) {
+    if (std::find(out.services.begin(), out.services.end(), read) == out.services.end()) {
       out.services.push_back(read);
     }
     for (const std::string& feature : service.features()) {

@@ -78,7 +78,8 @@ TEST_F(FeatureServicesTest, ResolveFeaturesExpandsServicesInPlace) {
   EXPECT_EQ(missing.status().message().rfind("no feature service featureservice/nope", 0),
             0u)
       << missing.status();
-  EXPECT_TRUE(absl::IsNotFound(fs_->ResolveFeatures({"featureservice/model@2"}).status()));
+  EXPECT_TRUE(
+      absl::IsNotFound(fs_->ResolveFeatures({"featureservice/model@2"}).status()));
   EXPECT_TRUE(
       absl::IsInvalidArgument(fs_->ResolveFeatures({"featureservice/Model"}).status()));
 }
@@ -111,8 +112,8 @@ TEST_F(FeatureServicesTest, PushOnlineOfSeveralViewsWritesAllOrNothing) {
   absl::Status s = fs_->PushOnline({{"stats", stats}, {"risk", bad_risk}}, Sec(1500));
   EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
   EXPECT_EQ(online().first.status, FeatureStatus::kNotFound);
-  EXPECT_TRUE(absl::IsNotFound(
-      fs_->PushOnline({{"stats", stats}, {"nope", stats}}, Sec(1500))));
+  EXPECT_TRUE(
+      absl::IsNotFound(fs_->PushOnline({{"stats", stats}, {"nope", stats}}, Sec(1500))));
   EXPECT_EQ(online().first.status, FeatureStatus::kNotFound);
   EXPECT_TRUE(absl::IsInvalidArgument(fs_->PushOnline({}, Sec(1500))));
 
