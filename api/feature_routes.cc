@@ -1,4 +1,5 @@
-// Feature routes: apply, ingest, historical retrieval, reproduce, push.
+// Feature routes: apply, ingest, historical retrieval, reproduce, and Feast's push,
+// write-to-online-store and health.
 //
 // Request bodies are read through httplib's content reader, bounded by
 // --max-body-bytes, and bodies that may be large (ingest files, spines) go to an
@@ -271,16 +272,30 @@ absl::Status Apply(const RouteContext& ctx, const httplib::Request& req,
   }
   ApplyResponse proto;
   JsonWriter w;
-  w.BeginObject().Key("featureviews").BeginArray();
-  for (const auto& view : applied) {
-    w.BeginObject().Key("name").String(view.name).Key("version").Uint(view.version);
-    w.Key("changed").Bool(view.changed).EndObject();
-    AppliedFeatureView* p = proto.add_featureviews();
-    p->set_name(view.name);
-    p->set_version(view.version);
-    p->set_changed(view.changed);
+  w.BeginObject();
+  for (const Kind kind : {Kind::kFeatureView, Kind::kFeatureService}) {
+    const bool views = kind == Kind::kFeatureView;
+    // "featureservices" only when the file has some: answers to files without stay
+    // as they were.
+    if (!views && std::none_of(applied.begin(), applied.end(),
+                               [](const auto& a) { return a.kind == Kind::kFeatureService; })) {
+      continue;
+    }
+    w.Key(views ? "featureviews" : "featureservices").BeginArray();
+    for (const auto& applied_one : applied) {
+      if (applied_one.kind != kind) continue;
+      w.BeginObject().Key("name").String(applied_one.name);
+      w.Key("version").Uint(applied_one.version);
+      w.Key("changed").Bool(applied_one.changed).EndObject();
+      AppliedFeatureView* p =
+          views ? proto.add_featureviews() : proto.add_featureservices();
+      p->set_name(applied_one.name);
+      p->set_version(applied_one.version);
+      p->set_changed(applied_one.changed);
+    }
+    w.EndArray();
   }
-  w.EndArray().EndObject();
+  w.EndObject();
   if (!WriteProtoIfAsked(req, res, proto)) WriteJson(res, w.Take());
   return absl::OkStatus();
 }
@@ -459,6 +474,16 @@ absl::Status TooManySpineRows(uint64_t max_rows) {
 
 // Converts a JSON spine of columns (`doc`, an object of equally long arrays) into
 // CSV in `out`. Errors: as JsonSpineToCsv.
+// A column's value at `it`: of an array, or of an object of index -> value.
+simdjson::dom::element ValueAt(const simdjson::dom::array::iterator& it) { return *it; }
+simdjson::dom::element ValueAt(const simdjson::dom::object::iterator& it) {
+  return it.value();
+}
+
+// `Column` is simdjson::dom::array (columns of arrays), or simdjson::dom::object
+// (pandas' to_json() default: each column an object of index -> value, read in the
+// order given).
+template <typename Column>
 absl::StatusOr<SpineLines> ColumnsSpineToCsv(simdjson::dom::element doc,
                                              simdjson::dom::object columns,
                                              ScratchFile& out, uint64_t max_rows) {
@@ -467,9 +492,9 @@ absl::StatusOr<SpineLines> ColumnsSpineToCsv(simdjson::dom::element doc,
   if (absl::Status s = CheckNoDuplicateKeys(doc); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("the spine: ", s.message()));
   }
-  std::vector<std::pair<std::string_view, simdjson::dom::array>> cols;
+  std::vector<std::pair<std::string_view, Column>> cols;
   for (const auto field : columns) {
-    cols.emplace_back(field.key, field.value.get_array().value());
+    cols.emplace_back(field.key, field.value.get<Column>().value());
   }
   if (cols.empty()) return absl::InvalidArgumentError("the spine has no columns");
   const size_t n = cols.front().second.size();
@@ -485,13 +510,13 @@ absl::StatusOr<SpineLines> ColumnsSpineToCsv(simdjson::dom::element doc,
   }
   if (max_rows > 0 && n > max_rows) return TooManySpineRows(max_rows);
   csv.push_back('\n');
-  std::vector<simdjson::dom::array::iterator> at;
+  std::vector<typename Column::iterator> at;
   for (auto& [name, values] : cols) at.push_back(values.begin());
   for (size_t row = 0; row < n; ++row) {
     uint64_t breaks = 0;
     for (size_t c = 0; c < cols.size(); ++c) {
       if (c > 0) csv.push_back(',');
-      auto field = AppendJsonField(*at[c], &csv);
+      auto field = AppendJsonField(ValueAt(at[c]), &csv);
       if (!field.ok()) {
         return absl::InvalidArgumentError(
             absl::StrCat("spine column ", Excerpt(Sv(cols[c].first)), "[", row,
@@ -579,7 +604,8 @@ absl::StatusOr<SpineLines> JsonLinesSpineToCsv(absl::string_view text,
   return lines;
 }
 
-// Converts a JSON spine in `in` (an object of equally long column arrays, or JSON
+// Converts a JSON spine in `in` (an object of equally long column arrays, or of
+// column objects of index -> value as pandas' to_json() writes a frame, or JSON
 // lines: one object per line, keys as in the first) into CSV in `out`.
 // Errors: InvalidArgument naming the column and row or line; ResourceExhausted past
 // `max_rows` rows.
@@ -591,13 +617,19 @@ absl::StatusOr<SpineLines> JsonSpineToCsv(const ScratchFile& in, ScratchFile& ou
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   simdjson::dom::object columns;
-  // One object of arrays: columns. Anything else is JSON lines.
-  bool is_columns = false;
+  // One object of arrays, or of objects: columns. Anything else is JSON lines.
+  bool arrays = false, objects = false;
   if (!json_lines && !parser.parse(text).get(doc) && !doc.get_object().get(columns)) {
-    is_columns = true;
-    for (const auto field : columns) is_columns = is_columns && field.value.is_array();
+    arrays = objects = true;
+    for (const auto field : columns) {
+      arrays = arrays && field.value.is_array();
+      objects = objects && field.value.is_object();
+    }
   }
-  if (is_columns) return ColumnsSpineToCsv(doc, columns, out, max_rows);
+  if (arrays) return ColumnsSpineToCsv<simdjson::dom::array>(doc, columns, out, max_rows);
+  if (objects) {
+    return ColumnsSpineToCsv<simdjson::dom::object>(doc, columns, out, max_rows);
+  }
   return JsonLinesSpineToCsv(text, parser, out, max_rows);
 }
 
@@ -630,6 +662,13 @@ absl::StatusOr<features::ParsedHistoricalQuery> ParseHistoricalParams(
   if (query.format().empty() && AcceptsJsonLines(req)) query.set_format("jsonl");
   ASSIGN_OR_RETURN(features::ParsedHistoricalQuery p,
                    features::ParseHistoricalQuery(query, features::QueryDialect::kHttp));
+  // Feature services become their features; a saved set records the versions read.
+  ASSIGN_OR_RETURN(features::ResolvedFeatures resolved,
+                   ctx.features->ResolveFeatures(p.request.features));
+  p.request.features = std::move(resolved.features);
+  for (std::string& service : resolved.services) {
+    p.lineage.inputs.push_back(std::move(service));
+  }
   p.request.max_spine_rows = ctx.options->max_spine_rows;
   p.request.max_record_bytes = ctx.options->max_record_bytes;
   if (p.save.has_value()) RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
@@ -812,17 +851,36 @@ absl::Status Reproduce(const RouteContext& ctx, const httplib::Request& req,
 }
 
 // ---------------------------------------------------------------------------------
-// POST /push: Feast's push.
+// POST /push (Feast's push) and POST /write-to-online-store (Feast's
+// WriteToFeatureStoreRequest): a df of rows for the feature views a push source
+// feeds, or for one view.
 
 enum class PushTo { kOnline, kOffline, kOnlineAndOffline };
 
-struct PushRequest {
+// The rows of a push for one feature view.
+struct PushBatch {
   std::string view;
-  PushTo to = PushTo::kOnline;  // Feast's default
-  std::string to_name = "online";
   features::RowColumns rows;
   std::vector<ValueType> types;  // per column of `rows`
 };
+
+struct PushRequest {
+  std::string name;  // push_source_name or feature_view_name, as given
+  PushTo to = PushTo::kOnline;  // Feast's default
+  std::string to_name = "online";
+  std::vector<PushBatch> batches;  // one per view written, in name order
+  // Fields accepted without effect, named in the answer ("transform_on_write").
+  std::vector<std::string> ignored;
+};
+
+// Which of Feast's two requests a body is.
+struct PushDialect {
+  absl::string_view name_field;  // "push_source_name" or "feature_view_name"
+  bool has_to = true;            // push only: `to`
+  bool push_sources = true;      // the name may be a push source
+};
+constexpr PushDialect kPushDialect{"push_source_name", true, true};
+constexpr PushDialect kWriteDialect{"feature_view_name", false, false};
 
 // One df value as a value of `type`. Errors: InvalidArgument saying what was expected.
 // `window`: the view's plausible time, for event and created times (null for
@@ -888,30 +946,32 @@ absl::StatusOr<features::Value> PushValue(simdjson::dom::element v, ValueType ty
   }
 }
 
-// The request's fields but df's columns: the view's name and where to push into
-// `out`; returns df. Errors: InvalidArgument for a field missing, unknown or of the
-// wrong type, and for an unknown `to`.
+// The request's fields but df's columns into `out`; returns df. Errors:
+// InvalidArgument for a field missing, unknown or of the wrong type, and for an
+// unknown `to`.
 absl::StatusOr<simdjson::dom::object> ParsePushFields(simdjson::dom::object obj,
+                                                      const PushDialect& dialect,
                                                       PushRequest& out) {
   const auto bad = [](absl::string_view what) {
     return absl::InvalidArgumentError(what);
   };
   simdjson::dom::object df;
-  bool have_df = false, have_view = false;
+  bool have_df = false, have_name = false;
   for (const auto field : obj) {
     const absl::string_view key = Sv(field.key);
     std::string_view s;
-    if (key == "push_source_name") {
-      if (field.value.get_string().get(s))
-        return bad("push_source_name must be a string");
-      out.view = std::string(s);
-      have_view = true;
+    if (key == dialect.name_field) {
+      if (field.value.get_string().get(s)) {
+        return bad(absl::StrCat(dialect.name_field, " must be a string"));
+      }
+      out.name = std::string(s);
+      have_name = true;
     } else if (key == "df") {
       if (field.value.get_object().get(df)) {
         return bad("df must be an object of column -> array of values");
       }
       have_df = true;
-    } else if (key == "to") {
+    } else if (key == "to" && dialect.has_to) {
       if (field.value.get_string().get(s)) return bad("to must be a string");
       out.to_name = std::string(s);
       if (s == "online") {
@@ -929,31 +989,40 @@ absl::StatusOr<simdjson::dom::object> ParsePushFields(simdjson::dom::object obj,
       if (field.value.get_bool().get(ignored)) {
         return bad("allow_registry_cache must be true or false");
       }
+    } else if (key == "transform_on_write") {
+      // strata has no on-write transformations: true is answered as ignored.
+      bool transform;
+      if (field.value.get_bool().get(transform)) {
+        return bad("transform_on_write must be true or false");
+      }
+      if (transform) out.ignored.push_back("transform_on_write");
     } else {
-      return bad(absl::StrCat("unknown field \"", key,
-                              "\" (expected push_source_name, df, to)"));
+      return bad(absl::StrCat("unknown field \"", key, "\" (expected ", dialect.name_field,
+                              ", df", dialect.has_to ? ", to" : "",
+                              ", allow_registry_cache, transform_on_write)"));
     }
   }
-  if (!have_view) return bad("the request has no push_source_name");
+  if (!have_name) return bad(absl::StrCat("the request has no ", dialect.name_field));
   if (!have_df) return bad("the request has no df");
   return df;
 }
 
-// The feature view a push names, as its df's columns are read.
+// A feature view a push writes to, as its df's columns are read.
 struct PushTarget {
-  std::string name;  // as the request gives it
+  std::string name;
   features::FeatureView view;
   features::TimeUnit unit = features::TimeUnit::kSeconds;
   features::PlausibleTime window;
   std::vector<std::pair<std::string, ValueType>> keys;  // join keys, in order
 };
 
+// The view `name`; `unit`, when given, overrides its timestamp_unit.
 // Errors: InvalidArgument for a malformed name, NotFound for no such view.
 absl::StatusOr<PushTarget> ResolvePushTarget(const RouteContext& ctx,
-                                             const std::string& name) {
+                                             const std::string& name,
+                                             std::optional<features::TimeUnit> unit) {
   if (absl::Status s = ValidateArtifactName(name); !s.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("push_source_name: feature view ", s.message()));
+    return absl::InvalidArgumentError(absl::StrCat("feature view ", s.message()));
   }
   auto view = ctx.features->registry().Get(name);
   if (absl::IsNotFound(view.status())) {
@@ -963,7 +1032,9 @@ absl::StatusOr<PushTarget> ResolvePushTarget(const RouteContext& ctx,
   if (!view.ok()) return view.status();
   PushTarget target;
   target.name = name;
-  if (!view->timestamp_unit().empty()) {
+  if (unit.has_value()) {
+    target.unit = *unit;
+  } else if (!view->timestamp_unit().empty()) {
     ASSIGN_OR_RETURN(target.unit, features::ParseTimeUnit(view->timestamp_unit()));
   }
   target.window = features::PlausibleTimeOf(*view);
@@ -1014,82 +1085,161 @@ absl::StatusOr<PushColumn> PushColumnOf(const PushTarget& target,
   return PushColumn{*type, is_key, nullable};
 }
 
-// Appends df's column `name` (its JSON `values`) to out.rows and out.types.
-// Errors: InvalidArgument naming the column, and the value (df.NAME[I]) at fault.
-absl::Status ParsePushColumn(const PushTarget& target, const std::string& name,
-                             simdjson::dom::element json, PushRequest& out) {
-  const auto bad = [](absl::string_view what) {
-    return absl::InvalidArgumentError(what);
-  };
-  if (std::any_of(out.rows.begin(), out.rows.end(),
-                  [&](const auto& c) { return c.first == name; })) {
-    return bad(absl::StrCat("df.", name, " appears twice"));
+// A df column's values: an array, or an object of index -> value as pandas'
+// to_json writes a frame by default (orient "columns"), in the order given.
+// Errors: InvalidArgument for anything else.
+absl::StatusOr<std::vector<simdjson::dom::element>> DfColumnValues(
+    simdjson::dom::element json, const std::string& df_name) {
+  std::vector<simdjson::dom::element> values;
+  simdjson::dom::array array;
+  simdjson::dom::object object;
+  if (!json.get_array().get(array)) {
+    values.reserve(array.size());
+    for (const auto v : array) values.push_back(v);
+  } else if (!json.get_object().get(object)) {
+    for (const auto field : object) values.push_back(field.value);
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "df.", df_name, " must be an array (or an object of index -> value)"));
   }
-  ASSIGN_OR_RETURN(const PushColumn column, PushColumnOf(target, name));
-  simdjson::dom::array values;
-  if (json.get_array().get(values)) {
-    return bad(absl::StrCat("df.", name, " must be an array"));
-  }
+  return values;
+}
+
+// Appends df's column `df_name` (its JSON `values`) to `out` as the view's column
+// `name`. Errors: InvalidArgument naming the value (df.NAME[I]) at fault.
+absl::Status ParsePushColumn(const PushTarget& target, const PushColumn& column,
+                             const std::string& df_name, const std::string& name,
+                             const std::vector<simdjson::dom::element>& values,
+                             PushBatch& out) {
   auto& [column_name, column_values] =
       out.rows.emplace_back(name, std::vector<features::Value>());
   out.types.push_back(column.type);
+  column_values.reserve(values.size());
   for (const auto value : values) {
-    const auto where = absl::StrCat("df.", column_name, "[", column_values.size(), "]");
+    const auto where = absl::StrCat("df.", df_name, "[", column_values.size(), "]");
     auto v = PushValue(value, column.type, column.is_key, target.unit,
                        name == "event_timestamp" || name == "created_timestamp"
                            ? &target.window
                            : nullptr);
-    if (!v.ok()) return bad(absl::StrCat(where, ": ", v.status().message()));
-    if (v->index() == 0 && !column.nullable) return bad(absl::StrCat(where, " is null"));
+    if (!v.ok()) return absl::InvalidArgumentError(absl::StrCat(where, ": ", v.status().message()));
+    if (v->index() == 0 && !column.nullable) {
+      return absl::InvalidArgumentError(absl::StrCat(where, " is null"));
+    }
     column_values.push_back(std::move(*v));
   }
   return absl::OkStatus();
 }
 
-// Every join key and the event time given, all columns of one length, and rows.
+// Every join key and the event time given, all columns of one length, rows, and,
+// for a view fed by a push source, a feature (else the push would only null it).
 // Errors: InvalidArgument saying which is not.
-absl::Status CheckPushRows(const PushTarget& target, const PushRequest& out) {
+absl::Status CheckPushRows(const PushTarget& target, const PushBatch& out,
+                           bool from_source) {
   const auto bad = [](absl::string_view what) {
     return absl::InvalidArgumentError(what);
   };
+  const auto has = [&](const std::string& name) {
+    return std::any_of(out.rows.begin(), out.rows.end(),
+                       [&](const auto& c) { return c.first == name; });
+  };
   for (const auto& [key, key_type] : target.keys) {
-    if (std::none_of(out.rows.begin(), out.rows.end(),
-                     [&](const auto& c) { return c.first == key; })) {
+    if (!has(key)) {
       return bad(absl::StrCat("df has no column ", key, " (a join key of feature view ",
                               out.view, ")"));
     }
   }
-  if (std::none_of(out.rows.begin(), out.rows.end(),
-                   [](const auto& c) { return c.first == "event_timestamp"; })) {
-    return bad("df has no column event_timestamp");
+  if (!has("event_timestamp")) {
+    return bad(absl::StrCat("df has no column event_timestamp",
+                            from_source ? absl::StrCat(" (feature view ", out.view, ")")
+                                        : std::string()));
+  }
+  if (from_source && std::none_of(target.view.features().begin(),
+                                  target.view.features().end(),
+                                  [&](const auto& f) { return has(f.name()); })) {
+    return bad(absl::StrCat("df has no feature of feature view ", out.view,
+                            " (a push to a push source writes every view naming it: "
+                            "df must hold features of each)"));
   }
   const size_t n = out.rows.front().second.size();
   for (const auto& [name, values] : out.rows) {
     if (values.size() != n) {
-      return bad(absl::StrCat("df.", name, " has ", Count(values.size(), "value"), ", but df.",
-                              out.rows.front().first, " has ", n));
+      return bad(absl::StrCat("df.", name, " has ", Count(values.size(), "value"),
+                              ", but df.", out.rows.front().first, " has ", n));
     }
   }
   if (n == 0) return bad("df has no rows");
   return absl::OkStatus();
 }
 
+// Reads a push or write-to-online-store body: every view it writes to and every
+// value is checked before anything is written. `unit` (timestamp_unit=) overrides
+// the views' units. Errors: InvalidArgument naming the field, column or value;
+// NotFound for an unknown push source or view.
 absl::StatusOr<PushRequest> ParsePushRequest(const RouteContext& ctx,
-                                             const std::string& body) {
+                                             const std::string& body,
+                                             const PushDialect& dialect,
+                                             std::optional<features::TimeUnit> unit) {
   simdjson::dom::parser parser;
   ASSIGN_OR_RETURN(simdjson::dom::object obj, ParseJsonObject(parser, body));
   PushRequest out;
-  ASSIGN_OR_RETURN(simdjson::dom::object df, ParsePushFields(obj, out));
-  ASSIGN_OR_RETURN(const PushTarget target, ResolvePushTarget(ctx, out.view));
-  for (const auto column : df) {
-    RETURN_IF_ERROR(ParsePushColumn(target, std::string(column.key), column.value, out));
+  ASSIGN_OR_RETURN(simdjson::dom::object df, ParsePushFields(obj, dialect, out));
+  std::vector<std::string> views = {out.name};
+  if (dialect.push_sources) {
+    auto targets = ctx.features->PushTargets(out.name);
+    if (!targets.ok()) {
+      return absl::Status(targets.status().code(),
+                          absl::StrCat("push_source_name: ", targets.status().message()));
+    }
+    views = *std::move(targets);
   }
-  RETURN_IF_ERROR(CheckPushRows(target, out));
+  const bool from_source = views.size() != 1 || views.front() != out.name;
+  std::vector<PushTarget> targets;
+  for (const std::string& view : views) {
+    ASSIGN_OR_RETURN(PushTarget target, ResolvePushTarget(ctx, view, unit));
+    targets.push_back(std::move(target));
+    out.batches.push_back(PushBatch{view, {}, {}});
+  }
+  std::vector<std::string> seen;
+  for (const auto column : df) {
+    const std::string df_name(column.key);
+    if (std::find(seen.begin(), seen.end(), df_name) != seen.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("df.", df_name, " appears twice"));
+    }
+    seen.push_back(df_name);
+    ASSIGN_OR_RETURN(const std::vector<simdjson::dom::element> values,
+                     DfColumnValues(column.value, df_name));
+    absl::Status unknown;
+    bool known = false;
+    for (size_t t = 0; t < targets.size(); ++t) {
+      // Feast's remote online store and its examples call the created time "created".
+      const std::string name =
+          df_name == "created" && !PushColumnOf(targets[t], df_name).ok()
+              ? "created_timestamp"
+              : df_name;
+      auto kind = PushColumnOf(targets[t], name);
+      if (!kind.ok()) {
+        unknown = kind.status();
+        continue;
+      }
+      known = true;
+      RETURN_IF_ERROR(
+          ParsePushColumn(targets[t], *kind, df_name, name, values, out.batches[t]));
+    }
+    if (!known && targets.size() == 1) return unknown;
+    if (!known) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("df.", df_name, ": no feature view push source ", out.name,
+                       " feeds (", absl::StrJoin(views, ", "), ") has a column ", df_name));
+    }
+  }
+  for (size_t t = 0; t < targets.size(); ++t) {
+    RETURN_IF_ERROR(CheckPushRows(targets[t], out.batches[t], from_source));
+  }
   return out;
 }
 
 // The rows as JSON lines, typed, for an ingest.
-std::string PushRowsAsJsonLines(const PushRequest& push) {
+std::string PushRowsAsJsonLines(const PushBatch& push) {
   std::string text;
   const size_t n = push.rows.front().second.size();
   for (size_t i = 0; i < n; ++i) {
@@ -1119,40 +1269,102 @@ std::string PushRowsAsJsonLines(const PushRequest& push) {
   return text;
 }
 
-absl::Status Push(const RouteContext& ctx, const httplib::Request& req,
-                  httplib::Response& res, Body& body) {
-  RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
-  RETURN_IF_ERROR(CheckParams(req, {}));
-  ASSIGN_OR_RETURN(std::string text, body.ReadAll());
-  ASSIGN_OR_RETURN(PushRequest push, ParsePushRequest(ctx, text));
-  const uint64_t rows = push.rows.front().second.size();
-  PushResponse proto;
-  proto.set_rows(rows);
+// Writes the batches: online, every view in one transaction (PushOnline); otherwise
+// one ingest per view, one after another, each atomic (a failure part-way leaves
+// the views before it written, as separate ingests).
+absl::Status WritePush(const RouteContext& ctx, const httplib::Request& req,
+                       const PushRequest& push, PushResponse& proto) {
+  proto.set_rows(push.batches.front().rows.front().second.size());
   proto.set_to(push.to_name);
+  for (const std::string& ignored : push.ignored) proto.add_ignored(ignored);
+  for (const PushBatch& batch : push.batches) proto.add_featureviews(batch.view);
   if (push.to == PushTo::kOnline) {
-    RETURN_IF_ERROR(
-        ctx.features->PushOnline(push.view, push.rows, absl::ToUnixMicros(absl::Now())));
-  } else {
+    std::vector<features::FeatureStore::ViewRows> views;
+    for (const PushBatch& batch : push.batches) views.push_back({batch.view, batch.rows});
+    return ctx.features->PushOnline(views, absl::ToUnixMicros(absl::Now()));
+  }
+  for (const PushBatch& batch : push.batches) {
     ASSIGN_OR_RETURN(auto file, ScratchFile::Create(*ctx.store));
-    RETURN_IF_ERROR(file->Append(PushRowsAsJsonLines(push)));
+    RETURN_IF_ERROR(file->Append(PushRowsAsJsonLines(batch)));
     features::IngestOptions options;
     options.format = features::InputFormat::kJsonLines;
     options.timestamp_unit = features::TimeUnit::kMicros;  // all are RFC 3339 anyway
-    options.dataset = absl::StrCat(push.view, "-push");
+    options.dataset = absl::StrCat(batch.view, "-push");
     options.creator = Who(req);
     options.message = absl::StrCat("pushed to ", push.to_name);
     options.source_name = "df";
     options.update_online = push.to == PushTo::kOnlineAndOffline;
     ASSIGN_OR_RETURN(features::IngestResult r,
-                     ctx.features->Ingest(push.view, file->path(), options));
-    proto.set_ingest(r.ingest);
-    proto.set_dataset(r.dataset);
+                     ctx.features->Ingest(batch.view, file->path(), options));
+    if (proto.ingests().empty()) {
+      proto.set_ingest(r.ingest);
+      proto.set_dataset(r.dataset);
+    }
+    auto* ingest = proto.add_ingests();
+    ingest->set_featureview(batch.view);
+    ingest->set_ingest(r.ingest);
+    ingest->set_dataset(r.dataset);
   }
+  return absl::OkStatus();
+}
+
+absl::Status Push(const RouteContext& ctx, const httplib::Request& req,
+                  httplib::Response& res, Body& body) {
+  RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
+  RETURN_IF_ERROR(CheckParams(req, {"timestamp_unit"}));
+  ASSIGN_OR_RETURN(std::optional<features::TimeUnit> unit, UnitParam(req));
+  ASSIGN_OR_RETURN(std::string text, body.ReadAll());
+  ASSIGN_OR_RETURN(PushRequest push, ParsePushRequest(ctx, text, kPushDialect, unit));
+  PushResponse proto;
+  RETURN_IF_ERROR(WritePush(ctx, req, push, proto));
   if (WriteProtoIfAsked(req, res, proto)) return absl::OkStatus();
   JsonWriter w;
-  w.BeginObject().Key("rows").Uint(rows).Key("to").String(push.to_name);
+  w.BeginObject().Key("rows").Uint(proto.rows()).Key("to").String(proto.to());
   if (push.to != PushTo::kOnline) {
     w.Key("ingest").Uint(proto.ingest()).Key("dataset").String(proto.dataset());
+  }
+  // A push source's views; a push naming a view answers as it always has.
+  if (proto.featureviews_size() != 1 || proto.featureviews(0) != push.name) {
+    w.Key("featureviews").BeginArray();
+    for (const auto& view : proto.featureviews()) w.String(view);
+    w.EndArray();
+  }
+  if (proto.ingests_size() > 1) {
+    w.Key("ingests").BeginArray();
+    for (const auto& i : proto.ingests()) {
+      w.BeginObject().Key("featureview").String(i.featureview());
+      w.Key("ingest").Uint(i.ingest()).Key("dataset").String(i.dataset()).EndObject();
+    }
+    w.EndArray();
+  }
+  if (!proto.ignored().empty()) {
+    w.Key("ignored").BeginArray();
+    for (const auto& field : proto.ignored()) w.String(field);
+    w.EndArray();
+  }
+  w.EndObject();
+  WriteJson(res, w.Take());
+  return absl::OkStatus();
+}
+
+// POST /write-to-online-store: Feast's WriteToFeatureStoreRequest, written as a
+// push to "online" of the view feature_view_name names.
+absl::Status WriteToOnlineStore(const RouteContext& ctx, const httplib::Request& req,
+                                httplib::Response& res, Body& body) {
+  RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
+  RETURN_IF_ERROR(CheckParams(req, {"timestamp_unit"}));
+  ASSIGN_OR_RETURN(std::optional<features::TimeUnit> unit, UnitParam(req));
+  ASSIGN_OR_RETURN(std::string text, body.ReadAll());
+  ASSIGN_OR_RETURN(PushRequest push, ParsePushRequest(ctx, text, kWriteDialect, unit));
+  PushResponse proto;
+  RETURN_IF_ERROR(WritePush(ctx, req, push, proto));
+  if (WriteProtoIfAsked(req, res, proto)) return absl::OkStatus();
+  JsonWriter w;
+  w.BeginObject().Key("rows").Uint(proto.rows()).Key("featureview").String(push.name);
+  if (!proto.ignored().empty()) {
+    w.Key("ignored").BeginArray();
+    for (const auto& field : proto.ignored()) w.String(field);
+    w.EndArray();
   }
   w.EndObject();
   WriteJson(res, w.Take());
@@ -1190,6 +1402,12 @@ void AddFeatureRoutes(httplib::Server& http, const RouteContext& ctx) {
   }
   http.Get(R"(/v1/features/views/(.+))",
            Bind(ctx, "/v1/features/views/{view}", GetFeatureView));
+  http.Post("/write-to-online-store",
+            HandleWithBody(ctx, "/write-to-online-store", WriteToOnlineStore));
+  // Feast's health check: 200 with an empty body while the server serves.
+  http.Get("/health", Handle("/health", [](const httplib::Request&, httplib::Response&) {
+             return absl::OkStatus();
+           }));
   http.Post(R"(/v1/features/reproduce/(dataset/.+))",
             Handle("/v1/features/reproduce/{ref}",
                    [&ctx](const httplib::Request& req, httplib::Response& res) {

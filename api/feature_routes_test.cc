@@ -10,9 +10,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "api/features_api.pb.h"
+#include "api/online.pb.h"
 #include "api/server.h"
 #include "api/tokens.h"
 #include "features/definitions.h"
@@ -712,7 +714,17 @@ TEST_F(FeatureRoutesTest, WriteRoutesNeedTheWriteScope) {
       {historical + "&save=dataset/t", spine, "text/csv"},
       {"/push", push, "application/json"},
       {"/v1/push", push, "application/json"},
+      {"/write-to-online-store",
+       absl::StrCat(R"({"feature_view_name":"customer_stats","df":{"customer_id":[1],)",
+                    R"("event_timestamp":[)", now_ - 5, R"(],"spend_7d":[1]}})"),
+       "application/json"},
   };
+  // Feast's health check, as /healthz, needs no token.
+  httplib::Client probe("127.0.0.1", server_->port());
+  auto health = probe.Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(health->body, "");
   const std::string state = StoreState();
   for (const Call& c : writes) {
     auto r = Post(c.path, c.body, c.type, {{"Authorization", "Bearer " + *read}});
@@ -741,6 +753,205 @@ TEST_F(FeatureRoutesTest, WriteRoutesNeedTheWriteScope) {
            {{"Authorization", "Bearer " + *read}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200) << r->body;
+}
+
+// Feast's request shapes, as its SDK and its feature server build them: a push
+// source feeding two views, a feature service, the feature_service form of
+// get-online-features (JSON and protobuf), write-to-online-store as Feast's remote
+// online store sends it, pandas' epoch units, and services in historical requests.
+TEST_F(FeatureRoutesTest, FeastRequestsAsFeastBuildsThem) {
+  const std::string defs = R"(entities:
+  - name: customer
+    join_keys:
+      - {name: customer_id, type: int64}
+push_sources:
+  - name: customer_push
+feature_views:
+  - name: customer_stats
+    entities: [customer]
+    ttl: 7d
+    source: customer_push
+    features:
+      - {name: spend_7d, type: double}
+      - {name: segment, type: string}
+  - name: customer_risk
+    entities: [customer]
+    source: customer_push
+    features:
+      - {name: risk, type: double}
+feature_services:
+  - name: churn_model
+    description: what the churn model reads
+    features: [customer_stats:spend_7d, customer_risk]
+)";
+  auto r = Post("/v1/features/apply", defs, "application/yaml");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body,
+            "{\"featureviews\":[{\"name\":\"customer_stats\",\"version\":2,\"changed\":true},"
+            "{\"name\":\"customer_risk\",\"version\":1,\"changed\":true}],"
+            "\"featureservices\":[{\"name\":\"churn_model\",\"version\":1,"
+            "\"changed\":true}]}");
+  r = Post("/v1/features/apply", defs, "application/yaml");
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->body.find("\"featureservices\":[{\"name\":\"churn_model\",\"version\":1,"
+                         "\"changed\":false}]"),
+            std::string::npos)
+      << r->body;
+  // The service's version reads the views' versions.
+  auto service = store_->artifacts().Resolve(*ParseRef("featureservice/churn_model"));
+  ASSERT_TRUE(service.ok()) << service.status();
+  EXPECT_EQ(std::vector<std::string>(service->inputs().begin(), service->inputs().end()),
+            (std::vector<std::string>{"featureview/customer_risk@1",
+                                      "featureview/customer_stats@2"}));
+
+  // Feast's PushFeaturesRequest to the push source: every view naming it is written.
+  // Times as pandas prints them (no T, no offset: UTC), the created time as "created".
+  const auto naive = [](int64_t seconds) {
+    return absl::StrReplaceAll(Time(seconds), {{"T", " "}, {"Z", ""}});
+  };
+  r = Post("/push",
+           absl::StrCat(R"({"push_source_name":"customer_push","df":{"customer_id":[1,2],)",
+                        R"("event_timestamp":[")", naive(now_ - 60), R"(",")",
+                        naive(now_ - 60), R"("],"created":[")", naive(now_ - 59),
+                        R"(",null],"spend_7d":[20.5,3.5],"segment":["gold",null],)",
+                        R"("risk":[0.25,0.5]},"allow_registry_cache":true,"to":"online",)",
+                        R"("transform_on_write":true})"),
+           "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body,
+            "{\"rows\":2,\"to\":\"online\",\"featureviews\":[\"customer_risk\","
+            "\"customer_stats\"],\"ignored\":[\"transform_on_write\"]}");
+
+  // Feast's write-to-online-store, as its remote online store builds it.
+  r = Post("/write-to-online-store",
+           absl::StrCat(R"({"feature_view_name":"customer_risk","df":{"customer_id":[3],)",
+                        R"("risk":[0.75],"event_timestamp":[")", naive(now_ - 30),
+                        R"("],"created":[null]},"allow_registry_cache":false})"),
+           "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body, "{\"rows\":1,\"featureview\":\"customer_risk\"}");
+
+  // get-online-features by feature service equals the same features by name.
+  const std::string entities = R"("entities":{"customer_id":[1,2,3]})";
+  auto by_name = Post("/get-online-features",
+                      absl::StrCat(R"({"features":["customer_stats:spend_7d",)",
+                                   R"("customer_risk:risk"],)", entities, "}"),
+                      "application/json");
+  auto by_service = Post("/get-online-features",
+                         absl::StrCat(R"({"feature_service":"churn_model",)", entities,
+                                      R"(,"full_feature_names":false})"),
+                         "application/json");
+  ASSERT_TRUE(by_name && by_service);
+  ASSERT_EQ(by_service->status, 200) << by_service->body;
+  EXPECT_EQ(by_service->body, by_name->body);
+  EXPECT_NE(by_name->body.find("{\"values\":[0.25,0.5,0.75],"), std::string::npos)
+      << by_name->body;
+  EXPECT_NE(by_name->body.find("{\"values\":[20.5,3.5,null],"), std::string::npos)
+      << by_name->body;
+  // A reference, pinned, among other features; a feature also in the service once.
+  auto pinned = Post("/get-online-features",
+                     absl::StrCat(R"({"features":["featureservice/churn_model@1",)",
+                                  R"("customer_risk:risk"],)", entities, "}"),
+                     "application/json");
+  ASSERT_TRUE(pinned);
+  EXPECT_EQ(pinned->body, by_name->body);
+  // The protobuf request's feature_service.
+  GetOnlineFeaturesRequest proto_request;
+  proto_request.set_feature_service("churn_model");
+  auto* column = proto_request.add_entities();
+  column->set_join_key("customer_id");
+  for (int64_t id : {1, 2, 3}) column->mutable_values()->add_values()->set_int64_value(id);
+  GetOnlineFeaturesRequest by_name_proto = proto_request;
+  by_name_proto.clear_feature_service();
+  by_name_proto.add_features("customer_stats:spend_7d");
+  by_name_proto.add_features("customer_risk:risk");
+  auto proto_service = Post("/get-online-features", proto_request.SerializeAsString(),
+                            "application/x-protobuf");
+  auto proto_name = Post("/get-online-features", by_name_proto.SerializeAsString(),
+                         "application/x-protobuf");
+  ASSERT_TRUE(proto_service && proto_name);
+  ASSERT_EQ(proto_service->status, 200) << proto_service->body;
+  EXPECT_EQ(proto_service->body, proto_name->body);
+
+  // pandas' to_json writes epoch milliseconds by default, nanoseconds with
+  // date_unit="ns", and a frame as {column: {index: value}}: timestamp_unit= says
+  // which unit.
+  r = Post("/push?timestamp_unit=ms",
+           absl::StrCat(R"({"push_source_name":"customer_stats","df":{)",
+                        R"("customer_id":{"0":4},"event_timestamp":{"0":)",
+                        (now_ - 20) * 1000, R"(},"spend_7d":{"0":4.5}}})"),
+           "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  r = Post("/write-to-online-store?timestamp_unit=ns",
+           absl::StrCat(R"({"feature_view_name":"customer_risk","df":{"customer_id":[4],)",
+                        R"("event_timestamp":[)", (now_ - 20) * 1000000000,
+                        R"(],"risk":[0.125]}})"),
+           "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  r = Post("/get-online-features",
+           R"({"feature_service":"churn_model","entities":{"customer_id":[4]}})",
+           "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->body.find(absl::StrCat("{\"values\":[4.5],\"statuses\":[\"PRESENT\"],"
+                                      "\"event_timestamps\":[\"",
+                                      Time(now_ - 20), "\"]}")),
+            std::string::npos)
+      << r->body;
+  EXPECT_NE(r->body.find("{\"values\":[0.125],"), std::string::npos) << r->body;
+  // A JSON-lines spine (to_json(orient="records", lines=True)) in ms and in ns.
+  const std::string hist_by_name =
+      "/v1/features/historical?features=customer_stats:spend_7d,customer_risk:risk";
+  const std::string csv_spine = absl::StrCat("customer_id,event_timestamp\n1,", now_, "\n");
+  auto csv_answer = Post(hist_by_name, csv_spine);
+  ASSERT_TRUE(csv_answer);
+  ASSERT_EQ(csv_answer->status, 200) << csv_answer->body;
+  for (const auto& [unit, factor] :
+       std::vector<std::pair<std::string, int64_t>>{{"ms", 1000}, {"ns", 1000000000}}) {
+    r = Post(absl::StrCat(hist_by_name, "&timestamp_unit=", unit),
+             absl::StrCat(R"({"customer_id":1,"event_timestamp":)", now_ * factor, "}\n"),
+             "application/x-ndjson");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    EXPECT_EQ(r->get_header_value("X-Strata-Rows"), "1");
+    EXPECT_EQ(r->body.substr(r->body.find('\n')),
+              absl::StrCat("\n1,", now_ * factor, ",12.5,\n"))
+        << unit << ": " << r->body;
+    // The frame as to_json() writes it by default: {column: {index: value}}.
+    r = Post(absl::StrCat(hist_by_name, "&timestamp_unit=", unit),
+             absl::StrCat(R"({"customer_id":{"0":1,"1":2},"event_timestamp":{"0":)",
+                          now_ * factor, R"(,"1":)", now_ * factor, "}}"),
+             "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    EXPECT_EQ(r->body.substr(r->body.find('\n')),
+              absl::StrCat("\n1,", now_ * factor, ",12.5,\n2,", now_ * factor, ",3,\n"))
+        << unit << ": " << r->body;
+  }
+
+  // Historical by service: the same rows; a saved set records the expanded features
+  // and the service version, and reproduces.
+  auto hist_service =
+      Post("/v1/features/historical?features=featureservice/churn_model&save=dataset/churn",
+           csv_spine);
+  ASSERT_TRUE(hist_service);
+  ASSERT_EQ(hist_service->status, 200) << hist_service->body;
+  EXPECT_EQ(hist_service->body, csv_answer->body);
+  auto saved = store_->artifacts().Resolve(*ParseRef("dataset/churn"));
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  EXPECT_EQ(saved->metadata().at("request.features"),
+            "customer_stats:spend_7d,customer_risk:risk");
+  const std::vector<std::string> inputs(saved->inputs().begin(), saved->inputs().end());
+  EXPECT_NE(std::find(inputs.begin(), inputs.end(), "featureservice/churn_model@1"),
+            inputs.end())
+      << absl::StrJoin(inputs, ",");
+  r = Post("/v1/features/reproduce/dataset/churn", "", "text/plain");
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->body.find("\"identical\":true"), std::string::npos) << r->body;
 }
 
 struct BadRequest {
@@ -868,9 +1079,9 @@ TEST_F(FeatureRoutesTest, BadRequestsGetJsonErrorsAndChangeNothing) {
       {"/push", "{", "application/json", 400, "INVALID_ARGUMENT", "not valid JSON"},
       {"/push", "[1]", "application/json", 400, "INVALID_ARGUMENT", "not a JSON object"},
       {"/push", R"({"push_source_name":"nope","df":{}})", "application/json", 404,
-       "NOT_FOUND", "no feature view nope"},
+       "NOT_FOUND", "push_source_name: no push source or feature view nope"},
       {"/push", R"({"push_source_name":"../x","df":{}})", "application/json", 400,
-       "INVALID_ARGUMENT", "push_source_name: feature view"},
+       "INVALID_ARGUMENT", "push_source_name: push source"},
       {"/push", R"({"push_source_name":"customer_stats"})", "application/json", 400,
        "INVALID_ARGUMENT", "no df"},
       {"/push", R"({"df":{}})", "application/json", 400, "INVALID_ARGUMENT",
@@ -961,6 +1172,78 @@ TEST_F(FeatureRoutesTest, BadRequestsGetJsonErrorsAndChangeNothing) {
       {"/v1/runs", R"({"name":"fit","params":{"lr":"0.1","lr":"0.2"}})",
        "application/json", 400, "INVALID_ARGUMENT",
        "the body: key \\\"lr\\\" appears twice in \\\"params\\\""},
+      // Feast's forms: feature services, push sources, write-to-online-store.
+      {"/get-online-features",
+       R"({"feature_service":"nope","entities":{"customer_id":[1]}})", "application/json",
+       404, "NOT_FOUND", "no feature service featureservice/nope"},
+      {"/get-online-features",
+       R"({"features":["featureservice/nope@2"],"entities":{"customer_id":[1]}})",
+       "application/json", 404, "NOT_FOUND", "no feature service featureservice/nope@2"},
+      {"/get-online-features", R"({"feature_service":7,"entities":{"customer_id":[1]}})",
+       "application/json", 400, "INVALID_ARGUMENT",
+       "feature_service must be a feature service's name"},
+      {"/get-online-features", R"({"feature_service":"","entities":{"customer_id":[1]}})",
+       "application/json", 400, "INVALID_ARGUMENT", "feature_service is empty"},
+      {"/get-online-features", R"({"features":[],"entities":{"customer_id":[1]}})",
+       "application/json", 400, "INVALID_ARGUMENT",
+       "no features (and no feature_service)"},
+      {"/v1/features/historical?features=featureservice/nope", spine, "text/csv", 404,
+       "NOT_FOUND", "no feature service featureservice/nope"},
+      {"/v1/features/historical?features=featureservice/nope&save=dataset/t", spine,
+       "text/csv", 404, "NOT_FOUND", "no feature service featureservice/nope"},
+      {"/v1/features/historical?features=featureservice/..x", spine, "text/csv", 400,
+       "INVALID_ARGUMENT", "artifact name"},
+      {"/v1/features/apply",
+       absl::StrCat(testing::kExampleDefinitions,
+                    "feature_services:\n  - name: s\n    features: [customer_stats:nope]\n"),
+       "text/yaml", 400, "INVALID_ARGUMENT",
+       "body:14:16: feature service 's': feature view 'customer_stats' has no feature "
+       "\\\"nope\\\""},
+      {"/v1/features/apply",
+       "feature_services:\n  - name: s\n    features: [customer_stats:nope]\n",
+       "text/yaml", 400, "INVALID_ARGUMENT",
+       "body:3:16: feature service 's': feature view 'customer_stats' has no feature "
+       "\\\"nope\\\""},
+      {"/v1/features/apply", "feature_services:\n  - name: s\n    features: [gone]\n",
+       "text/yaml", 400, "INVALID_ARGUMENT",
+       "body:3:16: feature service 's' reads feature view 'gone', which neither this "
+       "file nor the store defines"},
+      {"/v1/features/apply",
+       absl::StrReplaceAll(testing::kExampleDefinitions, {{"ttl: 7d", "source: p"}}),
+       "text/yaml", 400, "INVALID_ARGUMENT",
+       "names push source \\\"p\\\", which this file does not define"},
+      {"/push", push("{" + key_time + "}", R"(,"transform_on_write":"yes")"),
+       "application/json", 400, "INVALID_ARGUMENT",
+       "transform_on_write must be true or false"},
+      {"/push?timestamp_unit=h", push("{" + key_time + "}"), "application/json", 400,
+       "INVALID_ARGUMENT", "timestamp_unit: "},
+      {"/push", push(R"({"customer_id":1,"event_timestamp":[1]})"), "application/json",
+       400, "INVALID_ARGUMENT",
+       "df.customer_id must be an array (or an object of index -> value)"},
+      {"/write-to-online-store", R"({"df":{}})", "application/json", 400,
+       "INVALID_ARGUMENT", "the request has no feature_view_name"},
+      {"/write-to-online-store", R"({"feature_view_name":"nope","df":{}})",
+       "application/json", 404, "NOT_FOUND", "no feature view nope"},
+      {"/write-to-online-store", R"({"feature_view_name":"customer_stats","df":[1]})",
+       "application/json", 400, "INVALID_ARGUMENT", "df must be an object"},
+      {"/write-to-online-store",
+       absl::StrCat(R"({"feature_view_name":"customer_stats","df":{)", key_time,
+                    R"(},"to":"online"})"),
+       "application/json", 400, "INVALID_ARGUMENT",
+       "unknown field \\\"to\\\" (expected feature_view_name, df, "
+       "allow_registry_cache, transform_on_write)"},
+      {"/write-to-online-store",
+       absl::StrCat(R"({"feature_view_name":"customer_stats","df":{)", key_time,
+                    R"(,"spend":[1]}})"),
+       "application/json", 400, "INVALID_ARGUMENT",
+       "df.spend: feature view customer_stats has no column spend"},
+      {"/write-to-online-store",
+       R"({"feature_view_name":"customer_stats","df":{"customer_id":[1],)"
+       R"("event_timestamp":[1701388800000]}})",
+       "application/json", 400, "INVALID_ARGUMENT",
+       "df.event_timestamp[0]: 1701388800000 looks like milliseconds"},
+      {"/write-to-online-store?ts=1", push("{" + key_time + "}"), "application/json", 400,
+       "INVALID_ARGUMENT", "unknown query parameter \\\"ts\\\""},
   };
   ASSERT_GE(cases.size(), 20u);
   const std::string state = StoreState();

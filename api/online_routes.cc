@@ -33,6 +33,17 @@ struct OnlineRequest {
   bool full_names = false;
 };
 
+constexpr absl::string_view kServicePrefix = "featureservice/";
+
+// Feast's feature_service (a NAME[@REF]) as an entry of the feature list.
+absl::Status AddFeatureService(absl::string_view name, OnlineRequest& out) {
+  if (name.empty()) return absl::InvalidArgumentError("feature_service is empty");
+  out.features.push_back(absl::StartsWith(name, kServicePrefix)
+                             ? std::string(name)
+                             : absl::StrCat(kServicePrefix, name));
+  return absl::OkStatus();
+}
+
 absl::Status BadRequest(absl::string_view what) {
   return absl::InvalidArgumentError(what);
 }
@@ -97,14 +108,25 @@ absl::StatusOr<OnlineRequest> ParseJsonRequest(const std::string& body,
   ASSIGN_OR_RETURN(simdjson::dom::object obj, ParseJsonObject(parser, body));
   OnlineRequest out;
   bool have_features = false, have_entities = false;
+  std::string_view service;
+  bool have_service = false;
   for (const auto field : obj) {
     const absl::string_view key = Sv(field.key);
-    if (key == "features") {
-      have_features = true;
+    if (key == "feature_service") {
+      // Feast's client may send null for the one of features and feature_service it
+      // does not use.
+      if (field.value.is_null()) continue;
+      if (field.value.get_string().get(service)) {
+        return BadRequest("feature_service must be a feature service's name");
+      }
+      have_service = true;
+    } else if (key == "features") {
+      if (field.value.is_null()) continue;
       simdjson::dom::array array;
       if (field.value.get_array().get(array)) {
         return BadRequest("features must be an array of \"view:feature\" strings");
       }
+      have_features = array.size() > 0;
       for (const auto item : array) {
         std::string_view s;
         if (item.get_string().get(s)) {
@@ -120,12 +142,15 @@ absl::StatusOr<OnlineRequest> ParseJsonRequest(const std::string& body,
         return BadRequest("full_feature_names must be true or false");
       }
     } else {
-      return BadRequest(
-          absl::StrCat("unknown field \"", key,
-                       "\" (expected features, entities, full_feature_names)"));
+      return BadRequest(absl::StrCat(
+          "unknown field \"", key,
+          "\" (expected features, feature_service, entities, full_feature_names)"));
     }
   }
-  if (!have_features) return BadRequest("the request has no features");
+  if (have_service) RETURN_IF_ERROR(AddFeatureService(Sv(service), out));
+  if (!have_features && !have_service) {
+    return BadRequest("the request has no features (and no feature_service)");
+  }
   if (!have_entities) return BadRequest("the request has no entities");
   return out;
 }
@@ -172,14 +197,20 @@ absl::StatusOr<OnlineRequest> ParseProtoRequest(const std::string& body,
     return BadRequest(
         "the body has fields that GetOnlineFeaturesRequest does not (api/online.proto)");
   }
-  if (message.features().empty()) return BadRequest("the request has no features");
+  if (message.features().empty() && message.feature_service().empty()) {
+    return BadRequest("the request has no features (and no feature_service)");
+  }
   for (int i = 0; i < message.features_size(); ++i) {
     RETURN_IF_ERROR(CheckUtf8(message.features(i), absl::StrCat("features[", i, "]")));
   }
+  RETURN_IF_ERROR(CheckUtf8(message.feature_service(), "feature_service"));
   if (message.entities().empty()) return BadRequest("the request has no entities");
   OnlineRequest out;
   out.full_names = message.full_feature_names();
   out.features.assign(message.features().begin(), message.features().end());
+  if (!message.feature_service().empty()) {
+    RETURN_IF_ERROR(AddFeatureService(message.feature_service(), out));
+  }
   for (const auto& entity : message.entities()) {
     const std::string& name = entity.join_key();
     RETURN_IF_ERROR(CheckUtf8(name, "a join key"));
@@ -316,8 +347,9 @@ void AppendEntityVector(const std::vector<features::Value>& values, FeatureVecto
   }
 }
 
+// `with_refs`: fill feature_refs (a request naming a feature service).
 void OnlineResponseProto(const features::OnlineResult& result, bool full_names,
-                         std::string* out) {
+                         bool with_refs, std::string* out) {
   // The message's ~150 repeated fields live in an arena whose first block is this
   // thread's (enough for 100 entities x 50 numbers): no allocation per field.
   thread_local std::vector<char> first_block(256 << 10);
@@ -342,6 +374,9 @@ void OnlineResponseProto(const features::OnlineResult& result, bool full_names,
                                           : feature.substr(colon + 1));
     AppendFeatureVector(result.values[f], response.add_results());
   }
+  if (with_refs) {
+    for (const std::string& feature : result.features) response.add_feature_refs(feature);
+  }
   response.SerializeToString(out);
 }
 
@@ -359,12 +394,21 @@ absl::Status Online(const RouteContext& ctx, const httplib::Request& req,
   ASSIGN_OR_RETURN(OnlineRequest request, SendsProtobuf(req)
                                               ? ParseProtoRequest(req.body, max_entities)
                                               : ParseJsonRequest(req.body, max_entities));
+  // Feature services become their features (only requests naming one pay a read).
+  const bool names_service =
+      std::any_of(request.features.begin(), request.features.end(),
+                  [](const std::string& f) { return absl::StartsWith(f, kServicePrefix); });
+  if (names_service) {
+    ASSIGN_OR_RETURN(features::ResolvedFeatures resolved,
+                     ctx.features->ResolveFeatures(request.features));
+    request.features = std::move(resolved.features);
+  }
   ASSIGN_OR_RETURN(features::OnlineResult result,
                    ctx.features->Online(request.features, request.entities,
                                         absl::ToUnixMicros(absl::Now())));
   // The body is built in place: httplib's set_content would copy it.
   if (WantsProtobuf(req)) {
-    OnlineResponseProto(result, request.full_names, &res.body);
+    OnlineResponseProto(result, request.full_names, names_service, &res.body);
     res.set_header("Content-Type", kProtobuf);
   } else {
     // Sent from the serving thread's buffer, before its next request.

@@ -240,7 +240,8 @@ void CloseAfterAnswer(httplib::Response& res) {
 bool StreamsBody(const httplib::Request& req) {
   static const std::regex* const kRoutes =
       new std::regex(R"(/v1/artifacts/[^@]+|/v1/features/(apply|historical)|)"
-                     R"(/v1/features/(?!reproduce/dataset/).+/ingest|/push|/v1/push)");
+                     R"(/v1/features/(?!reproduce/dataset/).+/ingest|/push|/v1/push|)"
+                     R"(/write-to-online-store)");
   return req.method == "POST" && std::regex_match(req.path, *kRoutes);
 }
 
@@ -410,12 +411,15 @@ struct Server::Impl {
   int port = 0;
   internal::RouteContext context;
 
-  // Whether `req` may use a route of scope `needed`: /healthz always; the rest with
+  // Whether `req` may use a route of scope `needed`: /healthz and /health (Feast's)
+  // always; the rest with
   // a token of that scope or above when the server authenticates. The bearer of
   // that token, if one was needed.
   absl::StatusOr<std::optional<Bearer>> Authenticate(const httplib::Request& req,
                                                      Scope needed) const {
-    if (!authenticating || req.path == "/healthz") return std::optional<Bearer>();
+    if (!authenticating || req.path == "/healthz" || req.path == "/health") {
+      return std::optional<Bearer>();
+    }
     const std::shared_ptr<const TokenVerifier> verifier = std::atomic_load(&tokens);
     const std::string header = req.get_header_value("Authorization");
     if (!absl::StartsWith(header, "Bearer ")) {

@@ -162,7 +162,8 @@ class Local : public StoreClient {
   absl::StatusOr<features::HistoricalResult> Historical(
       const features::HistoricalRequest& request, const std::string& spine,
       ByteSink& out) override {
-    return features_.Historical(request, spine, out);
+    ASSIGN_OR_RETURN(features::HistoricalRequest resolved, Resolved(request, nullptr));
+    return features_.Historical(resolved, spine, out);
   }
 
   absl::StatusOr<features::SavedResult> SaveHistorical(
@@ -170,8 +171,11 @@ class Local : public StoreClient {
       const std::string& dataset_name, const std::string& creator,
       const std::string& message, ByteSink* out,
       const features::SaveLineage& lineage) override {
-    return features_.SaveHistorical(request, spine, dataset_name, creator, message, out,
-                                    lineage);
+    features::SaveLineage with_services = lineage;
+    ASSIGN_OR_RETURN(features::HistoricalRequest resolved,
+                     Resolved(request, &with_services));
+    return features_.SaveHistorical(resolved, spine, dataset_name, creator, message, out,
+                                    with_services);
   }
 
   absl::StatusOr<features::LogTrimReport> TrimLog(
@@ -191,7 +195,9 @@ class Local : public StoreClient {
   absl::StatusOr<features::OnlineResult> Online(
       const std::vector<std::string>& features,
       const features::EntityColumns& entities) override {
-    return features_.Online(features, entities, absl::ToUnixMicros(absl::Now()));
+    ASSIGN_OR_RETURN(features::ResolvedFeatures resolved,
+                     features_.ResolveFeatures(features));
+    return features_.Online(resolved.features, entities, absl::ToUnixMicros(absl::Now()));
   }
 
   absl::StatusOr<features::OnlineRebuildReport> RebuildOnline(
@@ -217,6 +223,20 @@ class Local : public StoreClient {
  private:
   std::unique_ptr<Store> owned_;
   Store* store_;
+  // `request` with its feature services expanded, as the server's routes do; the
+  // service versions read become inputs of a saved set (`lineage`, when given).
+  absl::StatusOr<features::HistoricalRequest> Resolved(
+      const features::HistoricalRequest& request, features::SaveLineage* lineage) const {
+    ASSIGN_OR_RETURN(features::ResolvedFeatures resolved,
+                     features_.ResolveFeatures(request.features));
+    features::HistoricalRequest out = request;
+    out.features = std::move(resolved.features);
+    if (lineage != nullptr) {
+      for (std::string& s : resolved.services) lineage->inputs.push_back(std::move(s));
+    }
+    return out;
+  }
+
   features::FeatureStore features_;
 };
 

@@ -224,6 +224,10 @@ absl::StatusOr<std::vector<features::AppliedView>> RemoteClient::Apply(
   for (const auto& v : r.featureviews()) {
     out.push_back(features::AppliedView{v.name(), v.version(), v.changed()});
   }
+  for (const auto& v : r.featureservices()) {
+    out.push_back(features::AppliedView{v.name(), v.version(), v.changed(),
+                                        Kind::kFeatureService});
+  }
   return out;
 }
 
@@ -457,7 +461,14 @@ absl::StatusOr<features::OnlineResult> RemoteClient::Online(
                                       request.SerializeAsString(), kProtobuf));
   const size_t keys = entities.size();
   const int n = entities.empty() ? 0 : static_cast<int>(entities.front().second.size());
-  if (response.results_size() != static_cast<int>(keys + features.size())) {
+  features::OnlineResult out;
+  // Feature services are expanded by the server, which then names each column.
+  if (response.feature_refs_size() > 0) {
+    out.features.assign(response.feature_refs().begin(), response.feature_refs().end());
+  } else {
+    out.features = features;
+  }
+  if (response.results_size() != static_cast<int>(keys + out.features.size())) {
     return absl::DataLossError("the server's online answer has the wrong columns");
   }
   for (const auto& column : response.results()) {
@@ -465,8 +476,6 @@ absl::StatusOr<features::OnlineResult> RemoteClient::Online(
       return absl::DataLossError("the server's online answer is malformed");
     }
   }
-  features::OnlineResult out;
-  out.features = features;
   for (size_t k = 0; k < keys; ++k) {
     const auto& column = response.results(static_cast<int>(k));
     auto& [name, values] =
@@ -474,7 +483,7 @@ absl::StatusOr<features::OnlineResult> RemoteClient::Online(
     (void)name;
     for (int i = 0; i < n; ++i) values.push_back(ValueAt(column, i));
   }
-  for (size_t f = 0; f < features.size(); ++f) {
+  for (size_t f = 0; f < out.features.size(); ++f) {
     const auto& column = response.results(static_cast<int>(keys + f));
     const auto type = static_cast<features::ValueType>(column.type());
     out.types.push_back(type);

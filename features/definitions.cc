@@ -75,8 +75,21 @@ class DefinitionsReader {
 
   absl::StatusOr<Definitions> Read(const YAML::Node& root) {
     if (!root.IsDefined() || root.IsNull()) return Error(root, "the file is empty");
-    RETURN_IF_ERROR(CheckKeys(root, {"entities", "feature_views"}, "the file"));
+    RETURN_IF_ERROR(CheckKeys(
+        root, {"entities", "feature_views", "push_sources", "feature_services"},
+        "the file"));
     Definitions defs;
+    if (const YAML::Node sources = root["push_sources"]; sources) {
+      RETURN_IF_ERROR(CheckSequence(sources, "push_sources"));
+      for (const YAML::Node& node : sources) {
+        ASSIGN_OR_RETURN(PushSource source, ReadPushSource(node));
+        if (!push_source_nodes_.emplace(source.name(), node).second) {
+          return Error(node, absl::StrCat("push source '", source.name(),
+                                          "' is defined twice"));
+        }
+        *defs.add_push_sources() = std::move(source);
+      }
+    }
     if (const YAML::Node entities = root["entities"]; entities) {
       RETURN_IF_ERROR(CheckSequence(entities, "entities"));
       for (const YAML::Node& node : entities) {
@@ -97,11 +110,31 @@ class DefinitionsReader {
           return Error(node,
                        absl::StrCat("feature view '", view.name(), "' is defined twice"));
         }
+        if (push_source_nodes_.count(view.name())) {
+          return Error(node["name"],
+                       absl::StrCat("feature view '", view.name(),
+                                    "' has the name of a push source of this file (a "
+                                    "push to it would be ambiguous)"));
+        }
         *defs.add_feature_views() = std::move(view);
       }
     }
-    if (defs.entities_size() == 0 && defs.feature_views_size() == 0) {
-      return Error(root, "the file defines no entities and no feature views");
+    if (const YAML::Node services = root["feature_services"]; services) {
+      RETURN_IF_ERROR(CheckSequence(services, "feature_services"));
+      std::set<std::string> names;
+      for (const YAML::Node& node : services) {
+        ASSIGN_OR_RETURN(FeatureService service, ReadFeatureService(node, defs));
+        if (!names.insert(service.name()).second) {
+          return Error(node, absl::StrCat("feature service '", service.name(),
+                                          "' is defined twice"));
+        }
+        *defs.add_feature_services() = std::move(service);
+      }
+    }
+    if (defs.entities_size() == 0 && defs.feature_views_size() == 0 &&
+        defs.feature_services_size() == 0 && defs.push_sources_size() == 0) {
+      return Error(root, "the file defines no entities, feature views, push sources or "
+                         "feature services");
     }
     return defs;
   }
@@ -219,7 +252,8 @@ class DefinitionsReader {
                                               const Definitions& defs) const {
     RETURN_IF_ERROR(CheckKeys(node,
                               {"name", "entities", "ttl", "features", "description",
-                               "owner", "tags", "timestamp_unit", "plausible_time"},
+                               "owner", "tags", "timestamp_unit", "plausible_time",
+                               "source"},
                               "a feature view"));
     FeatureView view;
     ASSIGN_OR_RETURN(*view.mutable_name(), Scalar(node, "name", "a feature view", true));
@@ -239,7 +273,8 @@ class DefinitionsReader {
     return view;
   }
 
-  // A feature view's ttl, timestamp_unit, plausible_time and tags, into `view`.
+  // A feature view's ttl, timestamp_unit, plausible_time, tags and push source, into
+  // `view`.
   absl::Status ReadViewSettings(const YAML::Node& node, const std::string& what,
                                 FeatureView* view) const {
     ASSIGN_OR_RETURN(std::string ttl, Scalar(node, "ttl", what, false));
@@ -258,14 +293,12 @@ class DefinitionsReader {
     if (const YAML::Node window = node["plausible_time"]; window) {
       RETURN_IF_ERROR(ReadPlausibleTime(window, view));
     }
-    if (const YAML::Node tags = node["tags"]; tags) {
-      if (!tags.IsMap())
-        return Error(tags, "'tags' must be a mapping of names to values");
-      for (const auto& item : tags) {
-        if (!item.second.IsScalar())
-          return Error(item.second, "a tag's value must be a single value");
-        (*view->mutable_tags())[item.first.Scalar()] = item.second.Scalar();
-      }
+    RETURN_IF_ERROR(ReadTags(node, view->mutable_tags()));
+    ASSIGN_OR_RETURN(*view->mutable_push_source(), Scalar(node, "source", what, false));
+    if (node["source"] && !push_source_nodes_.count(view->push_source())) {
+      return Error(node["source"],
+                   absl::StrCat(what, " names push source ", Excerpt(view->push_source()),
+                                ", which this file does not define (push_sources)"));
     }
     return absl::OkStatus();
   }
@@ -331,6 +364,86 @@ class DefinitionsReader {
     return absl::OkStatus();
   }
 
+  // tags: {NAME: VALUE, ...} of `node`, when it has them.
+  absl::Status ReadTags(const YAML::Node& node,
+                        google::protobuf::Map<std::string, std::string>* out) const {
+    const YAML::Node tags = node["tags"];
+    if (!tags) return absl::OkStatus();
+    if (!tags.IsMap()) return Error(tags, "'tags' must be a mapping of names to values");
+    for (const auto& item : tags) {
+      if (!item.second.IsScalar())
+        return Error(item.second, "a tag's value must be a single value");
+      (*out)[item.first.Scalar()] = item.second.Scalar();
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<PushSource> ReadPushSource(const YAML::Node& node) const {
+    RETURN_IF_ERROR(CheckKeys(node, {"name", "description"}, "a push source"));
+    PushSource source;
+    ASSIGN_OR_RETURN(*source.mutable_name(), Scalar(node, "name", "a push source", true));
+    if (absl::Status s = ValidateArtifactName(source.name()); !s.ok()) {
+      return Error(node["name"], absl::StrCat("push source ", s.message()));
+    }
+    ASSIGN_OR_RETURN(*source.mutable_description(),
+                     Scalar(node, "description", "a push source", false));
+    return source;
+  }
+
+  // A feature service: its entries checked for form ("VIEW" or "VIEW:FEATURE") and,
+  // when the view is in this file, for the view's features; entries of views applied
+  // before are checked by FeatureRegistry::Apply, with the places recorded here.
+  absl::StatusOr<FeatureService> ReadFeatureService(const YAML::Node& node,
+                                                    const Definitions& defs) const {
+    RETURN_IF_ERROR(CheckKeys(node, {"name", "features", "description", "owner", "tags"},
+                              "a feature service"));
+    FeatureService service;
+    ASSIGN_OR_RETURN(*service.mutable_name(),
+                     Scalar(node, "name", "a feature service", true));
+    if (absl::Status s = ValidateArtifactName(service.name()); !s.ok()) {
+      return Error(node["name"], absl::StrCat("feature service ", s.message()));
+    }
+    const std::string what = absl::StrCat("feature service '", service.name(), "'");
+    ASSIGN_OR_RETURN(*service.mutable_description(),
+                     Scalar(node, "description", what, false));
+    ASSIGN_OR_RETURN(*service.mutable_owner(), Scalar(node, "owner", what, false));
+    RETURN_IF_ERROR(ReadTags(node, service.mutable_tags()));
+    const YAML::Node features = node["features"];
+    if (!features) return Error(node, absl::StrCat(what, " has no 'features'"));
+    RETURN_IF_ERROR(CheckSequence(features, "features"));
+    if (features.size() == 0)
+      return Error(features, absl::StrCat(what, " needs a feature"));
+    std::set<std::string> seen;
+    for (const YAML::Node& f : features) {
+      if (!f.IsScalar()) {
+        return Error(f, "a feature of a feature service is VIEW:FEATURE or VIEW");
+      }
+      const std::string entry = f.Scalar();
+      const size_t colon = entry.find(':');
+      const std::string view_name = entry.substr(0, colon);
+      if (absl::Status s = ValidateArtifactName(view_name); !s.ok()) {
+        return Error(f, absl::StrCat(what, ": ", Excerpt(entry),
+                                     " is not VIEW:FEATURE or VIEW (feature view ",
+                                     s.message(), ")"));
+      }
+      if (!seen.insert(entry).second) {
+        return Error(f, absl::StrCat(what, " lists ", Excerpt(entry), " twice"));
+      }
+      for (const FeatureView& view : defs.feature_views()) {
+        if (view.name() != view_name || colon == std::string::npos) continue;
+        const std::string feature = entry.substr(colon + 1);
+        if (std::none_of(view.features().begin(), view.features().end(),
+                         [&](const Feature& x) { return x.name() == feature; })) {
+          return Error(f, absl::StrCat(what, ": feature view '", view_name,
+                                       "' has no feature ", Excerpt(feature)));
+        }
+      }
+      service.add_features(entry);
+      service.add_feature_places(Where(f));
+    }
+    return service;
+  }
+
   // plausible_time: {from: TIME, until: TIME}, each optional, from < until; a time
   // past 9999 does not parse, so no window reaches past it.
   absl::Status ReadPlausibleTime(const YAML::Node& node, FeatureView* view) const {
@@ -360,6 +473,7 @@ class DefinitionsReader {
 
   std::string source_;
   std::map<std::string, YAML::Node> entity_nodes_;
+  std::map<std::string, YAML::Node> push_source_nodes_;
 };
 
 absl::string_view UnitWord(TimeUnit unit) {

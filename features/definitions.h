@@ -13,6 +13,12 @@
 //       features:
 //         - {name: spend_7d, type: double}
 //         - {name: segment, type: string}
+//       source: customer_push                 # optional: its push source
+//   push_sources:                             # optional
+//     - name: customer_push
+//   feature_services:                         # optional
+//     - name: churn_model
+//       features: [customer_stats:spend_7d, other_view]   # a view: all its features
 #ifndef STRATA_FEATURES_DEFINITIONS_H_
 #define STRATA_FEATURES_DEFINITIONS_H_
 
@@ -27,10 +33,14 @@
 namespace strata::features {
 
 // Parses and validates a definitions file. `source` (a file name) prefixes errors.
-// Each feature view gets its entities' full definitions embedded.
+// Each feature view gets its entities' full definitions embedded. A feature
+// service's entries keep their form (VIEW or VIEW:FEATURE) and places; those of views
+// in the file are checked here, the others by FeatureRegistry::Apply.
 // Errors: InvalidArgument naming the place ("defs.yaml:7:9: ...") and the problem:
 // malformed YAML, an unknown or missing key, a wrong type, a bad name, a duplicate,
-// an unknown entity, a feature named like a join key or a reserved column.
+// an unknown entity or push source, a feature named like a join key or a reserved
+// column, a view named like a push source, a service entry naming no feature of a
+// view of the file.
 absl::StatusOr<Definitions> ParseDefinitions(absl::string_view text,
                                              absl::string_view source);
 

@@ -184,8 +184,91 @@ INSTANTIATE_TEST_SUITE_P(
             "feature_views: [{name: v, entities: [c], features: [{name: x, type: "
             "double}]}, {name: v, entities: [c], features: [{name: x, type: "
             "double}]}]\n",
-            "feature view 'v' is defined twice"}),
+            "feature view 'v' is defined twice"},
+        // Push sources and feature services.
+        BadDefinitions{"PushSourceNoName", "push_sources: [{description: x}]\n",
+                       "defs.yaml:1:16: a push source has no 'name'"},
+        BadDefinitions{"PushSourceTwice", "push_sources: [{name: p}, {name: p}]\n",
+                       "defs.yaml:1:27: push source 'p' is defined twice"},
+        BadDefinitions{"PushSourceUnknownKey", "push_sources: [{name: p, batch: x}]\n",
+                       "unknown key \"batch\" in a push source"},
+        BadDefinitions{
+            "UndefinedPushSource",
+            "entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n"
+            "feature_views: [{name: v, entities: [c], source: p, features: [{name: x, "
+            "type: double}]}]\n",
+            "defs.yaml:2:50: feature view 'v' names push source \"p\", which this file "
+            "does not define"},
+        BadDefinitions{
+            "ViewNamedLikeAPushSource",
+            "push_sources: [{name: v}]\n"
+            "entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n"
+            "feature_views: [{name: v, entities: [c], features: [{name: x, type: "
+            "double}]}]\n",
+            "defs.yaml:3:24: feature view 'v' has the name of a push source"},
+        BadDefinitions{"ServiceNoFeatures", "feature_services: [{name: s}]\n",
+                       "feature service 's' has no 'features'"},
+        BadDefinitions{"ServiceEmpty", "feature_services: [{name: s, features: []}]\n",
+                       "defs.yaml:1:40: feature service 's' needs a feature"},
+        BadDefinitions{"ServiceBadEntry",
+                       "feature_services: [{name: s, features: [\"Bad View:x\"]}]\n",
+                       "defs.yaml:1:41: feature service 's': \"Bad View:x\" is not "
+                       "VIEW:FEATURE or VIEW"},
+        BadDefinitions{"ServiceEntryTwice",
+                       "feature_services: [{name: s, features: [v:x, v:x]}]\n",
+                       "defs.yaml:1:46: feature service 's' lists \"v:x\" twice"},
+        BadDefinitions{
+            "ServiceUnknownFeatureOfAViewOfTheFile",
+            "entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n"
+            "feature_views: [{name: v, entities: [c], features: [{name: x, type: "
+            "double}]}]\n"
+            "feature_services:\n  - name: s\n    features: [v:x, v:y]\n",
+            "defs.yaml:5:21: feature service 's': feature view 'v' has no feature \"y\""},
+        BadDefinitions{"ServiceTwice",
+                       "feature_services: [{name: s, features: [v]}, {name: s, "
+                       "features: [v]}]\n",
+                       "feature service 's' is defined twice"},
+        BadDefinitions{"ServiceBadName",
+                       "feature_services: [{name: S, features: [v]}]\n",
+                       "feature service artifact name \"S\""}),
     [](const ::testing::TestParamInfo<BadDefinitions>& info) { return info.param.name; });
+
+TEST(DefinitionsTest, PushSourcesAndFeatureServices) {
+  auto defs = ParseDefinitions(R"(
+push_sources:
+  - {name: clicks_push, description: the click stream}
+entities:
+  - name: c
+    join_keys: [{name: cid, type: int64}]
+feature_views:
+  - name: clicks
+    entities: [c]
+    source: clicks_push
+    features: [{name: n, type: int64}, {name: rate, type: double}]
+feature_services:
+  - name: ranker
+    description: what the ranker reads
+    owner: search
+    tags: {tier: gold}
+    features: [clicks:rate, other_view, other_view:f]
+)",
+                               "defs.yaml");
+  ASSERT_TRUE(defs.ok()) << defs.status();
+  ASSERT_EQ(defs->push_sources_size(), 1);
+  EXPECT_EQ(defs->push_sources(0).name(), "clicks_push");
+  EXPECT_EQ(defs->feature_views(0).push_source(), "clicks_push");
+  ASSERT_EQ(defs->feature_services_size(), 1);
+  const FeatureService& s = defs->feature_services(0);
+  EXPECT_EQ(s.name(), "ranker");
+  EXPECT_EQ(s.owner(), "search");
+  EXPECT_EQ(s.tags().at("tier"), "gold");
+  // Entries as written (views of other files are checked when applied), with places.
+  EXPECT_EQ(std::vector<std::string>(s.features().begin(), s.features().end()),
+            (std::vector<std::string>{"clicks:rate", "other_view", "other_view:f"}));
+  EXPECT_EQ(std::vector<std::string>(s.feature_places().begin(), s.feature_places().end()),
+            (std::vector<std::string>{"defs.yaml:17:16", "defs.yaml:17:29",
+                                      "defs.yaml:17:41"}));
+}
 
 // Hostile and careless files: each refused with its place and what is wrong.
 struct HostileCase {

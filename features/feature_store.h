@@ -393,6 +393,14 @@ struct OnlineCacheStats {
   uint64_t misses = 0;  // read from the online table
 };
 
+// A feature list as callers write it, its feature services expanded
+// (FeatureStore::ResolveFeatures).
+struct ResolvedFeatures {
+  std::vector<std::string> features;  // "VIEW:FEATURE"
+  // The service versions read, "featureservice/NAME@N", in request order, each once.
+  std::vector<std::string> services;
+};
+
 // FeatureStore's parts, internal to features/ (each in its own header there).
 class FeatureTables;  // features/tables.h
 class OnlineServing;  // features/online_serving.h
@@ -500,6 +508,17 @@ class FeatureStore {
   // plausible time (PlausibleTimeOf; naming the column and the row, from 1).
   absl::Status PushOnline(const std::string& view, const RowColumns& rows, Micros now);
 
+  // PushOnline of several views as one write (a push to a push source feeding them):
+  // every view's rows are checked before anything is written, and all are written
+  // in one transaction, or none. The change's subject lists the views
+  // ("featureview/a,featureview/b").
+  // Errors: as PushOnline, for the first view at fault; InvalidArgument for none.
+  struct ViewRows {
+    std::string view;
+    RowColumns rows;
+  };
+  absl::Status PushOnline(const std::vector<ViewRows>& views, Micros now);
+
   // Offline log retention: removes from `view`'s log the rows whose event time is
   // at or before `horizon` that no point-in-time answer at a time at or after the
   // horizon can pick, keeping per entity the row in force at the horizon (and, for
@@ -554,6 +573,28 @@ class FeatureStore {
   // Errors: NotFound for an unknown view or an entity without an online row;
   // InvalidArgument for bad or several entities; Unavailable when RocksDB fails.
   absl::Status RemoveOnline(const std::string& view, const EntityColumns& entity);
+
+  // Feature services (features/feature_services.cc): `features` with each
+  // "featureservice/NAME[@REF]" replaced, in place, by the "VIEW:FEATURE" list its
+  // version holds; other entries are kept as given (Historical and Online check
+  // them). A feature both named and in a service, or in two services, is kept once
+  // (where it first appears), so a service and a feature of it may be asked for
+  // together. The one place the
+  // routes, the CLI and the clients turn a service into features, before Historical,
+  // SaveHistorical (which records the services as lineage inputs) and Online.
+  // Errors: NotFound for an unknown service or version ("no feature service
+  // featureservice/NAME"); InvalidArgument for a malformed reference; FailedPrecondition
+  // for a deleted version; DataLoss for an unreadable definition.
+  absl::StatusOr<ResolvedFeatures> ResolveFeatures(
+      const std::vector<std::string>& features) const;
+
+  // Feast's push_source_name: the feature views a push to `name` writes to. Those
+  // whose latest definition names push source `name` (FeatureView.push_source), by
+  // name; when none does, the feature view called `name` itself. Reads every view's
+  // latest definition (one read per view).
+  // Errors: NotFound when `name` is neither a push source nor a view;
+  // InvalidArgument for a malformed name; DataLoss for an unreadable definition.
+  absl::StatusOr<std::vector<std::string>> PushTargets(const std::string& name) const;
 
   // The online cache's hits and misses since construction; zeros without a cache
   // (FeatureStoreOptions::online_cache_bytes 0). Cheap: a few relaxed loads.

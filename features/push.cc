@@ -2,9 +2,11 @@
 // to "online"), as upserts that the table weighs against the stored row like an
 // ingest's (OnlineTable: newest wins).
 #include <algorithm>
+#include <iterator>
 #include <shared_mutex>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "features/codec.h"
 #include "features/definitions.h"
 #include "features/feature_store.h"
@@ -182,20 +184,44 @@ std::vector<OnlineRow> EncodePushRows(const ResolvedView& view, const PushColumn
 
 absl::Status FeatureStore::PushOnline(const std::string& view_name,
                                       const RowColumns& rows, Micros now) {
-  ASSIGN_OR_RETURN(auto latest, views_->View(view_name, 0));
-  if (rows.empty()) return absl::InvalidArgumentError("no columns");
-  const size_t n = rows.front().second.size();
-  ASSIGN_OR_RETURN(const PushColumns columns, MapPushColumns(*latest, rows, n));
-  if (n == 0) return absl::InvalidArgumentError("no rows");
-  ASSIGN_OR_RETURN(const std::vector<std::string> entities, PushEntities(columns, n));
+  return PushOnline({ViewRows{view_name, rows}}, now);
+}
 
-  // Checked: now the column dictionary, then the rows.
-  auto view = std::make_shared<ResolvedView>(*latest);
-  RETURN_IF_ERROR(tables_->Register(view.get()));
-  views_->Forget(view_name);
+absl::Status FeatureStore::PushOnline(const std::vector<ViewRows>& views, Micros now) {
+  if (views.empty()) return absl::InvalidArgumentError("no feature views");
+  // Every view's rows are checked before anything is written.
+  struct Checked {
+    std::shared_ptr<ResolvedView> view;
+    PushColumns columns;
+    std::vector<std::string> entities;
+  };
+  std::vector<Checked> checked;
+  for (const auto& [view_name, rows] : views) {
+    ASSIGN_OR_RETURN(auto latest, views_->View(view_name, 0));
+    if (rows.empty()) return absl::InvalidArgumentError("no columns");
+    const size_t n = rows.front().second.size();
+    ASSIGN_OR_RETURN(PushColumns columns, MapPushColumns(*latest, rows, n));
+    if (n == 0) return absl::InvalidArgumentError("no rows");
+    ASSIGN_OR_RETURN(std::vector<std::string> entities, PushEntities(columns, n));
+    checked.push_back({std::make_shared<ResolvedView>(*latest), std::move(columns),
+                       std::move(entities)});
+  }
+
+  // Checked: now the column dictionaries, then the rows, of every view at once.
+  std::vector<std::string> subjects, record_keys;
+  for (size_t v = 0; v < views.size(); ++v) {
+    RETURN_IF_ERROR(tables_->Register(checked[v].view.get()));
+    views_->Forget(views[v].view);
+    subjects.push_back(absl::StrCat("featureview/", views[v].view));
+    record_keys.push_back(OnlinePushKey(views[v].view));
+  }
   ASSIGN_OR_RETURN(IngestPosition at, tables_->Position());
-  const std::vector<OnlineRow> online =
-      EncodePushRows(*view, columns, entities, at.position, now);
+  std::vector<OnlineRow> online;
+  for (const Checked& c : checked) {
+    std::vector<OnlineRow> rows =
+        EncodePushRows(*c.view, c.columns, c.entities, at.position, now);
+    std::move(rows.begin(), rows.end(), std::back_inserter(online));
+  }
   internal::Db& db = DatabaseOf(*store_);
   OnlinePushRecord record;
   record.set_last_push_us(now);
@@ -203,12 +229,14 @@ absl::Status FeatureStore::PushOnline(const std::string& view_name,
   auto repair = online_->LockForPush();
   return online_->Write(
       {.upserts = online},
-      Change{ChangeKind::kPushOnline, absl::StrCat("featureview/", view_name)},
-      [&](rocksdb::Transaction* txn) {
-        return internal::FromRocks(
-            txn->PutUntracked(db.cf(internal::Cf::kFeatureMeta), OnlinePushKey(view_name),
-                              record_bytes),
-            "write");
+      Change{ChangeKind::kPushOnline, absl::StrJoin(subjects, ",")},
+      [&](rocksdb::Transaction* txn) -> absl::Status {
+        for (const std::string& key : record_keys) {
+          RETURN_IF_ERROR(internal::FromRocks(
+              txn->PutUntracked(db.cf(internal::Cf::kFeatureMeta), key, record_bytes),
+              "write"));
+        }
+        return absl::OkStatus();
       });
 }
 

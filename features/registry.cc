@@ -1,10 +1,13 @@
 #include "features/registry.h"
 
+#include <algorithm>
 #include <map>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "features/definitions.h"
+#include "store/excerpt.h"
 #include "store/json_writer.h"
 #include "store/status_macros.h"
 
@@ -27,7 +30,13 @@ std::string FeatureRegistry::CanonicalContent(const FeatureView& view) {
     }
     w.EndArray().EndObject();
   }
-  w.EndArray().Key("feature_views").BeginArray().BeginObject();
+  w.EndArray();
+  if (!view.push_source().empty()) {
+    // The document must parse alone: the push source a view names is defined in it.
+    w.Key("push_sources").BeginArray().BeginObject();
+    w.Key("name").String(view.push_source()).EndObject().EndArray();
+  }
+  w.Key("feature_views").BeginArray().BeginObject();
   w.Key("name").String(view.name()).Key("entities").BeginArray();
   for (const Entity& e : view.entities()) w.String(e.name());
   w.EndArray();
@@ -46,6 +55,7 @@ std::string FeatureRegistry::CanonicalContent(const FeatureView& view) {
     }
     w.EndObject();
   }
+  if (!view.push_source().empty()) w.Key("source").String(view.push_source());
   w.Key("description").String(view.description()).Key("owner").String(view.owner());
   w.Key("tags").BeginObject();
   for (const auto& [k, v] :
@@ -59,6 +69,22 @@ std::string FeatureRegistry::CanonicalContent(const FeatureView& view) {
     w.Key("description").String(f.description()).EndObject();
   }
   w.EndArray().EndObject().EndArray().EndObject();
+  return w.Take() + "\n";
+}
+
+std::string FeatureRegistry::CanonicalContent(const FeatureService& service) {
+  JsonWriter w;
+  w.BeginObject().Key("feature_services").BeginArray().BeginObject();
+  w.Key("name").String(service.name()).Key("features").BeginArray();
+  for (const std::string& f : service.features()) w.String(f);
+  w.EndArray();
+  w.Key("description").String(service.description()).Key("owner").String(service.owner());
+  w.Key("tags").BeginObject();
+  for (const auto& [k, v] : std::map<std::string, std::string>(service.tags().begin(),
+                                                               service.tags().end())) {
+    w.Key(k).String(v);
+  }
+  w.EndObject().EndObject().EndArray().EndObject();
   return w.Take() + "\n";
 }
 
@@ -84,6 +110,93 @@ absl::StatusOr<FeatureView> FeatureRegistry::Get(const std::string& ref) const {
   return defs->feature_views(0);
 }
 
+absl::StatusOr<std::pair<FeatureService, store::Version>> FeatureRegistry::GetService(
+    const std::string& ref) const {
+  const std::string full = absl::StartsWith(ref, "featureservice/")
+                               ? ref
+                               : absl::StrCat("featureservice/", ref);
+  ASSIGN_OR_RETURN(Ref parsed, ParseRef(full));
+  auto version = store_->artifacts().Resolve(parsed);
+  if (absl::IsNotFound(version.status())) {
+    return absl::NotFoundError(absl::StrCat("no feature service ", parsed.ToString(), " (",
+                                            version.status().message(), ")"));
+  }
+  RETURN_IF_ERROR(version.status());
+  ASSIGN_OR_RETURN(Digest id, Digest::FromRaw(version->content_id()));
+  std::string content;
+  auto sink = StringSink(&content);
+  RETURN_IF_ERROR(store_->content().Get(id, *sink));
+  const std::string where =
+      absl::StrCat(version->kind(), "/", version->name(), "@", version->number());
+  auto defs = ParseDefinitions(content, where);
+  if (!defs.ok() || defs->feature_services_size() != 1) {
+    return absl::DataLossError(absl::StrCat(
+        where, " does not hold a feature service definition",
+        defs.ok() ? std::string() : absl::StrCat(": ", defs.status().message())));
+  }
+  FeatureService service = defs->feature_services(0);
+  service.clear_feature_places();
+  return std::make_pair(std::move(service), *std::move(version));
+}
+
+absl::StatusOr<FeatureService> FeatureRegistry::Expand(
+    const FeatureService& service, const Definitions& defs,
+    std::vector<std::string>* inputs) const {
+  FeatureService out = service;
+  out.clear_features();
+  out.clear_feature_places();
+  std::set<std::string> seen;
+  std::map<std::string, std::optional<FeatureView>> stored;  // read once each
+  for (int i = 0; i < service.features_size(); ++i) {
+    const std::string& entry = service.features(i);
+    const std::string where = i < service.feature_places_size()
+                                  ? service.feature_places(i)
+                                  : absl::StrCat("feature service ", service.name());
+    const size_t colon = entry.find(':');
+    const std::string view_name = entry.substr(0, colon);
+    const FeatureView* view = nullptr;
+    for (const FeatureView& v : defs.feature_views()) {
+      if (v.name() == view_name) view = &v;
+    }
+    if (view == nullptr) {
+      auto it = stored.find(view_name);
+      if (it == stored.end()) {
+        ASSIGN_OR_RETURN(auto latest, Latest(view_name));
+        it = stored.emplace(view_name, std::move(latest)).first;
+      }
+      if (!it->second.has_value()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, ": feature service '", service.name(), "' reads feature view '",
+            view_name, "', which neither this file nor the store defines"));
+      }
+      view = &*it->second;
+    }
+    std::vector<std::string> names;
+    if (colon == std::string::npos) {
+      for (const Feature& f : view->features()) names.push_back(f.name());
+    } else {
+      const std::string feature = entry.substr(colon + 1);
+      if (std::none_of(view->features().begin(), view->features().end(),
+                       [&](const Feature& f) { return f.name() == feature; })) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": feature service '", service.name(),
+                         "': feature view '", view_name, "' has no feature ",
+                         Excerpt(feature)));
+      }
+      names.push_back(feature);
+    }
+    for (const std::string& name : names) {
+      const std::string ref = absl::StrCat(view_name, ":", name);
+      if (seen.insert(ref).second) out.add_features(ref);
+    }
+    const std::string input = absl::StrCat("featureview/", view_name);
+    if (std::find(inputs->begin(), inputs->end(), input) == inputs->end()) {
+      inputs->push_back(input);
+    }
+  }
+  return out;
+}
+
 absl::StatusOr<std::optional<FeatureView>> FeatureRegistry::Latest(
     const std::string& name) const {
   auto view = Get(name);
@@ -99,6 +212,12 @@ absl::StatusOr<std::vector<AppliedView>> FeatureRegistry::Apply(
     ASSIGN_OR_RETURN(auto latest, Latest(view.name()));
     if (latest.has_value()) RETURN_IF_ERROR(CheckCompatible(*latest, view));
   }
+  std::vector<std::pair<FeatureService, std::vector<std::string>>> services;
+  for (const FeatureService& service : defs.feature_services()) {
+    std::vector<std::string> inputs;
+    ASSIGN_OR_RETURN(FeatureService expanded, Expand(service, defs, &inputs));
+    services.emplace_back(std::move(expanded), std::move(inputs));
+  }
   std::vector<AppliedView> applied;
   for (const FeatureView& view : defs.feature_views()) {
     const std::string content = CanonicalContent(view);
@@ -111,6 +230,20 @@ absl::StatusOr<std::vector<AppliedView>> FeatureRegistry::Apply(
     request.message = message;
     ASSIGN_OR_RETURN(CommitResult result, store_->artifacts().Commit(request));
     applied.push_back({view.name(), result.version.number(), result.created});
+  }
+  for (auto& [service, inputs] : services) {
+    const std::string content = CanonicalContent(service);
+    auto source = StringSource(content);
+    ASSIGN_OR_RETURN(PutStats stats, store_->content().Put(*source));
+    NewVersion request;
+    request.artifact = ArtifactId{Kind::kFeatureService, service.name()};
+    request.content_id = stats.content_id;
+    request.inputs = std::move(inputs);
+    request.creator = creator;
+    request.message = message;
+    ASSIGN_OR_RETURN(CommitResult result, store_->artifacts().Commit(request));
+    applied.push_back({service.name(), result.version.number(), result.created,
+                       Kind::kFeatureService});
   }
   return applied;
 }

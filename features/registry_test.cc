@@ -113,5 +113,96 @@ TEST_F(RegistryTest, GetOfSomethingElseIsAClearError) {
   EXPECT_EQ(registry().Get("junk").status().code(), absl::StatusCode::kDataLoss);
 }
 
+TEST_F(RegistryTest, FeatureServicesAreExpandedVersionedAndLinkedToTheirViews) {
+  ASSERT_TRUE(registry().Apply(Parse(kV1), "alice", "views").ok());
+  // A service of a view of the file and a view applied before (whole).
+  const std::string services = std::string(R"(
+entities:
+  - name: customer
+    join_keys: [{name: customer_id, type: int64}]
+feature_views:
+  - name: customer_stats
+    entities: [customer]
+    ttl: 7d
+    tags: {tier: gold, team: growth}
+    features:
+      - {name: spend_7d, type: double}
+      - {name: segment, type: string, description: "marketing \"segment\""}
+feature_services:
+  - name: churn
+    features: [customer_stats:spend_7d, customer_flags, customer_flags:nope]
+)");
+  // A feature the view lacks: refused at its place, nothing written.
+  auto bad = registry().Apply(Parse(services), "alice", "");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            "defs.yaml:15:57: feature service 'churn': feature view 'customer_flags' has "
+            "no feature \"nope\"");
+  EXPECT_EQ(Versions("customer_stats"), 1u);
+  std::string good = services;
+  good.replace(good.find(", customer_flags:nope"), 21, "");
+  auto applied = registry().Apply(Parse(good), "alice", "service");
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  ASSERT_EQ(applied->size(), 2u);
+  EXPECT_EQ((*applied)[1].kind, Kind::kFeatureService);
+  EXPECT_EQ((*applied)[1].name, "churn");
+  EXPECT_TRUE((*applied)[1].changed);
+  auto service = registry().GetService("churn");
+  ASSERT_TRUE(service.ok()) << service.status();
+  EXPECT_EQ(std::vector<std::string>(service->first.features().begin(),
+                                     service->first.features().end()),
+            (std::vector<std::string>{"customer_stats:spend_7d", "customer_flags:churned"}));
+  EXPECT_EQ(service->first.feature_places_size(), 0);
+  EXPECT_EQ(std::vector<std::string>(service->second.inputs().begin(),
+                                     service->second.inputs().end()),
+            (std::vector<std::string>{"featureview/customer_flags@1",
+                                      "featureview/customer_stats@1"}));
+  // Unchanged: no new version. A view it reads changes: a new version of it too.
+  auto again = registry().Apply(Parse(good), "bob", "");
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE((*again)[1].changed);
+  std::string v2 = good;
+  v2.replace(v2.find("ttl: 7d"), 7, "ttl: 30d");
+  auto third = registry().Apply(Parse(v2), "bob", "");
+  ASSERT_TRUE(third.ok());
+  EXPECT_TRUE((*third)[1].changed);
+  EXPECT_EQ((*third)[1].version, 2u);
+  auto second = registry().GetService("featureservice/churn@2");
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->second.inputs(0), "featureview/customer_flags@1");
+  EXPECT_EQ(second->second.inputs(1), "featureview/customer_stats@2");
+  // Unknown services and references of another kind.
+  EXPECT_TRUE(absl::IsNotFound(registry().GetService("nope").status()));
+  EXPECT_TRUE(absl::IsNotFound(registry().GetService("churn@3").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(registry().GetService("Bad Name").status()));
+}
+
+TEST_F(RegistryTest, AViewsPushSourceRoundTrips) {
+  auto defs = Parse(R"(
+push_sources: [{name: p}]
+entities:
+  - name: customer
+    join_keys: [{name: customer_id, type: int64}]
+feature_views:
+  - name: v
+    entities: [customer]
+    source: p
+    features: [{name: x, type: double}]
+)");
+  ASSERT_TRUE(registry().Apply(defs, "alice", "").ok());
+  auto view = registry().Get("v");
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(view->push_source(), "p");
+  // Without the source, a new version that names none.
+  defs.mutable_feature_views(0)->clear_push_source();
+  auto applied = registry().Apply(defs, "alice", "");
+  ASSERT_TRUE(applied.ok());
+  EXPECT_TRUE((*applied)[0].changed);
+  EXPECT_EQ(registry().Get("v")->push_source(), "");
+  // A view without a source stores what it stored before push sources existed.
+  EXPECT_EQ(FeatureRegistry::CanonicalContent(defs.feature_views(0)).find("source"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace strata::features

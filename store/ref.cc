@@ -28,16 +28,19 @@ absl::string_view KindName(Kind kind) {
       return "model";
     case Kind::kConfig:
       return "config";
+    case Kind::kFeatureService:
+      return "featureservice";
   }
   return "unknown";
 }
 
 absl::StatusOr<Kind> ParseKind(absl::string_view text) {
-  for (Kind k : {Kind::kDataset, Kind::kFeatureView, Kind::kModel, Kind::kConfig}) {
+  for (Kind k : {Kind::kDataset, Kind::kFeatureView, Kind::kModel, Kind::kConfig,
+                 Kind::kFeatureService}) {
     if (text == KindName(k)) return k;
   }
   return absl::InvalidArgumentError(absl::StrCat(
-      "unknown kind ", Excerpt(text), " (kinds: dataset, featureview, model, config)"));
+      "unknown kind ", Excerpt(text), " (kinds: dataset, featureview, model, config, featureservice)"));
 }
 
 absl::Status ValidateArtifactName(absl::string_view name) {

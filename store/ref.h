@@ -11,11 +11,13 @@
 
 namespace strata {
 
-enum class Kind { kDataset, kFeatureView, kModel, kConfig };
+// kFeatureService: a named list of features (Feast's FeatureService), applied with
+// the feature views it reads (features/registry.h).
+enum class Kind { kDataset, kFeatureView, kModel, kConfig, kFeatureService };
 
-// "dataset", "featureview", "model", "config".
+// "dataset", "featureview", "model", "config", "featureservice".
 absl::string_view KindName(Kind kind);
-// Errors: InvalidArgument for anything but the four kind names.
+// Errors: InvalidArgument for anything but the five kind names.
 absl::StatusOr<Kind> ParseKind(absl::string_view text);
 
 // Names: segments matching [a-z0-9][a-z0-9._-]* joined by '/', at most 200

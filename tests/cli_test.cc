@@ -694,6 +694,92 @@ TEST_P(CliBothTest, FeatureFlowIngestHistoricalSaveReproduceOnline) {
             std::string::npos);
 }
 
+// Feature services, locally and through a server: applied with their views, listed,
+// usable wherever a feature list is, recorded by a saved training set.
+TEST_P(CliBothTest, FeatureServicesAreVersionedAndUsableAsFeatureLists) {
+  const std::string defs = std::string(testing::kExampleDefinitions) +
+                           "feature_services:\n"
+                           "  - name: churn\n"
+                           "    features: [customer_stats]\n"
+                           "  - name: spend\n"
+                           "    owner: finance\n"
+                           "    features: [customer_stats:spend_7d]\n";
+  const std::string file = WriteFile("defs.yaml", defs);
+  EXPECT_EQ(Ok({"apply", file}),
+            "featureview/customer_stats@1 created\nfeatureservice/churn@1 created\n"
+            "featureservice/spend@1 created\n");
+  EXPECT_EQ(Ok({"apply", file}),
+            "featureview/customer_stats@1 unchanged\nfeatureservice/churn@1 unchanged\n"
+            "featureservice/spend@1 unchanged\n");
+  EXPECT_NE(Ok({"ls", "featureservice"}).find("featureservice/churn "), std::string::npos);
+  EXPECT_EQ(Ok({"get", "featureservice/churn"}),
+            "{\"feature_services\":[{\"name\":\"churn\",\"features\":["
+            "\"customer_stats:spend_7d\",\"customer_stats:segment\"],\"description\":\"\","
+            "\"owner\":\"\",\"tags\":{}}]}\n");
+  EXPECT_NE(Ok({"lineage", "featureservice/churn@1"}).find("featureview/customer_stats@1"),
+            std::string::npos);
+  // A feature the view lacks: refused with its place, nothing written.
+  std::string bad = defs;
+  bad.replace(bad.find("[customer_stats:spend_7d]"), 25, "[customer_stats:spend_30d]");
+  ProcessResult refused = Strata({"apply", WriteFile("bad.yaml", bad)});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_EQ(refused.err, "error: " + dir_.Sub("bad.yaml") +
+                             ":17:16: feature service 'spend': feature view "
+                             "'customer_stats' has no feature \"spend_30d\"\n");
+  EXPECT_EQ(Ok({"log", "featureservice/spend"}).find("@2 "), std::string::npos);
+
+  Ok({"ingest", "customer_stats",
+      WriteFile("events.csv",
+                "customer_id,event_timestamp,spend_7d,segment\n"
+                "1,2024-01-01T00:00:00Z,10.5,gold\n2,2024-01-02T00:00:00Z,3,silver\n")});
+  // Nanosecond epochs, as pandas writes them with date_unit="ns".
+  const std::string spine =
+      WriteFile("spine.csv", "customer_id,event_timestamp\n1,1704153600000000000\n"
+                             "2,1704240000000000000\n");
+  const std::string by_name =
+      Ok({"historical", "--spine", spine, "--timestamp-unit", "ns", "--features",
+          "customer_stats:spend_7d,customer_stats:segment"});
+  EXPECT_EQ(by_name,
+            "customer_id,event_timestamp,spend_7d,segment\n"
+            "1,1704153600000000000,10.5,gold\n2,1704240000000000000,3,silver\n");
+  EXPECT_EQ(Ok({"historical", "--spine", spine, "--timestamp-unit", "ns", "--features",
+                "featureservice/churn"}),
+            by_name);
+  // A service and a feature of it: each feature once.
+  EXPECT_EQ(Ok({"historical", "--spine", spine, "--timestamp-unit", "ns", "--features",
+                "featureservice/spend@1,featureservice/churn"}),
+            by_name);
+  EXPECT_EQ(Ok({"historical", "--spine", spine, "--timestamp-unit", "ns", "--features",
+                "featureservice/churn", "--save", "dataset/train"}),
+            "saved dataset/train@1 (2 rows, 2 feature rows found; "
+            "featureview/customer_stats@1; ingest position 1; spine "
+            "dataset/train-spine@1)\n");
+  const std::string shown = Ok({"show", "dataset/train"});
+  EXPECT_NE(shown.find("featureservice/churn@1"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("request.features=customer_stats:spend_7d,customer_stats:segment"),
+            std::string::npos)
+      << shown;
+  EXPECT_EQ(Ok({"reproduce", "dataset/train"}).rfind("identical: dataset/train reproduced", 0), 0u);
+
+  EXPECT_EQ(Ok({"online", "--features", "featureservice/churn", "--entity",
+                "customer_id=1", "--json"}),
+            Ok({"online", "--features", "customer_stats:spend_7d,customer_stats:segment",
+                "--entity", "customer_id=1", "--json"}));
+  EXPECT_NE(Ok({"online", "--features", "featureservice/spend", "--entity", "customer_id=1"})
+                .find("customer_id=1  customer_stats:spend_7d"),
+            std::string::npos);
+  // Unknown services.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"online", "--features", "featureservice/nope", "--entity",
+                                 "customer_id=1"},
+        std::vector<std::string>{"historical", "--spine", spine, "--features",
+                                 "featureservice/churn@7"}}) {
+    ProcessResult r = Strata(args);
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find("no feature service featureservice/"), std::string::npos) << r.err;
+  }
+}
+
 TEST_P(CliBothTest, GcFreesTheContentOfDeletedVersions) {
   Ok({"put", "dataset/raw", "-"}, "rows 1");
   Ok({"put", "dataset/raw", "-"}, "rows 2");

@@ -59,7 +59,7 @@ absl::Status RunApply(const Context& ctx, const ApplyArgs& a) {
                    client->Apply(text, source, Context::Creator(), a.message));
   std::string out;
   for (const auto& view : applied) {
-    absl::StrAppend(&out, "featureview/", view.name, "@", view.version,
+    absl::StrAppend(&out, KindName(view.kind), "/", view.name, "@", view.version,
                     view.changed ? " created\n" : " unchanged\n");
   }
   return Print(out);
@@ -289,11 +289,11 @@ absl::Status RunOnline(const Context& ctx, const OnlineArgs& a) {
       features::AppendValueText(values[i], features::VALUE_TYPE_STRING, &text);
       absl::StrAppend(&entity, entity.empty() ? "" : ",", key, "=", text);
     }
-    for (size_t f = 0; f < features.size(); ++f) {
+    for (size_t f = 0; f < r.features.size(); ++f) {  // feature services expanded
       const features::OnlineValue& v = r.values[f][i];
       std::string text;
       features::AppendValueText(v.value, r.types[f], &text);
-      rows.push_back({entity, features[f], text,
+      rows.push_back({entity, r.features[f], text,
                       std::string(features::FeatureStatusName(v.status)),
                       v.event_time ? features::FormatTimestamp(*v.event_time) : "-"});
     }
@@ -457,7 +457,8 @@ void AddHistoricalCommand(CLI::App& app, Context& ctx) {
   h->add_option("--spine", hist->spine,
                 "CSV with join keys and event_timestamp, or dataset/NAME[@REF]")
       ->required();
-  h->add_option("--features", hist->features, "VIEW:FEATURE[,VIEW:FEATURE...]")
+  h->add_option("--features", hist->features,
+                "VIEW:FEATURE or featureservice/NAME[@REF], comma-separated")
       ->required();
   h->add_option("--as-of", hist->as_of,
                 "Ignore rows created after this time (what the store knew then)");
@@ -503,7 +504,8 @@ void AddOnlineCommands(CLI::App& app, Context& ctx) {
   auto* o = app.add_subcommand(
       "online", "Latest feature values of entities; online rebuild, online rm: repairs");
   o->require_subcommand(0, 1);
-  o->add_option("--features", online->features, "VIEW:FEATURE[,VIEW:FEATURE...]");
+  o->add_option("--features", online->features,
+               "VIEW:FEATURE or featureservice/NAME[@REF], comma-separated");
   o->add_option("--entity", online->entities, "JOIN_KEY=V1,V2,... (once per join key)");
   o->add_flag("--json", online->json, "Print Feast's get-online-features response shape");
   o->add_flag("--full-names", online->full_names, "With --json, name features VIEW__FEATURE");
