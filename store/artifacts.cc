@@ -4,6 +4,7 @@
 #include <deque>
 #include <unordered_map>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "store/internal/db.h"
@@ -68,7 +69,11 @@ absl::Status CheckNotDeleted(const store::Version& version) {
 
 std::string DescribeKeptBy(const KeptBy& kept) {
   std::vector<std::string> uses = kept.aliases;
-  if (kept.current_definition) uses.push_back("the view's current definition");
+  if (kept.current_definition) {
+    uses.push_back(absl::StartsWith(kept.node, "featureservice/")
+                       ? "the service's current definition"
+                       : "the view's current definition");
+  }
   std::string text = absl::StrCat(kept.node, " (", absl::StrJoin(uses, ", "), ")");
   if (kept.path.size() == 2) {
     absl::StrAppend(&text, ", made directly from it");
@@ -561,7 +566,7 @@ absl::StatusOr<std::vector<KeptBy>> ArtifactStore::KeptByAliases(
       ASSIGN_OR_RETURN(ArtifactId id, ParseArtifactId(artifact_key));
       Uses u;
       ASSIGN_OR_RETURN(u.aliases, AliasesByVersion(id));
-      if (id.kind == Kind::kFeatureView) {
+      if (id.kind == Kind::kFeatureView || id.kind == Kind::kFeatureService) {
         ASSIGN_OR_RETURN(u.latest, LatestVersion(id));
       }
       it = uses.emplace(artifact_key, std::move(u)).first;

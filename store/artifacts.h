@@ -42,8 +42,8 @@ struct CommitResult {
 // One reason a version is kept: a version in use that is the version itself or
 // lies downstream of it in the lineage graph (made from it, directly or through
 // runs and other versions), so deleting the version would lose what that one was
-// made from. In use: aliased, or the latest version of a feature view (the view's
-// current definition, which the feature store reads). Ingests' edges (kind fed)
+// made from. In use: aliased, or the latest version of a feature view or feature
+// service (its current definition, which the feature store reads). Ingests' edges (kind fed)
 // are not followed: the feature log keeps the rows an ingest read, so an ingested
 // file is not needed by the view it fed.
 struct KeptBy {

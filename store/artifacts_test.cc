@@ -350,6 +350,13 @@ TEST_F(DeletionTest, WhyKeptNamesTheAliasedVersionDownstreamAndThePath) {
             "featureview/f@1 (the view's current definition)");
   ASSERT_TRUE(Commit("featureview/f", "def 2").ok());
   EXPECT_TRUE(artifacts().WhyKept(*ParseArtifactId("featureview/f"), 1)->empty());
+  // So is a feature service's.
+  ASSERT_TRUE(Commit("featureservice/s", "def").ok());
+  kept = artifacts().WhyKept(*ParseArtifactId("featureservice/s"), 1);
+  ASSERT_TRUE(kept.ok());
+  ASSERT_EQ(kept->size(), 1u);
+  EXPECT_EQ(DescribeKeptBy((*kept)[0]),
+            "featureservice/s@1 (the service's current definition)");
   EXPECT_TRUE(
       absl::IsNotFound(artifacts().WhyKept(*ParseArtifactId("dataset/raw"), 3).status()));
 }
