@@ -1308,6 +1308,15 @@ absl::Status WritePush(const RouteContext& ctx, const httplib::Request& req,
   return absl::OkStatus();
 }
 
+// "ignored": the request fields a push answer says were accepted and ignored
+// (Feast's transform_on_write); nothing when none were.
+void WriteIgnored(const PushResponse& proto, JsonWriter& w) {
+  if (proto.ignored().empty()) return;
+  w.Key("ignored").BeginArray();
+  for (const auto& field : proto.ignored()) w.String(field);
+  w.EndArray();
+}
+
 absl::Status Push(const RouteContext& ctx, const httplib::Request& req,
                   httplib::Response& res, Body& body) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
@@ -1337,11 +1346,7 @@ absl::Status Push(const RouteContext& ctx, const httplib::Request& req,
     }
     w.EndArray();
   }
-  if (!proto.ignored().empty()) {
-    w.Key("ignored").BeginArray();
-    for (const auto& field : proto.ignored()) w.String(field);
-    w.EndArray();
-  }
+  WriteIgnored(proto, w);
   w.EndObject();
   WriteJson(res, w.Take());
   return absl::OkStatus();
@@ -1361,11 +1366,7 @@ absl::Status WriteToOnlineStore(const RouteContext& ctx, const httplib::Request&
   if (WriteProtoIfAsked(req, res, proto)) return absl::OkStatus();
   JsonWriter w;
   w.BeginObject().Key("rows").Uint(proto.rows()).Key("featureview").String(push.name);
-  if (!proto.ignored().empty()) {
-    w.Key("ignored").BeginArray();
-    for (const auto& field : proto.ignored()) w.String(field);
-    w.EndArray();
-  }
+  WriteIgnored(proto, w);
   w.EndObject();
   WriteJson(res, w.Take());
   return absl::OkStatus();

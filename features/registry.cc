@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "features/definitions.h"
+#include "features/render.h"
 #include "store/excerpt.h"
 #include "store/json_writer.h"
 #include "store/status_macros.h"
@@ -16,20 +17,7 @@ namespace strata::features {
 std::string FeatureRegistry::CanonicalContent(const FeatureView& view) {
   JsonWriter w;
   w.BeginObject().Key("entities").BeginArray();
-  for (const Entity& e : view.entities()) {
-    w.BeginObject()
-        .Key("name")
-        .String(e.name())
-        .Key("description")
-        .String(e.description());
-    w.Key("join_keys").BeginArray();
-    for (const JoinKey& k : e.join_keys()) {
-      w.BeginObject().Key("name").String(k.name()).Key("type").String(
-          ValueTypeName(k.type()));
-      w.EndObject();
-    }
-    w.EndArray().EndObject();
-  }
+  WriteEntities(view, w);
   w.EndArray();
   if (!view.push_source().empty()) {
     // The document must parse alone: the push source a view names is defined in it.

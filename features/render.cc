@@ -88,17 +88,7 @@ std::string LogTrimReportJson(const LogTrimReport& r) {
   return w.Take();
 }
 
-std::string FeatureViewJson(const FeatureView& view, uint64_t version) {
-  JsonWriter w;
-  w.BeginObject()
-      .Key("ref")
-      .String(absl::StrCat("featureview/", view.name(), "@", version))
-      .Key("name")
-      .String(view.name())
-      .Key("version")
-      .Uint(version)
-      .Key("entities")
-      .BeginArray();
+void WriteEntities(const FeatureView& view, JsonWriter& w) {
   for (const Entity& e : view.entities()) {
     w.BeginObject()
         .Key("name")
@@ -113,6 +103,20 @@ std::string FeatureViewJson(const FeatureView& view, uint64_t version) {
     }
     w.EndArray().EndObject();
   }
+}
+
+std::string FeatureViewJson(const FeatureView& view, uint64_t version) {
+  JsonWriter w;
+  w.BeginObject()
+      .Key("ref")
+      .String(absl::StrCat("featureview/", view.name(), "@", version))
+      .Key("name")
+      .String(view.name())
+      .Key("version")
+      .Uint(version)
+      .Key("entities")
+      .BeginArray();
+  WriteEntities(view, w);
   w.EndArray().Key("features").BeginArray();
   for (const Feature& f : view.features()) {
     w.BeginObject()

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "features/feature_store.h"
+#include "store/json_writer.h"
 
 namespace strata::features {
 
@@ -37,6 +38,11 @@ std::string LogTrimReportJson(const LogTrimReport& report);
 // The entities are whole (join keys with their types), so a client can type a
 // view's columns from this object alone; plausible_* are null when not declared.
 std::string FeatureViewJson(const FeatureView& view, uint64_t version);
+
+// The objects of `view`'s entities (name, description, join_keys with name and
+// type), each appended to the array `w` has open: the one writer of an entity's JSON,
+// shared by FeatureViewJson and FeatureRegistry's canonical content.
+void WriteEntities(const FeatureView& view, JsonWriter& w);
 
 }  // namespace strata::features
 
