@@ -95,6 +95,63 @@ TEST_F(FeatureServicesTest, PushTargetsAreThePushSourcesViewsOrTheViewItself) {
   EXPECT_TRUE(absl::IsInvalidArgument(fs_->PushTargets("../x").status()));
 }
 
+// A file is refused, nothing applied, when its names and the store's would make a
+// push ambiguous: a new view named as an applied push source, or a new push source
+// named as an applied view.
+TEST_F(FeatureServicesTest, PushNamesClashingAcrossFilesAreRefused) {
+  const auto apply = [&](absl::string_view text) {
+    auto defs = ParseDefinitions(text, "more.yaml");
+    EXPECT_TRUE(defs.ok()) << defs.status();
+    return fs_->registry().Apply(*defs, "test", "").status();
+  };
+  absl::Status view_named_as_source = apply(R"(
+entities: [{name: customer, join_keys: [{name: customer_id, type: int64}]}]
+feature_views:
+  - name: customer_push
+    entities: [customer]
+    features: [{name: z, type: double}]
+)");
+  EXPECT_TRUE(absl::IsInvalidArgument(view_named_as_source)) << view_named_as_source;
+  EXPECT_EQ(view_named_as_source.message(),
+            "feature view 'customer_push' has the name of the push source that feeds "
+            "feature view 'risk' (applied before): a push to 'customer_push' would be "
+            "ambiguous; rename one of them");
+  EXPECT_TRUE(absl::IsNotFound(fs_->registry().Get("customer_push").status()));
+
+  absl::Status source_named_as_view = apply(R"(
+push_sources: [{name: other}]
+entities: [{name: customer, join_keys: [{name: customer_id, type: int64}]}]
+feature_views:
+  - name: fresh
+    entities: [customer]
+    source: other
+    features: [{name: z, type: double}]
+)");
+  EXPECT_TRUE(absl::IsInvalidArgument(source_named_as_view)) << source_named_as_view;
+  EXPECT_EQ(source_named_as_view.message(),
+            "push source 'other' of feature view 'fresh' has the name of a feature view "
+            "applied before: a push to 'other' would be ambiguous; rename one of them");
+  EXPECT_TRUE(absl::IsNotFound(fs_->registry().Get("fresh").status()));
+
+  // Re-applying the views with their sources, and views under other names, is fine.
+  auto defs = ParseDefinitions(kDefinitions, "defs.yaml");
+  ASSERT_TRUE(defs.ok());
+  EXPECT_TRUE(fs_->registry().Apply(*defs, "test", "").ok());
+  EXPECT_TRUE(apply(R"(
+push_sources: [{name: customer_push}]
+entities: [{name: customer, join_keys: [{name: customer_id, type: int64}]}]
+feature_views:
+  - name: fresh
+    entities: [customer]
+    source: customer_push
+    features: [{name: z, type: double}]
+)")
+                  .ok());
+  auto targets = fs_->PushTargets("customer_push");
+  ASSERT_TRUE(targets.ok());
+  EXPECT_EQ(*targets, (std::vector<std::string>{"fresh", "risk", "stats"}));
+}
+
 TEST_F(FeatureServicesTest, PushOnlineOfSeveralViewsWritesAllOrNothing) {
   const auto i64 = [](int64_t v) { return Value(v); };
   const auto online = [&] {

@@ -68,8 +68,8 @@ std::string FeatureRegistry::CanonicalContent(const FeatureService& service) {
   w.EndArray();
   w.Key("description").String(service.description()).Key("owner").String(service.owner());
   w.Key("tags").BeginObject();
-  for (const auto& [k, v] : std::map<std::string, std::string>(service.tags().begin(),
-                                                               service.tags().end())) {
+  for (const auto& [k, v] :
+       std::map<std::string, std::string>(service.tags().begin(), service.tags().end())) {
     w.Key(k).String(v);
   }
   w.EndObject().EndObject().EndArray().EndObject();
@@ -106,8 +106,8 @@ absl::StatusOr<std::pair<FeatureService, store::Version>> FeatureRegistry::GetSe
   ASSIGN_OR_RETURN(Ref parsed, ParseRef(full));
   auto version = store_->artifacts().Resolve(parsed);
   if (absl::IsNotFound(version.status())) {
-    return absl::NotFoundError(absl::StrCat("no feature service ", parsed.ToString(), " (",
-                                            version.status().message(), ")"));
+    return absl::NotFoundError(absl::StrCat("no feature service ", parsed.ToString(),
+                                            " (", version.status().message(), ")"));
   }
   RETURN_IF_ERROR(version.status());
   ASSIGN_OR_RETURN(Digest id, Digest::FromRaw(version->content_id()));
@@ -166,10 +166,9 @@ absl::StatusOr<FeatureService> FeatureRegistry::Expand(
       const std::string feature = entry.substr(colon + 1);
       if (std::none_of(view->features().begin(), view->features().end(),
                        [&](const Feature& f) { return f.name() == feature; })) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(where, ": feature service '", service.name(),
-                         "': feature view '", view_name, "' has no feature ",
-                         Excerpt(feature)));
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, ": feature service '", service.name(), "': feature view '", view_name,
+            "' has no feature ", Excerpt(feature)));
       }
       names.push_back(feature);
     }
@@ -193,6 +192,43 @@ absl::StatusOr<std::optional<FeatureView>> FeatureRegistry::Latest(
   return std::optional<FeatureView>(std::move(*view));
 }
 
+absl::Status FeatureRegistry::CheckPushNames(const Definitions& defs) const {
+  // The views as they will be: the file's, and the store's latest for the others.
+  std::map<std::string, std::string> source_of;  // view -> its push source, if any
+  std::set<std::string> in_file;
+  for (const FeatureView& view : defs.feature_views()) {
+    source_of[view.name()] = view.push_source();
+    in_file.insert(view.name());
+  }
+  ASSIGN_OR_RETURN(auto stored, store_->artifacts().List(Kind::kFeatureView));
+  for (const ArtifactSummary& summary : stored) {
+    const std::string& name = summary.artifact.name;
+    if (in_file.count(name)) continue;
+    auto view = Get(name);
+    // A view whose latest version was deleted feeds nothing.
+    if (absl::IsFailedPrecondition(view.status())) continue;
+    RETURN_IF_ERROR(view.status());
+    source_of[name] = view->push_source();
+  }
+  for (const auto& [view, source] : source_of) {
+    if (source.empty() || !source_of.count(source)) continue;
+    // A clash between two stored views predates this check: not this file's doing.
+    if (!in_file.count(view) && !in_file.count(source)) continue;
+    if (!in_file.count(view)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "feature view '", source, "' has the name of the push source that feeds ",
+          "feature view '", view, "' (applied before): a push to '", source,
+          "' would be ambiguous; rename one of them"));
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("push source '", source, "' of feature view '", view,
+                     "' has the name of a feature view",
+                     in_file.count(source) ? "" : " applied before", ": a push to '",
+                     source, "' would be ambiguous; rename one of them"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<AppliedView>> FeatureRegistry::Apply(
     const Definitions& defs, const Actor& creator, const std::string& message) {
   // Everything is checked before anything is written.
@@ -200,6 +236,7 @@ absl::StatusOr<std::vector<AppliedView>> FeatureRegistry::Apply(
     ASSIGN_OR_RETURN(auto latest, Latest(view.name()));
     if (latest.has_value()) RETURN_IF_ERROR(CheckCompatible(*latest, view));
   }
+  if (defs.feature_views_size() > 0) RETURN_IF_ERROR(CheckPushNames(defs));
   std::vector<std::pair<FeatureService, std::vector<std::string>>> services;
   for (const FeatureService& service : defs.feature_services()) {
     std::vector<std::string> inputs;
@@ -230,8 +267,8 @@ absl::StatusOr<std::vector<AppliedView>> FeatureRegistry::Apply(
     request.creator = creator;
     request.message = message;
     ASSIGN_OR_RETURN(CommitResult result, store_->artifacts().Commit(request));
-    applied.push_back({service.name(), result.version.number(), result.created,
-                       Kind::kFeatureService});
+    applied.push_back(
+        {service.name(), result.version.number(), result.created, Kind::kFeatureService});
   }
   return applied;
 }

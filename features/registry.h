@@ -23,7 +23,7 @@ namespace strata::features {
 struct AppliedView {
   std::string name;
   uint64_t version = 0;
-  bool changed = false;  // false: identical to the latest version
+  bool changed = false;            // false: identical to the latest version
   Kind kind = Kind::kFeatureView;  // or kFeatureService
 };
 
@@ -68,6 +68,10 @@ class FeatureRegistry {
 
  private:
   absl::StatusOr<std::optional<FeatureView>> Latest(const std::string& name) const;
+  // InvalidArgument when, once `defs` is applied, a push source would have the name
+  // of a feature view (a push to that name would be ambiguous). A file that does
+  // this itself is refused when read; this catches the names of different files.
+  absl::Status CheckPushNames(const Definitions& defs) const;
   // `service` with its entries expanded against `defs`' views, else the stored ones;
   // `inputs` gets the views' references ("featureview/NAME", pinned at commit; a view
   // of `defs` named without a version: it is committed first).

@@ -7,12 +7,12 @@ Example:
     'dataset/raw@1'
 """
 
-from .client import Client, FeatureViewInfo, OnlineResponse, Run, Version
+from .client import Client, FeatureServiceInfo, FeatureViewInfo, OnlineResponse, Run, Version
 from .errors import (AlreadyExists, Error, FailedPrecondition, InvalidArgument, NotFound,
                      PermissionDenied, Unauthenticated, Unavailable)
 
 __all__ = [
-    "Client", "Version", "Run", "OnlineResponse", "FeatureViewInfo",
+    "Client", "Version", "Run", "OnlineResponse", "FeatureViewInfo", "FeatureServiceInfo",
     "Error", "NotFound", "InvalidArgument", "FailedPrecondition", "AlreadyExists",
     "PermissionDenied", "Unauthenticated", "Unavailable",
 ]

@@ -89,16 +89,28 @@ def _split_ref(ref: str) -> Tuple[str, str]:
     return name, at + version
 
 
+SERVICE_PREFIX = "featureservice/"
+
+
 def _feature_list(features: Union[str, Sequence[str]]) -> List[str]:
+    """The entries of a feature list: "VIEW:FEATURE" or "featureservice/NAME[@REF]"."""
     if isinstance(features, str):
         features = [f for f in features.split(",") if f]
     features = list(features)
     if not features:
-        raise ValueError("give at least one feature, as VIEW:FEATURE")
+        raise ValueError("give at least one feature, as VIEW:FEATURE or "
+                         "featureservice/NAME")
     for f in features:
-        if not isinstance(f, str) or f.count(":") != 1:
-            raise ValueError(f"feature {f!r}: expected VIEW:FEATURE")
+        if isinstance(f, str) and f.startswith(SERVICE_PREFIX):
+            if len(f) == len(SERVICE_PREFIX) or f.startswith("@", len(SERVICE_PREFIX)):
+                raise ValueError(f"feature {f!r}: expected featureservice/NAME[@REF]")
+        elif not isinstance(f, str) or f.count(":") != 1:
+            raise ValueError(f"feature {f!r}: expected VIEW:FEATURE or featureservice/NAME")
     return features
+
+
+def _has_service(features: Sequence[str]) -> bool:
+    return any(f.startswith(SERVICE_PREFIX) for f in features)
 
 
 def _views_of(features: Sequence[str]) -> List[str]:
@@ -121,6 +133,29 @@ class _Head:
             out, self._head = self._head, b""
             return out
         return self._stream.read(n)
+
+
+@dataclasses.dataclass(frozen=True)
+class FeatureServiceInfo:
+    """A feature service: a named, versioned list of features a model reads.
+
+    Example:
+        >>> s = client.feature_service("churn_model")
+        >>> s.ref, s.features
+        ('featureservice/churn_model@1', ['customer_stats:spend_7d', 'region_stats:population_k'])
+    """
+
+    name: str
+    version: int
+    features: List[str]
+    description: str
+    owner: str
+    tags: Dict[str, str]
+
+    @property
+    def ref(self) -> str:
+        """"featureservice/NAME@N". Example: `s.ref` -> `'featureservice/churn_model@1'`."""
+        return f"{SERVICE_PREFIX}{self.name}@{self.version}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -373,6 +408,7 @@ class Client:
         self._views: Dict[Tuple[str, int], FeatureViewInfo] = {}
         self._latest: Dict[str, FeatureViewInfo] = {}
         self._checked: Dict[Tuple[str, ...], List[str]] = {}  # online() feature lists
+        self._services: Dict[Tuple[str, int], FeatureServiceInfo] = {}
         self._views_lock = threading.Lock()
 
     # --- lifetime ---------------------------------------------------------------
@@ -689,11 +725,12 @@ class Client:
 
     def apply(self, definitions: Union[PathLike, str, Mapping[str, Any]],
               message: Optional[str] = None) -> List[Dict[str, Any]]:
-        """Applies entity and feature view definitions: a path, YAML text or a dict.
+        """Applies entity, feature view and feature service definitions: a path, YAML
+        text or a dict. One entry per view, then per service, with its `kind`.
 
         Example:
             >>> client.apply("features.yaml", message="add segment")
-            [{'name': 'customer_stats', 'version': 2, 'changed': True}]
+            [{'name': 'customer_stats', 'version': 2, 'changed': True, 'kind': 'featureview'}]
         """
         source = None
         if isinstance(definitions, Mapping):
@@ -710,7 +747,8 @@ class Client:
             raise TypeError("apply: give a path, YAML text or a dict")
         r = self._t.json("POST", "/v1/features/apply",
                          query={"message": message, "source": source}, body=body)
-        return r["featureviews"]
+        return ([dict(v, kind="featureview") for v in r["featureviews"]] +
+                [dict(v, kind="featureservice") for v in r.get("featureservices", [])])
 
     def feature_view(self, name: str) -> FeatureViewInfo:
         """A feature view's declaration ("NAME" or "NAME@N"): join keys, features, ttl.
@@ -750,6 +788,66 @@ class Client:
             with self._views_lock:
                 self._latest[view] = info
         return info
+
+    def feature_service(self, name: str) -> FeatureServiceInfo:
+        """A feature service ("NAME", "NAME@N" or "NAME@ALIAS", or with the
+        "featureservice/" prefix): its version and its features, expanded to
+        "VIEW:FEATURE" in order.
+
+        Example:
+            >>> client.feature_service("churn_model@1").features
+            ['customer_stats:spend_7d', 'region_stats:population_k']
+        """
+        ref = name if name.startswith(SERVICE_PREFIX) else SERVICE_PREFIX + name
+        base, at = _split_ref(ref)
+        number = at[1:]
+        if not number.isdigit():
+            number = str(self.show(ref).number)
+        key = (base, int(number))
+        with self._views_lock:
+            cached = self._services.get(key)
+        if cached:
+            return cached
+        doc = json.loads(self.get(f"{base}@{number}"))
+        entry = doc["feature_services"][0]
+        info = FeatureServiceInfo(
+            name=entry["name"], version=int(number), features=list(entry["features"]),
+            description=entry.get("description") or "", owner=entry.get("owner") or "",
+            tags=dict(entry.get("tags") or {}))
+        with self._views_lock:  # versions are immutable: cache them
+            self._services[key] = info
+        return info
+
+    def feature_services(self) -> List[FeatureServiceInfo]:
+        """The latest version of every feature service.
+
+        Example:
+            >>> [s.name for s in client.feature_services()]
+            ['churn_model']
+        """
+        return [self.feature_service(a["artifact"]) for a in self.ls("featureservice")]
+
+    def _expand(self, features: List[str]) -> Tuple[List[str], List[str]]:
+        """(what to send, the "VIEW:FEATURE" columns it stands for) for a feature list.
+
+        Each feature service is read once and sent pinned to that version
+        (featureservice/NAME@N), so the columns named here are the ones the server
+        answers with even when the service changes meanwhile. A feature named twice
+        (by itself or in services) is taken once, where it first appears, as the
+        server does.
+        """
+        send: List[str] = []
+        columns: List[str] = []
+        for f in features:
+            if f.startswith(SERVICE_PREFIX):
+                info = self.feature_service(f)
+                send.append(info.ref)
+                columns.extend(x for x in info.features if x not in columns)
+            else:
+                send.append(f)
+                if f not in columns:
+                    columns.append(f)
+        return send, columns
 
     def ingest(self, view: str, df: Union[pd.DataFrame, PathLike, bytes], *,
                dataset: Optional[str] = None, message: Optional[str] = None,
@@ -825,9 +923,9 @@ class Client:
             >>> client.historical(spine, ["customer_stats:spend_7d"]).spend_7d.tolist()
             [10.5, 3.0]
         """
-        features = _feature_list(features)
+        send, features = self._expand(_feature_list(features))
         views = _views_of(features)
-        query: List[Tuple[str, Any]] = [("features", ",".join(features))]
+        query: List[Tuple[str, Any]] = [("features", ",".join(send))]
         if as_of is not None:
             if isinstance(as_of, (_dt.datetime, pd.Timestamp)):
                 ts = pd.Timestamp(as_of)
@@ -955,7 +1053,9 @@ class Client:
         data = json.dumps(body).encode()
         headers = {"Content-Type": "application/json"}
         entity_count = len(next(iter(columns.values())))
-        if entity_count >= PROTOBUF_ENTITIES:
+        # A feature service's columns are known from the answer: its protobuf form
+        # types each column, and names the features it stands for (feature_refs).
+        if entity_count >= PROTOBUF_ENTITIES or _has_service(features):
             headers["Accept"] = "application/x-protobuf"
             resp = self._t.request("POST", "/get-online-features", body=data,
                                    headers=headers, safe=True)

@@ -10,7 +10,9 @@
     online = store.get_online_features(features=["driver_hourly_stats:conv_rate"],
         entity_rows=[{"driver_id": 1001}]).to_dict()
 
-Features are lists of "view:feature" (feature services are not served yet).
+Features are a list of "view:feature" strings, or a feature service: one that
+`store.get_feature_service(NAME)` returns, Feast's own FeatureService object (by its
+name), or "featureservice/NAME[@REF]" entries in the list.
 """
 
 from __future__ import annotations
@@ -99,6 +101,48 @@ class OnlineResponse:
         return self._r.statuses
 
 
+class FeatureService:
+    """A feature service, as Feast's FeatureService names it: `name` and `features`.
+
+    Example:
+        >>> svc = store.get_feature_service("churn_model")
+        >>> svc.name, svc.features
+        ('churn_model', ['customer_stats:spend_7d', 'region_stats:population_k'])
+    """
+
+    def __init__(self, info: _client.FeatureServiceInfo) -> None:
+        self.info = info
+        self.name: str = info.name
+        self.version: int = info.version
+        self.features: List[str] = list(info.features)
+        self.description: str = info.description
+        self.owner: str = info.owner
+        self.tags: Dict[str, str] = dict(info.tags)
+
+    def __repr__(self) -> str:
+        return f"FeatureService(name={self.name!r}, version={self.version})"
+
+
+def _features_arg(features: Any) -> List[str]:
+    """A feature list for strata: "view:feature" strings or a feature service.
+
+    A FeatureService (ours, read at a version, or Feast's, which has a `name`) stands
+    for its features as the server holds them; ours is pinned to its version.
+    """
+    if isinstance(features, FeatureService):
+        return [features.info.ref]
+    if isinstance(features, str):
+        raise TypeError("features: give a list of 'view:feature' strings or a "
+                        "FeatureService, not one string")
+    name = getattr(features, "name", None)
+    if isinstance(name, str) and not isinstance(features, Sequence):
+        return [_client.SERVICE_PREFIX + name]
+    if not isinstance(features, Sequence):
+        raise TypeError("features: give a list of 'view:feature' strings or a "
+                        "FeatureService")
+    return list(features)
+
+
 class FeatureStore:
     """Feast's FeatureStore, reading from a strata server.
 
@@ -125,8 +169,22 @@ class FeatureStore:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
+    def get_feature_service(self, name: str) -> FeatureService:
+        """The latest version of a feature service (or NAME@N), as Feast's call.
+
+        Example:
+            >>> store.get_feature_service("churn_model").features
+            ['customer_stats:spend_7d', 'region_stats:population_k']
+        """
+        return FeatureService(self.client.feature_service(name))
+
+    def list_feature_services(self) -> List[FeatureService]:
+        """Every feature service, as Feast's call. Example:
+        `[s.name for s in store.list_feature_services()]` -> `['churn_model']`."""
+        return [FeatureService(i) for i in self.client.feature_services()]
+
     def get_historical_features(self, entity_df: Union[pd.DataFrame, str],
-                                features: Sequence[str],
+                                features: Union[Sequence[str], FeatureService, Any],
                                 full_feature_names: bool = False) -> RetrievalJob:
         """A point-in-time join onto entity_df, as Feast's get_historical_features.
 
@@ -135,10 +193,7 @@ class FeatureStore:
             >>> store.get_historical_features(entity_df=df,
             ...     features=["customer_stats:spend_7d"]).to_df()
         """
-        if isinstance(features, str) or not isinstance(features, Sequence):
-            raise TypeError("features: give a list of 'view:feature' strings "
-                            "(feature services are not served yet)")
-        features = list(features)
+        features = _features_arg(features)
 
         def run() -> pd.DataFrame:
             if isinstance(entity_df, str):
@@ -154,7 +209,7 @@ class FeatureStore:
 
         return RetrievalJob(run)
 
-    def get_online_features(self, features: Sequence[str],
+    def get_online_features(self, features: Union[Sequence[str], FeatureService, Any],
                             entity_rows: Sequence[Mapping[str, Any]],
                             full_feature_names: bool = False) -> OnlineResponse:
         """The newest feature values for entity_rows, as Feast's get_online_features.
@@ -164,9 +219,7 @@ class FeatureStore:
             ...     entity_rows=[{"customer_id": 1}, {"customer_id": 2}]).to_dict()
             {'customer_id': [1, 2], 'spend_7d': [21.0, 3.0]}
         """
-        if isinstance(features, str) or not isinstance(features, Sequence):
-            raise TypeError("features: give a list of 'view:feature' strings "
-                            "(feature services are not served yet)")
+        features = _features_arg(features)
         rows = list(entity_rows)
         if not rows:
             raise ValueError("entity_rows is empty")
@@ -176,7 +229,7 @@ class FeatureStore:
                 raise ValueError(f"entity_rows[{i}] has keys {sorted(row)}, "
                                  f"but entity_rows[0] has {sorted(keys)}")
         entities = {k: [row[k] for row in rows] for k in keys}
-        r = self.client.online(list(features), entities, full_names=full_feature_names)
+        r = self.client.online(features, entities, full_names=full_feature_names)
         return OnlineResponse(r)
 
 

@@ -43,7 +43,7 @@ def test_apply_accepts_a_path_text_and_a_dict(client, features, tmp_path):
          "feature_views": [{"name": "store_stats", "entities": ["store"],
                             "features": [{"name": "open", "type": "bool"}]}]}
     assert client.apply(d, message="stores") == [
-        {"name": "store_stats", "version": 1, "changed": True}]
+        {"name": "store_stats", "version": 1, "changed": True, "kind": "featureview"}]
     view = client.feature_view("store_stats")
     assert view.join_keys == {"store_id": "string"} and view.features == {"open": "bool"}
     with pytest.raises(strata.InvalidArgument) as e:
