@@ -70,7 +70,10 @@ class Version:
 
     @classmethod
     def from_json(cls, j: Mapping[str, Any]) -> "Version":
-        """A Version from the server's JSON object for one version."""
+        """A Version from the server's JSON object for one version.
+
+        Example: `Version.from_json(json.loads(cli("show", "dataset/raw", "--json")))`.
+        """
         return cls(ref=j["ref"], kind=j["kind"], name=j["name"], number=int(j["version"]),
                    content_id=j["content_id"], size=int(j["size"]),
                    meta=dict(j.get("metadata") or {}), inputs=list(j.get("inputs") or []),
