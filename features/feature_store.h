@@ -393,6 +393,22 @@ struct OnlineCacheStats {
   uint64_t misses = 0;  // read from the online table
 };
 
+// A window of a view's offline log (FeatureStore::ScanWindow).
+struct WindowScanRequest {
+  std::string view;
+  // Event times in [from, to).
+  Micros from = INT64_MIN, to = INT64_MAX;
+  // Rows created after it are hidden (what was known then); none: all rows.
+  std::optional<Micros> as_of;
+};
+
+// One column of a window's rows: a join key, event_timestamp, created_timestamp,
+// or a feature of the view's latest definition, in that order.
+struct WindowColumn {
+  std::string name;
+  ValueType type;
+};
+
 // A feature list as callers write it, its feature services expanded
 // (FeatureStore::ResolveFeatures).
 struct ResolvedFeatures {
@@ -573,6 +589,19 @@ class FeatureStore {
   // Errors: NotFound for an unknown view or an entity without an online row;
   // InvalidArgument for bad or several entities; Unavailable when RocksDB fails.
   absl::Status RemoveOnline(const std::string& view, const EntityColumns& entity);
+
+  // Reads the rows in force of a window of `request.view`'s offline log (the
+  // latest row per entity and event time, as retrieval sees them; rows created
+  // after as_of hidden) at one snapshot: calls `columns` once with the columns,
+  // then `row` per row, entity by entity, with one value per column (timestamps
+  // as int64 microseconds; a feature the row lacks is null). Stops at the first
+  // error of a callback and returns it. Memory: one entity's rows at a time.
+  // Errors: NotFound for an unknown view; DataLoss for a malformed chunk or row;
+  // Unavailable when RocksDB fails.
+  absl::Status ScanWindow(
+      const WindowScanRequest& request,
+      const std::function<absl::Status(const std::vector<WindowColumn>&)>& columns,
+      const std::function<absl::Status(const std::vector<Value>&)>& row) const;
 
   // Feature services (features/feature_services.cc): `features` with each
   // "featureservice/NAME[@REF]" replaced, in place, by the "VIEW:FEATURE" list its

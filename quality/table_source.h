@@ -1,0 +1,112 @@
+// Tables to measure: a stored dataset version (CSV or JSON lines) or a window of a
+// feature view's offline log, read as blocks of typed columns. Statistics
+// (quality/profile.h) and drift read their inputs through here.
+//
+//   ASSIGN_OR_RETURN(SourceRef ref, ParseSourceRef("dataset/events@3"));
+//   RETURN_IF_ERROR(ScanSource(store, fs, ref, {}, [&](const TableBlock& b) {...}));
+#ifndef STRATA_QUALITY_TABLE_SOURCE_H_
+#define STRATA_QUALITY_TABLE_SOURCE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "features/feature_store.h"
+#include "store/store.h"
+
+namespace strata::quality {
+
+enum class ColumnType { kInt64, kDouble, kBool, kString, kTimestamp };
+
+// "int64", "double", "bool", "string", "timestamp".
+absl::string_view ColumnTypeName(ColumnType type);
+
+// One block's values of one column. Rows without a value (an empty field, a JSON
+// null or missing key) have present 0 and a 0 / empty placeholder.
+struct Column {
+  std::string name;
+  ColumnType type = ColumnType::kString;
+  std::vector<double> numbers;  // int64, double, bool (0/1), timestamp (us) as double
+  std::vector<std::string> strings;  // kString
+  std::vector<uint8_t> present;      // 1 when the row has a value, 0 for null/empty
+};
+
+// Consecutive rows of a table: every column holds `rows` entries.
+struct TableBlock {
+  std::vector<Column> columns;
+  size_t rows = 0;
+};
+
+using BlockFn = std::function<absl::Status(const TableBlock&)>;
+
+// What to read. Written as text (ParseSourceRef):
+//   "dataset/NAME[@REF]"             a dataset version's content, CSV or JSON lines;
+//   "featureview/NAME[FROM..TO]"     the rows in force of a window of the view's
+//                                    offline log, event times FROM <= t < TO (RFC 3339
+//                                    or epoch seconds; either may be empty: unbounded).
+struct SourceRef {
+  enum class Kind { kDataset, kWindow };
+  Kind kind = Kind::kDataset;
+  // kDataset: "dataset/NAME[@REF]" as given. kWindow: the view's name.
+  std::string name;
+  // kDataset: the feature view ("featureview/NAME" or "NAME") whose declared types
+  // the columns take (join keys, event_timestamp, features); empty: inferred.
+  std::string view;
+  // kWindow: event times [from, to), and the knowledge time (rows created after it
+  // hidden; none: all).
+  features::Micros from = INT64_MIN, to = INT64_MAX;
+  std::optional<features::Micros> as_of;
+
+  // "dataset/NAME@REF" or "featureview/NAME[FROM..TO]" (bounds in RFC 3339).
+  std::string ToString() const;
+};
+
+// Parses the forms above. Errors: InvalidArgument naming what is wrong (another
+// kind, a malformed reference or time, FROM after TO).
+absl::StatusOr<SourceRef> ParseSourceRef(absl::string_view text);
+
+// A time bound as the CLI and HTTP take it: RFC 3339 or integer epoch seconds.
+// Errors: InvalidArgument.
+absl::StatusOr<features::Micros> ParseTimeBound(absl::string_view text);
+
+struct ScanOptions {
+  // Rows per block handed to the callback. Default 65536: blocks of a few MB for
+  // a few columns, enough to amortize the callback, small beside the input.
+  size_t block_rows = 65536;
+  // Bytes of a dataset read (and parsed) at once. Default 8 MiB, as ingest.
+  size_t read_bytes = size_t{8} << 20;
+  // Called with the bytes (dataset) or rows (window) done so far and the total when
+  // known (0 otherwise), from the calling thread.
+  std::function<void(uint64_t done, uint64_t total)> progress;
+};
+
+// Calls `fn` with the table's rows in order, `options.block_rows` at a time (the
+// last block may hold fewer; a table without rows gives one block of none, so the
+// callback always learns the columns). Memory is bounded by the blocks, not the
+// table: a dataset is read twice (the first pass infers the types of columns a
+// view does not declare: int64 when every value parses as one, else double, else
+// bool (true/false), else timestamp (RFC 3339), else string).
+// Errors: NotFound for an unknown dataset, version or view; FailedPrecondition for
+// a deleted version; InvalidArgument naming the line and column of a bad record, or
+// a value that does not parse as the view's declared type; DataLoss for corrupt
+// content; fn's first error, unchanged.
+absl::Status ScanSource(Store& store, features::FeatureStore& fs, const SourceRef& ref,
+                        const ScanOptions& options, const BlockFn& fn);
+
+// The values of the named columns (all columns when `columns` is empty), every
+// block concatenated: for callers that need whole samples (drift). Memory grows
+// with the table.
+// Errors: as ScanSource; NotFound naming a column the table does not have.
+absl::StatusOr<TableBlock> ReadSource(Store& store, features::FeatureStore& fs,
+                                      const SourceRef& ref, const ScanOptions& options,
+                                      const std::vector<std::string>& columns);
+
+}  // namespace strata::quality
+
+#endif  // STRATA_QUALITY_TABLE_SOURCE_H_

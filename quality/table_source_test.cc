@@ -1,0 +1,291 @@
+#include "quality/table_source.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "features/feature_store_testing.h"
+#include "gtest/gtest.h"
+#include "store/status_macros.h"
+
+namespace strata::quality {
+namespace {
+
+constexpr absl::string_view kDefinitions = R"(
+entities:
+  - name: customer
+    join_keys: [{name: customer_id, type: int64}]
+feature_views:
+  - name: stats
+    entities: [customer]
+    features:
+      - {name: spend, type: double}
+      - {name: segment, type: string}
+      - {name: code, type: string}
+)";
+
+class TableSourceTest : public features::FeatureStoreFixture {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    ApplyDefinitions(kDefinitions);
+  }
+
+  // Commits `text` as the next version of dataset/NAME; returns its reference.
+  std::string Dataset(absl::string_view text, const std::string& name = "d") {
+    const store::Version v = CommitContent("dataset/" + name, text);
+    return absl::StrCat("dataset/", name, "@", v.number());
+  }
+
+  absl::StatusOr<TableBlock> Read(const std::string& ref, const std::string& view = "",
+                                  const std::vector<std::string>& columns = {}) {
+    ASSIGN_OR_RETURN(SourceRef source, ParseSourceRef(ref));
+    source.view = view;
+    return ReadSource(*store_, *fs_, source, Options(3), columns);
+  }
+
+  static ScanOptions Options(size_t block_rows, size_t read_bytes = size_t{8} << 20) {
+    ScanOptions o;
+    o.block_rows = block_rows;
+    o.read_bytes = read_bytes;
+    return o;
+  }
+
+  static const Column& Named(const TableBlock& b, absl::string_view name) {
+    for (const Column& c : b.columns) {
+      if (c.name == name) return c;
+    }
+    ADD_FAILURE() << "no column " << name;
+    return b.columns.at(0);
+  }
+};
+
+TEST(ParseSourceRefTest, DatasetsAndWindows) {
+  auto d = ParseSourceRef("dataset/events@3");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->kind, SourceRef::Kind::kDataset);
+  EXPECT_EQ(d->name, "dataset/events@3");
+
+  auto w = ParseSourceRef("featureview/stats[2024-01-01T00:00:00Z..1704153600]");
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_EQ(w->kind, SourceRef::Kind::kWindow);
+  EXPECT_EQ(w->name, "stats");
+  EXPECT_EQ(w->from, int64_t{1704067200} * 1000000);
+  EXPECT_EQ(w->to, int64_t{1704153600} * 1000000);
+  EXPECT_EQ(w->ToString(),
+            "featureview/stats[2024-01-01T00:00:00Z..2024-01-02T00:00:00Z]");
+
+  auto open = ParseSourceRef("featureview/stats[..2024-01-02T00:00:00Z]");
+  ASSERT_TRUE(open.ok()) << open.status();
+  EXPECT_EQ(open->from, INT64_MIN);
+
+  EXPECT_EQ(ParseSourceRef("model/m@1").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseSourceRef("featureview/stats[5..1]").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseSourceRef("featureview/stats[x..1]").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseSourceRef("featureview/stats[1..2").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(TableSourceTest, InfersTypesFromTheWholeFile) {
+  // "n" is int64 until its last row; "b" mixes cases of true/false.
+  const std::string ref = Dataset(
+      "i,n,b,t,s,e\n"
+      "1,1,true,2024-01-01T00:00:00Z,a,\n"
+      "2,2,False,2024-01-02T00:00:00Z,b,\n"
+      "-3,2.5,TRUE,2024-01-03 00:00:00,1,\n"
+      ",1e3,,,,\n");
+  auto t = Read(ref);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->rows, 4u);
+  ASSERT_EQ(t->columns.size(), 6u);
+  EXPECT_EQ(Named(*t, "i").type, ColumnType::kInt64);
+  EXPECT_EQ(Named(*t, "n").type, ColumnType::kDouble);
+  EXPECT_EQ(Named(*t, "b").type, ColumnType::kBool);
+  EXPECT_EQ(Named(*t, "t").type, ColumnType::kTimestamp);
+  EXPECT_EQ(Named(*t, "s").type, ColumnType::kString);
+  EXPECT_EQ(Named(*t, "e").type, ColumnType::kString);
+  EXPECT_EQ(Named(*t, "i").numbers, (std::vector<double>{1, 2, -3, 0}));
+  EXPECT_EQ(Named(*t, "i").present, (std::vector<uint8_t>{1, 1, 1, 0}));
+  EXPECT_EQ(Named(*t, "n").numbers, (std::vector<double>{1, 2, 2.5, 1000}));
+  EXPECT_EQ(Named(*t, "b").numbers, (std::vector<double>{1, 0, 1, 0}));
+  EXPECT_EQ(Named(*t, "t").numbers[1], 1704153600.0 * 1e6);
+  EXPECT_EQ(Named(*t, "s").strings, (std::vector<std::string>{"a", "b", "1", ""}));
+  EXPECT_EQ(Named(*t, "e").present, (std::vector<uint8_t>{0, 0, 0, 0}));
+}
+
+TEST_F(TableSourceTest, ReadsCrlfBomAndQuotedFields) {
+  const std::string ref = Dataset(
+      "\xEF\xBB\xBFid,text\r\n"
+      "1,\"a, b\"\r\n"
+      "2,\"two\r\nlines\"\r\n"
+      "3,\"say \"\"hi\"\"\"\r\n");
+  auto t = Read(ref);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->rows, 3u);
+  EXPECT_EQ(t->columns[0].name, "id");
+  EXPECT_EQ(t->columns[0].type, ColumnType::kInt64);
+  EXPECT_EQ(t->columns[1].strings,
+            (std::vector<std::string>{"a, b", "two\r\nlines", "say \"hi\""}));
+}
+
+TEST_F(TableSourceTest, ReadsJsonLines) {
+  const std::string ref = Dataset(
+      "{\"a\": 1, \"b\": \"x\"}\n"
+      "{\"a\": 2.5, \"c\": true}\n"
+      "\n"
+      "{\"b\": null, \"a\": 3, \"c\": false}\n");
+  auto t = Read(ref);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->rows, 3u);
+  ASSERT_EQ(t->columns.size(), 3u);
+  EXPECT_EQ(Named(*t, "a").type, ColumnType::kDouble);
+  EXPECT_EQ(Named(*t, "a").numbers, (std::vector<double>{1, 2.5, 3}));
+  EXPECT_EQ(Named(*t, "b").present, (std::vector<uint8_t>{1, 0, 0}));
+  EXPECT_EQ(Named(*t, "c").type, ColumnType::kBool);
+  EXPECT_EQ(Named(*t, "c").numbers, (std::vector<double>{0, 1, 0}));
+}
+
+TEST_F(TableSourceTest, BadJsonLineNamesItsLine) {
+  const std::string ref = Dataset("{\"a\": 1}\n{\"a\": \n");
+  auto t = Read(ref);
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(t.status().message(), ref + ":2:")) << t.status();
+}
+
+TEST_F(TableSourceTest, ViewDeclaresTypesAndBadValuesNameLineAndColumn) {
+  const std::string ok_ref = Dataset(
+      "customer_id,event_timestamp,spend,segment,code,extra\n"
+      "7,1704067200,1,gold,0012,5\n"
+      "8,2024-01-01T00:00:00Z,2.5,silver,0013,6\n");
+  auto t = Read(ok_ref, "featureview/stats");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(Named(*t, "customer_id").type, ColumnType::kInt64);
+  EXPECT_EQ(Named(*t, "event_timestamp").type, ColumnType::kTimestamp);
+  EXPECT_EQ(Named(*t, "event_timestamp").numbers,
+            (std::vector<double>{1704067200e6, 1704067200e6}));
+  EXPECT_EQ(Named(*t, "spend").type, ColumnType::kDouble);
+  // Declared a string, though every value is a number.
+  EXPECT_EQ(Named(*t, "code").type, ColumnType::kString);
+  EXPECT_EQ(Named(*t, "code").strings, (std::vector<std::string>{"0012", "0013"}));
+  EXPECT_EQ(Named(*t, "extra").type, ColumnType::kInt64);  // not in the view: inferred
+
+  const std::string bad_ref = Dataset(
+      "customer_id,event_timestamp,spend\n"
+      "7,1704067200,1\n"
+      "\"8\",1704067200,lots\n",
+      "bad");
+  auto bad = Read(bad_ref, "stats");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(bad.status().message(), bad_ref + ":3: column \"spend\""))
+      << bad.status();
+
+  EXPECT_EQ(Read(ok_ref, "featureview/nope").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(TableSourceTest, BadCsvRecordNamesItsLine) {
+  const std::string ref = Dataset("a,b\n1,2\n3,4\n5\n");
+  auto t = Read(ref);
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(t.status().message(), ref + ":4:")) << t.status();
+}
+
+TEST_F(TableSourceTest, BlocksStreamInOrderAndAnEmptyTableGivesItsColumns) {
+  const std::string ref = Dataset("a\n1\n2\n3\n4\n5\n6\n7\n");
+  auto source = ParseSourceRef(ref);
+  ASSERT_TRUE(source.ok());
+  std::vector<size_t> sizes;
+  std::vector<double> all;
+  ASSERT_TRUE(ScanSource(*store_, *fs_, *source, Options(3, 4), [&](const TableBlock& b) {
+                sizes.push_back(b.rows);
+                for (double v : b.columns[0].numbers) all.push_back(v);
+                return absl::OkStatus();
+              }).ok());
+  EXPECT_EQ(sizes, (std::vector<size_t>{3, 3, 1}));
+  EXPECT_EQ(all, (std::vector<double>{1, 2, 3, 4, 5, 6, 7}));
+
+  auto empty = Read(Dataset("a,b\n", "empty"));
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_EQ(empty->rows, 0u);
+  EXPECT_EQ(empty->columns.size(), 2u);
+}
+
+TEST_F(TableSourceTest, ReadSourcePicksColumnsAndNamesAMissingOne) {
+  const std::string ref = Dataset("a,b,c\n1,x,2\n3,y,4\n");
+  auto t = Read(ref, "", {"c", "a"});
+  ASSERT_TRUE(t.ok()) << t.status();
+  ASSERT_EQ(t->columns.size(), 2u);
+  EXPECT_EQ(t->columns[0].name, "c");
+  EXPECT_EQ(t->columns[0].numbers, (std::vector<double>{2, 4}));
+  EXPECT_EQ(Read(ref, "", {"zz"}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Read("dataset/none@1").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(TableSourceTest, PandasToCsvReadsBack) {
+  const std::string csv = dir_.Sub("pandas.csv");
+  const std::string script = absl::StrCat(
+      "import pandas as pd, numpy as np\n"
+      "df = pd.DataFrame({'x': [1.5, np.nan, -2.25], 'n': [1, 2, 3],"
+      " 'flag': [True, False, True], 's': ['a,b', None, 'q\"uote'],"
+      " 't': pd.to_datetime(['2024-01-01', '2024-01-02 03:04:05', None], utc=True)})\n"
+      "df.to_csv('",
+      csv, "', index=False)\n");
+  const std::string py = dir_.Sub("gen.py");
+  std::ofstream(py) << script;
+  ASSERT_EQ(std::system(("/usr/bin/python3 " + py).c_str()), 0);
+  std::ifstream in(csv, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto t = Read(Dataset(text.str()));
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->rows, 3u);
+  EXPECT_EQ(Named(*t, "x").type, ColumnType::kDouble);
+  EXPECT_EQ(Named(*t, "x").present, (std::vector<uint8_t>{1, 0, 1}));
+  EXPECT_EQ(Named(*t, "n").type, ColumnType::kInt64);
+  EXPECT_EQ(Named(*t, "flag").type, ColumnType::kBool);
+  EXPECT_EQ(Named(*t, "s").strings, (std::vector<std::string>{"a,b", "", "q\"uote"}));
+  EXPECT_EQ(Named(*t, "t").type, ColumnType::kTimestamp);
+  EXPECT_EQ(Named(*t, "t").numbers[1], (1704153600.0 + 3 * 3600 + 4 * 60 + 5) * 1e6);
+}
+
+TEST_F(TableSourceTest, WindowGivesTheRowsInForceWithDeclaredTypes) {
+  const std::string path =
+      WriteFile("rows.csv",
+                "customer_id,event_timestamp,created_timestamp,spend,segment\n"
+                "1,1000,1000,1.0,a\n"
+                "1,1000,1500,2.0,b\n"  // replaces the row above
+                "1,2000,2000,3.0,\n"
+                "2,1500,1500,4.0,c\n"
+                "2,5000,5000,9.0,z\n");  // outside the window
+  ASSERT_TRUE(fs_->Ingest("stats", path, {}).ok());
+  auto t = Read("featureview/stats[0..3000]");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->rows, 3u);
+  EXPECT_EQ(Named(*t, "customer_id").type, ColumnType::kInt64);
+  EXPECT_EQ(Named(*t, "event_timestamp").type, ColumnType::kTimestamp);
+  std::vector<double> spend = Named(*t, "spend").numbers;
+  std::sort(spend.begin(), spend.end());
+  EXPECT_EQ(spend, (std::vector<double>{2, 3, 4}));
+  EXPECT_EQ(Named(*t, "segment").present.size(), 3u);
+  EXPECT_EQ(Named(*t, "code").present, (std::vector<uint8_t>{0, 0, 0}));
+
+  // As of 1200, the row created at 1500 is not known yet, nor is entity 2's.
+  auto source = ParseSourceRef("featureview/stats[0..3000]");
+  ASSERT_TRUE(source.ok());
+  source->as_of = 1200 * int64_t{1000000};
+  auto known = ReadSource(*store_, *fs_, *source, {}, {"spend"});
+  ASSERT_TRUE(known.ok()) << known.status();
+  EXPECT_EQ(known->columns[0].numbers, (std::vector<double>{1}));
+
+  EXPECT_EQ(Read("featureview/nope[0..1]").status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace strata::quality
