@@ -1,0 +1,231 @@
+#include "quality/profile.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "store/excerpt.h"
+#include "store/status_macros.h"
+
+namespace strata::quality {
+
+namespace {
+
+std::optional<ColumnType> ParseColumnType(absl::string_view name) {
+  for (ColumnType t : {ColumnType::kInt64, ColumnType::kDouble, ColumnType::kBool,
+                       ColumnType::kString, ColumnType::kTimestamp}) {
+    if (ColumnTypeName(t) == name) return t;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+ColumnProfile::ColumnProfile(std::string name, ColumnType type)
+    : name_(std::move(name)), type_(type) {}
+
+void ColumnProfile::Add(const Column& column) {
+  const size_t rows = column.present.size();
+  if (type_ == ColumnType::kString) {
+    // Counted per block first: a block's repeats cost one sketch update each.
+    absl::flat_hash_map<absl::string_view, uint64_t> block;
+    for (size_t i = 0; i < rows; ++i) {
+      if (!column.present[i]) {
+        ++nulls_;
+        continue;
+      }
+      ++count_;
+      ++block[column.strings[i]];
+    }
+    for (const auto& [value, n] : block) {
+      distinct_.Add(StableHash(value));
+      frequent_.Add(value, n);
+    }
+    return;
+  }
+  for (size_t i = 0; i < rows; ++i) {
+    if (!column.present[i]) {
+      ++nulls_;
+      continue;
+    }
+    const double x = column.numbers[i];
+    if (count_ == 0) {
+      min_ = max_ = x;
+    } else {
+      min_ = std::min(min_, x);
+      max_ = std::max(max_, x);
+    }
+    ++count_;
+    // Welford: the mean and the squared deviations updated without cancellation.
+    const double delta = x - mean_;
+    mean_ += delta / static_cast<double>(count_);
+    m2_ += delta * (x - mean_);
+    quantiles_.Add(x);
+    distinct_.Add(StableHash(x));
+  }
+}
+
+absl::Status ColumnProfile::Merge(const ColumnProfile& other) {
+  if (other.name_ != name_ || other.type_ != type_) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot merge the profile of column ", Excerpt(other.name_), " (",
+                     ColumnTypeName(other.type_), ") into that of ", Excerpt(name_), " (",
+                     ColumnTypeName(type_), ")"));
+  }
+  if (other.count_ > 0) {
+    if (count_ == 0) {
+      min_ = other.min_;
+      max_ = other.max_;
+    } else {
+      min_ = std::min(min_, other.min_);
+      max_ = std::max(max_, other.max_);
+    }
+    // Chan, Golub and LeVeque's pairwise update.
+    const double n = static_cast<double>(count_ + other.count_);
+    const double delta = other.mean_ - mean_;
+    const double a = static_cast<double>(count_), b = static_cast<double>(other.count_);
+    mean_ += delta * b / n;
+    m2_ += other.m2_ + delta * delta * a * b / n;
+  }
+  count_ += other.count_;
+  nulls_ += other.nulls_;
+  quantiles_.Merge(other.quantiles_);
+  distinct_.Merge(other.distinct_);
+  frequent_.Merge(other.frequent_);
+  return absl::OkStatus();
+}
+
+std::optional<double> ColumnProfile::stddev() const {
+  if (count_ < 2) return std::nullopt;
+  return std::sqrt(m2_ / static_cast<double>(count_ - 1));
+}
+
+std::vector<HistogramBin> ColumnProfile::Histogram() const {
+  std::vector<HistogramBin> bins;
+  if (count_ == 0 || type_ == ColumnType::kString) return bins;
+  if (min_ == max_) {
+    bins.push_back({min_, max_, count_});
+    return bins;
+  }
+  const double width = (max_ - min_) / kHistogramBins;
+  double below = 0;  // estimated values below the current bin's lower edge
+  for (int i = 0; i < kHistogramBins; ++i) {
+    HistogramBin bin;
+    bin.lo = min_ + width * i;
+    bin.hi = i + 1 == kHistogramBins ? max_ : min_ + width * (i + 1);
+    const double upto = i + 1 == kHistogramBins ? static_cast<double>(count_)
+                                                : quantiles_.Rank(bin.hi, false);
+    bin.count = static_cast<uint64_t>(std::llround(std::max(0.0, upto - below)));
+    below = std::max(below, upto);
+    bins.push_back(bin);
+  }
+  return bins;
+}
+
+void ColumnProfile::ToProto(ColumnProfileProto* proto) const {
+  proto->set_name(name_);
+  proto->set_type(std::string(ColumnTypeName(type_)));
+  proto->set_count(count_);
+  proto->set_nulls(nulls_);
+  proto->set_min(min_);
+  proto->set_max(max_);
+  proto->set_mean(mean_);
+  proto->set_m2(m2_);
+  if (type_ != ColumnType::kString) quantiles_.ToProto(proto->mutable_quantiles());
+  distinct_.ToProto(proto->mutable_distinct());
+  if (type_ == ColumnType::kString) frequent_.ToProto(proto->mutable_frequent());
+}
+
+absl::StatusOr<ColumnProfile> ColumnProfile::FromProto(const ColumnProfileProto& proto) {
+  std::optional<ColumnType> type = ParseColumnType(proto.type());
+  if (!type.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("malformed profile: column type ", Excerpt(proto.type())));
+  }
+  ColumnProfile p(proto.name(), *type);
+  p.count_ = proto.count();
+  p.nulls_ = proto.nulls();
+  p.min_ = proto.min();
+  p.max_ = proto.max();
+  p.mean_ = proto.mean();
+  p.m2_ = proto.m2();
+  if (proto.has_quantiles()) {
+    ASSIGN_OR_RETURN(p.quantiles_, KllSketch::FromProto(proto.quantiles()));
+  }
+  ASSIGN_OR_RETURN(p.distinct_, DistinctSketch::FromProto(proto.distinct()));
+  if (proto.has_frequent()) p.frequent_ = FrequentValues::FromProto(proto.frequent());
+  return p;
+}
+
+absl::Status TableProfile::Add(const TableBlock& block) {
+  if (columns_.empty() && rows_ == 0) {
+    for (const Column& c : block.columns) columns_.emplace_back(c.name, c.type);
+  }
+  if (block.columns.size() != columns_.size()) {
+    return absl::InvalidArgumentError("a block's columns differ from the profile's");
+  }
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    if (block.columns[i].name != columns_[i].name() ||
+        block.columns[i].type != columns_[i].type()) {
+      return absl::InvalidArgumentError(absl::StrCat("a block's column ",
+                                                     Excerpt(block.columns[i].name),
+                                                     " differs from the profile's"));
+    }
+    columns_[i].Add(block.columns[i]);
+  }
+  rows_ += block.rows;
+  return absl::OkStatus();
+}
+
+absl::Status TableProfile::Merge(const TableProfile& other) {
+  if (columns_.empty() && rows_ == 0) {
+    *this = other;
+    return absl::OkStatus();
+  }
+  if (other.columns_.size() != columns_.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot merge a profile of ", other.columns_.size(),
+                     " columns into one of ", columns_.size()));
+  }
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    RETURN_IF_ERROR(columns_[i].Merge(other.columns_[i]));
+  }
+  rows_ += other.rows_;
+  return absl::OkStatus();
+}
+
+std::string TableProfile::Serialize() const {
+  TableProfileProto proto;
+  proto.set_format(1);
+  proto.set_rows(rows_);
+  for (const ColumnProfile& c : columns_) c.ToProto(proto.add_columns());
+  return proto.SerializeAsString();
+}
+
+absl::StatusOr<TableProfile> TableProfile::Parse(absl::string_view bytes) {
+  TableProfileProto proto;
+  if (!proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
+      proto.format() != 1) {
+    return absl::InvalidArgumentError("not a profile of format 1");
+  }
+  TableProfile profile;
+  profile.rows_ = proto.rows();
+  for (const ColumnProfileProto& c : proto.columns()) {
+    ASSIGN_OR_RETURN(ColumnProfile column, ColumnProfile::FromProto(c));
+    profile.columns_.push_back(std::move(column));
+  }
+  return profile;
+}
+
+absl::StatusOr<TableProfile> ComputeProfile(Store& store, features::FeatureStore& fs,
+                                            const SourceRef& ref,
+                                            const ScanOptions& options) {
+  TableProfile profile;
+  RETURN_IF_ERROR(ScanSource(store, fs, ref, options, [&](const TableBlock& block) {
+    return profile.Add(block);
+  }));
+  return profile;
+}
+
+}  // namespace strata::quality

@@ -1,0 +1,254 @@
+#include "quality/profile.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "tests/testing.h"
+
+namespace strata::quality {
+namespace {
+
+// A block of one number column; NaN marks a null.
+TableBlock NumberBlock(const std::vector<double>& values, size_t from, size_t to,
+                       ColumnType type = ColumnType::kDouble) {
+  TableBlock b;
+  Column& c = b.columns.emplace_back();
+  c.name = "x";
+  c.type = type;
+  for (size_t i = from; i < to; ++i) {
+    const bool present = !std::isnan(values[i]);
+    c.present.push_back(present);
+    c.numbers.push_back(present ? values[i] : 0);
+  }
+  b.rows = to - from;
+  return b;
+}
+
+TableProfile ProfileOf(const std::vector<double>& values, size_t block = 65536) {
+  TableProfile p;
+  for (size_t i = 0; i < values.size(); i += block) {
+    EXPECT_TRUE(p.Add(NumberBlock(values, i, std::min(values.size(), i + block))).ok());
+  }
+  return p;
+}
+
+// Checks every measure of `p` against exact ones computed from `values`.
+void ExpectMatches(const ColumnProfile& p, std::vector<double> values,
+                   const std::string& what) {
+  SCOPED_TRACE(what);
+  const size_t nulls =
+      std::count_if(values.begin(), values.end(), [](double v) { return std::isnan(v); });
+  values.erase(std::remove_if(values.begin(), values.end(),
+                              [](double v) { return std::isnan(v); }),
+               values.end());
+  std::sort(values.begin(), values.end());
+  ASSERT_EQ(p.count(), values.size());
+  EXPECT_EQ(p.nulls(), nulls);
+  EXPECT_EQ(p.min(), values.front());
+  EXPECT_EQ(p.max(), values.back());
+  // Two passes in long double: the reference mean and deviation.
+  long double sum = 0;
+  for (double v : values) sum += v;
+  const long double mean = sum / values.size();
+  long double ss = 0;
+  for (double v : values) ss += (v - mean) * (v - mean);
+  const double stddev = std::sqrt(static_cast<double>(ss / (values.size() - 1)));
+  EXPECT_NEAR(p.mean(), static_cast<double>(mean),
+              1e-9 * std::abs(static_cast<double>(mean)));
+  ASSERT_TRUE(p.stddev().has_value());
+  EXPECT_NEAR(*p.stddev(), stddev, 1e-9 * stddev);
+  const double n = static_cast<double>(values.size());
+  for (double q : kQuantiles) {
+    const double v = p.Quantile(q);
+    // The rank of v is an interval when values repeat: q must fall in it, within 0.5%.
+    const double lo =
+        (std::lower_bound(values.begin(), values.end(), v) - values.begin()) / n;
+    const double hi =
+        (std::upper_bound(values.begin(), values.end(), v) - values.begin()) / n;
+    EXPECT_GE(q, lo - 0.005) << "q " << q << " value " << v;
+    EXPECT_LE(q, hi + 0.005) << "q " << q << " value " << v;
+  }
+  uint64_t total = 0;
+  for (const HistogramBin& bin : p.Histogram()) {
+    total += bin.count;
+    const double below =
+        std::lower_bound(values.begin(), values.end(), bin.lo) - values.begin();
+    const double upto =
+        bin.hi == values.back()
+            ? n
+            : std::lower_bound(values.begin(), values.end(), bin.hi) - values.begin();
+    EXPECT_NEAR(static_cast<double>(bin.count), upto - below, 0.01 * n)
+        << "bin " << bin.lo << ".." << bin.hi;
+  }
+  EXPECT_EQ(total, values.size());
+}
+
+TEST(ProfileTest, MillionValuesMatchExactReferences) {
+  const uint64_t seed = testing::TestSeed();
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal(50, 12);
+  std::lognormal_distribution<double> skewed(0, 2);
+  std::uniform_int_distribution<int> small(0, 20);
+  std::vector<double> a(1000000), b(1000000), c(1000000);
+  for (size_t i = 0; i < a.size(); ++i) {
+    a[i] = i % 97 == 0 ? NAN : normal(rng);
+    b[i] = skewed(rng);
+    c[i] = small(rng);  // many repeats: ranks are intervals
+  }
+  ExpectMatches(ProfileOf(a).columns()[0], a, "normal");
+  ExpectMatches(ProfileOf(b).columns()[0], b, "lognormal");
+  ExpectMatches(ProfileOf(c).columns()[0], c, "small integers");
+}
+
+TEST(ProfileTest, SmallColumnsAreExact) {
+  std::vector<double> v = {3, 1, 2, NAN, 2, 10};
+  const TableProfile p = ProfileOf(v);
+  const ColumnProfile& c = p.columns()[0];
+  EXPECT_EQ(p.rows(), 6u);
+  EXPECT_EQ(c.count(), 5u);
+  EXPECT_EQ(c.nulls(), 1u);
+  EXPECT_EQ(c.distinct(), 4u);
+  EXPECT_EQ(c.Quantile(0.5), 2);
+  EXPECT_EQ(c.Quantile(0.99), 10);
+  EXPECT_EQ(c.Quantile(0.01), 1);
+  const std::vector<HistogramBin> h = c.Histogram();
+  ASSERT_EQ(h.size(), 20u);
+  EXPECT_EQ(h[0].lo, 1);
+  EXPECT_EQ(h[19].hi, 10);
+  // Bins of width 0.45: 1 | 2,2 in [1.9, 2.35) | 3 in [2.8, 3.25) | 10 in the last.
+  EXPECT_EQ(h[0].count, 1u);
+  EXPECT_EQ(h[2].count, 2u);
+  EXPECT_EQ(h[4].count, 1u);
+  EXPECT_EQ(h[19].count, 1u);
+
+  const TableProfile one = ProfileOf({7, 7});
+  ASSERT_EQ(one.columns()[0].Histogram().size(), 1u);
+  EXPECT_EQ(one.columns()[0].Histogram()[0].count, 2u);
+  const TableProfile single = ProfileOf({7});
+  EXPECT_FALSE(single.columns()[0].stddev().has_value());
+}
+
+TEST(ProfileTest, DistinctWithinTwoPercentOnAMillion) {
+  const uint64_t seed = testing::TestSeed();
+  std::mt19937_64 rng(seed);
+  DistinctSketch d;
+  for (uint64_t i = 0; i < 1000000; ++i) {
+    d.Add(
+        StableHash(static_cast<double>(i) * 0.5 + static_cast<double>(rng() % 2) * 1e9));
+    if (i < 3000) {
+      ASSERT_TRUE(d.exact());
+    }
+  }
+  // i * 0.5 and i * 0.5 + 1e9 never meet below 1M: exactly 1M distinct values.
+  EXPECT_NEAR(static_cast<double>(d.Estimate()), 1e6, 0.02 * 1e6);
+  for (uint64_t n : {5000, 20000, 100000, 300000}) {
+    DistinctSketch s;
+    for (uint64_t i = 0; i < n; ++i)
+      s.Add(StableHash(absl::StrCat("value-", i, "-", seed)));
+    EXPECT_NEAR(static_cast<double>(s.Estimate()), n, 0.02 * n) << n;
+  }
+}
+
+TEST(ProfileTest, MergedPiecesMatchTheWhole) {
+  const uint64_t seed = testing::TestSeed();
+  std::mt19937_64 rng(seed);
+  std::exponential_distribution<double> e(0.1);
+  std::vector<double> all(600000);
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i % 50 == 0 ? NAN : e(rng) - 3;
+  TableProfile merged;
+  for (size_t piece = 0; piece < 3; ++piece) {
+    std::vector<double> part(all.begin() + piece * 200000,
+                             all.begin() + (piece + 1) * 200000);
+    // Through storage and back, as stored profiles are merged.
+    absl::StatusOr<TableProfile> read = TableProfile::Parse(ProfileOf(part).Serialize());
+    ASSERT_TRUE(read.ok()) << read.status();
+    ASSERT_TRUE(merged.Merge(*read).ok());
+  }
+  EXPECT_EQ(merged.rows(), all.size());
+  ExpectMatches(merged.columns()[0], all, "merged");
+  EXPECT_NEAR(static_cast<double>(merged.columns()[0].distinct()),
+              static_cast<double>(ProfileOf(all).columns()[0].distinct()), 0.02 * 588000);
+
+  TableProfile other;
+  TableBlock b = NumberBlock({1.0}, 0, 1, ColumnType::kInt64);
+  ASSERT_TRUE(other.Add(b).ok());
+  EXPECT_EQ(merged.Merge(other).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TableBlock StringBlock(const std::vector<std::string>& values) {
+  TableBlock b;
+  Column& c = b.columns.emplace_back();
+  c.name = "s";
+  c.type = ColumnType::kString;
+  for (const std::string& v : values) {
+    c.present.push_back(!v.empty());
+    c.strings.push_back(v);
+  }
+  b.rows = values.size();
+  return b;
+}
+
+TEST(ProfileTest, StringsGetExactTopValuesWhenFew) {
+  TableProfile p;
+  ASSERT_TRUE(p.Add(StringBlock({"a", "b", "a", "", "c", "a", "b"})).ok());
+  ASSERT_TRUE(p.Add(StringBlock({"d", "b", ""})).ok());
+  const ColumnProfile& c = p.columns()[0];
+  EXPECT_EQ(c.count(), 8u);
+  EXPECT_EQ(c.nulls(), 2u);
+  EXPECT_EQ(c.distinct(), 4u);
+  const auto top = c.Top(3);
+  ASSERT_EQ(top.size(), 3u);
+  EXPECT_EQ(top[0], (std::pair<std::string, uint64_t>{"a", 3}));
+  EXPECT_EQ(top[1], (std::pair<std::string, uint64_t>{"b", 3}));
+  EXPECT_EQ(top[2], (std::pair<std::string, uint64_t>{"c", 1}));
+  EXPECT_TRUE(c.Histogram().empty());
+}
+
+TEST(ProfileTest, HeavyHittersAmongManyDistinctStrings) {
+  const uint64_t seed = testing::TestSeed();
+  std::mt19937_64 rng(seed);
+  // 10 heavy values (1% .. 10% of rows) among 300k rows of mostly unique ones.
+  std::vector<std::string> values;
+  std::vector<uint64_t> truth(10, 0);
+  for (size_t i = 0; i < 300000; ++i) {
+    const uint64_t r = rng() % 1000;
+    int heavy = -1;
+    uint64_t edge = 0;
+    for (int h = 0; h < 10 && heavy < 0; ++h) {
+      edge += 10 * (h + 1) / 2 + 5;  // 10, 15, 20, ... per mille
+      if (r < edge) heavy = h;
+    }
+    if (heavy >= 0) {
+      ++truth[heavy];
+      values.push_back(absl::StrCat("heavy", heavy));
+    } else {
+      values.push_back(absl::StrCat("u", i));
+    }
+  }
+  TableProfile a, b;
+  ASSERT_TRUE(a.Add(StringBlock({values.begin(), values.begin() + 150000})).ok());
+  ASSERT_TRUE(b.Add(StringBlock({values.begin() + 150000, values.end()})).ok());
+  ASSERT_TRUE(a.Merge(b).ok());
+  const auto top = a.columns()[0].Top(10);
+  ASSERT_EQ(top.size(), 10u);
+  const double bound = 2.0 * 300000 / FrequentValues::kDefaultCapacity * 2;  // two pieces
+  for (const auto& [value, count] : top) {
+    ASSERT_EQ(value.substr(0, 5), "heavy") << value;
+    const uint64_t want = truth[std::stoi(value.substr(5))];
+    EXPECT_LE(count, want);
+    EXPECT_GE(static_cast<double>(count), want - bound) << value;
+  }
+}
+
+TEST(ProfileTest, ParseRefusesOtherBytes) {
+  EXPECT_EQ(TableProfile::Parse("not a profile").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace strata::quality

@@ -1,0 +1,323 @@
+#include "quality/sketches.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+
+namespace strata::quality {
+namespace {
+
+// SplitMix64's finalizer: every input bit flips about half the output bits.
+uint64_t Mix(uint64_t z) {
+  z ^= z >> 30;
+  z *= 0xbf58476d1ce4e5b9ULL;
+  z ^= z >> 27;
+  z *= 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+uint64_t StableHash(absl::string_view bytes) {
+  uint64_t h = Mix(0x9e3779b97f4a7c15ULL ^ bytes.size());
+  size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, bytes.data() + i, 8);
+    h = Mix(h ^ Mix(w + 0x632be59bd9b4e019ULL));
+  }
+  uint64_t tail = 0;
+  std::memcpy(&tail, bytes.data() + i, bytes.size() - i);
+  return Mix(h ^ Mix(tail ^ (uint64_t{bytes.size() - i} << 59)));
+}
+
+uint64_t StableHash(double number) {
+  if (number == 0) number = 0;  // -0.0 and 0.0 are one value
+  uint64_t bits;
+  std::memcpy(&bits, &number, 8);
+  return Mix(Mix(bits) ^ 0xd6e8feb86659fd93ULL);
+}
+
+// ---- KllSketch
+
+KllSketch::KllSketch(uint32_t k) : k_(std::max<uint32_t>(k, 8)), rng_(k) {}
+
+size_t KllSketch::Capacity(size_t level) const {
+  const size_t depth = levels_.size() - 1 - level;
+  return std::max<size_t>(8,
+                          static_cast<size_t>(std::ceil(k_ * std::pow(2.0 / 3, depth))));
+}
+
+void KllSketch::Add(double value) {
+  if (levels_.empty()) levels_.emplace_back().reserve(k_);
+  levels_[0].push_back(value);
+  ++n_;
+  ++size_;
+  if (levels_[0].size() >= level0_capacity_) Compress();
+}
+
+void KllSketch::Compress() {
+  while (true) {
+    size_t total = 0;
+    for (size_t h = 0; h < levels_.size(); ++h) total += Capacity(h);
+    level0_capacity_ = Capacity(0);
+    if (size_ < total && levels_[0].size() < level0_capacity_) return;
+    // The lowest level at or over its capacity is halved into the next one.
+    size_t h = 0;
+    while (h < levels_.size() && levels_[h].size() < Capacity(h)) ++h;
+    if (h == levels_.size()) return;
+    if (h + 1 == levels_.size()) levels_.emplace_back();
+    std::vector<double>& level = levels_[h];
+    std::sort(level.begin(), level.end());
+    // An odd item out stays, so that the weights still sum to n.
+    double kept = 0;
+    const bool odd = level.size() % 2 == 1;
+    if (odd) {
+      kept = level.back();
+      level.pop_back();
+    }
+    std::vector<double>& up = levels_[h + 1];
+    for (size_t i = rng_() & 1; i < level.size(); i += 2) up.push_back(level[i]);
+    size_ -= level.size() / 2;
+    level.clear();
+    if (odd) level.push_back(kept);
+  }
+}
+
+void KllSketch::Merge(const KllSketch& other) {
+  if (other.levels_.size() > levels_.size()) levels_.resize(other.levels_.size());
+  for (size_t h = 0; h < other.levels_.size(); ++h) {
+    levels_[h].insert(levels_[h].end(), other.levels_[h].begin(), other.levels_[h].end());
+  }
+  n_ += other.n_;
+  size_ += other.size_;
+  Compress();
+}
+
+std::vector<std::pair<double, uint64_t>> KllSketch::Weighted() const {
+  std::vector<std::pair<double, uint64_t>> items;
+  items.reserve(size_);
+  for (size_t h = 0; h < levels_.size(); ++h) {
+    for (double v : levels_[h]) items.emplace_back(v, uint64_t{1} << h);
+  }
+  std::sort(items.begin(), items.end());
+  return items;
+}
+
+double KllSketch::Rank(double x, bool inclusive) const {
+  double rank = 0;
+  for (size_t h = 0; h < levels_.size(); ++h) {
+    for (double v : levels_[h]) {
+      if (v < x || (inclusive && v == x)) rank += static_cast<double>(uint64_t{1} << h);
+    }
+  }
+  return rank;
+}
+
+double KllSketch::Quantile(double q) const {
+  const std::vector<std::pair<double, uint64_t>> items = Weighted();
+  const double target = std::clamp(q, 0.0, 1.0) * static_cast<double>(n_);
+  uint64_t cumulative = 0;
+  for (const auto& [v, w] : items) {
+    cumulative += w;
+    if (static_cast<double>(cumulative) >= target) return v;
+  }
+  return items.empty() ? 0 : items.back().first;
+}
+
+void KllSketch::ToProto(KllProto* proto) const {
+  proto->set_k(k_);
+  proto->set_n(n_);
+  for (const std::vector<double>& level : levels_) {
+    proto->add_levels()->mutable_items()->Add(level.begin(), level.end());
+  }
+}
+
+absl::StatusOr<KllSketch> KllSketch::FromProto(const KllProto& proto) {
+  if (proto.k() < 8 || proto.levels_size() > 64) {
+    return absl::InvalidArgumentError("malformed quantile sketch");
+  }
+  KllSketch sketch(proto.k());
+  uint64_t weight = 0;
+  for (int h = 0; h < proto.levels_size(); ++h) {
+    const auto& items = proto.levels(h).items();
+    sketch.levels_.emplace_back(items.begin(), items.end());
+    sketch.size_ += items.size();
+    weight += static_cast<uint64_t>(items.size()) << h;
+  }
+  if (weight != proto.n()) return absl::InvalidArgumentError("malformed quantile sketch");
+  sketch.n_ = proto.n();
+  if (!sketch.levels_.empty()) sketch.level0_capacity_ = sketch.Capacity(0);
+  return sketch;
+}
+
+// ---- DistinctSketch
+
+void DistinctSketch::AddToRegisters(uint64_t hash) {
+  constexpr int q = 64 - kPrecision;
+  const size_t index = hash >> q;
+  const uint64_t rest = hash << kPrecision;
+  const uint8_t rho =
+      rest == 0 ? q + 1
+                : static_cast<uint8_t>(std::min(std::countl_zero(rest) + 1, q + 1));
+  registers_[index] = std::max(registers_[index], rho);
+}
+
+void DistinctSketch::Add(uint64_t hash) {
+  if (!registers_.empty()) {
+    AddToRegisters(hash);
+    return;
+  }
+  exact_.insert(hash);
+  if (exact_.size() > kExactLimit) {
+    registers_.assign(size_t{1} << kPrecision, 0);
+    for (uint64_t h : exact_) AddToRegisters(h);
+    exact_.clear();
+  }
+}
+
+void DistinctSketch::Merge(const DistinctSketch& other) {
+  if (other.registers_.empty()) {
+    for (uint64_t h : other.exact_) Add(h);
+    return;
+  }
+  if (registers_.empty()) {
+    registers_.assign(size_t{1} << kPrecision, 0);
+    for (uint64_t h : exact_) AddToRegisters(h);
+    exact_.clear();
+  }
+  for (size_t i = 0; i < registers_.size(); ++i) {
+    registers_[i] = std::max(registers_[i], other.registers_[i]);
+  }
+}
+
+uint64_t DistinctSketch::Estimate() const {
+  if (registers_.empty()) return exact_.size();
+  // Ertl, "New cardinality estimation algorithms for HyperLogLog sketches" (2017),
+  // the improved raw estimator: sigma and tau correct the registers at 0 and at
+  // the largest value, so no range needs a switch or an empirical bias table.
+  constexpr int q = 64 - kPrecision;
+  const double m = static_cast<double>(registers_.size());
+  std::vector<double> c(q + 2, 0);
+  for (uint8_t r : registers_) c[r] += 1;
+  const auto sigma = [](double x) {
+    if (x == 1) return std::numeric_limits<double>::infinity();
+    double y = 1, z = x, old;
+    do {
+      x *= x;
+      old = z;
+      z += x * y;
+      y += y;
+    } while (z != old);
+    return z;
+  };
+  const auto tau = [](double x) {
+    if (x == 0 || x == 1) return 0.0;
+    double y = 1, z = 1 - x, old;
+    do {
+      x = std::sqrt(x);
+      old = z;
+      y *= 0.5;
+      z -= (1 - x) * (1 - x) * y;
+    } while (z != old);
+    return z / 3;
+  };
+  double z = m * tau(1 - c[q + 1] / m);
+  for (int k = q; k >= 1; --k) z = 0.5 * (z + c[k]);
+  z += m * sigma(c[0] / m);
+  const double alpha = 1 / (2 * std::log(2.0));
+  return static_cast<uint64_t>(std::llround(alpha * m * m / z));
+}
+
+void DistinctSketch::ToProto(DistinctProto* proto) const {
+  if (registers_.empty()) {
+    std::vector<uint64_t> sorted(exact_.begin(), exact_.end());
+    std::sort(sorted.begin(), sorted.end());  // the same profile, the same bytes
+    proto->mutable_exact()->Add(sorted.begin(), sorted.end());
+  } else {
+    proto->set_registers(registers_.data(), registers_.size());
+  }
+}
+
+absl::StatusOr<DistinctSketch> DistinctSketch::FromProto(const DistinctProto& proto) {
+  DistinctSketch sketch;
+  if (!proto.registers().empty()) {
+    if (proto.registers().size() != size_t{1} << kPrecision) {
+      return absl::InvalidArgumentError("malformed distinct sketch");
+    }
+    sketch.registers_.assign(proto.registers().begin(), proto.registers().end());
+    return sketch;
+  }
+  sketch.exact_.insert(proto.exact().begin(), proto.exact().end());
+  return sketch;
+}
+
+// ---- FrequentValues
+
+void FrequentValues::Add(absl::string_view value, uint64_t count) {
+  auto [it, inserted] = counts_.try_emplace(value, 0);
+  it->second += static_cast<int64_t>(count);
+  if (inserted && counts_.size() > capacity_) Purge();
+}
+
+void FrequentValues::Purge() {
+  while (counts_.size() > capacity_) {
+    std::vector<int64_t> counts;
+    counts.reserve(counts_.size());
+    for (const auto& [v, c] : counts_) counts.push_back(c);
+    std::nth_element(counts.begin(), counts.begin() + counts.size() / 2, counts.end());
+    const int64_t median = counts[counts.size() / 2];
+    absl::erase_if(counts_, [&](auto& entry) {
+      entry.second -= median;
+      return entry.second <= 0;
+    });
+    offset_ += static_cast<uint64_t>(median);
+  }
+}
+
+void FrequentValues::Merge(const FrequentValues& other) {
+  for (const auto& [v, c] : other.counts_) counts_[v] += c;
+  offset_ += other.offset_;
+  Purge();
+}
+
+std::vector<std::pair<std::string, uint64_t>> FrequentValues::Top(size_t n) const {
+  std::vector<std::pair<std::string, uint64_t>> top;
+  top.reserve(counts_.size());
+  for (const auto& [v, c] : counts_) top.emplace_back(v, static_cast<uint64_t>(c));
+  const auto larger = [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  };
+  if (top.size() > n) {
+    std::partial_sort(top.begin(), top.begin() + n, top.end(), larger);
+    top.resize(n);
+  } else {
+    std::sort(top.begin(), top.end(), larger);
+  }
+  return top;
+}
+
+void FrequentValues::ToProto(FrequentProto* proto) const {
+  proto->set_capacity(capacity_);
+  proto->set_offset(offset_);
+  for (const auto& [v, c] : Top(counts_.size())) {
+    FrequentProto::Counter* counter = proto->add_counters();
+    counter->set_value(v);
+    counter->set_count(static_cast<int64_t>(c));
+  }
+}
+
+FrequentValues FrequentValues::FromProto(const FrequentProto& proto) {
+  FrequentValues f(proto.capacity() == 0 ? kDefaultCapacity : proto.capacity());
+  f.offset_ = proto.offset();
+  for (const FrequentProto::Counter& c : proto.counters())
+    f.counts_[c.value()] += c.count();
+  f.Purge();
+  return f;
+}
+
+}  // namespace strata::quality
