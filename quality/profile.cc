@@ -195,20 +195,28 @@ absl::Status TableProfile::Merge(const TableProfile& other) {
   return absl::OkStatus();
 }
 
+void TableProfile::ToProto(TableProfileProto* proto) const {
+  proto->set_format(1);
+  proto->set_rows(rows_);
+  for (const ColumnProfile& c : columns_) c.ToProto(proto->add_columns());
+}
+
 std::string TableProfile::Serialize() const {
   TableProfileProto proto;
-  proto.set_format(1);
-  proto.set_rows(rows_);
-  for (const ColumnProfile& c : columns_) c.ToProto(proto.add_columns());
+  ToProto(&proto);
   return proto.SerializeAsString();
 }
 
 absl::StatusOr<TableProfile> TableProfile::Parse(absl::string_view bytes) {
   TableProfileProto proto;
-  if (!proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
-      proto.format() != 1) {
+  if (!proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return absl::InvalidArgumentError("not a profile of format 1");
   }
+  return FromProto(proto);
+}
+
+absl::StatusOr<TableProfile> TableProfile::FromProto(const TableProfileProto& proto) {
+  if (proto.format() != 1) return absl::InvalidArgumentError("not a profile of format 1");
   TableProfile profile;
   profile.rows_ = proto.rows();
   for (const ColumnProfileProto& c : proto.columns()) {

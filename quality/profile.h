@@ -103,6 +103,9 @@ class TableProfile {
   uint64_t rows() const { return rows_; }
   const std::vector<ColumnProfile>& columns() const { return columns_; }
 
+  void ToProto(TableProfileProto* proto) const;
+  // Errors: InvalidArgument for a malformed record or another format.
+  static absl::StatusOr<TableProfile> FromProto(const TableProfileProto& proto);
   std::string Serialize() const;
   // Errors: InvalidArgument for bytes that are not a profile of this format.
   static absl::StatusOr<TableProfile> Parse(absl::string_view bytes);

@@ -30,17 +30,20 @@ absl::string_view KindName(Kind kind) {
       return "config";
     case Kind::kFeatureService:
       return "featureservice";
+    case Kind::kProfile:
+      return "profile";
   }
   return "unknown";
 }
 
 absl::StatusOr<Kind> ParseKind(absl::string_view text) {
   for (Kind k : {Kind::kDataset, Kind::kFeatureView, Kind::kModel, Kind::kConfig,
-                 Kind::kFeatureService}) {
+                 Kind::kFeatureService, Kind::kProfile}) {
     if (text == KindName(k)) return k;
   }
   return absl::InvalidArgumentError(absl::StrCat(
-      "unknown kind ", Excerpt(text), " (kinds: dataset, featureview, model, config, featureservice)"));
+      "unknown kind ", Excerpt(text),
+      " (kinds: dataset, featureview, model, config, featureservice, profile)"));
 }
 
 absl::Status ValidateArtifactName(absl::string_view name) {

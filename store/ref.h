@@ -13,11 +13,13 @@ namespace strata {
 
 // kFeatureService: a named list of features (Feast's FeatureService), applied with
 // the feature views it reads (features/registry.h).
-enum class Kind { kDataset, kFeatureView, kModel, kConfig, kFeatureService };
+// kProfile: the statistics of a dataset version (quality/profile_store.h), written
+// by `strata stats`, with an input edge to the version it describes.
+enum class Kind { kDataset, kFeatureView, kModel, kConfig, kFeatureService, kProfile };
 
-// "dataset", "featureview", "model", "config", "featureservice".
+// "dataset", "featureview", "model", "config", "featureservice", "profile".
 absl::string_view KindName(Kind kind);
-// Errors: InvalidArgument for anything but the five kind names.
+// Errors: InvalidArgument for anything but the six kind names.
 absl::StatusOr<Kind> ParseKind(absl::string_view text);
 
 // Names: segments matching [a-z0-9][a-z0-9._-]* joined by '/', at most 200

@@ -400,7 +400,7 @@ void AddArtifactCommands(CLI::App& app, Context& ctx) {
 
   auto ls = std::make_shared<LsArgs>();
   auto* li = app.add_subcommand("ls", "List artifacts");
-  li->add_option("kind", ls->kind, "dataset, featureview, model, config or featureservice");
+  li->add_option("kind", ls->kind, "dataset, featureview, model, config, featureservice or profile");
   li->add_flag("--json", ls->json, "Print JSON");
   li->callback([&ctx, ls] { ctx.action = [&ctx, ls] { return RunLs(ctx, *ls); }; });
 

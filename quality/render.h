@@ -1,0 +1,32 @@
+// Statistics as the CLI prints them and the HTTP API answers them (docs/quality.md,
+// "Statistics", and docs/http-api.md, "GET /v1/stats").
+#ifndef STRATA_QUALITY_RENDER_H_
+#define STRATA_QUALITY_RENDER_H_
+
+#include <string>
+#include <vector>
+
+#include "quality/profile_store.h"
+
+namespace strata::quality {
+
+// {"source","stored","computed","rows","columns":[{"name","type","count","nulls",
+// "distinct","min","max","mean","stddev","quantiles":{"p1",...,"p99"},
+// "histogram":[{"lo","hi","count"}],"top":[{"value","count"}]}]}: a measure that
+// does not apply to a column's type (or to a column without values) is absent.
+// Timestamps' min, max, mean, quantiles and bin edges are RFC 3339 text and their
+// stddev is in seconds; bools' min and max are true/false and their top is the
+// count of each.
+std::string StatsJson(const StatsResult& result);
+
+// The first line of the readable form: "SOURCE: N rows, M columns (WHERE)".
+std::string StatsHeadline(const StatsResult& result);
+// A row per column (after a header row): name, type, count, nulls, distinct, min,
+// p25, p50, p75, max, mean, stddev; "-" where a measure does not apply.
+std::vector<std::vector<std::string>> StatsRows(const StatsResult& result);
+// "COLUMN top: VALUE (COUNT), ..." for each string column with values.
+std::vector<std::string> StatsTopLines(const StatsResult& result);
+
+}  // namespace strata::quality
+
+#endif  // STRATA_QUALITY_RENDER_H_
