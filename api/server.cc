@@ -467,6 +467,7 @@ struct Server::Impl {
     AddFeatureRoutes(http, context);
     AddOnlineRoutes(http, context);
     AddMaintenanceRoutes(http, context);
+    AddQualityRoutes(http, context);
     AnswerRefusedRequests(http);
     LogEachRequest(http);
   }

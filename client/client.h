@@ -17,18 +17,19 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "store/tokens.h"
 #include "features/feature_store.h"
 #include "features/registry.h"
 #include "gc/fsck.h"
 #include "gc/gc.h"
 #include "gc/retention.h"
+#include "quality/profile_store.h"
 #include "store/artifacts.h"
 #include "store/content_store.h"
 #include "store/io.h"
 #include "store/lineage.h"
 #include "store/runs.h"
 #include "store/store.pb.h"
+#include "store/tokens.h"
 
 namespace strata {
 
@@ -163,6 +164,12 @@ class StoreClient {
   virtual absl::StatusOr<features::LogTrimReport> TrimLog(
       const std::string& view, const TrimHorizon& horizon,
       const features::LogTrimOptions& options) = 0;
+
+  // Data quality (quality/). The statistics of a dataset version or a feature-view
+  // window, as quality::Stats (remotely GET /v1/stats/REF: the server stores a
+  // dataset's profile when the token may write; request.progress is not called).
+  virtual absl::StatusOr<quality::StatsResult> Stats(
+      const quality::StatsRequest& request) = 0;
 
   // API tokens (scope admin when remote). CreateToken returns the token, shown once;
   // remote, request.creator.who is sent as X-Strata-Creator (the server records

@@ -187,6 +187,11 @@ class Local : public StoreClient {
                              options);
   }
 
+  absl::StatusOr<quality::StatsResult> Stats(
+      const quality::StatsRequest& request) override {
+    return quality::Stats(*store_, features_, request);
+  }
+
   absl::StatusOr<features::ReproduceResult> Reproduce(const std::string& dataset_ref,
                                                       ByteSink* out) override {
     return features_.Reproduce(dataset_ref, out);

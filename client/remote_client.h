@@ -96,6 +96,9 @@ class RemoteClient : public StoreClient {
       const std::string& view, const TrimHorizon& horizon,
       const features::LogTrimOptions& options) override;
 
+  absl::StatusOr<quality::StatsResult> Stats(
+      const quality::StatsRequest& request) override;
+
   absl::StatusOr<CreatedToken> CreateToken(const NewToken& request) override;
   absl::StatusOr<std::vector<TokenInfo>> ListTokens() override;
   absl::Status RevokeToken(const std::string& name) override;

@@ -108,12 +108,12 @@ std::vector<HistogramBin> ColumnProfile::Histogram() const {
     bins.push_back({min_, max_, count_});
     return bins;
   }
-  const double width = (max_ - min_) / kHistogramBins;
   double below = 0;  // estimated values below the current bin's lower edge
   for (int i = 0; i < kHistogramBins; ++i) {
     HistogramBin bin;
-    bin.lo = min_ + width * i;
-    bin.hi = i + 1 == kHistogramBins ? max_ : min_ + width * (i + 1);
+    const auto edge = [this](int j) { return min_ + (max_ - min_) * j / kHistogramBins; };
+    bin.lo = edge(i);
+    bin.hi = i + 1 == kHistogramBins ? max_ : edge(i + 1);
     const double upto = i + 1 == kHistogramBins ? static_cast<double>(count_)
                                                 : quantiles_.Rank(bin.hi, false);
     bin.count = static_cast<uint64_t>(std::llround(std::max(0.0, upto - below)));

@@ -75,6 +75,7 @@ void AddArtifactCommands(CLI::App& app, Context& ctx);  // init put get show log
 void AddRunCommands(CLI::App& app, Context& ctx);       // run lineage
 void AddFeatureCommands(CLI::App& app, Context& ctx);   // apply ingest historical ...
 void AddServerCommands(CLI::App& app, Context& ctx);    // serve token
+void AddQualityCommands(CLI::App& app, Context& ctx);  // stats
 void AddRetentionCommands(CLI::App& app,
                           Context& ctx);  // rm why-kept fsck backup restore
 

@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
   strata::cli::AddFeatureCommands(app, ctx);
   strata::cli::AddServerCommands(app, ctx);
   strata::cli::AddRetentionCommands(app, ctx);
+  strata::cli::AddQualityCommands(app, ctx);
 
   if (const char* command = FirstCommand(argc, argv); command != nullptr) {
     bool known = false;

@@ -97,6 +97,7 @@ void AddTokenRoutes(httplib::Server& http, const RouteContext& ctx);
 void AddFeatureRoutes(httplib::Server& http, const RouteContext& ctx);
 void AddOnlineRoutes(httplib::Server& http, const RouteContext& ctx);
 void AddMaintenanceRoutes(httplib::Server& http, const RouteContext& ctx);
+void AddQualityRoutes(httplib::Server& http, const RouteContext& ctx);
 
 }  // namespace strata::api::internal
 
