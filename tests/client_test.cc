@@ -16,6 +16,7 @@
 #include "features/feature_store_testing.h"
 #include "features/render.h"
 #include "gtest/gtest.h"
+#include "quality/render.h"
 #include "store/render.h"
 #include "store/status_macros.h"
 #include "tests/testing.h"
@@ -361,8 +362,8 @@ TEST_P(ClientTest, FeaturesGiveTheLocalStoresAnswers) {
 
   std::string saved_rows;
   auto saved_sink = StringSink(&saved_rows);
-  auto saved =
-      client().SaveHistorical(request, spine, "train", "tester", "m", saved_sink.get(), {});
+  auto saved = client().SaveHistorical(request, spine, "train", "tester", "m",
+                                       saved_sink.get(), {});
   ASSERT_TRUE(saved.ok()) << saved.status();
   EXPECT_EQ(saved->dataset, "dataset/train@1");
   EXPECT_EQ(saved->spine, "dataset/train-spine@1");
@@ -392,10 +393,10 @@ TEST_P(ClientTest, FeaturesGiveTheLocalStoresAnswers) {
 // rebuilt from the log, one entity's row removed; the same answers and errors
 // locally and through a server.
 TEST_P(ClientTest, OnlineRepairGivesTheLocalStoresAnswers) {
-  ASSERT_TRUE(client()
-                  .Apply(std::string(testing::kExampleDefinitions), "defs.yaml", "tester",
-                         "")
-                  .ok());
+  ASSERT_TRUE(
+      client()
+          .Apply(std::string(testing::kExampleDefinitions), "defs.yaml", "tester", "")
+          .ok());
   const std::string csv = dir_.Sub("events.csv");
   std::ofstream(csv) << "customer_id,event_timestamp,spend_7d,segment\n"
                      << "1,2024-01-01T00:00:00Z,10.5,gold\n"
@@ -465,7 +466,8 @@ TEST_P(ClientTest, TrimsGiveTheLocalStoresAnswers) {
   std::ofstream(spine) << "customer_id,event_timestamp\n1,2024-01-01T12:00:00Z\n";
   features::HistoricalRequest request;
   request.features = {"customer_stats:spend_7d"};
-  ASSERT_TRUE(client().SaveHistorical(request, spine, "train", "t", "", nullptr, {}).ok());
+  ASSERT_TRUE(
+      client().SaveHistorical(request, spine, "train", "t", "", nullptr, {}).ok());
 
   TrimHorizon horizon;
   horizon.before =
@@ -499,10 +501,10 @@ TEST_P(ClientTest, TrimsGiveTheLocalStoresAnswers) {
 // Ingest from a stored version, a file with stored content, inputs and a saved
 // training set's lineage: the same answers and errors both ways.
 TEST_P(ClientTest, IngestAndHistoricalLineageGiveTheLocalStoresAnswers) {
-  ASSERT_TRUE(client()
-                  .Apply(std::string(testing::kExampleDefinitions), "defs.yaml",
-                         "tester", "")
-                  .ok());
+  ASSERT_TRUE(
+      client()
+          .Apply(std::string(testing::kExampleDefinitions), "defs.yaml", "tester", "")
+          .ok());
   const std::string rows =
       "customer_id,event_timestamp,spend_7d\n1,2024-01-01T00:00:00Z,10.5\n";
   ASSERT_TRUE(Put("dataset/raw", rows).ok());
@@ -545,8 +547,8 @@ TEST_P(ClientTest, IngestAndHistoricalLineageGiveTheLocalStoresAnswers) {
   features::SaveLineage lineage;
   lineage.inputs = {"dataset/labels"};
   lineage.spine_inputs = {"dataset/labels@1"};
-  auto saved = client().SaveHistorical(request, spine, "train", "tester", "", nullptr,
-                                       lineage);
+  auto saved =
+      client().SaveHistorical(request, spine, "train", "tester", "", nullptr, lineage);
   ASSERT_TRUE(saved.ok()) << saved.status();
   auto train = client().Resolve(*ParseRef(saved->dataset));
   ASSERT_TRUE(train.ok());
@@ -573,8 +575,69 @@ TEST_P(ClientTest, IngestAndHistoricalLineageGiveTheLocalStoresAnswers) {
   ASSERT_TRUE(down.ok()) << down.status();
   std::vector<std::string> ids;
   for (const auto& node : down->nodes) ids.push_back(node.id);
-  EXPECT_EQ(ids, (std::vector<std::string>{"dataset/raw@1", "featureview/customer_stats@1",
-                                           "dataset/train@1"}));
+  EXPECT_EQ(ids,
+            (std::vector<std::string>{"dataset/raw@1", "featureview/customer_stats@1",
+                                      "dataset/train@1"}));
+}
+
+TEST_P(ClientTest, StatsGiveTheLocalStoresAnswers) {
+  ASSERT_TRUE(
+      client()
+          .Apply(std::string(testing::kExampleDefinitions), "defs.yaml", "tester", "")
+          .ok());
+  ASSERT_TRUE(Put("dataset/raw",
+                  "customer_id,event_timestamp,spend_7d\n1,2024-01-01T00:00:00Z,10.5\n"
+                  "2,2024-01-02T00:00:00Z,\n3,2024-01-03T00:00:00Z,4\n")
+                  .ok());
+  quality::StatsRequest request;
+  request.ref = "dataset/raw";
+  request.creator = "tester";
+  auto first = client().Stats(request);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(first->computed);
+  EXPECT_EQ(first->stored, "profile/raw@1");
+  auto again = local_->Stats(request);  // read back, whoever stored it
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_FALSE(again->computed);
+  EXPECT_EQ(
+      quality::StatsJson(*again).substr(quality::StatsJson(*again).find("\"rows\"")),
+      quality::StatsJson(*first).substr(quality::StatsJson(*first).find("\"rows\"")));
+
+  features::IngestOptions options;
+  options.creator = "tester";
+  ASSERT_TRUE(client().Ingest("customer_stats", "dataset/raw", options).ok());
+  quality::StatsRequest window;
+  window.ref = "featureview/customer_stats[2024-01-01T00:00:00Z..]";
+  window.to = 1704153600 * int64_t{1000000};  // 2024-01-02: one row
+  auto w = client().Stats(window);
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_EQ(w->profile.rows(), 1u);
+  EXPECT_EQ(w->source,
+            "featureview/customer_stats[2024-01-01T00:00:00Z..2024-01-02T00:00:00Z]");
+  EXPECT_EQ(quality::StatsJson(*w), quality::StatsJson(*local_->Stats(window)));
+
+  ExpectSameError(
+      [](StoreClient& c) {
+        quality::StatsRequest r;
+        r.ref = "dataset/nope";
+        return c.Stats(r);
+      },
+      absl::StatusCode::kNotFound);
+  ExpectSameError(
+      [](StoreClient& c) {
+        quality::StatsRequest r;
+        r.ref = "model/x";
+        return c.Stats(r);
+      },
+      absl::StatusCode::kInvalidArgument);
+  ExpectSameError(
+      [](StoreClient& c) {
+        quality::StatsRequest r;
+        r.ref = "dataset/raw";
+        r.view = "featureview/missing";
+        return c.Stats(r);
+      },
+      absl::StatusCode::kNotFound);
 }
 
 }  // namespace
