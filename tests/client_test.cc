@@ -362,8 +362,8 @@ TEST_P(ClientTest, FeaturesGiveTheLocalStoresAnswers) {
 
   std::string saved_rows;
   auto saved_sink = StringSink(&saved_rows);
-  auto saved = client().SaveHistorical(request, spine, "train", "tester", "m",
-                                       saved_sink.get(), {});
+  auto saved =
+      client().SaveHistorical(request, spine, "train", "tester", "m", saved_sink.get(), {});
   ASSERT_TRUE(saved.ok()) << saved.status();
   EXPECT_EQ(saved->dataset, "dataset/train@1");
   EXPECT_EQ(saved->spine, "dataset/train-spine@1");
@@ -393,10 +393,10 @@ TEST_P(ClientTest, FeaturesGiveTheLocalStoresAnswers) {
 // rebuilt from the log, one entity's row removed; the same answers and errors
 // locally and through a server.
 TEST_P(ClientTest, OnlineRepairGivesTheLocalStoresAnswers) {
-  ASSERT_TRUE(
-      client()
-          .Apply(std::string(testing::kExampleDefinitions), "defs.yaml", "tester", "")
-          .ok());
+  ASSERT_TRUE(client()
+                  .Apply(std::string(testing::kExampleDefinitions), "defs.yaml", "tester",
+                         "")
+                  .ok());
   const std::string csv = dir_.Sub("events.csv");
   std::ofstream(csv) << "customer_id,event_timestamp,spend_7d,segment\n"
                      << "1,2024-01-01T00:00:00Z,10.5,gold\n"
@@ -466,8 +466,7 @@ TEST_P(ClientTest, TrimsGiveTheLocalStoresAnswers) {
   std::ofstream(spine) << "customer_id,event_timestamp\n1,2024-01-01T12:00:00Z\n";
   features::HistoricalRequest request;
   request.features = {"customer_stats:spend_7d"};
-  ASSERT_TRUE(
-      client().SaveHistorical(request, spine, "train", "t", "", nullptr, {}).ok());
+  ASSERT_TRUE(client().SaveHistorical(request, spine, "train", "t", "", nullptr, {}).ok());
 
   TrimHorizon horizon;
   horizon.before =
@@ -501,10 +500,10 @@ TEST_P(ClientTest, TrimsGiveTheLocalStoresAnswers) {
 // Ingest from a stored version, a file with stored content, inputs and a saved
 // training set's lineage: the same answers and errors both ways.
 TEST_P(ClientTest, IngestAndHistoricalLineageGiveTheLocalStoresAnswers) {
-  ASSERT_TRUE(
-      client()
-          .Apply(std::string(testing::kExampleDefinitions), "defs.yaml", "tester", "")
-          .ok());
+  ASSERT_TRUE(client()
+                  .Apply(std::string(testing::kExampleDefinitions), "defs.yaml",
+                         "tester", "")
+                  .ok());
   const std::string rows =
       "customer_id,event_timestamp,spend_7d\n1,2024-01-01T00:00:00Z,10.5\n";
   ASSERT_TRUE(Put("dataset/raw", rows).ok());
@@ -547,8 +546,8 @@ TEST_P(ClientTest, IngestAndHistoricalLineageGiveTheLocalStoresAnswers) {
   features::SaveLineage lineage;
   lineage.inputs = {"dataset/labels"};
   lineage.spine_inputs = {"dataset/labels@1"};
-  auto saved =
-      client().SaveHistorical(request, spine, "train", "tester", "", nullptr, lineage);
+  auto saved = client().SaveHistorical(request, spine, "train", "tester", "", nullptr,
+                                       lineage);
   ASSERT_TRUE(saved.ok()) << saved.status();
   auto train = client().Resolve(*ParseRef(saved->dataset));
   ASSERT_TRUE(train.ok());
@@ -575,9 +574,8 @@ TEST_P(ClientTest, IngestAndHistoricalLineageGiveTheLocalStoresAnswers) {
   ASSERT_TRUE(down.ok()) << down.status();
   std::vector<std::string> ids;
   for (const auto& node : down->nodes) ids.push_back(node.id);
-  EXPECT_EQ(ids,
-            (std::vector<std::string>{"dataset/raw@1", "featureview/customer_stats@1",
-                                      "dataset/train@1"}));
+  EXPECT_EQ(ids, (std::vector<std::string>{"dataset/raw@1", "featureview/customer_stats@1",
+                                           "dataset/train@1"}));
 }
 
 TEST_P(ClientTest, StatsGiveTheLocalStoresAnswers) {
