@@ -1401,5 +1401,43 @@ TEST_F(CliTest, InitIsIdempotentAndHelpWorks) {
   EXPECT_NE(help.out.find("lineage"), std::string::npos);
 }
 
+TEST_P(CliBothTest, StatsPrintATableOrTheIssuesJsonAndAreStoredOnce) {
+  Ok({"put", "dataset/sales",
+      WriteFile("sales.csv", "price,city\n2.5,oslo\n3.5,oslo\n,\"bergen, no\"\n")});
+  EXPECT_EQ(Ok({"stats", "dataset/sales"}),
+            "dataset/sales@1: 3 rows, 2 columns (stored as profile/sales@1)\n"
+            "COLUMN  TYPE    COUNT  NULLS  DISTINCT  MIN  P25  P50  P75  MAX  MEAN  STDDEV\n"
+            "price   double  2      1      2         2.5  2.5  2.5  3.5  3.5  3     "
+            "0.7071067811865476\n"
+            "city    string  3      0      2         -    -    -    -    -    -     -\n"
+            "city top: \"oslo\" (2), \"bergen, no\" (1)\n");
+  const std::string json = Ok({"stats", "dataset/sales@1", "--json"});
+  EXPECT_EQ(json.rfind(R"({"source":"dataset/sales@1","stored":"profile/sales@1","computed":false,"rows":3,"columns":[{"name":"price","type":"double","count":2,"nulls":1,"distinct":2,"min":2.5,"max":3.5,"mean":3,"stddev":0.7071067811865476,"quantiles":{"p1":2.5,)", 0),
+            0u)
+      << json;
+  EXPECT_NE(Ok({"ls", "profile"}).find("profile/sales "), std::string::npos);
+  EXPECT_NE(Ok({"lineage", "profile/sales@1"}).find("dataset/sales@1"), std::string::npos);
+
+  ApplyAndIngestFourRows();
+  const std::string window =
+      Ok({"stats", "featureview/customer_stats", "--from", "2024-01-01T00:00:00Z", "--to",
+          "2024-01-04T00:00:00Z", "--json"});
+  EXPECT_EQ(window.rfind(R"({"source":"featureview/customer_stats[2024-01-01T00:00:00Z..2024-01-04T00:00:00Z]","computed":true,"rows":3,)", 0),
+            0u)
+      << window;
+  EXPECT_EQ(Ok({"stats", "featureview/customer_stats[2024-01-01T00:00:00Z..1704326400]",
+                "--as-of", "2000-01-01T00:00:00Z"})
+                .substr(0, 80),
+            "featureview/customer_stats[2024-01-01T00:00:00Z..2024-01-04T00:00:00Z]: 0 rows, ");
+
+  ExpectBadCommands({
+      {{"stats", "model/churn"}, 2, "is neither a dataset version"},
+      {{"stats", "dataset/nope"}, 2, "dataset/nope"},
+      {{"stats", "featureview/customer_stats", "--from", "soon"}, 2, "--from: "},
+      {{"stats", "dataset/sales", "--to", "2024-01-01T00:00:00Z"}, 2, "not datasets"},
+      {{"stats", "dataset/sales", "--view", "featureview/nope"}, 2, "nope"},
+  });
+}
+
 }  // namespace
 }  // namespace strata
