@@ -20,6 +20,15 @@ std::optional<ColumnType> ParseColumnType(absl::string_view name) {
   return std::nullopt;
 }
 
+// Neumaier's compensated summation: *error collects what each addition to *sum
+// rounded away, so a mean of large numbers (timestamps in microseconds) comes out
+// as the exact sum would give it.
+void AddToSum(double x, double* sum, double* error) {
+  const double t = *sum + x;
+  *error += std::abs(*sum) >= std::abs(x) ? (*sum - t) + x : (x - t) + *sum;
+  *sum = t;
+}
+
 }  // namespace
 
 ColumnProfile::ColumnProfile(std::string name, ColumnType type)
@@ -57,6 +66,7 @@ void ColumnProfile::Add(const Column& column) {
       max_ = std::max(max_, x);
     }
     ++count_;
+    AddToSum(x, &sum_, &sum_error_);
     // Welford: the mean and the squared deviations updated without cancellation.
     const double delta = x - mean_;
     mean_ += delta / static_cast<double>(count_);
@@ -87,6 +97,8 @@ absl::Status ColumnProfile::Merge(const ColumnProfile& other) {
     const double a = static_cast<double>(count_), b = static_cast<double>(other.count_);
     mean_ += delta * b / n;
     m2_ += other.m2_ + delta * delta * a * b / n;
+    AddToSum(other.sum_, &sum_, &sum_error_);
+    AddToSum(other.sum_error_, &sum_, &sum_error_);
   }
   count_ += other.count_;
   nulls_ += other.nulls_;
@@ -94,6 +106,10 @@ absl::Status ColumnProfile::Merge(const ColumnProfile& other) {
   distinct_.Merge(other.distinct_);
   frequent_.Merge(other.frequent_);
   return absl::OkStatus();
+}
+
+double ColumnProfile::mean() const {
+  return count_ == 0 ? 0 : (sum_ + sum_error_) / static_cast<double>(count_);
 }
 
 std::optional<double> ColumnProfile::stddev() const {
@@ -132,6 +148,8 @@ void ColumnProfile::ToProto(ColumnProfileProto* proto) const {
   proto->set_max(max_);
   proto->set_mean(mean_);
   proto->set_m2(m2_);
+  proto->set_sum(sum_);
+  proto->set_sum_error(sum_error_);
   if (type_ != ColumnType::kString) quantiles_.ToProto(proto->mutable_quantiles());
   distinct_.ToProto(proto->mutable_distinct());
   if (type_ == ColumnType::kString) frequent_.ToProto(proto->mutable_frequent());
@@ -150,6 +168,8 @@ absl::StatusOr<ColumnProfile> ColumnProfile::FromProto(const ColumnProfileProto&
   p.max_ = proto.max();
   p.mean_ = proto.mean();
   p.m2_ = proto.m2();
+  p.sum_ = proto.sum();
+  p.sum_error_ = proto.sum_error();
   if (proto.has_quantiles()) {
     ASSIGN_OR_RETURN(p.quantiles_, KllSketch::FromProto(proto.quantiles()));
   }

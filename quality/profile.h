@@ -60,7 +60,8 @@ class ColumnProfile {
   // Numbers, with count() > 0:
   double min() const { return min_; }
   double max() const { return max_; }
-  double mean() const { return mean_; }
+  // The sum (compensated) over count().
+  double mean() const;
   // The sample standard deviation (n - 1 in the denominator, as pandas and
   // DuckDB); none below 2 values.
   std::optional<double> stddev() const;
@@ -84,7 +85,9 @@ class ColumnProfile {
   std::string name_;
   ColumnType type_;
   uint64_t count_ = 0, nulls_ = 0;
-  double min_ = 0, max_ = 0, mean_ = 0, m2_ = 0;
+  double min_ = 0, max_ = 0;
+  double mean_ = 0, m2_ = 0;        // Welford's running mean, for m2_
+  double sum_ = 0, sum_error_ = 0;  // the values' sum, compensated
   KllSketch quantiles_;
   DistinctSketch distinct_;
   FrequentValues frequent_;

@@ -33,7 +33,9 @@ void WriteValue(JsonWriter& w, ColumnType type, double v) {
   w.Double(v);
 }
 
+// As a table cell: times as RFC 3339, doubles to 6 significant digits.
 std::string ValueText(ColumnType type, double v) {
+  if (type == ColumnType::kDouble) return absl::StrCat(v);
   JsonWriter w;
   WriteValue(w, type, v);
   std::string text = w.Take();

@@ -22,7 +22,8 @@ std::string StatsJson(const StatsResult& result);
 // The first line of the readable form: "SOURCE: N rows, M columns (WHERE)".
 std::string StatsHeadline(const StatsResult& result);
 // A row per column (after a header row): name, type, count, nulls, distinct, min,
-// p25, p50, p75, max, mean, stddev; "-" where a measure does not apply.
+// p25, p50, p75, max, mean, stddev (doubles to 6 significant digits; a time's
+// stddev in seconds); "-" where a measure does not apply.
 std::vector<std::vector<std::string>> StatsRows(const StatsResult& result);
 // "COLUMN top: VALUE (COUNT), ..." for each string column with values.
 std::vector<std::string> StatsTopLines(const StatsResult& result);
