@@ -377,6 +377,17 @@ class Run:
         return f"Run(id={self.id!r}, name={self.name!r}, status={self.status!r})"
 
 
+
+def _time_param(t: Union[str, int, _dt.datetime, pd.Timestamp]) -> str:
+    """A time as the server's query parameters take it: RFC 3339 (a naive datetime is
+    UTC) or epoch seconds."""
+    if isinstance(t, (_dt.datetime, pd.Timestamp)):
+        ts = pd.Timestamp(t)
+        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+        return ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return str(t)
+
+
 class Client:
     """A strata server, or a local store served for this process.
 
@@ -930,11 +941,7 @@ class Client:
         views = _views_of(features)
         query: List[Tuple[str, Any]] = [("features", ",".join(send))]
         if as_of is not None:
-            if isinstance(as_of, (_dt.datetime, pd.Timestamp)):
-                ts = pd.Timestamp(as_of)
-                ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-                as_of = ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-            query.append(("as_of", str(as_of)))
+            query.append(("as_of", _time_param(as_of)))
         if created_cutoff:
             query.append(("created_cutoff", True))
         if full_names:
@@ -1022,6 +1029,27 @@ class Client:
         """
         _split_ref(ref)
         return self._t.json("POST", "/v1/features/reproduce/" + quote_ref(ref), body=b"")
+
+    def stats(self, ref: str, *, view: Optional[str] = None,
+              start: Union[None, str, int, _dt.datetime, pd.Timestamp] = None,
+              end: Union[None, str, int, _dt.datetime, pd.Timestamp] = None,
+              as_of: Union[None, str, int, _dt.datetime, pd.Timestamp] = None) -> Dict[str, Any]:
+        """Statistics of a dataset version ("dataset/NAME[@REF]", column types from
+        `view` when given) or of a feature view's log window ("featureview/NAME",
+        event times in [start, end), rows created after `as_of` hidden): the dict
+        `strata stats --json` prints (docs/quality.md). A dataset's profile is stored
+        by the server (profile/NAME) and read back by later calls.
+
+        Example:
+            >>> s = client.stats("dataset/sales@1")
+            >>> s["rows"], [c["name"] for c in s["columns"]]
+            (3, ['price', 'city'])
+        """
+        query = {"view": view}
+        for name, t in (("from", start), ("to", end), ("as_of", as_of)):
+            if t is not None:
+                query[name] = _time_param(t)
+        return self._t.json("GET", "/v1/stats/" + quote_ref(ref), query=query, safe=True)
 
     def online(self, features: Union[str, Sequence[str]],
                entities: Union[Mapping[str, Sequence[Any]], pd.DataFrame], *,
