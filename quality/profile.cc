@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -53,27 +56,55 @@ void ColumnProfile::Add(const Column& column) {
     }
     return;
   }
+  // The block's own count, min, max, sum and squared deviations (two passes, no
+  // division per value), then merged in as a piece.
+  uint64_t n = 0;
+  double lo = 0, hi = 0, sum = 0, sum_error = 0;
   for (size_t i = 0; i < rows; ++i) {
-    if (!column.present[i]) {
-      ++nulls_;
-      continue;
-    }
+    if (!column.present[i]) continue;
     const double x = column.numbers[i];
-    if (count_ == 0) {
-      min_ = max_ = x;
+    if (n++ == 0) {
+      lo = hi = x;
     } else {
-      min_ = std::min(min_, x);
-      max_ = std::max(max_, x);
+      lo = std::min(lo, x);
+      hi = std::max(hi, x);
     }
-    ++count_;
-    AddToSum(x, &sum_, &sum_error_);
-    // Welford: the mean and the squared deviations updated without cancellation.
-    const double delta = x - mean_;
-    mean_ += delta / static_cast<double>(count_);
-    m2_ += delta * (x - mean_);
+    AddToSum(x, &sum, &sum_error);
     quantiles_.Add(x);
     distinct_.Add(StableHash(x));
   }
+  nulls_ += rows - n;
+  if (n == 0) return;
+  const double mean = (sum + sum_error) / static_cast<double>(n);
+  double m2 = 0, shift = 0;
+  for (size_t i = 0; i < rows; ++i) {
+    if (!column.present[i]) continue;
+    const double d = column.numbers[i] - mean;
+    m2 += d * d;
+    shift += d;  // rounding left in the mean, taken out below
+  }
+  m2 -= shift * shift / static_cast<double>(n);
+  MergeMoments(n, lo, hi, mean, m2, sum, sum_error);
+}
+
+void ColumnProfile::MergeMoments(uint64_t n, double lo, double hi, double mean, double m2,
+                                 double sum, double sum_error) {
+  if (n == 0) return;
+  if (count_ == 0) {
+    min_ = lo;
+    max_ = hi;
+  } else {
+    min_ = std::min(min_, lo);
+    max_ = std::max(max_, hi);
+  }
+  // Chan, Golub and LeVeque's pairwise update.
+  const double a = static_cast<double>(count_), b = static_cast<double>(n);
+  const double delta = mean - mean_;
+  mean_ += delta * b / (a + b);
+  m2_ += m2 + delta * delta * a * b / (a + b);
+  count_ += n;
+  AddToSum(sum, &sum_, &sum_error_);
+  AddToSum(sum_error, &sum_, &sum_error_);
 }
 
 absl::Status ColumnProfile::Merge(const ColumnProfile& other) {
@@ -83,24 +114,8 @@ absl::Status ColumnProfile::Merge(const ColumnProfile& other) {
                      ColumnTypeName(other.type_), ") into that of ", Excerpt(name_), " (",
                      ColumnTypeName(type_), ")"));
   }
-  if (other.count_ > 0) {
-    if (count_ == 0) {
-      min_ = other.min_;
-      max_ = other.max_;
-    } else {
-      min_ = std::min(min_, other.min_);
-      max_ = std::max(max_, other.max_);
-    }
-    // Chan, Golub and LeVeque's pairwise update.
-    const double n = static_cast<double>(count_ + other.count_);
-    const double delta = other.mean_ - mean_;
-    const double a = static_cast<double>(count_), b = static_cast<double>(other.count_);
-    mean_ += delta * b / n;
-    m2_ += other.m2_ + delta * delta * a * b / n;
-    AddToSum(other.sum_, &sum_, &sum_error_);
-    AddToSum(other.sum_error_, &sum_, &sum_error_);
-  }
-  count_ += other.count_;
+  MergeMoments(other.count_, other.min_, other.max_, other.mean_, other.m2_, other.sum_,
+               other.sum_error_);
   nulls_ += other.nulls_;
   quantiles_.Merge(other.quantiles_);
   distinct_.Merge(other.distinct_);
@@ -249,10 +264,43 @@ absl::StatusOr<TableProfile> TableProfile::FromProto(const TableProfileProto& pr
 absl::StatusOr<TableProfile> ComputeProfile(Store& store, features::FeatureStore& fs,
                                             const SourceRef& ref,
                                             const ScanOptions& options) {
+  // The profile is computed on a second thread while the scan reads and parses the
+  // next block: the two take about as long as each other.
   TableProfile profile;
-  RETURN_IF_ERROR(ScanSource(store, fs, ref, options, [&](const TableBlock& block) {
-    return profile.Add(block);
-  }));
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<TableBlock> pending;  // guarded by mu: the block handed over
+  bool done = false;                  // guarded by mu: no more blocks
+  absl::Status worker_status;         // written by the worker, read after join
+  std::thread worker([&] {
+    while (true) {
+      TableBlock block;
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return pending.has_value() || done; });
+        if (!pending.has_value()) return;
+        block = *std::move(pending);
+        pending.reset();
+      }
+      cv.notify_all();
+      if (worker_status.ok()) worker_status = profile.Add(block);
+    }
+  });
+  absl::Status scan = ScanSource(store, fs, ref, options, [&](const TableBlock& block) {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return !pending.has_value(); });
+    pending = block;
+    cv.notify_all();
+    return absl::OkStatus();
+  });
+  {
+    std::lock_guard lock(mu);
+    done = true;
+  }
+  cv.notify_all();
+  worker.join();
+  RETURN_IF_ERROR(scan);
+  RETURN_IF_ERROR(worker_status);
   return profile;
 }
 

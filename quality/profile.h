@@ -82,6 +82,10 @@ class ColumnProfile {
   static absl::StatusOr<ColumnProfile> FromProto(const ColumnProfileProto& proto);
 
  private:
+  // Adds a piece's count, min, max, mean, squared deviations and compensated sum.
+  void MergeMoments(uint64_t n, double lo, double hi, double mean, double m2, double sum,
+                    double sum_error);
+
   std::string name_;
   ColumnType type_;
   uint64_t count_ = 0, nulls_ = 0;

@@ -48,31 +48,43 @@ KllSketch::KllSketch(uint32_t k) : k_(std::max<uint32_t>(k, 8)), rng_(k) {}
 
 size_t KllSketch::Capacity(size_t level) const {
   const size_t depth = levels_.size() - 1 - level;
-  return std::max<size_t>(8,
+  return std::max<size_t>(kMinLevelCapacity,
                           static_cast<size_t>(std::ceil(k_ * std::pow(2.0 / 3, depth))));
 }
 
+void KllSketch::UpdateCapacities() {
+  capacities_.resize(levels_.size());
+  total_capacity_ = 0;
+  for (size_t h = 0; h < levels_.size(); ++h) {
+    capacities_[h] = Capacity(h);
+    total_capacity_ += capacities_[h];
+  }
+}
+
 void KllSketch::Add(double value) {
-  if (levels_.empty()) levels_.emplace_back().reserve(k_);
+  if (levels_.empty()) {
+    levels_.emplace_back();
+    UpdateCapacities();
+  }
   levels_[0].push_back(value);
   ++n_;
-  ++size_;
-  if (levels_[0].size() >= level0_capacity_) Compress();
+  if (++size_ >= total_capacity_) Compress();
 }
 
 void KllSketch::Compress() {
-  while (true) {
-    size_t total = 0;
-    for (size_t h = 0; h < levels_.size(); ++h) total += Capacity(h);
-    level0_capacity_ = Capacity(0);
-    if (size_ < total && levels_[0].size() < level0_capacity_) return;
+  // Lazy: nothing is compacted until the sketch as a whole is full, so the lowest
+  // level gathers the slack of the others and is sorted and halved in large runs.
+  while (size_ >= total_capacity_) {
     // The lowest level at or over its capacity is halved into the next one.
     size_t h = 0;
-    while (h < levels_.size() && levels_[h].size() < Capacity(h)) ++h;
-    if (h == levels_.size()) return;
-    if (h + 1 == levels_.size()) levels_.emplace_back();
+    while (h < levels_.size() && levels_[h].size() < capacities_[h]) ++h;
+    if (h == levels_.size()) return;  // cannot happen: the sizes exceed the sum
+    if (h + 1 == levels_.size()) {
+      levels_.emplace_back();
+      UpdateCapacities();
+    }
     std::vector<double>& level = levels_[h];
-    std::sort(level.begin(), level.end());
+    if (h == 0) std::sort(level.begin(), level.end());  // the levels above stay sorted
     // An odd item out stays, so that the weights still sum to n.
     double kept = 0;
     const bool odd = level.size() % 2 == 1;
@@ -81,7 +93,9 @@ void KllSketch::Compress() {
       level.pop_back();
     }
     std::vector<double>& up = levels_[h + 1];
+    const size_t sorted = up.size();
     for (size_t i = rng_() & 1; i < level.size(); i += 2) up.push_back(level[i]);
+    std::inplace_merge(up.begin(), up.begin() + sorted, up.end());
     size_ -= level.size() / 2;
     level.clear();
     if (odd) level.push_back(kept);
@@ -91,10 +105,14 @@ void KllSketch::Compress() {
 void KllSketch::Merge(const KllSketch& other) {
   if (other.levels_.size() > levels_.size()) levels_.resize(other.levels_.size());
   for (size_t h = 0; h < other.levels_.size(); ++h) {
-    levels_[h].insert(levels_[h].end(), other.levels_[h].begin(), other.levels_[h].end());
+    std::vector<double>& level = levels_[h];
+    const size_t sorted = level.size();
+    level.insert(level.end(), other.levels_[h].begin(), other.levels_[h].end());
+    if (h > 0) std::inplace_merge(level.begin(), level.begin() + sorted, level.end());
   }
   n_ += other.n_;
   size_ += other.size_;
+  UpdateCapacities();
   Compress();
 }
 
@@ -146,12 +164,13 @@ absl::StatusOr<KllSketch> KllSketch::FromProto(const KllProto& proto) {
   for (int h = 0; h < proto.levels_size(); ++h) {
     const auto& items = proto.levels(h).items();
     sketch.levels_.emplace_back(items.begin(), items.end());
+    std::sort(sketch.levels_.back().begin(), sketch.levels_.back().end());
     sketch.size_ += items.size();
     weight += static_cast<uint64_t>(items.size()) << h;
   }
   if (weight != proto.n()) return absl::InvalidArgumentError("malformed quantile sketch");
   sketch.n_ = proto.n();
-  if (!sketch.levels_.empty()) sketch.level0_capacity_ = sketch.Capacity(0);
+  sketch.UpdateCapacities();
   return sketch;
 }
 
