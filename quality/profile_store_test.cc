@@ -11,23 +11,11 @@
 namespace strata::quality {
 namespace {
 
-constexpr absl::string_view kDefinitions = R"(
-entities:
-  - name: customer
-    join_keys: [{name: customer_id, type: int64}]
-feature_views:
-  - name: stats
-    entities: [customer]
-    features:
-      - {name: spend, type: double}
-      - {name: code, type: string}
-)";
-
 class ProfileStoreTest : public features::FeatureStoreFixture {
  protected:
   void SetUp() override {
     StoreTest::SetUp();
-    ApplyDefinitions(kDefinitions);
+    ApplyDefinitions(testing::kExampleDefinitions);
   }
 
   absl::StatusOr<StatsResult> Run(const std::string& ref, const std::string& view = "") {
@@ -40,7 +28,8 @@ class ProfileStoreTest : public features::FeatureStoreFixture {
 };
 
 TEST_F(ProfileStoreTest, ASecondRequestReadsTheStoredProfile) {
-  CommitContent("dataset/sales", "customer_id,spend,code\n1,2.5,7\n2,3.5,8\n3,,7\n");
+  CommitContent("dataset/sales",
+                "customer_id,spend_7d,segment\n1,2.5,7\n2,3.5,8\n3,,7\n");
   auto first = Run("dataset/sales");
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_TRUE(first->computed);
@@ -64,8 +53,9 @@ TEST_F(ProfileStoreTest, ASecondRequestReadsTheStoredProfile) {
   EXPECT_EQ(v->creator(), "ana");
 
   // The same content as a new version: read back; other content: computed.
-  CommitContent("dataset/sales", "customer_id,spend,code\n1,2.5,7\n2,3.5,8\n3,,7\n");
-  CommitContent("dataset/sales", "customer_id,spend,code\n9,1,1\n");
+  CommitContent("dataset/sales",
+                "customer_id,spend_7d,segment\n1,2.5,7\n2,3.5,8\n3,,7\n");
+  CommitContent("dataset/sales", "customer_id,spend_7d,segment\n9,1,1\n");
   auto same = Run("dataset/sales@1");
   ASSERT_TRUE(same.ok());
   EXPECT_FALSE(same->computed);
@@ -77,12 +67,12 @@ TEST_F(ProfileStoreTest, ASecondRequestReadsTheStoredProfile) {
   EXPECT_EQ(other->profile.rows(), 1u);
 
   // Types from a view make another profile (code is a string there).
-  auto typed = Run("dataset/sales@1", "featureview/stats");
+  auto typed = Run("dataset/sales@1", "featureview/customer_stats");
   ASSERT_TRUE(typed.ok()) << typed.status();
   EXPECT_TRUE(typed->computed);
   EXPECT_EQ(typed->profile.columns()[2].type(), ColumnType::kString);
   EXPECT_EQ(first->profile.columns()[2].type(), ColumnType::kInt64);
-  auto typed_again = Run("dataset/sales@1", "stats");
+  auto typed_again = Run("dataset/sales@1", "customer_stats");
   ASSERT_TRUE(typed_again.ok());
   EXPECT_FALSE(typed_again->computed);
 }
@@ -101,27 +91,28 @@ TEST_F(ProfileStoreTest, NotStoredWhenAskedNot) {
 
 TEST_F(ProfileStoreTest, WindowsAreProfiledEachTime) {
   const std::string path = WriteFile("rows.csv",
-                                     "customer_id,event_timestamp,spend,code\n"
+                                     "customer_id,event_timestamp,spend_7d,segment\n"
                                      "1,1000,1.0,a\n2,1500,4.0,b\n3,2500,9.0,\n");
-  ASSERT_TRUE(fs_->Ingest("stats", path, {}).ok());
+  ASSERT_TRUE(fs_->Ingest("customer_stats", path, {}).ok());
   StatsRequest request;
-  request.ref = "featureview/stats";
+  request.ref = "featureview/customer_stats";
   request.from = 1000 * int64_t{1000000};
   request.to = 2000 * int64_t{1000000};
   auto r = Stats(*store_, *fs_, request);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->profile.rows(), 2u);
   EXPECT_TRUE(r->stored.empty());
-  EXPECT_EQ(r->source, "featureview/stats[1970-01-01T00:16:40Z..1970-01-01T00:33:20Z]");
+  EXPECT_EQ(r->source,
+            "featureview/customer_stats[1970-01-01T00:16:40Z..1970-01-01T00:33:20Z]");
   const std::string json = StatsJson(*r);
-  EXPECT_TRUE(absl::StrContains(json, R"("name":"spend","type":"double","count":2)"))
+  EXPECT_TRUE(absl::StrContains(json, R"("name":"spend_7d","type":"double","count":2)"))
       << json;
   EXPECT_TRUE(absl::StrContains(
       json,
       R"("name":"event_timestamp","type":"timestamp","count":2,"nulls":0,"distinct":2,"min":"1970-01-01T00:16:40Z")"))
       << json;
 
-  request.view = "stats";
+  request.view = "customer_stats";
   EXPECT_EQ(Stats(*store_, *fs_, request).status().code(),
             absl::StatusCode::kInvalidArgument);
   StatsRequest dataset_window;

@@ -15,24 +15,11 @@
 namespace strata::quality {
 namespace {
 
-constexpr absl::string_view kDefinitions = R"(
-entities:
-  - name: customer
-    join_keys: [{name: customer_id, type: int64}]
-feature_views:
-  - name: stats
-    entities: [customer]
-    features:
-      - {name: spend, type: double}
-      - {name: segment, type: string}
-      - {name: code, type: string}
-)";
-
 class TableSourceTest : public features::FeatureStoreFixture {
  protected:
   void SetUp() override {
     StoreTest::SetUp();
-    ApplyDefinitions(kDefinitions);
+    ApplyDefinitions(testing::kExampleDefinitions);
   }
 
   // Commits `text` as the next version of dataset/NAME; returns its reference.
@@ -161,29 +148,30 @@ TEST_F(TableSourceTest, BadJsonLineNamesItsLine) {
 
 TEST_F(TableSourceTest, ViewDeclaresTypesAndBadValuesNameLineAndColumn) {
   const std::string ok_ref = Dataset(
-      "customer_id,event_timestamp,spend,segment,code,extra\n"
-      "7,1704067200,1,gold,0012,5\n"
-      "8,2024-01-01T00:00:00Z,2.5,silver,0013,6\n");
-  auto t = Read(ok_ref, "featureview/stats");
+      "customer_id,event_timestamp,spend_7d,segment,extra\n"
+      "7,1704067200,1,0012,5\n"
+      "8,2024-01-01T00:00:00Z,2.5,0013,6\n");
+  auto t = Read(ok_ref, "featureview/customer_stats");
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ(Named(*t, "customer_id").type, ColumnType::kInt64);
   EXPECT_EQ(Named(*t, "event_timestamp").type, ColumnType::kTimestamp);
   EXPECT_EQ(Named(*t, "event_timestamp").numbers,
             (std::vector<double>{1704067200e6, 1704067200e6}));
-  EXPECT_EQ(Named(*t, "spend").type, ColumnType::kDouble);
+  EXPECT_EQ(Named(*t, "spend_7d").type, ColumnType::kDouble);
   // Declared a string, though every value is a number.
-  EXPECT_EQ(Named(*t, "code").type, ColumnType::kString);
-  EXPECT_EQ(Named(*t, "code").strings, (std::vector<std::string>{"0012", "0013"}));
+  EXPECT_EQ(Named(*t, "segment").type, ColumnType::kString);
+  EXPECT_EQ(Named(*t, "segment").strings, (std::vector<std::string>{"0012", "0013"}));
   EXPECT_EQ(Named(*t, "extra").type, ColumnType::kInt64);  // not in the view: inferred
 
   const std::string bad_ref = Dataset(
-      "customer_id,event_timestamp,spend\n"
+      "customer_id,event_timestamp,spend_7d\n"
       "7,1704067200,1\n"
       "\"8\",1704067200,lots\n",
       "bad");
-  auto bad = Read(bad_ref, "stats");
+  auto bad = Read(bad_ref, "customer_stats");
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(absl::StrContains(bad.status().message(), bad_ref + ":3: column \"spend\""))
+  EXPECT_TRUE(
+      absl::StrContains(bad.status().message(), bad_ref + ":3: column \"spend_7d\""))
       << bad.status();
 
   EXPECT_EQ(Read(ok_ref, "featureview/nope").status().code(),
@@ -258,29 +246,28 @@ TEST_F(TableSourceTest, PandasToCsvReadsBack) {
 TEST_F(TableSourceTest, WindowGivesTheRowsInForceWithDeclaredTypes) {
   const std::string path =
       WriteFile("rows.csv",
-                "customer_id,event_timestamp,created_timestamp,spend,segment\n"
+                "customer_id,event_timestamp,created_timestamp,spend_7d,segment\n"
                 "1,1000,1000,1.0,a\n"
                 "1,1000,1500,2.0,b\n"  // replaces the row above
                 "1,2000,2000,3.0,\n"
                 "2,1500,1500,4.0,c\n"
                 "2,5000,5000,9.0,z\n");  // outside the window
-  ASSERT_TRUE(fs_->Ingest("stats", path, {}).ok());
-  auto t = Read("featureview/stats[0..3000]");
+  ASSERT_TRUE(fs_->Ingest("customer_stats", path, {}).ok());
+  auto t = Read("featureview/customer_stats[0..3000]");
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ(t->rows, 3u);
   EXPECT_EQ(Named(*t, "customer_id").type, ColumnType::kInt64);
   EXPECT_EQ(Named(*t, "event_timestamp").type, ColumnType::kTimestamp);
-  std::vector<double> spend = Named(*t, "spend").numbers;
+  std::vector<double> spend = Named(*t, "spend_7d").numbers;
   std::sort(spend.begin(), spend.end());
   EXPECT_EQ(spend, (std::vector<double>{2, 3, 4}));
   EXPECT_EQ(Named(*t, "segment").present.size(), 3u);
-  EXPECT_EQ(Named(*t, "code").present, (std::vector<uint8_t>{0, 0, 0}));
 
   // As of 1200, the row created at 1500 is not known yet, nor is entity 2's.
-  auto source = ParseSourceRef("featureview/stats[0..3000]");
+  auto source = ParseSourceRef("featureview/customer_stats[0..3000]");
   ASSERT_TRUE(source.ok());
   source->as_of = 1200 * int64_t{1000000};
-  auto known = ReadSource(*store_, *fs_, *source, {}, {"spend"});
+  auto known = ReadSource(*store_, *fs_, *source, {}, {"spend_7d"});
   ASSERT_TRUE(known.ok()) << known.status();
   EXPECT_EQ(known->columns[0].numbers, (std::vector<double>{1}));
 
