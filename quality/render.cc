@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "features/values.h"
 #include "store/excerpt.h"
@@ -35,7 +36,11 @@ void WriteValue(JsonWriter& w, ColumnType type, double v) {
 
 // As a table cell: times as RFC 3339, doubles to 6 significant digits.
 std::string ValueText(ColumnType type, double v) {
-  if (type == ColumnType::kDouble) return absl::StrCat(v);
+  if (type == ColumnType::kDouble) {
+    // 6 significant digits, but never an exponent for what a whole number shows.
+    if (std::abs(v) >= 1e6 && std::abs(v) < 1e15) return absl::StrFormat("%.1f", v);
+    return absl::StrCat(v);
+  }
   JsonWriter w;
   WriteValue(w, type, v);
   std::string text = w.Take();

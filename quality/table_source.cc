@@ -111,6 +111,36 @@ bool ParseRfc3339(absl::string_view text, double* v) {
   return true;
 }
 
+enum class NumberShape { kNone, kInteger, kDecimal, kExponent };
+
+// The shape of a number (sign, digits, fraction, exponent) without converting it:
+// the first pass reads every value of a file, and from_chars costs several times
+// this. What the shape cannot settle (an int64 of 19 digits, an exponent) is
+// parsed.
+NumberShape ShapeOf(absl::string_view t) {
+  size_t i = 0, digits = 0;
+  const size_t n = t.size();
+  if (i < n && (t[i] == '+' || t[i] == '-')) ++i;
+  for (; i < n && absl::ascii_isdigit(t[i]); ++i) ++digits;
+  bool decimal = false;
+  if (i < n && t[i] == '.') {
+    decimal = true;
+    for (++i; i < n && absl::ascii_isdigit(t[i]); ++i) ++digits;
+  }
+  if (digits == 0) return NumberShape::kNone;
+  bool exponent_part = false;
+  if (i < n && (t[i] == 'e' || t[i] == 'E')) {
+    exponent_part = true;
+    if (++i < n && (t[i] == '+' || t[i] == '-')) ++i;
+    size_t exponent = 0;
+    for (; i < n && absl::ascii_isdigit(t[i]); ++i) ++exponent;
+    if (exponent == 0) return NumberShape::kNone;
+  }
+  if (i != n) return NumberShape::kNone;
+  if (exponent_part) return NumberShape::kExponent;
+  return decimal ? NumberShape::kDecimal : NumberShape::kInteger;
+}
+
 // What the first pass learns of a column: which types every value fits.
 struct Inference {
   bool any = false, int64 = true, dbl = true, boolean = true, timestamp = true;
@@ -119,8 +149,18 @@ struct Inference {
     any = true;
     int64_t i;
     double d;
-    if (int64 && !ParseInt(text, &i)) int64 = false;
-    if (!int64 && dbl && !ParseDouble(text, &d)) dbl = false;
+    if (int64 || dbl) {
+      const NumberShape shape = ShapeOf(text);
+      if (shape != NumberShape::kInteger ||
+          (int64 && text.size() > 18 && !ParseInt(text, &i))) {
+        int64 = false;
+      }
+      // Without an exponent, fewer than 300 digits are a finite double.
+      const bool finite = text.size() < 300 && shape != NumberShape::kExponent;
+      if (shape == NumberShape::kNone || (dbl && !finite && !ParseDouble(text, &d))) {
+        dbl = false;
+      }
+    }
     if (boolean && !ParseBool(text, &d)) boolean = false;
     if (timestamp && !ParseRfc3339(text, &d)) timestamp = false;
   }

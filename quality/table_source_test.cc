@@ -107,6 +107,21 @@ TEST_F(TableSourceTest, InfersTypesFromTheWholeFile) {
   EXPECT_EQ(Named(*t, "e").present, (std::vector<uint8_t>{0, 0, 0, 0}));
 }
 
+TEST_F(TableSourceTest, InferenceChecksNumbersAtTheirEdges) {
+  // big: past int64, a double; huge: past the largest double, text; odd: "1.2.3".
+  auto t =
+      Read(Dataset("big,huge,odd,exp,signed\n"
+                   "9223372036854775808,1e999,1.2.3,2E-3,+5\n"
+                   "1,2,1,1e+2,-.5\n"));
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(Named(*t, "big").type, ColumnType::kDouble);
+  EXPECT_EQ(Named(*t, "huge").type, ColumnType::kString);
+  EXPECT_EQ(Named(*t, "odd").type, ColumnType::kString);
+  EXPECT_EQ(Named(*t, "exp").type, ColumnType::kDouble);
+  EXPECT_EQ(Named(*t, "exp").numbers, (std::vector<double>{0.002, 100}));
+  EXPECT_EQ(Named(*t, "signed").numbers, (std::vector<double>{5, -0.5}));
+}
+
 TEST_F(TableSourceTest, ReadsCrlfBomAndQuotedFields) {
   const std::string ref = Dataset(
       "\xEF\xBB\xBFid,text\r\n"
