@@ -31,6 +31,9 @@ cli_lineage() {
   echo "== historical retrieval: strata vs DuckDB and pandas (bench/features_bench.sh) =="
   bash "$BENCH/features_bench.sh" "$BUILD"
   echo
+  echo "== statistics of a 10M-row dataset: strata vs pandas (bench/stats_bench.sh) =="
+  bash "$BENCH/stats_bench.sh" "$BUILD"
+  echo
   echo "== online lookups, in process (online_bench) =="
   "$BUILD/bench/online_bench" --dir "$BENCH/out/online"
   echo
