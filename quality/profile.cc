@@ -261,47 +261,95 @@ absl::StatusOr<TableProfile> TableProfile::FromProto(const TableProfileProto& pr
   return profile;
 }
 
-absl::StatusOr<TableProfile> ComputeProfile(Store& store, features::FeatureStore& fs,
-                                            const SourceRef& ref,
-                                            const ScanOptions& options) {
-  // The profile is computed on a second thread while the scan reads and parses the
-  // next block: the two take about as long as each other.
-  TableProfile profile;
-  std::mutex mu;
-  std::condition_variable cv;
-  std::optional<TableBlock> pending;  // guarded by mu: the block handed over
-  bool done = false;                  // guarded by mu: no more blocks
-  absl::Status worker_status;         // written by the worker, read after join
-  std::thread worker([&] {
+namespace {
+
+// One thread profiling its share of every block's columns, handed over one block
+// at a time.
+class ColumnWorker {
+ public:
+  ColumnWorker() : thread_([this] { Run(); }) {}
+  ~ColumnWorker() { Finish().IgnoreError(); }  // the caller reads it first
+
+  // Waits until the previous block is taken, then hands over `block`.
+  void Give(TableBlock block) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !pending_.has_value(); });
+    pending_ = std::move(block);
+    cv_.notify_all();
+  }
+  // Waits for the blocks given to be profiled; returns the profile's status.
+  absl::Status Finish() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    return status_;
+  }
+  const TableProfile& profile() const { return profile_; }
+
+ private:
+  void Run() {
     while (true) {
       TableBlock block;
       {
-        std::unique_lock lock(mu);
-        cv.wait(lock, [&] { return pending.has_value() || done; });
-        if (!pending.has_value()) return;
-        block = *std::move(pending);
-        pending.reset();
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return pending_.has_value() || done_; });
+        if (!pending_.has_value()) return;
+        block = *std::move(pending_);
+        pending_.reset();
       }
-      cv.notify_all();
-      if (worker_status.ok()) worker_status = profile.Add(block);
+      cv_.notify_all();
+      if (status_.ok()) status_ = profile_.Add(block);
     }
-  });
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<TableBlock> pending_;  // guarded by mu_
+  bool done_ = false;                  // guarded by mu_
+  TableProfile profile_;               // the worker's, until Finish
+  absl::Status status_;                // the worker's, until Finish
+  std::thread thread_;                 // last: starts once the rest is built
+};
+
+}  // namespace
+
+absl::StatusOr<TableProfile> ComputeProfile(Store& store, features::FeatureStore& fs,
+                                            const SourceRef& ref,
+                                            const ScanOptions& options) {
+  // Two threads profile alternate columns of each block while the scan reads and
+  // parses the next one: the sketches cost more than the parse.
+  constexpr size_t kWorkers = 2;
+  ColumnWorker workers[kWorkers];
   absl::Status scan = ScanSource(store, fs, ref, options, [&](const TableBlock& block) {
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return !pending.has_value(); });
-    pending = block;
-    cv.notify_all();
+    for (size_t w = 0; w < kWorkers; ++w) {
+      TableBlock share;
+      share.rows = block.rows;
+      for (size_t i = w; i < block.columns.size(); i += kWorkers) {
+        share.columns.push_back(block.columns[i]);
+      }
+      workers[w].Give(std::move(share));
+    }
     return absl::OkStatus();
   });
-  {
-    std::lock_guard lock(mu);
-    done = true;
-  }
-  cv.notify_all();
-  worker.join();
+  absl::Status profiled;
+  for (ColumnWorker& w : workers) profiled.Update(w.Finish());
   RETURN_IF_ERROR(scan);
-  RETURN_IF_ERROR(worker_status);
-  return profile;
+  RETURN_IF_ERROR(profiled);
+  // The shares' columns, back in the table's order.
+  TableProfileProto shares[kWorkers], whole;
+  for (size_t w = 0; w < kWorkers; ++w) workers[w].profile().ToProto(&shares[w]);
+  whole.set_format(1);
+  whole.set_rows(shares[0].rows());
+  for (int i = 0; i < shares[0].columns_size(); ++i) {
+    for (size_t w = 0; w < kWorkers; ++w) {
+      if (i < shares[w].columns_size())
+        *whole.add_columns() = std::move(shares[w].columns()[i]);
+    }
+  }
+  return TableProfile::FromProto(whole);
 }
 
 }  // namespace strata::quality
