@@ -68,6 +68,12 @@ absl::Status CheckMaxRecordBytes(int64_t bytes, absl::string_view what) {
   return absl::OkStatus();
 }
 
+namespace {
+// CR LF after a record and a UTF-8 byte-order mark before the first: bytes a block
+// holds that the record limit does not count.
+constexpr size_t kLineEndAndBomBytes = 5;
+}  // namespace
+
 absl::Status RecordTooLong(size_t max_record_bytes) {
   return absl::ResourceExhaustedError(absl::StrCat(
       "a record is longer than the limit of ", max_record_bytes,
@@ -317,8 +323,14 @@ absl::StatusOr<bool> CsvBlockReader::Next(ByteBuffer* block) {
   if (!eof_) {
     size_t cut = RecordsEnd(block->view());
     // One record longer than a block: keep reading until it ends, up to the limit.
+    // The limit is the parser's (CsvRecords): a record's bytes without its line end
+    // and without a byte-order mark before the first one, so read that much further
+    // before refusing, or a record of exactly the limit would be refused here and
+    // read when whole.
     while (cut == 0 && !eof_) {
-      if (block->size() > max_record_bytes_) return RecordTooLong(max_record_bytes_);
+      if (block->size() > max_record_bytes_ + kLineEndAndBomBytes) {
+        return RecordTooLong(max_record_bytes_);
+      }
       RETURN_IF_ERROR(
           ReadMore(block, std::min(block_bytes_, max_record_bytes_ + 1)).status());
       cut = RecordsEnd(block->view());

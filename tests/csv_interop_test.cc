@@ -97,8 +97,11 @@ const [pkg, csv, out] = process.argv.slice(2);
 const require = createRequire(pkg);
 const { DuckDBInstance } = await import(require.resolve('@duckdb/node-api'));
 const con = await (await DuckDBInstance.create(':memory:')).connect();
+// comment = '': else DuckDB's sniffer may take a '#' that starts rows for a comment
+// mark and skip those rows.
 const r = await con.runAndReadAll(`SELECT * FROM read_csv('${csv}', all_varchar = true,
-    header = true, delim = ',', quote = '"', escape = '"', new_line = '\\n')`);
+    header = true, delim = ',', quote = '"', escape = '"', new_line = '\\n',
+    comment = '')`);
 const hex = (s) => Buffer.from(s ?? '', 'utf8').toString('hex');
 const rows = [r.columnNames(), ...r.getRows()].map((row) => row.map(hex).join(' '));
 writeFileSync(out, rows.join('\n') + '\n');
