@@ -1,0 +1,287 @@
+#include "quality/drift_report.h"
+
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "store/excerpt.h"
+#include "store/json_writer.h"
+#include "store/ref.h"
+#include "store/render.h"
+#include "store/status_macros.h"
+
+namespace strata::quality {
+namespace {
+
+// The key of a saved training set's metadata naming each view it read
+// (features/training_sets.cc).
+constexpr absl::string_view kReadsFrom = "log.reads_from.";
+
+// One side: what it reads, the views it draws on, and their drift thresholds.
+struct Side {
+  SourceRef ref;
+  std::string label;               // "dataset/NAME@N" or the window
+  std::vector<std::string> views;  // names
+};
+
+absl::StatusOr<Side> ResolveSide(Store& store, const std::string& text) {
+  Side side;
+  ASSIGN_OR_RETURN(side.ref, ParseSourceRef(text));
+  if (side.ref.kind == SourceRef::Kind::kWindow) {
+    side.views.push_back(side.ref.name);
+    side.label = side.ref.ToString();
+    return side;
+  }
+  ASSIGN_OR_RETURN(Ref ref, ParseRef(side.ref.name));
+  ASSIGN_OR_RETURN(store::Version version, store.artifacts().Resolve(ref));
+  side.label = VersionRef(version);
+  side.ref.name = side.label;  // the version resolved is the one read
+  for (const auto& [key, value] : version.metadata()) {
+    if (absl::StartsWith(key, kReadsFrom)) side.views.push_back(key.substr(kReadsFrom.size()));
+  }
+  return side;
+}
+
+DriftThresholds ThresholdsOf(const features::FeatureView& view) {
+  DriftThresholds t;
+  if (!view.has_drift()) return t;
+  const features::DriftThresholds& d = view.drift();
+  if (d.has_psi()) t.psi = d.psi();
+  if (d.has_ks_p_value()) t.ks_p_value = d.ks_p_value();
+  if (d.has_ks_statistic()) t.ks_statistic = d.ks_statistic();
+  return t;
+}
+
+const Column* FindColumn(const TableBlock& table, const std::string& name) {
+  for (const Column& c : table.columns) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+bool IsNumeric(ColumnType type) {
+  return type == ColumnType::kInt64 || type == ColumnType::kDouble;
+}
+
+std::vector<double> Numbers(const Column& c) {
+  std::vector<double> out;
+  out.reserve(c.numbers.size());
+  for (size_t i = 0; i < c.numbers.size(); ++i) {
+    if (c.present[i]) out.push_back(c.numbers[i]);
+  }
+  return out;
+}
+
+CategoryCounts Categories(const Column& c) {
+  CategoryCounts out;
+  for (size_t i = 0; i < c.present.size(); ++i) {
+    if (!c.present[i]) continue;
+    if (c.type == ColumnType::kBool) {
+      ++out[c.numbers[i] != 0 ? "true" : "false"];
+    } else {
+      ++out[c.strings[i]];
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<FeatureDrift> Compare(const Column& base, const Column& cur,
+                                     const DriftThresholds& thresholds) {
+  FeatureDrift f;
+  f.name = base.name;
+  f.type = base.type;
+  if (base.type == ColumnType::kTimestamp || cur.type == ColumnType::kTimestamp) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("feature ", Excerpt(base.name), " is a timestamp: drift compares "
+                                                     "numbers, strings and bools"));
+  }
+  f.numeric = IsNumeric(base.type);
+  if (f.numeric != IsNumeric(cur.type) ||
+      (!f.numeric && (base.type == ColumnType::kBool) != (cur.type == ColumnType::kBool))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("feature ", Excerpt(base.name), " is ", ColumnTypeName(base.type),
+                     " in the baseline but ", ColumnTypeName(cur.type), " in the current"));
+  }
+  if (f.numeric) {
+    NumericSample b(Numbers(base)), c(Numbers(cur));
+    f.baseline_count = b.size();
+    f.current_count = c.size();
+    if (b.size() > 0 && c.size() > 0) f.numbers = CompareNumeric(b, c, thresholds);
+    f.drifted = f.numbers.drifted;
+  } else {
+    const CategoryCounts b = Categories(base), c = Categories(cur);
+    for (const auto& [v, n] : b) f.baseline_count += n;
+    for (const auto& [v, n] : c) f.current_count += n;
+    if (!b.empty() && !c.empty()) f.categories = CompareCategorical(b, c, thresholds);
+    f.drifted = f.categories.drifted;
+  }
+  if (f.baseline_count == 0 || f.current_count == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("feature ", Excerpt(base.name), " has no value in the ",
+                     f.baseline_count == 0 ? "baseline" : "current"));
+  }
+  return f;
+}
+
+}  // namespace
+
+absl::StatusOr<DriftResult> Drift(Store& store, features::FeatureStore& fs,
+                                  const DriftRequest& request) {
+  ASSIGN_OR_RETURN(Side baseline, ResolveSide(store, request.baseline));
+  ASSIGN_OR_RETURN(Side current, ResolveSide(store, request.current));
+  DriftResult result;
+  result.baseline = baseline.label;
+  result.current = current.label;
+
+  absl::flat_hash_set<std::string> excluded = {"event_timestamp", "created_timestamp"};
+  for (const Side* side : {&baseline, &current}) {
+    for (const std::string& name : side->views) {
+      ASSIGN_OR_RETURN(features::FeatureView view, fs.registry().Get(name));
+      for (const features::Entity& e : view.entities()) {
+        for (const features::JoinKey& k : e.join_keys()) excluded.insert(k.name());
+      }
+    }
+  }
+  for (const Side* side : {&current, &baseline}) {
+    if (side->ref.kind != SourceRef::Kind::kWindow) continue;
+    ASSIGN_OR_RETURN(features::FeatureView view, fs.registry().Get(side->ref.name));
+    result.thresholds = ThresholdsOf(view);
+    break;
+  }
+
+  ASSIGN_OR_RETURN(TableBlock base,
+                   ReadSource(store, fs, baseline.ref, {}, request.features));
+  ASSIGN_OR_RETURN(TableBlock cur, ReadSource(store, fs, current.ref, {}, request.features));
+  for (const Column& b : base.columns) {
+    const Column* c = FindColumn(cur, b.name);
+    if (c == nullptr) continue;
+    if (request.features.empty() &&
+        (excluded.contains(b.name) || b.type == ColumnType::kTimestamp ||
+         c->type == ColumnType::kTimestamp)) {
+      continue;
+    }
+    ASSIGN_OR_RETURN(FeatureDrift f, Compare(b, *c, result.thresholds));
+    result.features.push_back(std::move(f));
+  }
+  if (result.features.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        result.baseline, " and ", result.current, " have no feature column in common"));
+  }
+  return result;
+}
+
+std::string DriftJson(const DriftResult& result) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("baseline").String(result.baseline);
+  w.Key("current").String(result.current);
+  w.Key("thresholds").BeginObject();
+  w.Key("psi").Double(result.thresholds.psi);
+  w.Key("ks_p_value").Double(result.thresholds.ks_p_value);
+  w.Key("ks_statistic").Double(result.thresholds.ks_statistic);
+  w.EndObject();
+  w.Key("features").BeginArray();
+  for (const FeatureDrift& f : result.features) {
+    w.BeginObject();
+    w.Key("name").String(f.name);
+    w.Key("type").String(ColumnTypeName(f.type));
+    w.Key("baseline_count").Uint(f.baseline_count);
+    w.Key("current_count").Uint(f.current_count);
+    if (f.numeric) {
+      w.Key("ks").BeginObject();
+      w.Key("statistic").Double(f.numbers.ks.statistic);
+      w.Key("p_value").Double(f.numbers.ks.p_value);
+      w.EndObject();
+      w.Key("psi").Double(f.numbers.psi);
+      w.Key("wasserstein").Double(f.numbers.wasserstein);
+    } else {
+      w.Key("psi").Double(f.categories.psi);
+      w.Key("js").Double(f.categories.js);
+    }
+    w.Key("drifted").Bool(f.drifted);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return w.str();
+}
+
+std::vector<std::vector<std::string>> DriftRows(const DriftResult& result) {
+  std::vector<std::vector<std::string>> rows = {
+      {"feature", "type", "ks_d", "ks_p", "psi", "wasserstein", "js", "drifted"}};
+  const auto num = [](double v) { return absl::StrFormat("%.6g", v); };
+  for (const FeatureDrift& f : result.features) {
+    if (f.numeric) {
+      rows.push_back({f.name, std::string(ColumnTypeName(f.type)), num(f.numbers.ks.statistic),
+                      num(f.numbers.ks.p_value), num(f.numbers.psi),
+                      num(f.numbers.wasserstein), "-", f.drifted ? "yes" : "no"});
+    } else {
+      rows.push_back({f.name, std::string(ColumnTypeName(f.type)), "-", "-",
+                      num(f.categories.psi), "-", num(f.categories.js),
+                      f.drifted ? "yes" : "no"});
+    }
+  }
+  return rows;
+}
+
+DriftAnswer ToAnswer(const DriftResult& result) {
+  DriftAnswer a;
+  a.set_baseline(result.baseline);
+  a.set_current(result.current);
+  a.mutable_thresholds()->set_psi(result.thresholds.psi);
+  a.mutable_thresholds()->set_ks_p_value(result.thresholds.ks_p_value);
+  a.mutable_thresholds()->set_ks_statistic(result.thresholds.ks_statistic);
+  for (const FeatureDrift& f : result.features) {
+    FeatureDriftProto* p = a.add_features();
+    p->set_name(f.name);
+    p->set_type(std::string(ColumnTypeName(f.type)));
+    p->set_numeric(f.numeric);
+    p->set_baseline_count(f.baseline_count);
+    p->set_current_count(f.current_count);
+    if (f.numeric) {
+      p->set_ks_statistic(f.numbers.ks.statistic);
+      p->set_ks_p_value(f.numbers.ks.p_value);
+      p->set_psi(f.numbers.psi);
+      p->set_wasserstein(f.numbers.wasserstein);
+    } else {
+      p->set_psi(f.categories.psi);
+      p->set_js(f.categories.js);
+    }
+    p->set_drifted(f.drifted);
+  }
+  return a;
+}
+
+DriftResult FromAnswer(const DriftAnswer& a) {
+  DriftResult r;
+  r.baseline = a.baseline();
+  r.current = a.current();
+  r.thresholds = {.psi = a.thresholds().psi(),
+                  .ks_p_value = a.thresholds().ks_p_value(),
+                  .ks_statistic = a.thresholds().ks_statistic()};
+  for (const FeatureDriftProto& p : a.features()) {
+    FeatureDrift& f = r.features.emplace_back();
+    f.name = p.name();
+    for (ColumnType t : {ColumnType::kInt64, ColumnType::kDouble, ColumnType::kBool,
+                         ColumnType::kString, ColumnType::kTimestamp}) {
+      if (ColumnTypeName(t) == p.type()) f.type = t;
+    }
+    f.numeric = p.numeric();
+    f.baseline_count = p.baseline_count();
+    f.current_count = p.current_count();
+    if (f.numeric) {
+      f.numbers = {.ks = {.statistic = p.ks_statistic(), .p_value = p.ks_p_value()},
+                   .psi = p.psi(),
+                   .wasserstein = p.wasserstein(),
+                   .drifted = p.drifted()};
+    } else {
+      f.categories = {.psi = p.psi(), .js = p.js(), .drifted = p.drifted()};
+    }
+    f.drifted = p.drifted();
+  }
+  return r;
+}
+
+}  // namespace strata::quality
