@@ -3,8 +3,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "api/internal/routes.h"
 #include "absl/strings/str_split.h"
+#include "api/internal/routes.h"
 #include "quality/drift_report.h"
 #include "quality/profile_store.h"
 #include "quality/render.h"
@@ -61,8 +61,8 @@ absl::Status GetDrift(const RouteContext& ctx, const httplib::Request& req,
     return absl::InvalidArgumentError("baseline and current are required");
   }
   if (req.has_param("features")) {
-    request.features = absl::StrSplit(req.get_param_value("features"), ',',
-                                      absl::SkipEmpty());
+    request.features =
+        absl::StrSplit(req.get_param_value("features"), ',', absl::SkipEmpty());
   }
   ASSIGN_OR_RETURN(quality::DriftResult result,
                    quality::Drift(*ctx.store, *ctx.features, request));

@@ -39,7 +39,8 @@ absl::StatusOr<Side> ResolveSide(Store& store, const std::string& text) {
   side.label = VersionRef(version);
   side.ref.name = side.label;  // the version resolved is the one read
   for (const auto& [key, value] : version.metadata()) {
-    if (absl::StartsWith(key, kReadsFrom)) side.views.push_back(key.substr(kReadsFrom.size()));
+    if (absl::StartsWith(key, kReadsFrom))
+      side.views.push_back(key.substr(kReadsFrom.size()));
   }
   return side;
 }
@@ -93,16 +94,17 @@ absl::StatusOr<FeatureDrift> Compare(const Column& base, const Column& cur,
   f.name = base.name;
   f.type = base.type;
   if (base.type == ColumnType::kTimestamp || cur.type == ColumnType::kTimestamp) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("feature ", Excerpt(base.name), " is a timestamp: drift compares "
-                                                     "numbers, strings and bools"));
+    return absl::InvalidArgumentError(absl::StrCat("feature ", Excerpt(base.name),
+                                                   " is a timestamp: drift compares "
+                                                   "numbers, strings and bools"));
   }
   f.numeric = IsNumeric(base.type);
   if (f.numeric != IsNumeric(cur.type) ||
-      (!f.numeric && (base.type == ColumnType::kBool) != (cur.type == ColumnType::kBool))) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("feature ", Excerpt(base.name), " is ", ColumnTypeName(base.type),
-                     " in the baseline but ", ColumnTypeName(cur.type), " in the current"));
+      (!f.numeric &&
+       (base.type == ColumnType::kBool) != (cur.type == ColumnType::kBool))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "feature ", Excerpt(base.name), " is ", ColumnTypeName(base.type),
+        " in the baseline but ", ColumnTypeName(cur.type), " in the current"));
   }
   if (f.numeric) {
     NumericSample b(Numbers(base)), c(Numbers(cur));
@@ -153,7 +155,8 @@ absl::StatusOr<DriftResult> Drift(Store& store, features::FeatureStore& fs,
 
   ASSIGN_OR_RETURN(TableBlock base,
                    ReadSource(store, fs, baseline.ref, {}, request.features));
-  ASSIGN_OR_RETURN(TableBlock cur, ReadSource(store, fs, current.ref, {}, request.features));
+  ASSIGN_OR_RETURN(TableBlock cur,
+                   ReadSource(store, fs, current.ref, {}, request.features));
   for (const Column& b : base.columns) {
     const Column* c = FindColumn(cur, b.name);
     if (c == nullptr) continue;
@@ -210,13 +213,14 @@ std::string DriftJson(const DriftResult& result) {
 
 std::vector<std::vector<std::string>> DriftRows(const DriftResult& result) {
   std::vector<std::vector<std::string>> rows = {
-      {"feature", "type", "ks_d", "ks_p", "psi", "wasserstein", "js", "drifted"}};
+      {"FEATURE", "TYPE", "KS_D", "KS_P", "PSI", "WASSERSTEIN", "JS", "DRIFTED"}};
   const auto num = [](double v) { return absl::StrFormat("%.6g", v); };
   for (const FeatureDrift& f : result.features) {
     if (f.numeric) {
-      rows.push_back({f.name, std::string(ColumnTypeName(f.type)), num(f.numbers.ks.statistic),
-                      num(f.numbers.ks.p_value), num(f.numbers.psi),
-                      num(f.numbers.wasserstein), "-", f.drifted ? "yes" : "no"});
+      rows.push_back({f.name, std::string(ColumnTypeName(f.type)),
+                      num(f.numbers.ks.statistic), num(f.numbers.ks.p_value),
+                      num(f.numbers.psi), num(f.numbers.wasserstein), "-",
+                      f.drifted ? "yes" : "no"});
     } else {
       rows.push_back({f.name, std::string(ColumnTypeName(f.type)), "-", "-",
                       num(f.categories.psi), "-", num(f.categories.js),

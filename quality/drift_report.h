@@ -33,8 +33,8 @@ struct FeatureDrift {
   ColumnType type = ColumnType::kDouble;
   bool numeric = true;  // int64 and double; strings and bools are categories
   uint64_t baseline_count = 0, current_count = 0;  // values compared (nulls left out)
-  NumericDrift numbers;        // numeric only
-  CategoricalDrift categories;  // categorical only
+  NumericDrift numbers;                            // numeric only
+  CategoricalDrift categories;                     // categorical only
   bool drifted = false;
 };
 

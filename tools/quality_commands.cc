@@ -85,8 +85,8 @@ absl::Status RunDrift(const Context& ctx, const DriftArgs& a) {
         FormatTable(quality::DriftRows(r)))));
   }
   if (a.fail_on_drift && drifted > 0) {
-    return absl::AbortedError(absl::StrCat(drifted, " feature", drifted == 1 ? "" : "s",
-                                           " drifted"));
+    return absl::AbortedError(
+        absl::StrCat(drifted, " feature", drifted == 1 ? "" : "s", " drifted"));
   }
   return absl::OkStatus();
 }
@@ -122,8 +122,8 @@ void AddQualityCommands(CLI::App& app, Context& ctx) {
       "drift",
       "Drift per feature between a baseline and a current table: KS, PSI and "
       "Wasserstein-1 for numbers, PSI and Jensen-Shannon for categories, and a verdict");
-  for (auto [name, field] : {std::pair{"baseline", &drift->baseline},
-                             std::pair{"current", &drift->current}}) {
+  for (auto [name, field] :
+       {std::pair{"baseline", &drift->baseline}, std::pair{"current", &drift->current}}) {
     d->add_option(name, *field,
                   "dataset/NAME[@REF] (a saved training set is one) or "
                   "featureview/NAME[FROM..TO]")
