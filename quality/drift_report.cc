@@ -1,5 +1,8 @@
 #include "quality/drift_report.h"
 
+#include <algorithm>
+#include <atomic>
+#include <thread>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -157,6 +160,7 @@ absl::StatusOr<DriftResult> Drift(Store& store, features::FeatureStore& fs,
                    ReadSource(store, fs, baseline.ref, {}, request.features));
   ASSIGN_OR_RETURN(TableBlock cur,
                    ReadSource(store, fs, current.ref, {}, request.features));
+  std::vector<std::pair<const Column*, const Column*>> pairs;
   for (const Column& b : base.columns) {
     const Column* c = FindColumn(cur, b.name);
     if (c == nullptr) continue;
@@ -165,8 +169,27 @@ absl::StatusOr<DriftResult> Drift(Store& store, features::FeatureStore& fs,
          c->type == ColumnType::kTimestamp)) {
       continue;
     }
-    ASSIGN_OR_RETURN(FeatureDrift f, Compare(b, *c, result.thresholds));
-    result.features.push_back(std::move(f));
+    pairs.emplace_back(&b, c);
+  }
+  // Features are compared on up to one thread per core (sorting dominates); the
+  // first error in column order is the one returned.
+  std::vector<absl::StatusOr<FeatureDrift>> compared(pairs.size(),
+                                                     absl::InternalError("not compared"));
+  std::atomic<size_t> next{0};
+  const auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < pairs.size();) {
+      compared[i] = Compare(*pairs[i].first, *pairs[i].second, result.thresholds);
+    }
+  };
+  const size_t threads =
+      std::min<size_t>(pairs.size(), std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
+  work();
+  for (std::thread& t : helpers) t.join();
+  for (absl::StatusOr<FeatureDrift>& f : compared) {
+    RETURN_IF_ERROR(f.status());
+    result.features.push_back(*std::move(f));
   }
   if (result.features.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
