@@ -66,6 +66,7 @@ absl::Status GetDrift(const RouteContext& ctx, const httplib::Request& req,
   }
   ASSIGN_OR_RETURN(quality::DriftResult result,
                    quality::Drift(*ctx.store, *ctx.features, request));
+  if (ctx.drift_gauges != nullptr) ctx.drift_gauges->Record(result);
   if (WantsProtobuf(req)) {
     WriteProto(res, quality::ToAnswer(result));
   } else {

@@ -149,10 +149,12 @@ absl::StatusOr<DriftResult> Drift(Store& store, features::FeatureStore& fs,
       }
     }
   }
+  result.view = current.label.substr(0, current.label.find('@'));  // "dataset/NAME"
   for (const Side* side : {&current, &baseline}) {
     if (side->ref.kind != SourceRef::Kind::kWindow) continue;
     ASSIGN_OR_RETURN(features::FeatureView view, fs.registry().Get(side->ref.name));
     result.thresholds = ThresholdsOf(view);
+    result.view = side->ref.name;
     break;
   }
 

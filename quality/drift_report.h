@@ -40,7 +40,10 @@ struct FeatureDrift {
 
 struct DriftResult {
   std::string baseline, current;  // as read: "dataset/NAME@N" or the window
-  DriftThresholds thresholds;     // the ones applied
+  // What /metrics labels the result with: the current side's view when it is a
+  // window, else the baseline's, else the current dataset ("dataset/NAME").
+  std::string view;
+  DriftThresholds thresholds;  // the ones applied
   std::vector<FeatureDrift> features;
 };
 
