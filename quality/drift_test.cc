@@ -1,5 +1,6 @@
 #include "quality/drift.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <random>
@@ -170,6 +171,27 @@ TEST_F(DriftReferenceTest, CategoricalMeasuresMatchScipyOnRandomCounts) {
     ExpectClose(d.psi, reference[k][0], "PSI");
     ExpectClose(d.js, reference[k][1], "JS");
   }
+}
+
+// Large samples are radix-sorted: the order is std::sort's, negatives, zeros of
+// both signs, infinities and denormals included.
+TEST(NumericSampleTest, SortsLikeStdSort) {
+  std::mt19937_64 rng(17);
+  std::normal_distribution<double> normal(0, 1e3);
+  std::vector<double> values(100000);
+  for (double& v : values) v = normal(rng);
+  for (double v : {0.0, -0.0, 1e-310, -1e-310, HUGE_VAL, -HUGE_VAL, -1.0, 1.0}) {
+    values[rng() % values.size()] = v;
+  }
+  std::vector<double> expected = values;
+  std::sort(expected.begin(), expected.end());
+  const NumericSample sample(values);
+  ASSERT_EQ(sample.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    ASSERT_EQ(sample.sorted()[i], expected[i]) << i;  // -0 == +0
+  }
+  std::vector<double> same(5000, 2.5);
+  EXPECT_EQ(NumericSample(same).sorted(), same);
 }
 
 TEST(KolmogorovSurvival, KnownValuesAndBounds) {
