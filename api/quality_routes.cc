@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "api/internal/routes.h"
-#include "quality/drift_report.h"
+#include "quality/drift_render.h"
 #include "quality/profile_store.h"
 #include "quality/render.h"
 #include "quality/table_source.h"

@@ -7,7 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "client/remote_client.h"
 #include "features/values.h"
-#include "quality/drift_report.h"
+#include "quality/drift_render.h"
 #include "quality/quality.pb.h"
 #include "store/status_macros.h"
 

@@ -15,7 +15,6 @@
 #include "absl/status/statusor.h"
 #include "features/feature_store.h"
 #include "quality/drift.h"
-#include "quality/drift.pb.h"
 #include "quality/table_source.h"
 #include "store/store.h"
 
@@ -54,18 +53,6 @@ struct DriftResult {
 // is a timestamp, when no column is common, or when a side has no value of a feature.
 absl::StatusOr<DriftResult> Drift(Store& store, features::FeatureStore& fs,
                                   const DriftRequest& request);
-
-// {"baseline","current","thresholds":{"psi","ks_p_value","ks_statistic"},
-//  "features":[{"name","type","baseline_count","current_count",
-//  "ks":{"statistic","p_value"},"psi","wasserstein","js","drifted"}]}; ks and
-// wasserstein for numbers only, js for categories only.
-std::string DriftJson(const DriftResult& result);
-// A header row, then a row per feature: feature, type, ks D, ks p, psi, w1, js,
-// verdict ("-" where a measure does not apply).
-std::vector<std::vector<std::string>> DriftRows(const DriftResult& result);
-
-DriftAnswer ToAnswer(const DriftResult& result);
-DriftResult FromAnswer(const DriftAnswer& answer);
 
 }  // namespace strata::quality
 

@@ -8,7 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "quality/drift_report.h"
+#include "quality/drift_render.h"
 #include "quality/profile_store.h"
 #include "quality/render.h"
 #include "quality/table_source.h"
