@@ -1495,6 +1495,21 @@ TEST_P(CliBothTest, DriftComparesDatasetsAndWindowsAndGatesOnDrift) {
                 .find(R"("thresholds":{"psi":0.5,"ks_p_value":0.05,"ks_statistic":0.1})"),
             std::string::npos);
 
+  // A saved training set: the join keys of the views it read are left out, its
+  // label is compared.
+  Ok({"historical", "--spine",
+      WriteFile("spine.csv",
+                "customer_id,event_timestamp,label\n1,2024-01-02T12:00:00Z,1\n"
+                "2,2024-01-04T00:00:00Z,0\n1,2024-01-06T00:00:00Z,1\n"),
+      "--features", "customer_stats:spend_7d,customer_stats:segment", "--save",
+      "dataset/train", "-o", dir_.Sub("train.csv")});
+  const std::string train = Ok({"drift", "dataset/train", "dataset/train", "--json"});
+  EXPECT_NE(train.find(R"("features":[{"name":"label","type":"int64","baseline_count":3,)"),
+            std::string::npos)
+      << train;
+  EXPECT_NE(train.find(R"({"name":"spend_7d",)"), std::string::npos) << train;
+  EXPECT_EQ(train.find("customer_id"), std::string::npos) << train;
+
   Ok({"put", "dataset/words", WriteFile("words.csv", "spend_7d\nlow\nhigh\n")});
   ExpectBadCommands({
       {{"drift", "dataset/t", "dataset/nope"}, 2, "dataset/nope"},
