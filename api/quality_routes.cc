@@ -1,8 +1,11 @@
-// Data-quality routes: statistics (docs/http-api.md, "Statistics").
+// Data-quality routes: statistics and drift (docs/http-api.md, "Statistics",
+// "Drift").
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "api/internal/routes.h"
+#include "quality/drift_render.h"
 #include "quality/profile_store.h"
 #include "quality/render.h"
 #include "quality/table_source.h"
@@ -46,10 +49,37 @@ absl::Status GetStats(const RouteContext& ctx, const httplib::Request& req,
   return absl::OkStatus();
 }
 
+// GET /v1/drift?baseline=REF&current=REF&features=F,...: each REF a dataset
+// version or featureview/NAME[FROM..TO].
+absl::Status GetDrift(const RouteContext& ctx, const httplib::Request& req,
+                      httplib::Response& res) {
+  RETURN_IF_ERROR(CheckParams(req, {"baseline", "current", "features"}));
+  quality::DriftRequest request;
+  request.baseline = req.get_param_value("baseline");
+  request.current = req.get_param_value("current");
+  if (request.baseline.empty() || request.current.empty()) {
+    return absl::InvalidArgumentError("baseline and current are required");
+  }
+  if (req.has_param("features")) {
+    request.features =
+        absl::StrSplit(req.get_param_value("features"), ',', absl::SkipEmpty());
+  }
+  ASSIGN_OR_RETURN(quality::DriftResult result,
+                   quality::Drift(*ctx.store, *ctx.features, request));
+  if (ctx.drift_gauges != nullptr) ctx.drift_gauges->Record(result);
+  if (WantsProtobuf(req)) {
+    WriteProto(res, quality::ToAnswer(result));
+  } else {
+    WriteJson(res, quality::DriftJson(result));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void AddQualityRoutes(httplib::Server& http, const RouteContext& ctx) {
   http.Get(R"(/v1/stats/(.+))", Bind(ctx, "/v1/stats/{ref}", GetStats));
+  http.Get("/v1/drift", Bind(ctx, "/v1/drift", GetDrift));
 }
 
 }  // namespace strata::api::internal

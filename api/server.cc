@@ -29,6 +29,7 @@
 #include "api/tokens.h"
 #include "features/feature_store.h"
 #include "httplib.h"
+#include "quality/drift_gauges.h"
 #include "store/json_writer.h"
 #include "store/status_macros.h"
 
@@ -407,6 +408,7 @@ struct Server::Impl {
   std::unique_ptr<httplib::Server> http;         // an SSLServer with TLS
   internal::BufferedServer* buffered = nullptr;  // `http` without TLS
   Metrics metrics;
+  quality::DriftGauges drift_gauges;  // the drift results this server computed
   std::thread listener;
   int port = 0;
   internal::RouteContext context;
@@ -455,6 +457,7 @@ struct Server::Impl {
     context.authenticating = authenticating;
     context.features = features.get();
     context.options = &options;
+    context.drift_gauges = &drift_gauges;
     context.authorize = [this](const httplib::Request& req, Scope needed) {
       return Authorize(req, needed);
     };
@@ -516,6 +519,7 @@ struct Server::Impl {
                    metrics.Text() + StateText(store->ApproximateSizeBytes(),
                                               features->online_cache_stats());
                if (buffered != nullptr) text += ConnectionText(buffered->Counts());
+               text += drift_gauges.Text();
                res.set_content(std::move(text), "text/plain; version=0.0.4");
                return absl::OkStatus();
              }));

@@ -34,6 +34,9 @@ cli_lineage() {
   echo "== statistics of a 10M-row dataset: strata vs pandas (bench/stats_bench.sh) =="
   bash "$BENCH/stats_bench.sh" "$BUILD"
   echo
+  echo "== drift between two 1M-row datasets: strata vs scipy (bench/drift_bench.sh) =="
+  bash "$BENCH/drift_bench.sh" "$BUILD"
+  echo
   echo "== online lookups, in process (online_bench) =="
   "$BUILD/bench/online_bench" --dir "$BENCH/out/online"
   echo

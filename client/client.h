@@ -22,6 +22,7 @@
 #include "gc/fsck.h"
 #include "gc/gc.h"
 #include "gc/retention.h"
+#include "quality/drift_report.h"
 #include "quality/profile_store.h"
 #include "store/artifacts.h"
 #include "store/content_store.h"
@@ -170,6 +171,10 @@ class StoreClient {
   // dataset's profile when the token may write; request.progress is not called).
   virtual absl::StatusOr<quality::StatsResult> Stats(
       const quality::StatsRequest& request) = 0;
+  // Drift between two datasets or windows, as quality::Drift (remotely
+  // GET /v1/drift). Errors: as quality::Drift.
+  virtual absl::StatusOr<quality::DriftResult> Drift(
+      const quality::DriftRequest& request) = 0;
 
   // API tokens (scope admin when remote). CreateToken returns the token, shown once;
   // remote, request.creator.who is sent as X-Strata-Creator (the server records

@@ -191,6 +191,10 @@ class Local : public StoreClient {
       const quality::StatsRequest& request) override {
     return quality::Stats(*store_, features_, request);
   }
+  absl::StatusOr<quality::DriftResult> Drift(
+      const quality::DriftRequest& request) override {
+    return quality::Drift(*store_, features_, request);
+  }
 
   absl::StatusOr<features::ReproduceResult> Reproduce(const std::string& dataset_ref,
                                                       ByteSink* out) override {

@@ -98,6 +98,8 @@ class RemoteClient : public StoreClient {
 
   absl::StatusOr<quality::StatsResult> Stats(
       const quality::StatsRequest& request) override;
+  absl::StatusOr<quality::DriftResult> Drift(
+      const quality::DriftRequest& request) override;
 
   absl::StatusOr<CreatedToken> CreateToken(const NewToken& request) override;
   absl::StatusOr<std::vector<TokenInfo>> ListTokens() override;

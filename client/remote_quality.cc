@@ -1,4 +1,5 @@
-// StoreClient's data-quality calls over HTTP: GET /v1/stats/REF (docs/http-api.md).
+// StoreClient's data-quality calls over HTTP: GET /v1/stats/REF and
+// GET /v1/drift (docs/http-api.md).
 #include <string>
 #include <vector>
 
@@ -6,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "client/remote_client.h"
 #include "features/values.h"
+#include "quality/drift_render.h"
 #include "quality/quality.pb.h"
 #include "store/status_macros.h"
 
@@ -26,6 +28,17 @@ absl::StatusOr<quality::StatsResult> RemoteClient::Stats(
   std::string path = "/v1/stats/" + UrlEncode(request.ref);
   if (!params.empty()) absl::StrAppend(&path, "?", absl::StrJoin(params, "&"));
   ASSIGN_OR_RETURN(quality::StatsAnswer answer, Fetch<quality::StatsAnswer>("GET", path));
+  return quality::FromAnswer(answer);
+}
+
+absl::StatusOr<quality::DriftResult> RemoteClient::Drift(
+    const quality::DriftRequest& request) {
+  std::string path = absl::StrCat("/v1/drift?baseline=", UrlEncode(request.baseline),
+                                  "&current=", UrlEncode(request.current));
+  if (!request.features.empty()) {
+    absl::StrAppend(&path, "&features=", UrlEncode(absl::StrJoin(request.features, ",")));
+  }
+  ASSIGN_OR_RETURN(quality::DriftAnswer answer, Fetch<quality::DriftAnswer>("GET", path));
   return quality::FromAnswer(answer);
 }
 

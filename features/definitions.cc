@@ -4,10 +4,12 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cmath>
 #include <initializer_list>
 #include <limits>
 #include <map>
 #include <set>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -253,7 +255,7 @@ class DefinitionsReader {
     RETURN_IF_ERROR(CheckKeys(node,
                               {"name", "entities", "ttl", "features", "description",
                                "owner", "tags", "timestamp_unit", "plausible_time",
-                               "source"},
+                               "source", "drift"},
                               "a feature view"));
     FeatureView view;
     ASSIGN_OR_RETURN(*view.mutable_name(), Scalar(node, "name", "a feature view", true));
@@ -292,6 +294,9 @@ class DefinitionsReader {
     }
     if (const YAML::Node window = node["plausible_time"]; window) {
       RETURN_IF_ERROR(ReadPlausibleTime(window, view));
+    }
+    if (const YAML::Node drift = node["drift"]; drift) {
+      RETURN_IF_ERROR(ReadDriftThresholds(drift, view));
     }
     RETURN_IF_ERROR(ReadTags(node, view->mutable_tags()));
     ASSIGN_OR_RETURN(*view->mutable_push_source(), Scalar(node, "source", what, false));
@@ -446,6 +451,34 @@ class DefinitionsReader {
 
   // plausible_time: {from: TIME, until: TIME}, each optional, from < until; a time
   // past 9999 does not parse, so no window reaches past it.
+  // `drift: {psi: 0.2, ks_p_value: 0.05, ks_statistic: 0.1}` (each optional):
+  // when a feature counts as drifted (docs/quality.md, "Drift").
+  absl::Status ReadDriftThresholds(const YAML::Node& node, FeatureView* view) const {
+    if (!node.IsMap()) return Error(node, "drift must be a mapping");
+    RETURN_IF_ERROR(CheckKeys(node, {"psi", "ks_p_value", "ks_statistic"}, "drift"));
+    DriftThresholds* drift = view->mutable_drift();
+    for (const char* key : {"psi", "ks_p_value", "ks_statistic"}) {
+      ASSIGN_OR_RETURN(std::string text, Scalar(node, key, "drift", false));
+      if (text.empty()) continue;
+      double value = 0;
+      const bool probability = std::string_view(key) == "ks_p_value";
+      if (!absl::SimpleAtod(text, &value) || !(value >= 0) ||
+          (probability && value > 1) || !std::isfinite(value)) {
+        return Error(node[key], absl::StrCat("drift ", key, ": ", Excerpt(text),
+                                             probability ? " is not a number in [0, 1]"
+                                                         : " is not a number >= 0"));
+      }
+      if (probability) {
+        drift->set_ks_p_value(value);
+      } else if (std::string_view(key) == "psi") {
+        drift->set_psi(value);
+      } else {
+        drift->set_ks_statistic(value);
+      }
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status ReadPlausibleTime(const YAML::Node& node, FeatureView* view) const {
     RETURN_IF_ERROR(CheckKeys(node, {"from", "until"}, "plausible_time"));
     for (const char* bound : {"from", "until"}) {

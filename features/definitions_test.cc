@@ -376,6 +376,37 @@ TEST(DefinitionsTest, TimestampUnitIncludesNanoseconds) {
       << bad.status();
 }
 
+// drift: a view's thresholds, each optional, numbers >= 0 (a p-value at most 1).
+TEST(DefinitionsTest, DriftThresholdsAreReadAndChecked) {
+  const auto view = [](absl::string_view drift) {
+    return ParseDefinitions(
+        absl::StrCat(kEntity, "feature_views: [{name: v, entities: [c], ", drift,
+                     "features: [{name: x, type: double}]}]\n"),
+        "defs.yaml");
+  };
+  auto none = view("");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_FALSE(none->feature_views(0).has_drift());
+  auto some = view("drift: {psi: 0.3, ks_p_value: 0.01}, ");
+  ASSERT_TRUE(some.ok()) << some.status();
+  EXPECT_EQ(some->feature_views(0).drift().psi(), 0.3);
+  EXPECT_EQ(some->feature_views(0).drift().ks_p_value(), 0.01);
+  EXPECT_FALSE(some->feature_views(0).drift().has_ks_statistic());
+  const std::pair<std::string, std::string> bad[] = {
+      {"drift: {psi: -1}, ", "drift psi: \"-1\" is not a number >= 0"},
+      {"drift: {ks_p_value: 1.5}, ", "drift ks_p_value: \"1.5\" is not a number in [0, 1]"},
+      {"drift: {ks_statistic: high}, ", "drift ks_statistic: \"high\" is not a number"},
+      {"drift: {js: 0.1}, ", "unknown key \"js\" in drift"},
+      {"drift: 0.2, ", "drift must be a mapping"},
+  };
+  for (const auto& [drift, error] : bad) {
+    auto defs = view(drift);
+    ASSERT_FALSE(defs.ok()) << drift;
+    EXPECT_TRUE(absl::IsInvalidArgument(defs.status()));
+    EXPECT_NE(defs.status().message().find(error), std::string::npos) << defs.status();
+  }
+}
+
 // plausible_time bounds a view's event and created times; the default is 1970 to
 // 2200, and no bound reaches past 9999.
 TEST(DefinitionsTest, PlausibleTimeIsReadAndChecked) {

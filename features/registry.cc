@@ -44,6 +44,15 @@ std::string FeatureRegistry::CanonicalContent(const FeatureView& view) {
     w.EndObject();
   }
   if (!view.push_source().empty()) w.Key("source").String(view.push_source());
+  if (view.has_drift()) {  // only when set: a view without it keeps its content
+    w.Key("drift").BeginObject();
+    if (view.drift().has_psi()) w.Key("psi").Double(view.drift().psi());
+    if (view.drift().has_ks_p_value()) w.Key("ks_p_value").Double(view.drift().ks_p_value());
+    if (view.drift().has_ks_statistic()) {
+      w.Key("ks_statistic").Double(view.drift().ks_statistic());
+    }
+    w.EndObject();
+  }
   w.Key("description").String(view.description()).Key("owner").String(view.owner());
   w.Key("tags").BeginObject();
   for (const auto& [k, v] :

@@ -204,5 +204,35 @@ feature_views:
             std::string::npos);
 }
 
+// Drift thresholds are stored with the view and read back from its content; a view
+// without them stores what it stored before they existed.
+TEST_F(RegistryTest, DriftThresholdsRoundTripAndAreAbsentWhenUnset) {
+  auto defs = ParseDefinitions(R"(
+entities: [{name: c, join_keys: [{name: c_id, type: int64}]}]
+feature_views:
+  - name: v
+    entities: [c]
+    drift: {psi: 0.25, ks_statistic: 0.15}
+    features: [{name: x, type: double}]
+)",
+                               "defs.yaml");
+  ASSERT_TRUE(defs.ok()) << defs.status();
+  const std::string content = FeatureRegistry::CanonicalContent(defs->feature_views(0));
+  EXPECT_NE(content.find("\"drift\":{\"psi\":0.25,\"ks_statistic\":0.15}"),
+            std::string::npos)
+      << content;
+  auto reparsed = ParseDefinitions(content, "content");
+  ASSERT_TRUE(reparsed.ok()) << reparsed.status();
+  EXPECT_EQ(reparsed->feature_views(0).drift().psi(), 0.25);
+  EXPECT_FALSE(reparsed->feature_views(0).drift().has_ks_p_value());
+  EXPECT_EQ(reparsed->feature_views(0).drift().ks_statistic(), 0.15);
+  ASSERT_TRUE(registry().Apply(*defs, "alice", "").ok());
+  EXPECT_EQ(registry().Get("v")->drift().psi(), 0.25);
+
+  defs->mutable_feature_views(0)->clear_drift();
+  EXPECT_EQ(FeatureRegistry::CanonicalContent(defs->feature_views(0)).find("drift"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace strata::features

@@ -11,7 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   restic redis-server libhiredis-dev
   python3-pandas python3-numpy python3-pytest python3-venv python3-pip
-  python3-setuptools python3-redis nodejs
+  python3-setuptools python3-redis python3-scipy nodejs
 )
 
 # --fuzz: also clang and libFuzzer, for `make fuzz`.

@@ -1438,5 +1438,89 @@ TEST_P(CliBothTest, StatsPrintATableOrTheIssuesJsonAndAreStoredOnce) {
   });
 }
 
+// strata drift: a table by default, the issue's JSON with --json, --fail-on-drift
+// as a gate (exit 1), a feature-view window as a side (its join keys and
+// timestamps left out, its view's thresholds applied), and errors (exit 2).
+TEST_P(CliBothTest, DriftComparesDatasetsAndWindowsAndGatesOnDrift) {
+  std::string same = "x,city\n", reversed = "x,city\n", shifted = "x,city\n";
+  for (int i = 0; i < 200; ++i) {
+    absl::StrAppend(&same, i, ",", i % 2 == 0 ? "oslo" : "bergen", "\n");
+    absl::StrAppend(&reversed, 199 - i, ",", i % 2 == 0 ? "bergen" : "oslo", "\n");
+    absl::StrAppend(&shifted, i + 100, ",", i % 4 == 0 ? "oslo" : "bergen", "\n");
+  }
+  Ok({"put", "dataset/t", WriteFile("a.csv", same)});
+  Ok({"put", "dataset/t", WriteFile("b.csv", reversed)});
+  Ok({"put", "dataset/t", WriteFile("c.csv", shifted)});
+  EXPECT_EQ(Ok({"drift", "dataset/t@1", "dataset/t@2", "--fail-on-drift"}),
+            "dataset/t@1 -> dataset/t@2: 0 of 2 features drifted (psi >= 0.2, or ks p < "
+            "0.05 with D >= 0.1)\n"
+            "FEATURE  TYPE    KS_D  KS_P  PSI  WASSERSTEIN  JS  DRIFTED\n"
+            "x        int64   0     1     0    0            -   no\n"
+            "city     string  -     -     0    -            0   no\n");
+  const std::string json = Ok({"drift", "dataset/t@1", "dataset/t", "--json"});
+  EXPECT_EQ(json.rfind(R"({"baseline":"dataset/t@1","current":"dataset/t@3","thresholds":{"psi":0.2,"ks_p_value":0.05,"ks_statistic":0.1},"features":[{"name":"x","type":"int64","baseline_count":200,"current_count":200,"ks":{"statistic":0.5,"p_value":)",
+                       0),
+            0u)
+      << json;
+  EXPECT_NE(json.find(R"("wasserstein":100,"drifted":true},{"name":"city","type":"string","baseline_count":200,"current_count":200,"psi":)"),
+            std::string::npos)
+      << json;
+  EXPECT_EQ(json.find(R"("js")"), json.rfind(R"("js")"));  // for the string only
+  ProcessResult gate = Strata({"drift", "dataset/t@1", "dataset/t@3", "--fail-on-drift",
+                               "--features", "x"});
+  EXPECT_EQ(gate.exit_code, 1) << gate.err;
+  EXPECT_EQ(gate.err, "error: 1 feature drifted\n");
+  EXPECT_NE(gate.out.find("1 of 1 features drifted"), std::string::npos) << gate.out;
+
+  // A window: customer_id and event_timestamp are left out; its view's thresholds
+  // apply.
+  ApplyAndIngestFourRows();
+  Ok({"put", "dataset/spend",
+      WriteFile("spend.csv", "spend_7d,segment\n1,a\n2,b\n5,c\n3,d\n")});
+  const std::string window = Ok({"drift", "dataset/spend",
+                                 "featureview/customer_stats[2024-01-01..2024-02-01]",
+                                 "--json"});
+  EXPECT_EQ(window.rfind(R"({"baseline":"dataset/spend@1","current":"featureview/customer_stats[2024-01-01T00:00:00Z..2024-02-01T00:00:00Z]",)", 0),
+            0u)
+      << window;
+  EXPECT_NE(window.find(R"("features":[{"name":"spend_7d","type":"int64","baseline_count":4,"current_count":4,"ks":{"statistic":0,"p_value":1},"psi":0,"wasserstein":0,"drifted":false},{"name":"segment")"),
+            std::string::npos)
+      << window;
+  Ok({"apply", WriteFile("defs2.yaml",
+                         std::regex_replace(std::string(testing::kExampleDefinitions),
+                                            std::regex("name: customer_stats\n"),
+                                            "name: customer_stats\n    drift: {psi: 0.5}\n"))});
+  EXPECT_NE(Ok({"drift", "dataset/spend", "featureview/customer_stats[2024-01-01..2024-02-01]",
+                "--json"})
+                .find(R"("thresholds":{"psi":0.5,"ks_p_value":0.05,"ks_statistic":0.1})"),
+            std::string::npos);
+
+  // A saved training set: the join keys of the views it read are left out, its
+  // label is compared.
+  Ok({"historical", "--spine",
+      WriteFile("spine.csv",
+                "customer_id,event_timestamp,label\n1,2024-01-02T12:00:00Z,1\n"
+                "2,2024-01-04T00:00:00Z,0\n1,2024-01-06T00:00:00Z,1\n"),
+      "--features", "customer_stats:spend_7d,customer_stats:segment", "--save",
+      "dataset/train", "-o", dir_.Sub("train.csv")});
+  const std::string train = Ok({"drift", "dataset/train", "dataset/train", "--json"});
+  EXPECT_NE(train.find(R"("features":[{"name":"label","type":"int64","baseline_count":3,)"),
+            std::string::npos)
+      << train;
+  EXPECT_NE(train.find(R"({"name":"spend_7d",)"), std::string::npos) << train;
+  EXPECT_EQ(train.find("customer_id"), std::string::npos) << train;
+
+  Ok({"put", "dataset/words", WriteFile("words.csv", "spend_7d\nlow\nhigh\n")});
+  ExpectBadCommands({
+      {{"drift", "dataset/t", "dataset/nope"}, 2, "dataset/nope"},
+      {{"drift", "dataset/t", "model/m"}, 2, "model/m"},
+      {{"drift", "dataset/t", "dataset/spend"}, 2, "no feature column in common"},
+      {{"drift", "dataset/t", "dataset/t", "--features", "nope"}, 2, "nope"},
+      {{"drift", "dataset/words", "featureview/customer_stats[2024-01-01..2024-02-01]"},
+       2,
+       "feature \"spend_7d\" is string in the baseline but double in the current"},
+  });
+}
+
 }  // namespace
 }  // namespace strata

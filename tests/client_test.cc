@@ -16,6 +16,7 @@
 #include "features/feature_store_testing.h"
 #include "features/render.h"
 #include "gtest/gtest.h"
+#include "quality/drift_render.h"
 #include "quality/render.h"
 #include "store/render.h"
 #include "store/status_macros.h"
@@ -576,6 +577,35 @@ TEST_P(ClientTest, IngestAndHistoricalLineageGiveTheLocalStoresAnswers) {
   for (const auto& node : down->nodes) ids.push_back(node.id);
   EXPECT_EQ(ids, (std::vector<std::string>{"dataset/raw@1", "featureview/customer_stats@1",
                                            "dataset/train@1"}));
+}
+
+TEST_P(ClientTest, DriftGivesTheLocalStoresAnswers) {
+  ASSERT_TRUE(Put("dataset/t", "x,city\n1,oslo\n2,oslo\n3,rome\n4,rome\n").ok());
+  ASSERT_TRUE(Put("dataset/t", "x,city\n3,rome\n4,rome\n5,rome\n6,paris\n").ok());
+  quality::DriftRequest request;
+  request.baseline = "dataset/t@1";
+  request.current = "dataset/t";
+  auto drift = client().Drift(request);
+  ASSERT_TRUE(drift.ok()) << drift.status();
+  EXPECT_EQ(drift->current, "dataset/t@2");
+  ASSERT_EQ(drift->features.size(), 2u);
+  EXPECT_EQ(quality::DriftJson(*drift), quality::DriftJson(*local_->Drift(request)));
+  request.features = {"city"};
+  EXPECT_EQ(quality::DriftJson(*client().Drift(request)),
+            quality::DriftJson(*local_->Drift(request)));
+
+  for (const auto& [current, code] :
+       {std::pair{"dataset/nope", absl::StatusCode::kNotFound},
+        std::pair{"model/m", absl::StatusCode::kInvalidArgument}}) {
+    ExpectSameError(
+        [current](StoreClient& c) {
+          quality::DriftRequest r;
+          r.baseline = "dataset/t@1";
+          r.current = current;
+          return c.Drift(r);
+        },
+        code);
+  }
 }
 
 TEST_P(ClientTest, StatsGiveTheLocalStoresAnswers) {

@@ -1,10 +1,14 @@
-// Data quality: stats.
+// Data quality: stats, drift.
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "quality/drift_render.h"
 #include "quality/profile_store.h"
 #include "quality/render.h"
 #include "quality/table_source.h"
@@ -57,6 +61,36 @@ absl::Status RunStats(const Context& ctx, const StatsArgs& a) {
   return Print(out);
 }
 
+struct DriftArgs {
+  std::string baseline, current, features;
+  bool json = false, fail_on_drift = false;
+};
+
+absl::Status RunDrift(const Context& ctx, const DriftArgs& a) {
+  quality::DriftRequest request;
+  request.baseline = a.baseline;
+  request.current = a.current;
+  request.features = absl::StrSplit(a.features, ',', absl::SkipEmpty());
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  ASSIGN_OR_RETURN(quality::DriftResult r, client->Drift(request));
+  int drifted = 0;
+  for (const quality::FeatureDrift& f : r.features) drifted += f.drifted;
+  if (a.json) {
+    RETURN_IF_ERROR(Print(quality::DriftJson(r) + "\n"));
+  } else {
+    RETURN_IF_ERROR(Print(absl::StrFormat(
+        "%s -> %s: %d of %d features drifted (psi >= %g, or ks p < %g with D >= %g)\n%s",
+        r.baseline, r.current, drifted, r.features.size(), r.thresholds.psi,
+        r.thresholds.ks_p_value, r.thresholds.ks_statistic,
+        FormatTable(quality::DriftRows(r)))));
+  }
+  if (a.fail_on_drift && drifted > 0) {
+    return absl::AbortedError(
+        absl::StrCat(drifted, " feature", drifted == 1 ? "" : "s", " drifted"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void AddQualityCommands(CLI::App& app, Context& ctx) {
@@ -82,6 +116,27 @@ void AddQualityCommands(CLI::App& app, Context& ctx) {
   s->add_flag("--json", stats->json, "Print the statistics as JSON");
   s->callback(
       [&ctx, stats] { ctx.action = [&ctx, stats] { return RunStats(ctx, *stats); }; });
+
+  auto drift = std::make_shared<DriftArgs>();
+  auto* d = app.add_subcommand(
+      "drift",
+      "Drift per feature between a baseline and a current table: KS, PSI and "
+      "Wasserstein-1 for numbers, PSI and Jensen-Shannon for categories, and a verdict");
+  for (auto [name, field] :
+       {std::pair{"baseline", &drift->baseline}, std::pair{"current", &drift->current}}) {
+    d->add_option(name, *field,
+                  "dataset/NAME[@REF] (a saved training set is one) or "
+                  "featureview/NAME[FROM..TO]")
+        ->required();
+  }
+  d->add_option("--features", drift->features,
+                "Columns to compare, comma-separated (default: every column both sides "
+                "have but join keys and timestamps)");
+  d->add_flag("--json", drift->json, "Print the measures as JSON");
+  d->add_flag("--fail-on-drift", drift->fail_on_drift,
+              "Exit 1 when any feature drifted (a CI gate)");
+  d->callback(
+      [&ctx, drift] { ctx.action = [&ctx, drift] { return RunDrift(ctx, *drift); }; });
 }
 
 }  // namespace strata::cli

@@ -17,6 +17,7 @@
 #include "features/feature_store.h"
 #include "google/protobuf/message_lite.h"
 #include "httplib.h"
+#include "quality/drift_gauges.h"
 #include "store/actor.h"
 #include "store/store.h"
 
@@ -38,6 +39,8 @@ struct RouteContext {
   std::function<absl::Status()> reload_tokens;
   // Whether requests need a token (Server::authenticating), fixed at Start.
   bool authenticating = false;
+  // The latest drift results, for /metrics (owned by the server).
+  quality::DriftGauges* drift_gauges = nullptr;
 };
 
 using RouteFn =

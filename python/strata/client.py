@@ -1051,6 +1051,24 @@ class Client:
                 query[name] = _time_param(t)
         return self._t.json("GET", "/v1/stats/" + quote_ref(ref), query=query, safe=True)
 
+    def drift(self, baseline: str, current: str,
+              features: Union[None, str, Sequence[str]] = None) -> Dict[str, Any]:
+        """Drift per feature from `baseline` to `current`, each a dataset version
+        ("dataset/NAME[@REF]", a saved training set is one) or a feature-view window
+        ("featureview/NAME[FROM..TO]"); `features` the columns to compare (default:
+        the common ones but join keys and timestamps): the dict `strata drift --json`
+        prints (docs/quality.md, "Drift").
+
+        Example:
+            >>> d = client.drift("dataset/train@1", "dataset/train@2")
+            >>> [(f["name"], f["drifted"]) for f in d["features"]]
+            [('x', True), ('city', False)]
+        """
+        if features is not None and not isinstance(features, str):
+            features = ",".join(features)
+        query = {"baseline": baseline, "current": current, "features": features or None}
+        return self._t.json("GET", "/v1/drift", query=query, safe=True)
+
     def online(self, features: Union[str, Sequence[str]],
                entities: Union[Mapping[str, Sequence[Any]], pd.DataFrame], *,
                full_names: bool = False) -> OnlineResponse:

@@ -1,0 +1,201 @@
+#include "quality/drift_report.h"
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "store/excerpt.h"
+#include "store/ref.h"
+#include "store/render.h"
+#include "store/status_macros.h"
+
+namespace strata::quality {
+namespace {
+
+// The key of a saved training set's metadata naming each view it read
+// (features/training_sets.cc).
+constexpr absl::string_view kReadsFrom = "log.reads_from.";
+
+// One side: what it reads, the views it draws on, and their drift thresholds.
+struct Side {
+  SourceRef ref;
+  std::string label;               // "dataset/NAME@N" or the window
+  std::vector<std::string> views;  // names
+};
+
+absl::StatusOr<Side> ResolveSide(Store& store, const std::string& text) {
+  Side side;
+  ASSIGN_OR_RETURN(side.ref, ParseSourceRef(text));
+  if (side.ref.kind == SourceRef::Kind::kWindow) {
+    side.views.push_back(side.ref.name);
+    side.label = side.ref.ToString();
+    return side;
+  }
+  ASSIGN_OR_RETURN(Ref ref, ParseRef(side.ref.name));
+  ASSIGN_OR_RETURN(store::Version version, store.artifacts().Resolve(ref));
+  side.label = VersionRef(version);
+  side.ref.name = side.label;  // the version resolved is the one read
+  for (const auto& [key, value] : version.metadata()) {
+    if (absl::StartsWith(key, kReadsFrom))
+      side.views.push_back(key.substr(kReadsFrom.size()));
+  }
+  return side;
+}
+
+DriftThresholds ThresholdsOf(const features::FeatureView& view) {
+  DriftThresholds t;
+  if (!view.has_drift()) return t;
+  const features::DriftThresholds& d = view.drift();
+  if (d.has_psi()) t.psi = d.psi();
+  if (d.has_ks_p_value()) t.ks_p_value = d.ks_p_value();
+  if (d.has_ks_statistic()) t.ks_statistic = d.ks_statistic();
+  return t;
+}
+
+const Column* FindColumn(const TableBlock& table, const std::string& name) {
+  for (const Column& c : table.columns) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+bool IsNumeric(ColumnType type) {
+  return type == ColumnType::kInt64 || type == ColumnType::kDouble;
+}
+
+std::vector<double> Numbers(const Column& c) {
+  std::vector<double> out;
+  out.reserve(c.numbers.size());
+  for (size_t i = 0; i < c.numbers.size(); ++i) {
+    if (c.present[i]) out.push_back(c.numbers[i]);
+  }
+  return out;
+}
+
+CategoryCounts Categories(const Column& c) {
+  CategoryCounts out;
+  for (size_t i = 0; i < c.present.size(); ++i) {
+    if (!c.present[i]) continue;
+    if (c.type == ColumnType::kBool) {
+      ++out[c.numbers[i] != 0 ? "true" : "false"];
+    } else {
+      ++out[c.strings[i]];
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<FeatureDrift> Compare(const Column& base, const Column& cur,
+                                     const DriftThresholds& thresholds) {
+  FeatureDrift f;
+  f.name = base.name;
+  f.type = base.type;
+  if (base.type == ColumnType::kTimestamp || cur.type == ColumnType::kTimestamp) {
+    return absl::InvalidArgumentError(absl::StrCat("feature ", Excerpt(base.name),
+                                                   " is a timestamp: drift compares "
+                                                   "numbers, strings and bools"));
+  }
+  f.numeric = IsNumeric(base.type);
+  if (f.numeric != IsNumeric(cur.type) ||
+      (!f.numeric &&
+       (base.type == ColumnType::kBool) != (cur.type == ColumnType::kBool))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "feature ", Excerpt(base.name), " is ", ColumnTypeName(base.type),
+        " in the baseline but ", ColumnTypeName(cur.type), " in the current"));
+  }
+  if (f.numeric) {
+    NumericSample b(Numbers(base)), c(Numbers(cur));
+    f.baseline_count = b.size();
+    f.current_count = c.size();
+    if (b.size() > 0 && c.size() > 0) f.numbers = CompareNumeric(b, c, thresholds);
+    f.drifted = f.numbers.drifted;
+  } else {
+    const CategoryCounts b = Categories(base), c = Categories(cur);
+    for (const auto& [v, n] : b) f.baseline_count += n;
+    for (const auto& [v, n] : c) f.current_count += n;
+    if (!b.empty() && !c.empty()) f.categories = CompareCategorical(b, c, thresholds);
+    f.drifted = f.categories.drifted;
+  }
+  if (f.baseline_count == 0 || f.current_count == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("feature ", Excerpt(base.name), " has no value in the ",
+                     f.baseline_count == 0 ? "baseline" : "current"));
+  }
+  return f;
+}
+
+}  // namespace
+
+absl::StatusOr<DriftResult> Drift(Store& store, features::FeatureStore& fs,
+                                  const DriftRequest& request) {
+  ASSIGN_OR_RETURN(Side baseline, ResolveSide(store, request.baseline));
+  ASSIGN_OR_RETURN(Side current, ResolveSide(store, request.current));
+  DriftResult result;
+  result.baseline = baseline.label;
+  result.current = current.label;
+
+  absl::flat_hash_set<std::string> excluded = {"event_timestamp", "created_timestamp"};
+  for (const Side* side : {&baseline, &current}) {
+    for (const std::string& name : side->views) {
+      ASSIGN_OR_RETURN(features::FeatureView view, fs.registry().Get(name));
+      for (const features::Entity& e : view.entities()) {
+        for (const features::JoinKey& k : e.join_keys()) excluded.insert(k.name());
+      }
+    }
+  }
+  result.view = current.label.substr(0, current.label.find('@'));  // "dataset/NAME"
+  for (const Side* side : {&current, &baseline}) {
+    if (side->ref.kind != SourceRef::Kind::kWindow) continue;
+    ASSIGN_OR_RETURN(features::FeatureView view, fs.registry().Get(side->ref.name));
+    result.thresholds = ThresholdsOf(view);
+    result.view = side->ref.name;
+    break;
+  }
+
+  ASSIGN_OR_RETURN(TableBlock base,
+                   ReadSource(store, fs, baseline.ref, {}, request.features));
+  ASSIGN_OR_RETURN(TableBlock cur,
+                   ReadSource(store, fs, current.ref, {}, request.features));
+  std::vector<std::pair<const Column*, const Column*>> pairs;
+  for (const Column& b : base.columns) {
+    const Column* c = FindColumn(cur, b.name);
+    if (c == nullptr) continue;
+    if (request.features.empty() &&
+        (excluded.contains(b.name) || b.type == ColumnType::kTimestamp ||
+         c->type == ColumnType::kTimestamp)) {
+      continue;
+    }
+    pairs.emplace_back(&b, c);
+  }
+  // Features are compared on up to one thread per core (sorting dominates); the
+  // first error in column order is the one returned.
+  std::vector<absl::StatusOr<FeatureDrift>> compared(pairs.size(),
+                                                     absl::InternalError("not compared"));
+  std::atomic<size_t> next{0};
+  const auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < pairs.size();) {
+      compared[i] = Compare(*pairs[i].first, *pairs[i].second, result.thresholds);
+    }
+  };
+  const size_t threads =
+      std::min<size_t>(pairs.size(), std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
+  work();
+  for (std::thread& t : helpers) t.join();
+  for (absl::StatusOr<FeatureDrift>& f : compared) {
+    RETURN_IF_ERROR(f.status());
+    result.features.push_back(*std::move(f));
+  }
+  if (result.features.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        result.baseline, " and ", result.current, " have no feature column in common"));
+  }
+  return result;
+}
+
+}  // namespace strata::quality
