@@ -317,6 +317,25 @@ absl::Status CheckViewExists(const RouteContext& ctx, const std::string& view) {
   return latest.status();
 }
 
+// What the view's validation rules found, for an ingest's protobuf answer.
+RulesOutcome RulesOutcomeProto(const features::RulesOutcome& outcome) {
+  RulesOutcome proto;
+  proto.set_on_invalid(outcome.on_invalid);
+  proto.set_invalid_rows(outcome.invalid_rows);
+  proto.set_violations(outcome.violations);
+  for (const features::RuleViolation& v : outcome.examples) {
+    RuleViolation* p = proto.add_examples();
+    p->set_source(v.source);
+    p->set_line(v.line);
+    p->set_column(v.column);
+    p->set_value(v.value);
+    p->set_rule(v.rule);
+  }
+  for (const std::string& b : outcome.batch) proto.add_batch(b);
+  proto.set_quarantine(outcome.quarantine);
+  return proto;
+}
+
 absl::Status Ingest(const RouteContext& ctx, const httplib::Request& req,
                     httplib::Response& res, Body& body) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
@@ -389,6 +408,8 @@ absl::Status Ingest(const RouteContext& ctx, const httplib::Request& req,
     proto.set_source(std::string(features::IngestSourceName(r.source)));
     proto.set_same_content(r.same_content);
     for (const std::string& input : r.inputs) proto.add_inputs(input);
+    proto.set_dropped(r.dropped);
+    if (!r.rules.on_invalid.empty()) *proto.mutable_rules() = RulesOutcomeProto(r.rules);
     WriteProtoIfAsked(req, res, proto);
     return absl::OkStatus();
   }

@@ -318,6 +318,18 @@ absl::StatusOr<features::IngestResult> RemoteClient::Ingest(
   ASSIGN_OR_RETURN(out.max_event, features::ParseTimestamp(r.max_event_timestamp(),
                                                            features::TimeUnit::kMicros));
   out.bulk = r.bulk();
+  out.dropped = r.dropped();
+  if (r.has_rules()) {
+    const api::RulesOutcome& rules = r.rules();
+    out.rules.on_invalid = rules.on_invalid();
+    out.rules.invalid_rows = rules.invalid_rows();
+    out.rules.violations = rules.violations();
+    for (const api::RuleViolation& v : rules.examples()) {
+      out.rules.examples.push_back({v.source(), v.line(), v.column(), v.value(), v.rule()});
+    }
+    out.rules.batch.assign(rules.batch().begin(), rules.batch().end());
+    out.rules.quarantine = rules.quarantine();
+  }
   return out;
 }
 

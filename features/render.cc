@@ -34,9 +34,60 @@ std::string IngestResultJson(const IngestResult& result) {
       .Key("max_event_timestamp")
       .String(FormatTimestamp(result.max_event))
       .Key("bulk")
-      .Bool(result.bulk)
-      .EndObject();
+      .Bool(result.bulk);
+  if (!result.rules.on_invalid.empty()) {
+    w.Key("dropped").Uint(result.dropped).Key("rules");
+    WriteRulesOutcome(result.rules, w);
+  }
+  w.EndObject();
   return w.Take();
+}
+
+void WriteRulesOutcome(const RulesOutcome& outcome, JsonWriter& w) {
+  w.BeginObject()
+      .Key("on_invalid")
+      .String(outcome.on_invalid)
+      .Key("invalid_rows")
+      .Uint(outcome.invalid_rows)
+      .Key("violations")
+      .Uint(outcome.violations)
+      .Key("examples")
+      .BeginArray();
+  for (const RuleViolation& v : outcome.examples) {
+    w.BeginObject().Key("source").String(v.source).Key("line").Uint(v.line);
+    w.Key("column").String(v.column).Key("value");
+    if (v.value.empty()) {
+      w.Null();
+    } else {
+      w.String(v.value);
+    }
+    w.Key("rule").String(v.rule).EndObject();
+  }
+  w.EndArray().Key("batch").BeginArray();
+  for (const std::string& b : outcome.batch) w.String(b);
+  w.EndArray().Key("quarantine").String(outcome.quarantine).EndObject();
+}
+
+std::string RulesOutcomeText(const RulesOutcome& outcome) {
+  if (outcome.invalid_rows == 0 && outcome.batch.empty()) return "";
+  std::string out;
+  if (outcome.invalid_rows > 0) {
+    absl::StrAppend(&out, "warning: ", outcome.invalid_rows,
+                    outcome.invalid_rows == 1 ? " row breaks" : " rows break",
+                    " validation rules (", outcome.violations, " value(s); on_invalid: ",
+                    outcome.on_invalid,
+                    outcome.on_invalid == "drop" ? ", left out" : ", written", ")\n");
+  }
+  for (const RuleViolation& v : outcome.examples) absl::StrAppend(&out, "  ", v.Text(), "\n");
+  if (outcome.violations > outcome.examples.size()) {
+    absl::StrAppend(&out, "  ... and ", outcome.violations - outcome.examples.size(),
+                    " more\n");
+  }
+  for (const std::string& b : outcome.batch) absl::StrAppend(&out, "warning: ", b, "\n");
+  if (!outcome.quarantine.empty()) {
+    absl::StrAppend(&out, "dropped rows quarantined as ", outcome.quarantine, "\n");
+  }
+  return out;
 }
 
 std::string OnlineRebuildJson(const OnlineRebuildReport& report) {

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <iostream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -124,9 +125,12 @@ absl::Status RunIngest(const Context& ctx, const IngestArgs& a) {
   auto r = client->Ingest(a.view, a.file, options);
   bar.Finish();
   if (!r.ok()) return r.status();
+  // What the validation rules found goes to stderr, whatever the output's form.
+  std::cerr << features::RulesOutcomeText(r->rules);
   if (a.json) return Print(features::IngestResultJson(*r) + "\n");
   return Print(absl::StrCat(
-      "ingested ", Count(r->rows, "row"), " into ", r->view_version,
+      "ingested ", Count(r->rows, "row"),
+      r->dropped > 0 ? absl::StrCat(" (", Count(r->dropped, "row"), " dropped)") : "", " into ", r->view_version,
       " (ingest ", r->ingest,
       r->written != r->rows ? absl::StrCat(", ", Count(r->rows - r->written, "duplicate"))
                             : std::string(),
