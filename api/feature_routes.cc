@@ -317,7 +317,8 @@ absl::Status CheckViewExists(const RouteContext& ctx, const std::string& view) {
   return latest.status();
 }
 
-// What the view's validation rules found, for an ingest's protobuf answer.
+}  // namespace
+
 RulesOutcome RulesOutcomeProto(const features::RulesOutcome& outcome) {
   RulesOutcome proto;
   proto.set_on_invalid(outcome.on_invalid);
@@ -335,6 +336,8 @@ RulesOutcome RulesOutcomeProto(const features::RulesOutcome& outcome) {
   proto.set_quarantine(outcome.quarantine);
   return proto;
 }
+
+namespace {
 
 absl::Status Ingest(const RouteContext& ctx, const httplib::Request& req,
                     httplib::Response& res, Body& body) {

@@ -465,6 +465,7 @@ struct Server::Impl {
     AddRunRoutes(http, context);
     AddTokenRoutes(http, context);
     AddFeatureRoutes(http, context);
+    AddValidateRoutes(http, context);
     AddOnlineRoutes(http, context);
     AddMaintenanceRoutes(http, context);
     AnswerRefusedRequests(http);

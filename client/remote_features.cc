@@ -231,6 +231,23 @@ absl::StatusOr<std::vector<features::AppliedView>> RemoteClient::Apply(
   return out;
 }
 
+namespace {
+
+features::RulesOutcome RulesOutcomeOf(const api::RulesOutcome& rules) {
+  features::RulesOutcome out;
+  out.on_invalid = rules.on_invalid();
+  out.invalid_rows = rules.invalid_rows();
+  out.violations = rules.violations();
+  for (const api::RuleViolation& v : rules.examples()) {
+    out.examples.push_back({v.source(), v.line(), v.column(), v.value(), v.rule()});
+  }
+  out.batch.assign(rules.batch().begin(), rules.batch().end());
+  out.quarantine = rules.quarantine();
+  return out;
+}
+
+}  // namespace
+
 absl::StatusOr<features::IngestResult> RemoteClient::Ingest(
     const std::string& view, const std::string& path,
     const features::IngestOptions& options) {
@@ -319,17 +336,34 @@ absl::StatusOr<features::IngestResult> RemoteClient::Ingest(
                                                            features::TimeUnit::kMicros));
   out.bulk = r.bulk();
   out.dropped = r.dropped();
-  if (r.has_rules()) {
-    const api::RulesOutcome& rules = r.rules();
-    out.rules.on_invalid = rules.on_invalid();
-    out.rules.invalid_rows = rules.invalid_rows();
-    out.rules.violations = rules.violations();
-    for (const api::RuleViolation& v : rules.examples()) {
-      out.rules.examples.push_back({v.source(), v.line(), v.column(), v.value(), v.rule()});
-    }
-    out.rules.batch.assign(rules.batch().begin(), rules.batch().end());
-    out.rules.quarantine = rules.quarantine();
+  if (r.has_rules()) out.rules = RulesOutcomeOf(r.rules());
+  return out;
+}
+
+absl::StatusOr<features::ValidationReport> RemoteClient::Validate(
+    const std::string& dataset, const std::string& view, const std::string& rules_file,
+    const std::string& rules_source) {
+  std::string route = absl::StrCat("/v1/validate?ref=", UrlEncode(dataset));
+  if (!view.empty()) absl::StrAppend(&route, "&view=", UrlEncode(view));
+  if (!rules_file.empty()) absl::StrAppend(&route, "&source=", UrlEncode(rules_source));
+  httplib::Headers headers = {{"Accept", kProtobuf}};
+  httplib::Result res = http_->Post(route, headers, rules_file, "application/yaml");
+  if (!res) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot reach ", url_, " (", httplib::to_string(res.error()), ")"));
   }
+  if (res->status >= 300) return ErrorOfResponse(res->status, res->body);
+  api::ValidateResponse r;
+  if (!r.ParseFromString(res->body)) {
+    return absl::DataLossError("the server's answer to a validate is malformed");
+  }
+  features::ValidationReport out;
+  out.dataset = r.dataset();
+  out.featureview = r.featureview();
+  out.rules_from = r.rules_from();
+  out.rows = r.rows();
+  out.by_rule.insert(r.by_rule().begin(), r.by_rule().end());
+  out.outcome = RulesOutcomeOf(r.rules());
   return out;
 }
 

@@ -6,7 +6,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
 #include "features/csv.h"
+#include "features/definitions.h"
+#include "features/render.h"
+#include "store/json_writer.h"
 #include "re2/re2.h"
 #include "store/excerpt.h"
 #include "store/status_macros.h"
@@ -171,24 +176,25 @@ absl::Status RulesError(const RulesOutcome& outcome, uint64_t rows) {
 }
 
 absl::Status RulesObserver::OnStart(const IngestStart& start) {
-  ASSIGN_OR_RETURN(ViewRules rules, ViewRules::Compile(*start.view));
+  const FeatureView& view = rules_view_ != nullptr ? *rules_view_ : *start.view;
+  ASSIGN_OR_RETURN(ViewRules rules, ViewRules::Compile(view));
   if (rules.empty()) return absl::OkStatus();
   outcome_.on_invalid = std::string(OnInvalidName(rules.on_invalid()));
   rules_ = std::make_unique<ViewRules>(std::move(rules));
   source_ = start.source_name;
   view_ = start.view->name();
   columns_ = start.columns;
-  feature_column_.assign(start.view->features_size(), -1);
+  feature_column_.assign(view.features_size(), -1);
   for (size_t c = 0; c < columns_.size(); ++c) {
     if (columns_[c].role != IngestColumn::Role::kFeature) continue;
-    for (int i = 0; i < start.view->features_size(); ++i) {
-      if (start.view->features(i).name() == columns_[c].name) {
+    for (int i = 0; i < view.features_size(); ++i) {
+      if (view.features(i).name() == columns_[c].name) {
         feature_column_[i] = static_cast<int>(c);
       }
     }
   }
   nulls_.assign(feature_column_.size(), 0);
-  if (rules_->on_invalid() == OnInvalid::kDrop) {
+  if (rules_->on_invalid() == OnInvalid::kDrop && !check_only_) {
     for (const IngestColumn& c : columns_) {
       AppendCsvField(c.name, false, &quarantine_csv_);
       quarantine_csv_ += ',';
@@ -202,7 +208,7 @@ absl::Status RulesObserver::OnBlock(IngestBlock& block) {
   if (rules_ == nullptr) return absl::OkStatus();
   std::string broken, text;
   for (size_t row = 0; row < block.rows(); ++row) {
-    if (block.dropped(row)) continue;
+    if (block.dropped(row) && !check_only_) continue;
     ++rows_;
     std::string row_rules;
     for (size_t i = 0; i < feature_column_.size(); ++i) {
@@ -226,7 +232,7 @@ absl::Status RulesObserver::OnBlock(IngestBlock& block) {
     }
     if (row_rules.empty()) continue;
     ++outcome_.invalid_rows;
-    if (rules_->on_invalid() != OnInvalid::kDrop) continue;
+    if (rules_->on_invalid() != OnInvalid::kDrop || check_only_) continue;
     block.Drop(row);
     for (size_t c = 0; c < columns_.size(); ++c) {
       text.clear();
@@ -249,6 +255,7 @@ absl::Status RulesObserver::BeforeCommit(const IngestSummary& summary) {
     for (std::string& b : outcome_.batch) b = absl::StrCat(source_, ": ", b);
   }
   const OnInvalid mode = rules_->on_invalid();
+  if (check_only_) return absl::OkStatus();
   if ((mode == OnInvalid::kReject && outcome_.violations > 0) ||
       (mode != OnInvalid::kWarn && !outcome_.batch.empty())) {
     return RulesError(outcome_, rows_);
@@ -258,7 +265,7 @@ absl::Status RulesObserver::BeforeCommit(const IngestSummary& summary) {
 
 absl::Status RulesObserver::WriteQuarantine(Store& store, const IngestResult& result,
                                             const Actor& creator) {
-  if (rules_ == nullptr || rules_->on_invalid() != OnInvalid::kDrop ||
+  if (rules_ == nullptr || rules_->on_invalid() != OnInvalid::kDrop || check_only_ ||
       outcome_.invalid_rows == 0) {
     return absl::OkStatus();
   }
@@ -279,6 +286,120 @@ absl::Status RulesObserver::WriteQuarantine(Store& store, const IngestResult& re
   outcome_.quarantine = absl::StrCat("dataset/", commit.version.name(), "@",
                                      commit.version.number());
   return absl::OkStatus();
+}
+
+namespace {
+
+// Stops an ingest before it writes: `strata validate` reads a dataset as an ingest
+// would and writes nothing.
+class StopBeforeCommit : public IngestObserver {
+ public:
+  absl::Status OnBlock(IngestBlock&) override { return absl::OkStatus(); }
+  absl::Status BeforeCommit(const IngestSummary&) override {
+    reached = true;
+    return absl::CancelledError("validation only");
+  }
+  bool reached = false;
+};
+
+}  // namespace
+
+absl::StatusOr<ValidationReport> ValidateDataset(FeatureStore& fs,
+                                                 const std::string& dataset,
+                                                 const std::string& view,
+                                                 const std::string& rules_file,
+                                                 const std::string& rules_source) {
+  ValidationReport report;
+  std::optional<FeatureView> from_file;
+  std::string view_name = view;
+  if (!rules_file.empty()) {
+    ASSIGN_OR_RETURN(Definitions defs, ParseDefinitions(rules_file, rules_source));
+    if (defs.feature_views_size() != 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          rules_source, " defines ", defs.feature_views_size(),
+          " feature views; --rules takes a file of one, whose rules are checked"));
+    }
+    from_file = defs.feature_views(0);
+    if (view_name.empty()) view_name = from_file->name();
+    report.rules_from = std::string(rules_source);
+  }
+  if (absl::StartsWith(view_name, "featureview/")) view_name.erase(0, 12);
+  ASSIGN_OR_RETURN(FeatureView stored, fs.registry().Get(view_name));
+  const std::string name = stored.name();
+  ASSIGN_OR_RETURN(std::optional<Ref> ref, StoredIngestSource(dataset));
+  if (!ref.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Excerpt(dataset), " is not a dataset version (dataset/NAME[@REF])"));
+  }
+  RulesObserver::CheckOnly check;
+  if (from_file.has_value()) check.rules = &*from_file;
+  RulesObserver checker(check);
+  StopBeforeCommit stop;
+  IngestOptions options;
+  options.observers = {&checker, &stop};
+  absl::StatusOr<IngestResult> result = fs.Ingest(name, dataset, options);
+  // The view's own rules may stop the ingest first (reject): the checker has seen
+  // every block by then.
+  const bool read_all =
+      stop.reached || (absl::IsInvalidArgument(result.status()) &&
+                       absl::StartsWith(result.status().message(), "validation rules"));
+  if (!read_all) {
+    if (!result.ok()) return result.status();
+    return absl::InternalError("validation wrote an ingest");
+  }
+  report.dataset = dataset;
+  report.featureview = absl::StrCat("featureview/", view_name);
+  if (report.rules_from.empty()) report.rules_from = report.featureview;
+  report.rows = checker.rows_checked();
+  report.by_rule = checker.by_rule();
+  report.outcome = checker.outcome();
+  return report;
+}
+
+std::string ValidationReportJson(const ValidationReport& report) {
+  JsonWriter w;
+  w.BeginObject()
+      .Key("dataset")
+      .String(report.dataset)
+      .Key("featureview")
+      .String(report.featureview)
+      .Key("rules_from")
+      .String(report.rules_from)
+      .Key("rows")
+      .Uint(report.rows)
+      .Key("clean")
+      .Bool(report.clean())
+      .Key("by_rule")
+      .BeginObject();
+  for (const auto& [rule, count] : report.by_rule) w.Key(rule).Uint(count);
+  w.EndObject().Key("rules");
+  WriteRulesOutcome(report.outcome, w);
+  w.EndObject();
+  return w.Take();
+}
+
+std::string ValidationReportText(const ValidationReport& report) {
+  std::string out = absl::StrCat(
+      report.dataset, ": ", report.rows, " rows checked against the rules of ",
+      report.rules_from, "\n");
+  if (report.outcome.on_invalid.empty()) {
+    absl::StrAppend(&out, "no validation rules\n");
+    return out;
+  }
+  if (report.clean()) {
+    absl::StrAppend(&out, "clean: every rule kept\n");
+    return out;
+  }
+  absl::StrAppend(&out, report.outcome.violations, " violation(s) in ",
+                  report.outcome.invalid_rows, " row(s)\n");
+  for (const auto& [rule, count] : report.by_rule) {
+    absl::StrAppend(&out, "  ", rule, ": ", count, "\n");
+  }
+  for (const RuleViolation& v : report.outcome.examples) {
+    absl::StrAppend(&out, "  ", v.Text(), "\n");
+  }
+  for (const std::string& b : report.outcome.batch) absl::StrAppend(&out, "  ", b, "\n");
+  return out;
 }
 
 }  // namespace strata::features

@@ -84,6 +84,13 @@ absl::Status RulesError(const RulesOutcome& outcome, uint64_t rows);
 class RulesObserver : public IngestObserver {
  public:
   RulesObserver() = default;
+  // A checker for `strata validate`: the rules of `rules` (a view of the same
+  // columns; null: the ingest's view) applied to every row, dropped or not, and
+  // never failing: the outcome only.
+  struct CheckOnly {
+    const FeatureView* rules = nullptr;
+  };
+  explicit RulesObserver(CheckOnly check) : check_only_(true), rules_view_(check.rules) {}
 
   absl::Status OnStart(const IngestStart& start) override;
   absl::Status OnBlock(IngestBlock& block) override;
@@ -103,6 +110,8 @@ class RulesObserver : public IngestObserver {
                                const Actor& creator);
 
  private:
+  bool check_only_ = false;
+  const FeatureView* rules_view_ = nullptr;
   std::unique_ptr<ViewRules> rules_;
   std::string source_;
   std::string view_;
@@ -114,6 +123,38 @@ class RulesObserver : public IngestObserver {
   std::string quarantine_csv_;
   RulesOutcome outcome_;
 };
+
+// What `strata validate` found in a dataset version.
+struct ValidationReport {
+  std::string dataset;      // "dataset/NAME@N"
+  std::string featureview;  // "featureview/NAME@N" whose schema read it
+  std::string rules_from;   // the view version or the definitions file of the rules
+  uint64_t rows = 0;        // rows checked
+  std::map<std::string, uint64_t> by_rule;  // "column: rule kind" -> violations
+  RulesOutcome outcome;                     // on_invalid: the rules' view's mode
+
+  bool clean() const { return outcome.violations == 0 && outcome.batch.empty(); }
+};
+
+// Checks dataset version `dataset` ("dataset/NAME[@REF]") against the rules of
+// feature view `view` ("NAME[@REF]" or "featureview/NAME[@REF]"; its latest
+// version's schema reads the rows, as an ingest's would), or, with `rules_file`, of
+// the one feature view that definitions file (named `rules_source`) defines, which
+// must name a view of the store. Nothing is written.
+// Errors: NotFound for an unknown dataset or view; InvalidArgument for a file
+// that does not parse, defines no or several views, or a dataset that does not
+// parse as the view's rows.
+absl::StatusOr<ValidationReport> ValidateDataset(FeatureStore& fs,
+                                                 const std::string& dataset,
+                                                 const std::string& view,
+                                                 const std::string& rules_file,
+                                                 const std::string& rules_source);
+
+// {"dataset","featureview","rules_from","rows","clean","by_rule":{...},
+//  "rules": WriteRulesOutcome}
+std::string ValidationReportJson(const ValidationReport& report);
+// The report as `strata validate` prints it.
+std::string ValidationReportText(const ValidationReport& report);
 
 }  // namespace strata::features
 
