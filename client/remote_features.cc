@@ -346,17 +346,8 @@ absl::StatusOr<features::ValidationReport> RemoteClient::Validate(
   std::string route = absl::StrCat("/v1/validate?ref=", UrlEncode(dataset));
   if (!view.empty()) absl::StrAppend(&route, "&view=", UrlEncode(view));
   if (!rules_file.empty()) absl::StrAppend(&route, "&source=", UrlEncode(rules_source));
-  httplib::Headers headers = {{"Accept", kProtobuf}};
-  httplib::Result res = http_->Post(route, headers, rules_file, "application/yaml");
-  if (!res) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot reach ", url_, " (", httplib::to_string(res.error()), ")"));
-  }
-  if (res->status >= 300) return ErrorOfResponse(res->status, res->body);
-  api::ValidateResponse r;
-  if (!r.ParseFromString(res->body)) {
-    return absl::DataLossError("the server's answer to a validate is malformed");
-  }
+  ASSIGN_OR_RETURN(api::ValidateResponse r,
+                   Fetch<api::ValidateResponse>("POST", route, rules_file, "application/yaml"));
   features::ValidationReport out;
   out.dataset = r.dataset();
   out.featureview = r.featureview();
