@@ -449,8 +449,13 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
                                                   const IngestOptions& options) {
   // The view's validation rules see every ingest, first (later observers see the
   // rows they drop).
+  // Only when the view has rules: without observers an ingest keeps no typed copy
+  // of its rows. (An unknown view is the ingest's own error, below.)
   RulesObserver rules;
-  std::vector<IngestObserver*> all = {&rules};
+  std::vector<IngestObserver*> all;
+  if (auto view = views_->View(view_name, 0); view.ok() && HasRules((*view)->def)) {
+    all.push_back(&rules);
+  }
   all.insert(all.end(), options.observers.begin(), options.observers.end());
   ingest::Observers observers(all);
   absl::StatusOr<IngestResult> result =

@@ -57,6 +57,11 @@ absl::string_view OnInvalidName(OnInvalid mode) {
   return "reject";
 }
 
+bool HasRules(const FeatureView& view) {
+  return std::any_of(view.features().begin(), view.features().end(),
+                     [](const features::Feature& f) { return f.has_rules(); });
+}
+
 ViewRules::ViewRules() = default;
 ViewRules::ViewRules(ViewRules&&) noexcept = default;
 ViewRules& ViewRules::operator=(ViewRules&&) noexcept = default;

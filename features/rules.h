@@ -32,6 +32,9 @@ enum class OnInvalid { kReject, kDrop, kWarn };
 absl::StatusOr<OnInvalid> ParseOnInvalid(absl::string_view text);
 absl::string_view OnInvalidName(OnInvalid mode);
 
+// Whether a feature of `view` has a rule.
+bool HasRules(const FeatureView& view);
+
 // The compiled rules of one feature view version. Movable, not copyable.
 class ViewRules {
  public:
