@@ -5,6 +5,7 @@
 
 #include "api/features_api.pb.h"
 #include "api/internal/routes.h"
+#include "features/render.h"
 #include "features/rules.h"
 #include "store/status_macros.h"
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "features/feature_store.h"
+#include "features/rules.h"
 #include "store/json_writer.h"
 
 namespace strata::features {
@@ -30,6 +31,13 @@ void WriteRulesOutcome(const RulesOutcome& outcome, JsonWriter& w);
 // found ("warning: 3 rows break validation rules (on_invalid: warn)", the examples,
 // the batch rules, the quarantine); empty when nothing was found.
 std::string RulesOutcomeText(const RulesOutcome& outcome);
+
+// A `strata validate` report (features/rules.h) as one JSON object:
+// {"dataset","featureview","rules_from","rows","clean","by_rule":{...},
+//  "rules": WriteRulesOutcome}
+std::string ValidationReportJson(const ValidationReport& report);
+// The report as `strata validate` prints it.
+std::string ValidationReportText(const ValidationReport& report);
 
 // `report` as one JSON object, as `strata online rebuild --json` prints it:
 //   {"featureview":"clicks","entities":5,"rewritten":2,"removed":1,"unchanged":2,

@@ -10,8 +10,6 @@
 #include "absl/strings/strip.h"
 #include "features/csv.h"
 #include "features/definitions.h"
-#include "features/render.h"
-#include "store/json_writer.h"
 #include "re2/re2.h"
 #include "store/excerpt.h"
 #include "store/status_macros.h"
@@ -359,52 +357,6 @@ absl::StatusOr<ValidationReport> ValidateDataset(FeatureStore& fs,
   report.by_rule = checker.by_rule();
   report.outcome = checker.outcome();
   return report;
-}
-
-std::string ValidationReportJson(const ValidationReport& report) {
-  JsonWriter w;
-  w.BeginObject()
-      .Key("dataset")
-      .String(report.dataset)
-      .Key("featureview")
-      .String(report.featureview)
-      .Key("rules_from")
-      .String(report.rules_from)
-      .Key("rows")
-      .Uint(report.rows)
-      .Key("clean")
-      .Bool(report.clean())
-      .Key("by_rule")
-      .BeginObject();
-  for (const auto& [rule, count] : report.by_rule) w.Key(rule).Uint(count);
-  w.EndObject().Key("rules");
-  WriteRulesOutcome(report.outcome, w);
-  w.EndObject();
-  return w.Take();
-}
-
-std::string ValidationReportText(const ValidationReport& report) {
-  std::string out = absl::StrCat(
-      report.dataset, ": ", report.rows, " rows checked against the rules of ",
-      report.rules_from, "\n");
-  if (report.outcome.on_invalid.empty()) {
-    absl::StrAppend(&out, "no validation rules\n");
-    return out;
-  }
-  if (report.clean()) {
-    absl::StrAppend(&out, "clean: every rule kept\n");
-    return out;
-  }
-  absl::StrAppend(&out, report.outcome.violations, " violation(s) in ",
-                  report.outcome.invalid_rows, " row(s)\n");
-  for (const auto& [rule, count] : report.by_rule) {
-    absl::StrAppend(&out, "  ", rule, ": ", count, "\n");
-  }
-  for (const RuleViolation& v : report.outcome.examples) {
-    absl::StrAppend(&out, "  ", v.Text(), "\n");
-  }
-  for (const std::string& b : report.outcome.batch) absl::StrAppend(&out, "  ", b, "\n");
-  return out;
 }
 
 }  // namespace strata::features

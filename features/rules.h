@@ -153,11 +153,6 @@ absl::StatusOr<ValidationReport> ValidateDataset(FeatureStore& fs,
                                                  const std::string& rules_file,
                                                  const std::string& rules_source);
 
-// {"dataset","featureview","rules_from","rows","clean","by_rule":{...},
-//  "rules": WriteRulesOutcome}
-std::string ValidationReportJson(const ValidationReport& report);
-// The report as `strata validate` prints it.
-std::string ValidationReportText(const ValidationReport& report);
 
 }  // namespace strata::features
 
