@@ -317,6 +317,28 @@ absl::Status CheckViewExists(const RouteContext& ctx, const std::string& view) {
   return latest.status();
 }
 
+}  // namespace
+
+RulesOutcome RulesOutcomeProto(const features::RulesOutcome& outcome) {
+  RulesOutcome proto;
+  proto.set_on_invalid(outcome.on_invalid);
+  proto.set_invalid_rows(outcome.invalid_rows);
+  proto.set_violations(outcome.violations);
+  for (const features::RuleViolation& v : outcome.examples) {
+    RuleViolation* p = proto.add_examples();
+    p->set_source(v.source);
+    p->set_line(v.line);
+    p->set_column(v.column);
+    p->set_value(v.value);
+    p->set_rule(v.rule);
+  }
+  for (const std::string& b : outcome.batch) proto.add_batch(b);
+  proto.set_quarantine(outcome.quarantine);
+  return proto;
+}
+
+namespace {
+
 absl::Status Ingest(const RouteContext& ctx, const httplib::Request& req,
                     httplib::Response& res, Body& body) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
@@ -389,6 +411,8 @@ absl::Status Ingest(const RouteContext& ctx, const httplib::Request& req,
     proto.set_source(std::string(features::IngestSourceName(r.source)));
     proto.set_same_content(r.same_content);
     for (const std::string& input : r.inputs) proto.add_inputs(input);
+    proto.set_dropped(r.dropped);
+    if (!r.rules.on_invalid.empty()) *proto.mutable_rules() = RulesOutcomeProto(r.rules);
     WriteProtoIfAsked(req, res, proto);
     return absl::OkStatus();
   }
@@ -1269,11 +1293,23 @@ std::string PushRowsAsJsonLines(const PushBatch& push) {
   return text;
 }
 
+// What each view's validation rules found in a push, by view name.
+using PushRules = std::vector<std::pair<std::string, features::RulesOutcome>>;
+
+void AddPushRules(const PushRules& rules, PushResponse& proto) {
+  for (const auto& [view, outcome] : rules) {
+    RulesOutcome* p = proto.add_rules();
+    *p = RulesOutcomeProto(outcome);
+    p->set_featureview(view);
+  }
+}
+
 // Writes the batches: online, every view in one transaction (PushOnline); otherwise
 // one ingest per view, one after another, each atomic (a failure part-way leaves
 // the views before it written, as separate ingests).
 absl::Status WritePush(const RouteContext& ctx, const httplib::Request& req,
-                       const PushRequest& push, PushResponse& proto) {
+                       const PushRequest& push, PushResponse& proto,
+                       PushRules& rules) {
   proto.set_rows(push.batches.front().rows.front().second.size());
   proto.set_to(push.to_name);
   for (const std::string& ignored : push.ignored) proto.add_ignored(ignored);
@@ -1281,7 +1317,14 @@ absl::Status WritePush(const RouteContext& ctx, const httplib::Request& req,
   if (push.to == PushTo::kOnline) {
     std::vector<features::FeatureStore::ViewRows> views;
     for (const PushBatch& batch : push.batches) views.push_back({batch.view, batch.rows});
-    return ctx.features->PushOnline(views, absl::ToUnixMicros(absl::Now()));
+    std::vector<features::RulesOutcome> outcomes;
+    RETURN_IF_ERROR(
+        ctx.features->PushOnline(views, absl::ToUnixMicros(absl::Now()), &outcomes));
+    for (size_t v = 0; v < outcomes.size(); ++v) {
+      if (!outcomes[v].on_invalid.empty()) rules.emplace_back(views[v].view, outcomes[v]);
+    }
+    AddPushRules(rules, proto);
+    return absl::OkStatus();
   }
   for (const PushBatch& batch : push.batches) {
     ASSIGN_OR_RETURN(auto file, ScratchFile::Create(*ctx.store));
@@ -1304,8 +1347,22 @@ absl::Status WritePush(const RouteContext& ctx, const httplib::Request& req,
     ingest->set_featureview(batch.view);
     ingest->set_ingest(r.ingest);
     ingest->set_dataset(r.dataset);
+    if (!r.rules.on_invalid.empty()) rules.emplace_back(batch.view, r.rules);
   }
+  AddPushRules(rules, proto);
   return absl::OkStatus();
+}
+
+// "rules": {VIEW: WriteRulesOutcome, ...} of a push answer; nothing when no view
+// written has rules.
+void WritePushRules(const PushRules& rules, JsonWriter& w) {
+  if (rules.empty()) return;
+  w.Key("rules").BeginObject();
+  for (const auto& [view, outcome] : rules) {
+    w.Key(view);
+    features::WriteRulesOutcome(outcome, w);
+  }
+  w.EndObject();
 }
 
 // "ignored": the request fields a push answer says were accepted and ignored
@@ -1325,7 +1382,8 @@ absl::Status Push(const RouteContext& ctx, const httplib::Request& req,
   ASSIGN_OR_RETURN(std::string text, body.ReadAll());
   ASSIGN_OR_RETURN(PushRequest push, ParsePushRequest(ctx, text, kPushDialect, unit));
   PushResponse proto;
-  RETURN_IF_ERROR(WritePush(ctx, req, push, proto));
+  PushRules rules;
+  RETURN_IF_ERROR(WritePush(ctx, req, push, proto, rules));
   if (WriteProtoIfAsked(req, res, proto)) return absl::OkStatus();
   JsonWriter w;
   w.BeginObject().Key("rows").Uint(proto.rows()).Key("to").String(proto.to());
@@ -1347,6 +1405,7 @@ absl::Status Push(const RouteContext& ctx, const httplib::Request& req,
     w.EndArray();
   }
   WriteIgnored(proto, w);
+  WritePushRules(rules, w);
   w.EndObject();
   WriteJson(res, w.Take());
   return absl::OkStatus();
@@ -1362,11 +1421,13 @@ absl::Status WriteToOnlineStore(const RouteContext& ctx, const httplib::Request&
   ASSIGN_OR_RETURN(std::string text, body.ReadAll());
   ASSIGN_OR_RETURN(PushRequest push, ParsePushRequest(ctx, text, kWriteDialect, unit));
   PushResponse proto;
-  RETURN_IF_ERROR(WritePush(ctx, req, push, proto));
+  PushRules rules;
+  RETURN_IF_ERROR(WritePush(ctx, req, push, proto, rules));
   if (WriteProtoIfAsked(req, res, proto)) return absl::OkStatus();
   JsonWriter w;
   w.BeginObject().Key("rows").Uint(proto.rows()).Key("featureview").String(push.name);
   WriteIgnored(proto, w);
+  WritePushRules(rules, w);
   w.EndObject();
   WriteJson(res, w.Take());
   return absl::OkStatus();

@@ -1366,5 +1366,72 @@ TEST_F(FeatureRoutesTest, OnlineLookupsDuringIngestsSeeWholeRows) {
       << r->body;
 }
 
+TEST_F(FeatureRoutesTest, PushAppliesTheViewsValidationRulesInEachMode) {
+  // customer_stats with rules: spend_7d at least 0, segment gold or silver.
+  const auto apply = [&](absl::string_view mode) {
+    std::string defs(testing::kExampleDefinitions);
+    const size_t features = defs.find("    features:");
+    ASSERT_NE(features, std::string::npos);
+    defs.insert(features, absl::StrCat("    on_invalid: ", mode, "\n"));
+    defs.replace(defs.find("{name: spend_7d, type: double}"), 30,
+                 "{name: spend_7d, type: double, min: 0}");
+    auto r = Post("/v1/features/apply", defs, "application/yaml");
+    ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
+  };
+  // 3 rows: customer 7 breaks min.
+  const auto push = [&](absl::string_view to) {
+    return Post("/push",
+                absl::StrCat(R"({"push_source_name":"customer_stats","df":{)",
+                             R"("customer_id":[5,6,7],"event_timestamp":[)", now_ - 60,
+                             ",", now_ - 60, ",", now_ - 60,
+                             R"(],"spend_7d":[1,2,-3]},"to":")", to, R"("})"),
+                "application/json");
+  };
+  const auto has_online = [&](int id) {
+    features::FeatureStore fs(store_.get());
+    auto r = fs.Online({"customer_stats:spend_7d"}, {{"customer_id", {features::Value(int64_t{id})}}},
+                       INT64_MAX / 2);
+    return r.ok() && r->values[0].event_time(0).has_value();
+  };
+
+  apply("reject");
+  auto r = push("online");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400) << r->body;
+  EXPECT_NE(r->body.find("df:3: column spend_7d: value \\\"-3\\\" breaks min 0"),
+            std::string::npos)
+      << r->body;
+  EXPECT_FALSE(has_online(5));
+
+  apply("drop");
+  r = push("online");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_NE(r->body.find("\"rules\":{\"customer_stats\":{\"on_invalid\":\"drop\","
+                         "\"invalid_rows\":1,\"violations\":1,"),
+            std::string::npos)
+      << r->body;
+  EXPECT_TRUE(has_online(5));
+  EXPECT_TRUE(has_online(6));
+  EXPECT_FALSE(has_online(7));
+
+  apply("warn");
+  r = push("online");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_NE(r->body.find("\"on_invalid\":\"warn\",\"invalid_rows\":1"), std::string::npos)
+      << r->body;
+  EXPECT_TRUE(has_online(7));
+
+  // Offline: the push is an ingest, with the same rules; drop quarantines.
+  apply("drop");
+  r = push("offline");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_NE(r->body.find("\"quarantine\":\"dataset/customer_stats-quarantine@1\""),
+            std::string::npos)
+      << r->body;
+}
+
 }  // namespace
 }  // namespace strata::api

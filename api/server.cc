@@ -468,6 +468,7 @@ struct Server::Impl {
     AddRunRoutes(http, context);
     AddTokenRoutes(http, context);
     AddFeatureRoutes(http, context);
+    AddValidateRoutes(http, context);
     AddOnlineRoutes(http, context);
     AddMaintenanceRoutes(http, context);
     AddQualityRoutes(http, context);

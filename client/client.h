@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "features/feature_store.h"
 #include "features/registry.h"
+#include "features/rules.h"
 #include "gc/fsck.h"
 #include "gc/gc.h"
 #include "gc/retention.h"
@@ -136,6 +137,12 @@ class StoreClient {
   virtual absl::StatusOr<features::IngestResult> Ingest(
       const std::string& view, const std::string& path,
       const features::IngestOptions& options) = 0;
+  // Checks dataset version `dataset` against validation rules without ingesting
+  // it: as features::ValidateDataset (`rules_file`: a definitions file's text,
+  // named `rules_source`; empty: the rules of `view`).
+  virtual absl::StatusOr<features::ValidationReport> Validate(
+      const std::string& dataset, const std::string& view, const std::string& rules_file,
+      const std::string& rules_source) = 0;
   // `spine` is a CSV file's path or a stored dataset ("dataset/NAME[@REF]").
   virtual absl::StatusOr<features::HistoricalResult> Historical(
       const features::HistoricalRequest& request, const std::string& spine,

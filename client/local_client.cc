@@ -159,6 +159,12 @@ class Local : public StoreClient {
     return features_.Ingest(view, path, options);
   }
 
+  absl::StatusOr<features::ValidationReport> Validate(
+      const std::string& dataset, const std::string& view, const std::string& rules_file,
+      const std::string& rules_source) override {
+    return features::ValidateDataset(features_, dataset, view, rules_file, rules_source);
+  }
+
   absl::StatusOr<features::HistoricalResult> Historical(
       const features::HistoricalRequest& request, const std::string& spine,
       ByteSink& out) override {

@@ -75,6 +75,9 @@ class RemoteClient : public StoreClient {
   absl::StatusOr<features::IngestResult> Ingest(
       const std::string& view, const std::string& path,
       const features::IngestOptions& options) override;
+  absl::StatusOr<features::ValidationReport> Validate(
+      const std::string& dataset, const std::string& view, const std::string& rules_file,
+      const std::string& rules_source) override;
   absl::StatusOr<features::HistoricalResult> Historical(
       const features::HistoricalRequest& request, const std::string& spine,
       ByteSink& out) override;

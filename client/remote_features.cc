@@ -231,6 +231,23 @@ absl::StatusOr<std::vector<features::AppliedView>> RemoteClient::Apply(
   return out;
 }
 
+namespace {
+
+features::RulesOutcome RulesOutcomeOf(const api::RulesOutcome& rules) {
+  features::RulesOutcome out;
+  out.on_invalid = rules.on_invalid();
+  out.invalid_rows = rules.invalid_rows();
+  out.violations = rules.violations();
+  for (const api::RuleViolation& v : rules.examples()) {
+    out.examples.push_back({v.source(), v.line(), v.column(), v.value(), v.rule()});
+  }
+  out.batch.assign(rules.batch().begin(), rules.batch().end());
+  out.quarantine = rules.quarantine();
+  return out;
+}
+
+}  // namespace
+
 absl::StatusOr<features::IngestResult> RemoteClient::Ingest(
     const std::string& view, const std::string& path,
     const features::IngestOptions& options) {
@@ -318,6 +335,26 @@ absl::StatusOr<features::IngestResult> RemoteClient::Ingest(
   ASSIGN_OR_RETURN(out.max_event, features::ParseTimestamp(r.max_event_timestamp(),
                                                            features::TimeUnit::kMicros));
   out.bulk = r.bulk();
+  out.dropped = r.dropped();
+  if (r.has_rules()) out.rules = RulesOutcomeOf(r.rules());
+  return out;
+}
+
+absl::StatusOr<features::ValidationReport> RemoteClient::Validate(
+    const std::string& dataset, const std::string& view, const std::string& rules_file,
+    const std::string& rules_source) {
+  std::string route = absl::StrCat("/v1/validate?ref=", UrlEncode(dataset));
+  if (!view.empty()) absl::StrAppend(&route, "&view=", UrlEncode(view));
+  if (!rules_file.empty()) absl::StrAppend(&route, "&source=", UrlEncode(rules_source));
+  ASSIGN_OR_RETURN(api::ValidateResponse r,
+                   Fetch<api::ValidateResponse>("POST", route, rules_file, "application/yaml"));
+  features::ValidationReport out;
+  out.dataset = r.dataset();
+  out.featureview = r.featureview();
+  out.rules_from = r.rules_from();
+  out.rows = r.rows();
+  out.by_rule.insert(r.by_rule().begin(), r.by_rule().end());
+  out.outcome = RulesOutcomeOf(r.rules());
   return out;
 }
 

@@ -19,6 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "features/codec.h"
+#include "re2/re2.h"
 #include "store/excerpt.h"
 #include "store/ref.h"
 #include "store/status_macros.h"
@@ -255,7 +256,7 @@ class DefinitionsReader {
     RETURN_IF_ERROR(CheckKeys(node,
                               {"name", "entities", "ttl", "features", "description",
                                "owner", "tags", "timestamp_unit", "plausible_time",
-                               "source", "drift"},
+                               "source", "drift", "on_invalid"},
                               "a feature view"));
     FeatureView view;
     ASSIGN_OR_RETURN(*view.mutable_name(), Scalar(node, "name", "a feature view", true));
@@ -299,6 +300,14 @@ class DefinitionsReader {
       RETURN_IF_ERROR(ReadDriftThresholds(drift, view));
     }
     RETURN_IF_ERROR(ReadTags(node, view->mutable_tags()));
+    ASSIGN_OR_RETURN(std::string on_invalid, Scalar(node, "on_invalid", what, false));
+    if (node["on_invalid"] && on_invalid != "reject" && on_invalid != "drop" &&
+        on_invalid != "warn") {
+      return Error(node["on_invalid"],
+                   absl::StrCat("on_invalid ", Excerpt(on_invalid),
+                                " must be reject, drop or warn"));
+    }
+    view->set_on_invalid(on_invalid);
     ASSIGN_OR_RETURN(*view->mutable_push_source(), Scalar(node, "source", what, false));
     if (node["source"] && !push_source_nodes_.count(view->push_source())) {
       return Error(node["source"],
@@ -350,7 +359,10 @@ class DefinitionsReader {
     if (features.size() == 0)
       return Error(features, absl::StrCat(what, " needs a feature"));
     for (const YAML::Node& f : features) {
-      RETURN_IF_ERROR(CheckKeys(f, {"name", "type", "description"}, "a feature"));
+      RETURN_IF_ERROR(CheckKeys(f,
+                                {"name", "type", "description", "min", "max", "allowed",
+                                 "not_null", "max_null_fraction", "pattern"},
+                                "a feature"));
       Feature feature;
       ASSIGN_OR_RETURN(*feature.mutable_name(), Scalar(f, "name", "a feature", true));
       RETURN_IF_ERROR(CheckIdentifier(f["name"], feature.name(), "feature"));
@@ -358,6 +370,7 @@ class DefinitionsReader {
       feature.set_type(type);
       ASSIGN_OR_RETURN(*feature.mutable_description(),
                        Scalar(f, "description", "a feature", false));
+      RETURN_IF_ERROR(ReadFeatureRules(f, &feature));
       if (!columns->insert(feature.name()).second) {
         return Error(
             f, absl::StrCat("feature '", feature.name(), "' of ", what,
@@ -366,6 +379,116 @@ class DefinitionsReader {
       }
       *view->add_features() = std::move(feature);
     }
+    return absl::OkStatus();
+  }
+
+  // A rule's value as the feature's type, canonical (AppendValueText).
+  absl::StatusOr<std::string> RuleValue(const YAML::Node& node, const Feature& feature,
+                                        absl::string_view rule) const {
+    if (!node.IsScalar()) {
+      return Error(node, absl::StrCat("'", rule, "' of feature '", feature.name(),
+                                      "' must be a single value"));
+    }
+    if (node.Scalar().empty()) {
+      return Error(node, absl::StrCat("'", rule, "' of feature '", feature.name(),
+                                      "' is empty"));
+    }
+    auto value = ParseValue(node.Scalar(), feature.type(), TimeUnit::kSeconds);
+    if (!value.ok()) {
+      return Error(node, absl::StrCat("'", rule, "' of feature '", feature.name(),
+                                      "': ", value.status().message()));
+    }
+    std::string text;
+    AppendValueText(*value, feature.type(), &text);
+    return text;
+  }
+
+  // A feature's rules (min, max, allowed, not_null, max_null_fraction, pattern),
+  // checked against its type and each other.
+  absl::Status ReadFeatureRules(const YAML::Node& f, Feature* feature) const {
+    FeatureRule rules;
+    bool any = false;
+    const ValueType type = feature->type();
+    auto refuse = [&](const YAML::Node& at, absl::string_view rule,
+                      absl::string_view types) {
+      return Error(at, absl::StrCat("rule '", rule, "' does not apply to feature '",
+                                    feature->name(), "' of type ", ValueTypeName(type),
+                                    " (only ", types, ")"));
+    };
+    const bool ordered = type == VALUE_TYPE_INT64 || type == VALUE_TYPE_DOUBLE ||
+                         type == VALUE_TYPE_TIMESTAMP;
+    for (const char* bound : {"min", "max"}) {
+      const YAML::Node node = f[bound];
+      if (!node) continue;
+      if (!ordered) return refuse(node, bound, "int64, double and timestamp");
+      ASSIGN_OR_RETURN(std::string text, RuleValue(node, *feature, bound));
+      bound[1] == 'i' ? rules.set_min(text) : rules.set_max(text);
+      any = true;
+    }
+    if (rules.has_min() && rules.has_max()) {
+      const Value lo = *ParseValue(rules.min(), type, TimeUnit::kSeconds);
+      const Value hi = *ParseValue(rules.max(), type, TimeUnit::kSeconds);
+      if (hi < lo) {
+        return Error(f["min"], absl::StrCat("feature '", feature->name(), "': min ",
+                                            rules.min(), " is greater than max ",
+                                            rules.max()));
+      }
+    }
+    if (const YAML::Node allowed = f["allowed"]; allowed) {
+      if (type != VALUE_TYPE_INT64 && type != VALUE_TYPE_STRING) {
+        return refuse(allowed, "allowed", "int64 and string");
+      }
+      if (!allowed.IsSequence() || allowed.size() == 0) {
+        return Error(allowed, absl::StrCat("'allowed' of feature '", feature->name(),
+                                           "' must be a non-empty list of values"));
+      }
+      std::set<std::string> seen;
+      for (const YAML::Node& item : allowed) {
+        ASSIGN_OR_RETURN(std::string text, RuleValue(item, *feature, "allowed"));
+        if (!seen.insert(text).second) {
+          return Error(item, absl::StrCat("'allowed' of feature '", feature->name(),
+                                          "' lists ", Excerpt(text), " twice"));
+        }
+        rules.add_allowed(std::move(text));
+      }
+      any = true;
+    }
+    if (const YAML::Node node = f["not_null"]; node) {
+      bool value = false;
+      if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value)) {
+        return Error(node, "'not_null' must be true or false");
+      }
+      rules.set_not_null(value);
+      any = true;
+    }
+    if (const YAML::Node node = f["max_null_fraction"]; node) {
+      double fraction = -1;
+      if (!node.IsScalar() || !absl::SimpleAtod(node.Scalar(), &fraction) ||
+          !(fraction >= 0 && fraction <= 1)) {
+        return Error(node, absl::StrCat("'max_null_fraction' of feature '",
+                                        feature->name(), "' must be a number from 0 to 1"));
+      }
+      if (rules.not_null()) {
+        return Error(node, absl::StrCat("feature '", feature->name(),
+                                        "' has both not_null and max_null_fraction: "
+                                        "keep one"));
+      }
+      rules.set_max_null_fraction(fraction);
+      any = true;
+    }
+    if (const YAML::Node node = f["pattern"]; node) {
+      if (type != VALUE_TYPE_STRING) return refuse(node, "pattern", "string");
+      if (!node.IsScalar()) return Error(node, "'pattern' must be a single value");
+      RE2 re(node.Scalar(), RE2::Quiet);
+      if (!re.ok()) {
+        return Error(node, absl::StrCat("pattern ", Excerpt(node.Scalar()),
+                                        " of feature '", feature->name(),
+                                        "' does not compile: ", re.error()));
+      }
+      rules.set_pattern(node.Scalar());
+      any = true;
+    }
+    if (any) *feature->mutable_rules() = std::move(rules);
     return absl::OkStatus();
   }
 

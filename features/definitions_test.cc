@@ -556,3 +556,117 @@ TEST(DefinitionsTest, CompatibleChangesAndRefusedOnes) {
 
 }  // namespace
 }  // namespace strata::features
+
+namespace strata::features {
+namespace {
+
+constexpr char kRulesView[] =
+    "entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n"
+    "feature_views:\n"
+    "  - name: v\n"
+    "    entities: [c]\n"
+    "    on_invalid: drop\n"
+    "    features:\n"
+    "      - {name: n, type: int64, min: -1, max: +10, allowed: [1, 02, 3]}\n"
+    "      - {name: x, type: double, min: 0.5, not_null: true}\n"
+    "      - {name: s, type: string, allowed: [a, b], pattern: '[a-z]+', "
+    "max_null_fraction: 0.25}\n"
+    "      - {name: t, type: timestamp, min: 2020-01-01, max: '2030-01-01T00:00:00Z'}\n";
+
+TEST(DefinitionsRulesTest, EachRuleIsParsedCanonical) {
+  auto defs = ParseDefinitions(kRulesView, "defs.yaml");
+  ASSERT_TRUE(defs.ok()) << defs.status();
+  const FeatureView& view = defs->feature_views(0);
+  EXPECT_EQ(view.on_invalid(), "drop");
+  const FeatureRule& n = view.features(0).rules();
+  EXPECT_EQ(n.min(), "-1");
+  EXPECT_EQ(n.max(), "10");
+  ASSERT_EQ(n.allowed_size(), 3);
+  EXPECT_EQ(n.allowed(1), "2");
+  EXPECT_FALSE(n.not_null());
+  EXPECT_TRUE(view.features(1).rules().not_null());
+  EXPECT_EQ(view.features(1).rules().min(), "0.5");
+  EXPECT_FALSE(view.features(1).rules().has_max());
+  EXPECT_EQ(view.features(2).rules().pattern(), "[a-z]+");
+  EXPECT_EQ(view.features(2).rules().max_null_fraction(), 0.25);
+  EXPECT_EQ(view.features(3).rules().min(), "2020-01-01T00:00:00Z");
+  EXPECT_EQ(view.features(3).rules().max(), "2030-01-01T00:00:00Z");
+}
+
+TEST(DefinitionsRulesTest, AFeatureWithoutRulesHasNone) {
+  auto defs = ParseDefinitions(testing::kExampleDefinitions, "defs.yaml");
+  ASSERT_TRUE(defs.ok());
+  EXPECT_FALSE(defs->feature_views(0).features(0).has_rules());
+  EXPECT_EQ(defs->feature_views(0).on_invalid(), "");
+}
+
+// A view of one feature `feature` (a flow mapping) on line 2.
+std::string RuleCase(absl::string_view feature, absl::string_view view_extra = "") {
+  return absl::StrCat("entities: [{name: c, join_keys: [{name: cid, type: int64}]}]\n",
+                      "feature_views: [{name: v, entities: [c], ", view_extra,
+                      "features: [", feature, "]}]\n");
+}
+
+class BadRulesTest : public ::testing::TestWithParam<BadDefinitions> {};
+
+TEST_P(BadRulesTest, IsRefusedAtItsPlace) {
+  auto defs = ParseDefinitions(GetParam().text, "defs.yaml");
+  ASSERT_TRUE(absl::IsInvalidArgument(defs.status())) << defs.status();
+  EXPECT_NE(defs.status().message().find(GetParam().message_part),
+            absl::string_view::npos)
+      << defs.status().message();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, BadRulesTest,
+    ::testing::Values(
+        BadDefinitions{"MinAboveMax",
+                       strdup(RuleCase("{name: n, type: int64, min: 5, max: 4}").c_str()),
+                       "defs.yaml:2:81: feature 'n': min 5 is greater than max 4"},
+        BadDefinitions{"MinNotANumber",
+                       strdup(RuleCase("{name: n, type: double, min: low}").c_str()),
+                       "defs.yaml:2:82: 'min' of feature 'n': \"low\" is not a double"},
+        BadDefinitions{"MinOnAString",
+                       strdup(RuleCase("{name: s, type: string, min: 1}").c_str()),
+                       "defs.yaml:2:82: rule 'min' does not apply to feature 's' of "
+                       "type string"},
+        BadDefinitions{"AllowedWrongType",
+                       strdup(RuleCase("{name: n, type: int64, allowed: [1, x]}").c_str()),
+                       "defs.yaml:2:89: 'allowed' of feature 'n': \"x\" is not an int64"},
+        BadDefinitions{"AllowedOnABool",
+                       strdup(RuleCase("{name: b, type: bool, allowed: [true]}").c_str()),
+                       "rule 'allowed' does not apply to feature 'b' of type bool"},
+        BadDefinitions{"AllowedEmpty",
+                       strdup(RuleCase("{name: n, type: int64, allowed: []}").c_str()),
+                       "must be a non-empty list"},
+        BadDefinitions{"PatternDoesNotCompile",
+                       strdup(RuleCase("{name: s, type: string, pattern: '(a'}").c_str()),
+                       "defs.yaml:2:86: pattern \"(a\" of feature 's' does not compile: "
+                       "missing )"},
+        BadDefinitions{"PatternOnAnInt",
+                       strdup(RuleCase("{name: n, type: int64, pattern: a}").c_str()),
+                       "rule 'pattern' does not apply to feature 'n' of type int64"},
+        BadDefinitions{"FractionAboveOne",
+                       strdup(RuleCase("{name: n, type: int64, max_null_fraction: 1.5}")
+                                  .c_str()),
+                       "defs.yaml:2:95: 'max_null_fraction' of feature 'n' must be a "
+                       "number from 0 to 1"},
+        BadDefinitions{"NotNullAndFraction",
+                       strdup(RuleCase("{name: n, type: int64, not_null: true, "
+                                       "max_null_fraction: 0.1}")
+                                  .c_str()),
+                       "has both not_null and max_null_fraction"},
+        BadDefinitions{"NotNullNotABool",
+                       strdup(RuleCase("{name: n, type: int64, not_null: maybe}").c_str()),
+                       "defs.yaml:2:86: 'not_null' must be true or false"},
+        BadDefinitions{"UnknownRule",
+                       strdup(RuleCase("{name: n, type: int64, minimum: 1}").c_str()),
+                       "defs.yaml:2:76: unknown key \"minimum\" in a feature"},
+        BadDefinitions{"BadMode",
+                       strdup(RuleCase("{name: n, type: int64}", "on_invalid: skip, ")
+                                  .c_str()),
+                       "defs.yaml:2:54: on_invalid \"skip\" must be reject, drop or warn"}),
+    [](const ::testing::TestParamInfo<BadDefinitions>& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace strata::features

@@ -94,6 +94,30 @@ enum class IngestSource : uint8_t {
 // "stored", "same_content", "read".
 absl::string_view IngestSourceName(IngestSource source);
 
+// One value breaking a validation rule (docs/quality.md, "Validation rules").
+struct RuleViolation {
+  std::string source;  // the input, as errors name it ("events.csv")
+  uint64_t line = 0;   // its source line, from 1
+  std::string column;  // the feature
+  std::string value;   // as text, cut and quoted by Excerpt; empty for null
+  std::string rule;    // "min 0", "allowed", "pattern ^[a-z]+$", "not_null"
+
+  // "events.csv:12: column spend: value \"-5\" breaks min 0"
+  std::string Text() const;
+};
+
+// What the view's validation rules found in an ingest or a push.
+struct RulesOutcome {
+  std::string on_invalid;     // "reject", "drop", "warn"; empty: the view has no rules
+  uint64_t invalid_rows = 0;  // rows breaking at least one rule
+  uint64_t violations = 0;    // values breaking a rule
+  std::vector<RuleViolation> examples;  // the first ones, at most 10
+  // Batch rules broken (max_null_fraction), as sentences; under warn only.
+  std::vector<std::string> batch;
+  // on_invalid drop: "dataset/NAME@N" holding the dropped rows; empty if none.
+  std::string quarantine;
+};
+
 struct IngestResult {
   uint64_t ingest = 0;       // this ingest's sequence number
   uint64_t rows = 0;         // rows in the file (less those dropped)
@@ -107,6 +131,7 @@ struct IngestResult {
   std::vector<std::string> inputs;  // IngestOptions::inputs, as "KIND/NAME@N", sorted
   Micros min_event = 0, max_event = 0;
   bool bulk = false;
+  RulesOutcome rules;  // the view's validation rules (features/rules.h)
 };
 
 // Whether an ingest's `source` names a stored dataset version rather than a file:
@@ -533,7 +558,13 @@ class FeatureStore {
     std::string view;
     RowColumns rows;
   };
-  absl::Status PushOnline(const std::vector<ViewRows>& views, Micros now);
+  // Each view's validation rules (docs/quality.md) apply to its rows: under
+  // reject a row breaking one fails the push (InvalidArgument listing the
+  // violations); under drop such rows are left out (the push fails if none is
+  // left); under warn they are written. `rules`, when given, receives each view's
+  // outcome (RulesOutcome::on_invalid empty for a view without rules), in order.
+  absl::Status PushOnline(const std::vector<ViewRows>& views, Micros now,
+                          std::vector<RulesOutcome>* rules = nullptr);
 
   // Offline log retention: removes from `view`'s log the rows whose event time is
   // at or before `horizon` that no point-in-time answer at a time at or after the

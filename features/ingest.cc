@@ -22,6 +22,7 @@
 #include "features/ingest_parse.h"
 #include "features/ingest_pipeline.h"
 #include "features/ingest_runs.h"
+#include "features/rules.h"
 #include "features/scratch.h"
 #include "features/tables.h"
 #include "features/view_catalog.h"
@@ -446,9 +447,32 @@ absl::StatusOr<IngestResult> RunIngest(Store& store, const ViewCatalog& views,
 absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
                                                   const std::string& path,
                                                   const IngestOptions& options) {
-  ingest::Observers observers(options.observers);
+  // The view's validation rules see every ingest, first (later observers see the
+  // rows they drop).
+  // Only when the view has rules: without observers an ingest keeps no typed copy
+  // of its rows. (An unknown view is the ingest's own error, below.)
+  RulesObserver rules;
+  std::vector<IngestObserver*> all;
+  if (auto view = views_->View(view_name, 0); view.ok() && HasRules((*view)->def)) {
+    all.push_back(&rules);
+  }
+  all.insert(all.end(), options.observers.begin(), options.observers.end());
+  ingest::Observers observers(all);
   absl::StatusOr<IngestResult> result =
       RunIngest(*store_, *views_, *tables_, *online_, view_name, path, options, observers);
+  if (result.ok()) {
+    // The rows are committed: a failure to quarantine the dropped ones is reported.
+    result->rules = rules.outcome();
+    absl::Status quarantined = rules.WriteQuarantine(*store_, *result, options.creator);
+    if (!quarantined.ok()) {
+      result = absl::Status(quarantined.code(),
+                            absl::StrCat("ingest ", result->ingest,
+                                         " committed, but its dropped rows were not "
+                                         "quarantined: ", quarantined.message()));
+    } else {
+      result->rules.quarantine = rules.outcome().quarantine;
+    }
+  }
   observers.End(result);
   return result;
 }

@@ -11,11 +11,13 @@
 #include "features/definitions.h"
 #include "features/feature_store.h"
 #include "features/online_serving.h"
+#include "features/rules.h"
 #include "features/tables.h"
 #include "features/view_catalog.h"
 #include "store/database.h"
 #include "store/internal/records.h"
 #include "store/internal/rocks_status.h"
+#include "store/excerpt.h"
 #include "store/render.h"
 #include "store/status_macros.h"
 
@@ -180,6 +182,62 @@ std::vector<OnlineRow> EncodePushRows(const ResolvedView& view, const PushColumn
   return online;
 }
 
+// Applies `view`'s validation rules to the `n` pushed rows of `columns`: fills
+// `outcome`; under drop, `kept` gets the rows keeping the rules (else stays empty).
+// Errors: InvalidArgument under reject when a row breaks a rule, and under drop when
+// every row does.
+absl::Status ApplyPushRules(const ResolvedView& view, const RowColumns& rows,
+                            const PushColumns& columns, size_t n, RulesOutcome* outcome,
+                            RowColumns* kept) {
+  ASSIGN_OR_RETURN(ViewRules rules, ViewRules::Compile(view.def));
+  if (rules.empty()) return absl::OkStatus();
+  outcome->on_invalid = std::string(OnInvalidName(rules.on_invalid()));
+  std::vector<bool> keep(n, true);
+  std::vector<uint64_t> nulls(columns.features.size(), 0);
+  std::string broken, text;
+  const Value null;
+  for (size_t i = 0; i < n; ++i) {
+    bool ok = true;
+    for (size_t f = 0; f < columns.features.size(); ++f) {
+      const Value& v = columns.features[f] != nullptr ? (*columns.features[f])[i] : null;
+      if (v.index() == 0) ++nulls[f];
+      if (rules.CheckValue(f, v, &broken)) continue;
+      ok = false;
+      ++outcome->violations;
+      if (outcome->examples.size() < kMaxViolationExamples) {
+        text.clear();
+        AppendValueText(v, view.def.features(f).type(), &text);
+        outcome->examples.push_back({"df", i + 1, view.def.features(f).name(),
+                                     v.index() == 0 ? std::string() : Excerpt(text),
+                                     broken});
+      }
+    }
+    if (!ok) ++outcome->invalid_rows;
+    keep[i] = ok;
+  }
+  outcome->batch = rules.CheckNulls(nulls, n);
+  for (std::string& b : outcome->batch) b = absl::StrCat("df: ", b);
+  const OnInvalid mode = rules.on_invalid();
+  if ((mode == OnInvalid::kReject && outcome->violations > 0) ||
+      (mode != OnInvalid::kWarn && !outcome->batch.empty())) {
+    return RulesError(*outcome, n);
+  }
+  if (mode != OnInvalid::kDrop || outcome->invalid_rows == 0) return absl::OkStatus();
+  if (outcome->invalid_rows == n) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "every row breaks the validation rules of feature view ", view.def.name(),
+        " (on_invalid: drop): nothing to push\n", RulesError(*outcome, n).message()));
+  }
+  for (const auto& [name, values] : rows) {
+    std::vector<Value> filtered;
+    for (size_t i = 0; i < n; ++i) {
+      if (keep[i]) filtered.push_back(values[i]);
+    }
+    kept->emplace_back(name, std::move(filtered));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status FeatureStore::PushOnline(const std::string& view_name,
@@ -187,14 +245,17 @@ absl::Status FeatureStore::PushOnline(const std::string& view_name,
   return PushOnline({ViewRows{view_name, rows}}, now);
 }
 
-absl::Status FeatureStore::PushOnline(const std::vector<ViewRows>& views, Micros now) {
+absl::Status FeatureStore::PushOnline(const std::vector<ViewRows>& views, Micros now,
+                                      std::vector<RulesOutcome>* rules) {
   if (views.empty()) return absl::InvalidArgumentError("no feature views");
   // Every view's rows are checked before anything is written.
   struct Checked {
     std::shared_ptr<ResolvedView> view;
     PushColumns columns;
     std::vector<std::string> entities;
+    std::unique_ptr<RowColumns> kept;  // under drop: the rows `columns` points into
   };
+  std::vector<RulesOutcome> outcomes(views.size());
   std::vector<Checked> checked;
   for (const auto& [view_name, rows] : views) {
     ASSIGN_OR_RETURN(auto latest, views_->View(view_name, 0));
@@ -202,10 +263,19 @@ absl::Status FeatureStore::PushOnline(const std::vector<ViewRows>& views, Micros
     const size_t n = rows.front().second.size();
     ASSIGN_OR_RETURN(PushColumns columns, MapPushColumns(*latest, rows, n));
     if (n == 0) return absl::InvalidArgumentError("no rows");
-    ASSIGN_OR_RETURN(std::vector<std::string> entities, PushEntities(columns, n));
+    auto kept = std::make_unique<RowColumns>();
+    RETURN_IF_ERROR(ApplyPushRules(*latest, rows, columns, n, &outcomes[checked.size()],
+                                   kept.get()));
+    size_t rows_kept = n;
+    if (!kept->empty()) {
+      rows_kept = kept->front().second.size();
+      ASSIGN_OR_RETURN(columns, MapPushColumns(*latest, *kept, rows_kept));
+    }
+    ASSIGN_OR_RETURN(std::vector<std::string> entities, PushEntities(columns, rows_kept));
     checked.push_back({std::make_shared<ResolvedView>(*latest), std::move(columns),
-                       std::move(entities)});
+                       std::move(entities), std::move(kept)});
   }
+  if (rules != nullptr) *rules = outcomes;
 
   // Checked: now the column dictionaries, then the rows, of every view at once.
   std::vector<std::string> subjects, record_keys;

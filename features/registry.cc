@@ -13,6 +13,26 @@
 #include "store/status_macros.h"
 
 namespace strata::features {
+namespace {
+
+// A feature's rules, as the definitions file writes them (ParseDefinitions reads
+// them back): only those set, so a feature without rules keeps its old content.
+void WriteRules(const FeatureRule& rules, JsonWriter& w) {
+  if (rules.has_min()) w.Key("min").String(rules.min());
+  if (rules.has_max()) w.Key("max").String(rules.max());
+  if (rules.allowed_size() > 0) {
+    w.Key("allowed").BeginArray();
+    for (const std::string& value : rules.allowed()) w.String(value);
+    w.EndArray();
+  }
+  if (rules.not_null()) w.Key("not_null").Bool(true);
+  if (rules.has_max_null_fraction()) {
+    w.Key("max_null_fraction").Double(rules.max_null_fraction());
+  }
+  if (!rules.pattern().empty()) w.Key("pattern").String(rules.pattern());
+}
+
+}  // namespace
 
 std::string FeatureRegistry::CanonicalContent(const FeatureView& view) {
   JsonWriter w;
@@ -53,6 +73,7 @@ std::string FeatureRegistry::CanonicalContent(const FeatureView& view) {
     }
     w.EndObject();
   }
+  if (!view.on_invalid().empty()) w.Key("on_invalid").String(view.on_invalid());
   w.Key("description").String(view.description()).Key("owner").String(view.owner());
   w.Key("tags").BeginObject();
   for (const auto& [k, v] :
@@ -63,7 +84,9 @@ std::string FeatureRegistry::CanonicalContent(const FeatureView& view) {
   for (const Feature& f : view.features()) {
     w.BeginObject().Key("name").String(f.name()).Key("type").String(
         ValueTypeName(f.type()));
-    w.Key("description").String(f.description()).EndObject();
+    w.Key("description").String(f.description());
+    if (f.has_rules()) WriteRules(f.rules(), w);
+    w.EndObject();
   }
   w.EndArray().EndObject().EndArray().EndObject();
   return w.Take() + "\n";

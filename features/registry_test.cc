@@ -236,3 +236,51 @@ feature_views:
 
 }  // namespace
 }  // namespace strata::features
+
+namespace strata::features {
+namespace {
+
+TEST_F(RegistryTest, RulesAreInTheContentAndChangingThemIsANewVersion) {
+  // Without rules, the content is what it was before rules existed: re-applying an
+  // old file adds no version.
+  const std::string plain = FeatureRegistry::CanonicalContent(Parse(kV1).feature_views(0));
+  EXPECT_EQ(plain.find("on_invalid"), std::string::npos);
+  EXPECT_EQ(plain,
+            "{\"entities\":[{\"name\":\"customer\",\"description\":\"\",\"join_keys\":[{"
+            "\"name\":\"customer_id\",\"type\":\"int64\"}]}],\"feature_views\":[{\"name\":"
+            "\"customer_stats\",\"entities\":[\"customer\"],\"ttl\":\"604800s\","
+            "\"description\":\"\",\"owner\":\"\",\"tags\":{\"team\":\"growth\",\"tier\":"
+            "\"gold\"},\"features\":[{\"name\":\"spend_7d\",\"type\":\"double\","
+            "\"description\":\"\"},{\"name\":\"segment\",\"type\":\"string\","
+            "\"description\":\"marketing \\\"segment\\\"\"}]}]}\n");
+  ASSERT_TRUE(registry().Apply(Parse(kV1), "alice", "").ok());
+
+  std::string ruled(kV1);
+  ruled.replace(ruled.find("{name: spend_7d, type: double}"), 30,
+                "{name: spend_7d, type: double, min: 0, max: 1e6, not_null: true}");
+  ruled.replace(ruled.find("ttl: 7d"), 7, "ttl: 7d\n    on_invalid: warn");
+  auto second = registry().Apply(Parse(ruled), "alice", "rules");
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_TRUE((*second)[0].changed);
+  EXPECT_EQ(Versions("customer_stats"), 2u);
+  auto stored = registry().Get("customer_stats");
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->on_invalid(), "warn");
+  EXPECT_EQ(stored->features(0).rules().max(), "1e+06");
+  EXPECT_TRUE(stored->features(0).rules().not_null());
+  const std::string content = FeatureRegistry::CanonicalContent(*stored);
+  EXPECT_NE(content.find("\"on_invalid\":\"warn\""), std::string::npos) << content;
+  EXPECT_NE(content.find("\"min\":\"0\",\"max\":\"1e+06\",\"not_null\":true"),
+            std::string::npos)
+      << content;
+  auto again = registry().Apply(Parse(ruled), "alice", "same rules");
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE((*again)[0].changed);
+  // Back to no rules: a third version, with the first one's content.
+  ASSERT_TRUE(registry().Apply(Parse(kV1), "alice", "").ok());
+  EXPECT_EQ(Versions("customer_stats"), 3u);
+  EXPECT_EQ(FeatureRegistry::CanonicalContent(*registry().Get("customer_stats")), plain);
+}
+
+}  // namespace
+}  // namespace strata::features

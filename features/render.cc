@@ -34,9 +34,60 @@ std::string IngestResultJson(const IngestResult& result) {
       .Key("max_event_timestamp")
       .String(FormatTimestamp(result.max_event))
       .Key("bulk")
-      .Bool(result.bulk)
-      .EndObject();
+      .Bool(result.bulk);
+  if (!result.rules.on_invalid.empty()) {
+    w.Key("dropped").Uint(result.dropped).Key("rules");
+    WriteRulesOutcome(result.rules, w);
+  }
+  w.EndObject();
   return w.Take();
+}
+
+void WriteRulesOutcome(const RulesOutcome& outcome, JsonWriter& w) {
+  w.BeginObject()
+      .Key("on_invalid")
+      .String(outcome.on_invalid)
+      .Key("invalid_rows")
+      .Uint(outcome.invalid_rows)
+      .Key("violations")
+      .Uint(outcome.violations)
+      .Key("examples")
+      .BeginArray();
+  for (const RuleViolation& v : outcome.examples) {
+    w.BeginObject().Key("source").String(v.source).Key("line").Uint(v.line);
+    w.Key("column").String(v.column).Key("value");
+    if (v.value.empty()) {
+      w.Null();
+    } else {
+      w.String(v.value);
+    }
+    w.Key("rule").String(v.rule).EndObject();
+  }
+  w.EndArray().Key("batch").BeginArray();
+  for (const std::string& b : outcome.batch) w.String(b);
+  w.EndArray().Key("quarantine").String(outcome.quarantine).EndObject();
+}
+
+std::string RulesOutcomeText(const RulesOutcome& outcome) {
+  if (outcome.invalid_rows == 0 && outcome.batch.empty()) return "";
+  std::string out;
+  if (outcome.invalid_rows > 0) {
+    absl::StrAppend(&out, "warning: ", outcome.invalid_rows,
+                    outcome.invalid_rows == 1 ? " row breaks" : " rows break",
+                    " validation rules (", outcome.violations, " value(s); on_invalid: ",
+                    outcome.on_invalid,
+                    outcome.on_invalid == "drop" ? ", left out" : ", written", ")\n");
+  }
+  for (const RuleViolation& v : outcome.examples) absl::StrAppend(&out, "  ", v.Text(), "\n");
+  if (outcome.violations > outcome.examples.size()) {
+    absl::StrAppend(&out, "  ... and ", outcome.violations - outcome.examples.size(),
+                    " more\n");
+  }
+  for (const std::string& b : outcome.batch) absl::StrAppend(&out, "warning: ", b, "\n");
+  if (!outcome.quarantine.empty()) {
+    absl::StrAppend(&out, "dropped rows quarantined as ", outcome.quarantine, "\n");
+  }
+  return out;
 }
 
 std::string OnlineRebuildJson(const OnlineRebuildReport& report) {
@@ -151,6 +202,52 @@ std::string FeatureViewJson(const FeatureView& view, uint64_t version) {
   }
   w.EndObject().EndObject();
   return w.Take();
+}
+
+std::string ValidationReportJson(const ValidationReport& report) {
+  JsonWriter w;
+  w.BeginObject()
+      .Key("dataset")
+      .String(report.dataset)
+      .Key("featureview")
+      .String(report.featureview)
+      .Key("rules_from")
+      .String(report.rules_from)
+      .Key("rows")
+      .Uint(report.rows)
+      .Key("clean")
+      .Bool(report.clean())
+      .Key("by_rule")
+      .BeginObject();
+  for (const auto& [rule, count] : report.by_rule) w.Key(rule).Uint(count);
+  w.EndObject().Key("rules");
+  WriteRulesOutcome(report.outcome, w);
+  w.EndObject();
+  return w.Take();
+}
+
+std::string ValidationReportText(const ValidationReport& report) {
+  std::string out = absl::StrCat(
+      report.dataset, ": ", report.rows, " rows checked against the rules of ",
+      report.rules_from, "\n");
+  if (report.outcome.on_invalid.empty()) {
+    absl::StrAppend(&out, "no validation rules\n");
+    return out;
+  }
+  if (report.clean()) {
+    absl::StrAppend(&out, "clean: every rule kept\n");
+    return out;
+  }
+  absl::StrAppend(&out, report.outcome.violations, " violation(s) in ",
+                  report.outcome.invalid_rows, " row(s)\n");
+  for (const auto& [rule, count] : report.by_rule) {
+    absl::StrAppend(&out, "  ", rule, ": ", count, "\n");
+  }
+  for (const RuleViolation& v : report.outcome.examples) {
+    absl::StrAppend(&out, "  ", v.Text(), "\n");
+  }
+  for (const std::string& b : report.outcome.batch) absl::StrAppend(&out, "  ", b, "\n");
+  return out;
 }
 
 }  // namespace strata::features

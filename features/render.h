@@ -8,6 +8,7 @@
 #include <string>
 
 #include "features/feature_store.h"
+#include "features/rules.h"
 #include "store/json_writer.h"
 
 namespace strata::features {
@@ -16,7 +17,27 @@ namespace strata::features {
 //   {"ingest":1,"rows":3,"written":3,"featureview":"featureview/v@1",
 //    "dataset":"dataset/v-ingest@1","source":"stored","same_content":0,"inputs":[],
 //    "min_event_timestamp":"...","max_event_timestamp":"...","bulk":false}
+// With validation rules (result.rules.on_invalid set) it also has "dropped" and
+// "rules" (WriteRulesOutcome).
 std::string IngestResultJson(const IngestResult& result);
+
+// `outcome` as one JSON object, into `w`:
+//   {"on_invalid":"drop","invalid_rows":3,"violations":4,"examples":[{"source",
+//    "line","column","value","rule"}],"batch":[],"quarantine":"dataset/v-quarantine@1"}
+// ("value": null for a null value).
+void WriteRulesOutcome(const RulesOutcome& outcome, JsonWriter& w);
+
+// The lines `strata ingest` and `strata push` print on stderr for what the rules
+// found ("warning: 3 rows break validation rules (on_invalid: warn)", the examples,
+// the batch rules, the quarantine); empty when nothing was found.
+std::string RulesOutcomeText(const RulesOutcome& outcome);
+
+// A `strata validate` report (features/rules.h) as one JSON object:
+// {"dataset","featureview","rules_from","rows","clean","by_rule":{...},
+//  "rules": WriteRulesOutcome}
+std::string ValidationReportJson(const ValidationReport& report);
+// The report as `strata validate` prints it.
+std::string ValidationReportText(const ValidationReport& report);
 
 // `report` as one JSON object, as `strata online rebuild --json` prints it:
 //   {"featureview":"clicks","entities":5,"rewritten":2,"removed":1,"unchanged":2,

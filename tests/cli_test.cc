@@ -1522,5 +1522,63 @@ TEST_P(CliBothTest, DriftComparesDatasetsAndWindowsAndGatesOnDrift) {
   });
 }
 
+TEST_P(CliBothTest, ValidateIsACiGateAndIngestAppliesEachMode) {
+  const std::string defs = std::string(testing::kExampleDefinitions);
+  Ok({"apply", WriteFile("defs.yaml", defs)});
+  std::string ruled = defs;
+  ruled.replace(ruled.find("{name: spend_7d, type: double}"), 30,
+                "{name: spend_7d, type: double, min: 0}");
+  const std::string ruled_path = WriteFile("rules.yaml", ruled);
+  // An export from a spreadsheet: BOM, CRLF, quoted fields; line 3 breaks min 0.
+  const std::string rows = WriteFile(
+      "rows.csv",
+      "\xEF\xBB\xBF" "customer_id,event_timestamp,spend_7d,segment\r\n"
+      "1,2024-01-01T00:00:00Z,\"10\",gold\r\n2,2024-01-02T00:00:00Z,-4,\"a, b\"\r\n"
+      "3,2024-01-03T00:00:00Z,7,gold\r\n");
+  Ok({"put", "dataset/raw", rows});
+  // The stored view has no rules: clean, exit 0.
+  EXPECT_NE(Ok({"validate", "dataset/raw", "--view", "customer_stats"}).find("no validation rules"),
+            std::string::npos);
+  ProcessResult r = Strata({"validate", "dataset/raw", "--rules", ruled_path});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.out.find("3 rows checked"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("dataset/raw@1:3: column spend_7d: value \"-4\" breaks min 0"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.err.find("breaks validation rules: 1 violation(s) in 1 row(s)"),
+            std::string::npos)
+      << r.err;
+  r = Strata({"validate", "dataset/raw", "--rules", ruled_path, "--json"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("\"rows\":3,\"clean\":false,\"by_rule\":{\"spend_7d: min\":1}"),
+            std::string::npos)
+      << r.out;
+  ExpectBadCommands({{{"validate", "dataset/raw"}, 2, "--view or --rules"},
+                     {{"validate", "dataset/nope", "--view", "customer_stats"}, 2, "nope"},
+                     {{"validate", "dataset/raw", "--view", "nope"}, 2, "nope"}});
+
+  // Ingest under each mode, with exact counts.
+  Ok({"apply", ruled_path});
+  r = Strata({"ingest", "customer_stats", rows});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("1 value(s) in 1 of 3 row(s)"), std::string::npos) << r.err;
+  std::string dropping = ruled;
+  dropping.replace(dropping.find("    features:"), 0, "    on_invalid: drop\n");
+  Ok({"apply", WriteFile("drop.yaml", dropping)});
+  r = Strata({"ingest", "customer_stats", rows, "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"rows\":2,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"dropped\":1,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"quarantine\":\"dataset/customer_stats-quarantine@1\""),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.err.find("dropped rows quarantined as dataset/customer_stats-quarantine@1"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(Ok({"get", "dataset/customer_stats-quarantine@1"}),
+            "customer_id,event_timestamp,created_timestamp,spend_7d,segment,line,rule\n"
+            "2,2024-01-02T00:00:00Z,,-4,\"a, b\",3,spend_7d min 0\n");
+}
+
 }  // namespace
 }  // namespace strata

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <iostream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -124,9 +125,12 @@ absl::Status RunIngest(const Context& ctx, const IngestArgs& a) {
   auto r = client->Ingest(a.view, a.file, options);
   bar.Finish();
   if (!r.ok()) return r.status();
+  // What the validation rules found goes to stderr, whatever the output's form.
+  std::cerr << features::RulesOutcomeText(r->rules);
   if (a.json) return Print(features::IngestResultJson(*r) + "\n");
   return Print(absl::StrCat(
-      "ingested ", Count(r->rows, "row"), " into ", r->view_version,
+      "ingested ", Count(r->rows, "row"),
+      r->dropped > 0 ? absl::StrCat(" (", Count(r->dropped, "row"), " dropped)") : "", " into ", r->view_version,
       " (ingest ", r->ingest,
       r->written != r->rows ? absl::StrCat(", ", Count(r->rows - r->written, "duplicate"))
                             : std::string(),
@@ -449,6 +453,55 @@ void AddIngestCommand(CLI::App& app, Context& ctx) {
   });
 }
 
+// strata validate.
+struct ValidateArgs {
+  std::string dataset, view, rules;
+  bool json = false;
+};
+
+absl::Status RunValidate(const Context& ctx, const ValidateArgs& a) {
+  if (a.view.empty() == a.rules.empty()) {
+    return absl::InvalidArgumentError("validate needs --view or --rules (one of them)");
+  }
+  std::string rules_text;
+  if (!a.rules.empty()) {
+    ASSIGN_OR_RETURN(rules_text, ReadSmallFile(a.rules));
+    if (rules_text.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(a.rules, ": the file is empty"));
+    }
+  }
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  ASSIGN_OR_RETURN(features::ValidationReport report,
+                   client->Validate(a.dataset, a.view, rules_text, a.rules));
+  RETURN_IF_ERROR(Print(a.json ? features::ValidationReportJson(report) + "\n"
+                               : features::ValidationReportText(report)));
+  if (report.clean()) return absl::OkStatus();
+  // Exit 1: a CI gate.
+  return absl::FailedPreconditionError(absl::StrCat(
+      report.dataset, " breaks validation rules: ", report.outcome.violations,
+      " violation(s) in ", report.outcome.invalid_rows, " row(s)",
+      report.outcome.batch.empty()
+          ? std::string()
+          : absl::StrCat(", ", report.outcome.batch.size(), " batch rule(s)")));
+}
+
+void AddValidateCommand(CLI::App& app, Context& ctx) {
+  auto args = std::make_shared<ValidateArgs>();
+  auto* v = app.add_subcommand(
+      "validate",
+      "Check a dataset version against validation rules without ingesting it (exit 1 "
+      "when a rule is broken)");
+  v->add_option("dataset", args->dataset, "dataset/NAME[@REF]")->required();
+  v->add_option("--view", args->view,
+                "featureview/NAME[@REF] whose rules are checked (its schema reads the rows)");
+  v->add_option("--rules", args->rules,
+                "A definitions file of one feature view whose rules are checked instead");
+  v->add_flag("--json", args->json, "Print the report as JSON");
+  v->callback([&ctx, args] {
+    ctx.action = [&ctx, args] { return RunValidate(ctx, *args); };
+  });
+}
+
 // strata historical.
 void AddHistoricalCommand(CLI::App& app, Context& ctx) {
   auto hist = std::make_shared<HistoricalArgs>();
@@ -558,6 +611,7 @@ void AddFeatureLogCommands(CLI::App& app, Context& ctx) {
 void AddFeatureCommands(CLI::App& app, Context& ctx) {
   AddApplyCommand(app, ctx);
   AddIngestCommand(app, ctx);
+  AddValidateCommand(app, ctx);
   AddHistoricalCommand(app, ctx);
   AddReproduceCommand(app, ctx);
   AddOnlineCommands(app, ctx);

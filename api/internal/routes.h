@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "api/features_api.pb.h"
 #include "api/server.h"
 #include "api/tokens.h"
 #include "features/feature_store.h"
@@ -98,6 +99,10 @@ void AddArtifactRoutes(httplib::Server& http, const RouteContext& ctx);
 void AddRunRoutes(httplib::Server& http, const RouteContext& ctx);
 void AddTokenRoutes(httplib::Server& http, const RouteContext& ctx);
 void AddFeatureRoutes(httplib::Server& http, const RouteContext& ctx);
+void AddValidateRoutes(httplib::Server& http, const RouteContext& ctx);
+
+// What a view's validation rules found, for protobuf answers (feature_routes.cc).
+RulesOutcome RulesOutcomeProto(const features::RulesOutcome& outcome);
 void AddOnlineRoutes(httplib::Server& http, const RouteContext& ctx);
 void AddMaintenanceRoutes(httplib::Server& http, const RouteContext& ctx);
 void AddQualityRoutes(httplib::Server& http, const RouteContext& ctx);

@@ -387,6 +387,21 @@ def _time_param(t: Union[str, int, _dt.datetime, pd.Timestamp]) -> str:
         return ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return str(t)
 
+def _definitions_body(definitions: Union[PathLike, str, Mapping[str, Any]],
+                      what: str) -> Tuple[bytes, Optional[str]]:
+    """A definitions file's bytes and name (None but for a path): a path, YAML text or
+    a dict."""
+    if isinstance(definitions, Mapping):
+        return json.dumps(definitions).encode(), None
+    if isinstance(definitions, os.PathLike) or (
+            isinstance(definitions, str) and "\n" not in definitions
+            and os.path.isfile(definitions)):
+        with open(definitions, "rb") as f:
+            return f.read(), os.path.basename(os.fspath(definitions))
+    if isinstance(definitions, str):
+        return definitions.encode(), None
+    raise TypeError(f"{what}: give a path, YAML text or a dict")
+
 
 class Client:
     """A strata server, or a local store served for this process.
@@ -746,19 +761,7 @@ class Client:
             >>> client.apply("features.yaml", message="add segment")
             [{'name': 'customer_stats', 'version': 2, 'changed': True, 'kind': 'featureview'}]
         """
-        source = None
-        if isinstance(definitions, Mapping):
-            body = json.dumps(definitions).encode()
-        elif isinstance(definitions, os.PathLike) or (
-                isinstance(definitions, str) and "\n" not in definitions
-                and os.path.isfile(definitions)):
-            with open(definitions, "rb") as f:
-                body = f.read()
-            source = os.path.basename(os.fspath(definitions))
-        elif isinstance(definitions, str):
-            body = definitions.encode()
-        else:
-            raise TypeError("apply: give a path, YAML text or a dict")
+        body, source = _definitions_body(definitions, "apply")
         r = self._t.json("POST", "/v1/features/apply",
                          query={"message": message, "source": source}, body=body)
         return ([dict(v, kind="featureview") for v in r["featureviews"]] +
@@ -862,6 +865,22 @@ class Client:
                 if f not in columns:
                     columns.append(f)
         return send, columns
+
+    def validate(self, ref: str, view: Optional[str] = None,
+                 rules: Union[PathLike, str, Mapping[str, Any], None] = None) -> Dict[str, Any]:
+        """Checks dataset version `ref` against the validation rules of feature view
+        `view`, or of the one view of the definitions `rules` (a path, YAML text or a
+        dict), without ingesting it: the report of `strata validate --json`.
+
+        Example:
+            >>> client.validate("dataset/raw", view="customer_stats")["clean"]
+            False
+        """
+        if (view is None) == (rules is None):
+            raise ValueError("validate: give view or rules (one of them)")
+        body, source = (b"", None) if rules is None else _definitions_body(rules, "validate")
+        return self._t.json("POST", "/v1/validate",
+                            query={"ref": ref, "view": view, "source": source}, body=body)
 
     def ingest(self, view: str, df: Union[pd.DataFrame, PathLike, bytes], *,
                dataset: Optional[str] = None, message: Optional[str] = None,

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# rules_bench.sh BUILD_DIR: the cost of validation rules on ingest (issue 17; target:
+# at most 10% slower). gen_features' rows (default 20,000 customers x 100 events = 2M
+# rows, five doubles f1..f5) with two string columns added, `seg` (one of 4 values)
+# and `code` (two letters and digits), ingested REPS times into a fresh store with
+# definitions without rules, then with rules: min and max on f1..f5, `allowed` on seg,
+# `pattern` on code (every row keeps them: the checks run, nothing is dropped).
+# Whole `strata ingest` commands, process start included; the median of the runs.
+#
+# Environment: BENCH_SCRATCH (default bench/out/rules), BENCH_REPS (default 5),
+# RULES_GEN_ARGS (default "--entities 20000 --events 100 --spine 10").
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
+STRATA=$BUILD/tools/strata
+GEN=$BUILD/bench/gen_features
+REPS=${BENCH_REPS:-5}
+SCRATCH=${BENCH_SCRATCH:-$BENCH/out/rules}
+GEN_ARGS=${RULES_GEN_ARGS:---entities 20000 --events 100 --spine 10}
+export STRATA_NO_PROGRESS=1 STRATA_USER=bench
+for bin in "$STRATA" "$GEN"; do
+  [ -x "$bin" ] || { echo "missing $bin: build first" >&2; exit 1; }
+done
+mkdir -p "$SCRATCH"
+# shellcheck disable=SC2086  # GEN_ARGS is a list of words
+"$GEN" "$SCRATCH" $GEN_ARGS > "$SCRATCH/gen.log"
+awk -F, 'BEGIN {OFS = ","; split("gold silver bronze iron", s, " ")}
+  NR == 1 {print $0, "seg", "code"; next}
+  {print $0, s[NR % 4 + 1], "AB" NR}' "$SCRATCH/features.csv" > "$SCRATCH/rows.csv"
+ROWS=$(($(wc -l < "$SCRATCH/rows.csv") - 1))
+
+plain=$SCRATCH/plain.yaml ruled=$SCRATCH/ruled.yaml
+sed -e 's/      - {name: f5, type: double}/&\n      - {name: seg, type: string}\n      - {name: code, type: string}/' \
+  "$SCRATCH/features.yaml" > "$plain"
+sed -e 's/{name: \(f[1-5]\), type: double}/{name: \1, type: double, min: -1000, max: 1000}/' \
+  -e 's/{name: seg, type: string}/{name: seg, type: string, allowed: [gold, silver, bronze, iron]}/' \
+  -e 's/{name: code, type: string}/{name: code, type: string, pattern: "[A-Z]{2}[0-9]+"}/' \
+  "$plain" > "$ruled"
+grep -q 'pattern' "$ruled" || { echo "rules were not added to $ruled" >&2; exit 1; }
+
+run() {  # run DEFS: one timed ingest into a fresh store; prints seconds
+  local store=$SCRATCH/store t0
+  rm -rf "$store"
+  "$STRATA" --store "$store" init > /dev/null
+  "$STRATA" --store "$store" apply "$1" > /dev/null
+  sync
+  t0=$(date +%s.%N)
+  "$STRATA" --store "$store" ingest customer_stats "$SCRATCH/rows.csv" > "$SCRATCH/ingest.log"
+  seconds_since "$t0"
+}
+
+bash "$BENCH/machine.sh" "$SCRATCH"
+declare -a PLAIN RULED
+for ((rep = 1; rep <= REPS; rep++)); do  # interleaved: drifts of the machine hit both
+  PLAIN+=("$(run "$plain")")
+  RULED+=("$(run "$ruled")")
+done
+p=$(median "${PLAIN[@]}") r=$(median "${RULED[@]}")
+echo
+echo "ingest of $ROWS rows (8 features), median of $REPS runs"
+echo "  without rules (s): ${PLAIN[*]} -> $p"
+echo "  with rules    (s): ${RULED[*]} -> $r"
+awk -v p="$p" -v r="$r" 'BEGIN {
+  d = (r / p - 1) * 100
+  printf "  with rules / without: %+.1f%% (target <= +10%%): %s\n", d, d <= 10 ? "PASS" : "MISS"
+}'

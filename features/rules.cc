@@ -1,0 +1,362 @@
+#include "features/rules.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
+#include "features/csv.h"
+#include "features/definitions.h"
+#include "re2/re2.h"
+#include "store/excerpt.h"
+#include "store/status_macros.h"
+
+namespace strata::features {
+
+struct ViewRules::Feature {
+  std::string name;
+  ValueType type = VALUE_TYPE_UNSPECIFIED;
+  bool has_rules = false;
+  std::optional<Value> min, max;
+  std::string min_text, max_text;
+  std::set<Value> allowed;
+  bool not_null = false;
+  std::optional<double> max_null_fraction;
+  std::unique_ptr<RE2> pattern;
+};
+
+std::string RuleViolation::Text() const {
+  return absl::StrCat(source, ":", line, ": column ", column, ": ",
+                      value.empty() ? std::string("null value")
+                                    : absl::StrCat("value ", value),
+                      " breaks ", rule);
+}
+
+absl::StatusOr<OnInvalid> ParseOnInvalid(absl::string_view text) {
+  if (text.empty() || text == "reject") return OnInvalid::kReject;
+  if (text == "drop") return OnInvalid::kDrop;
+  if (text == "warn") return OnInvalid::kWarn;
+  return absl::InvalidArgumentError(
+      absl::StrCat("on_invalid ", Excerpt(text), " must be reject, drop or warn"));
+}
+
+absl::string_view OnInvalidName(OnInvalid mode) {
+  switch (mode) {
+    case OnInvalid::kDrop:
+      return "drop";
+    case OnInvalid::kWarn:
+      return "warn";
+    case OnInvalid::kReject:
+      break;
+  }
+  return "reject";
+}
+
+bool HasRules(const FeatureView& view) {
+  return std::any_of(view.features().begin(), view.features().end(),
+                     [](const features::Feature& f) { return f.has_rules(); });
+}
+
+ViewRules::ViewRules() = default;
+ViewRules::ViewRules(ViewRules&&) noexcept = default;
+ViewRules& ViewRules::operator=(ViewRules&&) noexcept = default;
+ViewRules::~ViewRules() = default;
+
+absl::StatusOr<ViewRules> ViewRules::Compile(const FeatureView& view) {
+  ViewRules out;
+  ASSIGN_OR_RETURN(out.on_invalid_, ParseOnInvalid(view.on_invalid()));
+  for (const features::Feature& f : view.features()) {
+    Feature& c = out.features_.emplace_back();
+    c.name = f.name();
+    c.type = f.type();
+    if (!f.has_rules()) continue;
+    const FeatureRule& r = f.rules();
+    c.has_rules = true;
+    out.empty_ = false;
+    auto parse = [&](const std::string& text) -> absl::StatusOr<Value> {
+      auto v = ParseValue(text, f.type(), TimeUnit::kSeconds);
+      if (!v.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "feature view '", view.name(), "', feature '", f.name(), "': rule value ",
+            Excerpt(text), ": ", v.status().message()));
+      }
+      return v;
+    };
+    if (r.has_min()) {
+      ASSIGN_OR_RETURN(c.min, parse(r.min()));
+      c.min_text = r.min();
+    }
+    if (r.has_max()) {
+      ASSIGN_OR_RETURN(c.max, parse(r.max()));
+      c.max_text = r.max();
+    }
+    for (const std::string& a : r.allowed()) {
+      ASSIGN_OR_RETURN(Value v, parse(a));
+      c.allowed.insert(std::move(v));
+    }
+    c.not_null = r.not_null();
+    if (r.has_max_null_fraction()) c.max_null_fraction = r.max_null_fraction();
+    if (!r.pattern().empty()) {
+      c.pattern = std::make_unique<RE2>(r.pattern(), RE2::Quiet);
+      if (!c.pattern->ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "feature view '", view.name(), "', feature '", f.name(), "': pattern ",
+            Excerpt(r.pattern()), " does not compile: ", c.pattern->error()));
+      }
+    }
+  }
+  return out;
+}
+
+bool ViewRules::CheckValue(size_t feature, const Value& value,
+                           std::string* broken) const {
+  const Feature& c = features_[feature];
+  if (!c.has_rules) return true;
+  if (std::holds_alternative<std::monostate>(value)) {
+    if (!c.not_null) return true;
+    *broken = "not_null";
+    return false;
+  }
+  if (c.min && value < *c.min) {
+    *broken = absl::StrCat("min ", c.min_text);
+    return false;
+  }
+  if (c.max && *c.max < value) {
+    *broken = absl::StrCat("max ", c.max_text);
+    return false;
+  }
+  if (!c.allowed.empty() && !c.allowed.count(value)) {
+    *broken = "allowed";
+    return false;
+  }
+  if (c.pattern != nullptr) {
+    const std::string* text = std::get_if<std::string>(&value);
+    if (text != nullptr && !RE2::FullMatch(*text, *c.pattern)) {
+      *broken = absl::StrCat("pattern ", c.pattern->pattern());
+      return false;
+    }
+  }
+  return true;
+}
+
+std::vector<std::string> ViewRules::CheckNulls(const std::vector<uint64_t>& nulls,
+                                               uint64_t rows) const {
+  std::vector<std::string> out;
+  if (rows == 0) return out;
+  for (size_t i = 0; i < features_.size() && i < nulls.size(); ++i) {
+    const Feature& c = features_[i];
+    if (!c.max_null_fraction) continue;
+    const double fraction = static_cast<double>(nulls[i]) / static_cast<double>(rows);
+    if (fraction > *c.max_null_fraction) {
+      out.push_back(absl::StrFormat(
+          "column %s: %d of %d values are null (%g), more than max_null_fraction %g",
+          c.name, nulls[i], rows, fraction, *c.max_null_fraction));
+    }
+  }
+  return out;
+}
+
+absl::Status RulesError(const RulesOutcome& outcome, uint64_t rows) {
+  std::string message = "validation rules broken";
+  if (outcome.violations > 0) {
+    absl::StrAppend(&message, ": ", outcome.violations, " value(s) in ",
+                    outcome.invalid_rows, " of ", rows, " row(s)");
+  }
+  for (const RuleViolation& v : outcome.examples) {
+    absl::StrAppend(&message, "\n  ", v.Text());
+  }
+  if (outcome.violations > outcome.examples.size()) {
+    absl::StrAppend(&message, "\n  ... and ", outcome.violations - outcome.examples.size(),
+                    " more");
+  }
+  for (const std::string& b : outcome.batch) absl::StrAppend(&message, "\n  ", b);
+  absl::StrAppend(&message, "\nnothing was written (on_invalid: ", outcome.on_invalid,
+                  ")");
+  return absl::InvalidArgumentError(message);
+}
+
+absl::Status RulesObserver::OnStart(const IngestStart& start) {
+  const FeatureView& view = rules_view_ != nullptr ? *rules_view_ : *start.view;
+  ASSIGN_OR_RETURN(ViewRules rules, ViewRules::Compile(view));
+  if (rules.empty()) return absl::OkStatus();
+  outcome_.on_invalid = std::string(OnInvalidName(rules.on_invalid()));
+  rules_ = std::make_unique<ViewRules>(std::move(rules));
+  source_ = start.source_name;
+  view_ = start.view->name();
+  columns_ = start.columns;
+  feature_column_.assign(view.features_size(), -1);
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    if (columns_[c].role != IngestColumn::Role::kFeature) continue;
+    for (int i = 0; i < view.features_size(); ++i) {
+      if (view.features(i).name() == columns_[c].name) {
+        feature_column_[i] = static_cast<int>(c);
+      }
+    }
+  }
+  nulls_.assign(feature_column_.size(), 0);
+  if (rules_->on_invalid() == OnInvalid::kDrop && !check_only_) {
+    for (const IngestColumn& c : columns_) {
+      AppendCsvField(c.name, false, &quarantine_csv_);
+      quarantine_csv_ += ',';
+    }
+    quarantine_csv_ += "line,rule\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RulesObserver::OnBlock(IngestBlock& block) {
+  if (rules_ == nullptr) return absl::OkStatus();
+  std::string broken, text;
+  for (size_t row = 0; row < block.rows(); ++row) {
+    if (block.dropped(row) && !check_only_) continue;
+    ++rows_;
+    std::string row_rules;
+    for (size_t i = 0; i < feature_column_.size(); ++i) {
+      if (feature_column_[i] < 0) continue;
+      const Value& value = block.value(row, feature_column_[i]);
+      if (std::holds_alternative<std::monostate>(value)) ++nulls_[i];
+      if (rules_->CheckValue(i, value, &broken)) continue;
+      ++outcome_.violations;
+      const std::string& column = columns_[feature_column_[i]].name;
+      ++by_rule_[absl::StrCat(column, ": ", broken.substr(0, broken.find(' ')))];
+      if (!row_rules.empty()) row_rules += "; ";
+      absl::StrAppend(&row_rules, column, " ", broken);
+      if (outcome_.examples.size() < kMaxViolationExamples) {
+        text.clear();
+        AppendValueText(value, columns_[feature_column_[i]].type, &text);
+        outcome_.examples.push_back(
+            {source_, block.line(row), column,
+             std::holds_alternative<std::monostate>(value) ? std::string() : Excerpt(text),
+             broken});
+      }
+    }
+    if (row_rules.empty()) continue;
+    ++outcome_.invalid_rows;
+    if (rules_->on_invalid() != OnInvalid::kDrop || check_only_) continue;
+    block.Drop(row);
+    for (size_t c = 0; c < columns_.size(); ++c) {
+      text.clear();
+      AppendValueText(block.value(row, c), columns_[c].type, &text);
+      AppendCsvField(text, false, &quarantine_csv_);
+      quarantine_csv_ += ',';
+    }
+    absl::StrAppend(&quarantine_csv_, block.line(row), ",");
+    AppendCsvField(row_rules, false, &quarantine_csv_);
+    quarantine_csv_ += '\n';
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RulesObserver::BeforeCommit(const IngestSummary& summary) {
+  (void)summary;
+  if (rules_ == nullptr) return absl::OkStatus();
+  outcome_.batch = rules_->CheckNulls(nulls_, rows_);
+  if (!outcome_.batch.empty()) {
+    for (std::string& b : outcome_.batch) b = absl::StrCat(source_, ": ", b);
+  }
+  const OnInvalid mode = rules_->on_invalid();
+  if (check_only_) return absl::OkStatus();
+  if ((mode == OnInvalid::kReject && outcome_.violations > 0) ||
+      (mode != OnInvalid::kWarn && !outcome_.batch.empty())) {
+    return RulesError(outcome_, rows_);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RulesObserver::WriteQuarantine(Store& store, const IngestResult& result,
+                                            const Actor& creator) {
+  if (rules_ == nullptr || rules_->on_invalid() != OnInvalid::kDrop || check_only_ ||
+      outcome_.invalid_rows == 0) {
+    return absl::OkStatus();
+  }
+  auto source = StringSource(quarantine_csv_);
+  ASSIGN_OR_RETURN(PutStats stats, store.content().Put(*source));
+  NewVersion request;
+  request.artifact = ArtifactId{Kind::kDataset, absl::StrCat(view_, "-quarantine")};
+  request.content_id = stats.content_id;
+  if (!result.dataset.empty()) request.inputs.push_back(result.dataset);
+  for (const std::string& input : result.inputs) request.inputs.push_back(input);
+  request.metadata["view"] = result.view_version;
+  request.metadata["ingest"] = absl::StrCat(result.ingest);
+  request.metadata["rows"] = absl::StrCat(outcome_.invalid_rows);
+  request.creator = creator;
+  request.message = absl::StrCat("rows of ", source_, " breaking the rules of ",
+                                 result.view_version, " (on_invalid: drop)");
+  ASSIGN_OR_RETURN(CommitResult commit, store.artifacts().Commit(request));
+  outcome_.quarantine = absl::StrCat("dataset/", commit.version.name(), "@",
+                                     commit.version.number());
+  return absl::OkStatus();
+}
+
+namespace {
+
+// Stops an ingest before it writes: `strata validate` reads a dataset as an ingest
+// would and writes nothing.
+class StopBeforeCommit : public IngestObserver {
+ public:
+  absl::Status OnBlock(IngestBlock&) override { return absl::OkStatus(); }
+  absl::Status BeforeCommit(const IngestSummary&) override {
+    reached = true;
+    return absl::CancelledError("validation only");
+  }
+  bool reached = false;
+};
+
+}  // namespace
+
+absl::StatusOr<ValidationReport> ValidateDataset(FeatureStore& fs,
+                                                 const std::string& dataset,
+                                                 const std::string& view,
+                                                 const std::string& rules_file,
+                                                 const std::string& rules_source) {
+  ValidationReport report;
+  std::optional<FeatureView> from_file;
+  std::string view_name = view;
+  if (!rules_file.empty()) {
+    ASSIGN_OR_RETURN(Definitions defs, ParseDefinitions(rules_file, rules_source));
+    if (defs.feature_views_size() != 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          rules_source, " defines ", defs.feature_views_size(),
+          " feature views; --rules takes a file of one, whose rules are checked"));
+    }
+    from_file = defs.feature_views(0);
+    if (view_name.empty()) view_name = from_file->name();
+    report.rules_from = std::string(rules_source);
+  }
+  if (absl::StartsWith(view_name, "featureview/")) view_name.erase(0, 12);
+  ASSIGN_OR_RETURN(FeatureView stored, fs.registry().Get(view_name));
+  const std::string name = stored.name();
+  ASSIGN_OR_RETURN(std::optional<Ref> ref, StoredIngestSource(dataset));
+  if (!ref.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Excerpt(dataset), " is not a dataset version (dataset/NAME[@REF])"));
+  }
+  RulesObserver::CheckOnly check;
+  if (from_file.has_value()) check.rules = &*from_file;
+  RulesObserver checker(check);
+  StopBeforeCommit stop;
+  IngestOptions options;
+  options.observers = {&checker, &stop};
+  absl::StatusOr<IngestResult> result = fs.Ingest(name, dataset, options);
+  // The view's own rules may stop the ingest first (reject): the checker has seen
+  // every block by then.
+  const bool read_all =
+      stop.reached || (absl::IsInvalidArgument(result.status()) &&
+                       absl::StartsWith(result.status().message(), "validation rules"));
+  if (!read_all) {
+    if (!result.ok()) return result.status();
+    return absl::InternalError("validation wrote an ingest");
+  }
+  report.dataset = dataset;
+  report.featureview = absl::StrCat("featureview/", view_name);
+  if (report.rules_from.empty()) report.rules_from = report.featureview;
+  report.rows = checker.rows_checked();
+  report.by_rule = checker.by_rule();
+  report.outcome = checker.outcome();
+  return report;
+}
+
+}  // namespace strata::features
