@@ -1374,16 +1374,25 @@ void WriteIgnored(const PushResponse& proto, JsonWriter& w) {
   w.EndArray();
 }
 
-absl::Status Push(const RouteContext& ctx, const httplib::Request& req,
-                  httplib::Response& res, Body& body) {
+// What /push and /write-to-online-store share: the request checked, read in
+// `dialect`, and written; `proto` and `rules` say what was written.
+absl::StatusOr<PushRequest> ReceivePush(const RouteContext& ctx, const httplib::Request& req,
+                                        Body& body, const PushDialect& dialect,
+                                        PushResponse& proto, PushRules& rules) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
   RETURN_IF_ERROR(CheckParams(req, {"timestamp_unit"}));
   ASSIGN_OR_RETURN(std::optional<features::TimeUnit> unit, UnitParam(req));
   ASSIGN_OR_RETURN(std::string text, body.ReadAll());
-  ASSIGN_OR_RETURN(PushRequest push, ParsePushRequest(ctx, text, kPushDialect, unit));
+  ASSIGN_OR_RETURN(PushRequest push, ParsePushRequest(ctx, text, dialect, unit));
+  RETURN_IF_ERROR(WritePush(ctx, req, push, proto, rules));
+  return push;
+}
+
+absl::Status Push(const RouteContext& ctx, const httplib::Request& req,
+                  httplib::Response& res, Body& body) {
   PushResponse proto;
   PushRules rules;
-  RETURN_IF_ERROR(WritePush(ctx, req, push, proto, rules));
+  ASSIGN_OR_RETURN(PushRequest push, ReceivePush(ctx, req, body, kPushDialect, proto, rules));
   if (WriteProtoIfAsked(req, res, proto)) return absl::OkStatus();
   JsonWriter w;
   w.BeginObject().Key("rows").Uint(proto.rows()).Key("to").String(proto.to());
@@ -1415,14 +1424,10 @@ absl::Status Push(const RouteContext& ctx, const httplib::Request& req,
 // push to "online" of the view feature_view_name names.
 absl::Status WriteToOnlineStore(const RouteContext& ctx, const httplib::Request& req,
                                 httplib::Response& res, Body& body) {
-  RETURN_IF_ERROR(ctx.authorize(req, Scope::kWrite));
-  RETURN_IF_ERROR(CheckParams(req, {"timestamp_unit"}));
-  ASSIGN_OR_RETURN(std::optional<features::TimeUnit> unit, UnitParam(req));
-  ASSIGN_OR_RETURN(std::string text, body.ReadAll());
-  ASSIGN_OR_RETURN(PushRequest push, ParsePushRequest(ctx, text, kWriteDialect, unit));
   PushResponse proto;
   PushRules rules;
-  RETURN_IF_ERROR(WritePush(ctx, req, push, proto, rules));
+  ASSIGN_OR_RETURN(PushRequest push,
+                   ReceivePush(ctx, req, body, kWriteDialect, proto, rules));
   if (WriteProtoIfAsked(req, res, proto)) return absl::OkStatus();
   JsonWriter w;
   w.BeginObject().Key("rows").Uint(proto.rows()).Key("featureview").String(push.name);
