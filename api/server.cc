@@ -132,6 +132,26 @@ std::string StateText(uint64_t store_bytes, const features::OnlineCacheStats& ca
   return t;
 }
 
+// What the served-answer log did (strata serve --log-served).
+std::string ServedLogText(const features::ServedLogStats& served) {
+  std::string t;
+  const auto counter = [&t](absl::string_view name, absl::string_view help, uint64_t v) {
+    absl::StrAppend(&t, "# HELP ", name, " ", help, "\n# TYPE ", name, " counter\n",
+                    name, " ", v, "\n");
+  };
+  counter("strata_served_log_rows_total",
+          "Sampled online answers written to the served log (one per entity and view).",
+          served.logged);
+  counter("strata_served_log_dropped_total",
+          "Sampled online answers dropped: the served log's writer was behind.",
+          served.dropped);
+  counter("strata_served_log_trimmed_total",
+          "Served log rows deleted to keep each view within its bound.", served.trimmed);
+  counter("strata_served_log_write_errors_total",
+          "Sampled online answers lost to a failed write.", served.write_errors);
+  return t;
+}
+
 // The plain-HTTP connections' counts (BufferedServer).
 std::string ConnectionText(const internal::ConnectionCounts& c) {
   std::string t;
@@ -518,7 +538,8 @@ struct Server::Impl {
              Handle("/metrics", [this](const httplib::Request&, httplib::Response& res) {
                std::string text =
                    metrics.Text() + StateText(store->ApproximateSizeBytes(),
-                                              features->online_cache_stats());
+                                              features->online_cache_stats()) +
+                   ServedLogText(features->served_log_stats());
                if (buffered != nullptr) text += ConnectionText(buffered->Counts());
                text += drift_gauges.Text();
                res.set_content(std::move(text), "text/plain; version=0.0.4");
@@ -636,6 +657,7 @@ absl::Status Server::Start() {
   }
   features::FeatureStoreOptions fs_options;
   fs_options.online_cache_bytes = o.online_cache_bytes;
+  fs_options.served_log = o.served_log;
   s.features = std::make_unique<features::FeatureStore>(s.store, fs_options);
   httplib::Server& http = *s.http;
   http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };

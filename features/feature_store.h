@@ -404,12 +404,36 @@ struct OnlineRebuildReport {
   IngestPosition at;  // the committed ingests read (by the last step)
 };
 
+// The served-answer log (docs/quality.md, "Training/serving skew"): a sample of
+// Online's answers, read back by FeatureStore::ScanServed.
+struct ServedLogOptions {
+  // The fraction of answered entities logged, in [0, 1]. Default 0: no log.
+  double fraction = 0;
+  // Rows kept per view (one per sampled entity and answer); the oldest are deleted
+  // first. Default 1,000,000: about 50 MB for a view of 20 double features.
+  uint64_t max_rows_per_view = 1000000;
+  // Samples waiting to be written; while it is full, new samples are dropped (and
+  // counted). Default 65536.
+  size_t max_queued = 65536;
+};
+
+// What the served log did since the store was opened.
+struct ServedLogStats {
+  uint64_t logged = 0;        // samples written
+  uint64_t dropped = 0;       // samples dropped: the writer was behind
+  uint64_t trimmed = 0;       // old rows deleted to keep max_rows_per_view
+  uint64_t write_errors = 0;  // samples lost to a failed write
+};
+
 struct FeatureStoreOptions {
   // Bytes of online rows (and known-absent entities) kept in memory in front of
   // the online table, for processes that serve lookups. Default 0: no cache (a
   // command-line lookup reads each row once). A server sizes it to its online
   // table; see docs/features.md.
   size_t online_cache_bytes = 0;
+  // A sample of the online answers kept in the store (`strata serve --log-served`);
+  // off by default.
+  ServedLogOptions served_log;
 };
 
 // Keys the online cache was asked for (one per entity and view of each Online call).
@@ -446,6 +470,7 @@ struct ResolvedFeatures {
 class FeatureTables;  // features/tables.h
 class OnlineServing;  // features/online_serving.h
 class ViewCatalog;    // features/view_catalog.h
+class ServedLog;      // features/served_log.h
 
 // Thread-safe; `store` must outlive it.
 class FeatureStore {
@@ -529,6 +554,8 @@ class FeatureStore {
   // strings.
   // Errors: InvalidArgument for a bad feature reference, missing join key, wrong
   // value type or ragged columns; NotFound for an unknown view or feature.
+  // With a served log (FeatureStoreOptions::served_log), each entity of the answer
+  // is logged with probability `fraction`, once per view, as served at `now`.
   absl::StatusOr<OnlineResult> Online(const std::vector<std::string>& features,
                                       const EntityColumns& entities, Micros now) const;
 
@@ -634,6 +661,28 @@ class FeatureStore {
       const std::function<absl::Status(const std::vector<WindowColumn>&)>& columns,
       const std::function<absl::Status(const std::vector<Value>&)>& row) const;
 
+  // Reads the served log (FeatureStoreOptions::served_log) of `request.view`: the
+  // sampled answers served at times in [from, to), oldest first, as ScanWindow
+  // reads a window. Columns: the join keys, served_timestamp, then the features of
+  // the view's latest definition (a feature the sampled answer did not hold, or
+  // held without a value, is null; a value whose feature has changed type since is
+  // null too). A view served without a log has no rows. Every answer this process
+  // sampled before the call is read (the log is flushed first).
+  // Errors: NotFound for an unknown view; InvalidArgument when as_of is set (the log
+  // has no knowledge time); DataLoss for a malformed row; Unavailable when RocksDB
+  // fails.
+  absl::Status ScanServed(
+      const WindowScanRequest& request,
+      const std::function<absl::Status(const std::vector<WindowColumn>&)>& columns,
+      const std::function<absl::Status(const std::vector<Value>&)>& row) const;
+
+  // Waits until every answer sampled so far is in the served log; returns the
+  // first write error since the last call. OK at once without a log.
+  absl::Status FlushServedLog();
+
+  // What the served log did; zeros without one.
+  ServedLogStats served_log_stats() const;
+
   // Feature services (features/feature_services.cc): `features` with each
   // "featureservice/NAME[@REF]" replaced, in place, by the "VIEW:FEATURE" list its
   // version holds; other entries are kept as given (Historical and Online check
@@ -668,6 +717,7 @@ class FeatureStore {
   std::unique_ptr<OnlineServing> online_;
   std::unique_ptr<FeatureTables> tables_;
   std::unique_ptr<ViewCatalog> views_;
+  std::unique_ptr<ServedLog> served_;  // null: no served log
 };
 
 }  // namespace strata::features

@@ -10,6 +10,7 @@
 #include "features/codec.h"
 #include "features/feature_store.h"
 #include "features/online_serving.h"
+#include "features/served_log.h"
 #include "features/view_catalog.h"
 #include "store/render.h"
 #include "store/json_writer.h"
@@ -183,6 +184,47 @@ absl::Status ReadRows(const OnlineTable& table, OnlineCache* cache,
   return absl::OkStatus();
 }
 
+void SetServedValue(const Value& v, ServedValue* out) {
+  if (const int64_t* i = std::get_if<int64_t>(&v)) {
+    out->set_int64_value(*i);
+  } else if (const double* d = std::get_if<double>(&v)) {
+    out->set_double_value(*d);
+  } else if (const bool* b = std::get_if<bool>(&v)) {
+    out->set_bool_value(*b);
+  } else if (const std::string* s = std::get_if<std::string>(&v)) {
+    out->set_string_value(*s);
+  }
+}
+
+// Offers `log` each entity of `result` it samples, once per view of `groups`.
+void OfferServed(ServedLog& log, const std::vector<ViewRequest>& groups,
+                 const OnlineResult& result, Micros now) {
+  const size_t n = result.entities.front().second.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (!log.Sample()) continue;
+    for (const ViewRequest& g : groups) {
+      const ResolvedView& view = *g.view;
+      ServedSample sample;
+      sample.view = view.def.name();
+      sample.view_version = view.version;
+      sample.served_at = now;
+      for (const std::string& key : view.join_key_names) {
+        ServedValue* out = sample.row.add_join_keys();
+        for (const auto& [name, values] : result.entities) {
+          if (name == key) SetServedValue(values[i], out);
+        }
+      }
+      for (size_t out : g.outputs) {
+        const OnlineValue v = result.values[out][i];
+        sample.row.add_features(std::string(SplitFeatureRefView(result.features[out])->second));
+        SetServedValue(v.value, sample.row.add_values());
+        sample.row.add_statuses(static_cast<uint32_t>(v.status));
+      }
+      log.Offer(std::move(sample));
+    }
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<OnlineResult> FeatureStore::Online(
@@ -204,6 +246,7 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(
     const RowDecoder decoder(g, now, &result);
     RETURN_IF_ERROR(ReadRows(online_->table(), online_->cache(), keys, decoder));
   }
+  if (served_ != nullptr) OfferServed(*served_, groups, result, now);
   return result;
 }
 
