@@ -588,10 +588,14 @@ class FeatureStore {
   // Each view's validation rules (docs/quality.md) apply to its rows: under
   // reject a row breaking one fails the push (InvalidArgument listing the
   // violations); under drop such rows are left out (the push fails if none is
-  // left); under warn they are written. `rules`, when given, receives each view's
-  // outcome (RulesOutcome::on_invalid empty for a view without rules), in order.
+  // left) and first stored, by `creator`, as the next version of dataset
+  // VIEW-quarantine (the view's columns, then `line`: the row of the push, and
+  // `rule`), with the view version as its input; under warn they are written.
+  // `rules`, when given, receives each view's outcome (RulesOutcome::on_invalid
+  // empty for a view without rules; quarantine set under drop), in order.
   absl::Status PushOnline(const std::vector<ViewRows>& views, Micros now,
-                          std::vector<RulesOutcome>* rules = nullptr);
+                          std::vector<RulesOutcome>* rules = nullptr,
+                          const Actor& creator = Actor());
 
   // Offline log retention: removes from `view`'s log the rows whose event time is
   // at or before `horizon` that no point-in-time answer at a time at or after the
