@@ -1554,6 +1554,12 @@ TEST_P(CliBothTest, ValidateIsACiGateAndIngestAppliesEachMode) {
       << r.err;
   r = Strata({"validate", "dataset/raw", "--rules", ruled_path, "--json"});
   EXPECT_EQ(r.exit_code, 1);
+  // The report names the versions it read.
+  EXPECT_EQ(r.out.rfind(absl::StrCat(R"({"dataset":"dataset/raw@1","featureview":"featureview/customer_stats@1","rules_from":")",
+                                     ruled_path, "\""),
+                        0),
+            0u)
+      << r.out;
   EXPECT_NE(r.out.find("\"rows\":3,\"clean\":false,\"by_rule\":{\"spend_7d: min\":1}"),
             std::string::npos)
       << r.out;
