@@ -139,6 +139,8 @@ int main(int argc, char** argv) {
     }
     if (!fs.Online(features, cols, now).ok()) return 1;
   }
+  // The warm-up's samples are written before the timed requests start.
+  if (!fs.FlushServedLog().ok()) return 1;
 
   std::printf(
       "workload: 1 feature view x %d double features, %llu entities, random "

@@ -184,44 +184,44 @@ absl::Status ReadRows(const OnlineTable& table, OnlineCache* cache,
   return absl::OkStatus();
 }
 
-void SetServedValue(const Value& v, ServedValue* out) {
-  if (const int64_t* i = std::get_if<int64_t>(&v)) {
-    out->set_int64_value(*i);
-  } else if (const double* d = std::get_if<double>(&v)) {
-    out->set_double_value(*d);
-  } else if (const bool* b = std::get_if<bool>(&v)) {
-    out->set_bool_value(*b);
-  } else if (const std::string* s = std::get_if<std::string>(&v)) {
-    out->set_string_value(*s);
-  }
-}
-
-// Offers `log` each entity of `result` it samples, once per view of `groups`.
+// Offers `log` the entities of `result` it samples, once per view of `groups`.
 void OfferServed(ServedLog& log, const std::vector<ViewRequest>& groups,
                  const OnlineResult& result, Micros now) {
   const size_t n = result.entities.front().second.size();
+  std::vector<size_t> sampled;
   for (size_t i = 0; i < n; ++i) {
-    if (!log.Sample()) continue;
-    for (const ViewRequest& g : groups) {
-      const ResolvedView& view = *g.view;
-      ServedSample sample;
-      sample.view = view.def.name();
-      sample.view_version = view.version;
-      sample.served_at = now;
-      for (const std::string& key : view.join_key_names) {
-        ServedValue* out = sample.row.add_join_keys();
-        for (const auto& [name, values] : result.entities) {
-          if (name == key) SetServedValue(values[i], out);
-        }
+    if (log.Sample()) sampled.push_back(i);
+  }
+  if (sampled.empty()) return;
+  for (const ViewRequest& g : groups) {
+    const ResolvedView& view = *g.view;
+    ServedSample sample;
+    sample.view = g.view;
+    sample.served_at = now;
+    sample.entities = sampled.size();
+    std::vector<const std::vector<Value>*> keys;
+    for (const std::string& key : view.join_key_names) {
+      for (const auto& [name, values] : result.entities) {
+        if (name == key) keys.push_back(&values);
       }
-      for (size_t out : g.outputs) {
-        const OnlineValue v = result.values[out][i];
-        sample.row.add_features(std::string(SplitFeatureRefView(result.features[out])->second));
-        SetServedValue(v.value, sample.row.add_values());
-        sample.row.add_statuses(static_cast<uint32_t>(v.status));
-      }
-      log.Offer(std::move(sample));
     }
+    if (keys.size() != view.join_key_names.size()) continue;  // checked by EntityKeys
+    for (size_t out : g.outputs) {
+      const auto parts = SplitFeatureRefView(result.features[out]);
+      sample.features.push_back(view.FeatureIndex(parts->second));
+    }
+    sample.keys.reserve(sampled.size() * keys.size());
+    sample.values.reserve(sampled.size() * g.outputs.size());
+    sample.statuses.reserve(sampled.size() * g.outputs.size());
+    for (size_t i : sampled) {
+      for (const std::vector<Value>* k : keys) sample.keys.push_back((*k)[i]);
+      for (size_t out : g.outputs) {
+        OnlineValue v = result.values[out][i];
+        sample.values.push_back(std::move(v.value));
+        sample.statuses.push_back(v.status);
+      }
+    }
+    log.Offer(std::move(sample));
   }
 }
 

@@ -4,6 +4,10 @@
 #include <random>
 #include <utility>
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "absl/strings/str_cat.h"
 #include "features/codec.h"
 #include "features/tables.h"
@@ -31,6 +35,18 @@ uint64_t NextRandom() {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
+}
+
+void SetServedValue(const Value& v, ServedValue* out) {
+  if (const int64_t* i = std::get_if<int64_t>(&v)) {
+    out->set_int64_value(*i);
+  } else if (const double* d = std::get_if<double>(&v)) {
+    out->set_double_value(*d);
+  } else if (const bool* b = std::get_if<bool>(&v)) {
+    out->set_bool_value(*b);
+  } else if (const std::string* s = std::get_if<std::string>(&v)) {
+    out->set_string_value(*s);
+  }
 }
 
 }  // namespace
@@ -75,13 +91,14 @@ void ServedLog::Offer(ServedSample sample) {
   {
     std::lock_guard lock(mu_);
     ++offered_;
-    if (queue_.size() >= options_.max_queued) {
-      ++stats_.dropped;
+    if (queued_rows_ + sample.entities > options_.max_queued) {
+      stats_.dropped += sample.entities;
       ++done_;
       return;
     }
+    queued_rows_ += sample.entities;
     queue_.push_back(std::move(sample));
-    if (queue_.size() < kBatchSamples) return;
+    if (queued_rows_ < kBatchSamples) return;
   }
   wake_.notify_one();
 }
@@ -102,33 +119,39 @@ ServedLogStats ServedLog::stats() const {
 }
 
 void ServedLog::Run() {
+  // Background work: on a busy machine the threads answering requests go first
+  // (a full queue drops samples rather than slowing answers). Linux gives each
+  // thread its own nice value; a failure leaves the default.
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
   std::vector<ServedSample> batch;
   std::unique_lock lock(mu_);
   while (true) {
     wake_.wait_for(lock, kWriteInterval, [&] {
       return stopping_ ||
-             (!queue_.empty() && (flushing_ > 0 || queue_.size() >= kBatchSamples));
+             (!queue_.empty() && (flushing_ > 0 || queued_rows_ >= kBatchSamples));
     });
     if (queue_.empty()) {
       if (stopping_) return;
       continue;
     }
-    const size_t n = std::min(queue_.size(), kBatchSamples);
     batch.clear();
-    for (size_t i = 0; i < n; ++i) {
+    uint64_t rows = 0;
+    while (!queue_.empty() && rows < kBatchSamples) {
+      rows += queue_.front().entities;
       batch.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
+    queued_rows_ -= rows;
     lock.unlock();
     absl::Status s = Write(batch);
     lock.lock();
     if (s.ok()) {
-      stats_.logged += n;
+      stats_.logged += rows;
     } else {
-      stats_.write_errors += n;
+      stats_.write_errors += rows;
       if (error_.ok()) error_ = s;
     }
-    done_ += n;
+    done_ += batch.size();
     written_.notify_all();
   }
 }
@@ -137,15 +160,28 @@ absl::Status ServedLog::Write(std::vector<ServedSample>& batch) {
   rocksdb::WriteBatch write;
   absl::flat_hash_map<std::string, uint64_t> added;
   std::string value;
+  ServedRow row;
   for (const ServedSample& s : batch) {
-    ServedRow row = s.row;
-    row.set_view_version(s.view_version);
-    value.clear();
-    row.SerializeToString(&value);
-    const std::string key = ServedKey(s.view, s.served_at, sequence_++);
-    RETURN_IF_ERROR(internal::FromRocks(
-        write.Put(db_->cf(Cf::kFeatureServed), key, value), "served log"));
-    ++added[s.view];
+    const ResolvedView& view = *s.view;
+    const size_t keys = view.join_key_names.size(), features = s.features.size();
+    for (size_t e = 0; e < s.entities; ++e) {
+      row.Clear();
+      row.set_view_version(view.version);
+      for (size_t k = 0; k < keys; ++k) {
+        SetServedValue(s.keys[e * keys + k], row.add_join_keys());
+      }
+      for (size_t f = 0; f < features; ++f) {
+        row.add_features(view.def.features(s.features[f]).name());
+        SetServedValue(s.values[e * features + f], row.add_values());
+        row.add_statuses(static_cast<uint32_t>(s.statuses[e * features + f]));
+      }
+      value.clear();
+      row.SerializeToString(&value);
+      const std::string key = ServedKey(view.def.name(), s.served_at, sequence_++);
+      RETURN_IF_ERROR(internal::FromRocks(
+          write.Put(db_->cf(Cf::kFeatureServed), key, value), "served log"));
+    }
+    added[view.def.name()] += s.entities;
   }
   rocksdb::WriteOptions options;  // the WAL, not synced: a sample is not an ack
   RETURN_IF_ERROR(
@@ -164,32 +200,41 @@ absl::Status ServedLog::Trim(const std::string& view, uint64_t added) {
     auto c = db_->Scan(Cf::kFeatureServed, prefix);
     for (; c->Valid(); c->Next()) ++n;
     RETURN_IF_ERROR(c->status());
-    it = rows_.emplace(view, n).first;
+    it = rows_.emplace(view, ViewRows{n, prefix}).first;
   } else {
-    it->second += added;
+    it->second.rows += added;
   }
-  if (it->second <= options_.max_rows_per_view) return absl::OkStatus();
-  // Delete the oldest rows, in batches (a lowered bound may drop millions).
-  const uint64_t excess = it->second - options_.max_rows_per_view;
-  auto c = db_->Scan(Cf::kFeatureServed, prefix);
+  ViewRows& kept = it->second;
+  // Trims in steps of a sixteenth of the bound: fewer, larger deletes.
+  const uint64_t bound = options_.max_rows_per_view;
+  if (kept.rows <= bound + bound / 16) return absl::OkStatus();
+  // Delete the oldest rows, in batches (a lowered bound may drop millions), from
+  // where the last trim stopped: the keys before it are deleted, and seeking past
+  // them skips their tombstones.
+  const uint64_t excess = kept.rows - bound;
+  std::unique_ptr<rocksdb::Iterator> c(
+      db_->raw()->NewIterator(rocksdb::ReadOptions(), db_->cf(Cf::kFeatureServed)));
+  const auto valid = [&] { return c->Valid() && c->key().starts_with(prefix); };
+  c->Seek(kept.first_kept);
   rocksdb::WriteBatch deletes;
-  for (uint64_t n = 0; n < excess && c->Valid(); c->Next()) {
-    deletes.Delete(db_->cf(Cf::kFeatureServed),
-                   rocksdb::Slice(c->key().data(), c->key().size()));
-    if (++n % 10000 == 0 || n == excess) {
+  uint64_t n = 0;
+  for (; n < excess && valid(); c->Next()) {
+    deletes.Delete(db_->cf(Cf::kFeatureServed), c->key());
+    if (++n % 10000 == 0) {
       RETURN_IF_ERROR(internal::FromRocks(
           db_->raw()->Write(rocksdb::WriteOptions(), &deletes), "served log trim"));
       deletes.Clear();
     }
   }
-  RETURN_IF_ERROR(c->status());
-  if (deletes.Count() > 0) {  // fewer rows than counted (a view's rows removed)
+  RETURN_IF_ERROR(internal::FromRocks(c->status(), "served log trim"));
+  if (deletes.Count() > 0) {
     RETURN_IF_ERROR(internal::FromRocks(
         db_->raw()->Write(rocksdb::WriteOptions(), &deletes), "served log trim"));
   }
-  it->second = options_.max_rows_per_view;
+  kept.first_kept = valid() ? c->key().ToString() : prefix;
+  kept.rows -= n;
   std::lock_guard lock(mu_);
-  stats_.trimmed += excess;
+  stats_.trimmed += n;
   return absl::OkStatus();
 }
 

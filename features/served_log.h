@@ -12,8 +12,8 @@
 // `feature_served` column family in batches (RocksDB's write-ahead log on, not
 // synced: a sample survives the server's crash once its batch is written, within
 // about 100 ms, and every queued sample is written when the log is closed). A full
-// queue drops new samples and counts them. Each view keeps at most
-// `max_rows_per_view` rows: the oldest are deleted first.
+// queue drops new samples and counts them. Each view keeps `max_rows_per_view`
+// rows (up to a sixteenth more between trims): the oldest are deleted first.
 #ifndef STRATA_FEATURES_SERVED_LOG_H_
 #define STRATA_FEATURES_SERVED_LOG_H_
 
@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -32,16 +33,21 @@
 #include "absl/strings/string_view.h"
 #include "features/feature_store.h"
 #include "features/served_log.pb.h"
+#include "features/tables.h"
 #include "store/internal/db.h"
 
 namespace strata::features {
 
-// One sampled (answer, entity, view).
+// The sampled entities of one answer, for one view: copied by the request thread
+// (no encoding there), written by the log's writer as one ServedRow per entity.
 struct ServedSample {
-  std::string view;
-  uint64_t view_version = 0;
-  Micros served_at = 0;  // the time the answer was computed for ("now")
-  ServedRow row;         // join keys, features, values, statuses
+  std::shared_ptr<const ResolvedView> view;  // the definition the answer read
+  Micros served_at = 0;        // the time the answer was computed for ("now")
+  std::vector<int> features;   // indexes in view->def of the features answered
+  size_t entities = 0;
+  std::vector<Value> keys;     // entities x the view's join keys
+  std::vector<Value> values;   // entities x features: null unless PRESENT
+  std::vector<FeatureStatus> statuses;  // entities x features
 };
 
 // The served log's key of `view`'s row served at `served_at`, number `sequence`:
@@ -63,7 +69,8 @@ class ServedLog {
   // True with probability `fraction` (a per-thread generator: no lock).
   bool Sample() const;
 
-  // Queues `sample` for the writer; drops it (and counts it) when the queue is full.
+  // Queues `sample` for the writer; drops it (and counts its entities) when the
+  // queue is full.
   void Offer(ServedSample sample);
 
   // Returns once every sample offered before the call is written (or dropped), with
@@ -78,6 +85,11 @@ class ServedLog {
   absl::Status Write(std::vector<ServedSample>& batch);
   absl::Status Trim(const std::string& view, uint64_t added);
 
+  struct ViewRows {
+    uint64_t rows = 0;       // rows kept
+    std::string first_kept;  // where the last trim stopped (deleted keys sort before)
+  };
+
   internal::Db* const db_;
   const ServedLogOptions options_;
 
@@ -85,6 +97,7 @@ class ServedLog {
   std::condition_variable wake_;     // the writer: samples queued, or stopping
   std::condition_variable written_;  // Flush: a batch was written
   std::deque<ServedSample> queue_;
+  size_t queued_rows_ = 0;
   bool stopping_ = false;
   int flushing_ = 0;      // Flush calls waiting
   uint64_t offered_ = 0;  // samples accepted or dropped, in Offer order
@@ -94,7 +107,7 @@ class ServedLog {
 
   // The writer's own state.
   uint64_t sequence_;                                // the next row's number
-  absl::flat_hash_map<std::string, uint64_t> rows_;  // rows kept, per view counted
+  absl::flat_hash_map<std::string, ViewRows> rows_;  // per view written to
   std::thread writer_;
 };
 
