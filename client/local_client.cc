@@ -5,6 +5,7 @@
 #include "client/client.h"
 #include "features/definitions.h"
 #include "features/retention.h"
+#include "quality/ingest_profile.h"
 #include "store/status_macros.h"
 #include "store/store.h"
 
@@ -15,7 +16,9 @@ class Local : public StoreClient {
  public:
   // `owned` may be null: the store then belongs to the caller.
   Local(Store* store, std::unique_ptr<Store> owned)
-      : owned_(std::move(owned)), store_(store), features_(store) {}
+      : owned_(std::move(owned)),
+        store_(store),
+        features_(store, {.ingest_observers = {quality::IngestProfiles(store)}}) {}
 
   std::string Where() const override { return store_->dir(); }
 

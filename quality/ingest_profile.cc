@@ -1,0 +1,275 @@
+#include "quality/ingest_profile.h"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "features/ingest_observer.h"
+#include "quality/profile_store.h"
+#include "store/status_macros.h"
+
+namespace strata::quality {
+namespace {
+
+constexpr char kFormat[] = "1";
+
+ColumnType TypeOf(features::ValueType type) {
+  switch (type) {
+    case features::VALUE_TYPE_INT64:
+      return ColumnType::kInt64;
+    case features::VALUE_TYPE_DOUBLE:
+      return ColumnType::kDouble;
+    case features::VALUE_TYPE_BOOL:
+      return ColumnType::kBool;
+    case features::VALUE_TYPE_TIMESTAMP:
+      return ColumnType::kTimestamp;
+    default:
+      return ColumnType::kString;
+  }
+}
+
+// Profiles one ingest's rows, block by block out of turn, and stores the profile
+// once the ingest committed.
+class IngestProfiler : public features::IngestObserver {
+ public:
+  explicit IngestProfiler(Store* store) : store_(store) {}
+
+  absl::Status OnStart(const features::IngestStart& start) override {
+    view_ = start.view->name();
+    view_version_ = start.view_version;
+    created_default_ = start.created_default;
+    for (const features::IngestColumn& c : start.columns) {
+      columns_.push_back({c.name, TypeOf(c.type)});
+      if (c.role == features::IngestColumn::Role::kCreatedTime) {
+        created_column_ = columns_.size() - 1;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status OnBlock(features::IngestBlock&) override { return absl::OkStatus(); }
+
+  absl::Status OnBlockConcurrent(const features::IngestBlock& block) override {
+    TableBlock table = Columns(block);
+    TableProfile piece;
+    RETURN_IF_ERROR(piece.Add(table));
+    std::lock_guard lock(mu_);
+    return profile_.Merge(piece);
+  }
+
+  absl::Status AfterCommit(features::IngestResult& result) override {
+    if (profile_.columns().empty()) {  // no block: the columns alone
+      RETURN_IF_ERROR(profile_.Add(TableBlock{Empty(), 0}));
+    }
+    const std::string bytes = profile_.Serialize();
+    auto source = StringSource(bytes);
+    ASSIGN_OR_RETURN(PutStats put, store_->content().Put(*source));
+    NewVersion version;
+    version.artifact = {Kind::kProfile, IngestProfilesName(view_)};
+    version.content_id = put.content_id;
+    const uint64_t hidden = result.rows - result.written + result.shadowed;
+    version.metadata = {{kIngestKey, absl::StrCat(result.ingest)},
+                        {kViewKey, view_version_},
+                        {kMinEventKey, absl::StrCat(result.min_event)},
+                        {kMaxEventKey, absl::StrCat(result.max_event)},
+                        {kHiddenKey, absl::StrCat(hidden)},
+                        {kFormatKey, kFormat}};
+    if (!result.dataset.empty()) {
+      version.metadata[kDescribesKey] = result.dataset;
+      version.inputs.push_back(result.dataset);
+    }
+    version.inputs.push_back(view_version_);
+    version.message = absl::StrCat("profile of ingest ", result.ingest, " into ",
+                                   view_version_);
+    ASSIGN_OR_RETURN(CommitResult commit, store_->artifacts().Commit(version));
+    (void)commit;
+    return absl::OkStatus();
+  }
+
+ private:
+  std::vector<Column> Empty() const {
+    std::vector<Column> out;
+    for (const auto& [name, type] : columns_) out.push_back({name, type, {}, {}, {}});
+    return out;
+  }
+
+  // The block's rows the ingest writes, as profile columns.
+  TableBlock Columns(const features::IngestBlock& block) const {
+    TableBlock table{Empty(), 0};
+    std::vector<size_t> kept;
+    kept.reserve(block.rows());
+    for (size_t r = 0; r < block.rows(); ++r) {
+      if (!block.dropped(r)) kept.push_back(r);
+    }
+    table.rows = kept.size();
+    for (size_t c = 0; c < table.columns.size(); ++c) {
+      Column& col = table.columns[c];
+      col.present.resize(kept.size());
+      if (col.type == ColumnType::kString) {
+        col.strings.resize(kept.size());
+      } else {
+        col.numbers.resize(kept.size());
+      }
+      for (size_t i = 0; i < kept.size(); ++i) {
+        const features::Value& v = block.value(kept[i], c);
+        if (const auto* s = std::get_if<std::string>(&v)) {
+          col.strings[i] = *s;
+        } else if (const auto* x = std::get_if<int64_t>(&v)) {
+          col.numbers[i] = static_cast<double>(*x);
+        } else if (const auto* d = std::get_if<double>(&v)) {
+          col.numbers[i] = *d;
+        } else if (const auto* b = std::get_if<bool>(&v)) {
+          col.numbers[i] = *b ? 1 : 0;
+        } else if (c == created_column_) {  // null: the ingest's own time
+          col.numbers[i] = static_cast<double>(created_default_);
+        } else {
+          continue;
+        }
+        col.present[i] = 1;
+      }
+    }
+    return table;
+  }
+
+  Store* store_;
+  std::string view_, view_version_;
+  features::Micros created_default_ = 0;
+  std::vector<std::pair<std::string, ColumnType>> columns_;
+  size_t created_column_ = SIZE_MAX;
+  std::mutex mu_;
+  TableProfile profile_;  // guarded by mu_ during the blocks
+};
+
+// A stored ingest profile's version, as the window merge needs it.
+struct Piece {
+  features::Micros min_event = 0, max_event = 0;
+  uint64_t hidden = 0;
+  std::string content;  // raw content id
+};
+
+// The view's stored ingest profiles by ingest number (the newest of each).
+absl::StatusOr<std::map<uint64_t, Piece>> StoredPieces(Store& store,
+                                                       const std::string& view) {
+  std::map<uint64_t, Piece> pieces;
+  absl::StatusOr<std::vector<store::Version>> versions =
+      store.artifacts().Versions({Kind::kProfile, IngestProfilesName(view)});
+  if (absl::IsNotFound(versions.status())) return pieces;
+  RETURN_IF_ERROR(versions.status());
+  for (const store::Version& v : *versions) {
+    const auto& meta = v.metadata();
+    const auto get = [&meta](const char* key) {
+      auto it = meta.find(key);
+      return it == meta.end() ? std::string() : it->second;
+    };
+    uint64_t ingest;
+    Piece p;
+    if (v.has_deleted() || get(kFormatKey) != kFormat ||
+        !absl::SimpleAtoi(get(kIngestKey), &ingest) ||
+        !absl::SimpleAtoi(get(kMinEventKey), &p.min_event) ||
+        !absl::SimpleAtoi(get(kMaxEventKey), &p.max_event) ||
+        !absl::SimpleAtoi(get(kHiddenKey), &p.hidden)) {
+      continue;
+    }
+    p.content = v.content_id();
+    pieces[ingest] = std::move(p);
+  }
+  return pieces;
+}
+
+// The window's columns as its scan gives them (FeatureStore::ScanWindow), without
+// reading a row.
+absl::StatusOr<std::vector<std::pair<std::string, ColumnType>>> WindowColumns(
+    features::FeatureStore& fs, const SourceRef& window) {
+  std::vector<std::pair<std::string, ColumnType>> out;
+  const absl::Status stop = absl::CancelledError("columns read");
+  features::WindowScanRequest request;
+  request.view = window.name;
+  absl::Status s = fs.ScanWindow(
+      request,
+      [&](const std::vector<features::WindowColumn>& columns) {
+        for (const auto& c : columns) out.emplace_back(c.name, TypeOf(c.type));
+        return stop;
+      },
+      [](const std::vector<features::Value>&) { return absl::OkStatus(); });
+  if (s != stop) RETURN_IF_ERROR(s);
+  return out;
+}
+
+}  // namespace
+
+std::string IngestProfilesName(const std::string& view) {
+  return absl::StrCat(view, ".ingests");
+}
+
+features::IngestObserverFactory IngestProfiles(Store* store) {
+  return [store]() -> std::unique_ptr<features::IngestObserver> {
+    return std::make_unique<IngestProfiler>(store);
+  };
+}
+
+absl::StatusOr<std::optional<TableProfile>> MergedWindowProfile(
+    Store& store, features::FeatureStore& fs, const SourceRef& window, uint64_t* pieces) {
+  *pieces = 0;
+  const std::optional<TableProfile> scan;
+  if (window.as_of.has_value()) return scan;
+  ASSIGN_OR_RETURN(auto columns, WindowColumns(fs, window));
+  ASSIGN_OR_RETURN(std::optional<features::Micros> horizon, fs.LogRetentionHorizon(window.name));
+  ASSIGN_OR_RETURN(std::vector<features::IngestRecord> ingests, fs.Ingests());
+  // The ingests with rows in the window, each wholly inside it.
+  std::vector<const features::IngestRecord*> in;
+  for (const features::IngestRecord& r : ingests) {
+    if (r.view() != window.name || r.rows() == 0) continue;
+    if (r.max_event_us() < window.from || r.min_event_us() >= window.to) continue;
+    if (r.min_event_us() < window.from || r.max_event_us() >= window.to) return scan;
+    if (horizon.has_value() && r.min_event_us() <= *horizon) return scan;
+    in.push_back(&r);
+  }
+  if (in.empty()) return scan;
+  std::sort(in.begin(), in.end(), [](const auto* a, const auto* b) {
+    return a->min_event_us() < b->min_event_us();
+  });
+  for (size_t i = 1; i < in.size(); ++i) {
+    if (in[i]->min_event_us() <= in[i - 1]->max_event_us()) return scan;
+  }
+  ASSIGN_OR_RETURN(auto stored, StoredPieces(store, window.name));
+  std::vector<const Piece*> found;
+  for (const features::IngestRecord* r : in) {
+    auto it = stored.find(r->ingest());
+    if (it == stored.end() || it->second.hidden != 0 ||
+        it->second.min_event != r->min_event_us() ||
+        it->second.max_event != r->max_event_us()) {
+      return scan;
+    }
+    found.push_back(&it->second);
+  }
+  TableProfile merged;
+  for (const Piece* p : found) {
+    ASSIGN_OR_RETURN(Digest id, Digest::FromRaw(p->content));
+    std::string bytes;
+    auto sink = StringSink(&bytes);
+    RETURN_IF_ERROR(store.content().Get(id, *sink));
+    absl::StatusOr<TableProfile> piece = TableProfile::Parse(bytes);
+    if (!piece.ok()) {
+      return absl::DataLossError(absl::StrCat("profile/", IngestProfilesName(window.name),
+                                              ": ", piece.status().message()));
+    }
+    // A piece profiled under another definition of the view has other columns.
+    if (piece->columns().size() != columns.size()) return scan;
+    for (size_t c = 0; c < columns.size(); ++c) {
+      if (piece->columns()[c].name() != columns[c].first ||
+          piece->columns()[c].type() != columns[c].second) {
+        return scan;
+      }
+    }
+    RETURN_IF_ERROR(merged.Merge(*piece));
+  }
+  *pieces = found.size();
+  return std::optional<TableProfile>(std::move(merged));
+}
+
+}  // namespace strata::quality
