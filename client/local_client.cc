@@ -15,10 +15,9 @@ namespace {
 class Local : public StoreClient {
  public:
   // `owned` may be null: the store then belongs to the caller.
-  Local(Store* store, std::unique_ptr<Store> owned)
-      : owned_(std::move(owned)),
-        store_(store),
-        features_(store, {.ingest_observers = {quality::IngestProfiles(store)}}) {}
+  // `ingest_profiles`: ClientOptions::ingest_profiles.
+  Local(Store* store, std::unique_ptr<Store> owned, bool ingest_profiles)
+      : owned_(std::move(owned)), store_(store), features_(store, Options(store, ingest_profiles)) {}
 
   std::string Where() const override { return store_->dir(); }
 
@@ -239,6 +238,12 @@ class Local : public StoreClient {
   }
 
  private:
+  static features::FeatureStoreOptions Options(Store* store, bool ingest_profiles) {
+    features::FeatureStoreOptions options;
+    if (ingest_profiles) options.ingest_observers.push_back(quality::IngestProfiles(store));
+    return options;
+  }
+
   std::unique_ptr<Store> owned_;
   Store* store_;
   // `request` with its feature services expanded, as the server's routes do; the
@@ -261,12 +266,13 @@ class Local : public StoreClient {
 }  // namespace
 
 std::unique_ptr<StoreClient> LocalClient(Store* store) {
-  return std::make_unique<Local>(store, nullptr);
+  return std::make_unique<Local>(store, nullptr, true);
 }
 
-std::unique_ptr<StoreClient> OpenLocalClient(std::unique_ptr<Store> store) {
+std::unique_ptr<StoreClient> OpenLocalClient(std::unique_ptr<Store> store,
+                                             bool ingest_profiles) {
   Store* s = store.get();
-  return std::make_unique<Local>(s, std::move(store));
+  return std::make_unique<Local>(s, std::move(store), ingest_profiles);
 }
 
 }  // namespace strata

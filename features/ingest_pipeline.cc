@@ -118,10 +118,14 @@ class BlockPipeline {
     block->entries.reserve(bytes / 40 + 16);
     block->observed = !observers_.empty();
     if (block->observed) {
+      // Reserved as the entries are: growing by doubling would copy the values
+      // and fault in fresh pages at every step.
       block->values = Take(&value_pools_);
       block->values.clear();
+      block->values.reserve((bytes / 40 + 16) * columns_);
       block->row_lines = Take(&line_pools_);
       block->row_lines.clear();
+      block->row_lines.reserve(bytes / 40 + 16);
     }
     ParseBlock(input_.format, job.data, job.start, block);
     if (block->error.has_value()) {

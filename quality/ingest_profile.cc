@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -55,18 +56,16 @@ class IngestProfiler : public features::IngestObserver {
   absl::Status OnBlock(features::IngestBlock&) override { return absl::OkStatus(); }
 
   absl::Status OnBlockConcurrent(const features::IngestBlock& block) override {
-    TableBlock table = Columns(block);
-    TableProfile piece;
-    RETURN_IF_ERROR(piece.Add(table));
-    std::lock_guard lock(mu_);
-    return profile_.Merge(piece);
+    Shard& shard = ThreadShard();
+    Fill(block, &shard.block);
+    return shard.profile.Add(shard.block);
   }
 
   absl::Status AfterCommit(features::IngestResult& result) override {
-    if (profile_.columns().empty()) {  // no block: the columns alone
-      RETURN_IF_ERROR(profile_.Add(TableBlock{Empty(), 0}));
-    }
-    const std::string bytes = profile_.Serialize();
+    TableProfile profile;
+    RETURN_IF_ERROR(profile.Add(TableBlock{Empty(), 0}));  // the columns, if no block
+    for (const auto& [thread, shard] : shards_) RETURN_IF_ERROR(profile.Merge(shard->profile));
+    const std::string bytes = profile.Serialize();
     auto source = StringSource(bytes);
     ASSIGN_OR_RETURN(PutStats put, store_->content().Put(*source));
     NewVersion version;
@@ -98,25 +97,41 @@ class IngestProfiler : public features::IngestObserver {
     return out;
   }
 
-  // The block's rows the ingest writes, as profile columns.
-  TableBlock Columns(const features::IngestBlock& block) const {
-    TableBlock table{Empty(), 0};
-    std::vector<size_t> kept;
-    kept.reserve(block.rows());
-    for (size_t r = 0; r < block.rows(); ++r) {
-      if (!block.dropped(r)) kept.push_back(r);
+  // A worker thread's share of the ingest's rows: its profile, and the columns it
+  // fills for each of its blocks (kept: fresh vectors cost page faults).
+  struct Shard {
+    TableProfile profile;
+    TableBlock block;
+  };
+
+  // The calling thread's shard: a worker's blocks never overlap one another.
+  Shard& ThreadShard() {
+    const std::thread::id self = std::this_thread::get_id();
+    std::lock_guard lock(mu_);
+    for (auto& [thread, shard] : shards_) {
+      if (thread == self) return *shard;
     }
-    table.rows = kept.size();
-    for (size_t c = 0; c < table.columns.size(); ++c) {
-      Column& col = table.columns[c];
-      col.present.resize(kept.size());
+    auto& added = shards_.emplace_back(self, std::make_unique<Shard>());
+    added.second->block.columns = Empty();
+    return *added.second;
+  }
+
+  // The block's rows the ingest writes, as profile columns, into `table`.
+  void Fill(const features::IngestBlock& block, TableBlock* table) const {
+    const size_t rows = block.rows() - block.dropped_count();
+    table->rows = rows;
+    for (size_t c = 0; c < table->columns.size(); ++c) {
+      Column& col = table->columns[c];
+      col.present.assign(rows, 1);
       if (col.type == ColumnType::kString) {
-        col.strings.resize(kept.size());
+        col.strings.resize(rows);
       } else {
-        col.numbers.resize(kept.size());
+        col.numbers.resize(rows);
       }
-      for (size_t i = 0; i < kept.size(); ++i) {
-        const features::Value& v = block.value(kept[i], c);
+      size_t i = 0;
+      for (size_t r = 0; r < block.rows(); ++r) {
+        if (block.dropped_count() > 0 && block.dropped(r)) continue;
+        const features::Value& v = block.value(r, c);
         if (const auto* s = std::get_if<std::string>(&v)) {
           col.strings[i] = *s;
         } else if (const auto* x = std::get_if<int64_t>(&v)) {
@@ -128,12 +143,16 @@ class IngestProfiler : public features::IngestObserver {
         } else if (c == created_column_) {  // null: the ingest's own time
           col.numbers[i] = static_cast<double>(created_default_);
         } else {
-          continue;
+          col.present[i] = 0;
+          if (col.type == ColumnType::kString) {
+            col.strings[i].clear();
+          } else {
+            col.numbers[i] = 0;
+          }
         }
-        col.present[i] = 1;
+        ++i;
       }
     }
-    return table;
   }
 
   Store* store_;
@@ -142,7 +161,8 @@ class IngestProfiler : public features::IngestObserver {
   std::vector<std::pair<std::string, ColumnType>> columns_;
   size_t created_column_ = SIZE_MAX;
   std::mutex mu_;
-  TableProfile profile_;  // guarded by mu_ during the blocks
+  // By worker thread; the list guarded by mu_, each shard by its thread.
+  std::vector<std::pair<std::thread::id, std::unique_ptr<Shard>>> shards_;
 };
 
 // A stored ingest profile's version, as the window merge needs it.
