@@ -116,42 +116,53 @@ class IngestProfiler : public features::IngestObserver {
     return *added.second;
   }
 
-  // The block's rows the ingest writes, as profile columns, into `table`.
+  // The block's rows the ingest writes, as profile columns, into `table`. Row by
+  // row: the block holds its values so, and a pass per column would read it all
+  // once per column.
   void Fill(const features::IngestBlock& block, TableBlock* table) const {
     const size_t rows = block.rows() - block.dropped_count();
     table->rows = rows;
-    for (size_t c = 0; c < table->columns.size(); ++c) {
-      Column& col = table->columns[c];
+    for (Column& col : table->columns) {
       col.present.assign(rows, 1);
       if (col.type == ColumnType::kString) {
         col.strings.resize(rows);
       } else {
         col.numbers.resize(rows);
       }
-      size_t i = 0;
-      for (size_t r = 0; r < block.rows(); ++r) {
-        if (block.dropped_count() > 0 && block.dropped(r)) continue;
+    }
+    const size_t columns = table->columns.size();
+    size_t i = 0;
+    for (size_t r = 0; r < block.rows(); ++r) {
+      if (block.dropped_count() > 0 && block.dropped(r)) continue;
+      for (size_t c = 0; c < columns; ++c) {
+        Column& col = table->columns[c];
         const features::Value& v = block.value(r, c);
-        if (const auto* s = std::get_if<std::string>(&v)) {
-          col.strings[i] = *s;
-        } else if (const auto* x = std::get_if<int64_t>(&v)) {
-          col.numbers[i] = static_cast<double>(*x);
-        } else if (const auto* d = std::get_if<double>(&v)) {
-          col.numbers[i] = *d;
-        } else if (const auto* b = std::get_if<bool>(&v)) {
-          col.numbers[i] = *b ? 1 : 0;
-        } else if (c == created_column_) {  // null: the ingest's own time
-          col.numbers[i] = static_cast<double>(created_default_);
-        } else {
-          col.present[i] = 0;
-          if (col.type == ColumnType::kString) {
-            col.strings[i].clear();
-          } else {
-            col.numbers[i] = 0;
-          }
+        switch (v.index()) {
+          case 1:
+            col.numbers[i] = static_cast<double>(std::get<int64_t>(v));
+            break;
+          case 2:
+            col.numbers[i] = std::get<double>(v);
+            break;
+          case 3:
+            col.numbers[i] = std::get<bool>(v) ? 1 : 0;
+            break;
+          case 4:
+            col.strings[i] = std::get<std::string>(v);
+            break;
+          default:  // null
+            if (c == created_column_) {  // the time the ingest recorded
+              col.numbers[i] = static_cast<double>(created_default_);
+            } else if (col.type == ColumnType::kString) {
+              col.present[i] = 0;
+              col.strings[i].clear();
+            } else {
+              col.present[i] = 0;
+              col.numbers[i] = 0;
+            }
         }
-        ++i;
       }
+      ++i;
     }
   }
 
