@@ -1421,9 +1421,18 @@ TEST_P(CliBothTest, StatsPrintATableOrTheIssuesJsonAndAreStoredOnce) {
   const std::string window =
       Ok({"stats", "featureview/customer_stats", "--from", "2024-01-01T00:00:00Z", "--to",
           "2024-01-04T00:00:00Z", "--json"});
-  EXPECT_EQ(window.rfind(R"({"source":"featureview/customer_stats[2024-01-01T00:00:00Z..2024-01-04T00:00:00Z]","computed":true,"rows":3,)", 0),
+  // The window cuts the ingest (its row of 2024-01-05 is outside): scanned.
+  EXPECT_EQ(window.rfind(R"({"source":"featureview/customer_stats[2024-01-01T00:00:00Z..2024-01-04T00:00:00Z]","computed":true,"method":"scanned","rows":3,)", 0),
             0u)
       << window;
+  // A window holding the whole ingest merges its stored profile.
+  EXPECT_EQ(Ok({"stats", "featureview/customer_stats", "--from", "2024-01-01T00:00:00Z",
+                "--to", "2024-01-06T00:00:00Z"})
+                .rfind("featureview/customer_stats[2024-01-01T00:00:00Z..2024-01-06T00:00:00Z]: "
+                       "4 rows, 5 columns (merged from 1 ingest profile)\n",
+                       0),
+            0u);
+  EXPECT_NE(Ok({"ls", "profile"}).find("profile/customer_stats.ingests "), std::string::npos);
   EXPECT_EQ(Ok({"stats", "featureview/customer_stats[2024-01-01T00:00:00Z..1704326400]",
                 "--as-of", "2000-01-01T00:00:00Z"})
                 .substr(0, 80),
