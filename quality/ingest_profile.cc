@@ -82,7 +82,6 @@ class IngestProfiler : public features::IngestObserver {
       version.metadata[kDescribesKey] = result.dataset;
       version.inputs.push_back(result.dataset);
     }
-    version.inputs.push_back(view_version_);
     version.message = absl::StrCat("profile of ingest ", result.ingest, " into ",
                                    view_version_);
     ASSIGN_OR_RETURN(CommitResult commit, store_->artifacts().Commit(version));

@@ -2,9 +2,9 @@
 // profiles the rows it writes while it runs (an IngestObserver, on the ingest's
 // worker threads) and stores the profile beside the committed ingest, as a version
 // of `profile/VIEW.ingests` keyed by the ingest's number and event-time range, with
-// lineage to the ingest's dataset and view versions. A window of the view's log
-// whose rows in force are exactly the rows of whole stored pieces is then answered
-// by merging them rather than scanning the log.
+// lineage to the ingest's dataset version (the view version in its metadata). A
+// window of the view's log whose rows in force are exactly the rows of whole stored
+// pieces is then answered by merging them rather than scanning the log.
 //
 //   features::FeatureStoreOptions options;
 //   options.ingest_observers.push_back(quality::IngestProfiles(&store));

@@ -167,9 +167,8 @@ TEST_F(IngestProfileTest, EachIngestStoresItsProfileWithLineage) {
   EXPECT_EQ(v.metadata().at(kMaxEventKey), absl::StrCat(r->max_event));
   EXPECT_EQ(v.metadata().at(kHiddenKey), "0");
   EXPECT_EQ(v.metadata().at(kDescribesKey), r->dataset);
-  ASSERT_EQ(v.inputs_size(), 2);
+  ASSERT_EQ(v.inputs_size(), 1);
   EXPECT_EQ(v.inputs(0), r->dataset);
-  EXPECT_EQ(v.inputs(1), "featureview/stats@1");
 }
 
 TEST_F(IngestProfileTest, AWindowOfWholeIngestsIsTheirProfilesMerged) {

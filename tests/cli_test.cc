@@ -358,11 +358,14 @@ TEST_P(CliBothTest, OneLineageWalkFromRawDataToTheModel) {
             "dataset/train-spine@1)\n");
   Ok({"put", "model/churn", "-", "--input", "dataset/train@1"}, "weights");
 
+  // Each ingest's profile describes the dataset version it read.
   EXPECT_EQ(Ok({"lineage", "dataset/raw@2", "--down"}),
             "dataset/raw@2\n"
-            "└── featureview/customer_stats@1\n"
-            "    └── dataset/train@1\n"
-            "        └── model/churn@1\n");
+            "├── featureview/customer_stats@1\n"
+            "│   └── dataset/train@1\n"
+            "│       └── model/churn@1\n"
+            "├── profile/customer_stats.ingests@1\n"
+            "└── profile/customer_stats.ingests@2\n");
   const std::string up = Ok({"lineage", "model/churn", "--format", "json"});
   for (const char* edge :
        {"{\"from\":\"dataset/raw@2\",\"to\":\"featureview/customer_stats@1\","
