@@ -19,6 +19,11 @@ namespace {
 
 constexpr char kFormat[] = "1";
 
+// Rows handed to the profile at a time: its columns (and a string column's count of
+// values) stay in the caches between the fill and the sketches. A whole block's
+// (about 100,000 rows) cost a third more, in memory traffic and fresh pages.
+constexpr size_t kRowsPerAdd = 4096;
+
 ColumnType TypeOf(features::ValueType type) {
   switch (type) {
     case features::VALUE_TYPE_INT64:
@@ -57,8 +62,11 @@ class IngestProfiler : public features::IngestObserver {
 
   absl::Status OnBlockConcurrent(const features::IngestBlock& block) override {
     Shard& shard = ThreadShard();
-    Fill(block, &shard.block);
-    return shard.profile.Add(shard.block);
+    for (size_t begin = 0; begin < block.rows(); begin += kRowsPerAdd) {
+      Fill(block, begin, std::min(block.rows(), begin + kRowsPerAdd), &shard.block);
+      RETURN_IF_ERROR(shard.profile.Add(shard.block));
+    }
+    return absl::OkStatus();
   }
 
   absl::Status AfterCommit(features::IngestResult& result) override {
@@ -115,11 +123,14 @@ class IngestProfiler : public features::IngestObserver {
     return *added.second;
   }
 
-  // The block's rows the ingest writes, as profile columns, into `table`. Row by
-  // row: the block holds its values so, and a pass per column would read it all
-  // once per column.
-  void Fill(const features::IngestBlock& block, TableBlock* table) const {
-    const size_t rows = block.rows() - block.dropped_count();
+  // Rows [begin, end) of the block that the ingest writes, as profile columns, into
+  // `table`. Row by row: the block holds its values so.
+  void Fill(const features::IngestBlock& block, size_t begin, size_t end,
+            TableBlock* table) const {
+    size_t rows = end - begin;
+    if (block.dropped_count() > 0) {
+      for (size_t r = begin; r < end; ++r) rows -= block.dropped(r);
+    }
     table->rows = rows;
     for (Column& col : table->columns) {
       col.present.assign(rows, 1);
@@ -131,7 +142,7 @@ class IngestProfiler : public features::IngestObserver {
     }
     const size_t columns = table->columns.size();
     size_t i = 0;
-    for (size_t r = 0; r < block.rows(); ++r) {
+    for (size_t r = begin; r < end; ++r) {
       if (block.dropped_count() > 0 && block.dropped(r)) continue;
       for (size_t c = 0; c < columns; ++c) {
         Column& col = table->columns[c];
