@@ -295,5 +295,33 @@ TEST_F(IngestProfileTest, RowsDroppedByRulesAreNotProfiled) {
   ExpectSame(merged->profile, Scanned(20000, 20001));
 }
 
+TEST_F(IngestProfileTest, AnIngestAtOrBeforeTheRetentionHorizonIsScanned) {
+  ASSERT_TRUE(IngestText(Day(20000, 500)).ok());
+  ASSERT_TRUE(IngestText(Day(20005, 500)).ok());
+  auto trim = fs_->TrimLog("stats", 20003 * kDay * 1000000, {});
+  ASSERT_TRUE(trim.ok()) << trim.status();
+  auto both = Window(20000, 20010);
+  ASSERT_TRUE(both.ok()) << both.status();
+  EXPECT_EQ(both->merged, 0u);
+  ExpectSame(both->profile, Scanned(20000, 20010));
+  auto after = Window(20004, 20010);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->merged, 1u);
+}
+
+TEST_F(IngestProfileTest, APieceOfAnotherDefinitionOfTheViewIsScanned) {
+  ASSERT_TRUE(IngestText(Day(20000, 300)).ok());
+  const std::string more =
+      absl::StrCat(kDefinitions, "      - {name: extra, type: double}\n");
+  auto defs = features::ParseDefinitions(more, "defs");
+  ASSERT_TRUE(defs.ok()) << defs.status();
+  ASSERT_TRUE(fs_->registry().Apply(*defs, "test", "").ok());
+  auto window = Window(20000, 20001);
+  ASSERT_TRUE(window.ok()) << window.status();
+  EXPECT_EQ(window->merged, 0u);
+  EXPECT_EQ(window->profile.columns().size(), 8u);  // extra: null in every row
+  ExpectSame(window->profile, Scanned(20000, 20001));
+}
+
 }  // namespace
 }  // namespace strata::quality
