@@ -83,6 +83,10 @@ struct IngestOptions {
   // are given per ingest rather than per store because each holds one ingest's
   // state (a profile, the violations found) for the caller that asked for it.
   std::vector<IngestObserver*> observers;
+  // Whether the store's own observers (FeatureStoreOptions::ingest_observers: the
+  // ingest's profile) see this ingest. Default true; false for a read that never
+  // commits (`strata validate`), which would compute a profile for nothing.
+  bool store_observers = true;
 };
 
 // How an ingest's dataset version came to hold its rows.

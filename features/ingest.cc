@@ -460,6 +460,7 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   }
   std::vector<std::unique_ptr<IngestObserver>> made;
   for (const IngestObserverFactory& make : ingest_observers_) {
+    if (!options.store_observers) break;
     made.push_back(make());
     if (made.back() != nullptr) all.push_back(made.back().get());
   }

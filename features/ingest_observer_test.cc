@@ -431,6 +431,14 @@ TEST_F(IngestObserverTest, TheStoresObserverFactoriesMakeOnePerIngest) {
   ASSERT_TRUE(Ingest({}, 20).ok());
   EXPECT_EQ(made, 2);
   EXPECT_EQ(rows, (std::vector<uint64_t>{10, 20}));
+  // An ingest may leave them out (strata validate: nothing is committed).
+  IngestOptions without;
+  without.store_observers = false;
+  ASSERT_TRUE(fs_->Ingest("stats", WriteFile("one.csv",
+                                             "customer_id,event_timestamp,x,s\n1,1000,1,a\n"),
+                          without)
+                  .ok());
+  EXPECT_EQ(made, 2);
 }
 
 TEST_F(IngestObserverTest, RowsHiddenByRowsOfTheSameIngestAreCounted) {
