@@ -101,7 +101,7 @@ class IngestProfileTest : public features::FeatureStoreFixture {
   }
 
   // Equal profiles: counts, nulls, distinct, min and max exactly, the mean to the
-  // last bits, quantiles within the rank error (against `values` for column x).
+  // last bits, the standard deviation to 7 digits.
   void ExpectSame(const TableProfile& merged, const TableProfile& scanned) {
     ASSERT_EQ(merged.rows(), scanned.rows());
     ASSERT_EQ(merged.columns().size(), scanned.columns().size());
@@ -120,7 +120,9 @@ class IngestProfileTest : public features::FeatureStoreFixture {
         EXPECT_DOUBLE_EQ(a.mean(), b.mean());
         ASSERT_EQ(a.stddev().has_value(), b.stddev().has_value());
         if (a.stddev().has_value()) {
-          EXPECT_NEAR(*a.stddev(), *b.stddev(), 1e-9 * std::abs(*b.stddev()));
+          // Squared deviations merged in another order: timestamps' (mean 1.7e15 us)
+          // keep about 9 digits.
+          EXPECT_NEAR(*a.stddev(), *b.stddev(), 1e-7 * std::abs(*b.stddev()));
         }
       }
       if (!a.numeric()) {
