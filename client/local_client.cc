@@ -17,7 +17,9 @@ class Local : public StoreClient {
   // `owned` may be null: the store then belongs to the caller.
   // `ingest_profiles`: ClientOptions::ingest_profiles.
   Local(Store* store, std::unique_ptr<Store> owned, bool ingest_profiles)
-      : owned_(std::move(owned)), store_(store), features_(store, Options(store, ingest_profiles)) {}
+      : owned_(std::move(owned)),
+        store_(store),
+        features_(store, Options(store, ingest_profiles)) {}
 
   std::string Where() const override { return store_->dir(); }
 
@@ -240,7 +242,8 @@ class Local : public StoreClient {
  private:
   static features::FeatureStoreOptions Options(Store* store, bool ingest_profiles) {
     features::FeatureStoreOptions options;
-    if (ingest_profiles) options.ingest_observers.push_back(quality::IngestProfiles(store));
+    if (ingest_profiles)
+      options.ingest_observers.push_back(quality::IngestProfiles(store));
     return options;
   }
 

@@ -123,9 +123,9 @@ struct RulesOutcome {
 };
 
 struct IngestResult {
-  uint64_t ingest = 0;       // this ingest's sequence number
-  uint64_t rows = 0;         // rows in the file (less those dropped)
-  uint64_t written = 0;      // rows written: in-file duplicates count once
+  uint64_t ingest = 0;   // this ingest's sequence number
+  uint64_t rows = 0;     // rows in the file (less those dropped)
+  uint64_t written = 0;  // rows written: in-file duplicates count once
   // Rows written that another row of this ingest hides from every reader (same
   // entity and event time, a later created time): not rows in force.
   uint64_t shadowed = 0;
@@ -612,7 +612,8 @@ class FeatureStore {
   // The retention horizon of `view`'s offline log (TrimLog): rows in force at or
   // before it may be gone. nullopt when the log was never trimmed.
   // Errors: DataLoss for a malformed record; Unavailable when RocksDB fails.
-  absl::StatusOr<std::optional<Micros>> LogRetentionHorizon(const std::string& view) const;
+  absl::StatusOr<std::optional<Micros>> LogRetentionHorizon(
+      const std::string& view) const;
 
   // The records of the committed ingests numbered `from` and up, in ingest order:
   // view, dataset version, inputs, who, rows, times (features.proto IngestRecord).

@@ -72,7 +72,8 @@ class IngestProfiler : public features::IngestObserver {
   absl::Status AfterCommit(features::IngestResult& result) override {
     TableProfile profile;
     RETURN_IF_ERROR(profile.Add(TableBlock{Empty(), 0}));  // the columns, if no block
-    for (const auto& [thread, shard] : shards_) RETURN_IF_ERROR(profile.Merge(shard->profile));
+    for (const auto& [thread, shard] : shards_)
+      RETURN_IF_ERROR(profile.Merge(shard->profile));
     const std::string bytes = profile.Serialize();
     auto source = StringSource(bytes);
     ASSIGN_OR_RETURN(PutStats put, store_->content().Put(*source));
@@ -90,8 +91,8 @@ class IngestProfiler : public features::IngestObserver {
       version.metadata[kDescribesKey] = result.dataset;
       version.inputs.push_back(result.dataset);
     }
-    version.message = absl::StrCat("profile of ingest ", result.ingest, " into ",
-                                   view_version_);
+    version.message =
+        absl::StrCat("profile of ingest ", result.ingest, " into ", view_version_);
     ASSIGN_OR_RETURN(CommitResult commit, store_->artifacts().Commit(version));
     (void)commit;
     return absl::OkStatus();
@@ -160,7 +161,7 @@ class IngestProfiler : public features::IngestObserver {
           case 4:
             col.strings[i] = std::get<std::string>(v);
             break;
-          default:  // null
+          default:                       // null
             if (c == created_column_) {  // the time the ingest recorded
               col.numbers[i] = static_cast<double>(created_default_);
             } else if (col.type == ColumnType::kString) {
@@ -259,7 +260,8 @@ absl::StatusOr<std::optional<TableProfile>> MergedWindowProfile(
   const std::optional<TableProfile> scan;
   if (window.as_of.has_value()) return scan;
   ASSIGN_OR_RETURN(auto columns, WindowColumns(fs, window));
-  ASSIGN_OR_RETURN(std::optional<features::Micros> horizon, fs.LogRetentionHorizon(window.name));
+  ASSIGN_OR_RETURN(std::optional<features::Micros> horizon,
+                   fs.LogRetentionHorizon(window.name));
   ASSIGN_OR_RETURN(std::vector<features::IngestRecord> ingests, fs.Ingests());
   // The ingests with rows in the window, each wholly inside it.
   std::vector<const features::IngestRecord*> in;

@@ -29,8 +29,8 @@ std::string IngestProfilesName(const std::string& view);
 
 // The metadata keys of an ingest profile version (besides kViewKey and kFormatKey,
 // profile_store.h).
-inline constexpr char kIngestKey[] = "ingest";            // the ingest's number
-inline constexpr char kMinEventKey[] = "min_event_us";    // its rows' event times
+inline constexpr char kIngestKey[] = "ingest";          // the ingest's number
+inline constexpr char kMinEventKey[] = "min_event_us";  // its rows' event times
 inline constexpr char kMaxEventKey[] = "max_event_us";
 // Rows profiled that rows of the same ingest hide from every reader (in-file
 // duplicates and rows at an entity's event time with a later-created twin): a

@@ -64,7 +64,8 @@ class IngestProfileTest : public features::FeatureStoreFixture {
       if (!null_x) xs_.push_back(value);
       absl::StrAppend(&csv, rng_() % 50, ",", event, ",",
                       rng_() % 3 == 0 ? absl::StrCat(event + 60) : "", ",",
-                      null_x ? "" : absl::StrCat(value), ",", static_cast<int64_t>(rng_() % 1000) - 500, ",",
+                      null_x ? "" : absl::StrCat(value), ",",
+                      static_cast<int64_t>(rng_() % 1000) - 500, ",",
                       rng_() % 7 == 0 ? "" : absl::StrCat("v", rng_() % 20), ",",
                       rng_() % 2 == 0 ? "true" : "false", "\n");
     }
@@ -185,9 +186,10 @@ TEST_F(IngestProfileTest, AWindowOfWholeIngestsIsTheirProfilesMerged) {
   EXPECT_EQ(merged->profile.rows(), 4500u);
   ExpectSame(merged->profile, Scanned(20000, 20004));
   ExpectQuantilesWithinRankError(merged->profile);
-  EXPECT_TRUE(absl::StrContains(StatsJson(*merged),
-                                R"("method":"merged","ingest_profiles":3,)"));
-  EXPECT_TRUE(absl::StrContains(StatsHeadline(*merged), "(merged from 3 ingest profiles)"))
+  EXPECT_TRUE(
+      absl::StrContains(StatsJson(*merged), R"("method":"merged","ingest_profiles":3,)"));
+  EXPECT_TRUE(
+      absl::StrContains(StatsHeadline(*merged), "(merged from 3 ingest profiles)"))
       << StatsHeadline(*merged);
   // The same through the answer's message (the HTTP API's protobuf).
   auto back = FromAnswer(ToAnswer(*merged));
