@@ -83,6 +83,10 @@ struct IngestOptions {
   // are given per ingest rather than per store because each holds one ingest's
   // state (a profile, the violations found) for the caller that asked for it.
   std::vector<IngestObserver*> observers;
+  // Whether the store's own observers (FeatureStoreOptions::ingest_observers: the
+  // ingest's profile) see this ingest. Default true; false for a read that never
+  // commits (`strata validate`), which would compute a profile for nothing.
+  bool store_observers = true;
 };
 
 // How an ingest's dataset version came to hold its rows.
@@ -119,9 +123,12 @@ struct RulesOutcome {
 };
 
 struct IngestResult {
-  uint64_t ingest = 0;       // this ingest's sequence number
-  uint64_t rows = 0;         // rows in the file (less those dropped)
-  uint64_t written = 0;      // rows written: in-file duplicates count once
+  uint64_t ingest = 0;   // this ingest's sequence number
+  uint64_t rows = 0;     // rows in the file (less those dropped)
+  uint64_t written = 0;  // rows written: in-file duplicates count once
+  // Rows written that another row of this ingest hides from every reader (same
+  // entity and event time, a later created time): not rows in force.
+  uint64_t shadowed = 0;
   uint64_t dropped = 0;      // rows observers dropped (IngestBlock::Drop): not in rows
   std::string view_version;  // "featureview/NAME@N" the rows were checked against
   std::string dataset;       // "dataset/NAME@N" holding the file
@@ -425,7 +432,17 @@ struct ServedLogStats {
   uint64_t write_errors = 0;  // samples lost to a failed write
 };
 
+class IngestObserver;  // features/ingest_observer.h
+
+// Makes an observer for one ingest (FeatureStoreOptions::ingest_observers).
+using IngestObserverFactory = std::function<std::unique_ptr<IngestObserver>()>;
+
 struct FeatureStoreOptions {
+  // Observers every ingest of this store gets (after the view's validation rules,
+  // before IngestOptions::observers), one made per ingest: how layers above
+  // features/ (quality/'s ingest profiles) join every ingest, whichever caller
+  // (CLI, HTTP ingest or push, client) started it. Default none.
+  std::vector<IngestObserverFactory> ingest_observers;
   // Bytes of online rows (and known-absent entities) kept in memory in front of
   // the online table, for processes that serve lookups. Default 0: no cache (a
   // command-line lookup reads each row once). A server sizes it to its online
@@ -623,6 +640,12 @@ class FeatureStore {
   // What the store has received now.
   absl::StatusOr<IngestPosition> Position() const;
 
+  // The retention horizon of `view`'s offline log (TrimLog): rows in force at or
+  // before it may be gone. nullopt when the log was never trimmed.
+  // Errors: DataLoss for a malformed record; Unavailable when RocksDB fails.
+  absl::StatusOr<std::optional<Micros>> LogRetentionHorizon(
+      const std::string& view) const;
+
   // The records of the committed ingests numbered `from` and up, in ingest order:
   // view, dataset version, inputs, who, rows, times (features.proto IngestRecord).
   // Errors: DataLoss for a malformed record.
@@ -722,6 +745,7 @@ class FeatureStore {
   std::unique_ptr<FeatureTables> tables_;
   std::unique_ptr<ViewCatalog> views_;
   std::unique_ptr<ServedLog> served_;  // null: no served log
+  std::vector<IngestObserverFactory> ingest_observers_;
 };
 
 }  // namespace strata::features

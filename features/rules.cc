@@ -347,6 +347,7 @@ absl::StatusOr<ValidationReport> ValidateDataset(FeatureStore& fs,
   StopBeforeCommit stop;
   IngestOptions options;
   options.observers = {&checker, &stop};
+  options.store_observers = false;  // nothing is committed: no profile to compute
   absl::StatusOr<IngestResult> result = fs.Ingest(name, dataset, options);
   // The view's own rules may stop the ingest first (reject): the checker has seen
   // every block by then.

@@ -358,11 +358,14 @@ TEST_P(CliBothTest, OneLineageWalkFromRawDataToTheModel) {
             "dataset/train-spine@1)\n");
   Ok({"put", "model/churn", "-", "--input", "dataset/train@1"}, "weights");
 
+  // Each ingest's profile describes the dataset version it read.
   EXPECT_EQ(Ok({"lineage", "dataset/raw@2", "--down"}),
             "dataset/raw@2\n"
-            "└── featureview/customer_stats@1\n"
-            "    └── dataset/train@1\n"
-            "        └── model/churn@1\n");
+            "├── featureview/customer_stats@1\n"
+            "│   └── dataset/train@1\n"
+            "│       └── model/churn@1\n"
+            "├── profile/customer_stats.ingests@1\n"
+            "└── profile/customer_stats.ingests@2\n");
   const std::string up = Ok({"lineage", "model/churn", "--format", "json"});
   for (const char* edge :
        {"{\"from\":\"dataset/raw@2\",\"to\":\"featureview/customer_stats@1\","
@@ -1425,9 +1428,18 @@ TEST_P(CliBothTest, StatsPrintATableOrTheIssuesJsonAndAreStoredOnce) {
   const std::string window =
       Ok({"stats", "featureview/customer_stats", "--from", "2024-01-01T00:00:00Z", "--to",
           "2024-01-04T00:00:00Z", "--json"});
-  EXPECT_EQ(window.rfind(R"({"source":"featureview/customer_stats[2024-01-01T00:00:00Z..2024-01-04T00:00:00Z]","computed":true,"rows":3,)", 0),
+  // The window cuts the ingest (its row of 2024-01-05 is outside): scanned.
+  EXPECT_EQ(window.rfind(R"({"source":"featureview/customer_stats[2024-01-01T00:00:00Z..2024-01-04T00:00:00Z]","computed":true,"method":"scanned","rows":3,)", 0),
             0u)
       << window;
+  // A window holding the whole ingest merges its stored profile.
+  EXPECT_EQ(Ok({"stats", "featureview/customer_stats", "--from", "2024-01-01T00:00:00Z",
+                "--to", "2024-01-06T00:00:00Z"})
+                .rfind("featureview/customer_stats[2024-01-01T00:00:00Z..2024-01-06T00:00:00Z]: "
+                       "4 rows, 5 columns (merged from 1 ingest profile)\n",
+                       0),
+            0u);
+  EXPECT_NE(Ok({"ls", "profile"}).find("profile/customer_stats.ingests "), std::string::npos);
   EXPECT_EQ(Ok({"stats", "featureview/customer_stats[2024-01-01T00:00:00Z..1704326400]",
                 "--as-of", "2000-01-01T00:00:00Z"})
                 .substr(0, 80),
