@@ -432,8 +432,6 @@ struct ServedLogStats {
   uint64_t write_errors = 0;  // samples lost to a failed write
 };
 
-class IngestObserver;  // features/ingest_observer.h
-
 // Makes an observer for one ingest (FeatureStoreOptions::ingest_observers).
 using IngestObserverFactory = std::function<std::unique_ptr<IngestObserver>()>;
 
