@@ -258,7 +258,8 @@ absl::StatusOr<std::optional<TableProfile>> MergedWindowProfile(
     Store& store, features::FeatureStore& fs, const SourceRef& window, uint64_t* pieces) {
   *pieces = 0;
   const std::optional<TableProfile> scan;
-  if (window.as_of.has_value()) return scan;
+  // Ingest profiles describe the offline log, not the answers a server gave.
+  if (window.as_of.has_value() || window.served) return scan;
   ASSIGN_OR_RETURN(auto columns, WindowColumns(fs, window));
   ASSIGN_OR_RETURN(std::optional<features::Micros> horizon,
                    fs.LogRetentionHorizon(window.name));

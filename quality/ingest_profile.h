@@ -46,7 +46,7 @@ features::IngestObserverFactory IngestProfiles(Store* store);
 
 // The profile of window `window` (a kWindow SourceRef) merged from stored ingest
 // profiles, when that is provably the profile of the window's rows in force: no
-// as_of; every committed ingest of the view with rows in the window lies wholly
+// as_of, not a served-answer window; every committed ingest of the view with rows in the window lies wholly
 // inside it, after the log's retention horizon, has a stored profile with the
 // window's columns and no hidden rows; and no two of them share an event time
 // (their event-time ranges are disjoint), so no row of one hides a row of another.
