@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "quality/internal/sort_numbers.h"
 
 namespace strata::quality {
 namespace {
@@ -84,7 +85,8 @@ void KllSketch::Compress() {
       UpdateCapacities();
     }
     std::vector<double>& level = levels_[h];
-    if (h == 0) std::sort(level.begin(), level.end());  // the levels above stay sorted
+    // The levels above stay sorted.
+    if (h == 0) SortNumbers(level.data(), level.data() + level.size(), &spare_);
     // An odd item out stays, so that the weights still sum to n.
     double kept = 0;
     const bool odd = level.size() % 2 == 1;

@@ -75,6 +75,7 @@ class KllSketch {
   // sorted half in, instead of sorting the level again).
   std::vector<std::vector<double>> levels_;
   std::mt19937_64 rng_;
+  std::vector<uint64_t> spare_;  // scratch of level 0's sort
 };
 
 // Distinct values, by their StableHash: exact (a set of hashes) up to kExactLimit,

@@ -1,0 +1,75 @@
+#include "quality/internal/sort_numbers.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <utility>
+
+namespace strata::quality {
+namespace {
+
+// A double's bits as an unsigned key in the same order (negatives reversed, then
+// above them the positives); -0 sorts just before +0, which compare equal anyway.
+uint64_t OrderedKey(uint64_t bits) {
+  return (bits >> 63) != 0 ? ~bits : bits | (uint64_t{1} << 63);
+}
+
+uint64_t FromOrderedKey(uint64_t key) {
+  return (key >> 63) != 0 ? key & ~(uint64_t{1} << 63) : ~key;
+}
+
+// One histogram pass counts every digit; then a scatter pass per digit, skipping a
+// digit that is the same in every key (the exponent's bytes of numbers of one
+// scale, say). Returns where the sorted keys are: `keys` or `spare`.
+template <int kBits>
+uint64_t* RadixSortKeys(uint64_t* keys, uint64_t* spare, size_t n) {
+  constexpr int kDigits = 64 / kBits;
+  constexpr size_t kBuckets = size_t{1} << kBits;
+  constexpr uint64_t kMask = kBuckets - 1;
+  std::vector<size_t> counts(kDigits * kBuckets, 0);
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t k = keys[i];
+    for (int d = 0; d < kDigits; ++d)
+      ++counts[d * kBuckets + ((k >> (d * kBits)) & kMask)];
+  }
+  for (int d = 0; d < kDigits; ++d) {
+    size_t* count = counts.data() + d * kBuckets;
+    const int shift = d * kBits;
+    if (count[(keys[0] >> shift) & kMask] == n) continue;
+    size_t at = 0;
+    for (size_t b = 0; b < kBuckets; ++b) at += std::exchange(count[b], at);
+    for (size_t i = 0; i < n; ++i) spare[count[(keys[i] >> shift) & kMask]++] = keys[i];
+    std::swap(keys, spare);
+  }
+  return keys;
+}
+
+}  // namespace
+
+void SortNumbers(double* begin, double* end, std::vector<uint64_t>* spare) {
+  const size_t n = static_cast<size_t>(end - begin);
+  if (n < 256) {
+    std::sort(begin, end);
+    return;
+  }
+  // The numbers' own memory holds the keys (same size, no aliasing through memcpy).
+  static_assert(sizeof(double) == sizeof(uint64_t));
+  uint64_t* keys = reinterpret_cast<uint64_t*>(begin);
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t bits;
+    std::memcpy(&bits, begin + i, 8);
+    bits = OrderedKey(bits);
+    std::memcpy(keys + i, &bits, 8);
+  }
+  if (spare->size() < n) spare->resize(n);
+  // 16-bit digits (4 passes) once the 64K-bucket histograms are small beside the
+  // input; 8-bit digits (8 passes, 2K buckets) below.
+  uint64_t* sorted = n >= (size_t{1} << 17) ? RadixSortKeys<16>(keys, spare->data(), n)
+                                            : RadixSortKeys<8>(keys, spare->data(), n);
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t bits = FromOrderedKey(sorted[i]);
+    std::memcpy(begin + i, &bits, 8);
+  }
+}
+
+}  // namespace strata::quality
