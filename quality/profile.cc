@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -322,25 +323,35 @@ absl::StatusOr<TableProfile> ComputeProfile(Store& store, features::FeatureStore
   // Two threads profile alternate columns of each block while the scan reads and
   // parses the next one: the sketches cost more than the parse.
   constexpr size_t kWorkers = 2;
-  ColumnWorker workers[kWorkers];
-  absl::Status scan = ScanSource(store, fs, ref, options, [&](const TableBlock& block) {
+  std::unique_ptr<ColumnWorker> workers[kWorkers];
+  for (auto& w : workers) w = std::make_unique<ColumnWorker>();
+  // The scan reads a CSV once, starting over if a late value changes a type.
+  ScanOptions once = options;
+  once.restart = [&] {
+    if (options.restart) options.restart();
+    for (auto& w : workers) {
+      w->Finish().IgnoreError();  // void: what it profiled goes
+      w = std::make_unique<ColumnWorker>();
+    }
+  };
+  absl::Status scan = ScanSource(store, fs, ref, once, [&](const TableBlock& block) {
     for (size_t w = 0; w < kWorkers; ++w) {
       TableBlock share;
       share.rows = block.rows;
       for (size_t i = w; i < block.columns.size(); i += kWorkers) {
         share.columns.push_back(block.columns[i]);
       }
-      workers[w].Give(std::move(share));
+      workers[w]->Give(std::move(share));
     }
     return absl::OkStatus();
   });
   absl::Status profiled;
-  for (ColumnWorker& w : workers) profiled.Update(w.Finish());
+  for (auto& w : workers) profiled.Update(w->Finish());
   RETURN_IF_ERROR(scan);
   RETURN_IF_ERROR(profiled);
   // The shares' columns, back in the table's order.
   TableProfileProto shares[kWorkers], whole;
-  for (size_t w = 0; w < kWorkers; ++w) workers[w].profile().ToProto(&shares[w]);
+  for (size_t w = 0; w < kWorkers; ++w) workers[w]->profile().ToProto(&shares[w]);
   whole.set_format(1);
   whole.set_rows(shares[0].rows());
   for (int i = 0; i < shares[0].columns_size(); ++i) {
