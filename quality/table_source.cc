@@ -6,6 +6,7 @@
 #include <deque>
 #include <future>
 #include <memory>
+#include <tuple>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
@@ -346,11 +347,16 @@ class RecordReader {
   std::vector<std::pair<size_t, std::string>> texts_;
 };
 
-// Accumulates rows into blocks of `rows` and hands them to fn.
+// What the scans below hand their blocks to: ScanSource's callback, or ReadSource's,
+// which may take the block's columns (the scan sets them up again).
+using BlockSink = std::function<absl::Status(TableBlock&)>;
+
+// Accumulates rows into blocks of `rows` (0: Append's blocks as they come, at most
+// 65536 rows from EndRow) and hands them to fn.
 class BlockBuilder {
  public:
-  BlockBuilder(const std::vector<ColumnPlan>& plans, size_t rows, const BlockFn& fn)
-      : rows_(std::max<size_t>(rows, 1)), fn_(fn) {
+  BlockBuilder(const std::vector<ColumnPlan>& plans, size_t rows, const BlockSink& fn)
+      : rows_(rows == 0 ? 65536 : rows), as_they_come_(rows == 0), fn_(fn) {
     for (const ColumnPlan& p : plans) {
       Column& c = block_.columns.emplace_back();
       c.name = p.name;
@@ -364,6 +370,11 @@ class BlockBuilder {
   // Appends `rows`' rows (columns as this builder's, in order), handing each block
   // filled to fn.
   absl::Status Append(TableBlock&& rows) {
+    if (as_they_come_) {
+      if (rows.rows == 0) return absl::OkStatus();
+      flushed_ = true;
+      return fn_(rows);
+    }
     for (size_t from = 0; from < rows.rows;) {
       const size_t take = std::min(rows_ - block_.rows, rows.rows - from);
       for (size_t i = 0; i < block_.columns.size(); ++i) {
@@ -400,13 +411,19 @@ class BlockBuilder {
  private:
   absl::Status Flush() {
     flushed_ = true;
+    std::vector<std::pair<std::string, ColumnType>> names;
+    for (Column& c : block_.columns) names.emplace_back(c.name, c.type);
     RETURN_IF_ERROR(fn_(block_));
     block_.rows = 0;
-    for (Column& c : block_.columns) {
+    block_.columns.resize(names.size());
+    for (size_t i = 0; i < names.size(); ++i) {
+      Column& c = block_.columns[i];
+      std::tie(c.name, c.type) = std::move(names[i]);
       c.numbers.clear();
       c.strings.clear();
       c.present.clear();
     }
+    Reserve();  // capacity kept, unless fn took the columns
     return absl::OkStatus();
   }
   void Reserve() {
@@ -420,7 +437,8 @@ class BlockBuilder {
     }
   }
   const size_t rows_;
-  const BlockFn& fn_;
+  const bool as_they_come_;
+  const BlockSink& fn_;
   TableBlock block_;
   bool flushed_ = false;
 };
@@ -710,7 +728,7 @@ class CsvPass {
 // pass over the whole content.
 absl::Status ScanCsv(ContentStore* content, Digest id, uint64_t size,
                      const std::string& name, const DeclaredTypeMap& declared,
-                     const ScanOptions& options, const BlockFn& fn) {
+                     const ScanOptions& options, const BlockSink& fn) {
   auto pass = std::make_unique<CsvPass>(content, id, size, name, options);
   RETURN_IF_ERROR(pass->Start());
   CsvSchema schema;
@@ -793,7 +811,7 @@ absl::Status ScanCsv(ContentStore* content, Digest id, uint64_t size,
 }
 
 absl::Status ScanDataset(Store& store, features::FeatureStore& fs, const SourceRef& ref,
-                         const ScanOptions& options, const BlockFn& fn) {
+                         const ScanOptions& options, const BlockSink& fn) {
   ASSIGN_OR_RETURN(Ref parsed, ParseRef(ref.name));
   ASSIGN_OR_RETURN(store::Version version, store.artifacts().Resolve(parsed));
   ASSIGN_OR_RETURN(Digest id, Digest::FromRaw(version.content_id()));
@@ -870,7 +888,7 @@ absl::Status ScanDataset(Store& store, features::FeatureStore& fs, const SourceR
 }
 
 absl::Status ScanWindow(features::FeatureStore& fs, const SourceRef& ref,
-                        const ScanOptions& options, const BlockFn& fn) {
+                        const ScanOptions& options, const BlockSink& fn) {
   std::vector<ColumnPlan> plans;
   std::optional<BlockBuilder> builder;
   uint64_t rows = 0;
@@ -992,11 +1010,20 @@ absl::StatusOr<SourceRef> ParseSourceRef(absl::string_view text) {
   return ref;
 }
 
-absl::Status ScanSource(Store& store, features::FeatureStore& fs, const SourceRef& ref,
-                        const ScanOptions& options, const BlockFn& fn) {
+namespace {
+
+absl::Status Scan(Store& store, features::FeatureStore& fs, const SourceRef& ref,
+                  const ScanOptions& options, const BlockSink& fn) {
   if (ref.kind == SourceRef::Kind::kDataset)
     return ScanDataset(store, fs, ref, options, fn);
   return ScanWindow(fs, ref, options, fn);
+}
+
+}  // namespace
+
+absl::Status ScanSource(Store& store, features::FeatureStore& fs, const SourceRef& ref,
+                        const ScanOptions& options, const BlockFn& fn) {
+  return Scan(store, fs, ref, options, [&fn](TableBlock& b) { return fn(b); });
 }
 
 absl::StatusOr<TableBlock> ReadSource(Store& store, features::FeatureStore& fs,
@@ -1005,42 +1032,41 @@ absl::StatusOr<TableBlock> ReadSource(Store& store, features::FeatureStore& fs,
   TableBlock out;
   std::vector<size_t> picked;
   ScanOptions once = options;
+  once.block_rows = 0;  // blocks as parsed: the first one's columns are taken whole
   once.restart = [&] {
     if (options.restart) options.restart();
     out = TableBlock();
     picked.clear();
   };
-  RETURN_IF_ERROR(
-      ScanSource(store, fs, ref, once, [&](const TableBlock& b) -> absl::Status {
-        if (out.columns.empty() && picked.empty()) {
-          if (columns.empty()) {
-            for (size_t i = 0; i < b.columns.size(); ++i) picked.push_back(i);
-          }
-          for (const std::string& name : columns) {
-            auto it = std::find_if(b.columns.begin(), b.columns.end(),
-                                   [&](const Column& c) { return c.name == name; });
-            if (it == b.columns.end()) {
-              return absl::NotFoundError(
-                  absl::StrCat(ref.ToString(), " has no column ", Excerpt(name)));
-            }
-            picked.push_back(it - b.columns.begin());
-          }
-          for (size_t i : picked) {
-            Column& c = out.columns.emplace_back();
-            c.name = b.columns[i].name;
-            c.type = b.columns[i].type;
-          }
+  RETURN_IF_ERROR(Scan(store, fs, ref, once, [&](TableBlock& b) -> absl::Status {
+    if (out.columns.empty() && picked.empty()) {
+      if (columns.empty()) {
+        for (size_t i = 0; i < b.columns.size(); ++i) picked.push_back(i);
+      }
+      for (const std::string& name : columns) {
+        auto it = std::find_if(b.columns.begin(), b.columns.end(),
+                               [&](const Column& c) { return c.name == name; });
+        if (it == b.columns.end()) {
+          return absl::NotFoundError(
+              absl::StrCat(ref.ToString(), " has no column ", Excerpt(name)));
         }
-        for (size_t j = 0; j < picked.size(); ++j) {
-          const Column& from = b.columns[picked[j]];
-          Column& to = out.columns[j];
-          to.numbers.insert(to.numbers.end(), from.numbers.begin(), from.numbers.end());
-          to.strings.insert(to.strings.end(), from.strings.begin(), from.strings.end());
-          to.present.insert(to.present.end(), from.present.begin(), from.present.end());
-        }
-        out.rows += b.rows;
-        return absl::OkStatus();
-      }));
+        picked.push_back(it - b.columns.begin());
+      }
+      for (size_t i : picked) out.columns.push_back(std::move(b.columns[i]));
+      out.rows = b.rows;
+      return absl::OkStatus();
+    }
+    for (size_t j = 0; j < picked.size(); ++j) {
+      Column& from = b.columns[picked[j]];
+      Column& to = out.columns[j];
+      to.numbers.insert(to.numbers.end(), from.numbers.begin(), from.numbers.end());
+      to.strings.insert(to.strings.end(), std::make_move_iterator(from.strings.begin()),
+                        std::make_move_iterator(from.strings.end()));
+      to.present.insert(to.present.end(), from.present.begin(), from.present.end());
+    }
+    out.rows += b.rows;
+    return absl::OkStatus();
+  }));
   return out;
 }
 

@@ -78,6 +78,9 @@ absl::StatusOr<features::Micros> ParseTimeBound(absl::string_view text);
 struct ScanOptions {
   // Rows per block handed to the callback. Default 65536: blocks of a few MB for
   // a few columns, enough to amortize the callback, small beside the input.
+  // 0: blocks as they are parsed (a CSV's: a read_bytes block's rows, sizes
+  // varying; at most 65536 rows otherwise), handed over without being copied into
+  // blocks of a set size.
   size_t block_rows = 65536;
   // Bytes of a dataset read (and parsed) at once. Default 8 MiB, as ingest.
   size_t read_bytes = size_t{8} << 20;
