@@ -57,8 +57,8 @@ DriftThresholds ThresholdsOf(const features::FeatureView& view) {
   return t;
 }
 
-const Column* FindColumn(const TableBlock& table, const std::string& name) {
-  for (const Column& c : table.columns) {
+Column* FindColumn(TableBlock& table, const std::string& name) {
+  for (Column& c : table.columns) {
     if (c.name == name) return &c;
   }
   return nullptr;
@@ -68,7 +68,11 @@ bool IsNumeric(ColumnType type) {
   return type == ColumnType::kInt64 || type == ColumnType::kDouble;
 }
 
-std::vector<double> Numbers(const Column& c) {
+// The column's values (taken whole when it has no null: each column is compared
+// once).
+std::vector<double> Numbers(Column& c) {
+  if (std::all_of(c.present.begin(), c.present.end(), [](uint8_t p) { return p != 0; }))
+    return std::move(c.numbers);
   std::vector<double> out;
   out.reserve(c.numbers.size());
   for (size_t i = 0; i < c.numbers.size(); ++i) {
@@ -90,7 +94,7 @@ CategoryCounts Categories(const Column& c) {
   return out;
 }
 
-absl::StatusOr<FeatureDrift> Compare(const Column& base, const Column& cur,
+absl::StatusOr<FeatureDrift> Compare(Column& base, Column& cur,
                                      const DriftThresholds& thresholds) {
   FeatureDrift f;
   f.name = base.name;
@@ -167,9 +171,9 @@ absl::StatusOr<DriftResult> Drift(Store& store, features::FeatureStore& fs,
       ReadSource(store, fs, current.ref, {}, request.features);
   ASSIGN_OR_RETURN(TableBlock base, baseline_read.get());
   ASSIGN_OR_RETURN(TableBlock cur, std::move(current_read));
-  std::vector<std::pair<const Column*, const Column*>> pairs;
-  for (const Column& b : base.columns) {
-    const Column* c = FindColumn(cur, b.name);
+  std::vector<std::pair<Column*, Column*>> pairs;
+  for (Column& b : base.columns) {
+    Column* c = FindColumn(cur, b.name);
     if (c == nullptr) continue;
     if (request.features.empty() &&
         (excluded.contains(b.name) || b.type == ColumnType::kTimestamp ||

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <deque>
 #include <future>
 #include <memory>
@@ -556,16 +557,29 @@ void ParsePiece(const CsvSchema& schema, Piece& piece) {
   piece.misfit = false;
   piece.rows = TableBlock();
   piece.inferences.clear();
+  const absl::string_view data = piece.bytes.view().substr(piece.start);
   if (piece.mode == ParseMode::kInfer) {
     piece.inferences.resize(n);
   } else {
+    // Room for a row per line: the columns never grow (and copy) while parsed.
+    size_t lines = 1;
+    for (const char* p = data.data(), *end = p + data.size();
+         (p = static_cast<const char*>(std::memchr(p, '\n', end - p))) != nullptr; ++p) {
+      ++lines;
+    }
     for (const ColumnPlan& p : plans) {
       Column& c = piece.rows.columns.emplace_back();
       c.name = p.name;
       c.type = p.type;
+      c.present.reserve(lines);
+      if (p.type == ColumnType::kString) {
+        c.strings.reserve(lines);
+      } else {
+        c.numbers.reserve(lines);
+      }
     }
   }
-  features::CsvRecords records(piece.bytes.view().substr(piece.start), schema.labels);
+  features::CsvRecords records(data, schema.labels);
   const auto fail = [&](absl::Status s) {
     piece.status = std::move(s);
     piece.error_line = records.line();
@@ -1029,17 +1043,20 @@ absl::Status ScanSource(Store& store, features::FeatureStore& fs, const SourceRe
 absl::StatusOr<TableBlock> ReadSource(Store& store, features::FeatureStore& fs,
                                       const SourceRef& ref, const ScanOptions& options,
                                       const std::vector<std::string>& columns) {
-  TableBlock out;
+  // The picked columns of every block, joined at the end: each column allocated
+  // once, at its size.
+  std::vector<std::vector<Column>> blocks;
   std::vector<size_t> picked;
   ScanOptions once = options;
-  once.block_rows = 0;  // blocks as parsed: the first one's columns are taken whole
+  once.block_rows = 0;  // blocks as parsed
   once.restart = [&] {
     if (options.restart) options.restart();
-    out = TableBlock();
+    blocks.clear();
     picked.clear();
   };
+  uint64_t rows = 0;
   RETURN_IF_ERROR(Scan(store, fs, ref, once, [&](TableBlock& b) -> absl::Status {
-    if (out.columns.empty() && picked.empty()) {
+    if (blocks.empty() && picked.empty()) {
       if (columns.empty()) {
         for (size_t i = 0; i < b.columns.size(); ++i) picked.push_back(i);
       }
@@ -1052,21 +1069,37 @@ absl::StatusOr<TableBlock> ReadSource(Store& store, features::FeatureStore& fs,
         }
         picked.push_back(it - b.columns.begin());
       }
-      for (size_t i : picked) out.columns.push_back(std::move(b.columns[i]));
-      out.rows = b.rows;
-      return absl::OkStatus();
     }
-    for (size_t j = 0; j < picked.size(); ++j) {
-      Column& from = b.columns[picked[j]];
-      Column& to = out.columns[j];
+    std::vector<Column>& taken = blocks.emplace_back();
+    for (size_t i : picked) taken.push_back(std::move(b.columns[i]));
+    rows += b.rows;
+    return absl::OkStatus();
+  }));
+  TableBlock out;
+  out.rows = rows;
+  if (blocks.size() == 1) {
+    out.columns = std::move(blocks[0]);
+    return out;
+  }
+  for (size_t j = 0; j < picked.size(); ++j) {
+    Column& to = out.columns.emplace_back();
+    to.name = blocks[0][j].name;
+    to.type = blocks[0][j].type;
+    to.present.reserve(rows);
+    if (to.type == ColumnType::kString) {
+      to.strings.reserve(rows);
+    } else {
+      to.numbers.reserve(rows);
+    }
+    for (std::vector<Column>& block : blocks) {
+      Column& from = block[j];
       to.numbers.insert(to.numbers.end(), from.numbers.begin(), from.numbers.end());
       to.strings.insert(to.strings.end(), std::make_move_iterator(from.strings.begin()),
                         std::make_move_iterator(from.strings.end()));
       to.present.insert(to.present.end(), from.present.begin(), from.present.end());
+      from = Column();  // its memory goes as soon as it is copied
     }
-    out.rows += b.rows;
-    return absl::OkStatus();
-  }));
+  }
   return out;
 }
 

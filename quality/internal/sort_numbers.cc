@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <memory>
 #include <utility>
 
 namespace strata::quality {
@@ -26,17 +27,17 @@ uint64_t* RadixSortKeys(uint64_t* keys, uint64_t* spare, size_t n) {
   constexpr int kDigits = 64 / kBits;
   constexpr size_t kBuckets = size_t{1} << kBits;
   constexpr uint64_t kMask = kBuckets - 1;
-  std::vector<size_t> counts(kDigits * kBuckets, 0);
+  std::vector<uint32_t> counts(kDigits * kBuckets, 0);  // n < 2^32
   for (size_t i = 0; i < n; ++i) {
     const uint64_t k = keys[i];
     for (int d = 0; d < kDigits; ++d)
       ++counts[d * kBuckets + ((k >> (d * kBits)) & kMask)];
   }
   for (int d = 0; d < kDigits; ++d) {
-    size_t* count = counts.data() + d * kBuckets;
+    uint32_t* count = counts.data() + d * kBuckets;
     const int shift = d * kBits;
     if (count[(keys[0] >> shift) & kMask] == n) continue;
-    size_t at = 0;
+    uint32_t at = 0;
     for (size_t b = 0; b < kBuckets; ++b) at += std::exchange(count[b], at);
     for (size_t i = 0; i < n; ++i) spare[count[(keys[i] >> shift) & kMask]++] = keys[i];
     std::swap(keys, spare);
@@ -48,7 +49,20 @@ uint64_t* RadixSortKeys(uint64_t* keys, uint64_t* spare, size_t n) {
 
 void SortNumbers(double* begin, double* end, std::vector<uint64_t>* spare) {
   const size_t n = static_cast<size_t>(end - begin);
-  if (n < 256) {
+  if (n >= 256 && spare->size() < n) spare->resize(n);
+  SortNumbers(begin, end, spare->data());
+}
+
+void SortNumbers(std::vector<double>& values) {
+  // Uninitialized: every key is written before it is read.
+  std::unique_ptr<uint64_t[]> spare(values.size() >= 256 ? new uint64_t[values.size()]
+                                                         : nullptr);
+  SortNumbers(values.data(), values.data() + values.size(), spare.get());
+}
+
+void SortNumbers(double* begin, double* end, uint64_t* spare) {
+  const size_t n = static_cast<size_t>(end - begin);
+  if (n < 256 || n >= (size_t{1} << 32)) {
     std::sort(begin, end);
     return;
   }
@@ -61,11 +75,10 @@ void SortNumbers(double* begin, double* end, std::vector<uint64_t>* spare) {
     bits = OrderedKey(bits);
     std::memcpy(keys + i, &bits, 8);
   }
-  if (spare->size() < n) spare->resize(n);
   // 16-bit digits (4 passes) once the 64K-bucket histograms are small beside the
   // input; 8-bit digits (8 passes, 2K buckets) below.
-  uint64_t* sorted = n >= (size_t{1} << 17) ? RadixSortKeys<16>(keys, spare->data(), n)
-                                            : RadixSortKeys<8>(keys, spare->data(), n);
+  uint64_t* sorted = n >= (size_t{1} << 17) ? RadixSortKeys<16>(keys, spare, n)
+                                            : RadixSortKeys<8>(keys, spare, n);
   for (size_t i = 0; i < n; ++i) {
     const uint64_t bits = FromOrderedKey(sorted[i]);
     std::memcpy(begin + i, &bits, 8);

@@ -13,15 +13,13 @@
 namespace strata::quality {
 
 // Sorts [begin, end) ascending as std::sort does with operator< on numbers without
-// NaN (-0 and +0, equal, may come in either order). `spare` is scratch
-// memory, grown as needed and kept between calls by callers that sort often.
-// Thread-compatible: one spare per thread.
+// NaN (-0 and +0, equal, may come in either order). `spare` is scratch of at least
+// end - begin numbers (256 or more).
+void SortNumbers(double* begin, double* end, uint64_t* spare);
+// The same, with `spare` grown as needed and kept between calls by callers that sort
+// often. Thread-compatible: one spare per thread.
 void SortNumbers(double* begin, double* end, std::vector<uint64_t>* spare);
-
-inline void SortNumbers(std::vector<double>& values) {
-  std::vector<uint64_t> spare;
-  SortNumbers(values.data(), values.data() + values.size(), &spare);
-}
+void SortNumbers(std::vector<double>& values);
 
 }  // namespace strata::quality
 
