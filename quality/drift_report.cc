@@ -163,10 +163,9 @@ absl::StatusOr<DriftResult> Drift(Store& store, features::FeatureStore& fs,
 
   // Both sides read at once (each parses on threads of its own too); the baseline's
   // error first, as if read first.
-  std::future<absl::StatusOr<TableBlock>> baseline_read =
-      std::async(std::launch::async, [&] {
-        return ReadSource(store, fs, baseline.ref, {}, request.features);
-      });
+  std::future<absl::StatusOr<TableBlock>> baseline_read = std::async(
+      std::launch::async,
+      [&] { return ReadSource(store, fs, baseline.ref, {}, request.features); });
   absl::StatusOr<TableBlock> current_read =
       ReadSource(store, fs, current.ref, {}, request.features);
   ASSIGN_OR_RETURN(TableBlock base, baseline_read.get());
