@@ -69,7 +69,7 @@ void KllSketch::Add(double value) {
   }
   levels_[0].push_back(value);
   ++n_;
-  if (++size_ >= total_capacity_) Compress();
+  if (++size_ >= total_capacity_ + kLevelZeroBatch) Compress();
 }
 
 void KllSketch::Compress() {
@@ -94,11 +94,27 @@ void KllSketch::Compress() {
       kept = level.back();
       level.pop_back();
     }
+    // A random half (every other item from a random first) merged into the level
+    // up, without branches on the comparisons (they are coin flips here). Stable:
+    // an item equal to one already up goes after it, as std::merge puts it.
     std::vector<double>& up = levels_[h + 1];
-    const size_t sorted = up.size();
-    for (size_t i = rng_() & 1; i < level.size(); i += 2) up.push_back(level[i]);
-    std::inplace_merge(up.begin(), up.begin() + sorted, up.end());
-    size_ -= level.size() / 2;
+    const size_t half = level.size() / 2;
+    merged_.resize(up.size() + half);
+    const double* a = up.data();
+    const double* const a_end = a + up.size();
+    const double* b = level.data() + (rng_() & 1);
+    const double* const b_last = b + 2 * (half - 1);  // half >= 1: the level was full
+    double* out = merged_.data();
+    while (a < a_end && b <= b_last) {
+      const bool take_b = *b < *a;
+      *out++ = take_b ? *b : *a;
+      a += take_b ? 0 : 1;
+      b += take_b ? 2 : 0;
+    }
+    for (; a < a_end; ++a) *out++ = *a;
+    for (; b <= b_last; b += 2) *out++ = *b;
+    up.swap(merged_);
+    size_ -= half;
     level.clear();
     if (odd) level.push_back(kept);
   }
