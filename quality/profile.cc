@@ -61,10 +61,12 @@ void ColumnProfile::Add(const Column& column) {
   // division per value), then merged in as a piece.
   uint64_t n = 0;
   double lo = 0, hi = 0, sum = 0, sum_error = 0;
+  // Taken by the distinct sketch at once; uninitialized: only [0, n) is read.
+  std::unique_ptr<uint64_t[]> hashes(new uint64_t[rows]);
   for (size_t i = 0; i < rows; ++i) {
     if (!column.present[i]) continue;
     const double x = column.numbers[i];
-    if (n++ == 0) {
+    if (n == 0) {
       lo = hi = x;
     } else {
       lo = std::min(lo, x);
@@ -72,8 +74,9 @@ void ColumnProfile::Add(const Column& column) {
     }
     AddToSum(x, &sum, &sum_error);
     quantiles_.Add(x);
-    distinct_.Add(StableHash(x));
+    hashes[n++] = StableHash(x);
   }
+  distinct_.Add(hashes.get(), n);
   nulls_ += rows - n;
   if (n == 0) return;
   const double mean = (sum + sum_error) / static_cast<double>(n);

@@ -217,6 +217,19 @@ void DistinctSketch::Add(uint64_t hash) {
   }
 }
 
+void DistinctSketch::Add(const uint64_t* hashes, size_t n) {
+  size_t i = 0;
+  for (; i < n && registers_.empty(); ++i) Add(hashes[i]);
+  // 64 KiB of registers per column, a few columns per thread: most updates miss
+  // the first-level cache, so each register is fetched a few updates ahead.
+  constexpr size_t kAhead = 8;
+  constexpr int q = 64 - kPrecision;
+  for (; i < n; ++i) {
+    if (i + kAhead < n) __builtin_prefetch(&registers_[hashes[i + kAhead] >> q], 1);
+    AddToRegisters(hashes[i]);
+  }
+}
+
 void DistinctSketch::Merge(const DistinctSketch& other) {
   if (other.registers_.empty()) {
     for (uint64_t h : other.exact_) Add(h);

@@ -30,7 +30,8 @@ uint64_t* RadixSortKeys(uint64_t* keys, uint64_t* spare, size_t n) {
   std::vector<uint32_t> counts(kDigits * kBuckets, 0);  // n < 2^32
   for (size_t i = 0; i < n; ++i) {
     const uint64_t k = keys[i];
-    for (int d = 0; d < kDigits; ++d) ++counts[d * kBuckets + ((k >> (d * kBits)) & kMask)];
+    for (int d = 0; d < kDigits; ++d)
+      ++counts[d * kBuckets + ((k >> (d * kBits)) & kMask)];
   }
   for (int d = 0; d < kDigits; ++d) {
     uint32_t* count = counts.data() + d * kBuckets;
