@@ -88,7 +88,7 @@ bool ParseInt(absl::string_view text, int64_t* v) {
 // Clinger's fast path: digits (an integer below 2^53) divided by a power of ten that
 // a double holds exactly (at most 1e22) is one correctly rounded division, so the
 // same double as from_chars gives, at a fraction of its cost.
-bool ParsePlainDecimal(absl::string_view text, double* v) {
+inline bool ParsePlainDecimal(absl::string_view text, double* v) {
   static constexpr double kPowersOfTen[] = {
       1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
       1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
@@ -184,7 +184,7 @@ NumberShape ShapeOf(absl::string_view t) {
 // Whether `t` is an int64 as inference takes one (ShapeOf kInteger, and in range),
 // and its value: what ShapeOf and ParseInt give, without their separate walks for
 // the usual 18 digits or fewer.
-bool ParseInteger(absl::string_view t, int64_t* v) {
+inline bool ParseInteger(absl::string_view t, int64_t* v) {
   size_t i = 0;
   const bool negative = !t.empty() && t[0] == '-';
   if (!t.empty() && (t[0] == '+' || t[0] == '-')) ++i;
@@ -645,7 +645,13 @@ void ParsePiece(const CsvSchema& schema, Piece& piece) {
         continue;
       }
       double v = 0;
-      if (!text.empty() && !ConvertText(plan, text, &v)) {
+      // Plain decimals and integers (most numbers) without ConvertText's dispatch.
+      int64_t integer;
+      if (plan.type == ColumnType::kInt64 && ParseInteger(text, &integer)) {
+        v = static_cast<double>(integer);
+      } else if (!text.empty() &&
+                 !(plan.type == ColumnType::kDouble && ParsePlainDecimal(text, &v)) &&
+                 !ConvertText(plan, text, &v)) {
         if (schema.guessed && !plan.declared) {
           piece.misfit = true;
           return;
