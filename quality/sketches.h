@@ -29,10 +29,10 @@ uint64_t StableHash(double number);
 // of sorted items of weight 2^level; a full level is compacted by keeping every
 // other item (a random half) at the next level up. With k = 2048 the rank error
 // of a quantile is about 0.1% (at most 0.5% with overwhelming probability), and
-// a stream of up to about 3k + kLevelZeroBatch items is kept whole: its quantiles
-// are exact. Memory: about 3k + kLevelZeroBatch numbers plus kMinLevelCapacity per
-// level (a level per doubling of the stream past that), whatever the stream's
-// length. Compactions draw from a
+// a stream of fewer than k + kLevelZeroBatch items (6,144) is kept whole: its
+// quantiles are exact. Memory: about 3k + kLevelZeroBatch numbers plus
+// kMinLevelCapacity per level (a level per doubling of the stream past k), whatever
+// the stream's length. Compactions draw from a
 // generator seeded by the sketch: the same input gives the same sketch.
 class KllSketch {
  public:
