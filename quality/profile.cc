@@ -73,10 +73,16 @@ void ColumnProfile::Add(const Column& column) {
       hi = std::max(hi, x);
     }
     AddToSum(x, &sum, &sum_error);
-    quantiles_.Add(x);
     hashes[n++] = StableHash(x);
   }
   distinct_.Add(hashes.get(), n);
+  if (n == rows) {
+    quantiles_.Add(column.numbers.data(), rows);
+  } else {
+    for (size_t i = 0; i < rows; ++i) {
+      if (column.present[i]) quantiles_.Add(column.numbers[i]);
+    }
+  }
   nulls_ += rows - n;
   if (n == 0) return;
   const double mean = (sum + sum_error) / static_cast<double>(n);

@@ -260,6 +260,20 @@ TEST(SketchTest, KllKeepsAShortStreamWhole) {
   EXPECT_EQ(sketch.Rank(100, false), 100);
 }
 
+// Values added many at a time make the sketch one at a time makes.
+TEST(SketchTest, KllAddsManyAsOneAtATime) {
+  std::vector<double> values;
+  for (size_t i = 0; i < 100000; ++i) values.push_back(std::sin(static_cast<double>(i)));
+  KllSketch one, many;
+  for (double v : values) one.Add(v);
+  many.Add(values.data(), 10);
+  many.Add(values.data() + 10, values.size() - 10);
+  KllProto a, b;
+  one.ToProto(&a);
+  many.ToProto(&b);
+  EXPECT_EQ(a.SerializeAsString(), b.SerializeAsString());
+}
+
 // Hashes added many at a time make the sketch one at a time makes, exact or not.
 TEST(SketchTest, DistinctAddsManyAsOneAtATime) {
   for (size_t n : {size_t{100}, size_t{50000}}) {

@@ -72,6 +72,24 @@ void KllSketch::Add(double value) {
   if (++size_ >= total_capacity_ + kLevelZeroBatch) Compress();
 }
 
+void KllSketch::Add(const double* values, size_t n) {
+  if (levels_.empty()) {
+    levels_.emplace_back();
+    UpdateCapacities();
+  }
+  while (n > 0) {
+    // Up to where Add would compress.
+    const size_t limit = total_capacity_ + kLevelZeroBatch;
+    const size_t take = size_ < limit ? std::min(n, limit - size_) : 1;
+    levels_[0].insert(levels_[0].end(), values, values + take);
+    n_ += take;
+    size_ += take;
+    values += take;
+    n -= take;
+    if (size_ >= limit) Compress();
+  }
+}
+
 void KllSketch::Compress() {
   // Lazy: nothing is compacted until the sketch as a whole is full, so the lowest
   // level gathers the slack of the others and is sorted and halved in large runs.

@@ -50,6 +50,8 @@ class KllSketch {
   explicit KllSketch(uint32_t k = kDefaultK);
 
   void Add(double value);
+  // Adds values[0..n) in order: the same as one at a time, copied in runs.
+  void Add(const double* values, size_t n);
   // Adds `other`'s items. REQUIRES: the same k.
   void Merge(const KllSketch& other);
 
