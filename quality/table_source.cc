@@ -788,7 +788,9 @@ absl::Status ScanCsv(ContentStore* content, Digest id, uint64_t size,
   auto pass = std::make_unique<CsvPass>(content, id, size, name, options);
   RETURN_IF_ERROR(pass->Start());
   CsvSchema schema;
-  schema.labels = &pass->header().labels;
+  // The header's labels outlive the passes (a second one reads the header again).
+  const std::vector<std::string> labels = pass->header().labels;
+  schema.labels = &labels;
   bool inferred = false;
   for (const std::string& column : pass->header().names) {
     ColumnPlan& plan = schema.plans.emplace_back();
