@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <bit>
-#include <cstring>
 #include <memory>
 #include <utility>
 
@@ -49,13 +48,13 @@ uint64_t* RadixSortKeys(uint64_t* keys, uint64_t* spare, size_t n) {
 
 void SortNumbers(double* begin, double* end, std::vector<uint64_t>* spare) {
   const size_t n = static_cast<size_t>(end - begin);
-  if (n >= 256 && spare->size() < n) spare->resize(n);
+  if (n >= 256 && spare->size() < 2 * n) spare->resize(2 * n);
   SortNumbers(begin, end, spare->data());
 }
 
 void SortNumbers(std::vector<double>& values) {
   // Uninitialized: every key is written before it is read.
-  std::unique_ptr<uint64_t[]> spare(values.size() >= 256 ? new uint64_t[values.size()]
+  std::unique_ptr<uint64_t[]> spare(values.size() >= 256 ? new uint64_t[2 * values.size()]
                                                          : nullptr);
   SortNumbers(values.data(), values.data() + values.size(), spare.get());
 }
@@ -66,24 +65,16 @@ void SortNumbers(double* begin, double* end, uint64_t* spare) {
     std::sort(begin, end);
     return;
   }
-  // The numbers' own memory holds the keys (same size, no aliasing through memcpy).
-  static_assert(sizeof(double) == sizeof(uint64_t));
-  uint64_t* keys = reinterpret_cast<uint64_t*>(begin);
-  for (size_t i = 0; i < n; ++i) {
-    uint64_t bits;
-    std::memcpy(&bits, begin + i, 8);
-    bits = OrderedKey(bits);
-    std::memcpy(keys + i, &bits, 8);
-  }
+  // The keys in the spare's first half, sorted between its halves.
+  uint64_t* keys = spare;
+  for (size_t i = 0; i < n; ++i) keys[i] = OrderedKey(std::bit_cast<uint64_t>(begin[i]));
   // 16-bit digits (4 passes) once the 64K-bucket histograms are small beside the
   // input; 11-bit digits (6 passes, 12K buckets in all, 48 KB) below. Numbers of
   // one scale skip the top digit (sign and exponent), integers the low ones.
-  uint64_t* sorted = n >= (size_t{1} << 17) ? RadixSortKeys<16>(keys, spare, n)
-                                            : RadixSortKeys<11>(keys, spare, n);
-  for (size_t i = 0; i < n; ++i) {
-    const uint64_t bits = FromOrderedKey(sorted[i]);
-    std::memcpy(begin + i, &bits, 8);
-  }
+  uint64_t* sorted = n >= (size_t{1} << 17) ? RadixSortKeys<16>(keys, spare + n, n)
+                                            : RadixSortKeys<11>(keys, spare + n, n);
+  for (size_t i = 0; i < n; ++i)
+    begin[i] = std::bit_cast<double>(FromOrderedKey(sorted[i]));
 }
 
 }  // namespace strata::quality

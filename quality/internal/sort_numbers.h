@@ -14,7 +14,7 @@ namespace strata::quality {
 
 // Sorts [begin, end) ascending as std::sort does with operator< on numbers without
 // NaN (-0 and +0, equal, may come in either order). `spare` is scratch of at least
-// end - begin numbers (256 or more).
+// 2 * (end - begin) numbers (when 256 or more).
 void SortNumbers(double* begin, double* end, uint64_t* spare);
 // The same, with `spare` grown as needed and kept between calls by callers that sort
 // often. Thread-compatible: one spare per thread.
