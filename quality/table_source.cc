@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "features/codec.h"
 #include "features/csv.h"
 #include "features/definitions.h"
 #include "features/values.h"
@@ -647,8 +648,13 @@ void ParsePiece(const CsvSchema& schema, Piece& piece) {
       double v = 0;
       // Plain decimals and integers (most numbers) without ConvertText's dispatch.
       int64_t integer;
+      Micros micros;
       if (plan.type == ColumnType::kInt64 && ParseInteger(text, &integer)) {
         v = static_cast<double>(integer);
+      } else if (plan.type == ColumnType::kTimestamp && plan.declared &&
+                 ParseInteger(text, &integer) &&
+                 features::codec::EpochToMicros(integer, plan.unit, &micros)) {
+        v = static_cast<double>(micros);  // as ParseTimestamp reads an integer
       } else if (!text.empty() &&
                  !(plan.type == ColumnType::kDouble && ParsePlainDecimal(text, &v)) &&
                  !ConvertText(plan, text, &v)) {

@@ -386,6 +386,23 @@ TEST_F(TableSourceTest, OneBlockEmptyFilesAndLateErrors) {
   }
 }
 
+// Declared integer timestamps take a shortcut past ParseTimestamp: the same
+// microseconds, and the same error past year 9999.
+TEST_F(TableSourceTest, DeclaredIntegerTimestampsAsParseTimestampReadsThem) {
+  auto t = Read(Dataset("customer_id,event_timestamp\n1,+1704067200\n2,-86400\n", "ts"),
+                "customer_stats");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(Named(*t, "event_timestamp").numbers,
+            (std::vector<double>{1704067200e6, -86400e6}));
+  const std::string far =
+      Dataset("customer_id,event_timestamp\n1,1\n2,999999999999\n", "far");
+  auto bad = Read(far, "customer_stats");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(
+      absl::StrContains(bad.status().message(), far + ":3: column \"event_timestamp\""))
+      << bad.status();
+}
+
 // Plain decimals take a shortcut past from_chars: the same doubles, to the bit.
 TEST_F(TableSourceTest, DecimalsParseAsFromChars) {
   const uint64_t seed = std::random_device{}();
