@@ -73,7 +73,11 @@ void ColumnProfile::Add(const Column& column) {
       hi = std::max(hi, x);
     }
     AddToSum(x, &sum, &sum_error);
-    hashes[n++] = StableHash(x);
+    ++n;
+  }
+  // Apart from the sums: the hash's call would keep them in memory.
+  for (size_t i = 0, j = 0; i < rows; ++i) {
+    if (column.present[i]) hashes[j++] = StableHash(column.numbers[i]);
   }
   distinct_.Add(hashes.get(), n);
   if (n == rows) {
