@@ -18,23 +18,26 @@ uint64_t FromOrderedKey(uint64_t key) {
   return (key >> 63) != 0 ? key & ~(uint64_t{1} << 63) : ~key;
 }
 
-// One histogram pass counts every digit; then a scatter pass per digit, skipping a
-// digit that is the same in every key (the exponent's bytes of numbers of one
-// scale, say). Returns where the sorted keys are: `keys` or `spare`.
+// Sorts by the bits from `lo` up to `hi`, the only ones that differ between keys
+// (integers' low bits are zeros, numbers of one scale share their exponent): one
+// histogram pass counts every digit, then a scatter pass per digit, skipping a digit
+// that is the same in every key. Returns where the sorted keys are: `keys` or
+// `spare`.
 template <int kBits>
-uint64_t* RadixSortKeys(uint64_t* keys, uint64_t* spare, size_t n) {
-  constexpr int kDigits = (64 + kBits - 1) / kBits;
+uint64_t* RadixSortKeys(uint64_t* keys, uint64_t* spare, size_t n, int lo, int hi) {
+  constexpr int kMaxDigits = (64 + kBits - 1) / kBits;
   constexpr size_t kBuckets = size_t{1} << kBits;
   constexpr uint64_t kMask = kBuckets - 1;
-  std::vector<uint32_t> counts(kDigits * kBuckets, 0);  // n < 2^32
+  const int digits = (hi - lo) / kBits + 1;
+  std::vector<uint32_t> counts(kMaxDigits * kBuckets, 0);  // n < 2^32
   for (size_t i = 0; i < n; ++i) {
-    const uint64_t k = keys[i];
-    for (int d = 0; d < kDigits; ++d)
+    const uint64_t k = keys[i] >> lo;
+    for (int d = 0; d < digits; ++d)
       ++counts[d * kBuckets + ((k >> (d * kBits)) & kMask)];
   }
-  for (int d = 0; d < kDigits; ++d) {
+  for (int d = 0; d < digits; ++d) {
     uint32_t* count = counts.data() + d * kBuckets;
-    const int shift = d * kBits;
+    const int shift = lo + d * kBits;
     if (count[(keys[0] >> shift) & kMask] == n) continue;
     uint32_t at = 0;
     for (size_t b = 0; b < kBuckets; ++b) at += std::exchange(count[b], at);
@@ -67,12 +70,19 @@ void SortNumbers(double* begin, double* end, uint64_t* spare) {
   }
   // The keys in the spare's first half, sorted between its halves.
   uint64_t* keys = spare;
-  for (size_t i = 0; i < n; ++i) keys[i] = OrderedKey(std::bit_cast<uint64_t>(begin[i]));
+  const uint64_t first = OrderedKey(std::bit_cast<uint64_t>(begin[0]));
+  uint64_t differ = 0;  // the bits that differ between keys
+  for (size_t i = 0; i < n; ++i) {
+    keys[i] = OrderedKey(std::bit_cast<uint64_t>(begin[i]));
+    differ |= keys[i] ^ first;
+  }
+  if (differ == 0) return;  // one value throughout
+  const int lo = std::countr_zero(differ), hi = 63 - std::countl_zero(differ);
   // 16-bit digits (4 passes) once the 64K-bucket histograms are small beside the
-  // input; 11-bit digits (6 passes, 12K buckets in all, 48 KB) below. Numbers of
-  // one scale skip the top digit (sign and exponent), integers the low ones.
-  uint64_t* sorted = n >= (size_t{1} << 17) ? RadixSortKeys<16>(keys, spare + n, n)
-                                            : RadixSortKeys<11>(keys, spare + n, n);
+  // input; 11-bit digits (up to 6 passes, 12K buckets in all, 48 KB) below.
+  uint64_t* sorted = n >= (size_t{1} << 17)
+                         ? RadixSortKeys<16>(keys, spare + n, n, lo, hi)
+                         : RadixSortKeys<11>(keys, spare + n, n, lo, hi);
   for (size_t i = 0; i < n; ++i)
     begin[i] = std::bit_cast<double>(FromOrderedKey(sorted[i]));
 }
