@@ -1319,7 +1319,7 @@ absl::Status WritePush(const RouteContext& ctx, const httplib::Request& req,
     for (const PushBatch& batch : push.batches) views.push_back({batch.view, batch.rows});
     std::vector<features::RulesOutcome> outcomes;
     RETURN_IF_ERROR(
-        ctx.features->PushOnline(views, absl::ToUnixMicros(absl::Now()), &outcomes));
+        ctx.features->PushOnline(views, absl::ToUnixMicros(absl::Now()), &outcomes, Who(req)));
     for (size_t v = 0; v < outcomes.size(); ++v) {
       if (!outcomes[v].on_invalid.empty()) rules.emplace_back(views[v].view, outcomes[v]);
     }

@@ -1414,6 +1414,23 @@ TEST_F(FeatureRoutesTest, PushAppliesTheViewsValidationRulesInEachMode) {
   EXPECT_TRUE(has_online(5));
   EXPECT_TRUE(has_online(6));
   EXPECT_FALSE(has_online(7));
+  // The row left out is kept: nothing pushed is lost.
+  EXPECT_NE(r->body.find("\"quarantine\":\"dataset/customer_stats-quarantine@1\""),
+            std::string::npos)
+      << r->body;
+  auto quarantine =
+      client_->Get("/v1/artifacts/dataset/customer_stats-quarantine@1/content");
+  ASSERT_TRUE(quarantine);
+  EXPECT_EQ(quarantine->body,
+            absl::StrCat("customer_id,event_timestamp,created_timestamp,spend_7d,segment,"
+                         "line,rule\n7,",
+                         features::FormatTimestamp((now_ - 60) * 1000000),
+                         ",,-3,,3,spend_7d min 0\n"));
+  auto lineage = client_->Get("/v1/artifacts/dataset/customer_stats-quarantine@1");
+  ASSERT_TRUE(lineage);
+  EXPECT_NE(lineage->body.find("\"inputs\":[\"featureview/customer_stats@3\"]"),
+            std::string::npos)
+      << lineage->body;
 
   apply("warn");
   r = push("online");
@@ -1428,7 +1445,7 @@ TEST_F(FeatureRoutesTest, PushAppliesTheViewsValidationRulesInEachMode) {
   r = push("offline");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200) << r->body;
-  EXPECT_NE(r->body.find("\"quarantine\":\"dataset/customer_stats-quarantine@1\""),
+  EXPECT_NE(r->body.find("\"quarantine\":\"dataset/customer_stats-quarantine@2\""),
             std::string::npos)
       << r->body;
 }

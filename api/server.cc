@@ -30,6 +30,7 @@
 #include "features/feature_store.h"
 #include "httplib.h"
 #include "quality/drift_gauges.h"
+#include "quality/ingest_profile.h"
 #include "store/json_writer.h"
 #include "store/status_macros.h"
 
@@ -129,6 +130,26 @@ std::string StateText(uint64_t store_bytes, const features::OnlineCacheStats& ca
   t += "# TYPE strata_online_cache_hit_ratio gauge\n";
   absl::StrAppend(&t, "strata_online_cache_hit_ratio ",
                   lookups == 0 ? 0.0 : static_cast<double>(cache.hits) / lookups, "\n");
+  return t;
+}
+
+// What the served-answer log did (strata serve --log-served).
+std::string ServedLogText(const features::ServedLogStats& served) {
+  std::string t;
+  const auto counter = [&t](absl::string_view name, absl::string_view help, uint64_t v) {
+    absl::StrAppend(&t, "# HELP ", name, " ", help, "\n# TYPE ", name, " counter\n",
+                    name, " ", v, "\n");
+  };
+  counter("strata_served_log_rows_total",
+          "Sampled online answers written to the served log (one per entity and view).",
+          served.logged);
+  counter("strata_served_log_dropped_total",
+          "Sampled online answers dropped: the served log's writer was behind.",
+          served.dropped);
+  counter("strata_served_log_trimmed_total",
+          "Served log rows deleted to keep each view within its bound.", served.trimmed);
+  counter("strata_served_log_write_errors_total",
+          "Sampled online answers lost to a failed write.", served.write_errors);
   return t;
 }
 
@@ -518,7 +539,8 @@ struct Server::Impl {
              Handle("/metrics", [this](const httplib::Request&, httplib::Response& res) {
                std::string text =
                    metrics.Text() + StateText(store->ApproximateSizeBytes(),
-                                              features->online_cache_stats());
+                                              features->online_cache_stats()) +
+                   ServedLogText(features->served_log_stats());
                if (buffered != nullptr) text += ConnectionText(buffered->Counts());
                text += drift_gauges.Text();
                res.set_content(std::move(text), "text/plain; version=0.0.4");
@@ -636,6 +658,8 @@ absl::Status Server::Start() {
   }
   features::FeatureStoreOptions fs_options;
   fs_options.online_cache_bytes = o.online_cache_bytes;
+  fs_options.served_log = o.served_log;
+  fs_options.ingest_observers.push_back(quality::IngestProfiles(s.store));
   s.features = std::make_unique<features::FeatureStore>(s.store, fs_options);
   httplib::Server& http = *s.http;
   http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "features/feature_store.h"
 #include "store/store.h"
 
 namespace strata::api {
@@ -34,6 +35,9 @@ struct ServerOptions {
   // Online rows kept in memory (FeatureStoreOptions::online_cache_bytes).
   // Default 256 MiB.
   size_t online_cache_bytes = 256 << 20;
+  // A sample of the online answers kept in the store for skew checks
+  // (FeatureStoreOptions::served_log). Default: none.
+  features::ServedLogOptions served_log;
   // Most spine rows in one historical request; past it: 413. Default 10,000,000.
   size_t max_spine_rows = 10'000'000;
   // Longest CSV record or JSON line of an ingest body or spine, 1 byte to 1 GiB;

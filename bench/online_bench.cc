@@ -90,6 +90,10 @@ int main(int argc, char** argv) {
   app.add_option("--dir", dir, "Where the store is kept between runs");
   app.add_option("--entities", entities, "Entities in the view");
   app.add_option("--requests", requests, "Timed requests per batch size");
+  double log_served = 0;
+  app.add_option("--log-served", log_served,
+                 "Fraction of answered entities kept in the served log (strata serve "
+                 "--log-served); default 0: none");
   bool build_only = false;
   app.add_flag("--build-only", build_only,
                "Build the store (if it is not there) and stop: http_bench.sh serves it");
@@ -120,6 +124,7 @@ int main(int argc, char** argv) {
   }
   features::FeatureStoreOptions fs_options;
   fs_options.online_cache_bytes = size_t{1} << 30;
+  fs_options.served_log.fraction = log_served;
   features::FeatureStore fs(store->get(), fs_options);
   std::vector<std::string> features;
   for (int f = 0; f < kFeatures; ++f)
@@ -134,12 +139,14 @@ int main(int argc, char** argv) {
     }
     if (!fs.Online(features, cols, now).ok()) return 1;
   }
+  // The warm-up's samples are written before the timed requests start.
+  if (!fs.FlushServedLog().ok()) return 1;
 
   std::printf(
       "workload: 1 feature view x %d double features, %llu entities, random "
       "entities per request, %d requests per batch size, 1 GiB block cache, 1 GiB online "
-      "cache\n",
-      kFeatures, static_cast<unsigned long long>(entities), requests);
+      "cache, served log %g\n",
+      kFeatures, static_cast<unsigned long long>(entities), requests, log_served);
   std::printf("%-8s %10s %10s %10s %10s %16s %12s\n", "batch", "p50 us", "p99 us",
               "p99.9 us", "mean us", "entity-rows/s", "target");
   std::mt19937_64 rng(7);
@@ -187,6 +194,17 @@ int main(int argc, char** argv) {
                    static_cast<unsigned long long>(checked));
       return 1;
     }
+  }
+  if (log_served > 0) {
+    if (absl::Status s = fs.FlushServedLog(); !s.ok()) {
+      std::fprintf(stderr, "error: %s\n", std::string(s.message()).c_str());
+      return 1;
+    }
+    const features::ServedLogStats served = fs.served_log_stats();
+    std::printf("served log: %llu rows written, %llu dropped, %llu trimmed\n",
+                static_cast<unsigned long long>(served.logged),
+                static_cast<unsigned long long>(served.dropped),
+                static_cast<unsigned long long>(served.trimmed));
   }
   return 0;
 }

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# rules_bench.sh BUILD_DIR: the cost of validation rules on ingest (issue 17; target:
-# at most 10% slower). gen_features' rows (default 20,000 customers x 100 events = 2M
-# rows, five doubles f1..f5) with two string columns added, `seg` (one of 4 values)
-# and `code` (two letters and digits), ingested REPS times into a fresh store with
-# definitions without rules, then with rules: min and max on f1..f5, `allowed` on seg,
-# `pattern` on code (every row keeps them: the checks run, nothing is dropped).
-# Whole `strata ingest` commands, process start included; the median of the runs.
+# rules_bench.sh BUILD_DIR: the cost of validation rules and ingest profiles on
+# ingest (issue 17; target: an ingest with rules and profiles at most 10% slower
+# than one without either). gen_features' rows (default 20,000 customers x 100
+# events = 2M rows, five doubles f1..f5) with two string columns added, `seg` (one
+# of 4 values) and `code` (two letters and digits), ingested REPS times into a fresh
+# store in four ways, interleaved: definitions without rules, then with rules (min
+# and max on f1..f5, `allowed` on seg, `pattern` on code; every row keeps them: the
+# checks run, nothing is dropped), each with ingest profiles off
+# (STRATA_INGEST_PROFILES=0) and on (the default). Whole `strata ingest` commands,
+# process start included; the median of the runs, wall clock and CPU (user + sys).
 #
 # Environment: BENCH_SCRATCH (default bench/out/rules), BENCH_REPS (default 5),
 # RULES_GEN_ARGS (default "--entities 20000 --events 100 --spine 10").
@@ -37,29 +40,44 @@ sed -e 's/{name: \(f[1-5]\), type: double}/{name: \1, type: double, min: -1000, 
   "$plain" > "$ruled"
 grep -q 'pattern' "$ruled" || { echo "rules were not added to $ruled" >&2; exit 1; }
 
-run() {  # run DEFS: one timed ingest into a fresh store; prints seconds
-  local store=$SCRATCH/store t0
+run() {  # run DEFS PROFILES: one timed ingest into a fresh store; prints "WALL CPU"
+  local store=$SCRATCH/store
   rm -rf "$store"
   "$STRATA" --store "$store" init > /dev/null
   "$STRATA" --store "$store" apply "$1" > /dev/null
   sync
-  t0=$(date +%s.%N)
-  "$STRATA" --store "$store" ingest customer_stats "$SCRATCH/rows.csv" > "$SCRATCH/ingest.log"
-  seconds_since "$t0"
+  STRATA_INGEST_PROFILES=$2 /usr/bin/time -f "%e %U %S" -o "$SCRATCH/time.txt" \
+    "$STRATA" --store "$store" ingest customer_stats "$SCRATCH/rows.csv" > "$SCRATCH/ingest.log"
+  awk '{printf "%.3f %.3f", $1, $2 + $3}' "$SCRATCH/time.txt"
 }
 
 bash "$BENCH/machine.sh" "$SCRATCH"
-declare -a PLAIN RULED
-for ((rep = 1; rep <= REPS; rep++)); do  # interleaved: drifts of the machine hit both
-  PLAIN+=("$(run "$plain")")
-  RULED+=("$(run "$ruled")")
+echo "  load       $(uptime | sed 's/.*load average: //') (1, 5, 15 min, before the runs)"
+KINDS=("neither:$plain:0" "rules:$ruled:0" "profiles:$plain:1" "rules+profiles:$ruled:1")
+declare -A WALL CPU
+for ((rep = 1; rep <= REPS; rep++)); do  # interleaved: drifts of the machine hit all
+  for kind in "${KINDS[@]}"; do
+    IFS=: read -r name defs profiles <<< "$kind"
+    read -r wall cpu <<< "$(run "$defs" "$profiles")"
+    WALL[$name]+="$wall " CPU[$name]+="$cpu "
+  done
 done
-p=$(median "${PLAIN[@]}") r=$(median "${RULED[@]}")
 echo
-echo "ingest of $ROWS rows (8 features), median of $REPS runs"
-echo "  without rules (s): ${PLAIN[*]} -> $p"
-echo "  with rules    (s): ${RULED[*]} -> $r"
-awk -v p="$p" -v r="$r" 'BEGIN {
-  d = (r / p - 1) * 100
-  printf "  with rules / without: %+.1f%% (target <= +10%%): %s\n", d, d <= 10 ? "PASS" : "MISS"
-}'
+echo "ingest of $ROWS rows (8 features), median of $REPS runs; wall and CPU seconds"
+declare -A MW MC
+for kind in "${KINDS[@]}"; do
+  name=${kind%%:*}
+  # shellcheck disable=SC2086  # the lists are words
+  MW[$name]=$(median ${WALL[$name]}) MC[$name]=$(median ${CPU[$name]})
+  printf '  %-15s wall %s-> %s   cpu %s-> %s\n' "$name" "${WALL[$name]}" "${MW[$name]}" \
+    "${CPU[$name]}" "${MC[$name]}"
+done
+for name in rules profiles rules+profiles; do
+  awk -v n="$name" -v p="${MW[neither]}" -v r="${MW[$name]}" -v pc="${MC[neither]}" \
+    -v rc="${MC[$name]}" 'BEGIN {
+    d = (r / p - 1) * 100
+    printf "  %s / neither: wall %+.1f%%, cpu %+.1f%%", n, d, (rc / pc - 1) * 100
+    if (n == "rules+profiles") printf " (target <= +10%%): %s", d <= 10 ? "PASS" : "MISS"
+    printf "\n"
+  }'
+done

@@ -6,8 +6,8 @@
 
 namespace strata {
 
-std::unique_ptr<StoreClient> OpenLocalClient(
-    std::unique_ptr<Store> store);  // local_client.cc
+std::unique_ptr<StoreClient> OpenLocalClient(std::unique_ptr<Store> store,
+                                             bool ingest_profiles);  // local_client.cc
 
 absl::StatusOr<std::unique_ptr<StoreClient>> ConnectClient(const ClientOptions& options) {
   if (!options.server.empty()) {
@@ -17,7 +17,7 @@ absl::StatusOr<std::unique_ptr<StoreClient>> ConnectClient(const ClientOptions& 
   StoreOptions store_options;
   store_options.create_if_missing = options.create_store;
   ASSIGN_OR_RETURN(auto store, Store::Open(options.store_dir, store_options));
-  return OpenLocalClient(std::move(store));
+  return OpenLocalClient(std::move(store), options.ingest_profiles);
 }
 
 }  // namespace strata

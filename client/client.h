@@ -203,6 +203,10 @@ struct ClientOptions {
   std::string ca_file;
   // Seconds to wait for a connection, and for each read or write. Default 60.
   int timeout_seconds = 60;
+  // A local store: whether each ingest profiles its rows and stores the profile
+  // (quality/ingest_profile.h), which windows' statistics merge. Default true;
+  // false saves the profile's cost (the CLI: STRATA_INGEST_PROFILES=0).
+  bool ingest_profiles = true;
 };
 
 // Errors: as Store::Open for a local store; InvalidArgument for a malformed URL.

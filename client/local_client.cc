@@ -5,6 +5,7 @@
 #include "client/client.h"
 #include "features/definitions.h"
 #include "features/retention.h"
+#include "quality/ingest_profile.h"
 #include "store/status_macros.h"
 #include "store/store.h"
 
@@ -14,8 +15,11 @@ namespace {
 class Local : public StoreClient {
  public:
   // `owned` may be null: the store then belongs to the caller.
-  Local(Store* store, std::unique_ptr<Store> owned)
-      : owned_(std::move(owned)), store_(store), features_(store) {}
+  // `ingest_profiles`: ClientOptions::ingest_profiles.
+  Local(Store* store, std::unique_ptr<Store> owned, bool ingest_profiles)
+      : owned_(std::move(owned)),
+        store_(store),
+        features_(store, Options(store, ingest_profiles)) {}
 
   std::string Where() const override { return store_->dir(); }
 
@@ -236,6 +240,13 @@ class Local : public StoreClient {
   }
 
  private:
+  static features::FeatureStoreOptions Options(Store* store, bool ingest_profiles) {
+    features::FeatureStoreOptions options;
+    if (ingest_profiles)
+      options.ingest_observers.push_back(quality::IngestProfiles(store));
+    return options;
+  }
+
   std::unique_ptr<Store> owned_;
   Store* store_;
   // `request` with its feature services expanded, as the server's routes do; the
@@ -258,12 +269,13 @@ class Local : public StoreClient {
 }  // namespace
 
 std::unique_ptr<StoreClient> LocalClient(Store* store) {
-  return std::make_unique<Local>(store, nullptr);
+  return std::make_unique<Local>(store, nullptr, true);
 }
 
-std::unique_ptr<StoreClient> OpenLocalClient(std::unique_ptr<Store> store) {
+std::unique_ptr<StoreClient> OpenLocalClient(std::unique_ptr<Store> store,
+                                             bool ingest_profiles) {
   Store* s = store.get();
-  return std::make_unique<Local>(s, std::move(store));
+  return std::make_unique<Local>(s, std::move(store), ingest_profiles);
 }
 
 }  // namespace strata

@@ -3,9 +3,11 @@
 #include <cstring>
 
 #include "features/online_serving.h"
+#include "features/served_log.h"
 #include "features/tables.h"
 #include "features/view_catalog.h"
 #include "store/database.h"
+#include "store/status_macros.h"
 
 namespace strata::features {
 
@@ -59,7 +61,12 @@ FeatureStore::FeatureStore(Store* store, const FeatureStoreOptions& options)
       online_(std::make_unique<OnlineServing>(&DatabaseOf(*store),
                                               options.online_cache_bytes)),
       tables_(std::make_unique<FeatureTables>(&DatabaseOf(*store), &online_->table())),
-      views_(std::make_unique<ViewCatalog>(store, &registry_, tables_.get())) {}
+      views_(std::make_unique<ViewCatalog>(store, &registry_, tables_.get())),
+      ingest_observers_(options.ingest_observers) {
+  if (options.served_log.fraction > 0) {
+    served_ = std::make_unique<ServedLog>(&DatabaseOf(*store), options.served_log);
+  }
+}
 
 FeatureStore::~FeatureStore() = default;
 
@@ -69,6 +76,21 @@ absl::StatusOr<IngestPosition> FeatureStore::Position() const {
 
 absl::StatusOr<std::vector<IngestRecord>> FeatureStore::Ingests(uint64_t from) const {
   return tables_->Ingests(from);
+}
+
+absl::Status FeatureStore::FlushServedLog() {
+  return served_ == nullptr ? absl::OkStatus() : served_->Flush();
+}
+
+ServedLogStats FeatureStore::served_log_stats() const {
+  return served_ == nullptr ? ServedLogStats() : served_->stats();
+}
+
+absl::StatusOr<std::optional<Micros>> FeatureStore::LogRetentionHorizon(
+    const std::string& view) const {
+  ASSIGN_OR_RETURN(std::optional<features::LogHorizon> horizon, tables_->Horizon(view));
+  if (!horizon.has_value()) return std::optional<Micros>();
+  return std::optional<Micros>(horizon->horizon_us());
 }
 
 OnlineCacheStats FeatureStore::online_cache_stats() const {

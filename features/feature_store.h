@@ -83,6 +83,10 @@ struct IngestOptions {
   // are given per ingest rather than per store because each holds one ingest's
   // state (a profile, the violations found) for the caller that asked for it.
   std::vector<IngestObserver*> observers;
+  // Whether the store's own observers (FeatureStoreOptions::ingest_observers: the
+  // ingest's profile) see this ingest. Default true; false for a read that never
+  // commits (`strata validate`), which would compute a profile for nothing.
+  bool store_observers = true;
 };
 
 // How an ingest's dataset version came to hold its rows.
@@ -119,9 +123,12 @@ struct RulesOutcome {
 };
 
 struct IngestResult {
-  uint64_t ingest = 0;       // this ingest's sequence number
-  uint64_t rows = 0;         // rows in the file (less those dropped)
-  uint64_t written = 0;      // rows written: in-file duplicates count once
+  uint64_t ingest = 0;   // this ingest's sequence number
+  uint64_t rows = 0;     // rows in the file (less those dropped)
+  uint64_t written = 0;  // rows written: in-file duplicates count once
+  // Rows written that another row of this ingest hides from every reader (same
+  // entity and event time, a later created time): not rows in force.
+  uint64_t shadowed = 0;
   uint64_t dropped = 0;      // rows observers dropped (IngestBlock::Drop): not in rows
   std::string view_version;  // "featureview/NAME@N" the rows were checked against
   std::string dataset;       // "dataset/NAME@N" holding the file
@@ -404,12 +411,46 @@ struct OnlineRebuildReport {
   IngestPosition at;  // the committed ingests read (by the last step)
 };
 
+// The served-answer log (docs/quality.md, "Training/serving skew"): a sample of
+// Online's answers, read back by FeatureStore::ScanServed.
+struct ServedLogOptions {
+  // The fraction of answered entities logged, in [0, 1]. Default 0: no log.
+  double fraction = 0;
+  // Rows kept per view (one per sampled entity and answer); the oldest are deleted
+  // first. Default 1,000,000: about 50 MB for a view of 20 double features.
+  uint64_t max_rows_per_view = 1000000;
+  // Samples waiting to be written; while it is full, new samples are dropped (and
+  // counted). Default 65536.
+  size_t max_queued = 65536;
+};
+
+// What the served log did since the store was opened.
+struct ServedLogStats {
+  uint64_t logged = 0;        // samples written
+  uint64_t dropped = 0;       // samples dropped: the writer was behind
+  uint64_t trimmed = 0;       // old rows deleted to keep max_rows_per_view
+  uint64_t write_errors = 0;  // samples lost to a failed write
+};
+
+class IngestObserver;  // features/ingest_observer.h
+
+// Makes an observer for one ingest (FeatureStoreOptions::ingest_observers).
+using IngestObserverFactory = std::function<std::unique_ptr<IngestObserver>()>;
+
 struct FeatureStoreOptions {
+  // Observers every ingest of this store gets (after the view's validation rules,
+  // before IngestOptions::observers), one made per ingest: how layers above
+  // features/ (quality/'s ingest profiles) join every ingest, whichever caller
+  // (CLI, HTTP ingest or push, client) started it. Default none.
+  std::vector<IngestObserverFactory> ingest_observers;
   // Bytes of online rows (and known-absent entities) kept in memory in front of
   // the online table, for processes that serve lookups. Default 0: no cache (a
   // command-line lookup reads each row once). A server sizes it to its online
   // table; see docs/features.md.
   size_t online_cache_bytes = 0;
+  // A sample of the online answers kept in the store (`strata serve --log-served`);
+  // off by default.
+  ServedLogOptions served_log;
 };
 
 // Keys the online cache was asked for (one per entity and view of each Online call).
@@ -446,6 +487,7 @@ struct ResolvedFeatures {
 class FeatureTables;  // features/tables.h
 class OnlineServing;  // features/online_serving.h
 class ViewCatalog;    // features/view_catalog.h
+class ServedLog;      // features/served_log.h
 
 // Thread-safe; `store` must outlive it.
 class FeatureStore {
@@ -529,6 +571,8 @@ class FeatureStore {
   // strings.
   // Errors: InvalidArgument for a bad feature reference, missing join key, wrong
   // value type or ragged columns; NotFound for an unknown view or feature.
+  // With a served log (FeatureStoreOptions::served_log), each entity of the answer
+  // is logged with probability `fraction`, once per view, as served at `now`.
   absl::StatusOr<OnlineResult> Online(const std::vector<std::string>& features,
                                       const EntityColumns& entities, Micros now) const;
 
@@ -561,10 +605,14 @@ class FeatureStore {
   // Each view's validation rules (docs/quality.md) apply to its rows: under
   // reject a row breaking one fails the push (InvalidArgument listing the
   // violations); under drop such rows are left out (the push fails if none is
-  // left); under warn they are written. `rules`, when given, receives each view's
-  // outcome (RulesOutcome::on_invalid empty for a view without rules), in order.
+  // left) and first stored, by `creator`, as the next version of dataset
+  // VIEW-quarantine (the view's columns, then `line`: the row of the push, and
+  // `rule`), with the view version as its input; under warn they are written.
+  // `rules`, when given, receives each view's outcome (RulesOutcome::on_invalid
+  // empty for a view without rules; quarantine set under drop), in order.
   absl::Status PushOnline(const std::vector<ViewRows>& views, Micros now,
-                          std::vector<RulesOutcome>* rules = nullptr);
+                          std::vector<RulesOutcome>* rules = nullptr,
+                          const Actor& creator = Actor());
 
   // Offline log retention: removes from `view`'s log the rows whose event time is
   // at or before `horizon` that no point-in-time answer at a time at or after the
@@ -591,6 +639,12 @@ class FeatureStore {
 
   // What the store has received now.
   absl::StatusOr<IngestPosition> Position() const;
+
+  // The retention horizon of `view`'s offline log (TrimLog): rows in force at or
+  // before it may be gone. nullopt when the log was never trimmed.
+  // Errors: DataLoss for a malformed record; Unavailable when RocksDB fails.
+  absl::StatusOr<std::optional<Micros>> LogRetentionHorizon(
+      const std::string& view) const;
 
   // The records of the committed ingests numbered `from` and up, in ingest order:
   // view, dataset version, inputs, who, rows, times (features.proto IngestRecord).
@@ -634,6 +688,28 @@ class FeatureStore {
       const std::function<absl::Status(const std::vector<WindowColumn>&)>& columns,
       const std::function<absl::Status(const std::vector<Value>&)>& row) const;
 
+  // Reads the served log (FeatureStoreOptions::served_log) of `request.view`: the
+  // sampled answers served at times in [from, to), oldest first, as ScanWindow
+  // reads a window. Columns: the join keys, served_timestamp, then the features of
+  // the view's latest definition (a feature the sampled answer did not hold, or
+  // held without a value, is null; a value whose feature has changed type since is
+  // null too). A view served without a log has no rows. Every answer this process
+  // sampled before the call is read (the log is flushed first).
+  // Errors: NotFound for an unknown view; InvalidArgument when as_of is set (the log
+  // has no knowledge time); DataLoss for a malformed row; Unavailable when RocksDB
+  // fails.
+  absl::Status ScanServed(
+      const WindowScanRequest& request,
+      const std::function<absl::Status(const std::vector<WindowColumn>&)>& columns,
+      const std::function<absl::Status(const std::vector<Value>&)>& row) const;
+
+  // Waits until every answer sampled so far is in the served log; returns the
+  // first write error since the last call. OK at once without a log.
+  absl::Status FlushServedLog();
+
+  // What the served log did; zeros without one.
+  ServedLogStats served_log_stats() const;
+
   // Feature services (features/feature_services.cc): `features` with each
   // "featureservice/NAME[@REF]" replaced, in place, by the "VIEW:FEATURE" list its
   // version holds; other entries are kept as given (Historical and Online check
@@ -668,6 +744,8 @@ class FeatureStore {
   std::unique_ptr<OnlineServing> online_;
   std::unique_ptr<FeatureTables> tables_;
   std::unique_ptr<ViewCatalog> views_;
+  std::unique_ptr<ServedLog> served_;  // null: no served log
+  std::vector<IngestObserverFactory> ingest_observers_;
 };
 
 }  // namespace strata::features

@@ -363,6 +363,7 @@ absl::Status StartObservers(const std::string& view_name, const IngestPlan& plan
   start.source_name = plan.source_name;
   start.json_lines = input.format.json;
   start.columns = ingest::ObservedColumns(*plan.view);
+  start.created_default = input.format.now;
   return observers.Start(start);
 }
 
@@ -431,6 +432,7 @@ absl::StatusOr<IngestResult> RunIngest(Store& store, const ViewCatalog& views,
                    ingest::WriteLog(store, db, result.ingest, options, *run_file, sorted,
                                     result.bulk));
   result.written = log.written;
+  result.shadowed = log.shadowed;
   if (put_source.has_value()) put_source->Join();
   if (!options.update_online) log.online.clear();
   RETURN_IF_ERROR(RecordDataset(store, plan, options,
@@ -456,21 +458,32 @@ absl::StatusOr<IngestResult> FeatureStore::Ingest(const std::string& view_name,
   if (auto view = views_->View(view_name, 0); view.ok() && HasRules((*view)->def)) {
     all.push_back(&rules);
   }
+  std::vector<std::unique_ptr<IngestObserver>> made;
+  for (const IngestObserverFactory& make : ingest_observers_) {
+    if (!options.store_observers) break;
+    made.push_back(make());
+    if (made.back() != nullptr) all.push_back(made.back().get());
+  }
   all.insert(all.end(), options.observers.begin(), options.observers.end());
   ingest::Observers observers(all);
   absl::StatusOr<IngestResult> result =
       RunIngest(*store_, *views_, *tables_, *online_, view_name, path, options, observers);
   if (result.ok()) {
-    // The rows are committed: a failure to quarantine the dropped ones is reported.
+    // The rows are committed: a failure to write what goes beside them (the
+    // dropped rows' quarantine, a profile) is reported.
     result->rules = rules.outcome();
-    absl::Status quarantined = rules.WriteQuarantine(*store_, *result, options.creator);
-    if (!quarantined.ok()) {
-      result = absl::Status(quarantined.code(),
-                            absl::StrCat("ingest ", result->ingest,
-                                         " committed, but its dropped rows were not "
-                                         "quarantined: ", quarantined.message()));
-    } else {
+    absl::Status after = rules.WriteQuarantine(*store_, *result, options.creator);
+    if (after.ok()) {
       result->rules.quarantine = rules.outcome().quarantine;
+    } else {
+      after = absl::Status(after.code(), absl::StrCat("its dropped rows were not "
+                                                      "quarantined: ",
+                                                      after.message()));
+    }
+    after.Update(observers.AfterCommit(*result));
+    if (!after.ok()) {
+      result = absl::Status(after.code(), absl::StrCat("ingest ", result->ingest,
+                                                       " committed, but ", after.message()));
     }
   }
   observers.End(result);

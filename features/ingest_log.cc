@@ -43,9 +43,13 @@ class EntryWriter {
       codec::AppendOnlineHeader(&value, s.event, s.created, ingest_);
       value.append(e.value.data(), e.value.size());
       online_.emplace_back(entity_, std::move(value));
-    } else if (builder_.row_bytes() >= chunk_bytes_) {
-      RETURN_IF_ERROR(Flush());
+    } else {
+      // Rows of an entity come newest first: one at the event time of the row
+      // before it has an older created time, and that row hides it.
+      if (s.event == event_) ++shadowed_;
+      if (builder_.row_bytes() >= chunk_bytes_) RETURN_IF_ERROR(Flush());
     }
+    event_ = s.event;
     builder_.Add(s.event, s.created, e.value);
     ++written_;
     return absl::OkStatus();
@@ -62,6 +66,7 @@ class EntryWriter {
   }
 
   uint64_t written() const { return written_; }
+  uint64_t shadowed() const { return shadowed_; }
   uint64_t chunks() const { return chunks_; }
   std::vector<std::pair<std::string, std::string>>& online() { return online_; }
 
@@ -73,7 +78,8 @@ class EntryWriter {
   uint32_t chunk_index_ = 0;
   codec::LogChunkBuilder builder_;
   std::string key_, chunk_;
-  uint64_t written_ = 0, chunks_ = 0;
+  Micros event_ = 0;  // of the last row
+  uint64_t written_ = 0, shadowed_ = 0, chunks_ = 0;
   std::vector<std::pair<std::string, std::string>> online_;
 };
 
@@ -162,6 +168,7 @@ absl::StatusOr<LogWrite> WriteLogFiles(const Store& store, internal::Db& db,
   std::vector<std::string> written_files;
   for (size_t p = 0; p < parts.size(); ++p) {
     out.written += writers[p]->written();
+    out.shadowed += writers[p]->shadowed();
     if (writers[p]->written() > 0) written_files.push_back(files[p]);
     auto& o = writers[p]->online();
     out.online.insert(out.online.end(), std::make_move_iterator(o.begin()),
@@ -190,6 +197,7 @@ absl::StatusOr<LogWrite> WriteLogBatch(internal::Db& db, uint64_t ingest,
   RETURN_IF_ERROR(db.WriteUnlocked(&batch, /*sync=*/false));
   LogWrite out;
   out.written = writer.written();
+  out.shadowed = writer.shadowed();
   out.online = std::move(writer.online());
   return out;
 }

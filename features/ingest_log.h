@@ -25,6 +25,7 @@ using OnlineRows = std::vector<std::pair<std::string, std::string>>;
 // What WriteLog wrote.
 struct LogWrite {
   uint64_t written = 0;  // rows: in-file duplicates count once
+  uint64_t shadowed = 0;  // rows written that one of them hides (IngestResult)
   OnlineRows online;     // each entity's newest row, in key order
 };
 

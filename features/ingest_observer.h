@@ -50,6 +50,9 @@ struct IngestStart {
   std::string source_name;
   bool json_lines = false;  // JSON lines (else CSV with a header row)
   std::vector<IngestColumn> columns;
+  // The created time the ingest records for rows without one (a null
+  // created_timestamp in the blocks): when it started.
+  Micros created_default = 0;
 };
 
 // One block of parsed rows, in file order within the block. Every value is checked
@@ -121,15 +124,28 @@ struct IngestSummary {
 //                 the others parse the next blocks; a block holding a bad value
 //                 and the blocks after it are not given (the ingest fails with that
 //                 error);
+//   OnBlockConcurrent  once per block whose OnBlock calls (of every observer)
+//                 succeeded, after them, on the same worker thread, but in no order
+//                 and possibly at the same time as for another block: the rows
+//                 dropped are final. For work that needs no file order (a profile
+//                 merged from each block's), which then does not hold up the
+//                 other workers;
 //   BeforeCommit  once, when every block was observed, before anything is written:
 //                 the last moment an observer can stop the ingest;
+//   AfterCommit   once, when the ingest committed, with its result (for what is
+//                 written beside it: a quarantine, a profile);
 //   OnEnd         once for every observer whose OnStart was called, whatever
 //                 happened, with the ingest's outcome (its result, or its error).
-// An error from OnStart, OnBlock or BeforeCommit fails the ingest with that error,
-// unchanged (so it should say what and where: "events.csv:12: column x: ..."):
-// nothing is written, and no further call but OnEnd is made. Observers are not
-// owned by the ingest and must outlive it. One observer watches one ingest at a
-// time; it needs no locking of its own (its calls happen one after another).
+// An error from OnStart, OnBlock, OnBlockConcurrent or BeforeCommit fails the ingest
+// with that error, unchanged (so it should say what and where: "events.csv:12:
+// column x: ..."): nothing is written, and no further call but OnEnd is made. An
+// error from AfterCommit becomes the ingest's ("ingest N committed, but ...") though
+// its rows stay committed; later observers' AfterCommit is still called. Observers
+// given in IngestOptions are not owned by the ingest and must outlive it; those made
+// by FeatureStoreOptions::ingest_observers live for one ingest. One observer watches
+// one ingest at a time; it needs no locking of its own (its calls happen one after
+// another), except in OnBlockConcurrent, whose calls may overlap each other (not the
+// other calls).
 class IngestObserver {
  public:
   virtual ~IngestObserver() = default;
@@ -140,8 +156,19 @@ class IngestObserver {
   }
   // May Drop rows of `block`.
   virtual absl::Status OnBlock(IngestBlock& block) = 0;
+  // Must not Drop rows. Default: nothing.
+  virtual absl::Status OnBlockConcurrent(const IngestBlock& block) {
+    (void)block;
+    return absl::OkStatus();
+  }
   virtual absl::Status BeforeCommit(const IngestSummary& summary) {
     (void)summary;
+    return absl::OkStatus();
+  }
+  // `result`: the committed ingest's result, which the observer may add to (its
+  // error is reported with the result's ingest number).
+  virtual absl::Status AfterCommit(IngestResult& result) {
+    (void)result;
     return absl::OkStatus();
   }
   // `outcome`: the result the ingest returns (its error when it failed, or when

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -341,6 +343,119 @@ TEST_F(IngestObserverTest, DroppingEveryRowIsAnError) {
                             absl::StrCat(o.start.source_name,
                                          " has no rows to write: its observers dropped 10 rows")));
   ExpectNothingWritten(*before);
+}
+
+// Counts the rows OnBlockConcurrent sees (calls may overlap) and what AfterCommit
+// is given.
+class ConcurrentCounter : public IngestObserver {
+ public:
+  absl::Status OnBlock(IngestBlock&) override { return absl::OkStatus(); }
+  absl::Status OnBlockConcurrent(const IngestBlock& block) override {
+    uint64_t kept = 0;
+    for (size_t r = 0; r < block.rows(); ++r) kept += !block.dropped(r);
+    std::lock_guard lock(mu);
+    rows += kept;
+    ++blocks;
+    return fail ? absl::InvalidArgumentError("block refused") : absl::OkStatus();
+  }
+  absl::Status AfterCommit(IngestResult& result) override {
+    committed = result.ingest;
+    return after_commit;
+  }
+  void OnEnd(const absl::StatusOr<IngestResult>& outcome) override {
+    end = outcome.status();
+  }
+
+  bool fail = false;
+  absl::Status after_commit;
+  std::mutex mu;
+  uint64_t rows = 0, blocks = 0, committed = 0;
+  absl::Status end = absl::UnknownError("no end");
+};
+
+TEST_F(IngestObserverTest, ConcurrentCallsSeeEveryBlockAfterTheDrops) {
+  RecordingObserver dropper;
+  dropper.drop = [](const SeenRow& row) { return row.id == 2; };
+  ConcurrentCounter counter;
+  auto r = Ingest({&dropper, &counter}, 100);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(counter.rows, 100u - 14u);  // customer 2: rows 2, 9, ..., 93
+  EXPECT_EQ(counter.blocks, dropper.summary.blocks);
+  EXPECT_EQ(counter.committed, r->ingest);
+  EXPECT_TRUE(counter.end.ok());
+}
+
+TEST_F(IngestObserverTest, AnErrorOutOfTurnAbortsWithNothingWritten) {
+  ConcurrentCounter counter;
+  counter.fail = true;
+  const auto before = fs_->Position();
+  ASSERT_TRUE(before.ok());
+  auto r = Ingest({&counter}, 100);
+  EXPECT_EQ(r.status(), absl::InvalidArgumentError("block refused"));
+  EXPECT_EQ(counter.committed, 0u);
+  ExpectNothingWritten(*before);
+}
+
+TEST_F(IngestObserverTest, AnErrorAfterTheCommitIsReportedWithTheRowsKept) {
+  ConcurrentCounter counter;
+  counter.after_commit = absl::UnavailableError("profile not stored");
+  auto r = Ingest({&counter}, 100);
+  EXPECT_EQ(r.status(), absl::UnavailableError(absl::StrCat(
+                            "ingest ", counter.committed,
+                            " committed, but profile not stored")));
+  EXPECT_EQ(counter.end, r.status());
+  EXPECT_GT(LogRows(), 0u);
+}
+
+TEST_F(IngestObserverTest, TheStoresObserverFactoriesMakeOnePerIngest) {
+  int made = 0;
+  std::vector<uint64_t> rows;
+  class Counter : public IngestObserver {
+   public:
+    explicit Counter(std::vector<uint64_t>* rows) : rows_(rows) {}
+    absl::Status OnBlock(IngestBlock&) override { return absl::OkStatus(); }
+    absl::Status AfterCommit(IngestResult& result) override {
+      rows_->push_back(result.rows);
+      return absl::OkStatus();
+    }
+   private:
+    std::vector<uint64_t>* rows_;
+  };
+  FeatureStoreOptions options;
+  options.ingest_observers.push_back([&]() -> std::unique_ptr<IngestObserver> {
+    ++made;
+    return std::make_unique<Counter>(&rows);
+  });
+  fs_ = std::make_unique<FeatureStore>(store_.get(), options);
+  ASSERT_TRUE(Ingest({}, 10).ok());
+  ASSERT_TRUE(Ingest({}, 20).ok());
+  EXPECT_EQ(made, 2);
+  EXPECT_EQ(rows, (std::vector<uint64_t>{10, 20}));
+  // An ingest may leave them out (strata validate: nothing is committed).
+  IngestOptions without;
+  without.store_observers = false;
+  ASSERT_TRUE(fs_->Ingest("stats", WriteFile("one.csv",
+                                             "customer_id,event_timestamp,x,s\n1,1000,1,a\n"),
+                          without)
+                  .ok());
+  EXPECT_EQ(made, 2);
+}
+
+TEST_F(IngestObserverTest, RowsHiddenByRowsOfTheSameIngestAreCounted) {
+  // Customer 1 at event 1000 three times (created 5, 6, and 6 again: a duplicate),
+  // customer 2 once.
+  const std::string csv =
+      "customer_id,event_timestamp,created_timestamp,x,s\n"
+      "1,1000,5,1,a\n1,1000,6,2,b\n1,1000,6,3,c\n2,1000,5,4,d\n";
+  for (uint64_t bulk : {100000u, 1u}) {
+    IngestOptions options;
+    options.bulk_threshold_rows = bulk;
+    auto r = fs_->Ingest("stats", WriteFile("dup.csv", csv), options);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->rows, 4u);
+    EXPECT_EQ(r->written, 3u);
+    EXPECT_EQ(r->shadowed, 1u);
+  }
 }
 
 }  // namespace

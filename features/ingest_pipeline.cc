@@ -118,10 +118,14 @@ class BlockPipeline {
     block->entries.reserve(bytes / 40 + 16);
     block->observed = !observers_.empty();
     if (block->observed) {
+      // Reserved as the entries are: growing by doubling would copy the values
+      // and fault in fresh pages at every step.
       block->values = Take(&value_pools_);
       block->values.clear();
+      block->values.reserve((bytes / 40 + 16) * columns_);
       block->row_lines = Take(&line_pools_);
       block->row_lines.clear();
+      block->row_lines.reserve(bytes / 40 + 16);
     }
     ParseBlock(input_.format, job.data, job.start, block);
     if (block->error.has_value()) {
@@ -150,15 +154,16 @@ class BlockPipeline {
     turn_cv_.wait(lock, [&] { return turn_ == block->index; });
     lock.unlock();
     // A bad block stops the blocks after it: only the lines of observed ones count.
+    std::optional<IngestBlock> rows;
     if (block->observed && !block->error.has_value() &&
         block->index < first_error_.load()) {
-      IngestBlock rows(block->index, columns_, block->values, block->row_lines,
-                       line_offset_);
-      block->observer_error = observers_.Block(rows);
+      rows.emplace(block->index, columns_, block->values, block->row_lines, line_offset_);
+      block->observer_error = observers_.Block(*rows);
       if (!block->observer_error.ok()) {
         StopAfter(block->index);
-      } else if (rows.dropped_count() > 0) {
-        LeaveOut(rows, block);
+        rows.reset();
+      } else if (rows->dropped_count() > 0) {
+        LeaveOut(*rows, block);
       }
       line_offset_ += block->lines;
     }
@@ -166,6 +171,11 @@ class BlockPipeline {
     ++turn_;
     lock.unlock();
     turn_cv_.notify_all();
+    // Out of turn: the next block's observers need not wait for this.
+    if (rows.has_value()) {
+      block->observer_error = observers_.BlockConcurrent(*rows);
+      if (!block->observer_error.ok()) StopAfter(block->index);
+    }
   }
 
   // Removes the rows `rows` dropped from the block's entries (in file order still)
@@ -329,6 +339,17 @@ absl::Status Observers::Start(const IngestStart& start) {
 absl::Status Observers::Block(IngestBlock& block) {
   for (IngestObserver* o : observers_) RETURN_IF_ERROR(o->OnBlock(block));
   return absl::OkStatus();
+}
+
+absl::Status Observers::BlockConcurrent(const IngestBlock& block) {
+  for (IngestObserver* o : observers_) RETURN_IF_ERROR(o->OnBlockConcurrent(block));
+  return absl::OkStatus();
+}
+
+absl::Status Observers::AfterCommit(IngestResult& result) {
+  absl::Status status;
+  for (IngestObserver* o : observers_) status.Update(o->AfterCommit(result));
+  return status;
 }
 
 absl::Status Observers::BeforeCommit(const IngestSummary& summary) {

@@ -3,7 +3,8 @@
 //   validate  kWorkers threads parse each block, checking every value against the
 //             view and encoding its rows as log entries (ingest_parse.h), then
 //             hands it to the ingest's observers, one block at a time in file order
-//             (ingest_observer.h), and leaves out the rows they drop;
+//             (ingest_observer.h), and leaves out the rows they drop; then,
+//             out of turn, their OnBlockConcurrent;
 //   sort/spill the same thread sorts the block's rows by key and appends them to
 //             the run file as one sorted run (ingest_runs.h).
 // Buffers go back to pools once used: fresh memory costs page faults. Internal to
@@ -58,7 +59,11 @@ class Observers {
   // OnStart of each, until one fails.
   absl::Status Start(const IngestStart& start);
   absl::Status Block(IngestBlock& block);
+  // OnBlockConcurrent of each; may run for several blocks at once.
+  absl::Status BlockConcurrent(const IngestBlock& block);
   absl::Status BeforeCommit(const IngestSummary& summary);
+  // AfterCommit of each, every one called; the first error.
+  absl::Status AfterCommit(IngestResult& result);
   // OnEnd of each observer whose OnStart was called.
   void End(const absl::StatusOr<IngestResult>& outcome);
 

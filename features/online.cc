@@ -10,6 +10,7 @@
 #include "features/codec.h"
 #include "features/feature_store.h"
 #include "features/online_serving.h"
+#include "features/served_log.h"
 #include "features/view_catalog.h"
 #include "store/render.h"
 #include "store/json_writer.h"
@@ -183,6 +184,47 @@ absl::Status ReadRows(const OnlineTable& table, OnlineCache* cache,
   return absl::OkStatus();
 }
 
+// Offers `log` the entities of `result` it samples, once per view of `groups`.
+void OfferServed(ServedLog& log, const std::vector<ViewRequest>& groups,
+                 const OnlineResult& result, Micros now) {
+  const size_t n = result.entities.front().second.size();
+  std::vector<size_t> sampled;
+  for (size_t i = 0; i < n; ++i) {
+    if (log.Sample()) sampled.push_back(i);
+  }
+  if (sampled.empty()) return;
+  for (const ViewRequest& g : groups) {
+    const ResolvedView& view = *g.view;
+    ServedSample sample;
+    sample.view = g.view;
+    sample.served_at = now;
+    sample.entities = sampled.size();
+    std::vector<const std::vector<Value>*> keys;
+    for (const std::string& key : view.join_key_names) {
+      for (const auto& [name, values] : result.entities) {
+        if (name == key) keys.push_back(&values);
+      }
+    }
+    if (keys.size() != view.join_key_names.size()) continue;  // checked by EntityKeys
+    for (size_t out : g.outputs) {
+      const auto parts = SplitFeatureRefView(result.features[out]);
+      sample.features.push_back(view.FeatureIndex(parts->second));
+    }
+    sample.keys.reserve(sampled.size() * keys.size());
+    sample.values.reserve(sampled.size() * g.outputs.size());
+    sample.statuses.reserve(sampled.size() * g.outputs.size());
+    for (size_t i : sampled) {
+      for (const std::vector<Value>* k : keys) sample.keys.push_back((*k)[i]);
+      for (size_t out : g.outputs) {
+        OnlineValue v = result.values[out][i];
+        sample.values.push_back(std::move(v.value));
+        sample.statuses.push_back(v.status);
+      }
+    }
+    log.Offer(std::move(sample));
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<OnlineResult> FeatureStore::Online(
@@ -204,6 +246,7 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(
     const RowDecoder decoder(g, now, &result);
     RETURN_IF_ERROR(ReadRows(online_->table(), online_->cache(), keys, decoder));
   }
+  if (served_ != nullptr) OfferServed(*served_, groups, result, now);
   return result;
 }
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "features/codec.h"
+#include "features/csv.h"
 #include "features/definitions.h"
 #include "features/feature_store.h"
 #include "features/online_serving.h"
@@ -18,6 +19,7 @@
 #include "store/internal/records.h"
 #include "store/internal/rocks_status.h"
 #include "store/excerpt.h"
+#include "store/io.h"
 #include "store/render.h"
 #include "store/status_macros.h"
 
@@ -182,28 +184,70 @@ std::vector<OnlineRow> EncodePushRows(const ResolvedView& view, const PushColumn
   return online;
 }
 
+// The quarantine CSV of the pushed rows of `columns` broken under drop: the view's
+// join keys, event_timestamp, created_timestamp and features (as an ingest's
+// quarantine), then `line` (the row of the push, from 1) and `rule`.
+std::string PushQuarantineCsv(const ResolvedView& view, const PushColumns& columns,
+                              const std::vector<std::pair<size_t, std::string>>& broken) {
+  std::vector<std::pair<const std::vector<Value>*, ValueType>> cells;
+  std::string csv;
+  const auto header = [&](const std::string& name, const std::vector<Value>* values,
+                          ValueType type) {
+    AppendCsvField(name, false, &csv);
+    csv += ',';
+    cells.emplace_back(values, type);
+  };
+  for (size_t k = 0; k < view.join_key_names.size(); ++k) {
+    header(view.join_key_names[k], columns.keys[k], view.join_key_types[k]);
+  }
+  header("event_timestamp", columns.event, VALUE_TYPE_TIMESTAMP);
+  header("created_timestamp", columns.created, VALUE_TYPE_TIMESTAMP);
+  for (int f = 0; f < view.def.features_size(); ++f) {
+    header(view.def.features(f).name(), columns.features[f], view.def.features(f).type());
+  }
+  csv += "line,rule\n";
+  std::string text;
+  for (const auto& [row, rules] : broken) {
+    for (const auto& [values, type] : cells) {
+      text.clear();
+      if (values != nullptr) AppendValueText((*values)[row], type, &text);
+      AppendCsvField(text, false, &csv);
+      csv += ',';
+    }
+    absl::StrAppend(&csv, row + 1, ",");
+    AppendCsvField(rules, false, &csv);
+    csv += '\n';
+  }
+  return csv;
+}
+
 // Applies `view`'s validation rules to the `n` pushed rows of `columns`: fills
-// `outcome`; under drop, `kept` gets the rows keeping the rules (else stays empty).
+// `outcome`; under drop, `kept` gets the rows keeping the rules (else stays empty)
+// and `quarantine` the others as CSV (PushQuarantineCsv).
 // Errors: InvalidArgument under reject when a row breaks a rule, and under drop when
 // every row does.
 absl::Status ApplyPushRules(const ResolvedView& view, const RowColumns& rows,
                             const PushColumns& columns, size_t n, RulesOutcome* outcome,
-                            RowColumns* kept) {
+                            RowColumns* kept, std::string* quarantine) {
   ASSIGN_OR_RETURN(ViewRules rules, ViewRules::Compile(view.def));
   if (rules.empty()) return absl::OkStatus();
   outcome->on_invalid = std::string(OnInvalidName(rules.on_invalid()));
   std::vector<bool> keep(n, true);
   std::vector<uint64_t> nulls(columns.features.size(), 0);
-  std::string broken, text;
+  std::vector<std::pair<size_t, std::string>> dropped;  // row, the rules it broke
+  std::string broken, text, row_rules;
   const Value null;
   for (size_t i = 0; i < n; ++i) {
     bool ok = true;
+    row_rules.clear();
     for (size_t f = 0; f < columns.features.size(); ++f) {
       const Value& v = columns.features[f] != nullptr ? (*columns.features[f])[i] : null;
       if (v.index() == 0) ++nulls[f];
       if (rules.CheckValue(f, v, &broken)) continue;
       ok = false;
       ++outcome->violations;
+      if (!row_rules.empty()) row_rules += "; ";
+      absl::StrAppend(&row_rules, view.def.features(f).name(), " ", broken);
       if (outcome->examples.size() < kMaxViolationExamples) {
         text.clear();
         AppendValueText(v, view.def.features(f).type(), &text);
@@ -212,7 +256,10 @@ absl::Status ApplyPushRules(const ResolvedView& view, const RowColumns& rows,
                                      broken});
       }
     }
-    if (!ok) ++outcome->invalid_rows;
+    if (!ok) {
+      ++outcome->invalid_rows;
+      dropped.emplace_back(i, row_rules);
+    }
     keep[i] = ok;
   }
   outcome->batch = rules.CheckNulls(nulls, n);
@@ -228,6 +275,7 @@ absl::Status ApplyPushRules(const ResolvedView& view, const RowColumns& rows,
         "every row breaks the validation rules of feature view ", view.def.name(),
         " (on_invalid: drop): nothing to push\n", RulesError(*outcome, n).message()));
   }
+  *quarantine = PushQuarantineCsv(view, columns, dropped);
   for (const auto& [name, values] : rows) {
     std::vector<Value> filtered;
     for (size_t i = 0; i < n; ++i) {
@@ -246,7 +294,8 @@ absl::Status FeatureStore::PushOnline(const std::string& view_name,
 }
 
 absl::Status FeatureStore::PushOnline(const std::vector<ViewRows>& views, Micros now,
-                                      std::vector<RulesOutcome>* rules) {
+                                      std::vector<RulesOutcome>* rules,
+                                      const Actor& creator) {
   if (views.empty()) return absl::InvalidArgumentError("no feature views");
   // Every view's rows are checked before anything is written.
   struct Checked {
@@ -254,6 +303,7 @@ absl::Status FeatureStore::PushOnline(const std::vector<ViewRows>& views, Micros
     PushColumns columns;
     std::vector<std::string> entities;
     std::unique_ptr<RowColumns> kept;  // under drop: the rows `columns` points into
+    std::string quarantine;            // under drop: the rows left out, as CSV
   };
   std::vector<RulesOutcome> outcomes(views.size());
   std::vector<Checked> checked;
@@ -264,8 +314,9 @@ absl::Status FeatureStore::PushOnline(const std::vector<ViewRows>& views, Micros
     ASSIGN_OR_RETURN(PushColumns columns, MapPushColumns(*latest, rows, n));
     if (n == 0) return absl::InvalidArgumentError("no rows");
     auto kept = std::make_unique<RowColumns>();
+    std::string quarantine;
     RETURN_IF_ERROR(ApplyPushRules(*latest, rows, columns, n, &outcomes[checked.size()],
-                                   kept.get()));
+                                   kept.get(), &quarantine));
     size_t rows_kept = n;
     if (!kept->empty()) {
       rows_kept = kept->front().second.size();
@@ -273,7 +324,31 @@ absl::Status FeatureStore::PushOnline(const std::vector<ViewRows>& views, Micros
     }
     ASSIGN_OR_RETURN(std::vector<std::string> entities, PushEntities(columns, rows_kept));
     checked.push_back({std::make_shared<ResolvedView>(*latest), std::move(columns),
-                       std::move(entities), std::move(kept)});
+                       std::move(entities), std::move(kept), std::move(quarantine)});
+  }
+  // The rows left out under drop are kept before the others are written, so that
+  // none is lost (a failed write leaves a quarantine for rows never pushed, which a
+  // retry quarantines again).
+  for (size_t v = 0; v < checked.size(); ++v) {
+    const Checked& c = checked[v];
+    if (c.quarantine.empty()) continue;
+    auto source = StringSource(c.quarantine);
+    ASSIGN_OR_RETURN(PutStats stats, store_->content().Put(*source));
+    NewVersion request;
+    request.artifact = ArtifactId{Kind::kDataset, absl::StrCat(views[v].view, "-quarantine")};
+    request.content_id = stats.content_id;
+    const std::string view_version =
+        absl::StrCat("featureview/", views[v].view, "@", c.view->version);
+    request.inputs.push_back(view_version);
+    request.metadata["view"] = view_version;
+    request.metadata["push"] = "online";
+    request.metadata["rows"] = absl::StrCat(outcomes[v].invalid_rows);
+    request.creator = creator;
+    request.message = absl::StrCat("pushed rows breaking the rules of ", view_version,
+                                   " (on_invalid: drop)");
+    ASSIGN_OR_RETURN(CommitResult commit, store_->artifacts().Commit(request));
+    outcomes[v].quarantine =
+        absl::StrCat("dataset/", commit.version.name(), "@", commit.version.number());
   }
   if (rules != nullptr) *rules = outcomes;
 

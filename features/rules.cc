@@ -297,12 +297,19 @@ namespace {
 // would and writes nothing.
 class StopBeforeCommit : public IngestObserver {
  public:
+  absl::Status OnStart(const IngestStart& start) override {
+    source = start.source_name;
+    view_version = start.view_version;
+    return absl::OkStatus();
+  }
   absl::Status OnBlock(IngestBlock&) override { return absl::OkStatus(); }
   absl::Status BeforeCommit(const IngestSummary&) override {
     reached = true;
     return absl::CancelledError("validation only");
   }
   bool reached = false;
+  std::string source;        // "dataset/NAME@N"
+  std::string view_version;  // "featureview/NAME@N"
 };
 
 }  // namespace
@@ -340,6 +347,7 @@ absl::StatusOr<ValidationReport> ValidateDataset(FeatureStore& fs,
   StopBeforeCommit stop;
   IngestOptions options;
   options.observers = {&checker, &stop};
+  options.store_observers = false;  // nothing is committed: no profile to compute
   absl::StatusOr<IngestResult> result = fs.Ingest(name, dataset, options);
   // The view's own rules may stop the ingest first (reject): the checker has seen
   // every block by then.
@@ -350,8 +358,9 @@ absl::StatusOr<ValidationReport> ValidateDataset(FeatureStore& fs,
     if (!result.ok()) return result.status();
     return absl::InternalError("validation wrote an ingest");
   }
-  report.dataset = dataset;
-  report.featureview = absl::StrCat("featureview/", view_name);
+  report.dataset = stop.source.empty() ? dataset : stop.source;
+  report.featureview = stop.view_version.empty() ? absl::StrCat("featureview/", view_name)
+                                                 : stop.view_version;
   if (report.rules_from.empty()) report.rules_from = report.featureview;
   report.rows = checker.rows_checked();
   report.by_rule = checker.by_rule();

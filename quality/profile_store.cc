@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "quality/ingest_profile.h"
 #include "store/ref.h"
 #include "store/status_macros.h"
 
@@ -126,6 +127,13 @@ absl::StatusOr<StatsResult> Stats(Store& store, features::FeatureStore& fs,
   }
   StatsResult result;
   result.source = source.ToString();
+  ASSIGN_OR_RETURN(std::optional<TableProfile> merged,
+                   MergedWindowProfile(store, fs, source, &result.merged));
+  if (merged.has_value()) {
+    result.profile = *std::move(merged);
+    result.computed = false;
+    return result;
+  }
   ASSIGN_OR_RETURN(result.profile, ComputeProfile(store, fs, source, options));
   return result;
 }
@@ -135,6 +143,7 @@ StatsAnswer ToAnswer(const StatsResult& result) {
   answer.set_source(result.source);
   answer.set_stored(result.stored);
   answer.set_computed(result.computed);
+  answer.set_merged(result.merged);
   result.profile.ToProto(answer.mutable_profile());
   return answer;
 }
@@ -144,6 +153,7 @@ absl::StatusOr<StatsResult> FromAnswer(const StatsAnswer& answer) {
   result.source = answer.source();
   result.stored = answer.stored();
   result.computed = answer.computed();
+  result.merged = answer.merged();
   ASSIGN_OR_RETURN(result.profile, TableProfile::FromProto(answer.profile()));
   return result;
 }

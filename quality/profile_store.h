@@ -1,8 +1,9 @@
 // Statistics as `strata stats` asks for them: a dataset version's profile is
 // computed once per content (and view) and stored as a version of the artifact
 // `profile/NAME` with an input edge to the version it describes, so a second
-// request reads it back; a feature-view window is profiled each time (new ingests
-// change it). docs/quality.md, "Statistics".
+// request reads it back; a feature-view window is merged from the profiles its
+// ingests stored (quality/ingest_profile.h) when they describe exactly its rows in
+// force, else profiled by a scan of the log. docs/quality.md, "Statistics".
 #ifndef STRATA_QUALITY_PROFILE_STORE_H_
 #define STRATA_QUALITY_PROFILE_STORE_H_
 
@@ -38,7 +39,10 @@ struct StatsResult {
   TableProfile profile;
   std::string source;    // "dataset/NAME@N", or the window (SourceRef::ToString)
   std::string stored;    // "profile/NAME@N", or empty when not stored
-  bool computed = true;  // false: read back from `stored`
+  bool computed = true;  // false: read back from `stored`, or merged
+  // A window: the stored ingest profiles merged into its profile; 0 when the log
+  // was scanned.
+  uint64_t merged = 0;
 };
 
 // The metadata keys of a stored profile version.
@@ -49,7 +53,8 @@ inline constexpr char kFormatKey[] = "profile_format";
 
 // The statistics of `request.ref`: for a dataset version, the stored profile of
 // its content (with the same view version), else computed and, when
-// request.store, stored as the next version of profile/NAME (one atomic commit).
+// request.store, stored as the next version of profile/NAME (one atomic commit);
+// for a window, MergedWindowProfile when it applies, else a scan.
 // Thread-safe as Store and FeatureStore are; two concurrent first requests may
 // both compute and store.
 // Errors: as ParseSourceRef and ScanSource; InvalidArgument for a view with a

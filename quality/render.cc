@@ -3,6 +3,7 @@
 #include <cmath>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -116,6 +117,10 @@ void WriteColumn(JsonWriter& w, const ColumnProfile& c) {
   w.EndObject();
 }
 
+bool IsWindow(const StatsResult& result) {
+  return absl::StartsWith(result.source, "featureview/");
+}
+
 }  // namespace
 
 std::string StatsJson(const StatsResult& result) {
@@ -124,6 +129,10 @@ std::string StatsJson(const StatsResult& result) {
   w.Key("source").String(result.source);
   if (!result.stored.empty()) w.Key("stored").String(result.stored);
   w.Key("computed").Bool(result.computed);
+  if (IsWindow(result)) {
+    w.Key("method").String(result.merged > 0 ? "merged" : "scanned");
+    if (result.merged > 0) w.Key("ingest_profiles").Uint(result.merged);
+  }
   w.Key("rows").Uint(result.profile.rows());
   w.Key("columns").BeginArray();
   for (const ColumnProfile& c : result.profile.columns()) WriteColumn(w, c);
@@ -137,6 +146,11 @@ std::string StatsHeadline(const StatsResult& result) {
   if (!result.stored.empty()) {
     where = result.computed ? absl::StrCat(" (stored as ", result.stored, ")")
                             : absl::StrCat(" (read from ", result.stored, ")");
+  } else if (IsWindow(result)) {
+    where = result.merged > 0
+                ? absl::StrCat(" (merged from ", result.merged, " ingest profile",
+                               result.merged == 1 ? "" : "s", ")")
+                : " (scanned)";
   }
   return absl::StrCat(result.source, ": ", result.profile.rows(), " rows, ",
                       result.profile.columns().size(), " columns", where);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <future>
 #include <memory>
 #include <tuple>
@@ -958,8 +959,10 @@ absl::Status ScanWindow(features::FeatureStore& fs, const SourceRef& ref,
   uint64_t rows = 0;
   features::WindowScanRequest request{
       .view = ref.name, .from = ref.from, .to = ref.to, .as_of = ref.as_of};
-  RETURN_IF_ERROR(fs.ScanWindow(
-      request,
+  const auto scan = ref.served ? &features::FeatureStore::ScanServed
+                                : &features::FeatureStore::ScanWindow;
+  RETURN_IF_ERROR(std::invoke(
+      scan, fs, request,
       [&](const std::vector<features::WindowColumn>& columns) {
         for (const features::WindowColumn& c : columns) {
           ColumnPlan& p = plans.emplace_back();
@@ -1020,12 +1023,23 @@ std::string SourceRef::ToString() const {
   const auto bound = [](Micros t, Micros unbounded) {
     return t == unbounded ? std::string() : features::FormatTimestamp(t);
   };
-  return absl::StrCat("featureview/", name, "[", bound(from, INT64_MIN), "..",
+  return absl::StrCat(served ? "served:" : "", "featureview/", name, "[",
+                      bound(from, INT64_MIN), "..",
                       bound(to, INT64_MAX), "]");
 }
 
 absl::StatusOr<SourceRef> ParseSourceRef(absl::string_view text) {
   SourceRef ref;
+  if (absl::StartsWith(text, "served:")) {
+    if (!absl::StartsWith(text.substr(7), "featureview/")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          Excerpt(text), ": the served log is read by feature view "
+                         "(served:featureview/NAME[FROM..TO])"));
+    }
+    ASSIGN_OR_RETURN(ref, ParseSourceRef(text.substr(7)));
+    ref.served = true;
+    return ref;
+  }
   if (absl::StartsWith(text, "dataset/")) {
     ASSIGN_OR_RETURN(Ref parsed, ParseRef(text));
     ref.kind = SourceRef::Kind::kDataset;
@@ -1035,8 +1049,9 @@ absl::StatusOr<SourceRef> ParseSourceRef(absl::string_view text) {
   if (!absl::StartsWith(text, "featureview/")) {
     return absl::InvalidArgumentError(absl::StrCat(
         Excerpt(text),
-        " is neither a dataset version (dataset/NAME[@REF]) nor a feature-view window "
-        "(featureview/NAME[FROM..TO])"));
+        " is neither a dataset version (dataset/NAME[@REF]), a feature-view window "
+        "(featureview/NAME[FROM..TO]) nor a served-answer window "
+        "(served:featureview/NAME[FROM..TO])"));
   }
   ref.kind = SourceRef::Kind::kWindow;
   absl::string_view rest = text.substr(12);

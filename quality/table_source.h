@@ -49,7 +49,10 @@ using BlockFn = std::function<absl::Status(const TableBlock&)>;
 //   "dataset/NAME[@REF]"             a dataset version's content, CSV or JSON lines;
 //   "featureview/NAME[FROM..TO]"     the rows in force of a window of the view's
 //                                    offline log, event times FROM <= t < TO (RFC 3339
-//                                    or epoch seconds; either may be empty: unbounded).
+//                                    or epoch seconds; either may be empty: unbounded);
+//   "served:featureview/NAME[FROM..TO]"  the view's served-answer log
+//                                    (FeatureStore::ScanServed), answers served at
+//                                    FROM <= t < TO.
 struct SourceRef {
   enum class Kind { kDataset, kWindow };
   Kind kind = Kind::kDataset;
@@ -62,8 +65,11 @@ struct SourceRef {
   // hidden; none: all).
   features::Micros from = INT64_MIN, to = INT64_MAX;
   std::optional<features::Micros> as_of;
+  // kWindow: the served-answer log's window rather than the offline log's.
+  bool served = false;
 
-  // "dataset/NAME@REF" or "featureview/NAME[FROM..TO]" (bounds in RFC 3339).
+  // "dataset/NAME@REF", "featureview/NAME[FROM..TO]" or
+  // "served:featureview/NAME[FROM..TO]" (bounds in RFC 3339).
   std::string ToString() const;
 };
 

@@ -86,4 +86,19 @@ awk 'BEGIN {
 printf 'city,event_timestamp,created_timestamp,rain_mm,temp_c,sky\nbergen,2024-03-10T06:00:00Z,2024-03-24T09:00:00Z,31.5,9,rain\n' \
   > correction.csv
 
-echo "wrote customers.csv train.yaml train-v2.yaml features.yaml weather.csv cities.jsonl bad-weather.csv sales.csv correction.csv"
+# Rules a weather export must keep before it is ingested (strata validate --rules).
+cat > weather-rules.yaml <<'YAML'
+entities:
+  - name: city
+    join_keys:
+      - {name: city, type: string}
+feature_views:
+  - name: weather
+    entities: [city]
+    features:
+      - {name: rain_mm, type: double, min: 0, max: 30, max_null_fraction: 0.05}
+      - {name: temp_c, type: double, min: -30, max: 28, not_null: true}
+      - {name: sky, type: string, allowed: [clear, showers, rain]}
+YAML
+
+echo "wrote customers.csv train.yaml train-v2.yaml features.yaml weather.csv cities.jsonl bad-weather.csv sales.csv correction.csv weather-rules.yaml"

@@ -33,14 +33,14 @@ class CliTest : public ::testing::Test {
   // Points every later command at a `strata serve` of the store, which it starts,
   // with an admin token owned by "tester" (the commands' STRATA_USER, so that the
   // records name the same user as on a local store).
-  void ServeStore() {
+  void ServeStore(const std::string& flags = "") {
     token_ = "strata_" + std::string(64, 'a');
     const std::string tokens = WriteFile("tokens", "admin " + token_ + " tester\n");
     std::filesystem::create_directories(dir_.Sub("backups"));
     server_url_ = testing::StartServer(
         std::string(STRATA_BINARY) + " --store " + store_dir_ +
             " serve --listen 127.0.0.1:0 -q --tokens " + tokens + " --backup-dir " +
-            dir_.Sub("backups") + " 2>&1",
+            dir_.Sub("backups") + " " + flags + " 2>&1",
         &server_);
     ASSERT_FALSE(server_url_.empty());
   }
@@ -358,11 +358,14 @@ TEST_P(CliBothTest, OneLineageWalkFromRawDataToTheModel) {
             "dataset/train-spine@1)\n");
   Ok({"put", "model/churn", "-", "--input", "dataset/train@1"}, "weights");
 
+  // Each ingest's profile describes the dataset version it read.
   EXPECT_EQ(Ok({"lineage", "dataset/raw@2", "--down"}),
             "dataset/raw@2\n"
-            "└── featureview/customer_stats@1\n"
-            "    └── dataset/train@1\n"
-            "        └── model/churn@1\n");
+            "├── featureview/customer_stats@1\n"
+            "│   └── dataset/train@1\n"
+            "│       └── model/churn@1\n"
+            "├── profile/customer_stats.ingests@1\n"
+            "└── profile/customer_stats.ingests@2\n");
   const std::string up = Ok({"lineage", "model/churn", "--format", "json"});
   for (const char* edge :
        {"{\"from\":\"dataset/raw@2\",\"to\":\"featureview/customer_stats@1\","
@@ -959,6 +962,10 @@ TEST_F(CliTest, NumericFlagsAreRangeCheckedBeforeAnythingRuns) {
        2,
        "--io-timeout: \"0\" is not an integer in 1..3600 (seconds)"},
       {{"serve", "--io-timeout", "3601"}, 2, "in 1..3600 (seconds)"},
+      {{"serve", "--log-served", "1.5"}, 2, "--log-served: \"1.5\" is not a number in 0..1"},
+      {{"serve", "--log-served", "nan"}, 2, "--log-served: \"nan\" is not a number in 0..1"},
+      {{"serve", "--log-served", "-0.1"}, 2, "is not a number in 0..1"},
+      {{"serve", "--log-served-max-rows", "0"}, 2, "--log-served-max-rows: \"0\" is not"},
       {{"serve", "--listen", "127.0.0.1:-1"}, 2, "PORT 0..65535"},
       {{"lineage", "model/churn", "--depth", "-1"},
        2,
@@ -1421,9 +1428,18 @@ TEST_P(CliBothTest, StatsPrintATableOrTheIssuesJsonAndAreStoredOnce) {
   const std::string window =
       Ok({"stats", "featureview/customer_stats", "--from", "2024-01-01T00:00:00Z", "--to",
           "2024-01-04T00:00:00Z", "--json"});
-  EXPECT_EQ(window.rfind(R"({"source":"featureview/customer_stats[2024-01-01T00:00:00Z..2024-01-04T00:00:00Z]","computed":true,"rows":3,)", 0),
+  // The window cuts the ingest (its row of 2024-01-05 is outside): scanned.
+  EXPECT_EQ(window.rfind(R"({"source":"featureview/customer_stats[2024-01-01T00:00:00Z..2024-01-04T00:00:00Z]","computed":true,"method":"scanned","rows":3,)", 0),
             0u)
       << window;
+  // A window holding the whole ingest merges its stored profile.
+  EXPECT_EQ(Ok({"stats", "featureview/customer_stats", "--from", "2024-01-01T00:00:00Z",
+                "--to", "2024-01-06T00:00:00Z"})
+                .rfind("featureview/customer_stats[2024-01-01T00:00:00Z..2024-01-06T00:00:00Z]: "
+                       "4 rows, 5 columns (merged from 1 ingest profile)\n",
+                       0),
+            0u);
+  EXPECT_NE(Ok({"ls", "profile"}).find("profile/customer_stats.ingests "), std::string::npos);
   EXPECT_EQ(Ok({"stats", "featureview/customer_stats[2024-01-01T00:00:00Z..1704326400]",
                 "--as-of", "2000-01-01T00:00:00Z"})
                 .substr(0, 80),
@@ -1550,6 +1566,12 @@ TEST_P(CliBothTest, ValidateIsACiGateAndIngestAppliesEachMode) {
       << r.err;
   r = Strata({"validate", "dataset/raw", "--rules", ruled_path, "--json"});
   EXPECT_EQ(r.exit_code, 1);
+  // The report names the versions it read.
+  EXPECT_EQ(r.out.rfind(absl::StrCat(R"({"dataset":"dataset/raw@1","featureview":"featureview/customer_stats@1","rules_from":")",
+                                     ruled_path, "\""),
+                        0),
+            0u)
+      << r.out;
   EXPECT_NE(r.out.find("\"rows\":3,\"clean\":false,\"by_rule\":{\"spend_7d: min\":1}"),
             std::string::npos)
       << r.out;
@@ -1578,6 +1600,89 @@ TEST_P(CliBothTest, ValidateIsACiGateAndIngestAppliesEachMode) {
   EXPECT_EQ(Ok({"get", "dataset/customer_stats-quarantine@1"}),
             "customer_id,event_timestamp,created_timestamp,spend_7d,segment,line,rule\n"
             "2,2024-01-02T00:00:00Z,,-4,\"a, b\",3,spend_7d min 0\n");
+}
+
+// Training/serving skew: a server started with --log-served 1 keeps every answer it
+// gives, per entity; drift and stats read them as served:featureview/NAME[FROM..TO],
+// through the server and, after it stops, on the store.
+TEST_F(CliTest, DriftComparesATrainingSetWithWhatWasServed) {
+  Ok({"apply", WriteFile("defs.yaml", R"(entities:
+  - name: customer
+    join_keys: [{name: customer_id, type: int64}]
+feature_views:
+  - name: scores
+    entities: [customer]
+    features:
+      - {name: score, type: double}
+      - {name: band, type: string}
+)")});
+  std::string rows = "customer_id,event_timestamp,score,band\r\n", train = "score,band\n";
+  std::string ids;
+  for (int i = 1; i <= 20; ++i) {
+    absl::StrAppend(&rows, i, ",2024-01-01T00:00:00Z,", i, ",", i % 2 ? "odd" : "even",
+                    "\r\n");
+    absl::StrAppend(&train, i + 0.5, ",", i % 2 ? "odd" : "even", "\n");
+    absl::StrAppend(&ids, i == 1 ? "" : ",", i);
+  }
+  Ok({"ingest", "scores", WriteFile("scores.csv", rows)});
+  Ok({"put", "dataset/train", WriteFile("train.csv", train)});
+
+  ServeStore("--log-served 1");
+  const std::vector<std::string> lookup = {"online", "--features", "scores:score,scores:band",
+                                           "--entity"};
+  std::vector<std::string> all = lookup, few = lookup, unknown = lookup;
+  all.push_back("customer_id=" + ids);
+  few.push_back("customer_id=1,2,3,4,5,6,7,8,9,10");
+  unknown.push_back("customer_id=99");
+  Ok(all);
+  Ok(few);
+  Ok(unknown);  // logged, without values
+
+  const auto expect_served = [&](const std::string& where) {
+    const std::string json =
+        Ok({"drift", "dataset/train", "served:featureview/scores[2020-01-01..]", "--json"});
+    EXPECT_EQ(json.rfind(R"({"baseline":"dataset/train@1","current":"served:featureview/scores[2020-01-01T00:00:00Z..]",)", 0),
+              0u)
+        << where << json;
+    EXPECT_NE(json.find(R"("features":[{"name":"score","type":"double","baseline_count":20,"current_count":30,)"),
+              std::string::npos)
+        << where << json;
+    EXPECT_NE(json.find(R"({"name":"band","type":"string","baseline_count":20,"current_count":30,)"),
+              std::string::npos)
+        << where << json;
+    EXPECT_EQ(json.find("customer_id"), std::string::npos) << where << json;
+    EXPECT_EQ(json.find("served_timestamp"), std::string::npos) << where << json;
+    const std::string stats = Ok({"stats", "served:featureview/scores", "--json"});
+    EXPECT_EQ(stats.rfind(R"({"source":"served:featureview/scores[..]","computed":true,"rows":31,"columns":[{"name":"customer_id","type":"int64",)", 0),
+              0u)
+        << where << stats;
+    // 31 answers: the unknown customer's was served without values.
+    EXPECT_NE(stats.find(R"({"name":"score","type":"double","count":30,"nulls":1,"distinct":20,"min":1,"max":20,)"),
+              std::string::npos)
+        << where << stats;
+    // Nothing was served before 2020.
+    EXPECT_NE(Ok({"stats", "served:featureview/scores[..2020-01-01]"}).find(": 0 rows"),
+              std::string::npos);
+  };
+  expect_served("through the server: ");
+  EXPECT_NE(Ok({"drift", "dataset/train", "served:featureview/scores"}).find("0 of 2 features drifted"),
+            std::string::npos);
+
+  std::vector<std::string> lines;
+  server_->Kill(&lines);
+  server_.reset();
+  server_url_.clear();
+  expect_served("on the store, after the server stopped: ");
+
+  ExpectBadCommands({
+      {{"drift", "dataset/train", "served:dataset/train"},
+       2,
+       "the served log is read by feature view"},
+      {{"drift", "dataset/train", "served:featureview/nope"}, 2, "nope"},
+      {{"stats", "served:featureview/scores", "--as-of", "2024-01-01T00:00:00Z"},
+       2,
+       "as_of does not apply"},
+  });
 }
 
 }  // namespace

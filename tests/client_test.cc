@@ -575,7 +575,10 @@ TEST_P(ClientTest, IngestAndHistoricalLineageGiveTheLocalStoresAnswers) {
   ASSERT_TRUE(down.ok()) << down.status();
   std::vector<std::string> ids;
   for (const auto& node : down->nodes) ids.push_back(node.id);
+  // The ingests' profiles describe the dataset version they read.
   EXPECT_EQ(ids, (std::vector<std::string>{"dataset/raw@1", "featureview/customer_stats@1",
+                                           "profile/customer_stats.ingests@1",
+                                           "profile/customer_stats.ingests@2",
                                            "dataset/train@1"}));
 }
 

@@ -76,6 +76,8 @@ absl::StatusOr<std::unique_ptr<StoreClient>> Context::Client() const {
   options.ca_file = ca_file;
   options.store_dir = store_dir;
   options.creator = Creator();
+  const char* profiles = std::getenv("STRATA_INGEST_PROFILES");
+  options.ingest_profiles = profiles == nullptr || std::string(profiles) != "0";
   auto client = ConnectClient(options);
   if (!client.ok() && server.empty()) return WithServerHint(client.status(), store_dir);
   return client;

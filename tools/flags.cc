@@ -35,6 +35,19 @@ CLI::Validator IntegerIn(absl::int128 min, absl::int128 max, std::string unit) {
       range, "IntegerIn");
 }
 
+CLI::Validator Fraction() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        double value = 0;
+        if (!absl::SimpleAtod(text, &value) || !(value >= 0 && value <= 1) ||
+            text.find_first_not_of("0123456789.eE+-") != std::string::npos) {
+          return absl::StrCat(Excerpt(text), " is not a number in 0..1");
+        }
+        return "";
+      },
+      "0..1", "Fraction");
+}
+
 CLI::Validator NotEmpty() {
   return CLI::Validator(
       [](const std::string& text) -> std::string {

@@ -19,6 +19,10 @@ namespace strata::cli {
 // REQUIRES: min <= max, each within int64 or uint64.
 CLI::Validator IntegerIn(absl::int128 min, absl::int128 max, std::string unit = "");
 
+// For Option::transform: the value must be a decimal fraction in 0..1 ("0.05",
+// "1", "5e-3"), else "--FLAG: VALUE is not a number in 0..1".
+CLI::Validator Fraction();
+
 // For Option::check: refuses an empty value ("--FLAG: must not be empty"), which
 // would otherwise mean the flag's default.
 CLI::Validator NotEmpty();

@@ -31,6 +31,8 @@ struct ServeArgs {
   size_t max_spine_rows = 10'000'000;
   int64_t max_record_bytes = int64_t{16} << 20;
   size_t online_cache_mb = 256;
+  double log_served = 0;
+  uint64_t log_served_max_rows = 1000000;
   std::string tls_cert_file, tls_key_file;
   int io_timeout_seconds = 30;
   int header_timeout_seconds = 10;
@@ -74,6 +76,8 @@ absl::Status RunServe(const Context& ctx, const ServeArgs& a) {
   o.max_spine_rows = a.max_spine_rows;
   o.max_record_bytes = static_cast<size_t>(a.max_record_bytes);
   o.online_cache_bytes = a.online_cache_mb << 20;
+  o.served_log.fraction = a.log_served;
+  o.served_log.max_rows_per_view = a.log_served_max_rows;
   o.tls_cert_file = a.tls_cert_file;
   o.tls_key_file = a.tls_key_file;
   o.io_timeout_seconds = a.io_timeout_seconds;
@@ -208,6 +212,14 @@ void AddServeCommand(CLI::App& app, Context& ctx) {
   s->add_option("--online-cache-mb", args->online_cache_mb,
                 "Online rows cached in memory, MiB (default 256; 0: none)")
       ->transform(IntegerIn(0, 1 << 20, "MiB, at most 1 TiB; 0: no cache"));
+  s->add_option("--log-served", args->log_served,
+                "Keep this fraction of the online answers (per entity) in the store, for "
+                "`strata drift ... served:featureview/NAME[FROM..TO]` (default 0: none)")
+      ->transform(Fraction());
+  s->add_option("--log-served-max-rows", args->log_served_max_rows,
+                "Served answers kept per feature view, oldest dropped first "
+                "(default 1000000)")
+      ->transform(IntegerIn(1, int64_t{1} << 40));
   s->add_option("--tls-cert", args->tls_cert_file,
                 "PEM certificate (chain): serve HTTPS only; needs --tls-key");
   s->add_option("--tls-key", args->tls_key_file,

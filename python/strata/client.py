@@ -1073,8 +1073,10 @@ class Client:
     def drift(self, baseline: str, current: str,
               features: Union[None, str, Sequence[str]] = None) -> Dict[str, Any]:
         """Drift per feature from `baseline` to `current`, each a dataset version
-        ("dataset/NAME[@REF]", a saved training set is one) or a feature-view window
-        ("featureview/NAME[FROM..TO]"); `features` the columns to compare (default:
+        ("dataset/NAME[@REF]", a saved training set is one), a feature-view window
+        ("featureview/NAME[FROM..TO]") or what a server started with --log-served
+        answered ("served:featureview/NAME[FROM..TO]": training/serving skew);
+        `features` the columns to compare (default:
         the common ones but join keys and timestamps): the dict `strata drift --json`
         prints (docs/quality.md, "Drift").
 

@@ -69,7 +69,8 @@ class Server:
         subprocess.run([binary, "--store", store, "init"], check=True,
                        stdout=subprocess.DEVNULL)
         self.proc = subprocess.Popen(
-            [binary, "--store", store, "serve", "--listen", "127.0.0.1:0", "-q"],
+            [binary, "--store", store, "serve", "--listen", "127.0.0.1:0", "-q",
+             "--log-served", "1"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         serving = os.path.join(store, "serving")
         deadline = time.monotonic() + 30

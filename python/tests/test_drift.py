@@ -45,6 +45,25 @@ def test_drift_against_a_window(features):
     assert [f["name"] for f in d["features"]] == ["spend_7d"]
 
 
+def test_drift_against_what_was_served(features):
+    """The test server keeps every answer (--log-served 1): stats and drift read them."""
+    def served():  # rows served, and those with a value
+        s = features.stats("served:featureview/region_stats")
+        [population] = [c for c in s["columns"] if c["name"] == "population_k"]
+        return s["rows"], population["count"]
+    rows, values = served()
+    answer = features.online(["region_stats:population_k"], {"region": ["north", "south", "east"]})
+    assert answer.to_dict()["population_k"] == [120, 80, None]
+    assert served() == (rows + 3, values + 2)  # "east" was served without a value
+    features.put("dataset/py-served-train", b"population_k\n100\n90\n110\n")
+    d = features.drift("dataset/py-served-train", "served:featureview/region_stats")
+    assert d["current"] == "served:featureview/region_stats[..]"
+    [population] = d["features"]
+    assert population["name"] == "population_k"
+    assert population["baseline_count"] == 3
+    assert population["current_count"] == values + 2
+
+
 def test_drift_errors(client):
     with pytest.raises(strata.NotFound):
         client.drift("dataset/py-nope", "dataset/py-nope")

@@ -28,7 +28,7 @@ constexpr uint64_t kFlushOnCloseLogBytes = 8 << 20;
 constexpr std::array<absl::string_view, static_cast<int>(Cf::kCount)> kCfNames = {
     "default",      kCfChunks,     kCfChunkMeta,     kCfManifests, kCfArtifacts,
     kCfVersions,    kCfAliases,    kCfAliasLog,      kCfRuns,      kCfEdges,
-    kCfFeatureMeta, kCfFeatureLog, kCfFeatureOnline, kCfTokens,
+    kCfFeatureMeta, kCfFeatureLog, kCfFeatureOnline, kCfTokens, kCfFeatureServed,
 };
 
 // See kMergeVersionBytes. Associative: the max of any grouping is the same max, so

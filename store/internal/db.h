@@ -35,6 +35,7 @@ enum class Cf : int {
   kFeatureLog,     // features/: the bitemporal offline log
   kFeatureOnline,  // features/: newest row per (view, entity); MaxVersionMerge
   kTokens,         // api/: API tokens, by name (only their hashes)
+  kFeatureServed,  // features/: the served-answer log (a sample of online answers)
   kCount,
 };
 

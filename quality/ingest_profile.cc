@@ -1,0 +1,318 @@
+#include "quality/ingest_profile.h"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "features/ingest_observer.h"
+#include "quality/profile_store.h"
+#include "store/status_macros.h"
+
+namespace strata::quality {
+namespace {
+
+constexpr char kFormat[] = "1";
+
+// Rows handed to the profile at a time: its columns (and a string column's count of
+// values) stay in the caches between the fill and the sketches. A whole block's
+// (about 100,000 rows) cost a third more, in memory traffic and fresh pages.
+constexpr size_t kRowsPerAdd = 4096;
+
+ColumnType TypeOf(features::ValueType type) {
+  switch (type) {
+    case features::VALUE_TYPE_INT64:
+      return ColumnType::kInt64;
+    case features::VALUE_TYPE_DOUBLE:
+      return ColumnType::kDouble;
+    case features::VALUE_TYPE_BOOL:
+      return ColumnType::kBool;
+    case features::VALUE_TYPE_TIMESTAMP:
+      return ColumnType::kTimestamp;
+    default:
+      return ColumnType::kString;
+  }
+}
+
+// Profiles one ingest's rows, block by block out of turn, and stores the profile
+// once the ingest committed.
+class IngestProfiler : public features::IngestObserver {
+ public:
+  explicit IngestProfiler(Store* store) : store_(store) {}
+
+  absl::Status OnStart(const features::IngestStart& start) override {
+    view_ = start.view->name();
+    view_version_ = start.view_version;
+    created_default_ = start.created_default;
+    for (const features::IngestColumn& c : start.columns) {
+      columns_.push_back({c.name, TypeOf(c.type)});
+      if (c.role == features::IngestColumn::Role::kCreatedTime) {
+        created_column_ = columns_.size() - 1;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status OnBlock(features::IngestBlock&) override { return absl::OkStatus(); }
+
+  absl::Status OnBlockConcurrent(const features::IngestBlock& block) override {
+    Shard& shard = ThreadShard();
+    for (size_t begin = 0; begin < block.rows(); begin += kRowsPerAdd) {
+      Fill(block, begin, std::min(block.rows(), begin + kRowsPerAdd), &shard.block);
+      RETURN_IF_ERROR(shard.profile.Add(shard.block));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status AfterCommit(features::IngestResult& result) override {
+    TableProfile profile;
+    RETURN_IF_ERROR(profile.Add(TableBlock{Empty(), 0}));  // the columns, if no block
+    for (const auto& [thread, shard] : shards_)
+      RETURN_IF_ERROR(profile.Merge(shard->profile));
+    const std::string bytes = profile.Serialize();
+    auto source = StringSource(bytes);
+    ASSIGN_OR_RETURN(PutStats put, store_->content().Put(*source));
+    NewVersion version;
+    version.artifact = {Kind::kProfile, IngestProfilesName(view_)};
+    version.content_id = put.content_id;
+    const uint64_t hidden = result.rows - result.written + result.shadowed;
+    version.metadata = {{kIngestKey, absl::StrCat(result.ingest)},
+                        {kViewKey, view_version_},
+                        {kMinEventKey, absl::StrCat(result.min_event)},
+                        {kMaxEventKey, absl::StrCat(result.max_event)},
+                        {kHiddenKey, absl::StrCat(hidden)},
+                        {kFormatKey, kFormat}};
+    if (!result.dataset.empty()) {
+      version.metadata[kDescribesKey] = result.dataset;
+      version.inputs.push_back(result.dataset);
+    }
+    version.message =
+        absl::StrCat("profile of ingest ", result.ingest, " into ", view_version_);
+    ASSIGN_OR_RETURN(CommitResult commit, store_->artifacts().Commit(version));
+    (void)commit;
+    return absl::OkStatus();
+  }
+
+ private:
+  std::vector<Column> Empty() const {
+    std::vector<Column> out;
+    for (const auto& [name, type] : columns_) out.push_back({name, type, {}, {}, {}});
+    return out;
+  }
+
+  // A worker thread's share of the ingest's rows: its profile, and the columns it
+  // fills for each of its blocks (kept: fresh vectors cost page faults).
+  struct Shard {
+    TableProfile profile;
+    TableBlock block;
+  };
+
+  // The calling thread's shard: a worker's blocks never overlap one another.
+  Shard& ThreadShard() {
+    const std::thread::id self = std::this_thread::get_id();
+    std::lock_guard lock(mu_);
+    for (auto& [thread, shard] : shards_) {
+      if (thread == self) return *shard;
+    }
+    auto& added = shards_.emplace_back(self, std::make_unique<Shard>());
+    added.second->block.columns = Empty();
+    return *added.second;
+  }
+
+  // Rows [begin, end) of the block that the ingest writes, as profile columns, into
+  // `table`. Row by row: the block holds its values so.
+  void Fill(const features::IngestBlock& block, size_t begin, size_t end,
+            TableBlock* table) const {
+    size_t rows = end - begin;
+    if (block.dropped_count() > 0) {
+      for (size_t r = begin; r < end; ++r) rows -= block.dropped(r);
+    }
+    table->rows = rows;
+    for (Column& col : table->columns) {
+      col.present.assign(rows, 1);
+      if (col.type == ColumnType::kString) {
+        col.strings.resize(rows);
+      } else {
+        col.numbers.resize(rows);
+      }
+    }
+    const size_t columns = table->columns.size();
+    size_t i = 0;
+    for (size_t r = begin; r < end; ++r) {
+      if (block.dropped_count() > 0 && block.dropped(r)) continue;
+      for (size_t c = 0; c < columns; ++c) {
+        Column& col = table->columns[c];
+        const features::Value& v = block.value(r, c);
+        switch (v.index()) {
+          case 1:
+            col.numbers[i] = static_cast<double>(std::get<int64_t>(v));
+            break;
+          case 2:
+            col.numbers[i] = std::get<double>(v);
+            break;
+          case 3:
+            col.numbers[i] = std::get<bool>(v) ? 1 : 0;
+            break;
+          case 4:
+            col.strings[i] = std::get<std::string>(v);
+            break;
+          default:                       // null
+            if (c == created_column_) {  // the time the ingest recorded
+              col.numbers[i] = static_cast<double>(created_default_);
+            } else if (col.type == ColumnType::kString) {
+              col.present[i] = 0;
+              col.strings[i].clear();
+            } else {
+              col.present[i] = 0;
+              col.numbers[i] = 0;
+            }
+        }
+      }
+      ++i;
+    }
+  }
+
+  Store* store_;
+  std::string view_, view_version_;
+  features::Micros created_default_ = 0;
+  std::vector<std::pair<std::string, ColumnType>> columns_;
+  size_t created_column_ = SIZE_MAX;
+  std::mutex mu_;
+  // By worker thread; the list guarded by mu_, each shard by its thread.
+  std::vector<std::pair<std::thread::id, std::unique_ptr<Shard>>> shards_;
+};
+
+// A stored ingest profile's version, as the window merge needs it.
+struct Piece {
+  features::Micros min_event = 0, max_event = 0;
+  uint64_t hidden = 0;
+  std::string content;  // raw content id
+};
+
+// The view's stored ingest profiles by ingest number (the newest of each).
+absl::StatusOr<std::map<uint64_t, Piece>> StoredPieces(Store& store,
+                                                       const std::string& view) {
+  std::map<uint64_t, Piece> pieces;
+  absl::StatusOr<std::vector<store::Version>> versions =
+      store.artifacts().Versions({Kind::kProfile, IngestProfilesName(view)});
+  if (absl::IsNotFound(versions.status())) return pieces;
+  RETURN_IF_ERROR(versions.status());
+  for (const store::Version& v : *versions) {
+    const auto& meta = v.metadata();
+    const auto get = [&meta](const char* key) {
+      auto it = meta.find(key);
+      return it == meta.end() ? std::string() : it->second;
+    };
+    uint64_t ingest;
+    Piece p;
+    if (v.has_deleted() || get(kFormatKey) != kFormat ||
+        !absl::SimpleAtoi(get(kIngestKey), &ingest) ||
+        !absl::SimpleAtoi(get(kMinEventKey), &p.min_event) ||
+        !absl::SimpleAtoi(get(kMaxEventKey), &p.max_event) ||
+        !absl::SimpleAtoi(get(kHiddenKey), &p.hidden)) {
+      continue;
+    }
+    p.content = v.content_id();
+    pieces[ingest] = std::move(p);
+  }
+  return pieces;
+}
+
+// The window's columns as its scan gives them (FeatureStore::ScanWindow), without
+// reading a row.
+absl::StatusOr<std::vector<std::pair<std::string, ColumnType>>> WindowColumns(
+    features::FeatureStore& fs, const SourceRef& window) {
+  std::vector<std::pair<std::string, ColumnType>> out;
+  const absl::Status stop = absl::CancelledError("columns read");
+  features::WindowScanRequest request;
+  request.view = window.name;
+  absl::Status s = fs.ScanWindow(
+      request,
+      [&](const std::vector<features::WindowColumn>& columns) {
+        for (const auto& c : columns) out.emplace_back(c.name, TypeOf(c.type));
+        return stop;
+      },
+      [](const std::vector<features::Value>&) { return absl::OkStatus(); });
+  if (s != stop) RETURN_IF_ERROR(s);
+  return out;
+}
+
+}  // namespace
+
+std::string IngestProfilesName(const std::string& view) {
+  return absl::StrCat(view, ".ingests");
+}
+
+features::IngestObserverFactory IngestProfiles(Store* store) {
+  return [store]() -> std::unique_ptr<features::IngestObserver> {
+    return std::make_unique<IngestProfiler>(store);
+  };
+}
+
+absl::StatusOr<std::optional<TableProfile>> MergedWindowProfile(
+    Store& store, features::FeatureStore& fs, const SourceRef& window, uint64_t* pieces) {
+  *pieces = 0;
+  const std::optional<TableProfile> scan;
+  if (window.as_of.has_value()) return scan;
+  ASSIGN_OR_RETURN(auto columns, WindowColumns(fs, window));
+  ASSIGN_OR_RETURN(std::optional<features::Micros> horizon,
+                   fs.LogRetentionHorizon(window.name));
+  ASSIGN_OR_RETURN(std::vector<features::IngestRecord> ingests, fs.Ingests());
+  // The ingests with rows in the window, each wholly inside it.
+  std::vector<const features::IngestRecord*> in;
+  for (const features::IngestRecord& r : ingests) {
+    if (r.view() != window.name || r.rows() == 0) continue;
+    if (r.max_event_us() < window.from || r.min_event_us() >= window.to) continue;
+    if (r.min_event_us() < window.from || r.max_event_us() >= window.to) return scan;
+    if (horizon.has_value() && r.min_event_us() <= *horizon) return scan;
+    in.push_back(&r);
+  }
+  if (in.empty()) return scan;
+  std::sort(in.begin(), in.end(), [](const auto* a, const auto* b) {
+    return a->min_event_us() < b->min_event_us();
+  });
+  for (size_t i = 1; i < in.size(); ++i) {
+    if (in[i]->min_event_us() <= in[i - 1]->max_event_us()) return scan;
+  }
+  ASSIGN_OR_RETURN(auto stored, StoredPieces(store, window.name));
+  std::vector<const Piece*> found;
+  for (const features::IngestRecord* r : in) {
+    auto it = stored.find(r->ingest());
+    if (it == stored.end() || it->second.hidden != 0 ||
+        it->second.min_event != r->min_event_us() ||
+        it->second.max_event != r->max_event_us()) {
+      return scan;
+    }
+    found.push_back(&it->second);
+  }
+  TableProfile merged;
+  for (const Piece* p : found) {
+    ASSIGN_OR_RETURN(Digest id, Digest::FromRaw(p->content));
+    std::string bytes;
+    auto sink = StringSink(&bytes);
+    RETURN_IF_ERROR(store.content().Get(id, *sink));
+    absl::StatusOr<TableProfile> piece = TableProfile::Parse(bytes);
+    if (!piece.ok()) {
+      return absl::DataLossError(absl::StrCat("profile/", IngestProfilesName(window.name),
+                                              ": ", piece.status().message()));
+    }
+    // A piece profiled under another definition of the view has other columns.
+    if (piece->columns().size() != columns.size()) return scan;
+    for (size_t c = 0; c < columns.size(); ++c) {
+      if (piece->columns()[c].name() != columns[c].first ||
+          piece->columns()[c].type() != columns[c].second) {
+        return scan;
+      }
+    }
+    RETURN_IF_ERROR(merged.Merge(*piece));
+  }
+  *pieces = found.size();
+  return std::optional<TableProfile>(std::move(merged));
+}
+
+}  // namespace strata::quality
