@@ -1,54 +1,17 @@
 #include "quality/drift.h"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <numbers>
 #include <utility>
 
+#include "quality/internal/sort_numbers.h"
+
 namespace strata::quality {
 
-namespace {
-
-// A double's bits as an unsigned key in the same order (negatives reversed, then
-// above them the positives); -0 sorts just before +0, which compare equal anyway.
-uint64_t OrderedKey(double v) {
-  const uint64_t bits = std::bit_cast<uint64_t>(v);
-  return (bits >> 63) != 0 ? ~bits : bits | (uint64_t{1} << 63);
-}
-
-double FromOrderedKey(uint64_t key) {
-  return std::bit_cast<double>((key >> 63) != 0 ? key & ~(uint64_t{1} << 63) : ~key);
-}
-
-// Sorts by least-significant-digit radix, four passes of 16 bits over the keys
-// (a pass whose digit is the same for every key is skipped): about four times
-// std::sort's speed on a million numbers.
-void RadixSort(std::vector<double>& values) {
-  std::vector<uint64_t> keys(values.size()), spare(values.size());
-  for (size_t i = 0; i < values.size(); ++i) keys[i] = OrderedKey(values[i]);
-  std::vector<size_t> count(1 << 16);
-  for (int shift = 0; shift < 64; shift += 16) {
-    std::fill(count.begin(), count.end(), 0);
-    for (uint64_t k : keys) ++count[(k >> shift) & 0xffff];
-    if (count[(keys[0] >> shift) & 0xffff] == keys.size()) continue;
-    size_t at = 0;
-    for (size_t& c : count) at += std::exchange(c, at);
-    for (uint64_t k : keys) spare[count[(k >> shift) & 0xffff]++] = k;
-    keys.swap(spare);
-  }
-  for (size_t i = 0; i < values.size(); ++i) values[i] = FromOrderedKey(keys[i]);
-}
-
-}  // namespace
-
 NumericSample::NumericSample(std::vector<double> values) : sorted_(std::move(values)) {
-  if (sorted_.size() < 4096) {
-    std::sort(sorted_.begin(), sorted_.end());
-  } else {
-    RadixSort(sorted_);
-  }
+  SortNumbers(sorted_);
 }
 
 KolmogorovSmirnov KsTwoSample(const NumericSample& baseline,

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
+#include <future>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -56,8 +59,8 @@ DriftThresholds ThresholdsOf(const features::FeatureView& view) {
   return t;
 }
 
-const Column* FindColumn(const TableBlock& table, const std::string& name) {
-  for (const Column& c : table.columns) {
+Column* FindColumn(TableBlock& table, const std::string& name) {
+  for (Column& c : table.columns) {
     if (c.name == name) return &c;
   }
   return nullptr;
@@ -67,7 +70,11 @@ bool IsNumeric(ColumnType type) {
   return type == ColumnType::kInt64 || type == ColumnType::kDouble;
 }
 
-std::vector<double> Numbers(const Column& c) {
+// The column's values (taken whole when it has no null: each column is compared
+// once).
+std::vector<double> Numbers(Column& c) {
+  if (std::all_of(c.present.begin(), c.present.end(), [](uint8_t p) { return p != 0; }))
+    return std::move(c.numbers);
   std::vector<double> out;
   out.reserve(c.numbers.size());
   for (size_t i = 0; i < c.numbers.size(); ++i) {
@@ -89,43 +96,79 @@ CategoryCounts Categories(const Column& c) {
   return out;
 }
 
-absl::StatusOr<FeatureDrift> Compare(const Column& base, const Column& cur,
-                                     const DriftThresholds& thresholds) {
-  FeatureDrift f;
-  f.name = base.name;
-  f.type = base.type;
+// A feature's baseline and current types, checked against each other.
+absl::Status CheckTypes(const Column& base, const Column& cur) {
   if (base.type == ColumnType::kTimestamp || cur.type == ColumnType::kTimestamp) {
     return absl::InvalidArgumentError(absl::StrCat("feature ", Excerpt(base.name),
                                                    " is a timestamp: drift compares "
                                                    "numbers, strings and bools"));
   }
-  f.numeric = IsNumeric(base.type);
-  if (f.numeric != IsNumeric(cur.type) ||
-      (!f.numeric &&
-       (base.type == ColumnType::kBool) != (cur.type == ColumnType::kBool))) {
+  const bool numeric = IsNumeric(base.type);
+  if (numeric != IsNumeric(cur.type) ||
+      (!numeric && (base.type == ColumnType::kBool) != (cur.type == ColumnType::kBool))) {
     return absl::InvalidArgumentError(absl::StrCat(
         "feature ", Excerpt(base.name), " is ", ColumnTypeName(base.type),
         " in the baseline but ", ColumnTypeName(cur.type), " in the current"));
   }
-  if (f.numeric) {
-    NumericSample b(Numbers(base)), c(Numbers(cur));
-    f.baseline_count = b.size();
-    f.current_count = c.size();
-    if (b.size() > 0 && c.size() > 0) f.numbers = CompareNumeric(b, c, thresholds);
-    f.drifted = f.numbers.drifted;
+  return absl::OkStatus();
+}
+
+// One side of a feature made ready to compare: its numbers sorted, or its
+// categories counted.
+struct PreparedSide {
+  std::optional<NumericSample> numbers;
+  CategoryCounts categories;
+  uint64_t count = 0;  // values
+};
+
+PreparedSide Prepare(Column& c) {
+  PreparedSide side;
+  if (IsNumeric(c.type)) {
+    side.numbers.emplace(Numbers(c));
+    side.count = side.numbers->size();
   } else {
-    const CategoryCounts b = Categories(base), c = Categories(cur);
-    for (const auto& [v, n] : b) f.baseline_count += n;
-    for (const auto& [v, n] : c) f.current_count += n;
-    if (!b.empty() && !c.empty()) f.categories = CompareCategorical(b, c, thresholds);
-    f.drifted = f.categories.drifted;
+    side.categories = Categories(c);
+    for (const auto& [v, n] : side.categories) side.count += n;
   }
+  return side;
+}
+
+absl::StatusOr<FeatureDrift> Compare(const Column& column, const PreparedSide& base,
+                                     const PreparedSide& cur,
+                                     const DriftThresholds& thresholds) {
+  FeatureDrift f;
+  f.name = column.name;
+  f.type = column.type;
+  f.numeric = IsNumeric(column.type);
+  f.baseline_count = base.count;
+  f.current_count = cur.count;
   if (f.baseline_count == 0 || f.current_count == 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat("feature ", Excerpt(base.name), " has no value in the ",
+        absl::StrCat("feature ", Excerpt(column.name), " has no value in the ",
                      f.baseline_count == 0 ? "baseline" : "current"));
   }
+  if (f.numeric) {
+    f.numbers = CompareNumeric(*base.numbers, *cur.numbers, thresholds);
+    f.drifted = f.numbers.drifted;
+  } else {
+    f.categories = CompareCategorical(base.categories, cur.categories, thresholds);
+    f.drifted = f.categories.drifted;
+  }
   return f;
+}
+
+// Calls fn(i) for every i in [0, n), on up to one thread per core.
+void ParallelFor(size_t n, const std::function<void(size_t)>& fn) {
+  std::atomic<size_t> next{0};
+  const auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < n;) fn(i);
+  };
+  const size_t threads =
+      std::min<size_t>(n, std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
+  work();
+  for (std::thread& t : helpers) t.join();
 }
 
 }  // namespace
@@ -156,13 +199,18 @@ absl::StatusOr<DriftResult> Drift(Store& store, features::FeatureStore& fs,
     break;
   }
 
-  ASSIGN_OR_RETURN(TableBlock base,
-                   ReadSource(store, fs, baseline.ref, {}, request.features));
-  ASSIGN_OR_RETURN(TableBlock cur,
-                   ReadSource(store, fs, current.ref, {}, request.features));
-  std::vector<std::pair<const Column*, const Column*>> pairs;
-  for (const Column& b : base.columns) {
-    const Column* c = FindColumn(cur, b.name);
+  // Both sides read at once (each parses on threads of its own too); the baseline's
+  // error first, as if read first.
+  std::future<absl::StatusOr<TableBlock>> baseline_read = std::async(
+      std::launch::async,
+      [&] { return ReadSource(store, fs, baseline.ref, {}, request.features); });
+  absl::StatusOr<TableBlock> current_read =
+      ReadSource(store, fs, current.ref, {}, request.features);
+  ASSIGN_OR_RETURN(TableBlock base, baseline_read.get());
+  ASSIGN_OR_RETURN(TableBlock cur, std::move(current_read));
+  std::vector<std::pair<Column*, Column*>> pairs;
+  for (Column& b : base.columns) {
+    Column* c = FindColumn(cur, b.name);
     if (c == nullptr) continue;
     if (request.features.empty() &&
         (excluded.contains(b.name) || b.type == ColumnType::kTimestamp ||
@@ -171,22 +219,24 @@ absl::StatusOr<DriftResult> Drift(Store& store, features::FeatureStore& fs,
     }
     pairs.emplace_back(&b, c);
   }
-  // Features are compared on up to one thread per core (sorting dominates); the
-  // first error in column order is the one returned.
+  // Each side of each feature is sorted (or counted) as a task of its own, then
+  // each feature compared, spread over the cores: sorting dominates, and a task per
+  // side balances two cores better than one per feature. The first error in column
+  // order is the one returned.
+  std::vector<absl::Status> checked;
+  for (const auto& [b, c] : pairs) checked.push_back(CheckTypes(*b, *c));
+  std::vector<PreparedSide> sides(2 * pairs.size());
+  ParallelFor(sides.size(), [&](size_t k) {
+    if (!checked[k / 2].ok()) return;
+    sides[k] = Prepare(k % 2 == 0 ? *pairs[k / 2].first : *pairs[k / 2].second);
+  });
   std::vector<absl::StatusOr<FeatureDrift>> compared(pairs.size(),
                                                      absl::InternalError("not compared"));
-  std::atomic<size_t> next{0};
-  const auto work = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < pairs.size();) {
-      compared[i] = Compare(*pairs[i].first, *pairs[i].second, result.thresholds);
-    }
-  };
-  const size_t threads =
-      std::min<size_t>(pairs.size(), std::max(1u, std::thread::hardware_concurrency()));
-  std::vector<std::thread> helpers;
-  for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
-  work();
-  for (std::thread& t : helpers) t.join();
+  ParallelFor(pairs.size(), [&](size_t i) {
+    compared[i] = checked[i].ok() ? Compare(*pairs[i].first, sides[2 * i],
+                                            sides[2 * i + 1], result.thresholds)
+                                  : checked[i];
+  });
   for (absl::StatusOr<FeatureDrift>& f : compared) {
     RETURN_IF_ERROR(f.status());
     result.features.push_back(*std::move(f));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -60,18 +61,31 @@ void ColumnProfile::Add(const Column& column) {
   // division per value), then merged in as a piece.
   uint64_t n = 0;
   double lo = 0, hi = 0, sum = 0, sum_error = 0;
+  // Taken by the distinct sketch at once; uninitialized: only [0, n) is read.
+  std::unique_ptr<uint64_t[]> hashes(new uint64_t[rows]);
   for (size_t i = 0; i < rows; ++i) {
     if (!column.present[i]) continue;
     const double x = column.numbers[i];
-    if (n++ == 0) {
+    if (n == 0) {
       lo = hi = x;
     } else {
       lo = std::min(lo, x);
       hi = std::max(hi, x);
     }
     AddToSum(x, &sum, &sum_error);
-    quantiles_.Add(x);
-    distinct_.Add(StableHash(x));
+    ++n;
+  }
+  // Apart from the sums: the hash's call would keep them in memory.
+  for (size_t i = 0, j = 0; i < rows; ++i) {
+    if (column.present[i]) hashes[j++] = StableHash(column.numbers[i]);
+  }
+  distinct_.Add(hashes.get(), n);
+  if (n == rows) {
+    quantiles_.Add(column.numbers.data(), rows);
+  } else {
+    for (size_t i = 0; i < rows; ++i) {
+      if (column.present[i]) quantiles_.Add(column.numbers[i]);
+    }
   }
   nulls_ += rows - n;
   if (n == 0) return;
@@ -263,54 +277,77 @@ absl::StatusOr<TableProfile> TableProfile::FromProto(const TableProfileProto& pr
 
 namespace {
 
-// One thread profiling its share of every block's columns, handed over one block
-// at a time.
-class ColumnWorker {
+// The profiles of columns first, first + stride, ... of a table's blocks.
+class ColumnShare {
  public:
-  ColumnWorker() : thread_([this] { Run(); }) {}
-  ~ColumnWorker() { Finish().IgnoreError(); }  // the caller reads it first
+  ColumnShare(size_t first, size_t stride) : first_(first), stride_(stride) {}
 
-  // Waits until the previous block is taken, then hands over `block`.
-  void Give(TableBlock block) {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return !pending_.has_value(); });
-    pending_ = std::move(block);
-    cv_.notify_all();
+  void Add(const TableBlock& block) {
+    if (columns_.empty()) {
+      for (size_t i = first_; i < block.columns.size(); i += stride_) {
+        columns_.emplace_back(block.columns[i].name, block.columns[i].type);
+      }
+    }
+    for (size_t i = first_, j = 0; i < block.columns.size(); i += stride_, ++j) {
+      columns_[j].Add(block.columns[i]);
+    }
   }
-  // Waits for the blocks given to be profiled; returns the profile's status.
-  absl::Status Finish() {
+  // Column first + j * stride.
+  const ColumnProfile& column(size_t j) const { return columns_[j]; }
+  size_t size() const { return columns_.size(); }
+
+ private:
+  size_t first_, stride_;
+  std::vector<ColumnProfile> columns_;
+};
+
+// A thread profiling a share of each block's columns while the calling thread
+// profiles the rest: Give a block, then Wait before the block goes.
+class ShareWorker {
+ public:
+  ShareWorker(size_t first, size_t stride)
+      : share_(first, stride), thread_([this] { Run(); }) {}
+  ~ShareWorker() {
     {
       std::lock_guard lock(mu_);
       done_ = true;
     }
     cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-    return status_;
+    thread_.join();
   }
-  const TableProfile& profile() const { return profile_; }
+
+  // REQUIRES: the previous block waited for; `block` valid until Wait returns.
+  void Give(const TableBlock* block) {
+    std::lock_guard lock(mu_);
+    block_ = block;
+    cv_.notify_all();
+  }
+  void Wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return block_ == nullptr; });
+  }
+  // Once the last block is waited for.
+  const ColumnShare& share() const { return share_; }
 
  private:
   void Run() {
+    std::unique_lock lock(mu_);
     while (true) {
-      TableBlock block;
-      {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return pending_.has_value() || done_; });
-        if (!pending_.has_value()) return;
-        block = *std::move(pending_);
-        pending_.reset();
-      }
+      cv_.wait(lock, [&] { return block_ != nullptr || done_; });
+      if (block_ == nullptr) return;
+      lock.unlock();
+      share_.Add(*block_);
+      lock.lock();
+      block_ = nullptr;
       cv_.notify_all();
-      if (status_.ok()) status_ = profile_.Add(block);
     }
   }
 
+  ColumnShare share_;  // the worker's, between Give and Wait
   std::mutex mu_;
   std::condition_variable cv_;
-  std::optional<TableBlock> pending_;  // guarded by mu_
+  const TableBlock* block_ = nullptr;  // guarded by mu_: the block to profile
   bool done_ = false;                  // guarded by mu_
-  TableProfile profile_;               // the worker's, until Finish
-  absl::Status status_;                // the worker's, until Finish
   std::thread thread_;                 // last: starts once the rest is built
 };
 
@@ -319,35 +356,41 @@ class ColumnWorker {
 absl::StatusOr<TableProfile> ComputeProfile(Store& store, features::FeatureStore& fs,
                                             const SourceRef& ref,
                                             const ScanOptions& options) {
-  // Two threads profile alternate columns of each block while the scan reads and
-  // parses the next one: the sketches cost more than the parse.
-  constexpr size_t kWorkers = 2;
-  ColumnWorker workers[kWorkers];
-  absl::Status scan = ScanSource(store, fs, ref, options, [&](const TableBlock& block) {
-    for (size_t w = 0; w < kWorkers; ++w) {
-      TableBlock share;
-      share.rows = block.rows;
-      for (size_t i = w; i < block.columns.size(); i += kWorkers) {
-        share.columns.push_back(block.columns[i]);
-      }
-      workers[w].Give(std::move(share));
-    }
+  // The calling thread and a worker profile alternate columns of each block (the
+  // sketches cost about what the parse does) while the scan's threads parse the
+  // next blocks. Blocks as parsed: none is copied.
+  std::optional<ColumnShare> mine;
+  std::optional<ShareWorker> worker;
+  uint64_t rows = 0;
+  const auto start = [&] {
+    mine.emplace(0, 2);
+    worker.emplace(1, 2);
+    rows = 0;
+  };
+  start();
+  ScanOptions once = options;
+  once.block_rows = 0;
+  // The scan reads a CSV once, starting over if a late value changes a type.
+  once.restart = [&] {
+    if (options.restart) options.restart();
+    worker.reset();
+    start();
+  };
+  RETURN_IF_ERROR(ScanSource(store, fs, ref, once, [&](const TableBlock& block) {
+    worker->Give(&block);
+    mine->Add(block);
+    worker->Wait();
+    rows += block.rows;
     return absl::OkStatus();
-  });
-  absl::Status profiled;
-  for (ColumnWorker& w : workers) profiled.Update(w.Finish());
-  RETURN_IF_ERROR(scan);
-  RETURN_IF_ERROR(profiled);
+  }));
   // The shares' columns, back in the table's order.
-  TableProfileProto shares[kWorkers], whole;
-  for (size_t w = 0; w < kWorkers; ++w) workers[w].profile().ToProto(&shares[w]);
+  TableProfileProto whole;
   whole.set_format(1);
-  whole.set_rows(shares[0].rows());
-  for (int i = 0; i < shares[0].columns_size(); ++i) {
-    for (size_t w = 0; w < kWorkers; ++w) {
-      if (i < shares[w].columns_size())
-        *whole.add_columns() = std::move(shares[w].columns()[i]);
-    }
+  whole.set_rows(rows);
+  const ColumnShare& theirs = worker->share();
+  for (size_t j = 0; j < mine->size(); ++j) {
+    mine->column(j).ToProto(whole.add_columns());
+    if (j < theirs.size()) theirs.column(j).ToProto(whole.add_columns());
   }
   return TableProfile::FromProto(whole);
 }

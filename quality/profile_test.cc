@@ -245,6 +245,52 @@ TEST(ProfileTest, HeavyHittersAmongManyDistinctStrings) {
   }
 }
 
+// Below k + kLevelZeroBatch values nothing is compacted: every quantile is exact.
+TEST(SketchTest, KllKeepsAShortStreamWhole) {
+  KllSketch sketch;
+  const size_t n = KllSketch::kDefaultK + KllSketch::kLevelZeroBatch - 1;
+  std::vector<double> values;
+  for (size_t i = 0; i < n; ++i) values.push_back(static_cast<double>((i * 7919) % n));
+  for (double v : values) sketch.Add(v);
+  std::sort(values.begin(), values.end());
+  for (double q : {0.001, 0.01, 0.25, 0.5, 0.77, 0.99, 1.0}) {
+    const size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(n)));
+    EXPECT_EQ(sketch.Quantile(q), values[rank - 1]) << q;
+  }
+  EXPECT_EQ(sketch.Rank(100, false), 100);
+}
+
+// Values added many at a time make the sketch one at a time makes.
+TEST(SketchTest, KllAddsManyAsOneAtATime) {
+  std::vector<double> values;
+  for (size_t i = 0; i < 100000; ++i) values.push_back(std::sin(static_cast<double>(i)));
+  KllSketch one, many;
+  for (double v : values) one.Add(v);
+  many.Add(values.data(), 10);
+  many.Add(values.data() + 10, values.size() - 10);
+  KllProto a, b;
+  one.ToProto(&a);
+  many.ToProto(&b);
+  EXPECT_EQ(a.SerializeAsString(), b.SerializeAsString());
+}
+
+// Hashes added many at a time make the sketch one at a time makes, exact or not.
+TEST(SketchTest, DistinctAddsManyAsOneAtATime) {
+  for (size_t n : {size_t{100}, size_t{50000}}) {
+    std::vector<uint64_t> hashes;
+    for (size_t i = 0; i < n; ++i)
+      hashes.push_back(StableHash(static_cast<double>(i % 30000)));
+    DistinctSketch one, many;
+    for (uint64_t h : hashes) one.Add(h);
+    many.Add(hashes.data(), hashes.size());
+    DistinctProto a, b;
+    one.ToProto(&a);
+    many.ToProto(&b);
+    EXPECT_EQ(a.SerializeAsString(), b.SerializeAsString()) << n;
+    EXPECT_EQ(one.Estimate(), many.Estimate());
+  }
+}
+
 TEST(ProfileTest, ParseRefusesOtherBytes) {
   EXPECT_EQ(TableProfile::Parse("not a profile").status().code(),
             absl::StatusCode::kInvalidArgument);

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "quality/internal/sort_numbers.h"
 
 namespace strata::quality {
 namespace {
@@ -68,7 +69,25 @@ void KllSketch::Add(double value) {
   }
   levels_[0].push_back(value);
   ++n_;
-  if (++size_ >= total_capacity_) Compress();
+  if (++size_ >= total_capacity_ + kLevelZeroBatch) Compress();
+}
+
+void KllSketch::Add(const double* values, size_t n) {
+  if (levels_.empty()) {
+    levels_.emplace_back();
+    UpdateCapacities();
+  }
+  while (n > 0) {
+    // Up to where Add would compress.
+    const size_t limit = total_capacity_ + kLevelZeroBatch;
+    const size_t take = size_ < limit ? std::min(n, limit - size_) : 1;
+    levels_[0].insert(levels_[0].end(), values, values + take);
+    n_ += take;
+    size_ += take;
+    values += take;
+    n -= take;
+    if (size_ >= limit) Compress();
+  }
 }
 
 void KllSketch::Compress() {
@@ -84,7 +103,8 @@ void KllSketch::Compress() {
       UpdateCapacities();
     }
     std::vector<double>& level = levels_[h];
-    if (h == 0) std::sort(level.begin(), level.end());  // the levels above stay sorted
+    // The levels above stay sorted.
+    if (h == 0) SortNumbers(level.data(), level.data() + level.size(), &spare_);
     // An odd item out stays, so that the weights still sum to n.
     double kept = 0;
     const bool odd = level.size() % 2 == 1;
@@ -92,11 +112,27 @@ void KllSketch::Compress() {
       kept = level.back();
       level.pop_back();
     }
+    // A random half (every other item from a random first) merged into the level
+    // up, without branches on the comparisons (they are coin flips here). Stable:
+    // an item equal to one already up goes after it, as std::merge puts it.
     std::vector<double>& up = levels_[h + 1];
-    const size_t sorted = up.size();
-    for (size_t i = rng_() & 1; i < level.size(); i += 2) up.push_back(level[i]);
-    std::inplace_merge(up.begin(), up.begin() + sorted, up.end());
-    size_ -= level.size() / 2;
+    const size_t half = level.size() / 2;
+    merged_.resize(up.size() + half);
+    const double* a = up.data();
+    const double* const a_end = a + up.size();
+    const double* b = level.data() + (rng_() & 1);
+    const double* const b_last = b + 2 * (half - 1);  // half >= 1: the level was full
+    double* out = merged_.data();
+    while (a < a_end && b <= b_last) {
+      const bool take_b = *b < *a;
+      *out++ = take_b ? *b : *a;
+      a += take_b ? 0 : 1;
+      b += take_b ? 2 : 0;
+    }
+    for (; a < a_end; ++a) *out++ = *a;
+    for (; b <= b_last; b += 2) *out++ = *b;
+    up.swap(merged_);
+    size_ -= half;
     level.clear();
     if (odd) level.push_back(kept);
   }
@@ -196,6 +232,19 @@ void DistinctSketch::Add(uint64_t hash) {
     registers_.assign(size_t{1} << kPrecision, 0);
     for (uint64_t h : exact_) AddToRegisters(h);
     exact_.clear();
+  }
+}
+
+void DistinctSketch::Add(const uint64_t* hashes, size_t n) {
+  size_t i = 0;
+  for (; i < n && registers_.empty(); ++i) Add(hashes[i]);
+  // 64 KiB of registers per column, a few columns per thread: most updates miss
+  // the first-level cache, so each register is fetched a few updates ahead.
+  constexpr size_t kAhead = 8;
+  constexpr int q = 64 - kPrecision;
+  for (; i < n; ++i) {
+    if (i + kAhead < n) __builtin_prefetch(&registers_[hashes[i + kAhead] >> q], 1);
+    AddToRegisters(hashes[i]);
   }
 }
 

@@ -29,9 +29,10 @@ uint64_t StableHash(double number);
 // of sorted items of weight 2^level; a full level is compacted by keeping every
 // other item (a random half) at the next level up. With k = 2048 the rank error
 // of a quantile is about 0.1% (at most 0.5% with overwhelming probability), and
-// a stream of up to about 3k items is kept whole: its quantiles are exact.
-// Memory: about 3k numbers plus kMinLevelCapacity per level (a level per doubling
-// of the stream past 3k), whatever the stream's length. Compactions draw from a
+// a stream of fewer than k + kLevelZeroBatch items (6,144) is kept whole: its
+// quantiles are exact. Memory: about 3k + kLevelZeroBatch numbers plus
+// kMinLevelCapacity per level (a level per doubling of the stream past k), whatever
+// the stream's length. Compactions draw from a
 // generator seeded by the sketch: the same input gives the same sketch.
 class KllSketch {
  public:
@@ -41,9 +42,16 @@ class KllSketch {
   // ~128 values, for a few thousand more numbers of memory and slightly smaller
   // errors.
   static constexpr size_t kMinLevelCapacity = 256;
+  // Items the lowest level gathers past the sketch's capacity before a compaction:
+  // new items are sorted in runs of at least this many (sorting a few hundred at
+  // a time was a sixth of a profile), and compacted in fewer, larger steps, which
+  // only lowers the error. Costs as many numbers of memory.
+  static constexpr size_t kLevelZeroBatch = 4096;
   explicit KllSketch(uint32_t k = kDefaultK);
 
   void Add(double value);
+  // Adds values[0..n) in order: the same as one at a time, copied in runs.
+  void Add(const double* values, size_t n);
   // Adds `other`'s items. REQUIRES: the same k.
   void Merge(const KllSketch& other);
 
@@ -75,6 +83,8 @@ class KllSketch {
   // sorted half in, instead of sorting the level again).
   std::vector<std::vector<double>> levels_;
   std::mt19937_64 rng_;
+  std::vector<uint64_t> spare_;  // scratch of level 0's sort
+  std::vector<double> merged_;   // scratch of a compaction's merge
 };
 
 // Distinct values, by their StableHash: exact (a set of hashes) up to kExactLimit,
@@ -87,6 +97,9 @@ class DistinctSketch {
   static constexpr int kPrecision = 16;
 
   void Add(uint64_t hash);
+  // Adds hashes[0..n): the same as one at a time, faster past the exact limit (the
+  // registers are fetched ahead).
+  void Add(const uint64_t* hashes, size_t n);
   void Merge(const DistinctSketch& other);
   // Exact while exact(), else the estimate, rounded.
   uint64_t Estimate() const;

@@ -84,20 +84,39 @@ absl::StatusOr<features::Micros> ParseTimeBound(absl::string_view text);
 struct ScanOptions {
   // Rows per block handed to the callback. Default 65536: blocks of a few MB for
   // a few columns, enough to amortize the callback, small beside the input.
+  // 0: blocks as they are parsed (a CSV's: a read_bytes block's rows, sizes
+  // varying; at most 65536 rows otherwise), handed over without being copied into
+  // blocks of a set size.
   size_t block_rows = 65536;
   // Bytes of a dataset read (and parsed) at once. Default 8 MiB, as ingest.
   size_t read_bytes = size_t{8} << 20;
+  // CSV blocks parsed at once, each on a thread of its own, while the calling thread
+  // reads the next and hands rows to the callback. Default 2 (this machine's
+  // cores): more costs read_bytes and its rows per thread for no speed.
+  size_t parse_threads = 2;
   // Called with the bytes (dataset) or rows (window) done so far and the total when
   // known (0 otherwise), from the calling thread.
   std::function<void(uint64_t done, uint64_t total)> progress;
+  // For callers that can start over. When set, a CSV dataset whose types are
+  // inferred is read once: the types are inferred from its first block (read_bytes)
+  // and every later value checked against them. Should a later value not fit (a
+  // column of integers meets 2.5, or a column without a value in the first block
+  // gets one), the rest is read for its types, `restart` is called from the calling
+  // thread, every block handed to the callback until then is void, and the table is
+  // handed over again from its first row, typed as a first pass over it types it.
+  // Unset (the default): such a dataset is read twice, a first pass for the types,
+  // and the callback never sees a row twice.
+  std::function<void()> restart;
 };
 
 // Calls `fn` with the table's rows in order, `options.block_rows` at a time (the
 // last block may hold fewer; a table without rows gives one block of none, so the
-// callback always learns the columns). Memory is bounded by the blocks, not the
-// table: a dataset is read twice (the first pass infers the types of columns a
-// view does not declare: int64 when every value parses as one, else double, else
-// bool (true/false), else timestamp (RFC 3339), else string).
+// callback always learns the columns), from the calling thread. Memory is bounded
+// by the blocks, not the table (about parse_threads + 1 times read_bytes of text
+// and as much parsed). Types of columns a view does not declare are inferred from
+// every value: int64 when every value parses as one, else double, else bool
+// (true/false), else timestamp (RFC 3339), else string; a dataset is read twice for
+// them (JSON lines always, CSV unless options.restart says otherwise).
 // Errors: NotFound for an unknown dataset, version or view; FailedPrecondition for
 // a deleted version; InvalidArgument naming the line and column of a bad record, or
 // a value that does not parse as the view's declared type; DataLoss for corrupt
@@ -107,7 +126,8 @@ absl::Status ScanSource(Store& store, features::FeatureStore& fs, const SourceRe
 
 // The values of the named columns (all columns when `columns` is empty), every
 // block concatenated: for callers that need whole samples (drift). Memory grows
-// with the table.
+// with the table. A CSV dataset is read once (options.restart: ReadSource starts
+// over itself, after calling the caller's).
 // Errors: as ScanSource; NotFound naming a column the table does not have.
 absl::StatusOr<TableBlock> ReadSource(Store& store, features::FeatureStore& fs,
                                       const SourceRef& ref, const ScanOptions& options,

@@ -1,7 +1,10 @@
 #include "quality/table_source.h"
 
+#include <bit>
+#include <charconv>
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -256,6 +259,187 @@ TEST_F(TableSourceTest, PandasToCsvReadsBack) {
   EXPECT_EQ(Named(*t, "s").strings, (std::vector<std::string>{"a,b", "", "q\"uote"}));
   EXPECT_EQ(Named(*t, "t").type, ColumnType::kTimestamp);
   EXPECT_EQ(Named(*t, "t").numbers[1], (1704153600.0 + 3 * 3600 + 4 * 60 + 5) * 1e6);
+}
+
+// Reads `ref` with ScanSource, blocks of `read_bytes` of text, with a restart
+// callback (read once, starting over when a guess fails) or without (a first
+// pass): both give the whole table, typed from every value.
+struct Scanned {
+  TableBlock table;
+  int restarts = 0;
+};
+absl::StatusOr<Scanned> ScanWhole(Store& store, features::FeatureStore& fs,
+                                  const std::string& ref, size_t read_bytes,
+                                  bool restartable) {
+  ASSIGN_OR_RETURN(SourceRef source, ParseSourceRef(ref));
+  Scanned out;
+  ScanOptions options;
+  options.block_rows = 5;
+  options.read_bytes = read_bytes;
+  if (restartable) {
+    options.restart = [&] {
+      ++out.restarts;
+      out.table = TableBlock();
+    };
+  }
+  RETURN_IF_ERROR(ScanSource(store, fs, source, options, [&](const TableBlock& b) {
+    if (out.table.columns.empty()) {
+      for (const Column& c : b.columns) {
+        Column& to = out.table.columns.emplace_back();
+        to.name = c.name;
+        to.type = c.type;
+      }
+    }
+    for (size_t i = 0; i < b.columns.size(); ++i) {
+      Column& to = out.table.columns[i];
+      const Column& from = b.columns[i];
+      EXPECT_EQ(from.type, to.type) << from.name;
+      to.numbers.insert(to.numbers.end(), from.numbers.begin(), from.numbers.end());
+      to.strings.insert(to.strings.end(), from.strings.begin(), from.strings.end());
+      to.present.insert(to.present.end(), from.present.begin(), from.present.end());
+    }
+    out.table.rows += b.rows;
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+// Types guessed from the first block and proved wrong by a later one: the reader
+// starts over, and the table is the one a first pass over the whole file gives.
+TEST_F(TableSourceTest, ColumnsWhoseTypeWidensInALateBlock) {
+  // 300 rows; in row 250: "n" gets a decimal, "s" a word, "late" its first value,
+  // "t" a word after timestamps, "b" a number after bools.
+  std::string csv = "i,n,s,late,t,b\n";
+  for (int r = 0; r < 300; ++r) {
+    const bool odd_row = r == 250;
+    absl::StrAppend(&csv, r, ",", odd_row ? "2.5" : absl::StrCat(r), ",",
+                    odd_row ? "word" : "7", ",", odd_row ? "1" : "", ",",
+                    odd_row ? "never" : "2024-01-01T00:00:00Z", ",",
+                    odd_row ? "3" : (r % 2 ? "true" : "false"), "\n");
+  }
+  const std::string ref = Dataset(csv);
+  for (bool restartable : {true, false}) {
+    SCOPED_TRACE(restartable ? "read once" : "first pass");
+    auto t = ScanWhole(*store_, *fs_, ref, 256, restartable);
+    ASSERT_TRUE(t.ok()) << t.status();
+    EXPECT_EQ(t->restarts, restartable ? 1 : 0);
+    const TableBlock& table = t->table;
+    EXPECT_EQ(table.rows, 300u);
+    EXPECT_EQ(Named(table, "i").type, ColumnType::kInt64);
+    EXPECT_EQ(Named(table, "n").type, ColumnType::kDouble);
+    EXPECT_EQ(Named(table, "n").numbers.size(), 300u);
+    EXPECT_EQ(Named(table, "n").numbers[250], 2.5);
+    EXPECT_EQ(Named(table, "n").numbers[249], 249);
+    EXPECT_EQ(Named(table, "s").type, ColumnType::kString);
+    EXPECT_EQ(Named(table, "s").strings[250], "word");
+    EXPECT_EQ(Named(table, "s").strings[0], "7");
+    EXPECT_EQ(Named(table, "late").type, ColumnType::kInt64);
+    EXPECT_EQ(Named(table, "late").present[250], 1);
+    EXPECT_EQ(Named(table, "late").present[0], 0);
+    EXPECT_EQ(Named(table, "t").type, ColumnType::kString);
+    EXPECT_EQ(Named(table, "b").type, ColumnType::kString);
+    EXPECT_EQ(Named(table, "b").strings[1], "true");
+  }
+  // Read once when every value fits the first block's guess (blocks of 12 bytes:
+  // the header and the first row, then a row each).
+  auto misfit =
+      ScanWhole(*store_, *fs_, Dataset("a,b\n1,x\n2,y\n3.5,z\n", "misfit"), 12, true);
+  ASSERT_TRUE(misfit.ok()) << misfit.status();
+  EXPECT_EQ(misfit->restarts, 1);
+  EXPECT_EQ(Named(misfit->table, "a").numbers, (std::vector<double>{1, 2, 3.5}));
+  auto once =
+      ScanWhole(*store_, *fs_, Dataset("a,b\n1.5,x\n2,y\n3,z\n", "once"), 12, true);
+  ASSERT_TRUE(once.ok()) << once.status();
+  EXPECT_EQ(once->restarts, 0);
+  EXPECT_EQ(Named(once->table, "a").type, ColumnType::kDouble);
+  EXPECT_EQ(Named(once->table, "a").numbers, (std::vector<double>{1.5, 2, 3}));
+}
+
+// One block, none (a header only), no header at all, and a bad record in a late
+// block, read with the blocks parsed on several threads.
+TEST_F(TableSourceTest, OneBlockEmptyFilesAndLateErrors) {
+  for (bool restartable : {true, false}) {
+    SCOPED_TRACE(restartable ? "read once" : "first pass");
+    auto one =
+        ScanWhole(*store_, *fs_, Dataset("x,y\n1,a\n2,b\n", "one"), 1 << 20, restartable);
+    ASSERT_TRUE(one.ok()) << one.status();
+    EXPECT_EQ(one->table.rows, 2u);
+    EXPECT_EQ(Named(one->table, "x").numbers, (std::vector<double>{1, 2}));
+
+    auto header_only =
+        ScanWhole(*store_, *fs_, Dataset("x,y\n", "header"), 4, restartable);
+    ASSERT_TRUE(header_only.ok()) << header_only.status();
+    EXPECT_EQ(header_only->table.rows, 0u);
+    EXPECT_EQ(header_only->table.columns.size(), 2u);
+
+    auto empty = ScanWhole(*store_, *fs_, Dataset("", "empty"), 4, restartable);
+    EXPECT_EQ(empty.status().code(), absl::StatusCode::kInvalidArgument);
+
+    std::string csv = "a,b\n";
+    for (int r = 0; r < 200; ++r) absl::StrAppend(&csv, r, ",", r, "\n");
+    csv += "1,2,3\n";  // line 202
+    for (int r = 0; r < 50; ++r) absl::StrAppend(&csv, r, ",", r, "\n");
+    const std::string bad = Dataset(csv, "bad");
+    auto t = ScanWhole(*store_, *fs_, bad, 64, restartable);
+    EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_TRUE(absl::StrContains(t.status().message(), bad + ":202:")) << t.status();
+  }
+}
+
+// Declared integer timestamps take a shortcut past ParseTimestamp: the same
+// microseconds, and the same error past year 9999.
+TEST_F(TableSourceTest, DeclaredIntegerTimestampsAsParseTimestampReadsThem) {
+  auto t = Read(Dataset("customer_id,event_timestamp\n1,+1704067200\n2,-86400\n", "ts"),
+                "customer_stats");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(Named(*t, "event_timestamp").numbers,
+            (std::vector<double>{1704067200e6, -86400e6}));
+  const std::string far =
+      Dataset("customer_id,event_timestamp\n1,1\n2,999999999999\n", "far");
+  auto bad = Read(far, "customer_stats");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(
+      absl::StrContains(bad.status().message(), far + ":3: column \"event_timestamp\""))
+      << bad.status();
+}
+
+// Plain decimals take a shortcut past from_chars: the same doubles, to the bit.
+TEST_F(TableSourceTest, DecimalsParseAsFromChars) {
+  const uint64_t seed = std::random_device{}();
+  SCOPED_TRACE(::testing::Message() << "seed " << seed);
+  std::mt19937_64 rng(seed);
+  std::vector<std::string> texts = {"0.1",
+                                    "-0.0",
+                                    "+2.5",
+                                    "9007199254740993",
+                                    "9007199254740992.5",
+                                    "1234567890123456789",
+                                    "0.0000000000000000000001",
+                                    "00012.500",
+                                    "-7"};
+  for (int i = 0; i < 2000; ++i) {
+    std::string t = rng() % 2 ? "-" : "";
+    const int before = 1 + rng() % 12, after = rng() % 14;
+    for (int d = 0; d < before; ++d) t += static_cast<char>('0' + rng() % 10);
+    if (after > 0) t += ".";
+    for (int d = 0; d < after; ++d) t += static_cast<char>('0' + rng() % 10);
+    texts.push_back(t);
+  }
+  std::string csv = "x\n";
+  for (const std::string& t : texts) absl::StrAppend(&csv, t, "\n");
+  auto table = Read(Dataset(csv, "decimals"));
+  ASSERT_TRUE(table.ok()) << table.status();
+  const Column& x = Named(*table, "x");
+  ASSERT_EQ(x.type, ColumnType::kDouble);
+  ASSERT_EQ(x.numbers.size(), texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    absl::string_view t = texts[i];
+    if (t[0] == '+') t.remove_prefix(1);
+    double expected = 0;
+    std::from_chars(t.data(), t.data() + t.size(), expected);
+    EXPECT_EQ(std::bit_cast<uint64_t>(x.numbers[i]), std::bit_cast<uint64_t>(expected))
+        << texts[i];
+  }
 }
 
 TEST_F(TableSourceTest, WindowGivesTheRowsInForceWithDeclaredTypes) {

@@ -1,0 +1,50 @@
+#include "quality/internal/sort_numbers.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace strata::quality {
+namespace {
+
+// Every size class (std::sort below 256, 8-bit digits, 16-bit digits) sorts as
+// std::sort does: negatives, zeros of both signs, infinities, denormals, repeats,
+// and numbers of one scale (whose exponent digits are skipped).
+TEST(SortNumbersTest, SortsLikeStdSortAtEverySize) {
+  const uint64_t seed = std::random_device{}();
+  SCOPED_TRACE(testing::Message() << "seed " << seed);
+  std::mt19937_64 rng(seed);
+  std::vector<uint64_t> spare;
+  for (size_t n : {size_t{0}, size_t{1}, size_t{255}, size_t{256}, size_t{5000},
+                   size_t{131071}, size_t{131072}, size_t{300000}}) {
+    for (int shape = 0; shape < 3; ++shape) {
+      std::vector<double> values(n);
+      std::normal_distribution<double> normal(0, 1e3);
+      std::uniform_real_distribution<double> unit(0.5, 1);
+      for (double& v : values) {
+        v = shape == 0 ? normal(rng) : shape == 1 ? unit(rng) : double(rng() % 7);
+      }
+      for (double special : {0.0, -0.0, 1e-310, -1e-310, HUGE_VAL, -HUGE_VAL}) {
+        if (shape == 0 && n > 0) values[rng() % n] = special;
+      }
+      std::vector<double> expected = values;
+      std::sort(expected.begin(), expected.end());
+      SortNumbers(values.data(), values.data() + values.size(), &spare);
+      ASSERT_EQ(values.size(), expected.size());
+      for (size_t i = 0; i < n; ++i) {
+        ASSERT_EQ(values[i], expected[i])
+            << "n " << n << " shape " << shape << " at " << i;
+        if (i > 0) {
+          ASSERT_LE(values[i - 1], values[i]);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace strata::quality
