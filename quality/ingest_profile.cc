@@ -24,21 +24,6 @@ constexpr char kFormat[] = "1";
 // (about 100,000 rows) cost a third more, in memory traffic and fresh pages.
 constexpr size_t kRowsPerAdd = 4096;
 
-ColumnType TypeOf(features::ValueType type) {
-  switch (type) {
-    case features::VALUE_TYPE_INT64:
-      return ColumnType::kInt64;
-    case features::VALUE_TYPE_DOUBLE:
-      return ColumnType::kDouble;
-    case features::VALUE_TYPE_BOOL:
-      return ColumnType::kBool;
-    case features::VALUE_TYPE_TIMESTAMP:
-      return ColumnType::kTimestamp;
-    default:
-      return ColumnType::kString;
-  }
-}
-
 // Profiles one ingest's rows, block by block out of turn, and stores the profile
 // once the ingest committed.
 class IngestProfiler : public features::IngestObserver {
@@ -50,7 +35,7 @@ class IngestProfiler : public features::IngestObserver {
     view_version_ = start.view_version;
     created_default_ = start.created_default;
     for (const features::IngestColumn& c : start.columns) {
-      columns_.push_back({c.name, TypeOf(c.type)});
+      columns_.push_back({c.name, ColumnTypeOf(c.type)});
       if (c.role == features::IngestColumn::Role::kCreatedTime) {
         created_column_ = columns_.size() - 1;
       }
@@ -234,7 +219,7 @@ absl::StatusOr<std::vector<std::pair<std::string, ColumnType>>> WindowColumns(
   absl::Status s = fs.ScanWindow(
       request,
       [&](const std::vector<features::WindowColumn>& columns) {
-        for (const auto& c : columns) out.emplace_back(c.name, TypeOf(c.type));
+        for (const auto& c : columns) out.emplace_back(c.name, ColumnTypeOf(c.type));
         return stop;
       },
       [](const std::vector<features::Value>&) { return absl::OkStatus(); });

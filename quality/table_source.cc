@@ -63,24 +63,6 @@ class ContentSource : public ByteSource {
   uint64_t size_, offset_ = 0;
 };
 
-std::optional<ColumnType> TypeOf(features::ValueType type) {
-  switch (type) {
-    case features::VALUE_TYPE_INT64:
-      return ColumnType::kInt64;
-    case features::VALUE_TYPE_DOUBLE:
-      return ColumnType::kDouble;
-    case features::VALUE_TYPE_BOOL:
-      return ColumnType::kBool;
-    case features::VALUE_TYPE_TIMESTAMP:
-      return ColumnType::kTimestamp;
-    case features::VALUE_TYPE_STRING:
-    case features::VALUE_TYPE_BYTES:
-      return ColumnType::kString;
-    default:
-      return std::nullopt;
-  }
-}
-
 bool ParseInt(absl::string_view text, int64_t* v) {
   if (!text.empty() && text[0] == '+') text.remove_prefix(1);
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *v);
@@ -546,13 +528,13 @@ DeclaredTypes(features::FeatureStore& fs, const std::string& view_ref) {
   absl::flat_hash_map<std::string, std::pair<ColumnType, features::TimeUnit>> out;
   for (const features::Entity& e : view.entities()) {
     for (const features::JoinKey& k : e.join_keys()) {
-      out[k.name()] = {TypeOf(k.type()).value_or(ColumnType::kString), unit};
+      out[k.name()] = {ColumnTypeOf(k.type()), unit};
     }
   }
   out["event_timestamp"] = {ColumnType::kTimestamp, unit};
   out["created_timestamp"] = {ColumnType::kTimestamp, unit};
   for (const features::Feature& f : view.features()) {
-    out[f.name()] = {TypeOf(f.type()).value_or(ColumnType::kString), unit};
+    out[f.name()] = {ColumnTypeOf(f.type()), unit};
   }
   return out;
 }
@@ -967,7 +949,7 @@ absl::Status ScanWindow(features::FeatureStore& fs, const SourceRef& ref,
         for (const features::WindowColumn& c : columns) {
           ColumnPlan& p = plans.emplace_back();
           p.name = c.name;
-          p.type = TypeOf(c.type).value_or(ColumnType::kString);
+          p.type = ColumnTypeOf(c.type);
         }
         builder.emplace(plans, options.block_rows, fn);
         return absl::OkStatus();
@@ -997,6 +979,21 @@ absl::Status ScanWindow(features::FeatureStore& fs, const SourceRef& ref,
 }
 
 }  // namespace
+
+ColumnType ColumnTypeOf(features::ValueType type) {
+  switch (type) {
+    case features::VALUE_TYPE_INT64:
+      return ColumnType::kInt64;
+    case features::VALUE_TYPE_DOUBLE:
+      return ColumnType::kDouble;
+    case features::VALUE_TYPE_BOOL:
+      return ColumnType::kBool;
+    case features::VALUE_TYPE_TIMESTAMP:
+      return ColumnType::kTimestamp;
+    default:  // string, bytes
+      return ColumnType::kString;
+  }
+}
 
 absl::string_view ColumnTypeName(ColumnType type) {
   switch (type) {

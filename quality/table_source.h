@@ -27,6 +27,10 @@ enum class ColumnType { kInt64, kDouble, kBool, kString, kTimestamp };
 // "int64", "double", "bool", "string", "timestamp".
 absl::string_view ColumnTypeName(ColumnType type);
 
+// The column type values of a declared feature type take: int64, double, bool and
+// timestamp as themselves, string and bytes as strings.
+ColumnType ColumnTypeOf(features::ValueType type);
+
 // One block's values of one column. Rows without a value (an empty field, a JSON
 // null or missing key) have present 0 and a 0 / empty placeholder.
 struct Column {
