@@ -1450,5 +1450,30 @@ TEST_F(FeatureRoutesTest, PushAppliesTheViewsValidationRulesInEachMode) {
       << r->body;
 }
 
+// Each ingest through the server stores its profile (profile/VIEW.ingests), unless
+// the server is started without them (STRATA_INGEST_PROFILES=0 strata serve).
+TEST_F(FeatureRoutesTest, IngestsStoreTheirProfilesUnlessTurnedOff) {
+  const auto profiles = [&] {
+    auto v = store_->artifacts().Versions(
+        ArtifactId{Kind::kProfile, "customer_stats.ingests"});
+    return v.ok() ? v->size() : 0;
+  };
+  const std::string csv = absl::StrCat("customer_id,event_timestamp,spend_7d\n3,",
+                                       now_ - 60, ",4\n");
+  const size_t before = profiles();
+  auto r = Post("/v1/features/customer_stats/ingest", csv, "text/csv");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(profiles(), before + 1);
+
+  ServerOptions options;
+  options.ingest_profiles = false;
+  Start(options);
+  r = Post("/v1/features/customer_stats/ingest", csv, "text/csv");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(profiles(), before + 1);
+}
+
 }  // namespace
 }  // namespace strata::api

@@ -659,7 +659,9 @@ absl::Status Server::Start() {
   features::FeatureStoreOptions fs_options;
   fs_options.online_cache_bytes = o.online_cache_bytes;
   fs_options.served_log = o.served_log;
-  fs_options.ingest_observers.push_back(quality::IngestProfiles(s.store));
+  if (o.ingest_profiles) {
+    fs_options.ingest_observers.push_back(quality::IngestProfiles(s.store));
+  }
   s.features = std::make_unique<features::FeatureStore>(s.store, fs_options);
   httplib::Server& http = *s.http;
   http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };

@@ -38,6 +38,9 @@ struct ServerOptions {
   // A sample of the online answers kept in the store for skew checks
   // (FeatureStoreOptions::served_log). Default: none.
   features::ServedLogOptions served_log;
+  // Whether each ingest stores a profile of its rows (quality/ingest_profile.h), for
+  // `strata stats` of windows to merge. Default true; false saves its cost.
+  bool ingest_profiles = true;
   // Most spine rows in one historical request; past it: 413. Default 10,000,000.
   size_t max_spine_rows = 10'000'000;
   // Longest CSV record or JSON line of an ingest body or spine, 1 byte to 1 GiB;
