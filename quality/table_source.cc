@@ -709,12 +709,15 @@ class CsvPass {
           piece = std::move(pending_.front());
           pending_.pop_front();
         } else {
-          if (!spare_.empty()) {
-            piece.bytes = std::move(spare_.back());
-            spare_.pop_back();
-          }
-          absl::StatusOr<bool> more = reader_.Next(&piece.bytes);
+          // The block read ahead (on its own thread, while the blocks before it
+          // were parsed and handed back), then the next one's read starts.
+          if (!ahead_.valid()) ReadAhead();
+          Read read = ahead_.get();
+          piece.bytes = std::move(read.bytes);
+          bytes_read_ = read.bytes_read;
+          absl::StatusOr<bool> more = std::move(read.more);
           if (!more.ok() || !*more) more_ = false;
+          if (more_) ReadAhead();
           if (!more.ok()) {
             // In order: its line is the one after the blocks before it.
             parsing.push_back(std::async(std::launch::deferred, [s = more.status()] {
@@ -744,18 +747,63 @@ class CsvPass {
         back.push_back(std::move(piece));
         for (std::future<Piece>& f : parsing) back.push_back(f.get());
         for (Piece& p : pending_) back.push_back(std::move(p));
+        if (ahead_.valid()) {  // the block read ahead is the next to parse
+          Read read = ahead_.get();
+          bytes_read_ = read.bytes_read;
+          more_ = false;
+          if (!read.more.ok()) {  // reported in its place by the next Run
+            ahead_error_ = read.more.status();
+            more_ = true;
+          } else if (*read.more) {
+            more_ = true;
+            Piece next;
+            next.bytes = std::move(read.bytes);
+            back.push_back(std::move(next));
+          }
+        }
         pending_ = std::move(back);
         return absl::OkStatus();
       }
       base_line_ += piece.lines;
       spare_.push_back(std::move(piece.bytes));
       if (options_.progress) {
-        options_.progress(reader_.bytes_read(), source_.SizeHint().value_or(0));
+        options_.progress(bytes_read_, source_.SizeHint().value_or(0));
       }
     }
   }
 
  private:
+  // A block read by ReadAhead.
+  struct Read {
+    features::ByteBuffer bytes;
+    absl::StatusOr<bool> more;  // as CsvBlockReader::Next
+    uint64_t bytes_read = 0;    // the reader's, after this block
+  };
+  // Starts reading the next block on a thread of its own (one read in flight: the
+  // reader is touched by nothing else meanwhile). REQUIRES: !ahead_.valid().
+  void ReadAhead() {
+    features::ByteBuffer bytes;
+    if (!spare_.empty()) {
+      bytes = std::move(spare_.back());
+      spare_.pop_back();
+    }
+    if (!ahead_error_.ok()) {  // a failed read set aside by an early return
+      Read failed;
+      failed.more = std::exchange(ahead_error_, absl::OkStatus());
+      std::promise<Read> done;
+      done.set_value(std::move(failed));
+      ahead_ = done.get_future();
+      return;
+    }
+    ahead_ = std::async(std::launch::async, [this, bytes = std::move(bytes)]() mutable {
+      Read read;
+      read.more = reader_.Next(&bytes);
+      read.bytes = std::move(bytes);
+      read.bytes_read = reader_.bytes_read();
+      return read;
+    });
+  }
+
   ContentSource source_;
   std::string name_;
   const ScanOptions& options_;
@@ -765,6 +813,9 @@ class CsvPass {
   bool more_ = true;                         // the reader may hold more blocks
   uint64_t base_line_ = 0;                   // lines before the next block handed back
   std::vector<features::ByteBuffer> spare_;  // blocks' memory, for the next reads
+  uint64_t bytes_read_ = 0;                  // the reader's, after the last block
+  absl::Status ahead_error_;                 // a read ahead's error, not yet reported
+  std::future<Read> ahead_;                  // last: destroyed (waited for) first
 };
 
 // A CSV dataset's blocks (ScanSource's contract). Types that a view does not
