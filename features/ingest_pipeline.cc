@@ -2,6 +2,7 @@
 #include "features/ingest_pipeline.h"
 
 #include <algorithm>
+#include <bit>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
@@ -106,26 +107,35 @@ class BlockPipeline {
     }
   }
 
+  // Reserves room for `n` in a pooled buffer, rounded up to a power of two: blocks
+  // differ by a few bytes, and reserving each one's exact estimate would make
+  // nearly every block reallocate its buffers (a fresh mapping whose pages the
+  // kernel zeroes again) instead of reusing the last block's.
+  template <typename Buffer>
+  static void ReserveRounded(Buffer* buffer, size_t n) {
+    if (buffer->capacity() < n) buffer->reserve(std::bit_ceil(n));
+  }
+
   // "validate": parses the block's rows into its arena and entries; a bad one
   // stops the blocks after it.
   void Validate(Job& job, ParsedBlock* block) {
     const size_t bytes = job.data.size() - job.start;
     block->arena = Take(&arenas_);
     block->arena.clear();
-    block->arena.reserve(bytes + bytes / 2);
+    ReserveRounded(&block->arena, bytes + bytes / 2);
     block->entries = Take(&entry_pools_);
     block->entries.clear();
-    block->entries.reserve(bytes / 40 + 16);
+    ReserveRounded(&block->entries, bytes / 40 + 16);
     block->observed = !observers_.empty();
     if (block->observed) {
       // Reserved as the entries are: growing by doubling would copy the values
       // and fault in fresh pages at every step.
       block->values = Take(&value_pools_);
       block->values.clear();
-      block->values.reserve((bytes / 40 + 16) * columns_);
+      ReserveRounded(&block->values, (bytes / 40 + 16) * columns_);
       block->row_lines = Take(&line_pools_);
       block->row_lines.clear();
-      block->row_lines.reserve(bytes / 40 + 16);
+      ReserveRounded(&block->row_lines, bytes / 40 + 16);
     }
     ParseBlock(input_.format, job.data, job.start, block);
     if (block->error.has_value()) {
