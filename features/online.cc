@@ -25,6 +25,7 @@ struct ViewRequest {
   std::shared_ptr<const ResolvedView> view;
   std::vector<uint32_t> columns;  // the column id of each
   std::vector<size_t> outputs;    // the place of each in the result
+  std::vector<int> indexes;       // the index of each in view->def.features()
   std::vector<bool> requested;    // by feature index
 };
 
@@ -77,6 +78,7 @@ absl::StatusOr<std::vector<ViewRequest>> GroupByView(const ViewCatalog& views,
     g->requested[index] = true;
     g->columns.push_back(g->view->feature_columns[index]);
     g->outputs.push_back(f);
+    g->indexes.push_back(index);
     result->types[f] = g->view->def.features(index).type();
     result->values.emplace_back(result->types[f], n);
   }
@@ -206,10 +208,7 @@ void OfferServed(ServedLog& log, const std::vector<ViewRequest>& groups,
       }
     }
     if (keys.size() != view.join_key_names.size()) continue;  // checked by EntityKeys
-    for (size_t out : g.outputs) {
-      const auto parts = SplitFeatureRefView(result.features[out]);
-      sample.features.push_back(view.FeatureIndex(parts->second));
-    }
+    sample.features = g.indexes;
     sample.keys.reserve(sampled.size() * keys.size());
     sample.values.reserve(sampled.size() * g.outputs.size());
     sample.statuses.reserve(sampled.size() * g.outputs.size());

@@ -332,13 +332,9 @@ absl::Status FeatureStore::PushOnline(const std::vector<ViewRows>& views, Micros
   for (size_t v = 0; v < checked.size(); ++v) {
     const Checked& c = checked[v];
     if (c.quarantine.empty()) continue;
-    auto source = StringSource(c.quarantine);
-    ASSIGN_OR_RETURN(PutStats stats, store_->content().Put(*source));
-    NewVersion request;
-    request.artifact = ArtifactId{Kind::kDataset, absl::StrCat(views[v].view, "-quarantine")};
-    request.content_id = stats.content_id;
     const std::string view_version =
         absl::StrCat("featureview/", views[v].view, "@", c.view->version);
+    NewVersion request;
     request.inputs.push_back(view_version);
     request.metadata["view"] = view_version;
     request.metadata["push"] = "online";
@@ -346,9 +342,8 @@ absl::Status FeatureStore::PushOnline(const std::vector<ViewRows>& views, Micros
     request.creator = creator;
     request.message = absl::StrCat("pushed rows breaking the rules of ", view_version,
                                    " (on_invalid: drop)");
-    ASSIGN_OR_RETURN(CommitResult commit, store_->artifacts().Commit(request));
-    outcomes[v].quarantine =
-        absl::StrCat("dataset/", commit.version.name(), "@", commit.version.number());
+    ASSIGN_OR_RETURN(outcomes[v].quarantine,
+                     StoreQuarantine(*store_, views[v].view, c.quarantine, std::move(request)));
   }
   if (rules != nullptr) *rules = outcomes;
 

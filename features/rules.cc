@@ -266,17 +266,23 @@ absl::Status RulesObserver::BeforeCommit(const IngestSummary& summary) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> StoreQuarantine(Store& store, const std::string& view,
+                                            const std::string& csv, NewVersion request) {
+  auto source = StringSource(csv);
+  ASSIGN_OR_RETURN(PutStats stats, store.content().Put(*source));
+  request.artifact = ArtifactId{Kind::kDataset, absl::StrCat(view, "-quarantine")};
+  request.content_id = stats.content_id;
+  ASSIGN_OR_RETURN(CommitResult commit, store.artifacts().Commit(request));
+  return absl::StrCat("dataset/", commit.version.name(), "@", commit.version.number());
+}
+
 absl::Status RulesObserver::WriteQuarantine(Store& store, const IngestResult& result,
                                             const Actor& creator) {
   if (rules_ == nullptr || rules_->on_invalid() != OnInvalid::kDrop || check_only_ ||
       outcome_.invalid_rows == 0) {
     return absl::OkStatus();
   }
-  auto source = StringSource(quarantine_csv_);
-  ASSIGN_OR_RETURN(PutStats stats, store.content().Put(*source));
   NewVersion request;
-  request.artifact = ArtifactId{Kind::kDataset, absl::StrCat(view_, "-quarantine")};
-  request.content_id = stats.content_id;
   if (!result.dataset.empty()) request.inputs.push_back(result.dataset);
   for (const std::string& input : result.inputs) request.inputs.push_back(input);
   request.metadata["view"] = result.view_version;
@@ -285,9 +291,8 @@ absl::Status RulesObserver::WriteQuarantine(Store& store, const IngestResult& re
   request.creator = creator;
   request.message = absl::StrCat("rows of ", source_, " breaking the rules of ",
                                  result.view_version, " (on_invalid: drop)");
-  ASSIGN_OR_RETURN(CommitResult commit, store.artifacts().Commit(request));
-  outcome_.quarantine = absl::StrCat("dataset/", commit.version.name(), "@",
-                                     commit.version.number());
+  ASSIGN_OR_RETURN(outcome_.quarantine,
+                   StoreQuarantine(store, view_, quarantine_csv_, std::move(request)));
   return absl::OkStatus();
 }
 

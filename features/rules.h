@@ -77,6 +77,15 @@ inline constexpr size_t kMaxViolationExamples = 10;
 // the batch rules broken and the total count.
 absl::Status RulesError(const RulesOutcome& outcome, uint64_t rows);
 
+// Stores the rows left out under drop (`csv`: the view's columns,
+// then `line` and `rule`) as the next version of dataset `VIEW-quarantine`, with
+// `request`'s inputs, metadata, creator and message; returns its reference,
+// "dataset/VIEW-quarantine@N". An ingest's (RulesObserver::WriteQuarantine) and a
+// push's (FeatureStore::PushOnline) quarantines are both written here.
+// Errors: the store's.
+absl::StatusOr<std::string> StoreQuarantine(Store& store, const std::string& view,
+                                            const std::string& csv, NewVersion request);
+
 // Applies the rules of the view an ingest validates against (IngestStart::view):
 // under reject, BeforeCommit fails the ingest with RulesError when any row breaks
 // a rule; under drop, the breaking rows are dropped (IngestBlock::Drop) and kept as

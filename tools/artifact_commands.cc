@@ -76,11 +76,15 @@ absl::StatusOr<std::unique_ptr<StoreClient>> Context::Client() const {
   options.ca_file = ca_file;
   options.store_dir = store_dir;
   options.creator = Creator();
-  const char* profiles = std::getenv("STRATA_INGEST_PROFILES");
-  options.ingest_profiles = profiles == nullptr || std::string(profiles) != "0";
+  options.ingest_profiles = IngestProfiles();
   auto client = ConnectClient(options);
   if (!client.ok() && server.empty()) return WithServerHint(client.status(), store_dir);
   return client;
+}
+
+bool Context::IngestProfiles() {
+  const char* profiles = std::getenv("STRATA_INGEST_PROFILES");
+  return profiles == nullptr || std::string(profiles) != "0";
 }
 
 std::string Context::Creator() {

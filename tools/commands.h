@@ -39,6 +39,8 @@ struct Context {
   absl::StatusOr<std::unique_ptr<StoreClient>> Client() const;
   // Who is acting: $STRATA_USER, else $USER, else "uid:N".
   static std::string Creator();
+  // Whether ingests store their profiles: unless $STRATA_INGEST_PROFILES is "0".
+  static bool IngestProfiles();
 };
 
 // While `strata serve` runs, the file SERVE_FILE in the store's directory holds its

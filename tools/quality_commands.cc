@@ -100,8 +100,9 @@ void AddQualityCommands(CLI::App& app, Context& ctx) {
       "Statistics of a dataset version or a feature-view window: count, nulls, distinct, "
       "min, max, mean, stddev, quantiles, histogram, top values");
   s->add_option("ref", stats->ref,
-                "dataset/NAME[@REF] (CSV or JSON lines), or featureview/NAME[[FROM..TO]] "
-                "(the offline log's rows in force)")
+                "dataset/NAME[@REF] (CSV or JSON lines), featureview/NAME[[FROM..TO]] "
+                "(the offline log's rows in force), or served:featureview/NAME[FROM..TO] "
+                "(what strata serve --log-served answered)")
       ->required();
   s->add_option(
       "--view", stats->view,
@@ -125,8 +126,8 @@ void AddQualityCommands(CLI::App& app, Context& ctx) {
   for (auto [name, field] :
        {std::pair{"baseline", &drift->baseline}, std::pair{"current", &drift->current}}) {
     d->add_option(name, *field,
-                  "dataset/NAME[@REF] (a saved training set is one) or "
-                  "featureview/NAME[FROM..TO]")
+                  "dataset/NAME[@REF] (a saved training set is one), "
+                  "featureview/NAME[FROM..TO] or served:featureview/NAME[FROM..TO]")
         ->required();
   }
   d->add_option("--features", drift->features,

@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -80,8 +79,7 @@ absl::Status RunServe(const Context& ctx, const ServeArgs& a) {
   o.served_log.fraction = a.log_served;
   o.served_log.max_rows_per_view = a.log_served_max_rows;
   // The same switch as the CLI's ingests into a local store (docs/cli.md).
-  const char* profiles = std::getenv("STRATA_INGEST_PROFILES");
-  o.ingest_profiles = profiles == nullptr || std::string(profiles) != "0";
+  o.ingest_profiles = Context::IngestProfiles();
   o.tls_cert_file = a.tls_cert_file;
   o.tls_key_file = a.tls_key_file;
   o.io_timeout_seconds = a.io_timeout_seconds;
