@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "features/ingest_observer.h"
 #include "features/values.h"
 
 namespace strata::features::ingest {
@@ -60,10 +61,10 @@ struct ParsedBlock {
   std::optional<std::pair<uint64_t, std::string>> error;  // local line, message
   absl::StatusCode error_code = absl::StatusCode::kInvalidArgument;
   Micros min_event = INT64_MAX, max_event = INT64_MIN;
-  // For the ingest's observers (IngestBlock): when `observed`, each row's values
-  // (IngestStart::columns of them, row by row) and its line in the block, from 1.
+  // For the ingest's observers (IngestBlock): when `observed`, the rows' values
+  // (IngestStart::columns of them) and each row's line in the block, from 1.
   bool observed = false;
-  std::vector<Value> values;
+  std::vector<IngestColumnValues> columns;
   std::vector<uint64_t> row_lines;
   uint64_t dropped = 0;         // rows an observer dropped (not in `rows`)
   absl::Status observer_error;  // an observer's, which fails the ingest as it is

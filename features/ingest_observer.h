@@ -22,6 +22,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "features/feature_store.h"
 #include "features/features.pb.h"
@@ -55,22 +56,55 @@ struct IngestStart {
   Micros created_default = 0;
 };
 
+// A block's values of one column (IngestBlock::column), row by row, typed as the
+// column is declared: int64 and timestamp (Micros) values in `ints`, bools as 0 and
+// 1 in `ints`, doubles in `doubles`, strings and bytes in `chars` (row r's from
+// ends[r - 1], or 0 for the first row, to ends[r]). A null has present[r] == 0 and
+// a zero or empty slot. Columns, not Values: an observer's loops read plain arrays.
+struct IngestColumnValues {
+  ValueType type = VALUE_TYPE_UNSPECIFIED;
+  std::vector<uint8_t> present;
+  std::vector<int64_t> ints;
+  std::vector<double> doubles;
+  std::string chars;
+  std::vector<uint64_t> ends;
+
+  // Where the values of `type` are kept.
+  static bool IsText(ValueType type) {
+    return type == VALUE_TYPE_STRING || type == VALUE_TYPE_BYTES;
+  }
+  bool text() const { return IsText(type); }
+  // REQUIRES: row < rows, text().
+  absl::string_view string(size_t row) const {
+    const size_t begin = row == 0 ? 0 : ends[row - 1];
+    return absl::string_view(chars).substr(begin, ends[row] - begin);
+  }
+  // Row `row`'s value as a Value (std::monostate for a null).
+  Value value(size_t row) const;
+
+  // Empties the column, keeping its memory, for a block of about `rows` rows.
+  void Clear(ValueType column_type, size_t rows);
+  // Appends a row's value. REQUIRES: `v` is null or of the column's type (the
+  // ingest's parse types every value so; any other is kept as a null).
+  void Append(const Value& v);
+  void AppendNull();
+};
+
 // One block of parsed rows, in file order within the block. Every value is checked
 // and typed as its column is declared (timestamps as Micros in an int64_t); a value
-// the input leaves out or empty is null (std::monostate), created_timestamp
-// included (the ingest then records the time it started). Not thread-safe; valid
-// only during the OnBlock call it is given to.
+// the input leaves out or empty is null, created_timestamp included (the ingest then
+// records the time it started). Not thread-safe; valid only during the OnBlock call
+// it is given to.
 class IngestBlock {
  public:
-  // Made by the ingest (and tests). `values`: rows * `columns` values, row by row;
-  // `lines`: each row's line counted from the block's start (from 1);
-  // `line_offset`: the source lines before the block (a CSV header's among them).
-  // REQUIRES: values.size() == lines.size() * columns.
-  IngestBlock(size_t index, size_t columns, absl::Span<const Value> values,
+  // Made by the ingest (and tests). `columns`: IngestStart::columns of them, each
+  // holding the block's rows; `lines`: each row's line counted from the block's start
+  // (from 1); `line_offset`: the source lines before the block (a CSV header's among
+  // them). REQUIRES: every column holds lines.size() rows.
+  IngestBlock(size_t index, absl::Span<const IngestColumnValues> columns,
               absl::Span<const uint64_t> lines, uint64_t line_offset)
       : index_(index),
         columns_(columns),
-        values_(values),
         lines_(lines),
         line_offset_(line_offset),
         dropped_(lines.size(), false) {}
@@ -78,14 +112,15 @@ class IngestBlock {
   // The block's place in the input: 0, 1, 2... in file order.
   size_t index() const { return index_; }
   size_t rows() const { return lines_.size(); }
-  size_t columns() const { return columns_; }
+  size_t columns() const { return columns_.size(); }
   // The source line row `row` starts on, from 1, as the ingest's errors count
   // lines (a CSV header and blank lines included). REQUIRES: row < rows().
   uint64_t line(size_t row) const { return line_offset_ + lines_[row]; }
-  // REQUIRES: row < rows(), column < columns() (IngestStart::columns).
-  const Value& value(size_t row, size_t column) const {
-    return values_[row * columns_ + column];
-  }
+  // Column `column`'s values (IngestStart::columns order): what loops over many
+  // rows read. REQUIRES: column < columns().
+  const IngestColumnValues& column(size_t column) const { return columns_[column]; }
+  // One value, as a Value. REQUIRES: row < rows(), column < columns().
+  Value value(size_t row, size_t column) const { return columns_[column].value(row); }
 
   // Leaves row `row` out of the ingest: it is neither written to the offline log
   // nor to the online table, and counts in IngestResult::dropped rather than in
@@ -99,8 +134,8 @@ class IngestBlock {
   size_t dropped_count() const { return dropped_count_; }
 
  private:
-  size_t index_, columns_;
-  absl::Span<const Value> values_;
+  size_t index_;
+  absl::Span<const IngestColumnValues> columns_;
   absl::Span<const uint64_t> lines_;
   uint64_t line_offset_;
   std::vector<bool> dropped_;

@@ -173,12 +173,20 @@ class RowEncoder {
   }
 
  private:
-  // Moves the row's values to the block for its observers (Reset clears them next).
+  // Appends the row's values to the block's columns for its observers.
   void Observed(ParsedBlock* block, uint64_t line) {
-    for (Value& k : keys_) block->values.push_back(std::move(k));
-    block->values.push_back(Value(*event_));
-    block->values.push_back(created_.has_value() ? Value(*created_) : Value());
-    for (Value& f : features_) block->values.push_back(std::move(f));
+    IngestColumnValues* column = block->columns.data();
+    for (const Value& k : keys_) (column++)->Append(k);
+    column->present.push_back(1);
+    (column++)->ints.push_back(*event_);
+    if (created_.has_value()) {
+      column->present.push_back(1);
+      column->ints.push_back(*created_);
+    } else {
+      column->AppendNull();
+    }
+    ++column;
+    for (const Value& f : features_) (column++)->Append(f);
     block->row_lines.push_back(line);
   }
 

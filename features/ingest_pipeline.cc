@@ -33,7 +33,7 @@ class BlockPipeline {
         run_file_(run_file),
         jobs_(workers + 1),
         observers_(observers),
-        columns_(ObservedColumns(*input.format.view).size()),
+        columns_(ObservedColumns(*input.format.view)),
         line_offset_(input.header_lines) {}
 
   // Reads every block (or up to the first bad one) while the workers parse, sort
@@ -49,7 +49,7 @@ class BlockPipeline {
     arenas_.clear();
     entry_pools_.clear();
     spills_.clear();
-    value_pools_.clear();
+    column_pools_.clear();
     line_pools_.clear();
     std::sort(blocks_.begin(), blocks_.end(),
               [](const auto& a, const auto& b) { return a->index < b->index; });
@@ -98,7 +98,7 @@ class BlockPipeline {
         arenas_.push_back(std::move(block->arena));
         entry_pools_.push_back(std::move(block->entries));
         if (block->observed) {
-          value_pools_.push_back(std::move(block->values));
+          column_pools_.push_back(std::move(block->columns));
           line_pools_.push_back(std::move(block->row_lines));
         }
       }
@@ -130,9 +130,12 @@ class BlockPipeline {
     if (block->observed) {
       // Reserved as the entries are: growing by doubling would copy the values
       // and fault in fresh pages at every step.
-      block->values = Take(&value_pools_);
-      block->values.clear();
-      ReserveRounded(&block->values, (bytes / 40 + 16) * columns_);
+      const size_t rows = std::bit_ceil(bytes / 40 + 16);
+      block->columns = Take(&column_pools_);
+      block->columns.resize(columns_.size());
+      for (size_t c = 0; c < columns_.size(); ++c) {
+        block->columns[c].Clear(columns_[c].type, rows);
+      }
       block->row_lines = Take(&line_pools_);
       block->row_lines.clear();
       ReserveRounded(&block->row_lines, bytes / 40 + 16);
@@ -167,7 +170,7 @@ class BlockPipeline {
     std::optional<IngestBlock> rows;
     if (block->observed && !block->error.has_value() &&
         block->index < first_error_.load()) {
-      rows.emplace(block->index, columns_, block->values, block->row_lines, line_offset_);
+      rows.emplace(block->index, block->columns, block->row_lines, line_offset_);
       block->observer_error = observers_.Block(*rows);
       if (!block->observer_error.ok()) {
         StopAfter(block->index);
@@ -198,7 +201,7 @@ class BlockPipeline {
     block->max_event = INT64_MIN;
     for (size_t i = 0; i < es.size(); ++i) {
       if (rows.dropped(i)) continue;
-      const Micros t = std::get<int64_t>(rows.value(i, event));
+      const Micros t = rows.column(event).ints[i];
       block->min_event = std::min(block->min_event, t);
       block->max_event = std::max(block->max_event, t);
       es[kept++] = es[i];
@@ -274,7 +277,7 @@ class BlockPipeline {
   std::vector<std::string> arenas_;              // parse buffers
   std::vector<std::vector<Entry>> entry_pools_;  // sort keys
   std::vector<ByteBuffer> spills_;               // sorted runs on their way out
-  std::vector<std::vector<Value>> value_pools_;  // observed values
+  std::vector<std::vector<IngestColumnValues>> column_pools_;  // observed values
   std::vector<std::vector<uint64_t>> line_pools_;  // observed rows' lines
   std::mutex blocks_mu_;
   std::vector<std::unique_ptr<ParsedBlock>> blocks_;
@@ -284,7 +287,7 @@ class BlockPipeline {
   // Observation, one block at a time in file order: `turn_` is the next block's
   // index; the line offset (lines before that block) belongs to its holder.
   Observers& observers_;
-  const size_t columns_;
+  const std::vector<IngestColumn> columns_;
   std::mutex turn_mu_;
   std::condition_variable turn_cv_;
   size_t turn_ = 0;

@@ -4,6 +4,7 @@
 #include <set>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/match.h"
@@ -23,6 +24,7 @@ struct ViewRules::Feature {
   std::optional<Value> min, max;
   std::string min_text, max_text;
   std::set<Value> allowed;
+  absl::flat_hash_set<std::string> allowed_text;  // `allowed` of a string feature
   bool not_null = false;
   std::optional<double> max_null_fraction;
   std::unique_ptr<RE2> pattern;
@@ -95,6 +97,7 @@ absl::StatusOr<ViewRules> ViewRules::Compile(const FeatureView& view) {
     }
     for (const std::string& a : r.allowed()) {
       ASSIGN_OR_RETURN(Value v, parse(a));
+      if (const std::string* text = std::get_if<std::string>(&v)) c.allowed_text.insert(*text);
       c.allowed.insert(std::move(v));
     }
     c.not_null = r.not_null();
@@ -140,6 +143,78 @@ bool ViewRules::CheckValue(size_t feature, const Value& value,
     }
   }
   return true;
+}
+
+namespace {
+
+// Marks the rows whose number is outside [lo, hi] (either bound optional), as
+// Value's operator< orders them: a NaN is outside neither.
+template <typename T>
+void MarkOutside(const std::vector<T>& xs, const std::vector<uint8_t>& present,
+                 const std::optional<Value>& lo, const std::optional<Value>& hi,
+                 uint8_t* bad) {
+  const T* const lo_x = lo.has_value() ? std::get_if<T>(&*lo) : nullptr;
+  const T* const hi_x = hi.has_value() ? std::get_if<T>(&*hi) : nullptr;
+  const size_t n = xs.size();
+  if (lo_x != nullptr && hi_x != nullptr) {
+    const T a = *lo_x, b = *hi_x;
+    for (size_t r = 0; r < n; ++r) bad[r] |= present[r] & ((xs[r] < a) | (b < xs[r]));
+  } else if (lo_x != nullptr) {
+    const T a = *lo_x;
+    for (size_t r = 0; r < n; ++r) bad[r] |= present[r] & (xs[r] < a);
+  } else if (hi_x != nullptr) {
+    const T b = *hi_x;
+    for (size_t r = 0; r < n; ++r) bad[r] |= present[r] & (b < xs[r]);
+  }
+}
+
+}  // namespace
+
+void ViewRules::MarkBroken(size_t feature, const IngestColumnValues& column,
+                           uint8_t* bad) const {
+  const Feature& c = features_[feature];
+  if (!c.has_rules) return;
+  const size_t n = column.present.size();
+  if (c.not_null) {
+    for (size_t r = 0; r < n; ++r) bad[r] |= column.present[r] ^ 1;
+  }
+  const bool bounds = c.min.has_value() || c.max.has_value();
+  if (!bounds && c.allowed.empty() && c.pattern == nullptr) return;
+  // Bounds of the column's own type, compared in a loop over the numbers.
+  const auto holds = [&](auto type_tag) {
+    using T = decltype(type_tag);
+    return (!c.min || std::holds_alternative<T>(*c.min)) &&
+           (!c.max || std::holds_alternative<T>(*c.max));
+  };
+  bool rest = true;  // rows still to check value by value
+  if (column.type == VALUE_TYPE_DOUBLE && holds(double{})) {
+    MarkOutside(column.doubles, column.present, c.min, c.max, bad);
+    rest = !c.allowed.empty() || c.pattern != nullptr;
+  } else if ((column.type == VALUE_TYPE_INT64 || column.type == VALUE_TYPE_TIMESTAMP) &&
+             holds(int64_t{})) {
+    MarkOutside(column.ints, column.present, c.min, c.max, bad);
+    rest = !c.allowed.empty() || c.pattern != nullptr;
+  } else if (column.text() && !bounds &&
+             (c.allowed.empty() || c.allowed_text.size() == c.allowed.size())) {
+    for (size_t r = 0; r < n; ++r) {
+      if (!column.present[r] || bad[r]) continue;
+      const absl::string_view text = column.string(r);
+      if ((!c.allowed_text.empty() && !c.allowed_text.contains(text)) ||
+          (c.pattern != nullptr &&
+           !RE2::FullMatch(re2::StringPiece(text.data(), text.size()), *c.pattern))) {
+        bad[r] = 1;
+      }
+    }
+    rest = false;
+  }
+  if (!rest) return;
+  // The rest (bools, bounds on strings, allowed numbers), value by value.
+  std::string broken;
+  for (size_t r = 0; r < n; ++r) {
+    if (column.present[r] && !bad[r] && !CheckValue(feature, column.value(r), &broken)) {
+      bad[r] = 1;
+    }
+  }
 }
 
 std::vector<std::string> ViewRules::CheckNulls(const std::vector<uint64_t>& nulls,
@@ -209,15 +284,28 @@ absl::Status RulesObserver::OnStart(const IngestStart& start) {
 
 absl::Status RulesObserver::OnBlock(IngestBlock& block) {
   if (rules_ == nullptr) return absl::OkStatus();
+  // Rows dropped already (by an earlier observer) are not checked, but by validate.
+  const size_t n = block.rows();
+  const bool all = check_only_ || block.dropped_count() == 0;
+  const auto skipped = [&](size_t row) { return !all && block.dropped(row); };
+  rows_ += all ? n : n - block.dropped_count();
+  // Column by column, the rows breaking a rule; then each such row, worded.
+  bad_.assign(n, 0);
+  for (size_t i = 0; i < feature_column_.size(); ++i) {
+    if (feature_column_[i] < 0) continue;
+    const IngestColumnValues& column = block.column(feature_column_[i]);
+    uint64_t present = 0;
+    for (size_t row = 0; row < n; ++row) present += column.present[row] & !skipped(row);
+    nulls_[i] += (all ? n : n - block.dropped_count()) - present;
+    rules_->MarkBroken(i, column, bad_.data());
+  }
   std::string broken, text;
-  for (size_t row = 0; row < block.rows(); ++row) {
-    if (block.dropped(row) && !check_only_) continue;
-    ++rows_;
+  for (size_t row = 0; row < n; ++row) {
+    if (!bad_[row] || skipped(row)) continue;
     std::string row_rules;
     for (size_t i = 0; i < feature_column_.size(); ++i) {
       if (feature_column_[i] < 0) continue;
-      const Value& value = block.value(row, feature_column_[i]);
-      if (std::holds_alternative<std::monostate>(value)) ++nulls_[i];
+      const Value value = block.value(row, feature_column_[i]);
       if (rules_->CheckValue(i, value, &broken)) continue;
       ++outcome_.violations;
       const std::string& column = columns_[feature_column_[i]].name;

@@ -55,6 +55,11 @@ class ViewRules {
   // first rule it breaks: "min 0", "max 10", "allowed", "not_null", "pattern RE".
   // max_null_fraction is a batch rule: CheckNulls.
   bool CheckValue(size_t feature, const Value& value, std::string* broken) const;
+  // The same over a column of rows at once: sets bad[r] to 1 for each row r whose
+  // value in `column` (of feature number `feature`) breaks a row rule, and leaves
+  // the others. CheckValue then words what each breaks. REQUIRES: bad holds
+  // column.present.size() bytes.
+  void MarkBroken(size_t feature, const IngestColumnValues& column, uint8_t* bad) const;
 
   // The batch rules: with `nulls[i]` null values of feature i among `rows` rows,
   // the sentences of the max_null_fraction rules broken ("feature x: 3 of 4 values
@@ -130,6 +135,7 @@ class RulesObserver : public IngestObserver {
   std::vector<IngestColumn> columns_;
   std::vector<int> feature_column_;  // feature i's column in the blocks
   std::vector<uint64_t> nulls_;
+  std::vector<uint8_t> bad_;  // a block's rows breaking a rule (scratch)
   uint64_t rows_ = 0;
   std::map<std::string, uint64_t> by_rule_;
   std::string quarantine_csv_;

@@ -1,6 +1,9 @@
 #include "features/rules.h"
 
+#include <algorithm>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -64,6 +67,57 @@ TEST(ViewRulesTest, ChecksEachRowRule) {
   ASSERT_EQ(batch.size(), 1u);
   EXPECT_EQ(batch[0],
             "column visits: 3 of 4 values are null (0.75), more than max_null_fraction 0.5");
+}
+
+// The column loop (MarkBroken, what ingests run) marks exactly the rows CheckValue
+// refuses, for every type and rule, nulls and bounds' edges included.
+TEST(ViewRulesTest, ColumnsAreMarkedAsEachValueIsChecked) {
+  auto defs = ParseDefinitions(absl::StrCat(kHeader, R"(
+    features:
+      - {name: d, type: double, min: -1.5, max: 2.5, not_null: true}
+      - {name: i, type: int64, min: -3}
+      - {name: t, type: timestamp, max: 1700000000}
+      - {name: s, type: string, allowed: [a, b, AB1], pattern: "[A-Za-z]+[0-9]*"}
+      - {name: p, type: string, pattern: "[A-Z]{2}[0-9]+"}
+      - {name: b, type: bool, not_null: true}
+      - {name: n, type: int64, allowed: [1, 2, 3]}
+      - {name: free, type: double}
+)"), "defs.yaml");
+  ASSERT_TRUE(defs.ok()) << defs.status();
+  auto rules = ViewRules::Compile(defs->feature_views(0));
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  const std::vector<ValueType> types = {VALUE_TYPE_DOUBLE, VALUE_TYPE_INT64,
+                                        VALUE_TYPE_TIMESTAMP, VALUE_TYPE_STRING,
+                                        VALUE_TYPE_STRING, VALUE_TYPE_BOOL,
+                                        VALUE_TYPE_INT64, VALUE_TYPE_DOUBLE};
+  const std::vector<std::vector<Value>> samples = {
+      {Value(-1.5), Value(-1.5000001), Value(2.5), Value(2.6), Value(0.0), Value()},
+      {Value(int64_t{-3}), Value(int64_t{-4}), Value(int64_t{99}), Value()},
+      {Value(int64_t{1700000000000000}), Value(int64_t{1700000000000001}), Value()},
+      {Value(std::string("a")), Value(std::string("c")), Value(std::string("AB1")),
+       Value(std::string("")), Value()},
+      {Value(std::string("AB12")), Value(std::string("AB12x")), Value(std::string("")),
+       Value()},
+      {Value(true), Value(false), Value()},
+      {Value(int64_t{1}), Value(int64_t{4}), Value()},
+      {Value(-1e300), Value()},
+  };
+  std::mt19937_64 rng(7);
+  for (size_t f = 0; f < types.size(); ++f) {
+    IngestColumnValues column;
+    column.Clear(types[f], 64);
+    std::vector<uint8_t> expected;
+    std::string broken;
+    for (int r = 0; r < 64; ++r) {
+      const Value& v = samples[f][rng() % samples[f].size()];
+      column.Append(v);
+      expected.push_back(rules->CheckValue(f, v, &broken) ? 0 : 1);
+    }
+    std::vector<uint8_t> bad(64, 0);
+    rules->MarkBroken(f, column, bad.data());
+    EXPECT_EQ(bad, expected) << "feature " << f;
+    EXPECT_EQ(std::count(expected.begin(), expected.end(), 1) > 0, f != 7) << "feature " << f;
+  }
 }
 
 TEST(ViewRulesTest, AViewWithoutRulesHasNone) {

@@ -110,55 +110,64 @@ class IngestProfiler : public features::IngestObserver {
   }
 
   // Rows [begin, end) of the block that the ingest writes, as profile columns, into
-  // `table`. Row by row: the block holds its values so.
+  // `table`.
   void Fill(const features::IngestBlock& block, size_t begin, size_t end,
             TableBlock* table) const {
+    const bool all = block.dropped_count() == 0;
     size_t rows = end - begin;
-    if (block.dropped_count() > 0) {
+    if (!all) {
       for (size_t r = begin; r < end; ++r) rows -= block.dropped(r);
     }
     table->rows = rows;
-    for (Column& col : table->columns) {
-      col.present.assign(rows, 1);
+    for (size_t c = 0; c < table->columns.size(); ++c) {
+      const features::IngestColumnValues& in = block.column(c);
+      Column& col = table->columns[c];
+      col.present.resize(rows);
       if (col.type == ColumnType::kString) {
         col.strings.resize(rows);
       } else {
         col.numbers.resize(rows);
       }
-    }
-    const size_t columns = table->columns.size();
-    size_t i = 0;
-    for (size_t r = begin; r < end; ++r) {
-      if (block.dropped_count() > 0 && block.dropped(r)) continue;
-      for (size_t c = 0; c < columns; ++c) {
-        Column& col = table->columns[c];
-        const features::Value& v = block.value(r, c);
-        switch (v.index()) {
-          case 1:
-            col.numbers[i] = static_cast<double>(std::get<int64_t>(v));
-            break;
-          case 2:
-            col.numbers[i] = std::get<double>(v);
-            break;
-          case 3:
-            col.numbers[i] = std::get<bool>(v) ? 1 : 0;
-            break;
-          case 4:
-            col.strings[i] = std::get<std::string>(v);
-            break;
-          default:                       // null
-            if (c == created_column_) {  // the time the ingest recorded
-              col.numbers[i] = static_cast<double>(created_default_);
-            } else if (col.type == ColumnType::kString) {
-              col.present[i] = 0;
-              col.strings[i].clear();
-            } else {
-              col.present[i] = 0;
-              col.numbers[i] = 0;
-            }
+      const uint8_t* present = in.present.data();
+      uint8_t* present_out = col.present.data();
+      double* numbers = col.numbers.data();
+      if (all) {
+        std::copy(present + begin, present + end, present_out);
+        if (in.type == features::VALUE_TYPE_DOUBLE) {
+          std::copy(in.doubles.begin() + begin, in.doubles.begin() + end, numbers);
+        } else if (!in.text()) {
+          const int64_t* ints = in.ints.data();
+          for (size_t r = begin; r < end; ++r) numbers[r - begin] = static_cast<double>(ints[r]);
+        } else {
+          for (size_t r = begin; r < end; ++r) {
+            const absl::string_view v = in.string(r);
+            col.strings[r - begin].assign(v.data(), v.size());
+          }
+        }
+      } else {
+        size_t i = 0;
+        for (size_t r = begin; r < end; ++r) {
+          if (block.dropped(r)) continue;
+          present_out[i] = present[r];
+          if (in.type == features::VALUE_TYPE_DOUBLE) {
+            numbers[i] = in.doubles[r];
+          } else if (!in.text()) {
+            numbers[i] = static_cast<double>(in.ints[r]);
+          } else {
+            const absl::string_view v = in.string(r);
+            col.strings[i].assign(v.data(), v.size());
+          }
+          ++i;
         }
       }
-      ++i;
+      // A null created_timestamp is the time the ingest recorded.
+      if (c == created_column_) {
+        for (size_t i = 0; i < rows; ++i) {
+          if (present_out[i]) continue;
+          present_out[i] = 1;
+          numbers[i] = static_cast<double>(created_default_);
+        }
+      }
     }
   }
 

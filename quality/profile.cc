@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -43,6 +44,7 @@ void ColumnProfile::Add(const Column& column) {
   if (type_ == ColumnType::kString) {
     // Counted per block first: a block's repeats cost one sketch update each.
     absl::flat_hash_map<absl::string_view, uint64_t> block;
+    block.reserve(rows);  // not grown (rehashed) on the way
     for (size_t i = 0; i < rows; ++i) {
       if (!column.present[i]) {
         ++nulls_;
@@ -63,21 +65,55 @@ void ColumnProfile::Add(const Column& column) {
   double lo = 0, hi = 0, sum = 0, sum_error = 0;
   // Taken by the distinct sketch at once; uninitialized: only [0, n) is read.
   std::unique_ptr<uint64_t[]> hashes(new uint64_t[rows]);
-  for (size_t i = 0; i < rows; ++i) {
-    if (!column.present[i]) continue;
-    const double x = column.numbers[i];
-    if (n == 0) {
-      lo = hi = x;
-    } else {
-      lo = std::min(lo, x);
-      hi = std::max(hi, x);
+  const size_t present = std::accumulate(column.present.begin(), column.present.end(),
+                                         size_t{0});
+  if (present == rows && rows > 0) {
+    // No nulls: four independent lanes, which the compiler keeps in registers and
+    // the processor runs side by side, each sum compensated, then summed so.
+    const double* x = column.numbers.data();
+    double lo4[4], hi4[4], sum4[4] = {0, 0, 0, 0}, error4[4] = {0, 0, 0, 0};
+    for (int l = 0; l < 4; ++l) lo4[l] = hi4[l] = x[0];
+    size_t i = 0;
+    for (; i + 4 <= rows; i += 4) {
+      for (int l = 0; l < 4; ++l) {
+        lo4[l] = std::min(lo4[l], x[i + l]);
+        hi4[l] = std::max(hi4[l], x[i + l]);
+        AddToSum(x[i + l], &sum4[l], &error4[l]);
+      }
     }
-    AddToSum(x, &sum, &sum_error);
-    ++n;
+    for (; i < rows; ++i) {
+      lo4[0] = std::min(lo4[0], x[i]);
+      hi4[0] = std::max(hi4[0], x[i]);
+      AddToSum(x[i], &sum4[0], &error4[0]);
+    }
+    lo = std::min(std::min(lo4[0], lo4[1]), std::min(lo4[2], lo4[3]));
+    hi = std::max(std::max(hi4[0], hi4[1]), std::max(hi4[2], hi4[3]));
+    for (int l = 0; l < 4; ++l) {
+      AddToSum(sum4[l], &sum, &sum_error);
+      sum_error += error4[l];
+    }
+    n = rows;
+  } else {
+    for (size_t i = 0; i < rows; ++i) {
+      if (!column.present[i]) continue;
+      const double x = column.numbers[i];
+      if (n == 0) {
+        lo = hi = x;
+      } else {
+        lo = std::min(lo, x);
+        hi = std::max(hi, x);
+      }
+      AddToSum(x, &sum, &sum_error);
+      ++n;
+    }
   }
   // Apart from the sums: the hash's call would keep them in memory.
-  for (size_t i = 0, j = 0; i < rows; ++i) {
-    if (column.present[i]) hashes[j++] = StableHash(column.numbers[i]);
+  if (n == rows) {
+    for (size_t i = 0; i < rows; ++i) hashes[i] = StableHash(column.numbers[i]);
+  } else {
+    for (size_t i = 0, j = 0; i < rows; ++i) {
+      if (column.present[i]) hashes[j++] = StableHash(column.numbers[i]);
+    }
   }
   distinct_.Add(hashes.get(), n);
   if (n == rows) {

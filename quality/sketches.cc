@@ -12,14 +12,7 @@
 namespace strata::quality {
 namespace {
 
-// SplitMix64's finalizer: every input bit flips about half the output bits.
-uint64_t Mix(uint64_t z) {
-  z ^= z >> 30;
-  z *= 0xbf58476d1ce4e5b9ULL;
-  z ^= z >> 27;
-  z *= 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+using sketches_internal::Mix;
 
 }  // namespace
 
@@ -34,13 +27,6 @@ uint64_t StableHash(absl::string_view bytes) {
   uint64_t tail = 0;
   std::memcpy(&tail, bytes.data() + i, bytes.size() - i);
   return Mix(h ^ Mix(tail ^ (uint64_t{bytes.size() - i} << 59)));
-}
-
-uint64_t StableHash(double number) {
-  if (number == 0) number = 0;  // -0.0 and 0.0 are one value
-  uint64_t bits;
-  std::memcpy(&bits, &number, 8);
-  return Mix(Mix(bits) ^ 0xd6e8feb86659fd93ULL);
 }
 
 // ---- KllSketch
@@ -104,7 +90,7 @@ void KllSketch::Compress() {
     }
     std::vector<double>& level = levels_[h];
     // The levels above stay sorted.
-    if (h == 0) SortNumbers(level.data(), level.data() + level.size(), &spare_);
+    if (h == 0) SortNumbers(level.data(), level.data() + level.size());
     // An odd item out stays, so that the weights still sum to n.
     double kept = 0;
     const bool odd = level.size() % 2 == 1;

@@ -7,6 +7,7 @@
 #define STRATA_QUALITY_SKETCHES_H_
 
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <string>
 #include <utility>
@@ -23,7 +24,26 @@ namespace strata::quality {
 // A 64-bit hash that is the same in every process and build (profiles are stored
 // and merged later): absl::Hash is seeded per process.
 uint64_t StableHash(absl::string_view bytes);
-uint64_t StableHash(double number);
+inline uint64_t StableHash(double number);
+
+namespace sketches_internal {
+// SplitMix64's finalizer: every input bit flips about half the output bits.
+inline uint64_t Mix(uint64_t z) {
+  z ^= z >> 30;
+  z *= 0xbf58476d1ce4e5b9ULL;
+  z ^= z >> 27;
+  z *= 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+}  // namespace sketches_internal
+
+// Inline: profiles hash every number of a column.
+inline uint64_t StableHash(double number) {
+  if (number == 0) number = 0;  // -0.0 and 0.0 are one value
+  uint64_t bits;
+  std::memcpy(&bits, &number, 8);
+  return sketches_internal::Mix(sketches_internal::Mix(bits) ^ 0xd6e8feb86659fd93ULL);
+}
 
 // Quantiles of a stream of numbers: Karnin, Lang and Liberty's KLL sketch. Levels
 // of sorted items of weight 2^level; a full level is compacted by keeping every
@@ -83,7 +103,6 @@ class KllSketch {
   // sorted half in, instead of sorting the level again).
   std::vector<std::vector<double>> levels_;
   std::mt19937_64 rng_;
-  std::vector<uint64_t> spare_;  // scratch of level 0's sort
   std::vector<double> merged_;   // scratch of a compaction's merge
 };
 

@@ -8,7 +8,7 @@ PACKAGES=(
   librocksdb-dev libprotobuf-dev protobuf-compiler
   libssl-dev libzstd-dev libabsl-dev libcli11-dev
   libjemalloc-dev libyaml-cpp-dev libsimdjson-dev libcpp-httplib-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libre2-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libre2-dev libhwy-dev
   restic redis-server libhiredis-dev
   python3-pandas python3-numpy python3-pytest python3-venv python3-pip
   python3-setuptools python3-redis python3-scipy nodejs
