@@ -30,6 +30,16 @@ struct ViewRules::Feature {
   std::unique_ptr<RE2> pattern;
 };
 
+namespace {
+
+// RE2::FullMatch without its arguments' handling (a seventh less per value).
+bool WholeMatch(const RE2& pattern, absl::string_view text) {
+  const re2::StringPiece piece(text.data(), text.size());
+  return pattern.Match(piece, 0, piece.size(), RE2::ANCHOR_BOTH, nullptr, 0);
+}
+
+}  // namespace
+
 std::string RuleViolation::Text() const {
   return absl::StrCat(source, ":", line, ": column ", column, ": ",
                       value.empty() ? std::string("null value")
@@ -137,7 +147,7 @@ bool ViewRules::CheckValue(size_t feature, const Value& value,
   }
   if (c.pattern != nullptr) {
     const std::string* text = std::get_if<std::string>(&value);
-    if (text != nullptr && !RE2::FullMatch(*text, *c.pattern)) {
+    if (text != nullptr && !WholeMatch(*c.pattern, *text)) {
       *broken = absl::StrCat("pattern ", c.pattern->pattern());
       return false;
     }
@@ -201,7 +211,7 @@ void ViewRules::MarkBroken(size_t feature, const IngestColumnValues& column,
       const absl::string_view text = column.string(r);
       if ((!c.allowed_text.empty() && !c.allowed_text.contains(text)) ||
           (c.pattern != nullptr &&
-           !RE2::FullMatch(re2::StringPiece(text.data(), text.size()), *c.pattern))) {
+           !WholeMatch(*c.pattern, text))) {
         bad[r] = 1;
       }
     }
