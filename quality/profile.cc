@@ -42,21 +42,41 @@ ColumnProfile::ColumnProfile(std::string name, ColumnType type)
 void ColumnProfile::Add(const Column& column) {
   const size_t rows = column.present.size();
   if (type_ == ColumnType::kString) {
-    // Counted per block first: a block's repeats cost one sketch update each.
+    // Counted per block first: a block's repeats cost one sketch update each. A
+    // column whose blocks are mostly distinct values (ids, codes) gains nothing
+    // from it: its values go to the sketches one by one, and every 16th block is
+    // counted again to tell whether it still is.
+    const bool count_first = !mostly_distinct_ || ++blocks_since_count_ % 16 == 0;
+    if (!count_first) {
+      for (size_t i = 0; i < rows; ++i) {
+        if (!column.present[i]) {
+          ++nulls_;
+          continue;
+        }
+        ++count_;
+        distinct_.Add(StableHash(column.strings[i]));
+        frequent_.Add(column.strings[i], 1);
+      }
+      return;
+    }
     absl::flat_hash_map<absl::string_view, uint64_t> block;
     block.reserve(rows);  // not grown (rehashed) on the way
+    size_t present = 0;
     for (size_t i = 0; i < rows; ++i) {
       if (!column.present[i]) {
         ++nulls_;
         continue;
       }
-      ++count_;
+      ++present;
       ++block[column.strings[i]];
     }
+    count_ += present;
     for (const auto& [value, n] : block) {
       distinct_.Add(StableHash(value));
       frequent_.Add(value, n);
     }
+    mostly_distinct_ = present >= 256 && block.size() * 2 > present;
+    blocks_since_count_ = 0;
     return;
   }
   // The block's own count, min, max, sum and squared deviations (two passes, no

@@ -95,6 +95,10 @@ class ColumnProfile {
   KllSketch quantiles_;
   DistinctSketch distinct_;
   FrequentValues frequent_;
+  // How Add takes a string column's block (not part of the profile): whether the
+  // last block counted had more distinct values than repeats, and blocks since.
+  bool mostly_distinct_ = false;
+  uint32_t blocks_since_count_ = 0;
 };
 
 // A table's profile: its rows and a profile per column. Value type.

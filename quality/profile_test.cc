@@ -245,6 +245,45 @@ TEST(ProfileTest, HeavyHittersAmongManyDistinctStrings) {
   }
 }
 
+// Blocks of mostly distinct values go to the sketches value by value; a later block
+// of repeats is counted first again. Either way the counts, nulls, distinct values
+// and heavy hitters are those of the whole column.
+TEST(ProfileTest, MostlyDistinctBlocksAndThenRepeats) {
+  std::vector<std::string> all;
+  TableProfile blocks;
+  for (int b = 0; b < 40; ++b) {
+    std::vector<std::string> block;
+    for (int i = 0; i < 4096; ++i) {
+      if (i % 100 == 0) {
+        block.push_back("");  // a null
+      } else if (b < 20) {
+        block.push_back(absl::StrCat("id", b * 4096 + i));
+      } else {
+        block.push_back(i % 3 == 0 ? "x" : i % 3 == 1 ? "y" : "z");
+      }
+    }
+    all.insert(all.end(), block.begin(), block.end());
+    ASSERT_TRUE(blocks.Add(StringBlock(block)).ok());
+  }
+  TableProfile whole;
+  ASSERT_TRUE(whole.Add(StringBlock(all)).ok());
+  const ColumnProfile& a = blocks.columns()[0];
+  const ColumnProfile& w = whole.columns()[0];
+  EXPECT_EQ(a.count(), w.count());
+  EXPECT_EQ(a.nulls(), 40u * 41);
+  EXPECT_EQ(a.distinct(), w.distinct());
+  const uint64_t ids = 20 * (4096 - 41);
+  EXPECT_NEAR(static_cast<double>(a.distinct()), ids + 3.0, 0.02 * (ids + 3));
+  const auto top = a.Top(3);
+  ASSERT_EQ(top.size(), 3u);
+  const double bound = 2.0 * all.size() / FrequentValues::kDefaultCapacity;
+  for (const auto& [value, count] : top) {
+    EXPECT_TRUE(value == "x" || value == "y" || value == "z") << value;
+    EXPECT_LE(count, 20u * 4055 / 3 + 20);
+    EXPECT_GE(static_cast<double>(count), 20.0 * 4055 / 3 - 20 - bound) << value;
+  }
+}
+
 // Below k + kLevelZeroBatch values nothing is compacted: every quantile is exact.
 TEST(SketchTest, KllKeepsAShortStreamWhole) {
   KllSketch sketch;
