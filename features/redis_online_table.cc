@@ -203,11 +203,12 @@ class RedisOnlineTable::Client {
     std::vector<size_t> pending(commands.size());
     for (size_t i = 0; i < commands.size(); ++i) pending[i] = i;
     std::vector<Node*> ask(commands.size(), nullptr);  // ASK: the node to ask once
+    std::string last_node, last_error;  // of the last command to be sent again
     for (int round = 0; !pending.empty(); ++round) {
       if (round > kMaxRedirects) {
-        return absl::UnavailableError(absl::StrCat(
-            "redis: still redirected after ", kMaxRedirects, " tries (",
-            replies[pending[0]] ? replies[pending[0]]->str : "no reply", ")"));
+        return absl::UnavailableError(absl::StrCat("redis ", last_node, " is unavailable: ",
+                                                   "still answering after ", kMaxRedirects,
+                                                   " tries: ", last_error));
       }
       if (round > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5 * round));
       // Each pending command's node, in node order (a fixed lock order).
@@ -244,6 +245,8 @@ class RedisOnlineTable::Client {
           const redisReply* r = replies[i].get();
           if (r->type != REDIS_REPLY_ERROR) continue;
           const absl::string_view error(r->str, r->len);
+          last_node = node->endpoint.name();
+          last_error = std::string(error);
           if (absl::StartsWith(error, "MOVED ") || absl::StartsWith(error, "ASK ")) {
             const std::vector<absl::string_view> words = absl::StrSplit(error, ' ');
             int slot = 0;
