@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -223,6 +224,13 @@ class RedisOnlineTable::Client {
       }
       std::vector<std::unique_lock<std::mutex>> locks;
       for (auto& [node, indexes] : by_node) locks.emplace_back(node->mu);
+      // A round left early (an error) may leave replies unread on any of its
+      // connections: they are dropped, to be opened afresh.
+      bool round_done = false;
+      absl::Cleanup drop = [&] {
+        if (round_done) return;
+        for (auto& [node, indexes] : by_node) node->context.reset();
+      };
       // Send to every node, then read: the nodes work at once.
       for (auto& [node, indexes] : by_node) {
         RETURN_IF_ERROR(Connect(*node));
@@ -230,6 +238,7 @@ class RedisOnlineTable::Client {
           if (ask[i] != nullptr) Append(*node, {"ASKING"});
           Append(*node, commands[i].argv);
         }
+        RETURN_IF_ERROR(Flush(*node));
       }
       std::vector<size_t> again;
       std::vector<Node*> noscript;
@@ -278,6 +287,7 @@ class RedisOnlineTable::Client {
       }
       noscript.erase(std::unique(noscript.begin(), noscript.end()), noscript.end());
       for (Node* node : noscript) RETURN_IF_ERROR(LoadScriptsLocked(*node));
+      round_done = true;
       locks.clear();
       if (refresh && cluster_) RefreshSlots().IgnoreError();  // MOVED already applied
       std::sort(again.begin(), again.end());
@@ -336,6 +346,18 @@ class RedisOnlineTable::Client {
     }
     redisAppendCommandArgv(node.context.get(), static_cast<int>(argv.size()), words.data(),
                            lengths.data());
+  }
+
+  // Sends what Append buffered. REQUIRES: node.mu held, connected.
+  absl::Status Flush(Node& node) {
+    for (int done = 0; !done;) {
+      if (redisBufferWrite(node.context.get(), &done) != REDIS_OK) {
+        const std::string error = node.context->errstr;
+        node.context.reset();
+        return Unavailable(node, error);
+      }
+    }
+    return absl::OkStatus();
   }
 
   // REQUIRES: node.mu held. A failed connection is dropped (opened again next time).
