@@ -14,6 +14,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -509,15 +510,19 @@ RedisOnlineTable::~RedisOnlineTable() = default;
 
 namespace {
 
-// An error reply, or a reply not of `type`, as an error naming the command.
-absl::Status Expect(const redisReply* r, int type, absl::string_view command) {
+// An error reply, or a reply not of `type`, as an error naming the command and
+// what it read (`what`). A key holding another Redis type was damaged: DataLoss.
+absl::Status Expect(const redisReply* r, int type, absl::string_view command,
+                    absl::string_view what) {
   if (r->type == REDIS_REPLY_ERROR) {
-    return absl::UnavailableError(
-        absl::StrCat("redis: ", command, " failed: ", absl::string_view(r->str, r->len)));
+    const absl::string_view error(r->str, r->len);
+    const std::string message = absl::StrCat("redis: ", command, " of ", what, ": ", error);
+    if (absl::StrContains(error, "WRONGTYPE")) return absl::DataLossError(message);
+    return absl::UnavailableError(message);
   }
   if (r->type != type) {
-    return absl::DataLossError(
-        absl::StrCat("redis: ", command, ": unexpected reply of type ", r->type));
+    return absl::DataLossError(absl::StrCat("redis: ", command, " of ", what,
+                                            ": unexpected reply of type ", r->type));
   }
   return absl::OkStatus();
 }
@@ -537,7 +542,8 @@ absl::Status RedisOnlineTable::Lookup(absl::Span<const absl::string_view> keys,
   for (size_t i = 0; i < keys.size(); ++i) {
     const redisReply* r = replies[i].get();
     if (r->type == REDIS_REPLY_NIL) continue;
-    RETURN_IF_ERROR(Expect(r, REDIS_REPLY_STRING, "GET"));
+    RETURN_IF_ERROR(Expect(r, REDIS_REPLY_STRING, "GET",
+                           absl::StrCat("row \"", absl::CHexEscape(keys[i]), "\"")));
     RETURN_IF_ERROR(found(i, absl::string_view(r->str, r->len)));
   }
   return absl::OkStatus();
@@ -581,7 +587,10 @@ absl::Status RedisOnlineTable::Write(const OnlineWrite& write, Change change,
   }
   if (commands.empty()) return absl::OkStatus();
   ASSIGN_OR_RETURN(std::vector<Reply> replies, client_->Run(commands));
-  for (const Reply& r : replies) RETURN_IF_ERROR(Expect(r.get(), REDIS_REPLY_INTEGER, "EVALSHA (write)"));
+  for (size_t i = 0; i < replies.size(); ++i) {
+    RETURN_IF_ERROR(Expect(replies[i].get(), REDIS_REPLY_INTEGER, "EVALSHA (write)",
+                           commands[i].argv[3]));
+  }
   return absl::OkStatus();
 }
 
@@ -598,9 +607,9 @@ absl::StatusOr<OnlinePage> RedisOnlineTable::Scan(uint32_t view, absl::string_vi
   }
   ASSIGN_OR_RETURN(std::vector<Reply> replies, client_->Run(commands));
   std::vector<std::pair<absl::string_view, absl::string_view>> rows;
-  for (const Reply& reply : replies) {
-    const redisReply* r = reply.get();
-    RETURN_IF_ERROR(Expect(r, REDIS_REPLY_ARRAY, "EVALSHA (scan)"));
+  for (size_t b = 0; b < replies.size(); ++b) {
+    const redisReply* r = replies[b].get();
+    RETURN_IF_ERROR(Expect(r, REDIS_REPLY_ARRAY, "EVALSHA (scan)", commands[b].argv[3]));
     if (r->elements != 2 || r->element[0]->type != REDIS_REPLY_ARRAY ||
         r->element[1]->type != REDIS_REPLY_ARRAY ||
         r->element[0]->elements != r->element[1]->elements) {

@@ -302,6 +302,47 @@ TEST(RedisServerTest, ServerKilledIsUnavailableAndUsedAgainWhenBack) {
   ExpectRows(h.table(), {{rows[0].first, Value(99, "again")}});
 }
 
+TEST(RedisServerTest, ServerThatStopsAnsweringTimesOutAndIsUsedAgain) {
+  if (!RedisServer::Installed()) GTEST_SKIP() << "redis-server is not installed (Debian package redis-server)";
+  ScratchDir dir;
+  auto server = RedisServer::Start(dir.Sub("redis"));
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto store = OpenTestStore(dir.Sub("store"));
+  auto table = RedisOnlineTable::Open(
+      &DatabaseOf(*store), RedisOptions{.url = "redis://" + (*server)->endpoint(),
+                                        .command_timeout = absl::Milliseconds(300)});
+  ASSERT_TRUE(table.ok()) << table.status();
+  const std::vector<OnlineRow> rows = SomeRows(2, 20);
+  ASSERT_TRUE(Upsert(**table, rows).ok());
+  (*server)->Pause();
+  std::vector<std::string> keys = {rows[0].first, rows[1].first};
+  auto stuck = (*table)->LookupCopies(keys);
+  (*server)->Resume();
+  EXPECT_TRUE(absl::IsUnavailable(stuck.status())) << stuck.status();
+  EXPECT_TRUE(absl::StrContains(stuck.status().message(), (*server)->endpoint()))
+      << stuck.status();
+  // The late replies of the timed-out lookup are never taken for a later one's.
+  ExpectRows(**table, {rows[2], rows[3]});
+  ExpectRows(**table, rows);
+}
+
+TEST(RedisServerTest, RowKeyOfAnotherTypeIsDataLossNamingTheCommand) {
+  if (!RedisServer::Installed()) GTEST_SKIP() << "redis-server is not installed (Debian package redis-server)";
+  ScratchDir dir;
+  auto server = RedisServer::Start(dir.Sub("redis"));
+  ASSERT_TRUE(server.ok()) << server.status();
+  RedisHarness h(dir.path(), "redis://" + (*server)->endpoint());
+  ASSERT_NE(h.redis(), nullptr);
+  const std::string key = Key(3, 1);
+  Direct((*server)->port()).Ok({"HSET", features::RedisRowKey(key), "f", "v"});
+  auto read = h.table().LookupCopies({key});
+  EXPECT_TRUE(absl::IsDataLoss(read.status())) << read.status();
+  EXPECT_TRUE(absl::StrContains(read.status().message(), "GET")) << read.status();
+  const absl::Status write = Upsert(h.table(), {{key, Value(1, "row")}});
+  EXPECT_TRUE(absl::IsDataLoss(write)) << write;
+  EXPECT_TRUE(absl::StrContains(write.message(), "EVALSHA")) << write;
+}
+
 TEST(RedisOpenTest, MalformedUrlIsInvalidArgument) {
   for (const char* url : {"http://x:1", "redis://nohost", "redis://a:1,b:2", "redis://a:0"}) {
     auto table = RedisOnlineTable::Open(nullptr, RedisOptions{.url = url});

@@ -118,9 +118,18 @@ absl::Status RedisServer::Spawn() {
 
 RedisServer::~RedisServer() {
   if (pid_ > 0) {
+    kill(pid_, SIGCONT);
     kill(pid_, SIGTERM);
     waitpid(pid_, nullptr, 0);
   }
+}
+
+void RedisServer::Pause() {
+  if (pid_ > 0) kill(pid_, SIGSTOP);
+}
+
+void RedisServer::Resume() {
+  if (pid_ > 0) kill(pid_, SIGCONT);
 }
 
 void RedisServer::Kill() {

@@ -29,6 +29,9 @@ class RedisServer {
 
   int port() const { return port_; }
   std::string endpoint() const { return "127.0.0.1:" + std::to_string(port_); }
+  // SIGSTOP / SIGCONT: a server that accepts connections but answers nothing.
+  void Pause();
+  void Resume();
   // SIGKILL, at once (no shutdown).
   void Kill();
   // Starts it again on the same port and directory; waits until it answers.
