@@ -278,6 +278,51 @@ TEST_F(RedisClusterTest, NodeKilledIsUnavailableAndUsedAgainWhenBack) {
   ExpectRows(table(), rows);
 }
 
+TEST_F(RedisClusterTest, WritesAcknowledgedAroundAKilledNodeAreKept) {
+  const int slot = SlotOfTag(*cluster_, features::RedisIndexKey(8, 0));
+  auto owner = cluster_->OwnerOf(slot);
+  ASSERT_TRUE(owner.ok());
+  RedisServer& node = cluster_->node(*owner);
+  // A writer upserts every key again and again, each time newer, and remembers the
+  // newest version of each that a Write acknowledged.
+  constexpr int kKeys = 32;
+  std::vector<int64_t> acknowledged(kKeys, -1);
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0};
+  std::thread writer([&] {
+    for (int64_t version = 0; !stop; ++version) {
+      std::vector<OnlineRow> rows;
+      for (int k = 0; k < kKeys; ++k) rows.push_back({Key(8, k), Value(version, "v")});
+      if (Upsert(table(), rows).ok()) {
+        std::fill(acknowledged.begin(), acknowledged.end(), version);
+      } else {
+        ++failures;
+      }
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  node.Kill();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(node.Restart().ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  stop = true;
+  writer.join();
+  EXPECT_GT(failures, 0) << "the writer never saw the node down";
+  std::vector<std::string> keys;
+  for (int k = 0; k < kKeys; ++k) keys.push_back(Key(8, k));
+  absl::StatusOr<std::vector<std::optional<std::string>>> got;
+  for (int i = 0; i < 200; ++i) {
+    got = table().LookupCopies(keys);
+    if (got.ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(got.ok()) << got.status();
+  for (int k = 0; k < kKeys; ++k) {
+    ASSERT_TRUE((*got)[k].has_value()) << k;
+    EXPECT_GE(features::codec::DecodeOnlineHeader(*(*got)[k]).event, acknowledged[k]) << k;
+  }
+}
+
 TEST(RedisServerTest, ServerKilledIsUnavailableAndUsedAgainWhenBack) {
   if (!RedisServer::Installed()) GTEST_SKIP() << "redis-server is not installed (Debian package redis-server)";
   ScratchDir dir;
