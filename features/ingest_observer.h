@@ -45,7 +45,7 @@ struct IngestColumn {
 struct IngestStart {
   // The definition rows are checked against; valid until OnEnd returns.
   const FeatureView* view = nullptr;
-  std::string view_version;           // "featureview/NAME@N"
+  std::string view_version;  // "featureview/NAME@N"
   // What errors call the input ("events.csv", "<stdin>", "dataset/NAME@N", or
   // IngestOptions::source_name): the FILE of "FILE:LINE: ..." messages.
   std::string source_name;
@@ -77,7 +77,7 @@ struct IngestColumnValues {
   // REQUIRES: row < rows, text().
   absl::string_view string(size_t row) const {
     const size_t begin = row == 0 ? 0 : ends[row - 1];
-    return absl::string_view(chars).substr(begin, ends[row] - begin);
+    return absl::string_view(chars.data() + begin, ends[row] - begin);
   }
   // Row `row`'s value as a Value (std::monostate for a null).
   Value value(size_t row) const;

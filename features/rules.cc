@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <set>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/match.h"
 #include "absl/strings/strip.h"
 #include "features/csv.h"
 #include "features/definitions.h"
@@ -17,6 +19,36 @@
 
 namespace strata::features {
 
+namespace {
+
+// The `allowed` strings of a feature: a few (the usual categories) compared one by
+// one, length and first byte first, which beats hashing each value; more in a hash
+// set.
+class AllowedText {
+ public:
+  void insert(const std::string& text) {
+    if (set_.insert(text).second) few_.push_back(text);
+  }
+  bool empty() const { return set_.empty(); }
+  size_t size() const { return set_.size(); }
+  bool contains(absl::string_view text) const {
+    if (few_.size() > kFew) return set_.contains(text);
+    for (const std::string& a : few_) {
+      if (a.size() == text.size() && (text.empty() || a[0] == text[0]) && a == text) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  static constexpr size_t kFew = 8;
+  absl::flat_hash_set<std::string> set_;
+  std::vector<std::string> few_;  // the same strings, in order
+};
+
+}  // namespace
+
 struct ViewRules::Feature {
   std::string name;
   ValueType type = VALUE_TYPE_UNSPECIFIED;
@@ -24,7 +56,7 @@ struct ViewRules::Feature {
   std::optional<Value> min, max;
   std::string min_text, max_text;
   std::set<Value> allowed;
-  absl::flat_hash_set<std::string> allowed_text;  // `allowed` of a string feature
+  AllowedText allowed_text;  // `allowed` of a string feature
   bool not_null = false;
   std::optional<double> max_null_fraction;
   std::unique_ptr<RE2> pattern;
@@ -41,10 +73,10 @@ bool WholeMatch(const RE2& pattern, absl::string_view text) {
 }  // namespace
 
 std::string RuleViolation::Text() const {
-  return absl::StrCat(source, ":", line, ": column ", column, ": ",
-                      value.empty() ? std::string("null value")
-                                    : absl::StrCat("value ", value),
-                      " breaks ", rule);
+  return absl::StrCat(
+      source, ":", line, ": column ", column, ": ",
+      value.empty() ? std::string("null value") : absl::StrCat("value ", value),
+      " breaks ", rule);
 }
 
 absl::StatusOr<OnInvalid> ParseOnInvalid(absl::string_view text) {
@@ -91,9 +123,9 @@ absl::StatusOr<ViewRules> ViewRules::Compile(const FeatureView& view) {
     auto parse = [&](const std::string& text) -> absl::StatusOr<Value> {
       auto v = ParseValue(text, f.type(), TimeUnit::kSeconds);
       if (!v.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "feature view '", view.name(), "', feature '", f.name(), "': rule value ",
-            Excerpt(text), ": ", v.status().message()));
+        return absl::InvalidArgumentError(
+            absl::StrCat("feature view '", view.name(), "', feature '", f.name(),
+                         "': rule value ", Excerpt(text), ": ", v.status().message()));
       }
       return v;
     };
@@ -107,7 +139,8 @@ absl::StatusOr<ViewRules> ViewRules::Compile(const FeatureView& view) {
     }
     for (const std::string& a : r.allowed()) {
       ASSIGN_OR_RETURN(Value v, parse(a));
-      if (const std::string* text = std::get_if<std::string>(&v)) c.allowed_text.insert(*text);
+      if (const std::string* text = std::get_if<std::string>(&v))
+        c.allowed_text.insert(*text);
       c.allowed.insert(std::move(v));
     }
     c.not_null = r.not_null();
@@ -210,8 +243,7 @@ void ViewRules::MarkBroken(size_t feature, const IngestColumnValues& column,
       if (!column.present[r] || bad[r]) continue;
       const absl::string_view text = column.string(r);
       if ((!c.allowed_text.empty() && !c.allowed_text.contains(text)) ||
-          (c.pattern != nullptr &&
-           !WholeMatch(*c.pattern, text))) {
+          (c.pattern != nullptr && !WholeMatch(*c.pattern, text))) {
         bad[r] = 1;
       }
     }
@@ -254,8 +286,8 @@ absl::Status RulesError(const RulesOutcome& outcome, uint64_t rows) {
     absl::StrAppend(&message, "\n  ", v.Text());
   }
   if (outcome.violations > outcome.examples.size()) {
-    absl::StrAppend(&message, "\n  ... and ", outcome.violations - outcome.examples.size(),
-                    " more");
+    absl::StrAppend(&message, "\n  ... and ",
+                    outcome.violations - outcome.examples.size(), " more");
   }
   for (const std::string& b : outcome.batch) absl::StrAppend(&message, "\n  ", b);
   absl::StrAppend(&message, "\nnothing was written (on_invalid: ", outcome.on_invalid,
@@ -325,10 +357,11 @@ absl::Status RulesObserver::OnBlock(IngestBlock& block) {
       if (outcome_.examples.size() < kMaxViolationExamples) {
         text.clear();
         AppendValueText(value, columns_[feature_column_[i]].type, &text);
-        outcome_.examples.push_back(
-            {source_, block.line(row), column,
-             std::holds_alternative<std::monostate>(value) ? std::string() : Excerpt(text),
-             broken});
+        outcome_.examples.push_back({source_, block.line(row), column,
+                                     std::holds_alternative<std::monostate>(value)
+                                         ? std::string()
+                                         : Excerpt(text),
+                                     broken});
       }
     }
     if (row_rules.empty()) continue;

@@ -48,8 +48,9 @@ class IngestProfiler : public features::IngestObserver {
   absl::Status OnBlockConcurrent(const features::IngestBlock& block) override {
     Shard& shard = ThreadShard();
     for (size_t begin = 0; begin < block.rows(); begin += kRowsPerAdd) {
-      Fill(block, begin, std::min(block.rows(), begin + kRowsPerAdd), &shard.block);
-      RETURN_IF_ERROR(shard.profile.Add(shard.block));
+      const size_t end = std::min(block.rows(), begin + kRowsPerAdd);
+      const size_t rows = Fill(block, begin, end, &shard);
+      RETURN_IF_ERROR(shard.profile.Add(rows, shard.values));
     }
     return absl::OkStatus();
   }
@@ -90,11 +91,18 @@ class IngestProfiler : public features::IngestObserver {
     return out;
   }
 
-  // A worker thread's share of the ingest's rows: its profile, and the columns it
-  // fills for each of its blocks (kept: fresh vectors cost page faults).
+  // A worker thread's share of the ingest's rows: its profile, and where it puts
+  // what a column's values need besides the block's own arrays (kept: fresh vectors
+  // cost page faults).
+  struct Scratch {
+    std::vector<uint8_t> present;
+    std::vector<double> numbers;
+    std::vector<absl::string_view> strings;
+  };
   struct Shard {
     TableProfile profile;
-    TableBlock block;
+    std::vector<Scratch> scratch;      // per column
+    std::vector<ColumnValues> values;  // per column: what the profile adds
   };
 
   // The calling thread's shard: a worker's blocks never overlap one another.
@@ -105,70 +113,72 @@ class IngestProfiler : public features::IngestObserver {
       if (thread == self) return *shard;
     }
     auto& added = shards_.emplace_back(self, std::make_unique<Shard>());
-    added.second->block.columns = Empty();
-    return *added.second;
+    Shard& shard = *added.second;
+    (void)shard.profile.Add(TableBlock{Empty(), 0});  // names the columns
+    shard.scratch.resize(columns_.size());
+    shard.values.resize(columns_.size());
+    return shard;
   }
 
-  // Rows [begin, end) of the block that the ingest writes, as profile columns, into
-  // `table`.
-  void Fill(const features::IngestBlock& block, size_t begin, size_t end,
-            TableBlock* table) const {
+  // Rows [begin, end) of the block that the ingest writes, as ColumnValues in
+  // shard->values: the block's own arrays where they serve as they are (a double
+  // column, the presence bytes, with no row dropped), else the shard's scratch.
+  // Returns how many rows.
+  size_t Fill(const features::IngestBlock& block, size_t begin, size_t end,
+              Shard* shard) const {
     const bool all = block.dropped_count() == 0;
     size_t rows = end - begin;
     if (!all) {
       for (size_t r = begin; r < end; ++r) rows -= block.dropped(r);
     }
-    table->rows = rows;
-    for (size_t c = 0; c < table->columns.size(); ++c) {
+    for (size_t c = 0; c < columns_.size(); ++c) {
       const features::IngestColumnValues& in = block.column(c);
-      Column& col = table->columns[c];
-      col.present.resize(rows);
-      if (col.type == ColumnType::kString) {
-        col.strings.resize(rows);
-      } else {
-        col.numbers.resize(rows);
-      }
-      const uint8_t* present = in.present.data();
-      uint8_t* present_out = col.present.data();
-      double* numbers = col.numbers.data();
-      if (all) {
-        std::copy(present + begin, present + end, present_out);
-        if (in.type == features::VALUE_TYPE_DOUBLE) {
-          std::copy(in.doubles.begin() + begin, in.doubles.begin() + end, numbers);
-        } else if (!in.text()) {
-          const int64_t* ints = in.ints.data();
-          for (size_t r = begin; r < end; ++r) numbers[r - begin] = static_cast<double>(ints[r]);
-        } else {
-          for (size_t r = begin; r < end; ++r) {
-            const absl::string_view v = in.string(r);
-            col.strings[r - begin].assign(v.data(), v.size());
-          }
-        }
-      } else {
+      Scratch& scratch = shard->scratch[c];
+      ColumnValues& out = shard->values[c];
+      const bool text = columns_[c].second == ColumnType::kString;
+      const bool patch_created = c == created_column_;
+      // The rows kept, as indexes into the block; identity when all are.
+      auto kept = [&](auto&& each) {
         size_t i = 0;
         for (size_t r = begin; r < end; ++r) {
-          if (block.dropped(r)) continue;
-          present_out[i] = present[r];
-          if (in.type == features::VALUE_TYPE_DOUBLE) {
-            numbers[i] = in.doubles[r];
-          } else if (!in.text()) {
-            numbers[i] = static_cast<double>(in.ints[r]);
-          } else {
-            const absl::string_view v = in.string(r);
-            col.strings[i].assign(v.data(), v.size());
-          }
-          ++i;
+          if (all || !block.dropped(r)) each(i++, r);
         }
+      };
+      if (all && !patch_created) {
+        out.present = absl::MakeConstSpan(in.present).subspan(begin, rows);
+      } else {
+        scratch.present.resize(rows);
+        kept([&](size_t i, size_t r) { scratch.present[i] = in.present[r]; });
+        out.present = scratch.present;
+      }
+      out.numbers = {};
+      out.strings = {};
+      if (text) {
+        scratch.strings.resize(rows);
+        kept([&](size_t i, size_t r) { scratch.strings[i] = in.string(r); });
+        out.strings = scratch.strings;
+      } else if (in.type == features::VALUE_TYPE_DOUBLE && all && !patch_created) {
+        out.numbers = absl::MakeConstSpan(in.doubles).subspan(begin, rows);
+      } else {
+        scratch.numbers.resize(rows);
+        double* numbers = scratch.numbers.data();
+        if (in.type == features::VALUE_TYPE_DOUBLE) {
+          kept([&](size_t i, size_t r) { numbers[i] = in.doubles[r]; });
+        } else {
+          kept([&](size_t i, size_t r) { numbers[i] = static_cast<double>(in.ints[r]); });
+        }
+        out.numbers = scratch.numbers;
       }
       // A null created_timestamp is the time the ingest recorded.
-      if (c == created_column_) {
+      if (patch_created) {
         for (size_t i = 0; i < rows; ++i) {
-          if (present_out[i]) continue;
-          present_out[i] = 1;
-          numbers[i] = static_cast<double>(created_default_);
+          if (scratch.present[i]) continue;
+          scratch.present[i] = 1;
+          scratch.numbers[i] = static_cast<double>(created_default_);
         }
       }
     }
+    return rows;
   }
 
   Store* store_;

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <numeric>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
@@ -40,6 +40,12 @@ ColumnProfile::ColumnProfile(std::string name, ColumnType type)
     : name_(std::move(name)), type_(type) {}
 
 void ColumnProfile::Add(const Column& column) {
+  std::vector<absl::string_view> strings(column.strings.begin(), column.strings.end());
+  Add(ColumnValues{
+      .present = column.present, .numbers = column.numbers, .strings = strings});
+}
+
+void ColumnProfile::Add(const ColumnValues& column) {
   const size_t rows = column.present.size();
   if (type_ == ColumnType::kString) {
     // Counted per block first: a block's repeats cost one sketch update each. A
@@ -59,8 +65,13 @@ void ColumnProfile::Add(const Column& column) {
       }
       return;
     }
+    // A few values (categories) are counted by comparing each with the block's
+    // first kFewValues ones, without hashing; the rest in a hash map.
+    constexpr size_t kFewValues = 8;
+    absl::string_view few[kFewValues];
+    uint64_t few_counts[kFewValues] = {};
+    size_t nfew = 0;
     absl::flat_hash_map<absl::string_view, uint64_t> block;
-    block.reserve(rows);  // not grown (rehashed) on the way
     size_t present = 0;
     for (size_t i = 0; i < rows; ++i) {
       if (!column.present[i]) {
@@ -68,14 +79,33 @@ void ColumnProfile::Add(const Column& column) {
         continue;
       }
       ++present;
-      ++block[column.strings[i]];
+      const absl::string_view value = column.strings[i];
+      size_t f = 0;
+      // Length and first byte first: most mismatches end there, without a call.
+      while (f < nfew && (few[f].size() != value.size() ||
+                          (!value.empty() && few[f][0] != value[0]) || few[f] != value)) {
+        ++f;
+      }
+      if (f < nfew) {
+        ++few_counts[f];
+      } else if (nfew < kFewValues) {
+        few[nfew] = value;
+        few_counts[nfew++] = 1;
+      } else {
+        if (block.empty()) block.reserve(rows - i);  // not grown (rehashed) on the way
+        ++block[value];
+      }
     }
     count_ += present;
+    for (size_t f = 0; f < nfew; ++f) {
+      distinct_.Add(StableHash(few[f]));
+      frequent_.Add(few[f], few_counts[f]);
+    }
     for (const auto& [value, n] : block) {
       distinct_.Add(StableHash(value));
       frequent_.Add(value, n);
     }
-    mostly_distinct_ = present >= 256 && block.size() * 2 > present;
+    mostly_distinct_ = present >= 256 && (nfew + block.size()) * 2 > present;
     blocks_since_count_ = 0;
     return;
   }
@@ -85,8 +115,8 @@ void ColumnProfile::Add(const Column& column) {
   double lo = 0, hi = 0, sum = 0, sum_error = 0;
   // Taken by the distinct sketch at once; uninitialized: only [0, n) is read.
   std::unique_ptr<uint64_t[]> hashes(new uint64_t[rows]);
-  const size_t with_value = std::accumulate(column.present.begin(), column.present.end(),
-                                         size_t{0});
+  const size_t with_value =
+      std::accumulate(column.present.begin(), column.present.end(), size_t{0});
   if (with_value == rows && rows > 0) {
     // No nulls: four independent lanes, which the compiler keeps in registers and
     // the processor runs side by side, each sum compensated, then summed so.
@@ -164,8 +194,8 @@ void ColumnProfile::Add(const Column& column) {
     shift4[0] += d;
   }
   const double shift = (shift4[0] + shift4[1]) + (shift4[2] + shift4[3]);
-  const double m2 = (m2_4[0] + m2_4[1]) + (m2_4[2] + m2_4[3]) -
-                    shift * shift / static_cast<double>(n);
+  const double m2 =
+      (m2_4[0] + m2_4[1]) + (m2_4[2] + m2_4[3]) - shift * shift / static_cast<double>(n);
   MergeMoments(n, lo, hi, mean, m2, sum, sum_error);
 }
 
@@ -292,6 +322,16 @@ absl::Status TableProfile::Add(const TableBlock& block) {
     columns_[i].Add(block.columns[i]);
   }
   rows_ += block.rows;
+  return absl::OkStatus();
+}
+
+absl::Status TableProfile::Add(size_t rows, absl::Span<const ColumnValues> columns) {
+  if (columns.size() != columns_.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a block of ", columns.size(), " columns for a profile of ", columns_.size()));
+  }
+  for (size_t i = 0; i < columns_.size(); ++i) columns_[i].Add(columns[i]);
+  rows_ += rows;
   return absl::OkStatus();
 }
 

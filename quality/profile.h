@@ -19,6 +19,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "quality/quality.pb.h"
 #include "quality/sketches.h"
 #include "quality/table_source.h"
@@ -36,6 +38,16 @@ struct HistogramBin {
   uint64_t count = 0;
 };
 
+// One column's values over a stretch of rows, read in place: what a profile adds.
+// `present` has one entry per row (1: the row has a value); a numeric column's
+// `numbers`, or a string column's `strings`, one per row too (placeholders where
+// present is 0). The spans must outlive the Add they are given to.
+struct ColumnValues {
+  absl::Span<const uint8_t> present;
+  absl::Span<const double> numbers;
+  absl::Span<const absl::string_view> strings;
+};
+
 // One column's profile. Numbers (int64, double, bool, timestamp in microseconds)
 // get min, max, mean, standard deviation, quantiles and a histogram; strings get
 // their most frequent values. Every column gets count, nulls and distinct. Value
@@ -46,6 +58,9 @@ class ColumnProfile {
 
   // Adds a block's values of this column. REQUIRES: column.type == type().
   void Add(const Column& column);
+  // As Add(Column), without copying the values. REQUIRES: values hold the column's
+  // kind (numbers or strings) for every row of values.present.
+  void Add(const ColumnValues& values);
   // Adds `other`'s values: the profile of both. Errors: InvalidArgument when the
   // name or type differ.
   absl::Status Merge(const ColumnProfile& other);
@@ -107,6 +122,10 @@ class TableProfile {
   // Adds a block. The first block names the columns.
   // Errors: InvalidArgument when a later block's columns differ.
   absl::Status Add(const TableBlock& block);
+  // Adds `rows` rows given as one ColumnValues per column, in the columns' order.
+  // REQUIRES: the columns are named (by an Add of a TableBlock, rows or none).
+  // Errors: InvalidArgument when the number of columns differs.
+  absl::Status Add(size_t rows, absl::Span<const ColumnValues> columns);
   // Adds `other`'s rows (a table with the same columns). An empty profile takes
   // the other's columns. Errors: InvalidArgument when the columns differ.
   absl::Status Merge(const TableProfile& other);

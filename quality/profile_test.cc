@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -207,6 +208,27 @@ TEST(ProfileTest, StringsGetExactTopValuesWhenFew) {
   EXPECT_EQ(top[1], (std::pair<std::string, uint64_t>{"b", 3}));
   EXPECT_EQ(top[2], (std::pair<std::string, uint64_t>{"c", 1}));
   EXPECT_TRUE(c.Histogram().empty());
+}
+
+// A block's first values are counted by comparison, later ones in a hash map;
+// values alike in length and first byte are still told apart.
+TEST(ProfileTest, CategoriesBeyondTheFirstFewAreCountedExactly) {
+  const std::vector<std::string> names = {"ab", "ac", "abc", "abd", "b",  "ba",
+                                          "bb", "ca", "cb",  "cc",  "dd", "abe"};
+  std::vector<std::string> block;
+  std::map<std::string, uint64_t> want;
+  for (size_t i = 0; i < 5000; ++i) {
+    const std::string& v = names[(i * 7 + i / 13) % names.size()];
+    block.push_back(v);
+    ++want[v];
+  }
+  TableProfile p;
+  ASSERT_TRUE(p.Add(StringBlock(block)).ok());
+  const ColumnProfile& c = p.columns()[0];
+  EXPECT_EQ(c.distinct(), names.size());
+  const auto top = c.Top(names.size());
+  ASSERT_EQ(top.size(), names.size());
+  for (const auto& [value, count] : top) EXPECT_EQ(count, want[value]) << value;
 }
 
 TEST(ProfileTest, HeavyHittersAmongManyDistinctStrings) {

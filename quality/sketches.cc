@@ -320,16 +320,28 @@ void FrequentValues::Add(absl::string_view value, uint64_t count) {
 
 void FrequentValues::Purge() {
   while (counts_.size() > capacity_) {
-    std::vector<int64_t> counts;
-    counts.reserve(counts_.size());
-    for (const auto& [v, c] : counts_) counts.push_back(c);
-    std::nth_element(counts.begin(), counts.begin() + counts.size() / 2, counts.end());
-    const int64_t median = counts[counts.size() / 2];
+    purge_counts_.clear();
+    int64_t most = 0;
+    for (const auto& [v, c] : counts_) {
+      purge_counts_.push_back(c);
+      most = std::max(most, c);
+    }
+    auto middle =
+        purge_counts_.begin() + static_cast<ptrdiff_t>(purge_counts_.size() / 2);
+    std::nth_element(purge_counts_.begin(), middle, purge_counts_.end());
+    const int64_t median = *middle;
+    offset_ += static_cast<uint64_t>(median);
+    if (median >= most) {
+      // Every counter goes (a column of distinct values: all are 1). Erasing them
+      // one by one would leave the table full of tombstones to rehash away.
+      counts_.clear();
+      counts_.reserve(capacity_ + 1);
+      continue;
+    }
     absl::erase_if(counts_, [&](auto& entry) {
       entry.second -= median;
       return entry.second <= 0;
     });
-    offset_ += static_cast<uint64_t>(median);
   }
 }
 
