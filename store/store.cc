@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "rocksdb/utilities/checkpoint.h"
+#include "store/chunk_backend.h"
 #include "store/internal/db.h"
 #include "store/internal/keys.h"
 #include "store/internal/rocks_chunk_store.h"
@@ -25,7 +26,22 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir,
   std::unique_ptr<Store> store(new Store());
   ASSIGN_OR_RETURN(store->db_, internal::Db::Open(dir, db_options));
   store->db_->set_change_observer(options.change_observer);
-  store->chunks_ = internal::NewRocksChunkStore(store->db_.get());
+  ASSIGN_OR_RETURN(std::optional<ChunkBackend> backend,
+                   RecordedChunkBackend(*store->db_));
+  if (backend.has_value()) {
+    absl::StatusOr<std::unique_ptr<ChunkStore>> chunks =
+        OpenChunkBackend(*backend, store->db_.get());
+    if (!chunks.ok()) {
+      return absl::Status(absl::IsInvalidArgument(chunks.status())
+                              ? absl::StatusCode::kFailedPrecondition
+                              : chunks.status().code(),
+                          absl::StrCat("store ", dir, " keeps its chunks in ",
+                                       backend->url, ": ", chunks.status().message()));
+    }
+    store->chunks_ = *std::move(chunks);
+  } else {
+    store->chunks_ = internal::NewRocksChunkStore(store->db_.get());
+  }
   if (options.chunk_store) {
     ASSIGN_OR_RETURN(store->chunks_, options.chunk_store(std::move(store->chunks_)));
   }

@@ -458,6 +458,27 @@ TEST_P(CliBothTest, BadInputGetsOneLineErrorsAndWritesNothing) {
   EXPECT_EQ(before, after);
 }
 
+// Where chunks go is checked before anything is made; migrate needs a place.
+TEST_F(CliTest, ChunkLocationsThisBuildCannotReachAreRefused) {
+  testing::ProcessOptions options;
+  const std::string fresh = dir_.Sub("fresh");
+  ProcessResult init = testing::RunProcess(
+      {STRATA_BINARY, "--store", fresh, "init", "--chunks", "nosuch://bucket/prefix"}, options);
+  EXPECT_EQ(init.exit_code, 2);
+  EXPECT_EQ(init.err,
+            "error: this strata cannot keep chunks in nosuch:// (nosuch://bucket/prefix)\n");
+  EXPECT_FALSE(std::filesystem::exists(fresh));
+  ProcessResult bare = Strata({"migrate", "--chunks", "bucket/prefix"});
+  EXPECT_EQ(bare.exit_code, 2);
+  EXPECT_NE(bare.err.find("has no scheme"), std::string::npos) << bare.err;
+  ProcessResult none = Strata({"migrate"});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("--chunks is required"), std::string::npos) << none.err;
+  // The store is as it was: its chunks stay with it.
+  Ok({"put", "dataset/d", WriteFile("d.csv", "a,b\n1,2\n")});
+  EXPECT_EQ(Ok({"get", "dataset/d"}), "a,b\n1,2\n");
+}
+
 TEST_F(CliTest, MissingStoreAndStoreInUse) {
   testing::ProcessOptions options;
   ProcessResult missing =

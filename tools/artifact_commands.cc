@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -17,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "store/chunk_backend.h"
 #include "store/render.h"
 #include "store/status_macros.h"
 #include "tools/commands.h"
@@ -42,10 +44,10 @@ absl::Status WithServerHint(absl::Status s, const std::string& store_dir) {
   if (!(in >> url >> pid) || pid <= 0 || (::kill(pid, 0) != 0 && errno == ESRCH)) {
     return s;
   }
-  return absl::UnavailableError(absl::StrCat(
-      s.message(), ": strata serve (pid ", pid, ") serves it at ", url,
-      "; send the command there with --server ", url, " (or export STRATA_SERVER=", url,
-      ")"));
+  return absl::UnavailableError(
+      absl::StrCat(s.message(), ": strata serve (pid ", pid, ") serves it at ", url,
+                   "; send the command there with --server ", url,
+                   " (or export STRATA_SERVER=", url, ")"));
 }
 
 }  // namespace
@@ -131,10 +133,43 @@ absl::Status GetToFile(StoreClient& client, const store::Version& v,
   });
 }
 
-absl::Status RunInit(const Context& ctx) {
+// Where chunks go, from the command line (init --chunks, migrate --chunks).
+struct ChunkArgs {
+  std::string url, endpoint, region, credentials;
+  ChunkBackend Backend() const {
+    ChunkBackend b;
+    b.url = url;
+    b.endpoint = endpoint;
+    b.region = region;
+    b.credentials_file = credentials;
+    return b;
+  }
+};
+
+void AddChunkOptions(CLI::App* command, ChunkArgs* a, bool required) {
+  auto* chunks = command->add_option(
+      "--chunks", a->url,
+      "Keep the store's chunks here, e.g. s3://BUCKET/PREFIX (recorded in the store)");
+  if (required) chunks->required();
+  command->add_option("--s3-endpoint", a->endpoint,
+                      "The S3 endpoint, http(s)://HOST[:PORT] (Ceph RGW, MinIO, AWS)");
+  command->add_option("--s3-region", a->region,
+                      "The S3 signing region (default us-east-1)");
+  command->add_option("--s3-credentials", a->credentials,
+                      "A file holding the access key and secret (default: "
+                      "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)");
+}
+
+absl::Status RunInit(const Context& ctx, const ChunkArgs& a) {
   if (ctx.server_flag) return ctx.OpenOwnStore().status();  // refused before mkdir
   const bool existed =
       std::filesystem::exists(std::filesystem::path(ctx.store_dir) / "CURRENT");
+  if (!a.url.empty()) {
+    RETURN_IF_ERROR(InitChunkBackend(ctx.store_dir, a.Backend(), StoreOptions{}));
+    return Print(absl::StrCat(existed ? "store at " : "initialized store at ",
+                              ctx.store_dir, existed ? " keeps" : ", keeping",
+                              " its chunks in ", a.url, "\n"));
+  }
   std::error_code ec;
   std::filesystem::create_directories(ctx.store_dir, ec);
   if (ec) {
@@ -145,6 +180,29 @@ absl::Status RunInit(const Context& ctx) {
   return Print(existed
                    ? absl::StrCat("store at ", ctx.store_dir, " already initialized\n")
                    : absl::StrCat("initialized empty store at ", ctx.store_dir, "\n"));
+}
+
+absl::Status RunMigrate(const Context& ctx, const ChunkArgs& a) {
+  if (ctx.server_flag) return ctx.OpenOwnStore().status();
+  std::optional<ProgressBar> bar;
+  std::string phase;
+  auto migrated =
+      MigrateChunks(ctx.store_dir, a.Backend(), StoreOptions{},
+                    [&](const std::string& now, uint64_t done, uint64_t total) {
+                      if (now != phase) {
+                        if (bar.has_value()) bar->Finish();
+                        bar.emplace(absl::StrCat("migrate: ", now), total);
+                        phase = now;
+                      }
+                      bar->Update(done);
+                    });
+  if (bar.has_value()) bar->Finish();
+  if (!migrated.ok()) return WithServerHint(migrated.status(), ctx.store_dir);
+  return Print(absl::StrCat("chunks of ", ctx.store_dir, " are in ", a.url, ": ",
+                            migrated->chunks, " found locally, ", migrated->copied,
+                            " copied (", migrated->bytes_copied, " bytes), ",
+                            migrated->already, " already there; ",
+                            migrated->local_dropped, " local copies dropped\n"));
 }
 
 struct PutArgs {
@@ -369,8 +427,21 @@ absl::Status RunAliasLog(const Context& ctx, const AliasArgs& a) {
 }  // namespace
 
 void AddArtifactCommands(CLI::App& app, Context& ctx) {
+  auto init_chunks = std::make_shared<ChunkArgs>();
   auto* init = app.add_subcommand("init", "Create an empty store (no-op if it exists)");
-  init->callback([&ctx] { ctx.action = [&ctx] { return RunInit(ctx); }; });
+  AddChunkOptions(init, init_chunks.get(), /*required=*/false);
+  init->callback([&ctx, init_chunks] {
+    ctx.action = [&ctx, init_chunks] { return RunInit(ctx, *init_chunks); };
+  });
+
+  auto migrate_chunks = std::make_shared<ChunkArgs>();
+  auto* migrate = app.add_subcommand("migrate",
+                                     "Move the store's chunks to an object store "
+                                     "(resumable), then drop the local copies");
+  AddChunkOptions(migrate, migrate_chunks.get(), /*required=*/true);
+  migrate->callback([&ctx, migrate_chunks] {
+    ctx.action = [&ctx, migrate_chunks] { return RunMigrate(ctx, *migrate_chunks); };
+  });
 
   auto put = std::make_shared<PutArgs>();
   auto* p = app.add_subcommand(
@@ -406,7 +477,8 @@ void AddArtifactCommands(CLI::App& app, Context& ctx) {
 
   auto ls = std::make_shared<LsArgs>();
   auto* li = app.add_subcommand("ls", "List artifacts");
-  li->add_option("kind", ls->kind, "dataset, featureview, model, config, featureservice or profile");
+  li->add_option("kind", ls->kind,
+                 "dataset, featureview, model, config, featureservice or profile");
   li->add_flag("--json", ls->json, "Print JSON");
   li->callback([&ctx, ls] { ctx.action = [&ctx, ls] { return RunLs(ctx, *ls); }; });
 

@@ -12,6 +12,8 @@ namespace strata::internal {
 
 inline constexpr uint32_t kFormatVersion = 1;
 inline constexpr absl::string_view kFormatKey = "format";
+// store::ChunkBackendRecord: where the chunks live, when not in the store.
+inline constexpr absl::string_view kChunkBackendKey = "chunk_backend";
 // A key of `default` that is never written: deletions, alias moves and commits with
 // an alias lock it (GetForUpdate), so that what protects a version from deletion
 // cannot change while a deletion checks it.
