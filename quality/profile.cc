@@ -158,11 +158,10 @@ void ColumnProfile::Add(const ColumnValues& column) {
     }
   }
   // Apart from the sums: the hash's call would keep them in memory.
-  if (n == rows) {
-    for (size_t i = 0; i < rows; ++i) hashes[i] = StableHash(column.numbers[i]);
-  } else {
+  StableHashes(column.numbers.data(), rows, hashes.get());
+  if (n != rows) {  // the nulls' placeholders out
     for (size_t i = 0, j = 0; i < rows; ++i) {
-      if (column.present[i]) hashes[j++] = StableHash(column.numbers[i]);
+      if (column.present[i]) hashes[j++] = hashes[i];
     }
   }
   distinct_.Add(hashes.get(), n);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <map>
 #include <random>
 #include <string>
@@ -304,6 +306,39 @@ TEST(ProfileTest, MostlyDistinctBlocksAndThenRepeats) {
     EXPECT_LE(count, 20u * 4055 / 3 + 20);
     EXPECT_GE(static_cast<double>(count), 20.0 * 4055 / 3 - 20 - bound) << value;
   }
+}
+
+// The vectorized hashes are StableHash's, for every kind of double; -0 hashes as 0.
+TEST(SketchTest, StableHashesAreStableHashOfEachNumber) {
+  std::vector<double> numbers = {0.0,
+                                 -0.0,
+                                 1.0,
+                                 -1.0,
+                                 std::numeric_limits<double>::infinity(),
+                                 -std::numeric_limits<double>::infinity(),
+                                 std::numeric_limits<double>::quiet_NaN(),
+                                 std::numeric_limits<double>::denorm_min(),
+                                 -std::numeric_limits<double>::denorm_min(),
+                                 std::numeric_limits<double>::max(),
+                                 std::numeric_limits<double>::lowest()};
+  std::mt19937_64 rng(testing::TestSeed());
+  for (int i = 0; i < 1000; ++i) {
+    uint64_t bits = rng();
+    double x;
+    std::memcpy(&x, &bits, 8);
+    numbers.push_back(x);
+  }
+  // Every length up to a few vectors, and the whole.
+  for (size_t n : {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{9}, size_t{17},
+                   numbers.size()}) {
+    std::vector<uint64_t> hashes(n + 1, 12345);
+    StableHashes(numbers.data(), n, hashes.data());
+    for (size_t i = 0; i < n; ++i) {
+      ASSERT_EQ(hashes[i], StableHash(numbers[i])) << "number " << i << " of " << n;
+    }
+    EXPECT_EQ(hashes[n], 12345u);  // nothing written past the end
+  }
+  EXPECT_EQ(StableHash(-0.0), StableHash(0.0));
 }
 
 // Below k + kLevelZeroBatch values nothing is compacted: every quantile is exact.

