@@ -45,8 +45,10 @@ absl::Status Check(const RouteContext& ctx, const httplib::Request& req,
   gc::FsckOptions options;
   ASSIGN_OR_RETURN(options.deep, FlagParam(req, "deep", false));
   ASSIGN_OR_RETURN(gc::FsckReport report, gc::Fsck(*ctx.store, options));
+  features::OnlineCheckOptions online_options;
+  online_options.table = &ctx.features->online_table();
   ASSIGN_OR_RETURN(features::OnlineCheckReport online,
-                   features::CheckOnlineAgainstLog(*ctx.store, {}));
+                   features::CheckOnlineAgainstLog(*ctx.store, online_options));
   features::AddOnlineProblems(online, &report);
   if (WantsProtobuf(req)) {
     FsckReportView view;
@@ -127,7 +129,8 @@ absl::Status ListRetention(const RouteContext& ctx, const httplib::Request& req,
 absl::Status SetRetention(const RouteContext& ctx, const httplib::Request& req,
                           httplib::Response& res) {
   RETURN_IF_ERROR(ctx.authorize(req, Scope::kAdmin));
-  RETURN_IF_ERROR(CheckParams(req, {"keep_last", "keep_within_seconds", "log_keep_seconds"}));
+  RETURN_IF_ERROR(
+      CheckParams(req, {"keep_last", "keep_within_seconds", "log_keep_seconds"}));
   int64_t values[3] = {0, 0, 0};
   const char* names[3] = {"keep_last", "keep_within_seconds", "log_keep_seconds"};
   for (int i = 0; i < 3; ++i) {

@@ -28,6 +28,7 @@
 #include "api/internal/routes.h"
 #include "api/tokens.h"
 #include "features/feature_store.h"
+#include "features/online_store.h"
 #include "httplib.h"
 #include "quality/drift_gauges.h"
 #include "quality/ingest_profile.h"
@@ -137,8 +138,8 @@ std::string StateText(uint64_t store_bytes, const features::OnlineCacheStats& ca
 std::string ServedLogText(const features::ServedLogStats& served) {
   std::string t;
   const auto counter = [&t](absl::string_view name, absl::string_view help, uint64_t v) {
-    absl::StrAppend(&t, "# HELP ", name, " ", help, "\n# TYPE ", name, " counter\n",
-                    name, " ", v, "\n");
+    absl::StrAppend(&t, "# HELP ", name, " ", help, "\n# TYPE ", name, " counter\n", name,
+                    " ", v, "\n");
   };
   counter("strata_served_log_rows_total",
           "Sampled online answers written to the served log (one per entity and view).",
@@ -537,10 +538,10 @@ struct Server::Impl {
              }));
     http.Get("/metrics",
              Handle("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-               std::string text =
-                   metrics.Text() + StateText(store->ApproximateSizeBytes(),
-                                              features->online_cache_stats()) +
-                   ServedLogText(features->served_log_stats());
+               std::string text = metrics.Text() +
+                                  StateText(store->ApproximateSizeBytes(),
+                                            features->online_cache_stats()) +
+                                  ServedLogText(features->served_log_stats());
                if (buffered != nullptr) text += ConnectionText(buffered->Counts());
                text += drift_gauges.Text();
                res.set_content(std::move(text), "text/plain; version=0.0.4");
@@ -657,6 +658,11 @@ absl::Status Server::Start() {
         "or --insecure-no-auth"));
   }
   features::FeatureStoreOptions fs_options;
+  if (!o.online_store.empty()) {
+    ASSIGN_OR_RETURN(bool changed, features::RecordOnlineStore(*s.store, o.online_store));
+    (void)changed;
+  }
+  fs_options.online_table = features::RecordedOnlineTable(*s.store);
   fs_options.online_cache_bytes = o.online_cache_bytes;
   fs_options.served_log = o.served_log;
   if (o.ingest_profiles) {

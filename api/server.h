@@ -32,6 +32,10 @@ struct ServerOptions {
   size_t max_body_bytes = 64 << 20;
   // Most entities in one online request; past it: 413. Default 10,000.
   size_t max_online_entities = 10000;
+  // Where the online table lives (features/online_store.h): a redis:// or
+  // redis-cluster:// URL, or "embedded", recorded in the store before the server
+  // starts (after connecting to it). Default empty: what the store records.
+  std::string online_store;
   // Online rows kept in memory (FeatureStoreOptions::online_cache_bytes).
   // Default 256 MiB.
   size_t online_cache_bytes = 256 << 20;

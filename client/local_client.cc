@@ -4,6 +4,7 @@
 #include "absl/time/clock.h"
 #include "client/client.h"
 #include "features/definitions.h"
+#include "features/online_store.h"
 #include "features/retention.h"
 #include "quality/ingest_profile.h"
 #include "store/status_macros.h"
@@ -244,6 +245,7 @@ class Local : public StoreClient {
     features::FeatureStoreOptions options;
     if (ingest_profiles)
       options.ingest_observers.push_back(quality::IngestProfiles(store));
+    options.online_table = features::RecordedOnlineTable(*store);
     return options;
   }
 

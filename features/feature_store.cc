@@ -58,8 +58,8 @@ absl::string_view FeatureStatusName(FeatureStatus status) {
 FeatureStore::FeatureStore(Store* store, const FeatureStoreOptions& options)
     : store_(store),
       registry_(store),
-      online_(std::make_unique<OnlineServing>(&DatabaseOf(*store),
-                                              options.online_cache_bytes)),
+      online_(std::make_unique<OnlineServing>(
+          &DatabaseOf(*store), options.online_cache_bytes, options.online_table)),
       tables_(std::make_unique<FeatureTables>(&DatabaseOf(*store), &online_->table())),
       views_(std::make_unique<ViewCatalog>(store, &registry_, tables_.get())),
       ingest_observers_(options.ingest_observers) {
@@ -69,6 +69,8 @@ FeatureStore::FeatureStore(Store* store, const FeatureStoreOptions& options)
 }
 
 FeatureStore::~FeatureStore() = default;
+
+OnlineTable& FeatureStore::online_table() { return online_->table(); }
 
 absl::StatusOr<IngestPosition> FeatureStore::Position() const {
   return tables_->Position();

@@ -435,6 +435,8 @@ struct ServedLogStats {
 // Makes an observer for one ingest (FeatureStoreOptions::ingest_observers).
 using IngestObserverFactory = std::function<std::unique_ptr<IngestObserver>()>;
 
+class OnlineTable;
+
 struct FeatureStoreOptions {
   // Observers every ingest of this store gets (after the view's validation rules,
   // before IngestOptions::observers), one made per ingest: how layers above
@@ -449,6 +451,11 @@ struct FeatureStoreOptions {
   // A sample of the online answers kept in the store (`strata serve --log-served`);
   // off by default.
   ServedLogOptions served_log;
+  // The online table every online read and write goes through, when not the
+  // embedded one (RocksDB, in the store): a RedisOnlineTable on the store's
+  // database (features/online_store.h opens the one a store records). Default
+  // null: the embedded table.
+  std::shared_ptr<OnlineTable> online_table;
 };
 
 // Keys the online cache was asked for (one per entity and view of each Online call).
@@ -492,6 +499,10 @@ class FeatureStore {
  public:
   explicit FeatureStore(Store* store, const FeatureStoreOptions& options = {});
   ~FeatureStore();
+
+  // The online table reads and writes go through (FeatureStoreOptions::online_table,
+  // else the embedded one), bypassing the cache: for checks.
+  OnlineTable& online_table();
 
   FeatureRegistry& registry() { return registry_; }
 

@@ -116,7 +116,8 @@ struct FeatureRecords {
 absl::StatusOr<FeatureRecords> ReadFeatureRecords(const internal::Db& db,
                                                   const rocksdb::ReadOptions& ro) {
   FeatureRecords out;
-  std::unique_ptr<rocksdb::Iterator> it(db.raw()->NewIterator(ro, db.cf(Cf::kFeatureMeta)));
+  std::unique_ptr<rocksdb::Iterator> it(
+      db.raw()->NewIterator(ro, db.cf(Cf::kFeatureMeta)));
   for (it->Seek("i/"); it->Valid() && it->key().starts_with("i/"); it->Next()) {
     ASSIGN_OR_RETURN(IngestRecord r,
                      internal::ParseRecord<IngestRecord>(
@@ -126,9 +127,9 @@ absl::StatusOr<FeatureRecords> ReadFeatureRecords(const internal::Db& db,
                                                                 : OnlineMode::kSkipped};
   }
   for (it->Seek("v/"); it->Valid() && it->key().starts_with("v/"); it->Next()) {
-    ASSIGN_OR_RETURN(ViewState s, internal::ParseRecord<ViewState>(
-                                      {it->value().data(), it->value().size()},
-                                      "feature view state"));
+    ASSIGN_OR_RETURN(ViewState s,
+                     internal::ParseRecord<ViewState>(
+                         {it->value().data(), it->value().size()}, "feature view state"));
     if (s.id() != 0) out.views.emplace_back(it->key().ToString().substr(2), s.id());
   }
   RETURN_IF_ERROR(internal::FromRocks(it->status(), "reading feature records"));
@@ -146,7 +147,8 @@ class OnlineCheck {
         report_(report),
         rng_(report.seed),
         registry_(&store),
-        online_(&DatabaseOf(store)),
+        embedded_(&DatabaseOf(store)),
+        online_(options.table != nullptr ? *options.table : embedded_),
         tables_(&DatabaseOf(store), &online_),
         views_(&store, &registry_, &tables_),
         db_(DatabaseOf(store)),
@@ -236,7 +238,8 @@ class OnlineCheck {
         if (options_.sample == 0) continue;
         if (drawn.size() < options_.sample) {
           drawn.emplace_back(entity);
-        } else if (const uint64_t j = std::uniform_int_distribution<uint64_t>(0, seen)(rng_);
+        } else if (const uint64_t j =
+                       std::uniform_int_distribution<uint64_t>(0, seen)(rng_);
                    j < options_.sample) {
           drawn[j] = std::string(entity);
         }
@@ -251,8 +254,10 @@ class OnlineCheck {
   absl::Status CompareEntity(const ViewCheck& v, FeatureLog::EntityChunks& chunks,
                              const std::string& entity,
                              const std::optional<std::string>& online, bool pushes) {
-    const bool has_online = online.has_value() && online->size() >= codec::kOnlineHeaderBytes;
-    if (has_online && !Visible(codec::DecodeOnlineHeader(*online))) return absl::OkStatus();
+    const bool has_online =
+        online.has_value() && online->size() >= codec::kOnlineHeaderBytes;
+    if (has_online && !Visible(codec::DecodeOnlineHeader(*online)))
+      return absl::OkStatus();
     ++report_.entities;
     // The newest row of the ingests that updated the online table, and of those
     // that may have.
@@ -268,7 +273,8 @@ class OnlineCheck {
       return absl::OkStatus();
     }
     const codec::RowStamp stamp = codec::DecodeOnlineHeader(*online);
-    const absl::string_view row = absl::string_view(*online).substr(codec::kOnlineHeaderBytes);
+    const absl::string_view row =
+        absl::string_view(*online).substr(codec::kOnlineHeaderBytes);
     if (updated.found && updated.stamp > stamp) {
       Problem(v, entity, "stale online row",
               absl::StrCat("online row (", StampText(stamp),
@@ -305,9 +311,11 @@ class OnlineCheck {
   void Problem(const ViewCheck& v, absl::string_view entity, std::string kind,
                absl::string_view detail, bool repair) {
     const std::string who = EntityText(entity.substr(4), v.def);
-    std::string text = absl::StrCat("feature view ", v.name, " entity ", who, ": ", detail);
+    std::string text =
+        absl::StrCat("feature view ", v.name, " entity ", who, ": ", detail);
     if (repair) absl::StrAppend(&text, "; ", RepairHint(v.name, who));
-    report_.problems.push_back({std::move(kind), std::move(text), v.versions, v.name, who});
+    report_.problems.push_back(
+        {std::move(kind), std::move(text), v.versions, v.name, who});
   }
 
   static constexpr size_t kScanPageRows = 1024;
@@ -316,7 +324,8 @@ class OnlineCheck {
   OnlineCheckReport& report_;
   std::mt19937_64 rng_;
   FeatureRegistry registry_;
-  RocksOnlineTable online_;  // read only: the check bypasses any cache
+  RocksOnlineTable embedded_;
+  OnlineTable& online_;  // read only: the check bypasses any cache
   FeatureTables tables_;
   ViewCatalog views_;
   internal::Db& db_;

@@ -17,6 +17,8 @@
 
 namespace strata::features {
 
+class OnlineTable;
+
 struct OnlineCheckOptions {
   // Entities compared with the log per feature view. A view with at most this many
   // entities is checked whole; a larger one at entities drawn at random from the
@@ -26,6 +28,9 @@ struct OnlineCheckOptions {
   size_t sample = 1000;
   // Seed of the draw; 0: a fresh one, reported, so that a run can be repeated.
   uint64_t seed = 0;
+  // The online table to check (the store's, as FeatureStoreOptions::online_table);
+  // null: the embedded one. Must outlive the check.
+  OnlineTable* table = nullptr;
 };
 
 // One disagreement, shaped like gc::FsckProblem.
@@ -42,9 +47,9 @@ struct OnlineCheckProblem {
 };
 
 struct OnlineCheckReport {
-  uint64_t seed = 0;      // the draw's seed (the one given, or the fresh one)
-  uint64_t views = 0;     // views with a log
-  uint64_t entities = 0;  // entities checked against the log
+  uint64_t seed = 0;         // the draw's seed (the one given, or the fresh one)
+  uint64_t views = 0;        // views with a log
+  uint64_t entities = 0;     // entities checked against the log
   uint64_t online_rows = 0;  // online rows whose event time was checked: all
   // Checked entities of views that have had pushes whose online row is newer than
   // any row of the log that updates the online table: pushed online (PushOnline),

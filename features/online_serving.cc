@@ -62,8 +62,10 @@ absl::Status EntityKeys(const ResolvedView& view, EntityColumns& entities,
   return absl::OkStatus();
 }
 
-OnlineServing::OnlineServing(internal::Db* db, size_t cache_bytes)
-    : table_(std::make_unique<RocksOnlineTable>(db)) {
+OnlineServing::OnlineServing(internal::Db* db, size_t cache_bytes,
+                             std::shared_ptr<OnlineTable> table)
+    : table_(table != nullptr ? std::move(table)
+                              : std::make_shared<RocksOnlineTable>(db)) {
   if (cache_bytes > 0) cache_ = std::make_unique<OnlineCache>(cache_bytes);
 }
 

@@ -36,8 +36,11 @@ absl::Status EntityKeys(const ResolvedView& view, EntityColumns& entities,
 // through Write or Committed (only one process opens a store).
 class OnlineServing {
  public:
-  // `cache_bytes` 0: no cache (FeatureStoreOptions::online_cache_bytes).
-  OnlineServing(internal::Db* db, size_t cache_bytes);
+  // `cache_bytes` 0: no cache (FeatureStoreOptions::online_cache_bytes). `table`:
+  // the online table (FeatureStoreOptions::online_table); null: the embedded one in
+  // `db`.
+  OnlineServing(internal::Db* db, size_t cache_bytes,
+                std::shared_ptr<OnlineTable> table = nullptr);
 
   // The online table. Reads here bypass the cache (checks and repairs read what is
   // stored); writes must go through Write, or be reported to Committed.
@@ -65,9 +68,7 @@ class OnlineServing {
 
   // Held shared by a push while it writes and alone by an online repair's step
   // from its snapshot to its write, so that no push lands between the two.
-  std::shared_lock<std::shared_mutex> LockForPush() {
-    return std::shared_lock(repair_);
-  }
+  std::shared_lock<std::shared_mutex> LockForPush() { return std::shared_lock(repair_); }
   std::unique_lock<std::shared_mutex> LockForRepair() {
     return std::unique_lock(repair_);
   }
@@ -76,7 +77,7 @@ class OnlineServing {
   OnlineCacheStats cache_stats() const;
 
  private:
-  std::unique_ptr<OnlineTable> table_;
+  std::shared_ptr<OnlineTable> table_;
   std::unique_ptr<OnlineCache> cache_;  // null: none
   std::shared_mutex repair_;
 };

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "features/codec.h"
 #include "features/feature_store_testing.h"
+#include "features/redis_testing.h"
 #include "gtest/gtest.h"
 #include "store/database.h"
 #include "store/digest.h"
@@ -335,11 +336,11 @@ TEST_P(CliBothTest, OneLineageWalkFromRawDataToTheModel) {
       "customer_id,event_timestamp,spend_7d,segment\n1,2024-01-01T00:00:00Z,10.5,gold\n";
   Ok({"put", "dataset/raw", WriteFile("raw.csv", rows)});
   Ok({"put", "config/cleaning", "-"}, "drop nulls");
-  EXPECT_EQ(Ok({"ingest", "customer_stats", "dataset/raw@2", "--input",
-                "config/cleaning"}),
-            "ingested 1 row into featureview/customer_stats@1 (ingest 1); events "
-            "2024-01-01T00:00:00Z .. 2024-01-01T00:00:00Z; read from dataset/raw@2; "
-            "inputs config/cleaning@1\n");
+  EXPECT_EQ(
+      Ok({"ingest", "customer_stats", "dataset/raw@2", "--input", "config/cleaning"}),
+      "ingested 1 row into featureview/customer_stats@1 (ingest 1); events "
+      "2024-01-01T00:00:00Z .. 2024-01-01T00:00:00Z; read from dataset/raw@2; "
+      "inputs config/cleaning@1\n");
   // The same bytes as a file: linked to the version that holds them.
   EXPECT_EQ(Ok({"ingest", "customer_stats", WriteFile("copy.csv", rows), "--json"}),
             "{\"ingest\":2,\"rows\":1,\"written\":1,\"featureview\":"
@@ -348,8 +349,8 @@ TEST_P(CliBothTest, OneLineageWalkFromRawDataToTheModel) {
             "\"min_event_timestamp\":\"2024-01-01T00:00:00Z\",\"max_event_timestamp\":"
             "\"2024-01-01T00:00:00Z\",\"bulk\":false}\n");
   Ok({"put", "dataset/labels", WriteFile("labels.csv", "customer_id,label\n1,1\n")});
-  const std::string spine =
-      WriteFile("spine.csv", "customer_id,event_timestamp,label\n1,2024-01-02T00:00:00Z,1\n");
+  const std::string spine = WriteFile(
+      "spine.csv", "customer_id,event_timestamp,label\n1,2024-01-02T00:00:00Z,1\n");
   EXPECT_EQ(Ok({"historical", "--spine", spine, "--features", "customer_stats:spend_7d",
                 "--save", "dataset/train", "--spine-input", "dataset/labels", "--input",
                 "dataset/labels@1"}),
@@ -390,8 +391,9 @@ TEST_P(CliBothTest, OneLineageWalkFromRawDataToTheModel) {
       {{"ingest", "customer_stats", "dataset/raw", "--dataset", "x"},
        2,
        "is stored already"},
-      {{"ingest", "customer_stats", WriteFile("new.csv", rows + "2,2024-01-01T00:00:00Z,1,a\n"),
-        "--input", "dataset/nope"},
+      {{"ingest", "customer_stats",
+        WriteFile("new.csv", rows + "2,2024-01-01T00:00:00Z,1,a\n"), "--input",
+        "dataset/nope"},
        2,
        "no artifact dataset/nope"},
       {{"historical", "--spine", spine, "--features", "customer_stats:spend_7d",
@@ -463,10 +465,12 @@ TEST_F(CliTest, ChunkLocationsThisBuildCannotReachAreRefused) {
   testing::ProcessOptions options;
   const std::string fresh = dir_.Sub("fresh");
   ProcessResult init = testing::RunProcess(
-      {STRATA_BINARY, "--store", fresh, "init", "--chunks", "nosuch://bucket/prefix"}, options);
+      {STRATA_BINARY, "--store", fresh, "init", "--chunks", "nosuch://bucket/prefix"},
+      options);
   EXPECT_EQ(init.exit_code, 2);
-  EXPECT_EQ(init.err,
-            "error: this strata cannot keep chunks in nosuch:// (nosuch://bucket/prefix)\n");
+  EXPECT_EQ(
+      init.err,
+      "error: this strata cannot keep chunks in nosuch:// (nosuch://bucket/prefix)\n");
   EXPECT_FALSE(std::filesystem::exists(fresh));
   ProcessResult bare = Strata({"migrate", "--chunks", "bucket/prefix"});
   EXPECT_EQ(bare.exit_code, 2);
@@ -477,6 +481,46 @@ TEST_F(CliTest, ChunkLocationsThisBuildCannotReachAreRefused) {
   // The store is as it was: its chunks stay with it.
   Ok({"put", "dataset/d", WriteFile("d.csv", "a,b\n1,2\n")});
   EXPECT_EQ(Ok({"get", "dataset/d"}), "a,b\n1,2\n");
+}
+
+// `serve --online-store` records a Redis; later commands, local or through a
+// server, read and write it, and `online sync` fills it again after a flush.
+TEST_F(CliTest, ServeOnlineStoreIsRecordedAndOnlineSyncFillsIt) {
+  if (!testing::RedisServer::Installed()) {
+    GTEST_SKIP() << "redis-server is not installed (scripts/install-deps.sh installs it)";
+  }
+  auto redis = testing::RedisServer::Start(dir_.Sub("redis"));
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  const std::string url = "redis://" + (*redis)->endpoint();
+  const std::vector<std::string> lookup = {
+      "online", "--features", "customer_stats:spend_7d", "--entity", "customer_id=1,2"};
+  ServeStore("--online-store " + url);
+  ApplyAndIngestFourRows();
+  const std::string served = Ok(lookup);
+  // Their newest rows (older than the view's TTL, so served without a value).
+  EXPECT_NE(served.find("2024-01-05T00:00:00Z"), std::string::npos) << served;
+  EXPECT_NE(served.find("2024-01-03T00:00:00Z"), std::string::npos) << served;
+  std::vector<std::string> lines;
+  server_->Kill(&lines);
+  server_.reset();
+  server_url_.clear();
+  // Locally, without a flag: the rows come from Redis, as they were served.
+  EXPECT_EQ(Ok(lookup), served);
+  auto keys = (*redis)->Cli({"DBSIZE"});
+  ASSERT_TRUE(keys.ok());
+  EXPECT_EQ(std::stoi(*keys), 4);  // two rows, each with its bucket's index
+  ASSERT_TRUE((*redis)->Cli({"FLUSHALL"}).ok());
+  EXPECT_EQ(Ok(lookup).find("2024-01-0"), std::string::npos);
+  EXPECT_EQ(Ok({"online", "sync"}),
+            "featureview/customer_stats: 2 written, 0 removed, 0 already there, of 2 "
+            "entities\nsynced 1 feature view: 2 online rows written\n");
+  EXPECT_EQ(Ok(lookup), served);
+  // A Redis that is down: online work fails naming it, the rest works.
+  (*redis)->Kill();
+  ProcessResult down = Strata(lookup);
+  EXPECT_EQ(down.exit_code, 1);
+  EXPECT_NE(down.err.find((*redis)->endpoint()), std::string::npos) << down.err;
+  Ok({"ls"});
 }
 
 TEST_F(CliTest, MissingStoreAndStoreInUse) {
@@ -558,9 +602,10 @@ TEST_F(CliTest, FsckFindsAnImplausibleOnlineRowAndOnlineRebuildRepairsIt) {
                   .find("58891-03-01T00:00:00Z"),
               std::string::npos);
 
-    EXPECT_EQ(Ok({"online", "rebuild", "customer_stats", "--entity", "customer_id=1"}),
-              "rebuilt the online rows of featureview/customer_stats from the log (ingest "
-              "position 1): 1 rewritten, 0 removed, 0 unchanged of 1 entity\n");
+    EXPECT_EQ(
+        Ok({"online", "rebuild", "customer_stats", "--entity", "customer_id=1"}),
+        "rebuilt the online rows of featureview/customer_stats from the log (ingest "
+        "position 1): 1 rewritten, 0 removed, 0 unchanged of 1 entity\n");
     EXPECT_EQ(Strata({"fsck"}).exit_code, 0);
     EXPECT_NE(Ok({"online", "--features", spend, "--entity", "customer_id=1"})
                   .find("2024-01-05T00:00:00Z"),
@@ -569,9 +614,9 @@ TEST_F(CliTest, FsckFindsAnImplausibleOnlineRowAndOnlineRebuildRepairsIt) {
   // Through the server still: one row removed, then put back by a rebuild of all.
   EXPECT_EQ(Ok({"online", "rm", "customer_stats", "--entity", "customer_id=2"}),
             "removed the online row of customer_id=2 from featureview/customer_stats\n");
-  EXPECT_NE(Ok({"online", "--features", spend, "--entity", "customer_id=2"})
-                .find("NOT_FOUND"),
-            std::string::npos);
+  EXPECT_NE(
+      Ok({"online", "--features", spend, "--entity", "customer_id=2"}).find("NOT_FOUND"),
+      std::string::npos);
   ExpectBadCommands({
       {{"online", "rm", "customer_stats", "--entity", "customer_id=2"},
        2,
@@ -735,13 +780,16 @@ TEST_P(CliBothTest, FeatureServicesAreVersionedAndUsableAsFeatureLists) {
   EXPECT_EQ(Ok({"apply", file}),
             "featureview/customer_stats@1 unchanged\nfeatureservice/churn@1 unchanged\n"
             "featureservice/spend@1 unchanged\n");
-  EXPECT_NE(Ok({"ls", "featureservice"}).find("featureservice/churn "), std::string::npos);
-  EXPECT_EQ(Ok({"get", "featureservice/churn"}),
-            "{\"feature_services\":[{\"name\":\"churn\",\"features\":["
-            "\"customer_stats:spend_7d\",\"customer_stats:segment\"],\"description\":\"\","
-            "\"owner\":\"\",\"tags\":{}}]}\n");
-  EXPECT_NE(Ok({"lineage", "featureservice/churn@1"}).find("featureview/customer_stats@1"),
+  EXPECT_NE(Ok({"ls", "featureservice"}).find("featureservice/churn "),
             std::string::npos);
+  EXPECT_EQ(
+      Ok({"get", "featureservice/churn"}),
+      "{\"feature_services\":[{\"name\":\"churn\",\"features\":["
+      "\"customer_stats:spend_7d\",\"customer_stats:segment\"],\"description\":\"\","
+      "\"owner\":\"\",\"tags\":{}}]}\n");
+  EXPECT_NE(
+      Ok({"lineage", "featureservice/churn@1"}).find("featureview/customer_stats@1"),
+      std::string::npos);
   // A feature the view lacks: refused with its place, nothing written.
   std::string bad = defs;
   bad.replace(bad.find("[customer_stats:spend_7d]"), 25, "[customer_stats:spend_30d]");
@@ -758,8 +806,9 @@ TEST_P(CliBothTest, FeatureServicesAreVersionedAndUsableAsFeatureLists) {
                 "1,2024-01-01T00:00:00Z,10.5,gold\n2,2024-01-02T00:00:00Z,3,silver\n")});
   // Nanosecond epochs, as pandas writes them with date_unit="ns".
   const std::string spine =
-      WriteFile("spine.csv", "customer_id,event_timestamp\n1,1704153600000000000\n"
-                             "2,1704240000000000000\n");
+      WriteFile("spine.csv",
+                "customer_id,event_timestamp\n1,1704153600000000000\n"
+                "2,1704240000000000000\n");
   const std::string by_name =
       Ok({"historical", "--spine", spine, "--timestamp-unit", "ns", "--features",
           "customer_stats:spend_7d,customer_stats:segment"});
@@ -783,24 +832,28 @@ TEST_P(CliBothTest, FeatureServicesAreVersionedAndUsableAsFeatureLists) {
   EXPECT_NE(shown.find("request.features=customer_stats:spend_7d,customer_stats:segment"),
             std::string::npos)
       << shown;
-  EXPECT_EQ(Ok({"reproduce", "dataset/train"}).rfind("identical: dataset/train reproduced", 0), 0u);
+  EXPECT_EQ(
+      Ok({"reproduce", "dataset/train"}).rfind("identical: dataset/train reproduced", 0),
+      0u);
 
   EXPECT_EQ(Ok({"online", "--features", "featureservice/churn", "--entity",
                 "customer_id=1", "--json"}),
             Ok({"online", "--features", "customer_stats:spend_7d,customer_stats:segment",
                 "--entity", "customer_id=1", "--json"}));
-  EXPECT_NE(Ok({"online", "--features", "featureservice/spend", "--entity", "customer_id=1"})
-                .find("customer_id=1  customer_stats:spend_7d"),
-            std::string::npos);
+  EXPECT_NE(
+      Ok({"online", "--features", "featureservice/spend", "--entity", "customer_id=1"})
+          .find("customer_id=1  customer_stats:spend_7d"),
+      std::string::npos);
   // Unknown services.
   for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"online", "--features", "featureservice/nope", "--entity",
-                                 "customer_id=1"},
+       {std::vector<std::string>{"online", "--features", "featureservice/nope",
+                                 "--entity", "customer_id=1"},
         std::vector<std::string>{"historical", "--spine", spine, "--features",
                                  "featureservice/churn@7"}}) {
     ProcessResult r = Strata(args);
     EXPECT_NE(r.exit_code, 0);
-    EXPECT_NE(r.err.find("no feature service featureservice/"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("no feature service featureservice/"), std::string::npos)
+        << r.err;
   }
 }
 
@@ -825,11 +878,10 @@ TEST_P(CliBothTest, GcFreesTheContentOfDeletedVersions) {
   const std::string freed = Ok({"gc", "--grace", "0s"});
   // A server keeps what was put in it for a minute, whatever the grace period (the
   // put's commit may follow); a local gc is a process of its own.
-  EXPECT_NE(
-      freed.find(GetParam() ? "freed 0 chunks (0 B) and 0 manifests; kept 1 that "
-                              "writers named or put in the last minute\n"
-                            : "freed 1 chunk (6 B) and 1 manifest\nstore files: "),
-      std::string::npos)
+  EXPECT_NE(freed.find(GetParam() ? "freed 0 chunks (0 B) and 0 manifests; kept 1 that "
+                                    "writers named or put in the last minute\n"
+                                  : "freed 1 chunk (6 B) and 1 manifest\nstore files: "),
+            std::string::npos)
       << freed;
   EXPECT_EQ(Ok({"get", "dataset/raw@2"}), "rows 2");
   EXPECT_EQ(Ok({"fsck", "--deep"}),
@@ -983,8 +1035,12 @@ TEST_F(CliTest, NumericFlagsAreRangeCheckedBeforeAnythingRuns) {
        2,
        "--io-timeout: \"0\" is not an integer in 1..3600 (seconds)"},
       {{"serve", "--io-timeout", "3601"}, 2, "in 1..3600 (seconds)"},
-      {{"serve", "--log-served", "1.5"}, 2, "--log-served: \"1.5\" is not a number in 0..1"},
-      {{"serve", "--log-served", "nan"}, 2, "--log-served: \"nan\" is not a number in 0..1"},
+      {{"serve", "--log-served", "1.5"},
+       2,
+       "--log-served: \"1.5\" is not a number in 0..1"},
+      {{"serve", "--log-served", "nan"},
+       2,
+       "--log-served: \"nan\" is not a number in 0..1"},
       {{"serve", "--log-served", "-0.1"}, 2, "is not a number in 0..1"},
       {{"serve", "--log-served-max-rows", "0"}, 2, "--log-served-max-rows: \"0\" is not"},
       {{"serve", "--listen", "127.0.0.1:-1"}, 2, "PORT 0..65535"},
@@ -1418,7 +1474,8 @@ TEST_F(CliTest, ServeIgnoresStrataServerAndABusyStoreNamesItsServer) {
 TEST_F(CliTest, VersionNamesTheReleaseAndTheStoreFormat) {
   ProcessResult r = Strata({"--version"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(std::regex_match(r.out, std::regex(R"(strata \d+\.\d+\.\d+ \(store format \d+\)\n)")))
+  EXPECT_TRUE(std::regex_match(
+      r.out, std::regex(R"(strata \d+\.\d+\.\d+ \(store format \d+\)\n)")))
       << r.out;
 }
 
@@ -1432,39 +1489,51 @@ TEST_F(CliTest, InitIsIdempotentAndHelpWorks) {
 TEST_P(CliBothTest, StatsPrintATableOrTheIssuesJsonAndAreStoredOnce) {
   Ok({"put", "dataset/sales",
       WriteFile("sales.csv", "price,city\n2.5,oslo\n3.5,oslo\n,\"bergen, no\"\n")});
-  EXPECT_EQ(Ok({"stats", "dataset/sales"}),
-            "dataset/sales@1: 3 rows, 2 columns (stored as profile/sales@1)\n"
-            "COLUMN  TYPE    COUNT  NULLS  DISTINCT  MIN  P25  P50  P75  MAX  MEAN  STDDEV\n"
-            "price   double  2      1      2         2.5  2.5  2.5  3.5  3.5  3     0.707107\n"
-            "city    string  3      0      2         -    -    -    -    -    -     -\n"
-            "city top: \"oslo\" (2), \"bergen, no\" (1)\n");
+  EXPECT_EQ(
+      Ok({"stats", "dataset/sales"}),
+      "dataset/sales@1: 3 rows, 2 columns (stored as profile/sales@1)\n"
+      "COLUMN  TYPE    COUNT  NULLS  DISTINCT  MIN  P25  P50  P75  MAX  MEAN  STDDEV\n"
+      "price   double  2      1      2         2.5  2.5  2.5  3.5  3.5  3     0.707107\n"
+      "city    string  3      0      2         -    -    -    -    -    -     -\n"
+      "city top: \"oslo\" (2), \"bergen, no\" (1)\n");
   const std::string json = Ok({"stats", "dataset/sales@1", "--json"});
-  EXPECT_EQ(json.rfind(R"({"source":"dataset/sales@1","stored":"profile/sales@1","computed":false,"rows":3,"columns":[{"name":"price","type":"double","count":2,"nulls":1,"distinct":2,"min":2.5,"max":3.5,"mean":3,"stddev":0.7071067811865476,"quantiles":{"p1":2.5,)", 0),
-            0u)
+  EXPECT_EQ(
+      json.rfind(
+          R"({"source":"dataset/sales@1","stored":"profile/sales@1","computed":false,"rows":3,"columns":[{"name":"price","type":"double","count":2,"nulls":1,"distinct":2,"min":2.5,"max":3.5,"mean":3,"stddev":0.7071067811865476,"quantiles":{"p1":2.5,)",
+          0),
+      0u)
       << json;
   EXPECT_NE(Ok({"ls", "profile"}).find("profile/sales "), std::string::npos);
-  EXPECT_NE(Ok({"lineage", "profile/sales@1"}).find("dataset/sales@1"), std::string::npos);
+  EXPECT_NE(Ok({"lineage", "profile/sales@1"}).find("dataset/sales@1"),
+            std::string::npos);
 
   ApplyAndIngestFourRows();
   const std::string window =
       Ok({"stats", "featureview/customer_stats", "--from", "2024-01-01T00:00:00Z", "--to",
           "2024-01-04T00:00:00Z", "--json"});
   // The window cuts the ingest (its row of 2024-01-05 is outside): scanned.
-  EXPECT_EQ(window.rfind(R"({"source":"featureview/customer_stats[2024-01-01T00:00:00Z..2024-01-04T00:00:00Z]","computed":true,"method":"scanned","rows":3,)", 0),
-            0u)
+  EXPECT_EQ(
+      window.rfind(
+          R"({"source":"featureview/customer_stats[2024-01-01T00:00:00Z..2024-01-04T00:00:00Z]","computed":true,"method":"scanned","rows":3,)",
+          0),
+      0u)
       << window;
   // A window holding the whole ingest merges its stored profile.
-  EXPECT_EQ(Ok({"stats", "featureview/customer_stats", "--from", "2024-01-01T00:00:00Z",
-                "--to", "2024-01-06T00:00:00Z"})
-                .rfind("featureview/customer_stats[2024-01-01T00:00:00Z..2024-01-06T00:00:00Z]: "
-                       "4 rows, 5 columns (merged from 1 ingest profile)\n",
-                       0),
-            0u);
-  EXPECT_NE(Ok({"ls", "profile"}).find("profile/customer_stats.ingests "), std::string::npos);
-  EXPECT_EQ(Ok({"stats", "featureview/customer_stats[2024-01-01T00:00:00Z..1704326400]",
-                "--as-of", "2000-01-01T00:00:00Z"})
-                .substr(0, 80),
-            "featureview/customer_stats[2024-01-01T00:00:00Z..2024-01-04T00:00:00Z]: 0 rows, ");
+  EXPECT_EQ(
+      Ok({"stats", "featureview/customer_stats", "--from", "2024-01-01T00:00:00Z", "--to",
+          "2024-01-06T00:00:00Z"})
+          .rfind(
+              "featureview/customer_stats[2024-01-01T00:00:00Z..2024-01-06T00:00:00Z]: "
+              "4 rows, 5 columns (merged from 1 ingest profile)\n",
+              0),
+      0u);
+  EXPECT_NE(Ok({"ls", "profile"}).find("profile/customer_stats.ingests "),
+            std::string::npos);
+  EXPECT_EQ(
+      Ok({"stats", "featureview/customer_stats[2024-01-01T00:00:00Z..1704326400]",
+          "--as-of", "2000-01-01T00:00:00Z"})
+          .substr(0, 80),
+      "featureview/customer_stats[2024-01-01T00:00:00Z..2024-01-04T00:00:00Z]: 0 rows, ");
 
   ExpectBadCommands({
       {{"stats", "model/churn"}, 2, "is neither a dataset version"},
@@ -1495,16 +1564,20 @@ TEST_P(CliBothTest, DriftComparesDatasetsAndWindowsAndGatesOnDrift) {
             "x        int64   0     1     0    0            -   no\n"
             "city     string  -     -     0    -            0   no\n");
   const std::string json = Ok({"drift", "dataset/t@1", "dataset/t", "--json"});
-  EXPECT_EQ(json.rfind(R"({"baseline":"dataset/t@1","current":"dataset/t@3","thresholds":{"psi":0.2,"ks_p_value":0.05,"ks_statistic":0.1},"features":[{"name":"x","type":"int64","baseline_count":200,"current_count":200,"ks":{"statistic":0.5,"p_value":)",
-                       0),
-            0u)
+  EXPECT_EQ(
+      json.rfind(
+          R"({"baseline":"dataset/t@1","current":"dataset/t@3","thresholds":{"psi":0.2,"ks_p_value":0.05,"ks_statistic":0.1},"features":[{"name":"x","type":"int64","baseline_count":200,"current_count":200,"ks":{"statistic":0.5,"p_value":)",
+          0),
+      0u)
       << json;
-  EXPECT_NE(json.find(R"("wasserstein":100,"drifted":true},{"name":"city","type":"string","baseline_count":200,"current_count":200,"psi":)"),
-            std::string::npos)
+  EXPECT_NE(
+      json.find(
+          R"("wasserstein":100,"drifted":true},{"name":"city","type":"string","baseline_count":200,"current_count":200,"psi":)"),
+      std::string::npos)
       << json;
   EXPECT_EQ(json.find(R"("js")"), json.rfind(R"("js")"));  // for the string only
-  ProcessResult gate = Strata({"drift", "dataset/t@1", "dataset/t@3", "--fail-on-drift",
-                               "--features", "x"});
+  ProcessResult gate = Strata(
+      {"drift", "dataset/t@1", "dataset/t@3", "--fail-on-drift", "--features", "x"});
   EXPECT_EQ(gate.exit_code, 1) << gate.err;
   EXPECT_EQ(gate.err, "error: 1 feature drifted\n");
   EXPECT_NE(gate.out.find("1 of 1 features drifted"), std::string::npos) << gate.out;
@@ -1514,21 +1587,27 @@ TEST_P(CliBothTest, DriftComparesDatasetsAndWindowsAndGatesOnDrift) {
   ApplyAndIngestFourRows();
   Ok({"put", "dataset/spend",
       WriteFile("spend.csv", "spend_7d,segment\n1,a\n2,b\n5,c\n3,d\n")});
-  const std::string window = Ok({"drift", "dataset/spend",
-                                 "featureview/customer_stats[2024-01-01..2024-02-01]",
-                                 "--json"});
-  EXPECT_EQ(window.rfind(R"({"baseline":"dataset/spend@1","current":"featureview/customer_stats[2024-01-01T00:00:00Z..2024-02-01T00:00:00Z]",)", 0),
-            0u)
+  const std::string window =
+      Ok({"drift", "dataset/spend", "featureview/customer_stats[2024-01-01..2024-02-01]",
+          "--json"});
+  EXPECT_EQ(
+      window.rfind(
+          R"({"baseline":"dataset/spend@1","current":"featureview/customer_stats[2024-01-01T00:00:00Z..2024-02-01T00:00:00Z]",)",
+          0),
+      0u)
       << window;
-  EXPECT_NE(window.find(R"("features":[{"name":"spend_7d","type":"int64","baseline_count":4,"current_count":4,"ks":{"statistic":0,"p_value":1},"psi":0,"wasserstein":0,"drifted":false},{"name":"segment")"),
-            std::string::npos)
+  EXPECT_NE(
+      window.find(
+          R"("features":[{"name":"spend_7d","type":"int64","baseline_count":4,"current_count":4,"ks":{"statistic":0,"p_value":1},"psi":0,"wasserstein":0,"drifted":false},{"name":"segment")"),
+      std::string::npos)
       << window;
-  Ok({"apply", WriteFile("defs2.yaml",
-                         std::regex_replace(std::string(testing::kExampleDefinitions),
-                                            std::regex("name: customer_stats\n"),
-                                            "name: customer_stats\n    drift: {psi: 0.5}\n"))});
-  EXPECT_NE(Ok({"drift", "dataset/spend", "featureview/customer_stats[2024-01-01..2024-02-01]",
-                "--json"})
+  Ok({"apply",
+      WriteFile("defs2.yaml",
+                std::regex_replace(std::string(testing::kExampleDefinitions),
+                                   std::regex("name: customer_stats\n"),
+                                   "name: customer_stats\n    drift: {psi: 0.5}\n"))});
+  EXPECT_NE(Ok({"drift", "dataset/spend",
+                "featureview/customer_stats[2024-01-01..2024-02-01]", "--json"})
                 .find(R"("thresholds":{"psi":0.5,"ks_p_value":0.05,"ks_statistic":0.1})"),
             std::string::npos);
 
@@ -1541,8 +1620,9 @@ TEST_P(CliBothTest, DriftComparesDatasetsAndWindowsAndGatesOnDrift) {
       "--features", "customer_stats:spend_7d,customer_stats:segment", "--save",
       "dataset/train", "-o", dir_.Sub("train.csv")});
   const std::string train = Ok({"drift", "dataset/train", "dataset/train", "--json"});
-  EXPECT_NE(train.find(R"("features":[{"name":"label","type":"int64","baseline_count":3,)"),
-            std::string::npos)
+  EXPECT_NE(
+      train.find(R"("features":[{"name":"label","type":"int64","baseline_count":3,)"),
+      std::string::npos)
       << train;
   EXPECT_NE(train.find(R"({"name":"spend_7d",)"), std::string::npos) << train;
   EXPECT_EQ(train.find("customer_id"), std::string::npos) << train;
@@ -1569,12 +1649,14 @@ TEST_P(CliBothTest, ValidateIsACiGateAndIngestAppliesEachMode) {
   // An export from a spreadsheet: BOM, CRLF, quoted fields; line 3 breaks min 0.
   const std::string rows = WriteFile(
       "rows.csv",
-      "\xEF\xBB\xBF" "customer_id,event_timestamp,spend_7d,segment\r\n"
+      "\xEF\xBB\xBF"
+      "customer_id,event_timestamp,spend_7d,segment\r\n"
       "1,2024-01-01T00:00:00Z,\"10\",gold\r\n2,2024-01-02T00:00:00Z,-4,\"a, b\"\r\n"
       "3,2024-01-03T00:00:00Z,7,gold\r\n");
   Ok({"put", "dataset/raw", rows});
   // The stored view has no rules: clean, exit 0.
-  EXPECT_NE(Ok({"validate", "dataset/raw", "--view", "customer_stats"}).find("no validation rules"),
+  EXPECT_NE(Ok({"validate", "dataset/raw", "--view", "customer_stats"})
+                .find("no validation rules"),
             std::string::npos);
   ProcessResult r = Strata({"validate", "dataset/raw", "--rules", ruled_path});
   EXPECT_EQ(r.exit_code, 1) << r.err;
@@ -1588,17 +1670,21 @@ TEST_P(CliBothTest, ValidateIsACiGateAndIngestAppliesEachMode) {
   r = Strata({"validate", "dataset/raw", "--rules", ruled_path, "--json"});
   EXPECT_EQ(r.exit_code, 1);
   // The report names the versions it read.
-  EXPECT_EQ(r.out.rfind(absl::StrCat(R"({"dataset":"dataset/raw@1","featureview":"featureview/customer_stats@1","rules_from":")",
-                                     ruled_path, "\""),
-                        0),
-            0u)
+  EXPECT_EQ(
+      r.out.rfind(
+          absl::StrCat(
+              R"({"dataset":"dataset/raw@1","featureview":"featureview/customer_stats@1","rules_from":")",
+              ruled_path, "\""),
+          0),
+      0u)
       << r.out;
   EXPECT_NE(r.out.find("\"rows\":3,\"clean\":false,\"by_rule\":{\"spend_7d: min\":1}"),
             std::string::npos)
       << r.out;
-  ExpectBadCommands({{{"validate", "dataset/raw"}, 2, "--view or --rules"},
-                     {{"validate", "dataset/nope", "--view", "customer_stats"}, 2, "nope"},
-                     {{"validate", "dataset/raw", "--view", "nope"}, 2, "nope"}});
+  ExpectBadCommands(
+      {{{"validate", "dataset/raw"}, 2, "--view or --rules"},
+       {{"validate", "dataset/nope", "--view", "customer_stats"}, 2, "nope"},
+       {{"validate", "dataset/raw", "--view", "nope"}, 2, "nope"}});
 
   // Ingest under each mode, with exact counts.
   Ok({"apply", ruled_path});
@@ -1649,8 +1735,8 @@ feature_views:
   Ok({"put", "dataset/train", WriteFile("train.csv", train)});
 
   ServeStore("--log-served 1");
-  const std::vector<std::string> lookup = {"online", "--features", "scores:score,scores:band",
-                                           "--entity"};
+  const std::vector<std::string> lookup = {"online", "--features",
+                                           "scores:score,scores:band", "--entity"};
   std::vector<std::string> all = lookup, few = lookup, unknown = lookup;
   all.push_back("customer_id=" + ids);
   few.push_back("customer_id=1,2,3,4,5,6,7,8,9,10");
@@ -1660,33 +1746,46 @@ feature_views:
   Ok(unknown);  // logged, without values
 
   const auto expect_served = [&](const std::string& where) {
-    const std::string json =
-        Ok({"drift", "dataset/train", "served:featureview/scores[2020-01-01..]", "--json"});
-    EXPECT_EQ(json.rfind(R"({"baseline":"dataset/train@1","current":"served:featureview/scores[2020-01-01T00:00:00Z..]",)", 0),
-              0u)
+    const std::string json = Ok(
+        {"drift", "dataset/train", "served:featureview/scores[2020-01-01..]", "--json"});
+    EXPECT_EQ(
+        json.rfind(
+            R"({"baseline":"dataset/train@1","current":"served:featureview/scores[2020-01-01T00:00:00Z..]",)",
+            0),
+        0u)
         << where << json;
-    EXPECT_NE(json.find(R"("features":[{"name":"score","type":"double","baseline_count":20,"current_count":30,)"),
-              std::string::npos)
+    EXPECT_NE(
+        json.find(
+            R"("features":[{"name":"score","type":"double","baseline_count":20,"current_count":30,)"),
+        std::string::npos)
         << where << json;
-    EXPECT_NE(json.find(R"({"name":"band","type":"string","baseline_count":20,"current_count":30,)"),
-              std::string::npos)
+    EXPECT_NE(
+        json.find(
+            R"({"name":"band","type":"string","baseline_count":20,"current_count":30,)"),
+        std::string::npos)
         << where << json;
     EXPECT_EQ(json.find("customer_id"), std::string::npos) << where << json;
     EXPECT_EQ(json.find("served_timestamp"), std::string::npos) << where << json;
     const std::string stats = Ok({"stats", "served:featureview/scores", "--json"});
-    EXPECT_EQ(stats.rfind(R"({"source":"served:featureview/scores[..]","computed":true,"rows":31,"columns":[{"name":"customer_id","type":"int64",)", 0),
-              0u)
+    EXPECT_EQ(
+        stats.rfind(
+            R"({"source":"served:featureview/scores[..]","computed":true,"rows":31,"columns":[{"name":"customer_id","type":"int64",)",
+            0),
+        0u)
         << where << stats;
     // 31 answers: the unknown customer's was served without values.
-    EXPECT_NE(stats.find(R"({"name":"score","type":"double","count":30,"nulls":1,"distinct":20,"min":1,"max":20,)"),
-              std::string::npos)
+    EXPECT_NE(
+        stats.find(
+            R"({"name":"score","type":"double","count":30,"nulls":1,"distinct":20,"min":1,"max":20,)"),
+        std::string::npos)
         << where << stats;
     // Nothing was served before 2020.
     EXPECT_NE(Ok({"stats", "served:featureview/scores[..2020-01-01]"}).find(": 0 rows"),
               std::string::npos);
   };
   expect_served("through the server: ");
-  EXPECT_NE(Ok({"drift", "dataset/train", "served:featureview/scores"}).find("0 of 2 features drifted"),
+  EXPECT_NE(Ok({"drift", "dataset/train", "served:featureview/scores"})
+                .find("0 of 2 features drifted"),
             std::string::npos);
 
   std::vector<std::string> lines;

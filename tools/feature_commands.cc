@@ -130,8 +130,8 @@ absl::Status RunIngest(const Context& ctx, const IngestArgs& a) {
   if (a.json) return Print(features::IngestResultJson(*r) + "\n");
   return Print(absl::StrCat(
       "ingested ", Count(r->rows, "row"),
-      r->dropped > 0 ? absl::StrCat(" (", Count(r->dropped, "row"), " dropped)") : "", " into ", r->view_version,
-      " (ingest ", r->ingest,
+      r->dropped > 0 ? absl::StrCat(" (", Count(r->dropped, "row"), " dropped)") : "",
+      " into ", r->view_version, " (ingest ", r->ingest,
       r->written != r->rows ? absl::StrCat(", ", Count(r->rows - r->written, "duplicate"))
                             : std::string(),
       "); events ", features::FormatTimestamp(r->min_event), " .. ",
@@ -153,8 +153,7 @@ std::string HistoricalSummary(const features::HistoricalResult& r) {
                     version);
   }
   return absl::StrCat(Count(r.rows, "row"), ", ", Count(r.matched, "feature row"),
-                      " found; ", views,
-                      "; ingest position ", r.at.position);
+                      " found; ", views, "; ingest position ", r.at.position);
 }
 
 // The flags of `strata historical` as a query (features/historical_query.h).
@@ -177,9 +176,9 @@ features::HistoricalQuery QueryOf(const HistoricalArgs& a) {
 }
 
 absl::Status RunHistorical(const Context& ctx, const HistoricalArgs& a) {
-  ASSIGN_OR_RETURN(features::ParsedHistoricalQuery query,
-                   features::ParseHistoricalQuery(QueryOf(a),
-                                                  features::QueryDialect::kCommandLine));
+  ASSIGN_OR_RETURN(
+      features::ParsedHistoricalQuery query,
+      features::ParseHistoricalQuery(QueryOf(a), features::QueryDialect::kCommandLine));
   features::HistoricalRequest& request = query.request;
   request.max_record_bytes = static_cast<size_t>(a.max_record_bytes);
   ASSIGN_OR_RETURN(auto client, ctx.Client());
@@ -250,7 +249,8 @@ struct OnlineArgs {
 
 // --entity JOIN_KEY=V1,V2,... flags as columns (values as text: the store parses
 // int64 keys). Errors: InvalidArgument for an item without JOIN_KEY=.
-absl::StatusOr<features::EntityColumns> EntityFlags(const std::vector<std::string>& items) {
+absl::StatusOr<features::EntityColumns> EntityFlags(
+    const std::vector<std::string>& items) {
   features::EntityColumns entities;
   for (const std::string& item : items) {
     const size_t eq = item.find('=');
@@ -325,15 +325,52 @@ absl::Status RunOnlineRebuild(const Context& ctx, const OnlineRepairArgs& a) {
   if (bar.has_value()) bar->Finish();
   if (!r.ok()) return r.status();
   if (a.json) return Print(features::OnlineRebuildJson(*r) + "\n");
-  std::string out = absl::StrCat(
-      "rebuilt the online rows of featureview/", r->view, " from the log (ingest position ",
-      r->at.position, "): ", r->rewritten, " rewritten, ", r->removed, " removed, ",
-      r->unchanged, " unchanged of ", Count(r->entities, "entity", "entities"));
+  std::string out =
+      absl::StrCat("rebuilt the online rows of featureview/", r->view,
+                   " from the log (ingest position ", r->at.position, "): ", r->rewritten,
+                   " rewritten, ", r->removed, " removed, ", r->unchanged,
+                   " unchanged of ", Count(r->entities, "entity", "entities"));
   if (r->skipped > 0) {
     absl::StrAppend(&out, "; ", Count(r->skipped, "log row"),
                     " outside the plausible time left out");
   }
   return Print(out + "\n");
+}
+
+// strata online sync: every view's online rows rebuilt from its log, into whatever
+// online table the store records (a new or flushed Redis is filled).
+absl::Status RunOnlineSync(const Context& ctx, bool json) {
+  ASSIGN_OR_RETURN(auto client, ctx.Client());
+  ASSIGN_OR_RETURN(std::vector<ArtifactSummary> views, client->List(Kind::kFeatureView));
+  std::string out = json ? "[" : "";
+  uint64_t written = 0;
+  for (size_t i = 0; i < views.size(); ++i) {
+    const std::string& view = views[i].artifact.name;
+    features::OnlineRebuildOptions options;
+    std::optional<ProgressBar> bar;
+    options.progress = [&](uint64_t done, uint64_t total) {
+      if (!bar.has_value()) bar.emplace(absl::StrCat("online sync ", view), total);
+      bar->Update(done);
+    };
+    auto r = client->RebuildOnline(view, options);
+    if (bar.has_value()) bar->Finish();
+    if (!r.ok()) {
+      return absl::Status(r.status().code(),
+                          absl::StrCat("featureview/", view, ": ", r.status().message()));
+    }
+    written += r->rewritten;
+    if (json) {
+      absl::StrAppend(&out, i == 0 ? "" : ",", features::OnlineRebuildJson(*r));
+    } else {
+      absl::StrAppend(&out, "featureview/", view, ": ", r->rewritten, " written, ",
+                      r->removed, " removed, ", r->unchanged, " already there, of ",
+                      Count(r->entities, "entity", "entities"), "\n");
+    }
+  }
+  if (json) return Print(out + "]\n");
+  absl::StrAppend(&out, "synced ", Count(views.size(), "feature view"), ": ",
+                  Count(written, "online row"), " written\n");
+  return Print(out);
 }
 
 // strata online rm: one entity's online row removed.
@@ -405,9 +442,11 @@ absl::Status RunTrim(const Context& ctx, const TrimArgs& a) {
   return Print(absl::StrCat(
       r->dry_run ? "would drop " : "dropped ", r->rows_dropped, " of ",
       Count(r->rows_before, "row"), " of featureview/", r->view, " before ",
-      features::FormatTimestamp(r->horizon), " (", Count(r->entities, "entity", "entities"),
-      ", ", Count(r->rows_kept_at_horizon, "row"), " kept in force at the horizon); log ", FormatBytes(r->bytes_before), " -> ",
-      FormatBytes(r->bytes_after), "\n", r->breaks.empty() ? "" : BrokenSetsText(*r)));
+      features::FormatTimestamp(r->horizon), " (",
+      Count(r->entities, "entity", "entities"), ", ",
+      Count(r->rows_kept_at_horizon, "row"), " kept in force at the horizon); log ",
+      FormatBytes(r->bytes_before), " -> ", FormatBytes(r->bytes_after), "\n",
+      r->breaks.empty() ? "" : BrokenSetsText(*r)));
 }
 
 // strata apply.
@@ -435,8 +474,9 @@ void AddIngestCommand(CLI::App& app, Context& ctx) {
       ->required();
   i->add_option("--format", ingest->format,
                 "csv or jsonl (default: from the name or content)");
-  i->add_option("--timestamp-unit", ingest->unit,
-                "Unit of integer timestamps: s, ms, us or ns (default: the view's, else s)");
+  i->add_option(
+      "--timestamp-unit", ingest->unit,
+      "Unit of integer timestamps: s, ms, us or ns (default: the view's, else s)");
   i->add_option("--dataset", ingest->dataset,
                 "Dataset to store the file as (default: FEATUREVIEW-ingest)");
   i->add_option("-m,--message", ingest->message, "Message of the dataset version");
@@ -492,14 +532,14 @@ void AddValidateCommand(CLI::App& app, Context& ctx) {
       "Check a dataset version against validation rules without ingesting it (exit 1 "
       "when a rule is broken)");
   v->add_option("dataset", args->dataset, "dataset/NAME[@REF]")->required();
-  v->add_option("--view", args->view,
-                "featureview/NAME[@REF] whose rules are checked (its schema reads the rows)");
+  v->add_option(
+      "--view", args->view,
+      "featureview/NAME[@REF] whose rules are checked (its schema reads the rows)");
   v->add_option("--rules", args->rules,
                 "A definitions file of one feature view whose rules are checked instead");
   v->add_flag("--json", args->json, "Print the report as JSON");
-  v->callback([&ctx, args] {
-    ctx.action = [&ctx, args] { return RunValidate(ctx, *args); };
-  });
+  v->callback(
+      [&ctx, args] { ctx.action = [&ctx, args] { return RunValidate(ctx, *args); }; });
 }
 
 // strata historical.
@@ -558,10 +598,11 @@ void AddOnlineCommands(CLI::App& app, Context& ctx) {
       "online", "Latest feature values of entities; online rebuild, online rm: repairs");
   o->require_subcommand(0, 1);
   o->add_option("--features", online->features,
-               "VIEW:FEATURE or featureservice/NAME[@REF], comma-separated");
+                "VIEW:FEATURE or featureservice/NAME[@REF], comma-separated");
   o->add_option("--entity", online->entities, "JOIN_KEY=V1,V2,... (once per join key)");
   o->add_flag("--json", online->json, "Print Feast's get-online-features response shape");
-  o->add_flag("--full-names", online->full_names, "With --json, name features VIEW__FEATURE");
+  o->add_flag("--full-names", online->full_names,
+              "With --json, name features VIEW__FEATURE");
   o->callback([&ctx, online, o] {
     if (o->get_subcommands().empty()) {
       ctx.action = [&ctx, online] { return RunOnline(ctx, *online); };
@@ -577,12 +618,21 @@ void AddOnlineCommands(CLI::App& app, Context& ctx) {
   ob->callback([&ctx, rebuild] {
     ctx.action = [&ctx, rebuild] { return RunOnlineRebuild(ctx, *rebuild); };
   });
+  auto sync_json = std::make_shared<bool>(false);
+  auto* os = o->add_subcommand(
+      "sync",
+      "Fill the online table (a new or flushed Redis) from every view's offline log");
+  os->add_flag("--json", *sync_json, "Print one rebuild report per view as a JSON array");
+  os->callback([&ctx, sync_json] {
+    ctx.action = [&ctx, sync_json] { return RunOnlineSync(ctx, *sync_json); };
+  });
   auto rm = std::make_shared<OnlineRepairArgs>();
   auto* orm = o->add_subcommand("rm", "Remove one entity's online row");
   orm->add_option("featureview", rm->view, "Feature view name")->required();
   orm->add_option("--entity", rm->entities, "JOIN_KEY=VALUE (once per join key)")
       ->required();
-  orm->callback([&ctx, rm] { ctx.action = [&ctx, rm] { return RunOnlineRm(ctx, *rm); }; });
+  orm->callback(
+      [&ctx, rm] { ctx.action = [&ctx, rm] { return RunOnlineRm(ctx, *rm); }; });
 }
 
 // strata features trim.

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "features/definitions.h"
 #include "features/online_check.h"
+#include "features/online_store.h"
 #include "gc/fsck.h"
 #include "gc/gc.h"
 #include "gc/render.h"
@@ -124,6 +125,9 @@ absl::Status RunFsck(const Context& ctx, const FsckArgs& a) {
   if (store != nullptr) {
     features::OnlineCheckOptions online_options;
     online_options.seed = a.seed;
+    const std::shared_ptr<features::OnlineTable> table =
+        features::RecordedOnlineTable(*store);
+    online_options.table = table.get();
     ASSIGN_OR_RETURN(online, features::CheckOnlineAgainstLog(*store, online_options));
     features::AddOnlineProblems(*online, &report);
   }
@@ -135,13 +139,14 @@ absl::Status RunFsck(const Context& ctx, const FsckArgs& a) {
       absl::StrAppend(&out, p.kind, ": ", p.detail, "\n");
     }
     absl::StrAppend(&out, "checked ", Count(report.versions, "version"), ", ",
-                    Count(report.contents, "content"), ", ", Count(report.chunks, "chunk"),
-                    ", ", Count(report.edges, "lineage edge"), ", ",
+                    Count(report.contents, "content"), ", ",
+                    Count(report.chunks, "chunk"), ", ",
+                    Count(report.edges, "lineage edge"), ", ",
                     Count(report.aliases, "alias", "aliases"));
     if (online.has_value() && online->views > 0) {
       absl::StrAppend(&out, ", ", Count(online->entities, "online row"), " of ",
-                      Count(online->views, "feature view"), " (sample seed ", online->seed,
-                      ")");
+                      Count(online->views, "feature view"), " (sample seed ",
+                      online->seed, ")");
     }
     if (a.deep) absl::StrAppend(&out, "; read ", FormatBytes(report.bytes_read));
     absl::StrAppend(&out, ": ",
@@ -193,9 +198,9 @@ absl::Status RunGc(const Context& ctx, const GcArgs& a) {
       "read ", Count(r.versions, "version"), " (", r.deleted_versions, " deleted), ",
       Count(r.manifests, "manifest"), ", ", Count(r.chunks, "chunk"), "\n", "found ",
       Count(r.chunks_found, "garbage chunk"), " (", FormatBytes(r.bytes_found), ") and ",
-      Count(r.manifests_found, "manifest"), "; within the ", a.grace, " grace period: ",
-      Count(r.manifests_young, "unnamed manifest"), " (their chunks stay) and ",
-      Count(r.chunks_young, "unnamed chunk"), "\n");
+      Count(r.manifests_found, "manifest"), "; within the ", a.grace,
+      " grace period: ", Count(r.manifests_young, "unnamed manifest"),
+      " (their chunks stay) and ", Count(r.chunks_young, "unnamed chunk"), "\n");
   if (r.dry_run) {
     absl::StrAppend(&out, "dry run: nothing deleted\n");
   } else {
@@ -302,10 +307,10 @@ absl::Status RunRetentionApply(const Context& ctx, const RetentionApplyArgs& a) 
       continue;
     }
     absl::StrAppend(&out, a.dry_run ? "would drop " : "dropped ", t.rows_dropped, " of ",
-                    Count(t.rows_before, "log row"), " of featureview/", t.view, " before ",
-                    FormatTime(t.trimmed_to_us.value_or(t.horizon_us)), " (log ",
-                    FormatBytes(t.bytes_before), " -> ", FormatBytes(t.bytes_after),
-                    "; policy of ", t.policy, held, ")\n");
+                    Count(t.rows_before, "log row"), " of featureview/", t.view,
+                    " before ", FormatTime(t.trimmed_to_us.value_or(t.horizon_us)),
+                    " (log ", FormatBytes(t.bytes_before), " -> ",
+                    FormatBytes(t.bytes_after), "; policy of ", t.policy, held, ")\n");
   }
   absl::StrAppend(&out, del, r.deleted.size(), " version",
                   r.deleted.size() == 1 ? "" : "s", " (", r.protected_.size(),

@@ -31,6 +31,7 @@ struct ServeArgs {
   size_t max_spine_rows = 10'000'000;
   int64_t max_record_bytes = int64_t{16} << 20;
   size_t online_cache_mb = 256;
+  std::string online_store;
   double log_served = 0;
   uint64_t log_served_max_rows = 1000000;
   std::string tls_cert_file, tls_key_file;
@@ -76,6 +77,7 @@ absl::Status RunServe(const Context& ctx, const ServeArgs& a) {
   o.max_spine_rows = a.max_spine_rows;
   o.max_record_bytes = static_cast<size_t>(a.max_record_bytes);
   o.online_cache_bytes = a.online_cache_mb << 20;
+  o.online_store = a.online_store;
   o.served_log.fraction = a.log_served;
   o.served_log.max_rows_per_view = a.log_served_max_rows;
   // The same switch as the CLI's ingests into a local store (docs/cli.md).
@@ -106,15 +108,17 @@ absl::Status RunServe(const Context& ctx, const ServeArgs& a) {
                                        o.host, ":", server.port());
   // Where a command that finds the store in use should go instead (kServeFile).
   const std::string serve_file = absl::StrCat(ctx.store_dir, "/", kServeFile);
-  if (absl::Status s = WriteFileAtomically(
-          serve_file,
-          [&](ByteSink& out) { return out.Write(absl::StrCat(url, " ", getpid(), "\n")); });
+  if (absl::Status s =
+          WriteFileAtomically(serve_file,
+                              [&](ByteSink& out) {
+                                return out.Write(absl::StrCat(url, " ", getpid(), "\n"));
+                              });
       !s.ok()) {
     std::fprintf(stderr, "warning: %s\n", std::string(s.message()).c_str());
   }
-  std::fprintf(stderr, "serving %s on %s (%s; Ctrl-C stops)\n", ctx.store_dir.c_str(),
-               url.c_str(),
-               server.authenticating() ? "tokens required" : "no tokens, no authentication");
+  std::fprintf(
+      stderr, "serving %s on %s (%s; Ctrl-C stops)\n", ctx.store_dir.c_str(), url.c_str(),
+      server.authenticating() ? "tokens required" : "no tokens, no authentication");
   int signal = 0;
   sigwait(&signals, &signal);
   std::fprintf(stderr, "stopping (%s)\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
@@ -211,6 +215,11 @@ void AddServeCommand(CLI::App& app, Context& ctx) {
                 "Longest CSV record or JSON line of an ingest or spine, 1..1073741824 "
                 "(default 16 MiB); longer: 413")
       ->transform(IntegerIn(1, features::kMaxMaxRecordBytes, "bytes, at most 1 GiB"));
+  s->add_option(
+      "--online-store", args->online_store,
+      "Serve and write online rows in redis://HOST:PORT or "
+      "redis-cluster://HOST:PORT[,...] (or embedded); recorded in the store, so "
+      "every later command uses it too");
   s->add_option("--online-cache-mb", args->online_cache_mb,
                 "Online rows cached in memory, MiB (default 256; 0: none)")
       ->transform(IntegerIn(0, 1 << 20, "MiB, at most 1 TiB; 0: no cache"));
