@@ -16,6 +16,13 @@
 # online_bench --build-only when missing); HTTP_SECONDS (default 10) per run;
 # HTTP_ROUNDS (default 3); HTTP_CONNECTIONS (default "1 4"); HTTP_PIN (default 0);
 # STRATA_PORT, REDIS_PORT (default 18437, 18438).
+#
+# HTTP_REDIS_BACKEND=1 adds a fourth target, strata-redis (issue 18): `strata serve`
+# of a backup of the same store whose online table is a second redis-server
+# (`--online-store redis://...`, filled with `strata online sync`), without the
+# online cache (--online-cache-mb 0), so that every lookup reads Redis: what the Redis
+# backend itself costs. Its ports: STRATA_REDIS_PORT, REDIS_BACKEND_PORT (default
+# 18439, 18440).
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 STRATA=$BUILD/tools/strata
@@ -46,10 +53,12 @@ echo
 mkdir -p "$SCRATCH"
 "$BUILD/bench/online_bench" --dir "$SCRATCH" --entities "$ENTITIES" --build-only
 
-SERVER_PID="" REDIS_PID=""
+SERVER_PID="" REDIS_PID="" SERVER2_PID="" REDIS2_PID=""
 cleanup() {
   [ -n "$SERVER_PID" ] && kill -INT "$SERVER_PID" 2> /dev/null && wait "$SERVER_PID" 2> /dev/null
   [ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2> /dev/null && wait "$REDIS_PID" 2> /dev/null
+  [ -n "$SERVER2_PID" ] && kill -INT "$SERVER2_PID" 2> /dev/null && wait "$SERVER2_PID" 2> /dev/null
+  [ -n "$REDIS2_PID" ] && kill "$REDIS2_PID" 2> /dev/null && wait "$REDIS2_PID" 2> /dev/null
   true
 }
 trap cleanup EXIT
@@ -93,8 +102,33 @@ run_one() {
     'BEGIN {printf "%d", 100 * n * s / t}')
   other=$(awk -v b=$((b1 - b0)) -v s=$((s1 - s0)) -v t=$((t1 - t0)) -v n="$(nproc)" \
     -v c="$(awk '{print $9}' <<< "$line")" 'BEGIN {o = 100 * n * (b - s) / t - c; printf "%d", o < 0 ? 0 : o}')
+  [ -n "${LABEL:-}" ] && line="$LABEL ${line#* }"
   RUNS+=("$line $server $other")
 }
+
+REDIS_BACKEND=${HTTP_REDIS_BACKEND:-0}
+STRATA_REDIS_PORT=${STRATA_REDIS_PORT:-18439}
+REDIS_BACKEND_PORT=${REDIS_BACKEND_PORT:-18440}
+if [ "$REDIS_BACKEND" = 1 ]; then
+  # Before the first server holds the store: a backup of it (hard links) to point at
+  # the second Redis.
+  rm -rf "$SCRATCH/store-redis"
+  "$STRATA" --store "$SCRATCH/store" backup "$SCRATCH/store-redis" > /dev/null
+  $SERVER_CPUS redis-server --port "$REDIS_BACKEND_PORT" --save "" --appendonly no \
+    --daemonize no --loglevel warning > "$SCRATCH/redis-backend.log" 2>&1 &
+  REDIS2_PID=$!
+  wait_for redis-cli -p "$REDIS_BACKEND_PORT" ping
+  $SERVER_CPUS "$STRATA" --store "$SCRATCH/store-redis" serve -q \
+    --listen "127.0.0.1:$STRATA_REDIS_PORT" --online-cache-mb 0 \
+    --online-store "redis://127.0.0.1:$REDIS_BACKEND_PORT" &
+  SERVER2_PID=$!
+  wait_for curl -sf "http://127.0.0.1:$STRATA_REDIS_PORT/healthz"
+  SYNC_START=$(date +%s.%N)
+  "$STRATA" --server "http://127.0.0.1:$STRATA_REDIS_PORT" online sync > "$SCRATCH/sync.log"
+  echo "  strata-redis: $(tail -1 "$SCRATCH/sync.log") in $(awk -v s="$SYNC_START" \
+    -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - s}') s; Redis holds \
+$(redis-cli -p "$REDIS_BACKEND_PORT" info memory | awk -F: '/^used_memory_human/ {print $2}' | tr -d '\r')"
+fi
 
 # Both servers run throughout, idle when not measured, so that the rounds can
 # alternate between them: a slow spell of the machine then touches every target.
@@ -116,6 +150,10 @@ for round in $(seq "$ROUNDS"); do
       common=(--batch "$batch" --connections "$connections")
       run_one "$SERVER_PID" --target strata --port "$STRATA_PORT" "${common[@]}"
       run_one "$SERVER_PID" --target strata --port "$STRATA_PORT" "${common[@]}" --protobuf
+      if [ "$REDIS_BACKEND" = 1 ]; then
+        LABEL=strata-redis run_one "$SERVER2_PID" --target strata --port "$STRATA_REDIS_PORT" \
+          "${common[@]}"
+      fi
       run_one "$REDIS_PID" --target redis --port "$REDIS_PORT" "${common[@]}"
     done
   done
