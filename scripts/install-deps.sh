@@ -10,6 +10,7 @@ PACKAGES=(
   libjemalloc-dev libyaml-cpp-dev libsimdjson-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev libre2-dev libhwy-dev
   restic redis-server libhiredis-dev
+  libcurl4-openssl-dev ceph-mon ceph-osd ceph-mgr radosgw ceph-common
   python3-pandas python3-numpy python3-pytest python3-venv python3-pip
   python3-setuptools python3-redis python3-scipy nodejs
 )
