@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
@@ -217,6 +218,32 @@ absl::Status S3Client::Put(const std::string& key, const std::string& bytes) {
   ASSIGN_OR_RETURN(Response r, Request("PUT", key, "", &bytes, ""));
   if (r.status == 200) return absl::OkStatus();
   return Refused(absl::StrCat("PUT ", key), r.status, r.body);
+}
+
+absl::Status S3Client::PutMany(
+    const std::vector<std::pair<std::string, std::string>>& objects, int parallel) {
+  // Threads rather than one multi handle: each reuses its own connection and the
+  // retries of Put, and they spend their time waiting on the network.
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  absl::Status first;
+  auto work = [&] {
+    for (size_t i = next++; i < objects.size(); i = next++) {
+      absl::Status s = Put(objects[i].first, objects[i].second);
+      if (!s.ok()) {
+        std::lock_guard lock(mu);
+        if (first.ok()) first = std::move(s);
+        return;
+      }
+    }
+  };
+  const size_t threads =
+      std::min(objects.size(), static_cast<size_t>(std::max(1, parallel)));
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  if (threads > 0) work();
+  for (std::thread& t : pool) t.join();
+  return first;
 }
 
 absl::StatusOr<std::string> S3Client::Get(const std::string& key, uint64_t offset,

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -55,6 +56,12 @@ class S3Client {
   // reached or keeps failing; PermissionDenied for a 403; NotFound when the bucket
   // does not exist; Internal for another answer.
   absl::Status Put(const std::string& key, const std::string& bytes);
+
+  // Stores each (key, bytes) of `objects`, up to `parallel` requests in flight (one
+  // connection each). Not atomic: after an error some objects may be stored; the
+  // first error is returned once every request has ended. Errors: as Put.
+  absl::Status PutMany(const std::vector<std::pair<std::string, std::string>>& objects,
+                       int parallel = 8);
 
   // The object at `key`, or the `length` bytes from `offset` when length > 0.
   // Errors: NotFound when there is no such object; DataLoss when the answer is

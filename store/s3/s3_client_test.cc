@@ -104,6 +104,30 @@ TEST_F(S3ClientTest, PutGetRangeSizeListDelete) {
   EXPECT_TRUE(absl::StrContains(missing.status().message(), "packs/ab/one"));
 }
 
+TEST_F(S3ClientTest, ManyPutsInFlightAllLand) {
+  std::vector<std::pair<std::string, std::string>> objects;
+  for (int i = 0; i < 64; ++i) {
+    objects.emplace_back(absl::StrCat("many/", 100 + i),
+                         std::string(50000 + i, 'a' + i % 26));
+  }
+  ASSERT_TRUE(s3_->PutMany(objects, 8).ok());
+  for (const auto& [key, bytes] : objects) {
+    auto got = s3_->Get(key);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(*got, bytes) << key;
+  }
+  EXPECT_TRUE(s3_->PutMany({}, 8).ok());
+  // Against an endpoint that does not answer: the first error, naming its object.
+  S3Options nowhere = Options("some-bucket");
+  nowhere.endpoint = "http://127.0.0.1:1";
+  nowhere.attempts = 1;
+  auto dead = S3Client::Open(nowhere);
+  ASSERT_TRUE(dead.ok());
+  const absl::Status s = (*dead)->PutMany(objects, 4);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "/some-bucket/many/")) << s;
+}
+
 TEST_F(S3ClientTest, ListingsLongerThanAPageAreFollowed) {
   for (int i = 0; i < 1100; ++i) {
     ASSERT_TRUE(s3_->Put(absl::StrCat("k/", 10000 + i), "v").ok());
