@@ -163,10 +163,8 @@ absl::Status DropLocal(ChunkStore& local, ChunkStore& to, const std::string& url
   return absl::OkStatus();
 }
 
-// The error of a backend whose scheme is missing or unregistered. REQUIRES: the
-// registry's mutex is held.
-absl::StatusOr<std::unique_ptr<ChunkStore>> OpenChunkBackendLocked(
-    const ChunkBackend& backend, internal::Db*) {
+// The error of a backend whose scheme is missing or unregistered.
+absl::Status UnknownBackend(const ChunkBackend& backend) {
   const std::string scheme = backend.scheme();
   if (scheme.empty()) {
     return absl::InvalidArgumentError(
@@ -217,7 +215,7 @@ absl::StatusOr<std::unique_ptr<ChunkStore>> OpenChunkBackend(const ChunkBackend&
   {
     std::lock_guard lock(RegistryMutex());
     auto it = Registry().find(backend.scheme());
-    if (it == Registry().end()) return OpenChunkBackendLocked(backend, db);
+    if (it == Registry().end()) return UnknownBackend(backend);
     factory = it->second;
   }
   return factory(backend, db);
@@ -245,7 +243,7 @@ absl::Status InitChunkBackend(const std::string& dir, const ChunkBackend& backen
     const std::string scheme = backend.scheme();
     std::lock_guard lock(RegistryMutex());
     if (scheme.empty() || !Registry().contains(scheme)) {
-      return OpenChunkBackendLocked(backend, nullptr).status();
+      return UnknownBackend(backend);
     }
   }
   std::error_code ec;
