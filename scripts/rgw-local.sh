@@ -21,7 +21,7 @@
 # the step that failed and the log to read.
 set -euo pipefail
 
-usage() { echo "usage: $0 start|stop DIR" >&2; exit 2; }
+usage() { echo "usage: $0 start|stop|stop-gateway|start-gateway DIR" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 CMD=$1
 DIR=$(realpath -m "$2")
@@ -68,6 +68,30 @@ if [ "$CMD" = stop ]; then
   [ -f "$CONF" ] || exit 0
   stop_all
   exit 0
+fi
+# stop-gateway / start-gateway: only radosgw, killed hard (a crash, for fault tests)
+# and started again on the same port; the cluster and its objects stay.
+if [ "$CMD" = stop-gateway ]; then
+  for f in "$DIR/run/"*rgw*.pid; do
+    [ -e "$f" ] || continue
+    pid=$(cat "$f" 2> /dev/null || true)
+    if [ -z "$pid" ] || [ ! -r "/proc/$pid/cmdline" ]; then continue; fi
+    tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "$CONF" || continue
+    kill -KILL "$pid" 2> /dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2> /dev/null || break; sleep 0.05; done
+  done
+  exit 0
+fi
+if [ "$CMD" = start-gateway ]; then
+  [ -f "$DIR/s3.env" ] || die "no cluster in $DIR (start it first)"
+  ENDPOINT=$(sed -n 's/^S3_ENDPOINT=//p' "$DIR/s3.env")
+  timeout 30 radosgw --conf "$CONF" -n client.rgw.a >> "$DIR/log/steps.log" 2>&1 ||
+    die "radosgw did not start: see $DIR/log/"
+  for _ in $(seq 600); do
+    if curl -s -o /dev/null "$ENDPOINT/"; then exit 0; fi
+    sleep 0.1
+  done
+  die "radosgw did not answer on $ENDPOINT: see $DIR/log/client.rgw.a.log"
 fi
 [ "$CMD" = start ] || usage
 
@@ -136,6 +160,9 @@ mon data = $DIR/mon/\$cluster-\$id
 mgr data = $DIR/mgr/\$cluster-\$id
 [osd]
 osd data = $DIR/osd/\$cluster-\$id
+# A gateway killed by stop-gateway leaves its cache watches behind; notifies (a new
+# bucket) wait for them to time out: 5 s instead of 30.
+osd client watch timeout = 5
 [client.rgw.a]
 rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
 rgw data = $DIR/rgw

@@ -193,7 +193,8 @@ absl::Status RecordOnEmptyStore(Store& store, const ChunkBackend& backend) {
                      backend.url, "`"));
   }
   RETURN_IF_ERROR(cursor->status());
-  ASSIGN_OR_RETURN(std::unique_ptr<ChunkStore> check, OpenChunkBackend(backend, &db));
+  ASSIGN_OR_RETURN(std::unique_ptr<ChunkStore> check,
+                   OpenChunkBackend(backend, &db, BackendUse::kPrepare));
   return WriteRecord(db, backend);
 }
 
@@ -210,7 +211,8 @@ void RegisterChunkBackend(const std::string& scheme, ChunkBackendFactory factory
 }
 
 absl::StatusOr<std::unique_ptr<ChunkStore>> OpenChunkBackend(const ChunkBackend& backend,
-                                                             internal::Db* db) {
+                                                             internal::Db* db,
+                                                             BackendUse use) {
   ChunkBackendFactory factory;
   {
     std::lock_guard lock(RegistryMutex());
@@ -218,7 +220,7 @@ absl::StatusOr<std::unique_ptr<ChunkStore>> OpenChunkBackend(const ChunkBackend&
     if (it == Registry().end()) return UnknownBackend(backend);
     factory = it->second;
   }
-  return factory(backend, db);
+  return factory(backend, db, use);
 }
 
 absl::StatusOr<std::optional<ChunkBackend>> RecordedChunkBackend(const internal::Db& db) {
@@ -272,7 +274,8 @@ absl::StatusOr<ChunkMigration> MigrateChunks(const std::string& dir,
         "store ", dir, " keeps its chunks in ", recorded->url, ", not in ", backend.url));
   }
   std::unique_ptr<ChunkStore> local = internal::NewRocksChunkStore(&db);
-  ASSIGN_OR_RETURN(std::unique_ptr<ChunkStore> remote, OpenChunkBackend(backend, &db));
+  ASSIGN_OR_RETURN(std::unique_ptr<ChunkStore> remote,
+                   OpenChunkBackend(backend, &db, BackendUse::kPrepare));
   ChunkMigration out;
   if (!recorded.has_value()) {
     RETURN_IF_ERROR(CopyChunks(*local, *remote, backend.url, progress, &out));

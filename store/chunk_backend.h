@@ -38,12 +38,17 @@ struct ChunkBackend {
   bool operator==(const ChunkBackend&) const = default;
 };
 
+// Why a backend is opened: to use it (every Store::Open: validate the settings, but
+// reach nothing, so a store whose object store is down still opens and lists), or to
+// start using it (init, migrate: reach it and make what it needs, such as a bucket).
+enum class BackendUse { kOpen, kPrepare };
+
 // Builds the ChunkStore `backend` describes, for the store whose metadata is `db`
 // (where it may keep an index; it must outlive the result). Validates the backend's
-// settings. Errors: InvalidArgument naming a bad setting; Unavailable when the
-// backend cannot be reached.
+// settings. Errors: InvalidArgument naming a bad setting; under kPrepare, Unavailable
+// when the backend cannot be reached and PermissionDenied when it refuses the keys.
 using ChunkBackendFactory = std::function<absl::StatusOr<std::unique_ptr<ChunkStore>>(
-    const ChunkBackend& backend, internal::Db* db)>;
+    const ChunkBackend& backend, internal::Db* db, BackendUse use)>;
 
 // Registers `factory` for URLs of `scheme`, replacing any earlier one. Thread-safe;
 // call before the stores that need it are opened.
@@ -52,8 +57,8 @@ void RegisterChunkBackend(const std::string& scheme, ChunkBackendFactory factory
 // The ChunkStore of `backend`, through its scheme's factory. Errors: InvalidArgument
 // for a URL without a scheme, or for a scheme nothing registered ("this strata cannot
 // keep chunks in SCHEME://"); those of the factory.
-absl::StatusOr<std::unique_ptr<ChunkStore>> OpenChunkBackend(const ChunkBackend& backend,
-                                                             internal::Db* db);
+absl::StatusOr<std::unique_ptr<ChunkStore>> OpenChunkBackend(
+    const ChunkBackend& backend, internal::Db* db, BackendUse use = BackendUse::kOpen);
 
 // The backend `db` records; nullopt for the embedded one.
 // Errors: DataLoss for an unreadable record; Unavailable on I/O failure.

@@ -49,8 +49,8 @@ class FailingChunkStore : public testing::CountingChunkStore {
 
 void RegisterElsewhere() {
   RegisterChunkBackend("rocks-elsewhere",
-                       [](const ChunkBackend& backend,
-                          internal::Db*) -> absl::StatusOr<std::unique_ptr<ChunkStore>> {
+                       [](const ChunkBackend& backend, internal::Db*,
+                          BackendUse) -> absl::StatusOr<std::unique_ptr<ChunkStore>> {
                          const std::string path =
                              backend.url.substr(std::string("rocks-elsewhere://").size());
                          auto& dbs = TheElsewhere().dbs;
@@ -182,15 +182,15 @@ TEST_F(ChunkBackendTest, UnknownSchemesAreRefusedByName) {
   gone.url = "gone://bucket";
   RegisterChunkBackend(
       "gone",
-      [](const ChunkBackend&,
-         internal::Db* db) -> absl::StatusOr<std::unique_ptr<ChunkStore>> {
+      [](const ChunkBackend&, internal::Db* db,
+         BackendUse) -> absl::StatusOr<std::unique_ptr<ChunkStore>> {
         return internal::NewRocksChunkStore(db);
       });
   ASSERT_TRUE(InitChunkBackend(scratch_.Sub("gone"), gone, options_).ok());
   RegisterChunkBackend(
       "gone",
-      [](const ChunkBackend&,
-         internal::Db*) -> absl::StatusOr<std::unique_ptr<ChunkStore>> {
+      [](const ChunkBackend&, internal::Db*,
+         BackendUse) -> absl::StatusOr<std::unique_ptr<ChunkStore>> {
         return absl::InvalidArgumentError("this strata cannot keep chunks in gone://");
       });
   auto store = Store::Open(scratch_.Sub("gone"), options_);

@@ -56,6 +56,7 @@ void ChunkStoreConformanceTest::SetUp() {
   dir_ = root->Sub("chunks" + std::to_string(n++));
   std::filesystem::create_directories(dir_);
   harness_ = GetParam()(dir_);
+  if (IsSkipped()) return;  // the factory skipped (a server it needs is not installed)
   ASSERT_NE(harness_, nullptr);
 }
 

@@ -25,7 +25,8 @@ class ChunkStoreHarness {
 };
 
 // Makes a harness whose store is empty and keeps its files under `dir` (an
-// existing, empty scratch directory that outlives it).
+// existing, empty scratch directory that outlives it). A factory that cannot (a
+// server it needs is not installed) calls GTEST_SKIP() in a helper and returns null.
 using ChunkStoreFactory =
     std::function<std::unique_ptr<ChunkStoreHarness>(const std::string& dir)>;
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "store/s3/s3_chunk_store.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
 
@@ -42,6 +43,7 @@ const char* FirstCommand(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  strata::RegisterS3ChunkBackend();  // stores may keep their chunks in s3://
   strata::cli::Context ctx;
   CLI::App app{"strata: a versioned artifact and feature store", "strata"};
   app.require_subcommand(1);

@@ -29,6 +29,7 @@ constexpr std::array<absl::string_view, static_cast<int>(Cf::kCount)> kCfNames =
     "default",      kCfChunks,     kCfChunkMeta,     kCfManifests, kCfArtifacts,
     kCfVersions,    kCfAliases,    kCfAliasLog,      kCfRuns,      kCfEdges,
     kCfFeatureMeta, kCfFeatureLog, kCfFeatureOnline, kCfTokens, kCfFeatureServed,
+    kCfChunkPacks,
 };
 
 // See kMergeVersionBytes. Associative: the max of any grouping is the same max, so

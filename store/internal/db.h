@@ -36,6 +36,7 @@ enum class Cf : int {
   kFeatureOnline,  // features/: newest row per (view, entity); MaxVersionMerge
   kTokens,         // api/: API tokens, by name (only their hashes)
   kFeatureServed,  // features/: the served-answer log (a sample of online answers)
+  kChunkPacks,     // store/s3/: where each chunk is in the object store (packs)
   kCount,
 };
 

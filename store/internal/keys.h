@@ -36,6 +36,7 @@ inline constexpr absl::string_view kCfFeatureLog = "feature_log";
 inline constexpr absl::string_view kCfFeatureOnline = "feature_online";
 inline constexpr absl::string_view kCfTokens = "tokens";
 inline constexpr absl::string_view kCfFeatureServed = "feature_served";
+inline constexpr absl::string_view kCfChunkPacks = "chunk_packs";
 
 // The feature_online CF's merge operator: of all operands and the base value, the
 // value whose first kMergeVersionBytes compare largest (memcmp) wins; ties go to the

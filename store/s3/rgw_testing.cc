@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "tests/testing.h"
 #include "absl/strings/strip.h"
 
 namespace strata::testing {
@@ -49,6 +50,37 @@ absl::StatusOr<std::unique_ptr<RgwServer>> RgwServer::Start(const std::string& d
     return absl::UnavailableError(absl::StrCat("rgw-local.sh wrote no endpoint: ", out));
   }
   return server;
+}
+
+absl::StatusOr<RgwServer*> RgwServer::Shared() {
+  struct Holder {
+    ScratchDir dir;
+    absl::StatusOr<std::unique_ptr<RgwServer>> server = Start(dir.Sub("rgw"));
+  };
+  static Holder* holder = new Holder();  // NOLINT: stopped by the atexit below
+  static const bool registered = [] {
+    std::atexit([] { delete holder; });
+    return true;
+  }();
+  (void)registered;
+  if (!holder->server.ok()) return holder->server.status();
+  return holder->server->get();
+}
+
+absl::Status RgwServer::StopGateway() {
+  std::string out;
+  if (Run(absl::StrCat("bash '", Script(), "' stop-gateway '", dir_, "'"), &out) != 0) {
+    return absl::UnavailableError(absl::StrCat("rgw-local.sh stop-gateway failed: ", out));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RgwServer::StartGateway() {
+  std::string out;
+  if (Run(absl::StrCat("bash '", Script(), "' start-gateway '", dir_, "'"), &out) != 0) {
+    return absl::UnavailableError(absl::StrCat("rgw-local.sh start-gateway failed: ", out));
+  }
+  return absl::OkStatus();
 }
 
 RgwServer::~RgwServer() {

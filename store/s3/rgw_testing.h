@@ -22,6 +22,15 @@ class RgwServer {
       "ceph-common; scripts/install-deps.sh installs them)";
   // Starts a cluster in `dir` (made). Errors: Unavailable with the script's output.
   static absl::StatusOr<std::unique_ptr<RgwServer>> Start(const std::string& dir);
+  // One gateway for the whole test binary, started on first use in a scratch
+  // directory and stopped at exit (starting one takes seconds). Errors: as Start,
+  // every call after a failed start.
+  static absl::StatusOr<RgwServer*> Shared();
+
+  // Kills the gateway (radosgw alone, SIGKILL: a crash), and starts it again on the
+  // same port; the cluster keeps its objects. Errors: Unavailable with the output.
+  absl::Status StopGateway();
+  absl::Status StartGateway();
   ~RgwServer();
   RgwServer(const RgwServer&) = delete;
   RgwServer& operator=(const RgwServer&) = delete;

@@ -16,34 +16,13 @@
 namespace strata {
 namespace {
 
-// One gateway for every test of the binary (it takes seconds to start); a bucket
-// per test.
-class Gateway {
- public:
-  static testing::RgwServer* Get() {
-    static Gateway gateway;  // stopped at exit
-    return gateway.server_.get();
-  }
-
- private:
-  Gateway() {
-    auto server = testing::RgwServer::Start(dir_.Sub("rgw"));
-    if (server.ok())
-      server_ = *std::move(server);
-    else
-      error_ = server.status().ToString();
-  }
-  testing::ScratchDir dir_;
-  std::unique_ptr<testing::RgwServer> server_;
-  std::string error_;
-};
-
 class S3ClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!testing::RgwServer::Installed()) GTEST_SKIP() << testing::RgwServer::kMissing;
-    rgw_ = Gateway::Get();
-    ASSERT_NE(rgw_, nullptr) << "the gateway did not start";
+    auto rgw = testing::RgwServer::Shared();  // one for the binary; a bucket per test
+    ASSERT_TRUE(rgw.ok()) << rgw.status();
+    rgw_ = *rgw;
     const std::string bucket = absl::StrCat(
         "test-", absl::AsciiStrToLower(
                      ::testing::UnitTest::GetInstance()->current_test_info()->name()));
