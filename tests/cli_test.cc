@@ -15,6 +15,8 @@
 #include "store/database.h"
 #include "store/digest.h"
 #include "store/internal/db.h"
+#include "store/s3/rgw_testing.h"
+#include "store/s3/s3_client.h"
 #include "store/store.h"
 #include "tests/subprocess.h"
 #include "tests/testing.h"
@@ -62,6 +64,7 @@ class CliTest : public ::testing::Test {
     argv.insert(argv.end(), args.begin(), args.end());
     testing::ProcessOptions options;
     options.stdin_data = stdin_data;
+    options.env = env_;
     options.env["STRATA_USER"] = user_;
     return testing::RunProcess(argv, options);
   }
@@ -122,6 +125,7 @@ class CliTest : public ::testing::Test {
   std::unique_ptr<testing::ChildProcess> server_;
   std::string server_url_, token_;
   std::string user_ = "tester";  // the commands' STRATA_USER
+  std::map<std::string, std::string> env_;  // added to every command's environment
 };
 
 // The commands that work on a store, each run against a local store and against a
@@ -481,6 +485,68 @@ TEST_F(CliTest, ChunkLocationsThisBuildCannotReachAreRefused) {
   // The store is as it was: its chunks stay with it.
   Ok({"put", "dataset/d", WriteFile("d.csv", "a,b\n1,2\n")});
   EXPECT_EQ(Ok({"get", "dataset/d"}), "a,b\n1,2\n");
+}
+
+// Chunks in S3 from the command line, against a real RGW: an embedded store
+// migrates its chunks there; a store made with `init --chunks` keeps them there from
+// the start; gc deletes their packs; without keys only chunk reads fail.
+TEST_F(CliTest, ChunksInS3InitMigrateGetAndGc) {
+  if (!testing::RgwServer::Installed()) GTEST_SKIP() << testing::RgwServer::kMissing;
+  auto rgw = testing::RgwServer::Start(dir_.Sub("rgw"));
+  ASSERT_TRUE(rgw.ok()) << rgw.status();
+  const std::string endpoint = (*rgw)->endpoint();
+  env_["AWS_ACCESS_KEY_ID"] = (*rgw)->access_key();
+  env_["AWS_SECRET_ACCESS_KEY"] = (*rgw)->secret_key();
+  std::string data;
+  for (int i = 0; data.size() < (3 << 20); ++i) absl::StrAppend(&data, i, ",", i * 31 % 977, "\n");
+  const std::string file = WriteFile("big.csv", data);
+
+  // The fixture's embedded store, migrated.
+  Ok({"put", "dataset/big", file});
+  const std::string migrated = Ok({"migrate", "--chunks", "s3://cli-migrate/ml",
+                                   "--s3-endpoint", endpoint});
+  EXPECT_NE(migrated.find("are in s3://cli-migrate/ml"), std::string::npos) << migrated;
+  EXPECT_NE(migrated.find("local copies dropped"), std::string::npos) << migrated;
+  EXPECT_TRUE(Ok({"get", "dataset/big"}) == data);
+  EXPECT_NE(Ok({"fsck"}).find("no problems"), std::string::npos);
+
+  // A store whose chunks are in S3 from its start.
+  S3Options s3_options;
+  s3_options.endpoint = endpoint;
+  s3_options.bucket = "cli-init";
+  s3_options.access_key = (*rgw)->access_key();
+  s3_options.secret_key = (*rgw)->secret_key();
+  auto s3 = S3Client::Open(s3_options);
+  ASSERT_TRUE(s3.ok()) << s3.status();
+  store_dir_ = dir_.Sub("s3store");
+  EXPECT_EQ(Ok({"init", "--chunks", "s3://cli-init/team", "--s3-endpoint", endpoint}),
+            "initialized store at " + store_dir_ +
+                ", keeping its chunks in s3://cli-init/team\n");
+  Ok({"put", "dataset/big", file});
+  EXPECT_TRUE(Ok({"get", "dataset/big"}) == data);
+  EXPECT_FALSE((*s3)->List("team/packs/")->empty());
+
+  // Without keys, metadata still reads; chunks do not, and the error says why.
+  env_.erase("AWS_ACCESS_KEY_ID");
+  EXPECT_NE(Ok({"ls"}).find("dataset/big"), std::string::npos);
+  ProcessResult keyless = Strata({"get", "dataset/big"});
+  EXPECT_EQ(keyless.exit_code, 1);
+  EXPECT_NE(keyless.err.find("no S3 keys"), std::string::npos) << keyless.err;
+  env_["AWS_ACCESS_KEY_ID"] = (*rgw)->access_key();
+
+  // gc frees the chunks of a deleted version: their packs leave the bucket.
+  Ok({"rm", "dataset/big@1"});
+  Ok({"gc", "--grace", "0s"});
+  EXPECT_TRUE((*s3)->List("team/packs/")->empty());
+  EXPECT_NE(Ok({"fsck"}).find("no problems"), std::string::npos);
+
+  // An endpoint that does not answer makes no store.
+  store_dir_ = dir_.Sub("down");
+  ProcessResult down =
+      Strata({"init", "--chunks", "s3://cli-down/x", "--s3-endpoint", "http://127.0.0.1:1"});
+  EXPECT_EQ(down.exit_code, 1);
+  EXPECT_NE(down.err.find("127.0.0.1:1"), std::string::npos) << down.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("down")));
 }
 
 // `serve --online-store` records a Redis; later commands, local or through a

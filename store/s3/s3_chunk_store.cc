@@ -207,7 +207,10 @@ class S3ChunkCursor : public ChunkCursor {
 // garbage, which Reclaim deletes.
 class S3ChunkStore : public ChunkStore {
  public:
-  S3ChunkStore(S3ChunkStoreOptions options, std::unique_ptr<S3Client> s3, internal::Db* db)
+  // `s3`: the client, or why there is none (no keys: every chunk request fails with
+  // it, while the index still answers).
+  S3ChunkStore(S3ChunkStoreOptions options,
+               absl::StatusOr<std::unique_ptr<S3Client>> s3, internal::Db* db)
       : options_(std::move(options)),
         s3_(std::move(s3)),
         db_(db),
@@ -279,7 +282,8 @@ class S3ChunkStore : public ChunkStore {
       absl::StatusOr<std::shared_ptr<const std::string>> segment = cache_.Get(
           absl::StrCat(key, "@", entry.segment_offset()),
           [&]() -> absl::StatusOr<std::string> {
-            return s3_->Get(key, entry.segment_offset(), entry.segment_size());
+            ASSIGN_OR_RETURN(S3Client * s3, Client());
+            return s3->Get(key, entry.segment_offset(), entry.segment_size());
           });
       if (segment.ok()) {
         out->id = id;
@@ -430,6 +434,14 @@ class S3ChunkStore : public ChunkStore {
     return keys;
   }
 
+  absl::StatusOr<S3Client*> Client() {
+    if (!s3_.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot reach the chunks in s3://", options_.s3.bucket, ": ", s3_.status().message()));
+    }
+    return s3_->get();
+  }
+
   bool Writing(const std::string& pack) {
     std::lock_guard lock(flight_mu_);
     return in_flight_.contains(pack);
@@ -473,7 +485,8 @@ class S3ChunkStore : public ChunkStore {
     std::vector<std::pair<std::string, std::string>> objects;
     objects.reserve(packs.size());
     for (Pack& pack : packs) objects.emplace_back(PackKey(pack.id), std::move(pack.bytes));
-    RETURN_IF_ERROR(s3_->PutMany(objects, options_.parallel));
+    ASSIGN_OR_RETURN(S3Client * s3, Client());
+    RETURN_IF_ERROR(s3->PutMany(objects, options_.parallel));
     rocksdb::WriteBatch batch;
     std::lock_guard lock(index_mu_);
     RETURN_IF_ERROR(index(batch));
@@ -484,9 +497,10 @@ class S3ChunkStore : public ChunkStore {
 
   // Deletes the objects of `packs`, which no entry names, then their records.
   absl::Status DropPacks(const std::vector<std::string>& packs) {
+    ASSIGN_OR_RETURN(S3Client * s3, Client());
     rocksdb::WriteBatch batch;
     for (const std::string& pack : packs) {
-      RETURN_IF_ERROR(s3_->Delete(PackKey(pack)));
+      RETURN_IF_ERROR(s3->Delete(PackKey(pack)));
       batch.Delete(db_->cf(Cf::kChunkPacks), PackRecordKey(pack));
     }
     return db_->WriteUnlocked(&batch, /*sync=*/true);
@@ -532,7 +546,8 @@ class S3ChunkStore : public ChunkStore {
     };
     for (const auto& [pack, chunks] : members) {
       const std::string key = PackKey(pack);
-      absl::StatusOr<std::string> bytes = s3_->Get(key);
+      ASSIGN_OR_RETURN(S3Client * s3, Client());
+      absl::StatusOr<std::string> bytes = s3->Get(key);
       if (!bytes.ok()) {
         if (absl::IsNotFound(bytes.status())) {
           return absl::DataLossError(absl::StrCat(
@@ -569,7 +584,7 @@ class S3ChunkStore : public ChunkStore {
   }
 
   const S3ChunkStoreOptions options_;
-  std::unique_ptr<S3Client> s3_;
+  absl::StatusOr<std::unique_ptr<S3Client>> s3_;
   internal::Db* db_;
   SegmentCache cache_;
   std::mutex index_mu_;    // read-modify-writes of entries (Touch, Repack's switch)
@@ -677,6 +692,12 @@ void RegisterS3ChunkBackend() {
         if (use == BackendUse::kPrepare) {
           ASSIGN_OR_RETURN(std::unique_ptr<S3Client> s3, S3Client::Open(options.s3));
           RETURN_IF_ERROR(s3->CreateBucket());
+        }
+        if (use == BackendUse::kOpen) {
+          // Keys missing here fail only the commands that need chunks: metadata
+          // (ls, lineage, log) stays readable.
+          absl::StatusOr<std::unique_ptr<S3Client>> s3 = S3Client::Open(options.s3);
+          return std::make_unique<S3ChunkStore>(std::move(options), std::move(s3), db);
         }
         return NewS3ChunkStore(std::move(options), db);
       });

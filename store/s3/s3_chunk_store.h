@@ -64,8 +64,9 @@ absl::StatusOr<std::unique_ptr<ChunkStore>> NewS3ChunkStore(S3ChunkStoreOptions 
 absl::StatusOr<S3ChunkStoreOptions> S3ChunkStoreOptionsOf(const ChunkBackend& backend);
 
 // Registers the "s3" chunk backend: Store::Open builds an S3ChunkStore for stores
-// that record s3://...; init and migrate (BackendUse::kPrepare) also create the
-// bucket when it does not exist, which checks the endpoint and keys.
+// that record s3://... (without keys it still opens: chunk reads and writes then fail
+// with FailedPrecondition saying so); init and migrate (BackendUse::kPrepare) also
+// create the bucket when it does not exist, which checks the endpoint and keys.
 void RegisterS3ChunkBackend();
 
 }  // namespace strata
