@@ -9,9 +9,15 @@
 # is the median of the repetitions; stored bytes are those of the last repetition.
 # Inputs are in the page cache (just generated or hashed), and so are reads.
 #
+# With CONTENT_BACKEND=s3, both keep their data in an S3 object store instead: a
+# single-node Ceph RGW on loopback (scripts/rgw-local.sh, started here and stopped at
+# the end), strata with `init --chunks s3://BUCKET/chunks`, restic with an
+# s3:ENDPOINT/BUCKET repository; a fresh bucket for every repetition. Stored bytes
+# are then the bucket's objects plus the local directory (strata's metadata).
+#
 # Environment: BENCH_SCRATCH (default bench/out/content) holds the CSVs, stores and
-# repositories; BENCH_REPS (default 3). Builds nothing: uses BUILD_DIR/tools/strata
-# and BUILD_DIR/bench/gen_versions.
+# repositories; BENCH_REPS (default 3); CONTENT_BACKEND (local or s3; default local).
+# Builds nothing: uses BUILD_DIR/tools/strata and BUILD_DIR/bench/gen_versions.
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 STRATA=$BUILD/tools/strata
@@ -28,6 +34,48 @@ echo "a,b" > "$SCRATCH/tiny.csv"
 export RESTIC_PASSWORD=strata-bench
 export RESTIC_CACHE_DIR=$SCRATCH/restic-cache
 export STRATA_USER=bench
+
+BACKEND=${CONTENT_BACKEND:-local}
+case $BACKEND in
+  local) ;;
+  s3)
+    RGW=$BENCH/../scripts/rgw-local.sh RGW_DIR=$SCRATCH/rgw
+    bash "$RGW" stop "$RGW_DIR"
+    rm -rf "$RGW_DIR"
+    # RAM for every repetition's buckets (memstore keeps objects in memory).
+    RGW_MEMSTORE_MB=${RGW_MEMSTORE_MB:-8192} bash "$RGW" start "$RGW_DIR" > /dev/null
+    trap 'bash "$RGW" stop "$RGW_DIR"' EXIT
+    set -a
+    # shellcheck source=/dev/null  # written by rgw-local.sh
+    . "$RGW_DIR/s3.env"
+    set +a
+    ;;
+  *) echo "CONTENT_BACKEND must be local or s3, not '$BACKEND'" >&2; exit 2 ;;
+esac
+BUCKETS=0
+# new_bucket DIR SYS: a fresh bucket name for the store or repository DIR, kept in
+# DIR.bucket.
+new_bucket() {
+  BUCKETS=$((BUCKETS + 1))
+  echo "bench-$2-$BUCKETS" > "$1.bucket"
+}
+# The bytes of the objects in bucket $1 (one listing page: the benchmark makes far
+# fewer than 1,000 objects).
+bucket_bytes() {
+  curl -sf --aws-sigv4 aws:amz:us-east-1:s3 --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$1?list-type=2&max-keys=1000" |
+    grep -o '<Size>[0-9]*</Size>' | tr -dc '0-9\n' | awk '{s += $1} END {print s + 0}'
+}
+# What DIR's store or repository takes: its directory, plus its bucket.
+stored_bytes() {
+  local local_bytes=0
+  [ -e "$1" ] && local_bytes=$(du -sb "$1" | cut -f1)
+  if [ "$BACKEND" = s3 ]; then
+    echo $((local_bytes + $(bucket_bytes "$(cat "$1.bucket")")))
+  else
+    echo "$local_bytes"
+  fi
+}
 
 bash "$BENCH/machine.sh" "$SCRATCH"
 echo
@@ -68,7 +116,15 @@ mbps() { awk -v b="$1" -v s="$2" 'BEGIN {printf "%.0f", b / 1e6 / s}'; }
 # Each system provides SYS_init DIR; SYS_put DIR FILE and SYS_get DIR V, which set CMD
 # (and IN, its standard input) to the command to time; and SYS_check V REPORT, which
 # fails when the put's report (its standard output) is not what it should be.
-strata_init() { "$STRATA" --store "$1" init > /dev/null; }
+strata_init() {
+  if [ "$BACKEND" = s3 ]; then
+    new_bucket "$1" strata
+    "$STRATA" --store "$1" init --chunks "s3://$(cat "$1.bucket")/chunks" \
+      --s3-endpoint "$S3_ENDPOINT" > /dev/null
+  else
+    "$STRATA" --store "$1" init > /dev/null
+  fi
+}
 strata_put() { CMD=("$STRATA" --store "$1" put dataset/bench "$2") IN=/dev/null; }
 strata_check() {
   local want="dataset/bench@$1 sha256:${SHA[$1]}"
@@ -79,18 +135,25 @@ strata_get_tiny() { CMD=("$STRATA" --store "$1" get dataset/bench@4) IN=/dev/nul
 strata_verify() { CMD=("$STRATA" --store "$1" fsck --deep) IN=/dev/null; }
 
 declare -A SNAPSHOT
-restic_init() { restic -r "$1" init --repository-version 2 -q > /dev/null; }
+# The repository of DIR: the directory, or its bucket.
+repo() {
+  if [ "$BACKEND" = s3 ]; then echo "s3:$S3_ENDPOINT/$(cat "$1.bucket")"; else echo "$1"; fi
+}
+restic_init() {
+  [ "$BACKEND" = s3 ] && new_bucket "$1" restic
+  restic -r "$(repo "$1")" init --repository-version 2 -q > /dev/null
+}
 restic_put() {
-  CMD=(restic -r "$1" backup -q --json --stdin --stdin-filename bench.csv) IN=$2
+  CMD=(restic -r "$(repo "$1")" backup -q --json --stdin --stdin-filename bench.csv) IN=$2
 }
 restic_check() {
   SNAPSHOT[$1]=$(grep -o '"snapshot_id":"[0-9a-f]*"' "$2" | cut -d'"' -f4)
   grep -q "\"total_bytes_processed\":${SIZE[$1]}," "$2" ||
     { echo "restic backup v$1 did not read ${SIZE[$1]} bytes: $(cat "$2")" >&2; return 1; }
 }
-restic_get() { CMD=(restic -r "$1" dump "${SNAPSHOT[$2]}" bench.csv) IN=/dev/null; }
-restic_get_tiny() { CMD=(restic -r "$1" dump latest bench.csv) IN=/dev/null; }
-restic_verify() { CMD=(restic -r "$1" check --read-data -q) IN=/dev/null; }
+restic_get() { CMD=(restic -r "$(repo "$1")" dump "${SNAPSHOT[$2]}" bench.csv) IN=/dev/null; }
+restic_get_tiny() { CMD=(restic -r "$(repo "$1")" dump latest bench.csv) IN=/dev/null; }
+restic_verify() { CMD=(restic -r "$(repo "$1")" check --read-data -q) IN=/dev/null; }
 
 # R[SYS,what] holds the figures for the table; RUNS[SYS,what] every run's seconds.
 declare -A R RUNS
@@ -106,7 +169,7 @@ bench_system() {
       "${sys}_check" "$v" "$SCRATCH/put.out"
       RUNS[$sys,put$v]+=" $ELAPSED"
       [ "$v" = 1 ] && R[$sys,rss_put]=$PEAK_KB
-      R[$sys,stored$v]=$(du -sb "$dir" | cut -f1)
+      R[$sys,stored$v]=$(stored_bytes "$dir")
     done
   done
   # The fixed cost of one put (process start, opening and closing the store): a
@@ -157,7 +220,9 @@ echo
 # --- report ------------------------------------------------------------------------
 
 row() { printf '  %-26s %16s %16s\n' "$@"; }
-echo "RESULTS (strata vs restic $(restic version | awk '{print $2}'), median of $REPS)"
+where="on local disk"
+[ "$BACKEND" = s3 ] && where="both in Ceph RGW at $S3_ENDPOINT ($(radosgw --version | awk '{print $3}'))"
+echo "RESULTS (strata vs restic $(restic version | awk '{print $2}'), $where, median of $REPS)"
 row "" strata restic
 for v in 1 2 3; do
   row "put v$v (s)" "${R[strata,put$v]}" "${R[restic,put$v]}"
@@ -190,6 +255,19 @@ echo
 
 verdict() { if awk "BEGIN {exit !($1)}"; then echo PASS; else echo MISS; fi; }
 echo "TARGETS"
+if [ "$BACKEND" = s3 ]; then
+  # Issue 18: chunks in RGW.
+  printf '  %-44s %-5s %s\n' "put v1 >= 2x faster than restic (both in RGW)" \
+    "$(verdict "${R[strata,put1]} * 2 <= ${R[restic,put1]}")" \
+    "${R[strata,put1]} s vs ${R[restic,put1]} s"
+  for v in 1 3; do
+    speed=$(mbps "${SIZE[$v]}" "$(stream "${R[strata,get$v]}" "${R[strata,tinyget]}")")
+    whole=$(mbps "${SIZE[$v]}" "${R[strata,get$v]}")
+    printf '  %-44s %-5s %s\n' "get v$v >= 300 MB/s from RGW" "$(verdict "$whole >= 300")" \
+      "$whole MB/s end to end (with process start and open), $speed MB/s streaming"
+  done
+  exit 0
+fi
 printf '  %-44s %-5s %s\n' \
   "put v1 (136 MB CSV) <= 0.5 s" "$(verdict "${R[strata,put1]} <= 0.5")" "${R[strata,put1]} s" \
   "stored bytes after v3 <= restic's repository" \

@@ -99,6 +99,12 @@ class ChunkStore {
   // record is malformed.
   virtual absl::Status Read(const Digest& id, EncodedChunk* out) = 0;
 
+  // A hint that the chunks `ids` will be read soon, in this order (ContentStore::Get
+  // gives the next few hundred of a file as it goes): a store whose reads wait on a
+  // network (an object store) may start fetching them. Never fails; reads stay
+  // correct whatever it does. Default: nothing.
+  virtual void Prefetch(const std::vector<Digest>& ids) { (void)ids; }
+
   // As Read, into a new EncodedChunk.
   absl::StatusOr<EncodedChunk> Get(const Digest& id) {
     EncodedChunk chunk;

@@ -603,7 +603,17 @@ absl::Status ContentStore::Get(const Digest& content_id, ByteSink& sink,
 
   absl::Status status;
   uint64_t pos = first_start, done = 0;
+  // The chunk store hears of the next kPrefetch chunks every kPrefetch / 8.
+  constexpr int kPrefetch = 1024;
+  std::vector<Digest> upcoming;
   for (int i = 0; i < n && status.ok(); ++i) {
+    if (i % (kPrefetch / 8) == 0) {
+      upcoming.clear();
+      for (int j = i; j < std::min(n, i + kPrefetch); ++j) {
+        upcoming.push_back(ChunkIdAt(m, first + j));
+      }
+      chunks_->Prefetch(upcoming);
+    }
     Slot& slot = slots[i % window];
     {
       std::unique_lock lock(mu);

@@ -7,11 +7,13 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <list>
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -92,14 +94,19 @@ struct Pack {
     chunks.emplace_back(chunk, std::move(entry));
   }
 
-  // Sets each chunk's segment size, once every chunk is added.
+  // Sets each chunk's segment size and the next segment's, once every chunk is added.
   void Finish() {
     uint64_t end = bytes.size();
+    uint32_t next = 0;  // the size of the segment after the one walked
     for (auto it = chunks.rbegin(); it != chunks.rend(); ++it) {
-      it->second.set_segment_size(static_cast<uint32_t>(end - it->second.segment_offset()));
-      if (it + 1 != chunks.rend() &&
-          (it + 1)->second.segment_offset() != it->second.segment_offset()) {
-        end = it->second.segment_offset();
+      store::PackedChunk& entry = it->second;
+      entry.set_segment_size(static_cast<uint32_t>(end - entry.segment_offset()));
+      entry.set_next_segment_size(next);
+      const auto before = it + 1;
+      if (before != chunks.rend() &&
+          before->second.segment_offset() != entry.segment_offset()) {
+        next = entry.segment_size();
+        end = entry.segment_offset();
       }
     }
   }
@@ -112,18 +119,24 @@ class SegmentCache {
   explicit SegmentCache(size_t capacity) : capacity_(capacity) {}
   using Fetch = std::function<absl::StatusOr<std::string>()>;
 
+  // The segment at `key`, fetched by `fetch` unless cached or being fetched. With
+  // `first_use`, tells whether this is the first Get of it that asked (a reader; a
+  // prefetch passes null and does not count).
   absl::StatusOr<std::shared_ptr<const std::string>> Get(const std::string& key,
-                                                         const Fetch& fetch) {
+                                                         const Fetch& fetch,
+                                                         bool* first_use = nullptr) {
     std::unique_lock lock(mu_);
     if (auto it = entries_.find(key); it != entries_.end()) {
       std::shared_ptr<Entry> entry = it->second;
       cv_.wait(lock, [&] { return entry->done; });
       if (!entry->status.ok()) return entry->status;
       if (entry->cached) lru_.splice(lru_.begin(), lru_, entry->lru);
+      if (first_use != nullptr) *first_use = !std::exchange(entry->used, true);
       return entry->bytes;
     }
     auto entry = std::make_shared<Entry>();
     entries_[key] = entry;
+    if (first_use != nullptr) *first_use = entry->used = true;
     lock.unlock();
     absl::StatusOr<std::string> got = fetch();
     lock.lock();
@@ -148,10 +161,17 @@ class SegmentCache {
     return entry->bytes;
   }
 
+  // Whether `key` is cached or being fetched.
+  bool Has(const std::string& key) {
+    std::lock_guard lock(mu_);
+    return entries_.contains(key);
+  }
+
  private:
   struct Entry {
     bool done = false;
     bool cached = false;
+    bool used = false;  // a reader asked for it
     absl::Status status;
     std::shared_ptr<const std::string> bytes;
     std::list<std::string>::iterator lru;
@@ -215,6 +235,14 @@ class S3ChunkStore : public ChunkStore {
         s3_(std::move(s3)),
         db_(db),
         cache_(options_.cache_bytes) {}
+  ~S3ChunkStore() override {
+    {
+      std::lock_guard lock(ahead_mu_);
+      stopping_ = true;
+    }
+    ahead_cv_.notify_all();
+    for (std::thread& t : ahead_threads_) t.join();
+  }
 
   absl::StatusOr<bool> Contains(const Digest& id) override {
     ASSIGN_OR_RETURN(auto value, db_->Get(Cf::kChunkPacks, ChunkKey(id)));
@@ -279,13 +307,15 @@ class S3ChunkStore : public ChunkStore {
       store::PackedChunk entry;
       if (!ParseEntry(*value, &entry)) return MalformedRecord(id);
       const std::string key = PackKey(entry.pack());
-      absl::StatusOr<std::shared_ptr<const std::string>> segment = cache_.Get(
-          absl::StrCat(key, "@", entry.segment_offset()),
-          [&]() -> absl::StatusOr<std::string> {
-            ASSIGN_OR_RETURN(S3Client * s3, Client());
-            return s3->Get(key, entry.segment_offset(), entry.segment_size());
-          });
+      bool first_use = false;
+      absl::StatusOr<std::shared_ptr<const std::string>> segment =
+          FetchSegment(key, entry.segment_offset(), entry.segment_size(), &first_use);
       if (segment.ok()) {
+        // A reader of this segment will likely read the next one: fetch it now.
+        if (first_use && entry.next_segment_size() > 0) {
+          ReadAhead({{key, entry.segment_offset() + entry.segment_size(),
+                      entry.next_segment_size()}});
+        }
         out->id = id;
         out->raw_size = entry.raw_size();
         out->codec = static_cast<ChunkCodec>(entry.codec());
@@ -311,6 +341,21 @@ class S3ChunkStore : public ChunkStore {
                           absl::StrCat("reading chunk ", id.Hex(), " from ", Where(key),
                                        ": ", segment.status().message()));
     }
+  }
+
+  void Prefetch(const std::vector<Digest>& ids) override {
+    absl::StatusOr<std::vector<std::optional<std::string>>> values =
+        db_->MultiGet(Cf::kChunkPacks, Keys(ids));
+    if (!values.ok()) return;  // the reads will say why
+    std::vector<Ahead> segments;
+    std::set<std::pair<std::string, uint64_t>> seen;
+    for (const std::optional<std::string>& value : *values) {
+      store::PackedChunk entry;
+      if (!value.has_value() || !ParseEntry(*value, &entry)) continue;
+      if (!seen.emplace(entry.pack(), entry.segment_offset()).second) continue;
+      segments.push_back({PackKey(entry.pack()), entry.segment_offset(), entry.segment_size()});
+    }
+    ReadAhead(segments);
   }
 
   std::unique_ptr<ChunkCursor> Scan() override {
@@ -432,6 +477,57 @@ class S3ChunkStore : public ChunkStore {
     keys.reserve(ids.size());
     for (const Digest& id : ids) keys.push_back(ChunkKey(id));
     return keys;
+  }
+
+  // The `size` bytes of pack object `key` from `offset`: a segment, through the cache.
+  absl::StatusOr<std::shared_ptr<const std::string>> FetchSegment(const std::string& key,
+                                                                  uint64_t offset,
+                                                                  uint64_t size,
+                                                                  bool* first_use) {
+    return cache_.Get(
+        absl::StrCat(key, "@", offset),
+        [&]() -> absl::StatusOr<std::string> {
+          ASSIGN_OR_RETURN(S3Client * s3, Client());
+          return s3->Get(key, offset, size);
+        },
+        first_use);
+  }
+
+  // Fetches `segments` into the cache, in order, on kAheadThreads threads (started on
+  // first use), keeping at most a quarter of the cache queued and skipping those
+  // cached or queued. Errors are left for a reader to meet.
+  struct Ahead {
+    std::string key;
+    uint64_t offset, size;
+  };
+  void ReadAhead(const std::vector<Ahead>& segments) {
+    static constexpr int kAheadThreads = 3;
+    std::lock_guard lock(ahead_mu_);
+    if (stopping_) return;
+    for (const Ahead& segment : segments) {
+      if (ahead_bytes_ + segment.size > options_.cache_bytes / 2) break;
+      const std::string key = absl::StrCat(segment.key, "@", segment.offset);
+      if (cache_.Has(key) || !ahead_keys_.insert(key).second) continue;
+      ahead_.push_back(segment);
+      ahead_bytes_ += segment.size;
+    }
+    while (ahead_threads_.size() < kAheadThreads && !ahead_.empty()) {
+      ahead_threads_.emplace_back([this] {
+        std::unique_lock lock(ahead_mu_);
+        while (true) {
+          ahead_cv_.wait(lock, [&] { return stopping_ || !ahead_.empty(); });
+          if (stopping_) return;
+          const Ahead next = ahead_.front();
+          ahead_.pop_front();
+          lock.unlock();
+          (void)FetchSegment(next.key, next.offset, next.size, nullptr);
+          lock.lock();
+          ahead_bytes_ -= next.size;
+          ahead_keys_.erase(absl::StrCat(next.key, "@", next.offset));
+        }
+      });
+    }
+    ahead_cv_.notify_all();
   }
 
   absl::StatusOr<S3Client*> Client() {
@@ -592,6 +688,13 @@ class S3ChunkStore : public ChunkStore {
   std::mutex flight_mu_;
   std::set<std::string> in_flight_;  // packs recorded whose entries are not written yet
   std::atomic<bool> dirty_{false};   // index writes since the last Sync
+  std::mutex ahead_mu_;
+  std::condition_variable ahead_cv_;
+  std::deque<Ahead> ahead_;           // segments to read ahead, in order
+  std::set<std::string> ahead_keys_;  // their cache keys, and those being fetched
+  uint64_t ahead_bytes_ = 0;          // their bytes
+  bool stopping_ = false;
+  std::vector<std::thread> ahead_threads_;
 };
 
 }  // namespace
