@@ -16,8 +16,10 @@
 #include "api/internal/routes.h"
 #include "api/online.pb.h"
 #include "features/feast_json.h"
+#include "features/online_store.h"
 #include "features/render.h"
 #include "simdjson.h"
+#include "store/digest.h"
 #include "store/excerpt.h"
 #include "store/status_macros.h"
 
@@ -400,12 +402,12 @@ absl::Status Online(const RouteContext& ctx, const httplib::Request& req,
                   [](const std::string& f) { return absl::StartsWith(f, kServicePrefix); });
   if (names_service) {
     ASSIGN_OR_RETURN(features::ResolvedFeatures resolved,
-                     ctx.features->ResolveFeatures(request.features));
+                     ctx.resolve_features(request.features));
     request.features = std::move(resolved.features);
   }
   ASSIGN_OR_RETURN(features::OnlineResult result,
-                   ctx.features->Online(request.features, request.entities,
-                                        absl::ToUnixMicros(absl::Now())));
+                   ctx.online(request.features, request.entities,
+                              absl::ToUnixMicros(absl::Now())));
   // The body is built in place: httplib's set_content would copy it.
   if (WantsProtobuf(req)) {
     OnlineResponseProto(result, request.full_names, names_service, &res.body);
@@ -486,19 +488,45 @@ absl::Status RemoveOnline(const RouteContext& ctx, const httplib::Request& req,
   return absl::OkStatus();
 }
 
+// GET /v1/online/catalog: what an online-only replica needs to answer lookups
+// (FeatureStore::OnlineCatalogSnapshot and the recorded online store), in protobuf
+// (features.proto OnlineCatalog), with an ETag: a request whose If-None-Match names
+// the current one gets 304 and no body.
+absl::Status Catalog(const RouteContext& ctx, const httplib::Request& req,
+                     httplib::Response& res) {
+  RETURN_IF_ERROR(CheckParams(req, {}));
+  ASSIGN_OR_RETURN(features::OnlineCatalog catalog, ctx.features->OnlineCatalogSnapshot());
+  ASSIGN_OR_RETURN(*catalog.mutable_online_store(), features::RecordedOnlineStore(*ctx.store));
+  std::string body;
+  catalog.SerializeToString(&body);
+  const std::string etag = absl::StrCat("\"", Sha256::Of(body).Hex().substr(0, 32), "\"");
+  res.set_header("ETag", etag);
+  if (req.get_header_value("If-None-Match") == etag) {
+    res.status = 304;
+    return absl::OkStatus();
+  }
+  res.set_content(std::move(body), kProtobuf);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
-void AddOnlineRoutes(httplib::Server& http, const RouteContext& ctx) {
-  http.Post(R"(/v1/features/(.+)/online/rebuild)",
-            Bind(ctx, "/v1/features/{view}/online/rebuild", RebuildOnline));
-  http.Post(R"(/v1/features/(.+)/online/remove)",
-            Bind(ctx, "/v1/features/{view}/online/remove", RemoveOnline));
+void AddOnlineLookupRoutes(httplib::Server& http, const RouteContext& ctx) {
   for (const char* path : {"/get-online-features", "/v1/online-features"}) {
     http.Post(path,
               Handle(path, [&ctx](const httplib::Request& req, httplib::Response& res) {
                 return Online(ctx, req, res);
               }));
   }
+}
+
+void AddOnlineRoutes(httplib::Server& http, const RouteContext& ctx) {
+  http.Post(R"(/v1/features/(.+)/online/rebuild)",
+            Bind(ctx, "/v1/features/{view}/online/rebuild", RebuildOnline));
+  http.Post(R"(/v1/features/(.+)/online/remove)",
+            Bind(ctx, "/v1/features/{view}/online/remove", RemoveOnline));
+  http.Get("/v1/online/catalog", Bind(ctx, "/v1/online/catalog", Catalog));
+  AddOnlineLookupRoutes(http, ctx);
 }
 
 }  // namespace strata::api::internal

@@ -26,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/internal/buffered_server.h"
 #include "api/internal/routes.h"
+#include "api/online_replica.h"
 #include "api/tokens.h"
 #include "features/feature_store.h"
 #include "features/online_store.h"
@@ -151,6 +152,28 @@ std::string ServedLogText(const features::ServedLogStats& served) {
           "Served log rows deleted to keep each view within its bound.", served.trimmed);
   counter("strata_served_log_write_errors_total",
           "Sampled online answers lost to a failed write.", served.write_errors);
+  return t;
+}
+
+// An online-only replica's catalog requests to its primary.
+std::string ReplicaText(const OnlineReplicaStats& stats) {
+  std::string t;
+  const auto metric = [&t](absl::string_view name, absl::string_view type,
+                           absl::string_view help, double v) {
+    absl::StrAppend(&t, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n",
+                    name, " ", v, "\n");
+  };
+  metric("strata_replica_catalog_fetches_total", "counter",
+         "Catalog requests the primary answered.", static_cast<double>(stats.fetches));
+  metric("strata_replica_catalog_changes_total", "counter",
+         "Catalog requests that brought a changed catalog.",
+         static_cast<double>(stats.changes));
+  metric("strata_replica_catalog_failures_total", "counter",
+         "Catalog requests that failed (the last catalog stays in use).",
+         static_cast<double>(stats.failures));
+  metric("strata_replica_catalog_age_seconds", "gauge",
+         "Seconds since the primary last answered a catalog request.",
+         absl::ToDoubleSeconds(absl::Now() - stats.last_fetch));
   return t;
 }
 
@@ -420,6 +443,7 @@ struct Server::Impl {
   Store* store;
   ServerOptions options;
   std::unique_ptr<features::FeatureStore> features;
+  std::unique_ptr<OnlineReplica> replica;  // an online-only server's, else null
   // Replaced whole when a token route changes the tokens; read per request.
   std::shared_ptr<const TokenVerifier> tokens = std::make_shared<TokenVerifier>();
   std::mutex tokens_mu;       // orders reloads, so that the last one stored is the newest
@@ -467,8 +491,10 @@ struct Server::Impl {
   absl::Status LoadTokens() {
     std::lock_guard lock(tokens_mu);
     auto verifier = std::make_shared<TokenVerifier>(file_tokens);
-    ASSIGN_OR_RETURN(auto stored, TokenStore(store).Digests());
-    for (KnownToken& token : stored) verifier->Add(std::move(token));
+    if (store != nullptr) {
+      ASSIGN_OR_RETURN(auto stored, TokenStore(store).Digests());
+      for (KnownToken& token : stored) verifier->Add(std::move(token));
+    }
     std::atomic_store(&tokens, std::shared_ptr<const TokenVerifier>(std::move(verifier)));
     return absl::OkStatus();
   }
@@ -486,6 +512,26 @@ struct Server::Impl {
     httplib::Server& http = *this->http;
     AuthenticateBeforeRouting(http);
     AddServiceRoutes(http);
+    if (replica != nullptr) {
+      context.online = [this](const std::vector<std::string>& f,
+                              const features::EntityColumns& e, features::Micros now) {
+        return replica->lookup()->Online(f, e, now);
+      };
+      context.resolve_features = [this](const std::vector<std::string>& f) {
+        return replica->lookup()->ResolveFeatures(f);
+      };
+      AddOnlineLookupRoutes(http, context);
+      AnswerRefusedRequests(http);
+      LogEachRequest(http);
+      return;
+    }
+    context.online = [this](const std::vector<std::string>& f,
+                            const features::EntityColumns& e, features::Micros now) {
+      return features->Online(f, e, now);
+    };
+    context.resolve_features = [this](const std::vector<std::string>& f) {
+      return features->ResolveFeatures(f);
+    };
     AddArtifactRoutes(http, context);
     AddRunRoutes(http, context);
     AddTokenRoutes(http, context);
@@ -538,10 +584,14 @@ struct Server::Impl {
              }));
     http.Get("/metrics",
              Handle("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-               std::string text = metrics.Text() +
-                                  StateText(store->ApproximateSizeBytes(),
-                                            features->online_cache_stats()) +
-                                  ServedLogText(features->served_log_stats());
+               std::string text = metrics.Text();
+               if (replica != nullptr) {
+                 text += ReplicaText(replica->stats());
+               } else {
+                 text += StateText(store->ApproximateSizeBytes(),
+                                   features->online_cache_stats()) +
+                         ServedLogText(features->served_log_stats());
+               }
                if (buffered != nullptr) text += ConnectionText(buffered->Counts());
                text += drift_gauges.Text();
                res.set_content(std::move(text), "text/plain; version=0.0.4");
@@ -562,7 +612,13 @@ struct Server::Impl {
           if (!res.body.empty() || res.content_provider_) {
             return httplib::Server::HandlerResponse::Unhandled;
           }
-          const absl::Status error = DefaultError(req, res, options.max_body_bytes);
+          absl::Status error = DefaultError(req, res, options.max_body_bytes);
+          if (replica != nullptr && res.status == 404) {
+            error = absl::NotFoundError(absl::StrCat(
+                "no route ", req.method, " ", req.path, " on an online-only replica: it "
+                "serves POST /get-online-features and /v1/online-features; its primary ",
+                options.primary, " serves the rest"));
+          }
           res.set_content(ErrorJson(error.code(), error.message()), kJson);
           // After a request that could not be parsed, or whose body was too large
           // to read, the connection's next bytes are not a request.
@@ -657,18 +713,30 @@ absl::Status Server::Start() {
         " without tokens; create one (strata token create), use a loopback address, "
         "or --insecure-no-auth"));
   }
+  if (!o.primary.empty()) {
+    OnlineReplicaOptions replica;
+    replica.primary = o.primary;
+    replica.token = o.primary_token;
+    replica.ca_file = o.primary_ca_file;
+    replica.online_store = o.online_store;
+    ASSIGN_OR_RETURN(s.replica, OnlineReplica::Start(std::move(replica)));
+  }
   features::FeatureStoreOptions fs_options;
-  if (!o.online_store.empty()) {
+  if (s.replica != nullptr) {
+    // An online-only replica: no store, no FeatureStore.
+  } else if (!o.online_store.empty()) {
     ASSIGN_OR_RETURN(bool changed, features::RecordOnlineStore(*s.store, o.online_store));
     (void)changed;
   }
-  fs_options.online_table = features::RecordedOnlineTable(*s.store);
-  fs_options.online_cache_bytes = o.online_cache_bytes;
-  fs_options.served_log = o.served_log;
-  if (o.ingest_profiles) {
-    fs_options.ingest_observers.push_back(quality::IngestProfiles(s.store));
+  if (s.replica == nullptr) {
+    fs_options.online_table = features::RecordedOnlineTable(*s.store);
+    fs_options.online_cache_bytes = o.online_cache_bytes;
+    fs_options.served_log = o.served_log;
+    if (o.ingest_profiles) {
+      fs_options.ingest_observers.push_back(quality::IngestProfiles(s.store));
+    }
+    s.features = std::make_unique<features::FeatureStore>(s.store, fs_options);
   }
-  s.features = std::make_unique<features::FeatureStore>(s.store, fs_options);
   httplib::Server& http = *s.http;
   http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http.set_payload_max_length(o.max_body_bytes);

@@ -99,11 +99,20 @@ struct ServerOptions {
   // Called with one line per request (method, route, status, microseconds, bytes
   // in and out), from the serving threads. Null: no access log.
   std::function<void(const std::string&)> access_log;
+  // An online-only replica (`strata serve --online-only --primary URL`;
+  // api/online_replica.h): with a primary, the server is given no store (null) and
+  // answers only get-online-features (both paths), /healthz and /metrics, from the
+  // Redis the primary records (or `online_store`, another URL of it) and the
+  // primary's catalog of views, re-read every second. Its own tokens come from
+  // `tokens_file` only. Default empty: a server of its store.
+  std::string primary;
+  std::string primary_token;    // a read token for the primary
+  std::string primary_ca_file;  // CA certificates for an https primary
 };
 
 class Server {
  public:
-  // Serves `store`, which must outlive the server.
+  // Serves `store`, which must outlive the server; null with options.primary.
   Server(Store* store, ServerOptions options);
   ~Server();  // Stop()s
   Server(const Server&) = delete;

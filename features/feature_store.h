@@ -745,6 +745,13 @@ class FeatureStore {
   // (FeatureStoreOptions::online_cache_bytes 0). Cheap: a few relaxed loads.
   OnlineCacheStats online_cache_stats() const;
 
+  // What an online-only replica needs to answer lookups (features/online_catalog.h):
+  // every feature view's latest version with its columns, every feature service's
+  // latest features (online_store is left to the caller: features/online_store.h
+  // reads it). Views and services whose latest version was deleted are left out.
+  // Errors: DataLoss for an unreadable definition; Unavailable on I/O failure.
+  absl::StatusOr<OnlineCatalog> OnlineCatalogSnapshot() const;
+
  private:
   Store* store_;
   FeatureRegistry registry_;

@@ -48,7 +48,7 @@ absl::StatusOr<size_t> EntityCount(const EntityColumns& entities) {
 // type and an empty column of `n` values in `result`.
 // Errors: NotFound for an unknown view or feature; InvalidArgument for a malformed
 // or repeated feature.
-absl::StatusOr<std::vector<ViewRequest>> GroupByView(const ViewCatalog& views,
+absl::StatusOr<std::vector<ViewRequest>> GroupByView(const ViewResolver& views,
                                                      const std::vector<std::string>& features,
                                                      size_t n, OnlineResult* result) {
   std::vector<ViewRequest> groups;
@@ -59,7 +59,7 @@ absl::StatusOr<std::vector<ViewRequest>> GroupByView(const ViewCatalog& views,
       if (existing.view->def.name() == parts.first) g = &existing;
     }
     if (g == nullptr) {
-      ASSIGN_OR_RETURN(auto view, views.View(std::string(parts.first), 0));
+      ASSIGN_OR_RETURN(auto view, views(std::string(parts.first)));
       g = &groups.emplace_back();
       g->view = std::move(view);
     }
@@ -226,9 +226,11 @@ void OfferServed(ServedLog& log, const std::vector<ViewRequest>& groups,
 
 }  // namespace
 
-absl::StatusOr<OnlineResult> FeatureStore::Online(
-    const std::vector<std::string>& features, const EntityColumns& entities,
-    Micros now) const {
+absl::StatusOr<OnlineResult> LookupOnline(const ViewResolver& views,
+                                          const OnlineTable& table, OnlineCache* cache,
+                                          ServedLog* served,
+                                          const std::vector<std::string>& features,
+                                          const EntityColumns& entities, Micros now) {
   if (features.empty()) return absl::InvalidArgumentError("no features requested");
   ASSIGN_OR_RETURN(const size_t n, EntityCount(entities));
   OnlineResult result;
@@ -237,16 +239,24 @@ absl::StatusOr<OnlineResult> FeatureStore::Online(
   result.types.resize(features.size());
   result.values.reserve(features.size());
   ASSIGN_OR_RETURN(const std::vector<ViewRequest> groups,
-                   GroupByView(*views_, features, n, &result));
+                   GroupByView(views, features, n, &result));
   std::vector<std::string> keys(n);
   for (const ViewRequest& g : groups) {
     RETURN_IF_ERROR(EntityKeys(*g.view, result.entities, &keys));
     if (g.view->id == 0) continue;  // nothing ingested: every entity NOT_FOUND
     const RowDecoder decoder(g, now, &result);
-    RETURN_IF_ERROR(ReadRows(online_->table(), online_->cache(), keys, decoder));
+    RETURN_IF_ERROR(ReadRows(table, cache, keys, decoder));
   }
-  if (served_ != nullptr) OfferServed(*served_, groups, result, now);
+  if (served != nullptr) OfferServed(*served, groups, result, now);
   return result;
+}
+
+absl::StatusOr<OnlineResult> FeatureStore::Online(
+    const std::vector<std::string>& features, const EntityColumns& entities,
+    Micros now) const {
+  return LookupOnline([this](const std::string& name) { return views_->View(name, 0); },
+                      online_->table(), online_->cache(), served_.get(), features,
+                      entities, now);
 }
 
 }  // namespace strata::features

@@ -6,6 +6,7 @@
 #define STRATA_FEATURES_ONLINE_SERVING_H_
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -29,6 +30,21 @@ namespace strata::features {
 // Errors: InvalidArgument for a missing join key or a value of the wrong type.
 absl::Status EntityKeys(const ResolvedView& view, EntityColumns& entities,
                         std::vector<std::string>* keys);
+
+// A feature view's latest version by name. Errors: NotFound for an unknown view.
+using ViewResolver =
+    std::function<absl::StatusOr<std::shared_ptr<const ResolvedView>>(const std::string&)>;
+
+class ServedLog;  // features/served_log.h
+
+// FeatureStore::Online over any source of views: a store's (ViewCatalog) or an
+// online-only replica's (features/online_catalog.h). `cache` and `served` may be
+// null.
+absl::StatusOr<OnlineResult> LookupOnline(const ViewResolver& views,
+                                          const OnlineTable& table, OnlineCache* cache,
+                                          ServedLog* served,
+                                          const std::vector<std::string>& features,
+                                          const EntityColumns& entities, Micros now);
 
 // Thread-safe. Does not own `db`, which must outlive it.
 //

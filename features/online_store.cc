@@ -28,12 +28,13 @@ absl::Status CheckUrl(const std::string& url) {
                    ", redis://HOST:PORT or redis-cluster://HOST:PORT[,HOST:PORT...]"));
 }
 
-absl::StatusOr<std::shared_ptr<OnlineTable>> Connect(Store& store, const std::string& url,
+// `store` null: a table for lookups only.
+absl::StatusOr<std::shared_ptr<OnlineTable>> Connect(Store* store, const std::string& url,
                                                      RedisOptions options) {
   if (url == kEmbeddedOnlineStore) return std::shared_ptr<OnlineTable>();
   options.url = url;
-  absl::StatusOr<std::unique_ptr<RedisOnlineTable>> table =
-      RedisOnlineTable::Open(&DatabaseOf(store), options);
+  absl::StatusOr<std::unique_ptr<RedisOnlineTable>> table = RedisOnlineTable::Open(
+      store == nullptr ? nullptr : &DatabaseOf(*store), options);
   if (!table.ok()) {
     return absl::Status(table.status().code(), absl::StrCat("online store ", url, ": ",
                                                             table.status().message()));
@@ -73,7 +74,7 @@ class ConnectingTable final : public OnlineTable {
     std::lock_guard lock(mu_);
     if (!error_.ok()) return error_;
     if (table_ == nullptr) {
-      ASSIGN_OR_RETURN(table_, Connect(*store_, url_, options_));
+      ASSIGN_OR_RETURN(table_, Connect(store_, url_, options_));
     }
     return table_;
   }
@@ -105,13 +106,24 @@ std::shared_ptr<OnlineTable> RecordedOnlineTable(Store& store, RedisOptions opti
                                            url.status());
 }
 
+absl::StatusOr<std::shared_ptr<OnlineTable>> OnlineTableForLookups(const std::string& url,
+                                                                   RedisOptions options) {
+  RETURN_IF_ERROR(CheckUrl(url));
+  if (url == kEmbeddedOnlineStore) {
+    return absl::InvalidArgumentError(
+        "an online-only replica needs a Redis online store, not the embedded table");
+  }
+  return std::shared_ptr<OnlineTable>(
+      std::make_shared<ConnectingTable>(nullptr, url, std::move(options), absl::OkStatus()));
+}
+
 absl::StatusOr<bool> RecordOnlineStore(Store& store, const std::string& url,
                                        RedisOptions options) {
   RETURN_IF_ERROR(CheckUrl(url));
   ASSIGN_OR_RETURN(std::string recorded, RecordedOnlineStore(store));
   if (recorded == url) return false;
   ASSIGN_OR_RETURN(std::shared_ptr<OnlineTable> check,
-                   Connect(store, url, std::move(options)));
+                   Connect(&store, url, std::move(options)));
   internal::Db& db = DatabaseOf(store);
   rocksdb::WriteBatch batch;
   if (url == kEmbeddedOnlineStore) {

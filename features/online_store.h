@@ -35,6 +35,13 @@ absl::StatusOr<std::string> RecordedOnlineStore(Store& store);
 // REQUIRES: `store` outlives the table.
 std::shared_ptr<OnlineTable> RecordedOnlineTable(Store& store, RedisOptions options = {});
 
+// The Redis at `url` (redis:// or redis-cluster://) as a table that only answers
+// lookups (an online-only replica's: it has no store), connected on first use and
+// again after a failure, as RecordedOnlineTable's. Its Write fails.
+// Errors: InvalidArgument for a malformed URL or kEmbeddedOnlineStore.
+absl::StatusOr<std::shared_ptr<OnlineTable>> OnlineTableForLookups(const std::string& url,
+                                                                   RedisOptions options = {});
+
 // Records `url` (a redis:// or redis-cluster:// URL, or kEmbeddedOnlineStore) as
 // `store`'s online table, after connecting to it; a no-op when it is already the
 // one. Rows are not copied: fill a new table with `strata online sync`. Returns

@@ -551,6 +551,10 @@ absl::Status RedisOnlineTable::Lookup(absl::Span<const absl::string_view> keys,
 
 absl::Status RedisOnlineTable::Write(const OnlineWrite& write, Change change,
                                      StoreRecords records) {
+  if (db_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "this online table serves lookups only (a replica has no store to write)");
+  }
   // The store's records first: a refused change writes nothing anywhere.
   RETURN_IF_ERROR(internal::CommitChange(*db_, change,
                                          [&](rocksdb::Transaction* txn)

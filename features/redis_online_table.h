@@ -45,7 +45,8 @@ struct RedisOptions {
 };
 
 // Thread-safe. Does not own `db` (where Write commits the store's records), which
-// must outlive it.
+// must outlive it; null for a table that only answers lookups (a replica's), whose
+// Write fails with FailedPrecondition.
 class RedisOnlineTable final : public OnlineTable {
  public:
   // Connects (to the seeds; a cluster's slot map is read) and loads the script.

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <memory>
 #include <regex>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "features/codec.h"
@@ -587,6 +588,80 @@ TEST_F(CliTest, ServeOnlineStoreIsRecordedAndOnlineSyncFillsIt) {
   EXPECT_EQ(down.exit_code, 1);
   EXPECT_NE(down.err.find((*redis)->endpoint()), std::string::npos) << down.err;
   Ok({"ls"});
+}
+
+// `serve --online-only`: a replica opens no store, answers online lookups from the
+// primary's Redis with the primary's views, follows a new definition within its
+// refresh, and keeps serving while the primary is down.
+TEST_F(CliTest, OnlineOnlyReplicasServeFromRedisWithThePrimarysViews) {
+  if (!testing::RedisServer::Installed()) {
+    GTEST_SKIP() << "redis-server is not installed (scripts/install-deps.sh installs it)";
+  }
+  auto redis = testing::RedisServer::Start(dir_.Sub("redis"));
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  ServeStore("--online-store redis://" + (*redis)->endpoint());
+  ApplyAndIngestFourRows();
+  const std::string primary = server_url_;
+  const std::vector<std::string> lookup = {"online", "--features",
+                                           "customer_stats:spend_7d,customer_stats:segment",
+                                           "--entity", "customer_id=1,2,3"};
+  const std::string from_primary = Ok(lookup);
+
+  std::unique_ptr<testing::ChildProcess> replica;
+  const std::string replica_url = testing::StartServer(
+      std::string(STRATA_BINARY) + " serve --online-only --primary " + primary +
+          " --primary-token " + token_ + " --listen 127.0.0.1:0 -q 2>&1",
+      &replica);
+  ASSERT_FALSE(replica_url.empty());
+  server_url_ = replica_url;
+  EXPECT_EQ(Ok(lookup), from_primary);
+  // It serves nothing else.
+  ProcessResult ls = Strata({"ls"});
+  EXPECT_NE(ls.exit_code, 0);
+  EXPECT_NE(ls.err.find("on an online-only replica"), std::string::npos) << ls.err;
+
+  // A feature added and ingested on the primary is served within the refresh.
+  server_url_ = primary;
+  std::string defs(testing::kExampleDefinitions);
+  defs += "      - {name: visits, type: int64}\n";
+  Ok({"apply", WriteFile("defs2.yaml", defs)});
+  Ok({"ingest", "customer_stats",
+      WriteFile("visits.csv", "customer_id,event_timestamp,spend_7d,segment,visits\n"
+                              "1,2024-01-06T00:00:00Z,6,e,42\n")});
+  const std::vector<std::string> visits = {"online", "--features", "customer_stats:visits",
+                                           "--entity", "customer_id=1"};
+  const std::string want = Ok(visits);
+  // (older than the view's TTL: served without a value, with its time)
+  EXPECT_NE(want.find("2024-01-06T00:00:00Z"), std::string::npos) << want;
+  server_url_ = replica_url;
+  std::string got;
+  for (int i = 0; i < 100 && got != want; ++i) {
+    ProcessResult r = Strata(visits);
+    got = r.exit_code == 0 ? r.out : "";
+    if (got != want) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(got, want);
+
+  // The primary stopped: the replica goes on serving, and the store it served is
+  // free (the replica holds no lock on it).
+  std::vector<std::string> lines;
+  server_->Kill(&lines);
+  server_.reset();
+  EXPECT_EQ(Ok(visits), want);
+  server_url_.clear();
+  EXPECT_NE(Ok({"ls"}).find("featureview/customer_stats"), std::string::npos);
+  replica->Kill(&lines);
+
+  // Bad starts: no primary, or one that does not answer.
+  ProcessResult alone = Strata({"serve", "--online-only", "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(alone.exit_code, 2);
+  EXPECT_NE(alone.err.find("--online-only needs --primary"), std::string::npos) << alone.err;
+  ProcessResult nobody = Strata({"serve", "--online-only", "--primary", "http://127.0.0.1:1",
+                                 "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(nobody.exit_code, 1);
+  EXPECT_NE(nobody.err.find("the primary http://127.0.0.1:1 does not answer"),
+            std::string::npos)
+      << nobody.err;
 }
 
 TEST_F(CliTest, MissingStoreAndStoreInUse) {

@@ -44,6 +44,8 @@ struct ServeArgs {
   std::string backup_dir;
   bool insecure_no_auth = false;
   bool quiet = false;
+  bool online_only = false;
+  std::string primary, primary_token;
 };
 
 // HOST:PORT, HOST an IPv4 address (or "localhost").
@@ -101,6 +103,29 @@ absl::Status RunServe(const Context& ctx, const ServeArgs& a) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  if (a.online_only != !a.primary.empty()) {
+    return absl::InvalidArgumentError(
+        a.online_only ? "--online-only needs --primary URL (the server whose feature "
+                        "views it serves)"
+                      : "--primary is for an online-only replica: add --online-only");
+  }
+  if (a.online_only) {
+    // A replica: no store opened, no lock taken.
+    o.primary = a.primary;
+    o.primary_token = a.primary_token;
+    o.primary_ca_file = ctx.ca_file;
+    api::Server server(nullptr, o);
+    RETURN_IF_ERROR(server.Start());
+    std::fprintf(stderr, "serving online features of %s on %s://%s:%d (%s; Ctrl-C stops)\n",
+                 a.primary.c_str(), o.tls_cert_file.empty() ? "http" : "https",
+                 o.host.c_str(), server.port(),
+                 server.authenticating() ? "tokens required" : "no tokens, no authentication");
+    int signal = 0;
+    sigwait(&signals, &signal);
+    std::fprintf(stderr, "stopping (%s)\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    server.Stop();
+    return absl::OkStatus();
+  }
   ASSIGN_OR_RETURN(auto store, ctx.OpenOwnStore());
   api::Server server(store.get(), o);
   RETURN_IF_ERROR(server.Start());
@@ -264,6 +289,16 @@ void AddServeCommand(CLI::App& app, Context& ctx) {
   s->add_flag("--insecure-no-auth", args->insecure_no_auth,
               "Allow a non-loopback address without tokens (never turns tokens off)");
   s->add_flag("-q,--quiet", args->quiet, "No access log on stderr");
+  s->add_flag("--online-only", args->online_only,
+              "Run an online-only replica: open no store, answer get-online-features "
+              "from the Redis of the --primary server, with its feature views");
+  s->add_option("--primary", args->primary,
+                "The server an --online-only replica reads feature views from "
+                "(http(s)://HOST:PORT; https trusts --ca-file)");
+  s->add_option("--primary-token", args->primary_token,
+                "A read token for --primary, when it needs one "
+                "(default: $STRATA_PRIMARY_TOKEN)")
+      ->envname("STRATA_PRIMARY_TOKEN");
   s->callback(
       [&ctx, args] { ctx.action = [&ctx, args] { return RunServe(ctx, *args); }; });
 }

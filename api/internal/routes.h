@@ -8,6 +8,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -42,6 +43,16 @@ struct RouteContext {
   bool authenticating = false;
   // The latest drift results, for /metrics (owned by the server).
   quality::DriftGauges* drift_gauges = nullptr;
+  // What answers get-online-features: the store's FeatureStore, or on an
+  // online-only replica (store and features null) the primary's catalog
+  // (api/online_replica.h).
+  std::function<absl::StatusOr<features::OnlineResult>(
+      const std::vector<std::string>& features, const features::EntityColumns& entities,
+      features::Micros now)>
+      online;
+  std::function<absl::StatusOr<features::ResolvedFeatures>(
+      const std::vector<std::string>& features)>
+      resolve_features;
 };
 
 using RouteFn =
@@ -104,6 +115,8 @@ void AddValidateRoutes(httplib::Server& http, const RouteContext& ctx);
 // What a view's validation rules found, for protobuf answers (feature_routes.cc).
 RulesOutcome RulesOutcomeProto(const features::RulesOutcome& outcome);
 void AddOnlineRoutes(httplib::Server& http, const RouteContext& ctx);
+// Only get-online-features (both paths): what an online-only replica serves.
+void AddOnlineLookupRoutes(httplib::Server& http, const RouteContext& ctx);
 void AddMaintenanceRoutes(httplib::Server& http, const RouteContext& ctx);
 void AddQualityRoutes(httplib::Server& http, const RouteContext& ctx);
 
