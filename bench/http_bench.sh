@@ -23,6 +23,11 @@
 # online cache (--online-cache-mb 0), so that every lookup reads Redis: what the Redis
 # backend itself costs. Its ports: STRATA_REDIS_PORT, REDIS_BACKEND_PORT (default
 # 18439, 18440).
+#
+# HTTP_REPLICAS=1 (with HTTP_REDIS_BACKEND=1) then starts 4 online-only replicas of
+# strata-redis (`strata serve --online-only --primary ...`, ports REPLICA_PORT to +3,
+# default 18450) and runs one load generator (8 connections, spread over the replicas) against
+# 1, 2 and 4 of them, batch 1 and 100, reporting rows/s and the machine's CPU use.
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 STRATA=$BUILD/tools/strata
@@ -53,8 +58,9 @@ echo
 mkdir -p "$SCRATCH"
 "$BUILD/bench/online_bench" --dir "$SCRATCH" --entities "$ENTITIES" --build-only
 
-SERVER_PID="" REDIS_PID="" SERVER2_PID="" REDIS2_PID=""
+SERVER_PID="" REDIS_PID="" SERVER2_PID="" REDIS2_PID="" REPLICA_PIDS=()
 cleanup() {
+  for pid in "${REPLICA_PIDS[@]}"; do kill -INT "$pid" 2> /dev/null && wait "$pid" 2> /dev/null; done
   [ -n "$SERVER_PID" ] && kill -INT "$SERVER_PID" 2> /dev/null && wait "$SERVER_PID" 2> /dev/null
   [ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2> /dev/null && wait "$REDIS_PID" 2> /dev/null
   [ -n "$SERVER2_PID" ] && kill -INT "$SERVER2_PID" 2> /dev/null && wait "$SERVER2_PID" 2> /dev/null
@@ -207,3 +213,40 @@ for connections in $CONNECTIONS; do
       "$(awk -v x="$RATIO" 'BEGIN {print (x >= 2) ? "PASS" : "FAIL"}')" "$RATIO"
   done
 done
+
+# --- online-only replicas (HTTP_REPLICAS=1) ------------------------------------------
+if [ "${HTTP_REPLICAS:-0}" = 1 ]; then
+  [ "$REDIS_BACKEND" = 1 ] || { echo "HTTP_REPLICAS=1 needs HTTP_REDIS_BACKEND=1" >&2; exit 1; }
+  RPORTS=()
+  for i in 1 2 3 4; do
+    RPORTS+=($((${REPLICA_PORT:-18450} + i - 1)))
+    $SERVER_CPUS "$STRATA" serve --online-only -q --primary "http://127.0.0.1:$STRATA_REDIS_PORT" \
+      --listen "127.0.0.1:${RPORTS[-1]}" &
+    REPLICA_PIDS+=($!)
+  done
+  for port in "${RPORTS[@]}"; do wait_for curl -sf "http://127.0.0.1:$port/healthz"; done
+  echo
+  echo "REPLICAS (online-only, reading the strata-redis Redis; one load generator, 8"
+  echo "  connections spread over the replicas; each line the median of $ROUNDS runs by rows/s;"
+  echo "  CPU: the whole machine's busy time, % of one CPU, of $(($(nproc) * 100))%)"
+  printf '  %-9s %5s %9s %9s %13s %7s %8s\n' replicas batch p50 p99 entity-rows/s client machine
+  for batch in 1 100; do
+    for n in 1 2 4; do
+      args=(--port "${RPORTS[0]}")
+      for ((i = 1; i < n; i++)); do args+=(--also-port "${RPORTS[$i]}"); done
+      lines=()
+      for round in $(seq "$ROUNDS"); do
+        read -r b0 t0 <<< "$(busy_ticks)"
+        line=$($LOAD_CPUS "$LOAD" --target strata --entities "$ENTITIES" \
+          --seconds "$SECONDS_PER_RUN" --batch "$batch" --connections 8 "${args[@]}")
+        read -r b1 t1 <<< "$(busy_ticks)"
+        lines+=("$line $(awk -v b=$((b1 - b0)) -v t=$((t1 - t0)) -v n="$(nproc)" \
+          'BEGIN {printf "%d", 100 * n * b / t}')")
+      done
+      read -r _ _ _ _ p50 p99 _ rows cpu machine <<< "$(printf '%s\n' "${lines[@]}" |
+        sort -k8,8n | awk '{l[NR] = $0} END {print l[int((NR + 1) / 2)]}')"
+      printf '  %-9s %5s %9s %9s %13s %6s%% %7s%%\n' "$n" "$batch" "$p50" "$p99" "$rows" \
+        "$cpu" "$machine"
+    done
+  done
+fi

@@ -11,8 +11,8 @@
 // CPUs with the server, so what it spends is taken from the server. One response in
 // 16 per connection is also checked in full (every status PRESENT), off the clock.
 //
-//   http_load --target strata|redis --port P [--batch B] [--connections C]
-//             [--seconds S] [--entities N] [--protobuf]
+//   http_load --target strata|redis --port P [--also-port P2]... [--batch B]
+//             [--connections C] [--seconds S] [--entities N] [--protobuf]
 //                                             timed lookups of B random entities
 //   http_load --target strata --port P --warm  every entity once (fills the cache)
 //   http_load --target redis --port P --load   writes online_bench's rows to Redis
@@ -60,6 +60,14 @@ constexpr int kFeatures = strata::bench::kProfileFeatures;
 struct Args {
   std::string target = "strata";
   int port = 0;
+  // With more servers (--also-port): connection t goes to port t mod their count,
+  // --port being the first (replicas behind one load generator).
+  std::vector<int> also_ports;
+  int PortOf(int connection) const {
+    const int n = 1 + static_cast<int>(also_ports.size());
+    const int i = connection % n;
+    return i == 0 ? port : also_ports[i - 1];
+  }
   int batch = 1;
   int connections = 4;
   double seconds = 10;
@@ -510,7 +518,7 @@ int Run(const Args& a, const std::string& label, ClientArgs... client_args) {
   std::vector<std::thread> threads;
   for (int t = 0; t < a.connections; ++t) {
     threads.emplace_back([&, t] {
-      Client c(a.port, client_args...);
+      Client c(a.PortOf(t), client_args...);
       if (!c.ok()) {
         ++failures;
         return;
@@ -565,6 +573,8 @@ int main(int argc, char** argv) {
   app.add_option("--target", a.target, "strata or redis")
       ->check(CLI::IsMember({"strata", "redis"}));
   app.add_option("--port", a.port, "The server's port on 127.0.0.1")->required();
+  app.add_option("--also-port", a.also_ports,
+                 "More servers of the same rows: connections go round the ports");
   app.add_option("--batch", a.batch, "Entities per request")->check(CLI::Range(1, 10000));
   app.add_option("--connections", a.connections, "Connections, one thread each")
       ->check(CLI::Range(1, 1024));
