@@ -494,7 +494,7 @@ class S3ChunkStore : public ChunkStore {
   }
 
   // Fetches `segments` into the cache, in order, on kAheadThreads threads (started on
-  // first use), keeping at most a quarter of the cache queued and skipping those
+  // first use), keeping at most half of the cache queued and skipping those
   // cached or queued. Errors are left for a reader to meet.
   struct Ahead {
     std::string key;
