@@ -55,8 +55,12 @@ bash "$BENCH/machine.sh" "$SCRATCH"
 echo "  load       $(uptime | sed 's/.*load average: //') (1, 5, 15 min, before the runs)"
 KINDS=("neither:$plain:0" "rules:$ruled:0" "profiles:$plain:1" "rules+profiles:$ruled:1")
 declare -A WALL CPU
-for ((rep = 1; rep <= REPS; rep++)); do  # interleaved: drifts of the machine hit all
-  for kind in "${KINDS[@]}"; do
+# Interleaved, so that drifts of the machine hit every kind, and in rotated order
+# (repetition r starts with kind r mod 4): this VM slows down over a few seconds of
+# full load, which in a fixed order always favoured the kind run first.
+for ((rep = 1; rep <= REPS; rep++)); do
+  for ((k = 0; k < ${#KINDS[@]}; k++)); do
+    kind=${KINDS[$(((rep - 1 + k) % ${#KINDS[@]}))]}
     IFS=: read -r name defs profiles <<< "$kind"
     read -r wall cpu <<< "$(run "$defs" "$profiles")"
     WALL[$name]+="$wall " CPU[$name]+="$cpu "
@@ -71,6 +75,16 @@ for kind in "${KINDS[@]}"; do
   MW[$name]=$(median ${WALL[$name]}) MC[$name]=$(median ${CPU[$name]})
   printf '  %-15s wall %s-> %s   cpu %s-> %s\n' "$name" "${WALL[$name]}" "${MW[$name]}" \
     "${CPU[$name]}" "${MC[$name]}"
+done
+# Each kind against `neither` of the same repetition (run within seconds of it): the
+# median of those ratios is steadier than the ratio of the medians on a noisy machine.
+pairwise() {  # pairwise KIND: the median of (KIND / neither - 1), in percent
+  paste <(tr ' ' '\n' <<< "${WALL[$1]}") <(tr ' ' '\n' <<< "${WALL[neither]}") |
+    awk 'NF == 2 {print ($1 / $2 - 1) * 100}' | sort -g |
+    awk '{v[NR] = $1} END {printf "%+.1f%%", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+for name in rules profiles rules+profiles; do
+  echo "  $name / neither, median of the $REPS per-repetition ratios: wall $(pairwise "$name")"
 done
 for name in rules profiles rules+profiles; do
   awk -v n="$name" -v p="${MW[neither]}" -v r="${MW[$name]}" -v pc="${MC[neither]}" \
