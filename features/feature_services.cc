@@ -22,8 +22,9 @@ std::string VersionRef(const store::Version& v) {
 
 }  // namespace
 
-absl::StatusOr<ResolvedFeatures> FeatureStore::ResolveFeatures(
-    const std::vector<std::string>& features) const {
+absl::StatusOr<ResolvedFeatures> ExpandServices(
+    const std::vector<std::string>& features,
+    const std::function<absl::StatusOr<ServiceFeatures>(const std::string& entry)>& expand) {
   ResolvedFeatures out;
   out.features.reserve(features.size());
   bool any_service = false;
@@ -42,19 +43,29 @@ absl::StatusOr<ResolvedFeatures> FeatureStore::ResolveFeatures(
       held.insert(f);
       continue;
     }
-    ASSIGN_OR_RETURN(Ref ref, ParseRef(f));
-    ASSIGN_OR_RETURN(auto found, registry_.GetService(ref.ToString()));
-    const auto& [service, version] = found;
-    const std::string read = VersionRef(version);
-    if (std::find(out.services.begin(), out.services.end(), read) == out.services.end()) {
-      out.services.push_back(read);
+    ASSIGN_OR_RETURN(ServiceFeatures service, expand(f));
+    if (std::find(out.services.begin(), out.services.end(), service.version) ==
+        out.services.end()) {
+      out.services.push_back(service.version);
     }
-    for (const std::string& feature : service.features()) {
+    for (const std::string& feature : service.features) {
       from_services.insert(feature);
       if (held.insert(feature).second) out.features.push_back(feature);
     }
   }
   return out;
+}
+
+absl::StatusOr<ResolvedFeatures> FeatureStore::ResolveFeatures(
+    const std::vector<std::string>& features) const {
+  return ExpandServices(features, [this](const std::string& entry)
+                                      -> absl::StatusOr<ServiceFeatures> {
+    ASSIGN_OR_RETURN(Ref ref, ParseRef(entry));
+    ASSIGN_OR_RETURN(auto found, registry_.GetService(ref.ToString()));
+    const auto& [service, version] = found;
+    return ServiceFeatures{{service.features().begin(), service.features().end()},
+                           VersionRef(version)};
+  });
 }
 
 absl::StatusOr<std::vector<std::string>> FeatureStore::PushTargets(

@@ -488,6 +488,21 @@ struct ResolvedFeatures {
   std::vector<std::string> services;
 };
 
+// A feature service's features ("VIEW:FEATURE") and the version they were read from
+// ("featureservice/NAME@N").
+struct ServiceFeatures {
+  std::vector<std::string> features;
+  std::string version;
+};
+
+// FeatureStore::ResolveFeatures' rules over any source of services: `features` with
+// each "featureservice/..." entry replaced by what `expand` gives for it, a feature
+// both named and in a service, or in two, kept once where it first appears. Errors:
+// those of `expand`.
+absl::StatusOr<ResolvedFeatures> ExpandServices(
+    const std::vector<std::string>& features,
+    const std::function<absl::StatusOr<ServiceFeatures>(const std::string& entry)>& expand);
+
 // FeatureStore's parts, internal to features/ (each in its own header there).
 class FeatureTables;  // features/tables.h
 class OnlineServing;  // features/online_serving.h

@@ -1,6 +1,5 @@
 #include "features/online_catalog.h"
 
-#include <set>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -116,31 +115,21 @@ absl::StatusOr<OnlineResult> CatalogLookup::Online(const std::vector<std::string
 
 absl::StatusOr<ResolvedFeatures> CatalogLookup::ResolveFeatures(
     const std::vector<std::string>& features) const {
-  ResolvedFeatures out;
-  std::set<std::string> held, from_services;
-  for (const std::string& f : features) {
-    if (!absl::StartsWith(f, kServicePrefix)) {
-      if (!from_services.count(f)) out.features.push_back(f);
-      held.insert(f);
-      continue;
-    }
-    const std::string name = f.substr(kServicePrefix.size());
+  return ExpandServices(features, [this](const std::string& entry)
+                                      -> absl::StatusOr<ServiceFeatures> {
+    const std::string name = entry.substr(kServicePrefix.size());
     if (absl::StrContains(name, "@")) {
       return absl::InvalidArgumentError(
-          absl::StrCat(f, ": an online-only replica serves the latest version of each "
-                          "feature service only"));
+          absl::StrCat(entry, ": an online-only replica serves the latest version of each "
+                              "feature service only"));
     }
     auto it = services_.find(name);
     if (it == services_.end()) {
       return absl::NotFoundError(absl::StrCat("no feature service featureservice/", name));
     }
-    out.services.push_back(absl::StrCat("featureservice/", name, "@", it->second->version()));
-    for (const std::string& feature : it->second->features()) {
-      from_services.insert(feature);
-      if (held.insert(feature).second) out.features.push_back(feature);
-    }
-  }
-  return out;
+    return ServiceFeatures{{it->second->features().begin(), it->second->features().end()},
+                           absl::StrCat("featureservice/", name, "@", it->second->version())};
+  });
 }
 
 }  // namespace strata::features

@@ -100,7 +100,7 @@ class ChunkStore {
   virtual absl::Status Read(const Digest& id, EncodedChunk* out) = 0;
 
   // A hint that the chunks `ids` will be read soon, in this order (ContentStore::Get
-  // gives the next 1,024 of a file as it goes): a store whose reads wait on a
+  // and Assemble give the next 1,024 as they go): a store whose reads wait on a
   // network (an object store) may start fetching them. Never fails; reads stay
   // correct whatever it does. Default: nothing.
   virtual void Prefetch(const std::vector<Digest>& ids) { (void)ids; }

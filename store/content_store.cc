@@ -9,6 +9,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -293,6 +294,28 @@ Digest ChunkIdAt(const store::Manifest& m, int i) {
   return d;
 }
 
+// Tells `chunks` which chunks come next as a reader walks chunks 0..n) in order
+// (ChunkStore::Prefetch): at every kStep, the next kAhead, by `id_at`.
+class PrefetchHints {
+ public:
+  PrefetchHints(ChunkStore* chunks, int n, std::function<Digest(int)> id_at)
+      : chunks_(chunks), n_(n), id_at_(std::move(id_at)) {}
+  // Call before reading chunk i.
+  void Before(int i) {
+    if (i % kStep != 0) return;
+    upcoming_.clear();
+    for (int j = i; j < std::min(n_, i + kAhead); ++j) upcoming_.push_back(id_at_(j));
+    chunks_->Prefetch(upcoming_);
+  }
+
+ private:
+  static constexpr int kAhead = 1024, kStep = kAhead / 8;
+  ChunkStore* const chunks_;
+  const int n_;
+  const std::function<Digest(int)> id_at_;
+  std::vector<Digest> upcoming_;
+};
+
 }  // namespace
 
 ContentStore::ContentStore(internal::Db* db, ChunkStore* chunks,
@@ -403,7 +426,9 @@ absl::StatusOr<PutStats> ContentStore::Assemble(const std::vector<Digest>& ids,
   EncodedChunk chunk;
   std::string raw;
   uint64_t total = 0;
+  PrefetchHints hints(chunks_, static_cast<int>(ids.size()), [&](int i) { return ids[i]; });
   for (size_t i = 0; i < ids.size(); ++i) {
+    hints.Before(static_cast<int>(i));
     const Digest& id = ids[i];
     const auto where = [&] {
       return absl::StrCat("chunk ", i + 1, " of ", ids.size(), " (", id.Hex(), ")");
@@ -603,17 +628,9 @@ absl::Status ContentStore::Get(const Digest& content_id, ByteSink& sink,
 
   absl::Status status;
   uint64_t pos = first_start, done = 0;
-  // The chunk store hears of the next kPrefetch chunks every kPrefetch / 8.
-  constexpr int kPrefetch = 1024;
-  std::vector<Digest> upcoming;
+  PrefetchHints hints(chunks_, n, [&](int i) { return ChunkIdAt(m, first + i); });
   for (int i = 0; i < n && status.ok(); ++i) {
-    if (i % (kPrefetch / 8) == 0) {
-      upcoming.clear();
-      for (int j = i; j < std::min(n, i + kPrefetch); ++j) {
-        upcoming.push_back(ChunkIdAt(m, first + j));
-      }
-      chunks_->Prefetch(upcoming);
-    }
+    hints.Before(i);
     Slot& slot = slots[i % window];
     {
       std::unique_lock lock(mu);

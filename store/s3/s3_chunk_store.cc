@@ -94,23 +94,25 @@ struct Pack {
     chunks.emplace_back(chunk, std::move(entry));
   }
 
-  // Sets each chunk's segment size and the next segment's, once every chunk is added.
+  // Sets each chunk's segment size, once every chunk is added.
   void Finish() {
     uint64_t end = bytes.size();
-    uint32_t next = 0;  // the size of the segment after the one walked
     for (auto it = chunks.rbegin(); it != chunks.rend(); ++it) {
       store::PackedChunk& entry = it->second;
       entry.set_segment_size(static_cast<uint32_t>(end - entry.segment_offset()));
-      entry.set_next_segment_size(next);
       const auto before = it + 1;
       if (before != chunks.rend() &&
           before->second.segment_offset() != entry.segment_offset()) {
-        next = entry.segment_size();
         end = entry.segment_offset();
       }
     }
   }
 };
+
+// The segment cache's key of the `offset` segment of pack object `key`.
+std::string SegmentKey(const std::string& key, uint64_t offset) {
+  return absl::StrCat(key, "@", offset);
+}
 
 // The latest segments read, by key; a segment being fetched is fetched once, its
 // other readers wait for it.
@@ -119,24 +121,19 @@ class SegmentCache {
   explicit SegmentCache(size_t capacity) : capacity_(capacity) {}
   using Fetch = std::function<absl::StatusOr<std::string>()>;
 
-  // The segment at `key`, fetched by `fetch` unless cached or being fetched. With
-  // `first_use`, tells whether this is the first Get of it that asked (a reader; a
-  // prefetch passes null and does not count).
+  // The segment at `key`, fetched by `fetch` unless cached or being fetched.
   absl::StatusOr<std::shared_ptr<const std::string>> Get(const std::string& key,
-                                                         const Fetch& fetch,
-                                                         bool* first_use = nullptr) {
+                                                         const Fetch& fetch) {
     std::unique_lock lock(mu_);
     if (auto it = entries_.find(key); it != entries_.end()) {
       std::shared_ptr<Entry> entry = it->second;
       cv_.wait(lock, [&] { return entry->done; });
       if (!entry->status.ok()) return entry->status;
       if (entry->cached) lru_.splice(lru_.begin(), lru_, entry->lru);
-      if (first_use != nullptr) *first_use = !std::exchange(entry->used, true);
       return entry->bytes;
     }
     auto entry = std::make_shared<Entry>();
     entries_[key] = entry;
-    if (first_use != nullptr) *first_use = entry->used = true;
     lock.unlock();
     absl::StatusOr<std::string> got = fetch();
     lock.lock();
@@ -171,7 +168,6 @@ class SegmentCache {
   struct Entry {
     bool done = false;
     bool cached = false;
-    bool used = false;  // a reader asked for it
     absl::Status status;
     std::shared_ptr<const std::string> bytes;
     std::list<std::string>::iterator lru;
@@ -307,15 +303,9 @@ class S3ChunkStore : public ChunkStore {
       store::PackedChunk entry;
       if (!ParseEntry(*value, &entry)) return MalformedRecord(id);
       const std::string key = PackKey(entry.pack());
-      bool first_use = false;
       absl::StatusOr<std::shared_ptr<const std::string>> segment =
-          FetchSegment(key, entry.segment_offset(), entry.segment_size(), &first_use);
+          FetchSegment(key, entry.segment_offset(), entry.segment_size());
       if (segment.ok()) {
-        // A reader of this segment will likely read the next one: fetch it now.
-        if (first_use && entry.next_segment_size() > 0) {
-          ReadAhead({{key, entry.segment_offset() + entry.segment_size(),
-                      entry.next_segment_size()}});
-        }
         out->id = id;
         out->raw_size = entry.raw_size();
         out->codec = static_cast<ChunkCodec>(entry.codec());
@@ -482,15 +472,11 @@ class S3ChunkStore : public ChunkStore {
   // The `size` bytes of pack object `key` from `offset`: a segment, through the cache.
   absl::StatusOr<std::shared_ptr<const std::string>> FetchSegment(const std::string& key,
                                                                   uint64_t offset,
-                                                                  uint64_t size,
-                                                                  bool* first_use) {
-    return cache_.Get(
-        absl::StrCat(key, "@", offset),
-        [&]() -> absl::StatusOr<std::string> {
-          ASSIGN_OR_RETURN(S3Client * s3, Client());
-          return s3->Get(key, offset, size);
-        },
-        first_use);
+                                                                  uint64_t size) {
+    return cache_.Get(SegmentKey(key, offset), [&]() -> absl::StatusOr<std::string> {
+      ASSIGN_OR_RETURN(S3Client * s3, Client());
+      return s3->Get(key, offset, size);
+    });
   }
 
   // Fetches `segments` into the cache, in order, on kAheadThreads threads (started on
@@ -506,7 +492,7 @@ class S3ChunkStore : public ChunkStore {
     if (stopping_) return;
     for (const Ahead& segment : segments) {
       if (ahead_bytes_ + segment.size > options_.cache_bytes / 2) break;
-      const std::string key = absl::StrCat(segment.key, "@", segment.offset);
+      const std::string key = SegmentKey(segment.key, segment.offset);
       if (cache_.Has(key) || !ahead_keys_.insert(key).second) continue;
       ahead_.push_back(segment);
       ahead_bytes_ += segment.size;
@@ -520,10 +506,10 @@ class S3ChunkStore : public ChunkStore {
           const Ahead next = ahead_.front();
           ahead_.pop_front();
           lock.unlock();
-          (void)FetchSegment(next.key, next.offset, next.size, nullptr);
+          (void)FetchSegment(next.key, next.offset, next.size);
           lock.lock();
           ahead_bytes_ -= next.size;
-          ahead_keys_.erase(absl::StrCat(next.key, "@", next.offset));
+          ahead_keys_.erase(SegmentKey(next.key, next.offset));
         }
       });
     }
