@@ -708,7 +708,10 @@ absl::Status ReadCredentials(const std::string& path, S3Options* s3) {
   int number = 0;
   while (std::getline(in, line)) {
     ++number;
-    absl::string_view text = absl::StripAsciiWhitespace(line);
+    absl::string_view text = line;
+    if (number == 1) absl::ConsumePrefix(&text, "\xEF\xBB\xBF");  // a UTF-8 BOM (Notepad)
+    text = absl::StripAsciiWhitespace(text);  // and a CRLF's '\r'
+
     if (text.empty() || text[0] == '#' || text[0] == ';') continue;
     if (text.front() == '[') {
       if (text.back() != ']') {

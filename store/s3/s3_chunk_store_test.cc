@@ -286,9 +286,10 @@ TEST_F(S3ChunkStoreTest, AStoreRecordingS3KeepsItsChunksThere) {
   const std::string credentials = scratch_.Sub("credentials");
   {
     std::ofstream out(credentials);
-    out << "[other]\naws_access_key_id = wrong\n\n[default]\naws_access_key_id = "
-        << rgw_->access_key() << "\naws_secret_access_key = " << rgw_->secret_key()
-        << "\n";
+    // As Windows' Notepad saves it: a byte-order mark and CRLF line ends.
+    out << "\xEF\xBB\xBF[other]\r\naws_access_key_id = wrong\r\n\r\n[default]\r\n"
+        << "aws_access_key_id = " << rgw_->access_key() << "\r\naws_secret_access_key = "
+        << rgw_->secret_key() << "\r\n";
   }
   const std::string bucket = NewBucket("store");
   ChunkBackend backend{.url = absl::StrCat("s3://", bucket, "/ml/"),
