@@ -37,42 +37,17 @@ void IngestColumnValues::Clear(ValueType column_type, size_t rows) {
   }
 }
 
-void IngestColumnValues::AppendNull() {
-  present.push_back(0);
-  if (text()) {
-    ends.push_back(chars.size());
-  } else if (type == VALUE_TYPE_DOUBLE) {
-    doubles.push_back(0);
-  } else {
-    ints.push_back(0);
+void IngestColumnValues::AppendOther(const Value& v) {
+  if (v.index() == 3 && type == VALUE_TYPE_BOOL) {
+    present.push_back(1);
+    ints.push_back(std::get<bool>(v) ? 1 : 0);
+    return;
   }
-}
-
-void IngestColumnValues::Append(const Value& v) {
-  switch (v.index()) {
-    case 1:
-      if (text() || type == VALUE_TYPE_DOUBLE || type == VALUE_TYPE_BOOL) break;
-      present.push_back(1);
-      ints.push_back(std::get<int64_t>(v));
-      return;
-    case 2:
-      if (type != VALUE_TYPE_DOUBLE) break;
-      present.push_back(1);
-      doubles.push_back(std::get<double>(v));
-      return;
-    case 3:
-      if (type != VALUE_TYPE_BOOL) break;
-      present.push_back(1);
-      ints.push_back(std::get<bool>(v) ? 1 : 0);
-      return;
-    case 4:
-      if (!text()) break;
-      present.push_back(1);
-      chars += std::get<std::string>(v);
-      ends.push_back(chars.size());
-      return;
-    default:
-      break;
+  if (v.index() == 4 && text()) {
+    present.push_back(1);
+    chars += std::get<std::string>(v);
+    ends.push_back(chars.size());
+    return;
   }
   AppendNull();
 }

@@ -85,9 +85,34 @@ struct IngestColumnValues {
   // Empties the column, keeping its memory, for a block of about `rows` rows.
   void Clear(ValueType column_type, size_t rows);
   // Appends a row's value. REQUIRES: `v` is null or of the column's type (the
-  // ingest's parse types every value so; any other is kept as a null).
-  void Append(const Value& v);
-  void AppendNull();
+  // ingest's parse types every value so; any other is kept as a null). Numbers
+  // inline: the parse appends every value of every row it observes.
+  void Append(const Value& v) {
+    if (const double* d = std::get_if<double>(&v); d != nullptr && type == VALUE_TYPE_DOUBLE) {
+      present.push_back(1);
+      doubles.push_back(*d);
+    } else if (const int64_t* i = std::get_if<int64_t>(&v);
+               i != nullptr && !text() && type != VALUE_TYPE_DOUBLE &&
+               type != VALUE_TYPE_BOOL) {
+      present.push_back(1);
+      ints.push_back(*i);
+    } else {
+      AppendOther(v);
+    }
+  }
+  void AppendNull() {
+    present.push_back(0);
+    if (text()) {
+      ends.push_back(chars.size());
+    } else if (type == VALUE_TYPE_DOUBLE) {
+      doubles.push_back(0);
+    } else {
+      ints.push_back(0);
+    }
+  }
+
+ private:
+  void AppendOther(const Value& v);  // bools, strings, nulls
 };
 
 // One block of parsed rows, in file order within the block. Every value is checked

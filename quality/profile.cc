@@ -54,15 +54,17 @@ void ColumnProfile::Add(const ColumnValues& column) {
     // counted again to tell whether it still is.
     const bool count_first = !mostly_distinct_ || ++blocks_since_count_ % 16 == 0;
     if (!count_first) {
+      // Hashed once for both sketches; the distinct sketch takes them all at once.
+      std::unique_ptr<uint64_t[]> hashes(new uint64_t[rows]);
+      size_t n = 0;
       for (size_t i = 0; i < rows; ++i) {
-        if (!column.present[i]) {
-          ++nulls_;
-          continue;
-        }
-        ++count_;
-        distinct_.Add(StableHash(column.strings[i]));
-        frequent_.Add(column.strings[i], 1);
+        if (!column.present[i]) continue;
+        hashes[n] = StableHash(column.strings[i]);
+        frequent_.Add(column.strings[i], hashes[n++], 1);
       }
+      distinct_.Add(hashes.get(), n);
+      count_ += n;
+      nulls_ += rows - n;
       return;
     }
     // A few values (categories) are counted by comparing each with the block's
@@ -98,12 +100,14 @@ void ColumnProfile::Add(const ColumnValues& column) {
     }
     count_ += present;
     for (size_t f = 0; f < nfew; ++f) {
-      distinct_.Add(StableHash(few[f]));
-      frequent_.Add(few[f], few_counts[f]);
+      const uint64_t hash = StableHash(few[f]);
+      distinct_.Add(hash);
+      frequent_.Add(few[f], hash, few_counts[f]);
     }
     for (const auto& [value, n] : block) {
-      distinct_.Add(StableHash(value));
-      frequent_.Add(value, n);
+      const uint64_t hash = StableHash(value);
+      distinct_.Add(hash);
+      frequent_.Add(value, hash, n);
     }
     mostly_distinct_ = present >= 256 && (nfew + block.size()) * 2 > present;
     blocks_since_count_ = 0;

@@ -387,6 +387,46 @@ TEST(SketchTest, DistinctAddsManyAsOneAtATime) {
   }
 }
 
+// Frequent values keep each counter's text whole through purges (which drop most
+// counters and then the bytes of the dropped values), merges and the proto: long
+// heavy values among many distinct long ones come out with their exact text and
+// counts within the offset.
+TEST(SketchTest, FrequentValuesKeepTheirTextThroughPurges) {
+  const std::string heavy[3] = {std::string(300, 'a'), "b" + std::string(120, 'y'),
+                                "\xC3\xA9t\xC3\xA9, \"quoted\"\n" + std::string(40, 'z')};
+  FrequentValues halves[2] = {FrequentValues(16), FrequentValues(16)};
+  uint64_t truth[3] = {0, 0, 0};
+  const size_t n = 40000;
+  for (size_t i = 0; i < n; ++i) {
+    FrequentValues& f = halves[i < n / 2 ? 0 : 1];
+    if (i % 5 < 3) {
+      const size_t h = (i / 5 + i % 5) % 3;
+      ++truth[h];
+      f.Add(heavy[h]);
+    } else {
+      f.Add(absl::StrCat("distinct-", i, std::string(200, 'x')));
+    }
+  }
+  FrequentValues& merged = halves[0];
+  merged.Merge(halves[1]);
+  EXPECT_GT(merged.offset(), 0u);
+  EXPECT_LE(merged.offset(), 2 * 2 * n / 16);  // two halves
+  FrequentProto proto;
+  merged.ToProto(&proto);
+  const FrequentValues parsed = FrequentValues::FromProto(proto);
+  for (const FrequentValues* f : {static_cast<const FrequentValues*>(&merged), &parsed}) {
+    const auto top = f->Top(3);
+    ASSERT_EQ(top.size(), 3u);
+    std::map<std::string, uint64_t> got(top.begin(), top.end());
+    for (int h = 0; h < 3; ++h) {
+      ASSERT_TRUE(got.contains(heavy[h])) << h;
+      EXPECT_LE(got[heavy[h]], truth[h]);
+      EXPECT_GE(got[heavy[h]] + f->offset(), truth[h]) << h;
+    }
+  }
+  EXPECT_EQ(merged.Top(1000), parsed.Top(1000));
+}
+
 TEST(ProfileTest, ParseRefusesOtherBytes) {
   EXPECT_EQ(TableProfile::Parse("not a profile").status().code(),
             absl::StatusCode::kInvalidArgument);

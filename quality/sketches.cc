@@ -326,49 +326,78 @@ absl::StatusOr<DistinctSketch> DistinctSketch::FromProto(const DistinctProto& pr
 
 // ---- FrequentValues
 
-void FrequentValues::Add(absl::string_view value, uint64_t count) {
-  auto [it, inserted] = counts_.try_emplace(value, 0);
-  it->second += static_cast<int64_t>(count);
-  if (inserted && counts_.size() > capacity_) Purge();
+void FrequentValues::Add(absl::string_view value, uint64_t hash, uint64_t count) {
+  auto [it, inserted] = counts_.try_emplace(hash, Counter{0, 0, 0});
+  it->second.count += static_cast<int64_t>(count);
+  if (!inserted) return;
+  it->second.begin = values_.size();
+  it->second.size = value.size();
+  values_.append(value.data(), value.size());
+  if (counts_.size() > capacity_) Purge();
 }
 
 void FrequentValues::Purge() {
   while (counts_.size() > capacity_) {
     purge_counts_.clear();
-    int64_t most = 0;
-    for (const auto& [v, c] : counts_) {
-      purge_counts_.push_back(c);
-      most = std::max(most, c);
+    int64_t most = 0, least = INT64_MAX;
+    for (const auto& [h, c] : counts_) {
+      purge_counts_.push_back(c.count);
+      most = std::max(most, c.count);
+      least = std::min(least, c.count);
     }
-    auto middle =
-        purge_counts_.begin() + static_cast<ptrdiff_t>(purge_counts_.size() / 2);
-    std::nth_element(purge_counts_.begin(), middle, purge_counts_.end());
-    const int64_t median = *middle;
+    // All counts equal (a column of distinct values: all are 1) need no selection.
+    int64_t median = most;
+    if (least != most) {
+      auto middle =
+          purge_counts_.begin() + static_cast<ptrdiff_t>(purge_counts_.size() / 2);
+      std::nth_element(purge_counts_.begin(), middle, purge_counts_.end());
+      median = *middle;
+    }
     offset_ += static_cast<uint64_t>(median);
     if (median >= most) {
       // Every counter goes (a column of distinct values: all are 1). Erasing them
       // one by one would leave the table full of tombstones to rehash away.
       counts_.clear();
       counts_.reserve(capacity_ + 1);
+      values_.clear();
       continue;
     }
     absl::erase_if(counts_, [&](auto& entry) {
-      entry.second -= median;
-      return entry.second <= 0;
+      entry.second.count -= median;
+      return entry.second.count <= 0;
     });
   }
+  // The bytes of dropped values go once they outweigh the kept ones'.
+  size_t kept = 0;
+  for (const auto& [h, c] : counts_) kept += c.size;
+  if (values_.size() <= 2 * kept + 4096) return;
+  std::string compacted;
+  compacted.reserve(2 * kept);
+  for (auto& [h, c] : counts_) {
+    const uint64_t begin = compacted.size();
+    { const absl::string_view v = value(c); compacted.append(v.data(), v.size()); }
+    c.begin = begin;
+  }
+  values_.swap(compacted);
 }
 
 void FrequentValues::Merge(const FrequentValues& other) {
-  for (const auto& [v, c] : other.counts_) counts_[v] += c;
+  for (const auto& [h, c] : other.counts_) {
+    auto [it, inserted] = counts_.try_emplace(h, Counter{0, 0, 0});
+    it->second.count += c.count;
+    if (!inserted) continue;
+    it->second.begin = values_.size();
+    it->second.size = c.size;
+    { const absl::string_view v = other.value(c); values_.append(v.data(), v.size()); }
+  }
   offset_ += other.offset_;
   Purge();
 }
 
 std::vector<std::pair<std::string, uint64_t>> FrequentValues::Top(size_t n) const {
-  std::vector<std::pair<std::string, uint64_t>> top;
+  std::vector<std::pair<absl::string_view, uint64_t>> top;
   top.reserve(counts_.size());
-  for (const auto& [v, c] : counts_) top.emplace_back(v, static_cast<uint64_t>(c));
+  for (const auto& [h, c] : counts_) top.emplace_back(value(c), static_cast<uint64_t>(c.count));
   const auto larger = [](const auto& a, const auto& b) {
     return a.second != b.second ? a.second > b.second : a.first < b.first;
   };
@@ -378,7 +407,10 @@ std::vector<std::pair<std::string, uint64_t>> FrequentValues::Top(size_t n) cons
   } else {
     std::sort(top.begin(), top.end(), larger);
   }
-  return top;
+  std::vector<std::pair<std::string, uint64_t>> out;
+  out.reserve(top.size());
+  for (const auto& [v, c] : top) out.emplace_back(std::string(v), c);
+  return out;
 }
 
 void FrequentValues::ToProto(FrequentProto* proto) const {
@@ -394,9 +426,9 @@ void FrequentValues::ToProto(FrequentProto* proto) const {
 FrequentValues FrequentValues::FromProto(const FrequentProto& proto) {
   FrequentValues f(proto.capacity() == 0 ? kDefaultCapacity : proto.capacity());
   f.offset_ = proto.offset();
-  for (const FrequentProto::Counter& c : proto.counters())
-    f.counts_[c.value()] += c.count();
-  f.Purge();
+  for (const FrequentProto::Counter& c : proto.counters()) {
+    f.Add(c.value(), static_cast<uint64_t>(c.count()));
+  }
   return f;
 }
 

@@ -145,12 +145,19 @@ class DistinctSketch {
 // subtracted from every counter and those left at zero or below are dropped. A
 // value's count is then a lower bound within `offset()` of the truth, offset being
 // at most 2n / capacity; with at most `capacity` distinct values, counts are exact.
+// Values are told apart by their StableHash (two values of one 64-bit hash would
+// count as one): the counters are a table of hashes, the values' bytes kept beside
+// it, so a column of mostly distinct values costs a hash probe per value.
 class FrequentValues {
  public:
   static constexpr size_t kDefaultCapacity = 1024;
   explicit FrequentValues(size_t capacity = kDefaultCapacity) : capacity_(capacity) {}
 
-  void Add(absl::string_view value, uint64_t count = 1);
+  void Add(absl::string_view value, uint64_t count = 1) {
+    Add(value, StableHash(value), count);
+  }
+  // The same, for a caller that has StableHash(value) already.
+  void Add(absl::string_view value, uint64_t hash, uint64_t count);
   void Merge(const FrequentValues& other);
   // The `n` values of largest count (ties by value), with their counts.
   std::vector<std::pair<std::string, uint64_t>> Top(size_t n) const;
@@ -161,10 +168,23 @@ class FrequentValues {
   static FrequentValues FromProto(const FrequentProto& proto);
 
  private:
+  struct Counter {
+    int64_t count;
+    uint64_t begin, size;  // the value's bytes in values_
+  };
+  // StableHash is mixed already: the table takes it as it is.
+  struct Identity {
+    size_t operator()(uint64_t hash) const { return hash; }
+  };
+  absl::string_view value(const Counter& c) const {
+    return absl::string_view(values_.data() + c.begin, c.size);
+  }
   void Purge();
   size_t capacity_;
   uint64_t offset_ = 0;
-  absl::flat_hash_map<std::string, int64_t> counts_;
+  absl::flat_hash_map<uint64_t, Counter, Identity> counts_;
+  std::string values_;  // the counters' values, end to end (and dropped ones' until
+                        // the next purge)
   std::vector<int64_t> purge_counts_;  // Purge's scratch (not part of the summary)
 };
 
