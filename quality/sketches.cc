@@ -113,25 +113,17 @@ void KllSketch::Compress() {
       level.pop_back();
     }
     // A random half (every other item from a random first) merged into the level
-    // up, without branches on the comparisons (they are coin flips here). Stable:
-    // an item equal to one already up goes after it, as std::merge puts it.
+    // up. Stable: an item equal to one already up goes after it.
     std::vector<double>& up = levels_[h + 1];
-    const size_t half = level.size() / 2;
-    merged_.resize(up.size() + half);
-    const double* a = up.data();
-    const double* const a_end = a + up.size();
-    const double* b = level.data() + (rng_() & 1);
-    const double* const b_last = b + 2 * (half - 1);  // half >= 1: the level was full
-    double* out = merged_.data();
-    while (a < a_end && b <= b_last) {
-      const bool take_b = *b < *a;
-      *out++ = take_b ? *b : *a;
-      a += take_b ? 0 : 1;
-      b += take_b ? 2 : 0;
-    }
-    for (; a < a_end; ++a) *out++ = *a;
-    for (; b <= b_last; b += 2) *out++ = *b;
-    up.swap(merged_);
+    const size_t half = level.size() / 2;  // >= 1: the level was full
+    // Into scratch that only grows, then copied up: swapping the two would hand
+    // the levels buffers too small for their next merge, each reallocated (fresh
+    // pages) and zeroed.
+    const size_t merged = up.size() + half;
+    if (merged_.size() < merged) merged_.resize(merged);
+    MergeEveryOther(up.data(), up.size(), level.data() + (rng_() & 1), half,
+                    merged_.data());
+    up.assign(merged_.data(), merged_.data() + merged);
     size_ -= half;
     level.clear();
     if (odd) level.push_back(kept);

@@ -45,5 +45,33 @@ TEST(SortNumbersTest, SortsLikeStdSortAtEverySize) {
   }
 }
 
+// Merging with every other item of a second run gives std::merge's numbers, at
+// every pair of sizes (either empty, one item, odd and even) and with many ties.
+TEST(SortNumbersTest, MergeEveryOtherMergesAsStdMerge) {
+  const uint64_t seed = std::random_device{}();
+  SCOPED_TRACE(testing::Message() << "seed " << seed);
+  std::mt19937_64 rng(seed);
+  for (size_t na : {0, 1, 2, 3, 10, 1000, 4097}) {
+    for (size_t nb : {0, 1, 2, 3, 11, 999, 8192}) {
+      for (int values = 0; values < 2; ++values) {
+        const auto draw = [&] {
+          return values == 0 ? double(rng() % 5) : double(rng() % 1000000) / 7;
+        };
+        std::vector<double> a(na), b(2 * nb + 1);
+        for (double& v : a) v = draw();
+        for (double& v : b) v = draw();
+        std::sort(a.begin(), a.end());
+        std::sort(b.begin(), b.end());
+        std::vector<double> halves;
+        for (size_t i = 0; i < nb; ++i) halves.push_back(b[2 * i]);
+        std::vector<double> expected(na + nb), got(na + nb, -1);
+        std::merge(a.begin(), a.end(), halves.begin(), halves.end(), expected.begin());
+        MergeEveryOther(a.data(), na, b.data(), nb, got.data());
+        ASSERT_EQ(got, expected) << "na " << na << " nb " << nb << " values " << values;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace strata::quality

@@ -39,4 +39,33 @@ void SortNumbers(std::vector<double>& values) {
   SortNumbers(values.data(), values.data() + values.size());
 }
 
+void MergeEveryOther(const double* a, size_t na, const double* b, size_t nb,
+                     double* out) {
+  // Indexes of the items still to be placed: a[alo..ahi], b[2 blo..2 bhi]; out is
+  // filled from olo up and from ohi down.
+  ptrdiff_t alo = 0, ahi = static_cast<ptrdiff_t>(na) - 1;
+  ptrdiff_t blo = 0, bhi = static_cast<ptrdiff_t>(nb) - 1;
+  ptrdiff_t olo = 0, ohi = static_cast<ptrdiff_t>(na + nb) - 1;
+  // While each side has two or more items left, both steps read only items still
+  // to be placed. Without branches on the comparisons: they are coin flips here.
+  while (ahi - alo >= 1 && bhi - blo >= 1) {
+    const bool low_b = b[2 * blo] < a[alo];  // the smallest; a's first on ties
+    out[olo++] = low_b ? b[2 * blo] : a[alo];
+    alo += low_b ? 0 : 1;
+    blo += low_b ? 1 : 0;
+    const bool high_a = b[2 * bhi] < a[ahi];  // the largest; b's last on ties
+    out[ohi--] = high_a ? a[ahi] : b[2 * bhi];
+    ahi -= high_a ? 1 : 0;
+    bhi -= high_a ? 0 : 1;
+  }
+  while (alo <= ahi && blo <= bhi) {
+    const bool low_b = b[2 * blo] < a[alo];
+    out[olo++] = low_b ? b[2 * blo] : a[alo];
+    alo += low_b ? 0 : 1;
+    blo += low_b ? 1 : 0;
+  }
+  for (; alo <= ahi; ++alo) out[olo++] = a[alo];
+  for (; blo <= bhi; ++blo) out[olo++] = b[2 * blo];
+}
+
 }  // namespace strata::quality

@@ -7,6 +7,7 @@
 #ifndef STRATA_QUALITY_INTERNAL_SORT_NUMBERS_H_
 #define STRATA_QUALITY_INTERNAL_SORT_NUMBERS_H_
 
+#include <cstddef>
 #include <vector>
 
 namespace strata::quality {
@@ -16,6 +17,13 @@ namespace strata::quality {
 // sequence whatever the order a machine's vector width gives them). Thread-safe.
 void SortNumbers(double* begin, double* end);
 void SortNumbers(std::vector<double>& values);
+
+// Merges the sorted a[0, na) with every other item of the sorted b (b[0], b[2], ...,
+// b[2 (nb - 1)]) into out[0, na + nb), as std::merge would (of equal numbers, a's
+// first): the quantile sketch's compaction. From both ends at once: a merge's steps
+// wait on one another (each load on the last compare), and two independent chains
+// run side by side. REQUIRES: out overlaps neither input.
+void MergeEveryOther(const double* a, size_t na, const double* b, size_t nb, double* out);
 
 }  // namespace strata::quality
 
