@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -60,6 +61,9 @@ struct ViewRules::Feature {
   bool not_null = false;
   std::optional<double> max_null_fraction;
   std::unique_ptr<RE2> pattern;
+  // `(?:PATTERN\n)*`: many values at once (LinesMatch), or null when PATTERN might
+  // match across a line end.
+  std::unique_ptr<RE2> lines;
 };
 
 namespace {
@@ -68,6 +72,55 @@ namespace {
 bool WholeMatch(const RE2& pattern, absl::string_view text) {
   const re2::StringPiece piece(text.data(), text.size());
   return pattern.Match(piece, 0, piece.size(), RE2::ANCHOR_BOTH, nullptr, 0);
+}
+
+// Whether `pattern` (RE2 syntax, default options) cannot match a string holding a
+// line end, told from its text alone and conservatively: no control character, no
+// escape but \d, \w, \b, \B and escaped punctuation (\n, \s, \S, \D, \W, \x, \p,
+// \C, \Q... may reach one), no negated or POSIX class, no flags ((?s) lets `.`
+// match one). Its character ranges then start at a space or above; `.` stops at a
+// line end; ^ and $ hold only at the text's ends, where a value joined to others
+// fails to match, and \b and \B see a line end as they see a text's end.
+bool KeepsToALine(absl::string_view pattern) {
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const unsigned char ch = static_cast<unsigned char>(pattern[i]);
+    const absl::string_view next = pattern.substr(i + 1);
+    if (ch < 0x20 || ch == 0x7f) return false;
+    if (ch == '\\') {
+      if (next.empty()) return false;
+      const char e = next[0];
+      if (e != 'd' && e != 'w' && e != 'b' && e != 'B' && !absl::ascii_ispunct(e)) {
+        return false;
+      }
+      ++i;
+    } else if (ch == '[' && (absl::StartsWith(next, "^") || absl::StartsWith(next, ":"))) {
+      return false;
+    } else if (ch == '(' && absl::StartsWith(next, "?") && !absl::StartsWith(next, "?:")) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The text of a LinesMatch run: at most this many bytes of values.
+constexpr size_t kLinesBytes = 64 << 10;
+
+// Whether every value of rows [begin, end) of a text column that is present and
+// not yet bad matches the feature's pattern, checked in one pass of `lines` over
+// them joined by line ends (`joined` is scratch); false as well when a value holds
+// a line end.
+bool LinesMatch(const RE2& lines, const IngestColumnValues& column, const uint8_t* bad,
+                size_t begin, size_t end, std::string* joined) {
+  joined->clear();
+  for (size_t r = begin; r < end; ++r) {
+    if (!column.present[r] || bad[r]) continue;
+    const absl::string_view text = column.string(r);
+    if (text.find('\n') != absl::string_view::npos) return false;
+    joined->append(text.data(), text.size());
+    joined->push_back('\n');
+  }
+  return lines.Match(re2::StringPiece(joined->data(), joined->size()), 0, joined->size(),
+                     RE2::ANCHOR_BOTH, nullptr, 0);
 }
 
 }  // namespace
@@ -151,6 +204,11 @@ absl::StatusOr<ViewRules> ViewRules::Compile(const FeatureView& view) {
         return absl::InvalidArgumentError(absl::StrCat(
             "feature view '", view.name(), "', feature '", f.name(), "': pattern ",
             Excerpt(r.pattern()), " does not compile: ", c.pattern->error()));
+      }
+      if (KeepsToALine(r.pattern())) {
+        c.lines =
+            std::make_unique<RE2>(absl::StrCat("(?:(?:", r.pattern(), ")\n)*"), RE2::Quiet);
+        if (!c.lines->ok()) c.lines.reset();
       }
     }
   }
@@ -239,12 +297,26 @@ void ViewRules::MarkBroken(size_t feature, const IngestColumnValues& column,
     rest = !c.allowed.empty() || c.pattern != nullptr;
   } else if (column.text() && !bounds &&
              (c.allowed.empty() || c.allowed_text.size() == c.allowed.size())) {
-    for (size_t r = 0; r < n; ++r) {
-      if (!column.present[r] || bad[r]) continue;
-      const absl::string_view text = column.string(r);
-      if ((!c.allowed_text.empty() && !c.allowed_text.contains(text)) ||
-          (c.pattern != nullptr && !WholeMatch(*c.pattern, text))) {
-        bad[r] = 1;
+    // The allowed strings first; then the pattern over runs of values at once (one
+    // call instead of one per value, whose set-up costs more than a short value's
+    // match), value by value only in a run where a value breaks it.
+    std::string joined;
+    for (size_t begin = 0, end = 0; begin < n; begin = end) {
+      size_t bytes = 0;
+      for (end = begin; end < n && bytes < kLinesBytes; ++end) {
+        if (!column.present[end] || bad[end]) continue;
+        const absl::string_view text = column.string(end);
+        bytes += text.size() + 1;
+        if (!c.allowed_text.empty() && !c.allowed_text.contains(text)) bad[end] = 1;
+      }
+      if (c.pattern == nullptr ||
+          (c.lines != nullptr && LinesMatch(*c.lines, column, bad, begin, end, &joined))) {
+        continue;
+      }
+      for (size_t r = begin; r < end; ++r) {
+        if (column.present[r] && !bad[r] && !WholeMatch(*c.pattern, column.string(r))) {
+          bad[r] = 1;
+        }
       }
     }
     rest = false;

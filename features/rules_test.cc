@@ -120,6 +120,72 @@ TEST(ViewRulesTest, ColumnsAreMarkedAsEachValueIsChecked) {
   }
 }
 
+// A pattern is checked over many values at once, joined by line ends, where it
+// cannot match across one; elsewhere value by value. Either way exactly the rows
+// CheckValue refuses are marked: values that break it at the start, middle and end
+// of long columns (runs of 64 KiB), a value holding a line end, nulls, empty values,
+// anchors, and patterns that a joined check would let through ("b" and "c" joined
+// match `b\nc`; "a" joined to "b,c" matches `[^,]+,[^,]+`).
+TEST(ViewRulesTest, PatternsOverManyValuesMarkWhatEachValueBreaks) {
+  auto defs = ParseDefinitions(absl::StrCat(kHeader, R"(
+    features:
+      - {name: code, type: string, pattern: '[A-Z]{2}[0-9]+'}
+      - {name: newline, type: string, pattern: 'b\nc|x'}
+      - {name: negated, type: string, pattern: '[^,]+,[^,]+'}
+      - {name: dotall, type: string, pattern: '(?s:.+,.+)'}
+      - {name: word, type: string, pattern: '\w+\b'}
+      - {name: anchored, type: string, pattern: '^[a-z]+$'}
+      - {name: empty, type: string, pattern: 'x*'}
+)"), "defs.yaml");
+  ASSERT_TRUE(defs.ok()) << defs.status();
+  auto rules = ViewRules::Compile(defs->feature_views(0));
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  const std::vector<std::vector<std::string>> samples = {
+      {"AB1", "ZZ9876543210", "ab1", "AB", "AB1\nCD2", "", "A\xC3\x89" "1"},
+      {"b", "c", "x", "b\nc"},
+      {"a", "b,c", "d,e", ","},
+      {"a", "b,c"},
+      {"ab", "ab ", "_9", ""},
+      {"abc", "ABC", ""},
+      {"", "x", "xx", "y"},
+  };
+  std::mt19937_64 rng(11);
+  for (size_t f = 0; f < samples.size(); ++f) {
+    for (size_t rows : {size_t{1}, size_t{7}, size_t{30000}}) {
+      IngestColumnValues column;
+      column.Clear(VALUE_TYPE_STRING, rows);
+      std::vector<uint8_t> expected;
+      std::string broken;
+      for (size_t r = 0; r < rows; ++r) {
+        // Mostly the first sample (which keeps a matching pattern), some nulls.
+        Value v;
+        const uint64_t draw = rng() % 100;
+        if (draw >= 3) {
+          v = samples[f][draw < 90 ? 0 : rng() % samples[f].size()];
+        }
+        if (rows > 2 && (r == 0 || r == rows - 1)) v = samples[f].back();
+        column.Append(v);
+        expected.push_back(rules->CheckValue(f, v, &broken) ? 0 : 1);
+      }
+      std::vector<uint8_t> bad(rows, 0);
+      rules->MarkBroken(f, column, bad.data());
+      EXPECT_EQ(bad, expected) << "feature " << f << ", " << rows << " rows";
+    }
+  }
+  // Columns whose values, joined by line ends, match the pattern as a whole though
+  // some break it alone.
+  const std::vector<std::pair<size_t, std::vector<std::string>>> joined = {
+      {1, {"b", "c"}}, {2, {"a", "b,c"}}, {3, {"a", "b,c"}}};
+  for (const auto& [f, values] : joined) {
+    IngestColumnValues column;
+    column.Clear(VALUE_TYPE_STRING, values.size());
+    for (const std::string& v : values) column.Append(Value(v));
+    std::vector<uint8_t> bad(values.size(), 0);
+    rules->MarkBroken(f, column, bad.data());
+    EXPECT_EQ(bad[0], 1) << "feature " << f;
+  }
+}
+
 TEST(ViewRulesTest, AViewWithoutRulesHasNone) {
   auto defs = ParseDefinitions(testing::kExampleDefinitions, "d.yaml");
   ASSERT_TRUE(defs.ok());
