@@ -7,6 +7,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -339,6 +340,36 @@ TEST(SketchTest, StableHashesAreStableHashOfEachNumber) {
     EXPECT_EQ(hashes[n], 12345u);  // nothing written past the end
   }
   EXPECT_EQ(StableHash(-0.0), StableHash(0.0));
+}
+
+// A text's hash is part of every stored profile (the distinct sketch's registers,
+// the frequent values' table): these values may never change. Every tail length
+// (0 to 7 bytes past whole words) is here, and none depends on the bytes around
+// the text.
+TEST(SketchTest, StableHashOfTextIsFixed) {
+  const std::pair<absl::string_view, uint64_t> golden[] = {
+      {"", 0x48218226ff3cd4bfULL},
+      {"a", 0x1a97173fe16c0cc6ULL},
+      {"ab", 0x7c8d0cbac9f18f25ULL},
+      {"abc", 0xcd9c74563b7cba95ULL},
+      {"gold", 0xcee59f064c529041ULL},
+      {"AB123", 0x2a166c5b4446a2bcULL},
+      {"silver", 0x384d9992b0ff2375ULL},
+      {"bronze7", 0x4e8dcb5118166c77ULL},
+      {"AB123456", 0xa023bec0ecdd3784ULL},
+      {"AB1234567", 0x1ac6a52f85037e42ULL},
+      {"caf\xc3\xa9 au lait, s'il vous pla\xc3\xaet", 0x3e47904b973ab28cULL},
+  };
+  for (const auto& [text, hash] : golden) {
+    EXPECT_EQ(StableHash(text), hash) << "\"" << text << "\"";
+    for (char around : {'\0', 'x', '\xff'}) {
+      std::string padded(16, around);
+      padded.append(text.data(), text.size());
+      padded.append(16, around);
+      EXPECT_EQ(StableHash(absl::string_view(padded).substr(16, text.size())), hash)
+          << "\"" << text << "\" between bytes " << static_cast<int>(around);
+    }
+  }
 }
 
 // Below k + kLevelZeroBatch values nothing is compacted: every quantile is exact.

@@ -14,6 +14,21 @@ namespace {
 
 using sketches_internal::Mix;
 
+// The n < 8 bytes at p as a little-endian number (the bytes past them zero), in
+// two overlapping loads instead of a call to copy n bytes: the same number, as an
+// overlap's bytes are the same in both.
+uint64_t Tail(const char* p, size_t n) {
+  const auto byte = [p](size_t i) { return uint64_t{static_cast<uint8_t>(p[i])}; };
+  if (n >= 4) {
+    uint32_t lo, hi;
+    std::memcpy(&lo, p, 4);
+    std::memcpy(&hi, p + n - 4, 4);
+    return uint64_t{lo} | uint64_t{hi} << (8 * (n - 4));
+  }
+  if (n == 0) return 0;
+  return byte(0) | byte(n / 2) << (8 * (n / 2)) | byte(n - 1) << (8 * (n - 1));
+}
+
 }  // namespace
 
 uint64_t StableHash(absl::string_view bytes) {
@@ -24,9 +39,8 @@ uint64_t StableHash(absl::string_view bytes) {
     std::memcpy(&w, bytes.data() + i, 8);
     h = Mix(h ^ Mix(w + 0x632be59bd9b4e019ULL));
   }
-  uint64_t tail = 0;
-  std::memcpy(&tail, bytes.data() + i, bytes.size() - i);
-  return Mix(h ^ Mix(tail ^ (uint64_t{bytes.size() - i} << 59)));
+  const size_t rest = bytes.size() - i;
+  return Mix(h ^ Mix(Tail(bytes.data() + i, rest) ^ (uint64_t{rest} << 59)));
 }
 
 // One clone per instruction set; glibc's ifunc picks the best at load time. The
@@ -367,7 +381,10 @@ void FrequentValues::Purge() {
   compacted.reserve(2 * kept);
   for (auto& [h, c] : counts_) {
     const uint64_t begin = compacted.size();
-    { const absl::string_view v = value(c); compacted.append(v.data(), v.size()); }
+    {
+      const absl::string_view v = value(c);
+      compacted.append(v.data(), v.size());
+    }
     c.begin = begin;
   }
   values_.swap(compacted);
@@ -380,7 +397,10 @@ void FrequentValues::Merge(const FrequentValues& other) {
     if (!inserted) continue;
     it->second.begin = values_.size();
     it->second.size = c.size;
-    { const absl::string_view v = other.value(c); values_.append(v.data(), v.size()); }
+    {
+      const absl::string_view v = other.value(c);
+      values_.append(v.data(), v.size());
+    }
   }
   offset_ += other.offset_;
   Purge();
@@ -389,7 +409,8 @@ void FrequentValues::Merge(const FrequentValues& other) {
 std::vector<std::pair<std::string, uint64_t>> FrequentValues::Top(size_t n) const {
   std::vector<std::pair<absl::string_view, uint64_t>> top;
   top.reserve(counts_.size());
-  for (const auto& [h, c] : counts_) top.emplace_back(value(c), static_cast<uint64_t>(c.count));
+  for (const auto& [h, c] : counts_)
+    top.emplace_back(value(c), static_cast<uint64_t>(c.count));
   const auto larger = [](const auto& a, const auto& b) {
     return a.second != b.second ? a.second > b.second : a.first < b.first;
   };
