@@ -46,13 +46,15 @@ TEST(SortNumbersTest, SortsLikeStdSortAtEverySize) {
 }
 
 // Merging with every other item of a second run gives std::merge's numbers, at
-// every pair of sizes (either empty, one item, odd and even) and with many ties.
+// every pair of sizes (either empty, one item, odd and even; one run short against
+// the other, searched in it, on either side of the 8x where that starts) and with
+// many ties.
 TEST(SortNumbersTest, MergeEveryOtherMergesAsStdMerge) {
   const uint64_t seed = std::random_device{}();
   SCOPED_TRACE(testing::Message() << "seed " << seed);
   std::mt19937_64 rng(seed);
-  for (size_t na : {0, 1, 2, 3, 10, 1000, 4097}) {
-    for (size_t nb : {0, 1, 2, 3, 11, 999, 8192}) {
+  for (size_t na : {0, 1, 2, 3, 10, 24, 25, 1000, 4097}) {
+    for (size_t nb : {0, 1, 2, 3, 11, 23, 24, 999, 8192}) {
       for (int values = 0; values < 2; ++values) {
         const auto draw = [&] {
           return values == 0 ? double(rng() % 5) : double(rng() % 1000000) / 7;

@@ -39,8 +39,69 @@ void SortNumbers(std::vector<double>& values) {
   SortNumbers(values.data(), values.data() + values.size());
 }
 
+namespace {
+
+// The merges of MergeEveryOther where one run is many times the other's length:
+// the short run's items are placed by a search in the long one, whose stretches in
+// between are copied, at a fraction of a compare's cost an item.
+
+// The first index in [from, n) that `before` (true of a prefix of the range, false
+// after) is false of, n if none: a galloping search from `from`, short steps first,
+// as the next short-run item usually lands near the last.
+template <typename Before>
+size_t FirstNotBefore(const Before& before, size_t from, size_t n) {
+  size_t lo = from, hi = from, step = 1;
+  while (hi < n && before(hi)) {
+    lo = hi + 1;
+    hi = from + step;
+    step *= 2;
+  }
+  hi = std::min(hi, n);
+  while (lo < hi) {  // before(lo - 1) (or lo == from); !before(hi) (or hi == n)
+    const size_t mid = lo + (hi - lo) / 2;
+    if (before(mid)) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+// a short: each a item after the halves below it (a's first on ties).
+void MergeShortA(const double* a, size_t na, const double* b, size_t nb, double* out) {
+  size_t j = 0;
+  for (size_t i = 0; i < na; ++i) {
+    const double x = a[i];
+    const size_t end = FirstNotBefore([&](size_t k) { return b[2 * k] < x; }, j, nb);
+    for (; j < end; ++j) *out++ = b[2 * j];
+    *out++ = x;
+  }
+  for (; j < nb; ++j) *out++ = b[2 * j];
+}
+
+// b's halves short: each after the a items at or below it (a's first on ties).
+void MergeShortB(const double* a, size_t na, const double* b, size_t nb, double* out) {
+  size_t i = 0;
+  for (size_t j = 0; j < nb; ++j) {
+    const double x = b[2 * j];
+    const size_t end = FirstNotBefore([&](size_t k) { return a[k] <= x; }, i, na);
+    out = std::copy(a + i, a + end, out);
+    i = end;
+    *out++ = x;
+  }
+  std::copy(a + i, a + na, out);
+}
+
+// How many times one run's length the other's must be for the searches to pay.
+constexpr size_t kSkew = 8;
+
+}  // namespace
+
 void MergeEveryOther(const double* a, size_t na, const double* b, size_t nb,
                      double* out) {
+  if (na * kSkew <= nb) return MergeShortA(a, na, b, nb, out);
+  if (nb * kSkew <= na) return MergeShortB(a, na, b, nb, out);
   // Indexes of the items still to be placed: a[alo..ahi], b[2 blo..2 bhi]; out is
   // filled from olo up and from ohi down.
   ptrdiff_t alo = 0, ahi = static_cast<ptrdiff_t>(na) - 1;

@@ -22,7 +22,10 @@ void SortNumbers(std::vector<double>& values);
 // b[2 (nb - 1)]) into out[0, na + nb), as std::merge would (of equal numbers, a's
 // first): the quantile sketch's compaction. From both ends at once: a merge's steps
 // wait on one another (each load on the last compare), and two independent chains
-// run side by side. REQUIRES: out overlaps neither input.
+// run side by side. When one run is 8 or more times the other's length (the
+// sketch's low levels, of a few hundred items, take thousands at a time), each
+// item of the short one is placed by a galloping search in the long one instead,
+// whose stretches in between are copied. REQUIRES: out overlaps neither input.
 void MergeEveryOther(const double* a, size_t na, const double* b, size_t nb, double* out);
 
 }  // namespace strata::quality
