@@ -117,8 +117,10 @@ void KllSketch::Compress() {
       UpdateCapacities();
     }
     std::vector<double>& level = levels_[h];
+    // Past kSampleFrom numbers the lowest level is halved before it is sorted.
+    const bool sample = h == 0 && n_ >= kSampleFrom;
     // The levels above stay sorted.
-    if (h == 0) SortNumbers(level.data(), level.data() + level.size());
+    if (h == 0 && !sample) SortNumbers(level.data(), level.data() + level.size());
     // An odd item out stays, so that the weights still sum to n.
     double kept = 0;
     const bool odd = level.size() % 2 == 1;
@@ -130,13 +132,28 @@ void KllSketch::Compress() {
     // up. Stable: an item equal to one already up goes after it.
     std::vector<double>& up = levels_[h + 1];
     const size_t half = level.size() / 2;  // >= 1: the level was full
+    size_t first = 0;
+    if (sample) {
+      // One of each two neighbours in arrival order, at random, sorted, then put
+      // at the even places the merge reads.
+      double* x = level.data();
+      for (size_t p = 0; p < half; p += 64) {
+        uint64_t bits = rng_();
+        for (size_t q = p; q < std::min(half, p + 64); ++q, bits >>= 1) {
+          x[q] = x[2 * q + (bits & 1)];
+        }
+      }
+      SortNumbers(x, x + half);
+      for (size_t q = half; q-- > 1;) x[2 * q] = x[q];
+    } else {
+      first = rng_() & 1;
+    }
     // Into scratch that only grows, then copied up: swapping the two would hand
     // the levels buffers too small for their next merge, each reallocated (fresh
     // pages) and zeroed.
     const size_t merged = up.size() + half;
     if (merged_.size() < merged) merged_.resize(merged);
-    MergeEveryOther(up.data(), up.size(), level.data() + (rng_() & 1), half,
-                    merged_.data());
+    MergeEveryOther(up.data(), up.size(), level.data() + first, half, merged_.data());
     up.assign(merged_.data(), merged_.data() + merged);
     size_ -= half;
     level.clear();
