@@ -10,6 +10,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "quality/internal/column_sums.h"
 #include "store/excerpt.h"
 #include "store/status_macros.h"
 
@@ -125,16 +126,13 @@ void ColumnProfile::Add(const ColumnValues& column) {
     // No nulls: four independent lanes, which the compiler keeps in registers and
     // the processor runs side by side, each sum compensated, then summed so.
     const double* x = column.numbers.data();
-    double lo4[4], hi4[4], sum4[4] = {0, 0, 0, 0}, error4[4] = {0, 0, 0, 0};
-    for (int l = 0; l < 4; ++l) lo4[l] = hi4[l] = x[0];
-    size_t i = 0;
-    for (; i + 4 <= rows; i += 4) {
-      for (int l = 0; l < 4; ++l) {
-        lo4[l] = std::min(lo4[l], x[i + l]);
-        hi4[l] = std::max(hi4[l], x[i + l]);
-        AddToSum(x[i + l], &sum4[l], &error4[l]);
-      }
-    }
+    SumLanes lanes = {{x[0], x[0], x[0], x[0]}, {x[0], x[0], x[0], x[0]}, {}, {}};
+    double(&lo4)[4] = lanes.lo;
+    double(&hi4)[4] = lanes.hi;
+    double(&sum4)[4] = lanes.sum;
+    double(&error4)[4] = lanes.error;
+    size_t i = rows / 4 * 4;
+    AddInLanes(x, i, &lanes);
     for (; i < rows; ++i) {
       lo4[0] = std::min(lo4[0], x[i]);
       hi4[0] = std::max(hi4[0], x[i]);
@@ -183,14 +181,9 @@ void ColumnProfile::Add(const ColumnValues& column) {
   double m2_4[4] = {0, 0, 0, 0}, shift4[4] = {0, 0, 0, 0};
   const double* x = column.numbers.data();
   const uint8_t* present = column.present.data();
-  size_t i = 0;
-  for (; i + 4 <= rows; i += 4) {
-    for (int l = 0; l < 4; ++l) {
-      const double d = present[i + l] != 0 ? x[i + l] - mean : 0.0;
-      m2_4[l] += d * d;
-      shift4[l] += d;  // rounding left in the mean, taken out below
-    }
-  }
+  // shift: the rounding left in the mean, taken out below.
+  size_t i = rows / 4 * 4;
+  AddDeviationsInLanes(x, present, i, mean, m2_4, shift4);
   for (; i < rows; ++i) {
     const double d = present[i] != 0 ? x[i] - mean : 0.0;
     m2_4[0] += d * d;
