@@ -352,6 +352,7 @@ absl::StatusOr<DistinctSketch> DistinctSketch::FromProto(const DistinctProto& pr
 void FrequentValues::Add(absl::string_view value, uint64_t hash, uint64_t count) {
   auto [it, inserted] = counts_.try_emplace(hash, Counter{0, 0, 0});
   it->second.count += static_cast<int64_t>(count);
+  if (!inserted || count != 1) ones_ = false;
   if (!inserted) return;
   it->second.begin = values_.size();
   it->second.size = value.size();
@@ -361,6 +362,11 @@ void FrequentValues::Add(absl::string_view value, uint64_t hash, uint64_t count)
 
 void FrequentValues::Purge() {
   while (counts_.size() > capacity_) {
+    if (ones_) {  // what the general case finds for all counts 1, without a look
+      offset_ += 1;
+      Clear();
+      continue;
+    }
     purge_counts_.clear();
     int64_t most = 0, least = INT64_MAX;
     for (const auto& [h, c] : counts_) {
@@ -378,11 +384,7 @@ void FrequentValues::Purge() {
     }
     offset_ += static_cast<uint64_t>(median);
     if (median >= most) {
-      // Every counter goes (a column of distinct values: all are 1). Erasing them
-      // one by one would leave the table full of tombstones to rehash away.
-      counts_.clear();
-      counts_.reserve(capacity_ + 1);
-      values_.clear();
+      Clear();
       continue;
     }
     absl::erase_if(counts_, [&](auto& entry) {
@@ -407,7 +409,17 @@ void FrequentValues::Purge() {
   values_.swap(compacted);
 }
 
+// Every counter goes (a column of distinct values: all are 1). Erasing them one by
+// one would leave the table full of tombstones to rehash away.
+void FrequentValues::Clear() {
+  counts_.clear();
+  counts_.reserve(capacity_ + 1);
+  values_.clear();
+  ones_ = true;
+}
+
 void FrequentValues::Merge(const FrequentValues& other) {
+  ones_ = false;  // not looked at: the purge below looks
   for (const auto& [h, c] : other.counts_) {
     auto [it, inserted] = counts_.try_emplace(h, Counter{0, 0, 0});
     it->second.count += c.count;

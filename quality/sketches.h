@@ -187,12 +187,14 @@ class FrequentValues {
     return absl::string_view(values_.data() + c.begin, c.size);
   }
   void Purge();
+  void Clear();
   size_t capacity_;
   uint64_t offset_ = 0;
   absl::flat_hash_map<uint64_t, Counter, Identity> counts_;
   std::string values_;  // the counters' values, end to end (and dropped ones' until
                         // the next purge)
   std::vector<int64_t> purge_counts_;  // Purge's scratch (not part of the summary)
+  bool ones_ = true;  // every count is 1 (when false, they may be or not)
 };
 
 }  // namespace strata::quality
