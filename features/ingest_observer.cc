@@ -43,12 +43,6 @@ void IngestColumnValues::AppendOther(const Value& v) {
     ints.push_back(std::get<bool>(v) ? 1 : 0);
     return;
   }
-  if (v.index() == 4 && text()) {
-    present.push_back(1);
-    chars += std::get<std::string>(v);
-    ends.push_back(chars.size());
-    return;
-  }
   AppendNull();
 }
 

@@ -85,8 +85,8 @@ struct IngestColumnValues {
   // Empties the column, keeping its memory, for a block of about `rows` rows.
   void Clear(ValueType column_type, size_t rows);
   // Appends a row's value. REQUIRES: `v` is null or of the column's type (the
-  // ingest's parse types every value so; any other is kept as a null). Numbers
-  // inline: the parse appends every value of every row it observes.
+  // ingest's parse types every value so; any other is kept as a null). Numbers and
+  // strings inline: the parse appends every value of every row it observes.
   void Append(const Value& v) {
     if (const double* d = std::get_if<double>(&v); d != nullptr && type == VALUE_TYPE_DOUBLE) {
       present.push_back(1);
@@ -96,6 +96,10 @@ struct IngestColumnValues {
                type != VALUE_TYPE_BOOL) {
       present.push_back(1);
       ints.push_back(*i);
+    } else if (const std::string* s = std::get_if<std::string>(&v); s != nullptr && text()) {
+      present.push_back(1);
+      chars.append(*s);
+      ends.push_back(chars.size());
     } else {
       AppendOther(v);
     }
@@ -112,7 +116,7 @@ struct IngestColumnValues {
   }
 
  private:
-  void AppendOther(const Value& v);  // bools, strings, nulls
+  void AppendOther(const Value& v);  // bools and nulls
 };
 
 // One block of parsed rows, in file order within the block. Every value is checked
