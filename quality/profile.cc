@@ -123,26 +123,18 @@ void ColumnProfile::Add(const ColumnValues& column) {
   const size_t with_value =
       std::accumulate(column.present.begin(), column.present.end(), size_t{0});
   if (with_value == rows && rows > 0) {
-    // No nulls: four independent lanes, which the compiler keeps in registers and
-    // the processor runs side by side, each sum compensated, then summed so.
+    // No nulls: four independent lanes (quality/internal/column_sums), each sum
+    // compensated, then summed so.
     const double* x = column.numbers.data();
     SumLanes lanes = {{x[0], x[0], x[0], x[0]}, {x[0], x[0], x[0], x[0]}, {}, {}};
-    double(&lo4)[4] = lanes.lo;
-    double(&hi4)[4] = lanes.hi;
-    double(&sum4)[4] = lanes.sum;
-    double(&error4)[4] = lanes.error;
-    size_t i = rows / 4 * 4;
-    AddInLanes(x, i, &lanes);
-    for (; i < rows; ++i) {
-      lo4[0] = std::min(lo4[0], x[i]);
-      hi4[0] = std::max(hi4[0], x[i]);
-      AddToSum(x[i], &sum4[0], &error4[0]);
-    }
+    AddInLanes(x, rows, &lanes);
+    const double(&lo4)[4] = lanes.lo;
+    const double(&hi4)[4] = lanes.hi;
     lo = std::min(std::min(lo4[0], lo4[1]), std::min(lo4[2], lo4[3]));
     hi = std::max(std::max(hi4[0], hi4[1]), std::max(hi4[2], hi4[3]));
     for (int l = 0; l < 4; ++l) {
-      AddToSum(sum4[l], &sum, &sum_error);
-      sum_error += error4[l];
+      AddToSum(lanes.sum[l], &sum, &sum_error);
+      sum_error += lanes.error[l];
     }
     n = rows;
   } else {
@@ -182,13 +174,7 @@ void ColumnProfile::Add(const ColumnValues& column) {
   const double* x = column.numbers.data();
   const uint8_t* present = column.present.data();
   // shift: the rounding left in the mean, taken out below.
-  size_t i = rows / 4 * 4;
-  AddDeviationsInLanes(x, present, i, mean, m2_4, shift4);
-  for (; i < rows; ++i) {
-    const double d = present[i] != 0 ? x[i] - mean : 0.0;
-    m2_4[0] += d * d;
-    shift4[0] += d;
-  }
+  AddDeviationsInLanes(x, present, rows, mean, m2_4, shift4);
   const double shift = (shift4[0] + shift4[1]) + (shift4[2] + shift4[3]);
   const double m2 =
       (m2_4[0] + m2_4[1]) + (m2_4[2] + m2_4[3]) - shift * shift / static_cast<double>(n);

@@ -3,6 +3,7 @@
 // of twice, and profiles would differ in their last bits between machines.
 #include "quality/internal/column_sums.h"
 
+#include <cmath>
 #include <cstring>
 
 namespace strata::quality {
@@ -27,7 +28,8 @@ __attribute__((target_clones("arch=x86-64-v3", "default"))) void AddInLanes(
     const double* x, size_t n, SumLanes* lanes) {
   V4 lo = Load(lanes->lo), hi = Load(lanes->hi);
   V4 sum = Load(lanes->sum), error = Load(lanes->error);
-  for (size_t i = 0; i < n; i += 4) {
+  const size_t whole = n / 4 * 4;
+  for (size_t i = 0; i < whole; i += 4) {
     const V4 v = Load(x + i);
     lo = v < lo ? v : lo;  // std::min(lo, v)
     hi = hi < v ? v : hi;  // std::max(hi, v)
@@ -39,6 +41,13 @@ __attribute__((target_clones("arch=x86-64-v3", "default"))) void AddInLanes(
   Store(hi, lanes->hi);
   Store(sum, lanes->sum);
   Store(error, lanes->error);
+  for (size_t i = whole; i < n; ++i) {  // the last few, to lane 0
+    const double v = x[i], s = lanes->sum[0], t = s + v;
+    lanes->lo[0] = v < lanes->lo[0] ? v : lanes->lo[0];
+    lanes->hi[0] = lanes->hi[0] < v ? v : lanes->hi[0];
+    lanes->error[0] += std::abs(s) >= std::abs(v) ? (s - t) + v : (v - t) + s;
+    lanes->sum[0] = t;
+  }
 }
 
 __attribute__((target_clones("arch=x86-64-v3", "default"))) void AddDeviationsInLanes(
@@ -47,7 +56,8 @@ __attribute__((target_clones("arch=x86-64-v3", "default"))) void AddDeviationsIn
   V4 squares = Load(m2), sum = Load(shift);
   const V4 means = {mean, mean, mean, mean};
   const V4 zero = {0, 0, 0, 0};
-  for (size_t i = 0; i < n; i += 4) {
+  const size_t whole = n / 4 * 4;
+  for (size_t i = 0; i < whole; i += 4) {
     const M4 here = {present[i], present[i + 1], present[i + 2], present[i + 3]};
     const V4 d = here != 0 ? Load(x + i) - means : zero;
     squares += d * d;
@@ -55,6 +65,11 @@ __attribute__((target_clones("arch=x86-64-v3", "default"))) void AddDeviationsIn
   }
   Store(squares, m2);
   Store(sum, shift);
+  for (size_t i = whole; i < n; ++i) {  // the last few, to lane 0
+    const double d = present[i] != 0 ? x[i] - mean : 0.0;
+    m2[0] += d * d;
+    shift[0] += d;
+  }
 }
 
 }  // namespace strata::quality

@@ -17,13 +17,14 @@ struct SumLanes {
   double sum[4], error[4];  // Neumaier's compensated sum: sum + error
 };
 
-// Adds x[0, n) to `lanes` (x[i] to lane i % 4): lo and hi as std::min and std::max
-// would keep them, the sums as Neumaier's summation. REQUIRES: n % 4 == 0.
+// Adds x[0, n) to `lanes` (x[i] to lane i % 4, and the items past the last whole
+// four to lane 0): lo and hi as std::min and std::max would keep them, the sums as
+// Neumaier's summation.
 void AddInLanes(const double* x, size_t n, SumLanes* lanes);
 
 // For x[0, n), with d = x[i] - mean where present[i] != 0 and 0 where not: adds
-// d * d (rounded, then added) to m2[i % 4] and d to shift[i % 4].
-// REQUIRES: n % 4 == 0.
+// d * d (rounded, then added) to m2[i % 4] and d to shift[i % 4] (to lane 0 past the
+// last whole four).
 void AddDeviationsInLanes(const double* x, const uint8_t* present, size_t n, double mean,
                           double m2[4], double shift[4]);
 
